@@ -1,0 +1,90 @@
+// fb-backend: the feedback backend service and its operator commands.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "fb/backend/service.hpp"
+#include "fb/common/logging.hpp"
+
+namespace {
+
+int fail_with(const fb::Error& e) {
+  std::cerr << "fb-backend: " << e.what() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Vehicle feedback backend: receives reports over MQTT, creates and routes cases, answers the car."};
+  auto cfg = fb::backend::default_config();
+  std::string config_file, broker, db, rules, pki, log_level;
+  app.add_option("-c,--config", config_file, "JSON configuration file (see deploy/backend.json)");
+  app.add_option("--broker", broker, "Broker URI, e.g. ssl://127.0.0.1:8883");
+  app.add_option("--db", db, "Case store SQLite file");
+  app.add_option("--rules", rules, "Directory with classifier.json, routing.json, templates.json");
+  app.add_option("--pki", pki, "PKI directory from deploy/gen-certs.sh (uses <pki>/backend/*)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  auto* serve = app.add_subcommand("serve", "Run the service (default)");
+  auto* cases = app.add_subcommand("cases", "List the newest cases in the store");
+  auto* dead = app.add_subcommand("dead-letters", "List the newest dead letters in the store");
+  std::size_t limit = 20;
+  cases->add_option("-n,--limit", limit, "How many");
+  dead->add_option("-n,--limit", limit, "How many");
+  app.require_subcommand(0, 1);
+  CLI11_PARSE(app, argc, argv);
+
+  if (!config_file.empty()) {
+    auto loaded = fb::backend::load_config(config_file, cfg);
+    if (!loaded) return fail_with(loaded.error());
+    cfg = *loaded;
+  }
+  if (!broker.empty()) cfg.mqtt.server_uri = broker;
+  if (!db.empty()) cfg.database = db;
+  if (!rules.empty()) cfg.rules_dir = rules;
+  if (!pki.empty()) cfg.mqtt.tls = {pki + "/backend/ca.crt", pki + "/backend/client.crt", pki + "/backend/client.key"};
+  if (!log_level.empty()) cfg.log_level = log_level;
+  if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fail_with(r.error());
+
+  if (*cases || *dead) {
+    auto store = fb::backend::open_sqlite_case_store(cfg.database);
+    if (!store) return fail_with(store.error());
+    if (*cases) {
+      auto list = (*store)->list_cases(limit);
+      if (!list) return fail_with(list.error());
+      for (const auto& c : *list) {
+        std::cout << c.case_number << "  " << c.vin << "  " << c.type << "/" << c.priority << "/" << c.system
+                  << "  -> " << c.team << "  [" << c.status << "]\n";
+      }
+    } else {
+      auto list = (*store)->list_dead_letters(limit);
+      if (!list) return fail_with(list.error());
+      for (const auto& d : *list) {
+        std::cout << "#" << d.id << "  " << d.reason << " x" << d.count << "  " << d.topic << "  " << d.detail << "\n";
+      }
+    }
+    return 0;
+  }
+  (void)serve;
+
+  // SIGINT/SIGTERM are waited for on the main thread; block them before any thread starts so
+  // that only sigwait() sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto service = fb::backend::Service::create(cfg, fb::mqtt::make_paho_client(cfg.mqtt), fb::SystemClock::instance());
+  if (!service) return fail_with(service.error());
+  if (auto r = (*service)->start(); !r) return fail_with(r.error());
+  spdlog::info("backend started: store {}, rules {}, broker {}", cfg.database.string(), cfg.rules_dir.string(),
+               cfg.mqtt.server_uri);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("backend: signal {}, stopping", sig);
+  (*service)->stop();
+  return 0;
+}

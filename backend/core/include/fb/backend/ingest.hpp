@@ -1,0 +1,82 @@
+// Ingest: turns a batch of raw MQTT messages into stored cases, dead letters and the messages
+// to publish after the commit (acks, first notifications). No I/O of its own besides the
+// CaseStore, so tests drive it directly.
+//
+// Threads: not thread-safe; owned by the ingest strand (service.hpp).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fb/backend/case_store.hpp"
+#include "fb/backend/templates.hpp"
+#include "fb/backend/triage.hpp"
+#include "fb/common/clock.hpp"
+#include "fb/common/codec.hpp"
+
+namespace fb::backend {
+
+struct RawMessage {
+  std::string topic;
+  std::string payload;
+};
+
+/// A message to publish (QoS 1) once the batch is committed.
+struct Outgoing {
+  std::string topic;
+  std::string payload;
+  std::string notification_id;  // set for notifications (rescheduled on success), empty for acks
+};
+
+struct IngestStats {
+  std::uint64_t batches = 0;
+  std::uint64_t accepted = 0;     // new cases
+  std::uint64_t duplicates = 0;   // re-deliveries answered with the same case
+  std::uint64_t rejected = 0;     // dead-lettered and answered with a rejection
+  std::uint64_t unroutable = 0;   // dead-lettered, no reply possible (bad topic)
+  std::uint64_t receipts = 0;
+  std::uint64_t retry_later = 0;  // storage failures: no ack, the car sends again
+};
+
+struct IngestOptions {
+  std::size_t max_payload_bytes = codec::kMaxPayloadBytes;
+  /// A new notification is sent again after this long unless its delivery receipt arrived.
+  std::int64_t notification_resend_ms = 60000;
+};
+
+class Ingest {
+ public:
+  Ingest(CaseStore& store, const Classifier& classifier, const Router& router, const Templates& templates,
+         const Clock& clock, IngestOptions options = {});
+
+  /// Validates, stores and answers a batch in one transaction. Returns what to publish.
+  /// Error: the store failed for the whole batch (e.g. StorageErrc::full); nothing is answered
+  /// and every report in it will come again from its car.
+  Result<std::vector<Outgoing>> process(std::span<const RawMessage> batch);
+
+  const IngestStats& stats() const { return stats_; }
+
+ private:
+  struct Rejection {
+    Error error;
+    std::string report_id;
+  };
+
+  void reject(const RawMessage& m, const std::string& vin, const Rejection& r, std::vector<BatchItem>& items,
+              std::vector<std::size_t>& origin, std::size_t index);
+  Result<StoredNotification> make_received_notification(const ReportIntake& in, const CaseRef& ref) const;
+  std::string ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,
+                          const Error* rejected) const;
+
+  CaseStore& store_;
+  const Classifier& classifier_;
+  const Router& router_;
+  const Templates& templates_;
+  const Clock& clock_;
+  IngestOptions options_;
+  IngestStats stats_;
+};
+
+}  // namespace fb::backend

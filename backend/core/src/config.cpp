@@ -1,0 +1,52 @@
+#include "fb/backend/config.hpp"
+
+#include "fb/common/config.hpp"
+
+namespace fb::backend {
+
+BackendConfig default_config() {
+  BackendConfig c;
+  c.mqtt.server_uri = "ssl://127.0.0.1:8883";
+  c.mqtt.client_id = "fb-backend";
+  c.mqtt.clean_session = false;
+  c.mqtt.max_inflight = 256;
+  c.mqtt.max_queued = 100000;
+  c.mqtt.tls = {"run/pki/backend/ca.crt", "run/pki/backend/client.crt", "run/pki/backend/client.key"};
+  return c;
+}
+
+Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConfig c) {
+  auto doc = config::load_json(file);
+  if (!doc) return fail(doc.error());
+  const std::string origin = file.string();
+  if (auto r = config::expect_version(*doc, 1, origin); !r) return fail(r.error());
+  // Relative paths in the file are relative to the file.
+  const auto base = file.parent_path();
+  const auto path = [&](const std::string& key, std::filesystem::path& out) -> Result<void> {
+    auto v = config::get_or<std::string>(*doc, key, "", origin);
+    if (!v) return fail(v.error());
+    if (!v->empty()) out = std::filesystem::path(*v).is_absolute() ? std::filesystem::path(*v) : base / *v;
+    return {};
+  };
+  auto uri = config::get_or<std::string>(*doc, "broker", c.mqtt.server_uri, origin);
+  if (!uri) return fail(uri.error());
+  c.mqtt.server_uri = *uri;
+  for (auto& [key, out] : std::initializer_list<std::pair<const char*, std::filesystem::path*>>{
+           {"ca_file", &c.mqtt.tls.ca_file},
+           {"cert_file", &c.mqtt.tls.cert_file},
+           {"key_file", &c.mqtt.tls.key_file},
+           {"database", &c.database},
+           {"rules_dir", &c.rules_dir}}) {
+    if (auto r = path(key, *out); !r) return fail(r.error());
+  }
+  auto batch = config::get_or<std::size_t>(*doc, "max_batch", c.max_batch, origin);
+  if (!batch) return fail(batch.error());
+  if (*batch == 0) return fail(ConfigErrc::invalid_value, origin + ": max_batch must be > 0");
+  c.max_batch = *batch;
+  auto level = config::get_or<std::string>(*doc, "log_level", c.log_level, origin);
+  if (!level) return fail(level.error());
+  c.log_level = *level;
+  return c;
+}
+
+}  // namespace fb::backend

@@ -1,0 +1,205 @@
+#include "fb/backend/ingest.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
+#include "fb/common/ids.hpp"
+#include "fb/common/topics.hpp"
+
+namespace fb::backend {
+namespace {
+
+std::string reason_name(const Error& e) {
+  if (e.code.category() == wire_category()) {
+    return wire::RejectReason_Name(static_cast<wire::RejectReason>(e.code.value()));
+  }
+  return "INTERNAL";
+}
+
+}  // namespace
+
+Ingest::Ingest(CaseStore& store, const Classifier& classifier, const Router& router, const Templates& templates,
+               const Clock& clock, IngestOptions options)
+    : store_(store), classifier_(classifier), router_(router), templates_(templates), clock_(clock), options_(options) {}
+
+Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch) {
+  ++stats_.batches;
+  const auto now = clock_.epoch_ms();
+  // Envelopes must outlive the store call: ReportIntake points into them.
+  std::vector<wire::Envelope> envelopes(batch.size());
+  std::vector<BatchItem> items;
+  std::vector<std::size_t> origin;  // items[i] came from batch[origin[i]]
+  std::vector<std::string> vins(batch.size());
+  std::vector<std::optional<Rejection>> rejections(batch.size());
+  items.reserve(batch.size());
+
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& m = batch[i];
+    auto topic = topics::parse(m.topic);
+    if (!topic || !is_valid_vin(topic->vin) || topic->kind == topics::Kind::inbox) {
+      ++stats_.unroutable;
+      spdlog::warn("dead letter: message on unexpected topic '{}' ({} bytes); no reply possible", m.topic.substr(0, 80),
+                   m.payload.size());
+      items.emplace_back(DeadLetterRecord{codec::sha256(m.payload), m.topic, "UNROUTABLE_TOPIC",
+                                          "not vehicles/{vin}/reports or receipts", m.payload, now});
+      origin.push_back(i);
+      continue;
+    }
+    vins[i] = topic->vin;
+    auto env = codec::decode(m.payload, options_.max_payload_bytes);
+    if (!env) {
+      reject(m, topic->vin, Rejection{env.error(), {}}, items, origin, i);
+      rejections[i] = Rejection{env.error(), {}};
+      continue;
+    }
+    envelopes[i] = std::move(*env);
+    const auto& e = envelopes[i];
+
+    if (topic->kind == topics::Kind::receipts) {
+      if (e.body_case() != wire::Envelope::kReceipt || !is_uuid(e.receipt().notification_id()) ||
+          !wire::ReceiptKind_IsValid(e.receipt().kind()) || e.receipt().kind() == wire::RECEIPT_KIND_UNSPECIFIED) {
+        // Receipts get no answer: a car does not retry them beyond QoS 1.
+        ++stats_.unroutable;
+        spdlog::warn("dead letter: bad receipt from {}", topic->vin);
+        items.emplace_back(DeadLetterRecord{codec::sha256(m.payload), m.topic, "BAD_RECEIPT",
+                                            "not a Receipt with a notification id and kind", m.payload, now});
+      } else {
+        items.emplace_back(ReceiptIntake{e.receipt().notification_id(), topic->vin, e.receipt().kind(), now, m.topic,
+                                         m.payload});
+      }
+      origin.push_back(i);
+      continue;
+    }
+
+    std::optional<Error> bad;
+    if (e.body_case() != wire::Envelope::kReport) {
+      bad = Error(WireErrc::wrong_message_type, "a reports topic carries Report envelopes only");
+    } else if (auto v = codec::validate_report(e.report()); !v) {
+      bad = v.error();
+    } else if (e.report().vin() != topic->vin) {
+      bad = Error(WireErrc::vin_mismatch, "report.vin " + e.report().vin() + ", topic VIN " + topic->vin);
+    }
+    if (bad) {
+      const auto report_id = e.body_case() == wire::Envelope::kReport ? e.report().report_id() : std::string();
+      reject(m, topic->vin, Rejection{*bad, report_id}, items, origin, i);
+      rejections[i] = Rejection{*bad, report_id};
+      continue;
+    }
+    ReportIntake intake;
+    intake.report = &e.report();
+    intake.payload = m.payload;
+    intake.topic = m.topic;
+    intake.received_ms = now;
+    intake.classification = classifier_.classify(e.report());
+    intake.route = router_.route(intake.classification);
+    items.emplace_back(std::move(intake));
+    origin.push_back(i);
+  }
+
+  auto outcomes = store_.commit_batch(items, [this](const ReportIntake& in, const CaseRef& ref) {
+    return make_received_notification(in, ref);
+  });
+  if (!outcomes) {
+    stats_.retry_later += batch.size();
+    return fail(outcomes.error());
+  }
+
+  std::vector<Outgoing> out;
+  out.reserve(items.size() * 2);
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const auto i = origin[k];
+    const auto& m = batch[i];
+    const auto& o = (*outcomes)[k];
+    if (rejections[i]) {
+      if (o.error) {  // the dead letter itself failed to store: let the car retry
+        ++stats_.retry_later;
+        continue;
+      }
+      out.push_back(Outgoing{topics::inbox(vins[i]),
+                             ack_payload(rejections[i]->report_id, codec::sha256(m.payload), nullptr, &rejections[i]->error),
+                             {}});
+      continue;
+    }
+    if (const auto* intake = std::get_if<ReportIntake>(&items[k])) {
+      const auto& report_id = intake->report->report_id();
+      if (o.error && o.error->code == make_error_code(WireErrc::report_id_conflict)) {
+        ++stats_.rejected;
+        spdlog::warn("rejected report {} from {}: {}; dead letter #{}", report_id, vins[i], o.error->what(),
+                     o.dead_letter_id);
+        out.push_back(Outgoing{topics::inbox(vins[i]), ack_payload(report_id, codec::sha256(m.payload), nullptr, &*o.error), {}});
+      } else if (o.error) {
+        ++stats_.retry_later;
+        spdlog::error("report {} from {} not stored: {}; the car will send it again", report_id, vins[i], o.error->what());
+      } else if (o.accepted) {
+        ++(o.accepted->duplicate ? stats_.duplicates : stats_.accepted);
+        out.push_back(Outgoing{topics::inbox(vins[i]), ack_payload(report_id, codec::sha256(m.payload), &*o.accepted, nullptr), {}});
+        if (o.notification) out.push_back(Outgoing{topics::inbox(vins[i]), o.notification->payload, o.notification->id});
+      }
+    } else if (std::holds_alternative<ReceiptIntake>(items[k])) {
+      ++stats_.receipts;
+      if (!o.error && !o.receipt_matched) {
+        spdlog::warn("dead letter #{}: receipt from {} for a notification it was not sent", o.dead_letter_id, vins[i]);
+      }
+    }
+  }
+  return out;
+}
+
+void Ingest::reject(const RawMessage& m, const std::string& vin, const Rejection& r, std::vector<BatchItem>& items,
+                    std::vector<std::size_t>& origin, std::size_t index) {
+  ++stats_.rejected;
+  const auto digest = codec::sha256(m.payload);
+  spdlog::warn("rejected message from {} ({} bytes, sha256 {}): {} [{}]{}", vin, m.payload.size(),
+               codec::to_hex(digest).substr(0, 16), r.error.what(), reason_name(r.error),
+               r.report_id.empty() ? "" : " report " + r.report_id);
+  items.emplace_back(DeadLetterRecord{digest, m.topic, reason_name(r.error), r.error.detail, m.payload,
+                                      clock_.epoch_ms()});
+  origin.push_back(index);
+}
+
+Result<StoredNotification> Ingest::make_received_notification(const ReportIntake& in, const CaseRef& ref) const {
+  const auto& r = *in.report;
+  const auto lang = templates_.pick_language("received", r.language());
+  auto team = in.route.team_names.find(lang);
+  const std::string team_name = team != in.route.team_names.end() ? team->second : in.route.team;
+  auto text = templates_.render("received", r.language(),
+                                {{"case_number", ref.case_number},
+                                 {"team", team_name},
+                                 {"hours", std::to_string(in.route.first_reply_hours)}});
+  if (!text) return fail(text.error());
+
+  auto env = codec::new_envelope(in.received_ms);
+  auto* n = env.mutable_notification();
+  n->set_report_id(r.report_id());
+  n->set_case_number(ref.case_number);
+  n->set_status(wire::CASE_STATUS_RECEIVED);
+  n->set_title(text->title);
+  n->set_text(text->text);
+  n->set_language(text->language);
+  n->set_team(team_name);
+  n->set_first_reply_due_ms(ref.first_reply_due_ms);
+  return StoredNotification{env.message_id(), r.vin(), codec::encode(env), text->text,
+                            in.received_ms + options_.notification_resend_ms};
+}
+
+std::string Ingest::ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,
+                                const Error* rejected) const {
+  auto env = codec::new_envelope(clock_.epoch_ms());
+  auto* ack = env.mutable_ack();
+  ack->set_report_id(report_id);
+  ack->set_payload_sha256(digest);
+  if (accepted) {
+    ack->mutable_accepted()->set_case_id(accepted->case_id);
+    ack->mutable_accepted()->set_case_number(accepted->case_number);
+    ack->mutable_accepted()->set_duplicate(accepted->duplicate);
+  } else if (rejected) {
+    const bool wire_error = rejected->code.category() == wire_category();
+    ack->mutable_rejected()->set_reason(wire_error ? static_cast<wire::RejectReason>(rejected->code.value())
+                                                   : wire::REJECT_REASON_UNSPECIFIED);
+    ack->mutable_rejected()->set_detail(rejected->detail.empty() ? rejected->code.message() : rejected->detail);
+  }
+  return codec::encode(env);
+}
+
+}  // namespace fb::backend

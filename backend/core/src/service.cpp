@@ -1,0 +1,189 @@
+#include "fb/backend/service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "fb/common/config.hpp"
+#include "fb/common/topics.hpp"
+
+namespace fb::backend {
+
+namespace asio = boost::asio;
+
+Result<Rules> load_rules(const std::filesystem::path& dir) {
+  auto c = config::load_json(dir / "classifier.json");
+  if (!c) return fail(c.error());
+  auto classifier = Classifier::load(*c, (dir / "classifier.json").string());
+  if (!classifier) return fail(classifier.error());
+  auto r = config::load_json(dir / "routing.json");
+  if (!r) return fail(r.error());
+  auto router = Router::load(*r, (dir / "routing.json").string());
+  if (!router) return fail(router.error());
+  auto t = config::load_json(dir / "templates.json");
+  if (!t) return fail(t.error());
+  auto templates = Templates::load(*t, (dir / "templates.json").string());
+  if (!templates) return fail(templates.error());
+  return Rules{std::move(*classifier), std::move(*router), std::move(*templates)};
+}
+
+Result<std::unique_ptr<Service>> Service::create(const BackendConfig& config, std::unique_ptr<mqtt::Client> client,
+                                                 const Clock& clock) {
+  auto rules = load_rules(config.rules_dir);
+  if (!rules) return fail(rules.error());
+  auto store = open_sqlite_case_store(config.database);
+  if (!store) return fail(store.error());
+  return std::unique_ptr<Service>(new Service(config, std::move(client), clock, std::move(*store),
+                                              std::move(rules->classifier), std::move(rules->router),
+                                              std::move(rules->templates)));
+}
+
+Service::Service(const BackendConfig& config, std::unique_ptr<mqtt::Client> client, const Clock& clock,
+                 std::unique_ptr<CaseStore> store, Classifier classifier, Router router, Templates templates)
+    : config_(config),
+      client_(std::move(client)),
+      clock_(clock),
+      store_(std::move(store)),
+      classifier_(std::move(classifier)),
+      router_(std::move(router)),
+      templates_(std::move(templates)),
+      ingest_core_(*store_, classifier_, router_, templates_, clock_,
+                   IngestOptions{.notification_resend_ms = config.notification_resend_base.count()}),
+      ingest_(asio::make_strand(io_)),
+      notification_timer_(ingest_) {}
+
+Service::~Service() { stop(); }
+
+Result<void> Service::start() {
+  client_->on_message([this](mqtt::Message m) { on_message(std::move(m)); });
+  client_->on_connection([this](bool up, const Error& why) {
+    if (up) {
+      spdlog::info("backend ready: connected to {} and subscribed", config_.mqtt.server_uri);
+      asio::post(ingest_, [this] { check_notifications(); });
+    } else {
+      spdlog::warn("backend: broker connection lost: {}", why.what());
+    }
+  });
+  for (auto filter : {topics::all_reports, topics::all_receipts}) {
+    if (auto r = client_->subscribe(std::string(filter), 1); !r) return r;
+  }
+  work_.emplace(io_.get_executor());
+  // Thread "backend-io": runs every handler of the ingest strand and the resend timer.
+  io_thread_ = std::thread([this] { io_.run(); });
+  asio::post(ingest_, [this] { arm_notification_timer(); });
+  started_ = true;
+  if (auto r = client_->start(); !r) {
+    stop();
+    return r;
+  }
+  return {};
+}
+
+void Service::stop() {
+  if (!started_) return;
+  started_ = false;
+  {
+    std::lock_guard lock(incoming_mu_);
+    stopping_ = true;
+  }
+  incoming_space_.notify_all();
+  client_->stop();  // no more messages; pending publishes fail with shutting_down
+  asio::post(ingest_, [this] {
+    notification_timer_.cancel();
+    drain();  // store what was received; its acks cannot go out, the cars will resend
+  });
+  work_.reset();
+  if (io_thread_.joinable()) io_thread_.join();
+  const auto s = stats();
+  spdlog::info("backend stopped: {} received, {} new cases, {} duplicates, {} rejected, {} batches", s.received,
+               s.ingest.accepted, s.ingest.duplicates, s.ingest.rejected, s.ingest.batches);
+}
+
+ServiceStats Service::stats() const {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
+}
+
+void Service::on_message(mqtt::Message m) {
+  bool post = false;
+  {
+    std::unique_lock lock(incoming_mu_);
+    incoming_space_.wait(lock, [&] { return stopping_ || incoming_.size() < config_.max_pending; });
+    if (stopping_) return;  // not PUBACKed in time matters not: the car resends until acked
+    incoming_.push_back(RawMessage{std::move(m.topic), std::move(m.payload)});
+    post = !std::exchange(drain_posted_, true);
+  }
+  if (post) asio::post(ingest_, [this] { drain(); });
+}
+
+void Service::drain() {
+  std::vector<RawMessage> batch;
+  {
+    std::lock_guard lock(incoming_mu_);
+    const auto n = std::min(incoming_.size(), config_.max_batch);
+    batch.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      batch.push_back(std::move(incoming_.front()));
+      incoming_.pop_front();
+    }
+    if (!incoming_.empty() && !stopping_) asio::post(ingest_, [this] { drain(); });
+    else drain_posted_ = false;
+  }
+  incoming_space_.notify_all();
+  if (batch.empty()) return;
+
+  auto out = ingest_core_.process(batch);
+  {
+    std::lock_guard lock(stats_mu_);
+    stats_.received += batch.size();
+    stats_.largest_batch = std::max(stats_.largest_batch, batch.size());
+    stats_.ingest = ingest_core_.stats();
+  }
+  if (!out) {
+    spdlog::error("backend: batch of {} not stored: {}; no acks sent, cars will resend", batch.size(), out.error().what());
+    return;
+  }
+  for (auto& o : *out) publish(std::move(o));
+}
+
+void Service::publish(Outgoing out) {
+  client_->publish(std::move(out.topic), std::move(out.payload), 1, [this](const Error* e) {
+    std::lock_guard lock(stats_mu_);
+    if (e) ++stats_.publish_failures;
+    else ++stats_.published;
+  });
+}
+
+void Service::arm_notification_timer() {
+  notification_timer_.expires_after(config_.notification_check);
+  notification_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    check_notifications();
+    arm_notification_timer();
+  });
+}
+
+// Notifications not confirmed by a delivery receipt are sent again with exponential backoff.
+// New ones were stored due one base interval after creation, so this only resends those whose
+// first publish or delivery failed.
+void Service::check_notifications() {
+  if (!client_->connected()) return;
+  auto due = store_->due_notifications(clock_.epoch_ms(), 500);
+  if (!due) {
+    spdlog::error("backend: cannot read due notifications: {}", due.error().what());
+    return;
+  }
+  if (due->empty()) return;
+  std::vector<std::string> ids;
+  for (auto& n : *due) {
+    ids.push_back(n.id);
+    publish(Outgoing{topics::inbox(n.vin), std::move(n.payload), n.id});
+  }
+  if (auto r = store_->reschedule(ids, clock_.epoch_ms(), config_.notification_resend_base.count(),
+                                  config_.notification_resend_max.count());
+      !r) {
+    spdlog::error("backend: cannot reschedule notifications: {}", r.error().what());
+  }
+  std::lock_guard lock(stats_mu_);
+  stats_.notifications_resent += ids.size();
+}
+
+}  // namespace fb::backend

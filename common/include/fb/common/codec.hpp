@@ -1,0 +1,48 @@
+// Encoding, decoding and validation of the wire format (proto/feedback.proto).
+// Shared by the car (to refuse a bad report before it is queued) and the backend (to answer a
+// bad message with a precise rejection). All functions are thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fb/common/error.hpp"
+#include "feedback.pb.h"
+
+namespace fb::codec {
+
+/// The schema version this build writes and reads.
+inline constexpr std::uint32_t kSchemaVersion = 1;
+
+/// Largest payload accepted on any topic: a report with a 90 s diagnostic snapshot of a dozen
+/// signals at 10 Hz is about 150 KiB, so 512 KiB leaves room without letting one car fill memory.
+/// The broker's own packet limit (deploy/) is above this so that the backend, not the broker,
+/// answers an oversize report with a rejection the car understands.
+inline constexpr std::size_t kMaxPayloadBytes = 512 * 1024;
+
+/// Longest free text in a report, in Unicode code points.
+inline constexpr std::size_t kMaxTextChars = 2000;
+
+/// A new envelope with schema version, a fresh message id and sent_at_ms set.
+wire::Envelope new_envelope(std::int64_t sent_at_ms);
+
+/// Serializes; never fails for a well-formed message.
+std::string encode(const wire::Envelope& envelope);
+
+/// Parses one payload. Errors (WireErrc): oversize, malformed, unsupported_version,
+/// missing_field / invalid_field (envelope header), invalid_utf8 (names the field).
+/// Does not check the body's content: see validate_report().
+Result<wire::Envelope> decode(std::string_view payload, std::size_t max_bytes = kMaxPayloadBytes);
+
+/// Checks a report's content: required fields, VIN and UUID shapes, text limits, consent
+/// coherence. Errors: missing_field / invalid_field with the field's name in the detail.
+Result<void> validate_report(const wire::Report& report);
+
+/// SHA-256 of the bytes (32 raw bytes).
+std::string sha256(std::string_view bytes);
+/// Lowercase hex of raw bytes.
+std::string to_hex(std::string_view bytes);
+
+}  // namespace fb::codec

@@ -1,0 +1,20 @@
+// Identifiers: message/report UUIDs and vehicle identification numbers.
+// All functions are pure and thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace fb {
+
+/// A random (version 4) UUID in lowercase 8-4-4-4-12 form, from OpenSSL's CSPRNG.
+std::string new_uuid();
+
+/// True for a lowercase or uppercase 8-4-4-4-12 hexadecimal UUID.
+bool is_uuid(std::string_view s);
+
+/// True for a 17-character VIN of ISO 3779 characters (digits and capitals except I, O, Q).
+/// The check digit is not enforced: it is optional outside North America and China.
+bool is_valid_vin(std::string_view vin);
+
+}  // namespace fb

@@ -1,0 +1,137 @@
+// A thin RAII layer over SQLite that returns fb::Error instead of result codes.
+// Threads: a Database and its Statements belong to one thread (or strand) at a time: the
+// owner named where the Database is created. SQLite is built serialized on Debian, but our
+// stores rely on single ownership for transaction boundaries, not on SQLite's mutexes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "fb/common/error.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace fb::sql {
+
+class Database;
+
+class Statement {
+ public:
+  Statement() = default;
+  Statement(Statement&&) noexcept;
+  Statement& operator=(Statement&&) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  /// Binds are 1-based like SQLite's. They keep a copy of text and blobs (SQLITE_TRANSIENT).
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind_blob(int index, std::string_view bytes);
+  Statement& bind_null(int index);
+
+  /// Advances: true when a row is available, false when done.
+  Result<bool> step();
+  /// Runs to completion (for statements that return no rows) and resets for reuse.
+  Result<void> run();
+  /// Clears the cursor and bindings for the next use.
+  void reset();
+
+  std::int64_t int64(int column) const;
+  std::string text(int column) const;
+  std::string blob(int column) const;
+  bool is_null(int column) const;
+
+ private:
+  friend class Database;
+  Statement(sqlite3_stmt* s, Database* db) : stmt_(s), db_(db) {}
+  sqlite3_stmt* stmt_ = nullptr;
+  Database* db_ = nullptr;
+};
+
+struct OpenOptions {
+  bool create = true;
+  bool read_only = false;
+  /// WAL + synchronous=FULL: a committed transaction survives power loss.
+  bool durable = true;
+  int busy_timeout_ms = 5000;
+  /// Upper bound on the file, in pages (0 = SQLite's default). Used to model a full disk.
+  std::int64_t max_page_count = 0;
+};
+
+class Database {
+ public:
+  Database() = default;
+  Database(Database&&) noexcept;
+  Database& operator=(Database&&) noexcept;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database();
+
+  /// Opens (and creates) a file. Errors: open_failed, corrupt (not a database).
+  static Result<Database> open(const std::filesystem::path& path, const OpenOptions& options = {});
+
+  /// Runs one or more statements that return no rows.
+  Result<void> exec(std::string_view sql);
+  Result<Statement> prepare(std::string_view sql);
+  /// Runs a one-row, one-column query and returns its integer (or nullopt for no row / NULL).
+  Result<std::optional<std::int64_t>> query_int(std::string_view sql);
+
+  std::int64_t last_insert_rowid() const;
+  int changes() const;
+  const std::filesystem::path& path() const { return path_; }
+
+  /// Maps a SQLite result code to our storage error, with sqlite3_errmsg and `what` in the detail.
+  Error error(int rc, std::string_view what) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::filesystem::path path_;
+};
+
+/// BEGIN IMMEDIATE ... COMMIT; rolls back on destruction unless committed.
+class Transaction {
+ public:
+  static Result<Transaction> begin(Database& db);
+  Transaction(Transaction&& o) noexcept : db_(std::exchange(o.db_, nullptr)) {}
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  Result<void> commit();
+
+ private:
+  explicit Transaction(Database* db) : db_(db) {}
+  Database* db_ = nullptr;
+};
+
+/// What to do when a store file is not a readable database.
+enum class OnCorrupt {
+  refuse,     // return StorageErrc::corrupt; an operator must look (backend case store)
+  set_aside,  // rename to "<file>.corrupt-<epoch ms>" and start empty (car outbox)
+};
+
+struct StoreSchema {
+  std::string_view name;  // for messages, e.g. "outbox"
+  /// migrations[i] upgrades user_version i to i+1; the latest version is migrations.size().
+  std::span<const std::string_view> migrations;
+};
+
+struct OpenedStore {
+  Database db;
+  /// Set when a corrupt file was renamed (OnCorrupt::set_aside): where it now lies.
+  std::optional<std::filesystem::path> set_aside;
+};
+
+/// Opens a store of ours: checks the file is intact (quick_check), refuses a schema newer than
+/// this build (schema_too_new), and migrates an older one inside a transaction.
+Result<OpenedStore> open_store(const std::filesystem::path& path, const StoreSchema& schema,
+                               OnCorrupt on_corrupt, const OpenOptions& options = {});
+
+}  // namespace fb::sql

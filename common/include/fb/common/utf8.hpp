@@ -1,0 +1,18 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace fb {
+
+/// Byte offset of the first invalid UTF-8 sequence (overlong forms, surrogates and code points
+/// above U+10FFFF are invalid), or nullopt when the whole string is valid.
+std::optional<std::size_t> first_invalid_utf8(std::string_view s);
+
+inline bool is_valid_utf8(std::string_view s) { return !first_invalid_utf8(s).has_value(); }
+
+/// Number of code points in valid UTF-8 text (for length limits that users see as characters).
+std::size_t utf8_length(std::string_view s);
+
+}  // namespace fb

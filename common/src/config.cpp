@@ -1,0 +1,40 @@
+#include "fb/common/config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace fb::config {
+
+Result<nlohmann::json> parse_json(std::string_view text, const std::string& origin) {
+  try {
+    return nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    std::size_t line = 1, col = 1;
+    for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
+    }
+    std::string msg = e.what();
+    if (auto p = msg.find("parse error"); p != std::string::npos) msg = msg.substr(p);
+    return fail(ConfigErrc::parse_error, origin + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + msg);
+  }
+}
+
+Result<nlohmann::json> load_json(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ConfigErrc::file_not_found, path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_json(ss.str(), path.string());
+}
+
+Result<void> expect_version(const nlohmann::json& doc, int expected, const std::string& origin) {
+  auto v = get<int>(doc, "version", origin);
+  if (!v) return fail(v.error());
+  if (*v != expected) {
+    return fail(ConfigErrc::unsupported_version,
+                origin + ": version " + std::to_string(*v) + ", this build reads " + std::to_string(expected));
+  }
+  return {};
+}
+
+}  // namespace fb::config

@@ -1,0 +1,55 @@
+#include "fb/common/ids.hpp"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdint>
+#include <random>
+#include <stdexcept>
+
+namespace fb {
+
+std::string new_uuid() {
+  std::array<std::uint8_t, 16> b{};
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
+    // The OpenSSL DRBG only fails when the OS has no entropy; random_device is our last resort.
+    std::random_device rd;
+    for (auto& x : b) x = static_cast<std::uint8_t>(rd());
+  }
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+    s.push_back(hex[b[i] >> 4]);
+    s.push_back(hex[b[i] & 0x0f]);
+  }
+  return s;
+}
+
+bool is_uuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_valid_vin(std::string_view vin) {
+  if (vin.size() != 17) return false;
+  for (char c : vin) {
+    const bool digit = c >= '0' && c <= '9';
+    const bool upper = c >= 'A' && c <= 'Z' && c != 'I' && c != 'O' && c != 'Q';
+    if (!digit && !upper) return false;
+  }
+  return true;
+}
+
+}  // namespace fb

@@ -1,0 +1,255 @@
+#include "fb/common/sqlite.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <utility>
+
+namespace fb::sql {
+namespace {
+
+StorageErrc classify(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL: return StorageErrc::full;
+    case SQLITE_IOERR: return StorageErrc::io;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return StorageErrc::corrupt;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return StorageErrc::busy;
+    case SQLITE_CONSTRAINT: return StorageErrc::constraint;
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM: return StorageErrc::open_failed;
+    case SQLITE_TOOBIG: return StorageErrc::too_large;
+    default: return StorageErrc::internal;
+  }
+}
+
+}  // namespace
+
+// ---- Statement ----
+
+Statement::Statement(Statement&& o) noexcept : stmt_(std::exchange(o.stmt_, nullptr)), db_(o.db_) {}
+Statement& Statement::operator=(Statement&& o) noexcept {
+  if (this != &o) {
+    sqlite3_finalize(stmt_);
+    stmt_ = std::exchange(o.stmt_, nullptr);
+    db_ = o.db_;
+  }
+  return *this;
+}
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int i, std::int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+Statement& Statement::bind(int i, std::string_view t) {
+  sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::bind_blob(int i, std::string_view b) {
+  sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::bind_null(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  auto err = db_->error(rc, sqlite3_sql(stmt_));
+  sqlite3_reset(stmt_);
+  return fail(std::move(err));
+}
+
+Result<void> Statement::run() {
+  auto r = step();
+  reset();
+  if (!r) return fail(r.error());
+  return {};
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::int64_t Statement::int64(int c) const { return sqlite3_column_int64(stmt_, c); }
+std::string Statement::text(int c) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))) : std::string();
+}
+std::string Statement::blob(int c) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))) : std::string();
+}
+bool Statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
+// ---- Database ----
+
+Database::Database(Database&& o) noexcept : db_(std::exchange(o.db_, nullptr)), path_(std::move(o.path_)) {}
+Database& Database::operator=(Database&& o) noexcept {
+  if (this != &o) {
+    sqlite3_close_v2(db_);
+    db_ = std::exchange(o.db_, nullptr);
+    path_ = std::move(o.path_);
+  }
+  return *this;
+}
+Database::~Database() { sqlite3_close_v2(db_); }
+
+Error Database::error(int rc, std::string_view what) const {
+  std::string detail(what);
+  if (db_ != nullptr) detail += std::string(detail.empty() ? "" : ": ") + sqlite3_errmsg(db_);
+  else detail += std::string(detail.empty() ? "" : ": ") + sqlite3_errstr(rc);
+  if (!path_.empty()) detail += " [" + path_.string() + "]";
+  return Error(classify(rc), std::move(detail));
+}
+
+Result<Database> Database::open(const std::filesystem::path& path, const OpenOptions& o) {
+  Database d;
+  d.path_ = path;
+  int flags = o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (o.create && !o.read_only) flags |= SQLITE_OPEN_CREATE;
+  flags |= SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &d.db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    auto err = d.error(rc, "open");
+    return fail(Error(StorageErrc::open_failed, err.detail));
+  }
+  sqlite3_extended_result_codes(d.db_, 1);
+  sqlite3_busy_timeout(d.db_, o.busy_timeout_ms);
+  // The first statement that reads the header tells us whether the file is a database at all.
+  if (auto r = d.exec("PRAGMA foreign_keys=ON"); !r) return fail(r.error());
+  if (!o.read_only) {
+    if (o.durable) {
+      if (auto r = d.query_int("PRAGMA journal_mode=WAL"); !r) return fail(r.error());
+      if (auto r = d.exec("PRAGMA synchronous=FULL"); !r) return fail(r.error());
+    }
+    if (o.max_page_count > 0) {
+      if (auto r = d.query_int("PRAGMA max_page_count=" + std::to_string(o.max_page_count)); !r) {
+        return fail(r.error());
+      }
+    }
+  }
+  return d;
+}
+
+Result<void> Database::exec(std::string_view sql) {
+  char* msg = nullptr;
+  const std::string s(sql);
+  const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &msg);
+  sqlite3_free(msg);  // sqlite3_errmsg() in error() carries the same text
+  if (rc != SQLITE_OK) return fail(error(rc, s.substr(0, 80)));
+  return {};
+}
+
+Result<Statement> Database::prepare(std::string_view sql) {
+  sqlite3_stmt* s = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) return fail(error(rc, sql.substr(0, 80)));
+  return Statement(s, this);
+}
+
+Result<std::optional<std::int64_t>> Database::query_int(std::string_view sql) {
+  auto st = prepare(sql);
+  if (!st) return fail(st.error());
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  if (!*row || st->is_null(0)) return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>{st->int64(0)};
+}
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+int Database::changes() const { return sqlite3_changes(db_); }
+
+// ---- Transaction ----
+
+Result<Transaction> Transaction::begin(Database& db) {
+  if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return fail(r.error());
+  return Transaction(&db);
+}
+
+Transaction::~Transaction() {
+  if (db_ != nullptr) (void)db_->exec("ROLLBACK");
+}
+
+Result<void> Transaction::commit() {
+  auto* db = std::exchange(db_, nullptr);
+  if (auto r = db->exec("COMMIT"); !r) {
+    (void)db->exec("ROLLBACK");
+    return r;
+  }
+  return {};
+}
+
+// ---- open_store ----
+
+namespace {
+
+Result<Database> open_checked(const std::filesystem::path& path, const OpenOptions& options) {
+  auto db = Database::open(path, options);
+  if (!db) return db;
+  auto st = db->prepare("PRAGMA quick_check");
+  if (!st) return fail(st.error());
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  if (*row && st->text(0) != "ok") return fail(StorageErrc::corrupt, "quick_check: " + st->text(0));
+  return db;
+}
+
+std::filesystem::path set_aside(const std::filesystem::path& path) {
+  const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::filesystem::path target = path.string() + ".corrupt-" + std::to_string(stamp);
+  std::error_code ec;
+  std::filesystem::rename(path, target, ec);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::filesystem::path side = path.string() + suffix;
+    if (std::filesystem::exists(side, ec)) std::filesystem::rename(side, target.string() + suffix, ec);
+  }
+  return target;
+}
+
+}  // namespace
+
+Result<OpenedStore> open_store(const std::filesystem::path& path, const StoreSchema& schema, OnCorrupt on_corrupt,
+                               const OpenOptions& options) {
+  OpenedStore out;
+  auto db = open_checked(path, options);
+  if (!db && db.error().code == make_error_code(StorageErrc::corrupt)) {
+    if (on_corrupt == OnCorrupt::refuse) {
+      return fail(StorageErrc::corrupt, std::string(schema.name) + ": " + db.error().detail);
+    }
+    out.set_aside = set_aside(path);
+    db = open_checked(path, options);
+  }
+  if (!db) return fail(db.error());
+  out.db = std::move(*db);
+
+  auto version = out.db.query_int("PRAGMA user_version");
+  if (!version) return fail(version.error());
+  const auto current = static_cast<std::size_t>(version->value_or(0));
+  const auto latest = schema.migrations.size();
+  if (current > latest) {
+    return fail(StorageErrc::schema_too_new, std::string(schema.name) + " schema version " + std::to_string(current) +
+                                                 ", this build knows up to " + std::to_string(latest) + " [" +
+                                                 path.string() + "]");
+  }
+  if (current < latest) {
+    auto tx = Transaction::begin(out.db);
+    if (!tx) return fail(tx.error());
+    for (std::size_t v = current; v < latest; ++v) {
+      if (auto r = out.db.exec(schema.migrations[v]); !r) return fail(r.error());
+    }
+    if (auto r = out.db.exec("PRAGMA user_version=" + std::to_string(latest)); !r) return fail(r.error());
+    if (auto r = tx->commit(); !r) return fail(r.error());
+  }
+  return out;
+}
+
+}  // namespace fb::sql

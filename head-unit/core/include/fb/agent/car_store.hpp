@@ -1,0 +1,138 @@
+// The head unit's durable store, one SQLite file (WAL, synchronous=FULL):
+//  - outbox: messages to send (reports, receipts), each kept until it is confirmed: a report
+//    until the backend's acknowledgement, a receipt until the broker's PUBACK;
+//  - reports: the driver's "My reports" with each one's latest status (kept after delivery);
+//  - inbox: notifications from the backend, de-duplicated by message id.
+// Every method is one transaction: when it returns success, the change survives power loss.
+//
+// Threads: one owner, the agent strand (agent.hpp). Errors: StorageErrc (full, io, ...); on an
+// error nothing of that call was written.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fb/common/error.hpp"
+#include "fb/common/sqlite.hpp"
+#include "feedback.pb.h"
+
+namespace fb::agent {
+
+enum class OutboxKind { report, receipt };
+
+/// What the agent needs to schedule an outbox entry (payloads are loaded when sent).
+struct OutboxEntry {
+  std::string id;  // report id, or receipt message id
+  OutboxKind kind = OutboxKind::report;
+  std::string topic;
+  int priority = 0;  // higher is sent first
+  std::int64_t created_ms = 0;
+};
+
+/// One row of "My reports".
+struct ReportView {
+  std::string report_id;
+  std::int64_t created_ms = 0;
+  wire::Source source = wire::SOURCE_DRIVER;
+  wire::Category category = wire::CATEGORY_OTHER;
+  std::string text;
+  std::string language;
+  /// queued | acknowledged | received | in_progress | waiting_for_driver | resolved | closed | rejected
+  std::string status;
+  std::string case_number;
+  std::string team;
+  std::int64_t first_reply_due_ms = 0;
+  std::string last_title;    // latest notification
+  std::string last_text;
+  std::string reject_reason;  // e.g. "REJECT_VIN_MISMATCH: report.vin ..."
+  std::int64_t updated_ms = 0;
+};
+
+struct InboxEntry {
+  std::string message_id;
+  std::string report_id;
+  std::string case_number;
+  wire::CaseStatus status = wire::CASE_STATUS_UNSPECIFIED;
+  std::string title;
+  std::string text;
+  std::string language;
+  std::int64_t received_ms = 0;
+  bool read = false;
+};
+
+struct AckResult {
+  bool matched = false;   // an outbox report was confirmed (and removed)
+  std::string report_id;  // the report it concerned ("" when unmatched)
+};
+
+struct NotificationResult {
+  bool duplicate = false;      // seen before; nothing changed but a receipt is sent again
+  std::string receipt_id;      // the delivered-receipt queued in the outbox
+  std::optional<ReportView> report;  // the report it updated, if known
+  InboxEntry entry;
+};
+
+class CarStore {
+ public:
+  struct Options {
+    /// Upper bound on the file in pages (4 KiB); 0 = no bound. Models a full disk in tests and
+    /// keeps one runaway producer from filling the head unit's flash.
+    std::int64_t max_pages = 0;
+  };
+
+  /// Opens or creates the file. A corrupt file is renamed aside (set_aside() says where) and a
+  /// new one started: the car keeps working and the old file stays for diagnosis.
+  /// Errors: open_failed, schema_too_new (written by a newer build; refused, not touched).
+  static Result<CarStore> open(const std::filesystem::path& path, Options options);
+
+  const std::optional<std::filesystem::path>& set_aside() const { return set_aside_; }
+
+  /// Queues a report (outbox + My reports, one transaction). `envelope` must hold a Report.
+  Result<void> enqueue_report(const wire::Envelope& envelope, const std::string& payload, int priority,
+                              std::int64_t now_ms);
+
+  /// Every outbox entry, in send order (priority, then age).
+  Result<std::vector<OutboxEntry>> outbox();
+  /// The exact bytes to publish for an outbox entry (re-sends are byte-identical).
+  Result<std::string> payload(const std::string& id);
+  /// Drops a receipt after the broker's PUBACK.
+  Result<void> remove(const std::string& id);
+
+  /// Applies an acknowledgement: matches the outbox report by payload digest, else report id;
+  /// removes it and sets its status (acknowledged, or rejected with the reason).
+  Result<AckResult> apply_ack(const wire::Ack& ack, std::int64_t now_ms);
+
+  /// Stores a notification (ignored if its message id was seen), updates the report it names,
+  /// and queues a delivered receipt to `receipt_topic`, all in one transaction.
+  Result<NotificationResult> apply_notification(const wire::Envelope& envelope, const std::string& receipt_topic,
+                                                std::int64_t now_ms);
+
+  /// Marks a notification read and queues a read receipt; returns the receipt's id, or nullopt
+  /// when the notification is unknown or was read before.
+  Result<std::optional<std::string>> mark_read(const std::string& message_id, const std::string& receipt_topic, std::int64_t now_ms);
+
+  Result<std::vector<ReportView>> reports(std::size_t limit = 200);
+  Result<std::optional<ReportView>> report(const std::string& report_id);
+  Result<std::vector<InboxEntry>> inbox(std::size_t limit = 200);
+
+ private:
+  explicit CarStore(sql::Database db) : db_(std::move(db)) {}
+  Result<void> insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
+                             const std::string& payload, int priority, std::int64_t now_ms);
+  Result<std::optional<ReportView>> read_report(const std::string& report_id);
+  Result<std::string> enqueue_receipt_in_tx(const std::string& notification_id, wire::ReceiptKind kind,
+                                            const std::string& topic, std::int64_t now_ms);
+
+  sql::Database db_;
+  std::optional<std::filesystem::path> set_aside_;
+};
+
+/// The report statuses in order; a status never moves back (a late ack after a notification).
+int status_rank(std::string_view status);
+/// "received" for CASE_STATUS_RECEIVED, ...
+std::string status_name(wire::CaseStatus status);
+
+}  // namespace fb::agent

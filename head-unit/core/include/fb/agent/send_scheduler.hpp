@@ -1,0 +1,75 @@
+// When to (re)send each outbox entry. Pure logic on a given time, so tests drive it directly.
+//
+// An entry is: due -> publishing (handed to MQTT) -> awaiting_ack (broker PUBACK received) ->
+// removed by the backend's ack. A report not acknowledged within ack_timeout is due again, with
+// the timeout doubling per attempt up to max_backoff. A failed publish is due again after
+// retry_after_failure, doubling likewise. Re-sending is always safe: the backend de-duplicates by
+// report id.
+//
+// Threads: not thread-safe; owned by the agent strand.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "fb/agent/car_store.hpp"
+
+namespace fb::agent {
+
+class SendScheduler {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Policy {
+    std::chrono::milliseconds ack_timeout{30000};
+    std::chrono::milliseconds retry_after_failure{1000};
+    std::chrono::milliseconds max_backoff{600000};
+    std::size_t max_inflight = 16;  // entries publishing at once
+  };
+
+  explicit SendScheduler(Policy policy) : policy_(policy) {}
+
+  /// A new entry, due at once.
+  void add(const OutboxEntry& entry, Clock::time_point now);
+  void remove(const std::string& id);
+  bool contains(const std::string& id) const { return by_id_.contains(id); }
+
+  /// Due entries in send order, at most the free in-flight slots; they become "publishing".
+  std::vector<OutboxEntry> take_due(Clock::time_point now);
+  /// The broker took it (PUBACK). Receipts are done then; reports wait for the backend's ack.
+  void on_published(const std::string& id, Clock::time_point now);
+  void on_publish_failed(const std::string& id, Clock::time_point now);
+  /// After a reconnect: what was publishing on the old connection is due now.
+  void on_reconnected(Clock::time_point now);
+
+  /// The earliest time something becomes due (nullopt: nothing waits, or all slots are busy).
+  std::optional<Clock::time_point> next_due() const;
+
+  std::size_t size() const { return by_id_.size(); }
+  std::size_t publishing() const { return publishing_; }
+  int attempts(const std::string& id) const;
+
+ private:
+  enum class State { due, publishing, awaiting_ack };
+  struct Item {
+    OutboxEntry entry;
+    State state = State::due;
+    int attempts = 0;
+    Clock::time_point due_at;
+  };
+  // Send order: higher priority first, then older, then id.
+  using Key = std::tuple<int, std::int64_t, std::string>;
+  static Key key_of(const OutboxEntry& e) { return {-e.priority, e.created_ms, e.id}; }
+  std::chrono::milliseconds backoff(std::chrono::milliseconds base, int attempts) const;
+
+  Policy policy_;
+  std::map<Key, Item> items_;
+  std::map<std::string, Key> by_id_;
+  std::size_t publishing_ = 0;
+};
+
+}  // namespace fb::agent
