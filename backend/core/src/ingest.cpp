@@ -179,8 +179,7 @@ Result<StoredNotification> Ingest::make_received_notification(const ReportIntake
   n->set_language(text->language);
   n->set_team(team_name);
   n->set_first_reply_due_ms(ref.first_reply_due_ms);
-  return StoredNotification{env.message_id(), r.vin(), codec::encode(env), text->text,
-                            in.received_ms + options_.notification_resend_ms};
+  return StoredNotification{env.message_id(), r.vin(), codec::encode(env), text->text};
 }
 
 std::string Ingest::ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,

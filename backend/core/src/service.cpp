@@ -45,8 +45,7 @@ Service::Service(const BackendConfig& config, std::unique_ptr<mqtt::Client> clie
       classifier_(std::move(classifier)),
       router_(std::move(router)),
       templates_(std::move(templates)),
-      ingest_core_(*store_, classifier_, router_, templates_, clock_,
-                   IngestOptions{.notification_resend_ms = config.notification_resend_base.count()}),
+      ingest_core_(*store_, classifier_, router_, templates_, clock_),
       ingest_(asio::make_strand(io_)),
       notification_timer_(ingest_) {}
 
@@ -87,8 +86,10 @@ void Service::stop() {
   incoming_space_.notify_all();
   client_->stop();  // no more messages; pending publishes fail with shutting_down
   asio::post(ingest_, [this] {
+    timer_stopped_ = true;
     notification_timer_.cancel();
     drain();  // store what was received; its acks cannot go out, the cars will resend
+    flush_sent_notifications();
   });
   work_.reset();
   if (io_thread_.joinable()) io_thread_.join();
@@ -145,14 +146,41 @@ void Service::drain() {
 }
 
 void Service::publish(Outgoing out) {
-  client_->publish(std::move(out.topic), std::move(out.payload), 1, [this](const Error* e) {
-    std::lock_guard lock(stats_mu_);
-    if (e) ++stats_.publish_failures;
-    else ++stats_.published;
-  });
+  std::string notification_id = std::move(out.notification_id);
+  if (!notification_id.empty()) notifications_in_flight_.insert(notification_id);
+  client_->publish(out.topic, std::move(out.payload), 1,
+                   [this, topic = out.topic, id = std::move(notification_id)](const Error* e) {
+                     if (e) spdlog::warn("backend: publish to {} failed: {}", topic, e->what());
+                     {
+                       std::lock_guard lock(stats_mu_);
+                       if (e) ++stats_.publish_failures;
+                       else ++stats_.published;
+                     }
+                     if (!id.empty()) asio::post(ingest_, [this, id, ok = e == nullptr] { notification_published(id, ok); });
+                   });
+}
+
+void Service::notification_published(const std::string& id, bool ok) {
+  notifications_in_flight_.erase(id);
+  if (!ok) return;  // still due: the next check sends it again
+  sent_notifications_.push_back(id);
+  if (!std::exchange(flush_posted_, true)) asio::post(ingest_, [this] { flush_sent_notifications(); });
+}
+
+// One transaction for every notification the broker took since the last flush.
+void Service::flush_sent_notifications() {
+  flush_posted_ = false;
+  if (sent_notifications_.empty()) return;
+  if (auto r = store_->reschedule(sent_notifications_, clock_.epoch_ms(), config_.notification_resend_base.count(),
+                                  config_.notification_resend_max.count());
+      !r) {
+    spdlog::error("backend: cannot record {} sent notifications: {}", sent_notifications_.size(), r.error().what());
+  }
+  sent_notifications_.clear();
 }
 
 void Service::arm_notification_timer() {
+  if (timer_stopped_) return;
   notification_timer_.expires_after(config_.notification_check);
   notification_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
@@ -162,8 +190,8 @@ void Service::arm_notification_timer() {
 }
 
 // Notifications not confirmed by a delivery receipt are sent again with exponential backoff.
-// New ones were stored due one base interval after creation, so this only resends those whose
-// first publish or delivery failed.
+// A new one is due at once, so one whose publish failed, or that a crashed backend committed
+// but never published, goes out on the next check.
 void Service::check_notifications() {
   if (!client_->connected()) return;
   auto due = store_->due_notifications(clock_.epoch_ms(), 500);
@@ -171,19 +199,14 @@ void Service::check_notifications() {
     spdlog::error("backend: cannot read due notifications: {}", due.error().what());
     return;
   }
-  if (due->empty()) return;
-  std::vector<std::string> ids;
+  std::size_t resent = 0;
   for (auto& n : *due) {
-    ids.push_back(n.id);
+    if (notifications_in_flight_.contains(n.id)) continue;
     publish(Outgoing{topics::inbox(n.vin), std::move(n.payload), n.id});
-  }
-  if (auto r = store_->reschedule(ids, clock_.epoch_ms(), config_.notification_resend_base.count(),
-                                  config_.notification_resend_max.count());
-      !r) {
-    spdlog::error("backend: cannot reschedule notifications: {}", r.error().what());
+    ++resent;
   }
   std::lock_guard lock(stats_mu_);
-  stats_.notifications_resent += ids.size();
+  stats_.notifications_resent += resent;
 }
 
 }  // namespace fb::backend

@@ -54,7 +54,7 @@ CREATE TABLE notifications (
   vin TEXT NOT NULL,
   payload BLOB NOT NULL,
   created_ms INTEGER NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('sent', 'delivered', 'read')),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'delivered', 'read')),
   attempts INTEGER NOT NULL,
   next_attempt_ms INTEGER NOT NULL,
   delivered_ms INTEGER,
@@ -111,7 +111,7 @@ class SqliteCaseStore final : public CaseStore {
                                "category, language, text, dtcs, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?)"},
              {&insert_event_, "INSERT INTO case_events(case_id, at_ms, kind, detail) VALUES(?,?,?,?)"},
              {&insert_notification_, "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
-                                     "next_attempt_ms) VALUES(?,?,?,?,?,'sent',1,?)"},
+                                     "next_attempt_ms) VALUES(?,?,?,?,?,'pending',0,?)"},
              {&insert_dead_letter_, "INSERT INTO dead_letters(digest, topic, reason, detail, payload, first_seen_ms, "
                                     "last_seen_ms, count) VALUES(?,?,?,?,?,?,?,1) ON CONFLICT(digest) DO UPDATE "
                                     "SET count = count + 1, last_seen_ms = excluded.last_seen_ms RETURNING id"},
@@ -152,7 +152,7 @@ class SqliteCaseStore final : public CaseStore {
 
   Result<std::vector<StoredNotification>> due_notifications(std::int64_t now_ms, std::size_t limit) override {
     auto st = db_.prepare(
-        "SELECT id, vin, payload FROM notifications WHERE state = 'sent' AND next_attempt_ms <= ? "
+        "SELECT id, vin, payload FROM notifications WHERE state IN ('pending', 'sent') AND next_attempt_ms <= ? "
         "ORDER BY next_attempt_ms LIMIT ?");
     if (!st) return fail(st.error());
     st->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
@@ -171,8 +171,8 @@ class SqliteCaseStore final : public CaseStore {
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
     auto st = db_.prepare(
-        "UPDATE notifications SET attempts = attempts + 1, "
-        "next_attempt_ms = ? + min(?, ? * (1 << min(attempts, 30))) WHERE id = ?");
+        "UPDATE notifications SET attempts = attempts + 1, state = CASE state WHEN 'pending' THEN 'sent' ELSE state "
+        "END, next_attempt_ms = ? + min(?, ? * (1 << min(attempts, 30))) WHERE id = ?");
     if (!st) return fail(st.error());
     for (const auto& id : ids) {
       st->bind(1, now_ms).bind(2, max_ms).bind(3, base_ms).bind(4, id);
@@ -237,7 +237,7 @@ class SqliteCaseStore final : public CaseStore {
              {&c.reports, "SELECT count(*) FROM reports"},
              {&c.cases, "SELECT count(*) FROM cases"},
              {&c.dead_letters, "SELECT count(*) FROM dead_letters"},
-             {&c.notifications_undelivered, "SELECT count(*) FROM notifications WHERE state = 'sent'"}}) {
+             {&c.notifications_undelivered, "SELECT count(*) FROM notifications WHERE state IN ('pending', 'sent')"}}) {
       auto v = db_.query_int(q);
       if (!v) return fail(v.error());
       *field = v->value_or(0);
@@ -336,7 +336,7 @@ class SqliteCaseStore final : public CaseStore {
         .bind(3, n->vin)
         .bind_blob(4, n->payload)
         .bind(5, in.received_ms)
-        .bind(6, n->resend_at_ms);
+        .bind(6, in.received_ms);
     if (auto x = insert_notification_.run(); !x) return x;
     if (auto x = event(case_row, in.received_ms, "notified", n->id + " " + n->text); !x) return x;
     out.accepted = std::move(ref);

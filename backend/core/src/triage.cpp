@@ -122,6 +122,9 @@ Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& 
   auto weight = config::get_or<double>(j, "category_weight", 1.5, origin);
   if (!weight) return fail(weight.error());
   c.category_weight_ = *weight;
+  auto safety = config::get_or<double>(j, "safety_weight", 2.0, origin);
+  if (!safety) return fail(safety.error());
+  c.safety_weight_ = *safety;
 
   auto types = config::get<nlohmann::json>(j, "types", origin);
   if (!types) return fail(types.error());
@@ -215,6 +218,9 @@ Classification Classifier::classify(const wire::Report& r) const {
     by_category = it->second;
     score[it->second] += category_weight_;
   }
+  // A safety word ("smoke", "刹车失灵") is a fault of the car whatever button was pressed.
+  const auto safety_hit = match(high_priority_, lower);
+  if (safety_hit) score[CaseType::product_fault] += safety_weight_;
   if (r.source() == wire::SOURCE_TELEMATICS && !r.dtcs().empty()) {
     out.type = CaseType::product_fault;
     out.evidence.push_back("type:telematics_dtc");
@@ -232,9 +238,9 @@ Classification Classifier::classify(const wire::Report& r) const {
   }
 
   // Priority: safety words or safety DTCs make it high; otherwise the type's default.
-  if (auto hit = match(high_priority_, lower)) {
+  if (safety_hit) {
     out.priority = Priority::high;
-    out.evidence.push_back("priority:keyword:" + *hit);
+    out.evidence.push_back("priority:keyword:" + *safety_hit);
   } else {
     for (const auto& dtc : r.dtcs()) {
       auto it = std::find_if(high_priority_dtcs_.begin(), high_priority_dtcs_.end(),

@@ -96,6 +96,7 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
       if (stopping_.exchange(true)) return;
       cv_.notify_all();
     }
+    spdlog::info("mqtt {}: stopping", opts_.client_id);
     if (connector_.joinable()) connector_.join();
     if (client_) {
       try {

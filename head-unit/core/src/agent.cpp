@@ -64,8 +64,14 @@ Result<void> Agent::start() {
 void Agent::stop() {
   if (!started_) return;
   started_ = false;
+  // First on the strand: from here on nothing publishes or re-arms the timer, so the context
+  // runs dry once the client's last completions (posted by client_->stop()) are handled.
+  asio::post(strand_, [this] {
+    stopping_ = true;
+    connected_ = false;
+    timer_.cancel();
+  });
   client_->stop();
-  asio::post(strand_, [this] { timer_.cancel(); });
   work_.reset();
   if (thread_.joinable()) thread_.join();
 }
@@ -152,6 +158,7 @@ AgentStats Agent::stats_sync() {
 }
 
 void Agent::on_connection(bool up) {
+  if (stopping_) return;
   connected_ = up;
   for (auto* l : listeners_) l->connection_changed(up);
   if (up) {
@@ -201,8 +208,9 @@ void Agent::on_message(const mqtt::Message& m) {
       ++stats_.duplicate_notifications;
     } else {
       ++stats_.notifications;
-      for (auto* l : listeners_) l->notification_received(r->entry);
+      // The report's new state first: a listener woken by the notification sees it already.
       if (r->report) for (auto* l : listeners_) l->report_changed(*r->report);
+      for (auto* l : listeners_) l->notification_received(r->entry);
     }
   } else {
     ++stats_.bad_messages;
@@ -248,6 +256,7 @@ void Agent::on_publish_done(const OutboxEntry& e, std::optional<Error> error) {
       scheduler_.remove(e.id);
     } else {
       scheduler_.on_published(e.id, now);
+      for (auto* l : listeners_) l->report_sent(e.id);
     }
   }
   pump();

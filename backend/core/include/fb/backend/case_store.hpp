@@ -55,7 +55,6 @@ struct StoredNotification {
   std::string vin;
   std::string payload;
   std::string text;  // rendered text, for the case's communication log
-  std::int64_t resend_at_ms = 0;  // when to send again if no delivery receipt came by then
 };
 
 /// A delivered/read receipt from a car for one of our notifications.
@@ -122,9 +121,11 @@ class CaseStore {
   virtual Result<std::vector<ItemOutcome>> commit_batch(std::span<const BatchItem> items,
                                                         const NotificationFactory& make_notification) = 0;
 
-  /// Notifications not yet delivered whose next attempt is due, oldest first.
+  /// Notifications not yet delivered whose next attempt is due, oldest first. A new notification
+  /// is "pending" and due at once until reschedule() records that the broker took it.
   virtual Result<std::vector<StoredNotification>> due_notifications(std::int64_t now_ms, std::size_t limit) = 0;
-  /// Counts an attempt and schedules the next: now + min(base * 2^attempts, max).
+  /// Records an attempt the broker accepted ("sent") and schedules the next, unless a delivery
+  /// receipt comes first: now + min(base * 2^attempts, max).
   virtual Result<void> reschedule(std::span<const std::string> ids, std::int64_t now_ms, std::int64_t base_ms,
                                   std::int64_t max_ms) = 0;
 

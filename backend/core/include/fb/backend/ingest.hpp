@@ -42,8 +42,6 @@ struct IngestStats {
 
 struct IngestOptions {
   std::size_t max_payload_bytes = codec::kMaxPayloadBytes;
-  /// A new notification is sent again after this long unless its delivery receipt arrived.
-  std::int64_t notification_resend_ms = 60000;
 };
 
 class Ingest {

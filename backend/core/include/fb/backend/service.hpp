@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 #include "fb/asio.hpp"
 #include "fb/backend/case_store.hpp"
@@ -60,6 +61,8 @@ class Service {
   void drain();
   void publish(Outgoing out);
   void check_notifications();
+  void notification_published(const std::string& id, bool ok);
+  void flush_sent_notifications();
   void arm_notification_timer();
 
   BackendConfig config_;
@@ -76,6 +79,11 @@ class Service {
   boost::asio::steady_timer notification_timer_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread io_thread_;
+  // Owner of these four: the ingest strand.
+  bool timer_stopped_ = false;
+  std::unordered_set<std::string> notifications_in_flight_;  // published, PUBACK not yet seen
+  std::vector<std::string> sent_notifications_;              // PUBACKed, not yet recorded
+  bool flush_posted_ = false;
 
   std::mutex incoming_mu_;  // owner: handoff Paho threads -> ingest strand
   std::condition_variable incoming_space_;

@@ -54,6 +54,7 @@ class Classifier {
   std::map<std::string, std::string, std::less<>> category_systems_;
   std::string default_system_;
   double category_weight_ = 1.5;
+  double safety_weight_ = 2.0;  // a safety keyword counts this much towards product_fault
 
   /// The first keyword found in the ASCII-lowercased text.
   static std::optional<std::string> match(const Keywords& k, std::string_view lower);

@@ -40,6 +40,8 @@ class AgentListener {
  public:
   virtual ~AgentListener() = default;
   virtual void report_changed(const ReportView&) {}
+  /// The broker has the report (PUBACK); the backend's acknowledgement is still to come.
+  virtual void report_sent(const std::string& /*report_id*/) {}
   virtual void notification_received(const InboxEntry&) {}
   virtual void connection_changed(bool /*connected*/) {}
   /// Storage trouble the driver may need to know about (a corrupt file set aside, disk full).
@@ -107,6 +109,7 @@ class Agent {
   std::vector<AgentListener*> listeners_;
   AgentStats stats_;
   bool connected_ = false;
+  bool stopping_ = false;
 
   boost::asio::io_context io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;

@@ -1,0 +1,183 @@
+#include "fb/backend/case_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "process.hpp"
+#include "store_fixture.hpp"
+
+namespace fb::backend {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::int64_t kT = 1'780'000'000'000;  // 2026
+
+class CaseStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = open_sqlite_case_store(path_);
+    ASSERT_TRUE(s) << s.error().what();
+    store_ = std::move(*s);
+  }
+  std::vector<ItemOutcome> commit(std::vector<BatchItem> items, NotificationFactory f = test::simple_notifications()) {
+    auto r = store_->commit_batch(items, f);
+    EXPECT_TRUE(r) << r.error().what();
+    return r ? *r : std::vector<ItemOutcome>{};
+  }
+  test::TempDir dir_;
+  std::string path_ = dir_ / "cases.db";
+  std::unique_ptr<CaseStore> store_;
+};
+
+TEST_F(CaseStoreTest, ANewReportOpensACaseWithANumberAndAFirstNotification) {
+  auto env = test::valid_report_envelope();
+  auto out = commit({test::intake(env, kT)});
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_TRUE(out[0].accepted);
+  EXPECT_FALSE(out[0].accepted->duplicate);
+  EXPECT_EQ(out[0].accepted->case_number, "FB-2026-000001");
+  EXPECT_EQ(out[0].accepted->team, "rnd_tech_support");
+  EXPECT_EQ(out[0].accepted->first_reply_due_ms, kT + 24 * 3600 * 1000);
+  ASSERT_TRUE(out[0].notification);
+  auto c = store_->find_case_by_report(env.report().report_id());
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->type, "product_fault");
+  EXPECT_EQ((*c)->status, "received");
+  EXPECT_EQ(store_->counts()->notifications_undelivered, 1);
+}
+
+TEST_F(CaseStoreTest, TheSameReportIdNeverOpensASecondCase) {
+  auto env = test::valid_report_envelope();
+  auto out = commit({test::intake(env, kT), test::intake(env, kT)});  // twice in one batch
+  ASSERT_TRUE(out[1].accepted);
+  EXPECT_TRUE(out[1].accepted->duplicate);
+  EXPECT_FALSE(out[1].notification);
+  EXPECT_EQ(out[1].accepted->case_number, out[0].accepted->case_number);
+  auto later = commit({test::intake(env, kT + 5000)});  // and again later
+  EXPECT_EQ(later[0].accepted->case_id, out[0].accepted->case_id);
+  auto counts = store_->counts();
+  EXPECT_EQ(counts->cases, 1);
+  EXPECT_EQ(counts->reports, 1);
+  EXPECT_EQ(counts->notifications_undelivered, 1);
+}
+
+TEST_F(CaseStoreTest, AReportIdReusedByAnotherVehicleIsRefusedAndKept) {
+  auto env = test::valid_report_envelope(test::kVinA);
+  commit({test::intake(env, kT)});
+  auto stolen = env;
+  stolen.mutable_report()->set_vin(test::kVinB);
+  auto out = commit({test::intake(stolen, kT)});
+  ASSERT_TRUE(out[0].error);
+  EXPECT_EQ(out[0].error->code, make_error_code(WireErrc::report_id_conflict));
+  EXPECT_FALSE(out[0].accepted);  // B learns nothing about A's case
+  EXPECT_GT(out[0].dead_letter_id, 0);
+  EXPECT_EQ(store_->counts()->cases, 1);
+  EXPECT_EQ(store_->list_dead_letters(10)->front().reason, "REJECT_REPORT_ID_CONFLICT");
+}
+
+TEST_F(CaseStoreTest, CaseNumbersCountPerYear) {
+  const std::int64_t y2027 = 1'800'000'000'000;  // 2027-01-15
+  auto a = commit({test::intake(test::valid_report_envelope(), kT)});
+  auto b = commit({test::intake(test::valid_report_envelope(), kT)});
+  auto c = commit({test::intake(test::valid_report_envelope(), y2027)});
+  EXPECT_EQ(a[0].accepted->case_number, "FB-2026-000001");
+  EXPECT_EQ(b[0].accepted->case_number, "FB-2026-000002");
+  EXPECT_EQ(c[0].accepted->case_number, "FB-2027-000001");
+  EXPECT_EQ(format_case_number(2026, 123), "FB-2026-000123");
+}
+
+TEST_F(CaseStoreTest, OneFailingItemDoesNotSinkTheBatch) {
+  auto good1 = test::valid_report_envelope();
+  auto bad = test::valid_report_envelope();
+  auto good2 = test::valid_report_envelope();
+  const auto bad_id = bad.report().report_id();
+  auto out = commit({test::intake(good1, kT), test::intake(bad, kT), test::intake(good2, kT)},
+                    [&](const ReportIntake& in, const CaseRef& ref) -> Result<StoredNotification> {
+                      if (in.report->report_id() == bad_id) return fail(ConfigErrc::invalid_value, "no template");
+                      return test::simple_notifications()(in, ref);
+                    });
+  EXPECT_TRUE(out[0].accepted);
+  ASSERT_TRUE(out[1].error);
+  EXPECT_FALSE(out[1].accepted);
+  EXPECT_TRUE(out[2].accepted);
+  EXPECT_EQ(store_->counts()->cases, 2);
+  EXPECT_FALSE(*store_->find_case_by_report(bad_id));  // its case row was undone with it
+}
+
+TEST_F(CaseStoreTest, DeadLettersCountRepeats) {
+  DeadLetterRecord d{codec::sha256("junk"), "vehicles/X/reports", "REJECT_MALFORMED", "not a protobuf", "junk", kT};
+  auto a = commit({d});
+  auto b = commit({d});
+  EXPECT_EQ(a[0].dead_letter_id, b[0].dead_letter_id);
+  auto list = store_->list_dead_letters(10);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->front().count, 2);
+}
+
+TEST_F(CaseStoreTest, UndeliveredNotificationsComeDueWithBackoffUntilReceipted) {
+  auto env = test::valid_report_envelope();
+  auto out = commit({test::intake(env, kT)});
+  const auto id = out[0].notification->id;
+  // New: due at once (a backend that dies before publishing it sends it after its restart).
+  auto due = store_->due_notifications(kT, 10);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->front().payload, "payload for FB-2026-000001");
+  const std::string ids[] = {id};
+  ASSERT_TRUE(store_->reschedule(ids, kT, 60'000, 3'600'000));  // the broker took it: next in 60 s
+  EXPECT_TRUE(store_->due_notifications(kT + 59'999, 10)->empty());
+  EXPECT_EQ(store_->due_notifications(kT + 60'000, 10)->size(), 1u);
+  ASSERT_TRUE(store_->reschedule(ids, kT + 60'000, 60'000, 3'600'000));  // then 120 s
+  EXPECT_TRUE(store_->due_notifications(kT + 179'999, 10)->empty());
+  EXPECT_EQ(store_->due_notifications(kT + 180'000, 10)->size(), 1u);
+
+  // A receipt from another car does not count, and is kept as a dead letter.
+  auto wrong = commit({ReceiptIntake{id, test::kVinB, wire::RECEIPT_DELIVERED, kT, "vehicles/B/receipts", "r"}});
+  EXPECT_FALSE(wrong[0].receipt_matched);
+  EXPECT_GT(wrong[0].dead_letter_id, 0);
+  auto right = commit({ReceiptIntake{id, test::kVinA, wire::RECEIPT_DELIVERED, kT, "vehicles/A/receipts", "r"}});
+  EXPECT_TRUE(right[0].receipt_matched);
+  EXPECT_TRUE(store_->due_notifications(kT + 99'999'999, 10)->empty());
+  EXPECT_EQ(store_->counts()->notifications_undelivered, 0);
+}
+
+TEST_F(CaseStoreTest, CommittedCasesSurviveAReopen) {
+  auto env = test::valid_report_envelope();
+  commit({test::intake(env, kT)});
+  store_.reset();
+  auto s = open_sqlite_case_store(path_);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(*(*s)->find_case_by_report(env.report().report_id()));
+}
+
+TEST(CaseStoreFiles, ACorruptStoreIsRefusedAndLeftAlone) {
+  test::TempDir dir;
+  const auto path = dir / "cases.db";
+  std::ofstream(path, std::ios::binary) << std::string(9000, '\x13');
+  auto s = open_sqlite_case_store(path);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, make_error_code(StorageErrc::corrupt));
+  EXPECT_EQ(fs::file_size(path), 9000u);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+}
+
+TEST(CaseStoreFiles, ReadsAVersion1FileFromTheFixtures) {
+  test::TempDir dir;
+  const auto path = dir / "cases.db";
+  fs::copy_file(std::string(test::kFixturesDir) + "/case-store-v1.db", path);
+  auto s = open_sqlite_case_store(path);
+  ASSERT_TRUE(s) << s.error().what();
+  auto cases = (*s)->list_cases(100);
+  ASSERT_TRUE(cases);
+  EXPECT_FALSE(cases->empty());
+  // New cases continue the numbering of the old file.
+  auto env = test::valid_report_envelope();
+  auto out = (*s)->commit_batch(std::vector<BatchItem>{test::intake(env, kT)}, test::simple_notifications());
+  ASSERT_TRUE(out);
+  ASSERT_TRUE((*out)[0].accepted) << (*out)[0].error->what();
+  EXPECT_EQ((*out)[0].accepted->case_number, format_case_number(2026, static_cast<std::int64_t>(cases->size()) + 1));
+}
+
+}  // namespace
+}  // namespace fb::backend

@@ -1,0 +1,38 @@
+#include "fb/backend/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "process.hpp"
+
+namespace fb::backend {
+namespace {
+
+TEST(BackendConfig, FileOverridesDefaultsAndPathsAreRelativeToIt) {
+  test::TempDir dir;
+  std::ofstream(dir / "backend.json") << R"({"version": 1, "broker": "ssl://10.0.0.1:8883", "database": "cases.db",
+                                            "ca_file": "/etc/fb/ca.crt", "max_batch": 64})";
+  auto c = load_config(dir / "backend.json", default_config());
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->mqtt.server_uri, "ssl://10.0.0.1:8883");
+  EXPECT_EQ(c->database, std::filesystem::path(dir / "cases.db"));
+  EXPECT_EQ(c->mqtt.tls.ca_file, "/etc/fb/ca.crt");
+  EXPECT_EQ(c->max_batch, 64u);
+  EXPECT_EQ(c->mqtt.client_id, "fb-backend");  // untouched default
+}
+
+TEST(BackendConfig, BadValuesAreNamed) {
+  test::TempDir dir;
+  std::ofstream(dir / "backend.json") << R"({"version": 1, "max_batch": 0})";
+  auto c = load_config(dir / "backend.json", default_config());
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().detail.find("max_batch"), std::string::npos);
+  std::ofstream(dir / "b2.json") << R"({"version": 1, "max_batch": "many"})";
+  c = load_config(dir / "b2.json", default_config());
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, make_error_code(ConfigErrc::invalid_value));
+}
+
+}  // namespace
+}  // namespace fb::backend

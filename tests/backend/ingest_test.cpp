@@ -1,0 +1,233 @@
+#include "fb/backend/ingest.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fake_clock.hpp"
+#include "fb/common/topics.hpp"
+#include "process.hpp"
+#include "store_fixture.hpp"
+
+namespace fb::backend {
+namespace {
+
+using test::kVinA;
+using test::kVinB;
+
+// Delegates to a real store; can be told to fail the next batch as a full disk would.
+class FailingStore final : public CaseStore {
+ public:
+  explicit FailingStore(CaseStore& inner) : inner_(inner) {}
+  bool fail_next = false;
+  Result<std::vector<ItemOutcome>> commit_batch(std::span<const BatchItem> items, const NotificationFactory& f) override {
+    if (std::exchange(fail_next, false)) return fail(StorageErrc::full, "test: disk full");
+    return inner_.commit_batch(items, f);
+  }
+  Result<std::vector<StoredNotification>> due_notifications(std::int64_t n, std::size_t l) override {
+    return inner_.due_notifications(n, l);
+  }
+  Result<void> reschedule(std::span<const std::string> ids, std::int64_t n, std::int64_t b, std::int64_t m) override {
+    return inner_.reschedule(ids, n, b, m);
+  }
+  Result<std::optional<CaseSummary>> find_case_by_report(std::string_view id) override {
+    return inner_.find_case_by_report(id);
+  }
+  Result<std::vector<CaseSummary>> list_cases(std::size_t l) override { return inner_.list_cases(l); }
+  Result<std::vector<DeadLetterSummary>> list_dead_letters(std::size_t l) override { return inner_.list_dead_letters(l); }
+  Result<StoreCounts> counts() override { return inner_.counts(); }
+
+ private:
+  CaseStore& inner_;
+};
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = open_sqlite_case_store(dir_ / "cases.db");
+    ASSERT_TRUE(s) << s.error().what();
+    real_ = std::move(*s);
+    store_ = std::make_unique<FailingStore>(*real_);
+    auto& rules = test::shipped_rules();
+    ingest_ = std::make_unique<Ingest>(*store_, rules.classifier, rules.router, rules.templates, clock_);
+  }
+
+  std::vector<Outgoing> process(std::vector<RawMessage> batch) {
+    auto out = ingest_->process(batch);
+    EXPECT_TRUE(out) << out.error().what();
+    return out ? *out : std::vector<Outgoing>{};
+  }
+  static RawMessage report_message(const wire::Envelope& env, const std::string& vin = kVinA) {
+    return RawMessage{topics::reports(vin), codec::encode(env)};
+  }
+  static wire::Ack ack_of(const Outgoing& o) {
+    auto env = codec::decode(o.payload);
+    EXPECT_TRUE(env && env->has_ack());
+    return env->ack();
+  }
+
+  test::TempDir dir_;
+  test::FakeClock clock_;
+  std::unique_ptr<CaseStore> real_;
+  std::unique_ptr<FailingStore> store_;
+  std::unique_ptr<Ingest> ingest_;
+};
+
+TEST_F(IngestTest, AValidReportIsStoredAcknowledgedAndAnsweredInItsLanguage) {
+  auto env = test::valid_report_envelope(kVinA, "低速时变速箱换挡顿挫");
+  auto out = process({report_message(env)});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].topic, topics::inbox(kVinA));
+  auto ack = ack_of(out[0]);
+  EXPECT_EQ(ack.report_id(), env.report().report_id());
+  EXPECT_EQ(ack.payload_sha256(), codec::sha256(codec::encode(env)));
+  ASSERT_TRUE(ack.has_accepted());
+  EXPECT_EQ(ack.accepted().case_number(), "FB-2026-000001");
+
+  EXPECT_FALSE(out[1].notification_id.empty());
+  auto note = codec::decode(out[1].payload);
+  ASSERT_TRUE(note && note->has_notification());
+  EXPECT_EQ(note->message_id(), out[1].notification_id);
+  EXPECT_EQ(note->notification().status(), wire::CASE_STATUS_RECEIVED);
+  EXPECT_EQ(note->notification().language(), "zh");
+  EXPECT_EQ(note->notification().team(), "研发/技术支持");
+  EXPECT_NE(note->notification().text().find("FB-2026-000001"), std::string::npos);
+  EXPECT_NE(note->notification().text().find("24 小时"), std::string::npos);
+  EXPECT_EQ(note->notification().first_reply_due_ms(), clock_.epoch_ms() + 24LL * 3600 * 1000);
+}
+
+TEST_F(IngestTest, ARedeliveredReportGetsTheSameAnswerAndNoSecondCase) {
+  auto env = test::valid_report_envelope();
+  auto first = process({report_message(env)});
+  clock_.advance(std::chrono::minutes(5));
+  auto again = process({report_message(env)});
+  ASSERT_EQ(again.size(), 1u);  // the ack only; the notification has its own resend
+  auto a1 = ack_of(first[0]);
+  auto a2 = ack_of(again[0]);
+  EXPECT_EQ(a2.accepted().case_id(), a1.accepted().case_id());
+  EXPECT_EQ(a2.accepted().case_number(), a1.accepted().case_number());
+  EXPECT_TRUE(a2.accepted().duplicate());
+  EXPECT_EQ(real_->counts()->cases, 1);
+  EXPECT_EQ(ingest_->stats().duplicates, 1u);
+}
+
+struct BadInput {
+  const char* name;
+  RawMessage (*make)();
+  wire::RejectReason reason;
+  const char* detail;
+};
+
+void PrintTo(const BadInput& c, std::ostream* os) { *os << c.name; }
+
+RawMessage with_envelope(void (*change)(wire::Envelope&)) {
+  auto env = test::valid_report_envelope();
+  change(env);
+  return RawMessage{topics::reports(kVinA), codec::encode(env)};
+}
+
+class IngestBadInput : public IngestTest, public ::testing::WithParamInterface<BadInput> {};
+
+TEST_P(IngestBadInput, IsDeadLetteredAndAnsweredWithItsReason) {
+  const auto m = GetParam().make();
+  auto good = test::valid_report_envelope();
+  auto out = process({m, report_message(good)});
+
+  // The bad message: a rejection to the topic's vehicle, matched by digest, with the reason.
+  ASSERT_GE(out.size(), 1u);
+  EXPECT_EQ(out[0].topic, topics::inbox(kVinA));
+  auto ack = ack_of(out[0]);
+  ASSERT_TRUE(ack.has_rejected());
+  EXPECT_EQ(ack.rejected().reason(), GetParam().reason) << ack.rejected().detail();
+  EXPECT_NE(ack.rejected().detail().find(GetParam().detail), std::string::npos) << ack.rejected().detail();
+  EXPECT_EQ(ack.payload_sha256(), codec::sha256(m.payload));
+  auto dead = real_->list_dead_letters(10);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ(dead->front().reason, wire::RejectReason_Name(GetParam().reason));
+  EXPECT_EQ(dead->front().topic, m.topic);
+
+  // The good message in the same batch is unaffected.
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(ack_of(out[1]).has_accepted());
+  EXPECT_EQ(real_->counts()->cases, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, IngestBadInput,
+    ::testing::Values(
+        BadInput{"malformed_protobuf", [] { return RawMessage{topics::reports(kVinA), "\x08\x01\x12\xff garbage"}; },
+                 wire::REJECT_MALFORMED, ""},
+        BadInput{"json_instead_of_protobuf", [] { return RawMessage{topics::reports(kVinA), R"({"text":"hi"})"}; },
+                 wire::REJECT_MALFORMED, ""},
+        BadInput{"unknown_schema_version", [] { return with_envelope([](wire::Envelope& e) { e.set_schema_version(7); }); },
+                 wire::REJECT_UNSUPPORTED_VERSION, "schema_version 7"},
+        BadInput{"missing_vin", [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->clear_vin(); }); },
+                 wire::REJECT_MISSING_FIELD, "report.vin"},
+        BadInput{"missing_language",
+                 [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->clear_language(); }); },
+                 wire::REJECT_MISSING_FIELD, "report.language"},
+        BadInput{"vin_of_another_car",
+                 [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->set_vin(kVinB); }); },
+                 wire::REJECT_VIN_MISMATCH, kVinB},
+        BadInput{"oversize",
+                 [] {
+                   return with_envelope([](wire::Envelope& e) {
+                     e.mutable_report()->mutable_consent()->set_diagnostics(true);
+                     auto* s = e.mutable_report()->mutable_snapshot()->add_signals();
+                     s->set_path("Vehicle.Speed");
+                     for (int i = 0; i < 70000; ++i) {
+                       s->add_t_ms(i);
+                       s->add_values(1.0);
+                     }
+                   });
+                 },
+                 wire::REJECT_OVERSIZE, "limit 524288"},
+        BadInput{"invalid_utf8",
+                 [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->set_text("ok \xfe\xfe"); }); },
+                 wire::REJECT_INVALID_UTF8, "envelope.report.text"},
+        BadInput{"ack_on_reports_topic",
+                 [] { return with_envelope([](wire::Envelope& e) { e.mutable_ack()->set_report_id("x"); }); },
+                 wire::REJECT_WRONG_MESSAGE_TYPE, "Report"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(IngestTest, AMessageOnAnUnexpectedTopicIsKeptButCannotBeAnswered) {
+  auto out = process({RawMessage{"vehicles/not-a-vin/reports", "x"}});
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(real_->list_dead_letters(10)->front().reason, "UNROUTABLE_TOPIC");
+  EXPECT_EQ(ingest_->stats().unroutable, 1u);
+}
+
+TEST_F(IngestTest, AStoreFailureAnswersNothingSoTheCarsSendAgain) {
+  auto env = test::valid_report_envelope();
+  store_->fail_next = true;
+  auto failed = ingest_->process(std::vector<RawMessage>{report_message(env)});
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, make_error_code(StorageErrc::full));
+  EXPECT_EQ(real_->counts()->cases, 0);
+  EXPECT_EQ(ingest_->stats().retry_later, 1u);
+  auto out = process({report_message(env)});  // the car's resend
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_FALSE(ack_of(out[0]).accepted().duplicate());
+}
+
+TEST_F(IngestTest, ADeliveryReceiptStopsTheResends) {
+  auto out = process({report_message(test::valid_report_envelope())});
+  const auto notification_id = out[1].notification_id;
+  auto receipt = codec::new_envelope(clock_.epoch_ms());
+  receipt.mutable_receipt()->set_notification_id(notification_id);
+  receipt.mutable_receipt()->set_kind(wire::RECEIPT_DELIVERED);
+  EXPECT_TRUE(process({RawMessage{topics::receipts(kVinA), codec::encode(receipt)}}).empty());
+  EXPECT_EQ(ingest_->stats().receipts, 1u);
+  EXPECT_EQ(real_->counts()->notifications_undelivered, 0);
+}
+
+TEST_F(IngestTest, AReceiptFromTheWrongCarIsDeadLettered) {
+  auto out = process({report_message(test::valid_report_envelope())});
+  auto receipt = codec::new_envelope(clock_.epoch_ms());
+  receipt.mutable_receipt()->set_notification_id(out[1].notification_id);
+  receipt.mutable_receipt()->set_kind(wire::RECEIPT_READ);
+  process({RawMessage{topics::receipts(kVinB), codec::encode(receipt)}});
+  EXPECT_EQ(real_->counts()->notifications_undelivered, 1);
+  EXPECT_EQ(real_->counts()->dead_letters, 1);
+}
+
+}  // namespace
+}  // namespace fb::backend

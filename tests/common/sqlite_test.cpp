@@ -1,0 +1,124 @@
+#include "fb/common/sqlite.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "process.hpp"
+
+namespace fb::sql {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kV1 = "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL);";
+constexpr std::string_view kV2 = "ALTER TABLE t ADD COLUMN w INTEGER NOT NULL DEFAULT 7;";
+constexpr std::string_view kOne[] = {kV1};
+constexpr std::string_view kTwo[] = {kV1, kV2};
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+TEST(Sqlite, MigratesAnOlderSchemaAndKeepsRows) {
+  test::TempDir dir;
+  const auto path = dir / "s.db";
+  {
+    auto s = open_store(path, {"test", kOne}, OnCorrupt::refuse);
+    ASSERT_TRUE(s) << s.error().what();
+    ASSERT_TRUE(s->db.exec("INSERT INTO t(v) VALUES('kept')"));
+  }
+  auto s = open_store(path, {"test", kTwo}, OnCorrupt::refuse);
+  ASSERT_TRUE(s) << s.error().what();
+  EXPECT_EQ(*s->db.query_int("PRAGMA user_version"), 2);
+  EXPECT_EQ(*s->db.query_int("SELECT w FROM t WHERE v = 'kept'"), 7);
+}
+
+TEST(Sqlite, RefusesASchemaFromANewerBuildWithoutTouchingIt) {
+  test::TempDir dir;
+  const auto path = dir / "s.db";
+  { ASSERT_TRUE(open_store(path, {"test", kTwo}, OnCorrupt::set_aside)); }
+  const auto size = fs::file_size(path);
+  auto s = open_store(path, {"test", kOne}, OnCorrupt::set_aside);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, make_error_code(StorageErrc::schema_too_new));
+  EXPECT_NE(s.error().detail.find("schema version 2"), std::string::npos);
+  EXPECT_TRUE(fs::exists(path));
+  EXPECT_EQ(fs::file_size(path), size);
+}
+
+TEST(Sqlite, GarbageFileIsRefusedOrSetAside) {
+  test::TempDir dir;
+  const auto path = dir / "s.db";
+  write_file(path, std::string(8192, 'x'));
+  auto refused = open_store(path, {"test", kOne}, OnCorrupt::refuse);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(StorageErrc::corrupt));
+
+  auto fresh = open_store(path, {"test", kOne}, OnCorrupt::set_aside);
+  ASSERT_TRUE(fresh) << fresh.error().what();
+  ASSERT_TRUE(fresh->set_aside);
+  EXPECT_TRUE(fs::exists(*fresh->set_aside));
+  EXPECT_EQ(fs::file_size(*fresh->set_aside), 8192u);  // the evidence is kept as it was
+  EXPECT_TRUE(fresh->db.exec("INSERT INTO t(v) VALUES('new')"));
+}
+
+TEST(Sqlite, DamagedPagesAreDetectedByQuickCheck) {
+  test::TempDir dir;
+  const auto path = dir / "s.db";
+  {
+    auto s = open_store(path, {"test", kOne}, OnCorrupt::refuse, OpenOptions{.durable = false});
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->db.exec("BEGIN"));
+    for (int i = 0; i < 500; ++i) ASSERT_TRUE(s->db.exec("INSERT INTO t(v) VALUES(hex(randomblob(100)))"));
+    ASSERT_TRUE(s->db.exec("COMMIT"));
+  }
+  {
+    // Overwrite the middle of page 3 (a b-tree page) with zeros, as a torn flash write would.
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(2 * 4096 + 100);
+    const std::string zeros(2000, '\0');
+    f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+  }
+  auto s = open_store(path, {"test", kOne}, OnCorrupt::refuse);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, make_error_code(StorageErrc::corrupt)) << s.error().what();
+}
+
+TEST(Sqlite, FullDiskIsAnErrorAndTheTransactionIsUndone) {
+  test::TempDir dir;
+  auto s = open_store(dir / "s.db", {"test", kOne}, OnCorrupt::refuse, OpenOptions{.max_page_count = 8});
+  ASSERT_TRUE(s) << s.error().what();
+  auto& db = s->db;
+  ASSERT_TRUE(db.exec("INSERT INTO t(v) VALUES('first')"));
+  Result<void> r;
+  {
+    auto tx = Transaction::begin(db);
+    ASSERT_TRUE(tx);
+    for (int i = 0; i < 1000 && r; ++i) r = db.exec("INSERT INTO t(v) VALUES(hex(randomblob(500)))");
+  }  // not committed: rolled back
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(StorageErrc::full)) << r.error().what();
+  EXPECT_EQ(*db.query_int("SELECT count(*) FROM t"), 1);
+  EXPECT_TRUE(db.exec("INSERT INTO t(v) VALUES('still works')"));
+}
+
+TEST(Sqlite, ConstraintViolationIsClassified) {
+  test::TempDir dir;
+  auto s = open_store(dir / "s.db", {"test", kOne}, OnCorrupt::refuse);
+  ASSERT_TRUE(s);
+  auto r = s->db.exec("INSERT INTO t(id, v) VALUES(1, 'a'); INSERT INTO t(id, v) VALUES(1, 'b');");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(StorageErrc::constraint));
+}
+
+TEST(Sqlite, UnopenablePathIsOpenFailed) {
+  auto s = Database::open("/nonexistent-dir/x.db");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, make_error_code(StorageErrc::open_failed));
+  EXPECT_NE(s.error().detail.find("/nonexistent-dir/x.db"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fb::sql

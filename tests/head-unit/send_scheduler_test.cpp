@@ -1,0 +1,94 @@
+#include "fb/agent/send_scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+namespace fb::agent {
+namespace {
+
+using namespace std::chrono_literals;
+using Time = SendScheduler::Clock::time_point;
+
+OutboxEntry entry(const std::string& id, int priority = 0, std::int64_t created = 0) {
+  return OutboxEntry{id, OutboxKind::report, "vehicles/X/reports", priority, created};
+}
+
+std::vector<std::string> ids(const std::vector<OutboxEntry>& v) {
+  std::vector<std::string> out;
+  for (const auto& e : v) out.push_back(e.id);
+  return out;
+}
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  SendScheduler s{SendScheduler::Policy{.ack_timeout = 30s, .retry_after_failure = 1s, .max_backoff = 120s,
+                                        .max_inflight = 2}};
+  Time t0{};
+};
+
+TEST_F(SchedulerTest, SendsByPriorityThenAgeWithinTheInflightBound) {
+  s.add(entry("old", 0, 1), t0);
+  s.add(entry("urgent", 9, 3), t0);
+  s.add(entry("new", 0, 2), t0);
+  EXPECT_EQ(ids(s.take_due(t0)), (std::vector<std::string>{"urgent", "old"}));
+  EXPECT_TRUE(s.take_due(t0).empty());  // both slots busy
+  EXPECT_FALSE(s.next_due());
+  s.on_published("urgent", t0);
+  EXPECT_EQ(ids(s.take_due(t0)), (std::vector<std::string>{"new"}));
+}
+
+TEST_F(SchedulerTest, AnUnacknowledgedReportIsResentWithGrowingTimeouts) {
+  s.add(entry("r"), t0);
+  ASSERT_EQ(s.take_due(t0).size(), 1u);
+  s.on_published("r", t0);
+  EXPECT_EQ(s.next_due(), t0 + 30s);
+  EXPECT_TRUE(s.take_due(t0 + 29s).empty());
+  ASSERT_EQ(s.take_due(t0 + 30s).size(), 1u);
+  s.on_published("r", t0 + 30s);
+  EXPECT_EQ(s.next_due(), t0 + 30s + 60s);  // doubled
+  ASSERT_EQ(s.take_due(t0 + 90s).size(), 1u);
+  s.on_published("r", t0 + 90s);
+  EXPECT_EQ(s.next_due(), t0 + 90s + 120s);  // capped at max_backoff
+  EXPECT_EQ(s.attempts("r"), 3);
+}
+
+TEST_F(SchedulerTest, AFailedPublishIsRetriedSoon) {
+  s.add(entry("r"), t0);
+  s.take_due(t0);
+  s.on_publish_failed("r", t0);
+  EXPECT_EQ(s.next_due(), t0 + 1s);
+  EXPECT_TRUE(s.take_due(t0 + 999ms).empty());
+  EXPECT_EQ(s.take_due(t0 + 1s).size(), 1u);
+}
+
+TEST_F(SchedulerTest, AReconnectMakesWhatWasInFlightDueAtOnce) {
+  s.add(entry("a"), t0);
+  s.add(entry("b"), t0);
+  s.take_due(t0);
+  s.on_published("a", t0);  // at the broker: waits for the backend
+  s.on_reconnected(t0 + 5s);
+  EXPECT_EQ(ids(s.take_due(t0 + 5s)), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(s.next_due(), t0 + 30s);
+}
+
+TEST_F(SchedulerTest, RemovingAnEntryFreesItsSlot) {
+  s.add(entry("a"), t0);
+  s.add(entry("b"), t0);
+  s.add(entry("c"), t0);
+  s.take_due(t0);
+  s.remove("a");
+  EXPECT_EQ(s.publishing(), 1u);
+  EXPECT_EQ(ids(s.take_due(t0)), (std::vector<std::string>{"c"}));
+  EXPECT_FALSE(s.contains("a"));
+  EXPECT_EQ(s.size(), 2u);
+}
+
+TEST_F(SchedulerTest, CompletionsForUnknownEntriesAreIgnored) {
+  s.on_published("ghost", t0);
+  s.on_publish_failed("ghost", t0);
+  s.remove("ghost");
+  EXPECT_EQ(s.size(), 0u);
+  EXPECT_FALSE(s.next_due());
+}
+
+}  // namespace
+}  // namespace fb::agent

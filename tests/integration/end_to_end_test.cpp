@@ -1,0 +1,139 @@
+// The whole loop with real parts: Mosquitto with mutual TLS, the fb-backend binary, agents on
+// real Paho and SQLite.
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace fb::test {
+namespace {
+
+class EndToEnd : public IntegrationTest {};
+
+std::vector<std::string> submit_many(Car& car, int n, const std::string& tag) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    ids.push_back(i % 2 ? car.submit(tag + " #" + std::to_string(i) + " brake squeal at low speed", "en")
+                        : car.submit(tag + " #" + std::to_string(i) + " 变速箱换挡顿挫", "zh-CN",
+                                     wire::CATEGORY_DRIVING_FEEL));
+  }
+  return ids;
+}
+
+void expect_one_case_each(const std::string& db, const std::vector<std::string>& ids, Car& car) {
+  auto store = open_cases(db);
+  ASSERT_TRUE(store);
+  std::set<std::string> numbers;
+  for (const auto& id : ids) {
+    auto c = store->find_case_by_report(id);
+    ASSERT_TRUE(c && *c) << "no case for report " << id;
+    EXPECT_EQ((*c)->case_number, car.case_number(id)) << "the car was told another case number";
+    numbers.insert((*c)->case_number);
+  }
+  EXPECT_EQ(numbers.size(), ids.size());
+  EXPECT_EQ(store->counts()->cases, static_cast<std::int64_t>(ids.size()));
+}
+
+TEST_F(EndToEnd, EachReportGetsOneCaseAnAckAndANotificationBack) {
+  BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
+  Car car(*broker_, *pki_, kVinA, dir_ / "car.db");
+  const auto ids = submit_many(car, 12, "e2e");
+  ASSERT_TRUE(car.wait_notified(ids));
+  expect_one_case_each(backend.db(), ids, car);
+  for (const auto& id : ids) EXPECT_EQ(car.notifications(id), 1) << id;
+
+  auto reports = car.agent().reports_sync();
+  ASSERT_TRUE(reports);
+  ASSERT_EQ(reports->size(), ids.size());
+  for (const auto& r : *reports) {
+    EXPECT_EQ(r.status, "received");
+    EXPECT_FALSE(r.team.empty());
+    EXPECT_GT(r.first_reply_due_ms, r.created_ms);
+  }
+  auto inbox = car.agent().inbox_sync();
+  ASSERT_EQ(inbox->size(), ids.size());
+  const auto zh = std::count_if(inbox->begin(), inbox->end(), [](auto& n) { return n.language == "zh"; });
+  EXPECT_EQ(zh, 6);  // answered in the language the driver wrote in
+}
+
+TEST_F(EndToEnd, ABackendRestartBetweenSendingAndAcknowledgingLosesNothing) {
+  const auto db = dir_ / "cases.db";
+  auto backend = std::make_unique<BackendProcess>(*broker_, *pki_, db);
+  backend->kill();  // its persistent session stays on the broker and queues for it
+  Car car(*broker_, *pki_, kVinA, dir_ / "car.db");
+  const auto ids = submit_many(car, 20, "restart");
+  ASSERT_TRUE(car.wait_sent(ids));  // every report is at the broker; none acknowledged
+  EXPECT_EQ(car.case_number(ids.front()), "");
+  backend->start();
+  ASSERT_TRUE(car.wait_notified(ids));
+  expect_one_case_each(db, ids, car);
+}
+
+TEST_F(EndToEnd, ABackendKilledMidBurstLosesNothingAndDuplicatesNothing) {
+  const auto db = dir_ / "cases.db";
+  BackendProcess backend(*broker_, *pki_, db);
+  // A short ack timeout: reports the dying backend took from the broker but never committed
+  // come again from the car.
+  Car car(*broker_, *pki_, kVinA, dir_ / "car.db", agent::SendScheduler::Policy{.ack_timeout = 1500ms});
+  const auto ids = submit_many(car, 60, "burst");
+  ASSERT_TRUE(car.wait_acknowledged(ids, 5));
+  backend.kill();
+  backend.start();
+  ASSERT_TRUE(car.wait_acknowledged(ids, ids.size()));
+  ASSERT_TRUE(car.wait_notified(ids));
+  expect_one_case_each(db, ids, car);
+}
+
+TEST_F(EndToEnd, ReportsQueuedWhileTheBrokerIsDownAreDeliveredWhenItReturns) {
+  BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
+  Car car(*broker_, *pki_, kVinA, dir_ / "car.db");
+  ASSERT_TRUE(car.wait_connected());
+  broker_->stop();
+  ASSERT_TRUE(car.wait_disconnected());
+  const auto ids = submit_many(car, 4, "offline");
+  broker_->start();
+  ASSERT_TRUE(car.wait_notified(ids));
+  expect_one_case_each(backend.db(), ids, car);
+}
+
+TEST_F(EndToEnd, BadInputIsRejectedWithAReasonAndTheBackendKeepsServing) {
+  BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
+  RawClient rogue(*broker_, kVinA, pki_->vehicle(kVinA));
+  ASSERT_TRUE(rogue.subscribe(topics::inbox(kVinA)));
+
+  const std::string garbage = "\x0a\xff\xff this is not protobuf";
+  ASSERT_TRUE(rogue.publish(topics::reports(kVinA), garbage));
+  auto rejected = rogue.next([&](const wire::Envelope& e) { return e.has_ack(); });
+  ASSERT_TRUE(rejected);
+  auto ack = codec::decode(rejected->payload)->ack();
+  EXPECT_EQ(ack.rejected().reason(), wire::REJECT_MALFORMED);
+  EXPECT_EQ(ack.payload_sha256(), codec::sha256(garbage));
+
+  auto big = valid_report_envelope(kVinA);
+  big.mutable_report()->mutable_consent()->set_diagnostics(true);
+  auto* s = big.mutable_report()->mutable_snapshot()->add_signals();
+  s->set_path("Vehicle.Speed");
+  for (int i = 0; i < 60000; ++i) {
+    s->add_t_ms(i);
+    s->add_values(i);
+  }
+  ASSERT_TRUE(rogue.publish(topics::reports(kVinA), codec::encode(big)));
+  rejected = rogue.next([&](const wire::Envelope& e) { return e.has_ack(); });
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(codec::decode(rejected->payload)->ack().rejected().reason(), wire::REJECT_OVERSIZE);
+  // Too big to read, so matched by the digest of the exact bytes.
+  EXPECT_EQ(codec::decode(rejected->payload)->ack().payload_sha256(), codec::sha256(codec::encode(big)));
+
+  auto good = valid_report_envelope(kVinA);
+  ASSERT_TRUE(rogue.publish(topics::reports(kVinA), codec::encode(good)));
+  auto accepted = rogue.next([&](const wire::Envelope& e) { return e.has_ack(); });
+  ASSERT_TRUE(accepted);
+  EXPECT_TRUE(codec::decode(accepted->payload)->ack().has_accepted());
+
+  auto store = open_cases(backend.db());
+  EXPECT_EQ(store->counts()->dead_letters, 2);
+  EXPECT_EQ(store->counts()->cases, 1);
+  EXPECT_EQ(backend.process().count_lines("rejected message from " + std::string(kVinA)), 2u);
+}
+
+}  // namespace
+}  // namespace fb::test

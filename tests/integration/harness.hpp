@@ -1,0 +1,268 @@
+// Real parts for the integration tests: Mosquitto with TLS (broker.hpp), the fb-backend binary,
+// in-process agents on real Paho and SQLite, and raw MQTT clients with a vehicle's certificate.
+// Every wait is on a signal (a log line, a listener event, a message) with a deadline.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "../common/report_fixture.hpp"
+#include "broker.hpp"
+#include "fb/agent/agent.hpp"
+#include "fb/backend/case_store.hpp"
+#include "fb/common/topics.hpp"
+#include "paths.hpp"
+#include "process.hpp"
+
+namespace fb::test {
+
+using namespace std::chrono_literals;
+inline constexpr auto kWait = 30s;
+
+class BackendProcess {
+ public:
+  BackendProcess(const Broker& broker, const Pki& pki, std::string db) : broker_(broker), pki_(pki), db_(std::move(db)) {
+    start();
+  }
+  void start() {
+    process_ = std::make_unique<Process>(
+        "backend", std::vector<std::string>{kBackendBin, "--broker", broker_.uri(), "--pki", pki_.dir(), "--db", db_,
+                                            "--rules", kRulesDir, "--log-level", "info", "serve"});
+    if (!process_->wait_for_line("backend ready", kWait)) {
+      ADD_FAILURE() << "backend did not become ready:\n" << process_->output();
+    }
+  }
+  void kill() { process_->kill_and_wait(SIGKILL); }
+  void terminate() { process_->kill_and_wait(SIGTERM); }
+  Process& process() { return *process_; }
+  const std::string& db() const { return db_; }
+
+ private:
+  const Broker& broker_;
+  const Pki& pki_;
+  std::string db_;
+  std::unique_ptr<Process> process_;
+};
+
+/// Opens the backend's case store next to the running backend (SQLite WAL allows readers).
+inline std::unique_ptr<backend::CaseStore> open_cases(const std::string& db) {
+  auto s = backend::open_sqlite_case_store(db);
+  EXPECT_TRUE(s) << s.error().what();
+  return s ? std::move(*s) : nullptr;
+}
+
+/// An in-process head unit on real Paho and SQLite, recording what happens to its reports.
+class Car final : public agent::AgentListener {
+ public:
+  Car(const Broker& broker, const Pki& pki, const std::string& vin, const std::string& db,
+      agent::SendScheduler::Policy sending = {}) {
+    agent::AgentConfig c;
+    c.vehicle = {vin, "Aurora EV", 2026, "HU-3.2.1"};
+    c.database = db;
+    c.mqtt = client_options(broker, vin, pki.vehicle(vin));
+    c.sending = sending;
+    auto a = agent::Agent::open(c, mqtt::make_paho_client(c.mqtt), SystemClock::instance());
+    if (!a) throw std::runtime_error(a.error().what());
+    agent_ = std::move(*a);
+    agent_->add_listener(this);
+    if (auto r = agent_->start(); !r) throw std::runtime_error(r.error().what());
+  }
+  ~Car() override { agent_->stop(); }
+
+  std::string submit(const std::string& text, const std::string& language = "en",
+                     wire::Category category = wire::CATEGORY_NOISE) {
+    agent::Draft d;
+    d.category = category;
+    d.text = text;
+    d.language = language;
+    auto id = agent_->submit_sync(d);
+    EXPECT_TRUE(id) << id.error().what();
+    return id ? *id : std::string();
+  }
+
+  void report_changed(const agent::ReportView& r) override {
+    std::lock_guard lock(mu_);
+    status_[r.report_id] = r.status;
+    if (!r.case_number.empty()) case_number_[r.report_id] = r.case_number;
+    cv_.notify_all();
+  }
+  void report_sent(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    sent_.insert(id);
+    cv_.notify_all();
+  }
+  void notification_received(const agent::InboxEntry& n) override {
+    std::lock_guard lock(mu_);
+    ++notifications_[n.report_id];
+    cv_.notify_all();
+  }
+  void connection_changed(bool up) override {
+    std::lock_guard lock(mu_);
+    (up ? connects_ : disconnects_)++;
+    connected_ = up;
+    cv_.notify_all();
+  }
+
+  /// Waits until `pred()` holds; it runs under the lock, so it reads fields, never the getters.
+  template <typename Pred>
+  bool wait(Pred pred, std::chrono::milliseconds timeout = kWait) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return pred(); });
+  }
+  bool wait_connected() {
+    return wait([&] { return connected_; });
+  }
+  bool wait_disconnected() {
+    return wait([&] { return !connected_ && disconnects_ > 0; });
+  }
+  /// All of `ids` have their "received" notification.
+  bool wait_notified(const std::vector<std::string>& ids) {
+    return wait([&] {
+      for (const auto& id : ids) if (!notifications_.contains(id)) return false;
+      return true;
+    });
+  }
+  bool wait_acknowledged(const std::vector<std::string>& ids, std::size_t at_least) {
+    return wait([&] {
+      std::size_t n = 0;
+      for (const auto& id : ids) n += case_number_.contains(id) ? 1 : 0;
+      return n >= at_least;
+    });
+  }
+  bool wait_sent(const std::vector<std::string>& ids) {
+    return wait([&] {
+      for (const auto& id : ids) if (!sent_.contains(id)) return false;
+      return true;
+    });
+  }
+  int notifications(const std::string& id) {
+    std::lock_guard lock(mu_);
+    auto it = notifications_.find(id);
+    return it == notifications_.end() ? 0 : it->second;
+  }
+  std::string case_number(const std::string& id) {
+    std::lock_guard lock(mu_);
+    auto it = case_number_.find(id);
+    return it == case_number_.end() ? std::string() : it->second;
+  }
+  int disconnects() {
+    std::lock_guard lock(mu_);
+    return disconnects_;
+  }
+  agent::Agent& agent() { return *agent_; }
+
+ private:
+  std::unique_ptr<agent::Agent> agent_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::string> status_;
+  std::map<std::string, std::string> case_number_;
+  std::map<std::string, int> notifications_;
+  std::set<std::string> sent_;
+  bool connected_ = false;
+  int connects_ = 0;
+  int disconnects_ = 0;
+};
+
+/// A bare MQTT client with some identity's certificate, for what a misbehaving car could try.
+class RawClient {
+ public:
+  RawClient(const Broker& broker, const std::string& client_id, const mqtt::TlsFiles& tls)
+      : client_(mqtt::make_paho_client(client_options(broker, client_id, tls))) {
+    client_->on_message([this](mqtt::Message m) {
+      std::lock_guard lock(mu_);
+      messages_.push_back(std::move(m));
+      cv_.notify_all();
+    });
+    client_->on_connection([this](bool up, const Error&) {
+      std::lock_guard lock(mu_);
+      connected_ = up;
+      cv_.notify_all();
+    });
+    EXPECT_TRUE(client_->start());
+    std::unique_lock lock(mu_);
+    EXPECT_TRUE(cv_.wait_for(lock, kWait, [&] { return connected_; })) << "raw client did not connect";
+  }
+  ~RawClient() { client_->stop(); }
+
+  Result<void> subscribe(const std::string& filter) { return client_->subscribe(filter, 1); }
+
+  /// Publishes with QoS 1 and waits for the broker's PUBACK.
+  Result<void> publish(const std::string& topic, const std::string& payload) {
+    std::promise<std::optional<Error>> done;
+    client_->publish(topic, payload, 1, [&done](const Error* e) { done.set_value(e ? std::optional<Error>(*e) : std::nullopt); });
+    auto r = done.get_future().get();
+    if (r) return fail(*r);
+    return {};
+  }
+
+  /// Waits for the next message whose envelope satisfies `pred`; nullopt on timeout.
+  template <typename Pred>
+  std::optional<mqtt::Message> next(Pred pred, std::chrono::milliseconds timeout = kWait) {
+    std::unique_lock lock(mu_);
+    std::optional<mqtt::Message> found;
+    cv_.wait_for(lock, timeout, [&] {
+      while (!messages_.empty()) {
+        auto m = std::move(messages_.front());
+        messages_.pop_front();
+        seen_.push_back(m);
+        auto env = codec::decode(m.payload);
+        if (env && pred(*env)) {
+          found = std::move(m);
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+  /// Every message received so far, including those next() skipped.
+  std::vector<mqtt::Message> all() {
+    std::lock_guard lock(mu_);
+    std::vector<mqtt::Message> out(seen_.begin(), seen_.end());
+    out.insert(out.end(), messages_.begin(), messages_.end());
+    return out;
+  }
+
+ private:
+  std::unique_ptr<mqtt::Client> client_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<mqtt::Message> messages_;
+  std::vector<mqtt::Message> seen_;
+  bool connected_ = false;
+};
+
+/// One PKI for the whole test binary (generating it takes ~0.15 s).
+class IntegrationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_dir_ = new TempDir("fbpki");
+    pki_ = new Pki(pki_dir_->path() + "/pki", {kVinA, kVinB});
+  }
+  static void TearDownTestSuite() {
+    delete pki_;
+    delete pki_dir_;
+  }
+  void SetUp() override {
+    // The broker drops privileges to "mosquitto" when run as root: it must reach its run dir.
+    std::filesystem::permissions(dir_.path(), std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
+    broker_ = std::make_unique<Broker>(dir_ / "broker", *pki_);
+  }
+
+  static TempDir* pki_dir_;
+  static Pki* pki_;
+  TempDir dir_{"fbit"};
+  std::unique_ptr<Broker> broker_;
+};
+inline TempDir* IntegrationTest::pki_dir_ = nullptr;
+inline Pki* IntegrationTest::pki_ = nullptr;
+
+}  // namespace fb::test

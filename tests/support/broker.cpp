@@ -1,0 +1,63 @@
+#include "broker.hpp"
+
+#include <signal.h>
+
+#include <stdexcept>
+
+#include "paths.hpp"
+
+namespace fb::test {
+
+Pki::Pki(const std::string& dir, const std::vector<std::string>& vins) : dir_(dir) {
+  std::string cmd = std::string(kDeployDir) + "/gen-certs.sh " + dir;
+  for (const auto& v : vins) cmd += " " + v;
+  std::string out;
+  if (run_command(cmd, &out) != 0) throw std::runtime_error("gen-certs.sh failed: " + out);
+}
+
+mqtt::TlsFiles Pki::backend() const {
+  return {dir_ + "/backend/ca.crt", dir_ + "/backend/client.crt", dir_ + "/backend/client.key"};
+}
+
+mqtt::TlsFiles Pki::vehicle(const std::string& vin) const {
+  const auto d = dir_ + "/vehicles/" + vin;
+  return {d + "/ca.crt", d + "/client.crt", d + "/client.key"};
+}
+
+Broker::Broker(const std::string& run_dir, const Pki& pki) : run_dir_(run_dir) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = free_port();
+    std::string out;
+    const auto cmd = std::string(kDeployDir) + "/broker-config.sh " + run_dir_ + " " + pki.dir() + " " +
+                     std::to_string(port_);
+    if (run_command(cmd, &out) != 0) throw std::runtime_error("broker-config.sh failed: " + out);
+    start();
+    if (process_->running()) return;
+  }
+  throw std::runtime_error("mosquitto did not start: " + process_->output());
+}
+
+Broker::~Broker() { stop(false); }
+
+void Broker::start() {
+  process_ = std::make_unique<Process>("mosquitto", std::vector<std::string>{kMosquitto, "-c", run_dir_ + "/mosquitto.conf"});
+  if (!process_->wait_for_line("mosquitto version .* running", std::chrono::seconds(10))) {
+    process_->kill_and_wait(SIGKILL);
+  }
+}
+
+void Broker::stop(bool graceful) {
+  if (process_ && process_->running()) process_->kill_and_wait(graceful ? SIGTERM : SIGKILL);
+}
+
+mqtt::ClientOptions client_options(const Broker& broker, const std::string& client_id, const mqtt::TlsFiles& tls) {
+  mqtt::ClientOptions o;
+  o.server_uri = broker.uri();
+  o.client_id = client_id;
+  o.tls = tls;
+  o.reconnect_min = std::chrono::milliseconds(100);
+  o.reconnect_max = std::chrono::milliseconds(1000);
+  return o;
+}
+
+}  // namespace fb::test

@@ -1,0 +1,71 @@
+// A child process for integration tests: its stdout and stderr are read line by line on a
+// reader thread, so a test can wait for a line that signals readiness instead of sleeping.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fb::test {
+
+class Process {
+ public:
+  /// Starts argv[0] with argv; `name` prefixes its lines when echoed to the test's stderr.
+  Process(std::string name, std::vector<std::string> argv, bool echo = false);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  /// Waits for a line matching `pattern` (anywhere since start); false on timeout or exit.
+  bool wait_for_line(const std::string& pattern, std::chrono::milliseconds timeout);
+  /// Counts lines matching `pattern` so far.
+  std::size_t count_lines(const std::string& pattern);
+  std::string output();
+
+  /// Sends a signal and waits for exit; returns the wait status (or -1).
+  int kill_and_wait(int signal);
+  /// Waits for exit; returns the exit code (or -1 when killed / timeout).
+  int wait_exit(std::chrono::milliseconds timeout);
+  bool running();
+  pid_t pid() const { return pid_; }
+
+ private:
+  void read_loop(int fd);
+
+  std::string name_;
+  bool echo_;
+  pid_t pid_ = -1;
+  int status_ = -1;
+  bool exited_ = false;
+  std::thread reader_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> lines_;
+  bool eof_ = false;
+};
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+
+/// A temporary directory removed on destruction (unless FB_KEEP_TEST_DIRS is set).
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "fbtest");
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// Runs a shell command; returns its exit code and appends its output to `output`.
+int run_command(const std::string& command, std::string* output = nullptr);
+
+}  // namespace fb::test
