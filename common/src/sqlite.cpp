@@ -164,6 +164,8 @@ Result<std::optional<std::int64_t>> Database::query_int(std::string_view sql) {
   return std::optional<std::int64_t>{st->int64(0)};
 }
 
+bool Database::in_transaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
+
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 int Database::changes() const { return sqlite3_changes(db_); }
 

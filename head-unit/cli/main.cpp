@@ -202,7 +202,6 @@ int main(int argc, char** argv) {
     d.text = text;
     d.language = language;
     d.dtcs = dtcs;
-    if (!dtcs.empty()) d.source = fb::wire::SOURCE_DRIVER;
     drafts.push_back(std::move(d));
   } else if (*demo) {
     for (const auto& s : kSamples) {

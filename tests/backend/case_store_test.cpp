@@ -151,6 +151,34 @@ TEST_F(CaseStoreTest, CommittedCasesSurviveAReopen) {
   EXPECT_TRUE(*(*s)->find_case_by_report(env.report().report_id()));
 }
 
+TEST(CaseStoreFiles, AFullDiskStoresNothingItDidNotAcknowledge) {
+  test::TempDir dir;
+  auto s = open_sqlite_case_store(dir / "cases.db", 40);
+  ASSERT_TRUE(s) << s.error().what();
+  auto& store = **s;
+  std::int64_t accepted = 0;
+  std::optional<Error> full;
+  for (int batch = 0; batch < 200 && !full; ++batch) {
+    std::vector<wire::Envelope> envs;
+    for (int i = 0; i < 5; ++i) envs.push_back(test::valid_report_envelope(test::kVinA, std::string(3000, 'x')));
+    std::vector<BatchItem> items;
+    for (const auto& e : envs) items.push_back(test::intake(e, kT));
+    auto r = store.commit_batch(items, test::simple_notifications());
+    if (!r) {
+      full = r.error();  // the commit itself failed: nothing of this batch is stored
+      break;
+    }
+    for (const auto& o : *r) {
+      if (o.accepted) ++accepted;
+      else if (o.error) full = *o.error;  // this item only: no ack, the car sends it again
+    }
+  }
+  ASSERT_TRUE(full) << "the page limit was never reached";
+  EXPECT_EQ(full->code, make_error_code(StorageErrc::full)) << full->what();
+  EXPECT_EQ(store.counts()->cases, accepted);  // exactly what was acknowledged, nothing half-written
+  EXPECT_EQ(store.counts()->reports, accepted);
+}
+
 TEST(CaseStoreFiles, ACorruptStoreIsRefusedAndLeftAlone) {
   test::TempDir dir;
   const auto path = dir / "cases.db";

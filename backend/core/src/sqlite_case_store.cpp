@@ -139,7 +139,10 @@ class SqliteCaseStore final : public CaseStore {
         else done = fail(id.error());
       }
       if (!done) {
-        // Only this item is undone; a storage error leaves it for the car to send again.
+        // SQLite may have rolled back the whole transaction itself (a full disk does): then
+        // nothing of the batch is stored and the whole batch fails.
+        if (!db_.in_transaction()) return fail(done.error());
+        // Otherwise only this item is undone; the car sends it again.
         (void)db_.exec("ROLLBACK TO item");
         out[i] = ItemOutcome{};
         out[i].error = done.error();
@@ -157,12 +160,9 @@ class SqliteCaseStore final : public CaseStore {
     if (!st) return fail(st.error());
     st->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
     std::vector<StoredNotification> out;
-    for (;;) {
-      auto row = st->step();
-      if (!row) return fail(row.error());
-      if (!*row) break;
-      out.push_back(StoredNotification{st->text(0), st->text(1), st->blob(2), {}});
-    }
+    auto rows = st->each_row(
+        [&](const sql::Statement& s) { out.push_back(StoredNotification{s.text(0), s.text(1), s.blob(2), {}}); });
+    if (!rows) return fail(rows.error());
     return out;
   }
 
@@ -222,12 +222,10 @@ class SqliteCaseStore final : public CaseStore {
     if (!st) return fail(st.error());
     st->bind(1, static_cast<std::int64_t>(limit));
     std::vector<DeadLetterSummary> out;
-    for (;;) {
-      auto row = st->step();
-      if (!row) return fail(row.error());
-      if (!*row) break;
-      out.push_back(DeadLetterSummary{st->int64(0), st->text(1), st->text(2), st->text(3), st->int64(4)});
-    }
+    auto rows = st->each_row([&](const sql::Statement& s) {
+      out.push_back(DeadLetterSummary{s.int64(0), s.text(1), s.text(2), s.text(3), s.int64(4)});
+    });
+    if (!rows) return fail(rows.error());
     return out;
   }
 
@@ -256,13 +254,11 @@ class SqliteCaseStore final : public CaseStore {
     if (!st) return fail(st.error());
     if (!where.empty()) st->bind(1, arg);
     std::vector<CaseSummary> out;
-    for (;;) {
-      auto row = st->step();
-      if (!row) return fail(row.error());
-      if (!*row) break;
-      out.push_back(CaseSummary{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4), st->text(5),
-                                st->text(6), st->text(7), st->text(8), st->int64(9), st->int64(10)});
-    }
+    auto rows = st->each_row([&](const sql::Statement& s) {
+      out.push_back(CaseSummary{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7),
+                                s.text(8), s.int64(9), s.int64(10)});
+    });
+    if (!rows) return fail(rows.error());
     return out;
   }
 
@@ -377,8 +373,10 @@ std::string format_case_number(int year, std::int64_t sequence) {
   return buf;
 }
 
-Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path) {
-  auto opened = sql::open_store(path, sql::StoreSchema{"case store", kMigrations}, sql::OnCorrupt::refuse);
+Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages) {
+  sql::OpenOptions options;
+  options.max_page_count = max_pages;
+  auto opened = sql::open_store(path, sql::StoreSchema{"case store", kMigrations}, sql::OnCorrupt::refuse, options);
   if (!opened) return fail(opened.error());
   auto store = std::make_unique<SqliteCaseStore>(std::move(opened->db));
   if (auto r = store->prepare(); !r) return fail(r.error());

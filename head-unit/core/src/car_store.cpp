@@ -145,13 +145,11 @@ Result<std::vector<OutboxEntry>> CarStore::outbox() {
   auto st = db_.prepare("SELECT id, kind, topic, priority, created_ms FROM outbox ORDER BY priority DESC, created_ms, id");
   if (!st) return fail(st.error());
   std::vector<OutboxEntry> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(OutboxEntry{st->text(0), st->text(1) == "report" ? OutboxKind::report : OutboxKind::receipt,
-                              st->text(2), static_cast<int>(st->int64(3)), st->int64(4)});
-  }
+  auto rows = st->each_row([&](const sql::Statement& s) {
+    out.push_back(OutboxEntry{s.text(0), s.text(1) == "report" ? OutboxKind::report : OutboxKind::receipt, s.text(2),
+                              static_cast<int>(s.int64(3)), s.int64(4)});
+  });
+  if (!rows) return fail(rows.error());
   return out;
 }
 
@@ -316,12 +314,8 @@ Result<std::vector<ReportView>> CarStore::reports(std::size_t limit) {
   if (!st) return fail(st.error());
   st->bind(1, static_cast<std::int64_t>(limit));
   std::vector<ReportView> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(read_report_row(*st));
-  }
+  auto rows = st->each_row([&](const sql::Statement& s) { out.push_back(read_report_row(s)); });
+  if (!rows) return fail(rows.error());
   return out;
 }
 
@@ -332,13 +326,11 @@ Result<std::vector<InboxEntry>> CarStore::inbox(std::size_t limit) {
   if (!st) return fail(st.error());
   st->bind(1, static_cast<std::int64_t>(limit));
   std::vector<InboxEntry> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(InboxEntry{st->text(0), st->text(1), st->text(2), static_cast<wire::CaseStatus>(st->int64(3)),
-                             st->text(4), st->text(5), st->text(6), st->int64(7), st->int64(8) != 0});
-  }
+  auto rows = st->each_row([&](const sql::Statement& s) {
+    out.push_back(InboxEntry{s.text(0), s.text(1), s.text(2), static_cast<wire::CaseStatus>(s.int64(3)), s.text(4),
+                             s.text(5), s.text(6), s.int64(7), s.int64(8) != 0});
+  });
+  if (!rows) return fail(rows.error());
   return out;
 }
 

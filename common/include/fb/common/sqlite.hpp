@@ -42,6 +42,18 @@ class Statement {
   Result<void> run();
   /// Clears the cursor and bindings for the next use.
   void reset();
+  /// Steps through every row, calling `on_row(*this)` for each, then resets.
+  template <typename F>
+  Result<void> each_row(F&& on_row) {
+    for (;;) {
+      auto row = step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      on_row(*this);
+    }
+    reset();
+    return {};
+  }
 
   std::int64_t int64(int column) const;
   std::string text(int column) const;
@@ -83,6 +95,9 @@ class Database {
   /// Runs a one-row, one-column query and returns its integer (or nullopt for no row / NULL).
   Result<std::optional<std::int64_t>> query_int(std::string_view sql);
 
+  /// False in autocommit mode: no transaction open, or SQLite rolled it back itself (it may on
+  /// SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY).
+  bool in_transaction() const;
   std::int64_t last_insert_rowid() const;
   int changes() const;
   const std::filesystem::path& path() const { return path_; }

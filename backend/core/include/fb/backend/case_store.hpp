@@ -137,7 +137,9 @@ class CaseStore {
 
 /// Opens (creating or migrating) the SQLite case store. A corrupt file is refused
 /// (StorageErrc::corrupt), a newer schema too (schema_too_new): an operator must look.
-Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path);
+/// `max_pages` (4 KiB each, 0 = unbounded) caps the file, as a full disk would.
+Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path,
+                                                          std::int64_t max_pages = 0);
 
 /// "FB-2026-000123".
 std::string format_case_number(int year, std::int64_t sequence);
