@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every build, test and run dependency from Debian bookworm's packages.
+#   scripts/install-deps.sh            native build (backend, head unit, Qt app, tests)
+#   scripts/install-deps.sh --aarch64  adds the arm64 cross toolchain and target libraries
+# Needs root (or sudo). Non-interactive; safe to run again.
+set -euo pipefail
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost-dev libsqlite3-dev sqlite3 libssl-dev openssl
+  libprotobuf-dev protobuf-compiler
+  libpaho-mqttpp-dev libpaho-mqtt-dev mosquitto mosquitto-clients
+  nlohmann-json3-dev libspdlog-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  qt6-base-dev qt6-declarative-dev
+  qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
+  qml6-module-qtquick-window qml6-module-qtquick-templates
+  qml6-module-qtqml-workerscript qml6-module-qtqml-models
+  fonts-noto-cjk
+)
+
+cross=()
+if [[ "${1:-}" == "--aarch64" ]]; then
+  $sudo dpkg --add-architecture arm64
+  cross=(
+    g++-aarch64-linux-gnu qemu-user pkgconf:arm64
+    qt6-base-dev:arm64 qt6-declarative-dev:arm64
+    qml6-module-qtquick:arm64 qml6-module-qtquick-controls:arm64 qml6-module-qtquick-layouts:arm64
+    qml6-module-qtquick-window:arm64 qml6-module-qtquick-templates:arm64
+    qml6-module-qtqml-workerscript:arm64 qml6-module-qtqml-models:arm64
+    libpaho-mqttpp-dev:arm64 libpaho-mqtt-dev:arm64 libsqlite3-dev:arm64 libssl-dev:arm64
+    libprotobuf-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
+    libspdlog-dev:arm64 libfmt-dev:arm64
+  )
+fi
+
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${packages[@]}" "${cross[@]}"
