@@ -104,7 +104,11 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
       } catch (const ::mqtt::exception& e) {
         spdlog::debug("mqtt {}: disconnect: {}", opts_.client_id, e.what());
       }
-      client_->disable_callbacks();
+      try {
+        client_->disable_callbacks();  // throws (rc -1) when Paho is still tearing the link down
+      } catch (const ::mqtt::exception& e) {
+        spdlog::debug("mqtt {}: disable callbacks: {}", opts_.client_id, e.what());
+      }
     }
     std::vector<Completion> orphans;
     {

@@ -55,7 +55,10 @@ Result<void> Agent::start() {
     });
   }
   if (auto r = client_->start(); !r) {
-    stop();
+    spdlog::error("agent: link not started: {}; reports are saved and stay queued", r.error().what());
+    asio::post(strand_, [this, e = r.error()] {
+      for (auto* l : listeners_) l->link_problem(e);
+    });
     return r;
   }
   return {};

@@ -44,6 +44,8 @@ class AgentListener {
   virtual void report_sent(const std::string& /*report_id*/) {}
   virtual void notification_received(const InboxEntry&) {}
   virtual void connection_changed(bool /*connected*/) {}
+  /// The MQTT link could not be started at all (e.g. a certificate file is unreadable).
+  virtual void link_problem(const Error&) {}
   /// Storage trouble the driver may need to know about (a corrupt file set aside, disk full).
   virtual void storage_problem(const Error&) {}
 };
@@ -68,7 +70,10 @@ class Agent {
 
   /// Add before start().
   void add_listener(AgentListener* listener);
-  /// Starts the agent thread and the MQTT client. Errors: MqttErrc (TLS files, URI).
+  /// Starts the agent thread, then the MQTT client. Errors:
+  ///  - StorageErrc: the outbox cannot be read; nothing was started.
+  ///  - MqttErrc (unreadable TLS files, bad URI): the link did not start, but the agent runs
+  ///    offline: reports are saved and queued, listeners get link_problem(); stop() as usual.
   Result<void> start();
   /// Stops MQTT and the thread; what is queued stays in the store. Idempotent.
   void stop();
