@@ -44,7 +44,9 @@ TEST_F(Security, AVehicleCannotReadAnotherVehiclesInbox) {
     EXPECT_EQ(m.topic, topics::inbox(kVinA)) << "A received a message on " << m.topic;
     auto env = codec::decode(m.payload);
     ASSERT_TRUE(env);
-    if (env->has_notification()) EXPECT_NE(env->notification().report_id(), id);
+    if (env->has_notification()) {
+      EXPECT_NE(env->notification().report_id(), id);
+    }
   }
 }
 

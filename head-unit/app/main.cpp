@@ -1,0 +1,205 @@
+// fb-headunit: the driver's feedback app on the dashboard. Composition root: command line,
+// agent (store + MQTT link), the QObject stores, the QML engine.
+//
+// Threads: "Qt" (this one) runs the event loop, the stores and QML; the agent runs its own
+// thread (see fb/ui/feedback_store.hpp for how events cross over).
+#include <CLI/CLI.hpp>
+
+#include <QDirIterator>
+#include <QFile>
+#include <QGuiApplication>
+#include <QImage>
+#include <QLocale>
+#include <QQmlApplicationEngine>
+#include <QQmlComponent>
+#include <QQuickWindow>
+#include <QTimer>
+#include <QtQml/qqmlextensionplugin.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "fb/agent/agent.hpp"
+#include "fb/common/logging.hpp"
+#include "fb/ui/feedback_store.hpp"
+
+Q_IMPORT_QML_PLUGIN(FeedbackUiPlugin)
+
+namespace {
+
+constexpr auto kMainQml = "qrc:/FeedbackUi/Main.qml";
+constexpr int kFrameTimeoutMs = 60000;
+
+struct Options {
+  std::string vin = "LSVAX60E5K2000001";
+  std::string model = "Aurora EV";
+  unsigned model_year = 2026;
+  std::string software = "HU-3.2.1";
+  std::string broker = "ssl://127.0.0.1:8883";
+  std::string pki = "run/pki";
+  std::string db;
+  std::string language;
+  std::string log_level = "warn";
+  std::string screenshot;
+  bool moving = false;
+  bool self_test = false;
+  bool demo_data = false;
+};
+
+fb::agent::AgentConfig make_config(const Options& o) {
+  fb::agent::AgentConfig c;
+  c.vehicle = {o.vin, o.model, o.model_year, o.software};
+  c.database = o.db.empty() ? "run/headunit-" + o.vin + ".db" : o.db;
+  c.mqtt.server_uri = o.broker;
+  c.mqtt.client_id = o.vin;
+  const std::string dir = o.pki + "/vehicles/" + o.vin;
+  c.mqtt.tls = {dir + "/ca.crt", dir + "/client.crt", dir + "/client.key"};
+  return c;
+}
+
+std::string system_language() { return QLocale::system().language() == QLocale::Chinese ? "zh" : "en"; }
+
+// Two reports for screenshots and demos, saved only into an empty queue.
+void add_demo_reports(fb::agent::Agent& agent) {
+  auto existing = agent.reports_sync();
+  if (!existing || !existing->empty()) return;
+  fb::agent::Draft gearbox;
+  gearbox.category = fb::wire::CATEGORY_DRIVING_FEEL;
+  gearbox.text = "低速时变速箱换挡顿挫，二挡升三挡时车身抖动明显。";
+  gearbox.language = "zh-CN";
+  fb::agent::Draft brakes;
+  brakes.category = fb::wire::CATEGORY_NOISE;
+  brakes.text = "Brake squeal from the front left wheel when braking gently at low speed.";
+  for (auto& draft : {gearbox, brakes}) {
+    if (auto saved = agent.submit_sync(draft); !saved) {
+      std::fprintf(stderr, "fb-headunit: demo report not saved: %s\n", saved.error().what().c_str());
+    }
+  }
+}
+
+// Every QML file of the module must compile, not only those Main.qml happens to create.
+QStringList compile_every_qml_file(QQmlEngine& engine) {
+  QStringList errors;
+  QDirIterator files(QStringLiteral(":/FeedbackUi"), {QStringLiteral("*.qml")}, QDir::Files,
+                     QDirIterator::Subdirectories);
+  while (files.hasNext()) {
+    const QString path = files.next();
+    QFile source(path);
+    // Singletons cannot be made by QQmlComponent; the files that use them load them.
+    if (source.open(QIODevice::ReadOnly) && source.readAll().contains("pragma Singleton")) continue;
+    QQmlComponent component(&engine, QUrl(QStringLiteral("qrc") + path));
+    for (const auto& e : component.errors()) errors << e.toString();
+  }
+  return errors;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE")) qputenv("QT_QUICK_CONTROLS_STYLE", "Basic");
+  QGuiApplication app(argc, argv);  // takes Qt's own arguments (-platform ...) out of argv
+  QGuiApplication::setApplicationName(QStringLiteral("fb-headunit"));
+
+  CLI::App cli{"fb-headunit: the driver's feedback app on the dashboard."};
+  Options o;
+  cli.add_option("--vin", o.vin, "Vehicle identification number (17 characters)")->capture_default_str();
+  cli.add_option("--model", o.model, "Model name")->capture_default_str();
+  cli.add_option("--model-year", o.model_year, "Model year")->capture_default_str();
+  cli.add_option("--software", o.software, "Head unit software version")->capture_default_str();
+  cli.add_option("--broker", o.broker, "Broker URI")->capture_default_str();
+  cli.add_option("--pki", o.pki, "PKI directory (uses <pki>/vehicles/<VIN>/{ca.crt,client.crt,client.key})")
+      ->capture_default_str();
+  cli.add_option("--db", o.db, "Queue file (default run/headunit-<VIN>.db)");
+  cli.add_option("--lang", o.language, "UI and report language (default: from the system locale)")
+      ->check(CLI::IsMember({"zh", "en"}));
+  cli.add_flag("--moving", o.moving, "The vehicle is moving: quick taps only, no typing");
+  cli.add_flag("--self-test", o.self_test, "Load every QML file, render one frame, print SELF_TEST_OK and exit");
+  cli.add_option("--screenshot", o.screenshot, "Save the first frame to this PNG file and exit");
+  cli.add_flag("--demo-data", o.demo_data, "Queue two sample reports when My reports is empty");
+  cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  if (auto r = fb::init_logging("headunit", o.log_level); !r) {
+    std::fprintf(stderr, "fb-headunit: %s\n", r.error().what().c_str());
+    return 1;
+  }
+  const auto config = make_config(o);
+  if (config.database.has_parent_path()) {
+    std::error_code ignored;  // Agent::open reports the real problem
+    std::filesystem::create_directories(config.database.parent_path(), ignored);
+  }
+  auto agent = fb::agent::Agent::open(config, fb::mqtt::make_paho_client(config.mqtt), fb::SystemClock::instance());
+  if (!agent) {
+    std::fprintf(stderr, "fb-headunit: %s\n", agent.error().what().c_str());
+    return 1;
+  }
+  if (o.demo_data) add_demo_reports(**agent);
+
+  fb::ui::FeedbackStore store(**agent);  // declared after the agent: destroyed (and stops it) first
+  store.setLanguage(QString::fromStdString(o.language.empty() ? system_language() : o.language));
+  store.setVehicleMoving(o.moving);
+  if (!store.start()) {
+    std::fprintf(stderr, "fb-headunit: offline, reports stay queued: %s\n", qPrintable(store.linkError()));
+  }
+
+  qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackStore", &store);
+  qmlRegisterSingletonInstance("HeadUnit", 1, 0, "ReportsModel", store.reports());
+
+  QQmlApplicationEngine engine;  // declared after the store: destroyed before it
+  // Qt 6.4 puts the module at qrc:/FeedbackUi (no /qt/qml prefix yet): files in its
+  // subdirectories find `import FeedbackUi` only through this import path.
+  engine.addImportPath(QStringLiteral("qrc:/"));
+  QStringList qml_problems;
+  QObject::connect(&engine, &QQmlEngine::warnings, &app, [&](const QList<QQmlError>& warnings) {
+    for (const auto& w : warnings) qml_problems << w.toString();
+  });
+  if (o.self_test) qml_problems << compile_every_qml_file(engine);
+
+  engine.load(QUrl(QString::fromLatin1(kMainQml)));
+  auto* window = engine.rootObjects().isEmpty() ? nullptr : qobject_cast<QQuickWindow*>(engine.rootObjects().first());
+  if (!window) {
+    std::fprintf(stderr, "fb-headunit: %s did not load\n", kMainQml);
+    for (const auto& p : qml_problems) std::fprintf(stderr, "  %s\n", qPrintable(p));
+    return 2;
+  }
+
+  if (o.self_test || !o.screenshot.empty()) {
+    QObject::connect(
+        window, &QQuickWindow::frameSwapped, &app,
+        [&, done = false]() mutable {
+          if (done) return;
+          done = true;
+          int exit_code = 0;
+          if (!o.screenshot.empty()) {
+            if (window->grabWindow().save(QString::fromStdString(o.screenshot))) {
+              std::printf("screenshot saved to %s\n", o.screenshot.c_str());
+            } else {
+              std::fprintf(stderr, "fb-headunit: cannot save the screenshot to %s\n", o.screenshot.c_str());
+              exit_code = 3;
+            }
+          }
+          if (o.self_test) {
+            if (qml_problems.isEmpty()) {
+              std::printf("SELF_TEST_OK\n");
+            } else {
+              std::fprintf(stderr, "SELF_TEST_FAILED: %lld QML problem(s)\n", static_cast<long long>(qml_problems.size()));
+              for (const auto& p : qml_problems) std::fprintf(stderr, "  %s\n", qPrintable(p));
+              exit_code = 1;
+            }
+          }
+          std::fflush(stdout);
+          QCoreApplication::exit(exit_code);
+        },
+        Qt::QueuedConnection);
+    QTimer::singleShot(kFrameTimeoutMs, &app, [] {
+      std::fprintf(stderr, "fb-headunit: no frame rendered within %d ms\n", kFrameTimeoutMs);
+      QCoreApplication::exit(4);
+    });
+  }
+  return QGuiApplication::exec();
+}

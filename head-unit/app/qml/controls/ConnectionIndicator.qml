@@ -1,0 +1,25 @@
+// Online / offline dot with its text.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import FeedbackUi
+
+RowLayout {
+    id: indicator
+
+    required property bool online
+
+    spacing: Theme.spacing
+
+    Rectangle {
+        Layout.preferredWidth: 18
+        Layout.preferredHeight: 18
+        radius: 9
+        color: indicator.online ? Theme.ok : Theme.warning
+    }
+    Label {
+        text: Strings.t(indicator.online ? "link.online" : "link.offline")
+        color: indicator.online ? Theme.text : Theme.warning
+        font.pixelSize: Theme.fontBody
+    }
+}

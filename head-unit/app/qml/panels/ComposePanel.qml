@@ -1,0 +1,140 @@
+// Pick a category, optionally type a sentence (not while driving), send.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import FeedbackUi
+import HeadUnit
+
+Rectangle {
+    id: panel
+
+    property string selectedCategory: ""
+    /// "", "saved" or "notSaved": the outcome of the last send, for the line under the button.
+    property string outcome: ""
+    readonly property string draftText: textField.visible ? textField.text : ""
+    readonly property bool canSend: selectedCategory !== ""
+        && FeedbackStore.availableCategories.indexOf(selectedCategory) >= 0
+        && (!FeedbackStore.needsText(selectedCategory) || draftText.trim() !== "")
+        && !FeedbackStore.saving
+
+    color: Theme.surface
+    radius: Theme.radius
+
+    ColumnLayout {
+        anchors { fill: parent; margins: Theme.margin }
+        spacing: Theme.margin
+
+        Label {
+            text: Strings.t("compose.title")
+            font.pixelSize: Theme.fontTitle
+            font.bold: true
+            color: Theme.text
+        }
+
+        GridLayout {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            columns: 3
+            rowSpacing: Theme.spacing
+            columnSpacing: Theme.spacing
+
+            Repeater {
+                model: FeedbackStore.categories
+
+                TapButton {
+                    required property string modelData
+
+                    Layout.fillWidth: true
+                    Layout.fillHeight: true
+                    Layout.preferredWidth: 1  // equal columns and rows
+                    Layout.preferredHeight: 1
+                    Layout.minimumHeight: Theme.touchTarget
+                    text: Strings.t("category." + modelData)
+                    checked: panel.selectedCategory === modelData
+                    enabled: FeedbackStore.availableCategories.indexOf(modelData) >= 0
+                    onClicked: {
+                        panel.selectedCategory = modelData
+                        panel.outcome = ""
+                    }
+                }
+            }
+        }
+
+        RowLayout {
+            Layout.fillWidth: true
+            spacing: Theme.spacing
+
+            TextField {
+                id: textField
+                Layout.fillWidth: true
+                Layout.preferredHeight: Theme.touchTarget
+                visible: !FeedbackStore.vehicleMoving
+                font.pixelSize: Theme.fontBody
+                color: Theme.text
+                placeholderText: Strings.t(FeedbackStore.needsText(panel.selectedCategory)
+                                           ? "compose.placeholderRequired" : "compose.placeholder")
+                placeholderTextColor: Theme.textDim
+                maximumLength: 2000
+                leftPadding: Theme.margin
+                background: Rectangle {
+                    radius: Theme.radius
+                    color: Theme.background
+                    border.color: textField.activeFocus ? Theme.accent : Theme.border
+                    border.width: textField.activeFocus ? 2 : 1
+                }
+            }
+            Label {
+                Layout.fillWidth: true
+                Layout.preferredHeight: Theme.touchTarget
+                visible: FeedbackStore.vehicleMoving
+                text: Strings.t("compose.movingHint")
+                color: Theme.warning
+                font.pixelSize: Theme.fontBody
+                verticalAlignment: Text.AlignVCenter
+                wrapMode: Text.Wrap
+            }
+            TapButton {
+                Layout.preferredWidth: 180
+                accent: panel.canSend
+                enabled: panel.canSend
+                text: Strings.t(FeedbackStore.saving ? "compose.saving" : "compose.send")
+                onClicked: FeedbackStore.submit(panel.selectedCategory, panel.draftText)
+            }
+        }
+
+        Label {
+            Layout.fillWidth: true
+            Layout.minimumHeight: Theme.touchTarget / 2
+            visible: FeedbackStore.lastError !== "" || panel.outcome === "saved"
+            text: FeedbackStore.lastError !== ""
+                  ? Strings.t("compose.notSaved").arg(FeedbackStore.lastError)
+                  : Strings.t(FeedbackStore.connected ? "compose.savedOnline" : "compose.savedOffline")
+            color: FeedbackStore.lastError !== "" ? Theme.error : Theme.ok
+            font.pixelSize: Theme.fontBody
+            font.bold: FeedbackStore.lastError !== ""
+            wrapMode: Text.Wrap
+            maximumLineCount: 2
+            elide: Text.ElideRight
+        }
+    }
+
+    Timer {
+        id: outcomeTimer
+        interval: 6000
+        onTriggered: panel.outcome = ""
+    }
+
+    Connections {
+        target: FeedbackStore
+
+        function onReportSaved(reportId) {
+            textField.clear()
+            panel.selectedCategory = ""
+            panel.outcome = "saved"
+            outcomeTimer.restart()
+        }
+        function onReportNotSaved(error) {
+            panel.outcome = "notSaved"
+        }
+    }
+}

@@ -1,0 +1,36 @@
+// Bottom line for problems the driver should know about: the link could not start, storage.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import FeedbackUi
+import HeadUnit
+
+Rectangle {
+    readonly property bool hasMessage: FeedbackStore.linkError !== "" || FeedbackStore.storageProblem !== ""
+
+    implicitHeight: hasMessage ? 44 : 0
+    visible: hasMessage
+    color: Theme.surface
+
+    RowLayout {
+        anchors { fill: parent; leftMargin: Theme.margin; rightMargin: Theme.margin }
+        spacing: Theme.margin
+
+        Label {
+            Layout.fillWidth: true
+            visible: FeedbackStore.linkError !== ""
+            text: Strings.t("link.notStarted").arg(FeedbackStore.linkError)
+            color: Theme.warning
+            font.pixelSize: Theme.fontSmall
+            elide: Text.ElideRight
+        }
+        Label {
+            Layout.fillWidth: true
+            visible: FeedbackStore.storageProblem !== ""
+            text: Strings.t("storage.problem").arg(FeedbackStore.storageProblem)
+            color: Theme.error
+            font.pixelSize: Theme.fontSmall
+            elide: Text.ElideRight
+        }
+    }
+}

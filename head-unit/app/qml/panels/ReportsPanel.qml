@@ -1,0 +1,48 @@
+// "My reports": the driver's reports with their latest status, newest first.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import FeedbackUi
+import HeadUnit
+
+Rectangle {
+    color: Theme.surface
+    radius: Theme.radius
+
+    ColumnLayout {
+        anchors { fill: parent; margins: Theme.margin }
+        spacing: Theme.margin
+
+        Label {
+            text: Strings.t("reports.title")
+            font.pixelSize: Theme.fontTitle
+            font.bold: true
+            color: Theme.text
+        }
+
+        ListView {
+            id: list
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            spacing: Theme.spacing
+            model: ReportsModel
+            boundsBehavior: Flickable.StopAtBounds
+            ScrollBar.vertical: ScrollBar {}
+
+            delegate: ReportCard {
+                width: ListView.view.width
+            }
+
+            Label {
+                anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter }
+                visible: list.count === 0
+                text: Strings.t("reports.empty")
+                color: Theme.textDim
+                font.pixelSize: Theme.fontBody
+                horizontalAlignment: Text.AlignHCenter
+                wrapMode: Text.Wrap
+            }
+        }
+    }
+}

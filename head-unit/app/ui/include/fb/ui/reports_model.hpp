@@ -1,0 +1,81 @@
+// "My reports" as a Qt list model: one row per report, newest first, with its latest status.
+//
+// Threads: a plain QObject of the Qt (GUI) thread; every method must be called there.
+// FeedbackStore feeds it (it marshals the agent's events to the Qt thread first).
+#pragma once
+
+#include <QAbstractListModel>
+#include <QString>
+#include <vector>
+
+#include "fb/agent/car_store.hpp"
+
+namespace fb::ui {
+
+class ReportsModel final : public QAbstractListModel {
+  Q_OBJECT
+  Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
+
+ public:
+  enum Role {
+    ReportIdRole = Qt::UserRole + 1,
+    CategoryRole,      // key, e.g. "noise" (fb/ui/categories.hpp)
+    TextRole,
+    LanguageRole,
+    StatusRole,        // queued | sent | acknowledged | received | in_progress | waiting_for_driver
+                       // | resolved | closed | rejected
+    CaseNumberRole,    // "FB-2026-000123", empty until acknowledged
+    TeamRole,
+    LastTitleRole,     // of the latest notification
+    LastTextRole,
+    RejectReasonRole,
+    CreatedMsRole,     // Unix epoch ms on the car's clock
+    UpdatedMsRole,
+    FirstReplyDueMsRole,
+  };
+  Q_ENUM(Role)
+
+  explicit ReportsModel(QObject* parent = nullptr);
+
+  int rowCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role) const override;
+  QHash<int, QByteArray> roleNames() const override;
+
+  /// Replaces every row (a model reset), e.g. with Agent::reports_sync() at start.
+  void resetReports(const std::vector<agent::ReportView>& reports);
+  /// A new report goes on top (rowsInserted); a known one is updated in place (dataChanged).
+  void applyReport(const agent::ReportView& report);
+  /// The broker has the report: "queued" becomes "sent". Not stored by the agent, so a restart
+  /// shows "queued" again until the backend's acknowledgement; later statuses are kept.
+  void markSent(const QString& reportId);
+
+  /// -1 when unknown.
+  int rowOf(const QString& reportId) const;
+  /// One role of one row by name ("status", "caseNumber" ...), for tests and tools.
+  Q_INVOKABLE QVariant value(int row, const QString& roleName) const;
+
+ Q_SIGNALS:
+  void countChanged();
+
+ private:
+  struct Row {
+    QString report_id;
+    QString category;
+    QString text;
+    QString language;
+    QString status;
+    QString case_number;
+    QString team;
+    QString last_title;
+    QString last_text;
+    QString reject_reason;
+    qint64 created_ms = 0;
+    qint64 updated_ms = 0;
+    qint64 first_reply_due_ms = 0;
+  };
+  static Row toRow(const agent::ReportView& report);
+
+  std::vector<Row> rows_;
+};
+
+}  // namespace fb::ui

@@ -1,0 +1,90 @@
+#include "fb/ui/reports_model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <QSignalSpy>
+
+namespace fb::ui {
+namespace {
+
+agent::ReportView report(const std::string& id, const std::string& status = "queued") {
+  agent::ReportView r;
+  r.report_id = id;
+  r.category = wire::CATEGORY_NOISE;
+  r.text = "刹车异响 brake squeal";
+  r.language = "zh-CN";
+  r.status = status;
+  r.created_ms = 1'780'000'000'000;
+  return r;
+}
+
+QString status(const ReportsModel& m, int row) { return m.value(row, QStringLiteral("status")).toString(); }
+
+TEST(ReportsModelTest, ResetKeepsTheAgentsOrder) {
+  ReportsModel model;
+  QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+  model.resetReports({report("b"), report("a")});
+  EXPECT_EQ(reset.count(), 1);
+  ASSERT_EQ(model.rowCount(), 2);
+  EXPECT_EQ(model.value(0, "reportId").toString(), "b");
+  EXPECT_EQ(model.value(1, "reportId").toString(), "a");
+  EXPECT_EQ(model.value(0, "category").toString(), "noise");
+  EXPECT_EQ(model.value(0, "text").toString(), QString::fromUtf8("刹车异响 brake squeal"));
+}
+
+TEST(ReportsModelTest, ANewReportIsInsertedOnTop) {
+  ReportsModel model;
+  model.resetReports({report("a")});
+  QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+  QSignalSpy count(&model, &ReportsModel::countChanged);
+  model.applyReport(report("b"));
+  ASSERT_EQ(inserted.count(), 1);
+  EXPECT_EQ(inserted.first().at(1).toInt(), 0);
+  EXPECT_EQ(inserted.first().at(2).toInt(), 0);
+  EXPECT_EQ(count.count(), 1);
+  EXPECT_EQ(model.value(0, "reportId").toString(), "b");
+  EXPECT_EQ(model.rowOf("a"), 1);
+}
+
+TEST(ReportsModelTest, AnUpdateChangesItsRowInPlace) {
+  ReportsModel model;
+  model.resetReports({report("b"), report("a")});
+  QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+  QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+  QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+  auto acked = report("a", "acknowledged");
+  acked.case_number = "FB-2026-000123";
+  model.applyReport(acked);
+  ASSERT_EQ(changed.count(), 1);
+  EXPECT_EQ(changed.first().at(0).toModelIndex().row(), 1);
+  EXPECT_EQ(changed.first().at(1).toModelIndex().row(), 1);
+  EXPECT_EQ(inserted.count(), 0);
+  EXPECT_EQ(reset.count(), 0);
+  EXPECT_EQ(status(model, 1), "acknowledged");
+  EXPECT_EQ(model.value(1, "caseNumber").toString(), "FB-2026-000123");
+  EXPECT_EQ(status(model, 0), "queued");
+}
+
+TEST(ReportsModelTest, SentOnlyFollowsQueued) {
+  ReportsModel model;
+  model.resetReports({report("a"), report("b", "acknowledged")});
+  model.markSent("a");
+  model.markSent("b");  // a late PUBACK after the backend's ack
+  model.markSent("unknown");
+  EXPECT_EQ(status(model, 0), "sent");
+  EXPECT_EQ(status(model, 1), "acknowledged");
+  model.applyReport(report("a"));  // still queued in the agent's store
+  EXPECT_EQ(status(model, 0), "sent");
+}
+
+TEST(ReportsModelTest, RolesHaveTheNamesTheViewsUse) {
+  ReportsModel model;
+  const auto names = model.roleNames().values();
+  for (const char* role : {"reportId", "category", "text", "status", "caseNumber", "team", "lastTitle", "lastText",
+                           "rejectReason", "createdMs"}) {
+    EXPECT_TRUE(names.contains(role)) << role;
+  }
+}
+
+}  // namespace
+}  // namespace fb::ui
