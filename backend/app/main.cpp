@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   if (!broker.empty()) cfg.mqtt.server_uri = broker;
   if (!db.empty()) cfg.database = db;
   if (!rules.empty()) cfg.rules_dir = rules;
-  if (!pki.empty()) cfg.mqtt.tls = {pki + "/backend/ca.crt", pki + "/backend/client.crt", pki + "/backend/client.key"};
+  if (!pki.empty()) cfg.mqtt.tls = fb::mqtt::tls_files_in(std::filesystem::path(pki) / "backend");
   if (!log_level.empty()) cfg.log_level = log_level;
   if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fail_with(r.error());
 

@@ -47,17 +47,6 @@ struct Options {
   bool demo_data = false;
 };
 
-fb::agent::AgentConfig make_config(const Options& o) {
-  fb::agent::AgentConfig c;
-  c.vehicle = {o.vin, o.model, o.model_year, o.software};
-  c.database = o.db.empty() ? "run/headunit-" + o.vin + ".db" : o.db;
-  c.mqtt.server_uri = o.broker;
-  c.mqtt.client_id = o.vin;
-  const std::string dir = o.pki + "/vehicles/" + o.vin;
-  c.mqtt.tls = {dir + "/ca.crt", dir + "/client.crt", dir + "/client.key"};
-  return c;
-}
-
 std::string system_language() { return QLocale::system().language() == QLocale::Chinese ? "zh" : "en"; }
 
 // Two reports for screenshots and demos, saved only into an empty queue.
@@ -128,7 +117,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fb-headunit: %s\n", r.error().what().c_str());
     return 1;
   }
-  const auto config = make_config(o);
+  const auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
+                                                   o.db.empty() ? "run/headunit-" + o.vin + ".db" : o.db);
   if (config.database.has_parent_path()) {
     std::error_code ignored;  // Agent::open reports the real problem
     std::filesystem::create_directories(config.database.parent_path(), ignored);

@@ -94,17 +94,6 @@ struct Options {
   std::string log_level = "warn";
 };
 
-fb::Result<fb::agent::AgentConfig> make_config(const Options& o) {
-  fb::agent::AgentConfig c;
-  c.vehicle = {o.vin, o.model, o.model_year, o.software};
-  c.database = o.db.empty() ? "run/car-" + o.vin + ".db" : o.db;
-  c.mqtt.server_uri = o.broker;
-  c.mqtt.client_id = o.vin;
-  const std::string dir = o.pki + "/vehicles/" + o.vin;
-  c.mqtt.tls = {dir + "/ca.crt", dir + "/client.crt", dir + "/client.key"};
-  return c;
-}
-
 int fail_with(const fb::Error& e) {
   std::cerr << "fb-car: " << e.what() << "\n";
   return 1;
@@ -172,9 +161,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (auto r = fb::init_logging("car", o.log_level); !r) return fail_with(r.error());
-  auto config = make_config(o);
-  if (!config) return fail_with(config.error());
-  auto agent = Agent::open(*config, fb::mqtt::make_paho_client(config->mqtt), fb::SystemClock::instance());
+  const auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
+                                                   o.db.empty() ? "run/car-" + o.vin + ".db" : o.db);
+  auto agent = Agent::open(config, fb::mqtt::make_paho_client(config.mqtt), fb::SystemClock::instance());
   if (!agent) return fail_with(agent.error());
 
   if (*list || *inbox) {
@@ -213,7 +202,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::cout << "car " << o.vin << " (" << o.model << " " << o.model_year << "), queue " << config->database.string()
+  std::cout << "car " << o.vin << " (" << o.model << " " << o.model_year << "), queue " << config.database.string()
             << "\n";
   std::set<std::string> ids;
   for (auto& d : drafts) {

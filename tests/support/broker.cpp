@@ -15,14 +15,9 @@ Pki::Pki(const std::string& dir, const std::vector<std::string>& vins) : dir_(di
   if (run_command(cmd, &out) != 0) throw std::runtime_error("gen-certs.sh failed: " + out);
 }
 
-mqtt::TlsFiles Pki::backend() const {
-  return {dir_ + "/backend/ca.crt", dir_ + "/backend/client.crt", dir_ + "/backend/client.key"};
-}
+mqtt::TlsFiles Pki::backend() const { return mqtt::tls_files_in(dir_ + "/backend"); }
 
-mqtt::TlsFiles Pki::vehicle(const std::string& vin) const {
-  const auto d = dir_ + "/vehicles/" + vin;
-  return {d + "/ca.crt", d + "/client.crt", d + "/client.key"};
-}
+mqtt::TlsFiles Pki::vehicle(const std::string& vin) const { return mqtt::tls_files_in(dir_ + "/vehicles/" + vin); }
 
 Broker::Broker(const std::string& run_dir, const Pki& pki) : run_dir_(run_dir) {
   for (int attempt = 0; attempt < 5; ++attempt) {

@@ -11,7 +11,7 @@ BackendConfig default_config() {
   c.mqtt.clean_session = false;
   c.mqtt.max_inflight = 256;
   c.mqtt.max_queued = 100000;
-  c.mqtt.tls = {"run/pki/backend/ca.crt", "run/pki/backend/client.crt", "run/pki/backend/client.key"};
+  c.mqtt.tls = mqtt::tls_files_in("run/pki/backend");
   return c;
 }
 

@@ -377,6 +377,10 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
 
 }  // namespace
 
+TlsFiles tls_files_in(const std::filesystem::path& dir) {
+  return {dir / "ca.crt", dir / "client.crt", dir / "client.key"};
+}
+
 std::unique_ptr<Client> make_paho_client(ClientOptions options) {
   return std::make_unique<PahoClient>(std::move(options));
 }

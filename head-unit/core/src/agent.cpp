@@ -11,6 +11,17 @@ namespace fb::agent {
 
 namespace asio = boost::asio;
 
+AgentConfig make_agent_config(VehicleIdentity vehicle, std::string broker_uri, const std::filesystem::path& pki_dir,
+                              std::filesystem::path database) {
+  AgentConfig c;
+  c.mqtt.server_uri = std::move(broker_uri);
+  c.mqtt.client_id = vehicle.vin;
+  c.mqtt.tls = mqtt::tls_files_in(pki_dir / "vehicles" / vehicle.vin);
+  c.vehicle = std::move(vehicle);
+  c.database = std::move(database);
+  return c;
+}
+
 Result<std::unique_ptr<Agent>> Agent::open(AgentConfig config, std::unique_ptr<mqtt::Client> client,
                                            const Clock& clock) {
   auto store = CarStore::open(config.database, config.storage);

@@ -26,6 +26,10 @@ struct TlsFiles {
   std::filesystem::path key_file;   // its private key
 };
 
+/// The files deploy/gen-certs.sh writes for one identity: <dir>/{ca.crt,client.crt,client.key},
+/// e.g. <pki>/vehicles/<VIN> or <pki>/backend.
+TlsFiles tls_files_in(const std::filesystem::path& dir);
+
 struct ClientOptions {
   std::string server_uri;  // "ssl://127.0.0.1:8883"; tcp:// only for local tools
   std::string client_id;

@@ -35,6 +35,11 @@ struct AgentConfig {
   CarStore::Options storage;
 };
 
+/// A car's configuration on embedded defaults, with the PKI layout of deploy/gen-certs.sh:
+/// client id = VIN, certificate files in <pki_dir>/vehicles/<VIN>/.
+AgentConfig make_agent_config(VehicleIdentity vehicle, std::string broker_uri, const std::filesystem::path& pki_dir,
+                              std::filesystem::path database);
+
 /// Events for a UI or a log. Called on the agent thread; keep them short.
 class AgentListener {
  public:
