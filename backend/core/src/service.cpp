@@ -161,8 +161,12 @@ void Service::publish(Outgoing out) {
 }
 
 void Service::notification_published(const std::string& id, bool ok) {
-  notifications_in_flight_.erase(id);
-  if (!ok) return;  // still due: the next check sends it again
+  if (!ok) {
+    notifications_in_flight_.erase(id);  // still due: the next check sends it again
+    return;
+  }
+  // Stays "in flight" until flush_sent_notifications() has rescheduled it, or a check in
+  // between would find it due and send it again.
   sent_notifications_.push_back(id);
   if (!std::exchange(flush_posted_, true)) asio::post(ingest_, [this] { flush_sent_notifications(); });
 }
@@ -176,7 +180,10 @@ void Service::flush_sent_notifications() {
       !r) {
     spdlog::error("backend: cannot record {} sent notifications: {}", sent_notifications_.size(), r.error().what());
   }
+  for (const auto& id : sent_notifications_) notifications_in_flight_.erase(id);
   sent_notifications_.clear();
+  // A backlog (after a restart or an outage) goes out chunk by chunk as the broker takes each.
+  if (notification_backlog_ && !timer_stopped_) asio::post(ingest_, [this] { check_notifications(); });
 }
 
 void Service::arm_notification_timer() {
@@ -194,11 +201,13 @@ void Service::arm_notification_timer() {
 // but never published, goes out on the next check.
 void Service::check_notifications() {
   if (!client_->connected()) return;
-  auto due = store_->due_notifications(clock_.epoch_ms(), 500);
+  constexpr std::size_t kChunk = 500;
+  auto due = store_->due_notifications(clock_.epoch_ms(), kChunk);
   if (!due) {
     spdlog::error("backend: cannot read due notifications: {}", due.error().what());
     return;
   }
+  notification_backlog_ = due->size() == kChunk;
   std::size_t resent = 0;
   for (auto& n : *due) {
     if (notifications_in_flight_.contains(n.id)) continue;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "fb/mqtt/client.hpp"
-#include "tcp_nodelay.hpp"
+#include "fb/mqtt/tcp_nodelay.hpp"
 
 namespace fb::mqtt {
 namespace {
@@ -86,6 +86,13 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
       if (message_handler_ && !stopping_.load()) message_handler_(Message{m->get_topic(), m->get_payload_str()});
     });
     client_->set_connection_lost_handler([this](const std::string& cause) { on_lost(cause); });
+    // Paho's receive thread calls this on CONNACK, before it hands over any message of the
+    // session's backlog: from here on answers to those messages may be published.
+    client_->set_connected_handler([this](const std::string&) {
+      set_tcp_nodelay_to_peer(endpoint_.host, endpoint_.port);
+      std::lock_guard lock(mu_);
+      link_up_ = true;
+    });
     connector_ = std::thread([this] { connector_loop(); });
     return {};
   }
@@ -145,7 +152,9 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
     {
       std::unique_lock lock(mu_);
       if (stopping_) return complete_now(std::move(out.done), Error(MqttErrc::shutting_down), lock);
-      if (!connected_) return complete_now(std::move(out.done), Error(MqttErrc::not_connected), lock);
+      // Allowed from CONNACK on: a persistent session's backlog arrives before our SUBACKs, and
+      // the answers to it must not be refused.
+      if (!link_up_) return complete_now(std::move(out.done), Error(MqttErrc::not_connected), lock);
       if (inflight_ >= opts_.max_inflight) {
         if (queue_.size() >= opts_.max_queued) {
           return complete_now(std::move(out.done),
@@ -219,7 +228,7 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
       done = std::move(it->second.done);
       if (it->second.generation == generation_ && inflight_ > 0) --inflight_;
       pending_.erase(it);
-      if (connected_ && !queue_.empty() && inflight_ < opts_.max_inflight) {
+      if (link_up_ && !queue_.empty() && inflight_ < opts_.max_inflight) {
         next = std::move(queue_.front());
         queue_.pop_front();
         ++inflight_;
@@ -322,8 +331,8 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
       if (!last_tls_error_.empty()) detail += " (TLS: " + std::exchange(last_tls_error_, {}) + ")";
       return fail(MqttErrc::connect_failed, detail);
     }
-    detail::set_tcp_nodelay_to_peer(endpoint_.host, endpoint_.port);
     {
+      // The connected handler may run after the token completes; either one opens the link.
       std::lock_guard lock(mu_);
       link_up_ = true;
     }
@@ -362,8 +371,8 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
   std::condition_variable cv_;
   std::atomic<bool> stopping_{false};
   bool need_connect_ = true;
-  bool link_up_ = false;    // CONNACK received and not lost since
-  bool connected_ = false;  // link up and subscriptions applied: publish() is allowed
+  bool link_up_ = false;    // CONNACK received and not lost since: publish() is allowed
+  bool connected_ = false;  // link up and subscriptions applied: reported as connected
   std::uint64_t generation_ = 0;
   std::uint64_t next_id_ = 0;
   std::size_t inflight_ = 0;

@@ -1,4 +1,4 @@
-#include "tcp_nodelay.hpp"
+#include "fb/mqtt/tcp_nodelay.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <vector>
 
-namespace fb::mqtt::detail {
+namespace fb::mqtt {
 namespace {
 
 bool same_address(const sockaddr_storage& a, const addrinfo* b) {
@@ -31,13 +31,11 @@ bool same_address(const sockaddr_storage& a, const addrinfo* b) {
 
 }  // namespace
 
-int set_tcp_nodelay_to_peer(const std::string& host, int port) {
+void for_each_socket_to(const std::string& host, int port, const std::function<void(int fd)>& on_socket) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* resolved = nullptr;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &resolved) != 0) return 0;
-
-  int count = 0;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &resolved) != 0) return;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
     int fd = -1;
@@ -53,14 +51,21 @@ int set_tcp_nodelay_to_peer(const std::string& host, int port) {
     if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
     for (const addrinfo* ai = resolved; ai != nullptr; ai = ai->ai_next) {
       if (same_address(peer, ai)) {
-        const int one = 1;
-        if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0) ++count;
+        on_socket(fd);
         break;
       }
     }
   }
   freeaddrinfo(resolved);
+}
+
+int set_tcp_nodelay_to_peer(const std::string& host, int port) {
+  int count = 0;
+  for_each_socket_to(host, port, [&](int fd) {
+    const int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0) ++count;
+  });
   return count;
 }
 
-}  // namespace fb::mqtt::detail
+}  // namespace fb::mqtt

@@ -79,9 +79,10 @@ class Service {
   boost::asio::steady_timer notification_timer_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread io_thread_;
-  // Owner of these four: the ingest strand.
+  // Owner of these: the ingest strand.
   bool timer_stopped_ = false;
-  std::unordered_set<std::string> notifications_in_flight_;  // published, PUBACK not yet seen
+  bool notification_backlog_ = false;  // the last check found a full chunk due
+  std::unordered_set<std::string> notifications_in_flight_;  // published, not yet rescheduled
   std::vector<std::string> sent_notifications_;              // PUBACKed, not yet recorded
   bool flush_posted_ = false;
 

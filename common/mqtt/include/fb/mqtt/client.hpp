@@ -77,8 +77,9 @@ class Client {
   /// error: the filter is applied on the next connect.
   virtual Result<void> subscribe(const std::string& filter, int qos) = 0;
 
-  /// Publishes; `done` is called exactly once. Fails at once with not_connected when offline,
-  /// with publish_failed when max_queued is reached.
+  /// Publishes; `done` is called exactly once. Allowed from the broker's CONNACK on (before our
+  /// re-subscriptions complete: a persistent session's backlog may already be arriving). Fails
+  /// at once with not_connected when offline, with publish_failed when max_queued is reached.
   virtual void publish(std::string topic, std::string payload, int qos, Completion done) = 0;
 
   virtual bool connected() const = 0;

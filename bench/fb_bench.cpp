@@ -1,0 +1,776 @@
+// fb-bench: how fast the feedback loop is, each number beside a baseline measured in the same run
+// on the same broker (Mosquitto with TLS, client certificates and the project's ACL, started by
+// fb::test::Broker in a temporary directory).
+//
+// 1. Round trip. An in-process backend Service (real Paho, SQLite case store, deploy/rules) and an
+//    in-process Agent (real Paho, SQLite outbox) for one VIN. One report at a time, timed from
+//    Agent::submit() to the agent's listener events: report_sent (broker PUBACK), report_changed
+//    to "acknowledged" (the backend's ack) and notification_received ("received" notification).
+//    Baseline: a QoS 1 ping-pong of a payload of the same size as the encoded report: a vehicle
+//    client publishes to vehicles/<VIN>/reports, an echo client with the backend certificate
+//    publishes it back to vehicles/<VIN>/inbox (the Service is stopped first: one fb-backend
+//    session at a time). Once through our wrapper (fb::mqtt::make_paho_client), once with raw Paho
+//    C++ with TCP_NODELAY set by us as the wrapper does, and once raw without it, for contrast.
+//    Also printed: how long a client takes to connect, alone and beside another one.
+// 2. Ingest rate (validate + store + acknowledge). A backlog of M distinct reports from K VINs is
+//    published while no backend is connected, so the broker queues it in the backend's persistent
+//    session; then a Service starts and Service::stats() is polled every 2 ms until every report
+//    is committed and every answer (ack + notification) is PUBACKed by the broker or refused by
+//    the client (counted and printed). Nobody subscribes to the inboxes meanwhile, so the broker
+//    drops the answers instead of delivering them. Baseline: the same backlog (same payloads)
+//    consumed by mosquitto_sub with the backend certificate (-c -q 1 -C M), timed from fork to
+//    exit, with its connect cost (median of 5 runs with -E, exit after SUBACK) subtracted.
+//
+// Not a test: it prints numbers and fails only when something does not work at all.
+#include <CLI/CLI.hpp>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <unistd.h>
+
+#include "bench_support.hpp"
+#include "broker.hpp"
+#include "fb/agent/agent.hpp"
+#include "fb/backend/service.hpp"
+#include "fb/common/codec.hpp"
+#include "fb/common/logging.hpp"
+#include "fb/common/topics.hpp"
+#include "paths.hpp"
+#include "process.hpp"
+
+namespace fb::bench {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kStepTimeout = 30s;     // one report, one ping, one connect
+constexpr auto kPhaseTimeout = 600s;   // loading or ingesting a whole backlog
+constexpr auto kStatsPoll = 2ms;
+
+struct Options {
+  int reports = 300;
+  int warmup = 20;
+  int backlog = 20000;
+  int vins = 8;
+  int no_nodelay_rounds = 100;
+  std::size_t backend_inflight = 0;  // 0: the production default (backend::default_config)
+  bool quick = false;
+  std::string log_level = "error";  // the run prints what matters itself
+};
+
+// ---- The rig: PKI and broker in a temporary directory -----------------------------------------
+
+std::string vin_for(int fleet, int index) { return fmt::format("LSVBENCH5K{}{:06d}", fleet, index); }
+
+struct Rig {
+  explicit Rig(const Options& o) : car_vin(vin_for(0, 1)) {
+    // The broker drops privileges to "mosquitto" when run as root: it must reach its run dir.
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
+    for (int i = 0; i < o.vins; ++i) fleet_vins.push_back(vin_for(1, i + 1));
+    auto all = fleet_vins;
+    all.push_back(car_vin);
+    pki = std::make_unique<test::Pki>(dir / "pki", all);
+    broker = std::make_unique<test::Broker>(dir / "broker", *pki);
+  }
+  mqtt::ClientOptions options(const std::string& id, const mqtt::TlsFiles& tls) const {
+    return test::client_options(*broker, id, tls);
+  }
+  double broker_cpu() const { return process_cpu_seconds(broker->process().pid()); }
+
+  test::TempDir dir{"fbbench"};
+  std::string car_vin;                  // the round-trip car
+  std::vector<std::string> fleet_vins;  // the backlog's cars
+  std::unique_ptr<test::Pki> pki;
+  std::unique_ptr<test::Broker> broker;
+};
+
+/// CPU seconds used by this process and by the broker between construction and done().
+class CpuMeter {
+ public:
+  explicit CpuMeter(const Rig& rig) : rig_(rig), self_(own_cpu_seconds()), broker_(rig.broker_cpu()) {}
+  std::pair<double, double> done() const { return {own_cpu_seconds() - self_, rig_.broker_cpu() - broker_}; }
+
+ private:
+  const Rig& rig_;
+  double self_, broker_;
+};
+
+backend::BackendConfig backend_config(const Rig& rig, const Options& o, const std::string& db) {
+  auto c = backend::default_config();  // production batch, pending and MQTT bounds
+  c.mqtt.server_uri = rig.broker->uri();
+  c.mqtt.tls = rig.pki->backend();
+  c.database = db;
+  c.rules_dir = test::kRulesDir;
+  if (o.backend_inflight > 0) c.mqtt.max_inflight = o.backend_inflight;
+  return c;
+}
+
+Result<std::unique_ptr<backend::Service>> start_backend(const backend::BackendConfig& config) {
+  auto service = backend::Service::create(config, mqtt::make_paho_client(config.mqtt), SystemClock::instance());
+  if (!service) return fail(service.error());
+  if (auto r = (*service)->start(); !r) return fail(r.error());
+  return std::move(*service);
+}
+
+agent::VehicleIdentity vehicle(const std::string& vin) { return {vin, "Aurora EV", 2026, "HU-3.2.1"}; }
+
+/// Alternates an English noise report and a Chinese driving-feel one, like a mixed fleet.
+agent::Draft draft(int i) {
+  agent::Draft d;
+  if (i % 2) {
+    d.category = wire::CATEGORY_NOISE;
+    d.text = fmt::format("bench #{} brake squeal at low speed", i);
+    d.language = "en";
+  } else {
+    d.category = wire::CATEGORY_DRIVING_FEEL;
+    d.text = fmt::format("bench #{} 变速箱换挡顿挫", i);
+    d.language = "zh-CN";
+  }
+  return d;
+}
+
+Result<std::string> encoded_report(const std::string& vin, int i) {
+  auto env = agent::build_report(vehicle(vin), draft(i), SystemClock::instance().epoch_ms());
+  if (!env) return fail(env.error());
+  return codec::encode(*env);
+}
+
+/// Waits until the running backend answers: a clean-session client with the first fleet VIN's
+/// certificate sends one report until its ack comes back (re-sending is idempotent by report
+/// id). Needed before the first report of a run: until the backend's session exists, the
+/// broker drops reports for lack of a subscriber and the car would resend only after 30 s.
+Result<void> wait_until_backend_answers(const Rig& rig) {
+  const auto& vin = rig.fleet_vins.front();
+  auto payload = encoded_report(vin, -1);
+  if (!payload) return fail(payload.error());
+  const auto report_id = codec::decode(*payload)->report().report_id();
+  std::promise<void> acked;
+  std::once_flag once;
+  auto options = rig.options(vin, rig.pki->vehicle(vin));
+  options.clean_session = true;
+  auto car = WrapperClient::connect(options, {topics::inbox(vin)},
+                                    [&](mqtt::Message m) {
+                                      auto env = codec::decode(m.payload);
+                                      if (env && env->has_ack() && env->ack().report_id() == report_id) {
+                                        std::call_once(once, [&] { acked.set_value(); });
+                                      }
+                                    },
+                                    kStepTimeout);
+  if (!car) return fail(car.error());
+  auto future = acked.get_future();
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    (*car)->client().publish(topics::reports(vin), *payload, 1, nullptr);
+    if (future.wait_for(1s) == std::future_status::ready) return {};
+  }
+  return fail(MqttErrc::not_connected, "the backend did not acknowledge a probe report within 30 s");
+}
+
+// ---- Phase 1a: the round trip through Agent and Service ---------------------------------------
+
+/// Records when each report reaches each stage. Listener calls come on the agent thread.
+class StageRecorder final : public agent::AgentListener {
+ public:
+  struct Stages {
+    std::optional<TimePoint> sent, acknowledged, notified;
+    bool rejected = false;
+  };
+
+  void report_sent(const std::string& id) override {
+    update(id, [](Stages& s) { s.sent = s.sent.value_or(Clock::now()); });
+  }
+  void report_changed(const agent::ReportView& r) override {
+    if (r.status == "queued") return;
+    update(r.report_id, [&](Stages& s) {
+      if (r.status == "rejected") s.rejected = true;
+      else s.acknowledged = s.acknowledged.value_or(Clock::now());
+    });
+  }
+  void notification_received(const agent::InboxEntry& n) override {
+    update(n.report_id, [](Stages& s) { s.notified = s.notified.value_or(Clock::now()); });
+  }
+
+  /// The stages of `id` once its notification (or a rejection) arrived; nullopt on timeout.
+  std::optional<Stages> wait_done(const std::string& id, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [&] { return stages_[id].notified || stages_[id].rejected; })) return std::nullopt;
+    return stages_[id];
+  }
+
+ private:
+  template <typename F>
+  void update(const std::string& id, F f) {
+    {
+      std::lock_guard lock(mu_);
+      f(stages_[id]);
+    }
+    cv_.notify_all();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, Stages> stages_;
+};
+
+struct RoundTrip {
+  Samples to_puback, to_ack, to_notification;
+  std::size_t payload_bytes = 0;  // mean encoded report size
+  double cpu_self = 0, cpu_broker = 0;
+  Duration wall{};
+};
+
+Result<RoundTrip> measure_round_trip(const Rig& rig, const Options& o) {
+  RoundTrip result;
+  StageRecorder recorder;  // outlives the agent that calls it
+  std::unique_ptr<agent::Agent> car;
+  std::unique_ptr<backend::Service> service;  // declared after the car: stopped first
+
+  auto started = start_backend(backend_config(rig, o, rig.dir / "round-trip-cases.db"));
+  if (!started) return fail(started.error());
+  service = std::move(*started);
+  if (auto r = wait_until_backend_answers(rig); !r) return fail(r.error());
+
+  agent::AgentConfig config;
+  config.vehicle = vehicle(rig.car_vin);
+  config.database = rig.dir / "car.db";
+  config.mqtt = rig.options(rig.car_vin, rig.pki->vehicle(rig.car_vin));
+  auto opened = agent::Agent::open(config, mqtt::make_paho_client(config.mqtt), SystemClock::instance());
+  if (!opened) return fail(opened.error());
+  car = std::move(*opened);
+  car->add_listener(&recorder);
+  if (auto r = car->start(); !r) return fail(r.error());
+
+  std::size_t bytes = 0;
+  const CpuMeter cpu(rig);
+  const auto phase_start = Clock::now();
+  for (int i = 0; i < o.warmup + o.reports; ++i) {
+    auto payload = encoded_report(rig.car_vin, i);
+    if (!payload) return fail(payload.error());
+    std::promise<Result<std::string>> saved;
+    const auto t0 = Clock::now();
+    car->submit(draft(i), [&saved](Result<std::string> id) { saved.set_value(std::move(id)); });
+    auto id = saved.get_future().get();
+    if (!id) return fail(id.error());
+    auto stages = recorder.wait_done(*id, kStepTimeout);
+    if (!stages) return fail(MqttErrc::not_connected, "no notification for report " + *id + " within 30 s");
+    if (stages->rejected) return fail(WireErrc::invalid_field, "the backend rejected report " + *id);
+    if (i < o.warmup) continue;  // the first ones include connecting and cold caches
+    bytes += payload->size();
+    if (stages->sent) result.to_puback.add(*stages->sent - t0);
+    if (stages->acknowledged) result.to_ack.add(*stages->acknowledged - t0);
+    result.to_notification.add(*stages->notified - t0);
+  }
+  result.wall = Clock::now() - phase_start;
+  std::tie(result.cpu_self, result.cpu_broker) = cpu.done();
+  result.payload_bytes = bytes / static_cast<std::size_t>(std::max(o.reports, 1));
+  // The backend first, so that nothing more is queued for the car.
+  service->stop();
+  car->stop();
+  return result;
+}
+
+// ---- Phase 1b: the ping-pong baselines --------------------------------------------------------
+
+struct PingPong {
+  std::string name;
+  Samples round_trips;
+  SocketCount nodelay;
+  Duration car_connect{};   // the first client of the process to the broker
+  Duration echo_connect{};  // a second client while the first is connected
+};
+
+using SendFn = std::function<Result<void>(const std::string& payload)>;
+
+/// One ping at a time: send a sequenced payload, wait until the echo of that sequence arrives.
+Result<Samples> ping_pong_rounds(int warmup, int rounds, std::size_t payload_bytes, Mailbox& echoes,
+                                 const SendFn& send) {
+  Samples samples;
+  for (int i = 0; i < warmup + rounds; ++i) {
+    const auto sequence = static_cast<std::uint64_t>(i) + 1;
+    const auto payload = sequenced_payload(sequence, payload_bytes);
+    const auto t0 = Clock::now();
+    if (auto r = send(payload); !r) return fail(r.error());
+    if (!echoes.wait(sequence, kStepTimeout)) return fail(MqttErrc::not_connected, fmt::format("ping {} not echoed", sequence));
+    if (i >= warmup) samples.add(Clock::now() - t0);
+  }
+  return samples;
+}
+
+/// Our wrapper on both ends: the same client (and TCP_NODELAY handling) as Agent and Service.
+Result<PingPong> ping_pong_wrapper(const Rig& rig, const Options& o, std::size_t payload_bytes) {
+  const auto reports = topics::reports(rig.car_vin), inbox = topics::inbox(rig.car_vin);
+  Mailbox echoes;
+  std::atomic<std::uint64_t> failures{0};
+  const auto count_failure = [&failures](const Error* e) { if (e) ++failures; };
+  const auto t0 = Clock::now();
+  auto car = WrapperClient::connect(rig.options(rig.car_vin, rig.pki->vehicle(rig.car_vin)), {inbox},
+                                    [&](mqtt::Message m) {
+                                      if (auto s = sequence_of(m.payload); s && m.topic == inbox) echoes.put(*s);
+                                    },
+                                    kStepTimeout);
+  if (!car) return fail(car.error());
+  const auto t1 = Clock::now();
+  std::atomic<mqtt::Client*> echo_client{nullptr};
+  auto echo = WrapperClient::connect(rig.options("fb-backend", rig.pki->backend()), {std::string(topics::all_reports)},
+                                     [&](mqtt::Message m) {
+                                       // Receipts left in the backend's session are not pings.
+                                       auto* c = echo_client.load();
+                                       if (c && m.topic == reports) c->publish(inbox, std::move(m.payload), 1, count_failure);
+                                     },
+                                     kStepTimeout);
+  if (!echo) return fail(echo.error());
+  echo_client = &(*echo)->client();
+
+  PingPong result{"ping-pong, our wrapper", {}, tcp_nodelay_state_to(rig.broker->port()), t1 - t0, Clock::now() - t1};
+  auto samples = ping_pong_rounds(o.warmup, o.reports, payload_bytes, echoes, [&](const std::string& p) -> Result<void> {
+    (*car)->client().publish(reports, p, 1, count_failure);
+    return {};
+  });
+  echo_client = nullptr;
+  if (!samples) return fail(samples.error());
+  if (failures > 0) return fail(MqttErrc::publish_failed, fmt::format("{} ping-pong publishes failed", failures.load()));
+  result.round_trips = std::move(*samples);
+  return result;
+}
+
+/// Paho C++ on both ends without our wrapper. With `nodelay`, TCP_NODELAY is set on both sockets
+/// after connecting (the wrapper's way); without, Nagle stays on as Paho C 1.3 leaves it.
+Result<PingPong> ping_pong_raw_paho(const Rig& rig, int warmup, int rounds, std::size_t payload_bytes, bool nodelay) {
+  const auto reports = topics::reports(rig.car_vin), inbox = topics::inbox(rig.car_vin);
+  Mailbox echoes;
+  const auto t0 = Clock::now();
+  auto car = RawPahoClient::connect(rig.broker->uri(), rig.car_vin, rig.pki->vehicle(rig.car_vin), inbox,
+                                    [&](const std::string& topic, const std::string& payload) {
+                                      if (auto s = sequence_of(payload); s && topic == inbox) echoes.put(*s);
+                                    });
+  if (!car) return fail(car.error());
+  const auto t1 = Clock::now();
+  std::atomic<RawPahoClient*> echo_client{nullptr};
+  std::atomic<std::uint64_t> failures{0};
+  auto echo = RawPahoClient::connect(rig.broker->uri(), "fb-backend", rig.pki->backend(), std::string(topics::all_reports),
+                                     [&](const std::string& topic, const std::string& payload) {
+                                       auto* c = echo_client.load();
+                                       if (c && topic == reports && !c->publish(inbox, payload)) ++failures;
+                                     });
+  if (!echo) return fail(echo.error());
+  echo_client = echo->get();
+  const auto t2 = Clock::now();
+  if (nodelay) enable_tcp_nodelay_to(rig.broker->port());
+
+  PingPong result{nodelay ? "ping-pong, raw Paho C++, TCP_NODELAY" : "ping-pong, raw Paho C++, Nagle on", {},
+                  tcp_nodelay_state_to(rig.broker->port()), t1 - t0, t2 - t1};
+  auto samples = ping_pong_rounds(warmup, rounds, payload_bytes, echoes,
+                                  [&](const std::string& p) { return (*car)->publish(reports, p); });
+  echo_client = nullptr;
+  if (!samples) return fail(samples.error());
+  if (failures > 0) return fail(MqttErrc::publish_failed, fmt::format("{} echo publishes failed", failures.load()));
+  result.round_trips = std::move(*samples);
+  return result;
+}
+
+// ---- Phase 2: ingest rate ---------------------------------------------------------------------
+
+struct Backlog {
+  struct Message {
+    std::string vin, topic, payload;
+  };
+  std::vector<Message> messages;
+  std::size_t min_bytes = 0, max_bytes = 0, mean_bytes = 0;
+};
+
+Result<Backlog> make_backlog(const std::vector<std::string>& vins, int count) {
+  Backlog b;
+  b.min_bytes = SIZE_MAX;
+  std::size_t total = 0;
+  for (int i = 0; i < count; ++i) {
+    const auto& vin = vins[static_cast<std::size_t>(i) % vins.size()];
+    auto payload = encoded_report(vin, i);  // a fresh report id each
+    if (!payload) return fail(payload.error());
+    b.min_bytes = std::min(b.min_bytes, payload->size());
+    b.max_bytes = std::max(b.max_bytes, payload->size());
+    total += payload->size();
+    b.messages.push_back({vin, topics::reports(vin), std::move(*payload)});
+  }
+  b.mean_bytes = count > 0 ? total / static_cast<std::size_t>(count) : 0;
+  return b;
+}
+
+struct Load {
+  Duration connect{};  // all clients, connecting at once
+  Duration publish{};  // first publish to last PUBACK
+};
+
+/// Publishes the backlog QoS 1 with one clean-session wrapper client per VIN and waits for every
+/// PUBACK. The backend is away, so the broker queues everything in its session.
+Result<Load> load_backlog(const Rig& rig, const Backlog& backlog) {
+  std::map<std::string, std::size_t> per_vin;
+  for (const auto& m : backlog.messages) ++per_vin[m.vin];
+  // Before the clients: stopping them on an early return completes what they still hold.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t done = 0, failed = 0;
+  std::map<std::string, std::unique_ptr<WrapperClient>> clients;
+  const auto connect_start = Clock::now();
+  for (const auto& [vin, count] : per_vin) {
+    auto options = rig.options(vin, rig.pki->vehicle(vin));
+    options.clean_session = true;  // publish only: nothing should be queued for these cars
+    options.max_queued = count;    // above this the wrapper refuses at once
+    auto c = WrapperClient::start(options, {}, nullptr);
+    if (!c) return fail(c.error());
+    clients.emplace(vin, std::move(*c));
+  }
+  for (auto& [vin, c] : clients) {
+    if (auto r = c->wait_connected(kStepTimeout); !r) return fail(r.error());
+  }
+  const auto connected = Clock::now();
+  for (const auto& m : backlog.messages) {
+    clients.at(m.vin)->client().publish(m.topic, m.payload, 1, [&](const Error* e) {
+      std::lock_guard lock(mu);
+      ++done;
+      if (e) ++failed;
+      if (done == backlog.messages.size()) cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  if (!cv.wait_for(lock, kPhaseTimeout, [&] { return done == backlog.messages.size(); })) {
+    return fail(MqttErrc::publish_failed, fmt::format("backlog: {} of {} PUBACKed in time", done, backlog.messages.size()));
+  }
+  if (failed > 0) return fail(MqttErrc::publish_failed, fmt::format("backlog: {} publishes failed", failed));
+  return Load{connected - connect_start, Clock::now() - connected};
+}
+
+/// Makes sure the backend's persistent session exists and subscribes to reports, so that the
+/// broker queues the backlog for it: starts a Service until it answers, then stops it.
+Result<void> ensure_backend_session(const Rig& rig, const Options& o) {
+  auto service = start_backend(backend_config(rig, o, rig.dir / "session-probe.db"));
+  if (!service) return fail(service.error());
+  if (auto r = wait_until_backend_answers(rig); !r) return fail(r.error());
+  (*service)->stop();
+  return {};
+}
+
+struct Ingest {
+  Duration to_first_message{};  // connect, first delivery
+  Duration to_first_answer{};   // the first ack or notification PUBACKed: the client says connected
+  std::uint64_t stored_before_first_answer = 0;
+  Duration to_committed{};  // every report stored
+  Duration to_answered{};   // every ack and notification PUBACKed by the broker, or failed
+  backend::ServiceStats stats;
+  double cpu_self = 0, cpu_broker = 0;
+  double net_rate() const {
+    return static_cast<double>(stats.ingest.accepted) / to_s(to_answered - to_first_message);
+  }
+  double gross_rate() const { return static_cast<double>(stats.ingest.accepted) / to_s(to_answered); }
+  /// Only the reports stored once publishing works, each with both answers really sent.
+  double connected_rate() const {
+    return static_cast<double>(stats.ingest.accepted - stored_before_first_answer) /
+           to_s(to_answered - to_first_answer);
+  }
+};
+
+Result<Ingest> measure_backend_ingest(const Rig& rig, const Options& o, std::size_t expected) {
+  const auto config = backend_config(rig, o, rig.dir / "ingest-cases.db");
+  // Loading the rules and opening the store are not part of the ingest time.
+  auto created = backend::Service::create(config, mqtt::make_paho_client(config.mqtt), SystemClock::instance());
+  if (!created) return fail(created.error());
+  auto& service = **created;
+
+  Ingest result;
+  const CpuMeter cpu(rig);
+  const auto t0 = Clock::now();
+  if (auto r = service.start(); !r) return fail(r.error());
+  bool first = false, answering = false, committed = false;
+  for (;;) {
+    const auto s = service.stats();
+    const auto now = Clock::now() - t0;
+    if (!first && s.received > 0) result.to_first_message = now, first = true;
+    if (!answering && s.published > 0) {
+      result.to_first_answer = now, answering = true;
+      result.stored_before_first_answer = s.ingest.accepted;
+    }
+    if (!committed && s.ingest.accepted + s.ingest.duplicates + s.ingest.rejected >= expected) {
+      result.to_committed = now, committed = true;
+    }
+    // Two answers per report; a notification re-sent by the resend timer counts once more.
+    if (committed && s.published + s.publish_failures >= 2 * expected + s.notifications_resent) {
+      result.to_answered = now;
+      result.stats = s;
+      break;
+    }
+    if (now > kPhaseTimeout) {
+      return fail(MqttErrc::not_connected,
+                  fmt::format("ingest: {} of {} stored, {} published after {} s", s.ingest.accepted, expected,
+                              s.published, to_s(now)));
+    }
+    std::this_thread::sleep_for(kStatsPoll);
+  }
+  std::tie(result.cpu_self, result.cpu_broker) = cpu.done();
+  service.stop();
+  if (result.stats.ingest.accepted != expected) {
+    return fail(WireErrc::invalid_field, fmt::format("ingest: {} new cases, {} duplicates, {} rejected of {}",
+                                                     result.stats.ingest.accepted, result.stats.ingest.duplicates,
+                                                     result.stats.ingest.rejected, expected));
+  }
+  return result;
+}
+
+struct SubBaseline {
+  Duration connect_cost{};  // median fork -> exit of a run that exits after its SUBACK
+  Duration total{};
+  double cpu_child = 0, cpu_broker = 0;
+  std::size_t messages = 0;
+  double net_rate() const { return static_cast<double>(messages) / to_s(total - connect_cost); }
+  double gross_rate() const { return static_cast<double>(messages) / to_s(total); }
+};
+
+std::string find_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  dirs += ":/usr/sbin:/usr/local/bin";
+  for (std::size_t start = 0; start <= dirs.size();) {
+    const auto end = std::min(dirs.find(':', start), dirs.size());
+    const auto candidate = std::filesystem::path(dirs.substr(start, end - start)) / name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = end + 1;
+  }
+  return {};
+}
+
+/// The backend's session drained by mosquitto_sub: the broker's and TLS's share of the ingest
+/// cost without any of ours. Expects the session's queue empty on entry.
+Result<SubBaseline> measure_mosquitto_sub(const Rig& rig, const Backlog& backlog) {
+  const auto program = find_program("mosquitto_sub");
+  if (program.empty()) return fail(StorageErrc::not_found, "mosquitto_sub not found (Debian: mosquitto-clients)");
+  const auto tls = rig.pki->backend();
+  const std::vector<std::string> base{program, "-h", "127.0.0.1", "-p", std::to_string(rig.broker->port()),
+                                      "--cafile", tls.ca_file.string(), "--cert", tls.cert_file.string(),
+                                      "--key", tls.key_file.string(), "-i", "fb-backend", "-c", "-q", "1",
+                                      "-t", std::string(topics::all_reports)};
+  const auto log = rig.dir / "mosquitto_sub.stderr";
+
+  SubBaseline result;
+  Samples connects;
+  for (int i = 0; i < 5; ++i) {
+    auto argv = base;
+    argv.push_back("-E");  // exit once subscribed
+    auto run = run_child(argv, log);
+    if (!run) return fail(run.error());
+    if (run->exit_code != 0) return fail(MqttErrc::connect_failed, "mosquitto_sub -E: " + run->stderr_text);
+    connects.add(run->wall);
+  }
+  result.connect_cost = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(connects.percentile_ms(0.5)));
+
+  if (auto loaded = load_backlog(rig, backlog); !loaded) return fail(loaded.error());
+  result.messages = backlog.messages.size();
+  auto argv = base;
+  argv.insert(argv.end(), {"-C", std::to_string(result.messages), "-W",
+                           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kPhaseTimeout).count())});
+  const CpuMeter cpu(rig);
+  auto run = run_child(argv, log);
+  if (!run) return fail(run.error());
+  result.cpu_broker = cpu.done().second;
+  if (run->exit_code != 0) return fail(MqttErrc::connect_failed, fmt::format("mosquitto_sub exit {}: {}", run->exit_code, run->stderr_text));
+  result.total = run->wall;
+  result.cpu_child = run->cpu_seconds;
+  return result;
+}
+
+// ---- Printing ---------------------------------------------------------------------------------
+
+void print_header() {
+  fmt::print("  {:<44} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "(ms)", "p50", "p90", "p99", "max", "mean");
+}
+
+/// Samples this slow are stalls, not latency: Paho C sometimes sits out a 1 s wait.
+constexpr auto kStall = 500ms;
+
+void print_row(const std::string& name, const Samples& s, std::string note = {}) {
+  if (const auto stalls = s.count_at_least(kStall); stalls > 0) {
+    note += fmt::format(" [{} of {} >= {} ms]", stalls, s.size(), kStall.count());
+  }
+  fmt::print("  {:<44} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f}  {}\n", name, s.percentile_ms(0.5),
+             s.percentile_ms(0.9), s.percentile_ms(0.99), s.max_ms(), s.mean_ms(), note);
+}
+
+std::string nodelay_note(const SocketCount& c, int rounds) {
+  return fmt::format("[n={}; TCP_NODELAY on {}/{} sockets]", rounds, c.with_nodelay, c.sockets);
+}
+
+// ---- The run ----------------------------------------------------------------------------------
+
+int fail_with(const std::string& what, const Error& e) {
+  std::cerr << "fb-bench: " << what << ": " << e.what() << "\n";
+  return 1;
+}
+
+int run(const Options& o) {
+  fmt::print("fb-bench: round trip and ingest rate, each beside a baseline measured in the same run\n");
+  std::cout.flush();
+  Rig rig(o);
+  const auto env = describe_environment(test::kMosquitto, rig.dir.path());
+
+  fmt::print("\nEnvironment\n");
+  fmt::print("  CPU        {} ({} cores)\n", env.cpu_model, env.cores);
+  fmt::print("  kernel     {}\n", env.kernel);
+  fmt::print("  build      {}, {}\n", env.build_type, env.compiler);
+  fmt::print("  broker     {} on 127.0.0.1:{}, TLS + client certificates + ACL (deploy/broker-config.sh)\n",
+             env.mosquitto_version, rig.broker->port());
+  fmt::print("  MQTT       {}\n", env.paho_version);
+  fmt::print("  SQLite     {} (WAL, synchronous=FULL); fdatasync of 4 KiB in {}: p50 {:.2f} ms, p99 {:.2f} ms\n",
+             env.sqlite_version, std::filesystem::temp_directory_path().string(), env.fsync_p50_ms, env.fsync_p99_ms);
+  fmt::print("  sizes      N={} reports (+{} warm-up), backlog M={} over K={} VINs\n", o.reports, o.warmup, o.backlog,
+             o.vins);
+  std::cout.flush();
+
+  // Phase 1
+  fmt::print("\n1. Round trip: Agent::submit -> backend -> \"received\" notification, one report at a time\n");
+  std::cout.flush();
+  auto rt = measure_round_trip(rig, o);
+  if (!rt) return fail_with("round trip", rt.error());
+  auto wrapper = ping_pong_wrapper(rig, o, rt->payload_bytes);
+  if (!wrapper) return fail_with("ping-pong (wrapper)", wrapper.error());
+  auto raw = ping_pong_raw_paho(rig, o.warmup, o.reports, rt->payload_bytes, true);
+  if (!raw) return fail_with("ping-pong (raw Paho)", raw.error());
+  const int nagle_rounds = std::min(o.reports, o.no_nodelay_rounds);
+  auto nagle = ping_pong_raw_paho(rig, std::min(o.warmup, 5), nagle_rounds, rt->payload_bytes, false);
+  if (!nagle) return fail_with("ping-pong (raw Paho, Nagle)", nagle.error());
+
+  fmt::print("  report payload {} B (encoded Envelope{{Report}}); ping-pong payload the same size\n", rt->payload_bytes);
+  print_header();
+  print_row("submit -> broker PUBACK (report_sent)", rt->to_puback, fmt::format("[n={}]", o.reports));
+  print_row("submit -> backend ack (\"acknowledged\")", rt->to_ack);
+  print_row("submit -> notification (round trip)", rt->to_notification);
+  print_row(wrapper->name, wrapper->round_trips, nodelay_note(wrapper->nodelay, o.reports));
+  print_row(raw->name, raw->round_trips, nodelay_note(raw->nodelay, o.reports));
+  print_row(nagle->name, nagle->round_trips, nodelay_note(nagle->nodelay, nagle_rounds));
+  fmt::print("  connect + subscribe, ms: wrapper {:.0f} (first client) / {:.0f} (second while the first is connected); "
+             "raw Paho {:.0f} / {:.0f}\n",
+             to_ms(wrapper->car_connect), to_ms(wrapper->echo_connect), to_ms(raw->car_connect), to_ms(raw->echo_connect));
+  fmt::print("  round-trip phase: {:.1f} s wall; CPU {:.2f} s in fb-bench (agent + backend), {:.2f} s in mosquitto\n",
+             to_s(rt->wall), rt->cpu_self, rt->cpu_broker);
+  const auto ratio = [&](const Samples& base, double p) {
+    return rt->to_notification.percentile_ms(p) / base.percentile_ms(p);
+  };
+  fmt::print("  ratio round trip / ping-pong (wrapper):  p50 {:.1f}x  p99 {:.1f}x\n", ratio(wrapper->round_trips, 0.5),
+             ratio(wrapper->round_trips, 0.99));
+  fmt::print("  ratio round trip / ping-pong (raw Paho): p50 {:.1f}x  p99 {:.1f}x\n", ratio(raw->round_trips, 0.5),
+             ratio(raw->round_trips, 0.99));
+  std::cout.flush();
+
+  // Phase 2
+  fmt::print("\n2. Ingest rate: a backlog of {} reports from {} VINs queued in the backend's session\n", o.backlog, o.vins);
+  std::cout.flush();
+  auto backlog = make_backlog(rig.fleet_vins, o.backlog);
+  if (!backlog) return fail_with("building the backlog", backlog.error());
+  if (auto r = ensure_backend_session(rig, o); !r) return fail_with("backend session", r.error());
+  auto load = load_backlog(rig, *backlog);
+  if (!load) return fail_with("loading the backlog", load.error());
+  const auto expected = backlog->messages.size();
+  auto ingest = measure_backend_ingest(rig, o, expected);
+  if (!ingest) return fail_with("backend ingest", ingest.error());
+  auto sub = measure_mosquitto_sub(rig, *backlog);
+  if (!sub) return fail_with("mosquitto_sub baseline", sub.error());
+
+  const auto& st = ingest->stats;
+  const auto inflight = backend_config(rig, o, "unused").mqtt.max_inflight;
+  fmt::print("  payloads {}..{} B (mean {}); loading with {} wrapper clients (max_inflight {} each): connect {:.2f} s, "
+             "publish {:.2f} s ({:.0f} msg/s into the broker)\n",
+             backlog->min_bytes, backlog->max_bytes, backlog->mean_bytes, o.vins, mqtt::ClientOptions{}.max_inflight,
+             to_s(load->connect), to_s(load->publish), static_cast<double>(expected) / to_s(load->publish));
+  fmt::print("  backend (Service::stats() polled every {} ms; max_batch {}, publish max_inflight {}):\n",
+             kStatsPoll.count(), backend::default_config().max_batch, inflight);
+  fmt::print("    start -> first message {:8.3f} s   (TLS connect, first delivery)\n", to_s(ingest->to_first_message));
+  fmt::print("    start -> first answer  {:8.3f} s   (re-subscribed: publishing works; {} reports stored before)\n",
+             to_s(ingest->to_first_answer), ingest->stored_before_first_answer);
+  fmt::print("    start -> all committed {:8.3f} s\n", to_s(ingest->to_committed));
+  fmt::print("    start -> all answered  {:8.3f} s   ({} acks + notifications PUBACKed, {} publishes failed)\n",
+             to_s(ingest->to_answered), st.published, st.publish_failures);
+  fmt::print("    {} batches, mean {:.1f} reports, largest {}; {} notifications re-sent by the timer\n", st.ingest.batches,
+             static_cast<double>(st.received) / static_cast<double>(std::max<std::uint64_t>(st.ingest.batches, 1)),
+             st.largest_batch, st.notifications_resent);
+  if (st.publish_failures > 0) {
+    fmt::print("    ! answers to reports stored before the client finished re-subscribing were refused (not connected);\n"
+               "    ! notifications come again from the timer, acks do not: those cars resend after their ack timeout\n");
+  }
+  fmt::print("    CPU {:.2f} s in fb-bench (the backend), {:.2f} s in mosquitto\n", ingest->cpu_self, ingest->cpu_broker);
+  fmt::print("    rate {:.0f} reports/s after the first message ({:.0f}/s including connect); {:.0f}/s once answering\n",
+             ingest->net_rate(), ingest->gross_rate(), ingest->connected_rate());
+  fmt::print("  mosquitto_sub -c -q 1 -C {} (backend certificate, stdout to /dev/null):\n", sub->messages);
+  fmt::print("    fork -> exit {:.3f} s; connect cost (median of 5 runs with -E) {:.3f} s\n", to_s(sub->total),
+             to_s(sub->connect_cost));
+  fmt::print("    CPU {:.2f} s in mosquitto_sub, {:.2f} s in mosquitto\n", sub->cpu_child, sub->cpu_broker);
+  fmt::print("    rate {:.0f} messages/s without connect ({:.0f}/s including it)\n", sub->net_rate(), sub->gross_rate());
+  fmt::print("  ratio backend ingest / mosquitto_sub: {:.3f} (without connect), {:.3f} (including it), {:.3f} (once answering)\n",
+             ingest->net_rate() / sub->net_rate(), ingest->gross_rate() / sub->gross_rate(),
+             ingest->connected_rate() / sub->net_rate());
+
+  // Summary
+  const auto row = [](const std::string& measure, const std::string& loop, const std::string& baseline,
+                      const std::string& ratio) {
+    fmt::print("  {:<40} {:>10}   {:<34} {:>8}\n", measure, loop, baseline, ratio);
+  };
+  const auto ms = [](double v) { return fmt::format("{:.2f}", v); };
+  const auto times = [](double v) { return fmt::format("{:.1f}x", v); };
+  fmt::print("\nSummary\n");
+  row("measure", "fb", "baseline (same run)", "ratio");
+  for (const auto& [p, label] : {std::pair{0.5, "p50"}, std::pair{0.99, "p99"}}) {
+    for (const auto* base : {&*wrapper, &*raw}) {
+      row(fmt::format("round trip {} (ms)", label), ms(rt->to_notification.percentile_ms(p)),
+          fmt::format("{} {}", ms(base->round_trips.percentile_ms(p)),
+                      base == &*wrapper ? "ping-pong, wrapper" : "ping-pong, raw Paho"),
+          times(ratio(base->round_trips, p)));
+    }
+  }
+  row("ingest (reports/s, without connect)", fmt::format("{:.0f}", ingest->net_rate()),
+      fmt::format("{:.0f} mosquitto_sub (msg/s)", sub->net_rate()), fmt::format("{:.3f}", ingest->net_rate() / sub->net_rate()));
+  row("ingest once answering (reports/s)", fmt::format("{:.0f}", ingest->connected_rate()),
+      fmt::format("{:.0f} mosquitto_sub (msg/s)", sub->net_rate()),
+      fmt::format("{:.3f}", ingest->connected_rate() / sub->net_rate()));
+  row("largest backend batch (reports)", fmt::format("{}", st.largest_batch), fmt::format("max_batch {}", backend::default_config().max_batch), "");
+  row("answers refused (not connected)", fmt::format("{}", st.publish_failures), "0 expected", "");
+  return 0;
+}
+
+}  // namespace
+}  // namespace fb::bench
+
+int main(int argc, char** argv) {
+  CLI::App app{"fb-bench: round trip and ingest rate of the feedback loop against a real broker, each beside a "
+               "baseline measured in the same run."};
+  fb::bench::Options o;
+  app.add_option("--reports", o.reports, "Round-trip reports (and pings per baseline), after the warm-up")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--warmup", o.warmup, "Reports and pings not counted, first")->check(CLI::NonNegativeNumber);
+  app.add_option("--backlog", o.backlog, "Reports queued for the ingest measure")->check(CLI::PositiveNumber);
+  app.add_option("--vins", o.vins, "Vehicles the backlog comes from")->check(CLI::Range(1, 999));
+  app.add_option("--nagle-rounds", o.no_nodelay_rounds, "Pings for the raw Paho run without TCP_NODELAY (slow)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--backend-inflight", o.backend_inflight,
+                 "Override the backend's publish max_inflight (default: the production value)");
+  app.add_flag("--quick", o.quick, "Small numbers for a smoke run (< 30 s); explicit options still win");
+  app.add_option("--log-level", o.log_level, "Log level of the components (stderr)");
+  CLI11_PARSE(app, argc, argv);
+  if (o.quick) {
+    if (app.count("--reports") == 0) o.reports = 30;
+    if (app.count("--warmup") == 0) o.warmup = 5;
+    if (app.count("--backlog") == 0) o.backlog = 2000;
+    if (app.count("--vins") == 0) o.vins = 4;
+    if (app.count("--nagle-rounds") == 0) o.no_nodelay_rounds = 10;
+  }
+  if (auto r = fb::init_logging("bench", o.log_level); !r) {
+    std::cerr << "fb-bench: " << r.error().what() << "\n";
+    return 2;
+  }
+  try {
+    return fb::bench::run(o);
+  } catch (const std::exception& e) {  // the broker harness throws when it cannot start
+    std::cerr << "fb-bench: " << e.what() << "\n";
+    return 1;
+  }
+}

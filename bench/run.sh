@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds fb-bench and runs it. Not part of the test suite: it prints numbers, each beside a
+# baseline measured in the same run (see bench/README.md).
+#
+#   bench/run.sh [--build-dir DIR] [fb-bench options...]
+#
+#   bench/run.sh                      # default sizes (N=300 round trips, M=20000 backlog, K=8 VINs)
+#   bench/run.sh --quick              # a smoke run, well under 30 s
+#   bench/run.sh --build-dir build/bench --reports 1000 --backlog 50000
+#
+# The build directory (default build/bench, the "bench" preset) is configured RelWithDebInfo
+# without the Qt app when it does not exist yet; an existing one is built as it is configured.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+build_dir="$root/build/bench"
+if [[ $# -ge 2 && "$1" == "--build-dir" ]]; then
+  build_dir=$2
+  shift 2
+fi
+
+# Quiet unless it fails: the benchmark's output is the point.
+quietly() {
+  local log
+  if ! log=$("$@" 2>&1); then
+    echo "$log" >&2
+    echo "bench/run.sh: failed: $*" >&2
+    exit 1
+  fi
+}
+
+if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
+  if [[ "$build_dir" == "$root/build/bench" ]]; then
+    quietly cmake --preset bench -S "$root"   # CMakePresets.json: RelWithDebInfo, no Qt app
+  else
+    quietly cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DFB_BUILD_QT_APP=OFF -DFB_BUILD_BENCH=ON
+  fi
+fi
+quietly cmake --build "$build_dir" --target fb-bench
+
+exec "$build_dir/bench/fb-bench" "$@"
