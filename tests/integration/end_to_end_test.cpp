@@ -2,6 +2,7 @@
 // real Paho and SQLite.
 #include <gtest/gtest.h>
 
+#include "fb/backend/service.hpp"
 #include "harness.hpp"
 
 namespace fb::test {
@@ -81,6 +82,39 @@ TEST_F(EndToEnd, ABackendKilledMidBurstLosesNothingAndDuplicatesNothing) {
   ASSERT_TRUE(car.wait_acknowledged(ids, ids.size()));
   ASSERT_TRUE(car.wait_notified(ids));
   expect_one_case_each(db, ids, car);
+}
+
+TEST_F(EndToEnd, AnOverloadedBackendDropsWhatItCannotHoldAndTheCarsResendIt) {
+  auto config = backend::default_config();
+  config.mqtt = client_options(*broker_, "fb-backend", pki_->backend());
+  config.mqtt.max_inflight = 256;
+  config.database = dir_ / "cases.db";
+  config.rules_dir = kRulesDir;
+  config.max_pending = 16;  // far below the backlog: most of it is dropped at first
+  config.max_batch = 4;
+  const auto start_backend = [&] {
+    auto s = backend::Service::create(config, mqtt::make_paho_client(config.mqtt), SystemClock::instance());
+    EXPECT_TRUE(s) << s.error().what();
+    EXPECT_TRUE((*s)->start());
+    return std::move(*s);
+  };
+  Car car(*broker_, *pki_, kVinA, dir_ / "car.db",
+          agent::SendScheduler::Policy{.ack_timeout = 1000ms, .max_backoff = 2000ms, .max_inflight = 64});
+  {
+    auto backend = start_backend();  // creates the backend's session; the probe proves it exists
+    const auto probe = car.submit("probe", "en");
+    ASSERT_TRUE(car.wait_acknowledged({probe}, 1));
+  }
+  const auto ids = submit_many(car, 200, "overload");
+  ASSERT_TRUE(car.wait_sent(ids));  // the whole backlog waits at the broker
+  auto backend = start_backend();
+  // A Paho callback that waited for room here once deadlocked against the acks' publishes.
+  ASSERT_TRUE(car.wait_acknowledged(ids, ids.size()));
+  EXPECT_GT(backend->stats().dropped_overload, 0u) << "the backlog never exceeded max_pending";
+  ASSERT_TRUE(car.wait_notified(ids));
+  backend->stop();
+  auto store = open_cases(config.database);
+  EXPECT_EQ(store->counts()->cases, static_cast<std::int64_t>(ids.size()) + 1);
 }
 
 TEST_F(EndToEnd, ReportsQueuedWhileTheBrokerIsDownAreDeliveredWhenItReturns) {

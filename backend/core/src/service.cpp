@@ -83,12 +83,19 @@ void Service::stop() {
     std::lock_guard lock(incoming_mu_);
     stopping_ = true;
   }
-  incoming_space_.notify_all();
   client_->stop();  // no more messages; pending publishes fail with shutting_down
   asio::post(ingest_, [this] {
     timer_stopped_ = true;
     notification_timer_.cancel();
-    drain();  // store what was received; its acks cannot go out, the cars will resend
+    // Store everything received (its acks cannot go out any more; the cars send again and get
+    // the same answer).
+    for (;;) {
+      {
+        std::lock_guard lock(incoming_mu_);
+        if (incoming_.empty()) break;
+      }
+      drain();
+    }
     flush_sent_notifications();
   });
   work_.reset();
@@ -103,16 +110,33 @@ ServiceStats Service::stats() const {
   return stats_;
 }
 
+// Runs on a Paho thread that holds Paho's global lock: never wait here (a publish from the
+// ingest strand needs that lock).
 void Service::on_message(mqtt::Message m) {
   bool post = false;
+  bool dropped = false;
   {
-    std::unique_lock lock(incoming_mu_);
-    incoming_space_.wait(lock, [&] { return stopping_ || incoming_.size() < config_.max_pending; });
-    if (stopping_) return;  // not PUBACKed in time matters not: the car resends until acked
-    incoming_.push_back(RawMessage{std::move(m.topic), std::move(m.payload)});
-    post = !std::exchange(drain_posted_, true);
+    std::lock_guard lock(incoming_mu_);
+    if (stopping_) return;  // the car sends it again until acknowledged
+    if (incoming_.size() >= config_.max_pending) {
+      dropped = true;
+    } else {
+      incoming_.push_back(RawMessage{std::move(m.topic), std::move(m.payload)});
+      post = !std::exchange(drain_posted_, true);
+    }
   }
   if (post) asio::post(ingest_, [this] { drain(); });
+  if (dropped) {
+    std::uint64_t total = 0;
+    {
+      std::lock_guard lock(stats_mu_);
+      total = ++stats_.dropped_overload;
+    }
+    if ((total & (total - 1)) == 0) {  // 1, 2, 4, 8, ...: a trace, not a flood
+      spdlog::warn("backend: overloaded, {} message(s) dropped so far ({} waiting); their cars send them again",
+                   total, config_.max_pending);
+    }
+  }
 }
 
 void Service::drain() {
@@ -128,7 +152,6 @@ void Service::drain() {
     if (!incoming_.empty() && !stopping_) asio::post(ingest_, [this] { drain(); });
     else drain_posted_ = false;
   }
-  incoming_space_.notify_all();
   if (batch.empty()) return;
 
   auto out = ingest_core_.process(batch);

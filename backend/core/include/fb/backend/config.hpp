@@ -15,7 +15,7 @@ struct BackendConfig {
   std::filesystem::path database = "fb-backend.db";
   std::filesystem::path rules_dir = "deploy/rules";  // classifier.json, routing.json, templates.json
   std::size_t max_batch = 512;              // reports per transaction
-  std::size_t max_pending = 20000;          // received, not yet stored; beyond, the MQTT thread waits
+  std::size_t max_pending = 20000;          // received, not yet stored; beyond, dropped (cars resend)
   std::chrono::milliseconds notification_check{2000};
   std::chrono::milliseconds notification_resend_base{60000};
   std::chrono::milliseconds notification_resend_max{6 * 3600 * 1000};

@@ -7,8 +7,10 @@
 //  - Paho threads deliver messages into `incoming_` (guarded by incoming_mu_) and post one
 //    drain to the strand when the queue turns non-empty. A drain takes up to max_batch messages
 //    and stores them in one transaction (group commit: the busier, the bigger the batches).
-//    When max_pending messages wait, the Paho thread blocks, which withholds PUBACKs and makes
-//    the broker hold the rest: backpressure instead of unbounded memory.
+//    Paho hands a message over while holding its global lock, and has sent the PUBACK already,
+//    so the callback must never wait: when max_pending messages wait, further ones are dropped
+//    and counted. Nothing is lost: a report stays in its car's outbox until acknowledged and is
+//    sent again; a receipt is answered again when its notification is resent.
 //  - Publish completions arrive on Paho threads and are posted back to the strand.
 // A report is acknowledged only after its batch is committed. A message PUBACKed to the broker
 // but lost in a crash before the commit comes again from the car, which keeps it until acked.
@@ -32,6 +34,7 @@ namespace fb::backend {
 struct ServiceStats {
   IngestStats ingest;
   std::uint64_t received = 0;
+  std::uint64_t dropped_overload = 0;  // beyond max_pending: left to the cars' resend
   std::uint64_t published = 0;
   std::uint64_t publish_failures = 0;
   std::uint64_t notifications_resent = 0;
@@ -87,7 +90,6 @@ class Service {
   bool flush_posted_ = false;
 
   std::mutex incoming_mu_;  // owner: handoff Paho threads -> ingest strand
-  std::condition_variable incoming_space_;
   std::deque<RawMessage> incoming_;
   bool drain_posted_ = false;
   bool stopping_ = false;
