@@ -57,7 +57,10 @@ bool readable(const std::filesystem::path& p) {
 class PahoClient final : public Client, private ::mqtt::iaction_listener {
  public:
   explicit PahoClient(ClientOptions o) : opts_(std::move(o)) {}
-  ~PahoClient() override { stop(); }
+  ~PahoClient() override {
+    stop();
+    client_.reset();  // before the members its callbacks use
+  }
 
   void on_message(MessageHandler h) override { message_handler_ = std::move(h); }
   void on_connection(ConnectionHandler h) override { connection_handler_ = std::move(h); }
@@ -87,11 +90,11 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
     });
     client_->set_connection_lost_handler([this](const std::string& cause) { on_lost(cause); });
     // Paho's receive thread calls this on CONNACK, before it hands over any message of the
-    // session's backlog: from here on answers to those messages may be published.
+    // session's backlog: from here on answers to those messages may be published. Kept short:
+    // Paho holds its global lock here.
     client_->set_connected_handler([this](const std::string&) {
-      set_tcp_nodelay_to_peer(endpoint_.host, endpoint_.port);
       std::lock_guard lock(mu_);
-      link_up_ = true;
+      if (losses_ == losses_at_attempt_) link_up_ = true;
     });
     connector_ = std::thread([this] { connector_loop(); });
     return {};
@@ -241,23 +244,49 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
   }
 
   void on_lost(const std::string& cause) {
+    bool was_up = false;
     std::vector<Completion> queued;
     {
       std::lock_guard lock(mu_);
-      if (!link_up_) return;
-      link_up_ = false;
-      connected_ = false;
-      ++generation_;
-      inflight_ = 0;  // slots of the old connection: Paho completes or fails them on its own
-      for (auto& q : queue_) queued.push_back(std::move(q.done));
-      queue_.clear();
+      ++losses_;  // also during a connect attempt: the connector then sees it and retries
       need_connect_ = true;
       cv_.notify_all();
+      was_up = link_up_;
+      queued = link_down_locked();
     }
+    if (!was_up) return;
     const Error why(MqttErrc::not_connected, cause.empty() ? "connection lost" : cause);
     spdlog::warn("mqtt {}: connection lost: {}", opts_.client_id, why.detail);
     for (auto& d : queued) if (d) d(&why);
     if (connection_handler_ && !stopping_) connection_handler_(false, why);
+  }
+
+  // With mu_ held: the link is down; returns the queued publishes' completions to fail.
+  std::vector<Completion> link_down_locked() {
+    std::vector<Completion> queued;
+    if (!link_up_) return queued;
+    link_up_ = false;
+    connected_ = false;
+    ++generation_;
+    inflight_ = 0;  // slots of the old connection: Paho completes or fails them on its own
+    for (auto& q : queue_) queued.push_back(std::move(q.done));
+    queue_.clear();
+    return queued;
+  }
+
+  // A connect attempt that cannot finish (a subscription refused): drop the link and retry.
+  void abandon_link(const Error& why) {
+    std::vector<Completion> queued;
+    {
+      std::lock_guard lock(mu_);
+      queued = link_down_locked();
+    }
+    try {
+      client_->disconnect(std::chrono::seconds(1))->wait_for(std::chrono::seconds(2));
+    } catch (const ::mqtt::exception&) {
+      // Already down: nothing to undo.
+    }
+    for (auto& d : queued) if (d) d(&why);
   }
 
   Result<void> subscribe_now(const std::string& filter, int qos) {
@@ -284,15 +313,18 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
         cv_.wait(lock, [&] { return stopping_ || need_connect_; });
         continue;
       }
+      // Cleared before the attempt: a loss during or after it sets it again.
+      need_connect_ = false;
+      losses_at_attempt_ = losses_;
       lock.unlock();
       auto result = connect_once();
       lock.lock();
       if (stopping_) break;
       if (result) {
-        need_connect_ = false;
         backoff = opts_.reconnect_min;
         continue;
       }
+      need_connect_ = true;
       spdlog::warn("mqtt {}: {}; retry in {} ms", opts_.client_id, result.error().what(), backoff.count());
       cv_.wait_for(lock, backoff, [&] { return stopping_.load(); });
       backoff = std::min(backoff * 2, opts_.reconnect_max);
@@ -305,6 +337,7 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
                        .keep_alive_interval(opts_.keep_alive)
                        .connect_timeout(opts_.connect_timeout)
                        .automatic_reconnect(false)
+                       .mqtt_version(MQTTVERSION_3_1_1)  // no silent fallback to 3.1
                        .max_inflight(static_cast<int>(opts_.max_inflight + 16));
     if (endpoint_.tls) {
       auto ssl = ::mqtt::ssl_options_builder()
@@ -332,10 +365,13 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
       return fail(MqttErrc::connect_failed, detail);
     }
     {
-      // The connected handler may run after the token completes; either one opens the link.
+      // The connected handler may run after the token completes; either one opens the link,
+      // unless the link was lost since this attempt began.
       std::lock_guard lock(mu_);
+      if (losses_ != losses_at_attempt_) return fail(MqttErrc::connect_failed, "connection lost while connecting");
       link_up_ = true;
     }
+    set_tcp_nodelay_to_peer(endpoint_.host, endpoint_.port);
     // Re-apply every filter; loop in case subscribe() added one while we were subscribing.
     std::size_t applied = 0;
     for (;;) {
@@ -351,7 +387,10 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
         applied = subscriptions_.size();
       }
       for (const auto& [filter, qos] : subs) {
-        if (auto r = subscribe_now(filter, qos); !r) spdlog::error("mqtt {}: {}", opts_.client_id, r.error().what());
+        if (auto r = subscribe_now(filter, qos); !r) {
+          abandon_link(r.error());
+          return r;
+        }
       }
     }
     spdlog::info("mqtt {}: connected to {}", opts_.client_id, opts_.server_uri);
@@ -371,6 +410,8 @@ class PahoClient final : public Client, private ::mqtt::iaction_listener {
   std::condition_variable cv_;
   std::atomic<bool> stopping_{false};
   bool need_connect_ = true;
+  std::uint64_t losses_ = 0;             // connection-lost events so far
+  std::uint64_t losses_at_attempt_ = 0;  // losses_ when the current connect attempt began
   bool link_up_ = false;    // CONNACK received and not lost since: publish() is allowed
   bool connected_ = false;  // link up and subscriptions applied: reported as connected
   std::uint64_t generation_ = 0;
