@@ -124,7 +124,7 @@ Result<void> validate_report(const wire::Report& r) {
   if (!is_uuid(r.report_id())) return fail(WireErrc::invalid_field, "report.report_id: not a UUID");
   if (r.vin().empty()) return fail(WireErrc::missing_field, "report.vin");
   if (!is_valid_vin(r.vin())) {
-    return fail(WireErrc::invalid_field, "report.vin: '" + r.vin().substr(0, 32) +
+    return fail(WireErrc::invalid_field, "report.vin: '" + std::string(utf8_prefix(r.vin(), 32)) +
                                              "' is not 17 ISO 3779 characters");
   }
   if (r.model().empty()) return fail(WireErrc::missing_field, "report.model");
@@ -161,7 +161,8 @@ Result<void> validate_report(const wire::Report& r) {
   }
   for (const auto& dtc : r.dtcs()) {
     if (!std::regex_match(dtc, kDtc)) {
-      return fail(WireErrc::invalid_field, "report.dtcs: '" + dtc.substr(0, 16) + "' is not a DTC like P0700");
+      return fail(WireErrc::invalid_field,
+                  "report.dtcs: '" + std::string(utf8_prefix(dtc, 16)) + "' is not a DTC like P0700");
     }
   }
   if (r.has_location() && !r.consent().location()) {
@@ -176,10 +177,12 @@ Result<void> validate_report(const wire::Report& r) {
     }
     for (const auto& s : r.snapshot().signals()) {
       if (!s.path().starts_with("Vehicle.")) {
-        return fail(WireErrc::invalid_field, "report.snapshot: signal '" + s.path().substr(0, 64) + "' is not a VSS path");
+        return fail(WireErrc::invalid_field,
+                    "report.snapshot: signal '" + std::string(utf8_prefix(s.path(), 64)) + "' is not a VSS path");
       }
       if (s.t_ms_size() != s.values_size()) {
-        return fail(WireErrc::invalid_field, "report.snapshot: " + s.path() + " has unequal t_ms and values");
+        return fail(WireErrc::invalid_field,
+                    "report.snapshot: " + std::string(utf8_prefix(s.path(), 64)) + " has unequal t_ms and values");
       }
     }
   }

@@ -16,6 +16,8 @@ Result<nlohmann::json> parse_json(std::string_view text, const std::string& orig
     std::string msg = e.what();
     if (auto p = msg.find("parse error"); p != std::string::npos) msg = msg.substr(p);
     return fail(ConfigErrc::parse_error, origin + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + msg);
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range for a number like 1e999
+    return fail(ConfigErrc::parse_error, origin + ": " + e.what());
   }
 }
 

@@ -33,6 +33,13 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80) --end;  // not inside a character
+  return s.substr(0, end);
+}
+
 std::size_t utf8_length(std::string_view s) {
   std::size_t count = 0;
   for (unsigned char c : s) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_clock.hpp"
+#include "fb/common/sqlite.hpp"
 #include "fb/common/topics.hpp"
 #include "process.hpp"
 #include "store_fixture.hpp"
@@ -183,6 +184,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"invalid_utf8",
                  [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->set_text("ok \xfe\xfe"); }); },
                  wire::REJECT_INVALID_UTF8, "envelope.report.text"},
+        // The detail quotes the DTC cut to 16 bytes: never inside a character, or the car could
+        // not read the rejection and would resend forever.
+        BadInput{"dtc_with_chinese_text",
+                 [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->add_dtcs("P07异响异响异响"); }); },
+                 wire::REJECT_INVALID_FIELD, "report.dtcs: 'P07异响异响' is not"},
         BadInput{"ack_on_reports_topic",
                  [] { return with_envelope([](wire::Envelope& e) { e.mutable_ack()->set_report_id("x"); }); },
                  wire::REJECT_WRONG_MESSAGE_TYPE, "Report"}),
@@ -217,6 +223,25 @@ TEST_F(IngestTest, ADeliveryReceiptStopsTheResends) {
   EXPECT_TRUE(process({RawMessage{topics::receipts(kVinA), codec::encode(receipt)}}).empty());
   EXPECT_EQ(ingest_->stats().receipts, 1u);
   EXPECT_EQ(real_->counts()->notifications_undelivered, 0);
+}
+
+TEST_F(IngestTest, AnUnreadableReceiptIsDeadLetteredWithoutAnAnswer) {
+  auto out = process({RawMessage{topics::receipts(kVinA), "\xff\xfe not a receipt"}});
+  EXPECT_TRUE(out.empty());  // receipts are never answered
+  auto dead = real_->list_dead_letters(10);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ(dead->front().reason, "BAD_RECEIPT");
+}
+
+TEST_F(IngestTest, ADeadLetterKeepsAtMost64KiBOfAHugePayload) {
+  const std::string huge(codec::kMaxPayloadBytes + 1000, 'z');
+  auto out = process({RawMessage{topics::reports(kVinA), huge}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(ack_of(out[0]).payload_sha256(), codec::sha256(huge));  // matched on the whole payload
+  test::TempDir copy;
+  auto db = sql::Database::open(dir_ / "cases.db");
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->query_int("SELECT length(payload) FROM dead_letters"), static_cast<std::int64_t>(kMaxDeadLetterPayload));
 }
 
 TEST_F(IngestTest, AReceiptFromTheWrongCarIsDeadLettered) {

@@ -121,6 +121,12 @@ TEST(TriageRules, BadRuleFilesGiveAClearError) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().detail.find("unknown team 'b'"), std::string::npos);
 
+  auto wrong_shape = *config::load_json(std::string(test::kRulesDir) + "/classifier.json");
+  wrong_shape["systems"] = {{"system", "brakes"}};  // an object where an array belongs
+  auto shaped = Classifier::load(wrong_shape, "classifier.json");
+  ASSERT_FALSE(shaped);
+  EXPECT_NE(shaped.error().detail.find("systems: expected an array"), std::string::npos) << shaped.error().detail;
+
   doc = *config::parse_json(R"({"version": 3})", "classifier.json");
   auto c = Classifier::load(doc, "classifier.json");
   ASSERT_FALSE(c);

@@ -16,6 +16,13 @@ TEST(Config, ParseErrorNamesFileLineAndColumn) {
   EXPECT_NE(r.error().detail.find("rules.json:3:"), std::string::npos) << r.error().detail;
 }
 
+TEST(Config, NumbersOutOfRangeAreAParseErrorNotACrash) {
+  auto r = parse_json(R"({"version": 1, "max_batch": 1e999})", "backend.json");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(ConfigErrc::parse_error));
+  EXPECT_NE(r.error().detail.find("backend.json"), std::string::npos);
+}
+
 TEST(Config, MissingFileIsNamed) {
   auto r = load_json("/nonexistent/backend.json");
   ASSERT_FALSE(r);

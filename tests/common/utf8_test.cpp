@@ -20,5 +20,15 @@ TEST(Utf8, FindsTheFirstBadByte) {
   EXPECT_FALSE(first_invalid_utf8(std::string("\xf4\x8f\xbf\xbf", 4)));        // U+10FFFF is fine
 }
 
+TEST(Utf8, PrefixNeverCutsACharacter) {
+  const std::string s = "P07异响";  // 3 ASCII bytes, then 3-byte characters
+  EXPECT_EQ(utf8_prefix(s, 100), s);
+  EXPECT_EQ(utf8_prefix(s, 3), "P07");
+  EXPECT_EQ(utf8_prefix(s, 4), "P07");
+  EXPECT_EQ(utf8_prefix(s, 5), "P07");
+  EXPECT_EQ(utf8_prefix(s, 6), "P07异");
+  for (std::size_t n = 0; n <= s.size(); ++n) EXPECT_TRUE(is_valid_utf8(utf8_prefix(s, n))) << n;
+}
+
 }  // namespace
 }  // namespace fb

@@ -122,6 +122,39 @@ TEST_F(CarStoreTest, RejectionWithoutReportIdIsMatchedByDigest) {
   EXPECT_EQ(view->reject_reason, "REJECT_UNSUPPORTED_VERSION: schema_version 9");
 }
 
+TEST_F(CarStoreTest, AnAckWithoutAResultThisBuildKnowsConfirmsNothing) {
+  const auto q = make_report();
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  wire::Ack ack;  // as a newer backend might send with a result type added later
+  ack.set_report_id(q.env.report().report_id());
+  ack.set_payload_sha256(codec::sha256(q.payload));
+  auto r = store.apply_ack(ack, 2000);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->matched);
+  EXPECT_EQ(store.outbox()->size(), 1u);  // still queued, still sent again
+}
+
+TEST_F(CarStoreTest, TheNewestNotificationWinsWhateverTheOrderOfArrival) {
+  const auto q = make_report();
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  auto at = [&](std::int64_t sent_at, wire::CaseStatus status, const std::string& title) {
+    auto env = notification_for(q, status);
+    env.set_sent_at_ms(sent_at);
+    env.mutable_notification()->set_title(title);
+    EXPECT_TRUE(store.apply_notification(env, receipts_, 9000));
+  };
+  at(3000, wire::CASE_STATUS_WAITING_FOR_DRIVER, "please book an appointment");
+  at(4000, wire::CASE_STATUS_IN_PROGRESS, "back in progress");  // a case may move back
+  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, "in_progress");
+  at(2000, wire::CASE_STATUS_RECEIVED, "received (a late resend)");  // older: changes nothing
+  auto view = *store.report(q.env.report().report_id());
+  EXPECT_EQ(view->status, "in_progress");
+  EXPECT_EQ(view->last_title, "back in progress");
+  EXPECT_EQ(store.inbox()->size(), 3u);  // every notification is still kept in the inbox
+}
+
 TEST_F(CarStoreTest, AnAckForSomethingElseChangesNothing) {
   const auto q = make_report();
   const auto other = make_report("other");
@@ -222,6 +255,10 @@ TEST_F(CarStoreTest, ACorruptFileIsSetAsideAndANewQueueStarts) {
 
 TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   fs::copy_file(std::string(test::kFixturesDir) + "/car-store-v1.db", path_);
+  {
+    auto store = open();  // migrates v1 -> v2 in place
+  }
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 2);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
   auto reports = store.reports();

@@ -6,6 +6,7 @@
 
 #include "fb/common/ids.hpp"
 #include "fb/common/topics.hpp"
+#include "fb/common/utf8.hpp"
 
 namespace fb::backend {
 namespace {
@@ -41,13 +42,20 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       ++stats_.unroutable;
       spdlog::warn("dead letter: message on unexpected topic '{}' ({} bytes); no reply possible", m.topic.substr(0, 80),
                    m.payload.size());
-      items.emplace_back(DeadLetterRecord{codec::sha256(m.payload), m.topic, "UNROUTABLE_TOPIC",
-                                          "not vehicles/{vin}/reports or receipts", m.payload, now});
+      items.emplace_back(dead_letter(m, "UNROUTABLE_TOPIC", "not vehicles/{vin}/reports or receipts", now));
       origin.push_back(i);
       continue;
     }
     vins[i] = topic->vin;
     auto env = codec::decode(m.payload, options_.max_payload_bytes);
+    if (!env && topic->kind == topics::Kind::receipts) {
+      // Receipts get no answer: a car does not retry them beyond QoS 1.
+      ++stats_.unroutable;
+      spdlog::warn("dead letter: unreadable receipt from {}: {}", topic->vin, env.error().what());
+      items.emplace_back(dead_letter(m, "BAD_RECEIPT", env.error().what(), now));
+      origin.push_back(i);
+      continue;
+    }
     if (!env) {
       reject(m, topic->vin, Rejection{env.error(), {}}, items, origin, i);
       rejections[i] = Rejection{env.error(), {}};
@@ -62,8 +70,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
         // Receipts get no answer: a car does not retry them beyond QoS 1.
         ++stats_.unroutable;
         spdlog::warn("dead letter: bad receipt from {}", topic->vin);
-        items.emplace_back(DeadLetterRecord{codec::sha256(m.payload), m.topic, "BAD_RECEIPT",
-                                            "not a Receipt with a notification id and kind", m.payload, now});
+        items.emplace_back(dead_letter(m, "BAD_RECEIPT", "not a Receipt with a notification id and kind", now));
       } else {
         items.emplace_back(ReceiptIntake{e.receipt().notification_id(), topic->vin, e.receipt().kind(), now, m.topic,
                                          m.payload});
@@ -149,13 +156,20 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
 void Ingest::reject(const RawMessage& m, const std::string& vin, const Rejection& r, std::vector<BatchItem>& items,
                     std::vector<std::size_t>& origin, std::size_t index) {
   ++stats_.rejected;
-  const auto digest = codec::sha256(m.payload);
+  auto record = dead_letter(m, reason_name(r.error), r.error.detail, clock_.epoch_ms());
   spdlog::warn("rejected message from {} ({} bytes, sha256 {}): {} [{}]{}", vin, m.payload.size(),
-               codec::to_hex(digest).substr(0, 16), r.error.what(), reason_name(r.error),
+               codec::to_hex(record.digest).substr(0, 16), r.error.what(), record.reason,
                r.report_id.empty() ? "" : " report " + r.report_id);
-  items.emplace_back(DeadLetterRecord{digest, m.topic, reason_name(r.error), r.error.detail, m.payload,
-                                      clock_.epoch_ms()});
+  items.emplace_back(std::move(record));
   origin.push_back(index);
+}
+
+DeadLetterRecord Ingest::dead_letter(const RawMessage& m, std::string reason, std::string detail, std::int64_t now) {
+  // The digest covers the whole payload; the stored copy is capped so that one car sending
+  // distinct large garbage cannot fill the disk as fast as it can publish.
+  const auto kept = std::min(m.payload.size(), kMaxDeadLetterPayload);
+  return DeadLetterRecord{codec::sha256(m.payload), m.topic, std::move(reason), std::move(detail),
+                          m.payload.substr(0, kept), now};
 }
 
 Result<StoredNotification> Ingest::make_received_notification(const ReportIntake& in, const CaseRef& ref) const {
@@ -196,7 +210,9 @@ std::string Ingest::ack_payload(const std::string& report_id, const std::string&
     const bool wire_error = rejected->code.category() == wire_category();
     ack->mutable_rejected()->set_reason(wire_error ? static_cast<wire::RejectReason>(rejected->code.value())
                                                    : wire::REJECT_REASON_UNSPECIFIED);
-    ack->mutable_rejected()->set_detail(rejected->detail.empty() ? rejected->code.message() : rejected->detail);
+    // Cut on a character boundary: a detail the car cannot decode would keep it resending.
+    const auto& detail = rejected->detail.empty() ? rejected->code.message() : rejected->detail;
+    ack->mutable_rejected()->set_detail(std::string(utf8_prefix(detail, 300)));
   }
   return codec::encode(env);
 }

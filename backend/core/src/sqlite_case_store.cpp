@@ -142,8 +142,9 @@ class SqliteCaseStore final : public CaseStore {
         // SQLite may have rolled back the whole transaction itself (a full disk does): then
         // nothing of the batch is stored and the whole batch fails.
         if (!db_.in_transaction()) return fail(done.error());
-        // Otherwise only this item is undone; the car sends it again.
-        (void)db_.exec("ROLLBACK TO item");
+        // Otherwise only this item is undone; the car sends it again. If even that fails, the
+        // item might be half in: fail the whole batch rather than commit it.
+        if (auto undo = db_.exec("ROLLBACK TO item"); !undo) return fail(undo.error());
         out[i] = ItemOutcome{};
         out[i].error = done.error();
       }

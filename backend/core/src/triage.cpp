@@ -128,6 +128,7 @@ Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& 
 
   auto types = config::get<nlohmann::json>(j, "types", origin);
   if (!types) return fail(types.error());
+  if (!types->is_object()) return fail(ConfigErrc::invalid_value, origin + ": types: expected an object");
   for (auto t : {CaseType::product_fault, CaseType::usage_experience, CaseType::service_complaint, CaseType::suggestion}) {
     const std::string name(to_string(t));
     if (!types->contains(name)) return fail(ConfigErrc::invalid_value, origin + ": types." + name + " missing");
@@ -164,6 +165,7 @@ Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& 
 
   auto systems = config::get_or<nlohmann::json>(j, "systems", nlohmann::json::array(), origin);
   if (!systems) return fail(systems.error());
+  if (!systems->is_array()) return fail(ConfigErrc::invalid_value, origin + ": systems: expected an array");
   for (std::size_t i = 0; i < systems->size(); ++i) {
     const auto where = origin + ": systems[" + std::to_string(i) + "]";
     auto name = config::get<std::string>((*systems)[i], "system", where);
@@ -174,6 +176,7 @@ Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& 
   }
   auto dtc = config::get_or<nlohmann::json>(j, "dtc_systems", nlohmann::json::array(), origin);
   if (!dtc) return fail(dtc.error());
+  if (!dtc->is_array()) return fail(ConfigErrc::invalid_value, origin + ": dtc_systems: expected an array");
   for (std::size_t i = 0; i < dtc->size(); ++i) {
     const auto where = origin + ": dtc_systems[" + std::to_string(i) + "]";
     auto prefix = config::get<std::string>((*dtc)[i], "prefix", where);

@@ -58,6 +58,7 @@ Result<void> Agent::start() {
   work_.emplace(io_.get_executor());
   // Thread "agent": runs the strand that owns the store, the scheduler and the listeners' calls.
   thread_ = std::thread([this] { io_.run(); });
+  io_running_ = true;
   started_ = true;
   if (const auto& aside = store_.set_aside()) {
     asio::post(strand_, [this, aside = *aside] {
@@ -88,6 +89,7 @@ void Agent::stop() {
   client_->stop();
   work_.reset();
   if (thread_.joinable()) thread_.join();
+  io_running_ = false;
 }
 
 template <typename F>
@@ -95,7 +97,7 @@ auto Agent::run_sync(F f) -> decltype(f()) {
   std::packaged_task<decltype(f())()> task(std::move(f));
   auto result = task.get_future();
   asio::post(strand_, [&task] { task(); });
-  if (!started_) {  // before start() or after stop(): run it on this thread
+  if (!io_running_) {  // before start() or after stop(): run it on this thread
     io_.restart();
     io_.poll();
   }
@@ -133,7 +135,7 @@ Result<std::string> Agent::submit_sync(Draft draft) {
   std::promise<Result<std::string>> p;
   auto f = p.get_future();
   submit(std::move(draft), [&p](Result<std::string> r) { p.set_value(std::move(r)); });
-  if (!started_) {
+  if (!io_running_) {
     io_.restart();
     io_.poll();
   }
@@ -244,7 +246,8 @@ void Agent::pump() {
       auto payload = store_.payload(e.id);
       if (!payload) {
         spdlog::error("agent: outbox entry {} unreadable: {}", e.id, payload.error().what());
-        scheduler_.remove(e.id);
+        if (payload.error().code == make_error_code(StorageErrc::not_found)) scheduler_.remove(e.id);
+        else scheduler_.on_publish_failed(e.id, clock_.steady_now());  // try again later
         continue;
       }
       client_->publish(e.topic, std::move(*payload), 1, [this, e](const Error* err) {

@@ -45,11 +45,16 @@ CREATE TABLE inbox (
 );
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1};
+// v2: notifications apply in the order the backend wrote them, not the order they arrive.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE reports ADD COLUMN last_notification_ms INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2};
 
 constexpr std::string_view kReportColumns =
     "report_id, created_ms, source, category, text, language, status, case_number, team, first_reply_due_ms, "
-    "last_title, last_text, reject_reason, updated_ms";
+    "last_title, last_text, reject_reason, updated_ms, last_notification_ms";
 
 ReportView read_report_row(const sql::Statement& st) {
   ReportView v;
@@ -67,18 +72,11 @@ ReportView read_report_row(const sql::Statement& st) {
   v.last_text = st.text(11);
   v.reject_reason = st.text(12);
   v.updated_ms = st.int64(13);
+  v.last_notification_ms = st.int64(14);
   return v;
 }
 
 }  // namespace
-
-int status_rank(std::string_view s) {
-  static constexpr std::string_view order[] = {"queued",  "acknowledged", "received", "in_progress",
-                                               "waiting_for_driver", "resolved", "closed"};
-  if (s == "rejected") return 100;
-  for (std::size_t i = 0; i < std::size(order); ++i) if (order[i] == s) return static_cast<int>(i);
-  return -1;
-}
 
 std::string status_name(wire::CaseStatus s) {
   switch (s) {
@@ -171,6 +169,8 @@ Result<void> CarStore::remove(const std::string& id) {
 }
 
 Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms) {
+  // An answer this build cannot read (a result type added later) confirms nothing.
+  if (!ack.has_accepted() && !ack.has_rejected()) return AckResult{false, ack.report_id()};
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   // The digest names the exact bytes answered; the report id is the fallback for a backend that
@@ -254,21 +254,24 @@ Result<NotificationResult> CarStore::apply_notification(const wire::Envelope& en
     const auto status = status_name(n.status());
     auto current = read_report(n.report_id());
     if (!current) return fail(current.error());
-    if (*current) {
-      const bool forward = status_rank(status) >= status_rank((*current)->status) && (*current)->status != "rejected";
+    // The newest notification the backend wrote decides, whatever order they arrive in (a
+    // resend of "received" after "resolved" changes nothing); a case may also move back, e.g.
+    // from "waiting for driver" to "in progress".
+    if (*current && (*current)->status != "rejected" && env.sent_at_ms() >= (*current)->last_notification_ms) {
       auto st = db_.prepare(
           "UPDATE reports SET status = ?1, case_number = ?2, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
           "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
-          "last_text = ?6, updated_ms = ?7 WHERE report_id = ?8");
+          "last_text = ?6, updated_ms = ?7, last_notification_ms = ?8 WHERE report_id = ?9");
       if (!st) return fail(st.error());
-      st->bind(1, forward ? status : (*current)->status)
+      st->bind(1, status)
           .bind(2, n.case_number())
           .bind(3, n.team())
           .bind(4, n.first_reply_due_ms())
           .bind(5, n.title())
           .bind(6, n.text())
           .bind(7, now_ms)
-          .bind(8, n.report_id());
+          .bind(8, env.sent_at_ms())
+          .bind(9, n.report_id());
       if (auto r = st->run(); !r) return fail(r.error());
     }
   }

@@ -12,6 +12,10 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view s);
 
 inline bool is_valid_utf8(std::string_view s) { return !first_invalid_utf8(s).has_value(); }
 
+/// The longest prefix of valid UTF-8 text that fits in `max_bytes` and ends on a character
+/// boundary (for details and logs cut to length).
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes);
+
 /// Number of code points in valid UTF-8 text (for length limits that users see as characters).
 std::size_t utf8_length(std::string_view s);
 

@@ -40,6 +40,9 @@ struct IngestStats {
   std::uint64_t retry_later = 0;  // storage failures: no ack, the car sends again
 };
 
+/// Payload bytes kept with a dead letter (its digest covers all of it).
+inline constexpr std::size_t kMaxDeadLetterPayload = 64 * 1024;
+
 struct IngestOptions {
   std::size_t max_payload_bytes = codec::kMaxPayloadBytes;
 };
@@ -64,6 +67,7 @@ class Ingest {
 
   void reject(const RawMessage& m, const std::string& vin, const Rejection& r, std::vector<BatchItem>& items,
               std::vector<std::size_t>& origin, std::size_t index);
+  static DeadLetterRecord dead_letter(const RawMessage& m, std::string reason, std::string detail, std::int64_t now);
   Result<StoredNotification> make_received_notification(const ReportIntake& in, const CaseRef& ref) const;
   std::string ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,
                           const Error* rejected) const;

@@ -11,6 +11,7 @@
 //    and must not be called from a listener callback.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -126,7 +127,8 @@ class Agent {
   boost::asio::steady_timer timer_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
-  bool started_ = false;
+  std::atomic<bool> started_{false};     // between start() and stop()
+  std::atomic<bool> io_running_{false};  // the agent thread runs the context (until joined)
 };
 
 }  // namespace fb::agent

@@ -49,6 +49,7 @@ struct ReportView {
   std::string last_text;
   std::string reject_reason;  // e.g. "REJECT_VIN_MISMATCH: report.vin ..."
   std::int64_t updated_ms = 0;
+  std::int64_t last_notification_ms = 0;  // Envelope.sent_at_ms of the notification shown
 };
 
 struct InboxEntry {
@@ -102,11 +103,13 @@ class CarStore {
   Result<void> remove(const std::string& id);
 
   /// Applies an acknowledgement: matches the outbox report by payload digest, else report id;
-  /// removes it and sets its status (acknowledged, or rejected with the reason).
+  /// removes it and sets its status (acknowledged, or rejected with the reason). An ack with
+  /// neither result (a type this build does not know) matches nothing.
   Result<AckResult> apply_ack(const wire::Ack& ack, std::int64_t now_ms);
 
-  /// Stores a notification (ignored if its message id was seen), updates the report it names,
-  /// and queues a delivered receipt to `receipt_topic`, all in one transaction.
+  /// Stores a notification (ignored if its message id was seen), updates the report it names
+  /// unless a newer notification (by Envelope.sent_at_ms) was applied already, and queues a
+  /// delivered receipt to `receipt_topic`, all in one transaction.
   Result<NotificationResult> apply_notification(const wire::Envelope& envelope, const std::string& receipt_topic,
                                                 std::int64_t now_ms);
 
@@ -130,8 +133,6 @@ class CarStore {
   std::optional<std::filesystem::path> set_aside_;
 };
 
-/// The report statuses in order; a status never moves back (a late ack after a notification).
-int status_rank(std::string_view status);
 /// "received" for CASE_STATUS_RECEIVED, ...
 std::string status_name(wire::CaseStatus status);
 
