@@ -7,6 +7,7 @@
 #include <QTest>
 
 #include "fake_mqtt.hpp"
+#include "wire_fixtures.hpp"
 #include "fb/agent/agent.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
@@ -80,16 +81,9 @@ class FeedbackStoreTest : public ::testing::Test {
     return id;
   }
 
-  void deliver(const wire::Envelope& env) {
-    mqtt_->on_message(mqtt::Message{topics::inbox(kVin), codec::encode(env)});
-  }
+  void deliver(const wire::Envelope& env) { test::deliver_to_inbox(*mqtt_, kVin, env); }
   static wire::Envelope ack_for(const FakeMqtt::Published& p, const std::string& case_number) {
-    const auto sent = codec::decode(p.payload);
-    auto env = codec::new_envelope(1);
-    env.mutable_ack()->set_report_id(sent->report().report_id());
-    env.mutable_ack()->set_payload_sha256(codec::sha256(p.payload));
-    env.mutable_ack()->mutable_accepted()->set_case_number(case_number);
-    return env;
+    return test::accepted_ack_for(p.payload, case_number);
   }
   static wire::Envelope notification(const QString& report_id, const std::string& case_number) {
     auto env = codec::new_envelope(1);

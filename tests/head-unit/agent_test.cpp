@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "fake_mqtt.hpp"
+#include "wire_fixtures.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
 #include "process.hpp"
@@ -77,16 +78,9 @@ class AgentTest : public ::testing::Test {
     d.language = "zh-CN";
     return d;
   }
-  void deliver(const wire::Envelope& env) {
-    mqtt_->on_message(mqtt::Message{topics::inbox(kVin), codec::encode(env)});
-  }
+  void deliver(const wire::Envelope& env) { test::deliver_to_inbox(*mqtt_, kVin, env); }
   static wire::Envelope ack_for(const FakeMqtt::Published& p, const std::string& number) {
-    const auto sent = codec::decode(p.payload);
-    auto env = codec::new_envelope(1);
-    env.mutable_ack()->set_report_id(sent->report().report_id());
-    env.mutable_ack()->set_payload_sha256(codec::sha256(p.payload));
-    env.mutable_ack()->mutable_accepted()->set_case_number(number);
-    return env;
+    return test::accepted_ack_for(p.payload, number);
   }
 
   test::TempDir dir_;

@@ -1,0 +1,27 @@
+// Backend answers as a car sees them, for tests that play the backend's part over FakeMqtt.
+#pragma once
+
+#include <string>
+
+#include "fake_mqtt.hpp"
+#include "fb/common/codec.hpp"
+#include "fb/common/topics.hpp"
+
+namespace fb::test {
+
+/// The backend's "accepted" ack for a report the car published (matched by digest and id).
+inline wire::Envelope accepted_ack_for(const std::string& published_payload, const std::string& case_number) {
+  const auto sent = codec::decode(published_payload);
+  auto env = codec::new_envelope(1);
+  env.mutable_ack()->set_report_id(sent ? sent->report().report_id() : std::string());
+  env.mutable_ack()->set_payload_sha256(codec::sha256(published_payload));
+  env.mutable_ack()->mutable_accepted()->set_case_number(case_number);
+  return env;
+}
+
+/// Hands a message to the client's handler as if the broker delivered it on the car's inbox.
+inline void deliver_to_inbox(FakeMqtt::State& mqtt, const std::string& vin, const wire::Envelope& env) {
+  mqtt.on_message(mqtt::Message{topics::inbox(vin), codec::encode(env)});
+}
+
+}  // namespace fb::test
