@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,10 @@ Process::Process(std::string name, std::vector<std::string> argv, bool echo) : n
   if (pid_ == 0) {
     dup2(fds[1], STDOUT_FILENO);
     dup2(fds[1], STDERR_FILENO);
+    // Die with the test: a test killed by ctest's timeout must not leave its backends behind.
+    // (Tied to the forking thread; the harness creates processes on the test's thread. The
+    // kernel clears it when a child changes user, as mosquitto does when started as root.)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     // Keep the test's own sockets (its MQTT clients) out of the child.
     close_range(3, ~0U, 0);
     std::vector<char*> args;

@@ -17,6 +17,7 @@ namespace fb::test {
 class Process {
  public:
   /// Starts argv[0] with argv; `name` prefixes its lines when echoed to the test's stderr.
+  /// The child is killed when the creating thread's process dies (PR_SET_PDEATHSIG).
   Process(std::string name, std::vector<std::string> argv, bool echo = false);
   ~Process();
   Process(const Process&) = delete;
