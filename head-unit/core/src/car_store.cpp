@@ -1,6 +1,7 @@
 #include "fb/agent/car_store.hpp"
 
 #include "fb/common/codec.hpp"
+#include "fb/common/topics.hpp"
 
 namespace fb::agent {
 namespace {
@@ -119,7 +120,7 @@ Result<void> CarStore::enqueue_report(const wire::Envelope& env, const std::stri
   const auto& r = env.report();
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  if (auto x = insert_outbox(r.report_id(), OutboxKind::report, "vehicles/" + r.vin() + "/reports", payload, priority,
+  if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload, priority,
                              now_ms);
       !x) {
     return x;
