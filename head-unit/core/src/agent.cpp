@@ -97,31 +97,34 @@ auto Agent::run_sync(F f) -> decltype(f()) {
   std::packaged_task<decltype(f())()> task(std::move(f));
   auto result = task.get_future();
   asio::post(strand_, [&task] { task(); });
-  if (!io_running_) {  // before start() or after stop(): run it on this thread
-    io_.restart();
-    io_.poll();
-  }
+  run_here_if_idle();
   return result.get();
+}
+
+void Agent::run_here_if_idle() {
+  if (io_running_) return;  // the agent thread runs it
+  io_.restart();            // before start() or after stop(): run it on this thread
+  io_.poll();
 }
 
 void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
   asio::post(strand_, [this, draft = std::move(draft), done = std::move(done)] {
-    auto env = build_report(config_.vehicle, draft, clock_.epoch_ms());
+    const auto now = clock_.epoch_ms();  // one time for the report, its row and its place in line
+    auto env = build_report(config_.vehicle, draft, now);
     if (!env) {
       spdlog::warn("agent: report not saved: {}", env.error().what());
       if (done) done(fail(env.error()));
       return;
     }
     const auto payload = codec::encode(*env);
-    if (auto r = store_.enqueue_report(*env, payload, draft.priority, clock_.epoch_ms()); !r) {
+    if (auto r = store_.enqueue_report(*env, payload, draft.priority, now); !r) {
       spdlog::error("agent: report not saved: {}", r.error().what());
       storage_problem(r.error());
       if (done) done(fail(r.error()));
       return;
     }
     const auto& id = env->report().report_id();
-    scheduler_.add(OutboxEntry{id, OutboxKind::report, topics::reports(config_.vehicle.vin), draft.priority,
-                               clock_.epoch_ms()},
+    scheduler_.add(OutboxEntry{id, OutboxKind::report, topics::reports(config_.vehicle.vin), draft.priority, now},
                    clock_.steady_now());
     if (done) done(id);
     if (auto view = store_.report(id); view && *view) {
@@ -135,10 +138,7 @@ Result<std::string> Agent::submit_sync(Draft draft) {
   std::promise<Result<std::string>> p;
   auto f = p.get_future();
   submit(std::move(draft), [&p](Result<std::string> r) { p.set_value(std::move(r)); });
-  if (!io_running_) {
-    io_.restart();
-    io_.poll();
-  }
+  run_here_if_idle();
   return f.get();
 }
 

@@ -104,6 +104,8 @@ class Agent {
 
   template <typename F>
   auto run_sync(F f) -> decltype(f());
+  /// Before start() or after stop() nothing runs posted handlers: run them on the caller.
+  void run_here_if_idle();
 
   void on_connection(bool up);
   void on_message(const mqtt::Message& m);
