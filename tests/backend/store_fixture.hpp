@@ -21,6 +21,7 @@ inline backend::ReportIntake intake(const wire::Envelope& env, std::int64_t at_m
   backend::ReportIntake in;
   in.report = &env.report();
   in.payload = codec::encode(env);
+  in.digest = codec::sha256(in.payload);
   in.topic = "vehicles/" + env.report().vin() + "/reports";
   in.received_ms = at_ms;
   in.classification = shipped_rules().classifier.classify(env.report());

@@ -32,17 +32,29 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
   std::vector<BatchItem> items;
   std::vector<std::size_t> origin;  // items[i] came from batch[origin[i]]
   std::vector<std::string> vins(batch.size());
+  std::vector<std::string> digests(batch.size());  // SHA-256 of each payload: dead letters and acks name it
   std::vector<std::optional<Rejection>> rejections(batch.size());
   items.reserve(batch.size());
+  const auto reject = [&](std::size_t i, Rejection r) {
+    ++stats_.rejected;
+    const auto& m = batch[i];
+    spdlog::warn("rejected message from {} ({} bytes, sha256 {}): {} [{}]{}", vins[i], m.payload.size(),
+                 codec::to_hex(digests[i]).substr(0, 16), r.error.what(), reason_name(r.error),
+                 r.report_id.empty() ? "" : " report " + r.report_id);
+    items.emplace_back(dead_letter(m, digests[i], reason_name(r.error), r.error.detail, now));
+    origin.push_back(i);
+    rejections[i] = std::move(r);
+  };
 
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& m = batch[i];
+    digests[i] = codec::sha256(m.payload);
     auto topic = topics::parse(m.topic);
     if (!topic || !is_valid_vin(topic->vin) || topic->kind == topics::Kind::inbox) {
       ++stats_.unroutable;
       spdlog::warn("dead letter: message on unexpected topic '{}' ({} bytes); no reply possible", m.topic.substr(0, 80),
                    m.payload.size());
-      items.emplace_back(dead_letter(m, "UNROUTABLE_TOPIC", "not vehicles/{vin}/reports or receipts", now));
+      items.emplace_back(dead_letter(m, digests[i], "UNROUTABLE_TOPIC", "not vehicles/{vin}/reports or receipts", now));
       origin.push_back(i);
       continue;
     }
@@ -52,13 +64,12 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       // Receipts get no answer: a car does not retry them beyond QoS 1.
       ++stats_.unroutable;
       spdlog::warn("dead letter: unreadable receipt from {}: {}", topic->vin, env.error().what());
-      items.emplace_back(dead_letter(m, "BAD_RECEIPT", env.error().what(), now));
+      items.emplace_back(dead_letter(m, digests[i], "BAD_RECEIPT", env.error().what(), now));
       origin.push_back(i);
       continue;
     }
     if (!env) {
-      reject(m, topic->vin, Rejection{env.error(), {}}, items, origin, i);
-      rejections[i] = Rejection{env.error(), {}};
+      reject(i, Rejection{env.error(), {}});
       continue;
     }
     envelopes[i] = std::move(*env);
@@ -70,7 +81,8 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
         // Receipts get no answer: a car does not retry them beyond QoS 1.
         ++stats_.unroutable;
         spdlog::warn("dead letter: bad receipt from {}", topic->vin);
-        items.emplace_back(dead_letter(m, "BAD_RECEIPT", "not a Receipt with a notification id and kind", now));
+        items.emplace_back(
+            dead_letter(m, digests[i], "BAD_RECEIPT", "not a Receipt with a notification id and kind", now));
       } else {
         items.emplace_back(ReceiptIntake{e.receipt().notification_id(), topic->vin, e.receipt().kind(), now, m.topic,
                                          m.payload});
@@ -88,14 +100,13 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       bad = Error(WireErrc::vin_mismatch, "report.vin " + e.report().vin() + ", topic VIN " + topic->vin);
     }
     if (bad) {
-      const auto report_id = e.body_case() == wire::Envelope::kReport ? e.report().report_id() : std::string();
-      reject(m, topic->vin, Rejection{*bad, report_id}, items, origin, i);
-      rejections[i] = Rejection{*bad, report_id};
+      reject(i, Rejection{*bad, e.body_case() == wire::Envelope::kReport ? e.report().report_id() : std::string()});
       continue;
     }
     ReportIntake intake;
     intake.report = &e.report();
     intake.payload = m.payload;
+    intake.digest = digests[i];
     intake.topic = m.topic;
     intake.received_ms = now;
     intake.classification = classifier_.classify(e.report());
@@ -116,7 +127,6 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
   out.reserve(items.size() * 2);
   for (std::size_t k = 0; k < items.size(); ++k) {
     const auto i = origin[k];
-    const auto& m = batch[i];
     const auto& o = (*outcomes)[k];
     if (rejections[i]) {
       if (o.error) {  // the dead letter itself failed to store: let the car retry
@@ -124,7 +134,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
         continue;
       }
       out.push_back(Outgoing{topics::inbox(vins[i]),
-                             ack_payload(rejections[i]->report_id, codec::sha256(m.payload), nullptr, &rejections[i]->error),
+                             ack_payload(rejections[i]->report_id, digests[i], nullptr, &rejections[i]->error),
                              {}});
       continue;
     }
@@ -134,13 +144,13 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
         ++stats_.rejected;
         spdlog::warn("rejected report {} from {}: {}; dead letter #{}", report_id, vins[i], o.error->what(),
                      o.dead_letter_id);
-        out.push_back(Outgoing{topics::inbox(vins[i]), ack_payload(report_id, codec::sha256(m.payload), nullptr, &*o.error), {}});
+        out.push_back(Outgoing{topics::inbox(vins[i]), ack_payload(report_id, digests[i], nullptr, &*o.error), {}});
       } else if (o.error) {
         ++stats_.retry_later;
         spdlog::error("report {} from {} not stored: {}; the car will send it again", report_id, vins[i], o.error->what());
       } else if (o.accepted) {
         ++(o.accepted->duplicate ? stats_.duplicates : stats_.accepted);
-        out.push_back(Outgoing{topics::inbox(vins[i]), ack_payload(report_id, codec::sha256(m.payload), &*o.accepted, nullptr), {}});
+        out.push_back(Outgoing{topics::inbox(vins[i]), ack_payload(report_id, digests[i], &*o.accepted, nullptr), {}});
         if (o.notification) out.push_back(Outgoing{topics::inbox(vins[i]), o.notification->payload, o.notification->id});
       }
     } else if (std::holds_alternative<ReceiptIntake>(items[k])) {
@@ -153,23 +163,12 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
   return out;
 }
 
-void Ingest::reject(const RawMessage& m, const std::string& vin, const Rejection& r, std::vector<BatchItem>& items,
-                    std::vector<std::size_t>& origin, std::size_t index) {
-  ++stats_.rejected;
-  auto record = dead_letter(m, reason_name(r.error), r.error.detail, clock_.epoch_ms());
-  spdlog::warn("rejected message from {} ({} bytes, sha256 {}): {} [{}]{}", vin, m.payload.size(),
-               codec::to_hex(record.digest).substr(0, 16), r.error.what(), record.reason,
-               r.report_id.empty() ? "" : " report " + r.report_id);
-  items.emplace_back(std::move(record));
-  origin.push_back(index);
-}
-
-DeadLetterRecord Ingest::dead_letter(const RawMessage& m, std::string reason, std::string detail, std::int64_t now) {
+DeadLetterRecord Ingest::dead_letter(const RawMessage& m, const std::string& digest, std::string reason,
+                                     std::string detail, std::int64_t now) {
   // The digest covers the whole payload; the stored copy is capped so that one car sending
   // distinct large garbage cannot fill the disk as fast as it can publish.
   const auto kept = std::min(m.payload.size(), kMaxDeadLetterPayload);
-  return DeadLetterRecord{codec::sha256(m.payload), m.topic, std::move(reason), std::move(detail),
-                          m.payload.substr(0, kept), now};
+  return DeadLetterRecord{digest, m.topic, std::move(reason), std::move(detail), m.payload.substr(0, kept), now};
 }
 
 Result<StoredNotification> Ingest::make_received_notification(const ReportIntake& in, const CaseRef& ref) const {

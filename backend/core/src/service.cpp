@@ -173,7 +173,11 @@ void Service::publish(Outgoing out) {
   if (!notification_id.empty()) notifications_in_flight_.insert(notification_id);
   client_->publish(out.topic, std::move(out.payload), 1,
                    [this, topic = out.topic, id = std::move(notification_id)](const Error* e) {
-                     if (e) spdlog::warn("backend: publish to {} failed: {}", topic, e->what());
+                     if (e && e->code == make_error_code(MqttErrc::shutting_down)) {
+                       spdlog::debug("backend: publish to {} dropped at stop", topic);  // cars resend
+                     } else if (e) {
+                       spdlog::warn("backend: publish to {} failed: {}", topic, e->what());
+                     }
                      {
                        std::lock_guard lock(stats_mu_);
                        if (e) ++stats_.publish_failures;

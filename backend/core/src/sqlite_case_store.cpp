@@ -274,7 +274,7 @@ class SqliteCaseStore final : public CaseStore {
       find_report_.reset();
       if (owner != r.vin()) {
         auto id = store_dead_letter(DeadLetterRecord{
-            codec::sha256(in.payload), in.topic, "REJECT_REPORT_ID_CONFLICT",
+            in.digest, in.topic, "REJECT_REPORT_ID_CONFLICT",
             "report id " + r.report_id() + " belongs to another vehicle", in.payload, in.received_ms});
         if (!id) return fail(id.error());
         out.dead_letter_id = *id;

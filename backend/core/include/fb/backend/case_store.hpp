@@ -25,6 +25,7 @@ namespace fb::backend {
 struct ReportIntake {
   const wire::Report* report = nullptr;
   std::string payload;  // the Envelope bytes as received (kept for audit and reprocessing)
+  std::string digest;   // SHA-256 of payload
   std::string topic;
   std::int64_t received_ms = 0;
   Classification classification;

@@ -65,9 +65,8 @@ class Ingest {
     std::string report_id;
   };
 
-  void reject(const RawMessage& m, const std::string& vin, const Rejection& r, std::vector<BatchItem>& items,
-              std::vector<std::size_t>& origin, std::size_t index);
-  static DeadLetterRecord dead_letter(const RawMessage& m, std::string reason, std::string detail, std::int64_t now);
+  static DeadLetterRecord dead_letter(const RawMessage& m, const std::string& digest, std::string reason,
+                                      std::string detail, std::int64_t now);
   Result<StoredNotification> make_received_notification(const ReportIntake& in, const CaseRef& ref) const;
   std::string ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,
                           const Error* rejected) const;
