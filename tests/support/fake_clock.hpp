@@ -1,8 +1,16 @@
-// A clock the test moves by hand. Thread-safe.
+// A clock the test moves by hand, with alarms that fire when it is advanced. Thread-safe.
+//
+// Timers (fb::Timer) post their handlers to their executor when the clock reaches them; a test
+// that runs its io_context on its own thread drives everything with run_for() below: no sleeps,
+// no waits for wall-clock time.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 
 #include "fb/common/clock.hpp"
 
@@ -11,21 +19,101 @@ namespace fb::test {
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(std::int64_t epoch_ms = 1'780'000'000'000)  // 2026-05-28
-      : wall_ms_(epoch_ms), steady_ns_(0) {}
+      : state_(std::make_shared<State>()) {
+    state_->wall_ms = epoch_ms;
+  }
+
   std::chrono::system_clock::time_point wall_now() const override {
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(wall_ms_.load()));
+    std::lock_guard lock(state_->mu);
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(state_->wall_ms));
   }
-  std::chrono::steady_clock::time_point steady_now() const override {
-    return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(steady_ns_.load()));
+  SteadyTime steady_now() const override {
+    std::lock_guard lock(state_->mu);
+    return state_->steady;
   }
-  void advance(std::chrono::milliseconds d) {
-    wall_ms_ += d.count();
-    steady_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+
+  std::unique_ptr<Alarm> set_alarm(SteadyTime deadline, std::function<void()> wake) const override {
+    std::lock_guard lock(state_->mu);
+    const auto id = ++state_->next_id;
+    state_->alarms.emplace(std::make_pair(deadline, id), std::move(wake));
+    return std::make_unique<FakeAlarm>(state_, deadline, id);
+  }
+
+  /// Moves both clocks forward by `d` and wakes every alarm due by then, in deadline order.
+  void advance(std::chrono::steady_clock::duration d) {
+    std::lock_guard lock(state_->mu);
+    state_->steady += d;
+    state_->wall_ms += std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    while (!state_->alarms.empty() && state_->alarms.begin()->first.first <= state_->steady) {
+      auto wake = std::move(state_->alarms.begin()->second);
+      state_->alarms.erase(state_->alarms.begin());
+      wake();  // only posts
+    }
+  }
+
+  /// The earliest pending alarm, if any.
+  std::optional<SteadyTime> next_alarm() const {
+    std::lock_guard lock(state_->mu);
+    if (state_->alarms.empty()) return std::nullopt;
+    return state_->alarms.begin()->first.first;
+  }
+  std::size_t pending_alarms() const {
+    std::lock_guard lock(state_->mu);
+    return state_->alarms.size();
   }
 
  private:
-  std::atomic<std::int64_t> wall_ms_;
-  std::atomic<std::int64_t> steady_ns_;
+  struct State {
+    mutable std::mutex mu;
+    std::int64_t wall_ms = 0;
+    SteadyTime steady{};
+    std::uint64_t next_id = 0;
+    std::map<std::pair<SteadyTime, std::uint64_t>, std::function<void()>> alarms;
+  };
+  class FakeAlarm final : public Alarm {
+   public:
+    FakeAlarm(std::shared_ptr<State> s, SteadyTime d, std::uint64_t id) : s_(std::move(s)), key_(d, id) {}
+    ~FakeAlarm() override {
+      std::lock_guard lock(s_->mu);
+      s_->alarms.erase(key_);
+    }
+
+   private:
+    std::shared_ptr<State> s_;
+    std::pair<SteadyTime, std::uint64_t> key_;
+  };
+
+  std::shared_ptr<State> state_;
 };
+
+/// Runs every handler that is ready on `io` (on this thread) until none is left.
+template <typename Context>
+std::size_t run_ready(Context& io) {
+  std::size_t n = 0;
+  io.restart();
+  while (std::size_t ran = io.poll()) {
+    n += ran;
+    io.restart();
+  }
+  return n;
+}
+
+/// Advances `clock` by `d` step by step, to each alarm's deadline in turn, running what became
+/// ready on `io` after each step: timers armed by earlier handlers fire in the same call when
+/// they fall within `d`, exactly as they would in real time.
+template <typename Context>
+void run_for(Context& io, FakeClock& clock, std::chrono::steady_clock::duration d) {
+  run_ready(io);
+  const auto end = clock.steady_now() + d;
+  for (;;) {
+    auto next = clock.next_alarm();
+    if (!next || *next > end) break;
+    const auto step = std::max(std::chrono::steady_clock::duration::zero(), *next - clock.steady_now());
+    clock.advance(step);
+    run_ready(io);
+  }
+  clock.advance(end - clock.steady_now());
+  run_ready(io);
+}
 
 }  // namespace fb::test

@@ -1,24 +1,33 @@
 // The MQTT client interface used by the head unit and the backend, and its Paho implementation.
 //
-// Threads:
-//  - Handlers (message, connection) run on a Paho thread or on the client's connector thread.
-//    They must be quick and must not call stop(); post the work to your own executor.
-//  - publish() and connected() may be called from any thread; subscribe() from any thread but a
-//    handler (it waits for the broker's answer).
-//  - Every publish completion is called exactly once, on a Paho thread or on the caller's
-//    thread (immediate failures), or from stop() with MqttErrc::shutting_down.
+// One completion rule for every asynchronous operation (as in Boost.MQTT5):
+//  - A client belongs to one executor (its owner's strand), given at construction. Every member
+//    function is called on that executor, and every handler (message, connection, publish
+//    completion) runs on it, never inline inside the call that started the operation.
+//  - Paho's threads only hand over: they post to the executor and return.
+//  - Every publish completion runs exactly once, with an empty Error on success.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "fb/asio.hpp"
+#include "fb/common/clock.hpp"
 #include "fb/common/error.hpp"
 
 namespace fb::mqtt {
+
+/// Delivery guarantee of a publish or a subscription.
+enum class QoS : std::uint8_t { at_most_once = 0, at_least_once = 1 };
+
+/// Protocol spoken with the broker. v5 brings reason codes, session and message expiry and
+/// shared subscriptions; v3_1_1 is the default and keeps working.
+enum class ProtocolVersion : std::uint8_t { v3_1_1, v5 };
 
 struct TlsFiles {
   std::filesystem::path ca_file;    // CA that signed the broker certificate
@@ -34,8 +43,12 @@ struct ClientOptions {
   std::string server_uri;  // "ssl://127.0.0.1:8883"; tcp:// only for local tools
   std::string client_id;
   TlsFiles tls;
-  /// false: the broker keeps our subscriptions and queues QoS 1 messages while we are away.
+  ProtocolVersion version = ProtocolVersion::v3_1_1;
+  /// false: the broker keeps our subscriptions and queues QoS 1 messages while we are away
+  /// (v5: clean start off, with session_expiry below).
   bool clean_session = false;
+  /// v5 only: how long the broker keeps our session after we disconnect.
+  std::chrono::seconds session_expiry{7 * 24 * 3600};
   std::chrono::seconds keep_alive{30};
   std::chrono::seconds connect_timeout{10};
   /// Reconnect backoff: doubles from min to max after each failed attempt, reset on success.
@@ -45,6 +58,12 @@ struct ClientOptions {
   std::size_t max_inflight = 64;
   /// Publishes waiting in the client for an in-flight slot; beyond this publish fails at once.
   std::size_t max_queued = 10000;
+  /// A QoS 1 publish without PUBACK for this long fails with publish_failed (its slot is freed).
+  std::chrono::milliseconds publish_timeout{30000};
+  /// Received messages handed over by Paho and not yet given to the message handler; beyond
+  /// this, messages are dropped and counted (the broker has PUBACKed them already, so the
+  /// sender's own resend must cover them).
+  std::size_t max_undelivered = 10000;
 };
 
 struct Message {
@@ -52,41 +71,66 @@ struct Message {
   std::string payload;
 };
 
-class Client {
+/// The sending half.
+class Sender {
  public:
-  using MessageHandler = std::function<void(Message)>;
-  /// connected = true once connected and subscribed; false on loss (error says why).
-  using ConnectionHandler = std::function<void(bool connected, const Error& why)>;
-  /// nullptr on success (QoS 0: written; QoS 1: PUBACK received), otherwise why it failed.
-  using Completion = std::function<void(const Error* error)>;
+  /// Error::code empty on success (QoS 0: written; QoS 1: PUBACK received), otherwise why not:
+  /// not_connected, publish_failed (queue full, refused, no PUBACK in time), shutting_down.
+  using PublishHandler = std::function<void(Error)>;
 
-  virtual ~Client() = default;
-
-  /// Set handlers before start().
-  virtual void on_message(MessageHandler handler) = 0;
-  virtual void on_connection(ConnectionHandler handler) = 0;
-
-  /// Starts connecting in the background and keeps reconnecting until stop().
-  /// Errors: tls_setup (a certificate or key file is unreadable), invalid_argument.
-  virtual Result<void> start() = 0;
-  /// Disconnects, stops the connector thread, fails queued publishes. Idempotent.
-  virtual void stop() = 0;
-
-  /// Subscribes now if connected (waits for SUBACK) and again after every reconnect.
-  /// Errors: subscribe_failed (refused by the broker, e.g. by its ACL), not_connected is not an
-  /// error: the filter is applied on the next connect.
-  virtual Result<void> subscribe(const std::string& filter, int qos) = 0;
-
-  /// Publishes; `done` is called exactly once. Allowed from the broker's CONNACK on (before our
-  /// re-subscriptions complete: a persistent session's backlog may already be arriving). Fails
-  /// at once with not_connected when offline, with publish_failed when max_queued is reached.
-  virtual void publish(std::string topic, std::string payload, int qos, Completion done) = 0;
-
+  virtual ~Sender() = default;
+  /// Publishes; `done` runs exactly once on the client's executor. Allowed from the broker's
+  /// CONNACK on (before our subscriptions are applied: a persistent session's backlog may
+  /// already be arriving, and answers to it must not be refused). Offline: not_connected.
+  virtual void publish(std::string topic, std::string payload, QoS qos, PublishHandler done) = 0;
+  /// Connected and every subscription applied.
   virtual bool connected() const = 0;
 };
 
+/// The receiving half.
+class Receiver {
+ public:
+  using MessageHandler = std::function<void(Message)>;
+
+  virtual ~Receiver() = default;
+  /// Set before start().
+  virtual void on_message(MessageHandler handler) = 0;
+  /// Registers a filter, applied on every connect (now, if connected). The client reports
+  /// connected only once every filter has its SUBACK; a refused filter (e.g. by the broker's
+  /// ACL) is reported through the connection handler and the connect is retried with backoff.
+  virtual void subscribe(std::string filter, QoS qos) = 0;
+};
+
+struct ClientStats {
+  std::uint64_t connects = 0;             // successful connects (CONNACK and subscriptions)
+  std::uint64_t connect_failures = 0;
+  std::uint64_t dropped_undelivered = 0;  // beyond max_undelivered
+  std::uint64_t publish_timeouts = 0;
+};
+
+class Client : public Sender, public Receiver {
+ public:
+  /// connected = true once connected and subscribed; false on loss or a failed attempt (why
+  /// says which). Set before start().
+  using ConnectionHandler = std::function<void(bool connected, Error why)>;
+
+  virtual void on_connection(ConnectionHandler handler) = 0;
+  /// Checks the options (URI, client id, TLS files), then connects in the background and keeps
+  /// reconnecting until stop(). Errors: invalid_argument, tls_setup. A failed start leaves
+  /// nothing running.
+  virtual Result<void> start() = 0;
+  /// Disconnects and stops reconnecting. Queued and in-flight publishes complete with
+  /// shutting_down (posted, as always); no message or connection handler runs after stop()
+  /// returns. Idempotent. May block for the DISCONNECT (bounded by connect_timeout).
+  virtual void stop() = 0;
+
+  virtual ClientStats stats() const = 0;
+  virtual const boost::asio::any_io_executor& get_executor() const = 0;
+};
+
 /// The Eclipse Paho C++ implementation: no Paho persistence (callers own durability),
-/// TCP_NODELAY on its socket, its own connector thread ("mqtt-connect") for reconnects.
-std::unique_ptr<Client> make_paho_client(ClientOptions options);
+/// TCP_NODELAY on its socket; reconnect backoff timed by `clock`. `clock` must outlive it.
+std::unique_ptr<Client> make_paho_client(boost::asio::any_io_executor executor, const Clock& clock,
+                                         ClientOptions options);
 
 }  // namespace fb::mqtt
