@@ -5,6 +5,9 @@
 #include <csignal>
 #include <iostream>
 
+#include "fb/asio.hpp"
+
+#include "fb/backend/rules.hpp"
 #include "fb/backend/service.hpp"
 #include "fb/common/logging.hpp"
 
@@ -69,22 +72,26 @@ int main(int argc, char** argv) {
   }
   (void)serve;
 
-  // SIGINT/SIGTERM are waited for on the main thread; block them before any thread starts so
-  // that only sigwait() sees them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  auto service = fb::backend::Service::create(cfg, fb::mqtt::make_paho_client(cfg.mqtt), fb::SystemClock::instance());
-  if (!service) return fail_with(service.error());
-  if (auto r = (*service)->start(); !r) return fail_with(r.error());
+  // Composition root. Thread "main" runs the io_context; the service, its MQTT client and its
+  // timers live on one strand of it; SIGINT/SIGTERM arrive through a signal_set on that strand.
+  boost::asio::io_context io;
+  auto strand = boost::asio::make_strand(io.get_executor());
+  auto& clock = fb::SystemClock::instance();
+  auto loaded_rules = fb::backend::load_rules(cfg.rules_dir);
+  if (!loaded_rules) return fail_with(loaded_rules.error());
+  auto store = fb::backend::open_sqlite_case_store(cfg.database);
+  if (!store) return fail_with(store.error());
+  fb::backend::Service service(strand, clock, cfg.service, std::move(*store), std::move(*loaded_rules),
+                               fb::mqtt::make_paho_client(strand, clock, cfg.mqtt));
+  if (auto r = service.start(); !r) return fail_with(r.error());
   spdlog::info("backend started: store {}, rules {}, broker {}", cfg.database.string(), cfg.rules_dir.string(),
                cfg.mqtt.server_uri);
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("backend: signal {}, stopping", sig);
-  (*service)->stop();
+  boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("backend: signal {}, stopping", sig);
+    service.stop();
+  });
+  io.run();  // returns once the service has stopped and its last completions have run
   return 0;
 }

@@ -1,8 +1,9 @@
 // fb-headunit: the driver's feedback app on the dashboard. Composition root: command line,
-// agent (store + MQTT link), the QObject stores, the QML engine.
+// agent (car store + MQTT link), the view-model (FeedbackController), the QML engine.
 //
-// Threads: "Qt" (this one) runs the event loop, the stores and QML; the agent runs its own
-// thread (see fb/ui/feedback_store.hpp for how events cross over).
+// Threads: "Qt" (this one) runs the event loop, the controller and QML; "agent" runs the
+// io_context on whose strand the agent, its MQTT client and its timers live (see
+// fb/ui/feedback_controller.hpp for how events cross over).
 #include <CLI/CLI.hpp>
 
 #include <QDirIterator>
@@ -20,9 +21,13 @@
 #include <filesystem>
 #include <string>
 
+#include <future>
+#include <thread>
+
 #include "fb/agent/agent.hpp"
+#include "fb/asio.hpp"
 #include "fb/common/logging.hpp"
-#include "fb/ui/feedback_store.hpp"
+#include "fb/ui/feedback_controller.hpp"
 
 Q_IMPORT_QML_PLUGIN(FeedbackUiPlugin)
 
@@ -49,10 +54,39 @@ struct Options {
 
 std::string system_language() { return QLocale::system().language() == QLocale::Chinese ? "zh" : "en"; }
 
+// The agent's io_context and its thread. Thread "agent": runs every handler of the agent's
+// strand from construction until stop_and_join().
+class AgentThread {
+ public:
+  AgentThread() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+  ~AgentThread() { stop_and_join(nullptr); }
+  boost::asio::any_io_executor strand() const { return strand_; }
+
+  /// Runs `f` on the strand and waits for it.
+  template <typename F>
+  void call(F f) {
+    std::packaged_task<void()> task(std::move(f));
+    auto done = task.get_future();
+    boost::asio::post(strand_, [&task] { task(); });
+    done.wait();
+  }
+  /// Stops the agent on its strand, lets the context run dry and joins the thread.
+  void stop_and_join(fb::agent::Agent* agent) {
+    if (!thread_.joinable()) return;
+    if (agent) call([agent] { agent->stop(); });
+    work_.reset();
+    thread_.join();
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
+};
+
 // Two reports for screenshots and demos, saved only into an empty queue.
 void add_demo_reports(fb::agent::Agent& agent) {
-  auto existing = agent.reports_sync();
-  if (!existing || !existing->empty()) return;
   fb::agent::Draft gearbox;
   gearbox.category = fb::wire::CATEGORY_DRIVING_FEEL;
   gearbox.text = "低速时变速箱换挡顿挫，二挡升三挡时车身抖动明显。";
@@ -60,11 +94,14 @@ void add_demo_reports(fb::agent::Agent& agent) {
   fb::agent::Draft brakes;
   brakes.category = fb::wire::CATEGORY_NOISE;
   brakes.text = "Brake squeal from the front left wheel when braking gently at low speed.";
-  for (auto& draft : {gearbox, brakes}) {
-    if (auto saved = agent.submit_sync(draft); !saved) {
-      std::fprintf(stderr, "fb-headunit: demo report not saved: %s\n", saved.error().what().c_str());
+  agent.reports([&agent, drafts = std::vector{gearbox, brakes}](auto existing) {
+    if (!existing || !existing->empty()) return;
+    for (const auto& draft : drafts) {
+      agent.submit(draft, [](fb::Result<std::string> saved) {
+        if (!saved) std::fprintf(stderr, "fb-headunit: demo report not saved: %s\n", saved.error().what().c_str());
+      });
     }
-  }
+  });
 }
 
 // Every QML file of the module must compile, not only those Main.qml happens to create.
@@ -123,24 +160,40 @@ int main(int argc, char** argv) {
     std::error_code ignored;  // Agent::open reports the real problem
     std::filesystem::create_directories(config.database.parent_path(), ignored);
   }
-  auto agent = fb::agent::Agent::open(config, fb::mqtt::make_paho_client(config.mqtt), fb::SystemClock::instance());
-  if (!agent) {
-    std::fprintf(stderr, "fb-headunit: %s\n", agent.error().what().c_str());
+  AgentThread agent_thread;
+  auto& clock = fb::SystemClock::instance();
+  auto opened = fb::agent::Agent::open(agent_thread.strand(), clock, config,
+                                       fb::mqtt::make_paho_client(agent_thread.strand(), clock, config.mqtt));
+  if (!opened) {
+    std::fprintf(stderr, "fb-headunit: %s\n", opened.error().what().c_str());
     return 1;
   }
-  if (o.demo_data) add_demo_reports(**agent);
+  auto& agent = **opened;
 
-  fb::ui::FeedbackStore store(**agent);  // declared after the agent: destroyed (and stops it) first
-  store.setLanguage(QString::fromStdString(o.language.empty() ? system_language() : o.language));
-  store.setVehicleMoving(o.moving);
-  if (!store.start()) {
-    std::fprintf(stderr, "fb-headunit: offline, reports stay queued: %s\n", qPrintable(store.linkError()));
+  fb::ui::FeedbackController controller(agent);  // listens from before the agent starts
+  controller.setLanguage(QString::fromStdString(o.language.empty() ? system_language() : o.language));
+  controller.setVehicleMoving(o.moving);
+  fb::Result<void> started;
+  agent_thread.call([&] {
+    started = agent.start();
+    if (started && o.demo_data) add_demo_reports(agent);
+  });
+  if (!started) {
+    std::fprintf(stderr, "fb-headunit: %s\n", started.error().what().c_str());
+    return 1;
   }
+  controller.load();
+  // The agent stops (and its last events are handled) before the controller goes away.
+  struct StopAgentFirst {
+    AgentThread& thread;
+    fb::agent::Agent& agent;
+    ~StopAgentFirst() { thread.stop_and_join(&agent); }
+  } stop_agent_first{agent_thread, agent};
 
-  qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackStore", &store);
-  qmlRegisterSingletonInstance("HeadUnit", 1, 0, "ReportsModel", store.reports());
+  qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackController", &controller);
+  qmlRegisterSingletonInstance("HeadUnit", 1, 0, "ReportsModel", controller.reports());
 
-  QQmlApplicationEngine engine;  // declared after the store: destroyed before it
+  QQmlApplicationEngine engine;  // declared after the controller: destroyed before it
   // Qt 6.4 puts the module at qrc:/FeedbackUi (no /qt/qml prefix yet): files in its
   // subdirectories find `import FeedbackUi` only through this import path.
   engine.addImportPath(QStringLiteral("qrc:/"));

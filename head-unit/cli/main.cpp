@@ -3,14 +3,16 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
+#include <csignal>
 #include <ctime>
 #include <iostream>
 #include <map>
-#include <mutex>
+#include <optional>
 #include <set>
 
 #include "fb/agent/agent.hpp"
+#include "fb/asio.hpp"
+#include "fb/async/timer.hpp"
 #include "fb/common/config.hpp"
 #include "fb/common/logging.hpp"
 
@@ -40,46 +42,45 @@ std::string local_time(std::int64_t ms) {
   return buf;
 }
 
-// Prints events and lets the main thread wait for the notifications it expects.
+// Prints events and says when every report it waits for has its answer. Runs on the agent's
+// strand (the main thread runs it), so it needs no lock.
 class Printer final : public fb::agent::AgentListener {
  public:
   void report_changed(const ReportView& r) override {
-    std::lock_guard lock(mu_);
     std::cout << "  report " << r.report_id.substr(0, 8) << "  " << r.status;
     if (!r.case_number.empty()) std::cout << "  " << r.case_number;
     if (!r.reject_reason.empty()) std::cout << "  (" << r.reject_reason << ")";
     std::cout << std::endl;
-    if (r.status == "rejected") done_.insert(r.report_id);
-    cv_.notify_all();
+    if (r.status == "rejected") answered(r.report_id);
   }
   void notification_received(const fb::agent::InboxEntry& n) override {
-    std::lock_guard lock(mu_);
     std::cout << "  >> " << n.title << "\n     " << n.text << std::endl;
-    done_.insert(n.report_id);
-    cv_.notify_all();
+    answered(n.report_id);
   }
   void connection_changed(bool up) override {
-    std::lock_guard lock(mu_);
     std::cout << (up ? "  connected to broker" : "  offline: reports stay queued") << std::endl;
   }
-  void storage_problem(const fb::Error& e) override {
-    std::lock_guard lock(mu_);
-    std::cout << "  storage problem: " << e.what() << std::endl;
-  }
+  void link_problem(const fb::Error& e) override { std::cout << "  link not started: " << e.what() << std::endl; }
+  void storage_problem(const fb::Error& e) override { std::cout << "  storage problem: " << e.what() << std::endl; }
 
-  /// Waits until every id has a notification (or a rejection); false on timeout.
-  bool wait_for(const std::set<std::string>& ids, std::chrono::seconds timeout) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] {
-      for (const auto& id : ids) if (!done_.contains(id)) return false;
-      return true;
-    });
+  /// `done` runs once every id has a notification or a rejection.
+  void wait_for(std::set<std::string> ids, std::function<void()> done) {
+    waiting_ = std::move(ids);
+    done_ = std::move(done);
+    check();
   }
+  bool all_answered() const { return waiting_.empty(); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::set<std::string> done_;
+  void answered(const std::string& id) {
+    waiting_.erase(id);
+    check();
+  }
+  void check() {
+    if (waiting_.empty() && done_) std::exchange(done_, nullptr)();
+  }
+  std::set<std::string> waiting_;
+  std::function<void()> done_;
 };
 
 struct Options {
@@ -163,27 +164,41 @@ int main(int argc, char** argv) {
   if (auto r = fb::init_logging("car", o.log_level); !r) return fail_with(r.error());
   const auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
                                                    o.db.empty() ? "run/car-" + o.vin + ".db" : o.db);
-  auto agent = Agent::open(config, fb::mqtt::make_paho_client(config.mqtt), fb::SystemClock::instance());
-  if (!agent) return fail_with(agent.error());
+  // Composition root. Thread "main" runs the io_context; the agent, its MQTT client, its timers
+  // and the Printer live on one strand of it.
+  boost::asio::io_context io;
+  auto strand = boost::asio::make_strand(io.get_executor());
+  auto& clock = fb::SystemClock::instance();
+  auto opened = Agent::open(strand, clock, config, fb::mqtt::make_paho_client(strand, clock, config.mqtt));
+  if (!opened) return fail_with(opened.error());
+  auto& agent = **opened;
+  std::optional<fb::Error> failure;
 
   if (*list || *inbox) {
     if (*list) {
-      auto reports = (*agent)->reports_sync();
-      if (!reports) return fail_with(reports.error());
-      print_reports(*reports);
+      agent.reports([&](fb::Result<std::vector<ReportView>> reports) {
+        if (reports) print_reports(*reports);
+        else failure = reports.error();
+      });
     } else {
-      auto entries = (*agent)->inbox_sync();
-      if (!entries) return fail_with(entries.error());
-      if (entries->empty()) std::cout << "no notifications\n";
-      for (const auto& n : *entries) {
-        std::cout << local_time(n.received_ms) << "  " << n.case_number << "  " << n.title << "\n    " << n.text << "\n";
-      }
+      agent.inbox([&](fb::Result<std::vector<fb::agent::InboxEntry>> entries) {
+        if (!entries) {
+          failure = entries.error();
+          return;
+        }
+        if (entries->empty()) std::cout << "no notifications\n";
+        for (const auto& n : *entries) {
+          std::cout << local_time(n.received_ms) << "  " << n.case_number << "  " << n.title << "\n    " << n.text
+                    << "\n";
+        }
+      });
     }
-    return 0;
+    io.run();
+    return failure ? fail_with(*failure) : 0;
   }
 
   Printer printer;
-  (*agent)->add_listener(&printer);
+  agent.add_listener(&printer);
   std::vector<fb::agent::Draft> drafts;
   if (*send) {
     fb::agent::Draft d;
@@ -204,27 +219,55 @@ int main(int argc, char** argv) {
 
   std::cout << "car " << o.vin << " (" << o.model << " " << o.model_year << "), queue " << config.database.string()
             << "\n";
-  std::set<std::string> ids;
+  fb::Timer deadline(strand, clock);
+  boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
+  bool timed_out = false;
+  bool finished = false;
+  const auto finish = [&] {
+    if (std::exchange(finished, true)) return;
+    deadline.cancel();
+    signals.cancel();
+    agent.stop();
+    if (*demo) {
+      agent.reports([](fb::Result<std::vector<ReportView>> reports) {
+        std::cout << "\nMy reports:\n";
+        if (reports) print_reports(*reports);
+      });
+    }
+  };
+  auto remaining = std::make_shared<std::set<std::string>>();
+  auto saved = std::make_shared<std::size_t>(0);
+  // listen: only the deadline (or a signal) ends the run.
+  const auto all_saved = [&] {
+    if (!*listen) printer.wait_for(*remaining, finish);
+  };
   for (auto& d : drafts) {
-    const auto shown = d.text;
-    auto id = (*agent)->submit_sync(std::move(d));
-    if (!id) return fail_with(id.error());
-    std::cout << "saved report " << id->substr(0, 8) << ": \"" << shown << "\"\n";
-    ids.insert(*id);
+    auto shown = d.text;
+    agent.submit(std::move(d), [&, shown = std::move(shown), remaining, saved](fb::Result<std::string> id) {
+      if (!id) {
+        failure = id.error();
+        finish();
+        return;
+      }
+      std::cout << "saved report " << id->substr(0, 8) << ": \"" << shown << "\"\n";
+      remaining->insert(*id);
+      if (++*saved == drafts.size()) all_saved();
+    });
   }
-  if (auto r = (*agent)->start(); !r) return fail_with(r.error());
-  bool answered = true;
-  if (!ids.empty()) {
-    answered = printer.wait_for(ids, std::chrono::seconds(wait_seconds));
-    if (!answered) std::cout << "no answer within " << wait_seconds << " s: the reports stay queued and are sent again\n";
-  } else if (*listen) {
-    printer.wait_for({"-never-"}, std::chrono::seconds(wait_seconds));
+  if (auto r = agent.start(); !r) return fail_with(r.error());
+  if (drafts.empty()) all_saved();
+  deadline.arm_after(std::chrono::seconds(wait_seconds), [&] {
+    timed_out = true;
+    finish();
+  });
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) finish();
+  });
+  io.run();
+  if (failure) return fail_with(*failure);
+  if (timed_out && !printer.all_answered()) {
+    std::cout << "no answer within " << wait_seconds << " s: the reports stay queued and are sent again\n";
+    return 3;
   }
-  (*agent)->stop();
-  if (*demo) {
-    std::cout << "\nMy reports:\n";
-    auto reports = (*agent)->reports_sync();
-    if (reports) print_reports(*reports);
-  }
-  return answered ? 0 : 3;
+  return 0;
 }

@@ -18,7 +18,7 @@ TEST(BackendConfig, FileOverridesDefaultsAndPathsAreRelativeToIt) {
   EXPECT_EQ(c->mqtt.server_uri, "ssl://10.0.0.1:8883");
   EXPECT_EQ(c->database, std::filesystem::path(dir / "cases.db"));
   EXPECT_EQ(c->mqtt.tls.ca_file, "/etc/fb/ca.crt");
-  EXPECT_EQ(c->max_batch, 64u);
+  EXPECT_EQ(c->service.max_batch, 64u);
   EXPECT_EQ(c->mqtt.client_id, "fb-backend");  // untouched default
 }
 

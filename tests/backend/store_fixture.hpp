@@ -3,7 +3,7 @@
 
 #include "../common/report_fixture.hpp"
 #include "fb/backend/case_store.hpp"
-#include "fb/backend/service.hpp"
+#include "fb/backend/rules.hpp"
 #include "paths.hpp"
 
 namespace fb::test {

@@ -1,4 +1,4 @@
-// The UI texts (qml/stores/Strings.qml): every key in both languages, the store's language
+// The UI texts (qml/stores/Strings.qml): every key in both languages, the controller's language
 // selects them, and there is a label for every category and status the C++ side produces.
 #include <gtest/gtest.h>
 
@@ -6,35 +6,25 @@
 #include <QQmlEngine>
 #include <memory>
 
-#include "fake_mqtt.hpp"
-#include "fb/agent/agent.hpp"
+#include "fake_agent.hpp"
 #include "fb/ui/categories.hpp"
-#include "fb/ui/feedback_store.hpp"
-#include "process.hpp"
+#include "fb/ui/feedback_controller.hpp"
 
 namespace fb::ui {
 namespace {
 
 class StringsTest : public ::testing::Test {
  protected:
-  // Strings reads FeedbackStore.language: one store for the suite, registered as fb-headunit does
-  // (a QML singleton registration is process-wide).
+  // Strings reads FeedbackController.language: one controller for the suite, registered as
+  // fb-headunit does (a QML singleton registration is process-wide).
   static void SetUpTestSuite() {
-    dir_ = new test::TempDir;
-    agent::AgentConfig c;
-    c.vehicle = {"LSVAX60E5K2000001", "Aurora EV", 2026, "HU-3.2.1"};
-    c.database = *dir_ / "car.db";
-    auto a = agent::Agent::open(c, std::make_unique<test::FakeMqtt>(std::make_shared<test::FakeMqtt::State>()),
-                                SystemClock::instance());
-    ASSERT_TRUE(a) << a.error().what();
-    agent_ = a->release();
-    store_ = new FeedbackStore(*agent_);
-    qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackStore", store_);
+    agent_ = new test::FakeAgent;
+    controller_ = new FeedbackController(*agent_);
+    qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackController", controller_);
   }
   static void TearDownTestSuite() {
-    delete store_;
+    delete controller_;
     delete agent_;
-    delete dir_;
   }
 
   void SetUp() override {
@@ -53,15 +43,14 @@ class StringsTest : public ::testing::Test {
   }
 
   QString text(const QString& language, const QString& key) {
-    store_->setLanguage(language);
+    controller_->setLanguage(language);
     QVariant result;
     QMetaObject::invokeMethod(probe_.get(), "text", Q_RETURN_ARG(QVariant, result), Q_ARG(QVariant, key));
     return result.toString();
   }
 
-  static inline test::TempDir* dir_ = nullptr;
-  static inline agent::Agent* agent_ = nullptr;
-  static inline FeedbackStore* store_ = nullptr;
+  static inline test::FakeAgent* agent_ = nullptr;
+  static inline FeedbackController* controller_ = nullptr;
   QQmlEngine engine_;
   std::unique_ptr<QObject> probe_;
 };

@@ -1,15 +1,17 @@
+// The agent against the fake MQTT client and the fake clock, all on the test thread: every
+// step is driven (run_ready / run_for), nothing waits for wall-clock time.
 #include "fb/agent/agent.hpp"
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
 #include <fstream>
 
+#include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
-#include "wire_fixtures.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
 #include "process.hpp"
+#include "wire_fixtures.hpp"
 
 namespace fb::agent {
 namespace {
@@ -19,43 +21,22 @@ using test::FakeMqtt;
 
 constexpr const char* kVin = "LSVAX60E5K2000001";
 
-// Records listener events; waits on them with a deadline instead of sleeping.
+// Records listener events (they run on the test thread, as the executor does).
 class Events final : public AgentListener {
  public:
-  void report_changed(const ReportView& r) override {
-    std::lock_guard lock(mu_);
-    statuses_.push_back(r.status);
-    cv_.notify_all();
-  }
-  void notification_received(const InboxEntry& n) override {
-    std::lock_guard lock(mu_);
-    notifications_.push_back(n);
-    cv_.notify_all();
-  }
-  void storage_problem(const Error& e) override {
-    std::lock_guard lock(mu_);
-    problems_.push_back(e);
-    cv_.notify_all();
-  }
-  bool wait_status(const std::string& s) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, 5s, [&] { return std::find(statuses_.begin(), statuses_.end(), s) != statuses_.end(); });
-  }
-  std::size_t notifications() {
-    std::lock_guard lock(mu_);
-    return notifications_.size();
-  }
-  std::vector<Error> problems() {
-    std::lock_guard lock(mu_);
-    return problems_;
-  }
+  void report_changed(const ReportView& r) override { statuses.push_back(r.status); }
+  void report_sent(const std::string& id) override { sent.push_back(id); }
+  void notification_received(const InboxEntry& n) override { notifications.push_back(n); }
+  void connection_changed(bool up) override { connections.push_back(up); }
+  void link_problem(const Error& e) override { link_problems.push_back(e); }
+  void storage_problem(const Error& e) override { problems.push_back(e); }
 
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::string> statuses_;
-  std::vector<InboxEntry> notifications_;
-  std::vector<Error> problems_;
+  std::vector<std::string> statuses;
+  std::vector<std::string> sent;
+  std::vector<InboxEntry> notifications;
+  std::vector<bool> connections;
+  std::vector<Error> link_problems;
+  std::vector<Error> problems;
 };
 
 class AgentTest : public ::testing::Test {
@@ -66,10 +47,43 @@ class AgentTest : public ::testing::Test {
     c.vehicle = {kVin, "Aurora EV", 2026, "HU-3.2.1"};
     c.database = dir_ / "car.db";
     c.sending = policy;
-    auto a = Agent::open(c, std::make_unique<FakeMqtt>(mqtt_), SystemClock::instance());
+    auto a = Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(strand_, mqtt_));
     EXPECT_TRUE(a) << a.error().what();
     (*a)->add_listener(&events_);
     return std::move(*a);
+  }
+  std::unique_ptr<Agent> started_agent(SendScheduler::Policy policy = {}) {
+    auto a = make_agent(policy);
+    EXPECT_TRUE(a->start());
+    run();
+    return a;
+  }
+  void run() { test::run_ready(io_); }
+  void connect() {
+    test::set_connected(*mqtt_, true);
+    run();
+  }
+
+  Result<std::string> submit(Agent& a) { return submit(a, draft()); }
+  Result<std::string> submit(Agent& a, Draft d) {
+    std::optional<Result<std::string>> result;
+    a.submit(std::move(d), [&](Result<std::string> r) { result = std::move(r); });
+    EXPECT_FALSE(result) << "a completion ran inline";
+    run();
+    EXPECT_TRUE(result) << "no completion";
+    return result ? *result : fail(StorageErrc::internal, "no completion");
+  }
+  std::vector<ReportView> reports(Agent& a) {
+    std::vector<ReportView> out;
+    a.reports([&](Result<std::vector<ReportView>> r) { out = r.value_or(std::vector<ReportView>{}); });
+    run();
+    return out;
+  }
+  AgentStats stats(Agent& a) {
+    AgentStats out;
+    a.stats([&](AgentStats s) { out = s; });
+    run();
+    return out;
   }
   static Draft draft(const std::string& text = "刹车异响 brake squeal") {
     Draft d;
@@ -78,68 +92,114 @@ class AgentTest : public ::testing::Test {
     d.language = "zh-CN";
     return d;
   }
-  void deliver(const wire::Envelope& env) { test::deliver_to_inbox(*mqtt_, kVin, env); }
+  void deliver(const wire::Envelope& env) {
+    test::deliver_to_inbox(*mqtt_, kVin, env);
+    run();
+  }
+  FakeMqtt::Published complete_next(Error e = {}) {
+    auto p = test::complete_next(*mqtt_, std::move(e));
+    run();
+    return p;
+  }
   static wire::Envelope ack_for(const FakeMqtt::Published& p, const std::string& number) {
     return test::accepted_ack_for(p.payload, number);
   }
 
   test::TempDir dir_;
+  boost::asio::io_context io_;
+  boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
+  test::FakeClock clock_;
   std::shared_ptr<FakeMqtt::State> mqtt_;
   Events events_;
 };
 
 TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
-  auto agent = make_agent();
-  ASSERT_TRUE(agent->start());
-  auto id = agent->submit_sync(draft());
+  auto agent = started_agent();
+  auto id = submit(*agent);
   ASSERT_TRUE(id) << id.error().what();
   EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
-  EXPECT_EQ(mqtt_->subscriptions, std::vector<std::string>{topics::inbox(kVin)});
+  ASSERT_EQ(mqtt_->subscriptions.size(), 1u);
+  EXPECT_EQ(mqtt_->subscriptions[0].first, topics::inbox(kVin));
+  EXPECT_EQ(mqtt_->subscriptions[0].second, mqtt::QoS::at_least_once);
 
-  test::set_connected(*mqtt_, true);
-  ASSERT_TRUE(test::wait_for_pending(*mqtt_, 1));
-  auto sent = test::complete_next(*mqtt_);
+  connect();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  auto sent = complete_next();
   EXPECT_EQ(sent.topic, topics::reports(kVin));
+  EXPECT_EQ(sent.qos, mqtt::QoS::at_least_once);
   auto env = codec::decode(sent.payload);
   ASSERT_TRUE(env);
   EXPECT_EQ(env->report().report_id(), *id);
   EXPECT_EQ(env->report().text(), "刹车异响 brake squeal");
+  EXPECT_EQ(events_.sent, std::vector<std::string>({*id}));
 }
 
 TEST_F(AgentTest, TheBackendsAckEmptiesTheOutboxAndUpdatesMyReports) {
-  auto agent = make_agent();
-  ASSERT_TRUE(agent->start());
-  test::set_connected(*mqtt_, true);
-  ASSERT_TRUE(agent->submit_sync(draft()));
-  ASSERT_TRUE(test::wait_for_pending(*mqtt_, 1));
-  auto sent = test::complete_next(*mqtt_);
+  auto agent = started_agent();
+  connect();
+  ASSERT_TRUE(submit(*agent));
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  auto sent = complete_next();
   deliver(ack_for(sent, "FB-2026-000123"));
-  ASSERT_TRUE(events_.wait_status("acknowledged"));
-  EXPECT_EQ(agent->stats_sync().outbox, 0u);
-  auto reports = agent->reports_sync();
-  ASSERT_EQ(reports->size(), 1u);
-  EXPECT_EQ(reports->front().case_number, "FB-2026-000123");
+  EXPECT_EQ(events_.statuses.back(), "acknowledged");
+  EXPECT_EQ(stats(*agent).outbox, 0u);
+  auto list = reports(*agent);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list.front().case_number, "FB-2026-000123");
+  test::run_for(io_, clock_, 1h);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "an acknowledged report was sent again";
 }
 
-TEST_F(AgentTest, WithoutAnAckTheReportIsSentAgain) {
-  auto agent = make_agent(SendScheduler::Policy{.ack_timeout = 50ms});
-  ASSERT_TRUE(agent->start());
-  test::set_connected(*mqtt_, true);
-  ASSERT_TRUE(agent->submit_sync(draft()));
-  ASSERT_TRUE(test::wait_for_pending(*mqtt_, 1));
-  auto first = test::complete_next(*mqtt_);
-  ASSERT_TRUE(test::wait_for_pending(*mqtt_, 1)) << "not re-sent after the ack timeout";
-  auto second = test::complete_next(*mqtt_);
+TEST_F(AgentTest, WithoutAnAckTheReportIsSentAgainExactlyAfterTheAckTimeout) {
+  auto agent = started_agent(SendScheduler::Policy{.ack_timeout = 30s});
+  connect();
+  ASSERT_TRUE(submit(*agent));
+  auto first = complete_next();
+  test::run_for(io_, clock_, 30s - 1ms);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "sent again before the ack timeout";
+  test::run_for(io_, clock_, 1ms);
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u) << "not sent again after the ack timeout";
+  auto second = complete_next();
   EXPECT_EQ(first.payload, second.payload);  // byte-identical: the backend de-duplicates
 }
 
+TEST_F(AgentTest, AFailedPublishIsRetriedAfterItsBackoffWhichDoubles) {
+  auto agent = started_agent(SendScheduler::Policy{.retry_after_failure = 1s});
+  connect();
+  ASSERT_TRUE(submit(*agent));
+  complete_next(Error(MqttErrc::publish_failed, "test"));
+  test::run_for(io_, clock_, 999ms);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+  test::run_for(io_, clock_, 1ms);
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  complete_next(Error(MqttErrc::publish_failed, "test"));
+  test::run_for(io_, clock_, 1999ms);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "the second retry did not back off further";
+  test::run_for(io_, clock_, 1ms);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 1u);
+  EXPECT_EQ(stats(*agent).publish_failures, 2u);
+}
+
+TEST_F(AgentTest, AReconnectSendsAgainWhatWasInFlightOnTheOldLink) {
+  auto agent = started_agent();
+  connect();
+  auto id = submit(*agent);
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  test::set_connected(*mqtt_, false);  // lost before the PUBACK
+  run();
+  complete_next(Error(MqttErrc::not_connected, "lost"));
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "published while offline";
+  connect();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  EXPECT_EQ(codec::decode(complete_next().payload)->report().report_id(), *id);
+  EXPECT_EQ(events_.connections, (std::vector<bool>{true, false, true}));
+}
+
 TEST_F(AgentTest, ANotificationIsShownOnceAndReceiptedEveryTime) {
-  auto agent = make_agent();
-  ASSERT_TRUE(agent->start());
-  test::set_connected(*mqtt_, true);
-  auto id = agent->submit_sync(draft());
-  ASSERT_TRUE(test::wait_for_pending(*mqtt_, 1));
-  auto sent = test::complete_next(*mqtt_);
+  auto agent = started_agent();
+  connect();
+  auto id = submit(*agent);
+  auto sent = complete_next();
   deliver(ack_for(sent, "FB-2026-000123"));
 
   auto note = codec::new_envelope(1);
@@ -149,63 +209,101 @@ TEST_F(AgentTest, ANotificationIsShownOnceAndReceiptedEveryTime) {
   note.mutable_notification()->set_title("Feedback received");
   deliver(note);
   deliver(note);  // the backend re-sent it (our first receipt was lost)
-  ASSERT_TRUE(test::wait_for_pending(*mqtt_, 2));
-  auto r1 = test::complete_next(*mqtt_);
-  auto r2 = test::complete_next(*mqtt_);
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 2u);
+  auto r1 = complete_next();
+  auto r2 = complete_next();
   EXPECT_EQ(r1.topic, topics::receipts(kVin));
   EXPECT_EQ(codec::decode(r2.payload)->receipt().notification_id(), note.message_id());
-  auto stats = agent->stats_sync();
-  EXPECT_EQ(stats.notifications, 1u);
-  EXPECT_EQ(stats.duplicate_notifications, 1u);
-  EXPECT_EQ(stats.outbox, 0u);  // receipts leave the outbox once the broker has them
-  EXPECT_EQ(events_.notifications(), 1u);
-  EXPECT_EQ(agent->reports_sync()->front().status, "received");
+  auto s = stats(*agent);
+  EXPECT_EQ(s.notifications, 1u);
+  EXPECT_EQ(s.duplicate_notifications, 1u);
+  EXPECT_EQ(s.outbox, 0u);  // receipts leave the outbox once the broker has them
+  EXPECT_EQ(events_.notifications.size(), 1u);
+  EXPECT_EQ(reports(*agent).front().status, "received");
 }
 
 TEST_F(AgentTest, AQueuedReportSurvivesTheAppBeingClosed) {
   std::string id;
   {
-    auto agent = make_agent();
-    ASSERT_TRUE(agent->start());
-    id = *agent->submit_sync(draft());
+    auto agent = started_agent();
+    id = *submit(*agent);
+    agent->stop();
+    run();
   }  // closed before it was ever sent
+  auto agent = started_agent();
+  connect();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  EXPECT_EQ(codec::decode(complete_next().payload)->report().report_id(), id);
+}
+
+TEST_F(AgentTest, StopFailsWhatIsInFlightAndKeepsItQueued) {
+  std::string id;
+  {
+    auto agent = started_agent();
+    connect();
+    id = *submit(*agent);
+    ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+    agent->stop();
+    EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+    run();  // the shutting_down completion
+    EXPECT_EQ(stats(*agent).publish_failures, 1u);
+    EXPECT_EQ(stats(*agent).outbox, 1u);
+    EXPECT_EQ(clock_.pending_alarms(), 0u) << "a timer outlived stop()";
+  }
+  auto agent = started_agent();
+  EXPECT_EQ(stats(*agent).outbox, 1u);
+  EXPECT_EQ(reports(*agent).front().report_id, id);
+}
+
+TEST_F(AgentTest, ALinkThatCannotStartLeavesTheAgentWorkingOffline) {
   auto agent = make_agent();
-  ASSERT_TRUE(agent->start());
-  test::set_connected(*mqtt_, true);
-  ASSERT_TRUE(test::wait_for_pending(*mqtt_, 1));
-  EXPECT_EQ(codec::decode(test::complete_next(*mqtt_).payload)->report().report_id(), id);
+  mqtt_->start_error = Error(MqttErrc::tls_setup, "cannot read '/nonexistent/ca.crt'");
+  ASSERT_TRUE(agent->start()) << "a link problem is not a failed start";
+  run();
+  ASSERT_EQ(events_.link_problems.size(), 1u);
+  EXPECT_EQ(events_.link_problems[0].code, make_error_code(MqttErrc::tls_setup));
+  ASSERT_TRUE(submit(*agent));
+  EXPECT_EQ(reports(*agent).front().status, "queued");
 }
 
 TEST_F(AgentTest, AnInvalidDraftIsNotSaved) {
-  auto agent = make_agent();
-  ASSERT_TRUE(agent->start());
+  auto agent = started_agent();
   Draft d = draft();
   d.language = "";
-  auto r = agent->submit_sync(d);
+  auto r = submit(*agent, d);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, make_error_code(WireErrc::missing_field));
-  EXPECT_TRUE(agent->reports_sync()->empty());
+  EXPECT_TRUE(reports(*agent).empty());
 }
 
 TEST_F(AgentTest, GarbageOnTheInboxIsCountedAndIgnored) {
-  auto agent = make_agent();
-  ASSERT_TRUE(agent->start());
-  mqtt_->on_message(mqtt::Message{topics::inbox(kVin), "\x01\x02garbage"});
-  test::set_connected(*mqtt_, true);
-  ASSERT_TRUE(agent->submit_sync(draft()));
-  ASSERT_TRUE(test::wait_for_pending(*mqtt_, 1));  // still working
-  EXPECT_EQ(agent->stats_sync().bad_messages, 1u);
+  auto agent = started_agent();
+  test::deliver(*mqtt_, mqtt::Message{topics::inbox(kVin), "\x01\x02garbage"});
+  run();
+  connect();
+  ASSERT_TRUE(submit(*agent));
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 1u);  // still working
+  EXPECT_EQ(stats(*agent).bad_messages, 1u);
 }
 
 TEST_F(AgentTest, ACorruptQueueFileIsReportedAndReplaced) {
   std::ofstream(dir_ / "car.db", std::ios::binary) << std::string(5000, '\x7f');
-  auto agent = make_agent();
-  ASSERT_TRUE(agent->start());
-  ASSERT_TRUE(agent->submit_sync(draft()));
-  auto problems = events_.problems();
-  ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].code, make_error_code(StorageErrc::corrupt));
-  EXPECT_NE(problems[0].detail.find(".corrupt-"), std::string::npos);
+  auto agent = started_agent();
+  ASSERT_TRUE(submit(*agent));
+  ASSERT_EQ(events_.problems.size(), 1u);
+  EXPECT_EQ(events_.problems[0].code, make_error_code(StorageErrc::corrupt));
+  EXPECT_NE(events_.problems[0].detail.find(".corrupt-"), std::string::npos);
+}
+
+TEST_F(AgentTest, AClientOnAnotherExecutorIsRefused) {
+  boost::asio::io_context other;
+  mqtt_ = std::make_shared<FakeMqtt::State>();
+  AgentConfig c;
+  c.vehicle = {kVin, "Aurora EV", 2026, "HU-3.2.1"};
+  c.database = dir_ / "car.db";
+  auto a = Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(other.get_executor(), mqtt_));
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, make_error_code(MqttErrc::invalid_argument));
 }
 
 }  // namespace

@@ -42,17 +42,16 @@ TEST_F(EndToEnd, EachReportGetsOneCaseAnAckAndANotificationBack) {
   expect_one_case_each(backend.db(), ids, car);
   for (const auto& id : ids) EXPECT_EQ(car.notifications(id), 1) << id;
 
-  auto reports = car.agent().reports_sync();
-  ASSERT_TRUE(reports);
-  ASSERT_EQ(reports->size(), ids.size());
-  for (const auto& r : *reports) {
+  auto reports = car.reports();
+  ASSERT_EQ(reports.size(), ids.size());
+  for (const auto& r : reports) {
     EXPECT_EQ(r.status, "received");
     EXPECT_FALSE(r.team.empty());
     EXPECT_GT(r.first_reply_due_ms, r.created_ms);
   }
-  auto inbox = car.agent().inbox_sync();
-  ASSERT_EQ(inbox->size(), ids.size());
-  const auto zh = std::count_if(inbox->begin(), inbox->end(), [](auto& n) { return n.language == "zh"; });
+  auto inbox = car.inbox();
+  ASSERT_EQ(inbox.size(), ids.size());
+  const auto zh = std::count_if(inbox.begin(), inbox.end(), [](auto& n) { return n.language == "zh"; });
   EXPECT_EQ(zh, 6);  // answered in the language the driver wrote in
 }
 
@@ -90,13 +89,12 @@ TEST_F(EndToEnd, AnOverloadedBackendDropsWhatItCannotHoldAndTheCarsResendIt) {
   config.mqtt.max_inflight = 256;
   config.database = dir_ / "cases.db";
   config.rules_dir = kRulesDir;
-  config.max_pending = 16;  // far below the backlog: most of it is dropped at first
-  config.max_batch = 4;
+  config.mqtt.max_undelivered = 16;  // far below the backlog: most of it is dropped at first
+  config.service.max_batch = 4;
   const auto start_backend = [&] {
-    auto s = backend::Service::create(config, mqtt::make_paho_client(config.mqtt), SystemClock::instance());
-    EXPECT_TRUE(s) << s.error().what();
-    EXPECT_TRUE((*s)->start());
-    return std::move(*s);
+    auto backend = std::make_unique<InProcessBackend>(config);
+    EXPECT_TRUE(backend->start());
+    return backend;
   };
   Car car(*broker_, *pki_, kVinA, dir_ / "car.db",
           agent::SendScheduler::Policy{.ack_timeout = 1000ms, .max_backoff = 2000ms, .max_inflight = 64});
@@ -110,7 +108,7 @@ TEST_F(EndToEnd, AnOverloadedBackendDropsWhatItCannotHoldAndTheCarsResendIt) {
   auto backend = start_backend();
   // A Paho callback that waited for room here once deadlocked against the acks' publishes.
   ASSERT_TRUE(car.wait_acknowledged(ids, ids.size()));
-  EXPECT_GT(backend->stats().dropped_overload, 0u) << "the backlog never exceeded max_pending";
+  EXPECT_GT(backend->stats().dropped_overload, 0u) << "the backlog never exceeded max_undelivered";
   ASSERT_TRUE(car.wait_notified(ids));
   backend->stop();
   auto store = open_cases(config.database);
@@ -131,8 +129,7 @@ TEST_F(EndToEnd, ReportsQueuedWhileTheBrokerIsDownAreDeliveredWhenItReturns) {
 
 TEST_F(EndToEnd, BadInputIsRejectedWithAReasonAndTheBackendKeepsServing) {
   BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
-  RawClient rogue(*broker_, kVinA, pki_->vehicle(kVinA));
-  ASSERT_TRUE(rogue.subscribe(topics::inbox(kVinA)));
+  RawClient rogue(*broker_, kVinA, pki_->vehicle(kVinA), {topics::inbox(kVinA)});
 
   const std::string garbage = "\x0a\xff\xff this is not protobuf";
   ASSERT_TRUE(rogue.publish(topics::reports(kVinA), garbage));

@@ -18,6 +18,8 @@
 #include "fb/agent/agent.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/common/topics.hpp"
+#include "in_process_backend.hpp"
+#include "io_thread.hpp"
 #include "paths.hpp"
 #include "process.hpp"
 
@@ -68,13 +70,17 @@ class Car final : public agent::AgentListener {
     c.database = db;
     c.mqtt = client_options(broker, vin, pki.vehicle(vin));
     c.sending = sending;
-    auto a = agent::Agent::open(c, mqtt::make_paho_client(c.mqtt), SystemClock::instance());
+    auto& clock = SystemClock::instance();
+    auto a = agent::Agent::open(io_.strand(), clock, c, mqtt::make_paho_client(io_.strand(), clock, c.mqtt));
     if (!a) throw std::runtime_error(a.error().what());
     agent_ = std::move(*a);
     agent_->add_listener(this);
-    if (auto r = agent_->start(); !r) throw std::runtime_error(r.error().what());
+    if (auto r = io_.call([&] { return agent_->start(); }); !r) throw std::runtime_error(r.error().what());
   }
-  ~Car() override { agent_->stop(); }
+  ~Car() override {
+    io_.call([&] { agent_->stop(); });
+    io_.join();  // the agent's last completions run before it is destroyed
+  }
 
   std::string submit(const std::string& text, const std::string& language = "en",
                      wire::Category category = wire::CATEGORY_NOISE) {
@@ -82,7 +88,9 @@ class Car final : public agent::AgentListener {
     d.category = category;
     d.text = text;
     d.language = language;
-    auto id = agent_->submit_sync(d);
+    std::promise<Result<std::string>> saved;
+    agent_->submit(d, [&](Result<std::string> r) { saved.set_value(std::move(r)); });
+    auto id = saved.get_future().get();
     EXPECT_TRUE(id) << id.error().what();
     return id ? *id : std::string();
   }
@@ -157,8 +165,23 @@ class Car final : public agent::AgentListener {
     return disconnects_;
   }
   agent::Agent& agent() { return *agent_; }
+  std::vector<agent::ReportView> reports() {
+    std::promise<Result<std::vector<agent::ReportView>>> p;
+    agent_->reports([&](auto r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    EXPECT_TRUE(r) << r.error().what();
+    return r.value_or(std::vector<agent::ReportView>{});
+  }
+  std::vector<agent::InboxEntry> inbox() {
+    std::promise<Result<std::vector<agent::InboxEntry>>> p;
+    agent_->inbox([&](auto r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    EXPECT_TRUE(r) << r.error().what();
+    return r.value_or(std::vector<agent::InboxEntry>{});
+  }
 
  private:
+  IoThread io_;  // the agent lives on its strand; declared first, so joined after ~Car's stop
   std::unique_ptr<agent::Agent> agent_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -174,8 +197,10 @@ class Car final : public agent::AgentListener {
 /// A bare MQTT client with some identity's certificate, for what a misbehaving car could try.
 class RawClient {
  public:
-  RawClient(const Broker& broker, const std::string& client_id, const mqtt::TlsFiles& tls)
-      : client_(mqtt::make_paho_client(client_options(broker, client_id, tls))) {
+  /// Connects with `filters` subscribed (the link counts as up once every SUBACK is in).
+  RawClient(const Broker& broker, const std::string& client_id, const mqtt::TlsFiles& tls,
+            const std::vector<std::string>& filters = {})
+      : client_(mqtt::make_paho_client(io_.strand(), SystemClock::instance(), client_options(broker, client_id, tls))) {
     client_->on_message([this](mqtt::Message m) {
       std::lock_guard lock(mu_);
       messages_.push_back(std::move(m));
@@ -186,20 +211,24 @@ class RawClient {
       connected_ = up;
       cv_.notify_all();
     });
-    EXPECT_TRUE(client_->start());
+    for (const auto& f : filters) client_->subscribe(f, mqtt::QoS::at_least_once);
+    EXPECT_TRUE(io_.call([&] { return client_->start(); }));
     std::unique_lock lock(mu_);
     EXPECT_TRUE(cv_.wait_for(lock, kWait, [&] { return connected_; })) << "raw client did not connect";
   }
-  ~RawClient() { client_->stop(); }
-
-  Result<void> subscribe(const std::string& filter) { return client_->subscribe(filter, 1); }
+  ~RawClient() {
+    io_.call([&] { client_->stop(); });
+    io_.join();
+  }
 
   /// Publishes with QoS 1 and waits for the broker's PUBACK.
   Result<void> publish(const std::string& topic, const std::string& payload) {
-    std::promise<std::optional<Error>> done;
-    client_->publish(topic, payload, 1, [&done](const Error* e) { done.set_value(e ? std::optional<Error>(*e) : std::nullopt); });
-    auto r = done.get_future().get();
-    if (r) return fail(*r);
+    std::promise<Error> done;
+    io_.call([&] {
+      client_->publish(topic, payload, mqtt::QoS::at_least_once, [&done](const Error& e) { done.set_value(e); });
+    });
+    auto e = done.get_future().get();
+    if (e.code) return fail(e);
     return {};
   }
 
@@ -232,6 +261,7 @@ class RawClient {
   }
 
  private:
+  IoThread io_;  // the client lives on its strand
   std::unique_ptr<mqtt::Client> client_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -10,8 +10,7 @@ class Security : public IntegrationTest {};
 
 TEST_F(Security, AVehicleCannotPublishIntoAnotherVehiclesReports) {
   BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
-  RawClient a(*broker_, kVinA, pki_->vehicle(kVinA));
-  ASSERT_TRUE(a.subscribe(topics::inbox(kVinA)));
+  RawClient a(*broker_, kVinA, pki_->vehicle(kVinA), {topics::inbox(kVinA)});
   auto forged = valid_report_envelope(kVinB);  // consistent with B's topic: only the ACL can stop it
   ASSERT_TRUE(a.publish(topics::reports(kVinB), codec::encode(forged)));
   auto own = valid_report_envelope(kVinA);
@@ -27,11 +26,8 @@ TEST_F(Security, AVehicleCannotPublishIntoAnotherVehiclesReports) {
 
 TEST_F(Security, AVehicleCannotReadAnotherVehiclesInbox) {
   BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
-  RawClient a(*broker_, kVinA, pki_->vehicle(kVinA));
   // Mosquitto 2.0 grants the SUBACK and then delivers nothing; either way A must see nothing.
-  (void)a.subscribe(topics::inbox(kVinB));
-  (void)a.subscribe("vehicles/+/inbox");
-  ASSERT_TRUE(a.subscribe(topics::inbox(kVinA)));
+  RawClient a(*broker_, kVinA, pki_->vehicle(kVinA), {topics::inbox(kVinB), "vehicles/+/inbox", topics::inbox(kVinA)});
 
   Car b(*broker_, *pki_, kVinB, dir_ / "car-b.db");
   const auto id = b.submit("Brake squeal", "en");

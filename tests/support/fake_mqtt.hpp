@@ -1,12 +1,14 @@
-// An in-memory fb::mqtt::Client for unit tests: records publishes, lets the test complete them,
-// deliver messages and drop or restore the connection. Handlers run on the test's thread.
+// An in-memory fb::mqtt::Client for unit tests of its users (agent, service, app). It keeps the
+// client's contract: one executor, every handler posted to it (never inline). The test drives
+// the broker's side through the shared State and the helpers below, and runs the executor's
+// io_context on its own thread (test::run_ready / run_for), so there is nothing to wait for.
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
 #include <deque>
-#include <mutex>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fb/mqtt/client.hpp"
@@ -18,99 +20,95 @@ class FakeMqtt final : public mqtt::Client {
   struct Published {
     std::string topic;
     std::string payload;
-    Completion done;
+    mqtt::QoS qos = mqtt::QoS::at_least_once;
+    PublishHandler done;
   };
 
-  /// Shared state the test keeps after handing the client to the code under test.
+  /// Shared state the test keeps after handing the client to the code under test. Used on the
+  /// test thread only (the same thread that runs the executor).
   struct State {
-    std::mutex mu;
+    boost::asio::any_io_executor executor;
     MessageHandler on_message;
     ConnectionHandler on_connection;
-    std::vector<std::string> subscriptions;
-    std::deque<Published> published;  // not yet completed
+    std::vector<std::pair<std::string, mqtt::QoS>> subscriptions;
+    std::deque<Published> published;            // not yet completed
     std::vector<std::string> published_topics;  // every publish, in order
-    std::condition_variable published_cv;
+    std::optional<Error> start_error;           // start() fails with it (e.g. tls_setup)
+    mqtt::ClientStats stats;
     bool connected = false;
     bool started = false;
+    std::size_t stops = 0;
   };
 
-  explicit FakeMqtt(std::shared_ptr<State> s) : s_(std::move(s)) {}
+  FakeMqtt(boost::asio::any_io_executor executor, std::shared_ptr<State> s) : s_(std::move(s)) {
+    s_->executor = std::move(executor);
+  }
 
   void on_message(MessageHandler h) override { s_->on_message = std::move(h); }
   void on_connection(ConnectionHandler h) override { s_->on_connection = std::move(h); }
+  void subscribe(std::string filter, mqtt::QoS qos) override { s_->subscriptions.emplace_back(std::move(filter), qos); }
   Result<void> start() override {
-    std::lock_guard lock(s_->mu);
+    if (s_->start_error) return fail(*s_->start_error);
     s_->started = true;
     return {};
   }
   void stop() override {
-    std::deque<Published> pending;
-    {
-      std::lock_guard lock(s_->mu);
-      s_->started = false;
-      s_->connected = false;
-      pending.swap(s_->published);
-    }
-    const Error e(MqttErrc::shutting_down);
-    for (auto& p : pending) if (p.done) p.done(&e);
+    if (!s_->started) return;
+    ++s_->stops;
+    s_->started = false;
+    s_->connected = false;
+    for (auto& p : std::exchange(s_->published, {})) post_completion(std::move(p.done), Error(MqttErrc::shutting_down));
   }
-  Result<void> subscribe(const std::string& filter, int) override {
-    std::lock_guard lock(s_->mu);
-    s_->subscriptions.push_back(filter);
-    return {};
-  }
-  void publish(std::string topic, std::string payload, int, Completion done) override {
-    std::unique_lock lock(s_->mu);
+  void publish(std::string topic, std::string payload, mqtt::QoS qos, PublishHandler done) override {
     if (!s_->connected) {
-      lock.unlock();
-      const Error e(MqttErrc::not_connected);
-      if (done) done(&e);
+      post_completion(std::move(done), Error(MqttErrc::not_connected));
       return;
     }
     s_->published_topics.push_back(topic);
-    s_->published.push_back(Published{std::move(topic), std::move(payload), std::move(done)});
-    s_->published_cv.notify_all();
+    s_->published.push_back(Published{std::move(topic), std::move(payload), qos, std::move(done)});
   }
-  bool connected() const override {
-    std::lock_guard lock(s_->mu);
-    return s_->connected;
+  bool connected() const override { return s_->connected; }
+  mqtt::ClientStats stats() const override { return s_->stats; }
+  const boost::asio::any_io_executor& get_executor() const override { return s_->executor; }
+
+  void post_completion(PublishHandler done, Error e) {
+    if (done) boost::asio::post(s_->executor, [done = std::move(done), e = std::move(e)] { done(e); });
   }
 
  private:
   std::shared_ptr<State> s_;
 };
 
-/// Test-side helpers over the shared state.
+/// The broker link comes up (after CONNACK and SUBACKs) or goes down: the client's handler is
+/// posted; publishes waiting for a PUBACK on a lost link are left for the test to complete.
 inline void set_connected(FakeMqtt::State& s, bool up) {
-  {
-    std::lock_guard lock(s.mu);
-    s.connected = up;
+  if (!s.started) return;
+  s.connected = up;
+  if (s.on_connection) {
+    boost::asio::post(s.executor, [&s, up] {
+      if (s.started && s.on_connection) s.on_connection(up, up ? Error{} : Error(MqttErrc::not_connected, "test"));
+    });
   }
-  if (s.on_connection) s.on_connection(up, up ? Error{} : Error(MqttErrc::not_connected, "test"));
 }
 
-/// Completes the oldest publish (PUBACK, or failure when `error` is given); returns it.
-inline FakeMqtt::Published complete_next(FakeMqtt::State& s, const Error* error = nullptr) {
-  FakeMqtt::Published p;
-  {
-    std::lock_guard lock(s.mu);
-    p = std::move(s.published.front());
-    s.published.pop_front();
+/// The broker delivers a message to the client (posted to the handler, as Paho's hand-over is).
+inline void deliver(FakeMqtt::State& s, mqtt::Message m) {
+  boost::asio::post(s.executor, [&s, m = std::move(m)]() mutable {
+    if (s.started && s.on_message) s.on_message(std::move(m));
+  });
+}
+
+/// Completes the oldest publish (PUBACK, or failure when `error` is given); returns it. Its
+/// handler is posted: run the executor to see its effect.
+inline FakeMqtt::Published complete_next(FakeMqtt::State& s, Error error = {}) {
+  FakeMqtt::Published p = std::move(s.published.front());
+  s.published.pop_front();
+  if (p.done) {
+    boost::asio::post(s.executor, [done = p.done, error = std::move(error)] { done(error); });
   }
-  if (p.done) p.done(error);
   return p;
 }
 
-/// Waits until `count` publishes are waiting for completion; false on timeout.
-inline bool wait_for_pending(FakeMqtt::State& s, std::size_t count,
-                             std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  std::unique_lock lock(s.mu);
-  return s.published_cv.wait_for(lock, timeout, [&] { return s.published.size() >= count; });
-}
-
-inline std::size_t pending_publishes(FakeMqtt::State& s) {
-  std::lock_guard lock(s.mu);
-  return s.published.size();
-}
+inline std::size_t pending_publishes(const FakeMqtt::State& s) { return s.published.size(); }
 
 }  // namespace fb::test

@@ -19,9 +19,9 @@ inline wire::Envelope accepted_ack_for(const std::string& published_payload, con
   return env;
 }
 
-/// Hands a message to the client's handler as if the broker delivered it on the car's inbox.
+/// Hands a message to the client's handler (posted) as if the broker delivered it on the car's inbox.
 inline void deliver_to_inbox(FakeMqtt::State& mqtt, const std::string& vin, const wire::Envelope& env) {
-  mqtt.on_message(mqtt::Message{topics::inbox(vin), codec::encode(env)});
+  deliver(mqtt, mqtt::Message{topics::inbox(vin), codec::encode(env)});
 }
 
 }  // namespace fb::test

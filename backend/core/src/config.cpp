@@ -11,6 +11,7 @@ BackendConfig default_config() {
   c.mqtt.clean_session = false;
   c.mqtt.max_inflight = 256;
   c.mqtt.max_queued = 100000;
+  c.mqtt.max_undelivered = 20000;
   c.mqtt.tls = mqtt::tls_files_in("run/pki/backend");
   return c;
 }
@@ -39,10 +40,10 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
            {"rules_dir", &c.rules_dir}}) {
     if (auto r = path(key, *out); !r) return fail(r.error());
   }
-  auto batch = config::get_or<std::size_t>(*doc, "max_batch", c.max_batch, origin);
+  auto batch = config::get_or<std::size_t>(*doc, "max_batch", c.service.max_batch, origin);
   if (!batch) return fail(batch.error());
   if (*batch == 0) return fail(ConfigErrc::invalid_value, origin + ": max_batch must be > 0");
-  c.max_batch = *batch;
+  c.service.max_batch = *batch;
   auto level = config::get_or<std::string>(*doc, "log_level", c.log_level, origin);
   if (!level) return fail(level.error());
   c.log_level = *level;

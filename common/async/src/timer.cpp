@@ -18,6 +18,7 @@ Timer::Timer(boost::asio::any_io_executor executor, const Clock& clock)
 
 Timer::~Timer() {
   alarm_.reset();
+  work_ = {};
   ++shared_->generation;
   shared_->handler = nullptr;
   shared_->timer = nullptr;
@@ -28,12 +29,13 @@ void Timer::arm_at(Clock::SteadyTime deadline, Handler expired) {
   if (deadline_ == deadline && alarm_) return;
   alarm_.reset();
   deadline_ = deadline;
+  work_ = boost::asio::prefer(executor_, boost::asio::execution::outstanding_work.tracked);
   const auto generation = ++shared_->generation;
   alarm_ = clock_.set_alarm(deadline, [executor = executor_, weak = std::weak_ptr<Shared>(shared_), generation] {
     boost::asio::post(executor, [weak, generation] {
       auto shared = weak.lock();
       if (!shared || !shared->timer || shared->generation != generation) return;
-      shared->timer->fire(generation);
+      shared->timer->fire();
     });
   });
 }
@@ -45,14 +47,15 @@ void Timer::arm_after(std::chrono::steady_clock::duration delay, Handler expired
 void Timer::cancel() {
   alarm_.reset();
   deadline_.reset();
+  work_ = {};
   ++shared_->generation;
   shared_->handler = nullptr;
 }
 
-void Timer::fire(std::uint64_t generation) {
-  (void)generation;
+void Timer::fire() {
   alarm_.reset();
   deadline_.reset();
+  work_ = {};
   ++shared_->generation;
   auto handler = std::move(shared_->handler);
   shared_->handler = nullptr;

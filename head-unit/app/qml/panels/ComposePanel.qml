@@ -13,9 +13,9 @@ Rectangle {
     property string outcome: ""
     readonly property string draftText: textField.visible ? textField.text : ""
     readonly property bool canSend: selectedCategory !== ""
-        && FeedbackStore.availableCategories.indexOf(selectedCategory) >= 0
-        && (!FeedbackStore.needsText(selectedCategory) || draftText.trim() !== "")
-        && !FeedbackStore.saving
+        && FeedbackController.availableCategories.indexOf(selectedCategory) >= 0
+        && (!FeedbackController.needsText(selectedCategory) || draftText.trim() !== "")
+        && !FeedbackController.saving
 
     color: Theme.surface
     radius: Theme.radius
@@ -39,7 +39,7 @@ Rectangle {
             columnSpacing: Theme.spacing
 
             Repeater {
-                model: FeedbackStore.categories
+                model: FeedbackController.categories
 
                 TapButton {
                     required property string modelData
@@ -51,7 +51,7 @@ Rectangle {
                     Layout.minimumHeight: Theme.touchTarget
                     text: Strings.t("category." + modelData)
                     checked: panel.selectedCategory === modelData
-                    enabled: FeedbackStore.availableCategories.indexOf(modelData) >= 0
+                    enabled: FeedbackController.availableCategories.indexOf(modelData) >= 0
                     onClicked: {
                         panel.selectedCategory = modelData
                         panel.outcome = ""
@@ -68,10 +68,10 @@ Rectangle {
                 id: textField
                 Layout.fillWidth: true
                 Layout.preferredHeight: Theme.touchTarget
-                visible: !FeedbackStore.vehicleMoving
+                visible: !FeedbackController.vehicleMoving
                 font.pixelSize: Theme.fontBody
                 color: Theme.text
-                placeholderText: Strings.t(FeedbackStore.needsText(panel.selectedCategory)
+                placeholderText: Strings.t(FeedbackController.needsText(panel.selectedCategory)
                                            ? "compose.placeholderRequired" : "compose.placeholder")
                 placeholderTextColor: Theme.textDim
                 maximumLength: 2000
@@ -86,7 +86,7 @@ Rectangle {
             Label {
                 Layout.fillWidth: true
                 Layout.preferredHeight: Theme.touchTarget
-                visible: FeedbackStore.vehicleMoving
+                visible: FeedbackController.vehicleMoving
                 text: Strings.t("compose.movingHint")
                 color: Theme.warning
                 font.pixelSize: Theme.fontBody
@@ -97,21 +97,21 @@ Rectangle {
                 Layout.preferredWidth: 180
                 accent: panel.canSend
                 enabled: panel.canSend
-                text: Strings.t(FeedbackStore.saving ? "compose.saving" : "compose.send")
-                onClicked: FeedbackStore.submit(panel.selectedCategory, panel.draftText)
+                text: Strings.t(FeedbackController.saving ? "compose.saving" : "compose.send")
+                onClicked: FeedbackController.submit(panel.selectedCategory, panel.draftText)
             }
         }
 
         Label {
             Layout.fillWidth: true
             Layout.minimumHeight: Theme.touchTarget / 2
-            visible: FeedbackStore.lastError !== "" || panel.outcome === "saved"
-            text: FeedbackStore.lastError !== ""
-                  ? Strings.t("compose.notSaved").arg(FeedbackStore.lastError)
-                  : Strings.t(FeedbackStore.connected ? "compose.savedOnline" : "compose.savedOffline")
-            color: FeedbackStore.lastError !== "" ? Theme.error : Theme.ok
+            visible: FeedbackController.lastError !== "" || panel.outcome === "saved"
+            text: FeedbackController.lastError !== ""
+                  ? Strings.t("compose.notSaved").arg(FeedbackController.lastError)
+                  : Strings.t(FeedbackController.connected ? "compose.savedOnline" : "compose.savedOffline")
+            color: FeedbackController.lastError !== "" ? Theme.error : Theme.ok
             font.pixelSize: Theme.fontBody
-            font.bold: FeedbackStore.lastError !== ""
+            font.bold: FeedbackController.lastError !== ""
             wrapMode: Text.Wrap
             maximumLineCount: 2
             elide: Text.ElideRight
@@ -125,7 +125,7 @@ Rectangle {
     }
 
     Connections {
-        target: FeedbackStore
+        target: FeedbackController
 
         function onReportSaved(reportId) {
             textField.clear()

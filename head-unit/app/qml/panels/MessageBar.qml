@@ -6,7 +6,7 @@ import FeedbackUi
 import HeadUnit
 
 Rectangle {
-    readonly property bool hasMessage: FeedbackStore.linkError !== "" || FeedbackStore.storageProblem !== ""
+    readonly property bool hasMessage: FeedbackController.linkError !== "" || FeedbackController.storageProblem !== ""
 
     implicitHeight: hasMessage ? 44 : 0
     visible: hasMessage
@@ -18,16 +18,16 @@ Rectangle {
 
         Label {
             Layout.fillWidth: true
-            visible: FeedbackStore.linkError !== ""
-            text: Strings.t("link.notStarted").arg(FeedbackStore.linkError)
+            visible: FeedbackController.linkError !== ""
+            text: Strings.t("link.notStarted").arg(FeedbackController.linkError)
             color: Theme.warning
             font.pixelSize: Theme.fontSmall
             elide: Text.ElideRight
         }
         Label {
             Layout.fillWidth: true
-            visible: FeedbackStore.storageProblem !== ""
-            text: Strings.t("storage.problem").arg(FeedbackStore.storageProblem)
+            visible: FeedbackController.storageProblem !== ""
+            text: Strings.t("storage.problem").arg(FeedbackController.storageProblem)
             color: Theme.error
             font.pixelSize: Theme.fontSmall
             elide: Text.ElideRight

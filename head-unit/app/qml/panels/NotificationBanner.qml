@@ -63,13 +63,13 @@ Rectangle {
 
     TapHandler {
         onTapped: {
-            FeedbackStore.markRead(banner.messageId)
+            FeedbackController.markRead(banner.messageId)
             banner.shown = false
         }
     }
 
     Connections {
-        target: FeedbackStore
+        target: FeedbackController
 
         function onNotificationArrived(messageId, reportId, caseNumber, title, text) {
             banner.messageId = messageId

@@ -20,25 +20,25 @@ Rectangle {
             color: Theme.text
         }
         Label {
-            text: Strings.t("app.vin").arg(FeedbackStore.vin)
+            text: Strings.t("app.vin").arg(FeedbackController.vin)
             font.pixelSize: Theme.fontSmall
             color: Theme.textDim
         }
         Item { Layout.fillWidth: true }
         Label {
-            text: Strings.t(FeedbackStore.vehicleMoving ? "vehicle.moving" : "vehicle.parked")
+            text: Strings.t(FeedbackController.vehicleMoving ? "vehicle.moving" : "vehicle.parked")
             font.pixelSize: Theme.fontBody
-            font.bold: FeedbackStore.vehicleMoving
-            color: FeedbackStore.vehicleMoving ? Theme.warning : Theme.textDim
+            font.bold: FeedbackController.vehicleMoving
+            color: FeedbackController.vehicleMoving ? Theme.warning : Theme.textDim
         }
         ConnectionIndicator {
-            online: FeedbackStore.connected
+            online: FeedbackController.connected
         }
         TapButton {
             Layout.preferredHeight: 60
             font.pixelSize: Theme.fontBody
             text: Strings.t("language.switch")
-            onClicked: FeedbackStore.language = (FeedbackStore.language === "zh" ? "en" : "zh")
+            onClicked: FeedbackController.language = (FeedbackController.language === "zh" ? "en" : "zh")
         }
     }
 }

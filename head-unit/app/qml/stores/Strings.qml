@@ -8,7 +8,7 @@ QtObject {
     id: strings
 
     /// "en" or "zh"
-    readonly property string language: FeedbackStore.language
+    readonly property string language: FeedbackController.language
 
     readonly property var table: ({
         "app.title": { en: "Feedback", zh: "用户反馈" },

@@ -10,15 +10,21 @@
 
 namespace fb::backend {
 
-struct BackendConfig {
-  mqtt::ClientOptions mqtt;                 // server_uri, tls, client_id "fb-backend"
-  std::filesystem::path database = "fb-backend.db";
-  std::filesystem::path rules_dir = "deploy/rules";  // classifier.json, routing.json, templates.json
-  std::size_t max_batch = 512;              // reports per transaction
-  std::size_t max_pending = 20000;          // received, not yet stored; beyond, dropped (cars resend)
+/// What the Service itself runs on (its parts, store, rules and client, come separately).
+struct ServiceOptions {
+  std::size_t max_batch = 512;  // reports per transaction
   std::chrono::milliseconds notification_check{2000};
   std::chrono::milliseconds notification_resend_base{60000};
   std::chrono::milliseconds notification_resend_max{6 * 3600 * 1000};
+};
+
+struct BackendConfig {
+  /// server_uri, tls, client_id "fb-backend"; mqtt.max_undelivered bounds what was received
+  /// and not yet stored (beyond it messages are dropped and the cars resend them).
+  mqtt::ClientOptions mqtt;
+  std::filesystem::path database = "fb-backend.db";
+  std::filesystem::path rules_dir = "deploy/rules";  // classifier.json, routing.json, templates.json
+  ServiceOptions service;
   std::string log_level = "info";
 };
 

@@ -1,32 +1,27 @@
-// The backend service: the composition root that wires MQTT, ingest, the case store and the
-// notification resender.
+// The backend service: receives reports and receipts over MQTT, stores them through Ingest in
+// batches, acknowledges after the commit, and resends notifications until the car receipts
+// them.
 //
-// Threads and ownership:
-//  - "backend-io": one thread runs the io_context. The strand `ingest_` owns the CaseStore,
-//    Ingest and the resend schedule; nothing else touches them.
-//  - Paho threads deliver messages into `incoming_` (guarded by incoming_mu_) and post one
-//    drain to the strand when the queue turns non-empty. A drain takes up to max_batch messages
-//    and stores them in one transaction (group commit: the busier, the bigger the batches).
-//    Paho hands a message over while holding its global lock, and has sent the PUBACK already,
-//    so the callback must never wait: when max_pending messages wait, further ones are dropped
-//    and counted. Nothing is lost: a report stays in its car's outbox until acknowledged and is
-//    sent again; a receipt is answered again when its notification is resent.
-//  - Publish completions arrive on Paho threads and are posted back to the strand.
-// A report is acknowledged only after its batch is committed. A message PUBACKed to the broker
-// but lost in a crash before the commit comes again from the car, which keeps it until acked.
+// Threads and ownership: the service owns no thread. It lives on one executor (a strand) given
+// by its composition root, the same one its MQTT client was made on; the strand owns the
+// CaseStore, Ingest, the incoming queue and the resend schedule. Messages arrive on the strand
+// one by one (the client bounds how many wait: ClientOptions::max_undelivered); the first one
+// posts a drain, which stores up to max_batch in one transaction (group commit: the busier, the
+// bigger the batches). A report is acknowledged only after its batch is committed; a message
+// PUBACKed to the broker but lost in a crash before the commit comes again from the car, which
+// keeps it until acknowledged.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <unordered_set>
 
-#include "fb/asio.hpp"
+#include "fb/async/timer.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/config.hpp"
 #include "fb/backend/ingest.hpp"
+#include "fb/backend/rules.hpp"
 #include "fb/mqtt/client.hpp"
 
 namespace fb::backend {
@@ -34,7 +29,7 @@ namespace fb::backend {
 struct ServiceStats {
   IngestStats ingest;
   std::uint64_t received = 0;
-  std::uint64_t dropped_overload = 0;  // beyond max_pending: left to the cars' resend
+  std::uint64_t dropped_overload = 0;  // beyond the client's max_undelivered: left to the cars' resend
   std::uint64_t published = 0;
   std::uint64_t publish_failures = 0;
   std::uint64_t notifications_resent = 0;
@@ -43,23 +38,28 @@ struct ServiceStats {
 
 class Service {
  public:
-  /// Loads the rule files and opens the store. Errors: ConfigErrc (rules), StorageErrc (database).
-  static Result<std::unique_ptr<Service>> create(const BackendConfig& config, std::unique_ptr<mqtt::Client> client,
-                                                 const Clock& clock);
+  /// Receives its parts. `client` must have been made on `executor`; `store`, `rules` and
+  /// `clock` are used on the executor only. Destroy it after stop(), once the executor runs no
+  /// more of its handlers.
+  Service(boost::asio::any_io_executor executor, const Clock& clock, ServiceOptions options,
+          std::unique_ptr<CaseStore> store, Rules rules, std::unique_ptr<mqtt::Client> client);
   ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
 
-  /// Subscribes, starts "backend-io" and the MQTT client. Errors: MqttErrc (TLS files, URI).
+  /// Subscribes to every car's reports and receipts, arms the resend timer and starts the
+  /// client. Call on the executor, or before its context runs. Errors: MqttErrc (TLS files,
+  /// URI) from the client. A failed start leaves nothing running.
   Result<void> start();
-  /// Stops receiving, stores what was received, stops the thread. Idempotent.
+  /// Stops receiving, stores what was received, stops the timer. Call on the executor.
+  /// Idempotent. The client's last completions still run on the executor afterwards.
   void stop();
 
-  /// A copy of the counters; thread-safe.
+  /// A copy of the counters, as of the last batch or publish; any thread.
   ServiceStats stats() const;
+  const boost::asio::any_io_executor& get_executor() const { return executor_; }
 
  private:
-  Service(const BackendConfig& config, std::unique_ptr<mqtt::Client> client, const Clock& clock,
-          std::unique_ptr<CaseStore> store, Classifier classifier, Router router, Templates templates);
-
   void on_message(mqtt::Message m);
   void drain();
   void publish(Outgoing out);
@@ -67,44 +67,27 @@ class Service {
   void notification_published(const std::string& id, bool ok);
   void flush_sent_notifications();
   void arm_notification_timer();
+  void update_stats(const std::function<void(ServiceStats&)>& change);
 
-  BackendConfig config_;
-  std::unique_ptr<mqtt::Client> client_;
+  boost::asio::any_io_executor executor_;
   const Clock& clock_;
+  const ServiceOptions options_;
+  // Owner of everything below: the executor.
   std::unique_ptr<CaseStore> store_;
-  Classifier classifier_;
-  Router router_;
-  Templates templates_;
-  Ingest ingest_core_;
-
-  boost::asio::io_context io_;
-  boost::asio::strand<boost::asio::io_context::executor_type> ingest_;
-  boost::asio::steady_timer notification_timer_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread io_thread_;
-  // Owner of these: the ingest strand.
-  bool timer_stopped_ = false;
+  Rules rules_;
+  std::unique_ptr<mqtt::Client> client_;
+  Ingest ingest_;
+  Timer notification_timer_;
+  std::deque<RawMessage> incoming_;
+  bool drain_posted_ = false;
+  bool running_ = false;
   bool notification_backlog_ = false;  // the last check found a full chunk due
   std::unordered_set<std::string> notifications_in_flight_;  // published, not yet rescheduled
   std::vector<std::string> sent_notifications_;              // PUBACKed, not yet recorded
   bool flush_posted_ = false;
 
-  std::mutex incoming_mu_;  // owner: handoff Paho threads -> ingest strand
-  std::deque<RawMessage> incoming_;
-  bool drain_posted_ = false;
-  bool stopping_ = false;
-
-  mutable std::mutex stats_mu_;  // owner: stats_ is written on the strand and Paho threads
+  mutable std::mutex stats_mu_;  // guards stats_: written on the executor, read by stats() anywhere
   ServiceStats stats_;
-  bool started_ = false;
 };
-
-/// Loads classifier.json, routing.json and templates.json from a directory.
-struct Rules {
-  Classifier classifier;
-  Router router;
-  Templates templates;
-};
-Result<Rules> load_rules(const std::filesystem::path& dir);
 
 }  // namespace fb::backend

@@ -24,6 +24,8 @@ class Timer {
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
 
+  /// While armed, the timer counts as outstanding work of its executor's context (as an Asio
+  /// timer does): io_context::run() does not return while a timer waits.
   /// Runs `expired` on the executor once the clock's steady time reaches `deadline`. Re-arming
   /// or cancel() before that means this handler never runs. A deadline in the past expires at
   /// once (the handler is still posted, not called here). Re-arming with the deadline already
@@ -39,12 +41,13 @@ class Timer {
 
  private:
   struct Shared;
-  void fire(std::uint64_t generation);
+  void fire();
 
   boost::asio::any_io_executor executor_;
   const Clock& clock_;
   std::shared_ptr<Shared> shared_;  // outlives the timer while a wake-up is posted
   std::unique_ptr<Clock::Alarm> alarm_;
+  boost::asio::any_io_executor work_;  // the executor with outstanding work tracked, while armed
   std::optional<Clock::SteadyTime> deadline_;
 };
 

@@ -1,28 +1,20 @@
 // The head-unit agent: the car's side of the feedback loop, without any UI.
 // It commits a report before it says "saved", sends it over MQTT until the backend acknowledges
 // it, stores notifications and answers them with receipts. The Qt app and the fb-car command
-// line both sit on top of it.
+// line both sit on top of it (through AgentApi).
 //
-// Threads:
-//  - "agent": one thread runs the io_context; its strand owns the CarStore, the SendScheduler
-//    and the connection flag. Every listener callback runs on it.
-//  - MQTT callbacks (Paho threads) only post to the strand.
-//  - Public methods may be called from any thread; the *_sync ones wait for the agent thread
-//    and must not be called from a listener callback.
+// Threads: the agent owns no thread. It lives on one executor (a strand) given by its
+// composition root, the same one its MQTT client was made on; that strand owns the CarStore,
+// the SendScheduler, the timer and the connection flag. AgentApi calls post to it; MQTT
+// handlers and timers already run on it. Completion rule: see agent_api.hpp.
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <filesystem>
-#include <functional>
 #include <memory>
-#include <thread>
 #include <vector>
 
-#include "fb/agent/car_store.hpp"
-#include "fb/agent/report_builder.hpp"
+#include "fb/agent/agent_api.hpp"
 #include "fb/agent/send_scheduler.hpp"
-#include "fb/asio.hpp"
+#include "fb/async/timer.hpp"
 #include "fb/common/clock.hpp"
 #include "fb/mqtt/client.hpp"
 
@@ -41,21 +33,6 @@ struct AgentConfig {
 AgentConfig make_agent_config(VehicleIdentity vehicle, std::string broker_uri, const std::filesystem::path& pki_dir,
                               std::filesystem::path database);
 
-/// Events for a UI or a log. Called on the agent thread; keep them short.
-class AgentListener {
- public:
-  virtual ~AgentListener() = default;
-  virtual void report_changed(const ReportView&) {}
-  /// The broker has the report (PUBACK); the backend's acknowledgement is still to come.
-  virtual void report_sent(const std::string& /*report_id*/) {}
-  virtual void notification_received(const InboxEntry&) {}
-  virtual void connection_changed(bool /*connected*/) {}
-  /// The MQTT link could not be started at all (e.g. a certificate file is unreadable).
-  virtual void link_problem(const Error&) {}
-  /// Storage trouble the driver may need to know about (a corrupt file set aside, disk full).
-  virtual void storage_problem(const Error&) {}
-};
-
 struct AgentStats {
   std::uint64_t published = 0;
   std::uint64_t publish_failures = 0;
@@ -67,70 +44,61 @@ struct AgentStats {
   std::size_t outbox = 0;
 };
 
-class Agent {
+class Agent final : public AgentApi {
  public:
-  /// Opens the store and loads the outbox. Errors: StorageErrc (open_failed, schema_too_new).
-  static Result<std::unique_ptr<Agent>> open(AgentConfig config, std::unique_ptr<mqtt::Client> client,
-                                             const Clock& clock);
-  ~Agent();
+  /// Opens the store (a corrupt file is set aside and reported once started). `client` must
+  /// have been made on `executor`. Errors: StorageErrc (open_failed, schema_too_new),
+  /// MqttErrc::invalid_argument (client on another executor).
+  static Result<std::unique_ptr<Agent>> open(boost::asio::any_io_executor executor, const Clock& clock,
+                                             AgentConfig config, std::unique_ptr<mqtt::Client> client);
+  /// Destroy it after stop(), once its executor runs no more of its handlers (the context has
+  /// returned from run(), or is destroyed).
+  ~Agent() override;
 
-  /// Add before start().
-  void add_listener(AgentListener* listener);
-  /// Starts the agent thread, then the MQTT client. Errors:
-  ///  - StorageErrc: the outbox cannot be read; nothing was started.
-  ///  - MqttErrc (unreadable TLS files, bad URI): the link did not start, but the agent runs
-  ///    offline: reports are saved and queued, listeners get link_problem(); stop() as usual.
+  /// Loads the outbox and starts the link. Call on the executor, or before its context runs.
+  /// A link that cannot start is not a failed start: the agent runs offline and listeners get
+  /// link_problem(). Errors: StorageErrc (the outbox cannot be read). A failed start leaves
+  /// nothing running.
   Result<void> start();
-  /// Stops MQTT and the thread; what is queued stays in the store. Idempotent.
+  /// Stops the link and the timer; what is queued stays in the store. Call on the executor.
+  /// Idempotent. The client's last completions still run on the executor afterwards.
   void stop();
 
-  /// Builds and commits a report; `done` runs on the agent thread with the report id once the
-  /// commit is durable, or with the reason it was not saved (WireErrc for a bad draft,
-  /// StorageErrc::full ...).
-  void submit(Draft draft, std::function<void(Result<std::string>)> done);
-  Result<std::string> submit_sync(Draft draft);
+  void add_listener(AgentListener* listener) override;
+  const VehicleIdentity& vehicle() const override { return config_.vehicle; }
+  void submit(Draft draft, std::function<void(Result<std::string>)> done) override;
+  void mark_read(std::string message_id) override;
+  void reports(std::function<void(Result<std::vector<ReportView>>)> done) override;
+  void inbox(std::function<void(Result<std::vector<InboxEntry>>)> done) override;
 
-  /// Marks a notification read (queues a read receipt).
-  void mark_read(std::string message_id);
-
-  Result<std::vector<ReportView>> reports_sync();
-  Result<std::vector<InboxEntry>> inbox_sync();
-  AgentStats stats_sync();
-
-  const VehicleIdentity& vehicle() const { return config_.vehicle; }
+  /// Counters; `done` runs on the executor.
+  void stats(std::function<void(AgentStats)> done);
+  const boost::asio::any_io_executor& get_executor() const { return executor_; }
 
  private:
-  Agent(AgentConfig config, std::unique_ptr<mqtt::Client> client, const Clock& clock, CarStore store);
-
-  template <typename F>
-  auto run_sync(F f) -> decltype(f());
-  /// Before start() or after stop() nothing runs posted handlers: run them on the caller.
-  void run_here_if_idle();
+  Agent(boost::asio::any_io_executor executor, const Clock& clock, AgentConfig config,
+        std::unique_ptr<mqtt::Client> client, CarStore store);
 
   void on_connection(bool up);
   void on_message(const mqtt::Message& m);
-  void on_publish_done(const OutboxEntry& entry, std::optional<Error> error);
+  void on_publish_done(const OutboxEntry& entry, const Error& error);
   void pump();
   void arm_timer();
+  void notify_report(const std::string& report_id);
   void storage_problem(const Error& e);
 
+  boost::asio::any_io_executor executor_;
+  const Clock& clock_;
   AgentConfig config_;
   std::unique_ptr<mqtt::Client> client_;
-  const Clock& clock_;
+  // Owner of everything below: the executor.
   CarStore store_;
   SendScheduler scheduler_;
+  Timer timer_;
   std::vector<AgentListener*> listeners_;
   AgentStats stats_;
   bool connected_ = false;
-  bool stopping_ = false;
-
-  boost::asio::io_context io_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-  boost::asio::steady_timer timer_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
-  std::atomic<bool> started_{false};     // between start() and stop()
-  std::atomic<bool> io_running_{false};  // the agent thread runs the context (until joined)
+  bool running_ = false;
 };
 
 }  // namespace fb::agent

@@ -1,7 +1,7 @@
 // "My reports" as a Qt list model: one row per report, newest first, with its latest status.
 //
 // Threads: a plain QObject of the Qt (GUI) thread; every method must be called there.
-// FeedbackStore feeds it (it marshals the agent's events to the Qt thread first).
+// FeedbackController feeds it (it marshals the agent's events to the Qt thread first).
 #pragma once
 
 #include <QAbstractListModel>

@@ -1,21 +1,18 @@
-// FeedbackStore: the dashboard's state and actions on top of the head-unit agent. The QML
-// views read its properties and call its invokables; it owns "My reports" (ReportsModel).
-// No QML in here: main registers it with the QML engine.
+// FeedbackController: the dashboard's state and actions on top of the head-unit agent (the
+// view-model of the QML views). The views read its properties and call its invokables; it owns
+// "My reports" (ReportsModel). No QML in here: main registers it with the QML engine. It talks
+// to the agent through AgentApi only, so it is tested with any agent.
 //
 // Threads:
-//  - "Qt" (the GUI thread that made the store): the store and its model live there; every
+//  - "Qt" (the GUI thread that made it): the controller and its model live there; every
 //    property, invokable and signal is used there only.
-//  - "agent" (agent.hpp): the agent calls the store's private AgentListener (AgentEvents)
-//    there. It copies each event and posts it to the store with
-//    QMetaObject::invokeMethod(store, ..., Qt::QueuedConnection), so all state changes happen on
-//    the Qt thread, in the order the agent produced them. Agent::submit's completion is posted
-//    the same way.
-//  - A link that cannot start (no TLS files, bad broker URI) leaves the agent thread running
-//    offline. Only when the agent did not start at all (its queue file unreadable) does the
-//    store save with Agent::submit_sync (one SQLite commit on the Qt thread).
+//  - the agent's executor: the agent calls the controller's private AgentListener
+//    (AgentEvents) and every AgentApi completion there. Each is copied and posted to the
+//    controller with QMetaObject::invokeMethod(controller, ..., Qt::QueuedConnection), so all
+//    state changes happen on the Qt thread, in the order the agent produced them.
 //
-// Lifetime: the agent must outlive the store. The store's destructor stops the agent, so no
-// callback can reach a destroyed store.
+// Lifetime: the composition root starts the agent after making the controller, and stops it
+// (and lets its executor run dry) before destroying the controller.
 #pragma once
 
 #include <QObject>
@@ -26,16 +23,17 @@
 #include "fb/ui/reports_model.hpp"
 
 namespace fb::agent {
-class Agent;
+class AgentApi;
 }
 
 namespace fb::ui {
 
-class FeedbackStore final : public QObject {
+class FeedbackController final : public QObject {
   Q_OBJECT
   /// The broker link is up; false: reports stay queued on the car.
   Q_PROPERTY(bool connected READ connected NOTIFY connectedChanged)
-  /// Why the link could not start at all (e.g. "mqtt: ...: cannot read '.../ca.crt'"); "" if it did.
+  /// Why the link could not start at all (e.g. "mqtt: ...: cannot read '.../ca.crt'"); "" if it
+  /// did. Reports are still saved and stay queued.
   Q_PROPERTY(QString linkError READ linkError NOTIFY linkErrorChanged)
   /// Driver-distraction rule: while moving, only quick taps (no text) are accepted.
   Q_PROPERTY(bool vehicleMoving READ vehicleMoving WRITE setVehicleMoving NOTIFY vehicleMovingChanged)
@@ -55,14 +53,12 @@ class FeedbackStore final : public QObject {
   Q_PROPERTY(fb::ui::ReportsModel* reports READ reports CONSTANT)
 
  public:
-  /// Registers itself as the agent's listener: call before agent.start() (use start() below).
-  explicit FeedbackStore(agent::Agent& agent, QObject* parent = nullptr);
-  ~FeedbackStore() override;
+  /// Registers itself as the agent's listener: make it before the agent starts.
+  explicit FeedbackController(agent::AgentApi& agent, QObject* parent = nullptr);
+  ~FeedbackController() override;
 
-  /// Loads My reports, then starts the agent (once; later calls return the first result).
-  /// Returns false when the link cannot start (linkError says why): the store keeps working
-  /// offline and saved reports stay queued until the link works.
-  bool start();
+  /// Asks the agent for My reports; `reports` is reset when they arrive (reportsLoaded).
+  void load();
 
   bool connected() const { return connected_; }
   QString linkError() const { return link_error_; }
@@ -100,6 +96,8 @@ class FeedbackStore final : public QObject {
   /// The report is durable on the car (it shows in `reports` as "queued").
   void reportSaved(const QString& reportId);
   void reportNotSaved(const QString& error);
+  /// My reports were loaded (load()).
+  void reportsLoaded();
   /// A new notification from the service side (duplicates are not signalled), for the banner.
   void notificationArrived(const QString& messageId, const QString& reportId, const QString& caseNumber,
                            const QString& title, const QString& text);
@@ -112,11 +110,11 @@ class FeedbackStore final : public QObject {
   void setStorageProblem(const QString& problem);
   void setConnected(bool connected);
 
-  agent::Agent& agent_;
+  void setLinkError(const QString& error);
+
+  agent::AgentApi& agent_;
   std::unique_ptr<AgentEvents> events_;
   ReportsModel reports_;
-  bool start_attempted_ = false;
-  bool agent_running_ = false;
   bool connected_ = false;
   QString link_error_;
   bool vehicle_moving_ = false;

@@ -1,0 +1,23 @@
+#include "fb/backend/rules.hpp"
+
+#include "fb/common/config.hpp"
+
+namespace fb::backend {
+
+Result<Rules> load_rules(const std::filesystem::path& dir) {
+  auto c = config::load_json(dir / "classifier.json");
+  if (!c) return fail(c.error());
+  auto classifier = Classifier::load(*c, (dir / "classifier.json").string());
+  if (!classifier) return fail(classifier.error());
+  auto r = config::load_json(dir / "routing.json");
+  if (!r) return fail(r.error());
+  auto router = Router::load(*r, (dir / "routing.json").string());
+  if (!router) return fail(router.error());
+  auto t = config::load_json(dir / "templates.json");
+  if (!t) return fail(t.error());
+  auto templates = Templates::load(*t, (dir / "templates.json").string());
+  if (!templates) return fail(templates.error());
+  return Rules{std::move(*classifier), std::move(*router), std::move(*templates)};
+}
+
+}  // namespace fb::backend

@@ -1,0 +1,54 @@
+// What a UI or a command line may ask of the head-unit agent: the seam between the dashboard
+// app (fb::ui::FeedbackController) and the agent, so the app is tested without the real one.
+//
+// Threads: every method may be called from any thread; it posts to the agent's executor.
+// Every completion and every listener event runs on the agent's executor, never inline inside
+// the call that started it. Errors come as fb::Error (WireErrc for a bad draft, StorageErrc).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fb/agent/car_store.hpp"
+#include "fb/agent/report_builder.hpp"
+#include "fb/common/error.hpp"
+
+namespace fb::agent {
+
+/// Events for a UI or a log. Called on the agent's executor; keep them short.
+class AgentListener {
+ public:
+  virtual ~AgentListener() = default;
+  virtual void report_changed(const ReportView&) {}
+  /// The broker has the report (PUBACK); the backend's acknowledgement is still to come.
+  virtual void report_sent(const std::string& /*report_id*/) {}
+  virtual void notification_received(const InboxEntry&) {}
+  virtual void connection_changed(bool /*connected*/) {}
+  /// The MQTT link could not be started at all (e.g. a certificate file is unreadable): the
+  /// agent runs offline, reports are saved and stay queued.
+  virtual void link_problem(const Error&) {}
+  /// Storage trouble the driver may need to know about (a corrupt file set aside, disk full).
+  virtual void storage_problem(const Error&) {}
+};
+
+class AgentApi {
+ public:
+  virtual ~AgentApi() = default;
+
+  /// Add before the agent starts; the listener must outlive the agent's last event.
+  virtual void add_listener(AgentListener* listener) = 0;
+  virtual const VehicleIdentity& vehicle() const = 0;
+
+  /// Builds and commits a report; `done` gets the report id once the commit is durable, or
+  /// why it was not saved (WireErrc for a bad draft, StorageErrc::full ...).
+  virtual void submit(Draft draft, std::function<void(Result<std::string>)> done) = 0;
+  /// Marks a notification read (queues a read receipt).
+  virtual void mark_read(std::string message_id) = 0;
+  /// My reports, newest first.
+  virtual void reports(std::function<void(Result<std::vector<ReportView>>)> done) = 0;
+  /// Notifications received, newest first.
+  virtual void inbox(std::function<void(Result<std::vector<InboxEntry>>)> done) = 0;
+};
+
+}  // namespace fb::agent

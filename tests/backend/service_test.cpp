@@ -1,0 +1,197 @@
+// The service's own work (batching, acknowledging after the commit, resending notifications
+// until receipted, storing what was received at stop) with the fake MQTT client, the fake clock
+// and a real SQLite case store, all on the test thread: nothing waits for time.
+#include "fb/backend/service.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fake_clock.hpp"
+#include "fake_mqtt.hpp"
+#include "fb/common/codec.hpp"
+#include "fb/common/topics.hpp"
+#include "paths.hpp"
+#include "process.hpp"
+#include "store_fixture.hpp"
+
+namespace fb::backend {
+namespace {
+
+using namespace std::chrono_literals;
+using test::FakeMqtt;
+using test::kVinA;
+using test::kVinB;
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void start(ServiceOptions options = {}) {
+    options_ = options;
+    mqtt_ = std::make_shared<FakeMqtt::State>();
+    auto rules = load_rules(test::kRulesDir);
+    ASSERT_TRUE(rules) << rules.error().what();
+    auto store = open_sqlite_case_store(dir_ / "cases.db");
+    ASSERT_TRUE(store) << store.error().what();
+    service_ = std::make_unique<Service>(strand_, clock_, options, std::move(*store), std::move(*rules),
+                                         std::make_unique<FakeMqtt>(strand_, mqtt_));
+    ASSERT_TRUE(service_->start());
+    test::set_connected(*mqtt_, true);
+    run();
+  }
+  void TearDown() override {
+    if (service_) service_->stop();
+    run();
+  }
+  void run() { test::run_ready(io_); }
+
+  void send_report(const std::string& vin, const std::string& text) {
+    test::deliver(*mqtt_, mqtt::Message{topics::reports(vin), codec::encode(test::valid_report_envelope(vin, text))});
+  }
+  // Completes every waiting publish (PUBACK); returns them.
+  std::vector<FakeMqtt::Published> complete_all(Error e = {}) {
+    std::vector<FakeMqtt::Published> out;
+    while (test::pending_publishes(*mqtt_) > 0) out.push_back(test::complete_next(*mqtt_, e));
+    run();
+    return out;
+  }
+  static std::vector<wire::Envelope> of_kind(const std::vector<FakeMqtt::Published>& ps, bool notifications) {
+    std::vector<wire::Envelope> out;
+    for (const auto& p : ps) {
+      auto env = codec::decode(p.payload);
+      EXPECT_TRUE(env) << "unreadable publish on " << p.topic;
+      if (env && (notifications ? env->has_notification() : env->has_ack())) out.push_back(*env);
+    }
+    return out;
+  }
+
+  test::TempDir dir_;
+  boost::asio::io_context io_;
+  boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
+  test::FakeClock clock_;
+  ServiceOptions options_;
+  std::shared_ptr<FakeMqtt::State> mqtt_;
+  std::unique_ptr<Service> service_;
+};
+
+TEST_F(ServiceTest, ItSubscribesToEveryCarsReportsAndReceiptsWithQos1) {
+  start();
+  ASSERT_EQ(mqtt_->subscriptions.size(), 2u);
+  EXPECT_EQ(mqtt_->subscriptions[0].first, std::string(topics::all_reports));
+  EXPECT_EQ(mqtt_->subscriptions[1].first, std::string(topics::all_receipts));
+  for (const auto& [filter, qos] : mqtt_->subscriptions) EXPECT_EQ(qos, mqtt::QoS::at_least_once) << filter;
+}
+
+TEST_F(ServiceTest, ReportsArrivingTogetherAreStoredInOneBatchAndEachIsAcknowledged) {
+  start();
+  for (int i = 0; i < 5; ++i) send_report(i % 2 ? kVinA : kVinB, "刹车异响 " + std::to_string(i));
+  run();
+  const auto s = service_->stats();
+  EXPECT_EQ(s.received, 5u);
+  EXPECT_EQ(s.ingest.batches, 1u);
+  EXPECT_EQ(s.largest_batch, 5u);
+  auto published = complete_all();
+  const auto acks = of_kind(published, false);
+  ASSERT_EQ(acks.size(), 5u);
+  for (const auto& a : acks) EXPECT_TRUE(a.ack().has_accepted()) << a.ShortDebugString();
+  EXPECT_EQ(of_kind(published, true).size(), 5u);
+  EXPECT_EQ(service_->stats().published, 10u);
+}
+
+TEST_F(ServiceTest, MaxBatchSplitsABurstIntoSeveralTransactions) {
+  start(ServiceOptions{.max_batch = 2});
+  for (int i = 0; i < 5; ++i) send_report(kVinA, "burst " + std::to_string(i));
+  run();
+  EXPECT_EQ(service_->stats().ingest.batches, 3u);
+  EXPECT_EQ(service_->stats().largest_batch, 2u);
+  EXPECT_EQ(service_->stats().ingest.accepted, 5u);
+}
+
+TEST_F(ServiceTest, MessagesTheClientDroppedUnderOverloadAreCounted) {
+  start();
+  mqtt_->stats.dropped_undelivered = 7;
+  send_report(kVinA, "one that made it");
+  run();
+  EXPECT_EQ(service_->stats().dropped_overload, 7u);
+}
+
+TEST_F(ServiceTest, ANotificationIsResentWithBackoffUntilTheCarReceiptsIt) {
+  start(ServiceOptions{.notification_check = 1s, .notification_resend_base = 60s, .notification_resend_max = 600s});
+  send_report(kVinA, "换挡顿挫");
+  run();
+  const auto first = of_kind(complete_all(), true);
+  ASSERT_EQ(first.size(), 1u);
+
+  test::run_for(io_, clock_, 59s);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "resent before the backoff";
+  test::run_for(io_, clock_, 2s);  // due at 60 s, found by the next check
+  auto again = of_kind(complete_all(), true);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].message_id(), first[0].message_id()) << "a resend keeps its id: the car de-duplicates";
+
+  test::run_for(io_, clock_, 119s);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "the second resend did not back off to 120 s";
+  test::run_for(io_, clock_, 2s);
+  ASSERT_EQ(of_kind(complete_all(), true).size(), 1u);
+
+  auto receipt = codec::new_envelope(clock_.epoch_ms());
+  receipt.mutable_receipt()->set_notification_id(first[0].message_id());
+  receipt.mutable_receipt()->set_kind(wire::RECEIPT_DELIVERED);
+  test::deliver(*mqtt_, mqtt::Message{topics::receipts(kVinA), codec::encode(receipt)});
+  run();
+  test::run_for(io_, clock_, 1h);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "resent after the car's receipt";
+  EXPECT_EQ(service_->stats().ingest.receipts, 1u);
+}
+
+TEST_F(ServiceTest, ANotificationWhosePublishFailedGoesOutOnTheNextCheck) {
+  start(ServiceOptions{.notification_check = 1s});
+  send_report(kVinA, "brake squeal");
+  run();
+  complete_all(Error(MqttErrc::publish_failed, "test"));
+  EXPECT_EQ(service_->stats().publish_failures, 2u);
+  test::run_for(io_, clock_, 1s);
+  const auto resent = complete_all();
+  ASSERT_EQ(of_kind(resent, true).size(), 1u);
+  EXPECT_EQ(of_kind(resent, false).size(), 0u) << "acks are not resent: the car sends its report again";
+}
+
+TEST_F(ServiceTest, NothingIsResentWhileTheBrokerIsAway) {
+  start(ServiceOptions{.notification_check = 1s, .notification_resend_base = 10s});
+  send_report(kVinA, "noise");
+  run();
+  complete_all();
+  test::set_connected(*mqtt_, false);
+  run();
+  test::run_for(io_, clock_, 1h);
+  EXPECT_EQ(mqtt_->published_topics.size(), 2u) << "published while disconnected";
+  test::set_connected(*mqtt_, true);
+  run();
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 1u) << "the due notification is sent on reconnect";
+}
+
+TEST_F(ServiceTest, StopStoresWhatWasReceivedButNotYetDrained) {
+  start();
+  for (int i = 0; i < 3; ++i) send_report(kVinA, "late " + std::to_string(i));
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(io_.poll_one(), 1u);  // the three deliveries, not the drain
+  EXPECT_EQ(service_->stats().received, 0u);
+  service_->stop();
+  EXPECT_EQ(service_->stats().ingest.accepted, 3u);
+  EXPECT_EQ(mqtt_->stops, 1u);
+  run();
+  EXPECT_EQ(clock_.pending_alarms(), 0u) << "the resend timer outlived stop()";
+}
+
+TEST_F(ServiceTest, AClientThatCannotStartFailsTheStartAndLeavesNothingRunning) {
+  mqtt_ = std::make_shared<FakeMqtt::State>();
+  mqtt_->start_error = Error(MqttErrc::tls_setup, "cannot read 'ca.crt'");
+  auto rules = load_rules(test::kRulesDir);
+  auto store = open_sqlite_case_store(dir_ / "cases.db");
+  ASSERT_TRUE(rules && store);
+  service_ = std::make_unique<Service>(strand_, clock_, ServiceOptions{}, std::move(*store), std::move(*rules),
+                                       std::make_unique<FakeMqtt>(strand_, mqtt_));
+  auto r = service_->start();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(MqttErrc::tls_setup));
+  EXPECT_EQ(clock_.pending_alarms(), 0u);
+}
+
+}  // namespace
+}  // namespace fb::backend

@@ -1,0 +1,40 @@
+// An AgentApi that records what the app asks and lets the test answer, on the test thread:
+// the view-model's tests need no agent, store or executor behind it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fb/agent/agent_api.hpp"
+
+namespace fb::test {
+
+class FakeAgent final : public agent::AgentApi {
+ public:
+  void add_listener(agent::AgentListener* l) override { listeners.push_back(l); }
+  const agent::VehicleIdentity& vehicle() const override { return identity; }
+  void submit(agent::Draft d, std::function<void(Result<std::string>)> done) override {
+    submitted.push_back({std::move(d), std::move(done)});
+  }
+  void mark_read(std::string id) override { read.push_back(std::move(id)); }
+  void reports(std::function<void(Result<std::vector<agent::ReportView>>)> done) override {
+    report_requests.push_back(std::move(done));
+  }
+  void inbox(std::function<void(Result<std::vector<agent::InboxEntry>>)> done) override {
+    inbox_requests.push_back(std::move(done));
+  }
+
+  agent::VehicleIdentity identity{"LSVAX60E5K2000001", "Aurora EV", 2026, "HU-3.2.1"};
+  std::vector<agent::AgentListener*> listeners;
+  struct Submitted {
+    agent::Draft draft;
+    std::function<void(Result<std::string>)> done;
+  };
+  std::vector<Submitted> submitted;
+  std::vector<std::string> read;
+  std::vector<std::function<void(Result<std::vector<agent::ReportView>>)>> report_requests;
+  std::vector<std::function<void(Result<std::vector<agent::InboxEntry>>)>> inbox_requests;
+};
+
+}  // namespace fb::test
