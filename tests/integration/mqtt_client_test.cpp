@@ -1,98 +1,157 @@
-// The Paho wrapper against the real broker: what the agent and the backend rely on.
+// The Paho client against the real broker, in both protocol versions: what the agent and the
+// backend rely on.
 #include <gtest/gtest.h>
 
-#include <atomic>
-
-#include "harness.hpp"
+#include "broker_fixture.hpp"
+#include "fb/common/topics.hpp"
 
 namespace fb::test {
 namespace {
 
-class MqttClient : public IntegrationTest {};
+using mqtt::QoS;
 
-struct Counter {
-  std::mutex mu;
-  std::condition_variable cv;
-  int received = 0;
-  int completed = 0;
-  int failed = 0;
-  std::optional<Error> first_failure;
+class MqttBroker : public BrokerTest {};
 
-  bool wait(int n_received, int n_completed) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, kWait, [&] { return received >= n_received && completed >= n_completed; });
-  }
-};
-
-TEST_F(MqttClient, AnswersToAPersistentSessionsBacklogAreNotRefused) {
+TEST_P(MqttBroker, AnswersToAPersistentSessionsBacklogAreNotRefused) {
   constexpr int kBacklog = 3000;
   {
-    RawClient backend(*broker_, "fb-backend", pki_->backend());  // creates the persistent session
-    ASSERT_TRUE(backend.subscribe(std::string(topics::all_reports)));
+    Events e;
+    TestClient backend(io_, options("fb-backend", pki_->backend()), e);  // creates the persistent session
+    backend.on_io([](mqtt::Client& c) {
+      c.subscribe(std::string(topics::all_reports), QoS::at_least_once);
+      return 0;
+    });
+    ASSERT_TRUE(backend.start());
+    ASSERT_TRUE(e.wait([&] { return e.connects == 1; }));
+    backend.stop();
   }
   {
-    RawClient car(*broker_, kVinA, pki_->vehicle(kVinA));
-    for (int i = 0; i < kBacklog; ++i) ASSERT_TRUE(car.publish(topics::reports(kVinA), "report " + std::to_string(i)));
+    Events e;
+    TestClient car(io_, options(kVin, pki_->vehicle(kVin)), e);
+    ASSERT_TRUE(car.start());
+    ASSERT_TRUE(e.wait([&] { return e.connects == 1; }));
+    for (int i = 0; i < kBacklog; ++i) {
+      auto err = car.publish(topics::reports(kVin), "report " + std::to_string(i));
+      ASSERT_FALSE(err.code) << err.what();
+    }
+    car.stop();
   }
   // The backlog starts arriving right after CONNACK, before the re-subscription's SUBACK; a
   // backend answers each message at once and none of those answers may be refused.
-  Counter c;
-  auto client = mqtt::make_paho_client(client_options(*broker_, "fb-backend", pki_->backend()));
-  auto* raw = client.get();
-  client->on_message([&](mqtt::Message) {
-    {
-      std::lock_guard lock(c.mu);
-      ++c.received;
-    }
-    raw->publish(topics::inbox(kVinA), "answer", 1, [&](const Error* e) {
-      std::lock_guard lock(c.mu);
-      ++c.completed;
-      if (e && ++c.failed == 1) c.first_failure = *e;
-      c.cv.notify_all();
+  std::mutex mu;
+  std::condition_variable cv;
+  int received = 0, completed = 0, failed = 0;
+  std::optional<Error> first_failure;
+  Events e;
+  TestClient backend(io_, options("fb-backend", pki_->backend()), e);
+  backend.on_io([&](mqtt::Client& c) {
+    c.on_message([&, client = &c](mqtt::Message) {
+      {
+        std::lock_guard lock(mu);
+        ++received;
+      }
+      client->publish(topics::inbox(kVin), "answer", QoS::at_least_once, [&](Error err) {
+        std::lock_guard lock(mu);
+        ++completed;
+        if (err.code && ++failed == 1) first_failure = err;
+        cv.notify_all();
+      });
     });
+    c.subscribe(std::string(topics::all_reports), QoS::at_least_once);
+    return 0;
   });
-  ASSERT_TRUE(client->subscribe(std::string(topics::all_reports), 1));
-  ASSERT_TRUE(client->start());
-  ASSERT_TRUE(c.wait(kBacklog, kBacklog)) << c.received << " received, " << c.completed << " completed";
-  EXPECT_EQ(c.failed, 0) << c.first_failure->what();
-  client->stop();
+  ASSERT_TRUE(backend.start());
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, kBrokerWait, [&] { return received >= kBacklog && completed >= kBacklog; }))
+      << received << " received, " << completed << " completed";
+  EXPECT_EQ(failed, 0) << first_failure->what();
+  lock.unlock();
+  backend.stop();
 }
 
-TEST_F(MqttClient, EveryPublishCompletesExactlyOnceEvenAcrossStop) {
-  auto client = mqtt::make_paho_client(client_options(*broker_, kVinA, pki_->vehicle(kVinA)));
-  std::atomic<int> completions = 0;
-  std::atomic<int> not_connected = 0;
-  // Before start: refused at once, not queued.
-  client->publish(topics::reports(kVinA), "early", 1, [&](const Error* e) {
-    ++completions;
-    if (e && e->code == make_error_code(MqttErrc::not_connected)) ++not_connected;
-  });
-  EXPECT_EQ(completions, 1);
-  EXPECT_EQ(not_connected, 1);
+TEST_P(MqttBroker, EveryPublishCompletesExactlyOnceEvenAcrossStop) {
+  Events e;
+  TestClient car(io_, options(kVin, pki_->vehicle(kVin)), e);
+  // Before start: refused, not queued.
+  EXPECT_EQ(car.publish(topics::reports(kVin), "early").code, make_error_code(MqttErrc::not_connected));
 
-  std::promise<void> up;
-  client->on_connection([&](bool connected, const Error&) {
-    if (connected) up.set_value();
-  });
-  ASSERT_TRUE(client->start());
-  ASSERT_EQ(up.get_future().wait_for(kWait), std::future_status::ready);
+  ASSERT_TRUE(car.start());
+  ASSERT_TRUE(e.wait([&] { return e.connects == 1; }));
   constexpr int kMany = 500;  // far above max_inflight: most wait in the client's queue
-  for (int i = 0; i < kMany; ++i) {
-    client->publish(topics::reports(kVinA), std::string(1000, 'x'), 1, [&](const Error*) { ++completions; });
-  }
-  client->stop();  // what was not acknowledged yet completes with shutting_down
-  EXPECT_EQ(completions, kMany + 1);
+  std::atomic<int> completions = 0;
+  std::atomic<int> shutting_down = 0;
+  std::promise<void> all_done;
+  car.on_io([&](mqtt::Client& c) {
+    for (int i = 0; i < kMany; ++i) {
+      c.publish(topics::reports(kVin), std::string(1000, 'x'), QoS::at_least_once, [&](Error err) {
+        if (err.code == make_error_code(MqttErrc::shutting_down)) ++shutting_down;
+        if (++completions == kMany) all_done.set_value();
+      });
+    }
+    c.stop();  // what was not acknowledged yet completes with shutting_down
+    return 0;
+  });
+  ASSERT_EQ(all_done.get_future().wait_for(kBrokerWait), std::future_status::ready);
+  EXPECT_EQ(completions, kMany);
+  EXPECT_GT(shutting_down, 0);
 }
 
-TEST_F(MqttClient, UnreadableCertificateFilesAreAClearError) {
-  auto files = pki_->vehicle(kVinA);
+TEST_P(MqttBroker, UnreadableCertificateFilesAreAClearError) {
+  auto files = pki_->vehicle(kVin);
   files.key_file = dir_ / "missing.key";
-  auto client = mqtt::make_paho_client(client_options(*broker_, kVinA, files));
-  auto r = client->start();
+  Events e;
+  TestClient car(io_, options(kVin, files), e);
+  auto r = car.start();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, make_error_code(MqttErrc::tls_setup));
   EXPECT_NE(r.error().detail.find("missing.key"), std::string::npos);
 }
+
+TEST_P(MqttBroker, ASubscriptionTheAclRefusesIsReportedAndNeverConnects) {
+  Events e;
+  TestClient car(io_, options(kVin, pki_->vehicle(kVin)), e);
+  car.on_io([](mqtt::Client& c) {
+    c.subscribe(std::string(topics::all_reports), QoS::at_least_once);  // only the backend may
+    return 0;
+  });
+  ASSERT_TRUE(car.start());
+  ASSERT_TRUE(e.wait([&] { return e.failures.size() >= 2; }));  // refused, and again on the retry
+  std::lock_guard lock(e.mu);
+  EXPECT_EQ(e.connects, 0);
+  EXPECT_EQ(e.failures[0].code, make_error_code(MqttErrc::subscribe_failed)) << e.failures[0].what();
+}
+
+TEST_P(MqttBroker, ReconnectsAndResubscribesAfterABrokerRestart) {
+  Events e;
+  TestClient car(io_, options(kVin, pki_->vehicle(kVin)), e);
+  car.on_io([](mqtt::Client& c) {
+    c.subscribe(topics::inbox(kVin), QoS::at_least_once);
+    return 0;
+  });
+  ASSERT_TRUE(car.start());
+  ASSERT_TRUE(e.wait([&] { return e.connects == 1; }));
+  broker_->stop();
+  ASSERT_TRUE(e.wait([&] { return e.disconnects >= 1; }));
+  EXPECT_EQ(car.publish(topics::reports(kVin), "offline").code, make_error_code(MqttErrc::not_connected));
+  broker_->start();
+  ASSERT_TRUE(e.wait([&] { return e.connects == 2; }));
+
+  Events be;
+  TestClient backend(io_, options("fb-backend", pki_->backend()), be);
+  ASSERT_TRUE(backend.start());
+  ASSERT_TRUE(be.wait([&] { return be.connects == 1; }));
+  ASSERT_FALSE(backend.publish(topics::inbox(kVin), "hello again").code);
+  ASSERT_TRUE(e.wait([&] { return !e.messages.empty(); }));
+  std::lock_guard lock(e.mu);
+  EXPECT_EQ(e.messages[0].payload, "hello again");
+}
+
+std::string version_name(const ::testing::TestParamInfo<mqtt::ProtocolVersion>& info) {
+  return info.param == mqtt::ProtocolVersion::v5 ? "Mqtt5" : "Mqtt311";
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, MqttBroker,
+                         ::testing::Values(mqtt::ProtocolVersion::v3_1_1, mqtt::ProtocolVersion::v5), version_name);
 
 }  // namespace
 }  // namespace fb::test

@@ -1,0 +1,41 @@
+// Checking ClientOptions before anything connects, and what one connect attempt needs of them.
+// Pure functions, any thread.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "fb/common/error.hpp"
+#include "fb/mqtt/client.hpp"
+
+namespace fb::mqtt {
+
+/// Where the broker is, from ClientOptions::server_uri.
+struct Endpoint {
+  std::string host;
+  int port = 0;
+  bool tls = false;  // ssl:// or mqtts://
+};
+
+/// "ssl://host:port", "mqtts://", "tcp://", "mqtt://". Error: invalid_argument.
+Result<Endpoint> parse_server_uri(const std::string& uri);
+
+/// Everything start() refuses: a bad URI, an empty client id, zero bounds or backoff
+/// (invalid_argument); for TLS, a CA, certificate or key file missing or unreadable (tls_setup,
+/// detail names the file).
+Result<Endpoint> check_options(const ClientOptions& options);
+
+/// The CONNECT of one attempt.
+struct ConnectParams {
+  ProtocolVersion version = ProtocolVersion::v3_1_1;
+  /// v3.1.1: clean session; v5: clean start (then session_expiry says how long the broker keeps
+  /// the session once we are gone).
+  bool clean_start = false;
+  std::chrono::seconds session_expiry{0};  // v5 only
+  std::chrono::seconds keep_alive{30};
+  std::chrono::seconds connect_timeout{10};
+};
+
+ConnectParams connect_params(const ClientOptions& options);
+
+}  // namespace fb::mqtt

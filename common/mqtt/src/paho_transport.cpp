@@ -1,0 +1,270 @@
+#include "fb/mqtt/paho_transport.hpp"
+
+#include <mqtt/async_client.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "fb/mqtt/tcp_nodelay.hpp"
+
+namespace fb::mqtt {
+namespace {
+
+std::string describe(const ::mqtt::exception& e) {
+  return std::string(e.what()) + " (rc " + std::to_string(e.get_return_code()) + ")";
+}
+
+// What Paho's threads reach: the completions waiting for their token and the event handlers,
+// under one mutex, so that close() can cut them all off at once. Completions and events only
+// post, so holding the mutex while calling them is short; Paho is never called under it.
+struct Sink final : ::mqtt::iaction_listener {
+  enum class Kind { connect, subscribe, publish, disconnect };
+  struct Op {
+    Kind kind;
+    std::string what;  // URI, filter or topic, for error details
+    Transport::ConnectDone connected;
+    Transport::Done done;
+    std::function<void()> disconnected;
+  };
+
+  std::mutex mu;
+  bool closed = false;
+  Transport::Events events;
+  std::uint64_t next_id = 0;
+  std::unordered_map<std::uint64_t, Op> ops;
+  Endpoint endpoint;
+
+  void* add(Op op) {
+    std::lock_guard lock(mu);
+    const auto id = ++next_id;
+    ops.emplace(id, std::move(op));
+    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
+  }
+
+  // With mu held.
+  std::optional<Op> take(void* context) {
+    if (closed) return std::nullopt;
+    auto it = ops.find(reinterpret_cast<std::uintptr_t>(context));
+    if (it == ops.end()) return std::nullopt;
+    auto op = std::move(it->second);
+    ops.erase(it);
+    return op;
+  }
+
+  static void finish(Op& op, Error e, bool session_present = false) {
+    switch (op.kind) {
+      case Kind::connect: return op.connected(std::move(e), session_present);
+      case Kind::disconnect: return op.disconnected();
+      default: return op.done(std::move(e));
+    }
+  }
+
+  // A call into Paho threw: its token will never complete.
+  void fail(void* context, Error e) {
+    std::lock_guard lock(mu);
+    if (auto op = take(context)) finish(*op, std::move(e));
+  }
+
+  void on_success(const ::mqtt::token& tok) override {
+    if (tok.get_type() == ::mqtt::token::Type::CONNECT) {
+      // Paho C 1.3 leaves Nagle on: every QoS 1 exchange would wait for a delayed ACK.
+      set_tcp_nodelay_to_peer(endpoint.host, endpoint.port);
+    }
+    std::lock_guard lock(mu);
+    auto op = take(tok.get_user_context());
+    if (!op) return;
+    try {
+      if (op->kind == Kind::connect) return finish(*op, Error{}, tok.get_connect_response().is_session_present());
+      if (op->kind == Kind::subscribe) {
+        for (const auto code : tok.get_subscribe_response().get_reason_codes()) {
+          if (code >= 0x80) {
+            return finish(*op, Error(MqttErrc::subscribe_failed,
+                                     op->what + ": refused by broker (reason code " + std::to_string(int(code)) + ")"));
+          }
+        }
+      }
+      finish(*op, Error{});
+    } catch (const ::mqtt::exception& e) {
+      finish(*op, failure(*op, tok, &e));
+    }
+  }
+
+  void on_failure(const ::mqtt::token& tok) override {
+    std::lock_guard lock(mu);
+    auto op = take(tok.get_user_context());
+    if (!op) return;
+    // Paho C++ 1.2 gives a failed token's message only through the exception its getters throw.
+    std::optional<::mqtt::exception> thrown;
+    try {
+      if (op->kind == Kind::connect) (void)tok.get_connect_response();
+      if (op->kind == Kind::subscribe) (void)tok.get_subscribe_response();
+    } catch (const ::mqtt::exception& e) {
+      thrown = e;
+    } catch (...) {
+    }
+    finish(*op, failure(*op, tok, thrown ? &*thrown : nullptr));
+  }
+
+  Error failure(const Op& op, const ::mqtt::token& tok, const ::mqtt::exception* e) const {
+    std::string detail = op.what + ": " + (e ? describe(*e) : "rc " + std::to_string(tok.get_return_code()));
+    if (tok.get_reason_code() >= 0x80) {
+      detail += " (reason code " + std::to_string(int(tok.get_reason_code())) + ": " +
+                ::mqtt::exception::reason_code_str(tok.get_reason_code()) + ")";
+    }
+    switch (op.kind) {
+      case Kind::connect:
+        if (endpoint.tls) detail += " (TLS: check the broker's certificate against our CA, and ours against its)";
+        return Error(MqttErrc::connect_failed, detail);
+      case Kind::subscribe: return Error(MqttErrc::subscribe_failed, detail);
+      default: return Error(MqttErrc::publish_failed, detail);
+    }
+  }
+};
+
+class PahoTransport final : public Transport {
+ public:
+  PahoTransport(const ClientOptions& o, const Endpoint& ep, std::unique_ptr<::mqtt::async_client> client)
+      : options_(o), sink_(std::make_shared<Sink>()), client_(std::move(client)) {
+    sink_->endpoint = ep;
+    // The handlers hold the sink, not this: Paho may still be inside one while we are destroyed.
+    client_->set_message_callback([s = sink_](::mqtt::const_message_ptr m) {
+      std::lock_guard lock(s->mu);
+      if (!s->closed && s->events.message) s->events.message(Message{m->get_topic(), m->get_payload_str()});
+    });
+    client_->set_connection_lost_handler([s = sink_](const std::string& cause) {
+      std::lock_guard lock(s->mu);
+      if (!s->closed && s->events.lost) s->events.lost(cause);
+    });
+    client_->set_connected_handler([s = sink_](const std::string&) {
+      std::lock_guard lock(s->mu);
+      if (!s->closed && s->events.connected) s->events.connected();
+    });
+  }
+
+  ~PahoTransport() override {
+    close(std::chrono::seconds(2));
+    client_.reset();  // Paho's threads are done with the sink's listener once this returns
+  }
+
+  void set_events(Events events) override {
+    std::lock_guard lock(sink_->mu);
+    sink_->events = std::move(events);
+  }
+
+  void connect(const ConnectParams& p, ConnectDone done) override {
+    auto* ctx = sink_->add({Sink::Kind::connect, options_.server_uri, std::move(done), {}, {}});
+    try {
+      client_->connect(connect_options(p), ctx, *sink_);
+    } catch (const ::mqtt::exception& e) {
+      sink_->fail(ctx, Error(MqttErrc::connect_failed, options_.server_uri + ": " + describe(e)));
+    }
+  }
+
+  void subscribe(const std::string& filter, QoS qos, Done done) override {
+    auto* ctx = sink_->add({Sink::Kind::subscribe, filter, {}, std::move(done), {}});
+    try {
+      client_->subscribe(filter, static_cast<int>(qos), ctx, *sink_);
+    } catch (const ::mqtt::exception& e) {
+      sink_->fail(ctx, Error(MqttErrc::subscribe_failed, filter + ": " + describe(e)));
+    }
+  }
+
+  void publish(const std::string& topic, const std::string& payload, QoS qos, Done done) override {
+    auto* ctx = sink_->add({Sink::Kind::publish, topic, {}, std::move(done), {}});
+    try {
+      client_->publish(::mqtt::make_message(topic, payload, static_cast<int>(qos), false), ctx, *sink_);
+    } catch (const ::mqtt::exception& e) {
+      sink_->fail(ctx, Error(MqttErrc::publish_failed, topic + ": " + describe(e)));
+    }
+  }
+
+  void disconnect(std::chrono::milliseconds timeout, std::function<void()> done) override {
+    auto* ctx = sink_->add({Sink::Kind::disconnect, {}, {}, {}, std::move(done)});
+    try {
+      client_->disconnect(static_cast<int>(timeout.count()), ctx, *sink_);
+    } catch (const ::mqtt::exception& e) {
+      // Not connected (nor connecting): nothing to end.
+      sink_->fail(ctx, Error{});
+    }
+  }
+
+  void close(std::chrono::milliseconds timeout) override {
+    if (closed_) return;
+    closed_ = true;
+    try {
+      if (client_->is_connected()) client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
+    } catch (const ::mqtt::exception& e) {
+      spdlog::debug("mqtt {}: disconnect: {}", options_.client_id, e.what());
+    }
+    try {
+      client_->disable_callbacks();  // throws (rc -1) when Paho is still tearing the link down
+    } catch (const ::mqtt::exception& e) {
+      spdlog::debug("mqtt {}: disable callbacks: {}", options_.client_id, e.what());
+    }
+    std::lock_guard lock(sink_->mu);
+    sink_->closed = true;
+    sink_->events = {};
+    sink_->ops.clear();
+  }
+
+ private:
+  ::mqtt::connect_options connect_options(const ConnectParams& p) const {
+    auto b = ::mqtt::connect_options_builder();
+    if (p.version == ProtocolVersion::v5) {
+      // mqtt_version() first: for v5 it clears clean_session, which v5 refuses.
+      b.mqtt_version(MQTTVERSION_5)
+          .clean_start(p.clean_start)
+          .properties({{::mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(p.session_expiry.count())}});
+    } else {
+      b.mqtt_version(MQTTVERSION_3_1_1).clean_session(p.clean_start);  // no silent fallback to 3.1
+    }
+    b.keep_alive_interval(p.keep_alive)
+        .connect_timeout(p.connect_timeout)
+        .automatic_reconnect(false)
+        .max_inflight(static_cast<int>(options_.max_inflight + 16));
+    if (sink_->endpoint.tls) {
+      // No ssl error_handler: Paho C++ 1.2 hands Paho C a pointer to the ssl_options inside the
+      // connect_options copy that connect() takes by value, which is gone by the handshake.
+      b.ssl(::mqtt::ssl_options_builder()
+                .trust_store(options_.tls.ca_file.string())
+                .key_store(options_.tls.cert_file.string())
+                .private_key(options_.tls.key_file.string())
+                .enable_server_cert_auth(true)
+                .verify(true)
+                .finalize());
+    }
+    return b.finalize();
+  }
+
+  const ClientOptions options_;
+  std::shared_ptr<Sink> sink_;  // declared before client_: outlives it
+  std::unique_ptr<::mqtt::async_client> client_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Transport>> make_paho_transport(const ClientOptions& o, const Endpoint& ep) {
+  try {
+    // Paho's own buffer must never be the bound: the publish window bounds in-flight and queued.
+    auto create = ::mqtt::create_options_builder()
+                      .mqtt_version(o.version == ProtocolVersion::v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1)
+                      .max_buffered_messages(static_cast<int>(o.max_inflight + 16))
+                      .send_while_disconnected(false)
+                      .finalize();
+    auto client = std::make_unique<::mqtt::async_client>(o.server_uri, o.client_id, create, nullptr);
+    return std::make_unique<PahoTransport>(o, ep, std::move(client));
+  } catch (const ::mqtt::exception& e) {
+    return fail(MqttErrc::invalid_argument, o.server_uri + ": " + describe(e));
+  }
+}
+
+std::unique_ptr<Client> make_paho_client(boost::asio::any_io_executor executor, const Clock& clock,
+                                         ClientOptions options) {
+  return make_client(std::move(executor), clock, std::move(options), TransportFactory(&make_paho_transport));
+}
+
+}  // namespace fb::mqtt
