@@ -80,8 +80,9 @@ std::optional<std::uint64_t> sequence_of(const std::string& payload) {
 Result<std::unique_ptr<WrapperClient>> WrapperClient::start(mqtt::ClientOptions options,
                                                             std::vector<std::string> filters,
                                                             mqtt::Client::MessageHandler on_message) {
-  std::unique_ptr<WrapperClient> self(new WrapperClient(mqtt::make_paho_client(options), options.client_id));
+  std::unique_ptr<WrapperClient> self(new WrapperClient(options.client_id));
   auto* raw = self.get();
+  self->client_ = mqtt::make_paho_client(self->io_.strand(), SystemClock::instance(), options);
   if (on_message) self->client_->on_message(std::move(on_message));
   self->client_->on_connection([raw](bool up, const Error&) {
     {
@@ -90,11 +91,16 @@ Result<std::unique_ptr<WrapperClient>> WrapperClient::start(mqtt::ClientOptions 
     }
     raw->cv_.notify_all();
   });
-  for (const auto& f : filters) {
-    if (auto r = self->client_->subscribe(f, 1); !r) return fail(r.error());
-  }
-  if (auto r = self->client_->start(); !r) return fail(r.error());
+  for (auto& f : filters) self->client_->subscribe(std::move(f), mqtt::QoS::at_least_once);
+  if (auto r = self->io_.call([raw] { return raw->client_->start(); }); !r) return fail(r.error());
   return self;
+}
+
+void WrapperClient::publish(std::string topic, std::string payload, mqtt::Sender::PublishHandler done) {
+  boost::asio::dispatch(io_.strand(), [this, topic = std::move(topic), payload = std::move(payload),
+                                       done = std::move(done)]() mutable {
+    client_->publish(std::move(topic), std::move(payload), mqtt::QoS::at_least_once, std::move(done));
+  });
 }
 
 Result<void> WrapperClient::wait_connected(std::chrono::milliseconds timeout) {
@@ -115,7 +121,10 @@ Result<std::unique_ptr<WrapperClient>> WrapperClient::connect(mqtt::ClientOption
   return self;
 }
 
-WrapperClient::~WrapperClient() { client_->stop(); }
+WrapperClient::~WrapperClient() {
+  io_.call([this] { client_->stop(); });
+  io_.join();
+}
 
 // ---- RawPahoClient --------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@
 
 #include "fb/common/error.hpp"
 #include "fb/mqtt/client.hpp"
+#include "io_thread.hpp"
 
 namespace mqtt {
 class async_client;
@@ -69,6 +70,7 @@ std::optional<std::uint64_t> sequence_of(const std::string& payload);
 class WrapperClient {
  public:
   /// Subscribes `filters` (QoS 1) and starts connecting. Errors: MqttErrc from start().
+  /// `on_message` runs on the client's strand (its own "test-io" thread).
   static Result<std::unique_ptr<WrapperClient>> start(mqtt::ClientOptions options, std::vector<std::string> filters,
                                                       mqtt::Client::MessageHandler on_message);
   /// Waits until the client reports connected (and subscribed). Errors: connect_failed on timeout.
@@ -78,10 +80,13 @@ class WrapperClient {
                                                         mqtt::Client::MessageHandler on_message,
                                                         std::chrono::milliseconds timeout);
   ~WrapperClient();
-  mqtt::Client& client() { return *client_; }
+  /// QoS 1; from any thread (dispatched to the client's strand, inline when already there, as
+  /// from a message handler). `done` runs on the strand.
+  void publish(std::string topic, std::string payload, mqtt::Sender::PublishHandler done);
 
  private:
-  WrapperClient(std::unique_ptr<mqtt::Client> client, std::string id) : client_(std::move(client)), id_(std::move(id)) {}
+  explicit WrapperClient(std::string id) : id_(std::move(id)) {}
+  test::IoThread io_;
   std::unique_ptr<mqtt::Client> client_;
   std::string id_;
   std::mutex mu_;

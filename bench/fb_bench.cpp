@@ -39,6 +39,8 @@
 #include "broker.hpp"
 #include "fb/agent/agent.hpp"
 #include "fb/backend/service.hpp"
+#include "in_process_backend.hpp"
+#include "io_thread.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/common/topics.hpp"
@@ -111,15 +113,18 @@ backend::BackendConfig backend_config(const Rig& rig, const Options& o, const st
   c.rules_dir = test::kRulesDir;
   if (o.backend_inflight > 0) c.mqtt.max_inflight = o.backend_inflight;
   // The backlog's raw publishers never resend, so nothing may be dropped as overload here.
-  c.max_pending = std::max(c.max_pending, static_cast<std::size_t>(o.backlog));
+  c.mqtt.max_undelivered = std::max(c.mqtt.max_undelivered, static_cast<std::size_t>(o.backlog));
   return c;
 }
 
-Result<std::unique_ptr<backend::Service>> start_backend(const backend::BackendConfig& config) {
-  auto service = backend::Service::create(config, mqtt::make_paho_client(config.mqtt), SystemClock::instance());
-  if (!service) return fail(service.error());
-  if (auto r = (*service)->start(); !r) return fail(r.error());
-  return std::move(*service);
+Result<std::unique_ptr<test::InProcessBackend>> start_backend(const backend::BackendConfig& config) {
+  try {
+    auto service = std::make_unique<test::InProcessBackend>(config);
+    if (auto r = service->start(); !r) return fail(r.error());
+    return service;
+  } catch (const std::runtime_error& e) {
+    return fail(ConfigErrc::invalid_value, e.what());
+  }
 }
 
 agent::VehicleIdentity vehicle(const std::string& vin) { return {vin, "Aurora EV", 2026, "HU-3.2.1"}; }
@@ -169,7 +174,7 @@ Result<void> wait_until_backend_answers(const Rig& rig) {
   if (!car) return fail(car.error());
   auto future = acked.get_future();
   for (int attempt = 0; attempt < 30; ++attempt) {
-    (*car)->client().publish(topics::reports(vin), *payload, 1, nullptr);
+    (*car)->publish(topics::reports(vin), *payload, nullptr);
     if (future.wait_for(1s) == std::future_status::ready) return {};
   }
   return fail(MqttErrc::not_connected, "the backend did not acknowledge a probe report within 30 s");
@@ -230,8 +235,9 @@ struct RoundTrip {
 Result<RoundTrip> measure_round_trip(const Rig& rig, const Options& o) {
   RoundTrip result;
   StageRecorder recorder;  // outlives the agent that calls it
+  test::IoThread car_io;  // the car's strand; joined after the car is stopped
   std::unique_ptr<agent::Agent> car;
-  std::unique_ptr<backend::Service> service;  // declared after the car: stopped first
+  std::unique_ptr<test::InProcessBackend> service;  // declared after the car: stopped first
 
   auto started = start_backend(backend_config(rig, o, rig.dir / "round-trip-cases.db"));
   if (!started) return fail(started.error());
@@ -242,11 +248,13 @@ Result<RoundTrip> measure_round_trip(const Rig& rig, const Options& o) {
   config.vehicle = vehicle(rig.car_vin);
   config.database = rig.dir / "car.db";
   config.mqtt = rig.options(rig.car_vin, rig.pki->vehicle(rig.car_vin));
-  auto opened = agent::Agent::open(config, mqtt::make_paho_client(config.mqtt), SystemClock::instance());
+  auto& clock = SystemClock::instance();
+  auto opened = agent::Agent::open(car_io.strand(), clock, config,
+                                   mqtt::make_paho_client(car_io.strand(), clock, config.mqtt));
   if (!opened) return fail(opened.error());
   car = std::move(*opened);
   car->add_listener(&recorder);
-  if (auto r = car->start(); !r) return fail(r.error());
+  if (auto r = car_io.call([&] { return car->start(); }); !r) return fail(r.error());
 
   std::size_t bytes = 0;
   const CpuMeter cpu(rig);
@@ -273,7 +281,8 @@ Result<RoundTrip> measure_round_trip(const Rig& rig, const Options& o) {
   result.payload_bytes = bytes / static_cast<std::size_t>(std::max(o.reports, 1));
   // The backend first, so that nothing more is queued for the car.
   service->stop();
-  car->stop();
+  car_io.call([&] { car->stop(); });
+  car_io.join();
   return result;
 }
 
@@ -309,7 +318,9 @@ Result<PingPong> ping_pong_wrapper(const Rig& rig, const Options& o, std::size_t
   const auto reports = topics::reports(rig.car_vin), inbox = topics::inbox(rig.car_vin);
   Mailbox echoes;
   std::atomic<std::uint64_t> failures{0};
-  const auto count_failure = [&failures](const Error* e) { if (e) ++failures; };
+  const auto count_failure = [&failures](const Error& e) {
+    if (e.code) ++failures;
+  };
   const auto t0 = Clock::now();
   auto car = WrapperClient::connect(rig.options(rig.car_vin, rig.pki->vehicle(rig.car_vin)), {inbox},
                                     [&](mqtt::Message m) {
@@ -318,20 +329,20 @@ Result<PingPong> ping_pong_wrapper(const Rig& rig, const Options& o, std::size_t
                                     kStepTimeout);
   if (!car) return fail(car.error());
   const auto t1 = Clock::now();
-  std::atomic<mqtt::Client*> echo_client{nullptr};
+  std::atomic<WrapperClient*> echo_client{nullptr};
   auto echo = WrapperClient::connect(rig.options("fb-backend", rig.pki->backend()), {std::string(topics::all_reports)},
                                      [&](mqtt::Message m) {
                                        // Receipts left in the backend's session are not pings.
                                        auto* c = echo_client.load();
-                                       if (c && m.topic == reports) c->publish(inbox, std::move(m.payload), 1, count_failure);
+                                       if (c && m.topic == reports) c->publish(inbox, std::move(m.payload), count_failure);
                                      },
                                      kStepTimeout);
   if (!echo) return fail(echo.error());
-  echo_client = &(*echo)->client();
+  echo_client = echo->get();
 
   PingPong result{"ping-pong, our wrapper", {}, tcp_nodelay_state_to(rig.broker->port()), t1 - t0, Clock::now() - t1};
   auto samples = ping_pong_rounds(o.warmup, o.reports, payload_bytes, echoes, [&](const std::string& p) -> Result<void> {
-    (*car)->client().publish(reports, p, 1, count_failure);
+    (*car)->publish(reports, p, count_failure);
     return {};
   });
   echo_client = nullptr;
@@ -432,10 +443,10 @@ Result<Load> load_backlog(const Rig& rig, const Backlog& backlog) {
   }
   const auto connected = Clock::now();
   for (const auto& m : backlog.messages) {
-    clients.at(m.vin)->client().publish(m.topic, m.payload, 1, [&](const Error* e) {
+    clients.at(m.vin)->publish(m.topic, m.payload, [&](const Error& e) {
       std::lock_guard lock(mu);
       ++done;
-      if (e) ++failed;
+      if (e.code) ++failed;
       if (done == backlog.messages.size()) cv.notify_all();
     });
   }
@@ -479,9 +490,13 @@ struct Ingest {
 Result<Ingest> measure_backend_ingest(const Rig& rig, const Options& o, std::size_t expected) {
   const auto config = backend_config(rig, o, rig.dir / "ingest-cases.db");
   // Loading the rules and opening the store are not part of the ingest time.
-  auto created = backend::Service::create(config, mqtt::make_paho_client(config.mqtt), SystemClock::instance());
-  if (!created) return fail(created.error());
-  auto& service = **created;
+  std::unique_ptr<test::InProcessBackend> created;
+  try {
+    created = std::make_unique<test::InProcessBackend>(config);
+  } catch (const std::runtime_error& e) {
+    return fail(ConfigErrc::invalid_value, e.what());
+  }
+  auto& service = *created;
 
   Ingest result;
   const CpuMeter cpu(rig);
@@ -686,7 +701,7 @@ int run(const Options& o) {
              backlog->min_bytes, backlog->max_bytes, backlog->mean_bytes, o.vins, mqtt::ClientOptions{}.max_inflight,
              to_s(load->connect), to_s(load->publish), static_cast<double>(expected) / to_s(load->publish));
   fmt::print("  backend (Service::stats() polled every {} ms; max_batch {}, publish max_inflight {}):\n",
-             kStatsPoll.count(), backend::default_config().max_batch, inflight);
+             kStatsPoll.count(), backend::default_config().service.max_batch, inflight);
   fmt::print("    start -> first message {:8.3f} s   (TLS connect, first delivery)\n", to_s(ingest->to_first_message));
   fmt::print("    start -> first answer  {:8.3f} s   (first PUBACK of an ack or notification; {} reports stored before)\n",
              to_s(ingest->to_first_answer), ingest->stored_before_first_answer);
@@ -736,7 +751,7 @@ int run(const Options& o) {
   row("ingest once answering (reports/s)", fmt::format("{:.0f}", ingest->connected_rate()),
       fmt::format("{:.0f} mosquitto_sub (msg/s)", sub->net_rate()),
       fmt::format("{:.3f}", ingest->connected_rate() / sub->net_rate()));
-  row("largest backend batch (reports)", fmt::format("{}", st.largest_batch), fmt::format("max_batch {}", backend::default_config().max_batch), "");
+  row("largest backend batch (reports)", fmt::format("{}", st.largest_batch), fmt::format("max_batch {}", backend::default_config().service.max_batch), "");
   row("answers refused (not connected)", fmt::format("{}", st.publish_failures), "0 expected", "");
   return 0;
 }

@@ -21,15 +21,18 @@ class StringsTest : public ::testing::Test {
     agent_ = new test::FakeAgent;
     controller_ = new FeedbackController(*agent_);
     qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackController", controller_);
+    // Qt 6.4: an instance singleton serves one engine only, so the suite shares one engine.
+    engine_ = new QQmlEngine;
+    engine_->addImportPath(QStringLiteral("qrc:/"));  // as fb-headunit does
   }
   static void TearDownTestSuite() {
+    delete engine_;
     delete controller_;
     delete agent_;
   }
 
   void SetUp() override {
-    engine_.addImportPath(QStringLiteral("qrc:/"));  // as fb-headunit does
-    QQmlComponent component(&engine_);
+    QQmlComponent component(engine_);
     component.setData(R"(
         import QtQml
         import FeedbackUi
@@ -51,7 +54,7 @@ class StringsTest : public ::testing::Test {
 
   static inline test::FakeAgent* agent_ = nullptr;
   static inline FeedbackController* controller_ = nullptr;
-  QQmlEngine engine_;
+  static inline QQmlEngine* engine_ = nullptr;
   std::unique_ptr<QObject> probe_;
 };
 

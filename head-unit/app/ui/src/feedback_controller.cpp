@@ -49,7 +49,7 @@ class FeedbackController::AgentEvents final : public agent::AgentListener {
   FeedbackController& controller_;
 };
 
-FeedbackController::FeedbackController(agent::Agent& agent, QObject* parent)
+FeedbackController::FeedbackController(agent::AgentApi& agent, QObject* parent)
     : QObject(parent),
       agent_(agent),
       events_(std::make_unique<AgentEvents>(*this)),
