@@ -107,20 +107,6 @@ TEST_P(MqttBroker, UnreadableCertificateFilesAreAClearError) {
   EXPECT_NE(r.error().detail.find("missing.key"), std::string::npos);
 }
 
-TEST_P(MqttBroker, ASubscriptionTheAclRefusesIsReportedAndNeverConnects) {
-  Events e;
-  TestClient car(io_, options(kVin, pki_->vehicle(kVin)), e);
-  car.on_io([](mqtt::Client& c) {
-    c.subscribe(std::string(topics::all_reports), QoS::at_least_once);  // only the backend may
-    return 0;
-  });
-  ASSERT_TRUE(car.start());
-  ASSERT_TRUE(e.wait([&] { return e.failures.size() >= 2; }));  // refused, and again on the retry
-  std::lock_guard lock(e.mu);
-  EXPECT_EQ(e.connects, 0);
-  EXPECT_EQ(e.failures[0].code, make_error_code(MqttErrc::subscribe_failed)) << e.failures[0].what();
-}
-
 TEST_P(MqttBroker, ReconnectsAndResubscribesAfterABrokerRestart) {
   Events e;
   TestClient car(io_, options(kVin, pki_->vehicle(kVin)), e);

@@ -79,7 +79,8 @@ struct Sink final : ::mqtt::iaction_listener {
     try {
       if (op->kind == Kind::connect) return finish(*op, Error{}, tok.get_connect_response().is_session_present());
       if (op->kind == Kind::subscribe) {
-        for (const auto code : tok.get_subscribe_response().get_reason_codes()) {
+        const auto response = tok.get_subscribe_response();  // by value: the codes live in it
+        for (const auto code : response.get_reason_codes()) {
           if (code >= 0x80) {
             return finish(*op, Error(MqttErrc::subscribe_failed,
                                      op->what + ": refused by broker (reason code " + std::to_string(int(code)) + ")"));
@@ -157,7 +158,13 @@ class PahoTransport final : public Transport {
   void connect(const ConnectParams& p, ConnectDone done) override {
     auto* ctx = sink_->add({Sink::Kind::connect, options_.server_uri, std::move(done), {}, {}});
     try {
-      client_->connect(connect_options(p), ctx, *sink_);
+      auto opts = connect_options(p);
+      if (p.version == ProtocolVersion::v5) {
+        // Set on the object Paho reads: connect_options' copies keep pointing at the original's
+        // properties (Paho C++ 1.2), which are gone by now; connect() copies them into Paho C.
+        opts.set_properties({{::mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(p.session_expiry.count())}});
+      }
+      client_->connect(opts, ctx, *sink_);
     } catch (const ::mqtt::exception& e) {
       sink_->fail(ctx, Error(MqttErrc::connect_failed, options_.server_uri + ": " + describe(e)));
     }
@@ -215,9 +222,7 @@ class PahoTransport final : public Transport {
     auto b = ::mqtt::connect_options_builder();
     if (p.version == ProtocolVersion::v5) {
       // mqtt_version() first: for v5 it clears clean_session, which v5 refuses.
-      b.mqtt_version(MQTTVERSION_5)
-          .clean_start(p.clean_start)
-          .properties({{::mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(p.session_expiry.count())}});
+      b.mqtt_version(MQTTVERSION_5).clean_start(p.clean_start);  // session expiry: see connect()
     } else {
       b.mqtt_version(MQTTVERSION_3_1_1).clean_session(p.clean_start);  // no silent fallback to 3.1
     }

@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <cstring>
 #include <filesystem>
@@ -44,8 +43,10 @@ void for_each_socket_to(const std::string& host, int port, const std::function<v
     } catch (...) {
       continue;
     }
-    struct stat st{};
-    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    // Through the link's text rather than fstat(): no call on a descriptor that is not a socket,
+    // which another thread may be closing (a pipe, a file).
+    std::error_code link_ec;
+    if (!std::filesystem::read_symlink(entry.path(), link_ec).string().starts_with("socket:")) continue;
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
     if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
