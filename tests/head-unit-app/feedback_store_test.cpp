@@ -200,7 +200,7 @@ TEST_F(FeedbackStoreTest, WhileMovingOnlyQuickTapsAreAccepted) {
   EXPECT_EQ(movingChanged.count(), 1);
   EXPECT_TRUE(store_->vehicleMoving());
   EXPECT_FALSE(store_->availableCategories().contains("other"));
-  EXPECT_TRUE(store_->availableCategories().contains("warning-lamp"));
+  EXPECT_TRUE(store_->availableCategories().contains("warning_lamp"));
   EXPECT_TRUE(store_->needsText("other"));
   EXPECT_FALSE(store_->needsText("noise"));
 
@@ -210,10 +210,10 @@ TEST_F(FeedbackStoreTest, WhileMovingOnlyQuickTapsAreAccepted) {
   EXPECT_EQ(model().rowCount(), 0);
   EXPECT_TRUE(agent_->reports_sync()->empty());
 
-  const QString id = submitSaved("warning-lamp", "");
+  const QString id = submitSaved("warning_lamp", "");
   ASSERT_FALSE(id.isEmpty()) << store_->lastError().toStdString();
   ASSERT_TRUE(QTest::qWaitFor([&] { return model().rowCount() == 1; }, kDeadlineMs));
-  EXPECT_EQ(value(0, "category"), "warning-lamp");
+  EXPECT_EQ(value(0, "category"), "warning_lamp");
   EXPECT_EQ(value(0, "text"), "");
 
   store_->setVehicleMoving(false);

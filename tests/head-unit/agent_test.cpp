@@ -37,7 +37,7 @@ class Events final : public AgentListener {
     problems_.push_back(e);
     cv_.notify_all();
   }
-  bool wait_status(const std::string& s) {
+  bool wait_status(ReportStatus s) {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, 5s, [&] { return std::find(statuses_.begin(), statuses_.end(), s) != statuses_.end(); });
   }
@@ -53,7 +53,7 @@ class Events final : public AgentListener {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::string> statuses_;
+  std::vector<ReportStatus> statuses_;
   std::vector<InboxEntry> notifications_;
   std::vector<Error> problems_;
 };
@@ -114,7 +114,7 @@ TEST_F(AgentTest, TheBackendsAckEmptiesTheOutboxAndUpdatesMyReports) {
   ASSERT_TRUE(test::wait_for_pending(*mqtt_, 1));
   auto sent = test::complete_next(*mqtt_);
   deliver(ack_for(sent, "FB-2026-000123"));
-  ASSERT_TRUE(events_.wait_status("acknowledged"));
+  ASSERT_TRUE(events_.wait_status(ReportStatus::acknowledged));
   EXPECT_EQ(agent->stats_sync().outbox, 0u);
   auto reports = agent->reports_sync();
   ASSERT_EQ(reports->size(), 1u);
@@ -159,7 +159,7 @@ TEST_F(AgentTest, ANotificationIsShownOnceAndReceiptedEveryTime) {
   EXPECT_EQ(stats.duplicate_notifications, 1u);
   EXPECT_EQ(stats.outbox, 0u);  // receipts leave the outbox once the broker has them
   EXPECT_EQ(events_.notifications(), 1u);
-  EXPECT_EQ(agent->reports_sync()->front().status, "received");
+  EXPECT_EQ(agent->reports_sync()->front().status, ReportStatus::received);
 }
 
 TEST_F(AgentTest, AQueuedReportSurvivesTheAppBeingClosed) {
