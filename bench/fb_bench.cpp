@@ -194,9 +194,9 @@ class StageRecorder final : public agent::AgentListener {
     update(id, [](Stages& s) { s.sent = s.sent.value_or(Clock::now()); });
   }
   void report_changed(const agent::ReportView& r) override {
-    if (r.status == "queued") return;
+    if (r.status == ReportStatus::queued) return;
     update(r.report_id, [&](Stages& s) {
-      if (r.status == "rejected") s.rejected = true;
+      if (r.status == ReportStatus::rejected) s.rejected = true;
       else s.acknowledged = s.acknowledged.value_or(Clock::now());
     });
   }

@@ -58,14 +58,14 @@ int main(int argc, char** argv) {
       auto list = (*store)->list_cases(limit);
       if (!list) return fail_with(list.error());
       for (const auto& c : *list) {
-        std::cout << c.case_number << "  " << c.vin << "  " << c.type << "/" << c.priority << "/" << c.system
-                  << "  -> " << c.team << "  [" << c.status << "]\n";
+        std::cout << c.case_number << "  " << c.vin << "  " << fb::to_string(c.type) << "/" << fb::to_string(c.priority)
+                  << "/" << fb::to_string(c.system) << "  -> " << c.team << "  [" << fb::to_string(c.status) << "]\n";
       }
     } else {
       auto list = (*store)->list_dead_letters(limit);
       if (!list) return fail_with(list.error());
       for (const auto& d : *list) {
-        std::cout << "#" << d.id << "  " << d.reason << " x" << d.count << "  " << d.topic << "  " << d.detail << "\n";
+        std::cout << "#" << d.id << "  " << fb::to_string(d.reason) << " x" << d.count << "  " << d.topic << "  " << d.detail << "\n";
       }
     }
     return 0;

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <iostream>
@@ -15,22 +16,14 @@
 #include "fb/async/timer.hpp"
 #include "fb/common/config.hpp"
 #include "fb/common/logging.hpp"
+#include "fb/common/vocabulary.hpp"
 
 namespace {
 
 using fb::agent::Agent;
 using fb::agent::ReportView;
 
-const std::map<std::string, fb::wire::Category> kCategories = {
-    {"noise", fb::wire::CATEGORY_NOISE},       {"driving-feel", fb::wire::CATEGORY_DRIVING_FEEL},
-    {"warning-lamp", fb::wire::CATEGORY_WARNING_LAMP}, {"ui", fb::wire::CATEGORY_UI},
-    {"service", fb::wire::CATEGORY_SERVICE},   {"idea", fb::wire::CATEGORY_IDEA},
-    {"other", fb::wire::CATEGORY_OTHER}};
-
-std::string category_label(fb::wire::Category c) {
-  for (const auto& [name, value] : kCategories) if (value == c) return name;
-  return "other";
-}
+using fb::ReportStatus;
 
 std::string local_time(std::int64_t ms) {
   if (ms <= 0) return "-";
@@ -47,11 +40,11 @@ std::string local_time(std::int64_t ms) {
 class Printer final : public fb::agent::AgentListener {
  public:
   void report_changed(const ReportView& r) override {
-    std::cout << "  report " << r.report_id.substr(0, 8) << "  " << r.status;
+    std::cout << "  report " << r.report_id.substr(0, 8) << "  " << fb::to_string(r.status);
     if (!r.case_number.empty()) std::cout << "  " << r.case_number;
     if (!r.reject_reason.empty()) std::cout << "  (" << r.reject_reason << ")";
     std::cout << std::endl;
-    if (r.status == "rejected") answered(r.report_id);
+    if (r.status == ReportStatus::rejected) answered(r.report_id);
   }
   void notification_received(const fb::agent::InboxEntry& n) override {
     std::cout << "  >> " << n.title << "\n     " << n.text << std::endl;
@@ -103,8 +96,8 @@ int fail_with(const fb::Error& e) {
 void print_reports(const std::vector<ReportView>& reports) {
   if (reports.empty()) std::cout << "no reports\n";
   for (const auto& r : reports) {
-    std::cout << local_time(r.created_ms) << "  " << r.report_id.substr(0, 8) << "  " << category_label(r.category)
-              << "  " << r.status << (r.case_number.empty() ? "" : "  " + r.case_number)
+    std::cout << local_time(r.created_ms) << "  " << r.report_id.substr(0, 8) << "  " << fb::to_string(r.category)
+              << "  " << fb::to_string(r.status) << (r.case_number.empty() ? "" : "  " + r.case_number)
               << (r.team.empty() ? "" : "  -> " + r.team) << "\n    \"" << r.text << "\"\n";
     if (!r.last_text.empty()) std::cout << "    latest: " << r.last_text << "\n";
     if (!r.reject_reason.empty()) std::cout << "    rejected: " << r.reject_reason << "\n";
@@ -145,12 +138,16 @@ int main(int argc, char** argv) {
   auto* send = app.add_subcommand("send", "Queue one report, send it and wait for its notification");
   std::string category = "other", text, language = "en";
   std::vector<std::string> dtcs;
-  send->add_option("--category", category, "noise, driving-feel, warning-lamp, ui, service, idea, other")
-      ->check(CLI::IsMember([] {
-        std::vector<std::string> names;
-        for (const auto& [n, v] : kCategories) names.push_back(n);
-        return names;
-      }()));
+  std::vector<std::string> category_keys;
+  for (const auto& e : fb::vocabulary<fb::wire::Category>()) category_keys.emplace_back(e.key);
+  // The keys of the category vocabulary; the dashed spelling of older versions ("driving-feel")
+  // is still accepted.
+  send->add_option("--category", category, "Category: noise, driving_feel, warning_lamp, ui, service, idea, other")
+      ->transform([](std::string s) {
+        std::ranges::replace(s, '-', '_');
+        return s;
+      })
+      ->check(CLI::IsMember(category_keys));
   send->add_option("--text", text, "What happened, in the driver's words");
   send->add_option("--lang", language, "BCP 47 language tag, e.g. zh-CN or en");
   send->add_option("--dtc", dtcs, "Active diagnostic trouble code (repeatable)");
@@ -202,7 +199,7 @@ int main(int argc, char** argv) {
   std::vector<fb::agent::Draft> drafts;
   if (*send) {
     fb::agent::Draft d;
-    d.category = kCategories.at(category);
+    d.category = *fb::parse<fb::wire::Category>(category);  // checked by --category
     d.text = text;
     d.language = language;
     d.dtcs = dtcs;

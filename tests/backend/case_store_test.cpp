@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fb/common/sqlite.hpp"
 #include "process.hpp"
 #include "store_fixture.hpp"
 
@@ -43,8 +44,8 @@ TEST_F(CaseStoreTest, ANewReportOpensACaseWithANumberAndAFirstNotification) {
   ASSERT_TRUE(out[0].notification);
   auto c = store_->find_case_by_report(env.report().report_id());
   ASSERT_TRUE(c && *c);
-  EXPECT_EQ((*c)->type, "product_fault");
-  EXPECT_EQ((*c)->status, "received");
+  EXPECT_EQ((*c)->type, CaseType::product_fault);
+  EXPECT_EQ((*c)->status, wire::CASE_STATUS_RECEIVED);
   EXPECT_EQ(store_->counts()->notifications_undelivered, 1);
 }
 
@@ -74,7 +75,7 @@ TEST_F(CaseStoreTest, AReportIdReusedByAnotherVehicleIsRefusedAndKept) {
   EXPECT_FALSE(out[0].accepted);  // B learns nothing about A's case
   EXPECT_GT(out[0].dead_letter_id, 0);
   EXPECT_EQ(store_->counts()->cases, 1);
-  EXPECT_EQ(store_->list_dead_letters(10)->front().reason, "REJECT_REPORT_ID_CONFLICT");
+  EXPECT_EQ(store_->list_dead_letters(10)->front().reason, DeadLetterReason::report_id_conflict);
 }
 
 TEST_F(CaseStoreTest, CaseNumbersCountPerYear) {
@@ -107,7 +108,7 @@ TEST_F(CaseStoreTest, OneFailingItemDoesNotSinkTheBatch) {
 }
 
 TEST_F(CaseStoreTest, DeadLettersCountRepeats) {
-  DeadLetterRecord d{codec::sha256("junk"), "vehicles/X/reports", "REJECT_MALFORMED", "not a protobuf", "junk", kT};
+  DeadLetterRecord d{codec::sha256("junk"), "vehicles/X/reports", DeadLetterReason::malformed, "not a protobuf", "junk", kT};
   auto a = commit({d});
   auto b = commit({d});
   EXPECT_EQ(a[0].dead_letter_id, b[0].dead_letter_id);
@@ -205,6 +206,34 @@ TEST(CaseStoreFiles, ReadsAVersion1FileFromTheFixtures) {
   ASSERT_TRUE(out);
   ASSERT_TRUE((*out)[0].accepted) << (*out)[0].error->what();
   EXPECT_EQ((*out)[0].accepted->case_number, format_case_number(2026, static_cast<std::int64_t>(cases->size()) + 1));
+}
+
+// Version 1 stored dead-letter reasons as proto names ("REJECT_VIN_MISMATCH", "BAD_RECEIPT");
+// version 2 stores vocabulary keys, and migrates the old rows.
+TEST(CaseStoreFiles, MigratesVersion1DeadLetterReasonsToVocabularyKeys) {
+  test::TempDir dir;
+  const auto path = dir / "cases.db";
+  fs::copy_file(std::string(test::kFixturesDir) + "/case-store-v1.db", path);
+  {
+    auto db = sql::Database::open(path);
+    ASSERT_TRUE(db) << db.error().what();
+    ASSERT_EQ(*db->query_int("PRAGMA user_version"), 1);
+    auto r = db->exec(
+        "INSERT INTO dead_letters(digest, topic, reason, detail, payload, first_seen_ms, last_seen_ms, count) VALUES"
+        "(x'01', 't', 'REJECT_VIN_MISMATCH', 'd', x'', 1, 1, 1), (x'02', 't', 'UNROUTABLE_TOPIC', 'd', x'', 2, 2, 1),"
+        "(x'03', 't', 'BAD_RECEIPT', 'd', x'', 3, 3, 1), (x'04', 't', 'INTERNAL', 'd', x'', 4, 4, 1),"
+        "(x'05', 't', 'REJECT_REPORT_ID_CONFLICT', 'd', x'', 5, 5, 2)");
+    ASSERT_TRUE(r) << r.error().what();
+  }
+  auto s = open_sqlite_case_store(path);
+  ASSERT_TRUE(s) << s.error().what();
+  auto dead = (*s)->list_dead_letters(100);
+  ASSERT_TRUE(dead) << dead.error().what();
+  std::vector<DeadLetterReason> reasons;
+  for (const auto& d : *dead) reasons.push_back(d.reason);  // newest first
+  EXPECT_EQ(reasons, (std::vector{DeadLetterReason::report_id_conflict, DeadLetterReason::internal,
+                                  DeadLetterReason::bad_receipt, DeadLetterReason::unroutable_topic,
+                                  DeadLetterReason::vin_mismatch}));
 }
 
 }  // namespace

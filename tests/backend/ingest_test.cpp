@@ -142,7 +142,7 @@ TEST_P(IngestBadInput, IsDeadLetteredAndAnsweredWithItsReason) {
   EXPECT_EQ(ack.payload_sha256(), codec::sha256(m.payload));
   auto dead = real_->list_dead_letters(10);
   ASSERT_EQ(dead->size(), 1u);
-  EXPECT_EQ(dead->front().reason, wire::RejectReason_Name(GetParam().reason));
+  EXPECT_EQ(dead->front().reason, dead_letter_reason(GetParam().reason));
   EXPECT_EQ(dead->front().topic, m.topic);
 
   // The good message in the same batch is unaffected.
@@ -197,7 +197,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(IngestTest, AMessageOnAnUnexpectedTopicIsKeptButCannotBeAnswered) {
   auto out = process({RawMessage{"vehicles/not-a-vin/reports", "x"}});
   EXPECT_TRUE(out.empty());
-  EXPECT_EQ(real_->list_dead_letters(10)->front().reason, "UNROUTABLE_TOPIC");
+  EXPECT_EQ(real_->list_dead_letters(10)->front().reason, DeadLetterReason::unroutable_topic);
   EXPECT_EQ(ingest_->stats().unroutable, 1u);
 }
 
@@ -230,7 +230,7 @@ TEST_F(IngestTest, AnUnreadableReceiptIsDeadLetteredWithoutAnAnswer) {
   EXPECT_TRUE(out.empty());  // receipts are never answered
   auto dead = real_->list_dead_letters(10);
   ASSERT_EQ(dead->size(), 1u);
-  EXPECT_EQ(dead->front().reason, "BAD_RECEIPT");
+  EXPECT_EQ(dead->front().reason, DeadLetterReason::bad_receipt);
 }
 
 TEST_F(IngestTest, ADeadLetterKeepsAtMost64KiBOfAHugePayload) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "../common/report_fixture.hpp"
 #include "fb/backend/service.hpp"
 #include "fb/common/config.hpp"
@@ -37,7 +39,7 @@ TEST_F(Triage, ChineseTransmissionShudderIsAProductFaultOnTheTransmission) {
   auto c = classify(wire::CATEGORY_DRIVING_FEEL, "低速时变速箱换挡顿挫，车身抖动", "zh-CN");
   EXPECT_EQ(c.type, CaseType::product_fault);
   EXPECT_EQ(c.priority, Priority::medium);
-  EXPECT_EQ(c.system, "transmission");
+  EXPECT_EQ(c.system, VehicleSystem::transmission);
   auto route = rules_->router.route(c);
   EXPECT_EQ(route.team, "rnd_tech_support");
   EXPECT_EQ(route.first_reply_hours, 24);
@@ -60,7 +62,7 @@ TEST_F(Triage, ServiceComplaintsGoToAfterSalesEvenFromTheNoiseButton) {
   EXPECT_EQ(rules_->router.route(c).team, "after_sales");
   c = classify(wire::CATEGORY_SERVICE, "The dealer overcharged me and the technician was rude.");
   EXPECT_EQ(c.type, CaseType::service_complaint);
-  EXPECT_EQ(c.system, "charges");
+  EXPECT_EQ(c.system, VehicleSystem::charges);
 }
 
 TEST_F(Triage, SuggestionsAreLowPriorityForProductPlanning) {
@@ -75,17 +77,17 @@ TEST_F(Triage, SuggestionsAreLowPriorityForProductPlanning) {
 TEST_F(Triage, UsageExperienceOnTheScreen) {
   auto c = classify(wire::CATEGORY_UI, "The navigation menu is not intuitive, I can't find the settings");
   EXPECT_EQ(c.type, CaseType::usage_experience);
-  EXPECT_EQ(c.system, "infotainment");
+  EXPECT_EQ(c.system, VehicleSystem::infotainment);
   EXPECT_EQ(rules_->router.route(c).team, "product_planning");
 }
 
 TEST_F(Triage, TelematicsDtcsDecideTypeSystemAndPriority) {
   auto c = classify(wire::CATEGORY_WARNING_LAMP, "", "en", {"P0700"}, wire::SOURCE_TELEMATICS);
   EXPECT_EQ(c.type, CaseType::product_fault);
-  EXPECT_EQ(c.system, "transmission");
+  EXPECT_EQ(c.system, VehicleSystem::transmission);
   EXPECT_EQ(c.priority, Priority::medium);
   c = classify(wire::CATEGORY_WARNING_LAMP, "", "en", {"C0035"}, wire::SOURCE_TELEMATICS);
-  EXPECT_EQ(c.system, "brakes");
+  EXPECT_EQ(c.system, VehicleSystem::brakes);
   EXPECT_EQ(c.priority, Priority::high);
 }
 
@@ -106,16 +108,16 @@ TEST_F(Triage, EvidenceExplainsTheDecision) {
 }
 
 TEST(TriageRules, BadRuleFilesGiveAClearError) {
-  auto doc = *config::parse_json(R"({"version": 1, "teams": {"a": {"en": "A"}},
+  auto doc = *config::parse_json(R"({"version": 1, "teams": {"a": {"en": "A", "zh": "甲"}},
       "rules": [{"when": {"type": "product_faults"}, "team": "a"}], "default_team": "a",
       "first_reply_hours": {"high": 4, "medium": 24, "low": 72}})", "routing.json");
   auto r = Router::load(doc, "routing.json");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, make_error_code(ConfigErrc::invalid_value));
-  EXPECT_NE(r.error().detail.find("rules[0].when.type: unknown value 'product_faults'"), std::string::npos)
+  EXPECT_NE(r.error().detail.find("rules[0].when.type: unknown case type 'product_faults'"), std::string::npos)
       << r.error().detail;
 
-  doc = *config::parse_json(R"({"version": 1, "teams": {"a": {"en": "A"}}, "rules": [{"when": {}, "team": "b"}],
+  doc = *config::parse_json(R"({"version": 1, "teams": {"a": {"en": "A", "zh": "甲"}}, "rules": [{"when": {}, "team": "b"}],
       "default_team": "a", "first_reply_hours": {"high": 4, "medium": 24, "low": 72}})", "routing.json");
   r = Router::load(doc, "routing.json");
   ASSERT_FALSE(r);
@@ -131,6 +133,48 @@ TEST(TriageRules, BadRuleFilesGiveAClearError) {
   auto c = Classifier::load(doc, "classifier.json");
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, make_error_code(ConfigErrc::unsupported_version));
+}
+
+// Rule files may name only what the vocabularies define (fb/common/vocabulary.hpp); a typo is a
+// load error naming the file and the key, never a rule that silently matches nothing or all.
+TEST(TriageRules, NamesOutsideTheVocabulariesAreRefusedWithFileAndKey) {
+  const auto classifier_error = [](const std::function<void(nlohmann::json&)>& edit) {
+    auto doc = *config::load_json(std::string(test::kRulesDir) + "/classifier.json");
+    edit(doc);
+    auto c = Classifier::load(doc, "classifier.json");
+    return c ? std::string("loaded") : c.error().detail;
+  };
+  EXPECT_EQ(classifier_error([](auto&) {}), "loaded");
+  EXPECT_EQ(classifier_error([](auto& d) { d["systems"][0]["system"] = "brake"; }),
+            "classifier.json: systems[0].system: unknown vehicle system 'brake'");
+  EXPECT_EQ(classifier_error([](auto& d) { d["dtc_systems"][0]["system"] = "gearbox"; }),
+            "classifier.json: dtc_systems[0].system: unknown vehicle system 'gearbox'");
+  EXPECT_EQ(classifier_error([](auto& d) { d["category_types"]["driving-feel"] = "product_fault"; }),
+            "classifier.json: category_types.driving-feel: unknown report category 'driving-feel'");
+  EXPECT_EQ(classifier_error([](auto& d) { d["category_systems"]["ui"] = "screen"; }),
+            "classifier.json: category_systems.ui: unknown vehicle system 'screen'");
+  EXPECT_EQ(classifier_error([](auto& d) { d["type_priority"]["suggestion"] = "urgent"; }),
+            "classifier.json: type_priority.suggestion: unknown priority 'urgent'");
+  EXPECT_EQ(classifier_error([](auto& d) { d["default_system"] = "misc"; }),
+            "classifier.json: default_system: unknown vehicle system 'misc'");
+
+  const auto router_error = [](const std::function<void(nlohmann::json&)>& edit) {
+    auto doc = *config::load_json(std::string(test::kRulesDir) + "/routing.json");
+    edit(doc);
+    auto r = Router::load(doc, "routing.json");
+    return r ? std::string("loaded") : r.error().detail;
+  };
+  EXPECT_EQ(router_error([](auto&) {}), "loaded");
+  EXPECT_EQ(router_error([](auto& d) { d["rules"][3]["when"]["system"] = {"infotainment", "ADAS"}; }),
+            "routing.json: rules[3].when.system: unknown vehicle system 'ADAS'");
+  EXPECT_EQ(router_error([](auto& d) { d["rules"][0]["when"]["types"] = "suggestion"; }),
+            "routing.json: rules[0].when.types: unknown condition (type, priority, system)");
+  EXPECT_EQ(router_error([](auto& d) { d["teams"]["After-Sales"] = {{"en", "x"}, {"zh", "x"}}; }),
+            "routing.json: teams.After-Sales: a team id is lowercase snake_case");
+  EXPECT_EQ(router_error([](auto& d) { d["teams"]["after_sales"].erase("zh"); }),
+            "routing.json: teams.after_sales.zh: missing name");
+  EXPECT_EQ(router_error([](auto& d) { d["first_reply_hours"]["urgent"] = 1; }),
+            "routing.json: first_reply_hours.urgent: unknown priority 'urgent'");
 }
 
 }  // namespace

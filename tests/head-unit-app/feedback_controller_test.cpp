@@ -230,7 +230,7 @@ TEST_F(FeedbackControllerTest, WhileMovingOnlyQuickTapsAreAccepted) {
   EXPECT_EQ(movingChanged.count(), 1);
   EXPECT_TRUE(store_->vehicleMoving());
   EXPECT_FALSE(store_->availableCategories().contains("other"));
-  EXPECT_TRUE(store_->availableCategories().contains("warning-lamp"));
+  EXPECT_TRUE(store_->availableCategories().contains("warning_lamp"));
   EXPECT_TRUE(store_->needsText("other"));
   EXPECT_FALSE(store_->needsText("noise"));
 
@@ -240,11 +240,11 @@ TEST_F(FeedbackControllerTest, WhileMovingOnlyQuickTapsAreAccepted) {
   EXPECT_EQ(model().rowCount(), 0);
   EXPECT_TRUE(agentReports().empty());
 
-  const QString id = submitSaved("warning-lamp", "");
+  const QString id = submitSaved("warning_lamp", "");
   ASSERT_FALSE(id.isEmpty()) << store_->lastError().toStdString();
   settle();
   ASSERT_TRUE(model().rowCount() == 1);
-  EXPECT_EQ(value(0, "category"), "warning-lamp");
+  EXPECT_EQ(value(0, "category"), "warning_lamp");
   EXPECT_EQ(value(0, "text"), "");
 
   store_->setVehicleMoving(false);

@@ -7,7 +7,7 @@
 namespace fb::ui {
 namespace {
 
-agent::ReportView report(const std::string& id, const std::string& status = "queued") {
+agent::ReportView report(const std::string& id, ReportStatus status = ReportStatus::queued) {
   agent::ReportView r;
   r.report_id = id;
   r.category = wire::CATEGORY_NOISE;
@@ -52,7 +52,7 @@ TEST(ReportsModelTest, AnUpdateChangesItsRowInPlace) {
   QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
   QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
   QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
-  auto acked = report("a", "acknowledged");
+  auto acked = report("a", ReportStatus::acknowledged);
   acked.case_number = "FB-2026-000123";
   model.applyReport(acked);
   ASSERT_EQ(changed.count(), 1);
@@ -67,7 +67,7 @@ TEST(ReportsModelTest, AnUpdateChangesItsRowInPlace) {
 
 TEST(ReportsModelTest, SentOnlyFollowsQueued) {
   ReportsModel model;
-  model.resetReports({report("a"), report("b", "acknowledged")});
+  model.resetReports({report("a"), report("b", ReportStatus::acknowledged)});
   model.markSent("a");
   model.markSent("b");  // a late PUBACK after the backend's ack
   model.markSent("unknown");

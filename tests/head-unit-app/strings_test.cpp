@@ -1,5 +1,6 @@
-// The UI texts (qml/stores/Strings.qml): every key in both languages, the controller's language
-// selects them, and there is a label for every category and status the C++ side produces.
+// The translation table (qml/i18n/Strings.qml): every key in both languages, the language
+// selects them, and every category and report status key of the vocabularies
+// (fb/common/vocabulary.hpp) has its text in both languages and its status colour.
 #include <gtest/gtest.h>
 
 #include <QQmlComponent>
@@ -7,6 +8,7 @@
 #include <memory>
 
 #include "fake_agent.hpp"
+#include "fb/common/vocabulary.hpp"
 #include "fb/ui/categories.hpp"
 #include "fb/ui/feedback_controller.hpp"
 
@@ -39,10 +41,19 @@ class StringsTest : public ::testing::Test {
         QtObject {
             function untranslated() { return Strings.untranslated() }
             function text(key) { return Strings.t(key) }
+            function translated(key) { return Strings.translated(key) }
+            function hasColour(status) { return Theme.statusColors[status] !== undefined }
         })",
                       QUrl(QStringLiteral("qrc:/strings_test.qml")));
     probe_.reset(component.create());
     ASSERT_TRUE(probe_) << component.errorString().toStdString();
+  }
+
+  bool call(const char* function, std::string_view arg) {
+    QVariant result;
+    QMetaObject::invokeMethod(probe_.get(), function, Q_RETURN_ARG(QVariant, result),
+                              Q_ARG(QVariant, QString::fromUtf8(arg.data(), static_cast<qsizetype>(arg.size()))));
+    return result.toBool();
   }
 
   QString text(const QString& language, const QString& key) {
@@ -70,16 +81,18 @@ TEST_F(StringsTest, TheLanguageSelectsTheText) {
   EXPECT_EQ(text("zh", "no.such.key"), "no.such.key");
 }
 
-TEST_F(StringsTest, EveryCategoryAndStatusHasALabel) {
-  for (const auto& choice : category_choices()) {
-    const QString key = QStringLiteral("category.") + QString::fromUtf8(choice.key);
-    EXPECT_NE(text("zh", key), key);
+TEST_F(StringsTest, EveryCategoryAndStatusKeyHasEnglishAndChinese) {
+  for (const auto& e : vocabulary<wire::Category>()) {
+    EXPECT_TRUE(call("translated", "category." + std::string(e.key))) << e.key;
   }
-  for (const char* status : {"queued", "sent", "acknowledged", "received", "in_progress", "waiting_for_driver",
-                             "resolved", "closed", "rejected"}) {
-    const QString key = QStringLiteral("status.") + QString::fromLatin1(status);
-    EXPECT_NE(text("zh", key), key);
+  for (const auto& e : vocabulary<ReportStatus>()) {
+    EXPECT_TRUE(call("translated", "status." + std::string(e.key))) << e.key;
+    EXPECT_TRUE(call("hasColour", e.key)) << e.key;
   }
+  for (const auto& choice : category_choices()) {  // what the dashboard offers
+    EXPECT_TRUE(call("translated", "category." + std::string(choice.key))) << choice.key;
+  }
+  EXPECT_FALSE(call("translated", "category.driving-feel"));  // the old spelling is gone
 }
 
 }  // namespace

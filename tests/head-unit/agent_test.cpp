@@ -31,7 +31,7 @@ class Events final : public AgentListener {
   void link_problem(const Error& e) override { link_problems.push_back(e); }
   void storage_problem(const Error& e) override { problems.push_back(e); }
 
-  std::vector<std::string> statuses;
+  std::vector<ReportStatus> statuses;
   std::vector<std::string> sent;
   std::vector<InboxEntry> notifications;
   std::vector<bool> connections;
@@ -141,7 +141,7 @@ TEST_F(AgentTest, TheBackendsAckEmptiesTheOutboxAndUpdatesMyReports) {
   ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
   auto sent = complete_next();
   deliver(ack_for(sent, "FB-2026-000123"));
-  EXPECT_EQ(events_.statuses.back(), "acknowledged");
+  EXPECT_EQ(events_.statuses.back(), ReportStatus::acknowledged);
   EXPECT_EQ(stats(*agent).outbox, 0u);
   auto list = reports(*agent);
   ASSERT_EQ(list.size(), 1u);
@@ -219,7 +219,7 @@ TEST_F(AgentTest, ANotificationIsShownOnceAndReceiptedEveryTime) {
   EXPECT_EQ(s.duplicate_notifications, 1u);
   EXPECT_EQ(s.outbox, 0u);  // receipts leave the outbox once the broker has them
   EXPECT_EQ(events_.notifications.size(), 1u);
-  EXPECT_EQ(reports(*agent).front().status, "received");
+  EXPECT_EQ(reports(*agent).front().status, ReportStatus::received);
 }
 
 TEST_F(AgentTest, AQueuedReportSurvivesTheAppBeingClosed) {
@@ -263,7 +263,7 @@ TEST_F(AgentTest, ALinkThatCannotStartLeavesTheAgentWorkingOffline) {
   ASSERT_EQ(events_.link_problems.size(), 1u);
   EXPECT_EQ(events_.link_problems[0].code, make_error_code(MqttErrc::tls_setup));
   ASSERT_TRUE(submit(*agent));
-  EXPECT_EQ(reports(*agent).front().status, "queued");
+  EXPECT_EQ(reports(*agent).front().status, ReportStatus::queued);
 }
 
 TEST_F(AgentTest, AnInvalidDraftIsNotSaved) {

@@ -83,7 +83,7 @@ TEST_F(CarStoreTest, QueuedReportsSurviveAReopenInSendOrder) {
   EXPECT_EQ(*store.payload(low.env.report().report_id()), low.payload);  // byte-identical re-sends
   auto reports = store.reports();
   ASSERT_EQ(reports->size(), 3u);
-  for (const auto& r : *reports) EXPECT_EQ(r.status, "queued");
+  for (const auto& r : *reports) EXPECT_EQ(r.status, ReportStatus::queued);
 }
 
 TEST_F(CarStoreTest, AckRemovesTheReportFromTheOutboxAndKeepsItsHistory) {
@@ -100,7 +100,7 @@ TEST_F(CarStoreTest, AckRemovesTheReportFromTheOutboxAndKeepsItsHistory) {
   EXPECT_TRUE(store.outbox()->empty());
   auto view = store.report(q.env.report().report_id());
   ASSERT_TRUE(view && *view);
-  EXPECT_EQ((*view)->status, "acknowledged");
+  EXPECT_EQ((*view)->status, ReportStatus::acknowledged);
   EXPECT_EQ((*view)->case_number, "FB-2026-000007");
   EXPECT_EQ((*view)->text, "换挡顿挫");
 }
@@ -118,8 +118,8 @@ TEST_F(CarStoreTest, RejectionWithoutReportIdIsMatchedByDigest) {
   EXPECT_TRUE(r->matched);
   EXPECT_TRUE(store.outbox()->empty());  // the car stops retrying
   auto view = *store.report(q.env.report().report_id());
-  EXPECT_EQ(view->status, "rejected");
-  EXPECT_EQ(view->reject_reason, "REJECT_UNSUPPORTED_VERSION: schema_version 9");
+  EXPECT_EQ(view->status, ReportStatus::rejected);
+  EXPECT_EQ(view->reject_reason, "unsupported_version: schema_version 9");
 }
 
 TEST_F(CarStoreTest, AnAckWithoutAResultThisBuildKnowsConfirmsNothing) {
@@ -147,10 +147,10 @@ TEST_F(CarStoreTest, TheNewestNotificationWinsWhateverTheOrderOfArrival) {
   };
   at(3000, wire::CASE_STATUS_WAITING_FOR_DRIVER, "please book an appointment");
   at(4000, wire::CASE_STATUS_IN_PROGRESS, "back in progress");  // a case may move back
-  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, "in_progress");
+  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::in_progress);
   at(2000, wire::CASE_STATUS_RECEIVED, "received (a late resend)");  // older: changes nothing
   auto view = *store.report(q.env.report().report_id());
-  EXPECT_EQ(view->status, "in_progress");
+  EXPECT_EQ(view->status, ReportStatus::in_progress);
   EXPECT_EQ(view->last_title, "back in progress");
   EXPECT_EQ(store.inbox()->size(), 3u);  // every notification is still kept in the inbox
 }
@@ -164,7 +164,7 @@ TEST_F(CarStoreTest, AnAckForSomethingElseChangesNothing) {
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->matched);
   EXPECT_EQ(store.outbox()->size(), 1u);
-  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, "queued");
+  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::queued);
 }
 
 TEST_F(CarStoreTest, NotificationIsStoredOnceAndEveryCopyIsReceipted) {
@@ -176,7 +176,7 @@ TEST_F(CarStoreTest, NotificationIsStoredOnceAndEveryCopyIsReceipted) {
   ASSERT_TRUE(first) << first.error().what();
   EXPECT_FALSE(first->duplicate);
   ASSERT_TRUE(first->report);
-  EXPECT_EQ(first->report->status, "received");
+  EXPECT_EQ(first->report->status, ReportStatus::received);
   EXPECT_EQ(first->report->team, "研发/技术支持");
   EXPECT_EQ(first->report->first_reply_due_ms, 1'780'086'400'000);
   auto again = store.apply_notification(n, receipts_, 4000);
@@ -200,7 +200,7 @@ TEST_F(CarStoreTest, ALateAckDoesNotMoveTheStatusBack) {
   ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
   ASSERT_TRUE(store.apply_notification(notification_for(q), receipts_, 2000));
   ASSERT_TRUE(store.apply_ack(accepted_ack(q, "FB-2026-000042"), 3000));
-  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, "received");
+  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::received);
   const auto outbox = *store.outbox();
   EXPECT_TRUE(std::none_of(outbox.begin(), outbox.end(), [](auto& e) { return e.kind == OutboxKind::report; }));
 }
@@ -264,8 +264,8 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   auto reports = store.reports();
   ASSERT_TRUE(reports);
   ASSERT_FALSE(reports->empty());
-  EXPECT_TRUE(std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == "received"; }));
-  EXPECT_TRUE(std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == "queued"; }));
+  EXPECT_TRUE(std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == ReportStatus::received; }));
+  EXPECT_TRUE(std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == ReportStatus::queued; }));
   EXPECT_FALSE(store.inbox()->empty());
 }
 

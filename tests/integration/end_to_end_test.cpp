@@ -45,7 +45,7 @@ TEST_F(EndToEnd, EachReportGetsOneCaseAnAckAndANotificationBack) {
   auto reports = car.reports();
   ASSERT_EQ(reports.size(), ids.size());
   for (const auto& r : reports) {
-    EXPECT_EQ(r.status, "received");
+    EXPECT_EQ(r.status, ReportStatus::received);
     EXPECT_FALSE(r.team.empty());
     EXPECT_GT(r.first_reply_due_ms, r.created_ms);
   }

@@ -185,7 +185,7 @@ class Car final : public agent::AgentListener {
   std::unique_ptr<agent::Agent> agent_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, std::string> status_;
+  std::map<std::string, ReportStatus> status_;
   std::map<std::string, std::string> case_number_;
   std::map<std::string, int> notifications_;
   std::set<std::string> sent_;

@@ -11,11 +11,9 @@
 namespace fb::backend {
 namespace {
 
-std::string reason_name(const Error& e) {
-  if (e.code.category() == wire_category()) {
-    return wire::RejectReason_Name(static_cast<wire::RejectReason>(e.code.value()));
-  }
-  return "INTERNAL";
+DeadLetterReason reason_of(const Error& e) {
+  if (e.code.category() == wire_category()) return dead_letter_reason(static_cast<wire::RejectReason>(e.code.value()));
+  return DeadLetterReason::internal;
 }
 
 }  // namespace
@@ -39,9 +37,9 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     ++stats_.rejected;
     const auto& m = batch[i];
     spdlog::warn("rejected message from {} ({} bytes, sha256 {}): {} [{}]{}", vins[i], m.payload.size(),
-                 codec::to_hex(digests[i]).substr(0, 16), r.error.what(), reason_name(r.error),
+                 codec::to_hex(digests[i]).substr(0, 16), r.error.what(), to_string(reason_of(r.error)),
                  r.report_id.empty() ? "" : " report " + r.report_id);
-    items.emplace_back(dead_letter(m, digests[i], reason_name(r.error), r.error.detail, now));
+    items.emplace_back(dead_letter(m, digests[i], reason_of(r.error), r.error.detail, now));
     origin.push_back(i);
     rejections[i] = std::move(r);
   };
@@ -54,7 +52,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       ++stats_.unroutable;
       spdlog::warn("dead letter: message on unexpected topic '{}' ({} bytes); no reply possible", m.topic.substr(0, 80),
                    m.payload.size());
-      items.emplace_back(dead_letter(m, digests[i], "UNROUTABLE_TOPIC", "not vehicles/{vin}/reports or receipts", now));
+      items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::unroutable_topic, "not vehicles/{vin}/reports or receipts", now));
       origin.push_back(i);
       continue;
     }
@@ -64,7 +62,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       // Receipts get no answer: a car does not retry them beyond QoS 1.
       ++stats_.unroutable;
       spdlog::warn("dead letter: unreadable receipt from {}: {}", topic->vin, env.error().what());
-      items.emplace_back(dead_letter(m, digests[i], "BAD_RECEIPT", env.error().what(), now));
+      items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::bad_receipt, env.error().what(), now));
       origin.push_back(i);
       continue;
     }
@@ -82,7 +80,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
         ++stats_.unroutable;
         spdlog::warn("dead letter: bad receipt from {}", topic->vin);
         items.emplace_back(
-            dead_letter(m, digests[i], "BAD_RECEIPT", "not a Receipt with a notification id and kind", now));
+            dead_letter(m, digests[i], DeadLetterReason::bad_receipt, "not a Receipt with a notification id and kind", now));
       } else {
         items.emplace_back(ReceiptIntake{e.receipt().notification_id(), topic->vin, e.receipt().kind(), now, m.topic,
                                          m.payload});
@@ -163,12 +161,12 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
   return out;
 }
 
-DeadLetterRecord Ingest::dead_letter(const RawMessage& m, const std::string& digest, std::string reason,
+DeadLetterRecord Ingest::dead_letter(const RawMessage& m, const std::string& digest, DeadLetterReason reason,
                                      std::string detail, std::int64_t now) {
   // The digest covers the whole payload; the stored copy is capped so that one car sending
   // distinct large garbage cannot fill the disk as fast as it can publish.
   const auto kept = std::min(m.payload.size(), kMaxDeadLetterPayload);
-  return DeadLetterRecord{digest, m.topic, std::move(reason), std::move(detail), m.payload.substr(0, kept), now};
+  return DeadLetterRecord{digest, m.topic, reason, std::move(detail), m.payload.substr(0, kept), now};
 }
 
 Result<StoredNotification> Ingest::make_received_notification(const ReportIntake& in, const CaseRef& ref) const {
@@ -186,7 +184,7 @@ Result<StoredNotification> Ingest::make_received_notification(const ReportIntake
   auto* n = env.mutable_notification();
   n->set_report_id(r.report_id());
   n->set_case_number(ref.case_number);
-  n->set_status(wire::CASE_STATUS_RECEIVED);
+  n->set_status(wire::CASE_STATUS_RECEIVED);  // the case store's status for a new case
   n->set_title(text->title);
   n->set_text(text->text);
   n->set_language(text->language);

@@ -74,7 +74,24 @@ CREATE TABLE dead_letters (
 );
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1};
+// v2: dead-letter reasons are vocabulary keys (fb/common/vocabulary.hpp): "REJECT_VIN_MISMATCH"
+// becomes "vin_mismatch", "UNROUTABLE_TOPIC" "unroutable_topic".
+constexpr std::string_view kSchemaV2 = R"sql(
+UPDATE dead_letters SET reason = CASE
+  WHEN reason = 'REJECT_REASON_UNSPECIFIED' THEN 'internal'
+  WHEN substr(reason, 1, 7) = 'REJECT_' THEN lower(substr(reason, 8))
+  ELSE lower(reason) END;
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2};
+
+/// Column `i` as a vocabulary value; a key this build does not know is a corrupt row.
+template <HasVocabulary E>
+Result<E> key_column(const sql::Statement& s, int i, std::string_view column) {
+  const auto text = s.text(i);
+  if (auto v = parse<E>(text)) return *v;
+  return fail(StorageErrc::corrupt, std::string(column) + ": unknown " + std::string(Vocabulary<E>::name) + " '" + text + "'");
+}
 
 int utc_year(std::int64_t ms) {
   const std::time_t t = static_cast<std::time_t>(ms / 1000);
@@ -106,7 +123,7 @@ class SqliteCaseStore final : public CaseStore {
              {&next_number_, "INSERT INTO case_counters(year, last) VALUES(?, 1) "
                              "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last"},
              {&insert_case_, "INSERT INTO cases(uid, number, vin, type, priority, system, team, status, language, "
-                             "created_ms, first_reply_due_ms, triage) VALUES(?,?,?,?,?,?,?,'received',?,?,?,?)"},
+                             "created_ms, first_reply_due_ms, triage) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"},
              {&insert_report_, "INSERT INTO reports(report_id, vin, case_id, received_ms, car_time_ms, source, "
                                "category, language, text, dtcs, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?)"},
              {&insert_event_, "INSERT INTO case_events(case_id, at_ms, kind, detail) VALUES(?,?,?,?)"},
@@ -187,7 +204,7 @@ class SqliteCaseStore final : public CaseStore {
     if (!matched) return fail(matched.error());
     out.receipt_matched = *matched;
     if (*matched) return {};
-    auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, "REJECT_INVALID_FIELD",
+    auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, DeadLetterReason::invalid_field,
                                                  "receipt for unknown notification " + in.notification_id,
                                                  in.payload, in.at_ms});
     if (!id) return fail(id.error());
@@ -223,10 +240,14 @@ class SqliteCaseStore final : public CaseStore {
     if (!st) return fail(st.error());
     st->bind(1, static_cast<std::int64_t>(limit));
     std::vector<DeadLetterSummary> out;
+    std::optional<Error> bad;
     auto rows = st->each_row([&](const sql::Statement& s) {
-      out.push_back(DeadLetterSummary{s.int64(0), s.text(1), s.text(2), s.text(3), s.int64(4)});
+      auto reason = key_column<DeadLetterReason>(s, 2, "dead_letters.reason");
+      if (!reason) bad = reason.error();
+      else out.push_back(DeadLetterSummary{s.int64(0), s.text(1), *reason, s.text(3), s.int64(4)});
     });
     if (!rows) return fail(rows.error());
+    if (bad) return fail(*bad);
     return out;
   }
 
@@ -255,11 +276,22 @@ class SqliteCaseStore final : public CaseStore {
     if (!st) return fail(st.error());
     if (!where.empty()) st->bind(1, arg);
     std::vector<CaseSummary> out;
+    std::optional<Error> bad;
     auto rows = st->each_row([&](const sql::Statement& s) {
-      out.push_back(CaseSummary{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7),
-                                s.text(8), s.int64(9), s.int64(10)});
+      auto type = key_column<CaseType>(s, 4, "cases.type");
+      auto priority = key_column<Priority>(s, 5, "cases.priority");
+      auto system = key_column<VehicleSystem>(s, 6, "cases.system");
+      auto status = key_column<wire::CaseStatus>(s, 8, "cases.status");
+      for (const Error* e : {type ? nullptr : &type.error(), priority ? nullptr : &priority.error(),
+                             system ? nullptr : &system.error(), status ? nullptr : &status.error()}) {
+        if (e && !bad) bad = *e;
+      }
+      if (bad) return;
+      out.push_back(CaseSummary{s.text(0), s.text(1), s.text(2), s.text(3), *type, *priority, *system, s.text(7),
+                                *status, s.int64(9), s.int64(10)});
     });
     if (!rows) return fail(rows.error());
+    if (bad) return fail(*bad);
     return out;
   }
 
@@ -274,7 +306,7 @@ class SqliteCaseStore final : public CaseStore {
       find_report_.reset();
       if (owner != r.vin()) {
         auto id = store_dead_letter(DeadLetterRecord{
-            in.digest, in.topic, "REJECT_REPORT_ID_CONFLICT",
+            in.digest, in.topic, DeadLetterReason::report_id_conflict,
             "report id " + r.report_id() + " belongs to another vehicle", in.payload, in.received_ms});
         if (!id) return fail(id.error());
         out.dead_letter_id = *id;
@@ -303,12 +335,13 @@ class SqliteCaseStore final : public CaseStore {
         .bind(3, r.vin())
         .bind(4, to_string(in.classification.type))
         .bind(5, to_string(in.classification.priority))
-        .bind(6, in.classification.system)
+        .bind(6, to_string(in.classification.system))
         .bind(7, ref.team)
-        .bind(8, r.language())
-        .bind(9, in.received_ms)
-        .bind(10, ref.first_reply_due_ms)
-        .bind(11, triage.dump());
+        .bind(8, to_string(wire::CASE_STATUS_RECEIVED))
+        .bind(9, r.language())
+        .bind(10, in.received_ms)
+        .bind(11, ref.first_reply_due_ms)
+        .bind(12, triage.dump());
     if (auto x = insert_case_.run(); !x) return x;
     const auto case_row = db_.last_insert_rowid();
 
@@ -349,7 +382,7 @@ class SqliteCaseStore final : public CaseStore {
   Result<std::int64_t> store_dead_letter(const DeadLetterRecord& d) {
     insert_dead_letter_.bind_blob(1, d.digest)
         .bind(2, d.topic)
-        .bind(3, d.reason)
+        .bind(3, to_string(d.reason))
         .bind(4, d.detail)
         .bind_blob(5, d.payload)
         .bind(6, d.at_ms)

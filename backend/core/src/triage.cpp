@@ -9,14 +9,25 @@ namespace {
 
 bool is_word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-template <typename T>
-Result<std::vector<T>> one_or_many(const nlohmann::json& j, const std::string& where,
-                                   std::optional<T> (*parse)(std::string_view)) {
-  std::vector<T> out;
+/// A vocabulary key from a rule file; the error names the file, the key path and the text.
+template <HasVocabulary E>
+Result<E> parse_key(const nlohmann::json& v, const std::string& where) {
+  if (!v.is_string()) return fail(ConfigErrc::invalid_value, where + ": expected a string");
+  const auto text = v.get<std::string>();
+  auto parsed = parse<E>(text);
+  if (!parsed) {
+    return fail(ConfigErrc::invalid_value,
+                where + ": unknown " + std::string(Vocabulary<E>::name) + " '" + text + "'");
+  }
+  return *parsed;
+}
+
+template <HasVocabulary E>
+Result<std::vector<E>> one_or_many(const nlohmann::json& j, const std::string& where) {
+  std::vector<E> out;
   const auto add = [&](const nlohmann::json& v) -> Result<void> {
-    if (!v.is_string()) return fail(ConfigErrc::invalid_value, where + ": expected a string");
-    auto p = parse(v.get<std::string>());
-    if (!p) return fail(ConfigErrc::invalid_value, where + ": unknown value '" + v.get<std::string>() + "'");
+    auto p = parse_key<E>(v, where);
+    if (!p) return fail(p.error());
     out.push_back(*p);
     return {};
   };
@@ -28,55 +39,27 @@ Result<std::vector<T>> one_or_many(const nlohmann::json& j, const std::string& w
   return out;
 }
 
-std::optional<std::string> parse_any(std::string_view s) { return std::string(s); }
+/// An object whose keys and values are both vocabulary keys, e.g. category_types.
+template <HasVocabulary K, HasVocabulary V>
+Result<std::map<K, V>> key_map(const nlohmann::json& doc, const std::string& key, const std::string& origin,
+                               bool required) {
+  std::map<K, V> out;
+  if (!doc.contains(key) && !required) return out;
+  auto obj = config::get<nlohmann::json>(doc, key, origin);
+  if (!obj) return fail(obj.error());
+  if (!obj->is_object()) return fail(ConfigErrc::invalid_value, origin + ": " + key + ": expected an object");
+  for (const auto& [name, value] : obj->items()) {
+    const auto where = origin + ": " + key + "." + name;
+    auto k = parse<K>(name);
+    if (!k) return fail(ConfigErrc::invalid_value, where + ": unknown " + std::string(Vocabulary<K>::name) + " '" + name + "'");
+    auto v = parse_key<V>(value, where);
+    if (!v) return fail(v.error());
+    out[*k] = *v;
+  }
+  return out;
+}
 
 }  // namespace
-
-std::string_view to_string(CaseType t) {
-  switch (t) {
-    case CaseType::product_fault: return "product_fault";
-    case CaseType::usage_experience: return "usage_experience";
-    case CaseType::service_complaint: return "service_complaint";
-    case CaseType::suggestion: return "suggestion";
-  }
-  return "usage_experience";
-}
-
-std::string_view to_string(Priority p) {
-  switch (p) {
-    case Priority::high: return "high";
-    case Priority::medium: return "medium";
-    case Priority::low: return "low";
-  }
-  return "medium";
-}
-
-std::optional<CaseType> parse_case_type(std::string_view s) {
-  for (auto t : {CaseType::product_fault, CaseType::usage_experience, CaseType::service_complaint, CaseType::suggestion}) {
-    if (to_string(t) == s) return t;
-  }
-  return std::nullopt;
-}
-
-std::optional<Priority> parse_priority(std::string_view s) {
-  for (auto p : {Priority::high, Priority::medium, Priority::low}) {
-    if (to_string(p) == s) return p;
-  }
-  return std::nullopt;
-}
-
-std::string_view category_name(wire::Category c) {
-  switch (c) {
-    case wire::CATEGORY_NOISE: return "noise";
-    case wire::CATEGORY_DRIVING_FEEL: return "driving_feel";
-    case wire::CATEGORY_WARNING_LAMP: return "warning_lamp";
-    case wire::CATEGORY_UI: return "ui";
-    case wire::CATEGORY_SERVICE: return "service";
-    case wire::CATEGORY_IDEA: return "idea";
-    case wire::CATEGORY_OTHER: return "other";
-    default: return "unspecified";
-  }
-}
 
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
@@ -129,30 +112,21 @@ Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& 
   auto types = config::get<nlohmann::json>(j, "types", origin);
   if (!types) return fail(types.error());
   if (!types->is_object()) return fail(ConfigErrc::invalid_value, origin + ": types: expected an object");
-  for (auto t : {CaseType::product_fault, CaseType::usage_experience, CaseType::service_complaint, CaseType::suggestion}) {
-    const std::string name(to_string(t));
+  for (const auto& [t, key] : vocabulary<CaseType>()) {
+    const std::string name(key);
     if (!types->contains(name)) return fail(ConfigErrc::invalid_value, origin + ": types." + name + " missing");
     auto k = load_keywords(types->at(name), origin + ": types." + name);
     if (!k) return fail(k.error());
     c.types_.emplace_back(t, std::move(*k));
   }
 
-  auto cat = config::get<std::map<std::string, std::string>>(j, "category_types", origin);
+  auto cat = key_map<wire::Category, CaseType>(j, "category_types", origin, true);
   if (!cat) return fail(cat.error());
-  for (const auto& [category, type] : *cat) {
-    auto t = parse_case_type(type);
-    if (!t) return fail(ConfigErrc::invalid_value, origin + ": category_types." + category + ": unknown type '" + type + "'");
-    c.category_types_[category] = *t;
-  }
+  c.category_types_ = std::move(*cat);
 
-  auto tp = config::get<std::map<std::string, std::string>>(j, "type_priority", origin);
+  auto tp = key_map<CaseType, Priority>(j, "type_priority", origin, true);
   if (!tp) return fail(tp.error());
-  for (const auto& [type, prio] : *tp) {
-    auto t = parse_case_type(type);
-    auto p = parse_priority(prio);
-    if (!t || !p) return fail(ConfigErrc::invalid_value, origin + ": type_priority." + type + ": '" + prio + "'");
-    c.type_priority_[*t] = *p;
-  }
+  c.type_priority_ = std::move(*tp);
 
   auto high = config::get<nlohmann::json>(j, "high_priority", origin);
   if (!high) return fail(high.error());
@@ -168,11 +142,13 @@ Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& 
   if (!systems->is_array()) return fail(ConfigErrc::invalid_value, origin + ": systems: expected an array");
   for (std::size_t i = 0; i < systems->size(); ++i) {
     const auto where = origin + ": systems[" + std::to_string(i) + "]";
-    auto name = config::get<std::string>((*systems)[i], "system", where);
+    auto name = config::get<nlohmann::json>((*systems)[i], "system", where);
     if (!name) return fail(name.error());
+    auto system = parse_key<VehicleSystem>(*name, where + ".system");
+    if (!system) return fail(system.error());
     auto k = load_keywords((*systems)[i], where);
     if (!k) return fail(k.error());
-    c.systems_.emplace_back(std::move(*name), std::move(*k));
+    c.systems_.emplace_back(*system, std::move(*k));
   }
   auto dtc = config::get_or<nlohmann::json>(j, "dtc_systems", nlohmann::json::array(), origin);
   if (!dtc) return fail(dtc.error());
@@ -180,24 +156,28 @@ Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& 
   for (std::size_t i = 0; i < dtc->size(); ++i) {
     const auto where = origin + ": dtc_systems[" + std::to_string(i) + "]";
     auto prefix = config::get<std::string>((*dtc)[i], "prefix", where);
-    auto system = config::get<std::string>((*dtc)[i], "system", where);
     if (!prefix) return fail(prefix.error());
+    auto name = config::get<nlohmann::json>((*dtc)[i], "system", where);
+    if (!name) return fail(name.error());
+    auto system = parse_key<VehicleSystem>(*name, where + ".system");
     if (!system) return fail(system.error());
-    c.dtc_systems_.emplace_back(std::move(*prefix), std::move(*system));
+    c.dtc_systems_.emplace_back(std::move(*prefix), *system);
   }
-  auto cs = config::get_or<std::map<std::string, std::string>>(j, "category_systems", {}, origin);
+  auto cs = key_map<wire::Category, VehicleSystem>(j, "category_systems", origin, false);
   if (!cs) return fail(cs.error());
-  c.category_systems_.insert(cs->begin(), cs->end());
-  auto ds = config::get_or<std::string>(j, "default_system", "unknown", origin);
-  if (!ds) return fail(ds.error());
-  c.default_system_ = *ds;
+  c.category_systems_ = std::move(*cs);
+  if (j.contains("default_system")) {
+    auto ds = parse_key<VehicleSystem>(j.at("default_system"), origin + ": default_system");
+    if (!ds) return fail(ds.error());
+    c.default_system_ = *ds;
+  }
   return c;
 }
 
 Classification Classifier::classify(const wire::Report& r) const {
   Classification out;
   const std::string lower = ascii_lower(r.text());
-  const auto category = category_name(r.category());
+  const auto category = r.category();
 
   // Type: keyword hits per type, plus a weight for the driver's own category choice.
   std::map<CaseType, double> score;
@@ -237,7 +217,7 @@ Classification Classifier::classify(const wire::Report& r) const {
     });
     out.type = best->first;
     if (auto hit = first_hit.find(out.type); hit != first_hit.end()) out.evidence.push_back("type:keyword:" + hit->second);
-    if (by_category && *by_category == out.type) out.evidence.push_back("type:category:" + std::string(category));
+    if (by_category && *by_category == out.type) out.evidence.push_back("type:category:" + std::string(to_string(category)));
   }
 
   // Priority: safety words or safety DTCs make it high; otherwise the type's default.
@@ -262,33 +242,31 @@ Classification Classifier::classify(const wire::Report& r) const {
   }
 
   // System: keywords, then DTCs, then the driver's category.
-  for (const auto& [system, kw] : systems_) {
+  std::optional<VehicleSystem> system;
+  for (const auto& [candidate, kw] : systems_) {
     if (auto hit = match(kw, lower)) {
-      out.system = system;
+      system = candidate;
       out.evidence.push_back("system:keyword:" + *hit);
       break;
     }
   }
-  if (out.system.empty()) {
-    for (const auto& dtc : r.dtcs()) {
-      for (const auto& [prefix, system] : dtc_systems_) {
-        if (dtc.starts_with(prefix)) {
-          out.system = system;
-          out.evidence.push_back("system:dtc:" + dtc);
-          break;
-        }
+  for (const auto& dtc : r.dtcs()) {
+    if (system) break;
+    for (const auto& [prefix, candidate] : dtc_systems_) {
+      if (dtc.starts_with(prefix)) {
+        system = candidate;
+        out.evidence.push_back("system:dtc:" + dtc);
+        break;
       }
-      if (!out.system.empty()) break;
     }
   }
-  if (out.system.empty()) {
+  if (!system) {
     if (auto it = category_systems_.find(category); it != category_systems_.end()) {
-      out.system = it->second;
-      out.evidence.push_back("system:category:" + std::string(category));
-    } else {
-      out.system = default_system_;
+      system = it->second;
+      out.evidence.push_back("system:category:" + std::string(to_string(category)));
     }
   }
+  out.system = system.value_or(default_system_);
   return out;
 }
 
@@ -299,6 +277,16 @@ Result<Router> Router::load(const nlohmann::json& j, const std::string& origin) 
   Router router;
   auto teams = config::get<std::map<std::string, std::map<std::string, std::string>>>(j, "teams", origin);
   if (!teams) return fail(teams.error());
+  for (const auto& [id, names] : *teams) {
+    if (!is_vocabulary_key(id)) {
+      return fail(ConfigErrc::invalid_value, origin + ": teams." + id + ": a team id is lowercase snake_case");
+    }
+    for (const char* language : {"en", "zh"}) {  // every text the driver sees exists in both
+      if (auto it = names.find(language); it == names.end() || it->second.empty()) {
+        return fail(ConfigErrc::invalid_value, origin + ": teams." + id + "." + language + ": missing name");
+      }
+    }
+  }
   router.teams_ = std::move(*teams);
 
   auto rules = config::get<nlohmann::json>(j, "rules", origin);
@@ -309,19 +297,25 @@ Result<Router> Router::load(const nlohmann::json& j, const std::string& origin) 
     const auto& jr = (*rules)[i];
     auto when = config::get<nlohmann::json>(jr, "when", where);
     if (!when) return fail(when.error());
+    if (!when->is_object()) return fail(ConfigErrc::invalid_value, where + ".when: expected an object");
+    for (const auto& [key, value] : when->items()) {  // a misspelt condition would match anything
+      if (key != "type" && key != "priority" && key != "system") {
+        return fail(ConfigErrc::invalid_value, where + ".when." + key + ": unknown condition (type, priority, system)");
+      }
+    }
     Rule rule;
     if (when->contains("type")) {
-      auto v = one_or_many<CaseType>(when->at("type"), where + ".when.type", parse_case_type);
+      auto v = one_or_many<CaseType>(when->at("type"), where + ".when.type");
       if (!v) return fail(v.error());
       rule.types = std::move(*v);
     }
     if (when->contains("priority")) {
-      auto v = one_or_many<Priority>(when->at("priority"), where + ".when.priority", parse_priority);
+      auto v = one_or_many<Priority>(when->at("priority"), where + ".when.priority");
       if (!v) return fail(v.error());
       rule.priorities = std::move(*v);
     }
     if (when->contains("system")) {
-      auto v = one_or_many<std::string>(when->at("system"), where + ".when.system", parse_any);
+      auto v = one_or_many<VehicleSystem>(when->at("system"), where + ".when.system");
       if (!v) return fail(v.error());
       rule.systems = std::move(*v);
     }
@@ -338,10 +332,15 @@ Result<Router> Router::load(const nlohmann::json& j, const std::string& origin) 
 
   auto hours = config::get<std::map<std::string, int>>(j, "first_reply_hours", origin);
   if (!hours) return fail(hours.error());
-  for (auto p : {Priority::high, Priority::medium, Priority::low}) {
-    auto it = hours->find(std::string(to_string(p)));
+  for (const auto& [name, h] : *hours) {
+    if (!parse<Priority>(name)) {
+      return fail(ConfigErrc::invalid_value, origin + ": first_reply_hours." + name + ": unknown priority '" + name + "'");
+    }
+  }
+  for (const auto& [p, key] : vocabulary<Priority>()) {
+    auto it = hours->find(std::string(key));
     if (it == hours->end() || it->second <= 0) {
-      return fail(ConfigErrc::invalid_value, origin + ": first_reply_hours." + std::string(to_string(p)) + " must be > 0");
+      return fail(ConfigErrc::invalid_value, origin + ": first_reply_hours." + std::string(key) + " must be > 0");
     }
     router.first_reply_hours_[p] = it->second;
   }

@@ -57,6 +57,14 @@ constexpr std::string_view kReportColumns =
     "report_id, created_ms, source, category, text, language, status, case_number, team, first_reply_due_ms, "
     "last_title, last_text, reject_reason, updated_ms, last_notification_ms";
 
+// reports.status holds ReportStatus keys (fb/common/vocabulary.hpp), bound from the vocabulary,
+// never spelt in SQL. The spelling is that of schema v1: no migration.
+ReportStatus status_column(const sql::Statement& st, int column) {
+  // A key this build does not know (written by a newer one) shows as the step it had reached
+  // at least: queued until the backend says more.
+  return parse<ReportStatus>(st.text(column)).value_or(ReportStatus::queued);
+}
+
 ReportView read_report_row(const sql::Statement& st) {
   ReportView v;
   v.report_id = st.text(0);
@@ -65,7 +73,7 @@ ReportView read_report_row(const sql::Statement& st) {
   v.category = static_cast<wire::Category>(st.int64(3));
   v.text = st.text(4);
   v.language = st.text(5);
-  v.status = st.text(6);
+  v.status = status_column(st, 6);
   v.case_number = st.text(7);
   v.team = st.text(8);
   v.first_reply_due_ms = st.int64(9);
@@ -78,17 +86,6 @@ ReportView read_report_row(const sql::Statement& st) {
 }
 
 }  // namespace
-
-std::string status_name(wire::CaseStatus s) {
-  switch (s) {
-    case wire::CASE_STATUS_RECEIVED: return "received";
-    case wire::CASE_STATUS_IN_PROGRESS: return "in_progress";
-    case wire::CASE_STATUS_WAITING_FOR_DRIVER: return "waiting_for_driver";
-    case wire::CASE_STATUS_RESOLVED: return "resolved";
-    case wire::CASE_STATUS_CLOSED: return "closed";
-    default: return "received";
-  }
-}
 
 Result<CarStore> CarStore::open(const std::filesystem::path& path, Options options) {
   sql::OpenOptions o;
@@ -127,7 +124,7 @@ Result<void> CarStore::enqueue_report(const wire::Envelope& env, const std::stri
   }
   auto st = db_.prepare(
       "INSERT INTO reports(report_id, created_ms, source, category, text, language, status, updated_ms) "
-      "VALUES(?,?,?,?,?,?,'queued',?)");
+      "VALUES(?,?,?,?,?,?,?,?)");
   if (!st) return fail(st.error());
   st->bind(1, r.report_id())
       .bind(2, now_ms)
@@ -135,7 +132,8 @@ Result<void> CarStore::enqueue_report(const wire::Envelope& env, const std::stri
       .bind(4, static_cast<std::int64_t>(r.category()))
       .bind(5, r.text())
       .bind(6, r.language())
-      .bind(7, now_ms);
+      .bind(7, to_string(ReportStatus::queued))
+      .bind(8, now_ms);
   if (auto x = st->run(); !x) return x;
   return tx->commit();
 }
@@ -197,18 +195,23 @@ Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms)
   if (!result.report_id.empty()) {
     if (ack.has_accepted()) {
       auto st = db_.prepare(
-          "UPDATE reports SET case_number = ?1, status = CASE WHEN status = 'queued' THEN 'acknowledged' ELSE status "
+          "UPDATE reports SET case_number = ?1, status = CASE WHEN status = ?4 THEN ?5 ELSE status "
           "END, updated_ms = ?2 WHERE report_id = ?3");
       if (!st) return fail(st.error());
-      st->bind(1, ack.accepted().case_number()).bind(2, now_ms).bind(3, result.report_id);
+      st->bind(1, ack.accepted().case_number())
+          .bind(2, now_ms)
+          .bind(3, result.report_id)
+          .bind(4, to_string(ReportStatus::queued))
+          .bind(5, to_string(ReportStatus::acknowledged));
       if (auto r = st->run(); !r) return fail(r.error());
     } else if (ack.has_rejected() && result.matched) {
       auto st = db_.prepare(
-          "UPDATE reports SET status = 'rejected', reject_reason = ?1, updated_ms = ?2 WHERE report_id = ?3");
+          "UPDATE reports SET status = ?4, reject_reason = ?1, updated_ms = ?2 WHERE report_id = ?3");
       if (!st) return fail(st.error());
-      st->bind(1, wire::RejectReason_Name(ack.rejected().reason()) + ": " + ack.rejected().detail())
+      st->bind(1, std::string(to_string(dead_letter_reason(ack.rejected().reason()))) + ": " + ack.rejected().detail())
           .bind(2, now_ms)
-          .bind(3, result.report_id);
+          .bind(3, result.report_id)
+          .bind(4, to_string(ReportStatus::rejected));
       if (auto r = st->run(); !r) return fail(r.error());
     }
   }
@@ -252,13 +255,13 @@ Result<NotificationResult> CarStore::apply_notification(const wire::Envelope& en
   out.duplicate = db_.changes() == 0;
 
   if (!out.duplicate && !n.report_id().empty()) {
-    const auto status = status_name(n.status());
+    const auto status = to_string(report_status(n.status()));
     auto current = read_report(n.report_id());
     if (!current) return fail(current.error());
     // The newest notification the backend wrote decides, whatever order they arrive in (a
     // resend of "received" after "resolved" changes nothing); a case may also move back, e.g.
     // from "waiting for driver" to "in progress".
-    if (*current && (*current)->status != "rejected" && env.sent_at_ms() >= (*current)->last_notification_ms) {
+    if (*current && (*current)->status != ReportStatus::rejected && env.sent_at_ms() >= (*current)->last_notification_ms) {
       auto st = db_.prepare(
           "UPDATE reports SET status = ?1, case_number = ?2, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
           "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "

@@ -3,18 +3,20 @@
 #include <algorithm>
 #include <array>
 
+#include "fb/common/vocabulary.hpp"
+
 namespace fb::ui {
 namespace {
 
+constexpr CategoryChoice choice(wire::Category c, bool quick_tap) { return {fb::to_string(c), c, quick_tap}; }
+
 constexpr std::array kChoices = {
-    CategoryChoice{"noise", wire::CATEGORY_NOISE, true},
-    CategoryChoice{"driving-feel", wire::CATEGORY_DRIVING_FEEL, true},
-    CategoryChoice{"warning-lamp", wire::CATEGORY_WARNING_LAMP, true},
-    CategoryChoice{"ui", wire::CATEGORY_UI, true},
-    CategoryChoice{"service", wire::CATEGORY_SERVICE, true},
-    CategoryChoice{"idea", wire::CATEGORY_IDEA, true},
-    CategoryChoice{"other", wire::CATEGORY_OTHER, false},
+    choice(wire::CATEGORY_NOISE, true),   choice(wire::CATEGORY_DRIVING_FEEL, true),
+    choice(wire::CATEGORY_WARNING_LAMP, true), choice(wire::CATEGORY_UI, true),
+    choice(wire::CATEGORY_SERVICE, true), choice(wire::CATEGORY_IDEA, true),
+    choice(wire::CATEGORY_OTHER, false),
 };
+static_assert(kChoices.size() == vocabulary<wire::Category>().size(), "the dashboard offers every category");
 
 }  // namespace
 
@@ -26,9 +28,6 @@ std::optional<CategoryChoice> category_from_key(std::string_view key) {
   return *it;
 }
 
-std::string_view category_key(wire::Category category) {
-  const auto it = std::ranges::find(kChoices, category, &CategoryChoice::category);
-  return it == kChoices.end() ? std::string_view("other") : it->key;
-}
+std::string_view category_key(wire::Category category) { return fb::to_string(category); }
 
 }  // namespace fb::ui

@@ -25,7 +25,7 @@ QVariant ReportsModel::data(const QModelIndex& index, int role) const {
     case ReportIdRole: return r.report_id;
     case CategoryRole: return r.category;
     case LanguageRole: return r.language;
-    case StatusRole: return r.status;
+    case StatusRole: return QString::fromLatin1(to_string(r.status));
     case CaseNumberRole: return r.case_number;
     case TeamRole: return r.team;
     case LastTitleRole: return r.last_title;
@@ -54,7 +54,7 @@ ReportsModel::Row ReportsModel::toRow(const agent::ReportView& v) {
       .category = QString::fromUtf8(category_key(v.category)),
       .text = q(v.text),
       .language = q(v.language),
-      .status = q(v.status),
+      .status = v.status,
       .case_number = q(v.case_number),
       .team = q(v.team),
       .last_title = q(v.last_title),
@@ -86,7 +86,7 @@ void ReportsModel::applyReport(const agent::ReportView& report) {
     return;
   }
   Row& current = rows_[static_cast<std::size_t>(at)];
-  if (current.status == QLatin1String("sent") && row.status == QLatin1String("queued")) row.status = current.status;
+  if (current.status == ReportStatus::sent && row.status == ReportStatus::queued) row.status = current.status;
   current = std::move(row);
   const QModelIndex index = this->index(at);
   Q_EMIT dataChanged(index, index);
@@ -96,8 +96,8 @@ void ReportsModel::markSent(const QString& reportId) {
   const int at = rowOf(reportId);
   if (at < 0) return;
   Row& row = rows_[static_cast<std::size_t>(at)];
-  if (row.status != QLatin1String("queued")) return;
-  row.status = QStringLiteral("sent");
+  if (row.status != ReportStatus::queued) return;
+  row.status = ReportStatus::sent;
   const QModelIndex index = this->index(at);
   Q_EMIT dataChanged(index, index, {StatusRole});
 }

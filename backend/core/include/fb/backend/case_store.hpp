@@ -36,7 +36,7 @@ struct ReportIntake {
 struct DeadLetterRecord {
   std::string digest;   // SHA-256 of the payload; repeats of the same payload count up
   std::string topic;
-  std::string reason;   // e.g. "REJECT_VIN_MISMATCH"
+  DeadLetterReason reason = DeadLetterReason::internal;
   std::string detail;
   std::string payload;
   std::int64_t at_ms = 0;
@@ -86,11 +86,11 @@ struct CaseSummary {
   std::string case_number;
   std::string vin;
   std::string report_id;
-  std::string type;
-  std::string priority;
-  std::string system;
+  CaseType type = CaseType::usage_experience;
+  Priority priority = Priority::medium;
+  VehicleSystem system = VehicleSystem::unknown;
   std::string team;
-  std::string status;
+  wire::CaseStatus status = wire::CASE_STATUS_RECEIVED;
   std::int64_t created_ms = 0;
   std::int64_t first_reply_due_ms = 0;
 };
@@ -98,7 +98,7 @@ struct CaseSummary {
 struct DeadLetterSummary {
   std::int64_t id = 0;
   std::string topic;
-  std::string reason;
+  DeadLetterReason reason = DeadLetterReason::internal;
   std::string detail;
   std::int64_t count = 0;
 };
@@ -130,6 +130,8 @@ class CaseStore {
   virtual Result<void> reschedule(std::span<const std::string> ids, std::int64_t now_ms, std::int64_t base_ms,
                                   std::int64_t max_ms) = 0;
 
+  /// Reading a row whose type, priority, system, status or reason is not a vocabulary key fails
+  /// with StorageErrc::corrupt (nothing this code writes).
   virtual Result<std::optional<CaseSummary>> find_case_by_report(std::string_view report_id) = 0;
   virtual Result<std::vector<CaseSummary>> list_cases(std::size_t limit) = 0;
   virtual Result<std::vector<DeadLetterSummary>> list_dead_letters(std::size_t limit) = 0;

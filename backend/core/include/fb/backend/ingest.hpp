@@ -65,7 +65,7 @@ class Ingest {
     std::string report_id;
   };
 
-  static DeadLetterRecord dead_letter(const RawMessage& m, const std::string& digest, std::string reason,
+  static DeadLetterRecord dead_letter(const RawMessage& m, const std::string& digest, DeadLetterReason reason,
                                       std::string detail, std::int64_t now);
   Result<StoredNotification> make_received_notification(const ReportIntake& in, const CaseRef& ref) const;
   std::string ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,

@@ -12,24 +12,18 @@
 #include <nlohmann/json.hpp>
 
 #include "fb/common/error.hpp"
+#include "fb/common/vocabulary.hpp"
 #include "feedback.pb.h"
 
 namespace fb::backend {
 
-enum class CaseType { product_fault, usage_experience, service_complaint, suggestion };
-enum class Priority { high, medium, low };
-
-std::string_view to_string(CaseType t);
-std::string_view to_string(Priority p);
-std::optional<CaseType> parse_case_type(std::string_view s);
-std::optional<Priority> parse_priority(std::string_view s);
-/// "noise", "driving_feel", ... as used in the rule files.
-std::string_view category_name(wire::Category c);
+// CaseType, Priority, VehicleSystem and the category keys ("driving_feel") the rule files use
+// are vocabularies (fb/common/vocabulary.hpp); loading refuses any other name.
 
 struct Classification {
   CaseType type = CaseType::usage_experience;
   Priority priority = Priority::medium;
-  std::string system;                // e.g. "transmission", "charges", "unknown"
+  VehicleSystem system = VehicleSystem::unknown;
   std::vector<std::string> evidence;  // what decided it, e.g. "type:keyword:换挡", "priority:dtc:C0035"
 };
 
@@ -45,14 +39,14 @@ class Classifier {
     std::vector<std::string> en;  // lowercase whole words or phrases (suffixes s/es/d/ed/ing allowed)
   };
   std::vector<std::pair<CaseType, Keywords>> types_;
-  std::map<std::string, CaseType, std::less<>> category_types_;
+  std::map<wire::Category, CaseType> category_types_;
   std::map<CaseType, Priority> type_priority_;
   Keywords high_priority_;
   std::vector<std::string> high_priority_dtcs_;  // prefixes
-  std::vector<std::pair<std::string, Keywords>> systems_;
-  std::vector<std::pair<std::string, std::string>> dtc_systems_;  // prefix -> system
-  std::map<std::string, std::string, std::less<>> category_systems_;
-  std::string default_system_;
+  std::vector<std::pair<VehicleSystem, Keywords>> systems_;
+  std::vector<std::pair<std::string, VehicleSystem>> dtc_systems_;  // prefix -> system
+  std::map<wire::Category, VehicleSystem> category_systems_;
+  VehicleSystem default_system_ = VehicleSystem::unknown;
   double category_weight_ = 1.5;
   double safety_weight_ = 2.0;  // a safety keyword counts this much towards product_fault
 
@@ -61,6 +55,9 @@ class Classifier {
   static Result<Keywords> load_keywords(const nlohmann::json& j, const std::string& where);
 };
 
+/// Teams are configuration, not an enum: routing.json defines them (id and display names), so a
+/// team is added without a build. Loading checks each id's shape (fb::is_vocabulary_key), that
+/// it has a name in English and Chinese, and that every rule names a defined team.
 struct Route {
   std::string team;                            // team id, e.g. "after_sales"
   std::map<std::string, std::string> team_names;  // language -> display name
@@ -77,7 +74,7 @@ class Router {
   struct Rule {
     std::vector<CaseType> types;
     std::vector<Priority> priorities;
-    std::vector<std::string> systems;
+    std::vector<VehicleSystem> systems;
     std::string team;
   };
   std::map<std::string, std::map<std::string, std::string>> teams_;

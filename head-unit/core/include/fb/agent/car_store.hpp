@@ -17,6 +17,7 @@
 
 #include "fb/common/error.hpp"
 #include "fb/common/sqlite.hpp"
+#include "fb/common/vocabulary.hpp"
 #include "feedback.pb.h"
 
 namespace fb::agent {
@@ -40,14 +41,14 @@ struct ReportView {
   wire::Category category = wire::CATEGORY_OTHER;
   std::string text;
   std::string language;
-  /// queued | acknowledged | received | in_progress | waiting_for_driver | resolved | closed | rejected
-  std::string status;
+  /// Stored as its vocabulary key; every status but `sent` (app only).
+  ReportStatus status = ReportStatus::queued;
   std::string case_number;
   std::string team;
   std::int64_t first_reply_due_ms = 0;
   std::string last_title;    // latest notification
   std::string last_text;
-  std::string reject_reason;  // e.g. "REJECT_VIN_MISMATCH: report.vin ..."
+  std::string reject_reason;  // reason key and detail, e.g. "vin_mismatch: report.vin ..."
   std::int64_t updated_ms = 0;
   std::int64_t last_notification_ms = 0;  // Envelope.sent_at_ms of the notification shown
 };
@@ -132,8 +133,5 @@ class CarStore {
   sql::Database db_;
   std::optional<std::filesystem::path> set_aside_;
 };
-
-/// "received" for CASE_STATUS_RECEIVED, ...
-std::string status_name(wire::CaseStatus status);
 
 }  // namespace fb::agent

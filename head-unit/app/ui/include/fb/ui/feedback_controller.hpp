@@ -37,7 +37,7 @@ class FeedbackController final : public QObject {
   Q_PROPERTY(QString linkError READ linkError NOTIFY linkErrorChanged)
   /// Driver-distraction rule: while moving, only quick taps (no text) are accepted.
   Q_PROPERTY(bool vehicleMoving READ vehicleMoving WRITE setVehicleMoving NOTIFY vehicleMovingChanged)
-  /// Every category key in display order ("noise", "driving-feel", ..., "other").
+  /// Every category key in display order ("noise", "driving_feel", ..., "other").
   Q_PROPERTY(QStringList categories READ categories CONSTANT)
   /// The keys the driver may pick now: while moving, only quick taps ("other" needs a text).
   Q_PROPERTY(QStringList availableCategories READ availableCategories NOTIFY vehicleMovingChanged)

@@ -19,11 +19,10 @@ class ReportsModel final : public QAbstractListModel {
  public:
   enum Role {
     ReportIdRole = Qt::UserRole + 1,
-    CategoryRole,      // key, e.g. "noise" (fb/ui/categories.hpp)
+    CategoryRole,      // category vocabulary key, e.g. "driving_feel" (fb/common/vocabulary.hpp)
     TextRole,
     LanguageRole,
-    StatusRole,        // queued | sent | acknowledged | received | in_progress | waiting_for_driver
-                       // | resolved | closed | rejected
+    StatusRole,        // ReportStatus vocabulary key, e.g. "in_progress" (fb/common/vocabulary.hpp)
     CaseNumberRole,    // "FB-2026-000123", empty until acknowledged
     TeamRole,
     LastTitleRole,     // of the latest notification
@@ -63,7 +62,7 @@ class ReportsModel final : public QAbstractListModel {
     QString category;
     QString text;
     QString language;
-    QString status;
+    ReportStatus status = ReportStatus::queued;
     QString case_number;
     QString team;
     QString last_title;

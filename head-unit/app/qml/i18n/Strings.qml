@@ -1,5 +1,7 @@
-// Every text the dashboard shows, in English and Chinese. Views call Strings.t(key); a binding
-// that calls it is re-evaluated when the store's language changes.
+// The translation table: every text the dashboard shows, in English and Chinese. Views call
+// Strings.t(key); a binding that calls it is re-evaluated when the language changes.
+// "category.<key>" and "status.<key>" use the vocabularies' keys (fb/common/vocabulary.hpp);
+// strings_test checks that every key has both texts.
 pragma Singleton
 import QtQml
 import HeadUnit
@@ -33,8 +35,8 @@ QtObject {
         "compose.notSaved": { en: "Not saved: %1", zh: "未保存：%1" },
 
         "category.noise": { en: "Noise", zh: "异响" },
-        "category.driving-feel": { en: "Driving feel", zh: "驾驶感受" },
-        "category.warning-lamp": { en: "Warning lamp", zh: "故障灯" },
+        "category.driving_feel": { en: "Driving feel", zh: "驾驶感受" },
+        "category.warning_lamp": { en: "Warning lamp", zh: "故障灯" },
         "category.ui": { en: "Screen / UI", zh: "屏幕与界面" },
         "category.service": { en: "Service", zh: "售后服务" },
         "category.idea": { en: "Idea", zh: "建议" },
@@ -66,6 +68,12 @@ QtObject {
             return key
         const text = entry[strings.language]
         return text === undefined ? entry.en : text
+    }
+
+    /// True when `key` has a text in both languages.
+    function translated(key) {
+        const entry = table[key]
+        return entry !== undefined && !!entry.en && !!entry.zh
     }
 
     /// Keys with a missing or empty translation (the test wants none).
