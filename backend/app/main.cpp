@@ -10,6 +10,7 @@
 #include "fb/backend/rules.hpp"
 #include "fb/backend/service.hpp"
 #include "fb/common/logging.hpp"
+#include "fb/mqtt/options.hpp"
 
 namespace {
 
@@ -23,12 +24,13 @@ int fail_with(const fb::Error& e) {
 int main(int argc, char** argv) {
   CLI::App app{"Vehicle feedback backend: receives reports over MQTT, creates and routes cases, answers the car."};
   auto cfg = fb::backend::default_config();
-  std::string config_file, broker, db, rules, pki, log_level;
+  std::string config_file, broker, db, rules, pki, log_level, mqtt_version;
   app.add_option("-c,--config", config_file, "JSON configuration file (see deploy/backend.json)");
   app.add_option("--broker", broker, "Broker URI, e.g. ssl://127.0.0.1:8883");
   app.add_option("--db", db, "Case store SQLite file");
   app.add_option("--rules", rules, "Directory with classifier.json, routing.json, templates.json");
   app.add_option("--pki", pki, "PKI directory from deploy/gen-certs.sh (uses <pki>/backend/*)");
+  app.add_option("--mqtt-version", mqtt_version, "MQTT protocol: 3.1.1 (default) or 5");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   auto* serve = app.add_subcommand("serve", "Run the service (default)");
   auto* cases = app.add_subcommand("cases", "List the newest cases in the store");
@@ -49,6 +51,11 @@ int main(int argc, char** argv) {
   if (!rules.empty()) cfg.rules_dir = rules;
   if (!pki.empty()) cfg.mqtt.tls = fb::mqtt::tls_files_in(std::filesystem::path(pki) / "backend");
   if (!log_level.empty()) cfg.log_level = log_level;
+  if (!mqtt_version.empty()) {
+    auto v = fb::mqtt::parse_protocol_version(mqtt_version);
+    if (!v) return fail_with(v.error());
+    cfg.mqtt.version = *v;
+  }
   if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fail_with(r.error());
 
   if (*cases || *dead) {

@@ -27,6 +27,7 @@
 #include "fb/agent/agent.hpp"
 #include "fb/asio.hpp"
 #include "fb/common/logging.hpp"
+#include "fb/mqtt/options.hpp"
 #include "fb/ui/feedback_controller.hpp"
 
 Q_IMPORT_QML_PLUGIN(FeedbackUiPlugin)
@@ -46,6 +47,7 @@ struct Options {
   std::string db;
   std::string language;
   std::string log_level = "warn";
+  std::string mqtt_version = "3.1.1";
   std::string screenshot;
   bool moving = false;
   bool self_test = false;
@@ -144,6 +146,9 @@ int main(int argc, char** argv) {
   cli.add_option("--screenshot", o.screenshot, "Save the first frame to this PNG file and exit");
   cli.add_flag("--demo-data", o.demo_data, "Queue two sample reports when My reports is empty");
   cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  cli.add_option("--mqtt-version", o.mqtt_version, "MQTT protocol: 3.1.1 or 5")
+      ->check(CLI::IsMember({"3.1.1", "5"}))
+      ->capture_default_str();
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -154,8 +159,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fb-headunit: %s\n", r.error().what().c_str());
     return 1;
   }
-  const auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
-                                                   o.db.empty() ? "run/headunit-" + o.vin + ".db" : o.db);
+  auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
+                                             o.db.empty() ? "run/headunit-" + o.vin + ".db" : o.db);
+  config.mqtt.version = *fb::mqtt::parse_protocol_version(o.mqtt_version);  // checked by CLI11
   if (config.database.has_parent_path()) {
     std::error_code ignored;  // Agent::open reports the real problem
     std::filesystem::create_directories(config.database.parent_path(), ignored);

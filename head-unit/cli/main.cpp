@@ -16,6 +16,7 @@
 #include "fb/async/timer.hpp"
 #include "fb/common/config.hpp"
 #include "fb/common/logging.hpp"
+#include "fb/mqtt/options.hpp"
 #include "fb/common/vocabulary.hpp"
 
 namespace {
@@ -86,6 +87,7 @@ struct Options {
   std::string broker = "ssl://127.0.0.1:8883";
   std::string pki = "run/pki";
   std::string log_level = "warn";
+  std::string mqtt_version = "3.1.1";
 };
 
 int fail_with(const fb::Error& e) {
@@ -132,6 +134,7 @@ int main(int argc, char** argv) {
   app.add_option("--broker", o.broker, "Broker URI");
   app.add_option("--pki", o.pki, "PKI directory from deploy/gen-certs.sh (uses <pki>/vehicles/<VIN>/*)");
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error");
+  app.add_option("--mqtt-version", o.mqtt_version, "MQTT protocol: 3.1.1 or 5")->check(CLI::IsMember({"3.1.1", "5"}));
   int wait_seconds = 20;
   app.add_option("--wait", wait_seconds, "Seconds to wait for answers (send, demo, listen)");
 
@@ -159,8 +162,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (auto r = fb::init_logging("car", o.log_level); !r) return fail_with(r.error());
-  const auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
-                                                   o.db.empty() ? "run/car-" + o.vin + ".db" : o.db);
+  auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
+                                             o.db.empty() ? "run/car-" + o.vin + ".db" : o.db);
+  config.mqtt.version = *fb::mqtt::parse_protocol_version(o.mqtt_version);  // checked by CLI11
   // Composition root. Thread "main" runs the io_context; the agent, its MQTT client, its timers
   // and the Printer live on one strand of it.
   boost::asio::io_context io;

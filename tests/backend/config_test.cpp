@@ -34,5 +34,20 @@ TEST(BackendConfig, BadValuesAreNamed) {
   EXPECT_EQ(c.error().code, make_error_code(ConfigErrc::invalid_value));
 }
 
+TEST(BackendConfig, TheMqttVersionIsChosenByConfiguration) {
+  test::TempDir dir;
+  std::ofstream(dir / "v5.json") << R"({"version": 1, "mqtt_version": "5"})";
+  auto c = load_config(dir / "v5.json", default_config());
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->mqtt.version, mqtt::ProtocolVersion::v5);
+  EXPECT_EQ(default_config().mqtt.version, mqtt::ProtocolVersion::v3_1_1);
+  std::ofstream(dir / "v4.json") << R"({"version": 1, "mqtt_version": "3.1"})";
+  c = load_config(dir / "v4.json", default_config());
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, make_error_code(ConfigErrc::invalid_value));
+  EXPECT_NE(c.error().detail.find("mqtt_version"), std::string::npos) << c.error().detail;
+  EXPECT_NE(c.error().detail.find("'3.1'"), std::string::npos) << c.error().detail;
+}
+
 }  // namespace
 }  // namespace fb::backend

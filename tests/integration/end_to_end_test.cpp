@@ -55,6 +55,22 @@ TEST_F(EndToEnd, EachReportGetsOneCaseAnAckAndANotificationBack) {
   EXPECT_EQ(zh, 6);  // answered in the language the driver wrote in
 }
 
+TEST_F(EndToEnd, TheLoopWorksOverMqtt5AndSurvivesABackendRestart) {
+  const auto db = dir_ / "cases.db";
+  auto backend = std::make_unique<BackendProcess>(*broker_, *pki_, db, std::vector<std::string>{"--mqtt-version", "5"});
+  Car car(*broker_, *pki_, kVinA, dir_ / "car.db", {}, mqtt::ProtocolVersion::v5);
+  const auto first = submit_many(car, 3, "mqtt5");
+  ASSERT_TRUE(car.wait_notified(first));
+  backend->kill();  // its v5 session (session expiry) keeps queueing for it
+  const auto second = submit_many(car, 3, "mqtt5 while the backend is down");
+  ASSERT_TRUE(car.wait_sent(second));
+  backend->start();
+  ASSERT_TRUE(car.wait_notified(second));
+  auto all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  expect_one_case_each(db, all, car);
+}
+
 TEST_F(EndToEnd, ABackendRestartBetweenSendingAndAcknowledgingLosesNothing) {
   const auto db = dir_ / "cases.db";
   auto backend = std::make_unique<BackendProcess>(*broker_, *pki_, db);

@@ -30,13 +30,16 @@ inline constexpr auto kWait = 30s;
 
 class BackendProcess {
  public:
-  BackendProcess(const Broker& broker, const Pki& pki, std::string db) : broker_(broker), pki_(pki), db_(std::move(db)) {
+  BackendProcess(const Broker& broker, const Pki& pki, std::string db, std::vector<std::string> extra_args = {})
+      : broker_(broker), pki_(pki), db_(std::move(db)), extra_args_(std::move(extra_args)) {
     start();
   }
   void start() {
-    process_ = std::make_unique<Process>(
-        "backend", std::vector<std::string>{kBackendBin, "--broker", broker_.uri(), "--pki", pki_.dir(), "--db", db_,
-                                            "--rules", kRulesDir, "--log-level", "info", "serve"});
+    std::vector<std::string> args{kBackendBin, "--broker", broker_.uri(), "--pki", pki_.dir(), "--db", db_,
+                                  "--rules", kRulesDir, "--log-level", "info"};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    args.push_back("serve");
+    process_ = std::make_unique<Process>("backend", args);
     if (!process_->wait_for_line("backend ready", kWait)) {
       ADD_FAILURE() << "backend did not become ready:\n" << process_->output();
     }
@@ -50,6 +53,7 @@ class BackendProcess {
   const Broker& broker_;
   const Pki& pki_;
   std::string db_;
+  std::vector<std::string> extra_args_;
   std::unique_ptr<Process> process_;
 };
 
@@ -64,12 +68,13 @@ inline std::unique_ptr<backend::CaseStore> open_cases(const std::string& db) {
 class Car final : public agent::AgentListener {
  public:
   Car(const Broker& broker, const Pki& pki, const std::string& vin, const std::string& db,
-      agent::SendScheduler::Policy sending = {}) {
+      agent::SendScheduler::Policy sending = {}, mqtt::ProtocolVersion version = mqtt::ProtocolVersion::v3_1_1) {
     agent::AgentConfig c;
     c.vehicle = {vin, "Aurora EV", 2026, "HU-3.2.1"};
     c.database = db;
     c.mqtt = client_options(broker, vin, pki.vehicle(vin));
     c.sending = sending;
+    c.mqtt.version = version;
     auto& clock = SystemClock::instance();
     auto a = agent::Agent::open(io_.strand(), clock, c, mqtt::make_paho_client(io_.strand(), clock, c.mqtt));
     if (!a) throw std::runtime_error(a.error().what());

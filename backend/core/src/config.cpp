@@ -1,6 +1,7 @@
 #include "fb/backend/config.hpp"
 
 #include "fb/common/config.hpp"
+#include "fb/mqtt/options.hpp"
 
 namespace fb::backend {
 
@@ -44,6 +45,11 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   if (!batch) return fail(batch.error());
   if (*batch == 0) return fail(ConfigErrc::invalid_value, origin + ": max_batch must be > 0");
   c.service.max_batch = *batch;
+  auto version = config::get_or<std::string>(*doc, "mqtt_version", std::string(mqtt::to_string(c.mqtt.version)), origin);
+  if (!version) return fail(version.error());
+  auto parsed = mqtt::parse_protocol_version(*version);
+  if (!parsed) return fail(ConfigErrc::invalid_value, origin + ": mqtt_version: " + parsed.error().detail);
+  c.mqtt.version = *parsed;
   auto level = config::get_or<std::string>(*doc, "log_level", c.log_level, origin);
   if (!level) return fail(level.error());
   c.log_level = *level;

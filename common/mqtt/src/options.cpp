@@ -68,4 +68,12 @@ ConnectParams connect_params(const ClientOptions& o) {
   return p;
 }
 
+Result<ProtocolVersion> parse_protocol_version(std::string_view text) {
+  if (text == "3.1.1") return ProtocolVersion::v3_1_1;
+  if (text == "5") return ProtocolVersion::v5;
+  return fail(MqttErrc::invalid_argument, "MQTT version '" + std::string(text) + "' (want 3.1.1 or 5)");
+}
+
+std::string_view to_string(ProtocolVersion version) { return version == ProtocolVersion::v5 ? "5" : "3.1.1"; }
+
 }  // namespace fb::mqtt

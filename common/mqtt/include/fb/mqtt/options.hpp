@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "fb/common/error.hpp"
 #include "fb/mqtt/client.hpp"
@@ -37,5 +38,10 @@ struct ConnectParams {
 };
 
 ConnectParams connect_params(const ClientOptions& options);
+
+/// "3.1.1" or "5" (the spelling of configuration files and command lines). Error:
+/// invalid_argument naming the value.
+Result<ProtocolVersion> parse_protocol_version(std::string_view text);
+std::string_view to_string(ProtocolVersion version);
 
 }  // namespace fb::mqtt
