@@ -37,6 +37,7 @@
 
 #include "bench_support.hpp"
 #include "broker.hpp"
+#include "json_report.hpp"
 #include "fb/agent/agent.hpp"
 #include "fb/backend/service.hpp"
 #include "in_process_backend.hpp"
@@ -66,6 +67,7 @@ struct Options {
   std::size_t backend_inflight = 0;  // 0: the production default (backend::default_config)
   bool quick = false;
   std::string log_level = "error";  // the run prints what matters itself
+  std::string json;                  // --json FILE: the measures with their baselines, as JSON
 };
 
 // ---- The rig: PKI and broker in a temporary directory -----------------------------------------
@@ -753,6 +755,24 @@ int run(const Options& o) {
       fmt::format("{:.3f}", ingest->connected_rate() / sub->net_rate()));
   row("largest backend batch (reports)", fmt::format("{}", st.largest_batch), fmt::format("max_batch {}", backend::default_config().service.max_batch), "");
   row("answers refused (not connected)", fmt::format("{}", st.publish_failures), "0 expected", "");
+
+  if (o.json.empty()) return 0;
+  // The same measures as the summary (plus the rate including connect), named for scripts;
+  // bench/README.md lists them. Ratios are value / baseline.
+  JsonReport report;
+  for (const auto& [p, label] : {std::pair{0.5, "p50"}, std::pair{0.99, "p99"}}) {
+    const auto value = rt->to_notification.percentile_ms(p);
+    report.add(fmt::format("roundtrip_{}", label), value, wrapper->round_trips.percentile_ms(p), "ms");
+    report.add(fmt::format("roundtrip_{}_vs_raw_paho", label), value, raw->round_trips.percentile_ms(p), "ms");
+  }
+  report.add("ingest", ingest->net_rate(), sub->net_rate(), "reports/s");
+  report.add("ingest_including_connect", ingest->gross_rate(), sub->gross_rate(), "reports/s");
+  report.add("ingest_once_answering", ingest->connected_rate(), sub->net_rate(), "reports/s");
+  report.add("largest_batch", static_cast<double>(st.largest_batch),
+             static_cast<double>(backend::default_config().max_batch), "reports");
+  report.add("answers_refused", static_cast<double>(st.publish_failures), 0, "publishes");
+  if (auto written = report.write(o.json); !written) return fail_with("--json", written.error());
+  fmt::print("\nJSON written to {}\n", o.json);
   return 0;
 }
 
@@ -774,6 +794,7 @@ int main(int argc, char** argv) {
                  "Override the backend's publish max_inflight (default: the production value)");
   app.add_flag("--quick", o.quick, "Small numbers for a smoke run (< 30 s); explicit options still win");
   app.add_option("--log-level", o.log_level, "Log level of the components (stderr)");
+  app.add_option("--json", o.json, "Also write the summary's measures and baselines to FILE as JSON");
   CLI11_PARSE(app, argc, argv);
   if (o.quick) {
     if (app.count("--reports") == 0) o.reports = 30;
@@ -781,6 +802,12 @@ int main(int argc, char** argv) {
     if (app.count("--backlog") == 0) o.backlog = 2000;
     if (app.count("--vins") == 0) o.vins = 4;
     if (app.count("--nagle-rounds") == 0) o.no_nodelay_rounds = 10;
+  }
+  // Checked now rather than after a run of minutes; the file itself is written at the end.
+  if (const auto dir = std::filesystem::path(o.json).parent_path(); !o.json.empty() && !dir.empty() &&
+                                                                    !std::filesystem::is_directory(dir)) {
+    std::cerr << "fb-bench: --json " << o.json << ": no such directory\n";
+    return 2;
   }
   if (auto r = fb::init_logging("bench", o.log_level); !r) {
     std::cerr << "fb-bench: " << r.error().what() << "\n";

@@ -2,11 +2,12 @@
 # Builds fb-bench and runs it. Not part of the test suite: it prints numbers, each beside a
 # baseline measured in the same run (see bench/README.md).
 #
-#   bench/run.sh [--build-dir DIR] [fb-bench options...]
+#   bench/run.sh [--build-dir DIR] [fb-bench options...]     (options go to fb-bench as they are)
 #
 #   bench/run.sh                      # default sizes (N=300 round trips, M=20000 backlog, K=8 VINs)
 #   bench/run.sh --quick              # a smoke run, well under 30 s
 #   bench/run.sh --build-dir build/bench --reports 1000 --backlog 50000
+#   bench/run.sh --json bench.json    # also writes the summary's measures as JSON (bench/README.md)
 #
 # The build directory (default build/bench, the "bench" preset) is configured RelWithDebInfo
 # without the Qt app when it does not exist yet; an existing one is built as it is configured.

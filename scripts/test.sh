@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: the dev preset (everything, Qt app included), then the
-# asan preset (AddressSanitizer + UBSan, without the Qt app). Dependencies: scripts/install-deps.sh.
-#   scripts/test.sh            both presets
-#   scripts/test.sh dev        one preset
+# Builds and runs the whole test suite: the dev preset (everything, Qt app included), the asan
+# preset (AddressSanitizer + UBSan) and the tsan preset (ThreadSanitizer; suppressions for
+# uninstrumented third-party libraries only, in tests/tsan.supp), both without the Qt app.
+# Dependencies: scripts/install-deps.sh. Static checks are separate: scripts/lint.sh.
+#   scripts/test.sh              the three presets
+#   scripts/test.sh dev          one preset (or several: scripts/test.sh dev tsan)
+# Extra ctest arguments for every preset: FB_CTEST_ARGS, e.g. FB_CTEST_ARGS="-LE slow" leaves out
+# the real-broker integration tests (label "slow").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 presets=("$@")
-if [[ ${#presets[@]} -eq 0 ]]; then presets=(dev asan); fi
+if [[ ${#presets[@]} -eq 0 ]]; then presets=(dev asan tsan); fi
+read -r -a ctest_args <<<"${FB_CTEST_ARGS:-}"
 
 for preset in "${presets[@]}"; do
   echo "== preset $preset: configure and build"
   cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset"
+  cmake --build --preset "$preset" --parallel "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"  # not Ninja's nproc+2
   echo "== preset $preset: ctest"
-  ctest --preset "$preset"
+  ctest --preset "$preset" "${ctest_args[@]}"
 done
