@@ -18,7 +18,7 @@
 
 #include "fb/common/error.hpp"
 #include "fb/mqtt/client.hpp"
-#include "io_thread.hpp"
+#include "fb/async/io_thread.hpp"
 
 namespace mqtt {
 class async_client;
@@ -86,7 +86,7 @@ class WrapperClient {
 
  private:
   explicit WrapperClient(std::string id) : id_(std::move(id)) {}
-  test::IoThread io_;
+  IoThread io_;
   std::unique_ptr<mqtt::Client> client_;
   std::string id_;
   std::mutex mu_;

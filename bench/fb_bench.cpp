@@ -41,7 +41,7 @@
 #include "fb/agent/agent.hpp"
 #include "fb/backend/service.hpp"
 #include "in_process_backend.hpp"
-#include "io_thread.hpp"
+#include "fb/async/io_thread.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/common/topics.hpp"
@@ -237,7 +237,7 @@ struct RoundTrip {
 Result<RoundTrip> measure_round_trip(const Rig& rig, const Options& o) {
   RoundTrip result;
   StageRecorder recorder;  // outlives the agent that calls it
-  test::IoThread car_io;  // the car's strand; joined after the car is stopped
+  IoThread car_io;  // the car's strand; joined after the car is stopped
   std::unique_ptr<agent::Agent> car;
   std::unique_ptr<test::InProcessBackend> service;  // declared after the car: stopped first
 

@@ -21,11 +21,8 @@
 #include <filesystem>
 #include <string>
 
-#include <future>
-#include <thread>
-
 #include "fb/agent/agent.hpp"
-#include "fb/asio.hpp"
+#include "fb/async/io_thread.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/mqtt/options.hpp"
 #include "fb/ui/feedback_controller.hpp"
@@ -55,37 +52,6 @@ struct Options {
 };
 
 std::string system_language() { return QLocale::system().language() == QLocale::Chinese ? "zh" : "en"; }
-
-// The agent's io_context and its thread. Thread "agent": runs every handler of the agent's
-// strand from construction until stop_and_join().
-class AgentThread {
- public:
-  AgentThread() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
-  ~AgentThread() { stop_and_join(nullptr); }
-  boost::asio::any_io_executor strand() const { return strand_; }
-
-  /// Runs `f` on the strand and waits for it.
-  template <typename F>
-  void call(F f) {
-    std::packaged_task<void()> task(std::move(f));
-    auto done = task.get_future();
-    boost::asio::post(strand_, [&task] { task(); });
-    done.wait();
-  }
-  /// Stops the agent on its strand, lets the context run dry and joins the thread.
-  void stop_and_join(fb::agent::Agent* agent) {
-    if (!thread_.joinable()) return;
-    if (agent) call([agent] { agent->stop(); });
-    work_.reset();
-    thread_.join();
-  }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
-};
 
 // Two reports for screenshots and demos, saved only into an empty queue.
 void add_demo_reports(fb::agent::Agent& agent) {
@@ -166,7 +132,9 @@ int main(int argc, char** argv) {
     std::error_code ignored;  // Agent::open reports the real problem
     std::filesystem::create_directories(config.database.parent_path(), ignored);
   }
-  AgentThread agent_thread;
+  // Thread "agent": runs the io_context of the strand that the agent, its MQTT client and its
+  // timers live on, from here until the agent is stopped below.
+  fb::IoThread agent_thread;
   auto& clock = fb::SystemClock::instance();
   auto opened = fb::agent::Agent::open(agent_thread.strand(), clock, config,
                                        fb::mqtt::make_paho_client(agent_thread.strand(), clock, config.mqtt));
@@ -191,9 +159,12 @@ int main(int argc, char** argv) {
   controller.load();
   // The agent stops (and its last events are handled) before the controller goes away.
   struct StopAgentFirst {
-    AgentThread& thread;
+    fb::IoThread& thread;
     fb::agent::Agent& agent;
-    ~StopAgentFirst() { thread.stop_and_join(&agent); }
+    ~StopAgentFirst() {
+      thread.call([this] { agent.stop(); });
+      thread.join();
+    }
   } stop_agent_first{agent_thread, agent};
 
   qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackController", &controller);

@@ -7,6 +7,7 @@
 
 #include <QCoreApplication>
 #include <QSignalSpy>
+#include <thread>
 
 #include "fake_agent.hpp"
 #include "fake_clock.hpp"
@@ -322,6 +323,52 @@ TEST_F(FeedbackControllerTest, TheLanguageIsChineseOrEnglishAndTagsTheReport) {
   EXPECT_EQ(value(0, "language"), "zh-CN");
   store_->setLanguage("de");
   EXPECT_EQ(store_->language(), "en");
+}
+
+// The view-model on its seam alone: a fake agent that answers from another thread, as the real
+// one answers from its executor.
+TEST(FeedbackControllerOnAFakeAgent, AnswersFromTheAgentsThreadChangeTheViewOnlyOnTheQtThread) {
+  test::FakeAgent agent;
+  FeedbackController controller(agent);
+  ASSERT_EQ(agent.listeners.size(), 1u) << "the controller listens from its construction";
+  controller.setLanguage("zh");
+  ASSERT_TRUE(controller.submit("driving_feel", QString::fromUtf8("换挡顿挫")));
+  ASSERT_EQ(agent.submitted.size(), 1u);
+  EXPECT_EQ(agent.submitted[0].draft.category, wire::CATEGORY_DRIVING_FEEL);
+  EXPECT_EQ(agent.submitted[0].draft.language, "zh-CN");
+  EXPECT_EQ(agent.submitted[0].draft.source, wire::SOURCE_DRIVER);
+  EXPECT_TRUE(controller.saving());
+
+  QSignalSpy saved(&controller, &FeedbackController::reportSaved);
+  QSignalSpy connected(&controller, &FeedbackController::connectedChanged);
+  std::thread agent_thread([&] {
+    agent.submitted[0].done(std::string("report-1"));
+    agent.listeners[0]->connection_changed(true);
+  });
+  agent_thread.join();
+  EXPECT_EQ(saved.count(), 0) << "state changed on the agent's thread";
+  EXPECT_FALSE(controller.connected());
+
+  QCoreApplication::sendPostedEvents();
+  ASSERT_EQ(saved.count(), 1);
+  EXPECT_EQ(saved.first().first().toString(), "report-1");
+  EXPECT_FALSE(controller.saving());
+  EXPECT_TRUE(controller.connected());
+  EXPECT_EQ(connected.count(), 1);
+}
+
+TEST(FeedbackControllerOnAFakeAgent, ALinkProblemIsShownAndAStorageErrorOnLoadToo) {
+  test::FakeAgent agent;
+  FeedbackController controller(agent);
+  controller.load();
+  ASSERT_EQ(agent.report_requests.size(), 1u);
+  agent.report_requests[0](fail(StorageErrc::io, "test: read error"));
+  agent.listeners[0]->link_problem(Error(MqttErrc::tls_setup, "cannot read 'ca.crt'"));
+  QSignalSpy loaded(&controller, &FeedbackController::reportsLoaded);
+  QCoreApplication::sendPostedEvents();
+  EXPECT_EQ(loaded.count(), 1);
+  EXPECT_NE(controller.storageProblem().indexOf("read error"), -1) << controller.storageProblem().toStdString();
+  EXPECT_NE(controller.linkError().indexOf("ca.crt"), -1) << controller.linkError().toStdString();
 }
 
 }  // namespace

@@ -15,11 +15,12 @@
 
 #include "../common/report_fixture.hpp"
 #include "broker.hpp"
+#include "broker_test.hpp"
 #include "fb/agent/agent.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/common/topics.hpp"
 #include "in_process_backend.hpp"
-#include "io_thread.hpp"
+#include "fb/async/io_thread.hpp"
 #include "paths.hpp"
 #include "process.hpp"
 
@@ -275,29 +276,9 @@ class RawClient {
   bool connected_ = false;
 };
 
-/// One PKI for the whole test binary (generating it takes ~0.15 s).
-class IntegrationTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    pki_dir_ = new TempDir("fbpki");
-    pki_ = new Pki(pki_dir_->path() + "/pki", {kVinA, kVinB});
-  }
-  static void TearDownTestSuite() {
-    delete pki_;
-    delete pki_dir_;
-  }
-  void SetUp() override {
-    // The broker drops privileges to "mosquitto" when run as root: it must reach its run dir.
-    std::filesystem::permissions(dir_.path(), std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
-    broker_ = std::make_unique<Broker>(dir_ / "broker", *pki_);
-  }
-
-  static TempDir* pki_dir_;
-  static Pki* pki_;
-  TempDir dir_{"fbit"};
-  std::unique_ptr<Broker> broker_;
+struct TwoCars {
+  static std::vector<std::string> vins() { return {kVinA, kVinB}; }
 };
-inline TempDir* IntegrationTest::pki_dir_ = nullptr;
-inline Pki* IntegrationTest::pki_ = nullptr;
+using IntegrationTest = BrokerTest<TwoCars>;
 
 }  // namespace fb::test

@@ -10,7 +10,7 @@ namespace {
 
 using mqtt::QoS;
 
-class MqttBroker : public BrokerTest {};
+class MqttBroker : public MqttBrokerTest {};
 
 TEST_P(MqttBroker, AnswersToAPersistentSessionsBacklogAreNotRefused) {
   constexpr int kBacklog = 3000;

@@ -12,8 +12,10 @@
 #include <thread>
 
 #include "broker.hpp"
+#include "fb/async/io_thread.hpp"
 #include "fb/common/clock.hpp"
 #include "fb/mqtt/client.hpp"
+#include "broker_test.hpp"
 #include "process.hpp"
 
 namespace fb::test {
@@ -21,29 +23,6 @@ namespace fb::test {
 using namespace std::chrono_literals;
 inline constexpr auto kBrokerWait = 30s;
 inline constexpr const char* kVin = "WVWZZZ1JZ3W386752";
-
-/// An io_context on its own thread; run() executes a function there and returns its result.
-class IoThread {
- public:
-  IoThread() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
-  ~IoThread() {
-    work_.reset();
-    thread_.join();
-  }
-  template <typename F>
-  auto run(F f) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    boost::asio::post(io_, [&task] { task(); });
-    return result.get();
-  }
-  boost::asio::any_io_executor executor() { return io_.get_executor(); }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread thread_;
-};
 
 /// Counts what a client reports, for the test thread to wait on.
 struct Events {
@@ -65,8 +44,8 @@ struct Events {
 class TestClient {
  public:
   TestClient(IoThread& io, mqtt::ClientOptions options, Events& events) : io_(io) {
-    io_.run([&] {
-      client_ = mqtt::make_paho_client(io_.executor(), SystemClock::instance(), std::move(options));
+    io_.call([&] {
+      client_ = mqtt::make_paho_client(io_.strand(), SystemClock::instance(), std::move(options));
       client_->on_connection([&events](bool up, Error why) {
         std::lock_guard lock(events.mu);
         (up ? events.connects : events.disconnects)++;
@@ -82,7 +61,7 @@ class TestClient {
     });
   }
   ~TestClient() {
-    io_.run([&] {
+    io_.call([&] {
       client_.reset();
       return 0;
     });
@@ -90,7 +69,7 @@ class TestClient {
   /// Runs `f(client)` on the client's executor and returns its result.
   template <typename F>
   auto on_io(F f) {
-    return io_.run([&] { return f(*client_); });
+    return io_.call([&] { return f(*client_); });
   }
   Result<void> start() {
     return on_io([](mqtt::Client& c) { return c.start(); });
@@ -116,35 +95,20 @@ class TestClient {
   std::unique_ptr<mqtt::Client> client_;
 };
 
+struct OneCar {
+  static std::vector<std::string> vins() { return {kVin}; }
+};
+
 /// One PKI for the suite, one broker per test; GetParam() is the protocol version.
-class BrokerTest : public ::testing::TestWithParam<mqtt::ProtocolVersion> {
+class MqttBrokerTest : public BrokerTest<OneCar, ::testing::TestWithParam<mqtt::ProtocolVersion>> {
  protected:
-  static void SetUpTestSuite() {
-    pki_dir_ = new TempDir("fbmqttpki");
-    pki_ = new Pki(pki_dir_->path() + "/pki", {kVin});
-  }
-  static void TearDownTestSuite() {
-    delete pki_;
-    delete pki_dir_;
-  }
-  void SetUp() override {
-    // The broker drops privileges to "mosquitto" when run as root: it must reach its run dir.
-    std::filesystem::permissions(dir_.path(), std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
-    broker_ = std::make_unique<Broker>(dir_ / "broker", *pki_);
-  }
   mqtt::ClientOptions options(const std::string& client_id, const mqtt::TlsFiles& tls) const {
     auto o = client_options(*broker_, client_id, tls);
     o.version = GetParam();
     return o;
   }
 
-  static TempDir* pki_dir_;
-  static Pki* pki_;
-  TempDir dir_{"fbmqttit"};
-  std::unique_ptr<Broker> broker_;
   IoThread io_;
 };
-inline TempDir* BrokerTest::pki_dir_ = nullptr;
-inline Pki* BrokerTest::pki_ = nullptr;
 
 }  // namespace fb::test

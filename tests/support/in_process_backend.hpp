@@ -9,7 +9,7 @@
 #include "fb/backend/config.hpp"
 #include "fb/backend/rules.hpp"
 #include "fb/backend/service.hpp"
-#include "io_thread.hpp"
+#include "fb/async/io_thread.hpp"
 
 namespace fb::test {
 

@@ -1,6 +1,7 @@
-// An io_context with one thread of its own, for tests and benchmarks that run real parts
-// (Paho, the broker) in real time. Objects under test live on strand(); the test thread talks
-// to them through call(), which runs a function there and waits for its result.
+// An io_context with one thread of its own, for a composition root whose own thread is taken
+// (the Qt app's GUI thread) and for tests and benchmarks that run real parts in real time.
+// Objects live on strand(); other threads talk to them through call(), which runs a function
+// there and waits for its result.
 #pragma once
 
 #include <future>
@@ -9,11 +10,11 @@
 
 #include "fb/asio.hpp"
 
-namespace fb::test {
+namespace fb {
 
 class IoThread {
  public:
-  // Thread "test-io": runs every handler of the context until join().
+  /// Starts the thread, which runs every handler of the context until join().
   IoThread() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
   ~IoThread() { join(); }
   IoThread(const IoThread&) = delete;
@@ -43,4 +44,4 @@ class IoThread {
   std::thread thread_;
 };
 
-}  // namespace fb::test
+}  // namespace fb
