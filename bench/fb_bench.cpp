@@ -769,7 +769,7 @@ int run(const Options& o) {
   report.add("ingest_including_connect", ingest->gross_rate(), sub->gross_rate(), "reports/s");
   report.add("ingest_once_answering", ingest->connected_rate(), sub->net_rate(), "reports/s");
   report.add("largest_batch", static_cast<double>(st.largest_batch),
-             static_cast<double>(backend::default_config().max_batch), "reports");
+             static_cast<double>(backend::default_config().service.max_batch), "reports");
   report.add("answers_refused", static_cast<double>(st.publish_failures), 0, "publishes");
   if (auto written = report.write(o.json); !written) return fail_with("--json", written.error());
   fmt::print("\nJSON written to {}\n", o.json);
