@@ -9,12 +9,16 @@ namespace fb {
 
 // Owner: the SystemClock. mu guards everything; the "clock-alarms" thread waits on cv for the
 // earliest deadline and calls due wake-ups with mu held, so a cancel (which takes mu) never
-// races a wake-up in progress. Wake-ups only post, so holding mu while they run is cheap.
+// races a wake-up in progress. Wake-ups only post, so holding mu while they run is cheap. A
+// cancelled alarm does not wake the thread (it finds nothing due and sleeps again), and a new
+// one wakes it only if it is due before the thread would wake anyway.
 struct SystemClock::Alarms {
   std::mutex mu;
   std::condition_variable cv;
   std::multimap<SteadyTime, std::pair<std::uint64_t, std::function<void()>>> pending;
   std::uint64_t next_id = 0;
+  // When the thread wakes next by itself; a new alarm wakes it earlier only if it is due before.
+  SteadyTime sleeping_until = SteadyTime::max();
   bool stopping = false;
   std::thread thread;
 
@@ -22,12 +26,15 @@ struct SystemClock::Alarms {
     std::unique_lock lock(mu);
     while (!stopping) {
       if (pending.empty()) {
+        sleeping_until = SteadyTime::max();
         cv.wait(lock);
         continue;
       }
       const auto first = pending.begin()->first;
       if (std::chrono::steady_clock::now() < first) {
+        sleeping_until = first;
         cv.wait_until(lock, first);
+        sleeping_until = SteadyTime::min();  // awake: set_alarm need not notify
         continue;
       }
       auto wake = std::move(pending.begin()->second.second);
@@ -84,7 +91,7 @@ std::unique_ptr<Clock::Alarm> SystemClock::set_alarm(SteadyTime deadline, std::f
   {
     std::lock_guard lock(alarms_->mu);
     id = ++alarms_->next_id;
-    const bool earliest = alarms_->pending.empty() || deadline < alarms_->pending.begin()->first;
+    const bool earliest = deadline < alarms_->sleeping_until;
     alarms_->pending.emplace(deadline, std::make_pair(id, std::move(wake)));
     // Thread "clock-alarms": calls the wake-ups of every timer in the process (they post to
     // their executors). Started on first use so that a process without timers has no thread.

@@ -353,7 +353,9 @@ class StopTest : public ClientTest {
       fake->deliver("cmd/x", "late");
     }
     advance(1min);
-    if (fake) EXPECT_EQ(fake->connects.size(), connects);
+    if (fake) {
+      EXPECT_EQ(fake->connects.size(), connects);
+    }
     EXPECT_FALSE(client->connected());
     for (auto& [topic, v] : outcomes) EXPECT_EQ(v.size(), 1u) << topic;
     client->stop();  // idempotent

@@ -35,6 +35,10 @@ class FakeClock final : public Clock {
   std::unique_ptr<Alarm> set_alarm(SteadyTime deadline, std::function<void()> wake) const override {
     std::lock_guard lock(state_->mu);
     const auto id = ++state_->next_id;
+    if (deadline <= state_->steady) {
+      wake();  // already due, as a real clock would find it at once; it only posts
+      return std::make_unique<FakeAlarm>(state_, deadline, id);
+    }
     state_->alarms.emplace(std::make_pair(deadline, id), std::move(wake));
     return std::make_unique<FakeAlarm>(state_, deadline, id);
   }

@@ -29,7 +29,8 @@ class Timer {
   /// Runs `expired` on the executor once the clock's steady time reaches `deadline`. Re-arming
   /// or cancel() before that means this handler never runs. A deadline in the past expires at
   /// once (the handler is still posted, not called here). Re-arming with the deadline already
-  /// armed only replaces the handler.
+  /// armed, or a later one, is cheap: the alarm already set is kept and the timer re-checks its
+  /// deadline when woken.
   void arm_at(Clock::SteadyTime deadline, Handler expired);
   void arm_after(std::chrono::steady_clock::duration delay, Handler expired);
   /// The armed handler will not run. Idempotent.
@@ -41,12 +42,15 @@ class Timer {
 
  private:
   struct Shared;
-  void fire();
+  void set_alarm_for_deadline();
+  void woken();
 
   boost::asio::any_io_executor executor_;
   const Clock& clock_;
   std::shared_ptr<Shared> shared_;  // outlives the timer while a wake-up is posted
+  Handler handler_;
   std::unique_ptr<Clock::Alarm> alarm_;
+  Clock::SteadyTime alarm_deadline_{};  // when the alarm in alarm_ rings
   boost::asio::any_io_executor work_;  // the executor with outstanding work tracked, while armed
   std::optional<Clock::SteadyTime> deadline_;
 };
