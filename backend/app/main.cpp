@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <thread>
 
 #include "fb/asio.hpp"
 
@@ -79,17 +80,20 @@ int main(int argc, char** argv) {
   }
   (void)serve;
 
-  // Composition root. Thread "main" runs the io_context; the service, its MQTT client and its
-  // timers live on one strand of it; SIGINT/SIGTERM arrive through a signal_set on that strand.
+  // Composition root. Threads "main" and "io-2" run the io_context. The service (case store,
+  // ingest, resend timer) lives on one strand, its MQTT client on another, so that the broker
+  // flow (PUBACKs, the publish window) goes on while a batch commits. SIGINT/SIGTERM arrive
+  // through a signal_set on the service's strand.
   boost::asio::io_context io;
   auto strand = boost::asio::make_strand(io.get_executor());
+  auto client_strand = boost::asio::make_strand(io.get_executor());
   auto& clock = fb::SystemClock::instance();
   auto loaded_rules = fb::backend::load_rules(cfg.rules_dir);
   if (!loaded_rules) return fail_with(loaded_rules.error());
   auto store = fb::backend::open_sqlite_case_store(cfg.database);
   if (!store) return fail_with(store.error());
   fb::backend::Service service(strand, clock, cfg.service, std::move(*store), std::move(*loaded_rules),
-                               fb::mqtt::make_paho_client(strand, clock, cfg.mqtt));
+                               fb::mqtt::make_paho_client(client_strand, clock, cfg.mqtt));
   if (auto r = service.start(); !r) return fail_with(r.error());
   spdlog::info("backend started: store {}, rules {}, broker {}", cfg.database.string(), cfg.rules_dir.string(),
                cfg.mqtt.server_uri);
@@ -99,6 +103,8 @@ int main(int argc, char** argv) {
     spdlog::info("backend: signal {}, stopping", sig);
     service.stop();
   });
+  std::thread second([&io] { io.run(); });  // thread "io-2"
   io.run();  // returns once the service has stopped and its last completions have run
+  second.join();
   return 0;
 }

@@ -183,6 +183,29 @@ TEST_F(ServiceTest, StopStoresWhatWasReceivedButNotYetDrained) {
   EXPECT_EQ(clock_.pending_alarms(), 0u) << "the resend timer outlived stop()";
 }
 
+TEST_F(ServiceTest, AClientOnAStrandOfItsOwnIsCalledThereAndHandsOverToTheService) {
+  // As fb-backend runs it: the client on another strand of the same context.
+  auto client_strand = boost::asio::make_strand(io_);
+  mqtt_ = std::make_shared<FakeMqtt::State>();
+  auto rules = load_rules(test::kRulesDir);
+  auto store = open_sqlite_case_store(dir_ / "cases.db");
+  ASSERT_TRUE(rules && store);
+  service_ = std::make_unique<Service>(strand_, clock_, ServiceOptions{}, std::move(*store), std::move(*rules),
+                                       std::make_unique<FakeMqtt>(client_strand, mqtt_));
+  ASSERT_TRUE(service_->start());
+  test::set_connected(*mqtt_, true);
+  run();
+  send_report(kVinA, "brake squeal");
+  run();
+  EXPECT_EQ(service_->stats().ingest.accepted, 1u);
+  ASSERT_EQ(of_kind(complete_all(), false).size(), 1u) << "no ack reached the client";
+  EXPECT_EQ(service_->stats().published, 2u);
+  service_->stop();
+  EXPECT_EQ(mqtt_->stops, 0u) << "the client was stopped off its strand";
+  run();
+  EXPECT_EQ(mqtt_->stops, 1u);
+}
+
 TEST_F(ServiceTest, AClientThatCannotStartFailsTheStartAndLeavesNothingRunning) {
   mqtt_ = std::make_shared<FakeMqtt::State>();
   mqtt_->start_error = Error(MqttErrc::tls_setup, "cannot read 'ca.crt'");

@@ -13,7 +13,8 @@
 
 namespace fb::test {
 
-/// An in-process backend Service on real Paho and SQLite, on a thread of its own.
+/// An in-process backend Service on real Paho and SQLite, as fb-backend runs it: two threads,
+/// the service on one strand and its MQTT client on another.
 class InProcessBackend {
  public:
   /// Loads the rules and opens the store (not started yet); throws std::runtime_error with the
@@ -25,7 +26,7 @@ class InProcessBackend {
     if (!rules || !store) throw std::runtime_error("backend parts: " + (!rules ? rules.error() : store.error()).what());
     service_ = std::make_unique<backend::Service>(io_.strand(), clock, config.service, std::move(*store),
                                                   std::move(*rules),
-                                                  mqtt::make_paho_client(io_.strand(), clock, config.mqtt));
+                                                  mqtt::make_paho_client(io_.make_strand(), clock, config.mqtt));
   }
   /// Starts the service on its strand. Errors: MqttErrc from the client (TLS files, URI).
   Result<void> start() {
@@ -42,7 +43,7 @@ class InProcessBackend {
   backend::ServiceStats stats() const { return service_->stats(); }
 
  private:
-  IoThread io_;
+  IoThread io_{2};
   std::unique_ptr<backend::Service> service_;
   bool stopped_ = false;
 };

@@ -16,24 +16,50 @@ Service::Service(asio::any_io_executor executor, const Clock& clock, ServiceOpti
       store_(std::move(store)),
       rules_(std::move(rules)),
       client_(std::move(client)),
+      client_executor_(client_->get_executor()),
       ingest_(*store_, rules_.classifier, rules_.router, rules_.templates, clock_),
       notification_timer_(executor_, clock_) {}
 
 Service::~Service() { stop(); }
 
+template <typename F>
+void Service::on_service(F f) {
+  if (client_executor_ == executor_) {
+    f();
+  } else {
+    asio::post(executor_, std::move(f));
+  }
+}
+
+template <typename F>
+void Service::on_client(F f) {
+  if (client_executor_ == executor_) {
+    f();
+  } else {
+    asio::post(client_executor_, std::move(f));
+  }
+}
+
 Result<void> Service::start() {
   if (running_) return {};
-  if (client_->get_executor() != executor_) {
-    return fail(MqttErrc::invalid_argument, "the service and its MQTT client must share one executor");
-  }
-  client_->on_message([this](mqtt::Message m) { on_message(std::move(m)); });
+  // Handlers run on the client's executor; each hands over to ours (directly when they are one).
+  client_->on_message([this](mqtt::Message m) {
+    const auto dropped = client_->stats().dropped_undelivered;
+    on_service([this, m = std::move(m), dropped]() mutable {
+      dropped_by_client_ = dropped;
+      on_message(std::move(m));
+    });
+  });
   client_->on_connection([this](bool up, const Error& why) {
-    if (up) {
-      spdlog::info("backend ready: connected and subscribed");
-      check_notifications();
-    } else {
-      spdlog::warn("backend: broker connection lost: {}", why.what());
-    }
+    on_service([this, up, why] {
+      connected_ = up;
+      if (up) {
+        spdlog::info("backend ready: connected and subscribed");
+        check_notifications();
+      } else {
+        spdlog::warn("backend: broker connection lost: {}", why.what());
+      }
+    });
   });
   for (auto filter : {topics::all_reports, topics::all_receipts}) {
     client_->subscribe(std::string(filter), mqtt::QoS::at_least_once);
@@ -47,7 +73,10 @@ Result<void> Service::start() {
 void Service::stop() {
   if (!running_) return;
   running_ = false;
-  client_->stop();  // no more messages; pending publishes complete with shutting_down
+  connected_ = false;
+  // No more messages; pending publishes complete with shutting_down. On a client strand of its
+  // own, the client stops there, after what it is doing now.
+  on_client([this] { client_->stop(); });
   notification_timer_.cancel();
   // Store everything received (its acks cannot go out any more; the cars send again and get
   // the same answer).
@@ -91,7 +120,7 @@ void Service::drain() {
   if (batch.empty()) return;
 
   auto out = ingest_.process(batch);
-  const auto dropped = client_->stats().dropped_undelivered;
+  const auto dropped = dropped_by_client_;
   update_stats([&](ServiceStats& s) {
     s.received += batch.size();
     s.largest_batch = std::max(s.largest_batch, batch.size());
@@ -109,16 +138,19 @@ void Service::drain() {
 void Service::publish(Outgoing out) {
   std::string notification_id = std::move(out.notification_id);
   if (!notification_id.empty()) notifications_in_flight_.insert(notification_id);
-  client_->publish(out.topic, std::move(out.payload), mqtt::QoS::at_least_once,
-                   [this, topic = out.topic, id = std::move(notification_id)](const Error& e) {
-                     if (e.code == make_error_code(MqttErrc::shutting_down)) {
-                       spdlog::debug("backend: publish to {} dropped at stop", topic);  // cars resend
-                     } else if (e.code) {
-                       spdlog::warn("backend: publish to {} failed: {}", topic, e.what());
-                     }
-                     update_stats([&](ServiceStats& s) { ++(e.code ? s.publish_failures : s.published); });
-                     if (!id.empty()) notification_published(id, !e.code);
-                   });
+  on_client([this, topic = std::move(out.topic), payload = std::move(out.payload),
+             id = std::move(notification_id)]() mutable {
+    client_->publish(topic, std::move(payload), mqtt::QoS::at_least_once,
+                     [this, topic, id = std::move(id)](const Error& e) {
+                       if (e.code == make_error_code(MqttErrc::shutting_down)) {
+                         spdlog::debug("backend: publish to {} dropped at stop", topic);  // cars resend
+                       } else if (e.code) {
+                         spdlog::warn("backend: publish to {} failed: {}", topic, e.what());
+                       }
+                       update_stats([&](ServiceStats& s) { ++(e.code ? s.publish_failures : s.published); });
+                       if (!id.empty()) on_service([this, id, ok = !e.code] { notification_published(id, ok); });
+                     });
+  });
 }
 
 void Service::notification_published(const std::string& id, bool ok) {
@@ -159,7 +191,7 @@ void Service::arm_notification_timer() {
 // A new one is due at once, so one whose publish failed, or that a crashed backend committed
 // but never published, goes out on the next check.
 void Service::check_notifications() {
-  if (!running_ || !client_->connected()) return;
+  if (!running_ || !connected_) return;
   constexpr std::size_t kChunk = 500;
   auto due = store_->due_notifications(clock_.epoch_ms(), kChunk);
   if (!due) {

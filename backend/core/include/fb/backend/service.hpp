@@ -3,11 +3,15 @@
 // them.
 //
 // Threads and ownership: the service owns no thread. It lives on one executor (a strand) given
-// by its composition root, the same one its MQTT client was made on; the strand owns the
-// CaseStore, Ingest, the incoming queue and the resend schedule. Messages arrive on the strand
-// one by one (the client bounds how many wait: ClientOptions::max_undelivered); the first one
-// posts a drain, which stores up to max_batch in one transaction (group commit: the busier, the
-// bigger the batches). A report is acknowledged only after its batch is committed; a message
+// by its composition root; that strand owns the CaseStore, Ingest, the incoming queue and the
+// resend schedule. Its MQTT client lives on the client's own executor: the same strand (tests,
+// one thread), or a strand of its own on a context run by two threads (fb-backend), so that
+// flow control with the broker (PUBACKs, the publish window) goes on while a batch commits.
+// Every client handler hands over to the service's strand, and every call into the client is
+// made on the client's executor (directly when the two are one). Messages arrive one by one
+// (the client bounds how many wait: ClientOptions::max_undelivered); the first one posts a
+// drain, which stores up to max_batch in one transaction (group commit: the busier, the bigger
+// the batches). A report is acknowledged only after its batch is committed; a message
 // PUBACKed to the broker but lost in a crash before the commit comes again from the car, which
 // keeps it until acknowledged.
 #pragma once
@@ -38,9 +42,9 @@ struct ServiceStats {
 
 class Service {
  public:
-  /// Receives its parts. `client` must have been made on `executor`; `store`, `rules` and
-  /// `clock` are used on the executor only. Destroy it after stop(), once the executor runs no
-  /// more of its handlers.
+  /// Receives its parts. `client` may live on `executor` or on another strand of the same
+  /// context; `store`, `rules` and `clock` are used on `executor` only. Destroy it after stop(),
+  /// once neither executor runs any more of its handlers (the context has returned from run()).
   Service(boost::asio::any_io_executor executor, const Clock& clock, ServiceOptions options,
           std::unique_ptr<CaseStore> store, Rules rules, std::unique_ptr<mqtt::Client> client);
   ~Service();
@@ -48,11 +52,13 @@ class Service {
   Service& operator=(const Service&) = delete;
 
   /// Subscribes to every car's reports and receipts, arms the resend timer and starts the
-  /// client. Call on the executor, or before its context runs. Errors: MqttErrc (TLS files,
-  /// URI) from the client. A failed start leaves nothing running.
+  /// client. Call before the context runs, or on the executor while the client is not yet
+  /// started. Errors: MqttErrc (TLS files, URI) from the client. A failed start leaves nothing
+  /// running.
   Result<void> start();
-  /// Stops receiving, stores what was received, stops the timer. Call on the executor.
-  /// Idempotent. The client's last completions still run on the executor afterwards.
+  /// Stops receiving, stores what was received, stops the timer, and stops the client (on its
+  /// executor). Call on the executor. Idempotent. The client's last completions still run
+  /// afterwards: let the context run dry before destroying the service.
   void stop();
 
   /// A copy of the counters, as of the last batch or publish; any thread.
@@ -68,6 +74,10 @@ class Service {
   void flush_sent_notifications();
   void arm_notification_timer();
   void update_stats(const std::function<void(ServiceStats&)>& change);
+  template <typename F>
+  void on_service(F f);  // runs f on the service's executor
+  template <typename F>
+  void on_client(F f);  // runs f on the client's executor
 
   boost::asio::any_io_executor executor_;
   const Clock& clock_;
@@ -76,11 +86,14 @@ class Service {
   std::unique_ptr<CaseStore> store_;
   Rules rules_;
   std::unique_ptr<mqtt::Client> client_;
+  const boost::asio::any_io_executor client_executor_;
   Ingest ingest_;
   Timer notification_timer_;
   std::deque<RawMessage> incoming_;
   bool drain_posted_ = false;
   bool running_ = false;
+  bool connected_ = false;                 // as the client last reported
+  std::uint64_t dropped_by_client_ = 0;    // ClientStats::dropped_undelivered, last seen
   bool notification_backlog_ = false;  // the last check found a full chunk due
   std::unordered_set<std::string> notifications_in_flight_;  // published, not yet rescheduled
   std::vector<std::string> sent_notifications_;              // PUBACKed, not yet recorded

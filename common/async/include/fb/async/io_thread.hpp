@@ -7,6 +7,7 @@
 #include <future>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "fb/asio.hpp"
 
@@ -14,13 +15,18 @@ namespace fb {
 
 class IoThread {
  public:
-  /// Starts the thread, which runs every handler of the context until join().
-  IoThread() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+  /// Starts `threads` threads, which run the context's handlers until join().
+  explicit IoThread(std::size_t threads = 1) : work_(io_.get_executor()) {
+    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
   ~IoThread() { join(); }
   IoThread(const IoThread&) = delete;
   IoThread& operator=(const IoThread&) = delete;
 
+  /// The strand call() runs on.
   boost::asio::any_io_executor strand() const { return strand_; }
+  /// Another strand of the same context (with several threads, it runs beside strand()).
+  boost::asio::any_io_executor make_strand() { return boost::asio::make_strand(io_); }
 
   /// Runs `f` on the strand and returns its result. Not from the strand itself.
   template <typename F>
@@ -34,14 +40,16 @@ class IoThread {
   /// Lets the context run dry (stop what lives on it first), then joins the thread.
   void join() {
     work_.reset();
-    if (thread_.joinable()) thread_.join();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
   }
 
  private:
   boost::asio::io_context io_;
   boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace fb
