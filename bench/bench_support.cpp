@@ -77,8 +77,8 @@ std::optional<std::uint64_t> sequence_of(const std::string& payload) {
 
 // ---- WrapperClient --------------------------------------------------------------------------
 
-Result<std::unique_ptr<WrapperClient>> WrapperClient::start(mqtt::ClientOptions options,
-                                                            std::vector<std::string> filters,
+Result<std::unique_ptr<WrapperClient>> WrapperClient::start(const mqtt::ClientOptions& options,
+                                                            const std::vector<std::string>& filters,
                                                             mqtt::Client::MessageHandler on_message) {
   std::unique_ptr<WrapperClient> self(new WrapperClient(options.client_id));
   auto* raw = self.get();
@@ -91,7 +91,7 @@ Result<std::unique_ptr<WrapperClient>> WrapperClient::start(mqtt::ClientOptions 
     }
     raw->cv_.notify_all();
   });
-  for (auto& f : filters) self->client_->subscribe(std::move(f), mqtt::QoS::at_least_once);
+  for (const auto& f : filters) self->client_->subscribe(f, mqtt::QoS::at_least_once);
   if (auto r = self->io_.call([raw] { return raw->client_->start(); }); !r) return fail(r.error());
   return self;
 }
@@ -111,11 +111,11 @@ Result<void> WrapperClient::wait_connected(std::chrono::milliseconds timeout) {
   return {};
 }
 
-Result<std::unique_ptr<WrapperClient>> WrapperClient::connect(mqtt::ClientOptions options,
-                                                              std::vector<std::string> filters,
+Result<std::unique_ptr<WrapperClient>> WrapperClient::connect(const mqtt::ClientOptions& options,
+                                                              const std::vector<std::string>& filters,
                                                               mqtt::Client::MessageHandler on_message,
                                                               std::chrono::milliseconds timeout) {
-  auto self = start(std::move(options), std::move(filters), std::move(on_message));
+  auto self = start(options, filters, std::move(on_message));
   if (!self) return fail(self.error());
   if (auto r = (*self)->wait_connected(timeout); !r) return fail(r.error());
   return self;
@@ -135,7 +135,7 @@ Result<std::unique_ptr<RawPahoClient>> RawPahoClient::connect(const std::string&
                                                               Handler on_message) {
   try {
     auto paho = std::make_unique<::mqtt::async_client>(uri, client_id, nullptr);  // no persistence
-    paho->set_message_callback([handler = std::move(on_message)](::mqtt::const_message_ptr m) {
+    paho->set_message_callback([handler = std::move(on_message)](const ::mqtt::const_message_ptr& m) {
       if (handler) handler(m->get_topic(), m->get_payload_str());
     });
     auto ssl = ::mqtt::ssl_options_builder()
@@ -195,6 +195,7 @@ SocketCount tcp_nodelay_state_to(int port) {
 
 Result<ChildRun> run_child(const std::vector<std::string>& argv, const std::string& stderr_file) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 

@@ -70,13 +70,15 @@ std::optional<std::uint64_t> sequence_of(const std::string& payload);
 class WrapperClient {
  public:
   /// Subscribes `filters` (QoS 1) and starts connecting. Errors: MqttErrc from start().
-  /// `on_message` runs on the client's strand (its own "test-io" thread).
-  static Result<std::unique_ptr<WrapperClient>> start(mqtt::ClientOptions options, std::vector<std::string> filters,
+  /// `on_message` runs on the client's strand (its own thread).
+  static Result<std::unique_ptr<WrapperClient>> start(const mqtt::ClientOptions& options,
+                                                      const std::vector<std::string>& filters,
                                                       mqtt::Client::MessageHandler on_message);
   /// Waits until the client reports connected (and subscribed). Errors: connect_failed on timeout.
   Result<void> wait_connected(std::chrono::milliseconds timeout);
   /// start() and wait_connected().
-  static Result<std::unique_ptr<WrapperClient>> connect(mqtt::ClientOptions options, std::vector<std::string> filters,
+  static Result<std::unique_ptr<WrapperClient>> connect(const mqtt::ClientOptions& options,
+                                                        const std::vector<std::string>& filters,
                                                         mqtt::Client::MessageHandler on_message,
                                                         std::chrono::milliseconds timeout);
   ~WrapperClient();

@@ -21,6 +21,7 @@ packages=(
   qml6-module-qtquick-window qml6-module-qtquick-templates
   qml6-module-qtqml-workerscript qml6-module-qtqml-models
   fonts-noto-cjk
+  clang-format clang-tidy-16
 )
 
 cross=()

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Static checks: clang-tidy (.clang-tidy) over our .cpp files, and clang-format (.clang-format)
+# in --dry-run --Werror mode. Exits non-zero on any finding and prints the count per check.
+#
+#   scripts/lint.sh                 both, over every file (clang-tidy: the .cpp files the dev
+#                                   build compiles; clang-format: every tracked .cpp/.hpp/.h)
+#   scripts/lint.sh --changed [REF] both, only over the files changed since REF (default: the
+#                                   merge base with main); headers changed -> formatted only
+#   scripts/lint.sh --tidy | --format   one of the two
+#   FB_LINT_JOBS=N                  clang-tidy processes in parallel (default 2)
+#
+# clang-tidy needs the dev build (compile_commands.json and the generated protobuf/moc headers):
+# the dev preset is configured and built first (a no-op when it is up to date; scripts/test.sh
+# reuses it). Generated files (build/: *.pb.cc, moc, qrc, qmlcache) are never checked.
+#
+# Tools: clang-format 14 (the version .clang-format was tuned with) and clang-tidy 16. clang-tidy
+# 14 cannot parse our code: libstdc++ 12 declares std::expected only for compilers with
+# __cpp_concepts >= 202002L, and clang before 16 lacks conditionally trivial special members
+# (P0848), which <expected> needs. clang 16 has them but still reports 201907L, so the macro is
+# raised by hand; -std=c++2b because clang 16 does not know GCC's spelling -std=c++23.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+do_tidy=1 do_format=1 changed=0 base=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --tidy) do_format=0 ;;
+    --format) do_tidy=0 ;;
+    --changed)
+      changed=1
+      if [[ $# -ge 2 && "$2" != --* ]]; then base=$2; shift; fi ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "scripts/lint.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+jobs=${FB_LINT_JOBS:-2}
+
+pick() {  # first installed program of the arguments
+  for p in "$@"; do if command -v "$p" >/dev/null; then echo "$p"; return; fi; done
+  return 1
+}
+tidy=$(pick "${FB_CLANG_TIDY:-clang-tidy-16}" clang-tidy-16) || {
+  echo "scripts/lint.sh: clang-tidy-16 not found (scripts/install-deps.sh installs it)" >&2; exit 2; }
+format=$(pick "${FB_CLANG_FORMAT:-clang-format-14}" clang-format-14 clang-format) || {
+  echo "scripts/lint.sh: clang-format not found (scripts/install-deps.sh installs it)" >&2; exit 2; }
+
+# The files to look at: tracked C++ sources, all or changed.
+if [[ $changed -eq 1 ]]; then
+  if [[ -z "$base" ]]; then base=$(git merge-base HEAD main 2>/dev/null || git rev-parse HEAD~1); fi
+  mapfile -t files < <(git diff --name-only --diff-filter=ACMR "$base" -- '*.cpp' '*.hpp' '*.h')
+else
+  mapfile -t files < <(git ls-files -- '*.cpp' '*.hpp' '*.h')
+fi
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+status=0
+
+if [[ $do_format -eq 1 && ${#files[@]} -gt 0 ]]; then
+  start=$SECONDS
+  # One line per file with differences; the details come from clang-format itself.
+  for f in "${files[@]}"; do
+    if ! "$format" --dry-run --Werror "$f" 2>>"$out/format.log"; then echo "$f" >>"$out/format.files"; fi
+  done
+  if [[ -s "$out/format.files" ]]; then
+    status=1
+    lines=$(grep -c 'error: code should be clang-formatted' "$out/format.log" || true)
+    echo "== clang-format: $lines place(s) in $(wc -l <"$out/format.files") file(s) differ from .clang-format" \
+      "($((SECONDS - start)) s); fix with: $format -i FILE"
+    sed 's/^/  /' "$out/format.files"
+  else
+    echo "== clang-format: clean (${#files[@]} files, $((SECONDS - start)) s)"
+  fi
+fi
+
+if [[ $do_tidy -eq 1 ]]; then
+  start=$SECONDS
+  cmake --preset dev >/dev/null
+  cmake --build --preset dev -j "$jobs" >"$out/build.log" 2>&1 || { cat "$out/build.log" >&2; exit 1; }
+  db=build/dev/compile_commands.json
+  # Our .cpp files that the dev build compiles (the Qt app's only when it is configured).
+  mapfile -t sources < <(python3 - "$db" "$root" "${files[@]}" <<'EOF'
+import json, os, sys
+db, root, wanted = sys.argv[1], sys.argv[2], set(sys.argv[3:])
+build = os.path.join(root, "build") + os.sep
+seen = set()
+for entry in json.load(open(db)):
+    path = os.path.normpath(os.path.join(entry["directory"], entry["file"]))
+    rel = os.path.relpath(path, root)
+    if path.startswith(build) or not path.endswith(".cpp") or rel in seen or rel not in wanted:
+        continue
+    seen.add(rel)
+    print(rel)
+EOF
+  )
+  if [[ ${#sources[@]} -gt 0 ]]; then
+    export tidy root out
+    # Our headers only, anchored at this tree so that build/'s generated headers are left out.
+    printf '%s\0' "${sources[@]}" | xargs -0 -P "$jobs" -n 1 bash -c '
+      t0=$(date +%s)
+      "$tidy" -p build/dev --quiet --header-filter="^$root/(common|head-unit|backend|tests|bench)/" \
+        --extra-arg=-std=c++2b --extra-arg=-Wno-builtin-macro-redefined \
+        --extra-arg=-U__cpp_concepts --extra-arg=-D__cpp_concepts=202002L \
+        "$1" >"$out/tidy.$(echo "$1" | tr / _).log" 2>&1
+      rc=$?
+      echo "$(( $(date +%s) - t0 )) $1" >>"$out/tidy.times"
+      # 1: findings (WarningsAsErrors). Anything else, e.g. a crash, must not pass as clean.
+      if [[ $rc -gt 1 ]] || grep -q "^Stack dump:" "$out/tidy.$(echo "$1" | tr / _).log"; then
+        echo "$1 (exit $rc)" >>"$out/tidy.crashed"
+      fi
+      true' _
+    cat "$out"/tidy.*.log >"$out/tidy.log"
+    echo "== clang-tidy: slowest files (s): $(sort -rn "$out/tidy.times" | head -5 | tr '\n' ' ')"
+    # A header finding is reported once per file that includes it: count each place once.
+    grep -E '^/.*:[0-9]+:[0-9]+: (warning|error): .*\[[a-z0-9.,-]+\]$' "$out/tidy.log" | sort -u >"$out/tidy.findings" || true
+    if [[ -s "$out/tidy.crashed" ]]; then
+      status=1
+      echo "== clang-tidy: crashed or could not run on:"; sed 's/^/  /' "$out/tidy.crashed"
+    fi
+    if [[ -s "$out/tidy.findings" ]]; then
+      status=1
+      echo "== clang-tidy: $(wc -l <"$out/tidy.findings") finding(s) in ${#sources[@]} files ($((SECONDS - start)) s)"
+      sed -E "s|^$root/||" "$out/tidy.findings" | sed 's/^/  /'
+      echo "  per check:"
+      sed -E 's/.*\[([a-z0-9.-]+)(,-warnings-as-errors)?\]$/\1/' "$out/tidy.findings" | sort | uniq -c | sort -rn |
+        sed 's/^/  /'
+    elif grep -q 'error:' "$out/tidy.log"; then
+      status=1
+      echo "== clang-tidy: failed to run:"; grep -m 20 'error' "$out/tidy.log"
+    else
+      echo "== clang-tidy: clean (${#sources[@]} files, $((SECONDS - start)) s)"
+    fi
+  else
+    echo "== clang-tidy: no .cpp file to check"
+  fi
+fi
+
+exit $status
