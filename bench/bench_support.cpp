@@ -44,7 +44,8 @@ double Samples::mean_ms() const {
 }
 
 std::size_t Samples::count_at_least(Duration threshold) const {
-  return static_cast<std::size_t>(std::count_if(values_.begin(), values_.end(), [&](Duration d) { return d >= threshold; }));
+  return static_cast<std::size_t>(
+      std::count_if(values_.begin(), values_.end(), [&](Duration d) { return d >= threshold; }));
 }
 
 void Mailbox::put(std::uint64_t sequence) {
@@ -214,7 +215,8 @@ Result<ChildRun> run_child(const std::vector<std::string>& argv, const std::stri
   }
   int status = 0;
   rusage usage{};
-  if (wait4(pid, &status, 0, &usage) != pid) return fail(StorageErrc::io, "wait4: " + std::string(std::strerror(errno)));
+  if (wait4(pid, &status, 0, &usage) != pid)
+    return fail(StorageErrc::io, "wait4: " + std::string(std::strerror(errno)));
   run.wall = std::chrono::steady_clock::now() - start;
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   run.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +

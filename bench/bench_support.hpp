@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "fb/async/io_thread.hpp"
 #include "fb/common/error.hpp"
 #include "fb/mqtt/client.hpp"
-#include "fb/async/io_thread.hpp"
 
 namespace mqtt {
 class async_client;

@@ -22,9 +22,9 @@
 //    exit, with its connect cost (median of 5 runs with -E, exit after SUBACK) subtracted.
 //
 // Not a test: it prints numbers and fails only when something does not work at all.
-#include <CLI/CLI.hpp>
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <filesystem>
@@ -37,14 +37,14 @@
 
 #include "bench_support.hpp"
 #include "broker.hpp"
-#include "json_report.hpp"
 #include "fb/agent/agent.hpp"
-#include "fb/backend/service.hpp"
-#include "in_process_backend.hpp"
 #include "fb/async/io_thread.hpp"
+#include "fb/backend/service.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/common/topics.hpp"
+#include "in_process_backend.hpp"
+#include "json_report.hpp"
 #include "paths.hpp"
 #include "process.hpp"
 
@@ -54,8 +54,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kStepTimeout = 30s;     // one report, one ping, one connect
-constexpr auto kPhaseTimeout = 600s;   // loading or ingesting a whole backlog
+constexpr auto kStepTimeout = 30s;    // one report, one ping, one connect
+constexpr auto kPhaseTimeout = 600s;  // loading or ingesting a whole backlog
 constexpr auto kStatsPoll = 2ms;
 
 struct Options {
@@ -67,7 +67,7 @@ struct Options {
   std::size_t backend_inflight = 0;  // 0: the production default (backend::default_config)
   bool quick = false;
   std::string log_level = "error";  // the run prints what matters itself
-  std::string json;                  // --json FILE: the measures with their baselines, as JSON
+  std::string json;                 // --json FILE: the measures with their baselines, as JSON
 };
 
 // ---- The rig: PKI and broker in a temporary directory -----------------------------------------
@@ -165,14 +165,15 @@ Result<void> wait_until_backend_answers(const Rig& rig) {
   std::once_flag once;
   auto options = rig.options(vin, rig.pki->vehicle(vin));
   options.clean_session = true;
-  auto car = WrapperClient::connect(options, {topics::inbox(vin)},
-                                    [&](mqtt::Message m) {
-                                      auto env = codec::decode(m.payload);
-                                      if (env && env->has_ack() && env->ack().report_id() == report_id) {
-                                        std::call_once(once, [&] { acked.set_value(); });
-                                      }
-                                    },
-                                    kStepTimeout);
+  auto car = WrapperClient::connect(
+      options, {topics::inbox(vin)},
+      [&](mqtt::Message m) {
+        auto env = codec::decode(m.payload);
+        if (env && env->has_ack() && env->ack().report_id() == report_id) {
+          std::call_once(once, [&] { acked.set_value(); });
+        }
+      },
+      kStepTimeout);
   if (!car) return fail(car.error());
   auto future = acked.get_future();
   for (int attempt = 0; attempt < 30; ++attempt) {
@@ -237,7 +238,7 @@ struct RoundTrip {
 Result<RoundTrip> measure_round_trip(const Rig& rig, const Options& o) {
   RoundTrip result;
   StageRecorder recorder;  // outlives the agent that calls it
-  IoThread car_io;  // the car's strand; joined after the car is stopped
+  IoThread car_io;         // the car's strand; joined after the car is stopped
   std::unique_ptr<agent::Agent> car;
   std::unique_ptr<test::InProcessBackend> service;  // declared after the car: stopped first
 
@@ -309,7 +310,8 @@ Result<Samples> ping_pong_rounds(int warmup, int rounds, std::size_t payload_byt
     const auto payload = sequenced_payload(sequence, payload_bytes);
     const auto t0 = Clock::now();
     if (auto r = send(payload); !r) return fail(r.error());
-    if (!echoes.wait(sequence, kStepTimeout)) return fail(MqttErrc::not_connected, fmt::format("ping {} not echoed", sequence));
+    if (!echoes.wait(sequence, kStepTimeout))
+      return fail(MqttErrc::not_connected, fmt::format("ping {} not echoed", sequence));
     if (i >= warmup) samples.add(Clock::now() - t0);
   }
   return samples;
@@ -324,32 +326,36 @@ Result<PingPong> ping_pong_wrapper(const Rig& rig, const Options& o, std::size_t
     if (e.code) ++failures;
   };
   const auto t0 = Clock::now();
-  auto car = WrapperClient::connect(rig.options(rig.car_vin, rig.pki->vehicle(rig.car_vin)), {inbox},
-                                    [&](mqtt::Message m) {
-                                      if (auto s = sequence_of(m.payload); s && m.topic == inbox) echoes.put(*s);
-                                    },
-                                    kStepTimeout);
+  auto car = WrapperClient::connect(
+      rig.options(rig.car_vin, rig.pki->vehicle(rig.car_vin)), {inbox},
+      [&](mqtt::Message m) {
+        if (auto s = sequence_of(m.payload); s && m.topic == inbox) echoes.put(*s);
+      },
+      kStepTimeout);
   if (!car) return fail(car.error());
   const auto t1 = Clock::now();
   std::atomic<WrapperClient*> echo_client{nullptr};
-  auto echo = WrapperClient::connect(rig.options("fb-backend", rig.pki->backend()), {std::string(topics::all_reports)},
-                                     [&](mqtt::Message m) {
-                                       // Receipts left in the backend's session are not pings.
-                                       auto* c = echo_client.load();
-                                       if (c && m.topic == reports) c->publish(inbox, std::move(m.payload), count_failure);
-                                     },
-                                     kStepTimeout);
+  auto echo = WrapperClient::connect(
+      rig.options("fb-backend", rig.pki->backend()), {std::string(topics::all_reports)},
+      [&](mqtt::Message m) {
+        // Receipts left in the backend's session are not pings.
+        auto* c = echo_client.load();
+        if (c && m.topic == reports) c->publish(inbox, std::move(m.payload), count_failure);
+      },
+      kStepTimeout);
   if (!echo) return fail(echo.error());
   echo_client = echo->get();
 
   PingPong result{"ping-pong, our wrapper", {}, tcp_nodelay_state_to(rig.broker->port()), t1 - t0, Clock::now() - t1};
-  auto samples = ping_pong_rounds(o.warmup, o.reports, payload_bytes, echoes, [&](const std::string& p) -> Result<void> {
-    (*car)->publish(reports, p, count_failure);
-    return {};
-  });
+  auto samples = ping_pong_rounds(o.warmup, o.reports, payload_bytes, echoes,
+                                  [&](const std::string& p) -> Result<void> {
+                                    (*car)->publish(reports, p, count_failure);
+                                    return {};
+                                  });
   echo_client = nullptr;
   if (!samples) return fail(samples.error());
-  if (failures > 0) return fail(MqttErrc::publish_failed, fmt::format("{} ping-pong publishes failed", failures.load()));
+  if (failures > 0)
+    return fail(MqttErrc::publish_failed, fmt::format("{} ping-pong publishes failed", failures.load()));
   result.round_trips = std::move(*samples);
   return result;
 }
@@ -368,7 +374,8 @@ Result<PingPong> ping_pong_raw_paho(const Rig& rig, int warmup, int rounds, std:
   const auto t1 = Clock::now();
   std::atomic<RawPahoClient*> echo_client{nullptr};
   std::atomic<std::uint64_t> failures{0};
-  auto echo = RawPahoClient::connect(rig.broker->uri(), "fb-backend", rig.pki->backend(), std::string(topics::all_reports),
+  auto echo = RawPahoClient::connect(rig.broker->uri(), "fb-backend", rig.pki->backend(),
+                                     std::string(topics::all_reports),
                                      [&](const std::string& topic, const std::string& payload) {
                                        auto* c = echo_client.load();
                                        if (c && topic == reports && !c->publish(inbox, payload)) ++failures;
@@ -378,8 +385,11 @@ Result<PingPong> ping_pong_raw_paho(const Rig& rig, int warmup, int rounds, std:
   const auto t2 = Clock::now();
   if (nodelay) enable_tcp_nodelay_to(rig.broker->port());
 
-  PingPong result{nodelay ? "ping-pong, raw Paho C++, TCP_NODELAY" : "ping-pong, raw Paho C++, Nagle on", {},
-                  tcp_nodelay_state_to(rig.broker->port()), t1 - t0, t2 - t1};
+  PingPong result{nodelay ? "ping-pong, raw Paho C++, TCP_NODELAY" : "ping-pong, raw Paho C++, Nagle on",
+                  {},
+                  tcp_nodelay_state_to(rig.broker->port()),
+                  t1 - t0,
+                  t2 - t1};
   auto samples = ping_pong_rounds(warmup, rounds, payload_bytes, echoes,
                                   [&](const std::string& p) { return (*car)->publish(reports, p); });
   echo_client = nullptr;
@@ -454,7 +464,8 @@ Result<Load> load_backlog(const Rig& rig, const Backlog& backlog) {
   }
   std::unique_lock lock(mu);
   if (!cv.wait_for(lock, kPhaseTimeout, [&] { return done == backlog.messages.size(); })) {
-    return fail(MqttErrc::publish_failed, fmt::format("backlog: {} of {} PUBACKed in time", done, backlog.messages.size()));
+    return fail(MqttErrc::publish_failed,
+                fmt::format("backlog: {} of {} PUBACKed in time", done, backlog.messages.size()));
   }
   if (failed > 0) return fail(MqttErrc::publish_failed, fmt::format("backlog: {} publishes failed", failed));
   return Load{connected - connect_start, Clock::now() - connected};
@@ -478,9 +489,7 @@ struct Ingest {
   Duration to_answered{};   // every ack and notification PUBACKed by the broker, or failed
   backend::ServiceStats stats;
   double cpu_self = 0, cpu_broker = 0;
-  double net_rate() const {
-    return static_cast<double>(stats.ingest.accepted) / to_s(to_answered - to_first_message);
-  }
+  double net_rate() const { return static_cast<double>(stats.ingest.accepted) / to_s(to_answered - to_first_message); }
   double gross_rate() const { return static_cast<double>(stats.ingest.accepted) / to_s(to_answered); }
   /// Only the reports stored once publishing works, each with both answers really sent.
   double connected_rate() const {
@@ -523,18 +532,17 @@ Result<Ingest> measure_backend_ingest(const Rig& rig, const Options& o, std::siz
       break;
     }
     if (now > kPhaseTimeout) {
-      return fail(MqttErrc::not_connected,
-                  fmt::format("ingest: {} of {} stored, {} published after {} s", s.ingest.accepted, expected,
-                              s.published, to_s(now)));
+      return fail(MqttErrc::not_connected, fmt::format("ingest: {} of {} stored, {} published after {} s",
+                                                       s.ingest.accepted, expected, s.published, to_s(now)));
     }
     std::this_thread::sleep_for(kStatsPoll);
   }
   std::tie(result.cpu_self, result.cpu_broker) = cpu.done();
   service.stop();
   if (result.stats.ingest.accepted != expected) {
-    return fail(WireErrc::invalid_field, fmt::format("ingest: {} new cases, {} duplicates, {} rejected of {}",
-                                                     result.stats.ingest.accepted, result.stats.ingest.duplicates,
-                                                     result.stats.ingest.rejected, expected));
+    return fail(WireErrc::invalid_field,
+                fmt::format("ingest: {} new cases, {} duplicates, {} rejected of {}", result.stats.ingest.accepted,
+                            result.stats.ingest.duplicates, result.stats.ingest.rejected, expected));
   }
   return result;
 }
@@ -567,10 +575,24 @@ Result<SubBaseline> measure_mosquitto_sub(const Rig& rig, const Backlog& backlog
   const auto program = find_program("mosquitto_sub");
   if (program.empty()) return fail(StorageErrc::not_found, "mosquitto_sub not found (Debian: mosquitto-clients)");
   const auto tls = rig.pki->backend();
-  const std::vector<std::string> base{program, "-h", "127.0.0.1", "-p", std::to_string(rig.broker->port()),
-                                      "--cafile", tls.ca_file.string(), "--cert", tls.cert_file.string(),
-                                      "--key", tls.key_file.string(), "-i", "fb-backend", "-c", "-q", "1",
-                                      "-t", std::string(topics::all_reports)};
+  const std::vector<std::string> base{program,
+                                      "-h",
+                                      "127.0.0.1",
+                                      "-p",
+                                      std::to_string(rig.broker->port()),
+                                      "--cafile",
+                                      tls.ca_file.string(),
+                                      "--cert",
+                                      tls.cert_file.string(),
+                                      "--key",
+                                      tls.key_file.string(),
+                                      "-i",
+                                      "fb-backend",
+                                      "-c",
+                                      "-q",
+                                      "1",
+                                      "-t",
+                                      std::string(topics::all_reports)};
   const auto log = rig.dir / "mosquitto_sub.stderr";
 
   SubBaseline result;
@@ -583,7 +605,8 @@ Result<SubBaseline> measure_mosquitto_sub(const Rig& rig, const Backlog& backlog
     if (run->exit_code != 0) return fail(MqttErrc::connect_failed, "mosquitto_sub -E: " + run->stderr_text);
     connects.add(run->wall);
   }
-  result.connect_cost = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(connects.percentile_ms(0.5)));
+  result.connect_cost = std::chrono::duration_cast<Duration>(
+      std::chrono::duration<double, std::milli>(connects.percentile_ms(0.5)));
 
   if (auto loaded = load_backlog(rig, backlog); !loaded) return fail(loaded.error());
   result.messages = backlog.messages.size();
@@ -594,7 +617,8 @@ Result<SubBaseline> measure_mosquitto_sub(const Rig& rig, const Backlog& backlog
   auto run = run_child(argv, log);
   if (!run) return fail(run.error());
   result.cpu_broker = cpu.done().second;
-  if (run->exit_code != 0) return fail(MqttErrc::connect_failed, fmt::format("mosquitto_sub exit {}: {}", run->exit_code, run->stderr_text));
+  if (run->exit_code != 0)
+    return fail(MqttErrc::connect_failed, fmt::format("mosquitto_sub exit {}: {}", run->exit_code, run->stderr_text));
   result.total = run->wall;
   result.cpu_child = run->cpu_seconds;
   return result;
@@ -660,7 +684,8 @@ int run(const Options& o) {
   auto nagle = ping_pong_raw_paho(rig, std::min(o.warmup, 5), nagle_rounds, rt->payload_bytes, false);
   if (!nagle) return fail_with("ping-pong (raw Paho, Nagle)", nagle.error());
 
-  fmt::print("  report payload {} B (encoded Envelope{{Report}}); ping-pong payload the same size\n", rt->payload_bytes);
+  fmt::print("  report payload {} B (encoded Envelope{{Report}}); ping-pong payload the same size\n",
+             rt->payload_bytes);
   print_header();
   print_row("submit -> broker PUBACK (report_sent)", rt->to_puback, fmt::format("[n={}]", o.reports));
   print_row("submit -> backend ack (\"acknowledged\")", rt->to_ack);
@@ -668,9 +693,10 @@ int run(const Options& o) {
   print_row(wrapper->name, wrapper->round_trips, nodelay_note(wrapper->nodelay, o.reports));
   print_row(raw->name, raw->round_trips, nodelay_note(raw->nodelay, o.reports));
   print_row(nagle->name, nagle->round_trips, nodelay_note(nagle->nodelay, nagle_rounds));
-  fmt::print("  connect + subscribe, ms: wrapper {:.0f} (first client) / {:.0f} (second while the first is connected); "
-             "raw Paho {:.0f} / {:.0f}\n",
-             to_ms(wrapper->car_connect), to_ms(wrapper->echo_connect), to_ms(raw->car_connect), to_ms(raw->echo_connect));
+  fmt::print(
+      "  connect + subscribe, ms: wrapper {:.0f} (first client) / {:.0f} (second while the first is connected); "
+      "raw Paho {:.0f} / {:.0f}\n",
+      to_ms(wrapper->car_connect), to_ms(wrapper->echo_connect), to_ms(raw->car_connect), to_ms(raw->echo_connect));
   fmt::print("  round-trip phase: {:.1f} s wall; CPU {:.2f} s in fb-bench (agent + backend), {:.2f} s in mosquitto\n",
              to_s(rt->wall), rt->cpu_self, rt->cpu_broker);
   const auto ratio = [&](const Samples& base, double p) {
@@ -683,7 +709,8 @@ int run(const Options& o) {
   std::cout.flush();
 
   // Phase 2
-  fmt::print("\n2. Ingest rate: a backlog of {} reports from {} VINs queued in the backend's session\n", o.backlog, o.vins);
+  fmt::print("\n2. Ingest rate: a backlog of {} reports from {} VINs queued in the backend's session\n", o.backlog,
+             o.vins);
   std::cout.flush();
   auto backlog = make_backlog(rig.fleet_vins, o.backlog);
   if (!backlog) return fail_with("building the backlog", backlog.error());
@@ -698,38 +725,47 @@ int run(const Options& o) {
 
   const auto& st = ingest->stats;
   const auto inflight = backend_config(rig, o, "unused").mqtt.max_inflight;
-  fmt::print("  payloads {}..{} B (mean {}); loading with {} wrapper clients (max_inflight {} each): connect {:.2f} s, "
-             "publish {:.2f} s ({:.0f} msg/s into the broker)\n",
-             backlog->min_bytes, backlog->max_bytes, backlog->mean_bytes, o.vins, mqtt::ClientOptions{}.max_inflight,
-             to_s(load->connect), to_s(load->publish), static_cast<double>(expected) / to_s(load->publish));
+  fmt::print(
+      "  payloads {}..{} B (mean {}); loading with {} wrapper clients (max_inflight {} each): connect {:.2f} s, "
+      "publish {:.2f} s ({:.0f} msg/s into the broker)\n",
+      backlog->min_bytes, backlog->max_bytes, backlog->mean_bytes, o.vins, mqtt::ClientOptions{}.max_inflight,
+      to_s(load->connect), to_s(load->publish), static_cast<double>(expected) / to_s(load->publish));
   fmt::print("  backend (Service::stats() polled every {} ms; max_batch {}, publish max_inflight {}):\n",
              kStatsPoll.count(), backend::default_config().service.max_batch, inflight);
   fmt::print("    start -> first message {:8.3f} s   (TLS connect, first delivery)\n", to_s(ingest->to_first_message));
-  fmt::print("    start -> first answer  {:8.3f} s   (first PUBACK of an ack or notification; {} reports stored before)\n",
-             to_s(ingest->to_first_answer), ingest->stored_before_first_answer);
+  fmt::print(
+      "    start -> first answer  {:8.3f} s   (first PUBACK of an ack or notification; {} reports stored before)\n",
+      to_s(ingest->to_first_answer), ingest->stored_before_first_answer);
   fmt::print("    start -> all committed {:8.3f} s\n", to_s(ingest->to_committed));
   fmt::print("    start -> all answered  {:8.3f} s   ({} acks + notifications PUBACKed, {} publishes failed)\n",
              to_s(ingest->to_answered), st.published, st.publish_failures);
-  fmt::print("    {} batches, mean {:.1f} reports, largest {}; {} notifications re-sent by the timer; {} dropped "
-             "beyond max_pending\n",
-             st.ingest.batches,
-             static_cast<double>(st.received) / static_cast<double>(std::max<std::uint64_t>(st.ingest.batches, 1)),
-             st.largest_batch, st.notifications_resent, st.dropped_overload);
+  fmt::print(
+      "    {} batches, mean {:.1f} reports, largest {}; {} notifications re-sent by the timer; {} dropped "
+      "beyond max_pending\n",
+      st.ingest.batches,
+      static_cast<double>(st.received) / static_cast<double>(std::max<std::uint64_t>(st.ingest.batches, 1)),
+      st.largest_batch, st.notifications_resent, st.dropped_overload);
   if (st.publish_failures > 0) {
-    fmt::print("    ! some answers were refused by the client: notifications come again from the timer, acks do not:\n"
-               "    ! those cars resend after their ack timeout\n");
+    fmt::print(
+        "    ! some answers were refused by the client: notifications come again from the timer, acks do not:\n"
+        "    ! those cars resend after their ack timeout\n");
   }
-  fmt::print("    CPU {:.2f} s in fb-bench (the backend), {:.2f} s in mosquitto\n", ingest->cpu_self, ingest->cpu_broker);
-  fmt::print("    rate {:.0f} reports/s after the first message ({:.0f}/s including connect); {:.0f}/s once answering\n",
-             ingest->net_rate(), ingest->gross_rate(), ingest->connected_rate());
+  fmt::print("    CPU {:.2f} s in fb-bench (the backend), {:.2f} s in mosquitto\n", ingest->cpu_self,
+             ingest->cpu_broker);
+  fmt::print(
+      "    rate {:.0f} reports/s after the first message ({:.0f}/s including connect); {:.0f}/s once answering\n",
+      ingest->net_rate(), ingest->gross_rate(), ingest->connected_rate());
   fmt::print("  mosquitto_sub -c -q 1 -C {} (backend certificate, stdout to /dev/null):\n", sub->messages);
   fmt::print("    fork -> exit {:.3f} s; connect cost (median of 5 runs with -E) {:.3f} s\n", to_s(sub->total),
              to_s(sub->connect_cost));
   fmt::print("    CPU {:.2f} s in mosquitto_sub, {:.2f} s in mosquitto\n", sub->cpu_child, sub->cpu_broker);
-  fmt::print("    rate {:.0f} messages/s without connect ({:.0f}/s including it)\n", sub->net_rate(), sub->gross_rate());
-  fmt::print("  ratio backend ingest / mosquitto_sub: {:.3f} (without connect), {:.3f} (including it), {:.3f} (once answering)\n",
-             ingest->net_rate() / sub->net_rate(), ingest->gross_rate() / sub->gross_rate(),
-             ingest->connected_rate() / sub->net_rate());
+  fmt::print("    rate {:.0f} messages/s without connect ({:.0f}/s including it)\n", sub->net_rate(),
+             sub->gross_rate());
+  fmt::print(
+      "  ratio backend ingest / mosquitto_sub: {:.3f} (without connect), {:.3f} (including it), {:.3f} (once "
+      "answering)\n",
+      ingest->net_rate() / sub->net_rate(), ingest->gross_rate() / sub->gross_rate(),
+      ingest->connected_rate() / sub->net_rate());
 
   // Summary
   const auto row = [](const std::string& measure, const std::string& loop, const std::string& baseline,
@@ -749,11 +785,13 @@ int run(const Options& o) {
     }
   }
   row("ingest (reports/s, without connect)", fmt::format("{:.0f}", ingest->net_rate()),
-      fmt::format("{:.0f} mosquitto_sub (msg/s)", sub->net_rate()), fmt::format("{:.3f}", ingest->net_rate() / sub->net_rate()));
+      fmt::format("{:.0f} mosquitto_sub (msg/s)", sub->net_rate()),
+      fmt::format("{:.3f}", ingest->net_rate() / sub->net_rate()));
   row("ingest once answering (reports/s)", fmt::format("{:.0f}", ingest->connected_rate()),
       fmt::format("{:.0f} mosquitto_sub (msg/s)", sub->net_rate()),
       fmt::format("{:.3f}", ingest->connected_rate() / sub->net_rate()));
-  row("largest backend batch (reports)", fmt::format("{}", st.largest_batch), fmt::format("max_batch {}", backend::default_config().service.max_batch), "");
+  row("largest backend batch (reports)", fmt::format("{}", st.largest_batch),
+      fmt::format("max_batch {}", backend::default_config().service.max_batch), "");
   row("answers refused (not connected)", fmt::format("{}", st.publish_failures), "0 expected", "");
 
   if (o.json.empty()) return 0;
@@ -780,8 +818,9 @@ int run(const Options& o) {
 }  // namespace fb::bench
 
 int main(int argc, char** argv) {
-  CLI::App app{"fb-bench: round trip and ingest rate of the feedback loop against a real broker, each beside a "
-               "baseline measured in the same run."};
+  CLI::App app{
+      "fb-bench: round trip and ingest rate of the feedback loop against a real broker, each beside a "
+      "baseline measured in the same run."};
   fb::bench::Options o;
   app.add_option("--reports", o.reports, "Round-trip reports (and pings per baseline), after the warm-up")
       ->check(CLI::PositiveNumber);
@@ -804,8 +843,8 @@ int main(int argc, char** argv) {
     if (app.count("--nagle-rounds") == 0) o.no_nodelay_rounds = 10;
   }
   // Checked now rather than after a run of minutes; the file itself is written at the end.
-  if (const auto dir = std::filesystem::path(o.json).parent_path(); !o.json.empty() && !dir.empty() &&
-                                                                    !std::filesystem::is_directory(dir)) {
+  if (const auto dir = std::filesystem::path(o.json).parent_path();
+      !o.json.empty() && !dir.empty() && !std::filesystem::is_directory(dir)) {
     std::cerr << "fb-bench: --json " << o.json << ": no such directory\n";
     return 2;
   }

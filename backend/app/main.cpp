@@ -1,6 +1,6 @@
 // fb-backend: the feedback backend service and its operator commands.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <iostream>
@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
       auto list = (*store)->list_dead_letters(limit);
       if (!list) return fail_with(list.error());
       for (const auto& d : *list) {
-        std::cout << "#" << d.id << "  " << fb::to_string(d.reason) << " x" << d.count << "  " << d.topic << "  " << d.detail << "\n";
+        std::cout << "#" << d.id << "  " << fb::to_string(d.reason) << " x" << d.count << "  " << d.topic << "  "
+                  << d.detail << "\n";
       }
     }
     return 0;
@@ -103,8 +104,9 @@ int main(int argc, char** argv) {
     spdlog::info("backend: signal {}, stopping", sig);
     service.stop();
   });
-  std::thread second([&io] { io.run(); });  // thread "io-2"
-  io.run();  // returns once the service has stopped and its last completions have run
+  // Thread "io-2"; both return once the service has stopped and its last completions have run.
+  std::thread second([&io] { io.run(); });
+  io.run();
   second.join();
   return 0;
 }

@@ -61,7 +61,10 @@ class SystemAlarm final : public Clock::Alarm {
  public:
   SystemAlarm(std::weak_ptr<void> owner, std::function<void(Clock::SteadyTime, std::uint64_t)> cancel,
               Clock::SteadyTime deadline, std::uint64_t id)
-      : owner_(std::move(owner)), cancel_(std::move(cancel)), deadline_(deadline), id_(id) {}
+      : owner_(std::move(owner)),
+        cancel_(std::move(cancel)),
+        deadline_(deadline),
+        id_(id) {}
   ~SystemAlarm() override {
     if (auto alive = owner_.lock()) cancel_(deadline_, id_);
   }

@@ -77,8 +77,7 @@ std::string encode(const wire::Envelope& envelope) {
 Result<wire::Envelope> decode(std::string_view payload, std::size_t max_bytes) {
   quiet_protobuf_utf8_logs();
   if (payload.size() > max_bytes) {
-    return fail(WireErrc::oversize, std::to_string(payload.size()) + " bytes, limit " +
-                                        std::to_string(max_bytes));
+    return fail(WireErrc::oversize, std::to_string(payload.size()) + " bytes, limit " + std::to_string(max_bytes));
   }
   if (payload.empty()) return fail(WireErrc::malformed, "empty payload");
 
@@ -97,8 +96,8 @@ Result<wire::Envelope> decode(std::string_view payload, std::size_t max_bytes) {
   }
   if (version == 0) return fail(WireErrc::missing_field, "envelope.schema_version");
   if (version != kSchemaVersion) {
-    return fail(WireErrc::unsupported_version, "schema_version " + std::to_string(version) +
-                                                   ", this build reads " + std::to_string(kSchemaVersion));
+    return fail(WireErrc::unsupported_version,
+                "schema_version " + std::to_string(version) + ", this build reads " + std::to_string(kSchemaVersion));
   }
 
   wire::Envelope env;
@@ -124,8 +123,8 @@ Result<void> validate_report(const wire::Report& r) {
   if (!is_uuid(r.report_id())) return fail(WireErrc::invalid_field, "report.report_id: not a UUID");
   if (r.vin().empty()) return fail(WireErrc::missing_field, "report.vin");
   if (!is_valid_vin(r.vin())) {
-    return fail(WireErrc::invalid_field, "report.vin: '" + std::string(utf8_prefix(r.vin(), 32)) +
-                                             "' is not 17 ISO 3779 characters");
+    return fail(WireErrc::invalid_field,
+                "report.vin: '" + std::string(utf8_prefix(r.vin(), 32)) + "' is not 17 ISO 3779 characters");
   }
   if (r.model().empty()) return fail(WireErrc::missing_field, "report.model");
   if (!in_range(r.model().size(), 1, 64)) return fail(WireErrc::invalid_field, "report.model: over 64 bytes");

@@ -75,10 +75,22 @@ class ConfigCategory final : public std::error_category {
 
 }  // namespace
 
-const std::error_category& wire_category() noexcept { static WireCategory c; return c; }
-const std::error_category& storage_category() noexcept { static StorageCategory c; return c; }
-const std::error_category& mqtt_category() noexcept { static MqttCategory c; return c; }
-const std::error_category& config_category() noexcept { static ConfigCategory c; return c; }
+const std::error_category& wire_category() noexcept {
+  static WireCategory c;
+  return c;
+}
+const std::error_category& storage_category() noexcept {
+  static StorageCategory c;
+  return c;
+}
+const std::error_category& mqtt_category() noexcept {
+  static MqttCategory c;
+  return c;
+}
+const std::error_category& config_category() noexcept {
+  static ConfigCategory c;
+  return c;
+}
 
 std::error_code make_error_code(WireErrc e) noexcept { return {static_cast<int>(e), wire_category()}; }
 std::error_code make_error_code(StorageErrc e) noexcept { return {static_cast<int>(e), storage_category()}; }

@@ -150,7 +150,8 @@ Result<void> Database::exec(std::string_view sql) {
 
 Result<Statement> Database::prepare(std::string_view sql) {
   sqlite3_stmt* s = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
+                                    nullptr);
   if (rc != SQLITE_OK) return fail(error(rc, sql.substr(0, 80)));
   return Statement(s, this);
 }
@@ -206,7 +207,8 @@ Result<Database> open_checked(const std::filesystem::path& path, const OpenOptio
 
 std::filesystem::path set_aside(const std::filesystem::path& path) {
   const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
   const std::filesystem::path target = path.string() + ".corrupt-" + std::to_string(stamp);
   std::error_code ec;
   std::filesystem::rename(path, target, ec);

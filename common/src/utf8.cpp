@@ -17,10 +17,19 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
     std::size_t len = 0;
     std::uint32_t cp = 0;
     std::uint32_t min = 0;
-    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; min = 0x80; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; min = 0x800; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; min = 0x10000; }
-    else return i;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+      min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+      min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+      min = 0x10000;
+    } else return i;
     if (i + len > n) return i;
     for (std::size_t k = 1; k < len; ++k) {
       const std::uint8_t cc = p[i + k];

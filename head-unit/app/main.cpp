@@ -6,6 +6,7 @@
 // fb/ui/feedback_controller.hpp for how events cross over).
 #include <CLI/CLI.hpp>
 
+#include <QtQml/qqmlextensionplugin.h>
 #include <QDirIterator>
 #include <QFile>
 #include <QGuiApplication>
@@ -15,7 +16,6 @@
 #include <QQmlComponent>
 #include <QQuickWindow>
 #include <QTimer>
-#include <QtQml/qqmlextensionplugin.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -207,7 +207,8 @@ int main(int argc, char** argv) {
             if (qml_problems.isEmpty()) {
               std::printf("SELF_TEST_OK\n");
             } else {
-              std::fprintf(stderr, "SELF_TEST_FAILED: %lld QML problem(s)\n", static_cast<long long>(qml_problems.size()));
+              std::fprintf(stderr, "SELF_TEST_FAILED: %lld QML problem(s)\n",
+                           static_cast<long long>(qml_problems.size()));
               for (const auto& p : qml_problems) std::fprintf(stderr, "  %s\n", qPrintable(p));
               exit_code = 1;
             }

@@ -1,7 +1,7 @@
 // fb-car: a headless head unit. Sends reports, lists them with their status and prints the
 // notifications that come back. Used by the demo, the tests and the benchmarks.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <csignal>
@@ -16,8 +16,8 @@
 #include "fb/async/timer.hpp"
 #include "fb/common/config.hpp"
 #include "fb/common/logging.hpp"
-#include "fb/mqtt/options.hpp"
 #include "fb/common/vocabulary.hpp"
+#include "fb/mqtt/options.hpp"
 
 namespace {
 

@@ -108,7 +108,8 @@ TEST_F(CaseStoreTest, OneFailingItemDoesNotSinkTheBatch) {
 }
 
 TEST_F(CaseStoreTest, DeadLettersCountRepeats) {
-  DeadLetterRecord d{codec::sha256("junk"), "vehicles/X/reports", DeadLetterReason::malformed, "not a protobuf", "junk", kT};
+  DeadLetterRecord d{
+      codec::sha256("junk"), "vehicles/X/reports", DeadLetterReason::malformed, "not a protobuf", "junk", kT};
   auto a = commit({d});
   auto b = commit({d});
   EXPECT_EQ(a[0].dead_letter_id, b[0].dead_letter_id);

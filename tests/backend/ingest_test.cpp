@@ -19,7 +19,8 @@ class FailingStore final : public CaseStore {
  public:
   explicit FailingStore(CaseStore& inner) : inner_(inner) {}
   bool fail_next = false;
-  Result<std::vector<ItemOutcome>> commit_batch(std::span<const BatchItem> items, const NotificationFactory& f) override {
+  Result<std::vector<ItemOutcome>> commit_batch(std::span<const BatchItem> items,
+                                                const NotificationFactory& f) override {
     if (std::exchange(fail_next, false)) return fail(StorageErrc::full, "test: disk full");
     return inner_.commit_batch(items, f);
   }
@@ -33,7 +34,9 @@ class FailingStore final : public CaseStore {
     return inner_.find_case_by_report(id);
   }
   Result<std::vector<CaseSummary>> list_cases(std::size_t l) override { return inner_.list_cases(l); }
-  Result<std::vector<DeadLetterSummary>> list_dead_letters(std::size_t l) override { return inner_.list_dead_letters(l); }
+  Result<std::vector<DeadLetterSummary>> list_dead_letters(std::size_t l) override {
+    return inner_.list_dead_letters(l);
+  }
   Result<StoreCounts> counts() override { return inner_.counts(); }
 
  private:
@@ -154,13 +157,21 @@ TEST_P(IngestBadInput, IsDeadLetteredAndAnsweredWithItsReason) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, IngestBadInput,
     ::testing::Values(
-        BadInput{"malformed_protobuf", [] { return RawMessage{topics::reports(kVinA), "\x08\x01\x12\xff garbage"}; },
+        BadInput{"malformed_protobuf",
+                 [] {
+                   return RawMessage{topics::reports(kVinA), "\x08\x01\x12\xff garbage"};
+                 },
                  wire::REJECT_MALFORMED, ""},
-        BadInput{"json_instead_of_protobuf", [] { return RawMessage{topics::reports(kVinA), R"({"text":"hi"})"}; },
+        BadInput{"json_instead_of_protobuf",
+                 [] {
+                   return RawMessage{topics::reports(kVinA), R"({"text":"hi"})"};
+                 },
                  wire::REJECT_MALFORMED, ""},
-        BadInput{"unknown_schema_version", [] { return with_envelope([](wire::Envelope& e) { e.set_schema_version(7); }); },
+        BadInput{"unknown_schema_version",
+                 [] { return with_envelope([](wire::Envelope& e) { e.set_schema_version(7); }); },
                  wire::REJECT_UNSUPPORTED_VERSION, "schema_version 7"},
-        BadInput{"missing_vin", [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->clear_vin(); }); },
+        BadInput{"missing_vin",
+                 [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->clear_vin(); }); },
                  wire::REJECT_MISSING_FIELD, "report.vin"},
         BadInput{"missing_language",
                  [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->clear_language(); }); },
@@ -187,7 +198,9 @@ INSTANTIATE_TEST_SUITE_P(
         // The detail quotes the DTC cut to 16 bytes: never inside a character, or the car could
         // not read the rejection and would resend forever.
         BadInput{"dtc_with_chinese_text",
-                 [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->add_dtcs("P07异响异响异响"); }); },
+                 [] {
+                   return with_envelope([](wire::Envelope& e) { e.mutable_report()->add_dtcs("P07异响异响异响"); });
+                 },
                  wire::REJECT_INVALID_FIELD, "report.dtcs: 'P07异响异响' is not"},
         BadInput{"ack_on_reports_topic",
                  [] { return with_envelope([](wire::Envelope& e) { e.mutable_ack()->set_report_id("x"); }); },
@@ -241,7 +254,8 @@ TEST_F(IngestTest, ADeadLetterKeepsAtMost64KiBOfAHugePayload) {
   test::TempDir copy;
   auto db = sql::Database::open(dir_ / "cases.db");
   ASSERT_TRUE(db);
-  EXPECT_EQ(*db->query_int("SELECT length(payload) FROM dead_letters"), static_cast<std::int64_t>(kMaxDeadLetterPayload));
+  EXPECT_EQ(*db->query_int("SELECT length(payload) FROM dead_letters"),
+            static_cast<std::int64_t>(kMaxDeadLetterPayload));
 }
 
 TEST_F(IngestTest, AReceiptFromTheWrongCarIsDeadLettered) {

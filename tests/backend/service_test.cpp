@@ -172,8 +172,7 @@ TEST_F(ServiceTest, StopStoresWhatWasReceivedButNotYetDrained) {
   // The client hands three messages over (this thread is the executor's only thread); the
   // drain they posted has not run yet.
   for (int i = 0; i < 3; ++i) {
-    mqtt_->on_message(
-        mqtt::Message{topics::reports(kVinA), codec::encode(test::valid_report_envelope(kVinA, "late"))});
+    mqtt_->on_message(mqtt::Message{topics::reports(kVinA), codec::encode(test::valid_report_envelope(kVinA, "late"))});
   }
   EXPECT_EQ(service_->stats().received, 0u);
   service_->stop();

@@ -27,7 +27,8 @@ TEST(Templates, PicksTheLanguageByPrefixAndFallsBack) {
 
 TEST(Templates, FillsPlaceholders) {
   auto t = load();
-  auto r = t.render("received", "zh-CN", {{"case_number", "FB-2026-000001"}, {"team", "售后服务团队"}, {"hours", "24"}});
+  auto r = t.render("received", "zh-CN",
+                    {{"case_number", "FB-2026-000001"}, {"team", "售后服务团队"}, {"hours", "24"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->title, "已受理 FB-2026-000001");
   EXPECT_EQ(r->text, "转交售后服务团队，24小时内回复");
@@ -38,7 +39,8 @@ TEST(Templates, FillsPlaceholders) {
 
 TEST(Templates, AKindWithoutTheDefaultLanguageIsRefused) {
   auto doc = config::parse_json(R"({"version": 1, "default_language": "en",
-    "received": {"zh": {"title": "t", "text": "x"}}})", "t.json");
+    "received": {"zh": {"title": "t", "text": "x"}}})",
+                                "t.json");
   auto t = Templates::load(*doc, "t.json");
   ASSERT_FALSE(t);
   EXPECT_NE(t.error().detail.find("no text in default language 'en'"), std::string::npos);

@@ -94,7 +94,7 @@ TEST_F(Triage, TelematicsDtcsDecideTypeSystemAndPriority) {
 TEST_F(Triage, EnglishKeywordsMatchWholeWordsOnly) {
   EXPECT_TRUE(contains_word("the brakes squeal", "brake"));
   EXPECT_TRUE(contains_word("harsh shifting", "shift"));
-  EXPECT_FALSE(contains_word("it feels odd", "fee"));     // "fee" is a charge, "feels" is not
+  EXPECT_FALSE(contains_word("it feels odd", "fee"));  // "fee" is a charge, "feels" is not
   EXPECT_FALSE(contains_word("an orange light", "range"));
   EXPECT_TRUE(contains_word("range is short", "range"));
   // "feels" must not turn a driving-feel report into a service complaint about fees.
@@ -110,15 +110,18 @@ TEST_F(Triage, EvidenceExplainsTheDecision) {
 TEST(TriageRules, BadRuleFilesGiveAClearError) {
   auto doc = *config::parse_json(R"({"version": 1, "teams": {"a": {"en": "A", "zh": "甲"}},
       "rules": [{"when": {"type": "product_faults"}, "team": "a"}], "default_team": "a",
-      "first_reply_hours": {"high": 4, "medium": 24, "low": 72}})", "routing.json");
+      "first_reply_hours": {"high": 4, "medium": 24, "low": 72}})",
+                                 "routing.json");
   auto r = Router::load(doc, "routing.json");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, make_error_code(ConfigErrc::invalid_value));
   EXPECT_NE(r.error().detail.find("rules[0].when.type: unknown case type 'product_faults'"), std::string::npos)
       << r.error().detail;
 
-  doc = *config::parse_json(R"({"version": 1, "teams": {"a": {"en": "A", "zh": "甲"}}, "rules": [{"when": {}, "team": "b"}],
-      "default_team": "a", "first_reply_hours": {"high": 4, "medium": 24, "low": 72}})", "routing.json");
+  doc = *config::parse_json(
+      R"({"version": 1, "teams": {"a": {"en": "A", "zh": "甲"}}, "rules": [{"when": {}, "team": "b"}],
+      "default_team": "a", "first_reply_hours": {"high": 4, "medium": 24, "low": 72}})",
+      "routing.json");
   r = Router::load(doc, "routing.json");
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().detail.find("unknown team 'b'"), std::string::npos);
@@ -165,11 +168,15 @@ TEST(TriageRules, NamesOutsideTheVocabulariesAreRefusedWithFileAndKey) {
     return r ? std::string("loaded") : r.error().detail;
   };
   EXPECT_EQ(router_error([](auto&) {}), "loaded");
-  EXPECT_EQ(router_error([](auto& d) { d["rules"][3]["when"]["system"] = {"infotainment", "ADAS"}; }),
+  EXPECT_EQ(router_error([](auto& d) {
+              d["rules"][3]["when"]["system"] = {"infotainment", "ADAS"};
+            }),
             "routing.json: rules[3].when.system: unknown vehicle system 'ADAS'");
   EXPECT_EQ(router_error([](auto& d) { d["rules"][0]["when"]["types"] = "suggestion"; }),
             "routing.json: rules[0].when.types: unknown condition (type, priority, system)");
-  EXPECT_EQ(router_error([](auto& d) { d["teams"]["After-Sales"] = {{"en", "x"}, {"zh", "x"}}; }),
+  EXPECT_EQ(router_error([](auto& d) {
+              d["teams"]["After-Sales"] = {{"en", "x"}, {"zh", "x"}};
+            }),
             "routing.json: teams.After-Sales: a team id is lowercase snake_case");
   EXPECT_EQ(router_error([](auto& d) { d["teams"]["after_sales"].erase("zh"); }),
             "routing.json: teams.after_sales.zh: missing name");

@@ -38,7 +38,8 @@ TEST(Codec, PayloadAtTheLimitIsParsed) {
 }
 
 TEST(Codec, GarbageAndEmptyAreMalformed) {
-  for (const std::string& payload : {std::string(), std::string("\xff\xff\xff\xff\xff", 5), std::string("{\"json\":1}")}) {
+  for (const std::string& payload :
+       {std::string(), std::string("\xff\xff\xff\xff\xff", 5), std::string("{\"json\":1}")}) {
     auto r = codec::decode(payload);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, make_error_code(WireErrc::malformed)) << r.error().what();

@@ -9,7 +9,8 @@ namespace fb::test {
 inline constexpr const char* kVinA = "LSVAX60E5K2000001";
 inline constexpr const char* kVinB = "LSVAX60E5K2000002";
 
-inline wire::Envelope valid_report_envelope(const std::string& vin = kVinA, const std::string& text = "换挡顿挫 harsh shift") {
+inline wire::Envelope valid_report_envelope(const std::string& vin = kVinA,
+                                            const std::string& text = "换挡顿挫 harsh shift") {
   auto env = codec::new_envelope(1'780'000'000'000);
   auto* r = env.mutable_report();
   r->set_report_id(new_uuid());

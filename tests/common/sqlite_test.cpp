@@ -17,9 +17,7 @@ constexpr std::string_view kV2 = "ALTER TABLE t ADD COLUMN w INTEGER NOT NULL DE
 constexpr std::string_view kOne[] = {kV1};
 constexpr std::string_view kTwo[] = {kV1, kV2};
 
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
+void write_file(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 TEST(Sqlite, MigratesAnOlderSchemaAndKeepsRows) {
   test::TempDir dir;

@@ -43,7 +43,7 @@ TEST_F(TimerTest, ReArmingLaterMovesTheDeadlineAndReplacesTheHandler) {
   timer_.arm_after(10s, [&] { ++first; });
   test::run_for(io_, clock_, 5s);
   timer_.arm_after(10s, [&] { ++fired_; });  // now due at 15 s
-  test::run_for(io_, clock_, 10s - 1ms);      // 14.999 s: the kept 10 s alarm woke it early
+  test::run_for(io_, clock_, 10s - 1ms);     // 14.999 s: the kept 10 s alarm woke it early
   EXPECT_EQ(first + fired_, 0);
   test::run_for(io_, clock_, 1ms);
   EXPECT_EQ(first, 0) << "a replaced handler ran";

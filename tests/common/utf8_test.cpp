@@ -12,12 +12,12 @@ TEST(Utf8, AcceptsChineseAndEmoji) {
 }
 
 TEST(Utf8, FindsTheFirstBadByte) {
-  EXPECT_EQ(first_invalid_utf8(std::string("ab\x80", 3)), 2u);                 // lone continuation
-  EXPECT_EQ(first_invalid_utf8(std::string("\xc0\xaf", 2)), 0u);               // overlong '/'
-  EXPECT_EQ(first_invalid_utf8(std::string("x\xed\xa0\x80", 4)), 1u);         // surrogate
-  EXPECT_EQ(first_invalid_utf8(std::string("\xf4\x90\x80\x80", 4)), 0u);       // above U+10FFFF
-  EXPECT_EQ(first_invalid_utf8(std::string("\xe5\x8f", 2)), 0u);               // truncated
-  EXPECT_FALSE(first_invalid_utf8(std::string("\xf4\x8f\xbf\xbf", 4)));        // U+10FFFF is fine
+  EXPECT_EQ(first_invalid_utf8(std::string("ab\x80", 3)), 2u);            // lone continuation
+  EXPECT_EQ(first_invalid_utf8(std::string("\xc0\xaf", 2)), 0u);          // overlong '/'
+  EXPECT_EQ(first_invalid_utf8(std::string("x\xed\xa0\x80", 4)), 1u);     // surrogate
+  EXPECT_EQ(first_invalid_utf8(std::string("\xf4\x90\x80\x80", 4)), 0u);  // above U+10FFFF
+  EXPECT_EQ(first_invalid_utf8(std::string("\xe5\x8f", 2)), 0u);          // truncated
+  EXPECT_FALSE(first_invalid_utf8(std::string("\xf4\x8f\xbf\xbf", 4)));   // U+10FFFF is fine
 }
 
 TEST(Utf8, PrefixNeverCutsACharacter) {

@@ -45,7 +45,8 @@ TYPED_TEST(EveryVocabulary, RefusesTextThatIsNotAKey) {
 TEST(Vocabulary, WireEnumsUseTheProtoNameWithoutItsPrefix) {
   for (const auto& e : vocabulary<wire::Category>()) {
     std::string name = wire::Category_Name(e.value).substr(std::string_view("CATEGORY_").size());
-    for (auto& c : name) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    for (auto& c : name)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     EXPECT_EQ(name, e.key);
   }
   for (const auto& e : vocabulary<wire::CaseStatus>()) {
@@ -54,7 +55,8 @@ TEST(Vocabulary, WireEnumsUseTheProtoNameWithoutItsPrefix) {
   for (int r = wire::RejectReason_MIN + 1; r <= wire::RejectReason_MAX; ++r) {
     const auto reason = static_cast<wire::RejectReason>(r);
     std::string name = wire::RejectReason_Name(reason).substr(std::string_view("REJECT_").size());
-    for (auto& c : name) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    for (auto& c : name)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     EXPECT_EQ(to_string(dead_letter_reason(reason)), name);
   }
 }

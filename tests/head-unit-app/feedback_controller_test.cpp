@@ -12,11 +12,11 @@
 #include "fake_agent.hpp"
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
-#include "wire_fixtures.hpp"
 #include "fb/agent/agent.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
 #include "process.hpp"
+#include "wire_fixtures.hpp"
 
 namespace fb::ui {
 namespace {

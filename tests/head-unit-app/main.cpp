@@ -1,8 +1,8 @@
 // The suite's own main: the stores need a Qt application and its event loop on this thread.
 #include <gtest/gtest.h>
 
-#include <QGuiApplication>
 #include <QtQml/qqmlextensionplugin.h>
+#include <QGuiApplication>
 
 Q_IMPORT_QML_PLUGIN(FeedbackUiPlugin)
 

@@ -234,7 +234,7 @@ TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   ASSERT_FALSE(saved.empty());
   auto outbox = store.outbox();
   ASSERT_TRUE(outbox);
-  EXPECT_EQ(outbox->size(), saved.size());            // nothing half-written
+  EXPECT_EQ(outbox->size(), saved.size());  // nothing half-written
   EXPECT_EQ(store.reports()->size(), saved.size());
   // Confirmed reports free their pages for new ones.
   ASSERT_TRUE(store.remove(saved[0]));
@@ -264,7 +264,8 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   auto reports = store.reports();
   ASSERT_TRUE(reports);
   ASSERT_FALSE(reports->empty());
-  EXPECT_TRUE(std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == ReportStatus::received; }));
+  EXPECT_TRUE(
+      std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == ReportStatus::received; }));
   EXPECT_TRUE(std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == ReportStatus::queued; }));
   EXPECT_FALSE(store.inbox()->empty());
 }

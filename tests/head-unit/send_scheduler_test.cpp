@@ -20,8 +20,8 @@ std::vector<std::string> ids(const std::vector<OutboxEntry>& v) {
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  SendScheduler s{SendScheduler::Policy{.ack_timeout = 30s, .retry_after_failure = 1s, .max_backoff = 120s,
-                                        .max_inflight = 2}};
+  SendScheduler s{
+      SendScheduler::Policy{.ack_timeout = 30s, .retry_after_failure = 1s, .max_backoff = 120s, .max_inflight = 2}};
   Time t0{};
 };
 

@@ -13,9 +13,9 @@ class EndToEnd : public IntegrationTest {};
 std::vector<std::string> submit_many(Car& car, int n, const std::string& tag) {
   std::vector<std::string> ids;
   for (int i = 0; i < n; ++i) {
-    ids.push_back(i % 2 ? car.submit(tag + " #" + std::to_string(i) + " brake squeal at low speed", "en")
-                        : car.submit(tag + " #" + std::to_string(i) + " 变速箱换挡顿挫", "zh-CN",
-                                     wire::CATEGORY_DRIVING_FEEL));
+    ids.push_back(
+        i % 2 ? car.submit(tag + " #" + std::to_string(i) + " brake squeal at low speed", "en")
+              : car.submit(tag + " #" + std::to_string(i) + " 变速箱换挡顿挫", "zh-CN", wire::CATEGORY_DRIVING_FEEL));
   }
   return ids;
 }

@@ -17,10 +17,10 @@
 #include "broker.hpp"
 #include "broker_test.hpp"
 #include "fb/agent/agent.hpp"
+#include "fb/async/io_thread.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/common/topics.hpp"
 #include "in_process_backend.hpp"
-#include "fb/async/io_thread.hpp"
 #include "paths.hpp"
 #include "process.hpp"
 
@@ -32,12 +32,15 @@ inline constexpr auto kWait = 30s;
 class BackendProcess {
  public:
   BackendProcess(const Broker& broker, const Pki& pki, std::string db, std::vector<std::string> extra_args = {})
-      : broker_(broker), pki_(pki), db_(std::move(db)), extra_args_(std::move(extra_args)) {
+      : broker_(broker),
+        pki_(pki),
+        db_(std::move(db)),
+        extra_args_(std::move(extra_args)) {
     start();
   }
   void start() {
-    std::vector<std::string> args{kBackendBin, "--broker", broker_.uri(), "--pki", pki_.dir(), "--db", db_,
-                                  "--rules", kRulesDir, "--log-level", "info"};
+    std::vector<std::string> args{kBackendBin, "--broker", broker_.uri(), "--pki",       pki_.dir(), "--db",
+                                  db_,         "--rules",  kRulesDir,     "--log-level", "info"};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     args.push_back("serve");
     process_ = std::make_unique<Process>("backend", args);
@@ -139,7 +142,8 @@ class Car final : public agent::AgentListener {
   /// All of `ids` have their "received" notification.
   bool wait_notified(const std::vector<std::string>& ids) {
     return wait([&] {
-      for (const auto& id : ids) if (!notifications_.contains(id)) return false;
+      for (const auto& id : ids)
+        if (!notifications_.contains(id)) return false;
       return true;
     });
   }
@@ -152,7 +156,8 @@ class Car final : public agent::AgentListener {
   }
   bool wait_sent(const std::vector<std::string>& ids) {
     return wait([&] {
-      for (const auto& id : ids) if (!sent_.contains(id)) return false;
+      for (const auto& id : ids)
+        if (!sent_.contains(id)) return false;
       return true;
     });
   }

@@ -17,7 +17,8 @@ TEST_F(Security, AVehicleCannotPublishIntoAnotherVehiclesReports) {
   ASSERT_TRUE(a.publish(topics::reports(kVinA), codec::encode(own)));
   // The broker keeps one client's order: once A's own report is answered, the forged one
   // would have been handled before it.
-  ASSERT_TRUE(a.next([&](const wire::Envelope& e) { return e.has_ack() && e.ack().report_id() == own.report().report_id(); }));
+  ASSERT_TRUE(
+      a.next([&](const wire::Envelope& e) { return e.has_ack() && e.ack().report_id() == own.report().report_id(); }));
   auto store = open_cases(backend.db());
   EXPECT_FALSE(*store->find_case_by_report(forged.report().report_id()));
   EXPECT_EQ(store->counts()->dead_letters, 0);
@@ -35,7 +36,9 @@ TEST_F(Security, AVehicleCannotReadAnotherVehiclesInbox) {
 
   auto own = valid_report_envelope(kVinA);
   ASSERT_TRUE(a.publish(topics::reports(kVinA), codec::encode(own)));
-  ASSERT_TRUE(a.next([&](const wire::Envelope& e) { return e.has_notification() && e.notification().report_id() == own.report().report_id(); }));
+  ASSERT_TRUE(a.next([&](const wire::Envelope& e) {
+    return e.has_notification() && e.notification().report_id() == own.report().report_id();
+  }));
   for (const auto& m : a.all()) {
     EXPECT_EQ(m.topic, topics::inbox(kVinA)) << "A received a message on " << m.topic;
     auto env = codec::decode(m.payload);
@@ -66,7 +69,10 @@ TEST_F(Security, OnlyCertificatesFromOurCaAreAccepted) {
   const auto foreign_files = foreign.vehicle(kVinA);
   std::string out;
   EXPECT_NE(run_command(common + " --cert " + foreign_files.cert_file.string() + " --key " +
-                            foreign_files.key_file.string(), &out), 0) << out;
+                            foreign_files.key_file.string(),
+                        &out),
+            0)
+      << out;
   EXPECT_NE(run_command(common, &out), 0) << "connected without a client certificate: " << out;
   const auto ours = pki_->vehicle(kVinA);
   EXPECT_EQ(run_command(common + " --cert " + ours.cert_file.string() + " --key " + ours.key_file.string(), &out), 0)

@@ -12,10 +12,10 @@
 #include <thread>
 
 #include "broker.hpp"
+#include "broker_test.hpp"
 #include "fb/async/io_thread.hpp"
 #include "fb/common/clock.hpp"
 #include "fb/mqtt/client.hpp"
-#include "broker_test.hpp"
 #include "process.hpp"
 
 namespace fb::test {

@@ -41,7 +41,9 @@ class FakeTransport final : public mqtt::Transport {
   void publish(const std::string& topic, const std::string& payload, mqtt::QoS qos, Done done) override {
     publishes.push_back({topic, payload, qos, std::move(done)});
   }
-  void disconnect(std::chrono::milliseconds, std::function<void()> done) override { disconnects.push_back(std::move(done)); }
+  void disconnect(std::chrono::milliseconds, std::function<void()> done) override {
+    disconnects.push_back(std::move(done));
+  }
   void close(std::chrono::milliseconds) override {
     ++closes;
     closed = true;
@@ -64,7 +66,9 @@ class FakeTransport final : public mqtt::Transport {
     auto done = std::exchange(s.done, nullptr);
     if (!closed) done(std::move(e));
   }
-  void refuse_subscribe(std::size_t i) { suback(i, Error(MqttErrc::subscribe_failed, subscribes.at(i).filter + ": refused")); }
+  void refuse_subscribe(std::size_t i) {
+    suback(i, Error(MqttErrc::subscribe_failed, subscribes.at(i).filter + ": refused"));
+  }
   void puback(std::size_t i, Error e = {}) {
     auto& p = publishes.at(i);
     ASSERT_TRUE(p.done) << "publish answered twice";

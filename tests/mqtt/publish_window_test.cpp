@@ -23,7 +23,9 @@ class PublishWindowTest : public ::testing::Test {
   boost::asio::io_context io;
   test::FakeClock clock;
   std::vector<Sent> sent;
-  PublishWindow window{io.get_executor(), clock, {.max_inflight = 2, .max_queued = 2, .publish_timeout = 5s},
+  PublishWindow window{io.get_executor(),
+                       clock,
+                       {.max_inflight = 2, .max_queued = 2, .publish_timeout = 5s},
                        [this](std::uint64_t id, const std::string& topic, const std::string&, QoS qos) {
                          sent.push_back({id, topic, qos});
                        }};
@@ -115,7 +117,7 @@ TEST_F(PublishWindowTest, ALostLinkFailsTheQueuedAndFreesTheSlotsWhileInflightOn
   EXPECT_EQ(window.pending(), 2u);
   window.link_up();
   for (auto t : {"d", "e"}) publish(t);
-  ASSERT_EQ(sent.size(), 4u);  // the new connection has every slot
+  ASSERT_EQ(sent.size(), 4u);    // the new connection has every slot
   window.acked(sent[0].id, {});  // resent by the library and acknowledged on the new connection
   run();
   EXPECT_EQ(outcome("a"), ok);

@@ -14,9 +14,10 @@ class SubscriptionRegistryTest : public ::testing::Test {
   };
   std::vector<Asked> asked;
   std::vector<Error> rounds;
-  SubscriptionRegistry registry{
-      [this](const std::string& f, QoS q, std::function<void(Error)> done) { asked.push_back({f, q, std::move(done)}); },
-      [this](Error e) { rounds.push_back(std::move(e)); }};
+  SubscriptionRegistry registry{[this](const std::string& f, QoS q, std::function<void(Error)> done) {
+                                  asked.push_back({f, q, std::move(done)});
+                                },
+                                [this](Error e) { rounds.push_back(std::move(e)); }};
 
   void answer(std::size_t i, Error e = {}) { std::exchange(asked.at(i).done, nullptr)(std::move(e)); }
 };

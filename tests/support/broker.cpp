@@ -35,7 +35,8 @@ Broker::Broker(const std::string& run_dir, const Pki& pki) : run_dir_(run_dir) {
 Broker::~Broker() { stop(false); }
 
 void Broker::start() {
-  process_ = std::make_unique<Process>("mosquitto", std::vector<std::string>{kMosquitto, "-c", run_dir_ + "/mosquitto.conf"});
+  process_ = std::make_unique<Process>("mosquitto",
+                                       std::vector<std::string>{kMosquitto, "-c", run_dir_ + "/mosquitto.conf"});
   if (!process_->wait_for_line("mosquitto version .* running", std::chrono::seconds(10))) {
     process_->kill_and_wait(SIGKILL);
   }

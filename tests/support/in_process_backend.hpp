@@ -6,10 +6,10 @@
 #include <memory>
 #include <stdexcept>
 
+#include "fb/async/io_thread.hpp"
 #include "fb/backend/config.hpp"
 #include "fb/backend/rules.hpp"
 #include "fb/backend/service.hpp"
-#include "fb/async/io_thread.hpp"
 
 namespace fb::test {
 

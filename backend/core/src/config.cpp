@@ -33,19 +33,20 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   auto uri = config::get_or<std::string>(*doc, "broker", c.mqtt.server_uri, origin);
   if (!uri) return fail(uri.error());
   c.mqtt.server_uri = *uri;
-  for (auto& [key, out] : std::initializer_list<std::pair<const char*, std::filesystem::path*>>{
-           {"ca_file", &c.mqtt.tls.ca_file},
-           {"cert_file", &c.mqtt.tls.cert_file},
-           {"key_file", &c.mqtt.tls.key_file},
-           {"database", &c.database},
-           {"rules_dir", &c.rules_dir}}) {
+  for (auto& [key, out] :
+       std::initializer_list<std::pair<const char*, std::filesystem::path*>>{{"ca_file", &c.mqtt.tls.ca_file},
+                                                                             {"cert_file", &c.mqtt.tls.cert_file},
+                                                                             {"key_file", &c.mqtt.tls.key_file},
+                                                                             {"database", &c.database},
+                                                                             {"rules_dir", &c.rules_dir}}) {
     if (auto r = path(key, *out); !r) return fail(r.error());
   }
   auto batch = config::get_or<std::size_t>(*doc, "max_batch", c.service.max_batch, origin);
   if (!batch) return fail(batch.error());
   if (*batch == 0) return fail(ConfigErrc::invalid_value, origin + ": max_batch must be > 0");
   c.service.max_batch = *batch;
-  auto version = config::get_or<std::string>(*doc, "mqtt_version", std::string(mqtt::to_string(c.mqtt.version)), origin);
+  auto version = config::get_or<std::string>(*doc, "mqtt_version", std::string(mqtt::to_string(c.mqtt.version)),
+                                             origin);
   if (!version) return fail(version.error());
   auto parsed = mqtt::parse_protocol_version(*version);
   if (!parsed) return fail(ConfigErrc::invalid_value, origin + ": mqtt_version: " + parsed.error().detail);

@@ -20,7 +20,12 @@ DeadLetterReason reason_of(const Error& e) {
 
 Ingest::Ingest(CaseStore& store, const Classifier& classifier, const Router& router, const Templates& templates,
                const Clock& clock, IngestOptions options)
-    : store_(store), classifier_(classifier), router_(router), templates_(templates), clock_(clock), options_(options) {}
+    : store_(store),
+      classifier_(classifier),
+      router_(router),
+      templates_(templates),
+      clock_(clock),
+      options_(options) {}
 
 Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch) {
   ++stats_.batches;
@@ -52,7 +57,8 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       ++stats_.unroutable;
       spdlog::warn("dead letter: message on unexpected topic '{}' ({} bytes); no reply possible", m.topic.substr(0, 80),
                    m.payload.size());
-      items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::unroutable_topic, "not vehicles/{vin}/reports or receipts", now));
+      items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::unroutable_topic,
+                                     "not vehicles/{vin}/reports or receipts", now));
       origin.push_back(i);
       continue;
     }
@@ -79,11 +85,11 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
         // Receipts get no answer: a car does not retry them beyond QoS 1.
         ++stats_.unroutable;
         spdlog::warn("dead letter: bad receipt from {}", topic->vin);
-        items.emplace_back(
-            dead_letter(m, digests[i], DeadLetterReason::bad_receipt, "not a Receipt with a notification id and kind", now));
+        items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::bad_receipt,
+                                       "not a Receipt with a notification id and kind", now));
       } else {
-        items.emplace_back(ReceiptIntake{e.receipt().notification_id(), topic->vin, e.receipt().kind(), now, m.topic,
-                                         m.payload});
+        items.emplace_back(
+            ReceiptIntake{e.receipt().notification_id(), topic->vin, e.receipt().kind(), now, m.topic, m.payload});
       }
       origin.push_back(i);
       continue;
@@ -145,11 +151,13 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
         out.push_back(Outgoing{topics::inbox(vins[i]), ack_payload(report_id, digests[i], nullptr, &*o.error), {}});
       } else if (o.error) {
         ++stats_.retry_later;
-        spdlog::error("report {} from {} not stored: {}; the car will send it again", report_id, vins[i], o.error->what());
+        spdlog::error("report {} from {} not stored: {}; the car will send it again", report_id, vins[i],
+                      o.error->what());
       } else if (o.accepted) {
         ++(o.accepted->duplicate ? stats_.duplicates : stats_.accepted);
         out.push_back(Outgoing{topics::inbox(vins[i]), ack_payload(report_id, digests[i], &*o.accepted, nullptr), {}});
-        if (o.notification) out.push_back(Outgoing{topics::inbox(vins[i]), o.notification->payload, o.notification->id});
+        if (o.notification)
+          out.push_back(Outgoing{topics::inbox(vins[i]), o.notification->payload, o.notification->id});
       }
     } else if (std::holds_alternative<ReceiptIntake>(items[k])) {
       ++stats_.receipts;

@@ -90,7 +90,8 @@ template <HasVocabulary E>
 Result<E> key_column(const sql::Statement& s, int i, std::string_view column) {
   const auto text = s.text(i);
   if (auto v = parse<E>(text)) return *v;
-  return fail(StorageErrc::corrupt, std::string(column) + ": unknown " + std::string(Vocabulary<E>::name) + " '" + text + "'");
+  return fail(StorageErrc::corrupt,
+              std::string(column) + ": unknown " + std::string(Vocabulary<E>::name) + " '" + text + "'");
 }
 
 int utc_year(std::int64_t ms) {
@@ -118,20 +119,26 @@ class SqliteCaseStore final : public CaseStore {
       return {};
     };
     for (auto& [st, q] : std::initializer_list<std::pair<sql::Statement*, std::string_view>>{
-             {&find_report_, "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms FROM reports r "
-                             "JOIN cases c ON c.id = r.case_id WHERE r.report_id = ?"},
-             {&next_number_, "INSERT INTO case_counters(year, last) VALUES(?, 1) "
-                             "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last"},
-             {&insert_case_, "INSERT INTO cases(uid, number, vin, type, priority, system, team, status, language, "
-                             "created_ms, first_reply_due_ms, triage) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"},
-             {&insert_report_, "INSERT INTO reports(report_id, vin, case_id, received_ms, car_time_ms, source, "
-                               "category, language, text, dtcs, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?)"},
+             {&find_report_,
+              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms FROM reports r "
+              "JOIN cases c ON c.id = r.case_id WHERE r.report_id = ?"},
+             {&next_number_,
+              "INSERT INTO case_counters(year, last) VALUES(?, 1) "
+              "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last"},
+             {&insert_case_,
+              "INSERT INTO cases(uid, number, vin, type, priority, system, team, status, language, "
+              "created_ms, first_reply_due_ms, triage) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"},
+             {&insert_report_,
+              "INSERT INTO reports(report_id, vin, case_id, received_ms, car_time_ms, source, "
+              "category, language, text, dtcs, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?)"},
              {&insert_event_, "INSERT INTO case_events(case_id, at_ms, kind, detail) VALUES(?,?,?,?)"},
-             {&insert_notification_, "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
-                                     "next_attempt_ms) VALUES(?,?,?,?,?,'pending',0,?)"},
-             {&insert_dead_letter_, "INSERT INTO dead_letters(digest, topic, reason, detail, payload, first_seen_ms, "
-                                    "last_seen_ms, count) VALUES(?,?,?,?,?,?,?,1) ON CONFLICT(digest) DO UPDATE "
-                                    "SET count = count + 1, last_seen_ms = excluded.last_seen_ms RETURNING id"},
+             {&insert_notification_,
+              "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
+              "next_attempt_ms) VALUES(?,?,?,?,?,'pending',0,?)"},
+             {&insert_dead_letter_,
+              "INSERT INTO dead_letters(digest, topic, reason, detail, payload, first_seen_ms, "
+              "last_seen_ms, count) VALUES(?,?,?,?,?,?,?,1) ON CONFLICT(digest) DO UPDATE "
+              "SET count = count + 1, last_seen_ms = excluded.last_seen_ms RETURNING id"},
          }) {
       if (auto r = p(*st, q); !r) return r;
     }
@@ -178,8 +185,9 @@ class SqliteCaseStore final : public CaseStore {
     if (!st) return fail(st.error());
     st->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
     std::vector<StoredNotification> out;
-    auto rows = st->each_row(
-        [&](const sql::Statement& s) { out.push_back(StoredNotification{s.text(0), s.text(1), s.blob(2), {}}); });
+    auto rows = st->each_row([&](const sql::Statement& s) {
+      out.push_back(StoredNotification{s.text(0), s.text(1), s.blob(2), {}});
+    });
     if (!rows) return fail(rows.error());
     return out;
   }
@@ -205,8 +213,8 @@ class SqliteCaseStore final : public CaseStore {
     out.receipt_matched = *matched;
     if (*matched) return {};
     auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, DeadLetterReason::invalid_field,
-                                                 "receipt for unknown notification " + in.notification_id,
-                                                 in.payload, in.at_ms});
+                                                 "receipt for unknown notification " + in.notification_id, in.payload,
+                                                 in.at_ms});
     if (!id) return fail(id.error());
     out.dead_letter_id = *id;
     return {};
@@ -305,9 +313,9 @@ class SqliteCaseStore final : public CaseStore {
       CaseRef ref{find_report_.text(1), find_report_.text(2), find_report_.text(3), find_report_.int64(4), true};
       find_report_.reset();
       if (owner != r.vin()) {
-        auto id = store_dead_letter(DeadLetterRecord{
-            in.digest, in.topic, DeadLetterReason::report_id_conflict,
-            "report id " + r.report_id() + " belongs to another vehicle", in.payload, in.received_ms});
+        auto id = store_dead_letter(DeadLetterRecord{in.digest, in.topic, DeadLetterReason::report_id_conflict,
+                                                     "report id " + r.report_id() + " belongs to another vehicle",
+                                                     in.payload, in.received_ms});
         if (!id) return fail(id.error());
         out.dead_letter_id = *id;
         out.error = Error(WireErrc::report_id_conflict, "report id " + r.report_id() + " is used by another vehicle");

@@ -1,7 +1,7 @@
 #include "fb/backend/templates.hpp"
 
-#include "fb/common/config.hpp"
 #include "fb/backend/triage.hpp"
+#include "fb/common/config.hpp"
 
 namespace fb::backend {
 
@@ -23,7 +23,8 @@ Result<Templates> Templates::load(const nlohmann::json& doc, const std::string& 
       t.kinds_[kind][lang] = Text{*title, *text};
     }
     if (!t.kinds_[kind].contains(t.default_language_)) {
-      return fail(ConfigErrc::invalid_value, origin + ": " + kind + " has no text in default language '" + t.default_language_ + "'");
+      return fail(ConfigErrc::invalid_value,
+                  origin + ": " + kind + " has no text in default language '" + t.default_language_ + "'");
     }
   }
   return t;
@@ -35,7 +36,8 @@ std::string Templates::pick_language(const std::string& kind, const std::string&
   const std::string lower = ascii_lower(language);
   std::string best;
   for (const auto& [lang, text] : it->second) {
-    const bool prefix = lower == lang || (lower.starts_with(lang) && lower.size() > lang.size() && lower[lang.size()] == '-');
+    const bool prefix = lower == lang ||
+                        (lower.starts_with(lang) && lower.size() > lang.size() && lower[lang.size()] == '-');
     if (prefix && lang.size() > best.size()) best = lang;
   }
   return best.empty() ? default_language_ : best;

@@ -16,8 +16,7 @@ Result<E> parse_key(const nlohmann::json& v, const std::string& where) {
   const auto text = v.get<std::string>();
   auto parsed = parse<E>(text);
   if (!parsed) {
-    return fail(ConfigErrc::invalid_value,
-                where + ": unknown " + std::string(Vocabulary<E>::name) + " '" + text + "'");
+    return fail(ConfigErrc::invalid_value, where + ": unknown " + std::string(Vocabulary<E>::name) + " '" + text + "'");
   }
   return *parsed;
 }
@@ -32,7 +31,8 @@ Result<std::vector<E>> one_or_many(const nlohmann::json& j, const std::string& w
     return {};
   };
   if (j.is_array()) {
-    for (const auto& v : j) if (auto r = add(v); !r) return fail(r.error());
+    for (const auto& v : j)
+      if (auto r = add(v); !r) return fail(r.error());
   } else if (auto r = add(j); !r) {
     return fail(r.error());
   }
@@ -51,7 +51,9 @@ Result<std::map<K, V>> key_map(const nlohmann::json& doc, const std::string& key
   for (const auto& [name, value] : obj->items()) {
     const auto where = origin + ": " + key + "." + name;
     auto k = parse<K>(name);
-    if (!k) return fail(ConfigErrc::invalid_value, where + ": unknown " + std::string(Vocabulary<K>::name) + " '" + name + "'");
+    if (!k)
+      return fail(ConfigErrc::invalid_value,
+                  where + ": unknown " + std::string(Vocabulary<K>::name) + " '" + name + "'");
     auto v = parse_key<V>(value, where);
     if (!v) return fail(v.error());
     out[*k] = *v;
@@ -63,7 +65,8 @@ Result<std::map<K, V>> key_map(const nlohmann::json& doc, const std::string& key
 
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
 }
 
@@ -94,8 +97,10 @@ Result<Classifier::Keywords> Classifier::load_keywords(const nlohmann::json& j, 
 }
 
 std::optional<std::string> Classifier::match(const Keywords& k, std::string_view lower) {
-  for (const auto& w : k.zh) if (!w.empty() && lower.find(w) != std::string_view::npos) return w;
-  for (const auto& w : k.en) if (contains_word(lower, w)) return w;
+  for (const auto& w : k.zh)
+    if (!w.empty() && lower.find(w) != std::string_view::npos) return w;
+  for (const auto& w : k.en)
+    if (contains_word(lower, w)) return w;
   return std::nullopt;
 }
 
@@ -216,8 +221,10 @@ Classification Classifier::classify(const wire::Report& r) const {
       return by_category && b.first == *by_category;  // ties go to the driver's category
     });
     out.type = best->first;
-    if (auto hit = first_hit.find(out.type); hit != first_hit.end()) out.evidence.push_back("type:keyword:" + hit->second);
-    if (by_category && *by_category == out.type) out.evidence.push_back("type:category:" + std::string(to_string(category)));
+    if (auto hit = first_hit.find(out.type); hit != first_hit.end())
+      out.evidence.push_back("type:keyword:" + hit->second);
+    if (by_category && *by_category == out.type)
+      out.evidence.push_back("type:category:" + std::string(to_string(category)));
   }
 
   // Priority: safety words or safety DTCs make it high; otherwise the type's default.
@@ -321,20 +328,23 @@ Result<Router> Router::load(const nlohmann::json& j, const std::string& origin) 
     }
     auto team = config::get<std::string>(jr, "team", where);
     if (!team) return fail(team.error());
-    if (!router.teams_.contains(*team)) return fail(ConfigErrc::invalid_value, where + ": unknown team '" + *team + "'");
+    if (!router.teams_.contains(*team))
+      return fail(ConfigErrc::invalid_value, where + ": unknown team '" + *team + "'");
     rule.team = *team;
     router.rules_.push_back(std::move(rule));
   }
   auto def = config::get<std::string>(j, "default_team", origin);
   if (!def) return fail(def.error());
-  if (!router.teams_.contains(*def)) return fail(ConfigErrc::invalid_value, origin + ": default_team: unknown team '" + *def + "'");
+  if (!router.teams_.contains(*def))
+    return fail(ConfigErrc::invalid_value, origin + ": default_team: unknown team '" + *def + "'");
   router.default_team_ = *def;
 
   auto hours = config::get<std::map<std::string, int>>(j, "first_reply_hours", origin);
   if (!hours) return fail(hours.error());
   for (const auto& [name, h] : *hours) {
     if (!parse<Priority>(name)) {
-      return fail(ConfigErrc::invalid_value, origin + ": first_reply_hours." + name + ": unknown priority '" + name + "'");
+      return fail(ConfigErrc::invalid_value,
+                  origin + ": first_reply_hours." + name + ": unknown priority '" + name + "'");
     }
   }
   for (const auto& [p, key] : vocabulary<Priority>()) {
@@ -352,7 +362,9 @@ Route Router::route(const Classification& c) const {
   out.team = default_team_;
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const auto& r = rules_[i];
-    const auto has = [](const auto& v, const auto& x) { return v.empty() || std::find(v.begin(), v.end(), x) != v.end(); };
+    const auto has = [](const auto& v, const auto& x) {
+      return v.empty() || std::find(v.begin(), v.end(), x) != v.end();
+    };
     if (has(r.types, c.type) && has(r.priorities, c.priority) && has(r.systems, c.system)) {
       out.team = r.team;
       out.rule_index = static_cast<int>(i);

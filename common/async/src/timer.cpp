@@ -11,7 +11,9 @@ struct Timer::Shared {
 };
 
 Timer::Timer(boost::asio::any_io_executor executor, const Clock& clock)
-    : executor_(std::move(executor)), clock_(clock), shared_(std::make_shared<Shared>()) {
+    : executor_(std::move(executor)),
+      clock_(clock),
+      shared_(std::make_shared<Shared>()) {
   shared_->timer = this;
 }
 

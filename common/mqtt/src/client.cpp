@@ -35,7 +35,9 @@ class TransportClient final : public Client {
  public:
   TransportClient(boost::asio::any_io_executor executor, const Clock& clock, ClientOptions options,
                   TransportFactory factory)
-      : executor_(executor), opts_(std::move(options)), factory_(std::move(factory)),
+      : executor_(executor),
+        opts_(std::move(options)),
+        factory_(std::move(factory)),
         shared_(std::make_shared<Shared>()),
         loop_(executor, clock, opts_.reconnect_min, opts_.reconnect_max, [this] { attempt(); }),
         window_(executor, clock, {opts_.max_inflight, opts_.max_queued, opts_.publish_timeout},
@@ -137,9 +139,8 @@ class TransportClient final : public Client {
   void attempt() {
     const auto id = ++attempt_;
     link_ = Link::connecting;
-    watchdog_.arm_after(opts_.connect_timeout + std::chrono::seconds(1), [this] {
-      abandon(Error(MqttErrc::connect_failed, "no CONNACK from " + opts_.server_uri));
-    });
+    watchdog_.arm_after(opts_.connect_timeout + std::chrono::seconds(1),
+                        [this] { abandon(Error(MqttErrc::connect_failed, "no CONNACK from " + opts_.server_uri)); });
     transport_->connect(params_, [s = shared_, ex = executor_, id](Error e, bool) {
       hand_over(s, ex, [id, e = std::move(e)](TransportClient& c) mutable { c.on_connect_done(id, std::move(e)); });
     });
@@ -162,7 +163,8 @@ class TransportClient final : public Client {
   void link_opened() {
     link_ = Link::subscribing;
     watchdog_.arm_after(opts_.connect_timeout, [this] {
-      abandon(Error(MqttErrc::subscribe_failed, "no SUBACK within " + std::to_string(opts_.connect_timeout.count()) + " s"));
+      abandon(Error(MqttErrc::subscribe_failed,
+                    "no SUBACK within " + std::to_string(opts_.connect_timeout.count()) + " s"));
     });
     window_.link_up();
     registry_.link_up();  // with no filters, subscriptions_applied() runs in here
@@ -231,8 +233,8 @@ class TransportClient final : public Client {
     link_ = Link::down;
     registry_.link_down();
     // Publishers are told the link is down, whatever took it down.
-    window_.link_down(why.code == make_error_code(MqttErrc::not_connected) ? why
-                                                                             : Error(MqttErrc::not_connected, why.what()));
+    window_.link_down(
+        why.code == make_error_code(MqttErrc::not_connected) ? why : Error(MqttErrc::not_connected, why.what()));
   }
 
   void report(bool up, const Error& why) {

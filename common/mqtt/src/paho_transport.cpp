@@ -128,7 +128,9 @@ struct Sink final : ::mqtt::iaction_listener {
 class PahoTransport final : public Transport {
  public:
   PahoTransport(const ClientOptions& o, const Endpoint& ep, std::unique_ptr<::mqtt::async_client> client)
-      : options_(o), sink_(std::make_shared<Sink>()), client_(std::move(client)) {
+      : options_(o),
+        sink_(std::make_shared<Sink>()),
+        client_(std::move(client)) {
     sink_->endpoint = ep;
     // The handlers hold the sink, not this: Paho may still be inside one while we are destroyed.
     client_->set_message_callback([s = sink_](::mqtt::const_message_ptr m) {

@@ -6,7 +6,11 @@
 namespace fb::mqtt {
 
 PublishWindow::PublishWindow(boost::asio::any_io_executor executor, const Clock& clock, Limits limits, Send send)
-    : executor_(executor), clock_(clock), limits_(limits), send_(std::move(send)), timeout_(executor, clock) {}
+    : executor_(executor),
+      clock_(clock),
+      limits_(limits),
+      send_(std::move(send)),
+      timeout_(executor, clock) {}
 
 void PublishWindow::link_up() {
   if (stopped_) return;
@@ -87,9 +91,9 @@ void PublishWindow::expire() {
   const auto now = clock_.steady_now();
   while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
     ++timeouts_;
-    finish(pending_.begin(), Error(MqttErrc::publish_failed,
-                                   "no answer from the broker within " + std::to_string(limits_.publish_timeout.count()) +
-                                       " ms"));
+    finish(pending_.begin(),
+           Error(MqttErrc::publish_failed,
+                 "no answer from the broker within " + std::to_string(limits_.publish_timeout.count()) + " ms"));
   }
   pump();
   arm_timeout();
@@ -103,7 +107,8 @@ void PublishWindow::arm_timeout() {
 
 void PublishWindow::complete(Done done, Error error) {
   if (!done) return;
-  boost::asio::post(executor_, [done = std::move(done), error = std::move(error)]() mutable { done(std::move(error)); });
+  boost::asio::post(executor_,
+                    [done = std::move(done), error = std::move(error)]() mutable { done(std::move(error)); });
 }
 
 }  // namespace fb::mqtt

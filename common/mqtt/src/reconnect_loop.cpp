@@ -7,7 +7,10 @@ namespace fb::mqtt {
 
 ReconnectLoop::ReconnectLoop(boost::asio::any_io_executor executor, const Clock& clock, std::chrono::milliseconds min,
                              std::chrono::milliseconds max, std::function<void()> attempt)
-    : timer_(std::move(executor), clock), min_(min), max_(std::max(min, max)), attempt_(std::move(attempt)),
+    : timer_(std::move(executor), clock),
+      min_(min),
+      max_(std::max(min, max)),
+      attempt_(std::move(attempt)),
       backoff_(min) {}
 
 void ReconnectLoop::start() {

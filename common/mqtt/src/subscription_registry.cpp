@@ -6,7 +6,8 @@
 namespace fb::mqtt {
 
 SubscriptionRegistry::SubscriptionRegistry(Subscribe subscribe, Applied applied)
-    : subscribe_(std::move(subscribe)), applied_handler_(std::move(applied)) {}
+    : subscribe_(std::move(subscribe)),
+      applied_handler_(std::move(applied)) {}
 
 bool SubscriptionRegistry::add(std::string filter, QoS qos) {
   if (std::any_of(filters_.begin(), filters_.end(), [&](const Filter& f) { return f.filter == filter; })) return false;

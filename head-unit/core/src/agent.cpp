@@ -58,8 +58,8 @@ Result<void> Agent::start() {
   running_ = true;
   if (const auto& aside = store_.set_aside()) {
     asio::post(executor_, [this, aside = *aside] {
-      storage_problem(Error(StorageErrc::corrupt, "the queue file was unreadable; kept as " + aside.string() +
-                                                      " and a new one started"));
+      storage_problem(Error(StorageErrc::corrupt,
+                            "the queue file was unreadable; kept as " + aside.string() + " and a new one started"));
     });
   }
   if (auto r = client_->start(); !r) {

@@ -117,8 +117,7 @@ Result<void> CarStore::enqueue_report(const wire::Envelope& env, const std::stri
   const auto& r = env.report();
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload, priority,
-                             now_ms);
+  if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload, priority, now_ms);
       !x) {
     return x;
   }
@@ -139,7 +138,8 @@ Result<void> CarStore::enqueue_report(const wire::Envelope& env, const std::stri
 }
 
 Result<std::vector<OutboxEntry>> CarStore::outbox() {
-  auto st = db_.prepare("SELECT id, kind, topic, priority, created_ms FROM outbox ORDER BY priority DESC, created_ms, id");
+  auto st = db_.prepare(
+      "SELECT id, kind, topic, priority, created_ms FROM outbox ORDER BY priority DESC, created_ms, id");
   if (!st) return fail(st.error());
   std::vector<OutboxEntry> out;
   auto rows = st->each_row([&](const sql::Statement& s) {
@@ -205,8 +205,7 @@ Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms)
           .bind(5, to_string(ReportStatus::acknowledged));
       if (auto r = st->run(); !r) return fail(r.error());
     } else if (ack.has_rejected() && result.matched) {
-      auto st = db_.prepare(
-          "UPDATE reports SET status = ?4, reject_reason = ?1, updated_ms = ?2 WHERE report_id = ?3");
+      auto st = db_.prepare("UPDATE reports SET status = ?4, reject_reason = ?1, updated_ms = ?2 WHERE report_id = ?3");
       if (!st) return fail(st.error());
       st->bind(1, std::string(to_string(dead_letter_reason(ack.rejected().reason()))) + ": " + ack.rejected().detail())
           .bind(2, now_ms)
@@ -235,8 +234,8 @@ Result<NotificationResult> CarStore::apply_notification(const wire::Envelope& en
                                                         std::int64_t now_ms) {
   const auto& n = env.notification();
   NotificationResult out;
-  out.entry = InboxEntry{env.message_id(), n.report_id(), n.case_number(), n.status(), n.title(), n.text(),
-                         n.language(), now_ms, false};
+  out.entry = InboxEntry{env.message_id(), n.report_id(), n.case_number(), n.status(), n.title(),
+                         n.text(),         n.language(),  now_ms,          false};
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   auto ins = db_.prepare(
@@ -261,7 +260,8 @@ Result<NotificationResult> CarStore::apply_notification(const wire::Envelope& en
     // The newest notification the backend wrote decides, whatever order they arrive in (a
     // resend of "received" after "resolved" changes nothing); a case may also move back, e.g.
     // from "waiting for driver" to "in progress".
-    if (*current && (*current)->status != ReportStatus::rejected && env.sent_at_ms() >= (*current)->last_notification_ms) {
+    if (*current && (*current)->status != ReportStatus::rejected &&
+        env.sent_at_ms() >= (*current)->last_notification_ms) {
       auto st = db_.prepare(
           "UPDATE reports SET status = ?1, case_number = ?2, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
           "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
@@ -290,7 +290,8 @@ Result<NotificationResult> CarStore::apply_notification(const wire::Envelope& en
   return out;
 }
 
-Result<std::optional<std::string>> CarStore::mark_read(const std::string& message_id, const std::string& receipt_topic, std::int64_t now_ms) {
+Result<std::optional<std::string>> CarStore::mark_read(const std::string& message_id, const std::string& receipt_topic,
+                                                       std::int64_t now_ms) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   auto st = db_.prepare("UPDATE inbox SET read_ms = ? WHERE message_id = ? AND read_ms IS NULL");
@@ -317,7 +318,8 @@ Result<std::optional<ReportView>> CarStore::read_report(const std::string& repor
 Result<std::optional<ReportView>> CarStore::report(const std::string& report_id) { return read_report(report_id); }
 
 Result<std::vector<ReportView>> CarStore::reports(std::size_t limit) {
-  auto st = db_.prepare("SELECT " + std::string(kReportColumns) + " FROM reports ORDER BY created_ms DESC, rowid DESC LIMIT ?");
+  auto st = db_.prepare("SELECT " + std::string(kReportColumns) +
+                        " FROM reports ORDER BY created_ms DESC, rowid DESC LIMIT ?");
   if (!st) return fail(st.error());
   st->bind(1, static_cast<std::int64_t>(limit));
   std::vector<ReportView> out;

@@ -25,8 +25,8 @@ Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft&
   if (d.snapshot) *r->mutable_snapshot() = *d.snapshot;
   if (auto v = codec::validate_report(*r); !v) return fail(v.error());
   if (env.ByteSizeLong() > codec::kMaxPayloadBytes) {
-    return fail(WireErrc::oversize, std::to_string(env.ByteSizeLong()) + " bytes, limit " +
-                                        std::to_string(codec::kMaxPayloadBytes));
+    return fail(WireErrc::oversize,
+                std::to_string(env.ByteSizeLong()) + " bytes, limit " + std::to_string(codec::kMaxPayloadBytes));
   }
   return env;
 }

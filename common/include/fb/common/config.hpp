@@ -22,7 +22,8 @@ Result<void> expect_version(const nlohmann::json& doc, int expected, const std::
 /// Typed member access with a clear error: "<origin>: <key>: expected string".
 template <typename T>
 Result<T> get(const nlohmann::json& obj, const std::string& key, const std::string& origin) {
-  if (!obj.is_object() || !obj.contains(key)) return fail(ConfigErrc::invalid_value, origin + ": missing key '" + key + "'");
+  if (!obj.is_object() || !obj.contains(key))
+    return fail(ConfigErrc::invalid_value, origin + ": missing key '" + key + "'");
   try {
     return obj.at(key).get<T>();
   } catch (const nlohmann::json::exception& e) {

@@ -42,7 +42,7 @@ enum class StorageErrc {
 enum class MqttErrc {
   not_connected = 1,
   connect_failed = 2,
-  tls_setup = 3,       // certificate or key file unusable
+  tls_setup = 3,  // certificate or key file unusable
   publish_failed = 4,
   subscribe_failed = 5,
   invalid_argument = 6,
@@ -75,8 +75,9 @@ struct Error {
   Error() = default;
   Error(std::error_code c, std::string d = {}) : code(c), detail(std::move(d)) {}
   template <typename E>
-    requires std::is_error_code_enum_v<E>
-  Error(E e, std::string d = {}) : code(make_error_code(e)), detail(std::move(d)) {}
+  requires std::is_error_code_enum_v<E> Error(E e, std::string d = {})
+      : code(make_error_code(e)),
+        detail(std::move(d)) {}
 
   std::string what() const;
 };
@@ -93,7 +94,11 @@ inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std:
 
 }  // namespace fb
 
-template <> struct std::is_error_code_enum<fb::WireErrc> : std::true_type {};
-template <> struct std::is_error_code_enum<fb::StorageErrc> : std::true_type {};
-template <> struct std::is_error_code_enum<fb::MqttErrc> : std::true_type {};
-template <> struct std::is_error_code_enum<fb::ConfigErrc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<fb::WireErrc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<fb::StorageErrc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<fb::MqttErrc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<fb::ConfigErrc> : std::true_type {};

@@ -146,7 +146,7 @@ struct OpenedStore {
 
 /// Opens a store of ours: checks the file is intact (quick_check), refuses a schema newer than
 /// this build (schema_too_new), and migrates an older one inside a transaction.
-Result<OpenedStore> open_store(const std::filesystem::path& path, const StoreSchema& schema,
-                               OnCorrupt on_corrupt, const OpenOptions& options = {});
+Result<OpenedStore> open_store(const std::filesystem::path& path, const StoreSchema& schema, OnCorrupt on_corrupt,
+                               const OpenOptions& options = {});
 
 }  // namespace fb::sql

@@ -11,9 +11,9 @@ namespace {
 constexpr CategoryChoice choice(wire::Category c, bool quick_tap) { return {fb::to_string(c), c, quick_tap}; }
 
 constexpr std::array kChoices = {
-    choice(wire::CATEGORY_NOISE, true),   choice(wire::CATEGORY_DRIVING_FEEL, true),
+    choice(wire::CATEGORY_NOISE, true),        choice(wire::CATEGORY_DRIVING_FEEL, true),
     choice(wire::CATEGORY_WARNING_LAMP, true), choice(wire::CATEGORY_UI, true),
-    choice(wire::CATEGORY_SERVICE, true), choice(wire::CATEGORY_IDEA, true),
+    choice(wire::CATEGORY_SERVICE, true),      choice(wire::CATEGORY_IDEA, true),
     choice(wire::CATEGORY_OTHER, false),
 };
 static_assert(kChoices.size() == vocabulary<wire::Category>().size(), "the dashboard offers every category");

@@ -43,7 +43,8 @@ class FeedbackController::AgentEvents final : public agent::AgentListener {
   template <typename F>
   void post(F apply) {
     QMetaObject::invokeMethod(
-        &controller_, [controller = &controller_, apply = std::move(apply)] { apply(*controller); }, Qt::QueuedConnection);
+        &controller_, [controller = &controller_, apply = std::move(apply)] { apply(*controller); },
+        Qt::QueuedConnection);
   }
 
   FeedbackController& controller_;
@@ -150,9 +151,7 @@ void FeedbackController::finishSubmit(bool saved, const QString& reportIdOrError
   }
 }
 
-void FeedbackController::markRead(const QString& messageId) {
-  agent_.mark_read(messageId.toStdString());
-}
+void FeedbackController::markRead(const QString& messageId) { agent_.mark_read(messageId.toStdString()); }
 
 void FeedbackController::clearError() { setLastError({}); }
 

@@ -40,10 +40,18 @@ QVariant ReportsModel::data(const QModelIndex& index, int role) const {
 
 QHash<int, QByteArray> ReportsModel::roleNames() const {
   return {
-      {ReportIdRole, "reportId"},       {CategoryRole, "category"},     {TextRole, "text"},
-      {LanguageRole, "language"},       {StatusRole, "status"},         {CaseNumberRole, "caseNumber"},
-      {TeamRole, "team"},               {LastTitleRole, "lastTitle"},   {LastTextRole, "lastText"},
-      {RejectReasonRole, "rejectReason"}, {CreatedMsRole, "createdMs"}, {UpdatedMsRole, "updatedMs"},
+      {ReportIdRole, "reportId"},
+      {CategoryRole, "category"},
+      {TextRole, "text"},
+      {LanguageRole, "language"},
+      {StatusRole, "status"},
+      {CaseNumberRole, "caseNumber"},
+      {TeamRole, "team"},
+      {LastTitleRole, "lastTitle"},
+      {LastTextRole, "lastText"},
+      {RejectReasonRole, "rejectReason"},
+      {CreatedMsRole, "createdMs"},
+      {UpdatedMsRole, "updatedMs"},
       {FirstReplyDueMsRole, "firstReplyDueMs"},
   };
 }

@@ -34,7 +34,7 @@ struct ReportIntake {
 
 /// A message that could not be accepted, kept with its reason (never silently dropped).
 struct DeadLetterRecord {
-  std::string digest;   // SHA-256 of the payload; repeats of the same payload count up
+  std::string digest;  // SHA-256 of the payload; repeats of the same payload count up
   std::string topic;
   DeadLetterReason reason = DeadLetterReason::internal;
   std::string detail;
@@ -43,11 +43,11 @@ struct DeadLetterRecord {
 };
 
 struct CaseRef {
-  std::string case_id;       // UUID, stable across store migrations
-  std::string case_number;   // FB-YYYY-NNNNNN
+  std::string case_id;      // UUID, stable across store migrations
+  std::string case_number;  // FB-YYYY-NNNNNN
   std::string team;
   std::int64_t first_reply_due_ms = 0;
-  bool duplicate = false;    // the report id was stored before; this is its case
+  bool duplicate = false;  // the report id was stored before; this is its case
 };
 
 /// A notification as kept in the store: the exact Envelope bytes that are (re)sent.
@@ -71,11 +71,11 @@ struct ReceiptIntake {
 using BatchItem = std::variant<ReportIntake, ReceiptIntake, DeadLetterRecord>;
 
 struct ItemOutcome {
-  std::optional<CaseRef> accepted;                  // report stored, or found as a duplicate
-  std::optional<StoredNotification> notification;   // first notification of a new case
-  std::optional<Error> error;                       // report_id_conflict (rejected) or storage (retry)
-  std::int64_t dead_letter_id = 0;                  // for DeadLetterRecord items, conflicts, unknown receipts
-  bool receipt_matched = false;                     // ReceiptIntake: it named a notification sent to that VIN
+  std::optional<CaseRef> accepted;                 // report stored, or found as a duplicate
+  std::optional<StoredNotification> notification;  // first notification of a new case
+  std::optional<Error> error;                      // report_id_conflict (rejected) or storage (retry)
+  std::int64_t dead_letter_id = 0;                 // for DeadLetterRecord items, conflicts, unknown receipts
+  bool receipt_matched = false;                    // ReceiptIntake: it named a notification sent to that VIN
 };
 
 /// Builds the first notification of a new case (called inside the batch's transaction).

@@ -32,10 +32,10 @@ struct Outgoing {
 
 struct IngestStats {
   std::uint64_t batches = 0;
-  std::uint64_t accepted = 0;     // new cases
-  std::uint64_t duplicates = 0;   // re-deliveries answered with the same case
-  std::uint64_t rejected = 0;     // dead-lettered and answered with a rejection
-  std::uint64_t unroutable = 0;   // dead-lettered, no reply possible (bad topic)
+  std::uint64_t accepted = 0;    // new cases
+  std::uint64_t duplicates = 0;  // re-deliveries answered with the same case
+  std::uint64_t rejected = 0;    // dead-lettered and answered with a rejection
+  std::uint64_t unroutable = 0;  // dead-lettered, no reply possible (bad topic)
   std::uint64_t receipts = 0;
   std::uint64_t retry_later = 0;  // storage failures: no ack, the car sends again
 };

@@ -92,9 +92,9 @@ class Service {
   std::deque<RawMessage> incoming_;
   bool drain_posted_ = false;
   bool running_ = false;
-  bool connected_ = false;                 // as the client last reported
-  std::uint64_t dropped_by_client_ = 0;    // ClientStats::dropped_undelivered, last seen
-  bool notification_backlog_ = false;  // the last check found a full chunk due
+  bool connected_ = false;                                   // as the client last reported
+  std::uint64_t dropped_by_client_ = 0;                      // ClientStats::dropped_undelivered, last seen
+  bool notification_backlog_ = false;                        // the last check found a full chunk due
   std::unordered_set<std::string> notifications_in_flight_;  // published, not yet rescheduled
   std::vector<std::string> sent_notifications_;              // PUBACKed, not yet recorded
   bool flush_posted_ = false;

@@ -59,7 +59,7 @@ class Classifier {
 /// team is added without a build. Loading checks each id's shape (fb::is_vocabulary_key), that
 /// it has a name in English and Chinese, and that every rule names a defined team.
 struct Route {
-  std::string team;                            // team id, e.g. "after_sales"
+  std::string team;                               // team id, e.g. "after_sales"
   std::map<std::string, std::string> team_names;  // language -> display name
   int first_reply_hours = 24;
   int rule_index = -1;  // which rule matched; -1 = default team

@@ -51,7 +51,7 @@ class Timer {
   Handler handler_;
   std::unique_ptr<Clock::Alarm> alarm_;
   Clock::SteadyTime alarm_deadline_{};  // when the alarm in alarm_ rings
-  boost::asio::any_io_executor work_;  // the executor with outstanding work tracked, while armed
+  boost::asio::any_io_executor work_;   // the executor with outstanding work tracked, while armed
   std::optional<Clock::SteadyTime> deadline_;
 };
 

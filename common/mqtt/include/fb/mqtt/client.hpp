@@ -102,7 +102,7 @@ class Receiver {
 };
 
 struct ClientStats {
-  std::uint64_t connects = 0;             // successful connects (CONNACK and subscriptions)
+  std::uint64_t connects = 0;  // successful connects (CONNACK and subscriptions)
   std::uint64_t connect_failures = 0;
   std::uint64_t dropped_undelivered = 0;  // beyond max_undelivered
   std::uint64_t publish_timeouts = 0;

@@ -85,7 +85,7 @@ class PublishWindow {
   bool stopped_ = false;
   std::uint64_t generation_ = 0;
   std::uint64_t next_id_ = 0;
-  std::size_t inflight_ = 0;  // pending publishes of the current generation
+  std::size_t inflight_ = 0;                  // pending publishes of the current generation
   std::map<std::uint64_t, Pending> pending_;  // by id, which is also deadline order
   std::deque<Outgoing> queue_;
   std::uint64_t timeouts_ = 0;

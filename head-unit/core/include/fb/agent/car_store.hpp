@@ -46,7 +46,7 @@ struct ReportView {
   std::string case_number;
   std::string team;
   std::int64_t first_reply_due_ms = 0;
-  std::string last_title;    // latest notification
+  std::string last_title;  // latest notification
   std::string last_text;
   std::string reject_reason;  // reason key and detail, e.g. "vin_mismatch: report.vin ..."
   std::int64_t updated_ms = 0;
@@ -71,8 +71,8 @@ struct AckResult {
 };
 
 struct NotificationResult {
-  bool duplicate = false;      // seen before; nothing changed but a receipt is sent again
-  std::string receipt_id;      // the delivered-receipt queued in the outbox
+  bool duplicate = false;            // seen before; nothing changed but a receipt is sent again
+  std::string receipt_id;            // the delivered-receipt queued in the outbox
   std::optional<ReportView> report;  // the report it updated, if known
   InboxEntry entry;
 };
@@ -116,7 +116,8 @@ class CarStore {
 
   /// Marks a notification read and queues a read receipt; returns the receipt's id, or nullopt
   /// when the notification is unknown or was read before.
-  Result<std::optional<std::string>> mark_read(const std::string& message_id, const std::string& receipt_topic, std::int64_t now_ms);
+  Result<std::optional<std::string>> mark_read(const std::string& message_id, const std::string& receipt_topic,
+                                               std::int64_t now_ms);
 
   Result<std::vector<ReportView>> reports(std::size_t limit = 200);
   Result<std::optional<ReportView>> report(const std::string& report_id);

@@ -30,7 +30,7 @@ struct Draft {
   std::vector<std::string> dtcs;
   std::optional<wire::Location> location;            // only with consent.location
   std::optional<wire::DiagnosticSnapshot> snapshot;  // only with consent.diagnostics
-  int priority = 0;  // outbox order; telematics safety faults use a higher value
+  int priority = 0;                                  // outbox order; telematics safety faults use a higher value
 };
 
 /// Returns the envelope (message id, schema version, report id all new) or the first field that

@@ -19,16 +19,16 @@ class ReportsModel final : public QAbstractListModel {
  public:
   enum Role {
     ReportIdRole = Qt::UserRole + 1,
-    CategoryRole,      // category vocabulary key, e.g. "driving_feel" (fb/common/vocabulary.hpp)
+    CategoryRole,  // category vocabulary key, e.g. "driving_feel" (fb/common/vocabulary.hpp)
     TextRole,
     LanguageRole,
-    StatusRole,        // ReportStatus vocabulary key, e.g. "in_progress" (fb/common/vocabulary.hpp)
-    CaseNumberRole,    // "FB-2026-000123", empty until acknowledged
+    StatusRole,      // ReportStatus vocabulary key, e.g. "in_progress" (fb/common/vocabulary.hpp)
+    CaseNumberRole,  // "FB-2026-000123", empty until acknowledged
     TeamRole,
-    LastTitleRole,     // of the latest notification
+    LastTitleRole,  // of the latest notification
     LastTextRole,
     RejectReasonRole,
-    CreatedMsRole,     // Unix epoch ms on the car's clock
+    CreatedMsRole,  // Unix epoch ms on the car's clock
     UpdatedMsRole,
     FirstReplyDueMsRole,
   };
