@@ -2,6 +2,7 @@
 # Installs every build, test and run dependency from Debian bookworm's packages.
 #   scripts/install-deps.sh            native build (backend, head unit, Qt app, tests)
 #   scripts/install-deps.sh --aarch64  adds the arm64 cross toolchain and target libraries
+#   scripts/install-deps.sh --check    exit 0 when the native packages are all installed
 # Needs root (or sudo). Non-interactive; safe to run again.
 set -euo pipefail
 
@@ -23,6 +24,13 @@ packages=(
   fonts-noto-cjk
   clang-format clang-tidy-16
 )
+
+# --check: exit 0 when every native package is installed already (no network, no root needed).
+if [[ "${1:-}" == "--check" ]]; then
+  missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${packages[@]}" 2>&1 | grep -vc '^ii ' || true)
+  [[ "$missing" -eq 0 ]]
+  exit
+fi
 
 cross=()
 if [[ "${1:-}" == "--aarch64" ]]; then

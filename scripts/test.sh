@@ -2,13 +2,16 @@
 # Builds and runs the whole test suite: the dev preset (everything, Qt app included), the asan
 # preset (AddressSanitizer + UBSan) and the tsan preset (ThreadSanitizer; suppressions for
 # uninstrumented third-party libraries only, in tests/tsan.supp), both without the Qt app.
-# Dependencies: scripts/install-deps.sh. Static checks are separate: scripts/lint.sh.
+# Dependencies: installed by scripts/install-deps.sh when missing. Static checks are separate: scripts/lint.sh.
 #   scripts/test.sh              the three presets
 #   scripts/test.sh dev          one preset (or several: scripts/test.sh dev tsan)
 # Extra ctest arguments for every preset: FB_CTEST_ARGS, e.g. FB_CTEST_ARGS="-LE slow" leaves out
 # the real-broker integration tests (label "slow").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Installs the dependencies first when any is missing (a fresh machine): this command works alone.
+if ! scripts/install-deps.sh --check; then scripts/install-deps.sh; fi
 
 presets=("$@")
 if [[ ${#presets[@]} -eq 0 ]]; then presets=(dev asan tsan); fi
