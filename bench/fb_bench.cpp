@@ -26,6 +26,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include <atomic>
 #include <filesystem>
 #include <future>
@@ -167,7 +169,7 @@ Result<void> wait_until_backend_answers(const Rig& rig) {
   options.clean_session = true;
   auto car = WrapperClient::connect(
       options, {topics::inbox(vin)},
-      [&](mqtt::Message m) {
+      [&](const mqtt::Message& m) {
         auto env = codec::decode(m.payload);
         if (env && env->has_ack() && env->ack().report_id() == report_id) {
           std::call_once(once, [&] { acked.set_value(); });
@@ -328,7 +330,7 @@ Result<PingPong> ping_pong_wrapper(const Rig& rig, const Options& o, std::size_t
   const auto t0 = Clock::now();
   auto car = WrapperClient::connect(
       rig.options(rig.car_vin, rig.pki->vehicle(rig.car_vin)), {inbox},
-      [&](mqtt::Message m) {
+      [&](const mqtt::Message& m) {
         if (auto s = sequence_of(m.payload); s && m.topic == inbox) echoes.put(*s);
       },
       kStepTimeout);
@@ -599,7 +601,7 @@ Result<SubBaseline> measure_mosquitto_sub(const Rig& rig, const Backlog& backlog
   Samples connects;
   for (int i = 0; i < 5; ++i) {
     auto argv = base;
-    argv.push_back("-E");  // exit once subscribed
+    argv.emplace_back("-E");  // exit once subscribed
     auto run = run_child(argv, log);
     if (!run) return fail(run.error());
     if (run->exit_code != 0) return fail(MqttErrc::connect_failed, "mosquitto_sub -E: " + run->stderr_text);
@@ -817,7 +819,7 @@ int run(const Options& o) {
 }  // namespace
 }  // namespace fb::bench
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   CLI::App app{
       "fb-bench: round trip and ingest rate of the feedback loop against a real broker, each beside a "
       "baseline measured in the same run."};
@@ -858,4 +860,17 @@ int main(int argc, char** argv) {
     std::cerr << "fb-bench: " << e.what() << "\n";
     return 1;
   }
+}
+
+// Errors are values inside; anything thrown past them (an allocation failure, a library's
+// exception) ends the program with a message instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fb-bench: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "fb-bench: unknown exception\n");
+  }
+  return 1;
 }

@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -22,7 +24,7 @@ int fail_with(const fb::Error& e) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   CLI::App app{"Vehicle feedback backend: receives reports over MQTT, creates and routes cases, answers the car."};
   auto cfg = fb::backend::default_config();
   std::string config_file, broker, db, rules, pki, log_level, mqtt_version;
@@ -109,4 +111,17 @@ int main(int argc, char** argv) {
   io.run();
   second.join();
   return 0;
+}
+
+// Errors are values inside; anything thrown past them (an allocation failure, a library's
+// exception) ends the program with a message instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fb-backend: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "fb-backend: unknown exception\n");
+  }
+  return 1;
 }

@@ -209,7 +209,7 @@ std::filesystem::path set_aside(const std::filesystem::path& path) {
   const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  const std::filesystem::path target = path.string() + ".corrupt-" + std::to_string(stamp);
+  std::filesystem::path target = path.string() + ".corrupt-" + std::to_string(stamp);
   std::error_code ec;
   std::filesystem::rename(path, target, ec);
   for (const char* suffix : {"-wal", "-shm"}) {

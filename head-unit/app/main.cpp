@@ -90,7 +90,7 @@ QStringList compile_every_qml_file(QQmlEngine& engine) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE")) qputenv("QT_QUICK_CONTROLS_STYLE", "Basic");
   QGuiApplication app(argc, argv);  // takes Qt's own arguments (-platform ...) out of argv
   QGuiApplication::setApplicationName(QStringLiteral("fb-headunit"));
@@ -223,4 +223,17 @@ int main(int argc, char** argv) {
     });
   }
   return QGuiApplication::exec();
+}
+
+// Errors are values inside; anything thrown past them (an allocation failure, a library's
+// exception) ends the program with a message instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fb-headunit: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "fb-headunit: unknown exception\n");
+  }
+  return 1;
 }

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include <algorithm>
 #include <csignal>
 #include <ctime>
@@ -123,7 +125,7 @@ const Sample kSamples[] = {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   CLI::App app{"fb-car: a headless head unit for the vehicle feedback loop."};
   Options o;
   app.add_option("--vin", o.vin, "Vehicle identification number (17 characters)");
@@ -271,4 +273,17 @@ int main(int argc, char** argv) {
     return 3;
   }
   return 0;
+}
+
+// Errors are values inside; anything thrown past them (an allocation failure, a library's
+// exception) ends the program with a message instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fb-car: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "fb-car: unknown exception\n");
+  }
+  return 1;
 }

@@ -22,7 +22,8 @@ class CaseStoreTest : public ::testing::Test {
     ASSERT_TRUE(s) << s.error().what();
     store_ = std::move(*s);
   }
-  std::vector<ItemOutcome> commit(std::vector<BatchItem> items, NotificationFactory f = test::simple_notifications()) {
+  std::vector<ItemOutcome> commit(std::vector<BatchItem> items,
+                                  const NotificationFactory& f = test::simple_notifications()) {
     auto r = store_->commit_batch(items, f);
     EXPECT_TRUE(r) << r.error().what();
     return r ? *r : std::vector<ItemOutcome>{};
@@ -40,7 +41,7 @@ TEST_F(CaseStoreTest, ANewReportOpensACaseWithANumberAndAFirstNotification) {
   EXPECT_FALSE(out[0].accepted->duplicate);
   EXPECT_EQ(out[0].accepted->case_number, "FB-2026-000001");
   EXPECT_EQ(out[0].accepted->team, "rnd_tech_support");
-  EXPECT_EQ(out[0].accepted->first_reply_due_ms, kT + 24 * 3600 * 1000);
+  EXPECT_EQ(out[0].accepted->first_reply_due_ms, kT + std::int64_t{24} * 3600 * 1000);
   ASSERT_TRUE(out[0].notification);
   auto c = store_->find_case_by_report(env.report().report_id());
   ASSERT_TRUE(c && *c);
@@ -162,9 +163,11 @@ TEST(CaseStoreFiles, AFullDiskStoresNothingItDidNotAcknowledge) {
   std::optional<Error> full;
   for (int batch = 0; batch < 200 && !full; ++batch) {
     std::vector<wire::Envelope> envs;
+    envs.reserve(5);
     for (int i = 0; i < 5; ++i) envs.push_back(test::valid_report_envelope(test::kVinA, std::string(3000, 'x')));
     std::vector<BatchItem> items;
-    for (const auto& e : envs) items.push_back(test::intake(e, kT));
+    items.reserve(envs.size());
+    for (const auto& e : envs) items.emplace_back(test::intake(e, kT));
     auto r = store.commit_batch(items, test::simple_notifications());
     if (!r) {
       full = r.error();  // the commit itself failed: nothing of this batch is stored

@@ -46,7 +46,7 @@ class ServiceTest : public ::testing::Test {
     test::deliver(*mqtt_, mqtt::Message{topics::reports(vin), codec::encode(test::valid_report_envelope(vin, text))});
   }
   // Completes every waiting publish (PUBACK); returns them.
-  std::vector<FakeMqtt::Published> complete_all(Error e = {}) {
+  std::vector<FakeMqtt::Published> complete_all(const Error& e = {}) {
     std::vector<FakeMqtt::Published> out;
     while (test::pending_publishes(*mqtt_) > 0) out.push_back(test::complete_next(*mqtt_, e));
     run();

@@ -22,7 +22,7 @@ class Triage : public ::testing::Test {
   static void TearDownTestSuite() { delete rules_; }
 
   static Classification classify(wire::Category category, const std::string& text, const std::string& lang = "en",
-                                 std::vector<std::string> dtcs = {}, wire::Source source = wire::SOURCE_DRIVER) {
+                                 const std::vector<std::string>& dtcs = {}, wire::Source source = wire::SOURCE_DRIVER) {
     auto env = test::valid_report_envelope(test::kVinA, text);
     auto* r = env.mutable_report();
     r->set_category(category);

@@ -86,7 +86,7 @@ class FeedbackControllerTest : public ::testing::Test {
   // Connects, sends one report and answers it with the backend's ack; returns the report id.
   QString submitAndAcknowledge(const std::string& case_number) {
     connect();
-    const QString id = submitSaved("noise", QString::fromUtf8("刹车异响 brake squeal"));
+    QString id = submitSaved("noise", QString::fromUtf8("刹车异响 brake squeal"));
     EXPECT_FALSE(id.isEmpty());
     EXPECT_EQ(test::pending_publishes(*mqtt_), 1u);
     const auto sent = test::complete_next(*mqtt_);

@@ -14,6 +14,7 @@ OutboxEntry entry(const std::string& id, int priority = 0, std::int64_t created 
 
 std::vector<std::string> ids(const std::vector<OutboxEntry>& v) {
   std::vector<std::string> out;
+  out.reserve(v.size());
   for (const auto& e : v) out.push_back(e.id);
   return out;
 }

@@ -12,6 +12,7 @@ class EndToEnd : public IntegrationTest {};
 
 std::vector<std::string> submit_many(Car& car, int n, const std::string& tag) {
   std::vector<std::string> ids;
+  ids.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
     ids.push_back(
         i % 2 ? car.submit(tag + " #" + std::to_string(i) + " brake squeal at low speed", "en")
@@ -69,6 +70,22 @@ TEST_F(EndToEnd, TheLoopWorksOverMqtt5AndSurvivesABackendRestart) {
   auto all = first;
   all.insert(all.end(), second.begin(), second.end());
   expect_one_case_each(db, all, car);
+}
+
+TEST_F(EndToEnd, TheCommandLineCarSavesSendsAndPrintsTheAnswerThenListsItOffline) {
+  BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
+  const std::string car = std::string(kCarBin) + " --vin " + kVinA + " --broker " + broker_->uri() + " --pki " +
+                          pki_->dir() + " --db " + (dir_ / "cli-car.db") + " --wait 30";
+  std::string out;
+  ASSERT_EQ(run_command(car + " send --category driving-feel --lang zh-CN --text '二挡升三挡时顿挫明显'", &out), 0)
+      << out;
+  EXPECT_NE(out.find("saved report"), std::string::npos) << out;
+  EXPECT_NE(out.find(">> "), std::string::npos) << "no notification printed:\n" << out;
+  out.clear();
+  ASSERT_EQ(run_command(car + " list", &out), 0) << out;
+  EXPECT_NE(out.find("received"), std::string::npos) << out;
+  EXPECT_NE(out.find("FB-"), std::string::npos) << out;
+  EXPECT_NE(out.find("driving_feel"), std::string::npos) << out;
 }
 
 TEST_F(EndToEnd, ABackendRestartBetweenSendingAndAcknowledgingLosesNothing) {

@@ -42,7 +42,7 @@ class BackendProcess {
     std::vector<std::string> args{kBackendBin, "--broker", broker_.uri(), "--pki",       pki_.dir(), "--db",
                                   db_,         "--rules",  kRulesDir,     "--log-level", "info"};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-    args.push_back("serve");
+    args.emplace_back("serve");
     process_ = std::make_unique<Process>("backend", args);
     if (!process_->wait_for_line("backend ready", kWait)) {
       ADD_FAILURE() << "backend did not become ready:\n" << process_->output();

@@ -45,12 +45,12 @@ TEST_P(MqttBroker, AnswersToAPersistentSessionsBacklogAreNotRefused) {
   Events e;
   TestClient backend(io_, options("fb-backend", pki_->backend()), e);
   backend.on_io([&](mqtt::Client& c) {
-    c.on_message([&, client = &c](mqtt::Message) {
+    c.on_message([&, client = &c](const mqtt::Message&) {
       {
         std::lock_guard lock(mu);
         ++received;
       }
-      client->publish(topics::inbox(kVin), "answer", QoS::at_least_once, [&](Error err) {
+      client->publish(topics::inbox(kVin), "answer", QoS::at_least_once, [&](const Error& err) {
         std::lock_guard lock(mu);
         ++completed;
         if (err.code && ++failed == 1) first_failure = err;
@@ -83,7 +83,7 @@ TEST_P(MqttBroker, EveryPublishCompletesExactlyOnceEvenAcrossStop) {
   std::promise<void> all_done;
   car.on_io([&](mqtt::Client& c) {
     for (int i = 0; i < kMany; ++i) {
-      c.publish(topics::reports(kVin), std::string(1000, 'x'), QoS::at_least_once, [&](Error err) {
+      c.publish(topics::reports(kVin), std::string(1000, 'x'), QoS::at_least_once, [&](const Error& err) {
         if (err.code == make_error_code(MqttErrc::shutting_down)) ++shutting_down;
         if (++completions == kMany) all_done.set_value();
       });

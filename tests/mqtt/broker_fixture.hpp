@@ -46,7 +46,7 @@ class TestClient {
   TestClient(IoThread& io, mqtt::ClientOptions options, Events& events) : io_(io) {
     io_.call([&] {
       client_ = mqtt::make_paho_client(io_.strand(), SystemClock::instance(), std::move(options));
-      client_->on_connection([&events](bool up, Error why) {
+      client_->on_connection([&events](bool up, const Error& why) {
         std::lock_guard lock(events.mu);
         (up ? events.connects : events.disconnects)++;
         if (why.code) events.failures.push_back(why);

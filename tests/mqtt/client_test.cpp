@@ -54,13 +54,13 @@ class ClientTest : public ::testing::Test {
       messages.push_back(std::move(m));
     });
   }
-  void start(std::vector<std::string> filters = {}) {
+  void start(const std::vector<std::string>& filters = {}) {
     make();
     for (auto& f : filters) client->subscribe(f, QoS::at_least_once);
     ASSERT_TRUE(client->start());
     ASSERT_EQ(fake->connects.size(), 1u);
   }
-  void start_connected(std::vector<std::string> filters = {"cmd/#"}) {
+  void start_connected(const std::vector<std::string>& filters = {"cmd/#"}) {
     start(filters);
     fake->connack();
     run();
@@ -190,7 +190,8 @@ TEST_F(ClientTest, ABacklogMessageBeforeTheSubackIsDeliveredAndItsAnswerAccepted
   fake->deliver("reports/1", "backlog");
   run();
   ASSERT_EQ(messages.size(), 1u);
-  client->publish("inbox/1", "answer", QoS::at_least_once, [this](Error e) { outcomes["inbox/1"].push_back(e); });
+  client->publish("inbox/1", "answer", QoS::at_least_once,
+                  [this](const Error& e) { outcomes["inbox/1"].push_back(e); });
   ASSERT_EQ(fake->publishes.size(), 1u);
   fake->puback(0);
   run();
@@ -273,7 +274,7 @@ TEST_F(ClientTest, CompletionsNeverRunInsideTheCallThatStartedThem) {
   make();
   bool returned = false;
   bool seen_returned = false;
-  client->publish("t", "p", QoS::at_least_once, [&](Error) { seen_returned = returned; });
+  client->publish("t", "p", QoS::at_least_once, [&](const Error&) { seen_returned = returned; });
   returned = true;
   run();
   EXPECT_TRUE(seen_returned);
@@ -409,7 +410,7 @@ TEST_F(StopTest, WhileWaitingForTheRetry) {
 
 TEST_F(StopTest, FromTheConnectionHandler) {
   start();
-  client->on_connection([this](bool, Error) {
+  client->on_connection([this](bool, const Error&) {
     EXPECT_FALSE(stopped);
     stop();
   });

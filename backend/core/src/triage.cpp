@@ -211,10 +211,10 @@ Classification Classifier::classify(const wire::Report& r) const {
   if (safety_hit) score[CaseType::product_fault] += safety_weight_;
   if (r.source() == wire::SOURCE_TELEMATICS && !r.dtcs().empty()) {
     out.type = CaseType::product_fault;
-    out.evidence.push_back("type:telematics_dtc");
+    out.evidence.emplace_back("type:telematics_dtc");
   } else if (score.empty()) {
     out.type = CaseType::usage_experience;
-    out.evidence.push_back("type:default");
+    out.evidence.emplace_back("type:default");
   } else {
     auto best = std::max_element(score.begin(), score.end(), [&](const auto& a, const auto& b) {
       if (a.second != b.second) return a.second < b.second;
@@ -244,7 +244,7 @@ Classification Classifier::classify(const wire::Report& r) const {
     if (out.priority != Priority::high) {
       auto it = type_priority_.find(out.type);
       out.priority = it != type_priority_.end() ? it->second : Priority::medium;
-      out.evidence.push_back("priority:type_default");
+      out.evidence.emplace_back("priority:type_default");
     }
   }
 

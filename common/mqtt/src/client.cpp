@@ -33,7 +33,7 @@ void hand_over(const std::shared_ptr<Shared>& shared, const boost::asio::any_io_
 
 class TransportClient final : public Client {
  public:
-  TransportClient(boost::asio::any_io_executor executor, const Clock& clock, ClientOptions options,
+  TransportClient(const boost::asio::any_io_executor& executor, const Clock& clock, ClientOptions options,
                   TransportFactory factory)
       : executor_(executor),
         opts_(std::move(options)),
@@ -46,7 +46,7 @@ class TransportClient final : public Client {
                 }),
         registry_([this](const std::string& filter, QoS qos,
                          std::function<void(Error)> done) { subscribe_on_transport(filter, qos, std::move(done)); },
-                  [this](Error e) { subscriptions_applied(std::move(e)); }),
+                  [this](const Error& e) { subscriptions_applied(e); }),
         watchdog_(executor, clock) {
     shared_->self = this;
   }
@@ -142,14 +142,14 @@ class TransportClient final : public Client {
     watchdog_.arm_after(opts_.connect_timeout + std::chrono::seconds(1),
                         [this] { abandon(Error(MqttErrc::connect_failed, "no CONNACK from " + opts_.server_uri)); });
     transport_->connect(params_, [s = shared_, ex = executor_, id](Error e, bool) {
-      hand_over(s, ex, [id, e = std::move(e)](TransportClient& c) mutable { c.on_connect_done(id, std::move(e)); });
+      hand_over(s, ex, [id, e = std::move(e)](TransportClient& c) { c.on_connect_done(id, e); });
     });
   }
 
-  void on_connect_done(std::uint64_t id, Error e) {
+  void on_connect_done(std::uint64_t id, const Error& e) {
     if (id != attempt_) return;  // an attempt given up already
     if (e.code) {
-      if (link_ == Link::connecting || link_ == Link::subscribing) attempt_failed(std::move(e));
+      if (link_ == Link::connecting || link_ == Link::subscribing) attempt_failed(e);
       return;
     }
     if (link_ == Link::connecting) link_opened();
@@ -170,8 +170,8 @@ class TransportClient final : public Client {
     registry_.link_up();  // with no filters, subscriptions_applied() runs in here
   }
 
-  void subscriptions_applied(Error e) {
-    if (e.code) return abandon(std::move(e));
+  void subscriptions_applied(const Error& e) {
+    if (e.code) return abandon(e);
     if (link_ != Link::subscribing) return;  // a filter added while connected
     link_ = Link::connected;
     watchdog_.cancel();
@@ -199,7 +199,7 @@ class TransportClient final : public Client {
   }
 
   // An attempt that did not get us connected, with no link left to drop.
-  void attempt_failed(Error why) {
+  void attempt_failed(const Error& why) {
     link_down(why);
     ++stats_.connect_failures;
     spdlog::warn("mqtt {}: {}; retry in {} ms", opts_.client_id, why.what(), loop_.backoff().count());
@@ -208,7 +208,7 @@ class TransportClient final : public Client {
   }
 
   // A link (or attempt) we cannot use: a refused subscription, no CONNACK or SUBACK in time.
-  void abandon(Error why) {
+  void abandon(const Error& why) {
     link_down(why);
     link_ = Link::abandoning;
     ++stats_.connect_failures;

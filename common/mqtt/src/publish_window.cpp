@@ -5,7 +5,7 @@
 
 namespace fb::mqtt {
 
-PublishWindow::PublishWindow(boost::asio::any_io_executor executor, const Clock& clock, Limits limits, Send send)
+PublishWindow::PublishWindow(const boost::asio::any_io_executor& executor, const Clock& clock, Limits limits, Send send)
     : executor_(executor),
       clock_(clock),
       limits_(limits),

@@ -52,7 +52,7 @@ Result<void> Agent::start() {
   for (const auto& e : *outbox) scheduler_.add(e, clock_.steady_now());
   if (!outbox->empty()) spdlog::info("agent: {} message(s) waiting in the outbox", outbox->size());
 
-  client_->on_message([this](mqtt::Message m) { on_message(m); });
+  client_->on_message([this](const mqtt::Message& m) { on_message(m); });
   client_->on_connection([this](bool up, const Error&) { on_connection(up); });
   client_->subscribe(topics::inbox(config_.vehicle.vin), mqtt::QoS::at_least_once);
   running_ = true;

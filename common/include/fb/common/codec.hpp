@@ -20,7 +20,7 @@ inline constexpr std::uint32_t kSchemaVersion = 1;
 /// signals at 10 Hz is about 150 KiB, so 512 KiB leaves room without letting one car fill memory.
 /// The broker's own packet limit (deploy/) is above this so that the backend, not the broker,
 /// answers an oversize report with a rejection the car understands.
-inline constexpr std::size_t kMaxPayloadBytes = 512 * 1024;
+inline constexpr std::size_t kMaxPayloadBytes = std::size_t{512} * 1024;
 
 /// Longest free text in a report, in Unicode code points.
 inline constexpr std::size_t kMaxTextChars = 2000;

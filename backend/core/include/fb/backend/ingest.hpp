@@ -41,7 +41,7 @@ struct IngestStats {
 };
 
 /// Payload bytes kept with a dead letter (its digest covers all of it).
-inline constexpr std::size_t kMaxDeadLetterPayload = 64 * 1024;
+inline constexpr std::size_t kMaxDeadLetterPayload = std::size_t{64} * 1024;
 
 struct IngestOptions {
   std::size_t max_payload_bytes = codec::kMaxPayloadBytes;

@@ -36,7 +36,7 @@ class PublishWindow {
     std::chrono::milliseconds publish_timeout{30000};
   };
 
-  PublishWindow(boost::asio::any_io_executor executor, const Clock& clock, Limits limits, Send send);
+  PublishWindow(const boost::asio::any_io_executor& executor, const Clock& clock, Limits limits, Send send);
 
   /// A new connection: publishes go out from now on.
   void link_up();
