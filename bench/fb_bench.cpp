@@ -743,7 +743,7 @@ int run(const Options& o) {
              to_s(ingest->to_answered), st.published, st.publish_failures);
   fmt::print(
       "    {} batches, mean {:.1f} reports, largest {}; {} notifications re-sent by the timer; {} dropped "
-      "beyond max_pending\n",
+      "beyond max_undelivered\n",
       st.ingest.batches,
       static_cast<double>(st.received) / static_cast<double>(std::max<std::uint64_t>(st.ingest.batches, 1)),
       st.largest_batch, st.notifications_resent, st.dropped_overload);

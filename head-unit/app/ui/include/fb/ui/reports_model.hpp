@@ -40,7 +40,7 @@ class ReportsModel final : public QAbstractListModel {
   QVariant data(const QModelIndex& index, int role) const override;
   QHash<int, QByteArray> roleNames() const override;
 
-  /// Replaces every row (a model reset), e.g. with Agent::reports_sync() at start.
+  /// Replaces every row (a model reset), e.g. with My reports from AgentApi::reports() at start.
   void resetReports(const std::vector<agent::ReportView>& reports);
   /// A new report goes on top (rowsInserted); a known one is updated in place (dataChanged).
   void applyReport(const agent::ReportView& report);
