@@ -33,21 +33,22 @@ void hand_over(const std::shared_ptr<Shared>& shared, const boost::asio::any_io_
 
 class TransportClient final : public Client {
  public:
-  TransportClient(const boost::asio::any_io_executor& executor, const Clock& clock, ClientOptions options,
+  // executor_ is declared first: the parts below are made on it (never on the moved-from argument).
+  TransportClient(boost::asio::any_io_executor executor, const Clock& clock, ClientOptions options,
                   TransportFactory factory)
-      : executor_(executor),
+      : executor_(std::move(executor)),
         opts_(std::move(options)),
         factory_(std::move(factory)),
         shared_(std::make_shared<Shared>()),
-        loop_(executor, clock, opts_.reconnect_min, opts_.reconnect_max, [this] { attempt(); }),
-        window_(executor, clock, {opts_.max_inflight, opts_.max_queued, opts_.publish_timeout},
+        loop_(executor_, clock, opts_.reconnect_min, opts_.reconnect_max, [this] { attempt(); }),
+        window_(executor_, clock, {opts_.max_inflight, opts_.max_queued, opts_.publish_timeout},
                 [this](std::uint64_t id, const std::string& topic, const std::string& payload, QoS qos) {
                   send(id, topic, payload, qos);
                 }),
         registry_([this](const std::string& filter, QoS qos,
                          std::function<void(Error)> done) { subscribe_on_transport(filter, qos, std::move(done)); },
                   [this](const Error& e) { subscriptions_applied(e); }),
-        watchdog_(executor, clock) {
+        watchdog_(executor_, clock) {
     shared_->self = this;
   }
 
