@@ -43,6 +43,7 @@
 #include "fb/async/io_thread.hpp"
 #include "fb/backend/service.hpp"
 #include "fb/common/codec.hpp"
+#include "fb/common/guarded_main.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/common/topics.hpp"
 #include "in_process_backend.hpp"
@@ -118,6 +119,7 @@ backend::BackendConfig backend_config(const Rig& rig, const Options& o, const st
   if (o.backend_inflight > 0) c.mqtt.max_inflight = o.backend_inflight;
   // The backlog's raw publishers never resend, so nothing may be dropped as overload here.
   c.mqtt.max_undelivered = std::max(c.mqtt.max_undelivered, static_cast<std::size_t>(o.backlog));
+  c.service.max_pending = std::max(c.service.max_pending, static_cast<std::size_t>(o.backlog));
   return c;
 }
 
@@ -743,7 +745,7 @@ int run(const Options& o) {
              to_s(ingest->to_answered), st.published, st.publish_failures);
   fmt::print(
       "    {} batches, mean {:.1f} reports, largest {}; {} notifications re-sent by the timer; {} dropped "
-      "beyond max_undelivered\n",
+      "beyond max_pending\n",
       st.ingest.batches,
       static_cast<double>(st.received) / static_cast<double>(std::max<std::uint64_t>(st.ingest.batches, 1)),
       st.largest_batch, st.notifications_resent, st.dropped_overload);
@@ -862,15 +864,4 @@ static int run_main(int argc, char** argv) {
   }
 }
 
-// Errors are values inside; anything thrown past them (an allocation failure, a library's
-// exception) ends the program with a message instead of std::terminate.
-int main(int argc, char** argv) {
-  try {
-    return run_main(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fb-bench: %s\n", e.what());
-  } catch (...) {
-    std::fprintf(stderr, "fb-bench: unknown exception\n");
-  }
-  return 1;
-}
+int main(int argc, char** argv) { return fb::guarded_main("fb-bench", argc, argv, run_main); }

@@ -2,13 +2,12 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
-
 #include <csignal>
 #include <iostream>
 #include <thread>
 
 #include "fb/asio.hpp"
+#include "fb/common/guarded_main.hpp"
 
 #include "fb/backend/rules.hpp"
 #include "fb/backend/service.hpp"
@@ -113,15 +112,4 @@ static int run_main(int argc, char** argv) {
   return 0;
 }
 
-// Errors are values inside; anything thrown past them (an allocation failure, a library's
-// exception) ends the program with a message instead of std::terminate.
-int main(int argc, char** argv) {
-  try {
-    return run_main(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fb-backend: %s\n", e.what());
-  } catch (...) {
-    std::fprintf(stderr, "fb-backend: unknown exception\n");
-  }
-  return 1;
-}
+int main(int argc, char** argv) { return fb::guarded_main("fb-backend", argc, argv, run_main); }

@@ -23,6 +23,7 @@
 
 #include "fb/agent/agent.hpp"
 #include "fb/async/io_thread.hpp"
+#include "fb/common/guarded_main.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/mqtt/options.hpp"
 #include "fb/ui/feedback_controller.hpp"
@@ -225,15 +226,4 @@ static int run_main(int argc, char** argv) {
   return QGuiApplication::exec();
 }
 
-// Errors are values inside; anything thrown past them (an allocation failure, a library's
-// exception) ends the program with a message instead of std::terminate.
-int main(int argc, char** argv) {
-  try {
-    return run_main(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fb-headunit: %s\n", e.what());
-  } catch (...) {
-    std::fprintf(stderr, "fb-headunit: unknown exception\n");
-  }
-  return 1;
-}
+int main(int argc, char** argv) { return fb::guarded_main("fb-headunit", argc, argv, run_main); }

@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
-
 #include <algorithm>
 #include <csignal>
 #include <ctime>
@@ -17,6 +15,7 @@
 #include "fb/asio.hpp"
 #include "fb/async/timer.hpp"
 #include "fb/common/config.hpp"
+#include "fb/common/guarded_main.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/common/vocabulary.hpp"
 #include "fb/mqtt/options.hpp"
@@ -275,15 +274,4 @@ static int run_main(int argc, char** argv) {
   return 0;
 }
 
-// Errors are values inside; anything thrown past them (an allocation failure, a library's
-// exception) ends the program with a message instead of std::terminate.
-int main(int argc, char** argv) {
-  try {
-    return run_main(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fb-car: %s\n", e.what());
-  } catch (...) {
-    std::fprintf(stderr, "fb-car: unknown exception\n");
-  }
-  return 1;
-}
+int main(int argc, char** argv) { return fb::guarded_main("fb-car", argc, argv, run_main); }

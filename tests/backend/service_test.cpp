@@ -112,6 +112,27 @@ TEST_F(ServiceTest, MessagesTheClientDroppedUnderOverloadAreCounted) {
   EXPECT_EQ(service_->stats().dropped_overload, 7u);
 }
 
+TEST_F(ServiceTest, BeyondMaxPendingMessagesAreDroppedAndCountedAndTheResendIsStored) {
+  start(ServiceOptions{.max_pending = 2});
+  // Five arrive while the service has stored none (the client's handler runs them back to
+  // back, as Paho's hand-over does under load).
+  std::vector<wire::Envelope> reports;
+  for (int i = 0; i < 5; ++i) {
+    reports.push_back(test::valid_report_envelope(kVinA, "burst " + std::to_string(i)));
+    mqtt_->on_message(mqtt::Message{topics::reports(kVinA), codec::encode(reports.back())});
+  }
+  run();
+  EXPECT_EQ(service_->stats().ingest.accepted, 2u);
+  EXPECT_EQ(service_->stats().dropped_overload, 3u);
+  // The cars resend what was not acknowledged; once there is room it is stored.
+  for (int i = 2; i < 5; ++i) {
+    test::deliver(*mqtt_, mqtt::Message{topics::reports(kVinA), codec::encode(reports[static_cast<std::size_t>(i)])});
+    run();
+  }
+  EXPECT_EQ(service_->stats().ingest.accepted, 5u);
+  EXPECT_EQ(service_->stats().dropped_overload, 3u);
+}
+
 TEST_F(ServiceTest, ANotificationIsResentWithBackoffUntilTheCarReceiptsIt) {
   start(ServiceOptions{.notification_check = 1s, .notification_resend_base = 60s, .notification_resend_max = 600s});
   send_report(kVinA, "换挡顿挫");

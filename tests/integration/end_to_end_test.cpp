@@ -122,7 +122,7 @@ TEST_F(EndToEnd, AnOverloadedBackendDropsWhatItCannotHoldAndTheCarsResendIt) {
   config.mqtt.max_inflight = 256;
   config.database = dir_ / "cases.db";
   config.rules_dir = kRulesDir;
-  config.mqtt.max_undelivered = 16;  // far below the backlog: most of it is dropped at first
+  config.service.max_pending = 16;  // far below the backlog: most of it is dropped at first
   config.service.max_batch = 4;
   const auto start_backend = [&] {
     auto backend = std::make_unique<InProcessBackend>(config);
@@ -141,7 +141,7 @@ TEST_F(EndToEnd, AnOverloadedBackendDropsWhatItCannotHoldAndTheCarsResendIt) {
   auto backend = start_backend();
   // A Paho callback that waited for room here once deadlocked against the acks' publishes.
   ASSERT_TRUE(car.wait_acknowledged(ids, ids.size()));
-  EXPECT_GT(backend->stats().dropped_overload, 0u) << "the backlog never exceeded max_undelivered";
+  EXPECT_GT(backend->stats().dropped_overload, 0u) << "the backlog never exceeded max_pending";
   ASSERT_TRUE(car.wait_notified(ids));
   backend->stop();
   auto store = open_cases(config.database);

@@ -44,6 +44,17 @@ Result<void> Service::start() {
   if (running_) return {};
   // Handlers run on the client's executor; each hands over to ours (directly when they are one).
   client_->on_message([this](mqtt::Message m) {
+    // On the client's executor: the bound is checked here, before the hand-over, so that the
+    // service's queue stays bounded however far its strand falls behind.
+    if (pending_.load() >= options_.max_pending) {
+      const auto total = dropped_pending_.fetch_add(1) + 1;
+      if ((total & (total - 1)) == 0) {  // 1, 2, 4, 8, ...: a trace, not a flood
+        spdlog::warn("backend: overloaded, {} message(s) dropped so far ({} waiting); their cars send them again",
+                     total, options_.max_pending);
+      }
+      return;
+    }
+    ++pending_;
     const auto dropped = client_->stats().dropped_undelivered;
     on_service([this, m = std::move(m), dropped]() mutable {
       dropped_by_client_ = dropped;
@@ -98,7 +109,10 @@ void Service::update_stats(const std::function<void(ServiceStats&)>& change) {
 }
 
 void Service::on_message(mqtt::Message m) {
-  if (!running_) return;  // the car sends it again until acknowledged
+  if (!running_) {
+    --pending_;
+    return;  // the car sends it again until acknowledged
+  }
   incoming_.push_back(RawMessage{std::move(m.topic), std::move(m.payload)});
   // Posted behind the messages already waiting on the executor, so a drain takes them all.
   if (!std::exchange(drain_posted_, true)) asio::post(executor_, [this] { drain(); });
@@ -112,6 +126,7 @@ void Service::drain() {
     batch.push_back(std::move(incoming_.front()));
     incoming_.pop_front();
   }
+  pending_ -= n;
   if (!incoming_.empty() && running_) {
     asio::post(executor_, [this] { drain(); });
   } else {
@@ -120,7 +135,7 @@ void Service::drain() {
   if (batch.empty()) return;
 
   auto out = ingest_.process(batch);
-  const auto dropped = dropped_by_client_;
+  const auto dropped = dropped_by_client_ + dropped_pending_.load();
   update_stats([&](ServiceStats& s) {
     s.received += batch.size();
     s.largest_batch = std::max(s.largest_batch, batch.size());

@@ -13,6 +13,10 @@ namespace fb::backend {
 /// What the Service itself runs on (its parts, store, rules and client, come separately).
 struct ServiceOptions {
   std::size_t max_batch = 512;  // reports per transaction
+  /// Messages handed to the service and not yet stored; beyond, further ones are dropped and
+  /// counted (the broker has PUBACKed them: the cars' own resend covers them). Bounds memory
+  /// whichever strand the client runs on.
+  std::size_t max_pending = 20000;
   std::chrono::milliseconds notification_check{2000};
   std::chrono::milliseconds notification_resend_base{60000};
   std::chrono::milliseconds notification_resend_max{6 * 3600 * 1000};

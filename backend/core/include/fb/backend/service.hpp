@@ -8,14 +8,16 @@
 // one thread), or a strand of its own on a context run by two threads (fb-backend), so that
 // flow control with the broker (PUBACKs, the publish window) goes on while a batch commits.
 // Every client handler hands over to the service's strand, and every call into the client is
-// made on the client's executor (directly when the two are one). Messages arrive one by one
-// (the client bounds how many wait: ClientOptions::max_undelivered); the first one posts a
-// drain, which stores up to max_batch in one transaction (group commit: the busier, the bigger
+// made on the client's executor (directly when the two are one). Messages arrive one by one;
+// at most ServiceOptions::max_pending wait to be stored (`pending_`, an atomic: counted up on
+// the client's executor, down on the service's), beyond that they are dropped and counted. The
+// first one posts a drain, which stores up to max_batch in one transaction (group commit: the busier, the bigger
 // the batches). A report is acknowledged only after its batch is committed; a message
 // PUBACKed to the broker but lost in a crash before the commit comes again from the car, which
 // keeps it until acknowledged.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -33,7 +35,7 @@ namespace fb::backend {
 struct ServiceStats {
   IngestStats ingest;
   std::uint64_t received = 0;
-  std::uint64_t dropped_overload = 0;  // beyond the client's max_undelivered: left to the cars' resend
+  std::uint64_t dropped_overload = 0;  // beyond max_pending or the client's max_undelivered: the cars resend
   std::uint64_t published = 0;
   std::uint64_t publish_failures = 0;
   std::uint64_t notifications_resent = 0;
@@ -92,8 +94,11 @@ class Service {
   std::deque<RawMessage> incoming_;
   bool drain_posted_ = false;
   bool running_ = false;
-  bool connected_ = false;                                   // as the client last reported
-  std::uint64_t dropped_by_client_ = 0;                      // ClientStats::dropped_undelivered, last seen
+  bool connected_ = false;  // as the client last reported
+  std::uint64_t dropped_by_client_ = 0;
+  std::atomic<std::size_t> pending_{0};  // handed over, not yet drained (both executors)
+  std::atomic<std::uint64_t> dropped_pending_{
+      0};  // beyond max_pending (client's executor)                      // ClientStats::dropped_undelivered, last seen
   bool notification_backlog_ = false;                        // the last check found a full chunk due
   std::unordered_set<std::string> notifications_in_flight_;  // published, not yet rescheduled
   std::vector<std::string> sent_notifications_;              // PUBACKed, not yet recorded
