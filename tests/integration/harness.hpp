@@ -177,21 +177,23 @@ class Car final : public agent::AgentListener {
   }
   agent::Agent& agent() { return *agent_; }
   std::vector<agent::ReportView> reports() {
-    std::promise<Result<std::vector<agent::ReportView>>> p;
-    agent_->reports([&](auto r) { p.set_value(std::move(r)); });
-    auto r = p.get_future().get();
-    EXPECT_TRUE(r) << r.error().what();
-    return r.value_or(std::vector<agent::ReportView>{});
+    return wait_for_answer<agent::ReportView>([&](auto done) { agent_->reports(std::move(done)); });
   }
   std::vector<agent::InboxEntry> inbox() {
-    std::promise<Result<std::vector<agent::InboxEntry>>> p;
-    agent_->inbox([&](auto r) { p.set_value(std::move(r)); });
-    auto r = p.get_future().get();
-    EXPECT_TRUE(r) << r.error().what();
-    return r.value_or(std::vector<agent::InboxEntry>{});
+    return wait_for_answer<agent::InboxEntry>([&](auto done) { agent_->inbox(std::move(done)); });
   }
 
  private:
+  // Asks the agent (`ask` receives the completion) and waits for its answer on this thread.
+  template <typename T, typename Ask>
+  static std::vector<T> wait_for_answer(Ask ask) {
+    std::promise<Result<std::vector<T>>> p;
+    ask([&](Result<std::vector<T>> r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    EXPECT_TRUE(r) << r.error().what();
+    return r.value_or(std::vector<T>{});
+  }
+
   IoThread io_;  // the agent lives on its strand; declared first, so joined after ~Car's stop
   std::unique_ptr<agent::Agent> agent_;
   std::mutex mu_;

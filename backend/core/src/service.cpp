@@ -22,22 +22,24 @@ Service::Service(asio::any_io_executor executor, const Clock& clock, ServiceOpti
 
 Service::~Service() { stop(); }
 
+// With one executor for both, we are on it already: run at once, in order.
 template <typename F>
-void Service::on_service(F f) {
+void Service::run_on(const asio::any_io_executor& target, F f) {
   if (client_executor_ == executor_) {
     f();
   } else {
-    asio::post(executor_, std::move(f));
+    asio::post(target, std::move(f));
   }
 }
 
 template <typename F>
+void Service::on_service(F f) {
+  run_on(executor_, std::move(f));
+}
+
+template <typename F>
 void Service::on_client(F f) {
-  if (client_executor_ == executor_) {
-    f();
-  } else {
-    asio::post(client_executor_, std::move(f));
-  }
+  run_on(client_executor_, std::move(f));
 }
 
 Result<void> Service::start() {

@@ -77,6 +77,8 @@ class Service {
   void arm_notification_timer();
   void update_stats(const std::function<void(ServiceStats&)>& change);
   template <typename F>
+  void run_on(const boost::asio::any_io_executor& target, F f);
+  template <typename F>
   void on_service(F f);  // runs f on the service's executor
   template <typename F>
   void on_client(F f);  // runs f on the client's executor
