@@ -68,7 +68,7 @@ static int run_main(int argc, char** argv) {
       if (!list) return fail_with(list.error());
       for (const auto& c : *list) {
         std::cout << c.case_number << "  " << c.vin << "  " << fb::to_string(c.type) << "/" << fb::to_string(c.priority)
-                  << "/" << fb::to_string(c.system) << "  -> " << c.team << "  [" << fb::to_string(c.status) << "]\n";
+                  << "/" << fb::to_string(c.system) << "  -> " << c.team << "  [" << fb::to_string(c.state) << "]\n";
       }
     } else {
       auto list = (*store)->list_dead_letters(limit);

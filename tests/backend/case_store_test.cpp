@@ -46,7 +46,7 @@ TEST_F(CaseStoreTest, ANewReportOpensACaseWithANumberAndAFirstNotification) {
   auto c = store_->find_case_by_report(env.report().report_id());
   ASSERT_TRUE(c && *c);
   EXPECT_EQ((*c)->type, CaseType::product_fault);
-  EXPECT_EQ((*c)->status, wire::CASE_STATUS_RECEIVED);
+  EXPECT_EQ((*c)->state, CaseState::new_);
   EXPECT_EQ(store_->counts()->notifications_undelivered, 1);
 }
 
@@ -82,7 +82,7 @@ TEST_F(CaseStoreTest, AReportIdReusedByAnotherVehicleIsRefusedAndKept) {
 TEST_F(CaseStoreTest, CaseNumbersCountPerYear) {
   const std::int64_t y2027 = 1'800'000'000'000;  // 2027-01-15
   auto a = commit({test::intake(test::valid_report_envelope(), kT)});
-  auto b = commit({test::intake(test::valid_report_envelope(), kT)});
+  auto b = commit({test::intake(test::valid_report_envelope(test::kVinB), kT)});
   auto c = commit({test::intake(test::valid_report_envelope(), y2027)});
   EXPECT_EQ(a[0].accepted->case_number, "FB-2026-000001");
   EXPECT_EQ(b[0].accepted->case_number, "FB-2026-000002");
@@ -93,7 +93,7 @@ TEST_F(CaseStoreTest, CaseNumbersCountPerYear) {
 TEST_F(CaseStoreTest, OneFailingItemDoesNotSinkTheBatch) {
   auto good1 = test::valid_report_envelope();
   auto bad = test::valid_report_envelope();
-  auto good2 = test::valid_report_envelope();
+  auto good2 = test::valid_report_envelope(test::kVinB);
   const auto bad_id = bad.report().report_id();
   auto out = commit({test::intake(good1, kT), test::intake(bad, kT), test::intake(good2, kT)},
                     [&](const ReportIntake& in, const CaseRef& ref) -> Result<StoredNotification> {
@@ -156,7 +156,7 @@ TEST_F(CaseStoreTest, CommittedCasesSurviveAReopen) {
 
 TEST(CaseStoreFiles, AFullDiskStoresNothingItDidNotAcknowledge) {
   test::TempDir dir;
-  auto s = open_sqlite_case_store(dir / "cases.db", 40);
+  auto s = open_sqlite_case_store(dir / "cases.db", 40, GroupingPolicy{.merge_window_ms = 0});  // every report a case
   ASSERT_TRUE(s) << s.error().what();
   auto& store = **s;
   std::int64_t accepted = 0;

@@ -38,6 +38,17 @@ class FailingStore final : public CaseStore {
     return inner_.list_dead_letters(l);
   }
   Result<StoreCounts> counts() override { return inner_.counts(); }
+  Result<std::optional<CaseSummary>> find_case(std::string_view n) override { return inner_.find_case(n); }
+  Result<std::vector<CaseEvent>> case_events(std::string_view n) override { return inner_.case_events(n); }
+  Result<TransitionOutcome> transition(const TransitionRequest& r, const NoticeRenderer& f) override {
+    return inner_.transition(r, f);
+  }
+  Result<std::vector<SlaEvent>> process_sla(std::int64_t n, const NoticeRenderer& f) override {
+    return inner_.process_sla(n, f);
+  }
+  Result<std::optional<std::int64_t>> next_sla_deadline() override { return inner_.next_sla_deadline(); }
+  Result<std::vector<ClusterSummary>> list_clusters(std::size_t l) override { return inner_.list_clusters(l); }
+  Result<std::pair<double, std::int64_t>> survey_score() override { return inner_.survey_score(); }
 
  private:
   CaseStore& inner_;

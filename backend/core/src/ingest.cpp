@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <optional>
 
 #include "fb/common/ids.hpp"
 #include "fb/common/topics.hpp"
 #include "fb/common/utf8.hpp"
+#include "fb/common/vocabulary.hpp"
 
 namespace fb::backend {
 namespace {
@@ -80,13 +82,20 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     const auto& e = envelopes[i];
 
     if (topic->kind == topics::Kind::receipts) {
-      if (e.body_case() != wire::Envelope::kReceipt || !is_uuid(e.receipt().notification_id()) ||
-          !wire::ReceiptKind_IsValid(e.receipt().kind()) || e.receipt().kind() == wire::RECEIPT_KIND_UNSPECIFIED) {
+      if (e.body_case() == wire::Envelope::kSurvey && is_uuid(e.survey().notification_id()) &&
+          is_valid_utf8(e.survey().comment()) && utf8_length(e.survey().comment()) <= kMaxSurveyComment) {
+        items.emplace_back(SurveyIntake{e.survey().notification_id(), topic->vin, static_cast<int>(e.survey().score()),
+                                        e.survey().comment(), now, m.topic, m.payload});
+      } else if (e.body_case() != wire::Envelope::kReceipt || !is_uuid(e.receipt().notification_id()) ||
+                 !wire::ReceiptKind_IsValid(e.receipt().kind()) ||
+                 e.receipt().kind() == wire::RECEIPT_KIND_UNSPECIFIED) {
         // Receipts get no answer: a car does not retry them beyond QoS 1.
         ++stats_.unroutable;
         spdlog::warn("dead letter: bad receipt from {}", topic->vin);
         items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::bad_receipt,
-                                       "not a Receipt with a notification id and kind", now));
+                                       "not a Receipt with a notification id and kind, nor a SurveyAnswer with a "
+                                       "survey id and a comment of at most 1000 characters",
+                                       now));
       } else {
         items.emplace_back(
             ReceiptIntake{e.receipt().notification_id(), topic->vin, e.receipt().kind(), now, m.topic, m.payload});
@@ -115,6 +124,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     intake.received_ms = now;
     intake.classification = classifier_.classify(e.report());
     intake.route = router_.route(intake.classification);
+    intake.sla.first_response_ms = std::int64_t{intake.route.first_reply_hours} * 3600 * 1000;
     items.emplace_back(std::move(intake));
     origin.push_back(i);
   }
@@ -164,9 +174,48 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       if (!o.error && !o.receipt_matched) {
         spdlog::warn("dead letter #{}: receipt from {} for a notification it was not sent", o.dead_letter_id, vins[i]);
       }
+    } else if (std::holds_alternative<SurveyIntake>(items[k])) {
+      ++stats_.surveys;
+      if (!o.error && !o.receipt_matched) {
+        spdlog::warn("dead letter #{}: survey answer from {} refused", o.dead_letter_id, vins[i]);
+      }
     }
   }
   return out;
+}
+
+Result<Ingest::ChannelOutcome> Ingest::accept_from_channel(const wire::Report& report, const std::string& channel) {
+  const auto now = clock_.epoch_ms();
+  auto env = codec::new_envelope(now);
+  *env.mutable_report() = report;
+  env.mutable_report()->set_source(wire::SOURCE_OTHER_CHANNEL);
+  if (auto v = codec::validate_report(env.report()); !v) return fail(v.error());
+  if (channel.empty() || !is_vocabulary_key(channel)) {
+    return fail(WireErrc::invalid_field, "channel '" + channel + "': a lowercase name such as hotline, dealer, web");
+  }
+  ReportIntake intake;
+  intake.report = &env.report();
+  intake.payload = codec::encode(env);
+  intake.digest = codec::sha256(intake.payload);
+  intake.topic = "channels/" + channel;
+  intake.received_ms = now;
+  intake.classification = classifier_.classify(env.report());
+  intake.route = router_.route(intake.classification);
+  intake.sla.first_response_ms = std::int64_t{intake.route.first_reply_hours} * 3600 * 1000;
+  intake.channel = channel;
+  const std::array<BatchItem, 1> items{std::move(intake)};
+  auto outcomes = store_.commit_batch(items, [this](const ReportIntake& in, const CaseRef& ref) {
+    return make_received_notification(in, ref);
+  });
+  if (!outcomes) return fail(outcomes.error());
+  auto& o = outcomes->front();
+  if (o.error) return fail(*o.error);
+  ++(o.accepted->duplicate ? stats_.duplicates : stats_.accepted);
+  ChannelOutcome result{*o.accepted, {}};
+  if (o.notification) {
+    result.out.push_back(Outgoing{topics::inbox(report.vin()), o.notification->payload, o.notification->id});
+  }
+  return result;
 }
 
 DeadLetterRecord Ingest::dead_letter(const RawMessage& m, const std::string& digest, DeadLetterReason reason,
@@ -179,10 +228,11 @@ DeadLetterRecord Ingest::dead_letter(const RawMessage& m, const std::string& dig
 
 Result<StoredNotification> Ingest::make_received_notification(const ReportIntake& in, const CaseRef& ref) const {
   const auto& r = *in.report;
-  const auto lang = templates_.pick_language("received", r.language());
+  const std::string kind = ref.merged ? "merged" : "received";
+  const auto lang = templates_.pick_language(kind, r.language());
   auto team = in.route.team_names.find(lang);
   const std::string team_name = team != in.route.team_names.end() ? team->second : in.route.team;
-  auto text = templates_.render("received", r.language(),
+  auto text = templates_.render(kind, r.language(),
                                 {{"case_number", ref.case_number},
                                  {"team", team_name},
                                  {"hours", std::to_string(in.route.first_reply_hours)}});

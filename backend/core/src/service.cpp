@@ -18,7 +18,9 @@ Service::Service(asio::any_io_executor executor, const Clock& clock, ServiceOpti
       client_(std::move(client)),
       client_executor_(client_->get_executor()),
       ingest_(*store_, rules_.classifier, rules_.router, rules_.templates, clock_),
-      notification_timer_(executor_, clock_) {}
+      notifier_(rules_.templates, rules_.router),
+      notification_timer_(executor_, clock_),
+      sla_timer_(executor_, clock_) {}
 
 Service::~Service() { stop(); }
 
@@ -80,6 +82,7 @@ Result<void> Service::start() {
   if (auto r = client_->start(); !r) return r;
   running_ = true;
   arm_notification_timer();
+  arm_sla_timer();
   return {};
 }
 
@@ -91,6 +94,7 @@ void Service::stop() {
   // own, the client stops there, after what it is doing now.
   on_client([this] { client_->stop(); });
   notification_timer_.cancel();
+  sla_timer_.cancel();
   // Store everything received (its acks cannot go out any more; the cars send again and get
   // the same answer).
   while (!incoming_.empty()) drain();
@@ -223,6 +227,65 @@ void Service::check_notifications() {
     ++resent;
   }
   update_stats([&](ServiceStats& s) { s.notifications_resent += resent; });
+}
+
+void Service::transition(TransitionRequest request, std::function<void(Result<TransitionOutcome>)> done) {
+  asio::post(executor_, [this, request = std::move(request), done = std::move(done)]() mutable {
+    if (request.at_ms == 0) request.at_ms = clock_.epoch_ms();
+    auto outcome = store_->transition(request, [this](const CaseNotice& n) { return notifier_.render(n); });
+    if (outcome) {
+      spdlog::info("case {}: -> {} by {} ({} notification(s))", request.case_number, to_string(request.to),
+                   request.actor, outcome->notifications.size());
+      update_stats([](ServiceStats& s) { ++s.transitions; });
+      check_notifications();  // the new ones are due at once
+      arm_sla_timer();
+    }
+    done(std::move(outcome));
+  });
+}
+
+void Service::submit_from_channel(wire::Report report, std::string channel, std::function<void(Result<CaseRef>)> done) {
+  asio::post(executor_, [this, report = std::move(report), channel = std::move(channel), done = std::move(done)] {
+    auto outcome = ingest_.accept_from_channel(report, channel);
+    if (!outcome) {
+      spdlog::warn("report from channel {} refused: {}", channel, outcome.error().what());
+      done(fail(outcome.error()));
+      return;
+    }
+    for (auto& o : outcome->out) publish(std::move(o));
+    arm_sla_timer();
+    done(outcome->ref);
+  });
+}
+
+// At the next SLA deadline in the store, and at least every sla_check.
+void Service::arm_sla_timer() {
+  if (!running_) return;
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(options_.sla_check);
+  if (auto next = store_->next_sla_deadline(); !next) {
+    spdlog::error("backend: cannot read SLA deadlines: {}", next.error().what());
+  } else if (*next) {
+    delay = std::clamp(std::chrono::milliseconds(**next - clock_.epoch_ms()), std::chrono::milliseconds(0), delay);
+  }
+  sla_timer_.arm_after(delay, [this] {
+    check_sla();
+    arm_sla_timer();
+  });
+}
+
+void Service::check_sla() {
+  auto events = store_->process_sla(clock_.epoch_ms(), [this](const CaseNotice& n) { return notifier_.render(n); });
+  if (!events) {
+    spdlog::error("backend: SLA pass failed: {}", events.error().what());
+    return;
+  }
+  std::uint64_t escalations = 0, updates = 0;
+  for (const auto& e : *events) ++(e.kind == "progress" ? updates : escalations);
+  update_stats([&](ServiceStats& s) {
+    s.escalations += escalations;
+    s.progress_updates += updates;
+  });
+  if (updates > 0) check_notifications();
 }
 
 }  // namespace fb::backend

@@ -1,4 +1,8 @@
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <cctype>
 #include <ctime>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "fb/backend/case_store.hpp"
@@ -83,7 +87,131 @@ UPDATE dead_letters SET reason = CASE
   ELSE lower(reason) END;
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2};
+// The case lifecycle: states (lifecycle.hpp) replace the wire statuses in cases.status; SLA
+// clocks and escalations; merged reports; clusters and major cases; surveys; the actor of each
+// audit entry; the event each notification tells.
+constexpr std::string_view kSchemaLifecycle = R"sql(
+UPDATE cases SET status = CASE status WHEN 'received' THEN 'new'
+  WHEN 'waiting_for_driver' THEN 'waiting_for_customer' ELSE status END;
+ALTER TABLE cases ADD COLUMN sla_start_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN resolution_due_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN first_response_ms INTEGER;
+ALTER TABLE cases ADD COLUMN resolved_ms INTEGER;
+ALTER TABLE cases ADD COLUMN response_escalation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN resolution_escalation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN progress_every_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN last_contact_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN next_sla_ms INTEGER;
+ALTER TABLE cases ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN collaborators TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN channel TEXT NOT NULL DEFAULT 'car';
+ALTER TABLE cases ADD COLUMN model TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN software_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN parent_id INTEGER REFERENCES cases(id);
+ALTER TABLE cases ADD COLUMN major INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN cluster_id INTEGER;
+UPDATE cases SET sla_start_ms = created_ms, last_contact_ms = created_ms,
+  resolution_due_ms = created_ms + 7 * 86400000,
+  first_response_ms = CASE status WHEN 'new' THEN NULL ELSE created_ms END;
+CREATE INDEX cases_sla ON cases(next_sla_ms) WHERE next_sla_ms IS NOT NULL;
+CREATE INDEX cases_open_vin ON cases(vin, system, created_ms);
+CREATE INDEX cases_cluster ON cases(cluster_id);
+ALTER TABLE case_events ADD COLUMN actor TEXT NOT NULL DEFAULT 'system';
+ALTER TABLE notifications ADD COLUMN event TEXT NOT NULL DEFAULT 'received';
+CREATE TABLE clusters (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL,
+  model TEXT NOT NULL,
+  software_version TEXT NOT NULL,
+  exemplar TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  major_case_id INTEGER REFERENCES cases(id),
+  warned_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX clusters_key ON clusters(key, model, software_version);
+CREATE TABLE surveys (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases(id),
+  notification_id TEXT NOT NULL UNIQUE,
+  score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+  comment TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaLifecycle};
+
+// Placeholder similarity until the shared one lands: Jaccard over character bigrams of the
+// lowercased text.
+double text_similarity(std::string_view a, std::string_view b) {
+  const auto grams = [](std::string_view t) {
+    std::vector<std::string> g;
+    std::string lower(t);
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (std::size_t i = 0; i + 1 < lower.size(); ++i) g.push_back(lower.substr(i, 2));
+    std::sort(g.begin(), g.end());
+    g.erase(std::unique(g.begin(), g.end()), g.end());
+    return g;
+  };
+  const auto ga = grams(a), gb = grams(b);
+  if (ga.empty() || gb.empty()) return 0.0;
+  std::vector<std::string> common;
+  std::set_intersection(ga.begin(), ga.end(), gb.begin(), gb.end(), std::back_inserter(common));
+  return static_cast<double>(common.size()) / static_cast<double>(ga.size() + gb.size() - common.size());
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < s.size()) {
+    auto end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool share_any(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  return std::any_of(a.begin(), a.end(), [&](const auto& x) { return std::find(b.begin(), b.end(), x) != b.end(); });
+}
+
+/// The SLA clock of one case, as stored; next_deadline() is what process_sla() waits for.
+struct SlaClock {
+  CaseState state = CaseState::new_;
+  std::int64_t start_ms = 0;
+  std::int64_t first_response_due_ms = 0;
+  std::int64_t resolution_due_ms = 0;
+  bool responded = false;
+  int response_escalation = 0;
+  int resolution_escalation = 0;
+  std::int64_t progress_every_ms = 0;
+  std::int64_t last_contact_ms = 0;
+  bool has_car = true;
+
+  static std::int64_t at_percent(std::int64_t start, std::int64_t due, int percent) {
+    return start + (due - start) * percent / 100;
+  }
+
+  std::optional<std::int64_t> next_deadline() const {
+    if (!is_open(state)) return std::nullopt;
+    std::optional<std::int64_t> next;
+    const auto consider = [&](std::int64_t t) { next = next ? std::min(*next, t) : t; };
+    for (int level : {50, 100}) {
+      if (!responded && response_escalation < level) consider(at_percent(start_ms, first_response_due_ms, level));
+      if (resolution_escalation < level) consider(at_percent(start_ms, resolution_due_ms, level));
+    }
+    if (has_car && progress_every_ms > 0) consider(last_contact_ms + progress_every_ms);
+    return next;
+  }
+};
+
+constexpr std::string_view kCaseColumns =
+    "c.uid, c.number, c.vin, (SELECT report_id FROM reports WHERE case_id = c.id ORDER BY rowid LIMIT 1), c.type, "
+    "c.priority, "
+    "c.system, c.team, c.status, c.created_ms, c.first_reply_due_ms, c.resolution_due_ms, c.assignee, c.language, "
+    "c.channel, (SELECT p.number FROM cases p WHERE p.id = c.parent_id), c.major, "
+    "(SELECT count(*) FROM reports WHERE case_id = c.id)";
 
 /// Column `i` as a vocabulary value; a key this build does not know is a corrupt row.
 template <HasVocabulary E>
@@ -109,7 +237,7 @@ std::string dtc_list(const wire::Report& r) {
 
 class SqliteCaseStore final : public CaseStore {
  public:
-  explicit SqliteCaseStore(sql::Database db) : db_(std::move(db)) {}
+  SqliteCaseStore(sql::Database db, GroupingPolicy grouping) : db_(std::move(db)), grouping_(grouping) {}
 
   Result<void> prepare() {
     const auto p = [&](sql::Statement& st, std::string_view q) -> Result<void> {
@@ -127,14 +255,20 @@ class SqliteCaseStore final : public CaseStore {
               "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last"},
              {&insert_case_,
               "INSERT INTO cases(uid, number, vin, type, priority, system, team, status, language, "
-              "created_ms, first_reply_due_ms, triage) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"},
+              "created_ms, first_reply_due_ms, triage, sla_start_ms, resolution_due_ms, progress_every_ms, "
+              "last_contact_ms, next_sla_ms, collaborators, channel, model, software_version, major) "
+              "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
              {&insert_report_,
               "INSERT INTO reports(report_id, vin, case_id, received_ms, car_time_ms, source, "
               "category, language, text, dtcs, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?)"},
-             {&insert_event_, "INSERT INTO case_events(case_id, at_ms, kind, detail) VALUES(?,?,?,?)"},
+             {&insert_event_, "INSERT INTO case_events(case_id, at_ms, kind, detail, actor) VALUES(?,?,?,?,?)"},
              {&insert_notification_,
               "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
-              "next_attempt_ms) VALUES(?,?,?,?,?,'pending',0,?)"},
+              "next_attempt_ms, event) VALUES(?,?,?,?,?,'pending',0,?,?)"},
+             {&merge_candidates_,
+              "SELECT c.id, c.uid, c.number, c.team, c.first_reply_due_ms, r.text, r.dtcs FROM cases c "
+              "JOIN reports r ON r.case_id = c.id WHERE c.vin = ? AND c.system = ? AND c.major = 0 "
+              "AND c.status NOT IN ('resolved', 'closed') AND c.created_ms >= ? ORDER BY c.id DESC, r.rowid"},
              {&insert_dead_letter_,
               "INSERT INTO dead_letters(digest, topic, reason, detail, payload, first_seen_ms, "
               "last_seen_ms, count) VALUES(?,?,?,?,?,?,?,1) ON CONFLICT(digest) DO UPDATE "
@@ -157,6 +291,8 @@ class SqliteCaseStore final : public CaseStore {
         done = store_report(*intake, make_notification, out[i]);
       } else if (const auto* receipt = std::get_if<ReceiptIntake>(&items[i])) {
         done = store_receipt(*receipt, out[i]);
+      } else if (const auto* survey = std::get_if<SurveyIntake>(&items[i])) {
+        done = store_survey(*survey, out[i]);
       } else {
         auto id = store_dead_letter(std::get<DeadLetterRecord>(items[i]));
         if (id) out[i].dead_letter_id = *id;
@@ -207,6 +343,297 @@ class SqliteCaseStore final : public CaseStore {
     return tx->commit();
   }
 
+  // ---- Lifecycle ----
+
+  Result<std::optional<CaseSummary>> find_case(std::string_view case_number) override {
+    auto rows = query_cases("WHERE c.number = ?", case_number, 1);
+    if (!rows) return fail(rows.error());
+    if (rows->empty()) return std::optional<CaseSummary>{};
+    return std::optional<CaseSummary>{std::move(rows->front())};
+  }
+
+  Result<std::vector<CaseEvent>> case_events(std::string_view case_number) override {
+    auto st = db_.prepare(
+        "SELECT e.at_ms, e.kind, e.actor, e.detail FROM case_events e JOIN cases c ON c.id = e.case_id "
+        "WHERE c.number = ? ORDER BY e.id");
+    if (!st) return fail(st.error());
+    st->bind(1, case_number);
+    std::vector<CaseEvent> out;
+    auto rows = st->each_row([&](const sql::Statement& s) {
+      out.push_back(CaseEvent{s.int64(0), s.text(1), s.text(2), s.text(3)});
+    });
+    if (!rows) return fail(rows.error());
+    return out;
+  }
+
+  Result<TransitionOutcome> transition(const TransitionRequest& req, const NoticeRenderer& render) override {
+    if (req.actor.empty() || req.reason.empty()) {
+      return fail(CaseErrc::missing_detail, "a transition needs who (actor) and why (reason)");
+    }
+    if (req.to == CaseState::assigned && req.assignee.empty()) {
+      return fail(CaseErrc::missing_detail, "moving to assigned needs an assignee");
+    }
+    if (req.to == CaseState::appointment && (req.appointment_when.empty() || req.appointment_place.empty())) {
+      return fail(CaseErrc::missing_detail, "moving to appointment needs a time and a place");
+    }
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    auto found = find_case(req.case_number);
+    if (!found) return fail(found.error());
+    if (!*found) return fail(CaseErrc::not_found, "case " + req.case_number);
+    const auto before = **found;
+    if (!can_transition(before.state, req.to)) {
+      return fail(CaseErrc::invalid_transition,
+                  "case " + req.case_number + ": " + std::string(to_string(before.state)) + " -> " +
+                      std::string(to_string(req.to)) + " is not allowed; from " + std::string(to_string(before.state)) +
+                      ": " + allowed_transitions(before.state));
+    }
+    TransitionOutcome outcome;
+    auto moved = move_case(before, req.to, req, render, outcome);
+    if (!moved) return fail(moved.error());
+    // A major case takes its children with it when it is resolved or closed.
+    if (before.major && (req.to == CaseState::resolved || req.to == CaseState::closed)) {
+      auto children = query_cases("WHERE c.parent_id = (SELECT id FROM cases WHERE number = ?)", req.case_number,
+                                  std::numeric_limits<int>::max());
+      if (!children) return fail(children.error());
+      for (const auto& child : *children) {
+        const bool move = req.to == CaseState::resolved ? is_open(child.state) : child.state == CaseState::resolved;
+        if (!move) continue;
+        TransitionRequest cascade = req;
+        cascade.case_number = child.case_number;
+        cascade.reason = "with major case " + req.case_number + ": " + req.reason;
+        if (auto x = move_case(child, req.to, cascade, render, outcome); !x) return fail(x.error());
+        ++outcome.children_moved;
+      }
+    }
+    if (auto r = tx->commit(); !r) return fail(r.error());
+    auto after = find_case(req.case_number);
+    if (!after) return fail(after.error());
+    outcome.c = **after;
+    return outcome;
+  }
+
+  Result<std::vector<SlaEvent>> process_sla(std::int64_t now_ms, const NoticeRenderer& render) override {
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    auto due = query_cases("WHERE c.next_sla_ms <= ?", now_ms, 500);
+    if (!due) return fail(due.error());
+    std::vector<SlaEvent> events;
+    for (const auto& c : *due) {
+      auto clock = load_sla(c.case_number);
+      if (!clock) return fail(clock.error());
+      auto& [row, sla] = *clock;
+      const auto escalate = [&](std::string_view which, std::int64_t due_ms, int& level) -> Result<void> {
+        for (int target : {100, 50}) {
+          if (level >= target || now_ms < SlaClock::at_percent(sla.start_ms, due_ms, target)) continue;
+          level = target;
+          events.push_back(SlaEvent{c.case_number, std::string(which), target, c.team});
+          spdlog::warn("SLA {} {}% for case {} ({}, {} priority)", which, target, c.case_number, c.team,
+                       to_string(c.priority));
+          return event(row, now_ms, "escalation",
+                       nlohmann::json{{"sla", which}, {"level", target}, {"due_ms", due_ms}, {"team", c.team}}.dump());
+        }
+        return {};
+      };
+      if (!sla.responded) {
+        if (auto x = escalate("first_response", sla.first_response_due_ms, sla.response_escalation); !x)
+          return fail(x.error());
+      }
+      if (auto x = escalate("resolution", sla.resolution_due_ms, sla.resolution_escalation); !x) return fail(x.error());
+      if (sla.has_car && sla.progress_every_ms > 0 && now_ms >= sla.last_contact_ms + sla.progress_every_ms) {
+        CaseNotice notice{
+            "progress", c, c.vin, c.report_id, {{"status", std::string(to_string(c.state))}, {"note", ""}}, now_ms};
+        auto n = render(notice);
+        if (!n) return fail(n.error());
+        if (auto x = queue_notification(row, *n, "progress", now_ms); !x) return fail(x.error());
+        sla.last_contact_ms = now_ms;
+        events.push_back(SlaEvent{c.case_number, "progress", 0, c.team});
+      }
+      if (auto x = exec_bound("UPDATE cases SET response_escalation = ?1, resolution_escalation = ?2 WHERE id = ?3",
+                              {sla.response_escalation, sla.resolution_escalation, row});
+          !x) {
+        return fail(x.error());
+      }
+      if (auto x = refresh_sla(row); !x) return fail(x.error());
+    }
+    if (auto r = tx->commit(); !r) return fail(r.error());
+    return events;
+  }
+
+  Result<std::optional<std::int64_t>> next_sla_deadline() override {
+    auto v = db_.query_int("SELECT min(next_sla_ms) FROM cases WHERE next_sla_ms IS NOT NULL");
+    if (!v) return fail(v.error());
+    return *v;
+  }
+
+  Result<std::vector<ClusterSummary>> list_clusters(std::size_t limit) override {
+    auto st = db_.prepare(
+        "SELECT k.id, k.key, k.model, k.software_version, "
+        "(SELECT count(DISTINCT vin) FROM cases WHERE cluster_id = k.id AND major = 0), "
+        "(SELECT count(*) FROM cases WHERE cluster_id = k.id AND major = 0), "
+        "coalesce((SELECT number FROM cases WHERE id = k.major_case_id), ''), k.warned_ms "
+        "FROM clusters k ORDER BY 5 DESC, k.id LIMIT ?");
+    if (!st) return fail(st.error());
+    st->bind(1, static_cast<std::int64_t>(limit));
+    std::vector<ClusterSummary> out;
+    auto rows = st->each_row([&](const sql::Statement& s) {
+      out.push_back(ClusterSummary{s.int64(0), s.text(1), s.text(2), s.text(3), static_cast<int>(s.int64(4)),
+                                   static_cast<int>(s.int64(5)), s.text(6), s.int64(7)});
+    });
+    if (!rows) return fail(rows.error());
+    return out;
+  }
+
+  Result<std::pair<double, std::int64_t>> survey_score() override {
+    auto st = db_.prepare("SELECT coalesce(avg(score), 0) * 1000, count(*) FROM surveys");
+    if (!st) return fail(st.error());
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    const auto avg = static_cast<double>(st->int64(0)) / 1000.0;
+    const auto n = st->int64(1);
+    st->reset();
+    return std::pair{avg, n};
+  }
+
+ private:
+  /// Moves one case (checked by the caller), audits it and queues its driver's notification.
+  Result<void> move_case(const CaseSummary& c, CaseState to, const TransitionRequest& req, const NoticeRenderer& render,
+                         TransitionOutcome& outcome) {
+    auto clock = load_sla(c.case_number);
+    if (!clock) return fail(clock.error());
+    const auto row = clock->first;
+    const std::int64_t at = req.at_ms;
+    // The first move by a person is the first response; resolving stops the resolution clock,
+    // reopening restarts it with the same length from now.
+    auto st = db_.prepare(
+        "UPDATE cases SET status = ?1, assignee = CASE WHEN ?2 = '' THEN assignee ELSE ?2 END, "
+        "first_response_ms = coalesce(first_response_ms, CASE WHEN ?3 = 'system' THEN NULL ELSE ?4 END), "
+        "resolved_ms = CASE ?1 WHEN 'resolved' THEN ?4 WHEN 'reopened' THEN NULL ELSE resolved_ms END, "
+        "resolution_due_ms = CASE ?1 WHEN 'reopened' THEN ?4 + (resolution_due_ms - sla_start_ms) "
+        "ELSE resolution_due_ms END, "
+        "resolution_escalation = CASE ?1 WHEN 'reopened' THEN 0 ELSE resolution_escalation END, "
+        "sla_start_ms = CASE ?1 WHEN 'reopened' THEN ?4 ELSE sla_start_ms END WHERE id = ?5");
+    if (!st) return fail(st.error());
+    st->bind(1, to_string(to)).bind(2, req.assignee).bind(3, req.actor).bind(4, at).bind(5, row);
+    if (auto x = st->run(); !x) return x;
+    nlohmann::json detail = {{"from", to_string(c.state)}, {"to", to_string(to)}, {"reason", req.reason}};
+    if (!req.assignee.empty()) detail["assignee"] = req.assignee;
+    if (to == CaseState::appointment)
+      detail["appointment"] = {{"when", req.appointment_when}, {"place", req.appointment_place}};
+    if (auto x = event(row, at, "transition", detail.dump(), req.actor); !x) return x;
+
+    if (!c.vin.empty()) {
+      CaseSummary after = c;
+      after.state = to;
+      if (!req.assignee.empty()) after.assignee = req.assignee;
+      CaseNotice notice{notice_event(to), after, c.vin, c.report_id, {}, at};
+      notice.vars = {{"status", std::string(to_string(to))}, {"note", req.reason}};
+      if (to == CaseState::appointment) {
+        notice.vars["when"] = req.appointment_when;
+        notice.vars["place"] = req.appointment_place;
+      }
+      if (to == CaseState::assigned) notice.vars["assignee"] = req.assignee;
+      auto n = render(notice);
+      if (!n) return fail(n.error());
+      if (auto x = queue_notification(row, *n, notice.event, at); !x) return x;
+      outcome.notifications.push_back(n->id);
+    }
+    return refresh_sla(row);
+  }
+
+  static std::string notice_event(CaseState to) {
+    switch (to) {
+      case CaseState::assigned: return "routed";
+      case CaseState::appointment: return "appointment_proposed";
+      case CaseState::resolved: return "resolved";
+      case CaseState::closed: return "survey_request";
+      default: return "progress";
+    }
+  }
+
+  Result<std::pair<std::int64_t, SlaClock>> load_sla(std::string_view case_number) {
+    auto st = db_.prepare(
+        "SELECT id, status, sla_start_ms, first_reply_due_ms, resolution_due_ms, first_response_ms IS NOT NULL, "
+        "response_escalation, resolution_escalation, progress_every_ms, last_contact_ms, vin != '' "
+        "FROM cases WHERE number = ?");
+    if (!st) return fail(st.error());
+    st->bind(1, case_number);
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (!*row) return fail(CaseErrc::not_found, "case " + std::string(case_number));
+    auto state = key_column<CaseState>(*st, 1, "cases.status");
+    if (!state) return fail(state.error());
+    SlaClock c;
+    c.state = *state;
+    c.start_ms = st->int64(2);
+    c.first_response_due_ms = st->int64(3);
+    c.resolution_due_ms = st->int64(4);
+    c.responded = st->int64(5) != 0;
+    c.response_escalation = static_cast<int>(st->int64(6));
+    c.resolution_escalation = static_cast<int>(st->int64(7));
+    c.progress_every_ms = st->int64(8);
+    c.last_contact_ms = st->int64(9);
+    c.has_car = st->int64(10) != 0;
+    const auto id = st->int64(0);
+    st->reset();
+    return std::pair{id, c};
+  }
+
+  /// Recomputes when the case next needs the SLA pass.
+  Result<void> refresh_sla(std::int64_t case_row) {
+    auto number = db_.prepare("SELECT number FROM cases WHERE id = ?");
+    if (!number) return fail(number.error());
+    number->bind(1, case_row);
+    auto row = number->step();
+    if (!row) return fail(row.error());
+    const auto n = number->text(0);
+    number->reset();
+    auto clock = load_sla(n);
+    if (!clock) return fail(clock.error());
+    auto st = db_.prepare("UPDATE cases SET next_sla_ms = ? WHERE id = ?");
+    if (!st) return fail(st.error());
+    if (auto next = clock->second.next_deadline()) st->bind(1, *next);
+    else st->bind_null(1);
+    st->bind(2, case_row);
+    return st->run();
+  }
+
+  Result<void> store_survey(const SurveyIntake& in, ItemOutcome& out) {
+    auto st = db_.prepare("SELECT case_id FROM notifications WHERE id = ? AND vin = ? AND event = 'survey_request'");
+    if (!st) return fail(st.error());
+    st->bind(1, in.notification_id).bind(2, in.vin);
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    const std::int64_t case_row = *row ? st->int64(0) : 0;
+    st->reset();
+    if (case_row == 0 || in.score < 1 || in.score > 5) {
+      auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, DeadLetterReason::invalid_field,
+                                                   case_row == 0
+                                                       ? "survey answer for unknown survey " + in.notification_id
+                                                       : "survey score " + std::to_string(in.score) + " outside 1..5",
+                                                   in.payload, in.at_ms});
+      if (!id) return fail(id.error());
+      out.dead_letter_id = *id;
+      return {};
+    }
+    // The car may send the same answer again (QoS 1): the first one counts.
+    auto ins = db_.prepare(
+        "INSERT INTO surveys(case_id, notification_id, score, comment, at_ms) VALUES(?,?,?,?,?) "
+        "ON CONFLICT(notification_id) DO NOTHING");
+    if (!ins) return fail(ins.error());
+    ins->bind(1, case_row)
+        .bind(2, in.notification_id)
+        .bind(3, std::int64_t{in.score})
+        .bind(4, in.comment)
+        .bind(5, in.at_ms);
+    if (auto x = ins->run(); !x) return x;
+    out.receipt_matched = true;
+    if (db_.changes() == 0) return {};
+    return event(case_row, in.at_ms, "survey", nlohmann::json{{"score", in.score}, {"comment", in.comment}}.dump(),
+                 "car");
+  }
+
+ public:
   Result<void> store_receipt(const ReceiptIntake& in, ItemOutcome& out) {
     auto matched = record_receipt(in.notification_id, in.vin, in.kind, in.at_ms);
     if (!matched) return fail(matched.error());
@@ -235,7 +662,7 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<std::optional<CaseSummary>> find_case_by_report(std::string_view report_id) override {
-    auto rows = query_cases("WHERE r.report_id = ?", report_id, 1);
+    auto rows = query_cases("WHERE c.id = (SELECT case_id FROM reports WHERE report_id = ?)", report_id, 1);
     if (!rows) return fail(rows.error());
     if (rows->empty()) return std::optional<CaseSummary>{};
     return std::optional<CaseSummary>{std::move(rows->front())};
@@ -274,29 +701,48 @@ class SqliteCaseStore final : public CaseStore {
   }
 
  private:
-  Result<std::vector<CaseSummary>> query_cases(std::string_view where, std::string_view arg, std::size_t limit) {
-    std::string q =
-        "SELECT c.uid, c.number, c.vin, r.report_id, c.type, c.priority, c.system, c.team, c.status, c.created_ms, "
-        "c.first_reply_due_ms FROM cases c JOIN reports r ON r.case_id = c.id ";
+  using QueryArg = std::variant<std::monostate, std::string_view, std::int64_t>;
+
+  Result<std::vector<CaseSummary>> query_cases(std::string_view where, QueryArg arg, std::size_t limit) {
+    std::string q = "SELECT " + std::string(kCaseColumns) + " FROM cases c ";
     q += where;
     q += " ORDER BY c.id DESC LIMIT " + std::to_string(limit);
     auto st = db_.prepare(q);
     if (!st) return fail(st.error());
-    if (!where.empty()) st->bind(1, arg);
+    if (const auto* text = std::get_if<std::string_view>(&arg)) st->bind(1, *text);
+    if (const auto* number = std::get_if<std::int64_t>(&arg)) st->bind(1, *number);
     std::vector<CaseSummary> out;
     std::optional<Error> bad;
     auto rows = st->each_row([&](const sql::Statement& s) {
       auto type = key_column<CaseType>(s, 4, "cases.type");
       auto priority = key_column<Priority>(s, 5, "cases.priority");
       auto system = key_column<VehicleSystem>(s, 6, "cases.system");
-      auto status = key_column<wire::CaseStatus>(s, 8, "cases.status");
+      auto state = key_column<CaseState>(s, 8, "cases.status");
       for (const Error* e : {type ? nullptr : &type.error(), priority ? nullptr : &priority.error(),
-                             system ? nullptr : &system.error(), status ? nullptr : &status.error()}) {
+                             system ? nullptr : &system.error(), state ? nullptr : &state.error()}) {
         if (e && !bad) bad = *e;
       }
       if (bad) return;
-      out.push_back(CaseSummary{s.text(0), s.text(1), s.text(2), s.text(3), *type, *priority, *system, s.text(7),
-                                *status, s.int64(9), s.int64(10)});
+      CaseSummary c;
+      c.case_id = s.text(0);
+      c.case_number = s.text(1);
+      c.vin = s.text(2);
+      c.report_id = s.text(3);
+      c.type = *type;
+      c.priority = *priority;
+      c.system = *system;
+      c.team = s.text(7);
+      c.state = *state;
+      c.created_ms = s.int64(9);
+      c.first_reply_due_ms = s.int64(10);
+      c.resolution_due_ms = s.int64(11);
+      c.assignee = s.text(12);
+      c.language = s.text(13);
+      c.channel = s.text(14);
+      c.parent_case_number = s.text(15);
+      c.major = s.int64(16) != 0;
+      c.reports = static_cast<int>(s.int64(17));
+      out.push_back(std::move(c));
     });
     if (!rows) return fail(rows.error());
     if (bad) return fail(*bad);
@@ -326,32 +772,19 @@ class SqliteCaseStore final : public CaseStore {
     }
     find_report_.reset();
 
-    next_number_.bind(1, static_cast<std::int64_t>(utc_year(in.received_ms)));
-    auto num = next_number_.step();
-    if (!num) return fail(num.error());
-    const auto sequence = next_number_.int64(0);
-    next_number_.reset();
-
+    auto merged = find_open_case_of_same_problem(in);
+    if (!merged) return fail(merged.error());
+    std::int64_t case_row = 0;
     CaseRef ref;
-    ref.case_id = new_uuid();
-    ref.case_number = format_case_number(utc_year(in.received_ms), sequence);
-    ref.team = in.route.team;
-    ref.first_reply_due_ms = in.received_ms + std::int64_t{in.route.first_reply_hours} * 3600 * 1000;
-    const nlohmann::json triage = {{"evidence", in.classification.evidence}, {"route_rule", in.route.rule_index}};
-    insert_case_.bind(1, ref.case_id)
-        .bind(2, ref.case_number)
-        .bind(3, r.vin())
-        .bind(4, to_string(in.classification.type))
-        .bind(5, to_string(in.classification.priority))
-        .bind(6, to_string(in.classification.system))
-        .bind(7, ref.team)
-        .bind(8, to_string(wire::CASE_STATUS_RECEIVED))
-        .bind(9, r.language())
-        .bind(10, in.received_ms)
-        .bind(11, ref.first_reply_due_ms)
-        .bind(12, triage.dump());
-    if (auto x = insert_case_.run(); !x) return x;
-    const auto case_row = db_.last_insert_rowid();
+    if (*merged) {
+      case_row = (*merged)->first;
+      ref = std::move((*merged)->second);
+      ref.merged = true;
+    } else {
+      auto created = create_case(in, ref);
+      if (!created) return fail(created.error());
+      case_row = *created;
+    }
 
     insert_report_.bind(1, r.report_id())
         .bind(2, r.vin())
@@ -365,25 +798,284 @@ class SqliteCaseStore final : public CaseStore {
         .bind(10, dtc_list(r))
         .bind_blob(11, in.payload);
     if (auto x = insert_report_.run(); !x) return x;
-    if (auto x = event(case_row, in.received_ms, "created", triage.dump()); !x) return x;
+    if (ref.merged) {
+      if (auto x = event(case_row, in.received_ms, "merged", "report " + r.report_id() + " joined the open case"); !x) {
+        return x;
+      }
+    } else if (auto x = join_cluster(in, case_row); !x) {
+      return x;
+    }
 
     auto n = make_notification(in, ref);
     if (!n) return fail(n.error());
-    insert_notification_.bind(1, n->id)
-        .bind(2, case_row)
-        .bind(3, n->vin)
-        .bind_blob(4, n->payload)
-        .bind(5, in.received_ms)
-        .bind(6, in.received_ms);
-    if (auto x = insert_notification_.run(); !x) return x;
-    if (auto x = event(case_row, in.received_ms, "notified", n->id + " " + n->text); !x) return x;
+    if (auto x = queue_notification(case_row, *n, ref.merged ? "merged" : "received", in.received_ms); !x) return x;
     out.accepted = std::move(ref);
     out.notification = std::move(*n);
     return {};
   }
 
-  Result<void> event(std::int64_t case_row, std::int64_t at_ms, std::string_view kind, std::string_view detail) {
-    insert_event_.bind(1, case_row).bind(2, at_ms).bind(3, kind).bind(4, detail);
+  /// The open case of the same car with the same problem within the merge window, if any:
+  /// same system, and a shared DTC, or similar text, or both without text or DTCs (quick taps).
+  Result<std::optional<std::pair<std::int64_t, CaseRef>>> find_open_case_of_same_problem(const ReportIntake& in) {
+    const auto& r = *in.report;
+    if (grouping_.merge_window_ms <= 0) return std::optional<std::pair<std::int64_t, CaseRef>>{};
+    const auto dtcs = split_list(dtc_list(r));
+    merge_candidates_.bind(1, r.vin())
+        .bind(2, to_string(in.classification.system))
+        .bind(3, in.received_ms - grouping_.merge_window_ms);
+    std::optional<std::pair<std::int64_t, CaseRef>> found;
+    auto rows = merge_candidates_.each_row([&](const sql::Statement& s) {
+      if (found) return;
+      const auto text = s.text(5);
+      const auto their_dtcs = split_list(s.text(6));
+      const bool same = share_any(dtcs, their_dtcs) ||
+                        (r.text().empty() && text.empty() && dtcs.empty() && their_dtcs.empty()) ||
+                        (!r.text().empty() && text_similarity(r.text(), text) >= grouping_.merge_min_similarity);
+      if (same) found.emplace(s.int64(0), CaseRef{s.text(1), s.text(2), s.text(3), s.int64(4), false, true});
+    });
+    if (!rows) {
+      merge_candidates_.reset();
+      return fail(rows.error());
+    }
+    return found;
+  }
+
+  Result<std::string> next_case_number(std::int64_t at_ms) {
+    next_number_.bind(1, static_cast<std::int64_t>(utc_year(at_ms)));
+    auto num = next_number_.step();
+    if (!num) return fail(num.error());
+    const auto sequence = next_number_.int64(0);
+    next_number_.reset();
+    return format_case_number(utc_year(at_ms), sequence);
+  }
+
+  /// The SLA clock starts at the car's timestamp, unless the car's clock is off by more than the
+  /// allowed skew (or ahead of ours): then at the receive time.
+  std::int64_t sla_start(const ReportIntake& in) const {
+    const auto car = in.report->car_time_ms();
+    if (car <= 0 || car > in.received_ms || in.received_ms - car > grouping_.max_clock_skew_ms) return in.received_ms;
+    return car;
+  }
+
+  Result<std::int64_t> create_case(const ReportIntake& in, CaseRef& ref) {
+    const auto& r = *in.report;
+    auto number = next_case_number(in.received_ms);
+    if (!number) return fail(number.error());
+    ref.case_id = new_uuid();
+    ref.case_number = std::move(*number);
+    ref.team = in.route.team;
+    SlaClock sla;
+    sla.start_ms = sla_start(in);
+    sla.first_response_due_ms = sla.start_ms + in.sla.first_response_ms;
+    sla.resolution_due_ms = sla.start_ms + in.sla.resolution_ms;
+    sla.progress_every_ms = in.sla.progress_every_ms;
+    sla.last_contact_ms = in.received_ms;
+    ref.first_reply_due_ms = sla.first_response_due_ms;
+    const nlohmann::json triage = {{"evidence", in.classification.evidence}, {"route_rule", in.route.rule_index}};
+    const auto next = sla.next_deadline();
+    insert_case_.bind(1, ref.case_id)
+        .bind(2, ref.case_number)
+        .bind(3, r.vin())
+        .bind(4, to_string(in.classification.type))
+        .bind(5, to_string(in.classification.priority))
+        .bind(6, to_string(in.classification.system))
+        .bind(7, ref.team)
+        .bind(8, to_string(CaseState::new_))
+        .bind(9, r.language())
+        .bind(10, in.received_ms)
+        .bind(11, sla.first_response_due_ms)
+        .bind(12, triage.dump())
+        .bind(13, sla.start_ms)
+        .bind(14, sla.resolution_due_ms)
+        .bind(15, sla.progress_every_ms)
+        .bind(16, sla.last_contact_ms)
+        .bind(18, "")
+        .bind(19, in.channel)
+        .bind(20, r.model())
+        .bind(21, r.software_version())
+        .bind(22, std::int64_t{0});
+    if (next) insert_case_.bind(17, *next);
+    else insert_case_.bind_null(17);
+    if (auto x = insert_case_.run(); !x) return fail(x.error());
+    const auto row = db_.last_insert_rowid();
+    if (auto x = event(row, in.received_ms, "created", triage.dump()); !x) return fail(x.error());
+    return row;
+  }
+
+  /// Puts a new case of a product into the cluster of the same symptom on the same model and
+  /// software version (creating one if none is similar), makes the cluster a major case once
+  /// enough vehicles share it, and raises an early warning when its rate rises.
+  Result<void> join_cluster(const ReportIntake& in, std::int64_t case_row) {
+    const auto& r = *in.report;
+    const auto type = in.classification.type;
+    if (type != CaseType::product_fault && type != CaseType::usage_experience) return {};
+    const auto dtcs = split_list(dtc_list(r));
+    const std::string key = dtcs.empty() ? "system:" + std::string(to_string(in.classification.system))
+                                         : "dtc:" + dtcs.front();
+    auto st = db_.prepare(
+        "SELECT id, exemplar, major_case_id, warned_ms FROM clusters WHERE key = ? AND model = ? AND "
+        "software_version = ? ORDER BY id");
+    if (!st) return fail(st.error());
+    st->bind(1, key).bind(2, r.model()).bind(3, r.software_version());
+    std::int64_t cluster = 0;
+    double best = -1;
+    auto rows = st->each_row([&](const sql::Statement& s) {
+      const double sim = dtcs.empty() ? text_similarity(r.text(), s.text(1)) : 1.0;
+      if ((!dtcs.empty() || sim >= grouping_.cluster_min_similarity) && sim > best) {
+        best = sim;
+        cluster = s.int64(0);
+      }
+    });
+    if (!rows) return fail(rows.error());
+    if (cluster == 0) {
+      auto add = db_.prepare(
+          "INSERT INTO clusters(key, model, software_version, exemplar, created_ms) VALUES(?,?,?,?,?)");
+      if (!add) return fail(add.error());
+      add->bind(1, key).bind(2, r.model()).bind(3, r.software_version()).bind(4, r.text()).bind(5, in.received_ms);
+      if (auto x = add->run(); !x) return x;
+      cluster = db_.last_insert_rowid();
+    }
+    if (auto x = exec_bound("UPDATE cases SET cluster_id = ?1 WHERE id = ?2", {cluster, case_row}); !x) return x;
+
+    auto vehicles = query_bound("SELECT count(DISTINCT vin) FROM cases WHERE cluster_id = ?1 AND major = 0", {cluster});
+    if (!vehicles) return fail(vehicles.error());
+    auto major = query_bound("SELECT major_case_id FROM clusters WHERE id = ?1", {cluster});
+    if (!major) return fail(major.error());
+    if (*major == 0 && *vehicles >= grouping_.major_case_vehicles) {
+      auto made = create_major_case(in, cluster, key);
+      if (!made) return fail(made.error());
+      *major = *made;
+    }
+    if (*major != 0) {
+      if (auto x =
+              exec_bound("UPDATE cases SET parent_id = ?1 WHERE cluster_id = ?2 AND major = 0 AND parent_id IS NULL",
+                         {*major, cluster});
+          !x) {
+        return x;
+      }
+    }
+    return check_early_warning(cluster, key, in.received_ms, *major);
+  }
+
+  Result<std::int64_t> create_major_case(const ReportIntake& in, std::int64_t cluster, const std::string& key) {
+    auto number = next_case_number(in.received_ms);
+    if (!number) return fail(number.error());
+    SlaClock sla;
+    sla.start_ms = in.received_ms;
+    sla.first_response_due_ms = sla.start_ms + in.sla.first_response_ms;
+    sla.resolution_due_ms = sla.start_ms + in.sla.resolution_ms;
+    sla.has_car = false;
+    const auto next = sla.next_deadline();
+    const nlohmann::json triage = {{"cluster", cluster},
+                                   {"key", key},
+                                   {"model", in.report->model()},
+                                   {"software_version", in.report->software_version()}};
+    insert_case_.bind(1, new_uuid())
+        .bind(2, *number)
+        .bind(3, "")
+        .bind(4, to_string(in.classification.type))
+        .bind(5, to_string(in.classification.priority))
+        .bind(6, to_string(in.classification.system))
+        .bind(7, in.route.team)
+        .bind(8, to_string(CaseState::new_))
+        .bind(9, "en")
+        .bind(10, in.received_ms)
+        .bind(11, sla.first_response_due_ms)
+        .bind(12, triage.dump())
+        .bind(13, sla.start_ms)
+        .bind(14, sla.resolution_due_ms)
+        .bind(15, std::int64_t{0})
+        .bind(16, in.received_ms)
+        .bind(18, "")
+        .bind(19, "cluster")
+        .bind(20, in.report->model())
+        .bind(21, in.report->software_version())
+        .bind(22, std::int64_t{1});
+    if (next) insert_case_.bind(17, *next);
+    else insert_case_.bind_null(17);
+    if (auto x = insert_case_.run(); !x) return fail(x.error());
+    const auto row = db_.last_insert_rowid();
+    if (auto x = exec_bound("UPDATE clusters SET major_case_id = ?1 WHERE id = ?2", {row, cluster}); !x) {
+      return fail(x.error());
+    }
+    if (auto x = event(row, in.received_ms, "major_case", triage.dump()); !x) return fail(x.error());
+    spdlog::warn("major case {}: {} on {} {} reached {} vehicles", *number, key, in.report->model(),
+                 in.report->software_version(), grouping_.major_case_vehicles);
+    return row;
+  }
+
+  Result<void> check_early_warning(std::int64_t cluster, const std::string& key, std::int64_t now, std::int64_t major) {
+    const auto w = grouping_.warning_window_ms;
+    auto recent = query_bound("SELECT count(*) FROM cases WHERE cluster_id = ?1 AND major = 0 AND created_ms > ?2",
+                              {cluster, now - w});
+    auto before = query_bound(
+        "SELECT count(*) FROM cases WHERE cluster_id = ?1 AND major = 0 AND created_ms > ?2 AND created_ms <= ?3",
+        {cluster, now - 2 * w, now - w});
+    auto warned = query_bound("SELECT warned_ms FROM clusters WHERE id = ?1", {cluster});
+    for (const auto* r : {&recent, &before, &warned}) {
+      if (!*r) return fail(r->error());
+    }
+    if (*recent < grouping_.warning_min_cases ||
+        static_cast<double>(*recent) < grouping_.warning_rate_factor * static_cast<double>(*before) ||
+        (*warned != 0 && *warned > now - w)) {
+      return {};
+    }
+    if (auto x = exec_bound("UPDATE clusters SET warned_ms = ?1 WHERE id = ?2", {now, cluster}); !x) return x;
+    const auto detail = nlohmann::json{
+        {"cluster", cluster},
+        {"key", key},
+        {"last_window", *recent},
+        {"window_before", *before},
+        {"window_ms", w}}.dump();
+    spdlog::warn("early warning: cluster {} ({}) {} new cases in the last window, {} in the one before", cluster, key,
+                 *recent, *before);
+    if (major != 0) return event(major, now, "early_warning", detail);
+    return {};
+  }
+
+  Result<void> exec_bound(std::string_view q, std::initializer_list<std::int64_t> args) {
+    auto st = db_.prepare(q);
+    if (!st) return fail(st.error());
+    int i = 1;
+    for (auto a : args) st->bind(i++, a);
+    return st->run();
+  }
+
+  /// A single integer (0 for NULL or no row).
+  Result<std::int64_t> query_bound(std::string_view q, std::initializer_list<std::int64_t> args) {
+    auto st = db_.prepare(q);
+    if (!st) return fail(st.error());
+    int i = 1;
+    for (auto a : args) st->bind(i++, a);
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    const std::int64_t v = *row && !st->is_null(0) ? st->int64(0) : 0;
+    st->reset();
+    return v;
+  }
+
+  Result<void> queue_notification(std::int64_t case_row, const StoredNotification& n, std::string_view kind,
+                                  std::int64_t at_ms) {
+    insert_notification_.bind(1, n.id)
+        .bind(2, case_row)
+        .bind(3, n.vin)
+        .bind_blob(4, n.payload)
+        .bind(5, at_ms)
+        .bind(6, at_ms)
+        .bind(7, kind);
+    if (auto x = insert_notification_.run(); !x) return x;
+    if (auto x = exec_bound("UPDATE cases SET last_contact_ms = max(last_contact_ms, ?1) WHERE id = ?2",
+                            {at_ms, case_row});
+        !x) {
+      return x;
+    }
+    if (auto x = refresh_sla(case_row); !x) return x;
+    return event(case_row, at_ms, "notified", n.id + " " + std::string(kind) + ": " + n.text);
+  }
+
+  Result<void> event(std::int64_t case_row, std::int64_t at_ms, std::string_view kind, std::string_view detail,
+                     std::string_view actor = "system") {
+    insert_event_.bind(1, case_row).bind(2, at_ms).bind(3, kind).bind(4, detail).bind(5, actor);
     return insert_event_.run();
   }
 
@@ -403,8 +1095,9 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   sql::Database db_;
+  const GroupingPolicy grouping_;
   sql::Statement find_report_, next_number_, insert_case_, insert_report_, insert_event_, insert_notification_,
-      insert_dead_letter_;
+      insert_dead_letter_, merge_candidates_;
 };
 
 }  // namespace
@@ -415,12 +1108,13 @@ std::string format_case_number(int year, std::int64_t sequence) {
   return buf;
 }
 
-Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages) {
+Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages,
+                                                          GroupingPolicy grouping) {
   sql::OpenOptions options;
   options.max_page_count = max_pages;
   auto opened = sql::open_store(path, sql::StoreSchema{"case store", kMigrations}, sql::OnCorrupt::refuse, options);
   if (!opened) return fail(opened.error());
-  auto store = std::make_unique<SqliteCaseStore>(std::move(opened->db));
+  auto store = std::make_unique<SqliteCaseStore>(std::move(opened->db), grouping);
   if (auto r = store->prepare(); !r) return fail(r.error());
   return std::unique_ptr<CaseStore>(std::move(store));
 }

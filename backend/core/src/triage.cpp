@@ -376,4 +376,11 @@ Route Router::route(const Classification& c) const {
   return out;
 }
 
+std::string Router::team_name(const std::string& team, const std::string& language) const {
+  auto t = teams_.find(team);
+  if (t == teams_.end()) return team;
+  auto n = t->second.find(language);
+  return n != t->second.end() ? n->second : team;
+}
+
 }  // namespace fb::backend

@@ -112,12 +112,13 @@ template <>
 struct Vocabulary<wire::CaseStatus> {
   static constexpr std::string_view name = "case status";
   static constexpr std::string_view fallback = "received";  // a status this build does not know
-  static constexpr std::array<VocabularyEntry<wire::CaseStatus>, 5> entries{{
+  static constexpr std::array<VocabularyEntry<wire::CaseStatus>, 6> entries{{
       {wire::CASE_STATUS_RECEIVED, "received"},
       {wire::CASE_STATUS_IN_PROGRESS, "in_progress"},
       {wire::CASE_STATUS_WAITING_FOR_DRIVER, "waiting_for_driver"},
       {wire::CASE_STATUS_RESOLVED, "resolved"},
       {wire::CASE_STATUS_CLOSED, "closed"},
+      {wire::CASE_STATUS_APPOINTMENT, "appointment"},
   }};
 };
 
@@ -136,13 +137,14 @@ enum class ReportStatus {
   waiting_for_driver,
   resolved,
   closed,
+  appointment,
 };
 
 template <>
 struct Vocabulary<ReportStatus> {
   static constexpr std::string_view name = "report status";
   static constexpr std::string_view fallback = "queued";
-  static constexpr std::array<VocabularyEntry<ReportStatus>, 9> entries{{
+  static constexpr std::array<VocabularyEntry<ReportStatus>, 10> entries{{
       {ReportStatus::queued, "queued"},
       {ReportStatus::sent, "sent"},
       {ReportStatus::acknowledged, "acknowledged"},
@@ -152,6 +154,7 @@ struct Vocabulary<ReportStatus> {
       {ReportStatus::waiting_for_driver, "waiting_for_driver"},
       {ReportStatus::resolved, "resolved"},
       {ReportStatus::closed, "closed"},
+      {ReportStatus::appointment, "appointment"},
   }};
 };
 
@@ -303,7 +306,7 @@ static_assert(detail::well_formed_vocabulary<VehicleSystem>());
 // Tables that mirror an enum list every value of it (the last enumerator is in the table).
 static_assert(vocabulary<wire::Category>().size() == wire::Category_MAX);
 static_assert(vocabulary<wire::CaseStatus>().size() == wire::CaseStatus_MAX);
-static_assert(vocabulary<ReportStatus>().size() == static_cast<std::size_t>(ReportStatus::closed) + 1);
+static_assert(vocabulary<ReportStatus>().size() == static_cast<std::size_t>(ReportStatus::appointment) + 1);
 static_assert(vocabulary<DeadLetterReason>().size() == wire::RejectReason_MAX + 3);
 static_assert(vocabulary<CaseType>().size() == static_cast<std::size_t>(CaseType::suggestion) + 1);
 static_assert(vocabulary<Priority>().size() == static_cast<std::size_t>(Priority::low) + 1);

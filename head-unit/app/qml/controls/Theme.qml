@@ -38,6 +38,7 @@ QtObject {
         "received": "#35c48a",
         "in_progress": "#f2a93b",
         "waiting_for_driver": "#f2a93b",
+        "appointment": "#f2a93b",
         "resolved": "#35c48a",
         "closed": "#6f7a88",
         "rejected": "#ff6161"

@@ -54,6 +54,7 @@ QtObject {
         "status.received": { en: "Received", zh: "已受理" },
         "status.in_progress": { en: "In progress", zh: "处理中" },
         "status.waiting_for_driver": { en: "Waiting for you", zh: "待您回复" },
+        "status.appointment": { en: "Service visit", zh: "预约到店" },
         "status.resolved": { en: "Resolved", zh: "已解决" },
         "status.closed": { en: "Closed", zh: "已关闭" },
         "status.rejected": { en: "Rejected", zh: "未受理" },

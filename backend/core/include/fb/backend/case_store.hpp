@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -15,11 +16,39 @@
 #include <variant>
 #include <vector>
 
+#include "fb/backend/lifecycle.hpp"
 #include "fb/backend/triage.hpp"
 #include "fb/common/error.hpp"
 #include "feedback.pb.h"
 
 namespace fb::backend {
+
+/// Service-level targets of one case, from the routing configuration for its priority.
+struct SlaTargets {
+  std::int64_t first_response_ms = std::int64_t{24} * 3600 * 1000;  // a person answers the driver
+  std::int64_t resolution_ms = std::int64_t{7} * 24 * 3600 * 1000;  // the case is resolved
+  std::int64_t progress_every_ms = std::int64_t{48} * 3600 * 1000;  // silence before an automatic update; 0 = never
+};
+
+/// How reports join cases and cases form clusters (configuration; see docs/lifecycle.md).
+struct GroupingPolicy {
+  /// The same car reporting the same problem within this window joins its open case; 0 = never.
+  std::int64_t merge_window_ms = std::int64_t{14} * 24 * 3600 * 1000;
+  /// "The same problem": same vehicle system and a shared DTC, or text at least this similar.
+  double merge_min_similarity = 0.3;
+  /// Cases of different cars join a cluster: same model and software version, and the same DTC
+  /// or the same system with text at least this similar.
+  double cluster_min_similarity = 0.3;
+  /// A cluster with this many vehicles becomes a major case (重大问题) with the cases as children.
+  int major_case_vehicles = 5;
+  /// Early warning: at least `warning_min_cases` new cases in the last window, and at least
+  /// `warning_rate_factor` times as many as in the window before.
+  std::int64_t warning_window_ms = std::int64_t{24} * 3600 * 1000;
+  int warning_min_cases = 3;
+  double warning_rate_factor = 2.0;
+  /// The SLA clock starts at the car's timestamp unless it differs from the receive time by more.
+  std::int64_t max_clock_skew_ms = std::int64_t{24} * 3600 * 1000;
+};
 
 /// A validated report on its way into the store.
 struct ReportIntake {
@@ -30,6 +59,8 @@ struct ReportIntake {
   std::int64_t received_ms = 0;
   Classification classification;
   Route route;
+  SlaTargets sla;
+  std::string channel = "car";  // or the other channel it came through: hotline, dealer, web
 };
 
 /// A message that could not be accepted, kept with its reason (never silently dropped).
@@ -48,6 +79,7 @@ struct CaseRef {
   std::string team;
   std::int64_t first_reply_due_ms = 0;
   bool duplicate = false;  // the report id was stored before; this is its case
+  bool merged = false;     // the report joined an open case of the same car (same problem)
 };
 
 /// A notification as kept in the store: the exact Envelope bytes that are (re)sent.
@@ -68,14 +100,25 @@ struct ReceiptIntake {
   std::string payload;
 };
 
-using BatchItem = std::variant<ReportIntake, ReceiptIntake, DeadLetterRecord>;
+/// A driver's answer to a survey request (1-5 and a comment), for CSAT.
+struct SurveyIntake {
+  std::string notification_id;  // the survey_request notification it answers
+  std::string vin;              // from the topic
+  int score = 0;
+  std::string comment;
+  std::int64_t at_ms = 0;
+  std::string topic;
+  std::string payload;
+};
+
+using BatchItem = std::variant<ReportIntake, ReceiptIntake, DeadLetterRecord, SurveyIntake>;
 
 struct ItemOutcome {
   std::optional<CaseRef> accepted;                 // report stored, or found as a duplicate
   std::optional<StoredNotification> notification;  // first notification of a new case
   std::optional<Error> error;                      // report_id_conflict (rejected) or storage (retry)
   std::int64_t dead_letter_id = 0;                 // for DeadLetterRecord items, conflicts, unknown receipts
-  bool receipt_matched = false;                    // ReceiptIntake: it named a notification sent to that VIN
+  bool receipt_matched = false;                    // ReceiptIntake / SurveyIntake: it matched
 };
 
 /// Builds the first notification of a new case (called inside the batch's transaction).
@@ -90,9 +133,74 @@ struct CaseSummary {
   Priority priority = Priority::medium;
   VehicleSystem system = VehicleSystem::unknown;
   std::string team;
-  wire::CaseStatus status = wire::CASE_STATUS_RECEIVED;
+  CaseState state = CaseState::new_;
   std::int64_t created_ms = 0;
   std::int64_t first_reply_due_ms = 0;
+  std::int64_t resolution_due_ms = 0;
+  std::string assignee;
+  std::string language;
+  std::string channel;
+  std::string parent_case_number;  // the major case this one is a child of
+  bool major = false;              // a major case grouping a cluster's cases
+  int reports = 0;                 // reports merged into it (1 for a fresh case)
+};
+
+/// One audit entry of a case: who did what, when and why.
+struct CaseEvent {
+  std::int64_t at_ms = 0;
+  std::string kind;   // created, merged, transition, notified, escalation, progress, survey, cluster, ...
+  std::string actor;  // "system", "car", or a person's id
+  std::string detail;
+};
+
+/// A request to move a case to another state (from the team API, the console or the CLI).
+struct TransitionRequest {
+  std::string case_number;
+  CaseState to = CaseState::acknowledged;
+  std::string actor;   // required: who
+  std::string reason;  // required: why
+  std::int64_t at_ms = 0;
+  std::string assignee;           // required when moving to `assigned`
+  std::string appointment_when;   // required when moving to `appointment`, e.g. "2026-12-05 09:30"
+  std::string appointment_place;  // required when moving to `appointment`, e.g. the 4S store
+};
+
+/// A notification the lifecycle asks to send to a case's car, rendered inside the transaction.
+struct CaseNotice {
+  std::string event;  // template kind: progress, routed, appointment_proposed, resolved, survey_request, ...
+  CaseSummary c;      // the case after the change
+  std::string vin;
+  std::string report_id;  // the case's first report
+  std::map<std::string, std::string> vars;
+  std::int64_t at_ms = 0;
+};
+using NoticeRenderer = std::function<Result<StoredNotification>(const CaseNotice&)>;
+
+/// What a transition did.
+struct TransitionOutcome {
+  CaseSummary c;                           // the case after the move
+  std::vector<std::string> notifications;  // ids queued for cars (children of a major case too)
+  int children_moved = 0;                  // a major case's children resolved or closed with it
+};
+
+/// What one SLA pass found and did.
+struct SlaEvent {
+  std::string case_number;
+  std::string kind;  // "first_response" or "resolution" escalation, or "progress" update
+  int level = 0;     // 50 or 100 (% of the target) for escalations
+  std::string team;
+};
+
+/// A cluster of similar cases across vehicles.
+struct ClusterSummary {
+  std::int64_t id = 0;
+  std::string key;  // "dtc:P0700" or "system:transmission"
+  std::string model;
+  std::string software_version;
+  int vehicles = 0;
+  int cases = 0;
+  std::string major_case_number;  // empty until the cluster is big enough
+  std::int64_t warned_ms = 0;     // last early warning, 0 if none
 };
 
 struct DeadLetterSummary {
@@ -136,13 +244,31 @@ class CaseStore {
   virtual Result<std::vector<CaseSummary>> list_cases(std::size_t limit) = 0;
   virtual Result<std::vector<DeadLetterSummary>> list_dead_letters(std::size_t limit) = 0;
   virtual Result<StoreCounts> counts() = 0;
+
+  // ---- Lifecycle (see lifecycle.hpp) ----
+
+  virtual Result<std::optional<CaseSummary>> find_case(std::string_view case_number) = 0;
+  virtual Result<std::vector<CaseEvent>> case_events(std::string_view case_number) = 0;
+  /// Moves a case, audits it and queues the driver's notification, in one transaction. Moving a
+  /// major case to resolved or closed moves its open children too and notifies every driver.
+  /// Errors: CaseErrc::not_found, invalid_transition (naming the allowed moves), missing_detail.
+  virtual Result<TransitionOutcome> transition(const TransitionRequest& request, const NoticeRenderer& render) = 0;
+  /// Escalates cases at 50 % and 100 % of their first-response and resolution targets and
+  /// queues a progress update for open cases silent for their progress interval; one
+  /// transaction. Each escalation or update happens once.
+  virtual Result<std::vector<SlaEvent>> process_sla(std::int64_t now_ms, const NoticeRenderer& render) = 0;
+  /// The earliest moment process_sla() has something to do; nullopt when nothing is pending.
+  virtual Result<std::optional<std::int64_t>> next_sla_deadline() = 0;
+  virtual Result<std::vector<ClusterSummary>> list_clusters(std::size_t limit) = 0;
+  /// Average survey score and answer count (CSAT), over all cases.
+  virtual Result<std::pair<double, std::int64_t>> survey_score() = 0;
 };
 
 /// Opens (creating or migrating) the SQLite case store. A corrupt file is refused
 /// (StorageErrc::corrupt), a newer schema too (schema_too_new): an operator must look.
 /// `max_pages` (4 KiB each, 0 = unbounded) caps the file, as a full disk would.
-Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path,
-                                                          std::int64_t max_pages = 0);
+Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages = 0,
+                                                          GroupingPolicy grouping = {});
 
 /// "FB-2026-000123".
 std::string format_case_number(int year, std::int64_t sequence);

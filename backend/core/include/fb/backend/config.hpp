@@ -20,6 +20,9 @@ struct ServiceOptions {
   std::chrono::milliseconds notification_check{2000};
   std::chrono::milliseconds notification_resend_base{60000};
   std::chrono::milliseconds notification_resend_max{6 * 3600 * 1000};
+  /// The SLA pass runs at the next deadline, and at least this often (cases changed by another
+  /// process, such as the CLI, are picked up).
+  std::chrono::milliseconds sla_check{30000};
 };
 
 struct BackendConfig {

@@ -37,8 +37,12 @@ struct IngestStats {
   std::uint64_t rejected = 0;    // dead-lettered and answered with a rejection
   std::uint64_t unroutable = 0;  // dead-lettered, no reply possible (bad topic)
   std::uint64_t receipts = 0;
+  std::uint64_t surveys = 0;
   std::uint64_t retry_later = 0;  // storage failures: no ack, the car sends again
 };
+
+/// Characters of a survey comment; a longer one is refused (dead letter, no answer).
+inline constexpr std::size_t kMaxSurveyComment = 1000;
 
 /// Payload bytes kept with a dead letter (its digest covers all of it).
 inline constexpr std::size_t kMaxDeadLetterPayload = std::size_t{64} * 1024;
@@ -56,6 +60,16 @@ class Ingest {
   /// Error: the store failed for the whole batch (e.g. StorageErrc::full); nothing is answered
   /// and every report in it will come again from its car.
   Result<std::vector<Outgoing>> process(std::span<const RawMessage> batch);
+
+  /// A report from another channel (hotline, dealer, web; `channel` names it) through the same
+  /// pipeline: validated, classified, routed, stored (merged or clustered), and the driver's car
+  /// told. The report must carry its report id (the caller's idempotency key) and VIN.
+  /// Errors: WireErrc (the field at fault), report_id_conflict, StorageErrc.
+  struct ChannelOutcome {
+    CaseRef ref;
+    std::vector<Outgoing> out;  // to publish to the car
+  };
+  Result<ChannelOutcome> accept_from_channel(const wire::Report& report, const std::string& channel);
 
   const IngestStats& stats() const { return stats_; }
 

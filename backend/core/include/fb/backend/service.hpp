@@ -27,6 +27,7 @@
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/config.hpp"
 #include "fb/backend/ingest.hpp"
+#include "fb/backend/notifier.hpp"
 #include "fb/backend/rules.hpp"
 #include "fb/mqtt/client.hpp"
 
@@ -40,6 +41,9 @@ struct ServiceStats {
   std::uint64_t publish_failures = 0;
   std::uint64_t notifications_resent = 0;
   std::size_t largest_batch = 0;
+  std::uint64_t escalations = 0;       // SLA escalations at 50 % and 100 % of a target
+  std::uint64_t progress_updates = 0;  // automatic updates to drivers of silent cases
+  std::uint64_t transitions = 0;
 };
 
 class Service {
@@ -63,6 +67,14 @@ class Service {
   /// afterwards: let the context run dry before destroying the service.
   void stop();
 
+  /// Moves a case (team API, console, CLI) and sends its driver's notification at once. Call
+  /// from any thread; runs on the service's executor, where `done` is called.
+  /// Errors: CaseErrc, StorageErrc.
+  void transition(TransitionRequest request, std::function<void(Result<TransitionOutcome>)> done);
+  /// A report from another channel (hotline, dealer, web) through the same pipeline as the cars'
+  /// (see Ingest::accept_from_channel). Any thread; `done` runs on the service's executor.
+  void submit_from_channel(wire::Report report, std::string channel, std::function<void(Result<CaseRef>)> done);
+
   /// A copy of the counters, as of the last batch or publish; any thread.
   ServiceStats stats() const;
   const boost::asio::any_io_executor& get_executor() const { return executor_; }
@@ -75,6 +87,8 @@ class Service {
   void notification_published(const std::string& id, bool ok);
   void flush_sent_notifications();
   void arm_notification_timer();
+  void check_sla();
+  void arm_sla_timer();
   void update_stats(const std::function<void(ServiceStats&)>& change);
   template <typename F>
   void run_on(const boost::asio::any_io_executor& target, F f);
@@ -92,7 +106,9 @@ class Service {
   std::unique_ptr<mqtt::Client> client_;
   const boost::asio::any_io_executor client_executor_;
   Ingest ingest_;
+  Notifier notifier_;
   Timer notification_timer_;
+  Timer sla_timer_;
   std::deque<RawMessage> incoming_;
   bool drain_posted_ = false;
   bool running_ = false;

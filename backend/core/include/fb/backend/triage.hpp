@@ -69,6 +69,8 @@ class Router {
  public:
   static Result<Router> load(const nlohmann::json& rules, const std::string& origin);
   Route route(const Classification& c) const;
+  /// A team's display name in `language` ("zh", "en"), or its id when it has none.
+  std::string team_name(const std::string& team, const std::string& language) const;
 
  private:
   struct Rule {

@@ -1,0 +1,30 @@
+#include "fb/backend/notifier.hpp"
+
+#include "fb/common/codec.hpp"
+
+namespace fb::backend {
+
+Result<StoredNotification> Notifier::render(const CaseNotice& notice) const {
+  const auto& c = notice.c;
+  const auto lang = templates_.pick_language(notice.event, c.language);
+  const auto team_name = router_.team_name(c.team, lang);
+  auto vars = notice.vars;
+  vars.emplace("case_number", c.case_number);
+  vars.emplace("team", team_name);
+  auto text = templates_.render(notice.event, c.language, vars);
+  if (!text) return fail(text.error());
+
+  auto env = codec::new_envelope(notice.at_ms);
+  auto* n = env.mutable_notification();
+  n->set_report_id(notice.report_id);
+  n->set_case_number(c.case_number);
+  n->set_status(wire_status(c.state));
+  n->set_title(text->title);
+  n->set_text(text->text);
+  n->set_language(text->language);
+  n->set_team(team_name);
+  n->set_first_reply_due_ms(c.first_reply_due_ms);
+  return StoredNotification{env.message_id(), notice.vin, codec::encode(env), text->text};
+}
+
+}  // namespace fb::backend
