@@ -279,5 +279,28 @@ TEST_F(IngestTest, AReceiptFromTheWrongCarIsDeadLettered) {
   EXPECT_EQ(real_->counts()->dead_letters, 1);
 }
 
+TEST_F(IngestTest, ASurveyAnswerArrivesOnTheReceiptsTopicAndBadOnesAreDeadLettered) {
+  const auto answer = [&](const std::string& id, int score, const std::string& comment) {
+    auto env = codec::new_envelope(clock_.epoch_ms());
+    env.mutable_survey()->set_notification_id(id);
+    env.mutable_survey()->set_score(static_cast<std::uint32_t>(score));
+    env.mutable_survey()->set_comment(comment);
+    return RawMessage{topics::receipts(kVinA), codec::encode(env)};
+  };
+  EXPECT_TRUE(process({answer(new_uuid(), 5, "good")}).empty());  // never answered
+  EXPECT_EQ(ingest_->stats().surveys, 1u);
+  auto dead = real_->list_dead_letters(10);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_NE(dead->front().detail.find("unknown survey"), std::string::npos) << dead->front().detail;
+
+  process({answer(new_uuid(), 5, std::string(1001, 'x'))});
+  process({answer("not-a-uuid", 5, "")});
+  dead = real_->list_dead_letters(10);
+  ASSERT_EQ(dead->size(), 3u);
+  EXPECT_EQ(dead->at(0).reason, DeadLetterReason::bad_receipt);
+  EXPECT_EQ(dead->at(1).reason, DeadLetterReason::bad_receipt);
+  EXPECT_EQ(real_->survey_score()->second, 0);
+}
+
 }  // namespace
 }  // namespace fb::backend

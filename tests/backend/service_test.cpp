@@ -240,5 +240,56 @@ TEST_F(ServiceTest, AClientThatCannotStartFailsTheStartAndLeavesNothingRunning) 
   EXPECT_EQ(clock_.pending_alarms(), 0u);
 }
 
+TEST_F(ServiceTest, TheSlaTimerEscalatesAndSendsProgressUpdatesOnTheClock) {
+  ServiceOptions options;
+  options.sla_check = 1h;
+  options.notification_check = 1h;
+  start(options);
+  send_report(kVinA, "中控屏幕死机 screen freezes");  // medium: first response within 24 h
+  run();
+  auto first = of_kind(complete_all(), true);
+  ASSERT_EQ(first.size(), 1u);
+  test::run_for(io_, clock_, 12h - 1s);
+  EXPECT_EQ(service_->stats().escalations, 0u);
+  test::run_for(io_, clock_, 1s);
+  EXPECT_EQ(service_->stats().escalations, 1u);  // 50 % of the first response
+  test::run_for(io_, clock_, 12h);
+  EXPECT_EQ(service_->stats().escalations, 2u);  // 100 %
+  EXPECT_EQ(service_->stats().progress_updates, 0u);
+  test::run_for(io_, clock_, 24h);  // 48 h without a word to the driver
+  EXPECT_EQ(service_->stats().progress_updates, 1u);
+  std::vector<wire::Envelope> updates;  // besides resends of the unreceipted first notification
+  for (auto& n : of_kind(complete_all(), true)) {
+    if (n.message_id() != first[0].message_id()) updates.push_back(n);
+  }
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].notification().status(), wire::CASE_STATUS_RECEIVED);
+  EXPECT_NE(updates[0].notification().title().find("进展"), std::string::npos) << updates[0].notification().title();
+}
+
+TEST_F(ServiceTest, ATransitionNotifiesTheCarAtOnce) {
+  start();
+  send_report(kVinA, "中控屏幕死机 screen freezes");
+  run();
+  complete_all();
+  auto cases = service_->stats().ingest.accepted;
+  ASSERT_EQ(cases, 1u);
+  std::optional<Result<TransitionOutcome>> result;
+  service_->transition(
+      TransitionRequest{"FB-2026-000001", CaseState::acknowledged, "wang@planning", "seen", 0, {}, {}, {}},
+      [&](Result<TransitionOutcome> r) { result = std::move(r); });
+  run();
+  ASSERT_TRUE(result && *result) << (result ? result->error().what() : "no answer");
+  auto notes = of_kind(complete_all(), true);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].notification().case_number(), "FB-2026-000001");
+
+  service_->transition(TransitionRequest{"FB-2026-000001", CaseState::closed, "wang@planning", "done", 0, {}, {}, {}},
+                       [&](Result<TransitionOutcome> r) { result = std::move(r); });
+  run();
+  ASSERT_FALSE(*result);
+  EXPECT_EQ(result->error().code, make_error_code(CaseErrc::invalid_transition));
+}
+
 }  // namespace
 }  // namespace fb::backend

@@ -1,0 +1,402 @@
+// The case lifecycle: transitions (valid and invalid) and their audit, SLA escalation and
+// progress updates on explicit times, merging a car's repeated report, clusters and major
+// cases, surveys, and reports from other channels.
+#include "fb/backend/lifecycle.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fake_clock.hpp"
+#include "fb/backend/ingest.hpp"
+#include "fb/backend/notifier.hpp"
+#include "fb/common/topics.hpp"
+#include "process.hpp"
+#include "store_fixture.hpp"
+
+namespace fb::backend {
+namespace {
+
+constexpr std::int64_t kT = 1'780'000'000'000;
+constexpr std::int64_t kHour = 3600 * 1000;
+constexpr std::int64_t kDay = 24 * kHour;
+
+using S = CaseState;
+
+TEST(CaseLifecycle, AllowsTheServiceProcessAndNothingElse) {
+  // The path of a case through the process, each step allowed.
+  const S path[] = {S::new_,        S::acknowledged, S::assigned, S::in_progress, S::waiting_for_customer,
+                    S::in_progress, S::appointment,  S::resolved, S::closed,      S::reopened,
+                    S::assigned,    S::in_progress,  S::resolved};
+  for (std::size_t i = 0; i + 1 < std::size(path); ++i) {
+    EXPECT_TRUE(can_transition(path[i], path[i + 1])) << to_string(path[i]) << " -> " << to_string(path[i + 1]);
+  }
+  EXPECT_FALSE(can_transition(S::new_, S::resolved));  // nobody looked at it
+  EXPECT_FALSE(can_transition(S::new_, S::new_));
+  EXPECT_FALSE(can_transition(S::closed, S::in_progress));  // reopen first
+  EXPECT_FALSE(can_transition(S::resolved, S::in_progress));
+  EXPECT_FALSE(can_transition(S::acknowledged, S::resolved));
+  EXPECT_FALSE(can_transition(S::closed, S::closed));
+  for (auto s : vocabulary<CaseState>()) EXPECT_FALSE(can_transition(s.value, S::new_)) << s.key;
+  EXPECT_EQ(allowed_transitions(S::resolved), "closed, reopened");
+}
+
+TEST(CaseLifecycle, TheDriverSeesACoarserStatus) {
+  EXPECT_EQ(wire_status(S::new_), wire::CASE_STATUS_RECEIVED);
+  EXPECT_EQ(wire_status(S::assigned), wire::CASE_STATUS_RECEIVED);
+  EXPECT_EQ(wire_status(S::reopened), wire::CASE_STATUS_IN_PROGRESS);
+  EXPECT_EQ(wire_status(S::waiting_for_customer), wire::CASE_STATUS_WAITING_FOR_DRIVER);
+  EXPECT_EQ(wire_status(S::appointment), wire::CASE_STATUS_APPOINTMENT);
+  EXPECT_EQ(wire_status(S::closed), wire::CASE_STATUS_CLOSED);
+}
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+
+  void open(GroupingPolicy policy = {}) {
+    store_.reset();
+    auto s = open_sqlite_case_store(dir_ / "cases.db", 0, policy);
+    ASSERT_TRUE(s) << s.error().what();
+    store_ = std::move(*s);
+  }
+
+  wire::Envelope report(const std::string& vin, const std::string& text, std::vector<std::string> dtcs = {},
+                        const std::string& software = "HU-3.2.1") {
+    auto env = test::valid_report_envelope(vin, text);
+    for (auto& d : dtcs) env.mutable_report()->add_dtcs(d);
+    env.mutable_report()->set_software_version(software);
+    return env;
+  }
+
+  /// Stores one report received at `at_ms` (the car's clock agrees); its outcome.
+  ItemOutcome submit(const wire::Envelope& env, std::int64_t at_ms, SlaTargets sla = {}) {
+    envs_.push_back(std::make_unique<wire::Envelope>(env));
+    envs_.back()->mutable_report()->set_car_time_ms(at_ms);
+    auto in = test::intake(*envs_.back(), at_ms);
+    in.sla = sla;
+    auto out = store_->commit_batch(std::vector<BatchItem>{std::move(in)}, test::simple_notifications());
+    EXPECT_TRUE(out) << out.error().what();
+    return out ? out->front() : ItemOutcome{};
+  }
+
+  std::string new_case(std::int64_t at_ms = kT, SlaTargets sla = {}, const std::string& vin = test::kVinA) {
+    auto o = submit(report(vin, "刹车异响 brake squeal"), at_ms, sla);
+    EXPECT_TRUE(o.accepted);
+    return o.accepted ? o.accepted->case_number : std::string();
+  }
+
+  Result<TransitionOutcome> move(const std::string& number, S to, std::int64_t at_ms = kT + kHour) {
+    TransitionRequest r{number, to, "li.na@after_sales", "test step", at_ms, {}, {}, {}};
+    if (to == S::assigned) r.assignee = "li.na";
+    if (to == S::appointment) {
+      r.appointment_when = "2026-06-01 09:30";
+      r.appointment_place = "Pudong 4S store";
+    }
+    return store_->transition(r, render_);
+  }
+
+  /// The status and text of a queued notification (empty for the first one, which
+  /// test::simple_notifications() does not encode).
+  static wire::Notification decode(const StoredNotification& n) {
+    auto env = codec::decode(n.payload);
+    return env ? env->notification() : wire::Notification{};
+  }
+
+  std::vector<StoredNotification> queued(std::int64_t now = kT + 365 * kDay) {
+    auto due = store_->due_notifications(now, 1000);
+    EXPECT_TRUE(due);
+    return due ? *due : std::vector<StoredNotification>{};
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<CaseStore> store_;
+  std::vector<std::unique_ptr<wire::Envelope>> envs_;  // the intakes point into them
+  Notifier notifier_{test::shipped_rules().templates, test::shipped_rules().router};
+  NoticeRenderer render_ = [this](const CaseNotice& n) { return notifier_.render(n); };
+};
+
+TEST_F(LifecycleTest, EveryTransitionIsAuditedAndTellsTheDriver) {
+  const auto number = new_case();
+  const auto before = queued().size();  // the first notification
+  ASSERT_TRUE(move(number, S::acknowledged));
+  ASSERT_TRUE(move(number, S::assigned));
+  ASSERT_TRUE(move(number, S::in_progress));
+  ASSERT_TRUE(move(number, S::appointment));
+  auto resolved = move(number, S::resolved);
+  ASSERT_TRUE(resolved) << resolved.error().what();
+  EXPECT_EQ(resolved->c.state, S::resolved);
+  EXPECT_EQ(resolved->c.assignee, "li.na");
+
+  auto events = store_->case_events(number);
+  ASSERT_TRUE(events);
+  std::vector<std::string> transitions;
+  for (const auto& e : *events) {
+    if (e.kind != "transition") continue;
+    EXPECT_EQ(e.actor, "li.na@after_sales");
+    EXPECT_NE(e.detail.find("\"reason\":\"test step\""), std::string::npos) << e.detail;
+    transitions.push_back(e.detail.substr(e.detail.find("\"to\"")));
+  }
+  ASSERT_EQ(transitions.size(), 5u);
+  EXPECT_NE(transitions[3].find("appointment"), std::string::npos);
+
+  auto sent = queued();
+  ASSERT_EQ(sent.size(), before + 5);
+  // The appointment and the resolution, in the driver's language (the report is zh-CN).
+  std::vector<wire::Notification> notes;
+  for (const auto& n : sent) notes.push_back(decode(n));
+  const auto find_status = [&](wire::CaseStatus s) {
+    return std::find_if(notes.begin(), notes.end(), [&](const auto& n) { return n.status() == s; });
+  };
+  auto visit = find_status(wire::CASE_STATUS_APPOINTMENT);
+  ASSERT_NE(visit, notes.end());
+  EXPECT_NE(visit->text().find("Pudong 4S store"), std::string::npos) << visit->text();
+  EXPECT_EQ(visit->language(), "zh");
+  auto done = find_status(wire::CASE_STATUS_RESOLVED);
+  ASSERT_NE(done, notes.end());
+  EXPECT_EQ(done->case_number(), number);
+}
+
+TEST_F(LifecycleTest, AnInvalidTransitionIsRefusedWithTheMovesThatAreAllowed) {
+  const auto number = new_case();
+  auto r = move(number, S::resolved);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(CaseErrc::invalid_transition));
+  EXPECT_NE(r.error().detail.find("new -> resolved is not allowed"), std::string::npos) << r.error().detail;
+  EXPECT_NE(r.error().detail.find("acknowledged, assigned"), std::string::npos) << r.error().detail;
+  EXPECT_EQ(store_->find_case(number)->value().state, S::new_);  // nothing changed
+
+  EXPECT_EQ(move("FB-2026-999999", S::acknowledged).error().code, make_error_code(CaseErrc::not_found));
+  TransitionRequest no_assignee{number, S::assigned, "li.na", "take it", kT, {}, {}, {}};
+  EXPECT_EQ(store_->transition(no_assignee, render_).error().code, make_error_code(CaseErrc::missing_detail));
+  TransitionRequest anonymous{number, S::acknowledged, "", "", kT, {}, {}, {}};
+  EXPECT_EQ(store_->transition(anonymous, render_).error().code, make_error_code(CaseErrc::missing_detail));
+  ASSERT_TRUE(move(number, S::acknowledged));
+  ASSERT_TRUE(move(number, S::assigned));
+  ASSERT_TRUE(move(number, S::in_progress));
+  TransitionRequest no_place{number, S::appointment, "li.na", "visit", kT, {}, "tomorrow", {}};
+  EXPECT_EQ(store_->transition(no_place, render_).error().code, make_error_code(CaseErrc::missing_detail));
+}
+
+TEST_F(LifecycleTest, AClosedCaseAsksForASurveyAndStoresTheAnswerOnce) {
+  const auto number = new_case();
+  for (auto s : {S::acknowledged, S::assigned, S::in_progress, S::resolved, S::closed}) ASSERT_TRUE(move(number, s));
+  std::string survey_id;
+  for (const auto& n : queued()) {
+    if (decode(n).status() == wire::CASE_STATUS_CLOSED) survey_id = n.id;
+  }
+  ASSERT_FALSE(survey_id.empty());
+  const auto answer = [&](const std::string& id, int score, const std::string& vin = test::kVinA) {
+    auto out = store_->commit_batch(std::vector<BatchItem>{SurveyIntake{id, vin, score, "快，态度好", kT + kDay, "t",
+                                                                        "payload" + id}},
+                                    test::simple_notifications());
+    EXPECT_TRUE(out);
+    return out ? out->front() : ItemOutcome{};
+  };
+  EXPECT_TRUE(answer(survey_id, 4).receipt_matched);
+  EXPECT_TRUE(answer(survey_id, 2).receipt_matched);  // a re-delivery: the first answer counts
+  EXPECT_EQ(store_->survey_score()->first, 4.0);
+  EXPECT_EQ(store_->survey_score()->second, 1);
+
+  EXPECT_GT(answer(survey_id, 9).dead_letter_id, 0);               // outside 1..5
+  EXPECT_GT(answer(new_uuid(), 5).dead_letter_id, 0);              // no such survey
+  EXPECT_GT(answer(survey_id, 5, test::kVinB).dead_letter_id, 0);  // not that car's survey
+  EXPECT_EQ(store_->survey_score()->second, 1);
+}
+
+TEST_F(LifecycleTest, SlaEscalatesAtHalfAndFullTargetOnceEach) {
+  const SlaTargets sla{4 * kHour, 3 * kDay, 0};
+  const auto number = new_case(kT, sla);
+  EXPECT_EQ(*store_->next_sla_deadline(), kT + 2 * kHour);  // 50 % of the first response
+
+  EXPECT_TRUE(store_->process_sla(kT + 2 * kHour - 1, render_)->empty());
+  auto half = store_->process_sla(kT + 2 * kHour, render_);
+  ASSERT_TRUE(half);
+  ASSERT_EQ(half->size(), 1u);
+  EXPECT_EQ(half->front().kind, "first_response");
+  EXPECT_EQ(half->front().level, 50);
+  EXPECT_TRUE(store_->process_sla(kT + 3 * kHour, render_)->empty());  // once
+  auto full = store_->process_sla(kT + 4 * kHour, render_);
+  ASSERT_EQ(full->size(), 1u);
+  EXPECT_EQ(full->front().level, 100);
+  EXPECT_EQ(*store_->next_sla_deadline(), kT + 36 * kHour);  // 50 % of the resolution target
+
+  // Acknowledging answers the driver: the resolution clock still runs.
+  ASSERT_TRUE(move(number, S::acknowledged, kT + 5 * kHour));
+  auto late = store_->process_sla(kT + 3 * kDay, render_);
+  ASSERT_EQ(late->size(), 1u);  // 50 % and 100 % reached together: the higher level only
+  EXPECT_EQ(late->front().kind, "resolution");
+  EXPECT_EQ(late->front().level, 100);
+  EXPECT_FALSE(*store_->next_sla_deadline());
+
+  int escalations = 0;
+  const auto events = store_->case_events(number).value();
+  for (const auto& e : events) escalations += e.kind == "escalation";
+  EXPECT_EQ(escalations, 3);
+}
+
+TEST_F(LifecycleTest, AnAnsweredCaseIsNotEscalatedForFirstResponse) {
+  const auto number = new_case(kT, SlaTargets{4 * kHour, 10 * kDay, 0});
+  ASSERT_TRUE(move(number, S::acknowledged, kT + kHour));
+  EXPECT_EQ(*store_->next_sla_deadline(), kT + 5 * kDay);
+  EXPECT_TRUE(store_->process_sla(kT + 4 * kHour, render_)->empty());
+  ASSERT_TRUE(move(number, S::assigned));
+  ASSERT_TRUE(move(number, S::in_progress));
+  ASSERT_TRUE(move(number, S::resolved));
+  EXPECT_FALSE(*store_->next_sla_deadline());  // resolved: no clock runs
+}
+
+TEST_F(LifecycleTest, ASilentCaseSendsTheDriverAProgressUpdate) {
+  const auto number = new_case(kT, SlaTargets{4 * kHour, 30 * kDay, 2 * kDay});
+  ASSERT_TRUE(move(number, S::acknowledged, kT + kHour));  // a contact: the silence starts again
+  const auto before = queued().size();
+  EXPECT_TRUE(store_->process_sla(kT + kHour + 2 * kDay - 1, render_)->empty());
+  auto update = store_->process_sla(kT + kHour + 2 * kDay, render_);
+  ASSERT_EQ(update->size(), 1u);
+  EXPECT_EQ(update->front().kind, "progress");
+  ASSERT_EQ(queued().size(), before + 1);
+  // The next one only after another silent interval.
+  EXPECT_TRUE(store_->process_sla(kT + kHour + 3 * kDay, render_)->empty());
+  EXPECT_EQ(store_->process_sla(kT + kHour + 4 * kDay, render_)->size(), 1u);
+}
+
+TEST_F(LifecycleTest, TheSlaClockStartsAtTheCarsTimeUnlessItsClockIsOff) {
+  auto env = report(test::kVinA, "空调异味 smell");
+  env.mutable_report()->set_car_time_ms(kT - 3 * kHour);  // queued offline for three hours
+  envs_.push_back(std::make_unique<wire::Envelope>(env));
+  auto in = test::intake(*envs_.back(), kT);
+  in.sla = SlaTargets{4 * kHour, 3 * kDay, 0};
+  auto out = store_->commit_batch(std::vector<BatchItem>{in}, test::simple_notifications());
+  EXPECT_EQ(out->front().accepted->first_reply_due_ms, kT + kHour);
+
+  auto skewed = report(test::kVinB, "空调异味 smell");
+  skewed.mutable_report()->set_car_time_ms(kT - 30 * kDay);  // a car clock a month behind
+  envs_.push_back(std::make_unique<wire::Envelope>(skewed));
+  auto in2 = test::intake(*envs_.back(), kT);
+  in2.sla = in.sla;
+  out = store_->commit_batch(std::vector<BatchItem>{in2}, test::simple_notifications());
+  EXPECT_EQ(out->front().accepted->first_reply_due_ms, kT + 4 * kHour);
+}
+
+TEST_F(LifecycleTest, TheSameCarsSameProblemJoinsItsOpenCase) {
+  auto first = submit(report(test::kVinA, "变速箱顿挫严重，二挡升三挡冲击"), kT);
+  auto again = submit(report(test::kVinA, "变速箱顿挫严重，二挡升三挡有冲击感"), kT + 3 * kDay);
+  ASSERT_TRUE(again.accepted);
+  EXPECT_TRUE(again.accepted->merged);
+  EXPECT_EQ(again.accepted->case_number, first.accepted->case_number);
+  EXPECT_EQ(store_->find_case(first.accepted->case_number)->value().reports, 2);
+  bool audited = false;
+  const auto events = store_->case_events(first.accepted->case_number).value();
+  for (const auto& e : events) audited |= e.kind == "merged";
+  EXPECT_TRUE(audited);
+
+  // Another car, another problem, the same problem after the window, or after the case closed:
+  // new cases.
+  EXPECT_FALSE(submit(report(test::kVinB, "变速箱顿挫严重，二挡升三挡冲击"), kT + kDay).accepted->merged);
+  EXPECT_FALSE(submit(report(test::kVinA, "中控屏幕黑屏 screen black"), kT + kDay).accepted->merged);
+  EXPECT_FALSE(submit(report(test::kVinA, "变速箱顿挫严重，二挡升三挡冲击"), kT + 15 * kDay).accepted->merged);
+}
+
+TEST_F(LifecycleTest, ASharedDtcIsTheSameProblemWhateverTheWords) {
+  auto first = submit(report(test::kVinA, "仪表报警 warning lamp", {"P0700"}), kT);
+  auto again = submit(report(test::kVinA, "换挡有冲击 harsh shift", {"P0700"}), kT + kDay);
+  EXPECT_TRUE(again.accepted->merged);
+  EXPECT_EQ(again.accepted->case_number, first.accepted->case_number);
+}
+
+TEST_F(LifecycleTest, AClusterOfVehiclesBecomesAMajorCaseThatResolvesItsChildren) {
+  GroupingPolicy policy;
+  policy.major_case_vehicles = 3;
+  open(policy);
+  const char* vins[] = {"LSVAX60E5K2000011", "LSVAX60E5K2000012", "LSVAX60E5K2000013", "LSVAX60E5K2000014"};
+  std::vector<std::string> children;
+  for (std::size_t i = 0; i < 3; ++i) {
+    children.push_back(submit(report(vins[i], "换挡顿挫", {"P0730"}), kT + static_cast<std::int64_t>(i) * kHour)
+                           .accepted->case_number);
+  }
+  // Same DTC on another software version: its own cluster, not a child.
+  auto other = submit(report(vins[3], "换挡顿挫", {"P0730"}, "HU-4.0.0"), kT + 4 * kHour).accepted->case_number;
+
+  auto clusters = store_->list_clusters(10);
+  ASSERT_TRUE(clusters);
+  ASSERT_EQ(clusters->size(), 2u);
+  EXPECT_EQ(clusters->front().key, "dtc:P0730");
+  EXPECT_EQ(clusters->front().vehicles, 3);
+  const auto major = clusters->front().major_case_number;
+  ASSERT_FALSE(major.empty());
+  EXPECT_TRUE(clusters->back().major_case_number.empty());
+  for (const auto& c : children) EXPECT_EQ(store_->find_case(c)->value().parent_case_number, major);
+  EXPECT_TRUE(store_->find_case(other)->value().parent_case_number.empty());
+  EXPECT_TRUE(store_->find_case(major)->value().major);
+
+  ASSERT_TRUE(move(children[0], S::acknowledged));  // one child already in hand
+  const auto before = queued().size();
+  ASSERT_TRUE(move(major, S::acknowledged));
+  ASSERT_TRUE(move(major, S::assigned));
+  ASSERT_TRUE(move(major, S::in_progress));
+  auto done = move(major, S::resolved);
+  ASSERT_TRUE(done) << done.error().what();
+  EXPECT_EQ(done->children_moved, 3);
+  EXPECT_EQ(done->notifications.size(), 3u);  // every affected driver; the major case has no car
+  for (const auto& c : children) EXPECT_EQ(store_->find_case(c)->value().state, S::resolved);
+  EXPECT_EQ(store_->find_case(other)->value().state, S::new_);
+  EXPECT_EQ(queued().size(), before + 3);
+}
+
+TEST_F(LifecycleTest, SimilarTextOnTheSameSystemClustersAcrossVehicles) {
+  submit(report("LSVAX60E5K2000021", "中控屏幕经常死机黑屏，需要重启"), kT);
+  submit(report("LSVAX60E5K2000022", "中控屏幕死机黑屏，重启才好"), kT + kHour);
+  submit(report("LSVAX60E5K2000023", "后备箱漏水"), kT + kHour);
+  auto clusters = store_->list_clusters(10);
+  ASSERT_TRUE(clusters);
+  ASSERT_FALSE(clusters->empty());
+  EXPECT_EQ(clusters->front().cases, 2) << clusters->front().key;
+}
+
+TEST_F(LifecycleTest, ARisingRateRaisesAnEarlyWarning) {
+  GroupingPolicy policy;
+  policy.warning_window_ms = kDay;
+  policy.warning_min_cases = 3;
+  policy.warning_rate_factor = 2.0;
+  policy.major_case_vehicles = 100;
+  open(policy);
+  const auto vin = [](int i) { return "LSVAX60E5K20001" + std::to_string(10 + i); };
+  submit(report(vin(0), "异响", {"C1234"}), kT);  // one a day before: the baseline
+  submit(report(vin(1), "异响", {"C1234"}), kT + kDay + kHour);
+  submit(report(vin(2), "异响", {"C1234"}), kT + kDay + 2 * kHour);
+  EXPECT_EQ(store_->list_clusters(1)->front().warned_ms, 0);  // two in the window: not yet
+  submit(report(vin(3), "异响", {"C1234"}), kT + kDay + 3 * kHour);
+  EXPECT_EQ(store_->list_clusters(1)->front().warned_ms, kT + kDay + 3 * kHour);
+}
+
+class ChannelIntakeTest : public LifecycleTest {
+ protected:
+  void SetUp() override {
+    LifecycleTest::SetUp();
+    const auto& rules = test::shipped_rules();
+    ingest_.emplace(*store_, rules.classifier, rules.router, rules.templates, clock_);
+  }
+  test::FakeClock clock_{kT};
+  std::optional<Ingest> ingest_;
+};
+
+TEST_F(ChannelIntakeTest, AHotlineReportBecomesACaseAndTheCarIsTold) {
+  auto r = test::valid_report_envelope(test::kVinA, "客户来电：刹车时有异响").report();
+  auto out = ingest_->accept_from_channel(r, "hotline");
+  ASSERT_TRUE(out) << out.error().what();
+  EXPECT_FALSE(out->ref.duplicate);
+  ASSERT_EQ(out->out.size(), 1u);
+  EXPECT_EQ(out->out[0].topic, topics::inbox(test::kVinA));
+  EXPECT_EQ(store_->find_case(out->ref.case_number)->value().channel, "hotline");
+  // The caller retries with the same report id: the same case.
+  auto again = ingest_->accept_from_channel(r, "hotline");
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->ref.duplicate);
+  EXPECT_EQ(again->ref.case_number, out->ref.case_number);
+
+  r.set_vin("NOT-A-VIN");
+  EXPECT_EQ(ingest_->accept_from_channel(r, "hotline").error().code, make_error_code(WireErrc::invalid_field));
+  r.set_vin(test::kVinB);
+  EXPECT_EQ(ingest_->accept_from_channel(r, "Hot Line!").error().code, make_error_code(WireErrc::invalid_field));
+}
+
+}  // namespace
+}  // namespace fb::backend
