@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "case_commands.hpp"
 #include "fb/asio.hpp"
 #include "fb/common/guarded_main.hpp"
 
@@ -40,6 +41,7 @@ static int run_main(int argc, char** argv) {
   std::size_t limit = 20;
   cases->add_option("-n,--limit", limit, "How many");
   dead->add_option("-n,--limit", limit, "How many");
+  fb::backend::CaseCommands case_commands(app);
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
 
@@ -60,6 +62,7 @@ static int run_main(int argc, char** argv) {
   }
   if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fail_with(r.error());
 
+  if (case_commands.selected()) return case_commands.run(cfg);
   if (*cases || *dead) {
     auto store = fb::backend::open_sqlite_case_store(cfg.database);
     if (!store) return fail_with(store.error());
