@@ -34,6 +34,26 @@ TEST(BackendConfig, BadValuesAreNamed) {
   EXPECT_EQ(c.error().code, make_error_code(ConfigErrc::invalid_value));
 }
 
+TEST(BackendConfig, GroupingComesFromItsOwnSectionAndBadValuesAreNamed) {
+  test::TempDir dir;
+  std::ofstream(dir / "g.json") << R"({"version": 1, "grouping": {"merge_window_hours": 48, "major_case_vehicles": 3,
+                                       "cluster_min_similarity": 0.5}})";
+  auto c = load_config(dir / "g.json", default_config());
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->grouping.merge_window_ms, 48LL * 3600 * 1000);
+  EXPECT_EQ(c->grouping.major_case_vehicles, 3);
+  EXPECT_EQ(c->grouping.cluster_min_similarity, 0.5);
+  EXPECT_EQ(c->grouping.warning_min_cases, GroupingPolicy{}.warning_min_cases);  // untouched default
+
+  std::ofstream(dir / "bad.json") << R"({"version": 1, "grouping": {"merge_min_similarity": 1.5}})";
+  c = load_config(dir / "bad.json", default_config());
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().detail.find("grouping.merge_min_similarity: must be in 0..1"), std::string::npos)
+      << c.error().detail;
+  std::ofstream(dir / "bad2.json") << R"({"version": 1, "grouping": {"warning_window_hours": 0}})";
+  EXPECT_FALSE(load_config(dir / "bad2.json", default_config()));
+}
+
 TEST(BackendConfig, TheMqttVersionIsChosenByConfiguration) {
   test::TempDir dir;
   std::ofstream(dir / "v5.json") << R"({"version": 1, "mqtt_version": "5"})";

@@ -5,6 +5,49 @@
 
 namespace fb::backend {
 
+namespace {
+
+constexpr std::int64_t kHourMs = 3600 * 1000;
+
+Result<void> load_grouping(const nlohmann::json& j, const std::string& origin, GroupingPolicy& g) {
+  if (!j.is_object()) return fail(ConfigErrc::invalid_value, origin + ": must be an object");
+  const auto hours = [&](const char* key, std::int64_t& out, bool zero_ok) -> Result<void> {
+    auto v = config::get_or<double>(j, key, static_cast<double>(out) / kHourMs, origin);
+    if (!v) return fail(v.error());
+    if (*v < 0 || (*v == 0 && !zero_ok)) return fail(ConfigErrc::invalid_value, origin + "." + key + ": must be > 0");
+    out = static_cast<std::int64_t>(*v * kHourMs);
+    return {};
+  };
+  const auto fraction = [&](const char* key, double& out, double max) -> Result<void> {
+    auto v = config::get_or<double>(j, key, out, origin);
+    if (!v) return fail(v.error());
+    if (*v < 0 || *v > max) {
+      return fail(ConfigErrc::invalid_value, origin + "." + key + ": must be in 0.." + std::to_string(max));
+    }
+    out = *v;
+    return {};
+  };
+  const auto count = [&](const char* key, int& out) -> Result<void> {
+    auto v = config::get_or<int>(j, key, out, origin);
+    if (!v) return fail(v.error());
+    if (*v < 1) return fail(ConfigErrc::invalid_value, origin + "." + key + ": must be >= 1");
+    out = *v;
+    return {};
+  };
+  for (auto r :
+       {hours("merge_window_hours", g.merge_window_ms, true), hours("warning_window_hours", g.warning_window_ms, false),
+        hours("max_clock_skew_hours", g.max_clock_skew_ms, true),
+        fraction("merge_min_similarity", g.merge_min_similarity, 1.0),
+        fraction("cluster_min_similarity", g.cluster_min_similarity, 1.0),
+        fraction("warning_rate_factor", g.warning_rate_factor, 1000.0),
+        count("major_case_vehicles", g.major_case_vehicles), count("warning_min_cases", g.warning_min_cases)}) {
+    if (!r) return r;
+  }
+  return {};
+}
+
+}  // namespace
+
 BackendConfig default_config() {
   BackendConfig c;
   c.mqtt.server_uri = "ssl://127.0.0.1:8883";
@@ -51,6 +94,9 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   auto parsed = mqtt::parse_protocol_version(*version);
   if (!parsed) return fail(ConfigErrc::invalid_value, origin + ": mqtt_version: " + parsed.error().detail);
   c.mqtt.version = *parsed;
+  if (auto g = load_grouping(doc->value("grouping", nlohmann::json::object()), origin + ": grouping", c.grouping); !g) {
+    return fail(g.error());
+  }
   auto level = config::get_or<std::string>(*doc, "log_level", c.log_level, origin);
   if (!level) return fail(level.error());
   c.log_level = *level;

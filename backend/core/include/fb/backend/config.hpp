@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "fb/backend/case_store.hpp"
 #include "fb/common/error.hpp"
 #include "fb/mqtt/client.hpp"
 
@@ -32,6 +33,8 @@ struct BackendConfig {
   std::filesystem::path database = "fb-backend.db";
   std::filesystem::path rules_dir = "deploy/rules";  // classifier.json, routing.json, templates.json
   ServiceOptions service;
+  /// Merging, clustering and the SLA clock's start; the file's "grouping" object.
+  GroupingPolicy grouping;
   std::string log_level = "info";
 };
 
