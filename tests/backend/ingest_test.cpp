@@ -40,6 +40,9 @@ class FailingStore final : public CaseStore {
   Result<StoreCounts> counts() override { return inner_.counts(); }
   Result<std::optional<CaseSummary>> find_case(std::string_view n) override { return inner_.find_case(n); }
   Result<std::vector<CaseEvent>> case_events(std::string_view n) override { return inner_.case_events(n); }
+  Result<std::vector<NotificationSummary>> case_notifications(std::string_view n) override {
+    return inner_.case_notifications(n);
+  }
   Result<TransitionOutcome> transition(const TransitionRequest& r, const NoticeRenderer& f) override {
     return inner_.transition(r, f);
   }

@@ -153,6 +153,22 @@ TEST_F(LifecycleTest, EveryTransitionIsAuditedAndTellsTheDriver) {
   auto done = find_status(wire::CASE_STATUS_RESOLVED);
   ASSERT_NE(done, notes.end());
   EXPECT_EQ(done->case_number(), number);
+
+  // Each is recorded on the case with what it told, and the car's receipt when it comes.
+  auto recorded = store_->case_notifications(number);
+  ASSERT_TRUE(recorded);
+  ASSERT_EQ(recorded->size(), 6u);
+  EXPECT_EQ(recorded->front().event, "received");
+  EXPECT_EQ(recorded->at(2).event, "routed");
+  EXPECT_EQ(recorded->at(4).event, "appointment_proposed");
+  EXPECT_EQ(recorded->back().event, "resolved");
+  auto receipt = store_->commit_batch(std::vector<BatchItem>{ReceiptIntake{recorded->back().id, test::kVinA,
+                                                                           wire::RECEIPT_DELIVERED, kT + kDay, "t",
+                                                                           "r"}},
+                                      test::simple_notifications());
+  ASSERT_TRUE(receipt && receipt->front().receipt_matched);
+  EXPECT_EQ(store_->case_notifications(number)->back().delivered_ms, kT + kDay);
+  EXPECT_EQ(store_->case_notifications(number)->back().state, "delivered");
 }
 
 TEST_F(LifecycleTest, AnInvalidTransitionIsRefusedWithTheMovesThatAreAllowed) {

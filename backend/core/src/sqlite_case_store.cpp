@@ -366,6 +366,21 @@ class SqliteCaseStore final : public CaseStore {
     return out;
   }
 
+  Result<std::vector<NotificationSummary>> case_notifications(std::string_view case_number) override {
+    auto st = db_.prepare(
+        "SELECT n.id, n.event, n.state, n.created_ms, coalesce(n.delivered_ms, 0), coalesce(n.read_ms, 0), n.attempts "
+        "FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.number = ? ORDER BY n.created_ms, n.rowid");
+    if (!st) return fail(st.error());
+    st->bind(1, case_number);
+    std::vector<NotificationSummary> out;
+    auto rows = st->each_row([&](const sql::Statement& s) {
+      out.push_back(NotificationSummary{s.text(0), s.text(1), s.text(2), s.int64(3), s.int64(4), s.int64(5),
+                                        static_cast<int>(s.int64(6))});
+    });
+    if (!rows) return fail(rows.error());
+    return out;
+  }
+
   Result<TransitionOutcome> transition(const TransitionRequest& req, const NoticeRenderer& render) override {
     if (req.actor.empty() || req.reason.empty()) {
       return fail(CaseErrc::missing_detail, "a transition needs who (actor) and why (reason)");

@@ -153,6 +153,17 @@ struct CaseEvent {
   std::string detail;
 };
 
+/// A notification of a case as recorded: what it told and whether the car has it.
+struct NotificationSummary {
+  std::string id;
+  std::string event;  // template kind: received, merged, routed, progress, ...
+  std::string state;  // pending, sent, delivered, read
+  std::int64_t created_ms = 0;
+  std::int64_t delivered_ms = 0;  // 0 until the car's delivery receipt
+  std::int64_t read_ms = 0;       // 0 until the driver has seen it
+  int attempts = 0;
+};
+
 /// A request to move a case to another state (from the team API, the console or the CLI).
 struct TransitionRequest {
   std::string case_number;
@@ -249,6 +260,7 @@ class CaseStore {
 
   virtual Result<std::optional<CaseSummary>> find_case(std::string_view case_number) = 0;
   virtual Result<std::vector<CaseEvent>> case_events(std::string_view case_number) = 0;
+  virtual Result<std::vector<NotificationSummary>> case_notifications(std::string_view case_number) = 0;
   /// Moves a case, audits it and queues the driver's notification, in one transaction. Moving a
   /// major case to resolved or closed moves its open children too and notifies every driver.
   /// Errors: CaseErrc::not_found, invalid_transition (naming the allowed moves), missing_detail.
