@@ -56,6 +56,31 @@ TEST_F(EndToEnd, EachReportGetsOneCaseAnAckAndANotificationBack) {
   EXPECT_EQ(zh, 6);  // answered in the language the driver wrote in
 }
 
+TEST_F(EndToEnd, ARepeatedProblemJoinsItsCaseAndTheTeamsMovesReachTheCar) {
+  BackendProcess backend(*broker_, *pki_, dir_ / "cases.db", {}, /*merge=*/true);
+  Car car(*broker_, *pki_, kVinA, dir_ / "car.db");
+  const auto first = car.submit("二挡升三挡时顿挫明显，4S店说正常", "zh-CN", wire::CATEGORY_DRIVING_FEEL);
+  ASSERT_TRUE(car.wait_notified({first}));
+  const auto again = car.submit("二挡升三挡顿挫明显，又出现了", "zh-CN", wire::CATEGORY_DRIVING_FEEL);
+  ASSERT_TRUE(car.wait_notified({again}));
+  const auto number = car.case_number(first);
+  EXPECT_EQ(car.case_number(again), number);  // joined, and the car was told which case
+
+  // The team moves the case with the operator command; the running backend sends the news.
+  const std::string cli = std::string(kBackendBin) + " --db " + backend.db() + " --rules " + kRulesDir + " move " +
+                          number + " --actor li.na --reason 'needs a look' ";
+  ASSERT_EQ(run_command(cli + "--to assigned --assignee li.na"), 0);
+  ASSERT_TRUE(car.wait_notifications(first, 2));
+  ASSERT_EQ(run_command(cli + "--to in_progress"), 0);
+  ASSERT_EQ(run_command(cli + "--to appointment --when '12-05 09:30' --place 'Pudong 4S store'"), 0);
+  ASSERT_TRUE(car.wait_status(first, ReportStatus::appointment));
+  std::string out;
+  EXPECT_NE(run_command(cli + "--to closed", &out), 0);  // not from appointment
+  auto inbox = car.inbox();
+  EXPECT_TRUE(std::any_of(inbox.begin(), inbox.end(),
+                          [](const auto& n) { return n.text.find("Pudong 4S store") != std::string::npos; }));
+}
+
 TEST_F(EndToEnd, TheLoopWorksOverMqtt5AndSurvivesABackendRestart) {
   const auto db = dir_ / "cases.db";
   auto backend = std::make_unique<BackendProcess>(*broker_, *pki_, db, std::vector<std::string>{"--mqtt-version", "5"});
@@ -122,7 +147,8 @@ TEST_F(EndToEnd, AnOverloadedBackendDropsWhatItCannotHoldAndTheCarsResendIt) {
   config.mqtt.max_inflight = 256;
   config.database = dir_ / "cases.db";
   config.rules_dir = kRulesDir;
-  config.service.max_pending = 16;  // far below the backlog: most of it is dropped at first
+  config.service.max_pending = 16;      // far below the backlog: most of it is dropped at first
+  config.grouping.merge_window_ms = 0;  // one case per report, to count them
   config.service.max_batch = 4;
   const auto start_backend = [&] {
     auto backend = std::make_unique<InProcessBackend>(config);

@@ -3,6 +3,8 @@
 // Every wait is on a signal (a log line, a listener event, a message) with a deadline.
 #pragma once
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -29,18 +31,23 @@ namespace fb::test {
 using namespace std::chrono_literals;
 inline constexpr auto kWait = 30s;
 
+/// fb-backend as a process. Unless `merge` is set, it keeps every report in a case of its own
+/// (the tests send one car's reports by the dozen and count cases); see docs/lifecycle.md.
 class BackendProcess {
  public:
-  BackendProcess(const Broker& broker, const Pki& pki, std::string db, std::vector<std::string> extra_args = {})
+  BackendProcess(const Broker& broker, const Pki& pki, std::string db, std::vector<std::string> extra_args = {},
+                 bool merge = false)
       : broker_(broker),
         pki_(pki),
         db_(std::move(db)),
-        extra_args_(std::move(extra_args)) {
+        extra_args_(std::move(extra_args)),
+        config_(db_ + ".backend.json") {
+    std::ofstream(config_) << R"({"version": 1, "grouping": {"merge_window_hours": )" << (merge ? 336 : 0) << "}}";
     start();
   }
   void start() {
-    std::vector<std::string> args{kBackendBin, "--broker", broker_.uri(), "--pki",       pki_.dir(), "--db",
-                                  db_,         "--rules",  kRulesDir,     "--log-level", "info"};
+    std::vector<std::string> args{kBackendBin, "--config", config_,   "--broker", broker_.uri(), "--pki", pki_.dir(),
+                                  "--db",      db_,        "--rules", kRulesDir,  "--log-level", "info"};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     args.emplace_back("serve");
     process_ = std::make_unique<Process>("backend", args);
@@ -58,6 +65,7 @@ class BackendProcess {
   const Pki& pki_;
   std::string db_;
   std::vector<std::string> extra_args_;
+  std::string config_;
   std::unique_ptr<Process> process_;
 };
 
@@ -145,6 +153,19 @@ class Car final : public agent::AgentListener {
       for (const auto& id : ids)
         if (!notifications_.contains(id)) return false;
       return true;
+    });
+  }
+  /// Report `id` has at least `n` notifications (received, then the team's moves).
+  bool wait_notifications(const std::string& id, int n) {
+    return wait([&] {
+      auto it = notifications_.find(id);
+      return it != notifications_.end() && it->second >= n;
+    });
+  }
+  bool wait_status(const std::string& id, ReportStatus s) {
+    return wait([&] {
+      auto it = status_.find(id);
+      return it != status_.end() && it->second == s;
     });
   }
   bool wait_acknowledged(const std::vector<std::string>& ids, std::size_t at_least) {

@@ -36,6 +36,7 @@ Result<void> load_grouping(const nlohmann::json& j, const std::string& origin, G
   };
   for (auto r :
        {hours("merge_window_hours", g.merge_window_ms, true), hours("warning_window_hours", g.warning_window_ms, false),
+        hours("cluster_window_hours", g.cluster_window_ms, false),
         hours("max_clock_skew_hours", g.max_clock_skew_ms, true),
         fraction("merge_min_similarity", g.merge_min_similarity, 1.0),
         fraction("cluster_min_similarity", g.cluster_min_similarity, 1.0),

@@ -116,6 +116,7 @@ UPDATE cases SET sla_start_ms = created_ms, last_contact_ms = created_ms,
 CREATE INDEX cases_sla ON cases(next_sla_ms) WHERE next_sla_ms IS NOT NULL;
 CREATE INDEX cases_open_vin ON cases(vin, system, created_ms);
 CREATE INDEX cases_cluster ON cases(cluster_id);
+CREATE INDEX reports_case ON reports(case_id);
 ALTER TABLE case_events ADD COLUMN actor TEXT NOT NULL DEFAULT 'system';
 ALTER TABLE notifications ADD COLUMN event TEXT NOT NULL DEFAULT 'received';
 CREATE TABLE clusters (
@@ -126,9 +127,10 @@ CREATE TABLE clusters (
   exemplar TEXT NOT NULL,
   created_ms INTEGER NOT NULL,
   major_case_id INTEGER REFERENCES cases(id),
-  warned_ms INTEGER NOT NULL DEFAULT 0
+  warned_ms INTEGER NOT NULL DEFAULT 0,
+  last_ms INTEGER NOT NULL
 );
-CREATE INDEX clusters_key ON clusters(key, model, software_version);
+CREATE INDEX clusters_key ON clusters(key, model, software_version, last_ms);
 CREATE TABLE surveys (
   id INTEGER PRIMARY KEY,
   case_id INTEGER NOT NULL REFERENCES cases(id),
@@ -267,8 +269,9 @@ class SqliteCaseStore final : public CaseStore {
               "next_attempt_ms, event) VALUES(?,?,?,?,?,'pending',0,?,?)"},
              {&merge_candidates_,
               "SELECT c.id, c.uid, c.number, c.team, c.first_reply_due_ms, r.text, r.dtcs FROM cases c "
-              "JOIN reports r ON r.case_id = c.id WHERE c.vin = ? AND c.system = ? AND c.major = 0 "
-              "AND c.status NOT IN ('resolved', 'closed') AND c.created_ms >= ? ORDER BY c.id DESC, r.rowid"},
+              "JOIN reports r ON r.rowid = (SELECT min(rowid) FROM reports WHERE case_id = c.id) "
+              "WHERE c.vin = ? AND c.system = ? AND c.major = 0 "
+              "AND c.status NOT IN ('resolved', 'closed') AND c.created_ms >= ? ORDER BY c.id DESC LIMIT 20"},
              {&insert_dead_letter_,
               "INSERT INTO dead_letters(digest, topic, reason, detail, payload, first_seen_ms, "
               "last_seen_ms, count) VALUES(?,?,?,?,?,?,?,1) ON CONFLICT(digest) DO UPDATE "
@@ -927,11 +930,18 @@ class SqliteCaseStore final : public CaseStore {
     const auto dtcs = split_list(dtc_list(r));
     const std::string key = dtcs.empty() ? "system:" + std::string(to_string(in.classification.system))
                                          : "dtc:" + dtcs.front();
+    // The clusters of that symptom active within the window, the most recent first and at most
+    // kMaxClusterCandidates: the cost per report stays bounded however long the fleet runs.
+    constexpr std::int64_t kMaxClusterCandidates = 100;
     auto st = db_.prepare(
-        "SELECT id, exemplar, major_case_id, warned_ms FROM clusters WHERE key = ? AND model = ? AND "
-        "software_version = ? ORDER BY id");
+        "SELECT id, exemplar FROM clusters WHERE key = ? AND model = ? AND software_version = ? AND last_ms >= ? "
+        "ORDER BY last_ms DESC LIMIT ?");
     if (!st) return fail(st.error());
-    st->bind(1, key).bind(2, r.model()).bind(3, r.software_version());
+    st->bind(1, key)
+        .bind(2, r.model())
+        .bind(3, r.software_version())
+        .bind(4, in.received_ms - grouping_.cluster_window_ms)
+        .bind(5, kMaxClusterCandidates);
     std::int64_t cluster = 0;
     double best = -1;
     auto rows = st->each_row([&](const sql::Statement& s) {
@@ -944,13 +954,22 @@ class SqliteCaseStore final : public CaseStore {
     if (!rows) return fail(rows.error());
     if (cluster == 0) {
       auto add = db_.prepare(
-          "INSERT INTO clusters(key, model, software_version, exemplar, created_ms) VALUES(?,?,?,?,?)");
+          "INSERT INTO clusters(key, model, software_version, exemplar, created_ms, last_ms) VALUES(?,?,?,?,?,?)");
       if (!add) return fail(add.error());
-      add->bind(1, key).bind(2, r.model()).bind(3, r.software_version()).bind(4, r.text()).bind(5, in.received_ms);
+      add->bind(1, key)
+          .bind(2, r.model())
+          .bind(3, r.software_version())
+          .bind(4, r.text())
+          .bind(5, in.received_ms)
+          .bind(6, in.received_ms);
       if (auto x = add->run(); !x) return x;
       cluster = db_.last_insert_rowid();
     }
     if (auto x = exec_bound("UPDATE cases SET cluster_id = ?1 WHERE id = ?2", {cluster, case_row}); !x) return x;
+    if (auto x = exec_bound("UPDATE clusters SET last_ms = max(last_ms, ?1) WHERE id = ?2", {in.received_ms, cluster});
+        !x) {
+      return x;
+    }
 
     auto vehicles = query_bound("SELECT count(DISTINCT vin) FROM cases WHERE cluster_id = ?1 AND major = 0", {cluster});
     if (!vehicles) return fail(vehicles.error());

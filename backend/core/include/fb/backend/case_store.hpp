@@ -39,6 +39,8 @@ struct GroupingPolicy {
   /// Cases of different cars join a cluster: same model and software version, and the same DTC
   /// or the same system with text at least this similar.
   double cluster_min_similarity = 0.3;
+  /// A cluster with no new case for this long is closed to newcomers (a new one starts).
+  std::int64_t cluster_window_ms = std::int64_t{30} * 24 * 3600 * 1000;
   /// A cluster with this many vehicles becomes a major case (重大问题) with the cases as children.
   int major_case_vehicles = 5;
   /// Early warning: at least `warning_min_cases` new cases in the last window, and at least
