@@ -83,7 +83,21 @@ UPDATE dead_letters SET reason = CASE
   ELSE lower(reason) END;
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2};
+// v3: the vehicle-system vocabulary of issue 7 (fb/common/vocabulary.hpp): the old names that
+// are gone map onto the new ones, so a store written by an older build still reads.
+constexpr std::string_view kSchemaV3 = R"sql(
+UPDATE cases SET system = CASE system
+  WHEN 'traction_battery' THEN 'battery'
+  WHEN 'airbags' THEN 'restraints'
+  WHEN 'unknown' THEN 'other'
+  WHEN 'service_attitude' THEN 'service'
+  WHEN 'technician_skill' THEN 'service'
+  WHEN 'promises' THEN 'service'
+  WHEN 'repair_time' THEN 'service'
+  ELSE system END;
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 
 /// Column `i` as a vocabulary value; a key this build does not know is a corrupt row.
 template <HasVocabulary E>

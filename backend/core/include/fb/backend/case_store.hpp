@@ -88,7 +88,7 @@ struct CaseSummary {
   std::string report_id;
   CaseType type = CaseType::usage_experience;
   Priority priority = Priority::medium;
-  VehicleSystem system = VehicleSystem::unknown;
+  VehicleSystem system = VehicleSystem::other;
   std::string team;
   wire::CaseStatus status = wire::CASE_STATUS_RECEIVED;
   std::int64_t created_ms = 0;
