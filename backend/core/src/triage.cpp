@@ -364,10 +364,10 @@ Classification Classifier::classify(const wire::Report& r) const {
     const auto label = static_cast<std::size_t>(hit.label);
     if (hit.group == kTypeGroup) {
       s[kTypeOffset + label] += rule_weight_;
-      if (!type_hit[label]) type_hit[label] = hit.phrase;
+      if (!type_hit[label] || hit.phrase.size() > type_hit[label]->size()) type_hit[label] = hit.phrase;
     } else if (hit.group == kSystemGroup) {
       s[kSystemOffset + label] += rule_weight_;
-      if (!system_hit[label]) system_hit[label] = hit.phrase;
+      if (!system_hit[label] || hit.phrase.size() > system_hit[label]->size()) system_hit[label] = hit.phrase;
     } else if (hit.group == kSafetyGroup) {
       if (!safety_hit) safety_hit = hit.phrase;
     } else if (!lamp_hit) {
