@@ -45,15 +45,15 @@ TEST(ClassifierQuality, HeldApartTestSetPerLanguage) {
   for (const char* lang : {"zh", "en"}) {
     SCOPED_TRACE(lang);
     const auto& s = scores.at(lang);
-    EXPECT_GE(s.type_macro_f1, 0.90);
+    EXPECT_GE(s.type_macro_f1, 0.92);
     EXPECT_GE(s.safety_recall, 0.95);
-    EXPECT_GE(s.system_accuracy, std::string(lang) == "zh" ? 0.83 : 0.70);
+    EXPECT_GE(s.system_accuracy, std::string(lang) == "zh" ? 0.87 : 0.75);
   }
   const auto& real = scores.at("en/nhtsa");
   EXPECT_GE(real.items, 90u);
-  EXPECT_GE(real.system_accuracy, 0.54);
+  EXPECT_GE(real.system_accuracy, 0.62);
   EXPECT_GE(real.safety_recall, 0.95);
-  EXPECT_GE(scores.at("en/written").system_accuracy, 0.88);
+  EXPECT_GE(scores.at("en/written").system_accuracy, 0.90);
 }
 
 TEST(ClassifierQuality, RetrainingReproducesTheShippedModelExactly) {

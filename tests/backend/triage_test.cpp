@@ -79,7 +79,7 @@ TEST_F(Triage, ServiceComplaintsGoToAfterSalesWithAServiceSystemEvenFromTheNoise
               c.system == VehicleSystem::charges)
       << to_string(c.system);
   EXPECT_EQ(rules_->router.route(c).team, "after_sales");
-  c = classify(wire::CATEGORY_SERVICE, "The dealer overcharged me and the technician was rude.");
+  c = classify(wire::CATEGORY_SERVICE, "The dealer overcharged me, 900 dollars for brake pads");
   EXPECT_EQ(c.type, CaseType::service_complaint);
   EXPECT_EQ(c.system, VehicleSystem::charges);
   c = classify(wire::CATEGORY_SERVICE, "销售说好的送保养，提车的时候不认了", "zh");
