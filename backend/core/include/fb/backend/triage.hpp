@@ -37,9 +37,11 @@ struct Classification {
 };
 
 /// The feature ids of one report (sorted, unique) and, for explanations, what each one is.
+/// The views point into the report and the Classifier: valid while both live, until the next
+/// Classifier::features call with this object.
 struct ReportFeatures {
   struct Origin {
-    char kind;                         // 'U', 'B', 'T' n-gram; 'L' lexicon; 'C' category; 'D' DTC ...
+    char kind = 0;                     // 'U', 'B', 'T' n-gram; 'L' lexicon; 'C' category; 'D' DTC ...
     std::uint32_t begin = 0, end = 0;  // bytes of the text for n-grams
     std::string_view name;             // for the others (points into the Classifier or the report)
   };
