@@ -39,6 +39,7 @@
 
 #include "bench_support.hpp"
 #include "broker.hpp"
+#include "classifier_bench.hpp"
 #include "fb/agent/agent.hpp"
 #include "fb/async/io_thread.hpp"
 #include "fb/backend/service.hpp"
@@ -71,6 +72,7 @@ struct Options {
   bool quick = false;
   std::string log_level = "error";  // the run prints what matters itself
   std::string json;                 // --json FILE: the measures with their baselines, as JSON
+  bool classifier_only = false;     // phase 0 alone: no broker
 };
 
 // ---- The rig: PKI and broker in a temporary directory -----------------------------------------
@@ -659,6 +661,23 @@ int fail_with(const std::string& what, const Error& e) {
 int run(const Options& o) {
   fmt::print("fb-bench: round trip and ingest rate, each beside a baseline measured in the same run\n");
   std::cout.flush();
+
+  // Phase 0 needs no broker: measured first, while nothing else of ours runs.
+  const auto test_set = std::filesystem::path(test::kTriageDataDir) / "test.jsonl";
+  auto cls = measure_classifier(test::kRulesDir, test_set, o.quick ? 0.3 : 2.0);
+  if (!cls) return fail_with("classifier", cls.error());
+  fmt::print("\n0. Classifier, one thread, {} reports of data/triage/test.jsonl\n", cls->texts);
+  fmt::print(
+      "  Classifier::classify {:.0f} reports/s; baseline: substring scan of the {} lexicon phrases {:.0f}/s; "
+      "ratio {:.2f}\n",
+      cls->rate, cls->phrases, cls->baseline_rate, cls->rate / cls->baseline_rate);
+  if (o.classifier_only) {
+    if (o.json.empty()) return 0;
+    JsonReport report;
+    report.add("classifier_per_core", cls->rate, cls->baseline_rate, "reports/s");
+    if (auto written = report.write(o.json); !written) return fail_with("--json", written.error());
+    return 0;
+  }
   Rig rig(o);
   const auto env = describe_environment(test::kMosquitto, rig.dir.path());
 
@@ -797,6 +816,9 @@ int run(const Options& o) {
   row("largest backend batch (reports)", fmt::format("{}", st.largest_batch),
       fmt::format("max_batch {}", backend::default_config().service.max_batch), "");
   row("answers refused (not connected)", fmt::format("{}", st.publish_failures), "0 expected", "");
+  row("classifier_per_core (reports/s)", fmt::format("{:.0f}", cls->rate),
+      fmt::format("{:.0f} lexicon substring scan", cls->baseline_rate),
+      fmt::format("{:.2f}", cls->rate / cls->baseline_rate));
 
   if (o.json.empty()) return 0;
   // The same measures as the summary (plus the rate including connect), named for scripts;
@@ -813,6 +835,7 @@ int run(const Options& o) {
   report.add("largest_batch", static_cast<double>(st.largest_batch),
              static_cast<double>(backend::default_config().service.max_batch), "reports");
   report.add("answers_refused", static_cast<double>(st.publish_failures), 0, "publishes");
+  report.add("classifier_per_core", cls->rate, cls->baseline_rate, "reports/s");
   if (auto written = report.write(o.json); !written) return fail_with("--json", written.error());
   fmt::print("\nJSON written to {}\n", o.json);
   return 0;
@@ -835,6 +858,7 @@ static int run_main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--backend-inflight", o.backend_inflight,
                  "Override the backend's publish max_inflight (default: the production value)");
+  app.add_flag("--classifier-only", o.classifier_only, "Only phase 0 (the classifier; no broker)");
   app.add_flag("--quick", o.quick, "Small numbers for a smoke run (< 30 s); explicit options still win");
   app.add_option("--log-level", o.log_level, "Log level of the components (stderr)");
   app.add_option("--json", o.json, "Also write the summary's measures and baselines to FILE as JSON");

@@ -8,6 +8,7 @@
 #   bench/run.sh --quick              # a smoke run, well under 30 s
 #   bench/run.sh --build-dir build/bench --reports 1000 --backlog 50000
 #   bench/run.sh --json bench.json    # also writes the summary's measures as JSON (bench/README.md)
+#   bench/run.sh --classifier-only --json cls.json   # only classifier_per_core, no broker
 #
 # The build directory (default build/bench, the "bench" preset) is configured RelWithDebInfo
 # without the Qt app when it does not exist yet; an existing one is built as it is configured.

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -12,6 +14,7 @@
 
 #include "fb/backend/rules.hpp"
 #include "fb/backend/service.hpp"
+#include "fb/common/config.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/mqtt/options.hpp"
 
@@ -35,6 +38,7 @@ static int run_main(int argc, char** argv) {
   app.add_option("--pki", pki, "PKI directory from deploy/gen-certs.sh (uses <pki>/backend/*)");
   app.add_option("--mqtt-version", mqtt_version, "MQTT protocol: 3.1.1 (default) or 5");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  app.fallthrough();  // `fb-backend classify --rules DIR` as well as `fb-backend --rules DIR classify`
   auto* serve = app.add_subcommand("serve", "Run the service (default)");
   auto* cases = app.add_subcommand("cases", "List the newest cases in the store");
   auto* dead = app.add_subcommand("dead-letters", "List the newest dead letters in the store");
@@ -42,6 +46,19 @@ static int run_main(int argc, char** argv) {
   cases->add_option("-n,--limit", limit, "How many");
   dead->add_option("-n,--limit", limit, "How many");
   fb::backend::CaseCommands case_commands(app);
+  auto* classify = app.add_subcommand(
+      "classify", "Classify JSON Lines from stdin ({\"id\",\"text\",\"lang\"?,\"dtcs\"?,\"category\"?}) to stdout");
+  bool explain = false;
+  classify->add_flag("--explain", explain, "Add needs_human_triage and the explanation to each line");
+  auto* evaluate = app.add_subcommand("eval-classifier", "Classify a labelled corpus and print quality per language");
+  std::string eval_data = "data/triage/test.jsonl";
+  bool eval_json = false;
+  evaluate->add_option("--data", eval_data, "Labelled JSON Lines (data/triage/PROVENANCE.md)");
+  evaluate->add_flag("--json", eval_json, "Print JSON instead of a table");
+  auto* train = app.add_subcommand("train-classifier", "Retrain the classifier's model from <data>/train.jsonl");
+  std::string train_data = "data/triage", train_out;
+  train->add_option("--data", train_data, "Corpus directory (reads train.jsonl)");
+  train->add_option("--out", train_out, "Model file to write (default: <rules>/classifier-model.txt)");
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
 
@@ -63,6 +80,50 @@ static int run_main(int argc, char** argv) {
   if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fail_with(r.error());
 
   if (case_commands.selected()) return case_commands.run(cfg);
+  if (*classify || *evaluate) {
+    auto loaded = fb::backend::load_rules(cfg.rules_dir);
+    if (!loaded) return fail_with(loaded.error());
+    if (*classify) {
+      std::ios::sync_with_stdio(false);
+      fb::backend::classify_stream(std::cin, std::cout, loaded->classifier, loaded->router, explain);
+      return 0;
+    }
+    auto corpus = fb::backend::read_labelled_corpus(eval_data);
+    if (!corpus) return fail_with(corpus.error());
+    const auto scores = fb::backend::evaluate(loaded->classifier, *corpus);
+    if (eval_json) {
+      nlohmann::json out;
+      for (const auto& [key, s] : scores) out[key] = fb::backend::to_json(s);
+      std::cout << out.dump(2) << "\n";
+      return 0;
+    }
+    std::printf("%-4s %6s %8s %8s %8s %8s %14s %10s %8s\n", "lang", "items", "system", "type_f1", "type_acc",
+                "prio_acc", "safety_recall", "high_prec", "human");
+    for (const auto& [key, s] : scores) {
+      std::printf("%-4s %6zu %8.3f %8.3f %8.3f %8.3f %7.3f (n=%zu) %10.3f %8.3f\n", key.c_str(), s.items,
+                  s.system_accuracy, s.type_macro_f1, s.type_accuracy, s.priority_accuracy, s.safety_recall,
+                  s.safety_items, s.high_precision, s.needs_human_share);
+    }
+    return 0;
+  }
+  if (*train) {
+    const auto rules_file = cfg.rules_dir / "classifier.json";
+    auto doc = fb::config::load_json(rules_file);
+    if (!doc) return fail_with(doc.error());
+    doc->erase("model");  // the features come from the rules alone; the old model plays no part
+    auto rules_only = fb::backend::Classifier::load(*doc, rules_file.string());
+    if (!rules_only) return fail_with(rules_only.error());
+    auto corpus = fb::backend::read_labelled_corpus((std::filesystem::path(train_data) / "train.jsonl").string());
+    if (!corpus) return fail_with(corpus.error());
+    const auto model = fb::backend::train_model(*rules_only, *corpus);
+    const auto out_path = train_out.empty() ? cfg.rules_dir / "classifier-model.txt" : std::filesystem::path(train_out);
+    std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+    out << model.serialize(fb::backend::kModelComment);
+    if (!out.flush()) return fail_with(fb::Error(fb::ConfigErrc::file_not_found, "cannot write " + out_path.string()));
+    std::cerr << "fb-backend: trained on " << corpus->size() << " items, " << model.size() << " features -> "
+              << out_path.string() << "\n";
+    return 0;
+  }
   if (*cases || *dead) {
     auto store = fb::backend::open_sqlite_case_store(cfg.database);
     if (!store) return fail_with(store.error());

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "fb/common/sqlite.hpp"
 #include "process.hpp"
@@ -238,6 +239,45 @@ TEST(CaseStoreFiles, MigratesVersion1DeadLetterReasonsToVocabularyKeys) {
   EXPECT_EQ(reasons, (std::vector{DeadLetterReason::report_id_conflict, DeadLetterReason::internal,
                                   DeadLetterReason::bad_receipt, DeadLetterReason::unroutable_topic,
                                   DeadLetterReason::vin_mismatch}));
+}
+
+// Version 3 has the vehicle-system vocabulary of issue 7; the names that are gone map onto the
+// new ones, so the old rows still read (a name this build does not know would be a corrupt row).
+TEST(CaseStoreFiles, MigratesOldVehicleSystemNamesToTheNewVocabulary) {
+  test::TempDir dir;
+  const auto path = dir / "cases.db";
+  fs::copy_file(std::string(test::kFixturesDir) + "/case-store-v1.db", path);
+  const std::vector<std::pair<std::string, VehicleSystem>> renamed{{"traction_battery", VehicleSystem::battery},
+                                                                   {"airbags", VehicleSystem::restraints},
+                                                                   {"unknown", VehicleSystem::other},
+                                                                   {"service_attitude", VehicleSystem::service},
+                                                                   {"technician_skill", VehicleSystem::service},
+                                                                   {"promises", VehicleSystem::service},
+                                                                   {"repair_time", VehicleSystem::service},
+                                                                   {"brakes", VehicleSystem::brakes}};
+  std::map<std::string, VehicleSystem> expected;
+  {
+    auto db = sql::Database::open(path);
+    ASSERT_TRUE(db) << db.error().what();
+    auto numbers = db->prepare("SELECT number FROM cases ORDER BY id");
+    ASSERT_TRUE(numbers) << numbers.error().what();
+    std::vector<std::string> all;
+    while (*numbers->step()) all.push_back(numbers->text(0));
+    numbers->reset();
+    ASSERT_GE(all.size(), 6u);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto& [old_name, now] = renamed[i % renamed.size()];
+      auto r = db->exec("UPDATE cases SET system = '" + old_name + "' WHERE number = '" + all[i] + "'");
+      ASSERT_TRUE(r) << r.error().what();
+      expected[all[i]] = now;
+    }
+  }
+  auto s = open_sqlite_case_store(path);
+  ASSERT_TRUE(s) << s.error().what();
+  auto cases = (*s)->list_cases(100);
+  ASSERT_TRUE(cases) << cases.error().what();
+  ASSERT_EQ(cases->size(), expected.size());
+  for (const auto& c : *cases) EXPECT_EQ(c.system, expected.at(c.case_number)) << c.case_number;
 }
 
 }  // namespace

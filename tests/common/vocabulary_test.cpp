@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace fb {
 namespace {
@@ -77,6 +78,18 @@ TEST(Vocabulary, KeysAreLowercaseSnakeCase) {
   EXPECT_FALSE(is_vocabulary_key("after-sales"));
   EXPECT_FALSE(is_vocabulary_key("_x"));
   EXPECT_FALSE(is_vocabulary_key("2x"));
+}
+
+// Issue 7 fixes the vehicle systems a case can have (the batch classify command and the teams'
+// dashboards use exactly these keys); `other` is the fallback.
+TEST(Vocabulary, VehicleSystemsAreExactlyTheIssuesList) {
+  std::vector<std::string_view> keys;
+  for (const auto& e : vocabulary<VehicleSystem>()) keys.push_back(e.key);
+  EXPECT_EQ(keys, (std::vector<std::string_view>{"engine", "transmission", "brakes", "steering", "suspension", "tyres",
+                                                 "electrical", "battery", "electric_drive", "body", "restraints",
+                                                 "infotainment", "hvac", "adas", "sales", "service", "parts", "charges",
+                                                 "other"}));
+  EXPECT_EQ(to_string(static_cast<VehicleSystem>(99)), "other");
 }
 
 }  // namespace

@@ -87,7 +87,21 @@ UPDATE dead_letters SET reason = CASE
   ELSE lower(reason) END;
 )sql";
 
-// The case lifecycle: states (lifecycle.hpp) replace the wire statuses in cases.status; SLA
+// v3: the vehicle-system vocabulary of issue 7 (fb/common/vocabulary.hpp): the old names that
+// are gone map onto the new ones, so a store written by an older build still reads.
+constexpr std::string_view kSchemaV3 = R"sql(
+UPDATE cases SET system = CASE system
+  WHEN 'traction_battery' THEN 'battery'
+  WHEN 'airbags' THEN 'restraints'
+  WHEN 'unknown' THEN 'other'
+  WHEN 'service_attitude' THEN 'service'
+  WHEN 'technician_skill' THEN 'service'
+  WHEN 'promises' THEN 'service'
+  WHEN 'repair_time' THEN 'service'
+  ELSE system END;
+)sql";
+
+// v4: The case lifecycle: states (lifecycle.hpp) replace the wire statuses in cases.status; SLA
 // clocks and escalations; merged reports; clusters and major cases; surveys; the actor of each
 // audit entry; the event each notification tells.
 constexpr std::string_view kSchemaLifecycle = R"sql(
@@ -141,7 +155,7 @@ CREATE TABLE surveys (
 );
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaLifecycle};
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaLifecycle};
 
 // Placeholder similarity until the shared one lands: Jaccard over character bigrams of the
 // lowercased text.

@@ -1,13 +1,16 @@
 #include "fb/backend/triage.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <tuple>
 
 #include "fb/common/config.hpp"
 
 namespace fb::backend {
 namespace {
-
-bool is_word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 /// A vocabulary key from a rule file; the error names the file, the key path and the text.
 template <HasVocabulary E>
@@ -70,91 +73,133 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
-bool contains_word(std::string_view lower, std::string_view word) {
-  if (word.empty()) return false;
-  for (auto pos = lower.find(word); pos != std::string_view::npos; pos = lower.find(word, pos + 1)) {
-    if (pos > 0 && is_word_char(lower[pos - 1]) && is_word_char(word.front())) continue;
-    auto rest = lower.substr(pos + word.size());
-    if (!is_word_char(word.back())) return true;
-    for (std::string_view suffix : {"", "s", "es", "d", "ed", "ing"}) {
-      if (rest.starts_with(suffix) && (rest.size() == suffix.size() || !is_word_char(rest[suffix.size()]))) return true;
-    }
-  }
-  return false;
-}
-
 // ---- Classifier ----
 
-Result<Classifier::Keywords> Classifier::load_keywords(const nlohmann::json& j, const std::string& where) {
-  Keywords k;
-  auto zh = config::get_or<std::vector<std::string>>(j, "zh", {}, where);
-  if (!zh) return fail(zh.error());
-  auto en = config::get_or<std::vector<std::string>>(j, "en", {}, where);
-  if (!en) return fail(en.error());
-  for (auto& w : *zh) k.zh.push_back(ascii_lower(w));  // "4S店" matches "4s店"
-  for (auto& w : *en) k.en.push_back(ascii_lower(w));
-  return k;
+namespace {
+
+constexpr std::size_t kMaxPhraseTokens = 8;
+
+template <HasVocabulary E>
+constexpr std::size_t index_of(E value) {
+  const auto v = vocabulary<E>();
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v[i].value == value) return i;
+  return 0;
 }
 
-std::optional<std::string> Classifier::match(const Keywords& k, std::string_view lower) {
-  for (const auto& w : k.zh)
-    if (!w.empty() && lower.find(w) != std::string_view::npos) return w;
-  for (const auto& w : k.en)
-    if (contains_word(lower, w)) return w;
-  return std::nullopt;
+bool is_service_system(VehicleSystem s) {
+  return s == VehicleSystem::sales || s == VehicleSystem::service || s == VehicleSystem::parts ||
+         s == VehicleSystem::charges;
+}
+
+/// Softmax probability of `best` among the classes [first, first + count) that `allowed` admits.
+template <typename Allowed>
+double probability(const std::array<double, kModelClasses>& s, std::size_t first, std::size_t count, std::size_t best,
+                   double scale, Allowed allowed) {
+  double sum = 0;
+  for (std::size_t i = 0; i < count; ++i)
+    if (allowed(i)) sum += std::exp(scale * (s[first + i] - s[first + best]));
+  return sum > 0 ? 1.0 / sum : 1.0;
+}
+
+Result<double> number_in(const nlohmann::json& j, const std::string& key, double fallback, double lo, double hi,
+                         const std::string& origin) {
+  auto v = config::get_or<double>(j, key, fallback, origin);
+  if (!v) return fail(v.error());
+  if (!(*v >= lo && *v <= hi)) {
+    return fail(ConfigErrc::invalid_value, origin + ": " + key + ": " + std::to_string(*v) + " outside [" +
+                                               std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+  return *v;
+}
+
+}  // namespace
+
+void Classifier::add_phrase(int group, int label, const std::string& phrase) {
+  std::vector<Token> tokens;
+  tokenize(phrase, tokens);
+  std::uint64_t h = 0;
+  entries_.push_back(Entry{group, label, phrase});
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    h = i == 0 ? tokens[0].hash : combine_token_hash(h, tokens[i].hash);
+    prefixes_[h] += 1;
+  }
+  phrases_[h].push_back(static_cast<int>(entries_.size() - 1));
 }
 
 Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& origin) {
-  if (auto r = config::expect_version(j, 1, origin); !r) return fail(r.error());
+  if (auto r = config::expect_version(j, 2, origin); !r) return fail(r.error());
   Classifier c;
-  auto weight = config::get_or<double>(j, "category_weight", 1.5, origin);
-  if (!weight) return fail(weight.error());
-  c.category_weight_ = *weight;
-  auto safety = config::get_or<double>(j, "safety_weight", 2.0, origin);
-  if (!safety) return fail(safety.error());
-  c.safety_weight_ = *safety;
-
-  auto types = config::get<nlohmann::json>(j, "types", origin);
-  if (!types) return fail(types.error());
-  if (!types->is_object()) return fail(ConfigErrc::invalid_value, origin + ": types: expected an object");
-  for (const auto& [t, key] : vocabulary<CaseType>()) {
-    const std::string name(key);
-    if (!types->contains(name)) return fail(ConfigErrc::invalid_value, origin + ": types." + name + " missing");
-    auto k = load_keywords(types->at(name), origin + ": types." + name);
-    if (!k) return fail(k.error());
-    c.types_.emplace_back(t, std::move(*k));
+  for (auto [field, key, lo, hi, fallback] :
+       {std::tuple{&c.rule_weight_, "rule_weight", 0.0, 100.0, 1.0},
+        std::tuple{&c.category_weight_, "category_weight", 0.0, 100.0, 1.5},
+        std::tuple{&c.dtc_weight_, "dtc_weight", 0.0, 100.0, 2.0},
+        std::tuple{&c.confidence_scale_, "confidence_scale", 0.001, 1000.0, 1.0},
+        std::tuple{&c.confidence_threshold_, "confidence_threshold", 0.0, 1.0, 0.5},
+        std::tuple{&c.model_high_priority_, "model_high_priority", 0.0, 1.0, 0.5}}) {
+    auto v = number_in(j, key, fallback, lo, hi, origin);
+    if (!v) return fail(v.error());
+    *field = *v;
   }
 
-  auto cat = key_map<wire::Category, CaseType>(j, "category_types", origin, true);
-  if (!cat) return fail(cat.error());
-  c.category_types_ = std::move(*cat);
-
-  auto tp = key_map<CaseType, Priority>(j, "type_priority", origin, true);
-  if (!tp) return fail(tp.error());
-  c.type_priority_ = std::move(*tp);
-
-  auto high = config::get<nlohmann::json>(j, "high_priority", origin);
-  if (!high) return fail(high.error());
-  auto hk = load_keywords(*high, origin + ": high_priority");
-  if (!hk) return fail(hk.error());
-  c.high_priority_ = std::move(*hk);
-  auto hd = config::get_or<std::vector<std::string>>(j, "high_priority_dtcs", {}, origin);
-  if (!hd) return fail(hd.error());
-  c.high_priority_dtcs_ = std::move(*hd);
-
-  auto systems = config::get_or<nlohmann::json>(j, "systems", nlohmann::json::array(), origin);
-  if (!systems) return fail(systems.error());
-  if (!systems->is_array()) return fail(ConfigErrc::invalid_value, origin + ": systems: expected an array");
-  for (std::size_t i = 0; i < systems->size(); ++i) {
-    const auto where = origin + ": systems[" + std::to_string(i) + "]";
-    auto name = config::get<nlohmann::json>((*systems)[i], "system", where);
-    if (!name) return fail(name.error());
-    auto system = parse_key<VehicleSystem>(*name, where + ".system");
-    if (!system) return fail(system.error());
-    auto k = load_keywords((*systems)[i], where);
-    if (!k) return fail(k.error());
-    c.systems_.emplace_back(*system, std::move(*k));
+  auto lexicon = config::get<nlohmann::json>(j, "lexicon", origin);
+  if (!lexicon) return fail(lexicon.error());
+  if (!lexicon->is_object()) return fail(ConfigErrc::invalid_value, origin + ": lexicon: expected an object");
+  const auto phrases = [&](const nlohmann::json& node, const std::string& where, int group, int label) -> Result<void> {
+    if (!node.is_object()) return fail(ConfigErrc::invalid_value, where + ": expected an object with zh and en");
+    for (const auto& [lang, list] : node.items()) {
+      if (lang == "comment") continue;
+      if (lang != "zh" && lang != "en")
+        return fail(ConfigErrc::invalid_value, where + "." + lang + ": unknown language (zh, en)");
+      if (!list.is_array()) return fail(ConfigErrc::invalid_value, where + "." + lang + ": expected an array");
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const auto at = where + "." + lang + "[" + std::to_string(i) + "]";
+        if (!list[i].is_string()) return fail(ConfigErrc::invalid_value, at + ": expected a string");
+        const auto phrase = list[i].get<std::string>();
+        std::vector<Token> tokens;
+        tokenize(phrase, tokens);
+        if (tokens.empty() || tokens.size() > kMaxPhraseTokens)
+          return fail(ConfigErrc::invalid_value, at + ": '" + phrase + "' must have 1 to " +
+                                                     std::to_string(kMaxPhraseTokens) + " words or characters");
+        for (std::size_t k = 1; k < tokens.size(); ++k)
+          if (!tokens[k].joined) return fail(ConfigErrc::invalid_value, at + ": '" + phrase + "' contains punctuation");
+        c.add_phrase(group, label, phrase);
+      }
+    }
+    return {};
+  };
+  const auto labelled_group = [&]<HasVocabulary E>(const char* key, int group, bool every) -> Result<void> {
+    const auto where = origin + ": lexicon." + key;
+    if (!lexicon->contains(key)) return fail(ConfigErrc::invalid_value, where + " missing");
+    const auto& node = lexicon->at(key);
+    if (!node.is_object()) return fail(ConfigErrc::invalid_value, where + ": expected an object");
+    for (const auto& [name, value] : node.items()) {
+      auto v = parse<E>(name);
+      if (!v)
+        return fail(ConfigErrc::invalid_value,
+                    where + "." + name + ": unknown " + std::string(Vocabulary<E>::name) + " '" + name + "'");
+      if (auto r = phrases(value, where + "." + name, group, static_cast<int>(index_of(*v))); !r) return r;
+    }
+    if (every) {
+      for (const auto& e : vocabulary<E>())
+        if (!node.contains(std::string(e.key)))
+          return fail(ConfigErrc::invalid_value, where + "." + std::string(e.key) + " missing");
+    }
+    return {};
+  };
+  if (auto r = labelled_group.template operator()<CaseType>("types", kTypeGroup, true); !r) return fail(r.error());
+  if (auto r = labelled_group.template operator()<VehicleSystem>("systems", kSystemGroup, false); !r)
+    return fail(r.error());
+  for (auto [key, group] : {std::pair{"safety", kSafetyGroup}, std::pair{"warning_lamp", kLampGroup}}) {
+    if (!lexicon->contains(key)) return fail(ConfigErrc::invalid_value, origin + ": lexicon." + key + " missing");
+    if (auto r = phrases(lexicon->at(key), origin + ": lexicon." + key, group, -1); !r) return fail(r.error());
   }
+  for (const auto& [key, value] : lexicon->items()) {
+    if (key != "types" && key != "systems" && key != "safety" && key != "warning_lamp" && key != "comment")
+      return fail(ConfigErrc::invalid_value,
+                  origin + ": lexicon." + key + ": unknown group (types, systems, safety, warning_lamp)");
+  }
+
   auto dtc = config::get_or<nlohmann::json>(j, "dtc_systems", nlohmann::json::array(), origin);
   if (!dtc) return fail(dtc.error());
   if (!dtc->is_array()) return fail(ConfigErrc::invalid_value, origin + ": dtc_systems: expected an array");
@@ -162,118 +207,286 @@ Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& 
     const auto where = origin + ": dtc_systems[" + std::to_string(i) + "]";
     auto prefix = config::get<std::string>((*dtc)[i], "prefix", where);
     if (!prefix) return fail(prefix.error());
+    if (prefix->empty()) return fail(ConfigErrc::invalid_value, where + ".prefix: empty");
     auto name = config::get<nlohmann::json>((*dtc)[i], "system", where);
     if (!name) return fail(name.error());
     auto system = parse_key<VehicleSystem>(*name, where + ".system");
     if (!system) return fail(system.error());
     c.dtc_systems_.emplace_back(std::move(*prefix), *system);
   }
+  // Longest prefix first, so that "P0A" (traction battery) wins over "P0" (engine).
+  std::stable_sort(c.dtc_systems_.begin(), c.dtc_systems_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  auto sd = config::get_or<std::vector<std::string>>(j, "safety_dtcs", {}, origin);
+  if (!sd) return fail(sd.error());
+  c.safety_dtcs_ = std::move(*sd);
+
+  auto cat = key_map<wire::Category, CaseType>(j, "category_types", origin, true);
+  if (!cat) return fail(cat.error());
+  c.category_types_ = std::move(*cat);
   auto cs = key_map<wire::Category, VehicleSystem>(j, "category_systems", origin, false);
   if (!cs) return fail(cs.error());
   c.category_systems_ = std::move(*cs);
-  if (j.contains("default_system")) {
-    auto ds = parse_key<VehicleSystem>(j.at("default_system"), origin + ": default_system");
-    if (!ds) return fail(ds.error());
-    c.default_system_ = *ds;
+  auto tp = key_map<CaseType, Priority>(j, "type_priority", origin, true);
+  if (!tp) return fail(tp.error());
+  c.type_priority_ = std::move(*tp);
+  if (j.contains("high_priority_systems")) {
+    auto hs = one_or_many<VehicleSystem>(j.at("high_priority_systems"), origin + ": high_priority_systems");
+    if (!hs) return fail(hs.error());
+    c.high_priority_systems_ = std::move(*hs);
+  }
+
+  if (j.contains("model")) {
+    if (!j.at("model").is_string()) return fail(ConfigErrc::invalid_value, origin + ": model: expected a file name");
+    const auto path = std::filesystem::path(origin).parent_path() / j.at("model").get<std::string>();
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(ConfigErrc::file_not_found, origin + ": model: " + path.string());
+    std::stringstream text;
+    text << in.rdbuf();
+    auto model = LinearModel::parse(text.str(), path.string());
+    if (!model) return fail(model.error());
+    c.model_ = std::make_shared<const LinearModel>(std::move(*model));
   }
   return c;
 }
 
-Classification Classifier::classify(const wire::Report& r) const {
-  Classification out;
-  const std::string lower = ascii_lower(r.text());
-  const auto category = r.category();
+Classifier Classifier::with_model(LinearModel model) const {
+  Classifier c = *this;
+  c.model_ = std::make_shared<const LinearModel>(std::move(model));
+  return c;
+}
 
-  // Type: keyword hits per type, plus a weight for the driver's own category choice.
-  std::map<CaseType, double> score;
-  std::map<CaseType, std::string> first_hit;
-  for (const auto& [type, kw] : types_) {
-    for (const auto& w : kw.zh) {
-      if (!w.empty() && lower.find(w) != std::string::npos) {
-        score[type] += 1;
-        first_hit.try_emplace(type, w);
+void Classifier::features(const wire::Report& r, ReportFeatures& out) const {
+  thread_local std::vector<Token> tokens;
+  tokens.clear();
+  out.features.clear();
+  out.lexicon_hits.clear();
+  out.dtc_systems.clear();
+  out.safety_dtc.reset();
+  const std::string_view text = r.text();
+  tokenize(text, tokens);
+
+  std::size_t cjk = 0;
+  for (const auto& t : tokens) cjk += t.cjk ? 1 : 0;
+  const std::string_view lang = r.language();
+  out.zh = lang.starts_with("zh") ? true : lang.starts_with("en") ? false : 10 * cjk > 3 * tokens.size();
+
+  const auto add = [&](char kind, std::uint64_t h, ReportFeatures::Origin origin) {
+    origin.kind = kind;
+    out.features.emplace_back(feature_id(kind, h), origin);
+  };
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const auto& t = tokens[i];
+    add('U', t.hash, {'U', t.begin, t.end, {}});
+    if (i + 1 < tokens.size() && tokens[i + 1].joined) {
+      add('B', combine_token_hash(t.hash, tokens[i + 1].hash), {'B', t.begin, tokens[i + 1].end, {}});
+      if (t.cjk && tokens[i + 1].cjk && i + 2 < tokens.size() && tokens[i + 2].joined && tokens[i + 2].cjk) {
+        add('T', combine_token_hash(combine_token_hash(t.hash, tokens[i + 1].hash), tokens[i + 2].hash),
+            {'T', t.begin, tokens[i + 2].end, {}});
       }
     }
-    for (const auto& w : kw.en) {
-      if (contains_word(lower, w)) {
-        score[type] += 1;
-        first_hit.try_emplace(type, w);
+    // Lexicon phrases starting here: extend while some phrase has this prefix.
+    std::uint64_t h = t.hash;
+    for (std::size_t n = 1; n <= kMaxPhraseTokens && i + n <= tokens.size(); ++n) {
+      if (n > 1) {
+        if (!tokens[i + n - 1].joined) break;
+        h = combine_token_hash(h, tokens[i + n - 1].hash);
       }
+      if (!prefixes_.contains(h)) break;
+      if (auto it = phrases_.find(h); it != phrases_.end()) {
+        for (int e : it->second) {
+          const auto& entry = entries_[static_cast<std::size_t>(e)];
+          out.lexicon_hits.push_back({entry.group, entry.label, entry.phrase});
+        }
+      }
+    }
+  }
+  for (const auto& hit : out.lexicon_hits) {
+    const std::string_view name = hit.group == kTypeGroup
+                                      ? vocabulary<CaseType>()[static_cast<std::size_t>(hit.label)].key
+                                  : hit.group == kSystemGroup
+                                      ? vocabulary<VehicleSystem>()[static_cast<std::size_t>(hit.label)].key
+                                  : hit.group == kSafetyGroup ? std::string_view("safety")
+                                                              : std::string_view("warning_lamp");
+    add('L', hash_bytes(name) + static_cast<std::uint64_t>(hit.group), {'L', 0, 0, name});
+  }
+  if (r.category() != wire::CATEGORY_UNSPECIFIED) {
+    const auto name = to_string(r.category());
+    add('C', hash_bytes(name), {'C', 0, 0, name});
+  }
+  for (const auto& dtc : r.dtcs()) {
+    const std::string_view code = dtc;
+    add('D', hash_bytes(code.substr(0, 3)), {'D', 0, 0, code});
+    for (const auto& [prefix, system] : dtc_systems_) {
+      if (code.starts_with(prefix)) {
+        out.dtc_systems.emplace_back(code, system);
+        const auto name = to_string(system);
+        add('S', hash_bytes(name), {'S', 0, 0, name});
+        break;
+      }
+    }
+    if (!out.safety_dtc) {
+      for (const auto& p : safety_dtcs_)
+        if (code.starts_with(p)) out.safety_dtc = code;
+    }
+  }
+  out.moving = false;
+  for (const auto& s : r.snapshot().signals()) {
+    if (s.path() != "Vehicle.Speed") continue;
+    for (double v : s.values())
+      if (v > 0) out.moving = true;
+  }
+  if (out.moving) add('M', 1, {'M', 0, 0, "moving"});
+  add('Z', out.zh ? 1 : 2, {'Z', 0, 0, out.zh ? "zh" : "en"});
+  add('0', 0, {'0', 0, 0, "bias"});
+  std::sort(out.features.begin(), out.features.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.features.erase(std::unique(out.features.begin(), out.features.end(),
+                                 [](const auto& a, const auto& b) { return a.first == b.first; }),
+                     out.features.end());
+}
+
+Classification Classifier::classify(const wire::Report& r) const {
+  thread_local ReportFeatures f;
+  features(r, f);
+  Classification out;
+  std::array<double, kModelClasses> s{};
+  if (model_) {
+    for (const auto& [id, origin] : f.features) {
+      if (const auto* w = model_->find(id))
+        for (std::size_t k = 0; k < kModelClasses; ++k) s[k] += (*w)[k];
+    }
+  }
+  const auto category = r.category();
+  std::array<std::optional<std::string_view>, kTypeClasses> type_hit;
+  std::array<std::optional<std::string_view>, kSystemClasses> system_hit;
+  std::optional<std::string_view> safety_hit, lamp_hit;
+  for (const auto& hit : f.lexicon_hits) {
+    const auto label = static_cast<std::size_t>(hit.label);
+    if (hit.group == kTypeGroup) {
+      s[kTypeOffset + label] += rule_weight_;
+      if (!type_hit[label] || hit.phrase.size() > type_hit[label]->size()) type_hit[label] = hit.phrase;
+    } else if (hit.group == kSystemGroup) {
+      s[kSystemOffset + label] += rule_weight_;
+      if (!system_hit[label] || hit.phrase.size() > system_hit[label]->size()) system_hit[label] = hit.phrase;
+    } else if (hit.group == kSafetyGroup) {
+      if (!safety_hit) safety_hit = hit.phrase;
+    } else if (!lamp_hit) {
+      lamp_hit = hit.phrase;
     }
   }
   std::optional<CaseType> by_category;
   if (auto it = category_types_.find(category); it != category_types_.end()) {
     by_category = it->second;
-    score[it->second] += category_weight_;
+    s[kTypeOffset + index_of(it->second)] += category_weight_;
   }
-  // A safety word ("smoke", "刹车失灵") is a fault of the car whatever button was pressed.
-  const auto safety_hit = match(high_priority_, lower);
-  if (safety_hit) score[CaseType::product_fault] += safety_weight_;
+  if (auto it = category_systems_.find(category); it != category_systems_.end())
+    s[kSystemOffset + index_of(it->second)] += category_weight_ / 2;
+  for (const auto& [code, system] : f.dtc_systems) s[kSystemOffset + index_of(system)] += dtc_weight_;
+
+  // Type.
+  std::size_t type = 0;
+  for (std::size_t i = 1; i < kTypeClasses; ++i)
+    if (s[kTypeOffset + i] > s[kTypeOffset + type]) type = i;
+  const bool any_type_signal = model_ || std::any_of(s.begin() + kTypeOffset, s.begin() + kTypeOffset + kTypeClasses,
+                                                     [](double v) { return v != 0; });
+  double type_p = 1.0;
   if (r.source() == wire::SOURCE_TELEMATICS && !r.dtcs().empty()) {
-    out.type = CaseType::product_fault;
+    type = index_of(CaseType::product_fault);
     out.evidence.emplace_back("type:telematics_dtc");
-  } else if (score.empty()) {
-    out.type = CaseType::usage_experience;
+  } else if (!any_type_signal) {
+    type = index_of(CaseType::usage_experience);
     out.evidence.emplace_back("type:default");
+    type_p = 0;
   } else {
-    auto best = std::max_element(score.begin(), score.end(), [&](const auto& a, const auto& b) {
-      if (a.second != b.second) return a.second < b.second;
-      return by_category && b.first == *by_category;  // ties go to the driver's category
-    });
-    out.type = best->first;
-    if (auto hit = first_hit.find(out.type); hit != first_hit.end())
-      out.evidence.push_back("type:keyword:" + hit->second);
-    if (by_category && *by_category == out.type)
+    type_p = probability(s, kTypeOffset, kTypeClasses, type, confidence_scale_, [](std::size_t) { return true; });
+    if (type_hit[type]) out.evidence.push_back("type:lexicon:" + std::string(*type_hit[type]));
+    if (by_category && index_of(*by_category) == type)
       out.evidence.push_back("type:category:" + std::string(to_string(category)));
   }
+  out.type = vocabulary<CaseType>()[type].value;
 
-  // Priority: safety words or safety DTCs make it high; otherwise the type's default.
+  // System, among the service's parts for a service complaint, among the car's otherwise.
+  const bool service = out.type == CaseType::service_complaint;
+  const auto allowed = [&](std::size_t i) {
+    return is_service_system(vocabulary<VehicleSystem>()[i].value) == service;
+  };
+  std::size_t system = index_of(service ? VehicleSystem::service : VehicleSystem::other);
+  for (std::size_t i = 0; i < kSystemClasses; ++i) {
+    if (allowed(i) && s[kSystemOffset + i] > s[kSystemOffset + system]) system = i;
+  }
+  double system_p = 0;
+  if (!model_ && s[kSystemOffset + system] <= 0) {
+    out.system = vocabulary<VehicleSystem>()[system].value;
+    out.evidence.emplace_back("system:default");
+  } else {
+    out.system = vocabulary<VehicleSystem>()[system].value;
+    system_p = probability(s, kSystemOffset, kSystemClasses, system, confidence_scale_, allowed);
+    if (system_hit[system]) out.evidence.push_back("system:lexicon:" + std::string(*system_hit[system]));
+    for (const auto& [code, sys] : f.dtc_systems)
+      if (sys == out.system) out.evidence.push_back("system:dtc:" + std::string(code));
+  }
+
+  // What the model's features said for the chosen type and system (the strongest two each).
+  if (model_) {
+    const auto top = [&](std::size_t cls, const char* what) {
+      std::pair<float, const ReportFeatures::Origin*> best[2]{{0.f, nullptr}, {0.f, nullptr}};
+      for (const auto& [id, origin] : f.features) {
+        const auto* w = model_->find(id);
+        if (!w || (*w)[cls] <= best[1].first) continue;
+        best[1] = {(*w)[cls], &origin};
+        if (best[1].first > best[0].first) std::swap(best[0], best[1]);
+      }
+      for (const auto& [w, origin] : best) {
+        if (!origin) continue;
+        const std::string name = origin->name.empty()
+                                     ? ascii_lower(r.text().substr(origin->begin, origin->end - origin->begin))
+                                     : std::string(1, origin->kind) + ":" + std::string(origin->name);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%+.2f", static_cast<double>(w));
+        out.evidence.push_back(std::string(what) + ":model:" + name + buf);
+      }
+    };
+    top(kTypeOffset + type, "type");
+    top(kSystemOffset + system, "system");
+  }
+
+  // Priority: safety and usability first, then the model, then the type's default.
+  const bool lamp = category == wire::CATEGORY_WARNING_LAMP || lamp_hit || !r.dtcs().empty();
+  const double model_high = model_ ? probability(s, kPriorityOffset, kPriorityClasses, index_of(Priority::high),
+                                                 confidence_scale_, [](std::size_t) { return true; })
+                                   : 0.0;
+  const bool fault = out.type == CaseType::product_fault;
   if (safety_hit) {
     out.priority = Priority::high;
-    out.evidence.push_back("priority:keyword:" + *safety_hit);
+    out.evidence.push_back("priority:safety:" + std::string(*safety_hit));
+  } else if (f.safety_dtc) {
+    out.priority = Priority::high;
+    out.evidence.push_back("priority:dtc:" + std::string(*f.safety_dtc));
+  } else if (fault && lamp && f.moving) {
+    out.priority = Priority::high;
+    out.evidence.emplace_back("priority:warning_lamp_while_moving");
+  } else if (fault && std::find(high_priority_systems_.begin(), high_priority_systems_.end(), out.system) !=
+                          high_priority_systems_.end()) {
+    out.priority = Priority::high;
+    out.evidence.push_back("priority:system:" + std::string(to_string(out.system)));
+  } else if (fault && model_ && model_high >= model_high_priority_) {
+    out.priority = Priority::high;
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "priority:model:%.2f", model_high);
+    out.evidence.emplace_back(buf);
   } else {
-    for (const auto& dtc : r.dtcs()) {
-      auto it = std::find_if(high_priority_dtcs_.begin(), high_priority_dtcs_.end(),
-                             [&](const std::string& p) { return dtc.starts_with(p); });
-      if (it != high_priority_dtcs_.end()) {
-        out.priority = Priority::high;
-        out.evidence.push_back("priority:dtc:" + dtc);
-        break;
-      }
-    }
-    if (out.priority != Priority::high) {
-      auto it = type_priority_.find(out.type);
-      out.priority = it != type_priority_.end() ? it->second : Priority::medium;
-      out.evidence.emplace_back("priority:type_default");
-    }
+    auto it = type_priority_.find(out.type);
+    out.priority = it != type_priority_.end() ? it->second : Priority::medium;
+    out.evidence.emplace_back("priority:type_default");
   }
 
-  // System: keywords, then DTCs, then the driver's category.
-  std::optional<VehicleSystem> system;
-  for (const auto& [candidate, kw] : systems_) {
-    if (auto hit = match(kw, lower)) {
-      system = candidate;
-      out.evidence.push_back("system:keyword:" + *hit);
-      break;
-    }
+  out.confidence = std::clamp(std::min(type_p, system_p), 0.0, 1.0);
+  out.needs_human_triage = out.confidence < confidence_threshold_;
+  if (out.needs_human_triage) {
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "confidence:%.2f<%.2f:needs_human_triage", out.confidence, confidence_threshold_);
+    out.evidence.emplace_back(buf);
   }
-  for (const auto& dtc : r.dtcs()) {
-    if (system) break;
-    for (const auto& [prefix, candidate] : dtc_systems_) {
-      if (dtc.starts_with(prefix)) {
-        system = candidate;
-        out.evidence.push_back("system:dtc:" + dtc);
-        break;
-      }
-    }
-  }
-  if (!system) {
-    if (auto it = category_systems_.find(category); it != category_systems_.end()) {
-      system = it->second;
-      out.evidence.push_back("system:category:" + std::string(to_string(category)));
-    }
-  }
-  out.system = system.value_or(default_system_);
   return out;
 }
 

@@ -241,7 +241,6 @@ struct Vocabulary<Priority> {
 /// The part of the car (or, for service complaints, of the service) a case is about
 /// (DOMAIN.md §3). The rule files may name only these.
 enum class VehicleSystem {
-  unknown,
   engine,
   transmission,
   brakes,
@@ -249,29 +248,26 @@ enum class VehicleSystem {
   suspension,
   tyres,
   electrical,
-  traction_battery,
+  battery,
   electric_drive,
   body,
-  airbags,
+  restraints,
   infotainment,
   hvac,
   adas,
   // service complaints
   sales,
-  service_attitude,
-  charges,
+  service,
   parts,
-  technician_skill,
-  promises,
-  repair_time,
+  charges,
+  other,
 };
 
 template <>
 struct Vocabulary<VehicleSystem> {
   static constexpr std::string_view name = "vehicle system";
-  static constexpr std::string_view fallback = "unknown";
-  static constexpr std::array<VocabularyEntry<VehicleSystem>, 22> entries{{
-      {VehicleSystem::unknown, "unknown"},
+  static constexpr std::string_view fallback = "other";
+  static constexpr std::array<VocabularyEntry<VehicleSystem>, 19> entries{{
       {VehicleSystem::engine, "engine"},
       {VehicleSystem::transmission, "transmission"},
       {VehicleSystem::brakes, "brakes"},
@@ -279,20 +275,18 @@ struct Vocabulary<VehicleSystem> {
       {VehicleSystem::suspension, "suspension"},
       {VehicleSystem::tyres, "tyres"},
       {VehicleSystem::electrical, "electrical"},
-      {VehicleSystem::traction_battery, "traction_battery"},
+      {VehicleSystem::battery, "battery"},
       {VehicleSystem::electric_drive, "electric_drive"},
       {VehicleSystem::body, "body"},
-      {VehicleSystem::airbags, "airbags"},
+      {VehicleSystem::restraints, "restraints"},
       {VehicleSystem::infotainment, "infotainment"},
       {VehicleSystem::hvac, "hvac"},
       {VehicleSystem::adas, "adas"},
       {VehicleSystem::sales, "sales"},
-      {VehicleSystem::service_attitude, "service_attitude"},
-      {VehicleSystem::charges, "charges"},
+      {VehicleSystem::service, "service"},
       {VehicleSystem::parts, "parts"},
-      {VehicleSystem::technician_skill, "technician_skill"},
-      {VehicleSystem::promises, "promises"},
-      {VehicleSystem::repair_time, "repair_time"},
+      {VehicleSystem::charges, "charges"},
+      {VehicleSystem::other, "other"},
   }};
 };
 
@@ -310,6 +304,6 @@ static_assert(vocabulary<ReportStatus>().size() == static_cast<std::size_t>(Repo
 static_assert(vocabulary<DeadLetterReason>().size() == wire::RejectReason_MAX + 3);
 static_assert(vocabulary<CaseType>().size() == static_cast<std::size_t>(CaseType::suggestion) + 1);
 static_assert(vocabulary<Priority>().size() == static_cast<std::size_t>(Priority::low) + 1);
-static_assert(vocabulary<VehicleSystem>().size() == static_cast<std::size_t>(VehicleSystem::repair_time) + 1);
+static_assert(vocabulary<VehicleSystem>().size() == static_cast<std::size_t>(VehicleSystem::other) + 1);
 
 }  // namespace fb

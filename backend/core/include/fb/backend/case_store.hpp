@@ -133,7 +133,7 @@ struct CaseSummary {
   std::string report_id;
   CaseType type = CaseType::usage_experience;
   Priority priority = Priority::medium;
-  VehicleSystem system = VehicleSystem::unknown;
+  VehicleSystem system = VehicleSystem::other;
   std::string team;
   CaseState state = CaseState::new_;
   std::int64_t created_ms = 0;
