@@ -339,6 +339,9 @@ TEST_F(LifecycleTest, AClusterOfVehiclesBecomesAMajorCaseThatResolvesItsChildren
   const auto major = clusters->front().major_case_number;
   ASSERT_FALSE(major.empty());
   EXPECT_TRUE(clusters->back().major_case_number.empty());
+  // A later vehicle with the same symptom joins the major case as a child at once.
+  children.push_back(submit(report("LSVAX60E5K2000015", "换挡顿挫", {"P0730"}), kT + 5 * kHour).accepted->case_number);
+  EXPECT_EQ(store_->list_clusters(10)->front().vehicles, 4);
   for (const auto& c : children) EXPECT_EQ(store_->find_case(c)->value().parent_case_number, major);
   EXPECT_TRUE(store_->find_case(other)->value().parent_case_number.empty());
   EXPECT_TRUE(store_->find_case(major)->value().major);
@@ -350,11 +353,11 @@ TEST_F(LifecycleTest, AClusterOfVehiclesBecomesAMajorCaseThatResolvesItsChildren
   ASSERT_TRUE(move(major, S::in_progress));
   auto done = move(major, S::resolved);
   ASSERT_TRUE(done) << done.error().what();
-  EXPECT_EQ(done->children_moved, 3);
-  EXPECT_EQ(done->notifications.size(), 3u);  // every affected driver; the major case has no car
+  EXPECT_EQ(done->children_moved, 4);
+  EXPECT_EQ(done->notifications.size(), 4u);  // every affected driver; the major case has no car
   for (const auto& c : children) EXPECT_EQ(store_->find_case(c)->value().state, S::resolved);
   EXPECT_EQ(store_->find_case(other)->value().state, S::new_);
-  EXPECT_EQ(queued().size(), before + 3);
+  EXPECT_EQ(queued().size(), before + 4);
 }
 
 TEST_F(LifecycleTest, SimilarTextOnTheSameSystemClustersAcrossVehicles) {

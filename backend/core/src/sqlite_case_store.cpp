@@ -142,8 +142,18 @@ CREATE TABLE clusters (
   created_ms INTEGER NOT NULL,
   major_case_id INTEGER REFERENCES cases(id),
   warned_ms INTEGER NOT NULL DEFAULT 0,
-  last_ms INTEGER NOT NULL
+  last_ms INTEGER NOT NULL,
+  vehicles INTEGER NOT NULL DEFAULT 0,
+  cases INTEGER NOT NULL DEFAULT 0,
+  window_start_ms INTEGER NOT NULL DEFAULT 0,
+  window_count INTEGER NOT NULL DEFAULT 0,
+  previous_count INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE cluster_vehicles (
+  cluster_id INTEGER NOT NULL REFERENCES clusters(id),
+  vin TEXT NOT NULL,
+  PRIMARY KEY (cluster_id, vin)
+) WITHOUT ROWID;
 CREATE INDEX clusters_key ON clusters(key, model, software_version, last_ms);
 CREATE TABLE surveys (
   id INTEGER PRIMARY KEY,
@@ -500,11 +510,9 @@ class SqliteCaseStore final : public CaseStore {
 
   Result<std::vector<ClusterSummary>> list_clusters(std::size_t limit) override {
     auto st = db_.prepare(
-        "SELECT k.id, k.key, k.model, k.software_version, "
-        "(SELECT count(DISTINCT vin) FROM cases WHERE cluster_id = k.id AND major = 0), "
-        "(SELECT count(*) FROM cases WHERE cluster_id = k.id AND major = 0), "
+        "SELECT k.id, k.key, k.model, k.software_version, k.vehicles, k.cases, "
         "coalesce((SELECT number FROM cases WHERE id = k.major_case_id), ''), k.warned_ms "
-        "FROM clusters k ORDER BY 5 DESC, k.id LIMIT ?");
+        "FROM clusters k ORDER BY k.vehicles DESC, k.id LIMIT ?");
     if (!st) return fail(st.error());
     st->bind(1, static_cast<std::int64_t>(limit));
     std::vector<ClusterSummary> out;
@@ -985,7 +993,17 @@ class SqliteCaseStore final : public CaseStore {
       return x;
     }
 
-    auto vehicles = query_bound("SELECT count(DISTINCT vin) FROM cases WHERE cluster_id = ?1 AND major = 0", {cluster});
+    // Counters kept on the cluster: the cost of joining does not grow with the cluster.
+    auto add_vehicle = db_.prepare("INSERT OR IGNORE INTO cluster_vehicles(cluster_id, vin) VALUES(?, ?)");
+    if (!add_vehicle) return fail(add_vehicle.error());
+    add_vehicle->bind(1, cluster).bind(2, r.vin());
+    if (auto x = add_vehicle->run(); !x) return x;
+    if (auto x = exec_bound("UPDATE clusters SET cases = cases + 1, vehicles = vehicles + ?1 WHERE id = ?2",
+                            {db_.changes() > 0 ? 1 : 0, cluster});
+        !x) {
+      return x;
+    }
+    auto vehicles = query_bound("SELECT vehicles FROM clusters WHERE id = ?1", {cluster});
     if (!vehicles) return fail(vehicles.error());
     auto major = query_bound("SELECT major_case_id FROM clusters WHERE id = ?1", {cluster});
     if (!major) return fail(major.error());
@@ -993,14 +1011,13 @@ class SqliteCaseStore final : public CaseStore {
       auto made = create_major_case(in, cluster, key);
       if (!made) return fail(made.error());
       *major = *made;
-    }
-    if (*major != 0) {
-      if (auto x =
-              exec_bound("UPDATE cases SET parent_id = ?1 WHERE cluster_id = ?2 AND major = 0 AND parent_id IS NULL",
-                         {*major, cluster});
+      // The cluster's cases so far become its children, once; later ones join one by one.
+      if (auto x = exec_bound("UPDATE cases SET parent_id = ?1 WHERE cluster_id = ?2 AND major = 0", {*major, cluster});
           !x) {
         return x;
       }
+    } else if (*major != 0) {
+      if (auto x = exec_bound("UPDATE cases SET parent_id = ?1 WHERE id = ?2", {*major, case_row}); !x) return x;
     }
     return check_early_warning(cluster, key, in.received_ms, *major);
   }
@@ -1052,31 +1069,46 @@ class SqliteCaseStore final : public CaseStore {
     return row;
   }
 
+  /// Counts the cluster's new cases in tumbling windows (aligned to the window length) and
+  /// warns, once per window, when this window has at least warning_min_cases and at least
+  /// warning_rate_factor times the previous window's count.
   Result<void> check_early_warning(std::int64_t cluster, const std::string& key, std::int64_t now, std::int64_t major) {
     const auto w = grouping_.warning_window_ms;
-    auto recent = query_bound("SELECT count(*) FROM cases WHERE cluster_id = ?1 AND major = 0 AND created_ms > ?2",
-                              {cluster, now - w});
-    auto before = query_bound(
-        "SELECT count(*) FROM cases WHERE cluster_id = ?1 AND major = 0 AND created_ms > ?2 AND created_ms <= ?3",
-        {cluster, now - 2 * w, now - w});
-    auto warned = query_bound("SELECT warned_ms FROM clusters WHERE id = ?1", {cluster});
-    for (const auto* r : {&recent, &before, &warned}) {
-      if (!*r) return fail(r->error());
+    const auto window = now - now % w;
+    auto st = db_.prepare("SELECT window_start_ms, window_count, previous_count, warned_ms FROM clusters WHERE id = ?");
+    if (!st) return fail(st.error());
+    st->bind(1, cluster);
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    auto start = st->int64(0), count = st->int64(1), previous = st->int64(2);
+    const auto warned = st->int64(3);
+    st->reset();
+    if (window != start) {
+      previous = window - start == w ? count : 0;
+      count = 0;
+      start = window;
     }
-    if (*recent < grouping_.warning_min_cases ||
-        static_cast<double>(*recent) < grouping_.warning_rate_factor * static_cast<double>(*before) ||
-        (*warned != 0 && *warned > now - w)) {
+    ++count;
+    if (auto x =
+            exec_bound("UPDATE clusters SET window_start_ms = ?1, window_count = ?2, previous_count = ?3 WHERE id = ?4",
+                       {start, count, previous, cluster});
+        !x) {
+      return x;
+    }
+    if (count < grouping_.warning_min_cases ||
+        static_cast<double>(count) < grouping_.warning_rate_factor * static_cast<double>(previous) ||
+        warned >= window) {
       return {};
     }
     if (auto x = exec_bound("UPDATE clusters SET warned_ms = ?1 WHERE id = ?2", {now, cluster}); !x) return x;
     const auto detail = nlohmann::json{
         {"cluster", cluster},
         {"key", key},
-        {"last_window", *recent},
-        {"window_before", *before},
+        {"this_window", count},
+        {"window_before", previous},
         {"window_ms", w}}.dump();
-    spdlog::warn("early warning: cluster {} ({}) {} new cases in the last window, {} in the one before", cluster, key,
-                 *recent, *before);
+    spdlog::warn("early warning: cluster {} ({}) {} new cases in this window, {} in the one before", cluster, key,
+                 count, previous);
     if (major != 0) return event(major, now, "early_warning", detail);
     return {};
   }
