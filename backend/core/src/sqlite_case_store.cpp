@@ -4,6 +4,7 @@
 #include <ctime>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "fb/backend/case_store.hpp"
 #include "fb/common/codec.hpp"
@@ -342,13 +343,13 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<std::vector<StoredNotification>> due_notifications(std::int64_t now_ms, std::size_t limit) override {
-    auto st = db_.prepare(
+    auto st = cached(
         "SELECT id, vin, payload FROM notifications WHERE state IN ('pending', 'sent') AND next_attempt_ms <= ? "
         "ORDER BY next_attempt_ms LIMIT ?");
     if (!st) return fail(st.error());
-    st->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
+    (*st)->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
     std::vector<StoredNotification> out;
-    auto rows = st->each_row([&](const sql::Statement& s) {
+    auto rows = (*st)->each_row([&](const sql::Statement& s) {
       out.push_back(StoredNotification{s.text(0), s.text(1), s.blob(2), {}});
     });
     if (!rows) return fail(rows.error());
@@ -359,13 +360,13 @@ class SqliteCaseStore final : public CaseStore {
                           std::int64_t max_ms) override {
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
-    auto st = db_.prepare(
+    auto st = cached(
         "UPDATE notifications SET attempts = attempts + 1, state = CASE state WHEN 'pending' THEN 'sent' ELSE state "
         "END, next_attempt_ms = ? + min(?, ? * (1 << min(attempts, 30))) WHERE id = ?");
     if (!st) return fail(st.error());
     for (const auto& id : ids) {
-      st->bind(1, now_ms).bind(2, max_ms).bind(3, base_ms).bind(4, id);
-      if (auto r = st->run(); !r) return r;
+      (*st)->bind(1, now_ms).bind(2, max_ms).bind(3, base_ms).bind(4, id);
+      if (auto r = (*st)->run(); !r) return r;
     }
     return tx->commit();
   }
@@ -380,13 +381,13 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<std::vector<CaseEvent>> case_events(std::string_view case_number) override {
-    auto st = db_.prepare(
+    auto st = cached(
         "SELECT e.at_ms, e.kind, e.actor, e.detail FROM case_events e JOIN cases c ON c.id = e.case_id "
         "WHERE c.number = ? ORDER BY e.id");
     if (!st) return fail(st.error());
-    st->bind(1, case_number);
+    (*st)->bind(1, case_number);
     std::vector<CaseEvent> out;
-    auto rows = st->each_row([&](const sql::Statement& s) {
+    auto rows = (*st)->each_row([&](const sql::Statement& s) {
       out.push_back(CaseEvent{s.int64(0), s.text(1), s.text(2), s.text(3)});
     });
     if (!rows) return fail(rows.error());
@@ -394,13 +395,13 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<std::vector<NotificationSummary>> case_notifications(std::string_view case_number) override {
-    auto st = db_.prepare(
+    auto st = cached(
         "SELECT n.id, n.event, n.state, n.created_ms, coalesce(n.delivered_ms, 0), coalesce(n.read_ms, 0), n.attempts "
         "FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.number = ? ORDER BY n.created_ms, n.rowid");
     if (!st) return fail(st.error());
-    st->bind(1, case_number);
+    (*st)->bind(1, case_number);
     std::vector<NotificationSummary> out;
-    auto rows = st->each_row([&](const sql::Statement& s) {
+    auto rows = (*st)->each_row([&](const sql::Statement& s) {
       out.push_back(NotificationSummary{s.text(0), s.text(1), s.text(2), s.int64(3), s.int64(4), s.int64(5),
                                         static_cast<int>(s.int64(6))});
     });
@@ -509,14 +510,14 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<std::vector<ClusterSummary>> list_clusters(std::size_t limit) override {
-    auto st = db_.prepare(
+    auto st = cached(
         "SELECT k.id, k.key, k.model, k.software_version, k.vehicles, k.cases, "
         "coalesce((SELECT number FROM cases WHERE id = k.major_case_id), ''), k.warned_ms "
         "FROM clusters k ORDER BY k.vehicles DESC, k.id LIMIT ?");
     if (!st) return fail(st.error());
-    st->bind(1, static_cast<std::int64_t>(limit));
+    (*st)->bind(1, static_cast<std::int64_t>(limit));
     std::vector<ClusterSummary> out;
-    auto rows = st->each_row([&](const sql::Statement& s) {
+    auto rows = (*st)->each_row([&](const sql::Statement& s) {
       out.push_back(ClusterSummary{s.int64(0), s.text(1), s.text(2), s.text(3), static_cast<int>(s.int64(4)),
                                    static_cast<int>(s.int64(5)), s.text(6), s.int64(7)});
     });
@@ -525,13 +526,13 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<std::pair<double, std::int64_t>> survey_score() override {
-    auto st = db_.prepare("SELECT coalesce(avg(score), 0) * 1000, count(*) FROM surveys");
+    auto st = cached("SELECT coalesce(avg(score), 0) * 1000, count(*) FROM surveys");
     if (!st) return fail(st.error());
-    auto row = st->step();
+    auto row = (*st)->step();
     if (!row) return fail(row.error());
-    const auto avg = static_cast<double>(st->int64(0)) / 1000.0;
-    const auto n = st->int64(1);
-    st->reset();
+    const auto avg = static_cast<double>((*st)->int64(0)) / 1000.0;
+    const auto n = (*st)->int64(1);
+    (*st)->reset();
     return std::pair{avg, n};
   }
 
@@ -545,7 +546,7 @@ class SqliteCaseStore final : public CaseStore {
     const std::int64_t at = req.at_ms;
     // The first move by a person is the first response; resolving stops the resolution clock,
     // reopening restarts it with the same length from now.
-    auto st = db_.prepare(
+    auto st = cached(
         "UPDATE cases SET status = ?1, assignee = CASE WHEN ?2 = '' THEN assignee ELSE ?2 END, "
         "first_response_ms = coalesce(first_response_ms, CASE WHEN ?3 = 'system' THEN NULL ELSE ?4 END), "
         "resolved_ms = CASE ?1 WHEN 'resolved' THEN ?4 WHEN 'reopened' THEN NULL ELSE resolved_ms END, "
@@ -554,8 +555,8 @@ class SqliteCaseStore final : public CaseStore {
         "resolution_escalation = CASE ?1 WHEN 'reopened' THEN 0 ELSE resolution_escalation END, "
         "sla_start_ms = CASE ?1 WHEN 'reopened' THEN ?4 ELSE sla_start_ms END WHERE id = ?5");
     if (!st) return fail(st.error());
-    st->bind(1, to_string(to)).bind(2, req.assignee).bind(3, req.actor).bind(4, at).bind(5, row);
-    if (auto x = st->run(); !x) return x;
+    (*st)->bind(1, to_string(to)).bind(2, req.assignee).bind(3, req.actor).bind(4, at).bind(5, row);
+    if (auto x = (*st)->run(); !x) return x;
     nlohmann::json detail = {{"from", to_string(c.state)}, {"to", to_string(to)}, {"reason", req.reason}};
     if (!req.assignee.empty()) detail["assignee"] = req.assignee;
     if (to == CaseState::appointment)
@@ -592,60 +593,60 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<std::pair<std::int64_t, SlaClock>> load_sla(std::string_view case_number) {
-    auto st = db_.prepare(
+    auto st = cached(
         "SELECT id, status, sla_start_ms, first_reply_due_ms, resolution_due_ms, first_response_ms IS NOT NULL, "
         "response_escalation, resolution_escalation, progress_every_ms, last_contact_ms, vin != '' "
         "FROM cases WHERE number = ?");
     if (!st) return fail(st.error());
-    st->bind(1, case_number);
-    auto row = st->step();
+    (*st)->bind(1, case_number);
+    auto row = (*st)->step();
     if (!row) return fail(row.error());
     if (!*row) return fail(CaseErrc::not_found, "case " + std::string(case_number));
-    auto state = key_column<CaseState>(*st, 1, "cases.status");
+    auto state = key_column<CaseState>(**st, 1, "cases.status");
     if (!state) return fail(state.error());
     SlaClock c;
     c.state = *state;
-    c.start_ms = st->int64(2);
-    c.first_response_due_ms = st->int64(3);
-    c.resolution_due_ms = st->int64(4);
-    c.responded = st->int64(5) != 0;
-    c.response_escalation = static_cast<int>(st->int64(6));
-    c.resolution_escalation = static_cast<int>(st->int64(7));
-    c.progress_every_ms = st->int64(8);
-    c.last_contact_ms = st->int64(9);
-    c.has_car = st->int64(10) != 0;
-    const auto id = st->int64(0);
-    st->reset();
+    c.start_ms = (*st)->int64(2);
+    c.first_response_due_ms = (*st)->int64(3);
+    c.resolution_due_ms = (*st)->int64(4);
+    c.responded = (*st)->int64(5) != 0;
+    c.response_escalation = static_cast<int>((*st)->int64(6));
+    c.resolution_escalation = static_cast<int>((*st)->int64(7));
+    c.progress_every_ms = (*st)->int64(8);
+    c.last_contact_ms = (*st)->int64(9);
+    c.has_car = (*st)->int64(10) != 0;
+    const auto id = (*st)->int64(0);
+    (*st)->reset();
     return std::pair{id, c};
   }
 
   /// Recomputes when the case next needs the SLA pass.
   Result<void> refresh_sla(std::int64_t case_row) {
-    auto number = db_.prepare("SELECT number FROM cases WHERE id = ?");
+    auto number = cached("SELECT number FROM cases WHERE id = ?");
     if (!number) return fail(number.error());
-    number->bind(1, case_row);
-    auto row = number->step();
+    (*number)->bind(1, case_row);
+    auto row = (*number)->step();
     if (!row) return fail(row.error());
-    const auto n = number->text(0);
-    number->reset();
+    const auto n = (*number)->text(0);
+    (*number)->reset();
     auto clock = load_sla(n);
     if (!clock) return fail(clock.error());
-    auto st = db_.prepare("UPDATE cases SET next_sla_ms = ? WHERE id = ?");
+    auto st = cached("UPDATE cases SET next_sla_ms = ? WHERE id = ?");
     if (!st) return fail(st.error());
-    if (auto next = clock->second.next_deadline()) st->bind(1, *next);
-    else st->bind_null(1);
-    st->bind(2, case_row);
-    return st->run();
+    if (auto next = clock->second.next_deadline()) (*st)->bind(1, *next);
+    else (*st)->bind_null(1);
+    (*st)->bind(2, case_row);
+    return (*st)->run();
   }
 
   Result<void> store_survey(const SurveyIntake& in, ItemOutcome& out) {
-    auto st = db_.prepare("SELECT case_id FROM notifications WHERE id = ? AND vin = ? AND event = 'survey_request'");
+    auto st = cached("SELECT case_id FROM notifications WHERE id = ? AND vin = ? AND event = 'survey_request'");
     if (!st) return fail(st.error());
-    st->bind(1, in.notification_id).bind(2, in.vin);
-    auto row = st->step();
+    (*st)->bind(1, in.notification_id).bind(2, in.vin);
+    auto row = (*st)->step();
     if (!row) return fail(row.error());
-    const std::int64_t case_row = *row ? st->int64(0) : 0;
-    st->reset();
+    const std::int64_t case_row = *row ? (*st)->int64(0) : 0;
+    (*st)->reset();
     if (case_row == 0 || in.score < 1 || in.score > 5) {
       auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, DeadLetterReason::invalid_field,
                                                    case_row == 0
@@ -657,16 +658,17 @@ class SqliteCaseStore final : public CaseStore {
       return {};
     }
     // The car may send the same answer again (QoS 1): the first one counts.
-    auto ins = db_.prepare(
+    auto ins = cached(
         "INSERT INTO surveys(case_id, notification_id, score, comment, at_ms) VALUES(?,?,?,?,?) "
         "ON CONFLICT(notification_id) DO NOTHING");
     if (!ins) return fail(ins.error());
-    ins->bind(1, case_row)
+    (*ins)
+        ->bind(1, case_row)
         .bind(2, in.notification_id)
         .bind(3, std::int64_t{in.score})
         .bind(4, in.comment)
         .bind(5, in.at_ms);
-    if (auto x = ins->run(); !x) return x;
+    if (auto x = (*ins)->run(); !x) return x;
     out.receipt_matched = true;
     if (db_.changes() == 0) return {};
     return event(case_row, in.at_ms, "survey", nlohmann::json{{"score", in.score}, {"comment", in.comment}}.dump(),
@@ -690,14 +692,14 @@ class SqliteCaseStore final : public CaseStore {
   Result<bool> record_receipt(std::string_view id, std::string_view vin, wire::ReceiptKind kind, std::int64_t at_ms) {
     const bool read = kind == wire::RECEIPT_READ;
     // A late "delivered" never downgrades "read".
-    auto st = db_.prepare(read ? "UPDATE notifications SET state = 'read', read_ms = ?1, "
-                                 "delivered_ms = coalesce(delivered_ms, ?1) WHERE id = ?2 AND vin = ?3"
-                               : "UPDATE notifications SET state = CASE state WHEN 'read' THEN 'read' "
-                                 "ELSE 'delivered' END, delivered_ms = coalesce(delivered_ms, ?1) "
-                                 "WHERE id = ?2 AND vin = ?3");
+    auto st = cached(read ? "UPDATE notifications SET state = 'read', read_ms = ?1, "
+                            "delivered_ms = coalesce(delivered_ms, ?1) WHERE id = ?2 AND vin = ?3"
+                          : "UPDATE notifications SET state = CASE state WHEN 'read' THEN 'read' "
+                            "ELSE 'delivered' END, delivered_ms = coalesce(delivered_ms, ?1) "
+                            "WHERE id = ?2 AND vin = ?3");
     if (!st) return fail(st.error());
-    st->bind(1, at_ms).bind(2, id).bind(3, vin);
-    if (auto r = st->run(); !r) return fail(r.error());
+    (*st)->bind(1, at_ms).bind(2, id).bind(3, vin);
+    if (auto r = (*st)->run(); !r) return fail(r.error());
     return db_.changes() > 0;
   }
 
@@ -711,12 +713,12 @@ class SqliteCaseStore final : public CaseStore {
   Result<std::vector<CaseSummary>> list_cases(std::size_t limit) override { return query_cases("", {}, limit); }
 
   Result<std::vector<DeadLetterSummary>> list_dead_letters(std::size_t limit) override {
-    auto st = db_.prepare("SELECT id, topic, reason, detail, count FROM dead_letters ORDER BY id DESC LIMIT ?");
+    auto st = cached("SELECT id, topic, reason, detail, count FROM dead_letters ORDER BY id DESC LIMIT ?");
     if (!st) return fail(st.error());
-    st->bind(1, static_cast<std::int64_t>(limit));
+    (*st)->bind(1, static_cast<std::int64_t>(limit));
     std::vector<DeadLetterSummary> out;
     std::optional<Error> bad;
-    auto rows = st->each_row([&](const sql::Statement& s) {
+    auto rows = (*st)->each_row([&](const sql::Statement& s) {
       auto reason = key_column<DeadLetterReason>(s, 2, "dead_letters.reason");
       if (!reason) bad = reason.error();
       else out.push_back(DeadLetterSummary{s.int64(0), s.text(1), *reason, s.text(3), s.int64(4)});
@@ -747,13 +749,13 @@ class SqliteCaseStore final : public CaseStore {
     std::string q = "SELECT " + std::string(kCaseColumns) + " FROM cases c ";
     q += where;
     q += " ORDER BY c.id DESC LIMIT " + std::to_string(limit);
-    auto st = db_.prepare(q);
+    auto st = cached(q);
     if (!st) return fail(st.error());
-    if (const auto* text = std::get_if<std::string_view>(&arg)) st->bind(1, *text);
-    if (const auto* number = std::get_if<std::int64_t>(&arg)) st->bind(1, *number);
+    if (const auto* text = std::get_if<std::string_view>(&arg)) (*st)->bind(1, *text);
+    if (const auto* number = std::get_if<std::int64_t>(&arg)) (*st)->bind(1, *number);
     std::vector<CaseSummary> out;
     std::optional<Error> bad;
-    auto rows = st->each_row([&](const sql::Statement& s) {
+    auto rows = (*st)->each_row([&](const sql::Statement& s) {
       auto type = key_column<CaseType>(s, 4, "cases.type");
       auto priority = key_column<Priority>(s, 5, "cases.priority");
       auto system = key_column<VehicleSystem>(s, 6, "cases.system");
@@ -955,18 +957,19 @@ class SqliteCaseStore final : public CaseStore {
     // The clusters of that symptom active within the window, the most recent first and at most
     // kMaxClusterCandidates: the cost per report stays bounded however long the fleet runs.
     constexpr std::int64_t kMaxClusterCandidates = 100;
-    auto st = db_.prepare(
+    auto st = cached(
         "SELECT id, exemplar FROM clusters WHERE key = ? AND model = ? AND software_version = ? AND last_ms >= ? "
         "ORDER BY last_ms DESC LIMIT ?");
     if (!st) return fail(st.error());
-    st->bind(1, key)
+    (*st)
+        ->bind(1, key)
         .bind(2, r.model())
         .bind(3, r.software_version())
         .bind(4, in.received_ms - grouping_.cluster_window_ms)
         .bind(5, kMaxClusterCandidates);
     std::int64_t cluster = 0;
     double best = -1;
-    auto rows = st->each_row([&](const sql::Statement& s) {
+    auto rows = (*st)->each_row([&](const sql::Statement& s) {
       const double sim = dtcs.empty() ? text_similarity(r.text(), s.text(1)) : 1.0;
       if ((!dtcs.empty() || sim >= grouping_.cluster_min_similarity) && sim > best) {
         best = sim;
@@ -975,16 +978,17 @@ class SqliteCaseStore final : public CaseStore {
     });
     if (!rows) return fail(rows.error());
     if (cluster == 0) {
-      auto add = db_.prepare(
+      auto add = cached(
           "INSERT INTO clusters(key, model, software_version, exemplar, created_ms, last_ms) VALUES(?,?,?,?,?,?)");
       if (!add) return fail(add.error());
-      add->bind(1, key)
+      (*add)
+          ->bind(1, key)
           .bind(2, r.model())
           .bind(3, r.software_version())
           .bind(4, r.text())
           .bind(5, in.received_ms)
           .bind(6, in.received_ms);
-      if (auto x = add->run(); !x) return x;
+      if (auto x = (*add)->run(); !x) return x;
       cluster = db_.last_insert_rowid();
     }
     if (auto x = exec_bound("UPDATE cases SET cluster_id = ?1 WHERE id = ?2", {cluster, case_row}); !x) return x;
@@ -994,10 +998,10 @@ class SqliteCaseStore final : public CaseStore {
     }
 
     // Counters kept on the cluster: the cost of joining does not grow with the cluster.
-    auto add_vehicle = db_.prepare("INSERT OR IGNORE INTO cluster_vehicles(cluster_id, vin) VALUES(?, ?)");
+    auto add_vehicle = cached("INSERT OR IGNORE INTO cluster_vehicles(cluster_id, vin) VALUES(?, ?)");
     if (!add_vehicle) return fail(add_vehicle.error());
-    add_vehicle->bind(1, cluster).bind(2, r.vin());
-    if (auto x = add_vehicle->run(); !x) return x;
+    (*add_vehicle)->bind(1, cluster).bind(2, r.vin());
+    if (auto x = (*add_vehicle)->run(); !x) return x;
     if (auto x = exec_bound("UPDATE clusters SET cases = cases + 1, vehicles = vehicles + ?1 WHERE id = ?2",
                             {db_.changes() > 0 ? 1 : 0, cluster});
         !x) {
@@ -1075,14 +1079,14 @@ class SqliteCaseStore final : public CaseStore {
   Result<void> check_early_warning(std::int64_t cluster, const std::string& key, std::int64_t now, std::int64_t major) {
     const auto w = grouping_.warning_window_ms;
     const auto window = now - now % w;
-    auto st = db_.prepare("SELECT window_start_ms, window_count, previous_count, warned_ms FROM clusters WHERE id = ?");
+    auto st = cached("SELECT window_start_ms, window_count, previous_count, warned_ms FROM clusters WHERE id = ?");
     if (!st) return fail(st.error());
-    st->bind(1, cluster);
-    auto row = st->step();
+    (*st)->bind(1, cluster);
+    auto row = (*st)->step();
     if (!row) return fail(row.error());
-    auto start = st->int64(0), count = st->int64(1), previous = st->int64(2);
-    const auto warned = st->int64(3);
-    st->reset();
+    auto start = (*st)->int64(0), count = (*st)->int64(1), previous = (*st)->int64(2);
+    const auto warned = (*st)->int64(3);
+    (*st)->reset();
     if (window != start) {
       previous = window - start == w ? count : 0;
       count = 0;
@@ -1114,23 +1118,23 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<void> exec_bound(std::string_view q, std::initializer_list<std::int64_t> args) {
-    auto st = db_.prepare(q);
+    auto st = cached(q);
     if (!st) return fail(st.error());
     int i = 1;
-    for (auto a : args) st->bind(i++, a);
-    return st->run();
+    for (auto a : args) (*st)->bind(i++, a);
+    return (*st)->run();
   }
 
   /// A single integer (0 for NULL or no row).
   Result<std::int64_t> query_bound(std::string_view q, std::initializer_list<std::int64_t> args) {
-    auto st = db_.prepare(q);
+    auto st = cached(q);
     if (!st) return fail(st.error());
     int i = 1;
-    for (auto a : args) st->bind(i++, a);
-    auto row = st->step();
+    for (auto a : args) (*st)->bind(i++, a);
+    auto row = (*st)->step();
     if (!row) return fail(row.error());
-    const std::int64_t v = *row && !st->is_null(0) ? st->int64(0) : 0;
-    st->reset();
+    const std::int64_t v = *row && !(*st)->is_null(0) ? (*st)->int64(0) : 0;
+    (*st)->reset();
     return v;
   }
 
@@ -1174,7 +1178,21 @@ class SqliteCaseStore final : public CaseStore {
     return id;
   }
 
+  /// A statement for `q`, prepared on first use and kept for the store's life (the ingest path
+  /// runs a dozen per report); reset for this use. Not re-entrant per query text.
+  Result<sql::Statement*> cached(std::string_view q) {
+    auto it = statements_.find(std::string(q));
+    if (it == statements_.end()) {
+      auto st = db_.prepare(q);
+      if (!st) return fail(st.error());
+      it = statements_.emplace(std::string(q), std::move(*st)).first;
+    }
+    it->second.reset();
+    return &it->second;
+  }
+
   sql::Database db_;
+  std::unordered_map<std::string, sql::Statement> statements_;  // destroyed before db_
   const GroupingPolicy grouping_;
   sql::Statement find_report_, next_number_, insert_case_, insert_report_, insert_event_, insert_notification_,
       insert_dead_letter_, merge_candidates_;
