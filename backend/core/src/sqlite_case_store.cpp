@@ -83,7 +83,18 @@ UPDATE dead_letters SET reason = CASE
   ELSE lower(reason) END;
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2};
+// v3 (issue 7, answers to the car): a "received" notification that rode on the ack is marked
+// carried_by_ack = 1. It is never re-sent on its own (the car re-sends the report until acked,
+// and a duplicate ack carries it again), so the resend index leaves it out. Only this column
+// and index: a later schema bump goes on top of it as v4.
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE notifications ADD COLUMN carried_by_ack INTEGER NOT NULL DEFAULT 0;
+DROP INDEX notifications_due;
+CREATE INDEX notifications_due ON notifications(state, next_attempt_ms) WHERE carried_by_ack = 0;
+CREATE INDEX notifications_carried ON notifications(case_id) WHERE carried_by_ack = 1;
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 
 /// Column `i` as a vocabulary value; a key this build does not know is a corrupt row.
 template <HasVocabulary E>
@@ -120,8 +131,9 @@ class SqliteCaseStore final : public CaseStore {
     };
     for (auto& [st, q] : std::initializer_list<std::pair<sql::Statement*, std::string_view>>{
              {&find_report_,
-              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms FROM reports r "
-              "JOIN cases c ON c.id = r.case_id WHERE r.report_id = ?"},
+              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms, n.id, n.payload FROM reports r "
+              "JOIN cases c ON c.id = r.case_id LEFT JOIN notifications n ON n.case_id = c.id AND "
+              "n.carried_by_ack = 1 WHERE r.report_id = ?"},
              {&next_number_,
               "INSERT INTO case_counters(year, last) VALUES(?, 1) "
               "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last"},
@@ -135,6 +147,9 @@ class SqliteCaseStore final : public CaseStore {
              {&insert_notification_,
               "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
               "next_attempt_ms) VALUES(?,?,?,?,?,'pending',0,?)"},
+             {&insert_carried_notification_,
+              "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
+              "next_attempt_ms, carried_by_ack) VALUES(?,?,?,?,?,'sent',1,?,1)"},
              {&insert_dead_letter_,
               "INSERT INTO dead_letters(digest, topic, reason, detail, payload, first_seen_ms, "
               "last_seen_ms, count) VALUES(?,?,?,?,?,?,?,1) ON CONFLICT(digest) DO UPDATE "
@@ -181,7 +196,7 @@ class SqliteCaseStore final : public CaseStore {
   Result<std::vector<StoredNotification>> due_notifications(std::int64_t now_ms, std::size_t limit) override {
     auto st = db_.prepare(
         "SELECT id, vin, payload FROM notifications WHERE state IN ('pending', 'sent') AND next_attempt_ms <= ? "
-        "ORDER BY next_attempt_ms LIMIT ?");
+        "AND carried_by_ack = 0 ORDER BY next_attempt_ms LIMIT ?");
     if (!st) return fail(st.error());
     st->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
     std::vector<StoredNotification> out;
@@ -265,7 +280,9 @@ class SqliteCaseStore final : public CaseStore {
              {&c.reports, "SELECT count(*) FROM reports"},
              {&c.cases, "SELECT count(*) FROM cases"},
              {&c.dead_letters, "SELECT count(*) FROM dead_letters"},
-             {&c.notifications_undelivered, "SELECT count(*) FROM notifications WHERE state IN ('pending', 'sent')"}}) {
+             {&c.notifications_undelivered,
+              "SELECT count(*) FROM notifications WHERE state IN ('pending', 'sent') AND carried_by_ack = 0"},
+             {&c.notifications_carried, "SELECT count(*) FROM notifications WHERE carried_by_ack = 1"}}) {
       auto v = db_.query_int(q);
       if (!v) return fail(v.error());
       *field = v->value_or(0);
@@ -311,6 +328,8 @@ class SqliteCaseStore final : public CaseStore {
     if (*found) {
       const auto owner = find_report_.text(0);
       CaseRef ref{find_report_.text(1), find_report_.text(2), find_report_.text(3), find_report_.int64(4), true};
+      std::optional<StoredNotification> carried;
+      if (!find_report_.is_null(5)) carried = StoredNotification{find_report_.text(5), owner, find_report_.blob(6), {}};
       find_report_.reset();
       if (owner != r.vin()) {
         auto id = store_dead_letter(DeadLetterRecord{in.digest, in.topic, DeadLetterReason::report_id_conflict,
@@ -322,6 +341,12 @@ class SqliteCaseStore final : public CaseStore {
         return {};
       }
       out.accepted = std::move(ref);
+      // The same first notification as the first ack, read back: a car whose ack was lost gets
+      // exactly what it would have got.
+      if (carried && in.notification_in_ack) {
+        out.notification = std::move(carried);
+        out.notification_in_ack = true;
+      }
       return {};
     }
     find_report_.reset();
@@ -369,16 +394,22 @@ class SqliteCaseStore final : public CaseStore {
 
     auto n = make_notification(in, ref);
     if (!n) return fail(n.error());
-    insert_notification_.bind(1, n->id)
+    auto& insert = in.notification_in_ack ? insert_carried_notification_ : insert_notification_;
+    insert.bind(1, n->id)
         .bind(2, case_row)
         .bind(3, n->vin)
         .bind_blob(4, n->payload)
         .bind(5, in.received_ms)
         .bind(6, in.received_ms);
-    if (auto x = insert_notification_.run(); !x) return x;
-    if (auto x = event(case_row, in.received_ms, "notified", n->id + " " + n->text); !x) return x;
+    if (auto x = insert.run(); !x) return x;
+    if (auto x = event(case_row, in.received_ms, in.notification_in_ack ? "notified_in_ack" : "notified",
+                       n->id + " " + n->text);
+        !x) {
+      return x;
+    }
     out.accepted = std::move(ref);
     out.notification = std::move(*n);
+    out.notification_in_ack = in.notification_in_ack;
     return {};
   }
 
@@ -404,7 +435,7 @@ class SqliteCaseStore final : public CaseStore {
 
   sql::Database db_;
   sql::Statement find_report_, next_number_, insert_case_, insert_report_, insert_event_, insert_notification_,
-      insert_dead_letter_;
+      insert_carried_notification_, insert_dead_letter_;
 };
 
 }  // namespace

@@ -30,6 +30,9 @@ struct ReportIntake {
   std::int64_t received_ms = 0;
   Classification classification;
   Route route;
+  /// The car reads the first notification inside the ack (Report.ack_carries_notification): it is
+  /// stored as carried, answered with every ack of this report and never re-sent on its own.
+  bool notification_in_ack = false;
 };
 
 /// A message that could not be accepted, kept with its reason (never silently dropped).
@@ -71,11 +74,13 @@ struct ReceiptIntake {
 using BatchItem = std::variant<ReportIntake, ReceiptIntake, DeadLetterRecord>;
 
 struct ItemOutcome {
-  std::optional<CaseRef> accepted;                 // report stored, or found as a duplicate
-  std::optional<StoredNotification> notification;  // first notification of a new case
-  std::optional<Error> error;                      // report_id_conflict (rejected) or storage (retry)
-  std::int64_t dead_letter_id = 0;                 // for DeadLetterRecord items, conflicts, unknown receipts
-  bool receipt_matched = false;                    // ReceiptIntake: it named a notification sent to that VIN
+  std::optional<CaseRef> accepted;  // report stored, or found as a duplicate
+  /// The first notification of a new case; for a duplicate, the one its first ack carried.
+  std::optional<StoredNotification> notification;
+  bool notification_in_ack = false;  // `notification` rides on the ack: publish no separate message
+  std::optional<Error> error;        // report_id_conflict (rejected) or storage (retry)
+  std::int64_t dead_letter_id = 0;   // for DeadLetterRecord items, conflicts, unknown receipts
+  bool receipt_matched = false;      // ReceiptIntake: it named a notification sent to that VIN
 };
 
 /// Builds the first notification of a new case (called inside the batch's transaction).
@@ -107,7 +112,8 @@ struct StoreCounts {
   std::int64_t reports = 0;
   std::int64_t cases = 0;
   std::int64_t dead_letters = 0;
-  std::int64_t notifications_undelivered = 0;
+  std::int64_t notifications_undelivered = 0;  // awaiting a delivery receipt (carried ones excluded)
+  std::int64_t notifications_carried = 0;      // carried by an ack
 };
 
 class CaseStore {
@@ -118,6 +124,9 @@ class CaseStore {
   /// sink the others. A report id seen before returns its existing case (duplicate = true); one
   /// seen before from another VIN is dead-lettered and returned as WireErrc::report_id_conflict.
   /// A receipt that names no notification sent to its VIN is dead-lettered.
+  /// A first notification for ReportIntake::notification_in_ack is stored as carried by the ack:
+  /// due_notifications() never returns it (the car's re-sent report brings a duplicate ack that
+  /// carries it again); receipts for it (read) are still recorded.
   /// The whole-call error (e.g. StorageErrc::full at commit) means nothing was stored.
   virtual Result<std::vector<ItemOutcome>> commit_batch(std::span<const BatchItem> items,
                                                         const NotificationFactory& make_notification) = 0;
