@@ -11,7 +11,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Paho refuses a publish beyond max_inflight (MQTTASYNC_MAX_MESSAGES_INFLIGHT), so answers wait
+// Paho refuses a publish once its command buffer or in-flight window is full, so answers wait
 // in a queue and go out as PUBACKs free the window, as our wrapper's publish window does.
 class Answerer final : public virtual ::mqtt::callback {
  public:
@@ -109,7 +109,7 @@ class Answerer final : public virtual ::mqtt::callback {
 }  // namespace
 
 Result<RawIngest> measure_raw_paho_ingest(const std::string& uri, int port, const std::string& client_id,
-                                          const mqtt::TlsFiles& tls, std::size_t expected, int max_inflight,
+                                          const mqtt::TlsFiles& tls, std::size_t expected, std::size_t max_inflight,
                                           Duration timeout) {
   RawIngest result;
   result.messages = expected;
@@ -118,12 +118,12 @@ Result<RawIngest> measure_raw_paho_ingest(const std::string& uri, int port, cons
     // as our wrapper's transport gives it.
     auto create = ::mqtt::create_options_builder()
                       .mqtt_version(MQTTVERSION_3_1_1)
-                      .max_buffered_messages(max_inflight + 16)
+                      .max_buffered_messages(static_cast<int>(max_inflight) + 16)
                       .send_while_disconnected(false)
                       .finalize();
     ::mqtt::async_client client(uri, client_id, create, nullptr);  // no client-side persistence, as ours
     const auto t0 = Clock::now();
-    Answerer answerer(client, expected, static_cast<std::size_t>(max_inflight), t0);
+    Answerer answerer(client, expected, max_inflight, t0);
     client.set_callback(answerer);
     auto ssl = ::mqtt::ssl_options_builder()
                    .trust_store(tls.ca_file.string())
@@ -136,7 +136,7 @@ Result<RawIngest> measure_raw_paho_ingest(const std::string& uri, int port, cons
                        .clean_session(false)
                        .keep_alive_interval(std::chrono::seconds(30))
                        .connect_timeout(std::chrono::seconds(10))
-                       .max_inflight(max_inflight)
+                       .max_inflight(static_cast<int>(max_inflight))
                        .ssl(std::move(ssl))
                        .finalize();
     client.connect(options)->wait();

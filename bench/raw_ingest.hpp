@@ -25,7 +25,7 @@ struct RawIngest {
 /// Returns when every answer is PUBACKed. Errors: MqttErrc::connect_failed, not_connected
 /// (nothing or not all within `timeout`).
 Result<RawIngest> measure_raw_paho_ingest(const std::string& uri, int port, const std::string& client_id,
-                                          const mqtt::TlsFiles& tls, std::size_t expected, int max_inflight,
+                                          const mqtt::TlsFiles& tls, std::size_t expected, std::size_t max_inflight,
                                           Duration timeout);
 
 }  // namespace fb::bench
