@@ -188,6 +188,23 @@ Result<void> validate_report(const wire::Report& r) {
   return {};
 }
 
+wire::CarriedNotification carry(const wire::Envelope& notification) {
+  wire::CarriedNotification c;
+  c.set_message_id(notification.message_id());
+  c.set_sent_at_ms(notification.sent_at_ms());
+  *c.mutable_notification() = notification.notification();
+  return c;
+}
+
+wire::Envelope uncarry(const wire::CarriedNotification& carried) {
+  wire::Envelope env;
+  env.set_schema_version(kSchemaVersion);
+  env.set_message_id(carried.message_id());
+  env.set_sent_at_ms(carried.sent_at_ms());
+  *env.mutable_notification() = carried.notification();
+  return env;
+}
+
 std::string sha256(std::string_view bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

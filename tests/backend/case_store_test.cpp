@@ -280,5 +280,28 @@ TEST(CaseStoreFiles, MigratesOldVehicleSystemNamesToTheNewVocabulary) {
   for (const auto& c : *cases) EXPECT_EQ(c.system, expected.at(c.case_number)) << c.case_number;
 }
 
+// Version 4 marks notifications carried by the ack; every older one is a notification of its own,
+// still resent until receipted.
+TEST(CaseStoreFiles, MigratesToVersion4WithEveryOlderNotificationSentOnItsOwn) {
+  test::TempDir dir;
+  const auto path = dir / "cases.db";
+  fs::copy_file(std::string(test::kFixturesDir) + "/case-store-v1.db", path);
+  {
+    auto db = sql::Database::open(path);
+    ASSERT_TRUE(db) << db.error().what();
+    ASSERT_TRUE(db->exec("UPDATE notifications SET state = 'sent', next_attempt_ms = 0 WHERE rowid = 1"));
+  }
+  auto s = open_sqlite_case_store(path);
+  ASSERT_TRUE(s) << s.error().what();
+  auto due = (*s)->due_notifications(1, 100);
+  ASSERT_TRUE(due) << due.error().what();
+  EXPECT_EQ(due->size(), 1u);
+  EXPECT_EQ((*s)->counts()->notifications_carried, 0);
+  EXPECT_EQ((*s)->counts()->notifications_undelivered, 1);
+  s->reset();
+  auto db = sql::Database::open(path);
+  EXPECT_EQ(*db->query_int("PRAGMA user_version"), 5);  // and on to the lifecycle
+}
+
 }  // namespace
 }  // namespace fb::backend

@@ -305,5 +305,108 @@ TEST_F(IngestTest, ASurveyAnswerArrivesOnTheReceiptsTopicAndBadOnesAreDeadLetter
   EXPECT_EQ(real_->survey_score()->second, 0);
 }
 
+// ---- The ack that carries the first notification (issue 7) -------------------------------------
+
+wire::Envelope new_car_report(const std::string& text = "低速时变速箱换挡顿挫") {
+  auto env = test::valid_report_envelope(kVinA, text);
+  env.mutable_report()->set_ack_carries_notification(true);
+  return env;
+}
+
+TEST_F(IngestTest, ACarThatReadsTheAckGetsOneMessageWithTheFirstNotification) {
+  auto env = new_car_report();
+  auto out = process({report_message(env)});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].notification_id.empty());  // nothing to reschedule: it is never re-sent alone
+  auto ack = ack_of(out[0]);
+  ASSERT_TRUE(ack.has_accepted());
+  EXPECT_EQ(ack.accepted().case_number(), "FB-2026-000001");
+  ASSERT_TRUE(ack.accepted().has_notification());
+  const auto& carried = ack.accepted().notification();
+  EXPECT_FALSE(carried.message_id().empty());
+  EXPECT_EQ(carried.sent_at_ms(), clock_.epoch_ms());
+  const auto& n = carried.notification();
+  EXPECT_EQ(n.report_id(), env.report().report_id());
+  EXPECT_EQ(n.case_number(), "FB-2026-000001");
+  EXPECT_EQ(n.status(), wire::CASE_STATUS_RECEIVED);
+  EXPECT_EQ(n.language(), "zh");
+  EXPECT_EQ(n.team(), "研发/技术支持");
+  EXPECT_NE(n.text().find("24 小时"), std::string::npos);
+  EXPECT_EQ(n.first_reply_due_ms(), clock_.epoch_ms() + 24LL * 3600 * 1000);
+  auto counts = real_->counts();
+  EXPECT_EQ(counts->notifications_carried, 1);
+  EXPECT_EQ(counts->notifications_undelivered, 0);
+  EXPECT_EQ(ingest_->stats().notifications_in_ack, 1u);
+}
+
+TEST_F(IngestTest, ADuplicateAckCarriesTheSameNotificationReadFromTheStore) {
+  auto env = new_car_report();
+  auto first = process({report_message(env)});
+  clock_.advance(std::chrono::minutes(5));
+  // A new Ingest, as after a backend restart: nothing but the store remembers the first answer.
+  auto& rules = test::shipped_rules();
+  Ingest restarted(*store_, rules.classifier, rules.router, rules.templates, clock_);
+  auto again = restarted.process(std::vector<RawMessage>{report_message(env)});
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->size(), 1u);
+  auto a1 = ack_of(first[0]);
+  auto a2 = ack_of((*again)[0]);
+  EXPECT_TRUE(a2.accepted().duplicate());
+  EXPECT_EQ(a2.accepted().case_number(), a1.accepted().case_number());
+  ASSERT_TRUE(a2.accepted().has_notification());
+  EXPECT_EQ(a2.accepted().notification().SerializeAsString(), a1.accepted().notification().SerializeAsString());
+  EXPECT_EQ(real_->counts()->cases, 1);
+}
+
+TEST_F(IngestTest, TheCarriedNotificationIsNeverResentButASeparateOneIs) {
+  auto new_car = new_car_report("刹车异响");
+  auto old_car = test::valid_report_envelope(kVinB, "brake noise");  // a car that ignores field 4
+  auto out = process({report_message(new_car), report_message(old_car, kVinB)});
+  ASSERT_EQ(out.size(), 3u);  // new car: the ack; old car: ack + notification
+  EXPECT_TRUE(ack_of(out[0]).accepted().has_notification());
+  EXPECT_FALSE(ack_of(out[1]).accepted().has_notification());
+  ASSERT_FALSE(out[2].notification_id.empty());
+
+  const auto day = clock_.epoch_ms() + 24LL * 3600 * 1000;
+  auto due = real_->due_notifications(day, 100);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->front().id, out[2].notification_id);
+  ASSERT_TRUE(real_->reschedule(std::vector<std::string>{out[2].notification_id}, clock_.epoch_ms(), 1000, 60000));
+  due = real_->due_notifications(day, 100);
+  ASSERT_EQ(due->size(), 1u);  // sent, not yet receipted: still re-sent
+  EXPECT_EQ(due->front().id, out[2].notification_id);
+}
+
+TEST_F(IngestTest, AReadReceiptForTheCarriedNotificationIsRecorded) {
+  auto out = process({report_message(new_car_report())});
+  auto receipt = codec::new_envelope(clock_.epoch_ms());
+  receipt.mutable_receipt()->set_notification_id(ack_of(out[0]).accepted().notification().message_id());
+  receipt.mutable_receipt()->set_kind(wire::RECEIPT_READ);
+  process({RawMessage{topics::receipts(kVinA), codec::encode(receipt)}});
+  EXPECT_EQ(real_->counts()->dead_letters, 0);  // it named a notification sent to this car
+  auto db = sql::Database::open(dir_ / "cases.db");
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->query_int("SELECT count(*) FROM notifications WHERE state = 'read' AND carried_by_ack = 1"), 1);
+}
+
+TEST_F(IngestTest, AMergedReportsAckCarriesTheMergeNoticeAndItsDuplicateTheSameOne) {
+  auto first = new_car_report("低速时变速箱换挡顿挫，二挡升三挡冲击");
+  auto second = new_car_report("低速时变速箱换挡顿挫，二挡升三挡有冲击");
+  auto a1 = ack_of(process({report_message(first)})[0]);
+  clock_.advance(std::chrono::hours(24));
+  auto a2 = ack_of(process({report_message(second)})[0]);
+  EXPECT_EQ(a2.accepted().case_number(), a1.accepted().case_number());  // joined the open case
+  ASSERT_TRUE(a2.accepted().has_notification());
+  const auto& merged = a2.accepted().notification();
+  EXPECT_NE(merged.message_id(), a1.accepted().notification().message_id());
+  EXPECT_NE(merged.notification().title().find("已并入"), std::string::npos) << merged.notification().title();
+  EXPECT_EQ(merged.notification().report_id(), second.report().report_id());
+  // The car sends the second report again: its own answer, not the first report's.
+  auto again = ack_of(process({report_message(second)})[0]);
+  EXPECT_TRUE(again.accepted().duplicate());
+  EXPECT_EQ(again.accepted().notification().SerializeAsString(), merged.SerializeAsString());
+}
+
 }  // namespace
 }  // namespace fb::backend

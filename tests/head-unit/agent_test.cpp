@@ -222,6 +222,36 @@ TEST_F(AgentTest, ANotificationIsShownOnceAndReceiptedEveryTime) {
   EXPECT_EQ(reports(*agent).front().status, ReportStatus::received);
 }
 
+TEST_F(AgentTest, AnAckCarryingTheNotificationShowsItOnceAndSendsNoReceipt) {
+  auto agent = started_agent();
+  connect();
+  auto id = submit(*agent);
+  auto sent = complete_next();
+  EXPECT_TRUE(codec::decode(sent.payload)->report().ack_carries_notification());  // the car says it reads it
+
+  auto ack = ack_for(sent, "FB-2026-000123");
+  auto note = codec::new_envelope(1);
+  note.mutable_notification()->set_report_id(*id);
+  note.mutable_notification()->set_case_number("FB-2026-000123");
+  note.mutable_notification()->set_status(wire::CASE_STATUS_RECEIVED);
+  note.mutable_notification()->set_title("Feedback received");
+  *ack.mutable_ack()->mutable_accepted()->mutable_notification() = codec::carry(note);
+  deliver(ack);
+  auto duplicate = ack;
+  duplicate.mutable_ack()->mutable_accepted()->set_duplicate(true);
+  deliver(duplicate);  // the report was re-sent before the first ack came
+
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);  // no delivered receipt: the ack confirmed it
+  ASSERT_EQ(events_.notifications.size(), 1u);
+  EXPECT_EQ(events_.notifications.front().message_id, note.message_id());
+  auto s = stats(*agent);
+  EXPECT_EQ(s.acks, 1u);
+  EXPECT_EQ(s.notifications, 1u);
+  EXPECT_EQ(s.duplicate_notifications, 1u);
+  EXPECT_EQ(s.outbox, 0u);
+  EXPECT_EQ(reports(*agent).front().status, ReportStatus::received);
+}
+
 TEST_F(AgentTest, AQueuedReportSurvivesTheAppBeingClosed) {
   std::string id;
   {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <google/protobuf/unknown_field_set.h>
 #include <filesystem>
 #include <fstream>
 
@@ -275,6 +276,122 @@ TEST_F(CarStoreTest, RefusesAFileFromANewerBuild) {
   auto s = CarStore::open(path_, {});
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, make_error_code(StorageErrc::schema_too_new));
+}
+
+// ---- The ack that carries the first notification (issue 7) -------------------------------------
+
+wire::Ack ack_carrying(const Queued& q, const wire::Envelope& notification) {
+  auto ack = accepted_ack(q, "FB-2026-000042");
+  *ack.mutable_accepted()->mutable_notification() = codec::carry(notification);
+  return ack;
+}
+
+TEST_F(CarStoreTest, AnAckCarryingTheNotificationAppliesBothAndQueuesNoReceipt) {
+  const auto q = make_report();
+  const auto note = notification_for(q);
+  {
+    auto store = open();
+    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+    auto r = store.apply_ack(ack_carrying(q, note), 2000);
+    ASSERT_TRUE(r) << r.error().what();
+    EXPECT_TRUE(r->matched);
+    ASSERT_TRUE(r->notification);
+    EXPECT_FALSE(r->notification_duplicate);
+    EXPECT_EQ(r->notification->message_id, note.message_id());
+  }
+  auto store = open();
+  EXPECT_TRUE(store.outbox()->empty());  // the report is confirmed, and no delivered receipt is queued
+  auto inbox = store.inbox();
+  ASSERT_EQ(inbox->size(), 1u);
+  EXPECT_EQ((*inbox)[0].message_id, note.message_id());
+  EXPECT_EQ((*inbox)[0].title, note.notification().title());
+  auto view = store.report(q.env.report().report_id());
+  ASSERT_TRUE(view && *view);
+  EXPECT_EQ((*view)->status, ReportStatus::received);
+  EXPECT_EQ((*view)->team, "研发/技术支持");
+  EXPECT_EQ((*view)->first_reply_due_ms, 1'780'086'400'000);
+  EXPECT_EQ((*view)->last_notification_ms, note.sent_at_ms());
+}
+
+// apply_ack is the only way to apply either half and it is one transaction: a failure at the
+// notification (forced here by a trigger) leaves the ack unapplied too, so no interruption can
+// leave an acknowledged report without its inbox entry, or the reverse.
+TEST_F(CarStoreTest, AckAndCarriedNotificationAreOneTransaction) {
+  const auto q = make_report();
+  const auto note = notification_for(q);
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  auto other = sql::Database::open(path_);
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(other->exec("CREATE TRIGGER cut BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'cut'); END"));
+
+  EXPECT_FALSE(store.apply_ack(ack_carrying(q, note), 2000));
+  ASSERT_EQ(store.outbox()->size(), 1u);  // still queued: it is sent again
+  EXPECT_TRUE(store.inbox()->empty());
+  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::queued);
+
+  ASSERT_TRUE(other->exec("DROP TRIGGER cut"));
+  auto r = store.apply_ack(ack_carrying(q, note), 3000);  // the duplicate ack of the re-sent report
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_TRUE(r->matched);
+  EXPECT_TRUE(store.outbox()->empty());
+  EXPECT_EQ(store.inbox()->size(), 1u);
+}
+
+TEST_F(CarStoreTest, ADuplicateAckWithTheSameNotificationChangesNothing) {
+  const auto q = make_report();
+  const auto note = notification_for(q);
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.apply_ack(ack_carrying(q, note), 2000));
+  ASSERT_TRUE(store.mark_read(note.message_id(), receipts_, 2500));
+  auto again = store.apply_ack(ack_carrying(q, note), 3000);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->matched);
+  ASSERT_TRUE(again->notification);
+  EXPECT_TRUE(again->notification_duplicate);
+  auto inbox = store.inbox();
+  ASSERT_EQ(inbox->size(), 1u);
+  EXPECT_TRUE((*inbox)[0].read);  // not reset by the duplicate
+  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::received);
+}
+
+TEST_F(CarStoreTest, AnAckWithoutANotificationStillAcknowledges) {
+  // What an older backend sends; the "received" notification then comes on its own.
+  const auto q = make_report();
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  auto r = store.apply_ack(accepted_ack(q, "FB-2026-000042"), 2000);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->matched);
+  EXPECT_FALSE(r->notification);
+  EXPECT_TRUE(store.inbox()->empty());
+  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::acknowledged);
+  auto n = store.apply_notification(notification_for(q), receipts_, 3000);
+  ASSERT_TRUE(n);
+  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::received);
+}
+
+// An older car does not know Accepted.notification (field 4); proto3 parsers skip fields they do
+// not know. The same mechanism, seen from this build: an Accepted with a field it does not know
+// (99) still parses and acknowledges.
+TEST_F(CarStoreTest, AnAcceptedWithAFieldThisBuildDoesNotKnowStillAcknowledges) {
+  const auto q = make_report();
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  auto env = codec::new_envelope(2000);
+  *env.mutable_ack() = accepted_ack(q, "FB-2026-000042");
+  env.mutable_ack()
+      ->mutable_accepted()
+      ->GetReflection()
+      ->MutableUnknownFields(env.mutable_ack()->mutable_accepted())
+      ->AddLengthDelimited(99, "a field from a newer backend");
+  auto decoded = codec::decode(codec::encode(env));
+  ASSERT_TRUE(decoded) << decoded.error().what();
+  auto r = store.apply_ack(decoded->ack(), 2000);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->matched);
+  EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::acknowledged);
 }
 
 }  // namespace

@@ -54,6 +54,12 @@ TEST_F(EndToEnd, EachReportGetsOneCaseAnAckAndANotificationBack) {
   ASSERT_EQ(inbox.size(), ids.size());
   const auto zh = std::count_if(inbox.begin(), inbox.end(), [](auto& n) { return n.language == "zh"; });
   EXPECT_EQ(zh, 6);  // answered in the language the driver wrote in
+
+  // The "received" notification rode on each ack: nothing waits for a receipt or a resend.
+  auto counts = open_cases(backend.db())->counts();
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->notifications_carried, static_cast<std::int64_t>(ids.size()));
+  EXPECT_EQ(counts->notifications_undelivered, 0);
 }
 
 TEST_F(EndToEnd, ARepeatedProblemJoinsItsCaseAndTheTeamsMovesReachTheCar) {

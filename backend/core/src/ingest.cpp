@@ -125,6 +125,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     intake.classification = classifier_.classify(e.report());
     intake.route = router_.route(intake.classification);
     intake.sla.first_response_ms = std::int64_t{intake.route.first_reply_hours} * 3600 * 1000;
+    intake.notification_in_ack = e.report().ack_carries_notification();
     items.emplace_back(std::move(intake));
     origin.push_back(i);
   }
@@ -165,8 +166,11 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
                       o.error->what());
       } else if (o.accepted) {
         ++(o.accepted->duplicate ? stats_.duplicates : stats_.accepted);
-        out.push_back(Outgoing{topics::inbox(vins[i]), ack_payload(report_id, digests[i], &*o.accepted, nullptr), {}});
-        if (o.notification)
+        const auto* carried = o.notification && o.notification_in_ack ? &*o.notification : nullptr;
+        if (carried) ++stats_.notifications_in_ack;
+        out.push_back(
+            Outgoing{topics::inbox(vins[i]), ack_payload(report_id, digests[i], &*o.accepted, nullptr, carried), {}});
+        if (o.notification && !carried)
           out.push_back(Outgoing{topics::inbox(vins[i]), o.notification->payload, o.notification->id});
       }
     } else if (std::holds_alternative<ReceiptIntake>(items[k])) {
@@ -252,7 +256,7 @@ Result<StoredNotification> Ingest::make_received_notification(const ReportIntake
 }
 
 std::string Ingest::ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,
-                                const Error* rejected) const {
+                                const Error* rejected, const StoredNotification* carried) const {
   auto env = codec::new_envelope(clock_.epoch_ms());
   auto* ack = env.mutable_ack();
   ack->set_report_id(report_id);
@@ -261,6 +265,14 @@ std::string Ingest::ack_payload(const std::string& report_id, const std::string&
     ack->mutable_accepted()->set_case_id(accepted->case_id);
     ack->mutable_accepted()->set_case_number(accepted->case_number);
     ack->mutable_accepted()->set_duplicate(accepted->duplicate);
+    // The stored bytes are what a separate message would have been: the car gets the same id,
+    // time and text on every ack of this report.
+    if (wire::Envelope n; carried && n.ParseFromString(carried->payload) && n.has_notification()) {
+      *ack->mutable_accepted()->mutable_notification() = codec::carry(n);
+    } else if (carried) {
+      spdlog::error("notification {} for report {} unreadable in the store; ack sent without it", carried->id,
+                    report_id);
+    }
   } else if (rejected) {
     const bool wire_error = rejected->code.category() == wire_category();
     ack->mutable_rejected()->set_reason(wire_error ? static_cast<wire::RejectReason>(rejected->code.value())

@@ -102,7 +102,19 @@ UPDATE cases SET system = CASE system
   ELSE system END;
 )sql";
 
-// v4: The case lifecycle: states (lifecycle.hpp) replace the wire statuses in cases.status; SLA
+// v4 (issue 7, answers to the car): a "received" notification that rode on the ack is marked
+// carried_by_ack = 1. It is never re-sent on its own (the car re-sends the report until acked,
+// and a duplicate ack carries it again), so the resend index leaves it out. Only this column
+// and index: the lifecycle goes on top of it as v5.
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE notifications ADD COLUMN carried_by_ack INTEGER NOT NULL DEFAULT 0;
+DROP INDEX notifications_due;
+CREATE INDEX notifications_due ON notifications(state, next_attempt_ms) WHERE carried_by_ack = 0;
+CREATE INDEX notifications_carried ON notifications(case_id) WHERE carried_by_ack = 1;
+)sql";
+
+
+// v5: The case lifecycle: states (lifecycle.hpp) replace the wire statuses in cases.status; SLA
 // clocks and escalations; merged reports; clusters and major cases; surveys; the actor of each
 // audit entry; the event each notification tells.
 constexpr std::string_view kSchemaLifecycle = R"sql(
@@ -134,6 +146,9 @@ CREATE INDEX cases_cluster ON cases(cluster_id);
 CREATE INDEX reports_case ON reports(case_id);
 ALTER TABLE case_events ADD COLUMN actor TEXT NOT NULL DEFAULT 'system';
 ALTER TABLE notifications ADD COLUMN event TEXT NOT NULL DEFAULT 'received';
+ALTER TABLE notifications ADD COLUMN report_id TEXT;
+DROP INDEX notifications_carried;
+CREATE INDEX notifications_carried ON notifications(report_id) WHERE carried_by_ack = 1;
 CREATE TABLE clusters (
   id INTEGER PRIMARY KEY,
   key TEXT NOT NULL,
@@ -166,7 +181,7 @@ CREATE TABLE surveys (
 );
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaLifecycle};
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaLifecycle};
 
 // Placeholder similarity until the shared one lands: Jaccard over character bigrams of the
 // lowercased text.
@@ -275,8 +290,9 @@ class SqliteCaseStore final : public CaseStore {
     };
     for (auto& [st, q] : std::initializer_list<std::pair<sql::Statement*, std::string_view>>{
              {&find_report_,
-              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms FROM reports r "
-              "JOIN cases c ON c.id = r.case_id WHERE r.report_id = ?"},
+              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms, n.id, n.payload FROM reports r "
+              "JOIN cases c ON c.id = r.case_id LEFT JOIN notifications n ON n.report_id = r.report_id AND "
+              "n.carried_by_ack = 1 WHERE r.report_id = ?"},
              {&next_number_,
               "INSERT INTO case_counters(year, last) VALUES(?, 1) "
               "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last"},
@@ -291,7 +307,8 @@ class SqliteCaseStore final : public CaseStore {
              {&insert_event_, "INSERT INTO case_events(case_id, at_ms, kind, detail, actor) VALUES(?,?,?,?,?)"},
              {&insert_notification_,
               "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
-              "next_attempt_ms, event) VALUES(?,?,?,?,?,'pending',0,?,?)"},
+              "next_attempt_ms, event, carried_by_ack, report_id) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, CASE ?8 WHEN 1 THEN 'sent' ELSE 'pending' END, ?8, ?5, ?6, ?8, ?7)"},
              {&merge_candidates_,
               "SELECT c.id, c.uid, c.number, c.team, c.first_reply_due_ms, r.text, r.dtcs FROM cases c "
               "JOIN reports r ON r.rowid = (SELECT min(rowid) FROM reports WHERE case_id = c.id) "
@@ -345,7 +362,7 @@ class SqliteCaseStore final : public CaseStore {
   Result<std::vector<StoredNotification>> due_notifications(std::int64_t now_ms, std::size_t limit) override {
     auto st = cached(
         "SELECT id, vin, payload FROM notifications WHERE state IN ('pending', 'sent') AND next_attempt_ms <= ? "
-        "ORDER BY next_attempt_ms LIMIT ?");
+        "AND carried_by_ack = 0 ORDER BY next_attempt_ms LIMIT ?");
     if (!st) return fail(st.error());
     (*st)->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
     std::vector<StoredNotification> out;
@@ -396,14 +413,15 @@ class SqliteCaseStore final : public CaseStore {
 
   Result<std::vector<NotificationSummary>> case_notifications(std::string_view case_number) override {
     auto st = cached(
-        "SELECT n.id, n.event, n.state, n.created_ms, coalesce(n.delivered_ms, 0), coalesce(n.read_ms, 0), n.attempts "
+        "SELECT n.id, n.event, n.state, n.created_ms, coalesce(n.delivered_ms, 0), coalesce(n.read_ms, 0), n.attempts, "
+        "n.carried_by_ack "
         "FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.number = ? ORDER BY n.created_ms, n.rowid");
     if (!st) return fail(st.error());
     (*st)->bind(1, case_number);
     std::vector<NotificationSummary> out;
     auto rows = (*st)->each_row([&](const sql::Statement& s) {
       out.push_back(NotificationSummary{s.text(0), s.text(1), s.text(2), s.int64(3), s.int64(4), s.int64(5),
-                                        static_cast<int>(s.int64(6))});
+                                        static_cast<int>(s.int64(6)), s.int64(7) != 0});
     });
     if (!rows) return fail(rows.error());
     return out;
@@ -734,7 +752,9 @@ class SqliteCaseStore final : public CaseStore {
              {&c.reports, "SELECT count(*) FROM reports"},
              {&c.cases, "SELECT count(*) FROM cases"},
              {&c.dead_letters, "SELECT count(*) FROM dead_letters"},
-             {&c.notifications_undelivered, "SELECT count(*) FROM notifications WHERE state IN ('pending', 'sent')"}}) {
+             {&c.notifications_undelivered,
+              "SELECT count(*) FROM notifications WHERE state IN ('pending', 'sent') AND carried_by_ack = 0"},
+             {&c.notifications_carried, "SELECT count(*) FROM notifications WHERE carried_by_ack = 1"}}) {
       auto v = db_.query_int(q);
       if (!v) return fail(v.error());
       *field = v->value_or(0);
@@ -799,6 +819,8 @@ class SqliteCaseStore final : public CaseStore {
     if (*found) {
       const auto owner = find_report_.text(0);
       CaseRef ref{find_report_.text(1), find_report_.text(2), find_report_.text(3), find_report_.int64(4), true};
+      std::optional<StoredNotification> carried;
+      if (!find_report_.is_null(5)) carried = StoredNotification{find_report_.text(5), owner, find_report_.blob(6), {}};
       find_report_.reset();
       if (owner != r.vin()) {
         auto id = store_dead_letter(DeadLetterRecord{in.digest, in.topic, DeadLetterReason::report_id_conflict,
@@ -810,6 +832,12 @@ class SqliteCaseStore final : public CaseStore {
         return {};
       }
       out.accepted = std::move(ref);
+      // The same first notification as the first ack, read back: a car whose ack was lost gets
+      // exactly what it would have got.
+      if (carried && in.notification_in_ack) {
+        out.notification = std::move(carried);
+        out.notification_in_ack = true;
+      }
       return {};
     }
     find_report_.reset();
@@ -850,9 +878,14 @@ class SqliteCaseStore final : public CaseStore {
 
     auto n = make_notification(in, ref);
     if (!n) return fail(n.error());
-    if (auto x = queue_notification(case_row, *n, ref.merged ? "merged" : "received", in.received_ms); !x) return x;
+    if (auto x = queue_notification(case_row, *n, ref.merged ? "merged" : "received", in.received_ms,
+                                    r.report_id(), in.notification_in_ack);
+        !x) {
+      return x;
+    }
     out.accepted = std::move(ref);
     out.notification = std::move(*n);
+    out.notification_in_ack = in.notification_in_ack;
     return {};
   }
 
@@ -1138,15 +1171,19 @@ class SqliteCaseStore final : public CaseStore {
     return v;
   }
 
+  /// Records a notification for the case's car: pending (the resend path sends it), or, when
+  /// `carried_by_ack`, as sent inside the report's ack and never re-sent on its own.
   Result<void> queue_notification(std::int64_t case_row, const StoredNotification& n, std::string_view kind,
-                                  std::int64_t at_ms) {
+                                  std::int64_t at_ms, std::string_view report_id = {}, bool carried_by_ack = false) {
     insert_notification_.bind(1, n.id)
         .bind(2, case_row)
         .bind(3, n.vin)
         .bind_blob(4, n.payload)
         .bind(5, at_ms)
-        .bind(6, at_ms)
-        .bind(7, kind);
+        .bind(6, kind)
+        .bind(8, std::int64_t{carried_by_ack ? 1 : 0});
+    if (report_id.empty()) insert_notification_.bind_null(7);
+    else insert_notification_.bind(7, report_id);
     if (auto x = insert_notification_.run(); !x) return x;
     if (auto x = exec_bound("UPDATE cases SET last_contact_ms = max(last_contact_ms, ?1) WHERE id = ?2",
                             {at_ms, case_row});
@@ -1154,7 +1191,8 @@ class SqliteCaseStore final : public CaseStore {
       return x;
     }
     if (auto x = refresh_sla(case_row); !x) return x;
-    return event(case_row, at_ms, "notified", n.id + " " + std::string(kind) + ": " + n.text);
+    return event(case_row, at_ms, carried_by_ack ? "notified_in_ack" : "notified",
+                 n.id + " " + std::string(kind) + ": " + n.text);
   }
 
   Result<void> event(std::int64_t case_row, std::int64_t at_ms, std::string_view kind, std::string_view detail,

@@ -170,6 +170,14 @@ void Agent::on_message(const mqtt::Message& m) {
       }
     }
     if (!r->report_id.empty()) notify_report(r->report_id);
+    if (r->notification) {
+      if (r->notification_duplicate) {
+        ++stats_.duplicate_notifications;
+      } else {
+        ++stats_.notifications;
+        for (auto* l : listeners_) l->notification_received(*r->notification);
+      }
+    }
   } else if (env->has_notification()) {
     auto r = store_.apply_notification(*env, topics::receipts(config_.vehicle.vin), now);
     if (!r) {

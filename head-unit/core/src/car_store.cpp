@@ -169,7 +169,18 @@ Result<void> CarStore::remove(const std::string& id) {
 
 Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms) {
   // An answer this build cannot read (a result type added later) confirms nothing.
-  if (!ack.has_accepted() && !ack.has_rejected()) return AckResult{false, ack.report_id()};
+  if (!ack.has_accepted() && !ack.has_rejected()) {
+    AckResult unread;
+    unread.report_id = ack.report_id();
+    return unread;
+  }
+  // Not fsync'd by itself (see car_store.hpp): losing it on a power cut only means the report
+  // is sent again and the backend answers with the same ack. Must be set outside a transaction.
+  if (auto r = db_.exec("PRAGMA synchronous=NORMAL"); !r) return fail(r.error());
+  struct RestoreFull {
+    sql::Database& db;
+    ~RestoreFull() { (void)db.exec("PRAGMA synchronous=FULL"); }
+  } restore{db_};
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   // The digest names the exact bytes answered; the report id is the fallback for a backend that
@@ -204,6 +215,12 @@ Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms)
           .bind(4, to_string(ReportStatus::queued))
           .bind(5, to_string(ReportStatus::acknowledged));
       if (auto r = st->run(); !r) return fail(r.error());
+      if (ack.accepted().has_notification() && !ack.accepted().notification().message_id().empty()) {
+        auto applied = store_notification_in_tx(codec::uncarry(ack.accepted().notification()), now_ms);
+        if (!applied) return fail(applied.error());
+        result.notification = std::move(applied->entry);
+        result.notification_duplicate = applied->duplicate;
+      }
     } else if (ack.has_rejected() && result.matched) {
       auto st = db_.prepare("UPDATE reports SET status = ?4, reject_reason = ?1, updated_ms = ?2 WHERE report_id = ?3");
       if (!st) return fail(st.error());
@@ -230,14 +247,11 @@ Result<std::string> CarStore::enqueue_receipt_in_tx(const std::string& notificat
   return env.message_id();
 }
 
-Result<NotificationResult> CarStore::apply_notification(const wire::Envelope& env, const std::string& receipt_topic,
-                                                        std::int64_t now_ms) {
+Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelope& env, std::int64_t now_ms) {
   const auto& n = env.notification();
-  NotificationResult out;
+  Applied out;
   out.entry = InboxEntry{env.message_id(), n.report_id(), n.case_number(), n.status(), n.title(),
                          n.text(),         n.language(),  now_ms,          false};
-  auto tx = sql::Transaction::begin(db_);
-  if (!tx) return fail(tx.error());
   auto ins = db_.prepare(
       "INSERT OR IGNORE INTO inbox(message_id, report_id, case_number, status, title, text, language, received_ms) "
       "VALUES(?,?,?,?,?,?,?,?)");
@@ -252,33 +266,45 @@ Result<NotificationResult> CarStore::apply_notification(const wire::Envelope& en
       .bind(8, now_ms);
   if (auto r = ins->run(); !r) return fail(r.error());
   out.duplicate = db_.changes() == 0;
+  if (out.duplicate || n.report_id().empty()) return out;
 
-  if (!out.duplicate && !n.report_id().empty()) {
-    const auto status = to_string(report_status(n.status()));
-    auto current = read_report(n.report_id());
-    if (!current) return fail(current.error());
-    // The newest notification the backend wrote decides, whatever order they arrive in (a
-    // resend of "received" after "resolved" changes nothing); a case may also move back, e.g.
-    // from "waiting for driver" to "in progress".
-    if (*current && (*current)->status != ReportStatus::rejected &&
-        env.sent_at_ms() >= (*current)->last_notification_ms) {
-      auto st = db_.prepare(
-          "UPDATE reports SET status = ?1, case_number = ?2, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
-          "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
-          "last_text = ?6, updated_ms = ?7, last_notification_ms = ?8 WHERE report_id = ?9");
-      if (!st) return fail(st.error());
-      st->bind(1, status)
-          .bind(2, n.case_number())
-          .bind(3, n.team())
-          .bind(4, n.first_reply_due_ms())
-          .bind(5, n.title())
-          .bind(6, n.text())
-          .bind(7, now_ms)
-          .bind(8, env.sent_at_ms())
-          .bind(9, n.report_id());
-      if (auto r = st->run(); !r) return fail(r.error());
-    }
+  const auto status = to_string(report_status(n.status()));
+  auto current = read_report(n.report_id());
+  if (!current) return fail(current.error());
+  // The newest notification the backend wrote decides, whatever order they arrive in (a
+  // resend of "received" after "resolved" changes nothing); a case may also move back, e.g.
+  // from "waiting for driver" to "in progress".
+  if (*current && (*current)->status != ReportStatus::rejected &&
+      env.sent_at_ms() >= (*current)->last_notification_ms) {
+    auto st = db_.prepare(
+        "UPDATE reports SET status = ?1, case_number = ?2, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
+        "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
+        "last_text = ?6, updated_ms = ?7, last_notification_ms = ?8 WHERE report_id = ?9");
+    if (!st) return fail(st.error());
+    st->bind(1, status)
+        .bind(2, n.case_number())
+        .bind(3, n.team())
+        .bind(4, n.first_reply_due_ms())
+        .bind(5, n.title())
+        .bind(6, n.text())
+        .bind(7, now_ms)
+        .bind(8, env.sent_at_ms())
+        .bind(9, n.report_id());
+    if (auto r = st->run(); !r) return fail(r.error());
   }
+  return out;
+}
+
+Result<NotificationResult> CarStore::apply_notification(const wire::Envelope& env, const std::string& receipt_topic,
+                                                        std::int64_t now_ms) {
+  const auto& n = env.notification();
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  auto applied = store_notification_in_tx(env, now_ms);
+  if (!applied) return fail(applied.error());
+  NotificationResult out;
+  out.duplicate = applied->duplicate;
+  out.entry = std::move(applied->entry);
   auto receipt = enqueue_receipt_in_tx(env.message_id(), wire::RECEIPT_DELIVERED, receipt_topic, now_ms);
   if (!receipt) return fail(receipt.error());
   out.receipt_id = *receipt;

@@ -14,6 +14,7 @@ Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft&
   r->set_model_year(vehicle.model_year);
   r->set_software_version(vehicle.software_version);
   r->set_car_time_ms(now_ms);
+  r->set_ack_carries_notification(true);  // CarStore::apply_ack stores Accepted.notification
   r->set_source(d.source);
   r->set_category(d.category);
   r->set_text(d.text);

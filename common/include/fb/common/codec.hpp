@@ -40,6 +40,13 @@ Result<wire::Envelope> decode(std::string_view payload, std::size_t max_bytes = 
 /// coherence. Errors: missing_field / invalid_field with the field's name in the detail.
 Result<void> validate_report(const wire::Report& report);
 
+/// A notification Envelope as it rides inside an Ack (Accepted.notification): same message id,
+/// sent_at_ms and Notification. `notification` must hold a Notification.
+wire::CarriedNotification carry(const wire::Envelope& notification);
+/// The Envelope a carried notification stands for (schema version set), to store and show it as
+/// if it had come on its own.
+wire::Envelope uncarry(const wire::CarriedNotification& carried);
+
 /// SHA-256 of the bytes (32 raw bytes).
 std::string sha256(std::string_view bytes);
 /// Lowercase hex of raw bytes.

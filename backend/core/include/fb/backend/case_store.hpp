@@ -63,6 +63,9 @@ struct ReportIntake {
   Route route;
   SlaTargets sla;
   std::string channel = "car";  // or the other channel it came through: hotline, dealer, web
+  /// The car reads the first notification inside the ack (Report.ack_carries_notification): it is
+  /// stored as carried, answered with every ack of this report and never re-sent on its own.
+  bool notification_in_ack = false;
 };
 
 /// A message that could not be accepted, kept with its reason (never silently dropped).
@@ -116,11 +119,13 @@ struct SurveyIntake {
 using BatchItem = std::variant<ReportIntake, ReceiptIntake, DeadLetterRecord, SurveyIntake>;
 
 struct ItemOutcome {
-  std::optional<CaseRef> accepted;                 // report stored, or found as a duplicate
-  std::optional<StoredNotification> notification;  // first notification of a new case
-  std::optional<Error> error;                      // report_id_conflict (rejected) or storage (retry)
-  std::int64_t dead_letter_id = 0;                 // for DeadLetterRecord items, conflicts, unknown receipts
-  bool receipt_matched = false;                    // ReceiptIntake / SurveyIntake: it matched
+  std::optional<CaseRef> accepted;  // report stored, or found as a duplicate
+  /// The first notification of a new case; for a duplicate, the one its first ack carried.
+  std::optional<StoredNotification> notification;
+  bool notification_in_ack = false;  // `notification` rides on the ack: publish no separate message
+  std::optional<Error> error;        // report_id_conflict (rejected) or storage (retry)
+  std::int64_t dead_letter_id = 0;   // for DeadLetterRecord items, conflicts, unknown receipts
+  bool receipt_matched = false;      // ReceiptIntake / SurveyIntake: it matched
 };
 
 /// Builds the first notification of a new case (called inside the batch's transaction).
@@ -164,6 +169,7 @@ struct NotificationSummary {
   std::int64_t delivered_ms = 0;  // 0 until the car's delivery receipt
   std::int64_t read_ms = 0;       // 0 until the driver has seen it
   int attempts = 0;
+  bool carried_by_ack = false;  // rode inside the report's ack: the car has it once the ack is applied
 };
 
 /// A request to move a case to another state (from the team API, the console or the CLI).
@@ -228,7 +234,8 @@ struct StoreCounts {
   std::int64_t reports = 0;
   std::int64_t cases = 0;
   std::int64_t dead_letters = 0;
-  std::int64_t notifications_undelivered = 0;
+  std::int64_t notifications_undelivered = 0;  // awaiting a delivery receipt (carried ones excluded)
+  std::int64_t notifications_carried = 0;      // carried by an ack
 };
 
 class CaseStore {
@@ -239,6 +246,9 @@ class CaseStore {
   /// sink the others. A report id seen before returns its existing case (duplicate = true); one
   /// seen before from another VIN is dead-lettered and returned as WireErrc::report_id_conflict.
   /// A receipt that names no notification sent to its VIN is dead-lettered.
+  /// A first notification for ReportIntake::notification_in_ack is stored as carried by the ack:
+  /// due_notifications() never returns it (the car's re-sent report brings a duplicate ack that
+  /// carries it again); receipts for it (read) are still recorded.
   /// The whole-call error (e.g. StorageErrc::full at commit) means nothing was stored.
   virtual Result<std::vector<ItemOutcome>> commit_batch(std::span<const BatchItem> items,
                                                         const NotificationFactory& make_notification) = 0;

@@ -1,6 +1,7 @@
 // Ingest: turns a batch of raw MQTT messages into stored cases, dead letters and the messages
-// to publish after the commit (acks, first notifications). No I/O of its own besides the
-// CaseStore, so tests drive it directly.
+// to publish after the commit (acks, which carry the first notification for cars that say they
+// read it, Report.ack_carries_notification; a separate first notification for older cars). No I/O of its own besides
+// the CaseStore, so tests drive it directly.
 //
 // Threads: not thread-safe; owned by the ingest strand (service.hpp).
 #pragma once
@@ -23,7 +24,8 @@ struct RawMessage {
   std::string payload;
 };
 
-/// A message to publish (QoS 1) once the batch is committed.
+/// A message to publish (QoS 1) once the batch is committed. A report from a car that reads
+/// Accepted.notification gets one: the ack carrying its case's first notification.
 struct Outgoing {
   std::string topic;
   std::string payload;
@@ -38,7 +40,8 @@ struct IngestStats {
   std::uint64_t unroutable = 0;  // dead-lettered, no reply possible (bad topic)
   std::uint64_t receipts = 0;
   std::uint64_t surveys = 0;
-  std::uint64_t retry_later = 0;  // storage failures: no ack, the car sends again
+  std::uint64_t retry_later = 0;           // storage failures: no ack, the car sends again
+  std::uint64_t notifications_in_ack = 0;  // acks (first and duplicate) carrying the first notification
 };
 
 /// Characters of a survey comment; a longer one is refused (dead letter, no answer).
@@ -82,8 +85,9 @@ class Ingest {
   static DeadLetterRecord dead_letter(const RawMessage& m, const std::string& digest, DeadLetterReason reason,
                                       std::string detail, std::int64_t now);
   Result<StoredNotification> make_received_notification(const ReportIntake& in, const CaseRef& ref) const;
+  /// `carried`: the stored first notification to put in Accepted.notification (or null).
   std::string ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,
-                          const Error* rejected) const;
+                          const Error* rejected, const StoredNotification* carried = nullptr) const;
 
   CaseStore& store_;
   const Classifier& classifier_;

@@ -68,6 +68,10 @@ struct InboxEntry {
 struct AckResult {
   bool matched = false;   // an outbox report was confirmed (and removed)
   std::string report_id;  // the report it concerned ("" when unmatched)
+  /// The first notification an accepted ack carried (Accepted.notification), stored in the inbox
+  /// in the same transaction as the ack; unset when the ack carried none.
+  std::optional<InboxEntry> notification;
+  bool notification_duplicate = false;  // its message id was in the inbox already (a duplicate ack)
 };
 
 struct NotificationResult {
@@ -106,6 +110,13 @@ class CarStore {
   /// Applies an acknowledgement: matches the outbox report by payload digest, else report id;
   /// removes it and sets its status (acknowledged, or rejected with the reason). An ack with
   /// neither result (a type this build does not know) matches nothing.
+  /// An accepted ack's carried notification (Accepted.notification) is stored in the inbox and
+  /// applied to the report in the same transaction, as apply_notification() would, but queues no
+  /// delivered receipt: the ack is its confirmation. Ack and notification are one commit, so
+  /// either both are stored or neither (then the report is still queued and is sent again).
+  /// This commit is not fsync'd on its own (synchronous=NORMAL for it): a power cut may undo
+  /// it, never half of it, and what it undoes comes back with the duplicate ack of the re-sent
+  /// report; the next synchronous commit makes it durable with everything before it.
   Result<AckResult> apply_ack(const wire::Ack& ack, std::int64_t now_ms);
 
   /// Stores a notification (ignored if its message id was seen), updates the report it names
@@ -128,6 +139,12 @@ class CarStore {
   Result<void> insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
                              const std::string& payload, int priority, std::int64_t now_ms);
   Result<std::optional<ReportView>> read_report(const std::string& report_id);
+  struct Applied {
+    bool duplicate = false;
+    InboxEntry entry;
+  };
+  /// Inbox entry + report update of one notification; inside the caller's transaction.
+  Result<Applied> store_notification_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
   Result<std::string> enqueue_receipt_in_tx(const std::string& notification_id, wire::ReceiptKind kind,
                                             const std::string& topic, std::int64_t now_ms);
 
