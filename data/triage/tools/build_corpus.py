@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Builds data/triage/{train,test}.jsonl from raw/nhtsa-complaints.tsv (real, public domain) and
-the project's own written fragments below (CC0). Deterministic: same input, same output.
+"""Builds data/triage/{train,test}.jsonl from raw/nhtsa-complaints.tsv and raw/nhtsa-ford-f8.tsv
+(real, public domain; the latter a subsample written by subsample_ford_f8.py, labelled from Ford's
+binning by ford_system) and the project's own written fragments below (CC0). Deterministic: same input, same output.
 
     python3 data/triage/tools/build_corpus.py          # from the repository root
 
 The model is trained from train.jsonl only (fb-backend train-classifier); test.jsonl is for
 evaluation. See data/triage/PROVENANCE.md for what is real and what is written.
 
-Split: a real complaint goes to test when a hash of its text says so (about 30 %; 50 % of
-the few with a crash, fire or injury flag). A written
+Split: a real complaint goes to test when a hash of its text says so (about 30 %, 20 % of the
+Ford F8 records; 50 % of the few with a crash, fire or injury flag). A written
 item is composed from fragment pools; every pool is split by index (each 4th fragment is
 test-only), and a test item uses at least one test-only symptom fragment, so no test sentence's
 core wording was seen in training. Duplicates (same normalised text) are dropped, and a text
@@ -71,6 +72,40 @@ def nhtsa_items():
             safety = r["CRASH"] == "Y" or r["FIRE"] == "Y" or num(r["INJURED"]) > 0 or num(r["DEATHS"]) > 0
             item = {"id": "en-nhtsa-" + r["ODINO"], "text": text, "lang": "en", "type": "product_fault",
                     "system": nhtsa_system(r["COMPDESC"]), "safety": safety, "source": "nhtsa"}
+            if safety:
+                item["priority"] = "high"
+            out.append(item)
+    return out
+
+
+def ford_system(binning: str) -> str:
+    """System of a Ford F8 record from Ford's own binning ("DOOR LATCH | FROZEN"), by its component."""
+    c = binning.split("|")[0].strip().upper()
+    if c in ("", "UNKNOWN", "UNKNOW", "~"):
+        return "other"
+    if "PRE-COLLISION" in c:
+        return "adas"
+    if "CAMERA" in c:
+        return "infotainment"
+    if "DEFROSTER" in c:
+        return "hvac"
+    if any(k in c for k in ("LIGHT", "LAMP", "REFLECTOR")):
+        return "electrical"
+    if any(k in c for k in ("POWER WINDOW", "WINDOW CONTROLS", "POWER LIFTGATE", "POWER TAILGATE", "POWER RUNNING",
+                            "IGNITION", "AUTO FOLD", "LIFTGATE CLOSE BUTTON", "HANDLE SENSOR")):
+        return "electrical"
+    return "body"  # latches, hinges, check arms, glass, moonroof, mouldings, wipers, mirrors, handles
+
+
+def ford_items():
+    out = []
+    with open(os.path.join(ROOT, "raw", "nhtsa-ford-f8.tsv"), newline="") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            text = r["CDESCR"].strip()
+            num = lambda v: int(float(v)) if v.strip() else 0
+            safety = r["CRASH"] == "Y" or r["FIRE"] == "Y" or num(r["INJURED"]) > 0 or num(r["DEATHS"]) > 0
+            item = {"id": "en-ford-" + r["ODINO"], "text": text, "lang": "en", "type": "product_fault",
+                    "system": ford_system(r["FORD_BINNING"]), "safety": safety, "source": "nhtsa-ford"}
             if safety:
                 item["priority"] = "high"
             out.append(item)
@@ -323,6 +358,11 @@ def main():
         h = int(hashlib.sha256(norm(item["text"]).encode()).hexdigest()[:8], 16)
         # Safety-flagged complaints are few: half of them go to test, so that recall is measured.
         (test if h % 10 < (5 if item["safety"] else 3) else train).append(item)
+    # Ford's body/closure records are one make and one function: only about 20 % go to test,
+    # reported apart (source nhtsa-ford) so that en/nhtsa stays comparable.
+    for item in ford_items():
+        h = int(hashlib.sha256(norm(item["text"]).encode()).hexdigest()[:8], 16)
+        (test if h % 10 < (5 if item["safety"] else 2) else train).append(item)
     train += written_items(False, rnd)
     test += written_items(True, rnd)
 
