@@ -24,24 +24,6 @@ Result<E> parse_key(const nlohmann::json& v, const std::string& where) {
   return *parsed;
 }
 
-template <HasVocabulary E>
-Result<std::vector<E>> one_or_many(const nlohmann::json& j, const std::string& where) {
-  std::vector<E> out;
-  const auto add = [&](const nlohmann::json& v) -> Result<void> {
-    auto p = parse_key<E>(v, where);
-    if (!p) return fail(p.error());
-    out.push_back(*p);
-    return {};
-  };
-  if (j.is_array()) {
-    for (const auto& v : j)
-      if (auto r = add(v); !r) return fail(r.error());
-  } else if (auto r = add(j); !r) {
-    return fail(r.error());
-  }
-  return out;
-}
-
 /// An object whose keys and values are both vocabulary keys, e.g. category_types.
 template <HasVocabulary K, HasVocabulary V>
 Result<std::map<K, V>> key_map(const nlohmann::json& doc, const std::string& key, const std::string& origin,
@@ -488,112 +470,6 @@ Classification Classifier::classify(const wire::Report& r) const {
     out.evidence.emplace_back(buf);
   }
   return out;
-}
-
-// ---- Router ----
-
-Result<Router> Router::load(const nlohmann::json& j, const std::string& origin) {
-  if (auto r = config::expect_version(j, 1, origin); !r) return fail(r.error());
-  Router router;
-  auto teams = config::get<std::map<std::string, std::map<std::string, std::string>>>(j, "teams", origin);
-  if (!teams) return fail(teams.error());
-  for (const auto& [id, names] : *teams) {
-    if (!is_vocabulary_key(id)) {
-      return fail(ConfigErrc::invalid_value, origin + ": teams." + id + ": a team id is lowercase snake_case");
-    }
-    for (const char* language : {"en", "zh"}) {  // every text the driver sees exists in both
-      if (auto it = names.find(language); it == names.end() || it->second.empty()) {
-        return fail(ConfigErrc::invalid_value, origin + ": teams." + id + "." + language + ": missing name");
-      }
-    }
-  }
-  router.teams_ = std::move(*teams);
-
-  auto rules = config::get<nlohmann::json>(j, "rules", origin);
-  if (!rules) return fail(rules.error());
-  if (!rules->is_array()) return fail(ConfigErrc::invalid_value, origin + ": rules: expected an array");
-  for (std::size_t i = 0; i < rules->size(); ++i) {
-    const auto where = origin + ": rules[" + std::to_string(i) + "]";
-    const auto& jr = (*rules)[i];
-    auto when = config::get<nlohmann::json>(jr, "when", where);
-    if (!when) return fail(when.error());
-    if (!when->is_object()) return fail(ConfigErrc::invalid_value, where + ".when: expected an object");
-    for (const auto& [key, value] : when->items()) {  // a misspelt condition would match anything
-      if (key != "type" && key != "priority" && key != "system") {
-        return fail(ConfigErrc::invalid_value, where + ".when." + key + ": unknown condition (type, priority, system)");
-      }
-    }
-    Rule rule;
-    if (when->contains("type")) {
-      auto v = one_or_many<CaseType>(when->at("type"), where + ".when.type");
-      if (!v) return fail(v.error());
-      rule.types = std::move(*v);
-    }
-    if (when->contains("priority")) {
-      auto v = one_or_many<Priority>(when->at("priority"), where + ".when.priority");
-      if (!v) return fail(v.error());
-      rule.priorities = std::move(*v);
-    }
-    if (when->contains("system")) {
-      auto v = one_or_many<VehicleSystem>(when->at("system"), where + ".when.system");
-      if (!v) return fail(v.error());
-      rule.systems = std::move(*v);
-    }
-    auto team = config::get<std::string>(jr, "team", where);
-    if (!team) return fail(team.error());
-    if (!router.teams_.contains(*team))
-      return fail(ConfigErrc::invalid_value, where + ": unknown team '" + *team + "'");
-    rule.team = *team;
-    router.rules_.push_back(std::move(rule));
-  }
-  auto def = config::get<std::string>(j, "default_team", origin);
-  if (!def) return fail(def.error());
-  if (!router.teams_.contains(*def))
-    return fail(ConfigErrc::invalid_value, origin + ": default_team: unknown team '" + *def + "'");
-  router.default_team_ = *def;
-
-  auto hours = config::get<std::map<std::string, int>>(j, "first_reply_hours", origin);
-  if (!hours) return fail(hours.error());
-  for (const auto& [name, h] : *hours) {
-    if (!parse<Priority>(name)) {
-      return fail(ConfigErrc::invalid_value,
-                  origin + ": first_reply_hours." + name + ": unknown priority '" + name + "'");
-    }
-  }
-  for (const auto& [p, key] : vocabulary<Priority>()) {
-    auto it = hours->find(std::string(key));
-    if (it == hours->end() || it->second <= 0) {
-      return fail(ConfigErrc::invalid_value, origin + ": first_reply_hours." + std::string(key) + " must be > 0");
-    }
-    router.first_reply_hours_[p] = it->second;
-  }
-  return router;
-}
-
-Route Router::route(const Classification& c) const {
-  Route out;
-  out.team = default_team_;
-  for (std::size_t i = 0; i < rules_.size(); ++i) {
-    const auto& r = rules_[i];
-    const auto has = [](const auto& v, const auto& x) {
-      return v.empty() || std::find(v.begin(), v.end(), x) != v.end();
-    };
-    if (has(r.types, c.type) && has(r.priorities, c.priority) && has(r.systems, c.system)) {
-      out.team = r.team;
-      out.rule_index = static_cast<int>(i);
-      break;
-    }
-  }
-  out.team_names = teams_.at(out.team);
-  out.first_reply_hours = first_reply_hours_.at(c.priority);
-  return out;
-}
-
-std::string Router::team_name(const std::string& team, const std::string& language) const {
-  auto t = teams_.find(team);
-  if (t == teams_.end()) return team;
-  auto n = t->second.find(language);
-  return n != t->second.end() ? n->second : team;
 }
 
 }  // namespace fb::backend
