@@ -24,6 +24,25 @@ Result<E> parse_key(const nlohmann::json& v, const std::string& where) {
   return *parsed;
 }
 
+template <HasVocabulary E>
+Result<std::vector<E>> one_or_many(const nlohmann::json& j, const std::string& where) {
+  std::vector<E> out;
+  const auto add = [&](const nlohmann::json& v) -> Result<void> {
+    auto p = parse_key<E>(v, where);
+    if (!p) return fail(p.error());
+    out.push_back(*p);
+    return {};
+  };
+  if (j.is_array()) {
+    for (const auto& v : j)
+      if (auto r = add(v); !r) return fail(r.error());
+  } else if (auto r = add(j); !r) {
+    return fail(r.error());
+  }
+  return out;
+}
+
+
 /// An object whose keys and values are both vocabulary keys, e.g. category_types.
 template <HasVocabulary K, HasVocabulary V>
 Result<std::map<K, V>> key_map(const nlohmann::json& doc, const std::string& key, const std::string& origin,
