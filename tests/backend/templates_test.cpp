@@ -48,7 +48,8 @@ TEST(Templates, EveryEventRendersInBothLanguagesWithItsPlaceholders) {
                                                 {"when", "3 Dec 09:30"},
                                                 {"place", "Dealer Nord"},
                                                 {"status", "in progress"},
-                                                {"note", "NOTE"}};
+                                                {"note", "NOTE"},
+                                                {"assignee", "Li Wei"}};
   for (auto event : Templates::events()) {
     for (const char* lang : {"zh-CN", "en-GB"}) {
       auto r = t.render(std::string(event), lang, vars);
@@ -67,14 +68,19 @@ TEST(Templates, EveryEventRendersInBothLanguagesWithItsPlaceholders) {
   EXPECT_NE(a->text.find("3 Dec 09:30 at Dealer Nord"), std::string::npos) << a->text;
 }
 
-TEST(Templates, AMissingOrEmptyValueIsAnErrorNotABlank) {
+TEST(Templates, AMissingValueIsAnErrorNotABlank) {
   auto t = load();
   auto r = t.render("received", "en", {{"case_number", "FB-1"}, {"team", "after-sales"}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().detail, "template 'received' (en): no value for {hours}");
-  r = t.render("workaround", "zh", {{"case_number", "FB-1"}, {"answer", "A"}, {"workaround", ""}});
+  r = t.render("workaround", "zh", {{"case_number", "FB-1"}, {"answer", "A"}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().detail, "template 'workaround' (zh): no value for {workaround}");
+  // An empty value is given, not missing: an automatic progress update has no note.
+  r = t.render("progress", "en",
+               {{"case_number", "FB-1"}, {"team", "after-sales"}, {"status", "in_progress"}, {"note", ""}});
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->text.find('{'), std::string::npos);
   EXPECT_FALSE(t.render("reminder", "en", {}));
 }
 

@@ -48,6 +48,7 @@ std::span<const std::string_view> Templates::events() { return kEvents; }
 std::vector<std::string_view> Templates::placeholders(std::string_view event) {
   if (std::find(kEvents.begin(), kEvents.end(), event) == kEvents.end()) return {};
   std::vector<std::string_view> out(kCommon.begin(), kCommon.end());
+  if (event == "routed") out.insert(out.end(), {"assignee"});
   if (event == "workaround") out.insert(out.end(), {"answer", "workaround"});
   if (event == "appointment_proposed") out.insert(out.end(), {"when", "place"});
   if (event == "progress") out.insert(out.end(), {"status", "note"});
@@ -128,7 +129,7 @@ Result<RenderedText> Templates::render(const std::string& event, const std::stri
         s, [&](std::string_view literal) { out += literal; },
         [&](std::string_view name) -> std::optional<std::string> {
           auto v = vars.find(std::string(name));
-          if (v == vars.end() || v->second.empty()) return "no value for {" + std::string(name) + "}";
+          if (v == vars.end()) return "no value for {" + std::string(name) + "}";
           out += v->second;
           return std::nullopt;
         });

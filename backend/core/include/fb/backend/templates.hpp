@@ -1,7 +1,7 @@
 // Standard scripts (标准化话术): the notification texts per event and language, from
 // deploy/rules/templates.json. Every event in Templates::events() must be there in zh and en,
 // and may use only its placeholders (placeholders()); both are checked at load, and rendering
-// with a value missing is an error, so the driver never sees "{case_number}" or a blank.
+// with a value missing is an error, so the driver never sees "{case_number}".
 // Immutable after load; thread-safe.
 #pragma once
 
@@ -30,7 +30,7 @@ class Templates {
   /// appointment_proposed, progress, resolved, survey_request.
   static std::span<const std::string_view> events();
   /// The placeholders `event` may use: case_number, team, hours for every event, plus
-  /// workaround: answer, workaround; appointment_proposed: when, place; progress: status, note;
+  /// routed: assignee; workaround: answer, workaround; appointment_proposed: when, place; progress: status, note;
   /// resolved: note. Empty for an unknown event.
   static std::vector<std::string_view> placeholders(std::string_view event);
 
@@ -42,7 +42,8 @@ class Templates {
   /// Renders `event` for a report language such as "zh-CN" (see pick_language). Each
   /// placeholder is replaced once by its value from `vars` (values are not scanned again).
   /// Errors: invalid_value for an unknown event, or a placeholder the template uses that
-  /// `vars` lacks or gives as an empty string (named in the detail). Extra vars are ignored.
+  /// `vars` lacks (named in the detail); an empty value is the caller's choice and is inserted.
+  /// Extra vars are ignored.
   Result<RenderedText> render(const std::string& event, const std::string& language,
                               const std::map<std::string, std::string>& vars) const;
 
