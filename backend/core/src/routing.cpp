@@ -1,6 +1,7 @@
 #include "fb/backend/routing.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -37,8 +38,9 @@ std::vector<std::string> split(std::string_view s, char sep) {
 }
 
 std::string format_minutes(std::chrono::minutes m) {
-  const auto n = m.count();
-  if (n % (24 * 60) == 0) return std::to_string(n / (24 * 60)) + "d";
+  constexpr std::int64_t kMinutesPerDay = std::int64_t{24} * 60;
+  const std::int64_t n = m.count();
+  if (n % kMinutesPerDay == 0) return std::to_string(n / kMinutesPerDay) + "d";
   if (n % 60 == 0) return std::to_string(n / 60) + "h";
   return std::to_string(n) + "m";
 }
