@@ -42,7 +42,6 @@ Result<std::vector<E>> one_or_many(const nlohmann::json& j, const std::string& w
   return out;
 }
 
-
 /// An object whose keys and values are both vocabulary keys, e.g. category_types.
 template <HasVocabulary K, HasVocabulary V>
 Result<std::map<K, V>> key_map(const nlohmann::json& doc, const std::string& key, const std::string& origin,
