@@ -34,7 +34,7 @@ static int run_main(int argc, char** argv) {
   app.add_option("-c,--config", config_file, "JSON configuration file (see deploy/backend.json)");
   app.add_option("--broker", broker, "Broker URI, e.g. ssl://127.0.0.1:8883");
   app.add_option("--db", db, "Case store SQLite file");
-  app.add_option("--rules", rules, "Directory with classifier.json, routing.json, templates.json");
+  app.add_option("--rules", rules, "Directory with classifier.json, routing.conf, templates.json");
   app.add_option("--pki", pki, "PKI directory from deploy/gen-certs.sh (uses <pki>/backend/*)");
   app.add_option("--mqtt-version", mqtt_version, "MQTT protocol: 3.1.1 (default) or 5");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");

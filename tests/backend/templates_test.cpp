@@ -2,19 +2,32 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "fb/common/config.hpp"
+#include "paths.hpp"
 
 namespace fb::backend {
 namespace {
 
+nlohmann::json deployed() {
+  auto doc = config::load_json(std::string(test::kRulesDir) + "/templates.json");
+  EXPECT_TRUE(doc) << doc.error().what();
+  return *doc;
+}
+
 Templates load() {
-  auto doc = config::parse_json(R"({"version": 1, "default_language": "en",
-    "received": {"zh": {"title": "已受理 {case_number}", "text": "转交{team}，{hours}小时内回复"},
-                 "en": {"title": "Received {case_number}", "text": "Passed to {team} ({hours} h); {unknown} stays"}}})",
-                                "t.json");
-  auto t = Templates::load(*doc, "t.json");
+  auto t = Templates::load(deployed(), "templates.json");
   EXPECT_TRUE(t) << t.error().what();
   return *t;
+}
+
+/// The load error after `edit` on the deployed file, or "loaded".
+std::string load_error(const std::function<void(nlohmann::json&)>& edit) {
+  auto doc = deployed();
+  edit(doc);
+  auto t = Templates::load(doc, "templates.json");
+  return t ? std::string("loaded") : t.error().detail;
 }
 
 TEST(Templates, PicksTheLanguageByPrefixAndFallsBack) {
@@ -25,25 +38,79 @@ TEST(Templates, PicksTheLanguageByPrefixAndFallsBack) {
   EXPECT_EQ(t.pick_language("received", "de-DE"), "en");
 }
 
-TEST(Templates, FillsPlaceholders) {
+TEST(Templates, EveryEventRendersInBothLanguagesWithItsPlaceholders) {
   auto t = load();
-  auto r = t.render("received", "zh-CN",
-                    {{"case_number", "FB-2026-000001"}, {"team", "售后服务团队"}, {"hours", "24"}});
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->title, "已受理 FB-2026-000001");
-  EXPECT_EQ(r->text, "转交售后服务团队，24小时内回复");
-  r = t.render("received", "en", {{"team", "after-sales"}, {"hours", "4"}});
-  EXPECT_EQ(r->text, "Passed to after-sales (4 h); {unknown} stays");
-  EXPECT_FALSE(t.render("resolved", "en", {}));
+  const std::map<std::string, std::string> vars{{"case_number", "FB-2026-000042"},
+                                                {"team", "after-sales"},
+                                                {"hours", "4"},
+                                                {"answer", "ANSWER"},
+                                                {"workaround", "WORKAROUND"},
+                                                {"when", "3 Dec 09:30"},
+                                                {"place", "Dealer Nord"},
+                                                {"status", "in progress"},
+                                                {"note", "NOTE"},
+                                                {"assignee", "Li Wei"}};
+  for (auto event : Templates::events()) {
+    for (const char* lang : {"zh-CN", "en-GB"}) {
+      auto r = t.render(std::string(event), lang, vars);
+      ASSERT_TRUE(r) << event << " " << lang << ": " << r.error().what();
+      EXPECT_EQ(r->language, std::string(lang).substr(0, 2));
+      EXPECT_NE(r->title.find("FB-2026-000042"), std::string::npos) << event;
+      EXPECT_EQ(r->text.find('{'), std::string::npos) << event << ": " << r->text;
+    }
+  }
+  auto w = t.render("workaround", "en", vars);
+  EXPECT_NE(w->text.find("ANSWER"), std::string::npos);
+  EXPECT_NE(w->text.find("WORKAROUND"), std::string::npos);
+  auto m = t.render("merged", "zh", vars);
+  EXPECT_NE(m->text.find("FB-2026-000042"), std::string::npos);
+  auto a = t.render("appointment_proposed", "en", vars);
+  EXPECT_NE(a->text.find("3 Dec 09:30 at Dealer Nord"), std::string::npos) << a->text;
 }
 
-TEST(Templates, AKindWithoutTheDefaultLanguageIsRefused) {
-  auto doc = config::parse_json(R"({"version": 1, "default_language": "en",
-    "received": {"zh": {"title": "t", "text": "x"}}})",
-                                "t.json");
-  auto t = Templates::load(*doc, "t.json");
-  ASSERT_FALSE(t);
-  EXPECT_NE(t.error().detail.find("no text in default language 'en'"), std::string::npos);
+TEST(Templates, AMissingValueIsAnErrorNotABlank) {
+  auto t = load();
+  auto r = t.render("received", "en", {{"case_number", "FB-1"}, {"team", "after-sales"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().detail, "template 'received' (en): no value for {hours}");
+  r = t.render("workaround", "zh", {{"case_number", "FB-1"}, {"answer", "A"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().detail, "template 'workaround' (zh): no value for {workaround}");
+  // An empty value is given, not missing: an automatic progress update has no note.
+  r = t.render("progress", "en",
+               {{"case_number", "FB-1"}, {"team", "after-sales"}, {"status", "in_progress"}, {"note", ""}});
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->text.find('{'), std::string::npos);
+  EXPECT_FALSE(t.render("reminder", "en", {}));
+}
+
+TEST(Templates, ValuesAreInsertedOnceNotExpandedAgain) {
+  auto t = load();
+  auto r = t.render("received", "en", {{"case_number", "FB-1"}, {"team", "{hours}"}, {"hours", "4"}});
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->text.find("passed it to {hours}."), std::string::npos) << r->text;
+}
+
+TEST(Templates, LoadErrorsNameTheEvent) {
+  EXPECT_EQ(load_error([](auto&) {}), "loaded");
+  EXPECT_EQ(load_error([](auto& d) { d["progress"]["en"]["text"] = "Now {status}, done by {eta}"; }),
+            "templates.json: event 'progress': en.text: unknown placeholder '{eta}' ({case_number}, {team}, "
+            "{hours}, {status}, {note})");
+  // A placeholder of another event is unknown here: "resolved" has no {answer}.
+  EXPECT_EQ(load_error([](auto& d) { d["resolved"]["zh"]["title"] = "已解决 {answer}"; }),
+            "templates.json: event 'resolved': zh.title: unknown placeholder '{answer}' ({case_number}, {team}, "
+            "{hours}, {note})");
+  EXPECT_EQ(load_error([](auto& d) { d["routed"].erase("zh"); }), "templates.json: event 'routed': no text in 'zh'");
+  EXPECT_EQ(load_error([](auto& d) { d.erase("survey_request"); }), "templates.json: event 'survey_request' missing");
+  EXPECT_EQ(load_error([](auto& d) { d["recieved"] = d["received"]; }),
+            "templates.json: event 'recieved': unknown event (received, merged, routed, workaround, "
+            "appointment_proposed, progress, resolved, survey_request)");
+  EXPECT_EQ(load_error([](auto& d) { d["merged"]["en"]["text"] = "Joined {case_number"; }),
+            "templates.json: event 'merged': en.text: a '{' without '}'");
+  EXPECT_EQ(load_error([](auto& d) { d["merged"]["en"]["text"] = "Joined {Case Number}"; }),
+            "templates.json: event 'merged': en.text: '{Case Number}' is not a placeholder name");
+  EXPECT_EQ(load_error([](auto& d) { d["default_language"] = "de"; }),
+            "templates.json: default_language 'de': must be zh or en");
 }
 
 }  // namespace

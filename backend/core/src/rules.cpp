@@ -9,9 +9,7 @@ Result<Rules> load_rules(const std::filesystem::path& dir) {
   if (!c) return fail(c.error());
   auto classifier = Classifier::load(*c, (dir / "classifier.json").string());
   if (!classifier) return fail(classifier.error());
-  auto r = config::load_json(dir / "routing.json");
-  if (!r) return fail(r.error());
-  auto router = Router::load(*r, (dir / "routing.json").string());
+  auto router = Router::load_file(dir / "routing.conf");
   if (!router) return fail(router.error());
   auto t = config::load_json(dir / "templates.json");
   if (!t) return fail(t.error());

@@ -10,7 +10,7 @@
 //   fb::parse<ReportStatus>("in_progress")    -> ReportStatus::in_progress; nullopt for unknown text
 //   fb::vocabulary<ReportStatus>()            -> every entry, in table order
 //
-// Teams are not here: they are configuration (routing.json defines them with their display
+// Teams are not here: they are configuration (routing.conf defines them with their display
 // names), so a team is a validated string id (is_vocabulary_key), not an enum.
 //
 // Pure and constexpr; no Qt, no Asio; thread-safe.

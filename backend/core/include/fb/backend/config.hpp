@@ -31,7 +31,7 @@ struct BackendConfig {
   /// and not yet stored (beyond it messages are dropped and the cars resend them).
   mqtt::ClientOptions mqtt;
   std::filesystem::path database = "fb-backend.db";
-  std::filesystem::path rules_dir = "deploy/rules";  // classifier.json, routing.json, templates.json
+  std::filesystem::path rules_dir = "deploy/rules";  // classifier.json, routing.conf, templates.json
   ServiceOptions service;
   /// Merging, clustering and the SLA clock's start; the file's "grouping" object.
   GroupingPolicy grouping;

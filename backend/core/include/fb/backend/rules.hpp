@@ -1,9 +1,10 @@
-// The rule files a backend runs on (configuration as data): classifier.json, routing.json and
+// The rule files a backend runs on (configuration as data): classifier.json, routing.conf and
 // templates.json from one directory, each checked with errors that name file, line and key.
 #pragma once
 
 #include <filesystem>
 
+#include "fb/backend/routing.hpp"
 #include "fb/backend/templates.hpp"
 #include "fb/backend/triage.hpp"
 #include "fb/common/error.hpp"

@@ -1,8 +1,8 @@
-// Triage: classify a report (type, priority, vehicle system, confidence, explanation) and route
-// it to a team. Rules are data (deploy/rules/classifier.json: bilingual lexicons, DTC map, safety
-// terms, thresholds) combined with a linear model trained from data/triage (triage_model.hpp,
-// deploy/rules/classifier-model.txt); see docs/classification.md.
-// Classifier and Router are immutable after load and safe to share between threads.
+// Triage: classify a report (type, priority, vehicle system, confidence, explanation); routing it
+// to a team is routing.hpp. Rules are data (deploy/rules/classifier.json: bilingual lexicons, DTC
+// map, safety terms, thresholds) combined with a linear model trained from data/triage
+// (triage_model.hpp, deploy/rules/classifier-model.txt); see docs/classification.md.
+// The Classifier is immutable after load and safe to share between threads.
 #pragma once
 
 #include <filesystem>
@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fb/backend/routing.hpp"  // Route, Router, for users that include only this header
 #include "fb/backend/triage_model.hpp"
 #include "fb/common/error.hpp"
 #include "fb/common/vocabulary.hpp"
@@ -98,36 +99,6 @@ class Classifier {
   std::shared_ptr<const LinearModel> model_;
 
   void add_phrase(int group, int label, const std::string& phrase);
-};
-
-/// Teams are configuration, not an enum: routing.json defines them (id and display names), so a
-/// team is added without a build. Loading checks each id's shape (fb::is_vocabulary_key), that
-/// it has a name in English and Chinese, and that every rule names a defined team.
-struct Route {
-  std::string team;                               // team id, e.g. "after_sales"
-  std::map<std::string, std::string> team_names;  // language -> display name
-  int first_reply_hours = 24;
-  int rule_index = -1;  // which rule matched; -1 = default team
-};
-
-class Router {
- public:
-  static Result<Router> load(const nlohmann::json& rules, const std::string& origin);
-  Route route(const Classification& c) const;
-  /// A team's display name in `language` ("zh", "en"), or its id when it has none.
-  std::string team_name(const std::string& team, const std::string& language) const;
-
- private:
-  struct Rule {
-    std::vector<CaseType> types;
-    std::vector<Priority> priorities;
-    std::vector<VehicleSystem> systems;
-    std::string team;
-  };
-  std::map<std::string, std::map<std::string, std::string>> teams_;
-  std::vector<Rule> rules_;
-  std::string default_team_;
-  std::map<Priority, int> first_reply_hours_;
 };
 
 /// Lowercases ASCII letters only; other bytes (Chinese) unchanged.
