@@ -17,8 +17,13 @@ int print_error(const Error& e) {
 
 void print_case(const CaseSummary& c) {
   std::cout << c.case_number << (c.major ? " (major)" : "") << "  " << (c.vin.empty() ? "-" : c.vin) << "  "
-            << to_string(c.type) << "/" << to_string(c.priority) << "/" << to_string(c.system) << "  -> " << c.team
-            << (c.assignee.empty() ? "" : " (" + c.assignee + ")") << "  [" << to_string(c.state) << "]"
+            << to_string(c.type) << "/" << to_string(c.priority) << "/" << to_string(c.system) << "  -> " << c.team <<
+      [&] {
+        std::string with;
+        for (const auto& t : c.collaborators) with += " + " + t;
+        return with;
+      }() << (c.assignee.empty() ? "" : " (" + c.assignee + ")")
+            << "  [" << to_string(c.state) << "]"
             << (c.parent_case_number.empty() ? "" : "  child of " + c.parent_case_number) << "\n";
 }
 
@@ -114,7 +119,7 @@ int CaseCommands::run(const BackendConfig& cfg) const {
   r.set_language(language_);
   r.set_car_time_ms(SystemClock::instance().epoch_ms());
   r.set_category(wire::CATEGORY_OTHER);
-  Ingest ingest(s, rules->classifier, rules->router, rules->templates, SystemClock::instance());
+  Ingest ingest(s, *rules, SystemClock::instance());
   auto accepted = ingest.accept_from_channel(r, channel_);
   if (!accepted) return print_error(accepted.error());
   auto c = s.find_case(accepted->ref.case_number);

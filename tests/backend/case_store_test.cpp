@@ -97,9 +97,10 @@ TEST_F(CaseStoreTest, OneFailingItemDoesNotSinkTheBatch) {
   auto good2 = test::valid_report_envelope(test::kVinB);
   const auto bad_id = bad.report().report_id();
   auto out = commit({test::intake(good1, kT), test::intake(bad, kT), test::intake(good2, kT)},
-                    [&](const ReportIntake& in, const CaseRef& ref) -> Result<StoredNotification> {
+                    [&](const ReportIntake& in, const CaseRef& ref,
+                        std::string_view event) -> Result<StoredNotification> {
                       if (in.report->report_id() == bad_id) return fail(ConfigErrc::invalid_value, "no template");
-                      return test::simple_notifications()(in, ref);
+                      return test::simple_notifications()(in, ref, event);
                     });
   EXPECT_TRUE(out[0].accepted);
   ASSERT_TRUE(out[1].error);

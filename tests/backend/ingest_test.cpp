@@ -65,7 +65,7 @@ class IngestTest : public ::testing::Test {
     real_ = std::move(*s);
     store_ = std::make_unique<FailingStore>(*real_);
     auto& rules = test::shipped_rules();
-    ingest_ = std::make_unique<Ingest>(*store_, rules.classifier, rules.router, rules.templates, clock_);
+    ingest_ = std::make_unique<Ingest>(*store_, rules, clock_);
   }
 
   std::vector<Outgoing> process(std::vector<RawMessage> batch) {
@@ -345,7 +345,7 @@ TEST_F(IngestTest, ADuplicateAckCarriesTheSameNotificationReadFromTheStore) {
   clock_.advance(std::chrono::minutes(5));
   // A new Ingest, as after a backend restart: nothing but the store remembers the first answer.
   auto& rules = test::shipped_rules();
-  Ingest restarted(*store_, rules.classifier, rules.router, rules.templates, clock_);
+  Ingest restarted(*store_, rules, clock_);
   auto again = restarted.process(std::vector<RawMessage>{report_message(env)});
   ASSERT_TRUE(again);
   ASSERT_EQ(again->size(), 1u);
@@ -406,6 +406,29 @@ TEST_F(IngestTest, AMergedReportsAckCarriesTheMergeNoticeAndItsDuplicateTheSameO
   auto again = ack_of(process({report_message(second)})[0]);
   EXPECT_TRUE(again.accepted().duplicate());
   EXPECT_EQ(again.accepted().notification().SerializeAsString(), merged.SerializeAsString());
+}
+
+TEST_F(IngestTest, AKnownProblemSendsItsAnswerAtOnceAndIsRecordedOnTheCase) {
+  auto env = new_car_report("中控屏幕死机，导航和音乐都没了");
+  env.mutable_report()->set_software_version("2.3.5");  // the known freeze, fixed in 2.4.1
+  auto out = process({report_message(env)});
+  ASSERT_EQ(out.size(), 2u);                     // the ack (carrying "received") and the answer on its own
+  EXPECT_FALSE(out[1].notification_id.empty());  // resent until the car's receipt
+  auto answer = codec::decode(out[1].payload);
+  ASSERT_TRUE(answer) << answer.error().what();
+  EXPECT_NE(answer->notification().text().find("2.4.1"), std::string::npos) << answer->notification().text();
+  EXPECT_NE(answer->notification().text().find("音量旋钮"), std::string::npos);  // the workaround, in Chinese
+  const auto number = ack_of(out[0]).accepted().case_number();
+  const auto events = real_->case_events(number).value();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const CaseEvent& e) {
+    return e.kind == "knowledge_match" && e.detail.find("infotainment-freeze-2.4") != std::string::npos;
+  }));
+
+  // Fixed in the car's software: no such answer.
+  auto fixed = new_car_report("中控屏幕死机");
+  fixed.mutable_report()->set_vin(kVinB);
+  fixed.mutable_report()->set_software_version("2.4.1");
+  EXPECT_EQ(process({report_message(fixed, kVinB)}).size(), 1u);
 }
 
 }  // namespace

@@ -171,6 +171,18 @@ TEST_F(LifecycleTest, EveryTransitionIsAuditedAndTellsTheDriver) {
   EXPECT_EQ(store_->case_notifications(number)->back().state, "delivered");
 }
 
+TEST_F(LifecycleTest, ACaseKeepsItsCollaboratingTeamsFromRouting) {
+  auto env = report(test::kVinA, "刹车失灵，踩不下去 brakes failed");
+  auto in = test::intake(env, kT);
+  ASSERT_EQ(in.classification.priority, Priority::high);
+  auto out = store_->commit_batch(std::vector<BatchItem>{in}, test::simple_notifications());
+  ASSERT_TRUE(out && out->front().accepted);
+  auto c = store_->find_case(out->front().accepted->case_number)->value();
+  EXPECT_EQ(c.team, in.route.team);
+  EXPECT_EQ(c.collaborators, in.route.collaborators);
+  EXPECT_FALSE(c.collaborators.empty());  // routing.conf: high-priority brakes -> R&D + after-sales
+}
+
 TEST_F(LifecycleTest, AnInvalidTransitionIsRefusedWithTheMovesThatAreAllowed) {
   const auto number = new_case();
   auto r = move(number, S::resolved);
@@ -391,7 +403,7 @@ class ChannelIntakeTest : public LifecycleTest {
   void SetUp() override {
     LifecycleTest::SetUp();
     const auto& rules = test::shipped_rules();
-    ingest_.emplace(*store_, rules.classifier, rules.router, rules.templates, clock_);
+    ingest_.emplace(*store_, rules, clock_);
   }
   test::FakeClock clock_{kT};
   std::optional<Ingest> ingest_;

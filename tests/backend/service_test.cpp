@@ -164,7 +164,7 @@ TEST_F(ServiceTest, ANotificationIsResentWithBackoffUntilTheCarReceiptsIt) {
 
 TEST_F(ServiceTest, ANotificationWhosePublishFailedGoesOutOnTheNextCheck) {
   start(ServiceOptions{.notification_check = 1s});
-  send_report(kVinA, "brake squeal");
+  send_report(kVinA, "door rattle on rough roads");
   run();
   complete_all(Error(MqttErrc::publish_failed, "test"));
   EXPECT_EQ(service_->stats().publish_failures, 2u);
@@ -215,7 +215,7 @@ TEST_F(ServiceTest, AClientOnAStrandOfItsOwnIsCalledThereAndHandsOverToTheServic
   ASSERT_TRUE(service_->start());
   test::set_connected(*mqtt_, true);
   run();
-  send_report(kVinA, "brake squeal");
+  send_report(kVinA, "door rattle on rough roads");
   run();
   EXPECT_EQ(service_->stats().ingest.accepted, 1u);
   ASSERT_EQ(of_kind(complete_all(), false).size(), 1u) << "no ack reached the client";

@@ -25,12 +25,13 @@ inline backend::ReportIntake intake(const wire::Envelope& env, std::int64_t at_m
   in.topic = "vehicles/" + env.report().vin() + "/reports";
   in.received_ms = at_ms;
   in.classification = shipped_rules().classifier.classify(env.report());
-  in.route = shipped_rules().router.route(in.classification);
+  in.route = shipped_rules().router.route(in.classification, env.report().model());
   return in;
 }
 
 inline backend::NotificationFactory simple_notifications() {
-  return [](const backend::ReportIntake& in, const backend::CaseRef& ref) -> Result<backend::StoredNotification> {
+  return [](const backend::ReportIntake& in, const backend::CaseRef& ref,
+            std::string_view /*event*/) -> Result<backend::StoredNotification> {
     return backend::StoredNotification{new_uuid(), in.report->vin(), "payload for " + ref.case_number, "text"};
   };
 }

@@ -20,14 +20,25 @@ DeadLetterReason reason_of(const Error& e) {
 
 }  // namespace
 
-Ingest::Ingest(CaseStore& store, const Classifier& classifier, const Router& router, const Templates& templates,
-               const Clock& clock, IngestOptions options)
+Ingest::Ingest(CaseStore& store, const Rules& rules, const Clock& clock, IngestOptions options)
     : store_(store),
-      classifier_(classifier),
-      router_(router),
-      templates_(templates),
+      rules_(rules),
       clock_(clock),
       options_(options) {}
+
+void Ingest::triage(ReportIntake& intake) const {
+  const auto& r = *intake.report;
+  intake.classification = rules_.classifier.classify(r);
+  intake.route = rules_.router.route(intake.classification, r.model());
+  const auto ms = [](std::chrono::minutes m) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(m).count();
+  };
+  const auto& sla = intake.route.sla;
+  intake.sla = SlaTargets{ms(sla.first_response), ms(sla.resolution), ms(sla.progress_every)};
+  const std::vector<std::string> dtcs(r.dtcs().begin(), r.dtcs().end());
+  intake.knowledge = rules_.knowledge.match(
+      KnowledgeQuery{r.text(), r.language(), intake.classification.system, dtcs, r.model(), r.software_version()});
+}
 
 Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch) {
   ++stats_.batches;
@@ -122,17 +133,16 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     intake.digest = digests[i];
     intake.topic = m.topic;
     intake.received_ms = now;
-    intake.classification = classifier_.classify(e.report());
-    intake.route = router_.route(intake.classification);
-    intake.sla.first_response_ms = std::int64_t{intake.route.first_reply_hours} * 3600 * 1000;
+    triage(intake);
     intake.notification_in_ack = e.report().ack_carries_notification();
     items.emplace_back(std::move(intake));
     origin.push_back(i);
   }
 
-  auto outcomes = store_.commit_batch(items, [this](const ReportIntake& in, const CaseRef& ref) {
-    return make_received_notification(in, ref);
-  });
+  auto outcomes = store_.commit_batch(items,
+                                      [this](const ReportIntake& in, const CaseRef& ref, std::string_view event) {
+                                        return make_notification(in, ref, event);
+                                      });
   if (!outcomes) {
     stats_.retry_later += batch.size();
     return fail(outcomes.error());
@@ -172,6 +182,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
             Outgoing{topics::inbox(vins[i]), ack_payload(report_id, digests[i], &*o.accepted, nullptr, carried), {}});
         if (o.notification && !carried)
           out.push_back(Outgoing{topics::inbox(vins[i]), o.notification->payload, o.notification->id});
+        if (o.workaround) out.push_back(Outgoing{topics::inbox(vins[i]), o.workaround->payload, o.workaround->id});
       }
     } else if (std::holds_alternative<ReceiptIntake>(items[k])) {
       ++stats_.receipts;
@@ -203,21 +214,20 @@ Result<Ingest::ChannelOutcome> Ingest::accept_from_channel(const wire::Report& r
   intake.digest = codec::sha256(intake.payload);
   intake.topic = "channels/" + channel;
   intake.received_ms = now;
-  intake.classification = classifier_.classify(env.report());
-  intake.route = router_.route(intake.classification);
-  intake.sla.first_response_ms = std::int64_t{intake.route.first_reply_hours} * 3600 * 1000;
   intake.channel = channel;
+  triage(intake);
   const std::array<BatchItem, 1> items{std::move(intake)};
-  auto outcomes = store_.commit_batch(items, [this](const ReportIntake& in, const CaseRef& ref) {
-    return make_received_notification(in, ref);
-  });
+  auto outcomes = store_.commit_batch(items,
+                                      [this](const ReportIntake& in, const CaseRef& ref, std::string_view event) {
+                                        return make_notification(in, ref, event);
+                                      });
   if (!outcomes) return fail(outcomes.error());
   auto& o = outcomes->front();
   if (o.error) return fail(*o.error);
   ++(o.accepted->duplicate ? stats_.duplicates : stats_.accepted);
   ChannelOutcome result{*o.accepted, {}};
-  if (o.notification) {
-    result.out.push_back(Outgoing{topics::inbox(report.vin()), o.notification->payload, o.notification->id});
+  for (const auto* n : {o.notification ? &*o.notification : nullptr, o.workaround ? &*o.workaround : nullptr}) {
+    if (n) result.out.push_back(Outgoing{topics::inbox(report.vin()), n->payload, n->id});
   }
   return result;
 }
@@ -230,16 +240,20 @@ DeadLetterRecord Ingest::dead_letter(const RawMessage& m, const std::string& dig
   return DeadLetterRecord{digest, m.topic, reason, std::move(detail), m.payload.substr(0, kept), now};
 }
 
-Result<StoredNotification> Ingest::make_received_notification(const ReportIntake& in, const CaseRef& ref) const {
+Result<StoredNotification> Ingest::make_notification(const ReportIntake& in, const CaseRef& ref,
+                                                     std::string_view event) const {
   const auto& r = *in.report;
-  const std::string kind = ref.merged ? "merged" : "received";
-  const auto lang = templates_.pick_language(kind, r.language());
-  auto team = in.route.team_names.find(lang);
-  const std::string team_name = team != in.route.team_names.end() ? team->second : in.route.team;
-  auto text = templates_.render(kind, r.language(),
-                                {{"case_number", ref.case_number},
-                                 {"team", team_name},
-                                 {"hours", std::to_string(in.route.first_reply_hours)}});
+  const std::string kind(event);
+  const auto lang = rules_.templates.pick_language(kind, r.language());
+  const auto team_name = rules_.router.team_name(ref.team, lang);
+  std::map<std::string, std::string> vars{{"case_number", ref.case_number},
+                                          {"team", team_name},
+                                          {"hours", std::to_string(in.route.first_reply_hours)}};
+  if (in.knowledge) {
+    vars["answer"] = in.knowledge->answer;
+    vars["workaround"] = in.knowledge->workaround;
+  }
+  auto text = rules_.templates.render(kind, r.language(), vars);
   if (!text) return fail(text.error());
 
   auto env = codec::new_envelope(in.received_ms);

@@ -15,7 +15,9 @@ Result<Rules> load_rules(const std::filesystem::path& dir) {
   if (!t) return fail(t.error());
   auto templates = Templates::load(*t, (dir / "templates.json").string());
   if (!templates) return fail(templates.error());
-  return Rules{std::move(*classifier), std::move(*router), std::move(*templates)};
+  auto knowledge = KnowledgeBase::load_file(dir / "knowledge.json");
+  if (!knowledge) return fail(knowledge.error());
+  return Rules{std::move(*classifier), std::move(*router), std::move(*templates), std::move(*knowledge)};
 }
 
 }  // namespace fb::backend

@@ -17,7 +17,7 @@ Service::Service(asio::any_io_executor executor, const Clock& clock, ServiceOpti
       rules_(std::move(rules)),
       client_(std::move(client)),
       client_executor_(client_->get_executor()),
-      ingest_(*store_, rules_.classifier, rules_.router, rules_.templates, clock_),
+      ingest_(*store_, rules_, clock_),
       notifier_(rules_.templates, rules_.router),
       notification_timer_(executor_, clock_),
       sla_timer_(executor_, clock_) {}

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "fb/backend/case_store.hpp"
+#include "fb/backend/similarity.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
 #include "fb/common/sqlite.hpp"
@@ -113,7 +114,6 @@ CREATE INDEX notifications_due ON notifications(state, next_attempt_ms) WHERE ca
 CREATE INDEX notifications_carried ON notifications(case_id) WHERE carried_by_ack = 1;
 )sql";
 
-
 // v5: The case lifecycle: states (lifecycle.hpp) replace the wire statuses in cases.status; SLA
 // clocks and escalations; merged reports; clusters and major cases; surveys; the actor of each
 // audit entry; the event each notification tells.
@@ -183,25 +183,6 @@ CREATE TABLE surveys (
 
 constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaLifecycle};
 
-// Placeholder similarity until the shared one lands: Jaccard over character bigrams of the
-// lowercased text.
-double text_similarity(std::string_view a, std::string_view b) {
-  const auto grams = [](std::string_view t) {
-    std::vector<std::string> g;
-    std::string lower(t);
-    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    for (std::size_t i = 0; i + 1 < lower.size(); ++i) g.push_back(lower.substr(i, 2));
-    std::sort(g.begin(), g.end());
-    g.erase(std::unique(g.begin(), g.end()), g.end());
-    return g;
-  };
-  const auto ga = grams(a), gb = grams(b);
-  if (ga.empty() || gb.empty()) return 0.0;
-  std::vector<std::string> common;
-  std::set_intersection(ga.begin(), ga.end(), gb.begin(), gb.end(), std::back_inserter(common));
-  return static_cast<double>(common.size()) / static_cast<double>(ga.size() + gb.size() - common.size());
-}
-
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -212,6 +193,12 @@ std::vector<std::string> split_list(const std::string& s) {
     start = end + 1;
   }
   return out;
+}
+
+std::string join_list(const std::vector<std::string>& items) {
+  std::string s;
+  for (const auto& i : items) s += (s.empty() ? "" : ",") + i;
+  return s;
 }
 
 bool share_any(const std::vector<std::string>& a, const std::vector<std::string>& b) {
@@ -253,7 +240,7 @@ constexpr std::string_view kCaseColumns =
     "c.priority, "
     "c.system, c.team, c.status, c.created_ms, c.first_reply_due_ms, c.resolution_due_ms, c.assignee, c.language, "
     "c.channel, (SELECT p.number FROM cases p WHERE p.id = c.parent_id), c.major, "
-    "(SELECT count(*) FROM reports WHERE case_id = c.id)";
+    "(SELECT count(*) FROM reports WHERE case_id = c.id), c.collaborators";
 
 /// Column `i` as a vocabulary value; a key this build does not know is a corrupt row.
 template <HasVocabulary E>
@@ -804,6 +791,7 @@ class SqliteCaseStore final : public CaseStore {
       c.parent_case_number = s.text(15);
       c.major = s.int64(16) != 0;
       c.reports = static_cast<int>(s.int64(17));
+      c.collaborators = split_list(s.text(18));
       out.push_back(std::move(c));
     });
     if (!rows) return fail(rows.error());
@@ -876,12 +864,26 @@ class SqliteCaseStore final : public CaseStore {
       return x;
     }
 
-    auto n = make_notification(in, ref);
+    auto n = make_notification(in, ref, ref.merged ? "merged" : "received");
     if (!n) return fail(n.error());
-    if (auto x = queue_notification(case_row, *n, ref.merged ? "merged" : "received", in.received_ms,
-                                    r.report_id(), in.notification_in_ack);
+    if (auto x = queue_notification(case_row, *n, ref.merged ? "merged" : "received", in.received_ms, r.report_id(),
+                                    in.notification_in_ack);
         !x) {
       return x;
+    }
+    // A known problem: the answer and its workaround go to the car at once, as a notification
+    // of their own (resent until receipted), and the match is recorded on the case.
+    if (in.knowledge && !ref.merged) {
+      const auto& k = *in.knowledge;
+      if (auto x = event(case_row, in.received_ms, "knowledge_match",
+                         nlohmann::json{{"article", k.article_id}, {"score", k.score}, {"why", k.why}}.dump());
+          !x) {
+        return x;
+      }
+      auto w = make_notification(in, ref, "workaround");
+      if (!w) return fail(w.error());
+      if (auto x = queue_notification(case_row, *w, "workaround", in.received_ms, r.report_id()); !x) return x;
+      out.workaround = std::move(*w);
     }
     out.accepted = std::move(ref);
     out.notification = std::move(*n);
@@ -964,7 +966,7 @@ class SqliteCaseStore final : public CaseStore {
         .bind(14, sla.resolution_due_ms)
         .bind(15, sla.progress_every_ms)
         .bind(16, sla.last_contact_ms)
-        .bind(18, "")
+        .bind(18, join_list(in.route.collaborators))
         .bind(19, in.channel)
         .bind(20, r.model())
         .bind(21, r.software_version())

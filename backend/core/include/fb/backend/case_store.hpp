@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "fb/backend/knowledge_base.hpp"
 #include "fb/backend/lifecycle.hpp"
 #include "fb/backend/triage.hpp"
 #include "fb/common/error.hpp"
@@ -62,7 +63,8 @@ struct ReportIntake {
   Classification classification;
   Route route;
   SlaTargets sla;
-  std::string channel = "car";  // or the other channel it came through: hotline, dealer, web
+  std::optional<KnowledgeMatch> knowledge;  // a known problem matched at triage
+  std::string channel = "car";              // or the other channel it came through: hotline, dealer, web
   /// The car reads the first notification inside the ack (Report.ack_carries_notification): it is
   /// stored as carried, answered with every ack of this report and never re-sent on its own.
   bool notification_in_ack = false;
@@ -122,14 +124,18 @@ struct ItemOutcome {
   std::optional<CaseRef> accepted;  // report stored, or found as a duplicate
   /// The first notification of a new case; for a duplicate, the one its first ack carried.
   std::optional<StoredNotification> notification;
-  bool notification_in_ack = false;  // `notification` rides on the ack: publish no separate message
-  std::optional<Error> error;        // report_id_conflict (rejected) or storage (retry)
-  std::int64_t dead_letter_id = 0;   // for DeadLetterRecord items, conflicts, unknown receipts
-  bool receipt_matched = false;      // ReceiptIntake / SurveyIntake: it matched
+  bool notification_in_ack = false;              // `notification` rides on the ack: publish no separate message
+  std::optional<StoredNotification> workaround;  // a knowledge-base answer for a new case (sent on its own)
+  std::optional<Error> error;                    // report_id_conflict (rejected) or storage (retry)
+  std::int64_t dead_letter_id = 0;               // for DeadLetterRecord items, conflicts, unknown receipts
+  bool receipt_matched = false;                  // ReceiptIntake / SurveyIntake: it matched
 };
 
-/// Builds the first notification of a new case (called inside the batch's transaction).
-using NotificationFactory = std::function<Result<StoredNotification>(const ReportIntake&, const CaseRef&)>;
+/// Builds a report's notification (called inside the batch's transaction): `event` is "received"
+/// for a new case, "merged" when the report joined an open case, "workaround" for the
+/// knowledge-base answer of a new case.
+using NotificationFactory =
+    std::function<Result<StoredNotification>(const ReportIntake&, const CaseRef&, std::string_view event)>;
 
 struct CaseSummary {
   std::string case_id;
@@ -140,6 +146,7 @@ struct CaseSummary {
   Priority priority = Priority::medium;
   VehicleSystem system = VehicleSystem::other;
   std::string team;
+  std::vector<std::string> collaborators;  // further teams working with `team` (routing.conf)
   CaseState state = CaseState::new_;
   std::int64_t created_ms = 0;
   std::int64_t first_reply_due_ms = 0;

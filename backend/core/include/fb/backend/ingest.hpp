@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fb/backend/case_store.hpp"
+#include "fb/backend/rules.hpp"
 #include "fb/backend/templates.hpp"
 #include "fb/backend/triage.hpp"
 #include "fb/common/clock.hpp"
@@ -56,8 +57,8 @@ struct IngestOptions {
 
 class Ingest {
  public:
-  Ingest(CaseStore& store, const Classifier& classifier, const Router& router, const Templates& templates,
-         const Clock& clock, IngestOptions options = {});
+  /// `rules` (classifier, router, templates, knowledge base) must outlive the Ingest.
+  Ingest(CaseStore& store, const Rules& rules, const Clock& clock, IngestOptions options = {});
 
   /// Validates, stores and answers a batch in one transaction. Returns what to publish.
   /// Error: the store failed for the whole batch (e.g. StorageErrc::full); nothing is answered
@@ -84,15 +85,17 @@ class Ingest {
 
   static DeadLetterRecord dead_letter(const RawMessage& m, const std::string& digest, DeadLetterReason reason,
                                       std::string detail, std::int64_t now);
-  Result<StoredNotification> make_received_notification(const ReportIntake& in, const CaseRef& ref) const;
+  /// Classifies and routes a valid report, with its SLA targets and any knowledge-base match.
+  void triage(ReportIntake& intake) const;
+  /// A report's notification: `event` is received, merged or workaround (NotificationFactory).
+  Result<StoredNotification> make_notification(const ReportIntake& in, const CaseRef& ref,
+                                               std::string_view event) const;
   /// `carried`: the stored first notification to put in Accepted.notification (or null).
   std::string ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,
                           const Error* rejected, const StoredNotification* carried = nullptr) const;
 
   CaseStore& store_;
-  const Classifier& classifier_;
-  const Router& router_;
-  const Templates& templates_;
+  const Rules& rules_;
   const Clock& clock_;
   IngestOptions options_;
   IngestStats stats_;
