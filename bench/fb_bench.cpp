@@ -146,7 +146,7 @@ agent::Draft draft(int i) {
   agent::Draft d;
   if (i % 2) {
     d.category = wire::CATEGORY_NOISE;
-    d.text = fmt::format("bench #{} brake squeal at low speed", i);
+    d.text = fmt::format("bench #{} dashboard rattle at low speed", i);
     d.language = "en";
   } else {
     d.category = wire::CATEGORY_DRIVING_FEEL;

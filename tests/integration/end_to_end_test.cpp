@@ -15,7 +15,7 @@ std::vector<std::string> submit_many(Car& car, int n, const std::string& tag) {
   ids.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
     ids.push_back(
-        i % 2 ? car.submit(tag + " #" + std::to_string(i) + " brake squeal at low speed", "en")
+        i % 2 ? car.submit(tag + " #" + std::to_string(i) + " dashboard rattle at low speed", "en")
               : car.submit(tag + " #" + std::to_string(i) + " 变速箱换挡顿挫", "zh-CN", wire::CATEGORY_DRIVING_FEEL));
   }
   return ids;
