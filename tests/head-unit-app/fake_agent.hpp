@@ -18,6 +18,7 @@ class FakeAgent final : public agent::AgentApi {
     submitted.push_back({std::move(d), std::move(done)});
   }
   void mark_read(std::string id) override { read.push_back(std::move(id)); }
+  void answer_survey(std::string, int, std::string, std::function<void(Result<void>)> done) override { done({}); }
   void reports(std::function<void(Result<std::vector<agent::ReportView>>)> done) override {
     report_requests.push_back(std::move(done));
   }

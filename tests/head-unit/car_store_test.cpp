@@ -220,6 +220,32 @@ TEST_F(CarStoreTest, MarkReadQueuesOneReadReceipt) {
   EXPECT_TRUE(store.inbox()->front().read);
 }
 
+TEST_F(CarStoreTest, ASurveyAnswerIsQueuedOnlyForAClosedCasesRequest) {
+  const auto q = make_report();
+  auto store = open();
+  const auto progress = notification_for(q);
+  const auto closed = notification_for(q, wire::CASE_STATUS_CLOSED);
+  ASSERT_TRUE(store.apply_notification(progress, receipts_, 2000));
+  ASSERT_TRUE(store.apply_notification(closed, receipts_, 3000));
+  auto id = store.enqueue_survey_answer(closed.message_id(), 4, "修得快，态度好", receipts_, 4000);
+  ASSERT_TRUE(id) << id.error().what();
+  auto sent = codec::decode(*store.payload(*id));
+  ASSERT_TRUE(sent && sent->has_survey());
+  EXPECT_EQ(sent->survey().notification_id(), closed.message_id());
+  EXPECT_EQ(sent->survey().score(), 4u);
+  const auto outbox = *store.outbox();
+  EXPECT_TRUE(std::any_of(outbox.begin(), outbox.end(), [&](auto& e) {
+    return e.id == *id && e.kind == OutboxKind::receipt && e.topic == receipts_;
+  }));
+
+  EXPECT_EQ(store.enqueue_survey_answer(progress.message_id(), 4, "", receipts_, 5000).error().code,
+            make_error_code(StorageErrc::not_found));  // not a survey request
+  EXPECT_EQ(store.enqueue_survey_answer(closed.message_id(), 0, "", receipts_, 5000).error().code,
+            make_error_code(WireErrc::invalid_field));
+  EXPECT_EQ(store.enqueue_survey_answer(closed.message_id(), 5, std::string(1001, 'x'), receipts_, 5000).error().code,
+            make_error_code(WireErrc::invalid_field));
+}
+
 TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   auto store = open(CarStore::Options{.max_pages = 24});
   std::vector<std::string> saved;

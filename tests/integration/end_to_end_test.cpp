@@ -85,6 +85,22 @@ TEST_F(EndToEnd, ARepeatedProblemJoinsItsCaseAndTheTeamsMovesReachTheCar) {
   auto inbox = car.inbox();
   EXPECT_TRUE(std::any_of(inbox.begin(), inbox.end(),
                           [](const auto& n) { return n.text.find("Pudong 4S store") != std::string::npos; }));
+
+  // Resolved, closed: the car is asked for a survey, the driver answers, the backend keeps it.
+  ASSERT_EQ(run_command(cli + "--to resolved"), 0);
+  ASSERT_EQ(run_command(cli + "--to closed"), 0);
+  ASSERT_TRUE(car.wait_status(first, ReportStatus::closed));
+  inbox = car.inbox();
+  auto survey = std::find_if(inbox.begin(), inbox.end(),
+                             [](const auto& n) { return n.status == wire::CASE_STATUS_CLOSED; });
+  ASSERT_NE(survey, inbox.end());
+  std::promise<Result<void>> answered;
+  car.agent().answer_survey(survey->message_id, 5, "很满意", [&](Result<void> r) { answered.set_value(r); });
+  ASSERT_TRUE(answered.get_future().get());
+  ASSERT_TRUE(backend.process().wait_for_line("survey answer from", kWait));
+  auto store = open_cases(backend.db());
+  EXPECT_EQ(store->survey_score()->first, 5.0);
+  EXPECT_EQ(store->survey_score()->second, 1);
 }
 
 TEST_F(EndToEnd, TheLoopWorksOverMqtt5AndSurvivesABackendRestart) {

@@ -193,6 +193,8 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       ++stats_.surveys;
       if (!o.error && !o.receipt_matched) {
         spdlog::warn("dead letter #{}: survey answer from {} refused", o.dead_letter_id, vins[i]);
+      } else if (!o.error) {
+        spdlog::info("survey answer from {} stored", vins[i]);
       }
     }
   }

@@ -120,6 +120,23 @@ void Agent::mark_read(std::string message_id) {
   });
 }
 
+void Agent::answer_survey(std::string notification_id, int score, std::string comment,
+                          std::function<void(Result<void>)> done) {
+  asio::post(executor_,
+             [this, id = std::move(notification_id), score, comment = std::move(comment), done = std::move(done)] {
+               const auto now = clock_.epoch_ms();
+               const auto topic = topics::receipts(config_.vehicle.vin);
+               auto queued = store_.enqueue_survey_answer(id, score, comment, topic, now);
+               if (!queued) {
+                 done(fail(queued.error()));
+                 return;
+               }
+               scheduler_.add(OutboxEntry{*queued, OutboxKind::receipt, topic, 0, now}, clock_.steady_now());
+               pump();
+               done({});
+             });
+}
+
 void Agent::reports(std::function<void(Result<std::vector<ReportView>>)> done) {
   asio::post(executor_, [this, done = std::move(done)] { done(store_.reports()); });
 }

@@ -2,6 +2,7 @@
 
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
+#include "fb/common/utf8.hpp"
 
 namespace fb::agent {
 namespace {
@@ -329,6 +330,32 @@ Result<std::optional<std::string>> CarStore::mark_read(const std::string& messag
   if (!receipt) return fail(receipt.error());
   if (auto r = tx->commit(); !r) return fail(r.error());
   return std::optional<std::string>{*receipt};
+}
+
+Result<std::string> CarStore::enqueue_survey_answer(const std::string& notification_id, int score,
+                                                    const std::string& comment, const std::string& topic,
+                                                    std::int64_t now_ms) {
+  if (score < 1 || score > 5)
+    return fail(WireErrc::invalid_field, "survey score " + std::to_string(score) + ", need 1..5");
+  if (!is_valid_utf8(comment) || utf8_length(comment) > 1000) {
+    return fail(WireErrc::invalid_field, "survey comment: at most 1000 characters of UTF-8");
+  }
+  auto st = db_.prepare("SELECT count(*) FROM inbox WHERE message_id = ? AND status = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, notification_id).bind(2, static_cast<std::int64_t>(wire::CASE_STATUS_CLOSED));
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  const bool asked = st->int64(0) > 0;
+  st->reset();
+  if (!asked) return fail(StorageErrc::not_found, "no survey request " + notification_id + " in the inbox");
+  auto env = codec::new_envelope(now_ms);
+  env.mutable_survey()->set_notification_id(notification_id);
+  env.mutable_survey()->set_score(static_cast<std::uint32_t>(score));
+  env.mutable_survey()->set_comment(comment);
+  if (auto r = insert_outbox(env.message_id(), OutboxKind::receipt, topic, codec::encode(env), 0, now_ms); !r) {
+    return fail(r.error());
+  }
+  return env.message_id();
 }
 
 Result<std::optional<ReportView>> CarStore::read_report(const std::string& report_id) {

@@ -68,6 +68,8 @@ class Agent final : public AgentApi {
   const VehicleIdentity& vehicle() const override { return config_.vehicle; }
   void submit(Draft draft, std::function<void(Result<std::string>)> done) override;
   void mark_read(std::string message_id) override;
+  void answer_survey(std::string notification_id, int score, std::string comment,
+                     std::function<void(Result<void>)> done) override;
   void reports(std::function<void(Result<std::vector<ReportView>>)> done) override;
   void inbox(std::function<void(Result<std::vector<InboxEntry>>)> done) override;
 

@@ -45,6 +45,11 @@ class AgentApi {
   virtual void submit(Draft draft, std::function<void(Result<std::string>)> done) = 0;
   /// Marks a notification read (queues a read receipt).
   virtual void mark_read(std::string message_id) = 0;
+  /// Answers a survey request (the notification of a closed case): 1..5 and a comment, queued
+  /// durably and sent like a receipt. `done` gets WireErrc::invalid_field or
+  /// StorageErrc::not_found (see CarStore::enqueue_survey_answer).
+  virtual void answer_survey(std::string notification_id, int score, std::string comment,
+                             std::function<void(Result<void>)> done) = 0;
   /// My reports, newest first.
   virtual void reports(std::function<void(Result<std::vector<ReportView>>)> done) = 0;
   /// Notifications received, newest first.

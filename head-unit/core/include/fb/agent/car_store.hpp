@@ -130,6 +130,13 @@ class CarStore {
   Result<std::optional<std::string>> mark_read(const std::string& message_id, const std::string& receipt_topic,
                                                std::int64_t now_ms);
 
+  /// Queues the driver's answer to a survey request (a notification of a closed case) for
+  /// `topic`, sent and confirmed like a receipt; returns its message id. Errors:
+  /// WireErrc::invalid_field (score outside 1..5, comment over 1000 characters or not UTF-8),
+  /// StorageErrc::not_found (no closed-case notification with that id in the inbox).
+  Result<std::string> enqueue_survey_answer(const std::string& notification_id, int score, const std::string& comment,
+                                            const std::string& topic, std::int64_t now_ms);
+
   Result<std::vector<ReportView>> reports(std::size_t limit = 200);
   Result<std::optional<ReportView>> report(const std::string& report_id);
   Result<std::vector<InboxEntry>> inbox(std::size_t limit = 200);
