@@ -16,7 +16,7 @@ namespace fb::backend {
 namespace {
 
 constexpr std::int64_t kT = 1'780'000'000'000;
-constexpr std::int64_t kHour = 3600 * 1000;
+constexpr std::int64_t kHour = std::int64_t{3600} * 1000;
 constexpr std::int64_t kDay = 24 * kHour;
 
 using S = CaseState;
@@ -59,10 +59,10 @@ class LifecycleTest : public ::testing::Test {
     store_ = std::move(*s);
   }
 
-  wire::Envelope report(const std::string& vin, const std::string& text, std::vector<std::string> dtcs = {},
+  wire::Envelope report(const std::string& vin, const std::string& text, const std::vector<std::string>& dtcs = {},
                         const std::string& software = "HU-3.2.1") {
     auto env = test::valid_report_envelope(vin, text);
-    for (auto& d : dtcs) env.mutable_report()->add_dtcs(d);
+    for (const auto& d : dtcs) env.mutable_report()->add_dtcs(d);
     env.mutable_report()->set_software_version(software);
     return env;
   }
@@ -142,6 +142,7 @@ TEST_F(LifecycleTest, EveryTransitionIsAuditedAndTellsTheDriver) {
   ASSERT_EQ(sent.size(), before + 5);
   // The appointment and the resolution, in the driver's language (the report is zh-CN).
   std::vector<wire::Notification> notes;
+  notes.reserve(sent.size());
   for (const auto& n : sent) notes.push_back(decode(n));
   const auto find_status = [&](wire::CaseStatus s) {
     return std::find_if(notes.begin(), notes.end(), [&](const auto& n) { return n.status() == s; });

@@ -180,7 +180,7 @@ nlohmann::json rules_only() {
                              "classifier.json");
 }
 
-wire::Report report(const std::string& text, std::vector<std::string> dtcs = {},
+wire::Report report(const std::string& text, const std::vector<std::string>& dtcs = {},
                     wire::Category category = wire::CATEGORY_OTHER) {
   wire::Report r;
   r.set_text(text);

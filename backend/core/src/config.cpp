@@ -7,7 +7,7 @@ namespace fb::backend {
 
 namespace {
 
-constexpr std::int64_t kHourMs = 3600 * 1000;
+constexpr std::int64_t kHourMs = std::int64_t{3600} * 1000;
 
 Result<void> load_grouping(const nlohmann::json& j, const std::string& origin, GroupingPolicy& g) {
   if (!j.is_object()) return fail(ConfigErrc::invalid_value, origin + ": must be an object");

@@ -124,7 +124,7 @@ void LinearModel::rehash(std::size_t capacity) {
   slots_.assign(capacity, 0);
   index_.assign(capacity, 0);
   for (std::uint32_t k = 0; k < ids_.size(); ++k) {
-    auto s = (ids_[k] * 0x9E3779B1u) & (capacity - 1);
+    auto s = static_cast<std::size_t>(ids_[k] * 0x9E3779B1u) & (capacity - 1);  // 32-bit hash on purpose
     while (slots_[s] != 0) s = (s + 1) & (capacity - 1);
     slots_[s] = ids_[k];
     index_[s] = k;
@@ -141,7 +141,7 @@ void LinearModel::set(std::uint32_t feature, const ClassScores& weights) {
   if (slots_.size() < 2 * ids_.size()) {
     rehash(std::max<std::size_t>(64, std::bit_ceil(4 * ids_.size())));
   } else {
-    auto s = (feature * 0x9E3779B1u) & (slots_.size() - 1);
+    auto s = static_cast<std::size_t>(feature * 0x9E3779B1u) & (slots_.size() - 1);
     while (slots_[s] != 0) s = (s + 1) & (slots_.size() - 1);
     slots_[s] = feature;
     index_[s] = static_cast<std::uint32_t>(ids_.size() - 1);
@@ -151,7 +151,7 @@ void LinearModel::set(std::uint32_t feature, const ClassScores& weights) {
 const ClassScores* LinearModel::find(std::uint32_t feature) const {
   if (slots_.empty()) return nullptr;
   const auto mask = slots_.size() - 1;
-  for (auto s = (feature * 0x9E3779B1u) & mask;; s = (s + 1) & mask) {
+  for (auto s = static_cast<std::size_t>(feature * 0x9E3779B1u) & mask;; s = (s + 1) & mask) {
     if (slots_[s] == feature) return &weights_[index_[s]];
     if (slots_[s] == 0) return nullptr;
   }

@@ -117,6 +117,7 @@ LinearModel train_model(const Classifier& rules, const std::vector<LabelledRepor
   }
   LinearModel model;
   std::vector<std::uint32_t> ids;
+  ids.reserve(weights.size());
   for (const auto& [id, a] : weights) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
   for (auto id : ids) {
