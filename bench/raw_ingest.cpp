@@ -44,6 +44,11 @@ class Answerer final : public virtual ::mqtt::callback {
     send();
   }
 
+  /// No more publishes: the client is about to disconnect.
+  void stop() {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+  }
   bool wait(Duration timeout) {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, timeout, [&] { return done_ >= expected_; });
@@ -71,6 +76,7 @@ class Answerer final : public virtual ::mqtt::callback {
     std::vector<::mqtt::message_ptr> batch;
     {
       std::lock_guard lock(mu_);
+      if (stopped_) return;
       while (in_flight_ < window_ && !queue_.empty()) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -100,6 +106,7 @@ class Answerer final : public virtual ::mqtt::callback {
   const Clock::time_point t0_;
   std::mutex mu_;
   std::condition_variable cv_;
+  bool stopped_ = false;
   std::deque<::mqtt::message_ptr> queue_;
   std::size_t received_ = 0, in_flight_ = 0, done_ = 0;
   std::uint64_t errors_ = 0;
@@ -146,7 +153,12 @@ Result<RawIngest> measure_raw_paho_ingest(const std::string& uri, int port, cons
     result.to_first_message = answerer.first();
     result.to_answered = answerer.last();
     result.publish_errors = answerer.errors();
+    // The answerer dies before the client (declared after it): no callback may reach it from the
+    // disconnect or from ~async_client, which completes pending tokens (a crash seen in 2 of 11
+    // full runs: the destructor re-entered send() on the destroyed answerer).
+    answerer.stop();
     client.disconnect()->wait_for(std::chrono::seconds(5));
+    client.disable_callbacks();
     if (!all) {
       return fail(MqttErrc::not_connected,
                   fmt::format("raw Paho ingest: {} of {} answered in time", answerer.done(), expected));
