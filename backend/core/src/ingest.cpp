@@ -5,6 +5,7 @@
 #include <array>
 #include <optional>
 
+#include "fb/backend/notifier.hpp"
 #include "fb/common/ids.hpp"
 #include "fb/common/topics.hpp"
 #include "fb/common/utf8.hpp"
@@ -257,18 +258,10 @@ Result<StoredNotification> Ingest::make_notification(const ReportIntake& in, con
   }
   auto text = rules_.templates.render(kind, r.language(), vars);
   if (!text) return fail(text.error());
-
-  auto env = codec::new_envelope(in.received_ms);
-  auto* n = env.mutable_notification();
-  n->set_report_id(r.report_id());
-  n->set_case_number(ref.case_number);
-  n->set_status(wire::CASE_STATUS_RECEIVED);  // the case store's status for a new case
-  n->set_title(text->title);
-  n->set_text(text->text);
-  n->set_language(text->language);
-  n->set_team(team_name);
-  n->set_first_reply_due_ms(ref.first_reply_due_ms);
-  return StoredNotification{env.message_id(), r.vin(), codec::encode(env), text->text};
+  // A new or merged-into case the car first hears of is "received" (see lifecycle.hpp).
+  return notification_envelope(NotificationHeader{in.received_ms, r.vin(), r.report_id(), ref.case_number,
+                                                  wire::CASE_STATUS_RECEIVED, team_name, ref.first_reply_due_ms},
+                               *text);
 }
 
 std::string Ingest::ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,

@@ -13,18 +13,23 @@ Result<StoredNotification> Notifier::render(const CaseNotice& notice) const {
   vars.emplace("team", team_name);
   auto text = templates_.render(notice.event, c.language, vars);
   if (!text) return fail(text.error());
+  return notification_envelope(NotificationHeader{notice.at_ms, notice.vin, notice.report_id, c.case_number,
+                                                  wire_status(c.state), team_name, c.first_reply_due_ms},
+                               *text);
+}
 
-  auto env = codec::new_envelope(notice.at_ms);
+StoredNotification notification_envelope(const NotificationHeader& header, const RenderedText& text) {
+  auto env = codec::new_envelope(header.at_ms);
   auto* n = env.mutable_notification();
-  n->set_report_id(notice.report_id);
-  n->set_case_number(c.case_number);
-  n->set_status(wire_status(c.state));
-  n->set_title(text->title);
-  n->set_text(text->text);
-  n->set_language(text->language);
-  n->set_team(team_name);
-  n->set_first_reply_due_ms(c.first_reply_due_ms);
-  return StoredNotification{env.message_id(), notice.vin, codec::encode(env), text->text};
+  n->set_report_id(header.report_id);
+  n->set_case_number(header.case_number);
+  n->set_status(header.status);
+  n->set_title(text.title);
+  n->set_text(text.text);
+  n->set_language(text.language);
+  n->set_team(header.team_name);
+  n->set_first_reply_due_ms(header.first_reply_due_ms);
+  return StoredNotification{env.message_id(), header.vin, codec::encode(env), text.text};
 }
 
 }  // namespace fb::backend

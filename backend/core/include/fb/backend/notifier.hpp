@@ -9,6 +9,19 @@
 
 namespace fb::backend {
 
+/// The Notification envelope stored and (re)sent to a car for a rendered text; the one place
+/// the wire message is built, for the first notification (Ingest) and the lifecycle's (Notifier).
+struct NotificationHeader {
+  std::int64_t at_ms = 0;
+  std::string vin;
+  std::string report_id;
+  std::string case_number;
+  wire::CaseStatus status = wire::CASE_STATUS_RECEIVED;
+  std::string team_name;  // localized
+  std::int64_t first_reply_due_ms = 0;
+};
+StoredNotification notification_envelope(const NotificationHeader& header, const RenderedText& text);
+
 class Notifier {
  public:
   Notifier(const Templates& templates, const Router& router) : templates_(templates), router_(router) {}
