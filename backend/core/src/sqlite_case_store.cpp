@@ -235,6 +235,10 @@ struct SlaClock {
   }
 };
 
+constexpr std::string_view kSlaColumns =
+    "SELECT id, status, sla_start_ms, first_reply_due_ms, resolution_due_ms, first_response_ms IS NOT NULL, "
+    "response_escalation, resolution_escalation, progress_every_ms, last_contact_ms, vin != '' FROM cases WHERE ";
+
 constexpr std::string_view kCaseColumns =
     "c.uid, c.number, c.vin, (SELECT report_id FROM reports WHERE case_id = c.id ORDER BY rowid LIMIT 1), c.type, "
     "c.priority, "
@@ -597,16 +601,19 @@ class SqliteCaseStore final : public CaseStore {
     }
   }
 
-  Result<std::pair<std::int64_t, SlaClock>> load_sla(std::string_view case_number) {
-    auto st = cached(
-        "SELECT id, status, sla_start_ms, first_reply_due_ms, resolution_due_ms, first_response_ms IS NOT NULL, "
-        "response_escalation, resolution_escalation, progress_every_ms, last_contact_ms, vin != '' "
-        "FROM cases WHERE number = ?");
+  /// A case's SLA clock and row id, by case number or by row id.
+  Result<std::pair<std::int64_t, SlaClock>> load_sla(std::variant<std::string_view, std::int64_t> key) {
+    const auto* number = std::get_if<std::string_view>(&key);
+    auto st = cached(number ? std::string(kSlaColumns) + "number = ?" : std::string(kSlaColumns) + "id = ?");
     if (!st) return fail(st.error());
-    (*st)->bind(1, case_number);
+    if (number) (*st)->bind(1, *number);
+    else (*st)->bind(1, std::get<std::int64_t>(key));
     auto row = (*st)->step();
     if (!row) return fail(row.error());
-    if (!*row) return fail(CaseErrc::not_found, "case " + std::string(case_number));
+    if (!*row) {
+      return fail(CaseErrc::not_found,
+                  number ? "case " + std::string(*number) : "case row " + std::to_string(std::get<std::int64_t>(key)));
+    }
     auto state = key_column<CaseState>(**st, 1, "cases.status");
     if (!state) return fail(state.error());
     SlaClock c;
@@ -627,14 +634,7 @@ class SqliteCaseStore final : public CaseStore {
 
   /// Recomputes when the case next needs the SLA pass.
   Result<void> refresh_sla(std::int64_t case_row) {
-    auto number = cached("SELECT number FROM cases WHERE id = ?");
-    if (!number) return fail(number.error());
-    (*number)->bind(1, case_row);
-    auto row = (*number)->step();
-    if (!row) return fail(row.error());
-    const auto n = (*number)->text(0);
-    (*number)->reset();
-    auto clock = load_sla(n);
+    auto clock = load_sla(case_row);
     if (!clock) return fail(clock.error());
     auto st = cached("UPDATE cases SET next_sla_ms = ? WHERE id = ?");
     if (!st) return fail(st.error());
@@ -897,6 +897,7 @@ class SqliteCaseStore final : public CaseStore {
     const auto& r = *in.report;
     if (grouping_.merge_window_ms <= 0) return std::optional<std::pair<std::int64_t, CaseRef>>{};
     const auto dtcs = split_list(dtc_list(r));
+    const auto signature = text_signature(r.text());
     merge_candidates_.bind(1, r.vin())
         .bind(2, to_string(in.classification.system))
         .bind(3, in.received_ms - grouping_.merge_window_ms);
@@ -907,7 +908,8 @@ class SqliteCaseStore final : public CaseStore {
       const auto their_dtcs = split_list(s.text(6));
       const bool same = share_any(dtcs, their_dtcs) ||
                         (r.text().empty() && text.empty() && dtcs.empty() && their_dtcs.empty()) ||
-                        (!r.text().empty() && text_similarity(r.text(), text) >= grouping_.merge_min_similarity);
+                        (!r.text().empty() &&
+                         similarity(signature, text_signature(text)) >= grouping_.merge_min_similarity);
       if (same) found.emplace(s.int64(0), CaseRef{s.text(1), s.text(2), s.text(3), s.int64(4), false, true});
     });
     if (!rows) {
@@ -1004,8 +1006,9 @@ class SqliteCaseStore final : public CaseStore {
         .bind(5, kMaxClusterCandidates);
     std::int64_t cluster = 0;
     double best = -1;
+    const auto signature = dtcs.empty() ? text_signature(r.text()) : TextSignature{};
     auto rows = (*st)->each_row([&](const sql::Statement& s) {
-      const double sim = dtcs.empty() ? text_similarity(r.text(), s.text(1)) : 1.0;
+      const double sim = dtcs.empty() ? similarity(signature, text_signature(s.text(1))) : 1.0;
       if ((!dtcs.empty() || sim >= grouping_.cluster_min_similarity) && sim > best) {
         best = sim;
         cluster = s.int64(0);
@@ -1187,12 +1190,16 @@ class SqliteCaseStore final : public CaseStore {
     if (report_id.empty()) insert_notification_.bind_null(7);
     else insert_notification_.bind(7, report_id);
     if (auto x = insert_notification_.run(); !x) return x;
-    if (auto x = exec_bound("UPDATE cases SET last_contact_ms = max(last_contact_ms, ?1) WHERE id = ?2",
+    // A later contact restarts the progress interval; a new case was created with this contact
+    // time and its deadline already, so nothing moves and nothing is recomputed.
+    if (auto x = exec_bound("UPDATE cases SET last_contact_ms = ?1 WHERE id = ?2 AND last_contact_ms < ?1",
                             {at_ms, case_row});
         !x) {
       return x;
     }
-    if (auto x = refresh_sla(case_row); !x) return x;
+    if (db_.changes() > 0) {
+      if (auto x = refresh_sla(case_row); !x) return x;
+    }
     return event(case_row, at_ms, carried_by_ack ? "notified_in_ack" : "notified",
                  n.id + " " + std::string(kind) + ": " + n.text);
   }
