@@ -205,6 +205,14 @@ bool share_any(const std::vector<std::string>& a, const std::vector<std::string>
   return std::any_of(a.begin(), a.end(), [&](const auto& x) { return std::find(b.begin(), b.end(), x) != b.end(); });
 }
 
+/// A cluster's early-warning counts as stored (see check_early_warning()).
+struct ClusterWindow {
+  std::int64_t start_ms = 0;  // the current tumbling window
+  std::int64_t count = 0;     // new cases in it
+  std::int64_t previous = 0;  // new cases in the window before
+  std::int64_t warned_ms = 0;
+};
+
 /// The SLA clock of one case, as stored; next_deadline() is what process_sla() waits for.
 struct SlaClock {
   CaseState state = CaseState::new_;
@@ -1030,38 +1038,42 @@ class SqliteCaseStore final : public CaseStore {
       cluster = db_.last_insert_rowid();
     }
     if (auto x = exec_bound("UPDATE cases SET cluster_id = ?1 WHERE id = ?2", {cluster, case_row}); !x) return x;
-    if (auto x = exec_bound("UPDATE clusters SET last_ms = max(last_ms, ?1) WHERE id = ?2", {in.received_ms, cluster});
-        !x) {
-      return x;
-    }
 
     // Counters kept on the cluster: the cost of joining does not grow with the cluster.
     auto add_vehicle = cached("INSERT OR IGNORE INTO cluster_vehicles(cluster_id, vin) VALUES(?, ?)");
     if (!add_vehicle) return fail(add_vehicle.error());
     (*add_vehicle)->bind(1, cluster).bind(2, r.vin());
     if (auto x = (*add_vehicle)->run(); !x) return x;
-    if (auto x = exec_bound("UPDATE clusters SET cases = cases + 1, vehicles = vehicles + ?1 WHERE id = ?2",
-                            {db_.changes() > 0 ? 1 : 0, cluster});
+    if (auto x = exec_bound("UPDATE clusters SET cases = cases + 1, vehicles = vehicles + ?1, "
+                            "last_ms = max(last_ms, ?2) WHERE id = ?3",
+                            {db_.changes() > 0 ? 1 : 0, in.received_ms, cluster});
         !x) {
       return x;
     }
-    auto vehicles = query_bound("SELECT vehicles FROM clusters WHERE id = ?1", {cluster});
-    if (!vehicles) return fail(vehicles.error());
-    auto major = query_bound("SELECT major_case_id FROM clusters WHERE id = ?1", {cluster});
-    if (!major) return fail(major.error());
-    if (*major == 0 && *vehicles >= grouping_.major_case_vehicles) {
+    auto counts = cached(
+        "SELECT vehicles, coalesce(major_case_id, 0), window_start_ms, window_count, previous_count, warned_ms "
+        "FROM clusters WHERE id = ?");
+    if (!counts) return fail(counts.error());
+    (*counts)->bind(1, cluster);
+    auto got = (*counts)->step();
+    if (!got) return fail(got.error());
+    const auto vehicles = (*counts)->int64(0);
+    auto major = (*counts)->int64(1);
+    const ClusterWindow window{(*counts)->int64(2), (*counts)->int64(3), (*counts)->int64(4), (*counts)->int64(5)};
+    (*counts)->reset();
+    if (major == 0 && vehicles >= grouping_.major_case_vehicles) {
       auto made = create_major_case(in, cluster, key);
       if (!made) return fail(made.error());
-      *major = *made;
+      major = *made;
       // The cluster's cases so far become its children, once; later ones join one by one.
-      if (auto x = exec_bound("UPDATE cases SET parent_id = ?1 WHERE cluster_id = ?2 AND major = 0", {*major, cluster});
+      if (auto x = exec_bound("UPDATE cases SET parent_id = ?1 WHERE cluster_id = ?2 AND major = 0", {major, cluster});
           !x) {
         return x;
       }
-    } else if (*major != 0) {
-      if (auto x = exec_bound("UPDATE cases SET parent_id = ?1 WHERE id = ?2", {*major, case_row}); !x) return x;
+    } else if (major != 0) {
+      if (auto x = exec_bound("UPDATE cases SET parent_id = ?1 WHERE id = ?2", {major, case_row}); !x) return x;
     }
-    return check_early_warning(cluster, key, in.received_ms, *major);
+    return check_early_warning(cluster, window, key, in.received_ms, major);
   }
 
   Result<std::int64_t> create_major_case(const ReportIntake& in, std::int64_t cluster, const std::string& key) {
@@ -1114,17 +1126,12 @@ class SqliteCaseStore final : public CaseStore {
   /// Counts the cluster's new cases in tumbling windows (aligned to the window length) and
   /// warns, once per window, when this window has at least warning_min_cases and at least
   /// warning_rate_factor times the previous window's count.
-  Result<void> check_early_warning(std::int64_t cluster, const std::string& key, std::int64_t now, std::int64_t major) {
+  Result<void> check_early_warning(std::int64_t cluster, const ClusterWindow& before, const std::string& key,
+                                   std::int64_t now, std::int64_t major) {
     const auto w = grouping_.warning_window_ms;
     const auto window = now - now % w;
-    auto st = cached("SELECT window_start_ms, window_count, previous_count, warned_ms FROM clusters WHERE id = ?");
-    if (!st) return fail(st.error());
-    (*st)->bind(1, cluster);
-    auto row = (*st)->step();
-    if (!row) return fail(row.error());
-    auto start = (*st)->int64(0), count = (*st)->int64(1), previous = (*st)->int64(2);
-    const auto warned = (*st)->int64(3);
-    (*st)->reset();
+    auto start = before.start_ms, count = before.count, previous = before.previous;
+    const auto warned = before.warned_ms;
     if (window != start) {
       previous = window - start == w ? count : 0;
       count = 0;
@@ -1161,19 +1168,6 @@ class SqliteCaseStore final : public CaseStore {
     int i = 1;
     for (auto a : args) (*st)->bind(i++, a);
     return (*st)->run();
-  }
-
-  /// A single integer (0 for NULL or no row).
-  Result<std::int64_t> query_bound(std::string_view q, std::initializer_list<std::int64_t> args) {
-    auto st = cached(q);
-    if (!st) return fail(st.error());
-    int i = 1;
-    for (auto a : args) (*st)->bind(i++, a);
-    auto row = (*st)->step();
-    if (!row) return fail(row.error());
-    const std::int64_t v = *row && !(*st)->is_null(0) ? (*st)->int64(0) : 0;
-    (*st)->reset();
-    return v;
   }
 
   /// Records a notification for the case's car: pending (the resend path sends it), or, when
