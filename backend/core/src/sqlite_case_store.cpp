@@ -959,34 +959,54 @@ class SqliteCaseStore final : public CaseStore {
     sla.last_contact_ms = in.received_ms;
     ref.first_reply_due_ms = sla.first_response_due_ms;
     const nlohmann::json triage = {{"evidence", in.classification.evidence}, {"route_rule", in.route.rule_index}};
-    const auto next = sla.next_deadline();
-    insert_case_.bind(1, ref.case_id)
-        .bind(2, ref.case_number)
-        .bind(3, r.vin())
+    auto row = insert_case_row(CaseRow{ref.case_id, ref.case_number, r.vin(), in, r.language(), triage.dump(), sla,
+                                       join_list(in.route.collaborators), in.channel, false});
+    if (!row) return fail(row.error());
+    if (auto x = event(*row, in.received_ms, "created", triage.dump()); !x) return fail(x.error());
+    return *row;
+  }
+
+  /// A new case row: what it is (from the report's triage), its SLA clock and next deadline.
+  struct CaseRow {
+    std::string uid;
+    std::string number;
+    std::string vin;  // empty for a major case
+    const ReportIntake& in;
+    std::string language;
+    std::string triage;  // JSON: the evidence that decided it
+    SlaClock sla;
+    std::string collaborators;
+    std::string channel;
+    bool major = false;
+  };
+
+  Result<std::int64_t> insert_case_row(const CaseRow& c) {
+    const auto& in = c.in;
+    insert_case_.bind(1, c.uid)
+        .bind(2, c.number)
+        .bind(3, c.vin)
         .bind(4, to_string(in.classification.type))
         .bind(5, to_string(in.classification.priority))
         .bind(6, to_string(in.classification.system))
-        .bind(7, ref.team)
+        .bind(7, in.route.team)
         .bind(8, to_string(CaseState::new_))
-        .bind(9, r.language())
+        .bind(9, c.language)
         .bind(10, in.received_ms)
-        .bind(11, sla.first_response_due_ms)
-        .bind(12, triage.dump())
-        .bind(13, sla.start_ms)
-        .bind(14, sla.resolution_due_ms)
-        .bind(15, sla.progress_every_ms)
-        .bind(16, sla.last_contact_ms)
-        .bind(18, join_list(in.route.collaborators))
-        .bind(19, in.channel)
-        .bind(20, r.model())
-        .bind(21, r.software_version())
-        .bind(22, std::int64_t{0});
-    if (next) insert_case_.bind(17, *next);
+        .bind(11, c.sla.first_response_due_ms)
+        .bind(12, c.triage)
+        .bind(13, c.sla.start_ms)
+        .bind(14, c.sla.resolution_due_ms)
+        .bind(15, c.sla.progress_every_ms)
+        .bind(16, c.sla.last_contact_ms)
+        .bind(18, c.collaborators)
+        .bind(19, c.channel)
+        .bind(20, in.report->model())
+        .bind(21, in.report->software_version())
+        .bind(22, std::int64_t{c.major ? 1 : 0});
+    if (auto next = c.sla.next_deadline()) insert_case_.bind(17, *next);
     else insert_case_.bind_null(17);
     if (auto x = insert_case_.run(); !x) return fail(x.error());
-    const auto row = db_.last_insert_rowid();
-    if (auto x = event(row, in.received_ms, "created", triage.dump()); !x) return fail(x.error());
-    return row;
+    return db_.last_insert_rowid();
   }
 
   /// Puts a new case of a product into the cluster of the same symptom on the same model and
@@ -1083,37 +1103,16 @@ class SqliteCaseStore final : public CaseStore {
     sla.start_ms = in.received_ms;
     sla.first_response_due_ms = sla.start_ms + in.sla.first_response_ms;
     sla.resolution_due_ms = sla.start_ms + in.sla.resolution_ms;
+    sla.last_contact_ms = in.received_ms;
     sla.has_car = false;
-    const auto next = sla.next_deadline();
     const nlohmann::json triage = {{"cluster", cluster},
                                    {"key", key},
                                    {"model", in.report->model()},
                                    {"software_version", in.report->software_version()}};
-    insert_case_.bind(1, new_uuid())
-        .bind(2, *number)
-        .bind(3, "")
-        .bind(4, to_string(in.classification.type))
-        .bind(5, to_string(in.classification.priority))
-        .bind(6, to_string(in.classification.system))
-        .bind(7, in.route.team)
-        .bind(8, to_string(CaseState::new_))
-        .bind(9, "en")
-        .bind(10, in.received_ms)
-        .bind(11, sla.first_response_due_ms)
-        .bind(12, triage.dump())
-        .bind(13, sla.start_ms)
-        .bind(14, sla.resolution_due_ms)
-        .bind(15, std::int64_t{0})
-        .bind(16, in.received_ms)
-        .bind(18, "")
-        .bind(19, "cluster")
-        .bind(20, in.report->model())
-        .bind(21, in.report->software_version())
-        .bind(22, std::int64_t{1});
-    if (next) insert_case_.bind(17, *next);
-    else insert_case_.bind_null(17);
-    if (auto x = insert_case_.run(); !x) return fail(x.error());
-    const auto row = db_.last_insert_rowid();
+    auto inserted = insert_case_row(
+        CaseRow{new_uuid(), *number, "", in, "en", triage.dump(), sla, "", "cluster", true});
+    if (!inserted) return fail(inserted.error());
+    const auto row = *inserted;
     if (auto x = exec_bound("UPDATE clusters SET major_case_id = ?1 WHERE id = ?2", {row, cluster}); !x) {
       return fail(x.error());
     }
