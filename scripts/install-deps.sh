@@ -22,6 +22,7 @@ packages=(
   qml6-module-qtquick-window qml6-module-qtquick-templates
   qml6-module-qtqml-workerscript qml6-module-qtqml-models
   fonts-noto-cjk
+  chromium chromium-driver
   clang-format clang-tidy-16
 )
 
