@@ -1,0 +1,635 @@
+// The service teams' web console: hash-routed pages over the backend's /api/v1 (docs: the API
+// contract). No framework, no build step; the DOM is built with h()/svg() (never innerHTML with
+// data), every string comes from i18n.js.
+"use strict";
+
+const TOKEN_KEY = "fb.token";
+const LANG_KEY = "fb.lang";
+const HOUR_MS = 3600 * 1000;
+const DUE_SOON_MS = 4 * HOUR_MS;
+const QUEUE_REFRESH_MS = 30 * 1000;
+const OPEN_STATES = STATES.filter((s) => s !== "resolved" && s !== "closed");
+const SIGNALS = ["Vehicle.Speed", "Vehicle.Powertrain.CombustionEngine.Speed",
+                 "Vehicle.Powertrain.Transmission.CurrentGear", "Vehicle.OBD.ThrottlePosition",
+                 "Vehicle.Chassis.Accelerator.PedalPosition"];
+const STEP_SIGNALS = new Set(["Vehicle.Powertrain.Transmission.CurrentGear"]);
+const PALETTE = ["#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
+                 "#9ca3af", "#92400e"];
+
+let lang = localStorage.getItem(LANG_KEY) || (navigator.language.startsWith("zh") ? "zh" : "en");
+let me = null;          // GET /api/v1/me of the current token
+let timers = [];        // intervals of the current page, cleared on navigation
+let loginNotice = null; // why the login page is shown (a refused token)
+const queueFilters = { state: "open", priority: "", system: "", sla: "", q: "", sort: "-created" };
+
+// ---- strings and formatting ----
+
+function t(key, ...args) {
+  const s = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
+  return s.replace(/\{(\d)\}/g, (_, i) => String(args[i] ?? ""));
+}
+/// A vocabulary value in the current language ("state", "in_progress" -> "In progress"), raw when unknown.
+function term(kind, value) {
+  if (value == null || value === "") return t("common.none");
+  return STRINGS[lang][`${kind}.${value}`] ? t(`${kind}.${value}`) : String(value);
+}
+function fmtTime(ms) {
+  if (ms == null) return t("common.none");
+  return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
+                                     { dateStyle: "short", timeStyle: "short", hour12: false });
+}
+function fmtDuration(ms) {
+  const m = Math.floor(ms / 60000), h = Math.floor(m / 60), d = Math.floor(h / 24);
+  const u = lang === "zh" ? { d: "天", h: "小时", m: "分", s: "秒" } : { d: "d", h: "h", m: "m", s: "s" };
+  if (d > 0) return `${d}${u.d} ${h % 24}${u.h}`;
+  if (h > 0) return `${h}${u.h} ${String(m % 60).padStart(2, "0")}${u.m}`;
+  return `${m}${u.m} ${String(Math.floor(ms / 1000) % 60).padStart(2, "0")}${u.s}`;
+}
+function fmtPercent(x) { return x == null ? t("dash.no_data") : `${(x * 100).toFixed(1)} %`; }
+
+// ---- DOM ----
+
+function h(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  setAttrs(e, attrs);
+  e.append(...children.flat(Infinity).filter((c) => c != null && c !== false)
+                      .map((c) => (c instanceof Node ? c : String(c))));
+  return e;
+}
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  setAttrs(e, attrs);
+  e.append(...children.flat(Infinity).filter((c) => c != null && c !== false)
+                      .map((c) => (c instanceof Node ? c : String(c))));
+  return e;
+}
+function setAttrs(e, attrs) {
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k === "testid") e.dataset.testid = v;
+    else if (k === "class") e.setAttribute("class", v);
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+}
+function field(labelText, control) { return h("label", { class: "field" }, h("span", {}, labelText), control); }
+function select(name, options, value, testid) {
+  return h("select", { name, testid },
+           options.map(([v, text]) => h("option", { value: v, selected: v === value }, text)));
+}
+function dl(rows) {
+  return h("dl", { class: "facts" }, rows.filter(([, v]) => v != null && v !== "")
+                                       .map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
+function problemBox(err) {
+  const p = err.problem || {};
+  return h("div", { class: "error", role: "alert", testid: "error" },
+           h("strong", {}, p.title || t("common.error")), err.status ? ` (${err.status})` : "",
+           p.detail ? h("div", {}, p.detail) : null,
+           p.field ? h("div", { class: "muted" }, t("error.field", p.field)) : null);
+}
+/// Runs `action` on submit; shows its error in `errorSlot`, or `done()` on success.
+function onSubmit(form, errorSlot, action) {
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    errorSlot.replaceChildren();
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+      await action(ev.submitter);
+    } catch (err) {
+      errorSlot.replaceChildren(problemBox(err));
+    } finally {
+      buttons.forEach((b) => (b.disabled = false));
+    }
+  });
+  return form;
+}
+
+// ---- API ----
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(method, path, body) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}`,
+                 ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  } catch (e) {
+    throw new ApiError(0, { title: t("error.network", e.message) });
+  }
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (res.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    me = null;
+    loginNotice = new ApiError(401, { title: t("error.unauthorized"), detail: data?.detail });
+    location.hash = "#/login";
+    throw loginNotice;
+  }
+  if (!res.ok) {
+    throw new ApiError(res.status, data && typeof data === "object"
+                                       ? data : { title: `HTTP ${res.status}`, detail: text.slice(0, 300) });
+  }
+  return data;
+}
+const caseUrl = (number) => `/api/v1/cases/${encodeURIComponent(number)}`;
+
+// ---- routing and chrome ----
+
+const PAGES = { login: renderLogin, queue: renderQueue, case: renderCase, clusters: renderClusters,
+                dashboard: renderDashboard, knowledge: renderKnowledge };
+
+async function route() {
+  timers.forEach(clearInterval);
+  timers = [];
+  let [name, ...rest] = location.hash.replace(/^#\/?/, "").split("/");
+  const arg = rest.map(decodeURIComponent).join("/");
+  if (!PAGES[name]) name = "queue";
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.title = t("app.title");
+  if (!sessionStorage.getItem(TOKEN_KEY)) name = "login";
+  if (name !== "login" && !me) {
+    try { me = await api("GET", "/api/v1/me"); } catch { return; }  // a 401 re-routes to login
+  }
+  renderChrome(name);
+  // A fresh page element per visit, so a slow answer for a page left behind renders nowhere.
+  const page = h("div", { class: "page", testid: `page-${name}` }, h("p", { class: "muted" }, t("common.loading")));
+  document.getElementById("view").replaceChildren(page);
+  try {
+    await PAGES[name](page, arg);
+  } catch (err) {
+    if (err.status !== 401) page.replaceChildren(problemBox(err));
+  }
+}
+
+function renderChrome(current) {
+  const link = (name) => h("a", { href: `#/${name}`, testid: `nav-${name}`,
+                                  "aria-current": current === name ? "page" : null }, t(`nav.${name}`));
+  const loggedIn = current !== "login" && me;
+  document.getElementById("chrome").replaceChildren(
+    h("span", { class: "brand" }, t("app.title")),
+    loggedIn ? h("nav", { "aria-label": "main" }, ["queue", "clusters", "dashboard", "knowledge"].map(link)) : null,
+    h("span", { class: "spacer" }),
+    loggedIn ? h("span", { class: "muted", testid: "whoami" }, t("user", me.name, term("role", me.role), me.team || t("common.none"))) : null,
+    h("button", { type: "button", class: "link", testid: "lang-toggle", "aria-label": t("nav.language.label"),
+                  onclick: () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem(LANG_KEY, lang); route(); } },
+      t("nav.language")),
+    loggedIn ? h("button", { type: "button", class: "link", testid: "logout",
+                             onclick: () => { sessionStorage.removeItem(TOKEN_KEY); me = null; location.hash = "#/login"; } },
+                 t("nav.logout")) : null);
+}
+
+// ---- login ----
+
+async function renderLogin(page) {
+  const input = h("textarea", { name: "token", rows: 3, required: true, autocomplete: "off", spellcheck: "false",
+                                testid: "token-input" });
+  const errors = h("div", {}, loginNotice ? problemBox(loginNotice) : null);
+  loginNotice = null;
+  const form = h("form", { class: "card narrow", testid: "login-form" },
+                 h("h1", {}, t("login.title")), field(t("login.token"), input), h("p", { class: "muted" }, t("login.hint")),
+                 errors, h("button", { type: "submit", testid: "login-submit" }, t("login.submit")));
+  onSubmit(form, errors, async () => {
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    me = null;
+    me = await api("GET", "/api/v1/me");
+    location.hash = "#/queue";
+  });
+  page.replaceChildren(form);
+}
+
+// ---- queue ----
+
+function slaView(c, now) {
+  const sla = c.sla || {};
+  if (sla.state === "met" || sla.next_due_ms == null) return { cls: "met", text: term("sla", sla.state || "met") };
+  const left = sla.next_due_ms - now;
+  const cls = left < 0 ? "overdue" : left <= DUE_SOON_MS ? "due_soon" : "on_track";
+  return { cls, text: `${t(`sla.${cls}`)} · ${left < 0 ? t("sla.ago", fmtDuration(-left)) : t("sla.in", fmtDuration(left))}` };
+}
+
+function renderSlaCell(cell, c) {
+  const v = slaView(c, Date.now());
+  cell.className = `sla sla-${v.cls}`;
+  cell.dataset.sla = v.cls;
+  cell.textContent = v.text;
+}
+
+async function renderQueue(page) {
+  const f = queueFilters;
+  const anyOpt = [["", t("queue.any")]];
+  const form = h("form", { class: "filters", testid: "queue-filters", "aria-label": t("queue.filters") },
+    field(t("queue.state"), select("state", [["open", t("queue.open")], ...anyOpt, ...STATES.map((s) => [s, term("state", s)])], f.state, "filter-state")),
+    field(t("queue.priority"), select("priority", [...anyOpt, ...PRIORITIES.map((p) => [p, term("priority", p)])], f.priority, "filter-priority")),
+    field(t("queue.system"), select("system", [...anyOpt, ...SYSTEMS.map((s) => [s, term("system", s)])], f.system, "filter-system")),
+    field(t("queue.sla"), select("sla", [...anyOpt, ...SLA_STATES.map((s) => [s, term("sla", s)])], f.sla, "filter-sla")),
+    field(t("queue.search"), h("input", { name: "q", type: "search", value: f.q, placeholder: t("queue.search.placeholder"), testid: "filter-q" })),
+    field(t("queue.sort"), select("sort", SORTS.map((s) => [s, t(`sort.${s}`)]), f.sort, "filter-sort")),
+    h("button", { type: "submit", testid: "filter-apply" }, t("queue.apply")));
+  const errors = h("div");
+  const columns = ["case", "created", "type", "priority", "system", "model", "state", "assignee", "sla"];
+  const body = h("tbody", { testid: "queue-rows" });
+  const status = h("p", { class: "muted", testid: "queue-status", "aria-live": "polite" });
+  const more = h("button", { type: "button", testid: "queue-more", hidden: true }, t("queue.more"));
+  let cursor = null, pages = 0, shown = [];
+
+  const load = async (reset) => {
+    const params = new URLSearchParams({ limit: "50" });
+    const state = f.state === "open" ? OPEN_STATES.join(",") : f.state;
+    for (const [k, v] of Object.entries({ state, priority: f.priority, system: f.system, sla: f.sla, q: f.q.trim(), sort: f.sort }))
+      if (v) params.set(k, v);
+    if (!reset && cursor) params.set("cursor", cursor);
+    const data = await api("GET", `/api/v1/cases?${params}`);
+    const items = data?.items || [];
+    if (reset) { body.replaceChildren(); shown = []; pages = 0; }
+    pages += 1;
+    shown.push(...items);
+    body.append(...items.map(queueRow));
+    if (!shown.length) body.append(h("tr", {}, h("td", { colspan: columns.length, class: "muted" }, t("common.empty"))));
+    cursor = data?.next_cursor || null;
+    more.hidden = !cursor;
+    status.textContent = `${t("queue.count", shown.length)} · ${t("common.updated", fmtTime(Date.now()))} · ${t("queue.auto")}`;
+  };
+  const guarded = (reset) => load(reset).then(() => errors.replaceChildren(), (err) => errors.replaceChildren(problemBox(err)));
+
+  onSubmit(form, errors, async () => {
+    const data = new FormData(form);
+    for (const k of Object.keys(f)) f[k] = String(data.get(k) ?? "");
+    await load(true);
+  });
+  more.addEventListener("click", () => guarded(false));
+  page.replaceChildren(
+    h("h1", {}, t("queue.title")), form, errors,
+    h("table", { class: "grid", testid: "queue-table" },
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, t(`col.${c}`))))), body),
+    more, status);
+  await load(true);
+  // Countdowns move every second; the list refreshes unless the user paged further down.
+  timers.push(setInterval(() => body.querySelectorAll("td.sla").forEach((cell) => renderSlaCell(cell, cell._case)), 1000));
+  timers.push(setInterval(() => { if (pages <= 1) guarded(true); }, QUEUE_REFRESH_MS));
+}
+
+function queueRow(c) {
+  const sla = h("td", { class: "sla", testid: "sla" });
+  sla._case = c;
+  renderSlaCell(sla, c);
+  return h("tr", { testid: "case-row", "data-case": c.case_number },
+    h("td", {}, h("a", { href: `#/case/${encodeURIComponent(c.case_number)}`, testid: "case-link" }, c.case_number),
+      c.major ? h("span", { class: "badge major" }, t("case.major")) : null),
+    h("td", {}, fmtTime(c.created_ms)), h("td", {}, term("type", c.type)),
+    h("td", {}, h("span", { class: `prio prio-${c.priority}` }, term("priority", c.priority))),
+    h("td", {}, term("system", c.system)), h("td", {}, c.model || t("common.none")),
+    h("td", { testid: "state" }, term("state", c.state)), h("td", {}, c.assignee || t("common.none")), sla);
+}
+
+// ---- case ----
+
+async function renderCase(page, number) {
+  const data = await api("GET", caseUrl(number));
+  const c = data.case;
+  const reload = () => renderCase(page, number);
+  const sla = slaView(c, Date.now());
+  page.replaceChildren(
+    h("p", {}, h("a", { href: "#/queue" }, `← ${t("case.back")}`)),
+    h("h1", {}, t("case.title", c.case_number), " ",
+      h("span", { class: "badge", testid: "case-state", "data-state": c.state }, term("state", c.state)), " ",
+      h("span", { class: `badge sla-${sla.cls}`, testid: "case-sla" }, sla.text)),
+    h("div", { class: "columns" },
+      h("div", {}, caseSummary(c, data.contact), caseActions(c, reload)),
+      h("div", {}, conversation(data), timeline(data.events || []))),
+    h("section", { "aria-labelledby": "reports-h" }, h("h2", { id: "reports-h" }, t("case.reports")),
+      (data.reports || []).map(reportView)));
+}
+
+function caseSummary(c, contact) {
+  const parent = c.parent_case_number
+    ? h("a", { href: `#/case/${encodeURIComponent(c.parent_case_number)}` }, c.parent_case_number) : null;
+  return h("section", { class: "card", testid: "case-summary" }, h("h2", {}, t("case.summary")), dl([
+    [t("case.vin"), c.vin], [t("col.type"), term("type", c.type)], [t("col.priority"), term("priority", c.priority)],
+    [t("col.system"), term("system", c.system)], [t("col.model"), c.model], [t("case.software"), c.software_version],
+    [t("case.team"), c.team], [t("case.collaborators"), (c.collaborators || []).join(", ")],
+    [t("col.assignee"), c.assignee], [t("case.language"), c.language], [t("case.channel"), term("channel", c.channel)],
+    [t("col.created"), fmtTime(c.created_ms)], [t("case.first_reply_due"), fmtTime(c.first_reply_due_ms)],
+    [t("case.first_response"), c.first_response_ms != null ? fmtTime(c.first_response_ms) : null],
+    [t("case.resolution_due"), fmtTime(c.resolution_due_ms)], [t("col.reports"), c.reports], [t("case.parent"), parent],
+    [t("case.contact"), contact ? `${contact.name || ""} ${contact.phone || ""}`.trim() : null],
+  ]));
+}
+
+function caseActions(c, reload) {
+  const url = caseUrl(c.case_number);
+  const allowed = c.allowed || [];
+  const errors = h("div", { testid: "action-error" });
+  const notice = h("p", { class: "notice", role: "status", testid: "action-notice" });
+  const input = (name, attrs = {}) => h("input", { name, testid: name, ...attrs });
+
+  const reason = h("textarea", { name: "reason", rows: 2, placeholder: t("case.reason.placeholder"), testid: "reason" });
+  const moveAssignee = allowed.includes("assigned") ? input("move-assignee", { value: c.assignee || me?.name || "" }) : null;
+  const when = allowed.includes("appointment") ? input("appointment-when", { type: "datetime-local" }) : null;
+  const place = allowed.includes("appointment") ? input("appointment-place") : null;
+  const move = onSubmit(h("form", { testid: "move-form" },
+    h("h3", {}, t("case.move")), field(t("case.reason"), reason),
+    moveAssignee ? field(t("case.assignee"), moveAssignee) : null,
+    when ? field(t("case.appointment_when"), when) : null, place ? field(t("case.appointment_place"), place) : null,
+    allowed.length
+      ? h("div", { class: "buttons" }, allowed.map((s) => h("button", { type: "submit", value: s, testid: `move-${s}` }, term("state", s))))
+      : h("p", { class: "muted" }, t("case.no_moves"))), errors, async (button) => {
+    const body = { to: button.value, reason: reason.value.trim() };
+    if (button.value === "assigned" && moveAssignee) body.assignee = moveAssignee.value.trim();
+    if (button.value === "appointment") {
+      body.appointment_when = when.value.replace("T", " ");
+      body.appointment_place = place.value.trim();
+    }
+    await api("POST", `${url}/transitions`, body);
+    await reload();
+  });
+
+  const assignee = input("assignee", { value: c.assignee || "", required: true });
+  const assign = onSubmit(h("form", { class: "inline", testid: "assign-form" }, h("h3", {}, t("case.assign")),
+    field(t("case.assignee"), assignee),
+    h("button", { type: "submit", testid: "assign-submit" }, t("case.assign"))), errors, async () => {
+    await api("POST", `${url}/assignment`, { assignee: assignee.value.trim() });
+    await reload();
+  });
+
+  const comment = h("textarea", { name: "comment", rows: 2, required: true, testid: "comment-text",
+                                  "aria-label": t("case.comment") });
+  const commentForm = onSubmit(h("form", { testid: "comment-form" }, h("h3", {}, t("case.comment")), comment,
+    h("button", { type: "submit", testid: "comment-submit" }, t("case.comment.add"))), errors, async () => {
+    await api("POST", `${url}/comments`, { text: comment.value.trim() });
+    await reload();
+  });
+
+  const message = h("textarea", { name: "message", rows: 3, required: true, testid: "message-text",
+                                  "aria-label": t("case.message") });
+  const messageForm = onSubmit(h("form", { testid: "message-form" }, h("h3", {}, t("case.message")),
+    h("p", { class: "muted" }, t("case.message.hint")), message,
+    h("button", { type: "submit", testid: "message-submit" }, t("common.send"))), errors, async () => {
+    await api("POST", `${url}/messages`, { text: message.value.trim() });
+    await reload();
+    document.querySelector("[data-testid=action-notice]")?.replaceChildren(t("case.message.sent"));
+  });
+
+  const readOnly = me?.role === "auditor";
+  return h("section", { class: "card", testid: "case-actions" }, h("h2", {}, t("case.actions")), errors, notice,
+           readOnly ? null : [move, assign, commentForm, messageForm]);
+}
+
+function conversation(data) {
+  const items = [
+    ...(data.notifications || []).map((n) => ({ at: n.created_ms, kind: "notification", n })),
+    ...(data.events || []).filter((e) => e.kind === "comment").map((e) => ({ at: e.at_ms, kind: "comment", e })),
+  ].sort((a, b) => a.at - b.at);
+  const entry = (it) => {
+    if (it.kind === "comment") {
+      return h("li", { class: "msg comment", testid: "conv-comment" },
+               h("div", { class: "meta" }, `${t("conv.comment")} · ${it.e.actor || ""} · ${fmtTime(it.at)}`),
+               h("div", {}, it.e.detail));
+    }
+    const n = it.n;
+    const delivery = n.read_ms ? t("conv.read") : n.delivered_ms ? t("conv.delivered") : t("conv.pending");
+    return h("li", { class: "msg to-driver", testid: "conv-notification", "data-event": n.event },
+             h("div", { class: "meta" }, `${t("conv.notification")} · ${n.event || ""} · ${fmtTime(it.at)} · ${delivery}`),
+             n.title ? h("strong", {}, n.title) : null, h("div", {}, n.text));
+  };
+  return h("section", { class: "card", testid: "conversation" }, h("h2", {}, t("case.conversation")),
+           items.length ? h("ol", { class: "conversation" }, items.map(entry)) : h("p", { class: "muted" }, t("common.empty")));
+}
+
+function timeline(events) {
+  return h("section", { class: "card", testid: "timeline" }, h("h2", {}, t("case.timeline")),
+    h("ol", { class: "timeline" }, [...events].sort((a, b) => a.at_ms - b.at_ms).map((e) =>
+      h("li", { testid: "event", "data-kind": e.kind },
+        h("time", {}, fmtTime(e.at_ms)), " ", h("strong", {}, e.kind), e.actor ? ` · ${e.actor}` : "",
+        e.detail ? h("div", { class: "muted" }, e.detail) : null))));
+}
+
+function reportView(r) {
+  const loc = r.location ? `${r.location.lat}, ${r.location.lon}` : null;
+  const ecu = r.ecu_software && Object.keys(r.ecu_software).length
+    ? Object.entries(r.ecu_software).map(([k, v]) => `${k} ${v}`).join(", ") : null;
+  const dtcs = r.dtcs || [];
+  return h("article", { class: "card report", testid: "report" },
+    h("h3", {}, t("case.report", r.report_id)),
+    r.text ? h("blockquote", {}, r.text) : null,
+    dl([[t("case.received"), fmtTime(r.received_ms)], [t("case.source"), term("source", r.source)], [t("case.category"), term("category", r.category)],
+        [t("case.language"), r.language], [t("case.odometer"), r.odometer_km != null ? `${r.odometer_km} km` : null],
+        [t("case.location"), loc], [t("case.ecu"), ecu]]),
+    h("h4", {}, t("case.dtcs")),
+    dtcs.length ? h("ul", { class: "dtcs", testid: "dtcs" }, dtcs.map((d) => h("li", {}, h("code", {}, d))))
+                : h("p", { class: "muted" }, t("case.no_dtcs")),
+    h("h4", {}, t("case.signals")),
+    r.snapshot?.signals?.length ? signalChart(r.snapshot) : h("p", { class: "muted" }, t("case.no_snapshot")));
+}
+
+// ---- charts (plain SVG) ----
+
+/// One panel per known signal the snapshot carries, on a shared time axis; t=0 (the tap) marked.
+function signalChart(snapshot) {
+  const series = SIGNALS.map((p) => snapshot.signals.find((s) => s.path === p)).filter((s) => s && s.t_ms?.length);
+  if (!series.length) return h("p", { class: "muted" }, t("case.no_snapshot"));
+  const allT = series.flatMap((s) => s.t_ms);
+  const t0 = Math.min(snapshot.window_start_ms ?? Infinity, ...allT, 0);
+  const t1 = Math.max(snapshot.window_end_ms ?? -Infinity, ...allT, 0);
+  const W = 760, panelH = 80, gap = 26, left = 56, right = 12, top = 16;
+  const bottom = top + series.length * (panelH + gap) - gap, H = bottom + 36;
+  const x = (ms) => left + ((ms - t0) / (t1 - t0 || 1)) * (W - left - right);
+  const panels = series.map((s, i) => {
+    const y0 = top + i * (panelH + gap);
+    const lo = Math.min(...s.values), hi = Math.max(...s.values);
+    const y = (v) => y0 + panelH - ((v - lo) / (hi - lo || 1)) * panelH;
+    let d = "";
+    s.t_ms.forEach((tm, k) => {
+      const px = x(tm).toFixed(1), py = y(s.values[k]).toFixed(1);
+      if (k === 0) d = `M${px},${py}`;
+      else d += STEP_SIGNALS.has(s.path) ? `H${px}V${py}` : `L${px},${py}`;
+    });
+    return svg("g", { "data-testid": "signal", "data-path": s.path },
+      svg("text", { x: left, y: y0 - 4, class: "chart-title" }, term("signal", s.path)),
+      svg("rect", { x: left, y: y0, width: W - left - right, height: panelH, class: "chart-frame" }),
+      svg("text", { x: left - 6, y: y0 + 10, class: "chart-tick", "text-anchor": "end" }, fmtNumber(hi)),
+      svg("text", { x: left - 6, y: y0 + panelH, class: "chart-tick", "text-anchor": "end" }, fmtNumber(lo)),
+      svg("path", { d, class: "chart-line", stroke: PALETTE[i] }));
+  });
+  const ticks = niceTicks(t0 / 1000, t1 / 1000, 8).map((s) =>
+    svg("text", { x: x(s * 1000), y: bottom + 14, class: "chart-tick", "text-anchor": "middle" }, fmtNumber(s)));
+  return svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": t("case.signals"),
+                      "data-testid": "signal-chart" },
+    svg("title", {}, `${t("case.signals")} — ${t("case.time_axis")}`), panels, ticks,
+    svg("text", { x: W - right, y: H - 4, class: "chart-tick", "text-anchor": "end" }, t("case.time_axis")),
+    svg("line", { x1: x(0), x2: x(0), y1: top - 6, y2: bottom, class: "tap-line", "data-testid": "tap-line" }),
+    svg("text", { x: x(0) + 4, y: top - 4, class: "tap-label" }, t("case.tap")));
+}
+
+function fmtNumber(v) { return Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1); }
+
+function niceTicks(lo, hi, count) {
+  const span = hi - lo || 1;
+  const raw = span / count, mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(Math.round(v * 1e6) / 1e6);
+  return out;
+}
+
+/// Stacked bars of counts per time bucket, one color per key, with a legend.
+function volumeChart(points, titleText, testid) {
+  const buckets = [...new Set(points.map((p) => p.bucket))].sort((a, b) => a - b);
+  const totals = new Map();
+  points.forEach((p) => totals.set(p.key, (totals.get(p.key) || 0) + p.count));
+  const keys = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a));
+  const color = (k) => PALETTE[keys.indexOf(k) % PALETTE.length];
+  const W = 520, H = 200, left = 36, bottom = 24, top = 8;
+  const stackMax = Math.max(1, ...buckets.map((b) => points.filter((p) => p.bucket === b).reduce((a, p) => a + p.count, 0)));
+  const bw = (W - left - 8) / Math.max(1, buckets.length);
+  const y = (v) => top + (H - top - bottom) * (1 - v / stackMax);
+  const bars = buckets.flatMap((b, i) => {
+    let acc = 0;
+    return keys.map((k) => {
+      const n = points.filter((p) => p.bucket === b && p.key === k).reduce((a, p) => a + p.count, 0);
+      if (!n) return null;
+      const r = svg("rect", { x: left + i * bw + 2, width: Math.max(1, bw - 4), y: y(acc + n), height: y(acc) - y(acc + n),
+                              fill: color(k) }, svg("title", {}, `${labelKey(k)}: ${n}`));
+      acc += n;
+      return r;
+    });
+  });
+  const every = Math.ceil(buckets.length / 7);
+  const xLabels = buckets.map((b, i) => (i % every ? null :
+    svg("text", { x: left + i * bw + bw / 2, y: H - 6, class: "chart-tick", "text-anchor": "middle" },
+        new Date(b).toLocaleDateString(lang === "zh" ? "zh-CN" : "en-GB", { month: "numeric", day: "numeric" }))));
+  return h("figure", { class: "card chart-card", testid },
+    h("figcaption", {}, titleText),
+    points.length ? svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": titleText },
+      svg("line", { x1: left, x2: W - 8, y1: y(0), y2: y(0), class: "chart-axis" }),
+      svg("text", { x: left - 4, y: y(stackMax) + 8, class: "chart-tick", "text-anchor": "end" }, stackMax),
+      svg("text", { x: left - 4, y: y(0), class: "chart-tick", "text-anchor": "end" }, 0), bars, xLabels)
+      : h("p", { class: "muted" }, t("dash.no_data")),
+    h("ul", { class: "legend" }, keys.map((k) => h("li", {}, h("span", { class: "swatch", style: `background:${color(k)}` }),
+                                                   `${labelKey(k)} (${totals.get(k)})`))));
+}
+
+function labelKey(k) {
+  if (!k) return t("common.none");
+  for (const kind of ["type", "system", "state"]) if (STRINGS[lang][`${kind}.${k}`]) return t(`${kind}.${k}`);
+  return k;
+}
+
+// ---- clusters ----
+
+async function renderClusters(page) {
+  const data = await api("GET", "/api/v1/clusters");
+  const items = data?.items || [];
+  const cols = ["key", "model", "software", "vehicles", "cases", "major", "warned"];
+  page.replaceChildren(h("h1", {}, t("clusters.title")),
+    h("table", { class: "grid", testid: "clusters-table" },
+      h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col" }, t(`clusters.${c}`))))),
+      h("tbody", {}, items.length ? items.map((c) => h("tr", { testid: "cluster-row" },
+        h("td", {}, c.key), h("td", {}, c.model), h("td", {}, c.software_version), h("td", { class: "num" }, c.vehicles),
+        h("td", { class: "num" }, c.cases),
+        h("td", {}, c.major_case_number ? h("a", { href: `#/case/${encodeURIComponent(c.major_case_number)}` }, c.major_case_number)
+                                        : t("common.none")),
+        h("td", {}, c.warned_ms ? fmtTime(c.warned_ms) : t("common.none"))))
+        : h("tr", {}, h("td", { colspan: cols.length, class: "muted" }, t("common.empty"))))));
+}
+
+// ---- dashboard ----
+
+const DASH_DAYS = [7, 30, 90];
+let dashDays = 30;
+
+async function renderDashboard(page) {
+  const to = Date.now(), from = to - dashDays * 24 * HOUR_MS;
+  const d = (await api("GET", `/api/v1/dashboard?from_ms=${from}&to_ms=${to}`)) || {};
+  const period = select("days", DASH_DAYS.map((n) => [String(n), t("dash.days", n)]), String(dashDays), "dash-period");
+  period.addEventListener("change", () => { dashDays = Number(period.value); renderDashboard(page).catch((e) => page.replaceChildren(problemBox(e))); });
+  const fr = d.first_response || {}, cl = d.closed_loop || {}, cs = d.csat || {};
+  const rate = (o, num) => o.rate ?? (eligibleOf(o) ? num / eligibleOf(o) : null);
+  const tiles = [
+    kpi("response", t("dash.response"), rate(fr, fr.within_24h), 0.95, fmtPercent, fr),
+    kpi("closed_loop", t("dash.closed_loop"), rate(cl, cl.resolved), 0.90, fmtPercent, cl),
+    kpi("csat", t("dash.csat"), cs.mean ?? (cs.answers ? cs.score_sum / cs.answers : null), 4.5,
+        (v) => (v == null ? t("dash.no_data") : `${v.toFixed(2)} / 5`), cs),
+  ];
+  page.replaceChildren(h("h1", {}, t("dash.title")),
+    h("div", { class: "filters" }, field(t("dash.period"), period),
+      d.cases_created != null ? h("p", { class: "muted" }, `${t("dash.total")}: ${d.cases_created}`) : null),
+    h("div", { class: "tiles" }, tiles),
+    h("div", { class: "charts" },
+      volumeChart(volumePoints(d.by_type), t("dash.volume_type"), "chart-type"),
+      volumeChart(volumePoints(d.by_system), t("dash.volume_system"), "chart-system"),
+      volumeChart(volumePoints(d.by_model), t("dash.volume_model"), "chart-model")));
+}
+
+function eligibleOf(o) {
+  if (typeof o.eligible === "number") return o.eligible;
+  const n = (o.within_24h ?? 0) + (o.answered_late ?? 0) + (o.unanswered_overdue ?? 0) + (o.resolved ?? 0) + (o.overdue_open ?? 0);
+  return n || null;
+}
+
+function kpi(id, title, value, target, format, figures) {
+  const targetText = id === "csat" ? `${target}` : `${target * 100} %`;
+  const state = value == null ? "none" : value >= target ? "meets" : "misses";
+  return h("div", { class: `tile tile-${state}`, testid: `kpi-${id}`, "data-value": value ?? "" },
+    h("div", { class: "tile-title" }, title), h("div", { class: "tile-value" }, format(value)),
+    h("div", { class: "muted" }, t("dash.target", targetText), " · ",
+      state === "none" ? t("dash.no_data") : t(state === "meets" ? "dash.meets" : "dash.misses")),
+    figures.eligible != null || figures.answers != null
+      ? h("div", { class: "muted small" }, `n = ${figures.eligible ?? figures.answers}`) : null);
+}
+
+/// Accepts [{bucket_start_ms, key, count}] (analytics.hpp VolumePoint) or {key: [{bucket_start_ms, count}]}.
+function volumePoints(v) {
+  const norm = (p, key) => ({ bucket: Number(p.bucket_start_ms ?? p.bucket ?? p.start_ms ?? 0), key: String(key ?? p.key ?? ""),
+                              count: Number(p.count ?? 0) });
+  if (Array.isArray(v)) return v.map((p) => norm(p));
+  if (v && typeof v === "object") return Object.entries(v).flatMap(([k, arr]) => (Array.isArray(arr) ? arr.map((p) => norm(p, k)) : []));
+  return [];
+}
+
+// ---- knowledge base ----
+
+async function renderKnowledge(page) {
+  const data = await api("GET", "/api/v1/knowledge");
+  const articles = data?.articles || [];
+  const canEdit = me && (me.role === "team_lead" || me.role === "admin");
+  const text = (o) => (o && typeof o === "object" ? o[lang] ?? o.en ?? Object.values(o)[0] : o);
+  page.replaceChildren(h("h1", {}, t("kb.title")), ...(articles.length ? articles.map((a) => {
+    const scope = [(a.symptoms?.systems || []).map((s) => term("system", s)).join(", "), a.models?.join?.(", "),
+                   a.software ? `${a.software.min ?? ""} – ${a.software.max ?? ""}` : null].filter(Boolean).join(" · ");
+    const card = h("article", { class: "card", testid: "kb-article", "data-id": a.id },
+      h("h2", {}, a.id),
+      dl([[t("kb.scope"), scope], [t("kb.symptoms"), (a.symptoms?.[lang] || a.symptoms?.en || []).join(lang === "zh" ? "、" : ", ")],
+          [t("kb.answer"), text(a.answer)], [t("kb.workaround"), text(a.workaround)]]),
+      canEdit ? h("button", { type: "button", testid: "kb-edit", onclick: () => card.replaceWith(articleEditor(a, page)) }, t("kb.edit")) : null);
+    return card;
+  }) : [h("p", { class: "muted" }, t("common.empty"))]));
+}
+
+function articleEditor(article, page) {
+  const area = h("textarea", { rows: 18, class: "code", testid: "kb-json", spellcheck: "false" }, JSON.stringify(article, null, 2));
+  const errors = h("div");
+  return onSubmit(h("form", { class: "card", testid: "kb-editor" }, h("h2", {}, article.id), field(t("kb.json"), area), errors,
+    h("div", { class: "buttons" }, h("button", { type: "submit", testid: "kb-save" }, t("common.save")),
+      h("button", { type: "button", onclick: () => renderKnowledge(page) }, t("common.cancel")))), errors, async () => {
+    let body;
+    try { body = JSON.parse(area.value); } catch (e) { throw new ApiError(0, { title: t("kb.bad_json", e.message) }); }
+    await api("PUT", `/api/v1/knowledge/${encodeURIComponent(article.id)}`, body);
+    await renderKnowledge(page);
+  });
+}
+
+window.addEventListener("hashchange", route);
+route();
