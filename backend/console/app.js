@@ -299,21 +299,24 @@ function queueRow(c) {
 async function renderCase(page, number) {
   const data = await api("GET", caseUrl(number));
   const c = data.case;
-  const reload = () => renderCase(page, number);
-  const sla = slaView(c, Date.now());
+  const reload = route;  // a fresh page: its timers replace this one's
+  const slaBadge = h("span", { class: "badge", testid: "case-sla" });
+  const tick = () => { const v = slaView(c, Date.now()); slaBadge.className = `badge sla-${v.cls}`; slaBadge.textContent = v.text; };
+  tick();
+  timers.push(setInterval(tick, 1000));
   page.replaceChildren(
     h("p", {}, h("a", { href: "#/queue" }, `← ${t("case.back")}`)),
     h("h1", {}, t("case.title", c.case_number), " ",
       h("span", { class: "badge", testid: "case-state", "data-state": c.state }, term("state", c.state)), " ",
-      h("span", { class: `badge sla-${sla.cls}`, testid: "case-sla" }, sla.text)),
+      slaBadge),
     h("div", { class: "columns" },
-      h("div", {}, caseSummary(c, data.contact), caseActions(c, reload)),
+      h("div", {}, caseSummary(c, data.contact, data.survey), caseActions(c, reload)),
       h("div", {}, conversation(data), timeline(data.events || []))),
     h("section", { "aria-labelledby": "reports-h" }, h("h2", { id: "reports-h" }, t("case.reports")),
       (data.reports || []).map(reportView)));
 }
 
-function caseSummary(c, contact) {
+function caseSummary(c, contact, survey) {
   const parent = c.parent_case_number
     ? h("a", { href: `#/case/${encodeURIComponent(c.parent_case_number)}` }, c.parent_case_number) : null;
   return h("section", { class: "card", testid: "case-summary" }, h("h2", {}, t("case.summary")), dl([
@@ -325,6 +328,7 @@ function caseSummary(c, contact) {
     [t("case.first_response"), c.first_response_ms != null ? fmtTime(c.first_response_ms) : null],
     [t("case.resolution_due"), fmtTime(c.resolution_due_ms)], [t("col.reports"), c.reports], [t("case.parent"), parent],
     [t("case.contact"), contact ? `${contact.name || ""} ${contact.phone || ""}`.trim() : null],
+    [t("case.survey"), survey ? `${survey.score} / 5${survey.comment ? ` — ${survey.comment}` : ""}` : null],
   ]));
 }
 
@@ -417,10 +421,15 @@ function timeline(events) {
 }
 
 function reportView(r) {
-  const loc = r.location ? `${r.location.lat}, ${r.location.lon}` : null;
+  const loc = !r.location ? null : r.location.masked ? t("common.masked")
+    : `${r.location.lat}, ${r.location.lon}${r.location.coarsened ? ` (${t("case.coarse")})` : ""}`;
   const ecu = r.ecu_software && Object.keys(r.ecu_software).length
     ? Object.entries(r.ecu_software).map(([k, v]) => `${k} ${v}`).join(", ") : null;
   const dtcs = r.dtcs || [];
+  if (r.erased || r.error) {
+    return h("article", { class: "card report", testid: "report" }, h("h3", {}, t("case.report", r.report_id)),
+             h("p", { class: "muted" }, r.erased ? t("case.erased") : r.error));
+  }
   return h("article", { class: "card report", testid: "report" },
     h("h3", {}, t("case.report", r.report_id)),
     r.text ? h("blockquote", {}, r.text) : null,

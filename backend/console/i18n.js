@@ -29,6 +29,7 @@ const STRINGS = {
     "common.error": "Error",
     "common.saved": "Saved.",
     "common.updated": "Updated {0}",
+    "common.masked": "hidden for your role",
 
     "queue.title": "Team queue",
     "queue.filters": "Filters",
@@ -114,6 +115,9 @@ const STRINGS = {
     "case.odometer": "Odometer",
     "case.location": "Location",
     "case.ecu": "ECU software",
+    "case.coarse": "approximate",
+    "case.erased": "Erased on the owner's request (privacy).",
+    "case.survey": "Survey",
 
     "conv.notification": "To the driver",
     "conv.comment": "Comment",
@@ -249,6 +253,7 @@ const STRINGS = {
     "common.error": "错误",
     "common.saved": "已保存。",
     "common.updated": "更新于 {0}",
+    "common.masked": "您的角色无权查看",
 
     "queue.title": "团队工单队列",
     "queue.filters": "筛选",
@@ -334,6 +339,9 @@ const STRINGS = {
     "case.odometer": "里程",
     "case.location": "位置",
     "case.ecu": "控制器软件",
+    "case.coarse": "大致位置",
+    "case.erased": "已应车主要求删除（隐私）。",
+    "case.survey": "满意度评价",
 
     "conv.notification": "发给车主",
     "conv.comment": "备注",
