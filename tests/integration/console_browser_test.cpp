@@ -2,10 +2,11 @@
 // Skipped when chromium or chromedriver is absent. Screenshots: FB_ARTIFACTS_DIR/*.png.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
-#include "process.hpp"
+#include "harness.hpp"
 #include "webdriver.hpp"
 
 namespace fb::test {
@@ -57,6 +58,199 @@ TEST(WebDriverClient, DrivesAStaticPageFindsTypesClicksWaitsAndTakesAScreenshot)
   std::string magic(8, '\0');
   in.read(magic.data(), 8);
   EXPECT_EQ(magic, std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
+// ---- the console against a real broker, fb-backend with --http and a car ----
+
+/// A report with DTCs and a diagnostic snapshot around the tap (t = 0): braking from 60 km/h.
+std::string submit_with_snapshot(Car& car, const std::string& text) {
+  agent::Draft d;
+  d.category = wire::CATEGORY_NOISE;
+  d.text = text;
+  d.language = "en";
+  d.consent.set_diagnostics(true);
+  d.dtcs = {"C0035"};
+  wire::DiagnosticSnapshot snapshot;
+  snapshot.set_window_start_ms(-10000);
+  snapshot.set_window_end_ms(5000);
+  auto* speed = snapshot.add_signals();
+  speed->set_path("Vehicle.Speed");
+  auto* gear = snapshot.add_signals();
+  gear->set_path("Vehicle.Powertrain.Transmission.CurrentGear");
+  auto* pedal = snapshot.add_signals();
+  pedal->set_path("Vehicle.Chassis.Accelerator.PedalPosition");
+  for (int t = -10000; t <= 5000; t += 250) {
+    const double kmh = t < 0 ? 60.0 : std::max(0.0, 60.0 - t / 50.0);
+    for (auto* s : {speed, gear, pedal}) s->add_t_ms(t);
+    speed->add_values(kmh);
+    gear->add_values(kmh > 40 ? 4 : kmh > 20 ? 3 : kmh > 0 ? 2 : 1);
+    pedal->add_values(t < -500 ? 18.0 : 0.0);
+  }
+  d.snapshot = snapshot;
+  std::promise<Result<std::string>> saved;
+  car.agent().submit(d, [&](Result<std::string> r) { saved.set_value(std::move(r)); });
+  auto id = saved.get_future().get();
+  if (!id) throw std::runtime_error(id.error().what());
+  return *id;
+}
+
+/// A new bearer token from `fb-backend token add` (it prints the token once, on its last line).
+std::string add_token(const BackendProcess& backend, const std::string& tokens, const std::string& role,
+                      const std::string& team, const std::string& name) {
+  const std::string cli = std::string(kBackendBin) + " --db " + backend.db() + " --tokens " + tokens +
+                          " token add --role " + role + " --team " + team + " --name " + name;
+  std::string out;
+  if (run_command(cli, &out) != 0) throw std::runtime_error(cli + " failed: " + out);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out.substr(out.find_last_of('\n') + 1);
+}
+
+/// Waits until the car's inbox holds a message containing `text` (each arrival is a signal).
+bool inbox_has(Car& car, const std::string& report_id, const std::string& text) {
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  for (int seen = car.notifications(report_id);; seen = car.notifications(report_id)) {
+    auto inbox = car.inbox();
+    if (std::any_of(inbox.begin(), inbox.end(), [&](const auto& n) { return n.text.find(text) != std::string::npos; }))
+      return true;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                            std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds(0) || !car.wait_notifications(report_id, seen + 1)) return false;
+  }
+}
+
+class ConsoleBrowser : public IntegrationTest {
+ protected:
+  void start(const std::string& role = "team_lead") {
+    port_ = free_port();
+    tokens_ = dir_ / "tokens.txt";
+    std::ofstream(tokens_) << "# tokens of the console test\n";
+    backend_ = std::make_unique<BackendProcess>(*broker_, *pki_, dir_ / "cases.db",
+                                                std::vector<std::string>{"--http", "127.0.0.1:" + std::to_string(port_),
+                                                                         "--tokens", tokens_, "--console",
+                                                                         FB_CONSOLE_DIR});
+    car_ = std::make_unique<Car>(*broker_, *pki_, kVinA, dir_ / "car.db");
+    report_ = submit_with_snapshot(*car_, "Grinding noise from the front brakes when stopping");
+    ASSERT_TRUE(car_->wait_notified({report_}));
+    number_ = car_->case_number(report_);
+    auto c = open_cases(backend_->db())->find_case_by_report(report_);
+    ASSERT_TRUE(c && *c);
+    team_ = (*c)->team;
+    token_ = add_token(*backend_, tokens_, role, team_, "li.wei");
+    browser_ = start_browser();
+  }
+  std::string url(const std::string& hash = "") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/" + hash;
+  }
+  void login(const std::string& token) {
+    must(browser_->navigate(url()));
+    must(browser_->type("[data-testid=token-input]", token));
+    must(browser_->click("[data-testid=login-submit]"));
+  }
+  /// Saves the page as FB_ARTIFACTS_DIR/<name>.png and prints the path.
+  void screenshot(const std::string& name) {
+    const std::string path = std::string(FB_ARTIFACTS_DIR) + "/" + name + ".png";
+    must(browser_->screenshot(path, /*full_page=*/true));
+    std::cout << "screenshot: " << path << std::endl;
+  }
+  /// Moves the case with the button of state `to`, then waits for the page to show `shown`.
+  void move(const std::string& to, const std::string& reason, const std::string& shown) {
+    must(browser_->type("[data-testid=reason]", reason));
+    if (to == "assigned") must(browser_->type("[data-testid=move-assignee]", "li.wei"));
+    must(browser_->click("[data-testid=move-" + to + "]"));
+    must(browser_->wait_for_text("[data-testid=case-state]", shown));
+  }
+
+  int port_ = 0;
+  std::string tokens_, report_, number_, team_, token_;
+  std::unique_ptr<BackendProcess> backend_;
+  std::unique_ptr<Car> car_;
+  std::unique_ptr<WebDriver> browser_;
+};
+
+TEST_F(ConsoleBrowser, ATeamLeadWorksACarsReportFromTheQueueToResolvedAndTheDriverReadsTheMessage) {
+  SKIP_WITHOUT_BROWSER();
+  start();
+  must(browser_->navigate(url()));
+  must(browser_->wait_for("[data-testid=login-form]"));
+  screenshot("login");
+  login(token_);
+  must(browser_->wait_for_text("[data-testid=whoami]", "li.wei"));
+
+  // The queue lists the car's case with a colored SLA countdown.
+  const std::string row = "[data-testid=case-row][data-case='" + number_ + "']";
+  must(browser_->wait_for(row));
+  const auto sla = must(
+      browser_->execute("return document.querySelector(arguments[0]).dataset.sla;", {row + " td.sla"}));
+  EXPECT_TRUE(sla == "on_track" || sla == "due_soon" || sla == "overdue") << sla;
+  EXPECT_NE(must(browser_->text(row + " [data-testid=state]")).find("New"), std::string::npos);
+  screenshot("queue");
+
+  // The case page: the report, its DTC, one chart series per signal sent, the tap marked.
+  must(browser_->click(row + " [data-testid=case-link]"));
+  must(browser_->wait_for_text("[data-testid=case-state]", "New"));
+  EXPECT_NE(must(browser_->text("[data-testid=dtcs]")).find("C0035"), std::string::npos);
+  must(browser_->wait_for("[data-testid=tap-line]"));
+  EXPECT_EQ(must(browser_->find_all("[data-testid=signal-chart] [data-testid=signal]")).size(), 3u);
+  screenshot("case");
+
+  move("acknowledged", "Seen: brake noise with a DTC", "Acknowledged");
+  move("assigned", "Brakes are mine", "Assigned");
+  move("in_progress", "Checking the pad wear data", "In progress");
+
+  const std::string message = "Please visit the workshop; we will replace the front pads free of charge.";
+  must(browser_->type("[data-testid=message-text]", message));
+  must(browser_->click("[data-testid=message-submit]"));
+  must(browser_->wait_for_text("[data-testid=action-notice]", "queued"));
+  EXPECT_TRUE(inbox_has(*car_, report_, message)) << "the message did not reach the car's inbox";
+
+  must(browser_->type("[data-testid=comment-text]", "Pads at 2 mm per the dealer photo"));
+  must(browser_->click("[data-testid=comment-submit]"));
+  must(browser_->wait_for_text("[data-testid=conv-comment]", "Pads at 2 mm"));
+
+  move("resolved", "Pads replaced", "Resolved");
+  // The conversation shows the driver's message, the timeline every move with its reason.
+  must(browser_->wait_for_text("[data-testid=conv-notification]", "replace the front pads"));
+  must(browser_->wait_for_text("[data-testid=timeline]", "Pads replaced"));
+  screenshot("case-resolved");
+
+  must(browser_->click("[data-testid=nav-clusters]"));
+  must(browser_->wait_for("[data-testid=clusters-table]"));
+  screenshot("clusters");
+  must(browser_->click("[data-testid=nav-dashboard]"));
+  // The KPI tiles, or the API's refusal in plain words (the dashboard needs the analytics).
+  must(browser_->wait_for("[data-testid=kpi-response], [data-testid=page-dashboard] [data-testid=error]"));
+  if (auto kpi = browser_->find("[data-testid=kpi-response]"); !kpi)
+    ADD_FAILURE() << "dashboard: " << must(browser_->text("[data-testid=error]"));
+  screenshot("dashboard");
+  must(browser_->click("[data-testid=nav-knowledge]"));
+  must(browser_->wait_for("[data-testid=kb-article]"));
+  screenshot("knowledge");
+
+  // Chinese: the chrome and the page switch at once; the choice survives navigation.
+  must(browser_->click("[data-testid=lang-toggle]"));
+  must(browser_->wait_for_text("h1", "知识库"));
+  must(browser_->click("[data-testid=nav-queue]"));
+  must(browser_->wait_for_text("h1", "团队工单队列"));
+  screenshot("queue-zh");
+  must(browser_->navigate(url("#/case/" + number_)));
+  must(browser_->wait_for_text("[data-testid=case-state]", "已解决"));
+  screenshot("case-zh");
+}
+
+TEST_F(ConsoleBrowser, TheApiRefusalsAreShownPlainly) {
+  SKIP_WITHOUT_BROWSER();
+  start();
+  login("not-a-token");
+  EXPECT_NE(must(browser_->text("[data-testid=error]")).find("401"), std::string::npos);
+
+  // Another team's agent opening this case gets the API's 403 and its detail, not a blank page.
+  const auto other = add_token(*backend_, tokens_, "agent", team_ == "after_sales" ? "product_planning" : "after_sales",
+                               "wang.fang");
+  login(other);
+  must(browser_->wait_for_text("[data-testid=whoami]", "wang.fang"));
+  must(browser_->navigate(url("#/case/" + number_)));
+  EXPECT_NE(must(browser_->text("[data-testid=error]")).find("403"), std::string::npos);
+  screenshot("error-403");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -297,8 +298,17 @@ Result<std::string> WebDriver::text(const std::string& css) {
   return text(*e);
 }
 
-Result<void> WebDriver::screenshot(const std::string& path) {
+Result<void> WebDriver::screenshot(const std::string& path, bool full_page) {
+  if (full_page) {
+    auto height = execute(
+        "return document.documentElement.scrollHeight + (window.outerHeight - window.innerHeight);");
+    if (!height) return fail(height.error());
+    const int h = std::max(options_.height, height->is_number() ? height->get<int>() : 0);
+    if (auto r = session_request("POST", "/window/rect", {{"width", options_.width}, {"height", h}}); !r)
+      return fail(r.error());
+  }
   auto v = session_request("GET", "/screenshot");
+  if (full_page) (void)session_request("POST", "/window/rect", {{"width", options_.width}, {"height", options_.height}});
   if (!v) return fail(v.error());
   auto png = base64_decode(v->get<std::string>());
   if (!png) return fail(png.error());

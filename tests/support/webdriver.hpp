@@ -88,8 +88,9 @@ class WebDriver {
   Result<void> type(const std::string& css, const std::string& text);
   Result<std::string> text(const std::string& css);
 
-  /// Saves a PNG screenshot of the viewport to `path`.
-  Result<void> screenshot(const std::string& path);
+  /// Saves a PNG screenshot to `path` (creating its directory): the viewport, or with
+  /// `full_page` the whole document (the window grows to the page's height for the shot).
+  Result<void> screenshot(const std::string& path, bool full_page = false);
 
  private:
   WebDriver(WebDriverOptions options, int port, std::unique_ptr<Process> driver);
