@@ -95,10 +95,11 @@ std::string submit_with_snapshot(Car& car, const std::string& text) {
 }
 
 /// A new bearer token from `fb-backend token add` (it prints the token once, on its last line).
-std::string add_token(const BackendProcess& backend, const std::string& tokens, const std::string& role,
-                      const std::string& team, const std::string& name) {
-  const std::string cli = std::string(kBackendBin) + " --db " + backend.db() + " --tokens " + tokens +
-                          " token add --role " + role + " --team " + team + " --name " + name;
+/// The backend reads the token file when it starts.
+std::string add_token(const std::string& tokens, const std::string& role, const std::string& team,
+                      const std::string& name) {
+  const std::string cli = std::string(kBackendBin) + " --tokens " + tokens + " token add --role " + role + " --team " +
+                          team + " --name " + name;
   std::string out;
   if (run_command(cli, &out) != 0) throw std::runtime_error(cli + " failed: " + out);
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
@@ -120,10 +121,15 @@ bool inbox_has(Car& car, const std::string& report_id, const std::string& text) 
 
 class ConsoleBrowser : public IntegrationTest {
  protected:
-  void start(const std::string& role = "team_lead") {
-    port_ = free_port();
+  // Tokens for a team lead (li.wei) and an agent (wang.fang) of every team in routing.conf,
+  // made before the backend starts; the car's case is then routed to one of the teams.
+  void start() {
     tokens_ = dir_ / "tokens.txt";
-    std::ofstream(tokens_) << "# tokens of the console test\n";
+    for (const std::string team : {"rnd_tech_support", "after_sales", "product_planning"}) {
+      lead_tokens_[team] = add_token(tokens_, "team_lead", team, "li.wei");
+      agent_tokens_[team] = add_token(tokens_, "agent", team, "wang.fang");
+    }
+    port_ = free_port();
     backend_ = std::make_unique<BackendProcess>(*broker_, *pki_, dir_ / "cases.db",
                                                 std::vector<std::string>{"--http", "127.0.0.1:" + std::to_string(port_),
                                                                          "--tokens", tokens_, "--console",
@@ -135,7 +141,11 @@ class ConsoleBrowser : public IntegrationTest {
     auto c = open_cases(backend_->db())->find_case_by_report(report_);
     ASSERT_TRUE(c && *c);
     team_ = (*c)->team;
-    token_ = add_token(*backend_, tokens_, role, team_, "li.wei");
+    for (const auto& [team, token] : agent_tokens_) {
+      const auto& with = (*c)->collaborators;
+      if (team != team_ && std::find(with.begin(), with.end(), team) == with.end()) outsider_ = team;
+    }
+    ASSERT_TRUE(lead_tokens_.contains(team_)) << "routed to an unexpected team " << team_;
     browser_ = start_browser();
   }
   std::string url(const std::string& hash = "") const {
@@ -161,7 +171,8 @@ class ConsoleBrowser : public IntegrationTest {
   }
 
   int port_ = 0;
-  std::string tokens_, report_, number_, team_, token_;
+  std::string tokens_, report_, number_, team_, outsider_;  // outsider_: a team that may not see the case
+  std::map<std::string, std::string> lead_tokens_, agent_tokens_;
   std::unique_ptr<BackendProcess> backend_;
   std::unique_ptr<Car> car_;
   std::unique_ptr<WebDriver> browser_;
@@ -173,7 +184,7 @@ TEST_F(ConsoleBrowser, ATeamLeadWorksACarsReportFromTheQueueToResolvedAndTheDriv
   must(browser_->navigate(url()));
   must(browser_->wait_for("[data-testid=login-form]"));
   screenshot("login");
-  login(token_);
+  login(lead_tokens_[team_]);
   must(browser_->wait_for_text("[data-testid=whoami]", "li.wei"));
 
   // The queue lists the car's case with a colored SLA countdown.
@@ -244,9 +255,8 @@ TEST_F(ConsoleBrowser, TheApiRefusalsAreShownPlainly) {
   EXPECT_NE(must(browser_->text("[data-testid=error]")).find("401"), std::string::npos);
 
   // Another team's agent opening this case gets the API's 403 and its detail, not a blank page.
-  const auto other = add_token(*backend_, tokens_, "agent", team_ == "after_sales" ? "product_planning" : "after_sales",
-                               "wang.fang");
-  login(other);
+  ASSERT_FALSE(outsider_.empty()) << "every team works on this case";
+  login(agent_tokens_[outsider_]);
   must(browser_->wait_for_text("[data-testid=whoami]", "wang.fang"));
   must(browser_->navigate(url("#/case/" + number_)));
   EXPECT_NE(must(browser_->text("[data-testid=error]")).find("403"), std::string::npos);
