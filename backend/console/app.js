@@ -360,6 +360,9 @@ function caseActions(c, reload) {
     await reload();
   });
 
+  // Enter in a field would submit with the first move's button: a move needs a deliberate click.
+  move.addEventListener("keydown", (ev) => { if (ev.key === "Enter" && ev.target.tagName === "INPUT") ev.preventDefault(); });
+
   const assignee = input("assignee", { value: c.assignee || "", required: true });
   const assign = onSubmit(h("form", { class: "inline", testid: "assign-form" }, h("h3", {}, t("case.assign")),
     field(t("case.assignee"), assignee),

@@ -280,16 +280,27 @@ Result<Element> WebDriver::wait_for_text(const std::string& css, const std::stri
 }
 
 Result<void> WebDriver::click(const std::string& css) {
-  auto e = wait_for(css);
-  if (!e) return fail(e.error());
-  return click(*e);
+  // Found, then clicked: a page that re-renders in between makes the element stale, so retry.
+  return wait_until(
+      [&]() -> Result<bool> {
+        auto e = wait_for(css);
+        if (!e) return fail(e.error());
+        if (auto r = click(*e); !r) return fail(r.error());
+        return true;
+      },
+      "a click on '" + css + "'");
 }
 
 Result<void> WebDriver::type(const std::string& css, const std::string& text) {
-  auto e = wait_for(css);
-  if (!e) return fail(e.error());
-  if (auto r = clear(*e); !r) return r;
-  return send_keys(*e, text);
+  return wait_until(
+      [&]() -> Result<bool> {
+        auto e = wait_for(css);
+        if (!e) return fail(e.error());
+        if (auto r = clear(*e); !r) return fail(r.error());
+        if (auto r = send_keys(*e, text); !r) return fail(r.error());
+        return true;
+      },
+      "typing into '" + css + "'");
 }
 
 Result<std::string> WebDriver::text(const std::string& css) {
@@ -300,15 +311,15 @@ Result<std::string> WebDriver::text(const std::string& css) {
 
 Result<void> WebDriver::screenshot(const std::string& path, bool full_page) {
   if (full_page) {
-    auto height = execute(
-        "return document.documentElement.scrollHeight + (window.outerHeight - window.innerHeight);");
+    auto height = execute("return document.documentElement.scrollHeight + (window.outerHeight - window.innerHeight);");
     if (!height) return fail(height.error());
     const int h = std::max(options_.height, height->is_number() ? height->get<int>() : 0);
     if (auto r = session_request("POST", "/window/rect", {{"width", options_.width}, {"height", h}}); !r)
       return fail(r.error());
   }
   auto v = session_request("GET", "/screenshot");
-  if (full_page) (void)session_request("POST", "/window/rect", {{"width", options_.width}, {"height", options_.height}});
+  if (full_page)
+    (void)session_request("POST", "/window/rect", {{"width", options_.width}, {"height", options_.height}});
   if (!v) return fail(v.error());
   auto png = base64_decode(v->get<std::string>());
   if (!png) return fail(png.error());
