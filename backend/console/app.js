@@ -567,22 +567,29 @@ async function renderDashboard(page) {
   const d = (await api("GET", `/api/v1/dashboard?from_ms=${from}&to_ms=${to}`)) || {};
   const period = select("days", DASH_DAYS.map((n) => [String(n), t("dash.days", n)]), String(dashDays), "dash-period");
   period.addEventListener("change", () => { dashDays = Number(period.value); renderDashboard(page).catch((e) => page.replaceChildren(problemBox(e))); });
-  const fr = d.first_response || {}, cl = d.closed_loop || {}, cs = d.csat || {};
+  // Field names: backend/core analytics to_json (docs/metrics.md); older spellings tolerated.
+  const fr = d.first_response_24h || d.first_response || {}, cl = d.closed_loop || {}, cs = d.csat || {};
+  const volumes = d.volumes || d;
   const rate = (o, num) => o.rate ?? (eligibleOf(o) ? num / eligibleOf(o) : null);
   const tiles = [
-    kpi("response", t("dash.response"), rate(fr, fr.within_24h), 0.95, fmtPercent, fr),
-    kpi("closed_loop", t("dash.closed_loop"), rate(cl, cl.resolved), 0.90, fmtPercent, cl),
-    kpi("csat", t("dash.csat"), cs.mean ?? (cs.answers ? cs.score_sum / cs.answers : null), 4.5,
+    kpi("response", t("dash.response"), rate(fr, fr.within_24h), fr.target ?? 0.95, fmtPercent, fr),
+    kpi("closed_loop", t("dash.closed_loop"), rate(cl, cl.resolved), cl.target ?? 0.90, fmtPercent, cl),
+    kpi("csat", t("dash.csat"), cs.mean ?? (cs.answers ? cs.score_sum / cs.answers : null), cs.target ?? 4.5,
         (v) => (v == null ? t("dash.no_data") : `${v.toFixed(2)} / 5`), cs),
   ];
+  const open = d.open_by_state && typeof d.open_by_state === "object" ? Object.entries(d.open_by_state) : [];
   page.replaceChildren(h("h1", {}, t("dash.title")),
     h("div", { class: "filters" }, field(t("dash.period"), period),
       d.cases_created != null ? h("p", { class: "muted" }, `${t("dash.total")}: ${d.cases_created}`) : null),
     h("div", { class: "tiles" }, tiles),
+    h("p", { class: "muted", testid: "dash-open" },
+      d.open_cases != null ? `${t("dash.open")}: ${d.open_cases}` : null,
+      open.length ? ` (${open.filter(([, n]) => n).map(([s, n]) => `${term("state", s)} ${n}`).join(", ")})` : null,
+      d.sla_breaches?.cases != null ? ` · ${t("dash.breaches")}: ${d.sla_breaches.cases}` : null),
     h("div", { class: "charts" },
-      volumeChart(volumePoints(d.by_type), t("dash.volume_type"), "chart-type"),
-      volumeChart(volumePoints(d.by_system), t("dash.volume_system"), "chart-system"),
-      volumeChart(volumePoints(d.by_model), t("dash.volume_model"), "chart-model")));
+      volumeChart(volumePoints(volumes.by_type), t("dash.volume_type"), "chart-type"),
+      volumeChart(volumePoints(volumes.by_system), t("dash.volume_system"), "chart-system"),
+      volumeChart(volumePoints(volumes.by_model), t("dash.volume_model"), "chart-model")));
 }
 
 function eligibleOf(o) {
@@ -592,7 +599,7 @@ function eligibleOf(o) {
 }
 
 function kpi(id, title, value, target, format, figures) {
-  const targetText = id === "csat" ? `${target}` : `${target * 100} %`;
+  const targetText = id === "csat" ? `${target}` : `${Math.round(target * 1000) / 10} %`;
   const state = value == null ? "none" : value >= target ? "meets" : "misses";
   return h("div", { class: `tile tile-${state}`, testid: `kpi-${id}`, "data-value": value ?? "" },
     h("div", { class: "tile-title" }, title), h("div", { class: "tile-value" }, format(value)),

@@ -153,7 +153,9 @@ const STRINGS = {
     "dash.volume_type": "Reports by type",
     "dash.volume_system": "Reports by system",
     "dash.volume_model": "Reports by model",
-    "dash.total": "Total",
+    "dash.total": "Cases created",
+    "dash.open": "Open cases",
+    "dash.breaches": "Cases that missed an SLA target",
 
     "kb.title": "Knowledge base",
     "kb.symptoms": "Symptoms",
@@ -377,7 +379,9 @@ const STRINGS = {
     "dash.volume_type": "按类型的反馈量",
     "dash.volume_system": "按系统的反馈量",
     "dash.volume_model": "按车型的反馈量",
-    "dash.total": "合计",
+    "dash.total": "新建工单",
+    "dash.open": "未结工单",
+    "dash.breaches": "超出时效目标的工单",
 
     "kb.title": "知识库",
     "kb.symptoms": "症状",
