@@ -20,7 +20,7 @@ let lang = localStorage.getItem(LANG_KEY) || (navigator.language.startsWith("zh"
 let me = null;          // GET /api/v1/me of the current token
 let timers = [];        // intervals of the current page, cleared on navigation
 let loginNotice = null; // why the login page is shown (a refused token)
-const queueFilters = { state: "open", priority: "", system: "", sla: "", q: "", sort: "-created" };
+const queueFilters = { state: "open", priority: "", system: "", sla: "", q: "", sort: "newest", mine: "" };
 
 // ---- strings and formatting ----
 
@@ -214,7 +214,8 @@ async function renderLogin(page) {
 
 function slaView(c, now) {
   const sla = c.sla || {};
-  if (sla.state === "met" || sla.next_due_ms == null) return { cls: "met", text: term("sla", sla.state || "met") };
+  // Closed clocks: "met" or "missed"; an open one counts down to its next deadline.
+  if (sla.next_due_ms == null) return { cls: sla.state || "met", text: term("sla", sla.state || "met") };
   const left = sla.next_due_ms - now;
   const cls = left < 0 ? "overdue" : left <= DUE_SOON_MS ? "due_soon" : "on_track";
   return { cls, text: `${t(`sla.${cls}`)} · ${left < 0 ? t("sla.ago", fmtDuration(-left)) : t("sla.in", fmtDuration(left))}` };
@@ -237,6 +238,8 @@ async function renderQueue(page) {
     field(t("queue.sla"), select("sla", [...anyOpt, ...SLA_STATES.map((s) => [s, term("sla", s)])], f.sla, "filter-sla")),
     field(t("queue.search"), h("input", { name: "q", type: "search", value: f.q, placeholder: t("queue.search.placeholder"), testid: "filter-q" })),
     field(t("queue.sort"), select("sort", SORTS.map((s) => [s, t(`sort.${s}`)]), f.sort, "filter-sort")),
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "mine", value: "1", checked: !!f.mine, testid: "filter-mine" }),
+      t("queue.mine")),
     h("button", { type: "submit", testid: "filter-apply" }, t("queue.apply")));
   const errors = h("div");
   const columns = ["case", "created", "type", "priority", "system", "model", "state", "assignee", "sla"];
@@ -248,7 +251,8 @@ async function renderQueue(page) {
   const load = async (reset) => {
     const params = new URLSearchParams({ limit: "50" });
     const state = f.state === "open" ? OPEN_STATES.join(",") : f.state;
-    for (const [k, v] of Object.entries({ state, priority: f.priority, system: f.system, sla: f.sla, q: f.q.trim(), sort: f.sort }))
+    const assignee = f.mine ? me?.name : "";
+    for (const [k, v] of Object.entries({ state, priority: f.priority, system: f.system, sla: f.sla, q: f.q.trim(), sort: f.sort, assignee }))
       if (v) params.set(k, v);
     if (!reset && cursor) params.set("cursor", cursor);
     const data = await api("GET", `/api/v1/cases?${params}`);
@@ -275,7 +279,7 @@ async function renderQueue(page) {
     h("table", { class: "grid", testid: "queue-table" },
       h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, t(`col.${c}`))))), body),
     more, status);
-  await load(true);
+  await guarded(true);
   // Countdowns move every second; the list refreshes unless the user paged further down.
   timers.push(setInterval(() => body.querySelectorAll("td.sla").forEach((cell) => renderSlaCell(cell, cell._case)), 1000));
   timers.push(setInterval(() => { if (pages <= 1) guarded(true); }, QUEUE_REFRESH_MS));
@@ -406,9 +410,10 @@ function conversation(data) {
                h("div", {}, it.e.detail));
     }
     const n = it.n;
-    const delivery = n.read_ms ? t("conv.read") : n.delivered_ms ? t("conv.delivered") : t("conv.pending");
+    const delivery = n.read_ms ? t("conv.read") : n.delivered_ms ? t("conv.delivered")
+      : n.carried_by_ack ? t("conv.in_ack") : t("conv.pending");
     return h("li", { class: "msg to-driver", testid: "conv-notification", "data-event": n.event },
-             h("div", { class: "meta" }, `${t("conv.notification")} · ${n.event || ""} · ${fmtTime(it.at)} · ${delivery}`),
+             h("div", { class: "meta" }, `${t("conv.notification")} · ${term("event", n.event)} · ${fmtTime(it.at)} · ${delivery}`),
              n.title ? h("strong", {}, n.title) : null, h("div", {}, n.text));
   };
   return h("section", { class: "card", testid: "conversation" }, h("h2", {}, t("case.conversation")),
@@ -419,8 +424,20 @@ function timeline(events) {
   return h("section", { class: "card", testid: "timeline" }, h("h2", {}, t("case.timeline")),
     h("ol", { class: "timeline" }, [...events].sort((a, b) => a.at_ms - b.at_ms).map((e) =>
       h("li", { testid: "event", "data-kind": e.kind },
-        h("time", {}, fmtTime(e.at_ms)), " ", h("strong", {}, e.kind), e.actor ? ` · ${e.actor}` : "",
-        e.detail ? h("div", { class: "muted" }, e.detail) : null))));
+        h("time", {}, fmtTime(e.at_ms)), " ", h("strong", {}, term("event", e.kind)), e.actor ? ` · ${e.actor}` : "",
+        eventDetail(e)))));
+}
+
+/// A transition's JSON detail ({"from","to","reason","assignee"}) as words; other details as they are.
+function eventDetail(e) {
+  if (!e.detail) return null;
+  let d = null;
+  if (e.detail.startsWith("{")) try { d = JSON.parse(e.detail); } catch { d = null; }
+  if (e.kind === "transition" && d?.to) {
+    return h("div", { class: "muted" }, `${term("state", d.from)} → ${term("state", d.to)}`,
+             d.assignee ? ` (${d.assignee})` : "", d.reason ? ` · ${t("case.reason")}: ${d.reason}` : "");
+  }
+  return h("div", { class: d ? "muted detail-json" : "muted" }, e.detail);
 }
 
 function reportView(r) {

@@ -148,6 +148,14 @@ class ConsoleBrowser : public IntegrationTest {
     ASSERT_TRUE(lead_tokens_.contains(team_)) << "routed to an unexpected team " << team_;
     browser_ = start_browser();
   }
+  void TearDown() override {
+    // What the browser showed when the test failed, next to the other screenshots.
+    if (HasFailure() && browser_) {
+      const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+      const std::string path = std::string(FB_ARTIFACTS_DIR) + "/failed-" + name + ".png";
+      if (browser_->screenshot(path, /*full_page=*/true)) std::cout << "screenshot: " << path << std::endl;
+    }
+  }
   std::string url(const std::string& hash = "") const {
     return "http://127.0.0.1:" + std::to_string(port_) + "/" + hash;
   }
@@ -200,7 +208,8 @@ TEST_F(ConsoleBrowser, ATeamLeadWorksACarsReportFromTheQueueToResolvedAndTheDriv
   must(browser_->click(row + " [data-testid=case-link]"));
   must(browser_->wait_for_text("[data-testid=case-state]", "New"));
   EXPECT_NE(must(browser_->text("[data-testid=dtcs]")).find("C0035"), std::string::npos);
-  must(browser_->wait_for("[data-testid=tap-line]"));
+  must(browser_->wait_for("[data-testid=signal-chart]"));
+  must(browser_->find("[data-testid=tap-line]"));  // a zero-width SVG line: present, never "displayed"
   EXPECT_EQ(must(browser_->find_all("[data-testid=signal-chart] [data-testid=signal]")).size(), 3u);
   screenshot("case");
 
