@@ -83,8 +83,10 @@ function dl(rows) {
 }
 function problemBox(err) {
   const p = err.problem || {};
+  // The title in the reader's language when we know the status; the detail as the API wrote it.
+  const title = STRINGS[lang][`http.${err.status}`] ? t(`http.${err.status}`) : p.title || t("common.error");
   return h("div", { class: "error", role: "alert", testid: "error" },
-           h("strong", {}, p.title || t("common.error")), err.status ? ` (${err.status})` : "",
+           h("strong", {}, title), err.status ? ` (${err.status})` : "",
            p.detail ? h("div", {}, p.detail) : null,
            p.field ? h("div", { class: "muted" }, t("error.field", p.field)) : null);
 }
@@ -134,7 +136,7 @@ async function api(method, path, body) {
   if (res.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
     me = null;
-    loginNotice = new ApiError(401, { title: t("error.unauthorized"), detail: data?.detail });
+    loginNotice = new ApiError(401, { detail: [t("error.unauthorized"), data?.detail].filter(Boolean).join(" ") });
     location.hash = "#/login";
     throw loginNotice;
   }
