@@ -12,6 +12,8 @@
 #include "fb/asio.hpp"
 #include "fb/common/guarded_main.hpp"
 
+#include "fb/api/api.hpp"
+#include "fb/backend/analytics.hpp"
 #include "fb/backend/rules.hpp"
 #include "fb/backend/service.hpp"
 #include "fb/common/config.hpp"
@@ -23,6 +25,26 @@ namespace {
 int fail_with(const fb::Error& e) {
   std::cerr << "fb-backend: " << e.what() << "\n";
   return 1;
+}
+
+/// Appends the hash of a fresh token to the token file and prints the token (shown once).
+int add_token(const fb::backend::BackendConfig& cfg, const std::string& role, const std::string& team,
+              const std::string& name) {
+  if (cfg.http.tokens_file.empty()) {
+    return fail_with(fb::Error(fb::ConfigErrc::invalid_value, "no token file: give --tokens FILE or http.tokens_file"));
+  }
+  const auto token = fb::api::TokenStore::new_token();
+  auto r = fb::parse<fb::api::Role>(role);
+  if (!r) return fail_with(fb::Error(fb::ConfigErrc::invalid_value, "unknown role '" + role + "'"));
+  const auto line = fb::api::TokenStore::line_for(token, fb::api::Principal{name, *r, team == "-" ? "" : team});
+  if (auto checked = fb::api::TokenStore::parse(line, "token"); !checked) return fail_with(checked.error());
+  std::ofstream out(cfg.http.tokens_file, std::ios::app);
+  out << line << "\n";
+  if (!out.flush()) {
+    return fail_with(fb::Error(fb::ConfigErrc::file_not_found, "cannot write " + cfg.http.tokens_file.string()));
+  }
+  std::cout << token << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -38,6 +60,10 @@ static int run_main(int argc, char** argv) {
   app.add_option("--pki", pki, "PKI directory from deploy/gen-certs.sh (uses <pki>/backend/*)");
   app.add_option("--mqtt-version", mqtt_version, "MQTT protocol: 3.1.1 (default) or 5");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  std::string http_listen, tokens_file, console_dir;
+  app.add_option("--http", http_listen, "Serve the API and console on ADDRESS:PORT (port 0: any free one)");
+  app.add_option("--tokens", tokens_file, "API token file (hashed bearer tokens; see `token add`)");
+  app.add_option("--console", console_dir, "Directory of the console's files");
   app.fallthrough();  // `fb-backend classify --rules DIR` as well as `fb-backend --rules DIR classify`
   auto* serve = app.add_subcommand("serve", "Run the service (default)");
   auto* cases = app.add_subcommand("cases", "List the newest cases in the store");
@@ -59,6 +85,13 @@ static int run_main(int argc, char** argv) {
   std::string train_data = "data/triage", train_out;
   train->add_option("--data", train_data, "Corpus directory (reads train.jsonl)");
   train->add_option("--out", train_out, "Model file to write (default: <rules>/classifier-model.txt)");
+  auto* token = app.add_subcommand("token", "Manage API tokens");
+  auto* token_add = token->add_subcommand("add", "Create a token: prints it once, appends its hash to the token file");
+  std::string token_role, token_team = "-", token_name;
+  token_add->add_option("--role", token_role, "agent, team_lead, admin, auditor")->required();
+  token_add->add_option("--team", token_team, "The team of an agent or team lead (routing.conf team id)");
+  token_add->add_option("--name", token_name, "The person (the actor in the audit trail)")->required();
+  token->require_subcommand(1);
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
 
@@ -72,6 +105,10 @@ static int run_main(int argc, char** argv) {
   if (!rules.empty()) cfg.rules_dir = rules;
   if (!pki.empty()) cfg.mqtt.tls = fb::mqtt::tls_files_in(std::filesystem::path(pki) / "backend");
   if (!log_level.empty()) cfg.log_level = log_level;
+  if (!http_listen.empty()) cfg.http.listen = http_listen;
+  if (!tokens_file.empty()) cfg.http.tokens_file = tokens_file;
+  if (!console_dir.empty()) cfg.http.console_dir = console_dir;
+  if (cfg.http.console_dir.empty() && std::filesystem::is_directory(FB_CONSOLE_DIR)) cfg.http.console_dir = FB_CONSOLE_DIR;
   if (!mqtt_version.empty()) {
     auto v = fb::mqtt::parse_protocol_version(mqtt_version);
     if (!v) return fail_with(v.error());
@@ -80,6 +117,7 @@ static int run_main(int argc, char** argv) {
   if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fail_with(r.error());
 
   if (case_commands.selected()) return case_commands.run(cfg);
+  if (*token_add) return add_token(cfg, token_role, token_team, token_name);
   if (*classify || *evaluate) {
     auto loaded = fb::backend::load_rules(cfg.rules_dir);
     if (!loaded) return fail_with(loaded.error());
@@ -160,6 +198,39 @@ static int run_main(int argc, char** argv) {
   if (!store) return fail_with(store.error());
   fb::backend::Service service(strand, clock, cfg.service, std::move(*store), std::move(*loaded_rules),
                                fb::mqtt::make_paho_client(client_strand, clock, cfg.mqtt));
+  // The API: its reads on a strand of their own with a second connection on the store (WAL),
+  // its HTTP connections on a strand each, its changes through the service's strand.
+  std::unique_ptr<fb::api::Api> api;
+  std::unique_ptr<fb::api::HttpServer> http;
+  if (!cfg.http.listen.empty()) {
+    const auto colon = cfg.http.listen.rfind(':');
+    if (colon == std::string::npos) {
+      return fail_with(fb::Error(fb::ConfigErrc::invalid_value, "http listen '" + cfg.http.listen + "': ADDRESS:PORT"));
+    }
+    fb::api::HttpServerOptions http_options;
+    http_options.address = cfg.http.listen.substr(0, colon);
+    http_options.port = static_cast<std::uint16_t>(std::stoi(cfg.http.listen.substr(colon + 1)));
+    fb::api::TokenStore tokens;
+    if (!cfg.http.tokens_file.empty() && std::filesystem::exists(cfg.http.tokens_file)) {
+      auto loaded = fb::api::TokenStore::load_file(cfg.http.tokens_file);
+      if (!loaded) return fail_with(loaded.error());
+      tokens = std::move(*loaded);
+    } else {
+      spdlog::warn("api: no token file ({}): every API call is refused; create tokens with `fb-backend token add`",
+                   cfg.http.tokens_file.string());
+    }
+    auto reads = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping);
+    if (!reads) return fail_with(reads.error());
+    auto created = fb::api::Api::create(boost::asio::make_strand(io.get_executor()), clock, service,
+                                        std::move(*reads), nullptr, std::move(tokens),
+                                        fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});
+    if (!created) return fail_with(created.error());
+    api = std::move(*created);
+    http = std::make_unique<fb::api::HttpServer>(
+        io, http_options, [&api](fb::api::HttpRequest r, fb::api::Responder done) { api->handle(std::move(r), std::move(done)); });
+    if (auto r = http->start(); !r) return fail_with(r.error());
+    spdlog::info("api listening on http://{}:{}", http_options.address, http->port());
+  }
   if (auto r = service.start(); !r) return fail_with(r.error());
   spdlog::info("backend started: store {}, rules {}, broker {}", cfg.database.string(), cfg.rules_dir.string(),
                cfg.mqtt.server_uri);
@@ -167,6 +238,7 @@ static int run_main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("backend: signal {}, stopping", sig);
+    if (http) http->stop();
     service.stop();
   });
   // Thread "io-2"; both return once the service has stopped and its last completions have run.

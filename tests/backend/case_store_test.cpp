@@ -301,7 +301,7 @@ TEST(CaseStoreFiles, MigratesToVersion4WithEveryOlderNotificationSentOnItsOwn) {
   EXPECT_EQ((*s)->counts()->notifications_undelivered, 1);
   s->reset();
   auto db = sql::Database::open(path);
-  EXPECT_EQ(*db->query_int("PRAGMA user_version"), 5);  // and on to the lifecycle
+  EXPECT_EQ(*db->query_int("PRAGMA user_version"), 6);  // and on to the lifecycle and the console
 }
 
 }  // namespace

@@ -52,6 +52,40 @@ class FailingStore final : public CaseStore {
   Result<std::optional<std::int64_t>> next_sla_deadline() override { return inner_.next_sla_deadline(); }
   Result<std::vector<ClusterSummary>> list_clusters(std::size_t l) override { return inner_.list_clusters(l); }
   Result<std::pair<double, std::int64_t>> survey_score() override { return inner_.survey_score(); }
+  Result<CasePage> search_cases(const CaseQuery& q) override { return inner_.search_cases(q); }
+  Result<std::optional<CaseDetail>> case_detail(std::string_view n) override { return inner_.case_detail(n); }
+  Result<std::vector<std::string>> cases_of_subject(std::string_view v, std::string_view p) override {
+    return inner_.cases_of_subject(v, p);
+  }
+  Result<CaseEvent> add_comment(std::string_view n, std::string_view a, std::string_view t, std::int64_t at) override {
+    return inner_.add_comment(n, a, t, at);
+  }
+  Result<StoredNotification> send_message(std::string_view n, std::string_view a, std::string_view t, std::int64_t at,
+                                          const NoticeRenderer& r) override {
+    return inner_.send_message(n, a, t, at, r);
+  }
+  Result<CaseSummary> assign(std::string_view n, std::string_view who, std::string_view a, std::int64_t at,
+                             const NoticeRenderer& r) override {
+    return inner_.assign(n, who, a, at, r);
+  }
+  Result<CaseSummary> merge_cases(std::string_view f, std::string_view i, std::string_view a, std::int64_t at) override {
+    return inner_.merge_cases(f, i, a, at);
+  }
+  Result<CaseSummary> split_report(std::string_view n, std::string_view r, std::string_view a, std::int64_t at) override {
+    return inner_.split_report(n, r, a, at);
+  }
+  Result<CaseSummary> link_to_major(std::string_view n, std::string_view m, std::string_view a,
+                                    std::int64_t at) override {
+    return inner_.link_to_major(n, m, a, at);
+  }
+  Result<ErasureOutcome> erase_subject(std::string_view v, std::string_view p, std::string_view a,
+                                       std::int64_t at) override {
+    return inner_.erase_subject(v, p, a, at);
+  }
+  Result<void> audit_privacy(std::string_view w, std::string_view s, std::string_view a, std::int64_t at) override {
+    return inner_.audit_privacy(w, s, a, at);
+  }
+  Result<std::vector<std::pair<CaseState, std::int64_t>>> cases_by_state() override { return inner_.cases_by_state(); }
 
  private:
   CaseStore& inner_;

@@ -49,7 +49,9 @@ TEST(Templates, EveryEventRendersInBothLanguagesWithItsPlaceholders) {
                                                 {"place", "Dealer Nord"},
                                                 {"status", "in progress"},
                                                 {"note", "NOTE"},
-                                                {"assignee", "Li Wei"}};
+                                                {"assignee", "Li Wei"},
+                                                {"message", "MESSAGE"},
+                                                {"sender", "Li Wei"}};
   for (auto event : Templates::events()) {
     for (const char* lang : {"zh-CN", "en-GB"}) {
       auto r = t.render(std::string(event), lang, vars);
@@ -104,7 +106,7 @@ TEST(Templates, LoadErrorsNameTheEvent) {
   EXPECT_EQ(load_error([](auto& d) { d.erase("survey_request"); }), "templates.json: event 'survey_request' missing");
   EXPECT_EQ(load_error([](auto& d) { d["recieved"] = d["received"]; }),
             "templates.json: event 'recieved': unknown event (received, merged, routed, workaround, "
-            "appointment_proposed, progress, resolved, survey_request)");
+            "appointment_proposed, progress, resolved, survey_request, message)");
   EXPECT_EQ(load_error([](auto& d) { d["merged"]["en"]["text"] = "Joined {case_number"; }),
             "templates.json: event 'merged': en.text: a '{' without '}'");
   EXPECT_EQ(load_error([](auto& d) { d["merged"]["en"]["text"] = "Joined {Case Number}"; }),

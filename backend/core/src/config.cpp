@@ -98,6 +98,20 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   if (auto g = load_grouping(doc->value("grouping", nlohmann::json::object()), origin + ": grouping", c.grouping); !g) {
     return fail(g.error());
   }
+  if (doc->contains("http")) {
+    const auto& h = (*doc)["http"];
+    const auto where = origin + ": http";
+    if (!h.is_object()) return fail(ConfigErrc::invalid_value, where + ": must be an object");
+    auto listen = config::get_or<std::string>(h, "listen", c.http.listen, where);
+    if (!listen) return fail(listen.error());
+    c.http.listen = *listen;
+    for (auto& [key, out] : std::initializer_list<std::pair<const char*, std::filesystem::path*>>{
+             {"tokens_file", &c.http.tokens_file}, {"console_dir", &c.http.console_dir}}) {
+      auto v = config::get_or<std::string>(h, key, "", where);
+      if (!v) return fail(v.error());
+      if (!v->empty()) *out = std::filesystem::path(*v).is_absolute() ? std::filesystem::path(*v) : base / *v;
+    }
+  }
   auto level = config::get_or<std::string>(*doc, "log_level", c.log_level, origin);
   if (!level) return fail(level.error());
   c.log_level = *level;

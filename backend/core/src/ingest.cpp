@@ -202,7 +202,8 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
   return out;
 }
 
-Result<Ingest::ChannelOutcome> Ingest::accept_from_channel(const wire::Report& report, const std::string& channel) {
+Result<Ingest::ChannelOutcome> Ingest::accept_from_channel(const wire::Report& report, const std::string& channel,
+                                                           std::optional<Contact> contact) {
   const auto now = clock_.epoch_ms();
   auto env = codec::new_envelope(now);
   *env.mutable_report() = report;
@@ -218,6 +219,7 @@ Result<Ingest::ChannelOutcome> Ingest::accept_from_channel(const wire::Report& r
   intake.topic = "channels/" + channel;
   intake.received_ms = now;
   intake.channel = channel;
+  intake.contact = std::move(contact);
   triage(intake);
   const std::array<BatchItem, 1> items{std::move(intake)};
   auto outcomes = store_.commit_batch(items,

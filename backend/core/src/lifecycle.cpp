@@ -15,6 +15,8 @@ class CaseCategory final : public std::error_category {
       case CaseErrc::invalid_transition: return "transition not allowed";
       case CaseErrc::missing_detail: return "detail missing for this transition";
       case CaseErrc::invalid_survey: return "invalid survey answer";
+      case CaseErrc::invalid_request: return "invalid request";
+      case CaseErrc::invalid_query: return "invalid query";
     }
     return "unknown case error";
   }

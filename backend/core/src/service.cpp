@@ -19,6 +19,7 @@ Service::Service(asio::any_io_executor executor, const Clock& clock, ServiceOpti
       client_executor_(client_->get_executor()),
       ingest_(*store_, rules_, clock_),
       notifier_(rules_.templates, rules_.router),
+      renderer_([this](const CaseNotice& n) { return notifier_.render(n); }),
       notification_timer_(executor_, clock_),
       sla_timer_(executor_, clock_) {}
 
@@ -68,6 +69,7 @@ Result<void> Service::start() {
   client_->on_connection([this](bool up, const Error& why) {
     on_service([this, up, why] {
       connected_ = up;
+      connected_flag_ = up;
       if (up) {
         spdlog::info("backend ready: connected and subscribed");
         check_notifications();
@@ -119,7 +121,7 @@ void Service::on_message(mqtt::Message m) {
     --pending_;
     return;  // the car sends it again until acknowledged
   }
-  incoming_.push_back(RawMessage{std::move(m.topic), std::move(m.payload)});
+  incoming_.push_back(RawMessage{std::move(m.topic), std::move(m.payload), clock_.epoch_ms()});
   // Posted behind the messages already waiting on the executor, so a drain takes them all.
   if (!std::exchange(drain_posted_, true)) asio::post(executor_, [this] { drain(); });
 }
@@ -154,6 +156,8 @@ void Service::drain() {
     return;
   }
   for (auto& o : *out) publish(std::move(o));
+  const auto now = clock_.epoch_ms();
+  for (const auto& m : batch) ingest_latency_.observe(static_cast<double>(now - m.arrived_ms));
 }
 
 void Service::publish(Outgoing out) {
@@ -175,6 +179,10 @@ void Service::publish(Outgoing out) {
 }
 
 void Service::notification_published(const std::string& id, bool ok) {
+  if (auto first = first_sends_.find(id); first != first_sends_.end()) {
+    if (ok) notify_latency_.observe(static_cast<double>(clock_.epoch_ms() - first->second));
+    first_sends_.erase(first);
+  }
   if (!ok) {
     notifications_in_flight_.erase(id);  // still due: the next check sends it again
     return;
@@ -223,6 +231,7 @@ void Service::check_notifications() {
   std::size_t resent = 0;
   for (auto& n : *due) {
     if (notifications_in_flight_.contains(n.id)) continue;
+    if (n.attempts == 0) first_sends_.emplace(n.id, n.created_ms);
     publish(Outgoing{topics::inbox(n.vin), std::move(n.payload), n.id});
     ++resent;
   }
@@ -244,9 +253,26 @@ void Service::transition(TransitionRequest request, std::function<void(Result<Tr
   });
 }
 
-void Service::submit_from_channel(wire::Report report, std::string channel, std::function<void(Result<CaseRef>)> done) {
-  asio::post(executor_, [this, report = std::move(report), channel = std::move(channel), done = std::move(done)] {
-    auto outcome = ingest_.accept_from_channel(report, channel);
+void Service::after_update() {
+  update_stats([](ServiceStats& s) { ++s.transitions; });
+  check_notifications();  // what the change queued for a car goes now
+  arm_sla_timer();
+}
+
+void Service::replace_rules(Rules rules, std::function<void()> done) {
+  asio::post(executor_, [this, rules = std::move(rules), done = std::move(done)]() mutable {
+    // Ingest and the notifier hold references to rules_: assigning in place keeps them valid.
+    rules_ = std::move(rules);
+    spdlog::info("backend: rules replaced");
+    done();
+  });
+}
+
+void Service::submit_from_channel(wire::Report report, std::string channel, std::optional<Contact> contact,
+                                  std::function<void(Result<CaseRef>)> done) {
+  asio::post(executor_, [this, report = std::move(report), channel = std::move(channel), contact = std::move(contact),
+                         done = std::move(done)] {
+    auto outcome = ingest_.accept_from_channel(report, channel, contact);
     if (!outcome) {
       spdlog::warn("report from channel {} refused: {}", channel, outcome.error().what());
       done(fail(outcome.error()));

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <charconv>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -181,7 +182,31 @@ CREATE TABLE surveys (
 );
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaLifecycle};
+// v6 (issue 9, the service teams' console): contacts of reports from other channels (personal
+// data, erasable), the privacy audit, and the indexes of the console's queue (team or state,
+// newest first).
+constexpr std::string_view kSchemaConsole = R"sql(
+CREATE TABLE contacts (
+  case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+  name TEXT NOT NULL,
+  phone TEXT NOT NULL
+);
+CREATE INDEX contacts_phone ON contacts(phone);
+CREATE TABLE privacy_audit (
+  id INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX cases_team ON cases(team, id);
+CREATE INDEX cases_status ON cases(status, id);
+CREATE INDEX surveys_case ON surveys(case_id);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaLifecycle,
+                                            kSchemaConsole};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -252,7 +277,60 @@ constexpr std::string_view kCaseColumns =
     "c.priority, "
     "c.system, c.team, c.status, c.created_ms, c.first_reply_due_ms, c.resolution_due_ms, c.assignee, c.language, "
     "c.channel, (SELECT p.number FROM cases p WHERE p.id = c.parent_id), c.major, "
-    "(SELECT count(*) FROM reports WHERE case_id = c.id), c.collaborators";
+    "(SELECT count(*) FROM reports WHERE case_id = c.id), c.collaborators, c.model, c.software_version, "
+    "c.first_response_ms, c.resolved_ms";
+
+/// The target an open case works to next, and whether it is open, as SQL over `cases c`
+/// (the same rule as next_due_ms() and sla_state()).
+constexpr std::string_view kNextDueSql =
+    "(CASE WHEN c.first_response_ms IS NULL THEN c.first_reply_due_ms ELSE c.resolution_due_ms END)";
+constexpr std::string_view kOpenSql = "c.status NOT IN ('resolved', 'closed')";
+constexpr std::string_view kPriorityRankSql = "(CASE c.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END)";
+
+/// Escapes LIKE's wildcards (with ESCAPE '\\').
+std::string like_pattern(std::string_view text) {
+  std::string out = "%";
+  for (char ch : text) {
+    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "%";
+}
+
+constexpr std::string_view sort_tag(CaseSort s) {
+  switch (s) {
+    case CaseSort::newest: return "n";
+    case CaseSort::oldest: return "o";
+    case CaseSort::due: return "d";
+    case CaseSort::priority: return "p";
+  }
+  return "n";
+}
+
+/// A page's cursor: the sort, the last row's sort key and its id ("d.1764567890000.42").
+struct Cursor {
+  std::int64_t key = 0;
+  std::int64_t id = 0;
+};
+
+Result<std::optional<Cursor>> parse_cursor(std::string_view text, CaseSort sort) {
+  if (text.empty()) return std::optional<Cursor>{};
+  const auto bad = [&] {
+    return fail(CaseErrc::invalid_query, "cursor '" + std::string(text) + "' is not a cursor of this sort");
+  };
+  const auto tag = sort_tag(sort);
+  if (!text.starts_with(tag) || text.size() < 3 || text[1] != '.') return bad();
+  const auto rest = text.substr(2);
+  const auto dot = rest.find('.');
+  if (dot == std::string_view::npos) return bad();
+  Cursor c;
+  const auto parse = [](std::string_view t, std::int64_t& v) {
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    return ec == std::errc() && p == t.data() + t.size() && !t.empty();
+  };
+  if (!parse(rest.substr(0, dot), c.key) || !parse(rest.substr(dot + 1), c.id)) return bad();
+  return std::optional<Cursor>{c};
+}
 
 /// Column `i` as a vocabulary value; a key this build does not know is a corrupt row.
 template <HasVocabulary E>
@@ -360,13 +438,13 @@ class SqliteCaseStore final : public CaseStore {
 
   Result<std::vector<StoredNotification>> due_notifications(std::int64_t now_ms, std::size_t limit) override {
     auto st = cached(
-        "SELECT id, vin, payload FROM notifications WHERE state IN ('pending', 'sent') AND next_attempt_ms <= ? "
-        "AND carried_by_ack = 0 ORDER BY next_attempt_ms LIMIT ?");
+        "SELECT id, vin, payload, created_ms, attempts FROM notifications WHERE state IN ('pending', 'sent') AND "
+        "next_attempt_ms <= ? AND carried_by_ack = 0 ORDER BY next_attempt_ms LIMIT ?");
     if (!st) return fail(st.error());
     (*st)->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
     std::vector<StoredNotification> out;
     auto rows = (*st)->each_row([&](const sql::Statement& s) {
-      out.push_back(StoredNotification{s.text(0), s.text(1), s.blob(2), {}});
+      out.push_back(StoredNotification{s.text(0), s.text(1), s.blob(2), {}, s.int64(3), static_cast<int>(s.int64(4))});
     });
     if (!rows) return fail(rows.error());
     return out;
@@ -757,17 +835,519 @@ class SqliteCaseStore final : public CaseStore {
     return c;
   }
 
+  // ---- Service teams' work ----
+
+  Result<CasePage> search_cases(const CaseQuery& query) override {
+    auto cursor = parse_cursor(query.cursor, query.sort);
+    if (!cursor) return fail(cursor.error());
+    std::string where;
+    std::vector<Bind> binds;
+    const auto and_ = [&](const std::string& clause) { where += (where.empty() ? "WHERE " : " AND ") + clause; };
+    if (!query.teams.empty()) {
+      std::string any;
+      for (const auto& t : query.teams) {
+        any += std::string(any.empty() ? "" : " OR ") + "c.team = ? OR (',' || c.collaborators || ',') LIKE ?";
+        binds.emplace_back(t);
+        binds.emplace_back("%," + t + ",%");
+      }
+      and_("(" + any + ")");
+    }
+    if (!query.states.empty()) {
+      std::string in;
+      for (auto st : query.states) {
+        in += in.empty() ? "?" : ", ?";
+        binds.emplace_back(std::string(to_string(st)));
+      }
+      and_("c.status IN (" + in + ")");
+    }
+    if (query.priority) {
+      and_("c.priority = ?");
+      binds.emplace_back(std::string(to_string(*query.priority)));
+    }
+    if (query.system) {
+      and_("c.system = ?");
+      binds.emplace_back(std::string(to_string(*query.system)));
+    }
+    if (!query.model.empty()) {
+      and_("c.model = ?");
+      binds.emplace_back(query.model);
+    }
+    if (!query.assignee.empty()) {
+      and_("c.assignee = ?");
+      binds.emplace_back(query.assignee);
+    }
+    if (query.sla) {
+      const std::string due(kNextDueSql), open(kOpenSql);
+      const std::string met = "(c.resolved_ms IS NOT NULL AND c.resolved_ms <= c.resolution_due_ms)";
+      switch (*query.sla) {
+        case SlaState::overdue: and_(open + " AND " + due + " < ?"); break;
+        case SlaState::due_soon: and_(open + " AND " + due + " >= ? AND " + due + " < ?"); break;
+        case SlaState::on_track: and_(open + " AND " + due + " >= ?"); break;
+        case SlaState::met: and_("NOT " + open + " AND " + met); break;
+        case SlaState::missed: and_("NOT " + open + " AND NOT " + met); break;
+      }
+      if (*query.sla == SlaState::overdue || *query.sla == SlaState::due_soon) binds.emplace_back(query.now_ms);
+      if (*query.sla == SlaState::due_soon || *query.sla == SlaState::on_track) {
+        binds.emplace_back(query.now_ms + kDueSoonMs);
+      }
+    }
+    if (!query.text.empty()) {
+      and_(
+          "(c.number = ? OR c.vin = ? OR EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id AND r.text LIKE ? "
+          "ESCAPE '\\'))");
+      binds.emplace_back(query.text);
+      binds.emplace_back(query.text);
+      binds.emplace_back(like_pattern(query.text));
+    }
+    std::string key = "0", order;
+    switch (query.sort) {
+      case CaseSort::newest:
+        order = "c.id DESC";
+        if (*cursor) and_("c.id < ?"), binds.emplace_back((*cursor)->id);
+        break;
+      case CaseSort::oldest:
+        order = "c.id ASC";
+        if (*cursor) and_("c.id > ?"), binds.emplace_back((*cursor)->id);
+        break;
+      case CaseSort::due:
+        key = kNextDueSql;
+        order = key + " ASC, c.id ASC";
+        if (*cursor) {
+          and_("(" + key + ", c.id) > (?, ?)");
+          binds.emplace_back((*cursor)->key);
+          binds.emplace_back((*cursor)->id);
+        }
+        break;
+      case CaseSort::priority:
+        key = kPriorityRankSql;
+        order = key + " ASC, c.id DESC";
+        if (*cursor) {
+          and_("(" + key + " > ? OR (" + key + " = ? AND c.id < ?))");
+          binds.emplace_back((*cursor)->key);
+          binds.emplace_back((*cursor)->key);
+          binds.emplace_back((*cursor)->id);
+        }
+        break;
+    }
+    const auto limit = std::clamp<std::size_t>(query.limit, 1, 500);
+    const std::string q = "SELECT " + std::string(kCaseColumns) + ", " + key + ", c.id FROM cases c " + where +
+                          " ORDER BY " + order + " LIMIT " + std::to_string(limit + 1);
+    std::vector<std::pair<std::int64_t, std::int64_t>> keys;
+    auto rows = select_cases(q, binds, [&](const sql::Statement& s) { keys.emplace_back(s.int64(23), s.int64(24)); });
+    if (!rows) return fail(rows.error());
+    CasePage page;
+    page.items = std::move(*rows);
+    if (page.items.size() > limit) {
+      page.items.resize(limit);
+      const auto& [k, id] = keys[limit - 1];
+      page.next_cursor = std::string(sort_tag(query.sort)) + "." + std::to_string(k) + "." + std::to_string(id);
+    }
+    return page;
+  }
+
+  Result<std::optional<CaseDetail>> case_detail(std::string_view case_number) override {
+    auto found = find_case(case_number);
+    if (!found) return fail(found.error());
+    if (!*found) return std::optional<CaseDetail>{};
+    CaseDetail d;
+    d.c = std::move(**found);
+    auto reports = cached(
+        "SELECT r.report_id, r.received_ms, c.channel, r.payload FROM reports r JOIN cases c ON c.id = r.case_id "
+        "WHERE c.number = ? ORDER BY r.rowid");
+    if (!reports) return fail(reports.error());
+    (*reports)->bind(1, case_number);
+    auto rows = (*reports)->each_row([&](const sql::Statement& s) {
+      d.reports.push_back(StoredReport{s.text(0), s.int64(1), s.text(2), s.blob(3)});
+    });
+    if (!rows) return fail(rows.error());
+    auto events = case_events(case_number);
+    if (!events) return fail(events.error());
+    d.events = std::move(*events);
+    auto notifications = case_notifications(case_number);
+    if (!notifications) return fail(notifications.error());
+    d.notifications = std::move(*notifications);
+    auto payload = cached("SELECT payload FROM notifications WHERE id = ?");
+    if (!payload) return fail(payload.error());
+    for (const auto& n : d.notifications) {
+      (*payload)->bind(1, n.id);
+      auto row = (*payload)->step();
+      if (!row) return fail(row.error());
+      d.notification_payloads.push_back(*row ? (*payload)->blob(0) : std::string());
+      (*payload)->reset();
+    }
+    auto extra = cached(
+        "SELECT (SELECT name FROM contacts WHERE case_id = c.id), (SELECT phone FROM contacts WHERE case_id = c.id), "
+        "(SELECT score FROM surveys WHERE case_id = c.id ORDER BY at_ms DESC LIMIT 1), "
+        "(SELECT comment FROM surveys WHERE case_id = c.id ORDER BY at_ms DESC LIMIT 1) FROM cases c WHERE c.number = ?");
+    if (!extra) return fail(extra.error());
+    (*extra)->bind(1, case_number);
+    auto row = (*extra)->step();
+    if (!row) return fail(row.error());
+    if (*row && !(*extra)->is_null(0)) d.contact = Contact{(*extra)->text(0), (*extra)->text(1)};
+    if (*row && !(*extra)->is_null(2)) d.survey.emplace(static_cast<int>((*extra)->int64(2)), (*extra)->text(3));
+    (*extra)->reset();
+    return std::optional<CaseDetail>{std::move(d)};
+  }
+
+  Result<std::vector<std::string>> cases_of_subject(std::string_view vin, std::string_view phone) override {
+    auto st = cached(
+        "SELECT c.number FROM cases c WHERE (c.vin = ?1 AND ?1 != '') OR c.id IN (SELECT case_id FROM contacts "
+        "WHERE phone = ?2 AND ?2 != '') ORDER BY c.id");
+    if (!st) return fail(st.error());
+    (*st)->bind(1, vin).bind(2, phone);
+    std::vector<std::string> out;
+    auto rows = (*st)->each_row([&](const sql::Statement& s) { out.push_back(s.text(0)); });
+    if (!rows) return fail(rows.error());
+    return out;
+  }
+
+  Result<CaseEvent> add_comment(std::string_view case_number, std::string_view actor, std::string_view text,
+                                std::int64_t at_ms) override {
+    if (actor.empty() || text.empty()) return fail(CaseErrc::missing_detail, "a comment needs an author and a text");
+    auto row = case_row(case_number);
+    if (!row) return fail(row.error());
+    if (auto x = event(*row, at_ms, "comment", text, actor); !x) return fail(x.error());
+    return CaseEvent{at_ms, "comment", std::string(actor), std::string(text)};
+  }
+
+  Result<StoredNotification> send_message(std::string_view case_number, std::string_view actor, std::string_view text,
+                                          std::int64_t at_ms, const NoticeRenderer& render) override {
+    if (actor.empty() || text.empty()) return fail(CaseErrc::missing_detail, "a message needs a sender and a text");
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    auto found = find_case(case_number);
+    if (!found) return fail(found.error());
+    if (!*found) return fail(CaseErrc::not_found, "case " + std::string(case_number));
+    const auto& c = **found;
+    if (c.vin.empty()) {
+      return fail(CaseErrc::missing_detail,
+                  "case " + c.case_number + " has no car to write to (a major case, or erased): message its cases");
+    }
+    auto row = case_row(case_number);
+    if (!row) return fail(row.error());
+    CaseNotice notice{"message", c, c.vin, c.report_id, {{"message", std::string(text)}, {"sender", std::string(actor)}},
+                      at_ms};
+    auto n = render(notice);
+    if (!n) return fail(n.error());
+    if (auto x = event(*row, at_ms, "message", text, actor); !x) return fail(x.error());
+    if (auto x = exec_bound("UPDATE cases SET first_response_ms = coalesce(first_response_ms, ?1) WHERE id = ?2",
+                            {at_ms, *row});
+        !x) {
+      return fail(x.error());
+    }
+    if (auto x = queue_notification(*row, *n, "message", at_ms, c.report_id); !x) return fail(x.error());
+    if (auto x = refresh_sla(*row); !x) return fail(x.error());
+    if (auto x = tx->commit(); !x) return fail(x.error());
+    return std::move(*n);
+  }
+
+  Result<CaseSummary> assign(std::string_view case_number, std::string_view assignee, std::string_view actor,
+                             std::int64_t at_ms, const NoticeRenderer& render) override {
+    if (assignee.empty() || actor.empty()) return fail(CaseErrc::missing_detail, "an assignment needs who and by whom");
+    auto found = find_case(case_number);
+    if (!found) return fail(found.error());
+    if (!*found) return fail(CaseErrc::not_found, "case " + std::string(case_number));
+    const auto& c = **found;
+    if (c.state == CaseState::new_ || c.state == CaseState::acknowledged || c.state == CaseState::reopened) {
+      TransitionRequest req{c.case_number, CaseState::assigned, std::string(actor), "assigned to " + std::string(assignee),
+                            at_ms,         std::string(assignee)};
+      auto moved = transition(req, render);
+      if (!moved) return fail(moved.error());
+      return moved->c;
+    }
+    if (!is_open(c.state)) {
+      return fail(CaseErrc::invalid_transition,
+                  "case " + c.case_number + " is " + std::string(to_string(c.state)) + ": reopen it to assign it");
+    }
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    auto row = case_row(case_number);
+    if (!row) return fail(row.error());
+    auto st = cached("UPDATE cases SET assignee = ? WHERE id = ?");
+    if (!st) return fail(st.error());
+    (*st)->bind(1, assignee).bind(2, *row);
+    if (auto x = (*st)->run(); !x) return fail(x.error());
+    const nlohmann::json detail = {{"from", c.assignee}, {"to", std::string(assignee)}};
+    if (auto x = event(*row, at_ms, "assignment", detail.dump(), actor); !x) return fail(x.error());
+    if (auto x = tx->commit(); !x) return fail(x.error());
+    auto after = find_case(case_number);
+    if (!after) return fail(after.error());
+    return **after;
+  }
+
+  Result<CaseSummary> merge_cases(std::string_view from, std::string_view into, std::string_view actor,
+                                  std::int64_t at_ms) override {
+    if (actor.empty()) return fail(CaseErrc::missing_detail, "a merge needs who");
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    auto a = find_case(from);
+    if (!a) return fail(a.error());
+    auto b = find_case(into);
+    if (!b) return fail(b.error());
+    if (!*a) return fail(CaseErrc::not_found, "case " + std::string(from));
+    if (!*b) return fail(CaseErrc::not_found, "case " + std::string(into));
+    const auto bad = [](std::string why) { return fail(CaseErrc::invalid_request, std::move(why)); };
+    if (from == into) return bad("a case cannot be merged into itself");
+    if ((*a)->major || (*b)->major) return bad("major cases group cases; link a case to one instead of merging");
+    if ((*a)->vin != (*b)->vin) return bad("cases of different cars are not merged; they cluster");
+    if (!is_open((*a)->state) || !is_open((*b)->state)) return bad("both cases must be open to merge");
+    auto from_row = case_row(from);
+    auto into_row = case_row(into);
+    if (!from_row) return fail(from_row.error());
+    if (!into_row) return fail(into_row.error());
+    if (auto x = exec_bound("UPDATE reports SET case_id = ?1 WHERE case_id = ?2", {*into_row, *from_row}); !x) {
+      return fail(x.error());
+    }
+    if (auto x = exec_bound(
+            "UPDATE cases SET status = 'closed', resolved_ms = ?1, next_sla_ms = NULL, "
+            "first_response_ms = coalesce(first_response_ms, ?1) WHERE id = ?2",
+            {at_ms, *from_row});
+        !x) {
+      return fail(x.error());
+    }
+    if (auto x = event(*from_row, at_ms, "merged_into", into, actor); !x) return fail(x.error());
+    if (auto x = event(*into_row, at_ms, "merged_from", from, actor); !x) return fail(x.error());
+    if (auto x = tx->commit(); !x) return fail(x.error());
+    auto after = find_case(into);
+    if (!after) return fail(after.error());
+    return **after;
+  }
+
+  Result<CaseSummary> split_report(std::string_view case_number, std::string_view report_id, std::string_view actor,
+                                   std::int64_t at_ms) override {
+    if (actor.empty()) return fail(CaseErrc::missing_detail, "a split needs who");
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    auto found = find_case(case_number);
+    if (!found) return fail(found.error());
+    if (!*found) return fail(CaseErrc::not_found, "case " + std::string(case_number));
+    if ((*found)->reports < 2) {
+      return fail(CaseErrc::invalid_request, "case " + std::string(case_number) + " has one report: nothing to split");
+    }
+    auto row = case_row(case_number);
+    if (!row) return fail(row.error());
+    auto owner = cached("SELECT case_id FROM reports WHERE report_id = ?");
+    if (!owner) return fail(owner.error());
+    (*owner)->bind(1, report_id);
+    auto step = (*owner)->step();
+    if (!step) return fail(step.error());
+    const bool ours = *step && (*owner)->int64(0) == *row;
+    (*owner)->reset();
+    if (!ours) {
+      return fail(CaseErrc::invalid_request,
+                  "report " + std::string(report_id) + " is not in case " + std::string(case_number));
+    }
+    auto number = next_case_number(at_ms);
+    if (!number) return fail(number.error());
+    auto copy = cached(
+        "INSERT INTO cases(uid, number, vin, type, priority, system, team, status, language, created_ms, "
+        "first_reply_due_ms, triage, sla_start_ms, resolution_due_ms, progress_every_ms, last_contact_ms, "
+        "collaborators, channel, model, software_version, major, first_response_ms) "
+        "SELECT ?1, ?2, vin, type, priority, system, team, 'new', language, ?3, first_reply_due_ms, triage, "
+        "sla_start_ms, resolution_due_ms, progress_every_ms, ?3, collaborators, channel, model, software_version, 0, "
+        "first_response_ms FROM cases WHERE id = ?4");
+    if (!copy) return fail(copy.error());
+    (*copy)->bind(1, new_uuid()).bind(2, *number).bind(3, at_ms).bind(4, *row);
+    if (auto x = (*copy)->run(); !x) return fail(x.error());
+    const auto new_row = db_.last_insert_rowid();
+    auto move = cached("UPDATE reports SET case_id = ? WHERE report_id = ?");
+    if (!move) return fail(move.error());
+    (*move)->bind(1, new_row).bind(2, report_id);
+    if (auto x = (*move)->run(); !x) return fail(x.error());
+    if (auto x = refresh_sla(new_row); !x) return fail(x.error());
+    const auto detail = "report " + std::string(report_id);
+    if (auto x = event(*row, at_ms, "split_out", detail + " -> " + *number, actor); !x) return fail(x.error());
+    if (auto x = event(new_row, at_ms, "split_from", detail + " <- " + std::string(case_number), actor); !x) {
+      return fail(x.error());
+    }
+    if (auto x = tx->commit(); !x) return fail(x.error());
+    auto after = find_case(*number);
+    if (!after) return fail(after.error());
+    return **after;
+  }
+
+  Result<CaseSummary> link_to_major(std::string_view case_number, std::string_view major_case_number,
+                                    std::string_view actor, std::int64_t at_ms) override {
+    if (actor.empty()) return fail(CaseErrc::missing_detail, "a link needs who");
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    auto found = find_case(case_number);
+    if (!found) return fail(found.error());
+    if (!*found) return fail(CaseErrc::not_found, "case " + std::string(case_number));
+    if ((*found)->major) return fail(CaseErrc::invalid_request, "a major case is no other case's child");
+    auto row = case_row(case_number);
+    if (!row) return fail(row.error());
+    std::optional<std::int64_t> parent;
+    if (!major_case_number.empty()) {
+      auto major = find_case(major_case_number);
+      if (!major) return fail(major.error());
+      if (!*major) return fail(CaseErrc::not_found, "case " + std::string(major_case_number));
+      if (!(*major)->major) {
+        return fail(CaseErrc::invalid_request, "case " + std::string(major_case_number) + " is not a major case");
+      }
+      auto p = case_row(major_case_number);
+      if (!p) return fail(p.error());
+      parent = *p;
+    }
+    auto st = cached("UPDATE cases SET parent_id = ? WHERE id = ?");
+    if (!st) return fail(st.error());
+    if (parent) (*st)->bind(1, *parent);
+    else (*st)->bind_null(1);
+    (*st)->bind(2, *row);
+    if (auto x = (*st)->run(); !x) return fail(x.error());
+    const auto detail = parent ? "linked to " + std::string(major_case_number)
+                               : "unlinked from " + (*found)->parent_case_number;
+    if (auto x = event(*row, at_ms, "major_link", detail, actor); !x) return fail(x.error());
+    if (parent) {
+      if (auto x = event(*parent, at_ms, "major_link", "child " + std::string(case_number), actor); !x) {
+        return fail(x.error());
+      }
+    }
+    if (auto x = tx->commit(); !x) return fail(x.error());
+    auto after = find_case(case_number);
+    if (!after) return fail(after.error());
+    return **after;
+  }
+
+  Result<ErasureOutcome> erase_subject(std::string_view vin, std::string_view phone, std::string_view actor,
+                                       std::int64_t at_ms) override {
+    if (vin.empty() == phone.empty()) return fail(CaseErrc::missing_detail, "erase a VIN or a phone number, one of them");
+    if (actor.empty()) return fail(CaseErrc::missing_detail, "an erasure needs who");
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    ErasureOutcome out;
+    out.subject = vin.empty() ? privacy_subject("phone", phone) : privacy_subject("vin", vin);
+    const auto run = [&](std::string_view q, std::string_view arg, std::int64_t* count) -> Result<void> {
+      auto st = cached(q);
+      if (!st) return fail(st.error());
+      (*st)->bind(1, arg);
+      if (q.find("?2") != std::string_view::npos) (*st)->bind(2, out.subject);
+      if (auto x = (*st)->run(); !x) return x;
+      if (count) *count += db_.changes();
+      return {};
+    };
+    std::int64_t ignored = 0;
+    const std::pair<std::string_view, std::int64_t*> by_vin[] = {
+        {"DELETE FROM contacts WHERE case_id IN (SELECT id FROM cases WHERE vin = ?1)", &out.contacts},
+        {"UPDATE surveys SET comment = '' WHERE case_id IN (SELECT id FROM cases WHERE vin = ?1)", &ignored},
+        {"UPDATE case_events SET detail = '[erased]' WHERE kind IN ('comment', 'message', 'notified', "
+         "'notified_in_ack') AND case_id IN (SELECT id FROM cases WHERE vin = ?1)",
+         &ignored},
+        {"DELETE FROM notifications WHERE vin = ?1", &out.notifications},
+        {"UPDATE reports SET text = '', payload = X'', vin = ?2 WHERE vin = ?1", &out.reports},
+        {"DELETE FROM cluster_vehicles WHERE vin = ?1", &ignored},
+        {"DELETE FROM dead_letters WHERE topic = 'vehicles/' || ?1 || '/reports' OR topic = 'vehicles/' || ?1 || "
+         "'/receipts'",
+         &ignored},
+        // The cases stay for the statistics, with no car: nothing is sent to an erased VIN.
+        {"UPDATE cases SET vin = '', progress_every_ms = 0 WHERE vin = ?1", &out.cases},
+    };
+    const std::pair<std::string_view, std::int64_t*> by_phone[] = {
+        {"UPDATE reports SET text = '', payload = X'' WHERE case_id IN (SELECT case_id FROM contacts WHERE phone = ?1) "
+         "AND source = 3",
+         &out.reports},
+        {"UPDATE case_events SET detail = '[erased]' WHERE kind IN ('comment', 'message') AND case_id IN "
+         "(SELECT case_id FROM contacts WHERE phone = ?1)",
+         &ignored},
+        {"DELETE FROM contacts WHERE phone = ?1", &out.contacts},
+    };
+    std::vector<std::int64_t> touched;
+    {
+      auto st = cached(
+          "SELECT id FROM cases WHERE (vin = ?1 AND ?1 != '') OR id IN (SELECT case_id FROM contacts WHERE phone = ?2 "
+          "AND ?2 != '')");
+      if (!st) return fail(st.error());
+      (*st)->bind(1, vin).bind(2, phone);
+      auto rows = (*st)->each_row([&](const sql::Statement& s) { touched.push_back(s.int64(0)); });
+      if (!rows) return fail(rows.error());
+    }
+    using Steps = std::span<const std::pair<std::string_view, std::int64_t*>>;
+    for (const auto& [q, count] : vin.empty() ? Steps(by_phone) : Steps(by_vin)) {
+      if (auto x = run(q, vin.empty() ? phone : vin, count); !x) return fail(x.error());
+    }
+    if (vin.empty()) out.cases = static_cast<std::int64_t>(touched.size());
+    for (auto row : touched) {
+      if (auto x = refresh_sla(row); !x) return fail(x.error());
+      if (auto x = event(row, at_ms, "privacy_erasure", "personal data erased on request", actor); !x) {
+        return fail(x.error());
+      }
+    }
+    const nlohmann::json detail = {
+        {"cases", out.cases}, {"reports", out.reports}, {"notifications", out.notifications}, {"contacts", out.contacts}};
+    if (auto x = insert_privacy_audit("erase", out.subject, actor, at_ms, detail.dump()); !x) return fail(x.error());
+    if (auto x = tx->commit(); !x) return fail(x.error());
+    return out;
+  }
+
+  Result<void> audit_privacy(std::string_view action, std::string_view subject, std::string_view actor,
+                             std::int64_t at_ms) override {
+    return insert_privacy_audit(action, subject, actor, at_ms, "{}");
+  }
+
+  Result<std::vector<std::pair<CaseState, std::int64_t>>> cases_by_state() override {
+    auto st = cached("SELECT status, count(*) FROM cases GROUP BY status ORDER BY status");
+    if (!st) return fail(st.error());
+    std::vector<std::pair<CaseState, std::int64_t>> out;
+    std::optional<Error> bad;
+    auto rows = (*st)->each_row([&](const sql::Statement& s) {
+      auto state = key_column<CaseState>(s, 0, "cases.status");
+      if (!state) {
+        if (!bad) bad = state.error();
+        return;
+      }
+      out.emplace_back(*state, s.int64(1));
+    });
+    if (!rows) return fail(rows.error());
+    if (bad) return fail(*bad);
+    return out;
+  }
+
  private:
+  using Bind = std::variant<std::string, std::int64_t>;
+
+  Result<void> insert_privacy_audit(std::string_view action, std::string_view subject, std::string_view actor,
+                                    std::int64_t at_ms, std::string_view detail) {
+    auto st = cached("INSERT INTO privacy_audit(at_ms, actor, action, subject, detail) VALUES(?, ?, ?, ?, ?)");
+    if (!st) return fail(st.error());
+    (*st)->bind(1, at_ms).bind(2, actor).bind(3, action).bind(4, subject).bind(5, detail);
+    return (*st)->run();
+  }
+
+  Result<std::int64_t> case_row(std::string_view case_number) {
+    auto st = cached("SELECT id FROM cases WHERE number = ?");
+    if (!st) return fail(st.error());
+    (*st)->bind(1, case_number);
+    auto row = (*st)->step();
+    if (!row) return fail(row.error());
+    if (!*row) return fail(CaseErrc::not_found, "case " + std::string(case_number));
+    const auto id = (*st)->int64(0);
+    (*st)->reset();
+    return id;
+  }
+
   using QueryArg = std::variant<std::monostate, std::string_view, std::int64_t>;
 
   Result<std::vector<CaseSummary>> query_cases(std::string_view where, QueryArg arg, std::size_t limit) {
     std::string q = "SELECT " + std::string(kCaseColumns) + " FROM cases c ";
     q += where;
     q += " ORDER BY c.id DESC LIMIT " + std::to_string(limit);
+    std::vector<Bind> binds;
+    if (const auto* text = std::get_if<std::string_view>(&arg)) binds.emplace_back(std::string(*text));
+    if (const auto* number = std::get_if<std::int64_t>(&arg)) binds.emplace_back(*number);
+    return select_cases(q, binds, [](const sql::Statement&) {});
+  }
+
+  /// Runs a SELECT of kCaseColumns (then anything `extra` reads per row) with positional binds.
+  template <typename Extra>
+  Result<std::vector<CaseSummary>> select_cases(const std::string& q, std::span<const Bind> binds, Extra&& extra) {
     auto st = cached(q);
     if (!st) return fail(st.error());
-    if (const auto* text = std::get_if<std::string_view>(&arg)) (*st)->bind(1, *text);
-    if (const auto* number = std::get_if<std::int64_t>(&arg)) (*st)->bind(1, *number);
+    int i = 0;
+    for (const auto& b : binds) {
+      ++i;
+      if (const auto* text = std::get_if<std::string>(&b)) (*st)->bind(i, *text);
+      else (*st)->bind(i, std::get<std::int64_t>(b));
+    }
     std::vector<CaseSummary> out;
     std::optional<Error> bad;
     auto rows = (*st)->each_row([&](const sql::Statement& s) {
@@ -800,6 +1380,11 @@ class SqliteCaseStore final : public CaseStore {
       c.major = s.int64(16) != 0;
       c.reports = static_cast<int>(s.int64(17));
       c.collaborators = split_list(s.text(18));
+      c.model = s.text(19);
+      c.software_version = s.text(20);
+      if (!s.is_null(21)) c.first_response_ms = s.int64(21);
+      if (!s.is_null(22)) c.resolved_ms = s.int64(22);
+      extra(s);
       out.push_back(std::move(c));
     });
     if (!rows) return fail(rows.error());
@@ -963,6 +1548,12 @@ class SqliteCaseStore final : public CaseStore {
                                        join_list(in.route.collaborators), in.channel, false});
     if (!row) return fail(row.error());
     if (auto x = event(*row, in.received_ms, "created", triage.dump()); !x) return fail(x.error());
+    if (in.contact) {
+      auto st = cached("INSERT INTO contacts(case_id, name, phone) VALUES(?, ?, ?)");
+      if (!st) return fail(st.error());
+      (*st)->bind(1, *row).bind(2, in.contact->name).bind(3, in.contact->phone);
+      if (auto x = (*st)->run(); !x) return fail(x.error());
+    }
     return *row;
   }
 

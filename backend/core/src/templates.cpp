@@ -10,8 +10,8 @@
 namespace fb::backend {
 namespace {
 
-constexpr std::array<std::string_view, 8> kEvents{
-    "received", "merged", "routed", "workaround", "appointment_proposed", "progress", "resolved", "survey_request"};
+constexpr std::array<std::string_view, 9> kEvents{"received", "merged",   "routed",         "workaround", "appointment_proposed",
+                                                "progress", "resolved", "survey_request", "message"};
 constexpr std::array<std::string_view, 3> kCommon{"case_number", "team", "hours"};
 constexpr std::array<std::string_view, 2> kRequiredLanguages{"zh", "en"};
 
@@ -53,6 +53,7 @@ std::vector<std::string_view> Templates::placeholders(std::string_view event) {
   if (event == "appointment_proposed") out.insert(out.end(), {"when", "place"});
   if (event == "progress") out.insert(out.end(), {"status", "note"});
   if (event == "resolved") out.insert(out.end(), {"note"});
+  if (event == "message") out.insert(out.end(), {"message", "sender"});
   return out;
 }
 

@@ -53,6 +53,13 @@ struct GroupingPolicy {
   std::int64_t max_clock_skew_ms = std::int64_t{24} * 3600 * 1000;
 };
 
+/// How to reach the person behind a report from another channel (hotline, dealer, web): personal
+/// data, masked for roles that do not need it and erased on request.
+struct Contact {
+  std::string name;
+  std::string phone;
+};
+
 /// A validated report on its way into the store.
 struct ReportIntake {
   const wire::Report* report = nullptr;
@@ -65,6 +72,7 @@ struct ReportIntake {
   SlaTargets sla;
   std::optional<KnowledgeMatch> knowledge;  // a known problem matched at triage
   std::string channel = "car";              // or the other channel it came through: hotline, dealer, web
+  std::optional<Contact> contact;           // a caller's name and number (other channels): personal data
   /// The car reads the first notification inside the ack (Report.ack_carries_notification): it is
   /// stored as carried, answered with every ack of this report and never re-sent on its own.
   bool notification_in_ack = false;
@@ -95,6 +103,8 @@ struct StoredNotification {
   std::string vin;
   std::string payload;
   std::string text;  // rendered text, for the case's communication log
+  std::int64_t created_ms = 0;  // set by due_notifications(): when it was queued
+  int attempts = 0;             // set by due_notifications(): sends the broker took so far
 };
 
 /// A delivered/read receipt from a car for one of our notifications.
@@ -157,7 +167,12 @@ struct CaseSummary {
   std::string parent_case_number;  // the major case this one is a child of
   bool major = false;              // a major case grouping a cluster's cases
   int reports = 0;                 // reports merged into it (1 for a fresh case)
+  std::string model;
+  std::string software_version;
+  std::optional<std::int64_t> first_response_ms;  // when a person first answered (stops the 24 h clock)
+  std::optional<std::int64_t> resolved_ms;
 };
+
 
 /// One audit entry of a case: who did what, when and why.
 struct CaseEvent {
@@ -177,6 +192,100 @@ struct NotificationSummary {
   std::int64_t read_ms = 0;       // 0 until the driver has seen it
   int attempts = 0;
   bool carried_by_ack = false;  // rode inside the report's ack: the car has it once the ack is applied
+};
+
+/// Where a case stands against its SLA at a moment (see sla_state()).
+enum class SlaState {
+  on_track,  // open, the next target more than 4 h away
+  due_soon,  // open, the next target within 4 h
+  overdue,   // open, the next target passed
+  met,       // resolved within its resolution target
+  missed,    // resolved after it
+};
+
+/// The target an open case works to next: first response until a person answered, then resolution.
+std::int64_t next_due_ms(const CaseSummary& c);
+SlaState sla_state(const CaseSummary& c, std::int64_t now_ms);
+inline constexpr std::int64_t kDueSoonMs = std::int64_t{4} * 3600 * 1000;
+
+enum class CaseSort { newest, oldest, due, priority };
+
+}  // namespace fb::backend
+
+template <>
+struct fb::Vocabulary<fb::backend::SlaState> {
+  static constexpr std::string_view name = "SLA state";
+  static constexpr std::string_view fallback = "on_track";
+  static constexpr std::array<VocabularyEntry<backend::SlaState>, 5> entries{{
+      {backend::SlaState::on_track, "on_track"},
+      {backend::SlaState::due_soon, "due_soon"},
+      {backend::SlaState::overdue, "overdue"},
+      {backend::SlaState::met, "met"},
+      {backend::SlaState::missed, "missed"},
+  }};
+};
+template <>
+struct fb::Vocabulary<fb::backend::CaseSort> {
+  static constexpr std::string_view name = "sort";
+  static constexpr std::string_view fallback = "newest";
+  static constexpr std::array<VocabularyEntry<backend::CaseSort>, 4> entries{{
+      {backend::CaseSort::newest, "newest"},
+      {backend::CaseSort::oldest, "oldest"},
+      {backend::CaseSort::due, "due"},
+      {backend::CaseSort::priority, "priority"},
+  }};
+};
+
+namespace fb::backend {
+
+
+/// A filtered, sorted page of cases (the service teams' queue). Filters combine with AND.
+struct CaseQuery {
+  std::vector<std::string> teams;  // cases of these teams or on which they collaborate; empty = every team
+  std::vector<CaseState> states;   // any of them; empty = every state
+  std::optional<Priority> priority;
+  std::optional<VehicleSystem> system;
+  std::string model;
+  std::string assignee;
+  std::optional<SlaState> sla;
+  std::string text;  // a case number, a VIN, or words in a report's text
+  CaseSort sort = CaseSort::newest;
+  std::string cursor;  // from the previous page's next_cursor; only valid with the same sort
+  std::size_t limit = 50;
+  std::int64_t now_ms = 0;  // for the SLA filter
+};
+
+struct CasePage {
+  std::vector<CaseSummary> items;
+  std::string next_cursor;  // empty on the last page
+};
+
+/// A report as stored: its Envelope bytes are the evidence (decoded by the reader).
+struct StoredReport {
+  std::string report_id;
+  std::int64_t received_ms = 0;
+  std::string channel;
+  std::string payload;  // the Envelope as received; empty once erased
+};
+
+/// Everything the console shows of one case.
+struct CaseDetail {
+  CaseSummary c;
+  std::vector<StoredReport> reports;
+  std::vector<CaseEvent> events;
+  std::vector<NotificationSummary> notifications;
+  std::vector<std::string> notification_payloads;  // the Envelope of each notification, same order
+  std::optional<Contact> contact;
+  std::optional<std::pair<int, std::string>> survey;  // score and comment
+};
+
+/// What a privacy erasure removed (and the audit record kept of it).
+struct ErasureOutcome {
+  std::string subject;  // "vin:" or "phone:" and a SHA-256 prefix: the audit never repeats the subject
+  std::int64_t cases = 0;
+  std::int64_t reports = 0;
+  std::int64_t notifications = 0;
+  std::int64_t contacts = 0;
 };
 
 /// A request to move a case to another state (from the team API, the console or the CLI).
@@ -293,6 +402,45 @@ class CaseStore {
   virtual Result<std::vector<ClusterSummary>> list_clusters(std::size_t limit) = 0;
   /// Average survey score and answer count (CSAT), over all cases.
   virtual Result<std::pair<double, std::int64_t>> survey_score() = 0;
+
+  // ---- Service teams' work (API and console) ----
+
+  /// Errors: CaseErrc::invalid_query for a cursor that is not this sort's.
+  virtual Result<CasePage> search_cases(const CaseQuery& query) = 0;
+  virtual Result<std::optional<CaseDetail>> case_detail(std::string_view case_number) = 0;
+  /// Case numbers of a VIN, or of the cases whose contact has this phone number.
+  virtual Result<std::vector<std::string>> cases_of_subject(std::string_view vin, std::string_view phone) = 0;
+  /// A note in the case's audit trail, not shown to the driver.
+  virtual Result<CaseEvent> add_comment(std::string_view case_number, std::string_view actor, std::string_view text,
+                                        std::int64_t at_ms) = 0;
+  /// A person's words to the driver: audited, queued as a "message" notification (a person's
+  /// answer, so it is also the first response). Errors: not_found, missing_detail (no car).
+  virtual Result<StoredNotification> send_message(std::string_view case_number, std::string_view actor,
+                                                  std::string_view text, std::int64_t at_ms,
+                                                  const NoticeRenderer& render) = 0;
+  /// Gives an open case to a person: a new or acknowledged case moves to assigned (telling the
+  /// driver); one further on keeps its state and changes hands (audited).
+  virtual Result<CaseSummary> assign(std::string_view case_number, std::string_view assignee, std::string_view actor,
+                                     std::int64_t at_ms, const NoticeRenderer& render) = 0;
+  /// Moves every report of `from` into `into` (same car, both open) and closes `from` as merged.
+  virtual Result<CaseSummary> merge_cases(std::string_view from, std::string_view into, std::string_view actor,
+                                          std::int64_t at_ms) = 0;
+  /// Takes one report out of a case with several into a new case of its own (same triage).
+  virtual Result<CaseSummary> split_report(std::string_view case_number, std::string_view report_id,
+                                           std::string_view actor, std::int64_t at_ms) = 0;
+  /// Makes a case a child of a major case (or, with an empty number, no one's child).
+  virtual Result<CaseSummary> link_to_major(std::string_view case_number, std::string_view major_case_number,
+                                            std::string_view actor, std::int64_t at_ms) = 0;
+  /// Erases what identifies a person: reports' text, payloads and locations, notifications,
+  /// contacts, survey comments and dead letters of a VIN (or the contacts with a phone number);
+  /// the cases stay, pseudonymous, for the statistics. One transaction, with an audit record.
+  virtual Result<ErasureOutcome> erase_subject(std::string_view vin, std::string_view phone, std::string_view actor,
+                                               std::int64_t at_ms) = 0;
+  /// Records a privacy export in the audit (what was exported, by whom).
+  virtual Result<void> audit_privacy(std::string_view action, std::string_view subject, std::string_view actor,
+                                     std::int64_t at_ms) = 0;
+  /// Cases per state, for metrics.
+  virtual Result<std::vector<std::pair<CaseState, std::int64_t>>> cases_by_state() = 0;
 };
 
 /// Opens (creating or migrating) the SQLite case store. A corrupt file is refused
@@ -300,6 +448,9 @@ class CaseStore {
 /// `max_pages` (4 KiB each, 0 = unbounded) caps the file, as a full disk would.
 Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages = 0,
                                                           GroupingPolicy grouping = {});
+
+/// "vin:3f2a..." for an audit record: identifies the subject to whoever knows it, not to a reader.
+std::string privacy_subject(std::string_view kind, std::string_view value);
 
 /// "FB-2026-000123".
 std::string format_case_number(int year, std::int64_t sequence);

@@ -26,6 +26,13 @@ struct ServiceOptions {
   std::chrono::milliseconds sla_check{30000};
 };
 
+/// The service teams' API and console (backend/api). Off unless `listen` is set.
+struct HttpConfig {
+  std::string listen;                 // "127.0.0.1:8080"; empty = no API
+  std::filesystem::path tokens_file;  // hashed bearer tokens (fb-backend token add)
+  std::filesystem::path console_dir;  // the console's static files; empty = the built-in location
+};
+
 struct BackendConfig {
   /// server_uri, tls, client_id "fb-backend"; mqtt.max_undelivered bounds what was received
   /// and not yet stored (beyond it messages are dropped and the cars resend them).
@@ -36,6 +43,7 @@ struct BackendConfig {
   /// Merging, clustering and the SLA clock's start; the file's "grouping" object.
   GroupingPolicy grouping;
   std::string log_level = "info";
+  HttpConfig http;
 };
 
 /// Defaults for a local run: ssl://127.0.0.1:8883, PKI under ./run/pki/backend.

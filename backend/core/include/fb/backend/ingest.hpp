@@ -23,6 +23,7 @@ namespace fb::backend {
 struct RawMessage {
   std::string topic;
   std::string payload;
+  std::int64_t arrived_ms = 0;  // when the service took it (for the ingest latency)
 };
 
 /// A message to publish (QoS 1) once the batch is committed. A report from a car that reads
@@ -73,7 +74,8 @@ class Ingest {
     CaseRef ref;
     std::vector<Outgoing> out;  // to publish to the car
   };
-  Result<ChannelOutcome> accept_from_channel(const wire::Report& report, const std::string& channel);
+  Result<ChannelOutcome> accept_from_channel(const wire::Report& report, const std::string& channel,
+                                             std::optional<Contact> contact = {});
 
   const IngestStats& stats() const { return stats_; }
 

@@ -34,6 +34,8 @@ enum class CaseErrc {
   invalid_transition = 2,  // the move is not allowed from the case's state
   missing_detail = 3,      // the move needs a detail it lacks (an assignee, an appointment time, ...)
   invalid_survey = 4,      // score outside 1..5, or the case was not asked for one
+  invalid_request = 5,     // a merge, split or link that cannot be (other car, closed case, last report, ...)
+  invalid_query = 6,       // a cursor from another sort or not ours
 };
 
 const std::error_category& case_category() noexcept;

@@ -21,6 +21,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "fb/async/timer.hpp"
@@ -29,6 +30,7 @@
 #include "fb/backend/ingest.hpp"
 #include "fb/backend/notifier.hpp"
 #include "fb/backend/rules.hpp"
+#include "fb/common/histogram.hpp"
 #include "fb/mqtt/client.hpp"
 
 namespace fb::backend {
@@ -73,17 +75,42 @@ class Service {
   void transition(TransitionRequest request, std::function<void(Result<TransitionOutcome>)> done);
   /// A report from another channel (hotline, dealer, web) through the same pipeline as the cars'
   /// (see Ingest::accept_from_channel). Any thread; `done` runs on the service's executor.
-  void submit_from_channel(wire::Report report, std::string channel, std::function<void(Result<CaseRef>)> done);
+  void submit_from_channel(wire::Report report, std::string channel, std::optional<Contact> contact,
+                           std::function<void(Result<CaseRef>)> done);
+
+  /// A change to the store by a person (comment, message, assignment, merge, erasure, ...):
+  /// `work` runs on the service's executor with the store and the notice renderer, and any
+  /// notification it queued is sent at once; then `done(result)` runs there too. Any thread.
+  template <typename T>
+  void update(std::function<Result<T>(CaseStore&, const NoticeRenderer&)> work, std::function<void(Result<T>)> done) {
+    boost::asio::post(executor_, [this, work = std::move(work), done = std::move(done)] {
+      auto result = work(*store_, renderer_);
+      if (result) after_update();
+      done(std::move(result));
+    });
+  }
+  /// Replaces the rule files the service runs on (an edit of the knowledge base or the routing
+  /// through the API, already checked by load_rules). Any thread; `done` on the executor.
+  void replace_rules(Rules rules, std::function<void()> done);
+  /// Whether the service runs and its client is connected to the broker (for /readyz); any thread.
+  bool connected() const { return connected_flag_.load(); }
 
   /// A copy of the counters, as of the last batch or publish; any thread.
   ServiceStats stats() const;
   const boost::asio::any_io_executor& get_executor() const { return executor_; }
+  /// From a report's arrival at the service to its ack's hand-over to the client (after the commit).
+  const LatencyHistogram& ingest_latency() const { return ingest_latency_; }
+  /// From a notification's queueing to the broker's PUBACK of its first send.
+  const LatencyHistogram& notify_latency() const { return notify_latency_; }
+  /// Messages waiting for the service's strand, for metrics; any thread.
+  std::size_t pending() const { return pending_.load(); }
 
  private:
   void on_message(mqtt::Message m);
   void drain();
   void publish(Outgoing out);
   void check_notifications();
+  void after_update();
   void notification_published(const std::string& id, bool ok);
   void flush_sent_notifications();
   void arm_notification_timer();
@@ -107,18 +134,23 @@ class Service {
   const boost::asio::any_io_executor client_executor_;
   Ingest ingest_;
   Notifier notifier_;
+  NoticeRenderer renderer_;  // notifier_.render, for the store
   Timer notification_timer_;
   Timer sla_timer_;
   std::deque<RawMessage> incoming_;
   bool drain_posted_ = false;
   bool running_ = false;
   bool connected_ = false;  // as the client last reported
+  std::atomic<bool> connected_flag_{false};  // the same, for connected() on any thread
   std::uint64_t dropped_by_client_ = 0;
   std::atomic<std::size_t> pending_{0};  // handed over, not yet drained (both executors)
   std::atomic<std::uint64_t> dropped_pending_{
       0};  // beyond max_pending (client's executor)                      // ClientStats::dropped_undelivered, last seen
   bool notification_backlog_ = false;                        // the last check found a full chunk due
   std::unordered_set<std::string> notifications_in_flight_;  // published, not yet rescheduled
+  std::unordered_map<std::string, std::int64_t> first_sends_;  // in flight for the first time: queued at
+  LatencyHistogram ingest_latency_;  // observed on the executor, read anywhere
+  LatencyHistogram notify_latency_;
   std::vector<std::string> sent_notifications_;              // PUBACKed, not yet recorded
   bool flush_posted_ = false;
 

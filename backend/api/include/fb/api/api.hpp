@@ -1,0 +1,59 @@
+// The service teams' HTTP API and the console's files (docs/api.md, docs/openapi.json): cases and
+// their work, other channels' reports, knowledge base and routing rules, privacy requests,
+// health and Prometheus metrics.
+//
+// Threads: reads run on the API's strand, which owns `reads` (a second connection on the case
+// store: SQLite's WAL lets it read while the service writes, so the console never stalls
+// ingest). Every change goes through the Service (its strand owns the writing store and sends
+// what a change queues for a car). handle() may be called on any thread; the answer goes to
+// `respond` on the API's or the service's strand.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "fb/api/auth.hpp"
+#include "fb/api/http_server.hpp"
+#include "fb/backend/service.hpp"
+#include "fb/common/clock.hpp"
+#include "fb/common/histogram.hpp"
+
+namespace fb::backend {
+class Analytics;
+}
+
+namespace fb::api {
+
+struct ApiOptions {
+  std::filesystem::path console_dir;  // index.html, app.js, ...; empty = no console
+  std::filesystem::path rules_dir;    // knowledge.json and routing.conf, edited through the API
+  std::size_t max_page = 200;         // largest `limit` of a case list
+};
+
+class Api {
+ public:
+  /// Loads the console's files into memory. Errors: ConfigErrc when console_dir is set but unreadable.
+  static Result<std::unique_ptr<Api>> create(boost::asio::any_io_executor strand, const Clock& clock,
+                                             backend::Service& service, std::unique_ptr<backend::CaseStore> reads,
+                                             std::unique_ptr<backend::Analytics> analytics, TokenStore tokens,
+                                             ApiOptions options);
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  /// The HttpHandler of the server. Any thread.
+  void handle(HttpRequest request, Responder respond);
+
+  struct Impl;
+  explicit Api(std::unique_ptr<Impl> impl);
+  ~Api();
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The OpenAPI 3 description kept in docs/openapi.json, compiled into the binary.
+std::string_view openapi_document();
+
+}  // namespace fb::api

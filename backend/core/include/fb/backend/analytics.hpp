@@ -1,0 +1,185 @@
+// Analytics for the service teams (issue 9): the organisation's figures against its targets
+// (24 h response rate >= 95 %, closed-loop rate >= 90 %, satisfaction >= 4.5 of 5) and the
+// monthly high-frequency problems report (高频问题). Read-only: it opens its own connection on
+// the case store's file and never writes. Every figure is defined in docs/metrics.md.
+//
+// Cohort rule: every figure is about the cases created (cases.created_ms, the time the first
+// report was received) in the period [from_ms, to_ms), major cases (重大问题, a cluster's
+// grouping case without a car of its own) left out; their current state decides the figures,
+// `now_ms` decides which deadlines have passed.
+//
+// Threads: one owner at a time (like fb::sql::Database). Another process (the service) may write
+// the store meanwhile: each call reads one consistent snapshot (a read transaction).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fb/backend/lifecycle.hpp"
+#include "fb/common/error.hpp"
+
+namespace fb::backend {
+
+/// The organisation's targets.
+inline constexpr double kFirstResponseTarget = 0.95;  // share answered by a person within 24 h
+inline constexpr double kClosedLoopTarget = 0.90;     // share of eligible cases resolved
+inline constexpr double kCsatTarget = 4.5;            // mean survey score, 1..5
+inline constexpr std::int64_t kFirstResponseWindowMs = std::int64_t{24} * 3600 * 1000;
+
+/// Width of a volume bucket: UTC days, or ISO weeks starting Monday 00:00 UTC.
+enum class Bucket { day, week };
+
+struct DashboardQuery {
+  std::int64_t from_ms = 0;        // inclusive, on cases.created_ms
+  std::int64_t to_ms = 0;          // exclusive
+  std::vector<std::string> teams;  // empty = every team; else cases whose team or collaborators include one
+  std::int64_t now_ms = 0;         // deadlines before it have passed
+  Bucket bucket = Bucket::day;
+};
+
+/// 24 h response rate: a case is answered when a person first moved it (cases.first_response_ms).
+struct FirstResponseFigures {
+  std::int64_t within_24h = 0;          // answered at most 24 h after the SLA clock started
+  std::int64_t answered_late = 0;       // answered later than that
+  std::int64_t unanswered_overdue = 0;  // not answered and its 24 h have passed
+  std::int64_t pending = 0;             // not answered, 24 h not yet passed: not eligible
+
+  std::int64_t eligible() const { return within_24h + answered_late + unanswered_overdue; }
+  /// within_24h / eligible; nullopt when nothing is eligible.
+  std::optional<double> rate() const;
+  std::optional<bool> met() const;
+};
+
+/// Closed-loop rate: a case is eligible once it is resolved or its resolution target has passed.
+struct ClosedLoopFigures {
+  std::int64_t resolved = 0;      // resolved or closed now (whenever its target)
+  std::int64_t overdue_open = 0;  // not resolved and cases.resolution_due_ms <= now
+  std::int64_t not_yet_due = 0;   // not resolved, target still ahead: not eligible
+
+  std::int64_t eligible() const { return resolved + overdue_open; }
+  /// resolved / eligible; nullopt when nothing is eligible.
+  std::optional<double> rate() const;
+  std::optional<bool> met() const;
+};
+
+/// Customer satisfaction from the survey answers (1..5) of the cohort's cases.
+struct CsatFigures {
+  std::int64_t answers = 0;
+  std::int64_t score_sum = 0;
+  std::int64_t satisfied = 0;  // answers of 4 or 5
+
+  /// score_sum / answers; nullopt without answers.
+  std::optional<double> mean() const;
+  std::optional<double> satisfied_share() const;
+  std::optional<bool> met() const;
+};
+
+/// Cases that missed their own SLA targets (per priority, routing.conf), answered or not.
+struct SlaBreachFigures {
+  std::int64_t first_response = 0;  // answered after first_reply_due_ms, or unanswered past it
+  std::int64_t resolution = 0;      // resolved after resolution_due_ms, or unresolved past it
+  std::int64_t cases = 0;           // cases with either breach
+};
+
+struct VolumePoint {
+  std::int64_t bucket_start_ms = 0;
+  std::string key;
+  std::int64_t count = 0;
+};
+
+struct Dashboard {
+  DashboardQuery query;
+  std::int64_t cases_created = 0;
+  FirstResponseFigures first_response;
+  ClosedLoopFigures closed_loop;
+  CsatFigures csat;
+  SlaBreachFigures sla_breaches;
+  std::map<CaseState, std::int64_t> open_by_state;  // every open state, zeros included
+  std::int64_t open_cases = 0;
+  // Cases created per bucket, sorted by bucket then key; buckets without cases are absent.
+  std::vector<VolumePoint> by_type;    // product_fault, usage_experience, ...
+  std::vector<VolumePoint> by_system;  // brakes, infotainment, ...
+  std::vector<VolumePoint> by_model;   // the car's model ("" for channels that did not say)
+};
+
+struct CountByKey {
+  std::string key;
+  std::int64_t count = 0;
+};
+
+/// One line of a monthly top list: a vehicle system, or a symptom.
+struct TopEntry {
+  std::string key;     // the system ("brakes"), or the symptom ("brakes/P0571", "brakes/刹车异响", "brakes")
+  std::string system;  // the symptom's parts: its system,
+  std::string dtc;     //   the case's most frequent DTC (empty without one),
+  std::string text;    //   else the short text key of its first report (see symptom_text_key)
+  std::int64_t count = 0;           // cases created in the month
+  std::int64_t previous_count = 0;  // in the month before
+  std::optional<double> growth;     // (count - previous) / previous; nullopt when previous is 0
+  std::vector<CountByKey> by_model;             // this month's cases, most first
+  std::vector<CountByKey> by_software_version;  // idem
+};
+
+/// The monthly high-frequency problems report (高频问题).
+struct MonthlyReport {
+  int year = 0;
+  int month = 0;  // 1..12
+  std::int64_t from_ms = 0;           // first day 00:00 UTC
+  std::int64_t to_ms = 0;             // next month's first day, exclusive
+  std::int64_t previous_from_ms = 0;  // the month before starts here (and ends at from_ms)
+  std::int64_t now_ms = 0;
+  std::int64_t cases = 0;
+  std::int64_t previous_cases = 0;
+  FirstResponseFigures first_response;
+  ClosedLoopFigures closed_loop;
+  CsatFigures csat;
+  SlaBreachFigures sla_breaches;
+  std::vector<TopEntry> top_systems;   // at most kTopEntries, most cases first (ties by key)
+  std::vector<TopEntry> top_symptoms;  // idem
+};
+inline constexpr std::size_t kTopEntries = 10;
+
+class Analytics {
+ public:
+  virtual ~Analytics() = default;
+  /// The figures of the cases created in [from_ms, to_ms) of the teams asked for.
+  /// Errors: ConfigErrc::invalid_value (to_ms <= from_ms), StorageErrc (reading the store).
+  virtual Result<Dashboard> dashboard(const DashboardQuery& query) = 0;
+  /// The report of a calendar month (UTC), its deadlines judged at `now_ms`.
+  /// Errors: ConfigErrc::invalid_value (month outside 1..12, year outside 2000..9999), StorageErrc.
+  virtual Result<MonthlyReport> monthly_report(int year, int month, std::int64_t now_ms) = 0;
+};
+
+/// Opens the case store file read-only (it must exist, written by open_sqlite_case_store at
+/// schema version 5 or later). Errors: StorageErrc::open_failed (missing file, older schema),
+/// corrupt.
+Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path);
+
+/// "2026-11" -> {2026, 11}. Errors: ConfigErrc::invalid_value naming what is wrong.
+Result<std::pair<int, int>> parse_month(std::string_view text);
+
+/// A short readable key of a report's text, for symptoms without a DTC: its first 6 CJK
+/// ideographs, else its first 3 Latin words of 3+ letters (lowercased, common English words
+/// left out), joined by spaces; empty when neither exists. Pure.
+std::string symptom_text_key(std::string_view text);
+
+/// The JSON the API returns (field names in docs/metrics.md). Rates and means without
+/// eligible cases are null, never NaN.
+nlohmann::json to_json(const Dashboard& d);
+nlohmann::json to_json(const MonthlyReport& r);
+
+/// A self-contained HTML page (inline CSS and SVG bar charts, no scripts, fonts or links
+/// outside it), labels in "zh" or "en" (anything else: en).
+std::string render_monthly_html(const MonthlyReport& r, std::string_view lang);
+/// RFC 4180 CSV (CRLF line ends, fields quoted when needed), one table: section, key, dimension,
+/// count, previous_count, growth, value (see docs/metrics.md).
+std::string render_monthly_csv(const MonthlyReport& r);
+
+}  // namespace fb::backend
