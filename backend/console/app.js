@@ -179,8 +179,8 @@ async function route() {
 function renderChrome(current) {
   const link = (name) => h("a", { href: `#/${name}`, testid: `nav-${name}`,
                                   "aria-current": current === name ? "page" : null }, t(`nav.${name}`));
-  const loggedIn = current !== "login" && me;
-  document.getElementById("chrome").replaceChildren(
+  const loggedIn = current !== "login" && me != null;
+  document.getElementById("chrome").replaceChildren(...[
     h("span", { class: "brand" }, t("app.title")),
     loggedIn ? h("nav", { "aria-label": "main" }, ["queue", "clusters", "dashboard", "knowledge"].map(link)) : null,
     h("span", { class: "spacer" }),
@@ -190,7 +190,7 @@ function renderChrome(current) {
       t("nav.language")),
     loggedIn ? h("button", { type: "button", class: "link", testid: "logout",
                              onclick: () => { sessionStorage.removeItem(TOKEN_KEY); me = null; location.hash = "#/login"; } },
-                 t("nav.logout")) : null);
+                 t("nav.logout")) : null].filter(Boolean));
 }
 
 // ---- login ----
