@@ -108,7 +108,8 @@ static int run_main(int argc, char** argv) {
   if (!http_listen.empty()) cfg.http.listen = http_listen;
   if (!tokens_file.empty()) cfg.http.tokens_file = tokens_file;
   if (!console_dir.empty()) cfg.http.console_dir = console_dir;
-  if (cfg.http.console_dir.empty() && std::filesystem::is_directory(FB_CONSOLE_DIR)) cfg.http.console_dir = FB_CONSOLE_DIR;
+  if (cfg.http.console_dir.empty() && std::filesystem::is_directory(FB_CONSOLE_DIR))
+    cfg.http.console_dir = FB_CONSOLE_DIR;
   if (!mqtt_version.empty()) {
     auto v = fb::mqtt::parse_protocol_version(mqtt_version);
     if (!v) return fail_with(v.error());
@@ -221,13 +222,15 @@ static int run_main(int argc, char** argv) {
     }
     auto reads = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping);
     if (!reads) return fail_with(reads.error());
-    auto created = fb::api::Api::create(boost::asio::make_strand(io.get_executor()), clock, service,
-                                        std::move(*reads), nullptr, std::move(tokens),
+    auto created = fb::api::Api::create(boost::asio::make_strand(io.get_executor()), clock, service, std::move(*reads),
+                                        nullptr, std::move(tokens),
                                         fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});
     if (!created) return fail_with(created.error());
     api = std::move(*created);
-    http = std::make_unique<fb::api::HttpServer>(
-        io, http_options, [&api](fb::api::HttpRequest r, fb::api::Responder done) { api->handle(std::move(r), std::move(done)); });
+    http = std::make_unique<fb::api::HttpServer>(io, http_options,
+                                                 [&api](fb::api::HttpRequest r, fb::api::Responder done) {
+                                                   api->handle(std::move(r), std::move(done));
+                                                 });
     if (auto r = http->start(); !r) return fail_with(r.error());
     spdlog::info("api listening on http://{}:{}", http_options.address, http->port());
   }

@@ -112,7 +112,8 @@ class Body {
     }
     if (!it->is_string()) return fail(ApiErrc::bad_request, "field '" + std::string(name) + "': expected a string");
     auto s = it->get<std::string>();
-    if (required && s.empty()) return fail(ApiErrc::bad_request, "field '" + std::string(name) + "': must not be empty");
+    if (required && s.empty())
+      return fail(ApiErrc::bad_request, "field '" + std::string(name) + "': must not be empty");
     if (!is_valid_utf8(s)) return fail(ApiErrc::bad_request, "field '" + std::string(name) + "': not valid UTF-8");
     if (utf8_length(s) > max_chars) {
       return fail(ApiErrc::bad_request,
@@ -187,7 +188,7 @@ json report_json(const backend::StoredReport& stored, const Principal& who) {
   }
   const auto& r = env->report();
   out["car_time_ms"] = r.car_time_ms();
-  out["source"] = r.source() == wire::SOURCE_TELEMATICS ? "telematics"
+  out["source"] = r.source() == wire::SOURCE_TELEMATICS      ? "telematics"
                   : r.source() == wire::SOURCE_OTHER_CHANNEL ? "other_channel"
                                                              : "driver";
   out["category"] = to_string(r.category());
@@ -266,12 +267,8 @@ json detail_json(const backend::CaseDetail& d, const Principal& who, std::int64_
   }
   json survey = nullptr;
   if (d.survey) survey = {{"score", d.survey->first}, {"comment", d.survey->second}};
-  return {{"case", case_json(d.c, now_ms)},
-          {"reports", reports},
-          {"events", events},
-          {"notifications", notifications},
-          {"contact", contact},
-          {"survey", survey}};
+  return {{"case", case_json(d.c, now_ms)}, {"reports", reports}, {"events", events},
+          {"notifications", notifications}, {"contact", contact}, {"survey", survey}};
 }
 
 /// "a,b,c" -> {a, b, c}, each a key of E. Errors name the parameter.
@@ -337,8 +334,8 @@ struct Api::Impl {
   asio::any_io_executor strand;
   const Clock& clock;
   backend::Service& service;
-  std::unique_ptr<backend::CaseStore> reads;             // owned by `strand`
-  std::unique_ptr<backend::Analytics> analytics;         // owned by `strand`; may be null
+  std::unique_ptr<backend::CaseStore> reads;      // owned by `strand`
+  std::unique_ptr<backend::Analytics> analytics;  // owned by `strand`; may be null
   const TokenStore tokens;
   const ApiOptions options;
   std::map<std::string, std::pair<std::string, std::string>> files;  // console: name -> (type, bytes)
@@ -350,8 +347,7 @@ struct Api::Impl {
   void respond_counted(const Responder& respond, HttpResponse r, Clock::SteadyTime started) {
     const auto cls = std::clamp(r.status / 100, 1, 5);
     responses[static_cast<std::size_t>(cls)].fetch_add(1, std::memory_order_relaxed);
-    request_latency.observe(
-        std::chrono::duration<double, std::milli>(clock.steady_now() - started).count());
+    request_latency.observe(std::chrono::duration<double, std::milli>(clock.steady_now() - started).count());
     respond(std::move(r));
   }
 
@@ -416,9 +412,9 @@ struct Api::Impl {
     if (is({"privacy", "export"}, "GET")) return privacy_export(req, *who, respond);
     if (is({"privacy", "erase"}, "POST")) return privacy_erase(req, *who, respond);
     const bool known = is({"me"}, m) || is({"cases"}, m) || is({"cases", "*"}, m) || is({"reports"}, m) ||
-                       is({"clusters"}, m) || is({"knowledge"}, m) || is({"knowledge", "*"}, m) ||
-                       is({"routing"}, m) || is({"dashboard"}, m) || is({"privacy", "export"}, m) ||
-                       is({"privacy", "erase"}, m) || (route.size() == 3 && route[0] == "cases");
+                       is({"clusters"}, m) || is({"knowledge"}, m) || is({"knowledge", "*"}, m) || is({"routing"}, m) ||
+                       is({"dashboard"}, m) || is({"privacy", "export"}, m) || is({"privacy", "erase"}, m) ||
+                       (route.size() == 3 && route[0] == "cases");
     if (known) return respond(problem(Error(ApiErrc::method_not_allowed, m + " is not allowed on " + req.path)));
     return respond(problem(Error(ApiErrc::not_found, "no such resource: " + req.path)));
   }
@@ -502,9 +498,9 @@ struct Api::Impl {
       if (!page) return respond(problem(page.error()));
       json items = json::array();
       for (const auto& c : page->items) items.push_back(case_json(c, q.now_ms));
-      respond(json_response(
-          200, {{"items", items},
-                {"next_cursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}}));
+      respond(
+          json_response(200, {{"items", items},
+                              {"next_cursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}}));
     });
   }
 
@@ -547,7 +543,9 @@ struct Api::Impl {
     if (reorganize && !may_reorganize(who)) {
       return respond(problem(Error(ApiErrc::forbidden, action + " is for team leads and admins")));
     }
-    const auto case_answer = [this](const CaseSummary& c) { return json_response(200, {{"case", case_json(c, now())}}); };
+    const auto case_answer = [this](const CaseSummary& c) {
+      return json_response(200, {{"case", case_json(c, now())}});
+    };
     const auto at = now();
     if (action == "transitions") {
       auto body = Body::parse(req, {"to", "reason", "assignee", "appointment_when", "appointment_place"});
@@ -592,8 +590,8 @@ struct Api::Impl {
               return s.add_comment(number, who.name, *text, at);
             },
             [](const backend::CaseEvent& e) {
-              return json_response(201,
-                                   {{"event", {{"at_ms", e.at_ms}, {"kind", e.kind}, {"actor", e.actor}, {"detail", e.detail}}}});
+              return json_response(
+                  201, {{"event", {{"at_ms", e.at_ms}, {"kind", e.kind}, {"actor", e.actor}, {"detail", e.detail}}}});
             },
             respond);
       });
@@ -664,7 +662,8 @@ struct Api::Impl {
     r.set_text(*text);
     r.set_language(language->empty() ? "zh-CN" : *language);
     auto cat = category->empty() ? std::optional(wire::CATEGORY_OTHER) : parse<wire::Category>(*category);
-    if (!cat) return respond(problem(Error(ApiErrc::bad_request, "field 'category': unknown category '" + *category + "'")));
+    if (!cat)
+      return respond(problem(Error(ApiErrc::bad_request, "field 'category': unknown category '" + *category + "'")));
     r.set_category(*cat);
     r.set_model(*model);
     r.set_software_version(version->empty() ? "unknown" : *version);
@@ -683,8 +682,8 @@ struct Api::Impl {
       if (!c->is_object() || !c->contains("phone") || !(*c)["phone"].is_string() ||
           (c->contains("name") && !(*c)["name"].is_string()) || c->size() > 2 ||
           (c->size() == 2 && !c->contains("name"))) {
-        return respond(problem(
-            Error(ApiErrc::bad_request, "field 'contact': an object {\"name\": string, \"phone\": string}")));
+        return respond(
+            problem(Error(ApiErrc::bad_request, "field 'contact': an object {\"name\": string, \"phone\": string}")));
       }
       contact = backend::Contact{c->value("name", ""), (*c)["phone"].get<std::string>()};
       if (contact->phone.empty() || contact->phone.size() > 32 || utf8_length(contact->name) > 100 ||
@@ -692,16 +691,14 @@ struct Api::Impl {
         return respond(problem(Error(ApiErrc::bad_request, "field 'contact': phone 1-32 characters, name up to 100")));
       }
     }
-    service.submit_from_channel(std::move(r), *channel, std::move(contact),
-                                [respond](Result<backend::CaseRef> ref) {
-                                  if (!ref) return respond(problem(ref.error()));
-                                  respond(json_response(ref->duplicate ? 200 : 201,
-                                                        {{"case_number", ref->case_number},
+    service.submit_from_channel(std::move(r), *channel, std::move(contact), [respond](Result<backend::CaseRef> ref) {
+      if (!ref) return respond(problem(ref.error()));
+      respond(json_response(ref->duplicate ? 200 : 201, {{"case_number", ref->case_number},
                                                          {"team", ref->team},
                                                          {"first_reply_due_ms", ref->first_reply_due_ms},
                                                          {"duplicate", ref->duplicate},
                                                          {"merged", ref->merged}}));
-                                });
+    });
   }
 
   void clusters(const Principal&, const Responder& respond) {
@@ -746,7 +743,8 @@ struct Api::Impl {
     } catch (const json::parse_error& e) {
       return respond(problem(Error(ApiErrc::bad_request, "malformed JSON at byte " + std::to_string(e.byte))));
     }
-    if (!article.is_object()) return respond(problem(Error(ApiErrc::bad_request, "the body must be an article object")));
+    if (!article.is_object())
+      return respond(problem(Error(ApiErrc::bad_request, "the body must be an article object")));
     if (article.contains("id") && article["id"] != id) {
       return respond(problem(Error(ApiErrc::bad_request, "field 'id': differs from the path's '" + id + "'")));
     }
@@ -836,7 +834,8 @@ struct Api::Impl {
         if (!d) return respond(problem(d.error()));
         if (*d) cases.push_back(detail_json(**d, who, now()));
       }
-      const auto subject = vin.empty() ? backend::privacy_subject("phone", phone) : backend::privacy_subject("vin", vin);
+      const auto subject = vin.empty() ? backend::privacy_subject("phone", phone)
+                                       : backend::privacy_subject("vin", vin);
       json out = {{"subject", subject}, {"exported_ms", now()}, {"cases", cases}};
       const auto at = now();
       change<bool>(
@@ -927,8 +926,7 @@ void Api::Impl::metrics(const Responder& respond) {
     counter("fb_sla_escalations_total", "SLA escalations at 50 % and 100 % of a target.", stats.escalations);
     counter("fb_progress_updates_total", "Automatic progress updates to drivers of silent cases.",
             stats.progress_updates);
-    counter("fb_notifications_published_total", "Messages the broker took (acks and notifications).",
-            stats.published);
+    counter("fb_notifications_published_total", "Messages the broker took (acks and notifications).", stats.published);
     gauge("fb_ingest_queue_depth", "Messages received and waiting to be stored.", pending);
     o << "# HELP fb_http_responses_total HTTP responses by status class.\n# TYPE fb_http_responses_total counter\n";
     for (std::size_t i = 1; i < by_class.size(); ++i) {
@@ -943,9 +941,8 @@ void Api::Impl::metrics(const Responder& respond) {
         o << "fb_cases{state=\"" << e.key << "\"} " << n << "\n";
       }
     }
-    if (auto overdue = reads->search_cases(backend::CaseQuery{.sla = backend::SlaState::overdue,
-                                                              .limit = 500,
-                                                              .now_ms = now()})) {
+    if (auto overdue = reads->search_cases(
+            backend::CaseQuery{.sla = backend::SlaState::overdue, .limit = 500, .now_ms = now()})) {
       gauge("fb_cases_overdue", "Open cases past their next SLA target (at most 500 counted).", overdue->items.size());
     }
     if (auto counts = reads->counts()) {
@@ -966,8 +963,16 @@ Result<std::unique_ptr<Api>> Api::create(asio::any_io_executor strand, const Clo
                                          std::unique_ptr<backend::CaseStore> reads,
                                          std::unique_ptr<backend::Analytics> analytics, TokenStore tokens,
                                          ApiOptions options) {
-  auto impl = std::unique_ptr<Impl>(new Impl{std::move(strand), clock, service, std::move(reads), std::move(analytics),
-                                             std::move(tokens), std::move(options), {}, {}, {}});
+  auto impl = std::unique_ptr<Impl>(new Impl{std::move(strand),
+                                             clock,
+                                             service,
+                                             std::move(reads),
+                                             std::move(analytics),
+                                             std::move(tokens),
+                                             std::move(options),
+                                             {},
+                                             {},
+                                             {}});
   if (!impl->options.console_dir.empty()) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(impl->options.console_dir, ec)) {

@@ -15,9 +15,8 @@ namespace {
 std::string token_hash(std::string_view token) { return codec::to_hex(codec::sha256(token)); }
 
 bool is_hex64(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return s.size() == 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 }  // namespace
@@ -42,9 +41,11 @@ Result<TokenStore> TokenStore::parse(std::string_view text, const std::string& o
     fields >> hash >> role >> team;
     std::getline(fields >> std::ws, name);
     const auto where = origin + ":" + std::to_string(line_no) + ": ";
-    if (!is_hex64(hash)) return fail(ConfigErrc::invalid_value, where + "the first field is not a SHA-256 in lowercase hex");
+    if (!is_hex64(hash))
+      return fail(ConfigErrc::invalid_value, where + "the first field is not a SHA-256 in lowercase hex");
     auto r = fb::parse<Role>(role);
-    if (!r) return fail(ConfigErrc::invalid_value, where + "unknown role '" + role + "' (agent, team_lead, admin, auditor)");
+    if (!r)
+      return fail(ConfigErrc::invalid_value, where + "unknown role '" + role + "' (agent, team_lead, admin, auditor)");
     if (name.empty()) return fail(ConfigErrc::invalid_value, where + "missing the person's name (the 4th field)");
     const bool team_role = *r == Role::agent || *r == Role::team_lead;
     if (team_role == (team == "-" || team.empty())) {

@@ -65,7 +65,10 @@ class Session;
 /// Shared by the server and its sessions; guarded by `mu` where sessions come and go.
 struct HttpServer::State {
   State(asio::io_context& io, HttpServerOptions o, HttpHandler h)
-      : io(io), options(std::move(o)), handler(std::move(h)), acceptor(asio::make_strand(io)) {}
+      : io(io),
+        options(std::move(o)),
+        handler(std::move(h)),
+        acceptor(asio::make_strand(io)) {}
   asio::io_context& io;
   const HttpServerOptions options;
   const HttpHandler handler;
@@ -80,9 +83,12 @@ struct HttpServer::State {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<HttpServer::State> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {}
+      : stream_(std::move(socket)),
+        state_(std::move(state)) {}
 
-  void run() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); }); }
+  void run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
   void close() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
       beast::error_code ignored;
@@ -137,8 +143,9 @@ class Session : public std::enable_shared_from_this<Session> {
         rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
       }
     }
-    for (const auto& field : req) r.headers[lower(std::string_view(field.name_string().data(), field.name_string().size()))] =
-        std::string(field.value());
+    for (const auto& field : req)
+      r.headers[lower(std::string_view(field.name_string().data(), field.name_string().size()))] = std::string(
+          field.value());
     r.body = std::move(req.body());
     stream_.expires_never();  // the handler may take a while (a big export); the write has its own limit
     state_->handler(std::move(r), [self = shared_from_this()](HttpResponse response) {

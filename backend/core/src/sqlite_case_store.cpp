@@ -1,8 +1,8 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <charconv>
+#include <ctime>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -205,8 +205,8 @@ CREATE INDEX cases_status ON cases(status, id);
 CREATE INDEX surveys_case ON surveys(case_id);
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaLifecycle,
-                                            kSchemaConsole};
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2,        kSchemaV3,
+                                            kSchemaV4, kSchemaLifecycle, kSchemaConsole};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -978,7 +978,8 @@ class SqliteCaseStore final : public CaseStore {
     auto extra = cached(
         "SELECT (SELECT name FROM contacts WHERE case_id = c.id), (SELECT phone FROM contacts WHERE case_id = c.id), "
         "(SELECT score FROM surveys WHERE case_id = c.id ORDER BY at_ms DESC LIMIT 1), "
-        "(SELECT comment FROM surveys WHERE case_id = c.id ORDER BY at_ms DESC LIMIT 1) FROM cases c WHERE c.number = ?");
+        "(SELECT comment FROM surveys WHERE case_id = c.id ORDER BY at_ms DESC LIMIT 1) FROM cases c WHERE c.number = "
+        "?");
     if (!extra) return fail(extra.error());
     (*extra)->bind(1, case_number);
     auto row = (*extra)->step();
@@ -1025,8 +1026,8 @@ class SqliteCaseStore final : public CaseStore {
     }
     auto row = case_row(case_number);
     if (!row) return fail(row.error());
-    CaseNotice notice{"message", c, c.vin, c.report_id, {{"message", std::string(text)}, {"sender", std::string(actor)}},
-                      at_ms};
+    CaseNotice notice{
+        "message", c, c.vin, c.report_id, {{"message", std::string(text)}, {"sender", std::string(actor)}}, at_ms};
     auto n = render(notice);
     if (!n) return fail(n.error());
     if (auto x = event(*row, at_ms, "message", text, actor); !x) return fail(x.error());
@@ -1049,8 +1050,9 @@ class SqliteCaseStore final : public CaseStore {
     if (!*found) return fail(CaseErrc::not_found, "case " + std::string(case_number));
     const auto& c = **found;
     if (c.state == CaseState::new_ || c.state == CaseState::acknowledged || c.state == CaseState::reopened) {
-      TransitionRequest req{c.case_number, CaseState::assigned, std::string(actor), "assigned to " + std::string(assignee),
-                            at_ms,         std::string(assignee)};
+      TransitionRequest req{
+          c.case_number, CaseState::assigned,  std::string(actor), "assigned to " + std::string(assignee),
+          at_ms,         std::string(assignee)};
       auto moved = transition(req, render);
       if (!moved) return fail(moved.error());
       return moved->c;
@@ -1098,10 +1100,9 @@ class SqliteCaseStore final : public CaseStore {
     if (auto x = exec_bound("UPDATE reports SET case_id = ?1 WHERE case_id = ?2", {*into_row, *from_row}); !x) {
       return fail(x.error());
     }
-    if (auto x = exec_bound(
-            "UPDATE cases SET status = 'closed', resolved_ms = ?1, next_sla_ms = NULL, "
-            "first_response_ms = coalesce(first_response_ms, ?1) WHERE id = ?2",
-            {at_ms, *from_row});
+    if (auto x = exec_bound("UPDATE cases SET status = 'closed', resolved_ms = ?1, next_sla_ms = NULL, "
+                            "first_response_ms = coalesce(first_response_ms, ?1) WHERE id = ?2",
+                            {at_ms, *from_row});
         !x) {
       return fail(x.error());
     }
@@ -1211,7 +1212,8 @@ class SqliteCaseStore final : public CaseStore {
 
   Result<ErasureOutcome> erase_subject(std::string_view vin, std::string_view phone, std::string_view actor,
                                        std::int64_t at_ms) override {
-    if (vin.empty() == phone.empty()) return fail(CaseErrc::missing_detail, "erase a VIN or a phone number, one of them");
+    if (vin.empty() == phone.empty())
+      return fail(CaseErrc::missing_detail, "erase a VIN or a phone number, one of them");
     if (actor.empty()) return fail(CaseErrc::missing_detail, "an erasure needs who");
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
@@ -1272,8 +1274,10 @@ class SqliteCaseStore final : public CaseStore {
         return fail(x.error());
       }
     }
-    const nlohmann::json detail = {
-        {"cases", out.cases}, {"reports", out.reports}, {"notifications", out.notifications}, {"contacts", out.contacts}};
+    const nlohmann::json detail = {{"cases", out.cases},
+                                   {"reports", out.reports},
+                                   {"notifications", out.notifications},
+                                   {"contacts", out.contacts}};
     if (auto x = insert_privacy_audit("erase", out.subject, actor, at_ms, detail.dump()); !x) return fail(x.error());
     if (auto x = tx->commit(); !x) return fail(x.error());
     return out;

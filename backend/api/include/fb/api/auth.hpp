@@ -51,11 +51,11 @@ class TokenStore {
 std::vector<std::string> visible_teams(const Principal& p);
 /// A case is visible to its team, its collaborating teams, admins and auditors.
 bool may_see(const Principal& p, const backend::CaseSummary& c);
-bool may_write(const Principal& p);               // everyone but the auditor
-bool may_reorganize(const Principal& p);          // merge, split, link: team_lead, admin
-bool may_edit_knowledge(const Principal& p);      // team_lead, admin
-bool may_edit_routing(const Principal& p);        // admin
-bool may_handle_privacy(const Principal& p);      // admin
+bool may_write(const Principal& p);           // everyone but the auditor
+bool may_reorganize(const Principal& p);      // merge, split, link: team_lead, admin
+bool may_edit_knowledge(const Principal& p);  // team_lead, admin
+bool may_edit_routing(const Principal& p);    // admin
+bool may_handle_privacy(const Principal& p);  // admin
 /// Name and phone of a contact: everyone who works cases; masked for the auditor.
 bool sees_contact(const Principal& p);
 /// Precise location (as sent, already coarsened by the car): team_lead and admin; an agent sees

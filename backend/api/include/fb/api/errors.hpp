@@ -8,16 +8,16 @@
 namespace fb::api {
 
 enum class ApiErrc {
-  bad_request = 1,        // 400: malformed JSON, unknown field, wrong type, bad query parameter
-  unauthorized = 2,       // 401: no token, or one we do not know
-  forbidden = 3,          // 403: the role or team may not
-  not_found = 4,          // 404
-  method_not_allowed = 5, // 405
-  conflict = 6,           // 409: the case is not in a state for this
-  payload_too_large = 7,  // 413
-  unsupported_media = 8,  // 415: a body that is not application/json
-  unavailable = 9,        // 503: the store or the service cannot answer now
-  listen_failed = 10,     // the server could not bind
+  bad_request = 1,         // 400: malformed JSON, unknown field, wrong type, bad query parameter
+  unauthorized = 2,        // 401: no token, or one we do not know
+  forbidden = 3,           // 403: the role or team may not
+  not_found = 4,           // 404
+  method_not_allowed = 5,  // 405
+  conflict = 6,            // 409: the case is not in a state for this
+  payload_too_large = 7,   // 413
+  unsupported_media = 8,   // 415: a body that is not application/json
+  unavailable = 9,         // 503: the store or the service cannot answer now
+  listen_failed = 10,      // the server could not bind
 };
 
 const std::error_category& api_category() noexcept;

@@ -21,10 +21,10 @@
 namespace fb::api {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // percent-decoded path
-  std::map<std::string, std::string> query;  // percent-decoded; a repeated key keeps the last value
+  std::string method;                          // "GET", "POST", ...
+  std::string target;                          // as sent: path and query
+  std::string path;                            // percent-decoded path
+  std::map<std::string, std::string> query;    // percent-decoded; a repeated key keeps the last value
   std::map<std::string, std::string> headers;  // names lowercased
   std::string body;
   std::string header(const std::string& name) const {

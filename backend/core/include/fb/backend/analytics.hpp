@@ -116,13 +116,13 @@ struct CountByKey {
 
 /// One line of a monthly top list: a vehicle system, or a symptom.
 struct TopEntry {
-  std::string key;     // the system ("brakes"), or the symptom ("brakes/P0571", "brakes/刹车异响", "brakes")
-  std::string system;  // the symptom's parts: its system,
-  std::string dtc;     //   the case's most frequent DTC (empty without one),
-  std::string text;    //   else the short text key of its first report (see symptom_text_key)
-  std::int64_t count = 0;           // cases created in the month
-  std::int64_t previous_count = 0;  // in the month before
-  std::optional<double> growth;     // (count - previous) / previous; nullopt when previous is 0
+  std::string key;         // the system ("brakes"), or the symptom ("brakes/P0571", "brakes/刹车异响", "brakes")
+  std::string system;      // the symptom's parts: its system,
+  std::string dtc;         //   the case's most frequent DTC (empty without one),
+  std::string text;        //   else the short text key of its first report (see symptom_text_key)
+  std::int64_t count = 0;  // cases created in the month
+  std::int64_t previous_count = 0;              // in the month before
+  std::optional<double> growth;                 // (count - previous) / previous; nullopt when previous is 0
   std::vector<CountByKey> by_model;             // this month's cases, most first
   std::vector<CountByKey> by_software_version;  // idem
 };
@@ -130,7 +130,7 @@ struct TopEntry {
 /// The monthly high-frequency problems report (高频问题).
 struct MonthlyReport {
   int year = 0;
-  int month = 0;  // 1..12
+  int month = 0;                      // 1..12
   std::int64_t from_ms = 0;           // first day 00:00 UTC
   std::int64_t to_ms = 0;             // next month's first day, exclusive
   std::int64_t previous_from_ms = 0;  // the month before starts here (and ends at from_ms)

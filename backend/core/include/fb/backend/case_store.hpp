@@ -102,7 +102,7 @@ struct StoredNotification {
   std::string id;  // Envelope.message_id
   std::string vin;
   std::string payload;
-  std::string text;  // rendered text, for the case's communication log
+  std::string text;             // rendered text, for the case's communication log
   std::int64_t created_ms = 0;  // set by due_notifications(): when it was queued
   int attempts = 0;             // set by due_notifications(): sends the broker took so far
 };
@@ -173,7 +173,6 @@ struct CaseSummary {
   std::optional<std::int64_t> resolved_ms;
 };
 
-
 /// One audit entry of a case: who did what, when and why.
 struct CaseEvent {
   std::int64_t at_ms = 0;
@@ -237,7 +236,6 @@ struct fb::Vocabulary<fb::backend::CaseSort> {
 };
 
 namespace fb::backend {
-
 
 /// A filtered, sorted page of cases (the service teams' queue). Filters combine with AND.
 struct CaseQuery {

@@ -140,18 +140,18 @@ class Service {
   std::deque<RawMessage> incoming_;
   bool drain_posted_ = false;
   bool running_ = false;
-  bool connected_ = false;  // as the client last reported
+  bool connected_ = false;                   // as the client last reported
   std::atomic<bool> connected_flag_{false};  // the same, for connected() on any thread
   std::uint64_t dropped_by_client_ = 0;
   std::atomic<std::size_t> pending_{0};  // handed over, not yet drained (both executors)
   std::atomic<std::uint64_t> dropped_pending_{
       0};  // beyond max_pending (client's executor)                      // ClientStats::dropped_undelivered, last seen
-  bool notification_backlog_ = false;                        // the last check found a full chunk due
-  std::unordered_set<std::string> notifications_in_flight_;  // published, not yet rescheduled
+  bool notification_backlog_ = false;                          // the last check found a full chunk due
+  std::unordered_set<std::string> notifications_in_flight_;    // published, not yet rescheduled
   std::unordered_map<std::string, std::int64_t> first_sends_;  // in flight for the first time: queued at
-  LatencyHistogram ingest_latency_;  // observed on the executor, read anywhere
+  LatencyHistogram ingest_latency_;                            // observed on the executor, read anywhere
   LatencyHistogram notify_latency_;
-  std::vector<std::string> sent_notifications_;              // PUBACKed, not yet recorded
+  std::vector<std::string> sent_notifications_;  // PUBACKed, not yet recorded
   bool flush_posted_ = false;
 
   mutable std::mutex stats_mu_;  // guards stats_: written on the executor, read by stats() anywhere

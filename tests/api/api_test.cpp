@@ -1,0 +1,546 @@
+// The service teams' API over real HTTP on loopback: the server, the API and the service with a
+// real SQLite store and the fake MQTT client, all on the test thread's io_context and the fake
+// clock. Requests are real sockets; waiting is on the socket, never on time.
+#include "fb/api/api.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "../common/report_fixture.hpp"
+#include "fake_clock.hpp"
+#include "fake_mqtt.hpp"
+#include "fb/backend/analytics.hpp"
+#include "fb/common/codec.hpp"
+#include "fb/common/sqlite.hpp"
+#include "fb/common/topics.hpp"
+#include "http_client.hpp"
+#include "paths.hpp"
+#include "process.hpp"
+
+namespace fb::api {
+namespace {
+
+using json = nlohmann::json;
+using test::FakeMqtt;
+
+constexpr const char* kAgentRnd = "token-agent-rnd";
+constexpr const char* kAgentSales = "token-agent-after-sales";
+constexpr const char* kAgentPlanning = "token-agent-planning";
+constexpr const char* kLeadSales = "token-lead-after-sales";
+constexpr const char* kAdmin = "token-admin";
+constexpr const char* kAuditor = "token-auditor";
+
+constexpr const char* kBrakeNoise = "刹车异响，低速时吱吱响";                    // high, brakes: rnd + after_sales
+constexpr const char* kServiceComplaint = "4S店服务顾问态度很差，维修等了三天";  // after_sales
+constexpr const char* kEngineNoise = "发动机异响，加速时咔咔响";                 // medium, engine: rnd
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::copy(test::kRulesDir, dir_ / "rules");
+    mqtt_ = std::make_shared<FakeMqtt::State>();
+    auto rules = backend::load_rules(dir_ / "rules");
+    ASSERT_TRUE(rules) << rules.error().what();
+    backend::GroupingPolicy separate;
+    separate.merge_window_ms = 0;  // one case per report: the tests count cases
+    auto store = backend::open_sqlite_case_store(dir_ / "cases.db", 0, separate);
+    ASSERT_TRUE(store) << store.error().what();
+    service_ = std::make_unique<backend::Service>(strand_, clock_, backend::ServiceOptions{}, std::move(*store),
+                                                  std::move(*rules), std::make_unique<FakeMqtt>(strand_, mqtt_));
+    ASSERT_TRUE(service_->start());
+    test::set_connected(*mqtt_, true);
+    run();
+
+    std::string lines;
+    for (const auto& [token, who] : std::initializer_list<std::pair<const char*, Principal>>{
+             {kAgentRnd, {"rui", Role::agent, "rnd_tech_support"}},
+             {kAgentSales, {"alice", Role::agent, "after_sales"}},
+             {kAgentPlanning, {"pat", Role::agent, "product_planning"}},
+             {kLeadSales, {"lena", Role::team_lead, "after_sales"}},
+             {kAdmin, {"root", Role::admin, ""}},
+             {kAuditor, {"audrey", Role::auditor, ""}}}) {
+      lines += TokenStore::line_for(token, who) + "\n";
+    }
+    auto tokens = TokenStore::parse(lines, "test");
+    ASSERT_TRUE(tokens) << tokens.error().what();
+    auto reads = backend::open_sqlite_case_store(dir_ / "cases.db");
+    ASSERT_TRUE(reads) << reads.error().what();
+    auto api = Api::create(boost::asio::make_strand(io_), clock_, *service_, std::move(*reads), nullptr,
+                           std::move(*tokens), ApiOptions{{}, dir_ / "rules"});
+    ASSERT_TRUE(api) << api.error().what();
+    api_ = std::move(*api);
+    HttpServerOptions options;
+    options.port = 0;
+    options.max_body_bytes = 8 * 1024;
+    server_ = std::make_unique<HttpServer>(io_, options,
+                                           [this](HttpRequest r, Responder done) { api_->handle(std::move(r), done); });
+    ASSERT_TRUE(server_->start());
+    client_.emplace(io_, server_->port());
+  }
+  void TearDown() override {
+    client_.reset();
+    if (server_) server_->stop();
+    if (service_) service_->stop();
+    run();
+  }
+  void run() { test::run_ready(io_); }
+
+  /// A car's report through the fake broker, stored and acknowledged; returns its case number.
+  std::string report(const std::string& vin, const std::string& text,
+                     const std::function<void(wire::Report&)>& edit = {}) {
+    auto env = test::valid_report_envelope(vin, text);
+    if (edit) edit(*env.mutable_report());
+    test::deliver(*mqtt_, mqtt::Message{topics::reports(vin), codec::encode(env)});
+    run();
+    complete_publishes();
+    auto found = client_->get("/api/v1/cases?q=" + vin + "&limit=200", kAdmin);
+    EXPECT_EQ(found.status, 200) << found.body;
+    const auto page = found.json();
+    for (const auto& c : page["items"]) return c["case_number"];
+    ADD_FAILURE() << "no case for " << vin << ": " << found.body;
+    return {};
+  }
+  std::vector<std::string> complete_publishes() {
+    std::vector<std::string> topics;
+    while (test::pending_publishes(*mqtt_) > 0) topics.push_back(test::complete_next(*mqtt_, {}).topic);
+    run();
+    return topics;
+  }
+  static std::string vin(int i) {
+    auto s = std::to_string(i);
+    return std::string("LSVAX60E5K") + std::string(7 - s.size(), '0') + s;
+  }
+  test::HttpAnswer post(const std::string& target, const std::string& token, const json& body) {
+    return client_->post(target, token, body.dump());
+  }
+
+  test::TempDir dir_;
+  boost::asio::io_context io_;
+  boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
+  test::FakeClock clock_;
+  std::shared_ptr<FakeMqtt::State> mqtt_;
+  std::unique_ptr<backend::Service> service_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<HttpServer> server_;
+  std::optional<test::HttpClient> client_;
+};
+
+TEST_F(ApiTest, HealthAndReadinessNeedNoTokenAndReadinessFollowsTheBroker) {
+  EXPECT_EQ(client_->get("/healthz").status, 200);
+  auto ready = client_->get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(ready.json()["broker"], true);
+  test::set_connected(*mqtt_, false);
+  run();
+  ready = client_->get("/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(ready.json()["status"], "not_ready");
+}
+
+TEST_F(ApiTest, WithoutAKnownTokenEveryApiCallIs401WithAChallenge) {
+  for (const char* token : {"", "not-a-token"}) {
+    auto r = client_->get("/api/v1/cases", token);
+    EXPECT_EQ(r.status, 401) << token;
+    EXPECT_EQ(r.content_type, "application/problem+json");
+    EXPECT_EQ(r.headers["www-authenticate"], "Bearer");
+    EXPECT_EQ(r.json()["status"], 401);
+  }
+  auto me = client_->get("/api/v1/me", kLeadSales);
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(me.json(), json({{"name", "lena"}, {"role", "team_lead"}, {"team", "after_sales"}}));
+}
+
+TEST_F(ApiTest, ATeamSeesItsOwnAndItsCollaborationsAndAnotherTeamsCaseIs403) {
+  const auto brakes = report(vin(1), kBrakeNoise);           // rnd, after_sales collaborates
+  const auto complaint = report(vin(2), kServiceComplaint);  // after_sales
+  const auto engine = report(vin(3), kEngineNoise);          // rnd only
+
+  const auto numbers = [&](const char* token) {
+    std::set<std::string> out;
+    const auto page = client_->get("/api/v1/cases", token).json();
+    for (const auto& c : page["items"]) out.insert(c["case_number"]);
+    return out;
+  };
+  EXPECT_EQ(numbers(kAgentRnd), (std::set<std::string>{brakes, engine}));
+  EXPECT_EQ(numbers(kAgentSales), (std::set<std::string>{brakes, complaint}));
+  EXPECT_EQ(numbers(kAgentPlanning), std::set<std::string>{});
+  EXPECT_EQ(numbers(kAuditor), (std::set<std::string>{brakes, complaint, engine}));
+
+  EXPECT_EQ(client_->get("/api/v1/cases/" + engine, kAgentRnd).status, 200);
+  EXPECT_EQ(client_->get("/api/v1/cases/" + brakes, kAgentSales).status, 200);  // collaborating
+  auto other = client_->get("/api/v1/cases/" + engine, kAgentSales);
+  EXPECT_EQ(other.status, 403);
+  EXPECT_NE(other.json()["detail"].get<std::string>().find("rnd_tech_support"), std::string::npos);
+  EXPECT_EQ(post("/api/v1/cases/" + engine + "/comments", kAgentSales, {{"text", "mine?"}}).status, 403);
+  EXPECT_EQ(client_->get("/api/v1/cases?team=rnd_tech_support", kAgentSales).status, 403);
+  EXPECT_EQ(client_->get("/api/v1/cases/FB-2026-999999", kAdmin).status, 404);
+}
+
+TEST_F(ApiTest, PersonalDataIsMaskedForTheRolesThatDoNotNeedIt) {
+  const auto number = report(vin(4), kBrakeNoise, [](wire::Report& r) {
+    r.mutable_consent()->set_location(true);
+    r.mutable_location()->set_latitude(31.234567);
+    r.mutable_location()->set_longitude(121.476543);
+  });
+  auto created = post("/api/v1/reports", kAgentSales,
+                      {{"channel", "hotline"},
+                       {"vin", vin(5)},
+                       {"model", "Aurora EV"},
+                       {"text", kServiceComplaint},
+                       {"contact", {{"name", "张三丰"}, {"phone", "13800138000"}}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string hotline = created.json()["case_number"];
+
+  const auto location = [&](const char* token) {
+    return client_->get("/api/v1/cases/" + number, token).json()["reports"][0]["location"];
+  };
+  EXPECT_DOUBLE_EQ(location(kAdmin)["lat"].get<double>(), 31.234567);
+  EXPECT_DOUBLE_EQ(location(kAgentRnd)["lat"].get<double>(), 31.2);  // about 10 km
+  EXPECT_EQ(location(kAgentRnd)["coarsened"], true);
+  EXPECT_EQ(location(kAuditor), json({{"masked", true}}));
+
+  const auto contact = [&](const char* token) {
+    return client_->get("/api/v1/cases/" + hotline, token).json()["contact"];
+  };
+  EXPECT_EQ(contact(kAgentSales), json({{"name", "张三丰"}, {"phone", "13800138000"}}));
+  EXPECT_EQ(contact(kAuditor), json({{"name", "张**"}, {"phone", "*******8000"}, {"masked", true}}));
+}
+
+TEST_F(ApiTest, TheListPagesWithACursorWithoutGapsOrRepeatsInEverySort) {
+  for (int i = 0; i < 23; ++i) {
+    report(vin(100 + i), i % 3 == 0 ? kBrakeNoise : i % 3 == 1 ? kServiceComplaint : kEngineNoise);
+    clock_.advance(std::chrono::minutes(7));  // distinct due times
+  }
+  std::set<std::string> all;  // the cars' cases and the major cases their clusters made
+  const auto everything = client_->get("/api/v1/cases?limit=200", kAuditor).json();
+  for (const auto& c : everything["items"]) all.insert(c["case_number"]);
+  ASSERT_GT(all.size(), 23u);
+  for (const char* sort : {"newest", "oldest", "due", "priority"}) {
+    std::vector<std::string> seen;
+    std::string cursor;
+    int pages = 0;
+    std::vector<json> items;
+    do {
+      auto r = client_->get(std::string("/api/v1/cases?limit=10&sort=") + sort +
+                                (cursor.empty() ? "" : "&cursor=" + cursor),
+                            kAuditor);
+      ASSERT_EQ(r.status, 200) << r.body;
+      auto page = r.json();
+      for (const auto& c : page["items"]) items.push_back(c);
+      cursor = page["next_cursor"].is_null() ? "" : page["next_cursor"].get<std::string>();
+      ++pages;
+    } while (!cursor.empty() && pages < 10);
+    EXPECT_EQ(pages, 3) << sort;
+    for (const auto& c : items) seen.push_back(c["case_number"]);
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), all) << sort;
+    EXPECT_EQ(seen.size(), all.size()) << sort << ": a case came twice";
+    for (std::size_t i = 1; i < items.size(); ++i) {
+      const auto& a = items[i - 1];
+      const auto& b = items[i];
+      const std::string order = sort;
+      if (order == "newest") {
+        EXPECT_GT(a["case_number"], b["case_number"]);
+      } else if (order == "oldest") {
+        EXPECT_LT(a["case_number"], b["case_number"]);
+      } else if (order == "due") {
+        EXPECT_LE(a["sla"]["next_due_ms"], b["sla"]["next_due_ms"]);
+      }
+      if (std::string(sort) == "priority") {
+        const auto rank = [](const json& c) { return c["priority"] == "high" ? 0 : c["priority"] == "medium" ? 1 : 2; };
+        EXPECT_LE(rank(a), rank(b));
+      }
+    }
+  }
+  auto first = client_->get("/api/v1/cases?limit=10&sort=due", kAuditor).json();
+  auto wrong = client_->get("/api/v1/cases?limit=10&sort=newest&cursor=" + first["next_cursor"].get<std::string>(),
+                            kAuditor);
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_NE(wrong.json()["detail"].get<std::string>().find("not a cursor of this sort"), std::string::npos);
+}
+
+TEST_F(ApiTest, FiltersCombineAndTheSlaFilterFollowsTheClock) {
+  const auto brakes = report(vin(10), kBrakeNoise);
+  const auto complaint = report(vin(11), kServiceComplaint);
+  const auto count = [&](const std::string& query) {
+    auto r = client_->get("/api/v1/cases?" + query, kAdmin);
+    EXPECT_EQ(r.status, 200) << query << ": " << r.body;
+    return r.json()["items"].size();
+  };
+  EXPECT_EQ(count("priority=high"), 1u);
+  EXPECT_EQ(count("system=brakes&priority=high"), 1u);
+  EXPECT_EQ(count("system=brakes&priority=low"), 0u);
+  EXPECT_EQ(count("state=new,acknowledged"), 2u);
+  EXPECT_EQ(count("q=" + vin(11)), 1u);
+  EXPECT_EQ(count("q=" + complaint), 1u);
+  EXPECT_EQ(count("q=%E5%90%B1%E5%90%B1"), 1u);  // 吱吱, words of the brake report
+  EXPECT_EQ(count("sla=on_track"), 2u);
+  EXPECT_EQ(count("sla=overdue"), 0u);
+  // The first-response target is 24 h (high: shorter, routing.conf): a day and a bit later both are overdue.
+  clock_.advance(std::chrono::hours(25));
+  EXPECT_EQ(count("sla=overdue"), 2u);
+  ASSERT_EQ(
+      post("/api/v1/cases/" + brakes + "/transitions", kAdmin, {{"to", "acknowledged"}, {"reason", "seen"}}).status,
+      200);
+  complete_publishes();
+  EXPECT_EQ(count("sla=overdue"), 1u);  // answered: its next target is the resolution's, days away
+  EXPECT_EQ(count("model=Aurora%20EV"), 2u);
+  EXPECT_EQ(count("model=Other"), 0u);
+}
+
+TEST_F(ApiTest, ATeamWorksACaseToResolvedAndTheDriverGetsEveryStepAndTheMessage) {
+  const auto number = report(vin(20), kServiceComplaint);
+  const auto move = [&](const std::string& to, json extra = json::object()) {
+    extra["to"] = to;
+    extra["reason"] = "step " + to;
+    auto r = post("/api/v1/cases/" + number + "/transitions", kAgentSales, extra);
+    EXPECT_EQ(r.status, 200) << to << ": " << r.body;
+    return complete_publishes();
+  };
+  EXPECT_EQ(move("acknowledged"), std::vector<std::string>{topics::inbox(vin(20))});
+  auto assigned = post("/api/v1/cases/" + number + "/assignment", kAgentSales, {{"assignee", "alice"}});
+  ASSERT_EQ(assigned.status, 200) << assigned.body;
+  EXPECT_EQ(assigned.json()["case"]["state"], "assigned");
+  EXPECT_EQ(assigned.json()["case"]["assignee"], "alice");
+  complete_publishes();
+  move("in_progress");
+
+  auto sent = post("/api/v1/cases/" + number + "/messages", kAgentSales, {{"text", "我们已联系门店，明天给您回电。"}});
+  ASSERT_EQ(sent.status, 202) << sent.body;
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  auto published = test::complete_next(*mqtt_, {});
+  EXPECT_EQ(published.topic, topics::inbox(vin(20)));
+  auto env = codec::decode(published.payload);
+  ASSERT_TRUE(env && env->has_notification());
+  EXPECT_EQ(env->message_id(), sent.json()["notification_id"]);
+  EXPECT_EQ(env->notification().text(), "我们已联系门店，明天给您回电。");
+  EXPECT_EQ(env->notification().case_number(), number);
+  run();
+
+  ASSERT_EQ(post("/api/v1/cases/" + number + "/comments", kAgentSales, {{"text", "store manager called"}}).status, 201);
+  move("resolved");
+  auto detail = client_->get("/api/v1/cases/" + number, kAgentSales).json();
+  EXPECT_EQ(detail["case"]["state"], "resolved");
+  EXPECT_EQ(detail["case"]["sla"]["state"], "met");
+  EXPECT_EQ(detail["case"]["allowed"], json({"closed", "reopened"}));
+  std::vector<std::string> kinds;
+  for (const auto& e : detail["events"]) {
+    kinds.push_back(e["kind"]);
+    if (e["kind"] == "comment") {
+      EXPECT_EQ(e["actor"], "alice");
+      EXPECT_EQ(e["detail"], "store manager called");
+    }
+  }
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "transition"), 4);  // acknowledged, assigned, in_progress, resolved
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "message"), 1);
+  std::vector<std::string> told;
+  for (const auto& n : detail["notifications"]) told.push_back(n["event"]);
+  EXPECT_EQ(told, (std::vector<std::string>{"received", "progress", "routed", "progress", "message", "resolved"}));
+  EXPECT_EQ(detail["notifications"][4]["text"], "我们已联系门店，明天给您回电。");
+}
+
+TEST_F(ApiTest, EveryClassOfBadRequestGetsItsStatusAndNamesTheField) {
+  const auto number = report(vin(30), kServiceComplaint);
+  const auto target = "/api/v1/cases/" + number + "/transitions";
+  struct Case {
+    std::string body;
+    std::string content_type;
+    int status;
+    std::string field;
+    std::string says;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"{\"to\": ", "application/json", 400, "", "malformed JSON at byte"},
+           {"[1,2]", "application/json", 400, "", "must be a JSON object"},
+           {R"({"to":"acknowledged","reason":"x","colour":"red"})", "application/json", 400, "colour", "unknown field"},
+           {R"({"to":5,"reason":"x"})", "application/json", 400, "to", "expected a string"},
+           {R"({"reason":"x"})", "application/json", 400, "to", "required"},
+           {R"({"to":"flying","reason":"x"})", "application/json", 400, "to", "unknown state"},
+           {R"({"to":"acknowledged","reason":"x"})", "text/plain", 415, "", "application/json"},
+           {R"({"to":"closed","reason":"x"})", "application/json", 409, "", "from new: acknowledged, assigned"},
+           {"{\"to\":\"acknowledged\",\"reason\":\"" + std::string(9000, 'x') + "\"}", "application/json", 413, "",
+            "body above 8192 bytes"},
+       }) {
+    auto r = client_->post(target, kAgentSales, c.body, c.content_type);
+    EXPECT_EQ(r.status, c.status) << c.body.substr(0, 60) << ": " << r.body;
+    EXPECT_EQ(r.content_type, "application/problem+json");
+    auto p = r.json();
+    EXPECT_NE(p["detail"].get<std::string>().find(c.says), std::string::npos) << r.body;
+    if (!c.field.empty()) {
+      EXPECT_EQ(p["field"], c.field) << r.body;
+    }
+  }
+  EXPECT_EQ(client_->get("/api/v1/cases?limit=0", kAdmin).json()["detail"], "query 'limit': a number from 1 to 200");
+  EXPECT_EQ(client_->get("/api/v1/cases?colour=red", kAdmin).status, 400);
+  EXPECT_EQ(client_->get("/api/v1/cases?priority=urgent", kAdmin).status, 400);
+  EXPECT_EQ(client_->get("/api/v1/nothing", kAdmin).status, 404);
+  EXPECT_EQ(client_->send("DELETE", "/api/v1/cases/" + number, kAdmin, "").status, 405);
+  EXPECT_EQ(post("/api/v1/cases/" + number + "/comments", kAuditor, {{"text", "x"}}).status, 403);
+  EXPECT_EQ(post("/api/v1/cases/" + number + "/merge", kAgentSales, {{"into", number}}).status, 403);
+  const auto bad_report = post("/api/v1/reports", kAgentSales,
+                               {{"channel", "hotline"}, {"vin", "SHORT"}, {"model", "Aurora EV"}, {"text", "x"}});
+  EXPECT_EQ(bad_report.status, 400);
+  EXPECT_EQ(bad_report.json()["field"], "vin") << bad_report.body;
+  const auto raw = client_->raw("GARBAGE\r\n\r\n");
+  EXPECT_NE(raw.find("400 Bad Request"), std::string::npos) << raw;
+  // The server goes on serving after all of it.
+  EXPECT_EQ(client_->get("/healthz").status, 200);
+}
+
+TEST_F(ApiTest, AReportFromAnotherChannelIsACaseAndItsResendIsTheSameCase) {
+  const json body = {{"channel", "dealer"}, {"report_id", "7b0c3f5e-2a51-4c8e-9d2f-0e6a1b2c3d4e"},
+                     {"vin", vin(40)},      {"model", "Aurora EV"},
+                     {"text", kBrakeNoise}, {"language", "zh-CN"},
+                     {"category", "noise"}};
+  auto first = post("/api/v1/reports", kAgentSales, body);
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto again = post("/api/v1/reports", kAgentSales, body);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json()["case_number"], first.json()["case_number"]);
+  EXPECT_EQ(again.json()["duplicate"], true);
+  auto detail = client_->get("/api/v1/cases/" + first.json()["case_number"].get<std::string>(), kAdmin).json();
+  EXPECT_EQ(detail["case"]["channel"], "dealer");
+  EXPECT_EQ(detail["reports"][0]["source"], "other_channel");
+}
+
+TEST_F(ApiTest, LeadsMergeSplitAndLinkAndTheAuditNamesThem) {
+  const auto a = report(vin(50), kServiceComplaint);
+  const auto b = report(vin(50), "服务态度差，接待敷衍");
+  const auto other_car = report(vin(51), kServiceComplaint);
+  auto refused = post("/api/v1/cases/" + a + "/merge", kLeadSales, {{"into", other_car}});
+  EXPECT_EQ(refused.status, 409);
+  auto merged = post("/api/v1/cases/" + a + "/merge", kLeadSales, {{"into", b}});
+  ASSERT_EQ(merged.status, 200) << merged.body;
+  EXPECT_EQ(merged.json()["case"]["reports"], 2);
+  EXPECT_EQ(client_->get("/api/v1/cases/" + a, kLeadSales).json()["case"]["state"], "closed");
+  const auto detail = client_->get("/api/v1/cases/" + b, kLeadSales).json();
+  const std::string moved = detail["reports"][0]["report_id"];
+  auto split = post("/api/v1/cases/" + b + "/split", kLeadSales, {{"report_id", moved}});
+  ASSERT_EQ(split.status, 200) << split.body;
+  const std::string fresh = split.json()["case"]["case_number"];
+  EXPECT_NE(fresh, b);
+  EXPECT_EQ(split.json()["case"]["reports"], 1);
+  EXPECT_EQ(client_->get("/api/v1/cases/" + b, kLeadSales).json()["case"]["reports"], 1);
+  EXPECT_EQ(post("/api/v1/cases/" + b + "/split", kLeadSales, {{"report_id", moved}}).status, 409);
+  EXPECT_EQ(post("/api/v1/cases/" + b + "/parent", kLeadSales, {{"major_case_number", fresh}}).status, 409);
+  bool audited = false;
+  const auto audit = client_->get("/api/v1/cases/" + b, kLeadSales).json();
+  for (const auto& e : audit["events"]) {
+    if (e["kind"] == "merged_from") audited = e["actor"] == "lena" && e["detail"] == a;
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(ApiTest, PrivacyExportThenEraseLeavesNothingOfTheVinButTheStatistics) {
+  const auto number = report(vin(60), kBrakeNoise);
+  ASSERT_EQ(post("/api/v1/cases/" + number + "/messages", kAgentRnd, {{"text", "Please visit a dealer"}}).status, 202);
+  complete_publishes();
+  EXPECT_EQ(client_->get("/api/v1/privacy/export?vin=" + vin(60), kAgentRnd).status, 403);
+  auto exported = client_->get("/api/v1/privacy/export?vin=" + vin(60), kAdmin);
+  ASSERT_EQ(exported.status, 200) << exported.body;
+  ASSERT_EQ(exported.json()["cases"].size(), 1u);
+  EXPECT_EQ(exported.json()["cases"][0]["reports"][0]["text"], kBrakeNoise);
+
+  auto erased = post("/api/v1/privacy/erase", kAdmin, {{"vin", vin(60)}});
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  EXPECT_EQ(erased.json()["cases"], 1);
+  EXPECT_EQ(erased.json()["reports"], 1);
+  EXPECT_EQ(erased.json()["notifications"], 2);  // received, message
+  EXPECT_EQ(erased.json()["subject"], backend::privacy_subject("vin", vin(60)));
+  EXPECT_EQ(client_->get("/api/v1/privacy/export?vin=" + vin(60), kAdmin).json()["cases"].size(), 0u);
+  auto after = client_->get("/api/v1/cases/" + number, kAdmin).json();
+  EXPECT_EQ(after["case"]["vin"], "");
+  EXPECT_EQ(after["case"]["system"], "brakes");  // the statistics stay
+  EXPECT_EQ(after["reports"][0]["erased"], true);
+  EXPECT_EQ(after["notifications"].size(), 0u);
+  const auto dump = after.dump();
+  EXPECT_EQ(dump.find("Please visit"), std::string::npos);
+  EXPECT_EQ(dump.find(vin(60)), std::string::npos);
+  // Nothing goes to the erased car any more, and the erasure is audited.
+  EXPECT_EQ(post("/api/v1/cases/" + number + "/messages", kAdmin, {{"text", "hello"}}).status, 400);
+  auto db = sql::Database::open(dir_ / "cases.db");
+  EXPECT_EQ(*db->query_int("SELECT count(*) FROM privacy_audit WHERE action IN ('export', 'erase')"), 3);
+}
+
+TEST_F(ApiTest, KnowledgeEditsAreCheckedAndTakeEffectWithoutARestart) {
+  auto list = client_->get("/api/v1/knowledge", kAgentSales);
+  ASSERT_EQ(list.status, 200);
+  const auto before = list.json()["articles"].size();
+  json article = {{"symptoms", {{"zh", json::array({"座椅加热不热"})}, {"en", json::array({"seat heating cold"})}}},
+                  {"answer", {{"zh", "请升级到 3.3"}, {"en", "Update to 3.3"}}}};
+  EXPECT_EQ(client_->put("/api/v1/knowledge/seat-heating", kAgentSales, article.dump()).status, 403);
+  json broken = article;
+  broken["answer"].erase("en");
+  auto refused = client_->put("/api/v1/knowledge/seat-heating", kLeadSales, broken.dump());
+  ASSERT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.json()["detail"].get<std::string>().find("seat-heating"), std::string::npos) << refused.body;
+  EXPECT_EQ(client_->get("/api/v1/knowledge", kAgentSales).json()["articles"].size(), before);
+  auto added = client_->put("/api/v1/knowledge/seat-heating", kLeadSales, article.dump());
+  ASSERT_EQ(added.status, 201) << added.body;
+  run();
+  EXPECT_EQ(client_->get("/api/v1/knowledge", kAgentSales).json()["articles"].size(), before + 1);
+  // A new report with the symptom gets the answer at once.
+  const auto number = report(vin(70), "座椅加热不热，冬天很冷");
+  bool answered = false;
+  const auto told = client_->get("/api/v1/cases/" + number, kAdmin).json();
+  for (const auto& n : told["notifications"]) {
+    answered = answered ||
+               (n["event"] == "workaround" && n["text"].get<std::string>().find("3.3") != std::string::npos);
+  }
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(client_->put("/api/v1/routing", kLeadSales, R"({"text":"x"})").status, 403);
+  auto bad_routing = client_->put("/api/v1/routing", kAdmin, R"({"text":"route nonsense"})");
+  EXPECT_EQ(bad_routing.status, 400);
+  EXPECT_NE(bad_routing.json()["detail"].get<std::string>().find("routing.conf:1"), std::string::npos)
+      << bad_routing.body;
+}
+
+TEST_F(ApiTest, MetricsCountCasesByStateAndRecordLatencies) {
+  report(vin(80), kBrakeNoise);
+  report(vin(81), kServiceComplaint);
+  client_->get("/api/v1/nothing", kAdmin);
+  auto m = client_->get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* line : {"fb_cases{state=\"new\"} 2", "fb_cases{state=\"closed\"} 0", "fb_reports_accepted_total 2",
+                           "fb_ingest_latency_seconds_count 2", "fb_http_responses_total{class=\"4xx\"} 1",
+                           "fb_notify_latency_seconds_bucket{le=\"+Inf\"}"}) {
+    EXPECT_NE(m.body.find(line), std::string::npos) << line << "\n" << m.body;
+  }
+}
+
+TEST_F(ApiTest, TheOpenApiDescriptionNamesEveryRouteTheServerAnswers) {
+  auto doc = client_->get("/openapi.json");
+  ASSERT_EQ(doc.status, 200);
+  auto j = doc.json();
+  ASSERT_TRUE(j.is_object()) << doc.body.substr(0, 200);
+  EXPECT_EQ(j["openapi"].get<std::string>().substr(0, 2), "3.");
+  for (const char* path : {"/healthz",
+                           "/readyz",
+                           "/metrics",
+                           "/api/v1/me",
+                           "/api/v1/cases",
+                           "/api/v1/cases/{number}",
+                           "/api/v1/cases/{number}/transitions",
+                           "/api/v1/cases/{number}/assignment",
+                           "/api/v1/cases/{number}/comments",
+                           "/api/v1/cases/{number}/messages",
+                           "/api/v1/cases/{number}/merge",
+                           "/api/v1/cases/{number}/split",
+                           "/api/v1/cases/{number}/parent",
+                           "/api/v1/reports",
+                           "/api/v1/clusters",
+                           "/api/v1/dashboard",
+                           "/api/v1/reports/monthly",
+                           "/api/v1/knowledge",
+                           "/api/v1/knowledge/{id}",
+                           "/api/v1/routing",
+                           "/api/v1/privacy/export",
+                           "/api/v1/privacy/erase"}) {
+    EXPECT_TRUE(j["paths"].contains(path)) << path;
+  }
+}
+
+}  // namespace
+}  // namespace fb::api
