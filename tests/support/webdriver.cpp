@@ -3,10 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "fb/asio.hpp"
-
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
+#include "http_client.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -16,8 +13,6 @@
 namespace fb::test {
 namespace {
 
-namespace asio = boost::asio;
-namespace http = boost::beast::http;
 using nlohmann::json;
 
 // The W3C name of an element reference inside JSON.
@@ -85,6 +80,13 @@ bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) =
 
 }  // namespace
 
+// The HTTP exchange with chromedriver: one keep-alive connection, run on the caller's thread.
+struct WebDriver::Transport {
+  explicit Transport(int port) : http(io, static_cast<std::uint16_t>(port)) {}
+  boost::asio::io_context io;
+  HttpClient http;
+};
+
 const std::error_category& webdriver_category() noexcept {
   static const WebDriverCategory category;
   return category;
@@ -132,8 +134,8 @@ Result<std::unique_ptr<WebDriver>> WebDriver::start(WebDriverOptions options) {
 
 WebDriver::WebDriver(WebDriverOptions options, int port, std::unique_ptr<Process> driver)
     : options_(std::move(options)),
-      port_(port),
-      driver_(std::move(driver)) {}
+      driver_(std::move(driver)),
+      transport_(std::make_unique<Transport>(port)) {}
 
 WebDriver::~WebDriver() {
   // Chromium outlives a killed chromedriver, so the session goes first.
@@ -142,34 +144,17 @@ WebDriver::~WebDriver() {
 }
 
 Result<json> WebDriver::request(const std::string& method, const std::string& target, const json& body) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  boost::system::error_code ec;
-  socket.connect({asio::ip::make_address_v4("127.0.0.1"), static_cast<unsigned short>(port_)}, ec);
-  if (ec) return fail(WebDriverErrc::transport, "connect: " + ec.message());
-
-  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-  req.set(http::field::host, "127.0.0.1:" + std::to_string(port_));
-  if (!body.is_null()) {
-    req.set(http::field::content_type, "application/json");
-    req.body() = body.dump();
+  HttpAnswer answer;
+  try {
+    answer = transport_->http.send(method, target, {}, body.is_null() ? std::string() : body.dump());
+  } catch (const std::exception& e) {
+    return fail(WebDriverErrc::transport, method + " " + target + ": " + e.what());
   }
-  req.prepare_payload();
-  http::write(socket, req, ec);
-  if (ec) return fail(WebDriverErrc::transport, method + " " + target + ": " + ec.message());
-
-  boost::beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64 * 1024 * 1024);  // full-page screenshots are megabytes of base64
-  http::read(socket, buffer, parser, ec);
-  if (ec) return fail(WebDriverErrc::transport, method + " " + target + ": " + ec.message());
-
-  const auto& res = parser.get();
-  auto answer = json::parse(res.body(), nullptr, false);
-  if (answer.is_discarded() || !answer.is_object())
-    return fail(WebDriverErrc::transport, method + " " + target + ": not JSON: " + res.body().substr(0, 200));
-  auto value = answer.contains("value") ? answer["value"] : json();
-  if (res.result() != http::status::ok) return fail(driver_error(value));
+  auto parsed = answer.json();
+  if (parsed.is_discarded() || !parsed.is_object())
+    return fail(WebDriverErrc::transport, method + " " + target + ": not JSON: " + answer.body.substr(0, 200));
+  auto value = parsed.contains("value") ? parsed["value"] : json();
+  if (answer.status != 200) return fail(driver_error(value));
   return value;
 }
 

@@ -99,9 +99,11 @@ class WebDriver {
   Result<nlohmann::json> session_request(const std::string& method, const std::string& path,
                                          const nlohmann::json& body = nullptr);
 
+  struct Transport;  // an HttpClient (http_client.hpp) to chromedriver and its io_context
+
   WebDriverOptions options_;
-  int port_;
   std::unique_ptr<Process> driver_;
+  std::unique_ptr<Transport> transport_;
   std::string session_;
 };
 
