@@ -220,11 +220,15 @@ static int run_main(int argc, char** argv) {
       spdlog::warn("api: no token file ({}): every API call is refused; create tokens with `fb-backend token add`",
                    cfg.http.tokens_file.string());
     }
-    auto reads = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping);
-    if (!reads) return fail_with(reads.error());
-    auto created = fb::api::Api::create(boost::asio::make_strand(io.get_executor()), clock, service, std::move(*reads),
-                                        nullptr, std::move(tokens),
-                                        fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});
+    // One reader per thread of the context: the console's queries use both cores.
+    std::vector<std::unique_ptr<fb::backend::CaseStore>> readers;
+    for (int i = 0; i < 2; ++i) {
+      auto reads = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping);
+      if (!reads) return fail_with(reads.error());
+      readers.push_back(std::move(*reads));
+    }
+    auto created = fb::api::Api::create(io.get_executor(), clock, service, std::move(readers), nullptr,
+                                        std::move(tokens), fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});
     if (!created) return fail_with(created.error());
     api = std::move(*created);
     http = std::make_unique<fb::api::HttpServer>(io, http_options,

@@ -65,10 +65,14 @@ class ApiTest : public ::testing::Test {
     }
     auto tokens = TokenStore::parse(lines, "test");
     ASSERT_TRUE(tokens) << tokens.error().what();
-    auto reads = backend::open_sqlite_case_store(dir_ / "cases.db");
-    ASSERT_TRUE(reads) << reads.error().what();
-    auto api = Api::create(boost::asio::make_strand(io_), clock_, *service_, std::move(*reads), nullptr,
-                           std::move(*tokens), ApiOptions{{}, dir_ / "rules"});
+    std::vector<std::unique_ptr<backend::CaseStore>> readers;
+    for (int i = 0; i < 2; ++i) {  // two, as fb-backend runs it: requests alternate between them
+      auto reads = backend::open_sqlite_case_store(dir_ / "cases.db");
+      ASSERT_TRUE(reads) << reads.error().what();
+      readers.push_back(std::move(*reads));
+    }
+    auto api = Api::create(io_.get_executor(), clock_, *service_, std::move(readers), nullptr, std::move(*tokens),
+                           ApiOptions{{}, dir_ / "rules"});
     ASSERT_TRUE(api) << api.error().what();
     api_ = std::move(*api);
     HttpServerOptions options;
