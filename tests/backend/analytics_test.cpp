@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <set>
 
@@ -649,6 +651,119 @@ TEST(AnalyticsFiles, AMissingOrOldStoreIsRefused) {
   ASSERT_FALSE(old);
   EXPECT_EQ(old.error().code, make_error_code(StorageErrc::open_failed));
   EXPECT_NE(old.error().detail.find("schema version 4"), std::string::npos) << old.error().detail;
+}
+
+/// The time of dashboard() and monthly_report() on a large store; skipped unless
+/// FB_ANALYTICS_SCALE gives the number of cases (e.g. 100000). FB_ANALYTICS_SCALE_DB keeps the
+/// store at that path. Reports go through the real store; their answers, resolutions and surveys
+/// are then set by SQL (a transition each would take hours, and only the data's shape matters).
+TEST(AnalyticsScale, DashboardAndMonthlyReportOnALargeStore) {
+  const char* scale = std::getenv("FB_ANALYTICS_SCALE");
+  if (scale == nullptr) GTEST_SKIP() << "set FB_ANALYTICS_SCALE=100000 to measure";
+  const int n = std::atoi(scale);
+  test::TempDir dir("fbanalytics");
+  const char* keep = std::getenv("FB_ANALYTICS_SCALE_DB");
+  const std::string path = keep ? keep : dir / "cases.db";
+  const auto from = utc_ms(2026, 9, 1), span = 91 * kDay, now = from + span;
+  {
+    std::filesystem::remove(path);
+    auto store = open_sqlite_case_store(path);
+    ASSERT_TRUE(store) << store.error().what();
+    std::mt19937 rng(7);
+    const auto pick = [&](int k) { return static_cast<int>(std::uniform_int_distribution<int>(0, k - 1)(rng)); };
+    const char* models[] = {"Aurora EV", "Borealis", "Cirrus", "Dawn"};
+    const char* versions[] = {"HU-3.2.1", "HU-3.3.0", "HU-3.4.0"};
+    const char* teams[] = {"after_sales", "rnd_tech_support", "sales_service", "quality"};
+    const char* words[] = {"刹车", "异响", "黑屏", "空调", "不制冷", "顿挫", "续航", "充电", "screen", "noise", "cold"};
+    const auto start = std::chrono::steady_clock::now();
+    constexpr int kBatch = 500;
+    for (int first = 0; first < n; first += kBatch) {
+      std::vector<std::unique_ptr<wire::Envelope>> envs;
+      std::vector<BatchItem> batch;
+      for (int i = first; i < std::min(n, first + kBatch); ++i) {
+        const auto created = from + static_cast<std::int64_t>(i) * span / n;
+        std::string text = std::string(words[pick(11)]) + words[pick(11)];
+        envs.push_back(std::make_unique<wire::Envelope>(
+            test::valid_report_envelope("LSVAX60E5K" + std::to_string(4'000'000 + i), text)));
+        auto* r = envs.back()->mutable_report();
+        if (pick(2) == 0) r->add_dtcs("P0" + std::to_string(500 + pick(40)));
+        r->set_model(models[pick(4)]);
+        r->set_software_version(versions[pick(3)]);
+        r->set_car_time_ms(created - pick(3) * kHour);
+        auto in = test::intake(*envs.back(), created);
+        const auto systems = vocabulary<VehicleSystem>();
+        const auto types = vocabulary<CaseType>();
+        in.classification.system = systems[pick(static_cast<int>(systems.size()))].value;
+        in.classification.type = types[pick(static_cast<int>(types.size()))].value;
+        in.route.team = teams[pick(4)];
+        if (pick(3) == 0) in.route.collaborators = {teams[pick(4)]};
+        batch.emplace_back(std::move(in));
+      }
+      auto out = (*store)->commit_batch(batch, test::simple_notifications());
+      ASSERT_TRUE(out) << out.error().what();
+    }
+    std::printf("seeded %d reports in %.1f s\n", n,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  {
+    auto db = sql::Database::open(path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(
+        "UPDATE cases SET first_response_ms = CASE WHEN abs(random()) % 100 < 85 "
+        "  THEN sla_start_ms + abs(random()) % 108000000 END WHERE major = 0;"
+        "UPDATE cases SET status = CASE WHEN abs(random()) % 100 < 75 THEN 'resolved' ELSE 'in_progress' END "
+        "  WHERE first_response_ms IS NOT NULL;"
+        "UPDATE cases SET resolved_ms = first_response_ms + abs(random()) % 864000000 WHERE status = 'resolved';"
+        "UPDATE cases SET status = 'closed' WHERE status = 'resolved' AND abs(random()) % 100 < 60;"
+        "INSERT INTO surveys(case_id, notification_id, score, comment, at_ms) "
+        "  SELECT id, 'survey-' || id, 1 + abs(random()) % 5, '', resolved_ms FROM cases "
+        "  WHERE status = 'closed' AND abs(random()) % 100 < 70;"));
+  }
+  const auto measure = [&](const char* what, auto&& call) {
+    std::vector<double> ms;
+    for (int i = 0; i < 5; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      call();
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("%-44s median %8.1f ms  (min %.1f, max %.1f, 5 runs)\n", what, ms[2], ms[0], ms[4]);
+  };
+  const auto run_all = [&](const char* label) {
+    auto analytics = open_sqlite_analytics(path);
+    ASSERT_TRUE(analytics) << analytics.error().what();
+    auto& a = **analytics;
+    std::printf("-- %s\n", label);
+    measure("dashboard, 91 days, all teams", [&] {
+      auto d = a.dashboard({from, now, {}, now, Bucket::day});
+      ASSERT_TRUE(d);
+      EXPECT_EQ(d->cases_created, n);
+    });
+    measure("dashboard, 7 days, all teams", [&] {
+      ASSERT_TRUE(a.dashboard({now - 7 * kDay, now, {}, now, Bucket::day}));
+    });
+    measure("dashboard, 30 days, one team", [&] {
+      ASSERT_TRUE(a.dashboard({now - 30 * kDay, now, {"quality"}, now, Bucket::week}));
+    });
+    measure("monthly_report 2026-11 (+ 2026-10)", [&] {
+      auto r = a.monthly_report(2026, 11, now);
+      ASSERT_TRUE(r);
+      EXPECT_GT(r->cases, 0);
+    });
+    measure("render html + csv", [&] {
+      auto r = a.monthly_report(2026, 11, now);
+      ASSERT_TRUE(r);
+      EXPECT_FALSE(render_monthly_html(*r, "zh").empty());
+      EXPECT_FALSE(render_monthly_csv(*r).empty());
+    });
+  };
+  run_all("store as written by the case store");
+  {
+    auto db = sql::Database::open(path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("CREATE INDEX IF NOT EXISTS cases_created ON cases(created_ms)"));
+  }
+  run_all("with CREATE INDEX cases_created ON cases(created_ms)");
 }
 
 }  // namespace
