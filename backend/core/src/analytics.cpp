@@ -43,6 +43,7 @@ namespace {
 
 constexpr std::int64_t kDayMs = std::int64_t{24} * 3600 * 1000;
 constexpr int kSchemaVersion = 5;  // the lifecycle columns and the surveys table
+constexpr std::int64_t kMmapBytes = std::int64_t{1} << 30;
 
 /// One case as the figures need it.
 struct CaseRow {
@@ -412,6 +413,9 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
   options.durable = false;
   auto db = sql::Database::open(path, options);
   if (!db) return fail(db.error());
+  // A scan reads most of the cases table: mapping the file spares copying each page out of the
+  // OS cache on every call (measured: docs/metrics.md).
+  if (auto x = db->query_int("PRAGMA mmap_size=" + std::to_string(kMmapBytes)); !x) return fail(x.error());
   auto version = db->query_int("PRAGMA user_version");
   if (!version) return fail(version.error());
   if (version->value_or(0) < kSchemaVersion) {
