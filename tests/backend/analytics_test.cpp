@@ -638,6 +638,30 @@ TEST(AnalyticsSymptoms, ATextKeyIsItsFirstIdeographsElseItsFirstWords) {
   EXPECT_EQ(symptom_text_key(""), "");
 }
 
+TEST(AnalyticsFiles, EachCallSeesWhatTheStoreCommittedBeforeIt) {
+  test::TempDir dir("fbanalytics");
+  auto store = open_sqlite_case_store(dir / "cases.db");
+  ASSERT_TRUE(store);
+  std::vector<std::unique_ptr<wire::Envelope>> envs;
+  const auto add = [&](const char* vin) {
+    envs.push_back(std::make_unique<wire::Envelope>(test::valid_report_envelope(vin)));
+    auto out = (*store)->commit_batch(std::vector<BatchItem>{test::intake(*envs.back(), kStart)},
+                                      test::simple_notifications());
+    ASSERT_TRUE(out && out->front().accepted);
+  };
+  add(test::kVinA);
+  auto analytics = open_sqlite_analytics(dir / "cases.db");
+  ASSERT_TRUE(analytics) << analytics.error().what();
+  const auto cases = [&]() -> std::int64_t {
+    auto d = (*analytics)->dashboard({kStart, kStart + kDay, {}, kStart + kHour, Bucket::day});
+    EXPECT_TRUE(d) << d.error().what();
+    return d ? d->cases_created : -1;
+  };
+  EXPECT_EQ(cases(), 1);
+  add(test::kVinB);  // the writer is not held up by the reader
+  EXPECT_EQ(cases(), 2);
+}
+
 TEST(AnalyticsFiles, AMissingOrOldStoreIsRefused) {
   test::TempDir dir("fbanalytics");
   auto missing = open_sqlite_analytics(dir / "none.db");
