@@ -1,4 +1,5 @@
-// The monthly report as a self-contained HTML page (inline SVG charts) and as CSV.
+// The renderings of the figures: the JSON the API returns (both), the monthly report as a
+// self-contained HTML page (inline SVG charts) and as CSV.
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -6,6 +7,101 @@
 #include "fb/backend/analytics.hpp"
 
 namespace fb::backend {
+namespace {
+
+nlohmann::json optional_json(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
+nlohmann::json optional_json(const std::optional<bool>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
+
+nlohmann::json figures_json(const FirstResponseFigures& f) {
+  return {{"rate", optional_json(f.rate())},  {"target", kFirstResponseTarget},
+          {"met", optional_json(f.met())},    {"within_24h", f.within_24h},
+          {"answered_late", f.answered_late}, {"unanswered_overdue", f.unanswered_overdue},
+          {"eligible", f.eligible()},         {"pending", f.pending}};
+}
+nlohmann::json figures_json(const ClosedLoopFigures& f) {
+  return {{"rate", optional_json(f.rate())}, {"target", kClosedLoopTarget},    {"met", optional_json(f.met())},
+          {"resolved", f.resolved},          {"overdue_open", f.overdue_open}, {"eligible", f.eligible()},
+          {"not_yet_due", f.not_yet_due}};
+}
+nlohmann::json figures_json(const CsatFigures& f) {
+  return {{"mean", optional_json(f.mean())}, {"target", kCsatTarget},
+          {"met", optional_json(f.met())},   {"answers", f.answers},
+          {"satisfied", f.satisfied},        {"satisfied_share", optional_json(f.satisfied_share())}};
+}
+nlohmann::json figures_json(const SlaBreachFigures& f) {
+  return {{"first_response", f.first_response}, {"resolution", f.resolution}, {"cases", f.cases}};
+}
+nlohmann::json points_json(const std::vector<VolumePoint>& points) {
+  auto out = nlohmann::json::array();
+  for (const auto& p : points)
+    out.push_back({{"bucket_start_ms", p.bucket_start_ms}, {"key", p.key}, {"count", p.count}});
+  return out;
+}
+nlohmann::json counts_json(const std::vector<CountByKey>& counts) {
+  auto out = nlohmann::json::array();
+  for (const auto& c : counts) out.push_back({{"key", c.key}, {"count", c.count}});
+  return out;
+}
+nlohmann::json top_json(const std::vector<TopEntry>& entries, bool symptom) {
+  auto out = nlohmann::json::array();
+  for (const auto& e : entries) {
+    nlohmann::json j = {{"key", e.key},
+                        {"count", e.count},
+                        {"previous_count", e.previous_count},
+                        {"growth", optional_json(e.growth)},
+                        {"by_model", counts_json(e.by_model)},
+                        {"by_software_version", counts_json(e.by_software_version)}};
+    if (symptom) {
+      j["system"] = e.system;
+      j["dtc"] = e.dtc;
+      j["text"] = e.text;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const Dashboard& d) {
+  nlohmann::json open = nlohmann::json::object();
+  for (const auto& [state, n] : d.open_by_state) open[std::string(to_string(state))] = n;
+  return {{"from_ms", d.query.from_ms},
+          {"to_ms", d.query.to_ms},
+          {"now_ms", d.query.now_ms},
+          {"teams", d.query.teams},
+          {"bucket", d.query.bucket == Bucket::day ? "day" : "week"},
+          {"cases_created", d.cases_created},
+          {"first_response_24h", figures_json(d.first_response)},
+          {"closed_loop", figures_json(d.closed_loop)},
+          {"csat", figures_json(d.csat)},
+          {"sla_breaches", figures_json(d.sla_breaches)},
+          {"open_cases", d.open_cases},
+          {"open_by_state", open},
+          {"volumes",
+           {{"by_type", points_json(d.by_type)},
+            {"by_system", points_json(d.by_system)},
+            {"by_model", points_json(d.by_model)}}}};
+}
+
+nlohmann::json to_json(const MonthlyReport& r) {
+  char month[16];
+  std::snprintf(month, sizeof month, "%04d-%02d", r.year, r.month);
+  return {{"month", month},
+          {"from_ms", r.from_ms},
+          {"to_ms", r.to_ms},
+          {"previous_from_ms", r.previous_from_ms},
+          {"now_ms", r.now_ms},
+          {"cases", r.cases},
+          {"previous_cases", r.previous_cases},
+          {"first_response_24h", figures_json(r.first_response)},
+          {"closed_loop", figures_json(r.closed_loop)},
+          {"csat", figures_json(r.csat)},
+          {"sla_breaches", figures_json(r.sla_breaches)},
+          {"top_systems", top_json(r.top_systems, false)},
+          {"top_symptoms", top_json(r.top_symptoms, true)}};
+}
+
 namespace {
 
 struct Labels {
