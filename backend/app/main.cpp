@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "analytics_commands.hpp"
 #include "case_commands.hpp"
 #include "fb/asio.hpp"
 #include "fb/common/guarded_main.hpp"
@@ -72,6 +73,7 @@ static int run_main(int argc, char** argv) {
   cases->add_option("-n,--limit", limit, "How many");
   dead->add_option("-n,--limit", limit, "How many");
   fb::backend::CaseCommands case_commands(app);
+  fb::backend::AnalyticsCommands analytics_commands(app);
   auto* classify = app.add_subcommand(
       "classify", "Classify JSON Lines from stdin ({\"id\",\"text\",\"lang\"?,\"dtcs\"?,\"category\"?}) to stdout");
   bool explain = false;
@@ -119,6 +121,7 @@ static int run_main(int argc, char** argv) {
 
   if (case_commands.selected()) return case_commands.run(cfg);
   if (*token_add) return add_token(cfg, token_role, token_team, token_name);
+  if (analytics_commands.selected()) return analytics_commands.run(cfg);
   if (*classify || *evaluate) {
     auto loaded = fb::backend::load_rules(cfg.rules_dir);
     if (!loaded) return fail_with(loaded.error());
