@@ -230,7 +230,9 @@ static int run_main(int argc, char** argv) {
       if (!reads) return fail_with(reads.error());
       readers.push_back(std::move(*reads));
     }
-    auto created = fb::api::Api::create(io.get_executor(), clock, service, std::move(readers), nullptr,
+    auto analytics = fb::backend::open_sqlite_analytics(cfg.database);
+    if (!analytics) return fail_with(analytics.error());
+    auto created = fb::api::Api::create(io.get_executor(), clock, service, std::move(readers), std::move(*analytics),
                                         std::move(tokens), fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});
     if (!created) return fail_with(created.error());
     api = std::move(*created);

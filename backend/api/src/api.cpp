@@ -46,15 +46,21 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-/// "field 'to': ..." or "field vin: ..." (the wire validator's form) name the field at fault.
+/// "field 'to': ...", "query 'limit': ..." or "report.vin: ..." (the wire validator's form) name
+/// the field or parameter at fault.
 std::string field_of(std::string_view detail) {
   if (detail.starts_with("report.")) {
     const auto rest = detail.substr(7);
     return std::string(rest.substr(0, rest.find(':')));
   }
   auto at = detail.find("field ");
+  auto skip = std::size_t{6};
+  if (at == std::string_view::npos) {
+    at = detail.find("query '");
+    skip = 6;
+  }
   if (at == std::string_view::npos) return {};
-  auto rest = detail.substr(at + 6);
+  auto rest = detail.substr(at + skip);
   if (rest.starts_with('\'')) {
     auto end = rest.find('\'', 1);
     return end == std::string_view::npos ? std::string() : std::string(rest.substr(1, end - 1));
@@ -906,16 +912,88 @@ struct Api::Impl {
   void metrics(const Responder& respond);
 };
 
+namespace {
+
+/// A query parameter as a number; nullopt when absent. Errors name the parameter.
+Result<std::optional<std::int64_t>> int_param(const HttpRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) return std::optional<std::int64_t>{};
+  std::int64_t v = 0;
+  const auto& text = it->second;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) {
+    return fail(ApiErrc::bad_request, "query '" + name + "': not a number of milliseconds");
+  }
+  return std::optional<std::int64_t>{v};
+}
+
+Result<void> only_params(const HttpRequest& req, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : req.query) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return fail(ApiErrc::bad_request, "query '" + key + "': unknown parameter (" + list + ")");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 void Api::Impl::dashboard(const HttpRequest& req, const Principal& who, const Responder& respond) {
-  (void)req;
-  (void)who;
-  respond(problem(Error(ApiErrc::not_found, "dashboard not available")));
+  if (!analytics) return respond(problem(Error(ApiErrc::unavailable, "no analytics in this server")));
+  if (auto ok = only_params(req, {"from_ms", "to_ms", "team", "bucket"}); !ok) return respond(problem(ok.error()));
+  backend::DashboardQuery q;
+  q.now_ms = now();
+  auto from = int_param(req, "from_ms");
+  auto to = int_param(req, "to_ms");
+  if (!from) return respond(problem(from.error()));
+  if (!to) return respond(problem(to.error()));
+  q.to_ms = to->value_or(q.now_ms + 1);
+  q.from_ms = from->value_or(q.to_ms - std::int64_t{30} * 24 * 3600 * 1000);  // the last 30 days
+  q.teams = visible_teams(who);
+  if (auto team = req.query.find("team"); team != req.query.end()) {
+    if (!q.teams.empty() && team->second != who.team) {
+      return respond(problem(Error(ApiErrc::forbidden, "team '" + team->second + "' is not yours (" + who.team + ")")));
+    }
+    q.teams = {team->second};
+  }
+  if (auto bucket = req.query.find("bucket"); bucket != req.query.end()) {
+    if (bucket->second == "week") q.bucket = backend::Bucket::week;
+    else if (bucket->second != "day")
+      return respond(problem(Error(ApiErrc::bad_request, "query 'bucket': day or week")));
+  }
+  asio::post(analytics_strand, [this, q = std::move(q), respond] {
+    auto d = analytics->dashboard(q);
+    respond(d ? json_response(200, backend::to_json(*d)) : problem(d.error()));
+  });
 }
 
 void Api::Impl::monthly(const HttpRequest& req, const Principal& who, const Responder& respond) {
-  (void)req;
-  (void)who;
-  respond(problem(Error(ApiErrc::not_found, "monthly report not available")));
+  (void)who;  // the monthly review is the organisation's: every role reads it
+  if (!analytics) return respond(problem(Error(ApiErrc::unavailable, "no analytics in this server")));
+  if (auto ok = only_params(req, {"month", "format", "lang"}); !ok) return respond(problem(ok.error()));
+  auto month_text = req.query.find("month");
+  if (month_text == req.query.end())
+    return respond(problem(Error(ApiErrc::bad_request, "query 'month': required (YYYY-MM)")));
+  auto month = backend::parse_month(month_text->second);
+  if (!month) return respond(problem(Error(ApiErrc::bad_request, "query 'month': " + month.error().detail)));
+  const auto format = req.query.contains("format") ? req.query.at("format") : std::string("json");
+  const auto lang = req.query.contains("lang") ? req.query.at("lang") : std::string("en");
+  if (format != "json" && format != "html" && format != "csv") {
+    return respond(problem(Error(ApiErrc::bad_request, "query 'format': json, html or csv")));
+  }
+  asio::post(analytics_strand, [this, month = *month, format, lang, respond] {
+    auto r = analytics->monthly_report(month.first, month.second, now());
+    if (!r) return respond(problem(r.error()));
+    if (format == "html") {
+      return respond(HttpResponse{200, "text/html; charset=utf-8", backend::render_monthly_html(*r, lang), {}});
+    }
+    if (format == "csv") {
+      return respond(HttpResponse{200, "text/csv; charset=utf-8", backend::render_monthly_csv(*r), {}});
+    }
+    respond(json_response(200, backend::to_json(*r)));
+  });
 }
 
 void Api::Impl::metrics(const Responder& respond) {
