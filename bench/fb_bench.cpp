@@ -37,6 +37,7 @@
 
 #include <unistd.h>
 
+#include "api_bench.hpp"
 #include "bench_support.hpp"
 #include "broker.hpp"
 #include "classifier_bench.hpp"
@@ -74,6 +75,8 @@ struct Options {
   std::string log_level = "error";  // the run prints what matters itself
   std::string json;                 // --json FILE: the measures with their baselines, as JSON
   bool classifier_only = false;     // phase 0 alone: no broker
+  bool api_only = false;            // the API's phase alone: no broker
+  std::size_t api_cases = 100000;   // the largest store of the API phase
 };
 
 // ---- The rig: PKI and broker in a temporary directory -----------------------------------------
@@ -664,6 +667,37 @@ int fail_with(const std::string& what, const Error& e) {
   return 1;
 }
 
+/// The API phase: the agent's queue under 32 connections as the store grows, beside /healthz.
+int run_api_phase(const Options& o, JsonReport& report) {
+  ApiBenchOptions a;
+  const auto top = o.quick ? std::min<std::size_t>(o.api_cases, 10000) : o.api_cases;
+  a.sizes = {top / 100, top / 10, top};
+  a.seconds = o.quick ? 1.0 : 3.0;
+  a.rules_dir = test::kRulesDir;
+  test::TempDir dir;
+  a.work_dir = dir.path();
+  fmt::print("\nA. API: the agent's queue (own team, open states, 50 a page) under {} keep-alive connections\n",
+             a.connections);
+  std::cout.flush();
+  auto measured = measure_api(a);
+  if (!measured) return fail_with("api", measured.error());
+  fmt::print("  {:>8}  {:>12} {:>9} {:>9}   {:>12} {:>9}   {:>12} {:>9} {:>9}  {:>7}\n", "cases", "list req/s",
+             "p50 ms", "p99 ms", "by due req/s", "p99 ms", "/healthz", "p50 ms", "p99 ms", "ratio");
+  for (const auto& m : *measured) {
+    fmt::print("  {:>8}  {:>12.0f} {:>9.2f} {:>9.2f}   {:>12.0f} {:>9.2f}   {:>12.0f} {:>9.2f} {:>9.2f}  {:>7.3f}{}\n",
+               m.cases, m.list.rate, m.list.p50_ms, m.list.p99_ms, m.list_due.rate, m.list_due.p99_ms, m.health.rate,
+               m.health.p50_ms, m.health.p99_ms, m.list.rate / m.health.rate,
+               m.list.errors + m.list_due.errors + m.health.errors ? "  (errors!)" : "");
+    const auto suffix = "_" + std::to_string(m.cases);
+    report.add("api_list" + suffix, m.list.rate, m.health.rate, "requests/s");
+    report.add("api_list_due" + suffix, m.list_due.rate, m.health.rate, "requests/s");
+  }
+  const auto& last = measured->back();
+  report.add("api_list", last.list.rate, last.health.rate, "requests/s");
+  report.add("api_list_p99", last.list.p99_ms, last.health.p99_ms, "ms");
+  return 0;
+}
+
 int run(const Options& o) {
   fmt::print("fb-bench: round trip and ingest rate, each beside a baseline measured in the same run\n");
   std::cout.flush();
@@ -677,11 +711,17 @@ int run(const Options& o) {
       "  Classifier::classify {:.0f} reports/s; baseline: substring scan of the {} lexicon phrases {:.0f}/s; "
       "ratio {:.2f}\n",
       cls->rate, cls->phrases, cls->baseline_rate, cls->rate / cls->baseline_rate);
+  JsonReport early;
+  early.add("classifier_per_core", cls->rate, cls->baseline_rate, "reports/s");
   if (o.classifier_only) {
     if (o.json.empty()) return 0;
-    JsonReport report;
-    report.add("classifier_per_core", cls->rate, cls->baseline_rate, "reports/s");
-    if (auto written = report.write(o.json); !written) return fail_with("--json", written.error());
+    if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
+    return 0;
+  }
+  if (auto api = run_api_phase(o, early); api != 0) return api;
+  if (o.api_only) {
+    if (o.json.empty()) return 0;
+    if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
     return 0;
   }
   Rig rig(o);
@@ -851,7 +891,7 @@ int run(const Options& o) {
   if (o.json.empty()) return 0;
   // The same measures as the summary (plus the rate including connect), named for scripts;
   // bench/README.md lists them. Ratios are value / baseline.
-  JsonReport report;
+  JsonReport report = early;  // the classifier and the API phase
   for (const auto& [p, label] : {std::pair{0.5, "p50"}, std::pair{0.99, "p99"}}) {
     const auto value = rt->to_notification.percentile_ms(p);
     report.add(fmt::format("roundtrip_{}", label), value, raw->round_trips.percentile_ms(p), "ms");
@@ -888,6 +928,9 @@ static int run_main(int argc, char** argv) {
   app.add_option("--backend-inflight", o.backend_inflight,
                  "Override the backend's publish max_inflight (default: the production value)");
   app.add_flag("--classifier-only", o.classifier_only, "Only phase 0 (the classifier; no broker)");
+  app.add_flag("--api-only", o.api_only, "Only the API phase (case list under load; no broker)");
+  app.add_option("--api-cases", o.api_cases, "Largest store of the API phase (also 1/100 and 1/10 of it)")
+      ->check(CLI::Range(100, 10000000));
   app.add_flag("--quick", o.quick, "Small numbers for a smoke run (< 30 s); explicit options still win");
   app.add_option("--log-level", o.log_level, "Log level of the components (stderr)");
   app.add_option("--json", o.json, "Also write the summary's measures and baselines to FILE as JSON");

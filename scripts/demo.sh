@@ -14,6 +14,7 @@ root=$(pwd)
 keep=0
 [[ "${1:-}" == "--keep-running" ]] && keep=1
 port=${FB_BROKER_PORT:-8883}
+http_port=${FB_HTTP_PORT:-8080}
 vins=(LSVAX60E5K2000001 LSVAX60E5K2000002 LSVAX60E5K2000003)
 
 if [[ -z "${FB_SKIP_INSTALL:-}" ]]; then
@@ -55,10 +56,20 @@ mosquitto -c run/broker/mosquitto.conf >>run/broker.log 2>&1 &
 pids+=($!)
 wait_for run/broker.log "mosquitto version .* running" mosquitto
 
-echo "== starting the backend (case store run/cases.db, rules deploy/rules)"
+if [[ ! -s run/api-tokens ]]; then
+  echo "== API tokens for the console (run/api-tokens keeps only their hashes; the tokens: run/api-tokens.txt)"
+  {
+    echo "agent li.na (after_sales): $("$bin/backend/app/fb-backend" --tokens run/api-tokens token add --role agent --team after_sales --name li.na)"
+    echo "team lead wang.wei (rnd_tech_support): $("$bin/backend/app/fb-backend" --tokens run/api-tokens token add --role team_lead --team rnd_tech_support --name wang.wei)"
+    echo "admin: $("$bin/backend/app/fb-backend" --tokens run/api-tokens token add --role admin --name admin)"
+  } > run/api-tokens.txt
+  chmod 600 run/api-tokens.txt
+fi
+
+echo "== starting the backend (case store run/cases.db, rules deploy/rules, console http://127.0.0.1:$http_port/)"
 : > run/backend.log
 "$bin/backend/app/fb-backend" --broker "ssl://127.0.0.1:$port" --pki run/pki --db run/cases.db \
-  --rules deploy/rules serve >>run/backend.log 2>&1 &
+  --rules deploy/rules --http "127.0.0.1:$http_port" --tokens run/api-tokens serve >>run/backend.log 2>&1 &
 pids+=($!)
 wait_for run/backend.log "backend ready" fb-backend
 
@@ -69,6 +80,17 @@ echo "== a simulated car sends sample reports and waits for the answers"
 echo
 echo "== cases in the backend (fb-backend cases)"
 "$bin/backend/app/fb-backend" --db run/cases.db cases -n 10
+
+admin_token=$(sed -n 's/^admin: //p' run/api-tokens.txt)
+echo
+echo "== the service teams' API: the after-sales queue, most urgent first (GET /api/v1/cases)"
+curl -sf -H "Authorization: Bearer $admin_token" \
+  "http://127.0.0.1:$http_port/api/v1/cases?team=after_sales&sort=due&limit=5" |
+  python3 -c 'import json,sys; [print(c["case_number"], c["state"], c["priority"], c["system"], "sla:", c["sla"]["state"]) for c in json.load(sys.stdin)["items"]]'
+echo "== dashboard (GET /api/v1/dashboard): cases, 24 h response rate, closed-loop rate, CSAT"
+curl -sf -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$http_port/api/v1/dashboard" |
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print("cases", d["cases_created"], "| 24h response", d["first_response_24h"]["rate"], "| closed loop", d["closed_loop"]["rate"], "| CSAT", d["csat"]["mean"])'
+echo "Console: http://127.0.0.1:$http_port/  (tokens in run/api-tokens.txt)"
 
 if [[ $keep -eq 1 ]]; then
   echo

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "analytics_commands.hpp"
 #include "case_commands.hpp"
 #include "fb/asio.hpp"
 #include "fb/common/guarded_main.hpp"
@@ -72,6 +73,7 @@ static int run_main(int argc, char** argv) {
   cases->add_option("-n,--limit", limit, "How many");
   dead->add_option("-n,--limit", limit, "How many");
   fb::backend::CaseCommands case_commands(app);
+  fb::backend::AnalyticsCommands analytics_commands(app);
   auto* classify = app.add_subcommand(
       "classify", "Classify JSON Lines from stdin ({\"id\",\"text\",\"lang\"?,\"dtcs\"?,\"category\"?}) to stdout");
   bool explain = false;
@@ -119,6 +121,7 @@ static int run_main(int argc, char** argv) {
 
   if (case_commands.selected()) return case_commands.run(cfg);
   if (*token_add) return add_token(cfg, token_role, token_team, token_name);
+  if (analytics_commands.selected()) return analytics_commands.run(cfg);
   if (*classify || *evaluate) {
     auto loaded = fb::backend::load_rules(cfg.rules_dir);
     if (!loaded) return fail_with(loaded.error());
@@ -220,11 +223,17 @@ static int run_main(int argc, char** argv) {
       spdlog::warn("api: no token file ({}): every API call is refused; create tokens with `fb-backend token add`",
                    cfg.http.tokens_file.string());
     }
-    auto reads = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping);
-    if (!reads) return fail_with(reads.error());
-    auto created = fb::api::Api::create(boost::asio::make_strand(io.get_executor()), clock, service, std::move(*reads),
-                                        nullptr, std::move(tokens),
-                                        fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});
+    // One reader per thread of the context: the console's queries use both cores.
+    std::vector<std::unique_ptr<fb::backend::CaseStore>> readers;
+    for (int i = 0; i < 2; ++i) {
+      auto reads = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping);
+      if (!reads) return fail_with(reads.error());
+      readers.push_back(std::move(*reads));
+    }
+    auto analytics = fb::backend::open_sqlite_analytics(cfg.database);
+    if (!analytics) return fail_with(analytics.error());
+    auto created = fb::api::Api::create(io.get_executor(), clock, service, std::move(readers), std::move(*analytics),
+                                        std::move(tokens), fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});
     if (!created) return fail_with(created.error());
     api = std::move(*created);
     http = std::make_unique<fb::api::HttpServer>(io, http_options,

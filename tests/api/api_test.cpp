@@ -65,9 +65,15 @@ class ApiTest : public ::testing::Test {
     }
     auto tokens = TokenStore::parse(lines, "test");
     ASSERT_TRUE(tokens) << tokens.error().what();
-    auto reads = backend::open_sqlite_case_store(dir_ / "cases.db");
-    ASSERT_TRUE(reads) << reads.error().what();
-    auto api = Api::create(boost::asio::make_strand(io_), clock_, *service_, std::move(*reads), nullptr,
+    std::vector<std::unique_ptr<backend::CaseStore>> readers;
+    for (int i = 0; i < 2; ++i) {  // two, as fb-backend runs it: requests alternate between them
+      auto reads = backend::open_sqlite_case_store(dir_ / "cases.db");
+      ASSERT_TRUE(reads) << reads.error().what();
+      readers.push_back(std::move(*reads));
+    }
+    auto analytics = backend::open_sqlite_analytics(dir_ / "cases.db");
+    ASSERT_TRUE(analytics) << analytics.error().what();
+    auto api = Api::create(io_.get_executor(), clock_, *service_, std::move(readers), std::move(*analytics),
                            std::move(*tokens), ApiOptions{{}, dir_ / "rules"});
     ASSERT_TRUE(api) << api.error().what();
     api_ = std::move(*api);
@@ -508,6 +514,51 @@ TEST_F(ApiTest, MetricsCountCasesByStateAndRecordLatencies) {
                            "fb_notify_latency_seconds_bucket{le=\"+Inf\"}"}) {
     EXPECT_NE(m.body.find(line), std::string::npos) << line << "\n" << m.body;
   }
+}
+
+TEST_F(ApiTest, TheDashboardCountsWhatTheCallerMaySeeAndTheMonthlyReportComesInThreeFormats) {
+  report(vin(90), kBrakeNoise);        // rnd, after_sales collaborates
+  report(vin(91), kServiceComplaint);  // after_sales
+  report(vin(92), kEngineNoise);       // rnd
+  const auto number = report(vin(93), kServiceComplaint);
+  ASSERT_EQ(post("/api/v1/cases/" + number + "/transitions", kAgentSales, {{"to", "acknowledged"}, {"reason", "seen"}})
+                .status,
+            200);
+  complete_publishes();
+  const auto created = [&](const char* token, const std::string& query = "") {
+    auto r = client_->get("/api/v1/dashboard" + query, token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json()["cases_created"];
+  };
+  EXPECT_EQ(created(kAdmin), 4);
+  EXPECT_EQ(created(kAgentSales), 3);  // its own two and the brakes it collaborates on
+  EXPECT_EQ(created(kAgentRnd), 2);
+  EXPECT_EQ(created(kAdmin, "?team=rnd_tech_support"), 2);
+  const auto sales = client_->get("/api/v1/dashboard", kAgentSales).json();
+  EXPECT_EQ(sales["first_response_24h"]["target"], 0.95);
+  // Answered within 24 h: 1 of 1 eligible; the two unanswered ones are not 24 h old, not yet eligible.
+  EXPECT_EQ(sales["first_response_24h"]["rate"], 1.0);
+  EXPECT_EQ(created(kAgentPlanning), 0);
+  EXPECT_EQ(client_->get("/api/v1/dashboard", kAgentPlanning).json()["first_response_24h"]["rate"], nullptr);
+  EXPECT_EQ(client_->get("/api/v1/dashboard?team=rnd_tech_support", kAgentSales).status, 403);
+  EXPECT_EQ(client_->get("/api/v1/dashboard?from_ms=yesterday", kAdmin).json()["field"], "from_ms");
+  EXPECT_EQ(client_->get("/api/v1/dashboard?colour=red", kAdmin).status, 400);
+
+  const auto month = [&](const std::string& query) {
+    return client_->get("/api/v1/reports/monthly?" + query, kAuditor);
+  };
+  auto j = month("month=2026-05");
+  ASSERT_EQ(j.status, 200) << j.body;
+  EXPECT_EQ(j.json()["cases"], 4);  // the fake clock starts on 2026-05-28
+  auto html = month("month=2026-05&format=html&lang=zh");
+  EXPECT_EQ(html.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(html.body.find("<svg"), std::string::npos);
+  auto csv = month("month=2026-05&format=csv");
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_NE(csv.body.find("brakes"), std::string::npos);
+  EXPECT_EQ(month("month=2026-13").status, 400);
+  EXPECT_EQ(month("format=csv").status, 400);
+  EXPECT_EQ(month("month=2026-05&format=pdf").status, 400);
 }
 
 TEST_F(ApiTest, TheOpenApiDescriptionNamesEveryRouteTheServerAnswers) {

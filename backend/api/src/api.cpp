@@ -46,15 +46,21 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-/// "field 'to': ..." or "field vin: ..." (the wire validator's form) name the field at fault.
+/// "field 'to': ...", "query 'limit': ..." or "report.vin: ..." (the wire validator's form) name
+/// the field or parameter at fault.
 std::string field_of(std::string_view detail) {
   if (detail.starts_with("report.")) {
     const auto rest = detail.substr(7);
     return std::string(rest.substr(0, rest.find(':')));
   }
   auto at = detail.find("field ");
+  auto skip = std::size_t{6};
+  if (at == std::string_view::npos) {
+    at = detail.find("query '");
+    skip = 6;
+  }
   if (at == std::string_view::npos) return {};
-  auto rest = detail.substr(at + 6);
+  auto rest = detail.substr(at + skip);
   if (rest.starts_with('\'')) {
     auto end = rest.find('\'', 1);
     return end == std::string_view::npos ? std::string() : std::string(rest.substr(1, end - 1));
@@ -331,11 +337,31 @@ Result<void> write_atomically(const std::filesystem::path& path, std::string_vie
 }  // namespace
 
 struct Api::Impl {
-  asio::any_io_executor strand;
+  /// A connection on the case store and the strand that owns it.
+  struct Reader {
+    asio::any_io_executor strand;
+    std::unique_ptr<backend::CaseStore> store;
+  };
+  Impl(asio::any_io_executor executor, const Clock& c, backend::Service& s,
+       std::vector<std::unique_ptr<backend::CaseStore>> stores, std::unique_ptr<backend::Analytics> a, TokenStore t,
+       ApiOptions o)
+      : rules_strand(asio::make_strand(executor)),
+        analytics_strand(asio::make_strand(executor)),
+        clock(c),
+        service(s),
+        analytics(std::move(a)),
+        tokens(std::move(t)),
+        options(std::move(o)) {
+    for (auto& store : stores) readers.push_back(Reader{asio::make_strand(executor), std::move(store)});
+  }
+
+  std::vector<Reader> readers;
+  std::atomic<std::size_t> next_reader{0};
+  asio::any_io_executor rules_strand;      // the rule files' reads and edits, one at a time
+  asio::any_io_executor analytics_strand;  // owns `analytics`
   const Clock& clock;
   backend::Service& service;
-  std::unique_ptr<backend::CaseStore> reads;      // owned by `strand`
-  std::unique_ptr<backend::Analytics> analytics;  // owned by `strand`; may be null
+  std::unique_ptr<backend::Analytics> analytics;  // may be null: no dashboard
   const TokenStore tokens;
   const ApiOptions options;
   std::map<std::string, std::pair<std::string, std::string>> files;  // console: name -> (type, bytes)
@@ -351,9 +377,15 @@ struct Api::Impl {
     respond(std::move(r));
   }
 
+  /// Runs f(store) on the next reader's strand, round robin.
   template <typename F>
-  void on_strand(F f) {
-    asio::post(strand, std::move(f));
+  void on_reader(F f) {
+    auto& r = readers[next_reader.fetch_add(1, std::memory_order_relaxed) % readers.size()];
+    asio::post(r.strand, [f = std::move(f), store = r.store.get()]() mutable { f(*store); });
+  }
+  template <typename F>
+  void on_rules(F f) {
+    asio::post(rules_strand, std::move(f));
   }
 
   // ---- routing ----
@@ -421,8 +453,8 @@ struct Api::Impl {
 
   void ready(const Responder& respond) {
     const bool broker = service.connected();
-    on_strand([this, respond, broker] {
-      const bool store = static_cast<bool>(reads->counts());
+    on_reader([respond, broker](backend::CaseStore& reads) {
+      const bool store = static_cast<bool>(reads.counts());
       const bool ok = broker && store;
       respond(json_response(ok ? 200 : 503,
                             {{"status", ok ? "ready" : "not_ready"}, {"broker", broker}, {"store", store}}));
@@ -493,8 +525,8 @@ struct Api::Impl {
         return bad("unknown parameter (team, state, priority, system, model, assignee, sla, q, sort, limit, cursor)");
       }
     }
-    on_strand([this, q = std::move(q), respond] {
-      auto page = reads->search_cases(q);
+    on_reader([q = std::move(q), respond](backend::CaseStore& reads) {
+      auto page = reads.search_cases(q);
       if (!page) return respond(problem(page.error()));
       json items = json::array();
       for (const auto& c : page->items) items.push_back(case_json(c, q.now_ms));
@@ -504,23 +536,23 @@ struct Api::Impl {
     });
   }
 
-  /// Runs `then(case)` on the API's strand once the case is found and visible to `who`.
+  /// Runs `then(case, store)` on a reader's strand once the case is found and visible to `who`.
   template <typename F>
   void with_case(std::string number, const Principal& who, const Responder& respond, F then) {
-    on_strand([this, number = std::move(number), who, respond, then = std::move(then)]() mutable {
-      auto found = reads->find_case(number);
+    on_reader([number = std::move(number), who, respond, then = std::move(then)](backend::CaseStore& reads) mutable {
+      auto found = reads.find_case(number);
       if (!found) return respond(problem(found.error()));
       if (!*found) return respond(problem(Error(backend::CaseErrc::not_found, "case " + number)));
       if (!may_see(who, **found)) {
         return respond(problem(Error(ApiErrc::forbidden, "case " + number + " belongs to team " + (*found)->team)));
       }
-      then(**found);
+      then(**found, reads);
     });
   }
 
   void get_case(std::string number, const Principal& who, const Responder& respond) {
-    with_case(number, who, respond, [this, number, who, respond](const CaseSummary&) {
-      auto d = reads->case_detail(number);
+    with_case(number, who, respond, [this, number, who, respond](const CaseSummary&, backend::CaseStore& reads) {
+      auto d = reads.case_detail(number);
       if (!d) return respond(problem(d.error()));
       if (!*d) return respond(problem(Error(backend::CaseErrc::not_found, "case " + number)));
       respond(json_response(200, detail_json(**d, who, now())));
@@ -560,18 +592,19 @@ struct Api::Impl {
       auto state = parse<CaseState>(*to);
       if (!state) return respond(problem(Error(ApiErrc::bad_request, "field 'to': unknown state '" + *to + "'")));
       backend::TransitionRequest t{number, *state, who.name, *reason, at, *assignee, *when, *place};
-      return with_case(number, who, respond, [this, t = std::move(t), respond, case_answer](const CaseSummary&) {
-        service.transition(t, [respond, case_answer](Result<backend::TransitionOutcome> r) {
-          respond(r ? case_answer(r->c) : problem(r.error()));
-        });
-      });
+      return with_case(number, who, respond,
+                       [this, t = std::move(t), respond, case_answer](const CaseSummary&, backend::CaseStore&) {
+                         service.transition(t, [respond, case_answer](Result<backend::TransitionOutcome> r) {
+                           respond(r ? case_answer(r->c) : problem(r.error()));
+                         });
+                       });
     }
     if (action == "assignment") {
       auto body = Body::parse(req, {"assignee"});
       if (!body) return respond(problem(body.error()));
       auto assignee = body->text("assignee", true, 100);
       if (!assignee) return respond(problem(assignee.error()));
-      return with_case(number, who, respond, [=, this](const CaseSummary&) {
+      return with_case(number, who, respond, [=, this](const CaseSummary&, backend::CaseStore&) {
         change<CaseSummary>(
             [=](backend::CaseStore& s, const backend::NoticeRenderer& render) {
               return s.assign(number, *assignee, who.name, at, render);
@@ -584,7 +617,7 @@ struct Api::Impl {
       if (!body) return respond(problem(body.error()));
       auto text = body->text("text", true);
       if (!text) return respond(problem(text.error()));
-      return with_case(number, who, respond, [=, this](const CaseSummary&) {
+      return with_case(number, who, respond, [=, this](const CaseSummary&, backend::CaseStore&) {
         change<backend::CaseEvent>(
             [=](backend::CaseStore& s, const backend::NoticeRenderer&) {
               return s.add_comment(number, who.name, *text, at);
@@ -601,7 +634,7 @@ struct Api::Impl {
       if (!body) return respond(problem(body.error()));
       auto text = body->text("text", true, 1000);
       if (!text) return respond(problem(text.error()));
-      return with_case(number, who, respond, [=, this](const CaseSummary&) {
+      return with_case(number, who, respond, [=, this](const CaseSummary&, backend::CaseStore&) {
         change<backend::StoredNotification>(
             [=](backend::CaseStore& s, const backend::NoticeRenderer& render) {
               return s.send_message(number, who.name, *text, at, render);
@@ -618,7 +651,7 @@ struct Api::Impl {
       if (!body) return respond(problem(body.error()));
       auto other = body->text(field, action != "parent", 100);
       if (!other) return respond(problem(other.error()));
-      return with_case(number, who, respond, [=, this](const CaseSummary&) {
+      return with_case(number, who, respond, [=, this](const CaseSummary&, backend::CaseStore&) {
         change<CaseSummary>(
             [=](backend::CaseStore& s, const backend::NoticeRenderer&) -> Result<CaseSummary> {
               if (action == "merge") {
@@ -702,8 +735,8 @@ struct Api::Impl {
   }
 
   void clusters(const Principal&, const Responder& respond) {
-    on_strand([this, respond] {
-      auto list = reads->list_clusters(200);
+    on_reader([respond](backend::CaseStore& reads) {
+      auto list = reads.list_clusters(200);
       if (!list) return respond(problem(list.error()));
       json items = json::array();
       for (const auto& c : *list) {
@@ -726,7 +759,7 @@ struct Api::Impl {
   // ---- rules ----
 
   void get_knowledge(const Responder& respond) {
-    on_strand([this, respond] {
+    on_rules([this, respond] {
       auto doc = config::load_json(options.rules_dir / "knowledge.json");
       if (!doc) return respond(problem(doc.error()));
       respond(json_response(200, {{"articles", doc->value("articles", json::array())}}));
@@ -749,7 +782,7 @@ struct Api::Impl {
       return respond(problem(Error(ApiErrc::bad_request, "field 'id': differs from the path's '" + id + "'")));
     }
     article["id"] = id;
-    on_strand([this, id, article = std::move(article), who, respond] {
+    on_rules([this, id, article = std::move(article), who, respond] {
       const auto file = options.rules_dir / "knowledge.json";
       auto doc = config::load_json(file);
       if (!doc) return respond(problem(doc.error()));
@@ -771,7 +804,7 @@ struct Api::Impl {
   }
 
   void get_routing(const Responder& respond) {
-    on_strand([this, respond] {
+    on_rules([this, respond] {
       std::ifstream in(options.rules_dir / "routing.conf", std::ios::binary);
       if (!in) return respond(problem(Error(StorageErrc::io, "cannot read routing.conf")));
       std::stringstream text;
@@ -789,13 +822,13 @@ struct Api::Impl {
     if (auto checked = backend::Router::load(*text, "routing.conf"); !checked) {
       return respond(problem(Error(ApiErrc::bad_request, checked.error().detail)));
     }
-    on_strand([this, text = *text, who, respond] {
+    on_rules([this, text = *text, who, respond] {
       apply_rules_edit(options.rules_dir / "routing.conf", text, who, "routing", respond,
                        json_response(200, {{"text", text}}));
     });
   }
 
-  /// On our strand: writes the edited file, reloads every rule file and hands them to the
+  /// On the rules' strand: writes the edited file, reloads every rule file and hands them to the
   /// service; restores the old file if the whole set does not load.
   void apply_rules_edit(const std::filesystem::path& file, const std::string& text, const Principal& who,
                         const std::string& what, const Responder& respond, HttpResponse ok) {
@@ -825,12 +858,12 @@ struct Api::Impl {
     if (vin.empty() == phone.empty()) {
       return respond(problem(Error(ApiErrc::bad_request, "query 'vin': give a vin or a phone, one of them")));
     }
-    on_strand([this, vin, phone, who, respond] {
-      auto numbers = reads->cases_of_subject(vin, phone);
+    on_reader([this, vin, phone, who, respond](backend::CaseStore& reads) {
+      auto numbers = reads.cases_of_subject(vin, phone);
       if (!numbers) return respond(problem(numbers.error()));
       json cases = json::array();
       for (const auto& n : *numbers) {
-        auto d = reads->case_detail(n);
+        auto d = reads.case_detail(n);
         if (!d) return respond(problem(d.error()));
         if (*d) cases.push_back(detail_json(**d, who, now()));
       }
@@ -879,16 +912,88 @@ struct Api::Impl {
   void metrics(const Responder& respond);
 };
 
+namespace {
+
+/// A query parameter as a number; nullopt when absent. Errors name the parameter.
+Result<std::optional<std::int64_t>> int_param(const HttpRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) return std::optional<std::int64_t>{};
+  std::int64_t v = 0;
+  const auto& text = it->second;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) {
+    return fail(ApiErrc::bad_request, "query '" + name + "': not a number of milliseconds");
+  }
+  return std::optional<std::int64_t>{v};
+}
+
+Result<void> only_params(const HttpRequest& req, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : req.query) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return fail(ApiErrc::bad_request, "query '" + key + "': unknown parameter (" + list + ")");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 void Api::Impl::dashboard(const HttpRequest& req, const Principal& who, const Responder& respond) {
-  (void)req;
-  (void)who;
-  respond(problem(Error(ApiErrc::not_found, "dashboard not available")));
+  if (!analytics) return respond(problem(Error(ApiErrc::unavailable, "no analytics in this server")));
+  if (auto ok = only_params(req, {"from_ms", "to_ms", "team", "bucket"}); !ok) return respond(problem(ok.error()));
+  backend::DashboardQuery q;
+  q.now_ms = now();
+  auto from = int_param(req, "from_ms");
+  auto to = int_param(req, "to_ms");
+  if (!from) return respond(problem(from.error()));
+  if (!to) return respond(problem(to.error()));
+  q.to_ms = to->value_or(q.now_ms + 1);
+  q.from_ms = from->value_or(q.to_ms - std::int64_t{30} * 24 * 3600 * 1000);  // the last 30 days
+  q.teams = visible_teams(who);
+  if (auto team = req.query.find("team"); team != req.query.end()) {
+    if (!q.teams.empty() && team->second != who.team) {
+      return respond(problem(Error(ApiErrc::forbidden, "team '" + team->second + "' is not yours (" + who.team + ")")));
+    }
+    q.teams = {team->second};
+  }
+  if (auto bucket = req.query.find("bucket"); bucket != req.query.end()) {
+    if (bucket->second == "week") q.bucket = backend::Bucket::week;
+    else if (bucket->second != "day")
+      return respond(problem(Error(ApiErrc::bad_request, "query 'bucket': day or week")));
+  }
+  asio::post(analytics_strand, [this, q = std::move(q), respond] {
+    auto d = analytics->dashboard(q);
+    respond(d ? json_response(200, backend::to_json(*d)) : problem(d.error()));
+  });
 }
 
 void Api::Impl::monthly(const HttpRequest& req, const Principal& who, const Responder& respond) {
-  (void)req;
-  (void)who;
-  respond(problem(Error(ApiErrc::not_found, "monthly report not available")));
+  (void)who;  // the monthly review is the organisation's: every role reads it
+  if (!analytics) return respond(problem(Error(ApiErrc::unavailable, "no analytics in this server")));
+  if (auto ok = only_params(req, {"month", "format", "lang"}); !ok) return respond(problem(ok.error()));
+  auto month_text = req.query.find("month");
+  if (month_text == req.query.end())
+    return respond(problem(Error(ApiErrc::bad_request, "query 'month': required (YYYY-MM)")));
+  auto month = backend::parse_month(month_text->second);
+  if (!month) return respond(problem(Error(ApiErrc::bad_request, "query 'month': " + month.error().detail)));
+  const auto format = req.query.contains("format") ? req.query.at("format") : std::string("json");
+  const auto lang = req.query.contains("lang") ? req.query.at("lang") : std::string("en");
+  if (format != "json" && format != "html" && format != "csv") {
+    return respond(problem(Error(ApiErrc::bad_request, "query 'format': json, html or csv")));
+  }
+  asio::post(analytics_strand, [this, month = *month, format, lang, respond] {
+    auto r = analytics->monthly_report(month.first, month.second, now());
+    if (!r) return respond(problem(r.error()));
+    if (format == "html") {
+      return respond(HttpResponse{200, "text/html; charset=utf-8", backend::render_monthly_html(*r, lang), {}});
+    }
+    if (format == "csv") {
+      return respond(HttpResponse{200, "text/csv; charset=utf-8", backend::render_monthly_csv(*r), {}});
+    }
+    respond(json_response(200, backend::to_json(*r)));
+  });
 }
 
 void Api::Impl::metrics(const Responder& respond) {
@@ -899,7 +1004,7 @@ void Api::Impl::metrics(const Responder& respond) {
   const auto pending = service.pending();
   std::array<std::uint64_t, 6> by_class{};
   for (std::size_t i = 1; i < by_class.size(); ++i) by_class[i] = responses[i].load(std::memory_order_relaxed);
-  on_strand([this, respond, stats, ingest, notify, http, pending, by_class] {
+  on_reader([this, respond, stats, ingest, notify, http, pending, by_class](backend::CaseStore& reads) {
     std::ostringstream o;
     const auto counter = [&](std::string_view name, std::string_view help, auto value) {
       o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n" << name << " " << value << "\n";
@@ -932,7 +1037,7 @@ void Api::Impl::metrics(const Responder& respond) {
     for (std::size_t i = 1; i < by_class.size(); ++i) {
       o << "fb_http_responses_total{class=\"" << i << "xx\"} " << by_class[i] << "\n";
     }
-    if (auto by_state = reads->cases_by_state()) {
+    if (auto by_state = reads.cases_by_state()) {
       o << "# HELP fb_cases Cases by state.\n# TYPE fb_cases gauge\n";
       for (const auto& e : vocabulary<CaseState>()) {
         std::int64_t n = 0;
@@ -941,11 +1046,11 @@ void Api::Impl::metrics(const Responder& respond) {
         o << "fb_cases{state=\"" << e.key << "\"} " << n << "\n";
       }
     }
-    if (auto overdue = reads->search_cases(
+    if (auto overdue = reads.search_cases(
             backend::CaseQuery{.sla = backend::SlaState::overdue, .limit = 500, .now_ms = now()})) {
       gauge("fb_cases_overdue", "Open cases past their next SLA target (at most 500 counted).", overdue->items.size());
     }
-    if (auto counts = reads->counts()) {
+    if (auto counts = reads.counts()) {
       gauge("fb_notifications_undelivered", "Notifications waiting for the car's delivery receipt.",
             counts->notifications_undelivered);
       gauge("fb_dead_letters", "Distinct dead-lettered messages kept.", counts->dead_letters);
@@ -959,20 +1064,13 @@ void Api::Impl::metrics(const Responder& respond) {
   });
 }
 
-Result<std::unique_ptr<Api>> Api::create(asio::any_io_executor strand, const Clock& clock, backend::Service& service,
-                                         std::unique_ptr<backend::CaseStore> reads,
+Result<std::unique_ptr<Api>> Api::create(asio::any_io_executor executor, const Clock& clock, backend::Service& service,
+                                         std::vector<std::unique_ptr<backend::CaseStore>> reads,
                                          std::unique_ptr<backend::Analytics> analytics, TokenStore tokens,
                                          ApiOptions options) {
-  auto impl = std::unique_ptr<Impl>(new Impl{std::move(strand),
-                                             clock,
-                                             service,
-                                             std::move(reads),
-                                             std::move(analytics),
-                                             std::move(tokens),
-                                             std::move(options),
-                                             {},
-                                             {},
-                                             {}});
+  if (reads.empty()) return fail(ConfigErrc::invalid_value, "the API needs at least one read connection");
+  auto impl = std::make_unique<Impl>(std::move(executor), clock, service, std::move(reads), std::move(analytics),
+                                     std::move(tokens), std::move(options));
   if (!impl->options.console_dir.empty()) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(impl->options.console_dir, ec)) {

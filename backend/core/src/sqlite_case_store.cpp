@@ -184,7 +184,8 @@ CREATE TABLE surveys (
 
 // v6 (issue 9, the service teams' console): contacts of reports from other channels (personal
 // data, erasable), the privacy audit, and the indexes of the console's queue (team or state,
-// newest first).
+// newest first; most urgent first: cases_due is on the exact expression of kNextDueSql, which
+// SQLite needs to use it).
 constexpr std::string_view kSchemaConsole = R"sql(
 CREATE TABLE contacts (
   case_id INTEGER PRIMARY KEY REFERENCES cases(id),
@@ -202,6 +203,7 @@ CREATE TABLE privacy_audit (
 );
 CREATE INDEX cases_team ON cases(team, id);
 CREATE INDEX cases_status ON cases(status, id);
+CREATE INDEX cases_due ON cases((CASE WHEN first_response_ms IS NULL THEN first_reply_due_ms ELSE resolution_due_ms END), id);
 CREATE INDEX surveys_case ON surveys(case_id);
 )sql";
 
@@ -283,7 +285,7 @@ constexpr std::string_view kCaseColumns =
 /// The target an open case works to next, and whether it is open, as SQL over `cases c`
 /// (the same rule as next_due_ms() and sla_state()).
 constexpr std::string_view kNextDueSql =
-    "(CASE WHEN c.first_response_ms IS NULL THEN c.first_reply_due_ms ELSE c.resolution_due_ms END)";
+    "(CASE WHEN first_response_ms IS NULL THEN first_reply_due_ms ELSE resolution_due_ms END)";
 constexpr std::string_view kOpenSql = "c.status NOT IN ('resolved', 'closed')";
 constexpr std::string_view kPriorityRankSql = "(CASE c.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END)";
 
@@ -858,7 +860,10 @@ class SqliteCaseStore final : public CaseStore {
         in += in.empty() ? "?" : ", ?";
         binds.emplace_back(std::string(to_string(st)));
       }
-      and_("c.status IN (" + in + ")");
+      // Several states (the queue's open ones) match most rows: reading in the page's order and
+      // stopping at the limit beats collecting them all through the state index and sorting,
+      // which SQLite would pick without statistics; the unary + keeps it off that index.
+      and_((query.states.size() > 1 ? "+c.status IN (" : "c.status IN (") + in + ")");
     }
     if (query.priority) {
       and_("c.priority = ?");
@@ -912,8 +917,9 @@ class SqliteCaseStore final : public CaseStore {
       case CaseSort::due:
         key = kNextDueSql;
         order = key + " ASC, c.id ASC";
-        if (*cursor) {
-          and_("(" + key + ", c.id) > (?, ?)");
+        if (*cursor) {  // (key, id) > (k, i), written so that the index on key can seek to k
+          and_(key + " >= ? AND (" + key + " > ? OR c.id > ?)");
+          binds.emplace_back((*cursor)->key);
           binds.emplace_back((*cursor)->key);
           binds.emplace_back((*cursor)->id);
         }

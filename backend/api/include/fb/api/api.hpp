@@ -2,17 +2,20 @@
 // their work, other channels' reports, knowledge base and routing rules, privacy requests,
 // health and Prometheus metrics.
 //
-// Threads: reads run on the API's strand, which owns `reads` (a second connection on the case
-// store: SQLite's WAL lets it read while the service writes, so the console never stalls
-// ingest). Every change goes through the Service (its strand owns the writing store and sends
-// what a change queues for a car). handle() may be called on any thread; the answer goes to
-// `respond` on the API's or the service's strand.
+// Threads: reads run on the API's readers, each a connection on the case store owned by a strand
+// of its own made here on `executor` (SQLite's WAL lets them read while the service writes, so
+// the console never stalls ingest, and several readers use several cores); requests go to them
+// round robin. The rule files are read and edited on one more strand, the analytics on another.
+// Every change goes through the Service (its strand owns the writing store and sends what a
+// change queues for a car). handle() may be called on any thread; the answer goes to `respond`
+// on a reader's, the rules', the analytics' or the service's strand.
 #pragma once
 
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "fb/api/auth.hpp"
 #include "fb/api/http_server.hpp"
@@ -35,8 +38,9 @@ struct ApiOptions {
 class Api {
  public:
   /// Loads the console's files into memory. Errors: ConfigErrc when console_dir is set but unreadable.
-  static Result<std::unique_ptr<Api>> create(boost::asio::any_io_executor strand, const Clock& clock,
-                                             backend::Service& service, std::unique_ptr<backend::CaseStore> reads,
+  static Result<std::unique_ptr<Api>> create(boost::asio::any_io_executor executor, const Clock& clock,
+                                             backend::Service& service,
+                                             std::vector<std::unique_ptr<backend::CaseStore>> reads,
                                              std::unique_ptr<backend::Analytics> analytics, TokenStore tokens,
                                              ApiOptions options);
   Api(const Api&) = delete;

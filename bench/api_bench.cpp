@@ -1,0 +1,238 @@
+#include "api_bench.hpp"
+
+#include <algorithm>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <thread>
+
+#include "fb/api/api.hpp"
+#include "fb/backend/analytics.hpp"
+#include "fb/backend/rules.hpp"
+#include "fb/common/codec.hpp"
+#include "fb/common/ids.hpp"
+#include "fb/common/sqlite.hpp"
+#include "fb/mqtt/client.hpp"
+
+namespace fb::bench {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kToken = "bench-agent-after-sales";
+constexpr const char* kQueue = "/api/v1/cases?state=new,acknowledged,assigned,in_progress&limit=50";
+
+/// 17 characters, one per case.
+std::string bench_vin(std::size_t i) {
+  auto s = std::to_string(i);
+  return "LSVAPIBN" + std::string(9 - s.size(), '0') + s;
+}
+
+/// Adds cases `from`..`to` (exclusive) to the store: three kinds of complaint over many cars,
+/// each through commit_batch as the service stores them, 1,000 per transaction.
+Result<void> seed(backend::CaseStore& store, const backend::Rules& rules, std::size_t from, std::size_t to) {
+  static const char* kTexts[] = {"4S店服务顾问态度很差，维修等了三天", "刹车异响，低速时吱吱响",
+                                 "发动机异响，加速时咔咔响", "建议增加座椅通风功能", "车机屏幕卡死，导航无法使用"};
+  const auto notifications = [](const backend::ReportIntake& in, const backend::CaseRef& ref,
+                                std::string_view) -> Result<backend::StoredNotification> {
+    return backend::StoredNotification{new_uuid(), in.report->vin(), "n " + ref.case_number, "text"};
+  };
+  const std::int64_t t0 = 1'780'000'000'000;
+  for (std::size_t start = from; start < to; start += 1000) {
+    const auto end = std::min(to, start + 1000);
+    std::vector<wire::Envelope> envs;
+    envs.reserve(end - start);
+    for (std::size_t i = start; i < end; ++i) {
+      auto env = codec::new_envelope(t0);
+      auto* r = env.mutable_report();
+      r->set_report_id(new_uuid());
+      r->set_vin(bench_vin(i));
+      r->set_model(i % 2 ? "Aurora EV" : "Borealis");
+      r->set_model_year(2026);
+      r->set_software_version(i % 3 ? "HU-3.2.1" : "HU-3.3.0");
+      r->set_car_time_ms(t0 + static_cast<std::int64_t>(i) * 1000);
+      r->set_source(wire::SOURCE_DRIVER);
+      r->set_category(wire::CATEGORY_OTHER);
+      r->set_text(kTexts[i % 5]);
+      r->set_language("zh-CN");
+      envs.push_back(std::move(env));
+    }
+    std::vector<backend::BatchItem> items;
+    items.reserve(envs.size());
+    for (std::size_t k = 0; k < envs.size(); ++k) {
+      backend::ReportIntake in;
+      in.report = &envs[k].report();
+      in.payload = codec::encode(envs[k]);
+      in.digest = codec::sha256(in.payload);
+      in.topic = "vehicles/" + envs[k].report().vin() + "/reports";
+      in.received_ms = envs[k].report().car_time_ms();
+      in.classification = rules.classifier.classify(envs[k].report());
+      in.route = rules.router.route(in.classification, envs[k].report().model());
+      items.emplace_back(std::move(in));
+    }
+    auto done = store.commit_batch(items, notifications);
+    if (!done) return fail(done.error());
+  }
+  return {};
+}
+
+/// A queue where a third of the cases moved on: answered and in progress, or closed.
+Result<void> spread_states(const std::filesystem::path& db_path) {
+  auto db = sql::Database::open(db_path);
+  if (!db) return fail(db.error());
+  return db->exec(
+      "UPDATE cases SET status = 'in_progress', first_response_ms = created_ms + 3600000 WHERE id % 3 = 1 AND "
+      "status = 'new' AND major = 0;"
+      "UPDATE cases SET status = 'closed', first_response_ms = created_ms + 3600000, resolved_ms = created_ms + "
+      "86400000 WHERE id % 3 = 2 AND status = 'new' AND major = 0;");
+}
+
+/// `connections` keep-alive clients, each sending `target` again as soon as the answer is in,
+/// for `seconds`, on one thread.
+ApiLoad load(std::uint16_t port, const std::string& target, int connections, double seconds) {
+  asio::io_context io;
+  std::vector<double> latencies;
+  std::size_t errors = 0;
+  const auto deadline = SteadyClock::now() +
+                        std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
+  struct Client : std::enable_shared_from_this<Client> {
+    Client(asio::io_context& io, std::vector<double>& l, std::size_t& e, SteadyClock::time_point d)
+        : stream(io),
+          lat(l),
+          errs(e),
+          deadline(d) {}
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    http::request<http::empty_body> req;
+    http::response<http::string_body> res;
+    std::vector<double>& lat;
+    std::size_t& errs;
+    SteadyClock::time_point deadline, sent;
+    void next() {
+      if (SteadyClock::now() >= deadline) return;
+      res = {};
+      sent = SteadyClock::now();
+      http::async_write(stream, req, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return void(++self->errs);
+        http::async_read(self->stream, self->buffer, self->res, [self](beast::error_code ec, std::size_t) {
+          if (ec) return void(++self->errs);
+          self->lat.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - self->sent).count());
+          if (self->res.result_int() != 200) ++self->errs;
+          self->next();
+        });
+      });
+    }
+  };
+  std::vector<std::shared_ptr<Client>> clients;
+  for (int i = 0; i < connections; ++i) {
+    auto c = std::make_shared<Client>(io, latencies, errors, deadline);
+    c->req = http::request<http::empty_body>(http::verb::get, target, 11);
+    c->req.set(http::field::host, "127.0.0.1");
+    c->req.set(http::field::authorization, std::string("Bearer ") + kToken);
+    c->req.keep_alive(true);
+    c->stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    clients.push_back(c);
+  }
+  const auto started = SteadyClock::now();
+  for (auto& c : clients) c->next();
+  io.run();
+  const double elapsed = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  ApiLoad out;
+  out.errors = errors;
+  out.rate = static_cast<double>(latencies.size()) / elapsed;
+  std::sort(latencies.begin(), latencies.end());
+  const auto pct = [&](double p) {
+    return latencies.empty()
+               ? 0.0
+               : latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))];
+  };
+  out.p50_ms = pct(0.5);
+  out.p99_ms = pct(0.99);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<ApiMeasure>> measure_api(const ApiBenchOptions& o) {
+  auto rules = backend::load_rules(o.rules_dir);
+  if (!rules) return fail(rules.error());
+  const auto db = o.work_dir / "api-bench.db";
+  std::filesystem::remove(db);
+  backend::GroupingPolicy separate;
+  separate.merge_window_ms = 0;
+  auto writer = backend::open_sqlite_case_store(db, 0, separate);
+  if (!writer) return fail(writer.error());
+
+  // The server as fb-backend runs it: two threads on one context, the API's reads on a strand.
+  // The Service is there because the API needs one for changes; it is never started (no broker).
+  asio::io_context io;
+  auto strand = asio::make_strand(io.get_executor());
+  auto& clock = SystemClock::instance();
+  mqtt::ClientOptions never;
+  never.server_uri = "tcp://127.0.0.1:1";
+  never.client_id = "api-bench";
+  auto service_store = backend::open_sqlite_case_store(db);
+  if (!service_store) return fail(service_store.error());
+  auto service_rules = backend::load_rules(o.rules_dir);
+  if (!service_rules) return fail(service_rules.error());
+  backend::Service service(strand, clock, {}, std::move(*service_store), std::move(*service_rules),
+                           mqtt::make_paho_client(asio::make_strand(io.get_executor()), clock, never));
+  std::vector<std::unique_ptr<backend::CaseStore>> readers;
+  for (int i = 0; i < 2; ++i) {
+    auto reads = backend::open_sqlite_case_store(db);
+    if (!reads) return fail(reads.error());
+    readers.push_back(std::move(*reads));
+  }
+  auto tokens = api::TokenStore::parse(api::TokenStore::line_for(kToken, api::Principal{"bench", api::Role::agent,
+                                                                                        "after_sales"}),
+                                       "bench");
+  if (!tokens) return fail(tokens.error());
+  auto api = api::Api::create(io.get_executor(), clock, service, std::move(readers), nullptr, std::move(*tokens),
+                              api::ApiOptions{{}, o.rules_dir});
+  if (!api) return fail(api.error());
+  api::HttpServerOptions http_options;
+  http_options.port = 0;
+  http_options.max_connections = 1024;
+  api::HttpServer server(io, http_options, [&](api::HttpRequest r, api::Responder done) {
+    (*api)->handle(std::move(r), std::move(done));
+  });
+  if (auto r = server.start(); !r) return fail(r.error());
+  auto guard = asio::make_work_guard(io);
+  std::thread t1([&] { io.run(); });
+  std::thread t2([&] { io.run(); });
+
+  std::vector<ApiMeasure> out;
+  std::size_t have = 0;
+  Result<void> failed;
+  for (auto size : o.sizes) {
+    if (auto s = seed(**writer, *rules, have, size); !s) {
+      failed = fail(s.error());
+      break;
+    }
+    have = size;
+    if (auto s = spread_states(db); !s) {
+      failed = fail(s.error());
+      break;
+    }
+    ApiMeasure m;
+    m.cases = size;
+    load(server.port(), kQueue, o.connections, 0.3);  // warm-up: statement cache, page cache
+    m.health = load(server.port(), "/healthz", o.connections, o.seconds);
+    m.list = load(server.port(), kQueue, o.connections, o.seconds);
+    m.list_due = load(server.port(), std::string(kQueue) + "&sort=due", o.connections, o.seconds);
+    out.push_back(m);
+  }
+  server.stop();
+  guard.reset();
+  io.stop();
+  t1.join();
+  t2.join();
+  if (!failed) return fail(failed.error());
+  return out;
+}
+
+}  // namespace fb::bench
