@@ -358,6 +358,7 @@ async function renderDashboard(page) {
   // Field names: backend/core analytics to_json (docs/metrics.md); older spellings tolerated.
   const fr = d.first_response_24h || d.first_response || {}, cl = d.closed_loop || {}, cs = d.csat || {};
   const volumes = d.volumes || d;
+  const range = { from: d.from_ms ?? from, to: d.to_ms ?? to, bucket: d.bucket || "day" };
   const rate = (o, num) => o.rate ?? (eligibleOf(o) ? num / eligibleOf(o) : null);
   const tiles = [
     kpi("response", t("dash.response"), rate(fr, fr.within_24h), fr.target ?? 0.95, fmtPercent, fr),
@@ -375,9 +376,9 @@ async function renderDashboard(page) {
       open.length ? ` (${open.filter(([, n]) => n).map(([s, n]) => `${term("state", s)} ${n}`).join(", ")})` : null,
       d.sla_breaches?.cases != null ? ` · ${t("dash.breaches")}: ${d.sla_breaches.cases}` : null),
     h("div", { class: "charts" },
-      volumeChart(volumePoints(volumes.by_type), t("dash.volume_type"), "chart-type"),
-      volumeChart(volumePoints(volumes.by_system), t("dash.volume_system"), "chart-system"),
-      volumeChart(volumePoints(volumes.by_model), t("dash.volume_model"), "chart-model")));
+      volumeChart(volumePoints(volumes.by_type), t("dash.volume_type"), "chart-type", range),
+      volumeChart(volumePoints(volumes.by_system), t("dash.volume_system"), "chart-system", range),
+      volumeChart(volumePoints(volumes.by_model), t("dash.volume_model"), "chart-model", range)));
 }
 
 function eligibleOf(o) {

@@ -57,15 +57,18 @@ function niceTicks(lo, hi, count) {
 }
 
 /// Stacked bars of counts per time bucket, one color per key, with a legend.
-function volumeChart(points, titleText, testid) {
-  const buckets = [...new Set(points.map((p) => p.bucket))].sort((a, b) => a - b);
+/// `range` {from, to, bucket: "day"|"week"} lays the period out in full, empty buckets included.
+function volumeChart(points, titleText, testid, range) {
+  const buckets = range ? bucketStarts(range) : [];
+  points.forEach((p) => { if (!buckets.includes(p.bucket)) buckets.push(p.bucket); });
+  buckets.sort((a, b) => a - b);
   const totals = new Map();
   points.forEach((p) => totals.set(p.key, (totals.get(p.key) || 0) + p.count));
   const keys = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a));
   const color = (k) => PALETTE[keys.indexOf(k) % PALETTE.length];
   const W = 520, H = 200, left = 36, bottom = 24, top = 8;
   const stackMax = Math.max(1, ...buckets.map((b) => points.filter((p) => p.bucket === b).reduce((a, p) => a + p.count, 0)));
-  const bw = (W - left - 8) / Math.max(1, buckets.length);
+  const bw = Math.min(48, (W - left - 8) / Math.max(1, buckets.length));
   const y = (v) => top + (H - top - bottom) * (1 - v / stackMax);
   const bars = buckets.flatMap((b, i) => {
     let acc = 0;
@@ -97,4 +100,17 @@ function labelKey(k) {
   if (!k) return t("common.none");
   for (const kind of ["type", "system", "state"]) if (STRINGS[lang][`${kind}.${k}`]) return t(`${kind}.${k}`);
   return k;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/// UTC day starts, or ISO week starts (Monday 00:00 UTC), covering [from, to): analytics' buckets.
+function bucketStarts({ from, to, bucket }) {
+  if (!(from < to)) return [];
+  const step = bucket === "week" ? 7 * DAY_MS : DAY_MS;
+  const monday = 4 * DAY_MS;  // 1970-01-01 was a Thursday; the first Monday was 1970-01-05
+  const first = bucket === "week" ? Math.floor((from - monday) / step) * step + monday : Math.floor(from / step) * step;
+  const out = [];
+  for (let b = first; b < to && out.length < 400; b += step) out.push(b);
+  return out;
 }
