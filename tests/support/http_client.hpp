@@ -57,7 +57,7 @@ class HttpClient {
     req.prepare_payload();
     std::optional<boost::beast::error_code> written, read;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
+    parser.body_limit(std::uint64_t{64} * 1024 * 1024);
     http::async_write(*stream_, req, [&](boost::beast::error_code ec, std::size_t) { written = ec; });
     run_until([&] { return written.has_value(); });
     if (*written) throw std::runtime_error("http write: " + written->message());

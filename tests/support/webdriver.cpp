@@ -138,8 +138,12 @@ WebDriver::WebDriver(WebDriverOptions options, int port, std::unique_ptr<Process
       transport_(std::make_unique<Transport>(port)) {}
 
 WebDriver::~WebDriver() {
-  // Chromium outlives a killed chromedriver, so the session goes first.
-  if (!session_.empty()) (void)request("DELETE", "/session/" + session_);
+  // Chromium outlives a killed chromedriver, so the session goes first. A destructor must not
+  // throw: a failed goodbye (out of memory building the request) leaves chromedriver to the kill.
+  try {
+    if (!session_.empty()) (void)request("DELETE", "/session/" + session_);
+  } catch (...) {
+  }
   driver_->kill_and_wait(SIGTERM);
 }
 
