@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -130,10 +131,13 @@ class ConsoleBrowser : public IntegrationTest {
       agent_tokens_[team] = add_token(tokens_, "agent", team, "wang.fang");
     }
     port_ = free_port();
-    backend_ = std::make_unique<BackendProcess>(*broker_, *pki_, dir_ / "cases.db",
-                                                std::vector<std::string>{"--http", "127.0.0.1:" + std::to_string(port_),
-                                                                         "--tokens", tokens_, "--console",
-                                                                         FB_CONSOLE_DIR});
+    // A copy of the rules: the knowledge base is edited through the console.
+    std::filesystem::copy(kRulesDir, dir_ / "rules", std::filesystem::copy_options::recursive);
+    const std::vector<std::string> http{"--http",    "127.0.0.1:" + std::to_string(port_),
+                                        "--tokens",  tokens_,
+                                        "--console", FB_CONSOLE_DIR};
+    backend_ = std::make_unique<BackendProcess>(*broker_, *pki_, dir_ / "cases.db", http, /*merge=*/false,
+                                                dir_ / "rules");
     car_ = std::make_unique<Car>(*broker_, *pki_, kVinA, dir_ / "car.db");
     report_ = submit_with_snapshot(*car_, "Grinding noise from the front brakes when stopping");
     ASSERT_TRUE(car_->wait_notified({report_}));
@@ -270,6 +274,46 @@ TEST_F(ConsoleBrowser, TheDashboardShowsTheTargetsAndTheNewCaseInItsVolumes) {
   must(browser_->click("[data-testid=lang-toggle]"));
   must(browser_->wait_for_text("[data-testid=kpi-response]", "24 小时响应率"));
   screenshot("dashboard-zh");
+}
+
+TEST_F(ConsoleBrowser, ATeamLeadEditsAKnowledgeArticleAndAnAgentMayOnlyReadIt) {
+  SKIP_WITHOUT_BROWSER();
+  start();
+  login(lead_tokens_[team_]);
+  must(browser_->wait_for_text("[data-testid=whoami]", "li.wei"));
+  must(browser_->click("[data-testid=nav-knowledge]"));
+  const std::string article = "[data-testid=kb-article][data-id='brake-squeal-morning']";
+  must(browser_->click(article + " [data-testid=kb-edit]"));
+  // The editor holds the article's JSON: change the English workaround and save.
+  const std::string workaround = "Brake gently twice after a cold night; the film of rust wears off.";
+  must(browser_->execute(R"(
+    const area = document.querySelector('[data-testid=kb-json]');
+    const a = JSON.parse(area.value);
+    a.workaround.en = arguments[0];
+    area.value = JSON.stringify(a, null, 2);)",
+                         {workaround}));
+  must(browser_->click("[data-testid=kb-save]"));
+  must(browser_->wait_for_text(article, workaround));
+  std::ifstream file(dir_ / "rules/knowledge.json");
+  const std::string saved((std::istreambuf_iterator<char>(file)), {});
+  EXPECT_NE(saved.find(workaround), std::string::npos) << "knowledge.json was not rewritten";
+
+  // A broken article comes back as the API's 400 with its reason, shown beside the editor.
+  must(browser_->click(article + " [data-testid=kb-edit]"));
+  must(
+      browser_->execute("const area = document.querySelector('[data-testid=kb-json]');"
+                        "const a = JSON.parse(area.value); a.symptoms = 'none'; area.value = JSON.stringify(a);"));
+  must(browser_->click("[data-testid=kb-save]"));
+  EXPECT_NE(must(browser_->text("[data-testid=kb-editor] [data-testid=error]")).find("400"), std::string::npos);
+  screenshot("knowledge-edit-error");
+
+  // An agent reads the same article without an edit button.
+  must(browser_->click("[data-testid=logout]"));
+  login(agent_tokens_[team_]);
+  must(browser_->wait_for_text("[data-testid=whoami]", "wang.fang"));
+  must(browser_->click("[data-testid=nav-knowledge]"));
+  must(browser_->wait_for_text(article, workaround));
+  EXPECT_TRUE(must(browser_->find_all(article + " [data-testid=kb-edit]")).empty());
 }
 
 TEST_F(ConsoleBrowser, TheApiRefusalsAreShownPlainly) {

@@ -33,21 +33,23 @@ inline constexpr auto kWait = 30s;
 
 /// fb-backend as a process. Unless `merge` is set, it keeps every report in a case of its own
 /// (the tests send one car's reports by the dozen and count cases); see docs/lifecycle.md.
+/// `rules_dir`: a copy of deploy/rules for a test that edits the rules through the API.
 class BackendProcess {
  public:
   BackendProcess(const Broker& broker, const Pki& pki, std::string db, std::vector<std::string> extra_args = {},
-                 bool merge = false)
+                 bool merge = false, std::string rules_dir = kRulesDir)
       : broker_(broker),
         pki_(pki),
         db_(std::move(db)),
         extra_args_(std::move(extra_args)),
+        rules_dir_(std::move(rules_dir)),
         config_(db_ + ".backend.json") {
     std::ofstream(config_) << R"({"version": 1, "grouping": {"merge_window_hours": )" << (merge ? 336 : 0) << "}}";
     start();
   }
   void start() {
     std::vector<std::string> args{kBackendBin, "--config", config_,   "--broker", broker_.uri(), "--pki", pki_.dir(),
-                                  "--db",      db_,        "--rules", kRulesDir,  "--log-level", "info"};
+                                  "--db",      db_,        "--rules", rules_dir_, "--log-level", "info"};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     args.emplace_back("serve");
     process_ = std::make_unique<Process>("backend", args);
@@ -65,6 +67,7 @@ class BackendProcess {
   const Pki& pki_;
   std::string db_;
   std::vector<std::string> extra_args_;
+  std::string rules_dir_;
   std::string config_;
   std::unique_ptr<Process> process_;
 };
