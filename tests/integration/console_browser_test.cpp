@@ -231,6 +231,12 @@ TEST_F(ConsoleBrowser, ATeamLeadWorksACarsReportFromTheQueueToResolvedAndTheDriv
   must(browser_->click("[data-testid=comment-submit]"));
   must(browser_->wait_for_text("[data-testid=conv-comment]", "Pads at 2 mm"));
 
+  // A workshop visit proposed to the driver: the car is told when and where.
+  must(browser_->execute("document.querySelector('[data-testid=appointment-when]').value = '2026-12-05T09:30';"));
+  must(browser_->type("[data-testid=appointment-place]", "Pudong 4S store"));
+  move("appointment", "Pads to replace", "Appointment");
+  EXPECT_TRUE(inbox_has(*car_, report_, "Pudong 4S store")) << "the appointment did not reach the car";
+
   move("resolved", "Pads replaced", "Resolved");
   // The conversation shows the driver's message, the timeline every move with its reason.
   must(browser_->wait_for_text("[data-testid=conv-notification]", "replace the front pads"));
