@@ -185,7 +185,7 @@ CREATE TABLE surveys (
 // v6 (issue 9, the service teams' console): contacts of reports from other channels (personal
 // data, erasable), the privacy audit, and the indexes of the console's queue (team or state,
 // newest first; most urgent first: cases_due is on the exact expression of kNextDueSql, which
-// SQLite needs to use it).
+// SQLite needs to use it), and the analytics' periods (cases_created).
 constexpr std::string_view kSchemaConsole = R"sql(
 CREATE TABLE contacts (
   case_id INTEGER PRIMARY KEY REFERENCES cases(id),
@@ -205,6 +205,7 @@ CREATE INDEX cases_team ON cases(team, id);
 CREATE INDEX cases_status ON cases(status, id);
 CREATE INDEX cases_due ON cases((CASE WHEN first_response_ms IS NULL THEN first_reply_due_ms ELSE resolution_due_ms END), id);
 CREATE INDEX surveys_case ON surveys(case_id);
+CREATE INDEX cases_created ON cases(created_ms);
 )sql";
 
 constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2,        kSchemaV3,
