@@ -324,6 +324,15 @@ TEST_F(ApiTest, ATeamWorksACaseToResolvedAndTheDriverGetsEveryStepAndTheMessage)
   EXPECT_EQ(env->notification().case_number(), number);
   run();
 
+  auto scripted = post("/api/v1/cases/" + number + "/messages", kAgentSales,
+                       {{"template", "progress"}, {"text", "门店经理今天联系您"}});
+  ASSERT_EQ(scripted.status, 202) << scripted.body;
+  EXPECT_NE(scripted.json()["text"].get<std::string>().find("门店经理今天联系您"), std::string::npos);
+  EXPECT_NE(scripted.json()["text"].get<std::string>(), "门店经理今天联系您");  // inside the standard script
+  EXPECT_EQ(post("/api/v1/cases/" + number + "/messages", kAgentSales, {{"template", "resolved"}, {"text", "x"}})
+                .json()["field"],
+            "template");
+  complete_publishes();
   ASSERT_EQ(post("/api/v1/cases/" + number + "/comments", kAgentSales, {{"text", "store manager called"}}).status, 201);
   move("resolved");
   auto detail = client_->get("/api/v1/cases/" + number, kAgentSales).json();
@@ -339,10 +348,11 @@ TEST_F(ApiTest, ATeamWorksACaseToResolvedAndTheDriverGetsEveryStepAndTheMessage)
     }
   }
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "transition"), 4);  // acknowledged, assigned, in_progress, resolved
-  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "message"), 1);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "message"), 2);
   std::vector<std::string> told;
   for (const auto& n : detail["notifications"]) told.push_back(n["event"]);
-  EXPECT_EQ(told, (std::vector<std::string>{"received", "progress", "routed", "progress", "message", "resolved"}));
+  EXPECT_EQ(told, (std::vector<std::string>{"received", "progress", "routed", "progress", "message", "progress",
+                                            "resolved"}));
   EXPECT_EQ(detail["notifications"][4]["text"], "我们已联系门店，明天给您回电。");
 }
 
@@ -441,6 +451,10 @@ TEST_F(ApiTest, LeadsMergeSplitAndLinkAndTheAuditNamesThem) {
 TEST_F(ApiTest, PrivacyExportThenEraseLeavesNothingOfTheVinButTheStatistics) {
   const auto number = report(vin(60), kBrakeNoise);
   ASSERT_EQ(post("/api/v1/cases/" + number + "/messages", kAgentRnd, {{"text", "Please visit a dealer"}}).status, 202);
+  ASSERT_EQ(post("/api/v1/cases/" + number + "/transitions", kAgentRnd,
+                 {{"to", "acknowledged"}, {"reason", "called Mr Zhang at home"}})
+                .status,
+            200);
   complete_publishes();
   EXPECT_EQ(client_->get("/api/v1/privacy/export?vin=" + vin(60), kAgentRnd).status, 403);
   auto exported = client_->get("/api/v1/privacy/export?vin=" + vin(60), kAdmin);
@@ -452,7 +466,7 @@ TEST_F(ApiTest, PrivacyExportThenEraseLeavesNothingOfTheVinButTheStatistics) {
   ASSERT_EQ(erased.status, 200) << erased.body;
   EXPECT_EQ(erased.json()["cases"], 1);
   EXPECT_EQ(erased.json()["reports"], 1);
-  EXPECT_EQ(erased.json()["notifications"], 2);  // received, message
+  EXPECT_EQ(erased.json()["notifications"], 3);  // received, message, progress
   EXPECT_EQ(erased.json()["subject"], backend::privacy_subject("vin", vin(60)));
   EXPECT_EQ(client_->get("/api/v1/privacy/export?vin=" + vin(60), kAdmin).json()["cases"].size(), 0u);
   auto after = client_->get("/api/v1/cases/" + number, kAdmin).json();
@@ -462,11 +476,70 @@ TEST_F(ApiTest, PrivacyExportThenEraseLeavesNothingOfTheVinButTheStatistics) {
   EXPECT_EQ(after["notifications"].size(), 0u);
   const auto dump = after.dump();
   EXPECT_EQ(dump.find("Please visit"), std::string::npos);
+  EXPECT_EQ(dump.find("Mr Zhang"), std::string::npos);
   EXPECT_EQ(dump.find(vin(60)), std::string::npos);
   // Nothing goes to the erased car any more, and the erasure is audited.
   EXPECT_EQ(post("/api/v1/cases/" + number + "/messages", kAdmin, {{"text", "hello"}}).status, 400);
   auto db = sql::Database::open(dir_ / "cases.db");
   EXPECT_EQ(*db->query_int("SELECT count(*) FROM privacy_audit WHERE action IN ('export', 'erase')"), 3);
+}
+
+TEST_F(ApiTest, AContactFollowsItsReportAndErasingAPhoneTakesOnlyThatCallersWords) {
+  const auto call = [&](const std::string& text, const std::string& phone) {
+    auto r = post("/api/v1/reports", kAgentSales,
+                  {{"channel", "hotline"},
+                   {"vin", vin(95)},
+                   {"model", "Aurora EV"},
+                   {"text", text},
+                   {"contact", {{"name", "王五"}, {"phone", phone}}}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json()["case_number"].get<std::string>();
+  };
+  const auto first = call("服务顾问态度差，电话不回", "13900000001");
+  const auto second = call("保养等了五个小时没人管", "13900000002");
+  ASSERT_EQ(post("/api/v1/cases/" + first + "/merge", kLeadSales, {{"into", second}}).status, 200);
+  auto exported = client_->get("/api/v1/privacy/export?phone=13900000001", kAdmin).json();
+  ASSERT_EQ(exported["cases"].size(), 1u);  // found through its report, now in the other case
+  EXPECT_EQ(exported["cases"][0]["case"]["case_number"], second);
+  auto erased = post("/api/v1/privacy/erase", kAdmin, {{"phone", "13900000001"}});
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  EXPECT_EQ(erased.json()["reports"], 1);
+  EXPECT_EQ(erased.json()["contacts"], 1);
+  const auto after = client_->get("/api/v1/cases/" + second, kAdmin).json();
+  std::vector<std::string> texts;
+  for (const auto& r : after["reports"]) texts.push_back(r.value("text", "[erased]"));
+  std::sort(texts.begin(), texts.end());
+  EXPECT_EQ(texts, (std::vector<std::string>{"[erased]", "保养等了五个小时没人管"}));
+  EXPECT_EQ(after["contact"]["phone"], "13900000002");
+}
+
+TEST_F(ApiTest, ALeadLinksOnlyToAMajorCaseItsTeamMaySee) {
+  std::string major;
+  for (int i = 0; i < 5 && major.empty(); ++i) {  // five cars with the same brake noise make a major case
+    report(vin(200 + i), kBrakeNoise);
+    const auto clusters = client_->get("/api/v1/clusters", kAdmin).json();
+    for (const auto& c : clusters["items"]) major = c["major_case_number"];
+  }
+  ASSERT_FALSE(major.empty());
+  const auto complaint = report(vin(210), kServiceComplaint);  // after_sales
+  const auto major_team = client_->get("/api/v1/cases/" + major, kAdmin).json()["case"]["team"];
+  ASSERT_EQ(major_team, "rnd_tech_support");
+  const auto linked = post("/api/v1/cases/" + complaint + "/parent", kLeadSales, {{"major_case_number", major}});
+  // The brake major case's team is R&D, with after-sales collaborating: visible, so allowed.
+  const bool visible = client_->get("/api/v1/cases/" + major, kLeadSales).status == 200;
+  EXPECT_EQ(linked.status, visible ? 200 : 403) << linked.body;
+  const auto engine_major = [&] {
+    for (int i = 0; i < 5; ++i) report(vin(220 + i), kEngineNoise);
+    const auto clusters = client_->get("/api/v1/clusters", kAdmin).json();
+    for (const auto& c : clusters["items"]) {
+      const std::string n = c["major_case_number"];
+      if (!n.empty() && n != major) return n;
+    }
+    return std::string();
+  }();
+  ASSERT_FALSE(engine_major.empty());
+  EXPECT_EQ(post("/api/v1/cases/" + complaint + "/parent", kLeadSales, {{"major_case_number", engine_major}}).status,
+            403);  // R&D's alone
 }
 
 TEST_F(ApiTest, KnowledgeEditsAreCheckedAndTakeEffectWithoutARestart) {

@@ -662,6 +662,39 @@ TEST(AnalyticsFiles, EachCallSeesWhatTheStoreCommittedBeforeIt) {
   EXPECT_EQ(cases(), 2);
 }
 
+TEST(AnalyticsFiles, ACaseMergedIntoAnotherCountsOnceAndIsNotAResolution) {
+  test::TempDir dir("fbanalytics");
+  auto store = open_sqlite_case_store(dir / "cases.db");
+  ASSERT_TRUE(store);
+  std::vector<std::unique_ptr<wire::Envelope>> envs;
+  const auto add = [&](VehicleSystem system, const char* dtc) {
+    envs.push_back(std::make_unique<wire::Envelope>(test::valid_report_envelope(test::kVinA)));
+    envs.back()->mutable_report()->add_dtcs(dtc);
+    auto in = test::intake(*envs.back(), kStart + kHour);
+    in.classification.system = system;  // another system: the store does not merge them itself
+    auto out = (*store)->commit_batch(std::vector<BatchItem>{in}, test::simple_notifications());
+    EXPECT_TRUE(out && out->front().accepted && !out->front().accepted->merged);
+    return out->front().accepted->case_number;
+  };
+  const auto kept = add(VehicleSystem::brakes, "C0035");
+  const auto duplicate = add(VehicleSystem::steering, "C0035");
+  ASSERT_TRUE((*store)->merge_cases(duplicate, kept, "li.na", kStart + 2 * kHour));
+
+  auto analytics = open_sqlite_analytics(dir / "cases.db");
+  ASSERT_TRUE(analytics);
+  auto d = (*analytics)->dashboard({kStart, kStart + kDay, {}, kStart + 3 * kHour, Bucket::day});
+  ASSERT_TRUE(d) << d.error().what();
+  EXPECT_EQ(d->cases_created, 1);
+  EXPECT_EQ(d->closed_loop.resolved, 0);
+  EXPECT_EQ(d->first_response.pending, 1);
+  EXPECT_EQ(d->first_response.within_24h, 0);
+  auto month = (*analytics)->monthly_report(2026, 10, kStart + 3 * kHour);
+  ASSERT_TRUE(month);
+  ASSERT_EQ(month->top_symptoms.size(), 1u);
+  EXPECT_EQ(month->top_symptoms.front().key, "brakes/C0035");
+  EXPECT_EQ(month->top_symptoms.front().count, 1);
+}
+
 TEST(AnalyticsFiles, AMissingOrOldStoreIsRefused) {
   test::TempDir dir("fbanalytics");
   auto missing = open_sqlite_analytics(dir / "none.db");

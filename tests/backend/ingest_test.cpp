@@ -60,9 +60,9 @@ class FailingStore final : public CaseStore {
   Result<CaseEvent> add_comment(std::string_view n, std::string_view a, std::string_view t, std::int64_t at) override {
     return inner_.add_comment(n, a, t, at);
   }
-  Result<StoredNotification> send_message(std::string_view n, std::string_view a, std::string_view t, std::int64_t at,
-                                          const NoticeRenderer& r) override {
-    return inner_.send_message(n, a, t, at, r);
+  Result<StoredNotification> send_message(std::string_view n, std::string_view a, std::string_view t,
+                                          std::string_view s, std::int64_t at, const NoticeRenderer& r) override {
+    return inner_.send_message(n, a, t, s, at, r);
   }
   Result<CaseSummary> assign(std::string_view n, std::string_view who, std::string_view a, std::int64_t at,
                              const NoticeRenderer& r) override {

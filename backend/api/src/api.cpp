@@ -71,10 +71,14 @@ std::string field_of(std::string_view detail) {
 
 HttpResponse problem(const Error& e) {
   const int status = http_status(e);
+  // A server-side failure's detail names files and SQL: it goes to the log, not to the client.
+  if (status >= 500) spdlog::error("api: {}", e.what());
   json body = {{"type", "about:blank"},
                {"title", reason_phrase(status)},
                {"status", status},
-               {"detail", e.detail.empty() ? e.code.message() : e.detail},
+               {"detail", status >= 500 ? std::string("the server could not do it (see its log); nothing was changed")
+                          : e.detail.empty() ? e.code.message()
+                                             : e.detail},
                {"code", e.code.category().name() + std::string(":") + e.code.message()}};
   if (auto f = field_of(e.detail); !f.empty()) body["field"] = f;
   auto r = json_response(status, body);
@@ -409,7 +413,9 @@ struct Api::Impl {
     }
 
     const auto auth = req.header("authorization");
-    if (auth.rfind("Bearer ", 0) != 0) {
+    if (auth.size() < 7 || !std::equal(auth.begin(), auth.begin() + 7, "bearer ", [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
       return respond(problem(Error(ApiErrc::unauthorized, "send 'Authorization: Bearer <token>'")));
     }
     auto who = tokens.authenticate(std::string_view(auth).substr(7));
@@ -630,14 +636,22 @@ struct Api::Impl {
       });
     }
     if (action == "messages") {
-      auto body = Body::parse(req, {"text"});
+      auto body = Body::parse(req, {"text", "template"});
       if (!body) return respond(problem(body.error()));
       auto text = body->text("text", true, 1000);
       if (!text) return respond(problem(text.error()));
+      auto script = body->text("template", false, 40);
+      if (!script) return respond(problem(script.error()));
+      if (script->empty()) *script = "message";
+      if (*script != "message" && *script != "progress") {
+        return respond(problem(Error(ApiErrc::bad_request,
+                                     "field 'template': 'message' (the text as written) or "
+                                     "'progress' (the standard progress script, the text as its note)")));
+      }
       return with_case(number, who, respond, [=, this](const CaseSummary&, backend::CaseStore&) {
         change<backend::StoredNotification>(
             [=](backend::CaseStore& s, const backend::NoticeRenderer& render) {
-              return s.send_message(number, who.name, *text, at, render);
+              return s.send_message(number, who.name, *text, *script, at, render);
             },
             [](const backend::StoredNotification& n) {
               return json_response(202, {{"notification_id", n.id}, {"text", n.text}});
@@ -663,6 +677,13 @@ struct Api::Impl {
                 return s.merge_cases(number, *other, who.name, at);
               }
               if (action == "split") return s.split_report(number, *other, who.name, at);
+              if (!other->empty()) {
+                auto major = s.find_case(*other);
+                if (!major) return fail(major.error());
+                if (*major && !may_see(who, **major)) {
+                  return fail(ApiErrc::forbidden, "case " + *other + " belongs to team " + (*major)->team);
+                }
+              }
               return s.link_to_major(number, *other, who.name, at);
             },
             case_answer, respond);
@@ -769,6 +790,9 @@ struct Api::Impl {
   void put_knowledge(std::string id, const HttpRequest& req, const Principal& who, const Responder& respond) {
     if (!may_edit_knowledge(who)) {
       return respond(problem(Error(ApiErrc::forbidden, "editing the knowledge base is for team leads and admins")));
+    }
+    if (req.header("content-type").rfind("application/json", 0) != 0) {
+      return respond(problem(Error(ApiErrc::unsupported_media, "send the article as application/json")));
     }
     json article;
     try {

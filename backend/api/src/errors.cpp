@@ -63,7 +63,9 @@ int http_status(const Error& e) {
     }
   }
   if (cat == wire_category()) return v == static_cast<int>(WireErrc::report_id_conflict) ? 409 : 400;
-  if (cat == config_category()) return 400;
+  // A value the caller gave (a month, a period) is theirs to fix; a rule file that is missing or
+  // unreadable is the server's.
+  if (cat == config_category()) return v == static_cast<int>(ConfigErrc::invalid_value) ? 400 : 500;
   if (cat == storage_category()) {
     return v == static_cast<int>(StorageErrc::busy) || v == static_cast<int>(StorageErrc::full) ? 503 : 500;
   }

@@ -89,8 +89,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
   }
+  /// At stop: an idle connection closes now; one whose request is being handled answers it first
+  /// (a change already made is not turned into a connection reset), then closes.
   void close() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->busy_) return;  // write() sees the server stopped and shuts down after the answer
       beast::error_code ignored;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       self->stream_.close();
@@ -147,6 +150,7 @@ class Session : public std::enable_shared_from_this<Session> {
       r.headers[lower(std::string_view(field.name_string().data(), field.name_string().size()))] = std::string(
           field.value());
     r.body = std::move(req.body());
+    busy_ = true;
     stream_.expires_never();  // the handler may take a while (a big export); the write has its own limit
     state_->handler(std::move(r), [self = shared_from_this()](HttpResponse response) {
       asio::post(self->stream_.get_executor(),
@@ -160,6 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(HttpResponse r) {
+    busy_ = false;
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
     res->set(http::field::server, "fb-backend");
     res->set(http::field::content_type, r.content_type);
@@ -184,6 +189,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
+  bool busy_ = false;  // a request is with the handler (this strand only)
   std::shared_ptr<HttpServer::State> state_;
 };
 
@@ -191,9 +197,16 @@ namespace {
 
 void accept_next(const std::shared_ptr<HttpServer::State>& state) {
   state->acceptor.async_accept(asio::make_strand(state->io), [state](beast::error_code ec, tcp::socket socket) {
+    if (state->stopped) return;
     if (ec) {
-      if (ec == asio::error::operation_aborted || state->stopped) return;
-      spdlog::warn("http: accept failed: {}", ec.message());
+      if (ec == asio::error::operation_aborted) return;
+      // Out of descriptors, say: try again shortly rather than spin on the error.
+      spdlog::warn("http: accept failed: {}; retrying in 100 ms", ec.message());
+      auto timer = std::make_shared<asio::steady_timer>(state->acceptor.get_executor(), std::chrono::milliseconds(100));
+      timer->async_wait([state, timer](beast::error_code) {
+        if (!state->stopped) accept_next(state);
+      });
+      return;
     } else {
       std::unique_lock lock(state->mu);
       std::erase_if(state->sessions, [](const auto& w) { return w.expired(); });

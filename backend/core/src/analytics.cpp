@@ -321,13 +321,15 @@ class SqliteAnalytics final : public Analytics {
     return slot.get();
   }
 
-  /// The cases (not major cases) created in [from, to) of the teams asked for.
+  /// The cases created in [from, to) of the teams asked for; not major cases, nor a case a person
+  /// merged into another (closed, its reports moved: the other case counts them).
   Result<std::vector<CaseRow>> cases(std::int64_t from, std::int64_t to, const std::vector<std::string>& teams) {
     auto st = statement(
         cases_,
         "SELECT id, type, system, model, software_version, team, collaborators, status, created_ms, sla_start_ms, "
-        "first_reply_due_ms, first_response_ms, resolution_due_ms, resolved_ms FROM cases "
-        "WHERE created_ms >= ?1 AND created_ms < ?2 AND major = 0");
+        "first_reply_due_ms, first_response_ms, resolution_due_ms, resolved_ms FROM cases c "
+        "WHERE created_ms >= ?1 AND created_ms < ?2 AND major = 0 "
+        "AND (status != 'closed' OR EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id))");
     if (!st) return fail(st.error());
     (*st)->reset();  // a failed read leaves it mid-way
     (*st)->bind(1, from).bind(2, to);

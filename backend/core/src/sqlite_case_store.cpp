@@ -183,15 +183,15 @@ CREATE TABLE surveys (
 )sql";
 
 // v6 (issue 9, the service teams' console): contacts of reports from other channels (personal
-// data, erasable), the privacy audit, and the indexes of the console's queue (team or state,
-// newest first; most urgent first: cases_due is on the exact expression of kNextDueSql, which
-// SQLite needs to use it).
+// data, erasable; by report, so that they follow a report merged or split into another case), the privacy audit, and
+// the indexes of the console's queue (team or state, newest first; most urgent first: cases_due is on the exact
+// expression of kNextDueSql, which SQLite needs to use it), and the analytics' periods (cases_created).
 constexpr std::string_view kSchemaConsole = R"sql(
 CREATE TABLE contacts (
-  case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+  report_id TEXT PRIMARY KEY REFERENCES reports(report_id),
   name TEXT NOT NULL,
   phone TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX contacts_phone ON contacts(phone);
 CREATE TABLE privacy_audit (
   id INTEGER PRIMARY KEY,
@@ -205,6 +205,7 @@ CREATE INDEX cases_team ON cases(team, id);
 CREATE INDEX cases_status ON cases(status, id);
 CREATE INDEX cases_due ON cases((CASE WHEN first_response_ms IS NULL THEN first_reply_due_ms ELSE resolution_due_ms END), id);
 CREATE INDEX surveys_case ON surveys(case_id);
+CREATE INDEX cases_created ON cases(created_ms);
 )sql";
 
 constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2,        kSchemaV3,
@@ -848,9 +849,10 @@ class SqliteCaseStore final : public CaseStore {
     if (!query.teams.empty()) {
       std::string any;
       for (const auto& t : query.teams) {
-        any += std::string(any.empty() ? "" : " OR ") + "c.team = ? OR (',' || c.collaborators || ',') LIKE ?";
+        // Exact, as may_see() decides: a team id is not a LIKE pattern ('_' would match any character).
+        any += std::string(any.empty() ? "" : " OR ") + "c.team = ? OR instr(',' || c.collaborators || ',', ?) > 0";
         binds.emplace_back(t);
-        binds.emplace_back("%," + t + ",%");
+        binds.emplace_back("," + t + ",");
       }
       and_("(" + any + ")");
     }
@@ -982,7 +984,9 @@ class SqliteCaseStore final : public CaseStore {
       (*payload)->reset();
     }
     auto extra = cached(
-        "SELECT (SELECT name FROM contacts WHERE case_id = c.id), (SELECT phone FROM contacts WHERE case_id = c.id), "
+        "SELECT (SELECT k.name FROM contacts k JOIN reports r USING (report_id) WHERE r.case_id = c.id ORDER BY "
+        "r.rowid LIMIT 1), (SELECT k.phone FROM contacts k JOIN reports r USING (report_id) WHERE r.case_id = c.id "
+        "ORDER BY r.rowid LIMIT 1), "
         "(SELECT score FROM surveys WHERE case_id = c.id ORDER BY at_ms DESC LIMIT 1), "
         "(SELECT comment FROM surveys WHERE case_id = c.id ORDER BY at_ms DESC LIMIT 1) FROM cases c WHERE c.number = "
         "?");
@@ -998,8 +1002,8 @@ class SqliteCaseStore final : public CaseStore {
 
   Result<std::vector<std::string>> cases_of_subject(std::string_view vin, std::string_view phone) override {
     auto st = cached(
-        "SELECT c.number FROM cases c WHERE (c.vin = ?1 AND ?1 != '') OR c.id IN (SELECT case_id FROM contacts "
-        "WHERE phone = ?2 AND ?2 != '') ORDER BY c.id");
+        "SELECT c.number FROM cases c WHERE (c.vin = ?1 AND ?1 != '') OR c.id IN (SELECT r.case_id FROM reports r "
+        "JOIN contacts k USING (report_id) WHERE k.phone = ?2 AND ?2 != '') ORDER BY c.id");
     if (!st) return fail(st.error());
     (*st)->bind(1, vin).bind(2, phone);
     std::vector<std::string> out;
@@ -1018,8 +1022,13 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<StoredNotification> send_message(std::string_view case_number, std::string_view actor, std::string_view text,
-                                          std::int64_t at_ms, const NoticeRenderer& render) override {
+                                          std::string_view script, std::int64_t at_ms,
+                                          const NoticeRenderer& render) override {
     if (actor.empty() || text.empty()) return fail(CaseErrc::missing_detail, "a message needs a sender and a text");
+    if (script != "message" && script != "progress") {
+      return fail(CaseErrc::invalid_request, "field 'template': '" + std::string(script) +
+                                                 "' is not a script for people to send (message, progress)");
+    }
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
     auto found = find_case(case_number);
@@ -1032,8 +1041,9 @@ class SqliteCaseStore final : public CaseStore {
     }
     auto row = case_row(case_number);
     if (!row) return fail(row.error());
-    CaseNotice notice{
-        "message", c, c.vin, c.report_id, {{"message", std::string(text)}, {"sender", std::string(actor)}}, at_ms};
+    CaseNotice notice{std::string(script), c, c.vin, c.report_id, {}, at_ms};
+    if (script == "message") notice.vars = {{"message", std::string(text)}, {"sender", std::string(actor)}};
+    else notice.vars = {{"status", std::string(to_string(c.state))}, {"note", std::string(text)}};
     auto n = render(notice);
     if (!n) return fail(n.error());
     if (auto x = event(*row, at_ms, "message", text, actor); !x) return fail(x.error());
@@ -1042,7 +1052,7 @@ class SqliteCaseStore final : public CaseStore {
         !x) {
       return fail(x.error());
     }
-    if (auto x = queue_notification(*row, *n, "message", at_ms, c.report_id); !x) return fail(x.error());
+    if (auto x = queue_notification(*row, *n, script, at_ms, c.report_id); !x) return fail(x.error());
     if (auto x = refresh_sla(*row); !x) return fail(x.error());
     if (auto x = tx->commit(); !x) return fail(x.error());
     return std::move(*n);
@@ -1106,8 +1116,8 @@ class SqliteCaseStore final : public CaseStore {
     if (auto x = exec_bound("UPDATE reports SET case_id = ?1 WHERE case_id = ?2", {*into_row, *from_row}); !x) {
       return fail(x.error());
     }
-    if (auto x = exec_bound("UPDATE cases SET status = 'closed', resolved_ms = ?1, next_sla_ms = NULL, "
-                            "first_response_ms = coalesce(first_response_ms, ?1) WHERE id = ?2",
+    // Closed by a merge is not a person's answer: the first response stays as it was.
+    if (auto x = exec_bound("UPDATE cases SET status = 'closed', resolved_ms = ?1, next_sla_ms = NULL WHERE id = ?2",
                             {at_ms, *from_row});
         !x) {
       return fail(x.error());
@@ -1225,45 +1235,54 @@ class SqliteCaseStore final : public CaseStore {
     if (!tx) return fail(tx.error());
     ErasureOutcome out;
     out.subject = vin.empty() ? privacy_subject("phone", phone) : privacy_subject("vin", vin);
+    // What stays in reports.vin: random, so that nothing left links the rows to the car (a hash
+    // of a VIN can be reversed by trying VINs); it never equals a VIN, so a re-sent report is
+    // still refused as a conflict rather than taken as new.
+    const auto pseudonym = "erased:" + new_uuid();
     const auto run = [&](std::string_view q, std::string_view arg, std::int64_t* count) -> Result<void> {
       auto st = cached(q);
       if (!st) return fail(st.error());
       (*st)->bind(1, arg);
-      if (q.find("?2") != std::string_view::npos) (*st)->bind(2, out.subject);
+      if (q.find("?2") != std::string_view::npos) (*st)->bind(2, pseudonym);
       if (auto x = (*st)->run(); !x) return x;
       if (count) *count += db_.changes();
       return {};
     };
     std::int64_t ignored = 0;
     const std::pair<std::string_view, std::int64_t*> by_vin[] = {
-        {"DELETE FROM contacts WHERE case_id IN (SELECT id FROM cases WHERE vin = ?1)", &out.contacts},
+        {"DELETE FROM contacts WHERE report_id IN (SELECT report_id FROM reports WHERE vin = ?1)", &out.contacts},
         {"UPDATE surveys SET comment = '' WHERE case_id IN (SELECT id FROM cases WHERE vin = ?1)", &ignored},
-        {"UPDATE case_events SET detail = '[erased]' WHERE kind IN ('comment', 'message', 'notified', "
-         "'notified_in_ack') AND case_id IN (SELECT id FROM cases WHERE vin = ?1)",
+        // People's words in the audit trail (comments, messages, reasons, appointment places) go;
+        // the triage evidence of "created" is the classifier's vocabulary, kept for the statistics.
+        {"UPDATE case_events SET detail = '[erased]' WHERE kind != 'created' AND case_id IN "
+         "(SELECT id FROM cases WHERE vin = ?1)",
          &ignored},
         {"DELETE FROM notifications WHERE vin = ?1", &out.notifications},
         {"UPDATE reports SET text = '', payload = X'', vin = ?2 WHERE vin = ?1", &out.reports},
         {"DELETE FROM cluster_vehicles WHERE vin = ?1", &ignored},
-        {"DELETE FROM dead_letters WHERE topic = 'vehicles/' || ?1 || '/reports' OR topic = 'vehicles/' || ?1 || "
-         "'/receipts'",
+        // Whatever topic it came on (a car's, or a channel's through the API), a refused message
+        // naming the VIN goes.
+        {"DELETE FROM dead_letters WHERE instr(topic, ?1) > 0 OR instr(CAST(payload AS BLOB), CAST(?1 AS BLOB)) > 0",
          &ignored},
         // The cases stay for the statistics, with no car: nothing is sent to an erased VIN.
         {"UPDATE cases SET vin = '', progress_every_ms = 0 WHERE vin = ?1", &out.cases},
     };
     const std::pair<std::string_view, std::int64_t*> by_phone[] = {
-        {"UPDATE reports SET text = '', payload = X'' WHERE case_id IN (SELECT case_id FROM contacts WHERE phone = ?1) "
-         "AND source = 3",
+        {"UPDATE reports SET text = '', payload = X'' WHERE report_id IN (SELECT report_id FROM contacts WHERE "
+         "phone = ?1)",
          &out.reports},
         {"UPDATE case_events SET detail = '[erased]' WHERE kind IN ('comment', 'message') AND case_id IN "
-         "(SELECT case_id FROM contacts WHERE phone = ?1)",
+         "(SELECT r.case_id FROM reports r JOIN contacts k USING (report_id) WHERE k.phone = ?1)",
          &ignored},
+        {"DELETE FROM dead_letters WHERE instr(CAST(payload AS BLOB), CAST(?1 AS BLOB)) > 0", &ignored},
         {"DELETE FROM contacts WHERE phone = ?1", &out.contacts},
     };
     std::vector<std::int64_t> touched;
     {
       auto st = cached(
-          "SELECT id FROM cases WHERE (vin = ?1 AND ?1 != '') OR id IN (SELECT case_id FROM contacts WHERE phone = ?2 "
-          "AND ?2 != '')");
+          "SELECT id FROM cases WHERE (vin = ?1 AND ?1 != '') OR id IN (SELECT r.case_id FROM reports r JOIN contacts "
+          "k "
+          "USING (report_id) WHERE k.phone = ?2 AND ?2 != '')");
       if (!st) return fail(st.error());
       (*st)->bind(1, vin).bind(2, phone);
       auto rows = (*st)->each_row([&](const sql::Statement& s) { touched.push_back(s.int64(0)); });
@@ -1459,6 +1478,12 @@ class SqliteCaseStore final : public CaseStore {
         .bind(10, dtc_list(r))
         .bind_blob(11, in.payload);
     if (auto x = insert_report_.run(); !x) return x;
+    if (in.contact) {
+      auto st = cached("INSERT INTO contacts(report_id, name, phone) VALUES(?, ?, ?)");
+      if (!st) return fail(st.error());
+      (*st)->bind(1, r.report_id()).bind(2, in.contact->name).bind(3, in.contact->phone);
+      if (auto x = (*st)->run(); !x) return x;
+    }
     if (ref.merged) {
       if (auto x = event(case_row, in.received_ms, "merged", "report " + r.report_id() + " joined the open case"); !x) {
         return x;
@@ -1558,12 +1583,6 @@ class SqliteCaseStore final : public CaseStore {
                                        join_list(in.route.collaborators), in.channel, false});
     if (!row) return fail(row.error());
     if (auto x = event(*row, in.received_ms, "created", triage.dump()); !x) return fail(x.error());
-    if (in.contact) {
-      auto st = cached("INSERT INTO contacts(case_id, name, phone) VALUES(?, ?, ?)");
-      if (!st) return fail(st.error());
-      (*st)->bind(1, *row).bind(2, in.contact->name).bind(3, in.contact->phone);
-      if (auto x = (*st)->run(); !x) return fail(x.error());
-    }
     return *row;
   }
 

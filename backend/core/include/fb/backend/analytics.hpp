@@ -5,8 +5,8 @@
 //
 // Cohort rule: every figure is about the cases created (cases.created_ms, the time the first
 // report was received) in the period [from_ms, to_ms), major cases (重大问题, a cluster's
-// grouping case without a car of its own) left out; their current state decides the figures,
-// `now_ms` decides which deadlines have passed.
+// grouping case without a car of its own) and cases merged into another left out; their current
+// state decides the figures, `now_ms` decides which deadlines have passed.
 //
 // Threads: one owner at a time (like fb::sql::Database). Another process (the service) may write
 // the store meanwhile: each call reads one consistent snapshot (a read transaction).

@@ -411,10 +411,12 @@ class CaseStore {
   /// A note in the case's audit trail, not shown to the driver.
   virtual Result<CaseEvent> add_comment(std::string_view case_number, std::string_view actor, std::string_view text,
                                         std::int64_t at_ms) = 0;
-  /// A person's words to the driver: audited, queued as a "message" notification (a person's
-  /// answer, so it is also the first response). Errors: not_found, missing_detail (no car).
+  /// A person's words to the driver: audited, queued as a notification (a person's answer, so
+  /// it is also the first response). `script` "message" sends `text` as written; "progress" sends
+  /// the standard progress script (标准化话术) with `text` as its note.
+  /// Errors: not_found, missing_detail (no car, no text), invalid_request (another script).
   virtual Result<StoredNotification> send_message(std::string_view case_number, std::string_view actor,
-                                                  std::string_view text, std::int64_t at_ms,
+                                                  std::string_view text, std::string_view script, std::int64_t at_ms,
                                                   const NoticeRenderer& render) = 0;
   /// Gives an open case to a person: a new or acknowledged case moves to assigned (telling the
   /// driver); one further on keeps its state and changes hands (audited).
