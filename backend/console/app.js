@@ -249,10 +249,12 @@ function caseActions(c, reload) {
 
   const message = h("textarea", { name: "message", rows: 3, required: true, testid: "message-text",
                                   "aria-label": t("case.message") });
+  const script = select("template", ["message", "progress"].map((k) => [k, t(`template.${k}`)]), "message",
+                        "message-template");
   const messageForm = onSubmit(h("form", { testid: "message-form" }, h("h3", {}, t("case.message")),
-    h("p", { class: "muted" }, t("case.message.hint")), message,
+    h("p", { class: "muted" }, t("case.message.hint")), field(t("case.template"), script), message,
     h("button", { type: "submit", testid: "message-submit" }, t("common.send"))), errors, async () => {
-    await api("POST", `${url}/messages`, { text: message.value.trim() });
+    await api("POST", `${url}/messages`, { text: message.value.trim(), template: script.value });
     await reload();
     document.querySelector("[data-testid=action-notice]")?.replaceChildren(t("case.message.sent"));
   });
