@@ -354,13 +354,14 @@ let dashDays = 30;
 
 async function renderDashboard(page) {
   const to = Date.now(), from = to - dashDays * 24 * HOUR_MS;
-  const d = (await api("GET", `/api/v1/dashboard?from_ms=${from}&to_ms=${to}`)) || {};
+  const bucket = dashDays > 30 ? "week" : "day";
+  const d = (await api("GET", `/api/v1/dashboard?from_ms=${from}&to_ms=${to}&bucket=${bucket}`)) || {};
   const period = select("days", DASH_DAYS.map((n) => [String(n), t("dash.days", n)]), String(dashDays), "dash-period");
   period.addEventListener("change", () => { dashDays = Number(period.value); renderDashboard(page).catch((e) => page.replaceChildren(problemBox(e))); });
   // Field names: backend/core analytics to_json (docs/metrics.md); older spellings tolerated.
   const fr = d.first_response_24h || d.first_response || {}, cl = d.closed_loop || {}, cs = d.csat || {};
   const volumes = d.volumes || d;
-  const range = { from: d.from_ms ?? from, to: d.to_ms ?? to, bucket: d.bucket || "day" };
+  const range = { from: d.from_ms ?? from, to: d.to_ms ?? to, bucket: d.bucket || bucket };
   const rate = (o, num) => o.rate ?? (eligibleOf(o) ? num / eligibleOf(o) : null);
   const tiles = [
     kpi("response", t("dash.response"), rate(fr, fr.within_24h), fr.target ?? 0.95, fmtPercent, fr),

@@ -85,7 +85,7 @@ function volumeChart(points, titleText, testid, range) {
   const xLabels = buckets.map((b, i) => (i % every ? null :
     svg("text", { x: left + i * bw + bw / 2, y: H - 6, class: "chart-tick", "text-anchor": "middle" },
         new Date(b).toLocaleDateString(lang === "zh" ? "zh-CN" : "en-GB", { month: "numeric", day: "numeric" }))));
-  return h("figure", { class: "card chart-card", testid },
+  return h("figure", { class: "card chart-card", testid, "data-buckets": buckets.length },
     h("figcaption", {}, titleText),
     points.length ? svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": titleText },
       svg("line", { x1: left, x2: W - 8, y1: y(0), y2: y(0), class: "chart-axis" }),

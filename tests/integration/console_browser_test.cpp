@@ -277,6 +277,17 @@ TEST_F(ConsoleBrowser, TheDashboardShowsTheTargetsAndTheNewCaseInItsVolumes) {
   // One car report today: one product fault in the volumes by type.
   must(browser_->wait_for_text("[data-testid=chart-type]", "Product fault (1)"));
   screenshot("dashboard");
+  // 90 days come in ISO weeks (at most 14 bars), still with the one case.
+  must(browser_->click("[data-testid=dash-period] option[value='90']"));
+  must(browser_->wait_until(
+      [&]() -> Result<bool> {
+        auto n = browser_->execute(
+            "return Number(document.querySelector('[data-testid=chart-type]').dataset.buckets);");
+        if (!n) return fail(n.error());
+        return n->is_number() && n->get<int>() <= 14;
+      },
+      "weekly buckets"));
+  must(browser_->wait_for_text("[data-testid=chart-type]", "Product fault (1)"));
   must(browser_->click("[data-testid=lang-toggle]"));
   must(browser_->wait_for_text("[data-testid=kpi-response]", "24 小时响应率"));
   screenshot("dashboard-zh");
