@@ -527,7 +527,8 @@ TEST_F(ApiTest, ALeadLinksOnlyToAMajorCaseItsTeamMaySee) {
   const auto linked = post("/api/v1/cases/" + complaint + "/parent", kLeadSales, {{"major_case_number", major}});
   // The brake major case's team is R&D, with after-sales collaborating: visible, so allowed.
   const bool visible = client_->get("/api/v1/cases/" + major, kLeadSales).status == 200;
-  EXPECT_EQ(linked.status, visible ? 200 : 403) << linked.body;
+  EXPECT_EQ(linked.status, visible ? 200 : 403)
+      << linked.body << "\nmajor as admin sees it: " << client_->get("/api/v1/cases/" + major, kAdmin).body;
   const auto engine_major = [&] {
     for (int i = 0; i < 5; ++i) report(vin(220 + i), kEngineNoise);
     const auto clusters = client_->get("/api/v1/clusters", kAdmin).json();
