@@ -23,6 +23,7 @@ packages=(
   qml6-module-qtqml-workerscript qml6-module-qtqml-models
   fonts-noto-cjk
   chromium chromium-driver
+  curl python3
   clang-format clang-tidy-16
 )
 
