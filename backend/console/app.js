@@ -370,9 +370,28 @@ async function renderDashboard(page) {
         (v) => (v == null ? t("dash.no_data") : `${v.toFixed(2)} / 5`), cs),
   ];
   const open = d.open_by_state && typeof d.open_by_state === "object" ? Object.entries(d.open_by_state) : [];
+  // The monthly high-frequency problems report (高频问题) of a month, as the API renders it.
+  const lastMonth = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1, 1));
+  const month = h("input", { type: "month", testid: "monthly-month",
+                             value: lastMonth.toISOString().slice(0, 7) });
+  const monthlyStatus = h("span", { class: "muted", testid: "monthly-status" });
+  const monthly = (format) => async () => {
+    monthlyStatus.textContent = "…";
+    try {
+      const type = await downloadFromApi(
+        `/api/v1/reports/monthly?month=${encodeURIComponent(month.value)}&format=${format}&lang=${lang}`,
+        `monthly-${month.value}.${format}`);
+      monthlyStatus.textContent = `${t("dash.monthly_ready")} (${type.split(";")[0]})`;
+    } catch (e) {
+      monthlyStatus.replaceChildren(problemBox(e));
+    }
+  };
   page.replaceChildren(h("h1", {}, t("dash.title")),
     h("div", { class: "filters" }, field(t("dash.period"), period),
       d.cases_created != null ? h("p", { class: "muted" }, `${t("dash.total")}: ${d.cases_created}`) : null),
+    h("div", { class: "filters" }, field(t("dash.monthly"), month),
+      h("button", { type: "button", testid: "monthly-html", onclick: monthly("html") }, "HTML"),
+      h("button", { type: "button", testid: "monthly-csv", onclick: monthly("csv") }, "CSV"), monthlyStatus),
     h("div", { class: "tiles" }, tiles),
     h("p", { class: "muted", testid: "dash-open" },
       d.open_cases != null ? `${t("dash.open")}: ${d.open_cases}` : null,

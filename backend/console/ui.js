@@ -134,4 +134,20 @@ async function api(method, path, body) {
   }
   return data;
 }
+/// A file from the API (it needs the bearer token, so no plain link): fetched, then offered for saving.
+async function downloadFromApi(path, filename) {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}` } });
+  if (!res.ok) {
+    let problem = null;
+    try { problem = await res.json(); } catch { problem = null; }
+    throw new ApiError(res.status, problem || { title: `HTTP ${res.status}` });
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = h("a", { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+  return res.headers.get("Content-Type") || "";
+}
 const caseUrl = (number) => `/api/v1/cases/${encodeURIComponent(number)}`;

@@ -277,6 +277,13 @@ TEST_F(ConsoleBrowser, TheDashboardShowsTheTargetsAndTheNewCaseInItsVolumes) {
   // One car report today: one product fault in the volumes by type.
   must(browser_->wait_for_text("[data-testid=chart-type]", "Product fault (1)"));
   screenshot("dashboard");
+  // The monthly report of this month comes through the API with the token (a plain link could not).
+  must(browser_->execute("const m = document.querySelector('[data-testid=monthly-month]');"
+                         "m.value = new Date().toISOString().slice(0, 7); return m.value;"));
+  must(browser_->click("[data-testid=monthly-html]"));
+  must(browser_->wait_for_text("[data-testid=monthly-status]", "downloaded (text/html)"));
+  must(browser_->click("[data-testid=monthly-csv]"));
+  must(browser_->wait_for_text("[data-testid=monthly-status]", "downloaded (text/csv)"));
   // 90 days come in ISO weeks (at most 14 bars), still with the one case.
   must(browser_->click("[data-testid=dash-period] option[value='90']"));
   must(browser_->wait_until(
