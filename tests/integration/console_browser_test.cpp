@@ -278,8 +278,9 @@ TEST_F(ConsoleBrowser, TheDashboardShowsTheTargetsAndTheNewCaseInItsVolumes) {
   must(browser_->wait_for_text("[data-testid=chart-type]", "Product fault (1)"));
   screenshot("dashboard");
   // The monthly report of this month comes through the API with the token (a plain link could not).
-  must(browser_->execute("const m = document.querySelector('[data-testid=monthly-month]');"
-                         "m.value = new Date().toISOString().slice(0, 7); return m.value;"));
+  must(
+      browser_->execute("const m = document.querySelector('[data-testid=monthly-month]');"
+                        "m.value = new Date().toISOString().slice(0, 7); return m.value;"));
   must(browser_->click("[data-testid=monthly-html]"));
   must(browser_->wait_for_text("[data-testid=monthly-status]", "downloaded (text/html)"));
   must(browser_->click("[data-testid=monthly-csv]"));

@@ -339,15 +339,15 @@ std::string csv_field(std::string_view s) {
 std::string render_monthly_html(const MonthlyReport& r, std::string_view lang) {
   const Labels& l = lang == "zh" ? kZh : kEn;
   const auto month = month_text(r);
-  std::string h =
-      std::string("<!DOCTYPE html>\n<html lang=\"") + l.lang + "\"><head><meta charset=\"utf-8\"><title>" + l.title +
-      " " + month + "</title><style>" +
-      "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
-      "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}td.n{text-align:right;white-space:nowrap}"
-      ".ok{color:#17692f;font-weight:bold}.bad{color:#b3261e;font-weight:bold}.na{color:#777}"
-      "svg text{font-size:12px;fill:#222}rect.cur{fill:#1f5fa8}rect.prev{fill:#9fc0e6}"
-      "footer{color:#666;font-size:smaller}" +
-      "</style></head><body>\n";
+  std::string h = std::string("<!DOCTYPE html>\n<html lang=\"") + l.lang + "\"><head><meta charset=\"utf-8\"><title>" +
+                  l.title + " " + month + "</title><style>" +
+                  "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
+                  "td,th{border:1px solid #ccc;padding:4px "
+                  "8px;text-align:left;vertical-align:top}td.n{text-align:right;white-space:nowrap}"
+                  ".ok{color:#17692f;font-weight:bold}.bad{color:#b3261e;font-weight:bold}.na{color:#777}"
+                  "svg text{font-size:12px;fill:#222}rect.cur{fill:#1f5fa8}rect.prev{fill:#9fc0e6}"
+                  "footer{color:#666;font-size:smaller}" +
+                  "</style></head><body>\n";
   h += std::string("<h1>") + l.title + " " + month + "</h1>\n<h2>" + l.summary + "</h2>\n";
   h += std::string("<table><tr><th>") + l.figure + "</th><th>" + l.value + "</th><th>" + l.target + "</th><th>" +
        l.status + "</th></tr>";

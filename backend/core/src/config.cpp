@@ -105,8 +105,9 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
     auto listen = config::get_or<std::string>(h, "listen", c.http.listen, where);
     if (!listen) return fail(listen.error());
     c.http.listen = *listen;
-    for (auto& [key, out] : std::initializer_list<std::pair<const char*, std::filesystem::path*>>{
-             {"tokens_file", &c.http.tokens_file}, {"console_dir", &c.http.console_dir}}) {
+    for (auto& [key, out] :
+         std::initializer_list<std::pair<const char*, std::filesystem::path*>>{{"tokens_file", &c.http.tokens_file},
+                                                                               {"console_dir", &c.http.console_dir}}) {
       auto v = config::get_or<std::string>(h, key, "", where);
       if (!v) return fail(v.error());
       if (!v->empty()) *out = std::filesystem::path(*v).is_absolute() ? std::filesystem::path(*v) : base / *v;

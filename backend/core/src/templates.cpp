@@ -10,8 +10,9 @@
 namespace fb::backend {
 namespace {
 
-constexpr std::array<std::string_view, 9> kEvents{"received", "merged",   "routed",         "workaround", "appointment_proposed",
-                                                "progress", "resolved", "survey_request", "message"};
+constexpr std::array<std::string_view, 9> kEvents{
+    "received", "merged",   "routed",         "workaround", "appointment_proposed",
+    "progress", "resolved", "survey_request", "message"};
 constexpr std::array<std::string_view, 3> kCommon{"case_number", "team", "hours"};
 constexpr std::array<std::string_view, 2> kRequiredLanguages{"zh", "en"};
 
