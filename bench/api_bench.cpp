@@ -63,15 +63,15 @@ Result<void> seed(backend::CaseStore& store, const backend::Rules& rules, std::s
     }
     std::vector<backend::BatchItem> items;
     items.reserve(envs.size());
-    for (std::size_t k = 0; k < envs.size(); ++k) {
+    for (const auto& env : envs) {
       backend::ReportIntake in;
-      in.report = &envs[k].report();
-      in.payload = codec::encode(envs[k]);
+      in.report = &env.report();
+      in.payload = codec::encode(env);
       in.digest = codec::sha256(in.payload);
-      in.topic = "vehicles/" + envs[k].report().vin() + "/reports";
-      in.received_ms = envs[k].report().car_time_ms();
-      in.classification = rules.classifier.classify(envs[k].report());
-      in.route = rules.router.route(in.classification, envs[k].report().model());
+      in.topic = "vehicles/" + env.report().vin() + "/reports";
+      in.received_ms = env.report().car_time_ms();
+      in.classification = rules.classifier.classify(env.report());
+      in.route = rules.router.route(in.classification, env.report().model());
       items.emplace_back(std::move(in));
     }
     auto done = store.commit_batch(items, notifications);
@@ -146,9 +146,9 @@ ApiLoad load(std::uint16_t port, const std::string& target, int connections, dou
   out.rate = static_cast<double>(latencies.size()) / elapsed;
   std::sort(latencies.begin(), latencies.end());
   const auto pct = [&](double p) {
-    return latencies.empty()
-               ? 0.0
-               : latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))];
+    return latencies.empty() ? 0.0
+                             : latencies[std::min(latencies.size() - 1,
+                                                  static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
   };
   out.p50_ms = pct(0.5);
   out.p99_ms = pct(0.99);

@@ -79,9 +79,10 @@ class ApiTest : public ::testing::Test {
     api_ = std::move(*api);
     HttpServerOptions options;
     options.port = 0;
-    options.max_body_bytes = 8 * 1024;
-    server_ = std::make_unique<HttpServer>(io_, options,
-                                           [this](HttpRequest r, Responder done) { api_->handle(std::move(r), done); });
+    options.max_body_bytes = std::size_t{8} * 1024;
+    server_ = std::make_unique<HttpServer>(io_, options, [this](HttpRequest r, Responder done) {
+      api_->handle(std::move(r), std::move(done));
+    });
     ASSERT_TRUE(server_->start());
     client_.emplace(io_, server_->port());
   }
@@ -319,7 +320,7 @@ TEST_F(ApiTest, ATeamWorksACaseToResolvedAndTheDriverGetsEveryStepAndTheMessage)
   EXPECT_EQ(published.topic, topics::inbox(vin(20)));
   auto env = codec::decode(published.payload);
   ASSERT_TRUE(env && env->has_notification());
-  EXPECT_EQ(env->message_id(), sent.json()["notification_id"]);
+  EXPECT_EQ(env->message_id(), sent.json()["notification_id"].get<std::string>());
   EXPECT_EQ(env->notification().text(), "我们已联系门店，明天给您回电。");
   EXPECT_EQ(env->notification().case_number(), number);
   run();
@@ -533,7 +534,7 @@ TEST_F(ApiTest, ALeadLinksOnlyToAMajorCaseItsTeamMaySee) {
     for (int i = 0; i < 5; ++i) report(vin(220 + i), kEngineNoise);
     const auto clusters = client_->get("/api/v1/clusters", kAdmin).json();
     for (const auto& c : clusters["items"]) {
-      const std::string n = c["major_case_number"];
+      auto n = c["major_case_number"].get<std::string>();
       if (!n.empty() && n != major) return n;
     }
     return std::string();

@@ -123,15 +123,15 @@ std::vector<PlannedCase> make_plan(int n, std::uint32_t seed) {
     } else if (chance(0.5)) {
       const auto system_index = static_cast<int>(c.system);
       c.dtcs = {"P0" + std::to_string(500 + system_index * 10 + uniform(0, 1))};
-      if (chance(0.3)) c.dtcs.push_back("U0100");
+      if (chance(0.3)) c.dtcs.emplace_back("U0100");
     } else {
       const auto& p = pick(phrases);
       c.text = p.text;
       c.text_key = p.key;
     }
     if (c.text.empty() && c.dtcs.empty() == false) c.text = "warning lamp on";
-    c.created = burst   ? utc_ms(2026, 11, 10) + (i - n) * 3 * kHour
-                : fresh ? kNow - (i - n - kBurst + 1) * 3 * kHour
+    c.created = burst   ? utc_ms(2026, 11, 10) + std::int64_t{i - n} * 3 * kHour
+                : fresh ? kNow - std::int64_t{i - n - kBurst + 1} * 3 * kHour
                         : kStart + uniform(0, 60 * kDay);
     c.start = c.created - uniform(0, 3 * kHour);
     c.sla.first_response_ms = chance(0.5) ? 4 * kHour : 24 * kHour;
@@ -464,7 +464,7 @@ void expect_top(const std::vector<TopEntry>& top,
                 const std::vector<PlannedCase>& plan, bool symptoms) {
   std::vector<std::pair<std::string, std::pair<std::int64_t, std::int64_t>>> ranked;
   for (const auto& kv : want)
-    if (kv.second.first > 0) ranked.push_back(kv);
+    if (kv.second.first > 0) ranked.emplace_back(kv);
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
   if (ranked.size() > kTopEntries) ranked.resize(kTopEntries);

@@ -96,21 +96,21 @@ class Body {
     if (type.rfind("application/json", 0) != 0) {
       return fail(ApiErrc::unsupported_media, "send the body as application/json (got '" + type + "')");
     }
-    Body b;
+    json doc;
     try {
-      b.doc_ = json::parse(r.body);
+      doc = json::parse(r.body);
     } catch (const json::parse_error& e) {
       return fail(ApiErrc::bad_request, "malformed JSON at byte " + std::to_string(e.byte));
     }
-    if (!b.doc_.is_object()) return fail(ApiErrc::bad_request, "the body must be a JSON object");
-    for (const auto& [key, value] : b.doc_.items()) {
+    if (!doc.is_object()) return fail(ApiErrc::bad_request, "the body must be a JSON object");
+    for (const auto& [key, value] : doc.items()) {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
         return fail(ApiErrc::bad_request, "field '" + key + "': unknown field (expected " + list + ")");
       }
     }
-    return b;
+    return Body(std::move(doc));
   }
 
   /// A string field: absent is "" unless `required`; at most `max_chars` characters.
@@ -138,6 +138,7 @@ class Body {
   const json& doc() const { return doc_; }
 
  private:
+  explicit Body(json doc) noexcept : doc_(std::move(doc)) {}
   json doc_;
 };
 
@@ -346,7 +347,7 @@ struct Api::Impl {
     asio::any_io_executor strand;
     std::unique_ptr<backend::CaseStore> store;
   };
-  Impl(asio::any_io_executor executor, const Clock& c, backend::Service& s,
+  Impl(const asio::any_io_executor& executor, const Clock& c, backend::Service& s,
        std::vector<std::unique_ptr<backend::CaseStore>> stores, std::unique_ptr<backend::Analytics> a, TokenStore t,
        ApiOptions o)
       : rules_strand(asio::make_strand(executor)),
@@ -394,7 +395,7 @@ struct Api::Impl {
 
   // ---- routing ----
 
-  void handle(HttpRequest req, Responder raw) {
+  void handle(const HttpRequest& req, Responder raw) {
     const auto started = clock.steady_now();
     Responder respond = [this, raw = std::move(raw), started](HttpResponse r) {
       respond_counted(raw, std::move(r), started);
@@ -486,7 +487,7 @@ struct Api::Impl {
     q.now_ms = now();
     q.teams = visible_teams(who);
     for (const auto& [key, value] : req.query) {
-      const auto bad = [&](std::string why) {
+      const auto bad = [&](const std::string& why) {
         respond(problem(Error(ApiErrc::bad_request, "query '" + key + "': " + why)));
       };
       if (key == "team") {
@@ -556,7 +557,7 @@ struct Api::Impl {
     });
   }
 
-  void get_case(std::string number, const Principal& who, const Responder& respond) {
+  void get_case(const std::string& number, const Principal& who, const Responder& respond) {
     with_case(number, who, respond, [this, number, who, respond](const CaseSummary&, backend::CaseStore& reads) {
       auto d = reads.case_detail(number);
       if (!d) return respond(problem(d.error()));
@@ -574,7 +575,7 @@ struct Api::Impl {
     });
   }
 
-  void case_action(std::string number, const std::string& action, const HttpRequest& req, const Principal& who,
+  void case_action(const std::string& number, const std::string& action, const HttpRequest& req, const Principal& who,
                    const Responder& respond) {
     if (!may_write(who)) return respond(problem(Error(ApiErrc::forbidden, "the auditor role reads only")));
     const bool reorganize = action == "merge" || action == "split" || action == "parent";
@@ -787,7 +788,7 @@ struct Api::Impl {
     });
   }
 
-  void put_knowledge(std::string id, const HttpRequest& req, const Principal& who, const Responder& respond) {
+  void put_knowledge(const std::string& id, const HttpRequest& req, const Principal& who, const Responder& respond) {
     if (!may_edit_knowledge(who)) {
       return respond(problem(Error(ApiErrc::forbidden, "editing the knowledge base is for team leads and admins")));
     }

@@ -55,7 +55,7 @@ int http_status(const Error& e) {
   if (cat == backend::case_category()) {
     switch (static_cast<backend::CaseErrc>(v)) {
       case backend::CaseErrc::not_found: return 404;
-      case backend::CaseErrc::invalid_transition: return 409;
+      case backend::CaseErrc::invalid_transition:
       case backend::CaseErrc::invalid_request: return 409;
       case backend::CaseErrc::missing_detail:
       case backend::CaseErrc::invalid_survey:

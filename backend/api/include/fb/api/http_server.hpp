@@ -46,8 +46,8 @@ using HttpHandler = std::function<void(HttpRequest, Responder)>;
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 = any free port (see HttpServer::port())
-  std::size_t max_body_bytes = 64 * 1024;
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = std::size_t{64} * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::chrono::seconds idle_timeout{30};
   std::size_t max_connections = 256;
 };
