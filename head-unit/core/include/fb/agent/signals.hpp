@@ -152,7 +152,7 @@ class DriveSimulator final : public SignalSource {
 /// after the same interval as in the log. Formats, chosen by the file's extension:
 ///   .jsonl  one object per line: {"t_ms": 1200, "path": "Vehicle.Speed", "value": 42.5}
 ///           (value may be a number or a boolean)
-///   .csv    a header `t_ms,path,value`, then one sample per line
+///   .csv    a header `t_ms,path,value`, then one sample per line (no quoting; paths have no commas)
 /// Empty lines and lines starting with '#' are skipped. Times must not decrease.
 class LogReplay final : public SignalSource {
  public:
