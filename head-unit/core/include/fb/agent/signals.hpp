@@ -27,9 +27,8 @@
 
 namespace fb::agent {
 
-/// COVESA VSS paths the sources emit. VSS has no standard signal for cabin acoustics or the
-/// longitudinal jerk a shift causes beyond Vehicle.Acceleration.Longitudinal, so the two acoustic
-/// levels live in an OEM-private branch.
+/// COVESA VSS paths the sources emit. VSS has no standard signal for cabin acoustics, so the two
+/// acoustic levels live in an OEM-private branch (Vehicle.Private.*); the lead may rename them.
 namespace vss {
 inline constexpr const char* kSpeed = "Vehicle.Speed";                                         // km/h
 inline constexpr const char* kEngineSpeed = "Vehicle.Powertrain.CombustionEngine.Speed";       // rpm
@@ -97,7 +96,8 @@ class DriveSimulator final : public SignalSource {
     Powertrain powertrain = Powertrain::combustion;
     /// Signals to emit and each one's sample period. Signals not in the map are not emitted.
     std::map<std::string, std::chrono::milliseconds> periods = default_periods();
-    /// The physics step; periods are rounded up to multiples of it.
+    /// The physics step. A period that is not a multiple of it holds on average: each sample goes
+    /// out at the first step at or after its due time.
     std::chrono::milliseconds step{10};
     double coolant_limit_c = 110;  // above it: DTC P0217 (engine overtemperature)
     Faults faults;

@@ -75,7 +75,7 @@ class SignalRing {
 struct Snapshot {
   std::int64_t tap_ms = 0;  // steady_ms() of the tap
   wire::DiagnosticSnapshot signals;
-  std::vector<std::string> dtcs;                    // active at the tap or during the window, sorted
+  std::vector<std::string> dtcs;                    // active at the tap or at completion, sorted
   std::map<std::string, std::string> ecu_software;  // ECU name -> software version
 };
 
