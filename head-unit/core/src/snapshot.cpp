@@ -1,0 +1,151 @@
+#include "fb/agent/snapshot.hpp"
+
+#include <algorithm>
+
+namespace fb::agent {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+// ---- SignalRing ----
+
+void SignalRing::add(const SignalSample& sample) {
+  if (!config_.allowed.contains(sample.path)) {
+    ++stats_.not_allowed;
+    return;
+  }
+  newest_ms_ = std::max(newest_ms_, sample.t_ms);
+  auto& series = series_[sample.path];
+  series.push_back({sample.t_ms, sample.value});
+  while (series.size() > config_.max_samples_per_signal) {
+    series.pop_front();
+    ++stats_.overflowed;
+  }
+  const auto oldest_kept = newest_ms_ - config_.history.count();
+  while (!series.empty() && series.front().t_ms < oldest_kept) series.pop_front();
+}
+
+void SignalRing::evict_older_than(std::int64_t now_ms) {
+  const auto oldest_kept = now_ms - config_.history.count();
+  for (auto& [path, series] : series_) {
+    while (!series.empty() && series.front().t_ms < oldest_kept) series.pop_front();
+  }
+}
+
+std::vector<SignalRing::Point> SignalRing::range(const std::string& path, std::int64_t from_ms,
+                                                 std::int64_t to_ms) const {
+  std::vector<Point> out;
+  const auto it = series_.find(path);
+  if (it == series_.end()) return out;
+  for (const auto& p : it->second) {
+    if (p.t_ms >= from_ms && p.t_ms <= to_ms) out.push_back(p);
+  }
+  return out;
+}
+
+std::size_t SignalRing::size() const {
+  std::size_t n = 0;
+  for (const auto& [path, series] : series_) n += series.size();
+  return n;
+}
+
+std::vector<std::string> SignalRing::paths() const {
+  std::vector<std::string> out;
+  for (const auto& [path, series] : series_) {
+    if (!series.empty()) out.push_back(path);
+  }
+  return out;
+}
+
+// ---- SnapshotRecorder ----
+
+Result<std::unique_ptr<SnapshotRecorder>> SnapshotRecorder::create(asio::any_io_executor executor, const Clock& clock,
+                                                                   Config config) {
+  const auto history = config.ring.history;
+  if (config.pre < milliseconds::zero() || config.post < milliseconds::zero() || config.settle < milliseconds::zero()) {
+    return fail(ConfigErrc::invalid_value, "snapshot: pre, post and settle must not be negative");
+  }
+  if (config.pre > history) {
+    return fail(ConfigErrc::invalid_value, "snapshot: pre-tap window " + std::to_string(config.pre.count()) +
+                                               " ms is longer than the ring's history " +
+                                               std::to_string(history.count()) + " ms");
+  }
+  if (config.post + config.settle > history) {
+    return fail(ConfigErrc::invalid_value,
+                "snapshot: post-tap window plus settle " + std::to_string((config.post + config.settle).count()) +
+                    " ms is longer than the ring's history " + std::to_string(history.count()) + " ms");
+  }
+  return std::unique_ptr<SnapshotRecorder>(new SnapshotRecorder(std::move(executor), clock, std::move(config)));
+}
+
+SnapshotRecorder::SnapshotRecorder(asio::any_io_executor executor, const Clock& clock, Config config)
+    : executor_(std::move(executor)),
+      clock_(clock),
+      config_(std::move(config)),
+      ring_(config_.ring) {}
+
+std::uint64_t SnapshotRecorder::tap(std::int64_t tap_ms, Completion done) {
+  // The part before the tap is copied now: by completion the ring may have forgotten it. The part
+  // from the tap on is read at completion, so a sample stamped tap_ms that arrives after this
+  // call is not lost.
+  Pending p{next_id_++, tap_ms, {}, {}, std::move(done), std::make_unique<Timer>(executor_, clock_)};
+  for (const auto& path : ring_.paths()) {
+    auto points = ring_.range(path, tap_ms - config_.pre.count(), tap_ms - 1);
+    if (!points.empty()) p.before.emplace(path, std::move(points));
+  }
+  if (config_.active_dtcs) {
+    for (auto& code : config_.active_dtcs()) p.dtcs.insert(std::move(code));
+  }
+  const auto id = p.id;
+  const auto due = Clock::SteadyTime(milliseconds(tap_ms) + config_.post + config_.settle);
+  pending_.push_back(std::move(p));
+  pending_.back().timer->arm_at(due, [this, id] { complete(id); });
+  return id;
+}
+
+bool SnapshotRecorder::cancel(std::uint64_t id) {
+  const auto it = std::find_if(pending_.begin(), pending_.end(), [id](const Pending& p) { return p.id == id; });
+  if (it == pending_.end()) return false;
+  pending_.erase(it);  // destroying its timer means the completion never runs
+  return true;
+}
+
+void SnapshotRecorder::complete(std::uint64_t id) {
+  const auto it = std::find_if(pending_.begin(), pending_.end(), [id](const Pending& p) { return p.id == id; });
+  if (it == pending_.end()) return;
+  Pending p = std::move(*it);
+  pending_.erase(it);
+
+  Snapshot s;
+  s.tap_ms = p.tap_ms;
+  s.ecu_software = config_.ecu_software;
+  s.signals.set_window_start_ms(-config_.pre.count());
+  s.signals.set_window_end_ms(config_.post.count());
+  std::set<std::string> paths;
+  for (const auto& [path, points] : p.before) paths.insert(path);
+  for (const auto& path : ring_.paths()) paths.insert(path);
+  for (const auto& path : paths) {
+    auto after = ring_.range(path, p.tap_ms, p.tap_ms + config_.post.count());
+    const auto before = p.before.find(path);
+    if (after.empty() && before == p.before.end()) continue;
+    auto* series = s.signals.add_signals();
+    series->set_path(path);
+    auto append = [&](const std::vector<SignalRing::Point>& points) {
+      for (const auto& point : points) {
+        series->add_t_ms(point.t_ms - p.tap_ms);
+        series->add_values(point.value);
+      }
+    };
+    if (before != p.before.end()) append(before->second);
+    append(after);
+  }
+  if (config_.active_dtcs) {
+    for (auto& code : config_.active_dtcs()) p.dtcs.insert(std::move(code));
+  }
+  s.dtcs.assign(p.dtcs.begin(), p.dtcs.end());
+  p.done(std::move(s));
+}
+
+std::size_t encoded_size(const wire::DiagnosticSnapshot& snapshot) { return snapshot.ByteSizeLong(); }
+
+}  // namespace fb::agent
