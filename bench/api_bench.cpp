@@ -197,9 +197,8 @@ Result<std::vector<ApiMeasure>> measure_api(const ApiBenchOptions& o) {
   api::HttpServerOptions http_options;
   http_options.port = 0;
   http_options.max_connections = 1024;
-  api::HttpServer server(io, http_options, [&](api::HttpRequest r, api::Responder done) {
-    (*api)->handle(std::move(r), std::move(done));
-  });
+  api::HttpServer server(io, http_options,
+                         [&](api::HttpRequest r, api::Responder done) { (*api)->handle(r, std::move(done)); });
   if (auto r = server.start(); !r) return fail(r.error());
   auto guard = asio::make_work_guard(io);
   std::thread t1([&] { io.run(); });

@@ -238,7 +238,7 @@ static int run_main(int argc, char** argv) {
     api = std::move(*created);
     http = std::make_unique<fb::api::HttpServer>(io, http_options,
                                                  [&api](fb::api::HttpRequest r, fb::api::Responder done) {
-                                                   api->handle(std::move(r), std::move(done));
+                                                   api->handle(r, std::move(done));
                                                  });
     if (auto r = http->start(); !r) return fail_with(r.error());
     spdlog::info("api listening on http://{}:{}", http_options.address, http->port());

@@ -80,9 +80,8 @@ class ApiTest : public ::testing::Test {
     HttpServerOptions options;
     options.port = 0;
     options.max_body_bytes = std::size_t{8} * 1024;
-    server_ = std::make_unique<HttpServer>(io_, options, [this](HttpRequest r, Responder done) {
-      api_->handle(std::move(r), std::move(done));
-    });
+    server_ = std::make_unique<HttpServer>(io_, options,
+                                           [this](HttpRequest r, Responder done) { api_->handle(r, std::move(done)); });
     ASSERT_TRUE(server_->start());
     client_.emplace(io_, server_->port());
   }
@@ -240,6 +239,7 @@ TEST_F(ApiTest, TheListPagesWithACursorWithoutGapsOrRepeatsInEverySort) {
       ++pages;
     } while (!cursor.empty() && pages < 10);
     EXPECT_EQ(pages, 3) << sort;
+    seen.reserve(items.size());
     for (const auto& c : items) seen.push_back(c["case_number"]);
     EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), all) << sort;
     EXPECT_EQ(seen.size(), all.size()) << sort << ": a case came twice";

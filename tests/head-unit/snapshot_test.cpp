@@ -22,6 +22,7 @@ SignalRing::Config ring_of(std::set<std::string> allowed) {
 
 std::vector<std::int64_t> times(const std::vector<SignalRing::Point>& points) {
   std::vector<std::int64_t> out;
+  out.reserve(points.size());
   for (const auto& p : points) out.push_back(p.t_ms);
   return out;
 }
@@ -185,7 +186,7 @@ TEST_F(SnapshotTest, OverlappingTapsOfADriveEachGetTheirOwnWindowWithoutBlocking
 TEST_F(SnapshotTest, ACancelledTapNeverCompletes) {
   auto rec = recorder(config({vss::kSpeed}));
   bool done = false;
-  const auto id = rec->tap(0, [&](Snapshot) { done = true; });
+  const auto id = rec->tap(0, [&](const Snapshot&) { done = true; });
   EXPECT_TRUE(rec->cancel(id));
   EXPECT_FALSE(rec->cancel(id));
   run_until(60'000);

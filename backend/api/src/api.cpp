@@ -1089,12 +1089,13 @@ void Api::Impl::metrics(const Responder& respond) {
   });
 }
 
-Result<std::unique_ptr<Api>> Api::create(asio::any_io_executor executor, const Clock& clock, backend::Service& service,
+Result<std::unique_ptr<Api>> Api::create(const asio::any_io_executor& executor, const Clock& clock,
+                                         backend::Service& service,
                                          std::vector<std::unique_ptr<backend::CaseStore>> reads,
                                          std::unique_ptr<backend::Analytics> analytics, TokenStore tokens,
                                          ApiOptions options) {
   if (reads.empty()) return fail(ConfigErrc::invalid_value, "the API needs at least one read connection");
-  auto impl = std::make_unique<Impl>(std::move(executor), clock, service, std::move(reads), std::move(analytics),
+  auto impl = std::make_unique<Impl>(executor, clock, service, std::move(reads), std::move(analytics),
                                      std::move(tokens), std::move(options));
   if (!impl->options.console_dir.empty()) {
     std::error_code ec;
@@ -1116,6 +1117,6 @@ Result<std::unique_ptr<Api>> Api::create(asio::any_io_executor executor, const C
 Api::Api(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Api::~Api() = default;
 
-void Api::handle(HttpRequest request, Responder respond) { impl_->handle(std::move(request), std::move(respond)); }
+void Api::handle(const HttpRequest& request, Responder respond) { impl_->handle(request, std::move(respond)); }
 
 }  // namespace fb::api

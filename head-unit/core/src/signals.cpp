@@ -166,9 +166,7 @@ void DriveSimulator::step_physics(double dt, std::int64_t since) {
 
   // The gearbox.
   const std::int64_t in_shift = shift_started_ms_ < 0 ? -1 : since - shift_started_ms_;
-  if (electric) {
-    gear_ = 1;
-  } else if (phase_ == Phase::standing) {
+  if (electric || phase_ == Phase::standing) {
     gear_ = 1;
   } else if (in_shift < 0 || in_shift >= kMinShiftIntervalMs) {
     if (gear_ < kTopGear && kmh * kRpmPerKmh[gear_] > kUpshiftRpm) {

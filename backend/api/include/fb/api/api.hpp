@@ -38,7 +38,7 @@ struct ApiOptions {
 class Api {
  public:
   /// Loads the console's files into memory. Errors: ConfigErrc when console_dir is set but unreadable.
-  static Result<std::unique_ptr<Api>> create(boost::asio::any_io_executor executor, const Clock& clock,
+  static Result<std::unique_ptr<Api>> create(const boost::asio::any_io_executor& executor, const Clock& clock,
                                              backend::Service& service,
                                              std::vector<std::unique_ptr<backend::CaseStore>> reads,
                                              std::unique_ptr<backend::Analytics> analytics, TokenStore tokens,
@@ -47,7 +47,7 @@ class Api {
   Api& operator=(const Api&) = delete;
 
   /// The HttpHandler of the server. Any thread.
-  void handle(HttpRequest request, Responder respond);
+  void handle(const HttpRequest& request, Responder respond);
 
   struct Impl;
   explicit Api(std::unique_ptr<Impl> impl);
