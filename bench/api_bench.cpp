@@ -198,7 +198,7 @@ Result<std::vector<ApiMeasure>> measure_api(const ApiBenchOptions& o) {
   http_options.port = 0;
   http_options.max_connections = 1024;
   api::HttpServer server(io, http_options,
-                         [&](api::HttpRequest r, api::Responder done) { (*api)->handle(r, std::move(done)); });
+                         [&](const api::HttpRequest& r, api::Responder done) { (*api)->handle(r, std::move(done)); });
   if (auto r = server.start(); !r) return fail(r.error());
   auto guard = asio::make_work_guard(io);
   std::thread t1([&] { io.run(); });

@@ -237,7 +237,7 @@ static int run_main(int argc, char** argv) {
     if (!created) return fail_with(created.error());
     api = std::move(*created);
     http = std::make_unique<fb::api::HttpServer>(io, http_options,
-                                                 [&api](fb::api::HttpRequest r, fb::api::Responder done) {
+                                                 [&api](const fb::api::HttpRequest& r, fb::api::Responder done) {
                                                    api->handle(r, std::move(done));
                                                  });
     if (auto r = http->start(); !r) return fail_with(r.error());

@@ -80,8 +80,9 @@ class ApiTest : public ::testing::Test {
     HttpServerOptions options;
     options.port = 0;
     options.max_body_bytes = std::size_t{8} * 1024;
-    server_ = std::make_unique<HttpServer>(io_, options,
-                                           [this](HttpRequest r, Responder done) { api_->handle(r, std::move(done)); });
+    server_ = std::make_unique<HttpServer>(io_, options, [this](const HttpRequest& r, Responder done) {
+      api_->handle(r, std::move(done));
+    });
     ASSERT_TRUE(server_->start());
     client_.emplace(io_, server_->port());
   }

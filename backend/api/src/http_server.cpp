@@ -152,7 +152,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.body = std::move(req.body());
     busy_ = true;
     stream_.expires_never();  // the handler may take a while (a big export); the write has its own limit
-    state_->handler(std::move(r), [self = shared_from_this()](HttpResponse response) {
+    state_->handler(r, [self = shared_from_this()](HttpResponse response) {
       asio::post(self->stream_.get_executor(),
                  [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
     });

@@ -41,7 +41,7 @@ struct HttpResponse {
 };
 
 using Responder = std::function<void(HttpResponse)>;
-using HttpHandler = std::function<void(HttpRequest, Responder)>;
+using HttpHandler = std::function<void(const HttpRequest&, Responder)>;
 
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
