@@ -89,7 +89,7 @@ curl -sf -H "Authorization: Bearer $admin_token" \
   python3 -c 'import json,sys; [print(c["case_number"], c["state"], c["priority"], c["system"], "sla:", c["sla"]["state"]) for c in json.load(sys.stdin)["items"]]'
 echo "== dashboard (GET /api/v1/dashboard): cases, 24 h response rate, closed-loop rate, CSAT"
 curl -sf -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$http_port/api/v1/dashboard" |
-  python3 -c 'import json,sys; d=json.load(sys.stdin); print("cases", d["cases_created"], "| 24h response", d["first_response_24h"]["rate"], "| closed loop", d["closed_loop"]["rate"], "| CSAT", d["csat"]["mean"])'
+  python3 -c 'import json,sys; d=json.load(sys.stdin); f=lambda v: "n/a (nothing due yet)" if v is None else v; print("cases", d["cases_created"], "| 24h response", f(d["first_response_24h"]["rate"]), "| closed loop", f(d["closed_loop"]["rate"]), "| CSAT", f(d["csat"]["mean"]))'
 echo "Console: http://127.0.0.1:$http_port/  (tokens in run/api-tokens.txt)"
 
 if [[ $keep -eq 1 ]]; then
