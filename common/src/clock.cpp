@@ -1,6 +1,7 @@
 #include "fb/common/clock.hpp"
 
 #include <condition_variable>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -109,6 +110,13 @@ std::unique_ptr<Clock::Alarm> SystemClock::set_alarm(SteadyTime deadline, std::f
 SystemClock& SystemClock::instance() {
   static SystemClock clock;
   return clock;
+}
+
+int utc_year(std::int64_t epoch_ms) {
+  const auto t = static_cast<std::time_t>(epoch_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return tm.tm_year + 1900;
 }
 
 }  // namespace fb

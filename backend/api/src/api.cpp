@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -175,13 +174,6 @@ json case_json(const CaseSummary& c, std::int64_t now_ms) {
            {{"state", to_string(backend::sla_state(c, now_ms))},
             {"next_due_ms", open ? json(backend::next_due_ms(c)) : json(nullptr)}}},
           {"allowed", allowed}};
-}
-
-int utc_year(std::int64_t ms) {
-  const auto t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return tm.tm_year + 1900;
 }
 
 double round_to(double v, double step) { return std::round(v / step) * step; }

@@ -58,4 +58,7 @@ class SystemClock final : public Clock {
   std::shared_ptr<Alarms> alarms_;
 };
 
+/// The UTC calendar year of Unix epoch milliseconds (case numbers, default model years).
+int utc_year(std::int64_t epoch_ms);
+
 }  // namespace fb
