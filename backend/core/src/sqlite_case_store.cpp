@@ -9,6 +9,7 @@
 
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/similarity.hpp"
+#include "fb/common/clock.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
 #include "fb/common/sqlite.hpp"
@@ -344,13 +345,6 @@ Result<E> key_column(const sql::Statement& s, int i, std::string_view column) {
               std::string(column) + ": unknown " + std::string(Vocabulary<E>::name) + " '" + text + "'");
 }
 
-int utc_year(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return tm.tm_year + 1900;
-}
-
 std::string dtc_list(const wire::Report& r) {
   std::string s;
   for (const auto& d : r.dtcs()) s += (s.empty() ? "" : ",") + d;
@@ -519,10 +513,9 @@ class SqliteCaseStore final : public CaseStore {
     }
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
-    auto found = find_case(req.case_number);
+    auto found = existing_case(req.case_number);
     if (!found) return fail(found.error());
-    if (!*found) return fail(CaseErrc::not_found, "case " + req.case_number);
-    const auto before = **found;
+    const auto before = *found;
     if (!can_transition(before.state, req.to)) {
       return fail(CaseErrc::invalid_transition,
                   "case " + req.case_number + ": " + std::string(to_string(before.state)) + " -> " +
@@ -548,9 +541,9 @@ class SqliteCaseStore final : public CaseStore {
       }
     }
     if (auto r = tx->commit(); !r) return fail(r.error());
-    auto after = find_case(req.case_number);
+    auto after = existing_case(req.case_number);
     if (!after) return fail(after.error());
-    outcome.c = **after;
+    outcome.c = std::move(*after);
     return outcome;
   }
 
@@ -974,14 +967,18 @@ class SqliteCaseStore final : public CaseStore {
     auto notifications = case_notifications(case_number);
     if (!notifications) return fail(notifications.error());
     d.notifications = std::move(*notifications);
-    auto payload = cached("SELECT payload FROM notifications WHERE id = ?");
-    if (!payload) return fail(payload.error());
+    // One read for every payload, matched by id (a notification added or erased between the two
+    // reads leaves an empty payload, never a misaligned one).
+    auto payloads = cached(
+        "SELECT n.id, n.payload FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.number = ?");
+    if (!payloads) return fail(payloads.error());
+    (*payloads)->bind(1, case_number);
+    std::unordered_map<std::string, std::string> by_id;
+    auto read = (*payloads)->each_row([&](const sql::Statement& st) { by_id.emplace(st.text(0), st.blob(1)); });
+    if (!read) return fail(read.error());
     for (const auto& n : d.notifications) {
-      (*payload)->bind(1, n.id);
-      auto row = (*payload)->step();
-      if (!row) return fail(row.error());
-      d.notification_payloads.push_back(*row ? (*payload)->blob(0) : std::string());
-      (*payload)->reset();
+      auto it = by_id.find(n.id);
+      d.notification_payloads.push_back(it == by_id.end() ? std::string() : std::move(it->second));
     }
     auto extra = cached(
         "SELECT (SELECT k.name FROM contacts k JOIN reports r USING (report_id) WHERE r.case_id = c.id ORDER BY "
@@ -1031,10 +1028,9 @@ class SqliteCaseStore final : public CaseStore {
     }
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
-    auto found = find_case(case_number);
+    auto found = existing_case(case_number);
     if (!found) return fail(found.error());
-    if (!*found) return fail(CaseErrc::not_found, "case " + std::string(case_number));
-    const auto& c = **found;
+    const auto& c = *found;
     if (c.vin.empty()) {
       return fail(CaseErrc::missing_detail,
                   "case " + c.case_number + " has no car to write to (a major case, or erased): message its cases");
@@ -1061,10 +1057,9 @@ class SqliteCaseStore final : public CaseStore {
   Result<CaseSummary> assign(std::string_view case_number, std::string_view assignee, std::string_view actor,
                              std::int64_t at_ms, const NoticeRenderer& render) override {
     if (assignee.empty() || actor.empty()) return fail(CaseErrc::missing_detail, "an assignment needs who and by whom");
-    auto found = find_case(case_number);
+    auto found = existing_case(case_number);
     if (!found) return fail(found.error());
-    if (!*found) return fail(CaseErrc::not_found, "case " + std::string(case_number));
-    const auto& c = **found;
+    const auto& c = *found;
     if (c.state == CaseState::new_ || c.state == CaseState::acknowledged || c.state == CaseState::reopened) {
       TransitionRequest req{
           c.case_number, CaseState::assigned,  std::string(actor), "assigned to " + std::string(assignee),
@@ -1088,9 +1083,7 @@ class SqliteCaseStore final : public CaseStore {
     const nlohmann::json detail = {{"from", c.assignee}, {"to", std::string(assignee)}};
     if (auto x = event(*row, at_ms, "assignment", detail.dump(), actor); !x) return fail(x.error());
     if (auto x = tx->commit(); !x) return fail(x.error());
-    auto after = find_case(case_number);
-    if (!after) return fail(after.error());
-    return **after;
+    return existing_case(case_number);
   }
 
   Result<CaseSummary> merge_cases(std::string_view from, std::string_view into, std::string_view actor,
@@ -1098,17 +1091,15 @@ class SqliteCaseStore final : public CaseStore {
     if (actor.empty()) return fail(CaseErrc::missing_detail, "a merge needs who");
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
-    auto a = find_case(from);
+    auto a = existing_case(from);
     if (!a) return fail(a.error());
-    auto b = find_case(into);
+    auto b = existing_case(into);
     if (!b) return fail(b.error());
-    if (!*a) return fail(CaseErrc::not_found, "case " + std::string(from));
-    if (!*b) return fail(CaseErrc::not_found, "case " + std::string(into));
     const auto bad = [](std::string why) { return fail(CaseErrc::invalid_request, std::move(why)); };
     if (from == into) return bad("a case cannot be merged into itself");
-    if ((*a)->major || (*b)->major) return bad("major cases group cases; link a case to one instead of merging");
-    if ((*a)->vin != (*b)->vin) return bad("cases of different cars are not merged; they cluster");
-    if (!is_open((*a)->state) || !is_open((*b)->state)) return bad("both cases must be open to merge");
+    if (a->major || b->major) return bad("major cases group cases; link a case to one instead of merging");
+    if (a->vin != b->vin) return bad("cases of different cars are not merged; they cluster");
+    if (!is_open(a->state) || !is_open(b->state)) return bad("both cases must be open to merge");
     auto from_row = case_row(from);
     auto into_row = case_row(into);
     if (!from_row) return fail(from_row.error());
@@ -1125,9 +1116,7 @@ class SqliteCaseStore final : public CaseStore {
     if (auto x = event(*from_row, at_ms, "merged_into", into, actor); !x) return fail(x.error());
     if (auto x = event(*into_row, at_ms, "merged_from", from, actor); !x) return fail(x.error());
     if (auto x = tx->commit(); !x) return fail(x.error());
-    auto after = find_case(into);
-    if (!after) return fail(after.error());
-    return **after;
+    return existing_case(into);
   }
 
   Result<CaseSummary> split_report(std::string_view case_number, std::string_view report_id, std::string_view actor,
@@ -1135,10 +1124,9 @@ class SqliteCaseStore final : public CaseStore {
     if (actor.empty()) return fail(CaseErrc::missing_detail, "a split needs who");
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
-    auto found = find_case(case_number);
+    auto found = existing_case(case_number);
     if (!found) return fail(found.error());
-    if (!*found) return fail(CaseErrc::not_found, "case " + std::string(case_number));
-    if ((*found)->reports < 2) {
+    if (found->reports < 2) {
       return fail(CaseErrc::invalid_request, "case " + std::string(case_number) + " has one report: nothing to split");
     }
     auto row = case_row(case_number);
@@ -1178,9 +1166,7 @@ class SqliteCaseStore final : public CaseStore {
       return fail(x.error());
     }
     if (auto x = tx->commit(); !x) return fail(x.error());
-    auto after = find_case(*number);
-    if (!after) return fail(after.error());
-    return **after;
+    return existing_case(*number);
   }
 
   Result<CaseSummary> link_to_major(std::string_view case_number, std::string_view major_case_number,
@@ -1188,18 +1174,16 @@ class SqliteCaseStore final : public CaseStore {
     if (actor.empty()) return fail(CaseErrc::missing_detail, "a link needs who");
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
-    auto found = find_case(case_number);
+    auto found = existing_case(case_number);
     if (!found) return fail(found.error());
-    if (!*found) return fail(CaseErrc::not_found, "case " + std::string(case_number));
-    if ((*found)->major) return fail(CaseErrc::invalid_request, "a major case is no other case's child");
+    if (found->major) return fail(CaseErrc::invalid_request, "a major case is no other case's child");
     auto row = case_row(case_number);
     if (!row) return fail(row.error());
     std::optional<std::int64_t> parent;
     if (!major_case_number.empty()) {
-      auto major = find_case(major_case_number);
+      auto major = existing_case(major_case_number);
       if (!major) return fail(major.error());
-      if (!*major) return fail(CaseErrc::not_found, "case " + std::string(major_case_number));
-      if (!(*major)->major) {
+      if (!major->major) {
         return fail(CaseErrc::invalid_request, "case " + std::string(major_case_number) + " is not a major case");
       }
       auto p = case_row(major_case_number);
@@ -1213,7 +1197,7 @@ class SqliteCaseStore final : public CaseStore {
     (*st)->bind(2, *row);
     if (auto x = (*st)->run(); !x) return fail(x.error());
     const auto detail = parent ? "linked to " + std::string(major_case_number)
-                               : "unlinked from " + (*found)->parent_case_number;
+                               : "unlinked from " + found->parent_case_number;
     if (auto x = event(*row, at_ms, "major_link", detail, actor); !x) return fail(x.error());
     if (parent) {
       if (auto x = event(*parent, at_ms, "major_link", "child " + std::string(case_number), actor); !x) {
@@ -1221,9 +1205,7 @@ class SqliteCaseStore final : public CaseStore {
       }
     }
     if (auto x = tx->commit(); !x) return fail(x.error());
-    auto after = find_case(case_number);
-    if (!after) return fail(after.error());
-    return **after;
+    return existing_case(case_number);
   }
 
   Result<ErasureOutcome> erase_subject(std::string_view vin, std::string_view phone, std::string_view actor,
@@ -1340,6 +1322,14 @@ class SqliteCaseStore final : public CaseStore {
     if (!st) return fail(st.error());
     (*st)->bind(1, at_ms).bind(2, actor).bind(3, action).bind(4, subject).bind(5, detail);
     return (*st)->run();
+  }
+
+  /// The case `case_number`, or CaseErrc::not_found.
+  Result<CaseSummary> existing_case(std::string_view case_number) {
+    auto found = find_case(case_number);
+    if (!found) return fail(found.error());
+    if (!*found) return fail(CaseErrc::not_found, "case " + std::string(case_number));
+    return std::move(**found);
   }
 
   Result<std::int64_t> case_row(std::string_view case_number) {
