@@ -24,7 +24,10 @@ constexpr const char* kVin = "LSVAX60E5K2000001";
 // Records listener events (they run on the test thread, as the executor does).
 class Events final : public AgentListener {
  public:
-  void report_changed(const ReportView& r) override { statuses.push_back(r.status); }
+  void report_changed(const ReportView& r) override {
+    statuses.push_back(r.status);
+    views.push_back(r);
+  }
   void report_sent(const std::string& id) override { sent.push_back(id); }
   void notification_received(const InboxEntry& n) override { notifications.push_back(n); }
   void connection_changed(bool up) override { connections.push_back(up); }
@@ -32,6 +35,7 @@ class Events final : public AgentListener {
   void storage_problem(const Error& e) override { problems.push_back(e); }
 
   std::vector<ReportStatus> statuses;
+  std::vector<ReportView> views;
   std::vector<std::string> sent;
   std::vector<InboxEntry> notifications;
   std::vector<bool> connections;
@@ -47,6 +51,7 @@ class AgentTest : public ::testing::Test {
     c.vehicle = {kVin, "Aurora EV", 2026, "HU-3.2.1"};
     c.database = dir_ / "car.db";
     c.sending = policy;
+    if (with_vehicle_state_) c.parked = [this] { return parked_; };
     auto a = Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(strand_, mqtt_));
     EXPECT_TRUE(a) << a.error().what();
     (*a)->add_listener(&events_);
@@ -111,6 +116,8 @@ class AgentTest : public ::testing::Test {
   test::FakeClock clock_;
   std::shared_ptr<FakeMqtt::State> mqtt_;
   Events events_;
+  bool with_vehicle_state_ = true;
+  bool parked_ = true;
 };
 
 TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
@@ -334,6 +341,146 @@ TEST_F(AgentTest, AClientOnAnotherExecutorIsRefused) {
   auto a = Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(other.get_executor(), mqtt_));
   ASSERT_FALSE(a);
   EXPECT_EQ(a.error().code, make_error_code(MqttErrc::invalid_argument));
+}
+
+// ---- Service visits and live callbacks (issue 13) ------------------------------------------------
+
+class AgentVisitTest : public AgentTest {
+ protected:
+  // A started, connected agent with one report the backend accepted; nothing left to publish.
+  void SetUp() override {
+    agent_ = started_agent();
+    connect();
+    report_id_ = *submit(*agent_);
+    deliver(ack_for(complete_next(), "FB-2026-000123"));
+  }
+  wire::Envelope visit(std::int64_t sent_at, wire::VisitStage stage) {
+    auto env = codec::new_envelope(sent_at);
+    auto* n = env.mutable_notification();
+    n->set_report_id(report_id_);
+    n->set_case_number("FB-2026-000123");
+    n->set_status(stage == wire::VISIT_HANDED_OVER ? wire::CASE_STATUS_CLOSED : wire::CASE_STATUS_APPOINTMENT);
+    n->set_title("Service visit");
+    auto* v = n->mutable_visit();
+    v->set_visit_id("visit-7");
+    v->set_stage(stage);
+    auto* s = v->add_slots();
+    s->set_slot_id("s1");
+    s->set_dealer_name("Shanghai Pudong");
+    return env;
+  }
+  Result<std::string> answer(VisitAnswer a) {
+    std::optional<Result<std::string>> result;
+    agent_->answer_visit("visit-7", std::move(a), [&](Result<std::string> r) { result = std::move(r); });
+    EXPECT_FALSE(result) << "a completion ran inline";
+    run();
+    return result ? *result : fail(StorageErrc::internal, "no completion");
+  }
+  Result<std::string> call_me() {
+    std::optional<Result<std::string>> result;
+    agent_->request_callback(report_id_, "", [&](Result<std::string> r) { result = std::move(r); });
+    EXPECT_FALSE(result) << "a completion ran inline";
+    run();
+    return result ? *result : fail(StorageErrc::internal, "no completion");
+  }
+
+  std::unique_ptr<Agent> agent_;
+  std::string report_id_;
+};
+
+TEST_F(AgentVisitTest, AVisitAnswerIsSentOnTheReceiptsTopicAndShownPendingUntilTheBooking) {
+  deliver(visit(2000, wire::VISIT_PROPOSED));
+  complete_next();  // delivered receipt
+  ASSERT_FALSE(events_.views.empty());
+  ASSERT_TRUE(events_.views.back().visit);
+  EXPECT_EQ(events_.views.back().visit->latest.stage(), wire::VISIT_PROPOSED);
+  ASSERT_TRUE(events_.notifications.back().visit);
+
+  events_.views.clear();
+  auto id = answer({wire::VisitReply::PICK_SLOT, "s1", "", ""});
+  ASSERT_TRUE(id) << id.error().what();
+  ASSERT_EQ(events_.views.size(), 1u);  // the report shows the answer on its way
+  ASSERT_TRUE(events_.views.back().visit->pending);
+  EXPECT_EQ(events_.views.back().visit->pending->message_id, *id);
+  auto sent = complete_next();
+  EXPECT_EQ(sent.topic, topics::receipts(kVin));
+  EXPECT_EQ(codec::decode(sent.payload)->visit_reply().slot_id(), "s1");
+  EXPECT_EQ(stats(*agent_).outbox, 0u);  // the broker's PUBACK confirms it
+
+  EXPECT_EQ(answer({wire::VisitReply::PICK_SLOT, "s1", "", ""}).error().code,
+            make_error_code(AgentErrc::answer_pending));
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+  deliver(visit(3000, wire::VISIT_BOOKED));
+  EXPECT_FALSE(reports(*agent_).front().visit->pending);
+}
+
+TEST_F(AgentVisitTest, CallMeIsRefusedWhileNotParkedAndSentFirstWhenParked) {
+  parked_ = false;
+  auto refused = call_me();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(AgentErrc::not_parked));
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+  EXPECT_FALSE(reports(*agent_).front().callback);
+
+  parked_ = true;
+  auto id = call_me();
+  ASSERT_TRUE(id) << id.error().what();
+  ASSERT_TRUE(events_.views.back().callback);
+  EXPECT_EQ(events_.views.back().callback->state, wire::CALLBACK_STATE_UNSPECIFIED);
+  auto sent = complete_next();
+  EXPECT_EQ(sent.topic, topics::receipts(kVin));
+  auto env = codec::decode(sent.payload);
+  ASSERT_TRUE(env && env->has_callback_request());
+  EXPECT_EQ(env->message_id(), *id);
+  EXPECT_EQ(call_me().error().code, make_error_code(AgentErrc::callback_open));
+
+  auto picked = codec::new_envelope(5000);
+  picked.mutable_notification()->set_report_id(report_id_);
+  picked.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+  picked.mutable_notification()->mutable_callback()->set_callback_id(*id);
+  picked.mutable_notification()->mutable_callback()->set_state(wire::CALLBACK_PICKED_UP);
+  deliver(picked);
+  EXPECT_EQ(events_.views.back().callback->state, wire::CALLBACK_PICKED_UP);
+  ASSERT_TRUE(events_.notifications.back().callback);
+}
+
+TEST_F(AgentVisitTest, ACallbackRequestSurvivesARestartAndIsSentThen) {
+  auto id = call_me();
+  ASSERT_TRUE(id);
+  agent_->stop();
+  agent_.reset();
+  run();
+  agent_ = started_agent();
+  connect();
+  auto sent = complete_next();
+  EXPECT_EQ(codec::decode(sent.payload)->message_id(), *id);
+}
+
+class AgentWithoutVehicleStateTest : public AgentVisitTest {
+ protected:
+  void SetUp() override {
+    with_vehicle_state_ = false;
+    AgentVisitTest::SetUp();
+  }
+};
+
+TEST_F(AgentWithoutVehicleStateTest, CallMeIsRefusedWhenTheAgentCannotTellParked) {
+  auto r = call_me();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(AgentErrc::not_parked));
+}
+
+TEST_F(AgentVisitTest, TheHandoverSurveyIsAnsweredAndMyReportsSaysSo) {
+  const auto handover = visit(4000, wire::VISIT_HANDED_OVER);
+  deliver(handover);
+  complete_next();
+  EXPECT_EQ(reports(*agent_).front().survey_request_id, handover.message_id());
+  std::optional<Result<void>> done;
+  agent_->answer_survey(handover.message_id(), 2, "slow", [&](Result<void> r) { done = std::move(r); });
+  run();
+  ASSERT_TRUE(done && *done);
+  EXPECT_TRUE(events_.views.back().survey_answered);
+  EXPECT_EQ(codec::decode(complete_next().payload)->survey().score(), 2u);
 }
 
 }  // namespace
