@@ -8,6 +8,7 @@
 
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
+#include "fb/agent/scripted_driver.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
 #include "process.hpp"
@@ -481,6 +482,106 @@ TEST_F(AgentVisitTest, TheHandoverSurveyIsAnsweredAndMyReportsSaysSo) {
   ASSERT_TRUE(done && *done);
   EXPECT_TRUE(events_.views.back().survey_answered);
   EXPECT_EQ(codec::decode(complete_next().payload)->survey().score(), 2u);
+}
+
+// The scripted driver of fb-car follow: a whole visit from the car's side, each answer once.
+TEST_F(AgentTest, TheScriptedDriverPlaysAWholeVisitAndAnswersEachStepOnce) {
+  auto agent = make_agent();
+  ScriptedDriver driver(*agent, DriverScript{.pick_first_slot = true,
+                                             .approve_extra = true,
+                                             .survey_score = 2,
+                                             .survey_comment = "took long",
+                                             .callback_report = "",
+                                             .callback_phone = ""});
+  std::vector<std::string> actions;
+  driver.on_action = [&](const std::string& line) { actions.push_back(line); };
+  ASSERT_TRUE(agent->start());
+  driver.start();
+  run();
+  connect();
+  auto id = *submit(*agent);
+  deliver(ack_for(complete_next(), "FB-2026-000123"));
+
+  std::vector<wire::Envelope> replies;
+  auto drain = [&] {
+    while (test::pending_publishes(*mqtt_) > 0) {
+      auto env = codec::decode(complete_next().payload);
+      if (env && !env->has_receipt()) replies.push_back(*env);
+    }
+  };
+  std::int64_t sent_at = 1000;
+  auto update = [&](wire::VisitStage stage, wire::CaseStatus status, auto&& edit) {
+    auto env = codec::new_envelope(sent_at += 1000);
+    env.mutable_notification()->set_report_id(id);
+    env.mutable_notification()->set_status(status);
+    auto* v = env.mutable_notification()->mutable_visit();
+    v->set_visit_id("visit-7");
+    v->set_stage(stage);
+    edit(*v);
+    deliver(env);
+    drain();
+    return env;
+  };
+  const auto nothing = [](wire::VisitUpdate&) {};
+  update(wire::VISIT_PROPOSED, wire::CASE_STATUS_APPOINTMENT, [](wire::VisitUpdate& v) {
+    v.add_slots()->set_slot_id("s1");
+    v.add_slots()->set_slot_id("s2");
+  });
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].visit_reply().action(), wire::VisitReply::PICK_SLOT);
+  EXPECT_EQ(replies[0].visit_reply().slot_id(), "s1");
+  for (auto stage : {wire::VISIT_BOOKED, wire::VISIT_CHECKED_IN, wire::VISIT_INSPECTION, wire::VISIT_DIAGNOSIS}) {
+    update(stage, wire::CASE_STATUS_APPOINTMENT, nothing);
+  }
+  const auto extra = [](wire::VisitUpdate& v) {
+    v.mutable_extra_cost()->set_approval_id("a1");
+    v.mutable_extra_cost()->mutable_amount()->set_minor(35000);
+  };
+  update(wire::VISIT_REPAIR, wire::CASE_STATUS_APPOINTMENT, extra);
+  update(wire::VISIT_REPAIR, wire::CASE_STATUS_APPOINTMENT, extra);  // asked again: answered once
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[1].visit_reply().action(), wire::VisitReply::APPROVE_EXTRA);
+  EXPECT_EQ(replies[1].visit_reply().approval_id(), "a1");
+  update(wire::VISIT_QUALITY_CHECK, wire::CASE_STATUS_APPOINTMENT, nothing);
+  EXPECT_FALSE(driver.survey_answered());
+  const auto handover = update(wire::VISIT_HANDED_OVER, wire::CASE_STATUS_CLOSED, nothing);
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(replies[2].survey().notification_id(), handover.message_id());
+  EXPECT_EQ(replies[2].survey().score(), 2u);
+  EXPECT_EQ(replies[2].survey().comment(), "took long");
+  EXPECT_TRUE(driver.survey_answered());
+  EXPECT_EQ(actions.size(), 3u);
+  EXPECT_EQ(stats(*agent).outbox, 0u);
+}
+
+TEST_F(AgentTest, TheScriptedDriverAsksForACallbackOnceTheReportHasACase) {
+  auto agent = make_agent();
+  auto id = *submit(*agent);  // saved before the agent starts, sent once connected
+  ScriptedDriver scripted(*agent, DriverScript{.callback_report = id.substr(0, 8)});
+  auto* driver = &scripted;
+  std::vector<Error> errors;
+  driver->on_error = [&](const Error& e) { errors.push_back(e); };
+  ASSERT_TRUE(agent->start());
+  driver->start();
+  connect();
+  run();
+  EXPECT_TRUE(driver->callback_id().empty());  // no case yet: not asked
+  deliver(ack_for(complete_next(), "FB-2026-000123"));
+  ASSERT_FALSE(driver->callback_id().empty());
+  auto request = codec::decode(complete_next().payload);
+  ASSERT_TRUE(request && request->has_callback_request());
+  EXPECT_EQ(request->message_id(), driver->callback_id());
+  EXPECT_EQ(request->callback_request().report_id(), id);
+
+  auto logged = codec::new_envelope(9000);
+  logged.mutable_notification()->set_report_id(id);
+  logged.mutable_notification()->mutable_callback()->set_callback_id(driver->callback_id());
+  logged.mutable_notification()->mutable_callback()->set_state(wire::CALLBACK_LOGGED);
+  deliver(logged);
+  EXPECT_TRUE(driver->callback_logged());
+  EXPECT_TRUE(errors.empty());
+  agent->stop();
+  run();
 }
 
 }  // namespace
