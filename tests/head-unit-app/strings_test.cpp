@@ -11,6 +11,7 @@
 #include "fb/common/vocabulary.hpp"
 #include "fb/ui/categories.hpp"
 #include "fb/ui/feedback_controller.hpp"
+#include "fb/ui/reports_model.hpp"
 
 namespace fb::ui {
 namespace {
@@ -93,6 +94,28 @@ TEST_F(StringsTest, EveryCategoryAndStatusKeyHasEnglishAndChinese) {
     EXPECT_TRUE(call("translated", "category." + std::string(choice.key))) << choice.key;
   }
   EXPECT_FALSE(call("translated", "category.driving-feel"));  // the old spelling is gone
+}
+
+TEST_F(StringsTest, EveryVisitStagePendingAnswerAndCallbackStateHasEnglishAndChinese) {
+  for (int v = wire::VisitStage_MIN; v <= wire::VisitStage_MAX; ++v) {
+    if (!wire::VisitStage_IsValid(v)) continue;
+    const auto key = "visit.stage." + ReportsModel::visitStageKey(static_cast<wire::VisitStage>(v)).toStdString();
+    EXPECT_TRUE(call("translated", key)) << key;
+  }
+  for (int a = wire::VisitReply::Action_MIN; a <= wire::VisitReply::Action_MAX; ++a) {
+    if (!wire::VisitReply::Action_IsValid(a)) continue;
+    const auto key = "visit.pending." +
+                     ReportsModel::pendingKey(static_cast<wire::VisitReply::Action>(a)).toStdString();
+    EXPECT_TRUE(call("translated", key)) << key;
+  }
+  for (int c = wire::CallbackState_MIN; c <= wire::CallbackState_MAX; ++c) {
+    if (!wire::CallbackState_IsValid(c)) continue;
+    const auto key = "callback.state." +
+                     ReportsModel::callbackStateKey(static_cast<wire::CallbackState>(c)).toStdString();
+    EXPECT_TRUE(call("translated", key)) << key;
+  }
+  EXPECT_EQ(text("en", "callback.state.picked_up"), "An agent will call you");
+  EXPECT_EQ(text("zh", "callback.state.logged"), QString::fromUtf8("通话已记录"));
 }
 
 }  // namespace
