@@ -449,8 +449,8 @@ TEST_F(AgentVisitTest, ACallbackRequestSurvivesARestartAndIsSentThen) {
   auto id = call_me();
   ASSERT_TRUE(id);
   agent_->stop();
+  run();  // the shutting_down completion of the request in flight
   agent_.reset();
-  run();
   agent_ = started_agent();
   connect();
   auto sent = complete_next();

@@ -155,7 +155,7 @@ void Agent::answer_visit(std::string visit_id, VisitAnswer answer, std::function
 void Agent::request_callback(std::string report_id, std::string phone, std::function<void(Result<std::string>)> done) {
   asio::post(executor_, [this, id = std::move(report_id), phone = std::move(phone), done = std::move(done)] {
     if (!config_.parked || !config_.parked()) {
-      done(fail(AgentErrc::not_parked, "\"Call me\" is for a parked car: stop and select P or the parking brake"));
+      done(fail(AgentErrc::not_parked, "stop and select P, or set the parking brake"));
       return;
     }
     const auto now = clock_.epoch_ms();
