@@ -55,6 +55,48 @@ Rectangle {
             font.pixelSize: Theme.fontSmall
         }
 
+        // The extra cost the dealer asks the driver to approve: first, it holds the repair up.
+        Rectangle {
+            Layout.fillWidth: true
+            visible: card.approvalOpen
+            implicitHeight: extra.implicitHeight + 2 * Theme.spacing
+            radius: Theme.radius
+            color: "transparent"
+            border.color: Theme.warning
+            border.width: 2
+            ColumnLayout {
+                id: extra
+                anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.spacing }
+                Label {
+                    Layout.fillWidth: true
+                    text: Strings.t("visit.extra.title").arg(card.money(card.extraCost))
+                    color: Theme.warning
+                    font.pixelSize: Theme.fontBody
+                    font.bold: true
+                    wrapMode: Text.Wrap
+                }
+                Label {
+                    Layout.fillWidth: true
+                    text: card.extraCost.reason !== undefined ? card.extraCost.reason : ""
+                    color: Theme.text
+                    font.pixelSize: Theme.fontSmall
+                    wrapMode: Text.Wrap
+                }
+                RowLayout {
+                    spacing: Theme.spacing
+                    TapButton {
+                        text: Strings.t("visit.extra.approve")
+                        accent: true
+                        onClicked: FeedbackController.approveExtra(card.visitId, card.extraCost.approvalId)
+                    }
+                    TapButton {
+                        text: Strings.t("visit.extra.refuse")
+                        onClicked: FeedbackController.refuseExtra(card.visitId, card.extraCost.approvalId, "")
+                    }
+                }
+            }
+        }
+
         // The slots offered.
         Repeater {
             model: card.stage === "proposed" ? card.slots : []
@@ -113,8 +155,9 @@ Rectangle {
             onClicked: FeedbackController.cancelVisit(card.visitId, "")
         }
 
-        // The repair order's stages.
-        Row {
+        // The repair order's stages (wrapping on a narrow card).
+        Flow {
+            Layout.fillWidth: true
             visible: card.stageIndex >= 0
             spacing: Theme.spacing / 2
             Repeater {
@@ -156,46 +199,5 @@ Rectangle {
             font.pixelSize: Theme.fontSmall
         }
 
-        // The extra cost the dealer asks the driver to approve.
-        Rectangle {
-            Layout.fillWidth: true
-            visible: card.approvalOpen
-            implicitHeight: extra.implicitHeight + 2 * Theme.spacing
-            radius: Theme.radius
-            color: "transparent"
-            border.color: Theme.warning
-            border.width: 2
-            ColumnLayout {
-                id: extra
-                anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.spacing }
-                Label {
-                    Layout.fillWidth: true
-                    text: Strings.t("visit.extra.title").arg(card.money(card.extraCost))
-                    color: Theme.warning
-                    font.pixelSize: Theme.fontBody
-                    font.bold: true
-                    wrapMode: Text.Wrap
-                }
-                Label {
-                    Layout.fillWidth: true
-                    text: card.extraCost.reason !== undefined ? card.extraCost.reason : ""
-                    color: Theme.text
-                    font.pixelSize: Theme.fontSmall
-                    wrapMode: Text.Wrap
-                }
-                RowLayout {
-                    spacing: Theme.spacing
-                    TapButton {
-                        text: Strings.t("visit.extra.approve")
-                        accent: true
-                        onClicked: FeedbackController.approveExtra(card.visitId, card.extraCost.approvalId)
-                    }
-                    TapButton {
-                        text: Strings.t("visit.extra.refuse")
-                        onClicked: FeedbackController.refuseExtra(card.visitId, card.extraCost.approvalId, "")
-                    }
-                }
-            }
-        }
     }
 }
