@@ -308,6 +308,8 @@ static int run_main(int argc, char** argv) {
         for (const auto& n : *entries) {
           std::cout << local_time(n.received_ms) << "  " << n.case_number << "  " << n.title << "\n    " << n.text
                     << "\n";
+          if (n.visit) print_visit(*n.visit, "    ");
+          if (n.callback) print_callback(*n.callback, "    ");
         }
       });
     }
