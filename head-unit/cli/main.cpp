@@ -265,8 +265,8 @@ static int run_main(int argc, char** argv) {
   follow->add_option("--survey-comment", script.survey_comment, "The survey's comment")->needs(score);
   auto* callback =
       follow->add_option("--request-callback", script.callback_report,
-                         "Ask for a live callback (\"Call me\") about this report (its id or first characters) once "
-                         "it has a case");
+                         "Ask for a live callback (\"Call me\") about this report (its id or first characters, or "
+                         "'any': the first report with a case) once it has a case");
   follow->add_option("--phone", script.callback_phone, "The number to call back (default: the one on record)")
       ->needs(callback);
   follow->add_flag("--until-survey", until_survey, "Stop once the survey answer has left the car")->needs(score);

@@ -584,5 +584,28 @@ TEST_F(AgentTest, TheScriptedDriverAsksForACallbackOnceTheReportHasACase) {
   run();
 }
 
+TEST_F(AgentTest, TheScriptedDriverAsksForOneCallbackAboutAnyReportWithACase) {
+  auto agent = make_agent();
+  ScriptedDriver driver(*agent, DriverScript{.callback_report = DriverScript::kAnyReport});
+  std::vector<Error> errors;
+  driver.on_error = [&](const Error& e) { errors.push_back(e); };
+  ASSERT_TRUE(agent->start());
+  driver.start();
+  connect();
+  int requests = 0;
+  for (const char* number : {"FB-2026-000001", "FB-2026-000002"}) {
+    ASSERT_TRUE(submit(*agent));
+    while (test::pending_publishes(*mqtt_) > 0) {  // the callback request goes first (priority)
+      auto sent = complete_next();
+      auto env = codec::decode(sent.payload);
+      if (env->has_report()) deliver(ack_for(sent, number));
+      requests += env->has_callback_request();
+    }
+  }
+  EXPECT_TRUE(errors.empty());
+  EXPECT_FALSE(driver.callback_id().empty());
+  EXPECT_EQ(requests, 1);
+}
+
 }  // namespace
 }  // namespace fb::agent

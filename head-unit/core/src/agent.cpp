@@ -128,6 +128,7 @@ void Agent::answer_survey(std::string notification_id, int score, std::string co
                const auto topic = topics::receipts(config_.vehicle.vin);
                auto queued = store_.enqueue_survey_answer(id, score, comment, topic, now);
                if (!queued) {
+                 refused(queued.error());
                  done(fail(queued.error()));
                  return;
                }
@@ -142,7 +143,7 @@ void Agent::answer_visit(std::string visit_id, VisitAnswer answer, std::function
     const auto now = clock_.epoch_ms();
     auto queued = store_.enqueue_visit_reply(id, answer, topics::receipts(config_.vehicle.vin), now);
     if (!queued) {
-      spdlog::info("agent: visit answer refused: {}", queued.error().what());
+      refused(queued.error());
       done(fail(queued.error()));
       return;
     }
@@ -161,6 +162,7 @@ void Agent::request_callback(std::string report_id, std::string phone, std::func
     const auto now = clock_.epoch_ms();
     auto queued = store_.enqueue_callback_request(id, phone, "", topics::receipts(config_.vehicle.vin), now);
     if (!queued) {
+      refused(queued.error());
       done(fail(queued.error()));
       return;
     }
@@ -168,6 +170,15 @@ void Agent::request_callback(std::string report_id, std::string phone, std::func
     done(*queued);
     notify_report(id);
   });
+}
+
+void Agent::refused(const Error& e) {
+  spdlog::info("agent: the driver's answer was not queued: {}", e.what());
+  // A rule of the car's (e.g. not parked) is the caller's to show; a storage failure (disk full)
+  // is everyone's.
+  if (e.code.category() == storage_category() && e.code != make_error_code(StorageErrc::not_found)) {
+    storage_problem(e);
+  }
 }
 
 void Agent::schedule_answer(const std::string& message_id, int priority, std::int64_t now_ms) {

@@ -62,7 +62,9 @@ void ScriptedDriver::act(const ReportView& r) {
       say("answered the survey: " + std::to_string(score) + "/5");
     });
   }
-  if (!script_.callback_report.empty() && r.report_id.starts_with(script_.callback_report)) {
+  const bool callback_about = script_.callback_report == DriverScript::kAnyReport ||
+                              (!script_.callback_report.empty() && r.report_id.starts_with(script_.callback_report));
+  if (callback_about) {
     if (!callback_asked_ && !r.case_number.empty()) {
       callback_asked_ = true;
       agent_.request_callback(r.report_id, script_.callback_phone, [this, number = r.case_number](auto id) {

@@ -96,6 +96,8 @@ class Agent final : public AgentApi {
   void notify_report(const std::string& report_id);
   /// Puts an answer just queued in the store in line for sending.
   void schedule_answer(const std::string& message_id, int priority, std::int64_t now_ms);
+  /// Logs a driver's answer that was not queued; storage trouble also goes to the listeners.
+  void refused(const Error& e);
   void storage_problem(const Error& e);
 
   boost::asio::any_io_executor executor_;

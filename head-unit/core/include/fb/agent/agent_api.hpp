@@ -49,8 +49,8 @@ class AgentApi {
   /// Marks a notification read (queues a read receipt).
   virtual void mark_read(std::string message_id) = 0;
   /// Answers a survey request (the notification of a closed case): 1..5 and a comment, queued
-  /// durably and sent like a receipt. `done` gets WireErrc::invalid_field or
-  /// StorageErrc::not_found (see CarStore::enqueue_survey_answer).
+  /// durably and sent like a receipt. `done` gets WireErrc::invalid_field,
+  /// StorageErrc::not_found or AgentErrc::already_answered (see CarStore::enqueue_survey_answer).
   virtual void answer_survey(std::string notification_id, int score, std::string comment,
                              std::function<void(Result<void>)> done) = 0;
   /// Answers a visit update (pick a slot, decline, ask for other times, cancel, approve or

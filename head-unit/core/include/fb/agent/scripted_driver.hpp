@@ -23,7 +23,10 @@ struct DriverScript {
   std::optional<bool> approve_extra;  // an extra cost asked: approve (true) or refuse (false)
   std::optional<int> survey_score;    // a survey request (handover, closed case): answer 1..5
   std::string survey_comment;
-  std::string callback_report;  // ask for a callback about this report (its id or a prefix)
+  /// Ask for one callback about this report (its id or a prefix), or about the first report
+  /// with a case (kAnyReport).
+  std::string callback_report;
+  static constexpr const char* kAnyReport = "any";
   std::string callback_phone;
 };
 
