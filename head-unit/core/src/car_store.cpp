@@ -121,9 +121,7 @@ InboxEntry read_inbox_row(const sql::Statement& s) {
 
 bool valid_phone(std::string_view phone) {
   if (phone.size() > 32) return false;
-  return std::ranges::all_of(phone, [](char c) {
-    return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' ' || c == '(' || c == ')';
-  });
+  return std::ranges::all_of(phone, [](char c) { return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' '; });
 }
 
 bool offers_slot(const wire::VisitUpdate& v, const std::string& slot_id) {
@@ -533,14 +531,19 @@ Result<std::string> CarStore::enqueue_visit_reply(const std::string& visit_id, c
         return fail(AgentErrc::not_offered, "slot '" + answer.slot_id + "' is not in the latest proposal");
       }
       break;
+    // The backend's rules (docs/visits.md), so that an answer it would dead-letter is refused here.
     case Reply::DECLINE:
+      if (stage != wire::VISIT_PROPOSED && stage != wire::VISIT_RESCHEDULE_REQUESTED) {
+        return fail(AgentErrc::visit_stage, "decline: visit is " + stage_name);
+      }
+      break;
     case Reply::RESCHEDULE:
-      if (stage != wire::VISIT_PROPOSED) {
-        return fail(AgentErrc::visit_stage, Reply::Action_Name(answer.action) + ": visit is " + stage_name);
+      if (stage != wire::VISIT_PROPOSED && stage != wire::VISIT_BOOKED) {
+        return fail(AgentErrc::visit_stage, "other times: visit is " + stage_name);
       }
       break;
     case Reply::CANCEL:
-      if (stage != wire::VISIT_BOOKED && stage != wire::VISIT_RESCHEDULE_REQUESTED) {
+      if (stage != wire::VISIT_PROPOSED && stage != wire::VISIT_BOOKED && stage != wire::VISIT_RESCHEDULE_REQUESTED) {
         return fail(AgentErrc::visit_stage, "cancel: visit is " + stage_name);
       }
       break;
@@ -597,7 +600,7 @@ Result<std::string> CarStore::enqueue_callback_request(const std::string& report
                                                        const std::string& language, const std::string& topic,
                                                        std::int64_t now_ms) {
   if (!valid_phone(phone)) {
-    return fail(WireErrc::invalid_field, "phone: at most 32 digits, spaces and + - ( )");
+    return fail(WireErrc::invalid_field, "phone: digits, '+', '-' or spaces, at most 32");
   }
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());

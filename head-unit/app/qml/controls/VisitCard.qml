@@ -149,10 +149,18 @@ Rectangle {
             font.pixelSize: Theme.fontSmall
             wrapMode: Text.Wrap
         }
-        TapButton {
+        RowLayout {
             visible: (card.stage === "booked" || card.stage === "reschedule_requested") && !card.answering
-            text: Strings.t("visit.cancel")
-            onClicked: FeedbackController.cancelVisit(card.visitId, "")
+            spacing: Theme.spacing
+            TapButton {
+                visible: card.stage === "booked"
+                text: Strings.t("visit.otherTimes")
+                onClicked: FeedbackController.askOtherTimes(card.visitId, "")
+            }
+            TapButton {
+                text: Strings.t("visit.cancel")
+                onClicked: FeedbackController.cancelVisit(card.visitId, "")
+            }
         }
 
         // The repair order's stages (wrapping on a narrow card).

@@ -196,7 +196,8 @@ class CarStore {
   /// receipt, and shows it as the visit's pending answer, in one transaction; returns its
   /// message id. Checked against the visit's latest update:
   ///  - PICK_SLOT: the visit is proposed and `slot_id` is one of its slots;
-  ///  - DECLINE, RESCHEDULE: the visit is proposed; CANCEL: booked or reschedule requested;
+  ///  - DECLINE: proposed or reschedule requested; RESCHEDULE: proposed or booked; CANCEL:
+  ///    proposed, booked or reschedule requested (the backend's rules, docs/visits.md);
   ///  - APPROVE_EXTRA, REFUSE_EXTRA: `approval_id` is the extra cost asked, not answered yet.
   /// Errors: WireErrc::invalid_field (no action, reason over 500 characters or not UTF-8),
   /// StorageErrc::not_found (visit unknown), AgentErrc::visit_stage, not_offered,
@@ -206,8 +207,8 @@ class CarStore {
                                           const std::string& topic, std::int64_t now_ms);
 
   /// Queues a live callback request ("Call me") about a report for `topic`; returns the
-  /// callback id (its Envelope.message_id). `phone` is optional (digits, spaces, + - ( ), at most
-  /// 32); `language` "" means the report's. Errors: WireErrc::invalid_field (phone),
+  /// callback id (its Envelope.message_id). `phone` is optional (digits, '+', '-' or spaces, at
+  /// most 32); `language` "" means the report's. Errors: WireErrc::invalid_field (phone),
   /// StorageErrc::not_found (report unknown), AgentErrc::no_case (not accepted),
   /// AgentErrc::callback_open (one is open for this report already).
   /// The parked rule is the agent's (Agent::request_callback).
