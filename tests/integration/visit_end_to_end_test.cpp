@@ -84,10 +84,16 @@ TEST_F(VisitEndToEnd, AVisitFromProposalToFollowUpReachesTheCarAtEveryStep) {
   const std::int64_t day = 24 * 3'600'000;
   auto proposed = post("/api/v1/cases/" + number + "/visits", admin,
                        {{"slots",
-                         {{{"dealer_code", "SH-001"}, {"dealer_name", "Pudong 4S"}, {"start_ms", now_ms + 2 * day},
-                           {"end_ms", now_ms + 2 * day + 7'200'000}, {"work", "gearbox check"}},
-                          {{"dealer_code", "SH-001"}, {"dealer_name", "Pudong 4S"}, {"start_ms", now_ms + 3 * day},
-                           {"end_ms", now_ms + 3 * day + 7'200'000}, {"work", "gearbox check"}}}},
+                         {{{"dealer_code", "SH-001"},
+                           {"dealer_name", "Pudong 4S"},
+                           {"start_ms", now_ms + 2 * day},
+                           {"end_ms", now_ms + 2 * day + 7'200'000},
+                           {"work", "gearbox check"}},
+                          {{"dealer_code", "SH-001"},
+                           {"dealer_name", "Pudong 4S"},
+                           {"start_ms", now_ms + 3 * day},
+                           {"end_ms", now_ms + 3 * day + 7'200'000},
+                           {"work", "gearbox check"}}}},
                         {"estimate", {{"minor", 80000}, {"currency", "CNY"}}}});
   ASSERT_EQ(proposed.status, 201) << proposed.body;
   const std::string visit = proposed.json()["id"];
@@ -127,7 +133,8 @@ TEST_F(VisitEndToEnd, AVisitFromProposalToFollowUpReachesTheCarAtEveryStep) {
   auto asked = post("/api/v1/visits/" + visit + "/approvals", dealer,
                     {{"amount", {{"minor", 20000}, {"currency", "CNY"}}}, {"reason", "valve body instead of a reset"}});
   ASSERT_EQ(asked.status, 201) << asked.body;
-  auto prompt = wait_inbox(car, report, [](const agent::InboxEntry& n) { return n.visit && n.visit->has_extra_cost(); });
+  auto prompt = wait_inbox(car, report,
+                           [](const agent::InboxEntry& n) { return n.visit && n.visit->has_extra_cost(); });
   ASSERT_TRUE(prompt) << "the approval request never reached the car";
   agent::VisitAnswer approve;
   approve.action = wire::VisitReply::APPROVE_EXTRA;
