@@ -402,22 +402,26 @@ class SqliteCaseStore final : public CaseStore {
 
   Result<std::vector<ItemOutcome>> commit_batch(std::span<const BatchItem> items,
                                                 const NotificationFactory& make_notification) override {
+    return each_in_savepoint(items, [&](const BatchItem& item, ItemOutcome& out) -> Result<void> {
+      if (const auto* intake = std::get_if<ReportIntake>(&item)) return store_report(*intake, make_notification, out);
+      if (const auto* receipt = std::get_if<ReceiptIntake>(&item)) return store_receipt(*receipt, out);
+      auto id = store_dead_letter(std::get<DeadLetterRecord>(item));
+      if (!id) return fail(id.error());
+      out.dead_letter_id = *id;
+      return {};
+    });
+  }
+
+  /// One transaction for `items`, each in its own savepoint so that one bad item does not sink the
+  /// others: `apply(item, outcome)` stores one; its failure undoes only that item (outcome.error).
+  template <typename Item, typename Apply>
+  Result<std::vector<ItemOutcome>> each_in_savepoint(std::span<const Item> items, Apply&& apply) {
     std::vector<ItemOutcome> out(items.size());
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (auto r = db_.exec("SAVEPOINT item"); !r) return fail(r.error());
-      Result<void> done;
-      if (const auto* intake = std::get_if<ReportIntake>(&items[i])) {
-        done = store_report(*intake, make_notification, out[i]);
-      } else if (const auto* receipt = std::get_if<ReceiptIntake>(&items[i])) {
-        done = store_receipt(*receipt, out[i]);
-      } else {
-        auto id = store_dead_letter(std::get<DeadLetterRecord>(items[i]));
-        if (id) out[i].dead_letter_id = *id;
-        else done = fail(id.error());
-      }
-      if (!done) {
+      if (auto done = apply(items[i], out[i]); !done) {
         // SQLite may have rolled back the whole transaction itself (a full disk does): then
         // nothing of the batch is stored and the whole batch fails.
         if (!db_.in_transaction()) return fail(done.error());
@@ -610,31 +614,13 @@ class SqliteCaseStore final : public CaseStore {
 
   Result<std::vector<ItemOutcome>> apply_car_replies(std::span<const CarReplyIntake> items,
                                                      const NoticeRenderer& render) override {
-    std::vector<ItemOutcome> out(items.size());
-    auto tx = sql::Transaction::begin(db_);
-    if (!tx) return fail(tx.error());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (auto r = db_.exec("SAVEPOINT item"); !r) return fail(r.error());
-      Result<void> done;
-      if (const auto* survey = std::get_if<wire::SurveyAnswer>(&items[i].body)) {
-        done = store_survey(items[i], *survey, out[i]);
-        if (done && out[i].receipt_matched) {
-          done = visits_.after_survey(survey->notification_id(), static_cast<int>(survey->score()), survey->comment(),
-                                      items[i].at_ms, render, out[i]);
-        }
-      } else {
-        done = visits_.apply(items[i], render, out[i]);
-      }
-      if (!done) {
-        if (!db_.in_transaction()) return fail(done.error());
-        if (auto undo = db_.exec("ROLLBACK TO item"); !undo) return fail(undo.error());
-        out[i] = ItemOutcome{};
-        out[i].error = done.error();
-      }
-      if (auto r = db_.exec("RELEASE item"); !r) return fail(r.error());
-    }
-    if (auto r = tx->commit(); !r) return fail(r.error());
-    return out;
+    return each_in_savepoint(items, [&](const CarReplyIntake& item, ItemOutcome& out) -> Result<void> {
+      const auto* survey = std::get_if<wire::SurveyAnswer>(&item.body);
+      if (!survey) return visits_.apply(item, render, out);
+      if (auto stored = store_survey(item, *survey, out); !stored || !out.receipt_matched) return stored;
+      return visits_.after_survey(survey->notification_id(), static_cast<int>(survey->score()), survey->comment(),
+                                  item.at_ms, render, out);
+    });
   }
 
   template <typename T, typename F>

@@ -263,6 +263,16 @@ struct VisitBook::Row {
 };
 
 namespace {
+/// Appends " AND <column> IN (?, ...)" for `values` (none: no condition) and their bindings.
+void append_in(std::string& where, std::vector<std::string>& args, std::string_view column,
+               const std::vector<std::string>& values) {
+  if (values.empty()) return;
+  where += " AND " + std::string(column) + " IN (";
+  for (std::size_t i = 0; i < values.size(); ++i) where += i ? ", ?" : "?";
+  where += ")";
+  args.insert(args.end(), values.begin(), values.end());
+}
+
 constexpr std::string_view kVisitColumns =
     "SELECT v.id, v.case_id, c.number, c.vin, v.state, v.proposal, v.slots, v.booked, v.dealer_code, v.estimate_minor, "
     "v.currency, v.approved_extra_minor, v.repair_cost_minor, v.ready_at_ms, v.reminder_due_ms, v.survey_score, "
@@ -1085,14 +1095,7 @@ Result<std::vector<Visit>> VisitBook::visits(const VisitQuery& q) {
     where += " AND c.number = ?";
     args.push_back(q.case_number);
   }
-  if (!q.teams.empty()) {
-    where += " AND c.team IN (";
-    for (std::size_t i = 0; i < q.teams.size(); ++i) {
-      where += i ? ", ?" : "?";
-      args.push_back(q.teams[i]);
-    }
-    where += ")";
-  }
+  append_in(where, args, "c.team", q.teams);
   auto st = core_.cached("SELECT v.id FROM visits v JOIN cases c ON c.id = v.case_id " + where +
                          " ORDER BY v.updated_ms DESC, v.id LIMIT " +
                          std::to_string(std::min<std::size_t>(q.limit, 500)));
@@ -1151,22 +1154,10 @@ Result<std::vector<Callback>> VisitBook::callbacks(const CallbackQuery& q) {
     where += " AND cb.id = ?";
     args.push_back(q.id);
   }
-  if (!q.states.empty()) {
-    where += " AND cb.state IN (";
-    for (std::size_t i = 0; i < q.states.size(); ++i) {
-      where += i ? ", ?" : "?";
-      args.emplace_back(to_string(q.states[i]));
-    }
-    where += ")";
-  }
-  if (!q.teams.empty()) {
-    where += " AND c.team IN (";
-    for (std::size_t i = 0; i < q.teams.size(); ++i) {
-      where += i ? ", ?" : "?";
-      args.push_back(q.teams[i]);
-    }
-    where += ")";
-  }
+  std::vector<std::string> states;
+  for (auto st : q.states) states.emplace_back(to_string(st));
+  append_in(where, args, "cb.state", states);
+  append_in(where, args, "c.team", q.teams);
   auto st = core_.cached(std::string(kCallbackColumns) + where +
                          " ORDER BY cb.state != 'queued', CASE cb.state WHEN 'queued' THEN cb.requested_ms ELSE "
                          "-cb.requested_ms END LIMIT " +
@@ -1187,6 +1178,29 @@ Result<std::optional<Callback>> VisitBook::load_callback(std::string_view id) {
   auto rows = (*st)->each_row([&](const sql::Statement& s) { out = callback_of(s); });
   if (!rows) return fail(rows.error());
   return out;
+}
+
+Result<void> VisitBook::tell_car(std::int64_t case_row, const CaseSummary& kase, const Callback& c,
+                                 wire::CallbackState state, std::int64_t at_ms, const NoticeRenderer& render) {
+  if (kase.vin.empty()) return {};  // erased: nothing is sent for the case again
+  wire::CallbackUpdate u;
+  u.set_callback_id(c.id);
+  u.set_state(state);
+  u.set_agent(c.agent);
+  u.set_outcome(c.outcome);
+  const bool picked = state == wire::CALLBACK_PICKED_UP;
+  const std::string event = picked ? "callback_picked" : "callback_logged";
+  CaseNotice notice{event,
+                    kase,
+                    kase.vin,
+                    kase.report_id,
+                    {picked ? std::pair{std::string("agent"), c.agent} : std::pair{std::string("outcome"), c.outcome}},
+                    at_ms,
+                    std::nullopt,
+                    std::move(u)};
+  auto n = render(notice);
+  if (!n) return fail(n.error());
+  return core_.queue_notification(case_row, *n, event, at_ms, kase.report_id);
 }
 
 Result<Callback> VisitBook::pick_up(std::string_view id, std::string_view agent, std::int64_t at_ms,
@@ -1217,18 +1231,7 @@ Result<Callback> VisitBook::pick_up(std::string_view id, std::string_view agent,
                            agent);
       !x)
     return fail(x.error());
-  if (!c.vin.empty() && !kase->vin.empty()) {
-    wire::CallbackUpdate u;
-    u.set_callback_id(c.id);
-    u.set_state(wire::CALLBACK_PICKED_UP);
-    u.set_agent(c.agent);
-    CaseNotice notice{"callback_picked",    *kase, kase->vin,    kase->report_id,
-                      {{"agent", c.agent}}, at_ms, std::nullopt, std::move(u)};
-    auto n = render(notice);
-    if (!n) return fail(n.error());
-    if (auto x = core_.queue_notification(*row, *n, "callback_picked", at_ms, kase->report_id); !x)
-      return fail(x.error());
-  }
+  if (auto x = tell_car(*row, *kase, c, wire::CALLBACK_PICKED_UP, at_ms, render); !x) return fail(x.error());
   return c;
 }
 
@@ -1265,19 +1268,7 @@ Result<Callback> VisitBook::log_call(std::string_view id, std::string_view agent
   if (auto x = core_.record_response(*row, at_ms); !x) return fail(x.error());
   auto kase = core_.existing_case(c.case_number);
   if (!kase) return fail(kase.error());
-  if (!kase->vin.empty()) {
-    wire::CallbackUpdate u;
-    u.set_callback_id(c.id);
-    u.set_state(wire::CALLBACK_LOGGED);
-    u.set_agent(c.agent);
-    u.set_outcome(c.outcome);
-    CaseNotice notice{"callback_logged",        *kase, kase->vin,    kase->report_id,
-                      {{"outcome", c.outcome}}, at_ms, std::nullopt, std::move(u)};
-    auto n = render(notice);
-    if (!n) return fail(n.error());
-    if (auto x = core_.queue_notification(*row, *n, "callback_logged", at_ms, kase->report_id); !x)
-      return fail(x.error());
-  }
+  if (auto x = tell_car(*row, *kase, c, wire::CALLBACK_LOGGED, at_ms, render); !x) return fail(x.error());
   return c;
 }
 

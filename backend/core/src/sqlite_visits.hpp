@@ -79,6 +79,9 @@ class VisitBook {
   Result<Visit> read(const Row& row);
   Result<Visit> existing(std::string_view id, std::string_view dealer_code);
   Result<std::optional<Callback>> load_callback(std::string_view id);
+  /// The car's notification of a callback's pick-up or log (nothing for an erased car).
+  Result<void> tell_car(std::int64_t case_row, const CaseSummary& kase, const Callback& c, wire::CallbackState state,
+                        std::int64_t at_ms, const NoticeRenderer& render);
   Result<StoredNotification> notify(const Row& v, std::string_view event, std::map<std::string, std::string> vars,
                                     std::int64_t at_ms, const NoticeRenderer& render,
                                     std::optional<CaseState> state_shown = std::nullopt, bool with_slots = false,
