@@ -5,6 +5,7 @@
 
 const VISIT_STAGES = ["checked_in", "inspection", "diagnosis", "repair", "quality_check", "handed_over"];
 const VISIT_FINAL = ["handed_over", "declined", "cancelled"];
+const RESLOTTABLE = ["proposed", "reschedule_requested", "booked"];  // docs/visits.md: new slots make it proposed again
 const CALLBACK_POLL_MS = 1500;
 const CALLBACK_BADGE_MS = 5000;
 const CALLBACK_TARGET_MS = 60 * 1000;
@@ -327,37 +328,45 @@ async function caseVisits(c, reload) {
   }
   const canAct = canProposeVisits();
   section.append(...(visits.length ? visits.map((v) => visitView(v, {
-    actions: canAct && !VISIT_FINAL.includes(v.state) ? [cancelForm(v, reload)] : [] }))
+    actions: !canAct || VISIT_FINAL.includes(v.state) ? []
+      : [RESLOTTABLE.includes(v.state) ? proposeForm(c, reload, v) : null, cancelForm(v, reload)] }))
     : [h("p", { class: "muted" }, t("visit.none"))]));
   if (canAct && !visits.some((v) => !VISIT_FINAL.includes(v.state))) section.append(proposeForm(c, reload));
   return section;
 }
 
-function slotFields() {
+/// One slot's inputs; `like` (a slot) fills in the dealer, a dealer's own code is filled in too.
+function slotFields(like = {}) {
   const input = (name, attrs = {}) => h("input", { name, testid: `slot-${name}`, ...attrs });
+  const code = me?.role === "dealer" ? me.team : like.dealer_code;
   return h("fieldset", { class: "slot", testid: "slot" }, h("legend", {}, t("visit.slot")),
-    field(t("visit.dealer_code"), input("dealer_code", { required: true, placeholder: "SH-001" })),
-    field(t("visit.dealer_name"), input("dealer_name", { required: true })),
+    field(t("visit.dealer_code"), input("dealer_code", { required: true, placeholder: "SH-001", value: code,
+                                                         readonly: me?.role === "dealer" })),
+    field(t("visit.dealer_name"), input("dealer_name", { required: true, value: like.dealer_name })),
     field(t("visit.start"), input("start", { type: "datetime-local", required: true })),
     field(t("visit.end"), input("end", { type: "datetime-local", required: true })),
     field(t("visit.work"), input("work", { required: true })));
 }
 
-function proposeForm(c, reload) {
+/// New slots for the case (POST /cases/{n}/visits, with the estimate), or other slots for
+/// `visit` (POST /visits/{id}/slots: proposed again).
+function proposeForm(c, reload, visit = null) {
   const errors = h("div");
-  const slots = h("div", { class: "slots" }, slotFields());
-  const estimate = h("input", { name: "estimate", inputmode: "decimal", required: true, testid: "visit-estimate" });
+  const like = visit?.booked || visit?.slots?.[0] || {};
+  const slots = h("div", { class: "slots" }, slotFields(like));
+  const estimate = h("input", { name: "estimate", inputmode: "decimal", required: !visit, testid: "visit-estimate" });
   const currency = h("input", { name: "currency", value: "CNY", size: 4, testid: "visit-currency" });
   const note = h("textarea", { name: "note", rows: 2, testid: "visit-note" });
   const add = h("button", { type: "button", testid: "slot-add", onclick: () => {
-    if (slots.children.length < 5) slots.append(slotFields());
+    if (slots.children.length < 5) slots.append(slotFields(like));
     add.disabled = slots.children.length >= 5;
   } }, t("visit.add_slot"));
-  return onSubmit(h("form", { testid: "visit-propose" }, h("h3", {}, t("visit.propose")), slots, add,
-    h("div", { class: "row" }, field(t("visit.estimate"), estimate), field(t("visit.currency"), currency)),
+  return onSubmit(h("form", { testid: visit ? "visit-reslot" : "visit-propose" },
+    h("h3", {}, t(visit ? "visit.propose_other" : "visit.propose")), slots, add,
+    visit ? null : h("div", { class: "row" }, field(t("visit.estimate"), estimate), field(t("visit.currency"), currency)),
     field(t("visit.note"), note), errors,
     h("button", { type: "submit", testid: "visit-propose-submit" }, t("visit.propose_submit"))), errors, async () => {
-    const minor = parseMinor(estimate.value);
+    const minor = visit ? 0 : parseMinor(estimate.value);
     if (minor == null) throw new ApiError(0, { title: t("visit.bad_amount"), field: "estimate" });
     const body = {
       slots: [...slots.querySelectorAll("[data-testid=slot]")].map((f) => {
@@ -365,10 +374,10 @@ function proposeForm(c, reload) {
         return { dealer_code: v("dealer_code"), dealer_name: v("dealer_name"), start_ms: localMs(v("start")),
                  end_ms: localMs(v("end")), work: v("work") };
       }),
-      estimate: { minor, currency: currency.value.trim() || "CNY" },
     };
+    if (!visit) body.estimate = { minor, currency: currency.value.trim() || "CNY" };
     if (note.value.trim()) body.note = note.value.trim();
-    await api("POST", `${caseUrl(c.case_number)}/visits`, body);
+    await api("POST", visit ? `${visitUrl(visit.id)}/slots` : `${caseUrl(c.case_number)}/visits`, body);
     await reload();
   });
 }
@@ -398,6 +407,9 @@ async function renderVisit(page, id) {
     const next = nextVisitStage(v);
     if (next) actions.push(stageForm(v, next, reload));
     if (["booked", ...VISIT_STAGES].includes(v.state)) actions.push(approvalForm(v, reload));
+  }
+  if ((entersStages() || canProposeVisits()) && RESLOTTABLE.includes(v.state)) {
+    actions.push(proposeForm({ case_number: v.case_number }, reload, v));
   }
   if ((entersStages() || canProposeVisits()) && !VISIT_FINAL.includes(v.state)) actions.push(cancelForm(v, reload));
   page.replaceChildren(
