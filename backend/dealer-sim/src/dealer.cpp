@@ -36,7 +36,7 @@ std::string money_text(const json& m) {
 
 }  // namespace
 
-Dealer::Dealer(ApiClient& api, DealerOptions options, const Clock& clock, Sleep sleep, std::ostream& out)
+Dealer::Dealer(Api& api, DealerOptions options, const Clock& clock, Sleep sleep, std::ostream& out)
     : api_(api),
       options_(std::move(options)),
       clock_(clock),
@@ -84,12 +84,7 @@ Result<bool> Dealer::act(const json& visit, bool& waiting) {
          << money_text(visit.value("approved_extra", json())) << std::endl;
   }
   auto r = api_.post(base + "/stages", step.body);
-  if (!r) {
-    if (r.error().code == make_error_code(DealerErrc::http) && r.error().detail.find(": 409") != std::string::npos) {
-      return fail(DealerErrc::stage_refused, r.error().detail);
-    }
-    return fail(r.error());
-  }
+  if (!r) return fail(r.error());
   const auto stage = step.body.value("stage", std::string());
   out_ << visit_label(visit) << ": " << stage;
   if (step.body.contains("ready_at_ms"))

@@ -16,7 +16,7 @@ class DealerCategory final : public std::error_category {
       case DealerErrc::bad_answer: return "unexpected answer from the API";
       case DealerErrc::timeout: return "timed out";
       case DealerErrc::token: return "no token";
-      case DealerErrc::stage_refused: return "stage refused";
+      case DealerErrc::conflict: return "refused in this state";
     }
     return "unknown";
   }

@@ -132,7 +132,7 @@ Result<ApiAnswer> ApiClient::send(const std::string& method, const std::string& 
         detail += " [" + code->get<std::string>() + "]";
       }
     }
-    return fail(DealerErrc::http, detail);
+    return fail(answer.status == 409 ? DealerErrc::conflict : DealerErrc::http, detail);
   }
 }
 

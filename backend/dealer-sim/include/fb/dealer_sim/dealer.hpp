@@ -27,20 +27,20 @@ class Dealer {
  public:
   using Sleep = std::function<void(std::chrono::milliseconds)>;
 
-  Dealer(ApiClient& api, DealerOptions options, const Clock& clock, Sleep sleep, std::ostream& out);
+  Dealer(Api& api, DealerOptions options, const Clock& clock, Sleep sleep, std::ostream& out);
 
   /// Works until done: with visit_id until that visit is final; with until_handed_over until
   /// that many visits were handed over by this run; else until no visit has anything left for
   /// the dealer or the driver. Returns how many visits it handed over. Errors: the API's
-  /// (DealerErrc::http, transport, bad_answer), a refused stage (stage_refused with the API's
-  /// detail), DealerErrc::timeout.
+  /// (DealerErrc::http, transport, bad_answer; conflict with the API's detail for a refused
+  /// stage, e.g. approval_required), DealerErrc::timeout.
   Result<int> run();
 
  private:
   Result<nlohmann::json> visits();
   Result<bool> act(const nlohmann::json& visit, bool& waiting);
 
-  ApiClient& api_;
+  Api& api_;
   DealerOptions options_;
   const Clock& clock_;
   Sleep sleep_;

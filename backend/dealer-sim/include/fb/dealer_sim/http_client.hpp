@@ -25,7 +25,17 @@ struct ApiAnswer {
   nlohmann::json body;  // null when the answer had no JSON body
 };
 
-class ApiClient {
+/// What the dealer needs of the API; ApiClient speaks HTTP, tests give a fake.
+class Api {
+ public:
+  virtual ~Api() = default;
+  /// A 2xx answer; else DealerErrc::conflict for 409, DealerErrc::http for any other status
+  /// (detail: "<method> <target>: <status> <problem detail> [<code>]"), or DealerErrc::transport.
+  virtual Result<ApiAnswer> get(const std::string& target) = 0;
+  virtual Result<ApiAnswer> post(const std::string& target, const nlohmann::json& body) = 0;
+};
+
+class ApiClient final : public Api {
  public:
   ApiClient(ApiEndpoint endpoint, std::string token,
             std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
@@ -33,11 +43,9 @@ class ApiClient {
   ApiClient(const ApiClient&) = delete;
   ApiClient& operator=(const ApiClient&) = delete;
 
-  /// One request. A 2xx answer is returned; any other status is DealerErrc::http with
-  /// "<status> <problem detail>" (the problem+json body is in Error::detail, not lost).
-  /// Transport failures (and no answer within the timeout) are DealerErrc::transport.
-  Result<ApiAnswer> get(const std::string& target);
-  Result<ApiAnswer> post(const std::string& target, const nlohmann::json& body);
+  /// One request on the caller's thread; no answer within the timeout is DealerErrc::transport.
+  Result<ApiAnswer> get(const std::string& target) override;
+  Result<ApiAnswer> post(const std::string& target, const nlohmann::json& body) override;
 
  private:
   Result<ApiAnswer> send(const std::string& method, const std::string& target, const std::string& body);
