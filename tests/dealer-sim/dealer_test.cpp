@@ -120,7 +120,7 @@ std::int64_t repair_total(const json& visit) {
 
 class DealerLoop : public ::testing::Test {
  protected:
-  Result<int> run(DealerOptions o) {
+  Result<int> run(const DealerOptions& o) {
     Dealer dealer(
         api_, o, clock_,
         [this](std::chrono::milliseconds d) {

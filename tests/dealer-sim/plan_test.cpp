@@ -56,7 +56,7 @@ TEST(DealerPlan, OnlyTheLatestQualityCheckDecidesWhetherTheCarGoesBackToRepair) 
 
 TEST(DealerPlan, EveryStageButHandoverCarriesAReadyTimeAheadOfNow) {
   PlanOptions o;
-  o.ready_in_ms = 90 * 60 * 1000;
+  o.ready_in_ms = std::int64_t{90} * 60 * 1000;
   for (const std::string s : {"booked", "checked_in", "inspection", "diagnosis", "repair"}) {
     const auto step = plan_step(visit(s), o, kNow);
     ASSERT_EQ(step.kind, Step::Kind::enter_stage) << s;

@@ -20,6 +20,9 @@ struct ApiEndpoint {
 };
 Result<ApiEndpoint> parse_api_url(const std::string& url);
 
+// nlohmann::json's destructor may allocate (it flattens nested values), hence the NOLINTs on
+// the structs that hold one: only an allocation failure can throw there.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 struct ApiAnswer {
   int status = 0;
   nlohmann::json body;  // null when the answer had no JSON body
@@ -39,7 +42,7 @@ class ApiClient final : public Api {
  public:
   ApiClient(ApiEndpoint endpoint, std::string token,
             std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
-  ~ApiClient();
+  ~ApiClient() override;
   ApiClient(const ApiClient&) = delete;
   ApiClient& operator=(const ApiClient&) = delete;
 

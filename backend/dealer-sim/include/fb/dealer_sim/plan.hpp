@@ -22,10 +22,11 @@ struct PlanOptions {
   /// The first quality check fails (the visit goes back to repair once).
   bool fail_quality_once = false;
   /// How far ahead each stage puts the expected ready time.
-  std::int64_t ready_in_ms = 2 * 3600 * 1000;
+  std::int64_t ready_in_ms = std::int64_t{2} * 3600 * 1000;
 };
 
 /// One thing to do with a visit.
+// NOLINTNEXTLINE(bugprone-exception-escape): json's destructor, as for ApiAnswer
 struct Step {
   enum class Kind {
     none,            // nothing for the dealer: not booked yet, or final
