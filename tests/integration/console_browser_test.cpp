@@ -469,12 +469,12 @@ TEST_F(ConsoleBrowser, ADealerSeesOnlyItsVisitsEntersTheNextStageAndIsToldWhenTh
     auto moved = lead->post(case_url + "/transitions", {{"to", to}, {"reason", "visit test"}, {"assignee", "li.wei"}});
     ASSERT_TRUE(moved) << moved.error().what();
   }
-  const auto tomorrow = SystemClock::instance().epoch_ms() + 24 * 3600 * 1000;
+  const auto tomorrow = SystemClock::instance().epoch_ms() + std::int64_t{24} * 3600 * 1000;
   auto proposed = lead->post(case_url + "/visits", {{"slots",
                                                      {{{"dealer_code", kDealer},
                                                        {"dealer_name", "Pudong 4S"},
                                                        {"start_ms", tomorrow},
-                                                       {"end_ms", tomorrow + 2 * 3600 * 1000},
+                                                       {"end_ms", tomorrow + std::int64_t{2} * 3600 * 1000},
                                                        {"work", "Replace the front brake pads"}}}},
                                                     {"estimate", {{"minor", 80000}, {"currency", "CNY"}}}});
   ASSERT_TRUE(proposed) << proposed.error().what();
