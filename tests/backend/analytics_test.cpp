@@ -3,6 +3,7 @@
 // figures computed here from the plan alone; the team filter, an empty period, bad months, and
 // the HTML and CSV renderings.
 #include "fb/backend/analytics.hpp"
+#include "fb/common/ids.hpp"
 
 #include <gtest/gtest.h>
 
@@ -265,9 +266,13 @@ class AnalyticsTest : public ::testing::Test {
         const auto survey = std::find_if(sent->begin(), sent->end(),
                                          [](const auto& n) { return n.event == "survey_request"; });
         ASSERT_NE(survey, sent->end());
-        auto out = (*store)->commit_batch(std::vector<BatchItem>{SurveyIntake{survey->id, c.vin, *c.score, "ok",
-                                                                              *c.closed + 2 * kHour, "t", c.number}},
-                                          test::simple_notifications());
+        wire::SurveyAnswer a;
+        a.set_notification_id(survey->id);
+        a.set_score(static_cast<std::uint32_t>(*c.score));
+        a.set_comment("ok");
+        auto out = (*store)->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), c.vin, a, *c.closed + 2 * kHour,
+                                                                            "t", c.number}},
+                                               render);
         ASSERT_TRUE(out && out->front().receipt_matched);
       }
       if (!c.reopened) continue;

@@ -158,7 +158,7 @@ TEST_F(CaseStoreTest, CommittedCasesSurviveAReopen) {
 
 TEST(CaseStoreFiles, AFullDiskStoresNothingItDidNotAcknowledge) {
   test::TempDir dir;
-  auto s = open_sqlite_case_store(dir / "cases.db", 40, GroupingPolicy{.merge_window_ms = 0});  // every report a case
+  auto s = open_sqlite_case_store(dir / "cases.db", 60, GroupingPolicy{.merge_window_ms = 0});  // every report a case
   ASSERT_TRUE(s) << s.error().what();
   auto& store = **s;
   std::int64_t accepted = 0;
@@ -301,7 +301,7 @@ TEST(CaseStoreFiles, MigratesToVersion4WithEveryOlderNotificationSentOnItsOwn) {
   EXPECT_EQ((*s)->counts()->notifications_undelivered, 1);
   s->reset();
   auto db = sql::Database::open(path);
-  EXPECT_EQ(*db->query_int("PRAGMA user_version"), 6);  // and on to the lifecycle and the console
+  EXPECT_EQ(*db->query_int("PRAGMA user_version"), 7);  // and on to the lifecycle, the console and the visits
 }
 
 }  // namespace

@@ -88,6 +88,35 @@ class FailingStore final : public CaseStore {
     return inner_.audit_privacy(w, s, a, at);
   }
   Result<std::vector<std::pair<CaseState, std::int64_t>>> cases_by_state() override { return inner_.cases_by_state(); }
+  Result<std::vector<ItemOutcome>> apply_car_replies(std::span<const CarReplyIntake> items,
+                                                     const NoticeRenderer& r) override {
+    if (std::exchange(fail_next, false)) return fail(StorageErrc::full, "injected");
+    return inner_.apply_car_replies(items, r);
+  }
+  Result<Visit> propose_visit(const VisitProposal& p, const NoticeRenderer& r) override {
+    return inner_.propose_visit(p, r);
+  }
+  Result<std::vector<Visit>> visits(const VisitQuery& q) override { return inner_.visits(q); }
+  Result<std::optional<Visit>> visit(std::string_view id, std::string_view d) override { return inner_.visit(id, d); }
+  Result<Visit> record_stage(const StageEntry& e, const NoticeRenderer& r) override {
+    return inner_.record_stage(e, r);
+  }
+  Result<Approval> request_approval(const ApprovalRequest& a, const NoticeRenderer& r) override {
+    return inner_.request_approval(a, r);
+  }
+  Result<Visit> cancel_visit(std::string_view id, std::string_view d, std::string_view a, std::string_view why,
+                             std::int64_t at, const NoticeRenderer& r) override {
+    return inner_.cancel_visit(id, d, a, why, at, r);
+  }
+  Result<std::vector<Callback>> callbacks(const CallbackQuery& q) override { return inner_.callbacks(q); }
+  Result<Callback> pick_up_callback(std::string_view id, std::string_view a, std::int64_t at,
+                                    const NoticeRenderer& r) override {
+    return inner_.pick_up_callback(id, a, at, r);
+  }
+  Result<Callback> log_callback(std::string_view id, std::string_view a, bool o, std::string_view out,
+                                std::string_view note, std::int64_t at, const NoticeRenderer& r) override {
+    return inner_.log_callback(id, a, o, out, note, at, r);
+  }
 
  private:
   CaseStore& inner_;

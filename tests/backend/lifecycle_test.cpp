@@ -8,6 +8,7 @@
 #include "fake_clock.hpp"
 #include "fb/backend/ingest.hpp"
 #include "fb/backend/notifier.hpp"
+#include "fb/common/ids.hpp"
 #include "fb/common/topics.hpp"
 #include "process.hpp"
 #include "store_fixture.hpp"
@@ -214,9 +215,13 @@ TEST_F(LifecycleTest, AClosedCaseAsksForASurveyAndStoresTheAnswerOnce) {
   }
   ASSERT_FALSE(survey_id.empty());
   const auto answer = [&](const std::string& id, int score, const std::string& vin = test::kVinA) {
-    auto out = store_->commit_batch(std::vector<BatchItem>{SurveyIntake{id, vin, score, "快，态度好", kT + kDay, "t",
-                                                                        "payload" + id}},
-                                    test::simple_notifications());
+    wire::SurveyAnswer a;
+    a.set_notification_id(id);
+    a.set_score(static_cast<std::uint32_t>(score));
+    a.set_comment("快，态度好");
+    auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), vin, a, kT + kDay, "t",
+                                                                      "payload" + id + std::to_string(score)}},
+                                         render_);
     EXPECT_TRUE(out);
     return out ? out->front() : ItemOutcome{};
   };

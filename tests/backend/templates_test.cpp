@@ -51,7 +51,18 @@ TEST(Templates, EveryEventRendersInBothLanguagesWithItsPlaceholders) {
                                                 {"note", "NOTE"},
                                                 {"assignee", "Li Wei"},
                                                 {"message", "MESSAGE"},
-                                                {"sender", "Li Wei"}};
+                                                {"sender", "Li Wei"},
+                                                {"slots", "1) 2026-12-05 09:30"},
+                                                {"estimate", "800.00 CNY"},
+                                                {"dealer", "Pudong 4S"},
+                                                {"work", "gearbox check"},
+                                                {"reason", "REASON"},
+                                                {"ready", "2026-12-05 17:00"},
+                                                {"findings", "FINDINGS"},
+                                                {"cost", "700.00 CNY"},
+                                                {"amount", "150.00 CNY"},
+                                                {"agent", "Zhang Wei"},
+                                                {"outcome", "OUTCOME"}};
   for (auto event : Templates::events()) {
     for (const char* lang : {"zh-CN", "en-GB"}) {
       auto r = t.render(std::string(event), lang, vars);
@@ -106,7 +117,10 @@ TEST(Templates, LoadErrorsNameTheEvent) {
   EXPECT_EQ(load_error([](auto& d) { d.erase("survey_request"); }), "templates.json: event 'survey_request' missing");
   EXPECT_EQ(load_error([](auto& d) { d["recieved"] = d["received"]; }),
             "templates.json: event 'recieved': unknown event (received, merged, routed, workaround, "
-            "appointment_proposed, progress, resolved, survey_request, message)");
+            "appointment_proposed, progress, resolved, survey_request, message, visit_proposed, visit_booked, "
+            "visit_reminder, visit_reschedule_requested, visit_declined, visit_cancelled, visit_checked_in, "
+            "visit_inspection, visit_diagnosis, visit_repair, visit_quality_check, visit_quality_failed, "
+            "visit_handover, visit_approval, follow_up, callback_picked, callback_logged)");
   EXPECT_EQ(load_error([](auto& d) { d["merged"]["en"]["text"] = "Joined {case_number"; }),
             "templates.json: event 'merged': en.text: a '{' without '}'");
   EXPECT_EQ(load_error([](auto& d) { d["merged"]["en"]["text"] = "Joined {Case Number}"; }),

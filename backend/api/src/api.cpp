@@ -1,5 +1,7 @@
 #include "fb/api/api.hpp"
 
+#include "visit_json.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -427,6 +429,18 @@ struct Api::Impl {
     if (is({"me"}, "GET")) {
       return respond(json_response(200, {{"name", who->name}, {"role", to_string(who->role)}, {"team", who->team}}));
     }
+    if (who->role == Role::dealer && !is({"me"}, "GET") && (route.empty() || route[0] != "visits")) {
+      return respond(problem(Error(ApiErrc::forbidden, "a dealer sees its service visits only (/api/v1/visits)")));
+    }
+    if (is({"visits"}, "GET")) return list_visits(req, *who, respond);
+    if (is({"visits", "*"}, "GET")) return get_visit(route[1], *who, respond);
+    if (route.size() == 3 && route[0] == "visits" && m == "POST") {
+      return visit_action(route[1], route[2], req, *who, respond);
+    }
+    if (is({"callbacks"}, "GET")) return list_callbacks(req, *who, respond);
+    if (route.size() == 3 && route[0] == "callbacks" && m == "POST") {
+      return callback_action(route[1], route[2], req, *who, respond);
+    }
     if (is({"cases"}, "GET")) return list_cases(req, *who, respond);
     if (is({"cases", "*"}, "GET")) return get_case(route[1], *who, respond);
     if (route.size() == 3 && route[0] == "cases" && m == "POST") {
@@ -445,7 +459,9 @@ struct Api::Impl {
     const bool known = is({"me"}, m) || is({"cases"}, m) || is({"cases", "*"}, m) || is({"reports"}, m) ||
                        is({"clusters"}, m) || is({"knowledge"}, m) || is({"knowledge", "*"}, m) || is({"routing"}, m) ||
                        is({"dashboard"}, m) || is({"privacy", "export"}, m) || is({"privacy", "erase"}, m) ||
-                       (route.size() == 3 && route[0] == "cases");
+                       (route.size() == 3 && route[0] == "cases") || is({"visits"}, m) || is({"visits", "*"}, m) ||
+                       (route.size() == 3 && route[0] == "visits") || is({"callbacks"}, m) ||
+                       (route.size() == 3 && route[0] == "callbacks");
     if (known) return respond(problem(Error(ApiErrc::method_not_allowed, m + " is not allowed on " + req.path)));
     return respond(problem(Error(ApiErrc::not_found, "no such resource: " + req.path)));
   }
@@ -682,8 +698,20 @@ struct Api::Impl {
             case_answer, respond);
       });
     }
+    if (action == "visits") return propose_visit(number, req, who, respond);
     respond(problem(Error(ApiErrc::not_found, "no such action on a case: " + action)));
   }
+
+  // ---- service visits and live callbacks (docs/visits.md); defined below ----
+
+  void propose_visit(const std::string& number, const HttpRequest& req, const Principal& who, const Responder& respond);
+  void list_visits(const HttpRequest& req, const Principal& who, const Responder& respond);
+  void get_visit(const std::string& id, const Principal& who, const Responder& respond);
+  void visit_action(const std::string& id, const std::string& action, const HttpRequest& req, const Principal& who,
+                    const Responder& respond);
+  void list_callbacks(const HttpRequest& req, const Principal& who, const Responder& respond);
+  void callback_action(const std::string& id, const std::string& action, const HttpRequest& req, const Principal& who,
+                       const Responder& respond);
 
   void create_report(const HttpRequest& req, const Principal& who, const Responder& respond) {
     if (!may_write(who)) return respond(problem(Error(ApiErrc::forbidden, "the auditor role reads only")));
@@ -956,6 +984,251 @@ Result<void> only_params(const HttpRequest& req, std::initializer_list<std::stri
 }
 
 }  // namespace
+
+namespace {
+
+/// The visit `id` as `who` may see it: a dealer its own (else not found), others the visits of
+/// cases they may see (else forbidden).
+Result<backend::Visit> visible_visit(backend::CaseStore& s, std::string_view id, const Principal& who) {
+  const std::string dealer = who.role == Role::dealer ? who.team : std::string();
+  auto v = s.visit(id, dealer);
+  if (!v) return fail(v.error());
+  if (!*v) return fail(backend::VisitErrc::not_found, "visit " + std::string(id));
+  if (who.role != Role::dealer) {
+    auto c = s.find_case((*v)->case_number);
+    if (!c) return fail(c.error());
+    if (*c && !may_see(who, **c))
+      return fail(ApiErrc::forbidden, "visit " + std::string(id) + " is on a case of team " + (*c)->team);
+  }
+  return std::move(**v);
+}
+
+std::string dealer_of(const Principal& who) { return who.role == Role::dealer ? who.team : std::string(); }
+
+}  // namespace
+
+void Api::Impl::propose_visit(const std::string& number, const HttpRequest& req, const Principal& who,
+                              const Responder& respond) {
+  if (who.role == Role::dealer || !may_write(who))
+    return respond(problem(Error(ApiErrc::forbidden, "visits are proposed by the service team")));
+  auto body = Body::parse(req, {"slots", "estimate", "note"});
+  if (!body) return respond(problem(body.error()));
+  auto slots = slots_of(body->doc());
+  if (!slots) return respond(problem(slots.error()));
+  auto estimate = money_of(body->doc(), "estimate");
+  if (!estimate) return respond(problem(estimate.error()));
+  auto note = body->text("note", false, 500);
+  if (!note) return respond(problem(note.error()));
+  backend::VisitProposal p;
+  p.case_number = number;
+  p.slots = std::move(*slots);
+  p.estimate = *estimate;
+  p.note = *note;
+  p.actor = who.name;
+  p.at_ms = now();
+  with_case(number, who, respond, [this, p = std::move(p), who, respond](const CaseSummary&, backend::CaseStore&) {
+    change<backend::Visit>([p](backend::CaseStore& s,
+                               const backend::NoticeRenderer& render) { return s.propose_visit(p, render); },
+                           [who](const backend::Visit& v) { return json_response(201, visit_json(v, who)); }, respond);
+  });
+}
+
+void Api::Impl::list_visits(const HttpRequest& req, const Principal& who, const Responder& respond) {
+  if (auto ok = only_params(req, {"state", "dealer", "case", "limit"}); !ok) return respond(problem(ok.error()));
+  backend::VisitQuery q;
+  q.dealer_code = dealer_of(who);
+  q.teams = visible_teams(who);
+  if (who.role == Role::dealer) q.teams.clear();
+  if (auto it = req.query.find("dealer"); it != req.query.end() && who.role != Role::dealer) q.dealer_code = it->second;
+  if (auto it = req.query.find("case"); it != req.query.end()) q.case_number = it->second;
+  if (auto it = req.query.find("state"); it != req.query.end()) {
+    q.state = parse<backend::VisitState>(it->second);
+    if (!q.state)
+      return respond(problem(Error(ApiErrc::bad_request, "query 'state': unknown visit state '" + it->second + "'")));
+  }
+  auto limit = int_param(req, "limit");
+  if (!limit) return respond(problem(limit.error()));
+  if (*limit && (**limit < 1 || **limit > 500))
+    return respond(problem(Error(ApiErrc::bad_request, "query 'limit': 1..500")));
+  q.limit = static_cast<std::size_t>(limit->value_or(100));
+  on_reader([q = std::move(q), who, respond](backend::CaseStore& reads) {
+    auto visits = reads.visits(q);
+    if (!visits) return respond(problem(visits.error()));
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& v : *visits) items.push_back(visit_json(v, who));
+    respond(json_response(200, {{"items", items}}));
+  });
+}
+
+void Api::Impl::get_visit(const std::string& id, const Principal& who, const Responder& respond) {
+  on_reader([id, who, respond](backend::CaseStore& reads) {
+    auto v = visible_visit(reads, id, who);
+    respond(v ? json_response(200, visit_json(*v, who)) : problem(v.error()));
+  });
+}
+
+void Api::Impl::visit_action(const std::string& id, const std::string& action, const HttpRequest& req,
+                             const Principal& who, const Responder& respond) {
+  if (!may_write(who)) return respond(problem(Error(ApiErrc::forbidden, "the auditor role reads only")));
+  const bool dealer_or_admin = who.role == Role::dealer || who.role == Role::admin;
+  const auto at = now();
+  const auto visit_answer = [who](const backend::Visit& v) { return json_response(200, visit_json(v, who)); };
+  if (action == "stages") {
+    if (!dealer_or_admin) return respond(problem(Error(ApiErrc::forbidden, "stages are entered by the dealer")));
+    auto body = Body::parse(req, {"stage", "note", "ready_at_ms", "findings", "dtcs", "parts", "labour", "passed"});
+    if (!body) return respond(problem(body.error()));
+    auto entry = stage_of(body->doc());
+    if (!entry) return respond(problem(entry.error()));
+    entry->visit_id = id;
+    entry->actor = who.role == Role::dealer ? "dealer:" + who.team + ":" + who.name : who.name;
+    entry->dealer_code = dealer_of(who);
+    entry->at_ms = at;
+    return change<backend::Visit>(
+        [e = std::move(*entry), who](backend::CaseStore& s,
+                                     const backend::NoticeRenderer& render) -> Result<backend::Visit> {
+          if (auto v = visible_visit(s, e.visit_id, who); !v) return fail(v.error());
+          return s.record_stage(e, render);
+        },
+        visit_answer, respond);
+  }
+  if (action == "approvals") {
+    if (!dealer_or_admin) return respond(problem(Error(ApiErrc::forbidden, "extra cost is asked by the dealer")));
+    auto body = Body::parse(req, {"amount", "reason"});
+    if (!body) return respond(problem(body.error()));
+    auto amount = money_of(body->doc(), "amount");
+    if (!amount) return respond(problem(amount.error()));
+    auto reason = body->text("reason", true, 500);
+    if (!reason) return respond(problem(reason.error()));
+    backend::ApprovalRequest r{id,
+                               *amount,
+                               *reason,
+                               who.role == Role::dealer ? "dealer:" + who.team + ":" + who.name : who.name,
+                               dealer_of(who),
+                               at};
+    return change<backend::Approval>(
+        [r = std::move(r), who](backend::CaseStore& s,
+                                const backend::NoticeRenderer& render) -> Result<backend::Approval> {
+          if (auto v = visible_visit(s, r.visit_id, who); !v) return fail(v.error());
+          return s.request_approval(r, render);
+        },
+        [](const backend::Approval& a) { return json_response(201, approval_json(a)); }, respond);
+  }
+  if (action == "slots") {
+    auto body = Body::parse(req, {"slots", "estimate", "note"});
+    if (!body) return respond(problem(body.error()));
+    auto slots = slots_of(body->doc());
+    if (!slots) return respond(problem(slots.error()));
+    auto note = body->text("note", false, 500);
+    if (!note) return respond(problem(note.error()));
+    backend::VisitProposal p;
+    p.visit_id = id;
+    p.slots = std::move(*slots);
+    if (body->object("estimate")) {
+      auto estimate = money_of(body->doc(), "estimate");
+      if (!estimate) return respond(problem(estimate.error()));
+      p.estimate = *estimate;
+    }
+    p.note = *note;
+    p.actor = who.role == Role::dealer ? "dealer:" + who.team + ":" + who.name : who.name;
+    p.dealer_code = dealer_of(who);
+    p.at_ms = at;
+    return change<backend::Visit>(
+        [p = std::move(p), who](backend::CaseStore& s,
+                                const backend::NoticeRenderer& render) -> Result<backend::Visit> {
+          if (auto v = visible_visit(s, p.visit_id, who); !v) return fail(v.error());
+          return s.propose_visit(p, render);
+        },
+        visit_answer, respond);
+  }
+  if (action == "cancel") {
+    auto body = Body::parse(req, {"reason"});
+    if (!body) return respond(problem(body.error()));
+    auto reason = body->text("reason", true, 500);
+    if (!reason) return respond(problem(reason.error()));
+    const auto actor = who.role == Role::dealer ? "dealer:" + who.team + ":" + who.name : who.name;
+    return change<backend::Visit>(
+        [=](backend::CaseStore& s, const backend::NoticeRenderer& render) -> Result<backend::Visit> {
+          if (auto v = visible_visit(s, id, who); !v) return fail(v.error());
+          return s.cancel_visit(id, dealer_of(who), actor, *reason, at, render);
+        },
+        visit_answer, respond);
+  }
+  respond(problem(Error(ApiErrc::not_found, "no such action on a visit: " + action)));
+}
+
+void Api::Impl::list_callbacks(const HttpRequest& req, const Principal& who, const Responder& respond) {
+  if (auto ok = only_params(req, {"state", "limit"}); !ok) return respond(problem(ok.error()));
+  backend::CallbackQuery q;
+  q.teams = visible_teams(who);
+  const auto state = req.query.contains("state") ? req.query.at("state") : std::string("queued");
+  if (state != "all") {
+    auto states = parse_list<backend::CallbackState>("state", state);
+    if (!states) return respond(problem(states.error()));
+    q.states = std::move(*states);
+  }
+  auto limit = int_param(req, "limit");
+  if (!limit) return respond(problem(limit.error()));
+  if (*limit && (**limit < 1 || **limit > 500))
+    return respond(problem(Error(ApiErrc::bad_request, "query 'limit': 1..500")));
+  q.limit = static_cast<std::size_t>(limit->value_or(100));
+  on_reader([this, q = std::move(q), who, respond](backend::CaseStore& reads) {
+    auto items = reads.callbacks(q);
+    if (!items) return respond(problem(items.error()));
+    const auto t = now();
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& c : *items) out.push_back(callback_json(c, who, t));
+    respond(json_response(200, {{"items", out}, {"server_time_ms", t}, {"target_ms", backend::kCallbackTargetMs}}));
+  });
+}
+
+void Api::Impl::callback_action(const std::string& id, const std::string& action, const HttpRequest& req,
+                                const Principal& who, const Responder& respond) {
+  if (!may_write(who)) return respond(problem(Error(ApiErrc::forbidden, "the auditor role reads only")));
+  const auto at = now();
+  const auto answer = [this, who](const backend::Callback& c) {
+    return json_response(200, callback_json(c, who, now()));
+  };
+  const auto check_team = [who](backend::CaseStore& s, const std::string& id) -> Result<void> {
+    backend::CallbackQuery q;
+    q.id = id;
+    auto all = s.callbacks(q);
+    if (!all) return fail(all.error());
+    auto it = std::find_if(all->begin(), all->end(), [&](const backend::Callback& c) { return c.id == id; });
+    if (it == all->end()) return {};  // the store answers not_found
+    auto c = s.find_case(it->case_number);
+    if (!c) return fail(c.error());
+    if (*c && !may_see(who, **c)) return fail(ApiErrc::forbidden, "callback " + id + " is for team " + (*c)->team);
+    return {};
+  };
+  if (action == "pickup") {
+    if (!req.body.empty()) {
+      auto body = Body::parse(req, {});
+      if (!body) return respond(problem(body.error()));
+    }
+    return change<backend::Callback>(
+        [=](backend::CaseStore& s, const backend::NoticeRenderer& render) -> Result<backend::Callback> {
+          if (auto ok = check_team(s, id); !ok) return fail(ok.error());
+          return s.pick_up_callback(id, who.name, at, render);
+        },
+        answer, respond);
+  }
+  if (action == "outcome") {
+    auto body = Body::parse(req, {"outcome", "note"});
+    if (!body) return respond(problem(body.error()));
+    auto outcome = body->text("outcome", true, 500);
+    auto note = body->text("note", false, 2000);
+    if (!outcome) return respond(problem(outcome.error()));
+    if (!note) return respond(problem(note.error()));
+    const bool lead = who.role == Role::team_lead || who.role == Role::admin;
+    return change<backend::Callback>(
+        [=](backend::CaseStore& s, const backend::NoticeRenderer& render) -> Result<backend::Callback> {
+          if (auto ok = check_team(s, id); !ok) return fail(ok.error());
+          return s.log_callback(id, who.name, lead, *outcome, *note, at, render);
+        },
+        answer, respond);
+  }
+  respond(problem(Error(ApiErrc::not_found, "no such action on a callback: " + action)));
+}
 
 void Api::Impl::dashboard(const HttpRequest& req, const Principal& who, const Responder& respond) {
   if (!analytics) return respond(problem(Error(ApiErrc::unavailable, "no analytics in this server")));

@@ -45,12 +45,14 @@ Result<TokenStore> TokenStore::parse(std::string_view text, const std::string& o
       return fail(ConfigErrc::invalid_value, where + "the first field is not a SHA-256 in lowercase hex");
     auto r = fb::parse<Role>(role);
     if (!r)
-      return fail(ConfigErrc::invalid_value, where + "unknown role '" + role + "' (agent, team_lead, admin, auditor)");
+      return fail(ConfigErrc::invalid_value,
+                  where + "unknown role '" + role + "' (agent, team_lead, admin, auditor, dealer)");
     if (name.empty()) return fail(ConfigErrc::invalid_value, where + "missing the person's name (the 4th field)");
-    const bool team_role = *r == Role::agent || *r == Role::team_lead;
+    const bool team_role = *r == Role::agent || *r == Role::team_lead || *r == Role::dealer;
     if (team_role == (team == "-" || team.empty())) {
       return fail(ConfigErrc::invalid_value,
-                  where + (team_role ? "an agent or team lead needs a team" : "admin and auditor take '-' as team"));
+                  where + (team_role ? "an agent or team lead needs a team, a dealer its dealer code"
+                                     : "admin and auditor take '-' as team"));
     }
     if (!store.by_hash_.emplace(hash, Principal{name, *r, team_role ? team : ""}).second) {
       return fail(ConfigErrc::invalid_value, where + "the same token twice");
@@ -84,6 +86,7 @@ std::vector<std::string> visible_teams(const Principal& p) {
 
 bool may_see(const Principal& p, const backend::CaseSummary& c) {
   if (p.role == Role::admin || p.role == Role::auditor) return true;
+  if (p.role == Role::dealer) return false;
   return c.team == p.team || std::find(c.collaborators.begin(), c.collaborators.end(), p.team) != c.collaborators.end();
 }
 
@@ -92,14 +95,15 @@ bool may_reorganize(const Principal& p) { return p.role == Role::team_lead || p.
 bool may_edit_knowledge(const Principal& p) { return p.role == Role::team_lead || p.role == Role::admin; }
 bool may_edit_routing(const Principal& p) { return p.role == Role::admin; }
 bool may_handle_privacy(const Principal& p) { return p.role == Role::admin; }
-bool sees_contact(const Principal& p) { return p.role != Role::auditor; }
+bool sees_contact(const Principal& p) { return p.role != Role::auditor && p.role != Role::dealer; }
 
 LocationView location_view(const Principal& p) {
   switch (p.role) {
     case Role::team_lead:
     case Role::admin: return LocationView::precise;
     case Role::agent: return LocationView::coarse;
-    case Role::auditor: return LocationView::hidden;
+    case Role::auditor:
+    case Role::dealer: return LocationView::hidden;
   }
   return LocationView::hidden;
 }

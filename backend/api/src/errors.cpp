@@ -1,6 +1,7 @@
 #include "fb/api/errors.hpp"
 
 #include "fb/backend/lifecycle.hpp"
+#include "fb/backend/visits.hpp"
 
 namespace fb::api {
 
@@ -60,6 +61,15 @@ int http_status(const Error& e) {
       case backend::CaseErrc::missing_detail:
       case backend::CaseErrc::invalid_survey:
       case backend::CaseErrc::invalid_query: return 400;
+    }
+  }
+  if (cat == backend::visit_category()) {
+    switch (static_cast<backend::VisitErrc>(v)) {
+      case backend::VisitErrc::not_found: return 404;
+      case backend::VisitErrc::invalid_request: return 400;
+      case backend::VisitErrc::invalid_stage:
+      case backend::VisitErrc::approval_required:
+      case backend::VisitErrc::already_taken: return 409;
     }
   }
   if (cat == wire_category()) return v == static_cast<int>(WireErrc::report_id_conflict) ? 409 : 400;

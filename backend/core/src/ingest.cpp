@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
+#include <variant>
 
 #include "fb/backend/notifier.hpp"
 #include "fb/common/ids.hpp"
@@ -13,6 +15,62 @@
 
 namespace fb::backend {
 namespace {
+
+bool is_phone(std::string_view s) {
+  return s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' ';
+         });
+}
+
+bool is_language_tag(std::string_view s) {
+  return s.size() <= 35 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+         });
+}
+
+/// What a receipts topic may carry besides a Receipt: a driver's answer, checked field by field.
+/// Returns the intake, or why it is refused (a dead letter: receipts get no answer).
+std::variant<CarReplyIntake, std::string> car_reply(const wire::Envelope& e) {
+  CarReplyIntake in;
+  in.message_id = e.message_id();
+  if (!is_uuid(e.message_id())) return std::string("message_id: a UUID (it makes a re-send harmless)");
+  switch (e.body_case()) {
+    case wire::Envelope::kSurvey:
+      if (!is_uuid(e.survey().notification_id())) return std::string("survey.notification_id: a UUID");
+      if (!is_valid_utf8(e.survey().comment()) || utf8_length(e.survey().comment()) > kMaxSurveyComment)
+        return "survey.comment: UTF-8, at most " + std::to_string(kMaxSurveyComment) + " characters";
+      in.body = e.survey();
+      return in;
+    case wire::Envelope::kVisitReply: {
+      const auto& r = e.visit_reply();
+      if (r.visit_id().empty() || r.visit_id().size() > 64 || !is_valid_utf8(r.visit_id()))
+        return std::string("visit_reply.visit_id: 1-64 characters");
+      if (!wire::VisitReply::Action_IsValid(r.action()) || r.action() == wire::VisitReply::ACTION_UNSPECIFIED)
+        return "visit_reply.action: " + std::to_string(r.action()) + " is not an action this backend knows";
+      if (r.action() == wire::VisitReply::PICK_SLOT && (r.slot_id().empty() || r.slot_id().size() > 16))
+        return std::string("visit_reply.slot_id: required with PICK_SLOT, at most 16 characters");
+      if ((r.action() == wire::VisitReply::APPROVE_EXTRA || r.action() == wire::VisitReply::REFUSE_EXTRA) &&
+          !is_uuid(r.approval_id()))
+        return std::string("visit_reply.approval_id: the UUID of the approval asked");
+      if (!is_valid_utf8(r.reason()) || utf8_length(r.reason()) > 500)
+        return std::string("visit_reply.reason: UTF-8, at most 500 characters");
+      in.body = r;
+      return in;
+    }
+    case wire::Envelope::kCallbackRequest: {
+      const auto& r = e.callback_request();
+      if (!is_uuid(r.report_id()))
+        return std::string("callback_request.report_id: the UUID of one of the car's reports");
+      if (!is_phone(r.phone())) return std::string("callback_request.phone: digits, '+', '-' or spaces, at most 32");
+      if (!is_language_tag(r.language())) return std::string("callback_request.language: a BCP 47 tag");
+      in.body = r;
+      return in;
+    }
+    default:
+      return std::string(
+          "not a Receipt with a notification id and kind, a SurveyAnswer, a VisitReply or a CallbackRequest");
+  }
+}
 
 DeadLetterReason reason_of(const Error& e) {
   if (e.code.category() == wire_category()) return dead_letter_reason(static_cast<wire::RejectReason>(e.code.value()));
@@ -51,6 +109,8 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
   std::vector<std::string> vins(batch.size());
   std::vector<std::string> digests(batch.size());  // SHA-256 of each payload: dead letters and acks name it
   std::vector<std::optional<Rejection>> rejections(batch.size());
+  std::vector<CarReplyIntake> replies;  // drivers' answers: applied after the batch, with rendering
+  std::vector<std::string> reply_vins;
   items.reserve(batch.size());
   const auto reject = [&](std::size_t i, Rejection r) {
     ++stats_.rejected;
@@ -94,25 +154,36 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     const auto& e = envelopes[i];
 
     if (topic->kind == topics::Kind::receipts) {
-      if (e.body_case() == wire::Envelope::kSurvey && is_uuid(e.survey().notification_id()) &&
-          is_valid_utf8(e.survey().comment()) && utf8_length(e.survey().comment()) <= kMaxSurveyComment) {
-        items.emplace_back(SurveyIntake{e.survey().notification_id(), topic->vin, static_cast<int>(e.survey().score()),
-                                        e.survey().comment(), now, m.topic, m.payload});
-      } else if (e.body_case() != wire::Envelope::kReceipt || !is_uuid(e.receipt().notification_id()) ||
-                 !wire::ReceiptKind_IsValid(e.receipt().kind()) ||
-                 e.receipt().kind() == wire::RECEIPT_KIND_UNSPECIFIED) {
+      if (e.body_case() == wire::Envelope::kReceipt) {
+        if (!is_uuid(e.receipt().notification_id()) || !wire::ReceiptKind_IsValid(e.receipt().kind()) ||
+            e.receipt().kind() == wire::RECEIPT_KIND_UNSPECIFIED) {
+          ++stats_.unroutable;
+          spdlog::warn("dead letter: bad receipt from {}", topic->vin);
+          items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::bad_receipt,
+                                         "receipt: a notification id (UUID) and a known kind", now));
+        } else {
+          items.emplace_back(
+              ReceiptIntake{e.receipt().notification_id(), topic->vin, e.receipt().kind(), now, m.topic, m.payload});
+        }
+        origin.push_back(i);
+        continue;
+      }
+      auto reply = car_reply(e);
+      if (auto* why = std::get_if<std::string>(&reply)) {
         // Receipts get no answer: a car does not retry them beyond QoS 1.
         ++stats_.unroutable;
-        spdlog::warn("dead letter: bad receipt from {}", topic->vin);
-        items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::bad_receipt,
-                                       "not a Receipt with a notification id and kind, nor a SurveyAnswer with a "
-                                       "survey id and a comment of at most 1000 characters",
-                                       now));
-      } else {
-        items.emplace_back(
-            ReceiptIntake{e.receipt().notification_id(), topic->vin, e.receipt().kind(), now, m.topic, m.payload});
+        spdlog::warn("dead letter: bad answer from {}: {}", topic->vin, *why);
+        items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::bad_receipt, *why, now));
+        origin.push_back(i);
+        continue;
       }
-      origin.push_back(i);
+      auto& intake = std::get<CarReplyIntake>(reply);
+      intake.vin = topic->vin;
+      intake.at_ms = now;
+      intake.topic = m.topic;
+      intake.payload = m.payload;
+      replies.push_back(std::move(intake));
+      reply_vins.push_back(topic->vin);
       continue;
     }
 
@@ -190,16 +261,37 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       if (!o.error && !o.receipt_matched) {
         spdlog::warn("dead letter #{}: receipt from {} for a notification it was not sent", o.dead_letter_id, vins[i]);
       }
-    } else if (std::holds_alternative<SurveyIntake>(items[k])) {
-      ++stats_.surveys;
-      if (!o.error && !o.receipt_matched) {
-        spdlog::warn("dead letter #{}: survey answer from {} refused", o.dead_letter_id, vins[i]);
-      } else if (!o.error) {
-        spdlog::info("survey answer from {} stored", vins[i]);
-      }
     }
   }
+  if (!replies.empty()) apply_replies(replies, out);
   return out;
+}
+
+void Ingest::apply_replies(std::span<const CarReplyIntake> replies, std::vector<Outgoing>& out) {
+  const Notifier notifier(rules_.templates, rules_.router);
+  auto outcomes = store_.apply_car_replies(replies, [&](const CaseNotice& n) { return notifier.render(n); });
+  if (!outcomes) {
+    // The reports and receipts of the batch are stored; the answers come again only if the car
+    // did not get the broker's PUBACK, so say so loudly.
+    stats_.retry_later += replies.size();
+    spdlog::error("{} drivers' answers not stored: {}", replies.size(), outcomes.error().what());
+    return;
+  }
+  for (std::size_t k = 0; k < replies.size(); ++k) {
+    auto& o = (*outcomes)[k];
+    const auto& r = replies[k];
+    const bool survey = std::holds_alternative<wire::SurveyAnswer>(r.body);
+    ++(survey ? stats_.surveys : stats_.car_replies);
+    if (o.error) {
+      ++stats_.retry_later;
+      spdlog::error("answer {} from {} not stored: {}", r.message_id, r.vin, o.error->what());
+    } else if (!o.receipt_matched) {
+      spdlog::warn("dead letter #{}: answer {} from {} refused", o.dead_letter_id, r.message_id, r.vin);
+    } else {
+      spdlog::info("{} from {} applied", survey ? "survey answer" : "answer", r.vin);
+    }
+    for (auto& n : o.notices) out.push_back(Outgoing{topics::inbox(n.vin), std::move(n.payload), n.id});
+  }
 }
 
 Result<Ingest::ChannelOutcome> Ingest::accept_from_channel(const wire::Report& report, const std::string& channel,

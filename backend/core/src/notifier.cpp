@@ -14,7 +14,9 @@ Result<StoredNotification> Notifier::render(const CaseNotice& notice) const {
   auto text = templates_.render(notice.event, c.language, vars);
   if (!text) return fail(text.error());
   return notification_envelope(NotificationHeader{notice.at_ms, notice.vin, notice.report_id, c.case_number,
-                                                  wire_status(c.state), team_name, c.first_reply_due_ms},
+                                                  wire_status(c.state), team_name, c.first_reply_due_ms,
+                                                  notice.visit ? &*notice.visit : nullptr,
+                                                  notice.callback ? &*notice.callback : nullptr},
                                *text);
 }
 
@@ -29,6 +31,8 @@ StoredNotification notification_envelope(const NotificationHeader& header, const
   n->set_language(text.language);
   n->set_team(header.team_name);
   n->set_first_reply_due_ms(header.first_reply_due_ms);
+  if (header.visit) *n->mutable_visit() = *header.visit;
+  if (header.callback) *n->mutable_callback() = *header.callback;
   return StoredNotification{env.message_id(), header.vin, codec::encode(env), text.text};
 }
 

@@ -306,7 +306,7 @@ void Service::check_sla() {
     return;
   }
   std::uint64_t escalations = 0, updates = 0;
-  for (const auto& e : *events) ++(e.kind == "progress" ? updates : escalations);
+  for (const auto& e : *events) ++(e.kind == "progress" || e.kind == "visit_reminder" ? updates : escalations);
   update_stats([&](ServiceStats& s) {
     s.escalations += escalations;
     s.progress_updates += updates;

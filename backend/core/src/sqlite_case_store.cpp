@@ -13,6 +13,7 @@
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
 #include "fb/common/sqlite.hpp"
+#include "sqlite_visits.hpp"
 
 namespace fb::backend {
 namespace {
@@ -209,8 +210,8 @@ CREATE INDEX surveys_case ON surveys(case_id);
 CREATE INDEX cases_created ON cases(created_ms);
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2,        kSchemaV3,
-                                            kSchemaV4, kSchemaLifecycle, kSchemaConsole};
+const std::string_view kMigrations[] = {kSchemaV1,        kSchemaV2,      kSchemaV3,           kSchemaV4,
+                                        kSchemaLifecycle, kSchemaConsole, detail::kVisitSchema};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -410,8 +411,6 @@ class SqliteCaseStore final : public CaseStore {
         done = store_report(*intake, make_notification, out[i]);
       } else if (const auto* receipt = std::get_if<ReceiptIntake>(&items[i])) {
         done = store_receipt(*receipt, out[i]);
-      } else if (const auto* survey = std::get_if<SurveyIntake>(&items[i])) {
-        done = store_survey(*survey, out[i]);
       } else {
         auto id = store_dead_letter(std::get<DeadLetterRecord>(items[i]));
         if (id) out[i].dead_letter_id = *id;
@@ -523,7 +522,7 @@ class SqliteCaseStore final : public CaseStore {
                       ": " + allowed_transitions(before.state));
     }
     TransitionOutcome outcome;
-    auto moved = move_case(before, req.to, req, render, outcome);
+    auto moved = move_case(before, req.to, req, &render, outcome);
     if (!moved) return fail(moved.error());
     // A major case takes its children with it when it is resolved or closed.
     if (before.major && (req.to == CaseState::resolved || req.to == CaseState::closed)) {
@@ -536,7 +535,7 @@ class SqliteCaseStore final : public CaseStore {
         TransitionRequest cascade = req;
         cascade.case_number = child.case_number;
         cascade.reason = "with major case " + req.case_number + ": " + req.reason;
-        if (auto x = move_case(child, req.to, cascade, render, outcome); !x) return fail(x.error());
+        if (auto x = move_case(child, req.to, cascade, &render, outcome); !x) return fail(x.error());
         ++outcome.children_moved;
       }
     }
@@ -590,6 +589,9 @@ class SqliteCaseStore final : public CaseStore {
       }
       if (auto x = refresh_sla(row); !x) return fail(x.error());
     }
+    auto reminders = visits_.send_reminders(now_ms, render);
+    if (!reminders) return fail(reminders.error());
+    events.insert(events.end(), reminders->begin(), reminders->end());
     if (auto r = tx->commit(); !r) return fail(r.error());
     return events;
   }
@@ -597,7 +599,80 @@ class SqliteCaseStore final : public CaseStore {
   Result<std::optional<std::int64_t>> next_sla_deadline() override {
     auto v = db_.query_int("SELECT min(next_sla_ms) FROM cases WHERE next_sla_ms IS NOT NULL");
     if (!v) return fail(v.error());
+    auto reminder = visits_.next_reminder();
+    if (!reminder) return fail(reminder.error());
+    if (*reminder && (!*v || **reminder < **v)) return *reminder;
     return *v;
+  }
+
+  // ---- Drivers' answers, visits and callbacks (the book is in sqlite_visits.cpp) ----
+
+  Result<std::vector<ItemOutcome>> apply_car_replies(std::span<const CarReplyIntake> items,
+                                                     const NoticeRenderer& render) override {
+    std::vector<ItemOutcome> out(items.size());
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (auto r = db_.exec("SAVEPOINT item"); !r) return fail(r.error());
+      Result<void> done;
+      if (const auto* survey = std::get_if<wire::SurveyAnswer>(&items[i].body)) {
+        done = store_survey(items[i], *survey, out[i]);
+        if (done && out[i].receipt_matched) {
+          done = visits_.after_survey(survey->notification_id(), static_cast<int>(survey->score()), survey->comment(),
+                                      items[i].at_ms, render, out[i]);
+        }
+      } else {
+        done = visits_.apply(items[i], render, out[i]);
+      }
+      if (!done) {
+        if (!db_.in_transaction()) return fail(done.error());
+        if (auto undo = db_.exec("ROLLBACK TO item"); !undo) return fail(undo.error());
+        out[i] = ItemOutcome{};
+        out[i].error = done.error();
+      }
+      if (auto r = db_.exec("RELEASE item"); !r) return fail(r.error());
+    }
+    if (auto r = tx->commit(); !r) return fail(r.error());
+    return out;
+  }
+
+  template <typename T, typename F>
+  Result<T> in_transaction(F&& work) {
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    auto result = work();
+    if (!result) return fail(result.error());
+    if (auto r = tx->commit(); !r) return fail(r.error());
+    return result;
+  }
+
+  Result<Visit> propose_visit(const VisitProposal& p, const NoticeRenderer& render) override {
+    return in_transaction<Visit>([&] { return visits_.propose(p, render); });
+  }
+  Result<std::vector<Visit>> visits(const VisitQuery& q) override { return visits_.visits(q); }
+  Result<std::optional<Visit>> visit(std::string_view id, std::string_view dealer_code) override {
+    return visits_.visit(id, dealer_code);
+  }
+  Result<Visit> record_stage(const StageEntry& e, const NoticeRenderer& render) override {
+    return in_transaction<Visit>([&] { return visits_.record_stage(e, render); });
+  }
+  Result<Approval> request_approval(const ApprovalRequest& r, const NoticeRenderer& render) override {
+    return in_transaction<Approval>([&] { return visits_.request_approval(r, render); });
+  }
+  Result<Visit> cancel_visit(std::string_view id, std::string_view dealer_code, std::string_view actor,
+                             std::string_view reason, std::int64_t at_ms, const NoticeRenderer& render) override {
+    return in_transaction<Visit>([&] { return visits_.cancel(id, dealer_code, actor, reason, at_ms, render); });
+  }
+  Result<std::vector<Callback>> callbacks(const CallbackQuery& q) override { return visits_.callbacks(q); }
+  Result<Callback> pick_up_callback(std::string_view id, std::string_view agent, std::int64_t at_ms,
+                                    const NoticeRenderer& render) override {
+    return in_transaction<Callback>([&] { return visits_.pick_up(id, agent, at_ms, render); });
+  }
+  Result<Callback> log_callback(std::string_view id, std::string_view agent, bool override_owner,
+                                std::string_view outcome, std::string_view note, std::int64_t at_ms,
+                                const NoticeRenderer& render) override {
+    return in_transaction<Callback>(
+        [&] { return visits_.log_call(id, agent, override_owner, outcome, note, at_ms, render); });
   }
 
   Result<std::vector<ClusterSummary>> list_clusters(std::size_t limit) override {
@@ -629,7 +704,8 @@ class SqliteCaseStore final : public CaseStore {
 
  private:
   /// Moves one case (checked by the caller), audits it and queues its driver's notification.
-  Result<void> move_case(const CaseSummary& c, CaseState to, const TransitionRequest& req, const NoticeRenderer& render,
+  /// Without `render`, no notification: the caller tells the driver its own way (a visit's).
+  Result<void> move_case(const CaseSummary& c, CaseState to, const TransitionRequest& req, const NoticeRenderer* render,
                          TransitionOutcome& outcome) {
     auto clock = load_sla(c.case_number);
     if (!clock) return fail(clock.error());
@@ -639,7 +715,7 @@ class SqliteCaseStore final : public CaseStore {
     // reopening restarts it with the same length from now.
     auto st = cached(
         "UPDATE cases SET status = ?1, assignee = CASE WHEN ?2 = '' THEN assignee ELSE ?2 END, "
-        "first_response_ms = coalesce(first_response_ms, CASE WHEN ?3 = 'system' THEN NULL ELSE ?4 END), "
+        "first_response_ms = coalesce(first_response_ms, CASE WHEN ?3 IN ('system', 'car') THEN NULL ELSE ?4 END), "
         "resolved_ms = CASE ?1 WHEN 'resolved' THEN ?4 WHEN 'reopened' THEN NULL ELSE resolved_ms END, "
         "resolution_due_ms = CASE ?1 WHEN 'reopened' THEN ?4 + (resolution_due_ms - sla_start_ms) "
         "ELSE resolution_due_ms END, "
@@ -654,7 +730,7 @@ class SqliteCaseStore final : public CaseStore {
       detail["appointment"] = {{"when", req.appointment_when}, {"place", req.appointment_place}};
     if (auto x = event(row, at, "transition", detail.dump(), req.actor); !x) return x;
 
-    if (!c.vin.empty()) {
+    if (!c.vin.empty() && render) {
       CaseSummary after = c;
       after.state = to;
       if (!req.assignee.empty()) after.assignee = req.assignee;
@@ -665,7 +741,7 @@ class SqliteCaseStore final : public CaseStore {
         notice.vars["place"] = req.appointment_place;
       }
       if (to == CaseState::assigned) notice.vars["assignee"] = req.assignee;
-      auto n = render(notice);
+      auto n = (*render)(notice);
       if (!n) return fail(n.error());
       if (auto x = queue_notification(row, *n, notice.event, at); !x) return x;
       outcome.notifications.push_back(n->id);
@@ -726,19 +802,22 @@ class SqliteCaseStore final : public CaseStore {
     return (*st)->run();
   }
 
-  Result<void> store_survey(const SurveyIntake& in, ItemOutcome& out) {
-    auto st = cached("SELECT case_id FROM notifications WHERE id = ? AND vin = ? AND event = 'survey_request'");
+  Result<void> store_survey(const CarReplyIntake& in, const wire::SurveyAnswer& answer, ItemOutcome& out) {
+    // A case's survey request, or a visit's handover (which is the case's survey request).
+    auto st = cached(
+        "SELECT case_id FROM notifications WHERE id = ? AND vin = ? AND event IN ('survey_request', 'visit_handover')");
     if (!st) return fail(st.error());
-    (*st)->bind(1, in.notification_id).bind(2, in.vin);
+    (*st)->bind(1, answer.notification_id()).bind(2, in.vin);
     auto row = (*st)->step();
     if (!row) return fail(row.error());
     const std::int64_t case_row = *row ? (*st)->int64(0) : 0;
     (*st)->reset();
-    if (case_row == 0 || in.score < 1 || in.score > 5) {
+    const auto score = static_cast<int>(answer.score());
+    if (case_row == 0 || score < 1 || score > 5) {
       auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, DeadLetterReason::invalid_field,
                                                    case_row == 0
-                                                       ? "survey answer for unknown survey " + in.notification_id
-                                                       : "survey score " + std::to_string(in.score) + " outside 1..5",
+                                                       ? "survey answer for unknown survey " + answer.notification_id()
+                                                       : "survey score " + std::to_string(score) + " outside 1..5",
                                                    in.payload, in.at_ms});
       if (!id) return fail(id.error());
       out.dead_letter_id = *id;
@@ -751,14 +830,17 @@ class SqliteCaseStore final : public CaseStore {
     if (!ins) return fail(ins.error());
     (*ins)
         ->bind(1, case_row)
-        .bind(2, in.notification_id)
-        .bind(3, std::int64_t{in.score})
-        .bind(4, in.comment)
+        .bind(2, answer.notification_id())
+        .bind(3, std::int64_t{score})
+        .bind(4, answer.comment())
         .bind(5, in.at_ms);
     if (auto x = (*ins)->run(); !x) return x;
+    if (db_.changes() == 0) {
+      out.receipt_matched = true;
+      return {};
+    }
     out.receipt_matched = true;
-    if (db_.changes() == 0) return {};
-    return event(case_row, in.at_ms, "survey", nlohmann::json{{"score", in.score}, {"comment", in.comment}}.dump(),
+    return event(case_row, in.at_ms, "survey", nlohmann::json{{"score", score}, {"comment", answer.comment()}}.dump(),
                  "car");
   }
 
@@ -1273,6 +1355,9 @@ class SqliteCaseStore final : public CaseStore {
     using Steps = std::span<const std::pair<std::string_view, std::int64_t*>>;
     for (const auto& [q, count] : vin.empty() ? Steps(by_phone) : Steps(by_vin)) {
       if (auto x = run(q, vin.empty() ? phone : vin, count); !x) return fail(x.error());
+    }
+    if (!vin.empty()) {
+      if (auto x = visits_.erase_vin(vin); !x) return fail(x.error());
     }
     if (vin.empty()) out.cases = static_cast<std::int64_t>(touched.size());
     for (auto row : touched) {
@@ -1841,11 +1926,85 @@ class SqliteCaseStore final : public CaseStore {
     return &it->second;
   }
 
+  /// A follow-up case (回访) of `origin`'s car for after-sales, audited on both cases.
+  Result<CaseSummary> open_follow_up(const CaseSummary& origin, std::string_view why, std::int64_t at_ms) {
+    wire::Report report;
+    report.set_vin(origin.vin);
+    report.set_model(origin.model);
+    report.set_software_version(origin.software_version);
+    ReportIntake in;
+    in.report = &report;
+    in.received_ms = at_ms;
+    in.classification.type = CaseType::service_complaint;
+    in.classification.priority = Priority::medium;
+    in.classification.system = VehicleSystem::service;
+    in.route.team = "after_sales";
+    in.channel = "follow_up";
+    auto number = next_case_number(at_ms);
+    if (!number) return fail(number.error());
+    SlaClock sla;
+    sla.start_ms = at_ms;
+    sla.first_response_due_ms = at_ms + kFollowUpResponseMs;
+    sla.resolution_due_ms = at_ms + SlaTargets{}.resolution_ms;
+    sla.progress_every_ms = 0;
+    sla.last_contact_ms = at_ms;
+    const nlohmann::json triage = {{"follow_up_of", origin.case_number}, {"why", why}};
+    auto row = insert_case_row(
+        CaseRow{new_uuid(), *number, origin.vin, in, origin.language, triage.dump(), sla, "", in.channel, false});
+    if (!row) return fail(row.error());
+    if (auto x = exec_bound("UPDATE cases SET parent_id = NULL WHERE id = ?1", {*row}); !x) return fail(x.error());
+    if (auto x = event(*row, at_ms, "created", triage.dump()); !x) return fail(x.error());
+    auto origin_row = case_row(origin.case_number);
+    if (!origin_row) return fail(origin_row.error());
+    if (auto x = event(*origin_row, at_ms, "follow_up", nlohmann::json{{"case", *number}, {"why", why}}.dump()); !x)
+      return fail(x.error());
+    return existing_case(*number);
+  }
+
+  /// The case store as the visit book sees it: the same connection and statement cache.
+  class Core final : public detail::CaseStoreCore {
+   public:
+    explicit Core(SqliteCaseStore& store) : s_(store) {}
+    Result<sql::Statement*> cached(std::string_view q) override { return s_.cached(q); }
+    Result<CaseSummary> existing_case(std::string_view number) override { return s_.existing_case(number); }
+    Result<std::int64_t> case_row(std::string_view number) override { return s_.case_row(number); }
+    Result<void> event(std::int64_t row, std::int64_t at_ms, std::string_view kind, std::string_view detail,
+                       std::string_view actor) override {
+      return s_.event(row, at_ms, kind, detail, actor);
+    }
+    Result<void> queue_notification(std::int64_t row, const StoredNotification& n, std::string_view kind,
+                                    std::int64_t at_ms, std::string_view report_id) override {
+      return s_.queue_notification(row, n, kind, at_ms, report_id);
+    }
+    Result<void> set_case_state(const CaseSummary& c, CaseState to, std::string_view actor, std::string_view reason,
+                                std::int64_t at_ms) override {
+      TransitionRequest req{c.case_number, to, std::string(actor), std::string(reason), at_ms, {}, {}, {}};
+      TransitionOutcome ignored;
+      return s_.move_case(c, to, req, nullptr, ignored);
+    }
+    Result<void> record_response(std::int64_t row, std::int64_t at_ms) override {
+      if (auto x = s_.exec_bound("UPDATE cases SET first_response_ms = coalesce(first_response_ms, ?1) WHERE id = ?2",
+                                 {at_ms, row});
+          !x)
+        return x;
+      return s_.refresh_sla(row);
+    }
+    Result<std::int64_t> store_dead_letter(const DeadLetterRecord& d) override { return s_.store_dead_letter(d); }
+    Result<CaseSummary> open_follow_up(const CaseSummary& origin, std::string_view why, std::int64_t at_ms) override {
+      return s_.open_follow_up(origin, why, at_ms);
+    }
+
+   private:
+    SqliteCaseStore& s_;
+  };
+
   sql::Database db_;
   std::unordered_map<std::string, sql::Statement> statements_;  // destroyed before db_
   const GroupingPolicy grouping_;
   sql::Statement find_report_, next_number_, insert_case_, insert_report_, insert_event_, insert_notification_,
       insert_dead_letter_, merge_candidates_;
+  Core core_{*this};
+  detail::VisitBook visits_{core_};
 };
 
 }  // namespace

@@ -10,9 +10,32 @@
 namespace fb::backend {
 namespace {
 
-constexpr std::array<std::string_view, 9> kEvents{
-    "received", "merged",   "routed",         "workaround", "appointment_proposed",
-    "progress", "resolved", "survey_request", "message"};
+constexpr std::array<std::string_view, 26> kEvents{"received",
+                                                   "merged",
+                                                   "routed",
+                                                   "workaround",
+                                                   "appointment_proposed",
+                                                   "progress",
+                                                   "resolved",
+                                                   "survey_request",
+                                                   "message",
+                                                   "visit_proposed",
+                                                   "visit_booked",
+                                                   "visit_reminder",
+                                                   "visit_reschedule_requested",
+                                                   "visit_declined",
+                                                   "visit_cancelled",
+                                                   "visit_checked_in",
+                                                   "visit_inspection",
+                                                   "visit_diagnosis",
+                                                   "visit_repair",
+                                                   "visit_quality_check",
+                                                   "visit_quality_failed",
+                                                   "visit_handover",
+                                                   "visit_approval",
+                                                   "follow_up",
+                                                   "callback_picked",
+                                                   "callback_logged"};
 constexpr std::array<std::string_view, 3> kCommon{"case_number", "team", "hours"};
 constexpr std::array<std::string_view, 2> kRequiredLanguages{"zh", "en"};
 
@@ -55,6 +78,19 @@ std::vector<std::string_view> Templates::placeholders(std::string_view event) {
   if (event == "progress") out.insert(out.end(), {"status", "note"});
   if (event == "resolved") out.insert(out.end(), {"note"});
   if (event == "message") out.insert(out.end(), {"message", "sender"});
+  if (event == "visit_proposed") out.insert(out.end(), {"slots", "estimate"});
+  if (event == "visit_booked") out.insert(out.end(), {"dealer", "when", "work"});
+  if (event == "visit_reminder") out.insert(out.end(), {"dealer", "when"});
+  if (event == "visit_cancelled") out.insert(out.end(), {"reason"});
+  if (event == "visit_checked_in") out.insert(out.end(), {"dealer", "ready"});
+  if (event == "visit_inspection" || event == "visit_quality_check" || event == "visit_quality_failed")
+    out.insert(out.end(), {"ready"});
+  if (event == "visit_diagnosis") out.insert(out.end(), {"findings", "ready"});
+  if (event == "visit_repair") out.insert(out.end(), {"cost", "ready"});
+  if (event == "visit_handover") out.insert(out.end(), {"dealer", "cost"});
+  if (event == "visit_approval") out.insert(out.end(), {"amount", "reason"});
+  if (event == "callback_picked") out.insert(out.end(), {"agent"});
+  if (event == "callback_logged") out.insert(out.end(), {"outcome"});
   return out;
 }
 

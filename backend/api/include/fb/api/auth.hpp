@@ -19,12 +19,13 @@ enum class Role {
   team_lead,  // an agent who also merges, splits, links and edits the knowledge base
   admin,      // every team, the routing rules, privacy requests
   auditor,    // reads everything, changes nothing, sees personal data masked
+  dealer,     // a dealer (4S store): its own service visits and nothing else; `team` is its dealer code
 };
 
 struct Principal {
   std::string name;  // the actor in the audit trail
   Role role = Role::agent;
-  std::string team;  // for agent and team_lead
+  std::string team;  // for agent and team_lead; the dealer code for a dealer
 };
 
 class TokenStore {
@@ -73,10 +74,11 @@ template <>
 struct fb::Vocabulary<fb::api::Role> {
   static constexpr std::string_view name = "role";
   static constexpr std::string_view fallback = "auditor";
-  static constexpr std::array<VocabularyEntry<api::Role>, 4> entries{{
+  static constexpr std::array<VocabularyEntry<api::Role>, 5> entries{{
       {api::Role::agent, "agent"},
       {api::Role::team_lead, "team_lead"},
       {api::Role::admin, "admin"},
       {api::Role::auditor, "auditor"},
+      {api::Role::dealer, "dealer"},
   }};
 };

@@ -19,6 +19,7 @@
 #include "fb/backend/knowledge_base.hpp"
 #include "fb/backend/lifecycle.hpp"
 #include "fb/backend/triage.hpp"
+#include "fb/backend/visits.hpp"
 #include "fb/common/error.hpp"
 #include "feedback.pb.h"
 
@@ -117,18 +118,7 @@ struct ReceiptIntake {
   std::string payload;
 };
 
-/// A driver's answer to a survey request (1-5 and a comment), for CSAT.
-struct SurveyIntake {
-  std::string notification_id;  // the survey_request notification it answers
-  std::string vin;              // from the topic
-  int score = 0;
-  std::string comment;
-  std::int64_t at_ms = 0;
-  std::string topic;
-  std::string payload;
-};
-
-using BatchItem = std::variant<ReportIntake, ReceiptIntake, DeadLetterRecord, SurveyIntake>;
+using BatchItem = std::variant<ReportIntake, ReceiptIntake, DeadLetterRecord>;
 
 struct ItemOutcome {
   std::optional<CaseRef> accepted;  // report stored, or found as a duplicate
@@ -138,7 +128,10 @@ struct ItemOutcome {
   std::optional<StoredNotification> workaround;  // a knowledge-base answer for a new case (sent on its own)
   std::optional<Error> error;                    // report_id_conflict (rejected) or storage (retry)
   std::int64_t dead_letter_id = 0;               // for DeadLetterRecord items, conflicts, unknown receipts
-  bool receipt_matched = false;                  // ReceiptIntake / SurveyIntake: it matched
+  bool receipt_matched = false;                  // ReceiptIntake / CarReplyIntake: it matched and was applied
+  /// CarReplyIntake: what it queued for the car (a booking confirmed, a callback queued, a follow-up opened); due at
+  /// once.
+  std::vector<StoredNotification> notices;
 };
 
 /// Builds a report's notification (called inside the batch's transaction): `event` is "received"
@@ -306,6 +299,8 @@ struct CaseNotice {
   std::string report_id;  // the case's first report
   std::map<std::string, std::string> vars;
   std::int64_t at_ms = 0;
+  std::optional<wire::VisitUpdate> visit;  // what the car shows and may answer besides the text
+  std::optional<wire::CallbackUpdate> callback;
 };
 using NoticeRenderer = std::function<Result<StoredNotification>(const CaseNotice&)>;
 
@@ -441,6 +436,44 @@ class CaseStore {
                                      std::int64_t at_ms) = 0;
   /// Cases per state, for metrics.
   virtual Result<std::vector<std::pair<CaseState, std::int64_t>>> cases_by_state() = 0;
+
+  // ---- Drivers' answers, service visits and live callbacks (visits.hpp, docs/visits.md) ----
+
+  /// Applies survey answers, visit replies and callback requests, one transaction, each item in
+  /// its own savepoint. An item that cannot apply (unknown survey, visit or report for its VIN, a
+  /// slot not offered, a visit no longer proposed, an approval already answered, a score outside
+  /// 1..5) is dead-lettered with that reason; a re-sent one (same message id) changes nothing.
+  /// A visit survey scored kFollowUpMaxScore or lower opens a follow-up case for after-sales.
+  virtual Result<std::vector<ItemOutcome>> apply_car_replies(std::span<const CarReplyIntake> items,
+                                                             const NoticeRenderer& render) = 0;
+  /// Offers slots: a new visit on an open case (moving it to appointment), or new slots for a
+  /// visit not yet under way (a reschedule). Errors: CaseErrc (not_found, invalid_transition),
+  /// VisitErrc (not_found, invalid_stage, invalid_request: no slots, more than 5, end before
+  /// start, a dealer offering another dealer's slot, no estimate).
+  virtual Result<Visit> propose_visit(const VisitProposal& proposal, const NoticeRenderer& render) = 0;
+  virtual Result<std::vector<Visit>> visits(const VisitQuery& query) = 0;
+  /// nullopt when there is none, or `dealer_code` is set and the visit is not that dealer's.
+  virtual Result<std::optional<Visit>> visit(std::string_view visit_id, std::string_view dealer_code) = 0;
+  /// Enters the next stage of the repair order (audited, the driver told with the ready time).
+  /// Errors: VisitErrc::not_found, invalid_stage (naming the allowed one), approval_required,
+  /// invalid_request (a diagnosis without findings, a quality check without a result, money in
+  /// another currency).
+  virtual Result<Visit> record_stage(const StageEntry& entry, const NoticeRenderer& render) = 0;
+  /// Asks the driver to approve extra cost (at diagnosis or repair; one request open at a time).
+  virtual Result<Approval> request_approval(const ApprovalRequest& request, const NoticeRenderer& render) = 0;
+  /// Cancels a visit not yet checked in; the case goes back to in_progress.
+  virtual Result<Visit> cancel_visit(std::string_view visit_id, std::string_view dealer_code, std::string_view actor,
+                                     std::string_view reason, std::int64_t at_ms, const NoticeRenderer& render) = 0;
+  /// The live queue and its history: queued ones oldest first, others newest first.
+  virtual Result<std::vector<Callback>> callbacks(const CallbackQuery& query) = 0;
+  /// An agent takes a queued callback (the car is told). Errors: not_found, already_taken.
+  virtual Result<Callback> pick_up_callback(std::string_view id, std::string_view agent, std::int64_t at_ms,
+                                            const NoticeRenderer& render) = 0;
+  /// The call's outcome on the case (the car is told). `agent` must be the one who picked it
+  /// up unless `override_owner`. Errors: not_found, already_taken, invalid_stage (not picked up).
+  virtual Result<Callback> log_callback(std::string_view id, std::string_view agent, bool override_owner,
+                                        std::string_view outcome, std::string_view note, std::int64_t at_ms,
+                                        const NoticeRenderer& render) = 0;
 };
 
 /// Opens (creating or migrating) the SQLite case store. A corrupt file is refused

@@ -42,6 +42,7 @@ struct IngestStats {
   std::uint64_t unroutable = 0;  // dead-lettered, no reply possible (bad topic)
   std::uint64_t receipts = 0;
   std::uint64_t surveys = 0;
+  std::uint64_t car_replies = 0;           // visit replies and callback requests
   std::uint64_t retry_later = 0;           // storage failures: no ack, the car sends again
   std::uint64_t notifications_in_ack = 0;  // acks (first and duplicate) carrying the first notification
 };
@@ -100,6 +101,10 @@ class Ingest {
   const Rules& rules_;
   const Clock& clock_;
   IngestOptions options_;
+  /// Drivers' answers (survey, visit reply, callback request) after the batch's commit, in a
+  /// transaction of their own with rendering; the notifications they queued go to `out`.
+  void apply_replies(std::span<const CarReplyIntake> replies, std::vector<Outgoing>& out);
+
   IngestStats stats_;
 };
 

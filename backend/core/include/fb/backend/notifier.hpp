@@ -19,6 +19,8 @@ struct NotificationHeader {
   wire::CaseStatus status = wire::CASE_STATUS_RECEIVED;
   std::string team_name;  // localized
   std::int64_t first_reply_due_ms = 0;
+  const wire::VisitUpdate* visit = nullptr;  // copied into Notification.visit when set
+  const wire::CallbackUpdate* callback = nullptr;
 };
 StoredNotification notification_envelope(const NotificationHeader& header, const RenderedText& text);
 

@@ -1,0 +1,94 @@
+// The SQLite case store's book of service visits and live callbacks (docs/visits.md): its own
+// tables (kVisitSchema, case store v7) in the case store's file, written inside the case store's
+// transactions. Private to the backend core.
+//
+// Threads: the case store's owner (one at a time), like the store itself.
+#pragma once
+
+#include <string_view>
+
+#include "fb/backend/case_store.hpp"
+#include "fb/common/sqlite.hpp"
+
+namespace fb::backend::detail {
+
+/// What the visit book needs of the case store it lives in: same connection, same transaction.
+class CaseStoreCore {
+ public:
+  /// A prepared statement for `q`, cached and reset (not re-entrant per query text).
+  virtual Result<sql::Statement*> cached(std::string_view q) = 0;
+  virtual Result<CaseSummary> existing_case(std::string_view case_number) = 0;
+  virtual Result<std::int64_t> case_row(std::string_view case_number) = 0;
+  virtual Result<void> event(std::int64_t case_row, std::int64_t at_ms, std::string_view kind, std::string_view detail,
+                             std::string_view actor) = 0;
+  /// Queues `n` for the case's car (pending, due at once), audited as `kind`.
+  virtual Result<void> queue_notification(std::int64_t case_row, const StoredNotification& n, std::string_view kind,
+                                          std::int64_t at_ms, std::string_view report_id) = 0;
+  /// Moves the case (audited, SLA clocks as a transition would) without a notification of its
+  /// own: the visit's tells the driver. A person's move is the first response.
+  virtual Result<void> set_case_state(const CaseSummary& c, CaseState to, std::string_view actor,
+                                      std::string_view reason, std::int64_t at_ms) = 0;
+  /// A person answered the driver (a call): the first response, if none was yet.
+  virtual Result<void> record_response(std::int64_t case_row, std::int64_t at_ms) = 0;
+  virtual Result<std::int64_t> store_dead_letter(const DeadLetterRecord& d) = 0;
+  /// A follow-up case (回访) of `origin`'s car for after-sales, first response due in
+  /// kFollowUpResponseMs; audited on both cases.
+  virtual Result<CaseSummary> open_follow_up(const CaseSummary& origin, std::string_view why, std::int64_t at_ms) = 0;
+
+ protected:
+  ~CaseStoreCore() = default;
+};
+
+/// Case store v7: visits, their stages and approvals, callbacks, the car replies seen.
+extern const std::string_view kVisitSchema;
+
+class VisitBook {
+ public:
+  explicit VisitBook(CaseStoreCore& core) : core_(core) {}
+
+  // Writers: inside the caller's transaction; see CaseStore for what each does and its errors.
+  Result<Visit> propose(const VisitProposal& p, const NoticeRenderer& render);
+  Result<Visit> record_stage(const StageEntry& e, const NoticeRenderer& render);
+  Result<Approval> request_approval(const ApprovalRequest& r, const NoticeRenderer& render);
+  Result<Visit> cancel(std::string_view visit_id, std::string_view dealer_code, std::string_view actor,
+                       std::string_view reason, std::int64_t at_ms, const NoticeRenderer& render);
+  Result<Callback> pick_up(std::string_view id, std::string_view agent, std::int64_t at_ms,
+                           const NoticeRenderer& render);
+  Result<Callback> log_call(std::string_view id, std::string_view agent, bool override_owner, std::string_view outcome,
+                            std::string_view note, std::int64_t at_ms, const NoticeRenderer& render);
+  /// A visit reply or callback request from a car (a survey goes to after_survey()).
+  Result<void> apply(const CarReplyIntake& in, const NoticeRenderer& render, ItemOutcome& out);
+  /// After a survey answer was stored for `notification_id`: a visit's survey is recorded on the
+  /// visit, and a low score opens the follow-up case.
+  Result<void> after_survey(std::string_view notification_id, int score, std::string_view comment, std::int64_t at_ms,
+                            const NoticeRenderer& render, ItemOutcome& out);
+  /// Reminders of booked visits that are due; part of the SLA pass.
+  Result<std::vector<SlaEvent>> send_reminders(std::int64_t now_ms, const NoticeRenderer& render);
+  Result<std::optional<std::int64_t>> next_reminder();
+  /// Erasure of a VIN: callback phone numbers, outcomes' notes and visit survey comments.
+  Result<void> erase_vin(std::string_view vin);
+
+  // Readers.
+  Result<std::vector<Visit>> visits(const VisitQuery& q);
+  Result<std::optional<Visit>> visit(std::string_view id, std::string_view dealer_code);
+  Result<std::vector<Callback>> callbacks(const CallbackQuery& q);
+
+ private:
+  struct Row;
+  Result<std::optional<Row>> load(std::string_view id);
+  Result<Visit> read(const Row& row);
+  Result<Visit> existing(std::string_view id, std::string_view dealer_code);
+  Result<std::optional<Callback>> load_callback(std::string_view id);
+  Result<StoredNotification> notify(const Row& v, std::string_view event, std::map<std::string, std::string> vars,
+                                    std::int64_t at_ms, const NoticeRenderer& render,
+                                    std::optional<CaseState> state_shown = std::nullopt, bool with_slots = false,
+                                    bool quality_failed = false);
+  Result<void> add_stage(std::string_view visit_id, VisitState stage, std::int64_t at_ms, std::string_view actor,
+                         std::string_view note, const std::string& detail);
+  Result<void> set_state(std::string_view visit_id, VisitState s, std::int64_t at_ms);
+  Result<void> dead_letter(const CarReplyIntake& in, std::string detail, ItemOutcome& out);
+
+  CaseStoreCore& core_;
+};
+
+}  // namespace fb::backend::detail

@@ -1,0 +1,438 @@
+// The dealer service visit and the live callback in the case store (docs/visits.md): the visit's
+// states and stage order, the extra-cost approval, the survey after the handover and its
+// follow-up case, reminders, the drivers' replies (applied once, stale ones dead-lettered) and
+// the callback queue.
+#include <gtest/gtest.h>
+
+#include "fb/backend/notifier.hpp"
+#include "fb/backend/visits.hpp"
+#include "fb/common/ids.hpp"
+#include "process.hpp"
+#include "store_fixture.hpp"
+
+namespace fb::backend {
+namespace {
+
+constexpr std::int64_t kT = 1'780'000'000'000;
+constexpr std::int64_t kHour = std::int64_t{3600} * 1000;
+constexpr std::int64_t kDay = 24 * kHour;
+constexpr auto kDealer = "SH-001";
+
+class VisitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = open_sqlite_case_store(dir_ / "cases.db");
+    ASSERT_TRUE(s) << s.error().what();
+    store_ = std::move(*s);
+    auto env = test::valid_report_envelope(test::kVinA, "变速箱换挡顿挫 harsh shifting");
+    env.mutable_report()->add_dtcs("P0700");
+    env.mutable_report()->set_car_time_ms(kT);
+    envs_.push_back(std::make_unique<wire::Envelope>(env));
+    report_id_ = env.report().report_id();
+    auto out = store_->commit_batch(std::vector<BatchItem>{test::intake(*envs_.back(), kT)},
+                                    test::simple_notifications());
+    ASSERT_TRUE(out && out->front().accepted);
+    number_ = out->front().accepted->case_number;
+    for (auto to : {CaseState::acknowledged, CaseState::assigned, CaseState::in_progress}) {
+      TransitionRequest r{number_, to, "li.na", "working on it", kT + kHour, "li.na", {}, {}};
+      auto moved = store_->transition(r, render_);
+      ASSERT_TRUE(moved) << moved.error().what();
+    }
+  }
+
+  VisitProposal proposal() const {
+    VisitProposal p;
+    p.case_number = number_;
+    p.actor = "li.na";
+    p.at_ms = kT + 2 * kHour;
+    p.estimate = Money{80000, "CNY"};
+    p.slots = {VisitSlot{"", kDealer, "Pudong 4S", kT + 3 * kDay, kT + 3 * kDay + 2 * kHour, "gearbox check"},
+               VisitSlot{"", kDealer, "Pudong 4S", kT + 4 * kDay, kT + 4 * kDay + 2 * kHour, "gearbox check"}};
+    return p;
+  }
+
+  Visit propose() {
+    auto v = store_->propose_visit(proposal(), render_);
+    EXPECT_TRUE(v) << v.error().what();
+    return v ? *v : Visit{};
+  }
+
+  /// A driver's reply from `vin`, applied as Ingest would; `message_id` repeats for a re-send.
+  ItemOutcome reply(const wire::VisitReply& r, std::int64_t at_ms, const std::string& vin = test::kVinA,
+                    std::string message_id = "") {
+    if (message_id.empty()) message_id = new_uuid();
+    auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{message_id, vin, r, at_ms,
+                                                                      "vehicles/" + vin + "/receipts", message_id}},
+                                         render_);
+    EXPECT_TRUE(out) << out.error().what();
+    return out ? out->front() : ItemOutcome{};
+  }
+  ItemOutcome pick(const Visit& v, std::size_t slot, std::int64_t at_ms = kT + 3 * kHour) {
+    wire::VisitReply r;
+    r.set_visit_id(v.id);
+    r.set_action(wire::VisitReply::PICK_SLOT);
+    r.set_slot_id(v.slots.at(slot).id);
+    return reply(r, at_ms);
+  }
+
+  Result<Visit> stage(const std::string& id, VisitState s, std::int64_t at_ms, std::string dealer = kDealer) {
+    StageEntry e;
+    e.visit_id = id;
+    e.stage = s;
+    e.actor = "dealer:SH-001:wang";
+    e.dealer_code = std::move(dealer);
+    e.at_ms = at_ms;
+    e.ready_at_ms = kT + 3 * kDay + 6 * kHour;
+    if (s == VisitState::diagnosis) {
+      e.findings = "worn clutch pack";
+      e.dtcs = {"P0700", "P0730"};
+    }
+    if (s == VisitState::quality_check) e.passed = true;
+    return store_->record_stage(e, render_);
+  }
+
+  Result<Visit> repair(const std::string& id, std::int64_t labour_minor, std::int64_t at_ms) {
+    StageEntry e;
+    e.visit_id = id;
+    e.stage = VisitState::repair;
+    e.actor = "dealer:SH-001:wang";
+    e.dealer_code = kDealer;
+    e.at_ms = at_ms;
+    e.parts = {Part{"clutch pack", 1, Money{50000, "CNY"}}};
+    e.labour = Money{labour_minor, "CNY"};
+    return store_->record_stage(e, render_);
+  }
+
+  /// The notifications queued for the car, decoded, in order.
+  std::vector<wire::Notification> to_car() {
+    auto sent = store_->case_notifications(number_);
+    EXPECT_TRUE(sent);
+    auto due = store_->due_notifications(kT + 365 * kDay, 1000);
+    EXPECT_TRUE(due);
+    std::vector<wire::Notification> out;
+    for (const auto& n : *due) {
+      auto env = codec::decode(n.payload);
+      if (env && env->has_notification()) out.push_back(env->notification());
+    }
+    return out;
+  }
+
+  const wire::Notification* last_with_visit() {
+    notes_ = to_car();
+    for (auto it = notes_.rbegin(); it != notes_.rend(); ++it)
+      if (it->has_visit()) return &*it;
+    return nullptr;
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<CaseStore> store_;
+  std::vector<std::unique_ptr<wire::Envelope>> envs_;
+  std::string number_;
+  std::string report_id_;
+  std::vector<wire::Notification> notes_;
+  Notifier notifier_{test::shipped_rules().templates, test::shipped_rules().router};
+  NoticeRenderer render_ = [this](const CaseNotice& n) { return notifier_.render(n); };
+};
+
+TEST_F(VisitTest, AProposalOffersSlotsAndTheDriversPickBooksOne) {
+  auto v = propose();
+  EXPECT_EQ(v.state, VisitState::proposed);
+  ASSERT_EQ(v.slots.size(), 2u);
+  EXPECT_NE(v.slots[0].id, v.slots[1].id);
+  EXPECT_EQ(store_->find_case(number_)->value().state, CaseState::appointment);
+  const auto* offered = last_with_visit();
+  ASSERT_NE(offered, nullptr);
+  EXPECT_EQ(offered->visit().stage(), wire::VISIT_PROPOSED);
+  EXPECT_EQ(offered->visit().slots_size(), 2);
+  EXPECT_EQ(offered->report_id(), report_id_);
+  EXPECT_NE(offered->text().find("Pudong 4S"), std::string::npos) << offered->text();
+
+  auto o = pick(v, 1);
+  EXPECT_TRUE(o.receipt_matched);
+  ASSERT_EQ(o.notices.size(), 1u);  // the booking confirmed, sent at once
+  auto booked = store_->visit(v.id, "");
+  ASSERT_TRUE(booked && *booked);
+  EXPECT_EQ((*booked)->state, VisitState::booked);
+  ASSERT_TRUE((*booked)->booked);
+  EXPECT_EQ((*booked)->booked->id, v.slots[1].id);
+  EXPECT_EQ((*booked)->dealer_code, kDealer);
+  const auto* confirmed = last_with_visit();
+  ASSERT_NE(confirmed, nullptr);
+  EXPECT_EQ(confirmed->visit().stage(), wire::VISIT_BOOKED);
+  EXPECT_EQ(confirmed->visit().booked().slot_id(), v.slots[1].id);
+
+  // A case has one visit at a time.
+  auto again = store_->propose_visit(proposal(), render_);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, make_error_code(VisitErrc::invalid_request));
+}
+
+TEST_F(VisitTest, StagesGoInOrderAndOnlyTheBookedDealerEntersThem) {
+  auto v = propose();
+  pick(v, 0);
+  auto early = stage(v.id, VisitState::inspection, kT + 3 * kDay);
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().code, make_error_code(VisitErrc::invalid_stage));
+  EXPECT_NE(early.error().detail.find("the next stage is checked_in"), std::string::npos) << early.error().detail;
+  auto other = stage(v.id, VisitState::checked_in, kT + 3 * kDay, "BJ-002");
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, make_error_code(VisitErrc::not_found));  // not even its existence
+
+  std::int64_t t = kT + 3 * kDay;
+  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis}) {
+    auto r = stage(v.id, s, t += kHour);
+    ASSERT_TRUE(r) << to_string(s) << ": " << r.error().what();
+    EXPECT_EQ(r->state, s);
+  }
+  auto diagnosed = store_->visit(v.id, kDealer);
+  ASSERT_TRUE(diagnosed && *diagnosed);
+  EXPECT_EQ((*diagnosed)->evidence.dtcs, std::vector<std::string>{"P0700"});
+  EXPECT_EQ((*diagnosed)->evidence.dealer_dtcs_confirmed, std::vector<std::string>{"P0700"});
+  const auto* told = last_with_visit();
+  ASSERT_NE(told, nullptr);
+  EXPECT_EQ(told->visit().stage(), wire::VISIT_DIAGNOSIS);
+  EXPECT_EQ(told->visit().ready_at_ms(), kT + 3 * kDay + 6 * kHour);
+  EXPECT_NE(told->text().find("worn clutch pack"), std::string::npos) << told->text();
+
+  ASSERT_TRUE(repair(v.id, 20000, t += kHour));
+  // A failed quality check sends the car back to repair, and the driver is told so.
+  StageEntry failed;
+  failed.visit_id = v.id;
+  failed.stage = VisitState::quality_check;
+  failed.passed = false;
+  failed.actor = "dealer:SH-001:wang";
+  failed.dealer_code = kDealer;
+  failed.at_ms = t += kHour;
+  auto back = store_->record_stage(failed, render_);
+  ASSERT_TRUE(back) << back.error().what();
+  EXPECT_EQ(back->state, VisitState::repair);
+  EXPECT_TRUE(last_with_visit()->visit().quality_failed());
+  auto skip = stage(v.id, VisitState::handed_over, t += kHour);
+  EXPECT_EQ(skip.error().code, make_error_code(VisitErrc::invalid_stage));
+  ASSERT_TRUE(stage(v.id, VisitState::quality_check, t += kHour));
+  auto done = stage(v.id, VisitState::handed_over, t += kHour);
+  ASSERT_TRUE(done) << done.error().what();
+
+  // The handover closes the case and is its survey request.
+  EXPECT_EQ(store_->find_case(number_)->value().state, CaseState::closed);
+  const auto* handover = last_with_visit();
+  ASSERT_NE(handover, nullptr);
+  EXPECT_EQ(handover->visit().stage(), wire::VISIT_HANDED_OVER);
+  EXPECT_EQ(handover->status(), wire::CASE_STATUS_CLOSED);
+  EXPECT_NE(handover->text().find("700.00 CNY"), std::string::npos) << handover->text();  // 500 + 200 labour
+  std::vector<std::string> kinds;
+  for (const auto& s : done->stages) kinds.emplace_back(to_string(s.stage));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"proposed", "booked", "checked_in", "inspection", "diagnosis", "repair",
+                                             "quality_check", "quality_check", "handed_over"}));
+}
+
+TEST_F(VisitTest, ExtraCostWaitsForTheDriversApproval) {
+  auto v = propose();
+  pick(v, 0);
+  std::int64_t t = kT + 3 * kDay;
+  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis})
+    ASSERT_TRUE(stage(v.id, s, t += kHour));
+  auto over = repair(v.id, 40000, t += kHour);  // 500 + 400 > 800 estimate
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, make_error_code(VisitErrc::approval_required));
+  EXPECT_NE(over.error().detail.find("by 100.00 CNY"), std::string::npos) << over.error().detail;
+
+  auto approval = store_->request_approval(ApprovalRequest{v.id, Money{15000, "CNY"}, "clutch housing seal",
+                                                           "dealer:SH-001:wang", kDealer, t += kHour},
+                                           render_);
+  ASSERT_TRUE(approval) << approval.error().what();
+  const auto* asked = last_with_visit();
+  ASSERT_NE(asked, nullptr);
+  EXPECT_EQ(asked->visit().extra_cost().approval_id(), approval->id);
+  EXPECT_EQ(asked->visit().extra_cost().amount().minor(), 15000);
+  auto still = repair(v.id, 40000, t += kHour);
+  ASSERT_FALSE(still);
+  EXPECT_NE(still.error().detail.find("waiting for the driver"), std::string::npos) << still.error().detail;
+  auto wrong_currency = store_->request_approval(ApprovalRequest{v.id, Money{100, "EUR"}, "x", "dealer:SH-001:wang",
+                                                                 kDealer, t},
+                                                 render_);
+  EXPECT_EQ(wrong_currency.error().code, make_error_code(VisitErrc::invalid_request));
+
+  wire::VisitReply yes;
+  yes.set_visit_id(v.id);
+  yes.set_action(wire::VisitReply::APPROVE_EXTRA);
+  yes.set_approval_id(approval->id);
+  const auto id = new_uuid();
+  EXPECT_TRUE(reply(yes, t += kHour, test::kVinA, id).receipt_matched);
+  EXPECT_TRUE(reply(yes, t, test::kVinA, id).receipt_matched);  // the re-send changes nothing
+  auto twice = reply(yes, t, test::kVinA);                      // a second answer is refused
+  EXPECT_FALSE(twice.receipt_matched);
+  EXPECT_GT(twice.dead_letter_id, 0);
+  auto after = store_->visit(v.id, "");
+  EXPECT_EQ((*after)->approved_extra.minor, 15000);  // counted once
+  EXPECT_EQ((*after)->approvals.at(0).state, "approved");
+  ASSERT_TRUE(repair(v.id, 40000, t += kHour));
+}
+
+TEST_F(VisitTest, ALowSurveyScoreOpensAFollowUpForAfterSales) {
+  auto v = propose();
+  pick(v, 0);
+  std::int64_t t = kT + 3 * kDay;
+  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis})
+    ASSERT_TRUE(stage(v.id, s, t += kHour));
+  ASSERT_TRUE(repair(v.id, 10000, t += kHour));
+  ASSERT_TRUE(stage(v.id, VisitState::quality_check, t += kHour));
+  ASSERT_TRUE(stage(v.id, VisitState::handed_over, t += kHour));
+  auto sent = store_->case_notifications(number_);
+  auto handover = std::find_if(sent->begin(), sent->end(), [](const auto& n) { return n.event == "visit_handover"; });
+  ASSERT_NE(handover, sent->end());
+
+  wire::SurveyAnswer a;
+  a.set_notification_id(handover->id);
+  a.set_score(2);
+  a.set_comment("waited two hours at pick-up");
+  auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, a, t + kHour, "t",
+                                                                    "survey"}},
+                                       render_);
+  ASSERT_TRUE(out) << out.error().what();
+  ASSERT_TRUE(out->front().receipt_matched);
+  ASSERT_EQ(out->front().notices.size(), 1u);  // the car is told an advisor will call
+
+  auto visit = store_->visit(v.id, "");
+  ASSERT_TRUE(visit && *visit);
+  ASSERT_TRUE((*visit)->survey);
+  EXPECT_EQ((*visit)->survey->first, 2);
+  ASSERT_FALSE((*visit)->follow_up_case.empty());
+  auto follow = store_->find_case((*visit)->follow_up_case);
+  ASSERT_TRUE(follow && *follow);
+  EXPECT_EQ((*follow)->team, "after_sales");
+  EXPECT_EQ((*follow)->vin, test::kVinA);
+  EXPECT_EQ((*follow)->channel, "follow_up");
+  EXPECT_EQ((*follow)->first_reply_due_ms, t + kHour + kFollowUpResponseMs);
+  auto env = codec::decode(out->front().notices[0].payload);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->notification().case_number(), (*follow)->case_number);
+  EXPECT_EQ(env->notification().report_id(), report_id_);  // shown on the driver's report
+
+  // The same answer again opens nothing more.
+  auto again = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, a, t + 2 * kHour, "t",
+                                                                      "survey"}},
+                                         render_);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->front().notices.empty());
+}
+
+TEST_F(VisitTest, StaleOrForeignRepliesAreDeadLetteredWithTheReason) {
+  auto v = propose();
+  wire::VisitReply r;
+  r.set_visit_id(v.id);
+  r.set_action(wire::VisitReply::PICK_SLOT);
+  r.set_slot_id(v.slots[0].id);
+  auto foreign = reply(r, kT + 3 * kHour, test::kVinB);
+  EXPECT_FALSE(foreign.receipt_matched);
+  r.set_slot_id("p9s1");
+  auto unknown_slot = reply(r, kT + 3 * kHour);
+  EXPECT_FALSE(unknown_slot.receipt_matched);
+  auto letters = store_->list_dead_letters(10);
+  ASSERT_TRUE(letters);
+  ASSERT_GE(letters->size(), 2u);
+  std::string details;
+  for (const auto& d : *letters) details += d.detail + "\n";
+  EXPECT_NE(details.find("unknown for this car"), std::string::npos) << details;
+  EXPECT_NE(details.find("slot p9s1 was not offered"), std::string::npos) << details;
+
+  // New slots replace the old: a pick from the first proposal no longer books anything.
+  auto old_slot = v.slots[0].id;
+  VisitProposal again = proposal();
+  again.case_number.clear();
+  again.visit_id = v.id;
+  again.estimate.reset();
+  auto renewed = store_->propose_visit(again, render_);
+  ASSERT_TRUE(renewed) << renewed.error().what();
+  EXPECT_NE(renewed->slots[0].id, old_slot);
+  r.set_slot_id(old_slot);
+  EXPECT_FALSE(reply(r, kT + 4 * kHour).receipt_matched);
+
+  pick(*renewed, 0, kT + 5 * kHour);
+  wire::VisitReply decline;
+  decline.set_visit_id(v.id);
+  decline.set_action(wire::VisitReply::DECLINE);
+  EXPECT_FALSE(reply(decline, kT + 6 * kHour).receipt_matched);  // booked: cancel, not decline
+  wire::VisitReply cancel = decline;
+  cancel.set_action(wire::VisitReply::CANCEL);
+  cancel.set_reason("car sold");
+  EXPECT_TRUE(reply(cancel, kT + 6 * kHour).receipt_matched);
+  EXPECT_EQ(store_->visit(v.id, "")->value().state, VisitState::cancelled);
+  EXPECT_EQ(store_->find_case(number_)->value().state, CaseState::in_progress);  // the team goes on
+}
+
+TEST_F(VisitTest, OneReminderBeforeTheBookedSlot) {
+  auto v = propose();
+  pick(v, 0);  // 3 days out
+  const auto start = v.slots[0].start_ms;
+  auto next = store_->next_sla_deadline();
+  ASSERT_TRUE(next && *next);
+  EXPECT_LE(**next, start - kDay);
+  auto before = store_->process_sla(start - kDay - 1, render_);
+  ASSERT_TRUE(before);
+  for (const auto& e : *before) EXPECT_NE(e.kind, "visit_reminder");
+  auto at = store_->process_sla(start - kDay, render_);
+  ASSERT_TRUE(at);
+  EXPECT_EQ(std::count_if(at->begin(), at->end(), [](const auto& e) { return e.kind == "visit_reminder"; }), 1);
+  const auto* reminder = last_with_visit();
+  ASSERT_NE(reminder, nullptr);
+  EXPECT_TRUE(reminder->visit().reminder());
+  auto later = store_->process_sla(start - kHour, render_);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(std::count_if(later->begin(), later->end(), [](const auto& e) { return e.kind == "visit_reminder"; }), 0);
+}
+
+TEST_F(VisitTest, ACallbackIsQueuedPickedUpByOneAgentAndLoggedOnTheCase) {
+  wire::CallbackRequest req;
+  req.set_report_id(report_id_);
+  req.set_phone("13800138000");
+  req.set_language("zh-CN");
+  const auto id = new_uuid();
+  auto in = store_->apply_car_replies(std::vector<CarReplyIntake>{{id, test::kVinA, req, kT + 2 * kHour, "t", "cb"}},
+                                      render_);
+  ASSERT_TRUE(in && in->front().receipt_matched);
+  auto second = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, req, kT + 2 * kHour,
+                                                                       "t", "cb2"}},
+                                          render_);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->front().receipt_matched);  // one open callback per case
+  wire::CallbackRequest foreign = req;
+  auto other_car = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinB, foreign,
+                                                                          kT + 2 * kHour, "t", "cb3"}},
+                                             render_);
+  EXPECT_FALSE(other_car->front().receipt_matched);
+
+  CallbackQuery queued;
+  queued.states = {CallbackState::queued};
+  auto queue = store_->callbacks(queued);
+  ASSERT_TRUE(queue);
+  ASSERT_EQ(queue->size(), 1u);
+  EXPECT_EQ(queue->front().id, id);
+  EXPECT_EQ(queue->front().case_number, number_);
+
+  auto picked = store_->pick_up_callback(id, "zhang.wei", kT + 2 * kHour + 40'000, render_);
+  ASSERT_TRUE(picked) << picked.error().what();
+  EXPECT_EQ(picked->picked_ms - picked->requested_ms, 40'000);
+  auto taken = store_->pick_up_callback(id, "li.na", kT + 2 * kHour + 41'000, render_);
+  EXPECT_EQ(taken.error().code, make_error_code(VisitErrc::already_taken));
+  EXPECT_NE(taken.error().detail.find("zhang.wei"), std::string::npos);
+  auto not_mine = store_->log_callback(id, "li.na", false, "talked", "", kT + 3 * kHour, render_);
+  EXPECT_EQ(not_mine.error().code, make_error_code(VisitErrc::already_taken));
+  auto logged = store_->log_callback(id, "zhang.wei", false, "explained the shift adaptation reset", "calm",
+                                     kT + 3 * kHour, render_);
+  ASSERT_TRUE(logged) << logged.error().what();
+  EXPECT_EQ(logged->state, CallbackState::logged);
+
+  std::vector<wire::CallbackState> told;
+  for (const auto& n : to_car())
+    if (n.has_callback()) told.push_back(n.callback().state());
+  EXPECT_EQ(told, (std::vector<wire::CallbackState>{wire::CALLBACK_PICKED_UP, wire::CALLBACK_LOGGED}));
+  auto events = store_->case_events(number_);
+  ASSERT_TRUE(events);
+  EXPECT_TRUE(std::any_of(events->begin(), events->end(), [](const CaseEvent& e) {
+    return e.kind == "callback" && e.detail.find("explained the shift") != std::string::npos;
+  }));
+}
+
+}  // namespace
+}  // namespace fb::backend
