@@ -48,10 +48,12 @@ TEST(DealerPlan, StagesFollowTheContractOrderFromBookedToHandedOver) {
 }
 
 TEST(DealerPlan, OnlyTheLatestQualityCheckDecidesWhetherTheCarGoesBackToRepair) {
-  EXPECT_EQ(next_stage(visit("quality_check", {quality(false)})), "repair");
+  // The backend puts a visit whose quality check failed back in repair: rework, then check again.
+  EXPECT_EQ(next_stage(visit("repair", {quality(false)})), "repair");
+  EXPECT_EQ(next_stage(visit("repair", {quality(false), {{"stage", "repair"}}})), "quality_check");
   EXPECT_EQ(next_stage(visit("quality_check", {quality(false), {{"stage", "repair"}}, quality(true)})), "handed_over");
-  // A backend that records the failure by moving the visit back to repair: check again next.
-  EXPECT_EQ(next_stage(visit("repair", {quality(false)})), "quality_check");
+  // A visit left at quality_check with a failed entry also goes back to repair.
+  EXPECT_EQ(next_stage(visit("quality_check", {quality(false)})), "repair");
 }
 
 TEST(DealerPlan, EveryStageButHandoverCarriesAReadyTimeAheadOfNow) {
@@ -122,6 +124,17 @@ TEST(DealerPlan, AnExtraCostAlreadyCoveredByAnEarlierApprovalIsNotAskedAgain) {
   ASSERT_EQ(step.kind, Step::Kind::enter_stage);
   EXPECT_EQ(repair_total(step.body), 90000);
   EXPECT_EQ(repair_allowance(visit("diagnosis", json::array(), approved, 30000)), 110000);
+}
+
+TEST(DealerPlan, ReworkAfterAFailedQualityCheckIsNotBilledAndEarlierRepairsCountAgainstTheAllowance) {
+  const json repaired = {{"stage", "repair"}, {"detail", {{"total", money(80000)}}}};
+  const auto v = visit("repair", {repaired, quality(false)});
+  EXPECT_EQ(repair_allowance(v), 0);
+  const auto step = plan_step(v, {}, kNow);
+  ASSERT_EQ(step.kind, Step::Kind::enter_stage);
+  EXPECT_EQ(step.body["stage"], "repair");
+  EXPECT_EQ(repair_total(step.body), 0);
+  EXPECT_EQ(repair_allowance(visit("diagnosis", json::array(), json::array(), 5000)), 85000);
 }
 
 TEST(DealerPlan, TheQualityCheckFailsOnlyOnceWhenAsked) {

@@ -90,7 +90,12 @@ Result<bool> Dealer::act(const json& visit, bool& waiting) {
   if (step.body.contains("ready_at_ms"))
     out_ << ", ready at " << clock_time(step.body["ready_at_ms"].get<std::int64_t>());
   if (stage == "repair") {
-    out_ << ", parts " << money_text(step.body["parts"][0]["unit_price"]) << " + labour "
+    std::int64_t parts = 0;
+    for (const auto& p : step.body["parts"]) {
+      parts += p.value("quantity", std::int64_t{1}) * p["unit_price"].value("minor", std::int64_t{0});
+    }
+    const auto currency = step.body["labour"].value("currency", std::string());
+    out_ << ", parts " << money_text({{"minor", parts}, {"currency", currency}}) << " + labour "
          << money_text(step.body["labour"]);
   }
   if (stage == "quality_check") out_ << (step.body.value("passed", true) ? ", passed" : ", FAILED: back to repair");

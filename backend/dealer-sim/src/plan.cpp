@@ -62,11 +62,32 @@ std::vector<std::string> car_dtcs(const json& visit) {
 
 }  // namespace
 
+// The latest entry is a quality check that failed: the backend has put the visit back in repair.
+bool just_failed_quality(const json& visit) {
+  const auto& stages = list_of(visit, "stages");
+  if (stages.empty()) return false;
+  const auto& last = stages.back();
+  return text_of(last, "stage") == "quality_check" && last.contains("detail") && last["detail"].is_object() &&
+         last["detail"].value("passed", true) == false;
+}
+
+// What earlier repair entries charged (each stage's detail.total; costs add up over rounds).
+std::int64_t repair_spent(const json& visit) {
+  std::int64_t spent = 0;
+  for (const auto& s : list_of(visit, "stages")) {
+    if (text_of(s, "stage") != "repair" || !s.contains("detail") || !s["detail"].is_object()) continue;
+    const auto& d = s["detail"];
+    if (auto t = d.find("total"); t != d.end() && t->is_object()) spent += t->value("minor", std::int64_t{0});
+  }
+  return spent;
+}
+
 std::optional<std::string> next_stage(const json& visit) {
   const auto state = text_of(visit, "state");
   if (state == "booked") return "checked_in";
   const auto* at = std::find(std::begin(kStages), std::end(kStages), state);
   if (at == std::end(kStages) || state == "handed_over") return std::nullopt;
+  if (state == "repair" && just_failed_quality(visit)) return "repair";  // rework first, then check again
   if (state == "quality_check") {
     // The latest quality check decides: failed sends the car back to repair.
     const auto& stages = list_of(visit, "stages");
@@ -82,7 +103,7 @@ std::optional<std::string> next_stage(const json& visit) {
 }
 
 std::int64_t repair_allowance(const json& visit) {
-  return minor_of(visit, "estimate") + minor_of(visit, "approved_extra");
+  return minor_of(visit, "estimate") + minor_of(visit, "approved_extra") - repair_spent(visit);
 }
 
 Step plan_step(const json& visit, const PlanOptions& options, std::int64_t now_ms) {
@@ -109,6 +130,12 @@ Step plan_step(const json& visit, const PlanOptions& options, std::int64_t now_m
                                     : "Fault reproduced; stored codes " + codes + " confirmed with the scan tool";
     body["dtcs"] = dtcs;
     step.why = "diagnose with the car's own DTCs";
+  } else if (*stage == "repair" && repair_spent(visit) > 0) {
+    // A second round after a failed quality check: the workshop's own rework, not billed again.
+    body["parts"] = json::array();
+    body["labour"] = money(0, currency);
+    body["note"] = "Rework after the failed quality check, at no charge";
+    step.why = "rework after the failed quality check";
   } else if (*stage == "repair") {
     const auto estimate = minor_of(visit, "estimate");
     const auto wanted = estimate + std::max<std::int64_t>(0, options.extra_cost_minor);
@@ -130,7 +157,7 @@ Step plan_step(const json& visit, const PlanOptions& options, std::int64_t now_m
                                   {"quantity", 1},
                                   {"unit_price", money(parts, currency)}}});
     body["labour"] = money(total - parts, currency);
-    body["note"] = quality_failures(visit) ? "Repair redone after the failed quality check" : "Repair done";
+    body["note"] = "Repair done";
     step.why = "repair within " + std::to_string(total) + " " + currency + " (minor units)";
   } else if (*stage == "quality_check") {
     const bool pass = !(options.fail_quality_once && quality_failures(visit) == 0);

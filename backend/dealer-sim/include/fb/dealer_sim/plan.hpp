@@ -40,16 +40,19 @@ struct Step {
 };
 
 /// The stage the dealer may enter next: "checked_in" for a booked visit, the one after the
-/// visit's stage, "repair" after a failed quality check; nullopt when none (not booked, final).
+/// visit's stage, "repair" again right after a failed quality check (the backend has put the
+/// visit back in repair); nullopt when none (not booked, final).
 std::optional<std::string> next_stage(const nlohmann::json& visit);
 
-/// The repair's total (minor units) the dealer may charge: the estimate plus the approved extra.
+/// What the dealer may still charge (minor units): the estimate plus the approved extra, less
+/// what earlier repair entries charged (their detail.total).
 std::int64_t repair_allowance(const nlohmann::json& visit);
 
 /// The next step for `visit` at `now_ms`, with the bodies the API expects: check-in and the
 /// rest with a ready time; diagnosis with findings and the car's own DTCs; repair with parts
 /// and labour adding up to the estimate plus the extra cost wanted, or to what was approved
-/// when the driver refused or approved less; a quality check that passes (or fails once).
+/// when the driver refused or approved less (a rework after a failed quality check is not
+/// billed); a quality check that passes (or fails once).
 Step plan_step(const nlohmann::json& visit, const PlanOptions& options, std::int64_t now_ms);
 
 }  // namespace fb::dealer
