@@ -217,17 +217,14 @@ function recentRow(c) {
 
 // ---- visits: shared view ----
 
-/// The stage a dealer may enter next (docs/visits.md: strictly in order; a failed quality
-/// check sends the visit back to repair), or null when none.
+/// The stage a dealer may enter next (docs/visits.md: strictly in order), or null when none.
+/// A failed quality check leaves the visit in repair: the rework comes next, then the check.
 function nextVisitStage(v) {
-  if (v.next_stage !== undefined) return v.next_stage || null;  // the API's own answer, when it gives one
   if (v.state === "booked") return "checked_in";
   const i = VISIT_STAGES.indexOf(v.state);
   if (i < 0 || v.state === "handed_over") return null;
-  if (v.state === "quality_check") {
-    const last = [...(v.stages || [])].reverse().find((s) => s.stage === "quality_check");
-    if (last?.detail?.passed === false) return "repair";
-  }
+  const last = (v.stages || [])[(v.stages || []).length - 1];
+  if (v.state === "repair" && last?.stage === "quality_check" && last.detail?.passed === false) return "repair";
   return VISIT_STAGES[i + 1];
 }
 
@@ -331,7 +328,9 @@ async function caseVisits(c, reload) {
     actions: !canAct || VISIT_FINAL.includes(v.state) ? []
       : [RESLOTTABLE.includes(v.state) ? proposeForm(c, reload, v) : null, cancelForm(v, reload)] }))
     : [h("p", { class: "muted" }, t("visit.none"))]));
-  if (canAct && !visits.some((v) => !VISIT_FINAL.includes(v.state))) section.append(proposeForm(c, reload));
+  // docs/visits.md: proposing moves the case to appointment, allowed from these states only.
+  const proposable = ["in_progress", "waiting_for_customer", "appointment"].includes(c.state);
+  if (canAct && proposable && !visits.some((v) => !VISIT_FINAL.includes(v.state))) section.append(proposeForm(c, reload));
   return section;
 }
 
@@ -406,7 +405,7 @@ async function renderVisit(page, id) {
   if (entersStages() && !VISIT_FINAL.includes(v.state)) {
     const next = nextVisitStage(v);
     if (next) actions.push(stageForm(v, next, reload));
-    if (["booked", ...VISIT_STAGES].includes(v.state)) actions.push(approvalForm(v, reload));
+    if (["diagnosis", "repair"].includes(v.state)) actions.push(approvalForm(v, reload));  // where the API allows it
   }
   if ((entersStages() || canProposeVisits()) && RESLOTTABLE.includes(v.state)) {
     actions.push(proposeForm({ case_number: v.case_number }, reload, v));

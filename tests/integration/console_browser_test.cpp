@@ -6,10 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "fb/common/ids.hpp"
 #include "fb/common/topics.hpp"
-#include "fb/dealer_sim/http_client.hpp"
+#include "fb/dealer_sim/dealer.hpp"
 #include "harness.hpp"
 #include "webdriver.hpp"
 
@@ -518,7 +519,8 @@ TEST_F(ConsoleBrowser, ADealerSeesOnlyItsVisitsEntersTheNextStageAndIsToldWhenTh
   must(browser_->type("[data-testid=stage-labour]", "250"));
   must(browser_->click("[data-testid=stage-submit]"));
   must(browser_->wait_for_text("[data-testid=stage-error] [data-testid=error]", "409"));
-  EXPECT_NE(must(browser_->text("[data-testid=stage-error]")).find("approval"), std::string::npos)
+  EXPECT_NE(must(browser_->text("[data-testid=stage-error]")).find("exceeds the estimate 800.00 CNY"),
+            std::string::npos)
       << must(browser_->text("[data-testid=stage-error]"));
   screenshot("dealer-approval-required");
 
@@ -538,6 +540,42 @@ TEST_F(ConsoleBrowser, ADealerSeesOnlyItsVisitsEntersTheNextStageAndIsToldWhenTh
   // Another dealer's visit is not there for this one: the API's 404, shown plainly.
   must(browser_->navigate(url("#/visit/not-a-visit-of-mine")));
   EXPECT_NE(must(browser_->text("[data-testid=error]")).find("404"), std::string::npos);
+
+  // The driver approves in the car; the simulated dealer (fb_dealer_sim) repairs within the
+  // approval and hands the car over, and the team sees the whole visit on the case.
+  auto approve = from_car();
+  approve.mutable_visit_reply()->set_visit_id(visit);
+  approve.mutable_visit_reply()->set_action(wire::VisitReply::APPROVE_EXTRA);
+  approve.mutable_visit_reply()->set_approval_id(
+      codec::decode(asked->payload)->notification().visit().extra_cost().approval_id());
+  ASSERT_TRUE(car->publish(topics::receipts(kVinA), codec::encode(approve)));
+  auto dealer_api = api(dealer_token_);
+  dealer::DealerOptions plan;
+  plan.visit_id = visit;
+  plan.plan.extra_cost_minor = 15000;
+  plan.timeout = std::chrono::duration_cast<std::chrono::seconds>(kWait);
+  std::ostringstream steps;
+  // No pause between polls: the dealer asks the API again at once until the driver's answer is in.
+  dealer::Dealer workshop(
+      *dealer_api, plan, SystemClock::instance(), [](std::chrono::milliseconds) {}, steps);
+  auto handed = workshop.run();
+  ASSERT_TRUE(handed) << handed.error().what() << "\n" << steps.str();
+  EXPECT_EQ(*handed, 1) << steps.str();
+  ASSERT_TRUE(car->next([&](const wire::Envelope& e) {
+    return e.has_notification() && e.notification().visit().visit_id() == visit &&
+           e.notification().visit().stage() == wire::VISIT_HANDED_OVER;
+  })) << "the car was not told of the handover";
+
+  must(browser_->click("[data-testid=logout]"));
+  login(lead_tokens_[team_]);
+  must(browser_->wait_for_text("[data-testid=whoami]", "li.wei"));
+  must(browser_->navigate(url("#/case/" + number_)));
+  const std::string on_case = "[data-testid=case-visits] [data-testid=visit][data-visit='" + visit + "']";
+  must(browser_->wait_for(on_case + " [data-testid=visit-state][data-state=handed_over]"));
+  must(browser_->wait_for(on_case + " [data-testid=visit-approval][data-state=approved]"));
+  EXPECT_EQ(must(browser_->find_all(on_case + " [data-testid=visit-stage][data-stage=repair]")).size(), 1u);
+  must(browser_->wait_for_text(on_case + " [data-testid=dtcs-confirmed]", "C0035"));
+  screenshot("case-visit-handed-over");
 }
 
 }  // namespace
