@@ -129,6 +129,7 @@ async function renderCallbacks(page) {
     stats.replaceChildren(t("cb.stats", times.length, times.length ? fmtPercent(within / times.length) : t("common.na"),
                             fmtSeconds(quantile(times, 0.5)), fmtSeconds(quantile(times, 0.9))));
     status.textContent = `${t("common.updated", fmtTime(Date.now()))} · ${t("cb.auto")}`;
+    page.dataset.polls = String(Number(page.dataset.polls || 0) + 1);  // for tests: answers taken in
     tick();
   };
   const guarded = () => poll().then(() => errors.replaceChildren(), (err) => errors.replaceChildren(problemBox(err)));

@@ -415,6 +415,35 @@ TEST_F(ConsoleBrowser, ACallbackRequestWaitsWithItsCountdownIsPickedUpAndLoggedA
   must(browser_->wait_for_text("[data-testid=callbacks-badge]", "1"));
   screenshot("callbacks-waiting");
 
+  // The countdown runs on the server's clock: with the browser's clock an hour behind, the
+  // next answers still put the callback within its 60 s, not an hour away.
+  const auto polls_now = [&]() -> Result<int> {
+    auto n = browser_->execute("return Number(document.querySelector('[data-testid=page-callbacks]').dataset.polls);");
+    if (!n) return fail(n.error());
+    return n->get<int>();
+  };
+  const int before = must(polls_now());
+  must(browser_->execute("const real = Date.now; Date.now = () => real() - 3600 * 1000;"));
+  must(browser_->wait_until(
+      [&]() -> Result<bool> {
+        auto n = polls_now();
+        if (!n) return fail(n.error());
+        return *n >= before + 2;
+      },
+      "two polls after the clock moved"));
+  const auto skewed = must(browser_->execute("return Number(document.querySelector(arguments[0]).dataset.leftMs);",
+                                             {row + " [data-testid=callback-countdown]"}));
+  EXPECT_GT(skewed.get<double>(), 0);
+  EXPECT_LE(skewed.get<double>(), 60000);
+  // Past its due time a countdown turns red and says by how much (the page's own renderer).
+  const auto overdue = must(
+      browser_->execute("const td = document.createElement('td');"
+                        "renderCountdown(td, {requested_ms: 0, due_ms: 60000}, 61500, 60000);"
+                        "return [td.className, td.dataset.overdue, td.textContent];"));
+  EXPECT_NE(overdue[0].get<std::string>().find("sla-overdue"), std::string::npos) << overdue;
+  EXPECT_EQ(overdue[1], "true");
+  EXPECT_EQ(overdue[2], "overdue by 1.5 s");
+
   // Picked up: the call form opens and the car hears "an agent will call you".
   must(browser_->click(row + " [data-testid=callback-pickup]"));
   const std::string call = "[data-testid=callback-call][data-callback='" + callback + "']";
