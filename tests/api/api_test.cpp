@@ -31,6 +31,8 @@ constexpr const char* kAgentPlanning = "token-agent-planning";
 constexpr const char* kLeadSales = "token-lead-after-sales";
 constexpr const char* kAdmin = "token-admin";
 constexpr const char* kAuditor = "token-auditor";
+constexpr const char* kDealerShanghai = "token-dealer-sh";
+constexpr const char* kDealerBeijing = "token-dealer-bj";
 
 constexpr const char* kBrakeNoise = "刹车异响，低速时吱吱响";                    // high, brakes: rnd + after_sales
 constexpr const char* kServiceComplaint = "4S店服务顾问态度很差，维修等了三天";  // after_sales
@@ -60,7 +62,9 @@ class ApiTest : public ::testing::Test {
              {kAgentPlanning, {"pat", Role::agent, "product_planning"}},
              {kLeadSales, {"lena", Role::team_lead, "after_sales"}},
              {kAdmin, {"root", Role::admin, ""}},
-             {kAuditor, {"audrey", Role::auditor, ""}}}) {
+             {kAuditor, {"audrey", Role::auditor, ""}},
+             {kDealerShanghai, {"wang", Role::dealer, "SH-001"}},
+             {kDealerBeijing, {"zhao", Role::dealer, "BJ-002"}}}) {
       lines += TokenStore::line_for(token, who) + "\n";
     }
     auto tokens = TokenStore::parse(lines, "test");
@@ -121,6 +125,47 @@ class ApiTest : public ::testing::Test {
   }
   test::HttpAnswer post(const std::string& target, const std::string& token, const json& body) {
     return client_->post(target, token, body.dump());
+  }
+  /// A driver's answer from the car on its receipts topic (a visit reply or a callback request).
+  void from_car(const std::string& vin, const std::function<void(wire::Envelope&)>& fill) {
+    auto env = codec::new_envelope(clock_.epoch_ms());
+    fill(env);
+    test::deliver(*mqtt_, mqtt::Message{topics::receipts(vin), codec::encode(env)});
+    run();
+  }
+  /// The notifications published to cars since the last call, decoded.
+  std::vector<wire::Notification> published_notifications() {
+    std::vector<wire::Notification> out;
+    while (test::pending_publishes(*mqtt_) > 0) {
+      auto p = test::complete_next(*mqtt_, {});
+      auto env = codec::decode(p.payload);
+      if (env && env->has_notification()) out.push_back(env->notification());
+    }
+    run();
+    return out;
+  }
+  /// An after-sales case worked to in_progress, with a visit proposed at Shanghai; its id.
+  std::string visit_on(const std::string& number) {
+    for (const auto& [to, extra] : std::initializer_list<std::pair<const char*, json>>{
+             {"acknowledged", json::object()}, {"assigned", {{"assignee", "alice"}}}, {"in_progress", json::object()}}) {
+      json body = extra;
+      body["to"] = to;
+      body["reason"] = "step";
+      EXPECT_EQ(post("/api/v1/cases/" + number + "/transitions", kAgentSales, body).status, 200);
+    }
+    complete_publishes();
+    const auto day = std::int64_t{24} * 3600 * 1000;
+    const auto t = clock_.epoch_ms();
+    auto proposed = post("/api/v1/cases/" + number + "/visits", kAgentSales,
+                         {{"slots",
+                           {{{"dealer_code", "SH-001"},
+                             {"dealer_name", "Pudong 4S"},
+                             {"start_ms", t + 2 * day},
+                             {"end_ms", t + 2 * day + 7'200'000},
+                             {"work", "gearbox check"}}}},
+                          {"estimate", {{"minor", 80000}, {"currency", "CNY"}}}});
+    EXPECT_EQ(proposed.status, 201) << proposed.body;
+    return proposed.json()["id"];
   }
 
   test::TempDir dir_;
@@ -664,9 +709,137 @@ TEST_F(ApiTest, TheOpenApiDescriptionNamesEveryRouteTheServerAnswers) {
                            "/api/v1/knowledge/{id}",
                            "/api/v1/routing",
                            "/api/v1/privacy/export",
-                           "/api/v1/privacy/erase"}) {
+                           "/api/v1/privacy/erase",
+                           "/api/v1/cases/{number}/visits",
+                           "/api/v1/visits",
+                           "/api/v1/visits/{id}",
+                           "/api/v1/visits/{id}/slots",
+                           "/api/v1/visits/{id}/stages",
+                           "/api/v1/visits/{id}/approvals",
+                           "/api/v1/visits/{id}/cancel",
+                           "/api/v1/callbacks",
+                           "/api/v1/callbacks/{id}/pickup",
+                           "/api/v1/callbacks/{id}/outcome"}) {
     EXPECT_TRUE(j["paths"].contains(path)) << path;
   }
+}
+
+TEST_F(ApiTest, ADealerSeesOnlyItsVisitsEntersStagesInOrderAndNeedsApprovalForExtraCost) {
+  const auto car = vin(60);
+  const auto number = report(car, kServiceComplaint);
+  const auto id = visit_on(number);
+  auto offered = published_notifications();
+  ASSERT_EQ(offered.size(), 1u);
+  ASSERT_TRUE(offered[0].has_visit());
+  const auto slot = offered[0].visit().slots(0).slot_id();
+
+  EXPECT_EQ(client_->get("/api/v1/visits", kDealerBeijing).json()["items"].size(), 0u);
+  EXPECT_EQ(client_->get("/api/v1/visits/" + id, kDealerBeijing).status, 404);  // not even that it exists
+  EXPECT_EQ(client_->get("/api/v1/visits", kDealerShanghai).json()["items"].size(), 1u);  // its slot is offered
+  EXPECT_EQ(client_->get("/api/v1/cases", kDealerShanghai).status, 403);
+  EXPECT_EQ(client_->get("/api/v1/callbacks", kDealerShanghai).status, 403);
+  EXPECT_EQ(post("/api/v1/cases/" + number + "/visits", kDealerShanghai, json::object()).status, 403);
+
+  from_car(car, [&](wire::Envelope& e) {
+    e.mutable_visit_reply()->set_visit_id(id);
+    e.mutable_visit_reply()->set_action(wire::VisitReply::PICK_SLOT);
+    e.mutable_visit_reply()->set_slot_id(slot);
+  });
+  auto booked = published_notifications();
+  ASSERT_EQ(booked.size(), 1u);
+  EXPECT_EQ(booked[0].visit().stage(), wire::VISIT_BOOKED);
+  auto visit = client_->get("/api/v1/visits/" + id, kDealerShanghai).json();
+  EXPECT_EQ(visit["state"], "booked");
+  EXPECT_EQ(visit["booked"]["id"], slot);
+  EXPECT_NE(visit["vin"].get<std::string>(), car);  // a dealer reads the VIN at check-in, not here
+
+  const auto stage = [&](const char* token, json body) {
+    return post("/api/v1/visits/" + id + "/stages", token, body);
+  };
+  auto early = stage(kDealerShanghai, {{"stage", "diagnosis"}, {"findings", "x"}});
+  ASSERT_EQ(early.status, 409) << early.body;
+  EXPECT_NE(early.json()["detail"].get<std::string>().find("the next stage is checked_in"), std::string::npos);
+  EXPECT_EQ(stage(kDealerBeijing, {{"stage", "checked_in"}}).status, 404);
+  EXPECT_EQ(stage(kAgentSales, {{"stage", "checked_in"}}).status, 403);
+  EXPECT_EQ(stage(kDealerShanghai, {{"stage", "booked"}}).json()["field"], "stage");
+  for (json body : {json{{"stage", "checked_in"}, {"ready_at_ms", clock_.epoch_ms() + 8 * 3'600'000}},
+                    json{{"stage", "inspection"}},
+                    json{{"stage", "diagnosis"}, {"findings", "worn clutch pack"}, {"dtcs", {"P0700"}}}}) {
+    auto r = stage(kDealerShanghai, body);
+    ASSERT_EQ(r.status, 200) << body.dump() << ": " << r.body;
+    auto told = published_notifications();
+    ASSERT_EQ(told.size(), 1u) << body.dump();
+    EXPECT_EQ(told[0].visit().ready_at_ms(), clock_.epoch_ms() + 8 * 3'600'000);
+  }
+  const json over = {{"stage", "repair"},
+                     {"parts", {{{"name", "clutch pack"}, {"quantity", 1}, {"unit_price", {{"minor", 70000}, {"currency", "CNY"}}}}}},
+                     {"labour", {{"minor", 30000}, {"currency", "CNY"}}}};
+  auto refused = stage(kDealerShanghai, over);
+  ASSERT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.json()["code"], "visit:extra cost needs the driver's approval");
+  EXPECT_NE(refused.json()["detail"].get<std::string>().find("by 200.00 CNY"), std::string::npos) << refused.body;
+
+  auto asked = post("/api/v1/visits/" + id + "/approvals", kDealerShanghai,
+                    {{"amount", {{"minor", 20000}, {"currency", "CNY"}}}, {"reason", "clutch housing seal"}});
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  auto prompt = published_notifications();
+  ASSERT_EQ(prompt.size(), 1u);
+  EXPECT_EQ(prompt[0].visit().extra_cost().approval_id(), asked.json()["id"]);
+  EXPECT_EQ(stage(kDealerShanghai, over).status, 409);  // still waiting for the driver
+  from_car(car, [&](wire::Envelope& e) {
+    e.mutable_visit_reply()->set_visit_id(id);
+    e.mutable_visit_reply()->set_action(wire::VisitReply::APPROVE_EXTRA);
+    e.mutable_visit_reply()->set_approval_id(asked.json()["id"].get<std::string>());
+  });
+  auto repaired = stage(kDealerShanghai, over);
+  ASSERT_EQ(repaired.status, 200) << repaired.body;
+  EXPECT_EQ(repaired.json()["approved_extra"]["minor"], 20000);
+  EXPECT_EQ(repaired.json()["approvals"][0]["state"], "approved");
+  EXPECT_EQ(stage(kDealerShanghai, {{"stage", "quality_check"}}).json()["field"], "passed");
+}
+
+TEST_F(ApiTest, ACallbackIsPickedUpByOneAgentAndTheCarHearsOfItTwice) {
+  const auto car = vin(61);
+  const auto number = report(car, kServiceComplaint);
+  std::string report_id;
+  {
+    auto detail = client_->get("/api/v1/cases/" + number, kAgentSales).json();
+    report_id = detail["reports"][0]["report_id"];
+  }
+  std::string callback_id;
+  from_car(car, [&](wire::Envelope& e) {
+    callback_id = e.message_id();
+    e.mutable_callback_request()->set_report_id(report_id);
+    e.mutable_callback_request()->set_language("zh-CN");
+  });
+  auto queue = client_->get("/api/v1/callbacks", kAgentSales);
+  ASSERT_EQ(queue.status, 200) << queue.body;
+  ASSERT_EQ(queue.json()["items"].size(), 1u);
+  const auto item = queue.json()["items"][0];
+  EXPECT_EQ(item["id"], callback_id);
+  EXPECT_EQ(item["case_number"], number);
+  EXPECT_EQ(item["due_ms"].get<std::int64_t>() - item["requested_ms"].get<std::int64_t>(), 60'000);
+  EXPECT_EQ(queue.json()["target_ms"], 60'000);
+  EXPECT_EQ(client_->get("/api/v1/callbacks", kAgentRnd).json()["items"].size(), 0u);  // another team's queue
+
+  clock_.advance(std::chrono::seconds(42));
+  EXPECT_EQ(post("/api/v1/callbacks/" + callback_id + "/pickup", kAuditor, json::object()).status, 403);
+  auto picked = post("/api/v1/callbacks/" + callback_id + "/pickup", kAgentSales, json::object());
+  ASSERT_EQ(picked.status, 200) << picked.body;
+  EXPECT_EQ(picked.json()["waited_ms"], 42'000);
+  auto taken = post("/api/v1/callbacks/" + callback_id + "/pickup", kLeadSales, json::object());
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_NE(taken.json()["detail"].get<std::string>().find("alice"), std::string::npos) << taken.body;
+  auto logged = post("/api/v1/callbacks/" + callback_id + "/outcome", kAgentSales,
+                     {{"outcome", "explained the adaptation reset; visit offered"}});
+  ASSERT_EQ(logged.status, 200) << logged.body;
+  EXPECT_EQ(logged.json()["state"], "logged");
+  std::vector<wire::CallbackState> told;
+  for (const auto& n : published_notifications())
+    if (n.has_callback()) told.push_back(n.callback().state());
+  EXPECT_EQ(told, (std::vector<wire::CallbackState>{wire::CALLBACK_PICKED_UP, wire::CALLBACK_LOGGED}));
+  EXPECT_EQ(client_->get("/api/v1/callbacks", kAgentSales).json()["items"].size(), 0u);
+  EXPECT_EQ(client_->get("/api/v1/callbacks?state=logged", kAgentSales).json()["items"].size(), 1u);
 }
 
 }  // namespace

@@ -370,6 +370,71 @@ TEST_F(IngestTest, ASurveyAnswerArrivesOnTheReceiptsTopicAndBadOnesAreDeadLetter
   EXPECT_EQ(real_->survey_score()->second, 0);
 }
 
+TEST_F(IngestTest, MalformedVisitRepliesAndCallbackRequestsAreDeadLetteredWithTheField) {
+  const auto send = [&](const std::function<void(wire::Envelope&)>& fill) {
+    auto env = codec::new_envelope(clock_.epoch_ms());
+    fill(env);
+    return process({RawMessage{topics::receipts(kVinA), codec::encode(env)}});
+  };
+  const std::pair<std::function<void(wire::Envelope&)>, std::string> cases[] = {
+      {[](auto& e) { e.mutable_visit_reply()->set_visit_id("v1"); }, "visit_reply.action"},
+      {[](auto& e) {
+         e.mutable_visit_reply()->set_visit_id("v1");
+         e.mutable_visit_reply()->set_action(wire::VisitReply::PICK_SLOT);
+       },
+       "visit_reply.slot_id"},
+      {[](auto& e) {
+         e.mutable_visit_reply()->set_visit_id("v1");
+         e.mutable_visit_reply()->set_action(wire::VisitReply::APPROVE_EXTRA);
+         e.mutable_visit_reply()->set_approval_id("yes");
+       },
+       "visit_reply.approval_id"},
+      {[](auto& e) {
+         e.mutable_visit_reply()->set_visit_id("v1");
+         e.mutable_visit_reply()->set_action(static_cast<wire::VisitReply::Action>(42));
+       },
+       "42 is not an action"},
+      {[](auto& e) { e.mutable_callback_request()->set_report_id("r1"); }, "callback_request.report_id"},
+      {[](auto& e) {
+         e.mutable_callback_request()->set_report_id(new_uuid());
+         e.mutable_callback_request()->set_phone("call me maybe");
+       },
+       "callback_request.phone"},
+      {[](auto& e) { e.mutable_ack()->set_report_id("r"); }, "not a Receipt"},
+  };
+  for (const auto& [fill, expected] : cases) {
+    EXPECT_TRUE(send(fill).empty());  // a receipts topic is never answered
+    auto dead = real_->list_dead_letters(1);
+    ASSERT_TRUE(dead && !dead->empty());
+    EXPECT_EQ(dead->front().reason, DeadLetterReason::bad_receipt);
+    EXPECT_NE(dead->front().detail.find(expected), std::string::npos) << dead->front().detail;
+  }
+  // A well-formed reply for a visit nobody proposed is the store's to refuse: a dead letter too.
+  send([](auto& e) {
+    e.mutable_visit_reply()->set_visit_id(new_uuid());
+    e.mutable_visit_reply()->set_action(wire::VisitReply::DECLINE);
+  });
+  auto dead = real_->list_dead_letters(1);
+  EXPECT_NE(dead->front().detail.find("unknown for this car"), std::string::npos) << dead->front().detail;
+  EXPECT_EQ(ingest_->stats().car_replies, 1u);
+}
+
+TEST_F(IngestTest, AnAnswerTheStoreCannotTakeIsCountedForRetryAndTheBatchsReportsStayStored) {
+  auto env = test::valid_report_envelope();
+  auto answer = codec::new_envelope(clock_.epoch_ms());
+  answer.mutable_callback_request()->set_report_id(env.report().report_id());
+  store_->fail_next = false;
+  auto out = process({report_message(env)});
+  ASSERT_FALSE(out.empty());
+  store_->fail_next = true;  // the answers' transaction fails (a full disk)
+  EXPECT_TRUE(process({RawMessage{topics::receipts(kVinA), codec::encode(answer)}}).empty());
+  EXPECT_EQ(ingest_->stats().retry_later, 1u);
+  EXPECT_EQ(real_->counts()->cases, 1);
+  CallbackQuery all;
+  EXPECT_TRUE(real_->callbacks(all)->empty());
+  EXPECT_FALSE(store_->fail_next);
+}
+
 // ---- The ack that carries the first notification (issue 7) -------------------------------------
 
 wire::Envelope new_car_report(const std::string& text = "低速时变速箱换挡顿挫") {

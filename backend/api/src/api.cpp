@@ -81,7 +81,17 @@ HttpResponse problem(const Error& e) {
                           : e.detail.empty() ? e.code.message()
                                              : e.detail},
                {"code", e.code.category().name() + std::string(":") + e.code.message()}};
-  if (auto f = field_of(e.detail); !f.empty()) body["field"] = f;
+  if (auto f = field_of(e.detail); !f.empty()) {
+    body["field"] = f;
+  } else if (e.code == make_error_code(backend::VisitErrc::invalid_request)) {
+    // The visit book names the field first: "slots[1].end_ms: ...", "passed: ...".
+    const auto colon = e.detail.find(": ");
+    const auto name = std::string_view(e.detail).substr(0, colon);
+    if (colon != std::string::npos && !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '[' || c == ']';
+        }))
+      body["field"] = std::string(name);
+  }
   auto r = json_response(status, body);
   r.content_type = "application/problem+json";
   if (status == 401) r.headers["WWW-Authenticate"] = "Bearer";

@@ -211,10 +211,12 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     origin.push_back(i);
   }
 
-  auto outcomes = store_.commit_batch(items,
-                                      [this](const ReportIntake& in, const CaseRef& ref, std::string_view event) {
-                                        return make_notification(in, ref, event);
-                                      });
+  // A batch of drivers' answers only needs no transaction of its own here.
+  auto outcomes = items.empty() ? Result<std::vector<ItemOutcome>>{}
+                                : store_.commit_batch(items, [this](const ReportIntake& in, const CaseRef& ref,
+                                                                    std::string_view event) {
+                                    return make_notification(in, ref, event);
+                                  });
   if (!outcomes) {
     stats_.retry_later += batch.size();
     return fail(outcomes.error());

@@ -155,9 +155,11 @@ constexpr std::int64_t kHour = std::int64_t{3600} * 1000;
 
 /// Times in the texts are the service region's wall clock (UTC+8); the car shows the
 /// structured times (VisitUpdate) in its own.
+constexpr std::int64_t kDisplayUtcOffsetS = std::int64_t{8} * 3600;
+
 std::string format_time(std::int64_t ms) {
   if (ms <= 0) return "-";
-  const std::time_t t = static_cast<std::time_t>(ms / 1000 + 8 * 3600);
+  const std::time_t t = static_cast<std::time_t>(ms / 1000 + kDisplayUtcOffsetS);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
