@@ -5,7 +5,8 @@
 
 const VISIT_STAGES = ["checked_in", "inspection", "diagnosis", "repair", "quality_check", "handed_over"];
 const VISIT_FINAL = ["handed_over", "declined", "cancelled"];
-const RESLOTTABLE = ["proposed", "reschedule_requested", "booked"];  // docs/visits.md: new slots make it proposed again
+// Before check-in a visit may get other slots (proposed again) or be cancelled; not after (the API's rules).
+const RESLOTTABLE = ["proposed", "reschedule_requested", "booked"];
 const CALLBACK_POLL_MS = 1500;
 const CALLBACK_BADGE_MS = 5000;
 const CALLBACK_TARGET_MS = 60 * 1000;
@@ -326,8 +327,7 @@ async function caseVisits(c, reload) {
   }
   const canAct = canProposeVisits();
   section.append(...(visits.length ? visits.map((v) => visitView(v, {
-    actions: !canAct || VISIT_FINAL.includes(v.state) ? []
-      : [RESLOTTABLE.includes(v.state) ? proposeForm(c, reload, v) : null, cancelForm(v, reload)] }))
+    actions: canAct && RESLOTTABLE.includes(v.state) ? [proposeForm(c, reload, v), cancelForm(v, reload)] : [] }))
     : [h("p", { class: "muted" }, t("visit.none"))]));
   // docs/visits.md: proposing moves the case to appointment, allowed from these states only.
   const proposable = ["in_progress", "waiting_for_customer", "appointment"].includes(c.state);
@@ -409,9 +409,8 @@ async function renderVisit(page, id) {
     if (["diagnosis", "repair"].includes(v.state)) actions.push(approvalForm(v, reload));  // where the API allows it
   }
   if ((entersStages() || canProposeVisits()) && RESLOTTABLE.includes(v.state)) {
-    actions.push(proposeForm({ case_number: v.case_number }, reload, v));
+    actions.push(proposeForm({ case_number: v.case_number }, reload, v), cancelForm(v, reload));
   }
-  if ((entersStages() || canProposeVisits()) && !VISIT_FINAL.includes(v.state)) actions.push(cancelForm(v, reload));
   page.replaceChildren(
     h("p", {}, h("a", { href: "#/visits" }, `← ${t("visits.back")}`)),
     h("h1", {}, t("visit.heading", v.case_number || v.id)),

@@ -527,6 +527,12 @@ TEST_F(ConsoleBrowser, ADealerSeesOnlyItsVisitsEntersTheNextStageAndIsToldWhenTh
   EXPECT_TRUE(must(browser_->find_all("[data-testid=nav-queue], [data-testid=nav-callbacks]")).empty());
   must(browser_->click("[data-testid=visit-row][data-visit='" + visit + "'] [data-testid=visit-link]"));
   screenshot("dealer-visit-booked");
+  // Before check-in the dealer may still cancel or offer other slots; from check-in on, not.
+  must(browser_->wait_for("[data-testid=visit-cancel]"));
+  must(browser_->wait_for("[data-testid=visit-reslot] [data-testid=slot-dealer_code]"));
+  EXPECT_EQ(must(browser_->property(must(browser_->find("[data-testid=visit-reslot] [data-testid=slot-dealer_code]")),
+                                    "value")),
+            kDealer);
   for (const std::string stage : {"checked_in", "inspection"}) {
     must(browser_->wait_for("[data-testid=stage-form][data-stage=" + stage + "]"));
     must(browser_->type("[data-testid=stage-note]", "stage " + stage));
@@ -535,6 +541,7 @@ TEST_F(ConsoleBrowser, ADealerSeesOnlyItsVisitsEntersTheNextStageAndIsToldWhenTh
   }
   // Diagnosis: the car's DTC is offered, and once entered both sides show it as confirmed.
   must(browser_->wait_for("[data-testid=stage-form][data-stage=diagnosis]"));
+  EXPECT_TRUE(must(browser_->find_all("[data-testid=visit-cancel], [data-testid=visit-reslot]")).empty());
   EXPECT_EQ(must(browser_->property(must(browser_->find("[data-testid=stage-dtcs]")), "value")), "C0035");
   must(browser_->type("[data-testid=stage-findings]", "Front pads worn to 2 mm"));
   must(browser_->click("[data-testid=stage-submit]"));
