@@ -314,6 +314,17 @@ function eventDetail(e) {
     return h("div", { class: "muted" }, `${term("state", d.from)} → ${term("state", d.to)}`,
              d.assignee ? ` (${d.assignee})` : "", d.reason ? ` · ${t("case.reason")}: ${d.reason}` : "");
   }
+  if (d && (d.visit || d.callback) && (d.state || d.stage || d.approval)) {
+    // Visit and callback events (docs/visits.md): the state reached and the words that came with it.
+    const state = d.callback ? term("cbstate", d.state) : d.approval ? t("event.visit_approval") : term("visit", d.state || d.stage);
+    return h("div", { class: "muted" }, state,
+             d.wait_ms != null ? ` · ${t("cb.col.pickup")}: ${fmtSeconds(d.wait_ms)}` : "",
+             d.amount != null ? ` · ${(d.amount / 100).toFixed(2)}` : "",
+             d.answer ? ` · ${term("approval", d.answer)}` : "",
+             d.total ? ` · ${t("visit.total")}: ${fmtMoney(d.total)}` : "",
+             d.passed != null ? ` · ${d.passed ? t("visit.passed") : t("visit.failed")}` : "",
+             [d.outcome, d.findings, d.note, d.reason].filter(Boolean).map((x) => ` · ${x}`));
+  }
   return h("div", { class: d ? "muted detail-json" : "muted" }, e.detail);
 }
 

@@ -133,7 +133,9 @@ async function renderCallbacks(page) {
     page.dataset.polls = String(Number(page.dataset.polls || 0) + 1);  // for tests: answers taken in
     tick();
   };
-  const guarded = () => poll().then(() => errors.replaceChildren(), (err) => errors.replaceChildren(problemBox(err)));
+  let inFlight = null;  // one poll at a time: a slow answer is not overtaken by the next tick's
+  const guarded = () => (inFlight ??= poll().then(() => errors.replaceChildren(), (err) => errors.replaceChildren(problemBox(err)))
+    .finally(() => { inFlight = null; }));
 
   page.replaceChildren(
     h("h1", {}, t("cb.title")), h("p", { class: "muted" }, t("cb.hint")), errors,
