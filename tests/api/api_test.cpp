@@ -632,7 +632,8 @@ TEST_F(ApiTest, MetricsCountCasesByStateAndRecordLatencies) {
   EXPECT_EQ(m.content_type, "text/plain; version=0.0.4; charset=utf-8");
   for (const char* line : {"fb_cases{state=\"new\"} 2", "fb_cases{state=\"closed\"} 0", "fb_reports_accepted_total 2",
                            "fb_ingest_latency_seconds_count 2", "fb_http_responses_total{class=\"4xx\"} 1",
-                           "fb_notify_latency_seconds_bucket{le=\"+Inf\"}"}) {
+                           "fb_notify_latency_seconds_bucket{le=\"+Inf\"}", "fb_callbacks_waiting 0",
+                           "fb_callback_pickup_seconds_bucket{le=\"60\"} 0", "fb_callback_pickup_seconds_count 0"}) {
     EXPECT_NE(m.body.find(line), std::string::npos) << line << "\n" << m.body;
   }
 }

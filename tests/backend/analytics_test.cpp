@@ -1,7 +1,8 @@
 // Analytics: the dashboard figures and the monthly report of a store seeded through the real
 // case store (reports, transitions, survey answers) from a pseudo-random plan, against the same
 // figures computed here from the plan alone; the team filter, an empty period, bad months, and
-// the HTML and CSV renderings.
+// the HTML and CSV renderings. The visit and callback figures from visits and callbacks made
+// through the store at known times.
 #include "fb/backend/analytics.hpp"
 #include "fb/common/ids.hpp"
 
@@ -16,6 +17,7 @@
 #include <set>
 
 #include "fb/backend/notifier.hpp"
+#include "fb/backend/visits.hpp"
 #include "fb/common/sqlite.hpp"
 #include "process.hpp"
 #include "store_fixture.hpp"
@@ -437,6 +439,12 @@ TEST_F(AnalyticsTest, AnEmptyPeriodHasNoRatesRatherThanADivisionByZero) {
   EXPECT_TRUE(j["first_response_24h"]["met"].is_null());
   EXPECT_TRUE(j["closed_loop"]["rate"].is_null());
   EXPECT_TRUE(j["csat"]["mean"].is_null());
+  EXPECT_EQ(j["service_visits"]["visits_handed_over"], 0);
+  EXPECT_TRUE(j["service_visits"]["first_time_fix_rate"].is_null());
+  EXPECT_TRUE(j["service_visits"]["stage_hours"]["checked_in"].is_null());
+  EXPECT_TRUE(j["service_visits"]["dealer_satisfaction"].empty());
+  EXPECT_EQ(j["callbacks"]["requested"], 0);
+  EXPECT_TRUE(j["callbacks"]["within_target_share"].is_null());
   EXPECT_EQ(j.dump().find("NaN"), std::string::npos);
 
   auto backwards = analytics_->dashboard({kStart, kStart, {}, kNow, Bucket::day});
@@ -632,6 +640,414 @@ TEST_F(AnalyticsTest, TheCsvParsesBackToTheFigures) {
     }
   }
   EXPECT_TRUE(models.contains("Cirrus \"Sport\", 2026"));  // quoted and unquoted again
+}
+
+/// Visits and callbacks made through the real case store at known times (docs/visits.md), for
+/// the service-visit and callback figures (docs/metrics.md).
+class AnalyticsVisitsTest : public ::testing::Test {
+ protected:
+  struct OpenCase {
+    std::string number, report_id, vin;
+  };
+
+  static constexpr std::array<int, 5> kEvenHours{1, 1, 1, 1, 1};
+  const std::int64_t kNovember = utc_ms(2026, 11, 1);
+  const std::int64_t kDecember = utc_ms(2026, 12, 1);
+  const std::int64_t kNowDec20 = utc_ms(2026, 12, 20) + 12 * kHour;
+
+  void SetUp() override {
+    auto s = open_sqlite_case_store(dir_ / "cases.db");
+    ASSERT_TRUE(s) << s.error().what();
+    store_ = std::move(*s);
+  }
+
+  std::unique_ptr<Analytics> analytics() {
+    auto a = open_sqlite_analytics(dir_ / "cases.db");
+    EXPECT_TRUE(a) << a.error().what();
+    return a ? std::move(*a) : nullptr;
+  }
+
+  /// A report from `vin` about `system`, answered and in progress (so a visit may be proposed).
+  OpenCase open_case(const std::string& vin, VehicleSystem system, const std::string& team, std::int64_t at) {
+    envs_.push_back(std::make_unique<wire::Envelope>(
+        test::valid_report_envelope(vin, "report " + std::to_string(envs_.size()) + " " + vin)));
+    envs_.back()->mutable_report()->set_car_time_ms(at);
+    auto in = test::intake(*envs_.back(), at);
+    in.classification.system = system;
+    in.route.team = team;
+    in.route.collaborators = {};
+    auto out = store_->commit_batch(std::vector<BatchItem>{std::move(in)}, test::simple_notifications());
+    EXPECT_TRUE(out && out->front().accepted && !out->front().accepted->merged) << vin;
+    if (!out || !out->front().accepted) return {};
+    OpenCase c{out->front().accepted->case_number, envs_.back()->report().report_id(), vin};
+    std::int64_t t = at;
+    for (auto to : {CaseState::acknowledged, CaseState::assigned, CaseState::in_progress}) {
+      TransitionRequest r{c.number, to, "li.na", "working on it", t += kMinute, "li.na", {}, {}};
+      auto moved = store_->transition(r, render_);
+      EXPECT_TRUE(moved) << moved.error().what();
+    }
+    return c;
+  }
+
+  /// A visit proposed at `at` with one slot of the dealer, booked by the driver an hour later.
+  std::string book(const OpenCase& c, const std::string& dealer, const std::string& dealer_name, std::int64_t at) {
+    VisitProposal p;
+    p.case_number = c.number;
+    p.actor = "li.na";
+    p.at_ms = at;
+    p.estimate = Money{80000, "CNY"};
+    p.slots = {VisitSlot{"", dealer, dealer_name, at + kDay, at + kDay + 2 * kHour, "check"}};
+    auto v = store_->propose_visit(p, render_);
+    EXPECT_TRUE(v) << v.error().what();
+    if (!v) return {};
+    wire::VisitReply r;
+    r.set_visit_id(v->id);
+    r.set_action(wire::VisitReply::PICK_SLOT);
+    r.set_slot_id(v->slots.at(0).id);
+    auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), c.vin, r, at + kHour,
+                                                                      "vehicles/" + c.vin + "/receipts", "pick"}},
+                                         render_);
+    EXPECT_TRUE(out && out->front().receipt_matched);
+    return v->id;
+  }
+
+  Result<Visit> stage(const std::string& id, const std::string& dealer, VisitState s, std::int64_t at,
+                      std::optional<bool> passed = true) {
+    StageEntry e;
+    e.visit_id = id;
+    e.stage = s;
+    e.actor = "dealer:" + dealer + ":wang";
+    e.dealer_code = dealer;
+    e.at_ms = at;
+    if (s == VisitState::diagnosis) e.findings = "worn pads";
+    if (s == VisitState::quality_check) e.passed = passed;
+    return store_->record_stage(e, render_);
+  }
+
+  /// Checks the car in at `at` and enters each stage after the hours given for the one before
+  /// (checked_in, inspection, diagnosis, repair, quality_check); returns the handover time.
+  std::int64_t work_through(const std::string& id, const std::string& dealer, std::int64_t at,
+                            const std::array<int, 5>& hours) {
+    const VisitState order[] = {VisitState::checked_in, VisitState::inspection,    VisitState::diagnosis,
+                                VisitState::repair,     VisitState::quality_check, VisitState::handed_over};
+    std::int64_t t = at;
+    for (std::size_t i = 0; i < std::size(order); ++i) {
+      auto r = stage(id, dealer, order[i], t);
+      EXPECT_TRUE(r) << to_string(order[i]) << ": " << r.error().what();
+      if (i < hours.size()) t += hours[i] * kHour;
+    }
+    return t;
+  }
+
+  void survey(const OpenCase& c, int score, std::int64_t at) {
+    auto sent = store_->case_notifications(c.number);
+    ASSERT_TRUE(sent);
+    auto handover = std::find_if(sent->begin(), sent->end(), [](const auto& n) { return n.event == "visit_handover"; });
+    ASSERT_NE(handover, sent->end());
+    wire::SurveyAnswer a;
+    a.set_notification_id(handover->id);
+    a.set_score(static_cast<std::uint32_t>(score));
+    a.set_comment("visit");
+    auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), c.vin, a, at, "t", "survey"}},
+                                         render_);
+    ASSERT_TRUE(out && out->front().receipt_matched);
+  }
+
+  /// The driver of `c` asks for a call at `at`; returns the callback's id.
+  std::string call_me(const OpenCase& c, std::int64_t at) {
+    wire::CallbackRequest req;
+    req.set_report_id(c.report_id);
+    req.set_phone("13800138000");
+    req.set_language("zh-CN");
+    const auto id = new_uuid();
+    auto in = store_->apply_car_replies(std::vector<CarReplyIntake>{{id, c.vin, req, at, "t", "cb"}}, render_);
+    EXPECT_TRUE(in && in->front().receipt_matched);
+    return id;
+  }
+
+  static std::string vin(int i) { return "LSVAX60E5K" + std::to_string(5'000'000 + i); }
+
+  /// The plan of the tests below (all times UTC):
+  /// - V1 (SH-001): handed over on Nov 2 after 1/2/3/4/1 h in the stages, score 5; the same car
+  ///   is back for its brakes on Nov 20 (a repeat visit within 30 days: a comeback).
+  /// - V2 (SH-001): 3/2/1 h, then repair 2 h, a failed quality check, 1 h more repair, a second
+  ///   repair entry and 2 h, quality check 1 h (repair 5 h in all); score 2. The same car gets a
+  ///   visit for another system (hvac) on Nov 10: not a comeback. A first-time fix.
+  /// - V3 (BJ-002): 2 h each, score 4; the same car and system again on Dec 15, 39 days after
+  ///   its handover: a first-time fix.
+  /// - V4 (BJ-002, team sales_service): 1 h each, handed over Nov 25: its 30 days are not over
+  ///   on Dec 20, no repeat yet: pending. No survey.
+  /// - V5 (SH-001): handed over in October, outside the month.
+  /// - Callbacks: picked up after 40 s and 90 s (Nov 12), one queued since Dec 19 (overdue), one
+  ///   queued 30 s before now (sales_service, pending).
+  void seed() {
+    const std::string team = "after_sales";
+    // V5, in October.
+    auto c5 = open_case(vin(5), VehicleSystem::brakes, team, utc_ms(2026, 10, 1));
+    auto v5 = book(c5, "SH-001", "Pudong 4S", utc_ms(2026, 10, 2));
+    work_through(v5, "SH-001", utc_ms(2026, 10, 20), kEvenHours);
+
+    auto c1 = open_case(vin(1), VehicleSystem::brakes, team, kNovember);
+    auto v1 = book(c1, "SH-001", "Pudong 4S", kNovember + kHour);
+    const auto handover_v1 = work_through(v1, "SH-001", utc_ms(2026, 11, 2), {1, 2, 3, 4, 1});
+    survey(c1, 5, handover_v1 + kHour);
+
+    auto c2 = open_case(vin(2), VehicleSystem::brakes, team, kNovember);
+    auto v2 = book(c2, "SH-001", "Pudong 4S", kNovember + kHour);
+    std::int64_t t = utc_ms(2026, 11, 4);
+    ASSERT_TRUE(stage(v2, "SH-001", VisitState::checked_in, t));
+    ASSERT_TRUE(stage(v2, "SH-001", VisitState::inspection, t += 3 * kHour));
+    ASSERT_TRUE(stage(v2, "SH-001", VisitState::diagnosis, t += 2 * kHour));
+    ASSERT_TRUE(stage(v2, "SH-001", VisitState::repair, t += kHour));
+    auto failed = stage(v2, "SH-001", VisitState::quality_check, t += 2 * kHour, false);
+    ASSERT_TRUE(failed);
+    ASSERT_EQ(failed->state, VisitState::repair);
+    ASSERT_TRUE(stage(v2, "SH-001", VisitState::repair, t += kHour));
+    ASSERT_TRUE(stage(v2, "SH-001", VisitState::quality_check, t += 2 * kHour));
+    ASSERT_TRUE(stage(v2, "SH-001", VisitState::handed_over, t += kHour));
+    survey(c2, 2, t + kHour);
+    auto c2_hvac = open_case(vin(2), VehicleSystem::hvac, team, utc_ms(2026, 11, 9));
+    book(c2_hvac, "SH-001", "Pudong 4S", utc_ms(2026, 11, 10));
+
+    auto c3 = open_case(vin(3), VehicleSystem::brakes, team, kNovember);
+    auto v3 = book(c3, "BJ-002", "Chaoyang Service", kNovember + kHour);
+    const auto handover_v3 = work_through(v3, "BJ-002", utc_ms(2026, 11, 6), {2, 2, 2, 2, 2});
+    survey(c3, 4, handover_v3 + kHour);
+
+    auto c4 = open_case(vin(4), VehicleSystem::brakes, "sales_service", kNovember);
+    auto v4 = book(c4, "BJ-002", "Chaoyang Service", kNovember + kHour);
+    work_through(v4, "BJ-002", utc_ms(2026, 11, 25), kEvenHours);
+
+    // The repeat visits: V1's car within 30 days, V3's after them.
+    auto c1_again = open_case(vin(1), VehicleSystem::brakes, team, utc_ms(2026, 11, 20));
+    book(c1_again, "SH-001", "Pudong 4S", utc_ms(2026, 11, 20) + kHour);
+    auto c3_again = open_case(vin(3), VehicleSystem::brakes, team, utc_ms(2026, 12, 15));
+    book(c3_again, "BJ-002", "Chaoyang Service", utc_ms(2026, 12, 15) + kHour);
+
+    const auto requested = utc_ms(2026, 11, 12) + 10 * kHour;
+    auto cb1 = open_case(vin(11), VehicleSystem::infotainment, team, kNovember);
+    ASSERT_TRUE(store_->pick_up_callback(call_me(cb1, requested), "zhang.wei", requested + 40'000, render_));
+    auto cb2 = open_case(vin(12), VehicleSystem::infotainment, team, kNovember);
+    const auto id2 = call_me(cb2, requested + kHour);
+    ASSERT_TRUE(store_->pick_up_callback(id2, "li.na", requested + kHour + 90'000, render_));
+    ASSERT_TRUE(store_->log_callback(id2, "li.na", false, "explained", "", requested + 2 * kHour, render_));
+    auto cb3 = open_case(vin(13), VehicleSystem::infotainment, team, kDecember);
+    call_me(cb3, utc_ms(2026, 12, 19));
+    auto cb4 = open_case(vin(14), VehicleSystem::infotainment, "sales_service", kDecember);
+    call_me(cb4, kNowDec20 - 30'000);
+  }
+
+  static const StageHours& stage_of(const ServiceVisitFigures& f, std::string_view name) {
+    const auto it = std::find_if(f.stage_hours.begin(), f.stage_hours.end(),
+                                 [&](const auto& h) { return h.stage == name; });
+    if (it == f.stage_hours.end()) throw std::runtime_error("no stage " + std::string(name));
+    return *it;
+  }
+
+  test::TempDir dir_{"fbanalytics"};
+  std::unique_ptr<CaseStore> store_;
+  std::vector<std::unique_ptr<wire::Envelope>> envs_;
+  Notifier notifier_{test::shipped_rules().templates, test::shipped_rules().router};
+  NoticeRenderer render_ = [this](const CaseNotice& n) { return notifier_.render(n); };
+};
+
+TEST_F(AnalyticsVisitsTest, TheMonthsVisitsGiveStageTimesFirstTimeFixComebacksAndDealerScores) {
+  seed();
+  auto a = analytics();
+  ASSERT_TRUE(a);
+  auto d = a->dashboard({kNovember, kDecember, {}, kNowDec20, Bucket::week});
+  ASSERT_TRUE(d) << d.error().what();
+  const auto& v = d->service_visits;
+  EXPECT_EQ(v.handed_over, 4);       // V5 was in October
+  EXPECT_EQ(v.comebacks, 1);         // V1
+  EXPECT_EQ(v.first_time_fixes, 2);  // V2 (another system came back), V3 (after 30 days)
+  EXPECT_EQ(v.pending, 1);           // V4
+  EXPECT_EQ(v.first_time_fix_rate(), 2.0 / 3.0);
+  EXPECT_EQ(v.comeback_rate(), 1.0 / 3.0);
+
+  // Hours per visit: checked_in 1,3,2,1; inspection 2,2,2,1; diagnosis 3,1,2,1; repair 4,5,2,1
+  // (V2's failed quality check counts as repair); quality_check 1,1,2,1.
+  ASSERT_EQ(v.stage_hours.size(), 5u);
+  EXPECT_EQ(v.stage_hours.front().stage, "checked_in");
+  EXPECT_EQ(v.stage_hours.back().stage, "quality_check");
+  const std::map<std::string, std::pair<double, double>> want = {{"checked_in", {1.75, 1}},
+                                                                 {"inspection", {1.75, 2}},
+                                                                 {"diagnosis", {1.75, 1}},
+                                                                 {"repair", {3, 2}},
+                                                                 {"quality_check", {1.25, 1}}};
+  for (const auto& [name, mean_median] : want) {
+    const auto& h = stage_of(v, name);
+    EXPECT_EQ(h.visits, 4) << name;
+    ASSERT_TRUE(h.mean && h.median) << name;
+    EXPECT_DOUBLE_EQ(*h.mean, mean_median.first) << name;
+    EXPECT_DOUBLE_EQ(*h.median, mean_median.second) << name;
+  }
+
+  ASSERT_EQ(v.dealers.size(), 2u);
+  EXPECT_EQ(v.dealers[0].dealer_code, "BJ-002");
+  EXPECT_EQ(v.dealers[0].dealer_name, "Chaoyang Service");
+  EXPECT_EQ(v.dealers[0].surveys, 1);  // V4 has no answer
+  EXPECT_EQ(v.dealers[0].average(), 4.0);
+  EXPECT_EQ(v.dealers[1].dealer_code, "SH-001");
+  EXPECT_EQ(v.dealers[1].surveys, 2);  // V5's month is another
+  EXPECT_EQ(v.dealers[1].average(), 3.5);
+
+  const auto j = to_json(*d);
+  const auto& sv = j["service_visits"];
+  EXPECT_EQ(sv["visits_handed_over"], 4);
+  EXPECT_EQ(sv["first_time_fix_rate"].get<double>(), 2.0 / 3.0);
+  EXPECT_EQ(sv["comeback_rate"].get<double>(), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(sv["stage_hours"]["repair"].get<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(sv["stage_median_hours"]["inspection"].get<double>(), 2.0);
+  ASSERT_EQ(sv["dealer_satisfaction"].size(), 2u);
+  EXPECT_EQ(
+      sv["dealer_satisfaction"][1],
+      (nlohmann::json{{"dealer_code", "SH-001"}, {"dealer_name", "Pudong 4S"}, {"surveys", 2}, {"average", 3.5}}));
+}
+
+TEST_F(AnalyticsVisitsTest, BeforeItsThirtyDaysAreOverAVisitIsPendingUnlessTheCarIsAlreadyBack) {
+  seed();
+  auto a = analytics();
+  ASSERT_TRUE(a);
+  // On Nov 21 no handover of Nov 1-10 (V1, V2, V3) is 30 days old, but V1's car is back already.
+  auto d = a->dashboard({kNovember, utc_ms(2026, 11, 10), {}, utc_ms(2026, 11, 21), Bucket::day});
+  ASSERT_TRUE(d) << d.error().what();
+  EXPECT_EQ(d->service_visits.handed_over, 3);
+  EXPECT_EQ(d->service_visits.comebacks, 1);
+  EXPECT_EQ(d->service_visits.first_time_fixes, 0);
+  EXPECT_EQ(d->service_visits.pending, 2);
+  EXPECT_EQ(d->service_visits.comeback_rate(), 1.0);
+  EXPECT_EQ(d->service_visits.first_time_fix_rate(), 0.0);
+}
+
+TEST_F(AnalyticsVisitsTest, CallbacksGiveTheShareWithinSixtySecondsAndThePickUpTimes) {
+  seed();
+  auto a = analytics();
+  ASSERT_TRUE(a);
+  auto nov = a->dashboard({kNovember, kDecember, {}, kNowDec20, Bucket::day});
+  ASSERT_TRUE(nov) << nov.error().what();
+  const auto& cb = nov->callbacks;
+  EXPECT_EQ(cb.requested, 2);
+  EXPECT_EQ(cb.picked_up, 2);
+  EXPECT_EQ(cb.within_target, 1);
+  EXPECT_EQ(cb.within_target_share(), 0.5);  // 40 s in, 90 s out
+  EXPECT_EQ(cb.pickup_p50_s, 40.0);
+  EXPECT_EQ(cb.pickup_p90_s, 90.0);
+  const auto j = to_json(*nov)["callbacks"];
+  EXPECT_EQ(j["within_target_share"].get<double>(), 0.5);
+  EXPECT_EQ(j["requested"], 2);
+  EXPECT_EQ(j["picked_up"], 2);
+  EXPECT_EQ(j["pickup_p90_s"].get<double>(), 90.0);
+
+  // December: one queued past its 60 s (a miss), one queued 30 s ago (not yet counted).
+  auto dec = a->dashboard({kDecember, kNowDec20 + kDay, {}, kNowDec20, Bucket::day});
+  ASSERT_TRUE(dec);
+  EXPECT_EQ(dec->callbacks.requested, 2);
+  EXPECT_EQ(dec->callbacks.picked_up, 0);
+  EXPECT_EQ(dec->callbacks.overdue, 1);
+  EXPECT_EQ(dec->callbacks.pending, 1);
+  EXPECT_EQ(dec->callbacks.within_target_share(), 0.0);
+  EXPECT_FALSE(dec->callbacks.pickup_p50_s);
+  EXPECT_TRUE(to_json(*dec)["callbacks"]["pickup_p50_s"].is_null());
+
+  // The /metrics view: every pick-up so far, and the queue now.
+  auto p = a->callback_pickups();
+  ASSERT_TRUE(p) << p.error().what();
+  EXPECT_EQ(p->count, 2);
+  EXPECT_DOUBLE_EQ(p->sum_s, 130.0);
+  EXPECT_EQ(p->waiting, 2);
+  const auto bucket_of = [](double s) {
+    return std::find_if(CallbackPickups::kBoundsS.begin(), CallbackPickups::kBoundsS.end(),
+                        [&](double b) { return s <= b; }) -
+           CallbackPickups::kBoundsS.begin();
+  };
+  std::array<std::int64_t, CallbackPickups::kBoundsS.size() + 1> want{};
+  ++want[static_cast<std::size_t>(bucket_of(40))];
+  ++want[static_cast<std::size_t>(bucket_of(90))];
+  EXPECT_EQ(p->buckets, want);
+}
+
+TEST_F(AnalyticsVisitsTest, TheTeamFilterKeepsItsOwnVisitsAndCallbacks) {
+  seed();
+  auto a = analytics();
+  ASSERT_TRUE(a);
+  auto d = a->dashboard({kNovember, kNowDec20 + kDay, {"sales_service"}, kNowDec20, Bucket::day});
+  ASSERT_TRUE(d) << d.error().what();
+  EXPECT_EQ(d->service_visits.handed_over, 1);  // V4
+  EXPECT_EQ(d->service_visits.pending, 1);
+  EXPECT_FALSE(d->service_visits.first_time_fix_rate());
+  EXPECT_TRUE(d->service_visits.dealers.empty());
+  EXPECT_EQ(stage_of(d->service_visits, "repair").mean, 1.0);
+  EXPECT_EQ(d->callbacks.requested, 1);  // the one queued 30 s ago
+  EXPECT_EQ(d->callbacks.pending, 1);
+  EXPECT_FALSE(d->callbacks.within_target_share());
+  const auto j = to_json(*d);
+  EXPECT_TRUE(j["service_visits"]["first_time_fix_rate"].is_null());
+  EXPECT_TRUE(j["callbacks"]["within_target_share"].is_null());
+}
+
+TEST_F(AnalyticsVisitsTest, TheMonthlyReportCarriesTheVisitAndCallbackFiguresInEveryFormat) {
+  seed();
+  auto a = analytics();
+  ASSERT_TRUE(a);
+  auto r = a->monthly_report(2026, 11, kNowDec20);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->service_visits.handed_over, 4);
+  EXPECT_EQ(r->service_visits.first_time_fix_rate(), 2.0 / 3.0);
+  EXPECT_EQ(r->callbacks.within_target_share(), 0.5);
+  const auto j = to_json(*r);
+  EXPECT_EQ(j["service_visits"]["comebacks"], 1);
+  EXPECT_EQ(j["callbacks"]["pickup_p50_s"].get<double>(), 40.0);
+
+  const auto zh = render_monthly_html(*r, "zh");
+  const auto en = render_monthly_html(*r, "en");
+  EXPECT_NE(zh.find("一次修复率"), std::string::npos);
+  EXPECT_NE(zh.find("60秒内接起占比"), std::string::npos);
+  EXPECT_NE(zh.find("维修 repair"), std::string::npos);
+  EXPECT_NE(en.find("First-time fix rate"), std::string::npos);
+  EXPECT_NE(en.find("Picked up within 60 s"), std::string::npos);
+  for (const auto* page : {&zh, &en}) {
+    EXPECT_NE(page->find("66.7 % (2/3)"), std::string::npos);
+    EXPECT_NE(page->find("33.3 % (1/3)"), std::string::npos);
+    EXPECT_NE(page->find("50.0 % (1/2)"), std::string::npos);
+    EXPECT_NE(page->find("40 s / 90 s"), std::string::npos);
+    EXPECT_NE(page->find("Pudong 4S (SH-001)"), std::string::npos);
+    EXPECT_NE(page->find("3.50"), std::string::npos);
+  }
+
+  std::map<std::string, std::string> figures;
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> stages;
+  std::vector<std::vector<std::string>> dealers;
+  for (const auto& row : parse_csv(render_monthly_csv(*r))) {
+    ASSERT_EQ(row.size(), 7u);
+    if (row[0] == "figure") figures[row[1]] = row[6];
+    if (row[0] == "stage_hours") stages[{row[1], row[2]}] = row;
+    if (row[0] == "dealer_satisfaction") dealers.push_back(row);
+  }
+  EXPECT_EQ(figures["visits_handed_over"], "4");
+  EXPECT_EQ(std::stod(figures["first_time_fix_rate"]), 2.0 / 3.0);
+  EXPECT_EQ(std::stod(figures["comeback_rate"]), 1.0 / 3.0);
+  EXPECT_EQ(figures["first_time_fix_pending"], "1");
+  EXPECT_EQ(std::stod(figures["callbacks_within_target_share"]), 0.5);
+  EXPECT_EQ(figures["callbacks_pickup_p90_s"], "90");
+  const auto stage_row = [&](const char* stage, const char* which) { return stages[{stage, which}]; };
+  EXPECT_EQ(std::stod(stage_row("repair", "mean").at(6)), 3.0);
+  EXPECT_EQ(stage_row("repair", "mean").at(3), "4");
+  EXPECT_EQ(std::stod(stage_row("inspection", "median").at(6)), 2.0);
+  ASSERT_EQ(dealers.size(), 2u);
+  EXPECT_EQ(dealers[1], (std::vector<std::string>{"dealer_satisfaction", "SH-001", "Pudong 4S", "2", "", "", "3.5"}));
+
+  // A month without visits or callbacks: zeros, no rates, and the pages say so.
+  auto empty = a->monthly_report(2026, 9, kNowDec20);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->service_visits.handed_over, 0);
+  EXPECT_EQ(empty->callbacks.requested, 0);
+  EXPECT_NE(render_monthly_html(*empty, "en").find("No visits handed over this month."), std::string::npos);
+  EXPECT_NE(render_monthly_html(*empty, "zh").find("本月无回电请求。"), std::string::npos);
+  const auto ej = to_json(*empty);
+  EXPECT_TRUE(ej["service_visits"]["stage_hours"]["repair"].is_null());
+  EXPECT_TRUE(ej["callbacks"]["pickup_p50_s"].is_null());
+  EXPECT_EQ(ej.dump().find("NaN"), std::string::npos);
 }
 
 TEST(AnalyticsSymptoms, ATextKeyIsItsFirstIdeographsElseItsFirstWords) {

@@ -1360,7 +1360,28 @@ void Api::Impl::metrics(const Responder& respond) {
     histogram("fb_notify_latency_seconds", "From a notification's queueing to the broker's PUBACK of its first send.",
               notify);
     histogram("fb_http_request_duration_seconds", "HTTP request handling time.", http);
-    respond(HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", o.str(), {}});
+    if (!analytics) return respond(HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", o.str(), {}});
+    // The callbacks' pick-up times are read on the analytics' connection, on its strand.
+    asio::post(analytics_strand, [this, respond, text = o.str()]() mutable {
+      if (auto c = analytics->callback_pickups()) {
+        std::ostringstream m;
+        m << "# HELP fb_callback_pickup_seconds From a driver's callback request to an agent's pick-up (every "
+             "callback in the store).\n# TYPE fb_callback_pickup_seconds histogram\n";
+        std::int64_t cumulative = 0;
+        for (std::size_t i = 0; i < backend::CallbackPickups::kBoundsS.size(); ++i) {
+          cumulative += c->buckets[i];
+          m << "fb_callback_pickup_seconds_bucket{le=\"" << backend::CallbackPickups::kBoundsS[i] << "\"} "
+            << cumulative << "\n";
+        }
+        m << "fb_callback_pickup_seconds_bucket{le=\"+Inf\"} " << c->count << "\n";
+        m << "fb_callback_pickup_seconds_sum " << c->sum_s << "\nfb_callback_pickup_seconds_count " << c->count << "\n";
+        m << "# HELP fb_callbacks_waiting Callback requests queued and not picked up yet.\n"
+             "# TYPE fb_callbacks_waiting gauge\nfb_callbacks_waiting "
+          << c->waiting << "\n";
+        text += m.str();
+      }
+      respond(HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text), {}});
+    });
   });
 }
 

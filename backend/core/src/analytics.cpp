@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "fb/backend/visits.hpp"
 #include "fb/common/sqlite.hpp"
 
 namespace fb::backend {
@@ -38,11 +40,27 @@ std::optional<bool> CsatFigures::met() const {
   if (auto m = mean()) return *m >= kCsatTarget;
   return std::nullopt;
 }
+std::optional<double> ServiceVisitFigures::first_time_fix_rate() const {
+  if (eligible() == 0) return std::nullopt;
+  return static_cast<double>(first_time_fixes) / static_cast<double>(eligible());
+}
+std::optional<double> ServiceVisitFigures::comeback_rate() const {
+  if (eligible() == 0) return std::nullopt;
+  return static_cast<double>(comebacks) / static_cast<double>(eligible());
+}
+std::optional<double> CallbackFigures::within_target_share() const {
+  if (eligible() == 0) return std::nullopt;
+  return static_cast<double>(within_target) / static_cast<double>(eligible());
+}
 
 namespace {
 
 constexpr std::int64_t kDayMs = std::int64_t{24} * 3600 * 1000;
-constexpr int kSchemaVersion = 5;  // the lifecycle columns and the surveys table
+constexpr int kSchemaVersion = 5;        // the lifecycle columns and the surveys table
+constexpr int kVisitsSchemaVersion = 7;  // visits, visit_stages and callbacks
+constexpr double kHourMs = 3600.0 * 1000.0;
+constexpr std::array<std::string_view, 5> kRepairStages{"checked_in", "inspection", "diagnosis", "repair",
+                                                        "quality_check"};
 constexpr std::int64_t kMmapBytes = std::int64_t{1} << 30;
 
 /// One case as the figures need it.
@@ -67,11 +85,11 @@ std::int64_t bucket_start(std::int64_t ms, Bucket b) {
   return (day - (day + 3 - floor_div(day + 3, 7) * 7)) * kDayMs;
 }
 
-bool in_teams(const CaseRow& c, const std::vector<std::string>& teams) {
+bool in_teams(std::string_view team, std::string_view collaborators, const std::vector<std::string>& teams) {
   if (teams.empty()) return true;
   const auto wanted = [&](std::string_view t) { return std::find(teams.begin(), teams.end(), t) != teams.end(); };
-  if (wanted(c.team)) return true;
-  std::string_view rest = c.collaborators;
+  if (wanted(team)) return true;
+  std::string_view rest = collaborators;
   while (!rest.empty()) {
     const auto comma = rest.find(',');
     if (wanted(rest.substr(0, comma))) return true;
@@ -79,6 +97,37 @@ bool in_teams(const CaseRow& c, const std::vector<std::string>& teams) {
   }
   return false;
 }
+bool in_teams(const CaseRow& c, const std::vector<std::string>& teams) {
+  return in_teams(c.team, c.collaborators, teams);
+}
+
+/// The nearest-rank percentile (0 < q <= 1) of sorted values: the smallest value that at least
+/// q of them do not exceed.
+double nearest_rank(const std::vector<double>& sorted, double q) {
+  auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+}
+
+/// A visit's time per repair stage from its stage rows in order: each row enters its stage (a
+/// failed quality check enters repair again) and the next row leaves it.
+class StageClock {
+ public:
+  void add(std::string_view stage, std::int64_t at_ms, std::string_view detail) {
+    if (current_) spent_[*current_] += at_ms - entered_;
+    current_ = stage == "quality_check" && failed(detail) ? std::string("repair") : std::string(stage);
+    entered_ = at_ms;
+  }
+  const std::map<std::string, std::int64_t>& spent() const { return spent_; }
+
+ private:
+  static bool failed(std::string_view detail) {
+    const auto j = nlohmann::json::parse(detail, nullptr, false);
+    return j.is_object() && j.contains("passed") && j["passed"].is_boolean() && !j["passed"].get<bool>();
+  }
+  std::optional<std::string> current_;
+  std::int64_t entered_ = 0;
+  std::map<std::string, std::int64_t> spent_;
+};
 
 /// Adds one case to the response, closure and SLA figures.
 void count_case(const CaseRow& c, std::int64_t now_ms, FirstResponseFigures& fr, ClosedLoopFigures& cl,
@@ -191,7 +240,7 @@ std::string symptom_key(const std::string& system, const std::string& dtc, const
 
 class SqliteAnalytics final : public Analytics {
  public:
-  explicit SqliteAnalytics(sql::Database db) : db_(std::move(db)) {}
+  SqliteAnalytics(sql::Database db, bool has_visits) : db_(std::move(db)), has_visits_(has_visits) {}
 
   Result<Dashboard> dashboard(const DashboardQuery& q) override {
     if (q.to_ms <= q.from_ms) {
@@ -231,6 +280,12 @@ class SqliteAnalytics final : public Analytics {
     auto csat = surveys(q.from_ms, q.to_ms, *rows);
     if (!csat) return fail(csat.error());
     d.csat = *csat;
+    auto visits = service_visits(q.from_ms, q.to_ms, q.now_ms, q.teams);
+    if (!visits) return fail(visits.error());
+    d.service_visits = std::move(*visits);
+    auto calls = callbacks(q.from_ms, q.to_ms, q.now_ms, q.teams);
+    if (!calls) return fail(calls.error());
+    d.callbacks = *calls;
     return d;
   }
 
@@ -288,7 +343,40 @@ class SqliteAnalytics final : public Analytics {
     auto csat = surveys(r.from_ms, r.to_ms, this_month);
     if (!csat) return fail(csat.error());
     r.csat = *csat;
+    auto visits = service_visits(r.from_ms, r.to_ms, now_ms, {});
+    if (!visits) return fail(visits.error());
+    r.service_visits = std::move(*visits);
+    auto calls = callbacks(r.from_ms, r.to_ms, now_ms, {});
+    if (!calls) return fail(calls.error());
+    r.callbacks = *calls;
     return r;
+  }
+
+  Result<CallbackPickups> callback_pickups() override {
+    CallbackPickups p;
+    if (!has_visits_) return p;
+    ReadTransaction tx(db_);
+    if (auto x = tx.begin(); !x) return fail(x.error());
+    auto st = statement(pickups_,
+                        "SELECT max(picked_ms - requested_ms, 0) FROM callbacks WHERE picked_ms > 0 UNION ALL "
+                        "SELECT -1 FROM callbacks WHERE state = 'queued'");
+    if (!st) return fail(st.error());
+    (*st)->reset();  // a failed read leaves it mid-way
+    auto done = (*st)->each_row([&](const sql::Statement& s) {
+      const auto ms = s.int64(0);
+      if (ms < 0) {
+        ++p.waiting;
+        return;
+      }
+      const auto seconds = static_cast<double>(ms) / 1000.0;
+      std::size_t i = 0;
+      while (i < CallbackPickups::kBoundsS.size() && seconds > CallbackPickups::kBoundsS[i]) ++i;
+      ++p.buckets[i];
+      ++p.count;
+      p.sum_s += seconds;
+    });
+    if (!done) return fail(done.error());
+    return p;
   }
 
  private:
@@ -398,8 +486,127 @@ class SqliteAnalytics final : public Analytics {
     return out;
   }
 
+  /// The visits handed over in [from, to) on cases of the teams: their stage times, whether the
+  /// same car came back for the same system within 30 days, and their surveys per dealer.
+  Result<ServiceVisitFigures> service_visits(std::int64_t from, std::int64_t to, std::int64_t now,
+                                             const std::vector<std::string>& teams) {
+    ServiceVisitFigures f;
+    for (const auto stage : kRepairStages) f.stage_hours.push_back(StageHours{.stage = std::string(stage)});
+    if (!has_visits_) return f;
+    struct Handover {
+      std::string vin, system;
+      std::int64_t at_ms = 0;
+    };
+    std::map<std::string, Handover> handed;  // by visit id
+    std::map<std::string, DealerSatisfaction> dealers;
+    auto st = statement(handovers_,
+                        "SELECT v.id, v.dealer_code, v.booked, v.survey_score, c.vin, c.system, c.team, "
+                        "c.collaborators, s.at_ms FROM visit_stages s JOIN visits v ON v.id = s.visit_id "
+                        "JOIN cases c ON c.id = v.case_id "
+                        "WHERE s.stage = 'handed_over' AND s.at_ms >= ?1 AND s.at_ms < ?2 ORDER BY s.at_ms, s.id");
+    if (!st) return fail(st.error());
+    (*st)->reset();  // a failed read leaves it mid-way
+    (*st)->bind(1, from).bind(2, to);
+    auto done = (*st)->each_row([&](const sql::Statement& s) {
+      if (!in_teams(s.text(6), s.text(7), teams)) return;
+      handed[s.text(0)] = Handover{s.text(4), s.text(5), s.int64(8)};
+      if (s.is_null(3)) return;
+      auto& d = dealers[s.text(1)];
+      d.dealer_code = s.text(1);
+      const auto booked = nlohmann::json::parse(s.is_null(2) ? std::string() : s.text(2), nullptr, false);
+      if (booked.is_object() && booked.contains("dealer_name") && booked["dealer_name"].is_string())
+        d.dealer_name = booked["dealer_name"].get<std::string>();
+      ++d.surveys;
+      d.score_sum += s.int64(3);
+    });
+    if (!done) return fail(done.error());
+    f.handed_over = static_cast<std::int64_t>(handed.size());
+    for (auto& [code, d] : dealers) f.dealers.push_back(std::move(d));
+
+    auto stages = statement(stages_,
+                            "SELECT visit_id, stage, at_ms, detail FROM visit_stages WHERE visit_id IN "
+                            "(SELECT visit_id FROM visit_stages WHERE stage = 'handed_over' AND at_ms >= ?1 "
+                            "AND at_ms < ?2) ORDER BY visit_id, id");
+    if (!stages) return fail(stages.error());
+    (*stages)->reset();
+    (*stages)->bind(1, from).bind(2, to);
+    std::map<std::string, StageClock> clocks;
+    done = (*stages)->each_row([&](const sql::Statement& s) {
+      auto id = s.text(0);
+      if (handed.contains(id)) clocks[std::move(id)].add(s.text(1), s.int64(2), s.text(3));
+    });
+    if (!done) return fail(done.error());
+    std::map<std::string, std::vector<double>> hours;
+    for (const auto& [id, clock] : clocks) {
+      for (const auto stage : kRepairStages) {
+        const auto it = clock.spent().find(std::string(stage));
+        if (it != clock.spent().end()) hours[std::string(stage)].push_back(static_cast<double>(it->second) / kHourMs);
+      }
+    }
+    for (auto& h : f.stage_hours) {
+      auto& values = hours[h.stage];
+      if (values.empty()) continue;
+      std::sort(values.begin(), values.end());
+      h.visits = static_cast<std::int64_t>(values.size());
+      double sum = 0;
+      for (const auto v : values) sum += v;
+      h.mean = sum / static_cast<double>(values.size());
+      h.median = nearest_rank(values, 0.5);
+    }
+
+    auto repeat = statement(repeats_,
+                            "SELECT 1 FROM visits v JOIN cases c ON c.id = v.case_id WHERE c.vin = ?1 AND "
+                            "c.system = ?2 AND v.id != ?3 AND v.created_ms > ?4 AND v.created_ms <= ?5 LIMIT 1");
+    if (!repeat) return fail(repeat.error());
+    for (const auto& [id, h] : handed) {
+      (*repeat)->reset();
+      (*repeat)->bind(1, h.vin).bind(2, h.system).bind(3, id).bind(4, h.at_ms).bind(5, h.at_ms + kComebackWindowMs);
+      auto row = (*repeat)->step();
+      if (!row) return fail(row.error());
+      if (*row) ++f.comebacks;
+      else ++(h.at_ms + kComebackWindowMs < now ? f.first_time_fixes : f.pending);
+    }
+    (*repeat)->reset();
+    return f;
+  }
+
+  /// The callbacks requested in [from, to) on cases of the teams.
+  Result<CallbackFigures> callbacks(std::int64_t from, std::int64_t to, std::int64_t now,
+                                    const std::vector<std::string>& teams) {
+    CallbackFigures f;
+    if (!has_visits_) return f;
+    auto st = statement(callbacks_,
+                        "SELECT cb.state, cb.requested_ms, cb.picked_ms, c.team, c.collaborators FROM callbacks cb "
+                        "JOIN cases c ON c.id = cb.case_id WHERE cb.requested_ms >= ?1 AND cb.requested_ms < ?2");
+    if (!st) return fail(st.error());
+    (*st)->reset();  // a failed read leaves it mid-way
+    (*st)->bind(1, from).bind(2, to);
+    std::vector<double> seconds;
+    auto done = (*st)->each_row([&](const sql::Statement& s) {
+      if (!in_teams(s.text(3), s.text(4), teams)) return;
+      ++f.requested;
+      const auto requested = s.int64(1), picked = s.int64(2);
+      if (picked > 0) {
+        ++f.picked_up;
+        const auto waited = std::max<std::int64_t>(picked - requested, 0);
+        f.within_target += waited <= kCallbackTargetMs;
+        seconds.push_back(static_cast<double>(waited) / 1000.0);
+      } else if (s.text(0) == "queued") {
+        ++(requested + kCallbackTargetMs < now ? f.overdue : f.pending);
+      }
+    });
+    if (!done) return fail(done.error());
+    if (!seconds.empty()) {
+      std::sort(seconds.begin(), seconds.end());
+      f.pickup_p50_s = nearest_rank(seconds, 0.5);
+      f.pickup_p90_s = nearest_rank(seconds, 0.9);
+    }
+    return f;
+  }
+
   sql::Database db_;
-  std::unique_ptr<sql::Statement> cases_, surveys_, reports_;
+  bool has_visits_ = false;
+  std::unique_ptr<sql::Statement> cases_, surveys_, reports_, handovers_, stages_, repeats_, callbacks_, pickups_;
 };
 
 }  // namespace
@@ -425,7 +632,8 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
                                               std::to_string(version->value_or(0)) + ", analytics needs " +
                                               std::to_string(kSchemaVersion) + " (open it with fb-backend once)");
   }
-  return std::unique_ptr<Analytics>(std::make_unique<SqliteAnalytics>(std::move(*db)));
+  return std::unique_ptr<Analytics>(
+      std::make_unique<SqliteAnalytics>(std::move(*db), version->value_or(0) >= kVisitsSchemaVersion));
 }
 
 Result<std::pair<int, int>> parse_month(std::string_view text) {

@@ -1,10 +1,12 @@
 // The renderings of the figures: the JSON the API returns (both), the monthly report as a
 // self-contained HTML page (inline SVG charts) and as CSV.
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 
 #include "fb/backend/analytics.hpp"
+#include "fb/backend/visits.hpp"
 
 namespace fb::backend {
 namespace {
@@ -30,6 +32,44 @@ nlohmann::json figures_json(const CsatFigures& f) {
 }
 nlohmann::json figures_json(const SlaBreachFigures& f) {
   return {{"first_response", f.first_response}, {"resolution", f.resolution}, {"cases", f.cases}};
+}
+nlohmann::json figures_json(const ServiceVisitFigures& f) {
+  nlohmann::json mean = nlohmann::json::object(), median = nlohmann::json::object(), visits = nlohmann::json::object();
+  for (const auto& h : f.stage_hours) {
+    mean[h.stage] = optional_json(h.mean);
+    median[h.stage] = optional_json(h.median);
+    visits[h.stage] = h.visits;
+  }
+  auto dealers = nlohmann::json::array();
+  for (const auto& d : f.dealers) {
+    dealers.push_back({{"dealer_code", d.dealer_code},
+                       {"dealer_name", d.dealer_name},
+                       {"surveys", d.surveys},
+                       {"average", d.average()}});
+  }
+  return {{"visits_handed_over", f.handed_over},
+          {"first_time_fix_rate", optional_json(f.first_time_fix_rate())},
+          {"comeback_rate", optional_json(f.comeback_rate())},
+          {"first_time_fixes", f.first_time_fixes},
+          {"comebacks", f.comebacks},
+          {"eligible", f.eligible()},
+          {"pending", f.pending},
+          {"stage_hours", mean},
+          {"stage_median_hours", median},
+          {"stage_visits", visits},
+          {"dealer_satisfaction", dealers}};
+}
+nlohmann::json figures_json(const CallbackFigures& f) {
+  return {{"requested", f.requested},
+          {"picked_up", f.picked_up},
+          {"within_target", f.within_target},
+          {"overdue", f.overdue},
+          {"eligible", f.eligible()},
+          {"pending", f.pending},
+          {"within_target_share", optional_json(f.within_target_share())},
+          {"target_s", kCallbackTargetMs / 1000},
+          {"pickup_p50_s", optional_json(f.pickup_p50_s)},
+          {"pickup_p90_s", optional_json(f.pickup_p90_s)}};
 }
 nlohmann::json points_json(const std::vector<VolumePoint>& points) {
   auto out = nlohmann::json::array();
@@ -76,6 +116,8 @@ nlohmann::json to_json(const Dashboard& d) {
           {"closed_loop", figures_json(d.closed_loop)},
           {"csat", figures_json(d.csat)},
           {"sla_breaches", figures_json(d.sla_breaches)},
+          {"service_visits", figures_json(d.service_visits)},
+          {"callbacks", figures_json(d.callbacks)},
           {"open_cases", d.open_cases},
           {"open_by_state", open},
           {"volumes",
@@ -98,6 +140,8 @@ nlohmann::json to_json(const MonthlyReport& r) {
           {"closed_loop", figures_json(r.closed_loop)},
           {"csat", figures_json(r.csat)},
           {"sla_breaches", figures_json(r.sla_breaches)},
+          {"service_visits", figures_json(r.service_visits)},
+          {"callbacks", figures_json(r.callbacks)},
           {"top_systems", top_json(r.top_systems, false)},
           {"top_symptoms", top_json(r.top_symptoms, true)}};
 }
@@ -136,6 +180,30 @@ struct Labels {
   const char* answers;
   const char* none;
   const char* footer;
+  const char* visits_title;
+  const char* visits_cohort;
+  const char* handed_over;
+  const char* first_time_fix;
+  const char* comeback;
+  const char* fix_pending;
+  const char* stage;
+  const char* mean_hours;
+  const char* median_hours;
+  const char* visits;
+  const char* dealers_title;
+  const char* dealer;
+  const char* surveys;
+  const char* average;
+  const char* no_visits;
+  const char* callbacks_title;
+  const char* callbacks_cohort;
+  const char* requested;
+  const char* picked_up;
+  const char* within_target;
+  const char* pickup_times;
+  const char* waiting_overdue;
+  const char* no_callbacks;
+  std::array<const char*, 5> stages;  // checked_in, inspection, diagnosis, repair, quality_check
 };
 
 constexpr Labels kEn{"en",
@@ -168,7 +236,31 @@ constexpr Labels kEn{"en",
                      "previous month",
                      "answers",
                      "No cases this month.",
-                     "Cases created in the month (UTC), major cases left out. Definitions: docs/metrics.md."};
+                     "Cases created in the month (UTC), major cases left out. Definitions: docs/metrics.md.",
+                     "Service visits",
+                     "Visits handed over in the month (UTC).",
+                     "Visits handed over",
+                     "First-time fix rate (no repeat visit within 30 days)",
+                     "Comeback rate",
+                     "30 days not over yet",
+                     "Stage",
+                     "Mean (h)",
+                     "Median (h)",
+                     "Visits",
+                     "Satisfaction per dealer",
+                     "Dealer",
+                     "Surveys",
+                     "Average (1-5)",
+                     "No visits handed over this month.",
+                     "Live callbacks",
+                     "Callbacks requested in the month (UTC).",
+                     "Requested",
+                     "Picked up",
+                     "Picked up within 60 s",
+                     "Pick-up time (median / 90th percentile)",
+                     "Still waiting past 60 s",
+                     "No callbacks requested this month.",
+                     {"Check-in", "Inspection", "Diagnosis", "Repair", "Quality check"}};
 
 constexpr Labels kZh{"zh-CN",
                      "高频问题月报",
@@ -200,7 +292,31 @@ constexpr Labels kZh{"zh-CN",
                      "上月",
                      "份答卷",
                      "本月无工单。",
-                     "统计本月（UTC）新建的工单，不含重大问题汇总工单。指标定义见 docs/metrics.md。"};
+                     "统计本月（UTC）新建的工单，不含重大问题汇总工单。指标定义见 docs/metrics.md。",
+                     "售后维修",
+                     "统计本月（UTC）交车的维修预约。",
+                     "交车数",
+                     "一次修复率（30天内无同系统返修）",
+                     "返修率",
+                     "未满30天",
+                     "环节",
+                     "平均（小时）",
+                     "中位数（小时）",
+                     "预约数",
+                     "经销商满意度",
+                     "经销商",
+                     "答卷数",
+                     "平均分（1-5分）",
+                     "本月无交车。",
+                     "实时回电",
+                     "统计本月（UTC）发起的回电请求。",
+                     "请求数",
+                     "已接起",
+                     "60秒内接起占比",
+                     "接起用时（中位数 / 90分位）",
+                     "超过60秒仍在等待",
+                     "本月无回电请求。",
+                     {"到店", "检查", "诊断", "维修", "质检"}};
 
 const char* system_label_zh(std::string_view s) {
   static constexpr std::pair<std::string_view, const char*> kNames[] = {
@@ -315,6 +431,64 @@ std::string top_section(const std::vector<TopEntry>& entries, const Labels& l, c
   return out + "</table>";
 }
 
+const char* stage_label(std::string_view stage, const Labels& l) {
+  static constexpr std::string_view kStages[] = {"checked_in", "inspection", "diagnosis", "repair", "quality_check"};
+  for (std::size_t i = 0; i < std::size(kStages); ++i)
+    if (kStages[i] == stage) return l.stages[i];
+  return nullptr;
+}
+
+std::string hours_text(const std::optional<double>& h) { return h ? format("%.1f", *h) : std::string("-"); }
+std::string seconds_text(const std::optional<double>& s) { return s ? format("%.0f s", *s) : std::string("-"); }
+
+std::string visits_section(const ServiceVisitFigures& f, const Labels& l) {
+  std::string out = std::string("<h2>") + l.visits_title + "</h2><p>" + l.visits_cohort + "</p>";
+  if (f.handed_over == 0) return out + "<p>" + l.no_visits + "</p>";
+  out += std::string("<table><tr><th>") + l.figure + "</th><th>" + l.value + "</th></tr>";
+  out += std::string("<tr><td>") + l.handed_over + "</td><td class=\"n\">" + std::to_string(f.handed_over) +
+         "</td></tr>";
+  out += std::string("<tr><td>") + l.first_time_fix + "</td><td class=\"n\">" + percent(f.first_time_fix_rate(), l) +
+         " (" + std::to_string(f.first_time_fixes) + "/" + std::to_string(f.eligible()) + ")</td></tr>";
+  out += std::string("<tr><td>") + l.comeback + "</td><td class=\"n\">" + percent(f.comeback_rate(), l) + " (" +
+         std::to_string(f.comebacks) + "/" + std::to_string(f.eligible()) + ")</td></tr>";
+  out += std::string("<tr><td>") + l.fix_pending + "</td><td class=\"n\">" + std::to_string(f.pending) +
+         "</td></tr></table>";
+  out += std::string("<table><tr><th>") + l.stage + "</th><th>" + l.mean_hours + "</th><th>" + l.median_hours +
+         "</th><th>" + l.visits + "</th></tr>";
+  for (const auto& h : f.stage_hours) {
+    const char* label = stage_label(h.stage, l);
+    out += "<tr><td>" + (label ? std::string(label) + " " : std::string()) + escape_html(h.stage) +
+           "</td><td class=\"n\">" + hours_text(h.mean) + "</td><td class=\"n\">" + hours_text(h.median) +
+           "</td><td class=\"n\">" + std::to_string(h.visits) + "</td></tr>";
+  }
+  out += "</table>";
+  out += std::string("<h3>") + l.dealers_title + "</h3>";
+  if (f.dealers.empty()) return out + "<p>-</p>";
+  out += std::string("<table><tr><th>") + l.dealer + "</th><th>" + l.surveys + "</th><th>" + l.average + "</th></tr>";
+  for (const auto& d : f.dealers) {
+    out += "<tr><td>" +
+           escape_html(d.dealer_name.empty() ? d.dealer_code : d.dealer_name + " (" + d.dealer_code + ")") +
+           "</td><td class=\"n\">" + std::to_string(d.surveys) + "</td><td class=\"n\">" + format("%.2f", d.average()) +
+           "</td></tr>";
+  }
+  return out + "</table>";
+}
+
+std::string callbacks_section(const CallbackFigures& f, const Labels& l) {
+  std::string out = std::string("<h2>") + l.callbacks_title + "</h2><p>" + l.callbacks_cohort + "</p>";
+  if (f.requested == 0) return out + "<p>" + l.no_callbacks + "</p>";
+  out += std::string("<table><tr><th>") + l.figure + "</th><th>" + l.value + "</th></tr>";
+  out += std::string("<tr><td>") + l.requested + "</td><td class=\"n\">" + std::to_string(f.requested) + "</td></tr>";
+  out += std::string("<tr><td>") + l.picked_up + "</td><td class=\"n\">" + std::to_string(f.picked_up) + "</td></tr>";
+  out += std::string("<tr><td>") + l.within_target + "</td><td class=\"n\">" + percent(f.within_target_share(), l) +
+         " (" + std::to_string(f.within_target) + "/" + std::to_string(f.eligible()) + ")</td></tr>";
+  out += std::string("<tr><td>") + l.pickup_times + "</td><td class=\"n\">" + seconds_text(f.pickup_p50_s) + " / " +
+         seconds_text(f.pickup_p90_s) + "</td></tr>";
+  out += std::string("<tr><td>") + l.waiting_overdue + "</td><td class=\"n\">" + std::to_string(f.overdue) +
+         "</td></tr>";
+  return out + "</table>";
+}
+
 std::string month_text(const MonthlyReport& r) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d", r.year, r.month);
@@ -371,6 +545,8 @@ std::string render_monthly_html(const MonthlyReport& r, std::string_view lang) {
        "</td><td></td><td></td></tr></table>\n";
   h += top_section(r.top_systems, l, l.top_systems, l.system) + "\n";
   h += top_section(r.top_symptoms, l, l.top_symptoms, l.symptom) + "\n";
+  h += visits_section(r.service_visits, l) + "\n";
+  h += callbacks_section(r.callbacks, l) + "\n";
   h += std::string("<footer>") + l.footer + "</footer>\n</body></html>\n";
   return h;
 }
@@ -403,6 +579,28 @@ std::string render_monthly_csv(const MonthlyReport& r) {
   figure("sla_breaches_first_response", std::to_string(r.sla_breaches.first_response));
   figure("sla_breaches_resolution", std::to_string(r.sla_breaches.resolution));
   figure("sla_breaches_cases", std::to_string(r.sla_breaches.cases));
+  const auto& v = r.service_visits;
+  figure("visits_handed_over", std::to_string(v.handed_over));
+  figure("first_time_fix_rate", opt(v.first_time_fix_rate()));
+  figure("first_time_fixes", std::to_string(v.first_time_fixes));
+  figure("comeback_rate", opt(v.comeback_rate()));
+  figure("comebacks", std::to_string(v.comebacks));
+  figure("first_time_fix_eligible", std::to_string(v.eligible()));
+  figure("first_time_fix_pending", std::to_string(v.pending));
+  const auto& cb = r.callbacks;
+  figure("callbacks_requested", std::to_string(cb.requested));
+  figure("callbacks_picked_up", std::to_string(cb.picked_up));
+  figure("callbacks_within_target", std::to_string(cb.within_target));
+  figure("callbacks_eligible", std::to_string(cb.eligible()));
+  figure("callbacks_within_target_share", opt(cb.within_target_share()));
+  figure("callbacks_pickup_p50_s", opt(cb.pickup_p50_s));
+  figure("callbacks_pickup_p90_s", opt(cb.pickup_p90_s));
+  for (const auto& h : v.stage_hours) {
+    row("stage_hours", h.stage, "mean", std::to_string(h.visits), "", "", opt(h.mean));
+    row("stage_hours", h.stage, "median", std::to_string(h.visits), "", "", opt(h.median));
+  }
+  for (const auto& d : v.dealers)
+    row("dealer_satisfaction", d.dealer_code, d.dealer_name, std::to_string(d.surveys), "", "", number(d.average()));
   const auto entries = [&](std::string_view section, const std::vector<TopEntry>& list) {
     for (const auto& e : list) {
       row(section, e.key, "", std::to_string(e.count), std::to_string(e.previous_count),

@@ -8,10 +8,14 @@
 // grouping case without a car of its own) and cases merged into another left out; their current
 // state decides the figures, `now_ms` decides which deadlines have passed.
 //
+// Visits and callbacks have their own cohorts: the visits handed over in the period and the
+// callbacks requested in it, of cases of the teams asked for (docs/metrics.md).
+//
 // Threads: one owner at a time (like fb::sql::Database). Another process (the service) may write
 // the store meanwhile: each call reads one consistent snapshot (a read transaction).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -88,6 +92,71 @@ struct SlaBreachFigures {
   std::int64_t cases = 0;           // cases with either breach
 };
 
+/// A repair stage's duration over the visits measured (hours from entering it to entering the
+/// next stage; a visit that entered it more than once counts its stays together).
+struct StageHours {
+  std::string stage;  // checked_in, inspection, diagnosis, repair, quality_check
+  std::int64_t visits = 0;
+  std::optional<double> mean;    // nullopt without visits
+  std::optional<double> median;  // nearest rank: at least half took at most this long
+};
+
+/// The survey answers (1..5) about one dealer's visits.
+struct DealerSatisfaction {
+  std::string dealer_code;
+  std::string dealer_name;  // as booked (the latest visit's)
+  std::int64_t surveys = 0;
+  std::int64_t score_sum = 0;
+
+  double average() const { return surveys ? static_cast<double>(score_sum) / static_cast<double>(surveys) : 0.0; }
+};
+
+/// Days after a handover in which another visit for the same car and system is a comeback.
+inline constexpr std::int64_t kComebackWindowMs = std::int64_t{30} * 24 * 3600 * 1000;
+
+/// The dealer visits handed over in the period (docs/metrics.md "Service visits").
+struct ServiceVisitFigures {
+  std::int64_t handed_over = 0;
+  std::int64_t first_time_fixes = 0;  // no repeat visit within 30 days, and the 30 days are over
+  std::int64_t comebacks = 0;         // a repeat visit was proposed within 30 days
+  std::int64_t pending = 0;           // no repeat yet and the 30 days not over: not eligible
+
+  /// The repair order's stages in their order: checked_in, inspection, diagnosis, repair, quality_check.
+  std::vector<StageHours> stage_hours;
+  std::vector<DealerSatisfaction> dealers;  // by dealer code
+
+  std::int64_t eligible() const { return first_time_fixes + comebacks; }
+  /// first_time_fixes / eligible; nullopt when nothing is eligible.
+  std::optional<double> first_time_fix_rate() const;
+  /// comebacks / eligible; nullopt when nothing is eligible.
+  std::optional<double> comeback_rate() const;
+};
+
+/// The live callbacks requested in the period (docs/metrics.md "Live callbacks").
+struct CallbackFigures {
+  std::int64_t requested = 0;
+  std::int64_t picked_up = 0;          // picked up (and maybe logged since)
+  std::int64_t within_target = 0;      // picked up at most 60 s after the request
+  std::int64_t overdue = 0;            // still queued, and the 60 s have passed
+  std::int64_t pending = 0;            // still queued, 60 s not yet passed: not eligible
+  std::optional<double> pickup_p50_s;  // nearest rank over the picked-up ones; nullopt without any
+  std::optional<double> pickup_p90_s;
+
+  std::int64_t eligible() const { return picked_up + overdue; }
+  /// within_target / eligible; nullopt when nothing is eligible.
+  std::optional<double> within_target_share() const;
+};
+
+/// Every callback in the store, for the service's /metrics: pick-up times as a histogram
+/// (Prometheus `le` buckets in seconds, not cumulative here) and the queue now.
+struct CallbackPickups {
+  static constexpr std::array<double, 8> kBoundsS{5, 10, 20, 30, 60, 120, 300, 900};
+  std::array<std::int64_t, kBoundsS.size() + 1> buckets{};  // the last: above every bound
+  std::int64_t count = 0;
+  double sum_s = 0;
+  std::int64_t waiting = 0;  // queued, not picked up yet
+};
+
 struct VolumePoint {
   std::int64_t bucket_start_ms = 0;
   std::string key;
@@ -107,6 +176,8 @@ struct Dashboard {
   std::vector<VolumePoint> by_type;    // product_fault, usage_experience, ...
   std::vector<VolumePoint> by_system;  // brakes, infotainment, ...
   std::vector<VolumePoint> by_model;   // the car's model ("" for channels that did not say)
+  ServiceVisitFigures service_visits;  // visits handed over in the period
+  CallbackFigures callbacks;           // callbacks requested in the period
 };
 
 struct CountByKey {
@@ -141,6 +212,8 @@ struct MonthlyReport {
   ClosedLoopFigures closed_loop;
   CsatFigures csat;
   SlaBreachFigures sla_breaches;
+  ServiceVisitFigures service_visits;  // visits handed over in the month
+  CallbackFigures callbacks;           // callbacks requested in the month
   std::vector<TopEntry> top_systems;   // at most kTopEntries, most cases first (ties by key)
   std::vector<TopEntry> top_symptoms;  // idem
 };
@@ -155,11 +228,14 @@ class Analytics {
   /// The report of a calendar month (UTC), its deadlines judged at `now_ms`.
   /// Errors: ConfigErrc::invalid_value (month outside 1..12, year outside 2000..9999), StorageErrc.
   virtual Result<MonthlyReport> monthly_report(int year, int month, std::int64_t now_ms) = 0;
+  /// Pick-up times of every callback picked up so far and the queue's length now.
+  /// Errors: StorageErrc. A store older than schema 7 (no callbacks) gives zeros.
+  virtual Result<CallbackPickups> callback_pickups() = 0;
 };
 
 /// Opens the case store file read-only (it must exist, written by open_sqlite_case_store at
-/// schema version 5 or later). Errors: StorageErrc::open_failed (missing file, older schema),
-/// corrupt.
+/// schema version 5 or later; visits and callbacks need 7, an older store shows none). Errors: StorageErrc::open_failed
+/// (missing file, older schema), corrupt.
 Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path);
 
 /// "2026-11" -> {2026, 11}. Errors: ConfigErrc::invalid_value naming what is wrong.
