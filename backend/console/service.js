@@ -499,39 +499,47 @@ function approvalForm(v, reload) {
 
 // ---- dashboard: after-sales figures ----
 
-/// Tiles and tables for `service_visits` and `callbacks` of the dashboard JSON; null when it has neither.
+/// Tiles and tables for `service_visits` and `callbacks` of the dashboard JSON (docs/metrics.md);
+/// null when it has neither. A missing or null figure reads "n/a".
 function afterSalesDashboard(d) {
   if (!d || (d.service_visits == null && d.callbacks == null)) return null;
   const sv = d.service_visits || {}, cb = d.callbacks || {};
   const num = (x) => (typeof x === "number" && Number.isFinite(x) ? x : null);
-  const pct = (x) => (num(x) == null ? t("common.na") : fmtPercent(x));
-  const secs = (x) => (num(x) == null ? t("common.na") : fmtSeconds(x * 1000));
-  const tile = (id, title, text, sub) => h("div", { class: "tile", testid: `stat-${id}` },
+  const na = t("common.na");
+  const pct = (x) => (num(x) == null ? na : fmtPercent(x));
+  const secs = (x) => (num(x) == null ? na : fmtSeconds(x * 1000));
+  const hours = (x) => (num(x) == null ? na : x < 1 ? t("dash.minutes", Math.round(x * 60)) : t("dash.hours", x.toFixed(1)));
+  const tile = (id, title, value, text, sub) => h("div", { class: "tile", testid: `stat-${id}`, "data-value": value ?? "" },
     h("div", { class: "tile-title" }, title), h("div", { class: "tile-value" }, text), sub ? h("div", { class: "muted small" }, sub) : null);
-  const stageHours = sv.stage_hours && typeof sv.stage_hours === "object" ? sv.stage_hours : {};
+  const of = (n, pending) => (num(n) == null ? null : t("dash.eligible", n, num(pending) ?? 0));
+  const obj = (x) => (x && typeof x === "object" && !Array.isArray(x) ? x : {});
+  const mean = obj(sv.stage_hours), median = obj(sv.stage_median_hours), visits = obj(sv.stage_visits);
+  const stages = [...new Set([...VISIT_STAGES.filter((s) => s !== "handed_over"), ...Object.keys(mean)])];
   const dealers = Array.isArray(sv.dealer_satisfaction) ? sv.dealer_satisfaction : [];
-  const hours = (x) => (num(x) == null ? t("common.na") : t("dash.hours", num(x).toFixed(1)));
+  const target = num(cb.target_s) ?? CALLBACK_TARGET_MS / 1000;
   return h("section", { testid: "dash-after-sales" }, h("h2", {}, t("dash.after_sales")),
     h("div", { class: "tiles" },
-      tile("first_time_fix", t("dash.first_time_fix"), pct(sv.first_time_fix_rate)),
-      tile("comeback", t("dash.comeback"), pct(sv.comeback_rate)),
-      tile("handed_over", t("dash.handed_over"), num(sv.visits_handed_over) ?? t("common.na")),
-      tile("callbacks_within", t("dash.callbacks_within"), pct(cb.within_target_share),
-           num(cb.requested) != null ? t("dash.callbacks_counts", cb.requested, num(cb.picked_up) ?? t("common.na")) : null),
-      tile("pickup_p50", t("dash.pickup_p50"), secs(cb.pickup_p50_s)),
-      tile("pickup_p90", t("dash.pickup_p90"), secs(cb.pickup_p90_s))),
+      tile("first_time_fix", t("dash.first_time_fix"), num(sv.first_time_fix_rate), pct(sv.first_time_fix_rate),
+           of(sv.eligible, sv.pending)),
+      tile("comeback", t("dash.comeback"), num(sv.comeback_rate), pct(sv.comeback_rate),
+           num(sv.comebacks) != null ? t("dash.comebacks", sv.comebacks) : null),
+      tile("handed_over", t("dash.handed_over"), num(sv.visits_handed_over), num(sv.visits_handed_over) ?? na),
+      tile("callbacks_within", t("dash.callbacks_within", target), num(cb.within_target_share), pct(cb.within_target_share),
+           num(cb.requested) != null ? t("dash.callbacks_counts", cb.requested, num(cb.picked_up) ?? na) : null),
+      tile("pickup_p50", t("dash.pickup_p50"), num(cb.pickup_p50_s), secs(cb.pickup_p50_s)),
+      tile("pickup_p90", t("dash.pickup_p90"), num(cb.pickup_p90_s), secs(cb.pickup_p90_s))),
     h("div", { class: "columns" },
       h("table", { class: "grid", testid: "dash-stage-hours" },
         h("caption", {}, t("dash.stage_hours")),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dash.stage")), h("th", { scope: "col" }, t("dash.hours_col")))),
-        h("tbody", {}, VISIT_STAGES.filter((s) => s !== "handed_over" || s in stageHours)
-          .concat(Object.keys(stageHours).filter((s) => !VISIT_STAGES.includes(s)))
-          .map((s) => h("tr", {}, h("td", {}, term("visit", s)), h("td", { class: "num" }, hours(stageHours[s])))))),
+        h("thead", {}, h("tr", {}, ["stage", "mean", "median", "visits"].map((c) => h("th", { scope: "col" }, t(`dash.col.${c}`))))),
+        h("tbody", {}, stages.map((s) => h("tr", { testid: "dash-stage", "data-stage": s },
+          h("td", {}, term("visit", s)), h("td", { class: "num" }, hours(mean[s])), h("td", { class: "num" }, hours(median[s])),
+          h("td", { class: "num" }, num(visits[s]) ?? na))))),
       h("table", { class: "grid", testid: "dash-dealers" },
         h("caption", {}, t("dash.dealer_satisfaction")),
         h("thead", {}, h("tr", {}, ["dealer", "surveys", "average"].map((c) => h("th", { scope: "col" }, t(`dash.col.${c}`))))),
-        h("tbody", {}, dealers.length ? dealers.map((r) => h("tr", { testid: "dash-dealer" },
-          h("td", {}, `${r.dealer_name || ""} (${r.dealer_code || t("common.na")})`), h("td", { class: "num" }, num(r.surveys) ?? t("common.na")),
-          h("td", { class: "num" }, num(r.average) == null ? t("common.na") : `${num(r.average).toFixed(2)} / 5`)))
-          : h("tr", {}, h("td", { colspan: 3, class: "muted" }, t("common.na")))))));
+        h("tbody", {}, dealers.length ? dealers.map((r) => h("tr", { testid: "dash-dealer", "data-dealer": r.dealer_code },
+          h("td", {}, `${r.dealer_name || ""} (${r.dealer_code || na})`), h("td", { class: "num" }, num(r.surveys) ?? na),
+          h("td", { class: "num" }, num(r.average) == null ? na : `${num(r.average).toFixed(2)} / 5`)))
+          : h("tr", {}, h("td", { colspan: 3, class: "muted" }, na))))));
 }
