@@ -6,11 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "fb/common/ids.hpp"
 #include "fb/common/topics.hpp"
-#include "fb/dealer_sim/dealer.hpp"
+#include "fb/dealer_sim/http_client.hpp"
 #include "harness.hpp"
 #include "webdriver.hpp"
 
@@ -585,7 +584,7 @@ TEST_F(ConsoleBrowser, ADealerSeesOnlyItsVisitsEntersTheNextStageAndIsToldWhenTh
   must(browser_->navigate(url("#/visit/not-a-visit-of-mine")));
   EXPECT_NE(must(browser_->text("[data-testid=error]")).find("404"), std::string::npos);
 
-  // The driver approves in the car; the simulated dealer (fb_dealer_sim) repairs within the
+  // The driver approves in the car; the simulated dealer (fb-dealer) repairs within the
   // approval and hands the car over, and the team sees the whole visit on the case.
   auto approve = from_car();
   approve.mutable_visit_reply()->set_visit_id(visit);
@@ -593,18 +592,17 @@ TEST_F(ConsoleBrowser, ADealerSeesOnlyItsVisitsEntersTheNextStageAndIsToldWhenTh
   approve.mutable_visit_reply()->set_approval_id(
       codec::decode(asked->payload)->notification().visit().extra_cost().approval_id());
   ASSERT_TRUE(car->publish(topics::receipts(kVinA), codec::encode(approve)));
-  auto dealer_api = api(dealer_token_);
-  dealer::DealerOptions plan;
-  plan.visit_id = visit;
-  plan.plan.extra_cost_minor = 15000;
-  plan.timeout = std::chrono::duration_cast<std::chrono::seconds>(kWait);
-  std::ostringstream steps;
-  // No pause between polls: the dealer asks the API again at once until the driver's answer is in.
-  dealer::Dealer workshop(
-      *dealer_api, plan, SystemClock::instance(), [](std::chrono::milliseconds) {}, steps);
-  auto handed = workshop.run();
-  ASSERT_TRUE(handed) << handed.error().what() << "\n" << steps.str();
-  EXPECT_EQ(*handed, 1) << steps.str();
+  // fb-dealer, the CLI, with the dealer's token in a file; it waits for the driver's answer.
+  const std::string token_file = dir_ / "dealer.token";
+  std::ofstream(token_file) << dealer_token_ << "\n";
+  Process fb_dealer("fb-dealer", {kDealerBin, "--api", "http://127.0.0.1:" + std::to_string(port_), "--token-file",
+                                  token_file, "--visit", visit, "--step-ms", "20", "--extra-cost", "15000",
+                                  "--extra-reason", "Brake discs scored, replace both", "--timeout-s", "60"});
+  ASSERT_EQ(fb_dealer.wait_exit(kWait), 0) << fb_dealer.output();
+  const auto printed = fb_dealer.output();
+  std::cout << printed;
+  EXPECT_NE(printed.find("1 visit(s) handed over"), std::string::npos) << printed;
+  EXPECT_NE(printed.find(": repair, ready at"), std::string::npos) << printed;
   ASSERT_TRUE(car->next([&](const wire::Envelope& e) {
     return e.has_notification() && e.notification().visit().visit_id() == visit &&
            e.notification().visit().stage() == wire::VISIT_HANDED_OVER;

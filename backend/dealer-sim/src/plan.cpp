@@ -158,7 +158,9 @@ Step plan_step(const json& visit, const PlanOptions& options, std::int64_t now_m
                                   {"unit_price", money(parts, currency)}}});
     body["labour"] = money(total - parts, currency);
     body["note"] = "Repair done";
-    step.why = "repair within " + std::to_string(total) + " " + currency + " (minor units)";
+    const auto cents = total % 100;
+    step.why = "bill " + std::to_string(total / 100) + (cents < 10 ? ".0" : ".") + std::to_string(cents) + " " +
+               currency + ", within the estimate and what the driver approved";
   } else if (*stage == "quality_check") {
     const bool pass = !(options.fail_quality_once && quality_failures(visit) == 0);
     body["passed"] = pass;
