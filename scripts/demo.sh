@@ -65,6 +65,12 @@ if [[ ! -s run/api-tokens ]]; then
   } > run/api-tokens.txt
   chmod 600 run/api-tokens.txt
 fi
+if [[ ! -s run/dealer-SH-001.token ]]; then
+  # The dealer simulator's token (role dealer, dealer code SH-001): it sees its own visits only.
+  "$bin/backend/app/fb-backend" --tokens run/api-tokens token add --role dealer --team SH-001 --name wang.dealer |
+    tail -n 1 > run/dealer-SH-001.token
+  chmod 600 run/dealer-SH-001.token
+fi
 
 echo "== starting the backend (case store run/cases.db, rules deploy/rules, console http://127.0.0.1:$http_port/)"
 : > run/backend.log
@@ -91,6 +97,65 @@ echo "== dashboard (GET /api/v1/dashboard): cases, 24 h response rate, closed-lo
 curl -sf -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$http_port/api/v1/dashboard" |
   python3 -c 'import json,sys; d=json.load(sys.stdin); f=lambda v: "n/a (nothing due yet)" if v is None else v; print("cases", d["cases_created"], "| 24h response", f(d["first_response_24h"]["rate"]), "| closed loop", f(d["closed_loop"]["rate"]), "| CSAT", f(d["csat"]["mean"]))'
 echo "Console: http://127.0.0.1:$http_port/  (tokens in run/api-tokens.txt)"
+
+# ---- A service visit seen from the car (docs/visits.md) ----
+api=http://127.0.0.1:$http_port/api/v1
+car=(--vin "${vins[1]}" --broker "ssl://127.0.0.1:$port" --pki run/pki --db "run/car-${vins[1]}.db")
+call() {  # call <method> <path> [json body]: the API as the admin; prints the answer
+  if [[ $# -ge 3 ]]; then
+    curl -sf -X "$1" -H "Authorization: Bearer $admin_token" -H "Content-Type: application/json" -d "$3" "$api$2"
+  else
+    curl -sf -X "$1" -H "Authorization: Bearer $admin_token" "$api$2"
+  fi
+}
+echo
+echo "== a service visit, seen from the car (${vins[1]})"
+echo "-- the driver reports harsh shifting"
+"$bin/head-unit/fb-car" "${car[@]}" --wait 30 send --category driving_feel --lang en --dtc P0700 \
+  --text "Harsh shift from 2nd to 3rd when the gearbox is cold"
+number=$(call GET "/cases?q=${vins[1]}&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["case_number"])')
+echo "-- the service team takes case $number and proposes two slots at the Pudong 4S store (estimate 800.00 CNY)"
+call POST "/cases/$number/transitions" '{"to":"acknowledged","reason":"received"}' >/dev/null
+call POST "/cases/$number/transitions" '{"to":"assigned","reason":"after-sales","assignee":"li.na"}' >/dev/null
+call POST "/cases/$number/transitions" '{"to":"in_progress","reason":"needs a workshop check"}' >/dev/null
+now_ms=$(($(date +%s) * 1000))
+slot() { echo "{\"dealer_code\":\"SH-001\",\"dealer_name\":\"Pudong 4S\",\"start_ms\":$1,\"end_ms\":$(($1 + 7200000)),\"work\":\"gearbox check\"}"; }
+call POST "/cases/$number/visits" \
+  "{\"slots\":[$(slot $((now_ms + 86400000))),$(slot $((now_ms + 172800000)))],\"estimate\":{\"minor\":80000,\"currency\":\"CNY\"}}" >/dev/null
+echo "-- the car (fb-car follow) picks the first slot, approves the extra cost and rates the visit 2 of 5;"
+echo "   the dealer (fb-dealer, token role dealer) checks the car in and works the repair order"
+"$bin/head-unit/fb-car" "${car[@]}" --wait 120 follow --pick-first-slot --approve-extra \
+  --survey-score 2 --survey-comment "The repair was fine but pick-up took an hour" --until-survey >run/car-visit.log 2>&1 &
+car_pid=$!
+"$bin/backend/dealer-sim/fb-dealer" --api "http://127.0.0.1:$http_port" --token-file run/dealer-SH-001.token \
+  --step-ms 300 --extra-cost 20000 --extra-reason "valve body replaced instead of a reset" \
+  --until-handed-over 1 --timeout-s 120 | sed 's/^/   dealer | /'
+wait "$car_pid" || { echo "the car did not finish its visit; see run/car-visit.log" >&2; exit 1; }
+echo "-- what the car showed, step by step"
+sed 's/^/   car | /' run/car-visit.log
+visit_json=$(call GET "/visits?case=$number")
+echo "$visit_json" | python3 -c 'import json,sys
+v=json.load(sys.stdin)["items"][0]
+print("-- visit", v["state"], "| stages:", " > ".join(s["stage"] for s in v["stages"]))
+print("   survey", v["survey"], "| follow-up case for after-sales:", v["follow_up_case"])'
+
+echo
+echo "== a live callback: the parked car asks to be called, an agent picks it up and logs the call"
+"$bin/head-unit/fb-car" "${car[@]}" --wait 60 follow --request-callback any --until-callback-logged \
+  >run/car-callback.log 2>&1 &
+car_pid=$!
+callback=""
+for _ in $(seq 1 100); do
+  callback=$(call GET "/callbacks" | python3 -c 'import json,sys; i=json.load(sys.stdin)["items"]; print(i[0]["id"] if i else "")')
+  [[ -n "$callback" ]] && break
+  sleep 0.2
+done
+[[ -n "$callback" ]] || { echo "no callback request reached the queue; see run/car-callback.log" >&2; exit 1; }
+call POST "/callbacks/$callback/pickup" '{}' |
+  python3 -c 'import json,sys; c=json.load(sys.stdin); print("-- picked up by", c["agent"], "after", c["waited_ms"] / 1000, "s (target 60 s)")'
+call POST "/callbacks/$callback/outcome" '{"outcome":"Explained the repair; offered a courtesy check in 30 days"}' >/dev/null
+wait "$car_pid" || { echo "the car never heard the call was logged; see run/car-callback.log" >&2; exit 1; }
+sed 's/^/   car | /' run/car-callback.log
 
 if [[ $keep -eq 1 ]]; then
   echo

@@ -17,6 +17,7 @@
 #include <QQuickWindow>
 #include <QTimer>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -129,6 +130,10 @@ static int run_main(int argc, char** argv) {
   auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
                                              o.db.empty() ? "run/headunit-" + o.vin + ".db" : o.db);
   config.mqtt.version = *fb::mqtt::parse_protocol_version(o.mqtt_version);  // checked by CLI11
+  // The app has no vehicle signals yet: --moving stands for them. The agent asks on its thread,
+  // the controller sets it on the Qt thread.
+  std::atomic<bool> parked{!o.moving};
+  config.parked = [&parked] { return parked.load(); };
   if (config.database.has_parent_path()) {
     std::error_code ignored;  // Agent::open reports the real problem
     std::filesystem::create_directories(config.database.parent_path(), ignored);
@@ -148,6 +153,9 @@ static int run_main(int argc, char** argv) {
   fb::ui::FeedbackController controller(agent);  // listens from before the agent starts
   controller.setLanguage(QString::fromStdString(o.language.empty() ? system_language() : o.language));
   controller.setVehicleMoving(o.moving);
+  controller.setParked(!o.moving);
+  QObject::connect(&controller, &fb::ui::FeedbackController::parkedChanged, &controller,
+                   [&] { parked.store(controller.parked()); });
   fb::Result<void> started;
   agent_thread.call([&] {
     started = agent.start();

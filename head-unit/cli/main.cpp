@@ -1,10 +1,13 @@
 // fb-car: a headless head unit. Sends reports, lists them with their status and prints the
-// notifications that come back. Used by the demo, the tests and the benchmarks.
+// notifications that come back; `follow` plays the driver of a service visit (ScriptedDriver).
+// Used by the demo, the tests and the benchmarks.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <csignal>
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -12,6 +15,7 @@
 #include <set>
 
 #include "fb/agent/agent.hpp"
+#include "fb/agent/scripted_driver.hpp"
 #include "fb/asio.hpp"
 #include "fb/async/timer.hpp"
 #include "fb/common/config.hpp"
@@ -37,6 +41,70 @@ std::string local_time(std::int64_t ms) {
   return buf;
 }
 
+std::string money(const fb::wire::Money& m) {
+  const auto minor = m.minor() < 0 ? -m.minor() : m.minor();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%lld.%02lld %s", m.minor() < 0 ? "-" : "", static_cast<long long>(minor / 100),
+                static_cast<long long>(minor % 100), m.currency().c_str());
+  return buf;
+}
+
+std::string stage_name(fb::wire::VisitStage stage) {
+  std::string name = fb::wire::VisitStage_Name(stage);
+  if (name.starts_with("VISIT_")) name = name.substr(6);
+  std::ranges::transform(name, name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name;
+}
+
+std::string slot_line(const fb::wire::VisitSlot& s) {
+  return "[" + s.slot_id() + "] " + s.dealer_name() + " (" + s.dealer_code() + ") " + local_time(s.start_ms()) + " - " +
+         local_time(s.end_ms()).substr(11) + "  " + s.work();
+}
+
+// A visit update in a few lines: stage, slots, booking, ready time, money.
+void print_visit(const fb::wire::VisitUpdate& v, const std::string& indent) {
+  std::cout << indent << "visit " << v.visit_id().substr(0, 8) << ": " << stage_name(v.stage())
+            << (v.reminder() ? " (reminder)" : "")
+            << (v.quality_failed() ? " (quality check failed, back to repair)" : "") << "\n";
+  for (const auto& s : v.slots()) std::cout << indent << "  slot " << slot_line(s) << "\n";
+  if (v.has_booked() && !v.booked().slot_id().empty())
+    std::cout << indent << "  booked " << slot_line(v.booked()) << "\n";
+  if (v.ready_at_ms() > 0) std::cout << indent << "  ready at " << local_time(v.ready_at_ms()) << "\n";
+  if (v.has_estimate() && v.estimate().minor() > 0) std::cout << indent << "  estimate " << money(v.estimate()) << "\n";
+  if (v.has_extra_cost() && !v.extra_cost().approval_id().empty()) {
+    std::cout << indent << "  extra cost to approve (" << v.extra_cost().approval_id()
+              << "): " << money(v.extra_cost().amount()) << "  " << v.extra_cost().reason() << "\n";
+  }
+}
+
+std::string callback_state(fb::wire::CallbackState state) {
+  switch (state) {
+    case fb::wire::CALLBACK_QUEUED: return "queued: waiting for an agent";
+    case fb::wire::CALLBACK_PICKED_UP: return "picked up: an agent will call you";
+    case fb::wire::CALLBACK_LOGGED: return "call logged";
+    case fb::wire::CALLBACK_CANCELLED: return "cancelled";
+    default: return "asked: waiting for an agent";
+  }
+}
+
+void print_callback(const fb::wire::CallbackUpdate& c, const std::string& indent) {
+  std::cout << indent << "callback " << c.callback_id().substr(0, 8) << ": " << callback_state(c.state())
+            << (c.agent().empty() ? "" : " (" + c.agent() + ")") << (c.outcome().empty() ? "" : ": " + c.outcome())
+            << "\n";
+}
+
+std::string pending_line(const fb::agent::PendingVisitReply& p) {
+  switch (p.answer.action) {
+    case fb::wire::VisitReply::PICK_SLOT: return "slot " + p.answer.slot_id + " picked, waiting for confirmation";
+    case fb::wire::VisitReply::DECLINE: return "declined, waiting for confirmation";
+    case fb::wire::VisitReply::RESCHEDULE: return "other times asked, waiting for new slots";
+    case fb::wire::VisitReply::CANCEL: return "cancel asked, waiting for confirmation";
+    case fb::wire::VisitReply::APPROVE_EXTRA: return "extra cost approved, waiting for the dealer";
+    case fb::wire::VisitReply::REFUSE_EXTRA: return "extra cost refused, waiting for the dealer";
+    default: return "answer on its way";
+  }
+}
+
 // Prints events and says when every report it waits for has its answer. Runs on the agent's
 // strand (the main thread runs it), so it needs no lock.
 class Printer final : public fb::agent::AgentListener {
@@ -49,7 +117,10 @@ class Printer final : public fb::agent::AgentListener {
     if (r.status == ReportStatus::rejected) answered(r.report_id);
   }
   void notification_received(const fb::agent::InboxEntry& n) override {
-    std::cout << "  >> " << n.title << "\n     " << n.text << std::endl;
+    std::cout << "  >> " << n.title << "\n     " << n.text << "\n";
+    if (n.visit) print_visit(*n.visit, "     ");
+    if (n.callback) print_callback(*n.callback, "     ");
+    std::cout << std::flush;
     answered(n.report_id);
   }
   void connection_changed(bool up) override {
@@ -104,6 +175,21 @@ void print_reports(const std::vector<ReportView>& reports) {
               << (r.team.empty() ? "" : "  -> " + r.team) << "\n    \"" << r.text << "\"\n";
     if (!r.last_text.empty()) std::cout << "    latest: " << r.last_text << "\n";
     if (!r.reject_reason.empty()) std::cout << "    rejected: " << r.reject_reason << "\n";
+    if (r.visit) {
+      print_visit(r.visit->latest, "    ");
+      if (r.visit->pending) std::cout << "      you: " << pending_line(*r.visit->pending) << "\n";
+    }
+    if (r.callback) {
+      fb::wire::CallbackUpdate c;
+      c.set_callback_id(r.callback->callback_id);
+      c.set_state(r.callback->state);
+      c.set_agent(r.callback->agent);
+      c.set_outcome(r.callback->outcome);
+      print_callback(c, "    ");
+    }
+    if (!r.survey_request_id.empty()) {
+      std::cout << "    survey: " << (r.survey_answered ? "answered" : "waiting for your answer") << "\n";
+    }
   }
 }
 
@@ -137,7 +223,7 @@ static int run_main(int argc, char** argv) {
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error");
   app.add_option("--mqtt-version", o.mqtt_version, "MQTT protocol: 3.1.1 or 5")->check(CLI::IsMember({"3.1.1", "5"}));
   int wait_seconds = 20;
-  app.add_option("--wait", wait_seconds, "Seconds to wait for answers (send, demo, listen)");
+  app.add_option("--wait", wait_seconds, "Seconds to wait for answers (send, demo, listen, follow)");
 
   auto* send = app.add_subcommand("send", "Queue one report, send it and wait for its notification");
   std::string category = "other", text, language = "en";
@@ -159,6 +245,32 @@ static int run_main(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "List my reports and their status (offline)");
   auto* inbox = app.add_subcommand("inbox", "List notifications (offline)");
   auto* listen = app.add_subcommand("listen", "Connect, send what is queued, print notifications for --wait seconds");
+  bool driving = false;
+  app.add_flag("--driving", driving, "The car is moving: \"Call me\" is refused (otherwise fb-car is a parked car)");
+
+  auto* follow = app.add_subcommand(
+      "follow",
+      "Play the driver of a service visit: connect, print visit and callback updates and answer them as told, for "
+      "--wait seconds or until an --until condition holds (exit 3 if it never does)");
+  fb::agent::DriverScript script;
+  bool approve_extra = false, refuse_extra = false, until_survey = false, until_callback = false;
+  int survey_score = 0;
+  follow->add_flag("--pick-first-slot", script.pick_first_slot, "Pick the first slot of every visit proposal");
+  auto* approve = follow->add_flag("--approve-extra", approve_extra, "Approve every extra cost the dealer asks");
+  follow->add_flag("--refuse-extra", refuse_extra, "Refuse every extra cost the dealer asks")->excludes(approve);
+  auto* score = follow
+                    ->add_option("--survey-score", survey_score,
+                                 "Answer the survey of a handover or closed case with this score (1-5)")
+                    ->check(CLI::Range(1, 5));
+  follow->add_option("--survey-comment", script.survey_comment, "The survey's comment")->needs(score);
+  auto* callback =
+      follow->add_option("--request-callback", script.callback_report,
+                         "Ask for a live callback (\"Call me\") about this report (its id or first characters, or "
+                         "'any': the first report with a case) once it has a case");
+  follow->add_option("--phone", script.callback_phone, "The number to call back (default: the one on record)")
+      ->needs(callback);
+  follow->add_flag("--until-survey", until_survey, "Stop once the survey answer has left the car")->needs(score);
+  follow->add_flag("--until-callback-logged", until_callback, "Stop once the callback is logged")->needs(callback);
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
 
@@ -166,6 +278,10 @@ static int run_main(int argc, char** argv) {
   auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
                                              o.db.empty() ? "run/car-" + o.vin + ".db" : o.db);
   config.mqtt.version = *fb::mqtt::parse_protocol_version(o.mqtt_version);  // checked by CLI11
+  // fb-car has no vehicle signals: a parked car unless told it is driving.
+  config.parked = [driving] { return !driving; };
+  if (approve_extra || refuse_extra) script.approve_extra = approve_extra;
+  if (*score) script.survey_score = survey_score;
   // Composition root. Thread "main" runs the io_context; the agent, its MQTT client, its timers
   // and the Printer live on one strand of it.
   boost::asio::io_context io;
@@ -192,6 +308,8 @@ static int run_main(int argc, char** argv) {
         for (const auto& n : *entries) {
           std::cout << local_time(n.received_ms) << "  " << n.case_number << "  " << n.title << "\n    " << n.text
                     << "\n";
+          if (n.visit) print_visit(*n.visit, "    ");
+          if (n.callback) print_callback(*n.callback, "    ");
         }
       });
     }
@@ -201,6 +319,12 @@ static int run_main(int argc, char** argv) {
 
   Printer printer;
   agent.add_listener(&printer);
+  std::optional<fb::agent::ScriptedDriver> driver;
+  if (*follow) {
+    driver.emplace(agent, script);
+    driver->on_action = [](const std::string& line) { std::cout << "  << " << line << std::endl; };
+    driver->on_error = [](const fb::Error& e) { std::cout << "  !! not answered: " << e.what() << std::endl; };
+  }
   std::vector<fb::agent::Draft> drafts;
   if (*send) {
     fb::agent::Draft d;
@@ -222,12 +346,14 @@ static int run_main(int argc, char** argv) {
   std::cout << "car " << o.vin << " (" << o.model << " " << o.model_year << "), queue " << config.database.string()
             << "\n";
   fb::Timer deadline(strand, clock);
+  fb::Timer until_poll(strand, clock);
   boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
   bool timed_out = false;
   bool finished = false;
   const auto finish = [&] {
     if (std::exchange(finished, true)) return;
     deadline.cancel();
+    until_poll.cancel();
     signals.cancel();
     agent.stop();
     if (*demo) {
@@ -239,9 +365,22 @@ static int run_main(int argc, char** argv) {
   };
   auto remaining = std::make_shared<std::set<std::string>>();
   auto saved = std::make_shared<std::size_t>(0);
-  // listen: only the deadline (or a signal) ends the run.
+  // listen and follow: only the deadline, a signal or an --until condition end the run.
   const auto all_saved = [&] {
-    if (!*listen) printer.wait_for(*remaining, finish);
+    if (!*listen && !*follow) printer.wait_for(*remaining, finish);
+  };
+  const bool until = until_survey || until_callback;
+  bool until_met = false;
+  // The answer must have left the car (its outbox is empty) before the run ends.
+  std::function<void()> poll_until = [&] {
+    const bool met = (!until_survey || driver->survey_answered()) && (!until_callback || driver->callback_logged());
+    if (!met) return until_poll.arm_after(std::chrono::milliseconds(100), poll_until);
+    agent.stats([&](fb::agent::AgentStats s) {
+      if (s.outbox > 0) return until_poll.arm_after(std::chrono::milliseconds(100), poll_until);
+      until_met = true;
+      std::cout << "done: " << (until_survey ? "survey answered" : "callback logged") << std::endl;
+      finish();
+    });
   };
   for (auto& d : drafts) {
     auto shown = d.text;
@@ -258,6 +397,10 @@ static int run_main(int argc, char** argv) {
   }
   if (auto r = agent.start(); !r) return fail_with(r.error());
   if (drafts.empty()) all_saved();
+  if (driver) {
+    driver->start();
+    if (until) poll_until();
+  }
   deadline.arm_after(std::chrono::seconds(wait_seconds), [&] {
     timed_out = true;
     finish();
@@ -267,6 +410,10 @@ static int run_main(int argc, char** argv) {
   });
   io.run();
   if (failure) return fail_with(*failure);
+  if (until && !until_met) {
+    std::cout << "stopped before " << (until_survey ? "the survey was answered" : "the callback was logged") << "\n";
+    return 3;
+  }
   if (timed_out && !printer.all_answered()) {
     std::cout << "no answer within " << wait_seconds << " s: the reports stay queued and are sent again\n";
     return 3;

@@ -309,6 +309,21 @@ TEST_F(VisitTest, ALowSurveyScoreOpensAFollowUpForAfterSales) {
   EXPECT_EQ(env->notification().case_number(), (*follow)->case_number);
   EXPECT_EQ(env->notification().report_id(), report_id_);  // shown on the driver's report
 
+  // The follow-up's own moves reach the car on the same report (it has none of its own).
+  TransitionRequest ack{
+      (*follow)->case_number, CaseState::acknowledged, "zhou", "calling back", t + 3 * kHour, {}, {}, {}};
+  auto moved = store_->transition(ack, render_);
+  ASSERT_TRUE(moved) << moved.error().what();
+  ASSERT_EQ(moved->notifications.size(), 1u);
+  bool found = false;
+  for (const auto& n : to_car()) {
+    if (n.case_number() == (*follow)->case_number && n.status() == wire::CASE_STATUS_RECEIVED) {
+      EXPECT_EQ(n.report_id(), report_id_);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+
   // The same answer again opens nothing more.
   auto again = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, a, t + 2 * kHour, "t",
                                                                       "survey"}},

@@ -19,6 +19,14 @@ class FakeAgent final : public agent::AgentApi {
   }
   void mark_read(std::string id) override { read.push_back(std::move(id)); }
   void answer_survey(std::string, int, std::string, std::function<void(Result<void>)> done) override { done({}); }
+  void answer_visit(std::string visit_id, agent::VisitAnswer answer,
+                    std::function<void(Result<std::string>)> done) override {
+    visit_answers.push_back({std::move(visit_id), std::move(answer), std::move(done)});
+  }
+  void request_callback(std::string report_id, std::string phone,
+                        std::function<void(Result<std::string>)> done) override {
+    callback_requests.push_back({std::move(report_id), std::move(phone), std::move(done)});
+  }
   void reports(std::function<void(Result<std::vector<agent::ReportView>>)> done) override {
     report_requests.push_back(std::move(done));
   }
@@ -34,6 +42,18 @@ class FakeAgent final : public agent::AgentApi {
   };
   std::vector<Submitted> submitted;
   std::vector<std::string> read;
+  struct VisitAnswered {
+    std::string visit_id;
+    agent::VisitAnswer answer;
+    std::function<void(Result<std::string>)> done;
+  };
+  std::vector<VisitAnswered> visit_answers;
+  struct CallbackRequested {
+    std::string report_id;
+    std::string phone;
+    std::function<void(Result<std::string>)> done;
+  };
+  std::vector<CallbackRequested> callback_requests;
   std::vector<std::function<void(Result<std::vector<agent::ReportView>>)>> report_requests;
   std::vector<std::function<void(Result<std::vector<agent::InboxEntry>>)>> inbox_requests;
 };

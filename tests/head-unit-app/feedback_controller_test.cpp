@@ -34,6 +34,7 @@ class FeedbackControllerTest : public ::testing::Test {
     c.vehicle = {kVin, "Aurora EV", 2026, "HU-3.2.1"};
     c.database = dir_ / "car.db";
     c.storage = storage;
+    c.parked = [this] { return agent_parked_; };
     auto a = agent::Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(strand_, mqtt_));
     ASSERT_TRUE(a) << a.error().what();
     agent_ = std::move(*a);
@@ -128,6 +129,7 @@ class FeedbackControllerTest : public ::testing::Test {
   std::shared_ptr<FakeMqtt::State> mqtt_;
   std::unique_ptr<agent::Agent> agent_;
   std::unique_ptr<FeedbackController> store_;
+  bool agent_parked_ = true;  // what the agent's parked check says (the car's signals)
 };
 
 TEST_F(FeedbackControllerTest, ASubmittedReportIsSavedAndShownAsQueuedOnTop) {
@@ -369,6 +371,210 @@ TEST(FeedbackControllerOnAFakeAgent, ALinkProblemIsShownAndAStorageErrorOnLoadTo
   EXPECT_EQ(loaded.count(), 1);
   EXPECT_NE(controller.storageProblem().indexOf("read error"), -1) << controller.storageProblem().toStdString();
   EXPECT_NE(controller.linkError().indexOf("ca.crt"), -1) << controller.linkError().toStdString();
+}
+
+// ---- Service visit and live callback (issue 13) --------------------------------------------------
+
+wire::Envelope visitUpdate(const QString& reportId, std::int64_t sentAt, wire::VisitStage stage) {
+  auto env = codec::new_envelope(sentAt);
+  auto* n = env.mutable_notification();
+  n->set_report_id(reportId.toStdString());
+  n->set_case_number("FB-2026-000123");
+  n->set_status(stage == wire::VISIT_HANDED_OVER ? wire::CASE_STATUS_CLOSED : wire::CASE_STATUS_APPOINTMENT);
+  n->set_title("预约到店 Service visit");
+  auto* v = n->mutable_visit();
+  v->set_visit_id("visit-1");
+  v->set_stage(stage);
+  v->mutable_estimate()->set_minor(80000);
+  v->mutable_estimate()->set_currency("CNY");
+  for (const char* id : {"s1", "s2"}) {
+    auto* slot = v->add_slots();
+    slot->set_slot_id(id);
+    slot->set_dealer_code("SH-001");
+    slot->set_dealer_name("上海浦东4S店");
+    slot->set_start_ms(1'780'200'000'000);
+    slot->set_work("变速箱检查");
+  }
+  return env;
+}
+
+TEST_F(FeedbackControllerTest, TheVisitCardOffersTheSlotsAndShowsThePickWaitingForConfirmation) {
+  openAndStart();
+  const QString id = submitAndAcknowledge("FB-2026-000123");
+  deliver(visitUpdate(id, 2000, wire::VISIT_PROPOSED));
+  EXPECT_EQ(value(0, "status"), "appointment");
+  EXPECT_EQ(value(0, "visitId"), "visit-1");
+  EXPECT_EQ(value(0, "visitStage"), "proposed");
+  const auto slots = model().value(0, "visitSlots").toList();
+  ASSERT_EQ(slots.size(), 2);
+  EXPECT_EQ(slots[1].toMap().value("slotId").toString(), "s2");
+  EXPECT_EQ(slots[1].toMap().value("dealerName").toString(), QString::fromUtf8("上海浦东4S店"));
+  EXPECT_EQ(model().value(0, "visitEstimate").toMap().value("minor").toLongLong(), 80000);
+  EXPECT_EQ(value(0, "visitPending"), "");
+
+  QSignalSpy done(store_.get(), &FeedbackController::answerDone);
+  store_->pickSlot("visit-1", "s9");  // not offered
+  settle();
+  ASSERT_EQ(done.count(), 1);
+  EXPECT_FALSE(done.first().at(2).toBool());
+  EXPECT_NE(store_->lastError().indexOf("not offered"), -1) << store_->lastError().toStdString();
+
+  store_->pickSlot("visit-1", "s2");
+  settle();
+  ASSERT_EQ(done.count(), 2);
+  EXPECT_EQ(done.last().at(0).toString(), "visit");
+  EXPECT_TRUE(done.last().at(2).toBool());
+  EXPECT_EQ(value(0, "visitPending"), "pick_slot");
+  EXPECT_EQ(value(0, "visitPendingSlot"), "s2");
+  auto reply = codec::decode(test::complete_next(*mqtt_).payload);  // after the delivered receipt
+  reply = codec::decode(test::complete_next(*mqtt_).payload);
+  ASSERT_TRUE(reply && reply->has_visit_reply());
+  EXPECT_EQ(reply->visit_reply().slot_id(), "s2");
+
+  auto booked = visitUpdate(id, 3000, wire::VISIT_BOOKED);
+  *booked.mutable_notification()->mutable_visit()->mutable_booked() = booked.notification().visit().slots(1);
+  booked.mutable_notification()->mutable_visit()->set_reminder(true);
+  deliver(booked);
+  EXPECT_EQ(value(0, "visitStage"), "booked");
+  EXPECT_EQ(value(0, "visitPending"), "");
+  EXPECT_EQ(model().value(0, "visitBooked").toMap().value("slotId").toString(), "s2");
+  EXPECT_TRUE(model().value(0, "visitReminder").toBool());
+}
+
+TEST_F(FeedbackControllerTest, TheExtraCostPromptIsAnsweredOnce) {
+  openAndStart();
+  const QString id = submitAndAcknowledge("FB-2026-000123");
+  auto repair = visitUpdate(id, 2000, wire::VISIT_REPAIR);
+  auto* extra = repair.mutable_notification()->mutable_visit()->mutable_extra_cost();
+  extra->set_approval_id("a1");
+  extra->mutable_amount()->set_minor(35000);
+  extra->mutable_amount()->set_currency("CNY");
+  extra->set_reason("离合器片磨损");
+  repair.mutable_notification()->mutable_visit()->set_ready_at_ms(1'780'300'000'000);
+  deliver(repair);
+  EXPECT_EQ(value(0, "visitStage"), "repair");
+  EXPECT_EQ(model().value(0, "visitReadyAtMs").toLongLong(), 1'780'300'000'000);
+  const auto cost = model().value(0, "visitExtraCost").toMap();
+  EXPECT_EQ(cost.value("approvalId").toString(), "a1");
+  EXPECT_EQ(cost.value("minor").toLongLong(), 35000);
+  EXPECT_EQ(cost.value("reason").toString(), QString::fromUtf8("离合器片磨损"));
+  EXPECT_TRUE(model().value(0, "visitApprovalOpen").toBool());
+
+  QSignalSpy done(store_.get(), &FeedbackController::answerDone);
+  store_->refuseExtra("visit-1", "a1", "too expensive");
+  settle();
+  EXPECT_FALSE(model().value(0, "visitApprovalOpen").toBool());
+  EXPECT_EQ(value(0, "visitPending"), "refuse_extra");
+  store_->approveExtra("visit-1", "a1");  // changed my mind: too late, it is answered
+  settle();
+  ASSERT_EQ(done.count(), 2);
+  EXPECT_TRUE(done.first().at(2).toBool());
+  EXPECT_FALSE(done.last().at(2).toBool());
+  EXPECT_NE(store_->lastError().indexOf("already answered"), -1) << store_->lastError().toStdString();
+}
+
+TEST_F(FeedbackControllerTest, TheHandoverAsksForTheSurveyAndItIsAnsweredOnce) {
+  openAndStart();
+  const QString id = submitAndAcknowledge("FB-2026-000123");
+  const auto handover = visitUpdate(id, 2000, wire::VISIT_HANDED_OVER);
+  deliver(handover);
+  EXPECT_EQ(value(0, "visitStage"), "handed_over");
+  EXPECT_EQ(value(0, "surveyRequestId").toStdString(), handover.message_id());
+  EXPECT_FALSE(model().value(0, "surveyAnswered").toBool());
+  const QString request = QString::fromStdString(handover.message_id());
+  EXPECT_FALSE(store_->answerSurvey(request, 0, ""));  // 1..5
+  QSignalSpy done(store_.get(), &FeedbackController::answerDone);
+  EXPECT_TRUE(store_->answerSurvey(request, 2, QString::fromUtf8("等太久了")));
+  settle();
+  ASSERT_EQ(done.count(), 1);
+  EXPECT_EQ(done.first().at(0).toString(), "survey");
+  EXPECT_TRUE(done.first().at(2).toBool());
+  EXPECT_TRUE(model().value(0, "surveyAnswered").toBool());
+}
+
+TEST_F(FeedbackControllerTest, CallMeOnlyWhenParkedThenWaitingPickedUpAndLogged) {
+  openAndStart();
+  const QString id = submitAndAcknowledge("FB-2026-000123");
+  store_->setParked(false);
+  EXPECT_FALSE(store_->requestCallback(id, ""));
+  EXPECT_FALSE(store_->lastError().isEmpty());
+  settle();
+  EXPECT_EQ(value(0, "callbackState"), "");
+
+  store_->setParked(true);
+  agent_parked_ = false;  // the car's own signals disagree: the agent refuses too
+  QSignalSpy done(store_.get(), &FeedbackController::answerDone);
+  EXPECT_TRUE(store_->requestCallback(id, ""));
+  settle();
+  ASSERT_EQ(done.count(), 1);
+  EXPECT_FALSE(done.first().at(2).toBool());
+  EXPECT_NE(store_->lastError().indexOf("parked"), -1) << store_->lastError().toStdString();
+
+  agent_parked_ = true;
+  EXPECT_TRUE(store_->requestCallback(id, "+86 138 0000 0000"));
+  settle();
+  ASSERT_EQ(done.count(), 2);
+  EXPECT_TRUE(done.last().at(2).toBool());
+  EXPECT_EQ(value(0, "callbackState"), "asked");
+  EXPECT_TRUE(model().value(0, "callbackOpen").toBool());
+  const auto request = codec::decode(test::complete_next(*mqtt_).payload);
+  ASSERT_TRUE(request && request->has_callback_request());
+  EXPECT_EQ(request->callback_request().phone(), "+86 138 0000 0000");
+
+  auto update = [&](std::int64_t sentAt, wire::CallbackState state, const std::string& agent) {
+    auto env = codec::new_envelope(sentAt);
+    env.mutable_notification()->set_report_id(id.toStdString());
+    env.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+    env.mutable_notification()->mutable_callback()->set_callback_id(request->message_id());
+    env.mutable_notification()->mutable_callback()->set_state(state);
+    env.mutable_notification()->mutable_callback()->set_agent(agent);
+    deliver(env);
+  };
+  update(2000, wire::CALLBACK_QUEUED, "");
+  EXPECT_EQ(value(0, "callbackState"), "queued");
+  update(3000, wire::CALLBACK_PICKED_UP, "王芳");
+  EXPECT_EQ(value(0, "callbackState"), "picked_up");
+  EXPECT_EQ(value(0, "callbackAgent"), QString::fromUtf8("王芳"));
+  update(4000, wire::CALLBACK_LOGGED, "");
+  EXPECT_EQ(value(0, "callbackState"), "logged");
+  EXPECT_FALSE(model().value(0, "callbackOpen").toBool());
+}
+
+TEST(FeedbackControllerOnAFakeAgent, VisitAnswersCarryTheirActionAndAnswerOnTheQtThread) {
+  test::FakeAgent agent;
+  FeedbackController controller(agent);
+  controller.pickSlot("v", "s1");
+  controller.declineVisit("v", "  not now  ");
+  controller.askOtherTimes("v", "");
+  controller.cancelVisit("v", "");
+  controller.approveExtra("v", "a1");
+  controller.refuseExtra("v", "a2", "no");
+  ASSERT_EQ(agent.visit_answers.size(), 6u);
+  using Reply = wire::VisitReply;
+  const Reply::Action expected[] = {Reply::PICK_SLOT, Reply::DECLINE,       Reply::RESCHEDULE,
+                                    Reply::CANCEL,    Reply::APPROVE_EXTRA, Reply::REFUSE_EXTRA};
+  for (std::size_t i = 0; i < 6; ++i) EXPECT_EQ(agent.visit_answers[i].answer.action, expected[i]) << i;
+  EXPECT_EQ(agent.visit_answers[0].answer.slot_id, "s1");
+  EXPECT_EQ(agent.visit_answers[1].answer.reason, "not now");
+  EXPECT_EQ(agent.visit_answers[4].answer.approval_id, "a1");
+  EXPECT_EQ(agent.visit_answers[5].answer.reason, "no");
+
+  QSignalSpy done(&controller, &FeedbackController::answerDone);
+  std::thread agent_thread([&] { agent.visit_answers[0].done(fail(agent::AgentErrc::visit_stage, "booked")); });
+  agent_thread.join();
+  EXPECT_EQ(done.count(), 0) << "answered on the agent's thread";
+  QCoreApplication::sendPostedEvents();
+  ASSERT_EQ(done.count(), 1);
+  EXPECT_EQ(done.first().at(1).toString(), "v");
+  EXPECT_NE(controller.lastError().indexOf("stage"), -1) << controller.lastError().toStdString();
+
+  EXPECT_TRUE(controller.parked());
+  EXPECT_TRUE(controller.requestCallback("r1", ""));
+  controller.setParked(false);
+  EXPECT_FALSE(controller.requestCallback("r1", ""));
+  EXPECT_EQ(agent.callback_requests.size(), 1u);
+  EXPECT_EQ(controller.visitStages(),
+            QStringList({"checked_in", "inspection", "diagnosis", "repair", "quality_check", "handed_over"}));
 }
 
 }  // namespace

@@ -86,5 +86,38 @@ TEST(ReportsModelTest, RolesHaveTheNamesTheViewsUse) {
   }
 }
 
+TEST(ReportsModelTest, AVisitACallbackAndASurveyBecomeRoles) {
+  auto r = report("a", ReportStatus::appointment);
+  agent::VisitView v;
+  v.latest.set_visit_id("visit-1");
+  v.latest.set_stage(wire::VISIT_QUALITY_CHECK);
+  v.latest.set_quality_failed(false);
+  v.latest.mutable_booked()->set_slot_id("s1");
+  v.latest.mutable_booked()->set_dealer_name("SH");
+  v.approval_open = false;
+  v.pending = agent::PendingVisitReply{"m1", {wire::VisitReply::CANCEL, "", "", ""}, 5};
+  r.visit = v;
+  r.callback = agent::CallbackView{"cb-1", wire::CALLBACK_PICKED_UP, "王芳", "", 1, 2};
+  r.survey_request_id = "n-1";
+  ReportsModel model;
+  model.resetReports({r, report("b")});
+  EXPECT_EQ(model.value(0, "visitStage").toString(), "quality_check");
+  EXPECT_EQ(model.value(0, "visitBooked").toMap().value("dealerName").toString(), "SH");
+  EXPECT_TRUE(model.value(0, "visitSlots").toList().isEmpty());
+  EXPECT_TRUE(model.value(0, "visitExtraCost").toMap().isEmpty());
+  EXPECT_EQ(model.value(0, "visitPending").toString(), "cancel");
+  EXPECT_EQ(model.value(0, "callbackState").toString(), "picked_up");
+  EXPECT_TRUE(model.value(0, "callbackOpen").toBool());
+  EXPECT_EQ(model.value(0, "surveyRequestId").toString(), "n-1");
+  // A report without any: empty keys, so QML shows no card.
+  EXPECT_EQ(model.value(1, "visitStage").toString(), "");
+  EXPECT_EQ(model.value(1, "callbackState").toString(), "");
+  EXPECT_FALSE(model.value(1, "callbackOpen").toBool());
+
+  r.callback->state = wire::CALLBACK_STATE_UNSPECIFIED;  // asked, not in the queue yet
+  model.applyReport(r);
+  EXPECT_EQ(model.value(0, "callbackState").toString(), "asked");
+}
+
 }  // namespace
 }  // namespace fb::ui

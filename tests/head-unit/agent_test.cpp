@@ -8,6 +8,7 @@
 
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
+#include "fb/agent/scripted_driver.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
 #include "process.hpp"
@@ -24,7 +25,10 @@ constexpr const char* kVin = "LSVAX60E5K2000001";
 // Records listener events (they run on the test thread, as the executor does).
 class Events final : public AgentListener {
  public:
-  void report_changed(const ReportView& r) override { statuses.push_back(r.status); }
+  void report_changed(const ReportView& r) override {
+    statuses.push_back(r.status);
+    views.push_back(r);
+  }
   void report_sent(const std::string& id) override { sent.push_back(id); }
   void notification_received(const InboxEntry& n) override { notifications.push_back(n); }
   void connection_changed(bool up) override { connections.push_back(up); }
@@ -32,6 +36,7 @@ class Events final : public AgentListener {
   void storage_problem(const Error& e) override { problems.push_back(e); }
 
   std::vector<ReportStatus> statuses;
+  std::vector<ReportView> views;
   std::vector<std::string> sent;
   std::vector<InboxEntry> notifications;
   std::vector<bool> connections;
@@ -47,6 +52,7 @@ class AgentTest : public ::testing::Test {
     c.vehicle = {kVin, "Aurora EV", 2026, "HU-3.2.1"};
     c.database = dir_ / "car.db";
     c.sending = policy;
+    if (with_vehicle_state_) c.parked = [this] { return parked_; };
     auto a = Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(strand_, mqtt_));
     EXPECT_TRUE(a) << a.error().what();
     (*a)->add_listener(&events_);
@@ -111,6 +117,8 @@ class AgentTest : public ::testing::Test {
   test::FakeClock clock_;
   std::shared_ptr<FakeMqtt::State> mqtt_;
   Events events_;
+  bool with_vehicle_state_ = true;
+  bool parked_ = true;
 };
 
 TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
@@ -334,6 +342,269 @@ TEST_F(AgentTest, AClientOnAnotherExecutorIsRefused) {
   auto a = Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(other.get_executor(), mqtt_));
   ASSERT_FALSE(a);
   EXPECT_EQ(a.error().code, make_error_code(MqttErrc::invalid_argument));
+}
+
+// ---- Service visits and live callbacks (issue 13) ------------------------------------------------
+
+class AgentVisitTest : public AgentTest {
+ protected:
+  // A started, connected agent with one report the backend accepted; nothing left to publish.
+  void SetUp() override {
+    agent_ = started_agent();
+    connect();
+    report_id_ = *submit(*agent_);
+    deliver(ack_for(complete_next(), "FB-2026-000123"));
+  }
+  wire::Envelope visit(std::int64_t sent_at, wire::VisitStage stage) {
+    auto env = codec::new_envelope(sent_at);
+    auto* n = env.mutable_notification();
+    n->set_report_id(report_id_);
+    n->set_case_number("FB-2026-000123");
+    n->set_status(stage == wire::VISIT_HANDED_OVER ? wire::CASE_STATUS_CLOSED : wire::CASE_STATUS_APPOINTMENT);
+    n->set_title("Service visit");
+    auto* v = n->mutable_visit();
+    v->set_visit_id("visit-7");
+    v->set_stage(stage);
+    auto* s = v->add_slots();
+    s->set_slot_id("s1");
+    s->set_dealer_name("Shanghai Pudong");
+    return env;
+  }
+  Result<std::string> answer(VisitAnswer a) {
+    std::optional<Result<std::string>> result;
+    agent_->answer_visit("visit-7", std::move(a), [&](Result<std::string> r) { result = std::move(r); });
+    EXPECT_FALSE(result) << "a completion ran inline";
+    run();
+    return result ? *result : fail(StorageErrc::internal, "no completion");
+  }
+  Result<std::string> call_me() {
+    std::optional<Result<std::string>> result;
+    agent_->request_callback(report_id_, "", [&](Result<std::string> r) { result = std::move(r); });
+    EXPECT_FALSE(result) << "a completion ran inline";
+    run();
+    return result ? *result : fail(StorageErrc::internal, "no completion");
+  }
+
+  std::unique_ptr<Agent> agent_;
+  std::string report_id_;
+};
+
+TEST_F(AgentVisitTest, AVisitAnswerIsSentOnTheReceiptsTopicAndShownPendingUntilTheBooking) {
+  deliver(visit(2000, wire::VISIT_PROPOSED));
+  complete_next();  // delivered receipt
+  ASSERT_FALSE(events_.views.empty());
+  ASSERT_TRUE(events_.views.back().visit);
+  EXPECT_EQ(events_.views.back().visit->latest.stage(), wire::VISIT_PROPOSED);
+  ASSERT_TRUE(events_.notifications.back().visit);
+
+  events_.views.clear();
+  auto id = answer({wire::VisitReply::PICK_SLOT, "s1", "", ""});
+  ASSERT_TRUE(id) << id.error().what();
+  ASSERT_EQ(events_.views.size(), 1u);  // the report shows the answer on its way
+  ASSERT_TRUE(events_.views.back().visit->pending);
+  EXPECT_EQ(events_.views.back().visit->pending->message_id, *id);
+  auto sent = complete_next();
+  EXPECT_EQ(sent.topic, topics::receipts(kVin));
+  EXPECT_EQ(codec::decode(sent.payload)->visit_reply().slot_id(), "s1");
+  EXPECT_EQ(stats(*agent_).outbox, 0u);  // the broker's PUBACK confirms it
+
+  EXPECT_EQ(answer({wire::VisitReply::PICK_SLOT, "s1", "", ""}).error().code,
+            make_error_code(AgentErrc::answer_pending));
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+  deliver(visit(3000, wire::VISIT_BOOKED));
+  EXPECT_FALSE(reports(*agent_).front().visit->pending);
+}
+
+TEST_F(AgentVisitTest, CallMeIsRefusedWhileNotParkedAndSentFirstWhenParked) {
+  parked_ = false;
+  auto refused = call_me();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(AgentErrc::not_parked));
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+  EXPECT_FALSE(reports(*agent_).front().callback);
+
+  parked_ = true;
+  auto id = call_me();
+  ASSERT_TRUE(id) << id.error().what();
+  ASSERT_TRUE(events_.views.back().callback);
+  EXPECT_EQ(events_.views.back().callback->state, wire::CALLBACK_STATE_UNSPECIFIED);
+  auto sent = complete_next();
+  EXPECT_EQ(sent.topic, topics::receipts(kVin));
+  auto env = codec::decode(sent.payload);
+  ASSERT_TRUE(env && env->has_callback_request());
+  EXPECT_EQ(env->message_id(), *id);
+  EXPECT_EQ(call_me().error().code, make_error_code(AgentErrc::callback_open));
+
+  auto picked = codec::new_envelope(5000);
+  picked.mutable_notification()->set_report_id(report_id_);
+  picked.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+  picked.mutable_notification()->mutable_callback()->set_callback_id(*id);
+  picked.mutable_notification()->mutable_callback()->set_state(wire::CALLBACK_PICKED_UP);
+  deliver(picked);
+  EXPECT_EQ(events_.views.back().callback->state, wire::CALLBACK_PICKED_UP);
+  ASSERT_TRUE(events_.notifications.back().callback);
+}
+
+TEST_F(AgentVisitTest, ACallbackRequestSurvivesARestartAndIsSentThen) {
+  auto id = call_me();
+  ASSERT_TRUE(id);
+  agent_->stop();
+  run();  // the shutting_down completion of the request in flight
+  agent_.reset();
+  agent_ = started_agent();
+  connect();
+  auto sent = complete_next();
+  EXPECT_EQ(codec::decode(sent.payload)->message_id(), *id);
+}
+
+class AgentWithoutVehicleStateTest : public AgentVisitTest {
+ protected:
+  void SetUp() override {
+    with_vehicle_state_ = false;
+    AgentVisitTest::SetUp();
+  }
+};
+
+TEST_F(AgentWithoutVehicleStateTest, CallMeIsRefusedWhenTheAgentCannotTellParked) {
+  auto r = call_me();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(AgentErrc::not_parked));
+}
+
+TEST_F(AgentVisitTest, TheHandoverSurveyIsAnsweredAndMyReportsSaysSo) {
+  const auto handover = visit(4000, wire::VISIT_HANDED_OVER);
+  deliver(handover);
+  complete_next();
+  EXPECT_EQ(reports(*agent_).front().survey_request_id, handover.message_id());
+  std::optional<Result<void>> done;
+  agent_->answer_survey(handover.message_id(), 2, "slow", [&](Result<void> r) { done = std::move(r); });
+  run();
+  ASSERT_TRUE(done && *done);
+  EXPECT_TRUE(events_.views.back().survey_answered);
+  EXPECT_EQ(codec::decode(complete_next().payload)->survey().score(), 2u);
+}
+
+// The scripted driver of fb-car follow: a whole visit from the car's side, each answer once.
+TEST_F(AgentTest, TheScriptedDriverPlaysAWholeVisitAndAnswersEachStepOnce) {
+  auto agent = make_agent();
+  ScriptedDriver driver(*agent, DriverScript{.pick_first_slot = true,
+                                             .approve_extra = true,
+                                             .survey_score = 2,
+                                             .survey_comment = "took long",
+                                             .callback_report = "",
+                                             .callback_phone = ""});
+  std::vector<std::string> actions;
+  driver.on_action = [&](const std::string& line) { actions.push_back(line); };
+  ASSERT_TRUE(agent->start());
+  driver.start();
+  run();
+  connect();
+  auto id = *submit(*agent);
+  deliver(ack_for(complete_next(), "FB-2026-000123"));
+
+  std::vector<wire::Envelope> replies;
+  auto drain = [&] {
+    while (test::pending_publishes(*mqtt_) > 0) {
+      auto env = codec::decode(complete_next().payload);
+      if (env && !env->has_receipt()) replies.push_back(*env);
+    }
+  };
+  std::int64_t sent_at = 1000;
+  auto update = [&](wire::VisitStage stage, wire::CaseStatus status, auto&& edit) {
+    auto env = codec::new_envelope(sent_at += 1000);
+    env.mutable_notification()->set_report_id(id);
+    env.mutable_notification()->set_status(status);
+    auto* v = env.mutable_notification()->mutable_visit();
+    v->set_visit_id("visit-7");
+    v->set_stage(stage);
+    edit(*v);
+    deliver(env);
+    drain();
+    return env;
+  };
+  const auto nothing = [](wire::VisitUpdate&) {};
+  update(wire::VISIT_PROPOSED, wire::CASE_STATUS_APPOINTMENT, [](wire::VisitUpdate& v) {
+    v.add_slots()->set_slot_id("s1");
+    v.add_slots()->set_slot_id("s2");
+  });
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].visit_reply().action(), wire::VisitReply::PICK_SLOT);
+  EXPECT_EQ(replies[0].visit_reply().slot_id(), "s1");
+  for (auto stage : {wire::VISIT_BOOKED, wire::VISIT_CHECKED_IN, wire::VISIT_INSPECTION, wire::VISIT_DIAGNOSIS}) {
+    update(stage, wire::CASE_STATUS_APPOINTMENT, nothing);
+  }
+  const auto extra = [](wire::VisitUpdate& v) {
+    v.mutable_extra_cost()->set_approval_id("a1");
+    v.mutable_extra_cost()->mutable_amount()->set_minor(35000);
+  };
+  update(wire::VISIT_REPAIR, wire::CASE_STATUS_APPOINTMENT, extra);
+  update(wire::VISIT_REPAIR, wire::CASE_STATUS_APPOINTMENT, extra);  // asked again: answered once
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[1].visit_reply().action(), wire::VisitReply::APPROVE_EXTRA);
+  EXPECT_EQ(replies[1].visit_reply().approval_id(), "a1");
+  update(wire::VISIT_QUALITY_CHECK, wire::CASE_STATUS_APPOINTMENT, nothing);
+  EXPECT_FALSE(driver.survey_answered());
+  const auto handover = update(wire::VISIT_HANDED_OVER, wire::CASE_STATUS_CLOSED, nothing);
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(replies[2].survey().notification_id(), handover.message_id());
+  EXPECT_EQ(replies[2].survey().score(), 2u);
+  EXPECT_EQ(replies[2].survey().comment(), "took long");
+  EXPECT_TRUE(driver.survey_answered());
+  EXPECT_EQ(actions.size(), 3u);
+  EXPECT_EQ(stats(*agent).outbox, 0u);
+}
+
+TEST_F(AgentTest, TheScriptedDriverAsksForACallbackOnceTheReportHasACase) {
+  auto agent = make_agent();
+  auto id = *submit(*agent);  // saved before the agent starts, sent once connected
+  ScriptedDriver scripted(*agent, DriverScript{.callback_report = id.substr(0, 8)});
+  auto* driver = &scripted;
+  std::vector<Error> errors;
+  driver->on_error = [&](const Error& e) { errors.push_back(e); };
+  ASSERT_TRUE(agent->start());
+  driver->start();
+  connect();
+  run();
+  EXPECT_TRUE(driver->callback_id().empty());  // no case yet: not asked
+  deliver(ack_for(complete_next(), "FB-2026-000123"));
+  ASSERT_FALSE(driver->callback_id().empty());
+  auto request = codec::decode(complete_next().payload);
+  ASSERT_TRUE(request && request->has_callback_request());
+  EXPECT_EQ(request->message_id(), driver->callback_id());
+  EXPECT_EQ(request->callback_request().report_id(), id);
+
+  auto logged = codec::new_envelope(9000);
+  logged.mutable_notification()->set_report_id(id);
+  logged.mutable_notification()->mutable_callback()->set_callback_id(driver->callback_id());
+  logged.mutable_notification()->mutable_callback()->set_state(wire::CALLBACK_LOGGED);
+  deliver(logged);
+  EXPECT_TRUE(driver->callback_logged());
+  EXPECT_TRUE(errors.empty());
+  agent->stop();
+  run();
+}
+
+TEST_F(AgentTest, TheScriptedDriverAsksForOneCallbackAboutAnyReportWithACase) {
+  auto agent = make_agent();
+  ScriptedDriver driver(*agent, DriverScript{.callback_report = DriverScript::kAnyReport});
+  std::vector<Error> errors;
+  driver.on_error = [&](const Error& e) { errors.push_back(e); };
+  ASSERT_TRUE(agent->start());
+  driver.start();
+  connect();
+  int requests = 0;
+  for (const char* number : {"FB-2026-000001", "FB-2026-000002"}) {
+    ASSERT_TRUE(submit(*agent));
+    while (test::pending_publishes(*mqtt_) > 0) {  // the callback request goes first (priority)
+      auto sent = complete_next();
+      auto env = codec::decode(sent.payload);
+      if (env->has_report()) deliver(ack_for(sent, number));
+      requests += env->has_callback_request();
+    }
+  }
+  EXPECT_TRUE(errors.empty());
+  EXPECT_FALSE(driver.callback_id().empty());
+  EXPECT_EQ(requests, 1);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <google/protobuf/unknown_field_set.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "../common/report_fixture.hpp"
 #include "fb/common/codec.hpp"
@@ -283,9 +285,9 @@ TEST_F(CarStoreTest, ACorruptFileIsSetAsideAndANewQueueStarts) {
 TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   fs::copy_file(std::string(test::kFixturesDir) + "/car-store-v1.db", path_);
   {
-    auto store = open();  // migrates v1 -> v2 in place
+    auto store = open();  // migrates v1 -> v2 -> v3 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 2);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 3);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
   auto reports = store.reports();
@@ -294,7 +296,23 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   EXPECT_TRUE(
       std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == ReportStatus::received; }));
   EXPECT_TRUE(std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == ReportStatus::queued; }));
-  EXPECT_FALSE(store.inbox()->empty());
+  EXPECT_TRUE(std::none_of(reports->begin(), reports->end(), [](auto& r) { return r.visit || r.callback; }));
+  auto inbox = store.inbox();
+  ASSERT_TRUE(inbox);
+  ASSERT_FALSE(inbox->empty());
+  EXPECT_FALSE(inbox->front().visit);
+  // A migrated store takes visits and callbacks for its old reports.
+  auto received = std::find_if(reports->begin(), reports->end(), [](auto& r) { return !r.case_number.empty(); });
+  ASSERT_NE(received, reports->end());
+  auto env = codec::new_envelope(1'790'000'000'000);
+  env.mutable_notification()->set_report_id(received->report_id);
+  env.mutable_notification()->set_case_number(received->case_number);
+  env.mutable_notification()->set_status(wire::CASE_STATUS_APPOINTMENT);
+  env.mutable_notification()->mutable_visit()->set_visit_id("v-after-migration");
+  env.mutable_notification()->mutable_visit()->set_stage(wire::VISIT_PROPOSED);
+  ASSERT_TRUE(store.apply_notification(env, receipts_, 1'790'000'000'000));
+  EXPECT_EQ((*store.report(received->report_id))->visit->latest.visit_id(), "v-after-migration");
+  EXPECT_TRUE(store.enqueue_callback_request(received->report_id, "", "", receipts_, 1'790'000'000'000));
 }
 
 TEST_F(CarStoreTest, RefusesAFileFromANewerBuild) {
@@ -418,6 +436,330 @@ TEST_F(CarStoreTest, AnAcceptedWithAFieldThisBuildDoesNotKnowStillAcknowledges) 
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->matched);
   EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::acknowledged);
+}
+
+// ---- Service visits and live callbacks (issue 13, docs/visits.md) -------------------------------
+
+wire::VisitSlot slot(const std::string& id, std::int64_t start_ms) {
+  wire::VisitSlot s;
+  s.set_slot_id(id);
+  s.set_dealer_code("SH-001");
+  s.set_dealer_name("上海浦东4S店");
+  s.set_start_ms(start_ms);
+  s.set_end_ms(start_ms + 7'200'000);
+  s.set_work("变速箱检查 gearbox check");
+  return s;
+}
+
+// A visit notification about `q`'s case, written by the backend at `sent_at`.
+wire::Envelope visit_update(const Queued& q, std::int64_t sent_at, wire::VisitStage stage,
+                            wire::CaseStatus status = wire::CASE_STATUS_APPOINTMENT) {
+  auto env = notification_for(q, status);
+  env.set_sent_at_ms(sent_at);
+  auto* v = env.mutable_notification()->mutable_visit();
+  v->set_visit_id("visit-1");
+  v->set_stage(stage);
+  v->mutable_estimate()->set_minor(80000);
+  v->mutable_estimate()->set_currency("CNY");
+  if (stage == wire::VISIT_PROPOSED) {
+    *v->add_slots() = slot("s1", 1'780'200'000'000);
+    *v->add_slots() = slot("s2", 1'780'300'000'000);
+  } else {
+    *v->mutable_booked() = slot("s1", 1'780'200'000'000);
+  }
+  return env;
+}
+
+wire::Envelope with_extra_cost(wire::Envelope env, const std::string& approval_id, std::int64_t minor) {
+  auto* extra = env.mutable_notification()->mutable_visit()->mutable_extra_cost();
+  extra->set_approval_id(approval_id);
+  extra->mutable_amount()->set_minor(minor);
+  extra->mutable_amount()->set_currency("CNY");
+  extra->set_reason("离合器片磨损 clutch plates worn");
+  return env;
+}
+
+class CarStoreVisitTest : public CarStoreTest {
+ protected:
+  // A report the backend accepted (case FB-2026-000042).
+  void SetUp() override {
+    store_.emplace(open());
+    ASSERT_TRUE(store_->enqueue_report(q_.env, q_.payload, 0, 1000));
+    ASSERT_TRUE(store_->apply_ack(accepted_ack(q_, "FB-2026-000042"), 1500));
+  }
+  void apply(const wire::Envelope& env, std::int64_t now = 9000) {
+    auto r = store_->apply_notification(env, receipts_, now);
+    ASSERT_TRUE(r) << r.error().what();
+  }
+  ReportView view() { return **store_->report(q_.env.report().report_id()); }
+  Result<std::string> reply(wire::VisitReply::Action action, const std::string& slot = "",
+                            const std::string& approval = "", const std::string& reason = "") {
+    return store_->enqueue_visit_reply("visit-1", VisitAnswer{action, slot, approval, reason}, receipts_, 10000);
+  }
+  static std::error_code code(const auto& result) { return result ? std::error_code{} : result.error().code; }
+
+  const Queued q_ = make_report();
+  const std::string report_id_ = q_.env.report().report_id();
+  std::optional<CarStore> store_;
+};
+
+TEST_F(CarStoreVisitTest, TheInboxKeepsTheVisitAndTheReportShowsIt) {
+  apply(visit_update(q_, 3000, wire::VISIT_PROPOSED));
+  auto inbox = *store_->inbox();
+  ASSERT_EQ(inbox.size(), 1u);
+  ASSERT_TRUE(inbox[0].visit);
+  EXPECT_EQ(inbox[0].visit->slots_size(), 2);
+  EXPECT_FALSE(inbox[0].callback);
+  auto v = view();
+  EXPECT_EQ(v.status, ReportStatus::appointment);
+  ASSERT_TRUE(v.visit);
+  EXPECT_EQ(v.visit->latest.stage(), wire::VISIT_PROPOSED);
+  EXPECT_EQ(v.visit->latest.slots(1).slot_id(), "s2");
+  EXPECT_EQ(v.visit->latest.estimate().minor(), 80000);
+  EXPECT_EQ(v.visit->updated_ms, 3000);
+  EXPECT_FALSE(v.visit->pending);
+  EXPECT_FALSE(v.callback);
+  EXPECT_EQ(store_->reports()->front().visit->latest.visit_id(), "visit-1");  // the list has it too
+}
+
+TEST_F(CarStoreVisitTest, AnOlderVisitUpdateDoesNotOverwriteANewerStage) {
+  auto repair = visit_update(q_, 5000, wire::VISIT_REPAIR);
+  repair.mutable_notification()->mutable_visit()->set_ready_at_ms(1'780'250'000'000);
+  apply(repair);
+  apply(visit_update(q_, 4000, wire::VISIT_CHECKED_IN));  // written before, arrives after
+  auto v = view();
+  EXPECT_EQ(v.visit->latest.stage(), wire::VISIT_REPAIR);
+  EXPECT_EQ(v.visit->latest.ready_at_ms(), 1'780'250'000'000);
+  EXPECT_EQ(store_->inbox()->size(), 2u);  // both kept in the inbox
+}
+
+TEST_F(CarStoreVisitTest, ADuplicateVisitNotificationChangesNothingAndClearsNoPendingAnswer) {
+  const auto proposal = visit_update(q_, 3000, wire::VISIT_PROPOSED);
+  apply(proposal);
+  ASSERT_TRUE(reply(wire::VisitReply::PICK_SLOT, "s2"));
+  auto again = store_->apply_notification(proposal, receipts_, 11000);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->duplicate);
+  auto v = view();
+  ASSERT_TRUE(v.visit->pending);  // still waiting for the backend's confirmation
+  EXPECT_EQ(v.visit->pending->answer.slot_id, "s2");
+}
+
+TEST_F(CarStoreVisitTest, PickingASlotIsQueuedDurablyAndShownAsPendingUntilTheBooking) {
+  apply(visit_update(q_, 3000, wire::VISIT_PROPOSED));
+  auto id = reply(wire::VisitReply::PICK_SLOT, "s2", "", "周六上午方便");
+  ASSERT_TRUE(id) << id.error().what();
+  auto v = view();
+  ASSERT_TRUE(v.visit->pending);
+  EXPECT_EQ(v.visit->pending->message_id, *id);
+  EXPECT_EQ(v.visit->pending->answer.action, wire::VisitReply::PICK_SLOT);
+  EXPECT_EQ(v.visit->pending->queued_ms, 10000);
+
+  store_.reset();  // the app is closed before the reply is sent
+  store_.emplace(open());
+  auto outbox = *store_->outbox();
+  auto queued = std::find_if(outbox.begin(), outbox.end(), [&](auto& e) { return e.id == *id; });
+  ASSERT_NE(queued, outbox.end());
+  EXPECT_EQ(queued->kind, OutboxKind::receipt);
+  EXPECT_EQ(queued->topic, receipts_);
+  auto sent = codec::decode(*store_->payload(*id));
+  ASSERT_TRUE(sent && sent->has_visit_reply());
+  EXPECT_EQ(sent->message_id(), *id);
+  EXPECT_EQ(sent->visit_reply().visit_id(), "visit-1");
+  EXPECT_EQ(sent->visit_reply().action(), wire::VisitReply::PICK_SLOT);
+  EXPECT_EQ(sent->visit_reply().slot_id(), "s2");
+  EXPECT_EQ(sent->visit_reply().reason(), "周六上午方便");
+  EXPECT_TRUE(view().visit->pending);  // survives the reopen too
+
+  // A second answer while the first waits is refused; the booking ends the wait.
+  EXPECT_EQ(code(reply(wire::VisitReply::DECLINE)), make_error_code(AgentErrc::answer_pending));
+  apply(visit_update(q_, 6000, wire::VISIT_BOOKED));
+  v = view();
+  EXPECT_EQ(v.visit->latest.stage(), wire::VISIT_BOOKED);
+  EXPECT_FALSE(v.visit->pending);
+  ASSERT_TRUE(store_->remove(*id));  // PUBACK
+  EXPECT_FALSE(store_->payload(*id));
+}
+
+TEST_F(CarStoreVisitTest, ASlotMustBeFromTheLatestProposalWhileTheVisitIsProposed) {
+  EXPECT_EQ(code(reply(wire::VisitReply::PICK_SLOT, "s1")), make_error_code(StorageErrc::not_found));  // no visit
+  apply(visit_update(q_, 3000, wire::VISIT_PROPOSED));
+  auto newer = visit_update(q_, 4000, wire::VISIT_PROPOSED);  // rescheduled: other slots
+  newer.mutable_notification()->mutable_visit()->clear_slots();
+  *newer.mutable_notification()->mutable_visit()->add_slots() = slot("s3", 1'780'400'000'000);
+  apply(newer);
+  EXPECT_EQ(code(reply(wire::VisitReply::PICK_SLOT, "s1")), make_error_code(AgentErrc::not_offered));
+  EXPECT_EQ(code(reply(wire::VisitReply::PICK_SLOT, "")), make_error_code(AgentErrc::not_offered));
+  EXPECT_EQ(code(store_->enqueue_visit_reply("visit-9", VisitAnswer{wire::VisitReply::PICK_SLOT, "s3", "", ""},
+                                             receipts_, 10000)),
+            make_error_code(StorageErrc::not_found));
+  EXPECT_TRUE(reply(wire::VisitReply::PICK_SLOT, "s3"));
+
+  apply(visit_update(q_, 5000, wire::VISIT_BOOKED));
+  EXPECT_EQ(code(reply(wire::VisitReply::PICK_SLOT, "s1")), make_error_code(AgentErrc::visit_stage));
+  EXPECT_EQ(code(reply(wire::VisitReply::DECLINE)), make_error_code(AgentErrc::visit_stage));
+  EXPECT_TRUE(reply(wire::VisitReply::CANCEL, "", "", "出差 away on business"));
+}
+
+// The backend's rules (docs/visits.md, backend sqlite_visits.cpp): what it would dead-letter, the
+// car refuses before queueing.
+TEST_F(CarStoreVisitTest, DeclineRescheduleAndCancelOnlyAtTheStagesTheBackendTakesThem) {
+  using Reply = wire::VisitReply;
+  const std::map<Reply::Action, std::set<wire::VisitStage>> allowed = {
+      {Reply::DECLINE, {wire::VISIT_PROPOSED, wire::VISIT_RESCHEDULE_REQUESTED}},
+      {Reply::RESCHEDULE, {wire::VISIT_PROPOSED, wire::VISIT_BOOKED}},
+      {Reply::CANCEL, {wire::VISIT_PROPOSED, wire::VISIT_BOOKED, wire::VISIT_RESCHEDULE_REQUESTED}},
+  };
+  std::int64_t sent_at = 3000;
+  for (const auto& [action, stages] : allowed) {
+    for (auto stage :
+         {wire::VISIT_PROPOSED, wire::VISIT_RESCHEDULE_REQUESTED, wire::VISIT_BOOKED, wire::VISIT_CHECKED_IN,
+          wire::VISIT_REPAIR, wire::VISIT_HANDED_OVER, wire::VISIT_DECLINED, wire::VISIT_CANCELLED}) {
+      apply(visit_update(q_, sent_at += 1000, stage));  // a newer update: no answer pending
+      const auto r = reply(action);
+      const auto name = Reply::Action_Name(action) + " at " + wire::VisitStage_Name(stage);
+      if (stages.contains(stage)) {
+        EXPECT_TRUE(r) << name << ": " << r.error().what();
+      } else {
+        EXPECT_EQ(code(r), make_error_code(AgentErrc::visit_stage)) << name;
+      }
+    }
+  }
+  EXPECT_EQ(code(reply(Reply::ACTION_UNSPECIFIED)), make_error_code(WireErrc::invalid_field));
+  EXPECT_EQ(code(reply(static_cast<Reply::Action>(42))), make_error_code(WireErrc::invalid_field));
+}
+
+TEST_F(CarStoreVisitTest, AReasonIsAtMost500CharactersOfUtf8) {
+  apply(visit_update(q_, 3000, wire::VISIT_PROPOSED));
+  const auto queued = store_->outbox()->size();  // the delivered receipt
+  std::string longest;
+  for (int i = 0; i < 500; ++i) longest += "时";  // 500 characters, 1500 bytes
+  EXPECT_EQ(code(reply(wire::VisitReply::DECLINE, "", "", longest + "x")), make_error_code(WireErrc::invalid_field));
+  EXPECT_EQ(code(reply(wire::VisitReply::DECLINE, "", "", "\xff\xfe")), make_error_code(WireErrc::invalid_field));
+  EXPECT_EQ(store_->outbox()->size(), queued);  // nothing half-queued
+  EXPECT_FALSE(view().visit->pending);
+  EXPECT_TRUE(reply(wire::VisitReply::DECLINE, "", "", longest));
+}
+
+TEST_F(CarStoreVisitTest, OnlyTheApprovalAskedIsAnsweredAndOnlyOnce) {
+  apply(visit_update(q_, 3000, wire::VISIT_REPAIR));
+  EXPECT_EQ(code(reply(wire::VisitReply::APPROVE_EXTRA, "", "a1")), make_error_code(AgentErrc::not_offered));
+  apply(with_extra_cost(visit_update(q_, 4000, wire::VISIT_REPAIR), "a1", 35000));
+  auto v = view();
+  ASSERT_TRUE(v.visit->latest.has_extra_cost());
+  EXPECT_EQ(v.visit->latest.extra_cost().amount().minor(), 35000);
+  EXPECT_TRUE(v.visit->approval_open);
+  EXPECT_EQ(code(reply(wire::VisitReply::APPROVE_EXTRA, "", "a0")), make_error_code(AgentErrc::not_offered));
+  auto id = reply(wire::VisitReply::APPROVE_EXTRA, "", "a1");
+  ASSERT_TRUE(id) << id.error().what();
+  v = view();
+  EXPECT_FALSE(v.visit->approval_open);
+  ASSERT_TRUE(v.visit->pending);
+  EXPECT_EQ(v.visit->pending->answer.approval_id, "a1");
+  EXPECT_EQ(code(reply(wire::VisitReply::REFUSE_EXTRA, "", "a1")), make_error_code(AgentErrc::already_answered));
+  auto sent = codec::decode(*store_->payload(*id));
+  EXPECT_EQ(sent->visit_reply().approval_id(), "a1");
+  EXPECT_EQ(sent->visit_reply().action(), wire::VisitReply::APPROVE_EXTRA);
+
+  // The dealer asks again (a second approval): that one may be refused; the first stays answered
+  // even after the wait has ended.
+  apply(with_extra_cost(visit_update(q_, 5000, wire::VISIT_REPAIR), "a2", 12000));
+  EXPECT_TRUE(view().visit->approval_open);
+  EXPECT_TRUE(reply(wire::VisitReply::REFUSE_EXTRA, "", "a2", "太贵 too expensive"));
+  apply(with_extra_cost(visit_update(q_, 6000, wire::VISIT_REPAIR), "a2", 12000));  // re-asked, same id
+  EXPECT_EQ(code(reply(wire::VisitReply::APPROVE_EXTRA, "", "a2")), make_error_code(AgentErrc::already_answered));
+  EXPECT_FALSE(view().visit->approval_open);
+}
+
+TEST_F(CarStoreVisitTest, TheHandoverIsASurveyRequestAnsweredOnce) {
+  apply(visit_update(q_, 3000, wire::VISIT_QUALITY_CHECK));
+  const auto handover = visit_update(q_, 4000, wire::VISIT_HANDED_OVER, wire::CASE_STATUS_CLOSED);
+  apply(handover);
+  auto v = view();
+  EXPECT_EQ(v.status, ReportStatus::closed);
+  EXPECT_EQ(v.visit->latest.stage(), wire::VISIT_HANDED_OVER);
+  EXPECT_EQ(v.survey_request_id, handover.message_id());
+  EXPECT_FALSE(v.survey_answered);
+  auto id = store_->enqueue_survey_answer(handover.message_id(), 2, "等了很久 waited long", receipts_, 10000);
+  ASSERT_TRUE(id) << id.error().what();
+  EXPECT_EQ(codec::decode(*store_->payload(*id))->survey().score(), 2u);
+  EXPECT_TRUE(view().survey_answered);
+  EXPECT_EQ(code(store_->enqueue_survey_answer(handover.message_id(), 5, "", receipts_, 11000)),
+            make_error_code(AgentErrc::already_answered));
+}
+
+TEST_F(CarStoreVisitTest, ACallbackIsAskedOncePerReportUntilItIsLogged) {
+  auto id = store_->enqueue_callback_request(report_id_, "+86 138-0000-0000", "", receipts_, 10000);
+  ASSERT_TRUE(id) << id.error().what();
+  auto v = view();
+  ASSERT_TRUE(v.callback);
+  EXPECT_EQ(v.callback->callback_id, *id);
+  EXPECT_EQ(v.callback->state, wire::CALLBACK_STATE_UNSPECIFIED);  // waiting for an agent
+  EXPECT_TRUE(v.callback->open());
+  auto sent = codec::decode(*store_->payload(*id));
+  ASSERT_TRUE(sent && sent->has_callback_request());
+  EXPECT_EQ(sent->message_id(), *id);  // the callback id
+  EXPECT_EQ(sent->callback_request().report_id(), report_id_);
+  EXPECT_EQ(sent->callback_request().language(), "zh-CN");  // the report's
+  EXPECT_EQ(code(store_->enqueue_callback_request(report_id_, "", "en", receipts_, 11000)),
+            make_error_code(AgentErrc::callback_open));
+
+  auto update = [&](std::int64_t sent_at, wire::CallbackState state, const std::string& agent,
+                    const std::string& outcome) {
+    auto env = notification_for(q_, wire::CASE_STATUS_IN_PROGRESS);
+    env.set_sent_at_ms(sent_at);
+    auto* c = env.mutable_notification()->mutable_callback();
+    c->set_callback_id(*id);
+    c->set_state(state);
+    c->set_agent(agent);
+    c->set_outcome(outcome);
+    apply(env);
+  };
+  update(5000, wire::CALLBACK_PICKED_UP, "王芳", "");
+  EXPECT_EQ(view().callback->state, wire::CALLBACK_PICKED_UP);
+  EXPECT_EQ(view().callback->agent, "王芳");
+  update(4000, wire::CALLBACK_QUEUED, "", "");  // older: changes nothing
+  EXPECT_EQ(view().callback->state, wire::CALLBACK_PICKED_UP);
+  EXPECT_EQ(code(store_->enqueue_callback_request(report_id_, "", "", receipts_, 12000)),
+            make_error_code(AgentErrc::callback_open));
+  update(6000, wire::CALLBACK_LOGGED, "", "已安排到店检查");
+  v = view();
+  EXPECT_EQ(v.callback->state, wire::CALLBACK_LOGGED);
+  EXPECT_EQ(v.callback->agent, "王芳");  // kept
+  EXPECT_EQ(v.callback->outcome, "已安排到店检查");
+  EXPECT_FALSE(v.callback->open());
+  EXPECT_TRUE(store_->inbox()->front().callback);
+
+  auto second = store_->enqueue_callback_request(report_id_, "", "", receipts_, 13000);
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_EQ(view().callback->callback_id, *second);  // the newest is shown
+}
+
+TEST_F(CarStoreVisitTest, ACallbackNeedsAReportWithACase) {
+  EXPECT_EQ(code(store_->enqueue_callback_request("no-such-report", "", "", receipts_, 10000)),
+            make_error_code(StorageErrc::not_found));
+  const auto unsent = make_report("still queued");
+  ASSERT_TRUE(store_->enqueue_report(unsent.env, unsent.payload, 0, 2000));
+  EXPECT_EQ(code(store_->enqueue_callback_request(unsent.env.report().report_id(), "", "", receipts_, 10000)),
+            make_error_code(AgentErrc::no_case));
+  EXPECT_EQ(code(store_->enqueue_callback_request(report_id_, "call me maybe", "", receipts_, 10000)),
+            make_error_code(WireErrc::invalid_field));
+  EXPECT_EQ(code(store_->enqueue_callback_request(report_id_, "(021) 5555 0100", "", receipts_, 10000)),
+            make_error_code(WireErrc::invalid_field));  // the backend takes digits, '+', '-' and spaces
+  EXPECT_EQ(code(store_->enqueue_callback_request(report_id_, std::string(33, '1'), "", receipts_, 10000)),
+            make_error_code(WireErrc::invalid_field));
+}
+
+TEST_F(CarStoreVisitTest, AVisitUpdateCarriedByAnAckIsAppliedLikeAnyOther) {
+  const auto other = make_report("another report");
+  ASSERT_TRUE(store_->enqueue_report(other.env, other.payload, 0, 2000));
+  auto ack = accepted_ack(other, "FB-2026-000043");
+  auto carried = visit_update(other, 3000, wire::VISIT_PROPOSED);
+  *ack.mutable_accepted()->mutable_notification() = codec::carry(carried);
+  auto r = store_->apply_ack(ack, 4000);
+  ASSERT_TRUE(r && r->notification);
+  ASSERT_TRUE(r->notification->visit);
+  EXPECT_TRUE((*store_->report(other.env.report().report_id()))->visit);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "fake_clock.hpp"
+#include "fb/agent/parked.hpp"
 #include "paths.hpp"
 #include "process.hpp"
 
@@ -362,6 +363,48 @@ TEST_F(LogReplayTest, AMalformedLineIsAnErrorNamingFileAndLine) {
   EXPECT_EQ(unknown.code, ConfigErrc::parse_error);
   EXPECT_NE(unknown.detail.find("log.txt"), std::string::npos) << unknown.detail;
   EXPECT_EQ(open_error(dir_ / "absent.csv").code, ConfigErrc::file_not_found);
+}
+
+// ---- Parked: the gate of "Call me" ---------------------------------------------------------------
+
+TEST(ParkedTrackerTest, ParkedIsStandingStillInPOrWithTheParkingBrake) {
+  ParkedTracker t;
+  EXPECT_FALSE(t.parked());  // nothing known yet
+  t.on_sample({vss::kSelectedGear, 0, ParkedTracker::kSelectorPark});
+  EXPECT_FALSE(t.parked());  // no speed seen yet
+  t.on_sample({vss::kSpeed, 1, 0.0});
+  EXPECT_TRUE(t.parked());
+  t.on_sample({vss::kSpeed, 2, 3.0});
+  EXPECT_FALSE(t.parked());  // rolling in P (towed, on a slope): not parked
+  t.on_sample({vss::kSpeed, 3, 0.2});
+  t.on_sample({vss::kSelectedGear, 4, 127});  // D, foot on the brake at a light
+  EXPECT_FALSE(t.parked());
+  t.on_sample({vss::kParkingBrakeEngaged, 5, 1});
+  EXPECT_TRUE(t.parked());
+  t.on_sample({vss::kParkingBrakeEngaged, 6, 0});
+  EXPECT_FALSE(t.parked());
+  auto check = t.check();
+  t.on_sample({vss::kSelectedGear, 7, ParkedTracker::kSelectorPark});
+  EXPECT_TRUE(check());  // the check reads the tracker's state now
+}
+
+TEST_F(SignalsTest, TheSimulatedDriveIsNeverParkedNotEvenAtItsStops) {
+  DriveSimulator sim(strand_, clock_, config());
+  ParkedTracker tracker;
+  int checks = 0, parked = 0, standing = 0;
+  sim.start([&](const SignalSample& s) {
+    tracker.on_sample(s);
+    if (s.path == vss::kSpeed) {
+      ++checks;
+      if (s.value < 0.5) ++standing;
+      if (tracker.parked()) ++parked;
+    }
+  });
+  test::run_for(io_, clock_, std::chrono::seconds(60));
+  sim.stop();
+  EXPECT_GT(checks, 100);
+  EXPECT_GT(standing, 0);  // it did stop, in D with the brake pressed
+  EXPECT_EQ(parked, 0);
 }
 
 }  // namespace

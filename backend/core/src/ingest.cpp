@@ -290,7 +290,7 @@ void Ingest::apply_replies(std::span<const CarReplyIntake> replies, std::vector<
     } else if (!o.receipt_matched) {
       spdlog::warn("dead letter #{}: answer {} from {} refused", o.dead_letter_id, r.message_id, r.vin);
     } else {
-      spdlog::info("{} from {} applied", survey ? "survey answer" : "answer", r.vin);
+      spdlog::info("{} {} from {} applied", survey ? "survey answer" : "answer", r.message_id, r.vin);
     }
     for (auto& n : o.notices) out.push_back(Outgoing{topics::inbox(n.vin), std::move(n.payload), n.id});
   }

@@ -278,7 +278,8 @@ constexpr std::string_view kSlaColumns =
     "response_escalation, resolution_escalation, progress_every_ms, last_contact_ms, vin != '' FROM cases WHERE ";
 
 constexpr std::string_view kCaseColumns =
-    "c.uid, c.number, c.vin, (SELECT report_id FROM reports WHERE case_id = c.id ORDER BY rowid LIMIT 1), c.type, "
+    "c.uid, c.number, c.vin, coalesce((SELECT report_id FROM reports WHERE case_id = c.id ORDER BY rowid LIMIT 1), "
+    "(SELECT report_id FROM reports WHERE case_id = c.follow_up_of ORDER BY rowid LIMIT 1)), c.type, "
     "c.priority, "
     "c.system, c.team, c.status, c.created_ms, c.first_reply_due_ms, c.resolution_due_ms, c.assignee, c.language, "
     "c.channel, (SELECT p.number FROM cases p WHERE p.id = c.parent_id), c.major, "
@@ -1952,10 +1953,11 @@ class SqliteCaseStore final : public CaseStore {
     auto row = insert_case_row(
         CaseRow{new_uuid(), *number, origin.vin, in, origin.language, triage.dump(), sla, "", in.channel, false});
     if (!row) return fail(row.error());
-    if (auto x = exec_bound("UPDATE cases SET parent_id = NULL WHERE id = ?1", {*row}); !x) return fail(x.error());
-    if (auto x = event(*row, at_ms, "created", triage.dump()); !x) return fail(x.error());
     auto origin_row = case_row(origin.case_number);
     if (!origin_row) return fail(origin_row.error());
+    if (auto x = exec_bound("UPDATE cases SET follow_up_of = ?1 WHERE id = ?2", {*origin_row, *row}); !x)
+      return fail(x.error());
+    if (auto x = event(*row, at_ms, "created", triage.dump()); !x) return fail(x.error());
     if (auto x = event(*origin_row, at_ms, "follow_up", nlohmann::json{{"case", *number}, {"why", why}}.dump()); !x)
       return fail(x.error());
     return existing_case(*number);

@@ -74,8 +74,9 @@ namespace detail {
 
 // v7 (issue 13): a visit keeps its latest proposal's slots and the booked one as JSON (they are
 // read and written whole); stages and approvals are rows of their own (the timeline, the
-// analytics' time per stage). car_replies remembers the message ids of visit replies and
-// callback requests so that a re-send changes nothing.
+// analytics' time per stage). A follow-up case (回访) has no report of its own: follow_up_of
+// names the case it follows, whose first report its notifications name on the car. car_replies remembers the message
+// ids of visit replies and callback requests so that a re-send changes nothing.
 const std::string_view kVisitSchema = R"sql(
 CREATE TABLE visits (
   id TEXT PRIMARY KEY,
@@ -139,6 +140,7 @@ CREATE TABLE callbacks (
 );
 CREATE INDEX callbacks_state ON callbacks(state, requested_ms);
 CREATE INDEX callbacks_case ON callbacks(case_id);
+ALTER TABLE cases ADD COLUMN follow_up_of INTEGER REFERENCES cases(id);
 CREATE TABLE car_replies (
   message_id TEXT PRIMARY KEY,
   vin TEXT NOT NULL,

@@ -128,13 +128,63 @@ void Agent::answer_survey(std::string notification_id, int score, std::string co
                const auto topic = topics::receipts(config_.vehicle.vin);
                auto queued = store_.enqueue_survey_answer(id, score, comment, topic, now);
                if (!queued) {
+                 refused(queued.error());
                  done(fail(queued.error()));
                  return;
                }
-               scheduler_.add(OutboxEntry{*queued, OutboxKind::receipt, topic, 0, now}, clock_.steady_now());
-               pump();
+               schedule_answer(*queued, 0, now);
                done({});
+               if (auto report = store_.report_of_notification(id); report && !report->empty()) notify_report(*report);
              });
+}
+
+void Agent::answer_visit(std::string visit_id, VisitAnswer answer, std::function<void(Result<std::string>)> done) {
+  asio::post(executor_, [this, id = std::move(visit_id), answer = std::move(answer), done = std::move(done)] {
+    const auto now = clock_.epoch_ms();
+    auto queued = store_.enqueue_visit_reply(id, answer, topics::receipts(config_.vehicle.vin), now);
+    if (!queued) {
+      refused(queued.error());
+      done(fail(queued.error()));
+      return;
+    }
+    schedule_answer(*queued, 0, now);
+    done(*queued);
+    if (auto report = store_.report_of_visit(id); report && !report->empty()) notify_report(*report);
+  });
+}
+
+void Agent::request_callback(std::string report_id, std::string phone, std::function<void(Result<std::string>)> done) {
+  asio::post(executor_, [this, id = std::move(report_id), phone = std::move(phone), done = std::move(done)] {
+    if (!config_.parked || !config_.parked()) {
+      done(fail(AgentErrc::not_parked, "stop and select P, or set the parking brake"));
+      return;
+    }
+    const auto now = clock_.epoch_ms();
+    auto queued = store_.enqueue_callback_request(id, phone, "", topics::receipts(config_.vehicle.vin), now);
+    if (!queued) {
+      refused(queued.error());
+      done(fail(queued.error()));
+      return;
+    }
+    schedule_answer(*queued, 1, now);
+    done(*queued);
+    notify_report(id);
+  });
+}
+
+void Agent::refused(const Error& e) {
+  spdlog::info("agent: the driver's answer was not queued: {}", e.what());
+  // A rule of the car's (e.g. not parked) is the caller's to show; a storage failure (disk full)
+  // is everyone's.
+  if (e.code.category() == storage_category() && e.code != make_error_code(StorageErrc::not_found)) {
+    storage_problem(e);
+  }
+}
+
+void Agent::schedule_answer(const std::string& message_id, int priority, std::int64_t now_ms) {
+  scheduler_.add(OutboxEntry{message_id, OutboxKind::receipt, topics::receipts(config_.vehicle.vin), priority, now_ms},
+                 clock_.steady_now());
+  pump();
 }
 
 void Agent::reports(std::function<void(Result<std::vector<ReportView>>)> done) {

@@ -1,5 +1,7 @@
 #include "fb/agent/car_store.hpp"
 
+#include <algorithm>
+
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
 #include "fb/common/utf8.hpp"
@@ -52,7 +54,80 @@ constexpr std::string_view kSchemaV2 = R"sql(
 ALTER TABLE reports ADD COLUMN last_notification_ms INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2};
+// v3: service visits and live callbacks (docs/visits.md). The inbox keeps each notification's
+// VisitUpdate / CallbackUpdate (serialized, NULL when none) and when its survey was answered.
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE inbox ADD COLUMN visit BLOB;
+ALTER TABLE inbox ADD COLUMN callback BLOB;
+ALTER TABLE inbox ADD COLUMN answered_ms INTEGER;
+CREATE INDEX inbox_report ON inbox(report_id, status);
+CREATE TABLE visits (
+  visit_id TEXT PRIMARY KEY,
+  report_id TEXT NOT NULL,
+  latest BLOB NOT NULL,
+  notification_id TEXT NOT NULL,
+  sent_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  pending_reply TEXT
+);
+CREATE INDEX visits_report ON visits(report_id, sent_ms);
+CREATE TABLE visit_replies (
+  message_id TEXT PRIMARY KEY,
+  visit_id TEXT NOT NULL,
+  action INTEGER NOT NULL,
+  slot_id TEXT NOT NULL,
+  approval_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  queued_ms INTEGER NOT NULL
+);
+CREATE INDEX visit_replies_visit ON visit_replies(visit_id, approval_id);
+CREATE TABLE callbacks (
+  callback_id TEXT PRIMARY KEY,
+  report_id TEXT NOT NULL,
+  phone TEXT NOT NULL DEFAULT '',
+  language TEXT NOT NULL DEFAULT '',
+  state INTEGER NOT NULL,
+  agent TEXT NOT NULL DEFAULT '',
+  outcome TEXT NOT NULL DEFAULT '',
+  requested_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  sent_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX callbacks_report ON callbacks(report_id, requested_ms);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+
+constexpr std::string_view kInboxColumns =
+    "message_id, report_id, case_number, status, title, text, language, received_ms, read_ms IS NOT NULL, visit, "
+    "callback";
+
+template <typename Message>
+std::optional<Message> parse_column(const sql::Statement& st, int column) {
+  if (st.is_null(column)) return std::nullopt;
+  Message m;
+  // A blob this build cannot parse shows as no update: the notification's text still says it.
+  if (!m.ParseFromString(st.blob(column))) return std::nullopt;
+  return m;
+}
+
+InboxEntry read_inbox_row(const sql::Statement& s) {
+  InboxEntry e{s.text(0), s.text(1),  s.text(2),      static_cast<wire::CaseStatus>(s.int64(3)), s.text(4), s.text(5),
+               s.text(6), s.int64(7), s.int64(8) != 0};
+  e.visit = parse_column<wire::VisitUpdate>(s, 9);
+  e.callback = parse_column<wire::CallbackUpdate>(s, 10);
+  return e;
+}
+
+bool valid_phone(std::string_view phone) {
+  if (phone.size() > 32) return false;
+  return std::ranges::all_of(phone, [](char c) { return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' '; });
+}
+
+bool offers_slot(const wire::VisitUpdate& v, const std::string& slot_id) {
+  return !slot_id.empty() &&
+         std::ranges::any_of(v.slots(), [&](const wire::VisitSlot& s) { return s.slot_id() == slot_id; });
+}
 
 constexpr std::string_view kReportColumns =
     "report_id, created_ms, source, category, text, language, status, case_number, team, first_reply_due_ms, "
@@ -253,9 +328,11 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
   Applied out;
   out.entry = InboxEntry{env.message_id(), n.report_id(), n.case_number(), n.status(), n.title(),
                          n.text(),         n.language(),  now_ms,          false};
+  if (n.has_visit()) out.entry.visit = n.visit();
+  if (n.has_callback()) out.entry.callback = n.callback();
   auto ins = db_.prepare(
-      "INSERT OR IGNORE INTO inbox(message_id, report_id, case_number, status, title, text, language, received_ms) "
-      "VALUES(?,?,?,?,?,?,?,?)");
+      "INSERT OR IGNORE INTO inbox(message_id, report_id, case_number, status, title, text, language, received_ms, "
+      "visit, callback) VALUES(?,?,?,?,?,?,?,?,?,?)");
   if (!ins) return fail(ins.error());
   ins->bind(1, env.message_id())
       .bind(2, n.report_id())
@@ -265,9 +342,20 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
       .bind(6, n.text())
       .bind(7, n.language())
       .bind(8, now_ms);
+  if (n.has_visit()) ins->bind_blob(9, n.visit().SerializeAsString());
+  else ins->bind_null(9);
+  if (n.has_callback()) ins->bind_blob(10, n.callback().SerializeAsString());
+  else ins->bind_null(10);
   if (auto r = ins->run(); !r) return fail(r.error());
   out.duplicate = db_.changes() == 0;
-  if (out.duplicate || n.report_id().empty()) return out;
+  if (out.duplicate) return out;
+  if (n.has_visit() && !n.visit().visit_id().empty()) {
+    if (auto r = apply_visit_in_tx(env, now_ms); !r) return fail(r.error());
+  }
+  if (n.has_callback() && !n.callback().callback_id().empty()) {
+    if (auto r = apply_callback_in_tx(env, now_ms); !r) return fail(r.error());
+  }
+  if (n.report_id().empty()) return out;
 
   const auto status = to_string(report_status(n.status()));
   auto current = read_report(n.report_id());
@@ -340,14 +428,17 @@ Result<std::string> CarStore::enqueue_survey_answer(const std::string& notificat
   if (!is_valid_utf8(comment) || utf8_length(comment) > 1000) {
     return fail(WireErrc::invalid_field, "survey comment: at most 1000 characters of UTF-8");
   }
-  auto st = db_.prepare("SELECT count(*) FROM inbox WHERE message_id = ? AND status = ?");
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  auto st = db_.prepare("SELECT answered_ms IS NOT NULL FROM inbox WHERE message_id = ? AND status = ?");
   if (!st) return fail(st.error());
   st->bind(1, notification_id).bind(2, static_cast<std::int64_t>(wire::CASE_STATUS_CLOSED));
   auto row = st->step();
   if (!row) return fail(row.error());
-  const bool asked = st->int64(0) > 0;
+  if (!*row) return fail(StorageErrc::not_found, "no survey request " + notification_id + " in the inbox");
+  const bool answered = st->int64(0) != 0;
   st->reset();
-  if (!asked) return fail(StorageErrc::not_found, "no survey request " + notification_id + " in the inbox");
+  if (answered) return fail(AgentErrc::already_answered, "survey " + notification_id);
   auto env = codec::new_envelope(now_ms);
   env.mutable_survey()->set_notification_id(notification_id);
   env.mutable_survey()->set_score(static_cast<std::uint32_t>(score));
@@ -355,7 +446,270 @@ Result<std::string> CarStore::enqueue_survey_answer(const std::string& notificat
   if (auto r = insert_outbox(env.message_id(), OutboxKind::receipt, topic, codec::encode(env), 0, now_ms); !r) {
     return fail(r.error());
   }
+  auto mark = db_.prepare("UPDATE inbox SET answered_ms = ? WHERE message_id = ?");
+  if (!mark) return fail(mark.error());
+  mark->bind(1, now_ms).bind(2, notification_id);
+  if (auto r = mark->run(); !r) return fail(r.error());
+  if (auto r = tx->commit(); !r) return fail(r.error());
   return env.message_id();
+}
+
+Result<void> CarStore::apply_visit_in_tx(const wire::Envelope& env, std::int64_t now_ms) {
+  const auto& n = env.notification();
+  // The newest update the backend wrote wins, as for the report's status; it also ends the wait
+  // of an answer queued against an older one.
+  auto st = db_.prepare(
+      "INSERT INTO visits(visit_id, report_id, latest, notification_id, sent_ms, received_ms) "
+      "VALUES(?1,?2,?3,?4,?5,?6) "
+      "ON CONFLICT(visit_id) DO UPDATE SET report_id = CASE WHEN excluded.report_id = '' THEN report_id "
+      "ELSE excluded.report_id END, latest = excluded.latest, notification_id = excluded.notification_id, "
+      "sent_ms = excluded.sent_ms, received_ms = excluded.received_ms, pending_reply = NULL "
+      "WHERE excluded.sent_ms >= visits.sent_ms");
+  if (!st) return fail(st.error());
+  st->bind(1, n.visit().visit_id())
+      .bind(2, n.report_id())
+      .bind_blob(3, n.visit().SerializeAsString())
+      .bind(4, env.message_id())
+      .bind(5, env.sent_at_ms())
+      .bind(6, now_ms);
+  return st->run();
+}
+
+Result<void> CarStore::apply_callback_in_tx(const wire::Envelope& env, std::int64_t now_ms) {
+  const auto& n = env.notification();
+  const auto& c = n.callback();
+  // A callback this car does not know (its store was replaced) is still shown.
+  auto st = db_.prepare(
+      "INSERT INTO callbacks(callback_id, report_id, state, agent, outcome, requested_ms, updated_ms, sent_ms) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?6,?7) "
+      "ON CONFLICT(callback_id) DO UPDATE SET state = excluded.state, agent = CASE WHEN excluded.agent = '' THEN "
+      "agent ELSE excluded.agent END, outcome = CASE WHEN excluded.outcome = '' THEN outcome ELSE excluded.outcome "
+      "END, updated_ms = excluded.updated_ms, sent_ms = excluded.sent_ms WHERE excluded.sent_ms >= callbacks.sent_ms");
+  if (!st) return fail(st.error());
+  st->bind(1, c.callback_id())
+      .bind(2, n.report_id())
+      .bind(3, static_cast<std::int64_t>(c.state()))
+      .bind(4, c.agent())
+      .bind(5, c.outcome())
+      .bind(6, now_ms)
+      .bind(7, env.sent_at_ms());
+  return st->run();
+}
+
+Result<std::string> CarStore::enqueue_visit_reply(const std::string& visit_id, const VisitAnswer& answer,
+                                                  const std::string& topic, std::int64_t now_ms) {
+  using Reply = wire::VisitReply;
+  if (answer.action == Reply::ACTION_UNSPECIFIED || !Reply::Action_IsValid(answer.action)) {
+    return fail(WireErrc::invalid_field, "visit reply: no action");
+  }
+  if (!is_valid_utf8(answer.reason) || utf8_length(answer.reason) > 500) {
+    return fail(WireErrc::invalid_field, "visit reply reason: at most 500 characters of UTF-8");
+  }
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  auto st = db_.prepare("SELECT latest, pending_reply IS NOT NULL FROM visits WHERE visit_id = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, visit_id);
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  if (!*row) return fail(StorageErrc::not_found, "no visit " + visit_id + " in the inbox");
+  wire::VisitUpdate latest;
+  if (!latest.ParseFromString(st->blob(0))) return fail(StorageErrc::corrupt, "visit " + visit_id);
+  const bool pending = st->int64(1) != 0;
+  st->reset();
+
+  const auto stage = latest.stage();
+  const auto stage_name = std::string(wire::VisitStage_Name(stage));
+  const bool approval = answer.action == Reply::APPROVE_EXTRA || answer.action == Reply::REFUSE_EXTRA;
+  if (pending && !approval) {
+    return fail(AgentErrc::answer_pending, "visit " + visit_id + ": the last answer waits for the backend");
+  }
+  switch (answer.action) {
+    case Reply::PICK_SLOT:
+      if (stage != wire::VISIT_PROPOSED) return fail(AgentErrc::visit_stage, "pick a slot: visit is " + stage_name);
+      if (!offers_slot(latest, answer.slot_id)) {
+        return fail(AgentErrc::not_offered, "slot '" + answer.slot_id + "' is not in the latest proposal");
+      }
+      break;
+    // The backend's rules (docs/visits.md), so that an answer it would dead-letter is refused here.
+    case Reply::DECLINE:
+      if (stage != wire::VISIT_PROPOSED && stage != wire::VISIT_RESCHEDULE_REQUESTED) {
+        return fail(AgentErrc::visit_stage, "decline: visit is " + stage_name);
+      }
+      break;
+    case Reply::RESCHEDULE:
+      if (stage != wire::VISIT_PROPOSED && stage != wire::VISIT_BOOKED) {
+        return fail(AgentErrc::visit_stage, "other times: visit is " + stage_name);
+      }
+      break;
+    case Reply::CANCEL:
+      if (stage != wire::VISIT_PROPOSED && stage != wire::VISIT_BOOKED && stage != wire::VISIT_RESCHEDULE_REQUESTED) {
+        return fail(AgentErrc::visit_stage, "cancel: visit is " + stage_name);
+      }
+      break;
+    default: {  // APPROVE_EXTRA, REFUSE_EXTRA
+      if (!latest.has_extra_cost() || answer.approval_id.empty() ||
+          latest.extra_cost().approval_id() != answer.approval_id) {
+        return fail(AgentErrc::not_offered, "approval '" + answer.approval_id + "' is not the one asked");
+      }
+      auto asked = db_.prepare(
+          "SELECT count(*) FROM visit_replies WHERE visit_id = ? AND approval_id = ? AND action IN (?, ?)");
+      if (!asked) return fail(asked.error());
+      asked->bind(1, visit_id)
+          .bind(2, answer.approval_id)
+          .bind(3, std::int64_t{Reply::APPROVE_EXTRA})
+          .bind(4, std::int64_t{Reply::REFUSE_EXTRA});
+      if (auto r = asked->step(); !r) return fail(r.error());
+      const bool answered = asked->int64(0) > 0;
+      asked->reset();
+      if (answered) return fail(AgentErrc::already_answered, "approval " + answer.approval_id);
+    }
+  }
+
+  auto env = codec::new_envelope(now_ms);
+  auto* reply = env.mutable_visit_reply();
+  reply->set_visit_id(visit_id);
+  reply->set_action(answer.action);
+  reply->set_slot_id(answer.slot_id);
+  reply->set_approval_id(answer.approval_id);
+  reply->set_reason(answer.reason);
+  if (auto r = insert_outbox(env.message_id(), OutboxKind::receipt, topic, codec::encode(env), 0, now_ms); !r) {
+    return fail(r.error());
+  }
+  auto ins = db_.prepare(
+      "INSERT INTO visit_replies(message_id, visit_id, action, slot_id, approval_id, reason, queued_ms) "
+      "VALUES(?,?,?,?,?,?,?)");
+  if (!ins) return fail(ins.error());
+  ins->bind(1, env.message_id())
+      .bind(2, visit_id)
+      .bind(3, std::int64_t{answer.action})
+      .bind(4, answer.slot_id)
+      .bind(5, answer.approval_id)
+      .bind(6, answer.reason)
+      .bind(7, now_ms);
+  if (auto r = ins->run(); !r) return fail(r.error());
+  auto mark = db_.prepare("UPDATE visits SET pending_reply = ? WHERE visit_id = ?");
+  if (!mark) return fail(mark.error());
+  mark->bind(1, env.message_id()).bind(2, visit_id);
+  if (auto r = mark->run(); !r) return fail(r.error());
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  return env.message_id();
+}
+
+Result<std::string> CarStore::enqueue_callback_request(const std::string& report_id, const std::string& phone,
+                                                       const std::string& language, const std::string& topic,
+                                                       std::int64_t now_ms) {
+  if (!valid_phone(phone)) {
+    return fail(WireErrc::invalid_field, "phone: digits, '+', '-' or spaces, at most 32");
+  }
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  auto report = read_report(report_id);
+  if (!report) return fail(report.error());
+  if (!*report) return fail(StorageErrc::not_found, "no report " + report_id);
+  const auto& view = **report;
+  if (view.case_number.empty() || view.status == ReportStatus::rejected) {
+    return fail(AgentErrc::no_case, "report " + report_id + " has no case to call about yet");
+  }
+  if (view.callback && view.callback->open()) {
+    return fail(AgentErrc::callback_open,
+                "callback " + view.callback->callback_id + " for report " + report_id + " is still open");
+  }
+  auto env = codec::new_envelope(now_ms);
+  auto* request = env.mutable_callback_request();
+  request->set_report_id(report_id);
+  request->set_phone(phone);
+  request->set_language(language.empty() ? view.language : language);
+  // Above receipts: the driver is waiting for the call.
+  if (auto r = insert_outbox(env.message_id(), OutboxKind::receipt, topic, codec::encode(env), 1, now_ms); !r) {
+    return fail(r.error());
+  }
+  auto ins = db_.prepare(
+      "INSERT INTO callbacks(callback_id, report_id, phone, language, state, requested_ms, updated_ms) "
+      "VALUES(?,?,?,?,?,?,?)");
+  if (!ins) return fail(ins.error());
+  ins->bind(1, env.message_id())
+      .bind(2, report_id)
+      .bind(3, phone)
+      .bind(4, request->language())
+      .bind(5, std::int64_t{wire::CALLBACK_STATE_UNSPECIFIED})
+      .bind(6, now_ms)
+      .bind(7, now_ms);
+  if (auto r = ins->run(); !r) return fail(r.error());
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  return env.message_id();
+}
+
+Result<void> CarStore::read_report_extras(ReportView& view) {
+  view.visit.reset();
+  view.callback.reset();
+  auto visit = db_.prepare(
+      "SELECT v.visit_id, v.latest, v.notification_id, v.sent_ms, r.message_id, r.action, r.slot_id, r.approval_id, "
+      "r.reason, r.queued_ms FROM visits v LEFT JOIN visit_replies r ON r.message_id = v.pending_reply "
+      "WHERE v.report_id = ? ORDER BY v.sent_ms DESC, v.rowid DESC LIMIT 1");
+  if (!visit) return fail(visit.error());
+  visit->bind(1, view.report_id);
+  auto row = visit->step();
+  if (!row) return fail(row.error());
+  std::string visit_id;
+  if (*row) {
+    VisitView v;
+    visit_id = visit->text(0);
+    (void)v.latest.ParseFromString(visit->blob(1));
+    v.notification_id = visit->text(2);
+    v.updated_ms = visit->int64(3);
+    if (!visit->is_null(4)) {
+      PendingVisitReply p;
+      p.message_id = visit->text(4);
+      p.answer.action = static_cast<wire::VisitReply::Action>(visit->int64(5));
+      p.answer.slot_id = visit->text(6);
+      p.answer.approval_id = visit->text(7);
+      p.answer.reason = visit->text(8);
+      p.queued_ms = visit->int64(9);
+      v.pending = std::move(p);
+    }
+    view.visit = std::move(v);
+  }
+  visit->reset();
+  if (view.visit && view.visit->latest.has_extra_cost()) {
+    auto answered = db_.prepare("SELECT count(*) FROM visit_replies WHERE visit_id = ? AND approval_id = ?");
+    if (!answered) return fail(answered.error());
+    answered->bind(1, visit_id).bind(2, view.visit->latest.extra_cost().approval_id());
+    if (auto r = answered->step(); !r) return fail(r.error());
+    view.visit->approval_open = answered->int64(0) == 0;
+    answered->reset();
+  }
+
+  auto callback = db_.prepare(
+      "SELECT callback_id, state, agent, outcome, requested_ms, updated_ms FROM callbacks WHERE report_id = ? "
+      "ORDER BY requested_ms DESC, rowid DESC LIMIT 1");
+  if (!callback) return fail(callback.error());
+  callback->bind(1, view.report_id);
+  row = callback->step();
+  if (!row) return fail(row.error());
+  if (*row) {
+    view.callback = CallbackView{callback->text(0),  static_cast<wire::CallbackState>(callback->int64(1)),
+                                 callback->text(2),  callback->text(3),
+                                 callback->int64(4), callback->int64(5)};
+  }
+  callback->reset();
+
+  auto survey = db_.prepare(
+      "SELECT message_id, answered_ms IS NOT NULL FROM inbox WHERE report_id = ? AND status = ? "
+      "ORDER BY received_ms DESC, rowid DESC LIMIT 1");
+  if (!survey) return fail(survey.error());
+  survey->bind(1, view.report_id).bind(2, static_cast<std::int64_t>(wire::CASE_STATUS_CLOSED));
+  row = survey->step();
+  if (!row) return fail(row.error());
+  if (*row) {
+    view.survey_request_id = survey->text(0);
+    view.survey_answered = survey->int64(1) != 0;
+  } else {
+    view.survey_request_id.clear();
+    view.survey_answered = false;
+  }
+  survey->reset();
+  return {};
 }
 
 Result<std::optional<ReportView>> CarStore::read_report(const std::string& report_id) {
@@ -365,7 +719,28 @@ Result<std::optional<ReportView>> CarStore::read_report(const std::string& repor
   auto row = st->step();
   if (!row) return fail(row.error());
   if (!*row) return std::optional<ReportView>{};
-  return std::optional<ReportView>{read_report_row(*st)};
+  auto view = read_report_row(*st);
+  st->reset();
+  if (auto r = read_report_extras(view); !r) return fail(r.error());
+  return std::optional<ReportView>{std::move(view)};
+}
+
+Result<std::string> CarStore::report_of_visit(const std::string& visit_id) {
+  auto st = db_.prepare("SELECT report_id FROM visits WHERE visit_id = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, visit_id);
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  return *row ? st->text(0) : std::string();
+}
+
+Result<std::string> CarStore::report_of_notification(const std::string& message_id) {
+  auto st = db_.prepare("SELECT report_id FROM inbox WHERE message_id = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, message_id);
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  return *row ? st->text(0) : std::string();
 }
 
 Result<std::optional<ReportView>> CarStore::report(const std::string& report_id) { return read_report(report_id); }
@@ -378,20 +753,19 @@ Result<std::vector<ReportView>> CarStore::reports(std::size_t limit) {
   std::vector<ReportView> out;
   auto rows = st->each_row([&](const sql::Statement& s) { out.push_back(read_report_row(s)); });
   if (!rows) return fail(rows.error());
+  for (auto& view : out) {
+    if (auto r = read_report_extras(view); !r) return fail(r.error());
+  }
   return out;
 }
 
 Result<std::vector<InboxEntry>> CarStore::inbox(std::size_t limit) {
-  auto st = db_.prepare(
-      "SELECT message_id, report_id, case_number, status, title, text, language, received_ms, read_ms IS NOT NULL "
-      "FROM inbox ORDER BY received_ms DESC, rowid DESC LIMIT ?");
+  auto st = db_.prepare("SELECT " + std::string(kInboxColumns) +
+                        " FROM inbox ORDER BY received_ms DESC, rowid DESC LIMIT ?");
   if (!st) return fail(st.error());
   st->bind(1, static_cast<std::int64_t>(limit));
   std::vector<InboxEntry> out;
-  auto rows = st->each_row([&](const sql::Statement& s) {
-    out.push_back(InboxEntry{s.text(0), s.text(1), s.text(2), static_cast<wire::CaseStatus>(s.int64(3)), s.text(4),
-                             s.text(5), s.text(6), s.int64(7), s.int64(8) != 0});
-  });
+  auto rows = st->each_row([&](const sql::Statement& s) { out.push_back(read_inbox_row(s)); });
   if (!rows) return fail(rows.error());
   return out;
 }

@@ -1,5 +1,6 @@
 // One row of "My reports": category, status, case number, the driver's text, the team and
-// the latest answer. Its properties are the ReportsModel roles.
+// the latest answer; below them the report's service visit, its survey and "Call me".
+// Its properties are the ReportsModel roles.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -17,6 +18,24 @@ Rectangle {
     required property string lastText
     required property string rejectReason
     required property double createdMs
+    required property string reportId
+    required property string visitId
+    required property string visitStage
+    required property var visitSlots
+    required property var visitBooked
+    required property double visitReadyAtMs
+    required property var visitEstimate
+    required property var visitExtraCost
+    required property bool visitApprovalOpen
+    required property bool visitReminder
+    required property bool visitQualityFailed
+    required property string visitPending
+    required property string callbackState
+    required property string callbackAgent
+    required property string callbackOutcome
+    required property bool callbackOpen
+    required property string surveyRequestId
+    required property bool surveyAnswered
 
     implicitHeight: content.implicitHeight + 2 * Theme.margin
     radius: Theme.radius
@@ -77,6 +96,36 @@ Rectangle {
             color: Theme.error
             font.pixelSize: Theme.fontSmall
             wrapMode: Text.Wrap
+        }
+        VisitCard {
+            Layout.fillWidth: true
+            visible: card.visitId !== ""
+            visitId: card.visitId
+            stage: card.visitStage
+            slots: card.visitSlots
+            booked: card.visitBooked
+            readyAtMs: card.visitReadyAtMs
+            estimate: card.visitEstimate
+            extraCost: card.visitExtraCost
+            approvalOpen: card.visitApprovalOpen
+            reminder: card.visitReminder
+            qualityFailed: card.visitQualityFailed
+            pending: card.visitPending
+        }
+        SurveyCard {
+            Layout.fillWidth: true
+            visible: card.surveyRequestId !== ""
+            requestId: card.surveyRequestId
+            answered: card.surveyAnswered
+        }
+        CallbackLine {
+            Layout.fillWidth: true
+            visible: card.caseNumber !== "" && card.status !== "rejected"
+            reportId: card.reportId
+            callbackState: card.callbackState
+            agent: card.callbackAgent
+            outcome: card.callbackOutcome
+            open: card.callbackOpen
         }
         RowLayout {
             Layout.fillWidth: true

@@ -59,7 +59,55 @@ QtObject {
         "status.closed": { en: "Closed", zh: "已关闭" },
         "status.rejected": { en: "Rejected", zh: "未受理" },
 
-        "banner.dismiss": { en: "Tap to close", zh: "点击关闭" }
+        "banner.dismiss": { en: "Tap to close", zh: "点击关闭" },
+
+        "visit.title": { en: "Service visit", zh: "到店服务" },
+        "visit.stage.proposed": { en: "Pick a time", zh: "请选择到店时间" },
+        "visit.stage.reschedule_requested": { en: "We will propose other times", zh: "我们将为您提供其他时间" },
+        "visit.stage.booked": { en: "Booked", zh: "已预约" },
+        "visit.stage.checked_in": { en: "Checked in", zh: "已到店" },
+        "visit.stage.inspection": { en: "Inspection", zh: "检查" },
+        "visit.stage.diagnosis": { en: "Diagnosis", zh: "诊断" },
+        "visit.stage.repair": { en: "Repair", zh: "维修" },
+        "visit.stage.quality_check": { en: "Quality check", zh: "质检" },
+        "visit.stage.handed_over": { en: "Your car is ready", zh: "车辆已交付" },
+        "visit.stage.declined": { en: "No visit (declined)", zh: "无需到店（已拒绝）" },
+        "visit.stage.cancelled": { en: "No visit (cancelled)", zh: "预约已取消" },
+        "visit.stage.stage_unspecified": { en: "Service visit", zh: "到店服务" },
+        "visit.pending.pick_slot": { en: "Time picked, waiting for confirmation", zh: "已选择时间，等待确认" },
+        "visit.pending.decline": { en: "Declined, waiting for confirmation", zh: "已拒绝，等待确认" },
+        "visit.pending.reschedule": { en: "Other times asked for", zh: "已申请其他时间" },
+        "visit.pending.cancel": { en: "Cancelling, waiting for confirmation", zh: "正在取消，等待确认" },
+        "visit.pending.approve_extra": { en: "Approved, waiting for the dealer", zh: "已同意，等待经销商处理" },
+        "visit.pending.refuse_extra": { en: "Refused, waiting for the dealer", zh: "已拒绝，等待经销商处理" },
+        "visit.pending.action_unspecified": { en: "Answer on its way", zh: "回复发送中" },
+        "visit.pick": { en: "Pick", zh: "选择" },
+        "visit.decline": { en: "No, thanks", zh: "不需要" },
+        "visit.otherTimes": { en: "Other times", zh: "换个时间" },
+        "visit.cancel": { en: "Cancel visit", zh: "取消预约" },
+        "visit.booked": { en: "Booked: %1", zh: "已预约：%1" },
+        "visit.reminder": { en: "Reminder: your visit is on %1", zh: "提醒：您已预约 %1 到店" },
+        "visit.readyAt": { en: "Expected ready: %1", zh: "预计完工：%1" },
+        "visit.estimate": { en: "Estimate: %1", zh: "预估费用：%1" },
+        "visit.qualityFailed": { en: "Quality check failed: back to repair", zh: "质检未通过，返修中" },
+        "visit.extra.title": { en: "Extra cost needs your approval: %1", zh: "追加费用需要您确认：%1" },
+        "visit.extra.approve": { en: "Approve", zh: "同意" },
+        "visit.extra.refuse": { en: "Refuse", zh: "拒绝" },
+
+        "survey.title": { en: "How was it? Score 1 to 5", zh: "请为本次服务打分（1–5）" },
+        "survey.comment": { en: "Comment (optional)", zh: "评价（可选）" },
+        "survey.send": { en: "Send", zh: "提交" },
+        "survey.thanks": { en: "Thank you for your score", zh: "感谢您的评价" },
+
+        "callback.callMe": { en: "Call me", zh: "请给我回电" },
+        "callback.parkedOnly": { en: "\"Call me\" works when the car is parked", zh: "停车后才能申请回电" },
+        "callback.state.asked": { en: "Waiting for an agent", zh: "等待客服接听" },
+        "callback.state.queued": { en: "Waiting for an agent", zh: "等待客服接听" },
+        "callback.state.picked_up": { en: "An agent will call you", zh: "客服将给您回电" },
+        "callback.state.logged": { en: "Call logged", zh: "通话已记录" },
+        "callback.state.cancelled": { en: "Callback cancelled", zh: "回电已取消" },
+
+        "answer.failed": { en: "Not sent: %1", zh: "未发送：%1" }
     })
 
     /// The text for `key` in the current language; the key itself when unknown.

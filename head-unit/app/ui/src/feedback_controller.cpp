@@ -155,6 +155,86 @@ void FeedbackController::markRead(const QString& messageId) { agent_.mark_read(m
 
 void FeedbackController::clearError() { setLastError({}); }
 
+void FeedbackController::setParked(bool parked) {
+  if (parked == parked_) return;
+  parked_ = parked;
+  Q_EMIT parkedChanged();
+}
+
+QStringList FeedbackController::visitStages() const {
+  QStringList keys;
+  for (auto stage : {wire::VISIT_CHECKED_IN, wire::VISIT_INSPECTION, wire::VISIT_DIAGNOSIS, wire::VISIT_REPAIR,
+                     wire::VISIT_QUALITY_CHECK, wire::VISIT_HANDED_OVER}) {
+    keys << ReportsModel::visitStageKey(stage);
+  }
+  return keys;
+}
+
+template <typename T>
+auto FeedbackController::completion(QString kind, QString id) {
+  return [this, kind = std::move(kind), id = std::move(id)](Result<T> done) {
+    QMetaObject::invokeMethod(
+        this,
+        [this, kind, id, ok = done.has_value(), error = done ? QString() : q(done.error().what())] {
+          if (!ok) setLastError(error);
+          Q_EMIT answerDone(kind, id, ok, error);
+        },
+        Qt::QueuedConnection);
+  };
+}
+
+void FeedbackController::answerVisit(const QString& visitId, int action, const QString& slotId,
+                                     const QString& approvalId, const QString& reason) {
+  agent::VisitAnswer answer{static_cast<wire::VisitReply::Action>(action), slotId.toStdString(),
+                            approvalId.toStdString(), reason.trimmed().toStdString()};
+  agent_.answer_visit(visitId.toStdString(), std::move(answer),
+                      completion<std::string>(QStringLiteral("visit"), visitId));
+}
+
+void FeedbackController::pickSlot(const QString& visitId, const QString& slotId) {
+  answerVisit(visitId, wire::VisitReply::PICK_SLOT, slotId, {}, {});
+}
+
+void FeedbackController::declineVisit(const QString& visitId, const QString& reason) {
+  answerVisit(visitId, wire::VisitReply::DECLINE, {}, {}, reason);
+}
+
+void FeedbackController::askOtherTimes(const QString& visitId, const QString& reason) {
+  answerVisit(visitId, wire::VisitReply::RESCHEDULE, {}, {}, reason);
+}
+
+void FeedbackController::cancelVisit(const QString& visitId, const QString& reason) {
+  answerVisit(visitId, wire::VisitReply::CANCEL, {}, {}, reason);
+}
+
+void FeedbackController::approveExtra(const QString& visitId, const QString& approvalId) {
+  answerVisit(visitId, wire::VisitReply::APPROVE_EXTRA, {}, approvalId, {});
+}
+
+void FeedbackController::refuseExtra(const QString& visitId, const QString& approvalId, const QString& reason) {
+  answerVisit(visitId, wire::VisitReply::REFUSE_EXTRA, {}, approvalId, reason);
+}
+
+bool FeedbackController::answerSurvey(const QString& notificationId, int score, const QString& comment) {
+  if (score < 1 || score > 5) {
+    setLastError(QStringLiteral("choose a score from 1 to 5"));
+    return false;
+  }
+  agent_.answer_survey(notificationId.toStdString(), score, comment.trimmed().toStdString(),
+                       completion<void>(QStringLiteral("survey"), notificationId));
+  return true;
+}
+
+bool FeedbackController::requestCallback(const QString& reportId, const QString& phone) {
+  if (!parked_) {
+    setLastError(QStringLiteral("\"Call me\" is for a parked car"));
+    return false;
+  }
+  agent_.request_callback(reportId.toStdString(), phone.trimmed().toStdString(),
+                          completion<std::string>(QStringLiteral("callback"), reportId));
+  return true;
+}
+
 void FeedbackController::setLastError(const QString& error) {
   if (error == last_error_) return;
   last_error_ = error;

@@ -8,7 +8,36 @@ namespace {
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
+QVariantMap slot_map(const wire::VisitSlot& s) {
+  return {
+      {QStringLiteral("slotId"), q(s.slot_id())},         {QStringLiteral("dealerCode"), q(s.dealer_code())},
+      {QStringLiteral("dealerName"), q(s.dealer_name())}, {QStringLiteral("startMs"), qint64{s.start_ms()}},
+      {QStringLiteral("endMs"), qint64{s.end_ms()}},      {QStringLiteral("work"), q(s.work())},
+  };
+}
+
+QVariantMap money_map(const wire::Money& m) {
+  return {{QStringLiteral("minor"), qint64{m.minor()}}, {QStringLiteral("currency"), q(m.currency())}};
+}
+
+// "VISIT_QUALITY_CHECK" -> "quality_check"
+QString enum_key(const std::string& name, std::string_view prefix) {
+  auto key = QString::fromStdString(name.starts_with(prefix) ? name.substr(prefix.size()) : name).toLower();
+  return key;
+}
+
 }  // namespace
+
+QString ReportsModel::visitStageKey(wire::VisitStage stage) { return enum_key(wire::VisitStage_Name(stage), "VISIT_"); }
+
+QString ReportsModel::pendingKey(wire::VisitReply::Action action) {
+  return enum_key(wire::VisitReply::Action_Name(action), "");
+}
+
+QString ReportsModel::callbackStateKey(wire::CallbackState state) {
+  if (state == wire::CALLBACK_STATE_UNSPECIFIED) return QStringLiteral("asked");
+  return enum_key(wire::CallbackState_Name(state), "CALLBACK_");
+}
 
 ReportsModel::ReportsModel(QObject* parent) : QAbstractListModel(parent) {}
 
@@ -34,6 +63,24 @@ QVariant ReportsModel::data(const QModelIndex& index, int role) const {
     case CreatedMsRole: return r.created_ms;
     case UpdatedMsRole: return r.updated_ms;
     case FirstReplyDueMsRole: return r.first_reply_due_ms;
+    case VisitIdRole: return r.visit_id;
+    case VisitStageRole: return r.visit_stage;
+    case VisitSlotsRole: return r.visit_slots;
+    case VisitBookedRole: return r.visit_booked;
+    case VisitReadyAtMsRole: return r.visit_ready_at_ms;
+    case VisitEstimateRole: return r.visit_estimate;
+    case VisitExtraCostRole: return r.visit_extra_cost;
+    case VisitApprovalOpenRole: return r.visit_approval_open;
+    case VisitReminderRole: return r.visit_reminder;
+    case VisitQualityFailedRole: return r.visit_quality_failed;
+    case VisitPendingRole: return r.visit_pending;
+    case VisitPendingSlotRole: return r.visit_pending_slot;
+    case CallbackStateRole: return r.callback_state;
+    case CallbackAgentRole: return r.callback_agent;
+    case CallbackOutcomeRole: return r.callback_outcome;
+    case CallbackOpenRole: return r.callback_open;
+    case SurveyRequestIdRole: return r.survey_request_id;
+    case SurveyAnsweredRole: return r.survey_answered;
     default: return {};
   }
 }
@@ -53,11 +100,29 @@ QHash<int, QByteArray> ReportsModel::roleNames() const {
       {CreatedMsRole, "createdMs"},
       {UpdatedMsRole, "updatedMs"},
       {FirstReplyDueMsRole, "firstReplyDueMs"},
+      {VisitIdRole, "visitId"},
+      {VisitStageRole, "visitStage"},
+      {VisitSlotsRole, "visitSlots"},
+      {VisitBookedRole, "visitBooked"},
+      {VisitReadyAtMsRole, "visitReadyAtMs"},
+      {VisitEstimateRole, "visitEstimate"},
+      {VisitExtraCostRole, "visitExtraCost"},
+      {VisitApprovalOpenRole, "visitApprovalOpen"},
+      {VisitReminderRole, "visitReminder"},
+      {VisitQualityFailedRole, "visitQualityFailed"},
+      {VisitPendingRole, "visitPending"},
+      {VisitPendingSlotRole, "visitPendingSlot"},
+      {CallbackStateRole, "callbackState"},
+      {CallbackAgentRole, "callbackAgent"},
+      {CallbackOutcomeRole, "callbackOutcome"},
+      {CallbackOpenRole, "callbackOpen"},
+      {SurveyRequestIdRole, "surveyRequestId"},
+      {SurveyAnsweredRole, "surveyAnswered"},
   };
 }
 
 ReportsModel::Row ReportsModel::toRow(const agent::ReportView& v) {
-  return Row{
+  Row row{
       .report_id = q(v.report_id),
       .category = QString::fromUtf8(category_key(v.category)),
       .text = q(v.text),
@@ -72,6 +137,36 @@ ReportsModel::Row ReportsModel::toRow(const agent::ReportView& v) {
       .updated_ms = v.updated_ms,
       .first_reply_due_ms = v.first_reply_due_ms,
   };
+  if (v.visit) {
+    const auto& u = v.visit->latest;
+    row.visit_id = q(u.visit_id());
+    row.visit_stage = visitStageKey(u.stage());
+    for (const auto& s : u.slots()) row.visit_slots.push_back(slot_map(s));
+    if (u.has_booked() && !u.booked().slot_id().empty()) row.visit_booked = slot_map(u.booked());
+    row.visit_ready_at_ms = u.ready_at_ms();
+    if (u.has_estimate()) row.visit_estimate = money_map(u.estimate());
+    if (u.has_extra_cost() && !u.extra_cost().approval_id().empty()) {
+      row.visit_extra_cost = money_map(u.extra_cost().amount());
+      row.visit_extra_cost.insert(QStringLiteral("approvalId"), q(u.extra_cost().approval_id()));
+      row.visit_extra_cost.insert(QStringLiteral("reason"), q(u.extra_cost().reason()));
+    }
+    row.visit_approval_open = v.visit->approval_open;
+    row.visit_reminder = u.reminder();
+    row.visit_quality_failed = u.quality_failed();
+    if (v.visit->pending) {
+      row.visit_pending = pendingKey(v.visit->pending->answer.action);
+      row.visit_pending_slot = q(v.visit->pending->answer.slot_id);
+    }
+  }
+  if (v.callback) {
+    row.callback_state = callbackStateKey(v.callback->state);
+    row.callback_agent = q(v.callback->agent);
+    row.callback_outcome = q(v.callback->outcome);
+    row.callback_open = v.callback->open();
+  }
+  row.survey_request_id = q(v.survey_request_id);
+  row.survey_answered = v.survey_answered;
+  return row;
 }
 
 void ReportsModel::resetReports(const std::vector<agent::ReportView>& reports) {

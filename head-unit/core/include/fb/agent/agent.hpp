@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fb/agent/agent_api.hpp"
+#include "fb/agent/parked.hpp"
 #include "fb/agent/send_scheduler.hpp"
 #include "fb/async/timer.hpp"
 #include "fb/common/clock.hpp"
@@ -26,6 +27,9 @@ struct AgentConfig {
   mqtt::ClientOptions mqtt;  // client_id is the VIN (the broker enforces it from the certificate)
   SendScheduler::Policy sending;
   CarStore::Options storage;
+  /// Whether the car is parked, asked on the agent's strand (e.g. a ParkedTracker fed by the
+  /// vehicle's signals). Empty: the agent knows nothing of the car and treats it as not parked.
+  ParkedCheck parked;
 };
 
 /// A car's configuration on embedded defaults, with the PKI layout of deploy/gen-certs.sh:
@@ -70,6 +74,9 @@ class Agent final : public AgentApi {
   void mark_read(std::string message_id) override;
   void answer_survey(std::string notification_id, int score, std::string comment,
                      std::function<void(Result<void>)> done) override;
+  void answer_visit(std::string visit_id, VisitAnswer answer, std::function<void(Result<std::string>)> done) override;
+  void request_callback(std::string report_id, std::string phone,
+                        std::function<void(Result<std::string>)> done) override;
   void reports(std::function<void(Result<std::vector<ReportView>>)> done) override;
   void inbox(std::function<void(Result<std::vector<InboxEntry>>)> done) override;
 
@@ -87,6 +94,10 @@ class Agent final : public AgentApi {
   void pump();
   void arm_timer();
   void notify_report(const std::string& report_id);
+  /// Puts an answer just queued in the store in line for sending.
+  void schedule_answer(const std::string& message_id, int priority, std::int64_t now_ms);
+  /// Logs a driver's answer that was not queued; storage trouble also goes to the listeners.
+  void refused(const Error& e);
   void storage_problem(const Error& e);
 
   boost::asio::any_io_executor executor_;

@@ -3,7 +3,8 @@
 //
 // Threads: every method may be called from any thread; it posts to the agent's executor.
 // Every completion and every listener event runs on the agent's executor, never inline inside
-// the call that started it. Errors come as fb::Error (WireErrc for a bad draft, StorageErrc).
+// the call that started it. Errors come as fb::Error (WireErrc for a bad draft or field,
+// StorageErrc, AgentErrc for the rules of visits and callbacks: fb/agent/errors.hpp).
 #pragma once
 
 #include <functional>
@@ -20,6 +21,8 @@ namespace fb::agent {
 class AgentListener {
  public:
   virtual ~AgentListener() = default;
+  /// A report's status, visit, callback or survey state changed (a notification, an ack, or
+  /// the driver's own answer now pending).
   virtual void report_changed(const ReportView&) {}
   /// The broker has the report (PUBACK); the backend's acknowledgement is still to come.
   virtual void report_sent(const std::string& /*report_id*/) {}
@@ -46,10 +49,22 @@ class AgentApi {
   /// Marks a notification read (queues a read receipt).
   virtual void mark_read(std::string message_id) = 0;
   /// Answers a survey request (the notification of a closed case): 1..5 and a comment, queued
-  /// durably and sent like a receipt. `done` gets WireErrc::invalid_field or
-  /// StorageErrc::not_found (see CarStore::enqueue_survey_answer).
+  /// durably and sent like a receipt. `done` gets WireErrc::invalid_field,
+  /// StorageErrc::not_found or AgentErrc::already_answered (see CarStore::enqueue_survey_answer).
   virtual void answer_survey(std::string notification_id, int score, std::string comment,
                              std::function<void(Result<void>)> done) = 0;
+  /// Answers a visit update (pick a slot, decline, ask for other times, cancel, approve or
+  /// refuse an extra cost): checked against the visit's latest update, queued durably and sent
+  /// like a receipt; the report's visit shows it as pending (report_changed). `done` gets the
+  /// reply's message id, or the error of CarStore::enqueue_visit_reply.
+  virtual void answer_visit(std::string visit_id, VisitAnswer answer,
+                            std::function<void(Result<std::string>)> done) = 0;
+  /// "Call me" about a report's case, for a parked car only: AgentErrc::not_parked while it is
+  /// not (or when the agent has no vehicle state). `phone` may be empty (the one on record).
+  /// `done` gets the callback id, or the error of CarStore::enqueue_callback_request; the
+  /// report's callback then moves through report_changed.
+  virtual void request_callback(std::string report_id, std::string phone,
+                                std::function<void(Result<std::string>)> done) = 0;
   /// My reports, newest first.
   virtual void reports(std::function<void(Result<std::vector<ReportView>>)> done) = 0;
   /// Notifications received, newest first.

@@ -2,7 +2,8 @@
 //  - outbox: messages to send (reports, receipts), each kept until it is confirmed: a report
 //    until the backend's acknowledgement, a receipt until the broker's PUBACK;
 //  - reports: the driver's "My reports" with each one's latest status (kept after delivery);
-//  - inbox: notifications from the backend, de-duplicated by message id.
+//  - inbox: notifications from the backend, de-duplicated by message id;
+//  - visits and callbacks (docs/visits.md): each one's latest update and the driver's answers.
 // Every method is one transaction: when it returns success, the change survives power loss.
 //
 // Threads: one owner, the agent strand (agent.hpp). Errors: StorageErrc (full, io, ...); on an
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "fb/agent/errors.hpp"
 #include "fb/common/error.hpp"
 #include "fb/common/sqlite.hpp"
 #include "fb/common/vocabulary.hpp"
@@ -31,6 +33,46 @@ struct OutboxEntry {
   std::string topic;
   int priority = 0;  // higher is sent first
   std::int64_t created_ms = 0;
+};
+
+/// What the driver answers to a visit update (VisitReply without the visit id).
+struct VisitAnswer {
+  wire::VisitReply::Action action = wire::VisitReply::ACTION_UNSPECIFIED;
+  std::string slot_id;      // PICK_SLOT
+  std::string approval_id;  // APPROVE_EXTRA, REFUSE_EXTRA
+  std::string reason;       // optional, UTF-8, at most 500 characters
+};
+
+/// An answer queued since the visit's latest update, waiting for the backend's next one
+/// (e.g. "slot picked, waiting for confirmation").
+struct PendingVisitReply {
+  std::string message_id;  // Envelope.message_id of the VisitReply
+  VisitAnswer answer;
+  std::int64_t queued_ms = 0;
+};
+
+/// A report's visit as the car knows it: the newest update (by Envelope.sent_at_ms) and the
+/// driver's answer to it, if one is on its way.
+struct VisitView {
+  wire::VisitUpdate latest;  // stage, slots, booked slot, ready time, estimate, extra cost
+  std::string notification_id;
+  std::int64_t updated_ms = 0;  // Envelope.sent_at_ms of `latest`
+  std::optional<PendingVisitReply> pending;
+  /// `latest` asks the driver to approve an extra cost and no answer to it is queued yet.
+  bool approval_open = false;
+};
+
+/// The live callback the driver asked for about a report.
+struct CallbackView {
+  std::string callback_id;  // = the CallbackRequest's Envelope.message_id
+  /// CALLBACK_STATE_UNSPECIFIED: asked, not yet in the live queue ("waiting for an agent").
+  wire::CallbackState state = wire::CALLBACK_STATE_UNSPECIFIED;
+  std::string agent;
+  std::string outcome;
+  std::int64_t requested_ms = 0;
+  std::int64_t updated_ms = 0;  // car time of the last change
+  /// Queued, asked or picked up: another request for the same report is refused.
+  bool open() const { return state != wire::CALLBACK_LOGGED && state != wire::CALLBACK_CANCELLED; }
 };
 
 /// One row of "My reports".
@@ -51,6 +93,14 @@ struct ReportView {
   std::string reject_reason;  // reason key and detail, e.g. "vin_mismatch: report.vin ..."
   std::int64_t updated_ms = 0;
   std::int64_t last_notification_ms = 0;  // Envelope.sent_at_ms of the notification shown
+  /// The newest visit of the report's case (by its latest update), if there is one.
+  std::optional<VisitView> visit;
+  /// The newest callback asked for this report, if any.
+  std::optional<CallbackView> callback;
+  /// The latest survey request (a CLOSED notification, e.g. a visit's handover) and whether the
+  /// driver has answered it; "" when none.
+  std::string survey_request_id;
+  bool survey_answered = false;
 };
 
 struct InboxEntry {
@@ -63,6 +113,8 @@ struct InboxEntry {
   std::string language;
   std::int64_t received_ms = 0;
   bool read = false;
+  std::optional<wire::VisitUpdate> visit;        // Notification.visit, when set
+  std::optional<wire::CallbackUpdate> callback;  // Notification.callback, when set
 };
 
 struct AckResult {
@@ -121,7 +173,9 @@ class CarStore {
 
   /// Stores a notification (ignored if its message id was seen), updates the report it names
   /// unless a newer notification (by Envelope.sent_at_ms) was applied already, and queues a
-  /// delivered receipt to `receipt_topic`, all in one transaction.
+  /// delivered receipt to `receipt_topic`, all in one transaction. Its VisitUpdate and
+  /// CallbackUpdate update their visit and callback by the same rule, each on its own (a newer
+  /// visit update also ends the wait of a pending answer to that visit).
   Result<NotificationResult> apply_notification(const wire::Envelope& envelope, const std::string& receipt_topic,
                                                 std::int64_t now_ms);
 
@@ -130,12 +184,41 @@ class CarStore {
   Result<std::optional<std::string>> mark_read(const std::string& message_id, const std::string& receipt_topic,
                                                std::int64_t now_ms);
 
-  /// Queues the driver's answer to a survey request (a notification of a closed case) for
-  /// `topic`, sent and confirmed like a receipt; returns its message id. Errors:
-  /// WireErrc::invalid_field (score outside 1..5, comment over 1000 characters or not UTF-8),
-  /// StorageErrc::not_found (no closed-case notification with that id in the inbox).
+  /// Queues the driver's answer to a survey request (a notification of a closed case, a visit's
+  /// handover included) for `topic`, sent and confirmed like a receipt; returns its message id.
+  /// Errors: WireErrc::invalid_field (score outside 1..5, comment over 1000 characters or not
+  /// UTF-8), StorageErrc::not_found (no closed-case notification with that id in the inbox),
+  /// AgentErrc::already_answered.
   Result<std::string> enqueue_survey_answer(const std::string& notification_id, int score, const std::string& comment,
                                             const std::string& topic, std::int64_t now_ms);
+
+  /// Queues the driver's answer to a visit (VisitReply) for `topic`, sent and confirmed like a
+  /// receipt, and shows it as the visit's pending answer, in one transaction; returns its
+  /// message id. Checked against the visit's latest update:
+  ///  - PICK_SLOT: the visit is proposed and `slot_id` is one of its slots;
+  ///  - DECLINE: proposed or reschedule requested; RESCHEDULE: proposed or booked; CANCEL:
+  ///    proposed, booked or reschedule requested (the backend's rules, docs/visits.md);
+  ///  - APPROVE_EXTRA, REFUSE_EXTRA: `approval_id` is the extra cost asked, not answered yet.
+  /// Errors: WireErrc::invalid_field (no action, reason over 500 characters or not UTF-8),
+  /// StorageErrc::not_found (visit unknown), AgentErrc::visit_stage, not_offered,
+  /// already_answered, answer_pending (an earlier answer waits for the backend's update; an
+  /// approval may still be answered).
+  Result<std::string> enqueue_visit_reply(const std::string& visit_id, const VisitAnswer& answer,
+                                          const std::string& topic, std::int64_t now_ms);
+
+  /// Queues a live callback request ("Call me") about a report for `topic`; returns the
+  /// callback id (its Envelope.message_id). `phone` is optional (digits, '+', '-' or spaces, at
+  /// most 32); `language` "" means the report's. Errors: WireErrc::invalid_field (phone),
+  /// StorageErrc::not_found (report unknown), AgentErrc::no_case (not accepted),
+  /// AgentErrc::callback_open (one is open for this report already).
+  /// The parked rule is the agent's (Agent::request_callback).
+  Result<std::string> enqueue_callback_request(const std::string& report_id, const std::string& phone,
+                                               const std::string& language, const std::string& topic,
+                                               std::int64_t now_ms);
+
+  /// The report a visit or a notification is about ("" when unknown or none).
+  Result<std::string> report_of_visit(const std::string& visit_id);
+  Result<std::string> report_of_notification(const std::string& message_id);
 
   Result<std::vector<ReportView>> reports(std::size_t limit = 200);
   Result<std::optional<ReportView>> report(const std::string& report_id);
@@ -146,6 +229,10 @@ class CarStore {
   Result<void> insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
                              const std::string& payload, int priority, std::int64_t now_ms);
   Result<std::optional<ReportView>> read_report(const std::string& report_id);
+  /// Adds the visit, callback and survey state to a report row.
+  Result<void> read_report_extras(ReportView& view);
+  Result<void> apply_visit_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
+  Result<void> apply_callback_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
   struct Applied {
     bool duplicate = false;
     InboxEntry entry;

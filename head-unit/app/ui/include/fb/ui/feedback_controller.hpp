@@ -50,6 +50,11 @@ class FeedbackController final : public QObject {
   /// UI and report language: "zh" or "en".
   Q_PROPERTY(QString language READ language WRITE setLanguage NOTIFY languageChanged)
   Q_PROPERTY(QString vin READ vin CONSTANT)
+  /// The car is parked (standing, in P or with the parking brake): "Call me" is offered only then.
+  /// The composition root keeps it and the agent's own parked check in step.
+  Q_PROPERTY(bool parked READ parked WRITE setParked NOTIFY parkedChanged)
+  /// A visit's repair-order stages in order, for its timeline ("checked_in" ... "handed_over").
+  Q_PROPERTY(QStringList visitStages READ visitStages CONSTANT)
   Q_PROPERTY(fb::ui::ReportsModel* reports READ reports CONSTANT)
 
  public:
@@ -74,6 +79,9 @@ class FeedbackController final : public QObject {
   void setLanguage(const QString& language);
   QString vin() const { return vin_; }
   ReportsModel* reports() { return &reports_; }
+  bool parked() const { return parked_; }
+  void setParked(bool parked);
+  QStringList visitStages() const;
 
   /// Saves a report of the driver (categoryKey from `categories`, text may be empty except for
   /// "other"). Returns false when refused at once (unknown category, text while moving; lastError
@@ -85,6 +93,23 @@ class FeedbackController final : public QObject {
   Q_INVOKABLE void markRead(const QString& messageId);
   Q_INVOKABLE void clearError();
 
+  // The driver's answers to a visit update (docs/visits.md). Each goes to the agent, which checks
+  // it against the visit's latest update and queues it; answerDone follows (on a refusal,
+  // lastError says why). The report's row then shows it pending (visitPending).
+  Q_INVOKABLE void pickSlot(const QString& visitId, const QString& slotId);
+  Q_INVOKABLE void declineVisit(const QString& visitId, const QString& reason);
+  /// "Other times": asks for new slots.
+  Q_INVOKABLE void askOtherTimes(const QString& visitId, const QString& reason);
+  Q_INVOKABLE void cancelVisit(const QString& visitId, const QString& reason);
+  Q_INVOKABLE void approveExtra(const QString& visitId, const QString& approvalId);
+  Q_INVOKABLE void refuseExtra(const QString& visitId, const QString& approvalId, const QString& reason);
+  /// Answers a survey request (1..5 and a comment). False when refused at once (score outside
+  /// 1..5); otherwise answerDone follows.
+  Q_INVOKABLE bool answerSurvey(const QString& notificationId, int score, const QString& comment);
+  /// "Call me" about a report. False when refused at once (not parked: lastError says so);
+  /// otherwise answerDone follows and the row's callbackState moves on.
+  Q_INVOKABLE bool requestCallback(const QString& reportId, const QString& phone);
+
  Q_SIGNALS:
   void connectedChanged();
   void linkErrorChanged();
@@ -93,6 +118,10 @@ class FeedbackController final : public QObject {
   void lastErrorChanged();
   void storageProblemChanged();
   void languageChanged();
+  void parkedChanged();
+  /// An answer (kind "visit", "survey" or "callback"; id: the visit, notification or report
+  /// answered) was queued (ok) or refused (error: the agent's one-line reason).
+  void answerDone(const QString& kind, const QString& id, bool ok, const QString& error);
   /// The report is durable on the car (it shows in `reports` as "queued").
   void reportSaved(const QString& reportId);
   void reportNotSaved(const QString& error);
@@ -111,6 +140,11 @@ class FeedbackController final : public QObject {
   void setConnected(bool connected);
 
   void setLinkError(const QString& error);
+  void answerVisit(const QString& visitId, int action, const QString& slotId, const QString& approvalId,
+                   const QString& reason);
+  /// Completion of an agent call, marshalled to the Qt thread.
+  template <typename T>
+  auto completion(QString kind, QString id);
 
   agent::AgentApi& agent_;
   std::unique_ptr<AgentEvents> events_;
@@ -123,6 +157,7 @@ class FeedbackController final : public QObject {
   QString storage_problem_;
   QString language_ = QStringLiteral("en");
   QString vin_;
+  bool parked_ = true;
 };
 
 }  // namespace fb::ui

@@ -1,4 +1,5 @@
-// "My reports" as a Qt list model: one row per report, newest first, with its latest status.
+// "My reports" as a Qt list model: one row per report, newest first, with its latest status, its
+// service visit, its live callback and its survey request (docs/visits.md).
 //
 // Threads: a plain QObject of the Qt (GUI) thread; every method must be called there.
 // FeedbackController feeds it (it marshals the agent's events to the Qt thread first).
@@ -6,6 +7,8 @@
 
 #include <QAbstractListModel>
 #include <QString>
+#include <QVariantList>
+#include <QVariantMap>
 #include <vector>
 
 #include "fb/agent/car_store.hpp"
@@ -31,6 +34,26 @@ class ReportsModel final : public QAbstractListModel {
     CreatedMsRole,  // Unix epoch ms on the car's clock
     UpdatedMsRole,
     FirstReplyDueMsRole,
+    // The report's visit ("" / empty when it has none). Keys: visitStageKey(), pendingKey().
+    VisitIdRole,
+    VisitStageRole,         // "proposed", "booked", "checked_in", ... "handed_over", "declined", ...
+    VisitSlotsRole,         // list of {slotId, dealerCode, dealerName, startMs, endMs, work}
+    VisitBookedRole,        // {slotId, ...} or an empty map
+    VisitReadyAtMsRole,     // 0 when unknown
+    VisitEstimateRole,      // {minor, currency} or an empty map
+    VisitExtraCostRole,     // {approvalId, minor, currency, reason} or an empty map
+    VisitApprovalOpenRole,  // the extra cost waits for the driver's answer
+    VisitReminderRole,
+    VisitQualityFailedRole,
+    VisitPendingRole,  // the driver's answer on its way: "pick_slot", "decline", ...; "" none
+    VisitPendingSlotRole,
+    // The report's live callback: "" none, "asked", "queued", "picked_up", "logged", "cancelled".
+    CallbackStateRole,
+    CallbackAgentRole,
+    CallbackOutcomeRole,
+    CallbackOpenRole,     // a callback is asked or under way: "Call me" is not offered again
+    SurveyRequestIdRole,  // the survey request (handover or closed case) to answer; "" none
+    SurveyAnsweredRole,
   };
   Q_ENUM(Role)
 
@@ -47,6 +70,11 @@ class ReportsModel final : public QAbstractListModel {
   /// The broker has the report: "queued" becomes "sent". Not stored by the agent, so a restart
   /// shows "queued" again until the backend's acknowledgement; later statuses are kept.
   void markSent(const QString& reportId);
+
+  /// The keys QML uses for a visit's stage, a pending answer and a callback's state.
+  static QString visitStageKey(wire::VisitStage stage);
+  static QString pendingKey(wire::VisitReply::Action action);
+  static QString callbackStateKey(wire::CallbackState state);
 
   /// -1 when unknown.
   int rowOf(const QString& reportId) const;
@@ -71,6 +99,24 @@ class ReportsModel final : public QAbstractListModel {
     qint64 created_ms = 0;
     qint64 updated_ms = 0;
     qint64 first_reply_due_ms = 0;
+    QString visit_id;
+    QString visit_stage;
+    QVariantList visit_slots;
+    QVariantMap visit_booked;
+    qint64 visit_ready_at_ms = 0;
+    QVariantMap visit_estimate;
+    QVariantMap visit_extra_cost;
+    bool visit_approval_open = false;
+    bool visit_reminder = false;
+    bool visit_quality_failed = false;
+    QString visit_pending;
+    QString visit_pending_slot;
+    QString callback_state;
+    QString callback_agent;
+    QString callback_outcome;
+    bool callback_open = false;
+    QString survey_request_id;
+    bool survey_answered = false;
   };
   static Row toRow(const agent::ReportView& report);
 

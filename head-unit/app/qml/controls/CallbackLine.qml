@@ -1,0 +1,44 @@
+// "Call me" for a report's case: the button (enabled only while parked, with the reason when
+// not), then the callback's state: waiting for an agent, an agent will call you, call logged.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import FeedbackUi
+import HeadUnit
+
+RowLayout {
+    id: line
+
+    property string reportId
+    property string callbackState
+    property string agent
+    property string outcome
+    property bool open: false
+
+    spacing: Theme.spacing
+
+    TapButton {
+        visible: !line.open
+        enabled: FeedbackController.parked
+        text: Strings.t("callback.callMe")
+        onClicked: FeedbackController.requestCallback(line.reportId, "")
+    }
+    Label {
+        Layout.fillWidth: true
+        visible: !line.open && !FeedbackController.parked
+        text: Strings.t("callback.parkedOnly")
+        color: Theme.textDim
+        font.pixelSize: Theme.fontSmall
+        wrapMode: Text.Wrap
+    }
+    Label {
+        Layout.fillWidth: true
+        visible: line.callbackState !== ""
+        text: line.callbackState === "" ? "" : Strings.t("callback.state." + line.callbackState)
+                                     + (line.agent !== "" ? " · " + line.agent : "")
+                                     + (line.outcome !== "" ? " · " + line.outcome : "")
+        color: line.callbackState === "logged" ? Theme.ok : Theme.warning
+        font.pixelSize: Theme.fontSmall
+        wrapMode: Text.Wrap
+    }
+}

@@ -1,0 +1,64 @@
+// The survey of a handover or a closed case: a score from 1 to 5 and an optional comment
+// (no typing while moving), then a thank-you.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import FeedbackUi
+import HeadUnit
+
+Rectangle {
+    id: card
+
+    property string requestId
+    property bool answered: false
+    property int score: 0
+
+    implicitHeight: content.implicitHeight + 2 * Theme.spacing
+    radius: Theme.radius
+    color: Theme.surface
+    border.color: Theme.border
+
+    ColumnLayout {
+        id: content
+        anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.spacing }
+        spacing: Theme.spacing / 2
+
+        Label {
+            Layout.fillWidth: true
+            text: card.answered ? Strings.t("survey.thanks") : Strings.t("survey.title")
+            color: card.answered ? Theme.ok : Theme.text
+            font.pixelSize: Theme.fontBody
+            font.bold: true
+            wrapMode: Text.Wrap
+        }
+        RowLayout {
+            visible: !card.answered
+            spacing: Theme.spacing / 2
+            Repeater {
+                model: 5
+                delegate: TapButton {
+                    required property int index
+                    text: String(index + 1)
+                    checkable: true
+                    checked: card.score === index + 1
+                    onClicked: card.score = index + 1
+                }
+            }
+        }
+        TextField {
+            id: comment
+            Layout.fillWidth: true
+            visible: !card.answered
+            enabled: !FeedbackController.vehicleMoving
+            placeholderText: Strings.t("survey.comment")
+            font.pixelSize: Theme.fontBody
+        }
+        TapButton {
+            visible: !card.answered
+            enabled: card.score > 0
+            accent: true
+            text: Strings.t("survey.send")
+            onClicked: FeedbackController.answerSurvey(card.requestId, card.score, comment.text)
+        }
+    }
+}

@@ -1,0 +1,211 @@
+// A report's service visit: the slots offered (pick, decline, other times), the booked visit and
+// its reminder, the stage timeline with the expected ready time, and the extra-cost prompt.
+// Its properties are ReportsModel roles; every answer goes to FeedbackController.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import FeedbackUi
+import HeadUnit
+
+Rectangle {
+    id: card
+
+    property string visitId
+    property string stage
+    property var slots: []
+    property var booked: ({})
+    property double readyAtMs: 0
+    property var estimate: ({})
+    property var extraCost: ({})
+    property bool approvalOpen: false
+    property bool reminder: false
+    property bool qualityFailed: false
+    property string pending
+
+    readonly property bool answering: card.pending !== ""
+    readonly property int stageIndex: FeedbackController.visitStages.indexOf(card.stage)
+
+    function when(ms) { return Qt.formatDateTime(new Date(ms), "yyyy-MM-dd hh:mm") }
+    function money(m) { return m && m.minor !== undefined ? (m.minor / 100).toFixed(2) + " " + m.currency : "" }
+    function slotText(s) { return s.dealerName + " · " + when(s.startMs) + (s.work !== "" ? " · " + s.work : "") }
+
+    implicitHeight: content.implicitHeight + 2 * Theme.spacing
+    radius: Theme.radius
+    color: Theme.surface
+    border.color: Theme.border
+
+    ColumnLayout {
+        id: content
+        anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.spacing }
+        spacing: Theme.spacing / 2
+
+        Label {
+            Layout.fillWidth: true
+            text: Strings.t("visit.title") + " · " + Strings.t("visit.stage." + card.stage)
+            font.pixelSize: Theme.fontBody
+            font.bold: true
+            color: Theme.text
+            wrapMode: Text.Wrap
+        }
+        Label {
+            Layout.fillWidth: true
+            visible: card.answering
+            text: Strings.t("visit.pending." + card.pending)
+            color: Theme.warning
+            font.pixelSize: Theme.fontSmall
+        }
+
+        // The extra cost the dealer asks the driver to approve: first, it holds the repair up.
+        Rectangle {
+            Layout.fillWidth: true
+            visible: card.approvalOpen
+            implicitHeight: extra.implicitHeight + 2 * Theme.spacing
+            radius: Theme.radius
+            color: "transparent"
+            border.color: Theme.warning
+            border.width: 2
+            ColumnLayout {
+                id: extra
+                anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.spacing }
+                Label {
+                    Layout.fillWidth: true
+                    text: Strings.t("visit.extra.title").arg(card.money(card.extraCost))
+                    color: Theme.warning
+                    font.pixelSize: Theme.fontBody
+                    font.bold: true
+                    wrapMode: Text.Wrap
+                }
+                Label {
+                    Layout.fillWidth: true
+                    text: card.extraCost.reason !== undefined ? card.extraCost.reason : ""
+                    color: Theme.text
+                    font.pixelSize: Theme.fontSmall
+                    wrapMode: Text.Wrap
+                }
+                RowLayout {
+                    spacing: Theme.spacing
+                    TapButton {
+                        text: Strings.t("visit.extra.approve")
+                        accent: true
+                        onClicked: FeedbackController.approveExtra(card.visitId, card.extraCost.approvalId)
+                    }
+                    TapButton {
+                        text: Strings.t("visit.extra.refuse")
+                        onClicked: FeedbackController.refuseExtra(card.visitId, card.extraCost.approvalId, "")
+                    }
+                }
+            }
+        }
+
+        // The slots offered.
+        Repeater {
+            model: card.stage === "proposed" ? card.slots : []
+            delegate: RowLayout {
+                required property var modelData
+                Layout.fillWidth: true
+                spacing: Theme.spacing
+                Label {
+                    Layout.fillWidth: true
+                    text: card.slotText(modelData)
+                    color: Theme.text
+                    font.pixelSize: Theme.fontSmall
+                    wrapMode: Text.Wrap
+                }
+                TapButton {
+                    text: Strings.t("visit.pick")
+                    accent: true
+                    enabled: !card.answering
+                    onClicked: FeedbackController.pickSlot(card.visitId, modelData.slotId)
+                }
+            }
+        }
+        RowLayout {
+            visible: card.stage === "proposed" && !card.answering
+            spacing: Theme.spacing
+            TapButton {
+                text: Strings.t("visit.decline")
+                onClicked: FeedbackController.declineVisit(card.visitId, "")
+            }
+            TapButton {
+                text: Strings.t("visit.otherTimes")
+                onClicked: FeedbackController.askOtherTimes(card.visitId, "")
+            }
+        }
+
+        // The booked visit.
+        Label {
+            Layout.fillWidth: true
+            visible: card.booked.slotId !== undefined
+            text: card.booked.slotId !== undefined ? Strings.t("visit.booked").arg(card.slotText(card.booked)) : ""
+            color: Theme.text
+            font.pixelSize: Theme.fontSmall
+            wrapMode: Text.Wrap
+        }
+        Label {
+            Layout.fillWidth: true
+            visible: card.reminder && card.booked.slotId !== undefined
+            text: card.booked.slotId !== undefined ? Strings.t("visit.reminder").arg(card.when(card.booked.startMs)) : ""
+            color: Theme.warning
+            font.pixelSize: Theme.fontSmall
+            wrapMode: Text.Wrap
+        }
+        RowLayout {
+            visible: (card.stage === "booked" || card.stage === "reschedule_requested") && !card.answering
+            spacing: Theme.spacing
+            TapButton {
+                visible: card.stage === "booked"
+                text: Strings.t("visit.otherTimes")
+                onClicked: FeedbackController.askOtherTimes(card.visitId, "")
+            }
+            TapButton {
+                text: Strings.t("visit.cancel")
+                onClicked: FeedbackController.cancelVisit(card.visitId, "")
+            }
+        }
+
+        // The repair order's stages (wrapping on a narrow card).
+        Flow {
+            Layout.fillWidth: true
+            visible: card.stageIndex >= 0
+            spacing: Theme.spacing / 2
+            Repeater {
+                model: FeedbackController.visitStages
+                delegate: Rectangle {
+                    required property string modelData
+                    required property int index
+                    width: stageLabel.implicitWidth + Theme.spacing
+                    height: stageLabel.implicitHeight + Theme.spacing / 2
+                    radius: height / 2
+                    color: index <= card.stageIndex ? Theme.accent : "transparent"
+                    border.color: index <= card.stageIndex ? Theme.accentBright : Theme.border
+                    Label {
+                        id: stageLabel
+                        anchors.centerIn: parent
+                        text: Strings.t("visit.stage." + modelData)
+                        color: index <= card.stageIndex ? Theme.textOnAccent : Theme.textDim
+                        font.pixelSize: Theme.fontSmall
+                    }
+                }
+            }
+        }
+        Label {
+            visible: card.qualityFailed
+            text: Strings.t("visit.qualityFailed")
+            color: Theme.warning
+            font.pixelSize: Theme.fontSmall
+        }
+        Label {
+            visible: card.readyAtMs > 0 && card.stage !== "handed_over"
+            text: Strings.t("visit.readyAt").arg(card.when(card.readyAtMs))
+            color: Theme.ok
+            font.pixelSize: Theme.fontSmall
+        }
+        Label {
+            visible: card.estimate.minor !== undefined && card.estimate.minor > 0
+            text: Strings.t("visit.estimate").arg(card.money(card.estimate))
+            color: Theme.textDim
+            font.pixelSize: Theme.fontSmall
+        }
+
+    }
+}

@@ -1,0 +1,26 @@
+// Why the head unit refuses a driver's answer before it is queued (a visit reply, a callback
+// request, a survey answer): rules of the car's side of docs/visits.md. Bad field values are
+// WireErrc::invalid_field and unknown ids StorageErrc::not_found; these are the rest.
+#pragma once
+
+#include <system_error>
+
+namespace fb::agent {
+
+enum class AgentErrc {
+  not_parked = 1,        // "Call me" is for a parked car only
+  no_case = 2,           // the report has no case yet (not acknowledged, or rejected)
+  callback_open = 3,     // a callback for this report is queued or being handled already
+  visit_stage = 4,       // the visit is not at a stage that takes this answer
+  not_offered = 5,       // the slot or approval is not the one the latest update offers
+  already_answered = 6,  // this approval or survey has its answer already
+  answer_pending = 7,    // an earlier answer to this visit waits for the backend's update
+};
+
+const std::error_category& agent_category() noexcept;
+std::error_code make_error_code(AgentErrc e) noexcept;
+
+}  // namespace fb::agent
+
+template <>
+struct std::is_error_code_enum<fb::agent::AgentErrc> : std::true_type {};
