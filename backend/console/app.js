@@ -13,7 +13,12 @@ const queueFilters = { state: "open", priority: "", system: "", sla: "", q: "", 
 // ---- routing and chrome ----
 
 const PAGES = { login: renderLogin, queue: renderQueue, case: renderCase, clusters: renderClusters,
-                dashboard: renderDashboard, knowledge: renderKnowledge };
+                dashboard: renderDashboard, knowledge: renderKnowledge, callbacks: renderCallbacks,
+                visits: renderVisits, visit: renderVisit };
+// A dealer's token sees its visits and nothing else (docs/visits.md).
+const DEALER_PAGES = ["visits", "visit"];
+const navPages = () => (me?.role === "dealer" ? ["visits"]
+  : ["queue", ...(seesCallbacks() ? ["callbacks"] : []), "visits", "clusters", "dashboard", "knowledge"]);
 
 async function route() {
   timers.forEach(clearInterval);
@@ -27,6 +32,7 @@ async function route() {
   if (name !== "login" && !me) {
     try { me = await api("GET", "/api/v1/me"); } catch { return; }  // a 401 re-routes to login
   }
+  if (name !== "login" && me?.role === "dealer" && !DEALER_PAGES.includes(name)) name = "visits";
   renderChrome(name);
   // A fresh page element per visit, so a slow answer for a page left behind renders nowhere.
   const page = h("div", { class: "page", testid: `page-${name}` }, h("p", { class: "muted" }, t("common.loading")));
@@ -40,11 +46,14 @@ async function route() {
 
 function renderChrome(current) {
   const link = (name) => h("a", { href: `#/${name}`, testid: `nav-${name}`,
-                                  "aria-current": current === name ? "page" : null }, t(`nav.${name}`));
+                                  "aria-current": current === name ? "page" : null },
+    me?.role === "dealer" && name === "visits" ? t("visits.mine") : t(`nav.${name}`),
+    name === "callbacks" ? h("span", { class: "badge count", testid: "callbacks-badge", hidden: true,
+                                       "aria-label": t("cb.badge") }) : null);
   const loggedIn = current !== "login" && me != null;
   document.getElementById("chrome").replaceChildren(...[
     h("span", { class: "brand" }, t("app.title")),
-    loggedIn ? h("nav", { "aria-label": "main" }, ["queue", "clusters", "dashboard", "knowledge"].map(link)) : null,
+    loggedIn ? h("nav", { "aria-label": "main" }, navPages().map(link)) : null,
     h("span", { class: "spacer" }),
     loggedIn ? h("span", { class: "muted", testid: "whoami" }, t("user", me.name, term("role", me.role), me.team || t("common.none"))) : null,
     h("button", { type: "button", class: "link", testid: "lang-toggle", "aria-label": t("nav.language.label"),
@@ -53,6 +62,7 @@ function renderChrome(current) {
     loggedIn ? h("button", { type: "button", class: "link", testid: "logout",
                              onclick: () => { sessionStorage.removeItem(TOKEN_KEY); me = null; location.hash = "#/login"; } },
                  t("nav.logout")) : null].filter(Boolean));
+  if (loggedIn && seesCallbacks()) startCallbackBadge();
 }
 
 // ---- login ----
@@ -180,6 +190,7 @@ async function renderCase(page, number) {
     h("div", { class: "columns" },
       h("div", {}, caseSummary(c, data.contact, data.survey), caseActions(c, reload)),
       h("div", {}, conversation(data), timeline(data.events || []))),
+    await caseVisits(c, reload),
     h("section", { "aria-labelledby": "reports-h" }, h("h2", { id: "reports-h" }, t("case.reports")),
       (data.reports || []).map(reportView)));
 }
@@ -303,6 +314,17 @@ function eventDetail(e) {
     return h("div", { class: "muted" }, `${term("state", d.from)} → ${term("state", d.to)}`,
              d.assignee ? ` (${d.assignee})` : "", d.reason ? ` · ${t("case.reason")}: ${d.reason}` : "");
   }
+  if (d && (d.visit || d.callback) && (d.state || d.stage || d.approval)) {
+    // Visit and callback events (docs/visits.md): the state reached and the words that came with it.
+    const state = d.callback ? term("cbstate", d.state) : d.approval ? t("event.visit_approval") : term("visit", d.state || d.stage);
+    return h("div", { class: "muted" }, state,
+             d.wait_ms != null ? ` · ${t("cb.col.pickup")}: ${fmtSeconds(d.wait_ms)}` : "",
+             d.amount != null ? ` · ${(d.amount / 100).toFixed(2)}` : "",
+             d.answer ? ` · ${term("approval", d.answer)}` : "",
+             d.total ? ` · ${t("visit.total")}: ${fmtMoney(d.total)}` : "",
+             d.passed != null ? ` · ${d.passed ? t("visit.passed") : t("visit.failed")}` : "",
+             [d.outcome, d.findings, d.note, d.reason].filter(Boolean).map((x) => ` · ${x}`));
+  }
   return h("div", { class: d ? "muted detail-json" : "muted" }, e.detail);
 }
 
@@ -400,7 +422,8 @@ async function renderDashboard(page) {
     h("div", { class: "charts" },
       volumeChart(volumePoints(volumes.by_type), t("dash.volume_type"), "chart-type", range),
       volumeChart(volumePoints(volumes.by_system), t("dash.volume_system"), "chart-system", range),
-      volumeChart(volumePoints(volumes.by_model), t("dash.volume_model"), "chart-model", range)));
+      volumeChart(volumePoints(volumes.by_model), t("dash.volume_model"), "chart-model", range)),
+    afterSalesDashboard(d));
 }
 
 function eligibleOf(o) {

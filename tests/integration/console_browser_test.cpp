@@ -7,6 +7,9 @@
 #include <fstream>
 #include <iostream>
 
+#include "fb/common/ids.hpp"
+#include "fb/common/topics.hpp"
+#include "fb/dealer_sim/http_client.hpp"
 #include "harness.hpp"
 #include "webdriver.hpp"
 
@@ -124,12 +127,14 @@ class ConsoleBrowser : public IntegrationTest {
  protected:
   // Tokens for a team lead (li.wei) and an agent (wang.fang) of every team in routing.conf,
   // made before the backend starts; the car's case is then routed to one of the teams.
-  void start() {
+  /// `dealer`: also a token for the dealer kDealer (role dealer).
+  void start(bool dealer = false) {
     tokens_ = dir_ / "tokens.txt";
     for (const std::string team : {"rnd_tech_support", "after_sales", "product_planning"}) {
       lead_tokens_[team] = add_token(tokens_, "team_lead", team, "li.wei");
       agent_tokens_[team] = add_token(tokens_, "agent", team, "wang.fang");
     }
+    if (dealer) dealer_token_ = add_token(tokens_, "dealer", kDealer, "pudong.4s");
     port_ = free_port();
     // A copy of the rules: the knowledge base is edited through the console.
     std::filesystem::copy(kRulesDir, dir_ / "rules", std::filesystem::copy_options::recursive);
@@ -182,7 +187,28 @@ class ConsoleBrowser : public IntegrationTest {
     must(browser_->wait_for_text("[data-testid=case-state]", shown));
   }
 
+  /// The API as `token` sees it (the dealer simulator's client).
+  std::unique_ptr<dealer::ApiClient> api(const std::string& token) const {
+    return std::make_unique<dealer::ApiClient>(dealer::ApiEndpoint{"127.0.0.1", std::to_string(port_)}, token);
+  }
+  /// Replaces the in-process car by a bare client with its certificate (same identity, so the
+  /// broker takes the session over): it publishes what the car's buttons would and reads its inbox.
+  std::unique_ptr<RawClient> car_link() {
+    car_.reset();
+    return std::make_unique<RawClient>(*broker_, kVinA, pki_->vehicle(kVinA),
+                                       std::vector<std::string>{topics::inbox(kVinA)});
+  }
+  static wire::Envelope from_car() {
+    wire::Envelope env;
+    env.set_schema_version(wire::SCHEMA_VERSION_1);
+    env.set_message_id(new_uuid());
+    env.set_sent_at_ms(SystemClock::instance().epoch_ms());
+    return env;
+  }
+
+  static constexpr const char* kDealer = "SH-001";
   int port_ = 0;
+  std::string dealer_token_;
   std::string tokens_, report_, number_, team_, outsider_;  // outsider_: a team that may not see the case
   std::map<std::string, std::string> lead_tokens_, agent_tokens_;
   std::unique_ptr<BackendProcess> backend_;
@@ -354,6 +380,251 @@ TEST_F(ConsoleBrowser, TheApiRefusalsAreShownPlainly) {
   must(browser_->navigate(url("#/case/" + number_)));
   EXPECT_NE(must(browser_->text("[data-testid=error]")).find("403"), std::string::npos);
   screenshot("error-403");
+}
+
+TEST_F(ConsoleBrowser, ACallbackRequestWaitsWithItsCountdownIsPickedUpAndLoggedAndTheCarIsToldEachStep) {
+  SKIP_WITHOUT_BROWSER();
+  start();
+  auto car = car_link();
+  login(agent_tokens_[team_]);
+  must(browser_->wait_for_text("[data-testid=whoami]", "wang.fang"));
+  must(browser_->click("[data-testid=nav-callbacks]"));
+  must(browser_->wait_for("[data-testid=callback-table]"));
+
+  // "Call me" in the parked car: a CallbackRequest on the receipts topic, its message id the callback's id.
+  auto request = from_car();
+  request.mutable_callback_request()->set_report_id(report_);
+  request.mutable_callback_request()->set_language("en");
+  request.mutable_callback_request()->set_phone("13800138000");
+  ASSERT_TRUE(car->publish(topics::receipts(kVinA), codec::encode(request)));
+  const std::string callback = request.message_id();
+
+  // It appears in the live queue within the poll, counting down from 60 s, and in the badge.
+  const std::string row = "[data-testid=callback-row][data-case='" + number_ + "']";
+  must(browser_->wait_for(row));
+  const auto id = must(browser_->execute("return document.querySelector(arguments[0]).dataset.callback;", {row}));
+  EXPECT_EQ(id, callback);
+  must(browser_->wait_for_text(row + " [data-testid=callback-countdown]", "s left"));
+  const auto left = must(browser_->execute(
+      "const c = document.querySelector(arguments[0]); return [Number(c.dataset.leftMs), c.dataset.overdue];",
+      {row + " [data-testid=callback-countdown]"}));
+  EXPECT_GT(left[0].get<double>(), 0);
+  EXPECT_LE(left[0].get<double>(), 60000);
+  EXPECT_EQ(left[1], "false");
+  must(browser_->wait_for_text("[data-testid=callbacks-badge]", "1"));
+  screenshot("callbacks-waiting");
+
+  // The countdown runs on the server's clock: with the browser's clock an hour behind, the
+  // next answers still put the callback within its 60 s, not an hour away.
+  const auto polls_now = [&]() -> Result<int> {
+    auto n = browser_->execute("return Number(document.querySelector('[data-testid=page-callbacks]').dataset.polls);");
+    if (!n) return fail(n.error());
+    return n->get<int>();
+  };
+  const int before = must(polls_now());
+  must(browser_->execute("window.realNow = Date.now; Date.now = () => window.realNow() - 3600 * 1000;"));
+  must(browser_->wait_until(
+      [&]() -> Result<bool> {
+        auto n = polls_now();
+        if (!n) return fail(n.error());
+        return *n >= before + 2;
+      },
+      "two polls after the clock moved"));
+  const auto skewed = must(browser_->execute("return Number(document.querySelector(arguments[0]).dataset.leftMs);",
+                                             {row + " [data-testid=callback-countdown]"}));
+  EXPECT_GT(skewed.get<double>(), 0);
+  EXPECT_LE(skewed.get<double>(), 60000);
+  must(browser_->execute("Date.now = window.realNow;"));  // the dashboard below asks for "the last 30 days"
+  // Past its due time a countdown turns red and says by how much (the page's own renderer).
+  const auto overdue = must(
+      browser_->execute("const td = document.createElement('td');"
+                        "renderCountdown(td, {requested_ms: 0, due_ms: 60000}, 61500, 60000);"
+                        "return [td.className, td.dataset.overdue, td.textContent];"));
+  EXPECT_NE(overdue[0].get<std::string>().find("sla-overdue"), std::string::npos) << overdue;
+  EXPECT_EQ(overdue[1], "true");
+  EXPECT_EQ(overdue[2], "overdue by 1.5 s");
+
+  // Picked up: the call form opens and the car hears "an agent will call you".
+  must(browser_->click(row + " [data-testid=callback-pickup]"));
+  const std::string call = "[data-testid=callback-call][data-callback='" + callback + "']";
+  must(browser_->wait_for(call));
+  auto picked = car->next([&](const wire::Envelope& e) {
+    return e.has_notification() && e.notification().callback().callback_id() == callback &&
+           e.notification().callback().state() == wire::CALLBACK_PICKED_UP;
+  });
+  ASSERT_TRUE(picked) << "the car was not told of the pick-up";
+  EXPECT_EQ(picked->topic, topics::inbox(kVinA));
+  EXPECT_EQ(must(browser_->find_all(row)).size(), 0u) << "a picked-up callback stays in the waiting queue";
+  screenshot("callbacks-calling");
+
+  // The outcome is logged: it moves to the recent calls with its measured pick-up time, the
+  // car hears "call logged", and the case has the notification for the car's VIN.
+  must(browser_->type(call + " [data-testid=callback-outcome]", "reached"));
+  must(browser_->type(call + " [data-testid=callback-note]", "Driver will bring the car in on Friday"));
+  must(browser_->click(call + " [data-testid=callback-log]"));
+  const std::string logged = "[data-testid=callback-logged][data-callback='" + callback + "']";
+  must(browser_->wait_for(logged));
+  const auto pickup_ms = must(browser_->execute("return Number(document.querySelector(arguments[0]).dataset.ms);",
+                                                {logged + " [data-testid=callback-pickup-time]"}));
+  EXPECT_GE(pickup_ms.get<double>(), 0);
+  EXPECT_LT(pickup_ms.get<double>(), 60000);
+  auto done = car->next([&](const wire::Envelope& e) {
+    return e.has_notification() && e.notification().callback().callback_id() == callback &&
+           e.notification().callback().state() == wire::CALLBACK_LOGGED;
+  });
+  ASSERT_TRUE(done) << "the car was not told the call was logged";
+  must(browser_->wait_for_text("[data-testid=callback-stats]", "within target 100.0 %"));
+  screenshot("callbacks-logged");
+
+  auto detail = api(agent_tokens_[team_])->get("/api/v1/cases/" + number_);
+  ASSERT_TRUE(detail) << detail.error().what();
+  const auto& notes = detail->body["notifications"];
+  EXPECT_GE(std::count_if(notes.begin(), notes.end(),
+                          [&](const auto& n) {
+                            return n.value("text", std::string()).find("call") != std::string::npos;
+                          }),
+            2)
+      << notes.dump(2);
+  must(browser_->navigate(url("#/case/" + number_)));
+  must(browser_->wait_for_text("[data-testid=timeline]", "Driver will bring the car in on Friday"));
+
+  // The dashboard counts the call: requested, picked up, within the 60 s target.
+  must(browser_->click("[data-testid=nav-dashboard]"));
+  must(browser_->wait_for("[data-testid=stat-callbacks_within][data-value='1']"));
+  EXPECT_NE(must(browser_->text("[data-testid=stat-callbacks_within]")).find("1 requested, 1 picked up"),
+            std::string::npos);
+  screenshot("dashboard-callbacks");
+}
+
+TEST_F(ConsoleBrowser, ADealerSeesOnlyItsVisitsEntersTheNextStageAndIsToldWhenTheRepairNeedsTheDriversApproval) {
+  SKIP_WITHOUT_BROWSER();
+  start(/*dealer=*/true);
+  // The team proposes a slot at the dealer (the case must be in progress first) and the driver books it.
+  auto lead = api(lead_tokens_[team_]);
+  const std::string case_url = "/api/v1/cases/" + number_;
+  for (const std::string to : {"acknowledged", "assigned", "in_progress"}) {
+    auto moved = lead->post(case_url + "/transitions", {{"to", to}, {"reason", "visit test"}, {"assignee", "li.wei"}});
+    ASSERT_TRUE(moved) << moved.error().what();
+  }
+  const auto tomorrow = SystemClock::instance().epoch_ms() + std::int64_t{24} * 3600 * 1000;
+  auto proposed = lead->post(case_url + "/visits", {{"slots",
+                                                     {{{"dealer_code", kDealer},
+                                                       {"dealer_name", "Pudong 4S"},
+                                                       {"start_ms", tomorrow},
+                                                       {"end_ms", tomorrow + std::int64_t{2} * 3600 * 1000},
+                                                       {"work", "Replace the front brake pads"}}}},
+                                                    {"estimate", {{"minor", 80000}, {"currency", "CNY"}}}});
+  ASSERT_TRUE(proposed) << proposed.error().what();
+  const std::string visit = proposed->body.value("id", std::string());
+  auto car = car_link();
+  auto pick = from_car();
+  pick.mutable_visit_reply()->set_visit_id(visit);
+  pick.mutable_visit_reply()->set_action(wire::VisitReply::PICK_SLOT);
+  pick.mutable_visit_reply()->set_slot_id(proposed->body["slots"][0]["id"].get<std::string>());
+  ASSERT_TRUE(car->publish(topics::receipts(kVinA), codec::encode(pick)));
+  ASSERT_TRUE(car->next([&](const wire::Envelope& e) {
+    return e.has_notification() && e.notification().visit().visit_id() == visit &&
+           e.notification().visit().stage() == wire::VISIT_BOOKED;
+  })) << "the booking was not confirmed to the car";
+
+  // The dealer's console: "My visits" only, the booked visit, and a form for the next stage alone.
+  login(dealer_token_);
+  must(browser_->wait_for_text("[data-testid=whoami]", "pudong.4s"));
+  must(browser_->wait_for("[data-testid=visits-table]"));
+  EXPECT_TRUE(must(browser_->find_all("[data-testid=nav-queue], [data-testid=nav-callbacks]")).empty());
+  must(browser_->click("[data-testid=visit-row][data-visit='" + visit + "'] [data-testid=visit-link]"));
+  screenshot("dealer-visit-booked");
+  // Before check-in the dealer may still cancel or offer other slots; from check-in on, not.
+  must(browser_->wait_for("[data-testid=visit-cancel]"));
+  must(browser_->wait_for("[data-testid=visit-reslot] [data-testid=slot-dealer_code]"));
+  EXPECT_EQ(must(browser_->property(must(browser_->find("[data-testid=visit-reslot] [data-testid=slot-dealer_code]")),
+                                    "value")),
+            kDealer);
+  for (const std::string stage : {"checked_in", "inspection"}) {
+    must(browser_->wait_for("[data-testid=stage-form][data-stage=" + stage + "]"));
+    must(browser_->type("[data-testid=stage-note]", "stage " + stage));
+    must(browser_->click("[data-testid=stage-submit]"));
+    must(browser_->wait_for("[data-testid=visit-stage][data-stage=" + stage + "]"));
+  }
+  // Diagnosis: the car's DTC is offered, and once entered both sides show it as confirmed.
+  must(browser_->wait_for("[data-testid=stage-form][data-stage=diagnosis]"));
+  EXPECT_TRUE(must(browser_->find_all("[data-testid=visit-cancel], [data-testid=visit-reslot]")).empty());
+  EXPECT_EQ(must(browser_->property(must(browser_->find("[data-testid=stage-dtcs]")), "value")), "C0035");
+  must(browser_->type("[data-testid=stage-findings]", "Front pads worn to 2 mm"));
+  must(browser_->click("[data-testid=stage-submit]"));
+  must(browser_->wait_for("[data-testid=visit-stage][data-stage=diagnosis]"));
+  must(browser_->wait_for_text("[data-testid=dtcs-confirmed]", "C0035"));
+
+  // A repair above the estimate is refused with the API's detail until the driver approves.
+  must(browser_->wait_for("[data-testid=stage-form][data-stage=repair]"));
+  must(browser_->type("[data-testid=part-name]", "Front brake pad set"));
+  must(browser_->type("[data-testid=part-price]", "700"));
+  must(browser_->type("[data-testid=stage-labour]", "250"));
+  must(browser_->click("[data-testid=stage-submit]"));
+  must(browser_->wait_for_text("[data-testid=stage-error] [data-testid=error]", "409"));
+  EXPECT_NE(must(browser_->text("[data-testid=stage-error]")).find("exceeds the estimate 800.00 CNY"),
+            std::string::npos)
+      << must(browser_->text("[data-testid=stage-error]"));
+  screenshot("dealer-approval-required");
+
+  must(browser_->type("[data-testid=approval-amount]", "150"));
+  must(browser_->type("[data-testid=approval-reason]", "Brake discs scored, replace both"));
+  must(browser_->click("[data-testid=approval-submit]"));
+  must(browser_->wait_for("[data-testid=visit-approval][data-state=requested]"));
+  auto asked = car->next([&](const wire::Envelope& e) {
+    return e.has_notification() && e.notification().visit().visit_id() == visit &&
+           e.notification().visit().has_extra_cost();
+  });
+  ASSERT_TRUE(asked) << "the car was not asked to approve the extra cost";
+  EXPECT_EQ(asked->topic, topics::inbox(kVinA));
+  EXPECT_EQ(codec::decode(asked->payload)->notification().visit().extra_cost().amount().minor(), 15000);
+  screenshot("dealer-approval-asked");
+
+  // Another dealer's visit is not there for this one: the API's 404, shown plainly.
+  must(browser_->navigate(url("#/visit/not-a-visit-of-mine")));
+  EXPECT_NE(must(browser_->text("[data-testid=error]")).find("404"), std::string::npos);
+
+  // The driver approves in the car; the simulated dealer (fb-dealer) repairs within the
+  // approval and hands the car over, and the team sees the whole visit on the case.
+  auto approve = from_car();
+  approve.mutable_visit_reply()->set_visit_id(visit);
+  approve.mutable_visit_reply()->set_action(wire::VisitReply::APPROVE_EXTRA);
+  approve.mutable_visit_reply()->set_approval_id(
+      codec::decode(asked->payload)->notification().visit().extra_cost().approval_id());
+  ASSERT_TRUE(car->publish(topics::receipts(kVinA), codec::encode(approve)));
+  // fb-dealer, the CLI, with the dealer's token in a file; it waits for the driver's answer.
+  const std::string token_file = dir_ / "dealer.token";
+  std::ofstream(token_file) << dealer_token_ << "\n";
+  Process fb_dealer("fb-dealer", {kDealerBin, "--api", "http://127.0.0.1:" + std::to_string(port_), "--token-file",
+                                  token_file, "--visit", visit, "--step-ms", "20", "--extra-cost", "15000",
+                                  "--extra-reason", "Brake discs scored, replace both", "--timeout-s", "60"});
+  ASSERT_EQ(fb_dealer.wait_exit(kWait), 0) << fb_dealer.output();
+  const auto printed = fb_dealer.output();
+  std::cout << printed;
+  EXPECT_NE(printed.find("1 visit(s) handed over"), std::string::npos) << printed;
+  EXPECT_NE(printed.find(": repair, ready at"), std::string::npos) << printed;
+  ASSERT_TRUE(car->next([&](const wire::Envelope& e) {
+    return e.has_notification() && e.notification().visit().visit_id() == visit &&
+           e.notification().visit().stage() == wire::VISIT_HANDED_OVER;
+  })) << "the car was not told of the handover";
+
+  must(browser_->click("[data-testid=logout]"));
+  login(lead_tokens_[team_]);
+  must(browser_->wait_for_text("[data-testid=whoami]", "li.wei"));
+  must(browser_->navigate(url("#/case/" + number_)));
+  const std::string on_case = "[data-testid=case-visits] [data-testid=visit][data-visit='" + visit + "']";
+  must(browser_->wait_for(on_case + " [data-testid=visit-state][data-state=handed_over]"));
+  must(browser_->wait_for(on_case + " [data-testid=visit-approval][data-state=approved]"));
+  EXPECT_EQ(must(browser_->find_all(on_case + " [data-testid=visit-stage][data-stage=repair]")).size(), 1u);
+  must(browser_->wait_for_text(on_case + " [data-testid=dtcs-confirmed]", "C0035"));
+  screenshot("case-visit-handed-over");
+
+  // The dashboard: one visit handed over, each repair stage timed once; no survey yet.
+  must(browser_->click("[data-testid=nav-dashboard]"));
+  must(browser_->wait_for("[data-testid=stat-handed_over][data-value='1']"));
+  EXPECT_EQ(must(browser_->text("[data-testid=dash-stage][data-stage=repair] td:last-child")), "1");
+  EXPECT_NE(must(browser_->text("[data-testid=dash-dealers]")).find("n/a"), std::string::npos);
+  screenshot("dashboard-visits");
 }
 
 }  // namespace
