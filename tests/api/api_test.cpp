@@ -738,6 +738,9 @@ TEST_F(ApiTest, ADealerSeesOnlyItsVisitsEntersStagesInOrderAndNeedsApprovalForEx
   EXPECT_EQ(client_->get("/api/v1/visits/" + id, kDealerBeijing).status, 404);  // not even that it exists
   EXPECT_EQ(client_->get("/api/v1/visits", kDealerShanghai).json()["items"].size(), 1u);  // its slot is offered
   EXPECT_EQ(client_->get("/api/v1/cases", kDealerShanghai).status, 403);
+  EXPECT_EQ(client_->get("/api/v1/visits/" + id, kAgentRnd).status, 403);  // another team's case
+  EXPECT_EQ(post("/api/v1/visits/" + id + "/cancel", kAgentRnd, {{"reason", "x"}}).status, 403);
+  EXPECT_EQ(post("/api/v1/visits/" + id + "/cancel", kAuditor, {{"reason", "x"}}).status, 403);
   EXPECT_EQ(client_->get("/api/v1/callbacks", kDealerShanghai).status, 403);
   EXPECT_EQ(post("/api/v1/cases/" + number + "/visits", kDealerShanghai, json::object()).status, 403);
 

@@ -164,7 +164,7 @@ TEST_F(VisitTest, AProposalOffersSlotsAndTheDriversPickBooksOne) {
   // A case has one visit at a time.
   auto again = store_->propose_visit(proposal(), render_);
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code, make_error_code(VisitErrc::invalid_request));
+  EXPECT_EQ(again.error().code, make_error_code(CaseErrc::invalid_request));  // 409: offer new slots on it
 }
 
 TEST_F(VisitTest, StagesGoInOrderAndOnlyTheBookedDealerEntersThem) {
@@ -447,6 +447,161 @@ TEST_F(VisitTest, ACallbackIsQueuedPickedUpByOneAgentAndLoggedOnTheCase) {
   EXPECT_TRUE(std::any_of(events->begin(), events->end(), [](const CaseEvent& e) {
     return e.kind == "callback" && e.detail.find("explained the shift") != std::string::npos;
   }));
+}
+
+TEST_F(VisitTest, AmountsThatWouldOverflowAreRefusedNotWrappedPastTheApproval) {
+  auto v = propose();
+  pick(v, 0);
+  std::int64_t t = kT + 3 * kDay;
+  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis})
+    ASSERT_TRUE(stage(v.id, s, t += kHour));
+  StageEntry e;
+  e.visit_id = v.id;
+  e.stage = VisitState::repair;
+  e.actor = "dealer:SH-001:wang";
+  e.dealer_code = kDealer;
+  e.at_ms = t += kHour;
+  e.parts = {Part{"gearbox", 4, Money{std::int64_t{1} << 62, "CNY"}}};  // 4 * 2^62 would wrap to 0
+  auto r = store_->record_stage(e, render_);
+  ASSERT_FALSE(r) << "a wrapped total was accepted";
+  EXPECT_EQ(r.error().code, make_error_code(VisitErrc::invalid_request));
+  e.parts = {Part{"gearbox", 1000, Money{999'999'999'999, "CNY"}},
+             Part{"gearbox", 1000, Money{999'999'999'999, "CNY"}}};
+  auto big = store_->record_stage(e, render_);  // large but representable: needs the driver's approval
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, make_error_code(VisitErrc::approval_required));
+}
+
+TEST_F(VisitTest, TheHandoverClosesTheCaseEvenIfItChangedHandsDuringTheVisit) {
+  auto v = propose();
+  pick(v, 0);
+  std::int64_t t = kT + 3 * kDay;
+  ASSERT_TRUE(stage(v.id, VisitState::checked_in, t += kHour));
+  for (auto to : {CaseState::in_progress, CaseState::assigned}) {
+    TransitionRequest r{number_, to, "li.na", "colleague takes over", t += kHour, "zhou", {}, {}};
+    auto moved = store_->transition(r, render_);
+    ASSERT_TRUE(moved) << moved.error().what();
+  }
+  for (auto s : {VisitState::inspection, VisitState::diagnosis}) ASSERT_TRUE(stage(v.id, s, t += kHour));
+  ASSERT_TRUE(repair(v.id, 10000, t += kHour));
+  ASSERT_TRUE(stage(v.id, VisitState::quality_check, t += kHour));
+  ASSERT_TRUE(stage(v.id, VisitState::handed_over, t += kHour));
+  const auto* handover = last_with_visit();
+  ASSERT_NE(handover, nullptr);
+  EXPECT_EQ(handover->status(), wire::CASE_STATUS_CLOSED);                  // the car is told CLOSED ...
+  EXPECT_EQ(store_->find_case(number_)->value().state, CaseState::closed);  // ... and it is
+}
+
+TEST_F(VisitTest, ADealerSeesItsOwnSlotsOnlyAndCannotWithdrawAnotherDealersOffer) {
+  auto p = proposal();
+  p.slots.push_back(VisitSlot{"", "BJ-002", "Chaoyang 4S", kT + 5 * kDay, kT + 5 * kDay + kHour, "gearbox check"});
+  auto v = store_->propose_visit(p, render_);
+  ASSERT_TRUE(v) << v.error().what();
+  auto seen = store_->visit(v->id, "BJ-002");
+  ASSERT_TRUE(seen && *seen);
+  EXPECT_EQ((*seen)->slots.size(), 1u) << "BJ-002 sees SH-001's slots too";
+  for (const auto& st : (*seen)->stages) EXPECT_EQ(st.detail.find("SH-001"), std::string::npos) << st.detail;
+  auto c = store_->cancel_visit(v->id, "BJ-002", "dealer:BJ-002:x", "no capacity", kT + 3 * kHour, render_);
+  ASSERT_FALSE(c) << "BJ-002 cancelled the whole visit, SH-001's slots included";
+  EXPECT_EQ(c.error().code, make_error_code(VisitErrc::invalid_stage));
+  VisitProposal mine = proposal();
+  mine.case_number.clear();
+  mine.visit_id = v->id;
+  mine.estimate.reset();
+  mine.dealer_code = "BJ-002";
+  mine.slots = {VisitSlot{"", "BJ-002", "Chaoyang 4S", kT + 6 * kDay, kT + 6 * kDay + kHour, "gearbox check"}};
+  EXPECT_EQ(store_->propose_visit(mine, render_).error().code, make_error_code(VisitErrc::invalid_stage));
+  EXPECT_EQ(store_->visit(v->id, "")->value().slots.size(), 3u);  // the team sees all
+}
+
+TEST_F(VisitTest, AnErasedCarGetsNoReminderAndNoVisitNotice) {
+  auto v = propose();
+  pick(v, 0);
+  const auto start = v.slots[0].start_ms;
+  auto erased = store_->erase_subject(test::kVinA, "", "dpo", kT + 4 * kHour);
+  ASSERT_TRUE(erased) << erased.error().what();
+  auto at = store_->process_sla(start - kDay, render_);
+  ASSERT_TRUE(at) << at.error().what();
+  ASSERT_TRUE(stage(v.id, VisitState::checked_in, start));  // the dealer goes on; nothing goes to a car
+  EXPECT_EQ(std::count_if(at->begin(), at->end(), [](const auto& e) { return e.kind == "visit_reminder"; }), 0);
+  auto due = store_->due_notifications(kT + 365 * kDay, 1000);
+  ASSERT_TRUE(due);
+  for (const auto& n : *due) EXPECT_FALSE(n.vin.empty()) << "a notification queued for an erased (empty) VIN: " << n.id;
+}
+
+TEST_F(VisitTest, AnApprovalUnansweredWhenTheRepairIsDoneLapsesAndALateAnswerCountsForNothing) {
+  auto v = propose();
+  pick(v, 0);
+  std::int64_t t = kT + 3 * kDay;
+  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis})
+    ASSERT_TRUE(stage(v.id, s, t += kHour));
+  auto asked = store_->request_approval(ApprovalRequest{v.id, Money{15000, "CNY"}, "seal", "dealer:SH-001:wang",
+                                                        kDealer, t += kHour},
+                                        render_);
+  ASSERT_TRUE(asked);
+  ASSERT_TRUE(repair(v.id, 10000, t += kHour));  // within the estimate: the dealer did not wait
+  ASSERT_TRUE(stage(v.id, VisitState::quality_check, t += kHour));
+  wire::VisitReply yes;
+  yes.set_visit_id(v.id);
+  yes.set_action(wire::VisitReply::APPROVE_EXTRA);
+  yes.set_approval_id(asked->id);
+  EXPECT_FALSE(reply(yes, t += kHour).receipt_matched);
+  auto after = store_->visit(v.id, "");
+  EXPECT_EQ((*after)->approvals.at(0).state, "lapsed");
+  EXPECT_EQ((*after)->approved_extra.minor, 0);
+}
+
+TEST_F(VisitTest, ASlotAlreadyPastCannotBeBooked) {
+  auto v = propose();
+  const auto start = v.slots[0].start_ms;
+  auto late = pick(v, 0, start + kHour);  // the car was offline; the slot is over
+  EXPECT_FALSE(late.receipt_matched) << "booked a slot that started an hour ago";
+}
+
+TEST_F(VisitTest, ErasureRemovesTheSurveyCommentAndTheDriversReasons) {
+  auto v = propose();
+  pick(v, 0);
+  wire::VisitReply r;
+  r.set_visit_id(v.id);
+  r.set_action(wire::VisitReply::RESCHEDULE);
+  r.set_reason("call my wife on 13800138000 first");
+  ASSERT_TRUE(reply(r, kT + 4 * kHour).receipt_matched);
+  auto p = proposal();
+  p.visit_id = v.id;
+  p.estimate.reset();
+  p.at_ms = kT + 5 * kHour;
+  auto again = store_->propose_visit(p, render_);
+  ASSERT_TRUE(again) << again.error().what();
+  pick(*again, 0, kT + 6 * kHour);
+  std::int64_t t = kT + 3 * kDay;
+  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis})
+    ASSERT_TRUE(stage(v.id, s, t += kHour));
+  ASSERT_TRUE(repair(v.id, 10000, t += kHour));
+  ASSERT_TRUE(stage(v.id, VisitState::quality_check, t += kHour));
+  ASSERT_TRUE(stage(v.id, VisitState::handed_over, t += kHour));
+  auto sent = store_->case_notifications(number_);
+  auto handover = std::find_if(sent->begin(), sent->end(), [](const auto& n) { return n.event == "visit_handover"; });
+  ASSERT_NE(handover, sent->end());
+  wire::SurveyAnswer a;
+  a.set_notification_id(handover->id);
+  a.set_score(1);
+  a.set_comment("SECRET-COMMENT rude staff");
+  auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, a, t + kHour, "t", "s"}},
+                                       render_);
+  ASSERT_TRUE(out && out->front().receipt_matched);
+  auto visit = store_->visit(v.id, "");
+  const auto follow = (*visit)->follow_up_case;
+  ASSERT_TRUE(store_->erase_subject(test::kVinA, "", "dpo", t + 2 * kHour));
+  for (const auto& number : {number_, follow}) {
+    auto events = store_->case_events(number);
+    ASSERT_TRUE(events);
+    for (const auto& e : *events) {
+      EXPECT_EQ(e.detail.find("SECRET-COMMENT"), std::string::npos) << number << " " << e.kind << ": " << e.detail;
+    }
+  }
+  auto after = store_->visit(v.id, "");
+  for (const auto& s : (*after)->stages)
+    EXPECT_EQ(s.note.find("13800138000"), std::string::npos) << "stage " << to_string(s.stage) << " note: " << s.note;
 }
 
 }  // namespace

@@ -98,18 +98,6 @@ std::string submit_with_snapshot(Car& car, const std::string& text) {
   return *id;
 }
 
-/// A new bearer token from `fb-backend token add` (it prints the token once, on its last line).
-/// The backend reads the token file when it starts.
-std::string add_token(const std::string& tokens, const std::string& role, const std::string& team,
-                      const std::string& name) {
-  const std::string cli = std::string(kBackendBin) + " --tokens " + tokens + " token add --role " + role + " --team " +
-                          team + " --name " + name;
-  std::string out;
-  if (run_command(cli, &out) != 0) throw std::runtime_error(cli + " failed: " + out);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out.substr(out.find_last_of('\n') + 1);
-}
-
 /// Waits until the car's inbox holds a message containing `text` (each arrival is a signal).
 bool inbox_has(Car& car, const std::string& report_id, const std::string& text) {
   const auto deadline = std::chrono::steady_clock::now() + kWait;
@@ -131,10 +119,10 @@ class ConsoleBrowser : public IntegrationTest {
   void start(bool dealer = false) {
     tokens_ = dir_ / "tokens.txt";
     for (const std::string team : {"rnd_tech_support", "after_sales", "product_planning"}) {
-      lead_tokens_[team] = add_token(tokens_, "team_lead", team, "li.wei");
-      agent_tokens_[team] = add_token(tokens_, "agent", team, "wang.fang");
+      lead_tokens_[team] = add_api_token(tokens_, "team_lead", team, "li.wei");
+      agent_tokens_[team] = add_api_token(tokens_, "agent", team, "wang.fang");
     }
-    if (dealer) dealer_token_ = add_token(tokens_, "dealer", kDealer, "pudong.4s");
+    if (dealer) dealer_token_ = add_api_token(tokens_, "dealer", kDealer, "pudong.4s");
     port_ = free_port();
     // A copy of the rules: the knowledge base is edited through the console.
     std::filesystem::copy(kRulesDir, dir_ / "rules", std::filesystem::copy_options::recursive);

@@ -97,7 +97,7 @@ TEST_F(EndToEnd, ARepeatedProblemJoinsItsCaseAndTheTeamsMovesReachTheCar) {
   std::promise<Result<void>> answered;
   car.agent().answer_survey(survey->message_id, 5, "很满意", [&](Result<void> r) { answered.set_value(r); });
   ASSERT_TRUE(answered.get_future().get());
-  ASSERT_TRUE(backend.process().wait_for_line("survey answer from", kWait));
+  ASSERT_TRUE(backend.process().wait_for_line("survey answer .* from", kWait));
   auto store = open_cases(backend.db());
   EXPECT_EQ(store->survey_score()->first, 5.0);
   EXPECT_EQ(store->survey_score()->second, 1);

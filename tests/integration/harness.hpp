@@ -72,6 +72,18 @@ class BackendProcess {
   std::unique_ptr<Process> process_;
 };
 
+/// A new API bearer token from `fb-backend token add` (it prints the token once, on its last
+/// line). The backend reads the token file when it starts.
+inline std::string add_api_token(const std::string& tokens, const std::string& role, const std::string& team,
+                                 const std::string& name) {
+  const std::string cli = std::string(kBackendBin) + " --tokens " + tokens + " token add --role " + role + " --team " +
+                          team + " --name " + name;
+  std::string out;
+  if (run_command(cli, &out) != 0) throw std::runtime_error(cli + " failed: " + out);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out.substr(out.find_last_of('\n') + 1);
+}
+
 /// Opens the backend's case store next to the running backend (SQLite WAL allows readers).
 inline std::unique_ptr<backend::CaseStore> open_cases(const std::string& db) {
   auto s = backend::open_sqlite_case_store(db);

@@ -15,17 +15,6 @@ namespace {
 
 using json = nlohmann::json;
 
-/// A new bearer token from `fb-backend token add` (printed once, on its last line).
-std::string add_api_token(const std::string& tokens, const std::string& role, const std::string& team,
-                          const std::string& name) {
-  const std::string cli = std::string(kBackendBin) + " --tokens " + tokens + " token add --role " + role + " --team " +
-                          team + " --name " + name;
-  std::string out;
-  if (run_command(cli, &out) != 0) throw std::runtime_error(cli + " failed: " + out);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out.substr(out.find_last_of('\n') + 1);
-}
-
 class VisitEndToEnd : public IntegrationTest {
  protected:
   /// Waits until the car's inbox has a notification for `report_id` that `pred` accepts; each

@@ -1339,12 +1339,11 @@ class SqliteCaseStore final : public CaseStore {
       auto rows = (*st)->each_row([&](const sql::Statement& s) { touched.push_back(s.int64(0)); });
       if (!rows) return fail(rows.error());
     }
+    // The visit book finds its rows through the cases' VIN: before the steps blank it.
+    if (auto x = vin.empty() ? visits_.erase_phone(phone) : visits_.erase_vin(vin); !x) return fail(x.error());
     using Steps = std::span<const std::pair<std::string_view, std::int64_t*>>;
     for (const auto& [q, count] : vin.empty() ? Steps(by_phone) : Steps(by_vin)) {
       if (auto x = run(q, vin.empty() ? phone : vin, count); !x) return fail(x.error());
-    }
-    if (!vin.empty()) {
-      if (auto x = visits_.erase_vin(vin); !x) return fail(x.error());
     }
     if (vin.empty()) out.cases = static_cast<std::int64_t>(touched.size());
     for (auto row : touched) {

@@ -222,10 +222,13 @@ bool valid_dtc(const std::string& s) {
 }
 bool valid_text(std::string_view s, std::size_t max_chars) { return is_valid_utf8(s) && utf8_length(s) <= max_chars; }
 
+/// Ten billion in major units: far above any repair, far below where sums of them could overflow.
+constexpr std::int64_t kMaxMoneyMinor = 1'000'000'000'000;
+
 Result<void> check_money(const Money& m, std::string_view what, std::string_view currency = {}) {
-  if (m.minor < 0 || !valid_currency(m.currency))
+  if (m.minor < 0 || m.minor > kMaxMoneyMinor || !valid_currency(m.currency))
     return fail(VisitErrc::invalid_request,
-                std::string(what) + ": a non-negative amount in minor units and an ISO 4217 currency");
+                std::string(what) + ": an amount of 0 to 10^12 minor units and an ISO 4217 currency");
   if (!currency.empty() && m.currency != currency)
     return fail(VisitErrc::invalid_request,
                 std::string(what) + ": in " + m.currency + ", the visit's estimate is in " + std::string(currency));
@@ -323,10 +326,10 @@ Result<Visit> VisitBook::existing(std::string_view id, std::string_view dealer_c
   auto row = load(id);
   if (!row) return fail(row.error());
   if (!*row || !(*row)->visible_to(dealer_code)) return fail(VisitErrc::not_found, "visit " + std::string(id));
-  return read(**row);
+  return read(**row, dealer_code);
 }
 
-Result<Visit> VisitBook::read(const Row& r) {
+Result<Visit> VisitBook::read(const Row& r, std::string_view dealer) {
   Visit v;
   v.id = r.id;
   v.case_number = r.case_number;
@@ -357,6 +360,20 @@ Result<Visit> VisitBook::read(const Row& r) {
   });
   if (!srows) return fail(srows.error());
 
+  if (!dealer.empty()) {
+    // A dealer sees its own slots, not which other dealers were offered the visit.
+    const auto own = [&](const VisitSlot& slot) { return slot.dealer_code == dealer; };
+    std::erase_if(v.slots, [&](const VisitSlot& slot) { return !own(slot); });
+    for (auto& st : v.stages) {
+      auto d = json::parse(st.detail, nullptr, false);
+      if (!d.is_object() || !d.contains("slots") || !d["slots"].is_array()) continue;
+      json mine = json::array();
+      for (const auto& j : d["slots"])
+        if (j.value("dealer_code", "") == dealer) mine.push_back(j);
+      d["slots"] = mine;
+      st.detail = d.dump();
+    }
+  }
   auto approvals = core_.cached(
       "SELECT id, amount_minor, currency, reason, state, requested_ms, answered_ms FROM visit_approvals "
       "WHERE visit_id = ? ORDER BY requested_ms, id");
@@ -396,12 +413,14 @@ Result<Visit> VisitBook::read(const Row& r) {
   return v;
 }
 
-Result<StoredNotification> VisitBook::notify(const Row& v, std::string_view event,
-                                             std::map<std::string, std::string> vars, std::int64_t at_ms,
-                                             const NoticeRenderer& render, std::optional<CaseState> state_shown,
-                                             bool with_slots, bool quality_failed) {
+Result<std::optional<StoredNotification>> VisitBook::notify(const Row& v, std::string_view event,
+                                                            std::map<std::string, std::string> vars, std::int64_t at_ms,
+                                                            const NoticeRenderer& render,
+                                                            std::optional<CaseState> state_shown, bool with_slots,
+                                                            bool quality_failed) {
   auto c = core_.existing_case(v.case_number);
   if (!c) return fail(c.error());
+  if (c->vin.empty()) return std::optional<StoredNotification>{};  // erased: nothing is sent for it again
   if (state_shown) c->state = *state_shown;
   wire::VisitUpdate u;
   u.set_visit_id(v.id);
@@ -417,7 +436,7 @@ Result<StoredNotification> VisitBook::notify(const Row& v, std::string_view even
   auto n = render(notice);
   if (!n) return fail(n.error());
   if (auto x = core_.queue_notification(v.case_row, *n, event, at_ms, c->report_id); !x) return fail(x.error());
-  return n;
+  return std::optional<StoredNotification>{std::move(*n)};
 }
 
 Result<void> VisitBook::add_stage(std::string_view visit_id, VisitState stage, std::int64_t at_ms,
@@ -448,8 +467,8 @@ Result<Visit> VisitBook::propose(const VisitProposal& p, const NoticeRenderer& r
       return fail(VisitErrc::invalid_request, where + ".dealer_name: 1-100 characters");
     if (s.work.empty() || !valid_text(s.work, 200))
       return fail(VisitErrc::invalid_request, where + ".work: 1-200 characters");
-    if (s.start_ms <= p.at_ms || s.end_ms <= s.start_ms)
-      return fail(VisitErrc::invalid_request, where + ": start in the future and end after start");
+    if (s.start_ms <= p.at_ms) return fail(VisitErrc::invalid_request, where + ".start_ms: a time in the future");
+    if (s.end_ms <= s.start_ms) return fail(VisitErrc::invalid_request, where + ".end_ms: after start_ms");
     if (!p.dealer_code.empty() && s.dealer_code != p.dealer_code)
       return fail(VisitErrc::invalid_request, where + ".dealer_code: a dealer offers its own slots only");
   }
@@ -482,7 +501,7 @@ Result<Visit> VisitBook::propose(const VisitProposal& p, const NoticeRenderer& r
       const auto msg = "case " + p.case_number + " has visit " + (*active)->text(0) + " (" + (*active)->text(1) +
                        "): offer new slots on it instead";
       (*active)->reset();
-      return fail(VisitErrc::invalid_request, msg);
+      return fail(CaseErrc::invalid_request, msg);
     }
     auto row = core_.case_row(p.case_number);
     if (!row) return fail(row.error());
@@ -508,6 +527,10 @@ Result<Visit> VisitBook::propose(const VisitProposal& p, const NoticeRenderer& r
     }
     if (!p.dealer_code.empty() && v.state == VisitState::booked && v.dealer_code != p.dealer_code)
       return fail(VisitErrc::not_found, "visit " + v.id);
+    if (!p.dealer_code.empty() && v.state != VisitState::booked &&
+        std::any_of(v.slots.begin(), v.slots.end(), [&](const VisitSlot& s) { return s.dealer_code != p.dealer_code; }))
+      return fail(VisitErrc::invalid_stage,
+                  "visit " + v.id + " offers other dealers' slots too: the service team replaces the proposal");
     if (p.estimate) {
       if (auto m = check_money(*p.estimate, "estimate"); !m) return fail(m.error());
       v.estimate = *p.estimate;
@@ -556,7 +579,7 @@ Result<Visit> VisitBook::propose(const VisitProposal& p, const NoticeRenderer& r
                   {{"slots", lines}, {"estimate", format_money(v.estimate.minor, v.estimate.currency)}}, p.at_ms,
                   render, std::nullopt, true);
   if (!n) return fail(n.error());
-  return read(v);
+  return read(v, p.dealer_code);
 }
 
 Result<Visit> VisitBook::record_stage(const StageEntry& e, const NoticeRenderer& render) {
@@ -601,17 +624,23 @@ Result<Visit> VisitBook::record_stage(const StageEntry& e, const NoticeRenderer&
       if (part.name.empty() || !valid_text(part.name, 200) || part.quantity <= 0 || part.quantity > 1000)
         return fail(VisitErrc::invalid_request, where + ": a name and a quantity of 1-1000");
       if (auto m = check_money(part.unit_price, where + ".unit_price", v.estimate.currency); !m) return fail(m.error());
-      total += part.quantity * part.unit_price.minor;
+      std::int64_t line = 0;
+      if (__builtin_mul_overflow(part.quantity, part.unit_price.minor, &line) ||
+          __builtin_add_overflow(total, line, &total))
+        return fail(VisitErrc::invalid_request, where + ": the repair's total is out of range");
       parts.push_back({{"name", part.name},
                        {"quantity", part.quantity},
                        {"unit_price", {{"minor", part.unit_price.minor}, {"currency", part.unit_price.currency}}}});
     }
     if (e.labour) {
       if (auto m = check_money(*e.labour, "labour", v.estimate.currency); !m) return fail(m.error());
-      total += e.labour->minor;
+      if (__builtin_add_overflow(total, e.labour->minor, &total))
+        return fail(VisitErrc::invalid_request, "labour: the repair's total is out of range");
     }
     // Costs add up over repair entries (a second round after a failed quality check).
-    const auto cost = v.repair_cost_minor + total;
+    std::int64_t cost = 0;
+    if (__builtin_add_overflow(v.repair_cost_minor, total, &cost))
+      return fail(VisitErrc::invalid_request, "parts: the repair's total is out of range");
     const auto allowed = v.estimate.minor + v.approved_extra_minor;
     if (cost > allowed) {
       auto pending = core_.cached("SELECT id FROM visit_approvals WHERE visit_id = ? AND state = 'requested'");
@@ -634,6 +663,12 @@ Result<Visit> VisitBook::record_stage(const StageEntry& e, const NoticeRenderer&
     vars["cost"] = format_money(cost, v.estimate.currency);
   } else if (e.stage == VisitState::quality_check) {
     if (!e.passed) return fail(VisitErrc::invalid_request, "passed: a quality check says whether it passed");
+    // The repair is done: extra cost still unanswered will not be spent.
+    auto lapse = core_.cached(
+        "UPDATE visit_approvals SET state = 'lapsed', answered_ms = ? WHERE visit_id = ? AND state = 'requested'");
+    if (!lapse) return fail(lapse.error());
+    (*lapse)->bind(1, e.at_ms).bind(2, v.id);
+    if (auto x = (*lapse)->run(); !x) return fail(x.error());
     detail = {{"passed", *e.passed}};
     if (!*e.passed) {
       to = VisitState::repair;
@@ -663,30 +698,27 @@ Result<Visit> VisitBook::record_stage(const StageEntry& e, const NoticeRenderer&
   if (e.stage == VisitState::handed_over) {
     auto c = core_.existing_case(v.case_number);
     if (!c) return fail(c.error());
-    auto state = c->state;
-    if (is_open(state) && can_transition(state, CaseState::resolved)) {
-      if (auto x = core_.set_case_state(*c, CaseState::resolved, e.actor, "car handed over after visit " + v.id,
-                                        e.at_ms);
-          !x)
-        return fail(x.error());
-      state = CaseState::resolved;
-      c->state = state;
-    }
-    if (state == CaseState::resolved) {
-      if (auto x = core_.set_case_state(*c, CaseState::closed, e.actor, "visit " + v.id + " completed", e.at_ms); !x)
-        return fail(x.error());
+    // The case may have changed hands during the visit (assigned, reopened): through in_progress
+    // to resolved and closed, each move audited as the lifecycle allows it.
+    for (auto [to, why] : {std::pair{CaseState::in_progress, "the car is at the dealer (visit " + v.id + ")"},
+                           std::pair{CaseState::resolved, "car handed over after visit " + v.id},
+                           std::pair{CaseState::closed, "visit " + v.id + " completed"}}) {
+      if (c->state == to || !can_transition(c->state, to)) continue;
+      if (to == CaseState::in_progress && can_transition(c->state, CaseState::resolved)) continue;
+      if (auto x = core_.set_case_state(*c, to, e.actor, why, e.at_ms); !x) return fail(x.error());
+      c->state = to;
     }
     shown = CaseState::closed;  // the handover is the case's survey request
   }
   auto n = notify(v, event, vars, e.at_ms, render, shown, false, event == "visit_quality_failed");
   if (!n) return fail(n.error());
-  if (e.stage == VisitState::handed_over) {
+  if (e.stage == VisitState::handed_over && *n) {
     auto mark = core_.cached("UPDATE visits SET survey_notification_id = ? WHERE id = ?");
     if (!mark) return fail(mark.error());
-    (*mark)->bind(1, n->id).bind(2, v.id);
+    (*mark)->bind(1, (*n)->id).bind(2, v.id);
     if (auto x = (*mark)->run(); !x) return fail(x.error());
   }
-  return read(v);
+  return read(v, e.dealer_code);
 }
 
 Result<Approval> VisitBook::request_approval(const ApprovalRequest& r, const NoticeRenderer& render) {
@@ -731,6 +763,7 @@ Result<Approval> VisitBook::request_approval(const ApprovalRequest& r, const Not
     return fail(x.error());
   auto c = core_.existing_case(v.case_number);
   if (!c) return fail(c.error());
+  if (c->vin.empty()) return a;  // erased: the driver cannot be asked; the dealer keeps to the estimate
   wire::VisitUpdate u;
   u.set_visit_id(v.id);
   u.set_stage(wire_stage(v.state));
@@ -766,6 +799,10 @@ Result<Visit> VisitBook::cancel(std::string_view visit_id, std::string_view deal
   if (!row) return fail(row.error());
   if (!*row || !(*row)->visible_to(dealer_code)) return fail(VisitErrc::not_found, "visit " + std::string(visit_id));
   Row v = std::move(**row);
+  if (!dealer_code.empty() && v.dealer_code != dealer_code)
+    return fail(VisitErrc::invalid_stage, "visit " + v.id + " is " + std::string(to_string(v.state)) +
+                                              ": a dealer cancels only a visit booked with it; the service team "
+                                              "withdraws a proposal");
   if (v.state != VisitState::proposed && v.state != VisitState::reschedule_requested && v.state != VisitState::booked)
     return fail(VisitErrc::invalid_stage, "visit " + v.id + " is " + std::string(to_string(v.state)) +
                                               ": only a visit not yet checked in can be cancelled");
@@ -784,7 +821,7 @@ Result<Visit> VisitBook::cancel(std::string_view visit_id, std::string_view deal
   }
   auto n = notify(v, "visit_cancelled", {{"reason", std::string(reason)}}, at_ms, render);
   if (!n) return fail(n.error());
-  return read(v);
+  return read(v, dealer_code);
 }
 
 Result<void> VisitBook::dead_letter(const CarReplyIntake& in, std::string detail, ItemOutcome& out) {
@@ -868,6 +905,7 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
     auto slot = std::find_if(v.slots.begin(), v.slots.end(),
                              [&](const VisitSlot& s) { return s.id == reply.slot_id(); });
     if (slot == v.slots.end()) return refuse("slot " + reply.slot_id() + " was not offered in its latest proposal");
+    if (slot->start_ms <= in.at_ms) return refuse("slot " + slot->id + " has passed: the team offers new slots");
     v.booked = *slot;
     v.dealer_code = slot->dealer_code;
     v.state = VisitState::booked;
@@ -921,6 +959,8 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
     event = "visit_reschedule_requested";
   } else {
     const bool approve = action == wire::VisitReply::APPROVE_EXTRA;
+    if (v.state != VisitState::diagnosis && v.state != VisitState::repair)
+      return refuse("approval " + reply.approval_id() + " can no longer be answered");
     auto st = core_.cached("SELECT amount_minor, state FROM visit_approvals WHERE id = ? AND visit_id = ?");
     if (!st) return fail(st.error());
     (*st)->bind(1, reply.approval_id()).bind(2, v.id);
@@ -958,7 +998,7 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
     return x;
   auto n = notify(v, event, vars, in.at_ms, render);
   if (!n) return fail(n.error());
-  out.notices.push_back(std::move(*n));
+  if (*n) out.notices.push_back(std::move(**n));
   out.receipt_matched = true;
   return {};
 }
@@ -984,9 +1024,7 @@ Result<void> VisitBook::after_survey(std::string_view notification_id, int score
   const Row& v = **row;
   auto origin = core_.existing_case(v.case_number);
   if (!origin) return fail(origin.error());
-  auto follow = core_.open_follow_up(*origin,
-                                     "visit " + v.id + " scored " + std::to_string(score) + ": " + std::string(comment),
-                                     at_ms);
+  auto follow = core_.open_follow_up(*origin, "visit " + v.id + " scored " + std::to_string(score) + " of 5", at_ms);
   if (!follow) return fail(follow.error());
   auto link = core_.cached(
       "UPDATE visits SET follow_up_case_id = (SELECT id FROM cases WHERE number = ?) WHERE id = ?");
@@ -1026,6 +1064,11 @@ Result<std::vector<SlaEvent>> VisitBook::send_reminders(std::int64_t now_ms, con
     const Row& v = **row;
     auto c = core_.existing_case(v.case_number);
     if (!c) return fail(c.error());
+    auto done = core_.cached("UPDATE visits SET reminder_due_ms = NULL WHERE id = ?");
+    if (!done) return fail(done.error());
+    (*done)->bind(1, v.id);
+    if (auto x = (*done)->run(); !x) return fail(x.error());
+    if (c->vin.empty()) continue;  // erased: nothing is sent for it again
     wire::VisitUpdate u;
     u.set_visit_id(v.id);
     u.set_stage(wire::VISIT_BOOKED);
@@ -1045,10 +1088,6 @@ Result<std::vector<SlaEvent>> VisitBook::send_reminders(std::int64_t now_ms, con
     if (!n) return fail(n.error());
     if (auto x = core_.queue_notification(v.case_row, *n, "visit_reminder", now_ms, c->report_id); !x)
       return fail(x.error());
-    auto done = core_.cached("UPDATE visits SET reminder_due_ms = NULL WHERE id = ?");
-    if (!done) return fail(done.error());
-    (*done)->bind(1, v.id);
-    if (auto x = (*done)->run(); !x) return fail(x.error());
     events.push_back(SlaEvent{v.case_number, "visit_reminder", 0, c->team});
   }
   return events;
@@ -1069,7 +1108,10 @@ Result<std::optional<std::int64_t>> VisitBook::next_reminder() {
 Result<void> VisitBook::erase_vin(std::string_view vin) {
   for (std::string_view q :
        {"UPDATE callbacks SET phone = '', note = '', outcome = '' WHERE vin = ?",
-        "UPDATE visits SET survey_comment = '' WHERE case_id IN (SELECT id FROM cases WHERE vin = ?)",
+        "UPDATE visits SET survey_comment = '', reminder_due_ms = NULL WHERE case_id IN (SELECT id FROM cases WHERE "
+        "vin = ?)",
+        "UPDATE visit_stages SET note = '' WHERE actor = 'car' AND visit_id IN (SELECT v.id FROM visits v JOIN cases c "
+        "ON c.id = v.case_id WHERE c.vin = ?)",
         "DELETE FROM car_replies WHERE vin = ?"}) {
     auto st = core_.cached(q);
     if (!st) return fail(st.error());
@@ -1079,13 +1121,27 @@ Result<void> VisitBook::erase_vin(std::string_view vin) {
   return {};
 }
 
+Result<void> VisitBook::erase_phone(std::string_view phone) {
+  auto st = core_.cached("UPDATE callbacks SET phone = '', note = '' WHERE phone = ?");
+  if (!st) return fail(st.error());
+  (*st)->bind(1, phone);
+  return (*st)->run();
+}
+
 Result<std::vector<Visit>> VisitBook::visits(const VisitQuery& q) {
   std::string where = "WHERE 1 = 1";
   std::vector<std::string> args;
   if (!q.dealer_code.empty()) {
-    where += " AND (v.dealer_code = ? OR (v.state IN ('proposed', 'reschedule_requested') AND v.slots LIKE ?))";
+    where +=
+        " AND (v.dealer_code = ? OR (v.state IN ('proposed', 'reschedule_requested') AND v.slots LIKE ? ESCAPE "
+        "'\\'))";
     args.push_back(q.dealer_code);
-    args.push_back("%\"dealer_code\":\"" + q.dealer_code + "\"%");
+    std::string pattern = "%\"dealer_code\":\"";
+    for (char ch : q.dealer_code) {
+      if (ch == '%' || ch == '_' || ch == '\\') pattern += '\\';
+      pattern += ch;
+    }
+    args.push_back(pattern + "\"%");
   }
   if (q.state) {
     where += " AND v.state = ?";
@@ -1096,9 +1152,11 @@ Result<std::vector<Visit>> VisitBook::visits(const VisitQuery& q) {
     args.push_back(q.case_number);
   }
   append_in(where, args, "c.team", q.teams);
+  const auto limit = std::min<std::size_t>(q.limit, 500);
+  // A dealer's LIKE only narrows (visible_to() decides): the limit applies after it.
   auto st = core_.cached("SELECT v.id FROM visits v JOIN cases c ON c.id = v.case_id " + where +
-                         " ORDER BY v.updated_ms DESC, v.id LIMIT " +
-                         std::to_string(std::min<std::size_t>(q.limit, 500)));
+                         " ORDER BY v.updated_ms DESC, v.id" +
+                         (q.dealer_code.empty() ? " LIMIT " + std::to_string(limit) : std::string()));
   if (!st) return fail(st.error());
   for (std::size_t i = 0; i < args.size(); ++i) (*st)->bind(static_cast<int>(i + 1), args[i]);
   std::vector<std::string> ids;
@@ -1108,8 +1166,9 @@ Result<std::vector<Visit>> VisitBook::visits(const VisitQuery& q) {
   for (const auto& id : ids) {
     auto row = load(id);
     if (!row) return fail(row.error());
-    if (!*row || !(*row)->visible_to(q.dealer_code)) continue;  // the LIKE only narrows
-    auto v = read(**row);
+    if (!*row || !(*row)->visible_to(q.dealer_code)) continue;
+    if (out.size() == limit) break;
+    auto v = read(**row, q.dealer_code);
     if (!v) return fail(v.error());
     out.push_back(std::move(*v));
   }
@@ -1120,7 +1179,7 @@ Result<std::optional<Visit>> VisitBook::visit(std::string_view id, std::string_v
   auto row = load(id);
   if (!row) return fail(row.error());
   if (!*row || !(*row)->visible_to(dealer_code)) return std::optional<Visit>{};
-  auto v = read(**row);
+  auto v = read(**row, dealer_code);
   if (!v) return fail(v.error());
   return std::optional<Visit>{std::move(*v)};
 }

@@ -66,7 +66,10 @@ class VisitBook {
   Result<std::vector<SlaEvent>> send_reminders(std::int64_t now_ms, const NoticeRenderer& render);
   Result<std::optional<std::int64_t>> next_reminder();
   /// Erasure of a VIN: callback phone numbers, outcomes' notes and visit survey comments.
+  /// Call before the case store blanks the VIN on the cases (it finds the visits through them).
   Result<void> erase_vin(std::string_view vin);
+  /// Erasure of a phone number: callback numbers and their notes.
+  Result<void> erase_phone(std::string_view phone);
 
   // Readers.
   Result<std::vector<Visit>> visits(const VisitQuery& q);
@@ -76,16 +79,19 @@ class VisitBook {
  private:
   struct Row;
   Result<std::optional<Row>> load(std::string_view id);
-  Result<Visit> read(const Row& row);
+  /// The visit as stored; for a dealer, only its own slots (in the proposal and the stages).
+  Result<Visit> read(const Row& row, std::string_view dealer = {});
   Result<Visit> existing(std::string_view id, std::string_view dealer_code);
   Result<std::optional<Callback>> load_callback(std::string_view id);
   /// The car's notification of a callback's pick-up or log (nothing for an erased car).
   Result<void> tell_car(std::int64_t case_row, const CaseSummary& kase, const Callback& c, wire::CallbackState state,
                         std::int64_t at_ms, const NoticeRenderer& render);
-  Result<StoredNotification> notify(const Row& v, std::string_view event, std::map<std::string, std::string> vars,
-                                    std::int64_t at_ms, const NoticeRenderer& render,
-                                    std::optional<CaseState> state_shown = std::nullopt, bool with_slots = false,
-                                    bool quality_failed = false);
+  /// Renders and queues a visit notification; nullopt for an erased car (nothing is sent).
+  Result<std::optional<StoredNotification>> notify(const Row& v, std::string_view event,
+                                                   std::map<std::string, std::string> vars, std::int64_t at_ms,
+                                                   const NoticeRenderer& render,
+                                                   std::optional<CaseState> state_shown = std::nullopt,
+                                                   bool with_slots = false, bool quality_failed = false);
   Result<void> add_stage(std::string_view visit_id, VisitState stage, std::int64_t at_ms, std::string_view actor,
                          std::string_view note, const std::string& detail);
   Result<void> set_state(std::string_view visit_id, VisitState s, std::int64_t at_ms);

@@ -110,7 +110,7 @@ struct Approval {
   std::string id;
   Money amount;
   std::string reason;
-  std::string state;  // requested, approved, refused
+  std::string state;  // requested, approved, refused, lapsed (unanswered when the repair was done)
   std::int64_t requested_ms = 0;
   std::int64_t answered_ms = 0;
 };
