@@ -29,14 +29,15 @@ struct ApiMeasure {
   ApiLoad health;    // /healthz
 };
 
-/// Dealer stage entries on the largest store, beside its /healthz measured just before.
+/// Dealer stage entries on the largest store, beside that store's /healthz (as api_list).
 struct ApiVisitMeasure {
-  std::size_t cases = 0;    // in the store, visits' cases included
-  std::size_t visits = 0;   // booked before the timed window
-  ApiLoad stages;           // POST /api/v1/visits/{id}/stages
-  ApiLoad health;           // /healthz
-  bool ran_out = false;     // a connection walked all its visits before the window ended
-  std::string first_error;  // the first non-200 answer's status and body, if any
+  std::size_t cases = 0;       // in the store, visits' cases included
+  std::size_t visits = 0;      // booked before the timed window
+  double booking_seconds = 0;  // creating and booking them, before the window
+  ApiLoad stages;              // POST /api/v1/visits/{id}/stages
+  ApiLoad health;              // /healthz
+  bool ran_out = false;        // a connection walked all its visits before the window ended
+  std::string first_error;     // the first non-200 answer's status and body, if any
 };
 
 struct ApiResults {
@@ -49,6 +50,7 @@ struct ApiBenchOptions {
   int connections = 32;
   double seconds = 3.0;  // per load
   bool visit_stage = true;
+  double stage_seconds = 3.0;              // the stage entries' window
   std::size_t visits_per_connection = 40;  // booked visits each connection may walk (6 entries each)
   std::filesystem::path rules_dir;
   std::filesystem::path work_dir;
