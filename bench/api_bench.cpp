@@ -4,11 +4,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "fb/api/api.hpp"
 #include "fb/backend/analytics.hpp"
+#include "fb/backend/notifier.hpp"
 #include "fb/backend/rules.hpp"
+#include "fb/backend/visits.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
 #include "fb/common/sqlite.hpp"
@@ -24,6 +27,8 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kToken = "bench-agent-after-sales";
+constexpr const char* kDealerToken = "bench-dealer-sh-001";
+constexpr const char* kDealer = "SH-001";
 constexpr const char* kQueue = "/api/v1/cases?state=new,acknowledged,assigned,in_progress&limit=50";
 
 /// 17 characters, one per case.
@@ -32,9 +37,11 @@ std::string bench_vin(std::size_t i) {
   return "LSVAPIBN" + std::string(9 - s.size(), '0') + s;
 }
 
-/// Adds cases `from`..`to` (exclusive) to the store: three kinds of complaint over many cars,
-/// each through commit_batch as the service stores them, 1,000 per transaction.
-Result<void> seed(backend::CaseStore& store, const backend::Rules& rules, std::size_t from, std::size_t to) {
+/// Adds cases `from`..`to` (exclusive) to the store: five kinds of complaint over many cars,
+/// each through commit_batch as the service stores them, 1,000 per transaction. Their numbers
+/// go to `numbers` when given.
+Result<void> seed(backend::CaseStore& store, const backend::Rules& rules, std::size_t from, std::size_t to,
+                  std::vector<std::string>* numbers = nullptr) {
   static const char* kTexts[] = {"4S店服务顾问态度很差，维修等了三天", "刹车异响，低速时吱吱响",
                                  "发动机异响，加速时咔咔响", "建议增加座椅通风功能", "车机屏幕卡死，导航无法使用"};
   const auto notifications = [](const backend::ReportIntake& in, const backend::CaseRef& ref,
@@ -76,6 +83,11 @@ Result<void> seed(backend::CaseStore& store, const backend::Rules& rules, std::s
     }
     auto done = store.commit_batch(items, notifications);
     if (!done) return fail(done.error());
+    if (!numbers) continue;
+    for (const auto& o : *done) {
+      if (!o.accepted) return fail(o.error ? *o.error : Error(StorageErrc::io, "a seeded report was not stored"));
+      numbers->push_back(o.accepted->case_number);
+    }
   }
   return {};
 }
@@ -89,6 +101,92 @@ Result<void> spread_states(const std::filesystem::path& db_path) {
       "status = 'new' AND major = 0;"
       "UPDATE cases SET status = 'closed', first_response_ms = created_ms + 3600000, resolved_ms = created_ms + "
       "86400000 WHERE id % 3 = 2 AND status = 'new' AND major = 0;");
+}
+
+/// Books `count` visits at the dealer: new cases (as seed() makes them) put in progress with one
+/// SQL update (as spread_states() does: three transitions each would be most of the booking's
+/// time), a visit proposed on each with one of the dealer's slots, and the car's pick of it
+/// (propose_visit, and apply_car_replies for all the picks at once). Returns the visits' ids.
+Result<std::vector<std::string>> book_visits(backend::CaseStore& store, const backend::Rules& rules,
+                                             const std::filesystem::path& db_path, std::size_t from, std::size_t count,
+                                             std::int64_t now_ms) {
+  std::vector<std::string> numbers;
+  if (auto s = seed(store, rules, from, from + count, &numbers); !s) return fail(s.error());
+  {
+    auto db = sql::Database::open(db_path);
+    if (!db) return fail(db.error());
+    std::string in;
+    for (const auto& n : numbers) in += (in.empty() ? "'" : ",'") + n + "'";
+    if (auto moved = db->exec("UPDATE cases SET status = 'in_progress', first_response_ms = created_ms + 3600000 "
+                              "WHERE number IN (" +
+                              in + ")");
+        !moved)
+      return fail(moved.error());
+  }
+  backend::Notifier notifier(rules.templates, rules.router);
+  const backend::NoticeRenderer render = [&](const backend::CaseNotice& n) { return notifier.render(n); };
+  constexpr std::int64_t kHour = 3'600'000;
+  std::vector<backend::CarReplyIntake> picks;
+  picks.reserve(count);
+  for (const auto& number : numbers) {
+    backend::VisitProposal p;
+    p.case_number = number;
+    p.actor = "bench";
+    p.at_ms = now_ms;
+    p.estimate = backend::Money{80000, "CNY"};
+    p.slots = {backend::VisitSlot{"", kDealer, "Pudong 4S", now_ms + 24 * kHour, now_ms + 26 * kHour, "gearbox check"}};
+    auto v = store.propose_visit(p, render);
+    if (!v) return fail(v.error());
+    wire::VisitReply pick;
+    pick.set_visit_id(v->id);
+    pick.set_action(wire::VisitReply::PICK_SLOT);
+    pick.set_slot_id(v->slots.at(0).id);
+    const auto message_id = new_uuid();
+    picks.push_back({message_id, v->vin, pick, now_ms, "vehicles/" + v->vin + "/receipts", message_id});
+  }
+  auto applied = store.apply_car_replies(picks, render);
+  if (!applied) return fail(applied.error());
+  std::vector<std::string> ids;
+  ids.reserve(picks.size());
+  for (std::size_t i = 0; i < picks.size(); ++i) {
+    if (!(*applied)[i].receipt_matched) return fail(StorageErrc::io, "a seeded visit was not booked");
+    ids.push_back(std::get<wire::VisitReply>(picks[i].body).visit_id());
+  }
+  return ids;
+}
+
+/// The body of each stage entry of a visit, in order: check-in with the expected ready time,
+/// inspection, diagnosis with findings, repair within the estimate (700 of 800 CNY), a passed
+/// quality check, handover.
+std::vector<std::string> stage_bodies(std::int64_t ready_at_ms) {
+  using nlohmann::json;
+  const auto cny = [](std::int64_t minor) { return json{{"minor", minor}, {"currency", "CNY"}}; };
+  return {
+      json{{"stage", "checked_in"}, {"ready_at_ms", ready_at_ms}, {"note", "plate and VIN read"}}.dump(),
+      json{{"stage", "inspection"}}.dump(),
+      json{{"stage", "diagnosis"}, {"findings", "worn clutch pack"}, {"dtcs", json::array({"P0700"})}}.dump(),
+      json{{"stage", "repair"},
+           {"parts", json::array({json{{"name", "clutch pack"}, {"quantity", 1}, {"unit_price", cny(50000)}}})},
+           {"labour", cny(20000)}}
+          .dump(),
+      json{{"stage", "quality_check"}, {"passed", true}}.dump(),
+      json{{"stage", "handed_over"}, {"note", "keys returned"}}.dump(),
+  };
+}
+
+ApiLoad summarize(std::vector<double>& latencies, std::size_t errors, double elapsed) {
+  ApiLoad out;
+  out.errors = errors;
+  out.rate = static_cast<double>(latencies.size()) / elapsed;
+  std::sort(latencies.begin(), latencies.end());
+  const auto pct = [&](double p) {
+    return latencies.empty() ? 0.0
+                             : latencies[std::min(latencies.size() - 1,
+                                                  static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
+  };
+  out.p50_ms = pct(0.5);
+  out.p99_ms = pct(0.99);
+  return out;
 }
 
 /// `connections` keep-alive clients, each sending `target` again as soon as the answer is in,
@@ -141,23 +239,89 @@ ApiLoad load(std::uint16_t port, const std::string& target, int connections, dou
   for (auto& c : clients) c->next();
   io.run();
   const double elapsed = std::chrono::duration<double>(SteadyClock::now() - started).count();
-  ApiLoad out;
-  out.errors = errors;
-  out.rate = static_cast<double>(latencies.size()) / elapsed;
-  std::sort(latencies.begin(), latencies.end());
-  const auto pct = [&](double p) {
-    return latencies.empty() ? 0.0
-                             : latencies[std::min(latencies.size() - 1,
-                                                  static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
+  return summarize(latencies, errors, elapsed);
+}
+
+/// One keep-alive dealer connection per element of `walks`, each entering the next stage of its
+/// own visits (stage_bodies order) as soon as the answer is in, until `seconds` have passed or
+/// its visits are all handed over. A non-200 answer is an error and leaves that visit behind.
+ApiLoad stage_load(std::uint16_t port, const std::vector<std::vector<std::string>>& walks, double seconds,
+                   bool& ran_out, std::string& first_error) {
+  asio::io_context io;
+  std::vector<double> latencies;
+  std::size_t errors = 0;
+  const auto deadline = SteadyClock::now() +
+                        std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
+  const auto bodies = stage_bodies(SystemClock::instance().epoch_ms() + 6 * 3'600'000);
+  struct Shared {
+    std::vector<double>& lat;
+    std::size_t& errs;
+    bool& ran_out;
+    std::string& first_error;
+    const std::vector<std::string>& bodies;
+    SteadyClock::time_point deadline;
+  } shared{latencies, errors, ran_out, first_error, bodies, deadline};
+  struct Dealer : std::enable_shared_from_this<Dealer> {
+    Dealer(asio::io_context& io, Shared& s, const std::vector<std::string>& v) : stream(io), sh(s), visits(v) {}
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    http::request<http::string_body> req;
+    http::response<http::string_body> res;
+    Shared& sh;
+    const std::vector<std::string>& visits;
+    std::size_t visit = 0, stage = 0;
+    SteadyClock::time_point sent;
+    void next() {
+      if (SteadyClock::now() >= sh.deadline) return;
+      if (stage == sh.bodies.size()) {
+        ++visit;
+        stage = 0;
+      }
+      if (visit == visits.size()) return void(sh.ran_out = true);
+      req.target("/api/v1/visits/" + visits[visit] + "/stages");
+      req.body() = sh.bodies[stage];
+      req.prepare_payload();
+      res = {};
+      sent = SteadyClock::now();
+      http::async_write(stream, req, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return void(++self->sh.errs);
+        http::async_read(self->stream, self->buffer, self->res, [self](beast::error_code ec, std::size_t) {
+          if (ec) return void(++self->sh.errs);
+          self->sh.lat.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - self->sent).count());
+          if (self->res.result_int() == 200) {
+            ++self->stage;
+          } else {
+            ++self->sh.errs;
+            if (self->sh.first_error.empty())
+              self->sh.first_error = std::to_string(self->res.result_int()) + " " + self->res.body();
+            self->stage = self->sh.bodies.size();  // this visit is stuck: on to the next
+          }
+          self->next();
+        });
+      });
+    }
   };
-  out.p50_ms = pct(0.5);
-  out.p99_ms = pct(0.99);
-  return out;
+  std::vector<std::shared_ptr<Dealer>> dealers;
+  for (const auto& visits : walks) {
+    auto d = std::make_shared<Dealer>(io, shared, visits);
+    d->req = http::request<http::string_body>(http::verb::post, "/", 11);
+    d->req.set(http::field::host, "127.0.0.1");
+    d->req.set(http::field::authorization, std::string("Bearer ") + kDealerToken);
+    d->req.set(http::field::content_type, "application/json");
+    d->req.keep_alive(true);
+    d->stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    dealers.push_back(d);
+  }
+  const auto started = SteadyClock::now();
+  for (auto& d : dealers) d->next();
+  io.run();
+  const double elapsed = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  return summarize(latencies, errors, elapsed);
 }
 
 }  // namespace
 
-Result<std::vector<ApiMeasure>> measure_api(const ApiBenchOptions& o) {
+Result<ApiResults> measure_api(const ApiBenchOptions& o) {
   auto rules = backend::load_rules(o.rules_dir);
   if (!rules) return fail(rules.error());
   const auto db = o.work_dir / "api-bench.db";
@@ -187,9 +351,10 @@ Result<std::vector<ApiMeasure>> measure_api(const ApiBenchOptions& o) {
     if (!reads) return fail(reads.error());
     readers.push_back(std::move(*reads));
   }
-  auto tokens = api::TokenStore::parse(api::TokenStore::line_for(kToken, api::Principal{"bench", api::Role::agent,
-                                                                                        "after_sales"}),
-                                       "bench");
+  auto tokens = api::TokenStore::parse(
+      api::TokenStore::line_for(kToken, api::Principal{"bench", api::Role::agent, "after_sales"}) + "\n" +
+          api::TokenStore::line_for(kDealerToken, api::Principal{"wang", api::Role::dealer, kDealer}),
+      "bench");
   if (!tokens) return fail(tokens.error());
   auto api = api::Api::create(io.get_executor(), clock, service, std::move(readers), nullptr, std::move(*tokens),
                               api::ApiOptions{{}, o.rules_dir});
@@ -204,7 +369,7 @@ Result<std::vector<ApiMeasure>> measure_api(const ApiBenchOptions& o) {
   std::thread t1([&] { io.run(); });
   std::thread t2([&] { io.run(); });
 
-  std::vector<ApiMeasure> out;
+  ApiResults out;
   std::size_t have = 0;
   Result<void> failed;
   for (auto size : o.sizes) {
@@ -223,7 +388,25 @@ Result<std::vector<ApiMeasure>> measure_api(const ApiBenchOptions& o) {
     m.health = load(server.port(), "/healthz", o.connections, o.seconds);
     m.list = load(server.port(), kQueue, o.connections, o.seconds);
     m.list_due = load(server.port(), std::string(kQueue) + "&sort=due", o.connections, o.seconds);
-    out.push_back(m);
+    out.lists.push_back(m);
+  }
+  if (failed && o.visit_stage && !out.lists.empty()) {
+    const auto connections = static_cast<std::size_t>(o.connections);
+    const auto booking = SteadyClock::now();
+    auto ids = book_visits(**writer, *rules, db, have, connections * o.visits_per_connection, clock.epoch_ms());
+    if (!ids) {
+      failed = fail(ids.error());
+    } else {
+      std::vector<std::vector<std::string>> walks(connections);
+      for (std::size_t i = 0; i < ids->size(); ++i) walks[i % connections].push_back((*ids)[i]);
+      ApiVisitMeasure v;
+      v.visits = ids->size();
+      v.booking_seconds = std::chrono::duration<double>(SteadyClock::now() - booking).count();
+      v.cases = have + ids->size();
+      v.health = out.lists.back().health;
+      v.stages = stage_load(server.port(), walks, o.stage_seconds, v.ran_out, v.first_error);
+      out.visit_stage = v;
+    }
   }
   server.stop();
   guard.reset();

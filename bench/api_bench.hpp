@@ -1,10 +1,15 @@
 // api_list: filtered case-list requests per second under 32 concurrent keep-alive connections,
 // as the case store grows (10^3, 10^4, 10^5 cases), beside the same server's /healthz in the
 // same run (the HTTP stack alone: the baseline). Latency p50/p99 of both. No broker: the API
-// reads its own connection on the store, and nothing here writes.
+// reads its own connection on the store.
+// api_visit_stage: then, on the largest store, dealers' stage entries per second
+// (POST /api/v1/visits/{id}/stages, a write transaction on the service's strand that queues the
+// car's notification), each connection walking its own booked visits to the handover.
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "fb/common/error.hpp"
@@ -24,15 +29,36 @@ struct ApiMeasure {
   ApiLoad health;    // /healthz
 };
 
+/// Dealer stage entries on the largest store, beside that store's /healthz (as api_list).
+struct ApiVisitMeasure {
+  std::size_t cases = 0;       // in the store, visits' cases included
+  std::size_t visits = 0;      // booked before the timed window
+  double booking_seconds = 0;  // creating and booking them, before the window
+  ApiLoad stages;              // POST /api/v1/visits/{id}/stages
+  ApiLoad health;              // /healthz
+  bool ran_out = false;        // a connection walked all its visits before the window ended
+  std::string first_error;     // the first non-200 answer's status and body, if any
+};
+
+struct ApiResults {
+  std::vector<ApiMeasure> lists;               // one per size
+  std::optional<ApiVisitMeasure> visit_stage;  // unless ApiBenchOptions::visit_stage is off
+};
+
 struct ApiBenchOptions {
   std::vector<std::size_t> sizes{1000, 10000, 100000};
   int connections = 32;
   double seconds = 3.0;  // per load
+  bool visit_stage = true;
+  double stage_seconds = 3.0;              // the stage entries' window
+  std::size_t visits_per_connection = 40;  // booked visits each connection may walk (6 entries each)
   std::filesystem::path rules_dir;
   std::filesystem::path work_dir;
 };
 
-/// Seeds the store up to each size in turn and measures at each. Errors: the store's, the rules'.
-Result<std::vector<ApiMeasure>> measure_api(const ApiBenchOptions& o);
+/// Seeds the store up to each size in turn and measures the lists at each; then books visits
+/// through the store (proposal, the car's pick) and measures the dealers' stage entries.
+/// Runs its own server threads; call from one thread. Errors: the store's, the rules'.
+Result<ApiResults> measure_api(const ApiBenchOptions& o);
 
 }  // namespace fb::bench

@@ -77,6 +77,7 @@ struct Options {
   bool classifier_only = false;     // phase 0 alone: no broker
   bool api_only = false;            // the API's phase alone: no broker
   std::size_t api_cases = 100000;   // the largest store of the API phase
+  bool skip_visit_stage = false;    // the API phase without the dealers' stage entries
 };
 
 // ---- The rig: PKI and broker in a temporary directory -----------------------------------------
@@ -667,12 +668,16 @@ int fail_with(const std::string& what, const Error& e) {
   return 1;
 }
 
-/// The API phase: the agent's queue under 32 connections as the store grows, beside /healthz.
-int run_api_phase(const Options& o, JsonReport& report) {
+/// The API phase: the agent's queue under 32 connections as the store grows, beside /healthz;
+/// then the dealers' stage entries on the largest store, beside /healthz and the queue.
+int run_api_phase(const Options& o, JsonReport& report, std::optional<ApiResults>& results) {
   ApiBenchOptions a;
   const auto top = o.quick ? std::min<std::size_t>(o.api_cases, 10000) : o.api_cases;
   a.sizes = {top / 100, top / 10, top};
   a.seconds = o.quick ? 1.0 : 3.0;
+  a.visit_stage = !o.skip_visit_stage;
+  a.visits_per_connection = o.quick ? 6 : 40;  // entries for 0.5 s (3 s) at up to 2,300/s
+  a.stage_seconds = o.quick ? 0.5 : 3.0;
   a.rules_dir = test::kRulesDir;
   test::TempDir dir;
   a.work_dir = dir.path();
@@ -681,9 +686,10 @@ int run_api_phase(const Options& o, JsonReport& report) {
   std::cout.flush();
   auto measured = measure_api(a);
   if (!measured) return fail_with("api", measured.error());
+  results = *measured;
   fmt::print("  {:>8}  {:>12} {:>9} {:>9}   {:>12} {:>9}   {:>12} {:>9} {:>9}  {:>7}\n", "cases", "list req/s",
              "p50 ms", "p99 ms", "by due req/s", "p99 ms", "/healthz", "p50 ms", "p99 ms", "ratio");
-  for (const auto& m : *measured) {
+  for (const auto& m : measured->lists) {
     fmt::print("  {:>8}  {:>12.0f} {:>9.2f} {:>9.2f}   {:>12.0f} {:>9.2f}   {:>12.0f} {:>9.2f} {:>9.2f}  {:>7.3f}{}\n",
                m.cases, m.list.rate, m.list.p50_ms, m.list.p99_ms, m.list_due.rate, m.list_due.p99_ms, m.health.rate,
                m.health.p50_ms, m.health.p99_ms, m.list.rate / m.health.rate,
@@ -692,9 +698,32 @@ int run_api_phase(const Options& o, JsonReport& report) {
     report.add("api_list" + suffix, m.list.rate, m.health.rate, "requests/s");
     report.add("api_list_due" + suffix, m.list_due.rate, m.health.rate, "requests/s");
   }
-  const auto& last = measured->back();
+  const auto& last = measured->lists.back();
   report.add("api_list", last.list.rate, last.health.rate, "requests/s");
   report.add("api_list_p99", last.list.p99_ms, last.health.p99_ms, "ms");
+  if (!measured->visit_stage) return 0;
+
+  const auto& v = *measured->visit_stage;
+  fmt::print(
+      "\n  Dealer stage entries (POST /api/v1/visits/{{id}}/stages, checked_in .. handed_over) under {} keep-alive "
+      "connections, {} visits booked in {:.1f} s, {} cases\n",
+      a.connections, v.visits, v.booking_seconds, v.cases);
+  fmt::print("  {:<28} {:>10} {:>9} {:>9} {:>7}\n", "", "req/s", "p50 ms", "p99 ms", "errors");
+  fmt::print("  {:<28} {:>10.0f} {:>9.2f} {:>9.2f} {:>7}\n", "stage entries (write)", v.stages.rate, v.stages.p50_ms,
+             v.stages.p99_ms, v.stages.errors);
+  fmt::print("  {:<28} {:>10.0f} {:>9.2f} {:>9.2f} {:>7}\n", fmt::format("/healthz, {} cases", last.cases),
+             v.health.rate, v.health.p50_ms, v.health.p99_ms, v.health.errors);
+  fmt::print("  {:<28} {:>10.0f} {:>9.2f} {:>9.2f} {:>7}\n", fmt::format("agent's queue, {} cases", last.cases),
+             last.list.rate, last.list.p50_ms, last.list.p99_ms, last.list.errors);
+  fmt::print("  api_visit_stage: ratio to /healthz {:.3f}, to the agent's queue (api_list, the read path) {:.3f}\n",
+             v.stages.rate / v.health.rate, v.stages.rate / last.list.rate);
+  if (v.ran_out)
+    fmt::print("  (a connection handed over all its visits before the window ended: fewer connections at the end)\n");
+  if (v.stages.errors) fmt::print("  (errors! the first: {})\n", v.first_error);
+  report.add("api_visit_stage", v.stages.rate, v.health.rate, "requests/s");
+  report.add("api_visit_stage_p99", v.stages.p99_ms, v.health.p99_ms, "ms");
+  report.add("api_visit_stage_vs_list", v.stages.rate, last.list.rate, "requests/s");
+  report.add("api_visit_stage_errors", static_cast<double>(v.stages.errors), 0, "answers");
   return 0;
 }
 
@@ -718,7 +747,8 @@ int run(const Options& o) {
     if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
     return 0;
   }
-  if (auto api = run_api_phase(o, early); api != 0) return api;
+  std::optional<ApiResults> api_results;
+  if (auto api = run_api_phase(o, early, api_results); api != 0) return api;
   if (o.api_only) {
     if (o.json.empty()) return 0;
     if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
@@ -887,6 +917,16 @@ int run(const Options& o) {
   row("classifier_per_core (reports/s)", fmt::format("{:.0f}", cls->rate),
       fmt::format("{:.0f} lexicon substring scan", cls->baseline_rate),
       fmt::format("{:.2f}", cls->rate / cls->baseline_rate));
+  const auto& list = api_results->lists.back();
+  row(fmt::format("api_list, {} cases (req/s)", list.cases), fmt::format("{:.0f}", list.list.rate),
+      fmt::format("{:.0f} /healthz", list.health.rate), fmt::format("{:.3f}", list.list.rate / list.health.rate));
+  if (const auto& v = api_results->visit_stage) {
+    row("api_visit_stage (req/s)", fmt::format("{:.0f}", v->stages.rate),
+        fmt::format("{:.0f} /healthz", v->health.rate), fmt::format("{:.3f}", v->stages.rate / v->health.rate));
+    row("api_visit_stage (req/s)", fmt::format("{:.0f}", v->stages.rate),
+        fmt::format("{:.0f} api_list (read path)", list.list.rate),
+        fmt::format("{:.3f}", v->stages.rate / list.list.rate));
+  }
 
   if (o.json.empty()) return 0;
   // The same measures as the summary (plus the rate including connect), named for scripts;
@@ -929,6 +969,8 @@ static int run_main(int argc, char** argv) {
                  "Override the backend's publish max_inflight (default: the production value)");
   app.add_flag("--classifier-only", o.classifier_only, "Only phase 0 (the classifier; no broker)");
   app.add_flag("--api-only", o.api_only, "Only the API phase (case list under load; no broker)");
+  app.add_flag("--skip-visit-stage", o.skip_visit_stage,
+               "API phase without the dealers' stage entries (api_visit_stage; it books visits first)");
   app.add_option("--api-cases", o.api_cases, "Largest store of the API phase (also 1/100 and 1/10 of it)")
       ->check(CLI::Range(100, 10000000));
   app.add_flag("--quick", o.quick, "Small numbers for a smoke run (< 30 s); explicit options still win");
