@@ -252,7 +252,7 @@ ApiLoad stage_load(std::uint16_t port, const std::vector<std::vector<std::string
   std::size_t errors = 0;
   const auto deadline = SteadyClock::now() +
                         std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
-  const auto bodies = stage_bodies(SystemClock::instance().epoch_ms() + 6 * 3'600'000);
+  const auto bodies = stage_bodies(SystemClock::instance().epoch_ms() + std::int64_t{6} * 3'600'000);
   struct Shared {
     std::vector<double>& lat;
     std::size_t& errs;

@@ -91,7 +91,8 @@ static int run_main(int argc, char** argv) {
   auto* token_add = token->add_subcommand("add", "Create a token: prints it once, appends its hash to the token file");
   std::string token_role, token_team = "-", token_name;
   token_add->add_option("--role", token_role, "agent, team_lead, admin, auditor, dealer")->required();
-  token_add->add_option("--team", token_team, "The team of an agent or team lead (routing.conf team id), a dealer's dealer code");
+  token_add->add_option("--team", token_team,
+                        "The team of an agent or team lead (routing.conf team id), a dealer's dealer code");
   token_add->add_option("--name", token_name, "The person (the actor in the audit trail)")->required();
   token->require_subcommand(1);
   app.require_subcommand(0, 1);

@@ -33,6 +33,7 @@ constexpr const char* kAdmin = "token-admin";
 constexpr const char* kAuditor = "token-auditor";
 constexpr const char* kDealerShanghai = "token-dealer-sh";
 constexpr const char* kDealerBeijing = "token-dealer-bj";
+constexpr std::int64_t kEightHours = std::int64_t{8} * 3600 * 1000;
 
 constexpr const char* kBrakeNoise = "刹车异响，低速时吱吱响";                    // high, brakes: rnd + after_sales
 constexpr const char* kServiceComplaint = "4S店服务顾问态度很差，维修等了三天";  // after_sales
@@ -146,8 +147,10 @@ class ApiTest : public ::testing::Test {
   }
   /// An after-sales case worked to in_progress, with a visit proposed at Shanghai; its id.
   std::string visit_on(const std::string& number) {
-    for (const auto& [to, extra] : std::initializer_list<std::pair<const char*, json>>{
-             {"acknowledged", json::object()}, {"assigned", {{"assignee", "alice"}}}, {"in_progress", json::object()}}) {
+    for (const auto& [to, extra] :
+         std::initializer_list<std::pair<const char*, json>>{{"acknowledged", json::object()},
+                                                             {"assigned", {{"assignee", "alice"}}},
+                                                             {"in_progress", json::object()}}) {
       json body = extra;
       body["to"] = to;
       body["reason"] = "step";
@@ -735,7 +738,7 @@ TEST_F(ApiTest, ADealerSeesOnlyItsVisitsEntersStagesInOrderAndNeedsApprovalForEx
   const auto slot = offered[0].visit().slots(0).slot_id();
 
   EXPECT_EQ(client_->get("/api/v1/visits", kDealerBeijing).json()["items"].size(), 0u);
-  EXPECT_EQ(client_->get("/api/v1/visits/" + id, kDealerBeijing).status, 404);  // not even that it exists
+  EXPECT_EQ(client_->get("/api/v1/visits/" + id, kDealerBeijing).status, 404);            // not even that it exists
   EXPECT_EQ(client_->get("/api/v1/visits", kDealerShanghai).json()["items"].size(), 1u);  // its slot is offered
   EXPECT_EQ(client_->get("/api/v1/cases", kDealerShanghai).status, 403);
   EXPECT_EQ(client_->get("/api/v1/visits/" + id, kAgentRnd).status, 403);  // another team's case
@@ -757,7 +760,7 @@ TEST_F(ApiTest, ADealerSeesOnlyItsVisitsEntersStagesInOrderAndNeedsApprovalForEx
   EXPECT_EQ(visit["booked"]["id"], slot);
   EXPECT_NE(visit["vin"].get<std::string>(), car);  // a dealer reads the VIN at check-in, not here
 
-  const auto stage = [&](const char* token, json body) {
+  const auto stage = [&](const char* token, const json& body) {
     return post("/api/v1/visits/" + id + "/stages", token, body);
   };
   auto early = stage(kDealerShanghai, {{"stage", "diagnosis"}, {"findings", "x"}});
@@ -766,18 +769,19 @@ TEST_F(ApiTest, ADealerSeesOnlyItsVisitsEntersStagesInOrderAndNeedsApprovalForEx
   EXPECT_EQ(stage(kDealerBeijing, {{"stage", "checked_in"}}).status, 404);
   EXPECT_EQ(stage(kAgentSales, {{"stage", "checked_in"}}).status, 403);
   EXPECT_EQ(stage(kDealerShanghai, {{"stage", "booked"}}).json()["field"], "stage");
-  for (json body : {json{{"stage", "checked_in"}, {"ready_at_ms", clock_.epoch_ms() + 8 * 3'600'000}},
-                    json{{"stage", "inspection"}},
-                    json{{"stage", "diagnosis"}, {"findings", "worn clutch pack"}, {"dtcs", {"P0700"}}}}) {
+  for (const json& body :
+       {json{{"stage", "checked_in"}, {"ready_at_ms", clock_.epoch_ms() + kEightHours}}, json{{"stage", "inspection"}},
+        json{{"stage", "diagnosis"}, {"findings", "worn clutch pack"}, {"dtcs", {"P0700"}}}}) {
     auto r = stage(kDealerShanghai, body);
     ASSERT_EQ(r.status, 200) << body.dump() << ": " << r.body;
     auto told = published_notifications();
     ASSERT_EQ(told.size(), 1u) << body.dump();
-    EXPECT_EQ(told[0].visit().ready_at_ms(), clock_.epoch_ms() + 8 * 3'600'000);
+    EXPECT_EQ(told[0].visit().ready_at_ms(), clock_.epoch_ms() + kEightHours);
   }
-  const json over = {{"stage", "repair"},
-                     {"parts", {{{"name", "clutch pack"}, {"quantity", 1}, {"unit_price", {{"minor", 70000}, {"currency", "CNY"}}}}}},
-                     {"labour", {{"minor", 30000}, {"currency", "CNY"}}}};
+  const json over = {
+      {"stage", "repair"},
+      {"parts", {{{"name", "clutch pack"}, {"quantity", 1}, {"unit_price", {{"minor", 70000}, {"currency", "CNY"}}}}}},
+      {"labour", {{"minor", 30000}, {"currency", "CNY"}}}};
   auto refused = stage(kDealerShanghai, over);
   ASSERT_EQ(refused.status, 409) << refused.body;
   EXPECT_EQ(refused.json()["code"], "visit:extra cost needs the driver's approval");
@@ -788,7 +792,7 @@ TEST_F(ApiTest, ADealerSeesOnlyItsVisitsEntersStagesInOrderAndNeedsApprovalForEx
   ASSERT_EQ(asked.status, 201) << asked.body;
   auto prompt = published_notifications();
   ASSERT_EQ(prompt.size(), 1u);
-  EXPECT_EQ(prompt[0].visit().extra_cost().approval_id(), asked.json()["id"]);
+  EXPECT_EQ(prompt[0].visit().extra_cost().approval_id(), asked.json()["id"].get<std::string>());
   EXPECT_EQ(stage(kDealerShanghai, over).status, 409);  // still waiting for the driver
   from_car(car, [&](wire::Envelope& e) {
     e.mutable_visit_reply()->set_visit_id(id);

@@ -759,7 +759,7 @@ class AnalyticsVisitsTest : public ::testing::Test {
     req.set_report_id(c.report_id);
     req.set_phone("13800138000");
     req.set_language("zh-CN");
-    const auto id = new_uuid();
+    auto id = new_uuid();
     auto in = store_->apply_car_replies(std::vector<CarReplyIntake>{{id, c.vin, req, at, "t", "cb"}}, render_);
     EXPECT_TRUE(in && in->front().receipt_matched);
     return id;

@@ -119,9 +119,8 @@ class VisitTest : public ::testing::Test {
 
   const wire::Notification* last_with_visit() {
     notes_ = to_car();
-    for (auto it = notes_.rbegin(); it != notes_.rend(); ++it)
-      if (it->has_visit()) return &*it;
-    return nullptr;
+    const auto last = std::find_if(notes_.rbegin(), notes_.rend(), [](const auto& n) { return n.has_visit(); });
+    return last == notes_.rend() ? nullptr : &*last;
   }
 
   test::TempDir dir_;

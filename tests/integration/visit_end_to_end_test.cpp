@@ -70,7 +70,7 @@ TEST_F(VisitEndToEnd, AVisitFromProposalToFollowUpReachesTheCarAtEveryStep) {
     ASSERT_EQ(r.status, 200) << r.body;
   }
   const auto now_ms = SystemClock::instance().epoch_ms();
-  const std::int64_t day = 24 * 3'600'000;
+  const std::int64_t day = std::int64_t{24} * 3'600'000;
   auto proposed = post("/api/v1/cases/" + number + "/visits", admin,
                        {{"slots",
                          {{{"dealer_code", "SH-001"},
@@ -99,7 +99,7 @@ TEST_F(VisitEndToEnd, AVisitFromProposalToFollowUpReachesTheCarAtEveryStep) {
   EXPECT_EQ(booked->visit->booked().slot_id(), pick.slot_id);
 
   const auto stage = [&](const json& body) { return post("/api/v1/visits/" + visit + "/stages", dealer, body); };
-  const auto ready = now_ms + 2 * day + 6 * 3'600'000;
+  const auto ready = now_ms + 2 * day + std::int64_t{6} * 3'600'000;
   const std::pair<json, wire::VisitStage> steps[] = {
       {{{"stage", "checked_in"}, {"ready_at_ms", ready}}, wire::VISIT_CHECKED_IN},
       {{{"stage", "inspection"}}, wire::VISIT_INSPECTION},
@@ -157,7 +157,7 @@ TEST_F(VisitEndToEnd, AVisitFromProposalToFollowUpReachesTheCarAtEveryStep) {
   EXPECT_EQ(follow_up["case"]["team"], "after_sales");
   EXPECT_EQ(follow_up["case"]["first_reply_due_ms"].get<std::int64_t>() -
                 follow_up["case"]["created_ms"].get<std::int64_t>(),
-            24 * 3'600'000);
+            std::int64_t{24} * 3'600'000);
   std::vector<int> stages;
   for (const auto& n : car.inbox())
     if (n.report_id == report && n.visit) stages.push_back(n.visit->stage());

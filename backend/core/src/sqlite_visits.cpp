@@ -1214,6 +1214,7 @@ Result<std::vector<Callback>> VisitBook::callbacks(const CallbackQuery& q) {
     args.push_back(q.id);
   }
   std::vector<std::string> states;
+  states.reserve(q.states.size());
   for (auto st : q.states) states.emplace_back(to_string(st));
   append_in(where, args, "cb.state", states);
   append_in(where, args, "c.team", q.teams);
