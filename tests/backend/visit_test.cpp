@@ -103,6 +103,38 @@ class VisitTest : public ::testing::Test {
     return store_->record_stage(e, render_);
   }
 
+  /// The repair order from check-in to diagnosis, an hour a stage after `t` (advanced).
+  bool diagnose(const std::string& id, std::int64_t& t) {
+    for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis}) {
+      if (auto r = stage(id, s, t += kHour); !r) {
+        ADD_FAILURE() << to_string(s) << ": " << r.error().what();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /// On to the handover, with a repair within the estimate; the id of the handover notification
+  /// (the visit's survey request), or "" after a failure.
+  std::string hand_over(const std::string& id, std::int64_t& t) {
+    if (!diagnose(id, t)) return {};
+    auto repaired = repair(id, 10000, t += kHour);
+    auto checked = repaired ? stage(id, VisitState::quality_check, t += kHour) : repaired;
+    auto done = checked ? stage(id, VisitState::handed_over, t += kHour) : checked;
+    if (!done) {
+      ADD_FAILURE() << done.error().what();
+      return {};
+    }
+    auto sent = store_->case_notifications(number_);
+    if (!sent) return {};
+    auto handover = std::find_if(sent->begin(), sent->end(), [](const auto& n) { return n.event == "visit_handover"; });
+    if (handover == sent->end()) {
+      ADD_FAILURE() << "no handover notification";
+      return {};
+    }
+    return handover->id;
+  }
+
   /// The notifications queued for the car, decoded, in order.
   std::vector<wire::Notification> to_car() {
     auto sent = store_->case_notifications(number_);
@@ -229,8 +261,7 @@ TEST_F(VisitTest, ExtraCostWaitsForTheDriversApproval) {
   auto v = propose();
   pick(v, 0);
   std::int64_t t = kT + 3 * kDay;
-  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis})
-    ASSERT_TRUE(stage(v.id, s, t += kHour));
+  ASSERT_TRUE(diagnose(v.id, t));
   auto over = repair(v.id, 40000, t += kHour);  // 500 + 400 > 800 estimate
   ASSERT_FALSE(over);
   EXPECT_EQ(over.error().code, make_error_code(VisitErrc::approval_required));
@@ -272,17 +303,11 @@ TEST_F(VisitTest, ALowSurveyScoreOpensAFollowUpForAfterSales) {
   auto v = propose();
   pick(v, 0);
   std::int64_t t = kT + 3 * kDay;
-  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis})
-    ASSERT_TRUE(stage(v.id, s, t += kHour));
-  ASSERT_TRUE(repair(v.id, 10000, t += kHour));
-  ASSERT_TRUE(stage(v.id, VisitState::quality_check, t += kHour));
-  ASSERT_TRUE(stage(v.id, VisitState::handed_over, t += kHour));
-  auto sent = store_->case_notifications(number_);
-  auto handover = std::find_if(sent->begin(), sent->end(), [](const auto& n) { return n.event == "visit_handover"; });
-  ASSERT_NE(handover, sent->end());
+  const auto handover = hand_over(v.id, t);
+  ASSERT_FALSE(handover.empty());
 
   wire::SurveyAnswer a;
-  a.set_notification_id(handover->id);
+  a.set_notification_id(handover);
   a.set_score(2);
   a.set_comment("waited two hours at pick-up");
   auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, a, t + kHour, "t",
@@ -452,8 +477,7 @@ TEST_F(VisitTest, AmountsThatWouldOverflowAreRefusedNotWrappedPastTheApproval) {
   auto v = propose();
   pick(v, 0);
   std::int64_t t = kT + 3 * kDay;
-  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis})
-    ASSERT_TRUE(stage(v.id, s, t += kHour));
+  ASSERT_TRUE(diagnose(v.id, t));
   StageEntry e;
   e.visit_id = v.id;
   e.stage = VisitState::repair;
@@ -532,8 +556,7 @@ TEST_F(VisitTest, AnApprovalUnansweredWhenTheRepairIsDoneLapsesAndALateAnswerCou
   auto v = propose();
   pick(v, 0);
   std::int64_t t = kT + 3 * kDay;
-  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis})
-    ASSERT_TRUE(stage(v.id, s, t += kHour));
+  ASSERT_TRUE(diagnose(v.id, t));
   auto asked = store_->request_approval(ApprovalRequest{v.id, Money{15000, "CNY"}, "seal", "dealer:SH-001:wang",
                                                         kDealer, t += kHour},
                                         render_);
@@ -573,16 +596,10 @@ TEST_F(VisitTest, ErasureRemovesTheSurveyCommentAndTheDriversReasons) {
   ASSERT_TRUE(again) << again.error().what();
   pick(*again, 0, kT + 6 * kHour);
   std::int64_t t = kT + 3 * kDay;
-  for (auto s : {VisitState::checked_in, VisitState::inspection, VisitState::diagnosis})
-    ASSERT_TRUE(stage(v.id, s, t += kHour));
-  ASSERT_TRUE(repair(v.id, 10000, t += kHour));
-  ASSERT_TRUE(stage(v.id, VisitState::quality_check, t += kHour));
-  ASSERT_TRUE(stage(v.id, VisitState::handed_over, t += kHour));
-  auto sent = store_->case_notifications(number_);
-  auto handover = std::find_if(sent->begin(), sent->end(), [](const auto& n) { return n.event == "visit_handover"; });
-  ASSERT_NE(handover, sent->end());
+  const auto handover = hand_over(v.id, t);
+  ASSERT_FALSE(handover.empty());
   wire::SurveyAnswer a;
-  a.set_notification_id(handover->id);
+  a.set_notification_id(handover);
   a.set_score(1);
   a.set_comment("SECRET-COMMENT rude staff");
   auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, a, t + kHour, "t", "s"}},

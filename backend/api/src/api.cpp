@@ -1015,6 +1015,11 @@ Result<backend::Visit> visible_visit(backend::CaseStore& s, std::string_view id,
 
 std::string dealer_of(const Principal& who) { return who.role == Role::dealer ? who.team : std::string(); }
 
+/// The actor in a visit's audit trail: a dealer's person with its dealer code.
+std::string visit_actor(const Principal& who) {
+  return who.role == Role::dealer ? "dealer:" + who.team + ":" + who.name : who.name;
+}
+
 }  // namespace
 
 void Api::Impl::propose_visit(const std::string& number, const HttpRequest& req, const Principal& who,
@@ -1090,7 +1095,7 @@ void Api::Impl::visit_action(const std::string& id, const std::string& action, c
     auto entry = stage_of(body->doc());
     if (!entry) return respond(problem(entry.error()));
     entry->visit_id = id;
-    entry->actor = who.role == Role::dealer ? "dealer:" + who.team + ":" + who.name : who.name;
+    entry->actor = visit_actor(who);
     entry->dealer_code = dealer_of(who);
     entry->at_ms = at;
     return change<backend::Visit>(
@@ -1109,12 +1114,7 @@ void Api::Impl::visit_action(const std::string& id, const std::string& action, c
     if (!amount) return respond(problem(amount.error()));
     auto reason = body->text("reason", true, 500);
     if (!reason) return respond(problem(reason.error()));
-    backend::ApprovalRequest r{id,
-                               *amount,
-                               *reason,
-                               who.role == Role::dealer ? "dealer:" + who.team + ":" + who.name : who.name,
-                               dealer_of(who),
-                               at};
+    backend::ApprovalRequest r{id, *amount, *reason, visit_actor(who), dealer_of(who), at};
     return change<backend::Approval>(
         [r = std::move(r), who](backend::CaseStore& s,
                                 const backend::NoticeRenderer& render) -> Result<backend::Approval> {
@@ -1139,7 +1139,7 @@ void Api::Impl::visit_action(const std::string& id, const std::string& action, c
       p.estimate = *estimate;
     }
     p.note = *note;
-    p.actor = who.role == Role::dealer ? "dealer:" + who.team + ":" + who.name : who.name;
+    p.actor = visit_actor(who);
     p.dealer_code = dealer_of(who);
     p.at_ms = at;
     return change<backend::Visit>(
@@ -1155,7 +1155,7 @@ void Api::Impl::visit_action(const std::string& id, const std::string& action, c
     if (!body) return respond(problem(body.error()));
     auto reason = body->text("reason", true, 500);
     if (!reason) return respond(problem(reason.error()));
-    const auto actor = who.role == Role::dealer ? "dealer:" + who.team + ":" + who.name : who.name;
+    const auto actor = visit_actor(who);
     return change<backend::Visit>(
         [=](backend::CaseStore& s, const backend::NoticeRenderer& render) -> Result<backend::Visit> {
           if (auto v = visible_visit(s, id, who); !v) return fail(v.error());

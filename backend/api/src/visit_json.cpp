@@ -19,6 +19,11 @@ json slot_json(const backend::VisitSlot& s) {
           {"work", s.work}};
 }
 
+/// "***********123456": the last six characters, for roles that work on a car, not with its owner.
+std::string mask_vin(const std::string& vin) {
+  return vin.size() > 6 ? std::string(vin.size() - 6, '*') + vin.substr(vin.size() - 6) : vin;
+}
+
 Error bad(std::string_view field, std::string_view what) {
   return Error(ApiErrc::bad_request, "field '" + std::string(field) + "': " + std::string(what));
 }
@@ -80,9 +85,7 @@ json visit_json(const backend::Visit& v, const Principal& who) {
               {"created_ms", v.created_ms},
               {"updated_ms", v.updated_ms}};
   // A dealer works on the car, not with the person: no VIN beyond what it reads at check-in.
-  out["vin"] = who.role == Role::dealer || who.role == Role::auditor
-                   ? (v.vin.size() > 6 ? std::string(v.vin.size() - 6, '*') + v.vin.substr(v.vin.size() - 6) : v.vin)
-                   : v.vin;
+  out["vin"] = who.role == Role::dealer || who.role == Role::auditor ? mask_vin(v.vin) : v.vin;
   return out;
 }
 
@@ -90,9 +93,7 @@ json callback_json(const backend::Callback& c, const Principal& who, std::int64_
   const bool waiting = c.state == backend::CallbackState::queued;
   return {{"id", c.id},
           {"case_number", c.case_number},
-          {"vin", sees_contact(who) ? c.vin
-                                    : std::string(c.vin.size() > 6 ? c.vin.size() - 6 : 0, '*') +
-                                          (c.vin.size() > 6 ? c.vin.substr(c.vin.size() - 6) : c.vin)},
+          {"vin", sees_contact(who) ? c.vin : mask_vin(c.vin)},
           {"phone", sees_contact(who) ? c.phone : mask_phone(c.phone)},
           {"language", c.language},
           {"team", c.team},

@@ -416,8 +416,8 @@ Result<Visit> VisitBook::read(const Row& r, std::string_view dealer) {
 Result<std::optional<StoredNotification>> VisitBook::notify(const Row& v, std::string_view event,
                                                             std::map<std::string, std::string> vars, std::int64_t at_ms,
                                                             const NoticeRenderer& render,
-                                                            std::optional<CaseState> state_shown, bool with_slots,
-                                                            bool quality_failed) {
+                                                            std::optional<CaseState> state_shown,
+                                                            const std::function<void(wire::VisitUpdate&)>& adjust) {
   auto c = core_.existing_case(v.case_number);
   if (!c) return fail(c.error());
   if (c->vin.empty()) return std::optional<StoredNotification>{};  // erased: nothing is sent for it again
@@ -425,13 +425,11 @@ Result<std::optional<StoredNotification>> VisitBook::notify(const Row& v, std::s
   wire::VisitUpdate u;
   u.set_visit_id(v.id);
   u.set_stage(wire_stage(v.state));
-  if (with_slots)
-    for (const auto& s : v.slots) to_wire(s, *u.add_slots());
   if (v.booked) to_wire(*v.booked, *u.mutable_booked());
   u.set_ready_at_ms(v.ready_at_ms);
   u.mutable_estimate()->set_minor(v.estimate.minor);
   u.mutable_estimate()->set_currency(v.estimate.currency);
-  u.set_quality_failed(quality_failed);
+  if (adjust) adjust(u);
   CaseNotice notice{std::string(event), *c, v.vin, c->report_id, std::move(vars), at_ms, std::move(u), std::nullopt};
   auto n = render(notice);
   if (!n) return fail(n.error());
@@ -577,7 +575,9 @@ Result<Visit> VisitBook::propose(const VisitProposal& p, const NoticeRenderer& r
   }
   auto n = notify(v, "visit_proposed",
                   {{"slots", lines}, {"estimate", format_money(v.estimate.minor, v.estimate.currency)}}, p.at_ms,
-                  render, std::nullopt, true);
+                  render, std::nullopt, [&](wire::VisitUpdate& u) {
+                    for (const auto& slot : v.slots) to_wire(slot, *u.add_slots());
+                  });
   if (!n) return fail(n.error());
   return read(v, p.dealer_code);
 }
@@ -710,7 +710,9 @@ Result<Visit> VisitBook::record_stage(const StageEntry& e, const NoticeRenderer&
     }
     shown = CaseState::closed;  // the handover is the case's survey request
   }
-  auto n = notify(v, event, vars, e.at_ms, render, shown, false, event == "visit_quality_failed");
+  const bool quality_failed = event == "visit_quality_failed";
+  auto n = notify(v, event, vars, e.at_ms, render, shown,
+                  [&](wire::VisitUpdate& u) { u.set_quality_failed(quality_failed); });
   if (!n) return fail(n.error());
   if (e.stage == VisitState::handed_over && *n) {
     auto mark = core_.cached("UPDATE visits SET survey_notification_id = ? WHERE id = ?");
@@ -761,33 +763,17 @@ Result<Approval> VisitBook::request_approval(const ApprovalRequest& r, const Not
           json{{"visit", v.id}, {"approval", a.id}, {"amount", a.amount.minor}, {"reason", a.reason}}.dump(), r.actor);
       !x)
     return fail(x.error());
-  auto c = core_.existing_case(v.case_number);
-  if (!c) return fail(c.error());
-  if (c->vin.empty()) return a;  // erased: the driver cannot be asked; the dealer keeps to the estimate
-  wire::VisitUpdate u;
-  u.set_visit_id(v.id);
-  u.set_stage(wire_stage(v.state));
-  if (v.booked) to_wire(*v.booked, *u.mutable_booked());
-  u.set_ready_at_ms(v.ready_at_ms);
-  u.mutable_estimate()->set_minor(v.estimate.minor);
-  u.mutable_estimate()->set_currency(v.estimate.currency);
-  auto* x = u.mutable_extra_cost();
-  x->set_approval_id(a.id);
-  x->mutable_amount()->set_minor(a.amount.minor);
-  x->mutable_amount()->set_currency(a.amount.currency);
-  x->set_reason(a.reason);
-  CaseNotice notice{"visit_approval",
-                    *c,
-                    v.vin,
-                    c->report_id,
-                    {{"amount", format_money(a.amount.minor, a.amount.currency)}, {"reason", a.reason}},
-                    r.at_ms,
-                    std::move(u),
-                    std::nullopt};
-  auto n = render(notice);
+  // An erased car cannot be asked (notify() sends nothing): the dealer keeps to the estimate.
+  auto n = notify(v, "visit_approval",
+                  {{"amount", format_money(a.amount.minor, a.amount.currency)}, {"reason", a.reason}}, r.at_ms, render,
+                  std::nullopt, [&](wire::VisitUpdate& u) {
+                    auto* x = u.mutable_extra_cost();
+                    x->set_approval_id(a.id);
+                    x->mutable_amount()->set_minor(a.amount.minor);
+                    x->mutable_amount()->set_currency(a.amount.currency);
+                    x->set_reason(a.reason);
+                  });
   if (!n) return fail(n.error());
-  if (auto q = core_.queue_notification(v.case_row, *n, "visit_approval", r.at_ms, c->report_id); !q)
-    return fail(q.error());
   return a;
 }
 
@@ -1062,32 +1048,17 @@ Result<std::vector<SlaEvent>> VisitBook::send_reminders(std::int64_t now_ms, con
     auto row = load(id);
     if (!row) return fail(row.error());
     const Row& v = **row;
-    auto c = core_.existing_case(v.case_number);
-    if (!c) return fail(c.error());
     auto done = core_.cached("UPDATE visits SET reminder_due_ms = NULL WHERE id = ?");
     if (!done) return fail(done.error());
     (*done)->bind(1, v.id);
     if (auto x = (*done)->run(); !x) return fail(x.error());
-    if (c->vin.empty()) continue;  // erased: nothing is sent for it again
-    wire::VisitUpdate u;
-    u.set_visit_id(v.id);
-    u.set_stage(wire::VISIT_BOOKED);
-    u.set_reminder(true);
-    if (v.booked) to_wire(*v.booked, *u.mutable_booked());
-    u.mutable_estimate()->set_minor(v.estimate.minor);
-    u.mutable_estimate()->set_currency(v.estimate.currency);
-    CaseNotice notice{"visit_reminder",
-                      *c,
-                      v.vin,
-                      c->report_id,
-                      {{"dealer", v.dealer_name()}, {"when", format_time(v.booked ? v.booked->start_ms : 0)}},
-                      now_ms,
-                      std::move(u),
-                      std::nullopt};
-    auto n = render(notice);
+    auto n = notify(v, "visit_reminder",
+                    {{"dealer", v.dealer_name()}, {"when", format_time(v.booked ? v.booked->start_ms : 0)}}, now_ms,
+                    render, std::nullopt, [](wire::VisitUpdate& u) { u.set_reminder(true); });
     if (!n) return fail(n.error());
-    if (auto x = core_.queue_notification(v.case_row, *n, "visit_reminder", now_ms, c->report_id); !x)
-      return fail(x.error());
+    if (!*n) continue;  // erased: nothing is sent for it again
+    auto c = core_.existing_case(v.case_number);
+    if (!c) return fail(c.error());
     events.push_back(SlaEvent{v.case_number, "visit_reminder", 0, c->team});
   }
   return events;

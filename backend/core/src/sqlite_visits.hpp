@@ -5,6 +5,7 @@
 // Threads: the case store's owner (one at a time), like the store itself.
 #pragma once
 
+#include <functional>
 #include <string_view>
 
 #include "fb/backend/case_store.hpp"
@@ -86,12 +87,15 @@ class VisitBook {
   /// The car's notification of a callback's pick-up or log (nothing for an erased car).
   Result<void> tell_car(std::int64_t case_row, const CaseSummary& kase, const Callback& c, wire::CallbackState state,
                         std::int64_t at_ms, const NoticeRenderer& render);
-  /// Renders and queues a visit notification; nullopt for an erased car (nothing is sent).
+  /// Renders and queues a visit notification: the visit's stage, booked slot, ready time and
+  /// estimate, then whatever `adjust` adds (the offered slots, an extra cost, the reminder flag);
+  /// `state_shown` is the case status the car reads if not the stored one. nullopt for an erased
+  /// car (nothing is sent).
   Result<std::optional<StoredNotification>> notify(const Row& v, std::string_view event,
                                                    std::map<std::string, std::string> vars, std::int64_t at_ms,
                                                    const NoticeRenderer& render,
                                                    std::optional<CaseState> state_shown = std::nullopt,
-                                                   bool with_slots = false, bool quality_failed = false);
+                                                   const std::function<void(wire::VisitUpdate&)>& adjust = {});
   Result<void> add_stage(std::string_view visit_id, VisitState stage, std::int64_t at_ms, std::string_view actor,
                          std::string_view note, const std::string& detail);
   Result<void> set_state(std::string_view visit_id, VisitState s, std::int64_t at_ms);
