@@ -132,6 +132,58 @@ TEST_P(MqttBroker, ReconnectsAndResubscribesAfterABrokerRestart) {
   EXPECT_EQ(e.messages[0].payload, "hello again");
 }
 
+// The Message Expiry Interval reaches the broker: a message still queued for an offline
+// subscriber when its interval has passed is dropped (MQTT 5), while 3.1.1 ignores it.
+TEST_P(MqttBroker, AMessageThatExpiresWhileItsSubscriberIsAwayIsDroppedOnMqtt5Only) {
+  const auto backend_options = options("fb-backend", pki_->backend());
+  const auto subscribe = [](mqtt::Client& c) {
+    c.subscribe(std::string(topics::all_reports), QoS::at_least_once);
+    return 0;
+  };
+  {
+    Events e;
+    TestClient backend(io_, backend_options, e);  // creates the persistent session
+    backend.on_io(subscribe);
+    ASSERT_TRUE(backend.start());
+    ASSERT_TRUE(e.wait([&] { return e.connects == 1; }));
+    backend.stop();
+  }
+  {
+    Events e;
+    TestClient car(io_, options(kVin, pki_->vehicle(kVin)), e);
+    ASSERT_TRUE(car.start());
+    ASSERT_TRUE(e.wait([&] { return e.connects == 1; }));
+    ASSERT_FALSE(car.publish(topics::reports(kVin), "short-lived", QoS::at_least_once,
+                             mqtt::PublishProps{.message_expiry = std::chrono::seconds(1)})
+                     .code);
+    ASSERT_FALSE(car.publish(topics::reports(kVin), "long-lived", QoS::at_least_once,
+                             mqtt::PublishProps{.message_expiry = std::chrono::hours(1)})
+                     .code);
+    ASSERT_FALSE(car.publish(topics::reports(kVin), "last").code);
+    car.stop();
+  }
+  // Broker time must pass: the interval is counted by the broker's clock, in whole seconds.
+  std::this_thread::sleep_for(2500ms);
+  Events e;
+  TestClient backend(io_, backend_options, e);
+  backend.on_io(subscribe);
+  ASSERT_TRUE(backend.start());
+  ASSERT_TRUE(e.wait([&] {
+    return !e.messages.empty() && e.messages.back().payload == "last";  // the queue is in order
+  }));
+  std::vector<std::string> payloads;
+  {
+    std::lock_guard lock(e.mu);
+    for (const auto& m : e.messages) payloads.push_back(m.payload);
+  }
+  if (GetParam() == mqtt::ProtocolVersion::v5) {
+    EXPECT_EQ(payloads, (std::vector<std::string>{"long-lived", "last"}));
+  } else {
+    EXPECT_EQ(payloads, (std::vector<std::string>{"short-lived", "long-lived", "last"}));
+  }
+  backend.stop();
+}
+
 std::string version_name(const ::testing::TestParamInfo<mqtt::ProtocolVersion>& info) {
   return info.param == mqtt::ProtocolVersion::v5 ? "Mqtt5" : "Mqtt311";
 }

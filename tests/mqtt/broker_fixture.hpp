@@ -81,10 +81,11 @@ class TestClient {
     });
   }
   /// Publishes and waits for the completion.
-  Error publish(const std::string& topic, const std::string& payload, mqtt::QoS qos = mqtt::QoS::at_least_once) {
+  Error publish(const std::string& topic, const std::string& payload, mqtt::QoS qos = mqtt::QoS::at_least_once,
+                mqtt::PublishProps props = {}) {
     std::promise<Error> done;
     on_io([&](mqtt::Client& c) {
-      c.publish(topic, payload, qos, [&done](Error e) { done.set_value(std::move(e)); });
+      c.publish(topic, payload, qos, props, [&done](Error e) { done.set_value(std::move(e)); });
       return 0;
     });
     return done.get_future().get();

@@ -44,7 +44,10 @@ class ClientTest : public ::testing::Test {
   void make(ClientOptions o = fake_options()) {
     auto t = std::make_unique<test::FakeTransport>();
     fake = t.get();
-    client = make_client(io.get_executor(), clock, std::move(o), std::move(t));
+    // Every wait at its ceiling: the backoff's timing is exact here (its jitter is
+    // reconnect_loop_test's).
+    client = make_client(io.get_executor(), clock, std::move(o), std::move(t),
+                         [](std::chrono::milliseconds ceiling) { return ceiling; });
     client->on_connection([this](bool up, Error e) {
       EXPECT_FALSE(stopped) << "connection handler after stop()";
       connection.emplace_back(up, std::move(e));
@@ -305,6 +308,91 @@ TEST_F(ClientTest, MqttFiveOptionsReachTheConnect) {
   EXPECT_EQ(p.version, ProtocolVersion::v5);
   EXPECT_FALSE(p.clean_start);
   EXPECT_EQ(p.session_expiry, std::chrono::hours(24));
+}
+
+TEST_F(ClientTest, RetainAndMessageExpiryReachTheTransport) {
+  start_connected();
+  client->publish("status", "online", QoS::at_least_once, PublishProps{.retain = true}, [](Error) {});
+  client->publish("report", "r", QoS::at_least_once, PublishProps{.message_expiry = std::chrono::seconds(90)},
+                  [](Error) {});
+  publish("plain");
+  ASSERT_EQ(fake->publishes.size(), 2u);  // max_inflight 2: "plain" waits for a slot
+  EXPECT_TRUE(fake->publishes[0].props.retain);
+  EXPECT_EQ(fake->publishes[0].props.message_expiry, std::chrono::seconds(0));
+  EXPECT_FALSE(fake->publishes[1].props.retain);
+  EXPECT_EQ(fake->publishes[1].props.message_expiry, std::chrono::seconds(90));
+  fake->puback(0);
+  run();
+  ASSERT_EQ(fake->publishes.size(), 3u);  // queued publishes keep their properties too
+  EXPECT_FALSE(fake->publishes[2].props.retain);
+  EXPECT_EQ(fake->publishes[2].props.message_expiry, std::chrono::seconds(0));
+}
+
+TEST_F(ClientTest, TheWillGoesWithEveryConnect) {
+  auto o = fake_options();
+  o.will = Will{"vehicles/car-1/status", "offline", QoS::at_least_once, true};
+  make(o);
+  ASSERT_TRUE(client->start());
+  fake->refuse_connect();
+  advance(250ms);
+  ASSERT_EQ(fake->connects.size(), 2u);
+  for (const auto& c : fake->connects) {
+    ASSERT_TRUE(c.params.will);
+    EXPECT_EQ(c.params.will->topic, "vehicles/car-1/status");
+    EXPECT_EQ(c.params.will->payload, "offline");
+    EXPECT_TRUE(c.params.will->retain);
+  }
+}
+
+TEST_F(ClientTest, NetworkUpCutsTheBackoffShortAndResetsIt) {
+  start();
+  for (auto wait : {250ms, 500ms, 1000ms}) {
+    fake->refuse_connect();
+    advance(wait);
+  }
+  ASSERT_EQ(fake->connects.size(), 4u);
+  fake->refuse_connect();  // now waiting 1000 ms (the cap)
+  advance(10ms);
+  client->network_up();
+  EXPECT_EQ(fake->connects.size(), 5u);  // at once
+  fake->connack();
+  run();
+  EXPECT_TRUE(client->connected());
+  client->network_up();  // connected: nothing to do
+  EXPECT_EQ(fake->connects.size(), 5u);
+  fake->lose();
+  run();
+  ASSERT_EQ(fake->connects.size(), 6u);
+  fake->refuse_connect();
+  advance(249ms);
+  EXPECT_EQ(fake->connects.size(), 6u);
+  advance(1ms);
+  EXPECT_EQ(fake->connects.size(), 7u);  // the backoff is at its minimum again
+}
+
+TEST_F(ClientTest, NetworkUpDuringAnAttemptRetriesAtOnceIfThatAttemptFails) {
+  start();
+  fake->refuse_connect();
+  advance(250ms);
+  ASSERT_EQ(fake->connects.size(), 2u);
+  client->network_up();  // the attempt under way may be on the network that went away
+  EXPECT_EQ(fake->connects.size(), 2u);
+  fake->refuse_connect();
+  run();
+  EXPECT_EQ(fake->connects.size(), 3u);
+}
+
+TEST_F(ClientTest, NetworkUpBeforeStartOrAfterStopDoesNothing) {
+  make();
+  client->network_up();
+  EXPECT_TRUE(fake->connects.empty());
+  ASSERT_TRUE(client->start());
+  fake->refuse_connect();
+  run();
+  stop();
+  client->network_up();
+  advance(5s);
+  EXPECT_EQ(fake->connects.size(), 1u);
 }
 
 TEST_F(ClientTest, MessagesBeyondMaxUndeliveredAreDroppedAndCounted) {

@@ -28,6 +28,7 @@ class FakeTransport final : public mqtt::Transport {
     std::string topic;
     std::string payload;
     mqtt::QoS qos;
+    mqtt::PublishProps props;
     Done done;
   };
 
@@ -38,8 +39,9 @@ class FakeTransport final : public mqtt::Transport {
   void subscribe(const std::string& filter, mqtt::QoS qos, Done done) override {
     subscribes.push_back({filter, qos, std::move(done)});
   }
-  void publish(const std::string& topic, const std::string& payload, mqtt::QoS qos, Done done) override {
-    publishes.push_back({topic, payload, qos, std::move(done)});
+  void publish(const std::string& topic, const std::string& payload, mqtt::QoS qos, const mqtt::PublishProps& props,
+               Done done) override {
+    publishes.push_back({topic, payload, qos, props, std::move(done)});
   }
   void disconnect(std::chrono::milliseconds, std::function<void()> done) override {
     disconnects.push_back(std::move(done));

@@ -54,6 +54,22 @@ TEST(MqttOptions, AnEmptyClientIdOrZeroBoundsAreRefused) {
   EXPECT_TRUE(check_options(tcp_options()));
 }
 
+TEST(MqttOptions, AWillNeedsATopicWithoutWildcardsAndReachesTheConnect) {
+  auto o = tcp_options();
+  o.will = Will{"", "offline"};
+  EXPECT_EQ(check_options(o).error().code, make_error_code(MqttErrc::invalid_argument));
+  o.will->topic = "vehicles/+/status";
+  EXPECT_FALSE(check_options(o));
+  o.will->topic = "vehicles/#";
+  EXPECT_FALSE(check_options(o));
+  o.will->topic = "vehicles/car-1/status";
+  EXPECT_TRUE(check_options(o));
+  const auto p = connect_params(o);
+  ASSERT_TRUE(p.will);
+  EXPECT_EQ(p.will->payload, "offline");
+  EXPECT_FALSE(connect_params(tcp_options()).will);
+}
+
 TEST(MqttOptions, TlsNeedsEveryFileReadableAndNamesTheOneMissing) {
   test::TempDir dir("fbmqttopt");
   for (const char* f : {"ca.crt", "client.crt"}) std::ofstream(dir / f) << "x";

@@ -26,7 +26,8 @@ class PublishWindowTest : public ::testing::Test {
   PublishWindow window{io.get_executor(),
                        clock,
                        {.max_inflight = 2, .max_queued = 2, .publish_timeout = 5s},
-                       [this](std::uint64_t id, const std::string& topic, const std::string&, QoS qos) {
+                       [this](std::uint64_t id, const std::string& topic, const std::string&, QoS qos,
+                              const PublishProps&) {
                          sent.push_back({id, topic, qos});
                        }};
   std::map<std::string, std::vector<Error>> outcomes;  // per topic, every completion

@@ -22,6 +22,7 @@ class FakeMqtt final : public mqtt::Client {
     std::string payload;
     mqtt::QoS qos = mqtt::QoS::at_least_once;
     PublishHandler done;
+    mqtt::PublishProps props;
   };
 
   /// Shared state the test keeps after handing the client to the code under test. Used on the
@@ -38,6 +39,7 @@ class FakeMqtt final : public mqtt::Client {
     bool connected = false;
     bool started = false;
     std::size_t stops = 0;
+    std::size_t network_ups = 0;  // network_up() calls
   };
 
   FakeMqtt(boost::asio::any_io_executor executor, std::shared_ptr<State> s) : s_(std::move(s)) {
@@ -59,13 +61,16 @@ class FakeMqtt final : public mqtt::Client {
     s_->connected = false;
     for (auto& p : std::exchange(s_->published, {})) post_completion(std::move(p.done), Error(MqttErrc::shutting_down));
   }
-  void publish(std::string topic, std::string payload, mqtt::QoS qos, PublishHandler done) override {
+  void network_up() override { ++s_->network_ups; }
+  using Sender::publish;
+  void publish(std::string topic, std::string payload, mqtt::QoS qos, mqtt::PublishProps props,
+               PublishHandler done) override {
     if (!s_->connected) {
       post_completion(std::move(done), Error(MqttErrc::not_connected));
       return;
     }
     s_->published_topics.push_back(topic);
-    s_->published.push_back(Published{std::move(topic), std::move(payload), qos, std::move(done)});
+    s_->published.push_back(Published{std::move(topic), std::move(payload), qos, std::move(done), props});
   }
   bool connected() const override { return s_->connected; }
   mqtt::ClientStats stats() const override { return s_->stats; }

@@ -35,16 +35,16 @@ class TransportClient final : public Client {
  public:
   // executor_ is declared first: the parts below are made on it (never on the moved-from argument).
   TransportClient(boost::asio::any_io_executor executor, const Clock& clock, ClientOptions options,
-                  TransportFactory factory)
+                  TransportFactory factory, ReconnectLoop::Jitter jitter)
       : executor_(std::move(executor)),
         opts_(std::move(options)),
         factory_(std::move(factory)),
         shared_(std::make_shared<Shared>()),
-        loop_(executor_, clock, opts_.reconnect_min, opts_.reconnect_max, [this] { attempt(); }),
+        loop_(
+            executor_, clock, opts_.reconnect_min, opts_.reconnect_max, [this] { attempt(); }, std::move(jitter)),
         window_(executor_, clock, {opts_.max_inflight, opts_.max_queued, opts_.publish_timeout},
-                [this](std::uint64_t id, const std::string& topic, const std::string& payload, QoS qos) {
-                  send(id, topic, payload, qos);
-                }),
+                [this](std::uint64_t id, const std::string& topic, const std::string& payload, QoS qos,
+                       const PublishProps& props) { send(id, topic, payload, qos, props); }),
         registry_([this](const std::string& filter, QoS qos,
                          std::function<void(Error)> done) { subscribe_on_transport(filter, qos, std::move(done)); },
                   [this](const Error& e) { subscriptions_applied(e); }),
@@ -90,8 +90,15 @@ class TransportClient final : public Client {
     if (!stopped_) registry_.add(std::move(filter), qos);
   }
 
-  void publish(std::string topic, std::string payload, QoS qos, PublishHandler done) override {
-    window_.publish(std::move(topic), std::move(payload), qos, std::move(done));
+  using Sender::publish;
+  void publish(std::string topic, std::string payload, QoS qos, PublishProps props, PublishHandler done) override {
+    window_.publish(std::move(topic), std::move(payload), qos, std::move(done), props);
+  }
+
+  void network_up() override {
+    if (stopped_ || !transport_) return;
+    spdlog::info("mqtt {}: network up", opts_.client_id);
+    loop_.network_up();
   }
 
   bool connected() const override { return link_ == Link::connected; }
@@ -203,8 +210,8 @@ class TransportClient final : public Client {
   void attempt_failed(const Error& why) {
     link_down(why);
     ++stats_.connect_failures;
-    spdlog::warn("mqtt {}: {}; retry in {} ms", opts_.client_id, why.what(), loop_.backoff().count());
     loop_.failed();
+    spdlog::warn("mqtt {}: {}; retry in {} ms", opts_.client_id, why.what(), loop_.last_wait().count());
     report(false, why);
   }
 
@@ -224,8 +231,8 @@ class TransportClient final : public Client {
   void on_abandoned(std::uint64_t id) {
     if (id != attempt_ || link_ != Link::abandoning) return;
     link_ = Link::down;
-    spdlog::info("mqtt {}: retry in {} ms", opts_.client_id, loop_.backoff().count());
     loop_.failed();
+    spdlog::info("mqtt {}: retry in {} ms", opts_.client_id, loop_.last_wait().count());
   }
 
   void link_down(const Error& why) {
@@ -246,8 +253,9 @@ class TransportClient final : public Client {
     if (message_handler_ && !stopped_) message_handler_(std::move(m));
   }
 
-  void send(std::uint64_t id, const std::string& topic, const std::string& payload, QoS qos) {
-    transport_->publish(topic, payload, qos, [s = shared_, ex = executor_, id](Error e) {
+  void send(std::uint64_t id, const std::string& topic, const std::string& payload, QoS qos,
+            const PublishProps& props) {
+    transport_->publish(topic, payload, qos, props, [s = shared_, ex = executor_, id](Error e) {
       hand_over(s, ex, [id, e = std::move(e)](TransportClient& c) mutable { c.window_.acked(id, std::move(e)); });
     });
   }
@@ -279,18 +287,21 @@ class TransportClient final : public Client {
 }  // namespace
 
 std::unique_ptr<Client> make_client(boost::asio::any_io_executor executor, const Clock& clock, ClientOptions options,
-                                    TransportFactory factory) {
-  return std::make_unique<TransportClient>(std::move(executor), clock, std::move(options), std::move(factory));
+                                    TransportFactory factory, ReconnectLoop::Jitter jitter) {
+  return std::make_unique<TransportClient>(std::move(executor), clock, std::move(options), std::move(factory),
+                                           std::move(jitter));
 }
 
 std::unique_ptr<Client> make_client(boost::asio::any_io_executor executor, const Clock& clock, ClientOptions options,
-                                    std::unique_ptr<Transport> transport) {
+                                    std::unique_ptr<Transport> transport, ReconnectLoop::Jitter jitter) {
   auto shared = std::make_shared<std::unique_ptr<Transport>>(std::move(transport));
-  return make_client(std::move(executor), clock, std::move(options),
-                     [shared](const ClientOptions&, const Endpoint&) -> Result<std::unique_ptr<Transport>> {
-                       if (!*shared) return fail(MqttErrc::invalid_argument, "transport already used");
-                       return std::move(*shared);
-                     });
+  return make_client(
+      std::move(executor), clock, std::move(options),
+      [shared](const ClientOptions&, const Endpoint&) -> Result<std::unique_ptr<Transport>> {
+        if (!*shared) return fail(MqttErrc::invalid_argument, "transport already used");
+        return std::move(*shared);
+      },
+      std::move(jitter));
 }
 
 }  // namespace fb::mqtt

@@ -50,6 +50,9 @@ Result<Endpoint> check_options(const ClientOptions& o) {
     return fail(MqttErrc::invalid_argument, "reconnect backoff: want 0 < reconnect_min <= reconnect_max");
   }
   if (o.publish_timeout.count() <= 0) return fail(MqttErrc::invalid_argument, "publish_timeout must be positive");
+  if (o.will && (o.will->topic.empty() || o.will->topic.find_first_of("+#") != std::string::npos)) {
+    return fail(MqttErrc::invalid_argument, "will topic '" + o.will->topic + "' (want a topic without wildcards)");
+  }
   if (ep->tls) {
     for (const auto* f : {&o.tls.ca_file, &o.tls.cert_file, &o.tls.key_file}) {
       if (f->empty() || !readable(*f)) return fail(MqttErrc::tls_setup, "cannot read '" + f->string() + "'");
@@ -65,6 +68,7 @@ ConnectParams connect_params(const ClientOptions& o) {
   p.session_expiry = o.version == ProtocolVersion::v5 ? o.session_expiry : std::chrono::seconds(0);
   p.keep_alive = o.keep_alive;
   p.connect_timeout = o.connect_timeout;
+  p.will = o.will;
   return p;
 }
 

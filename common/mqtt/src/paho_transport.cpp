@@ -3,6 +3,7 @@
 #include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -167,6 +168,10 @@ class PahoTransport final : public Transport {
         // properties (Paho C++ 1.2), which are gone by now; connect() copies them into Paho C.
         opts.set_properties({{::mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(p.session_expiry.count())}});
       }
+      if (p.will) {
+        opts.set_will(
+            ::mqtt::will_options(p.will->topic, p.will->payload, static_cast<int>(p.will->qos), p.will->retain));
+      }
       client_->connect(opts, ctx, *sink_);
     } catch (const ::mqtt::exception& e) {
       sink_->fail(ctx, Error(MqttErrc::connect_failed, options_.server_uri + ": " + describe(e)));
@@ -182,10 +187,16 @@ class PahoTransport final : public Transport {
     }
   }
 
-  void publish(const std::string& topic, const std::string& payload, QoS qos, Done done) override {
+  void publish(const std::string& topic, const std::string& payload, QoS qos, const PublishProps& props,
+               Done done) override {
     auto* ctx = sink_->add({Sink::Kind::publish, topic, {}, std::move(done), {}});
     try {
-      client_->publish(::mqtt::make_message(topic, payload, static_cast<int>(qos), false), ctx, *sink_);
+      auto message = ::mqtt::make_message(topic, payload, static_cast<int>(qos), props.retain);
+      if (options_.version == ProtocolVersion::v5 && props.message_expiry.count() > 0) {
+        message->set_properties({{::mqtt::property::MESSAGE_EXPIRY_INTERVAL,
+                                  static_cast<int>(std::min<std::int64_t>(props.message_expiry.count(), INT32_MAX))}});
+      }
+      client_->publish(message, ctx, *sink_);
     } catch (const ::mqtt::exception& e) {
       sink_->fail(ctx, Error(MqttErrc::publish_failed, topic + ": " + describe(e)));
     }

@@ -28,12 +28,12 @@ void PublishWindow::link_down(const Error& why) {
   for (auto& q : queued) complete(std::move(q.done), why);
 }
 
-void PublishWindow::publish(std::string topic, std::string payload, QoS qos, Done done) {
+void PublishWindow::publish(std::string topic, std::string payload, QoS qos, Done done, PublishProps props) {
   if (stopped_) return complete(std::move(done), Error(MqttErrc::shutting_down));
   // Allowed from CONNACK on: a persistent session's backlog arrives before our SUBACKs, and
   // the answers to it must not be refused.
   if (!link_up_) return complete(std::move(done), Error(MqttErrc::not_connected));
-  Outgoing out{std::move(topic), std::move(payload), qos, std::move(done)};
+  Outgoing out{std::move(topic), std::move(payload), qos, std::move(done), props};
   if (inflight_ < limits_.max_inflight && queue_.empty()) return send(std::move(out));
   if (queue_.size() >= limits_.max_queued) {
     return complete(std::move(out.done),
@@ -68,7 +68,7 @@ void PublishWindow::send(Outgoing out) {
   pending_.emplace(id, Pending{std::move(out.done), generation_, clock_.steady_now() + limits_.publish_timeout});
   ++inflight_;
   arm_timeout();
-  send_(id, out.topic, out.payload, out.qos);
+  send_(id, out.topic, out.payload, out.qos, out.props);
 }
 
 void PublishWindow::pump() {

@@ -1,17 +1,28 @@
 #include "fb/mqtt/reconnect_loop.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <random>
 #include <utility>
 
 namespace fb::mqtt {
 
-ReconnectLoop::ReconnectLoop(boost::asio::any_io_executor executor, const Clock& clock, std::chrono::milliseconds min,
-                             std::chrono::milliseconds max, std::function<void()> attempt)
+ReconnectLoop::Jitter ReconnectLoop::uniform_jitter() {
+  auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
+  return [engine](std::chrono::milliseconds ceiling) {
+    std::uniform_int_distribution<std::chrono::milliseconds::rep> draw(0, std::max<std::int64_t>(ceiling.count(), 0));
+    return std::chrono::milliseconds(draw(*engine));
+  };
+}
+
+ReconnectLoop::ReconnectLoop(boost::asio::any_io_executor executor, const Clock& clock, std::chrono::milliseconds base,
+                             std::chrono::milliseconds cap, std::function<void()> attempt, Jitter jitter)
     : timer_(std::move(executor), clock),
-      min_(min),
-      max_(std::max(min, max)),
+      base_(base),
+      cap_(std::max(base, cap)),
       attempt_(std::move(attempt)),
-      backoff_(min) {}
+      jitter_(std::move(jitter)),
+      ceiling_(base) {}
 
 void ReconnectLoop::start() {
   if (state_ != State::idle) return;
@@ -21,14 +32,20 @@ void ReconnectLoop::start() {
 void ReconnectLoop::connected() {
   if (state_ != State::connecting) return;
   state_ = State::connected;
-  backoff_ = min_;
+  reset();
 }
 
 void ReconnectLoop::failed() {
   if (state_ != State::connecting && state_ != State::connected) return;
   state_ = State::waiting;
-  timer_.arm_after(backoff_, [this] { attempt_now(); });
-  backoff_ = std::min(backoff_ * 2, max_);
+  if (std::exchange(retry_at_once_, false)) {
+    last_wait_ = std::chrono::milliseconds(0);
+  } else {
+    last_wait_ = std::clamp(jitter_(ceiling_), std::chrono::milliseconds(0), ceiling_);
+    ceiling_ = ceiling_ >= cap_ / 2 ? cap_ : ceiling_ * 2;  // no overflow near the cap
+  }
+  // Even a zero wait goes through the timer: the attempt never runs inside failed().
+  timer_.arm_after(last_wait_, [this] { attempt_now(); });
 }
 
 void ReconnectLoop::lost() {
@@ -36,9 +53,28 @@ void ReconnectLoop::lost() {
   attempt_now();
 }
 
+void ReconnectLoop::network_up() {
+  switch (state_) {
+    case State::waiting:
+      timer_.cancel();
+      reset();
+      return attempt_now();
+    case State::connecting:
+      reset();
+      retry_at_once_ = true;
+      return;
+    default: return;
+  }
+}
+
 void ReconnectLoop::stop() {
   state_ = State::stopped;
   timer_.cancel();
+}
+
+void ReconnectLoop::reset() {
+  ceiling_ = base_;
+  retry_at_once_ = false;
 }
 
 void ReconnectLoop::attempt_now() {

@@ -14,7 +14,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "fb/asio.hpp"
 #include "fb/common/clock.hpp"
@@ -39,6 +41,15 @@ struct TlsFiles {
 /// e.g. <pki>/vehicles/<VIN> or <pki>/backend.
 TlsFiles tls_files_in(const std::filesystem::path& dir);
 
+/// The message the broker publishes for us when our link ends without a DISCONNECT (a crash, a
+/// dead network: the keep-alive runs out). A clean stop() publishes nothing.
+struct Will {
+  std::string topic;
+  std::string payload;
+  QoS qos = QoS::at_least_once;
+  bool retain = true;
+};
+
 struct ClientOptions {
   std::string server_uri;  // "ssl://127.0.0.1:8883"; tcp:// only for local tools
   std::string client_id;
@@ -51,7 +62,9 @@ struct ClientOptions {
   std::chrono::seconds session_expiry{7 * 24 * 3600};
   std::chrono::seconds keep_alive{30};
   std::chrono::seconds connect_timeout{10};
-  /// Reconnect backoff: doubles from min to max after each failed attempt, reset on success.
+  /// Reconnect backoff with full jitter: after the n-th failed attempt in a row, a wait drawn
+  /// uniformly from [0, min(reconnect_max, reconnect_min * 2^(n-1))]; reset on success and by
+  /// network_up().
   std::chrono::milliseconds reconnect_min{250};
   std::chrono::milliseconds reconnect_max{30000};
   /// Publishes handed to Paho and not yet acknowledged by the broker (QoS 1 PUBACK).
@@ -64,11 +77,23 @@ struct ClientOptions {
   /// this, messages are dropped and counted (the broker has PUBACKed them already, so the
   /// sender's own resend must cover them).
   std::size_t max_undelivered = 10000;
+  /// Set on every CONNECT. Empty: none.
+  std::optional<Will> will;
 };
 
 struct Message {
   std::string topic;
   std::string payload;
+};
+
+/// How one message is published, beyond its QoS.
+struct PublishProps {
+  /// The broker keeps it as the topic's last value for later subscribers.
+  bool retain = false;
+  /// MQTT 5 Message Expiry Interval: the broker drops the message once it has waited this long
+  /// for a subscriber (offline, or a retained value grown stale). 0: it never expires. Ignored
+  /// on 3.1.1.
+  std::chrono::seconds message_expiry{0};
 };
 
 /// The sending half.
@@ -82,7 +107,11 @@ class Sender {
   /// Publishes; `done` runs exactly once on the client's executor. Allowed from the broker's
   /// CONNACK on (before our subscriptions are applied: a persistent session's backlog may
   /// already be arriving, and answers to it must not be refused). Offline: not_connected.
-  virtual void publish(std::string topic, std::string payload, QoS qos, PublishHandler done) = 0;
+  virtual void publish(std::string topic, std::string payload, QoS qos, PublishProps props, PublishHandler done) = 0;
+  /// The same, not retained, never expiring.
+  void publish(std::string topic, std::string payload, QoS qos, PublishHandler done) {
+    publish(std::move(topic), std::move(payload), qos, PublishProps{}, std::move(done));
+  }
   /// Connected and every subscription applied.
   virtual bool connected() const = 0;
 };
@@ -123,6 +152,10 @@ class Client : public Sender, public Receiver {
   /// shutting_down (posted, as always); no message or connection handler runs after stop()
   /// returns. Idempotent. May block for the DISCONNECT (bounded by connect_timeout).
   virtual void stop() = 0;
+  /// The network is up again (e.g. the OS reports connectivity): while waiting to reconnect,
+  /// the next attempt starts now and the backoff returns to its minimum; an attempt under way
+  /// that then fails is retried at once. Connected, or not started: nothing. Never blocks.
+  virtual void network_up() = 0;
 
   virtual ClientStats stats() const = 0;
   virtual const boost::asio::any_io_executor& get_executor() const = 0;

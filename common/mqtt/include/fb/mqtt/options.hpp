@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,8 +23,8 @@ struct Endpoint {
 Result<Endpoint> parse_server_uri(const std::string& uri);
 
 /// Everything start() refuses: a bad URI, an empty client id, zero bounds or backoff
-/// (invalid_argument); for TLS, a CA, certificate or key file missing or unreadable (tls_setup,
-/// detail names the file).
+/// (invalid_argument), a will without a topic or with a wildcard in it (invalid_argument); for TLS, a CA, certificate
+/// or key file missing or unreadable (tls_setup, detail names the file).
 Result<Endpoint> check_options(const ClientOptions& options);
 
 /// The CONNECT of one attempt.
@@ -35,6 +36,7 @@ struct ConnectParams {
   std::chrono::seconds session_expiry{0};  // v5 only
   std::chrono::seconds keep_alive{30};
   std::chrono::seconds connect_timeout{10};
+  std::optional<Will> will;
 };
 
 ConnectParams connect_params(const ClientOptions& options);

@@ -28,7 +28,8 @@ class PublishWindow {
  public:
   using Done = Sender::PublishHandler;
   /// Hands one publish to the transport; the owner reports its outcome with acked(id, ...).
-  using Send = std::function<void(std::uint64_t id, const std::string& topic, const std::string& payload, QoS qos)>;
+  using Send = std::function<void(std::uint64_t id, const std::string& topic, const std::string& payload, QoS qos,
+                                  const PublishProps& props)>;
 
   struct Limits {
     std::size_t max_inflight = 64;
@@ -42,7 +43,7 @@ class PublishWindow {
   void link_up();
   /// The link is down: queued publishes fail with `why`, in-flight slots are freed.
   void link_down(const Error& why);
-  void publish(std::string topic, std::string payload, QoS qos, Done done);
+  void publish(std::string topic, std::string payload, QoS qos, Done done, PublishProps props = {});
   /// The transport's outcome for `id`. Ignored for an id no longer pending (timed out, stopped).
   void acked(std::uint64_t id, Error error);
   /// Every pending and queued publish fails with shutting_down, and so does every later one.
@@ -62,6 +63,7 @@ class PublishWindow {
     std::string payload;
     QoS qos;
     Done done;
+    PublishProps props;
   };
   struct Pending {
     Done done;

@@ -1,11 +1,15 @@
 // When to try connecting: at once on start and after losing an established link; after a failed
-// attempt, only once a backoff has passed, which doubles from min to max with each failure in a
-// row and returns to min once an attempt succeeds. Paho's own automatic reconnect does not retry
-// a first connect that fails, hence this loop.
+// attempt, only once a backoff has passed. The backoff has full jitter (as AWS's "Exponential
+// Backoff and Jitter"): after the n-th failure in a row it waits a time drawn uniformly from
+// [0, min(cap, base * 2^(n-1))], so that many cars losing one broker do not all come back in the
+// same instant; a success starts the count again. network_up() cuts a wait short: the operating
+// system says the network is back, so the next attempt is now. Paho's own automatic reconnect
+// does not retry a first connect that fails, hence this loop.
 //
 // Threads: belongs to its executor: call every member there. `attempt` runs there too: inline in
-// start() and lost(), from the timer after a backoff. Its timer is an fb::Timer on `clock`.
-// No errors: it only schedules.
+// start(), lost() and network_up(), from the timer otherwise. Its timer is an fb::Timer on
+// `clock`; its randomness comes from `jitter` (tests pass a fixed one). No errors: it only
+// schedules.
 #pragma once
 
 #include <chrono>
@@ -25,32 +29,51 @@ class ReconnectLoop {
     stopped,
   };
 
-  ReconnectLoop(boost::asio::any_io_executor executor, const Clock& clock, std::chrono::milliseconds min,
-                std::chrono::milliseconds max, std::function<void()> attempt);
+  /// Draws a wait from [0, ceiling], uniformly. A value outside that range is clamped into it.
+  using Jitter = std::function<std::chrono::milliseconds(std::chrono::milliseconds ceiling)>;
+  /// A uniform draw from a std::mt19937_64 seeded from std::random_device (one per loop).
+  static Jitter uniform_jitter();
+
+  /// `base` is the first ceiling, `cap` the largest (a cap below base is taken as base).
+  ReconnectLoop(boost::asio::any_io_executor executor, const Clock& clock, std::chrono::milliseconds base,
+                std::chrono::milliseconds cap, std::function<void()> attempt, Jitter jitter = uniform_jitter());
 
   /// idle -> connecting: the first attempt, now.
   void start();
-  /// connecting -> connected; the backoff returns to min.
+  /// connecting -> connected; the ceiling returns to base.
   void connected();
-  /// connecting or connected -> waiting: the next attempt after backoff(), which then doubles.
+  /// connecting or connected -> waiting: the next attempt after a wait drawn below ceiling(),
+  /// which then doubles up to the cap. Right after network_up() in connecting: no wait.
   void failed();
   /// connected -> connecting: an established link went down; try again now.
   void lost();
+  /// The network is up again (e.g. the OS reports connectivity). waiting -> connecting now, the
+  /// ceiling back to base. connecting: the attempt under way goes on (it may have been started on
+  /// the network that went away), and if it fails the next one starts without a wait, the
+  /// ceiling back to base. connected, idle, stopped: nothing (a dead link is the keep-alive's to
+  /// find).
+  void network_up();
   /// Any -> stopped: no attempt after this. Idempotent.
   void stop();
 
   State state() const { return state_; }
-  /// What the next failure will wait.
-  std::chrono::milliseconds backoff() const { return backoff_; }
+  /// The upper bound of the next failure's wait: min(cap, base * 2^failures in a row).
+  std::chrono::milliseconds ceiling() const { return ceiling_; }
+  /// The wait the last failed() drew (zero before any).
+  std::chrono::milliseconds last_wait() const { return last_wait_; }
 
  private:
   void attempt_now();
+  void reset();
 
   Timer timer_;
-  const std::chrono::milliseconds min_;
-  const std::chrono::milliseconds max_;
+  const std::chrono::milliseconds base_;
+  const std::chrono::milliseconds cap_;
   std::function<void()> attempt_;
-  std::chrono::milliseconds backoff_;
+  Jitter jitter_;
+  std::chrono::milliseconds ceiling_;
+  std::chrono::milliseconds last_wait_{0};
+  bool retry_at_once_ = false;  // network_up() while connecting
   State state_ = State::idle;
 };
 

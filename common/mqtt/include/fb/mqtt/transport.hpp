@@ -14,6 +14,7 @@
 
 #include "fb/mqtt/client.hpp"
 #include "fb/mqtt/options.hpp"
+#include "fb/mqtt/reconnect_loop.hpp"
 
 namespace fb::mqtt {
 
@@ -35,11 +36,13 @@ class Transport {
 
   /// Before the first connect().
   virtual void set_events(Events events) = 0;
-  /// One attempt: TCP (+TLS) and CONNECT; `done` once, with the CONNACK or the failure.
+  /// One attempt: TCP (+TLS) and CONNECT (with params.will, if any); `done` once, with the CONNACK or the failure.
   virtual void connect(const ConnectParams& params, ConnectDone done) = 0;
   virtual void subscribe(const std::string& filter, QoS qos, Done done) = 0;
-  /// `done`: QoS 0 once written, QoS 1 on PUBACK, or the failure.
-  virtual void publish(const std::string& topic, const std::string& payload, QoS qos, Done done) = 0;
+  /// `done`: QoS 0 once written, QoS 1 on PUBACK, or the failure. `props.message_expiry` is
+  /// sent on MQTT 5 only.
+  virtual void publish(const std::string& topic, const std::string& payload, QoS qos, const PublishProps& props,
+                       Done done) = 0;
   /// Ends the link (or an attempt in progress); `done` once, whatever happened.
   virtual void disconnect(std::chrono::milliseconds timeout, std::function<void()> done) = 0;
   /// Blocking, for shutdown: disconnects if connected (waiting at most `timeout`), then detaches
@@ -51,11 +54,14 @@ class Transport {
 using TransportFactory = std::function<Result<std::unique_ptr<Transport>>(const ClientOptions&, const Endpoint&)>;
 
 /// The client logic (reconnect loop, publish window, subscription registry) over any transport,
-/// on `executor`, its timers on `clock` (which must outlive it). See client.hpp for the contract.
+/// on `executor`, its timers on `clock` (which must outlive it), its reconnect waits drawn by
+/// `jitter`. See client.hpp for the contract.
 std::unique_ptr<Client> make_client(boost::asio::any_io_executor executor, const Clock& clock, ClientOptions options,
-                                    TransportFactory factory);
+                                    TransportFactory factory,
+                                    ReconnectLoop::Jitter jitter = ReconnectLoop::uniform_jitter());
 /// The same over one given transport (tests: a fake).
 std::unique_ptr<Client> make_client(boost::asio::any_io_executor executor, const Clock& clock, ClientOptions options,
-                                    std::unique_ptr<Transport> transport);
+                                    std::unique_ptr<Transport> transport,
+                                    ReconnectLoop::Jitter jitter = ReconnectLoop::uniform_jitter());
 
 }  // namespace fb::mqtt
