@@ -14,6 +14,7 @@ std::string build(std::string_view vin, std::string_view kind) {
 std::string reports(std::string_view vin) { return build(vin, "reports"); }
 std::string receipts(std::string_view vin) { return build(vin, "receipts"); }
 std::string inbox(std::string_view vin) { return build(vin, "inbox"); }
+std::string status(std::string_view vin) { return build(vin, "status"); }
 
 std::optional<Parsed> parse(std::string_view topic) {
   if (!topic.starts_with(prefix)) return std::nullopt;

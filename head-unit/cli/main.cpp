@@ -116,6 +116,9 @@ class Printer final : public fb::agent::AgentListener {
     std::cout << std::endl;
     if (r.status == ReportStatus::rejected) answered(r.report_id);
   }
+  void report_sent(const std::string& id) override {
+    std::cout << "  report " << id.substr(0, 8) << "  taken by the broker" << std::endl;
+  }
   void notification_received(const fb::agent::InboxEntry& n) override {
     std::cout << "  >> " << n.title << "\n     " << n.text << "\n";
     if (n.visit) print_visit(*n.visit, "     ");
@@ -348,6 +351,9 @@ static int run_main(int argc, char** argv) {
   fb::Timer deadline(strand, clock);
   fb::Timer until_poll(strand, clock);
   boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
+  // SIGUSR1: the network is up again (e.g. from a NetworkManager dispatcher script): reconnect
+  // now instead of waiting out the backoff.
+  boost::asio::signal_set network_up(strand, SIGUSR1);
   bool timed_out = false;
   bool finished = false;
   const auto finish = [&] {
@@ -355,6 +361,7 @@ static int run_main(int argc, char** argv) {
     deadline.cancel();
     until_poll.cancel();
     signals.cancel();
+    network_up.cancel();
     agent.stop();
     if (*demo) {
       agent.reports([](fb::Result<std::vector<ReportView>> reports) {
@@ -408,6 +415,15 @@ static int run_main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) finish();
   });
+  std::function<void()> wait_network_up = [&] {
+    network_up.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec || finished) return;
+      std::cout << "network up: reconnecting now" << std::endl;
+      agent.network_up();
+      wait_network_up();
+    });
+  };
+  wait_network_up();
   io.run();
   if (failure) return fail_with(*failure);
   if (until && !until_met) {

@@ -39,6 +39,9 @@ TEST(Topics, BuildAndParse) {
   EXPECT_EQ(p->kind, topics::Kind::receipts);
   EXPECT_FALSE(topics::parse("vehicles//reports"));
   EXPECT_FALSE(topics::parse("vehicles/X/other"));
+  // The status topic is the car's presence for whoever reads it; the backend's ingest does not.
+  EXPECT_EQ(topics::status("LSVAX60E5K2000001"), "vehicles/LSVAX60E5K2000001/status");
+  EXPECT_FALSE(topics::parse("vehicles/LSVAX60E5K2000001/status"));
   EXPECT_FALSE(topics::parse("cars/X/reports"));
   EXPECT_FALSE(topics::parse("vehicles/X/reports/extra"));
 }

@@ -8,9 +8,11 @@
 
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
+#include "fb/agent/message_expiry.hpp"
 #include "fb/agent/scripted_driver.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
+#include "fb/mqtt/options.hpp"
 #include "process.hpp"
 #include "wire_fixtures.hpp"
 
@@ -53,6 +55,7 @@ class AgentTest : public ::testing::Test {
     c.database = dir_ / "car.db";
     c.sending = policy;
     if (with_vehicle_state_) c.parked = [this] { return parked_; };
+    c.mqtt.will = will_;
     auto a = Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(strand_, mqtt_));
     EXPECT_TRUE(a) << a.error().what();
     (*a)->add_listener(&events_);
@@ -119,6 +122,7 @@ class AgentTest : public ::testing::Test {
   Events events_;
   bool with_vehicle_state_ = true;
   bool parked_ = true;
+  std::optional<mqtt::Will> will_;
 };
 
 TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
@@ -201,6 +205,78 @@ TEST_F(AgentTest, AReconnectSendsAgainWhatWasInFlightOnTheOldLink) {
   ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
   EXPECT_EQ(codec::decode(complete_next().payload)->report().report_id(), *id);
   EXPECT_EQ(events_.connections, (std::vector<bool>{true, false, true}));
+}
+
+TEST_F(AgentTest, AReportWhosePublishesFailedGoesOutTheMomentTheLinkIsBackNotAfterItsBackoff) {
+  auto agent = started_agent(SendScheduler::Policy{.retry_after_failure = 10s});
+  connect();
+  auto id = submit(*agent);
+  complete_next(Error(MqttErrc::publish_failed, "broker going down"));
+  test::run_for(io_, clock_, 10s);
+  complete_next(Error(MqttErrc::publish_failed, "broker going down"));  // next try in 20 s
+  test::set_connected(*mqtt_, false);
+  run();
+  test::run_for(io_, clock_, 1s);
+  connect();  // the broker is back after 1 s
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u) << "waited for the old backoff";
+  EXPECT_EQ(codec::decode(complete_next().payload)->report().report_id(), *id);
+}
+
+TEST_F(AgentTest, NetworkUpReachesTheClientOnTheAgentsExecutorWhileRunning) {
+  auto agent = make_agent();
+  agent->network_up();
+  run();
+  EXPECT_EQ(mqtt_->network_ups, 0u) << "before start there is no link to hurry";
+  ASSERT_TRUE(agent->start());
+  agent->network_up();
+  EXPECT_EQ(mqtt_->network_ups, 0u) << "ran inline, off the executor";
+  run();
+  EXPECT_EQ(mqtt_->network_ups, 1u);
+  agent->stop();
+  agent->network_up();
+  run();
+  EXPECT_EQ(mqtt_->network_ups, 1u);
+}
+
+TEST_F(AgentTest, WithAWillEveryConnectPublishesOnlineRetainedOnTheWillsTopic) {
+  will_ = mqtt::Will{topics::status(kVin), "offline", mqtt::QoS::at_least_once, true};
+  auto agent = started_agent();
+  ASSERT_TRUE(submit(*agent));
+  for (int round = 0; round < 2; ++round) {
+    connect();
+    ASSERT_EQ(test::pending_publishes(*mqtt_), 2u);
+    const auto& status = mqtt_->published.front();
+    EXPECT_EQ(status.topic, topics::status(kVin));
+    EXPECT_EQ(status.payload, "online");
+    EXPECT_TRUE(status.props.retain);
+    EXPECT_EQ(mqtt_->published.back().topic, topics::reports(kVin));
+    EXPECT_FALSE(mqtt_->published.back().props.retain);
+    EXPECT_EQ(mqtt_->published.back().props.message_expiry, 0s) << "a report without expiry";
+    test::set_connected(*mqtt_, false);
+    run();
+    while (test::pending_publishes(*mqtt_) > 0) complete_next(Error(MqttErrc::not_connected, "lost"));
+  }
+}
+
+TEST(AgentConfig, ACarsWillIsItsRetainedOfflineStatus) {
+  const auto c = make_agent_config({kVin, "Aurora EV", 2026, "HU-3.2.1"}, "ssl://127.0.0.1:8883", "/pki", "car.db");
+  ASSERT_TRUE(c.mqtt.will);
+  EXPECT_EQ(c.mqtt.will->topic, "vehicles/" + std::string(kVin) + "/status");
+  EXPECT_EQ(c.mqtt.will->payload, "offline");
+  EXPECT_TRUE(c.mqtt.will->retain);
+  EXPECT_EQ(c.mqtt.will->qos, mqtt::QoS::at_least_once);
+  const auto checked = mqtt::check_options(c.mqtt);  // the will topic passes; the TLS files are missing
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().code, make_error_code(MqttErrc::tls_setup));
+}
+
+TEST(MessageExpiry, IsTheWholeSecondsLeftRoundedUpAndNoneOnceExpired) {
+  EXPECT_EQ(message_expiry(0, 5'000), 0s) << "0: never expires";
+  EXPECT_EQ(message_expiry(10'000, 5'000), 5s);
+  EXPECT_EQ(message_expiry(10'000, 9'001), 1s) << "999 ms left still get a second";
+  EXPECT_EQ(message_expiry(10'001, 5'000), 6s);
+  EXPECT_EQ(message_expiry(10'000, 10'000), std::nullopt);
+  EXPECT_EQ(message_expiry(10'000, 20'000), std::nullopt);
 }
 
 TEST_F(AgentTest, ANotificationIsShownOnceAndReceiptedEveryTime) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "fb/agent/message_expiry.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
 
@@ -15,6 +16,8 @@ AgentConfig make_agent_config(VehicleIdentity vehicle, std::string broker_uri, c
   c.mqtt.server_uri = std::move(broker_uri);
   c.mqtt.client_id = vehicle.vin;
   c.mqtt.tls = mqtt::tls_files_in(pki_dir / "vehicles" / vehicle.vin);
+  c.mqtt.will = mqtt::Will{topics::status(vehicle.vin), std::string(topics::status_offline), mqtt::QoS::at_least_once,
+                           true};
   c.vehicle = std::move(vehicle);
   c.database = std::move(database);
   return c;
@@ -77,6 +80,12 @@ void Agent::stop() {
   connected_ = false;
   timer_.cancel();
   client_->stop();
+}
+
+void Agent::network_up() {
+  asio::post(executor_, [this] {
+    if (running_) client_->network_up();
+  });
 }
 
 void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
@@ -208,6 +217,12 @@ void Agent::on_connection(bool up) {
   connected_ = up;
   for (auto* l : listeners_) l->connection_changed(up);
   if (up) {
+    if (config_.mqtt.will) {
+      client_->publish(config_.mqtt.will->topic, std::string(topics::status_online), mqtt::QoS::at_least_once,
+                       mqtt::PublishProps{.retain = true}, [](const Error& e) {
+                         if (e.code) spdlog::debug("agent: online status not published: {}", e.what());
+                       });
+    }
     scheduler_.on_reconnected(clock_.steady_now());
     pump();
   }
@@ -277,7 +292,14 @@ void Agent::pump() {
     timer_.cancel();  // on_connection(true) pumps again
     return;
   }
+  const auto now_ms = clock_.epoch_ms();
   for (auto& e : scheduler_.take_due(clock_.steady_now())) {
+    const auto expiry = message_expiry(e.expires_ms, now_ms);
+    if (!expiry) {
+      spdlog::info("agent: outbox entry {} expired; not sent", e.id);
+      scheduler_.remove(e.id);  // its row is the store's to drop, with the driver told
+      continue;
+    }
     auto payload = store_.payload(e.id);
     if (!payload) {
       spdlog::error("agent: outbox entry {} unreadable: {}", e.id, payload.error().what());
@@ -289,6 +311,7 @@ void Agent::pump() {
       continue;
     }
     client_->publish(e.topic, std::move(*payload), mqtt::QoS::at_least_once,
+                     mqtt::PublishProps{.message_expiry = *expiry},
                      [this, e](const Error& error) { on_publish_done(e, error); });
   }
   arm_timer();

@@ -16,9 +16,17 @@ std::string receipts(std::string_view vin);
 /// vehicles/{vin}/inbox: backend -> car, Envelope{Ack | Notification}.
 std::string inbox(std::string_view vin);
 
+/// vehicles/{vin}/status: car -> anyone allowed to read it, retained: status_online after each
+/// connect, status_offline as the car's MQTT will (the broker publishes it when the link dies
+/// without a DISCONNECT). Not an Envelope: the bare word.
+std::string status(std::string_view vin);
+inline constexpr std::string_view status_online = "online";
+inline constexpr std::string_view status_offline = "offline";
+
 /// Subscription filters for the backend (all vehicles).
 inline constexpr std::string_view all_reports = "vehicles/+/reports";
 inline constexpr std::string_view all_receipts = "vehicles/+/receipts";
+inline constexpr std::string_view all_status = "vehicles/+/status";
 
 struct Parsed {
   std::string vin;  // as it appears in the topic; not validated here

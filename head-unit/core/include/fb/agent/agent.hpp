@@ -24,7 +24,9 @@ namespace fb::agent {
 struct AgentConfig {
   VehicleIdentity vehicle;
   std::filesystem::path database = "fb-car.db";
-  mqtt::ClientOptions mqtt;  // client_id is the VIN (the broker enforces it from the certificate)
+  /// client_id is the VIN (the broker enforces it from the certificate). With a will, the agent
+  /// publishes topics::status_online, retained, on the will's topic after each connect.
+  mqtt::ClientOptions mqtt;
   SendScheduler::Policy sending;
   CarStore::Options storage;
   /// Whether the car is parked, asked on the agent's strand (e.g. a ParkedTracker fed by the
@@ -33,7 +35,8 @@ struct AgentConfig {
 };
 
 /// A car's configuration on embedded defaults, with the PKI layout of deploy/gen-certs.sh:
-/// client id = VIN, certificate files in <pki_dir>/vehicles/<VIN>/.
+/// client id = VIN, certificate files in <pki_dir>/vehicles/<VIN>/, and a retained will of
+/// topics::status_offline on topics::status(VIN).
 AgentConfig make_agent_config(VehicleIdentity vehicle, std::string broker_uri, const std::filesystem::path& pki_dir,
                               std::filesystem::path database);
 
@@ -79,6 +82,10 @@ class Agent final : public AgentApi {
                         std::function<void(Result<std::string>)> done) override;
   void reports(std::function<void(Result<std::vector<ReportView>>)> done) override;
   void inbox(std::function<void(Result<std::vector<InboxEntry>>)> done) override;
+
+  /// The network is up again (e.g. the OS reports connectivity): a reconnect waiting out its
+  /// backoff starts now (mqtt::Client::network_up()). Any thread: posts to the executor.
+  void network_up();
 
   /// Counters; `done` runs on the executor.
   void stats(std::function<void(AgentStats)> done);

@@ -33,6 +33,7 @@ struct OutboxEntry {
   std::string topic;
   int priority = 0;  // higher is sent first
   std::int64_t created_ms = 0;
+  std::int64_t expires_ms = 0;  // 0: never
 };
 
 /// What the driver answers to a visit update (VisitReply without the visit id).
