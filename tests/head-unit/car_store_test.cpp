@@ -71,9 +71,9 @@ TEST_F(CarStoreTest, QueuedReportsSurviveAReopenInSendOrder) {
   const auto low2 = make_report("low2");
   {
     auto store = open();
-    ASSERT_TRUE(store.enqueue_report(low.env, low.payload, 0, 1000));
-    ASSERT_TRUE(store.enqueue_report(high.env, high.payload, 5, 2000));
-    ASSERT_TRUE(store.enqueue_report(low2.env, low2.payload, 0, 3000));
+    ASSERT_TRUE(store.enqueue_report(low.env, low.payload, ReportClass::normal, 1000));
+    ASSERT_TRUE(store.enqueue_report(high.env, high.payload, ReportClass::safety, 2000));
+    ASSERT_TRUE(store.enqueue_report(low2.env, low2.payload, ReportClass::normal, 3000));
   }  // closed like a killed app: every call was its own committed transaction
   auto store = open();
   auto outbox = store.outbox();
@@ -93,7 +93,7 @@ TEST_F(CarStoreTest, AckRemovesTheReportFromTheOutboxAndKeepsItsHistory) {
   const auto q = make_report();
   {
     auto store = open();
-    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
     auto r = store.apply_ack(accepted_ack(q, "FB-2026-000007"), 2000);
     ASSERT_TRUE(r);
     EXPECT_TRUE(r->matched);
@@ -111,7 +111,7 @@ TEST_F(CarStoreTest, AckRemovesTheReportFromTheOutboxAndKeepsItsHistory) {
 TEST_F(CarStoreTest, RejectionWithoutReportIdIsMatchedByDigest) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   wire::Ack ack;
   ack.set_payload_sha256(codec::sha256(q.payload));
   ack.mutable_rejected()->set_reason(wire::REJECT_UNSUPPORTED_VERSION);
@@ -128,7 +128,7 @@ TEST_F(CarStoreTest, RejectionWithoutReportIdIsMatchedByDigest) {
 TEST_F(CarStoreTest, AnAckWithoutAResultThisBuildKnowsConfirmsNothing) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   wire::Ack ack;  // as a newer backend might send with a result type added later
   ack.set_report_id(q.env.report().report_id());
   ack.set_payload_sha256(codec::sha256(q.payload));
@@ -141,7 +141,7 @@ TEST_F(CarStoreTest, AnAckWithoutAResultThisBuildKnowsConfirmsNothing) {
 TEST_F(CarStoreTest, TheNewestNotificationWinsWhateverTheOrderOfArrival) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   auto at = [&](std::int64_t sent_at, wire::CaseStatus status, const std::string& title) {
     auto env = notification_for(q, status);
     env.set_sent_at_ms(sent_at);
@@ -162,7 +162,7 @@ TEST_F(CarStoreTest, AnAckForSomethingElseChangesNothing) {
   const auto q = make_report();
   const auto other = make_report("other");
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   auto r = store.apply_ack(accepted_ack(other, "FB-2026-000001"), 2000);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->matched);
@@ -173,7 +173,7 @@ TEST_F(CarStoreTest, AnAckForSomethingElseChangesNothing) {
 TEST_F(CarStoreTest, NotificationIsStoredOnceAndEveryCopyIsReceipted) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   const auto n = notification_for(q);
   auto first = store.apply_notification(n, receipts_, 3000);
   ASSERT_TRUE(first) << first.error().what();
@@ -200,7 +200,7 @@ TEST_F(CarStoreTest, NotificationIsStoredOnceAndEveryCopyIsReceipted) {
 TEST_F(CarStoreTest, ALateAckDoesNotMoveTheStatusBack) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   ASSERT_TRUE(store.apply_notification(notification_for(q), receipts_, 2000));
   ASSERT_TRUE(store.apply_ack(accepted_ack(q, "FB-2026-000042"), 3000));
   EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::received);
@@ -251,10 +251,10 @@ TEST_F(CarStoreTest, ASurveyAnswerIsQueuedOnlyForAClosedCasesRequest) {
 TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   auto store = open(CarStore::Options{.max_pages = 24});
   std::vector<std::string> saved;
-  Result<void> r;
+  Result<Enqueued> r;
   for (int i = 0; i < 200; ++i) {
     auto q = make_report(std::string(1500, 'x') + std::to_string(i));
-    r = store.enqueue_report(q.env, q.payload, 0, 1000 + i);
+    r = store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000 + i);
     if (!r) break;
     saved.push_back(q.env.report().report_id());
   }
@@ -269,7 +269,7 @@ TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   ASSERT_TRUE(store.remove(saved[0]));
   ASSERT_TRUE(store.remove(saved[1]));
   auto q = make_report("after cleanup");
-  EXPECT_TRUE(store.enqueue_report(q.env, q.payload, 0, 5000));
+  EXPECT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 5000));
 }
 
 TEST_F(CarStoreTest, ACorruptFileIsSetAsideAndANewQueueStarts) {
@@ -279,17 +279,23 @@ TEST_F(CarStoreTest, ACorruptFileIsSetAsideAndANewQueueStarts) {
   EXPECT_TRUE(fs::exists(*store.set_aside()));
   EXPECT_TRUE(store.outbox()->empty());
   const auto q = make_report();
-  EXPECT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  EXPECT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
 }
 
 TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   fs::copy_file(std::string(test::kFixturesDir) + "/car-store-v1.db", path_);
   {
-    auto store = open();  // migrates v1 -> v2 -> v3 in place
+    auto store = open();  // migrates v1 -> v2 -> v3 -> v4 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 3);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 4);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
+  // v4: the report still queued (a noise) is normal, and expires 14 days after it was made.
+  auto queued = store.outbox();
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ((*queued)[0].priority, static_cast<int>(ReportClass::normal));
+  EXPECT_EQ((*queued)[0].expires_ms, (*queued)[0].created_ms + std::int64_t{14} * 24 * 3600 * 1000);
   auto reports = store.reports();
   ASSERT_TRUE(reports);
   ASSERT_FALSE(reports->empty());
@@ -335,7 +341,7 @@ TEST_F(CarStoreTest, AnAckCarryingTheNotificationAppliesBothAndQueuesNoReceipt) 
   const auto note = notification_for(q);
   {
     auto store = open();
-    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
     auto r = store.apply_ack(ack_carrying(q, note), 2000);
     ASSERT_TRUE(r) << r.error().what();
     EXPECT_TRUE(r->matched);
@@ -364,7 +370,7 @@ TEST_F(CarStoreTest, AckAndCarriedNotificationAreOneTransaction) {
   const auto q = make_report();
   const auto note = notification_for(q);
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   auto other = sql::Database::open(path_);
   ASSERT_TRUE(other);
   ASSERT_TRUE(other->exec("CREATE TRIGGER cut BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'cut'); END"));
@@ -386,7 +392,7 @@ TEST_F(CarStoreTest, ADuplicateAckWithTheSameNotificationChangesNothing) {
   const auto q = make_report();
   const auto note = notification_for(q);
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   ASSERT_TRUE(store.apply_ack(ack_carrying(q, note), 2000));
   ASSERT_TRUE(store.mark_read(note.message_id(), receipts_, 2500));
   auto again = store.apply_ack(ack_carrying(q, note), 3000);
@@ -404,7 +410,7 @@ TEST_F(CarStoreTest, AnAckWithoutANotificationStillAcknowledges) {
   // What an older backend sends; the "received" notification then comes on its own.
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   auto r = store.apply_ack(accepted_ack(q, "FB-2026-000042"), 2000);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->matched);
@@ -422,7 +428,7 @@ TEST_F(CarStoreTest, AnAckWithoutANotificationStillAcknowledges) {
 TEST_F(CarStoreTest, AnAcceptedWithAFieldThisBuildDoesNotKnowStillAcknowledges) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   auto env = codec::new_envelope(2000);
   *env.mutable_ack() = accepted_ack(q, "FB-2026-000042");
   env.mutable_ack()
@@ -484,7 +490,7 @@ class CarStoreVisitTest : public CarStoreTest {
   // A report the backend accepted (case FB-2026-000042).
   void SetUp() override {
     store_.emplace(open());
-    ASSERT_TRUE(store_->enqueue_report(q_.env, q_.payload, 0, 1000));
+    ASSERT_TRUE(store_->enqueue_report(q_.env, q_.payload, ReportClass::normal, 1000));
     ASSERT_TRUE(store_->apply_ack(accepted_ack(q_, "FB-2026-000042"), 1500));
   }
   void apply(const wire::Envelope& env, std::int64_t now = 9000) {
@@ -739,7 +745,7 @@ TEST_F(CarStoreVisitTest, ACallbackNeedsAReportWithACase) {
   EXPECT_EQ(code(store_->enqueue_callback_request("no-such-report", "", "", receipts_, 10000)),
             make_error_code(StorageErrc::not_found));
   const auto unsent = make_report("still queued");
-  ASSERT_TRUE(store_->enqueue_report(unsent.env, unsent.payload, 0, 2000));
+  ASSERT_TRUE(store_->enqueue_report(unsent.env, unsent.payload, ReportClass::normal, 2000));
   EXPECT_EQ(code(store_->enqueue_callback_request(unsent.env.report().report_id(), "", "", receipts_, 10000)),
             make_error_code(AgentErrc::no_case));
   EXPECT_EQ(code(store_->enqueue_callback_request(report_id_, "call me maybe", "", receipts_, 10000)),
@@ -752,7 +758,7 @@ TEST_F(CarStoreVisitTest, ACallbackNeedsAReportWithACase) {
 
 TEST_F(CarStoreVisitTest, AVisitUpdateCarriedByAnAckIsAppliedLikeAnyOther) {
   const auto other = make_report("another report");
-  ASSERT_TRUE(store_->enqueue_report(other.env, other.payload, 0, 2000));
+  ASSERT_TRUE(store_->enqueue_report(other.env, other.payload, ReportClass::normal, 2000));
   auto ack = accepted_ack(other, "FB-2026-000043");
   auto carried = visit_update(other, 3000, wire::VISIT_PROPOSED);
   *ack.mutable_accepted()->mutable_notification() = codec::carry(carried);

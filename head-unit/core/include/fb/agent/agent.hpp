@@ -45,6 +45,8 @@ struct AgentStats {
   std::uint64_t notifications = 0;
   std::uint64_t duplicate_notifications = 0;
   std::uint64_t bad_messages = 0;  // unreadable messages on our inbox topic
+  std::uint64_t expired = 0;       // reports dropped unsent at the end of their time to live
+  std::uint64_t evicted = 0;       // reports dropped unsent by the outbox's size cap
   std::size_t outbox = 0;
 };
 
@@ -94,6 +96,10 @@ class Agent final : public AgentApi {
   void pump();
   void arm_timer();
   void notify_report(const std::string& report_id);
+  /// Drops the reports whose time to live has ended and re-arms the expiry timer.
+  void expire_due();
+  void arm_expiry();
+  void dropped(const std::vector<ReportView>& reports);
   /// Puts an answer just queued in the store in line for sending.
   void schedule_answer(const std::string& message_id, int priority, std::int64_t now_ms);
   /// Logs a driver's answer that was not queued; storage trouble also goes to the listeners.
@@ -108,6 +114,7 @@ class Agent final : public AgentApi {
   CarStore store_;
   SendScheduler scheduler_;
   Timer timer_;
+  Timer expiry_timer_;
   std::vector<AgentListener*> listeners_;
   AgentStats stats_;
   bool connected_ = false;
