@@ -5,6 +5,7 @@
 #include <google/protobuf/unknown_field_set.h>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -17,6 +18,7 @@ namespace fb::agent {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 using test::kVinA;
 
 struct Queued {
@@ -265,11 +267,20 @@ TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   ASSERT_TRUE(outbox);
   EXPECT_EQ(outbox->size(), saved.size());  // nothing half-written
   EXPECT_EQ(store.reports()->size(), saved.size());
-  // Confirmed reports free their pages for new ones.
-  ASSERT_TRUE(store.remove(saved[0]));
-  ASSERT_TRUE(store.remove(saved[1]));
+  // Still full: the ack of a queued report is applied (it frees its row's pages in the same
+  // transaction), and the report after it is then taken.
+  for (int i = 0; i < 2; ++i) {
+    wire::Ack ack;
+    ack.set_report_id(saved[i]);
+    ack.mutable_accepted()->set_case_number("FB-2026-00000" + std::to_string(i));
+    auto applied = store.apply_ack(ack, 6000);
+    ASSERT_TRUE(applied) << applied.error().what();
+    EXPECT_TRUE(applied->matched);
+    EXPECT_EQ((*store.report(saved[i]))->status, ReportStatus::acknowledged);
+  }
   auto q = make_report("after cleanup");
   EXPECT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 5000));
+  EXPECT_EQ(store.outbox()->size(), saved.size() - 1);
 }
 
 TEST_F(CarStoreTest, ACorruptFileIsSetAsideAndANewQueueStarts) {
@@ -766,6 +777,186 @@ TEST_F(CarStoreVisitTest, AVisitUpdateCarriedByAnAckIsAppliedLikeAnyOther) {
   ASSERT_TRUE(r && r->notification);
   ASSERT_TRUE(r->notification->visit);
   EXPECT_TRUE((*store_->report(other.env.report().report_id()))->visit);
+}
+
+
+// ---- Classes, time to live and the size cap (issue 8) -------------------------------------------
+
+class CarStoreQueueTest : public CarStoreTest {
+ protected:
+  std::string add(CarStore& store, ReportClass c, std::int64_t now, const std::string& text = "x") {
+    const auto q = make_report(text);
+    auto r = store.enqueue_report(q.env, q.payload, c, now);
+    EXPECT_TRUE(r) << r.error().what();
+    if (r) evicted_.insert(evicted_.end(), r->evicted.begin(), r->evicted.end());
+    return q.env.report().report_id();
+  }
+  static std::vector<std::string> ids(const std::vector<ReportView>& views) {
+    std::vector<std::string> out;
+    for (const auto& v : views) out.push_back(v.report_id);
+    return out;
+  }
+  static std::vector<std::string> queued(CarStore& store) {
+    std::vector<std::string> out;
+    const auto entries = store.outbox();
+    for (const auto& e : *entries) out.push_back(e.id);
+    return out;
+  }
+  static ReportView row(CarStore& store, const std::string& id) { return **store.report(id); }
+  std::vector<ReportView> evicted_;
+};
+
+TEST_F(CarStoreQueueTest, SafetyIsSentFirstThenNormalThenLowEachOldestFirst) {
+  auto store = open();
+  const auto low = add(store, ReportClass::low, 1000);
+  const auto normal_new = add(store, ReportClass::normal, 3000);
+  const auto normal_old = add(store, ReportClass::normal, 2000);  // queued later, made earlier
+  const auto safety = add(store, ReportClass::safety, 4000);
+  EXPECT_EQ(queued(store), (std::vector<std::string>{safety, normal_old, normal_new, low}));
+}
+
+TEST_F(CarStoreQueueTest, EachClassExpiresAfterItsOwnTimeToLiveAndMyReportsSaysWhy) {
+  CarStore::Options o;
+  o.ttl_safety = 30s;
+  o.ttl_normal = 20s;
+  o.ttl_low = 10s;
+  auto store = open(o);
+  const auto low = add(store, ReportClass::low, 0);
+  const auto normal = add(store, ReportClass::normal, 0);
+  const auto safety = add(store, ReportClass::safety, 0);
+  EXPECT_EQ(store.outbox()->back().expires_ms, 10'000);  // the low one, last in send order
+
+  EXPECT_TRUE(store.expire(9'999)->empty());  // not a millisecond early
+  EXPECT_EQ(ids(*store.expire(10'000)), std::vector<std::string>{low});
+  EXPECT_EQ(queued(store), (std::vector<std::string>{safety, normal}));
+  auto dropped = row(store, low);
+  EXPECT_EQ(dropped.status, ReportStatus::dropped);
+  EXPECT_EQ(dropped.drop_reason, DropReason::expired);
+  EXPECT_EQ(dropped.updated_ms, 10'000);
+  EXPECT_FALSE(row(store, normal).drop_reason);
+
+  EXPECT_EQ(ids(*store.expire(25'000)), std::vector<std::string>{normal});
+  EXPECT_EQ(ids(*store.expire(30'000)), std::vector<std::string>{safety});
+  EXPECT_TRUE(store.outbox()->empty());
+  EXPECT_TRUE(store.expire(40'000)->empty());  // each is dropped once
+  const auto rows = store.reports();
+  for (const auto& r : *rows) EXPECT_EQ(r.status, ReportStatus::dropped);
+}
+
+TEST_F(CarStoreQueueTest, AZeroTimeToLiveNeverExpiresAndReceiptsNeverExpire) {
+  CarStore::Options o;
+  o.ttl_normal = 0ms;
+  auto store = open(o);
+  const auto q = make_report();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 0));
+  ASSERT_TRUE(store.apply_notification(notification_for(q), receipts_, 0));  // queues a receipt
+  EXPECT_TRUE(store.expire(std::numeric_limits<std::int64_t>::max())->empty());
+  const auto entries = store.outbox();
+  EXPECT_EQ(entries->size(), 2u);
+  for (const auto& e : *entries) EXPECT_EQ(e.expires_ms, 0);
+}
+
+TEST_F(CarStoreQueueTest, TheCountCapEvictsTheLowestClassOldestFirstAndNeverSafety) {
+  CarStore::Options o;
+  o.max_reports = 4;
+  auto store = open(o);
+  const auto low_new = add(store, ReportClass::low, 2000);
+  const auto low_old = add(store, ReportClass::low, 1000);  // queued later, made earlier: evicted first
+  const auto normal_old = add(store, ReportClass::normal, 500);
+  const auto safety_old = add(store, ReportClass::safety, 100);
+  ASSERT_TRUE(evicted_.empty());
+
+  add(store, ReportClass::normal, 3000);
+  EXPECT_EQ(ids(evicted_), std::vector<std::string>{low_old});
+  add(store, ReportClass::normal, 3100);
+  EXPECT_EQ(ids(evicted_), (std::vector<std::string>{low_old, low_new}));
+  // Only normal and safety left: a new normal one evicts the oldest normal, never the older safety.
+  add(store, ReportClass::normal, 3200);
+  EXPECT_EQ(ids(evicted_).back(), normal_old);
+  EXPECT_EQ(store.outbox()->size(), 4u);
+  EXPECT_EQ(store.outbox()->front().id, safety_old);
+
+  auto dropped = row(store, low_old);
+  EXPECT_EQ(dropped.status, ReportStatus::dropped);
+  EXPECT_EQ(dropped.drop_reason, DropReason::evicted_for_space);
+  EXPECT_EQ(evicted_.front().drop_reason, DropReason::evicted_for_space);
+}
+
+TEST_F(CarStoreQueueTest, ANewReportNeverEvictsAMoreUrgentOneAndIsRefusedInstead) {
+  CarStore::Options o;
+  o.max_reports = 2;
+  auto store = open(o);
+  const auto a = add(store, ReportClass::normal, 1000);
+  const auto b = add(store, ReportClass::normal, 2000);
+  const auto idea = make_report("an idea");
+  auto r = store.enqueue_report(idea.env, idea.payload, ReportClass::low, 3000);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(AgentErrc::queue_full));
+  EXPECT_EQ(queued(store), (std::vector<std::string>{a, b}));  // nothing evicted for it
+  EXPECT_FALSE(store.report(idea.env.report().report_id())->has_value());
+}
+
+TEST_F(CarStoreQueueTest, WhenOnlySafetyReportsFillItANewSafetyReportIsStillTakenAndOthersAreRefused) {
+  CarStore::Options o;
+  o.max_reports = 2;
+  auto store = open(o);
+  const auto s1 = add(store, ReportClass::safety, 1000);
+  const auto s2 = add(store, ReportClass::safety, 2000);
+  const auto s3 = add(store, ReportClass::safety, 3000);  // over the cap: safety is never refused
+  EXPECT_TRUE(evicted_.empty());
+  EXPECT_EQ(queued(store), (std::vector<std::string>{s1, s2, s3}));
+  const auto normal = make_report("normal");
+  auto r = store.enqueue_report(normal.env, normal.payload, ReportClass::normal, 4000);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(AgentErrc::queue_full));
+  // A normal report that was there before the safety ones is evicted by the next safety one.
+  EXPECT_EQ(store.outbox()->size(), 3u);
+}
+
+TEST_F(CarStoreQueueTest, TheByteCapCountsPayloadsAndEvictsAsManyAsNeeded) {
+  const auto probe = make_report(std::string(1000, 'a'));
+  CarStore::Options o;
+  o.max_report_bytes = static_cast<std::int64_t>(probe.payload.size()) * 3;  // three of these
+  auto store = open(o);
+  const auto l1 = add(store, ReportClass::low, 1000, std::string(1000, 'a'));
+  const auto l2 = add(store, ReportClass::low, 2000, std::string(1000, 'b'));
+  const auto n1 = add(store, ReportClass::normal, 3000, std::string(1000, 'c'));
+  ASSERT_TRUE(evicted_.empty());
+  // Twice the size: two must go, the two low ones, oldest first.
+  const auto big = add(store, ReportClass::normal, 4000, std::string(2000, 'd'));
+  EXPECT_EQ(ids(evicted_), (std::vector<std::string>{l1, l2}));
+  EXPECT_EQ(queued(store), (std::vector<std::string>{n1, big}));
+}
+
+TEST_F(CarStoreQueueTest, AReportDroppedWhileItsAckWasOnTheWayShowsAcknowledgedWhenTheAckComes) {
+  CarStore::Options o;
+  o.ttl_normal = 10s;
+  auto store = open(o);
+  const auto q = make_report();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 0));
+  ASSERT_EQ(store.expire(10'000)->size(), 1u);  // sent, but the ack came after its time was up
+  auto r = store.apply_ack(accepted_ack(q, "FB-2026-000099"), 11'000);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->matched);
+  auto view = row(store, q.env.report().report_id());
+  EXPECT_EQ(view.status, ReportStatus::acknowledged);
+  EXPECT_EQ(view.case_number, "FB-2026-000099");
+  EXPECT_FALSE(view.drop_reason);
+}
+
+TEST_F(CarStoreQueueTest, DroppedReportsSurviveAReopen) {
+  CarStore::Options o;
+  o.max_reports = 1;
+  std::string low;
+  {
+    auto store = open(o);
+    low = add(store, ReportClass::low, 1000);
+    add(store, ReportClass::normal, 2000);
+  }
+  auto store = open(o);
+  auto view = row(store, low);
+  EXPECT_EQ(view.status, ReportStatus::dropped);
+  EXPECT_EQ(view.drop_reason, DropReason::evicted_for_space);
 }
 
 }  // namespace
