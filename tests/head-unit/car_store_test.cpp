@@ -779,7 +779,6 @@ TEST_F(CarStoreVisitTest, AVisitUpdateCarriedByAnAckIsAppliedLikeAnyOther) {
   EXPECT_TRUE((*store_->report(other.env.report().report_id()))->visit);
 }
 
-
 // ---- Classes, time to live and the size cap (issue 8) -------------------------------------------
 
 class CarStoreQueueTest : public CarStoreTest {

@@ -314,8 +314,8 @@ Result<std::vector<std::string>> CarStore::make_room(ReportClass report_class, s
   }
   candidates->reset();
   if (over() && report_class != ReportClass::safety) {
-    return fail(AgentErrc::queue_full, "the queue holds " + std::to_string(count - 1) +
-                                           " reports as urgent or more; this one is not saved");
+    return fail(AgentErrc::queue_full,
+                "the queue holds " + std::to_string(count - 1) + " reports as urgent or more; this one is not saved");
   }
   return evict;
 }

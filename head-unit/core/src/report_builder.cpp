@@ -13,9 +13,9 @@ namespace {
 // Words of a safety fault in a driver's text (lowercased for the English ones). Narrow on
 // purpose: "brake squeal" is a noise, "brakes failed" is safety.
 constexpr std::string_view kSafetyWords[] = {
-    "brake failure", "brakes failed", "brake failed", "no brakes", "steering failure", "steering failed",
-    "airbag",        "on fire",       "smoke",        "刹车失灵", "刹车失效",         "制动失灵",
-    "转向失灵",      "方向盘失灵",    "气囊",         "起火",     "冒烟"};
+    "brake failure", "brakes failed", "brake failed", "no brakes", "steering failure", "steering failed", "airbag",
+    "on fire",       "smoke",         "刹车失灵",     "刹车失效",  "制动失灵",         "转向失灵",        "方向盘失灵",
+    "气囊",          "起火",          "冒烟"};
 
 bool safety_dtc(std::string_view dtc) {
   if (dtc.size() < 3) return false;
