@@ -55,10 +55,12 @@ bool has_sqlite_header(const fs::path& file) {
 
 std::string sql_name(std::string_view name) { return "\"" + std::string(name) + "\""; }
 
-// Reads one table of the attached "damaged" database into main's table of the same name.
+// Reads one table of the damaged copy (its own connection, `src`) into the fresh store's table
+// of the same name (`dst`, inside the caller's transaction). The two never share a transaction:
+// a read that meets damage spoils the transaction it ran in (its COMMIT fails as corrupt).
 class TableCopier {
  public:
-  TableCopier(sql::Database& db, TableRecovery& out) : db_(db), out_(out) {}
+  TableCopier(sql::Database& src, sql::Database& dst, TableRecovery& out) : src_(src), dst_(dst), out_(out) {}
 
   Result<void> run() {
     auto columns = common_columns();
@@ -67,17 +69,22 @@ class TableCopier {
       out_.schema_unreadable = true;
       return {};
     }
-    std::string list;
-    for (const auto& c : *columns) list += (list.empty() ? "" : ", ") + sql_name(c);
+    std::string names;
+    std::string literals;
+    for (const auto& c : *columns) {
+      names += ", " + sql_name(c);
+      literals += std::string(literals.empty() ? "" : " || ',' || ") + "quote(" + sql_name(c) + ")";
+    }
     const auto table = sql_name(out_.table);
-    auto probe = db_.prepare("SELECT rowid FROM damaged." + table + " WHERE rowid >= ?1 ORDER BY rowid LIMIT 1");
-    auto copy = db_.prepare("INSERT OR IGNORE INTO main." + table + "(rowid, " + list + ") SELECT rowid, " + list +
-                            " FROM damaged." + table + " WHERE rowid = ?1");
-    if (!probe || !copy) {
+    auto probe = src_.prepare("SELECT rowid FROM " + table + " WHERE rowid >= ?1 ORDER BY rowid LIMIT 1");
+    // Each value as an SQL literal (quote()): types and bytes survive the trip unchanged.
+    auto read = src_.prepare("SELECT " + literals + " FROM " + table + " WHERE rowid = ?1");
+    if (!probe || !read) {
       out_.schema_unreadable = true;
       return {};
     }
     probe_ = &*probe;
+    const std::string insert = "INSERT OR IGNORE INTO main." + table + "(rowid" + names + ") VALUES(";
 
     std::int64_t pos = 1;  // our stores' rowids are assigned from 1
     std::int64_t last_good = 0;
@@ -98,14 +105,16 @@ class TableCopier {
       }
       if (!*next) return {};
       const auto rowid = **next;
-      copy->bind(1, rowid);
-      if (auto r = copy->run(); r) {
+      read->bind(1, rowid);
+      auto row = read->step();
+      if (row && *row) {
+        const auto values = read->text(0);
+        read->reset();
+        if (auto r = dst_.exec(insert + std::to_string(rowid) + ", " + values + ")"); !r) return fail(r.error());
         ++out_.recovered;
-      } else if (r.error().code == make_error_code(StorageErrc::corrupt) ||
-                 r.error().code == make_error_code(StorageErrc::internal)) {
-        ++out_.unreadable;  // e.g. a damaged overflow page of a large payload
       } else {
-        return fail(r.error());  // the fresh store's own trouble (full, io)
+        read->reset();
+        ++out_.unreadable;  // e.g. a damaged overflow page of a large payload
       }
       last_good = rowid;
       if (rowid == std::numeric_limits<std::int64_t>::max()) return {};
@@ -155,16 +164,14 @@ class TableCopier {
     return found;
   }
 
-  Result<std::vector<std::string>> common_columns() {
+  static std::vector<std::string> columns_of(sql::Database& db, const std::string& table) {
     std::vector<std::string> out;
-    auto st = db_.prepare(
-        "SELECT m.name FROM pragma_table_info(?1, 'main') m JOIN pragma_table_info(?1, 'damaged') d "
-        "ON d.name = m.name ORDER BY m.cid");
-    if (!st) return fail(st.error());
-    st->bind(1, out_.table);
+    auto st = db.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid");
+    if (!st) return out;
+    st->bind(1, table);
     for (;;) {
       auto row = st->step();
-      if (!row) return std::vector<std::string>{};  // the damaged schema is unreadable
+      if (!row) return {};  // an unreadable schema
       if (!*row) break;
       out.push_back(st->text(0));
     }
@@ -172,7 +179,17 @@ class TableCopier {
     return out;
   }
 
-  sql::Database& db_;
+  Result<std::vector<std::string>> common_columns() {
+    const auto have = columns_of(src_, out_.table);
+    std::vector<std::string> out;
+    for (auto& c : columns_of(dst_, out_.table)) {
+      if (std::ranges::find(have, c) != have.end()) out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  sql::Database& src_;
+  sql::Database& dst_;
   TableRecovery& out_;
   sql::Statement* probe_ = nullptr;
 };
@@ -200,17 +217,23 @@ bool Recovery::incomplete() const {
 
 std::string Recovery::summary() const {
   std::string parts;
+  std::string cut;
   for (const auto& t : tables) {
     parts += (parts.empty() ? "" : ", ") + t.table + " " + std::to_string(t.recovered);
-    if (t.schema_unreadable) parts += " (unreadable)";
-    else if (t.tail_unreadable) parts += " (end unreadable)";
+    if (t.schema_unreadable || t.tail_unreadable) cut += (cut.empty() ? "" : ", ") + t.table;
   }
   std::string s = "recovered " + std::to_string(recovered()) + " rows (" + parts + ")";
   if (!incomplete()) return s + "; nothing lost";
-  return s + "; at most " + std::to_string(lost_at_most()) + " lost" +
-         (std::ranges::any_of(tables, [](const auto& t) { return t.schema_unreadable || t.tail_unreadable; })
-              ? " plus what was unreadable"
-              : "");
+  if (lost_at_most() > 0) s += "; at most " + std::to_string(lost_at_most()) + " lost";
+  if (!cut.empty()) s += "; unreadable from some point on: " + cut;
+  return s;
+}
+
+const TableRecovery* Recovery::table(std::string_view name) const {
+  for (const auto& t : tables) {
+    if (t.table == name) return &t;
+  }
+  return nullptr;
 }
 
 TableRecovery* Recovery::table(std::string_view name) {
@@ -243,27 +266,23 @@ Result<Recovery> salvage(const fs::path& damaged, sql::Database& into, std::span
   if (wal) fs::copy_file(damaged.string() + "-wal", copy_wal, fs::copy_options::overwrite_existing, ec);
   if (!has_sqlite_header(copy)) out.header_rebuilt = rebuild_header(copy, wal);
 
-  auto attach = into.prepare("ATTACH DATABASE ?1 AS damaged");
-  if (!attach) return fail(attach.error());
-  attach->bind(1, copy.string());
-  if (auto r = attach->run(); !r) {
+  sql::OpenOptions o;
+  o.create = false;
+  o.durable = false;  // the copy keeps its own journal mode; nothing is written to it
+  auto src = sql::Database::open(copy, o);
+  if (!src) {
     for (auto& t : out.tables) t.schema_unreadable = true;
     return out;
   }
-  struct Detach {
-    sql::Database& db;
-    ~Detach() {
-      (void)db.exec("DETACH DATABASE damaged");
-      (void)db.exec("PRAGMA cell_size_check=OFF");
-    }
-  } detach{into};
   // Checks each cell's size against its page as it is read, so a damaged page is refused
-  // rather than misread.
-  (void)into.exec("PRAGMA cell_size_check=ON");
+  // rather than misread. writable_schema: SQLite refuses a file shorter than its header says
+  // (a truncated one) unless it is set; nothing is written through it.
+  (void)src->exec("PRAGMA cell_size_check=ON");
+  (void)src->exec("PRAGMA writable_schema=ON");
   auto tx = sql::Transaction::begin(into);
   if (!tx) return fail(tx.error());
   for (auto& t : out.tables) {
-    if (auto r = TableCopier(into, t).run(); !r) return fail(r.error());
+    if (auto r = TableCopier(*src, into, t).run(); !r) return fail(r.error());
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
   return out;

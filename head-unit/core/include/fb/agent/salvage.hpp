@@ -55,6 +55,7 @@ struct Recovery {
   /// "recovered 41 rows (outbox 10, reports 12, ...); at most 7 lost".
   std::string summary() const;
   TableRecovery* table(std::string_view name);
+  const TableRecovery* table(std::string_view name) const;
 };
 
 /// Copies the readable rows of `tables` (in that order) from `damaged` into `into`, whose
