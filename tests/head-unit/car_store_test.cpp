@@ -927,6 +927,29 @@ TEST_F(CarStoreQueueTest, TheByteCapCountsPayloadsAndEvictsAsManyAsNeeded) {
   EXPECT_EQ(queued(store), (std::vector<std::string>{n1, big}));
 }
 
+TEST_F(CarStoreQueueTest, AcksExpiriesAndReopensFreeRoomUnderTheCap) {
+  CarStore::Options o;
+  o.max_reports = 2;
+  o.ttl_low = 10s;
+  auto store = open(o);
+  const auto first = make_report("first");
+  ASSERT_TRUE(store.enqueue_report(first.env, first.payload, ReportClass::normal, 1000));
+  add(store, ReportClass::normal, 2000);
+  ASSERT_TRUE(store.apply_ack(accepted_ack(first, "FB-2026-000001"), 3000));
+  add(store, ReportClass::normal, 4000);  // the ack made room: nothing evicted
+  EXPECT_TRUE(evicted_.empty());
+  const auto idea = make_report("idea");
+  EXPECT_EQ(store.enqueue_report(idea.env, idea.payload, ReportClass::low, 5000).error().code,
+            make_error_code(AgentErrc::queue_full));
+
+  store = open(o);  // the same file again: the counts come from the store
+  const auto old = add(store, ReportClass::normal, 6000);
+  ASSERT_EQ(evicted_.size(), 1u);  // full again: the oldest normal one made room
+  EXPECT_EQ(store.outbox()->size(), 2u);
+  EXPECT_EQ(store.expire(7000)->size(), 0u);
+  EXPECT_EQ(queued(store).back(), old);
+}
+
 TEST_F(CarStoreQueueTest, AReportDroppedWhileItsAckWasOnTheWayShowsAcknowledgedWhenTheAckComes) {
   CarStore::Options o;
   o.ttl_normal = 10s;

@@ -235,7 +235,7 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   if (!rows) return fail(rows.error());
   auto* outbox = recovery->table("outbox");
   for (const auto& id : bad) {
-    if (auto r = remove(id); !r) return fail(r.error());
+    if (auto r = delete_row(id); !r) return fail(r.error());
     --outbox->recovered;
     ++outbox->unreadable;
   }
@@ -262,6 +262,7 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
     if (auto r = insert_report_row(env.report(), created); !r) return fail(r.error());
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
+  totals_.reset();
   return std::move(*recovery);
 }
 
@@ -284,19 +285,23 @@ Result<void> CarStore::insert_outbox(const std::string& id, OutboxKind kind, con
   return st->run();
 }
 
-Result<std::vector<std::string>> CarStore::make_room(ReportClass report_class, std::int64_t size) {
+Result<CarStore::Room> CarStore::make_room(ReportClass report_class, std::int64_t size) {
   const auto max_count = static_cast<std::int64_t>(options_.max_reports);
   const auto max_bytes = options_.max_report_bytes;
-  if (max_count <= 0 && max_bytes <= 0) return std::vector<std::string>{};
-  auto totals = db_.prepare("SELECT count(*), total(size) FROM outbox WHERE kind = 'report'");
-  if (!totals) return fail(totals.error());
-  if (auto r = totals->step(); !r) return fail(r.error());
-  std::int64_t count = totals->int64(0) + 1;
-  std::int64_t bytes = totals->int64(1) + size;
-  totals->reset();
+  Room room;
+  if (max_count <= 0 && max_bytes <= 0) return room;
+  if (!totals_) {
+    auto totals = db_.prepare("SELECT count(*), total(size) FROM outbox WHERE kind = 'report'");
+    if (!totals) return fail(totals.error());
+    if (auto r = totals->step(); !r) return fail(r.error());
+    totals_ = Totals{totals->int64(0), totals->int64(1)};
+    totals->reset();
+  }
+  std::int64_t count = totals_->reports + 1;
+  std::int64_t bytes = totals_->bytes + size;
   auto over = [&] { return (max_count > 0 && count > max_count) || (max_bytes > 0 && bytes > max_bytes); };
-  std::vector<std::string> evict;
-  if (!over()) return evict;
+  auto& evict = room.evict;
+  if (!over()) return room;
   // Lowest class first, oldest first; never a safety report, never a class above the new one.
   auto candidates = db_.prepare(
       "SELECT id, size FROM outbox WHERE kind = 'report' AND priority < ?1 AND priority <= ?2 "
@@ -311,13 +316,14 @@ Result<std::vector<std::string>> CarStore::make_room(ReportClass report_class, s
     evict.push_back(candidates->text(0));
     --count;
     bytes -= candidates->int64(1);
+    room.evicted_bytes += candidates->int64(1);
   }
   candidates->reset();
   if (over() && report_class != ReportClass::safety) {
     return fail(AgentErrc::queue_full,
                 "the queue holds " + std::to_string(count - 1) + " reports as urgent or more; this one is not saved");
   }
-  return evict;
+  return room;
 }
 
 Result<std::vector<ReportView>> CarStore::drop_in_tx(const std::vector<std::string>& ids, DropReason reason,
@@ -326,7 +332,7 @@ Result<std::vector<ReportView>> CarStore::drop_in_tx(const std::vector<std::stri
   if (!mark) return fail(mark.error());
   std::vector<ReportView> out;
   for (const auto& id : ids) {
-    if (auto r = remove(id); !r) return fail(r.error());
+    if (auto r = delete_row(id); !r) return fail(r.error());
     mark->bind(1, to_string(ReportStatus::dropped)).bind(2, to_string(reason)).bind(3, now_ms).bind(4, id);
     if (auto r = mark->run(); !r) return fail(r.error());
     auto view = read_report(id);
@@ -349,6 +355,7 @@ Result<std::vector<ReportView>> CarStore::expire(std::int64_t now_ms) {
   auto dropped = drop_in_tx(ids, DropReason::expired, now_ms);
   if (!dropped) return fail(dropped.error());
   if (auto r = tx->commit(); !r) return fail(r.error());
+  totals_.reset();  // rare: read again when next needed
   return std::move(*dropped);
 }
 
@@ -376,10 +383,10 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
   out.expires_ms = ttl_ms > 0 ? now_ms + ttl_ms : 0;
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  auto evict = make_room(report_class, static_cast<std::int64_t>(payload.size()));
-  if (!evict) return fail(evict.error());
+  auto room = make_room(report_class, static_cast<std::int64_t>(payload.size()));
+  if (!room) return fail(room.error());
   // Evicted first, so their pages are free for the new report within this transaction.
-  auto evicted = drop_in_tx(*evict, DropReason::evicted_for_space, now_ms);
+  auto evicted = drop_in_tx(room->evict, DropReason::evicted_for_space, now_ms);
   if (!evicted) return fail(evicted.error());
   out.evicted = std::move(*evicted);
   if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload,
@@ -389,6 +396,10 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
   }
   if (auto x = insert_report_row(r, now_ms); !x) return fail(x.error());
   if (auto x = tx->commit(); !x) return fail(x.error());
+  if (totals_) {
+    totals_->reports += 1 - static_cast<std::int64_t>(room->evict.size());
+    totals_->bytes += static_cast<std::int64_t>(payload.size()) - room->evicted_bytes;
+  }
   return out;
 }
 
@@ -415,11 +426,17 @@ Result<std::string> CarStore::payload(const std::string& id) {
   return st->blob(0);
 }
 
-Result<void> CarStore::remove(const std::string& id) {
+Result<void> CarStore::delete_row(const std::string& id) {
   auto st = db_.prepare("DELETE FROM outbox WHERE id = ?");
   if (!st) return fail(st.error());
   st->bind(1, id);
   return st->run();
+}
+
+Result<void> CarStore::remove(const std::string& id) {
+  auto r = delete_row(id);
+  if (r) totals_.reset();  // it may have been a report (tests; the agent removes receipts only)
+  return r;
 }
 
 Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms) {
@@ -441,22 +458,24 @@ Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms)
   // The digest names the exact bytes answered; the report id is the fallback for a backend that
   // could not hash (never expected, but an id match is still safe: ids are unique per car).
   auto find = db_.prepare(
-      "SELECT id FROM outbox WHERE kind = 'report' AND (digest = ?1 OR (?2 <> '' AND id = ?2)) "
+      "SELECT id, size FROM outbox WHERE kind = 'report' AND (digest = ?1 OR (?2 <> '' AND id = ?2)) "
       "ORDER BY digest = ?1 DESC LIMIT 1");
   if (!find) return fail(find.error());
   find->bind_blob(1, ack.payload_sha256()).bind(2, ack.report_id());
   auto row = find->step();
   if (!row) return fail(row.error());
   AckResult result;
+  std::int64_t size = 0;
   if (*row) {
     result.matched = true;
     result.report_id = find->text(0);
+    size = find->int64(1);
   } else {
     result.report_id = ack.report_id();  // e.g. a duplicate ack after the outbox row was removed
   }
   find->reset();
   if (result.matched) {
-    if (auto r = remove(result.report_id); !r) return fail(r.error());
+    if (auto r = delete_row(result.report_id); !r) return fail(r.error());
   }
   if (!result.report_id.empty()) {
     if (ack.has_accepted()) {
@@ -490,6 +509,10 @@ Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms)
     }
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
+  if (result.matched && totals_) {
+    totals_->reports -= 1;
+    totals_->bytes -= size;
+  }
   return result;
 }
 

@@ -273,8 +273,14 @@ class CarStore {
   Result<void> insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
                              const std::string& payload, int priority, std::int64_t now_ms,
                              std::int64_t expires_ms = 0);
+  struct Room {
+    std::vector<std::string> evict;  // oldest first
+    std::int64_t evicted_bytes = 0;
+  };
   /// The cap's evictions for a new report of `size` bytes; inside the caller's transaction.
-  Result<std::vector<std::string>> make_room(ReportClass report_class, std::int64_t size);
+  Result<Room> make_room(ReportClass report_class, std::int64_t size);
+  /// Deletes one outbox row; inside the caller's transaction (the caller keeps totals_ true).
+  Result<void> delete_row(const std::string& id);
   Result<void> insert_report_row(const wire::Report& report, std::int64_t now_ms);
   /// Copies what is readable of the file set aside, then checks it (CarStore::open).
   Result<Recovery> recover(const std::filesystem::path& damaged);
@@ -297,6 +303,14 @@ class CarStore {
 
   sql::Database db_;
   Options options_;
+  /// The reports in the outbox and their payload bytes, kept in step after each commit so the
+  /// cap costs no query per report; nullopt: read again at the next use (after an expiry, a
+  /// recovery, a remove()).
+  struct Totals {
+    std::int64_t reports = 0;
+    std::int64_t bytes = 0;
+  };
+  std::optional<Totals> totals_;
   std::optional<std::filesystem::path> set_aside_;
   std::optional<Recovery> recovery_;
 };
