@@ -5,7 +5,7 @@
 //
 // Threads: the agent owns no thread. It lives on one executor (a strand) given by its
 // composition root, the same one its MQTT client was made on; that strand owns the CarStore,
-// the SendScheduler, the timer and the connection flag. AgentApi calls post to it; MQTT
+// the SendScheduler, the send and expiry timers and the connection flag. AgentApi calls post to it; MQTT
 // handlers and timers already run on it. Completion rule: see agent_api.hpp.
 #pragma once
 
@@ -61,7 +61,8 @@ class Agent final : public AgentApi {
   /// returned from run(), or is destroyed).
   ~Agent() override;
 
-  /// Loads the outbox and starts the link. Call on the executor, or before its context runs.
+  /// Loads the outbox, drops what expired while the agent was not running (report_dropped) and
+  /// starts the link. Call on the executor, or before its context runs.
   /// A link that cannot start is not a failed start: the agent runs offline and listeners get
   /// link_problem(). Errors: StorageErrc (the outbox cannot be read). A failed start leaves
   /// nothing running.
