@@ -105,6 +105,15 @@ std::string pending_line(const fb::agent::PendingVisitReply& p) {
   }
 }
 
+std::string drop_line(fb::DropReason reason) {
+  switch (reason) {
+    case fb::DropReason::expired: return "expired: not sent within its time to live";
+    case fb::DropReason::evicted_for_space: return "evicted for space: the queue was full of more urgent reports";
+    case fb::DropReason::store_damaged: return "store damaged: its saved copy could not be recovered";
+  }
+  return std::string(fb::to_string(reason));
+}
+
 // Prints events and says when every report it waits for has its answer. Runs on the agent's
 // strand (the main thread runs it), so it needs no lock.
 class Printer final : public fb::agent::AgentListener {
@@ -114,7 +123,7 @@ class Printer final : public fb::agent::AgentListener {
     if (!r.case_number.empty()) std::cout << "  " << r.case_number;
     if (!r.reject_reason.empty()) std::cout << "  (" << r.reject_reason << ")";
     std::cout << std::endl;
-    if (r.status == ReportStatus::rejected) answered(r.report_id);
+    if (r.status == ReportStatus::rejected || r.status == ReportStatus::dropped) answered(r.report_id);
   }
   void report_sent(const std::string& id) override {
     std::cout << "  report " << id.substr(0, 8) << "  taken by the broker" << std::endl;
@@ -131,6 +140,9 @@ class Printer final : public fb::agent::AgentListener {
   }
   void link_problem(const fb::Error& e) override { std::cout << "  link not started: " << e.what() << std::endl; }
   void storage_problem(const fb::Error& e) override { std::cout << "  storage problem: " << e.what() << std::endl; }
+  void report_dropped(const ReportView& r) override {
+    std::cout << "  report " << r.report_id.substr(0, 8) << "  dropped: " << drop_line(*r.drop_reason) << std::endl;
+  }
 
   /// `done` runs once every id has a notification or a rejection.
   void wait_for(std::set<std::string> ids, std::function<void()> done) {
@@ -178,6 +190,7 @@ void print_reports(const std::vector<ReportView>& reports) {
               << (r.team.empty() ? "" : "  -> " + r.team) << "\n    \"" << r.text << "\"\n";
     if (!r.last_text.empty()) std::cout << "    latest: " << r.last_text << "\n";
     if (!r.reject_reason.empty()) std::cout << "    rejected: " << r.reject_reason << "\n";
+    if (r.drop_reason) std::cout << "    dropped: " << drop_line(*r.drop_reason) << "\n";
     if (r.visit) {
       print_visit(r.visit->latest, "    ");
       if (r.visit->pending) std::cout << "      you: " << pending_line(*r.visit->pending) << "\n";

@@ -36,8 +36,10 @@ class Events final : public AgentListener {
   void connection_changed(bool up) override { connections.push_back(up); }
   void link_problem(const Error& e) override { link_problems.push_back(e); }
   void storage_problem(const Error& e) override { problems.push_back(e); }
+  void report_dropped(const ReportView& r) override { dropped.push_back(r); }
 
   std::vector<ReportStatus> statuses;
+  std::vector<ReportView> dropped;
   std::vector<ReportView> views;
   std::vector<std::string> sent;
   std::vector<InboxEntry> notifications;
@@ -54,6 +56,7 @@ class AgentTest : public ::testing::Test {
     c.vehicle = {kVin, "Aurora EV", 2026, "HU-3.2.1"};
     c.database = dir_ / "car.db";
     c.sending = policy;
+    c.storage = storage_;
     if (with_vehicle_state_) c.parked = [this] { return parked_; };
     c.mqtt.will = will_;
     auto a = Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(strand_, mqtt_));
@@ -120,6 +123,7 @@ class AgentTest : public ::testing::Test {
   test::FakeClock clock_;
   std::shared_ptr<FakeMqtt::State> mqtt_;
   Events events_;
+  CarStore::Options storage_;
   bool with_vehicle_state_ = true;
   bool parked_ = true;
   std::optional<mqtt::Will> will_;
@@ -681,6 +685,157 @@ TEST_F(AgentTest, TheScriptedDriverAsksForOneCallbackAboutAnyReportWithACase) {
   EXPECT_TRUE(errors.empty());
   EXPECT_FALSE(driver.callback_id().empty());
   EXPECT_EQ(requests, 1);
+}
+
+// ---- The queue that survives anything (issue 8) -------------------------------------------------
+
+Draft idea(const std::string& text = "希望增加保养预约功能") {
+  Draft d;
+  d.category = wire::CATEGORY_IDEA;
+  d.text = text;
+  d.language = "zh-CN";
+  return d;
+}
+
+std::string report_id_of(const FakeMqtt::Published& p) { return codec::decode(p.payload)->report().report_id(); }
+
+TEST_F(AgentTest, ASafetyReportIsSentBeforeOlderOnes) {
+  auto agent = started_agent(SendScheduler::Policy{.max_inflight = 1});
+  auto normal = submit(*agent);
+  auto low = submit(*agent, idea());
+  clock_.advance(1s);
+  Draft lamp = draft("ABS warning light on");
+  lamp.category = wire::CATEGORY_WARNING_LAMP;
+  auto safety = submit(*agent, lamp);
+  ASSERT_TRUE(normal && low && safety);
+  connect();
+  std::vector<std::string> order;
+  while (test::pending_publishes(*mqtt_) > 0) {
+    auto p = complete_next();
+    order.push_back(report_id_of(p));
+    deliver(ack_for(p, "FB-2026-0000" + std::to_string(order.size())));
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{*safety, *normal, *low}));
+}
+
+TEST_F(AgentTest, ReportsThatExpireWhileOfflineAreDroppedAndOnlyTheLiveOnesAreSentOnReconnect) {
+  storage_.ttl_low = 1h;
+  storage_.ttl_normal = 24h;
+  auto agent = started_agent();
+  auto stale = submit(*agent, idea());
+  auto live = submit(*agent);
+  ASSERT_TRUE(stale && live);
+  test::run_for(io_, clock_, 59min);
+  EXPECT_TRUE(events_.dropped.empty());
+  test::run_for(io_, clock_, 2min);  // the idea's hour is up while the car is offline
+  ASSERT_EQ(events_.dropped.size(), 1u);
+  EXPECT_EQ(events_.dropped[0].report_id, *stale);
+  EXPECT_EQ(events_.dropped[0].status, ReportStatus::dropped);
+  EXPECT_EQ(events_.dropped[0].drop_reason, DropReason::expired);
+  EXPECT_EQ(events_.views.back().report_id, *stale);  // report_changed follows with the same row
+  EXPECT_EQ(stats(*agent).expired, 1u);
+  EXPECT_EQ(stats(*agent).outbox, 1u);
+
+  connect();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  EXPECT_EQ(report_id_of(complete_next()), *live);
+  auto rows = reports(*agent);
+  auto row = std::find_if(rows.begin(), rows.end(), [&](auto& r) { return r.report_id == *stale; });
+  ASSERT_NE(row, rows.end());
+  EXPECT_EQ(row->drop_reason, DropReason::expired);
+}
+
+TEST_F(AgentTest, AReportWhoseTimeRanOutBeforeTheTimerFiredIsNotSentOnReconnect) {
+  storage_.ttl_normal = 1h;
+  auto agent = started_agent();
+  auto stale = submit(*agent);
+  ASSERT_TRUE(stale);
+  clock_.advance(2h);  // the clock jumps (e.g. the car slept): no handler has run yet
+  connect();
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+  ASSERT_EQ(events_.dropped.size(), 1u);
+  EXPECT_EQ(events_.dropped[0].report_id, *stale);
+}
+
+TEST_F(AgentTest, AnEvictedReportIsToldToListenersAndNeverSentAndAFullQueueRefusesLessUrgentOnes) {
+  storage_.max_reports = 1;
+  auto agent = started_agent();
+  auto evicted = submit(*agent, idea());
+  auto kept = submit(*agent);
+  ASSERT_TRUE(evicted && kept);
+  ASSERT_EQ(events_.dropped.size(), 1u);
+  EXPECT_EQ(events_.dropped[0].report_id, *evicted);
+  EXPECT_EQ(events_.dropped[0].drop_reason, DropReason::evicted_for_space);
+  EXPECT_EQ(stats(*agent).evicted, 1u);
+
+  auto refused = submit(*agent, idea("another idea"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(AgentErrc::queue_full));
+  EXPECT_TRUE(events_.problems.empty());  // the caller's to show, not a storage fault
+
+  connect();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  EXPECT_EQ(report_id_of(complete_next()), *kept);
+}
+
+TEST_F(AgentTest, ADiskFullTellsTheDriverKeepsTheQueueAndTakesReportsAgainOnceAcksFreeSpace) {
+  storage_.max_pages = 32;  // a full disk, as SQLite sees one (SQLITE_FULL)
+  auto agent = started_agent();
+  std::vector<std::string> saved;
+  Result<std::string> r;
+  for (int i = 0; i < 200; ++i) {
+    r = submit(*agent, draft(std::string(1500, 'x') + std::to_string(i)));
+    if (!r) break;
+    saved.push_back(*r);
+  }
+  ASSERT_FALSE(r) << "the page limit was never reached";
+  EXPECT_EQ(r.error().code, make_error_code(StorageErrc::full));
+  ASSERT_EQ(events_.problems.size(), 1u);
+  EXPECT_EQ(events_.problems[0].code, make_error_code(StorageErrc::full));
+  EXPECT_NE(events_.problems[0].detail.find("reports saved before it are kept"), std::string::npos);
+  EXPECT_EQ(stats(*agent).outbox, saved.size());
+
+  // Online: everything saved goes out and each ack frees its row.
+  connect();
+  std::vector<std::string> sent;
+  while (test::pending_publishes(*mqtt_) > 0) {
+    auto p = complete_next();
+    sent.push_back(report_id_of(p));
+    deliver(ack_for(p, "FB-2026-" + std::to_string(100000 + sent.size())));
+  }
+  std::ranges::sort(sent);  // one fake time for all: their order is by id
+  std::ranges::sort(saved);
+  EXPECT_EQ(sent, saved);
+  EXPECT_EQ(stats(*agent).outbox, 0u);
+  auto again = submit(*agent, draft(std::string(1500, 'y')));
+  ASSERT_TRUE(again) << again.error().what();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  EXPECT_EQ(report_id_of(complete_next()), *again);
+}
+
+TEST_F(AgentTest, ARecoveredQueueIsSentAndTheRecoveryIsReported) {
+  std::string queued;
+  {
+    auto agent = started_agent();
+    auto id = submit(*agent);
+    ASSERT_TRUE(id);
+    queued = *id;
+    agent->stop();
+    run();
+  }
+  // Damage the header only: the rows are all still there.
+  {
+    std::fstream f(dir_ / "car.db", std::ios::in | std::ios::out | std::ios::binary);
+    f.write(std::string(100, '\x5a').data(), 100);
+  }
+  events_ = Events{};
+  auto agent = started_agent();
+  ASSERT_EQ(events_.problems.size(), 1u);
+  EXPECT_EQ(events_.problems[0].code, make_error_code(StorageErrc::corrupt));
+  EXPECT_NE(events_.problems[0].detail.find("recovered"), std::string::npos) << events_.problems[0].detail;
+  connect();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  EXPECT_EQ(report_id_of(complete_next()), queued);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <google/protobuf/unknown_field_set.h>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -17,6 +18,7 @@ namespace fb::agent {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 using test::kVinA;
 
 struct Queued {
@@ -71,9 +73,9 @@ TEST_F(CarStoreTest, QueuedReportsSurviveAReopenInSendOrder) {
   const auto low2 = make_report("low2");
   {
     auto store = open();
-    ASSERT_TRUE(store.enqueue_report(low.env, low.payload, 0, 1000));
-    ASSERT_TRUE(store.enqueue_report(high.env, high.payload, 5, 2000));
-    ASSERT_TRUE(store.enqueue_report(low2.env, low2.payload, 0, 3000));
+    ASSERT_TRUE(store.enqueue_report(low.env, low.payload, ReportClass::normal, 1000));
+    ASSERT_TRUE(store.enqueue_report(high.env, high.payload, ReportClass::safety, 2000));
+    ASSERT_TRUE(store.enqueue_report(low2.env, low2.payload, ReportClass::normal, 3000));
   }  // closed like a killed app: every call was its own committed transaction
   auto store = open();
   auto outbox = store.outbox();
@@ -93,7 +95,7 @@ TEST_F(CarStoreTest, AckRemovesTheReportFromTheOutboxAndKeepsItsHistory) {
   const auto q = make_report();
   {
     auto store = open();
-    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
     auto r = store.apply_ack(accepted_ack(q, "FB-2026-000007"), 2000);
     ASSERT_TRUE(r);
     EXPECT_TRUE(r->matched);
@@ -111,7 +113,7 @@ TEST_F(CarStoreTest, AckRemovesTheReportFromTheOutboxAndKeepsItsHistory) {
 TEST_F(CarStoreTest, RejectionWithoutReportIdIsMatchedByDigest) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   wire::Ack ack;
   ack.set_payload_sha256(codec::sha256(q.payload));
   ack.mutable_rejected()->set_reason(wire::REJECT_UNSUPPORTED_VERSION);
@@ -128,7 +130,7 @@ TEST_F(CarStoreTest, RejectionWithoutReportIdIsMatchedByDigest) {
 TEST_F(CarStoreTest, AnAckWithoutAResultThisBuildKnowsConfirmsNothing) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   wire::Ack ack;  // as a newer backend might send with a result type added later
   ack.set_report_id(q.env.report().report_id());
   ack.set_payload_sha256(codec::sha256(q.payload));
@@ -141,7 +143,7 @@ TEST_F(CarStoreTest, AnAckWithoutAResultThisBuildKnowsConfirmsNothing) {
 TEST_F(CarStoreTest, TheNewestNotificationWinsWhateverTheOrderOfArrival) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   auto at = [&](std::int64_t sent_at, wire::CaseStatus status, const std::string& title) {
     auto env = notification_for(q, status);
     env.set_sent_at_ms(sent_at);
@@ -162,7 +164,7 @@ TEST_F(CarStoreTest, AnAckForSomethingElseChangesNothing) {
   const auto q = make_report();
   const auto other = make_report("other");
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   auto r = store.apply_ack(accepted_ack(other, "FB-2026-000001"), 2000);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->matched);
@@ -173,7 +175,7 @@ TEST_F(CarStoreTest, AnAckForSomethingElseChangesNothing) {
 TEST_F(CarStoreTest, NotificationIsStoredOnceAndEveryCopyIsReceipted) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   const auto n = notification_for(q);
   auto first = store.apply_notification(n, receipts_, 3000);
   ASSERT_TRUE(first) << first.error().what();
@@ -200,7 +202,7 @@ TEST_F(CarStoreTest, NotificationIsStoredOnceAndEveryCopyIsReceipted) {
 TEST_F(CarStoreTest, ALateAckDoesNotMoveTheStatusBack) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   ASSERT_TRUE(store.apply_notification(notification_for(q), receipts_, 2000));
   ASSERT_TRUE(store.apply_ack(accepted_ack(q, "FB-2026-000042"), 3000));
   EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::received);
@@ -251,10 +253,10 @@ TEST_F(CarStoreTest, ASurveyAnswerIsQueuedOnlyForAClosedCasesRequest) {
 TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   auto store = open(CarStore::Options{.max_pages = 24});
   std::vector<std::string> saved;
-  Result<void> r;
+  Result<Enqueued> r;
   for (int i = 0; i < 200; ++i) {
     auto q = make_report(std::string(1500, 'x') + std::to_string(i));
-    r = store.enqueue_report(q.env, q.payload, 0, 1000 + i);
+    r = store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000 + i);
     if (!r) break;
     saved.push_back(q.env.report().report_id());
   }
@@ -265,11 +267,20 @@ TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   ASSERT_TRUE(outbox);
   EXPECT_EQ(outbox->size(), saved.size());  // nothing half-written
   EXPECT_EQ(store.reports()->size(), saved.size());
-  // Confirmed reports free their pages for new ones.
-  ASSERT_TRUE(store.remove(saved[0]));
-  ASSERT_TRUE(store.remove(saved[1]));
+  // Still full: the ack of a queued report is applied (it frees its row's pages in the same
+  // transaction), and the report after it is then taken.
+  for (int i = 0; i < 2; ++i) {
+    wire::Ack ack;
+    ack.set_report_id(saved[i]);
+    ack.mutable_accepted()->set_case_number("FB-2026-00000" + std::to_string(i));
+    auto applied = store.apply_ack(ack, 6000);
+    ASSERT_TRUE(applied) << applied.error().what();
+    EXPECT_TRUE(applied->matched);
+    EXPECT_EQ((*store.report(saved[i]))->status, ReportStatus::acknowledged);
+  }
   auto q = make_report("after cleanup");
-  EXPECT_TRUE(store.enqueue_report(q.env, q.payload, 0, 5000));
+  EXPECT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 5000));
+  EXPECT_EQ(store.outbox()->size(), saved.size() - 1);
 }
 
 TEST_F(CarStoreTest, ACorruptFileIsSetAsideAndANewQueueStarts) {
@@ -279,17 +290,23 @@ TEST_F(CarStoreTest, ACorruptFileIsSetAsideAndANewQueueStarts) {
   EXPECT_TRUE(fs::exists(*store.set_aside()));
   EXPECT_TRUE(store.outbox()->empty());
   const auto q = make_report();
-  EXPECT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  EXPECT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
 }
 
 TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   fs::copy_file(std::string(test::kFixturesDir) + "/car-store-v1.db", path_);
   {
-    auto store = open();  // migrates v1 -> v2 -> v3 in place
+    auto store = open();  // migrates v1 -> v2 -> v3 -> v4 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 3);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 4);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
+  // v4: the report still queued (a noise) is normal, and expires 14 days after it was made.
+  auto queued = store.outbox();
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ((*queued)[0].priority, static_cast<int>(ReportClass::normal));
+  EXPECT_EQ((*queued)[0].expires_ms, (*queued)[0].created_ms + std::int64_t{14} * 24 * 3600 * 1000);
   auto reports = store.reports();
   ASSERT_TRUE(reports);
   ASSERT_FALSE(reports->empty());
@@ -335,7 +352,7 @@ TEST_F(CarStoreTest, AnAckCarryingTheNotificationAppliesBothAndQueuesNoReceipt) 
   const auto note = notification_for(q);
   {
     auto store = open();
-    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
     auto r = store.apply_ack(ack_carrying(q, note), 2000);
     ASSERT_TRUE(r) << r.error().what();
     EXPECT_TRUE(r->matched);
@@ -364,7 +381,7 @@ TEST_F(CarStoreTest, AckAndCarriedNotificationAreOneTransaction) {
   const auto q = make_report();
   const auto note = notification_for(q);
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   auto other = sql::Database::open(path_);
   ASSERT_TRUE(other);
   ASSERT_TRUE(other->exec("CREATE TRIGGER cut BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'cut'); END"));
@@ -386,7 +403,7 @@ TEST_F(CarStoreTest, ADuplicateAckWithTheSameNotificationChangesNothing) {
   const auto q = make_report();
   const auto note = notification_for(q);
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   ASSERT_TRUE(store.apply_ack(ack_carrying(q, note), 2000));
   ASSERT_TRUE(store.mark_read(note.message_id(), receipts_, 2500));
   auto again = store.apply_ack(ack_carrying(q, note), 3000);
@@ -404,7 +421,7 @@ TEST_F(CarStoreTest, AnAckWithoutANotificationStillAcknowledges) {
   // What an older backend sends; the "received" notification then comes on its own.
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   auto r = store.apply_ack(accepted_ack(q, "FB-2026-000042"), 2000);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->matched);
@@ -422,7 +439,7 @@ TEST_F(CarStoreTest, AnAckWithoutANotificationStillAcknowledges) {
 TEST_F(CarStoreTest, AnAcceptedWithAFieldThisBuildDoesNotKnowStillAcknowledges) {
   const auto q = make_report();
   auto store = open();
-  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, 0, 1000));
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   auto env = codec::new_envelope(2000);
   *env.mutable_ack() = accepted_ack(q, "FB-2026-000042");
   env.mutable_ack()
@@ -484,7 +501,7 @@ class CarStoreVisitTest : public CarStoreTest {
   // A report the backend accepted (case FB-2026-000042).
   void SetUp() override {
     store_.emplace(open());
-    ASSERT_TRUE(store_->enqueue_report(q_.env, q_.payload, 0, 1000));
+    ASSERT_TRUE(store_->enqueue_report(q_.env, q_.payload, ReportClass::normal, 1000));
     ASSERT_TRUE(store_->apply_ack(accepted_ack(q_, "FB-2026-000042"), 1500));
   }
   void apply(const wire::Envelope& env, std::int64_t now = 9000) {
@@ -739,7 +756,7 @@ TEST_F(CarStoreVisitTest, ACallbackNeedsAReportWithACase) {
   EXPECT_EQ(code(store_->enqueue_callback_request("no-such-report", "", "", receipts_, 10000)),
             make_error_code(StorageErrc::not_found));
   const auto unsent = make_report("still queued");
-  ASSERT_TRUE(store_->enqueue_report(unsent.env, unsent.payload, 0, 2000));
+  ASSERT_TRUE(store_->enqueue_report(unsent.env, unsent.payload, ReportClass::normal, 2000));
   EXPECT_EQ(code(store_->enqueue_callback_request(unsent.env.report().report_id(), "", "", receipts_, 10000)),
             make_error_code(AgentErrc::no_case));
   EXPECT_EQ(code(store_->enqueue_callback_request(report_id_, "call me maybe", "", receipts_, 10000)),
@@ -752,7 +769,7 @@ TEST_F(CarStoreVisitTest, ACallbackNeedsAReportWithACase) {
 
 TEST_F(CarStoreVisitTest, AVisitUpdateCarriedByAnAckIsAppliedLikeAnyOther) {
   const auto other = make_report("another report");
-  ASSERT_TRUE(store_->enqueue_report(other.env, other.payload, 0, 2000));
+  ASSERT_TRUE(store_->enqueue_report(other.env, other.payload, ReportClass::normal, 2000));
   auto ack = accepted_ack(other, "FB-2026-000043");
   auto carried = visit_update(other, 3000, wire::VISIT_PROPOSED);
   *ack.mutable_accepted()->mutable_notification() = codec::carry(carried);
@@ -760,6 +777,349 @@ TEST_F(CarStoreVisitTest, AVisitUpdateCarriedByAnAckIsAppliedLikeAnyOther) {
   ASSERT_TRUE(r && r->notification);
   ASSERT_TRUE(r->notification->visit);
   EXPECT_TRUE((*store_->report(other.env.report().report_id()))->visit);
+}
+
+// ---- Classes, time to live and the size cap (issue 8) -------------------------------------------
+
+class CarStoreQueueTest : public CarStoreTest {
+ protected:
+  std::string add(CarStore& store, ReportClass c, std::int64_t now, const std::string& text = "x") {
+    const auto q = make_report(text);
+    auto r = store.enqueue_report(q.env, q.payload, c, now);
+    EXPECT_TRUE(r) << r.error().what();
+    if (r) evicted_.insert(evicted_.end(), r->evicted.begin(), r->evicted.end());
+    return q.env.report().report_id();
+  }
+  static std::vector<std::string> ids(const std::vector<ReportView>& views) {
+    std::vector<std::string> out;
+    for (const auto& v : views) out.push_back(v.report_id);
+    return out;
+  }
+  static std::vector<std::string> queued(CarStore& store) {
+    std::vector<std::string> out;
+    const auto entries = store.outbox();
+    for (const auto& e : *entries) out.push_back(e.id);
+    return out;
+  }
+  static ReportView row(CarStore& store, const std::string& id) { return **store.report(id); }
+  std::vector<ReportView> evicted_;
+};
+
+TEST_F(CarStoreQueueTest, SafetyIsSentFirstThenNormalThenLowEachOldestFirst) {
+  auto store = open();
+  const auto low = add(store, ReportClass::low, 1000);
+  const auto normal_new = add(store, ReportClass::normal, 3000);
+  const auto normal_old = add(store, ReportClass::normal, 2000);  // queued later, made earlier
+  const auto safety = add(store, ReportClass::safety, 4000);
+  EXPECT_EQ(queued(store), (std::vector<std::string>{safety, normal_old, normal_new, low}));
+}
+
+TEST_F(CarStoreQueueTest, EachClassExpiresAfterItsOwnTimeToLiveAndMyReportsSaysWhy) {
+  CarStore::Options o;
+  o.ttl_safety = 30s;
+  o.ttl_normal = 20s;
+  o.ttl_low = 10s;
+  auto store = open(o);
+  const auto low = add(store, ReportClass::low, 0);
+  const auto normal = add(store, ReportClass::normal, 0);
+  const auto safety = add(store, ReportClass::safety, 0);
+  EXPECT_EQ(store.outbox()->back().expires_ms, 10'000);  // the low one, last in send order
+
+  EXPECT_TRUE(store.expire(9'999)->empty());  // not a millisecond early
+  EXPECT_EQ(ids(*store.expire(10'000)), std::vector<std::string>{low});
+  EXPECT_EQ(queued(store), (std::vector<std::string>{safety, normal}));
+  auto dropped = row(store, low);
+  EXPECT_EQ(dropped.status, ReportStatus::dropped);
+  EXPECT_EQ(dropped.drop_reason, DropReason::expired);
+  EXPECT_EQ(dropped.updated_ms, 10'000);
+  EXPECT_FALSE(row(store, normal).drop_reason);
+
+  EXPECT_EQ(ids(*store.expire(25'000)), std::vector<std::string>{normal});
+  EXPECT_EQ(ids(*store.expire(30'000)), std::vector<std::string>{safety});
+  EXPECT_TRUE(store.outbox()->empty());
+  EXPECT_TRUE(store.expire(40'000)->empty());  // each is dropped once
+  const auto rows = store.reports();
+  for (const auto& r : *rows) EXPECT_EQ(r.status, ReportStatus::dropped);
+}
+
+TEST_F(CarStoreQueueTest, AZeroTimeToLiveNeverExpiresAndReceiptsNeverExpire) {
+  CarStore::Options o;
+  o.ttl_normal = 0ms;
+  auto store = open(o);
+  const auto q = make_report();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 0));
+  ASSERT_TRUE(store.apply_notification(notification_for(q), receipts_, 0));  // queues a receipt
+  EXPECT_TRUE(store.expire(std::numeric_limits<std::int64_t>::max())->empty());
+  const auto entries = store.outbox();
+  EXPECT_EQ(entries->size(), 2u);
+  for (const auto& e : *entries) EXPECT_EQ(e.expires_ms, 0);
+}
+
+TEST_F(CarStoreQueueTest, TheCountCapEvictsTheLowestClassOldestFirstAndNeverSafety) {
+  CarStore::Options o;
+  o.max_reports = 4;
+  auto store = open(o);
+  const auto low_new = add(store, ReportClass::low, 2000);
+  const auto low_old = add(store, ReportClass::low, 1000);  // queued later, made earlier: evicted first
+  const auto normal_old = add(store, ReportClass::normal, 500);
+  const auto safety_old = add(store, ReportClass::safety, 100);
+  ASSERT_TRUE(evicted_.empty());
+
+  add(store, ReportClass::normal, 3000);
+  EXPECT_EQ(ids(evicted_), std::vector<std::string>{low_old});
+  add(store, ReportClass::normal, 3100);
+  EXPECT_EQ(ids(evicted_), (std::vector<std::string>{low_old, low_new}));
+  // Only normal and safety left: a new normal one evicts the oldest normal, never the older safety.
+  add(store, ReportClass::normal, 3200);
+  EXPECT_EQ(ids(evicted_).back(), normal_old);
+  EXPECT_EQ(store.outbox()->size(), 4u);
+  EXPECT_EQ(store.outbox()->front().id, safety_old);
+
+  auto dropped = row(store, low_old);
+  EXPECT_EQ(dropped.status, ReportStatus::dropped);
+  EXPECT_EQ(dropped.drop_reason, DropReason::evicted_for_space);
+  EXPECT_EQ(evicted_.front().drop_reason, DropReason::evicted_for_space);
+}
+
+TEST_F(CarStoreQueueTest, ANewReportNeverEvictsAMoreUrgentOneAndIsRefusedInstead) {
+  CarStore::Options o;
+  o.max_reports = 2;
+  auto store = open(o);
+  const auto a = add(store, ReportClass::normal, 1000);
+  const auto b = add(store, ReportClass::normal, 2000);
+  const auto idea = make_report("an idea");
+  auto r = store.enqueue_report(idea.env, idea.payload, ReportClass::low, 3000);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(AgentErrc::queue_full));
+  EXPECT_EQ(queued(store), (std::vector<std::string>{a, b}));  // nothing evicted for it
+  EXPECT_FALSE(store.report(idea.env.report().report_id())->has_value());
+}
+
+TEST_F(CarStoreQueueTest, WhenOnlySafetyReportsFillItANewSafetyReportIsStillTakenAndOthersAreRefused) {
+  CarStore::Options o;
+  o.max_reports = 2;
+  auto store = open(o);
+  const auto s1 = add(store, ReportClass::safety, 1000);
+  const auto s2 = add(store, ReportClass::safety, 2000);
+  const auto s3 = add(store, ReportClass::safety, 3000);  // over the cap: safety is never refused
+  EXPECT_TRUE(evicted_.empty());
+  EXPECT_EQ(queued(store), (std::vector<std::string>{s1, s2, s3}));
+  const auto normal = make_report("normal");
+  auto r = store.enqueue_report(normal.env, normal.payload, ReportClass::normal, 4000);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(AgentErrc::queue_full));
+  // A normal report that was there before the safety ones is evicted by the next safety one.
+  EXPECT_EQ(store.outbox()->size(), 3u);
+}
+
+TEST_F(CarStoreQueueTest, TheByteCapCountsPayloadsAndEvictsAsManyAsNeeded) {
+  const auto probe = make_report(std::string(1000, 'a'));
+  CarStore::Options o;
+  o.max_report_bytes = static_cast<std::int64_t>(probe.payload.size()) * 3;  // three of these
+  auto store = open(o);
+  const auto l1 = add(store, ReportClass::low, 1000, std::string(1000, 'a'));
+  const auto l2 = add(store, ReportClass::low, 2000, std::string(1000, 'b'));
+  const auto n1 = add(store, ReportClass::normal, 3000, std::string(1000, 'c'));
+  ASSERT_TRUE(evicted_.empty());
+  // Twice the size: two must go, the two low ones, oldest first.
+  const auto big = add(store, ReportClass::normal, 4000, std::string(2000, 'd'));
+  EXPECT_EQ(ids(evicted_), (std::vector<std::string>{l1, l2}));
+  EXPECT_EQ(queued(store), (std::vector<std::string>{n1, big}));
+}
+
+TEST_F(CarStoreQueueTest, AcksExpiriesAndReopensFreeRoomUnderTheCap) {
+  CarStore::Options o;
+  o.max_reports = 2;
+  o.ttl_low = 10s;
+  auto store = open(o);
+  const auto first = make_report("first");
+  ASSERT_TRUE(store.enqueue_report(first.env, first.payload, ReportClass::normal, 1000));
+  add(store, ReportClass::normal, 2000);
+  ASSERT_TRUE(store.apply_ack(accepted_ack(first, "FB-2026-000001"), 3000));
+  add(store, ReportClass::normal, 4000);  // the ack made room: nothing evicted
+  EXPECT_TRUE(evicted_.empty());
+  const auto idea = make_report("idea");
+  EXPECT_EQ(store.enqueue_report(idea.env, idea.payload, ReportClass::low, 5000).error().code,
+            make_error_code(AgentErrc::queue_full));
+
+  store = open(o);  // the same file again: the counts come from the store
+  const auto old = add(store, ReportClass::normal, 6000);
+  ASSERT_EQ(evicted_.size(), 1u);  // full again: the oldest normal one made room
+  EXPECT_EQ(store.outbox()->size(), 2u);
+  EXPECT_EQ(store.expire(7000)->size(), 0u);
+  EXPECT_EQ(queued(store).back(), old);
+}
+
+TEST_F(CarStoreQueueTest, AReportDroppedWhileItsAckWasOnTheWayShowsAcknowledgedWhenTheAckComes) {
+  CarStore::Options o;
+  o.ttl_normal = 10s;
+  auto store = open(o);
+  const auto q = make_report();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 0));
+  ASSERT_EQ(store.expire(10'000)->size(), 1u);  // sent, but the ack came after its time was up
+  auto r = store.apply_ack(accepted_ack(q, "FB-2026-000099"), 11'000);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->matched);
+  auto view = row(store, q.env.report().report_id());
+  EXPECT_EQ(view.status, ReportStatus::acknowledged);
+  EXPECT_EQ(view.case_number, "FB-2026-000099");
+  EXPECT_FALSE(view.drop_reason);
+}
+
+TEST_F(CarStoreQueueTest, DroppedReportsSurviveAReopen) {
+  CarStore::Options o;
+  o.max_reports = 1;
+  std::string low;
+  {
+    auto store = open(o);
+    low = add(store, ReportClass::low, 1000);
+    add(store, ReportClass::normal, 2000);
+  }
+  auto store = open(o);
+  auto view = row(store, low);
+  EXPECT_EQ(view.status, ReportStatus::dropped);
+  EXPECT_EQ(view.drop_reason, DropReason::evicted_for_space);
+}
+
+// ---- Recovery of a corrupt store (issue 8): tests/fixtures/make-fixtures.sh <build> recovery ------
+
+class CarStoreRecoveryTest : public CarStoreTest {
+ protected:
+  static std::string fixture(const std::string& name) { return std::string(test::kFixturesDir) + "/" + name; }
+  // rowid -> primary key (and for the outbox, the payload too) of one table.
+  static std::map<std::int64_t, std::string> rows(const std::string& file, const std::string& table,
+                                                  const std::string& columns) {
+    auto db = sql::Database::open(file, sql::OpenOptions{.create = false, .read_only = true});
+    EXPECT_TRUE(db) << db.error().what();
+    auto st = db->prepare("SELECT rowid, " + columns + " FROM " + table);
+    EXPECT_TRUE(st) << st.error().what();
+    std::map<std::int64_t, std::string> out;
+    EXPECT_TRUE(st->each_row([&](const sql::Statement& s) { out[s.int64(0)] = s.blob(1) + "|" + s.blob(2); }));
+    return out;
+  }
+  static std::map<std::string, std::set<std::int64_t>> lost(const std::string& name) {
+    std::map<std::string, std::set<std::int64_t>> out;
+    std::ifstream in(fixture(name));
+    std::string table;
+    std::int64_t rowid = 0;
+    while (in >> table >> rowid) out[table].insert(rowid);
+    return out;
+  }
+
+  // Opens the damaged fixture as the car would and checks that exactly the rows its manifest
+  // does not name come back, byte for byte; returns the store for more checks.
+  CarStore open_damaged(const std::string& name, std::size_t expect_lost) {
+    fs::copy_file(fixture(name + ".db"), path_);
+    auto store = open();
+    EXPECT_TRUE(store.set_aside());
+    EXPECT_TRUE(fs::exists(*store.set_aside()));  // kept for diagnosis, untouched
+    EXPECT_FALSE(fs::exists(store.set_aside()->string() + ".salvage"));
+    const auto source = fixture("car-store-recovery-source.db");
+    const auto gone = lost(name + ".lost");
+    std::size_t lost_rows = 0;
+    for (const auto& [table, rowids] : gone) lost_rows += rowids.size();
+    EXPECT_EQ(lost_rows, expect_lost) << "the manifest changed: regenerate the fixtures and this test together";
+    const auto& recovery = store.recovery();
+    EXPECT_TRUE(recovery);
+    const std::pair<const char*, const char*> tables[] = {{"outbox", "id, payload"},
+                                                          {"reports", "report_id, text"},
+                                                          {"inbox", "message_id, title"}};
+    for (const auto& [table, columns] : tables) {
+      auto expected = rows(source, table, columns);
+      const auto gone_here = gone.contains(table) ? gone.at(table) : std::set<std::int64_t>{};
+      for (auto rowid : gone_here) EXPECT_EQ(expected.erase(rowid), 1u) << table << " " << rowid;
+      auto got = rows(path_, table, columns);
+      if (std::string(table) == "reports") {
+        // Rows rebuilt from a recovered outbox report whose My reports row was lost.
+        for (auto it = got.begin(); it != got.end();) {
+          it = expected.contains(it->first) ? std::next(it) : got.erase(it);
+        }
+      }
+      EXPECT_EQ(got, expected) << table;
+      if (recovery) {
+        const auto* t = recovery->table(table);
+        EXPECT_NE(t, nullptr);
+        if (t != nullptr) EXPECT_EQ(t->recovered, expected.size()) << table;
+      }
+    }
+    if (recovery) {
+      // An upper bound, except when a table's end was unreadable (how many were there is unknown).
+      if (std::ranges::none_of(recovery->tables, &TableRecovery::tail_unreadable)) {
+        EXPECT_GE(recovery->lost_at_most(), lost_rows);
+      }
+      EXPECT_EQ(recovery->incomplete(), lost_rows > 0);
+    }
+    return store;
+  }
+};
+
+TEST_F(CarStoreRecoveryTest, AGarbagePageInTheMiddleOfATableLosesOnlyTheRowsOnIt) {
+  auto store = open_damaged("car-store-damaged-page", 4);
+  EXPECT_FALSE(store.recovery()->header_rebuilt);
+  // The reports lost were queued: their outbox rows came back, so My reports shows them again
+  // (rebuilt from the report itself) and they are still sent.
+  const auto gone = lost("car-store-damaged-page.lost");
+  const auto source = rows(fixture("car-store-recovery-source.db"), "reports", "report_id, ''");
+  for (auto rowid : gone.at("reports")) {
+    const auto& id = source.at(rowid);
+    const auto report_id = id.substr(0, id.size() - 1);
+    auto view = store.report(report_id);
+    ASSERT_TRUE(view && *view) << report_id;
+    EXPECT_EQ((*view)->status, ReportStatus::queued);
+    EXPECT_NE((*view)->text.find("queued offline"), std::string::npos);
+    EXPECT_TRUE(store.payload(report_id));
+  }
+  EXPECT_NE(store.recovery()->summary().find("at most 4 lost"), std::string::npos) << store.recovery()->summary();
+}
+
+TEST_F(CarStoreRecoveryTest, ATruncatedFileGivesBackEveryRowBeforeTheCut) {
+  auto store = open_damaged("car-store-truncated", 27);
+  EXPECT_TRUE(store.recovery()->table("reports")->tail_unreadable);
+  EXPECT_NE(store.recovery()->summary().find("unreadable from some point on: reports"), std::string::npos)
+      << store.recovery()->summary();
+  // Every queued report is still queued (the cut took only My reports rows, rebuilt from the
+  // outbox), and the store works on: a new report is queued after the recovered ones.
+  const auto all = store.reports(1000);
+  EXPECT_EQ(std::ranges::count(*all, ReportStatus::queued, &ReportView::status), 61);
+  const auto q = make_report("after recovery");
+  EXPECT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 2'000'000'000'000));
+  EXPECT_EQ(store.outbox()->size(), 62u);
+}
+
+TEST_F(CarStoreRecoveryTest, AReportWhoseQueuedCopyIsLostIsShownAsDroppedBecauseTheStoreWasDamaged) {
+  auto store = open_damaged("car-store-damaged-outbox", 3);
+  const auto source = rows(fixture("car-store-recovery-source.db"), "outbox", "id, ''");
+  std::set<std::string> lost_ids;
+  const auto gone = lost("car-store-damaged-outbox.lost");
+  for (auto rowid : gone.at("outbox")) {
+    const auto& key = source.at(rowid);
+    lost_ids.insert(key.substr(0, key.size() - 1));
+  }
+  std::size_t damaged = 0;
+  const auto all = store.reports(1000);
+  for (const auto& r : *all) {
+    if (r.status != ReportStatus::dropped) continue;
+    EXPECT_EQ(r.drop_reason, DropReason::store_damaged);
+    EXPECT_TRUE(lost_ids.contains(r.report_id)) << r.report_id;
+    ++damaged;
+  }
+  EXPECT_EQ(damaged, lost_ids.size());
+}
+
+TEST_F(CarStoreRecoveryTest, AClobberedHeaderIsRebuiltAndEveryRowComesBack) {
+  auto store = open_damaged("car-store-bad-header", 0);
+  EXPECT_TRUE(store.recovery()->header_rebuilt);
+  EXPECT_FALSE(store.recovery()->incomplete());
+  EXPECT_NE(store.recovery()->summary().find("nothing lost"), std::string::npos);
+}
+
+TEST_F(CarStoreRecoveryTest, AFileWithNothingReadableStartsEmptyAndSaysSo) {
+  std::ofstream(path_, std::ios::binary) << std::string(3 * 4096, '\x5a');
+  auto store = open();
+  ASSERT_TRUE(store.recovery());
+  EXPECT_EQ(store.recovery()->recovered(), 0u);
+  EXPECT_TRUE(store.recovery()->incomplete());
+  EXPECT_TRUE(store.outbox()->empty());
 }
 
 }  // namespace

@@ -59,5 +59,30 @@ TEST(ReportBuilder, RefusesASnapshotAboveThePayloadLimit) {
   EXPECT_EQ(r.error().code, make_error_code(WireErrc::oversize));
 }
 
+TEST(ReportClassOf, SafetyForWarningLampsSafetyDtcsAndSafetyWordsLowForIdeasElseNormal) {
+  auto of = [](wire::Category category, const std::string& text, std::vector<std::string> dtcs = {}) {
+    Draft d;
+    d.category = category;
+    d.text = text;
+    d.dtcs = std::move(dtcs);
+    return report_class_of(d);
+  };
+  EXPECT_EQ(of(wire::CATEGORY_WARNING_LAMP, ""), ReportClass::safety);
+  EXPECT_EQ(of(wire::CATEGORY_NOISE, "", {"P0300", "C0035"}), ReportClass::safety);  // a wheel speed sensor (ABS)
+  EXPECT_EQ(of(wire::CATEGORY_OTHER, "", {"B0012"}), ReportClass::safety);           // an airbag circuit
+  EXPECT_EQ(of(wire::CATEGORY_OTHER, "", {"B1234", "P0700", "U0100"}), ReportClass::normal);
+  EXPECT_EQ(of(wire::CATEGORY_DRIVING_FEEL, "The BRAKES FAILED on the slope"), ReportClass::safety);
+  EXPECT_EQ(of(wire::CATEGORY_OTHER, "下坡时刹车失灵"), ReportClass::safety);
+  EXPECT_EQ(of(wire::CATEGORY_IDEA, "仪表台冒烟了"), ReportClass::safety);                // the words win over an idea
+  EXPECT_EQ(of(wire::CATEGORY_NOISE, "Brake squeal at low speed"), ReportClass::normal);  // a noise, not a failure
+  EXPECT_EQ(of(wire::CATEGORY_NOISE, "engine misfire at idle"), ReportClass::normal);
+  EXPECT_EQ(of(wire::CATEGORY_IDEA, "希望增加保养预约功能"), ReportClass::low);
+  EXPECT_EQ(of(wire::CATEGORY_SERVICE, "4S店服务态度差"), ReportClass::normal);
+  Draft explicit_class;
+  explicit_class.category = wire::CATEGORY_IDEA;
+  explicit_class.report_class = ReportClass::safety;  // a telematics rule that knows better
+  EXPECT_EQ(report_class_of(explicit_class), ReportClass::safety);
+}
+
 }  // namespace
 }  // namespace fb::agent

@@ -37,6 +37,22 @@ TEST_F(SchedulerTest, SendsByPriorityThenAgeWithinTheInflightBound) {
   EXPECT_EQ(ids(s.take_due(t0)), (std::vector<std::string>{"new"}));
 }
 
+TEST_F(SchedulerTest, TheNextExpiryIsTheEarliestOfTheEntriesThatExpire) {
+  EXPECT_FALSE(s.next_expiry());
+  auto never = entry("receipt");
+  s.add(never, t0);
+  EXPECT_FALSE(s.next_expiry());  // 0: never
+  auto late = entry("late");
+  late.expires_ms = 9000;
+  auto soon = entry("soon");
+  soon.expires_ms = 5000;
+  s.add(late, t0);
+  s.add(soon, t0);
+  EXPECT_EQ(s.next_expiry(), 5000);
+  s.remove("soon");
+  EXPECT_EQ(s.next_expiry(), 9000);
+}
+
 TEST_F(SchedulerTest, AnUnacknowledgedReportIsResentWithGrowingTimeouts) {
   s.add(entry("r"), t0);
   ASSERT_EQ(s.take_due(t0).size(), 1u);

@@ -42,7 +42,8 @@ Agent::Agent(asio::any_io_executor executor, const Clock& clock, AgentConfig con
       client_(std::move(client)),
       store_(std::move(store)),
       scheduler_(config_.sending),
-      timer_(executor_, clock_) {}
+      timer_(executor_, clock_),
+      expiry_timer_(executor_, clock_) {}
 
 Agent::~Agent() { stop(); }
 
@@ -60,11 +61,14 @@ Result<void> Agent::start() {
   client_->subscribe(topics::inbox(config_.vehicle.vin), mqtt::QoS::at_least_once);
   running_ = true;
   if (const auto& aside = store_.set_aside()) {
-    asio::post(executor_, [this, aside = *aside] {
-      storage_problem(Error(StorageErrc::corrupt,
-                            "the queue file was unreadable; kept as " + aside.string() + " and a new one started"));
+    const auto recovered = store_.recovery() ? "; " + store_.recovery()->summary() : std::string();
+    spdlog::warn("agent: queue file corrupt, kept as {}{}", aside->string(), recovered);
+    asio::post(executor_, [this, aside = *aside, recovered] {
+      storage_problem(Error(StorageErrc::corrupt, "the queue file was damaged; kept as " + aside.string() +
+                                                      " and a new one started" + recovered));
     });
   }
+  asio::post(executor_, [this] { expire_due(); });
   if (auto r = client_->start(); !r) {
     spdlog::error("agent: link not started: {}; reports are saved and stay queued", r.error().what());
     asio::post(executor_, [this, e = r.error()] {
@@ -79,6 +83,7 @@ void Agent::stop() {
   running_ = false;
   connected_ = false;
   timer_.cancel();
+  expiry_timer_.cancel();
   client_->stop();
 }
 
@@ -98,17 +103,32 @@ void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
       return;
     }
     const auto payload = codec::encode(*env);
-    if (auto r = store_.enqueue_report(*env, payload, draft.priority, now); !r) {
+    const auto report_class = report_class_of(draft);
+    auto r = store_.enqueue_report(*env, payload, report_class, now);
+    if (!r) {
       spdlog::error("agent: report not saved: {}", r.error().what());
-      storage_problem(r.error());
+      if (r.error().code == make_error_code(StorageErrc::full)) {
+        // What the driver reads: nothing is lost, and it clears itself as acks free space.
+        auto full = Error(StorageErrc::full,
+                          "storage full: this report was not saved; the reports saved before it are kept and still "
+                          "sent (" +
+                              r.error().detail + ")");
+        storage_problem(full);
+        if (done) done(fail(std::move(full)));
+        return;
+      }
+      if (r.error().code.category() == storage_category()) storage_problem(r.error());
       if (done) done(fail(r.error()));
       return;
     }
     const auto& id = env->report().report_id();
-    scheduler_.add(OutboxEntry{id, OutboxKind::report, topics::reports(config_.vehicle.vin), draft.priority, now},
+    dropped(r->evicted);
+    scheduler_.add(OutboxEntry{id, OutboxKind::report, topics::reports(config_.vehicle.vin),
+                               static_cast<int>(report_class), now, r->expires_ms},
                    clock_.steady_now());
     if (done) done(id);
     notify_report(id);
+    arm_expiry();
     pump();
   });
 }
@@ -287,7 +307,45 @@ void Agent::on_message(const mqtt::Message& m) {
   pump();
 }
 
+void Agent::expire_due() {
+  if (!running_) return;
+  if (auto next = scheduler_.next_expiry(); next && *next <= clock_.epoch_ms()) {
+    auto r = store_.expire(clock_.epoch_ms());
+    if (!r) {
+      storage_problem(r.error());  // tried again at the next pump or expiry
+    } else {
+      stats_.expired += r->size();
+      dropped(*r);
+    }
+  }
+  arm_expiry();
+}
+
+void Agent::arm_expiry() {
+  const auto next = scheduler_.next_expiry();
+  if (!next || !running_) {
+    expiry_timer_.cancel();
+    return;
+  }
+  // The car's clock decides (expires_ms is epoch time); the timer runs on steady time.
+  const auto wait = std::chrono::milliseconds(std::max<std::int64_t>(0, *next - clock_.epoch_ms()));
+  expiry_timer_.arm_at(clock_.steady_now() + wait, [this] { expire_due(); });
+}
+
+void Agent::dropped(const std::vector<ReportView>& reports) {
+  for (const auto& report : reports) {
+    scheduler_.remove(report.report_id);
+    if (report.drop_reason == DropReason::evicted_for_space) ++stats_.evicted;
+    spdlog::warn("agent: report {} dropped unsent: {}", report.report_id,
+                 to_string(report.drop_reason.value_or(DropReason::expired)));
+    for (auto* l : listeners_) l->report_dropped(report);
+    for (auto* l : listeners_) l->report_changed(report);
+  }
+}
+
 void Agent::pump() {
+  // Before sending: a report whose time ran out while offline is not sent on reconnect.
+  if (auto next = scheduler_.next_expiry(); next && *next <= clock_.epoch_ms()) expire_due();
   if (!connected_ || !running_) {
     timer_.cancel();  // on_connection(true) pumps again
     return;

@@ -96,7 +96,35 @@ CREATE TABLE callbacks (
 CREATE INDEX callbacks_report ON callbacks(report_id, requested_ms);
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+// v4: the outbox's report classes, time to live and size cap. `priority` of a report row is now
+// its ReportClass (low 0, normal 1, safety 2): reports queued before take theirs from the
+// category (a warning lamp is safety, an idea low), and a positive priority (the old hint of a
+// telematics safety fault) stays safety. They expire by the default time to live of their
+// class (30, 14, 7 days from creation). `size` is the payload's length, so the cap's sums and
+// its eviction order read one index (outbox_cap), not the payloads.
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE outbox ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reports ADD COLUMN drop_reason TEXT NOT NULL DEFAULT '';
+UPDATE outbox SET size = length(payload);
+UPDATE outbox SET priority = CASE
+    WHEN priority > 0 THEN 2
+    WHEN (SELECT category FROM reports WHERE report_id = outbox.id) = 3 THEN 2
+    WHEN (SELECT category FROM reports WHERE report_id = outbox.id) = 6 THEN 0
+    ELSE 1 END
+  WHERE kind = 'report';
+UPDATE outbox SET expires_ms = created_ms + CASE priority
+    WHEN 2 THEN 2592000000 WHEN 1 THEN 1209600000 ELSE 604800000 END
+  WHERE kind = 'report';
+CREATE INDEX outbox_cap ON outbox(kind, priority, created_ms, size);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+
+// What a corrupt file's recovery copies, parents first (a report before its inbox rows).
+constexpr std::string_view kRecoveredTables[] = {"reports", "outbox", "inbox", "visits", "visit_replies", "callbacks"};
+
+constexpr int kSafety = static_cast<int>(ReportClass::safety);
 
 constexpr std::string_view kInboxColumns =
     "message_id, report_id, case_number, status, title, text, language, received_ms, read_ms IS NOT NULL, visit, "
@@ -131,7 +159,7 @@ bool offers_slot(const wire::VisitUpdate& v, const std::string& slot_id) {
 
 constexpr std::string_view kReportColumns =
     "report_id, created_ms, source, category, text, language, status, case_number, team, first_reply_due_ms, "
-    "last_title, last_text, reject_reason, updated_ms, last_notification_ms";
+    "last_title, last_text, reject_reason, updated_ms, last_notification_ms, drop_reason";
 
 // reports.status holds ReportStatus keys (fb/common/vocabulary.hpp), bound from the vocabulary,
 // never spelt in SQL. The spelling is that of schema v1: no migration.
@@ -158,6 +186,7 @@ ReportView read_report_row(const sql::Statement& st) {
   v.reject_reason = st.text(12);
   v.updated_ms = st.int64(13);
   v.last_notification_ms = st.int64(14);
+  if (v.status == ReportStatus::dropped) v.drop_reason = parse<DropReason>(st.text(15)).value_or(DropReason::expired);
   return v;
 }
 
@@ -168,15 +197,81 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
   o.max_page_count = options.max_pages;
   auto opened = sql::open_store(path, sql::StoreSchema{"car store", kMigrations}, sql::OnCorrupt::set_aside, o);
   if (!opened) return fail(opened.error());
-  CarStore store(std::move(opened->db));
+  CarStore store(std::move(opened->db), options);
   store.set_aside_ = opened->set_aside;
+  if (store.set_aside_) {
+    auto recovered = store.recover(*store.set_aside_);
+    if (!recovered) return fail(recovered.error());
+    store.recovery_ = std::move(*recovered);
+  }
   return store;
 }
 
+std::chrono::milliseconds CarStore::ttl(ReportClass c) const {
+  switch (c) {
+    case ReportClass::safety: return options_.ttl_safety;
+    case ReportClass::normal: return options_.ttl_normal;
+    case ReportClass::low: return options_.ttl_low;
+  }
+  return options_.ttl_normal;
+}
+
+Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
+  auto recovery = salvage(damaged, db_, kRecoveredTables);
+  if (!recovery) return fail(recovery.error());
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  // A queued copy is sent only if it is exactly what was committed: its digest still matches.
+  // The others are counted unreadable; their reports are shown as dropped below.
+  std::vector<std::string> bad;
+  auto check = db_.prepare("SELECT id, payload, digest, kind FROM outbox");
+  if (!check) return fail(check.error());
+  auto rows = check->each_row([&](const sql::Statement& st) {
+    const auto payload = st.blob(1);
+    if (codec::sha256(payload) != st.blob(2) || (st.text(3) == "report" && !codec::decode(payload))) {
+      bad.push_back(st.text(0));
+    }
+  });
+  if (!rows) return fail(rows.error());
+  auto* outbox = recovery->table("outbox");
+  for (const auto& id : bad) {
+    if (auto r = delete_row(id); !r) return fail(r.error());
+    --outbox->recovered;
+    ++outbox->unreadable;
+  }
+  if (auto r = db_.exec("UPDATE outbox SET size = length(payload)"); !r) return fail(r.error());
+  // A report whose queued copy is lost will never be sent: My reports says so.
+  auto lost = db_.prepare(
+      "UPDATE reports SET status = ?1, drop_reason = ?2 WHERE status = ?3 AND report_id NOT IN "
+      "(SELECT id FROM outbox WHERE kind = 'report')");
+  if (!lost) return fail(lost.error());
+  lost->bind(1, to_string(ReportStatus::dropped))
+      .bind(2, to_string(DropReason::store_damaged))
+      .bind(3, to_string(ReportStatus::queued));
+  if (auto r = lost->run(); !r) return fail(r.error());
+  // A queued report whose My reports row is lost is rebuilt from the report it will send.
+  auto orphans = db_.prepare(
+      "SELECT payload, created_ms FROM outbox WHERE kind = 'report' AND id NOT IN (SELECT report_id FROM reports)");
+  if (!orphans) return fail(orphans.error());
+  std::vector<std::pair<wire::Envelope, std::int64_t>> rebuilt;
+  rows = orphans->each_row([&](const sql::Statement& st) {
+    if (auto env = codec::decode(st.blob(0)); env && env->has_report()) rebuilt.emplace_back(*env, st.int64(1));
+  });
+  if (!rows) return fail(rows.error());
+  for (const auto& [env, created] : rebuilt) {
+    if (auto r = insert_report_row(env.report(), created); !r) return fail(r.error());
+  }
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  totals_.reset();
+  return std::move(*recovery);
+}
+
 Result<void> CarStore::insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
-                                     const std::string& payload, int priority, std::int64_t now_ms) {
+                                     const std::string& payload, int priority, std::int64_t now_ms,
+                                     std::int64_t expires_ms) {
   auto st = db_.prepare(
-      "INSERT INTO outbox(id, kind, topic, payload, digest, priority, created_ms) VALUES(?,?,?,?,?,?,?)");
+      "INSERT INTO outbox(id, kind, topic, payload, digest, priority, created_ms, expires_ms, size) "
+      "VALUES(?,?,?,?,?,?,?,?,?)");
   if (!st) return fail(st.error());
   st->bind(1, id)
       .bind(2, kind == OutboxKind::report ? "report" : "receipt")
@@ -184,19 +279,87 @@ Result<void> CarStore::insert_outbox(const std::string& id, OutboxKind kind, con
       .bind_blob(4, payload)
       .bind_blob(5, codec::sha256(payload))
       .bind(6, std::int64_t{priority})
-      .bind(7, now_ms);
+      .bind(7, now_ms)
+      .bind(8, expires_ms)
+      .bind(9, static_cast<std::int64_t>(payload.size()));
   return st->run();
 }
 
-Result<void> CarStore::enqueue_report(const wire::Envelope& env, const std::string& payload, int priority,
-                                      std::int64_t now_ms) {
-  const auto& r = env.report();
+Result<CarStore::Room> CarStore::make_room(ReportClass report_class, std::int64_t size) {
+  const auto max_count = static_cast<std::int64_t>(options_.max_reports);
+  const auto max_bytes = options_.max_report_bytes;
+  Room room;
+  if (max_count <= 0 && max_bytes <= 0) return room;
+  if (!totals_) {
+    auto totals = db_.prepare("SELECT count(*), total(size) FROM outbox WHERE kind = 'report'");
+    if (!totals) return fail(totals.error());
+    if (auto r = totals->step(); !r) return fail(r.error());
+    totals_ = Totals{totals->int64(0), totals->int64(1)};
+    totals->reset();
+  }
+  std::int64_t count = totals_->reports + 1;
+  std::int64_t bytes = totals_->bytes + size;
+  auto over = [&] { return (max_count > 0 && count > max_count) || (max_bytes > 0 && bytes > max_bytes); };
+  auto& evict = room.evict;
+  if (!over()) return room;
+  // Lowest class first, oldest first; never a safety report, never a class above the new one.
+  auto candidates = db_.prepare(
+      "SELECT id, size FROM outbox WHERE kind = 'report' AND priority < ?1 AND priority <= ?2 "
+      "ORDER BY priority, created_ms, id");
+  if (!candidates) return fail(candidates.error());
+  candidates->bind(1, std::int64_t{kSafety}).bind(2, static_cast<std::int64_t>(report_class));
+  for (;;) {
+    if (!over()) break;
+    auto row = candidates->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    evict.push_back(candidates->text(0));
+    --count;
+    bytes -= candidates->int64(1);
+    room.evicted_bytes += candidates->int64(1);
+  }
+  candidates->reset();
+  if (over() && report_class != ReportClass::safety) {
+    return fail(AgentErrc::queue_full,
+                "the queue holds " + std::to_string(count - 1) + " reports as urgent or more; this one is not saved");
+  }
+  return room;
+}
+
+Result<std::vector<ReportView>> CarStore::drop_in_tx(const std::vector<std::string>& ids, DropReason reason,
+                                                     std::int64_t now_ms) {
+  auto mark = db_.prepare("UPDATE reports SET status = ?1, drop_reason = ?2, updated_ms = ?3 WHERE report_id = ?4");
+  if (!mark) return fail(mark.error());
+  std::vector<ReportView> out;
+  for (const auto& id : ids) {
+    if (auto r = delete_row(id); !r) return fail(r.error());
+    mark->bind(1, to_string(ReportStatus::dropped)).bind(2, to_string(reason)).bind(3, now_ms).bind(4, id);
+    if (auto r = mark->run(); !r) return fail(r.error());
+    auto view = read_report(id);
+    if (!view) return fail(view.error());
+    if (*view) out.push_back(std::move(**view));
+  }
+  return out;
+}
+
+Result<std::vector<ReportView>> CarStore::expire(std::int64_t now_ms) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload, priority, now_ms);
-      !x) {
-    return x;
-  }
+  auto due = db_.prepare(
+      "SELECT id FROM outbox WHERE kind = 'report' AND expires_ms > 0 AND expires_ms <= ? ORDER BY created_ms, id");
+  if (!due) return fail(due.error());
+  due->bind(1, now_ms);
+  std::vector<std::string> ids;
+  if (auto r = due->each_row([&](const sql::Statement& st) { ids.push_back(st.text(0)); }); !r) return fail(r.error());
+  if (ids.empty()) return std::vector<ReportView>{};
+  auto dropped = drop_in_tx(ids, DropReason::expired, now_ms);
+  if (!dropped) return fail(dropped.error());
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  totals_.reset();  // rare: read again when next needed
+  return std::move(*dropped);
+}
+
+Result<void> CarStore::insert_report_row(const wire::Report& r, std::int64_t now_ms) {
   auto st = db_.prepare(
       "INSERT INTO reports(report_id, created_ms, source, category, text, language, status, updated_ms) "
       "VALUES(?,?,?,?,?,?,?,?)");
@@ -209,18 +372,45 @@ Result<void> CarStore::enqueue_report(const wire::Envelope& env, const std::stri
       .bind(6, r.language())
       .bind(7, to_string(ReportStatus::queued))
       .bind(8, now_ms);
-  if (auto x = st->run(); !x) return x;
-  return tx->commit();
+  return st->run();
+}
+
+Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::string& payload,
+                                          ReportClass report_class, std::int64_t now_ms) {
+  const auto& r = env.report();
+  Enqueued out;
+  const auto ttl_ms = ttl(report_class).count();
+  out.expires_ms = ttl_ms > 0 ? now_ms + ttl_ms : 0;
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  auto room = make_room(report_class, static_cast<std::int64_t>(payload.size()));
+  if (!room) return fail(room.error());
+  // Evicted first, so their pages are free for the new report within this transaction.
+  auto evicted = drop_in_tx(room->evict, DropReason::evicted_for_space, now_ms);
+  if (!evicted) return fail(evicted.error());
+  out.evicted = std::move(*evicted);
+  if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload,
+                             static_cast<int>(report_class), now_ms, out.expires_ms);
+      !x) {
+    return fail(x.error());
+  }
+  if (auto x = insert_report_row(r, now_ms); !x) return fail(x.error());
+  if (auto x = tx->commit(); !x) return fail(x.error());
+  if (totals_) {
+    totals_->reports += 1 - static_cast<std::int64_t>(room->evict.size());
+    totals_->bytes += static_cast<std::int64_t>(payload.size()) - room->evicted_bytes;
+  }
+  return out;
 }
 
 Result<std::vector<OutboxEntry>> CarStore::outbox() {
   auto st = db_.prepare(
-      "SELECT id, kind, topic, priority, created_ms FROM outbox ORDER BY priority DESC, created_ms, id");
+      "SELECT id, kind, topic, priority, created_ms, expires_ms FROM outbox ORDER BY priority DESC, created_ms, id");
   if (!st) return fail(st.error());
   std::vector<OutboxEntry> out;
   auto rows = st->each_row([&](const sql::Statement& s) {
     out.push_back(OutboxEntry{s.text(0), s.text(1) == "report" ? OutboxKind::report : OutboxKind::receipt, s.text(2),
-                              static_cast<int>(s.int64(3)), s.int64(4)});
+                              static_cast<int>(s.int64(3)), s.int64(4), s.int64(5)});
   });
   if (!rows) return fail(rows.error());
   return out;
@@ -236,11 +426,17 @@ Result<std::string> CarStore::payload(const std::string& id) {
   return st->blob(0);
 }
 
-Result<void> CarStore::remove(const std::string& id) {
+Result<void> CarStore::delete_row(const std::string& id) {
   auto st = db_.prepare("DELETE FROM outbox WHERE id = ?");
   if (!st) return fail(st.error());
   st->bind(1, id);
   return st->run();
+}
+
+Result<void> CarStore::remove(const std::string& id) {
+  auto r = delete_row(id);
+  if (r) totals_.reset();  // it may have been a report (tests; the agent removes receipts only)
+  return r;
 }
 
 Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms) {
@@ -262,34 +458,39 @@ Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms)
   // The digest names the exact bytes answered; the report id is the fallback for a backend that
   // could not hash (never expected, but an id match is still safe: ids are unique per car).
   auto find = db_.prepare(
-      "SELECT id FROM outbox WHERE kind = 'report' AND (digest = ?1 OR (?2 <> '' AND id = ?2)) "
+      "SELECT id, size FROM outbox WHERE kind = 'report' AND (digest = ?1 OR (?2 <> '' AND id = ?2)) "
       "ORDER BY digest = ?1 DESC LIMIT 1");
   if (!find) return fail(find.error());
   find->bind_blob(1, ack.payload_sha256()).bind(2, ack.report_id());
   auto row = find->step();
   if (!row) return fail(row.error());
   AckResult result;
+  std::int64_t size = 0;
   if (*row) {
     result.matched = true;
     result.report_id = find->text(0);
+    size = find->int64(1);
   } else {
     result.report_id = ack.report_id();  // e.g. a duplicate ack after the outbox row was removed
   }
   find->reset();
   if (result.matched) {
-    if (auto r = remove(result.report_id); !r) return fail(r.error());
+    if (auto r = delete_row(result.report_id); !r) return fail(r.error());
   }
   if (!result.report_id.empty()) {
     if (ack.has_accepted()) {
+      // A report dropped while its ack was on the way (expired, evicted) reached the backend
+      // after all: it shows as acknowledged, not dropped.
       auto st = db_.prepare(
-          "UPDATE reports SET case_number = ?1, status = CASE WHEN status = ?4 THEN ?5 ELSE status "
-          "END, updated_ms = ?2 WHERE report_id = ?3");
+          "UPDATE reports SET case_number = ?1, status = CASE WHEN status IN (?4, ?6) THEN ?5 ELSE status "
+          "END, drop_reason = '', updated_ms = ?2 WHERE report_id = ?3");
       if (!st) return fail(st.error());
       st->bind(1, ack.accepted().case_number())
           .bind(2, now_ms)
           .bind(3, result.report_id)
           .bind(4, to_string(ReportStatus::queued))
-          .bind(5, to_string(ReportStatus::acknowledged));
+          .bind(5, to_string(ReportStatus::acknowledged))
+          .bind(6, to_string(ReportStatus::dropped));
       if (auto r = st->run(); !r) return fail(r.error());
       if (ack.accepted().has_notification() && !ack.accepted().notification().message_id().empty()) {
         auto applied = store_notification_in_tx(codec::uncarry(ack.accepted().notification()), now_ms);
@@ -308,6 +509,10 @@ Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms)
     }
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
+  if (result.matched && totals_) {
+    totals_->reports -= 1;
+    totals_->bytes -= size;
+  }
   return result;
 }
 

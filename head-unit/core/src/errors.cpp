@@ -17,6 +17,7 @@ class AgentCategory final : public std::error_category {
       case AgentErrc::not_offered: return "not offered by the latest visit update";
       case AgentErrc::already_answered: return "already answered";
       case AgentErrc::answer_pending: return "an earlier answer is waiting for confirmation";
+      case AgentErrc::queue_full: return "the report queue is full of more urgent reports";
     }
     return "unknown agent error";
   }

@@ -1,9 +1,41 @@
 #include "fb/agent/report_builder.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
 
 namespace fb::agent {
+namespace {
+
+// Words of a safety fault in a driver's text (lowercased for the English ones). Narrow on
+// purpose: "brake squeal" is a noise, "brakes failed" is safety.
+constexpr std::string_view kSafetyWords[] = {
+    "brake failure", "brakes failed", "brake failed", "no brakes", "steering failure", "steering failed", "airbag",
+    "on fire",       "smoke",         "刹车失灵",     "刹车失效",  "制动失灵",         "转向失灵",        "方向盘失灵",
+    "气囊",          "起火",          "冒烟"};
+
+bool safety_dtc(std::string_view dtc) {
+  if (dtc.size() < 3) return false;
+  const char system = static_cast<char>(std::toupper(static_cast<unsigned char>(dtc[0])));
+  return (system == 'C' && dtc[1] == '0') || (system == 'B' && dtc[1] == '0' && dtc[2] == '0');
+}
+
+}  // namespace
+
+ReportClass report_class_of(const Draft& d) {
+  if (d.report_class) return *d.report_class;
+  if (d.category == wire::CATEGORY_WARNING_LAMP) return ReportClass::safety;
+  if (std::ranges::any_of(d.dtcs, safety_dtc)) return ReportClass::safety;
+  std::string text = d.text;
+  std::ranges::transform(text, text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (std::ranges::any_of(kSafetyWords, [&](std::string_view w) { return text.find(w) != std::string::npos; })) {
+    return ReportClass::safety;
+  }
+  return d.category == wire::CATEGORY_IDEA ? ReportClass::low : ReportClass::normal;
+}
 
 Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft& d, std::int64_t now_ms) {
   auto env = codec::new_envelope(now_ms);

@@ -77,6 +77,15 @@ std::optional<SendScheduler::Clock::time_point> SendScheduler::next_due() const 
   return best;
 }
 
+std::optional<std::int64_t> SendScheduler::next_expiry() const {
+  std::optional<std::int64_t> best;
+  for (const auto& [key, item] : items_) {
+    const auto at = item.entry.expires_ms;
+    if (at > 0 && (!best || at < *best)) best = at;
+  }
+  return best;
+}
+
 int SendScheduler::attempts(const std::string& id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? 0 : items_.at(it->second).attempts;

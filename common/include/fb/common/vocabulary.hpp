@@ -138,13 +138,14 @@ enum class ReportStatus {
   resolved,
   closed,
   appointment,
+  dropped,  // left the car's outbox unsent (DropReason says why); shown, never sent
 };
 
 template <>
 struct Vocabulary<ReportStatus> {
   static constexpr std::string_view name = "report status";
   static constexpr std::string_view fallback = "queued";
-  static constexpr std::array<VocabularyEntry<ReportStatus>, 10> entries{{
+  static constexpr std::array<VocabularyEntry<ReportStatus>, 11> entries{{
       {ReportStatus::queued, "queued"},
       {ReportStatus::sent, "sent"},
       {ReportStatus::acknowledged, "acknowledged"},
@@ -155,6 +156,26 @@ struct Vocabulary<ReportStatus> {
       {ReportStatus::resolved, "resolved"},
       {ReportStatus::closed, "closed"},
       {ReportStatus::appointment, "appointment"},
+      {ReportStatus::dropped, "dropped"},
+  }};
+};
+
+// ---- Drop reason: why the car gave up sending a report (reports.drop_reason) ----
+
+enum class DropReason {
+  expired,            // older than its class's time to live (CarStore::Options)
+  evicted_for_space,  // pushed out by a more urgent or newer report when the outbox was full
+  store_damaged,      // its queued copy was unreadable in a corrupt store (its row was recovered)
+};
+
+template <>
+struct Vocabulary<DropReason> {
+  static constexpr std::string_view name = "drop reason";
+  static constexpr std::string_view fallback = "expired";
+  static constexpr std::array<VocabularyEntry<DropReason>, 3> entries{{
+      {DropReason::expired, "expired"},
+      {DropReason::evicted_for_space, "evicted_for_space"},
+      {DropReason::store_damaged, "store_damaged"},
   }};
 };
 
@@ -293,6 +314,7 @@ struct Vocabulary<VehicleSystem> {
 static_assert(detail::well_formed_vocabulary<wire::Category>());
 static_assert(detail::well_formed_vocabulary<wire::CaseStatus>());
 static_assert(detail::well_formed_vocabulary<ReportStatus>());
+static_assert(detail::well_formed_vocabulary<DropReason>());
 static_assert(detail::well_formed_vocabulary<DeadLetterReason>());
 static_assert(detail::well_formed_vocabulary<CaseType>());
 static_assert(detail::well_formed_vocabulary<Priority>());
@@ -300,7 +322,8 @@ static_assert(detail::well_formed_vocabulary<VehicleSystem>());
 // Tables that mirror an enum list every value of it (the last enumerator is in the table).
 static_assert(vocabulary<wire::Category>().size() == wire::Category_MAX);
 static_assert(vocabulary<wire::CaseStatus>().size() == wire::CaseStatus_MAX);
-static_assert(vocabulary<ReportStatus>().size() == static_cast<std::size_t>(ReportStatus::appointment) + 1);
+static_assert(vocabulary<ReportStatus>().size() == static_cast<std::size_t>(ReportStatus::dropped) + 1);
+static_assert(vocabulary<DropReason>().size() == static_cast<std::size_t>(DropReason::store_damaged) + 1);
 static_assert(vocabulary<DeadLetterReason>().size() == wire::RejectReason_MAX + 3);
 static_assert(vocabulary<CaseType>().size() == static_cast<std::size_t>(CaseType::suggestion) + 1);
 static_assert(vocabulary<Priority>().size() == static_cast<std::size_t>(Priority::low) + 1);

@@ -41,7 +41,8 @@ QtObject {
         "appointment": "#f2a93b",
         "resolved": "#35c48a",
         "closed": "#6f7a88",
-        "rejected": "#ff6161"
+        "rejected": "#ff6161",
+        "dropped": "#ff6161"
     })
 
     function statusColor(status) {

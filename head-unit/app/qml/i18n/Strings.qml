@@ -58,6 +58,10 @@ QtObject {
         "status.resolved": { en: "Resolved", zh: "已解决" },
         "status.closed": { en: "Closed", zh: "已关闭" },
         "status.rejected": { en: "Rejected", zh: "未受理" },
+        "status.dropped": { en: "Not sent", zh: "未发送" },
+        "dropped.expired": { en: "Not sent: it waited longer than its time to live", zh: "未发送：等待时间超过有效期" },
+        "dropped.evicted_for_space": { en: "Not sent: removed to make room for more urgent reports", zh: "未发送：为更紧急的反馈腾出空间而被移除" },
+        "dropped.store_damaged": { en: "Not sent: its saved copy was damaged", zh: "未发送：保存的数据已损坏" },
 
         "banner.dismiss": { en: "Tap to close", zh: "点击关闭" },
 

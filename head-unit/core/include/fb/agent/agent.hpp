@@ -5,7 +5,7 @@
 //
 // Threads: the agent owns no thread. It lives on one executor (a strand) given by its
 // composition root, the same one its MQTT client was made on; that strand owns the CarStore,
-// the SendScheduler, the timer and the connection flag. AgentApi calls post to it; MQTT
+// the SendScheduler, the send and expiry timers and the connection flag. AgentApi calls post to it; MQTT
 // handlers and timers already run on it. Completion rule: see agent_api.hpp.
 #pragma once
 
@@ -48,6 +48,8 @@ struct AgentStats {
   std::uint64_t notifications = 0;
   std::uint64_t duplicate_notifications = 0;
   std::uint64_t bad_messages = 0;  // unreadable messages on our inbox topic
+  std::uint64_t expired = 0;       // reports dropped unsent at the end of their time to live
+  std::uint64_t evicted = 0;       // reports dropped unsent by the outbox's size cap
   std::size_t outbox = 0;
 };
 
@@ -62,7 +64,8 @@ class Agent final : public AgentApi {
   /// returned from run(), or is destroyed).
   ~Agent() override;
 
-  /// Loads the outbox and starts the link. Call on the executor, or before its context runs.
+  /// Loads the outbox, drops what expired while the agent was not running (report_dropped) and
+  /// starts the link. Call on the executor, or before its context runs.
   /// A link that cannot start is not a failed start: the agent runs offline and listeners get
   /// link_problem(). Errors: StorageErrc (the outbox cannot be read). A failed start leaves
   /// nothing running.
@@ -101,6 +104,10 @@ class Agent final : public AgentApi {
   void pump();
   void arm_timer();
   void notify_report(const std::string& report_id);
+  /// Drops the reports whose time to live has ended and re-arms the expiry timer.
+  void expire_due();
+  void arm_expiry();
+  void dropped(const std::vector<ReportView>& reports);
   /// Puts an answer just queued in the store in line for sending.
   void schedule_answer(const std::string& message_id, int priority, std::int64_t now_ms);
   /// Logs a driver's answer that was not queued; storage trouble also goes to the listeners.
@@ -115,6 +122,7 @@ class Agent final : public AgentApi {
   CarStore store_;
   SendScheduler scheduler_;
   Timer timer_;
+  Timer expiry_timer_;
   std::vector<AgentListener*> listeners_;
   AgentStats stats_;
   bool connected_ = false;

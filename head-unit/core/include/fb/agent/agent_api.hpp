@@ -31,7 +31,13 @@ class AgentListener {
   /// The MQTT link could not be started at all (e.g. a certificate file is unreadable): the
   /// agent runs offline, reports are saved and stay queued.
   virtual void link_problem(const Error&) {}
-  /// Storage trouble the driver may need to know about (a corrupt file set aside, disk full).
+  /// A report left the outbox unsent: its time to live ended, or the size cap evicted it for a
+  /// more urgent or newer one. `report.status` is dropped and `report.drop_reason` says why;
+  /// report_changed() follows with the same row.
+  virtual void report_dropped(const ReportView& /*report*/) {}
+  /// Storage trouble the driver may need to know about: a corrupt file set aside (with what was
+  /// recovered from it), or a full disk (StorageErrc::full: the new report was not saved; the
+  /// ones before it are kept and still sent, and new ones are taken again once acks free space).
   virtual void storage_problem(const Error&) {}
 };
 
@@ -44,7 +50,8 @@ class AgentApi {
   virtual const VehicleIdentity& vehicle() const = 0;
 
   /// Builds and commits a report; `done` gets the report id once the commit is durable, or
-  /// why it was not saved (WireErrc for a bad draft, StorageErrc::full ...).
+  /// why it was not saved (WireErrc for a bad draft, StorageErrc::full for a full disk,
+  /// AgentErrc::queue_full when the outbox's cap is reached with reports as urgent or more).
   virtual void submit(Draft draft, std::function<void(Result<std::string>)> done) = 0;
   /// Marks a notification read (queues a read receipt).
   virtual void mark_read(std::string message_id) = 0;

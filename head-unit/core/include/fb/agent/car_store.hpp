@@ -1,6 +1,7 @@
 // The head unit's durable store, one SQLite file (WAL, synchronous=FULL):
 //  - outbox: messages to send (reports, receipts), each kept until it is confirmed: a report
-//    until the backend's acknowledgement, a receipt until the broker's PUBACK;
+//    until the backend's acknowledgement, a receipt until the broker's PUBACK; a report may also
+//    leave it unsent, dropped when its time to live ends or evicted by the size cap (below);
 //  - reports: the driver's "My reports" with each one's latest status (kept after delivery);
 //  - inbox: notifications from the backend, de-duplicated by message id;
 //  - visits and callbacks (docs/visits.md): each one's latest update and the driver's answers.
@@ -10,6 +11,7 @@
 // error nothing of that call was written.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -17,6 +19,8 @@
 #include <vector>
 
 #include "fb/agent/errors.hpp"
+#include "fb/agent/report_class.hpp"
+#include "fb/agent/salvage.hpp"
 #include "fb/common/error.hpp"
 #include "fb/common/sqlite.hpp"
 #include "fb/common/vocabulary.hpp"
@@ -31,7 +35,7 @@ struct OutboxEntry {
   std::string id;  // report id, or receipt message id
   OutboxKind kind = OutboxKind::report;
   std::string topic;
-  int priority = 0;  // higher is sent first
+  int priority = 0;  // higher is sent first (a report's ReportClass)
   std::int64_t created_ms = 0;
   std::int64_t expires_ms = 0;  // 0: never
 };
@@ -92,6 +96,8 @@ struct ReportView {
   std::string last_title;  // latest notification
   std::string last_text;
   std::string reject_reason;  // reason key and detail, e.g. "vin_mismatch: report.vin ..."
+  /// Set when status is `dropped`: why the car gave up sending it.
+  std::optional<DropReason> drop_reason;
   std::int64_t updated_ms = 0;
   std::int64_t last_notification_ms = 0;  // Envelope.sent_at_ms of the notification shown
   /// The newest visit of the report's case (by its latest update), if there is one.
@@ -134,24 +140,59 @@ struct NotificationResult {
   InboxEntry entry;
 };
 
+/// What enqueue_report() did besides queueing.
+struct Enqueued {
+  std::int64_t expires_ms = 0;  // when the new report is dropped unsent (0: never)
+  /// Reports the size cap evicted to make room, oldest first, as My reports now shows them
+  /// (status dropped, DropReason::evicted_for_space).
+  std::vector<ReportView> evicted;
+};
+
 class CarStore {
  public:
   struct Options {
     /// Upper bound on the file in pages (4 KiB); 0 = no bound. Models a full disk in tests and
     /// keeps one runaway producer from filling the head unit's flash.
     std::int64_t max_pages = 0;
+    /// Time to live per class, from the report's creation on the car's clock; 0 = never. An
+    /// expired report leaves the outbox unsent (expire()).
+    std::chrono::milliseconds ttl_safety = std::chrono::days(30);
+    std::chrono::milliseconds ttl_normal = std::chrono::days(14);
+    std::chrono::milliseconds ttl_low = std::chrono::days(7);
+    /// Size cap on the reports in the outbox: how many, and their payload bytes; 0 = no cap.
+    /// Receipts and answers are not counted (small, and gone at the next PUBACK).
+    std::size_t max_reports = 2000;
+    std::int64_t max_report_bytes = std::int64_t{32} << 20;
   };
 
-  /// Opens or creates the file. A corrupt file is renamed aside (set_aside() says where) and a
-  /// new one started: the car keeps working and the old file stays for diagnosis.
+  /// Opens or creates the file. A corrupt file is renamed aside (set_aside() says where), a new
+  /// one started, and the rows still readable in the old one copied into it (recovery() says
+  /// how many): the car keeps working and the old file stays for diagnosis.
   /// Errors: open_failed, schema_too_new (written by a newer build; refused, not touched).
   static Result<CarStore> open(const std::filesystem::path& path, Options options);
 
   const std::optional<std::filesystem::path>& set_aside() const { return set_aside_; }
+  /// What was recovered from the file set aside (set only when one was).
+  const std::optional<Recovery>& recovery() const { return recovery_; }
+
+  /// The time to live of a class (Options); 0 = never.
+  std::chrono::milliseconds ttl(ReportClass c) const;
 
   /// Queues a report (outbox + My reports, one transaction). `envelope` must hold a Report.
-  Result<void> enqueue_report(const wire::Envelope& envelope, const std::string& payload, int priority,
-                              std::int64_t now_ms);
+  /// The size cap (Options::max_reports, max_report_bytes): when the new report would exceed
+  /// it, reports are evicted in the same transaction, lowest class first, oldest first within
+  /// a class, but only reports of a class at most the new one's and never a safety report. If
+  /// that cannot make room, a safety report is queued anyway (over the cap: it is never
+  /// refused for the cap, only by a full disk) and any other one is refused with
+  /// AgentErrc::queue_full, evicting nothing.
+  /// Errors: AgentErrc::queue_full, StorageErrc::full (the disk or max_pages; nothing written,
+  /// every earlier row intact), other StorageErrc.
+  Result<Enqueued> enqueue_report(const wire::Envelope& envelope, const std::string& payload, ReportClass report_class,
+                                  std::int64_t now_ms);
+
+  /// Drops the outbox reports whose time to live has ended (expires_ms <= now_ms): each leaves
+  /// the outbox and its My reports row shows dropped, DropReason::expired. Returns those rows.
+  Result<std::vector<ReportView>> expire(std::int64_t now_ms);
 
   /// Every outbox entry, in send order (priority, then age).
   Result<std::vector<OutboxEntry>> outbox();
@@ -162,7 +203,9 @@ class CarStore {
 
   /// Applies an acknowledgement: matches the outbox report by payload digest, else report id;
   /// removes it and sets its status (acknowledged, or rejected with the reason). An ack with
-  /// neither result (a type this build does not know) matches nothing.
+  /// neither result (a type this build does not know) matches nothing. An accepted ack for a
+  /// report dropped after it was sent (expired or evicted while awaiting its ack) shows it as
+  /// acknowledged again: the backend has it after all.
   /// An accepted ack's carried notification (Accepted.notification) is stored in the inbox and
   /// applied to the report in the same transaction, as apply_notification() would, but queues no
   /// delivered receipt: the ack is its confirmation. Ack and notification are one commit, so
@@ -226,9 +269,24 @@ class CarStore {
   Result<std::vector<InboxEntry>> inbox(std::size_t limit = 200);
 
  private:
-  explicit CarStore(sql::Database db) : db_(std::move(db)) {}
+  CarStore(sql::Database db, Options options) : db_(std::move(db)), options_(options) {}
   Result<void> insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
-                             const std::string& payload, int priority, std::int64_t now_ms);
+                             const std::string& payload, int priority, std::int64_t now_ms,
+                             std::int64_t expires_ms = 0);
+  struct Room {
+    std::vector<std::string> evict;  // oldest first
+    std::int64_t evicted_bytes = 0;
+  };
+  /// The cap's evictions for a new report of `size` bytes; inside the caller's transaction.
+  Result<Room> make_room(ReportClass report_class, std::int64_t size);
+  /// Deletes one outbox row; inside the caller's transaction (the caller keeps totals_ true).
+  Result<void> delete_row(const std::string& id);
+  Result<void> insert_report_row(const wire::Report& report, std::int64_t now_ms);
+  /// Copies what is readable of the file set aside, then checks it (CarStore::open).
+  Result<Recovery> recover(const std::filesystem::path& damaged);
+  /// Removes outbox reports and marks their rows dropped; inside the caller's transaction.
+  Result<std::vector<ReportView>> drop_in_tx(const std::vector<std::string>& ids, DropReason reason,
+                                             std::int64_t now_ms);
   Result<std::optional<ReportView>> read_report(const std::string& report_id);
   /// Adds the visit, callback and survey state to a report row.
   Result<void> read_report_extras(ReportView& view);
@@ -244,7 +302,17 @@ class CarStore {
                                             const std::string& topic, std::int64_t now_ms);
 
   sql::Database db_;
+  Options options_;
+  /// The reports in the outbox and their payload bytes, kept in step after each commit so the
+  /// cap costs no query per report; nullopt: read again at the next use (after an expiry, a
+  /// recovery, a remove()).
+  struct Totals {
+    std::int64_t reports = 0;
+    std::int64_t bytes = 0;
+  };
+  std::optional<Totals> totals_;
   std::optional<std::filesystem::path> set_aside_;
+  std::optional<Recovery> recovery_;
 };
 
 }  // namespace fb::agent

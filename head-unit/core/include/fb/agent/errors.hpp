@@ -1,6 +1,7 @@
 // Why the head unit refuses a driver's answer before it is queued (a visit reply, a callback
-// request, a survey answer): rules of the car's side of docs/visits.md. Bad field values are
-// WireErrc::invalid_field and unknown ids StorageErrc::not_found; these are the rest.
+// request, a survey answer): rules of the car's side of docs/visits.md; and a report refused by
+// the outbox's size cap. Bad field values are WireErrc::invalid_field and unknown ids
+// StorageErrc::not_found; these are the rest.
 #pragma once
 
 #include <system_error>
@@ -15,6 +16,7 @@ enum class AgentErrc {
   not_offered = 5,       // the slot or approval is not the one the latest update offers
   already_answered = 6,  // this approval or survey has its answer already
   answer_pending = 7,    // an earlier answer to this visit waits for the backend's update
+  queue_full = 8,        // the outbox is at its size cap with reports as urgent or more (CarStore)
 };
 
 const std::error_category& agent_category() noexcept;

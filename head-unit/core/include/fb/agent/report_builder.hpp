@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "fb/agent/report_class.hpp"
 #include "fb/common/error.hpp"
 #include "feedback.pb.h"
 
@@ -30,8 +31,16 @@ struct Draft {
   std::vector<std::string> dtcs;
   std::optional<wire::Location> location;            // only with consent.location
   std::optional<wire::DiagnosticSnapshot> snapshot;  // only with consent.diagnostics
-  int priority = 0;                                  // outbox order; telematics safety faults use a higher value
+  /// Set by a rule that knows better (e.g. a telematics safety fault); unset: report_class_of().
+  std::optional<ReportClass> report_class;
 };
+
+/// The draft's class in the outbox: its explicit `report_class` if set; else safety for a
+/// warning lamp, a safety DTC (chassis C0xxx: brakes, ABS, steering; body B00xx: airbags and
+/// restraints) or a safety word in the text (brake, steering, airbag, fire, smoke and their
+/// Chinese: 刹车, 制动, 转向, 方向盘, 气囊, 起火, 冒烟); else low for an idea; else normal.
+/// Pure; thread-safe.
+ReportClass report_class_of(const Draft& draft);
 
 /// Returns the envelope (message id, schema version, report id all new) or the first field that
 /// breaks the wire rules (WireErrc::missing_field / invalid_field / invalid_utf8 / oversize).

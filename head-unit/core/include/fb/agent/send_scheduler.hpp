@@ -1,5 +1,6 @@
 // When to (re)send each outbox entry. Pure logic on a given time, so tests drive it directly.
 //
+// Send order: priority (a report's ReportClass) first, then age, then id.
 // An entry is: due -> publishing (handed to MQTT) -> awaiting_ack (broker PUBACK received) ->
 // removed by the backend's ack. A report not acknowledged within ack_timeout is due again, with
 // the timeout doubling per attempt up to max_backoff. A failed publish is due again after
@@ -48,6 +49,8 @@ class SendScheduler {
 
   /// The earliest time something becomes due (nullopt: nothing waits, or all slots are busy).
   std::optional<Clock::time_point> next_due() const;
+  /// The earliest OutboxEntry::expires_ms of an entry (nullopt: none expires).
+  std::optional<std::int64_t> next_expiry() const;
 
   std::size_t size() const { return by_id_.size(); }
   std::size_t publishing() const { return publishing_; }

@@ -1,0 +1,291 @@
+#include "fb/agent/salvage.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <optional>
+
+namespace fb::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kMagic{"SQLite format 3\0", 16};
+constexpr std::uint32_t kPageSize = 4096;  // SQLite's default, which our stores keep
+
+void put_be32(std::array<char, 100>& h, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) h[at + i] = static_cast<char>((v >> (24 - 8 * i)) & 0xff);
+}
+
+// A header for a file whose first 100 bytes are lost. Everything in it is either a constant of
+// our stores or can be derived (the page count from the length); the schema cookie and the
+// user version are unknown and set to 1 and 0: the rows are copied by column name anyway.
+bool rebuild_header(const fs::path& file, bool wal) {
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (ec || size < kPageSize) return false;
+  std::array<char, 100> h{};
+  std::memcpy(h.data(), kMagic.data(), kMagic.size());
+  h[16] = static_cast<char>(kPageSize >> 8);
+  h[17] = static_cast<char>(kPageSize & 0xff);
+  h[18] = h[19] = wal ? 2 : 1;  // file format: 2 reads the -wal beside the copy
+  h[21] = 64;                   // payload fractions, fixed by the file format
+  h[22] = 32;
+  h[23] = 32;
+  put_be32(h, 24, 1);  // change counter
+  put_be32(h, 28, static_cast<std::uint32_t>(size / kPageSize));
+  put_be32(h, 40, 1);  // schema cookie
+  put_be32(h, 44, 4);  // schema format
+  put_be32(h, 56, 1);  // UTF-8
+  put_be32(h, 92, 1);  // version-valid-for = change counter: the page count above is trusted
+  put_be32(h, 96, 3040001);
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.write(h.data(), h.size());
+  return static_cast<bool>(f);
+}
+
+bool has_sqlite_header(const fs::path& file) {
+  std::ifstream f(file, std::ios::binary);
+  std::array<char, 16> head{};
+  f.read(head.data(), head.size());
+  return f && std::string_view(head.data(), head.size()) == kMagic;
+}
+
+std::string sql_name(std::string_view name) { return "\"" + std::string(name) + "\""; }
+
+// Reads one table of the damaged copy (its own connection, `src`) into the fresh store's table
+// of the same name (`dst`, inside the caller's transaction). The two never share a transaction:
+// a read that meets damage spoils the transaction it ran in (its COMMIT fails as corrupt).
+class TableCopier {
+ public:
+  TableCopier(sql::Database& src, sql::Database& dst, TableRecovery& out) : src_(src), dst_(dst), out_(out) {}
+
+  Result<void> run() {
+    auto columns = common_columns();
+    if (!columns) return fail(columns.error());
+    if (columns->empty()) {
+      out_.schema_unreadable = true;
+      return {};
+    }
+    std::string names;
+    std::string literals;
+    for (const auto& c : *columns) {
+      names += ", " + sql_name(c);
+      literals += std::string(literals.empty() ? "" : " || ',' || ") + "quote(" + sql_name(c) + ")";
+    }
+    const auto table = sql_name(out_.table);
+    auto probe = src_.prepare("SELECT rowid FROM " + table + " WHERE rowid >= ?1 ORDER BY rowid LIMIT 1");
+    // Each value as an SQL literal (quote()): types and bytes survive the trip unchanged.
+    auto read = src_.prepare("SELECT " + literals + " FROM " + table + " WHERE rowid = ?1");
+    if (!probe || !read) {
+      out_.schema_unreadable = true;
+      return {};
+    }
+    probe_ = &*probe;
+    const std::string insert = "INSERT OR IGNORE INTO main." + table + "(rowid" + names + ") VALUES(";
+
+    std::int64_t pos = 1;  // our stores' rowids are assigned from 1
+    std::int64_t last_good = 0;
+    for (;;) {
+      auto next = seek(pos);
+      if (!next) {  // an unreadable page: find the first rowid past it that can be reached
+        auto past = step_over(pos);
+        if (!past) {
+          out_.tail_unreadable = true;  // the rest of the table is out of reach
+          return {};
+        }
+        next.emplace(*past);
+        if (!*next) {
+          out_.tail_unreadable = true;  // the damaged page was the table's last: how many is unknown
+          return {};
+        }
+        out_.skipped_rowids += **next - last_good - 1;
+      }
+      if (!*next) return {};
+      const auto rowid = **next;
+      read->bind(1, rowid);
+      auto row = read->step();
+      if (row && *row) {
+        const auto values = read->text(0);
+        read->reset();
+        if (auto r = dst_.exec(insert + std::to_string(rowid) + ", " + values + ")"); !r) return fail(r.error());
+        ++out_.recovered;
+      } else {
+        read->reset();
+        ++out_.unreadable;  // e.g. a damaged overflow page of a large payload
+      }
+      last_good = rowid;
+      if (rowid == std::numeric_limits<std::int64_t>::max()) return {};
+      pos = rowid + 1;
+    }
+  }
+
+ private:
+  // nullopt inside: no row at or after `from`; an error: the seek met an unreadable page.
+  std::optional<std::optional<std::int64_t>> seek(std::int64_t from) {
+    probe_->bind(1, from);
+    auto row = probe_->step();
+    if (!row) return std::nullopt;
+    std::optional<std::int64_t> out;
+    if (*row) out = probe_->int64(0);
+    probe_->reset();
+    return out;
+  }
+
+  // After seek(bad) failed: the first rowid whose seek succeeds, found by doubling the step and
+  // then bisecting between the last failure and the first success. Returns the seek's result
+  // there (which may be "no more rows"), or nullopt when no seek beyond `bad` succeeds.
+  std::optional<std::optional<std::int64_t>> step_over(std::int64_t bad) {
+    constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+    std::int64_t fail_at = bad;
+    std::optional<std::int64_t> ok_at;
+    std::optional<std::int64_t> found;
+    for (std::int64_t step = 1; !ok_at; step *= 2) {
+      const std::int64_t at = (kMax - bad < step) ? kMax : bad + step;
+      if (auto r = seek(at)) {
+        ok_at = at;
+        found = *r;
+      } else {
+        fail_at = at;
+        if (at == kMax || step > kMax / 2) return std::nullopt;
+      }
+    }
+    while (*ok_at - fail_at > 1) {
+      const std::int64_t mid = fail_at + (*ok_at - fail_at) / 2;
+      if (auto r = seek(mid)) {
+        ok_at = mid;
+        found = *r;
+      } else {
+        fail_at = mid;
+      }
+    }
+    return found;
+  }
+
+  static std::vector<std::string> columns_of(sql::Database& db, const std::string& table) {
+    std::vector<std::string> out;
+    auto st = db.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid");
+    if (!st) return out;
+    st->bind(1, table);
+    for (;;) {
+      auto row = st->step();
+      if (!row) return {};  // an unreadable schema
+      if (!*row) break;
+      out.push_back(st->text(0));
+    }
+    st->reset();
+    return out;
+  }
+
+  Result<std::vector<std::string>> common_columns() {
+    const auto have = columns_of(src_, out_.table);
+    std::vector<std::string> out;
+    for (auto& c : columns_of(dst_, out_.table)) {
+      if (std::ranges::find(have, c) != have.end()) out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  sql::Database& src_;
+  sql::Database& dst_;
+  TableRecovery& out_;
+  sql::Statement* probe_ = nullptr;
+};
+
+}  // namespace
+
+std::size_t Recovery::recovered() const {
+  std::size_t n = 0;
+  for (const auto& t : tables) n += t.recovered;
+  return n;
+}
+
+std::size_t Recovery::lost_at_most() const {
+  std::size_t n = 0;
+  for (const auto& t : tables) n += t.unreadable + static_cast<std::size_t>(t.skipped_rowids);
+  return n;
+}
+
+bool Recovery::incomplete() const {
+  for (const auto& t : tables) {
+    if (t.unreadable > 0 || t.skipped_rowids != 0 || t.tail_unreadable || t.schema_unreadable) return true;
+  }
+  return false;
+}
+
+std::string Recovery::summary() const {
+  std::string parts;
+  std::string cut;
+  for (const auto& t : tables) {
+    parts += (parts.empty() ? "" : ", ") + t.table + " " + std::to_string(t.recovered);
+    if (t.schema_unreadable || t.tail_unreadable) cut += (cut.empty() ? "" : ", ") + t.table;
+  }
+  std::string s = "recovered " + std::to_string(recovered()) + " rows (" + parts + ")";
+  if (!incomplete()) return s + "; nothing lost";
+  if (lost_at_most() > 0) s += "; at most " + std::to_string(lost_at_most()) + " lost";
+  if (!cut.empty()) s += "; unreadable from some point on: " + cut;
+  return s;
+}
+
+const TableRecovery* Recovery::table(std::string_view name) const {
+  for (const auto& t : tables) {
+    if (t.table == name) return &t;
+  }
+  return nullptr;
+}
+
+TableRecovery* Recovery::table(std::string_view name) {
+  for (auto& t : tables) {
+    if (t.table == name) return &t;
+  }
+  return nullptr;
+}
+
+Result<Recovery> salvage(const fs::path& damaged, sql::Database& into, std::span<const std::string_view> tables) {
+  Recovery out;
+  out.from = damaged;
+  for (auto t : tables) out.tables.push_back(TableRecovery{std::string(t)});
+  const fs::path copy = damaged.string() + ".salvage";
+  const fs::path copy_wal = copy.string() + "-wal";
+  std::error_code ec;
+  struct Cleanup {
+    fs::path copy;
+    ~Cleanup() {
+      std::error_code e;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(copy.string() + suffix, e);
+    }
+  } cleanup{copy};
+  fs::copy_file(damaged, copy, fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    for (auto& t : out.tables) t.schema_unreadable = true;
+    return out;
+  }
+  const bool wal = fs::exists(damaged.string() + "-wal", ec);
+  if (wal) fs::copy_file(damaged.string() + "-wal", copy_wal, fs::copy_options::overwrite_existing, ec);
+  if (!has_sqlite_header(copy)) out.header_rebuilt = rebuild_header(copy, wal);
+
+  sql::OpenOptions o;
+  o.create = false;
+  o.durable = false;  // the copy keeps its own journal mode; nothing is written to it
+  auto src = sql::Database::open(copy, o);
+  if (!src) {
+    for (auto& t : out.tables) t.schema_unreadable = true;
+    return out;
+  }
+  // Checks each cell's size against its page as it is read, so a damaged page is refused
+  // rather than misread. writable_schema: SQLite refuses a file shorter than its header says
+  // (a truncated one) unless it is set; nothing is written through it.
+  (void)src->exec("PRAGMA cell_size_check=ON");
+  (void)src->exec("PRAGMA writable_schema=ON");
+  auto tx = sql::Transaction::begin(into);
+  if (!tx) return fail(tx.error());
+  for (auto& t : out.tables) {
+    if (auto r = TableCopier(*src, into, t).run(); !r) return fail(r.error());
+  }
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  return out;
+}
+
+}  // namespace fb::agent
