@@ -1,6 +1,7 @@
 // The head unit's durable store, one SQLite file (WAL, synchronous=FULL):
 //  - outbox: messages to send (reports, receipts), each kept until it is confirmed: a report
-//    until the backend's acknowledgement, a receipt until the broker's PUBACK;
+//    until the backend's acknowledgement, a receipt until the broker's PUBACK; a report waiting
+//    for its diagnostic snapshot is held (hold_until_ms) until released;
 //  - reports: the driver's "My reports" with each one's latest status (kept after delivery);
 //  - inbox: notifications from the backend, de-duplicated by message id;
 //  - visits and callbacks (docs/visits.md): each one's latest update and the driver's answers.
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fb/agent/errors.hpp"
@@ -33,7 +35,21 @@ struct OutboxEntry {
   std::string topic;
   int priority = 0;  // higher is sent first
   std::int64_t created_ms = 0;
+  /// > 0: a report held for its snapshot (CarStore::enqueue_report), not to be sent before it is
+  /// released; the epoch ms its post-tap window ends.
+  std::int64_t hold_until_ms = 0;
 };
+
+/// A report's diagnostic snapshot, as "My reports" shows it.
+enum class SnapshotState {
+  none,      // not asked (or no consent)
+  waiting,   // saved, held until its post-tap window has passed ("waiting for its snapshot")
+  attached,  // the snapshot is in the report
+  lost,      // asked, but its recording was lost (a restart while waiting): sent without it,
+             // Report.snapshot_lost set
+};
+std::string_view to_string(SnapshotState state);
+std::optional<SnapshotState> parse_snapshot_state(std::string_view key);
 
 /// What the driver answers to a visit update (VisitReply without the visit id).
 struct VisitAnswer {
@@ -97,6 +113,8 @@ struct ReportView {
   std::optional<VisitView> visit;
   /// The newest callback asked for this report, if any.
   std::optional<CallbackView> callback;
+  /// Whether a snapshot was asked for and where it stands.
+  SnapshotState snapshot = SnapshotState::none;
   /// The latest survey request (a CLOSED notification, e.g. a visit's handover) and whether the
   /// driver has answered it; "" when none.
   std::string survey_request_id;
@@ -149,7 +167,15 @@ class CarStore {
   const std::optional<std::filesystem::path>& set_aside() const { return set_aside_; }
 
   /// Queues a report (outbox + My reports, one transaction). `envelope` must hold a Report.
+  /// With `hold_until_ms` the report is held for its snapshot: committed (it survives a crash)
+  /// but not to be sent until release_report(); its snapshot state is `waiting`.
   Result<void> enqueue_report(const wire::Envelope& envelope, const std::string& payload, int priority,
+                              std::int64_t now_ms, std::optional<std::int64_t> hold_until_ms = std::nullopt);
+  /// Releases a held report for sending with its final payload (the held one rebuilt with the
+  /// snapshot, or flagged snapshot_lost), and sets its snapshot state, in one transaction. Only
+  /// a held report's payload may change: it was never published. Errors: StorageErrc::not_found
+  /// (no held report with that id).
+  Result<void> release_report(const std::string& report_id, const std::string& payload, SnapshotState snapshot,
                               std::int64_t now_ms);
 
   /// Every outbox entry, in send order (priority, then age).
