@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "fb/common/ids.hpp"
+#include "fb/common/series_codec.hpp"
 #include "fb/common/utf8.hpp"
 
 namespace fb::codec {
@@ -174,14 +175,16 @@ Result<void> validate_report(const wire::Report& r) {
     if (!r.consent().diagnostics()) {
       return fail(WireErrc::invalid_field, "report.snapshot: present without diagnostics consent");
     }
-    for (const auto& s : r.snapshot().signals()) {
+    for (int i = 0; i < r.snapshot().signals_size(); ++i) {
+      const auto& s = r.snapshot().signals(i);
       if (!s.path().starts_with("Vehicle.")) {
         return fail(WireErrc::invalid_field,
                     "report.snapshot: signal '" + std::string(utf8_prefix(s.path(), 64)) + "' is not a VSS path");
       }
-      if (s.t_ms_size() != s.values_size()) {
-        return fail(WireErrc::invalid_field,
-                    "report.snapshot: " + std::string(utf8_prefix(s.path(), 64)) + " has unequal t_ms and values");
+      // Either form (legacy or compact), with the field that breaks it named.
+      if (auto c = series::check(s); !c) {
+        return fail(WireErrc::invalid_field, "report.snapshot.signals[" + std::to_string(i) + "]." + c.error().detail +
+                                                 " (" + std::string(utf8_prefix(s.path(), 64)) + ")");
       }
     }
   }

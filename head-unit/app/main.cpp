@@ -1,5 +1,6 @@
 // fb-headunit: the driver's feedback app on the dashboard. Composition root: command line,
-// agent (car store + MQTT link), the view-model (FeedbackController), the QML engine.
+// agent (car store + MQTT link), the vehicle's signals (a DriveSimulator feeding the snapshot
+// recorder and the parked tracker), the view-model (FeedbackController), the QML engine.
 //
 // Threads: "Qt" (this one) runs the event loop, the controller and QML; "agent" runs the
 // io_context on whose strand the agent, its MQTT client and its timers live (see
@@ -23,6 +24,7 @@
 #include <string>
 
 #include "fb/agent/agent.hpp"
+#include "fb/agent/snapshot_config.hpp"
 #include "fb/async/io_thread.hpp"
 #include "fb/common/guarded_main.hpp"
 #include "fb/common/logging.hpp"
@@ -49,6 +51,8 @@ struct Options {
   std::string mqtt_version = "3.1.1";
   std::string screenshot;
   bool moving = false;
+  std::string signals_file;
+  std::string fault = "none";
   bool self_test = false;
   bool demo_data = false;
 };
@@ -109,7 +113,15 @@ static int run_main(int argc, char** argv) {
   cli.add_option("--db", o.db, "Queue file (default run/headunit-<VIN>.db)");
   cli.add_option("--lang", o.language, "UI and report language (default: from the system locale)")
       ->check(CLI::IsMember({"zh", "en"}));
-  cli.add_flag("--moving", o.moving, "The vehicle is moving: quick taps only, no typing");
+  cli.add_flag("--moving", o.moving,
+               "The vehicle is moving: quick taps only, no typing; \"Call me\" only when the vehicle's signals say "
+               "parked");
+  cli.add_option("--signals", o.signals_file,
+                 "Snapshot settings (allow-list and windows, deploy/car/snapshot.json); default: every simulated "
+                 "signal, -60 s / +30 s");
+  cli.add_option("--fault", o.fault, "Fault the simulated drive shows (as fb-car --fault)")
+      ->check(CLI::IsMember(fb::agent::fault_names()))
+      ->capture_default_str();
   cli.add_flag("--self-test", o.self_test, "Load every QML file, render one frame, print SELF_TEST_OK and exit");
   cli.add_option("--screenshot", o.screenshot, "Save the first frame to this PNG file and exit");
   cli.add_flag("--demo-data", o.demo_data, "Queue two sample reports when My reports is empty");
@@ -130,10 +142,19 @@ static int run_main(int argc, char** argv) {
   auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
                                              o.db.empty() ? "run/headunit-" + o.vin + ".db" : o.db);
   config.mqtt.version = *fb::mqtt::parse_protocol_version(o.mqtt_version);  // checked by CLI11
-  // The app has no vehicle signals yet: --moving stands for them. The agent asks on its thread,
-  // the controller sets it on the Qt thread.
+  // Vehicle signals come from a simulated drive (the head unit's bus adapter would take its
+  // place): they feed the snapshot recorder and the ParkedTracker the agent asks. The demo flag
+  // (not --moving, or the controller's parked toggle on the Qt thread) may still say "parked"
+  // while the simulated car drives; with --moving only the signals can say so.
   std::atomic<bool> parked{!o.moving};
-  config.parked = [&parked] { return parked.load(); };
+  fb::agent::ParkedTracker tracker;  // fed and asked on the agent's strand
+  config.parked = [&parked, &tracker] { return tracker.parked() || parked.load(); };
+  auto settings = o.signals_file.empty() ? fb::agent::default_snapshot_settings()
+                                         : fb::agent::load_snapshot_settings(o.signals_file);
+  if (!settings) {
+    std::fprintf(stderr, "fb-headunit: %s\n", settings.error().what().c_str());
+    return 1;
+  }
   if (config.database.has_parent_path()) {
     std::error_code ignored;  // Agent::open reports the real problem
     std::filesystem::create_directories(config.database.parent_path(), ignored);
@@ -142,6 +163,18 @@ static int run_main(int argc, char** argv) {
   // timers live on, from here until the agent is stopped below.
   fb::IoThread agent_thread;
   auto& clock = fb::SystemClock::instance();
+  fb::agent::DriveSimulator::Config drive_config;
+  drive_config.faults = *fb::agent::fault_named(o.fault);  // checked by CLI11
+  fb::agent::DriveSimulator drive(agent_thread.strand(), clock, drive_config);
+  auto recorder_config = settings->recorder_config();
+  recorder_config.active_dtcs = [&drive] { return drive.active_dtcs(); };
+  recorder_config.ecu_software = {{"HU", o.software}};
+  auto recorder = fb::agent::SnapshotRecorder::create(agent_thread.strand(), clock, recorder_config);
+  if (!recorder) {
+    std::fprintf(stderr, "fb-headunit: %s\n", recorder.error().what().c_str());
+    return 1;
+  }
+  config.recorder = recorder->get();
   auto opened = fb::agent::Agent::open(agent_thread.strand(), clock, config,
                                        fb::mqtt::make_paho_client(agent_thread.strand(), clock, config.mqtt));
   if (!opened) {
@@ -159,7 +192,12 @@ static int run_main(int argc, char** argv) {
   fb::Result<void> started;
   agent_thread.call([&] {
     started = agent.start();
-    if (started && o.demo_data) add_demo_reports(agent);
+    if (!started) return;
+    drive.start([&](const fb::agent::SignalSample& sample) {
+      tracker.on_sample(sample);
+      (*recorder)->add(sample);
+    });
+    if (o.demo_data) add_demo_reports(agent);
   });
   if (!started) {
     std::fprintf(stderr, "fb-headunit: %s\n", started.error().what().c_str());
@@ -170,11 +208,15 @@ static int run_main(int argc, char** argv) {
   struct StopAgentFirst {
     fb::IoThread& thread;
     fb::agent::Agent& agent;
+    fb::agent::DriveSimulator& drive;
     ~StopAgentFirst() {
-      thread.call([this] { agent.stop(); });
+      thread.call([this] {
+        drive.stop();
+        agent.stop();
+      });
       thread.join();
     }
-  } stop_agent_first{agent_thread, agent};
+  } stop_agent_first{agent_thread, agent, drive};
 
   qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackController", &controller);
   qmlRegisterSingletonInstance("HeadUnit", 1, 0, "ReportsModel", controller.reports());

@@ -1,5 +1,6 @@
 // fb-car: a headless head unit. Sends reports, lists them with their status and prints the
 // notifications that come back; `follow` plays the driver of a service visit (ScriptedDriver).
+// With --snapshot a DriveSimulator drives the car and reports carry its diagnostic snapshot.
 // Used by the demo, the tests and the benchmarks.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@
 
 #include "fb/agent/agent.hpp"
 #include "fb/agent/scripted_driver.hpp"
+#include "fb/agent/snapshot_config.hpp"
 #include "fb/asio.hpp"
 #include "fb/async/timer.hpp"
 #include "fb/common/config.hpp"
@@ -120,6 +122,8 @@ class Printer final : public fb::agent::AgentListener {
  public:
   void report_changed(const ReportView& r) override {
     std::cout << "  report " << r.report_id.substr(0, 8) << "  " << fb::to_string(r.status);
+    if (r.snapshot == fb::agent::SnapshotState::waiting) std::cout << "  (waiting for its snapshot)";
+    if (r.snapshot == fb::agent::SnapshotState::lost) std::cout << "  (snapshot lost)";
     if (!r.case_number.empty()) std::cout << "  " << r.case_number;
     if (!r.reject_reason.empty()) std::cout << "  (" << r.reject_reason << ")";
     std::cout << std::endl;
@@ -203,6 +207,9 @@ void print_reports(const std::vector<ReportView>& reports) {
       c.set_outcome(r.callback->outcome);
       print_callback(c, "    ");
     }
+    if (r.snapshot != fb::agent::SnapshotState::none) {
+      std::cout << "    snapshot: " << fb::agent::to_string(r.snapshot) << "\n";
+    }
     if (!r.survey_request_id.empty()) {
       std::cout << "    survey: " << (r.survey_answered ? "answered" : "waiting for your answer") << "\n";
     }
@@ -223,6 +230,11 @@ const Sample kSamples[] = {
     {fb::wire::CATEGORY_IDEA, "zh-CN", "希望增加新功能：保养提醒可以直接预约附近的4S店。"},
     {fb::wire::CATEGORY_WARNING_LAMP, "en", "Airbag warning light came on while driving on the motorway."},
 };
+
+// Reports of these categories ask for a snapshot in `demo --snapshot`.
+bool about_the_car(fb::wire::Category c) {
+  return c == fb::wire::CATEGORY_DRIVING_FEEL || c == fb::wire::CATEGORY_NOISE || c == fb::wire::CATEGORY_WARNING_LAMP;
+}
 
 }  // namespace
 
@@ -258,6 +270,26 @@ static int run_main(int argc, char** argv) {
   send->add_option("--lang", language, "BCP 47 language tag, e.g. zh-CN or en");
   send->add_option("--dtc", dtcs, "Active diagnostic trouble code (repeatable)");
   auto* demo = app.add_subcommand("demo", "Send sample reports in Chinese and English and show the answers");
+  bool snapshot = false;
+  std::string fault = "none", signals_file;
+  double post_s = 30, drive_before_s = 0;
+  app.add_flag("--snapshot", snapshot,
+               "send: the report carries a diagnostic snapshot (diagnostics consent given) of a simulated drive; "
+               "demo: so do its driving-feel, noise and warning-lamp samples");
+  app.add_option("--fault", fault,
+                 "Fault the simulated drive shows: none, harsh-shift, slipping-shift, knock, misfire, brake-squeal, "
+                 "overheat, warning-lamp")
+      ->check(CLI::IsMember(fb::agent::fault_names()));
+  auto* post = app.add_option("--post", post_s,
+                              "Seconds of the snapshot after the tap (default 30, or the --signals file's); the report "
+                              "waits that long, so keep it below --wait (e.g. 2 for demos and tests)")
+                   ->check(CLI::Range(0.0, 600.0));
+  app.add_option("--drive-before", drive_before_s,
+                 "Seconds to drive before the reports are submitted (the pre-tap part)")
+      ->check(CLI::Range(0.0, 60.0));
+  app.add_option("--signals", signals_file,
+                 "Snapshot settings (allow-list and windows, deploy/car/snapshot.json); default: every simulated "
+                 "signal, -60 s / +30 s");
   auto* list = app.add_subcommand("list", "List my reports and their status (offline)");
   auto* inbox = app.add_subcommand("inbox", "List notifications (offline)");
   auto* listen = app.add_subcommand("listen", "Connect, send what is queued, print notifications for --wait seconds");
@@ -298,11 +330,29 @@ static int run_main(int argc, char** argv) {
   config.parked = [driving] { return !driving; };
   if (approve_extra || refuse_extra) script.approve_extra = approve_extra;
   if (*score) script.survey_score = survey_score;
-  // Composition root. Thread "main" runs the io_context; the agent, its MQTT client, its timers
-  // and the Printer live on one strand of it.
+  // Composition root. Thread "main" runs the io_context; the agent, its MQTT client, its timers,
+  // the simulated drive, the snapshot recorder and the Printer live on one strand of it.
   boost::asio::io_context io;
   auto strand = boost::asio::make_strand(io.get_executor());
   auto& clock = fb::SystemClock::instance();
+  std::unique_ptr<fb::agent::DriveSimulator> drive;
+  std::unique_ptr<fb::agent::SnapshotRecorder> recorder;
+  if (snapshot) {
+    auto settings = signals_file.empty() ? fb::agent::default_snapshot_settings()
+                                         : fb::agent::load_snapshot_settings(signals_file);
+    if (!settings) return fail_with(settings.error());
+    if (*post) settings->post = std::chrono::milliseconds(static_cast<std::int64_t>(post_s * 1000));
+    auto recorder_config = settings->recorder_config();
+    fb::agent::DriveSimulator::Config sim;
+    sim.faults = *fb::agent::fault_named(fault);  // checked by CLI11
+    drive = std::make_unique<fb::agent::DriveSimulator>(strand, clock, sim);
+    recorder_config.active_dtcs = [sim = drive.get()] { return sim->active_dtcs(); };
+    recorder_config.ecu_software = {{"HU", o.software}};
+    auto made = fb::agent::SnapshotRecorder::create(strand, clock, recorder_config);
+    if (!made) return fail_with(made.error());
+    recorder = std::move(*made);
+    config.recorder = recorder.get();
+  }
   auto opened = Agent::open(strand, clock, config, fb::mqtt::make_paho_client(strand, clock, config.mqtt));
   if (!opened) return fail_with(opened.error());
   auto& agent = **opened;
@@ -348,6 +398,8 @@ static int run_main(int argc, char** argv) {
     d.text = text;
     d.language = language;
     d.dtcs = dtcs;
+    d.consent.set_diagnostics(snapshot);
+    d.capture_snapshot = snapshot;
     drafts.push_back(std::move(d));
   } else if (*demo) {
     for (const auto& s : kSamples) {
@@ -355,6 +407,8 @@ static int run_main(int argc, char** argv) {
       d.category = s.category;
       d.text = s.text;
       d.language = s.language;
+      d.capture_snapshot = snapshot && about_the_car(s.category);
+      d.consent.set_diagnostics(d.capture_snapshot);
       drafts.push_back(std::move(d));
     }
   }
@@ -363,6 +417,7 @@ static int run_main(int argc, char** argv) {
             << "\n";
   fb::Timer deadline(strand, clock);
   fb::Timer until_poll(strand, clock);
+  fb::Timer drive_before(strand, clock);
   boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
   // SIGUSR1: the network is up again (e.g. from a NetworkManager dispatcher script): reconnect
   // now instead of waiting out the backoff.
@@ -373,8 +428,10 @@ static int run_main(int argc, char** argv) {
     if (std::exchange(finished, true)) return;
     deadline.cancel();
     until_poll.cancel();
+    drive_before.cancel();
     signals.cancel();
     network_up.cancel();
+    if (drive) drive->stop();
     agent.stop();
     if (*demo) {
       agent.reports([](fb::Result<std::vector<ReportView>> reports) {
@@ -402,18 +459,26 @@ static int run_main(int argc, char** argv) {
       finish();
     });
   };
-  for (auto& d : drafts) {
-    auto shown = d.text;
-    agent.submit(std::move(d), [&, shown = std::move(shown), remaining, saved](fb::Result<std::string> id) {
-      if (!id) {
-        failure = id.error();
-        finish();
-        return;
-      }
-      std::cout << "saved report " << id->substr(0, 8) << ": \"" << shown << "\"\n";
-      remaining->insert(*id);
-      if (++*saved == drafts.size()) all_saved();
-    });
+  const auto submit_all = [&] {
+    for (auto& d : drafts) {
+      auto shown = d.text;
+      agent.submit(std::move(d), [&, shown = std::move(shown), remaining, saved](fb::Result<std::string> id) {
+        if (!id) {
+          failure = id.error();
+          finish();
+          return;
+        }
+        std::cout << "saved report " << id->substr(0, 8) << ": \"" << shown << "\"\n";
+        remaining->insert(*id);
+        if (++*saved == drafts.size()) all_saved();
+      });
+    }
+  };
+  if (drive) drive->start([&](const fb::agent::SignalSample& s) { recorder->add(s); });
+  if (drive && drive_before_s > 0 && !drafts.empty()) {
+    drive_before.arm_after(std::chrono::milliseconds(static_cast<std::int64_t>(drive_before_s * 1000)), submit_all);
+  } else {
+    submit_all();
   }
   if (auto r = agent.start(); !r) return fail_with(r.error());
   if (drafts.empty()) all_saved();

@@ -271,6 +271,51 @@ INSTANTIATE_TEST_SUITE_P(
                    });
                  },
                  wire::REJECT_OVERSIZE, "limit 524288"},
+        BadInput{"compact_series_length_mismatch",
+                 [] {
+                   return with_envelope([](wire::Envelope& e) {
+                     e.mutable_report()->mutable_consent()->set_diagnostics(true);
+                     auto* s = e.mutable_report()->mutable_snapshot()->add_signals();
+                     s->set_path("Vehicle.Speed");
+                     s->set_count(3);
+                     s->set_resolution(0.1);
+                     s->set_period_ms(100);
+                     s->add_dv(1);
+                     s->add_dv(2);
+                   });
+                 },
+                 wire::REJECT_INVALID_FIELD, "report.snapshot.signals[0].dv: 2 entries for count 3 (Vehicle.Speed)"},
+        BadInput{"compact_series_absurd_count",
+                 [] {
+                   return with_envelope([](wire::Envelope& e) {
+                     e.mutable_report()->mutable_consent()->set_diagnostics(true);
+                     auto* ok = e.mutable_report()->mutable_snapshot()->add_signals();
+                     ok->set_path("Vehicle.Speed");
+                     ok->add_t_ms(0);
+                     ok->add_values(1);
+                     auto* s = e.mutable_report()->mutable_snapshot()->add_signals();
+                     s->set_path("Vehicle.OBD.CoolantTemperature");
+                     s->set_count(4'000'000'000u);
+                     s->set_resolution(0.1);
+                     s->add_dv(1);
+                   });
+                 },
+                 wire::REJECT_INVALID_FIELD, "report.snapshot.signals[1].count: 4000000000, limit 100000"},
+        BadInput{"compact_series_time_deviations_mismatch",
+                 [] {
+                   return with_envelope([](wire::Envelope& e) {
+                     e.mutable_report()->mutable_consent()->set_diagnostics(true);
+                     auto* s = e.mutable_report()->mutable_snapshot()->add_signals();
+                     s->set_path("Vehicle.Speed");
+                     s->set_count(2);
+                     s->set_resolution(0.1);
+                     s->add_dv(1);
+                     s->add_dv(2);
+                     s->add_dt_ms(5);
+                     s->add_dt_ms(5);
+                   });
+                 },
+                 wire::REJECT_INVALID_FIELD, "report.snapshot.signals[0].dt_ms: 2 entries, need 0 or count - 1 = 1"},
         BadInput{"invalid_utf8",
                  [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->set_text("ok \xfe\xfe"); }); },
                  wire::REJECT_INVALID_UTF8, "envelope.report.text"},

@@ -1,4 +1,5 @@
 #include "fb/backend/triage.hpp"
+#include "fb/common/series_codec.hpp"
 
 #include <gtest/gtest.h>
 
@@ -123,6 +124,24 @@ TEST_F(Triage, AWarningLampCountsAsHighOnlyWhileTheCarMoves) {
   EXPECT_EQ(moving.priority, Priority::high);
   EXPECT_NE(std::find(moving.evidence.begin(), moving.evidence.end(), "priority:warning_lamp_while_moving"),
             moving.evidence.end());
+}
+
+TEST_F(Triage, TheMovingCheckReadsACompactSnapshotToo) {
+  auto env = test::valid_report_envelope(test::kVinA, "tire pressure light came on");
+  auto* r = env.mutable_report();
+  r->set_category(wire::CATEGORY_WARNING_LAMP);
+  r->set_language("en");
+  r->mutable_consent()->set_diagnostics(true);
+  // Standing for 2 s, then 0.3 km/h: only the compact form's decoded values say it moved.
+  const std::vector<series::Point> points = {{-2000, 0}, {-1000, 0}, {0, 0.3}};
+  *r->mutable_snapshot()->add_signals() = *series::encode("Vehicle.Speed", points, 0.1);
+  ASSERT_TRUE(series::is_compact(r->snapshot().signals(0)));
+  ASSERT_EQ(r->snapshot().signals(0).values_size(), 0);
+  auto moving = rules_->classifier.classify(*r);
+  EXPECT_EQ(moving.priority, Priority::high);
+
+  *r->mutable_snapshot()->mutable_signals(0) = *series::encode("Vehicle.Speed", {{{-1000, 0}, {0, 0}}}, 0.1);
+  EXPECT_NE(rules_->classifier.classify(*r).priority, Priority::high);
 }
 
 TEST_F(Triage, EnglishLexiconIgnoresEndingsButMatchesWholeWords) {

@@ -166,7 +166,7 @@ INSTANTIATE_TEST_SUITE_P(
                     s->set_path("Vehicle.Speed");
                     s->add_t_ms(0);
                   },
-                  WireErrc::invalid_field, "unequal"},
+                  WireErrc::invalid_field, "report.snapshot.signals[0].values: 0 entries for 1 t_ms"},
         FieldCase{"text_invalid_utf8_in_memory", [](wire::Report& r) { r.set_text(std::string("\xff", 1)); }, WireErrc::invalid_utf8, "byte 0"}),
     [](const auto& info) { return std::string(info.param.name); });
 

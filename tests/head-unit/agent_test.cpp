@@ -11,6 +11,7 @@
 #include "fb/agent/message_expiry.hpp"
 #include "fb/agent/scripted_driver.hpp"
 #include "fb/common/codec.hpp"
+#include "fb/common/series_codec.hpp"
 #include "fb/common/topics.hpp"
 #include "fb/mqtt/options.hpp"
 #include "process.hpp"
@@ -59,6 +60,7 @@ class AgentTest : public ::testing::Test {
     c.storage = storage_;
     if (with_vehicle_state_) c.parked = [this] { return parked_; };
     c.mqtt.will = will_;
+    c.recorder = recorder_.get();
     auto a = Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(strand_, mqtt_));
     EXPECT_TRUE(a) << a.error().what();
     (*a)->add_listener(&events_);
@@ -127,6 +129,7 @@ class AgentTest : public ::testing::Test {
   bool with_vehicle_state_ = true;
   bool parked_ = true;
   std::optional<mqtt::Will> will_;
+  std::unique_ptr<SnapshotRecorder> recorder_;  // set by tests that capture snapshots
 };
 
 TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
@@ -255,7 +258,9 @@ TEST_F(AgentTest, WithAWillEveryConnectPublishesOnlineRetainedOnTheWillsTopic) {
     EXPECT_TRUE(status.props.retain);
     EXPECT_EQ(mqtt_->published.back().topic, topics::reports(kVin));
     EXPECT_FALSE(mqtt_->published.back().props.retain);
-    EXPECT_EQ(mqtt_->published.back().props.message_expiry, 0s) << "a report without expiry";
+    EXPECT_EQ(mqtt_->published.back().props.message_expiry,
+              std::chrono::duration_cast<std::chrono::seconds>(storage_.ttl_normal))
+        << "a normal report expires on the broker with its time to live";
     test::set_connected(*mqtt_, false);
     run();
     while (test::pending_publishes(*mqtt_) > 0) complete_next(Error(MqttErrc::not_connected, "lost"));
@@ -836,6 +841,112 @@ TEST_F(AgentTest, ARecoveredQueueIsSentAndTheRecoveryIsReported) {
   connect();
   ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
   EXPECT_EQ(report_id_of(complete_next()), queued);
+}
+
+// ---- Reports that wait for their diagnostic snapshot (issue 8) --------------------------------
+
+class AgentSnapshotTest : public AgentTest {
+ protected:
+  void SetUp() override {
+    SnapshotRecorder::Config c;
+    c.ring.allowed = {vss::kSpeed};
+    c.post = 2s;
+    c.settle = 100ms;
+    c.ecu_software = {{"TCU", "TCU-4.2.0"}};
+    c.active_dtcs = [] { return std::vector<std::string>{"P0700"}; };
+    recorder_ = std::move(*SnapshotRecorder::create(strand_, clock_, c));
+  }
+  // One Vehicle.Speed sample every 100 ms from now for `d`, the clock moving with them.
+  void drive_for(std::chrono::milliseconds d) {
+    const auto end = steady_ms(clock_) + d.count();
+    while (steady_ms(clock_) < end) {
+      recorder_->add({vss::kSpeed, steady_ms(clock_), 42.0});
+      test::run_for(io_, clock_, 100ms);
+    }
+  }
+  static Draft capturing(bool diagnostics = true) {
+    auto d = draft("换挡顿挫 harsh shift");
+    d.category = wire::CATEGORY_DRIVING_FEEL;
+    d.consent.set_diagnostics(diagnostics);
+    d.capture_snapshot = true;
+    return d;
+  }
+  static SnapshotState snapshot_of(const std::vector<ReportView>& views, const std::string& id) {
+    for (const auto& v : views) {
+      if (v.report_id == id) return v.snapshot;
+    }
+    ADD_FAILURE() << "report " << id << " not in My reports";
+    return SnapshotState::none;
+  }
+};
+
+TEST_F(AgentSnapshotTest, AHeldReportWaitsForItsWindowWhileOtherReportsKeepSending) {
+  auto agent = started_agent();
+  connect();
+  drive_for(5s);
+  auto held = submit(*agent, capturing());
+  ASSERT_TRUE(held) << held.error().what();
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "sent before its post-tap window";
+  EXPECT_EQ(snapshot_of(reports(*agent), *held), SnapshotState::waiting);
+  EXPECT_EQ(reports(*agent).front().status, ReportStatus::queued);
+
+  auto other = submit(*agent);
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u) << "a held report blocked another";
+  EXPECT_EQ(codec::decode(complete_next().payload)->report().report_id(), *other);
+
+  drive_for(2s);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "released before post + settle";
+  test::run_for(io_, clock_, 100ms);
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  auto env = codec::decode(complete_next().payload);
+  ASSERT_TRUE(env);
+  const auto& r = env->report();
+  EXPECT_EQ(r.report_id(), *held);
+  EXPECT_FALSE(r.snapshot_lost());
+  ASSERT_EQ(r.snapshot().signals_size(), 1);
+  EXPECT_TRUE(series::is_compact(r.snapshot().signals(0)));
+  auto points = series::decode(r.snapshot().signals(0));
+  ASSERT_TRUE(points);
+  EXPECT_EQ(points->size(), 70u) << "5 s before the tap (the window holds 60 s) and 2 s after, at 10 Hz";
+  EXPECT_EQ(std::vector<std::string>(r.dtcs().begin(), r.dtcs().end()), std::vector<std::string>{"P0700"});
+  EXPECT_EQ(r.ecu_software().at("TCU"), "TCU-4.2.0");
+  EXPECT_EQ(snapshot_of(reports(*agent), *held), SnapshotState::attached);
+}
+
+TEST_F(AgentSnapshotTest, AHeldReportWhoseRecordingWasLostIsSentFlaggedAfterARestart) {
+  std::string id;
+  {
+    auto agent = started_agent();
+    drive_for(1s);
+    id = *submit(*agent, capturing());
+    agent->stop();
+    run();
+  }  // the process ends while the report waits for its window
+  EXPECT_EQ(recorder_->pending(), 0u) << "stop() left a tap behind";
+  auto agent = started_agent();
+  EXPECT_EQ(snapshot_of(reports(*agent), id), SnapshotState::lost);
+  connect();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  auto env = codec::decode(complete_next().payload);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->report().report_id(), id);
+  EXPECT_TRUE(env->report().snapshot_lost());
+  EXPECT_FALSE(env->report().has_snapshot());
+  EXPECT_TRUE(codec::validate_report(env->report()));
+}
+
+TEST_F(AgentSnapshotTest, WithoutDiagnosticsConsentNothingIsRecordedOrHeld) {
+  auto agent = started_agent();
+  connect();
+  drive_for(1s);
+  auto id = submit(*agent, capturing(/*diagnostics=*/false));
+  ASSERT_TRUE(id);
+  EXPECT_EQ(recorder_->pending(), 0u);
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  auto env = codec::decode(complete_next().payload);
+  EXPECT_FALSE(env->report().has_snapshot());
+  EXPECT_FALSE(env->report().snapshot_lost());
+  EXPECT_EQ(snapshot_of(reports(*agent), *id), SnapshotState::none);
 }
 
 }  // namespace

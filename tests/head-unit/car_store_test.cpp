@@ -298,7 +298,7 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   {
     auto store = open();  // migrates v1 -> v2 -> v3 -> v4 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 4);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 5);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
   // v4: the report still queued (a noise) is normal, and expires 14 days after it was made.
@@ -330,6 +330,77 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   ASSERT_TRUE(store.apply_notification(env, receipts_, 1'790'000'000'000));
   EXPECT_EQ((*store.report(received->report_id))->visit->latest.visit_id(), "v-after-migration");
   EXPECT_TRUE(store.enqueue_callback_request(received->report_id, "", "", receipts_, 1'790'000'000'000));
+}
+
+// ---- Reports held for their diagnostic snapshot (schema v4) ------------------------------------
+
+TEST_F(CarStoreTest, AHeldReportSurvivesAReopenHeldAndIsReleasedWithItsNewPayload) {
+  const auto held = make_report("held");
+  const auto plain = make_report("plain");
+  {
+    auto store = open();
+    ASSERT_TRUE(store.enqueue_report(held.env, held.payload, ReportClass::normal, 1000, 31'100));
+    ASSERT_TRUE(store.enqueue_report(plain.env, plain.payload, ReportClass::normal, 2000));
+  }
+  auto store = open();
+  auto outbox = store.outbox();
+  ASSERT_TRUE(outbox);
+  ASSERT_EQ(outbox->size(), 2u);
+  EXPECT_EQ((*outbox)[0].hold_until_ms, 31'100);
+  EXPECT_EQ((*outbox)[1].hold_until_ms, 0);
+  EXPECT_EQ((*store.report(held.env.report().report_id()))->snapshot, SnapshotState::waiting);
+  EXPECT_EQ((*store.report(plain.env.report().report_id()))->snapshot, SnapshotState::none);
+
+  auto rebuilt = held.env;
+  rebuilt.mutable_report()->set_snapshot_lost(true);
+  const auto payload = codec::encode(rebuilt);
+  const auto& id = held.env.report().report_id();
+  ASSERT_TRUE(store.release_report(id, payload, SnapshotState::lost, 40'000));
+  EXPECT_EQ(*store.payload(id), payload);
+  EXPECT_EQ(store.outbox()->front().hold_until_ms, 0);
+  EXPECT_EQ((*store.report(id))->snapshot, SnapshotState::lost);
+  // The ack of the new payload matches it by digest.
+  auto ack = accepted_ack(Queued{rebuilt, payload}, "FB-2026-000050");
+  ack.clear_report_id();
+  auto applied = store.apply_ack(ack, 50'000);
+  ASSERT_TRUE(applied);
+  EXPECT_TRUE(applied->matched);
+  EXPECT_EQ(applied->report_id, id);
+}
+
+TEST_F(CarStoreTest, OnlyAHeldReportCanBeReleased) {
+  const auto plain = make_report("plain");
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(plain.env, plain.payload, ReportClass::normal, 1000));
+  auto r = store.release_report(plain.env.report().report_id(), "other bytes", SnapshotState::attached, 2000);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(StorageErrc::not_found));
+  EXPECT_EQ(*store.payload(plain.env.report().report_id()), plain.payload) << "a sendable payload changed";
+  EXPECT_FALSE(store.release_report("no-such-report", "x", SnapshotState::attached, 2000));
+}
+
+TEST_F(CarStoreTest, AVersion3FileMigratesWithNothingHeldAndNoSnapshots) {
+  fs::copy_file(std::string(test::kFixturesDir) + "/car-store-v3.db", path_);
+  {
+    auto db = sql::Database::open(path_);
+    ASSERT_TRUE(db);
+    EXPECT_EQ(*db->query_int("PRAGMA user_version"), 3);
+  }
+  auto store = open();
+  EXPECT_FALSE(store.set_aside());
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 5);
+  auto outbox = store.outbox();
+  ASSERT_TRUE(outbox);
+  ASSERT_FALSE(outbox->empty()) << "the fixture has a report that never left the car";
+  for (const auto& e : *outbox) EXPECT_EQ(e.hold_until_ms, 0) << e.id;
+  auto reports = store.reports();
+  ASSERT_TRUE(reports);
+  ASSERT_FALSE(reports->empty());
+  for (const auto& r : *reports) EXPECT_EQ(r.snapshot, SnapshotState::none) << r.report_id;
+  // And it takes held reports after the migration.
+  const auto held = make_report("held after migration");
+  ASSERT_TRUE(store.enqueue_report(held.env, held.payload, ReportClass::normal, 1000, 31'100));
+  EXPECT_EQ((*store.report(held.env.report().report_id()))->snapshot, SnapshotState::waiting);
 }
 
 TEST_F(CarStoreTest, RefusesAFileFromANewerBuild) {

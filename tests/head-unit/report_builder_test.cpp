@@ -84,5 +84,110 @@ TEST(ReportClassOf, SafetyForWarningLampsSafetyDtcsAndSafetyWordsLowForIdeasElse
   EXPECT_EQ(report_class_of(explicit_class), ReportClass::safety);
 }
 
+Draft feel() {
+  Draft d;
+  d.category = wire::CATEGORY_DRIVING_FEEL;
+  d.text = "换挡顿挫";
+  d.language = "zh-CN";
+  return d;
+}
+
+wire::Location precise() {
+  wire::Location l;
+  l.set_latitude(31.234567);
+  l.set_longitude(121.476543);
+  return l;
+}
+
+wire::DiagnosticSnapshot one_signal() {
+  wire::DiagnosticSnapshot snap;
+  auto* s = snap.add_signals();
+  s->set_path("Vehicle.Speed");
+  s->add_t_ms(0);
+  s->add_values(42);
+  return snap;
+}
+
+TEST(ReportBuilder, WithoutLocationConsentTheLocationIsDropped) {
+  auto d = feel();
+  d.location = precise();
+  auto r = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_FALSE(r->report().has_location());
+}
+
+TEST(ReportBuilder, WithLocationConsentTheLocationIsCoarsenedOnTheCar) {
+  auto d = feel();
+  d.consent.set_location(true);
+  d.location = precise();
+  auto r = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(r) << r.error().what();
+  ASSERT_TRUE(r->report().has_location());
+  EXPECT_NEAR(r->report().location().latitude(), 31.23, 1e-9);
+  EXPECT_NEAR(r->report().location().longitude(), 121.48, 1e-9);
+  wire::Location south_west;
+  south_west.set_latitude(-33.8651);
+  south_west.set_longitude(-151.2099);
+  EXPECT_NEAR(coarsen(south_west).latitude(), -33.87, 1e-9);
+  EXPECT_NEAR(coarsen(south_west).longitude(), -151.21, 1e-9);
+}
+
+TEST(ReportBuilder, WithoutDiagnosticsConsentTheSnapshotIsDropped) {
+  auto d = feel();
+  d.snapshot = one_signal();
+  auto r = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_FALSE(r->report().has_snapshot());
+
+  d.consent.set_diagnostics(true);
+  r = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->report().has_snapshot());
+}
+
+TEST(ReportBuilder, AttachingASnapshotMergesItsDtcsAndEcuVersionsOnlyWithConsent) {
+  auto d = feel();
+  d.consent.set_diagnostics(true);
+  d.dtcs = {"P0300"};
+  auto env = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(env);
+  Snapshot s;
+  s.signals = one_signal();
+  s.dtcs = {"P0217", "P0300"};
+  s.ecu_software = {{"ECM", "ECM-7.1.3"}};
+  ASSERT_TRUE(attach_snapshot(*env, s));
+  const auto& r = env->report();
+  EXPECT_EQ(r.snapshot().signals_size(), 1);
+  EXPECT_EQ(std::vector<std::string>(r.dtcs().begin(), r.dtcs().end()), (std::vector<std::string>{"P0217", "P0300"}));
+  EXPECT_EQ(r.ecu_software().at("ECM"), "ECM-7.1.3");
+
+  d.consent.set_diagnostics(false);
+  auto without = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(without);
+  ASSERT_TRUE(attach_snapshot(*without, s));
+  EXPECT_FALSE(without->report().has_snapshot());
+  EXPECT_EQ(without->report().dtcs_size(), 1);
+  EXPECT_TRUE(without->report().ecu_software().empty());
+}
+
+TEST(ReportBuilder, AnOversizeSnapshotIsNotAttachedAndTheReportIsUnchanged) {
+  auto d = feel();
+  d.consent.set_diagnostics(true);
+  auto env = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(env);
+  const auto before = env->SerializeAsString();
+  Snapshot s;
+  auto* series = s.signals.add_signals();
+  series->set_path("Vehicle.Speed");
+  for (int i = 0; i < 80000; ++i) {
+    series->add_t_ms(i);
+    series->add_values(i * 0.5);
+  }
+  auto r = attach_snapshot(*env, s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(WireErrc::oversize));
+  EXPECT_EQ(env->SerializeAsString(), before);
+}
+
 }  // namespace
 }  // namespace fb::agent

@@ -4,6 +4,7 @@
 
 #include "fb/backend/service.hpp"
 #include "harness.hpp"
+#include "http_client.hpp"
 
 namespace fb::test {
 namespace {
@@ -133,6 +134,59 @@ TEST_F(EndToEnd, TheCommandLineCarSavesSendsAndPrintsTheAnswerThenListsItOffline
   EXPECT_NE(out.find("received"), std::string::npos) << out;
   EXPECT_NE(out.find("FB-"), std::string::npos) << out;
   EXPECT_NE(out.find("driving_feel"), std::string::npos) << out;
+}
+
+// Issue 8: fb-car drives a simulated car, the report waits for its post-tap window, goes out
+// with a compact snapshot, and the team's API shows the signals decoded.
+TEST_F(EndToEnd, ASnapshotGoesFromTheCarThroughTheBrokerToTheCaseAndTheApiDecodesIt) {
+  const std::string tokens = dir_ / "tokens.txt";
+  const auto admin = add_api_token(tokens, "admin", "-", "li.na");
+  const auto port = free_port();
+  BackendProcess backend(*broker_, *pki_, dir_ / "cases.db",
+                         {"--http", "127.0.0.1:" + std::to_string(port), "--tokens", tokens});
+  const std::string car = std::string(kCarBin) + " --vin " + kVinA + " --broker " + broker_->uri() + " --pki " +
+                          pki_->dir() + " --db " + (dir_ / "cli-car.db") + " --wait 30";
+  std::string out;
+  ASSERT_EQ(run_command(car + " --snapshot --fault harsh-shift --drive-before 3 --post 2 send --category driving-feel "
+                              "--lang en --text 'harsh shift pulling away'",
+                        &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("waiting for its snapshot"), std::string::npos) << out;
+  const auto at = out.find("FB-");
+  ASSERT_NE(at, std::string::npos) << "no case number printed:\n" << out;
+  const auto number = out.substr(at, out.find_first_of(" \n", at) - at);
+
+  boost::asio::io_context io;
+  HttpClient http(io, static_cast<std::uint16_t>(port));
+  auto detail = http.get("/api/v1/cases/" + number, admin);
+  ASSERT_EQ(detail.status, 200) << detail.body;
+  const auto report = detail.json()["reports"][0];
+  ASSERT_TRUE(report["snapshot"].is_object()) << report.dump();
+  EXPECT_FALSE(report["snapshot_lost"].get<bool>());
+  EXPECT_EQ(report["snapshot"]["window_start_ms"], -60'000);
+  EXPECT_EQ(report["snapshot"]["window_end_ms"], 2'000);
+  EXPECT_EQ(report["ecu_software"]["HU"], "HU-3.2.1");
+  const auto& signals = report["snapshot"]["signals"];
+  ASSERT_GE(signals.size(), 10u) << report["snapshot"].dump();
+  bool speed_seen = false;
+  for (const auto& s : signals) {
+    EXPECT_EQ(s["encoding"], "compact") << s["path"];
+    ASSERT_EQ(s["t_ms"].size(), s["values"].size()) << s["path"];
+    ASSERT_FALSE(s["t_ms"].empty()) << s["path"];
+    EXPECT_LT(s["t_ms"].front().get<std::int64_t>(), -2'000) << s["path"] << ": no pre-tap part";
+    EXPECT_LE(s["t_ms"].back().get<std::int64_t>(), 2'000) << s["path"];
+    if (s["path"] == "Vehicle.Speed") {
+      speed_seen = true;
+      EXPECT_GE(s["t_ms"].size(), 40u) << "10 Hz over about 5 s";
+      for (const auto& v : s["values"]) EXPECT_GE(v.get<double>(), 0);
+    }
+  }
+  EXPECT_TRUE(speed_seen);
+
+  out.clear();
+  ASSERT_EQ(run_command(car + " list", &out), 0) << out;
+  EXPECT_NE(out.find("snapshot: attached"), std::string::npos) << out;
 }
 
 TEST_F(EndToEnd, ABackendRestartBetweenSendingAndAcknowledgingLosesNothing) {

@@ -15,6 +15,7 @@
 #include "fb/common/codec.hpp"
 #include "fb/common/config.hpp"
 #include "fb/common/ids.hpp"
+#include "fb/common/series_codec.hpp"
 #include "fb/common/utf8.hpp"
 
 namespace fb::api {
@@ -236,9 +237,22 @@ json report_json(const backend::StoredReport& stored, const Principal& who) {
   if (r.has_snapshot()) {
     json signals = json::array();
     for (const auto& s : r.snapshot().signals()) {
-      signals.push_back({{"path", s.path()},
-                         {"t_ms", std::vector<std::int64_t>(s.t_ms().begin(), s.t_ms().end())},
-                         {"values", std::vector<double>(s.values().begin(), s.values().end())}});
+      // Decoded whatever the wire form: the JSON is the same for legacy and compact series.
+      std::vector<std::int64_t> t_ms;
+      std::vector<double> values;
+      json signal = {{"path", s.path()}, {"encoding", series::is_compact(s) ? "compact" : "legacy"}};
+      if (auto points = series::decode(s)) {
+        for (const auto& p : *points) {
+          t_ms.push_back(p.t_ms);
+          values.push_back(p.value);
+        }
+        if (series::is_compact(s)) signal["resolution"] = s.resolution();
+      } else {
+        signal["error"] = points.error().detail;  // stored before ingest checked the form
+      }
+      signal["t_ms"] = std::move(t_ms);
+      signal["values"] = std::move(values);
+      signals.push_back(std::move(signal));
     }
     out["snapshot"] = {{"window_start_ms", r.snapshot().window_start_ms()},
                        {"window_end_ms", r.snapshot().window_end_ms()},
@@ -246,6 +260,7 @@ json report_json(const backend::StoredReport& stored, const Principal& who) {
   } else {
     out["snapshot"] = nullptr;
   }
+  out["snapshot_lost"] = r.snapshot_lost();
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "fb/common/config.hpp"
+#include "fb/common/series_codec.hpp"
 
 namespace fb::backend {
 namespace {
@@ -333,8 +334,11 @@ void Classifier::features(const wire::Report& r, ReportFeatures& out) const {
   out.moving = false;
   for (const auto& s : r.snapshot().signals()) {
     if (s.path() != "Vehicle.Speed") continue;
-    for (double v : s.values())
-      if (v > 0) out.moving = true;
+    // Either wire form; ingest has checked the series, an unreadable one says nothing.
+    if (auto points = series::decode(s)) {
+      for (const auto& p : *points)
+        if (p.value > 0) out.moving = true;
+    }
   }
   if (out.moving) add('M', 1, {'M', 0, 0, "moving"});
   add('Z', out.zh ? 1 : 2, {'Z', 0, 0, out.zh ? "zh" : "en"});

@@ -53,13 +53,20 @@ Result<void> Agent::start() {
   if (running_) return {};
   auto outbox = store_.outbox();
   if (!outbox) return fail(outbox.error());
-  for (const auto& e : *outbox) scheduler_.add(e, clock_.steady_now());
+  for (const auto& e : *outbox) {
+    if (e.hold_until_ms == 0) scheduler_.add(e, clock_.steady_now());
+  }
   if (!outbox->empty()) spdlog::info("agent: {} message(s) waiting in the outbox", outbox->size());
 
   client_->on_message([this](const mqtt::Message& m) { on_message(m); });
   client_->on_connection([this](bool up, const Error&) { on_connection(up); });
   client_->subscribe(topics::inbox(config_.vehicle.vin), mqtt::QoS::at_least_once);
   running_ = true;
+  // Held reports of an earlier run: their recordings died with it. Released without a snapshot
+  // (flagged) rather than held forever.
+  for (const auto& e : *outbox) {
+    if (e.hold_until_ms != 0) release_held(e, nullptr);
+  }
   if (const auto& aside = store_.set_aside()) {
     const auto recovered = store_.recovery() ? "; " + store_.recovery()->summary() : std::string();
     spdlog::warn("agent: queue file corrupt, kept as {}{}", aside->string(), recovered);
@@ -84,6 +91,9 @@ void Agent::stop() {
   connected_ = false;
   timer_.cancel();
   expiry_timer_.cancel();
+  // Their reports stay held in the store; the next start releases them without a snapshot.
+  for (const auto& [id, tap] : taps_) config_.recorder->cancel(tap);
+  taps_.clear();
   client_->stop();
 }
 
@@ -103,8 +113,15 @@ void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
       return;
     }
     const auto payload = codec::encode(*env);
+    const bool capture = draft.capture_snapshot && draft.consent.diagnostics() && !draft.snapshot &&
+                         config_.recorder != nullptr && running_;
+    std::optional<std::int64_t> hold;
+    if (capture) {
+      const auto& rc = config_.recorder->config();
+      hold = now + (rc.post + rc.settle).count();
+    }
     const auto report_class = report_class_of(draft);
-    auto r = store_.enqueue_report(*env, payload, report_class, now);
+    auto r = store_.enqueue_report(*env, payload, report_class, now, hold);
     if (!r) {
       spdlog::error("agent: report not saved: {}", r.error().what());
       if (r.error().code == make_error_code(StorageErrc::full)) {
@@ -123,14 +140,70 @@ void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
     }
     const auto& id = env->report().report_id();
     dropped(r->evicted);
-    scheduler_.add(OutboxEntry{id, OutboxKind::report, topics::reports(config_.vehicle.vin),
-                               static_cast<int>(report_class), now, r->expires_ms},
-                   clock_.steady_now());
+    OutboxEntry entry{id,
+                      OutboxKind::report,
+                      topics::reports(config_.vehicle.vin),
+                      static_cast<int>(report_class),
+                      now,
+                      r->expires_ms,
+                      hold.value_or(0)};
+    if (capture) {
+      taps_[id] = config_.recorder->tap(steady_ms(clock_), [this, entry](Snapshot snapshot) {
+        taps_.erase(entry.id);
+        release_held(entry, &snapshot);
+      });
+    } else {
+      scheduler_.add(entry, clock_.steady_now());
+    }
     if (done) done(id);
     notify_report(id);
     arm_expiry();
     pump();
   });
+}
+
+void Agent::release_held(const OutboxEntry& entry, const Snapshot* snapshot) {
+  auto payload = store_.payload(entry.id);
+  if (!payload && payload.error().code == make_error_code(StorageErrc::not_found)) {
+    spdlog::info("agent: held report {} left the queue while it waited (expired or evicted)", entry.id);
+    return;
+  }
+  if (!payload) {
+    spdlog::error("agent: held report {} unreadable: {}", entry.id, payload.error().what());
+    storage_problem(payload.error());
+    return;
+  }
+  auto env = codec::decode(*payload);
+  if (!env || !env->has_report()) {
+    spdlog::error("agent: held report {} does not decode; released as it is", entry.id);
+  }
+  auto state = SnapshotState::lost;
+  if (env && env->has_report()) {
+    if (snapshot) {
+      if (auto r = attach_snapshot(*env, *snapshot); r) {
+        state = SnapshotState::attached;
+        spdlog::info("agent: report {} released with its snapshot ({} bytes)", entry.id,
+                     encoded_size(env->report().snapshot()));
+      } else {
+        spdlog::warn("agent: snapshot of report {} not attached: {}", entry.id, r.error().what());
+      }
+    } else {
+      spdlog::warn("agent: report {} waited for a snapshot recorded before a restart; sent without it", entry.id);
+    }
+    if (state == SnapshotState::lost) env->mutable_report()->set_snapshot_lost(true);
+    *payload = codec::encode(*env);
+  }
+  if (auto r = store_.release_report(entry.id, *payload, state, clock_.epoch_ms()); !r) {
+    // Still held in the store: the next start releases it (without the snapshot).
+    spdlog::error("agent: held report {} not released: {}", entry.id, r.error().what());
+    storage_problem(r.error());
+    return;
+  }
+  auto released = entry;
+  released.hold_until_ms = 0;
+  scheduler_.add(released, clock_.steady_now());
+  notify_report(entry.id);
+  pump();
 }
 
 void Agent::mark_read(std::string message_id) {
@@ -335,6 +408,10 @@ void Agent::arm_expiry() {
 void Agent::dropped(const std::vector<ReportView>& reports) {
   for (const auto& report : reports) {
     scheduler_.remove(report.report_id);
+    if (auto tap = taps_.find(report.report_id); tap != taps_.end()) {
+      config_.recorder->cancel(tap->second);
+      taps_.erase(tap);
+    }
     if (report.drop_reason == DropReason::evicted_for_space) ++stats_.evicted;
     spdlog::warn("agent: report {} dropped unsent: {}", report.report_id,
                  to_string(report.drop_reason.value_or(DropReason::expired)));

@@ -119,7 +119,15 @@ UPDATE outbox SET expires_ms = created_ms + CASE priority
 CREATE INDEX outbox_cap ON outbox(kind, priority, created_ms, size);
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+// v5: diagnostic snapshots. A report waiting for its post-tap window is committed but held
+// (outbox.hold_until_ms set, not sent) until its payload is rebuilt with the snapshot; the
+// report's snapshot state (SnapshotState keys) shows in My reports.
+constexpr std::string_view kSchemaV5 = R"sql(
+ALTER TABLE outbox ADD COLUMN hold_until_ms INTEGER;
+ALTER TABLE reports ADD COLUMN snapshot TEXT NOT NULL DEFAULT 'none';
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
 
 // What a corrupt file's recovery copies, parents first (a report before its inbox rows).
 constexpr std::string_view kRecoveredTables[] = {"reports", "outbox", "inbox", "visits", "visit_replies", "callbacks"};
@@ -159,7 +167,7 @@ bool offers_slot(const wire::VisitUpdate& v, const std::string& slot_id) {
 
 constexpr std::string_view kReportColumns =
     "report_id, created_ms, source, category, text, language, status, case_number, team, first_reply_due_ms, "
-    "last_title, last_text, reject_reason, updated_ms, last_notification_ms, drop_reason";
+    "last_title, last_text, reject_reason, updated_ms, last_notification_ms, drop_reason, snapshot";
 
 // reports.status holds ReportStatus keys (fb/common/vocabulary.hpp), bound from the vocabulary,
 // never spelt in SQL. The spelling is that of schema v1: no migration.
@@ -187,10 +195,29 @@ ReportView read_report_row(const sql::Statement& st) {
   v.updated_ms = st.int64(13);
   v.last_notification_ms = st.int64(14);
   if (v.status == ReportStatus::dropped) v.drop_reason = parse<DropReason>(st.text(15)).value_or(DropReason::expired);
+  // A state this build does not know (a newer one's) shows as none.
+  v.snapshot = parse_snapshot_state(st.text(16)).value_or(SnapshotState::none);
   return v;
 }
 
 }  // namespace
+
+std::string_view to_string(SnapshotState s) {
+  switch (s) {
+    case SnapshotState::none: return "none";
+    case SnapshotState::waiting: return "waiting";
+    case SnapshotState::attached: return "attached";
+    case SnapshotState::lost: return "lost";
+  }
+  return "none";
+}
+
+std::optional<SnapshotState> parse_snapshot_state(std::string_view key) {
+  for (auto s : {SnapshotState::none, SnapshotState::waiting, SnapshotState::attached, SnapshotState::lost}) {
+    if (to_string(s) == key) return s;
+  }
+  return std::nullopt;
+}
 
 Result<CarStore> CarStore::open(const std::filesystem::path& path, Options options) {
   sql::OpenOptions o;
@@ -259,7 +286,10 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   });
   if (!rows) return fail(rows.error());
   for (const auto& [env, created] : rebuilt) {
-    if (auto r = insert_report_row(env.report(), created); !r) return fail(r.error());
+    if (auto r = insert_report_row(env.report(), created,
+                                   env.report().has_snapshot() ? SnapshotState::attached : SnapshotState::none);
+        !r)
+      return fail(r.error());
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
   totals_.reset();
@@ -359,10 +389,10 @@ Result<std::vector<ReportView>> CarStore::expire(std::int64_t now_ms) {
   return std::move(*dropped);
 }
 
-Result<void> CarStore::insert_report_row(const wire::Report& r, std::int64_t now_ms) {
+Result<void> CarStore::insert_report_row(const wire::Report& r, std::int64_t now_ms, SnapshotState snapshot) {
   auto st = db_.prepare(
-      "INSERT INTO reports(report_id, created_ms, source, category, text, language, status, updated_ms) "
-      "VALUES(?,?,?,?,?,?,?,?)");
+      "INSERT INTO reports(report_id, created_ms, source, category, text, language, status, updated_ms, snapshot) "
+      "VALUES(?,?,?,?,?,?,?,?,?)");
   if (!st) return fail(st.error());
   st->bind(1, r.report_id())
       .bind(2, now_ms)
@@ -371,12 +401,14 @@ Result<void> CarStore::insert_report_row(const wire::Report& r, std::int64_t now
       .bind(5, r.text())
       .bind(6, r.language())
       .bind(7, to_string(ReportStatus::queued))
-      .bind(8, now_ms);
+      .bind(8, now_ms)
+      .bind(9, to_string(snapshot));
   return st->run();
 }
 
 Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::string& payload,
-                                          ReportClass report_class, std::int64_t now_ms) {
+                                          ReportClass report_class, std::int64_t now_ms,
+                                          std::optional<std::int64_t> hold_until_ms) {
   const auto& r = env.report();
   Enqueued out;
   const auto ttl_ms = ttl(report_class).count();
@@ -394,7 +426,16 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
       !x) {
     return fail(x.error());
   }
-  if (auto x = insert_report_row(r, now_ms); !x) return fail(x.error());
+  if (hold_until_ms) {
+    auto hold = db_.prepare("UPDATE outbox SET hold_until_ms = ? WHERE id = ?");
+    if (!hold) return fail(hold.error());
+    hold->bind(1, *hold_until_ms).bind(2, r.report_id());
+    if (auto x = hold->run(); !x) return fail(x.error());
+  }
+  const auto snapshot = hold_until_ms      ? SnapshotState::waiting
+                        : r.has_snapshot() ? SnapshotState::attached
+                                           : SnapshotState::none;
+  if (auto x = insert_report_row(r, now_ms, snapshot); !x) return fail(x.error());
   if (auto x = tx->commit(); !x) return fail(x.error());
   if (totals_) {
     totals_->reports += 1 - static_cast<std::int64_t>(room->evict.size());
@@ -403,14 +444,35 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
   return out;
 }
 
+Result<void> CarStore::release_report(const std::string& report_id, const std::string& payload, SnapshotState snapshot,
+                                      std::int64_t now_ms) {
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  auto st = db_.prepare(
+      "UPDATE outbox SET payload = ?1, digest = ?2, size = length(?1), hold_until_ms = NULL WHERE id = ?3 AND "
+      "kind = 'report' AND hold_until_ms IS NOT NULL");
+  if (!st) return fail(st.error());
+  st->bind_blob(1, payload).bind_blob(2, codec::sha256(payload)).bind(3, report_id);
+  if (auto r = st->run(); !r) return r;
+  if (db_.changes() == 0) return fail(StorageErrc::not_found, "held report " + report_id);
+  auto rep = db_.prepare("UPDATE reports SET snapshot = ?, updated_ms = ? WHERE report_id = ?");
+  if (!rep) return fail(rep.error());
+  rep->bind(1, to_string(snapshot)).bind(2, now_ms).bind(3, report_id);
+  if (auto r = rep->run(); !r) return r;
+  if (auto r = tx->commit(); !r) return r;
+  totals_.reset();  // the payload grew: read the sums again when next needed
+  return {};
+}
+
 Result<std::vector<OutboxEntry>> CarStore::outbox() {
   auto st = db_.prepare(
-      "SELECT id, kind, topic, priority, created_ms, expires_ms FROM outbox ORDER BY priority DESC, created_ms, id");
+      "SELECT id, kind, topic, priority, created_ms, expires_ms, coalesce(hold_until_ms, 0) FROM outbox "
+      "ORDER BY priority DESC, created_ms, id");
   if (!st) return fail(st.error());
   std::vector<OutboxEntry> out;
   auto rows = st->each_row([&](const sql::Statement& s) {
     out.push_back(OutboxEntry{s.text(0), s.text(1) == "report" ? OutboxKind::report : OutboxKind::receipt, s.text(2),
-                              static_cast<int>(s.int64(3)), s.int64(4), s.int64(5)});
+                              static_cast<int>(s.int64(3)), s.int64(4), s.int64(5), s.int64(6)});
   });
   if (!rows) return fail(rows.error());
   return out;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <string_view>
+#include <cmath>
+#include <set>
 
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
@@ -37,6 +39,28 @@ ReportClass report_class_of(const Draft& d) {
   return d.category == wire::CATEGORY_IDEA ? ReportClass::low : ReportClass::normal;
 }
 
+namespace {
+
+Result<void> check(const wire::Envelope& env) {
+  if (auto v = codec::validate_report(env.report()); !v) return fail(v.error());
+  if (env.ByteSizeLong() > codec::kMaxPayloadBytes) {
+    return fail(WireErrc::oversize,
+                std::to_string(env.ByteSizeLong()) + " bytes, limit " + std::to_string(codec::kMaxPayloadBytes));
+  }
+  return {};
+}
+
+double to_grid(double degrees) { return std::round(degrees / kLocationGridDeg) * kLocationGridDeg; }
+
+}  // namespace
+
+wire::Location coarsen(const wire::Location& location) {
+  wire::Location out;
+  out.set_latitude(to_grid(location.latitude()));
+  out.set_longitude(to_grid(location.longitude()));
+  return out;
+}
+
 Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft& d, std::int64_t now_ms) {
   auto env = codec::new_envelope(now_ms);
   auto* r = env.mutable_report();
@@ -54,14 +78,25 @@ Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft&
   *r->mutable_consent() = d.consent;
   r->set_odometer_km(d.odometer_km);
   for (const auto& dtc : d.dtcs) r->add_dtcs(dtc);
-  if (d.location) *r->mutable_location() = *d.location;
-  if (d.snapshot) *r->mutable_snapshot() = *d.snapshot;
-  if (auto v = codec::validate_report(*r); !v) return fail(v.error());
-  if (env.ByteSizeLong() > codec::kMaxPayloadBytes) {
-    return fail(WireErrc::oversize,
-                std::to_string(env.ByteSizeLong()) + " bytes, limit " + std::to_string(codec::kMaxPayloadBytes));
-  }
+  if (d.location && d.consent.location()) *r->mutable_location() = coarsen(*d.location);
+  if (d.snapshot && d.consent.diagnostics()) *r->mutable_snapshot() = *d.snapshot;
+  if (auto v = check(env); !v) return fail(v.error());
   return env;
+}
+
+Result<void> attach_snapshot(wire::Envelope& env, const Snapshot& snapshot) {
+  if (!env.report().consent().diagnostics()) return {};
+  auto updated = env;
+  auto* r = updated.mutable_report();
+  *r->mutable_snapshot() = snapshot.signals;
+  std::set<std::string> dtcs(r->dtcs().begin(), r->dtcs().end());
+  dtcs.insert(snapshot.dtcs.begin(), snapshot.dtcs.end());
+  r->clear_dtcs();
+  for (const auto& dtc : dtcs) r->add_dtcs(dtc);
+  for (const auto& [ecu, version] : snapshot.ecu_software) (*r->mutable_ecu_software())[ecu] = version;
+  if (auto v = check(updated); !v) return fail(v.error());
+  env = std::move(updated);
+  return {};
 }
 
 }  // namespace fb::agent

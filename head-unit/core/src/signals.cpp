@@ -252,6 +252,25 @@ double DriveSimulator::value_of(const std::string& path) const {
   return std::nan("");
 }
 
+std::vector<std::string> fault_names() {
+  return {"none", "harsh-shift", "slipping-shift", "knock", "misfire", "brake-squeal", "overheat", "warning-lamp"};
+}
+
+std::optional<DriveSimulator::Faults> fault_named(std::string_view name) {
+  using namespace std::chrono_literals;
+  DriveSimulator::Faults f;
+  if (name == "none") return f;
+  if (name == "harsh-shift") f.harsh_shift = true;
+  else if (name == "slipping-shift") f.slipping_shift = true;
+  else if (name == "knock") f.knock_level = 1;
+  else if (name == "misfire") f.misfire_onset = 2s;
+  else if (name == "brake-squeal") f.brake_squeal = true;
+  else if (name == "overheat") f.overheat_onset = 0s;
+  else if (name == "warning-lamp") f.warning_lamp_onset = 2s;
+  else return std::nullopt;
+  return f;
+}
+
 // ---- LogReplay ----
 
 namespace {

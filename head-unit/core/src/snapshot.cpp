@@ -1,6 +1,9 @@
 #include "fb/agent/snapshot.hpp"
 
 #include <algorithm>
+#include <cmath>
+
+#include "fb/common/series_codec.hpp"
 
 namespace fb::agent {
 
@@ -12,6 +15,10 @@ using std::chrono::milliseconds;
 void SignalRing::add(const SignalSample& sample) {
   if (!config_.allowed.contains(sample.path)) {
     ++stats_.not_allowed;
+    return;
+  }
+  if (!std::isfinite(sample.value)) {
+    ++stats_.not_finite;
     return;
   }
   newest_ms_ = std::max(newest_ms_, sample.t_ms);
@@ -128,16 +135,26 @@ void SnapshotRecorder::complete(std::uint64_t id) {
     auto after = ring_.range(path, p.tap_ms, p.tap_ms + config_.post.count());
     const auto before = p.before.find(path);
     if (after.empty() && before == p.before.end()) continue;
-    auto* series = s.signals.add_signals();
-    series->set_path(path);
-    auto append = [&](const std::vector<SignalRing::Point>& points) {
-      for (const auto& point : points) {
-        series->add_t_ms(point.t_ms - p.tap_ms);
-        series->add_values(point.value);
-      }
+    std::vector<series::Point> points;
+    auto append = [&](const std::vector<SignalRing::Point>& from) {
+      for (const auto& point : from) points.push_back({point.t_ms - p.tap_ms, point.value});
     };
     if (before != p.before.end()) append(before->second);
     append(after);
+    auto* out = s.signals.add_signals();
+    if (config_.compact) {
+      // The ring holds finite values only, so this fails only for a value beyond 2^53 steps of
+      // its resolution: that series goes in the legacy form rather than not at all.
+      if (auto compact = series::encode(path, points, series::resolution_for(path))) {
+        *out = std::move(*compact);
+        continue;
+      }
+    }
+    out->set_path(path);
+    for (const auto& point : points) {
+      out->add_t_ms(point.t_ms);
+      out->add_values(point.value);
+    }
   }
   if (config_.active_dtcs) {
     for (auto& code : config_.active_dtcs()) p.dtcs.insert(std::move(code));

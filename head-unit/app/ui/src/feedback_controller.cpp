@@ -125,6 +125,7 @@ bool FeedbackController::submit(const QString& categoryKey, const QString& text)
   draft.category = choice->category;
   draft.text = trimmed.toStdString();
   draft.language = language_ == QLatin1String("zh") ? "zh-CN" : "en";
+  draft.capture_snapshot = true;  // recorded only with consent.diagnostics (none asked yet: issue 10)
 
   ++pending_saves_;
   if (pending_saves_ == 1) Q_EMIT savingChanged();

@@ -1,6 +1,10 @@
 // The head-unit agent: the car's side of the feedback loop, without any UI.
 // It commits a report before it says "saved", sends it over MQTT until the backend acknowledges
-// it, stores notifications and answers them with receipts. The Qt app and the fb-car command
+// it, stores notifications and answers them with receipts. A report that asks for a diagnostic
+// snapshot is committed at once but held until its post-tap window has passed, then rebuilt with
+// the snapshot and released to sending; held reports block nothing else. One still held when the
+// agent starts (its recording died with the previous process) is released without a snapshot,
+// flagged Report.snapshot_lost and SnapshotState::lost. The Qt app and the fb-car command
 // line both sit on top of it (through AgentApi).
 //
 // Threads: the agent owns no thread. It lives on one executor (a strand) given by its
@@ -9,12 +13,14 @@
 // handlers and timers already run on it. Completion rule: see agent_api.hpp.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "fb/agent/agent_api.hpp"
 #include "fb/agent/parked.hpp"
 #include "fb/agent/send_scheduler.hpp"
+#include "fb/agent/snapshot.hpp"
 #include "fb/async/timer.hpp"
 #include "fb/common/clock.hpp"
 #include "fb/mqtt/client.hpp"
@@ -32,6 +38,11 @@ struct AgentConfig {
   /// Whether the car is parked, asked on the agent's strand (e.g. a ParkedTracker fed by the
   /// vehicle's signals). Empty: the agent knows nothing of the car and treats it as not parked.
   ParkedCheck parked;
+  /// Records the snapshots of drafts that ask for one (Draft::capture_snapshot with
+  /// consent.diagnostics); null: none are recorded and such drafts are sent without one. Owned by
+  /// the composition root, which feeds it from a SignalSource on the agent's executor; it must
+  /// outlive the agent.
+  SnapshotRecorder* recorder = nullptr;
 };
 
 /// A car's configuration on embedded defaults, with the PKI layout of deploy/gen-certs.sh:
@@ -108,6 +119,9 @@ class Agent final : public AgentApi {
   void expire_due();
   void arm_expiry();
   void dropped(const std::vector<ReportView>& reports);
+  /// Rebuilds a held report with its snapshot (or, null, flagged snapshot_lost), releases it in
+  /// the store and puts it in line for sending.
+  void release_held(const OutboxEntry& entry, const Snapshot* snapshot);
   /// Puts an answer just queued in the store in line for sending.
   void schedule_answer(const std::string& message_id, int priority, std::int64_t now_ms);
   /// Logs a driver's answer that was not queued; storage trouble also goes to the listeners.
@@ -124,6 +138,7 @@ class Agent final : public AgentApi {
   Timer timer_;
   Timer expiry_timer_;
   std::vector<AgentListener*> listeners_;
+  std::map<std::string, std::uint64_t> taps_;  // held report id -> its recorder tap
   AgentStats stats_;
   bool connected_ = false;
   bool running_ = false;

@@ -1,7 +1,8 @@
 // The head unit's durable store, one SQLite file (WAL, synchronous=FULL):
 //  - outbox: messages to send (reports, receipts), each kept until it is confirmed: a report
 //    until the backend's acknowledgement, a receipt until the broker's PUBACK; a report may also
-//    leave it unsent, dropped when its time to live ends or evicted by the size cap (below);
+//    leave it unsent, dropped when its time to live ends or evicted by the size cap (below); a
+//    report waiting for its diagnostic snapshot is held (hold_until_ms) until released;
 //  - reports: the driver's "My reports" with each one's latest status (kept after delivery);
 //  - inbox: notifications from the backend, de-duplicated by message id;
 //  - visits and callbacks (docs/visits.md): each one's latest update and the driver's answers.
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fb/agent/errors.hpp"
@@ -38,7 +40,21 @@ struct OutboxEntry {
   int priority = 0;  // higher is sent first (a report's ReportClass)
   std::int64_t created_ms = 0;
   std::int64_t expires_ms = 0;  // 0: never
+  /// > 0: a report held for its snapshot (CarStore::enqueue_report), not to be sent before it is
+  /// released; the epoch ms its post-tap window ends.
+  std::int64_t hold_until_ms = 0;
 };
+
+/// A report's diagnostic snapshot, as "My reports" shows it.
+enum class SnapshotState {
+  none,      // not asked (or no consent)
+  waiting,   // saved, held until its post-tap window has passed ("waiting for its snapshot")
+  attached,  // the snapshot is in the report
+  lost,      // asked, but its recording was lost (a restart while waiting): sent without it,
+             // Report.snapshot_lost set
+};
+std::string_view to_string(SnapshotState state);
+std::optional<SnapshotState> parse_snapshot_state(std::string_view key);
 
 /// What the driver answers to a visit update (VisitReply without the visit id).
 struct VisitAnswer {
@@ -104,6 +120,8 @@ struct ReportView {
   std::optional<VisitView> visit;
   /// The newest callback asked for this report, if any.
   std::optional<CallbackView> callback;
+  /// Whether a snapshot was asked for and where it stands.
+  SnapshotState snapshot = SnapshotState::none;
   /// The latest survey request (a CLOSED notification, e.g. a visit's handover) and whether the
   /// driver has answered it; "" when none.
   std::string survey_request_id;
@@ -185,14 +203,22 @@ class CarStore {
   /// that cannot make room, a safety report is queued anyway (over the cap: it is never
   /// refused for the cap, only by a full disk) and any other one is refused with
   /// AgentErrc::queue_full, evicting nothing.
+  /// With `hold_until_ms` the report is held for its snapshot: committed (it survives a crash)
+  /// but not to be sent until release_report(); its snapshot state is `waiting`.
   /// Errors: AgentErrc::queue_full, StorageErrc::full (the disk or max_pages; nothing written,
   /// every earlier row intact), other StorageErrc.
   Result<Enqueued> enqueue_report(const wire::Envelope& envelope, const std::string& payload, ReportClass report_class,
-                                  std::int64_t now_ms);
+                                  std::int64_t now_ms, std::optional<std::int64_t> hold_until_ms = std::nullopt);
 
   /// Drops the outbox reports whose time to live has ended (expires_ms <= now_ms): each leaves
   /// the outbox and its My reports row shows dropped, DropReason::expired. Returns those rows.
   Result<std::vector<ReportView>> expire(std::int64_t now_ms);
+  /// Releases a held report for sending with its final payload (the held one rebuilt with the
+  /// snapshot, or flagged snapshot_lost), and sets its snapshot state, in one transaction. Only
+  /// a held report's payload may change: it was never published. Errors: StorageErrc::not_found
+  /// (no held report with that id).
+  Result<void> release_report(const std::string& report_id, const std::string& payload, SnapshotState snapshot,
+                              std::int64_t now_ms);
 
   /// Every outbox entry, in send order (priority, then age).
   Result<std::vector<OutboxEntry>> outbox();
@@ -281,7 +307,7 @@ class CarStore {
   Result<Room> make_room(ReportClass report_class, std::int64_t size);
   /// Deletes one outbox row; inside the caller's transaction (the caller keeps totals_ true).
   Result<void> delete_row(const std::string& id);
-  Result<void> insert_report_row(const wire::Report& report, std::int64_t now_ms);
+  Result<void> insert_report_row(const wire::Report& report, std::int64_t now_ms, SnapshotState snapshot);
   /// Copies what is readable of the file set aside, then checks it (CarStore::open).
   Result<Recovery> recover(const std::filesystem::path& damaged);
   /// Removes outbox reports and marks their rows dropped; inside the caller's transaction.

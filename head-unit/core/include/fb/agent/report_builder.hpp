@@ -1,5 +1,7 @@
 // Builds the report a driver (or a telematics rule) submits: identity of the car, the driver's
-// choices, a fresh report id. Pure; thread-safe.
+// choices, a fresh report id. Consent is applied here, on the car: without consent.location no
+// location, with it the location coarsened to kLocationGridDeg; without consent.diagnostics no
+// snapshot. Pure; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "fb/agent/report_class.hpp"
+#include "fb/agent/snapshot.hpp"
 #include "fb/common/error.hpp"
 #include "feedback.pb.h"
 
@@ -29,11 +32,22 @@ struct Draft {
   wire::Consent consent;
   std::uint64_t odometer_km = 0;
   std::vector<std::string> dtcs;
-  std::optional<wire::Location> location;            // only with consent.location
-  std::optional<wire::DiagnosticSnapshot> snapshot;  // only with consent.diagnostics
+  std::optional<wire::Location> location;            // dropped without consent.location, else coarsened
+  std::optional<wire::DiagnosticSnapshot> snapshot;  // dropped without consent.diagnostics
   /// Set by a rule that knows better (e.g. a telematics safety fault); unset: report_class_of().
   std::optional<ReportClass> report_class;
+  /// Record a snapshot around the moment of submission (the agent's SnapshotRecorder, if it has
+  /// one): the report is saved at once and held until the post-tap window has passed. Ignored
+  /// without consent.diagnostics.
+  bool capture_snapshot = false;
 };
+
+/// The grid a location is rounded to on the car: 0.01 degrees, about 1.1 km north-south (less
+/// east-west away from the equator).
+inline constexpr double kLocationGridDeg = 0.01;
+
+/// `location` rounded to kLocationGridDeg.
+wire::Location coarsen(const wire::Location& location);
 
 /// The draft's class in the outbox: its explicit `report_class` if set; else safety for a
 /// warning lamp, a safety DTC (chassis C0xxx: brakes, ABS, steering; body B00xx: airbags and
@@ -45,5 +59,11 @@ ReportClass report_class_of(const Draft& draft);
 /// Returns the envelope (message id, schema version, report id all new) or the first field that
 /// breaks the wire rules (WireErrc::missing_field / invalid_field / invalid_utf8 / oversize).
 Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft& draft, std::int64_t now_ms);
+
+/// Puts a completed snapshot into a built report, unless the report's consent forbids it: the
+/// signals, its DTCs merged with the report's (sorted, unique) and the ECU software versions.
+/// Checks the wire rules and the payload limit again for the whole envelope; on an error the
+/// envelope is unchanged. Errors: as build_report.
+Result<void> attach_snapshot(wire::Envelope& envelope, const Snapshot& snapshot);
 
 }  // namespace fb::agent

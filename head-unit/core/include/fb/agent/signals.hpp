@@ -19,6 +19,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fb/async/timer.hpp"
@@ -147,6 +148,12 @@ class DriveSimulator final : public SignalSource {
   double rpm_ = 800, coolant_c_ = 88, soc_ = 80, engine_noise_db_ = 60, brake_noise_db_ = 35;
   bool mil_ = false;
 };
+
+/// The faults a command line may name ("none", "harsh-shift", "slipping-shift", "knock", "misfire",
+/// "brake-squeal", "overheat", "warning-lamp"), and the Faults each stands for (onsets 2 s into
+/// the drive; overheating from the start); nullopt for another name.
+std::vector<std::string> fault_names();
+std::optional<DriveSimulator::Faults> fault_named(std::string_view name);
 
 /// Replays a recorded signal log at its recorded pace: the first sample at start(), each later one
 /// after the same interval as in the log. Formats, chosen by the file's extension:

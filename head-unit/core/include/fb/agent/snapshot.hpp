@@ -39,6 +39,7 @@ class SignalRing {
   struct Stats {
     std::uint64_t not_allowed = 0;  // samples dropped because their signal is not allowed
     std::uint64_t overflowed = 0;   // samples evicted by max_samples_per_signal before their time
+    std::uint64_t not_finite = 0;   // samples dropped because their value is NaN or infinite
   };
   struct Point {
     std::int64_t t_ms;
@@ -47,7 +48,7 @@ class SignalRing {
 
   explicit SignalRing(Config config) : config_(std::move(config)) {}
 
-  /// Keeps the sample if its signal is allowed, then forgets that signal's samples older than
+  /// Keeps the sample if its signal is allowed and its value finite, then forgets that signal's samples older than
   /// (newest t_ms seen on any signal) - history. A sample exactly `history` old is kept.
   void add(const SignalSample& sample);
   /// Forgets every signal's samples with t_ms < now_ms - history.
@@ -70,8 +71,8 @@ class SignalRing {
 };
 
 /// What a tap produces. `signals` is the wire's DiagnosticSnapshot, with window and sample times
-/// relative to the tap; the lead's report builder puts the rest beside it in the Report
-/// (dtcs, ecu_software).
+/// relative to the tap (read its series with series::decode); the lead's report builder puts the rest beside it in the
+/// Report (dtcs, ecu_software).
 struct Snapshot {
   std::int64_t tap_ms = 0;  // steady_ms() of the tap
   wire::DiagnosticSnapshot signals;
@@ -90,6 +91,9 @@ class SnapshotRecorder {
     std::chrono::milliseconds post{30000};
     std::chrono::milliseconds settle{100};
     std::map<std::string, std::string> ecu_software;
+    /// The series' wire form: compact (fb/common/series_codec.hpp, each signal at its
+    /// series::resolution_for) or, false, the legacy t_ms/values form.
+    bool compact = true;
     /// Asked at the tap and at completion; empty: no DTCs.
     std::function<std::vector<std::string>()> active_dtcs;
   };
@@ -109,6 +113,7 @@ class SnapshotRecorder {
   /// Drops a pending tap; its completion does not run. False if it is unknown or done.
   bool cancel(std::uint64_t id);
   std::size_t pending() const { return pending_.size(); }
+  const Config& config() const { return config_; }
   const SignalRing& ring() const { return ring_; }
 
  private:
