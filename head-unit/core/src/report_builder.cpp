@@ -24,6 +24,9 @@ Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft&
   for (const auto& dtc : d.dtcs) r->add_dtcs(dtc);
   if (d.location) *r->mutable_location() = *d.location;
   if (d.snapshot) *r->mutable_snapshot() = *d.snapshot;
+  for (const auto& id : d.related_report_ids) r->add_related_report_ids(id);
+  r->set_rule_id(d.rule_id);
+  r->set_suggested_severity(d.suggested_severity);
   if (auto v = codec::validate_report(*r); !v) return fail(v.error());
   if (env.ByteSizeLong() > codec::kMaxPayloadBytes) {
     return fail(WireErrc::oversize,
