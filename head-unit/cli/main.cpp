@@ -1,5 +1,6 @@
 // fb-car: a headless head unit. Sends reports, lists them with their status and prints the
-// notifications that come back; `follow` plays the driver of a service visit (ScriptedDriver).
+// notifications that come back; `follow` plays the driver of a service visit (ScriptedDriver);
+// `drive` runs the drive simulator with a fault under the telematics rules (auto-reports).
 // Used by the demo, the tests and the benchmarks.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -16,6 +17,8 @@
 
 #include "fb/agent/agent.hpp"
 #include "fb/agent/scripted_driver.hpp"
+#include "fb/agent/signals.hpp"
+#include "fb/agent/telematics.hpp"
 #include "fb/asio.hpp"
 #include "fb/async/timer.hpp"
 #include "fb/common/config.hpp"
@@ -271,6 +274,19 @@ static int run_main(int argc, char** argv) {
       ->needs(callback);
   follow->add_flag("--until-survey", until_survey, "Stop once the survey answer has left the car")->needs(score);
   follow->add_flag("--until-callback-logged", until_callback, "Stop once the callback is logged")->needs(callback);
+
+  auto* drive = app.add_subcommand(
+      "drive",
+      "Drive the simulated car with a fault for --seconds under the telematics rules; send the auto-reports and "
+      "wait (--wait) for their answers");
+  std::string fault = "misfire", rules_file = "deploy/telematics-rules.json";
+  int drive_seconds = 60;
+  std::uint64_t drive_seed = 1;
+  drive->add_option("--fault", fault, "misfire, overheat, warning-lamp, slipping-shift or none")
+      ->check(CLI::IsMember({"misfire", "overheat", "warning-lamp", "slipping-shift", "none"}));
+  drive->add_option("--seconds", drive_seconds, "How long to drive (real time)")->check(CLI::Range(1, 86400));
+  drive->add_option("--rules", rules_file, "Telematics rules file (docs/telematics.md)");
+  drive->add_option("--seed", drive_seed, "Drive simulator seed");
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
 
@@ -325,6 +341,27 @@ static int run_main(int argc, char** argv) {
     driver->on_action = [](const std::string& line) { std::cout << "  << " << line << std::endl; };
     driver->on_error = [](const fb::Error& e) { std::cout << "  !! not answered: " << e.what() << std::endl; };
   }
+  // drive: the simulator and the monitor live on the agent's strand.
+  std::optional<fb::agent::DriveSimulator> simulator;
+  std::optional<fb::agent::TelematicsMonitor> monitor;
+  auto auto_reports = std::make_shared<std::set<std::string>>();
+  if (*drive) {
+    auto rules = fb::agent::load_telematics_config(rules_file);
+    if (!rules) return fail_with(rules.error());
+    fb::agent::DriveSimulator::Config sim;
+    sim.seed = drive_seed;
+    if (fault == "misfire") sim.faults.misfire_onset = std::chrono::seconds(5);
+    if (fault == "overheat") sim.faults.overheat_onset = std::chrono::seconds(0);
+    if (fault == "warning-lamp") sim.faults.warning_lamp_onset = std::chrono::seconds(5);
+    if (fault == "slipping-shift") sim.faults.slipping_shift = true;
+    simulator.emplace(strand, clock, sim);
+    monitor.emplace(strand, clock, *simulator, agent, std::move(*rules));
+    monitor->on_submitted([auto_reports](const std::string& id, const fb::agent::TelematicsRule& rule) {
+      std::cout << "auto-report " << id.substr(0, 8) << ": rule " << rule.id << " (" << fb::to_string(rule.severity)
+                << "): \"" << rule.text << "\"" << std::endl;
+      auto_reports->insert(id);
+    });
+  }
   std::vector<fb::agent::Draft> drafts;
   if (*send) {
     fb::agent::Draft d;
@@ -346,6 +383,7 @@ static int run_main(int argc, char** argv) {
   std::cout << "car " << o.vin << " (" << o.model << " " << o.model_year << "), queue " << config.database.string()
             << "\n";
   fb::Timer deadline(strand, clock);
+  fb::Timer drive_end(strand, clock);
   fb::Timer until_poll(strand, clock);
   boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
   bool timed_out = false;
@@ -353,6 +391,8 @@ static int run_main(int argc, char** argv) {
   const auto finish = [&] {
     if (std::exchange(finished, true)) return;
     deadline.cancel();
+    drive_end.cancel();
+    if (monitor) monitor->stop();
     until_poll.cancel();
     signals.cancel();
     agent.stop();
@@ -367,7 +407,7 @@ static int run_main(int argc, char** argv) {
   auto saved = std::make_shared<std::size_t>(0);
   // listen and follow: only the deadline, a signal or an --until condition end the run.
   const auto all_saved = [&] {
-    if (!*listen && !*follow) printer.wait_for(*remaining, finish);
+    if (!*listen && !*follow && !*drive) printer.wait_for(*remaining, finish);
   };
   const bool until = until_survey || until_callback;
   bool until_met = false;
@@ -401,10 +441,27 @@ static int run_main(int argc, char** argv) {
     driver->start();
     if (until) poll_until();
   }
-  deadline.arm_after(std::chrono::seconds(wait_seconds), [&] {
-    timed_out = true;
-    finish();
-  });
+  if (monitor) {
+    // Drive, then wait up to --wait for the answers to what the rules reported.
+    monitor->start();
+    std::cout << "driving with fault '" << fault << "' for " << drive_seconds << " s" << std::endl;
+    drive_end.arm_after(std::chrono::seconds(drive_seconds), [&] {
+      monitor->stop();
+      const auto s = monitor->stats();
+      std::cout << "drive over: " << s.submitted << " auto-report(s), " << s.rules.confirmed << " confirmed, "
+                << s.rules.throttled << " throttled" << std::endl;
+      printer.wait_for(*auto_reports, finish);
+      deadline.arm_after(std::chrono::seconds(wait_seconds), [&] {
+        timed_out = true;
+        finish();
+      });
+    });
+  } else {
+    deadline.arm_after(std::chrono::seconds(wait_seconds), [&] {
+      timed_out = true;
+      finish();
+    });
+  }
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) finish();
   });
