@@ -132,9 +132,11 @@ class Printer final : public fb::agent::AgentListener {
   void link_problem(const fb::Error& e) override { std::cout << "  link not started: " << e.what() << std::endl; }
   void storage_problem(const fb::Error& e) override { std::cout << "  storage problem: " << e.what() << std::endl; }
 
-  /// `done` runs once every id has a notification or a rejection.
+  /// `done` runs once every id has a notification or a rejection (ids answered before the
+  /// call count: `drive` waits only after its auto-reports went out).
   void wait_for(std::set<std::string> ids, std::function<void()> done) {
     waiting_ = std::move(ids);
+    for (const auto& id : answered_) waiting_.erase(id);
     done_ = std::move(done);
     check();
   }
@@ -142,6 +144,7 @@ class Printer final : public fb::agent::AgentListener {
 
  private:
   void answered(const std::string& id) {
+    answered_.insert(id);
     waiting_.erase(id);
     check();
   }
@@ -149,6 +152,7 @@ class Printer final : public fb::agent::AgentListener {
     if (waiting_.empty() && done_) std::exchange(done_, nullptr)();
   }
   std::set<std::string> waiting_;
+  std::set<std::string> answered_;
   std::function<void()> done_;
 };
 
@@ -287,6 +291,12 @@ static int run_main(int argc, char** argv) {
   drive->add_option("--seconds", drive_seconds, "How long to drive (real time)")->check(CLI::Range(1, 86400));
   drive->add_option("--rules", rules_file, "Telematics rules file (docs/telematics.md)");
   drive->add_option("--seed", drive_seed, "Drive simulator seed");
+  int report_at = -1;
+  std::string report_category = "noise", report_text = "The engine sounds rough and the car shakes.";
+  drive->add_option("--report-at", report_at,
+                    "Seconds into the drive when the driver reports too (linked to a related auto-report)");
+  drive->add_option("--report-category", report_category, "The driver's category")->check(CLI::IsMember(category_keys));
+  drive->add_option("--report-text", report_text, "The driver's words");
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
 
@@ -384,6 +394,7 @@ static int run_main(int argc, char** argv) {
             << "\n";
   fb::Timer deadline(strand, clock);
   fb::Timer drive_end(strand, clock);
+  fb::Timer driver_report(strand, clock);
   fb::Timer until_poll(strand, clock);
   boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
   bool timed_out = false;
@@ -392,6 +403,7 @@ static int run_main(int argc, char** argv) {
     if (std::exchange(finished, true)) return;
     deadline.cancel();
     drive_end.cancel();
+    driver_report.cancel();
     if (monitor) monitor->stop();
     until_poll.cancel();
     signals.cancel();
@@ -445,6 +457,21 @@ static int run_main(int argc, char** argv) {
     // Drive, then wait up to --wait for the answers to what the rules reported.
     monitor->start();
     std::cout << "driving with fault '" << fault << "' for " << drive_seconds << " s" << std::endl;
+    if (report_at >= 0) {
+      driver_report.arm_after(std::chrono::seconds(report_at), [&] {
+        fb::agent::Draft d;
+        d.category = *fb::parse<fb::wire::Category>(report_category);  // checked by --report-category
+        d.text = report_text;
+        monitor->driver_api().submit(std::move(d), [auto_reports](fb::Result<std::string> id) {
+          if (!id) {
+            std::cout << "driver report not saved: " << id.error().what() << std::endl;
+            return;
+          }
+          std::cout << "driver report " << id->substr(0, 8) << " saved" << std::endl;
+          auto_reports->insert(*id);
+        });
+      });
+    }
     drive_end.arm_after(std::chrono::seconds(drive_seconds), [&] {
       monitor->stop();
       const auto s = monitor->stats();

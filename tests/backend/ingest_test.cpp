@@ -613,6 +613,13 @@ TEST_F(IngestTest, ADriverReportNamingAnAutoReportLinksBothCasesWhicheverArrives
     process({report_message(d), report_message(a)});
     EXPECT_EQ(related_events(*real_, auto_number).size(), 1u);
     EXPECT_EQ(related_events(*real_, driver_number).size(), 1u);
+    // The file passes the integrity check a reopening runs.
+    ingest_.reset();
+    store_.reset();
+    real_.reset();
+    auto reopened = open_sqlite_case_store(dir_ / (auto_first ? "auto-first.db" : "driver-first.db"));
+    ASSERT_TRUE(reopened) << reopened.error().what();
+    real_ = std::move(*reopened);
   }
 }
 

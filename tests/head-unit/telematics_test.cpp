@@ -310,6 +310,15 @@ TEST_F(TelematicsTest, BlipsShorterThanTheConfirmationCyclesReportNothing) {
   EXPECT_EQ(agent_.auto_reports().size(), 1u);
 }
 
+TEST_F(TelematicsTest, ACodeActiveBeforeTheMonitorStartsIsReported) {
+  source_.dtc("P0304", true);
+  start();
+  wait(1s);
+  const auto autos = agent_.auto_reports();
+  ASSERT_EQ(autos.size(), 1u);
+  EXPECT_EQ(autos[0].dtcs(0), "P0304");
+}
+
 TEST_F(TelematicsTest, EachDtcOfARuleIsThrottledApart) {
   start();
   source_.dtc("P0301", true);

@@ -75,8 +75,12 @@ TelematicsMonitor::~TelematicsMonitor() {
 
 void TelematicsMonitor::start() {
   running_ = true;
+  // Codes already stored (the ECU keeps them across our restarts) count from now.
+  const auto now = steady_ms(clock_);
+  for (const auto& code : source_.active_dtcs()) engine_.on_dtc(code, true, now);
   source_.start([this](const SignalSample& s) { on_sample(s); },
                 [this](const std::string& code, bool active) { on_dtc(code, active); });
+  arm_if_pending();
 }
 
 void TelematicsMonitor::stop() {

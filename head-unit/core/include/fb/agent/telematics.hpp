@@ -76,7 +76,8 @@ class TelematicsMonitor {
   TelematicsMonitor(const TelematicsMonitor&) = delete;
   TelematicsMonitor& operator=(const TelematicsMonitor&) = delete;
 
-  /// Starts the source. Call on the executor.
+  /// Starts the source; codes it reports active already start their episodes now. Call on the
+  /// executor.
   void start();
   /// Stops the source and the evaluation timer; auto-reports already submitted stay submitted.
   /// Idempotent.
