@@ -31,10 +31,13 @@ struct Draft {
   std::optional<wire::Location> location;            // only with consent.location
   std::optional<wire::DiagnosticSnapshot> snapshot;  // only with consent.diagnostics
   bool capture_snapshot = false;
-  int priority = 0;                                  // outbox order; telematics safety faults use a higher value
-  std::vector<std::string> related_report_ids;       // Report.related_report_ids (telematics.hpp links them)
-  std::string rule_id;                               // the telematics rule of an auto-report
-  std::string suggested_severity;                    // a Priority key of an auto-report, or empty
+  int priority = 0;  // outbox order; telematics safety faults use a higher value
+
+  // Telematics (docs/telematics.md): Report.related_report_ids, the rule of an auto-report and
+  // its suggested severity (a Priority key, or empty).
+  std::vector<std::string> related_report_ids;
+  std::string rule_id;
+  std::string suggested_severity;
 };
 
 /// Returns the envelope (message id, schema version, report id all new) or the first field that
