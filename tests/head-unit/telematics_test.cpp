@@ -407,6 +407,22 @@ TEST_F(TelematicsTest, ASimulatedLampWithoutACodeReportsTheLampRule) {
   EXPECT_EQ(autos[0].dtcs_size(), 0);
 }
 
+// A recorded log: coolant above the limit for 3 s reports once; a battery dip of 8 s stays under
+// the 10 s its rule needs.
+TEST_F(TelematicsTest, AReplayedLogReportsTheOverheatAndNotTheShortBatteryDip) {
+  auto replay = LogReplay::open(strand_, clock_, std::string(test::kFixturesDir) + "/signals/coolant_climb.jsonl");
+  ASSERT_TRUE(replay) << replay.error().what();
+  TelematicsMonitor monitor(strand_, clock_, **replay, agent_, sample_config());
+  monitor.start();
+  wait(40s);
+  EXPECT_TRUE((*replay)->finished());
+  monitor.stop();
+  const auto autos = agent_.auto_reports();
+  ASSERT_EQ(autos.size(), 1u);
+  EXPECT_EQ(autos[0].rule_id(), "coolant-hot");
+  EXPECT_EQ(monitor.stats().rules.confirmed, 1u);
+}
+
 // ---- Links between auto-reports and driver reports ----
 
 TEST_F(TelematicsTest, ADriverReportFiveMinutesAfterAnAutoReportOnTheEngineCarriesItsId) {
