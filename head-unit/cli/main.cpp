@@ -366,6 +366,7 @@ static int run_main(int argc, char** argv) {
     if (fault == "slipping-shift") sim.faults.slipping_shift = true;
     simulator.emplace(strand, clock, sim);
     monitor.emplace(strand, clock, *simulator, agent, std::move(*rules));
+    monitor->persist_to(config.database.string() + ".telematics.json");  // links survive a restart
     monitor->on_submitted([auto_reports](const std::string& id, const fb::agent::TelematicsRule& rule) {
       std::cout << "auto-report " << id.substr(0, 8) << ": rule " << rule.id << " (" << fb::to_string(rule.severity)
                 << "): \"" << rule.text << "\"" << std::endl;

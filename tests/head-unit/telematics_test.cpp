@@ -98,8 +98,9 @@ TelematicsConfig sample_config() {
 
 class TelematicsTest : public ::testing::Test {
  protected:
-  void start(TelematicsConfig config = sample_config()) {
+  void start(TelematicsConfig config = sample_config(), const std::filesystem::path& recent_file = {}) {
     monitor_ = std::make_unique<TelematicsMonitor>(strand_, clock_, source_, agent_, std::move(config));
+    if (!recent_file.empty()) monitor_->persist_to(recent_file);
     monitor_->start();
     run();
   }
@@ -478,6 +479,37 @@ TEST_F(TelematicsTest, AnAutoReportWithinTenMinutesAfterADriverReportCarriesTheD
   autos = agent_.auto_reports();
   ASSERT_EQ(autos.size(), 2u);
   EXPECT_EQ(autos[1].related_report_ids_size(), 0);
+}
+
+// With a state file, the links survive a restart of the agent (a new monitor); an unreadable
+// file is replaced, not fatal.
+TEST_F(TelematicsTest, TheRecentReportsLogSurvivesARestartInItsFile) {
+  test::TempDir dir;
+  const auto file = dir / "telematics-recent.json";
+  start(sample_config(), file);
+  source_.dtc("P0300", true);
+  wait(1s);
+  ASSERT_EQ(agent_.auto_reports().size(), 1u);
+  const auto auto_id = agent_.auto_reports()[0].report_id();
+  monitor_.reset();  // the agent restarts
+  wait(4min);
+  start(sample_config(), file);
+  auto noise = driver_report(wire::CATEGORY_NOISE);
+  ASSERT_TRUE(noise);
+  EXPECT_EQ(related_of(*noise), std::vector<std::string>{auto_id});
+  monitor_.reset();
+  wait(7min);  // 11 min after the auto-report; 7 after the driver's noise report
+  start(sample_config(), file);
+  auto lamp = driver_report(wire::CATEGORY_WARNING_LAMP, "engine lamp");
+  ASSERT_TRUE(lamp);
+  EXPECT_TRUE(related_of(*lamp).empty()) << "the auto-report is out of the window";
+
+  std::ofstream(file, std::ios::trunc) << "{not json";
+  monitor_.reset();
+  start(sample_config(), file);  // logged, started afresh
+  auto again = driver_report(wire::CATEGORY_NOISE);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(related_of(*again).empty());
 }
 
 TEST(RelatedSystems, TheMappingIsTheDocumentedOne) {

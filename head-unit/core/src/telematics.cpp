@@ -3,6 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "fb/common/codec.hpp"
 
@@ -55,6 +59,57 @@ std::vector<std::string> RecentReports::drivers_for_auto(VehicleSystem system, b
   return out;
 }
 
+std::string RecentReports::to_json(std::int64_t now_ms, std::int64_t wall_ms) const {
+  auto list = nlohmann::json::array();
+  for (const auto& e : entries_) {
+    nlohmann::json j{{"id", e.id}, {"at_ms", wall_ms - (now_ms - e.t_ms)}};
+    if (e.automatic) {
+      j["system"] = std::string(to_string(e.system));
+      j["lamp"] = e.lamp;
+    } else {
+      j["category"] = std::string(to_string(e.category));
+    }
+    list.push_back(std::move(j));
+  }
+  return nlohmann::json{{"version", 1}, {"reports", std::move(list)}}.dump();
+}
+
+Result<void> RecentReports::load_json(std::string_view text, std::int64_t now_ms, std::int64_t wall_ms) {
+  const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const auto bad = [](const std::string& why) { return fail(ConfigErrc::parse_error, why); };
+  if (doc.is_discarded() || !doc.is_object() || doc.value("version", 0) != 1 || !doc.contains("reports") ||
+      !doc["reports"].is_array()) {
+    return bad("not a version 1 recent-reports file");
+  }
+  std::vector<Entry> loaded;
+  for (const auto& j : doc["reports"]) {
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_string() || !j.contains("at_ms") ||
+        !j["at_ms"].is_number_integer()) {
+      return bad("an entry without id or at_ms");
+    }
+    Entry e;
+    e.id = j["id"].get<std::string>();
+    e.t_ms = now_ms - (wall_ms - j["at_ms"].get<std::int64_t>());
+    if (j.contains("system") && j["system"].is_string()) {
+      auto system = parse<VehicleSystem>(j["system"].get<std::string>());
+      if (!system) return bad("unknown system");
+      e.automatic = true;
+      e.system = *system;
+      e.lamp = j.value("lamp", false);
+    } else if (j.contains("category") && j["category"].is_string()) {
+      auto category = parse<wire::Category>(j["category"].get<std::string>());
+      if (!category) return bad("unknown category");
+      e.category = *category;
+    } else {
+      return bad("an entry with neither system nor category");
+    }
+    if (now_ms - e.t_ms <= window_ && e.t_ms <= now_ms) loaded.push_back(std::move(e));
+  }
+  std::sort(loaded.begin(), loaded.end(), [](const Entry& a, const Entry& b) { return a.t_ms < b.t_ms; });
+  entries_.insert(entries_.begin(), loaded.begin(), loaded.end());
+  return {};
+}
+
 // ---- TelematicsMonitor ----
 
 TelematicsMonitor::TelematicsMonitor(asio::any_io_executor executor, const Clock& clock, SignalSource& source,
@@ -71,6 +126,35 @@ TelematicsMonitor::TelematicsMonitor(asio::any_io_executor executor, const Clock
 TelematicsMonitor::~TelematicsMonitor() {
   stop();
   *alive_ = false;
+}
+
+void TelematicsMonitor::persist_to(std::filesystem::path file) {
+  recent_file_ = std::move(file);
+  std::ifstream in(recent_file_, std::ios::binary);
+  if (!in) return;  // none yet
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (auto r = recent_.load_json(text.str(), steady_ms(clock_), clock_.epoch_ms()); !r) {
+    spdlog::warn("telematics: {} unreadable ({}); starting a new one", recent_file_.string(), r.error().what());
+  }
+}
+
+void TelematicsMonitor::save_recent() {
+  if (recent_file_.empty()) return;
+  // Rename over the old file: a crash leaves the old or the new one, never half of one.
+  auto tmp = recent_file_;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << recent_.to_json(steady_ms(clock_), clock_.epoch_ms());
+    if (!out.flush()) {
+      spdlog::warn("telematics: cannot write {}; links live in memory only", tmp.string());
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, recent_file_, ec);
+  if (ec) spdlog::warn("telematics: cannot replace {}: {}", recent_file_.string(), ec.message());
 }
 
 void TelematicsMonitor::start() {
@@ -142,6 +226,7 @@ void TelematicsMonitor::submit_confirmed() {
       }
       ++stats_.submitted;
       recent_.add_auto(*id, rule->system, lamp, t);
+      save_recent();
       if (on_submitted_) on_submitted_(*id, *rule);
     });
   }
@@ -168,7 +253,10 @@ void TelematicsMonitor::DriverApi::submit(Draft draft, std::function<void(Result
     const bool driver = draft.source == wire::SOURCE_DRIVER;
     m.agent_.submit(std::move(draft),
                     [&m, alive, driver, category, now, done = std::move(done)](Result<std::string> id) {
-                      if (*alive && id && driver) m.recent_.add_driver(*id, category, now);
+                      if (*alive && id && driver) {
+                        m.recent_.add_driver(*id, category, now);
+                        m.save_recent();
+                      }
                       if (done) done(std::move(id));
                     });
   });

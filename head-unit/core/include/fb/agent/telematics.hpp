@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,10 +33,16 @@ namespace fb::agent {
 bool related(wire::Category category, VehicleSystem system, bool lamp);
 
 /// The recent reports of this car, auto and driver, for linking: kept for the link window.
-/// In memory only: after a restart, reports made before it are not linked. Not thread-safe.
+/// Not thread-safe.
 class RecentReports {
  public:
   explicit RecentReports(std::chrono::milliseconds window) : window_(window.count()) {}
+
+  /// The entries as JSON with wall-clock times (steady time does not survive a reboot):
+  /// `now_ms` steady and `wall_ms` epoch are the same instant.
+  std::string to_json(std::int64_t now_ms, std::int64_t wall_ms) const;
+  /// Adds the entries of to_json() text still within the window. Errors: ConfigErrc::parse_error.
+  Result<void> load_json(std::string_view text, std::int64_t now_ms, std::int64_t wall_ms);
 
   void add_auto(std::string id, VehicleSystem system, bool lamp, std::int64_t t_ms);
   void add_driver(std::string id, wire::Category category, std::int64_t t_ms);
@@ -76,6 +83,10 @@ class TelematicsMonitor {
   TelematicsMonitor(const TelematicsMonitor&) = delete;
   TelematicsMonitor& operator=(const TelematicsMonitor&) = delete;
 
+  /// Keeps the recent-reports log in `file` too (rewritten, by rename, at each report; a few
+  /// hundred bytes), so links survive a restart of the agent. Loads what is there; an unreadable
+  /// file is logged and replaced. Call before start(), on the executor.
+  void persist_to(std::filesystem::path file);
   /// Starts the source; codes it reports active already start their episodes now. Call on the
   /// executor.
   void start();
@@ -129,6 +140,7 @@ class TelematicsMonitor {
   void tick();
   void arm_if_pending();
   void submit_confirmed();
+  void save_recent();
 
   boost::asio::any_io_executor executor_;
   const Clock& clock_;
@@ -138,6 +150,7 @@ class TelematicsMonitor {
   // Owner of everything below: the executor.
   RuleEngine engine_;
   RecentReports recent_;
+  std::filesystem::path recent_file_;  // empty: memory only
   Timer timer_;
   std::function<void(const std::string&, const TelematicsRule&)> on_submitted_;
   Stats stats_;
