@@ -13,6 +13,7 @@
 #include "fb/common/ids.hpp"
 #include "fb/common/series_codec.hpp"
 #include "fb/common/utf8.hpp"
+#include "fb/common/vocabulary.hpp"
 
 namespace fb::codec {
 namespace {
@@ -187,6 +188,26 @@ Result<void> validate_report(const wire::Report& r) {
                                                  " (" + std::string(utf8_prefix(s.path(), 64)) + ")");
       }
     }
+  }
+  if (static_cast<std::size_t>(r.related_report_ids_size()) > kMaxRelatedReports) {
+    return fail(WireErrc::invalid_field, "report.related_report_ids: " + std::to_string(r.related_report_ids_size()) +
+                                             " ids, at most " + std::to_string(kMaxRelatedReports));
+  }
+  for (const auto& id : r.related_report_ids()) {
+    if (!is_uuid(id)) {
+      return fail(WireErrc::invalid_field,
+                  "report.related_report_ids: '" + std::string(utf8_prefix(id, 40)) + "' is not a UUID");
+    }
+    if (id == r.report_id()) return fail(WireErrc::invalid_field, "report.related_report_ids: names the report itself");
+  }
+  static const std::regex kRuleId("^[a-z0-9][a-z0-9_.-]*$");
+  if (!r.rule_id().empty() && (r.rule_id().size() > kMaxRuleIdBytes || !std::regex_match(r.rule_id(), kRuleId))) {
+    return fail(WireErrc::invalid_field, "report.rule_id: need up to 64 of a-z 0-9 _ . - (e.g. \"misfire\")");
+  }
+  if (!r.suggested_severity().empty() && !fb::parse<fb::Priority>(r.suggested_severity())) {
+    return fail(WireErrc::invalid_field, "report.suggested_severity: '" +
+                                             std::string(utf8_prefix(r.suggested_severity(), 16)) +
+                                             "' is not high, medium or low");
   }
   return {};
 }

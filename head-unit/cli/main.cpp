@@ -1,6 +1,7 @@
 // fb-car: a headless head unit. Sends reports, lists them with their status and prints the
-// notifications that come back; `follow` plays the driver of a service visit (ScriptedDriver).
+// notifications that come back; `follow` plays the driver of a service visit (ScriptedDriver);
 // With --snapshot a DriveSimulator drives the car and reports carry its diagnostic snapshot.
+// `drive` runs the drive simulator with a fault under the telematics rules (auto-reports).
 // Used by the demo, the tests and the benchmarks.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -18,6 +19,8 @@
 #include "fb/agent/agent.hpp"
 #include "fb/agent/scripted_driver.hpp"
 #include "fb/agent/snapshot_config.hpp"
+#include "fb/agent/signals.hpp"
+#include "fb/agent/telematics.hpp"
 #include "fb/asio.hpp"
 #include "fb/async/timer.hpp"
 #include "fb/common/config.hpp"
@@ -148,9 +151,11 @@ class Printer final : public fb::agent::AgentListener {
     std::cout << "  report " << r.report_id.substr(0, 8) << "  dropped: " << drop_line(*r.drop_reason) << std::endl;
   }
 
-  /// `done` runs once every id has a notification or a rejection.
+  /// `done` runs once every id has a notification or a rejection (ids answered before the
+  /// call count: `drive` waits only after its auto-reports went out).
   void wait_for(std::set<std::string> ids, std::function<void()> done) {
     waiting_ = std::move(ids);
+    for (const auto& id : answered_) waiting_.erase(id);
     done_ = std::move(done);
     check();
   }
@@ -158,6 +163,7 @@ class Printer final : public fb::agent::AgentListener {
 
  private:
   void answered(const std::string& id) {
+    answered_.insert(id);
     waiting_.erase(id);
     check();
   }
@@ -165,6 +171,7 @@ class Printer final : public fb::agent::AgentListener {
     if (waiting_.empty() && done_) std::exchange(done_, nullptr)();
   }
   std::set<std::string> waiting_;
+  std::set<std::string> answered_;
   std::function<void()> done_;
 };
 
@@ -319,6 +326,25 @@ static int run_main(int argc, char** argv) {
       ->needs(callback);
   follow->add_flag("--until-survey", until_survey, "Stop once the survey answer has left the car")->needs(score);
   follow->add_flag("--until-callback-logged", until_callback, "Stop once the callback is logged")->needs(callback);
+
+  auto* drive = app.add_subcommand(
+      "drive",
+      "Drive the simulated car with a fault for --seconds under the telematics rules; send the auto-reports and "
+      "wait (--wait) for their answers");
+  std::string fault = "misfire", rules_file = "deploy/telematics-rules.json";
+  int drive_seconds = 60;
+  std::uint64_t drive_seed = 1;
+  drive->add_option("--fault", fault, "misfire, overheat, warning-lamp, slipping-shift or none")
+      ->check(CLI::IsMember({"misfire", "overheat", "warning-lamp", "slipping-shift", "none"}));
+  drive->add_option("--seconds", drive_seconds, "How long to drive (real time)")->check(CLI::Range(1, 86400));
+  drive->add_option("--rules", rules_file, "Telematics rules file (docs/telematics.md)");
+  drive->add_option("--seed", drive_seed, "Drive simulator seed");
+  int report_at = -1;
+  std::string report_category = "noise", report_text = "The engine sounds rough and the car shakes.";
+  drive->add_option("--report-at", report_at,
+                    "Seconds into the drive when the driver reports too (linked to a related auto-report)");
+  drive->add_option("--report-category", report_category, "The driver's category")->check(CLI::IsMember(category_keys));
+  drive->add_option("--report-text", report_text, "The driver's words");
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
 
@@ -391,6 +417,28 @@ static int run_main(int argc, char** argv) {
     driver->on_action = [](const std::string& line) { std::cout << "  << " << line << std::endl; };
     driver->on_error = [](const fb::Error& e) { std::cout << "  !! not answered: " << e.what() << std::endl; };
   }
+  // drive: the simulator and the monitor live on the agent's strand.
+  std::optional<fb::agent::DriveSimulator> simulator;
+  std::optional<fb::agent::TelematicsMonitor> monitor;
+  auto auto_reports = std::make_shared<std::set<std::string>>();
+  if (*drive) {
+    auto rules = fb::agent::load_telematics_config(rules_file);
+    if (!rules) return fail_with(rules.error());
+    fb::agent::DriveSimulator::Config sim;
+    sim.seed = drive_seed;
+    if (fault == "misfire") sim.faults.misfire_onset = std::chrono::seconds(5);
+    if (fault == "overheat") sim.faults.overheat_onset = std::chrono::seconds(0);
+    if (fault == "warning-lamp") sim.faults.warning_lamp_onset = std::chrono::seconds(5);
+    if (fault == "slipping-shift") sim.faults.slipping_shift = true;
+    simulator.emplace(strand, clock, sim);
+    monitor.emplace(strand, clock, *simulator, agent, std::move(*rules));
+    monitor->persist_to(config.database.string() + ".telematics.json");  // links survive a restart
+    monitor->on_submitted([auto_reports](const std::string& id, const fb::agent::TelematicsRule& rule) {
+      std::cout << "auto-report " << id.substr(0, 8) << ": rule " << rule.id << " (" << fb::to_string(rule.severity)
+                << "): \"" << rule.text << "\"" << std::endl;
+      auto_reports->insert(id);
+    });
+  }
   std::vector<fb::agent::Draft> drafts;
   if (*send) {
     fb::agent::Draft d;
@@ -416,6 +464,8 @@ static int run_main(int argc, char** argv) {
   std::cout << "car " << o.vin << " (" << o.model << " " << o.model_year << "), queue " << config.database.string()
             << "\n";
   fb::Timer deadline(strand, clock);
+  fb::Timer drive_end(strand, clock);
+  fb::Timer driver_report(strand, clock);
   fb::Timer until_poll(strand, clock);
   fb::Timer drive_before(strand, clock);
   boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
@@ -427,6 +477,9 @@ static int run_main(int argc, char** argv) {
   const auto finish = [&] {
     if (std::exchange(finished, true)) return;
     deadline.cancel();
+    drive_end.cancel();
+    driver_report.cancel();
+    if (monitor) monitor->stop();
     until_poll.cancel();
     drive_before.cancel();
     signals.cancel();
@@ -444,7 +497,7 @@ static int run_main(int argc, char** argv) {
   auto saved = std::make_shared<std::size_t>(0);
   // listen and follow: only the deadline, a signal or an --until condition end the run.
   const auto all_saved = [&] {
-    if (!*listen && !*follow) printer.wait_for(*remaining, finish);
+    if (!*listen && !*follow && !*drive) printer.wait_for(*remaining, finish);
   };
   const bool until = until_survey || until_callback;
   bool until_met = false;
@@ -486,10 +539,42 @@ static int run_main(int argc, char** argv) {
     driver->start();
     if (until) poll_until();
   }
-  deadline.arm_after(std::chrono::seconds(wait_seconds), [&] {
-    timed_out = true;
-    finish();
-  });
+  if (monitor) {
+    // Drive, then wait up to --wait for the answers to what the rules reported.
+    monitor->start();
+    std::cout << "driving with fault '" << fault << "' for " << drive_seconds << " s" << std::endl;
+    if (report_at >= 0) {
+      driver_report.arm_after(std::chrono::seconds(report_at), [&] {
+        fb::agent::Draft d;
+        d.category = *fb::parse<fb::wire::Category>(report_category);  // checked by --report-category
+        d.text = report_text;
+        monitor->driver_api().submit(std::move(d), [auto_reports](fb::Result<std::string> id) {
+          if (!id) {
+            std::cout << "driver report not saved: " << id.error().what() << std::endl;
+            return;
+          }
+          std::cout << "driver report " << id->substr(0, 8) << " saved" << std::endl;
+          auto_reports->insert(*id);
+        });
+      });
+    }
+    drive_end.arm_after(std::chrono::seconds(drive_seconds), [&] {
+      monitor->stop();
+      const auto s = monitor->stats();
+      std::cout << "drive over: " << s.submitted << " auto-report(s), " << s.rules.confirmed << " confirmed, "
+                << s.rules.throttled << " throttled" << std::endl;
+      printer.wait_for(*auto_reports, finish);
+      deadline.arm_after(std::chrono::seconds(wait_seconds), [&] {
+        timed_out = true;
+        finish();
+      });
+    });
+  } else {
+    deadline.arm_after(std::chrono::seconds(wait_seconds), [&] {
+      timed_out = true;
+      finish();
+    });
+  }
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) finish();
   });

@@ -301,7 +301,7 @@ TEST(CaseStoreFiles, MigratesToVersion4WithEveryOlderNotificationSentOnItsOwn) {
   EXPECT_EQ((*s)->counts()->notifications_undelivered, 1);
   s->reset();
   auto db = sql::Database::open(path);
-  EXPECT_EQ(*db->query_int("PRAGMA user_version"), 7);  // and on to the lifecycle, the console and the visits
+  EXPECT_EQ(*db->query_int("PRAGMA user_version"), 8);  // on to the lifecycle, the console, visits, relations
 }
 
 }  // namespace

@@ -606,5 +606,90 @@ TEST_F(IngestTest, AKnownProblemSendsItsAnswerAtOnceAndIsRecordedOnTheCase) {
   EXPECT_EQ(process({report_message(fixed, kVinB)}).size(), 1u);
 }
 
+// ---- Related reports (docs/telematics.md) ----
+
+wire::Envelope auto_report(const std::string& rule, const std::string& dtc, const std::string& text) {
+  auto env = test::valid_report_envelope(kVinA, text);
+  auto* r = env.mutable_report();
+  r->set_source(wire::SOURCE_TELEMATICS);
+  r->set_category(wire::CATEGORY_WARNING_LAMP);
+  r->set_language("en");
+  r->add_dtcs(dtc);
+  r->set_rule_id(rule);
+  r->set_suggested_severity("high");
+  return env;
+}
+
+std::vector<std::string> related_events(CaseStore& store, const std::string& number) {
+  std::vector<std::string> out;
+  const auto events = store.case_events(number).value();
+  for (const auto& e : events) {
+    if (e.kind == "related") out.push_back(e.detail);
+  }
+  return out;
+}
+
+TEST_F(IngestTest, ADriverReportNamingAnAutoReportLinksBothCasesWhicheverArrivesFirst) {
+  for (const bool auto_first : {true, false}) {
+    SCOPED_TRACE(auto_first ? "auto-report first" : "driver report first");
+    // A store of its own for each order.
+    ingest_.reset();
+    store_.reset();
+    real_ = open_sqlite_case_store(dir_ / (auto_first ? "auto-first.db" : "driver-first.db")).value();
+    store_ = std::make_unique<FailingStore>(*real_);
+    ingest_ = std::make_unique<Ingest>(*store_, test::shipped_rules(), clock_);
+    auto a = auto_report("misfire", "P0300", "Engine misfire detected (DTC); the check-engine lamp is on.");
+    auto d = test::valid_report_envelope(kVinA, "Brake squeal from the front left wheel at low speed.");
+    d.mutable_report()->set_category(wire::CATEGORY_NOISE);
+    d.mutable_report()->set_language("en");
+    d.mutable_report()->add_related_report_ids(a.report().report_id());
+    const auto first = process({report_message(auto_first ? a : d)});
+    const auto second = process({report_message(auto_first ? d : a)});
+    const auto n1 = ack_of(first[0]).accepted().case_number();
+    const auto n2 = ack_of(second[0]).accepted().case_number();
+    ASSERT_NE(n1, n2) << "the test needs two cases";
+    const auto& auto_number = auto_first ? n1 : n2;
+    const auto& driver_number = auto_first ? n2 : n1;
+    EXPECT_EQ(related_events(*real_, auto_number),
+              std::vector<std::string>{"related to " + driver_number + " (report " + d.report().report_id() + ")"});
+    EXPECT_EQ(related_events(*real_, driver_number),
+              std::vector<std::string>{"related to " + auto_number + " (report " + a.report().report_id() + ")"});
+    // Sent again: no second link.
+    process({report_message(d), report_message(a)});
+    EXPECT_EQ(related_events(*real_, auto_number).size(), 1u);
+    EXPECT_EQ(related_events(*real_, driver_number).size(), 1u);
+    // The file passes the integrity check a reopening runs.
+    ingest_.reset();
+    store_.reset();
+    real_.reset();
+    auto reopened = open_sqlite_case_store(dir_ / (auto_first ? "auto-first.db" : "driver-first.db"));
+    ASSERT_TRUE(reopened) << reopened.error().what();
+    real_ = std::move(*reopened);
+  }
+}
+
+TEST_F(IngestTest, AReportOfAnotherCarIsNeverLinked) {
+  auto other = auto_report("misfire", "P0300", "Engine misfire detected.");
+  other.mutable_report()->set_vin(kVinB);
+  const auto other_number = ack_of(process({report_message(other, kVinB)})[0]).accepted().case_number();
+  auto d = test::valid_report_envelope(kVinA, "Brake squeal at low speed.");
+  d.mutable_report()->set_category(wire::CATEGORY_NOISE);
+  d.mutable_report()->add_related_report_ids(other.report().report_id());
+  const auto number = ack_of(process({report_message(d)})[0]).accepted().case_number();
+  EXPECT_TRUE(related_events(*real_, number).empty());
+  EXPECT_TRUE(related_events(*real_, other_number).empty());
+}
+
+TEST_F(IngestTest, RelatedIdsThatAreNotUuidsAreRejectedWithTheField) {
+  auto d = test::valid_report_envelope();
+  d.mutable_report()->add_related_report_ids("FB-2026-000001");
+  const auto out = process({report_message(d)});
+  ASSERT_EQ(out.size(), 1u);
+  const auto ack = ack_of(out[0]);
+  ASSERT_TRUE(ack.has_rejected());
+  EXPECT_EQ(ack.rejected().reason(), wire::REJECT_INVALID_FIELD);
+  EXPECT_NE(ack.rejected().detail().find("report.related_report_ids"), std::string::npos) << ack.rejected().detail();
+}
+
 }  // namespace
 }  // namespace fb::backend

@@ -167,7 +167,16 @@ INSTANTIATE_TEST_SUITE_P(
                     s->add_t_ms(0);
                   },
                   WireErrc::invalid_field, "report.snapshot.signals[0].values: 0 entries for 1 t_ms"},
-        FieldCase{"text_invalid_utf8_in_memory", [](wire::Report& r) { r.set_text(std::string("\xff", 1)); }, WireErrc::invalid_utf8, "byte 0"}),
+        FieldCase{"text_invalid_utf8_in_memory", [](wire::Report& r) { r.set_text(std::string("\xff", 1)); }, WireErrc::invalid_utf8, "byte 0"},
+        FieldCase{"related_not_uuid", [](wire::Report& r) { r.add_related_report_ids("FB-2026-000123"); }, WireErrc::invalid_field, "report.related_report_ids: 'FB-2026-000123' is not a UUID"},
+        FieldCase{"related_itself", [](wire::Report& r) { r.add_related_report_ids(r.report_id()); }, WireErrc::invalid_field, "names the report itself"},
+        FieldCase{"related_too_many",
+                  [](wire::Report& r) {
+                    for (std::size_t i = 0; i <= codec::kMaxRelatedReports; ++i) r.add_related_report_ids(new_uuid());
+                  },
+                  WireErrc::invalid_field, "report.related_report_ids: 9 ids, at most 8"},
+        FieldCase{"bad_rule_id", [](wire::Report& r) { r.set_rule_id("Misfire rule"); }, WireErrc::invalid_field, "report.rule_id"},
+        FieldCase{"bad_severity", [](wire::Report& r) { r.set_suggested_severity("urgent"); }, WireErrc::invalid_field, "report.suggested_severity: 'urgent'"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Codec, TextAtTheLimitAndConsentedExtrasAreValid) {
@@ -181,6 +190,25 @@ TEST(Codec, TextAtTheLimitAndConsentedExtrasAreValid) {
   env.mutable_report()->mutable_location()->set_latitude(31.23);
   auto r = codec::validate_report(env.report());
   EXPECT_TRUE(r) << r.error().what();
+}
+
+TEST(Codec, AnAutoReportWithItsRuleSeverityAndRelatedReportsIsValid) {
+  auto env = valid_report_envelope();
+  auto* r = env.mutable_report();
+  r->set_source(wire::SOURCE_TELEMATICS);
+  r->set_rule_id("transmission-slip");
+  for (const auto* severity : {"high", "medium", "low"}) {
+    r->set_suggested_severity(severity);
+    for (std::size_t i = r->related_report_ids_size(); i < codec::kMaxRelatedReports; ++i) {
+      r->add_related_report_ids(new_uuid());
+    }
+    auto ok = codec::validate_report(*r);
+    EXPECT_TRUE(ok) << ok.error().what();
+  }
+  auto back = codec::decode(codec::encode(env));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->report().related_report_ids_size(), static_cast<int>(codec::kMaxRelatedReports));
+  EXPECT_EQ(back->report().rule_id(), "transmission-slip");
 }
 
 TEST(Codec, Sha256MatchesAKnownVector) {

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <unordered_map>
 
 #include "fb/backend/case_store.hpp"
@@ -210,8 +211,20 @@ CREATE INDEX surveys_case ON surveys(case_id);
 CREATE INDEX cases_created ON cases(created_ms);
 )sql";
 
-const std::string_view kMigrations[] = {kSchemaV1,        kSchemaV2,      kSchemaV3,           kSchemaV4,
-                                        kSchemaLifecycle, kSchemaConsole, detail::kVisitSchema};
+// v8: related reports (Report.related_report_ids, docs/telematics.md). A row is kept when the
+// named report has not arrived yet, so that the link is made whichever comes first. (Not
+// WITHOUT ROWID: SQLite 3.40's quick_check reports its NOT NULL columns as NULL.)
+constexpr std::string_view kSchemaRelations = R"sql(
+CREATE TABLE report_relations (
+  report_id TEXT NOT NULL,
+  related_id TEXT NOT NULL,
+  PRIMARY KEY (related_id, report_id)
+);
+)sql";
+
+const std::string_view kMigrations[] = {
+    kSchemaV1,       kSchemaV2, kSchemaV3, kSchemaV4, kSchemaLifecycle, kSchemaConsole, detail::kVisitSchema,
+    kSchemaRelations};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -1552,6 +1565,7 @@ class SqliteCaseStore final : public CaseStore {
     } else if (auto x = join_cluster(in, case_row); !x) {
       return x;
     }
+    if (auto x = relate(r, case_row, ref.case_number, in.received_ms); !x) return x;
 
     auto n = make_notification(in, ref, ref.merged ? "merged" : "received");
     if (!n) return fail(n.error());
@@ -1876,6 +1890,64 @@ class SqliteCaseStore final : public CaseStore {
     }
     return event(case_row, at_ms, carried_by_ack ? "notified_in_ack" : "notified",
                  n.id + " " + std::string(kind) + ": " + n.text);
+  }
+
+  /// Links a new report with the reports of the same car it names and with those that named it
+  /// before it arrived: a "related" event on each case ("related to FB-... (report ...)"), or
+  /// one event when both are in the same case.
+  Result<void> relate(const wire::Report& r, std::int64_t case_row, const std::string& case_number,
+                      std::int64_t at_ms) {
+    struct Other {
+      std::string report_id;
+      std::int64_t case_row;
+      std::string case_number;
+    };
+    std::vector<Other> others;
+    auto named = cached(
+        "SELECT r.report_id, r.case_id, c.number FROM reports r JOIN cases c ON c.id = r.case_id "
+        "WHERE r.report_id = ? AND r.vin = ?");
+    if (!named) return fail(named.error());
+    auto remember = cached("INSERT OR IGNORE INTO report_relations(report_id, related_id) VALUES(?, ?)");
+    if (!remember) return fail(remember.error());
+    for (const auto& id : r.related_report_ids()) {
+      (*remember)->bind(1, r.report_id()).bind(2, id);
+      if (auto x = (*remember)->run(); !x) return x;
+      (*named)->bind(1, id).bind(2, r.vin());
+      auto rows = (*named)->each_row([&](const sql::Statement& s) {
+        others.push_back(Other{s.text(0), s.int64(1), s.text(2)});
+      });
+      if (!rows) return fail(rows.error());
+    }
+    auto naming = cached(
+        "SELECT r.report_id, r.case_id, c.number FROM report_relations rr JOIN reports r ON r.report_id = rr.report_id "
+        "JOIN cases c ON c.id = r.case_id WHERE rr.related_id = ? AND r.vin = ? AND r.report_id != ?");
+    if (!naming) return fail(naming.error());
+    (*naming)->bind(1, r.report_id()).bind(2, r.vin()).bind(3, r.report_id());
+    auto rows = (*naming)->each_row([&](const sql::Statement& s) {
+      others.push_back(Other{s.text(0), s.int64(1), s.text(2)});
+    });
+    if (!rows) return fail(rows.error());
+    std::set<std::string> done;
+    for (const auto& o : others) {
+      if (!done.insert(o.report_id).second) continue;  // named both ways
+      if (o.case_row == case_row) {
+        if (auto x = event(case_row, at_ms, "related",
+                           "report " + r.report_id() + " is related to report " + o.report_id + " of this case");
+            !x) {
+          return x;
+        }
+        continue;
+      }
+      if (auto x = event(case_row, at_ms, "related", "related to " + o.case_number + " (report " + o.report_id + ")");
+          !x) {
+        return x;
+      }
+      if (auto x = event(o.case_row, at_ms, "related", "related to " + case_number + " (report " + r.report_id() + ")");
+          !x) {
+        return x;
+      }
+    }
+    return {};
   }
 
   Result<void> event(std::int64_t case_row, std::int64_t at_ms, std::string_view kind, std::string_view detail,

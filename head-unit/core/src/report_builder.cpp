@@ -80,6 +80,9 @@ Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft&
   for (const auto& dtc : d.dtcs) r->add_dtcs(dtc);
   if (d.location && d.consent.location()) *r->mutable_location() = coarsen(*d.location);
   if (d.snapshot && d.consent.diagnostics()) *r->mutable_snapshot() = *d.snapshot;
+  for (const auto& id : d.related_report_ids) r->add_related_report_ids(id);
+  r->set_rule_id(d.rule_id);
+  r->set_suggested_severity(d.suggested_severity);
   if (auto v = check(env); !v) return fail(v.error());
   return env;
 }

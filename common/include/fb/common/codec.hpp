@@ -25,6 +25,10 @@ inline constexpr std::size_t kMaxPayloadBytes = std::size_t{512} * 1024;
 /// Longest free text in a report, in Unicode code points.
 inline constexpr std::size_t kMaxTextChars = 2000;
 
+/// Most related report ids one report may name (Report.related_report_ids), and the longest rule id.
+inline constexpr std::size_t kMaxRelatedReports = 8;
+inline constexpr std::size_t kMaxRuleIdBytes = 64;
+
 /// A new envelope with schema version, a fresh message id and sent_at_ms set.
 wire::Envelope new_envelope(std::int64_t sent_at_ms);
 

@@ -54,6 +54,7 @@ enum class SnapshotState {
              // Report.snapshot_lost set
 };
 std::string_view to_string(SnapshotState state);
+using fb::to_string;  // the vocabulary's, which the overload above would otherwise hide in fb::agent
 std::optional<SnapshotState> parse_snapshot_state(std::string_view key);
 
 /// What the driver answers to a visit update (VisitReply without the visit id).

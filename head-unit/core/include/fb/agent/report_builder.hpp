@@ -40,6 +40,12 @@ struct Draft {
   /// one): the report is saved at once and held until the post-tap window has passed. Ignored
   /// without consent.diagnostics.
   bool capture_snapshot = false;
+
+  // Telematics (docs/telematics.md): Report.related_report_ids, the rule of an auto-report and
+  // its suggested severity (a Priority key, or empty).
+  std::vector<std::string> related_report_ids;
+  std::string rule_id;
+  std::string suggested_severity;
 };
 
 /// The grid a location is rounded to on the car: 0.01 degrees, about 1.1 km north-south (less

@@ -1,0 +1,268 @@
+#include "fb/agent/telematics.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "fb/common/codec.hpp"
+
+namespace fb::agent {
+
+namespace asio = boost::asio;
+
+bool related(wire::Category category, VehicleSystem system, bool lamp) {
+  switch (category) {
+    case wire::CATEGORY_NOISE:
+    case wire::CATEGORY_DRIVING_FEEL:
+      return system == VehicleSystem::engine || system == VehicleSystem::transmission ||
+             system == VehicleSystem::brakes;
+    case wire::CATEGORY_WARNING_LAMP: return lamp;
+    default: return false;
+  }
+}
+
+// ---- RecentReports ----
+
+void RecentReports::forget_before(std::int64_t t_ms) {
+  while (!entries_.empty() && entries_.front().t_ms < t_ms) entries_.pop_front();
+}
+
+void RecentReports::add_auto(std::string id, VehicleSystem system, bool lamp, std::int64_t t_ms) {
+  forget_before(t_ms - window_);
+  entries_.push_back(Entry{std::move(id), true, system, lamp, wire::CATEGORY_OTHER, t_ms});
+}
+
+void RecentReports::add_driver(std::string id, wire::Category category, std::int64_t t_ms) {
+  forget_before(t_ms - window_);
+  entries_.push_back(Entry{std::move(id), false, VehicleSystem::other, false, category, t_ms});
+}
+
+std::vector<std::string> RecentReports::autos_for_driver(wire::Category category, std::int64_t t_ms) const {
+  std::vector<std::string> out;
+  for (auto it = entries_.rbegin(); it != entries_.rend() && out.size() < codec::kMaxRelatedReports; ++it) {
+    if (t_ms - it->t_ms > window_) break;
+    if (it->automatic && it->t_ms <= t_ms && related(category, it->system, it->lamp)) out.push_back(it->id);
+  }
+  return out;
+}
+
+std::vector<std::string> RecentReports::drivers_for_auto(VehicleSystem system, bool lamp, std::int64_t t_ms) const {
+  std::vector<std::string> out;
+  for (auto it = entries_.rbegin(); it != entries_.rend() && out.size() < codec::kMaxRelatedReports; ++it) {
+    if (t_ms - it->t_ms > window_) break;
+    if (!it->automatic && it->t_ms <= t_ms && related(it->category, system, lamp)) out.push_back(it->id);
+  }
+  return out;
+}
+
+std::string RecentReports::to_json(std::int64_t now_ms, std::int64_t wall_ms) const {
+  auto list = nlohmann::json::array();
+  for (const auto& e : entries_) {
+    nlohmann::json j{{"id", e.id}, {"at_ms", wall_ms - (now_ms - e.t_ms)}};
+    if (e.automatic) {
+      j["system"] = std::string(to_string(e.system));
+      j["lamp"] = e.lamp;
+    } else {
+      j["category"] = std::string(to_string(e.category));
+    }
+    list.push_back(std::move(j));
+  }
+  return nlohmann::json{{"version", 1}, {"reports", std::move(list)}}.dump();
+}
+
+Result<void> RecentReports::load_json(std::string_view text, std::int64_t now_ms, std::int64_t wall_ms) {
+  const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const auto bad = [](const std::string& why) { return fail(ConfigErrc::parse_error, why); };
+  if (doc.is_discarded() || !doc.is_object() || doc.value("version", 0) != 1 || !doc.contains("reports") ||
+      !doc["reports"].is_array()) {
+    return bad("not a version 1 recent-reports file");
+  }
+  std::vector<Entry> loaded;
+  for (const auto& j : doc["reports"]) {
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_string() || !j.contains("at_ms") ||
+        !j["at_ms"].is_number_integer()) {
+      return bad("an entry without id or at_ms");
+    }
+    Entry e;
+    e.id = j["id"].get<std::string>();
+    e.t_ms = now_ms - (wall_ms - j["at_ms"].get<std::int64_t>());
+    if (j.contains("system") && j["system"].is_string()) {
+      auto system = parse<VehicleSystem>(j["system"].get<std::string>());
+      if (!system) return bad("unknown system");
+      e.automatic = true;
+      e.system = *system;
+      e.lamp = j.value("lamp", false);
+    } else if (j.contains("category") && j["category"].is_string()) {
+      auto category = parse<wire::Category>(j["category"].get<std::string>());
+      if (!category) return bad("unknown category");
+      e.category = *category;
+    } else {
+      return bad("an entry with neither system nor category");
+    }
+    if (now_ms - e.t_ms <= window_ && e.t_ms <= now_ms) loaded.push_back(std::move(e));
+  }
+  std::sort(loaded.begin(), loaded.end(), [](const Entry& a, const Entry& b) { return a.t_ms < b.t_ms; });
+  entries_.insert(entries_.begin(), loaded.begin(), loaded.end());
+  return {};
+}
+
+// ---- TelematicsMonitor ----
+
+TelematicsMonitor::TelematicsMonitor(asio::any_io_executor executor, const Clock& clock, SignalSource& source,
+                                     AgentApi& agent, TelematicsConfig config)
+    : executor_(std::move(executor)),
+      clock_(clock),
+      source_(source),
+      agent_(agent),
+      driver_api_(*this),
+      engine_(std::move(config)),
+      recent_(engine_.config().link_window),
+      timer_(executor_, clock_) {}
+
+TelematicsMonitor::~TelematicsMonitor() {
+  stop();
+  *alive_ = false;
+}
+
+void TelematicsMonitor::persist_to(std::filesystem::path file) {
+  recent_file_ = std::move(file);
+  std::ifstream in(recent_file_, std::ios::binary);
+  if (!in) return;  // none yet
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (auto r = recent_.load_json(text.str(), steady_ms(clock_), clock_.epoch_ms()); !r) {
+    spdlog::warn("telematics: {} unreadable ({}); starting a new one", recent_file_.string(), r.error().what());
+  }
+}
+
+void TelematicsMonitor::save_recent() {
+  if (recent_file_.empty()) return;
+  // Rename over the old file: a crash leaves the old or the new one, never half of one.
+  auto tmp = recent_file_;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << recent_.to_json(steady_ms(clock_), clock_.epoch_ms());
+    if (!out.flush()) {
+      spdlog::warn("telematics: cannot write {}; links live in memory only", tmp.string());
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, recent_file_, ec);
+  if (ec) spdlog::warn("telematics: cannot replace {}: {}", recent_file_.string(), ec.message());
+}
+
+void TelematicsMonitor::start() {
+  running_ = true;
+  // Codes already stored (the ECU keeps them across our restarts) count from now.
+  const auto now = steady_ms(clock_);
+  for (const auto& code : source_.active_dtcs()) engine_.on_dtc(code, true, now);
+  source_.start([this](const SignalSample& s) { on_sample(s); },
+                [this](const std::string& code, bool active) { on_dtc(code, active); });
+  arm_if_pending();
+}
+
+void TelematicsMonitor::stop() {
+  if (!running_) return;
+  running_ = false;
+  source_.stop();
+  timer_.cancel();
+}
+
+void TelematicsMonitor::on_sample(const SignalSample& s) {
+  engine_.on_sample(s);
+  submit_confirmed();
+  arm_if_pending();
+}
+
+void TelematicsMonitor::on_dtc(const std::string& code, bool active) {
+  engine_.on_dtc(code, active, steady_ms(clock_));
+  submit_confirmed();
+  arm_if_pending();
+}
+
+void TelematicsMonitor::tick() {
+  engine_.evaluate(steady_ms(clock_));
+  submit_confirmed();
+  arm_if_pending();
+}
+
+void TelematicsMonitor::arm_if_pending() {
+  // Cycles are counted only while a condition waits for confirmation: an idle car has no timer.
+  if (!running_ || !engine_.pending() || timer_.deadline()) return;
+  timer_.arm_after(engine_.config().evaluation_period, [this] { tick(); });
+}
+
+void TelematicsMonitor::submit_confirmed() {
+  for (auto& r : engine_.take_reports()) {
+    const auto& rule = *r.rule;
+    const bool lamp = !r.dtcs.empty() || rule.category == wire::CATEGORY_WARNING_LAMP;
+    const auto& cfg = engine_.config();
+    Draft d;
+    d.source = wire::SOURCE_TELEMATICS;
+    d.category = rule.category;
+    d.text = rule.text;
+    d.language = cfg.language;
+    d.consent = cfg.consent;
+    d.dtcs = r.dtcs;
+    d.capture_snapshot = true;
+    d.rule_id = rule.id;
+    d.suggested_severity = std::string(to_string(rule.severity));
+    // A rule's high severity is a safety or usability fault: it goes first and is never evicted.
+    d.report_class = rule.severity == Priority::high     ? ReportClass::safety
+                     : rule.severity == Priority::medium ? ReportClass::normal
+                                                         : ReportClass::low;
+    d.related_report_ids = recent_.drivers_for_auto(rule.system, lamp, r.t_ms);
+    spdlog::info("telematics: rule {} confirmed ({}), drive cycle {}", rule.id,
+                 r.dtcs.empty() ? std::string("no DTC") : r.dtcs.front(), engine_.drive_cycle());
+    agent_.submit(std::move(d), [this, alive = alive_, rule = &rule, lamp, t = r.t_ms](Result<std::string> id) {
+      if (!*alive) return;
+      if (!id) {
+        ++stats_.failed;
+        spdlog::warn("telematics: auto-report of rule {} not saved: {}", rule->id, id.error().what());
+        return;
+      }
+      ++stats_.submitted;
+      recent_.add_auto(*id, rule->system, lamp, t);
+      save_recent();
+      if (on_submitted_) on_submitted_(*id, *rule);
+    });
+  }
+}
+
+void TelematicsMonitor::DriverApi::submit(Draft draft, std::function<void(Result<std::string>)> done) {
+  asio::post(m_.executor_, [&m = m_, &agent = m_.agent_, alive = m_.alive_, draft = std::move(draft),
+                            done = std::move(done)]() mutable {
+    if (!*alive) {  // the monitor is gone (the agent outlives it): the report goes unlinked
+      agent.submit(std::move(draft), std::move(done));
+      return;
+    }
+    const auto now = steady_ms(m.clock_);
+    const auto category = draft.category;
+    if (draft.source == wire::SOURCE_DRIVER) {
+      for (auto& id : m.recent_.autos_for_driver(category, now)) {
+        if (draft.related_report_ids.size() >= codec::kMaxRelatedReports) break;
+        if (std::find(draft.related_report_ids.begin(), draft.related_report_ids.end(), id) ==
+            draft.related_report_ids.end()) {
+          draft.related_report_ids.push_back(std::move(id));
+        }
+      }
+    }
+    const bool driver = draft.source == wire::SOURCE_DRIVER;
+    m.agent_.submit(std::move(draft),
+                    [&m, alive, driver, category, now, done = std::move(done)](Result<std::string> id) {
+                      if (*alive && id && driver) {
+                        m.recent_.add_driver(*id, category, now);
+                        m.save_recent();
+                      }
+                      if (done) done(std::move(id));
+                    });
+  });
+}
+
+}  // namespace fb::agent
