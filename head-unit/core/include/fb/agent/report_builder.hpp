@@ -31,9 +31,13 @@ struct Draft {
   std::optional<wire::Location> location;            // only with consent.location
   std::optional<wire::DiagnosticSnapshot> snapshot;  // only with consent.diagnostics
   int priority = 0;                                  // outbox order; telematics safety faults use a higher value
+  /// Empty (the normal case): a fresh random id. Set only by a producer that must make the same
+  /// report again after a restart (fb-car stream); it must be a UUID.
+  std::string report_id;
 };
 
-/// Returns the envelope (message id, schema version, report id all new) or the first field that
+/// Returns the envelope (message id, schema version and, unless the draft names one, report id
+/// all new) or the first field that
 /// breaks the wire rules (WireErrc::missing_field / invalid_field / invalid_utf8 / oversize).
 Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft& draft, std::int64_t now_ms);
 
