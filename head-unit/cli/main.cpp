@@ -1,5 +1,6 @@
 // fb-car: a headless head unit. Sends reports, lists them with their status and prints the
 // notifications that come back; `follow` plays the driver of a service visit (ScriptedDriver).
+// `stream` queues a numbered stream of reports for fault-injection tests (stream.hpp).
 // Used by the demo, the tests and the benchmarks.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -23,6 +24,7 @@
 #include "fb/common/logging.hpp"
 #include "fb/common/vocabulary.hpp"
 #include "fb/mqtt/options.hpp"
+#include "stream.hpp"
 
 namespace {
 
@@ -223,7 +225,7 @@ static int run_main(int argc, char** argv) {
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error");
   app.add_option("--mqtt-version", o.mqtt_version, "MQTT protocol: 3.1.1 or 5")->check(CLI::IsMember({"3.1.1", "5"}));
   int wait_seconds = 20;
-  app.add_option("--wait", wait_seconds, "Seconds to wait for answers (send, demo, listen, follow)");
+  app.add_option("--wait", wait_seconds, "Seconds to wait for answers (send, demo, listen, follow; not stream)");
 
   auto* send = app.add_subcommand("send", "Queue one report, send it and wait for its notification");
   std::string category = "other", text, language = "en";
@@ -271,6 +273,15 @@ static int run_main(int argc, char** argv) {
       ->needs(callback);
   follow->add_flag("--until-survey", until_survey, "Stop once the survey answer has left the car")->needs(score);
   follow->add_flag("--until-callback-logged", until_callback, "Stop once the callback is logged")->needs(callback);
+  auto* stream = app.add_subcommand(
+      "stream",
+      "Queue --count reports with report ids from --id-seed and their index, send them and exit once all are "
+      "acknowledged; restarted on the same --db, it queues only those not in its store (for fault-injection tests)");
+  fb::car::StreamOptions stream_options;
+  stream->add_option("--count", stream_options.count, "Reports in the stream")->check(CLI::PositiveNumber);
+  stream->add_option("--rate", stream_options.rate, "Reports queued per second (0: as fast as they commit)")
+      ->check(CLI::NonNegativeNumber);
+  stream->add_option("--id-seed", stream_options.seed, "Seed of the report ids (the same on every restart)");
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
 
@@ -282,6 +293,7 @@ static int run_main(int argc, char** argv) {
   config.parked = [driving] { return !driving; };
   if (approve_extra || refuse_extra) script.approve_extra = approve_extra;
   if (*score) script.survey_score = survey_score;
+  if (*stream) return fb::car::run_stream(std::move(config), stream_options);
   // Composition root. Thread "main" runs the io_context; the agent, its MQTT client, its timers
   // and the Printer live on one strand of it.
   boost::asio::io_context io;
