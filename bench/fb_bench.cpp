@@ -1044,7 +1044,7 @@ static int run_main(int argc, char** argv) {
                "API phase without the dealers' stage entries (api_visit_stage; it books visits first)");
   app.add_option("--api-cases", o.api_cases, "Largest store of the API phase (also 1/100 and 1/10 of it)")
       ->check(CLI::Range(100, 10000000));
-  app.add_flag("--quick", o.quick, "Small numbers for a smoke run (< 30 s); explicit options still win");
+  app.add_flag("--quick", o.quick, "Small numbers for a smoke run (about 45 s); explicit options still win");
   app.add_option("--log-level", o.log_level, "Log level of the components (stderr)");
   app.add_option("--json", o.json, "Also write the summary's measures and baselines to FILE as JSON");
   CLI11_PARSE(app, argc, argv);
