@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -133,7 +134,7 @@ RawPahoClient::RawPahoClient(std::unique_ptr<::mqtt::async_client> client) : cli
 
 Result<std::unique_ptr<RawPahoClient>> RawPahoClient::connect(const std::string& uri, const std::string& client_id,
                                                               const mqtt::TlsFiles& tls, const std::string& filter,
-                                                              Handler on_message) {
+                                                              Handler on_message, int max_inflight) {
   try {
     auto paho = std::make_unique<::mqtt::async_client>(uri, client_id, nullptr);  // no persistence
     paho->set_message_callback([handler = std::move(on_message)](const ::mqtt::const_message_ptr& m) {
@@ -152,6 +153,7 @@ Result<std::unique_ptr<RawPahoClient>> RawPahoClient::connect(const std::string&
                        .connect_timeout(std::chrono::seconds(10))
                        .ssl(std::move(ssl))
                        .finalize();
+    if (max_inflight > 0) options.set_max_inflight(max_inflight);
     paho->connect(options)->wait();
     if (!filter.empty()) paho->subscribe(filter, 1)->wait();
     return std::unique_ptr<RawPahoClient>(new RawPahoClient(std::move(paho)));
@@ -177,6 +179,24 @@ Result<void> RawPahoClient::publish(const std::string& topic, const std::string&
   return {};
 }
 
+Result<void> RawPahoClient::publish_all(const std::string& topic, const std::vector<std::string>& payloads,
+                                        std::size_t window) {
+  try {
+    std::deque<::mqtt::delivery_token_ptr> inflight;
+    for (const auto& p : payloads) {
+      if (inflight.size() >= window) {
+        inflight.front()->wait();
+        inflight.pop_front();
+      }
+      inflight.push_back(client_->publish(topic, p.data(), p.size(), 1, false));
+    }
+    for (auto& t : inflight) t->wait();
+  } catch (const ::mqtt::exception& e) {
+    return fail(MqttErrc::publish_failed, e.what());
+  }
+  return {};
+}
+
 // ---- TCP_NODELAY ----------------------------------------------------------------------------
 
 int enable_tcp_nodelay_to(int port) { return mqtt::set_tcp_nodelay_to_peer("127.0.0.1", port); }
@@ -190,6 +210,19 @@ SocketCount tcp_nodelay_state_to(int port) {
     if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, &len) == 0 && value) ++c.with_nodelay;
   });
   return c;
+}
+
+std::string find_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  dirs += ":/usr/sbin:/usr/local/bin";
+  for (std::size_t start = 0; start <= dirs.size();) {
+    const auto end = std::min(dirs.find(':', start), dirs.size());
+    const auto candidate = std::filesystem::path(dirs.substr(start, end - start)) / name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = end + 1;
+  }
+  return {};
 }
 
 // ---- Child processes and CPU time -----------------------------------------------------------

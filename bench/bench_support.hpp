@@ -103,12 +103,17 @@ class RawPahoClient {
   using Handler = std::function<void(const std::string& topic, const std::string& payload)>;
   /// Connects and subscribes `filter` (empty: none). Errors: MqttErrc::connect_failed /
   /// subscribe_failed with Paho's message.
+  /// `max_inflight` > 0 sets Paho's bound on unacknowledged publishes (0: Paho's default).
   static Result<std::unique_ptr<RawPahoClient>> connect(const std::string& uri, const std::string& client_id,
                                                         const mqtt::TlsFiles& tls, const std::string& filter,
-                                                        Handler on_message);
+                                                        Handler on_message, int max_inflight = 0);
   ~RawPahoClient();
   /// QoS 1, not waited for (Paho keeps the token). Errors: MqttErrc::publish_failed.
   Result<void> publish(const std::string& topic, const std::string& payload);
+  /// Publishes each payload QoS 1 to `topic`, at most `window` without PUBACK (when the window is
+  /// full it waits for the oldest one), and returns once the last is PUBACKed. Errors:
+  /// MqttErrc::publish_failed with Paho's message.
+  Result<void> publish_all(const std::string& topic, const std::vector<std::string>& payloads, std::size_t window);
 
  private:
   explicit RawPahoClient(std::unique_ptr<::mqtt::async_client> client);
@@ -133,6 +138,9 @@ struct ChildRun {
 };
 /// Errors: StorageErrc::io when the process cannot be started.
 Result<ChildRun> run_child(const std::vector<std::string>& argv, const std::string& stderr_file);
+
+/// The path of `name` in PATH (and /usr/sbin, /usr/local/bin); "" when not found.
+std::string find_program(const std::string& name);
 
 /// User + system CPU seconds of this process, and of another process (0 when unreadable).
 double own_cpu_seconds();

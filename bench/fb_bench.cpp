@@ -23,6 +23,9 @@
 // 3. First send after the broker is back (broker_back_bench.cpp): a report queued while the
 //    broker is down, timed from the broker's restart to its PUBACK, with Agent::network_up() and
 //    with the backoff alone. Baseline: the 1 s target.
+// B. The agent (agent_bench.hpp): durable enqueue and its bytes on disk beside a raw sqlite3
+//    loop, the outbox drain beside raw Paho publish -> PUBACK, and an fb-car process's memory and
+//    idle CPU beside mosquitto_sub. Its own broker and backend; --agent-only runs it alone.
 //
 // Not a test: it prints numbers and fails only when something does not work at all.
 #include <spdlog/fmt/fmt.h>
@@ -40,6 +43,7 @@
 
 #include <unistd.h>
 
+#include "agent_bench.hpp"
 #include "api_bench.hpp"
 #include "bench_support.hpp"
 #include "broker.hpp"
@@ -83,6 +87,7 @@ struct Options {
   std::size_t api_cases = 100000;   // the largest store of the API phase
   bool skip_visit_stage = false;    // the API phase without the dealers' stage entries
   bool broker_back_only = false;    // phase 3 alone (its own broker)
+  bool agent_only = false;          // the agent's phase alone (its own broker and backend)
 };
 
 // ---- The rig: PKI and broker in a temporary directory -----------------------------------------
@@ -577,19 +582,6 @@ struct SubBaseline {
   double gross_rate() const { return static_cast<double>(messages) / to_s(total); }
 };
 
-std::string find_program(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  dirs += ":/usr/sbin:/usr/local/bin";
-  for (std::size_t start = 0; start <= dirs.size();) {
-    const auto end = std::min(dirs.find(':', start), dirs.size());
-    const auto candidate = std::filesystem::path(dirs.substr(start, end - start)) / name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    start = end + 1;
-  }
-  return {};
-}
-
 /// The backend's session drained by mosquitto_sub: the broker's and TLS's share of the ingest
 /// cost without any of ours. Expects the session's queue empty on entry.
 Result<SubBaseline> measure_mosquitto_sub(const Rig& rig, const Backlog& backlog) {
@@ -732,10 +724,68 @@ int run_api_phase(const Options& o, JsonReport& report, std::optional<ApiResults
   return 0;
 }
 
+/// The agent's phase (B): the durable enqueue and its bytes on disk, the outbox drain, and an
+/// fb-car process's memory and idle CPU, each beside its baseline.
+int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentResults>& results) {
+  AgentBenchOptions a;
+  test::TempDir dir("fbbench-agent");
+  a.work_dir = dir.path();
+  a.rules_dir = test::kRulesDir;
+  a.enqueue_seconds = o.quick ? 1.0 : 3.0;
+  a.drain_reports = o.quick ? 300 : 2000;
+  a.rss_seconds = o.quick ? 3.0 : 10.0;
+  a.idle_seconds = o.quick ? 3.0 : 10.0;
+  fmt::print("\nB. The agent: durable enqueue, outbox drain, fb-car memory and idle CPU\n");
+  std::cout.flush();
+  const auto t0 = Clock::now();
+  auto m = measure_agent(a);
+  if (!m) return fail_with("agent", m.error());
+  fmt::print(
+      "  enqueue ({} B report, WAL + synchronous=FULL, {:.0f} s a side in rounds of 50):\n"
+      "    CarStore::enqueue_report {:8.0f} reports/s (p99 {:.2f} ms, n={}); raw sqlite3 INSERT {:8.0f} rows/s "
+      "(p99 {:.2f} ms, n={}); ratio {:.3f}\n",
+      m->report_bytes, a.enqueue_seconds, m->enqueue_rate, m->enqueue_p99_ms, m->enqueued, m->raw_insert_rate,
+      m->raw_insert_p99_ms, m->raw_inserted, m->enqueue_rate / m->raw_insert_rate);
+  fmt::print(
+      "    written to disk (/proc/self/io write_bytes, WAL + checkpoints + the checkpoint at close): {:.0f} B per "
+      "report; raw {:.0f} B per row; ratio {:.2f}\n",
+      m->disk_bytes_per_report, m->raw_disk_bytes_per_row, m->disk_bytes_per_report / m->raw_disk_bytes_per_row);
+  fmt::print(
+      "  drain: {} reports queued offline, agent started with the backend up; link up after {:.2f} s; until the "
+      "last backend ack {:.0f} reports/s (window {})\n"
+      "    raw Paho C++ publish -> PUBACK of as many reports, window {}, TCP_NODELAY: {:.0f} reports/s; ratio "
+      "{:.3f}\n",
+      a.drain_reports, m->drain_connect_s, m->drain_rate, m->drain_window, m->drain_window, m->raw_puback_rate,
+      m->drain_rate / m->raw_puback_rate);
+  fmt::print(
+      "  fb-car stream --rate 10 for {:.0f} s ({} acknowledged; no diagnostic snapshots in this build): peak RSS "
+      "{:.1f} MiB; mosquitto_sub connected with TLS {:.1f} MiB; ratio {:.2f}\n",
+      a.rss_seconds, m->rss_reports, m->rss_mb, m->baseline_rss_mb, m->rss_mb / m->baseline_rss_mb);
+  fmt::print(
+      "  idle, connected, keepalive 30 s, {:.1f} s: fb-car listen {:.3f} CPU s; mosquitto_sub -k 30 {:.3f} CPU s\n",
+      m->idle_window_s, m->idle_cpu_s, m->baseline_idle_cpu_s);
+  fmt::print("  phase B took {:.1f} s\n", to_s(Clock::now() - t0));
+  report.add("enqueue", m->enqueue_rate, m->raw_insert_rate, "reports/s");
+  report.add("disk_bytes_per_report", m->disk_bytes_per_report, m->raw_disk_bytes_per_row, "bytes");
+  report.add("drain", m->drain_rate, m->raw_puback_rate, "reports/s");
+  report.add("agent_rss_mb", m->rss_mb, m->baseline_rss_mb, "MiB");
+  report.add("agent_idle_cpu_s", m->idle_cpu_s, m->baseline_idle_cpu_s, "CPU s");
+  results = *m;
+  return 0;
+}
+
 int run(const Options& o) {
   fmt::print("fb-bench: round trip and ingest rate, each beside a baseline measured in the same run\n");
   std::cout.flush();
 
+  if (o.agent_only) {
+    JsonReport report;
+    std::optional<AgentResults> agent;
+    if (auto r = run_agent_phase(o, report, agent); r != 0) return r;
+    if (o.json.empty()) return 0;
+    if (auto written = report.write(o.json); !written) return fail_with("--json", written.error());
+    return 0;
+  }
   // Phase 0 needs no broker: measured first, while nothing else of ours runs.
   const auto test_set = std::filesystem::path(test::kTriageDataDir) / "test.jsonl";
   auto cls = measure_classifier(test::kRulesDir, test_set, o.quick ? 0.3 : 2.0);
@@ -774,6 +824,9 @@ int run(const Options& o) {
     if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
     return 0;
   }
+  // Before the round trip's broker: the enqueue measure counts this process's disk writes.
+  std::optional<AgentResults> agent;
+  if (auto r = run_agent_phase(o, early, agent); r != 0) return r;
   Rig rig(o);
   const auto env = describe_environment(test::kMosquitto, rig.dir.path());
 
@@ -960,6 +1013,22 @@ int run(const Options& o) {
         fmt::format("{:.3f}", v->stages.rate / list.list.rate));
   }
 
+  if (const auto& a = agent) {
+    row("enqueue (reports/s)", fmt::format("{:.0f}", a->enqueue_rate),
+        fmt::format("{:.0f} raw sqlite3 INSERT", a->raw_insert_rate),
+        fmt::format("{:.3f}", a->enqueue_rate / a->raw_insert_rate));
+    row("disk_bytes_per_report (B)", fmt::format("{:.0f}", a->disk_bytes_per_report),
+        fmt::format("{:.0f} raw sqlite3 per row", a->raw_disk_bytes_per_row),
+        fmt::format("{:.2f}", a->disk_bytes_per_report / a->raw_disk_bytes_per_row));
+    row("drain (reports/s)", fmt::format("{:.0f}", a->drain_rate),
+        fmt::format("{:.0f} raw Paho PUBACK", a->raw_puback_rate),
+        fmt::format("{:.3f}", a->drain_rate / a->raw_puback_rate));
+    row("agent_rss_mb (MiB, 10 reports/s)", fmt::format("{:.1f}", a->rss_mb),
+        fmt::format("{:.1f} mosquitto_sub", a->baseline_rss_mb), fmt::format("{:.2f}", a->rss_mb / a->baseline_rss_mb));
+    row("agent_idle_cpu_s (CPU s)", fmt::format("{:.3f}", a->idle_cpu_s),
+        fmt::format("{:.3f} mosquitto_sub", a->baseline_idle_cpu_s), "");
+  }
+
   if (o.json.empty()) return 0;
   // The same measures as the summary (plus the rate including connect), named for scripts;
   // bench/README.md lists them. Ratios are value / baseline.
@@ -1004,13 +1073,15 @@ static int run_main(int argc, char** argv) {
                  "Override the backend's publish max_inflight (default: the production value)");
   app.add_flag("--classifier-only", o.classifier_only, "Only phase 0 (the classifier; no broker)");
   app.add_flag("--api-only", o.api_only, "Only the API phase (case list under load; no broker)");
+  app.add_flag("--agent-only", o.agent_only,
+               "Only the agent's phase (enqueue, disk bytes, drain, fb-car RSS and idle CPU; its own broker)");
   app.add_flag("--skip-visit-stage", o.skip_visit_stage,
                "API phase without the dealers' stage entries (api_visit_stage; it books visits first)");
   app.add_flag("--broker-back-only", o.broker_back_only,
                "Only phases 0 and 3 (first send after a broker restart, on a broker of its own)");
   app.add_option("--api-cases", o.api_cases, "Largest store of the API phase (also 1/100 and 1/10 of it)")
       ->check(CLI::Range(100, 10000000));
-  app.add_flag("--quick", o.quick, "Small numbers for a smoke run (< 1 min); explicit options still win");
+  app.add_flag("--quick", o.quick, "Small numbers for a smoke run (about a minute); explicit options still win");
   app.add_option("--log-level", o.log_level, "Log level of the components (stderr)");
   app.add_option("--json", o.json, "Also write the summary's measures and baselines to FILE as JSON");
   CLI11_PARSE(app, argc, argv);

@@ -5,7 +5,8 @@
 #   bench/run.sh [--build-dir DIR] [fb-bench options...]     (options go to fb-bench as they are)
 #
 #   bench/run.sh                      # default sizes (N=300 round trips, M=20000 backlog, K=8 VINs)
-#   bench/run.sh --quick              # a smoke run, under a minute on 2 cores
+#   bench/run.sh --quick              # a smoke run, about a minute on 2 cores
+#   bench/run.sh --agent-only --quick # only phase B (the head-unit agent), about 15 s
 #   bench/run.sh --build-dir build/bench --reports 1000 --backlog 50000
 #   bench/run.sh --json bench.json    # also writes the summary's measures as JSON (bench/README.md)
 #   bench/run.sh --classifier-only --json cls.json   # only classifier_per_core, no broker

@@ -2,6 +2,7 @@
 // notifications that come back; `follow` plays the driver of a service visit (ScriptedDriver);
 // With --snapshot a DriveSimulator drives the car and reports carry its diagnostic snapshot.
 // `drive` runs the drive simulator with a fault under the telematics rules (auto-reports).
+// `stream` queues a numbered stream of reports for fault-injection tests (stream.hpp).
 // Used by the demo, the tests and the benchmarks.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -18,8 +19,8 @@
 
 #include "fb/agent/agent.hpp"
 #include "fb/agent/scripted_driver.hpp"
-#include "fb/agent/snapshot_config.hpp"
 #include "fb/agent/signals.hpp"
+#include "fb/agent/snapshot_config.hpp"
 #include "fb/agent/telematics.hpp"
 #include "fb/asio.hpp"
 #include "fb/async/timer.hpp"
@@ -28,6 +29,7 @@
 #include "fb/common/logging.hpp"
 #include "fb/common/vocabulary.hpp"
 #include "fb/mqtt/options.hpp"
+#include "stream.hpp"
 
 namespace {
 
@@ -258,7 +260,7 @@ static int run_main(int argc, char** argv) {
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error");
   app.add_option("--mqtt-version", o.mqtt_version, "MQTT protocol: 3.1.1 or 5")->check(CLI::IsMember({"3.1.1", "5"}));
   int wait_seconds = 20;
-  app.add_option("--wait", wait_seconds, "Seconds to wait for answers (send, demo, listen, follow)");
+  app.add_option("--wait", wait_seconds, "Seconds to wait for answers (send, demo, listen, follow; not stream)");
 
   auto* send = app.add_subcommand("send", "Queue one report, send it and wait for its notification");
   std::string category = "other", text, language = "en";
@@ -327,24 +329,34 @@ static int run_main(int argc, char** argv) {
   follow->add_flag("--until-survey", until_survey, "Stop once the survey answer has left the car")->needs(score);
   follow->add_flag("--until-callback-logged", until_callback, "Stop once the callback is logged")->needs(callback);
 
-  auto* drive = app.add_subcommand(
+  auto* drive_cmd = app.add_subcommand(
       "drive",
       "Drive the simulated car with a fault for --seconds under the telematics rules; send the auto-reports and "
       "wait (--wait) for their answers");
-  std::string fault = "misfire", rules_file = "deploy/telematics-rules.json";
+  std::string drive_fault = "misfire", rules_file = "deploy/telematics-rules.json";
   int drive_seconds = 60;
   std::uint64_t drive_seed = 1;
-  drive->add_option("--fault", fault, "misfire, overheat, warning-lamp, slipping-shift or none")
+  drive_cmd->add_option("--fault", drive_fault, "misfire, overheat, warning-lamp, slipping-shift or none")
       ->check(CLI::IsMember({"misfire", "overheat", "warning-lamp", "slipping-shift", "none"}));
-  drive->add_option("--seconds", drive_seconds, "How long to drive (real time)")->check(CLI::Range(1, 86400));
-  drive->add_option("--rules", rules_file, "Telematics rules file (docs/telematics.md)");
-  drive->add_option("--seed", drive_seed, "Drive simulator seed");
+  drive_cmd->add_option("--seconds", drive_seconds, "How long to drive (real time)")->check(CLI::Range(1, 86400));
+  drive_cmd->add_option("--rules", rules_file, "Telematics rules file (docs/telematics.md)");
+  drive_cmd->add_option("--seed", drive_seed, "Drive simulator seed");
   int report_at = -1;
   std::string report_category = "noise", report_text = "The engine sounds rough and the car shakes.";
-  drive->add_option("--report-at", report_at,
-                    "Seconds into the drive when the driver reports too (linked to a related auto-report)");
-  drive->add_option("--report-category", report_category, "The driver's category")->check(CLI::IsMember(category_keys));
-  drive->add_option("--report-text", report_text, "The driver's words");
+  drive_cmd->add_option("--report-at", report_at,
+                        "Seconds into the drive when the driver reports too (linked to a related auto-report)");
+  drive_cmd->add_option("--report-category", report_category, "The driver's category")
+      ->check(CLI::IsMember(category_keys));
+  drive_cmd->add_option("--report-text", report_text, "The driver's words");
+  auto* stream = app.add_subcommand(
+      "stream",
+      "Queue --count reports with report ids from --id-seed and their index, send them and exit once all are "
+      "acknowledged; restarted on the same --db, it queues only those not in its store (for fault-injection tests)");
+  fb::car::StreamOptions stream_options;
+  stream->add_option("--count", stream_options.count, "Reports in the stream")->check(CLI::PositiveNumber);
+  stream->add_option("--rate", stream_options.rate, "Reports queued per second (0: as fast as they commit)")
+      ->check(CLI::NonNegativeNumber);
+  stream->add_option("--id-seed", stream_options.seed, "Seed of the report ids (the same on every restart)");
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
 
@@ -356,22 +368,28 @@ static int run_main(int argc, char** argv) {
   config.parked = [driving] { return !driving; };
   if (approve_extra || refuse_extra) script.approve_extra = approve_extra;
   if (*score) script.survey_score = survey_score;
+  if (*stream) return fb::car::run_stream(std::move(config), stream_options);
   // Composition root. Thread "main" runs the io_context; the agent, its MQTT client, its timers,
   // the simulated drive, the snapshot recorder and the Printer live on one strand of it.
   boost::asio::io_context io;
   auto strand = boost::asio::make_strand(io.get_executor());
   auto& clock = fb::SystemClock::instance();
+  // One simulated drive feeds the snapshot recorder (--snapshot) and, for `drive`, the telematics
+  // monitor: the global --fault, or drive's own.
   std::unique_ptr<fb::agent::DriveSimulator> drive;
   std::unique_ptr<fb::agent::SnapshotRecorder> recorder;
+  if (snapshot || *drive_cmd) {
+    fb::agent::DriveSimulator::Config sim;
+    sim.seed = drive_seed;
+    sim.faults = *fb::agent::fault_named(*drive_cmd ? drive_fault : fault);  // checked by CLI11
+    drive = std::make_unique<fb::agent::DriveSimulator>(strand, clock, sim);
+  }
   if (snapshot) {
     auto settings = signals_file.empty() ? fb::agent::default_snapshot_settings()
                                          : fb::agent::load_snapshot_settings(signals_file);
     if (!settings) return fail_with(settings.error());
     if (*post) settings->post = std::chrono::milliseconds(static_cast<std::int64_t>(post_s * 1000));
     auto recorder_config = settings->recorder_config();
-    fb::agent::DriveSimulator::Config sim;
-    sim.faults = *fb::agent::fault_named(fault);  // checked by CLI11
-    drive = std::make_unique<fb::agent::DriveSimulator>(strand, clock, sim);
     recorder_config.active_dtcs = [sim = drive.get()] { return sim->active_dtcs(); };
     recorder_config.ecu_software = {{"HU", o.software}};
     auto made = fb::agent::SnapshotRecorder::create(strand, clock, recorder_config);
@@ -418,20 +436,15 @@ static int run_main(int argc, char** argv) {
     driver->on_error = [](const fb::Error& e) { std::cout << "  !! not answered: " << e.what() << std::endl; };
   }
   // drive: the simulator and the monitor live on the agent's strand.
-  std::optional<fb::agent::DriveSimulator> simulator;
+  std::optional<fb::agent::TeeSource> tee;  // the monitor's samples feed the recorder too
   std::optional<fb::agent::TelematicsMonitor> monitor;
   auto auto_reports = std::make_shared<std::set<std::string>>();
-  if (*drive) {
+  if (*drive_cmd) {
     auto rules = fb::agent::load_telematics_config(rules_file);
     if (!rules) return fail_with(rules.error());
-    fb::agent::DriveSimulator::Config sim;
-    sim.seed = drive_seed;
-    if (fault == "misfire") sim.faults.misfire_onset = std::chrono::seconds(5);
-    if (fault == "overheat") sim.faults.overheat_onset = std::chrono::seconds(0);
-    if (fault == "warning-lamp") sim.faults.warning_lamp_onset = std::chrono::seconds(5);
-    if (fault == "slipping-shift") sim.faults.slipping_shift = true;
-    simulator.emplace(strand, clock, sim);
-    monitor.emplace(strand, clock, *simulator, agent, std::move(*rules));
+    fb::agent::SignalSource* source = drive.get();
+    if (recorder) source = &tee.emplace(*drive, [&recorder](const fb::agent::SignalSample& s) { recorder->add(s); });
+    monitor.emplace(strand, clock, *source, agent, std::move(*rules));
     monitor->persist_to(config.database.string() + ".telematics.json");  // links survive a restart
     monitor->on_submitted([auto_reports](const std::string& id, const fb::agent::TelematicsRule& rule) {
       std::cout << "auto-report " << id.substr(0, 8) << ": rule " << rule.id << " (" << fb::to_string(rule.severity)
@@ -497,7 +510,7 @@ static int run_main(int argc, char** argv) {
   auto saved = std::make_shared<std::size_t>(0);
   // listen and follow: only the deadline, a signal or an --until condition end the run.
   const auto all_saved = [&] {
-    if (!*listen && !*follow && !*drive) printer.wait_for(*remaining, finish);
+    if (!*listen && !*follow && !*drive_cmd) printer.wait_for(*remaining, finish);
   };
   const bool until = until_survey || until_callback;
   bool until_met = false;
@@ -527,7 +540,7 @@ static int run_main(int argc, char** argv) {
       });
     }
   };
-  if (drive) drive->start([&](const fb::agent::SignalSample& s) { recorder->add(s); });
+  if (drive && recorder && !monitor) drive->start([&](const fb::agent::SignalSample& s) { recorder->add(s); });
   if (drive && drive_before_s > 0 && !drafts.empty()) {
     drive_before.arm_after(std::chrono::milliseconds(static_cast<std::int64_t>(drive_before_s * 1000)), submit_all);
   } else {
@@ -542,7 +555,7 @@ static int run_main(int argc, char** argv) {
   if (monitor) {
     // Drive, then wait up to --wait for the answers to what the rules reported.
     monitor->start();
-    std::cout << "driving with fault '" << fault << "' for " << drive_seconds << " s" << std::endl;
+    std::cout << "driving with fault '" << drive_fault << "' for " << drive_seconds << " s" << std::endl;
     if (report_at >= 0) {
       driver_report.arm_after(std::chrono::seconds(report_at), [&] {
         fb::agent::Draft d;

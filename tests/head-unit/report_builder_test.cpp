@@ -27,6 +27,24 @@ TEST(ReportBuilder, FillsIdentityAndANewReportId) {
   EXPECT_TRUE(codec::decode(codec::encode(*a)));
 }
 
+TEST(ReportBuilder, KeepsTheReportIdADraftNamesAndRefusesOneThatIsNotAUuid) {
+  Draft d;
+  d.category = wire::CATEGORY_NOISE;
+  d.text = "rattle";
+  d.report_id = "0000002a-0000-4000-8000-000000000007";
+  auto a = build_report(kCar, d, 1'780'000'000'000);
+  auto b = build_report(kCar, d, 1'780'000'000'001);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->report().report_id(), d.report_id);
+  EXPECT_EQ(b->report().report_id(), d.report_id);
+  EXPECT_NE(a->message_id(), b->message_id());  // the same report, another message
+
+  d.report_id = "report-7";
+  auto bad = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, make_error_code(WireErrc::invalid_field));
+}
+
 TEST(ReportBuilder, RefusesADraftTheBackendWouldReject) {
   Draft d;
   d.category = wire::CATEGORY_OTHER;  // needs text

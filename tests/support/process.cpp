@@ -85,6 +85,14 @@ bool Process::wait_for_line(const std::string& pattern, std::chrono::millisecond
   return found;
 }
 
+std::optional<std::string> Process::line(std::size_t index, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, timeout, [&] { return index < lines_.size() || eof_; }) || index >= lines_.size()) {
+    return std::nullopt;
+  }
+  return lines_[index];
+}
+
 std::size_t Process::count_lines(const std::string& pattern) {
   const std::regex re(pattern);
   std::lock_guard lock(mu_);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -25,6 +26,9 @@ class Process {
 
   /// Waits for a line matching `pattern` (anywhere since start); false on timeout or exit.
   bool wait_for_line(const std::string& pattern, std::chrono::milliseconds timeout);
+  /// Line `index` (0: the first), once the child has written it; nullopt when it exits (or
+  /// closes its output) first, or on timeout. Reading lines in turn follows the child event by event.
+  std::optional<std::string> line(std::size_t index, std::chrono::milliseconds timeout);
   /// Counts lines matching `pattern` so far.
   std::size_t count_lines(const std::string& pattern);
   std::string output();

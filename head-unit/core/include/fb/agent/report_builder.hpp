@@ -46,6 +46,9 @@ struct Draft {
   std::vector<std::string> related_report_ids;
   std::string rule_id;
   std::string suggested_severity;
+  /// Empty (the normal case): a fresh random id. Set only by a producer that must make the same
+  /// report again after a restart (fb-car stream); it must be a UUID.
+  std::string report_id;
 };
 
 /// The grid a location is rounded to on the car: 0.01 degrees, about 1.1 km north-south (less
@@ -62,8 +65,9 @@ wire::Location coarsen(const wire::Location& location);
 /// Pure; thread-safe.
 ReportClass report_class_of(const Draft& draft);
 
-/// Returns the envelope (message id, schema version, report id all new) or the first field that
-/// breaks the wire rules (WireErrc::missing_field / invalid_field / invalid_utf8 / oversize).
+/// Returns the envelope (message id, schema version and, unless the draft names one, report id
+/// all new) or the first field that breaks the wire rules (WireErrc::missing_field / invalid_field / invalid_utf8 /
+/// oversize).
 Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft& draft, std::int64_t now_ms);
 
 /// Puts a completed snapshot into a built report, unless the report's consent forbids it: the

@@ -155,6 +155,28 @@ class DriveSimulator final : public SignalSource {
 std::vector<std::string> fault_names();
 std::optional<DriveSimulator::Faults> fault_named(std::string_view name);
 
+/// A source that passes another source's samples to one more handler first (e.g. the snapshot
+/// recorder), so that two consumers share one source. Same executor and rules as `inner`, which
+/// must outlive it.
+class TeeSource final : public SignalSource {
+ public:
+  TeeSource(SignalSource& inner, SampleHandler also) : inner_(inner), also_(std::move(also)) {}
+  void start(SampleHandler on_sample, DtcHandler on_dtc = {}) override {
+    inner_.start(
+        [also = also_, on_sample = std::move(on_sample)](const SignalSample& s) {
+          also(s);
+          if (on_sample) on_sample(s);
+        },
+        std::move(on_dtc));
+  }
+  void stop() override { inner_.stop(); }
+  std::vector<std::string> active_dtcs() const override { return inner_.active_dtcs(); }
+
+ private:
+  SignalSource& inner_;
+  SampleHandler also_;
+};
+
 /// Replays a recorded signal log at its recorded pace: the first sample at start(), each later one
 /// after the same interval as in the log. Formats, chosen by the file's extension:
 ///   .jsonl  one object per line: {"t_ms": 1200, "path": "Vehicle.Speed", "value": 42.5}

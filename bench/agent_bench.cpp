@@ -1,0 +1,418 @@
+#include "agent_bench.hpp"
+
+#include <signal.h>
+#include <spdlog/fmt/fmt.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <future>
+#include <map>
+#include <set>
+#include <thread>
+#include <tuple>
+
+#include "bench_support.hpp"
+#include "broker.hpp"
+#include "fb/agent/agent.hpp"
+#include "fb/agent/car_store.hpp"
+#include "fb/async/io_thread.hpp"
+#include "fb/backend/config.hpp"
+#include "fb/common/codec.hpp"
+#include "fb/common/topics.hpp"
+#include "in_process_backend.hpp"
+#include "paths.hpp"
+#include "process.hpp"
+
+namespace fb::bench {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kCarVin = "LSVBENCHAGENT0001";
+constexpr const char* kOtherVin = "LSVBENCHAGENT0002";  // the baselines' clients: never the car's session
+constexpr std::size_t kReportBytes = 1024;
+constexpr auto kWait = 60s;
+
+Error prefixed(const std::string& what, const Error& e) { return Error(e.code, what + ": " + e.detail); }
+
+agent::VehicleIdentity vehicle(const std::string& vin = kCarVin) { return {vin, "Aurora EV", 2026, "HU-3.2.1"}; }
+
+/// A driver's report whose encoded envelope is about kReportBytes (text padded to fit).
+Result<wire::Envelope> report_of_1kib(std::size_t i, const std::string& vin = kCarVin) {
+  agent::Draft d;
+  d.category = wire::CATEGORY_NOISE;
+  d.text = fmt::format("agent bench #{}: rattle from the dashboard at low speed", i);
+  auto probe = agent::build_report(vehicle(vin), d, SystemClock::instance().epoch_ms());
+  if (!probe) return fail(probe.error());
+  const auto size = probe->ByteSizeLong();
+  // The text's length prefix grows by a byte past 127 characters.
+  if (size + 1 < kReportBytes) d.text += std::string(kReportBytes - size - 1, '.');
+  return agent::build_report(vehicle(vin), d, SystemClock::instance().epoch_ms());
+}
+
+/// Bytes this process has caused to be written to storage (/proc/self/io).
+std::uint64_t write_bytes() {
+  std::ifstream in("/proc/self/io");
+  std::string key;
+  std::uint64_t value = 0;
+  while (in >> key >> value) {
+    if (key == "write_bytes:") return value;
+  }
+  return 0;
+}
+
+/// Peak resident set of a process in MiB (VmHWM of /proc/<pid>/status); 0 when unreadable.
+double peak_rss_mb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+// ---- enqueue and disk bytes -------------------------------------------------------------------
+
+/// The baseline: sqlite3 directly, one table, one INSERT per transaction (autocommit).
+class RawOutbox {
+ public:
+  static Result<std::unique_ptr<RawOutbox>> open(const std::filesystem::path& path) {
+    auto o = std::unique_ptr<RawOutbox>(new RawOutbox);
+    if (sqlite3_open(path.c_str(), &o->db_) != SQLITE_OK) return fail(StorageErrc::open_failed, path.string());
+    const char* setup =
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+        "CREATE TABLE outbox(id TEXT PRIMARY KEY, payload BLOB NOT NULL);";
+    if (sqlite3_exec(o->db_, setup, nullptr, nullptr, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(o->db_, "INSERT INTO outbox(id, payload) VALUES(?, ?)", -1, &o->insert_, nullptr) !=
+            SQLITE_OK) {
+      return fail(StorageErrc::io, sqlite3_errmsg(o->db_));
+    }
+    return o;
+  }
+  ~RawOutbox() { close(); }
+  Result<void> insert(const std::string& id, const std::string& payload) {
+    sqlite3_bind_text(insert_, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+    sqlite3_bind_blob(insert_, 2, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
+    const int rc = sqlite3_step(insert_);
+    sqlite3_reset(insert_);
+    if (rc != SQLITE_DONE) return fail(StorageErrc::io, sqlite3_errmsg(db_));
+    return {};
+  }
+  /// Closing checkpoints the WAL into the file (counted with the rows).
+  void close() {
+    if (insert_) sqlite3_finalize(std::exchange(insert_, nullptr));
+    if (db_) sqlite3_close(std::exchange(db_, nullptr));
+  }
+
+ private:
+  RawOutbox() = default;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+};
+
+/// Rounds of 50 reports: the agent's store, then the raw table, the same bytes, so both see the
+/// disk in the same state; until each side has run `seconds`.
+Result<void> measure_enqueue(const AgentBenchOptions& o, AgentResults& r) {
+  auto store = agent::CarStore::open(o.work_dir / "enqueue-car.db", {});
+  if (!store) return fail(store.error());
+  auto raw = RawOutbox::open(o.work_dir / "enqueue-raw.db");
+  if (!raw) return fail(raw.error());
+  constexpr std::size_t kRound = 50;
+  Samples car_samples, raw_samples;
+  Duration car_time{}, raw_time{};
+  std::uint64_t car_bytes = 0, raw_bytes = 0;
+  const auto limit = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.enqueue_seconds));
+  std::size_t next = 0, bytes = 0;
+  while (car_time < limit || raw_time < limit) {
+    std::vector<std::pair<wire::Envelope, std::string>> round;
+    for (std::size_t i = 0; i < kRound; ++i) {
+      auto env = report_of_1kib(next++);
+      if (!env) return fail(env.error());
+      auto payload = codec::encode(*env);
+      bytes += payload.size();
+      round.emplace_back(std::move(*env), std::move(payload));
+    }
+    auto w0 = write_bytes();
+    for (const auto& [env, payload] : round) {
+      const auto t0 = Clock::now();
+      if (auto e = store->enqueue_report(env, payload, agent::ReportClass::normal, SystemClock::instance().epoch_ms()); !e)
+        return fail(e.error());
+      car_samples.add(Clock::now() - t0);
+      car_time += Clock::now() - t0;
+    }
+    auto w1 = write_bytes();
+    for (const auto& [env, payload] : round) {
+      const auto t0 = Clock::now();
+      if (auto e = (*raw)->insert(env.report().report_id(), payload); !e) return fail(e.error());
+      raw_samples.add(Clock::now() - t0);
+      raw_time += Clock::now() - t0;
+    }
+    const auto w2 = write_bytes();
+    car_bytes += w1 - w0;
+    raw_bytes += w2 - w1;
+  }
+  // Each side's last checkpoint: the rows are in the database file only then.
+  auto w0 = write_bytes();
+  { auto closing = std::move(*store); }
+  auto w1 = write_bytes();
+  (*raw)->close();
+  const auto w2 = write_bytes();
+  car_bytes += w1 - w0;
+  raw_bytes += w2 - w1;
+
+  r.report_bytes = bytes / next;
+  r.enqueued = car_samples.size();
+  r.raw_inserted = raw_samples.size();
+  r.enqueue_rate = static_cast<double>(r.enqueued) / to_s(car_time);
+  r.raw_insert_rate = static_cast<double>(r.raw_inserted) / to_s(raw_time);
+  r.enqueue_p99_ms = car_samples.percentile_ms(0.99);
+  r.raw_insert_p99_ms = raw_samples.percentile_ms(0.99);
+  r.disk_bytes_per_report = static_cast<double>(car_bytes) / static_cast<double>(r.enqueued);
+  r.raw_disk_bytes_per_row = static_cast<double>(raw_bytes) / static_cast<double>(r.raw_inserted);
+  return {};
+}
+
+// ---- drain ------------------------------------------------------------------------------------
+
+/// Counts the reports the agent has seen acknowledged, and when its link came up.
+class DrainListener final : public agent::AgentListener {
+ public:
+  explicit DrainListener(std::size_t expected) : expected_(expected) {}
+  void report_changed(const agent::ReportView& r) override {
+    if (r.status == ReportStatus::queued) return;
+    std::lock_guard lock(mu_);
+    if (acked_.insert(r.report_id).second && acked_.size() == expected_) {
+      last_ = Clock::now();
+      cv_.notify_all();
+    }
+  }
+  void connection_changed(bool up) override {
+    std::lock_guard lock(mu_);
+    if (up && !connected_) connected_ = Clock::now();
+  }
+  /// The time the link came up and the time of the last ack; nullopt on timeout.
+  std::optional<std::pair<TimePoint, TimePoint>> wait(std::chrono::seconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [&] { return acked_.size() >= expected_ && connected_; })) return std::nullopt;
+    return std::pair{*connected_, last_};
+  }
+  std::size_t acked() {
+    std::lock_guard lock(mu_);
+    return acked_.size();
+  }
+
+ private:
+  std::size_t expected_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> acked_;
+  std::optional<TimePoint> connected_;
+  TimePoint last_{};
+};
+
+agent::AgentConfig car_config(const test::Broker& broker, const test::Pki& pki, const std::filesystem::path& db,
+                              agent::SendScheduler::Policy sending) {
+  agent::AgentConfig c;
+  c.sending = sending;
+  c.vehicle = vehicle();
+  c.database = db;
+  c.mqtt = test::client_options(broker, kCarVin, pki.vehicle(kCarVin));
+  return c;
+}
+
+/// Starts an agent on `db`, waits until `expected` reports are acknowledged, stops it. Returns
+/// (link up, last ack) and the moment start() was called.
+Result<std::tuple<TimePoint, TimePoint, TimePoint>> run_agent_until_acked(
+    const test::Broker& broker, const test::Pki& pki, const std::filesystem::path& db, std::size_t expected,
+    const std::optional<agent::Draft>& submit, agent::SendScheduler::Policy sending = {}) {
+  DrainListener listener(expected);
+  IoThread io;  // the car's strand; joined after the agent is stopped
+  auto config = car_config(broker, pki, db, sending);
+  auto& clock = SystemClock::instance();
+  auto opened = agent::Agent::open(io.strand(), clock, config, mqtt::make_paho_client(io.strand(), clock, config.mqtt));
+  if (!opened) return fail(opened.error());
+  auto& car = **opened;
+  car.add_listener(&listener);
+  const auto started = Clock::now();
+  if (auto r = io.call([&] { return car.start(); }); !r) return fail(r.error());
+  if (submit) car.submit(*submit, nullptr);
+  auto times = listener.wait(std::chrono::duration_cast<std::chrono::seconds>(kWait * 5));
+  io.call([&] { car.stop(); });
+  io.join();
+  if (!times) {
+    return fail(MqttErrc::not_connected,
+                fmt::format("drain: {} of {} reports acknowledged in time", listener.acked(), expected));
+  }
+  return std::tuple{started, times->first, times->second};
+}
+
+backend::BackendConfig backend_config(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o) {
+  auto c = backend::default_config();
+  c.grouping.merge_window_ms = 0;  // a case per report, as the drain's reports are all alike
+  c.mqtt.server_uri = broker.uri();
+  c.mqtt.tls = pki.backend();
+  c.database = o.work_dir / "agent-bench-cases.db";
+  c.rules_dir = o.rules_dir;
+  return c;
+}
+
+Result<void> measure_drain(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o,
+                           AgentResults& r) {
+  const auto db = o.work_dir / "drain-car.db";
+  // A probe report first: the backend's session and the car's exist before the clock starts.
+  agent::Draft probe;
+  probe.category = wire::CATEGORY_NOISE;
+  probe.text = "agent bench probe";
+  // Until the backend has subscribed, the broker drops reports: the probe is re-sent every second.
+  if (auto p = run_agent_until_acked(broker, pki, db, 1, probe, {.ack_timeout = 1s, .max_backoff = 1s}); !p) {
+    return fail(p.error());
+  }
+  {
+    auto store = agent::CarStore::open(db, {});
+    if (!store) return fail(store.error());
+    for (int i = 0; i < o.drain_reports; ++i) {
+      auto env = report_of_1kib(static_cast<std::size_t>(i));
+      if (!env) return fail(env.error());
+      if (auto e = store->enqueue_report(*env, codec::encode(*env), agent::ReportClass::normal, SystemClock::instance().epoch_ms()); !e) {
+        return fail(e.error());
+      }
+    }
+  }
+  auto times = run_agent_until_acked(broker, pki, db, static_cast<std::size_t>(o.drain_reports), std::nullopt);
+  if (!times) return fail(times.error());
+  const auto [started, up, last] = *times;
+  r.drain_connect_s = to_s(up - started);
+  r.drain_rate = o.drain_reports / to_s(last - up);
+  r.drain_window = agent::SendScheduler::Policy{}.max_inflight;
+  return {};
+}
+
+/// Raw Paho C++ with a car's certificate: the same number of fresh 1 KiB reports, publish ->
+/// PUBACK with the agent's in-flight window, TCP_NODELAY set as our wrapper sets it.
+Result<double> measure_raw_puback(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o,
+                                  std::size_t window) {
+  std::vector<std::string> payloads;
+  for (int i = 0; i < o.drain_reports; ++i) {
+    auto env = report_of_1kib(static_cast<std::size_t>(i), kOtherVin);
+    if (!env) return fail(env.error());
+    payloads.push_back(codec::encode(*env));
+  }
+  // The other car's identity: the backend's acks to these reports must not reach the car's session.
+  auto client = RawPahoClient::connect(broker.uri(), kOtherVin, pki.vehicle(kOtherVin), "", nullptr,
+                                       static_cast<int>(window));
+  if (!client) return fail(client.error());
+  enable_tcp_nodelay_to(broker.port());
+  const auto t0 = Clock::now();
+  if (auto p = (*client)->publish_all(topics::reports(kOtherVin), payloads, window); !p) return fail(p.error());
+  return o.drain_reports / to_s(Clock::now() - t0);
+}
+
+// ---- fb-car processes: RSS and idle CPU -------------------------------------------------------
+
+std::vector<std::string> car_argv(const test::Broker& broker, const test::Pki& pki, const std::filesystem::path& db) {
+  return {test::kCarBin, "--vin", kCarVin, "--broker", broker.uri(), "--pki", pki.dir(), "--db", db.string()};
+}
+
+/// mosquitto_sub with the other car's certificate on its inbox (keepalive 30 s, the agent's).
+Result<std::unique_ptr<test::Process>> idle_mqtt_client(const test::Broker& broker, const test::Pki& pki) {
+  const auto program = find_program("mosquitto_sub"), stdbuf = find_program("stdbuf");
+  if (program.empty()) return fail(StorageErrc::not_found, "mosquitto_sub not found (Debian: mosquitto-clients)");
+  if (stdbuf.empty()) return fail(StorageErrc::not_found, "stdbuf not found (coreutils)");
+  const auto tls = pki.vehicle(kOtherVin);
+  // stdbuf execs mosquitto_sub with a line-buffered stdout, so that its "SUBACK" line arrives.
+  std::vector<std::string> argv{stdbuf, "-oL", program, "-h", "127.0.0.1", "-p", std::to_string(broker.port())};
+  argv.insert(argv.end(),
+              {"--cafile", tls.ca_file.string(), "--cert", tls.cert_file.string(), "--key", tls.key_file.string(), "-i",
+               kOtherVin, "-k", "30", "-q", "1", "-t", topics::inbox(kOtherVin), "-d"});
+  return std::make_unique<test::Process>("mosquitto_sub", std::move(argv));
+}
+
+Result<void> measure_rss(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o,
+                         AgentResults& r) {
+  const auto count = static_cast<std::size_t>(std::max(1.0, o.rss_seconds * 10));
+  auto argv = car_argv(broker, pki, o.work_dir / "rss-car.db");
+  argv.insert(argv.end(), {"stream", "--count", std::to_string(count), "--rate", "10", "--id-seed", "7"});
+  auto baseline = idle_mqtt_client(broker, pki);
+  if (!baseline) return fail(baseline.error());
+  test::Process car("fb-car", argv);
+  if (!(*baseline)->wait_for_line("SUBACK", kWait)) return fail(MqttErrc::connect_failed, (*baseline)->output());
+  // VmHWM is the peak so far; read until the stream is done (the process is gone right after).
+  const auto deadline = Clock::now() + kWait + std::chrono::seconds(count / 10);
+  for (;;) {
+    r.rss_mb = std::max(r.rss_mb, peak_rss_mb(car.pid()));
+    if (car.wait_for_line("^done ", 100ms)) break;
+    if (!car.running() || Clock::now() > deadline) {
+      return fail(MqttErrc::not_connected, "fb-car stream did not finish:\n" + car.output());
+    }
+  }
+  r.baseline_rss_mb = peak_rss_mb((*baseline)->pid());
+  r.rss_reports = car.count_lines("^acked ");
+  if (car.wait_exit(kWait) != 0) return fail(MqttErrc::not_connected, "fb-car stream failed:\n" + car.output());
+  (*baseline)->kill_and_wait(SIGTERM);
+  return {};
+}
+
+Result<void> measure_idle_cpu(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o,
+                              AgentResults& r) {
+  auto argv = car_argv(broker, pki, o.work_dir / "idle-car.db");
+  argv.insert(argv.end(), {"--wait", std::to_string(static_cast<int>(o.idle_seconds) + 60), "listen"});
+  auto baseline = idle_mqtt_client(broker, pki);
+  if (!baseline) return fail(baseline.error());
+  test::Process car("fb-car", argv);
+  if (!car.wait_for_line("connected to broker", kWait)) return fail(MqttErrc::connect_failed, car.output());
+  if (!(*baseline)->wait_for_line("SUBACK", kWait)) return fail(MqttErrc::connect_failed, (*baseline)->output());
+  const double car0 = process_cpu_seconds(car.pid()), base0 = process_cpu_seconds((*baseline)->pid());
+  const auto t0 = Clock::now();
+  // A benchmark's window, not a synchronisation: both are left alone for this long.
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.idle_seconds));
+  r.idle_cpu_s = process_cpu_seconds(car.pid()) - car0;
+  r.baseline_idle_cpu_s = process_cpu_seconds((*baseline)->pid()) - base0;
+  r.idle_window_s = to_s(Clock::now() - t0);
+  car.kill_and_wait(SIGTERM);
+  (*baseline)->kill_and_wait(SIGTERM);
+  return {};
+}
+
+}  // namespace
+
+Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
+  AgentResults r;
+  // First, while no broker or backend of ours writes: /proc/self/io counts this process only,
+  // and nothing else of ours is on the disk.
+  if (auto e = measure_enqueue(o, r); !e) return fail(prefixed("enqueue", e.error()));
+
+  // The broker drops privileges to "mosquitto" when run as root: it must reach its run dir.
+  std::filesystem::permissions(o.work_dir, std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
+  test::Pki pki((o.work_dir / "pki").string(), {kCarVin, kOtherVin});
+  test::Broker broker((o.work_dir / "broker").string(), pki);
+  {
+    test::InProcessBackend backend(backend_config(broker, pki, o));
+    if (auto s = backend.start(); !s) return fail(s.error());
+    if (auto e = measure_drain(broker, pki, o, r); !e) return fail(prefixed("drain", e.error()));
+  }
+  // The baseline without a backend: publish -> PUBACK only (the broker keeps them for its session).
+  auto raw = measure_raw_puback(broker, pki, o, r.drain_window);
+  if (!raw) return fail(prefixed("raw Paho drain", raw.error()));
+  r.raw_puback_rate = *raw;
+
+  test::InProcessBackend backend(backend_config(broker, pki, o));
+  if (auto s = backend.start(); !s) return fail(s.error());
+  // It takes the baseline's reports from its session first: not during the process measures.
+  const auto drained = Clock::now() + kWait;
+  while (backend.stats().ingest.accepted + backend.stats().ingest.duplicates <
+         static_cast<std::uint64_t>(o.drain_reports)) {
+    if (Clock::now() > drained) return fail(MqttErrc::not_connected, "the backend did not take the raw reports");
+    std::this_thread::sleep_for(10ms);
+  }
+  if (auto e = measure_rss(broker, pki, o, r); !e) return fail(prefixed("agent_rss_mb", e.error()));
+  if (auto e = measure_idle_cpu(broker, pki, o, r); !e) {
+    return fail(prefixed("agent idle CPU", e.error()));
+  }
+  return r;
+}
+
+}  // namespace fb::bench

@@ -1,0 +1,49 @@
+// The head-unit agent's phase of fb-bench (bench/README.md, "B. The agent"), each measure beside
+// a baseline from the same run:
+//  - enqueue: CarStore::enqueue_report of a ~1 KiB report vs a raw sqlite3 single-row INSERT of
+//    the same bytes (WAL, synchronous=FULL) on the same disk, interleaved in rounds;
+//  - disk_bytes_per_report: /proc/self/io write_bytes per report of those two loops, WAL,
+//    checkpoints and the final checkpoint at close included;
+//  - drain: a pre-filled outbox sent to a real broker and backend until every ack is applied,
+//    vs raw Paho C++ publish -> PUBACK of the same payloads with the agent's in-flight window;
+//  - agent_rss_mb: peak RSS of an `fb-car stream --rate 10` process vs a connected mosquitto_sub;
+//  - agent_idle_cpu: CPU seconds of a connected, idle `fb-car listen` vs an idle mosquitto_sub
+//    with the same keepalive, over the same window.
+// Runs its own PKI, Mosquitto and in-process backend in `work_dir`. No GoogleTest.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "fb/common/error.hpp"
+
+namespace fb::bench {
+
+struct AgentBenchOptions {
+  std::filesystem::path work_dir;  // on the disk being measured (the benchmark's temp dir)
+  std::string rules_dir;
+  double enqueue_seconds = 4;  // per side, interleaved
+  int drain_reports = 2000;
+  double rss_seconds = 10;   // fb-car stream at 10 reports/s
+  double idle_seconds = 10;  // measured after the link is up
+};
+
+struct AgentResults {
+  std::size_t report_bytes = 0;                  // the encoded report enqueued
+  double enqueue_rate = 0, raw_insert_rate = 0;  // per second
+  std::size_t enqueued = 0, raw_inserted = 0;
+  double enqueue_p99_ms = 0, raw_insert_p99_ms = 0;
+  double disk_bytes_per_report = 0, raw_disk_bytes_per_row = 0;
+  double drain_rate = 0, raw_puback_rate = 0;  // reports/s after the link is up
+  std::size_t drain_window = 0;
+  double drain_connect_s = 0;
+  double rss_mb = 0, baseline_rss_mb = 0;
+  std::size_t rss_reports = 0;  // acknowledged during the RSS window
+  double idle_cpu_s = 0, baseline_idle_cpu_s = 0;
+  double idle_window_s = 0;
+};
+
+/// Errors: whatever part fails first (StorageErrc, MqttErrc), with what it was doing.
+Result<AgentResults> measure_agent(const AgentBenchOptions& options);
+
+}  // namespace fb::bench
