@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs every build, test and run dependency from Debian bookworm's packages.
-#   scripts/install-deps.sh            native build (backend, head unit, Qt app, tests)
-#   scripts/install-deps.sh --aarch64  adds the arm64 cross toolchain and target libraries
-#   scripts/install-deps.sh --check    exit 0 when the native packages are all installed
+#   scripts/install-deps.sh                    native build (backend, head unit, Qt app, tests)
+#   scripts/install-deps.sh --aarch64          adds the arm64 cross toolchain, qemu-user and the
+#                                              :arm64 libraries (about 3.5 min more; docs/cross-build.md)
+#   scripts/install-deps.sh --check [--aarch64]  exit 0 when those packages are all installed
 # Needs root (or sudo). Non-interactive; safe to run again.
 set -euo pipefail
 
@@ -27,18 +28,22 @@ packages=(
   clang-format clang-tidy-16
 )
 
-# --check: exit 0 when every native package is installed already (no network, no root needed).
-if [[ "${1:-}" == "--check" ]]; then
-  missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${packages[@]}" 2>&1 | grep -vc '^ii ' || true)
-  [[ "$missing" -eq 0 ]]
-  exit
-fi
+check=0 aarch64=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) check=1 ;;
+    --aarch64) aarch64=1 ;;
+    *) echo "usage: $0 [--check] [--aarch64]" >&2; exit 2 ;;
+  esac
+done
 
+# The head unit's build for aarch64 (preset aarch64): Debian's cross g++, qemu-user for the
+# tests, the arm64 pkg-config and the :arm64 libraries. Boost, nlohmann-json and CLI11 are
+# header-only and come from the native packages. `file`: CPack's dpkg-shlibdeps step (the .deb).
 cross=()
-if [[ "${1:-}" == "--aarch64" ]]; then
-  $sudo dpkg --add-architecture arm64
+if [[ $aarch64 -eq 1 ]]; then
   cross=(
-    g++-aarch64-linux-gnu qemu-user pkgconf:arm64
+    g++-aarch64-linux-gnu qemu-user pkgconf:arm64 file
     qt6-base-dev:arm64 qt6-declarative-dev:arm64
     qml6-module-qtquick:arm64 qml6-module-qtquick-controls:arm64 qml6-module-qtquick-layouts:arm64
     qml6-module-qtquick-window:arm64 qml6-module-qtquick-templates:arm64
@@ -49,5 +54,13 @@ if [[ "${1:-}" == "--aarch64" ]]; then
   )
 fi
 
+# --check: exit 0 when every package asked for is installed already (no network, no root needed).
+if [[ $check -eq 1 ]]; then
+  missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${packages[@]}" "${cross[@]}" 2>&1 | grep -vc '^ii ' || true)
+  [[ "$missing" -eq 0 ]]
+  exit
+fi
+
+if [[ $aarch64 -eq 1 ]]; then $sudo dpkg --add-architecture arm64; fi
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${packages[@]}" "${cross[@]}"

@@ -5,16 +5,20 @@
 # Dependencies: installed by scripts/install-deps.sh when missing. Static checks are separate: scripts/lint.sh.
 #   scripts/test.sh              the three presets
 #   scripts/test.sh dev          one preset (or several: scripts/test.sh dev tsan)
+#   scripts/test.sh aarch64      the head unit cross-built for aarch64, its tests under qemu-user,
+#                                then its arm64 .deb packages in build/aarch64/packages (docs/cross-build.md)
 # Extra ctest arguments for every preset: FB_CTEST_ARGS, e.g. FB_CTEST_ARGS="-LE slow" leaves out
 # the real-broker integration tests (label "slow").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Installs the dependencies first when any is missing (a fresh machine): this command works alone.
-if ! scripts/install-deps.sh --check; then scripts/install-deps.sh; fi
-
 presets=("$@")
 if [[ ${#presets[@]} -eq 0 ]]; then presets=(dev asan tsan); fi
+
+# Installs the dependencies first when any is missing (a fresh machine): this command works alone.
+deps=()
+if [[ " ${presets[*]} " == *" aarch64 "* ]]; then deps=(--aarch64); fi
+if ! scripts/install-deps.sh --check "${deps[@]}"; then scripts/install-deps.sh "${deps[@]}"; fi
 read -r -a ctest_args <<<"${FB_CTEST_ARGS:-}"
 
 for preset in "${presets[@]}"; do
@@ -23,4 +27,8 @@ for preset in "${presets[@]}"; do
   cmake --build --preset "$preset" --parallel "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"  # not Ninja's nproc+2
   echo "== preset $preset: ctest"
   ctest --preset "$preset" "${ctest_args[@]}"
+  if [[ "$preset" == aarch64 ]]; then
+    echo "== preset $preset: Debian packages"
+    cmake --build --preset "$preset" --target package
+  fi
 done

@@ -250,6 +250,9 @@ bool about_the_car(fb::wire::Category c) {
 static int run_main(int argc, char** argv) {
   CLI::App app{"fb-car: a headless head unit for the vehicle feedback loop."};
   Options o;
+  // Keys are the long options (vin = "...", broker = "...", ...); a flag on the command line wins.
+  app.set_config("--config", "", "Read options from this file (TOML/INI, e.g. /etc/fb-car/fb-car.conf)");
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is an error, not a default
   app.add_option("--vin", o.vin, "Vehicle identification number (17 characters)");
   app.add_option("--model", o.model, "Model name");
   app.add_option("--model-year", o.model_year, "Model year");
@@ -302,6 +305,8 @@ static int run_main(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "List my reports and their status (offline)");
   auto* inbox = app.add_subcommand("inbox", "List notifications (offline)");
   auto* listen = app.add_subcommand("listen", "Connect, send what is queued, print notifications for --wait seconds");
+  auto* run =
+      app.add_subcommand("run", "The agent as a service: like listen, but until SIGINT or SIGTERM (--wait is ignored)");
   bool driving = false;
   app.add_flag("--driving", driving, "The car is moving: \"Call me\" is refused (otherwise fb-car is a parked car)");
 
@@ -508,9 +513,9 @@ static int run_main(int argc, char** argv) {
   };
   auto remaining = std::make_shared<std::set<std::string>>();
   auto saved = std::make_shared<std::size_t>(0);
-  // listen and follow: only the deadline, a signal or an --until condition end the run.
+  // listen and follow: only the deadline, a signal or an --until condition end the run; run: only a signal.
   const auto all_saved = [&] {
-    if (!*listen && !*follow && !*drive_cmd) printer.wait_for(*remaining, finish);
+    if (!*listen && !*follow && !*drive_cmd && !*run) printer.wait_for(*remaining, finish);
   };
   const bool until = until_survey || until_callback;
   bool until_met = false;
@@ -582,7 +587,7 @@ static int run_main(int argc, char** argv) {
         finish();
       });
     });
-  } else {
+  } else if (!*run) {
     deadline.arm_after(std::chrono::seconds(wait_seconds), [&] {
       timed_out = true;
       finish();
