@@ -84,6 +84,18 @@ TEST_F(SchedulerTest, AReconnectMakesWhatWasInFlightDueAtOnce) {
   s.on_published("a", t0);  // at the broker: waits for the backend
   s.on_reconnected(t0 + 5s);
   EXPECT_EQ(ids(s.take_due(t0 + 5s)), (std::vector<std::string>{"b"}));
+  s.on_published("b", t0 + 5s);
+  // "a"'s ack may have died with the old link: it goes again after the grace, not at t0 + 30 s.
+  EXPECT_EQ(s.next_due(), t0 + 7s);
+  EXPECT_TRUE(s.take_due(t0 + 7s - 1ms).empty());
+  EXPECT_EQ(ids(s.take_due(t0 + 7s)), (std::vector<std::string>{"a"}));
+}
+
+TEST_F(SchedulerTest, AReconnectNeverDelaysAnAckTimeoutThatEndsSooner) {
+  s.add(entry("a"), t0);
+  s.take_due(t0);
+  s.on_published("a", t0);
+  s.on_reconnected(t0 + 29s);
   EXPECT_EQ(s.next_due(), t0 + 30s);
 }
 

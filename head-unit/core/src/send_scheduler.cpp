@@ -63,7 +63,13 @@ void SendScheduler::on_reconnected(Clock::time_point now) {
       item.state = State::due;
       --publishing_;
     }
-    if (item.state == State::due) item.due_at = std::min(item.due_at, now);
+    if (item.state == State::due) {
+      item.due_at = std::min(item.due_at, now);
+    } else if (item.state == State::awaiting_ack) {
+      // Its ack may be lost with the old link (a restarted broker forgets what the backend could
+      // not deliver): ask again once a session's queued ack has had time to arrive.
+      item.due_at = std::min(item.due_at, now + policy_.resend_after_reconnect);
+    }
   }
 }
 

@@ -30,6 +30,9 @@ class SendScheduler {
     std::chrono::milliseconds retry_after_failure{1000};
     std::chrono::milliseconds max_backoff{600000};
     std::size_t max_inflight = 16;  // entries publishing at once
+    /// After a reconnect, a report the broker took but the backend has not acknowledged is sent
+    /// again after this (or its own timeout, if sooner), not after the whole ack timeout.
+    std::chrono::milliseconds resend_after_reconnect{2000};
   };
 
   explicit SendScheduler(Policy policy) : policy_(policy) {}
@@ -44,7 +47,8 @@ class SendScheduler {
   /// The broker took it (PUBACK). Receipts are done then; reports wait for the backend's ack.
   void on_published(const std::string& id, Clock::time_point now);
   void on_publish_failed(const std::string& id, Clock::time_point now);
-  /// After a reconnect: what was publishing on the old connection is due now.
+  /// After a reconnect: what was publishing on the old connection is due now; what awaits the
+  /// backend's ack is due after resend_after_reconnect.
   void on_reconnected(Clock::time_point now);
 
   /// The earliest time something becomes due (nullopt: nothing waits, or all slots are busy).
