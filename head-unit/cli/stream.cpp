@@ -71,7 +71,8 @@ class Stream final : public agent::AgentListener {
 
   void report_changed(const agent::ReportView& r) override {
     const auto index = stream_index(o_.seed, r.report_id);
-    if (!index || r.status == ReportStatus::queued || acknowledged_[*index]) return;
+    // An index past --count: a report of an earlier, longer stream on the same store.
+    if (!index || *index >= acknowledged_.size() || r.status == ReportStatus::queued || acknowledged_[*index]) return;
     acknowledged_[*index] = true;
     ++acked_;
     if (r.status == ReportStatus::rejected) {

@@ -935,6 +935,51 @@ TEST_F(AgentSnapshotTest, AHeldReportWhoseRecordingWasLostIsSentFlaggedAfterARes
   EXPECT_TRUE(codec::validate_report(env->report()));
 }
 
+// A release that fails (here the disk filled while the report waited: its snapshot makes it
+// larger) must not leave the report held for the rest of the run: it is tried again once acks
+// free space, and the report goes out.
+TEST_F(AgentSnapshotTest, AHeldReportWhoseReleaseFailedIsReleasedOnceSpaceIsFree) {
+  storage_.max_pages = 32;
+  auto agent = started_agent();
+  // A long window of changing speeds: the snapshot is large.
+  const auto end = steady_ms(clock_) + 50'000;
+  for (int i = 0; steady_ms(clock_) < end; ++i) {
+    recorder_->add({vss::kSpeed, steady_ms(clock_), 10.0 + (i * 7919 % 1000) / 10.0});
+    test::run_for(io_, clock_, 100ms);
+  }
+  auto held = submit(*agent, capturing());
+  ASSERT_TRUE(held) << held.error().what();
+  std::size_t fillers = 0;
+  for (std::size_t size : {1500, 400, 100, 10}) {  // smaller and smaller: no room left anywhere
+    for (int i = 0; i < 400; ++i) {
+      auto r = submit(*agent, draft(std::string(size, 'x') + std::to_string(i)));
+      if (!r) break;
+      ++fillers;
+    }
+  }
+  ASSERT_EQ(events_.problems.size(), 4u) << "the page limit was never reached";
+  drive_for(3s);  // the tap completes: its release needs more room than is left
+  ASSERT_EQ(events_.problems.size(), 5u) << "the release did not fail: the test shows nothing";
+  EXPECT_EQ(events_.problems[4].code, make_error_code(StorageErrc::full));
+  EXPECT_EQ(snapshot_of(reports(*agent), *held), SnapshotState::waiting);
+
+  connect();
+  bool held_sent = false;
+  for (std::size_t n = 0; n < fillers + 1 && test::pending_publishes(*mqtt_) > 0; ++n) {
+    auto p = complete_next();
+    if (report_id_of(p) == *held) {
+      held_sent = true;
+      const auto env = codec::decode(p.payload);
+      ASSERT_TRUE(env);
+      EXPECT_TRUE(env->report().has_snapshot()) << "the snapshot was kept for the retry";
+    }
+    deliver(ack_for(p, "FB-2026-" + std::to_string(100000 + n)));
+  }
+  EXPECT_TRUE(held_sent) << "the held report stayed held after space was freed";
+  EXPECT_EQ(stats(*agent).outbox, 0u);
+  EXPECT_EQ(snapshot_of(reports(*agent), *held), SnapshotState::attached);
+}
+
 TEST_F(AgentSnapshotTest, WithoutDiagnosticsConsentNothingIsRecordedOrHeld) {
   auto agent = started_agent();
   connect();

@@ -512,6 +512,24 @@ TEST_F(TelematicsTest, TheRecentReportsLogSurvivesARestartInItsFile) {
   EXPECT_TRUE(related_of(*again).empty());
 }
 
+// The file is ours, but a damaged one must be "logged and replaced" (persist_to), never an
+// exception out of the agent's composition root nor an overflow on a clobbered time.
+TEST(RecentReports, AWronglyTypedOrClobberedFileIsAnErrorNotAnException) {
+  const std::string id = "1b4e28ba-2fa1-41d2-883f-0016d3cca427";
+  for (const std::string& text : std::vector<std::string>{
+           R"({"version": "1", "reports": []})",
+           R"({"version": 1.5, "reports": []})",
+           R"({"version": 1, "reports": [{"id": ")" + id + R"(", "at_ms": 5, "system": "engine", "lamp": 1}]})",
+           R"({"version": 1, "reports": [{"id": ")" + id +
+               R"(", "at_ms": -9223372036854775807, "category": "noise"}]})",
+       }) {
+    RecentReports recent(10min);
+    Result<void> r;
+    EXPECT_NO_THROW(r = recent.load_json(text, 1'000'000, 1'700'000'000'000)) << text;
+    EXPECT_FALSE(r) << text;
+  }
+}
+
 TEST(RelatedSystems, TheMappingIsTheDocumentedOne) {
   EXPECT_TRUE(related(wire::CATEGORY_NOISE, VehicleSystem::engine, false));
   EXPECT_TRUE(related(wire::CATEGORY_NOISE, VehicleSystem::brakes, false));

@@ -94,6 +94,7 @@ void Agent::stop() {
   // Their reports stay held in the store; the next start releases them without a snapshot.
   for (const auto& [id, tap] : taps_) config_.recorder->cancel(tap);
   taps_.clear();
+  unreleased_.clear();  // still held in the store: the next start releases them
   client_->stop();
 }
 
@@ -162,17 +163,21 @@ void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
   });
 }
 
-void Agent::release_held(const OutboxEntry& entry, const Snapshot* snapshot) {
+void Agent::release_held(const OutboxEntry& entry, const Snapshot* snapshot, bool retry) {
+  const auto refused = [&](const Error& e) {
+    // Tried again at each pump (acks free space); a restart releases it without the snapshot.
+    unreleased_.insert_or_assign(entry.id,
+                                 Unreleased{entry, snapshot ? std::optional<Snapshot>(*snapshot) : std::nullopt});
+    if (retry) return;
+    spdlog::error("agent: held report {} not released: {}", entry.id, e.what());
+    storage_problem(e);
+  };
   auto payload = store_.payload(entry.id);
   if (!payload && payload.error().code == make_error_code(StorageErrc::not_found)) {
     spdlog::info("agent: held report {} left the queue while it waited (expired or evicted)", entry.id);
     return;
   }
-  if (!payload) {
-    spdlog::error("agent: held report {} unreadable: {}", entry.id, payload.error().what());
-    storage_problem(payload.error());
-    return;
-  }
+  if (!payload) return refused(payload.error());
   auto env = codec::decode(*payload);
   if (!env || !env->has_report()) {
     spdlog::error("agent: held report {} does not decode; released as it is", entry.id);
@@ -182,28 +187,26 @@ void Agent::release_held(const OutboxEntry& entry, const Snapshot* snapshot) {
     if (snapshot) {
       if (auto r = attach_snapshot(*env, *snapshot); r) {
         state = SnapshotState::attached;
-        spdlog::info("agent: report {} released with its snapshot ({} bytes)", entry.id,
-                     encoded_size(env->report().snapshot()));
+        if (!retry) {
+          spdlog::info("agent: report {} gets its snapshot ({} bytes)", entry.id,
+                       encoded_size(env->report().snapshot()));
+        }
       } else {
         spdlog::warn("agent: snapshot of report {} not attached: {}", entry.id, r.error().what());
       }
     } else {
-      spdlog::warn("agent: report {} waited for a snapshot recorded before a restart; sent without it", entry.id);
+      if (!retry)
+        spdlog::warn("agent: report {} waited for a snapshot recorded before a restart; sent without it", entry.id);
     }
     if (state == SnapshotState::lost) env->mutable_report()->set_snapshot_lost(true);
     *payload = codec::encode(*env);
   }
-  if (auto r = store_.release_report(entry.id, *payload, state, clock_.epoch_ms()); !r) {
-    // Still held in the store: the next start releases it (without the snapshot).
-    spdlog::error("agent: held report {} not released: {}", entry.id, r.error().what());
-    storage_problem(r.error());
-    return;
-  }
+  if (auto r = store_.release_report(entry.id, *payload, state, clock_.epoch_ms()); !r) return refused(r.error());
   auto released = entry;
   released.hold_until_ms = 0;
   scheduler_.add(released, clock_.steady_now());
   notify_report(entry.id);
-  pump();
+  if (!retry) pump();
 }
 
 void Agent::mark_read(std::string message_id) {
@@ -408,6 +411,7 @@ void Agent::arm_expiry() {
 void Agent::dropped(const std::vector<ReportView>& reports) {
   for (const auto& report : reports) {
     scheduler_.remove(report.report_id);
+    unreleased_.erase(report.report_id);
     if (auto tap = taps_.find(report.report_id); tap != taps_.end()) {
       config_.recorder->cancel(tap->second);
       taps_.erase(tap);
@@ -421,6 +425,11 @@ void Agent::dropped(const std::vector<ReportView>& reports) {
 }
 
 void Agent::pump() {
+  if (running_ && !unreleased_.empty()) {
+    for (auto& [id, u] : std::exchange(unreleased_, {})) {
+      release_held(u.entry, u.snapshot ? &*u.snapshot : nullptr, /*retry=*/true);
+    }
+  }
   // Before sending: a report whose time ran out while offline is not sent on reconnect.
   if (auto next = scheduler_.next_expiry(); next && *next <= clock_.epoch_ms()) expire_due();
   if (!connected_ || !running_) {

@@ -77,8 +77,9 @@ std::string RecentReports::to_json(std::int64_t now_ms, std::int64_t wall_ms) co
 Result<void> RecentReports::load_json(std::string_view text, std::int64_t now_ms, std::int64_t wall_ms) {
   const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   const auto bad = [](const std::string& why) { return fail(ConfigErrc::parse_error, why); };
-  if (doc.is_discarded() || !doc.is_object() || doc.value("version", 0) != 1 || !doc.contains("reports") ||
-      !doc["reports"].is_array()) {
+  // Types checked before each get(): nlohmann's value()/get() throw on a wrong one.
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("version") || !doc["version"].is_number_integer() ||
+      doc["version"].get<std::int64_t>() != 1 || !doc.contains("reports") || !doc["reports"].is_array()) {
     return bad("not a version 1 recent-reports file");
   }
   std::vector<Entry> loaded;
@@ -89,13 +90,18 @@ Result<void> RecentReports::load_json(std::string_view text, std::int64_t now_ms
     }
     Entry e;
     e.id = j["id"].get<std::string>();
-    e.t_ms = now_ms - (wall_ms - j["at_ms"].get<std::int64_t>());
+    std::int64_t age = 0;
+    if (__builtin_sub_overflow(wall_ms, j["at_ms"].get<std::int64_t>(), &age) ||
+        __builtin_sub_overflow(now_ms, age, &e.t_ms)) {
+      return bad("an entry's at_ms is out of range");
+    }
     if (j.contains("system") && j["system"].is_string()) {
       auto system = parse<VehicleSystem>(j["system"].get<std::string>());
       if (!system) return bad("unknown system");
       e.automatic = true;
       e.system = *system;
-      e.lamp = j.value("lamp", false);
+      if (j.contains("lamp") && !j["lamp"].is_boolean()) return bad("lamp: need true or false");
+      e.lamp = j.contains("lamp") && j["lamp"].get<bool>();
     } else if (j.contains("category") && j["category"].is_string()) {
       auto category = parse<wire::Category>(j["category"].get<std::string>());
       if (!category) return bad("unknown category");

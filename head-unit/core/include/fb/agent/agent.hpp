@@ -120,8 +120,10 @@ class Agent final : public AgentApi {
   void arm_expiry();
   void dropped(const std::vector<ReportView>& reports);
   /// Rebuilds a held report with its snapshot (or, null, flagged snapshot_lost), releases it in
-  /// the store and puts it in line for sending.
-  void release_held(const OutboxEntry& entry, const Snapshot* snapshot);
+  /// the store and puts it in line for sending. A release the store refuses (e.g. a full disk:
+  /// the snapshot makes the report larger) is kept in unreleased_ and tried again at each pump();
+  /// `retry`: such a try (no pump, no second storage_problem).
+  void release_held(const OutboxEntry& entry, const Snapshot* snapshot, bool retry = false);
   /// Puts an answer just queued in the store in line for sending.
   void schedule_answer(const std::string& message_id, int priority, std::int64_t now_ms);
   /// Logs a driver's answer that was not queued; storage trouble also goes to the listeners.
@@ -139,6 +141,11 @@ class Agent final : public AgentApi {
   Timer expiry_timer_;
   std::vector<AgentListener*> listeners_;
   std::map<std::string, std::uint64_t> taps_;  // held report id -> its recorder tap
+  struct Unreleased {
+    OutboxEntry entry;
+    std::optional<Snapshot> snapshot;
+  };
+  std::map<std::string, Unreleased> unreleased_;  // held report id -> a release the store refused
   AgentStats stats_;
   bool connected_ = false;
   bool running_ = false;
