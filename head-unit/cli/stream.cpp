@@ -160,6 +160,10 @@ std::optional<std::size_t> stream_index(std::uint32_t seed, std::string_view id)
 }
 
 int run_stream(agent::AgentConfig config, const StreamOptions& o) {
+  // The whole stream may wait offline (kills, a broker restart): the cap must not evict any of it.
+  if (config.storage.max_reports != 0) {
+    config.storage.max_reports = std::max(config.storage.max_reports, static_cast<std::size_t>(o.count));
+  }
   auto progress = scan(config, o);
   if (!progress) {
     std::cerr << "fb-car: " << progress.error().what() << "\n";

@@ -913,6 +913,23 @@ TEST_F(CarStoreQueueTest, EachClassExpiresAfterItsOwnTimeToLiveAndMyReportsSaysW
   for (const auto& r : *rows) EXPECT_EQ(r.status, ReportStatus::dropped);
 }
 
+TEST_F(CarStoreQueueTest, AReportWhoseCaseAnsweredBeforeItsAckLeavesTheOutboxWithoutShowingDropped) {
+  CarStore::Options o;
+  o.ttl_normal = 10s;
+  auto store = open(o);
+  const auto q = make_report();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 0));
+  // The case's notification came, its ack did not (yet): the backend has the report.
+  ASSERT_TRUE(store.apply_notification(notification_for(q, wire::CASE_STATUS_IN_PROGRESS), receipts_, 1000));
+  auto expired = store.expire(10'000);
+  ASSERT_TRUE(expired);
+  EXPECT_TRUE(expired->empty()) << "nobody is told of a drop that lost nothing";
+  EXPECT_TRUE(queued(store).empty());
+  const auto view = *store.report(q.env.report().report_id());
+  EXPECT_EQ(view->status, ReportStatus::in_progress);
+  EXPECT_FALSE(view->drop_reason);
+}
+
 TEST_F(CarStoreQueueTest, AZeroTimeToLiveNeverExpiresAndReceiptsNeverExpire) {
   CarStore::Options o;
   o.ttl_normal = 0ms;

@@ -437,11 +437,15 @@ void Agent::pump() {
     return;
   }
   const auto now_ms = clock_.epoch_ms();
+  bool expired = false;
   for (auto& e : scheduler_.take_due(clock_.steady_now())) {
     const auto expiry = message_expiry(e.expires_ms, now_ms);
     if (!expiry) {
+      // Its time ran out between expire_due() and now: the store drops it below, with the
+      // driver told; until then it stays in line, not published.
       spdlog::info("agent: outbox entry {} expired; not sent", e.id);
-      scheduler_.remove(e.id);  // its row is the store's to drop, with the driver told
+      scheduler_.on_publish_failed(e.id, clock_.steady_now());
+      expired = true;
       continue;
     }
     auto payload = store_.payload(e.id);
@@ -458,6 +462,7 @@ void Agent::pump() {
                      mqtt::PublishProps{.message_expiry = *expiry},
                      [this, e](const Error& error) { on_publish_done(e, error); });
   }
+  if (expired) expire_due();
   arm_timer();
 }
 

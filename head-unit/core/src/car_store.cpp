@@ -358,13 +358,21 @@ Result<CarStore::Room> CarStore::make_room(ReportClass report_class, std::int64_
 
 Result<std::vector<ReportView>> CarStore::drop_in_tx(const std::vector<std::string>& ids, DropReason reason,
                                                      std::int64_t now_ms) {
-  auto mark = db_.prepare("UPDATE reports SET status = ?1, drop_reason = ?2, updated_ms = ?3 WHERE report_id = ?4");
+  // Only a report still queued shows as dropped: one whose case notification came before its
+  // ack reached the backend, so leaving the outbox loses nothing and its status stays.
+  auto mark = db_.prepare(
+      "UPDATE reports SET status = ?1, drop_reason = ?2, updated_ms = ?3 WHERE report_id = ?4 AND status = ?5");
   if (!mark) return fail(mark.error());
   std::vector<ReportView> out;
   for (const auto& id : ids) {
     if (auto r = delete_row(id); !r) return fail(r.error());
-    mark->bind(1, to_string(ReportStatus::dropped)).bind(2, to_string(reason)).bind(3, now_ms).bind(4, id);
+    mark->bind(1, to_string(ReportStatus::dropped))
+        .bind(2, to_string(reason))
+        .bind(3, now_ms)
+        .bind(4, id)
+        .bind(5, to_string(ReportStatus::queued));
     if (auto r = mark->run(); !r) return fail(r.error());
+    if (db_.changes() == 0) continue;
     auto view = read_report(id);
     if (!view) return fail(view.error());
     if (*view) out.push_back(std::move(**view));
