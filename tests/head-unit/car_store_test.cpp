@@ -924,7 +924,8 @@ TEST_F(CarStoreQueueTest, AReportWhoseCaseAnsweredBeforeItsAckLeavesTheOutboxWit
   auto expired = store.expire(10'000);
   ASSERT_TRUE(expired);
   EXPECT_TRUE(expired->empty()) << "nobody is told of a drop that lost nothing";
-  for (const auto& e : *store.outbox()) EXPECT_NE(e.kind, OutboxKind::report) << e.id;  // the receipt stays
+  const auto outbox = store.outbox();
+  for (const auto& e : *outbox) EXPECT_NE(e.kind, OutboxKind::report) << e.id;  // the receipt stays
   const auto view = *store.report(q.env.report().report_id());
   EXPECT_EQ(view->status, ReportStatus::in_progress);
   EXPECT_FALSE(view->drop_reason);
