@@ -139,7 +139,8 @@ Result<void> measure_enqueue(const AgentBenchOptions& o, AgentResults& r) {
     auto w0 = write_bytes();
     for (const auto& [env, payload] : round) {
       const auto t0 = Clock::now();
-      if (auto e = store->enqueue_report(env, payload, agent::ReportClass::normal, SystemClock::instance().epoch_ms()); !e)
+      if (auto e = store->enqueue_report(env, payload, agent::ReportClass::normal, SystemClock::instance().epoch_ms());
+          !e)
         return fail(e.error());
       car_samples.add(Clock::now() - t0);
       car_time += Clock::now() - t0;
@@ -277,7 +278,9 @@ Result<void> measure_drain(const test::Broker& broker, const test::Pki& pki, con
     for (int i = 0; i < o.drain_reports; ++i) {
       auto env = report_of_1kib(static_cast<std::size_t>(i));
       if (!env) return fail(env.error());
-      if (auto e = store->enqueue_report(*env, codec::encode(*env), agent::ReportClass::normal, SystemClock::instance().epoch_ms()); !e) {
+      if (auto e = store->enqueue_report(*env, codec::encode(*env), agent::ReportClass::normal,
+                                         SystemClock::instance().epoch_ms());
+          !e) {
         return fail(e.error());
       }
     }

@@ -863,6 +863,7 @@ class CarStoreQueueTest : public CarStoreTest {
   }
   static std::vector<std::string> ids(const std::vector<ReportView>& views) {
     std::vector<std::string> out;
+    out.reserve(views.size());
     for (const auto& v : views) out.push_back(v.report_id);
     return out;
   }
@@ -1203,7 +1204,7 @@ TEST_F(CarStoreRecoveryTest, AClobberedHeaderIsRebuiltAndEveryRowComesBack) {
 }
 
 TEST_F(CarStoreRecoveryTest, AFileWithNothingReadableStartsEmptyAndSaysSo) {
-  std::ofstream(path_, std::ios::binary) << std::string(3 * 4096, '\x5a');
+  std::ofstream(path_, std::ios::binary) << std::string(std::size_t{3} * 4096, '\x5a');
   auto store = open();
   ASSERT_TRUE(store.recovery());
   EXPECT_EQ(store.recovery()->recovered(), 0u);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <ranges>
+
 #include "fb/mqtt/paho_transport.hpp"
 #include "harness.hpp"
 
@@ -61,8 +63,8 @@ class StatusWatcher {
   bool wait_for(const std::string& vin, std::string_view status) {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, kWait, [&] {
-      for (auto it = seen_.rbegin(); it != seen_.rend(); ++it) {
-        if (it->topic == topics::status(vin)) return it->payload == status;
+      for (const auto& m : std::views::reverse(seen_)) {
+        if (m.topic == topics::status(vin)) return m.payload == status;
       }
       return false;
     });

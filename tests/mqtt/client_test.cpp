@@ -312,9 +312,9 @@ TEST_F(ClientTest, MqttFiveOptionsReachTheConnect) {
 
 TEST_F(ClientTest, RetainAndMessageExpiryReachTheTransport) {
   start_connected();
-  client->publish("status", "online", QoS::at_least_once, PublishProps{.retain = true}, [](Error) {});
+  client->publish("status", "online", QoS::at_least_once, PublishProps{.retain = true}, [](const Error&) {});
   client->publish("report", "r", QoS::at_least_once, PublishProps{.message_expiry = std::chrono::seconds(90)},
-                  [](Error) {});
+                  [](const Error&) {});
   publish("plain");
   ASSERT_EQ(fake->publishes.size(), 2u);  // max_inflight 2: "plain" waits for a slot
   EXPECT_TRUE(fake->publishes[0].props.retain);

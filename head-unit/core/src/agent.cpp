@@ -149,7 +149,7 @@ void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
                       r->expires_ms,
                       hold.value_or(0)};
     if (capture) {
-      taps_[id] = config_.recorder->tap(steady_ms(clock_), [this, entry](Snapshot snapshot) {
+      taps_[id] = config_.recorder->tap(steady_ms(clock_), [this, entry](const Snapshot& snapshot) {
         taps_.erase(entry.id);
         release_held(entry, &snapshot);
       });

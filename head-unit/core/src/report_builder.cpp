@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <string_view>
 #include <cmath>
 #include <set>
+#include <string_view>
 
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
