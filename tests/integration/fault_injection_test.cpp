@@ -171,6 +171,12 @@ TEST_F(FaultInjection, AnAgentKilledAtRandomPointsAndRestartedDeliversEveryRepor
 }
 
 TEST_F(FaultInjection, ABrokerRestartMidStreamLosesNothing) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Paho C 1.3.11 frees and reads its own copy of a topic on two of its threads when the broker
+  // goes away mid-publish: ASan saw a use-after-free and TSan a race with no frame of ours on the
+  // stacks, in about 1 of 10 runs (2026-12-02; tests/asan.supp). The dev preset runs this test.
+  GTEST_SKIP() << "Paho C's own races on a broker restart (see the comment); run in the dev preset";
+#endif
   Sizes s;
   s.kills = 0;
   BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
