@@ -217,7 +217,7 @@ void print_reports(const std::vector<ReportView>& reports) {
       print_callback(c, "    ");
     }
     if (r.snapshot != fb::agent::SnapshotState::none) {
-      std::cout << "    snapshot: " << fb::agent::to_string(r.snapshot) << "\n";
+      std::cout << "    snapshot: " << fb::to_string(r.snapshot) << "\n";
     }
     if (!r.survey_request_id.empty()) {
       std::cout << "    survey: " << (r.survey_answered ? "answered" : "waiting for your answer") << "\n";

@@ -196,28 +196,11 @@ ReportView read_report_row(const sql::Statement& st) {
   v.last_notification_ms = st.int64(14);
   if (v.status == ReportStatus::dropped) v.drop_reason = parse<DropReason>(st.text(15)).value_or(DropReason::expired);
   // A state this build does not know (a newer one's) shows as none.
-  v.snapshot = parse_snapshot_state(st.text(16)).value_or(SnapshotState::none);
+  v.snapshot = parse<SnapshotState>(st.text(16)).value_or(SnapshotState::none);
   return v;
 }
 
 }  // namespace
-
-std::string_view to_string(SnapshotState s) {
-  switch (s) {
-    case SnapshotState::none: return "none";
-    case SnapshotState::waiting: return "waiting";
-    case SnapshotState::attached: return "attached";
-    case SnapshotState::lost: return "lost";
-  }
-  return "none";
-}
-
-std::optional<SnapshotState> parse_snapshot_state(std::string_view key) {
-  for (auto s : {SnapshotState::none, SnapshotState::waiting, SnapshotState::attached, SnapshotState::lost}) {
-    if (to_string(s) == key) return s;
-  }
-  return std::nullopt;
-}
 
 Result<CarStore> CarStore::open(const std::filesystem::path& path, Options options) {
   sql::OpenOptions o;

@@ -53,9 +53,25 @@ enum class SnapshotState {
   lost,      // asked, but its recording was lost (a restart while waiting): sent without it,
              // Report.snapshot_lost set
 };
-std::string_view to_string(SnapshotState state);
-using fb::to_string;  // the vocabulary's, which the overload above would otherwise hide in fb::agent
-std::optional<SnapshotState> parse_snapshot_state(std::string_view key);
+
+}  // namespace fb::agent
+
+namespace fb {
+/// Keys of reports.snapshot: fb::to_string and fb::parse<agent::SnapshotState>.
+template <>
+struct Vocabulary<agent::SnapshotState> {
+  static constexpr std::string_view name = "snapshot state";
+  static constexpr std::string_view fallback = "none";
+  static constexpr std::array<VocabularyEntry<agent::SnapshotState>, 4> entries{{
+      {agent::SnapshotState::none, "none"},
+      {agent::SnapshotState::waiting, "waiting"},
+      {agent::SnapshotState::attached, "attached"},
+      {agent::SnapshotState::lost, "lost"},
+  }};
+};
+}  // namespace fb
+
+namespace fb::agent {
 
 /// What the driver answers to a visit update (VisitReply without the visit id).
 struct VisitAnswer {
