@@ -211,17 +211,55 @@ TEST_F(SnapshotTest, ACancelledTapNeverCompletes) {
   EXPECT_FALSE(done);
 }
 
-TEST_F(SnapshotTest, AWindowTheRingCannotHoldIsRefused) {
+TEST_F(SnapshotTest, TheRingGrowsToHoldAWholeWindowAndNegativeTimesAreRefused) {
   auto c = config({vss::kSpeed});
+  c.ring.history = 60s;
+  c.ring.max_samples_per_signal = 600;  // 10 Hz for 60 s
   c.pre = 61s;
+  c.post = 30s;
+  auto rec = recorder(c);
+  ASSERT_TRUE(rec);
+  const auto held = c.pre + c.post + c.settle + SnapshotRecorder::kRingSlack;
+  EXPECT_EQ(rec->ring().config().history, held);
+  EXPECT_EQ(rec->ring().config().max_samples_per_signal, 921u) << "10 Hz over 92.1 s";
+
+  c.post = -1s;
   auto r = SnapshotRecorder::create(strand_, clock_, c);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ConfigErrc::invalid_value);
-  c.pre = 60s;
-  c.post = 60s;
-  EXPECT_FALSE(SnapshotRecorder::create(strand_, clock_, c)) << "post + settle beyond the ring's history";
-  c.post = -1s;
+  c.post = 30s;
+  c.ring.history = 0s;
   EXPECT_FALSE(SnapshotRecorder::create(strand_, clock_, c));
+}
+
+// Many overlapping taps share the ring: the ring holds each sample once however many taps wait,
+// and every tap still gets its whole pre-tap window although it is older than 60 s at completion.
+TEST_F(SnapshotTest, OverlappingTapsShareTheRingInsteadOfCopyingTheirPreTapWindows) {
+  auto rec = recorder(config({vss::kSpeed}));
+  std::vector<Snapshot> done;
+  const std::int64_t start = 1'000;
+  std::int64_t t = start;
+  const auto feed_until = [&](std::int64_t end) {
+    for (; t <= end; t += 100) {
+      run_until(t);
+      rec->add({vss::kSpeed, t, double(t)});
+    }
+  };
+  feed_until(start + 60'000);
+  for (int i = 0; i < 50; ++i) {
+    rec->tap(now(), [&](Snapshot s) { done.push_back(std::move(s)); });
+    feed_until(t + 99);
+  }
+  EXPECT_EQ(rec->pending(), 50u);
+  EXPECT_LE(rec->ring().size(), 912u) << "one 10 Hz signal over the ring's 91.1 s, each sample once";
+  feed_until(t + 40'000);
+  ASSERT_EQ(done.size(), 50u);
+  for (const auto& s : done) {
+    const auto ts = times(*series(s, vss::kSpeed));
+    ASSERT_EQ(ts.size(), 901u) << "10 Hz over [-60 s, +30 s], both ends";
+    EXPECT_EQ(ts.front(), -60'000);
+    EXPECT_EQ(ts.back(), 30'000);
+  }
 }
 
 TEST_F(SnapshotTest, NonFiniteSamplesAreDroppedAndCounted) {

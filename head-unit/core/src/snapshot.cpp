@@ -68,19 +68,22 @@ std::vector<std::string> SignalRing::paths() const {
 
 Result<std::unique_ptr<SnapshotRecorder>> SnapshotRecorder::create(asio::any_io_executor executor, const Clock& clock,
                                                                    Config config) {
-  const auto history = config.ring.history;
   if (config.pre < milliseconds::zero() || config.post < milliseconds::zero() || config.settle < milliseconds::zero()) {
     return fail(ConfigErrc::invalid_value, "snapshot: pre, post and settle must not be negative");
   }
-  if (config.pre > history) {
-    return fail(ConfigErrc::invalid_value, "snapshot: pre-tap window " + std::to_string(config.pre.count()) +
-                                               " ms is longer than the ring's history " +
-                                               std::to_string(history.count()) + " ms");
+  if (config.ring.history <= milliseconds::zero() || config.ring.max_samples_per_signal == 0) {
+    return fail(ConfigErrc::invalid_value, "snapshot: the ring's history and samples per signal must be positive");
   }
-  if (config.post + config.settle > history) {
-    return fail(ConfigErrc::invalid_value,
-                "snapshot: post-tap window plus settle " + std::to_string((config.post + config.settle).count()) +
-                    " ms is longer than the ring's history " + std::to_string(history.count()) + " ms");
+  // Every pending tap reads its whole window from the one ring at completion, so the ring must
+  // still hold tap - pre at tap + post + settle; the extra second covers samples stamped a little
+  // ahead of the recorder's clock. The per-signal bound grows in proportion, keeping its rate.
+  const auto needed = config.pre + config.post + config.settle + kRingSlack;
+  if (needed > config.ring.history) {
+    const auto scaled = (config.ring.max_samples_per_signal * static_cast<std::size_t>(needed.count()) +
+                         static_cast<std::size_t>(config.ring.history.count()) - 1) /
+                        static_cast<std::size_t>(config.ring.history.count());
+    config.ring.max_samples_per_signal = scaled;
+    config.ring.history = needed;
   }
   return std::unique_ptr<SnapshotRecorder>(new SnapshotRecorder(std::move(executor), clock, std::move(config)));
 }
@@ -92,14 +95,9 @@ SnapshotRecorder::SnapshotRecorder(asio::any_io_executor executor, const Clock& 
       ring_(config_.ring) {}
 
 std::uint64_t SnapshotRecorder::tap(std::int64_t tap_ms, Completion done) {
-  // The part before the tap is copied now: by completion the ring may have forgotten it. The part
-  // from the tap on is read at completion, so a sample stamped tap_ms that arrives after this
-  // call is not lost.
-  Pending p{next_id_++, tap_ms, {}, {}, std::move(done), std::make_unique<Timer>(executor_, clock_)};
-  for (const auto& path : ring_.paths()) {
-    auto points = ring_.range(path, tap_ms - config_.pre.count(), tap_ms - 1);
-    if (!points.empty()) p.before.emplace(path, std::move(points));
-  }
+  // Nothing of the ring is copied now: the whole window is read at completion (the ring is
+  // sized for it in create()), so overlapping taps cost no memory beyond their bookkeeping.
+  Pending p{next_id_++, tap_ms, {}, std::move(done), std::make_unique<Timer>(executor_, clock_)};
   if (config_.active_dtcs) {
     for (auto& code : config_.active_dtcs()) p.dtcs.insert(std::move(code));
   }
@@ -128,19 +126,12 @@ void SnapshotRecorder::complete(std::uint64_t id) {
   s.ecu_software = config_.ecu_software;
   s.signals.set_window_start_ms(-config_.pre.count());
   s.signals.set_window_end_ms(config_.post.count());
-  std::set<std::string> paths;
-  for (const auto& [path, points] : p.before) paths.insert(path);
-  for (const auto& path : ring_.paths()) paths.insert(path);
-  for (const auto& path : paths) {
-    auto after = ring_.range(path, p.tap_ms, p.tap_ms + config_.post.count());
-    const auto before = p.before.find(path);
-    if (after.empty() && before == p.before.end()) continue;
+  for (const auto& path : ring_.paths()) {
+    const auto window = ring_.range(path, p.tap_ms - config_.pre.count(), p.tap_ms + config_.post.count());
+    if (window.empty()) continue;
     std::vector<series::Point> points;
-    auto append = [&](const std::vector<SignalRing::Point>& from) {
-      for (const auto& point : from) points.push_back({point.t_ms - p.tap_ms, point.value});
-    };
-    if (before != p.before.end()) append(before->second);
-    append(after);
+    points.reserve(window.size());
+    for (const auto& point : window) points.push_back({point.t_ms - p.tap_ms, point.value});
     auto* out = s.signals.add_signals();
     if (config_.compact) {
       // The ring holds finite values only, so this fails only for a value beyond 2^53 steps of

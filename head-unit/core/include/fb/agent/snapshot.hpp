@@ -98,10 +98,15 @@ class SnapshotRecorder {
     std::function<std::vector<std::string>()> active_dtcs;
   };
   using Completion = std::function<void(Snapshot)>;
+  /// Margin of the ring's history beyond a full window, for samples stamped a little ahead of
+  /// the recorder's clock.
+  static constexpr std::chrono::milliseconds kRingSlack{1000};
 
-  /// Errors: ConfigErrc::invalid_value when pre exceeds the ring's history (the ring could not
-  /// hold the window), post exceeds it too (the post-tap part is read from the ring at
-  /// completion), or a window or settle time is negative.
+  /// The ring is grown to hold pre + post + settle + kRingSlack when its configured history is
+  /// shorter (its per-signal bound grows in proportion): each tap reads its whole window from the
+  /// ring at completion, so N overlapping taps cost N bookkeeping entries, not N copies of the
+  /// pre-tap window. Errors: ConfigErrc::invalid_value when a window or settle time is negative,
+  /// or the ring's history or per-signal bound is not positive.
   static Result<std::unique_ptr<SnapshotRecorder>> create(boost::asio::any_io_executor executor, const Clock& clock,
                                                           Config config);
 
@@ -120,7 +125,6 @@ class SnapshotRecorder {
   struct Pending {
     std::uint64_t id;
     std::int64_t tap_ms;
-    std::map<std::string, std::vector<SignalRing::Point>> before;  // [tap - pre, tap)
     std::set<std::string> dtcs;
     Completion done;
     std::unique_ptr<Timer> timer;
