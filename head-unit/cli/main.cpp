@@ -287,7 +287,7 @@ static int run_main(int argc, char** argv) {
   double post_s = 30, drive_before_s = 0;
   app.add_flag("--snapshot", snapshot,
                "send: the report carries a diagnostic snapshot (diagnostics consent given) of a simulated drive; "
-               "demo: so do its driving-feel, noise and warning-lamp samples");
+               "demo: so do its driving-feel, noise and warning-lamp samples; stream: so does every report");
   app.add_option("--fault", fault,
                  "Fault the simulated drive shows: none, harsh-shift, slipping-shift, knock, misfire, brake-squeal, "
                  "overheat, warning-lamp")
@@ -362,6 +362,12 @@ static int run_main(int argc, char** argv) {
   stream->add_option("--rate", stream_options.rate, "Reports queued per second (0: as fast as they commit)")
       ->check(CLI::NonNegativeNumber);
   stream->add_option("--id-seed", stream_options.seed, "Seed of the report ids (the same on every restart)");
+  double stream_drive_before_s = 0;
+  stream
+      ->add_option("--drive-before", stream_drive_before_s,
+                   "Seconds of simulated driving before the first report (with --snapshot: fills the pre-tap "
+                   "history)")
+      ->check(CLI::Range(0.0, 600.0));
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
 
@@ -373,7 +379,18 @@ static int run_main(int argc, char** argv) {
   config.parked = [driving] { return !driving; };
   if (approve_extra || refuse_extra) script.approve_extra = approve_extra;
   if (*score) script.survey_score = survey_score;
-  if (*stream) return fb::car::run_stream(std::move(config), stream_options);
+  if (*stream) {
+    if (snapshot) {
+      auto settings = signals_file.empty() ? fb::agent::default_snapshot_settings()
+                                           : fb::agent::load_snapshot_settings(signals_file);
+      if (!settings) return fail_with(settings.error());
+      if (*post) settings->post = std::chrono::milliseconds(static_cast<std::int64_t>(post_s * 1000));
+      stream_options.snapshot = settings->recorder_config();
+      stream_options.snapshot->ecu_software = {{"HU", o.software}};
+    }
+    stream_options.drive_before = std::chrono::milliseconds(static_cast<std::int64_t>(stream_drive_before_s * 1000));
+    return fb::car::run_stream(std::move(config), stream_options);
+  }
   // Composition root. Thread "main" runs the io_context; the agent, its MQTT client, its timers,
   // the simulated drive, the snapshot recorder and the Printer live on one strand of it.
   boost::asio::io_context io;

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <vector>
 
+#include "fb/agent/signals.hpp"
 #include "fb/asio.hpp"
 #include "fb/async/timer.hpp"
 
@@ -94,6 +96,10 @@ class Stream final : public agent::AgentListener {
     const auto index = next_++;
     agent::Draft d;
     d.report_id = stream_report_id(o_.seed, index);
+    if (o_.snapshot) {
+      d.capture_snapshot = true;
+      d.consent.set_diagnostics(true);
+    }
     if (index % 2) {
       d.category = wire::CATEGORY_NOISE;
       d.text = fmt::format("stream {} #{}: dashboard rattle at low speed", o_.seed, index);
@@ -181,6 +187,18 @@ int run_stream(agent::AgentConfig config, const StreamOptions& o) {
   boost::asio::io_context io;
   auto strand = boost::asio::make_strand(io.get_executor());
   auto& clock = SystemClock::instance();
+  std::optional<agent::DriveSimulator> drive;
+  std::unique_ptr<agent::SnapshotRecorder> recorder;
+  if (o.snapshot) {
+    auto made = agent::SnapshotRecorder::create(strand, clock, *o.snapshot);
+    if (!made) {
+      std::cerr << "fb-car: " << made.error().what() << "\n";
+      return 1;
+    }
+    recorder = std::move(*made);
+    drive.emplace(strand, clock, agent::DriveSimulator::Config{});
+    config.recorder = recorder.get();
+  }
   auto opened = agent::Agent::open(strand, clock, config, mqtt::make_paho_client(strand, clock, config.mqtt));
   if (!opened) {
     std::cerr << "fb-car: " << opened.error().what() << "\n";
@@ -190,8 +208,11 @@ int run_stream(agent::AgentConfig config, const StreamOptions& o) {
   boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
   bool finished = false;
   std::unique_ptr<Stream> stream;
+  Timer drive_before(strand, clock);
   const auto finish = [&] {
     if (std::exchange(finished, true)) return;
+    drive_before.cancel();
+    if (drive) drive->stop();
     stream->stop();
     signals.cancel();
     agent.stop();
@@ -205,7 +226,10 @@ int run_stream(agent::AgentConfig config, const StreamOptions& o) {
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) finish();
   });
-  boost::asio::post(strand, [&] { stream->start(); });
+  boost::asio::post(strand, [&] {
+    if (drive) drive->start([&recorder](const agent::SignalSample& s) { recorder->add(s); });
+    drive_before.arm_after(o.drive_before, [&] { stream->start(); });
+  });
   io.run();
   return stream->exit_code();
 }

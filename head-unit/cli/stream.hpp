@@ -12,9 +12,11 @@
 //   done <count>                               every report acknowledged (exit 0)
 // Exit 4 when the store holds a later report without an earlier one: a report was lost.
 //
-// Threads: the calling thread runs the io_context; the agent and the stream live on one strand.
+// Threads: the calling thread runs the io_context; the agent, the stream and (with a snapshot
+// config) the simulated drive and its recorder live on one strand.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -22,6 +24,7 @@
 #include <string_view>
 
 #include "fb/agent/agent.hpp"
+#include "fb/agent/snapshot.hpp"
 
 namespace fb::car {
 
@@ -29,6 +32,12 @@ struct StreamOptions {
   std::size_t count = 1000;
   double rate = 0;  // reports per second; 0: as fast as the store commits them
   std::uint32_t seed = 1;
+  /// Set: a simulated drive feeds a snapshot recorder made with this config, and every report
+  /// carries a diagnostic snapshot (diagnostics consent given), held until its post-tap window
+  /// has passed.
+  std::optional<agent::SnapshotRecorder::Config> snapshot;
+  /// Driving time before the first report (with `snapshot`: fills the ring's pre-tap history).
+  std::chrono::milliseconds drive_before{0};
 };
 
 /// The report id of a stream's `index`-th report: a UUID that carries the seed and the index.

@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 
+#include "fb/common/series_codec.hpp"
 #include "harness.hpp"
 
 namespace fb::test {
@@ -168,6 +169,64 @@ TEST_F(FaultInjection, AnAgentKilledAtRandomPointsAndRestartedDeliversEveryRepor
   std::cerr << "fault injection: " << kills << " kills, " << tally.acked.size() << " acks seen, " << wall << " s\n";
   EXPECT_EQ(kills, s.kills);
   expect_each_report_once(backend.db(), s);
+}
+
+// `fb-car --snapshot stream` (the memory benchmark's load): every report waits for its post-tap
+// window and reaches the backend with the simulated drive's signals around its tap.
+TEST_F(FaultInjection, AStreamWithSnapshotsDeliversEachReportWithItsSignalsAroundTheTap) {
+  BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
+  const std::uint32_t seed = 11;
+  const std::size_t count = 5;
+  Process car("car", {kCarBin,
+                      "--vin",
+                      kVinA,
+                      "--broker",
+                      broker_->uri(),
+                      "--pki",
+                      pki_->dir(),
+                      "--db",
+                      dir_ / "snapshots.db",
+                      "--snapshot",
+                      "--post",
+                      "1",
+                      "stream",
+                      "--count",
+                      std::to_string(count),
+                      "--rate",
+                      "10",
+                      "--id-seed",
+                      std::to_string(seed),
+                      "--drive-before",
+                      "2"});
+  ASSERT_TRUE(car.wait_for_line("^done 5$", kLineTimeout)) << last_lines(car.output());
+  EXPECT_EQ(car.wait_exit(kWait), 0) << last_lines(car.output());
+
+  auto store = open_cases(backend.db());
+  ASSERT_TRUE(store);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto c = store->find_case_by_report(report_id(seed, i));
+    ASSERT_TRUE(c && *c) << "report " << i;
+    auto detail = store->case_detail((*c)->case_number);
+    ASSERT_TRUE(detail && *detail && !(*detail)->reports.empty());
+    wire::Envelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString((*detail)->reports.front().payload));
+    const auto& snapshot = envelope.report().snapshot();
+    EXPECT_FALSE(envelope.report().snapshot_lost());
+    EXPECT_EQ(snapshot.window_start_ms(), -60'000);
+    EXPECT_EQ(snapshot.window_end_ms(), 1'000);
+    const wire::SignalSeries* speed = nullptr;
+    for (const auto& series : snapshot.signals()) {
+      if (series.path() == agent::vss::kSpeed) speed = &series;
+    }
+    ASSERT_NE(speed, nullptr) << "report " << i << " has " << snapshot.signals_size() << " signals";
+    auto points = series::decode(*speed);
+    ASSERT_TRUE(points) << points.error().what();
+    ASSERT_FALSE(points->empty());
+    // About 2 s of driving before the first tap (10 Hz) and the 1 s after it: both sides present.
+    EXPECT_LE(points->front().t_ms, -1'500) << "report " << i;
+    EXPECT_GE(points->back().t_ms, 900) << "report " << i;
+    EXPECT_LE(points->back().t_ms, 1'000);
+  }
 }
 
 TEST_F(FaultInjection, ABrokerRestartMidStreamLosesNothing) {
