@@ -338,13 +338,16 @@ Result<void> measure_rss(const test::Broker& broker, const test::Pki& pki, const
                          AgentResults& r) {
   const auto count = static_cast<std::size_t>(std::max(1.0, o.rss_seconds * 10));
   auto argv = car_argv(broker, pki, o.work_dir / "rss-car.db");
-  argv.insert(argv.end(), {"stream", "--count", std::to_string(count), "--rate", "10", "--id-seed", "7"});
+  argv.insert(argv.end(),
+              {"--snapshot", "--post", fmt::format("{}", o.rss_post_s), "stream", "--count", std::to_string(count),
+               "--rate", "10", "--id-seed", "7", "--drive-before", fmt::format("{}", o.rss_drive_before_s)});
   auto baseline = idle_mqtt_client(broker, pki);
   if (!baseline) return fail(baseline.error());
   test::Process car("fb-car", argv);
   if (!(*baseline)->wait_for_line("SUBACK", kWait)) return fail(MqttErrc::connect_failed, (*baseline)->output());
   // VmHWM is the peak so far; read until the stream is done (the process is gone right after).
-  const auto deadline = Clock::now() + kWait + std::chrono::seconds(count / 10);
+  const auto deadline = Clock::now() + kWait + std::chrono::seconds(count / 10) +
+                        std::chrono::seconds(static_cast<int>(o.rss_drive_before_s + o.rss_post_s));
   for (;;) {
     r.rss_mb = std::max(r.rss_mb, peak_rss_mb(car.pid()));
     if (car.wait_for_line("^done ", 100ms)) break;

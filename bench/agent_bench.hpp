@@ -24,8 +24,10 @@ struct AgentBenchOptions {
   std::string rules_dir;
   double enqueue_seconds = 4;  // per side, interleaved
   int drain_reports = 2000;
-  double rss_seconds = 10;   // fb-car stream at 10 reports/s
-  double idle_seconds = 10;  // measured after the link is up
+  double rss_seconds = 10;         // fb-car stream at 10 reports/s, each with a diagnostic snapshot
+  double rss_drive_before_s = 60;  // driving before the first report: the ring's pre-tap history fills
+  double rss_post_s = 30;          // each snapshot's post-tap window (the report waits that long)
+  double idle_seconds = 10;        // measured after the link is up
 };
 
 struct AgentResults {

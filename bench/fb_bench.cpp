@@ -734,6 +734,8 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
   a.enqueue_seconds = o.quick ? 1.0 : 3.0;
   a.drain_reports = o.quick ? 300 : 2000;
   a.rss_seconds = o.quick ? 3.0 : 10.0;
+  a.rss_drive_before_s = o.quick ? 5.0 : 60.0;
+  a.rss_post_s = o.quick ? 3.0 : 30.0;
   a.idle_seconds = o.quick ? 3.0 : 10.0;
   fmt::print("\nB. The agent: durable enqueue, outbox drain, fb-car memory and idle CPU\n");
   std::cout.flush();
@@ -758,9 +760,11 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
       a.drain_reports, m->drain_connect_s, m->drain_rate, m->drain_window, m->drain_window, m->raw_puback_rate,
       m->drain_rate / m->raw_puback_rate);
   fmt::print(
-      "  fb-car stream --rate 10 for {:.0f} s ({} acknowledged; no diagnostic snapshots in this build): peak RSS "
-      "{:.1f} MiB; mosquitto_sub connected with TLS {:.1f} MiB; ratio {:.2f}\n",
-      a.rss_seconds, m->rss_reports, m->rss_mb, m->baseline_rss_mb, m->rss_mb / m->baseline_rss_mb);
+      "  fb-car stream --rate 10 --snapshot for {:.0f} s after {:.0f} s of driving, snapshots -60 s/+{:.0f} s of "
+      "every simulated signal ({} acknowledged): peak RSS {:.1f} MiB; mosquitto_sub connected with TLS {:.1f} MiB; "
+      "ratio {:.2f}\n",
+      a.rss_seconds, a.rss_drive_before_s, a.rss_post_s, m->rss_reports, m->rss_mb, m->baseline_rss_mb,
+      m->rss_mb / m->baseline_rss_mb);
   fmt::print(
       "  idle, connected, keepalive 30 s, {:.1f} s: fb-car listen {:.3f} CPU s; mosquitto_sub -k 30 {:.3f} CPU s\n",
       m->idle_window_s, m->idle_cpu_s, m->baseline_idle_cpu_s);
