@@ -316,8 +316,12 @@ Result<double> measure_raw_puback(const test::Broker& broker, const test::Pki& p
 
 // ---- fb-car processes: RSS and idle CPU -------------------------------------------------------
 
-std::vector<std::string> car_argv(const test::Broker& broker, const test::Pki& pki, const std::filesystem::path& db) {
-  return {test::kCarBin, "--vin", kCarVin, "--broker", broker.uri(), "--pki", pki.dir(), "--db", db.string()};
+std::vector<std::string> car_argv(const test::Broker& broker, const test::Pki& pki, const std::filesystem::path& db,
+                                  const AgentBenchOptions& o) {
+  std::vector<std::string> argv = o.car_command;
+  if (argv.empty()) argv.emplace_back(test::kCarBin);
+  argv.insert(argv.end(), {"--vin", kCarVin, "--broker", broker.uri(), "--pki", pki.dir(), "--db", db.string()});
+  return argv;
 }
 
 /// mosquitto_sub with the other car's certificate on its inbox (keepalive 30 s, the agent's).
@@ -337,7 +341,7 @@ Result<std::unique_ptr<test::Process>> idle_mqtt_client(const test::Broker& brok
 Result<void> measure_rss(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o,
                          AgentResults& r) {
   const auto count = static_cast<std::size_t>(std::max(1.0, o.rss_seconds * 10));
-  auto argv = car_argv(broker, pki, o.work_dir / "rss-car.db");
+  auto argv = car_argv(broker, pki, o.work_dir / "rss-car.db", o);
   argv.insert(argv.end(),
               {"--snapshot", "--post", fmt::format("{}", o.rss_post_s), "stream", "--count", std::to_string(count),
                "--rate", "10", "--id-seed", "7", "--drive-before", fmt::format("{}", o.rss_drive_before_s)});
@@ -364,7 +368,7 @@ Result<void> measure_rss(const test::Broker& broker, const test::Pki& pki, const
 
 Result<void> measure_idle_cpu(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o,
                               AgentResults& r) {
-  auto argv = car_argv(broker, pki, o.work_dir / "idle-car.db");
+  auto argv = car_argv(broker, pki, o.work_dir / "idle-car.db", o);
   argv.insert(argv.end(), {"--wait", std::to_string(static_cast<int>(o.idle_seconds) + 60), "listen"});
   auto baseline = idle_mqtt_client(broker, pki);
   if (!baseline) return fail(baseline.error());
@@ -389,28 +393,33 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
   AgentResults r;
   // First, while no broker or backend of ours writes: /proc/self/io counts this process only,
   // and nothing else of ours is on the disk.
-  if (auto e = measure_enqueue(o, r); !e) return fail(prefixed("enqueue", e.error()));
+  const bool in_process = o.car_command.empty();
+  if (in_process) {
+    if (auto e = measure_enqueue(o, r); !e) return fail(prefixed("enqueue", e.error()));
+  }
 
   // The broker drops privileges to "mosquitto" when run as root: it must reach its run dir.
   std::filesystem::permissions(o.work_dir, std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
   test::Pki pki((o.work_dir / "pki").string(), {kCarVin, kOtherVin});
   test::Broker broker((o.work_dir / "broker").string(), pki);
-  {
-    test::InProcessBackend backend(backend_config(broker, pki, o));
-    if (auto s = backend.start(); !s) return fail(s.error());
-    if (auto e = measure_drain(broker, pki, o, r); !e) return fail(prefixed("drain", e.error()));
+  if (in_process) {
+    {
+      test::InProcessBackend backend(backend_config(broker, pki, o));
+      if (auto s = backend.start(); !s) return fail(s.error());
+      if (auto e = measure_drain(broker, pki, o, r); !e) return fail(prefixed("drain", e.error()));
+    }
+    // The baseline without a backend: publish -> PUBACK only (the broker keeps them for its session).
+    auto raw = measure_raw_puback(broker, pki, o, r.drain_window);
+    if (!raw) return fail(prefixed("raw Paho drain", raw.error()));
+    r.raw_puback_rate = *raw;
   }
-  // The baseline without a backend: publish -> PUBACK only (the broker keeps them for its session).
-  auto raw = measure_raw_puback(broker, pki, o, r.drain_window);
-  if (!raw) return fail(prefixed("raw Paho drain", raw.error()));
-  r.raw_puback_rate = *raw;
 
   test::InProcessBackend backend(backend_config(broker, pki, o));
   if (auto s = backend.start(); !s) return fail(s.error());
   // It takes the baseline's reports from its session first: not during the process measures.
   const auto drained = Clock::now() + kWait;
-  while (backend.stats().ingest.accepted + backend.stats().ingest.duplicates <
-         static_cast<std::uint64_t>(o.drain_reports)) {
+  const auto raw_reports = in_process ? static_cast<std::uint64_t>(o.drain_reports) : 0;
+  while (backend.stats().ingest.accepted + backend.stats().ingest.duplicates < raw_reports) {
     if (Clock::now() > drained) return fail(MqttErrc::not_connected, "the backend did not take the raw reports");
     std::this_thread::sleep_for(10ms);
   }

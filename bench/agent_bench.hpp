@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "fb/common/error.hpp"
 
@@ -28,6 +29,11 @@ struct AgentBenchOptions {
   double rss_drive_before_s = 60;  // driving before the first report: the ring's pre-tap history fills
   double rss_post_s = 30;          // each snapshot's post-tap window (the report waits that long)
   double idle_seconds = 10;        // measured after the link is up
+  /// Non-empty: how to start fb-car for the process measures (memory, idle CPU) instead of the
+  /// build's own, e.g. {"qemu-aarch64", "-L", "/", "build/aarch64/head-unit/fb-car"}; the
+  /// in-process measures (enqueue, disk bytes, drain) are then skipped: they would measure this
+  /// host's build, not that binary.
+  std::vector<std::string> car_command;
 };
 
 struct AgentResults {

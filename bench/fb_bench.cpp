@@ -39,6 +39,7 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -88,6 +89,8 @@ struct Options {
   bool skip_visit_stage = false;    // the API phase without the dealers' stage entries
   bool broker_back_only = false;    // phase 3 alone (its own broker)
   bool agent_only = false;          // the agent's phase alone (its own broker and backend)
+  std::string car_command;          // another fb-car for phase B's process measures (e.g. under qemu)
+  std::string car_label = "alt";    // suffix of their JSON names with --car-command
 };
 
 // ---- The rig: PKI and broker in a temporary directory -----------------------------------------
@@ -737,28 +740,35 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
   a.rss_drive_before_s = o.quick ? 5.0 : 60.0;
   a.rss_post_s = o.quick ? 3.0 : 30.0;
   a.idle_seconds = o.quick ? 3.0 : 10.0;
+  std::istringstream words(o.car_command);
+  for (std::string w; words >> w;) a.car_command.push_back(w);
   fmt::print("\nB. The agent: durable enqueue, outbox drain, fb-car memory and idle CPU\n");
   std::cout.flush();
   const auto t0 = Clock::now();
   auto m = measure_agent(a);
   if (!m) return fail_with("agent", m.error());
-  fmt::print(
-      "  enqueue ({} B report, WAL + synchronous=FULL, {:.0f} s a side in rounds of 50):\n"
-      "    CarStore::enqueue_report {:8.0f} reports/s (p99 {:.2f} ms, n={}); raw sqlite3 INSERT {:8.0f} rows/s "
-      "(p99 {:.2f} ms, n={}); ratio {:.3f}\n",
-      m->report_bytes, a.enqueue_seconds, m->enqueue_rate, m->enqueue_p99_ms, m->enqueued, m->raw_insert_rate,
-      m->raw_insert_p99_ms, m->raw_inserted, m->enqueue_rate / m->raw_insert_rate);
-  fmt::print(
-      "    written to disk (/proc/self/io write_bytes, WAL + checkpoints + the checkpoint at close): {:.0f} B per "
-      "report; raw {:.0f} B per row; ratio {:.2f}\n",
-      m->disk_bytes_per_report, m->raw_disk_bytes_per_row, m->disk_bytes_per_report / m->raw_disk_bytes_per_row);
-  fmt::print(
-      "  drain: {} reports queued offline, agent started with the backend up; link up after {:.2f} s; until the "
-      "last backend ack {:.0f} reports/s (window {})\n"
-      "    raw Paho C++ publish -> PUBACK of as many reports, window {}, TCP_NODELAY: {:.0f} reports/s; ratio "
-      "{:.3f}\n",
-      a.drain_reports, m->drain_connect_s, m->drain_rate, m->drain_window, m->drain_window, m->raw_puback_rate,
-      m->drain_rate / m->raw_puback_rate);
+  const bool in_process = a.car_command.empty();
+  if (in_process) {
+    fmt::print(
+        "  enqueue ({} B report, WAL + synchronous=FULL, {:.0f} s a side in rounds of 50):\n"
+        "    CarStore::enqueue_report {:8.0f} reports/s (p99 {:.2f} ms, n={}); raw sqlite3 INSERT {:8.0f} rows/s "
+        "(p99 {:.2f} ms, n={}); ratio {:.3f}\n",
+        m->report_bytes, a.enqueue_seconds, m->enqueue_rate, m->enqueue_p99_ms, m->enqueued, m->raw_insert_rate,
+        m->raw_insert_p99_ms, m->raw_inserted, m->enqueue_rate / m->raw_insert_rate);
+    fmt::print(
+        "    written to disk (/proc/self/io write_bytes, WAL + checkpoints + the checkpoint at close): {:.0f} B per "
+        "report; raw {:.0f} B per row; ratio {:.2f}\n",
+        m->disk_bytes_per_report, m->raw_disk_bytes_per_row, m->disk_bytes_per_report / m->raw_disk_bytes_per_row);
+    fmt::print(
+        "  drain: {} reports queued offline, agent started with the backend up; link up after {:.2f} s; until the "
+        "last backend ack {:.0f} reports/s (window {})\n"
+        "    raw Paho C++ publish -> PUBACK of as many reports, window {}, TCP_NODELAY: {:.0f} reports/s; ratio "
+        "{:.3f}\n",
+        a.drain_reports, m->drain_connect_s, m->drain_rate, m->drain_window, m->drain_window, m->raw_puback_rate,
+        m->drain_rate / m->raw_puback_rate);
+  } else {
+    fmt::print("  fb-car: {} (the in-process measures are left out)\n", o.car_command);
+  }
   fmt::print(
       "  fb-car stream --rate 10 --snapshot for {:.0f} s after {:.0f} s of driving, snapshots -60 s/+{:.0f} s of "
       "every simulated signal ({} acknowledged): peak RSS {:.1f} MiB; mosquitto_sub connected with TLS {:.1f} MiB; "
@@ -769,11 +779,14 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
       "  idle, connected, keepalive 30 s, {:.1f} s: fb-car listen {:.3f} CPU s; mosquitto_sub -k 30 {:.3f} CPU s\n",
       m->idle_window_s, m->idle_cpu_s, m->baseline_idle_cpu_s);
   fmt::print("  phase B took {:.1f} s\n", to_s(Clock::now() - t0));
-  report.add("enqueue", m->enqueue_rate, m->raw_insert_rate, "reports/s");
-  report.add("disk_bytes_per_report", m->disk_bytes_per_report, m->raw_disk_bytes_per_row, "bytes");
-  report.add("drain", m->drain_rate, m->raw_puback_rate, "reports/s");
-  report.add("agent_rss_mb", m->rss_mb, m->baseline_rss_mb, "MiB");
-  report.add("agent_idle_cpu_s", m->idle_cpu_s, m->baseline_idle_cpu_s, "CPU s");
+  if (in_process) {
+    report.add("enqueue", m->enqueue_rate, m->raw_insert_rate, "reports/s");
+    report.add("disk_bytes_per_report", m->disk_bytes_per_report, m->raw_disk_bytes_per_row, "bytes");
+    report.add("drain", m->drain_rate, m->raw_puback_rate, "reports/s");
+  }
+  const std::string suffix = in_process ? "" : "_" + o.car_label;
+  report.add("agent_rss_mb" + suffix, m->rss_mb, m->baseline_rss_mb, "MiB");
+  report.add("agent_idle_cpu_s" + suffix, m->idle_cpu_s, m->baseline_idle_cpu_s, "CPU s");
   results = *m;
   return 0;
 }
@@ -1083,6 +1096,12 @@ static int run_main(int argc, char** argv) {
                "API phase without the dealers' stage entries (api_visit_stage; it books visits first)");
   app.add_flag("--broker-back-only", o.broker_back_only,
                "Only phases 0 and 3 (first send after a broker restart, on a broker of its own)");
+  app.add_option(
+         "--car-command", o.car_command,
+         "Phase B's fb-car process measures (memory, idle CPU) with this command instead of the build's fb-car, "
+         "e.g. \"qemu-aarch64 -L / build/aarch64/head-unit/fb-car\"; the in-process measures are skipped")
+      ->needs(app.get_option("--agent-only"));
+  app.add_option("--car-label", o.car_label, "Suffix of the JSON names of --car-command's measures (e.g. qemu)");
   app.add_option("--api-cases", o.api_cases, "Largest store of the API phase (also 1/100 and 1/10 of it)")
       ->check(CLI::Range(100, 10000000));
   app.add_flag("--quick", o.quick, "Small numbers for a smoke run (about a minute); explicit options still win");
