@@ -30,6 +30,7 @@
 #include "fb/common/logging.hpp"
 #include "fb/mqtt/options.hpp"
 #include "fb/ui/feedback_controller.hpp"
+#include "registrations.hpp"
 
 Q_IMPORT_QML_PLUGIN(FeedbackUiPlugin)
 
@@ -218,8 +219,8 @@ static int run_main(int argc, char** argv) {
     }
   } stop_agent_first{agent_thread, agent, drive};
 
-  qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackController", &controller);
-  qmlRegisterSingletonInstance("HeadUnit", 1, 0, "ReportsModel", controller.reports());
+  // QML's FeedbackController singleton (registrations.hpp): this one, owned here.
+  fb::ui::qml::FeedbackControllerForeign::instance = &controller;
 
   QQmlApplicationEngine engine;  // declared after the controller: destroyed before it
   // Qt 6.4 puts the module at qrc:/FeedbackUi (no /qt/qml prefix yet): files in its

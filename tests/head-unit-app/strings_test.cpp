@@ -13,19 +13,20 @@
 #include "fb/ui/categories.hpp"
 #include "fb/ui/feedback_controller.hpp"
 #include "fb/ui/reports_model.hpp"
+#include "registrations.hpp"
 
 namespace fb::ui {
 namespace {
 
 class StringsTest : public ::testing::Test {
  protected:
-  // Strings reads FeedbackController.language: one controller for the suite, registered as
-  // fb-headunit does (a QML singleton registration is process-wide).
+  // Strings reads FeedbackController.language: one controller for the suite, handed to QML as
+  // fb-headunit does.
   static void SetUpTestSuite() {
     agent_ = new test::FakeAgent;
     controller_ = new FeedbackController(*agent_);
-    qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackController", controller_);
-    // Qt 6.4: an instance singleton serves one engine only, so the suite shares one engine.
+    qml::FeedbackControllerForeign::instance = controller_;
+    // The suite shares one engine (the singleton is the engine's once it asked for it).
     engine_ = new QQmlEngine;
     engine_->addImportPath(QStringLiteral("qrc:/"));  // as fb-headunit does
   }

@@ -4,7 +4,6 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 RowLayout {
     id: line

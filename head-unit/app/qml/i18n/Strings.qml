@@ -4,7 +4,7 @@
 // strings_test checks that every key has both texts.
 pragma Singleton
 import QtQml
-import HeadUnit
+import FeedbackUi
 
 QtObject {
     id: strings

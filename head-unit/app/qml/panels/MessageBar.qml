@@ -3,7 +3,6 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 Rectangle {
     readonly property bool hasMessage: FeedbackController.linkError !== "" || FeedbackController.storageProblem !== ""

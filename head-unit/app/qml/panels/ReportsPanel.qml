@@ -3,7 +3,6 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 Rectangle {
     color: Theme.surface
@@ -26,7 +25,7 @@ Rectangle {
             Layout.fillHeight: true
             clip: true
             spacing: Theme.spacing
-            model: ReportsModel
+            model: FeedbackController.reports
             boundsBehavior: Flickable.StopAtBounds
             ScrollBar.vertical: ScrollBar {}
 
