@@ -24,7 +24,7 @@ Rectangle {
 
         Label {
             Layout.fillWidth: true
-            text: card.answered ? Strings.t("survey.thanks") : Strings.t("survey.title")
+            text: card.answered ? qsTr("Thank you for your score") : qsTr("How was it? Score 1 to 5")
             color: card.answered ? Theme.ok : Theme.text
             font.pixelSize: Theme.fontBody
             font.bold: true
@@ -49,14 +49,14 @@ Rectangle {
             Layout.fillWidth: true
             visible: !card.answered
             enabled: !FeedbackController.vehicleMoving
-            placeholderText: Strings.t("survey.comment")
+            placeholderText: qsTr("Comment (optional)")
             font.pixelSize: Theme.fontBody
         }
         TapButton {
             visible: !card.answered
             enabled: card.score > 0
             accent: true
-            text: Strings.t("survey.send")
+            text: qsTr("Send")
             onClicked: FeedbackController.answerSurvey(card.requestId, card.score, comment.text)
         }
     }

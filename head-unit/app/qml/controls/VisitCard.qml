@@ -40,7 +40,7 @@ Rectangle {
 
         Label {
             Layout.fillWidth: true
-            text: Strings.t("visit.title") + " · " + Strings.t("visit.stage." + card.stage)
+            text: qsTr("Service visit") + " · " + Texts.visitStage(card.stage)
             font.pixelSize: Theme.fontBody
             font.bold: true
             color: Theme.text
@@ -49,7 +49,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: card.answering
-            text: Strings.t("visit.pending." + card.pending)
+            text: Texts.visitPending(card.pending)
             color: Theme.warning
             font.pixelSize: Theme.fontSmall
         }
@@ -68,7 +68,7 @@ Rectangle {
                 anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.spacing }
                 Label {
                     Layout.fillWidth: true
-                    text: Strings.t("visit.extra.title").arg(card.money(card.extraCost))
+                    text: qsTr("Extra cost needs your approval: %1").arg(card.money(card.extraCost))
                     color: Theme.warning
                     font.pixelSize: Theme.fontBody
                     font.bold: true
@@ -84,12 +84,12 @@ Rectangle {
                 RowLayout {
                     spacing: Theme.spacing
                     TapButton {
-                        text: Strings.t("visit.extra.approve")
+                        text: qsTr("Approve")
                         accent: true
                         onClicked: FeedbackController.approveExtra(card.visitId, card.extraCost.approvalId)
                     }
                     TapButton {
-                        text: Strings.t("visit.extra.refuse")
+                        text: qsTr("Refuse")
                         onClicked: FeedbackController.refuseExtra(card.visitId, card.extraCost.approvalId, "")
                     }
                 }
@@ -111,7 +111,7 @@ Rectangle {
                     wrapMode: Text.Wrap
                 }
                 TapButton {
-                    text: Strings.t("visit.pick")
+                    text: qsTr("Pick")
                     accent: true
                     enabled: !card.answering
                     onClicked: FeedbackController.pickSlot(card.visitId, modelData.slotId)
@@ -122,11 +122,11 @@ Rectangle {
             visible: card.stage === "proposed" && !card.answering
             spacing: Theme.spacing
             TapButton {
-                text: Strings.t("visit.decline")
+                text: qsTr("No, thanks")
                 onClicked: FeedbackController.declineVisit(card.visitId, "")
             }
             TapButton {
-                text: Strings.t("visit.otherTimes")
+                text: qsTr("Other times")
                 onClicked: FeedbackController.askOtherTimes(card.visitId, "")
             }
         }
@@ -135,7 +135,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: card.booked.slotId !== undefined
-            text: card.booked.slotId !== undefined ? Strings.t("visit.booked").arg(card.slotText(card.booked)) : ""
+            text: card.booked.slotId !== undefined ? qsTr("Booked: %1").arg(card.slotText(card.booked)) : ""
             color: Theme.text
             font.pixelSize: Theme.fontSmall
             wrapMode: Text.Wrap
@@ -143,7 +143,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: card.reminder && card.booked.slotId !== undefined
-            text: card.booked.slotId !== undefined ? Strings.t("visit.reminder").arg(card.when(card.booked.startMs)) : ""
+            text: card.booked.slotId !== undefined ? qsTr("Reminder: your visit is on %1").arg(card.when(card.booked.startMs)) : ""
             color: Theme.warning
             font.pixelSize: Theme.fontSmall
             wrapMode: Text.Wrap
@@ -153,11 +153,11 @@ Rectangle {
             spacing: Theme.spacing
             TapButton {
                 visible: card.stage === "booked"
-                text: Strings.t("visit.otherTimes")
+                text: qsTr("Other times")
                 onClicked: FeedbackController.askOtherTimes(card.visitId, "")
             }
             TapButton {
-                text: Strings.t("visit.cancel")
+                text: qsTr("Cancel visit")
                 onClicked: FeedbackController.cancelVisit(card.visitId, "")
             }
         }
@@ -180,7 +180,7 @@ Rectangle {
                     Label {
                         id: stageLabel
                         anchors.centerIn: parent
-                        text: Strings.t("visit.stage." + modelData)
+                        text: Texts.visitStage(modelData)
                         color: index <= card.stageIndex ? Theme.textOnAccent : Theme.textDim
                         font.pixelSize: Theme.fontSmall
                     }
@@ -189,19 +189,19 @@ Rectangle {
         }
         Label {
             visible: card.qualityFailed
-            text: Strings.t("visit.qualityFailed")
+            text: qsTr("Quality check failed: back to repair")
             color: Theme.warning
             font.pixelSize: Theme.fontSmall
         }
         Label {
             visible: card.readyAtMs > 0 && card.stage !== "handed_over"
-            text: Strings.t("visit.readyAt").arg(card.when(card.readyAtMs))
+            text: qsTr("Expected ready: %1").arg(card.when(card.readyAtMs))
             color: Theme.ok
             font.pixelSize: Theme.fontSmall
         }
         Label {
             visible: card.estimate.minor !== undefined && card.estimate.minor > 0
-            text: Strings.t("visit.estimate").arg(card.money(card.estimate))
+            text: qsTr("Estimate: %1").arg(card.money(card.estimate))
             color: Theme.textDim
             font.pixelSize: Theme.fontSmall
         }

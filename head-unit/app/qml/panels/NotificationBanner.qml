@@ -48,7 +48,7 @@ Rectangle {
             }
         }
         Label {
-            text: Strings.t("banner.dismiss")
+            text: qsTr("Tap to close")
             color: Theme.accentBright
             font.pixelSize: Theme.fontSmall
         }
