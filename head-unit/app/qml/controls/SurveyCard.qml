@@ -1,5 +1,6 @@
 // The survey of a handover or a closed case: a score from 1 to 5 and an optional comment
 // (no typing while moving), then a thank-you.
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts

@@ -1,6 +1,7 @@
 // A report's service visit: the slots offered (pick, decline, other times), the booked visit and
 // its reminder, the stage timeline with the expected ready time, and the extra-cost prompt.
 // Its properties are ReportsModel roles; every answer goes to FeedbackController.
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -22,7 +23,9 @@ Rectangle {
     property string pending
 
     readonly property bool answering: card.pending !== ""
-    readonly property int stageIndex: FeedbackController.visitStages.indexOf(card.stage)
+    // A JS array: QStringList has no indexOf for qmllint.
+    readonly property var stages: FeedbackController.visitStages
+    readonly property int stageIndex: card.stages.indexOf(card.stage)
 
     function when(ms) { return Qt.formatDateTime(new Date(ms), "yyyy-MM-dd hh:mm") }
     function money(m) { return m && m.minor !== undefined ? (m.minor / 100).toFixed(2) + " " + m.currency : "" }
@@ -100,12 +103,13 @@ Rectangle {
         Repeater {
             model: card.stage === "proposed" ? card.slots : []
             delegate: RowLayout {
+                id: slotRow
                 required property var modelData
                 Layout.fillWidth: true
                 spacing: Theme.spacing
                 Label {
                     Layout.fillWidth: true
-                    text: card.slotText(modelData)
+                    text: card.slotText(slotRow.modelData)
                     color: Theme.text
                     font.pixelSize: Theme.fontSmall
                     wrapMode: Text.Wrap
@@ -114,7 +118,7 @@ Rectangle {
                     text: qsTr("Pick")
                     accent: true
                     enabled: !card.answering
-                    onClicked: FeedbackController.pickSlot(card.visitId, modelData.slotId)
+                    onClicked: FeedbackController.pickSlot(card.visitId, slotRow.modelData.slotId)
                 }
             }
         }
@@ -170,6 +174,7 @@ Rectangle {
             Repeater {
                 model: FeedbackController.visitStages
                 delegate: Rectangle {
+                    id: stageChip
                     required property string modelData
                     required property int index
                     width: stageLabel.implicitWidth + Theme.spacing
@@ -180,8 +185,8 @@ Rectangle {
                     Label {
                         id: stageLabel
                         anchors.centerIn: parent
-                        text: Texts.visitStage(modelData)
-                        color: index <= card.stageIndex ? Theme.textOnAccent : Theme.textDim
+                        text: Texts.visitStage(stageChip.modelData)
+                        color: stageChip.index <= card.stageIndex ? Theme.textOnAccent : Theme.textDim
                         font.pixelSize: Theme.fontSmall
                     }
                 }

@@ -1,4 +1,5 @@
 // Pick a category, optionally type a sentence (not while driving), send.
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -10,9 +11,11 @@ Rectangle {
     property string selectedCategory: ""
     /// "", "saved" or "notSaved": the outcome of the last send, for the line under the button.
     property string outcome: ""
+    // A JS array: QStringList has no indexOf for qmllint.
+    readonly property var available: FeedbackController.availableCategories
     readonly property string draftText: textField.visible ? textField.text : ""
     readonly property bool canSend: selectedCategory !== ""
-        && FeedbackController.availableCategories.indexOf(selectedCategory) >= 0
+        && available.indexOf(selectedCategory) >= 0
         && (!FeedbackController.needsText(selectedCategory) || draftText.trim() !== "")
         && !FeedbackController.saving
 
@@ -51,7 +54,7 @@ Rectangle {
                     Layout.minimumHeight: Theme.touchTarget
                     text: Texts.category(modelData)
                     checked: panel.selectedCategory === modelData
-                    enabled: FeedbackController.availableCategories.indexOf(modelData) >= 0
+                    enabled: panel.available.indexOf(modelData) >= 0
                     onClicked: {
                         panel.selectedCategory = modelData
                         panel.outcome = ""
