@@ -18,7 +18,7 @@ packages=(
   libpaho-mqttpp-dev libpaho-mqtt-dev mosquitto mosquitto-clients
   nlohmann-json3-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  qt6-base-dev qt6-declarative-dev
+  qt6-base-dev qt6-declarative-dev qt6-declarative-dev-tools qt6-tools-dev qt6-l10n-tools
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
   qml6-module-qtquick-window qml6-module-qtquick-templates
   qml6-module-qtqml-workerscript qml6-module-qtqml-models
@@ -40,11 +40,13 @@ done
 # The head unit's build for aarch64 (preset aarch64): Debian's cross g++, qemu-user for the
 # tests, the arm64 pkg-config and the :arm64 libraries. Boost, nlohmann-json and CLI11 are
 # header-only and come from the native packages. `file`: CPack's dpkg-shlibdeps step (the .deb).
+# qt6-tools-dev:arm64: the target Qt's Qt6LinguistTools CMake package (it runs the host's
+# lupdate/lrelease from qt6-l10n-tools).
 cross=()
 if [[ $aarch64 -eq 1 ]]; then
   cross=(
     g++-aarch64-linux-gnu qemu-user pkgconf:arm64 file
-    qt6-base-dev:arm64 qt6-declarative-dev:arm64
+    qt6-base-dev:arm64 qt6-declarative-dev:arm64 qt6-tools-dev:arm64
     qml6-module-qtquick:arm64 qml6-module-qtquick-controls:arm64 qml6-module-qtquick-layouts:arm64
     qml6-module-qtquick-window:arm64 qml6-module-qtquick-templates:arm64
     qml6-module-qtqml-workerscript:arm64 qml6-module-qtqml-models:arm64

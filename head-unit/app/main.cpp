@@ -1,6 +1,7 @@
 // fb-headunit: the driver's feedback app on the dashboard. Composition root: command line,
 // agent (car store + MQTT link), the vehicle's signals (a DriveSimulator feeding the snapshot
-// recorder and the parked tracker), the view-model (FeedbackController), the QML engine.
+// recorder and the parked tracker), the view-model (FeedbackController), the QML engine and the
+// UI language (UiTranslator).
 //
 // Threads: "Qt" (this one) runs the event loop, the controller and QML; "agent" runs the
 // io_context on whose strand the agent, its MQTT client and its timers live (see
@@ -30,6 +31,8 @@
 #include "fb/common/logging.hpp"
 #include "fb/mqtt/options.hpp"
 #include "fb/ui/feedback_controller.hpp"
+#include "registrations.hpp"
+#include "ui_translator.hpp"
 
 Q_IMPORT_QML_PLUGIN(FeedbackUiPlugin)
 
@@ -218,13 +221,23 @@ static int run_main(int argc, char** argv) {
     }
   } stop_agent_first{agent_thread, agent, drive};
 
-  qmlRegisterSingletonInstance("HeadUnit", 1, 0, "FeedbackController", &controller);
-  qmlRegisterSingletonInstance("HeadUnit", 1, 0, "ReportsModel", controller.reports());
+  // QML's FeedbackController singleton (registrations.hpp): this one, owned here.
+  fb::ui::qml::FeedbackControllerForeign::instance = &controller;
 
   QQmlApplicationEngine engine;  // declared after the controller: destroyed before it
   // Qt 6.4 puts the module at qrc:/FeedbackUi (no /qt/qml prefix yet): files in its
   // subdirectories find `import FeedbackUi` only through this import path.
   engine.addImportPath(QStringLiteral("qrc:/"));
+  // The UI language (QML's UiTranslator, declared after the engine: destroyed before it). Reports
+  // are tagged with the language the driver sees.
+  fb::ui::qml::UiTranslator translator(engine);
+  fb::ui::qml::UiTranslator::instance = &translator;
+  QObject::connect(&translator, &fb::ui::qml::UiTranslator::languageChanged, &controller,
+                   [&] { controller.setLanguage(translator.language()); });
+  if (!translator.setLanguage(controller.language())) {
+    std::fprintf(stderr, "fb-headunit: no translation for language %s\n", qPrintable(controller.language()));
+    return 2;
+  }
   QStringList qml_problems;
   QObject::connect(&engine, &QQmlEngine::warnings, &app, [&](const QList<QQmlError>& warnings) {
     for (const auto& w : warnings) qml_problems << w.toString();

@@ -9,7 +9,7 @@ ApplicationWindow {
     width: 1280
     height: 720
     visible: true
-    title: Strings.t("app.title")
+    title: qsTr("Feedback")
     color: Theme.background
     font.family: Theme.fontFamily
     font.pixelSize: Theme.fontBody

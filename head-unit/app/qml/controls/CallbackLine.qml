@@ -4,7 +4,6 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 RowLayout {
     id: line
@@ -20,13 +19,13 @@ RowLayout {
     TapButton {
         visible: !line.open
         enabled: FeedbackController.parked
-        text: Strings.t("callback.callMe")
+        text: qsTr("Call me")
         onClicked: FeedbackController.requestCallback(line.reportId, "")
     }
     Label {
         Layout.fillWidth: true
         visible: !line.open && !FeedbackController.parked
-        text: Strings.t("callback.parkedOnly")
+        text: qsTr("\"Call me\" works when the car is parked")
         color: Theme.textDim
         font.pixelSize: Theme.fontSmall
         wrapMode: Text.Wrap
@@ -34,7 +33,7 @@ RowLayout {
     Label {
         Layout.fillWidth: true
         visible: line.callbackState !== ""
-        text: line.callbackState === "" ? "" : Strings.t("callback.state." + line.callbackState)
+        text: line.callbackState === "" ? "" : Texts.callbackState(line.callbackState)
                                      + (line.agent !== "" ? " · " + line.agent : "")
                                      + (line.outcome !== "" ? " · " + line.outcome : "")
         color: line.callbackState === "logged" ? Theme.ok : Theme.warning

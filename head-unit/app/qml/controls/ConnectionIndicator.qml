@@ -18,7 +18,7 @@ RowLayout {
         color: indicator.online ? Theme.ok : Theme.warning
     }
     Label {
-        text: Strings.t(indicator.online ? "link.online" : "link.offline")
+        text: indicator.online ? qsTr("Online") : qsTr("Offline: reports stay queued")
         color: indicator.online ? Theme.text : Theme.warning
         font.pixelSize: Theme.fontBody
     }

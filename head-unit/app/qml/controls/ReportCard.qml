@@ -52,7 +52,7 @@ Rectangle {
             spacing: Theme.spacing
 
             Label {
-                text: Strings.t("category." + card.category)
+                text: Texts.category(card.category)
                 font.pixelSize: Theme.fontLarge
                 font.bold: true
                 color: Theme.text
@@ -71,7 +71,7 @@ Rectangle {
         }
         Label {
             Layout.fillWidth: true
-            text: card.text !== "" ? card.text : Strings.t("reports.noText")
+            text: card.text !== "" ? card.text : qsTr("(quick tap, no text)")
             color: card.text !== "" ? Theme.text : Theme.textDim
             font.pixelSize: Theme.fontBody
             wrapMode: Text.Wrap
@@ -92,7 +92,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: card.rejectReason !== ""
-            text: Strings.t("reports.rejected").arg(card.rejectReason)
+            text: qsTr("Not accepted: %1").arg(card.rejectReason)
             color: Theme.error
             font.pixelSize: Theme.fontSmall
             wrapMode: Text.Wrap
@@ -137,7 +137,7 @@ Rectangle {
             Item { Layout.fillWidth: true }
             Label {
                 visible: card.team !== ""
-                text: Strings.t("reports.team").arg(card.team)
+                text: qsTr("Team: %1").arg(card.team)
                 color: Theme.textDim
                 font.pixelSize: Theme.fontSmall
             }

@@ -18,7 +18,7 @@ Rectangle {
     Label {
         id: label
         anchors.centerIn: parent
-        text: Strings.t("status." + chip.status)
+        text: Texts.status(chip.status)
         color: Theme.statusColor(chip.status)
         font.pixelSize: Theme.fontSmall
         font.bold: true

@@ -1,10 +1,10 @@
 // The survey of a handover or a closed case: a score from 1 to 5 and an optional comment
 // (no typing while moving), then a thank-you.
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 Rectangle {
     id: card
@@ -25,7 +25,7 @@ Rectangle {
 
         Label {
             Layout.fillWidth: true
-            text: card.answered ? Strings.t("survey.thanks") : Strings.t("survey.title")
+            text: card.answered ? qsTr("Thank you for your score") : qsTr("How was it? Score 1 to 5")
             color: card.answered ? Theme.ok : Theme.text
             font.pixelSize: Theme.fontBody
             font.bold: true
@@ -50,14 +50,14 @@ Rectangle {
             Layout.fillWidth: true
             visible: !card.answered
             enabled: !FeedbackController.vehicleMoving
-            placeholderText: Strings.t("survey.comment")
+            placeholderText: qsTr("Comment (optional)")
             font.pixelSize: Theme.fontBody
         }
         TapButton {
             visible: !card.answered
             enabled: card.score > 0
             accent: true
-            text: Strings.t("survey.send")
+            text: qsTr("Send")
             onClicked: FeedbackController.answerSurvey(card.requestId, card.score, comment.text)
         }
     }

@@ -1,11 +1,11 @@
 // A report's service visit: the slots offered (pick, decline, other times), the booked visit and
 // its reminder, the stage timeline with the expected ready time, and the extra-cost prompt.
 // Its properties are ReportsModel roles; every answer goes to FeedbackController.
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 Rectangle {
     id: card
@@ -23,7 +23,9 @@ Rectangle {
     property string pending
 
     readonly property bool answering: card.pending !== ""
-    readonly property int stageIndex: FeedbackController.visitStages.indexOf(card.stage)
+    // A JS array: QStringList has no indexOf for qmllint.
+    readonly property var stages: FeedbackController.visitStages
+    readonly property int stageIndex: card.stages.indexOf(card.stage)
 
     function when(ms) { return Qt.formatDateTime(new Date(ms), "yyyy-MM-dd hh:mm") }
     function money(m) { return m && m.minor !== undefined ? (m.minor / 100).toFixed(2) + " " + m.currency : "" }
@@ -41,7 +43,7 @@ Rectangle {
 
         Label {
             Layout.fillWidth: true
-            text: Strings.t("visit.title") + " · " + Strings.t("visit.stage." + card.stage)
+            text: qsTr("Service visit") + " · " + Texts.visitStage(card.stage)
             font.pixelSize: Theme.fontBody
             font.bold: true
             color: Theme.text
@@ -50,7 +52,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: card.answering
-            text: Strings.t("visit.pending." + card.pending)
+            text: Texts.visitPending(card.pending)
             color: Theme.warning
             font.pixelSize: Theme.fontSmall
         }
@@ -69,7 +71,7 @@ Rectangle {
                 anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.spacing }
                 Label {
                     Layout.fillWidth: true
-                    text: Strings.t("visit.extra.title").arg(card.money(card.extraCost))
+                    text: qsTr("Extra cost needs your approval: %1").arg(card.money(card.extraCost))
                     color: Theme.warning
                     font.pixelSize: Theme.fontBody
                     font.bold: true
@@ -85,12 +87,12 @@ Rectangle {
                 RowLayout {
                     spacing: Theme.spacing
                     TapButton {
-                        text: Strings.t("visit.extra.approve")
+                        text: qsTr("Approve")
                         accent: true
                         onClicked: FeedbackController.approveExtra(card.visitId, card.extraCost.approvalId)
                     }
                     TapButton {
-                        text: Strings.t("visit.extra.refuse")
+                        text: qsTr("Refuse")
                         onClicked: FeedbackController.refuseExtra(card.visitId, card.extraCost.approvalId, "")
                     }
                 }
@@ -101,21 +103,22 @@ Rectangle {
         Repeater {
             model: card.stage === "proposed" ? card.slots : []
             delegate: RowLayout {
+                id: slotRow
                 required property var modelData
                 Layout.fillWidth: true
                 spacing: Theme.spacing
                 Label {
                     Layout.fillWidth: true
-                    text: card.slotText(modelData)
+                    text: card.slotText(slotRow.modelData)
                     color: Theme.text
                     font.pixelSize: Theme.fontSmall
                     wrapMode: Text.Wrap
                 }
                 TapButton {
-                    text: Strings.t("visit.pick")
+                    text: qsTr("Pick")
                     accent: true
                     enabled: !card.answering
-                    onClicked: FeedbackController.pickSlot(card.visitId, modelData.slotId)
+                    onClicked: FeedbackController.pickSlot(card.visitId, slotRow.modelData.slotId)
                 }
             }
         }
@@ -123,11 +126,11 @@ Rectangle {
             visible: card.stage === "proposed" && !card.answering
             spacing: Theme.spacing
             TapButton {
-                text: Strings.t("visit.decline")
+                text: qsTr("No, thanks")
                 onClicked: FeedbackController.declineVisit(card.visitId, "")
             }
             TapButton {
-                text: Strings.t("visit.otherTimes")
+                text: qsTr("Other times")
                 onClicked: FeedbackController.askOtherTimes(card.visitId, "")
             }
         }
@@ -136,7 +139,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: card.booked.slotId !== undefined
-            text: card.booked.slotId !== undefined ? Strings.t("visit.booked").arg(card.slotText(card.booked)) : ""
+            text: card.booked.slotId !== undefined ? qsTr("Booked: %1").arg(card.slotText(card.booked)) : ""
             color: Theme.text
             font.pixelSize: Theme.fontSmall
             wrapMode: Text.Wrap
@@ -144,7 +147,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: card.reminder && card.booked.slotId !== undefined
-            text: card.booked.slotId !== undefined ? Strings.t("visit.reminder").arg(card.when(card.booked.startMs)) : ""
+            text: card.booked.slotId !== undefined ? qsTr("Reminder: your visit is on %1").arg(card.when(card.booked.startMs)) : ""
             color: Theme.warning
             font.pixelSize: Theme.fontSmall
             wrapMode: Text.Wrap
@@ -154,11 +157,11 @@ Rectangle {
             spacing: Theme.spacing
             TapButton {
                 visible: card.stage === "booked"
-                text: Strings.t("visit.otherTimes")
+                text: qsTr("Other times")
                 onClicked: FeedbackController.askOtherTimes(card.visitId, "")
             }
             TapButton {
-                text: Strings.t("visit.cancel")
+                text: qsTr("Cancel visit")
                 onClicked: FeedbackController.cancelVisit(card.visitId, "")
             }
         }
@@ -171,6 +174,7 @@ Rectangle {
             Repeater {
                 model: FeedbackController.visitStages
                 delegate: Rectangle {
+                    id: stageChip
                     required property string modelData
                     required property int index
                     width: stageLabel.implicitWidth + Theme.spacing
@@ -181,8 +185,8 @@ Rectangle {
                     Label {
                         id: stageLabel
                         anchors.centerIn: parent
-                        text: Strings.t("visit.stage." + modelData)
-                        color: index <= card.stageIndex ? Theme.textOnAccent : Theme.textDim
+                        text: Texts.visitStage(stageChip.modelData)
+                        color: stageChip.index <= card.stageIndex ? Theme.textOnAccent : Theme.textDim
                         font.pixelSize: Theme.fontSmall
                     }
                 }
@@ -190,19 +194,19 @@ Rectangle {
         }
         Label {
             visible: card.qualityFailed
-            text: Strings.t("visit.qualityFailed")
+            text: qsTr("Quality check failed: back to repair")
             color: Theme.warning
             font.pixelSize: Theme.fontSmall
         }
         Label {
             visible: card.readyAtMs > 0 && card.stage !== "handed_over"
-            text: Strings.t("visit.readyAt").arg(card.when(card.readyAtMs))
+            text: qsTr("Expected ready: %1").arg(card.when(card.readyAtMs))
             color: Theme.ok
             font.pixelSize: Theme.fontSmall
         }
         Label {
             visible: card.estimate.minor !== undefined && card.estimate.minor > 0
-            text: Strings.t("visit.estimate").arg(card.money(card.estimate))
+            text: qsTr("Estimate: %1").arg(card.money(card.estimate))
             color: Theme.textDim
             font.pixelSize: Theme.fontSmall
         }

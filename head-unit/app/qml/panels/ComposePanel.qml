@@ -1,9 +1,9 @@
 // Pick a category, optionally type a sentence (not while driving), send.
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 Rectangle {
     id: panel
@@ -11,9 +11,11 @@ Rectangle {
     property string selectedCategory: ""
     /// "", "saved" or "notSaved": the outcome of the last send, for the line under the button.
     property string outcome: ""
+    // A JS array: QStringList has no indexOf for qmllint.
+    readonly property var available: FeedbackController.availableCategories
     readonly property string draftText: textField.visible ? textField.text : ""
     readonly property bool canSend: selectedCategory !== ""
-        && FeedbackController.availableCategories.indexOf(selectedCategory) >= 0
+        && available.indexOf(selectedCategory) >= 0
         && (!FeedbackController.needsText(selectedCategory) || draftText.trim() !== "")
         && !FeedbackController.saving
 
@@ -25,7 +27,8 @@ Rectangle {
         spacing: Theme.margin
 
         Label {
-            text: Strings.t("compose.title")
+            objectName: "composeTitle"
+            text: qsTr("What would you like to tell us?")
             font.pixelSize: Theme.fontTitle
             font.bold: true
             color: Theme.text
@@ -49,9 +52,9 @@ Rectangle {
                     Layout.preferredWidth: 1  // equal columns and rows
                     Layout.preferredHeight: 1
                     Layout.minimumHeight: Theme.touchTarget
-                    text: Strings.t("category." + modelData)
+                    text: Texts.category(modelData)
                     checked: panel.selectedCategory === modelData
-                    enabled: FeedbackController.availableCategories.indexOf(modelData) >= 0
+                    enabled: panel.available.indexOf(modelData) >= 0
                     onClicked: {
                         panel.selectedCategory = modelData
                         panel.outcome = ""
@@ -71,8 +74,8 @@ Rectangle {
                 visible: !FeedbackController.vehicleMoving
                 font.pixelSize: Theme.fontBody
                 color: Theme.text
-                placeholderText: Strings.t(FeedbackController.needsText(panel.selectedCategory)
-                                           ? "compose.placeholderRequired" : "compose.placeholder")
+                placeholderText: FeedbackController.needsText(panel.selectedCategory) ? qsTr("Describe it (needed)")
+                                                                                 : qsTr("Describe it (optional)")
                 placeholderTextColor: Theme.textDim
                 maximumLength: 2000
                 leftPadding: Theme.margin
@@ -87,7 +90,7 @@ Rectangle {
                 Layout.fillWidth: true
                 Layout.preferredHeight: Theme.touchTarget
                 visible: FeedbackController.vehicleMoving
-                text: Strings.t("compose.movingHint")
+                text: qsTr("Driving: tap only, no typing")
                 color: Theme.warning
                 font.pixelSize: Theme.fontBody
                 verticalAlignment: Text.AlignVCenter
@@ -97,7 +100,7 @@ Rectangle {
                 Layout.preferredWidth: 180
                 accent: panel.canSend
                 enabled: panel.canSend
-                text: Strings.t(FeedbackController.saving ? "compose.saving" : "compose.send")
+                text: FeedbackController.saving ? qsTr("Saving…") : qsTr("Send")
                 onClicked: FeedbackController.submit(panel.selectedCategory, panel.draftText)
             }
         }
@@ -107,8 +110,9 @@ Rectangle {
             Layout.minimumHeight: Theme.touchTarget / 2
             visible: FeedbackController.lastError !== "" || panel.outcome === "saved"
             text: FeedbackController.lastError !== ""
-                  ? Strings.t("compose.notSaved").arg(FeedbackController.lastError)
-                  : Strings.t(FeedbackController.connected ? "compose.savedOnline" : "compose.savedOffline")
+                  ? qsTr("Not saved: %1").arg(Texts.error(FeedbackController.lastError))
+                  : FeedbackController.connected ? qsTr("Saved. Sending now.")
+                                                 : qsTr("Saved. It will be sent when the car is online.")
             color: FeedbackController.lastError !== "" ? Theme.error : Theme.ok
             font.pixelSize: Theme.fontBody
             font.bold: FeedbackController.lastError !== ""

@@ -3,7 +3,6 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 Rectangle {
     readonly property bool hasMessage: FeedbackController.linkError !== "" || FeedbackController.storageProblem !== ""
@@ -19,7 +18,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: FeedbackController.linkError !== ""
-            text: Strings.t("link.notStarted").arg(FeedbackController.linkError)
+            text: qsTr("Connection not started: %1").arg(Texts.error(FeedbackController.linkError))
             color: Theme.warning
             font.pixelSize: Theme.fontSmall
             elide: Text.ElideRight
@@ -27,7 +26,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: FeedbackController.storageProblem !== ""
-            text: Strings.t("storage.problem").arg(FeedbackController.storageProblem)
+            text: qsTr("Storage problem: %1").arg(Texts.error(FeedbackController.storageProblem))
             color: Theme.error
             font.pixelSize: Theme.fontSmall
             elide: Text.ElideRight

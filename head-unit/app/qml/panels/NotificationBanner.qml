@@ -3,7 +3,6 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 Rectangle {
     id: banner
@@ -49,7 +48,7 @@ Rectangle {
             }
         }
         Label {
-            text: Strings.t("banner.dismiss")
+            text: qsTr("Tap to close")
             color: Theme.accentBright
             font.pixelSize: Theme.fontSmall
         }

@@ -3,7 +3,6 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 Rectangle {
     color: Theme.surface
@@ -14,7 +13,7 @@ Rectangle {
         spacing: Theme.margin
 
         Label {
-            text: Strings.t("reports.title")
+            text: qsTr("My reports")
             font.pixelSize: Theme.fontTitle
             font.bold: true
             color: Theme.text
@@ -26,7 +25,7 @@ Rectangle {
             Layout.fillHeight: true
             clip: true
             spacing: Theme.spacing
-            model: ReportsModel
+            model: FeedbackController.reports
             boundsBehavior: Flickable.StopAtBounds
             ScrollBar.vertical: ScrollBar {}
 
@@ -37,7 +36,7 @@ Rectangle {
             Label {
                 anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter }
                 visible: list.count === 0
-                text: Strings.t("reports.empty")
+                text: qsTr("No reports yet. What you send and the service team's answers appear here.")
                 color: Theme.textDim
                 font.pixelSize: Theme.fontBody
                 horizontalAlignment: Text.AlignHCenter

@@ -3,7 +3,6 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import FeedbackUi
-import HeadUnit
 
 Rectangle {
     implicitHeight: 76
@@ -14,19 +13,19 @@ Rectangle {
         spacing: Theme.margin
 
         Label {
-            text: Strings.t("app.title")
+            text: qsTr("Feedback")
             font.pixelSize: Theme.fontTitle
             font.bold: true
             color: Theme.text
         }
         Label {
-            text: Strings.t("app.vin").arg(FeedbackController.vin)
+            text: qsTr("VIN %1").arg(FeedbackController.vin)
             font.pixelSize: Theme.fontSmall
             color: Theme.textDim
         }
         Item { Layout.fillWidth: true }
         Label {
-            text: Strings.t(FeedbackController.vehicleMoving ? "vehicle.moving" : "vehicle.parked")
+            text: FeedbackController.vehicleMoving ? qsTr("Driving") : qsTr("Parked")
             font.pixelSize: Theme.fontBody
             font.bold: FeedbackController.vehicleMoving
             color: FeedbackController.vehicleMoving ? Theme.warning : Theme.textDim
@@ -37,8 +36,10 @@ Rectangle {
         TapButton {
             Layout.preferredHeight: 60
             font.pixelSize: Theme.fontBody
-            text: Strings.t("language.switch")
-            onClicked: FeedbackController.language = (FeedbackController.language === "zh" ? "en" : "zh")
+            objectName: "languageSwitch"
+            // The other language, named in itself: not translated.
+            text: UiTranslator.language === "zh" ? "English" : "中文"
+            onClicked: UiTranslator.language = (UiTranslator.language === "zh" ? "en" : "zh")
         }
     }
 }

@@ -1,15 +1,23 @@
 #include "fb/ui/feedback_controller.hpp"
 
+#include <spdlog/spdlog.h>
 #include <QMetaObject>
 
 #include "fb/agent/agent_api.hpp"
 #include "fb/ui/categories.hpp"
+#include "fb/ui/error_keys.hpp"
 
 namespace fb::ui {
 
 namespace {
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
+
+// The key QML shows; the detail (file names, field names, SQLite's words) goes to the log.
+QString key_of(const Error& e, const char* what) {
+  spdlog::info("ui: {}: {}", what, e.what());
+  return errorKey(e.code);
+}
 
 }  // namespace
 
@@ -33,10 +41,10 @@ class FeedbackController::AgentEvents final : public agent::AgentListener {
     post([connected](FeedbackController& s) { s.setConnected(connected); });
   }
   void link_problem(const Error& e) override {
-    post([problem = q(e.what())](FeedbackController& s) { s.setLinkError(problem); });
+    post([problem = key_of(e, "link problem")](FeedbackController& s) { s.setLinkError(problem); });
   }
   void storage_problem(const Error& e) override {
-    post([problem = q(e.what())](FeedbackController& s) { s.setStorageProblem(problem); });
+    post([problem = key_of(e, "storage problem")](FeedbackController& s) { s.setStorageProblem(problem); });
   }
 
  private:
@@ -68,7 +76,7 @@ void FeedbackController::load() {
           if (reports) {
             reports_.resetReports(*reports);
           } else {
-            setStorageProblem(q(reports.error().what()));
+            setStorageProblem(key_of(reports.error(), "My reports not loaded"));
           }
           Q_EMIT reportsLoaded();
         },
@@ -111,12 +119,12 @@ void FeedbackController::setLanguage(const QString& language) {
 bool FeedbackController::submit(const QString& categoryKey, const QString& text) {
   const auto choice = category_from_key(categoryKey.toStdString());
   if (!choice) {
-    setLastError(QStringLiteral("unknown category '%1'").arg(categoryKey));
+    setLastError(QString::fromLatin1(error_key::kUnknownCategory));
     return false;
   }
   const QString trimmed = text.trimmed();
   if (vehicle_moving_ && !trimmed.isEmpty()) {
-    setLastError(QStringLiteral("typing is not allowed while the vehicle is moving: choose a category only"));
+    setLastError(QString::fromLatin1(error_key::kTypingWhileMoving));
     return false;
   }
 
@@ -132,7 +140,7 @@ bool FeedbackController::submit(const QString& categoryKey, const QString& text)
   agent_.submit(std::move(draft), [this](Result<std::string> saved) {
     QMetaObject::invokeMethod(
         this,
-        [this, ok = saved.has_value(), message = q(saved ? *saved : saved.error().what())] {
+        [this, ok = saved.has_value(), message = saved ? q(*saved) : key_of(saved.error(), "report not saved")] {
           finishSubmit(ok, message);
         },
         Qt::QueuedConnection);
@@ -176,7 +184,7 @@ auto FeedbackController::completion(QString kind, QString id) {
   return [this, kind = std::move(kind), id = std::move(id)](Result<T> done) {
     QMetaObject::invokeMethod(
         this,
-        [this, kind, id, ok = done.has_value(), error = done ? QString() : q(done.error().what())] {
+        [this, kind, id, ok = done.has_value(), error = done ? QString() : key_of(done.error(), "answer refused")] {
           if (!ok) setLastError(error);
           Q_EMIT answerDone(kind, id, ok, error);
         },
@@ -218,7 +226,7 @@ void FeedbackController::refuseExtra(const QString& visitId, const QString& appr
 
 bool FeedbackController::answerSurvey(const QString& notificationId, int score, const QString& comment) {
   if (score < 1 || score > 5) {
-    setLastError(QStringLiteral("choose a score from 1 to 5"));
+    setLastError(QString::fromLatin1(error_key::kSurveyScore));
     return false;
   }
   agent_.answer_survey(notificationId.toStdString(), score, comment.trimmed().toStdString(),
@@ -228,7 +236,7 @@ bool FeedbackController::answerSurvey(const QString& notificationId, int score, 
 
 bool FeedbackController::requestCallback(const QString& reportId, const QString& phone) {
   if (!parked_) {
-    setLastError(QStringLiteral("\"Call me\" is for a parked car"));
+    setLastError(QString::fromLatin1(error_key::kNotParked));
     return false;
   }
   agent_.request_callback(reportId.toStdString(), phone.trimmed().toStdString(),

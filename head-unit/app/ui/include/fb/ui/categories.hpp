@@ -1,7 +1,7 @@
 // The driver's category choices on the dashboard: which categories, in which order, and which
 // are quick taps. Their keys ("noise", "driving_feel", ...) are the category vocabulary's
-// (fb/common/vocabulary.hpp), the same fb-car's --category takes and the translation table
-// (qml/i18n/Strings.qml) is keyed by. Pure; thread-safe.
+// (fb/common/vocabulary.hpp), the same fb-car's --category takes and the dashboard's texts
+// (qml/i18n/Texts.qml, category()) are keyed by. Pure; thread-safe.
 #pragma once
 
 #include <optional>

@@ -32,8 +32,8 @@ class FeedbackController final : public QObject {
   Q_OBJECT
   /// The broker link is up; false: reports stay queued on the car.
   Q_PROPERTY(bool connected READ connected NOTIFY connectedChanged)
-  /// Why the link could not start at all (e.g. "mqtt: ...: cannot read '.../ca.crt'"); "" if it
-  /// did. Reports are still saved and stay queued.
+  /// Why the link could not start at all, as an error key (fb/ui/error_keys.hpp, e.g.
+  /// "mqtt.tls_setup"; the detail is logged); "" if it did. Reports are still saved and stay queued.
   Q_PROPERTY(QString linkError READ linkError NOTIFY linkErrorChanged)
   /// Driver-distraction rule: while moving, only quick taps (no text) are accepted.
   Q_PROPERTY(bool vehicleMoving READ vehicleMoving WRITE setVehicleMoving NOTIFY vehicleMovingChanged)
@@ -43,11 +43,14 @@ class FeedbackController final : public QObject {
   Q_PROPERTY(QStringList availableCategories READ availableCategories NOTIFY vehicleMovingChanged)
   /// A submitted report is being committed.
   Q_PROPERTY(bool saving READ saving NOTIFY savingChanged)
-  /// Why the last submit was not saved (the agent's one-line error); "" after a saved one.
+  /// Why the last submit or answer was refused, as an error key ("storage.full",
+  /// "ui.typing_while_moving", "agent.not_parked": fb/ui/error_keys.hpp); "" after a saved one.
   Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
-  /// The latest storage trouble the agent reported (corrupt file set aside, disk full); "" if none.
+  /// The latest storage trouble the agent reported, as an error key ("storage.corrupt",
+  /// "storage.full"); "" if none.
   Q_PROPERTY(QString storageProblem READ storageProblem NOTIFY storageProblemChanged)
-  /// UI and report language: "zh" or "en".
+  /// The language reports are tagged with: "zh" or "en" (the UI's is UiTranslator's, which the
+  /// composition root keeps in step with this one).
   Q_PROPERTY(QString language READ language WRITE setLanguage NOTIFY languageChanged)
   Q_PROPERTY(QString vin READ vin CONSTANT)
   /// The car is parked (standing, in P or with the parking brake): "Call me" is offered only then.
@@ -120,10 +123,11 @@ class FeedbackController final : public QObject {
   void languageChanged();
   void parkedChanged();
   /// An answer (kind "visit", "survey" or "callback"; id: the visit, notification or report
-  /// answered) was queued (ok) or refused (error: the agent's one-line reason).
+  /// answered) was queued (ok) or refused (error: its error key, as lastError).
   void answerDone(const QString& kind, const QString& id, bool ok, const QString& error);
   /// The report is durable on the car (it shows in `reports` as "queued").
   void reportSaved(const QString& reportId);
+  /// error: its error key, as lastError.
   void reportNotSaved(const QString& error);
   /// My reports were loaded (load()).
   void reportsLoaded();

@@ -15,7 +15,8 @@
 
 namespace fb::ui {
 
-class ReportsModel final : public QAbstractListModel {
+// Not final: the QML module's type registration (app/qml/registrations.hpp) derives from it.
+class ReportsModel : public QAbstractListModel {
   Q_OBJECT
   Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
 

@@ -1,0 +1,502 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>CallbackLine</name>
+    <message>
+        <source>Call me</source>
+        <translation>请给我回电</translation>
+    </message>
+    <message>
+        <source>&quot;Call me&quot; works when the car is parked</source>
+        <translation>停车后才能申请回电</translation>
+    </message>
+</context>
+<context>
+    <name>ComposePanel</name>
+    <message>
+        <source>What would you like to tell us?</source>
+        <translation>您想反馈什么？</translation>
+    </message>
+    <message>
+        <source>Describe it (needed)</source>
+        <translation>请简单描述（必填）</translation>
+    </message>
+    <message>
+        <source>Describe it (optional)</source>
+        <translation>简单描述（可选）</translation>
+    </message>
+    <message>
+        <source>Driving: tap only, no typing</source>
+        <translation>行驶中：仅可点选，不能打字</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>正在保存…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>未保存：%1</translation>
+    </message>
+    <message>
+        <source>Saved. Sending now.</source>
+        <translation>已保存，正在发送。</translation>
+    </message>
+    <message>
+        <source>Saved. It will be sent when the car is online.</source>
+        <translation>已保存，联网后自动发送。</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionIndicator</name>
+    <message>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <source>Offline: reports stay queued</source>
+        <translation>离线：反馈已保存，联网后发送</translation>
+    </message>
+</context>
+<context>
+    <name>Main</name>
+    <message>
+        <source>Feedback</source>
+        <translation>用户反馈</translation>
+    </message>
+</context>
+<context>
+    <name>MessageBar</name>
+    <message>
+        <source>Connection not started: %1</source>
+        <translation>连接未启动：%1</translation>
+    </message>
+    <message>
+        <source>Storage problem: %1</source>
+        <translation>存储问题：%1</translation>
+    </message>
+</context>
+<context>
+    <name>NotificationBanner</name>
+    <message>
+        <source>Tap to close</source>
+        <translation>点击关闭</translation>
+    </message>
+</context>
+<context>
+    <name>ReportCard</name>
+    <message>
+        <source>(quick tap, no text)</source>
+        <translation>（快捷反馈，无文字）</translation>
+    </message>
+    <message>
+        <source>Not accepted: %1</source>
+        <translation>未受理：%1</translation>
+    </message>
+    <message>
+        <source>Team: %1</source>
+        <translation>处理团队：%1</translation>
+    </message>
+</context>
+<context>
+    <name>ReportsPanel</name>
+    <message>
+        <source>My reports</source>
+        <translation>我的反馈</translation>
+    </message>
+    <message>
+        <source>No reports yet. What you send and the service team&apos;s answers appear here.</source>
+        <translation>暂无反馈。您提交的反馈和服务团队的回复会显示在这里。</translation>
+    </message>
+</context>
+<context>
+    <name>SurveyCard</name>
+    <message>
+        <source>Thank you for your score</source>
+        <translation>感谢您的评价</translation>
+    </message>
+    <message>
+        <source>How was it? Score 1 to 5</source>
+        <translation>请为本次服务打分（1–5）</translation>
+    </message>
+    <message>
+        <source>Comment (optional)</source>
+        <translation>评价（可选）</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>提交</translation>
+    </message>
+</context>
+<context>
+    <name>Texts</name>
+    <message>
+        <source>Noise</source>
+        <translation>异响</translation>
+    </message>
+    <message>
+        <source>Driving feel</source>
+        <translation>驾驶感受</translation>
+    </message>
+    <message>
+        <source>Warning lamp</source>
+        <translation>故障灯</translation>
+    </message>
+    <message>
+        <source>Screen / UI</source>
+        <translation>屏幕与界面</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>售后服务</translation>
+    </message>
+    <message>
+        <source>Idea</source>
+        <translation>建议</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>待发送</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>已发送</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>已受理</translation>
+    </message>
+    <message>
+        <source>In progress</source>
+        <translation>处理中</translation>
+    </message>
+    <message>
+        <source>Waiting for you</source>
+        <translation>待您回复</translation>
+    </message>
+    <message>
+        <source>Service visit</source>
+        <comment>report status</comment>
+        <translation>预约到店</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>已解决</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation>未受理</translation>
+    </message>
+    <message>
+        <source>Not sent</source>
+        <translation>未发送</translation>
+    </message>
+    <message>
+        <source>Pick a time</source>
+        <translation>请选择到店时间</translation>
+    </message>
+    <message>
+        <source>We will propose other times</source>
+        <translation>我们将为您提供其他时间</translation>
+    </message>
+    <message>
+        <source>Booked</source>
+        <translation>已预约</translation>
+    </message>
+    <message>
+        <source>Checked in</source>
+        <translation>已到店</translation>
+    </message>
+    <message>
+        <source>Inspection</source>
+        <translation>检查</translation>
+    </message>
+    <message>
+        <source>Diagnosis</source>
+        <translation>诊断</translation>
+    </message>
+    <message>
+        <source>Repair</source>
+        <translation>维修</translation>
+    </message>
+    <message>
+        <source>Quality check</source>
+        <translation>质检</translation>
+    </message>
+    <message>
+        <source>Your car is ready</source>
+        <translation>车辆已交付</translation>
+    </message>
+    <message>
+        <source>No visit (declined)</source>
+        <translation>无需到店（已拒绝）</translation>
+    </message>
+    <message>
+        <source>No visit (cancelled)</source>
+        <translation>预约已取消</translation>
+    </message>
+    <message>
+        <source>Service visit</source>
+        <comment>visit stage</comment>
+        <translation>到店服务</translation>
+    </message>
+    <message>
+        <source>Time picked, waiting for confirmation</source>
+        <translation>已选择时间，等待确认</translation>
+    </message>
+    <message>
+        <source>Declined, waiting for confirmation</source>
+        <translation>已拒绝，等待确认</translation>
+    </message>
+    <message>
+        <source>Other times asked for</source>
+        <translation>已申请其他时间</translation>
+    </message>
+    <message>
+        <source>Cancelling, waiting for confirmation</source>
+        <translation>正在取消，等待确认</translation>
+    </message>
+    <message>
+        <source>Approved, waiting for the dealer</source>
+        <translation>已同意，等待经销商处理</translation>
+    </message>
+    <message>
+        <source>Refused, waiting for the dealer</source>
+        <translation>已拒绝，等待经销商处理</translation>
+    </message>
+    <message>
+        <source>Answer on its way</source>
+        <translation>回复发送中</translation>
+    </message>
+    <message>
+        <source>Waiting for an agent</source>
+        <translation>等待客服接听</translation>
+    </message>
+    <message>
+        <source>An agent will call you</source>
+        <translation>客服将给您回电</translation>
+    </message>
+    <message>
+        <source>Call logged</source>
+        <translation>通话已记录</translation>
+    </message>
+    <message>
+        <source>Callback cancelled</source>
+        <translation>回电已取消</translation>
+    </message>
+    <message>
+        <source>Unknown category</source>
+        <translation>未知的反馈类别</translation>
+    </message>
+    <message>
+        <source>No typing while driving: choose a category only</source>
+        <translation>行驶中不能打字，请只选择类别</translation>
+    </message>
+    <message>
+        <source>Choose a score from 1 to 5</source>
+        <translation>请选择 1 到 5 分</translation>
+    </message>
+    <message>
+        <source>Only while the car is parked</source>
+        <translation>仅在停车时可用</translation>
+    </message>
+    <message>
+        <source>The report has no case yet</source>
+        <translation>该反馈尚未立案</translation>
+    </message>
+    <message>
+        <source>A callback for this report is already open</source>
+        <translation>该反馈已有回电请求在处理中</translation>
+    </message>
+    <message>
+        <source>Not possible at this stage of the visit</source>
+        <translation>到店服务的当前阶段无法进行此操作</translation>
+    </message>
+    <message>
+        <source>No longer offered: see the latest update</source>
+        <translation>该选项已失效，请查看最新更新</translation>
+    </message>
+    <message>
+        <source>Already answered</source>
+        <translation>已回复过</translation>
+    </message>
+    <message>
+        <source>An earlier answer is waiting for confirmation</source>
+        <translation>之前的回复正在等待确认</translation>
+    </message>
+    <message>
+        <source>The queue is full of more urgent reports</source>
+        <translation>待发送队列已满，均为更紧急的反馈</translation>
+    </message>
+    <message>
+        <source>Storage is full</source>
+        <translation>存储空间已满</translation>
+    </message>
+    <message>
+        <source>Saved data was damaged and set aside</source>
+        <translation>保存的数据已损坏，已单独存放</translation>
+    </message>
+    <message>
+        <source>Storage cannot be opened</source>
+        <translation>无法打开存储</translation>
+    </message>
+    <message>
+        <source>Storage was written by a newer version</source>
+        <translation>存储数据来自更新的软件版本</translation>
+    </message>
+    <message>
+        <source>Storage read or write error</source>
+        <translation>存储读写错误</translation>
+    </message>
+    <message>
+        <source>Storage is busy</source>
+        <translation>存储繁忙</translation>
+    </message>
+    <message>
+        <source>Not found</source>
+        <translation>未找到</translation>
+    </message>
+    <message>
+        <source>Too large to save</source>
+        <translation>内容过大，无法保存</translation>
+    </message>
+    <message>
+        <source>Some details are missing</source>
+        <translation>缺少必要内容</translation>
+    </message>
+    <message>
+        <source>Some details are not valid</source>
+        <translation>部分内容无效</translation>
+    </message>
+    <message>
+        <source>Too long</source>
+        <translation>内容过长</translation>
+    </message>
+    <message>
+        <source>The text has invalid characters</source>
+        <translation>文字包含无效字符</translation>
+    </message>
+    <message>
+        <source>The vehicle&apos;s certificate is missing or unusable</source>
+        <translation>车辆证书缺失或不可用</translation>
+    </message>
+    <message>
+        <source>Cannot reach the service</source>
+        <translation>无法连接服务器</translation>
+    </message>
+    <message>
+        <source>Not connected</source>
+        <translation>未连接</translation>
+    </message>
+    <message>
+        <source>Storage error</source>
+        <translation>存储错误</translation>
+    </message>
+    <message>
+        <source>The data is not valid</source>
+        <translation>数据无效</translation>
+    </message>
+    <message>
+        <source>Connection error</source>
+        <translation>连接错误</translation>
+    </message>
+    <message>
+        <source>Settings file problem</source>
+        <translation>配置文件有误</translation>
+    </message>
+    <message>
+        <source>Something went wrong (%1)</source>
+        <translation>出现错误（%1）</translation>
+    </message>
+</context>
+<context>
+    <name>TopBar</name>
+    <message>
+        <source>Feedback</source>
+        <translation>用户反馈</translation>
+    </message>
+    <message>
+        <source>VIN %1</source>
+        <translation>车架号 %1</translation>
+    </message>
+    <message>
+        <source>Driving</source>
+        <translation>行驶中</translation>
+    </message>
+    <message>
+        <source>Parked</source>
+        <translation>已停车</translation>
+    </message>
+</context>
+<context>
+    <name>VisitCard</name>
+    <message>
+        <source>Service visit</source>
+        <translation>到店服务</translation>
+    </message>
+    <message>
+        <source>Extra cost needs your approval: %1</source>
+        <translation>追加费用需要您确认：%1</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>同意</translation>
+    </message>
+    <message>
+        <source>Refuse</source>
+        <translation>拒绝</translation>
+    </message>
+    <message>
+        <source>Pick</source>
+        <translation>选择</translation>
+    </message>
+    <message>
+        <source>No, thanks</source>
+        <translation>不需要</translation>
+    </message>
+    <message>
+        <source>Other times</source>
+        <translation>换个时间</translation>
+    </message>
+    <message>
+        <source>Booked: %1</source>
+        <translation>已预约：%1</translation>
+    </message>
+    <message>
+        <source>Reminder: your visit is on %1</source>
+        <translation>提醒：您已预约 %1 到店</translation>
+    </message>
+    <message>
+        <source>Cancel visit</source>
+        <translation>取消预约</translation>
+    </message>
+    <message>
+        <source>Quality check failed: back to repair</source>
+        <translation>质检未通过，返修中</translation>
+    </message>
+    <message>
+        <source>Expected ready: %1</source>
+        <translation>预计完工：%1</translation>
+    </message>
+    <message>
+        <source>Estimate: %1</source>
+        <translation>预估费用：%1</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,134 @@
+// Texts for keys that come from C++ at run time: category and status keys of the vocabularies
+// (fb/common/vocabulary.hpp), a visit's stage and pending answer, a callback's state
+// (ReportsModel), and error codes (fb/ui/error_keys.hpp: "storage.full", "agent.not_parked").
+// Each is a qsTr literal here so that lupdate finds it (context "Texts"); an unknown key gives
+// the key itself. A binding that calls one of these is re-evaluated when the language changes.
+pragma Singleton
+import QtQml
+import FeedbackUi
+
+QtObject {
+    // Read by every function: the calling binding then depends on the language too.
+    readonly property string language: UiTranslator.language
+
+    function category(key) {
+        void language
+        switch (key) {
+        case "noise": return qsTr("Noise")
+        case "driving_feel": return qsTr("Driving feel")
+        case "warning_lamp": return qsTr("Warning lamp")
+        case "ui": return qsTr("Screen / UI")
+        case "service": return qsTr("Service")
+        case "idea": return qsTr("Idea")
+        case "other": return qsTr("Other")
+        }
+        return key
+    }
+
+    function status(key) {
+        void language
+        switch (key) {
+        case "queued": return qsTr("Queued")
+        case "sent": return qsTr("Sent")
+        case "acknowledged": return qsTr("Acknowledged")
+        case "received": return qsTr("Received")
+        case "in_progress": return qsTr("In progress")
+        case "waiting_for_driver": return qsTr("Waiting for you")
+        case "appointment": return qsTr("Service visit", "report status")
+        case "resolved": return qsTr("Resolved")
+        case "closed": return qsTr("Closed")
+        case "rejected": return qsTr("Rejected")
+        case "dropped": return qsTr("Not sent")
+        }
+        return key
+    }
+
+    function visitStage(key) {
+        void language
+        switch (key) {
+        case "proposed": return qsTr("Pick a time")
+        case "reschedule_requested": return qsTr("We will propose other times")
+        case "booked": return qsTr("Booked")
+        case "checked_in": return qsTr("Checked in")
+        case "inspection": return qsTr("Inspection")
+        case "diagnosis": return qsTr("Diagnosis")
+        case "repair": return qsTr("Repair")
+        case "quality_check": return qsTr("Quality check")
+        case "handed_over": return qsTr("Your car is ready")
+        case "declined": return qsTr("No visit (declined)")
+        case "cancelled": return qsTr("No visit (cancelled)")
+        case "stage_unspecified": return qsTr("Service visit", "visit stage")
+        }
+        return key
+    }
+
+    function visitPending(key) {
+        void language
+        switch (key) {
+        case "pick_slot": return qsTr("Time picked, waiting for confirmation")
+        case "decline": return qsTr("Declined, waiting for confirmation")
+        case "reschedule": return qsTr("Other times asked for")
+        case "cancel": return qsTr("Cancelling, waiting for confirmation")
+        case "approve_extra": return qsTr("Approved, waiting for the dealer")
+        case "refuse_extra": return qsTr("Refused, waiting for the dealer")
+        case "action_unspecified": return qsTr("Answer on its way")
+        }
+        return key
+    }
+
+    function callbackState(key) {
+        void language
+        switch (key) {
+        case "asked": return qsTr("Waiting for an agent")
+        case "queued": return qsTr("Waiting for an agent")
+        case "picked_up": return qsTr("An agent will call you")
+        case "logged": return qsTr("Call logged")
+        case "cancelled": return qsTr("Callback cancelled")
+        }
+        return key
+    }
+
+    /// The text of an error code ("" for none); codes without their own text get their
+    /// category's, then a generic one with the code.
+    function error(code) {
+        void language
+        switch (code) {
+        case "": return ""
+        case "ui.unknown_category": return qsTr("Unknown category")
+        case "ui.typing_while_moving": return qsTr("No typing while driving: choose a category only")
+        case "ui.survey_score": return qsTr("Choose a score from 1 to 5")
+        case "agent.not_parked": return qsTr("Only while the car is parked")
+        case "agent.no_case": return qsTr("The report has no case yet")
+        case "agent.callback_open": return qsTr("A callback for this report is already open")
+        case "agent.visit_stage": return qsTr("Not possible at this stage of the visit")
+        case "agent.not_offered": return qsTr("No longer offered: see the latest update")
+        case "agent.already_answered": return qsTr("Already answered")
+        case "agent.answer_pending": return qsTr("An earlier answer is waiting for confirmation")
+        case "agent.queue_full": return qsTr("The queue is full of more urgent reports")
+        case "storage.full": return qsTr("Storage is full")
+        case "storage.corrupt": return qsTr("Saved data was damaged and set aside")
+        case "storage.open_failed": return qsTr("Storage cannot be opened")
+        case "storage.schema_too_new": return qsTr("Storage was written by a newer version")
+        case "storage.io": return qsTr("Storage read or write error")
+        case "storage.busy": return qsTr("Storage is busy")
+        case "storage.not_found": return qsTr("Not found")
+        case "storage.too_large": return qsTr("Too large to save")
+        case "wire.missing_field": return qsTr("Some details are missing")
+        case "wire.invalid_field": return qsTr("Some details are not valid")
+        case "wire.oversize": return qsTr("Too long")
+        case "wire.invalid_utf8": return qsTr("The text has invalid characters")
+        case "mqtt.tls_setup": return qsTr("The vehicle's certificate is missing or unusable")
+        case "mqtt.connect_failed": return qsTr("Cannot reach the service")
+        case "mqtt.not_connected": return qsTr("Not connected")
+        }
+        if (code.startsWith("storage."))
+            return qsTr("Storage error")
+        if (code.startsWith("wire."))
+            return qsTr("The data is not valid")
+        if (code.startsWith("mqtt."))
+            return qsTr("Connection error")
+        if (code.startsWith("config."))
+            return qsTr("Settings file problem")
+        return qsTr("Something went wrong (%1)").arg(code)
+    }
+}

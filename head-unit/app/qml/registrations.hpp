@@ -1,0 +1,49 @@
+// How the QML module FeedbackUi sees the app's C++ types, declared here (QML_FOREIGN) so that
+// the view-model library (fb_headunit_ui) keeps no QML knowledge. qmltyperegistrar reads this
+// header when it builds the module; QML imports `FeedbackUi` only.
+//
+//  - FeedbackController: a singleton. The composition root owns the one instance and sets
+//    `FeedbackControllerForeign::instance` before the engine loads any QML; the engine never
+//    owns or deletes it.
+//  - ReportsModel: reached through FeedbackController.reports, never made in QML (its
+//    registration derives from it, hence no `final` on it).
+//
+// Threads: the Qt (GUI) thread only; `instance` is set there before an engine exists.
+#pragma once
+
+#include <QtQml/qqml.h>  // QML_FOREIGN needs the registration internals, not only the macros
+#include <QJSEngine>
+
+#include "fb/ui/feedback_controller.hpp"
+#include "fb/ui/reports_model.hpp"
+
+class QQmlEngine;
+
+namespace fb::ui::qml {
+
+struct FeedbackControllerForeign {
+  Q_GADGET
+  QML_FOREIGN(fb::ui::FeedbackController)
+  QML_NAMED_ELEMENT(FeedbackController)
+  QML_SINGLETON
+
+ public:
+  /// The controller QML gets; set by the owner before the first engine loads.
+  inline static FeedbackController* instance = nullptr;
+
+  /// Called by each engine on first use. Crashes (Q_ASSERT) in debug builds if `instance` is unset.
+  static FeedbackController* create(QQmlEngine*, QJSEngine*) {
+    Q_ASSERT(instance);
+    QJSEngine::setObjectOwnership(instance, QJSEngine::CppOwnership);
+    return instance;
+  }
+};
+
+struct ReportsModelForeign {
+  Q_GADGET
+  QML_FOREIGN(fb::ui::ReportsModel)
+  QML_NAMED_ELEMENT(ReportsModel)
+  QML_UNCREATABLE("My reports come from FeedbackController.reports")
+};
+
+}  // namespace fb::ui::qml

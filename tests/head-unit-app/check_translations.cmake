@@ -1,0 +1,37 @@
+# ctest headunit_translations_complete: every qsTr text of the QML module has a finished
+# translation in every .ts file. Runs lupdate over the QML sources into copies of the .ts files
+# (so a text added to QML without `cmake --build ... --target update_translations` shows up as
+# unfinished), then looks for unfinished or empty translations.
+#   cmake -DLUPDATE=... -DQML_DIR=... -DWORK_DIR=... -DTS_FILES="a.ts;b.ts" -P check_translations.cmake
+file(MAKE_DIRECTORY ${WORK_DIR})
+set(failed FALSE)
+foreach(ts IN LISTS TS_FILES)
+  get_filename_component(name ${ts} NAME)
+  set(copy ${WORK_DIR}/${name})
+  configure_file(${ts} ${copy} COPYONLY)
+  execute_process(COMMAND ${LUPDATE} -silent -locations none -no-obsolete -source-language en ${QML_DIR} -ts ${copy}
+                  RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(SEND_ERROR "lupdate failed on ${name}: ${rc}")
+    set(failed TRUE)
+    continue()
+  endif()
+  file(READ ${copy} content)
+  string(REGEX MATCHALL "<message>" messages "${content}")
+  list(LENGTH messages count)
+  string(REGEX MATCHALL "<source>[^<]*</source>[^<]*(<comment>[^<]*</comment>[^<]*)?<translation type=\"unfinished\"" unfinished "${content}")
+  string(REGEX MATCHALL "<translation></translation>" empty "${content}")
+  if(count EQUAL 0)
+    message(SEND_ERROR "${name}: no messages (lupdate found no qsTr in ${QML_DIR}?)")
+    set(failed TRUE)
+  endif()
+  if(unfinished OR empty)
+    string(REPLACE ";" "\n  " list "${unfinished}")
+    message(SEND_ERROR "${name}: untranslated or new texts (run the update_translations target, then translate):\n  ${list}")
+    set(failed TRUE)
+  endif()
+  message(STATUS "${name}: ${count} messages")
+endforeach()
+if(failed)
+  message(FATAL_ERROR "translations incomplete")
+endif()

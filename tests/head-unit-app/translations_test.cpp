@@ -1,0 +1,261 @@
+// The dashboard's translations (Qt .ts/.qm, qml/i18n/Texts.qml): switching UiTranslator's
+// language at run time changes the texts on screen, every key C++ hands to QML (categories,
+// statuses, visit stages, pending answers, callback states, error codes) has its own text in
+// both languages, and a report card binds without warnings. That every .ts message is
+// translated is checked by the ctest headunit_translations_complete.
+#include <gtest/gtest.h>
+
+#include <QCoreApplication>
+#include <QQmlComponent>
+#include <QQmlEngine>
+#include <QSignalSpy>
+#include <memory>
+
+#include "fake_agent.hpp"
+#include "fb/agent/errors.hpp"
+#include "fb/common/error.hpp"
+#include "fb/common/vocabulary.hpp"
+#include "fb/ui/categories.hpp"
+#include "fb/ui/error_keys.hpp"
+#include "fb/ui/feedback_controller.hpp"
+#include "fb/ui/reports_model.hpp"
+#include "registrations.hpp"
+#include "ui_translator.hpp"
+
+namespace fb::ui {
+namespace {
+
+class TranslationsTest : public ::testing::Test {
+ protected:
+  // One controller, translator and engine for the suite, handed to QML as fb-headunit does.
+  static void SetUpTestSuite() {
+    agent_ = new test::FakeAgent;
+    controller_ = new FeedbackController(*agent_);
+    qml::FeedbackControllerForeign::instance = controller_;
+    engine_ = new QQmlEngine;
+    engine_->addImportPath(QStringLiteral("qrc:/"));  // as fb-headunit does
+    translator_ = new qml::UiTranslator(*engine_);
+    qml::UiTranslator::instance = translator_;
+  }
+  static void TearDownTestSuite() {
+    delete translator_;
+    delete engine_;
+    delete controller_;
+    delete agent_;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(translator_->setLanguage("en"));
+    QQmlComponent component(engine_);
+    component.setData(R"(
+        import QtQml
+        import FeedbackUi
+        QtObject {
+            function text(kind, key) { return Texts[kind](key) }
+        })",
+                      QUrl(QStringLiteral("qrc:/translations_test.qml")));
+    probe_.reset(component.create());
+    ASSERT_TRUE(probe_) << component.errorString().toStdString();
+  }
+
+  /// Texts.<kind>(key) in `language`.
+  QString text(const QString& language, const char* kind, const QString& key) {
+    EXPECT_TRUE(translator_->setLanguage(language));
+    QVariant result;
+    QMetaObject::invokeMethod(probe_.get(), "text", Q_RETURN_ARG(QVariant, result), Q_ARG(QVariant, kind),
+                              Q_ARG(QVariant, key));
+    return result.toString();
+  }
+
+  /// The key has a text of its own in both languages, and they differ.
+  void expectTranslated(const char* kind, const QString& key) {
+    const QString en = text("en", kind, key);
+    const QString zh = text("zh", kind, key);
+    EXPECT_NE(en, key) << kind << " " << key.toStdString();
+    EXPECT_FALSE(en.isEmpty()) << kind << " " << key.toStdString();
+    EXPECT_NE(zh, en) << kind << " " << key.toStdString() << ": " << en.toStdString();
+  }
+
+  static QString label(QObject* root, const char* objectName) {
+    auto* item = root->findChild<QObject*>(QString::fromLatin1(objectName));
+    return item ? item->property("text").toString() : QStringLiteral("<no %1>").arg(QLatin1String(objectName));
+  }
+
+  static inline test::FakeAgent* agent_ = nullptr;
+  static inline FeedbackController* controller_ = nullptr;
+  static inline QQmlEngine* engine_ = nullptr;
+  static inline qml::UiTranslator* translator_ = nullptr;
+  std::unique_ptr<QObject> probe_;
+};
+
+TEST_F(TranslationsTest, SwitchingTheLanguageAtRunTimeChangesTheTextsOnScreen) {
+  QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/panels/TopBar.qml")));
+  std::unique_ptr<QObject> bar(component.create());
+  ASSERT_TRUE(bar) << component.errorString().toStdString();
+  QQmlComponent compose_component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/panels/ComposePanel.qml")));
+  std::unique_ptr<QObject> compose(compose_component.create());
+  ASSERT_TRUE(compose) << compose_component.errorString().toStdString();
+  EXPECT_EQ(label(compose.get(), "composeTitle"), "What would you like to tell us?");
+  EXPECT_EQ(label(bar.get(), "languageSwitch"), QString::fromUtf8("中文"));
+
+  QSignalSpy changed(translator_, &qml::UiTranslator::languageChanged);
+  // The driver taps the switch: QML sets UiTranslator.language.
+  ASSERT_TRUE(QMetaObject::invokeMethod(bar->findChild<QObject*>("languageSwitch"), "clicked"));
+  EXPECT_EQ(changed.count(), 1);
+  EXPECT_EQ(translator_->language(), "zh");
+  EXPECT_EQ(label(compose.get(), "composeTitle"), QString::fromUtf8("您想反馈什么？"));
+  EXPECT_EQ(label(bar.get(), "languageSwitch"), "English");
+
+  ASSERT_TRUE(translator_->setLanguage("en"));
+  EXPECT_EQ(label(compose.get(), "composeTitle"), "What would you like to tell us?");
+}
+
+TEST_F(TranslationsTest, AKeyFromCppIsTranslatedAgainWhenTheLanguageChanges) {
+  QQmlComponent component(engine_);
+  component.setData(R"(
+      import QtQuick
+      import FeedbackUi
+      Text { text: Texts.category("noise") + " | " + Texts.error(FeedbackController.lastError) })",
+                    QUrl(QStringLiteral("qrc:/translations_test_binding.qml")));
+  std::unique_ptr<QObject> shown(component.create());
+  ASSERT_TRUE(shown) << component.errorString().toStdString();
+  controller_->setVehicleMoving(true);
+  EXPECT_FALSE(controller_->submit("noise", "typed"));
+  EXPECT_EQ(controller_->lastError(), "ui.typing_while_moving");
+  EXPECT_EQ(shown->property("text").toString(), "Noise | No typing while driving: choose a category only");
+  ASSERT_TRUE(translator_->setLanguage("zh"));
+  EXPECT_EQ(shown->property("text").toString(), QString::fromUtf8("异响 | 行驶中不能打字，请只选择类别"));
+  controller_->clearError();
+  controller_->setVehicleMoving(false);
+}
+
+TEST_F(TranslationsTest, AnUnknownLanguageIsEnglishAndTheControllerDoesNotDecideTheUi) {
+  ASSERT_TRUE(translator_->setLanguage("zh-CN"));
+  EXPECT_EQ(translator_->language(), "zh");
+  ASSERT_TRUE(translator_->setLanguage("de"));
+  EXPECT_EQ(translator_->language(), "en");
+  EXPECT_EQ(text("en", "status", "no_such_status"), "no_such_status");
+}
+
+TEST_F(TranslationsTest, EveryCategoryStatusVisitAndCallbackKeyHasItsText) {
+  for (const auto& e : vocabulary<wire::Category>()) expectTranslated("category", QString::fromUtf8(e.key));
+  for (const auto& choice : category_choices()) expectTranslated("category", QString::fromUtf8(choice.key));
+  for (const auto& e : vocabulary<ReportStatus>()) expectTranslated("status", QString::fromUtf8(e.key));
+  for (int v = wire::VisitStage_MIN; v <= wire::VisitStage_MAX; ++v) {
+    if (wire::VisitStage_IsValid(v)) {
+      expectTranslated("visitStage", ReportsModel::visitStageKey(static_cast<wire::VisitStage>(v)));
+    }
+  }
+  for (int a = wire::VisitReply::Action_MIN; a <= wire::VisitReply::Action_MAX; ++a) {
+    if (wire::VisitReply::Action_IsValid(a)) {
+      expectTranslated("visitPending", ReportsModel::pendingKey(static_cast<wire::VisitReply::Action>(a)));
+    }
+  }
+  for (int c = wire::CallbackState_MIN; c <= wire::CallbackState_MAX; ++c) {
+    if (wire::CallbackState_IsValid(c)) {
+      expectTranslated("callbackState", ReportsModel::callbackStateKey(static_cast<wire::CallbackState>(c)));
+    }
+  }
+  EXPECT_EQ(text("en", "callbackState", "picked_up"), "An agent will call you");
+  EXPECT_EQ(text("zh", "callbackState", "logged"), QString::fromUtf8("通话已记录"));
+  EXPECT_EQ(text("zh", "status", "appointment"), QString::fromUtf8("预约到店"));
+  EXPECT_EQ(text("zh", "visitStage", "stage_unspecified"), QString::fromUtf8("到店服务"));
+}
+
+TEST_F(TranslationsTest, EveryErrorTheDriverCanMeetHasItsOwnText) {
+  const QString generic = text("en", "error", "no.such_code");
+  EXPECT_EQ(generic, "Something went wrong (no.such_code)");
+  std::vector<QString> keys = {error_key::kUnknownCategory, error_key::kTypingWhileMoving, error_key::kSurveyScore,
+                               error_key::kNotParked};
+  for (int v = 1; v <= 8; ++v) keys.push_back(errorKey(make_error_code(static_cast<agent::AgentErrc>(v))));
+  for (auto e :
+       {StorageErrc::full, StorageErrc::corrupt, StorageErrc::open_failed, StorageErrc::io, StorageErrc::not_found}) {
+    keys.push_back(errorKey(make_error_code(e)));
+  }
+  for (auto e : {WireErrc::missing_field, WireErrc::invalid_field, WireErrc::oversize, WireErrc::invalid_utf8}) {
+    keys.push_back(errorKey(make_error_code(e)));
+  }
+  keys.push_back(errorKey(make_error_code(MqttErrc::tls_setup)));
+  for (const auto& key : keys) {
+    EXPECT_FALSE(key.endsWith(".unknown")) << key.toStdString();
+    expectTranslated("error", key);
+    EXPECT_FALSE(text("en", "error", key).startsWith("Something went wrong")) << key.toStdString();
+  }
+  EXPECT_EQ(text("zh", "error", "storage.full"), QString::fromUtf8("存储空间已满"));
+  EXPECT_EQ(text("en", "error", ""), "");
+}
+
+// The report card with a visit, a survey and a callback: it must build and bind without a QML
+// warning (a misspelt role or property only shows at run time), and show the texts a driver acts on.
+TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWarnings) {
+  QStringList warnings;
+  auto connection = QObject::connect(engine_, &QQmlEngine::warnings, [&](const QList<QQmlError>& list) {
+    for (const auto& w : list) warnings << w.toString();
+  });
+  controller_->setParked(false);
+  QVariantMap slot{{"slotId", "s1"},
+                   {"dealerCode", "SH-001"},
+                   {"dealerName", "Pudong"},
+                   {"startMs", 1'780'200'000'000.0},
+                   {"endMs", 1'780'207'200'000.0},
+                   {"work", "gearbox check"}};
+  QVariantMap extra{{"approvalId", "a1"}, {"minor", 35000}, {"currency", "CNY"}, {"reason", "clutch plates worn"}};
+  const QVariantMap properties{{"category", "noise"},
+                               {"text", "squeal"},
+                               {"status", "appointment"},
+                               {"caseNumber", "FB-2026-000123"},
+                               {"team", ""},
+                               {"lastTitle", ""},
+                               {"lastText", ""},
+                               {"rejectReason", ""},
+                               {"createdMs", 1'780'000'000'000.0},
+                               {"reportId", "r1"},
+                               {"visitId", "visit-1"},
+                               {"visitStage", "repair"},
+                               {"visitSlots", QVariantList{slot}},
+                               {"visitBooked", slot},
+                               {"visitReadyAtMs", 1'780'300'000'000.0},
+                               {"visitEstimate", QVariantMap{{"minor", 80000}, {"currency", "CNY"}}},
+                               {"visitExtraCost", extra},
+                               {"visitApprovalOpen", true},
+                               {"visitReminder", false},
+                               {"visitQualityFailed", false},
+                               {"visitPending", ""},
+                               {"callbackState", "picked_up"},
+                               {"callbackAgent", "Wang Fang"},
+                               {"callbackOutcome", ""},
+                               {"callbackOpen", true},
+                               {"surveyRequestId", "n1"},
+                               {"surveyAnswered", false}};
+  QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
+  std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
+  ASSERT_TRUE(card) << component.errorString().toStdString();
+  QCoreApplication::processEvents();
+  auto shown = [&] {
+    QStringList texts;
+    for (auto* child : card->findChildren<QObject*>()) {
+      const auto t = child->property("text");
+      if (t.isValid() && child->property("visible").toBool()) texts << t.toString();
+    }
+    return texts;
+  };
+  auto texts = shown();
+  EXPECT_TRUE(texts.contains("Service visit · Repair")) << texts.join(" | ").toStdString();
+  EXPECT_TRUE(texts.contains("Extra cost needs your approval: 350.00 CNY")) << texts.join(" | ").toStdString();
+  EXPECT_TRUE(texts.contains("Approve")) << texts.join(" | ").toStdString();
+  EXPECT_TRUE(texts.contains("An agent will call you · Wang Fang")) << texts.join(" | ").toStdString();
+  EXPECT_TRUE(texts.contains("How was it? Score 1 to 5")) << texts.join(" | ").toStdString();
+  EXPECT_TRUE(texts.contains("Estimate: 800.00 CNY")) << texts.join(" | ").toStdString();
+  ASSERT_TRUE(translator_->setLanguage("zh"));
+  texts = shown();
+  EXPECT_TRUE(texts.contains(QString::fromUtf8("到店服务 · 维修"))) << texts.join(" | ").toStdString();
+  EXPECT_TRUE(texts.contains(QString::fromUtf8("客服将给您回电 · Wang Fang"))) << texts.join(" | ").toStdString();
+  EXPECT_TRUE(texts.contains(QString::fromUtf8("预约到店"))) << texts.join(" | ").toStdString();
+  card.reset();
+  controller_->setParked(true);
+  QObject::disconnect(connection);
+  EXPECT_TRUE(warnings.isEmpty()) << warnings.join("\n").toStdString();
+}
+
+}  // namespace
+}  // namespace fb::ui
