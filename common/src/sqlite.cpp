@@ -29,16 +29,33 @@ StorageErrc classify(int rc) {
 
 // ---- Statement ----
 
-Statement::Statement(Statement&& o) noexcept : stmt_(std::exchange(o.stmt_, nullptr)), db_(o.db_) {}
+Statement::Statement(Statement&& o) noexcept
+    : stmt_(std::exchange(o.stmt_, nullptr)),
+      db_(o.db_),
+      entry_(std::move(o.entry_)) {}
 Statement& Statement::operator=(Statement&& o) noexcept {
   if (this != &o) {
-    sqlite3_finalize(stmt_);
+    release();
     stmt_ = std::exchange(o.stmt_, nullptr);
     db_ = o.db_;
+    entry_ = std::move(o.entry_);
   }
   return *this;
 }
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() { release(); }
+
+void Statement::release() {
+  if (entry_ && !entry_->orphaned) {
+    // A cached statement is the cache's: left ready for its next user, and no read kept open.
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    entry_->lent = false;
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  entry_.reset();
+  stmt_ = nullptr;
+}
 
 Statement& Statement::bind(int i, std::int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);
@@ -91,16 +108,33 @@ bool Statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == S
 
 // ---- Database ----
 
-Database::Database(Database&& o) noexcept : db_(std::exchange(o.db_, nullptr)), path_(std::move(o.path_)) {}
+Database::Database(Database&& o) noexcept
+    : db_(std::exchange(o.db_, nullptr)),
+      path_(std::move(o.path_)),
+      cache_(std::move(o.cache_)) {
+  o.cache_.clear();
+}
 Database& Database::operator=(Database&& o) noexcept {
   if (this != &o) {
-    sqlite3_close_v2(db_);
+    close();
     db_ = std::exchange(o.db_, nullptr);
     path_ = std::move(o.path_);
+    cache_ = std::move(o.cache_);
+    o.cache_.clear();
   }
   return *this;
 }
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() { close(); }
+
+void Database::close() {
+  // A statement still lent out is finalized by its borrower (sqlite3_close_v2 waits for it).
+  for (auto& [sql, entry] : cache_) {
+    if (entry->lent) entry->orphaned = true;
+    else sqlite3_finalize(entry->stmt);
+  }
+  cache_.clear();
+  sqlite3_close_v2(std::exchange(db_, nullptr));
+}
 
 Error Database::error(int rc, std::string_view what) const {
   std::string detail(what);
@@ -123,6 +157,10 @@ Result<Database> Database::open(const std::filesystem::path& path, const OpenOpt
   }
   sqlite3_extended_result_codes(d.db_, 1);
   sqlite3_busy_timeout(d.db_, o.busy_timeout_ms);
+  // Before anything writes the header (journal_mode=WAL does): a no-op on an existing file.
+  if (o.page_size > 0 && !o.read_only) {
+    if (auto r = d.exec("PRAGMA page_size=" + std::to_string(o.page_size)); !r) return fail(r.error());
+  }
   // The first statement that reads the header tells us whether the file is a database at all.
   if (auto r = d.exec("PRAGMA foreign_keys=ON"); !r) return fail(r.error());
   if (!o.read_only) {
@@ -154,6 +192,22 @@ Result<Statement> Database::prepare(std::string_view sql) {
                                     nullptr);
   if (rc != SQLITE_OK) return fail(error(rc, sql.substr(0, 80)));
   return Statement(s, this);
+}
+
+Result<Statement> Database::cached(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it != cache_.end()) {
+    if (it->second->lent) return prepare(sql);  // in use higher up the stack: one of its own
+    it->second->lent = true;
+    return Statement(it->second->stmt, this, it->second);
+  }
+  sqlite3_stmt* s = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
+                                    nullptr);
+  if (rc != SQLITE_OK) return fail(error(rc, sql.substr(0, 80)));
+  auto entry = std::make_shared<Statement::CacheEntry>(Statement::CacheEntry{s, true, false});
+  cache_.emplace(std::string(sql), entry);
+  return Statement(s, this, std::move(entry));
 }
 
 Result<std::optional<std::int64_t>> Database::query_int(std::string_view sql) {

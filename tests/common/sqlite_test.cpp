@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "process.hpp"
 
@@ -116,6 +117,82 @@ TEST(Sqlite, UnopenablePathIsOpenFailed) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, make_error_code(StorageErrc::open_failed));
   EXPECT_NE(s.error().detail.find("/nonexistent-dir/x.db"), std::string::npos);
+}
+
+std::vector<std::int64_t> column0(Statement& st) {
+  std::vector<std::int64_t> out;
+  EXPECT_TRUE(st.each_row([&](const Statement& s) { out.push_back(s.int64(0)); }));
+  return out;
+}
+
+TEST(Sqlite, ACachedStatementIsPreparedOnceAndComesBackReset) {
+  test::TempDir dir;
+  auto db = Database::open(dir / "c.db");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
+  constexpr std::string_view kSql = "SELECT x FROM t WHERE x >= ? ORDER BY x";
+  {
+    auto st = db->cached(kSql);
+    ASSERT_TRUE(st);
+    st->bind(1, std::int64_t{2});
+    ASSERT_TRUE(*st->step());
+    EXPECT_EQ(st->int64(0), 2);
+  }  // left mid-way, bound: handed back reset
+  auto again = db->cached(kSql);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(db->cached_statements(), 1u);
+  again->bind(1, std::int64_t{1});
+  EXPECT_EQ(column0(*again), (std::vector<std::int64_t>{1, 2, 3}));
+}
+
+TEST(Sqlite, ANestedUseOfTheSameTextGetsAStatementOfItsOwn) {
+  test::TempDir dir;
+  auto db = Database::open(dir / "c.db");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
+  constexpr std::string_view kSql = "SELECT x FROM t WHERE x >= ? ORDER BY x";
+  auto outer = db->cached(kSql);
+  ASSERT_TRUE(outer);
+  outer->bind(1, std::int64_t{1});
+  ASSERT_TRUE(*outer->step());
+  EXPECT_EQ(outer->int64(0), 1);
+  {
+    auto inner = db->cached(kSql);  // the cached one is out: a fresh one, not the outer's cursor
+    ASSERT_TRUE(inner);
+    inner->bind(1, std::int64_t{3});
+    EXPECT_EQ(column0(*inner), (std::vector<std::int64_t>{3}));
+  }
+  ASSERT_TRUE(*outer->step());
+  EXPECT_EQ(outer->int64(0), 2);  // undisturbed
+  EXPECT_EQ(db->cached_statements(), 1u);
+}
+
+TEST(Sqlite, ACachedStatementMayOutliveItsDatabase) {
+  test::TempDir dir;
+  std::optional<Database> db;
+  db.emplace(*Database::open(dir / "c.db"));
+  auto st = db->cached("SELECT 1");
+  ASSERT_TRUE(st);
+  ASSERT_TRUE(*st->step());
+  db.reset();  // the borrower finalizes it (ASan: no leak, no use after free)
+  EXPECT_EQ(st->int64(0), 1);
+}
+
+TEST(Sqlite, ThePageSizeAppliesToANewFileOnly) {
+  test::TempDir dir;
+  const auto path = dir / "p.db";
+  {
+    auto db = Database::open(path, OpenOptions{.page_size = 1024});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("CREATE TABLE t(x)"));
+    EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);
+    auto mode = db->prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(mode && *mode->step());
+    EXPECT_EQ(mode->text(0), "wal");  // set after the page size, not instead of it
+  }
+  auto db = Database::open(path, OpenOptions{.page_size = 4096});
+  ASSERT_TRUE(db);
+  EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);  // an existing file keeps its own
 }
 
 }  // namespace

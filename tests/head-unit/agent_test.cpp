@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "fake_clock.hpp"
@@ -131,6 +132,40 @@ class AgentTest : public ::testing::Test {
   std::optional<mqtt::Will> will_;
   std::unique_ptr<SnapshotRecorder> recorder_;  // set by tests that capture snapshots
 };
+
+TEST_F(AgentTest, AcksThatArriveTogetherAreAppliedTogetherAndBeforeWhatFollows) {
+  auto agent = started_agent();
+  connect();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(*submit(*agent, draft("report " + std::to_string(i))));
+  std::vector<FakeMqtt::Published> sent;
+  while (test::pending_publishes(*mqtt_) > 0) sent.push_back(complete_next());
+  ASSERT_EQ(sent.size(), 3u);
+  // All read by the client before the strand runs: one group. The notification after them is
+  // applied after them (its newer status stays).
+  for (std::size_t i = 0; i < 3; ++i)
+    test::deliver_to_inbox(*mqtt_, kVin, ack_for(sent[i], "FB-2026-00020" + std::to_string(i)));
+  auto note = codec::new_envelope(clock_.epoch_ms() + 1);
+  note.mutable_notification()->set_report_id(ids[1]);
+  note.mutable_notification()->set_case_number("FB-2026-000201");
+  note.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+  note.mutable_notification()->set_title("in progress");
+  test::deliver_to_inbox(*mqtt_, kVin, note);
+  events_ = Events{};
+  run();
+  EXPECT_EQ(stats(*agent).acks, 3u);
+  EXPECT_EQ(stats(*agent).outbox, 1u);  // only the notification's receipt
+  auto list = reports(*agent);
+  ASSERT_EQ(list.size(), 3u);
+  for (const auto& r : list) {
+    const auto i = static_cast<std::size_t>(std::find(ids.begin(), ids.end(), r.report_id) - ids.begin());
+    ASSERT_LT(i, 3u);
+    EXPECT_EQ(r.case_number, "FB-2026-00020" + std::to_string(i));
+    EXPECT_EQ(r.status, i == 1 ? ReportStatus::in_progress : ReportStatus::acknowledged) << i;
+  }
+  test::run_for(io_, clock_, 1h);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 1u) << "only the receipt; no acknowledged report sent again";
+}
 
 TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
   auto agent = started_agent();

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <google/protobuf/unknown_field_set.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -298,7 +302,7 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   {
     auto store = open();  // migrates v1 -> v2 -> v3 -> v4 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 5);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 6);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
   // v4: the report still queued (a noise) is normal, and expires 14 days after it was made.
@@ -388,7 +392,7 @@ TEST_F(CarStoreTest, AVersion3FileMigratesWithNothingHeldAndNoSnapshots) {
   }
   auto store = open();
   EXPECT_FALSE(store.set_aside());
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 5);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 6);
   auto outbox = store.outbox();
   ASSERT_TRUE(outbox);
   ASSERT_FALSE(outbox->empty()) << "the fixture has a report that never left the car";
@@ -1210,6 +1214,132 @@ TEST_F(CarStoreRecoveryTest, AFileWithNothingReadableStartsEmptyAndSaysSo) {
   EXPECT_EQ(store.recovery()->recovered(), 0u);
   EXPECT_TRUE(store.recovery()->incomplete());
   EXPECT_TRUE(store.outbox()->empty());
+}
+
+// ---- group commit of acks (CarStore::apply_acks) ----
+
+class GroupCommitTest : public CarStoreTest {
+ protected:
+  void SetUp() override {
+    auto store = open();
+    for (int i = 0; i < 3; ++i) {
+      queued_.push_back(make_report("group " + std::to_string(i)));
+      ASSERT_TRUE(store.enqueue_report(queued_[i].env, queued_[i].payload, ReportClass::normal, 1000 + i));
+      acks_.push_back(accepted_ack(queued_[i], "FB-2026-00010" + std::to_string(i)));
+    }
+  }
+  /// A trigger in the file that makes the second report's ack stop inside the transaction: an
+  /// error (RAISE), or a query that never ends (a crash is then the only way out).
+  void plant_trigger(const std::string& body) {
+    auto db = sql::Database::open(path_);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("CREATE TRIGGER stop_second AFTER UPDATE ON reports WHEN NEW.report_id = '" + id(1) +
+                         "' BEGIN " + body + "; END"));
+  }
+  void drop_trigger() {
+    auto db = sql::Database::open(path_);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("DROP TRIGGER stop_second"));
+  }
+  std::string id(std::size_t i) const { return queued_[i].env.report().report_id(); }
+  /// Every report of the group queued (none applied) or every one acknowledged (all applied).
+  void expect_all_or_none(bool all) {
+    auto store = open();
+    EXPECT_EQ(store.outbox()->size(), all ? 0u : 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+      auto view = *store.report(id(i));
+      ASSERT_TRUE(view);
+      EXPECT_EQ(view->status, all ? ReportStatus::acknowledged : ReportStatus::queued) << i;
+      EXPECT_EQ(view->case_number, all ? "FB-2026-00010" + std::to_string(i) : "") << i;
+    }
+  }
+  std::vector<Queued> queued_;
+  std::vector<wire::Ack> acks_;
+};
+
+TEST_F(GroupCommitTest, AcksThatArriveTogetherAreAppliedInOneCommit) {
+  auto store = open();
+  wire::Ack unknown = accepted_ack(make_report("never queued"), "FB-2026-000999");
+  acks_.push_back(unknown);
+  auto r = store.apply_acks(acks_, 5000);
+  ASSERT_TRUE(r) << r.error().what();
+  ASSERT_EQ(r->size(), 4u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE((*r)[i].matched) << i;
+    EXPECT_EQ((*r)[i].report_id, id(i));
+  }
+  EXPECT_FALSE((*r)[3].matched);  // in order, one result per ack
+  expect_all_or_none(true);
+}
+
+TEST_F(GroupCommitTest, AnErrorInTheMiddleOfAGroupLeavesNoneApplied) {
+  plant_trigger("SELECT RAISE(ABORT, 'planted')");
+  {
+    auto store = open();
+    auto r = store.apply_acks(acks_, 5000);
+    ASSERT_FALSE(r);  // the first ack was applied in the transaction before the second failed
+  }
+  drop_trigger();
+  expect_all_or_none(false);
+}
+
+TEST_F(GroupCommitTest, AKillInTheMiddleOfAGroupLeavesNoneApplied) {
+  // The second ack's update never ends (a cross join of 3000^3 rows): the first is applied in
+  // the open transaction when the process is killed.
+  {
+    auto db = sql::Database::open(path_);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(
+        db->exec("CREATE TABLE big(x); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000) "
+                 "INSERT INTO big SELECT x FROM c"));
+  }
+  plant_trigger("SELECT count(*) FROM big a, big b, big c");
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto store = CarStore::open(path_, {});
+    if (store) (void)store->apply_acks(acks_, 5000);
+    _exit(0);
+  }
+  // Until the child holds the write lock (its group's transaction is open).
+  auto probe = sql::Database::open(path_, sql::OpenOptions{.busy_timeout_ms = 0});
+  ASSERT_TRUE(probe);
+  for (;;) {
+    auto tx = sql::Transaction::begin(*probe);
+    if (!tx && tx.error().code == make_error_code(StorageErrc::busy)) break;
+    ASSERT_TRUE(tx) << tx.error().what();
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, WNOHANG), 0) << "the child ended without reaching the group";
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  drop_trigger();
+  expect_all_or_none(false);
+}
+
+TEST_F(GroupCommitTest, AGroupSurvivesTheProcessEndingRightAfterIt) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto store = CarStore::open(path_, {});
+    const bool ok = store && store->apply_acks(acks_, 5000);
+    _exit(ok ? 0 : 1);  // no close, no checkpoint: as a crash right after the commit
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  expect_all_or_none(true);
+}
+
+TEST_F(CarStoreTest, ANewFileHasSmallPagesAndNoDigestIndex) {
+  { auto store = open(); }
+  auto db = sql::Database::open(path_);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);
+  EXPECT_EQ(**db->query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_digest'"), 0);
+  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 6);
 }
 
 }  // namespace

@@ -119,5 +119,48 @@ TEST_F(SchedulerTest, CompletionsForUnknownEntriesAreIgnored) {
   EXPECT_FALSE(s.next_due());
 }
 
+TEST_F(SchedulerTest, EntriesThatCameDueAtDifferentTimesGoInSendOrder) {
+  s.add(entry("late-old", 0, 1), t0);
+  s.add(entry("awaiting", 0, 2), t0);
+  EXPECT_EQ(ids(s.take_due(t0)), (std::vector<std::string>{"late-old", "awaiting"}));
+  s.on_publish_failed("late-old", t0);  // due again at t0 + 1 s
+  s.on_published("awaiting", t0);       // due again at t0 + 30 s
+  s.add(entry("urgent", 5, 3), t0 + 2s);
+  EXPECT_EQ(s.next_due(), t0 + 1s);
+  EXPECT_TRUE(s.take_due(t0 + 500ms).empty());
+  // "late-old" has been due longest, but "urgent" ranks first; then age decides.
+  EXPECT_EQ(ids(s.take_due(t0 + 31s)), (std::vector<std::string>{"urgent", "late-old"}));
+  s.remove("urgent");
+  EXPECT_EQ(ids(s.take_due(t0 + 31s)), (std::vector<std::string>{"awaiting"}));
+  EXPECT_EQ(s.attempts("awaiting"), 2);
+}
+
+TEST_F(SchedulerTest, ManyEntriesAwaitingAcksDoNotHideTheOneThatIsDue) {
+  SendScheduler big{SendScheduler::Policy{.ack_timeout = 30s, .retry_after_failure = 1s, .max_inflight = 16}};
+  for (int i = 0; i < 2000; ++i) {
+    auto e = entry("r" + std::to_string(i), 0, i);
+    e.expires_ms = 100'000 + i;
+    big.add(e, t0);
+  }
+  for (int taken = 0; taken < 2000;) {
+    const auto due = big.take_due(t0);
+    ASSERT_FALSE(due.empty());
+    for (const auto& e : due) {
+      if (e.id == "r1234") big.on_publish_failed(e.id, t0);
+      else big.on_published(e.id, t0);
+    }
+    taken += static_cast<int>(due.size());
+  }
+  EXPECT_EQ(big.publishing(), 0u);
+  EXPECT_EQ(big.next_due(), t0 + 1s);
+  EXPECT_EQ(ids(big.take_due(t0 + 1s)), (std::vector<std::string>{"r1234"}));
+  EXPECT_EQ(big.next_due(), t0 + 30s);
+  EXPECT_EQ(big.next_expiry(), 100'000);
+  big.remove("r0");
+  EXPECT_EQ(big.next_expiry(), 100'001);
+  big.on_published("r1234", t0 + 1s);
+  EXPECT_EQ(big.take_due(t0 + 30s).size(), 16u);  // the oldest 16 of those awaiting, in order
+}
+
 }  // namespace
 }  // namespace fb::agent

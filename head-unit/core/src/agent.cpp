@@ -331,32 +331,20 @@ void Agent::on_message(const mqtt::Message& m) {
     spdlog::warn("agent: unreadable message on {}: {}", m.topic, env.error().what());
     return;
   }
-  const auto now = clock_.epoch_ms();
   if (env->has_ack()) {
-    auto r = store_.apply_ack(env->ack(), now);
-    if (!r) {
-      // Not applied: the report stays queued and is sent again; the backend answers again.
-      storage_problem(r.error());
-      return;
+    // Group commit: the acks already waiting on the strand are applied with this one, in one
+    // transaction, once they have all been read.
+    pending_acks_.push_back(std::move(*env->mutable_ack()));
+    if (!acks_posted_) {
+      acks_posted_ = true;
+      asio::post(executor_, [this] { apply_acks(); });
     }
-    if (r->matched) {
-      scheduler_.remove(r->report_id);
-      ++(env->ack().has_rejected() ? stats_.rejections : stats_.acks);
-      if (env->ack().has_rejected()) {
-        spdlog::warn("agent: report {} rejected by the backend: {} {}", r->report_id,
-                     wire::RejectReason_Name(env->ack().rejected().reason()), env->ack().rejected().detail());
-      }
-    }
-    if (!r->report_id.empty()) notify_report(r->report_id);
-    if (r->notification) {
-      if (r->notification_duplicate) {
-        ++stats_.duplicate_notifications;
-      } else {
-        ++stats_.notifications;
-        for (auto* l : listeners_) l->notification_received(*r->notification);
-      }
-    }
-  } else if (env->has_notification()) {
+    return;
+  }
+  // Whatever came before it is applied first: the store sees the backend's order.
+  apply_acks();
+  const auto now = clock_.epoch_ms();
+  if (env->has_notification()) {
     auto r = store_.apply_notification(*env, topics::receipts(config_.vehicle.vin), now);
     if (!r) {
       // Not stored and no receipt: the backend sends it again.
@@ -379,6 +367,40 @@ void Agent::on_message(const mqtt::Message& m) {
     ++stats_.bad_messages;
     spdlog::warn("agent: unexpected message type on {}", m.topic);
     return;
+  }
+  pump();
+}
+
+void Agent::apply_acks() {
+  acks_posted_ = false;
+  if (pending_acks_.empty()) return;
+  const auto acks = std::exchange(pending_acks_, {});
+  auto results = store_.apply_acks(acks, clock_.epoch_ms());
+  if (!results) {
+    // Not applied: the reports stay queued and are sent again; the backend answers again.
+    storage_problem(results.error());
+    return;
+  }
+  for (std::size_t i = 0; i < acks.size(); ++i) {
+    const auto& ack = acks[i];
+    const auto& r = (*results)[i];
+    if (r.matched) {
+      scheduler_.remove(r.report_id);
+      ++(ack.has_rejected() ? stats_.rejections : stats_.acks);
+      if (ack.has_rejected()) {
+        spdlog::warn("agent: report {} rejected by the backend: {} {}", r.report_id,
+                     wire::RejectReason_Name(ack.rejected().reason()), ack.rejected().detail());
+      }
+    }
+    if (!r.report_id.empty()) notify_report(r.report_id);
+    if (r.notification) {
+      if (r.notification_duplicate) {
+        ++stats_.duplicate_notifications;
+      } else {
+        ++stats_.notifications;
+        for (auto* l : listeners_) l->notification_received(*r.notification);
+      }
+    }
   }
   pump();
 }

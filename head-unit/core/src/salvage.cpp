@@ -13,29 +13,60 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kMagic{"SQLite format 3\0", 16};
-constexpr std::uint32_t kPageSize = 4096;  // SQLite's default, which our stores keep
+constexpr std::uint32_t kDefaultPageSize = 4096;  // SQLite's default (car stores made before v6)
 
 void put_be32(std::array<char, 100>& h, std::size_t at, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) h[at + i] = static_cast<char>((v >> (24 - 8 * i)) & 0xff);
+}
+
+std::uint32_t be(const std::string& bytes, std::size_t at, int n) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  return v;
+}
+
+// The page size of a file whose header is lost. The -wal's own header says it, when there is
+// one; else it is the smallest size that page 1's cell content fits in (its b-tree header, from
+// byte 100, is intact) and at which page 2 starts like a b-tree page. Car stores are made with
+// 1 KiB pages since schema v6, with 4 KiB before.
+std::uint32_t guess_page_size(const fs::path& file, bool wal) {
+  const auto valid = [](std::uint32_t p) { return p >= 512 && p <= 65536 && (p & (p - 1)) == 0; };
+  if (wal) {
+    std::ifstream w(file.string() + "-wal", std::ios::binary);
+    std::string h(32, '\0');
+    if (w.read(h.data(), 32) && (be(h, 0, 4) & 0xfffffffe) == 0x377f0682 && valid(be(h, 8, 4))) return be(h, 8, 4);
+  }
+  std::ifstream f(file, std::ios::binary);
+  std::string bytes(65536 + 1, '\0');
+  f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<std::size_t>(f.gcount()));
+  if (bytes.size() < 108) return kDefaultPageSize;
+  const auto content = be(bytes, 105, 2) == 0 ? 65536u : be(bytes, 105, 2);
+  for (std::uint32_t p = 512; p <= 65536 && p < bytes.size(); p *= 2) {
+    const auto type = static_cast<unsigned char>(bytes[p]);
+    if (p >= content && (type == 2 || type == 5 || type == 10 || type == 13)) return p;
+  }
+  return kDefaultPageSize;
 }
 
 // A header for a file whose first 100 bytes are lost. Everything in it is either a constant of
 // our stores or can be derived (the page count from the length); the schema cookie and the
 // user version are unknown and set to 1 and 0: the rows are copied by column name anyway.
 bool rebuild_header(const fs::path& file, bool wal) {
+  const auto page_size = guess_page_size(file, wal);
   std::error_code ec;
   const auto size = fs::file_size(file, ec);
-  if (ec || size < kPageSize) return false;
+  if (ec || size < page_size) return false;
   std::array<char, 100> h{};
   std::memcpy(h.data(), kMagic.data(), kMagic.size());
-  h[16] = static_cast<char>(kPageSize >> 8);
-  h[17] = static_cast<char>(kPageSize & 0xff);
+  h[16] = static_cast<char>((page_size >> 8) & 0xff);  // 65536 is written as 1
+  h[17] = static_cast<char>(page_size == 65536 ? 1 : page_size & 0xff);
   h[18] = h[19] = wal ? 2 : 1;  // file format: 2 reads the -wal beside the copy
   h[21] = 64;                   // payload fractions, fixed by the file format
   h[22] = 32;
   h[23] = 32;
   put_be32(h, 24, 1);  // change counter
-  put_be32(h, 28, static_cast<std::uint32_t>(size / kPageSize));
+  put_be32(h, 28, static_cast<std::uint32_t>(size / page_size));
   put_be32(h, 40, 1);  // schema cookie
   put_be32(h, 44, 4);  // schema format
   put_be32(h, 56, 1);  // UTF-8

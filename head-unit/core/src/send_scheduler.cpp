@@ -10,10 +10,29 @@ std::chrono::milliseconds SendScheduler::backoff(std::chrono::milliseconds base,
   return std::min(d, policy_.max_backoff);
 }
 
+void SendScheduler::unindex(const Key& key, Item& item) {
+  if (item.state == State::publishing) return;
+  if (item.ready) {
+    ready_.erase(key);
+    ready_times_.erase(ready_times_.find(item.due_at));
+    item.ready = false;
+  } else {
+    waiting_.erase({item.due_at, key});
+  }
+}
+
+void SendScheduler::wait_until(const Key& key, Item& item, Clock::time_point due_at) {
+  unindex(key, item);
+  item.due_at = due_at;
+  waiting_.emplace(due_at, key);
+}
+
 void SendScheduler::add(const OutboxEntry& entry, Clock::time_point now) {
   if (by_id_.contains(entry.id)) return;
   const auto key = key_of(entry);
   items_.emplace(key, Item{entry, State::due, 0, now});
+  waiting_.emplace(now, key);
+  if (entry.expires_ms > 0) expiries_.insert(entry.expires_ms);
   by_id_.emplace(entry.id, key);
 }
 
@@ -22,15 +41,26 @@ void SendScheduler::remove(const std::string& id) {
   if (it == by_id_.end()) return;
   auto item = items_.find(it->second);
   if (item->second.state == State::publishing) --publishing_;
+  unindex(item->first, item->second);
+  if (item->second.entry.expires_ms > 0) expiries_.erase(expiries_.find(item->second.entry.expires_ms));
   items_.erase(item);
   by_id_.erase(it);
 }
 
 std::vector<OutboxEntry> SendScheduler::take_due(Clock::time_point now) {
+  // What has come due since the last call joins the ready line, in send order.
+  while (!waiting_.empty() && waiting_.begin()->first <= now) {
+    auto node = waiting_.extract(waiting_.begin());
+    auto& item = items_.at(node.value().second);
+    item.ready = true;
+    ready_times_.insert(item.due_at);
+    ready_.insert(std::move(node.value().second));
+  }
   std::vector<OutboxEntry> out;
-  for (auto& [key, item] : items_) {
-    if (publishing_ >= policy_.max_inflight) break;
-    if (item.state == State::publishing || item.due_at > now) continue;
+  while (publishing_ < policy_.max_inflight && !ready_.empty()) {
+    const auto key = *ready_.begin();
+    auto& item = items_.at(key);
+    unindex(key, item);
     item.state = State::publishing;
     ++item.attempts;
     ++publishing_;
@@ -45,7 +75,7 @@ void SendScheduler::on_published(const std::string& id, Clock::time_point now) {
   auto& item = items_.at(it->second);
   if (item.state == State::publishing) --publishing_;
   item.state = State::awaiting_ack;
-  item.due_at = now + backoff(policy_.ack_timeout, item.attempts);
+  wait_until(it->second, item, now + backoff(policy_.ack_timeout, item.attempts));
 }
 
 void SendScheduler::on_publish_failed(const std::string& id, Clock::time_point now) {
@@ -54,7 +84,7 @@ void SendScheduler::on_publish_failed(const std::string& id, Clock::time_point n
   auto& item = items_.at(it->second);
   if (item.state == State::publishing) --publishing_;
   item.state = State::due;
-  item.due_at = now + backoff(policy_.retry_after_failure, item.attempts);
+  wait_until(it->second, item, now + backoff(policy_.retry_after_failure, item.attempts));
 }
 
 void SendScheduler::on_reconnected(Clock::time_point now) {
@@ -62,13 +92,14 @@ void SendScheduler::on_reconnected(Clock::time_point now) {
     if (item.state == State::publishing) {
       item.state = State::due;
       --publishing_;
+      waiting_.emplace(item.due_at, key);  // unindexed while publishing; re-timed below
     }
     if (item.state == State::due) {
-      item.due_at = std::min(item.due_at, now);
+      wait_until(key, item, std::min(item.due_at, now));
     } else if (item.state == State::awaiting_ack) {
       // Its ack may be lost with the old link (a restarted broker forgets what the backend could
       // not deliver): ask again once a session's queued ack has had time to arrive.
-      item.due_at = std::min(item.due_at, now + policy_.resend_after_reconnect);
+      wait_until(key, item, std::min(item.due_at, now + policy_.resend_after_reconnect));
     }
   }
 }
@@ -76,20 +107,14 @@ void SendScheduler::on_reconnected(Clock::time_point now) {
 std::optional<SendScheduler::Clock::time_point> SendScheduler::next_due() const {
   if (publishing_ >= policy_.max_inflight) return std::nullopt;
   std::optional<Clock::time_point> best;
-  for (const auto& [key, item] : items_) {
-    if (item.state == State::publishing) continue;
-    if (!best || item.due_at < *best) best = item.due_at;
-  }
+  if (!waiting_.empty()) best = waiting_.begin()->first;
+  if (!ready_times_.empty() && (!best || *ready_times_.begin() < *best)) best = *ready_times_.begin();
   return best;
 }
 
 std::optional<std::int64_t> SendScheduler::next_expiry() const {
-  std::optional<std::int64_t> best;
-  for (const auto& [key, item] : items_) {
-    const auto at = item.entry.expires_ms;
-    if (at > 0 && (!best || at < *best)) best = at;
-  }
-  return best;
+  if (expiries_.empty()) return std::nullopt;
+  return *expiries_.begin();
 }
 
 int SendScheduler::attempts(const std::string& id) const {

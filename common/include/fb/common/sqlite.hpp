@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "fb/common/error.hpp"
 
@@ -28,6 +30,8 @@ class Statement {
   Statement& operator=(Statement&&) noexcept;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
+  /// A statement from Database::cached() goes back to its cache here, reset, instead of being
+  /// finalized.
   ~Statement();
 
   /// Binds are 1-based like SQLite's. They keep a copy of text and blobs (SQLITE_TRANSIENT).
@@ -62,9 +66,19 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(sqlite3_stmt* s, Database* db) : stmt_(s), db_(db) {}
+  struct CacheEntry {
+    sqlite3_stmt* stmt = nullptr;
+    bool lent = false;
+    bool orphaned = false;  // its Database closed while it was lent: the borrower finalizes it
+  };
+  Statement(sqlite3_stmt* s, Database* db, std::shared_ptr<CacheEntry> entry = nullptr)
+      : stmt_(s),
+        db_(db),
+        entry_(std::move(entry)) {}
+  void release();
   sqlite3_stmt* stmt_ = nullptr;
   Database* db_ = nullptr;
+  std::shared_ptr<CacheEntry> entry_;  // set: borrowed from Database::cached()
 };
 
 struct OpenOptions {
@@ -75,6 +89,9 @@ struct OpenOptions {
   int busy_timeout_ms = 5000;
   /// Upper bound on the file, in pages (0 = SQLite's default). Used to model a full disk.
   std::int64_t max_page_count = 0;
+  /// Page size of a file this open creates (0 = SQLite's default, 4096); an existing file keeps
+  /// its own. A smaller page means fewer bytes per WAL frame: a commit writes whole pages.
+  int page_size = 0;
 };
 
 class Database {
@@ -92,6 +109,13 @@ class Database {
   /// Runs one or more statements that return no rows.
   Result<void> exec(std::string_view sql);
   Result<Statement> prepare(std::string_view sql);
+  /// The statement for `sql` from this connection's cache, prepared at its first use and reused
+  /// after: the Statement goes back to the cache (reset, bindings cleared) when destroyed. While
+  /// one for the same text is out, another use gets a fresh statement of its own, so nested
+  /// uses are safe. Errors: as prepare().
+  Result<Statement> cached(std::string_view sql);
+  /// How many statements the cache holds (tests).
+  std::size_t cached_statements() const { return cache_.size(); }
   /// Runs a one-row, one-column query and returns its integer (or nullopt for no row / NULL).
   Result<std::optional<std::int64_t>> query_int(std::string_view sql);
 
@@ -106,8 +130,12 @@ class Database {
   Error error(int rc, std::string_view what) const;
 
  private:
+  void close();
+
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
+  /// Keyed by SQL text; an entry is shared with the Statement it is lent to.
+  std::unordered_map<std::string, std::shared_ptr<Statement::CacheEntry>> cache_;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT; rolls back on destruction unless committed.

@@ -111,6 +111,10 @@ class Agent final : public AgentApi {
 
   void on_connection(bool up);
   void on_message(const mqtt::Message& m);
+  /// Applies the acks received since the last call in one store transaction (group commit), then
+  /// tells the listeners and pumps. Runs from a post after the first of them, and before any
+  /// other message, so the store applies what the backend sent in its order.
+  void apply_acks();
   void on_publish_done(const OutboxEntry& entry, const Error& error);
   void pump();
   void arm_timer();
@@ -146,6 +150,8 @@ class Agent final : public AgentApi {
     std::optional<Snapshot> snapshot;
   };
   std::map<std::string, Unreleased> unreleased_;  // held report id -> a release the store refused
+  std::vector<wire::Ack> pending_acks_;           // received, not yet applied (apply_acks)
+  bool acks_posted_ = false;                      // apply_acks() is posted
   AgentStats stats_;
   bool connected_ = false;
   bool running_ = false;

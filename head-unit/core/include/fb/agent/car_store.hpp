@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -186,7 +187,7 @@ struct Enqueued {
 class CarStore {
  public:
   struct Options {
-    /// Upper bound on the file in pages (4 KiB); 0 = no bound. Models a full disk in tests and
+    /// Upper bound on the file in units of 4 KiB, whatever its page size; 0 = no bound. Models a full disk in tests and
     /// keeps one runaway producer from filling the head unit's flash.
     std::int64_t max_pages = 0;
     /// Time to live per class, from the report's creation on the car's clock; 0 = never. An
@@ -257,6 +258,11 @@ class CarStore {
   /// it, never half of it, and what it undoes comes back with the duplicate ack of the re-sent
   /// report; the next synchronous commit makes it durable with everything before it.
   Result<AckResult> apply_ack(const wire::Ack& ack, std::int64_t now_ms);
+  /// Group commit of acknowledgements that arrived together: each applied as apply_ack() does,
+  /// in order, all in one transaction and one commit (not fsync'd by itself, as above). Either
+  /// every one is stored or none is (then their reports are still queued and sent again).
+  /// Returns one AckResult per ack, in order.
+  Result<std::vector<AckResult>> apply_acks(std::span<const wire::Ack> acks, std::int64_t now_ms);
 
   /// Stores a notification (ignored if its message id was seen), updates the report it names
   /// unless a newer notification (by Envelope.sent_at_ms) was applied already, and queues a
@@ -325,6 +331,8 @@ class CarStore {
   /// Deletes one outbox row; inside the caller's transaction (the caller keeps totals_ true).
   Result<void> delete_row(const std::string& id);
   Result<void> insert_report_row(const wire::Report& report, std::int64_t now_ms, SnapshotState snapshot);
+  /// One ack inside the caller's transaction; fills `result`, returns the removed row's size.
+  Result<std::int64_t> apply_ack_in_tx(const wire::Ack& ack, std::int64_t now_ms, AckResult& result);
   /// Copies what is readable of the file set aside, then checks it (CarStore::open).
   Result<Recovery> recover(const std::filesystem::path& damaged);
   /// Removes outbox reports and marks their rows dropped; inside the caller's transaction.

@@ -5,7 +5,8 @@
 // and only in the shell's sources), so this works through plain SQL on a copy of the file,
 // attached to the fresh database:
 //  - a header that is not SQLite's (clobbered first bytes) is rewritten on the copy with the
-//    store's page size (4096) and the file's length, so the schema page can be read;
+//    file's page size (from its -wal's header, else guessed from pages 1 and 2) and its length,
+//    so the schema page can be read;
 //  - each table is read row by row in rowid order, one seek per row (rowid >= next), so an
 //    unreadable page stops only the rows on it: after a failed seek, the next readable rowid is
 //    found by seeking further ahead (doubling, then bisecting back), which steps over the

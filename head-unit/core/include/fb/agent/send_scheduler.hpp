@@ -7,6 +7,11 @@
 // retry_after_failure, doubling likewise. Re-sending is always safe: the backend de-duplicates by
 // report id.
 //
+// Cost: every call is O(log n) in the entries it holds (plus what it returns), whatever their
+// state: due and waiting entries are found through indexes (send order, due time, expiry), never
+// by a scan, so a drain of thousands awaiting their acks stays cheap per event. Only
+// on_reconnected() visits every entry.
+//
 // Threads: not thread-safe; owned by the agent strand.
 #pragma once
 
@@ -14,6 +19,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -67,15 +73,26 @@ class SendScheduler {
     State state = State::due;
     int attempts = 0;
     Clock::time_point due_at;
+    bool ready = false;  // in ready_ (due_at has passed), not in waiting_
   };
   // Send order: higher priority first, then older, then id.
   using Key = std::tuple<int, std::int64_t, std::string>;
   static Key key_of(const OutboxEntry& e) { return {-e.priority, e.created_ms, e.id}; }
   std::chrono::milliseconds backoff(std::chrono::milliseconds base, int attempts) const;
+  /// Puts a not-publishing item in line at `due_at` (waiting_); takes it out of any index first.
+  void wait_until(const Key& key, Item& item, Clock::time_point due_at);
+  /// Takes an item out of waiting_ / ready_ (whichever holds it).
+  void unindex(const Key& key, Item& item);
 
   Policy policy_;
   std::map<Key, Item> items_;
   std::map<std::string, Key> by_id_;
+  // The indexes over items_: every item not publishing is in exactly one of waiting_ (by due
+  // time) and ready_ (due, in send order; ready_times_ holds their due times for next_due()).
+  std::set<std::pair<Clock::time_point, Key>> waiting_;
+  std::set<Key> ready_;
+  std::multiset<Clock::time_point> ready_times_;
+  std::multiset<std::int64_t> expiries_;  // expires_ms > 0 of every item
   std::size_t publishing_ = 0;
 };
 
