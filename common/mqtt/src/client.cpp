@@ -98,6 +98,7 @@ class TransportClient final : public Client {
   void network_up() override {
     if (stopped_ || !transport_) return;
     spdlog::info("mqtt {}: network up", opts_.client_id);
+    transport_->network_up();  // before the attempt it may start
     loop_.network_up();
   }
 
