@@ -160,10 +160,10 @@ struct Sink final : ::mqtt::iaction_listener {
 // index) and blocks 0.1-0.2 s while Paho's threads stop, on a thread of our own (paho_).
 class PahoTransport final : public Transport {
  public:
-  PahoTransport(const ClientOptions& o, const Endpoint& ep, ::mqtt::create_options create,
+  PahoTransport(const ClientOptions& o, const Endpoint& ep, const ::mqtt::create_options& create,
                 std::unique_ptr<::mqtt::async_client> client)
       : options_(o),
-        create_(std::move(create)),
+        create_(create),
         sink_(std::make_shared<Sink>()),
         client_(std::move(client)) {
     sink_->endpoint = ep;
