@@ -1,6 +1,7 @@
 // The car's link to a real broker when the broker or the car goes away: a report queued while
 // the broker is down goes out as soon as the broker is back and the network is said to be up;
-// the car's retained status says "offline" once its process dies and "online" once it is back.
+// the car's retained status says "offline" once its process dies or stops and "online" once it
+// is back.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -159,8 +160,42 @@ TEST_F(CarLink, TheCarsRetainedStatusIsOfflineWhenItsProcessDiesAndOnlineWhenItI
     Process p("fb-car", car);
     ASSERT_TRUE(p.wait_for_line("connected to broker", kWait)) << p.output();
     ASSERT_TRUE(watcher->wait_for(vin, "online")) << watcher->seen();
-    // A clean stop sends DISCONNECT: no will, the status stays what the car last said.
+    // A clean stop sends DISCONNECT (no will), after the car has said "offline" itself.
     p.kill_and_wait(SIGTERM);
+    ASSERT_TRUE(watcher->wait_for(vin, "offline")) << watcher->seen();
+  }
+}
+
+// The broker drops the will on a DISCONNECT: on a clean stop the car publishes "offline" itself
+// and has its PUBACK before it disconnects, so that a subscriber arriving afterwards gets
+// "offline" retained, not the "online" of the car's last connect.
+TEST_F(CarLink, AfterACleanStopTheCarsRetainedStatusIsOffline) {
+  for (const auto& [version, vin] : {std::pair{mqtt::ProtocolVersion::v3_1_1, std::string(kVinA)},
+                                     {mqtt::ProtocolVersion::v5, std::string(kVinB)}}) {
+    SCOPED_TRACE(vin);
+    Recorder rec;
+    IoThread io;
+    auto config = agent::make_agent_config({vin, "Aurora EV", 2026, "HU-3.2.1"}, broker_->uri(), pki_->dir(),
+                                           dir_ / ("clean-stop-" + vin + ".db"));
+    config.mqtt.version = version;
+    auto& clock = SystemClock::instance();
+    auto opened = agent::Agent::open(io.strand(), clock, config,
+                                     mqtt::make_paho_client(io.strand(), clock, config.mqtt));
+    ASSERT_TRUE(opened) << opened.error().what();
+    auto& agent = **opened;
+    agent.add_listener(&rec);
+    ASSERT_TRUE(io.call([&] { return agent.start(); }));
+    ASSERT_TRUE(rec.wait([&] { return rec.connected_; }));
+    {
+      // One watcher at a time (see below), and gone before the stop: what the next one gets
+      // is what the broker kept, not what it forwarded live.
+      StatusWatcher watcher(*broker_, *pki_);
+      ASSERT_TRUE(watcher.wait_for(vin, "online")) << watcher.seen();
+    }
+    io.call([&] { agent.stop(); });
+    io.join();
+    StatusWatcher after(*broker_, *pki_);  // subscribes after the fact: the retained status
+    EXPECT_TRUE(after.wait_for(vin, "offline")) << after.seen();
   }
 }
 

@@ -344,6 +344,52 @@ TEST_F(ClientTest, TheWillGoesWithEveryConnect) {
   }
 }
 
+// The broker drops the will on a DISCONNECT: with on_clean_stop the client says it itself, and
+// waits for the broker to have it before it disconnects.
+TEST_F(ClientTest, ACleanStopWhileConnectedPublishesTheWillItselfAndWaitsForItsPubackBeforeClosing) {
+  auto o = fake_options();
+  o.will = Will{"vehicles/car-1/status", "offline", QoS::at_least_once, true, true};
+  make(o);
+  ASSERT_TRUE(client->start());
+  fake->connack();
+  run();
+  ASSERT_TRUE(client->connected());
+  int closes_at_publish = -1;
+  fake->on_publish = [&](test::FakeTransport::Publish& p) {
+    closes_at_publish = fake->closes;
+    auto done = std::move(p.done);
+    done(Error{});  // the PUBACK, from the library's thread while stop() waits
+  };
+  stop();
+  ASSERT_EQ(fake->publishes.size(), 1u);
+  EXPECT_EQ(fake->publishes[0].topic, "vehicles/car-1/status");
+  EXPECT_EQ(fake->publishes[0].payload, "offline");
+  EXPECT_EQ(fake->publishes[0].qos, QoS::at_least_once);
+  EXPECT_TRUE(fake->publishes[0].props.retain);
+  EXPECT_EQ(closes_at_publish, 0) << "published after the transport was closed";
+  EXPECT_EQ(fake->closes, 1);
+}
+
+TEST_F(ClientTest, ACleanStopPublishesNothingWithoutOnCleanStopOrWhileNotConnected) {
+  auto o = fake_options();
+  o.will = Will{"vehicles/car-1/status", "offline", QoS::at_least_once, true, false};
+  make(o);
+  ASSERT_TRUE(client->start());
+  fake->connack();
+  run();
+  stop();
+  EXPECT_TRUE(fake->publishes.empty());
+
+  stopped = false;
+  o.will->on_clean_stop = true;
+  make(o);
+  ASSERT_TRUE(client->start());
+  fake->refuse_connect();
+  run();
+  stop();  // offline: nobody to tell, and no wait for an answer that cannot come
+  EXPECT_TRUE(fake->publishes.empty());
+}
+
 TEST_F(ClientTest, NetworkUpCutsTheBackoffShortAndResetsIt) {
   start();
   for (auto wait : {250ms, 500ms, 1000ms}) {

@@ -42,6 +42,7 @@ class FakeTransport final : public mqtt::Transport {
   void publish(const std::string& topic, const std::string& payload, mqtt::QoS qos, const mqtt::PublishProps& props,
                Done done) override {
     publishes.push_back({topic, payload, qos, props, std::move(done)});
+    if (on_publish) on_publish(publishes.back());
   }
   void disconnect(std::chrono::milliseconds, std::function<void()> done) override {
     disconnects.push_back(std::move(done));
@@ -96,6 +97,9 @@ class FakeTransport final : public mqtt::Transport {
   std::vector<Connect> connects;
   std::vector<Subscribe> subscribes;
   std::vector<Publish> publishes;
+  /// Called with each publish as it arrives (e.g. to answer at once, as Paho's thread would while
+  /// the caller blocks).
+  std::function<void(Publish&)> on_publish;
   std::vector<std::function<void()>> disconnects;
   int closes = 0;
   bool closed = false;

@@ -33,7 +33,8 @@ class Broker {
 
   int port() const { return port_; }
   std::string uri() const { return "ssl://127.0.0.1:" + std::to_string(port_); }
-  /// Stops with SIGTERM (mosquitto saves its persistence file) or SIGKILL.
+  /// Stops with SIGTERM (mosquitto saves its persistence file; sent again until it exits, up to
+  /// 10 s, then SIGKILL) or SIGKILL.
   void stop(bool graceful = true);
   /// Starts again on the same port with the same persistence.
   void start();

@@ -132,6 +132,26 @@ int Process::kill_and_wait(int signal) {
   return status_;
 }
 
+bool Process::signal_until_exit(int signal, std::chrono::milliseconds interval, int tries) {
+  bool eof = false;
+  for (int i = 0; i < tries && !eof && running(); ++i) {
+    ::kill(pid_, signal);
+    std::unique_lock lock(mu_);
+    // The pipe reaches EOF when the child exits (it is the only writer).
+    eof = cv_.wait_for(lock, interval, [&] { return eof_; });
+  }
+  if (!eof && running()) return false;
+  if (!exited_) {
+    int st = 0;
+    if (waitpid(pid_, &st, 0) == pid_) {
+      exited_ = true;
+      status_ = st;
+    }
+  }
+  if (reader_.joinable()) reader_.join();
+  return true;
+}
+
 int Process::wait_exit(std::chrono::milliseconds timeout) {
   {
     // The pipe reaches EOF when the child exits (it is the only writer).

@@ -35,6 +35,10 @@ class Process {
 
   /// Sends a signal and waits for exit; returns the wait status (or -1).
   int kill_and_wait(int signal);
+  /// Sends `signal` and waits up to `interval` for the child to exit, again and again, at most
+  /// `tries` times in all (for a child that may miss one, e.g. while it starts); true once it
+  /// has exited (and is reaped), false if it still runs after the last try.
+  bool signal_until_exit(int signal, std::chrono::milliseconds interval, int tries);
   /// Waits for exit; returns the exit code (or -1 when killed / timeout).
   int wait_exit(std::chrono::milliseconds timeout);
   bool running();

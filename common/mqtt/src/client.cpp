@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <bit>
+#include <future>
 
 #include "fb/mqtt/publish_window.hpp"
 #include "fb/mqtt/reconnect_loop.hpp"
@@ -79,6 +80,7 @@ class TransportClient final : public Client {
     watchdog_.cancel();
     if (transport_) {
       spdlog::info("mqtt {}: stopping", opts_.client_id);
+      if (link_ == Link::subscribing || link_ == Link::connected) say_goodbye();
       transport_->close(opts_.connect_timeout);
     }
     window_.stop();
@@ -98,6 +100,7 @@ class TransportClient final : public Client {
   void network_up() override {
     if (stopped_ || !transport_) return;
     spdlog::info("mqtt {}: network up", opts_.client_id);
+    transport_->network_up();  // before the attempt it may start
     loop_.network_up();
   }
 
@@ -203,6 +206,22 @@ class TransportClient final : public Client {
         return loop_.lost();  // no-op if the handler stopped us
       }
       default: return;
+    }
+  }
+
+  // The will's message from ourselves (Will::on_clean_stop), its PUBACK awaited here: stop() is
+  // the one place that may block, and the transport completes on its own threads.
+  void say_goodbye() {
+    if (!opts_.will || !opts_.will->on_clean_stop) return;
+    const auto& w = *opts_.will;
+    auto acked = std::make_shared<std::promise<Error>>();
+    auto answer = acked->get_future();
+    transport_->publish(w.topic, w.payload, QoS::at_least_once, PublishProps{.retain = w.retain},
+                        [acked](Error e) { acked->set_value(std::move(e)); });
+    if (answer.wait_for(opts_.connect_timeout) != std::future_status::ready) {
+      spdlog::warn("mqtt {}: no PUBACK for {} within {} s", opts_.client_id, w.topic, opts_.connect_timeout.count());
+    } else if (const auto e = answer.get(); e.code) {
+      spdlog::warn("mqtt {}: {} not published: {}", opts_.client_id, w.topic, e.what());
     }
   }
 

@@ -8,7 +8,9 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
+#include "fb/async/io_thread.hpp"
 #include "fb/mqtt/tcp_nodelay.hpp"
 
 namespace fb::mqtt {
@@ -37,6 +39,11 @@ struct Sink final : ::mqtt::iaction_listener {
   std::uint64_t next_id = 0;
   std::unordered_map<std::uint64_t, Op> ops;
   Endpoint endpoint;
+  // Which Paho client is current (PahoTransport::renew() counts them); events of an earlier
+  // one are stale. Under mu.
+  std::uint64_t generation = 0;
+  // The next connect gets a fresh Paho client: the link was lost, or the network said to be up.
+  bool renew_next = false;
 
   void* add(Op op) {
     std::lock_guard lock(mu);
@@ -68,6 +75,16 @@ struct Sink final : ::mqtt::iaction_listener {
   void fail(void* context, Error e) {
     std::lock_guard lock(mu);
     if (auto op = take(context)) finish(*op, std::move(e));
+  }
+
+  // The current client is being destroyed: its tokens will never complete, its events are stale.
+  void end_generation() {
+    std::lock_guard lock(mu);
+    ++generation;
+    auto pending = std::exchange(ops, {});
+    for (auto& [id, op] : pending) {
+      finish(op, Error(MqttErrc::not_connected, op.what + ": the link this was sent on is gone"));
+    }
   }
 
   void on_success(const ::mqtt::token& tok) override {
@@ -127,31 +144,37 @@ struct Sink final : ::mqtt::iaction_listener {
   }
 };
 
+// Why a fresh Paho client for the attempt after a lost link or network_up() (issue 8: the first
+// queued report out within 1 s of the broker coming back). Paho C 1.3.11's receive thread waits
+// in poll() for readable sockets only, 1 s at a time (after the first socket it ever found
+// ready), on a copy of its socket set taken before the wait. A socket whose TCP connect
+// completes is writable, not readable, so the receive thread notices it (and starts the TLS
+// handshake) only when such a poll() ends: up to 1.1 s after the connect (upstream issue 1430,
+// fixed by pull request 1642, not in Debian). Until it first finds a socket ready, the thread
+// waits 10 ms at a time. Paho stops its threads when the process's last client is destroyed and
+// starts new ones at the next MQTTAsync_connect; so, when this is the process's only Paho client
+// (the car: fb-car, the head-unit app), a client destroyed and made anew before the attempt
+// meets a receive thread that notices the connect within about 0.1 s. With other clients alive
+// the threads keep running: no gain, no harm. Plain retries in the backoff keep their client:
+// every renewal costs Paho a little memory it never frees (its socket lists, an OpenSSL ex-data
+// index) and blocks 0.1-0.2 s while Paho's threads stop, on a thread of our own (paho_).
 class PahoTransport final : public Transport {
  public:
-  PahoTransport(const ClientOptions& o, const Endpoint& ep, std::unique_ptr<::mqtt::async_client> client)
+  PahoTransport(const ClientOptions& o, const Endpoint& ep, const ::mqtt::create_options& create,
+                std::unique_ptr<::mqtt::async_client> client)
       : options_(o),
+        create_(create),
         sink_(std::make_shared<Sink>()),
         client_(std::move(client)) {
     sink_->endpoint = ep;
-    // The handlers hold the sink, not this: Paho may still be inside one while we are destroyed.
-    client_->set_message_callback([s = sink_](const ::mqtt::const_message_ptr& m) {
-      std::lock_guard lock(s->mu);
-      if (!s->closed && s->events.message) s->events.message(Message{m->get_topic(), m->get_payload_str()});
-    });
-    client_->set_connection_lost_handler([s = sink_](const std::string& cause) {
-      std::lock_guard lock(s->mu);
-      if (!s->closed && s->events.lost) s->events.lost(cause);
-    });
-    client_->set_connected_handler([s = sink_](const std::string&) {
-      std::lock_guard lock(s->mu);
-      if (!s->closed && s->events.connected) s->events.connected();
-    });
+    set_handlers();
   }
 
   ~PahoTransport() override {
     close(std::chrono::seconds(2));
-    client_.reset();  // Paho's threads are done with the sink's listener once this returns
+    // Paho's threads are done with the sink's listener once the client is destroyed.
+    paho_.call([this] { client_.reset(); });
+    paho_.join();
   }
 
   void set_events(Events events) override {
@@ -160,71 +183,91 @@ class PahoTransport final : public Transport {
   }
 
   void connect(const ConnectParams& p, ConnectDone done) override {
-    auto* ctx = sink_->add({Sink::Kind::connect, options_.server_uri, std::move(done), {}, {}});
-    try {
-      auto opts = connect_options(p);
-      if (p.version == ProtocolVersion::v5) {
-        // Set on the object Paho reads: connect_options' copies keep pointing at the original's
-        // properties (Paho C++ 1.2), which are gone by now; connect() copies them into Paho C.
-        opts.set_properties({{::mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(p.session_expiry.count())}});
+    on_paho([this, p, done = std::move(done)]() mutable {
+      if (!client_ || (used_ && take_renew_next())) renew();
+      used_ = true;
+      auto* ctx = sink_->add({Sink::Kind::connect, options_.server_uri, std::move(done), {}, {}});
+      try {
+        auto opts = connect_options(p);
+        if (p.version == ProtocolVersion::v5) {
+          // Set on the object Paho reads: connect_options' copies keep pointing at the original's
+          // properties (Paho C++ 1.2), which are gone by now; connect() copies them into Paho C.
+          opts.set_properties(
+              {{::mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(p.session_expiry.count())}});
+        }
+        if (p.will) {
+          opts.set_will(
+              ::mqtt::will_options(p.will->topic, p.will->payload, static_cast<int>(p.will->qos), p.will->retain));
+        }
+        client().connect(opts, ctx, *sink_);
+      } catch (const ::mqtt::exception& e) {
+        sink_->fail(ctx, Error(MqttErrc::connect_failed, options_.server_uri + ": " + describe(e)));
       }
-      if (p.will) {
-        opts.set_will(
-            ::mqtt::will_options(p.will->topic, p.will->payload, static_cast<int>(p.will->qos), p.will->retain));
-      }
-      client_->connect(opts, ctx, *sink_);
-    } catch (const ::mqtt::exception& e) {
-      sink_->fail(ctx, Error(MqttErrc::connect_failed, options_.server_uri + ": " + describe(e)));
-    }
+    });
+  }
+
+  void network_up() override {
+    std::lock_guard lock(sink_->mu);
+    sink_->renew_next = true;
   }
 
   void subscribe(const std::string& filter, QoS qos, Done done) override {
-    auto* ctx = sink_->add({Sink::Kind::subscribe, filter, {}, std::move(done), {}});
-    try {
-      client_->subscribe(filter, static_cast<int>(qos), ctx, *sink_);
-    } catch (const ::mqtt::exception& e) {
-      sink_->fail(ctx, Error(MqttErrc::subscribe_failed, filter + ": " + describe(e)));
-    }
+    on_paho([this, filter, qos, done = std::move(done)]() mutable {
+      auto* ctx = sink_->add({Sink::Kind::subscribe, filter, {}, std::move(done), {}});
+      try {
+        client().subscribe(filter, static_cast<int>(qos), ctx, *sink_);
+      } catch (const ::mqtt::exception& e) {
+        sink_->fail(ctx, Error(MqttErrc::subscribe_failed, filter + ": " + describe(e)));
+      }
+    });
   }
 
   void publish(const std::string& topic, const std::string& payload, QoS qos, const PublishProps& props,
                Done done) override {
-    auto* ctx = sink_->add({Sink::Kind::publish, topic, {}, std::move(done), {}});
-    try {
-      auto message = ::mqtt::make_message(topic, payload, static_cast<int>(qos), props.retain);
-      if (options_.version == ProtocolVersion::v5 && props.message_expiry.count() > 0) {
-        message->set_properties({{::mqtt::property::MESSAGE_EXPIRY_INTERVAL,
-                                  static_cast<int>(std::min<std::int64_t>(props.message_expiry.count(), INT32_MAX))}});
+    on_paho([this, topic, payload, qos, props, done = std::move(done)]() mutable {
+      auto* ctx = sink_->add({Sink::Kind::publish, topic, {}, std::move(done), {}});
+      try {
+        auto message = ::mqtt::make_message(topic, payload, static_cast<int>(qos), props.retain);
+        if (options_.version == ProtocolVersion::v5 && props.message_expiry.count() > 0) {
+          message->set_properties(
+              {{::mqtt::property::MESSAGE_EXPIRY_INTERVAL,
+                static_cast<int>(std::min<std::int64_t>(props.message_expiry.count(), INT32_MAX))}});
+        }
+        client().publish(message, ctx, *sink_);
+      } catch (const ::mqtt::exception& e) {
+        sink_->fail(ctx, Error(MqttErrc::publish_failed, topic + ": " + describe(e)));
       }
-      client_->publish(message, ctx, *sink_);
-    } catch (const ::mqtt::exception& e) {
-      sink_->fail(ctx, Error(MqttErrc::publish_failed, topic + ": " + describe(e)));
-    }
+    });
   }
 
   void disconnect(std::chrono::milliseconds timeout, std::function<void()> done) override {
-    auto* ctx = sink_->add({Sink::Kind::disconnect, {}, {}, {}, std::move(done)});
-    try {
-      client_->disconnect(static_cast<int>(timeout.count()), ctx, *sink_);
-    } catch (const ::mqtt::exception& e) {
-      // Not connected (nor connecting): nothing to end.
-      sink_->fail(ctx, Error{});
-    }
+    on_paho([this, timeout, done = std::move(done)]() mutable {
+      auto* ctx = sink_->add({Sink::Kind::disconnect, {}, {}, {}, std::move(done)});
+      try {
+        client().disconnect(static_cast<int>(timeout.count()), ctx, *sink_);
+      } catch (const ::mqtt::exception& e) {
+        // Not connected (nor connecting): nothing to end.
+        sink_->fail(ctx, Error{});
+      }
+    });
   }
 
   void close(std::chrono::milliseconds timeout) override {
     if (closed_) return;
     closed_ = true;
-    try {
-      if (client_->is_connected()) client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
-    } catch (const ::mqtt::exception& e) {
-      spdlog::debug("mqtt {}: disconnect: {}", options_.client_id, e.what());
-    }
-    try {
-      client_->disable_callbacks();  // throws (rc -1) when Paho is still tearing the link down
-    } catch (const ::mqtt::exception& e) {
-      spdlog::debug("mqtt {}: disable callbacks: {}", options_.client_id, e.what());
-    }
+    paho_.call([this, timeout] {
+      closing_ = true;
+      try {
+        if (client().is_connected()) client().disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
+      } catch (const ::mqtt::exception& e) {
+        spdlog::debug("mqtt {}: disconnect: {}", options_.client_id, e.what());
+      }
+      try {
+        client().disable_callbacks();  // throws (rc -1) when Paho is still tearing the link down
+      } catch (const ::mqtt::exception& e) {
+        spdlog::debug("mqtt {}: disable callbacks: {}", options_.client_id, e.what());
+      }
+    });
     std::lock_guard lock(sink_->mu);
     sink_->closed = true;
     sink_->events = {};
@@ -232,6 +275,83 @@ class PahoTransport final : public Transport {
   }
 
  private:
+  // Runs `f` on paho_, unless close() has begun there.
+  template <typename F>
+  void on_paho(F f) {
+    boost::asio::post(paho_.strand(), [this, f = std::move(f)]() mutable {
+      if (!closing_) f();
+    });
+  }
+
+  std::uint64_t current_generation() const {
+    std::lock_guard lock(sink_->mu);
+    return sink_->generation;
+  }
+
+  bool take_renew_next() {
+    std::lock_guard lock(sink_->mu);
+    return std::exchange(sink_->renew_next, false);
+  }
+
+  // On paho_: replaces the client by a fresh one. The old one's pending tokens fail with
+  // not_connected (the publish window has written them off with the link, and the caller's own
+  // resend covers them: Paho's resend within its session goes with the old client); its late
+  // events are ignored.
+  void renew() {
+    sink_->end_generation();
+    if (client_) {
+      try {
+        client_->disable_callbacks();
+      } catch (const ::mqtt::exception&) {
+        // Still tearing the link down: end it, then try again.
+        try {
+          client_->disconnect(0)->wait_for(std::chrono::seconds(1));
+          client_->disable_callbacks();
+        } catch (const ::mqtt::exception& e) {
+          spdlog::debug("mqtt {}: disable callbacks: {}", options_.client_id, e.what());
+        }
+      }
+      client_.reset();  // the process's last Paho client: Paho's threads stop in here
+    }
+    try {
+      client_ = std::make_unique<::mqtt::async_client>(options_.server_uri, options_.client_id, create_, nullptr);
+      set_handlers();
+    } catch (const ::mqtt::exception& e) {
+      // The same arguments were accepted at start: only a failed allocation gets here. The
+      // calls fail until the next attempt tries again.
+      spdlog::error("mqtt {}: new Paho client: {}", options_.client_id, e.what());
+      client_.reset();
+    }
+    used_ = false;
+  }
+
+  // Throws like a Paho call when renew() could not make a client.
+  ::mqtt::async_client& client() {
+    if (!client_) throw ::mqtt::exception(MQTTASYNC_FAILURE);
+    return *client_;
+  }
+
+  // The handlers hold the sink, not this: Paho may still be inside one while we are destroyed.
+  void set_handlers() {
+    const auto generation = current_generation();
+    client_->set_message_callback([s = sink_, generation](const ::mqtt::const_message_ptr& m) {
+      std::lock_guard lock(s->mu);
+      if (!s->closed && s->generation == generation && s->events.message) {
+        s->events.message(Message{m->get_topic(), m->get_payload_str()});
+      }
+    });
+    client_->set_connection_lost_handler([s = sink_, generation](const std::string& cause) {
+      std::lock_guard lock(s->mu);
+      if (s->closed || s->generation != generation) return;
+      if (s->events.lost) s->events.lost(cause);
+      s->renew_next = true;
+    });
+    client_->set_connected_handler([s = sink_, generation](const std::string&) {
+      std::lock_guard lock(s->mu);
+      if (!s->closed && s->generation == generation && s->events.connected) s->events.connected();
+    });
+  }
+
   ::mqtt::connect_options connect_options(const ConnectParams& p) const {
     auto b = ::mqtt::connect_options_builder();
     if (p.version == ProtocolVersion::v5) {
@@ -259,9 +379,15 @@ class PahoTransport final : public Transport {
   }
 
   const ClientOptions options_;
+  const ::mqtt::create_options create_;
   std::shared_ptr<Sink> sink_;  // declared before client_: outlives it
+  // The one thread that calls Paho after construction and destroys its clients (see above).
+  // Transport calls are posted to it in order; the Paho client and the members below are its own.
+  IoThread paho_;
   std::unique_ptr<::mqtt::async_client> client_;
-  bool closed_ = false;
+  bool used_ = false;     // client_ has been asked to connect
+  bool closing_ = false;  // close() has begun: no more Paho calls but its own
+  bool closed_ = false;   // on the caller's executor
 };
 
 }  // namespace
@@ -275,7 +401,7 @@ Result<std::unique_ptr<Transport>> make_paho_transport(const ClientOptions& o, c
                       .send_while_disconnected(false)
                       .finalize();
     auto client = std::make_unique<::mqtt::async_client>(o.server_uri, o.client_id, create, nullptr);
-    return std::make_unique<PahoTransport>(o, ep, std::move(client));
+    return std::make_unique<PahoTransport>(o, ep, create, std::move(client));
   } catch (const ::mqtt::exception& e) {
     return fail(MqttErrc::invalid_argument, o.server_uri + ": " + describe(e));
   }

@@ -16,8 +16,12 @@ AgentConfig make_agent_config(VehicleIdentity vehicle, std::string broker_uri, c
   c.mqtt.server_uri = std::move(broker_uri);
   c.mqtt.client_id = vehicle.vin;
   c.mqtt.tls = mqtt::tls_files_in(pki_dir / "vehicles" / vehicle.vin);
-  c.mqtt.will = mqtt::Will{topics::status(vehicle.vin), std::string(topics::status_offline), mqtt::QoS::at_least_once,
-                           true};
+  // Offline after a clean stop too: the car says it itself (the broker drops a will on DISCONNECT).
+  c.mqtt.will = mqtt::Will{.topic = topics::status(vehicle.vin),
+                           .payload = std::string(topics::status_offline),
+                           .qos = mqtt::QoS::at_least_once,
+                           .retain = true,
+                           .on_clean_stop = true};
   c.vehicle = std::move(vehicle);
   c.database = std::move(database);
   return c;

@@ -42,12 +42,17 @@ struct TlsFiles {
 TlsFiles tls_files_in(const std::filesystem::path& dir);
 
 /// The message the broker publishes for us when our link ends without a DISCONNECT (a crash, a
-/// dead network: the keep-alive runs out). A clean stop() publishes nothing.
+/// dead network: the keep-alive runs out). A clean stop() publishes it itself only when
+/// `on_clean_stop` says so.
 struct Will {
   std::string topic;
   std::string payload;
   QoS qos = QoS::at_least_once;
   bool retain = true;
+  /// A clean stop() while the broker has accepted us publishes this message itself (QoS 1 and
+  /// `retain` as above) and waits for its PUBACK before the DISCONNECT, so that the topic says the
+  /// same after a normal shutdown as after a crash: the broker drops the will on a DISCONNECT.
+  bool on_clean_stop = false;
 };
 
 struct ClientOptions {
@@ -150,7 +155,8 @@ class Client : public Sender, public Receiver {
   virtual Result<void> start() = 0;
   /// Disconnects and stops reconnecting. Queued and in-flight publishes complete with
   /// shutting_down (posted, as always); no message or connection handler runs after stop()
-  /// returns. Idempotent. May block for the DISCONNECT (bounded by connect_timeout).
+  /// returns. Idempotent. May block for the DISCONNECT (bounded by connect_timeout) and, with a
+  /// Will::on_clean_stop, before it for that message's PUBACK (bounded by connect_timeout too).
   virtual void stop() = 0;
   /// The network is up again (e.g. the OS reports connectivity): while waiting to reconnect,
   /// the next attempt starts now and the backoff returns to its minimum; an attempt under way

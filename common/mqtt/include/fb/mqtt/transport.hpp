@@ -43,6 +43,9 @@ class Transport {
   /// sent on MQTT 5 only.
   virtual void publish(const std::string& topic, const std::string& payload, QoS qos, const PublishProps& props,
                        Done done) = 0;
+  /// A hint that the network has just come up: the next connect() should be as quick as the
+  /// library allows (the Paho transport makes it on a fresh client). Default: nothing.
+  virtual void network_up() {}
   /// Ends the link (or an attempt in progress); `done` once, whatever happened.
   virtual void disconnect(std::chrono::milliseconds timeout, std::function<void()> done) = 0;
   /// Blocking, for shutdown: disconnects if connected (waiting at most `timeout`), then detaches

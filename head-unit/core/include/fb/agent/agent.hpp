@@ -47,7 +47,8 @@ struct AgentConfig {
 
 /// A car's configuration on embedded defaults, with the PKI layout of deploy/gen-certs.sh:
 /// client id = VIN, certificate files in <pki_dir>/vehicles/<VIN>/, and a retained will of
-/// topics::status_offline on topics::status(VIN).
+/// topics::status_offline on topics::status(VIN), which a clean stop() also publishes itself
+/// (Will::on_clean_stop): the status is offline after a normal shutdown as after a crash.
 AgentConfig make_agent_config(VehicleIdentity vehicle, std::string broker_uri, const std::filesystem::path& pki_dir,
                               std::filesystem::path database);
 
@@ -82,7 +83,9 @@ class Agent final : public AgentApi {
   /// nothing running.
   Result<void> start();
   /// Stops the link and the timer; what is queued stays in the store. Call on the executor.
-  /// Idempotent. The client's last completions still run on the executor afterwards.
+  /// Idempotent. The client's last completions still run on the executor afterwards. Connected,
+  /// it blocks for the offline status's PUBACK and the DISCONNECT (each bounded by the MQTT
+  /// connect_timeout).
   void stop();
 
   void add_listener(AgentListener* listener) override;
