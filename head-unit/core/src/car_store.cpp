@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "fb/agent/report_builder.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
 #include "fb/common/utf8.hpp"
@@ -205,15 +206,42 @@ ReportView read_report_row(const sql::Statement& st) {
 Result<CarStore> CarStore::open(const std::filesystem::path& path, Options options) {
   sql::OpenOptions o;
   o.max_page_count = options.max_pages;
-  auto opened = sql::open_store(path, sql::StoreSchema{"car store", kMigrations}, sql::OnCorrupt::set_aside, o);
-  if (!opened) return fail(opened.error());
-  CarStore store(std::move(opened->db), options);
-  store.set_aside_ = opened->set_aside;
-  if (store.set_aside_) {
-    auto recovered = store.recover(*store.set_aside_);
-    if (!recovered) return fail(recovered.error());
-    store.recovery_ = std::move(*recovered);
+  const sql::StoreSchema schema{"car store", kMigrations};
+  auto marked = read_recovery_marker(path);
+  if (!marked) return fail(marked.error());
+  std::filesystem::path aside;
+  if (*marked) {
+    // A recovery was under way when the process stopped: finish it before anything else.
+    aside = **marked;
+    if (auto r = prepare_rebuild(path, aside); !r) return fail(r.error());
+  } else {
+    auto opened = sql::open_store(path, schema, sql::OnCorrupt::refuse, o);
+    if (opened) return CarStore(std::move(opened->db), std::move(options));
+    if (opened.error().code != make_error_code(StorageErrc::corrupt)) return fail(opened.error());
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto begun = begin_recovery(path, now_ms, options.recovery_fault);
+    if (!begun) return fail(begun.error());
+    aside = std::move(*begun);
   }
+  Recovery recovery;
+  {
+    auto built = sql::open_store(recovering_file(path), schema, sql::OnCorrupt::refuse, o);
+    if (!built) return fail(built.error());
+    CarStore building(std::move(built->db), options);
+    auto recovered = building.recover(aside);
+    if (!recovered) return fail(recovered.error());
+    recovery = std::move(*recovered);
+    // One file, with nothing in a -wal, so that one rename moves all of it.
+    if (auto r = building.db_.query_int("PRAGMA journal_mode=DELETE"); !r) return fail(r.error());
+  }
+  if (auto r = finish_recovery(path, options.recovery_fault); !r) return fail(r.error());
+  auto opened = sql::open_store(path, schema, sql::OnCorrupt::refuse, o);
+  if (!opened) return fail(opened.error());
+  CarStore store(std::move(opened->db), std::move(options));
+  store.set_aside_ = std::move(aside);
+  store.recovery_ = std::move(recovery);
   return store;
 }
 
@@ -226,9 +254,17 @@ std::chrono::milliseconds CarStore::ttl(ReportClass c) const {
   return options_.ttl_normal;
 }
 
+std::int64_t CarStore::expires_for(ReportClass report_class, std::int64_t created_ms) const {
+  const auto ttl_ms = ttl(report_class).count();
+  return ttl_ms > 0 ? created_ms + ttl_ms : 0;
+}
+
 Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   auto recovery = salvage(damaged, db_, kRecoveredTables);
   if (!recovery) return fail(recovery.error());
+  if (auto r = options_.recovery_fault ? options_.recovery_fault(RecoveryStep::copied) : Result<void>{}; !r) {
+    return fail(r.error());
+  }
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   // A queued copy is sent only if it is exactly what was committed: its digest still matches.
@@ -250,6 +286,9 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
     ++outbox->unreadable;
   }
   if (auto r = db_.exec("UPDATE outbox SET size = length(payload)"); !r) return fail(r.error());
+  if (outbox->lacks("expires_ms")) {
+    if (auto r = classify_recovered(); !r) return fail(r.error());
+  }
   // A report whose queued copy is lost will never be sent: My reports says so.
   auto lost = db_.prepare(
       "UPDATE reports SET status = ?1, drop_reason = ?2 WHERE status = ?3 AND report_id NOT IN "
@@ -276,7 +315,38 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
   totals_.reset();
+  if (auto r = options_.recovery_fault ? options_.recovery_fault(RecoveryStep::checked) : Result<void>{}; !r) {
+    return fail(r.error());
+  }
   return std::move(*recovery);
+}
+
+Result<void> CarStore::classify_recovered() {
+  // Before v4 `priority` was only a hint (> 0: a telematics safety fault) and nothing expired:
+  // as the v4 migration does, but with the class a new report would get, from the report itself.
+  auto rows = db_.prepare("SELECT id, payload, priority, created_ms FROM outbox WHERE kind = 'report'");
+  if (!rows) return fail(rows.error());
+  struct Row {
+    std::string id;
+    ReportClass report_class;
+    std::int64_t created_ms;
+  };
+  std::vector<Row> found;
+  auto read = rows->each_row([&](const sql::Statement& st) {
+    auto env = codec::decode(st.blob(1));  // decodes: recover() removed the rows that do not
+    const auto c = st.int64(2) > 0 ? ReportClass::safety : env ? report_class_of(env->report()) : ReportClass::normal;
+    found.push_back(Row{st.text(0), c, st.int64(3)});
+  });
+  if (!read) return fail(read.error());
+  auto set = db_.prepare("UPDATE outbox SET priority = ?1, expires_ms = ?2 WHERE id = ?3");
+  if (!set) return fail(set.error());
+  for (const auto& row : found) {
+    set->bind(1, static_cast<std::int64_t>(row.report_class))
+        .bind(2, expires_for(row.report_class, row.created_ms))
+        .bind(3, row.id);
+    if (auto r = set->run(); !r) return fail(r.error());
+  }
+  return {};
 }
 
 Result<void> CarStore::insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
@@ -402,8 +472,8 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
                                           std::optional<std::int64_t> hold_until_ms) {
   const auto& r = env.report();
   Enqueued out;
-  const auto ttl_ms = ttl(report_class).count();
-  out.expires_ms = ttl_ms > 0 ? now_ms + ttl_ms : 0;
+  const auto expires_ms = expires_for(report_class, now_ms);
+  out.expires_ms = expires_ms;
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   auto room = make_room(report_class, static_cast<std::int64_t>(payload.size()));
@@ -413,7 +483,7 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
   if (!evicted) return fail(evicted.error());
   out.evicted = std::move(*evicted);
   if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload,
-                             static_cast<int>(report_class), now_ms, out.expires_ms);
+                             static_cast<int>(report_class), now_ms, expires_ms);
       !x) {
     return fail(x.error());
   }

@@ -198,12 +198,20 @@ class CarStore {
     /// Receipts and answers are not counted (small, and gone at the next PUBACK).
     std::size_t max_reports = 2000;
     std::int64_t max_report_bytes = std::int64_t{32} << 20;
+    /// Tests only: called after each step of a corrupt file's recovery; an error stops it
+    /// there, as a kill would (salvage.hpp).
+    RecoveryFault recovery_fault;
   };
 
   /// Opens or creates the file. A corrupt file is renamed aside (set_aside() says where), a new
-  /// one started, and the rows still readable in the old one copied into it (recovery() says
-  /// how many): the car keeps working and the old file stays for diagnosis.
-  /// Errors: open_failed, schema_too_new (written by a newer build; refused, not touched).
+  /// one built from the rows still readable in it (recovery() says how many) and put in its
+  /// place: the car keeps working and the old file stays for diagnosis. The recovery survives
+  /// a kill at any step (salvage.hpp): while its marker `<file>.recovery` exists, open()
+  /// resumes it from the set-aside file the marker names, and builds the new store again.
+  /// Rows of an older schema (e.g. v3, before classes) get the current rules: their class from
+  /// the report (report_class_of) and the time to live of that class from their creation.
+  /// Errors: open_failed, schema_too_new (written by a newer build; refused, not touched),
+  /// io (the recovery's files could not be written or renamed: tried again at the next open).
   static Result<CarStore> open(const std::filesystem::path& path, Options options);
 
   const std::optional<std::filesystem::path>& set_aside() const { return set_aside_; }
@@ -325,8 +333,13 @@ class CarStore {
   /// Deletes one outbox row; inside the caller's transaction (the caller keeps totals_ true).
   Result<void> delete_row(const std::string& id);
   Result<void> insert_report_row(const wire::Report& report, std::int64_t now_ms, SnapshotState snapshot);
-  /// Copies what is readable of the file set aside, then checks it (CarStore::open).
+  /// Copies what is readable of the file set aside into this (new) store, then checks it
+  /// (CarStore::open).
   Result<Recovery> recover(const std::filesystem::path& damaged);
+  /// Outbox reports copied from a store older than v4: their class and time to live.
+  Result<void> classify_recovered();
+  /// expires_ms of a report of `report_class` created at `created_ms` (0: never).
+  std::int64_t expires_for(ReportClass report_class, std::int64_t created_ms) const;
   /// Removes outbox reports and marks their rows dropped; inside the caller's transaction.
   Result<std::vector<ReportView>> drop_in_tx(const std::vector<std::string>& ids, DropReason reason,
                                              std::int64_t now_ms);
