@@ -57,7 +57,12 @@ wire::Envelope notification_for(const Queued& q, wire::CaseStatus status = wire:
 
 class CarStoreTest : public ::testing::Test {
  protected:
-  static CarStore::Options options() { return {}; }
+  // Most tests use small times (1000, 2000, ...): every time counts as a set clock.
+  static CarStore::Options options() {
+    CarStore::Options o;
+    o.clock_valid_from_ms = 0;
+    return o;
+  }
   CarStore open(CarStore::Options o = options()) {
     auto s = CarStore::open(path_, o);
     EXPECT_TRUE(s) << s.error().what();
@@ -1072,6 +1077,90 @@ TEST_F(CarStoreQueueTest, DroppedReportsSurviveAReopen) {
   auto view = row(store, low);
   EXPECT_EQ(view.status, ReportStatus::dropped);
   EXPECT_EQ(view.drop_reason, DropReason::evicted_for_space);
+}
+
+// ---- Time to live and the car's clock (car_store.hpp) ------------------------------------------
+
+constexpr std::int64_t kUnset = 946'684'800'000;  // 2000-01-01: the RTC before NTP or GNSS set it
+constexpr std::int64_t kSet = 1'780'000'000'000;  // 2026-05-28
+constexpr std::int64_t kDay = 24 * 3600 * 1000;
+
+TEST_F(CarStoreQueueTest, AReportQueuedWithTheClockUnsetStartsItsTimeToLiveAtTheFirstValidTime) {
+  CarStore::Options o;  // the real rule: kClockValidFromMs
+  o.ttl_normal = 14 * 24h;
+  auto store = open(o);
+  const auto q = make_report("queued before the clock was set");
+  auto r = store.enqueue_report(q.env, q.payload, ReportClass::normal, kUnset);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->expires_ms, 0) << "not known yet";
+  EXPECT_EQ(store.outbox()->front().expires_ms, 0);
+  EXPECT_TRUE(*store.expiry_pending());
+  // Weeks pass on the unset clock: nothing is dropped, an unset clock tells no age.
+  EXPECT_TRUE(store.expire(kUnset + 60 * kDay)->empty());
+  EXPECT_EQ(*store.fix_expiries(kUnset + 60 * kDay), 0u);
+  // The clock is set (a jump of 26 years): the time to live starts now, it is not spent at once.
+  EXPECT_TRUE(store.expire(kSet)->empty());
+  EXPECT_FALSE(*store.expiry_pending());
+  EXPECT_EQ(store.outbox()->front().expires_ms, kSet + 14 * kDay);
+  EXPECT_TRUE(store.expire(kSet + 14 * kDay - 1)->empty());
+  const auto dropped = store.expire(kSet + 14 * kDay);
+  ASSERT_EQ(dropped->size(), 1u);
+  EXPECT_EQ(dropped->front().drop_reason, DropReason::expired);
+  // Kept across a reopen while pending, too.
+  const auto later = make_report("also before the clock was set");
+  ASSERT_TRUE(store.enqueue_report(later.env, later.payload, ReportClass::low, kUnset + 1000));
+  auto reopened = open(o);
+  EXPECT_TRUE(*reopened.expiry_pending());
+  EXPECT_EQ(*reopened.fix_expiries(kSet + 20 * kDay), 1u);
+  EXPECT_EQ(reopened.outbox()->front().expires_ms, kSet + 20 * kDay + o.ttl_low.count());
+}
+
+TEST_F(CarStoreQueueTest, NormalExpiryWithASetClock) {
+  CarStore::Options o;
+  auto store = open(o);
+  const auto id = add(store, ReportClass::low, kSet);
+  EXPECT_EQ(store.outbox()->front().expires_ms, kSet + 7 * kDay);
+  EXPECT_EQ(*store.fix_expiries(kSet + kDay), 0u) << "a consistent clock changes nothing";
+  EXPECT_TRUE(store.expire(kSet + 7 * kDay - 1)->empty());
+  EXPECT_EQ(ids(*store.expire(kSet + 7 * kDay)), std::vector<std::string>{id});
+}
+
+TEST_F(CarStoreQueueTest, ABackwardStepNeverMakesAReportOlderNorLetsItLiveMoreThanAFullTimeToLive) {
+  CarStore::Options o;
+  auto store = open(o);
+  const auto young = add(store, ReportClass::normal, kSet);            // 14 days left at kSet
+  const auto old = add(store, ReportClass::normal, kSet - 10 * kDay);  // 4 days left at kSet
+  // The clock steps back an hour: nothing expires, the old one keeps its expiry (more time left,
+  // never less), the young one now has a full time to live left, not more.
+  EXPECT_TRUE(store.expire(kSet - 3'600'000)->empty());
+  std::map<std::string, std::int64_t> expiry;
+  const auto before = store.outbox();
+  for (const auto& e : *before) expiry[e.id] = e.expires_ms;
+  EXPECT_EQ(expiry[old], kSet + 4 * kDay);
+  EXPECT_EQ(expiry[young], kSet - 3'600'000 + 14 * kDay);
+  // 100 days back (a clock that ran ahead, corrected): at most a full time to live from now.
+  EXPECT_TRUE(store.expire(kSet - 100 * kDay)->empty());
+  const auto after = store.outbox();
+  for (const auto& e : *after) EXPECT_EQ(e.expires_ms, kSet - 100 * kDay + 14 * kDay) << e.id;
+  EXPECT_TRUE(store.expire(kSet - 86 * kDay - 1)->empty());
+  EXPECT_EQ(store.expire(kSet - 86 * kDay)->size(), 2u);
+}
+
+TEST_F(CarStoreQueueTest, AForwardStepOfMoreThanTheTimeToLiveDropsWhatIsDueAndNamesEachOne) {
+  CarStore::Options o;
+  auto store = open(o);
+  const auto low = add(store, ReportClass::low, kSet);        // 7 days
+  const auto normal = add(store, ReportClass::normal, kSet);  // 14 days
+  const auto safety = add(store, ReportClass::safety, kSet);  // 30 days
+  // 20 days ahead at once (a sleep, or a clock corrected forward: the same to the car).
+  const auto dropped = store.expire(kSet + 20 * kDay);
+  ASSERT_TRUE(dropped);
+  const auto names = ids(*dropped);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()), (std::set<std::string>{low, normal}))
+      << "each one, to tell the driver";
+  for (const auto& r : *dropped) EXPECT_EQ(r.drop_reason, DropReason::expired);
+  EXPECT_EQ(queued(store), std::vector<std::string>{safety});
+  EXPECT_EQ(store.outbox()->front().expires_ms, kSet + 30 * kDay) << "a forward step moves no expiry";
 }
 
 // ---- Recovery of a corrupt store (issue 8): tests/fixtures/make-fixtures.sh <build> recovery ------

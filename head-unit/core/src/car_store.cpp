@@ -256,7 +256,8 @@ std::chrono::milliseconds CarStore::ttl(ReportClass c) const {
 
 std::int64_t CarStore::expires_for(ReportClass report_class, std::int64_t created_ms) const {
   const auto ttl_ms = ttl(report_class).count();
-  return ttl_ms > 0 ? created_ms + ttl_ms : 0;
+  if (ttl_ms <= 0) return 0;
+  return clock_valid(created_ms) ? created_ms + ttl_ms : -ttl_ms;
 }
 
 Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
@@ -433,16 +434,47 @@ Result<std::vector<ReportView>> CarStore::drop_in_tx(const std::vector<std::stri
   return out;
 }
 
+Result<std::size_t> CarStore::fix_expiries(std::int64_t now_ms) {
+  if (!clock_valid(now_ms)) return std::size_t{0};
+  // Pending ones (< 0, the TTL negated) start now; none ends later than a full TTL from now.
+  auto st = db_.prepare(
+      "UPDATE outbox SET expires_ms = CASE WHEN expires_ms < 0 THEN ?1 - expires_ms ELSE ?1 + "
+      "CASE priority WHEN ?2 THEN ?3 WHEN ?4 THEN ?5 ELSE ?6 END END "
+      "WHERE kind = 'report' AND (expires_ms < 0 OR (expires_ms > 0 AND "
+      "expires_ms > ?1 + CASE priority WHEN ?2 THEN ?3 WHEN ?4 THEN ?5 ELSE ?6 END AND "
+      "CASE priority WHEN ?2 THEN ?3 WHEN ?4 THEN ?5 ELSE ?6 END > 0))");
+  if (!st) return fail(st.error());
+  st->bind(1, now_ms)
+      .bind(2, static_cast<std::int64_t>(ReportClass::safety))
+      .bind(3, static_cast<std::int64_t>(options_.ttl_safety.count()))
+      .bind(4, static_cast<std::int64_t>(ReportClass::normal))
+      .bind(5, static_cast<std::int64_t>(options_.ttl_normal.count()))
+      .bind(6, static_cast<std::int64_t>(options_.ttl_low.count()));
+  if (auto r = st->run(); !r) return fail(r.error());
+  return static_cast<std::size_t>(db_.changes());
+}
+
+Result<bool> CarStore::expiry_pending() {
+  auto n = db_.query_int("SELECT EXISTS(SELECT 1 FROM outbox WHERE kind = 'report' AND expires_ms < 0)");
+  if (!n) return fail(n.error());
+  return n->value_or(0) != 0;
+}
+
 Result<std::vector<ReportView>> CarStore::expire(std::int64_t now_ms) {
+  if (!clock_valid(now_ms)) return std::vector<ReportView>{};  // an unset clock cannot tell an age
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
+  if (auto fixed = fix_expiries(now_ms); !fixed) return fail(fixed.error());
   auto due = db_.prepare(
       "SELECT id FROM outbox WHERE kind = 'report' AND expires_ms > 0 AND expires_ms <= ? ORDER BY created_ms, id");
   if (!due) return fail(due.error());
   due->bind(1, now_ms);
   std::vector<std::string> ids;
   if (auto r = due->each_row([&](const sql::Statement& st) { ids.push_back(st.text(0)); }); !r) return fail(r.error());
-  if (ids.empty()) return std::vector<ReportView>{};
+  if (ids.empty()) {
+    if (auto r = tx->commit(); !r) return fail(r.error());  // the fixed expiries
+    return std::vector<ReportView>{};
+  }
   auto dropped = drop_in_tx(ids, DropReason::expired, now_ms);
   if (!dropped) return fail(dropped.error());
   if (auto r = tx->commit(); !r) return fail(r.error());
@@ -473,7 +505,7 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
   const auto& r = env.report();
   Enqueued out;
   const auto expires_ms = expires_for(report_class, now_ms);
-  out.expires_ms = expires_ms;
+  out.expires_ms = std::max<std::int64_t>(expires_ms, 0);
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   auto room = make_room(report_class, static_cast<std::int64_t>(payload.size()));
@@ -527,7 +559,7 @@ Result<void> CarStore::release_report(const std::string& report_id, const std::s
 
 Result<std::vector<OutboxEntry>> CarStore::outbox() {
   auto st = db_.prepare(
-      "SELECT id, kind, topic, priority, created_ms, expires_ms, coalesce(hold_until_ms, 0) FROM outbox "
+      "SELECT id, kind, topic, priority, created_ms, max(expires_ms, 0), coalesce(hold_until_ms, 0) FROM outbox "
       "ORDER BY priority DESC, created_ms, id");
   if (!st) return fail(st.error());
   std::vector<OutboxEntry> out;

@@ -17,6 +17,10 @@ void SendScheduler::add(const OutboxEntry& entry, Clock::time_point now) {
   by_id_.emplace(entry.id, key);
 }
 
+void SendScheduler::set_expiry(const std::string& id, std::int64_t expires_ms) {
+  if (auto it = by_id_.find(id); it != by_id_.end()) items_.at(it->second).entry.expires_ms = expires_ms;
+}
+
 void SendScheduler::remove(const std::string& id) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
