@@ -353,7 +353,7 @@ class CarStore {
   Result<std::vector<InboxEntry>> inbox(std::size_t limit = 200);
 
  private:
-  CarStore(sql::Database db, Options options) : db_(std::move(db)), options_(options) {}
+  CarStore(sql::Database db, Options options) : db_(std::move(db)), options_(std::move(options)) {}
   Result<void> insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
                              const std::string& payload, int priority, std::int64_t now_ms,
                              std::int64_t expires_ms = 0);
