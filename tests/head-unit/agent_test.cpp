@@ -797,6 +797,56 @@ TEST_F(AgentTest, AReportWhoseTimeRanOutBeforeTheTimerFiredIsNotSentOnReconnect)
   EXPECT_EQ(events_.dropped[0].report_id, *stale);
 }
 
+// ---- Time to live and the car's clock (car_store.hpp): the wall clock stepped alone -------------
+
+TEST_F(AgentTest, AReportQueuedWhileTheClockIsUnsetStartsItsTimeToLiveWhenTheClockIsSet) {
+  storage_.ttl_normal = 1h;
+  const auto set = clock_.epoch_ms();
+  clock_.set_wall_ms(946'684'800'000);  // the RTC at boot: 2000-01-01
+  auto agent = started_agent();
+  auto id = submit(*agent);
+  ASSERT_TRUE(id);
+  test::run_for(io_, clock_, 3h);
+  EXPECT_TRUE(events_.dropped.empty()) << "an unset clock tells no age";
+  clock_.set_wall_ms(set);  // NTP or GNSS: 26 years ahead at once
+  test::run_for(io_, clock_, 1min);
+  EXPECT_TRUE(events_.dropped.empty()) << "the jump to a set clock is not time that passed";
+  test::run_for(io_, clock_, 58min);
+  EXPECT_TRUE(events_.dropped.empty());
+  test::run_for(io_, clock_, 2min);  // its hour, counted from the first set time, is up
+  ASSERT_EQ(events_.dropped.size(), 1u);
+  EXPECT_EQ(events_.dropped[0].report_id, *id);
+  EXPECT_EQ(events_.dropped[0].drop_reason, DropReason::expired);
+}
+
+TEST_F(AgentTest, ABackwardStepDropsNothingEarlyAndLeavesAtMostAFullTimeToLive) {
+  storage_.ttl_normal = 2h;
+  auto agent = started_agent();
+  auto id = submit(*agent);
+  ASSERT_TRUE(id);
+  test::run_for(io_, clock_, 30min);
+  clock_.set_wall_ms(clock_.epoch_ms() - 24 * 3600 * 1000);  // a day back
+  test::run_for(io_, clock_, 3h);
+  EXPECT_TRUE(events_.dropped.empty()) << "dropped early";
+  // The old expiry timer fired 1.5 h after the step: from there, a full 2 h, not a day more.
+  test::run_for(io_, clock_, 31min);
+  ASSERT_EQ(events_.dropped.size(), 1u) << "lived on for the day the clock went back";
+  EXPECT_EQ(events_.dropped[0].report_id, *id);
+}
+
+TEST_F(AgentTest, AForwardStepBeyondTheTimeToLiveDropsTheReportAndTellsTheListenersNotSending) {
+  storage_.ttl_normal = 2h;
+  auto agent = started_agent();
+  auto id = submit(*agent);
+  ASSERT_TRUE(id);
+  clock_.set_wall_ms(clock_.epoch_ms() + 3 * 3600 * 1000);  // a sleep, or a correction: the same to the car
+  connect();
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+  ASSERT_EQ(events_.dropped.size(), 1u);
+  EXPECT_EQ(events_.dropped[0].report_id, *id);
+  EXPECT_EQ(events_.dropped[0].drop_reason, DropReason::expired);
+}
+
 TEST_F(AgentTest, AnEvictedReportIsToldToListenersAndNeverSentAndAFullQueueRefusesLessUrgentOnes) {
   storage_.max_reports = 1;
   auto agent = started_agent();

@@ -61,7 +61,13 @@ wire::Envelope notification_for(const Queued& q, wire::CaseStatus status = wire:
 
 class CarStoreTest : public ::testing::Test {
  protected:
-  CarStore open(CarStore::Options o = {}) {
+  // Most tests use small times (1000, 2000, ...): every time counts as a set clock.
+  static CarStore::Options options() {
+    CarStore::Options o;
+    o.clock_valid_from_ms = 0;
+    return o;
+  }
+  CarStore open(CarStore::Options o = options()) {
     auto s = CarStore::open(path_, o);
     EXPECT_TRUE(s) << s.error().what();
     return std::move(*s);
@@ -255,7 +261,9 @@ TEST_F(CarStoreTest, ASurveyAnswerIsQueuedOnlyForAClosedCasesRequest) {
 }
 
 TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
-  auto store = open(CarStore::Options{.max_pages = 24});
+  auto o = options();
+  o.max_pages = 24;
+  auto store = open(o);
   std::vector<std::string> saved;
   Result<Enqueued> r;
   for (int i = 0; i < 200; ++i) {
@@ -891,7 +899,7 @@ TEST_F(CarStoreQueueTest, SafetyIsSentFirstThenNormalThenLowEachOldestFirst) {
 }
 
 TEST_F(CarStoreQueueTest, EachClassExpiresAfterItsOwnTimeToLiveAndMyReportsSaysWhy) {
-  CarStore::Options o;
+  auto o = options();
   o.ttl_safety = 30s;
   o.ttl_normal = 20s;
   o.ttl_low = 10s;
@@ -919,7 +927,7 @@ TEST_F(CarStoreQueueTest, EachClassExpiresAfterItsOwnTimeToLiveAndMyReportsSaysW
 }
 
 TEST_F(CarStoreQueueTest, AReportWhoseCaseAnsweredBeforeItsAckLeavesTheOutboxWithoutShowingDropped) {
-  CarStore::Options o;
+  auto o = options();
   o.ttl_normal = 10s;
   auto store = open(o);
   const auto q = make_report();
@@ -937,7 +945,7 @@ TEST_F(CarStoreQueueTest, AReportWhoseCaseAnsweredBeforeItsAckLeavesTheOutboxWit
 }
 
 TEST_F(CarStoreQueueTest, AZeroTimeToLiveNeverExpiresAndReceiptsNeverExpire) {
-  CarStore::Options o;
+  auto o = options();
   o.ttl_normal = 0ms;
   auto store = open(o);
   const auto q = make_report();
@@ -950,7 +958,7 @@ TEST_F(CarStoreQueueTest, AZeroTimeToLiveNeverExpiresAndReceiptsNeverExpire) {
 }
 
 TEST_F(CarStoreQueueTest, TheCountCapEvictsTheLowestClassOldestFirstAndNeverSafety) {
-  CarStore::Options o;
+  auto o = options();
   o.max_reports = 4;
   auto store = open(o);
   const auto low_new = add(store, ReportClass::low, 2000);
@@ -976,7 +984,7 @@ TEST_F(CarStoreQueueTest, TheCountCapEvictsTheLowestClassOldestFirstAndNeverSafe
 }
 
 TEST_F(CarStoreQueueTest, ANewReportNeverEvictsAMoreUrgentOneAndIsRefusedInstead) {
-  CarStore::Options o;
+  auto o = options();
   o.max_reports = 2;
   auto store = open(o);
   const auto a = add(store, ReportClass::normal, 1000);
@@ -990,7 +998,7 @@ TEST_F(CarStoreQueueTest, ANewReportNeverEvictsAMoreUrgentOneAndIsRefusedInstead
 }
 
 TEST_F(CarStoreQueueTest, WhenOnlySafetyReportsFillItANewSafetyReportIsStillTakenAndOthersAreRefused) {
-  CarStore::Options o;
+  auto o = options();
   o.max_reports = 2;
   auto store = open(o);
   const auto s1 = add(store, ReportClass::safety, 1000);
@@ -1008,7 +1016,7 @@ TEST_F(CarStoreQueueTest, WhenOnlySafetyReportsFillItANewSafetyReportIsStillTake
 
 TEST_F(CarStoreQueueTest, TheByteCapCountsPayloadsAndEvictsAsManyAsNeeded) {
   const auto probe = make_report(std::string(1000, 'a'));
-  CarStore::Options o;
+  auto o = options();
   o.max_report_bytes = static_cast<std::int64_t>(probe.payload.size()) * 3;  // three of these
   auto store = open(o);
   const auto l1 = add(store, ReportClass::low, 1000, std::string(1000, 'a'));
@@ -1022,7 +1030,7 @@ TEST_F(CarStoreQueueTest, TheByteCapCountsPayloadsAndEvictsAsManyAsNeeded) {
 }
 
 TEST_F(CarStoreQueueTest, AcksExpiriesAndReopensFreeRoomUnderTheCap) {
-  CarStore::Options o;
+  auto o = options();
   o.max_reports = 2;
   o.ttl_low = 10s;
   auto store = open(o);
@@ -1045,7 +1053,7 @@ TEST_F(CarStoreQueueTest, AcksExpiriesAndReopensFreeRoomUnderTheCap) {
 }
 
 TEST_F(CarStoreQueueTest, AReportDroppedWhileItsAckWasOnTheWayShowsAcknowledgedWhenTheAckComes) {
-  CarStore::Options o;
+  auto o = options();
   o.ttl_normal = 10s;
   auto store = open(o);
   const auto q = make_report();
@@ -1061,7 +1069,7 @@ TEST_F(CarStoreQueueTest, AReportDroppedWhileItsAckWasOnTheWayShowsAcknowledgedW
 }
 
 TEST_F(CarStoreQueueTest, DroppedReportsSurviveAReopen) {
-  CarStore::Options o;
+  auto o = options();
   o.max_reports = 1;
   std::string low;
   {
@@ -1073,6 +1081,90 @@ TEST_F(CarStoreQueueTest, DroppedReportsSurviveAReopen) {
   auto view = row(store, low);
   EXPECT_EQ(view.status, ReportStatus::dropped);
   EXPECT_EQ(view.drop_reason, DropReason::evicted_for_space);
+}
+
+// ---- Time to live and the car's clock (car_store.hpp) ------------------------------------------
+
+constexpr std::int64_t kUnset = 946'684'800'000;  // 2000-01-01: the RTC before NTP or GNSS set it
+constexpr std::int64_t kSet = 1'780'000'000'000;  // 2026-05-28
+constexpr std::int64_t kDay = 24 * 3600 * 1000;
+
+TEST_F(CarStoreQueueTest, AReportQueuedWithTheClockUnsetStartsItsTimeToLiveAtTheFirstValidTime) {
+  CarStore::Options o;  // the real rule: kClockValidFromMs
+  o.ttl_normal = 14 * 24h;
+  auto store = open(o);
+  const auto q = make_report("queued before the clock was set");
+  auto r = store.enqueue_report(q.env, q.payload, ReportClass::normal, kUnset);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->expires_ms, 0) << "not known yet";
+  EXPECT_EQ(store.outbox()->front().expires_ms, 0);
+  EXPECT_TRUE(*store.expiry_pending());
+  // Weeks pass on the unset clock: nothing is dropped, an unset clock tells no age.
+  EXPECT_TRUE(store.expire(kUnset + 60 * kDay)->empty());
+  EXPECT_EQ(*store.fix_expiries(kUnset + 60 * kDay), 0u);
+  // The clock is set (a jump of 26 years): the time to live starts now, it is not spent at once.
+  EXPECT_TRUE(store.expire(kSet)->empty());
+  EXPECT_FALSE(*store.expiry_pending());
+  EXPECT_EQ(store.outbox()->front().expires_ms, kSet + 14 * kDay);
+  EXPECT_TRUE(store.expire(kSet + 14 * kDay - 1)->empty());
+  const auto dropped = store.expire(kSet + 14 * kDay);
+  ASSERT_EQ(dropped->size(), 1u);
+  EXPECT_EQ(dropped->front().drop_reason, DropReason::expired);
+  // Kept across a reopen while pending, too.
+  const auto later = make_report("also before the clock was set");
+  ASSERT_TRUE(store.enqueue_report(later.env, later.payload, ReportClass::low, kUnset + 1000));
+  auto reopened = open(o);
+  EXPECT_TRUE(*reopened.expiry_pending());
+  EXPECT_EQ(*reopened.fix_expiries(kSet + 20 * kDay), 1u);
+  EXPECT_EQ(reopened.outbox()->front().expires_ms, kSet + 20 * kDay + o.ttl_low.count());
+}
+
+TEST_F(CarStoreQueueTest, NormalExpiryWithASetClock) {
+  CarStore::Options o;
+  auto store = open(o);
+  const auto id = add(store, ReportClass::low, kSet);
+  EXPECT_EQ(store.outbox()->front().expires_ms, kSet + 7 * kDay);
+  EXPECT_EQ(*store.fix_expiries(kSet + kDay), 0u) << "a consistent clock changes nothing";
+  EXPECT_TRUE(store.expire(kSet + 7 * kDay - 1)->empty());
+  EXPECT_EQ(ids(*store.expire(kSet + 7 * kDay)), std::vector<std::string>{id});
+}
+
+TEST_F(CarStoreQueueTest, ABackwardStepNeverMakesAReportOlderNorLetsItLiveMoreThanAFullTimeToLive) {
+  CarStore::Options o;
+  auto store = open(o);
+  const auto young = add(store, ReportClass::normal, kSet);            // 14 days left at kSet
+  const auto old = add(store, ReportClass::normal, kSet - 10 * kDay);  // 4 days left at kSet
+  // The clock steps back an hour: nothing expires, the old one keeps its expiry (more time left,
+  // never less), the young one now has a full time to live left, not more.
+  EXPECT_TRUE(store.expire(kSet - 3'600'000)->empty());
+  std::map<std::string, std::int64_t> expiry;
+  const auto before = store.outbox();
+  for (const auto& e : *before) expiry[e.id] = e.expires_ms;
+  EXPECT_EQ(expiry[old], kSet + 4 * kDay);
+  EXPECT_EQ(expiry[young], kSet - 3'600'000 + 14 * kDay);
+  // 100 days back (a clock that ran ahead, corrected): at most a full time to live from now.
+  EXPECT_TRUE(store.expire(kSet - 100 * kDay)->empty());
+  const auto after = store.outbox();
+  for (const auto& e : *after) EXPECT_EQ(e.expires_ms, kSet - 100 * kDay + 14 * kDay) << e.id;
+  EXPECT_TRUE(store.expire(kSet - 86 * kDay - 1)->empty());
+  EXPECT_EQ(store.expire(kSet - 86 * kDay)->size(), 2u);
+}
+
+TEST_F(CarStoreQueueTest, AForwardStepOfMoreThanTheTimeToLiveDropsWhatIsDueAndNamesEachOne) {
+  CarStore::Options o;
+  auto store = open(o);
+  const auto low = add(store, ReportClass::low, kSet);        // 7 days
+  const auto normal = add(store, ReportClass::normal, kSet);  // 14 days
+  const auto safety = add(store, ReportClass::safety, kSet);  // 30 days
+  // 20 days ahead at once (a sleep, or a clock corrected forward: the same to the car).
+  const auto dropped = store.expire(kSet + 20 * kDay);
+  ASSERT_TRUE(dropped);
+  const auto names = ids(*dropped);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()), (std::set<std::string>{low, normal}))
+      << "each one, to tell the driver";
+  for (const auto& r : *dropped) EXPECT_EQ(r.drop_reason, DropReason::expired);
+  EXPECT_EQ(queued(store), std::vector<std::string>{safety});
+  EXPECT_EQ(store.outbox()->front().expires_ms, kSet + 30 * kDay) << "a forward step moves no expiry";
 }
 
 // ---- Recovery of a corrupt store (issue 8): tests/fixtures/make-fixtures.sh <build> recovery ------
@@ -1105,7 +1197,13 @@ class CarStoreRecoveryTest : public CarStoreTest {
   CarStore open_damaged(const std::string& name, std::size_t expect_lost) {
     fs::copy_file(fixture(name + ".db"), path_);
     auto store = open();
+    check_recovered(store, name, expect_lost);
+    return store;
+  }
+
+  void check_recovered(CarStore& store, const std::string& name, std::size_t expect_lost) {
     EXPECT_TRUE(store.set_aside());
+    if (!store.set_aside()) return;
     EXPECT_TRUE(fs::exists(*store.set_aside()));  // kept for diagnosis, untouched
     EXPECT_FALSE(fs::exists(store.set_aside()->string() + ".salvage"));
     const auto source = fixture("car-store-recovery-source.db");
@@ -1143,7 +1241,25 @@ class CarStoreRecoveryTest : public CarStoreTest {
       }
       EXPECT_EQ(recovery->incomplete(), lost_rows > 0);
     }
-    return store;
+  }
+
+  // The files beside the store, by name.
+  std::set<std::string> files() const {
+    std::set<std::string> out;
+    for (const auto& e : fs::directory_iterator(fs::path(path_).parent_path())) out.insert(e.path().filename());
+    return out;
+  }
+
+  static std::string bytes(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+
+  static RecoveryFault kill_at(RecoveryStep step) {
+    return [step](RecoveryStep at) -> Result<void> {
+      if (at == step) return fail(StorageErrc::io, "killed at step " + std::to_string(static_cast<int>(at)));
+      return {};
+    };
   }
 };
 
@@ -1340,6 +1456,144 @@ TEST_F(CarStoreTest, ANewFileHasSmallPagesAndNoDigestIndex) {
   EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_digest'"), 0);
   EXPECT_EQ(**db->query_int("PRAGMA user_version"), 6);
+}
+
+// A kill at each step of the recovery (issue 8 review): the next open resumes it from the marker
+// and ends with the same store an uninterrupted recovery gives: every readable row exactly once,
+// one set-aside file (untouched), no half store and no marker left.
+TEST_F(CarStoreRecoveryTest, AKillAtAnyStepIsFinishedByTheNextOpenWithEveryReadableRowOnce) {
+  const std::string name = "car-store-damaged-page";
+  const auto original = bytes(fixture(name + ".db"));
+  for (auto step : {RecoveryStep::marker_written, RecoveryStep::set_aside, RecoveryStep::copied, RecoveryStep::checked,
+                    RecoveryStep::replaced}) {
+    SCOPED_TRACE("killed after step " + std::to_string(static_cast<int>(step)));
+    const auto dir = dir_ / ("step-" + std::to_string(static_cast<int>(step)));
+    fs::create_directories(dir);
+    path_ = dir + "/car.db";
+    fs::copy_file(fixture(name + ".db"), path_);
+    auto o = options();
+    o.recovery_fault = kill_at(step);
+    auto killed = CarStore::open(path_, o);
+    ASSERT_FALSE(killed);
+    EXPECT_EQ(killed.error().code, make_error_code(StorageErrc::io));
+    EXPECT_TRUE(fs::exists(recovery_marker(path_))) << "a kill leaves the marker: the next start resumes";
+
+    auto store = open();
+    check_recovered(store, name, 4);
+    ASSERT_TRUE(store.set_aside());
+    const auto aside = store.set_aside()->filename().string();
+    EXPECT_EQ(files(), (std::set<std::string>{"car.db", "car.db-wal", "car.db-shm", aside}));
+    EXPECT_EQ(bytes(store.set_aside()->string()), original) << "the evidence is never written";
+    // And it is a working store.
+    const auto q = make_report("after the resumed recovery");
+    EXPECT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 2'000'000'000'000));
+  }
+}
+
+TEST_F(CarStoreRecoveryTest, ARecoveryKilledTwiceIsStillFinishedOnce) {
+  const std::string name = "car-store-truncated";
+  fs::copy_file(fixture(name + ".db"), path_);
+  // Killed on the first run, then on two resumes (a resume starts again at the copy).
+  for (auto step : {RecoveryStep::set_aside, RecoveryStep::copied, RecoveryStep::replaced}) {
+    auto o = options();
+    o.recovery_fault = kill_at(step);
+    ASSERT_FALSE(CarStore::open(path_, o));
+  }
+  auto store = open();
+  check_recovered(store, name, 27);
+  std::size_t aside = 0;
+  for (const auto& f : files()) aside += f.starts_with("car.db.corrupt-") && !f.ends_with("-shm") ? 1 : 0;
+  EXPECT_EQ(aside, 1u) << "one set-aside file, however often the recovery was resumed";
+  EXPECT_FALSE(fs::exists(recovering_file(path_)));
+  // Reopened: a healthy store, nothing recovered again.
+  auto again = open();
+  EXPECT_FALSE(again.set_aside());
+  EXPECT_EQ(again.outbox()->size(), store.outbox()->size());
+}
+
+// A damaged store of schema v3 (before classes and time to live): its queued reports come back
+// under today's rules, each with the class a new report would get and its class's time to live
+// from its creation. The fixture is car-store-v3.db with reports of each class added in v3's
+// shape, then its header clobbered, so the recovery reads v3 tables.
+TEST_F(CarStoreRecoveryTest, ReportsRecoveredFromAVersion3StoreGetTodaysClassesAndTimeToLive) {
+  fs::copy_file(fixture("car-store-v3.db"), path_);
+  struct Added {
+    std::string id;
+    std::int64_t priority;  // v3's hint: > 0 a telematics safety fault
+    ReportClass expected;
+  };
+  std::vector<Added> added;
+  {
+    auto db = sql::Database::open(path_, sql::OpenOptions{.create = false, .durable = false});
+    ASSERT_TRUE(db) << db.error().what();
+    ASSERT_EQ(*db->query_int("PRAGMA user_version"), 3);
+    auto add = [&](wire::Category category, const std::string& text, std::int64_t priority, ReportClass expected) {
+      auto q = make_report(text);
+      q.env.mutable_report()->set_category(category);
+      q.payload = codec::encode(q.env);
+      auto st = db->prepare(
+          "INSERT INTO outbox(id, kind, topic, payload, digest, priority, created_ms) VALUES(?,?,?,?,?,?,?)");
+      ASSERT_TRUE(st);
+      st->bind(1, q.env.report().report_id())
+          .bind(2, "report")
+          .bind(3, "vehicles/" + std::string(kVinA) + "/reports")
+          .bind_blob(4, q.payload)
+          .bind_blob(5, codec::sha256(q.payload))
+          .bind(6, priority)
+          .bind(7, std::int64_t{1'780'000'000'000});
+      ASSERT_TRUE(st->run());
+      added.push_back({q.env.report().report_id(), priority, expected});
+    };
+    add(wire::CATEGORY_WARNING_LAMP, "engine lamp on", 0, ReportClass::safety);
+    add(wire::CATEGORY_IDEA, "a cup holder for the back seats", 0, ReportClass::low);
+    add(wire::CATEGORY_NOISE, "the brakes failed once on the hill", 0, ReportClass::safety);  // a safety word
+    add(wire::CATEGORY_NOISE, "misfire", 1, ReportClass::safety);  // the old hint stays safety
+    add(wire::CATEGORY_DRIVING_FEEL, "the seat is a bit soft", 0, ReportClass::normal);
+    ASSERT_TRUE(db->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  }
+  {
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.write(std::string(100, '\x5a').data(), 100);
+  }
+  auto o = options();
+  o.ttl_safety = 3 * 24h;  // not the defaults the v4 migration writes: today's options decide
+  o.ttl_normal = 2 * 24h;
+  o.ttl_low = 24h;
+  auto store = open(o);
+  ASSERT_TRUE(store.set_aside());
+  ASSERT_TRUE(store.recovery());
+  EXPECT_TRUE(store.recovery()->header_rebuilt);
+  EXPECT_TRUE(store.recovery()->table("outbox")->lacks("expires_ms"));
+  const auto outbox = store.outbox();
+  ASSERT_TRUE(outbox);
+  std::map<std::string, OutboxEntry> by_id;
+  for (const auto& e : *outbox) by_id[e.id] = e;
+  for (const auto& a : added) {
+    SCOPED_TRACE(a.id);
+    ASSERT_TRUE(by_id.contains(a.id));
+    const auto& e = by_id.at(a.id);
+    EXPECT_EQ(e.priority, static_cast<int>(a.expected));
+    const auto ttl = a.expected == ReportClass::safety   ? o.ttl_safety
+                     : a.expected == ReportClass::normal ? o.ttl_normal
+                                                         : o.ttl_low;
+    EXPECT_EQ(e.expires_ms, e.created_ms + ttl.count());
+  }
+  // The fixture's own queued report (a rattle, noise): normal, with normal's time to live.
+  std::size_t others = 0;
+  for (const auto& e : *outbox) {
+    if (e.kind != OutboxKind::report || std::ranges::any_of(added, [&](auto& a) { return a.id == e.id; })) continue;
+    ++others;
+    EXPECT_EQ(e.priority, static_cast<int>(ReportClass::normal)) << e.id;
+    EXPECT_EQ(e.expires_ms, e.created_ms + o.ttl_normal.count()) << e.id;
+  }
+  EXPECT_GE(others, 1u);
+  // Sent in today's order (safety first, low last) and expired by today's rules.
+  EXPECT_EQ(outbox->front().priority, static_cast<int>(ReportClass::safety));
+
+  const auto expired = store.expire(1'780'000'000'000 + std::chrono::milliseconds(24h).count());
+  ASSERT_TRUE(expired) << expired.error().what();
+  ASSERT_EQ(expired->size(), 1u);
+  EXPECT_EQ(expired->front().report_id, added[1].id);  // the idea, low
 }
 
 }  // namespace

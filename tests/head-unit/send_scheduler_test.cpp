@@ -53,6 +53,26 @@ TEST_F(SchedulerTest, TheNextExpiryIsTheEarliestOfTheEntriesThatExpire) {
   EXPECT_EQ(s.next_expiry(), 9000);
 }
 
+// A time to live that starts late (the car's clock was unset) or is cut (it stepped back).
+TEST_F(SchedulerTest, AChangedExpiryMovesTheNextExpiry) {
+  auto waiting = entry("waiting");  // 0: its time to live waits for a set clock
+  auto late = entry("late");
+  late.expires_ms = 9000;
+  s.add(waiting, t0);
+  s.add(late, t0);
+  EXPECT_EQ(s.next_expiry(), 9000);
+  s.set_expiry("waiting", 7000);
+  EXPECT_EQ(s.next_expiry(), 7000);
+  s.set_expiry("late", 3000);
+  EXPECT_EQ(s.next_expiry(), 3000);
+  s.set_expiry("late", 0);
+  EXPECT_EQ(s.next_expiry(), 7000);
+  s.remove("waiting");
+  EXPECT_FALSE(s.next_expiry());
+  s.set_expiry("unknown", 1000);
+  EXPECT_FALSE(s.next_expiry());
+}
+
 TEST_F(SchedulerTest, AnUnacknowledgedReportIsResentWithGrowingTimeouts) {
   s.add(entry("r"), t0);
   ASSERT_EQ(s.take_due(t0).size(), 1u);

@@ -55,6 +55,13 @@ class FakeClock final : public Clock {
     }
   }
 
+  /// Steps the wall clock alone to `epoch_ms` (the car's clock set, or corrected either way):
+  /// the monotonic clock and the alarms do not move.
+  void set_wall_ms(std::int64_t epoch_ms) {
+    std::lock_guard lock(state_->mu);
+    state_->wall_ms = epoch_ms;
+  }
+
   /// The earliest pending alarm, if any.
   std::optional<SteadyTime> next_alarm() const {
     std::lock_guard lock(state_->mu);

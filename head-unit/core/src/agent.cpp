@@ -144,6 +144,7 @@ void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
       return;
     }
     const auto& id = env->report().report_id();
+    if (now < config_.storage.clock_valid_from_ms) expiry_fix_due_ = true;  // its time to live waits
     dropped(r->evicted);
     OutboxEntry entry{id,
                       OutboxKind::report,
@@ -208,6 +209,14 @@ void Agent::release_held(const OutboxEntry& entry, const Snapshot* snapshot, boo
   if (auto r = store_.release_report(entry.id, *payload, state, clock_.epoch_ms()); !r) return refused(r.error());
   auto released = entry;
   released.hold_until_ms = 0;
+  if (released.expires_ms == 0) {
+    // Captured while the clock was unset: its time to live may have started since.
+    if (auto outbox = store_.outbox(); outbox) {
+      for (const auto& e : *outbox) {
+        if (e.id == entry.id) released.expires_ms = e.expires_ms;
+      }
+    }
+  }
   scheduler_.add(released, clock_.steady_now());
   notify_report(entry.id);
   if (!retry) pump();
@@ -411,6 +420,24 @@ void Agent::apply_acks() {
 
 void Agent::expire_due() {
   if (!running_) return;
+  const auto now = clock_.epoch_ms();
+  if (now < last_wall_ms_) {
+    spdlog::warn("agent: the car's clock stepped back {} s; no queued report lives more than its time to live",
+                 (last_wall_ms_ - now) / 1000);
+    expiry_fix_due_ = true;
+  }
+  last_wall_ms_ = now;
+  if (expiry_fix_due_ && now >= config_.storage.clock_valid_from_ms) {
+    if (auto fixed = store_.fix_expiries(now); !fixed) {
+      storage_problem(fixed.error());  // tried again at the next expiry check
+    } else {
+      expiry_fix_due_ = false;
+      if (*fixed > 0) {
+        spdlog::info("agent: the time to live of {} queued report(s) set by the car's clock", *fixed);
+        refresh_expiries();
+      }
+    }
+  }
   if (auto next = scheduler_.next_expiry(); next && *next <= clock_.epoch_ms()) {
     auto r = store_.expire(clock_.epoch_ms());
     if (!r) {
@@ -425,13 +452,26 @@ void Agent::expire_due() {
 
 void Agent::arm_expiry() {
   const auto next = scheduler_.next_expiry();
-  if (!next || !running_) {
+  if ((!next && !expiry_fix_due_) || !running_) {
     expiry_timer_.cancel();
     return;
   }
-  // The car's clock decides (expires_ms is epoch time); the timer runs on steady time.
-  const auto wait = std::chrono::milliseconds(std::max<std::int64_t>(0, *next - clock_.epoch_ms()));
+  // The car's clock decides (expires_ms is epoch time); the timer runs on steady time. While the
+  // clock is unset, it is looked at each minute: the reports queued meanwhile start their time
+  // to live when it is set.
+  constexpr std::chrono::milliseconds kClockPoll = std::chrono::minutes(1);
+  auto wait = next ? std::chrono::milliseconds(std::max<std::int64_t>(0, *next - clock_.epoch_ms())) : kClockPoll;
+  if (expiry_fix_due_) wait = std::min(wait, kClockPoll);
   expiry_timer_.arm_at(clock_.steady_now() + wait, [this] { expire_due(); });
+}
+
+void Agent::refresh_expiries() {
+  auto outbox = store_.outbox();
+  if (!outbox) return storage_problem(outbox.error());
+  for (const auto& e : *outbox) {
+    scheduler_.set_expiry(e.id, e.expires_ms);
+    if (auto u = unreleased_.find(e.id); u != unreleased_.end()) u->second.entry.expires_ms = e.expires_ms;
+  }
 }
 
 void Agent::dropped(const std::vector<ReportView>& reports) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "fb/agent/report_builder.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
 #include "fb/common/utf8.hpp"
@@ -218,10 +219,15 @@ ReportView read_report_row(const sql::Statement& st) {
 
 }  // namespace
 
-Result<CarStore> CarStore::open(const std::filesystem::path& path, Options options) {
+namespace {
+
+/// Opens (creating or migrating) a car store file refusing a corrupt one, with the store's page
+/// size for a new file and the WAL and size limits counted in the file's own page size.
+Result<sql::OpenedStore> open_car_db(const std::filesystem::path& path, const sql::StoreSchema& schema,
+                                     const CarStore::Options& options) {
   sql::OpenOptions o;
   o.page_size = kPageSize;
-  auto opened = sql::open_store(path, sql::StoreSchema{"car store", kMigrations}, sql::OnCorrupt::set_aside, o);
+  auto opened = sql::open_store(path, schema, sql::OnCorrupt::refuse, o);
   if (!opened) return fail(opened.error());
   auto& db = opened->db;
   auto page = db.query_int("PRAGMA page_size");
@@ -235,13 +241,48 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
     return fail(r.error());
   }
   if (auto r = db.query_int("PRAGMA journal_size_limit=" + std::to_string(kWalBytes)); !r) return fail(r.error());
-  CarStore store(std::move(opened->db), options);
-  store.set_aside_ = opened->set_aside;
-  if (store.set_aside_) {
-    auto recovered = store.recover(*store.set_aside_);
-    if (!recovered) return fail(recovered.error());
-    store.recovery_ = std::move(*recovered);
+  return opened;
+}
+
+}  // namespace
+
+Result<CarStore> CarStore::open(const std::filesystem::path& path, Options options) {
+  const sql::StoreSchema schema{"car store", kMigrations};
+  auto marked = read_recovery_marker(path);
+  if (!marked) return fail(marked.error());
+  std::filesystem::path aside;
+  if (*marked) {
+    // A recovery was under way when the process stopped: finish it before anything else.
+    aside = **marked;
+    if (auto r = prepare_rebuild(path, aside); !r) return fail(r.error());
+  } else {
+    auto opened = open_car_db(path, schema, options);
+    if (opened) return CarStore(std::move(opened->db), std::move(options));
+    if (opened.error().code != make_error_code(StorageErrc::corrupt)) return fail(opened.error());
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto begun = begin_recovery(path, now_ms, options.recovery_fault);
+    if (!begun) return fail(begun.error());
+    aside = std::move(*begun);
   }
+  Recovery recovery;
+  {
+    auto built = open_car_db(recovering_file(path), schema, options);
+    if (!built) return fail(built.error());
+    CarStore building(std::move(built->db), options);
+    auto recovered = building.recover(aside);
+    if (!recovered) return fail(recovered.error());
+    recovery = std::move(*recovered);
+    // One file, with nothing in a -wal, so that one rename moves all of it.
+    if (auto r = building.db_.query_int("PRAGMA journal_mode=DELETE"); !r) return fail(r.error());
+  }
+  if (auto r = finish_recovery(path, options.recovery_fault); !r) return fail(r.error());
+  auto opened = open_car_db(path, schema, options);
+  if (!opened) return fail(opened.error());
+  CarStore store(std::move(opened->db), std::move(options));
+  store.set_aside_ = std::move(aside);
+  store.recovery_ = std::move(recovery);
   return store;
 }
 
@@ -254,9 +295,18 @@ std::chrono::milliseconds CarStore::ttl(ReportClass c) const {
   return options_.ttl_normal;
 }
 
+std::int64_t CarStore::expires_for(ReportClass report_class, std::int64_t created_ms) const {
+  const auto ttl_ms = ttl(report_class).count();
+  if (ttl_ms <= 0) return 0;
+  return clock_valid(created_ms) ? created_ms + ttl_ms : -ttl_ms;
+}
+
 Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   auto recovery = salvage(damaged, db_, kRecoveredTables);
   if (!recovery) return fail(recovery.error());
+  if (auto r = options_.recovery_fault ? options_.recovery_fault(RecoveryStep::copied) : Result<void>{}; !r) {
+    return fail(r.error());
+  }
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   // A queued copy is sent only if it is exactly what was committed: its digest still matches.
@@ -278,6 +328,9 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
     ++outbox->unreadable;
   }
   if (auto r = db_.exec("UPDATE outbox SET size = length(payload)"); !r) return fail(r.error());
+  if (outbox->lacks("expires_ms")) {
+    if (auto r = classify_recovered(); !r) return fail(r.error());
+  }
   // A report whose queued copy is lost will never be sent: My reports says so.
   auto lost = db_.cached(
       "UPDATE reports SET status = ?1, drop_reason = ?2 WHERE status = ?3 AND report_id NOT IN "
@@ -304,7 +357,38 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
   totals_.reset();
+  if (auto r = options_.recovery_fault ? options_.recovery_fault(RecoveryStep::checked) : Result<void>{}; !r) {
+    return fail(r.error());
+  }
   return std::move(*recovery);
+}
+
+Result<void> CarStore::classify_recovered() {
+  // Before v4 `priority` was only a hint (> 0: a telematics safety fault) and nothing expired:
+  // as the v4 migration does, but with the class a new report would get, from the report itself.
+  auto rows = db_.prepare("SELECT id, payload, priority, created_ms FROM outbox WHERE kind = 'report'");
+  if (!rows) return fail(rows.error());
+  struct Row {
+    std::string id;
+    ReportClass report_class;
+    std::int64_t created_ms;
+  };
+  std::vector<Row> found;
+  auto read = rows->each_row([&](const sql::Statement& st) {
+    auto env = codec::decode(st.blob(1));  // decodes: recover() removed the rows that do not
+    const auto c = st.int64(2) > 0 ? ReportClass::safety : env ? report_class_of(env->report()) : ReportClass::normal;
+    found.push_back(Row{st.text(0), c, st.int64(3)});
+  });
+  if (!read) return fail(read.error());
+  auto set = db_.prepare("UPDATE outbox SET priority = ?1, expires_ms = ?2 WHERE id = ?3");
+  if (!set) return fail(set.error());
+  for (const auto& row : found) {
+    set->bind(1, static_cast<std::int64_t>(row.report_class))
+        .bind(2, expires_for(row.report_class, row.created_ms))
+        .bind(3, row.id);
+    if (auto r = set->run(); !r) return fail(r.error());
+  }
+  return {};
 }
 
 Result<void> CarStore::insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
@@ -391,16 +475,47 @@ Result<std::vector<ReportView>> CarStore::drop_in_tx(const std::vector<std::stri
   return out;
 }
 
+Result<std::size_t> CarStore::fix_expiries(std::int64_t now_ms) {
+  if (!clock_valid(now_ms)) return std::size_t{0};
+  // Pending ones (< 0, the TTL negated) start now; none ends later than a full TTL from now.
+  auto st = db_.prepare(
+      "UPDATE outbox SET expires_ms = CASE WHEN expires_ms < 0 THEN ?1 - expires_ms ELSE ?1 + "
+      "CASE priority WHEN ?2 THEN ?3 WHEN ?4 THEN ?5 ELSE ?6 END END "
+      "WHERE kind = 'report' AND (expires_ms < 0 OR (expires_ms > 0 AND "
+      "expires_ms > ?1 + CASE priority WHEN ?2 THEN ?3 WHEN ?4 THEN ?5 ELSE ?6 END AND "
+      "CASE priority WHEN ?2 THEN ?3 WHEN ?4 THEN ?5 ELSE ?6 END > 0))");
+  if (!st) return fail(st.error());
+  st->bind(1, now_ms)
+      .bind(2, static_cast<std::int64_t>(ReportClass::safety))
+      .bind(3, static_cast<std::int64_t>(options_.ttl_safety.count()))
+      .bind(4, static_cast<std::int64_t>(ReportClass::normal))
+      .bind(5, static_cast<std::int64_t>(options_.ttl_normal.count()))
+      .bind(6, static_cast<std::int64_t>(options_.ttl_low.count()));
+  if (auto r = st->run(); !r) return fail(r.error());
+  return static_cast<std::size_t>(db_.changes());
+}
+
+Result<bool> CarStore::expiry_pending() {
+  auto n = db_.query_int("SELECT EXISTS(SELECT 1 FROM outbox WHERE kind = 'report' AND expires_ms < 0)");
+  if (!n) return fail(n.error());
+  return n->value_or(0) != 0;
+}
+
 Result<std::vector<ReportView>> CarStore::expire(std::int64_t now_ms) {
+  if (!clock_valid(now_ms)) return std::vector<ReportView>{};  // an unset clock cannot tell an age
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
+  if (auto fixed = fix_expiries(now_ms); !fixed) return fail(fixed.error());
   auto due = db_.cached(
       "SELECT id FROM outbox WHERE kind = 'report' AND expires_ms > 0 AND expires_ms <= ? ORDER BY created_ms, id");
   if (!due) return fail(due.error());
   due->bind(1, now_ms);
   std::vector<std::string> ids;
   if (auto r = due->each_row([&](const sql::Statement& st) { ids.push_back(st.text(0)); }); !r) return fail(r.error());
-  if (ids.empty()) return std::vector<ReportView>{};
+  if (ids.empty()) {
+    if (auto r = tx->commit(); !r) return fail(r.error());  // the fixed expiries
+    return std::vector<ReportView>{};
+  }
   auto dropped = drop_in_tx(ids, DropReason::expired, now_ms);
   if (!dropped) return fail(dropped.error());
   if (auto r = tx->commit(); !r) return fail(r.error());
@@ -430,8 +545,8 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
                                           std::optional<std::int64_t> hold_until_ms) {
   const auto& r = env.report();
   Enqueued out;
-  const auto ttl_ms = ttl(report_class).count();
-  out.expires_ms = ttl_ms > 0 ? now_ms + ttl_ms : 0;
+  const auto expires_ms = expires_for(report_class, now_ms);
+  out.expires_ms = std::max<std::int64_t>(expires_ms, 0);
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   auto room = make_room(report_class, static_cast<std::int64_t>(payload.size()));
@@ -441,7 +556,7 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
   if (!evicted) return fail(evicted.error());
   out.evicted = std::move(*evicted);
   if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload,
-                             static_cast<int>(report_class), now_ms, out.expires_ms);
+                             static_cast<int>(report_class), now_ms, expires_ms);
       !x) {
     return fail(x.error());
   }
@@ -485,7 +600,7 @@ Result<void> CarStore::release_report(const std::string& report_id, const std::s
 
 Result<std::vector<OutboxEntry>> CarStore::outbox() {
   auto st = db_.cached(
-      "SELECT id, kind, topic, priority, created_ms, expires_ms, coalesce(hold_until_ms, 0) FROM outbox "
+      "SELECT id, kind, topic, priority, created_ms, max(expires_ms, 0), coalesce(hold_until_ms, 0) FROM outbox "
       "ORDER BY priority DESC, created_ms, id");
   if (!st) return fail(st.error());
   std::vector<OutboxEntry> out;

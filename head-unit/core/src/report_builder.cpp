@@ -8,6 +8,7 @@
 
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
+#include "fb/common/vocabulary.hpp"
 
 namespace fb::agent {
 namespace {
@@ -37,6 +38,19 @@ ReportClass report_class_of(const Draft& d) {
     return ReportClass::safety;
   }
   return d.category == wire::CATEGORY_IDEA ? ReportClass::low : ReportClass::normal;
+}
+
+ReportClass report_class_of(const wire::Report& r) {
+  Draft d;
+  d.category = r.category();
+  d.text = r.text();
+  d.dtcs.assign(r.dtcs().begin(), r.dtcs().end());
+  if (auto severity = parse<Priority>(r.suggested_severity())) {
+    d.report_class = *severity == Priority::high     ? ReportClass::safety
+                     : *severity == Priority::medium ? ReportClass::normal
+                                                     : ReportClass::low;
+  }
+  return report_class_of(d);
 }
 
 namespace {

@@ -1,5 +1,8 @@
 #include "fb/agent/salvage.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -215,6 +218,7 @@ class TableCopier {
     std::vector<std::string> out;
     for (auto& c : columns_of(dst_, out_.table)) {
       if (std::ranges::find(have, c) != have.end()) out.push_back(std::move(c));
+      else if (!have.empty()) out_.missing_columns.push_back(std::move(c));
     }
     return out;
   }
@@ -225,7 +229,121 @@ class TableCopier {
   sql::Statement* probe_ = nullptr;
 };
 
+// Durability of renames: the file's bytes, then the directory entry that names it.
+Result<void> fsync_path(const fs::path& p, bool directory) {
+  const int fd = ::open(p.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+  if (fd < 0) return fail(StorageErrc::io, "open for fsync: " + p.string() + ": " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return fail(StorageErrc::io, "fsync " + p.string() + ": " + std::strerror(err));
+  return {};
+}
+
+fs::path directory_of(const fs::path& store) {
+  auto dir = store.parent_path();
+  return dir.empty() ? fs::path(".") : dir;
+}
+
+Result<void> rename_file(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (ec) return fail(StorageErrc::io, "rename " + from.string() + " -> " + to.string() + ": " + ec.message());
+  return {};
+}
+
+Result<void> remove_file(const fs::path& p) {
+  std::error_code ec;
+  fs::remove(p, ec);
+  if (ec) return fail(StorageErrc::io, "remove " + p.string() + ": " + ec.message());
+  return {};
+}
+
+Result<void> step_done(const RecoveryFault& fault, RecoveryStep step) { return fault ? fault(step) : Result<void>{}; }
+
+constexpr const char* kSideFiles[] = {"-wal", "-shm"};
+
 }  // namespace
+
+bool TableRecovery::lacks(std::string_view column) const {
+  return std::ranges::find(missing_columns, column) != missing_columns.end();
+}
+
+fs::path recovery_marker(const fs::path& store) { return store.string() + ".recovery"; }
+fs::path recovering_file(const fs::path& store) { return store.string() + ".recovering"; }
+
+Result<std::optional<fs::path>> read_recovery_marker(const fs::path& store) {
+  const auto marker = recovery_marker(store);
+  std::error_code ec;
+  if (!fs::exists(marker, ec)) {
+    if (ec) return fail(StorageErrc::io, "marker " + marker.string() + ": " + ec.message());
+    return std::optional<fs::path>{};
+  }
+  std::ifstream in(marker);
+  std::string name;
+  std::getline(in, name);
+  // Written whole by a rename, so it is either absent or complete; a name outside the store's
+  // directory is not one of ours.
+  if (name.empty() || name.find('/') != std::string::npos) {
+    return fail(StorageErrc::io, "recovery marker " + marker.string() + " names no set-aside file");
+  }
+  return std::optional<fs::path>{directory_of(store) / name};
+}
+
+Result<fs::path> begin_recovery(const fs::path& store, std::int64_t now_ms, const RecoveryFault& fault) {
+  const fs::path aside = store.string() + ".corrupt-" + std::to_string(now_ms);
+  const auto marker = recovery_marker(store);
+  const fs::path tmp = marker.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << aside.filename().string() << '\n';
+    out.flush();
+    if (!out) return fail(StorageErrc::io, "cannot write " + tmp.string());
+  }
+  if (auto r = fsync_path(tmp, false); !r) return fail(r.error());
+  if (auto r = rename_file(tmp, marker); !r) return fail(r.error());
+  if (auto r = fsync_path(directory_of(store), true); !r) return fail(r.error());
+  if (auto r = step_done(fault, RecoveryStep::marker_written); !r) return fail(r.error());
+  if (auto r = prepare_rebuild(store, aside); !r) return fail(r.error());
+  if (auto r = step_done(fault, RecoveryStep::set_aside); !r) return fail(r.error());
+  return aside;
+}
+
+Result<void> prepare_rebuild(const fs::path& store, const fs::path& aside) {
+  std::error_code ec;
+  // Each rename only if it was not done: the store's name may hold a finished rebuild already
+  // (a kill after `replaced`), which the rebuild below replaces again.
+  // (never opened before the marker goes, and left in rollback mode: no -wal of its own).
+  if (!fs::exists(aside, ec) && fs::exists(store, ec)) {
+    if (auto r = rename_file(store, aside); !r) return fail(r.error());
+  }
+  for (const char* side : kSideFiles) {  // the main file first, then these: one at a time
+    const fs::path from = store.string() + side;
+    const fs::path to = aside.string() + side;
+    if (fs::exists(from, ec) && !fs::exists(to, ec)) {
+      if (auto r = rename_file(from, to); !r) return fail(r.error());
+    }
+  }
+  const auto recovering = recovering_file(store);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    if (auto r = remove_file(recovering.string() + suffix); !r) return fail(r.error());
+  }
+  return fsync_path(directory_of(store), true);
+}
+
+Result<void> finish_recovery(const fs::path& store, const RecoveryFault& fault) {
+  const auto recovering = recovering_file(store);
+  if (auto r = fsync_path(recovering, false); !r) return fail(r.error());
+  // A -wal left under the store's name would be replayed onto the new file.
+  for (const char* side : kSideFiles) {
+    if (auto r = remove_file(store.string() + side); !r) return fail(r.error());
+  }
+  if (auto r = rename_file(recovering, store); !r) return fail(r.error());
+  if (auto r = fsync_path(directory_of(store), true); !r) return fail(r.error());
+  if (auto r = step_done(fault, RecoveryStep::replaced); !r) return fail(r.error());
+  if (auto r = remove_file(recovery_marker(store)); !r) return fail(r.error());
+  return fsync_path(directory_of(store), true);
+}
 
 std::size_t Recovery::recovered() const {
   std::size_t n = 0;

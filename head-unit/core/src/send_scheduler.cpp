@@ -36,6 +36,15 @@ void SendScheduler::add(const OutboxEntry& entry, Clock::time_point now) {
   by_id_.emplace(entry.id, key);
 }
 
+void SendScheduler::set_expiry(const std::string& id, std::int64_t expires_ms) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  auto& entry = items_.at(it->second).entry;
+  if (entry.expires_ms > 0) expiries_.erase(expiries_.find(entry.expires_ms));
+  entry.expires_ms = expires_ms;
+  if (expires_ms > 0) expiries_.insert(expires_ms);
+}
+
 void SendScheduler::remove(const std::string& id) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;

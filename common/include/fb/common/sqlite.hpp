@@ -157,7 +157,9 @@ class Transaction {
 /// What to do when a store file is not a readable database.
 enum class OnCorrupt {
   refuse,     // return StorageErrc::corrupt; an operator must look (backend case store)
-  set_aside,  // rename to "<file>.corrupt-<epoch ms>" and start empty (car outbox)
+  set_aside,  // rename to "<file>.corrupt-<epoch ms>" and start empty. Not for a store whose
+              // rows must be recovered: a kill after the rename leaves an empty store in its
+              // place (the car store recovers through a marker instead, fb/agent/salvage.hpp)
 };
 
 struct StoreSchema {

@@ -122,9 +122,13 @@ class Agent final : public AgentApi {
   void pump();
   void arm_timer();
   void notify_report(const std::string& report_id);
-  /// Drops the reports whose time to live has ended and re-arms the expiry timer.
+  /// Drops the reports whose time to live has ended and re-arms the expiry timer. First, with a
+  /// set clock, starts the time to live of reports queued while it was unset and, after a
+  /// backward step, pulls expiries back to at most a full TTL (CarStore::fix_expiries).
   void expire_due();
   void arm_expiry();
+  /// The scheduler's copy of each entry's expiry, after the store changed them.
+  void refresh_expiries();
   void dropped(const std::vector<ReportView>& reports);
   /// Rebuilds a held report with its snapshot (or, null, flagged snapshot_lost), releases it in
   /// the store and puts it in line for sending. A release the store refuses (e.g. a full disk:
@@ -156,6 +160,10 @@ class Agent final : public AgentApi {
   std::vector<wire::Ack> pending_acks_;           // received, not yet applied (apply_acks)
   bool acks_posted_ = false;                      // apply_acks() is posted
   AgentStats stats_;
+  /// The last wall time expire_due() saw (a smaller one later: the clock stepped back), and
+  /// whether the store's expiries need fixing once the clock is set (car_store.hpp).
+  std::int64_t last_wall_ms_ = 0;
+  bool expiry_fix_due_ = true;
   bool connected_ = false;
   bool running_ = false;
 };

@@ -8,6 +8,23 @@
 //  - visits and callbacks (docs/visits.md): each one's latest update and the driver's answers.
 // Every method is one transaction: when it returns success, the change survives power loss.
 //
+// Time to live and the car's clock (every `now_ms` is the car's wall clock, Unix ms; the agent
+// passes its Clock's). The clock may be wrong: an RTC without time boots at 2000-01-01 until
+// NTP or GNSS sets it, and a set clock may be stepped either way. The rules:
+//  - Unset clock: a time before Options::clock_valid_from_ms (default kClockValidFromMs, older
+//    than any build). A report queued then is queued and sent as usual, but its time to live
+//    is not started: it is counted from the first valid time the store sees (fix_expiries(),
+//    which expire() runs first); the time it waited before is unknown and not counted. Until
+//    then its OutboxEntry::expires_ms is 0. expire() with an unset clock drops nothing.
+//  - Backward step: expiries are absolute, so no report gets older; and none lives longer than
+//    a full time to live from now: fix_expiries() pulls an expiry further ahead than that back
+//    to now + TTL (a report queued while the clock ran ahead, then corrected).
+//  - Forward step: taken as time that passed. The monotonic clock cannot tell it from a sleep
+//    (it stops while the head unit is suspended, the wall clock does not), so expiries are not
+//    moved: a step of more than the TTL drops every report it makes due, each one told to the
+//    driver as dropped, `expired` (the agent's report_dropped), never silently. Only the step
+//    from an unset clock to a set one is special: it starts the pending TTLs, it expires none.
+//
 // Threads: one owner, the agent strand (agent.hpp). Errors: StorageErrc (full, io, ...); on an
 // error nothing of that call was written.
 #pragma once
@@ -33,6 +50,10 @@ namespace fb::agent {
 
 enum class OutboxKind { report, receipt };
 
+/// 2026-01-01T00:00:00Z: before any build of this code, so a wall clock showing an earlier time
+/// is not set (the head unit's RTC boots at 2000-01-01 without one).
+inline constexpr std::int64_t kClockValidFromMs = 1'767'225'600'000;
+
 /// What the agent needs to schedule an outbox entry (payloads are loaded when sent).
 struct OutboxEntry {
   std::string id;  // report id, or receipt message id
@@ -40,7 +61,9 @@ struct OutboxEntry {
   std::string topic;
   int priority = 0;  // higher is sent first (a report's ReportClass)
   std::int64_t created_ms = 0;
-  std::int64_t expires_ms = 0;  // 0: never
+  /// 0: never, or not known yet (a report queued while the clock was unset: its time to live
+  /// starts at the first valid time, CarStore::fix_expiries()).
+  std::int64_t expires_ms = 0;
   /// > 0: a report held for its snapshot (CarStore::enqueue_report), not to be sent before it is
   /// released; the epoch ms its post-tap window ends.
   std::int64_t hold_until_ms = 0;
@@ -199,12 +222,23 @@ class CarStore {
     /// Receipts and answers are not counted (small, and gone at the next PUBACK).
     std::size_t max_reports = 2000;
     std::int64_t max_report_bytes = std::int64_t{32} << 20;
+    /// A `now_ms` before this is an unset clock (see the top of this file); 0: every time is
+    /// valid (tests with small times).
+    std::int64_t clock_valid_from_ms = kClockValidFromMs;
+    /// Tests only: called after each step of a corrupt file's recovery; an error stops it
+    /// there, as a kill would (salvage.hpp).
+    RecoveryFault recovery_fault;
   };
 
   /// Opens or creates the file. A corrupt file is renamed aside (set_aside() says where), a new
-  /// one started, and the rows still readable in the old one copied into it (recovery() says
-  /// how many): the car keeps working and the old file stays for diagnosis.
-  /// Errors: open_failed, schema_too_new (written by a newer build; refused, not touched).
+  /// one built from the rows still readable in it (recovery() says how many) and put in its
+  /// place: the car keeps working and the old file stays for diagnosis. The recovery survives
+  /// a kill at any step (salvage.hpp): while its marker `<file>.recovery` exists, open()
+  /// resumes it from the set-aside file the marker names, and builds the new store again.
+  /// Rows of an older schema (e.g. v3, before classes) get the current rules: their class from
+  /// the report (report_class_of) and the time to live of that class from their creation.
+  /// Errors: open_failed, schema_too_new (written by a newer build; refused, not touched),
+  /// io (the recovery's files could not be written or renamed: tried again at the next open).
   static Result<CarStore> open(const std::filesystem::path& path, Options options);
 
   const std::optional<std::filesystem::path>& set_aside() const { return set_aside_; }
@@ -230,7 +264,14 @@ class CarStore {
 
   /// Drops the outbox reports whose time to live has ended (expires_ms <= now_ms): each leaves
   /// the outbox and its My reports row shows dropped, DropReason::expired. Returns those rows.
+  /// Runs fix_expiries() first; with an unset clock it drops nothing.
   Result<std::vector<ReportView>> expire(std::int64_t now_ms);
+  /// With a valid `now_ms`: starts the time to live of reports queued while the clock was unset
+  /// (now + their class's TTL) and pulls any expiry later than now + its class's TTL back to
+  /// that. Returns how many expiries changed (0 with an unset clock).
+  Result<std::size_t> fix_expiries(std::int64_t now_ms);
+  /// Whether a report queued while the clock was unset waits for its time to live to start.
+  Result<bool> expiry_pending();
   /// Releases a held report for sending with its final payload (the held one rebuilt with the
   /// snapshot, or flagged snapshot_lost), and sets its snapshot state, in one transaction. Only
   /// a held report's payload may change: it was never published. Errors: StorageErrc::not_found
@@ -318,7 +359,7 @@ class CarStore {
   Result<std::vector<InboxEntry>> inbox(std::size_t limit = 200);
 
  private:
-  CarStore(sql::Database db, Options options) : db_(std::move(db)), options_(options) {}
+  CarStore(sql::Database db, Options options) : db_(std::move(db)), options_(std::move(options)) {}
   Result<void> insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
                              const std::string& payload, int priority, std::int64_t now_ms,
                              std::int64_t expires_ms = 0);
@@ -333,8 +374,15 @@ class CarStore {
   Result<void> insert_report_row(const wire::Report& report, std::int64_t now_ms, SnapshotState snapshot);
   /// One ack inside the caller's transaction; fills `result`, returns the removed row's size.
   Result<std::int64_t> apply_ack_in_tx(const wire::Ack& ack, std::int64_t now_ms, AckResult& result);
-  /// Copies what is readable of the file set aside, then checks it (CarStore::open).
+  /// Copies what is readable of the file set aside into this (new) store, then checks it
+  /// (CarStore::open).
   Result<Recovery> recover(const std::filesystem::path& damaged);
+  /// Outbox reports copied from a store older than v4: their class and time to live.
+  Result<void> classify_recovered();
+  /// expires_ms of a report of `report_class` created at `created_ms`: 0 never, < 0 the TTL
+  /// (negated) waiting for a valid clock.
+  std::int64_t expires_for(ReportClass report_class, std::int64_t created_ms) const;
+  bool clock_valid(std::int64_t now_ms) const { return now_ms >= options_.clock_valid_from_ms; }
   /// Removes outbox reports and marks their rows dropped; inside the caller's transaction.
   Result<std::vector<ReportView>> drop_in_tx(const std::vector<std::string>& ids, DropReason reason,
                                              std::int64_t now_ms);

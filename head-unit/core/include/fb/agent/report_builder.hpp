@@ -65,6 +65,11 @@ wire::Location coarsen(const wire::Location& location);
 /// Pure; thread-safe.
 ReportClass report_class_of(const Draft& draft);
 
+/// The class of a report already built (e.g. one recovered from an older store that kept no
+/// class): report_class_of() of its category, text and DTCs, and a telematics rule's suggested
+/// severity taken as the rule's class (high safety, medium normal, low low). Pure; thread-safe.
+ReportClass report_class_of(const wire::Report& report);
+
 /// Returns the envelope (message id, schema version and, unless the draft names one, report id
 /// all new) or the first field that breaks the wire rules (WireErrc::missing_field / invalid_field / invalid_utf8 /
 /// oversize).

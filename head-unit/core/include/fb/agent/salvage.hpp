@@ -21,6 +21,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,6 +42,10 @@ struct TableRecovery {
   std::int64_t skipped_rowids = 0;
   bool tail_unreadable = false;    // the table's last rows were on an unreadable page: how many is unknown
   bool schema_unreadable = false;  // the table could not be found or read at all
+  /// Columns of the fresh store's table that the old file's table lacks (an older schema): the
+  /// copied rows have their defaults there, and the caller brings them up to date.
+  std::vector<std::string> missing_columns;
+  bool lacks(std::string_view column) const;
 };
 
 struct Recovery {
@@ -64,5 +70,54 @@ struct Recovery {
 /// Errors: StorageErrc from `into` (nothing half-copied: one transaction).
 Result<Recovery> salvage(const std::filesystem::path& damaged, sql::Database& into,
                          std::span<const std::string_view> tables);
+
+// ---- A recovery that survives being killed (CarStore::open) -------------------------------------
+//
+// The files, for a store `<file>`:
+//  - `<file>.recovery`: the marker, one line naming the set-aside file. Written (tmp file,
+//    fsync, rename, fsync of the directory) before anything moves; removed last. While it
+//    exists, the store is being recovered: the next start resumes instead of opening `<file>`.
+//  - `<file>.corrupt-<ms>` (and its -wal): the damaged store, renamed aside; never written.
+//  - `<file>.recovering`: the new store being rebuilt from it, renamed over `<file>` only when
+//    complete (in rollback-journal mode so it is one file; the file and the directory fsync'd).
+// Resuming rebuilds from the set-aside file from scratch (a half-built `.recovering` is deleted
+// first), so a kill at any step leaves either the old marker state or the finished store: never
+// two half stores, and the rebuild copies each readable row once (it is deterministic).
+
+/// The steps of that recovery, in order: a fault hook is called after each one.
+enum class RecoveryStep {
+  marker_written,  // the marker names the set-aside file; nothing moved yet
+  set_aside,       // `<file>` (and -wal, -shm) renamed to the set-aside name
+  copied,          // the readable rows committed in `<file>.recovering`, not yet checked
+  checked,         // digests checked, My reports repaired: `.recovering` is complete
+  replaced,        // `.recovering` renamed over `<file>`; the marker is still there
+};
+
+/// Called after each step; an error stops the recovery there as a kill would (what is on disk
+/// stays as the step left it) and CarStore::open returns that error. Tests only.
+using RecoveryFault = std::function<Result<void>(RecoveryStep)>;
+
+std::filesystem::path recovery_marker(const std::filesystem::path& store);
+std::filesystem::path recovering_file(const std::filesystem::path& store);
+
+/// The set-aside file the marker of `store` names; nullopt when there is no marker.
+/// Errors: StorageErrc::io (a marker that cannot be read, or names nothing).
+Result<std::optional<std::filesystem::path>> read_recovery_marker(const std::filesystem::path& store);
+
+/// Starts the recovery of the corrupt `store`: writes the marker naming
+/// `<store>.corrupt-<now_ms>` and renames the store's files there. Returns the set-aside path.
+/// Errors: StorageErrc::io.
+Result<std::filesystem::path> begin_recovery(const std::filesystem::path& store, std::int64_t now_ms,
+                                             const RecoveryFault& fault = {});
+
+/// Brings the files to where a (resumed) rebuild starts: the store's files renamed aside if they
+/// were not yet (a kill between the marker and the renames) and any half-built `.recovering`
+/// removed. Errors: StorageErrc::io.
+Result<void> prepare_rebuild(const std::filesystem::path& store, const std::filesystem::path& aside);
+
+/// Ends it once `.recovering` is complete and closed: fsyncs it, removes stale -wal/-shm of
+/// `store`, renames it over `store`, fsyncs the directory, removes the marker.
+/// Errors: StorageErrc::io.
+Result<void> finish_recovery(const std::filesystem::path& store, const RecoveryFault& fault = {});
 
 }  // namespace fb::agent

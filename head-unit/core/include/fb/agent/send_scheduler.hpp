@@ -46,6 +46,8 @@ class SendScheduler {
   /// A new entry, due at once.
   void add(const OutboxEntry& entry, Clock::time_point now);
   void remove(const std::string& id);
+  /// The entry's OutboxEntry::expires_ms changed in the store (its time to live started late).
+  void set_expiry(const std::string& id, std::int64_t expires_ms);
   bool contains(const std::string& id) const { return by_id_.contains(id); }
 
   /// Due entries in send order, at most the free in-flight slots; they become "publishing".
