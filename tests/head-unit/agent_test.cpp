@@ -137,6 +137,7 @@ TEST_F(AgentTest, AcksThatArriveTogetherAreAppliedTogetherAndBeforeWhatFollows) 
   auto agent = started_agent();
   connect();
   std::vector<std::string> ids;
+  ids.reserve(3);
   for (int i = 0; i < 3; ++i) ids.push_back(*submit(*agent, draft("report " + std::to_string(i))));
   std::vector<FakeMqtt::Published> sent;
   while (test::pending_publishes(*mqtt_) > 0) sent.push_back(complete_next());
@@ -825,7 +826,7 @@ TEST_F(AgentTest, ABackwardStepDropsNothingEarlyAndLeavesAtMostAFullTimeToLive) 
   auto id = submit(*agent);
   ASSERT_TRUE(id);
   test::run_for(io_, clock_, 30min);
-  clock_.set_wall_ms(clock_.epoch_ms() - 24 * 3600 * 1000);  // a day back
+  clock_.set_wall_ms(clock_.epoch_ms() - std::int64_t{24} * 3600 * 1000);  // a day back
   test::run_for(io_, clock_, 3h);
   EXPECT_TRUE(events_.dropped.empty()) << "dropped early";
   // The old expiry timer fired 1.5 h after the step: from there, a full 2 h, not a day more.
@@ -839,7 +840,8 @@ TEST_F(AgentTest, AForwardStepBeyondTheTimeToLiveDropsTheReportAndTellsTheListen
   auto agent = started_agent();
   auto id = submit(*agent);
   ASSERT_TRUE(id);
-  clock_.set_wall_ms(clock_.epoch_ms() + 3 * 3600 * 1000);  // a sleep, or a correction: the same to the car
+  clock_.set_wall_ms(clock_.epoch_ms() +
+                     std::int64_t{3} * 3600 * 1000);  // a sleep, or a correction: the same to the car
   connect();
   EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
   ASSERT_EQ(events_.dropped.size(), 1u);

@@ -68,7 +68,7 @@ class CarStoreTest : public ::testing::Test {
     return o;
   }
   CarStore open(CarStore::Options o = options()) {
-    auto s = CarStore::open(path_, o);
+    auto s = CarStore::open(path_, std::move(o));
     EXPECT_TRUE(s) << s.error().what();
     return std::move(*s);
   }
@@ -1087,7 +1087,7 @@ TEST_F(CarStoreQueueTest, DroppedReportsSurviveAReopen) {
 
 constexpr std::int64_t kUnset = 946'684'800'000;  // 2000-01-01: the RTC before NTP or GNSS set it
 constexpr std::int64_t kSet = 1'780'000'000'000;  // 2026-05-28
-constexpr std::int64_t kDay = 24 * 3600 * 1000;
+constexpr std::int64_t kDay = std::int64_t{24} * 3600 * 1000;
 
 TEST_F(CarStoreQueueTest, AReportQueuedWithTheClockUnsetStartsItsTimeToLiveAtTheFirstValidTime) {
   CarStore::Options o;  // the real rule: kClockValidFromMs
