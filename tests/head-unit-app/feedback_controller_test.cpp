@@ -33,7 +33,7 @@ class FeedbackControllerTest : public ::testing::Test {
     agent::AgentConfig c;
     c.vehicle = {kVin, "Aurora EV", 2026, "HU-3.2.1"};
     c.database = dir_ / "car.db";
-    c.storage = storage;
+    c.storage = std::move(storage);
     c.parked = [this] { return agent_parked_; };
     auto a = agent::Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(strand_, mqtt_));
     ASSERT_TRUE(a) << a.error().what();
