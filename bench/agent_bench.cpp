@@ -322,6 +322,10 @@ std::vector<std::string> car_argv(const test::Broker& broker, const test::Pki& p
                                   const AgentBenchOptions& o) {
   std::vector<std::string> argv = o.car_command;
   if (argv.empty()) argv.emplace_back(test::kCarBin);
+  // The child is started with execv: a bare program name is looked up in PATH here.
+  if (argv.front().find('/') == std::string::npos) {
+    if (auto found = find_program(argv.front()); !found.empty()) argv.front() = found;
+  }
   argv.insert(argv.end(), {"--vin", kCarVin, "--broker", broker.uri(), "--pki", pki.dir(), "--db", db.string()});
   return argv;
 }
