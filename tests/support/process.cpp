@@ -123,13 +123,19 @@ bool Process::running() {
 int Process::kill_and_wait(int signal) {
   if (!running()) return status_;
   ::kill(pid_, signal);
-  int st = 0;
-  if (waitpid(pid_, &st, 0) == pid_) {
-    exited_ = true;
-    status_ = st;
+  reap();
+  return status_;
+}
+
+void Process::reap() {
+  if (!exited_) {
+    int st = 0;
+    if (waitpid(pid_, &st, 0) == pid_) {
+      exited_ = true;
+      status_ = st;
+    }
   }
   if (reader_.joinable()) reader_.join();
-  return status_;
 }
 
 bool Process::signal_until_exit(int signal, std::chrono::milliseconds interval, int tries) {
@@ -141,14 +147,7 @@ bool Process::signal_until_exit(int signal, std::chrono::milliseconds interval, 
     eof = cv_.wait_for(lock, interval, [&] { return eof_; });
   }
   if (!eof && running()) return false;
-  if (!exited_) {
-    int st = 0;
-    if (waitpid(pid_, &st, 0) == pid_) {
-      exited_ = true;
-      status_ = st;
-    }
-  }
-  if (reader_.joinable()) reader_.join();
+  reap();
   return true;
 }
 
@@ -158,14 +157,7 @@ int Process::wait_exit(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
     if (!cv_.wait_for(lock, timeout, [&] { return eof_; })) return -1;
   }
-  if (!exited_) {
-    int st = 0;
-    if (waitpid(pid_, &st, 0) == pid_) {
-      exited_ = true;
-      status_ = st;
-    }
-  }
-  if (reader_.joinable()) reader_.join();
+  reap();
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
 }
 

@@ -46,6 +46,8 @@ class Process {
 
  private:
   void read_loop(int fd);
+  /// Waits for the child (unless already reaped) and then for the reader thread.
+  void reap();
 
   std::string name_;
   bool echo_;
