@@ -379,15 +379,18 @@ static int run_main(int argc, char** argv) {
   config.parked = [driving] { return !driving; };
   if (approve_extra || refuse_extra) script.approve_extra = approve_extra;
   if (*score) script.survey_score = survey_score;
+  // --snapshot: the recorder's settings (allow-list and windows), for `stream` and the others alike.
+  std::optional<fb::agent::SnapshotRecorder::Config> recorder_config;
+  if (snapshot) {
+    auto settings = signals_file.empty() ? fb::agent::default_snapshot_settings()
+                                         : fb::agent::load_snapshot_settings(signals_file);
+    if (!settings) return fail_with(settings.error());
+    if (*post) settings->post = std::chrono::milliseconds(static_cast<std::int64_t>(post_s * 1000));
+    recorder_config = settings->recorder_config();
+    recorder_config->ecu_software = {{"HU", o.software}};
+  }
   if (*stream) {
-    if (snapshot) {
-      auto settings = signals_file.empty() ? fb::agent::default_snapshot_settings()
-                                           : fb::agent::load_snapshot_settings(signals_file);
-      if (!settings) return fail_with(settings.error());
-      if (*post) settings->post = std::chrono::milliseconds(static_cast<std::int64_t>(post_s * 1000));
-      stream_options.snapshot = settings->recorder_config();
-      stream_options.snapshot->ecu_software = {{"HU", o.software}};
-    }
+    stream_options.snapshot = recorder_config;
     stream_options.drive_before = std::chrono::milliseconds(static_cast<std::int64_t>(stream_drive_before_s * 1000));
     return fb::car::run_stream(std::move(config), stream_options);
   }
@@ -406,15 +409,9 @@ static int run_main(int argc, char** argv) {
     sim.faults = *fb::agent::fault_named(*drive_cmd ? drive_fault : fault);  // checked by CLI11
     drive = std::make_unique<fb::agent::DriveSimulator>(strand, clock, sim);
   }
-  if (snapshot) {
-    auto settings = signals_file.empty() ? fb::agent::default_snapshot_settings()
-                                         : fb::agent::load_snapshot_settings(signals_file);
-    if (!settings) return fail_with(settings.error());
-    if (*post) settings->post = std::chrono::milliseconds(static_cast<std::int64_t>(post_s * 1000));
-    auto recorder_config = settings->recorder_config();
-    recorder_config.active_dtcs = [sim = drive.get()] { return sim->active_dtcs(); };
-    recorder_config.ecu_software = {{"HU", o.software}};
-    auto made = fb::agent::SnapshotRecorder::create(strand, clock, recorder_config);
+  if (recorder_config) {
+    recorder_config->active_dtcs = [sim = drive.get()] { return sim->active_dtcs(); };
+    auto made = fb::agent::SnapshotRecorder::create(strand, clock, *recorder_config);
     if (!made) return fail_with(made.error());
     recorder = std::move(*made);
     config.recorder = recorder.get();
