@@ -60,6 +60,54 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
   return out;
 }
 
+namespace {
+
+/// The request as the handler sees it. Errors: ApiErrc::bad_request naming the bad part.
+Result<HttpRequest> to_http_request(http::request<http::string_body>&& req) {
+  HttpRequest r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  const auto q = r.target.find('?');
+  auto path = percent_decode(std::string_view(r.target).substr(0, q), false);
+  if (!path) return fail(ApiErrc::bad_request, "bad percent-encoding in the path");
+  r.path = std::move(*path);
+  if (q != std::string::npos) {
+    std::string_view rest = std::string_view(r.target).substr(q + 1);
+    while (!rest.empty()) {
+      const auto amp = rest.find('&');
+      const auto pair = rest.substr(0, amp);
+      const auto eq = pair.find('=');
+      auto key = percent_decode(pair.substr(0, eq), true);
+      auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+      if (!key || !value) return fail(ApiErrc::bad_request, "bad percent-encoding in the query");
+      if (!key->empty()) r.query[*key] = *value;
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    }
+  }
+  for (const auto& field : req)
+    r.headers[lower(std::string_view(field.name_string().data(), field.name_string().size()))] = std::string(
+        field.value());
+  r.body = std::move(req.body());
+  return r;
+}
+
+}  // namespace
+
+Result<HttpRequest> parse_request(std::string_view raw, const HttpServerOptions& limits) {
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
+  parser.body_limit(limits.max_body_bytes);
+  parser.eager(true);
+  beast::error_code ec;
+  const auto used = parser.put(asio::buffer(raw.data(), raw.size()), ec);
+  if (!ec && !parser.is_done()) {
+    parser.put_eof(ec);
+  }
+  if (ec) return fail(ApiErrc::bad_request, "malformed HTTP request: " + ec.message());
+  if (used < raw.size() && !parser.is_done()) return fail(ApiErrc::bad_request, "incomplete HTTP request");
+  return to_http_request(parser.release());
+}
+
 class Session;
 
 /// Shared by the server and its sessions; guarded by `mu` where sessions come and go.
@@ -126,33 +174,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
-    HttpRequest r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    const auto q = r.target.find('?');
-    auto path = percent_decode(std::string_view(r.target).substr(0, q), false);
-    if (!path) return reply_error(400, "Bad Request", "bad percent-encoding in the path", true);
-    r.path = std::move(*path);
-    if (q != std::string::npos) {
-      std::string_view rest = std::string_view(r.target).substr(q + 1);
-      while (!rest.empty()) {
-        const auto amp = rest.find('&');
-        const auto pair = rest.substr(0, amp);
-        const auto eq = pair.find('=');
-        auto key = percent_decode(pair.substr(0, eq), true);
-        auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-        if (!key || !value) return reply_error(400, "Bad Request", "bad percent-encoding in the query", true);
-        if (!key->empty()) r.query[*key] = *value;
-        rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-      }
-    }
-    for (const auto& field : req)
-      r.headers[lower(std::string_view(field.name_string().data(), field.name_string().size()))] = std::string(
-          field.value());
-    r.body = std::move(req.body());
+    auto r = to_http_request(std::move(req));
+    if (!r) return reply_error(400, "Bad Request", r.error().detail, true);
     busy_ = true;
     stream_.expires_never();  // the handler may take a while (a big export); the write has its own limit
-    state_->handler(r, [self = shared_from_this()](HttpResponse response) {
+    state_->handler(*r, [self = shared_from_this()](HttpResponse response) {
       asio::post(self->stream_.get_executor(),
                  [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
     });

@@ -74,6 +74,12 @@ class HttpServer {
   std::uint16_t bound_port_ = 0;
 };
 
+/// One whole request as bytes (start line, fields, body), parsed as a connection parses it, with
+/// the same limits: what the handler would be given. For tests and fuzzing; the server itself
+/// reads from the socket. Errors: ApiErrc::bad_request with Beast's reason or the bad part
+/// ("bad percent-encoding in the query"); over a limit too (header_limit, body_limit).
+Result<HttpRequest> parse_request(std::string_view raw, const HttpServerOptions& limits = {});
+
 /// "%E4%BD%A0" -> bytes; '+' stays '+' in paths and becomes ' ' in queries. Nullopt on a bad escape.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
 
