@@ -25,7 +25,7 @@ packages=(
   fonts-noto-cjk
   chromium chromium-driver
   curl python3
-  clang-format clang-tidy-16
+  clang-format clang-tidy-16 libclang-rt-16-dev
 )
 
 check=0 aarch64=0
