@@ -261,6 +261,10 @@ static int run_main(int argc, char** argv) {
   app.add_option("--broker", o.broker, "Broker URI");
   app.add_option("--pki", o.pki, "PKI directory from deploy/gen-certs.sh (uses <pki>/vehicles/<VIN>/*)");
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error");
+  double ack_timeout_s = 30;
+  app.add_option("--ack-timeout", ack_timeout_s,
+                 "Seconds to wait for the backend's Ack before a report is sent again (doubling up to 10 min)")
+      ->check(CLI::Range(0.1, 600.0));
   app.add_option("--mqtt-version", o.mqtt_version, "MQTT protocol: 3.1.1 or 5")->check(CLI::IsMember({"3.1.1", "5"}));
   int wait_seconds = 20;
   app.add_option("--wait", wait_seconds, "Seconds to wait for answers (send, demo, listen, follow; not stream)");
@@ -375,6 +379,7 @@ static int run_main(int argc, char** argv) {
   auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
                                              o.db.empty() ? "run/car-" + o.vin + ".db" : o.db);
   config.mqtt.version = *fb::mqtt::parse_protocol_version(o.mqtt_version);  // checked by CLI11
+  config.sending.ack_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(ack_timeout_s * 1000));
   // fb-car has no vehicle signals: a parked car unless told it is driving.
   config.parked = [driving] { return !driving; };
   if (approve_extra || refuse_extra) script.approve_extra = approve_extra;
