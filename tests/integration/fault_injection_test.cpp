@@ -21,6 +21,7 @@
 
 #include "fb/common/series_codec.hpp"
 #include "harness.hpp"
+#include "tcp_proxy.hpp"
 
 namespace fb::test {
 namespace {
@@ -260,6 +261,205 @@ TEST_F(FaultInjection, ABrokerRestartMidStreamLosesNothing) {
   EXPECT_GE(car->count_lines("^offline$"), 1u) << "the car never noticed the broker going";
   EXPECT_GE(car->count_lines("^connected$"), 2u);
   expect_each_report_once(backend.db(), s);
+}
+
+// ---- Faults between the car and the backend: the backend killed, the network cut (issue 11) ----
+
+struct ThreeCars {
+  static std::vector<std::string> vins() { return {kVinA, kVinB, "LSVAX60E5K2000003"}; }
+};
+
+/// One `fb-car stream` per VIN, read line by line; its reports have ids from its own seed.
+struct StreamingCar {
+  std::string vin;
+  std::uint32_t seed = 0;
+  std::unique_ptr<Process> process;
+  Tally tally;
+  std::size_t next_line = 0;
+  bool exited = false;
+
+  /// Reads what the car has written, waiting at most `wait` for the next line; false once it exited.
+  bool poll(std::chrono::milliseconds wait) {
+    while (!exited) {
+      auto line = process->line(next_line, wait);
+      if (!line) {
+        exited = !process->running();
+        return !exited;
+      }
+      ++next_line;
+      tally.read(*line);
+      wait = std::chrono::milliseconds(0);
+    }
+    return false;
+  }
+};
+
+class FleetFaults : public BrokerTest<ThreeCars> {
+ protected:
+  /// `reports` reports per car at `rate` a second (0: as fast as the car commits), each car
+  /// through `broker_uri` (the broker, or a proxy in front of it).
+  /// The Ack timeout is 3 s instead of 30: after a backend kill a car waits that long before it
+  /// resends what the dead backend took from the broker (its own link never dropped).
+  std::vector<StreamingCar> start_cars(std::size_t reports, std::size_t rate, std::uint32_t seed,
+                                       const std::string& broker_uri) {
+    std::vector<StreamingCar> cars;
+    for (const auto& vin : ThreeCars::vins()) {
+      StreamingCar car;
+      car.vin = vin;
+      car.seed = seed++;
+      car.process = std::make_unique<Process>(
+          "car", std::vector<std::string>{kCarBin, "--vin", vin, "--broker", broker_uri, "--pki", pki_->dir(), "--db",
+                                          dir_ / (vin + ".db"), "--ack-timeout", "3", "stream", "--count",
+                                          std::to_string(reports), "--rate", std::to_string(rate), "--id-seed",
+                                          std::to_string(car.seed)});
+      cars.push_back(std::move(car));
+    }
+    return cars;
+  }
+
+  /// Every report of every car is one case of its own, every car applied every ack (each ack
+  /// carries the case's first notification), and the backend holds nothing else.
+  void expect_each_report_once(const std::string& db, const std::vector<StreamingCar>& cars, std::size_t reports) {
+    for (const auto& car : cars) {
+      EXPECT_TRUE(car.tally.errors.empty()) << car.vin << ": " << car.tally.errors.front();
+      EXPECT_EQ(car.tally.acked.size(), reports) << car.vin << ": acks (and their notifications) missing";
+    }
+    auto store = open_cases(db);
+    ASSERT_TRUE(store);
+    std::set<std::string> numbers;
+    std::size_t missing = 0;
+    for (const auto& car : cars) {
+      for (std::size_t i = 0; i < reports; ++i) {
+        auto c = store->find_case_by_report(report_id(car.seed, i));
+        ASSERT_TRUE(c) << c.error().what();
+        if (!*c) {
+          if (++missing <= 5) ADD_FAILURE() << car.vin << ": report " << i << " never reached the backend";
+          continue;
+        }
+        EXPECT_EQ((*c)->vin, car.vin);
+        numbers.insert((*c)->case_number);
+      }
+    }
+    const auto total = static_cast<std::int64_t>(cars.size() * reports);
+    EXPECT_EQ(missing, 0u) << "reports lost";
+    EXPECT_EQ(static_cast<std::int64_t>(numbers.size()), total - static_cast<std::int64_t>(missing));
+    auto counts = store->counts();
+    ASSERT_TRUE(counts);
+    EXPECT_EQ(counts->reports, total) << "reports stored twice or foreign ones";
+    EXPECT_EQ(counts->cases, total) << "a report made more than one case";
+    EXPECT_EQ(counts->dead_letters, 0);
+  }
+
+  static constexpr auto kPoll = std::chrono::milliseconds(50);
+};
+
+// The backend SIGKILLed at random points of a stream from three cars (between its broker PUBACK
+// and its commit, mid-batch, while acking) and restarted on the same database: each car resends
+// what has no Ack, so every report becomes exactly one case and every car gets every Ack.
+// Sizes: FB_BACKEND_FAULT_REPORTS per car (default 200; the "long" entry 3,334 = 10,000 in all),
+// FB_BACKEND_FAULT_KILLS (default 4; long 20), FB_FAULT_SEED, FB_FAULT_RATE per car (default 100).
+TEST_F(FleetFaults, ABackendKilledAtRandomPointsLosesAndDuplicatesNothingFromSeveralCars) {
+  const std::size_t reports = env_size("FB_BACKEND_FAULT_REPORTS", 200);
+  const std::size_t kills = env_size("FB_BACKEND_FAULT_KILLS", 4);
+  const auto seed = static_cast<std::uint32_t>(env_size("FB_FAULT_SEED", 20261203));
+  const std::size_t rate = env_size("FB_FAULT_RATE", 100);
+  std::cerr << "backend faults: 3 cars x " << reports << " reports, " << kills << " kills, seed " << seed << "\n";
+  BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
+  auto cars = start_cars(reports, rate, seed, broker_->uri());
+  // Kill points: numbers of Acks seen by all cars together, uniform over the stream.
+  std::mt19937_64 rng(seed);
+  std::vector<std::size_t> kill_at;
+  for (std::size_t i = 0; i < kills; ++i) {
+    kill_at.push_back(std::uniform_int_distribution<std::size_t>(1, cars.size() * reports - 1)(rng));
+  }
+  std::sort(kill_at.begin(), kill_at.end());
+  std::size_t killed = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last_progress = t0;
+  std::size_t last_acked = 0;
+  for (;;) {
+    bool any_running = false;
+    std::size_t acked = 0;
+    for (auto& car : cars) {
+      any_running = car.poll(kPoll) || any_running;
+      ASSERT_TRUE(car.tally.errors.empty()) << car.vin << ": " << car.tally.errors.front();
+      acked += car.tally.acked.size();
+    }
+    if (!any_running) break;
+    if (acked != last_acked) last_acked = acked, last_progress = std::chrono::steady_clock::now();
+    ASSERT_LT(std::chrono::steady_clock::now() - last_progress, std::chrono::seconds(120))
+        << "no Ack for 120 s; " << acked << " so far";
+    if (killed < kill_at.size() && acked >= kill_at[killed]) {
+      backend.kill();
+      ++killed;
+      backend.start();
+    }
+  }
+  for (auto& car : cars)
+    EXPECT_EQ(car.process->wait_exit(kWait), 0) << car.vin << ":\n" << last_lines(car.process->output());
+  const auto wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cerr << "backend faults: " << killed << " kills, " << wall << " s\n";
+  EXPECT_EQ(killed, kills);
+  expect_each_report_once(backend.db(), cars, reports);
+}
+
+// A network partition between the cars and the broker (a TCP proxy on loopback cuts every
+// connection and refuses new ones, twice, for a while each), while the cars keep queueing:
+// nothing is lost and nothing is doubled once the network is back.
+TEST_F(FleetFaults, ANetworkPartitionBetweenCarsAndBrokerLosesNothing) {
+  const std::size_t reports = env_size("FB_BACKEND_FAULT_REPORTS", 200);
+  const auto seed = static_cast<std::uint32_t>(env_size("FB_FAULT_SEED", 20261203)) + 100;
+  const std::size_t rate = env_size("FB_FAULT_RATE", 50);
+  BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
+  TcpProxy proxy(static_cast<std::uint16_t>(broker_->port()));
+  auto cars = start_cars(reports, rate, seed, "ssl://127.0.0.1:" + std::to_string(proxy.port()));
+  // Two partitions: when every car has saved a quarter, then a half of its reports (and is
+  // connected again after the first); each lasts until every car has said it is offline and has
+  // saved another tenth of its reports with the link down.
+  std::size_t partitions = 0;
+  bool cut = false;
+  std::vector<std::size_t> saved_at_cut(cars.size()), offline_at_cut(cars.size());
+  const auto lines = [](StreamingCar& car, const char* pattern) { return car.process->count_lines(pattern); };
+  for (;;) {
+    bool any_running = false;
+    bool all_connected = true;
+    std::size_t slowest = reports;
+    for (auto& car : cars) {
+      any_running = car.poll(kPoll) || any_running;
+      ASSERT_TRUE(car.tally.errors.empty()) << car.vin << ": " << car.tally.errors.front();
+      slowest = std::min(slowest, car.tally.saved);
+      all_connected = all_connected && lines(car, "^connected$") >= partitions + 1;
+    }
+    if (!any_running) break;
+    if (!cut && partitions < 2 && all_connected && slowest >= reports * (partitions + 1) / 4) {
+      proxy.cut();
+      cut = true;
+      for (std::size_t i = 0; i < cars.size(); ++i) {
+        saved_at_cut[i] = cars[i].tally.saved;
+        offline_at_cut[i] = lines(cars[i], "^offline$");
+      }
+    } else if (cut) {
+      bool all_offline_and_queueing = true;
+      for (std::size_t i = 0; i < cars.size(); ++i) {
+        const bool offline = lines(cars[i], "^offline$") > offline_at_cut[i];
+        const bool queued = cars[i].tally.saved >= std::min(reports, saved_at_cut[i] + reports / 10);
+        all_offline_and_queueing = all_offline_and_queueing && offline && queued;
+      }
+      if (all_offline_and_queueing) {
+        EXPECT_EQ(proxy.connections(), 0u);
+        proxy.restore();
+        cut = false;
+        ++partitions;
+      }
+    }
+  }
+  for (auto& car : cars) {
+    EXPECT_EQ(car.process->wait_exit(kWait), 0) << car.vin << ":\n" << last_lines(car.process->output());
+    EXPECT_GE(car.process->count_lines("^connected$"), 3u) << car.vin << ": reconnected after each partition:\n"
+                                                           << last_lines(car.process->output());
+  }
+  EXPECT_EQ(partitions, 2u);
+  expect_each_report_once(backend.db(), cars, reports);
 }
 
 }  // namespace
