@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Static checks: clang-tidy (.clang-tidy) over our .cpp files, and clang-format (.clang-format)
+# Static checks: clang-tidy (.clang-tidy) over our .cpp files (and a grep for reserved identifiers,
+# a check too slow in clang-tidy, see .clang-tidy), and clang-format (.clang-format)
 # in --dry-run --Werror mode. Exits non-zero on any finding and prints the count per check.
 #
 #   scripts/lint.sh                 both, over every file (clang-tidy: the .cpp files the dev
@@ -72,6 +73,18 @@ if [[ $do_format -eq 1 && ${#files[@]} -gt 0 ]]; then
     sed 's/^/  /' "$out/format.files"
   else
     echo "== clang-format: clean (${#files[@]} files, $((SECONDS - start)) s)"
+  fi
+fi
+
+if [[ $do_tidy -eq 1 && ${#files[@]} -gt 0 ]]; then
+  # bugprone-reserved-identifier, done by grep (.clang-tidy says why): no name of ours may start
+  # with _ and a capital or contain __. The allowed ones are the compiler's and libc's, used only.
+  reserved=$(grep -nowE '_[A-Z_][A-Za-z0-9_]*|[A-Za-z0-9_]*[A-Za-z0-9]__[A-Za-z0-9_]*' "${files[@]}" |
+    grep -vE ':(__builtin_[a-z_]+|__clang[a-z_]*__|__GNUC[A-Z_]*__|__VERSION__|__SANITIZE_[A-Z]+__|__cplusplus|__cpp_[a-z_]+|__has_[a-z_]+|__FILE__|__LINE__|__func__|__PRETTY_FUNCTION__|__attribute__|__linux__|__x86_64__|__aarch64__|_SC_[A-Z_]+|_POSIX_[A-Z_]+|_GNU_SOURCE)$' || true)
+  if [[ -n "$reserved" ]]; then
+    status=1
+    echo "== reserved identifiers (bugprone-reserved-identifier): rename them"
+    sed 's/^/  /' <<<"$reserved"
   fi
 fi
 
