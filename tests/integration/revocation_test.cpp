@@ -21,7 +21,7 @@ class Revocation : public BrokerTest<ThreeCars> {
  protected:
   /// What a thief copied from the head unit before the revocation: `<dir>/vehicles/<vin>/*`.
   std::string steal(const std::string& vin) {
-    const auto pki = dir_ / ("stolen-" + vin);
+    auto pki = dir_ / ("stolen-" + vin);
     std::filesystem::create_directories(pki + "/vehicles");
     std::filesystem::copy(pki_->dir() + "/vehicles/" + vin, pki + "/vehicles/" + vin);
     return pki;
