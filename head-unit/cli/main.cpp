@@ -142,9 +142,11 @@ class Printer final : public fb::agent::AgentListener {
     if (n.visit) print_visit(*n.visit, "     ");
     if (n.callback) print_callback(*n.callback, "     ");
     std::cout << std::flush;
+    ++notifications_;
     answered(n.report_id);
   }
   void connection_changed(bool up) override {
+    connected_ = up;
     std::cout << (up ? "  connected to broker" : "  offline: reports stay queued") << std::endl;
   }
   void link_problem(const fb::Error& e) override { std::cout << "  link not started: " << e.what() << std::endl; }
@@ -162,6 +164,9 @@ class Printer final : public fb::agent::AgentListener {
     check();
   }
   bool all_answered() const { return waiting_.empty(); }
+  /// New notifications so far (a change between two looks: one arrived in between).
+  std::uint64_t notifications() const { return notifications_; }
+  bool connected() const { return connected_; }
 
  private:
   void answered(const std::string& id) {
@@ -175,6 +180,8 @@ class Printer final : public fb::agent::AgentListener {
   std::set<std::string> waiting_;
   std::set<std::string> answered_;
   std::function<void()> done_;
+  std::uint64_t notifications_ = 0;
+  bool connected_ = false;
 };
 
 struct Options {
@@ -268,6 +275,11 @@ static int run_main(int argc, char** argv) {
   app.add_option("--mqtt-version", o.mqtt_version, "MQTT protocol: 3.1.1 or 5")->check(CLI::IsMember({"3.1.1", "5"}));
   int wait_seconds = 20;
   app.add_option("--wait", wait_seconds, "Seconds to wait for answers (send, demo, listen, follow; not stream)");
+  double receipt_wait_s = 5;
+  app.add_option("--receipt-wait", receipt_wait_s,
+                 "Seconds to wait at the end for the receipts of received notifications to reach the broker "
+                 "(else the backend sends those notifications again)")
+      ->check(CLI::NonNegativeNumber);
 
   auto* send = app.add_subcommand("send", "Queue one report, send it and wait for its notification");
   std::string category = "other", text, language = "en";
@@ -505,12 +517,45 @@ static int run_main(int argc, char** argv) {
   fb::Timer driver_report(strand, clock);
   fb::Timer until_poll(strand, clock);
   fb::Timer drive_before(strand, clock);
+  fb::Timer settle_poll(strand, clock);
   boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
   // SIGUSR1: the network is up again (e.g. from a NetworkManager dispatcher script): reconnect
   // now instead of waiting out the backoff.
   boost::asio::signal_set network_up(strand, SIGUSR1);
   bool timed_out = false;
   bool finished = false;
+  const auto stop_agent = [&] {
+    agent.stop();
+    if (*demo) {
+      agent.reports([](fb::Result<std::vector<ReportView>> reports) {
+        std::cout << "\nMy reports:\n";
+        if (reports) print_reports(*reports);
+      });
+    }
+  };
+  // Before the agent stops: every notification received has its receipt taken by the broker,
+  // or the backend sends it again (issue 11). The backend sends a known problem's workaround
+  // right behind the report's ack, so the link also stays up until no notification arrived for
+  // one look (kSettle); at most --receipt-wait in all. Offline, the receipts wait for the next run.
+  constexpr auto kSettle = std::chrono::milliseconds(250);
+  fb::Clock::SteadyTime settle_deadline{};
+  std::function<void(std::uint64_t)> settle = [&](std::uint64_t seen) {
+    agent.stats([&, seen](fb::agent::AgentStats s) {
+      const bool quiet = printer.notifications() == seen;
+      if (s.receipts == 0 && quiet) return stop_agent();
+      if (!printer.connected() || clock.steady_now() >= settle_deadline) {
+        if (s.receipts > 0) {
+          std::cout << s.receipts << " receipt(s) not taken by the broker "
+                    << (printer.connected() ? "within --receipt-wait" : "(offline)")
+                    << ": they stay queued and go out on the next run; until then the backend sends those "
+                       "notifications again"
+                    << std::endl;
+        }
+        return stop_agent();
+      }
+      settle_poll.arm_after(kSettle, [&, now_seen = printer.notifications()] { settle(now_seen); });
+    });
+  };
   const auto finish = [&] {
     if (std::exchange(finished, true)) return;
     deadline.cancel();
@@ -522,13 +567,11 @@ static int run_main(int argc, char** argv) {
     signals.cancel();
     network_up.cancel();
     if (drive) drive->stop();
-    agent.stop();
-    if (*demo) {
-      agent.reports([](fb::Result<std::vector<ReportView>> reports) {
-        std::cout << "\nMy reports:\n";
-        if (reports) print_reports(*reports);
-      });
-    }
+    // Not from inside the listener call that may have brought us here: the agent queues the
+    // receipt of a notification before it tells its listeners, and sends it after.
+    settle_deadline = clock.steady_now() + std::chrono::milliseconds(static_cast<std::int64_t>(receipt_wait_s * 1000));
+    settle_poll.arm_after(printer.connected() ? kSettle : std::chrono::milliseconds(0),
+                          [&, seen = printer.notifications()] { settle(seen); });
   };
   auto remaining = std::make_shared<std::set<std::string>>();
   auto saved = std::make_shared<std::size_t>(0);

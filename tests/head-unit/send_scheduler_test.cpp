@@ -182,5 +182,23 @@ TEST_F(SchedulerTest, ManyEntriesAwaitingAcksDoNotHideTheOneThatIsDue) {
   EXPECT_EQ(big.take_due(t0 + 30s).size(), 16u);  // the oldest 16 of those awaiting, in order
 }
 
+// fb-car waits for this count to reach 0 before it stops (a notification it received is not
+// sent again by the backend only once its receipt has reached the broker).
+TEST_F(SchedulerTest, CountsTheReceiptsItHoldsUntilEachIsRemoved) {
+  s.add(entry("report"), t0);
+  s.add(OutboxEntry{"receipt-1", OutboxKind::receipt, "vehicles/X/receipts", 0, 0}, t0);
+  s.add(OutboxEntry{"receipt-2", OutboxKind::receipt, "vehicles/X/receipts", 0, 0}, t0);
+  s.add(OutboxEntry{"receipt-2", OutboxKind::receipt, "vehicles/X/receipts", 0, 0}, t0);  // already held
+  EXPECT_EQ(s.receipts(), 2u);
+  s.take_due(t0);
+  s.remove("receipt-1");
+  s.remove("report");
+  s.remove("receipt-1");  // gone already
+  EXPECT_EQ(s.receipts(), 1u);
+  s.remove("receipt-2");
+  EXPECT_EQ(s.receipts(), 0u);
+  EXPECT_EQ(s.size(), 0u);
+}
+
 }  // namespace
 }  // namespace fb::agent

@@ -317,6 +317,7 @@ void Agent::stats(std::function<void(AgentStats)> done) {
   asio::post(executor_, [this, done = std::move(done)] {
     auto s = stats_;
     s.outbox = scheduler_.size();
+    s.receipts = scheduler_.receipts();
     done(s);
   });
 }

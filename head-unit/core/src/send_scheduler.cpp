@@ -33,6 +33,7 @@ void SendScheduler::add(const OutboxEntry& entry, Clock::time_point now) {
   items_.emplace(key, Item{entry, State::due, 0, now});
   waiting_.emplace(now, key);
   if (entry.expires_ms > 0) expiries_.insert(entry.expires_ms);
+  if (entry.kind == OutboxKind::receipt) ++receipts_;
   by_id_.emplace(entry.id, key);
 }
 
@@ -52,6 +53,7 @@ void SendScheduler::remove(const std::string& id) {
   if (item->second.state == State::publishing) --publishing_;
   unindex(item->first, item->second);
   if (item->second.entry.expires_ms > 0) expiries_.erase(expiries_.find(item->second.entry.expires_ms));
+  if (item->second.entry.kind == OutboxKind::receipt) --receipts_;
   items_.erase(item);
   by_id_.erase(it);
 }

@@ -63,6 +63,8 @@ struct AgentStats {
   std::uint64_t expired = 0;       // reports dropped unsent at the end of their time to live
   std::uint64_t evicted = 0;       // reports dropped unsent by the outbox's size cap
   std::size_t outbox = 0;
+  /// Of the outbox: receipts and answers the broker has not taken yet (`fb-car` waits for them).
+  std::size_t receipts = 0;
 };
 
 class Agent final : public AgentApi {

@@ -65,6 +65,8 @@ class SendScheduler {
   std::optional<std::int64_t> next_expiry() const;
 
   std::size_t size() const { return by_id_.size(); }
+  /// Entries of OutboxKind::receipt (receipts and answers): done once the broker has taken them.
+  std::size_t receipts() const { return receipts_; }
   std::size_t publishing() const { return publishing_; }
   int attempts(const std::string& id) const;
 
@@ -96,6 +98,7 @@ class SendScheduler {
   std::multiset<Clock::time_point> ready_times_;
   std::multiset<std::int64_t> expiries_;  // expires_ms > 0 of every item
   std::size_t publishing_ = 0;
+  std::size_t receipts_ = 0;
 };
 
 }  // namespace fb::agent
