@@ -4,6 +4,8 @@
 #include <charconv>
 #include <ctime>
 #include <limits>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
@@ -379,7 +381,7 @@ class SqliteCaseStore final : public CaseStore {
     };
     for (auto& [st, q] : std::initializer_list<std::pair<sql::Statement*, std::string_view>>{
              {&find_report_,
-              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms, n.id, n.payload FROM reports r "
+              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms, n.id, n.payload, r.payload FROM reports r "
               "JOIN cases c ON c.id = r.case_id LEFT JOIN notifications n ON n.report_id = r.report_id AND "
               "n.carried_by_ack = 1 WHERE r.report_id = ?"},
              {&next_number_,
@@ -1505,6 +1507,7 @@ class SqliteCaseStore final : public CaseStore {
       CaseRef ref{find_report_.text(1), find_report_.text(2), find_report_.text(3), find_report_.int64(4), true};
       std::optional<StoredNotification> carried;
       if (!find_report_.is_null(5)) carried = StoredNotification{find_report_.text(5), owner, find_report_.blob(6), {}};
+      const bool same_content = same_report(find_report_.blob(7), in);
       find_report_.reset();
       if (owner != r.vin()) {
         auto id = store_dead_letter(DeadLetterRecord{in.digest, in.topic, DeadLetterReason::report_id_conflict,
@@ -1513,6 +1516,17 @@ class SqliteCaseStore final : public CaseStore {
         if (!id) return fail(id.error());
         out.dead_letter_id = *id;
         out.error = Error(WireErrc::report_id_conflict, "report id " + r.report_id() + " is used by another vehicle");
+        return {};
+      }
+      if (!same_content) {
+        // Acknowledging it as a duplicate would drop the new content without a word.
+        auto id = store_dead_letter(DeadLetterRecord{in.digest, in.topic, DeadLetterReason::conflicting_duplicate,
+                                                     "report id " + r.report_id() + " was stored with other content",
+                                                     in.payload, in.received_ms});
+        if (!id) return fail(id.error());
+        out.dead_letter_id = *id;
+        out.error = Error(WireErrc::conflicting_duplicate,
+                          "report id " + r.report_id() + " was already stored with different content");
         return {};
       }
       out.accepted = std::move(ref);
@@ -1954,6 +1968,24 @@ class SqliteCaseStore final : public CaseStore {
                      std::string_view actor = "system") {
     insert_event_.bind(1, case_row).bind(2, at_ms).bind(3, kind).bind(4, detail).bind(5, actor);
     return insert_event_.run();
+  }
+
+  /// Whether `in` says what the stored report said: the same bytes, or (a client that re-encodes
+  /// its envelope, with a new message id or send time) the same Report.
+  static bool same_report(const std::string& stored_payload, const ReportIntake& in) {
+    if (codec::sha256(stored_payload) == in.digest) return true;
+    wire::Envelope stored;
+    if (!stored.ParseFromString(stored_payload) || !stored.has_report()) return false;
+    std::string a, b;
+    {
+      google::protobuf::io::StringOutputStream sa(&a), sb(&b);
+      google::protobuf::io::CodedOutputStream ca(&sa), cb(&sb);
+      ca.SetSerializationDeterministic(true);
+      cb.SetSerializationDeterministic(true);
+      stored.report().SerializeToCodedStream(&ca);
+      in.report->SerializeToCodedStream(&cb);
+    }
+    return a == b;
   }
 
   Result<std::int64_t> store_dead_letter(const DeadLetterRecord& d) {
