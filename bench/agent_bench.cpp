@@ -260,6 +260,7 @@ backend::BackendConfig backend_config(const test::Broker& broker, const test::Pk
   c.mqtt.tls = pki.backend();
   c.database = o.work_dir / "agent-bench-cases.db";
   c.rules_dir = o.rules_dir;
+  c.service.admission.per_vin_rate = 0;  // the drain is one car's whole outbox at once
   return c;
 }
 

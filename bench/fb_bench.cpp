@@ -143,6 +143,7 @@ backend::BackendConfig backend_config(const Rig& rig, const Options& o, const st
   // The backlog's raw publishers never resend, so nothing may be dropped as overload here.
   c.mqtt.max_undelivered = std::max(c.mqtt.max_undelivered, static_cast<std::size_t>(o.backlog));
   c.service.max_pending = std::max(c.service.max_pending, static_cast<std::size_t>(o.backlog));
+  c.service.admission.per_vin_rate = 0;  // one simulated car drives the whole load
   return c;
 }
 

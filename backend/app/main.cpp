@@ -199,7 +199,7 @@ static int run_main(int argc, char** argv) {
   auto& clock = fb::SystemClock::instance();
   auto loaded_rules = fb::backend::load_rules(cfg.rules_dir);
   if (!loaded_rules) return fail_with(loaded_rules.error());
-  auto store = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping);
+  auto store = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping, cfg.dead_letters);
   if (!store) return fail_with(store.error());
   fb::backend::Service service(strand, clock, cfg.service, std::move(*store), std::move(*loaded_rules),
                                fb::mqtt::make_paho_client(client_strand, clock, cfg.mqtt));

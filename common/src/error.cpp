@@ -17,6 +17,7 @@ class WireCategory final : public std::error_category {
       case WireErrc::invalid_utf8: return "text is not valid UTF-8";
       case WireErrc::wrong_message_type: return "wrong message type for topic";
       case WireErrc::report_id_conflict: return "report id used by another vehicle";
+      case WireErrc::conflicting_duplicate: return "report id already used for different content";
     }
     return "unknown wire error";
   }

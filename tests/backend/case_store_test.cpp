@@ -301,7 +301,8 @@ TEST(CaseStoreFiles, MigratesToVersion4WithEveryOlderNotificationSentOnItsOwn) {
   EXPECT_EQ((*s)->counts()->notifications_undelivered, 1);
   s->reset();
   auto db = sql::Database::open(path);
-  EXPECT_EQ(*db->query_int("PRAGMA user_version"), 8);  // on to the lifecycle, the console, visits, relations
+  EXPECT_EQ(*db->query_int("PRAGMA user_version"),
+            9);  // on to the lifecycle, the console, visits, relations, dead-letter caps
 }
 
 }  // namespace

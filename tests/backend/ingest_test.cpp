@@ -38,6 +38,7 @@ class FailingStore final : public CaseStore {
     return inner_.list_dead_letters(l);
   }
   Result<StoreCounts> counts() override { return inner_.counts(); }
+  Result<std::int64_t> purge_dead_letters(std::int64_t b) override { return inner_.purge_dead_letters(b); }
   Result<std::optional<CaseSummary>> find_case(std::string_view n) override { return inner_.find_case(n); }
   Result<std::vector<CaseEvent>> case_events(std::string_view n) override { return inner_.case_events(n); }
   Result<std::vector<NotificationSummary>> case_notifications(std::string_view n) override {
@@ -370,7 +371,7 @@ TEST_F(IngestTest, AnUnreadableReceiptIsDeadLetteredWithoutAnAnswer) {
   EXPECT_EQ(dead->front().reason, DeadLetterReason::bad_receipt);
 }
 
-TEST_F(IngestTest, ADeadLetterKeepsAtMost64KiBOfAHugePayload) {
+TEST_F(IngestTest, ADeadLetterKeepsAtMostTheStoresPayloadCapOfAHugePayload) {
   const std::string huge(codec::kMaxPayloadBytes + 1000, 'z');
   auto out = process({RawMessage{topics::reports(kVinA), huge}});
   ASSERT_EQ(out.size(), 1u);
@@ -379,7 +380,7 @@ TEST_F(IngestTest, ADeadLetterKeepsAtMost64KiBOfAHugePayload) {
   auto db = sql::Database::open(dir_ / "cases.db");
   ASSERT_TRUE(db);
   EXPECT_EQ(*db->query_int("SELECT length(payload) FROM dead_letters"),
-            static_cast<std::int64_t>(kMaxDeadLetterPayload));
+            static_cast<std::int64_t>(DeadLetterPolicy{}.max_payload_bytes));
 }
 
 TEST_F(IngestTest, AReceiptFromTheWrongCarIsDeadLettered) {

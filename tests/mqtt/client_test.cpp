@@ -453,6 +453,45 @@ TEST_F(ClientTest, MessagesBeyondMaxUndeliveredAreDroppedAndCounted) {
   EXPECT_EQ(messages.size(), 4u);
 }
 
+TEST_F(ClientTest, AdmissionRunsBeforeTheUndeliveredBoundSoRefusedMessagesTakeNoRoom) {
+  make();
+  client->set_admission([](const Message& m) { return m.qos == QoS::at_least_once && !m.retained; });
+  client->subscribe("cmd/#", QoS::at_least_once);
+  ASSERT_TRUE(client->start());
+  fake->connack();
+  run();
+  fake->suback(0);
+  run();
+  // Without running the executor: a flood of refused ones, then three wanted (the bound is 3).
+  for (int i = 0; i < 10; ++i) fake->deliver("cmd/x", "flood", QoS::at_most_once);
+  fake->deliver("cmd/x", "replayed", QoS::at_least_once, true);
+  for (int i = 0; i < 3; ++i) fake->deliver("cmd/x", std::to_string(i));
+  run();
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].payload, "0");
+  EXPECT_EQ(client->stats().dropped_undelivered, 0u);
+  EXPECT_EQ(client->stats().refused_by_admission, 11u);
+}
+
+TEST_F(ClientTest, WithAnIntakeMessagesGoThereOnTheReceiveThreadAndNothingCountsAgainstTheBound) {
+  make();
+  std::vector<Message> taken;
+  client->set_intake([&](Message m) { taken.push_back(std::move(m)); });
+  client->subscribe("cmd/#", QoS::at_least_once);
+  ASSERT_TRUE(client->start());
+  fake->connack();
+  run();
+  fake->suback(0);
+  run();
+  for (int i = 0; i < 5; ++i) fake->deliver("cmd/x", std::to_string(i), QoS::at_least_once, i == 4);
+  ASSERT_EQ(taken.size(), 5u);  // at once, in order, before the executor runs
+  EXPECT_EQ(taken[3].payload, "3");
+  EXPECT_TRUE(taken[4].retained);
+  run();
+  EXPECT_TRUE(messages.empty()) << "the handler got a message the intake took";
+  EXPECT_EQ(client->stats().dropped_undelivered, 0u);
+}
+
 TEST_F(ClientTest, InvalidOptionsFailStartAndLeaveNothingRunning) {
   auto o = fake_options();
   o.server_uri = "broker:1883";

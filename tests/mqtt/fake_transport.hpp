@@ -87,8 +87,11 @@ class FakeTransport final : public mqtt::Transport {
   void lose(std::string cause = "broker went away") {
     if (!closed && events_.lost) events_.lost(std::move(cause));
   }
-  void deliver(std::string topic, std::string payload) {
-    if (!closed && events_.message) events_.message(mqtt::Message{std::move(topic), std::move(payload)});
+  void deliver(std::string topic, std::string payload, mqtt::QoS qos = mqtt::QoS::at_least_once,
+               bool retained = false) {
+    if (!closed && events_.message) {
+      events_.message(mqtt::Message{std::move(topic), std::move(payload), qos, retained});
+    }
   }
   void connected_event() {
     if (!closed && events_.connected) events_.connected();

@@ -30,6 +30,8 @@ class FakeMqtt final : public mqtt::Client {
   struct State {
     boost::asio::any_io_executor executor;
     MessageHandler on_message;
+    Admission admit;  // applied by deliver(), as the client applies it on Paho's thread
+    Intake intake;    // called by deliver() on the calling thread, as on Paho's, instead of on_message
     ConnectionHandler on_connection;
     std::vector<std::pair<std::string, mqtt::QoS>> subscriptions;
     std::deque<Published> published;            // not yet completed
@@ -48,6 +50,8 @@ class FakeMqtt final : public mqtt::Client {
 
   void on_message(MessageHandler h) override { s_->on_message = std::move(h); }
   void on_connection(ConnectionHandler h) override { s_->on_connection = std::move(h); }
+  void set_admission(Admission admit) override { s_->admit = std::move(admit); }
+  void set_intake(Intake take) override { s_->intake = std::move(take); }
   void subscribe(std::string filter, mqtt::QoS qos) override { s_->subscriptions.emplace_back(std::move(filter), qos); }
   Result<void> start() override {
     if (s_->start_error) return fail(*s_->start_error);
@@ -97,7 +101,17 @@ inline void set_connected(FakeMqtt::State& s, bool up) {
 }
 
 /// The broker delivers a message to the client (posted to the handler, as Paho's hand-over is).
+/// A message the client's admission refuses is counted (stats.refused_by_admission) and never
+/// reaches the handler.
 inline void deliver(FakeMqtt::State& s, mqtt::Message m) {
+  if (s.admit && !s.admit(m)) {
+    ++s.stats.refused_by_admission;
+    return;
+  }
+  if (s.intake) {
+    if (s.started) s.intake(std::move(m));
+    return;
+  }
   boost::asio::post(s.executor, [&s, m = std::move(m)]() mutable {
     if (s.started && s.on_message) s.on_message(std::move(m));
   });

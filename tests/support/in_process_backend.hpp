@@ -22,7 +22,7 @@ class InProcessBackend {
   explicit InProcessBackend(const backend::BackendConfig& config) {
     auto& clock = SystemClock::instance();
     auto rules = backend::load_rules(config.rules_dir);
-    auto store = backend::open_sqlite_case_store(config.database, 0, config.grouping);
+    auto store = backend::open_sqlite_case_store(config.database, 0, config.grouping, config.dead_letters);
     if (!rules || !store) throw std::runtime_error("backend parts: " + (!rules ? rules.error() : store.error()).what());
     service_ = std::make_unique<backend::Service>(io_.strand(), clock, config.service, std::move(*store),
                                                   std::move(*rules),

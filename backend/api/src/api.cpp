@@ -1343,6 +1343,12 @@ void Api::Impl::metrics(const Responder& respond) {
     counter("fb_reports_rejected_total", "Messages refused (dead-lettered) with a reason.", stats.ingest.rejected);
     counter("fb_reports_dropped_overload_total", "Messages dropped when the service was full (cars resend).",
             stats.dropped_overload);
+    counter("fb_ingest_rate_limited_total", "Messages over their VIN's rate limit, dropped before ingest.",
+            stats.admission.rate_limited);
+    counter("fb_ingest_qos0_refused_total", "QoS 0 messages on car topics, dropped before ingest.",
+            stats.admission.qos0);
+    counter("fb_ingest_retained_ignored_total", "Retained messages replayed on car topics, ignored.",
+            stats.admission.retained);
     counter("fb_sla_escalations_total", "SLA escalations at 50 % and 100 % of a target.", stats.escalations);
     counter("fb_progress_updates_total", "Automatic progress updates to drivers of silent cases.",
             stats.progress_updates);

@@ -72,7 +72,11 @@ int http_status(const Error& e) {
       case backend::VisitErrc::already_taken: return 409;
     }
   }
-  if (cat == wire_category()) return v == static_cast<int>(WireErrc::report_id_conflict) ? 409 : 400;
+  if (cat == wire_category()) {
+    return v == static_cast<int>(WireErrc::report_id_conflict) || v == static_cast<int>(WireErrc::conflicting_duplicate)
+               ? 409
+               : 400;
+  }
   // A value the caller gave (a month, a period) is theirs to fix; a rule file that is missing or
   // unreadable is the server's.
   if (cat == config_category()) return v == static_cast<int>(ConfigErrc::invalid_value) ? 400 : 500;

@@ -47,6 +47,39 @@ Result<void> load_grouping(const nlohmann::json& j, const std::string& origin, G
   return {};
 }
 
+Result<void> load_rate_limit(const nlohmann::json& j, const std::string& origin, AdmissionOptions& a) {
+  for (auto& [key, out] :
+       {std::pair<const char*, double*>{"per_second", &a.per_vin_rate}, {"burst", &a.per_vin_burst}}) {
+    auto v = config::get_or<double>(j, key, *out, origin);
+    if (!v) return fail(v.error());
+    if (*v < 0) return fail(ConfigErrc::invalid_value, origin + ": " + key + " must be >= 0 (per_second 0: no limit)");
+    *out = *v;
+  }
+  if (a.per_vin_rate > 0 && a.per_vin_burst < 1) {
+    return fail(ConfigErrc::invalid_value, origin + ": burst must be >= 1 with a rate limit");
+  }
+  return {};
+}
+
+Result<void> load_dead_letters(const nlohmann::json& j, const std::string& origin, BackendConfig& c) {
+  auto& p = c.dead_letters;
+  for (auto& [key, out] :
+       {std::pair<const char*, std::int64_t*>{"max_per_vin", &p.max_per_vin}, {"max_total", &p.max_total}}) {
+    auto v = config::get_or<std::int64_t>(j, key, *out, origin);
+    if (!v) return fail(v.error());
+    if (*v < 1) return fail(ConfigErrc::invalid_value, origin + ": " + key + " must be >= 1");
+    *out = *v;
+  }
+  auto bytes = config::get_or<std::size_t>(j, "max_payload_bytes", p.max_payload_bytes, origin);
+  if (!bytes) return fail(bytes.error());
+  p.max_payload_bytes = *bytes;
+  auto days = config::get_or<double>(j, "retention_days", c.service.dead_letter_retention.count() / 24.0, origin);
+  if (!days) return fail(days.error());
+  if (*days <= 0) return fail(ConfigErrc::invalid_value, origin + ": retention_days must be > 0");
+  c.service.dead_letter_retention = std::chrono::hours(static_cast<std::int64_t>(*days * 24));
+  return {};
+}
+
 }  // namespace
 
 BackendConfig default_config() {
@@ -95,6 +128,15 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   auto parsed = mqtt::parse_protocol_version(*version);
   if (!parsed) return fail(ConfigErrc::invalid_value, origin + ": mqtt_version: " + parsed.error().detail);
   c.mqtt.version = *parsed;
+  if (auto r = load_rate_limit(doc->value("rate_limit", nlohmann::json::object()), origin + ": rate_limit",
+                               c.service.admission);
+      !r) {
+    return fail(r.error());
+  }
+  if (auto r = load_dead_letters(doc->value("dead_letters", nlohmann::json::object()), origin + ": dead_letters", c);
+      !r) {
+    return fail(r.error());
+  }
   if (auto g = load_grouping(doc->value("grouping", nlohmann::json::object()), origin + ": grouping", c.grouping); !g) {
     return fail(g.error());
   }

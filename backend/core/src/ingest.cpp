@@ -239,7 +239,8 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     }
     if (const auto* intake = std::get_if<ReportIntake>(&items[k])) {
       const auto& report_id = intake->report->report_id();
-      if (o.error && o.error->code == make_error_code(WireErrc::report_id_conflict)) {
+      if (o.error && (o.error->code == make_error_code(WireErrc::report_id_conflict) ||
+                      o.error->code == make_error_code(WireErrc::conflicting_duplicate))) {
         ++stats_.rejected;
         spdlog::warn("rejected report {} from {}: {}; dead letter #{}", report_id, vins[i], o.error->what(),
                      o.dead_letter_id);

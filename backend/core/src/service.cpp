@@ -17,11 +17,14 @@ Service::Service(asio::any_io_executor executor, const Clock& clock, ServiceOpti
       rules_(std::move(rules)),
       client_(std::move(client)),
       client_executor_(client_->get_executor()),
+      admission_(std::make_shared<Admission>(clock_, options_.admission)),
       ingest_(*store_, rules_, clock_),
       notifier_(rules_.templates, rules_.router),
       renderer_([this](const CaseNotice& n) { return notifier_.render(n); }),
       notification_timer_(executor_, clock_),
-      sla_timer_(executor_, clock_) {}
+      sla_timer_(executor_, clock_),
+      purge_timer_(executor_, clock_),
+      inbox_(options_.max_pending) {}
 
 Service::~Service() { stop(); }
 
@@ -47,25 +50,13 @@ void Service::on_client(F f) {
 
 Result<void> Service::start() {
   if (running_) return {};
-  // Handlers run on the client's executor; each hands over to ours (directly when they are one).
-  client_->on_message([this](mqtt::Message m) {
-    // On the client's executor: the bound is checked here, before the hand-over, so that the
-    // service's queue stays bounded however far its strand falls behind.
-    if (pending_.load() >= options_.max_pending) {
-      const auto total = dropped_pending_.fetch_add(1) + 1;
-      if ((total & (total - 1)) == 0) {  // 1, 2, 4, 8, ...: a trace, not a flood
-        spdlog::warn("backend: overloaded, {} message(s) dropped so far ({} waiting); their cars send them again",
-                     total, options_.max_pending);
-      }
-      return;
-    }
-    ++pending_;
-    const auto dropped = client_->stats().dropped_undelivered;
-    on_service([this, m = std::move(m), dropped]() mutable {
-      dropped_by_client_ = dropped;
-      on_message(std::move(m));
-    });
-  });
+  // On the receive thread, before the queue's bound: one car's flood never takes the places of
+  // the others' messages.
+  client_->set_admission([a = admission_](const mqtt::Message& m) { return a->check(m) == Admission::Verdict::admit; });
+  // Admitted messages come to the inbox straight from the receive thread, which waits there
+  // while it is full: the broker holds the rest (see take()).
+  client_->set_intake([this](mqtt::Message m) { take(std::move(m)); });
+  // Connection events run on the client's executor and hand over to ours.
   client_->on_connection([this](bool up, const Error& why) {
     on_service([this, up, why] {
       connected_ = up;
@@ -85,6 +76,7 @@ Result<void> Service::start() {
   running_ = true;
   arm_notification_timer();
   arm_sla_timer();
+  purge_dead_letters();
   return {};
 }
 
@@ -94,12 +86,14 @@ void Service::stop() {
   connected_ = false;
   // No more messages; pending publishes complete with shutting_down. On a client strand of its
   // own, the client stops there, after what it is doing now.
+  inbox_.close();  // a receive thread waiting for room returns now (its message: the car resends)
   on_client([this] { client_->stop(); });
   notification_timer_.cancel();
   sla_timer_.cancel();
+  purge_timer_.cancel();
   // Store everything received (its acks cannot go out any more; the cars send again and get
   // the same answer).
-  while (!incoming_.empty()) drain();
+  while (inbox_.size() > 0) drain();
   flush_sent_notifications();
   const auto s = stats();
   spdlog::info("backend stopped: {} received, {} new cases, {} duplicates, {} rejected, {} batches", s.received,
@@ -108,7 +102,11 @@ void Service::stop() {
 
 ServiceStats Service::stats() const {
   std::lock_guard lock(stats_mu_);
-  return stats_;
+  auto s = stats_;
+  s.admission = admission_->stats();
+  s.dropped_overload = dropped_pending_.load();
+  s.backpressure_waits = inbox_.waits();
+  return s;
 }
 
 void Service::update_stats(const std::function<void(ServiceStats&)>& change) {
@@ -116,39 +114,35 @@ void Service::update_stats(const std::function<void(ServiceStats&)>& change) {
   change(stats_);
 }
 
-void Service::on_message(mqtt::Message m) {
-  if (!running_) {
-    --pending_;
-    return;  // the car sends it again until acknowledged
+// On the client's receive thread. Waiting here is what holds the broker back; it is safe
+// because drain() takes from the inbox without any call into the client.
+void Service::take(mqtt::Message m) {
+  const auto r = inbox_.push(RawMessage{std::move(m.topic), std::move(m.payload), clock_.epoch_ms()},
+                             options_.max_intake_wait);
+  if (r == Inbox::Push::timed_out) {
+    const auto total = dropped_pending_.fetch_add(1) + 1;
+    if ((total & (total - 1)) == 0) {  // 1, 2, 4, 8, ...: a trace, not a flood
+      spdlog::error("backend: ingest stuck for {} ms with {} waiting; {} message(s) dropped so far (cars resend)",
+                    options_.max_intake_wait.count(), inbox_.capacity(), total);
+    }
+    return;
   }
-  incoming_.push_back(RawMessage{std::move(m.topic), std::move(m.payload), clock_.epoch_ms()});
-  // Posted behind the messages already waiting on the executor, so a drain takes them all.
-  if (!std::exchange(drain_posted_, true)) asio::post(executor_, [this] { drain(); });
+  if (r == Inbox::Push::taken && !drain_posted_.exchange(true)) asio::post(executor_, [this] { drain(); });
 }
 
 void Service::drain() {
-  std::vector<RawMessage> batch;
-  const auto n = std::min(incoming_.size(), options_.max_batch);
-  batch.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    batch.push_back(std::move(incoming_.front()));
-    incoming_.pop_front();
-  }
-  pending_ -= n;
-  if (!incoming_.empty() && running_) {
-    asio::post(executor_, [this] { drain(); });
-  } else {
-    drain_posted_ = false;
-  }
+  auto batch = inbox_.take(options_.max_batch);
+  // Cleared before looking again: a message pushed in between either sees the flag clear and
+  // posts, or is seen here.
+  drain_posted_ = false;
+  if (running_ && inbox_.size() > 0 && !drain_posted_.exchange(true)) asio::post(executor_, [this] { drain(); });
   if (batch.empty()) return;
 
   auto out = ingest_.process(batch);
-  const auto dropped = dropped_by_client_ + dropped_pending_.load();
   update_stats([&](ServiceStats& s) {
     s.received += batch.size();
     s.largest_batch = std::max(s.largest_batch, batch.size());
     s.ingest = ingest_.stats();
-    s.dropped_overload = dropped;
   });
   if (!out) {
     spdlog::error("backend: batch of {} not stored: {}; no acks sent, cars will resend", batch.size(),
@@ -297,6 +291,18 @@ void Service::arm_sla_timer() {
     check_sla();
     arm_sla_timer();
   });
+}
+
+void Service::purge_dead_letters() {
+  if (!running_) return;
+  const auto before = clock_.epoch_ms() -
+                      std::chrono::duration_cast<std::chrono::milliseconds>(options_.dead_letter_retention).count();
+  if (auto n = store_->purge_dead_letters(before); !n) {
+    spdlog::error("backend: dead-letter purge failed: {}", n.error().what());
+  } else if (*n > 0) {
+    spdlog::info("backend: {} dead letter(s) older than {} h purged", *n, options_.dead_letter_retention.count());
+  }
+  purge_timer_.arm_after(options_.dead_letter_purge_every, [this] { purge_dead_letters(); });
 }
 
 void Service::check_sla() {

@@ -1,5 +1,8 @@
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <charconv>
 #include <ctime>
@@ -14,6 +17,7 @@
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
 #include "fb/common/sqlite.hpp"
+#include "fb/common/topics.hpp"
 #include "sqlite_visits.hpp"
 
 namespace fb::backend {
@@ -222,9 +226,24 @@ CREATE TABLE report_relations (
 );
 )sql";
 
-const std::string_view kMigrations[] = {
-    kSchemaV1,       kSchemaV2, kSchemaV3, kSchemaV4, kSchemaLifecycle, kSchemaConsole, detail::kVisitSchema,
-    kSchemaRelations};
+// v9 (issue 11): dead letters are capped per VIN (the topic's) and purged by age.
+constexpr std::string_view kSchemaDeadLetterCaps = R"sql(
+ALTER TABLE dead_letters ADD COLUMN vin TEXT NOT NULL DEFAULT '';
+UPDATE dead_letters SET vin = substr(topic, 10, instr(substr(topic, 10), '/') - 1)
+  WHERE topic LIKE 'vehicles/%/%';
+CREATE INDEX dead_letters_vin ON dead_letters(vin);
+CREATE INDEX dead_letters_last_seen ON dead_letters(last_seen_ms);
+)sql";
+
+const std::string_view kMigrations[] = {kSchemaV1,
+                                        kSchemaV2,
+                                        kSchemaV3,
+                                        kSchemaV4,
+                                        kSchemaLifecycle,
+                                        kSchemaConsole,
+                                        detail::kVisitSchema,
+                                        kSchemaRelations,
+                                        kSchemaDeadLetterCaps};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -368,7 +387,10 @@ std::string dtc_list(const wire::Report& r) {
 
 class SqliteCaseStore final : public CaseStore {
  public:
-  SqliteCaseStore(sql::Database db, GroupingPolicy grouping) : db_(std::move(db)), grouping_(grouping) {}
+  SqliteCaseStore(sql::Database db, GroupingPolicy grouping, DeadLetterPolicy dead_letters = {})
+      : db_(std::move(db)),
+        grouping_(grouping),
+        dead_letter_policy_(dead_letters) {}
 
   Result<void> prepare() {
     const auto p = [&](sql::Statement& st, std::string_view q) -> Result<void> {
@@ -379,7 +401,7 @@ class SqliteCaseStore final : public CaseStore {
     };
     for (auto& [st, q] : std::initializer_list<std::pair<sql::Statement*, std::string_view>>{
              {&find_report_,
-              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms, n.id, n.payload FROM reports r "
+              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms, n.id, n.payload, r.payload FROM reports r "
               "JOIN cases c ON c.id = r.case_id LEFT JOIN notifications n ON n.report_id = r.report_id AND "
               "n.carried_by_ack = 1 WHERE r.report_id = ?"},
              {&next_number_,
@@ -405,8 +427,11 @@ class SqliteCaseStore final : public CaseStore {
               "AND c.status NOT IN ('resolved', 'closed') AND c.created_ms >= ? ORDER BY c.id DESC LIMIT 20"},
              {&insert_dead_letter_,
               "INSERT INTO dead_letters(digest, topic, reason, detail, payload, first_seen_ms, "
-              "last_seen_ms, count) VALUES(?,?,?,?,?,?,?,1) ON CONFLICT(digest) DO UPDATE "
-              "SET count = count + 1, last_seen_ms = excluded.last_seen_ms RETURNING id"},
+              "last_seen_ms, count, vin) VALUES(?,?,?,?,?,?,?,1,?) ON CONFLICT(digest) DO UPDATE "
+              "SET count = count + 1, last_seen_ms = excluded.last_seen_ms RETURNING id, count"},
+             {&seen_dead_letter_,
+              "UPDATE dead_letters SET count = count + 1, last_seen_ms = max(last_seen_ms, ?2) WHERE digest = ?1 "
+              "RETURNING id"},
          }) {
       if (auto r = p(*st, q); !r) return r;
     }
@@ -1505,6 +1530,7 @@ class SqliteCaseStore final : public CaseStore {
       CaseRef ref{find_report_.text(1), find_report_.text(2), find_report_.text(3), find_report_.int64(4), true};
       std::optional<StoredNotification> carried;
       if (!find_report_.is_null(5)) carried = StoredNotification{find_report_.text(5), owner, find_report_.blob(6), {}};
+      const bool same_content = same_report(find_report_.blob(7), in);
       find_report_.reset();
       if (owner != r.vin()) {
         auto id = store_dead_letter(DeadLetterRecord{in.digest, in.topic, DeadLetterReason::report_id_conflict,
@@ -1513,6 +1539,17 @@ class SqliteCaseStore final : public CaseStore {
         if (!id) return fail(id.error());
         out.dead_letter_id = *id;
         out.error = Error(WireErrc::report_id_conflict, "report id " + r.report_id() + " is used by another vehicle");
+        return {};
+      }
+      if (!same_content) {
+        // Acknowledging it as a duplicate would drop the new content without a word.
+        auto id = store_dead_letter(DeadLetterRecord{in.digest, in.topic, DeadLetterReason::conflicting_duplicate,
+                                                     "report id " + r.report_id() + " was stored with other content",
+                                                     in.payload, in.received_ms});
+        if (!id) return fail(id.error());
+        out.dead_letter_id = *id;
+        out.error = Error(WireErrc::conflicting_duplicate,
+                          "report id " + r.report_id() + " was already stored with different content");
         return {};
       }
       out.accepted = std::move(ref);
@@ -1956,19 +1993,100 @@ class SqliteCaseStore final : public CaseStore {
     return insert_event_.run();
   }
 
+  /// Whether `in` says what the stored report said: the same bytes, or (a client that re-encodes
+  /// its envelope, with a new message id or send time) the same Report.
+  static bool same_report(const std::string& stored_payload, const ReportIntake& in) {
+    if (codec::sha256(stored_payload) == in.digest) return true;
+    wire::Envelope stored;
+    if (!stored.ParseFromString(stored_payload) || !stored.has_report()) return false;
+    std::string a, b;
+    {
+      google::protobuf::io::StringOutputStream sa(&a), sb(&b);
+      google::protobuf::io::CodedOutputStream ca(&sa), cb(&sb);
+      ca.SetSerializationDeterministic(true);
+      cb.SetSerializationDeterministic(true);
+      stored.report().SerializeToCodedStream(&ca);
+      in.report->SerializeToCodedStream(&cb);
+    }
+    return a == b;
+  }
+
+  /// A repeat counts up; a new one is kept unless its VIN's or the table's cap is reached, when
+  /// it counts up that cap's overflow row instead (DeadLetterPolicy).
   Result<std::int64_t> store_dead_letter(const DeadLetterRecord& d) {
-    insert_dead_letter_.bind_blob(1, d.digest)
-        .bind(2, d.topic)
-        .bind(3, to_string(d.reason))
-        .bind(4, d.detail)
-        .bind_blob(5, d.payload)
-        .bind(6, d.at_ms)
-        .bind(7, d.at_ms);
+    seen_dead_letter_.bind_blob(1, d.digest).bind(2, d.at_ms);
+    auto seen = seen_dead_letter_.step();
+    if (!seen) return fail(seen.error());
+    if (*seen) {
+      const auto id = seen_dead_letter_.int64(0);
+      seen_dead_letter_.reset();
+      return id;
+    }
+    seen_dead_letter_.reset();
+    const auto topic = topics::parse(d.topic);
+    const std::string vin = topic ? topic->vin.substr(0, 64) : std::string();
+    const auto& p = dead_letter_policy_;
+    auto of_vin = query_count("SELECT count(*) FROM dead_letters WHERE vin = ?1", vin);
+    if (!of_vin) return fail(of_vin.error());
+    if (*of_vin >= p.max_per_vin) return overflow(d, vin, "VIN " + vin, p.max_per_vin);
+    auto total = query_count("SELECT count(*) FROM dead_letters", {});
+    if (!total) return fail(total.error());
+    if (*total >= p.max_total) return overflow(d, "*", "the whole table", p.max_total);
+    return insert_dead_letter(d.digest, d.topic, d.reason, d.detail,
+                              std::string_view(d.payload).substr(0, p.max_payload_bytes), d.at_ms, vin);
+  }
+
+  Result<std::int64_t> insert_dead_letter(const std::string& digest, const std::string& topic, DeadLetterReason reason,
+                                          const std::string& detail, std::string_view payload, std::int64_t at_ms,
+                                          const std::string& vin) {
+    insert_dead_letter_.bind_blob(1, digest)
+        .bind(2, topic)
+        .bind(3, to_string(reason))
+        .bind(4, detail)
+        .bind_blob(5, payload)
+        .bind(6, at_ms)
+        .bind(7, at_ms)
+        .bind(8, vin);
     auto row = insert_dead_letter_.step();
     if (!row) return fail(row.error());
     const auto id = insert_dead_letter_.int64(0);
+    last_dead_letter_count_ = insert_dead_letter_.int64(1);
     insert_dead_letter_.reset();
     return id;
+  }
+
+  // The row that counts what a cap kept out (its own digest, so it counts up like any repeat).
+  Result<std::int64_t> overflow(const DeadLetterRecord& d, const std::string& key, const std::string& whose,
+                                std::int64_t cap) {
+    const auto vin = key == "*" ? std::string() : key;
+    auto id = insert_dead_letter(codec::sha256("dead-letter overflow:" + key), d.topic, d.reason,
+                                 "dead letters of " + whose + " beyond the cap of " + std::to_string(cap) +
+                                     ": counted here, not kept",
+                                 std::string_view(""), d.at_ms, vin);  // not NULL: payload is NOT NULL
+    if (id && std::has_single_bit(static_cast<std::uint64_t>(last_dead_letter_count_))) {
+      spdlog::warn("dead letters of {} at their cap of {}: {} more counted, not kept (dead letter #{})", whose, cap,
+                   last_dead_letter_count_, *id);
+    }
+    return id;
+  }
+
+  Result<std::int64_t> query_count(std::string_view q, std::optional<std::string> arg) {
+    auto st = cached(q);
+    if (!st) return fail(st.error());
+    if (arg) (*st)->bind(1, *arg);
+    auto row = (*st)->step();
+    if (!row) return fail(row.error());
+    const auto n = *row ? (*st)->int64(0) : 0;
+    (*st)->reset();
+    return n;
+  }
+
+  Result<std::int64_t> purge_dead_letters(std::int64_t before_ms) override {
+    auto st = cached("DELETE FROM dead_letters WHERE last_seen_ms < ?1");
+    if (!st) return fail(st.error());
+    (*st)->bind(1, before_ms);
+    if (auto r = (*st)->run(); !r) return fail(r.error());
+    return static_cast<std::int64_t>(db_.changes());
   }
 
   /// A statement for `q`, prepared on first use and kept for the store's life (the ingest path
@@ -2061,7 +2179,9 @@ class SqliteCaseStore final : public CaseStore {
   std::unordered_map<std::string, sql::Statement> statements_;  // destroyed before db_
   const GroupingPolicy grouping_;
   sql::Statement find_report_, next_number_, insert_case_, insert_report_, insert_event_, insert_notification_,
-      insert_dead_letter_, merge_candidates_;
+      insert_dead_letter_, merge_candidates_, seen_dead_letter_;
+  DeadLetterPolicy dead_letter_policy_;
+  std::int64_t last_dead_letter_count_ = 0;  // the count RETURNING by the last insert_dead_letter_
   Core core_{*this};
   detail::VisitBook visits_{core_};
 };
@@ -2075,12 +2195,12 @@ std::string format_case_number(int year, std::int64_t sequence) {
 }
 
 Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages,
-                                                          GroupingPolicy grouping) {
+                                                          GroupingPolicy grouping, DeadLetterPolicy dead_letters) {
   sql::OpenOptions options;
   options.max_page_count = max_pages;
   auto opened = sql::open_store(path, sql::StoreSchema{"case store", kMigrations}, sql::OnCorrupt::refuse, options);
   if (!opened) return fail(opened.error());
-  auto store = std::make_unique<SqliteCaseStore>(std::move(opened->db), grouping);
+  auto store = std::make_unique<SqliteCaseStore>(std::move(opened->db), grouping, dead_letters);
   if (auto r = store->prepare(); !r) return fail(r.error());
   return std::unique_ptr<CaseStore>(std::move(store));
 }

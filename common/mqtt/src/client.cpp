@@ -22,6 +22,7 @@ struct Shared {
   TransportClient* self = nullptr;
   std::atomic<std::size_t> undelivered{0};
   std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> refused{0};
 };
 
 // Posts `f(client)` from any thread; it runs only if the client is still live by then.
@@ -57,6 +58,8 @@ class TransportClient final : public Client {
 
   void on_message(MessageHandler h) override { message_handler_ = std::move(h); }
   void on_connection(ConnectionHandler h) override { connection_handler_ = std::move(h); }
+  void set_admission(Admission admit) override { admit_ = std::move(admit); }
+  void set_intake(Intake take) override { intake_ = std::move(take); }
 
   Result<void> start() override {
     if (stopped_) return fail(MqttErrc::shutting_down, "client stopped");
@@ -109,6 +112,7 @@ class TransportClient final : public Client {
   ClientStats stats() const override {
     auto s = stats_;
     s.dropped_undelivered = shared_->dropped.load();
+    s.refused_by_admission = shared_->refused.load();
     s.publish_timeouts = window_.timeouts();
     return s;
   }
@@ -130,7 +134,14 @@ class TransportClient final : public Client {
       hand_over(s, ex, [cause = std::move(cause)](TransportClient& c) { c.on_lost(cause); });
     };
     ev.connected = [s = shared_, ex = executor_] { hand_over(s, ex, [](TransportClient& c) { c.on_connack(); }); };
-    ev.message = [s = shared_, ex = executor_, max = opts_.max_undelivered, id = opts_.client_id](Message m) {
+    ev.message = [s = shared_, ex = executor_, max = opts_.max_undelivered, id = opts_.client_id, admit = admit_,
+                  take = intake_](Message m) {
+      // Before the bound: what is not wanted never takes the room of what is.
+      if (admit && !admit(m)) {
+        s->refused.fetch_add(1);
+        return;
+      }
+      if (take) return take(std::move(m));  // may wait: back-pressure on the broker
       if (s->undelivered.fetch_add(1) >= max) {
         s->undelivered.fetch_sub(1);
         const auto n = s->dropped.fetch_add(1) + 1;
@@ -297,6 +308,8 @@ class TransportClient final : public Client {
   Timer watchdog_;  // CONNACK, then every SUBACK, within connect_timeout
   MessageHandler message_handler_;
   ConnectionHandler connection_handler_;
+  Admission admit_;  // copied into the transport's message event at start()
+  Intake intake_;    // the same
   Link link_ = Link::down;
   std::uint64_t attempt_ = 0;
   bool stopped_ = false;

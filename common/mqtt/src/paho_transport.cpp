@@ -337,7 +337,8 @@ class PahoTransport final : public Transport {
     client_->set_message_callback([s = sink_, generation](const ::mqtt::const_message_ptr& m) {
       std::lock_guard lock(s->mu);
       if (!s->closed && s->generation == generation && s->events.message) {
-        s->events.message(Message{m->get_topic(), m->get_payload_str()});
+        s->events.message(Message{m->get_topic(), m->get_payload_str(),
+                                  m->get_qos() == 0 ? QoS::at_most_once : QoS::at_least_once, m->is_retained()});
       }
     });
     client_->set_connection_lost_handler([s = sink_, generation](const std::string& cause) {

@@ -22,6 +22,7 @@ enum class WireErrc {
   invalid_utf8 = 7,
   wrong_message_type = 8,
   report_id_conflict = 9,
+  conflicting_duplicate = 10,  // the same report id again with different content
 };
 
 /// Persistent storage (SQLite files: outbox, inbox, case store).

@@ -198,6 +198,7 @@ enum class DeadLetterReason {
   invalid_utf8 = wire::REJECT_INVALID_UTF8,
   wrong_message_type = wire::REJECT_WRONG_MESSAGE_TYPE,
   report_id_conflict = wire::REJECT_REPORT_ID_CONFLICT,
+  conflicting_duplicate = wire::REJECT_CONFLICTING_DUPLICATE,
   unroutable_topic = 100,  // not vehicles/{vin}/reports or receipts: nobody to answer
   bad_receipt = 101,       // receipts get no answer
   internal = 102,          // an error that is not the sender's (no wire reason)
@@ -207,7 +208,7 @@ template <>
 struct Vocabulary<DeadLetterReason> {
   static constexpr std::string_view name = "dead-letter reason";
   static constexpr std::string_view fallback = "internal";
-  static constexpr std::array<VocabularyEntry<DeadLetterReason>, 12> entries{{
+  static constexpr std::array<VocabularyEntry<DeadLetterReason>, 13> entries{{
       {DeadLetterReason::malformed, "malformed"},
       {DeadLetterReason::unsupported_version, "unsupported_version"},
       {DeadLetterReason::missing_field, "missing_field"},
@@ -220,6 +221,7 @@ struct Vocabulary<DeadLetterReason> {
       {DeadLetterReason::unroutable_topic, "unroutable_topic"},
       {DeadLetterReason::bad_receipt, "bad_receipt"},
       {DeadLetterReason::internal, "internal"},
+      {DeadLetterReason::conflicting_duplicate, "conflicting_duplicate"},
   }};
 };
 
@@ -227,7 +229,8 @@ struct Vocabulary<DeadLetterReason> {
 /// build does not know.
 constexpr DeadLetterReason dead_letter_reason(wire::RejectReason r) {
   const auto d = static_cast<DeadLetterReason>(r);
-  return r > wire::REJECT_REASON_UNSPECIFIED && r <= wire::REJECT_REPORT_ID_CONFLICT ? d : DeadLetterReason::internal;
+  return r > wire::REJECT_REASON_UNSPECIFIED && r <= wire::REJECT_CONFLICTING_DUPLICATE ? d
+                                                                                        : DeadLetterReason::internal;
 }
 
 // ---- Case type (按问题类型), priority (按优先级), vehicle system: the backend's triage ----

@@ -19,6 +19,7 @@ std::string_view wire_name(WireErrc e) {
     case WireErrc::invalid_utf8: return "invalid_utf8";
     case WireErrc::wrong_message_type: return "wrong_message_type";
     case WireErrc::report_id_conflict: return "report_id_conflict";
+    case WireErrc::conflicting_duplicate: return "conflicting_duplicate";
   }
   return "unknown";
 }

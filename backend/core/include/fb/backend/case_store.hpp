@@ -376,6 +376,8 @@ class CaseStore {
   virtual Result<std::vector<CaseSummary>> list_cases(std::size_t limit) = 0;
   virtual Result<std::vector<DeadLetterSummary>> list_dead_letters(std::size_t limit) = 0;
   virtual Result<StoreCounts> counts() = 0;
+  /// Deletes the dead letters last seen before `before_ms` (retention); returns how many.
+  virtual Result<std::int64_t> purge_dead_letters(std::int64_t before_ms) = 0;
 
   // ---- Lifecycle (see lifecycle.hpp) ----
 
@@ -476,11 +478,23 @@ class CaseStore {
                                         const NoticeRenderer& render) = 0;
 };
 
+/// Bounds on the dead-letter table, so that a car sending distinct garbage cannot fill the disk.
+/// A payload seen before (same SHA-256) only counts up (count, last_seen_ms) and is never
+/// capped. Beyond a cap, a new one is not kept: it counts up one overflow row per VIN ("the
+/// dead letters of this VIN beyond the cap"), or one for the whole table, which say so in
+/// list_dead_letters() and in the log. Old ones go by age: CaseStore::purge_dead_letters.
+struct DeadLetterPolicy {
+  std::int64_t max_per_vin = 100;
+  std::int64_t max_total = 10000;
+  std::size_t max_payload_bytes = 4096;  // kept of each payload (the digest covers all of it)
+};
+
 /// Opens (creating or migrating) the SQLite case store. A corrupt file is refused
 /// (StorageErrc::corrupt), a newer schema too (schema_too_new): an operator must look.
 /// `max_pages` (4 KiB each, 0 = unbounded) caps the file, as a full disk would.
 Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages = 0,
-                                                          GroupingPolicy grouping = {});
+                                                          GroupingPolicy grouping = {},
+                                                          DeadLetterPolicy dead_letters = {});
 
 /// "vin:3f2a..." for an audit record: identifies the subject to whoever knows it, not to a reader.
 std::string privacy_subject(std::string_view kind, std::string_view value);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "fb/backend/admission.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/common/error.hpp"
 #include "fb/mqtt/client.hpp"
@@ -14,16 +15,25 @@ namespace fb::backend {
 /// What the Service itself runs on (its parts, store, rules and client, come separately).
 struct ServiceOptions {
   std::size_t max_batch = 512;  // reports per transaction
-  /// Messages handed to the service and not yet stored; beyond, further ones are dropped and
-  /// counted (the broker has PUBACKed them: the cars' own resend covers them). Bounds memory
-  /// whichever strand the client runs on.
+  /// Messages received and not yet stored (the Inbox); when it is full, the MQTT receive thread
+  /// waits for room and the broker holds what follows (back-pressure), nothing is dropped.
   std::size_t max_pending = 20000;
+  /// Longest such wait: beyond it the message is dropped and counted (dropped_overload) and its
+  /// car's resend covers it. A safety net against a stuck store; a batch takes far less.
+  std::chrono::milliseconds max_intake_wait{20000};
   std::chrono::milliseconds notification_check{2000};
   std::chrono::milliseconds notification_resend_base{60000};
   std::chrono::milliseconds notification_resend_max{6 * 3600 * 1000};
   /// The SLA pass runs at the next deadline, and at least this often (cases changed by another
   /// process, such as the CLI, are picked up).
   std::chrono::milliseconds sla_check{30000};
+  /// Per-VIN rate limit, QoS 0 and retained refusal before ingest (the file's "rate_limit":
+  /// {"per_second", "burst"}).
+  AdmissionOptions admission;
+  /// Dead letters last seen longer ago than this are deleted, checked every purge interval (the
+  /// file's "dead_letters": {"retention_days"}); their caps are BackendConfig::dead_letters.
+  std::chrono::hours dead_letter_retention{24 * 30};
+  std::chrono::milliseconds dead_letter_purge_every{3600 * 1000};
 };
 
 /// The service teams' API and console (backend/api). Off unless `listen` is set.
@@ -42,6 +52,9 @@ struct BackendConfig {
   ServiceOptions service;
   /// Merging, clustering and the SLA clock's start; the file's "grouping" object.
   GroupingPolicy grouping;
+  /// Caps on the dead-letter table (the file's "dead_letters": {"max_per_vin", "max_total",
+  /// "max_payload_bytes"}).
+  DeadLetterPolicy dead_letters;
   std::string log_level = "info";
   HttpConfig http;
 };

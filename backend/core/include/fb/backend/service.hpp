@@ -8,10 +8,12 @@
 // one thread), or a strand of its own on a context run by two threads (fb-backend), so that
 // flow control with the broker (PUBACKs, the publish window) goes on while a batch commits.
 // Every client handler hands over to the service's strand, and every call into the client is
-// made on the client's executor (directly when the two are one). Messages arrive one by one;
-// at most ServiceOptions::max_pending wait to be stored (`pending_`, an atomic: counted up on
-// the client's executor, down on the service's), beyond that they are dropped and counted. The
-// first one posts a drain, which stores up to max_batch in one transaction (group commit: the busier, the bigger
+// made on the client's executor (directly when the two are one). Messages arrive one by one
+// on the client's receive thread (mqtt::Receiver::set_intake), pass Admission there (per-VIN
+// rate limit, QoS 0 and retained refused: admission.hpp), and wait in the Inbox, at most
+// ServiceOptions::max_pending; when it is full the receive thread waits for room, so the broker
+// holds the rest instead of the service dropping what it took (inbox.hpp). The first one posts a
+// drain, which stores up to max_batch in one transaction (group commit: the busier, the bigger
 // the batches). A report is acknowledged only after its batch is committed; a message
 // PUBACKed to the broker but lost in a crash before the commit comes again from the car, which
 // keeps it until acknowledged.
@@ -27,6 +29,7 @@
 #include "fb/async/timer.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/config.hpp"
+#include "fb/backend/inbox.hpp"
 #include "fb/backend/ingest.hpp"
 #include "fb/backend/notifier.hpp"
 #include "fb/backend/rules.hpp"
@@ -37,8 +40,10 @@ namespace fb::backend {
 
 struct ServiceStats {
   IngestStats ingest;
+  AdmissionStats admission;  // refused before ingest: rate limited, QoS 0, retained
   std::uint64_t received = 0;
-  std::uint64_t dropped_overload = 0;  // beyond max_pending or the client's max_undelivered: the cars resend
+  std::uint64_t dropped_overload = 0;    // waited for room longer than max_intake_wait: the cars resend
+  std::uint64_t backpressure_waits = 0;  // times the receive thread waited for room (broker held the rest)
   std::uint64_t published = 0;
   std::uint64_t publish_failures = 0;
   std::uint64_t notifications_resent = 0;
@@ -95,7 +100,8 @@ class Service {
   /// Whether the service runs and its client is connected to the broker (for /readyz); any thread.
   bool connected() const { return connected_flag_.load(); }
 
-  /// A copy of the counters, as of the last batch or publish; any thread.
+  /// A copy of the counters, as of the last batch or publish (admission, back-pressure and
+  /// overload ones as of now); any thread.
   ServiceStats stats() const;
   const boost::asio::any_io_executor& get_executor() const { return executor_; }
   /// From a report's arrival at the service to its ack's hand-over to the client (after the commit).
@@ -103,10 +109,10 @@ class Service {
   /// From a notification's queueing to the broker's PUBACK of its first send.
   const LatencyHistogram& notify_latency() const { return notify_latency_; }
   /// Messages waiting for the service's strand, for metrics; any thread.
-  std::size_t pending() const { return pending_.load(); }
+  std::size_t pending() const { return inbox_.size(); }
 
  private:
-  void on_message(mqtt::Message m);
+  void take(mqtt::Message m);  // on the client's receive thread
   void drain();
   void publish(Outgoing out);
   void check_notifications();
@@ -115,6 +121,7 @@ class Service {
   void flush_sent_notifications();
   void arm_notification_timer();
   void check_sla();
+  void purge_dead_letters();  // now, then every dead_letter_purge_every
   void arm_sla_timer();
   void update_stats(const std::function<void(ServiceStats&)>& change);
   template <typename F>
@@ -132,20 +139,20 @@ class Service {
   Rules rules_;
   std::unique_ptr<mqtt::Client> client_;
   const boost::asio::any_io_executor client_executor_;
+  // Shared with the client's receive thread (Admission is thread-safe); outlives both.
+  std::shared_ptr<Admission> admission_;
   Ingest ingest_;
   Notifier notifier_;
   NoticeRenderer renderer_;  // notifier_.render, for the store
   Timer notification_timer_;
   Timer sla_timer_;
-  std::deque<RawMessage> incoming_;
-  bool drain_posted_ = false;
+  Timer purge_timer_;                      // dead-letter retention
+  Inbox inbox_;                            // filled on the receive thread, taken on the executor
+  std::atomic<bool> drain_posted_{false};  // set by whoever posts the drain (either side)
   bool running_ = false;
-  bool connected_ = false;                   // as the client last reported
-  std::atomic<bool> connected_flag_{false};  // the same, for connected() on any thread
-  std::uint64_t dropped_by_client_ = 0;
-  std::atomic<std::size_t> pending_{0};  // handed over, not yet drained (both executors)
-  std::atomic<std::uint64_t> dropped_pending_{
-      0};  // beyond max_pending (client's executor)                      // ClientStats::dropped_undelivered, last seen
+  bool connected_ = false;                                     // as the client last reported
+  std::atomic<bool> connected_flag_{false};                    // the same, for connected() on any thread
+  std::atomic<std::uint64_t> dropped_pending_{0};              // intake waits that timed out (receive thread)
   bool notification_backlog_ = false;                          // the last check found a full chunk due
   std::unordered_set<std::string> notifications_in_flight_;    // published, not yet rescheduled
   std::unordered_map<std::string, std::int64_t> first_sends_;  // in flight for the first time: queued at

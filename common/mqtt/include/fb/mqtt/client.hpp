@@ -89,6 +89,10 @@ struct ClientOptions {
 struct Message {
   std::string topic;
   std::string payload;
+  /// As delivered: the lower of the publisher's QoS and the subscription's.
+  QoS qos = QoS::at_least_once;
+  /// A retained value the broker replays on subscribe (not a live publish).
+  bool retained = false;
 };
 
 /// How one message is published, beyond its QoS.
@@ -129,6 +133,22 @@ class Receiver {
   virtual ~Receiver() = default;
   /// Set before start().
   virtual void on_message(MessageHandler handler) = 0;
+  /// Decides, on the library's receive thread and before a message counts against
+  /// ClientOptions::max_undelivered or is handed over, whether it is wanted at all; `false`
+  /// discards it there (the broker has acknowledged it already). For cheap checks that keep a
+  /// flood out of the queue (a per-sender rate limit, QoS, retained). Must be thread-safe, must
+  /// not block and must not call the client. Set before start(); none: every message is wanted.
+  using Admission = std::function<bool(const Message&)>;
+  virtual void set_admission(Admission admit) = 0;
+  /// Back-pressure, opt-in: every admitted message goes to `take` on the library's receive
+  /// thread, in arrival order, instead of to the message handler, and nothing is counted against
+  /// max_undelivered. `take` may block while its owner has no room: the library then reads no
+  /// more from the broker, which holds the rest (TCP flow control, then its own queue). While it
+  /// blocks, no call into the client completes (Paho holds its global lock around the call), so
+  /// `take` must never wait for anything that calls the client, and its wait must end when
+  /// its owner stops. Set before start().
+  using Intake = std::function<void(Message)>;
+  virtual void set_intake(Intake take) = 0;
   /// Registers a filter, applied on every connect (now, if connected). The client reports
   /// connected only once every filter has its SUBACK; a refused filter (e.g. by the broker's
   /// ACL) is reported through the connection handler and the connect is retried with backoff.
@@ -138,7 +158,8 @@ class Receiver {
 struct ClientStats {
   std::uint64_t connects = 0;  // successful connects (CONNACK and subscriptions)
   std::uint64_t connect_failures = 0;
-  std::uint64_t dropped_undelivered = 0;  // beyond max_undelivered
+  std::uint64_t dropped_undelivered = 0;   // beyond max_undelivered
+  std::uint64_t refused_by_admission = 0;  // Receiver::set_admission said no
   std::uint64_t publish_timeouts = 0;
 };
 
