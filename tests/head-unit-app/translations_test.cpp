@@ -8,7 +8,9 @@
 #include <QCoreApplication>
 #include <QQmlComponent>
 #include <QQmlEngine>
+#include <QQmlListReference>
 #include <QSignalSpy>
+#include <functional>
 #include <memory>
 
 #include "fake_agent.hpp"
@@ -277,12 +279,13 @@ TEST_F(TranslationsTest, ASelectedReportShowsItsTimelineAndItsActions) {
   controller_->selectReport("r2");
   ASSERT_FALSE(agent_->timeline_requests.empty());
   using K = agent::TimelineKind;
-  agent_->timeline_requests.back().done(std::vector<agent::TimelineEvent>{
-      {K::queued, 1'780'000'000'000, "", "", "", ""},
-      {K::received, 1'780'000'060'000, "", "", "", ""},
-      {K::workaround, 1'780'000'120'000, "Known issue", "Restart the screen", "", "n1"},
-      {K::resolved, 1'780'000'180'000, "Resolved", "", "", "n2"},
-      {K::rated, 1'780'000'240'000, "", "", "4", "m1"}});
+  agent_->timeline_requests.back().done(
+      std::vector<agent::TimelineEvent>{{K::queued, 1'780'000'000'000, "", "", "", ""},
+                                        {K::received, 1'780'000'060'000, "", "", "", ""},
+                                        {K::workaround, 1'780'000'120'000, "Known issue", "Restart the screen", "",
+                                         "n1"},
+                                        {K::resolved, 1'780'000'180'000, "Resolved", "", "", "n2"},
+                                        {K::rated, 1'780'000'240'000, "", "", "4", "m1"}});
   QCoreApplication::processEvents();
   ASSERT_EQ(controller_->timeline()->rowCount(), 5);
   QVariantMap properties{{"category", "ui"},
@@ -320,18 +323,22 @@ TEST_F(TranslationsTest, ASelectedReportShowsItsTimelineAndItsActions) {
   std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
   ASSERT_TRUE(card) << component.errorString().toStdString();
   QCoreApplication::processEvents();
+  // A Repeater's delegates are child items, not QObject children: walk the item tree.
   auto shown = [&] {
     QStringList texts;
-    for (auto* child : card->findChildren<QObject*>()) {
-      const auto t = child->property("text");
-      if (t.isValid() && child->property("visible").toBool()) texts << t.toString();
-    }
+    std::function<void(QObject*)> walk = [&](QObject* o) {
+      const auto t = o->property("text");
+      if (t.isValid() && o->property("visible").toBool()) texts << t.toString();
+      QQmlListReference items(o, "children");
+      for (qsizetype i = 0; items.isValid() && i < items.count(); ++i) walk(items.at(i));
+    };
+    walk(card.get());
     return texts.join(" | ").toStdString();
   };
   auto texts = shown();
-  for (const char* expected : {"Timeline", "Received by the service team", "Workaround offered",
-                               "Known issue · Restart the screen", "Your rating: 4 of 5", "Reply", "Not fixed: reopen",
-                               "Hide details"}) {
+  for (const char* expected :
+       {"Timeline", "Received by the service team", "Workaround offered", "Known issue · Restart the screen",
+        "Your rating: 4 of 5", "Reply", "Not fixed: reopen", "Hide details"}) {
     EXPECT_NE(texts.find(expected), std::string::npos) << expected << " not in " << texts;
   }
   EXPECT_EQ(texts.find("Rate 1 to 5"), std::string::npos);  // canRate is false
