@@ -447,6 +447,17 @@ TEST_F(IngestTest, MalformedVisitRepliesAndCallbackRequestsAreDeadLetteredWithTh
        },
        "callback_request.phone"},
       {[](auto& e) { e.mutable_ack()->set_report_id("r"); }, "not a Receipt"},
+      {[](auto& e) {
+         e.mutable_driver_message()->set_report_id("r1");
+         e.mutable_driver_message()->set_text("hi");
+       },
+       "driver_message.report_id"},
+      {[](auto& e) { e.mutable_driver_message()->set_report_id(new_uuid()); }, "driver_message.text"},
+      {[](auto& e) {
+         e.mutable_reopen_request()->set_report_id(new_uuid());
+         e.mutable_reopen_request()->set_reason(std::string(501, 'x'));
+       },
+       "reopen_request.reason"},
   };
   for (const auto& [fill, expected] : cases) {
     EXPECT_TRUE(send(fill).empty());  // a receipts topic is never answered
@@ -463,6 +474,11 @@ TEST_F(IngestTest, MalformedVisitRepliesAndCallbackRequestsAreDeadLetteredWithTh
   auto dead = real_->list_dead_letters(1);
   EXPECT_NE(dead->front().detail.find("unknown for this car"), std::string::npos) << dead->front().detail;
   EXPECT_EQ(ingest_->stats().car_replies, 1u);
+  // So is a reopen request for a report this car never sent.
+  send([](auto& e) { e.mutable_reopen_request()->set_report_id(new_uuid()); });
+  dead = real_->list_dead_letters(1);
+  EXPECT_NE(dead->front().detail.find("reopen request for report"), std::string::npos) << dead->front().detail;
+  EXPECT_EQ(ingest_->stats().car_replies, 2u);
 }
 
 TEST_F(IngestTest, AnAnswerTheStoreCannotTakeIsCountedForRetryAndTheBatchsReportsStayStored) {

@@ -437,3 +437,156 @@ TEST_F(ChannelIntakeTest, AHotlineReportBecomesACaseAndTheCarIsTold) {
 
 }  // namespace
 }  // namespace fb::backend
+
+namespace fb::backend {
+namespace {
+
+// Issue 10: the driver's reply and reopen request from the car, the timeline's milestones and
+// the urgency of safety guidance.
+class DriverActionTest : public LifecycleTest {
+ protected:
+  /// A case moved through `states`; its report id in report_id_.
+  std::string case_in(std::initializer_list<S> states) {
+    const auto number = new_case();
+    report_id_ = envs_.back()->report().report_id();
+    for (auto s : states) EXPECT_TRUE(move(number, s));
+    return number;
+  }
+  ItemOutcome apply(const std::string& message_id, std::variant<wire::DriverMessage, wire::ReopenRequest> body,
+                    const std::string& vin = test::kVinA) {
+    CarReplyIntake in{message_id, vin, {}, kT + kDay, "vehicles/" + vin + "/receipts", "payload-" + message_id};
+    std::visit([&](auto& b) { in.body = b; }, body);
+    auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{in}, render_);
+    EXPECT_TRUE(out) << out.error().what();
+    return out ? out->front() : ItemOutcome{};
+  }
+  wire::DriverMessage reply(const std::string& text) {
+    wire::DriverMessage m;
+    m.set_report_id(report_id_);
+    m.set_text(text);
+    return m;
+  }
+  wire::ReopenRequest reopen(const std::string& reason = "还是有异响 still squeals") {
+    wire::ReopenRequest r;
+    r.set_report_id(report_id_);
+    r.set_reason(reason);
+    return r;
+  }
+  CaseDetail detail(const std::string& number) {
+    auto d = store_->case_detail(number);
+    EXPECT_TRUE(d && *d);
+    return d && *d ? **d : CaseDetail{};
+  }
+  static int count(const CaseDetail& d, const std::string& kind) {
+    return static_cast<int>(
+        std::count_if(d.events.begin(), d.events.end(), [&](const CaseEvent& e) { return e.kind == kind; }));
+  }
+
+  std::string report_id_;
+};
+
+TEST_F(DriverActionTest, AReplyGoesToTheCaseHistoryAndMovesACaseWaitingForTheDriverOnOnce) {
+  const auto number = case_in({S::acknowledged, S::assigned, S::in_progress, S::waiting_for_customer});
+  const auto id = new_uuid();
+  auto out = apply(id, reply("只在冷车时 only when cold"));
+  EXPECT_TRUE(out.receipt_matched);
+  EXPECT_EQ(out.dead_letter_id, 0);
+  auto d = detail(number);
+  EXPECT_EQ(d.c.state, S::in_progress);
+  ASSERT_EQ(count(d, "driver_message"), 1);
+  const auto it = std::find_if(d.events.begin(), d.events.end(),
+                               [](const CaseEvent& e) { return e.kind == "driver_message"; });
+  EXPECT_NE(it->detail.find("only when cold"), std::string::npos);
+  EXPECT_EQ(it->actor, "car");
+
+  ASSERT_TRUE(move(number, S::waiting_for_customer, kT + 2 * kDay));
+  EXPECT_TRUE(apply(id, reply("只在冷车时 only when cold")).receipt_matched);  // a re-send: applied once
+  d = detail(number);
+  EXPECT_EQ(d.c.state, S::waiting_for_customer);
+  EXPECT_EQ(count(d, "driver_message"), 1);
+}
+
+TEST_F(DriverActionTest, AReplyToAClosedCaseIsRefusedToTheCarAndOneForAnUnknownReportIsDeadLettered) {
+  const auto number = case_in({S::acknowledged, S::assigned, S::in_progress, S::resolved, S::closed});
+  const auto id = new_uuid();
+  auto out = apply(id, reply("hello?"));
+  ASSERT_EQ(out.notices.size(), 1u);
+  const auto n = decode(out.notices.front());
+  EXPECT_EQ(n.report_id(), report_id_);
+  EXPECT_EQ(n.action_result().action_id(), id);
+  EXPECT_FALSE(n.action_result().accepted());
+  EXPECT_EQ(n.action_result().reason(), "case_closed");
+  EXPECT_EQ(count(detail(number), "driver_message"), 0);
+
+  report_id_ = new_uuid();
+  auto unknown = apply(new_uuid(), reply("hello?"));
+  EXPECT_GT(unknown.dead_letter_id, 0);
+  EXPECT_TRUE(unknown.notices.empty());
+}
+
+TEST_F(DriverActionTest, AReopenRequestReopensAResolvedCaseOnceAndIsRefusedWithItsReasonOtherwise) {
+  const auto number = case_in({S::acknowledged, S::assigned, S::in_progress});
+  const auto early = new_uuid();
+  auto refused = apply(early, reopen());
+  ASSERT_EQ(refused.notices.size(), 1u);
+  auto n = decode(refused.notices.front());
+  EXPECT_FALSE(n.action_result().accepted());
+  EXPECT_EQ(n.action_result().action_id(), early);
+  EXPECT_EQ(n.action_result().reason(), "not_reopenable");
+  EXPECT_EQ(detail(number).c.state, S::in_progress);
+
+  ASSERT_TRUE(move(number, S::resolved));
+  const auto id = new_uuid();
+  auto out = apply(id, reopen());
+  EXPECT_TRUE(out.receipt_matched);
+  ASSERT_EQ(out.notices.size(), 1u);
+  n = decode(out.notices.front());
+  EXPECT_TRUE(n.action_result().accepted());
+  EXPECT_EQ(n.action_result().action_id(), id);
+  EXPECT_EQ(n.milestone(), wire::MILESTONE_REOPENED);
+  auto d = detail(number);
+  EXPECT_EQ(d.c.state, S::reopened);
+  EXPECT_FALSE(d.c.resolved_ms);  // the resolution clock runs again
+
+  auto again = apply(id, reopen());  // a re-send
+  EXPECT_TRUE(again.receipt_matched);
+  EXPECT_TRUE(again.notices.empty());
+  EXPECT_EQ(detail(number).c.state, S::reopened);
+}
+
+TEST_F(DriverActionTest, NotificationsNameTheirTimelineStepAndOnlyHighPriorityFaultsAreUrgent) {
+  const auto number = case_in({S::acknowledged, S::assigned, S::in_progress, S::resolved});
+  std::vector<wire::Milestone> milestones;
+  for (const auto& q : queued()) {
+    if (auto env = codec::decode(q.payload)) milestones.push_back(env->notification().milestone());
+  }
+  EXPECT_NE(std::find(milestones.begin(), milestones.end(), wire::MILESTONE_ASSIGNED), milestones.end());
+  EXPECT_NE(std::find(milestones.begin(), milestones.end(), wire::MILESTONE_IN_PROGRESS), milestones.end());
+  EXPECT_EQ(milestones.back(), wire::MILESTONE_RESOLVED);
+  EXPECT_EQ(milestone_of("workaround", S::new_), wire::MILESTONE_WORKAROUND);
+  EXPECT_EQ(milestone_of("progress", S::waiting_for_customer), wire::MILESTONE_WAITING_FOR_DRIVER);
+  EXPECT_EQ(milestone_of("visit_proposed", S::appointment), wire::MILESTONE_APPOINTMENT);
+  EXPECT_TRUE(urgent_case(Priority::high, CaseType::product_fault));
+  EXPECT_FALSE(urgent_case(Priority::medium, CaseType::product_fault));
+  EXPECT_FALSE(urgent_case(Priority::high, CaseType::service_complaint));
+}
+
+TEST_F(DriverActionTest, TheOutcomeOfAResolvedCaseMayBeRatedByItsResolvedNotification) {
+  case_in({S::acknowledged, S::assigned, S::in_progress, S::resolved});
+  std::string resolved_id;
+  for (const auto& q : queued()) {
+    if (decode(q).status() == wire::CASE_STATUS_RESOLVED) resolved_id = q.id;
+  }
+  ASSERT_FALSE(resolved_id.empty());
+  wire::SurveyAnswer a;
+  a.set_notification_id(resolved_id);
+  a.set_score(5);
+  auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, a, kT + kDay, "t", "p"}},
+                                       render_);
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(out->front().receipt_matched);
+  EXPECT_EQ(store_->survey_score()->second, 1);
+}
+
+}  // namespace
+}  // namespace fb::backend

@@ -27,6 +27,19 @@ class FakeAgent final : public agent::AgentApi {
                         std::function<void(Result<std::string>)> done) override {
     callback_requests.push_back({std::move(report_id), std::move(phone), std::move(done)});
   }
+  void reply(std::string report_id, std::string text, std::function<void(Result<std::string>)> done) override {
+    case_actions.push_back({"reply", std::move(report_id), std::move(text), 0, std::move(done)});
+  }
+  void reopen(std::string report_id, std::string reason, std::function<void(Result<std::string>)> done) override {
+    case_actions.push_back({"reopen", std::move(report_id), std::move(reason), 0, std::move(done)});
+  }
+  void rate(std::string report_id, int score, std::string comment,
+            std::function<void(Result<std::string>)> done) override {
+    case_actions.push_back({"rate", std::move(report_id), std::move(comment), score, std::move(done)});
+  }
+  void timeline(std::string report_id, std::function<void(Result<std::vector<agent::TimelineEvent>>)> done) override {
+    timeline_requests.push_back({std::move(report_id), std::move(done)});
+  }
   void reports(std::function<void(Result<std::vector<agent::ReportView>>)> done) override {
     report_requests.push_back(std::move(done));
   }
@@ -48,6 +61,19 @@ class FakeAgent final : public agent::AgentApi {
     std::function<void(Result<std::string>)> done;
   };
   std::vector<VisitAnswered> visit_answers;
+  struct CaseAction {
+    std::string kind;  // "reply", "reopen", "rate"
+    std::string report_id;
+    std::string text;
+    int score = 0;
+    std::function<void(Result<std::string>)> done;
+  };
+  std::vector<CaseAction> case_actions;
+  struct TimelineRequest {
+    std::string report_id;
+    std::function<void(Result<std::vector<agent::TimelineEvent>>)> done;
+  };
+  std::vector<TimelineRequest> timeline_requests;
   struct CallbackRequested {
     std::string report_id;
     std::string phone;

@@ -581,3 +581,99 @@ TEST(FeedbackControllerOnAFakeAgent, VisitAnswersCarryTheirActionAndAnswerOnTheQ
 
 }  // namespace
 }  // namespace fb::ui
+
+namespace fb::ui {
+namespace {
+
+// Issue 10, "My reports": the selected report's timeline, what it allows, and the banners.
+class ReportDetailsTest : public FeedbackControllerTest {
+ protected:
+  wire::Envelope step(const QString& id, wire::CaseStatus status, wire::Milestone milestone, std::int64_t after_ms,
+                      bool urgent = false) {
+    auto env = notification(id, "FB-2026-000123");
+    env.set_sent_at_ms(clock_.epoch_ms() + after_ms);
+    env.mutable_notification()->set_status(status);
+    env.mutable_notification()->set_milestone(milestone);
+    env.mutable_notification()->set_urgent(urgent);
+    return env;
+  }
+  QStringList kinds() {
+    QStringList out;
+    auto* t = store_->timeline();
+    for (int i = 0; i < t->rowCount(); ++i) out << t->value(i, "kind").toString();
+    return out;
+  }
+  bool role(const char* name) { return model().value(0, name).toBool(); }
+};
+
+TEST_F(ReportDetailsTest, TheSelectedReportsTimelineFollowsItsStepsAndTheActionsItAllows) {
+  openAndStart();
+  const QString id = submitAndAcknowledge("FB-2026-000123");
+  store_->selectReport(id);
+  settle();
+  EXPECT_EQ(store_->selectedReport(), id);
+  EXPECT_EQ(kinds(), (QStringList{"queued", "sent", "delivered", "received"}));
+  EXPECT_TRUE(role("canReply"));
+  EXPECT_FALSE(role("canReopen"));
+  EXPECT_FALSE(role("canRate"));
+
+  deliver(step(id, wire::CASE_STATUS_IN_PROGRESS, wire::MILESTONE_WORKAROUND, 2000));
+  deliver(step(id, wire::CASE_STATUS_RESOLVED, wire::MILESTONE_RESOLVED, 3000));
+  EXPECT_EQ(kinds().mid(4), (QStringList{"workaround", "resolved"}));  // refreshed as they came
+  EXPECT_TRUE(role("canReopen"));
+  EXPECT_TRUE(role("canRate"));
+
+  store_->setVehicleMoving(true);
+  EXPECT_FALSE(store_->reply(id, "still squeals"));  // no typing while driving
+  EXPECT_EQ(store_->lastError(), "ui.typing_while_moving");
+  store_->setVehicleMoving(false);
+  EXPECT_FALSE(store_->rate(id, 0, ""));
+  EXPECT_EQ(store_->lastError(), "ui.survey_score");
+
+  clock_.advance(std::chrono::minutes(1));  // the driver acts after reading them
+  settle();
+  QSignalSpy done(store_.get(), &FeedbackController::answerDone);
+  EXPECT_TRUE(store_->rate(id, 4, "ok"));
+  settle();
+  ASSERT_EQ(done.count(), 1);
+  EXPECT_EQ(done.last().at(0).toString(), "rating");
+  EXPECT_TRUE(done.last().at(2).toBool());
+  EXPECT_FALSE(role("canRate"));
+
+  EXPECT_TRUE(store_->reopen(id, "still squeals"));
+  settle();
+  ASSERT_EQ(done.count(), 2);
+  EXPECT_TRUE(done.last().at(2).toBool());
+  EXPECT_TRUE(role("reopenPending"));
+  EXPECT_FALSE(role("canReopen"));
+  EXPECT_EQ(kinds().mid(6), (QStringList{"rated", "reopen_asked"}));
+  EXPECT_EQ(store_->timeline()->value(7, "text").toString(), "still squeals");
+  EXPECT_TRUE(store_->timeline()->value(7, "mine").toBool());
+
+  store_->selectReport("");
+  settle();
+  EXPECT_EQ(store_->timeline()->rowCount(), 0);
+}
+
+TEST_F(ReportDetailsTest, WhileDrivingProgressBannersWaitAndSafetyGuidanceShowsAtOnce) {
+  openAndStart();
+  const QString id = submitAndAcknowledge("FB-2026-000123");
+  store_->setVehicleMoving(true);
+  deliver(step(id, wire::CASE_STATUS_IN_PROGRESS, wire::MILESTONE_IN_PROGRESS, 1000));
+  auto* banners = store_->banners();
+  EXPECT_FALSE(banners->showing());
+  EXPECT_EQ(banners->waiting(), 1);
+  const auto urgent = step(id, wire::CASE_STATUS_IN_PROGRESS, wire::MILESTONE_MESSAGE, 2000, true);
+  deliver(urgent);
+  ASSERT_TRUE(banners->showing());
+  EXPECT_TRUE(banners->urgent());
+  EXPECT_EQ(banners->messageId().toStdString(), urgent.message_id());
+  banners->dismiss();
+  EXPECT_FALSE(banners->showing());
+  store_->setVehicleMoving(false);
+  EXPECT_TRUE(banners->showing());
+  EXPECT_FALSE(banners->urgent());
+}
+
+}  // namespace
+}  // namespace fb::ui

@@ -8,7 +8,9 @@
 #include <QCoreApplication>
 #include <QQmlComponent>
 #include <QQmlEngine>
+#include <QQmlListReference>
 #include <QSignalSpy>
+#include <functional>
 #include <memory>
 
 #include "fake_agent.hpp"
@@ -226,7 +228,11 @@ TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWar
                                {"callbackOutcome", ""},
                                {"callbackOpen", true},
                                {"surveyRequestId", "n1"},
-                               {"surveyAnswered", false}};
+                               {"surveyAnswered", false},
+                               {"canReply", true},
+                               {"canReopen", false},
+                               {"canRate", false},
+                               {"reopenPending", false}};
   QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
   std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
   ASSERT_TRUE(card) << component.errorString().toStdString();
@@ -246,6 +252,7 @@ TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWar
   EXPECT_TRUE(texts.contains("An agent will call you · Wang Fang")) << texts.join(" | ").toStdString();
   EXPECT_TRUE(texts.contains("How was it? Score 1 to 5")) << texts.join(" | ").toStdString();
   EXPECT_TRUE(texts.contains("Estimate: 800.00 CNY")) << texts.join(" | ").toStdString();
+  EXPECT_TRUE(texts.contains("Details")) << texts.join(" | ").toStdString();
   ASSERT_TRUE(translator_->setLanguage("zh"));
   texts = shown();
   EXPECT_TRUE(texts.contains(QString::fromUtf8("到店服务 · 维修"))) << texts.join(" | ").toStdString();
@@ -253,6 +260,95 @@ TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWar
   EXPECT_TRUE(texts.contains(QString::fromUtf8("预约到店"))) << texts.join(" | ").toStdString();
   card.reset();
   controller_->setParked(true);
+  QObject::disconnect(connection);
+  EXPECT_TRUE(warnings.isEmpty()) << warnings.join("\n").toStdString();
+}
+
+TEST_F(TranslationsTest, EveryTimelineStepAndRefusalHasItsText) {
+  for (const auto& e : vocabulary<agent::TimelineKind>()) expectTranslated("timelineStep", QString::fromUtf8(e.key));
+  for (const char* reason : {"not_reopenable", "case_closed"}) expectTranslated("actionRefusal", reason);
+}
+
+// A selected report's card opens its details: the timeline with the team's words and the
+// driver's own steps, and the actions C++ allows; it binds without warnings in both languages.
+TEST_F(TranslationsTest, ASelectedReportShowsItsTimelineAndItsActions) {
+  QStringList warnings;
+  auto connection = QObject::connect(engine_, &QQmlEngine::warnings, [&](const QList<QQmlError>& list) {
+    for (const auto& w : list) warnings << w.toString();
+  });
+  controller_->selectReport("r2");
+  ASSERT_FALSE(agent_->timeline_requests.empty());
+  using K = agent::TimelineKind;
+  agent_->timeline_requests.back().done(
+      std::vector<agent::TimelineEvent>{{K::queued, 1'780'000'000'000, "", "", "", ""},
+                                        {K::received, 1'780'000'060'000, "", "", "", ""},
+                                        {K::workaround, 1'780'000'120'000, "Known issue", "Restart the screen", "",
+                                         "n1"},
+                                        {K::resolved, 1'780'000'180'000, "Resolved", "", "", "n2"},
+                                        {K::rated, 1'780'000'240'000, "", "", "4", "m1"}});
+  QCoreApplication::processEvents();
+  ASSERT_EQ(controller_->timeline()->rowCount(), 5);
+  QVariantMap properties{{"category", "ui"},
+                         {"text", "screen froze"},
+                         {"status", "resolved"},
+                         {"caseNumber", "FB-2026-000124"},
+                         {"team", ""},
+                         {"lastTitle", ""},
+                         {"lastText", ""},
+                         {"rejectReason", ""},
+                         {"createdMs", 1'780'000'000'000.0},
+                         {"reportId", "r2"},
+                         {"visitId", ""},
+                         {"visitStage", ""},
+                         {"visitSlots", QVariantList{}},
+                         {"visitBooked", QVariantMap{}},
+                         {"visitReadyAtMs", 0.0},
+                         {"visitEstimate", QVariantMap{}},
+                         {"visitExtraCost", QVariantMap{}},
+                         {"visitApprovalOpen", false},
+                         {"visitReminder", false},
+                         {"visitQualityFailed", false},
+                         {"visitPending", ""},
+                         {"callbackState", ""},
+                         {"callbackAgent", ""},
+                         {"callbackOutcome", ""},
+                         {"callbackOpen", false},
+                         {"surveyRequestId", ""},
+                         {"surveyAnswered", false},
+                         {"canReply", true},
+                         {"canReopen", true},
+                         {"canRate", false},
+                         {"reopenPending", false}};
+  QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
+  std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
+  ASSERT_TRUE(card) << component.errorString().toStdString();
+  QCoreApplication::processEvents();
+  // A Repeater's delegates are child items, not QObject children: walk the item tree.
+  auto shown = [&] {
+    QStringList texts;
+    std::function<void(QObject*)> walk = [&](QObject* o) {
+      const auto t = o->property("text");
+      if (t.isValid() && o->property("visible").toBool()) texts << t.toString();
+      QQmlListReference items(o, "children");
+      for (qsizetype i = 0; items.isValid() && i < items.count(); ++i) walk(items.at(i));
+    };
+    walk(card.get());
+    return texts.join(" | ").toStdString();
+  };
+  auto texts = shown();
+  for (const char* expected :
+       {"Timeline", "Received by the service team", "Workaround offered", "Known issue · Restart the screen",
+        "Your rating: 4 of 5", "Reply", "Not fixed: reopen", "Hide details"}) {
+    EXPECT_NE(texts.find(expected), std::string::npos) << expected << " not in " << texts;
+  }
+  EXPECT_EQ(texts.find("Rate 1 to 5"), std::string::npos);  // canRate is false
+  ASSERT_TRUE(translator_->setLanguage("zh"));
+  texts = shown();
+  for (const char* expected : {"已提供临时解决办法", "您的评分：4 分（满分 5 分）", "未解决：重新打开"}) {
+    EXPECT_NE(texts.find(expected), std::string::npos) << expected << " not in " << texts;
+  }
+  card.reset();
+  controller_->selectReport("");
   QObject::disconnect(connection);
   EXPECT_TRUE(warnings.isEmpty()) << warnings.join("\n").toStdString();
 }

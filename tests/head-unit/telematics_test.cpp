@@ -69,6 +69,10 @@ class RecordingAgent final : public AgentApi {
   void answer_survey(std::string, int, std::string, std::function<void(Result<void>)>) override {}
   void answer_visit(std::string, VisitAnswer, std::function<void(Result<std::string>)>) override {}
   void request_callback(std::string, std::string, std::function<void(Result<std::string>)>) override {}
+  void reply(std::string, std::string, std::function<void(Result<std::string>)>) override {}
+  void reopen(std::string, std::string, std::function<void(Result<std::string>)>) override {}
+  void rate(std::string, int, std::string, std::function<void(Result<std::string>)>) override {}
+  void timeline(std::string, std::function<void(Result<std::vector<TimelineEvent>>)>) override {}
   void reports(std::function<void(Result<std::vector<ReportView>>)>) override {}
   void inbox(std::function<void(Result<std::vector<InboxEntry>>)>) override {}
 

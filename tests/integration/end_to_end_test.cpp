@@ -102,6 +102,21 @@ TEST_F(EndToEnd, ARepeatedProblemJoinsItsCaseAndTheTeamsMovesReachTheCar) {
   auto store = open_cases(backend.db());
   EXPECT_EQ(store->survey_score()->first, 5.0);
   EXPECT_EQ(store->survey_score()->second, 1);
+
+  // "Not fixed": the driver reopens the closed case from the car; the backend reopens it and
+  // the car's timeline shows the step.
+  std::promise<Result<std::string>> reopened;
+  car.agent().reopen(first, "又出现了 it is back", [&](Result<std::string> r) { reopened.set_value(std::move(r)); });
+  ASSERT_TRUE(reopened.get_future().get());
+  ASSERT_TRUE(car.wait_status(first, ReportStatus::in_progress));
+  EXPECT_EQ(open_cases(backend.db())->case_detail(number).value()->c.state, backend::CaseState::reopened);
+  std::promise<std::vector<agent::TimelineEvent>> steps;
+  car.agent().timeline(first, [&](Result<std::vector<agent::TimelineEvent>> r) {
+    steps.set_value(r.value_or(std::vector<agent::TimelineEvent>{}));
+  });
+  const auto timeline = steps.get_future().get();
+  ASSERT_FALSE(timeline.empty());
+  EXPECT_EQ(timeline.back().kind, agent::TimelineKind::reopened);
 }
 
 TEST_F(EndToEnd, TheLoopWorksOverMqtt5AndSurvivesABackendRestart) {

@@ -66,9 +66,26 @@ std::variant<CarReplyIntake, std::string> car_reply(const wire::Envelope& e) {
       in.body = r;
       return in;
     }
+    case wire::Envelope::kDriverMessage: {
+      const auto& r = e.driver_message();
+      if (!is_uuid(r.report_id())) return std::string("driver_message.report_id: the UUID of one of the car's reports");
+      if (r.text().empty() || !is_valid_utf8(r.text()) || utf8_length(r.text()) > 1000)
+        return std::string("driver_message.text: UTF-8, 1-1000 characters");
+      in.body = r;
+      return in;
+    }
+    case wire::Envelope::kReopenRequest: {
+      const auto& r = e.reopen_request();
+      if (!is_uuid(r.report_id())) return std::string("reopen_request.report_id: the UUID of one of the car's reports");
+      if (!is_valid_utf8(r.reason()) || utf8_length(r.reason()) > 500)
+        return std::string("reopen_request.reason: UTF-8, at most 500 characters");
+      in.body = r;
+      return in;
+    }
     default:
       return std::string(
-          "not a Receipt with a notification id and kind, a SurveyAnswer, a VisitReply or a CallbackRequest");
+          "not a Receipt with a notification id and kind, a SurveyAnswer, a VisitReply, a CallbackRequest, a "
+          "DriverMessage or a ReopenRequest");
   }
 }
 
@@ -356,9 +373,17 @@ Result<StoredNotification> Ingest::make_notification(const ReportIntake& in, con
   auto text = rules_.templates.render(kind, r.language(), vars);
   if (!text) return fail(text.error());
   // A new or merged-into case the car first hears of is "received" (see lifecycle.hpp).
-  return notification_envelope(NotificationHeader{in.received_ms, r.vin(), r.report_id(), ref.case_number,
-                                                  wire::CASE_STATUS_RECEIVED, team_name, ref.first_reply_due_ms},
-                               *text);
+  NotificationHeader header;
+  header.at_ms = in.received_ms;
+  header.vin = r.vin();
+  header.report_id = r.report_id();
+  header.case_number = ref.case_number;
+  header.status = wire::CASE_STATUS_RECEIVED;
+  header.team_name = team_name;
+  header.first_reply_due_ms = ref.first_reply_due_ms;
+  header.milestone = milestone_of(kind, CaseState::new_);
+  header.urgent = urgent_case(in.classification.priority, in.classification.type);
+  return notification_envelope(header, *text);
 }
 
 std::string Ingest::ack_payload(const std::string& report_id, const std::string& digest, const CaseRef* accepted,

@@ -16,8 +16,37 @@ Result<StoredNotification> Notifier::render(const CaseNotice& notice) const {
   return notification_envelope(NotificationHeader{notice.at_ms, notice.vin, notice.report_id, c.case_number,
                                                   wire_status(c.state), team_name, c.first_reply_due_ms,
                                                   notice.visit ? &*notice.visit : nullptr,
-                                                  notice.callback ? &*notice.callback : nullptr},
+                                                  notice.callback ? &*notice.callback : nullptr,
+                                                  milestone_of(notice.event, c.state), urgent_case(c.priority, c.type),
+                                                  notice.action_result ? &*notice.action_result : nullptr},
                                *text);
+}
+
+wire::Milestone milestone_of(std::string_view event, CaseState state) {
+  if (event == "received" || event == "merged") return wire::MILESTONE_RECEIVED;
+  if (event == "routed") return wire::MILESTONE_ASSIGNED;
+  if (event == "workaround") return wire::MILESTONE_WORKAROUND;
+  if (event == "appointment_proposed" || event == "visit_proposed") return wire::MILESTONE_APPOINTMENT;
+  if (event == "resolved") return wire::MILESTONE_RESOLVED;
+  if (event == "survey_request") return wire::MILESTONE_CLOSED;
+  if (event == "message") return wire::MILESTONE_MESSAGE;
+  if (event == "progress") {
+    switch (state) {
+      case CaseState::reopened: return wire::MILESTONE_REOPENED;
+      case CaseState::waiting_for_customer: return wire::MILESTONE_WAITING_FOR_DRIVER;
+      case CaseState::assigned: return wire::MILESTONE_ASSIGNED;
+      case CaseState::resolved: return wire::MILESTONE_RESOLVED;
+      case CaseState::closed: return wire::MILESTONE_CLOSED;
+      case CaseState::appointment: return wire::MILESTONE_APPOINTMENT;
+      default: return wire::MILESTONE_IN_PROGRESS;
+    }
+  }
+  // A visit's later stages, callbacks, reminders: news on the case, no step of its own.
+  return wire::MILESTONE_MESSAGE;
+}
+
+bool urgent_case(Priority priority, CaseType type) {
+  return priority == Priority::high && type == CaseType::product_fault;
 }
 
 StoredNotification notification_envelope(const NotificationHeader& header, const RenderedText& text) {
@@ -33,6 +62,9 @@ StoredNotification notification_envelope(const NotificationHeader& header, const
   n->set_first_reply_due_ms(header.first_reply_due_ms);
   if (header.visit) *n->mutable_visit() = *header.visit;
   if (header.callback) *n->mutable_callback() = *header.callback;
+  n->set_milestone(header.milestone);
+  n->set_urgent(header.urgent);
+  if (header.action_result) *n->mutable_action_result() = *header.action_result;
   return StoredNotification{env.message_id(), header.vin, codec::encode(env), text.text};
 }
 

@@ -653,6 +653,10 @@ class SqliteCaseStore final : public CaseStore {
   Result<std::vector<ItemOutcome>> apply_car_replies(std::span<const CarReplyIntake> items,
                                                      const NoticeRenderer& render) override {
     return each_in_savepoint(items, [&](const CarReplyIntake& item, ItemOutcome& out) -> Result<void> {
+      if (std::holds_alternative<wire::DriverMessage>(item.body) ||
+          std::holds_alternative<wire::ReopenRequest>(item.body)) {
+        return apply_case_action(item, render, out);
+      }
       const auto* survey = std::get_if<wire::SurveyAnswer>(&item.body);
       if (!survey) return visits_.apply(item, render, out);
       if (auto stored = store_survey(item, *survey, out); !stored || !out.receipt_matched) return stored;
@@ -766,6 +770,11 @@ class SqliteCaseStore final : public CaseStore {
         notice.vars["place"] = req.appointment_place;
       }
       if (to == CaseState::assigned) notice.vars["assignee"] = req.assignee;
+      if (!req.action_id.empty()) {
+        notice.action_result.emplace();
+        notice.action_result->set_action_id(req.action_id);
+        notice.action_result->set_accepted(true);
+      }
       auto n = (*render)(notice);
       if (!n) return fail(n.error());
       if (auto x = queue_notification(row, *n, notice.event, at); !x) return x;
@@ -827,10 +836,111 @@ class SqliteCaseStore final : public CaseStore {
     return (*st)->run();
   }
 
+  /// A driver's reply (DriverMessage) or reopen request (ReopenRequest) about one of the car's
+  /// reports: once per message id (car_replies); a reply goes to the case history and moves a
+  /// case waiting for the driver on; a reopen moves a resolved or closed case to reopened. A
+  /// refusal is answered to the car (Notification.action_result), an unknown report is a dead
+  /// letter (there is no case to answer from).
+  Result<void> apply_case_action(const CarReplyIntake& in, const NoticeRenderer& render, ItemOutcome& out) {
+    auto seen = cached("INSERT INTO car_replies(message_id, vin, at_ms) VALUES(?,?,?) ON CONFLICT DO NOTHING");
+    if (!seen) return fail(seen.error());
+    (*seen)->bind(1, in.message_id).bind(2, in.vin).bind(3, in.at_ms);
+    if (auto x = (*seen)->run(); !x) return x;
+    out.receipt_matched = true;
+    if (db_.changes() == 0) return {};  // a re-send: applied the first time
+    const auto* message = std::get_if<wire::DriverMessage>(&in.body);
+    const auto* reopen = std::get_if<wire::ReopenRequest>(&in.body);
+    const auto& report_id = message ? message->report_id() : reopen->report_id();
+    auto st = cached(
+        "SELECT c.number FROM reports r JOIN cases c ON c.id = r.case_id WHERE r.report_id = ? AND r.vin = ?");
+    if (!st) return fail(st.error());
+    (*st)->bind(1, report_id).bind(2, in.vin);
+    auto row = (*st)->step();
+    if (!row) return fail(row.error());
+    const std::string number = *row ? (*st)->text(0) : std::string();
+    (*st)->reset();
+    if (number.empty()) {
+      out.receipt_matched = false;
+      auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, DeadLetterReason::invalid_field,
+                                                   (message ? "driver message" : "reopen request") +
+                                                       std::string(" for report ") + report_id +
+                                                       ", unknown for this car",
+                                                   in.payload, in.at_ms});
+      if (!id) return fail(id.error());
+      out.dead_letter_id = *id;
+      return {};
+    }
+    auto c = existing_case(number);
+    if (!c) return fail(c.error());
+    auto clock = load_sla(number);
+    if (!clock) return fail(clock.error());
+    const auto case_row = clock->first;
+    const auto refuse = [&](std::string_view reason, std::string note) -> Result<void> {
+      if (auto x = event(case_row, in.at_ms, message ? "driver_message_refused" : "reopen_refused",
+                         nlohmann::json{{"message_id", in.message_id}, {"reason", reason}}.dump(), "car");
+          !x) {
+        return x;
+      }
+      CaseNotice notice{"progress",
+                        *c,
+                        c->vin,
+                        c->report_id,
+                        {{"status", std::string(to_string(c->state))}, {"note", std::move(note)}},
+                        in.at_ms};
+      notice.report_id = report_id;
+      notice.action_result.emplace();
+      notice.action_result->set_action_id(in.message_id);
+      notice.action_result->set_accepted(false);
+      notice.action_result->set_reason(std::string(reason));
+      auto n = render(notice);
+      if (!n) return fail(n.error());
+      if (auto x = queue_notification(case_row, *n, "progress", in.at_ms, report_id); !x) return x;
+      out.notices.push_back(std::move(*n));
+      return {};
+    };
+    if (message) {
+      if (c->state == CaseState::closed) return refuse("case_closed", "the case is closed: reopen it to reply");
+      if (auto x = event(
+              case_row, in.at_ms, "driver_message",
+              nlohmann::json{{"message_id", in.message_id}, {"report_id", report_id}, {"text", message->text()}}.dump(),
+              "car");
+          !x) {
+        return x;
+      }
+      if (c->state != CaseState::waiting_for_customer) return {};
+      TransitionRequest req{number, CaseState::in_progress, "car", "the driver replied", in.at_ms};
+      TransitionOutcome moved;
+      return move_case(*c, CaseState::in_progress, req, &render, moved);
+    }
+    if (!can_transition(c->state, CaseState::reopened)) {
+      return refuse("not_reopenable",
+                    "only a resolved or closed case can be reopened; it is " + std::string(to_string(c->state)));
+    }
+    TransitionRequest req{number, CaseState::reopened, "car",
+                          reopen->reason().empty() ? std::string("the driver says it is not fixed")
+                                                   : "the driver says it is not fixed: " + reopen->reason(),
+                          in.at_ms};
+    req.action_id = in.message_id;
+    TransitionOutcome moved;
+    if (auto x = move_case(*c, CaseState::reopened, req, &render, moved); !x) return x;
+    // The notice move_case queued goes out now, as the answer.
+    for (const auto& id : moved.notifications) {
+      auto stored = cached("SELECT vin, payload FROM notifications WHERE id = ?");
+      if (!stored) return fail(stored.error());
+      (*stored)->bind(1, id);
+      if (auto r = (*stored)->step(); !r) return fail(r.error());
+      out.notices.push_back(StoredNotification{id, (*stored)->text(0), (*stored)->blob(1), ""});
+      (*stored)->reset();
+    }
+    return {};
+  }
+
   Result<void> store_survey(const CarReplyIntake& in, const wire::SurveyAnswer& answer, ItemOutcome& out) {
     // A case's survey request, or a visit's handover (which is the case's survey request).
+    // A rating of a resolved case's outcome names its "resolved" notification.
     auto st = cached(
-        "SELECT case_id FROM notifications WHERE id = ? AND vin = ? AND event IN ('survey_request', 'visit_handover')");
+        "SELECT case_id FROM notifications WHERE id = ? AND vin = ? AND event IN ('survey_request', 'visit_handover', "
+        "'resolved')");
     if (!st) return fail(st.error());
     (*st)->bind(1, answer.notification_id()).bind(2, in.vin);
     auto row = (*st)->step();

@@ -101,6 +101,57 @@
         <source>Team: %1</source>
         <translation>Team: %1</translation>
     </message>
+    <message>
+        <source>Hide details</source>
+        <translation>Hide details</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Details</translation>
+    </message>
+</context>
+<context>
+    <name>ReportDetails</name>
+    <message>
+        <source>Timeline</source>
+        <translation>Timeline</translation>
+    </message>
+    <message>
+        <source>Replies can be typed when parked</source>
+        <translation>Replies can be typed when parked</translation>
+    </message>
+    <message>
+        <source>Reply to the service team</source>
+        <translation>Reply to the service team</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>Reply</translation>
+    </message>
+    <message>
+        <source>How well was it solved? Rate 1 to 5</source>
+        <translation>How well was it solved? Rate 1 to 5</translation>
+    </message>
+    <message>
+        <source>Comment (optional)</source>
+        <translation>Comment (optional)</translation>
+    </message>
+    <message>
+        <source>Rate</source>
+        <translation>Rate</translation>
+    </message>
+    <message>
+        <source>What is still wrong? (optional)</source>
+        <translation>What is still wrong? (optional)</translation>
+    </message>
+    <message>
+        <source>Not fixed: reopen</source>
+        <translation>Not fixed: reopen</translation>
+    </message>
+    <message>
+        <source>Reopen asked, waiting for the service team</source>
+        <translation>Reopen asked, waiting for the service team</translation>
+    </message>
 </context>
 <context>
     <name>ReportsPanel</name>
@@ -423,6 +474,89 @@
     <message>
         <source>Something went wrong (%1)</source>
         <translation>Something went wrong (%1)</translation>
+    </message>
+    <message>
+        <source>Saved in the car</source>
+        <translation>Saved in the car</translation>
+    </message>
+    <message>
+        <source>Delivered</source>
+        <translation>Delivered</translation>
+    </message>
+    <message>
+        <source>Received by the service team</source>
+        <translation>Received by the service team</translation>
+    </message>
+    <message>
+        <source>Assigned to a team</source>
+        <translation>Assigned to a team</translation>
+    </message>
+    <message>
+        <source>Waiting for your answer</source>
+        <translation>Waiting for your answer</translation>
+    </message>
+    <message>
+        <source>Workaround offered</source>
+        <translation>Workaround offered</translation>
+    </message>
+    <message>
+        <source>Appointment proposed</source>
+        <translation>Appointment proposed</translation>
+    </message>
+    <message>
+        <source>Reopened</source>
+        <translation>Reopened</translation>
+    </message>
+    <message>
+        <source>Message from the service team</source>
+        <translation>Message from the service team</translation>
+    </message>
+    <message>
+        <source>Not accepted</source>
+        <translation>Not accepted</translation>
+    </message>
+    <message>
+        <source>Your reply</source>
+        <translation>Your reply</translation>
+    </message>
+    <message>
+        <source>You asked to reopen</source>
+        <translation>You asked to reopen</translation>
+    </message>
+    <message>
+        <source>Your rating</source>
+        <translation>Your rating</translation>
+    </message>
+    <message>
+        <source>Your answer to the appointment</source>
+        <translation>Your answer to the appointment</translation>
+    </message>
+    <message>
+        <source>Your request was refused</source>
+        <translation>Your request was refused</translation>
+    </message>
+    <message>
+        <source>Only a resolved or closed case can be reopened</source>
+        <translation>Only a resolved or closed case can be reopened</translation>
+    </message>
+    <message>
+        <source>The case is closed: reopen it to reply</source>
+        <translation>The case is closed: reopen it to reply</translation>
+    </message>
+    <message>
+        <source>You can rate once the case is resolved</source>
+        <translation>You can rate once the case is resolved</translation>
+    </message>
+    <message>
+        <source>Write a few words first</source>
+        <translation>Write a few words first</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineEntry</name>
+    <message>
+        <source>Your rating: %1 of 5</source>
+        <translation>Your rating: %1 of 5</translation>
     </message>
 </context>
 <context>

@@ -101,6 +101,57 @@
         <source>Team: %1</source>
         <translation>处理团队：%1</translation>
     </message>
+    <message>
+        <source>Hide details</source>
+        <translation>收起详情</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>详情</translation>
+    </message>
+</context>
+<context>
+    <name>ReportDetails</name>
+    <message>
+        <source>Timeline</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Replies can be typed when parked</source>
+        <translation>停车后可输入回复</translation>
+    </message>
+    <message>
+        <source>Reply to the service team</source>
+        <translation>回复服务团队</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>回复</translation>
+    </message>
+    <message>
+        <source>How well was it solved? Rate 1 to 5</source>
+        <translation>问题解决得如何？请打 1 到 5 分</translation>
+    </message>
+    <message>
+        <source>Comment (optional)</source>
+        <translation>评价（可选）</translation>
+    </message>
+    <message>
+        <source>Rate</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>What is still wrong? (optional)</source>
+        <translation>还有什么问题？（可选）</translation>
+    </message>
+    <message>
+        <source>Not fixed: reopen</source>
+        <translation>未解决：重新打开</translation>
+    </message>
+    <message>
+        <source>Reopen asked, waiting for the service team</source>
+        <translation>已申请重新打开，等待服务团队</translation>
+    </message>
 </context>
 <context>
     <name>ReportsPanel</name>
@@ -423,6 +474,89 @@
     <message>
         <source>Something went wrong (%1)</source>
         <translation>出现错误（%1）</translation>
+    </message>
+    <message>
+        <source>Saved in the car</source>
+        <translation>已保存在车内</translation>
+    </message>
+    <message>
+        <source>Delivered</source>
+        <translation>已送达</translation>
+    </message>
+    <message>
+        <source>Received by the service team</source>
+        <translation>服务团队已受理</translation>
+    </message>
+    <message>
+        <source>Assigned to a team</source>
+        <translation>已分派给团队</translation>
+    </message>
+    <message>
+        <source>Waiting for your answer</source>
+        <translation>等待您的答复</translation>
+    </message>
+    <message>
+        <source>Workaround offered</source>
+        <translation>已提供临时解决办法</translation>
+    </message>
+    <message>
+        <source>Appointment proposed</source>
+        <translation>已建议预约</translation>
+    </message>
+    <message>
+        <source>Reopened</source>
+        <translation>已重新打开</translation>
+    </message>
+    <message>
+        <source>Message from the service team</source>
+        <translation>服务团队留言</translation>
+    </message>
+    <message>
+        <source>Not accepted</source>
+        <translation>未受理</translation>
+    </message>
+    <message>
+        <source>Your reply</source>
+        <translation>您的回复</translation>
+    </message>
+    <message>
+        <source>You asked to reopen</source>
+        <translation>您申请了重新打开</translation>
+    </message>
+    <message>
+        <source>Your rating</source>
+        <translation>您的评分</translation>
+    </message>
+    <message>
+        <source>Your answer to the appointment</source>
+        <translation>您对预约的答复</translation>
+    </message>
+    <message>
+        <source>Your request was refused</source>
+        <translation>您的请求被拒绝</translation>
+    </message>
+    <message>
+        <source>Only a resolved or closed case can be reopened</source>
+        <translation>只有已解决或已关闭的工单可以重新打开</translation>
+    </message>
+    <message>
+        <source>The case is closed: reopen it to reply</source>
+        <translation>工单已关闭：请先重新打开再回复</translation>
+    </message>
+    <message>
+        <source>You can rate once the case is resolved</source>
+        <translation>工单解决后才能评分</translation>
+    </message>
+    <message>
+        <source>Write a few words first</source>
+        <translation>请先写几句话</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineEntry</name>
+    <message>
+        <source>Your rating: %1 of 5</source>
+        <translation>您的评分：%1 分（满分 5 分）</translation>
     </message>
 </context>
 <context>

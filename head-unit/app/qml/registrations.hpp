@@ -14,8 +14,10 @@
 #include <QtQml/qqml.h>  // QML_FOREIGN needs the registration internals, not only the macros
 #include <QJSEngine>
 
+#include "fb/ui/banner_queue.hpp"
 #include "fb/ui/feedback_controller.hpp"
 #include "fb/ui/reports_model.hpp"
+#include "fb/ui/timeline_model.hpp"
 
 class QQmlEngine;
 
@@ -44,6 +46,20 @@ struct ReportsModelForeign {
   QML_FOREIGN(fb::ui::ReportsModel)
   QML_NAMED_ELEMENT(ReportsModel)
   QML_UNCREATABLE("My reports come from FeedbackController.reports")
+};
+
+struct TimelineModelForeign {
+  Q_GADGET
+  QML_FOREIGN(fb::ui::TimelineModel)
+  QML_NAMED_ELEMENT(TimelineModel)
+  QML_UNCREATABLE("A report's timeline comes from FeedbackController.timeline")
+};
+
+struct BannerQueueForeign {
+  Q_GADGET
+  QML_FOREIGN(fb::ui::BannerQueue)
+  QML_NAMED_ELEMENT(BannerQueue)
+  QML_UNCREATABLE("The banners come from FeedbackController.banners")
 };
 
 }  // namespace fb::ui::qml

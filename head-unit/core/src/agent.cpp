@@ -271,6 +271,56 @@ void Agent::answer_visit(std::string visit_id, VisitAnswer answer, std::function
   });
 }
 
+void Agent::case_action(const std::string& report_id,
+                        const std::function<Result<std::string>(const std::string& topic, std::int64_t now)>& enqueue,
+                        const std::function<void(Result<std::string>)>& done, int priority) {
+  const auto now = clock_.epoch_ms();
+  auto queued = enqueue(topics::receipts(config_.vehicle.vin), now);
+  if (!queued) {
+    refused(queued.error());
+    done(fail(queued.error()));
+    return;
+  }
+  schedule_answer(*queued, priority, now);
+  done(*queued);
+  notify_report(report_id);
+}
+
+void Agent::reply(std::string report_id, std::string text, std::function<void(Result<std::string>)> done) {
+  asio::post(executor_, [this, id = std::move(report_id), text = std::move(text), done = std::move(done)] {
+    case_action(
+        id,
+        [&](const std::string& topic, std::int64_t now) { return store_.enqueue_driver_message(id, text, topic, now); },
+        done);
+  });
+}
+
+void Agent::reopen(std::string report_id, std::string reason, std::function<void(Result<std::string>)> done) {
+  asio::post(executor_, [this, id = std::move(report_id), reason = std::move(reason), done = std::move(done)] {
+    case_action(
+        id,
+        [&](const std::string& topic, std::int64_t now) {
+          return store_.enqueue_reopen_request(id, reason, topic, now);
+        },
+        done);
+  });
+}
+
+void Agent::rate(std::string report_id, int score, std::string comment, std::function<void(Result<std::string>)> done) {
+  asio::post(executor_, [this, id = std::move(report_id), score, comment = std::move(comment), done = std::move(done)] {
+    case_action(
+        id,
+        [&](const std::string& topic, std::int64_t now) {
+          return store_.enqueue_rating(id, score, comment, topic, now);
+        },
+        done, 0);
+  });
+}
+
+void Agent::timeline(std::string report_id, std::function<void(Result<std::vector<TimelineEvent>>)> done) {
+  asio::post(executor_, [this, id = std::move(report_id), done = std::move(done)] { done(store_.timeline(id)); });
+}
+
 void Agent::request_callback(std::string report_id, std::string phone, std::function<void(Result<std::string>)> done) {
   asio::post(executor_, [this, id = std::move(report_id), phone = std::move(phone), done = std::move(done)] {
     if (!config_.parked || !config_.parked()) {
@@ -527,13 +577,13 @@ void Agent::pump() {
     }
     client_->publish(e.topic, std::move(*payload), mqtt::QoS::at_least_once,
                      mqtt::PublishProps{.message_expiry = *expiry},
-                     [this, e](const Error& error) { on_publish_done(e, error); });
+                     [this, e, now_ms](const Error& error) { on_publish_done(e, error, now_ms); });
   }
   if (expired) expire_due();
   arm_timer();
 }
 
-void Agent::on_publish_done(const OutboxEntry& e, const Error& error) {
+void Agent::on_publish_done(const OutboxEntry& e, const Error& error, std::int64_t started_ms) {
   const auto now = clock_.steady_now();
   if (error.code) {
     ++stats_.publish_failures;
@@ -546,6 +596,10 @@ void Agent::on_publish_done(const OutboxEntry& e, const Error& error) {
       scheduler_.remove(e.id);
     } else {
       scheduler_.on_published(e.id, now);
+      // Only the timeline's steps: a failure here loses no report.
+      if (auto r = store_.record_delivery(e.id, started_ms, clock_.epoch_ms()); !r) {
+        spdlog::warn("agent: delivery of {} not recorded on its timeline: {}", e.id, r.error().what());
+      }
       for (auto* l : listeners_) l->report_sent(e.id);
     }
   }

@@ -1,6 +1,7 @@
 #include "fb/agent/car_store.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "fb/agent/report_builder.hpp"
 #include "fb/common/codec.hpp"
@@ -135,7 +136,25 @@ constexpr std::string_view kSchemaV6 = R"sql(
 DROP INDEX IF EXISTS outbox_digest;
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
+// v7: each report's status timeline (timeline.hpp): one row per step, in the order of at_ms
+// then arrival (seq). A step is kept once per report, kind and source (a notification's or the
+// driver's message id; '' for the car's own steps, which happen once).
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE timeline (
+  seq INTEGER PRIMARY KEY,
+  report_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  source_id TEXT NOT NULL DEFAULT '',
+  title TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '',
+  UNIQUE(report_id, kind, source_id)
+);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                            kSchemaV5, kSchemaV6, kSchemaV7};
 
 // Pages of a new file: a WAL frame is a whole page, so a commit of a ~1 KiB report writes 1 KiB
 // frames rather than 4 KiB ones (bench/README.md, phase B). An existing file keeps its size.
@@ -468,6 +487,9 @@ Result<std::vector<ReportView>> CarStore::drop_in_tx(const std::vector<std::stri
         .bind(5, to_string(ReportStatus::queued));
     if (auto r = mark->run(); !r) return fail(r.error());
     if (db_.changes() == 0) continue;
+    if (auto r = add_step_in_tx(id, TimelineKind::dropped, now_ms, {}, {}, {}, std::string(to_string(reason))); !r) {
+      return fail(r.error());
+    }
     auto view = read_report(id);
     if (!view) return fail(view.error());
     if (*view) out.push_back(std::move(**view));
@@ -555,6 +577,7 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
   auto evicted = drop_in_tx(room->evict, DropReason::evicted_for_space, now_ms);
   if (!evicted) return fail(evicted.error());
   out.evicted = std::move(*evicted);
+  if (auto x = add_step_in_tx(r.report_id(), TimelineKind::queued, now_ms); !x) return fail(x.error());
   if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload,
                              static_cast<int>(report_class), now_ms, expires_ms);
       !x) {
@@ -727,6 +750,7 @@ Result<std::int64_t> CarStore::apply_ack_in_tx(const wire::Ack& ack, std::int64_
         .bind(5, to_string(ReportStatus::acknowledged))
         .bind(6, to_string(ReportStatus::dropped));
     if (auto r = st->run(); !r) return fail(r.error());
+    if (auto r = add_step_in_tx(result.report_id, TimelineKind::received, now_ms); !r) return fail(r.error());
     if (ack.accepted().has_notification() && !ack.accepted().notification().message_id().empty()) {
       auto applied = store_notification_in_tx(codec::uncarry(ack.accepted().notification()), now_ms);
       if (!applied) return fail(applied.error());
@@ -741,6 +765,11 @@ Result<std::int64_t> CarStore::apply_ack_in_tx(const wire::Ack& ack, std::int64_
         .bind(3, result.report_id)
         .bind(4, to_string(ReportStatus::rejected));
     if (auto r = st->run(); !r) return fail(r.error());
+    if (auto r = add_step_in_tx(result.report_id, TimelineKind::rejected, now_ms, {}, {}, ack.rejected().detail(),
+                                std::string(to_string(dead_letter_reason(ack.rejected().reason()))));
+        !r) {
+      return fail(r.error());
+    }
   }
   return size;
 }
@@ -764,6 +793,7 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
                          n.text(),         n.language(),  now_ms,          false};
   if (n.has_visit()) out.entry.visit = n.visit();
   if (n.has_callback()) out.entry.callback = n.callback();
+  out.entry.urgent = n.urgent();
   auto ins = db_.cached(
       "INSERT OR IGNORE INTO inbox(message_id, report_id, case_number, status, title, text, language, received_ms, "
       "visit, callback) VALUES(?,?,?,?,?,?,?,?,?,?)");
@@ -790,6 +820,7 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
     if (auto r = apply_callback_in_tx(env, now_ms); !r) return fail(r.error());
   }
   if (n.report_id().empty()) return out;
+  if (auto r = add_notification_step_in_tx(env, now_ms); !r) return fail(r.error());
 
   // The newest notification the backend wrote decides, whatever order they arrive in (a
   // resend of "received" after "resolved" changes nothing); a case may also move back, e.g.
@@ -860,9 +891,12 @@ Result<std::string> CarStore::enqueue_survey_answer(const std::string& notificat
   }
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  auto st = db_.cached("SELECT answered_ms IS NOT NULL FROM inbox WHERE message_id = ? AND status = ?");
+  // A closed case's survey request, or (a rating of the outcome) a resolved case's notification.
+  auto st = db_.cached("SELECT answered_ms IS NOT NULL FROM inbox WHERE message_id = ? AND status IN (?, ?)");
   if (!st) return fail(st.error());
-  st->bind(1, notification_id).bind(2, static_cast<std::int64_t>(wire::CASE_STATUS_CLOSED));
+  st->bind(1, notification_id)
+      .bind(2, static_cast<std::int64_t>(wire::CASE_STATUS_CLOSED))
+      .bind(3, static_cast<std::int64_t>(wire::CASE_STATUS_RESOLVED));
   auto row = st->step();
   if (!row) return fail(row.error());
   if (!*row) return fail(StorageErrc::not_found, "no survey request " + notification_id + " in the inbox");
@@ -880,6 +914,7 @@ Result<std::string> CarStore::enqueue_survey_answer(const std::string& notificat
   if (!mark) return fail(mark.error());
   mark->bind(1, now_ms).bind(2, notification_id);
   if (auto r = mark->run(); !r) return fail(r.error());
+  if (auto r = add_rated_step_in_tx(notification_id, env, now_ms); !r) return fail(r.error());
   if (auto r = tx->commit(); !r) return fail(r.error());
   return env.message_id();
 }
@@ -1022,6 +1057,17 @@ Result<std::string> CarStore::enqueue_visit_reply(const std::string& visit_id, c
   if (!mark) return fail(mark.error());
   mark->bind(1, env.message_id()).bind(2, visit_id);
   if (auto r = mark->run(); !r) return fail(r.error());
+  auto report_id = report_of_visit(visit_id);
+  if (!report_id) return fail(report_id.error());
+  if (!report_id->empty()) {
+    auto action = std::string(Reply::Action_Name(answer.action));
+    std::ranges::transform(action, action.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (auto r = add_step_in_tx(*report_id, TimelineKind::visit_answer, now_ms, env.message_id(), {}, answer.reason,
+                                action);
+        !r) {
+      return fail(r.error());
+    }
+  }
   if (auto r = tx->commit(); !r) return fail(r.error());
   return env.message_id();
 }
@@ -1139,6 +1185,30 @@ Result<void> CarStore::read_report_extras(ReportView& view) {
     view.survey_answered = false;
   }
   survey->reset();
+
+  auto rating = db_.cached(
+      "SELECT message_id, answered_ms IS NOT NULL FROM inbox WHERE report_id = ? AND status IN (?, ?) "
+      "ORDER BY received_ms DESC, rowid DESC LIMIT 1");
+  if (!rating) return fail(rating.error());
+  rating->bind(1, view.report_id)
+      .bind(2, static_cast<std::int64_t>(wire::CASE_STATUS_RESOLVED))
+      .bind(3, static_cast<std::int64_t>(wire::CASE_STATUS_CLOSED));
+  row = rating->step();
+  if (!row) return fail(row.error());
+  view.rating_request_id = *row ? rating->text(0) : std::string();
+  view.rated = *row && rating->int64(1) != 0;
+  rating->reset();
+
+  // A reopen is on its way until a notification (or its refusal) comes after it.
+  auto reopen = db_.cached(
+      "SELECT coalesce(max(CASE WHEN kind = 'reopen_asked' THEN seq END), 0) > "
+      "coalesce(max(CASE WHEN source_id <> '' AND kind NOT IN ('driver_reply', 'reopen_asked', 'rated', "
+      "'visit_answer') THEN seq END), 0) FROM timeline WHERE report_id = ?");
+  if (!reopen) return fail(reopen.error());
+  reopen->bind(1, view.report_id);
+  if (auto r = reopen->step(); !r) return fail(r.error());
+  view.reopen_pending = reopen->int64(0) != 0;
+  reopen->reset();
   return {};
 }
 

@@ -18,6 +18,9 @@ class AgentCategory final : public std::error_category {
       case AgentErrc::already_answered: return "already answered";
       case AgentErrc::answer_pending: return "an earlier answer is waiting for confirmation";
       case AgentErrc::queue_full: return "the report queue is full of more urgent reports";
+      case AgentErrc::not_reopenable: return "only a resolved or closed case can be reopened";
+      case AgentErrc::not_resolved: return "the case is not resolved yet";
+      case AgentErrc::case_closed: return "the case is closed";
     }
     return "unknown agent error";
   }

@@ -36,6 +36,11 @@ Rectangle {
     required property bool callbackOpen
     required property string surveyRequestId
     required property bool surveyAnswered
+    required property bool canReply
+    required property bool canReopen
+    required property bool canRate
+    required property bool reopenPending
+    readonly property bool selected: FeedbackController.selectedReport === card.reportId
 
     implicitHeight: content.implicitHeight + 2 * Theme.margin
     radius: Theme.radius
@@ -127,8 +132,21 @@ Rectangle {
             outcome: card.callbackOutcome
             open: card.callbackOpen
         }
+        ReportDetails {
+            Layout.fillWidth: true
+            visible: card.selected
+            reportId: card.reportId
+            canReply: card.canReply
+            canReopen: card.canReopen
+            canRate: card.canRate
+            reopenPending: card.reopenPending
+        }
         RowLayout {
             Layout.fillWidth: true
+            TapButton {
+                text: card.selected ? qsTr("Hide details") : qsTr("Details")
+                onClicked: FeedbackController.selectReport(card.selected ? "" : card.reportId)
+            }
             Label {
                 text: Qt.formatDateTime(new Date(card.createdMs), "yyyy-MM-dd hh:mm")
                 color: Theme.textDim

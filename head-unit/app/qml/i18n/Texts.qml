@@ -76,6 +76,45 @@ QtObject {
         return key
     }
 
+    /// A step of a report's timeline (fb/agent/timeline.hpp, TimelineKind keys).
+    function timelineStep(key) {
+        void language
+        switch (key) {
+        case "queued": return qsTr("Saved in the car")
+        case "sent": return qsTr("Sent")
+        case "delivered": return qsTr("Delivered")
+        case "received": return qsTr("Received by the service team")
+        case "assigned": return qsTr("Assigned to a team")
+        case "in_progress": return qsTr("In progress")
+        case "waiting_for_driver": return qsTr("Waiting for your answer")
+        case "workaround": return qsTr("Workaround offered")
+        case "appointment": return qsTr("Appointment proposed")
+        case "resolved": return qsTr("Resolved")
+        case "closed": return qsTr("Closed")
+        case "reopened": return qsTr("Reopened")
+        case "message": return qsTr("Message from the service team")
+        case "rejected": return qsTr("Not accepted")
+        case "dropped": return qsTr("Not sent")
+        case "driver_reply": return qsTr("Your reply")
+        case "reopen_asked": return qsTr("You asked to reopen")
+        case "rated": return qsTr("Your rating")
+        case "visit_answer": return qsTr("Your answer to the appointment")
+        case "action_refused": return qsTr("Your request was refused")
+        }
+        return key
+    }
+
+    /// Why the backend refused a driver's action (Notification.action_result.reason).
+    function actionRefusal(key) {
+        void language
+        switch (key) {
+        case "not_reopenable": return qsTr("Only a resolved or closed case can be reopened")
+        case "case_closed": return qsTr("The case is closed: reopen it to reply")
+        case "": return ""
+        }
+        return key
+    }
+
     function callbackState(key) {
         void language
         switch (key) {
@@ -105,6 +144,10 @@ QtObject {
         case "agent.already_answered": return qsTr("Already answered")
         case "agent.answer_pending": return qsTr("An earlier answer is waiting for confirmation")
         case "agent.queue_full": return qsTr("The queue is full of more urgent reports")
+        case "agent.not_reopenable": return qsTr("Only a resolved or closed case can be reopened")
+        case "agent.not_resolved": return qsTr("You can rate once the case is resolved")
+        case "agent.case_closed": return qsTr("The case is closed: reopen it to reply")
+        case "ui.empty_text": return qsTr("Write a few words first")
         case "storage.full": return qsTr("Storage is full")
         case "storage.corrupt": return qsTr("Saved data was damaged and set aside")
         case "storage.open_failed": return qsTr("Storage cannot be opened")

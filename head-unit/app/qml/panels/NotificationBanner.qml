@@ -1,4 +1,6 @@
-// Slides in with the title of a new notification; a tap closes it and marks it read.
+// Slides in with the banner FeedbackController.banners shows (the title of a new notification;
+// while driving, only urgent safety guidance, with its text); a tap closes it and marks it read,
+// and the next one waiting follows. A non-urgent banner closes itself after 10 s.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -7,15 +9,16 @@ import FeedbackUi
 Rectangle {
     id: banner
 
-    property string messageId: ""
-    property string title: ""
-    property string caseNumber: ""
-    property bool shown: false
+    readonly property BannerQueue queue: FeedbackController.banners
+    readonly property string messageId: queue.messageId
+    readonly property string title: queue.title
+    readonly property string caseNumber: queue.caseNumber
+    readonly property bool shown: queue.showing
 
     implicitHeight: 104
     radius: Theme.radius
     color: Theme.banner
-    border.color: Theme.accentBright
+    border.color: banner.queue.urgent ? Theme.error : Theme.accentBright
     border.width: 2
     opacity: shown ? 1 : 0
     visible: opacity > 0
@@ -41,6 +44,16 @@ Rectangle {
             }
             Label {
                 Layout.fillWidth: true
+                text: banner.queue.text
+                visible: banner.queue.urgent && text !== ""
+                color: Theme.textOnAccent
+                font.pixelSize: Theme.fontBody
+                wrapMode: Text.Wrap
+                maximumLineCount: 2
+                elide: Text.ElideRight
+            }
+            Label {
+                Layout.fillWidth: true
                 text: banner.caseNumber
                 visible: banner.caseNumber !== "" && banner.title.indexOf(banner.caseNumber) < 0
                 color: Theme.accentBright
@@ -57,25 +70,24 @@ Rectangle {
     Timer {
         id: hideTimer
         interval: 10000
-        onTriggered: banner.shown = false
+        onTriggered: banner.queue.dismiss()
     }
 
     TapHandler {
         onTapped: {
             FeedbackController.markRead(banner.messageId)
-            banner.shown = false
+            banner.queue.dismiss()
         }
     }
 
     Connections {
-        target: FeedbackController
+        target: banner.queue
 
-        function onNotificationArrived(messageId, reportId, caseNumber, title, text) {
-            banner.messageId = messageId
-            banner.title = title
-            banner.caseNumber = caseNumber
-            banner.shown = true
-            hideTimer.restart()
+        function onCurrentChanged() {
+            if (banner.shown && !banner.queue.urgent)
+                hideTimer.restart()
+            else
+                hideTimer.stop()
         }
     }
 }

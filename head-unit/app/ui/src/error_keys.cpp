@@ -74,6 +74,9 @@ std::string_view agent_name(agent::AgentErrc e) {
     case AgentErrc::already_answered: return "already_answered";
     case AgentErrc::answer_pending: return "answer_pending";
     case AgentErrc::queue_full: return "queue_full";
+    case AgentErrc::not_reopenable: return "not_reopenable";
+    case AgentErrc::not_resolved: return "not_resolved";
+    case AgentErrc::case_closed: return "case_closed";
   }
   return "unknown";
 }

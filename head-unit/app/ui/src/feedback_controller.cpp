@@ -27,14 +27,21 @@ class FeedbackController::AgentEvents final : public agent::AgentListener {
   explicit AgentEvents(FeedbackController& controller) : controller_(controller) {}
 
   void report_changed(const agent::ReportView& report) override {
-    post([report](FeedbackController& s) { s.reports_.applyReport(report); });
+    post([report](FeedbackController& s) {
+      s.reports_.applyReport(report);
+      s.refreshTimeline(q(report.report_id));
+    });
   }
   void report_sent(const std::string& report_id) override {
-    post([id = q(report_id)](FeedbackController& s) { s.reports_.markSent(id); });
+    post([id = q(report_id)](FeedbackController& s) {
+      s.reports_.markSent(id);
+      s.refreshTimeline(id);
+    });
   }
   void notification_received(const agent::InboxEntry& n) override {
     post([n](FeedbackController& s) {
       Q_EMIT s.notificationArrived(q(n.message_id), q(n.report_id), q(n.case_number), q(n.title), q(n.text));
+      s.banners_.push(Banner{q(n.message_id), q(n.report_id), q(n.case_number), q(n.title), q(n.text), n.urgent});
     });
   }
   void connection_changed(bool connected) override {
@@ -87,6 +94,7 @@ void FeedbackController::load() {
 void FeedbackController::setVehicleMoving(bool moving) {
   if (moving == vehicle_moving_) return;
   vehicle_moving_ = moving;
+  banners_.setMoving(moving);
   Q_EMIT vehicleMovingChanged();
 }
 
@@ -241,6 +249,72 @@ bool FeedbackController::requestCallback(const QString& reportId, const QString&
   }
   agent_.request_callback(reportId.toStdString(), phone.trimmed().toStdString(),
                           completion<std::string>(QStringLiteral("callback"), reportId));
+  return true;
+}
+
+void FeedbackController::selectReport(const QString& reportId) {
+  if (reportId != selected_report_) {
+    selected_report_ = reportId;
+    Q_EMIT selectedReportChanged();
+  }
+  if (reportId.isEmpty()) {
+    timeline_.reset({}, {});
+    return;
+  }
+  refreshTimeline(reportId);
+}
+
+void FeedbackController::refreshTimeline(const QString& reportId) {
+  if (reportId.isEmpty() || reportId != selected_report_) return;
+  agent_.timeline(reportId.toStdString(), [this, reportId](Result<std::vector<agent::TimelineEvent>> events) {
+    QMetaObject::invokeMethod(
+        this,
+        [this, reportId, events = std::move(events)] {
+          if (reportId != selected_report_) return;  // another report was opened meanwhile
+          if (events) {
+            timeline_.reset(reportId, *events);
+          } else {
+            setStorageProblem(key_of(events.error(), "timeline not loaded"));
+          }
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+bool FeedbackController::textAllowed(const QString& text) {
+  if (vehicle_moving_ && !text.trimmed().isEmpty()) {
+    setLastError(QString::fromLatin1(error_key::kTypingWhileMoving));
+    return false;
+  }
+  return true;
+}
+
+bool FeedbackController::reply(const QString& reportId, const QString& text) {
+  if (!textAllowed(text)) return false;
+  if (text.trimmed().isEmpty()) {
+    setLastError(QString::fromLatin1(error_key::kEmptyText));
+    return false;
+  }
+  agent_.reply(reportId.toStdString(), text.trimmed().toStdString(),
+               completion<std::string>(QStringLiteral("reply"), reportId));
+  return true;
+}
+
+bool FeedbackController::reopen(const QString& reportId, const QString& reason) {
+  if (!textAllowed(reason)) return false;
+  agent_.reopen(reportId.toStdString(), reason.trimmed().toStdString(),
+                completion<std::string>(QStringLiteral("reopen"), reportId));
+  return true;
+}
+
+bool FeedbackController::rate(const QString& reportId, int score, const QString& comment) {
+  if (score < 1 || score > 5) {
+    setLastError(QString::fromLatin1(error_key::kSurveyScore));
+    return false;
+  }
+  if (!textAllowed(comment)) return false;
+  agent_.rate(reportId.toStdString(), score, comment.trimmed().toStdString(),
+              completion<std::string>(QStringLiteral("rating"), reportId));
   return true;
 }
 

@@ -81,6 +81,11 @@ QVariant ReportsModel::data(const QModelIndex& index, int role) const {
     case CallbackOpenRole: return r.callback_open;
     case SurveyRequestIdRole: return r.survey_request_id;
     case SurveyAnsweredRole: return r.survey_answered;
+    case CanReplyRole: return r.actions.reply;
+    case CanReopenRole: return r.actions.reopen;
+    case CanRateRole: return r.actions.rate;
+    case CanAnswerVisitRole: return r.actions.answer_visit;
+    case ReopenPendingRole: return r.reopen_pending;
     default: return {};
   }
 }
@@ -118,6 +123,11 @@ QHash<int, QByteArray> ReportsModel::roleNames() const {
       {CallbackOpenRole, "callbackOpen"},
       {SurveyRequestIdRole, "surveyRequestId"},
       {SurveyAnsweredRole, "surveyAnswered"},
+      {CanReplyRole, "canReply"},
+      {CanReopenRole, "canReopen"},
+      {CanRateRole, "canRate"},
+      {CanAnswerVisitRole, "canAnswerVisit"},
+      {ReopenPendingRole, "reopenPending"},
   };
 }
 
@@ -166,6 +176,8 @@ ReportsModel::Row ReportsModel::toRow(const agent::ReportView& v) {
   }
   row.survey_request_id = q(v.survey_request_id);
   row.survey_answered = v.survey_answered;
+  row.actions = agent::actions_of(v);
+  row.reopen_pending = v.reopen_pending;
   return row;
 }
 

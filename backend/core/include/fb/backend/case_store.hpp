@@ -289,6 +289,9 @@ struct TransitionRequest {
   std::string assignee;           // required when moving to `assigned`
   std::string appointment_when;   // required when moving to `appointment`, e.g. "2026-12-05 09:30"
   std::string appointment_place;  // required when moving to `appointment`, e.g. the 4S store
+  /// The driver's action that asked for the move (a ReopenRequest's message id): the notice
+  /// answers it (Notification.action_result). Empty: none.
+  std::string action_id;
 };
 
 /// A notification the lifecycle asks to send to a case's car, rendered inside the transaction.
@@ -301,6 +304,8 @@ struct CaseNotice {
   std::int64_t at_ms = 0;
   std::optional<wire::VisitUpdate> visit;  // what the car shows and may answer besides the text
   std::optional<wire::CallbackUpdate> callback;
+  /// The driver's action this notice answers (DriverMessage, ReopenRequest), if any.
+  std::optional<wire::ActionResult> action_result;
 };
 using NoticeRenderer = std::function<Result<StoredNotification>(const CaseNotice&)>;
 

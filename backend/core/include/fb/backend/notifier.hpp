@@ -21,8 +21,20 @@ struct NotificationHeader {
   std::int64_t first_reply_due_ms = 0;
   const wire::VisitUpdate* visit = nullptr;  // copied into Notification.visit when set
   const wire::CallbackUpdate* callback = nullptr;
+  /// The car's timeline step (Notification.milestone) and whether the car shows it at once, even
+  /// while driving (Notification.urgent: safety guidance).
+  wire::Milestone milestone = wire::MILESTONE_UNSPECIFIED;
+  bool urgent = false;
+  const wire::ActionResult* action_result = nullptr;  // copied into Notification.action_result when set
 };
 StoredNotification notification_envelope(const NotificationHeader& header, const RenderedText& text);
+
+/// The timeline step a notice of template `event` marks for a case now in `state`
+/// (docs/protocol.md, "Timeline"): routed is assigned, workaround a known issue's answer,
+/// progress the state it tells (reopened, in progress, waiting for the driver), ...
+wire::Milestone milestone_of(std::string_view event, CaseState state);
+/// Safety guidance the car shows at once, even while driving: a high-priority product fault.
+bool urgent_case(Priority priority, CaseType type);
 
 class Notifier {
  public:

@@ -194,7 +194,8 @@ struct CallbackQuery {
 struct CarReplyIntake {
   std::string message_id;  // Envelope.message_id: a re-send repeats it
   std::string vin;         // from the topic (authenticated by the broker)
-  std::variant<wire::SurveyAnswer, wire::VisitReply, wire::CallbackRequest> body;
+  std::variant<wire::SurveyAnswer, wire::VisitReply, wire::CallbackRequest, wire::DriverMessage, wire::ReopenRequest>
+      body;
   std::int64_t at_ms = 0;
   std::string topic;
   std::string payload;

@@ -99,6 +99,11 @@ class Agent final : public AgentApi {
   void answer_visit(std::string visit_id, VisitAnswer answer, std::function<void(Result<std::string>)> done) override;
   void request_callback(std::string report_id, std::string phone,
                         std::function<void(Result<std::string>)> done) override;
+  void reply(std::string report_id, std::string text, std::function<void(Result<std::string>)> done) override;
+  void reopen(std::string report_id, std::string reason, std::function<void(Result<std::string>)> done) override;
+  void rate(std::string report_id, int score, std::string comment,
+            std::function<void(Result<std::string>)> done) override;
+  void timeline(std::string report_id, std::function<void(Result<std::vector<TimelineEvent>>)> done) override;
   void reports(std::function<void(Result<std::vector<ReportView>>)> done) override;
   void inbox(std::function<void(Result<std::vector<InboxEntry>>)> done) override;
 
@@ -120,7 +125,13 @@ class Agent final : public AgentApi {
   /// tells the listeners and pumps. Runs from a post after the first of them, and before any
   /// other message, so the store applies what the backend sent in its order.
   void apply_acks();
-  void on_publish_done(const OutboxEntry& entry, const Error& error);
+  /// `started_ms`: the car's wall time the publish began (the report's sent step).
+  void on_publish_done(const OutboxEntry& entry, const Error& error, std::int64_t started_ms);
+  /// Queues a driver's action on a report's case with `enqueue` (a CarStore call) and tells
+  /// the listeners of the report's new state. `priority`: the store's for that entry.
+  void case_action(const std::string& report_id,
+                   const std::function<Result<std::string>(const std::string& topic, std::int64_t now)>& enqueue,
+                   const std::function<void(Result<std::string>)>& done, int priority = 1);
   void pump();
   void arm_timer();
   void notify_report(const std::string& report_id);

@@ -72,6 +72,19 @@ class AgentApi {
   /// report's callback then moves through report_changed.
   virtual void request_callback(std::string report_id, std::string phone,
                                 std::function<void(Result<std::string>)> done) = 0;
+  /// The driver's reply to a report's case (DriverMessage), queued durably and sent like a
+  /// receipt; the timeline shows it at once. `done` gets its message id, or the error of
+  /// CarStore::enqueue_driver_message.
+  virtual void reply(std::string report_id, std::string text, std::function<void(Result<std::string>)> done) = 0;
+  /// "Not fixed": asks to reopen a resolved or closed case (ReopenRequest), like reply().
+  /// `done` gets its message id, or the error of CarStore::enqueue_reopen_request.
+  virtual void reopen(std::string report_id, std::string reason, std::function<void(Result<std::string>)> done) = 0;
+  /// Rates the outcome of a resolved or closed case 1..5 (SurveyAnswer), like reply(). `done`
+  /// gets its message id, or the error of CarStore::enqueue_rating.
+  virtual void rate(std::string report_id, int score, std::string comment,
+                    std::function<void(Result<std::string>)> done) = 0;
+  /// A report's timeline, oldest first (fb/agent/timeline.hpp).
+  virtual void timeline(std::string report_id, std::function<void(Result<std::vector<TimelineEvent>>)> done) = 0;
   /// My reports, newest first.
   virtual void reports(std::function<void(Result<std::vector<ReportView>>)> done) = 0;
   /// Notifications received, newest first.

@@ -32,6 +32,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +42,7 @@
 #include "fb/agent/errors.hpp"
 #include "fb/agent/report_class.hpp"
 #include "fb/agent/salvage.hpp"
+#include "fb/agent/timeline.hpp"
 #include "fb/common/error.hpp"
 #include "fb/common/sqlite.hpp"
 #include "fb/common/vocabulary.hpp"
@@ -167,6 +169,12 @@ struct ReportView {
   /// driver has answered it; "" when none.
   std::string survey_request_id;
   bool survey_answered = false;
+  /// The latest resolved or closed notification, which a rating (SurveyAnswer) names; "" when
+  /// the case was not resolved yet. `rated`: the driver rated that outcome already.
+  std::string rating_request_id;
+  bool rated = false;
+  /// The driver asked to reopen and no notification came since.
+  bool reopen_pending = false;
 };
 
 struct InboxEntry {
@@ -181,6 +189,9 @@ struct InboxEntry {
   bool read = false;
   std::optional<wire::VisitUpdate> visit;        // Notification.visit, when set
   std::optional<wire::CallbackUpdate> callback;  // Notification.callback, when set
+  /// Notification.urgent (safety guidance: shown at once, even while driving). Known as it
+  /// arrives only; not kept in the inbox.
+  bool urgent = false;
 };
 
 struct AckResult {
@@ -350,6 +361,31 @@ class CarStore {
                                                const std::string& language, const std::string& topic,
                                                std::int64_t now_ms);
 
+  /// The driver's reply to the case of a report (DriverMessage), queued for `topic` and sent
+  /// and confirmed like a receipt; a driver_reply step on the timeline, in one transaction.
+  /// Returns its message id. Errors: WireErrc::invalid_field (empty, over kMaxReplyChars or not
+  /// UTF-8), StorageErrc::not_found, AgentErrc::no_case, AgentErrc::case_closed.
+  Result<std::string> enqueue_driver_message(const std::string& report_id, const std::string& text,
+                                             const std::string& topic, std::int64_t now_ms);
+  /// "Not fixed": asks the backend to reopen the report's case (ReopenRequest), like a reply.
+  /// Errors: WireErrc::invalid_field (reason over kMaxReopenReasonChars or not UTF-8),
+  /// StorageErrc::not_found, AgentErrc::no_case, AgentErrc::not_reopenable (not resolved or
+  /// closed, or a reopen is on its way).
+  Result<std::string> enqueue_reopen_request(const std::string& report_id, const std::string& reason,
+                                             const std::string& topic, std::int64_t now_ms);
+  /// Rates the outcome of a resolved or closed case 1..5 with an optional comment: a
+  /// SurveyAnswer naming the report's rating_request_id, queued like a receipt. Errors:
+  /// WireErrc::invalid_field (as enqueue_survey_answer), StorageErrc::not_found,
+  /// AgentErrc::not_resolved, AgentErrc::already_answered.
+  Result<std::string> enqueue_rating(const std::string& report_id, int score, const std::string& comment,
+                                     const std::string& topic, std::int64_t now_ms);
+  /// The broker has a report (PUBACK): records its sent (`sent_ms`, when its first publish
+  /// started) and delivered steps once. Not fsync'd by itself (as apply_ack): a power cut may
+  /// lose the two steps, never the report.
+  Result<void> record_delivery(const std::string& report_id, std::int64_t sent_ms, std::int64_t delivered_ms);
+  /// The report's timeline, oldest first (timeline.hpp); empty for an unknown report.
+  Result<std::vector<TimelineEvent>> timeline(const std::string& report_id);
+
   /// The report a visit or a notification is about ("" when unknown or none).
   Result<std::string> report_of_visit(const std::string& visit_id);
   Result<std::string> report_of_notification(const std::string& message_id);
@@ -397,6 +433,21 @@ class CarStore {
   };
   /// Inbox entry + report update of one notification; inside the caller's transaction.
   Result<Applied> store_notification_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
+  /// Adds a step to a report's timeline (once per report, kind and source id; a later copy
+  /// fills a missing title and text); inside the caller's transaction.
+  Result<void> add_step_in_tx(const std::string& report_id, TimelineKind kind, std::int64_t at_ms,
+                              const std::string& source_id = {}, const std::string& title = {},
+                              const std::string& text = {}, const std::string& detail = {});
+  /// The step a notification marks (timeline_kind), or the refusal of a driver's action it
+  /// carries; inside the caller's transaction.
+  Result<void> add_notification_step_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
+  /// The rated step of a survey answer `env` to notification `notification_id`; inside the tx.
+  Result<void> add_rated_step_in_tx(const std::string& notification_id, const wire::Envelope& env, std::int64_t now_ms);
+  /// Queues a driver's action about a report's case (`env`: a DriverMessage or ReopenRequest)
+  /// and its timeline step, in one transaction, after `check` accepted the report's row.
+  Result<std::string> enqueue_case_action(const std::string& report_id, const wire::Envelope& env, TimelineKind step,
+                                          const std::string& text, const std::string& topic, std::int64_t now_ms,
+                                          const std::function<Result<void>(const ReportView&)>& check);
   Result<std::string> enqueue_receipt_in_tx(const std::string& notification_id, wire::ReceiptKind kind,
                                             const std::string& topic, std::int64_t now_ms);
 

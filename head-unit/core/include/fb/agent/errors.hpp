@@ -17,6 +17,9 @@ enum class AgentErrc {
   already_answered = 6,  // this approval or survey has its answer already
   answer_pending = 7,    // an earlier answer to this visit waits for the backend's update
   queue_full = 8,        // the outbox is at its size cap with reports as urgent or more (CarStore)
+  not_reopenable = 9,    // reopen: the case is neither resolved nor closed, or a reopen is on its way
+  not_resolved = 10,     // rating: the case is not resolved or closed yet
+  case_closed = 11,      // reply: the case is closed (reopen it instead)
 };
 
 const std::error_category& agent_category() noexcept;

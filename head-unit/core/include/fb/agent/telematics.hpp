@@ -126,6 +126,18 @@ class TelematicsMonitor {
     void request_callback(std::string id, std::string phone, std::function<void(Result<std::string>)> done) override {
       m_.agent_.request_callback(std::move(id), std::move(phone), std::move(done));
     }
+    void reply(std::string id, std::string text, std::function<void(Result<std::string>)> done) override {
+      m_.agent_.reply(std::move(id), std::move(text), std::move(done));
+    }
+    void reopen(std::string id, std::string reason, std::function<void(Result<std::string>)> done) override {
+      m_.agent_.reopen(std::move(id), std::move(reason), std::move(done));
+    }
+    void rate(std::string id, int score, std::string comment, std::function<void(Result<std::string>)> done) override {
+      m_.agent_.rate(std::move(id), score, std::move(comment), std::move(done));
+    }
+    void timeline(std::string id, std::function<void(Result<std::vector<TimelineEvent>>)> done) override {
+      m_.agent_.timeline(std::move(id), std::move(done));
+    }
     void reports(std::function<void(Result<std::vector<ReportView>>)> done) override {
       m_.agent_.reports(std::move(done));
     }

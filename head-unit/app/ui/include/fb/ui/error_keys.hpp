@@ -15,6 +15,7 @@ inline constexpr auto kUnknownCategory = "ui.unknown_category";
 inline constexpr auto kTypingWhileMoving = "ui.typing_while_moving";
 inline constexpr auto kSurveyScore = "ui.survey_score";
 inline constexpr auto kNotParked = "agent.not_parked";
+inline constexpr auto kEmptyText = "ui.empty_text";
 }  // namespace error_key
 
 /// "<category>.<enumerator>" for a code of our categories (wire, storage, mqtt, config, agent),

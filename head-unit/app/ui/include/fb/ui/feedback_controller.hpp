@@ -20,7 +20,9 @@
 #include <QStringList>
 #include <memory>
 
+#include "fb/ui/banner_queue.hpp"
 #include "fb/ui/reports_model.hpp"
+#include "fb/ui/timeline_model.hpp"
 
 namespace fb::agent {
 class AgentApi;
@@ -59,6 +61,12 @@ class FeedbackController final : public QObject {
   /// A visit's repair-order stages in order, for its timeline ("checked_in" ... "handed_over").
   Q_PROPERTY(QStringList visitStages READ visitStages CONSTANT)
   Q_PROPERTY(fb::ui::ReportsModel* reports READ reports CONSTANT)
+  /// The timeline of the selected report (selectReport), kept up to date as it changes.
+  Q_PROPERTY(fb::ui::TimelineModel* timeline READ timeline CONSTANT)
+  /// The notification banner showing and those waiting (non-urgent ones wait while moving).
+  Q_PROPERTY(fb::ui::BannerQueue* banners READ banners CONSTANT)
+  /// The report whose details (timeline, actions) are open; "" none.
+  Q_PROPERTY(QString selectedReport READ selectedReport NOTIFY selectedReportChanged)
 
  public:
   /// Registers itself as the agent's listener: make it before the agent starts.
@@ -85,6 +93,9 @@ class FeedbackController final : public QObject {
   bool parked() const { return parked_; }
   void setParked(bool parked);
   QStringList visitStages() const;
+  TimelineModel* timeline() { return &timeline_; }
+  BannerQueue* banners() { return &banners_; }
+  QString selectedReport() const { return selected_report_; }
 
   /// Saves a report of the driver (categoryKey from `categories`, text may be empty except for
   /// "other"). Returns false when refused at once (unknown category, text while moving; lastError
@@ -113,6 +124,21 @@ class FeedbackController final : public QObject {
   /// otherwise answerDone follows and the row's callbackState moves on.
   Q_INVOKABLE bool requestCallback(const QString& reportId, const QString& phone);
 
+  // "My reports" details (issue 10): the timeline and the driver's actions on the case. Which
+  // actions a report allows now is in its ReportsModel roles (canReply, canReopen, canRate,
+  // canAnswerVisit); the agent checks them again. Each queues durably; answerDone follows with
+  // kind "reply", "reopen" or "rating" and the report id.
+  /// Opens a report's details: `timeline` loads its steps. "" closes them.
+  Q_INVOKABLE void selectReport(const QString& reportId);
+  /// A reply to the case (1..1000 characters). False when refused at once: empty, or typing
+  /// while moving (lastError says why).
+  Q_INVOKABLE bool reply(const QString& reportId, const QString& text);
+  /// "Not fixed": reopen a resolved or closed case; the reason is optional (none while moving).
+  Q_INVOKABLE bool reopen(const QString& reportId, const QString& reason);
+  /// Rates the outcome 1..5 with an optional comment (none while moving). False when refused
+  /// at once (score outside 1..5, a comment while moving).
+  Q_INVOKABLE bool rate(const QString& reportId, int score, const QString& comment);
+
  Q_SIGNALS:
   void connectedChanged();
   void linkErrorChanged();
@@ -122,6 +148,7 @@ class FeedbackController final : public QObject {
   void storageProblemChanged();
   void languageChanged();
   void parkedChanged();
+  void selectedReportChanged();
   /// An answer (kind "visit", "survey" or "callback"; id: the visit, notification or report
   /// answered) was queued (ok) or refused (error: its error key, as lastError).
   void answerDone(const QString& kind, const QString& id, bool ok, const QString& error);
@@ -144,6 +171,10 @@ class FeedbackController final : public QObject {
   void setConnected(bool connected);
 
   void setLinkError(const QString& error);
+  /// Reloads the timeline if `reportId` is the selected report.
+  void refreshTimeline(const QString& reportId);
+  /// Refuses text typed while moving (lastError); true when it may go on.
+  bool textAllowed(const QString& text);
   void answerVisit(const QString& visitId, int action, const QString& slotId, const QString& approvalId,
                    const QString& reason);
   /// Completion of an agent call, marshalled to the Qt thread.
@@ -153,6 +184,9 @@ class FeedbackController final : public QObject {
   agent::AgentApi& agent_;
   std::unique_ptr<AgentEvents> events_;
   ReportsModel reports_;
+  TimelineModel timeline_;
+  BannerQueue banners_;
+  QString selected_report_;
   bool connected_ = false;
   QString link_error_;
   bool vehicle_moving_ = false;

@@ -55,6 +55,12 @@ class ReportsModel : public QAbstractListModel {
     CallbackOpenRole,     // a callback is asked or under way: "Call me" is not offered again
     SurveyRequestIdRole,  // the survey request (handover or closed case) to answer; "" none
     SurveyAnsweredRole,
+    // What the driver may do now (fb::agent::actions_of): the UI offers only these.
+    CanReplyRole,
+    CanReopenRole,
+    CanRateRole,
+    CanAnswerVisitRole,
+    ReopenPendingRole,  // a reopen request is on its way
   };
   Q_ENUM(Role)
 
@@ -118,6 +124,8 @@ class ReportsModel : public QAbstractListModel {
     bool callback_open = false;
     QString survey_request_id;
     bool survey_answered = false;
+    agent::ReportActions actions;
+    bool reopen_pending = false;
   };
   static Row toRow(const agent::ReportView& report);
 
