@@ -88,6 +88,33 @@
     </message>
 </context>
 <context>
+    <name>QuickPanel</name>
+    <message>
+        <source>What is it about?</source>
+        <translation>What is it about?</translation>
+    </message>
+    <message>
+        <source>It is happening now</source>
+        <translation>It is happening now</translation>
+    </message>
+    <message>
+        <source>To complete when parked</source>
+        <translation>To complete when parked</translation>
+    </message>
+    <message>
+        <source>%1: add details</source>
+        <translation>%1: add details</translation>
+    </message>
+    <message>
+        <source>Something else…</source>
+        <translation>Something else…</translation>
+    </message>
+    <message>
+        <source>Back to quick feedback</source>
+        <translation>Back to quick feedback</translation>
+    </message>
+</context>
+<context>
     <name>ReportCard</name>
     <message>
         <source>(quick tap, no text)</source>
@@ -111,6 +138,77 @@
     <message>
         <source>No reports yet. What you send and the service team&apos;s answers appear here.</source>
         <translation>No reports yet. What you send and the service team&apos;s answers appear here.</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewPanel</name>
+    <message>
+        <source>Report: %1</source>
+        <translation>Report: %1</translation>
+    </message>
+    <message>
+        <source>Sent with it, as you chose last time for this kind:</source>
+        <translation>Sent with it, as you chose last time for this kind:</translation>
+    </message>
+    <message>
+        <source>Sent with it (you can remove each part):</source>
+        <translation>Sent with it (you can remove each part):</translation>
+    </message>
+    <message>
+        <source>Vehicle signals around the moment you tapped</source>
+        <translation>Vehicle signals around the moment you tapped</translation>
+    </message>
+    <message>
+        <source>Location (rounded to about 1 km)</source>
+        <translation>Location (rounded to about 1 km)</translation>
+    </message>
+    <message>
+        <source>Not available</source>
+        <translation>Not available</translation>
+    </message>
+    <message>
+        <source>The service team may call me back</source>
+        <translation>The service team may call me back</translation>
+    </message>
+    <message>
+        <source>On the number on record</source>
+        <translation>On the number on record</translation>
+    </message>
+    <message>
+        <source>On %1</source>
+        <translation>On %1</translation>
+    </message>
+    <message>
+        <source>Other number</source>
+        <translation>Other number</translation>
+    </message>
+    <message>
+        <source>Typing is locked while driving</source>
+        <translation>Typing is locked while driving</translation>
+    </message>
+    <message>
+        <source>Details (optional)</source>
+        <translation>Details (optional)</translation>
+    </message>
+    <message>
+        <source>Send it now as it is, or add details later from the list when parked.</source>
+        <translation>Send it now as it is, or add details later from the list when parked.</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>Add details later</source>
+        <translation>Add details later</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>Saving…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Send</translation>
     </message>
 </context>
 <context>
@@ -423,6 +521,99 @@
     <message>
         <source>Something went wrong (%1)</source>
         <translation>Something went wrong (%1)</translation>
+    </message>
+    <message>
+        <source>A noise</source>
+        <translation>A noise</translation>
+    </message>
+    <message>
+        <source>Shifting / driving feel</source>
+        <translation>Shifting / driving feel</translation>
+    </message>
+    <message>
+        <source>Brakes</source>
+        <translation>Brakes</translation>
+    </message>
+    <message>
+        <source>Warning light</source>
+        <translation>Warning light</translation>
+    </message>
+    <message>
+        <source>Screen and voice</source>
+        <translation>Screen and voice</translation>
+    </message>
+    <message>
+        <source>Climate</source>
+        <translation>Climate</translation>
+    </message>
+    <message>
+        <source>Service experience</source>
+        <translation>Service experience</translation>
+    </message>
+    <message>
+        <source>An idea</source>
+        <translation>An idea</translation>
+    </message>
+    <message>
+        <source>Vehicle speed</source>
+        <translation>Vehicle speed</translation>
+    </message>
+    <message>
+        <source>Engine speed</source>
+        <translation>Engine speed</translation>
+    </message>
+    <message>
+        <source>Current gear</source>
+        <translation>Current gear</translation>
+    </message>
+    <message>
+        <source>Gear selector</source>
+        <translation>Gear selector</translation>
+    </message>
+    <message>
+        <source>Accelerator pedal</source>
+        <translation>Accelerator pedal</translation>
+    </message>
+    <message>
+        <source>Brake pedal</source>
+        <translation>Brake pedal</translation>
+    </message>
+    <message>
+        <source>Coolant temperature</source>
+        <translation>Coolant temperature</translation>
+    </message>
+    <message>
+        <source>12 V battery</source>
+        <translation>12 V battery</translation>
+    </message>
+    <message>
+        <source>Battery charge</source>
+        <translation>Battery charge</translation>
+    </message>
+    <message>
+        <source>Charging</source>
+        <translation>Charging</translation>
+    </message>
+    <message>
+        <source>Acceleration</source>
+        <translation>Acceleration</translation>
+    </message>
+    <message>
+        <source>Engine warning light</source>
+        <translation>Engine warning light</translation>
+    </message>
+    <message>
+        <source>Engine noise level</source>
+        <translation>Engine noise level</translation>
+    </message>
+    <message>
+        <source>Brake noise level</source>
+        <translation>Brake noise level</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <comment>list separator</comment>
+        <translation>, </translation>
     </message>
 </context>
 <context>

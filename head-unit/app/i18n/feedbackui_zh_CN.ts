@@ -88,6 +88,33 @@
     </message>
 </context>
 <context>
+    <name>QuickPanel</name>
+    <message>
+        <source>What is it about?</source>
+        <translation>是关于什么的？</translation>
+    </message>
+    <message>
+        <source>It is happening now</source>
+        <translation>现在正在发生</translation>
+    </message>
+    <message>
+        <source>To complete when parked</source>
+        <translation>停车后补充</translation>
+    </message>
+    <message>
+        <source>%1: add details</source>
+        <translation>%1：补充详情</translation>
+    </message>
+    <message>
+        <source>Something else…</source>
+        <translation>其他问题…</translation>
+    </message>
+    <message>
+        <source>Back to quick feedback</source>
+        <translation>返回快捷反馈</translation>
+    </message>
+</context>
+<context>
     <name>ReportCard</name>
     <message>
         <source>(quick tap, no text)</source>
@@ -111,6 +138,77 @@
     <message>
         <source>No reports yet. What you send and the service team&apos;s answers appear here.</source>
         <translation>暂无反馈。您提交的反馈和服务团队的回复会显示在这里。</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewPanel</name>
+    <message>
+        <source>Report: %1</source>
+        <translation>反馈：%1</translation>
+    </message>
+    <message>
+        <source>Sent with it, as you chose last time for this kind:</source>
+        <translation>随反馈发送（沿用您上次对此类反馈的选择）：</translation>
+    </message>
+    <message>
+        <source>Sent with it (you can remove each part):</source>
+        <translation>随反馈发送（每项都可以去掉）：</translation>
+    </message>
+    <message>
+        <source>Vehicle signals around the moment you tapped</source>
+        <translation>您点击时前后的车辆信号</translation>
+    </message>
+    <message>
+        <source>Location (rounded to about 1 km)</source>
+        <translation>位置（精确到约 1 公里）</translation>
+    </message>
+    <message>
+        <source>Not available</source>
+        <translation>不可用</translation>
+    </message>
+    <message>
+        <source>The service team may call me back</source>
+        <translation>服务团队可以给我回电</translation>
+    </message>
+    <message>
+        <source>On the number on record</source>
+        <translation>拨打登记的号码</translation>
+    </message>
+    <message>
+        <source>On %1</source>
+        <translation>拨打 %1</translation>
+    </message>
+    <message>
+        <source>Other number</source>
+        <translation>其他号码</translation>
+    </message>
+    <message>
+        <source>Typing is locked while driving</source>
+        <translation>行驶中不能打字</translation>
+    </message>
+    <message>
+        <source>Details (optional)</source>
+        <translation>详情（可选）</translation>
+    </message>
+    <message>
+        <source>Send it now as it is, or add details later from the list when parked.</source>
+        <translation>可以现在直接发送，也可以停车后在列表中补充详情。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Add details later</source>
+        <translation>稍后补充</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>正在保存…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
     </message>
 </context>
 <context>
@@ -423,6 +521,99 @@
     <message>
         <source>Something went wrong (%1)</source>
         <translation>出现错误（%1）</translation>
+    </message>
+    <message>
+        <source>A noise</source>
+        <translation>异响</translation>
+    </message>
+    <message>
+        <source>Shifting / driving feel</source>
+        <translation>换挡 / 驾驶感受</translation>
+    </message>
+    <message>
+        <source>Brakes</source>
+        <translation>刹车</translation>
+    </message>
+    <message>
+        <source>Warning light</source>
+        <translation>故障灯</translation>
+    </message>
+    <message>
+        <source>Screen and voice</source>
+        <translation>屏幕和语音</translation>
+    </message>
+    <message>
+        <source>Climate</source>
+        <translation>空调</translation>
+    </message>
+    <message>
+        <source>Service experience</source>
+        <translation>服务体验</translation>
+    </message>
+    <message>
+        <source>An idea</source>
+        <translation>建议</translation>
+    </message>
+    <message>
+        <source>Vehicle speed</source>
+        <translation>车速</translation>
+    </message>
+    <message>
+        <source>Engine speed</source>
+        <translation>发动机转速</translation>
+    </message>
+    <message>
+        <source>Current gear</source>
+        <translation>当前挡位</translation>
+    </message>
+    <message>
+        <source>Gear selector</source>
+        <translation>换挡杆位置</translation>
+    </message>
+    <message>
+        <source>Accelerator pedal</source>
+        <translation>油门踏板</translation>
+    </message>
+    <message>
+        <source>Brake pedal</source>
+        <translation>刹车踏板</translation>
+    </message>
+    <message>
+        <source>Coolant temperature</source>
+        <translation>冷却液温度</translation>
+    </message>
+    <message>
+        <source>12 V battery</source>
+        <translation>12 V 蓄电池</translation>
+    </message>
+    <message>
+        <source>Battery charge</source>
+        <translation>电池电量</translation>
+    </message>
+    <message>
+        <source>Charging</source>
+        <translation>充电状态</translation>
+    </message>
+    <message>
+        <source>Acceleration</source>
+        <translation>加速度</translation>
+    </message>
+    <message>
+        <source>Engine warning light</source>
+        <translation>发动机故障灯</translation>
+    </message>
+    <message>
+        <source>Engine noise level</source>
+        <translation>发动机噪声</translation>
+    </message>
+    <message>
+        <source>Brake noise level</source>
+        <translation>刹车噪声</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <comment>list separator</comment>
+        <translation>、</translation>
     </message>
 </context>
 <context>
