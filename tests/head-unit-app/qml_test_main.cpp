@@ -25,6 +25,9 @@ class Probe final : public QObject {
  public:
   Probe() {
     agent_.snapshot_clock = 1000;
+    composer_.setSnapshotSignals({"Vehicle.Speed", "Vehicle.Powertrain.CombustionEngine.Speed",
+                                  "Vehicle.Powertrain.Transmission.CurrentGear", "Vehicle.Chassis.Brake.PedalPosition",
+                                  "Vehicle.Chassis.Accelerator.PedalPosition", "Vehicle.OBD.CoolantTemperature"});
     fb::ui::qml::FeedbackControllerForeign::instance = &controller_;
     fb::ui::qml::QuickComposerForeign::instance = &composer_;
   }

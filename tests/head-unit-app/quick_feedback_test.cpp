@@ -339,5 +339,17 @@ TEST_F(QuickConsentAgentTest, KeptSignalsAreRecordedAroundTheTileTapAndTheLocati
   EXPECT_DOUBLE_EQ(report.location().longitude(), 121.25);
 }
 
+TEST_F(QuickConsentAgentTest, AMomentNoLongerRecordedGoesOutFlaggedNotAsAnotherMomentsSnapshot) {
+  drive(3s);
+  ASSERT_TRUE(composer_->choose("noise"));  // the tile tap
+  drive(3s);                                // longer than post + settle + the ring's slack (2.1 s)
+  ASSERT_TRUE(composer_->send());
+  settle();
+  const auto report = published();  // released at once, without waiting for a window
+  EXPECT_TRUE(report.consent().diagnostics());
+  EXPECT_FALSE(report.has_snapshot());
+  EXPECT_TRUE(report.snapshot_lost());
+}
+
 }  // namespace
 }  // namespace fb::ui

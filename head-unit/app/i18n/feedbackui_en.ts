@@ -155,10 +155,6 @@
         <translation>Sent with it (you can remove each part):</translation>
     </message>
     <message>
-        <source>Vehicle signals around the moment you tapped</source>
-        <translation>Vehicle signals around the moment you tapped</translation>
-    </message>
-    <message>
         <source>Location (rounded to about 1 km)</source>
         <translation>Location (rounded to about 1 km)</translation>
     </message>
@@ -191,10 +187,6 @@
         <translation>Details (optional)</translation>
     </message>
     <message>
-        <source>Send it now as it is, or add details later from the list when parked.</source>
-        <translation>Send it now as it is, or add details later from the list when parked.</translation>
-    </message>
-    <message>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
@@ -209,6 +201,14 @@
     <message>
         <source>Send</source>
         <translation>Send</translation>
+    </message>
+    <message>
+        <source>Car signals from when you tapped</source>
+        <translation>Car signals from when you tapped</translation>
+    </message>
+    <message>
+        <source>Send it now, or add details later when parked.</source>
+        <translation>Send it now, or add details later when parked.</translation>
     </message>
 </context>
 <context>

@@ -155,10 +155,6 @@
         <translation>随反馈发送（每项都可以去掉）：</translation>
     </message>
     <message>
-        <source>Vehicle signals around the moment you tapped</source>
-        <translation>您点击时前后的车辆信号</translation>
-    </message>
-    <message>
         <source>Location (rounded to about 1 km)</source>
         <translation>位置（精确到约 1 公里）</translation>
     </message>
@@ -191,10 +187,6 @@
         <translation>详情（可选）</translation>
     </message>
     <message>
-        <source>Send it now as it is, or add details later from the list when parked.</source>
-        <translation>可以现在直接发送，也可以停车后在列表中补充详情。</translation>
-    </message>
-    <message>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -209,6 +201,14 @@
     <message>
         <source>Send</source>
         <translation>发送</translation>
+    </message>
+    <message>
+        <source>Car signals from when you tapped</source>
+        <translation>点击时前后的车辆信号</translation>
+    </message>
+    <message>
+        <source>Send it now, or add details later when parked.</source>
+        <translation>可以现在发送，也可以停车后补充详情。</translation>
     </message>
 </context>
 <context>

@@ -16,28 +16,33 @@ Switch {
     focusPolicy: Qt.NoFocus
     spacing: Theme.spacing
 
-    contentItem: Column {
-        leftPadding: control.indicator.width + control.spacing
-        spacing: 2
+    contentItem: Item {
+        implicitHeight: children[0].implicitHeight  // the lines (no id: contentItem is a deferred property)
 
-        Label {
-            width: control.availableWidth - control.indicator.width - control.spacing
-            text: control.text
-            font: control.font
-            color: control.enabled ? Theme.text : Theme.textDisabled
-            wrapMode: Text.Wrap
-            maximumLineCount: 2
-            elide: Text.ElideRight
-        }
-        Label {
-            width: control.availableWidth - control.indicator.width - control.spacing
-            visible: control.detail !== ""
-            text: control.detail
-            font.pixelSize: Theme.fontSmall
-            color: Theme.textDim
-            wrapMode: Text.Wrap
-            maximumLineCount: 2
-            elide: Text.ElideRight
+        Column {
+            anchors.verticalCenter: parent.verticalCenter
+            leftPadding: control.indicator.width + control.spacing
+            spacing: 2
+
+            Label {
+                width: control.availableWidth - control.indicator.width - control.spacing
+                text: control.text
+                font: control.font
+                color: control.enabled ? Theme.text : Theme.textDisabled
+                wrapMode: Text.Wrap
+                maximumLineCount: 2
+                elide: Text.ElideRight
+            }
+            Label {
+                width: control.availableWidth - control.indicator.width - control.spacing
+                visible: control.detail !== ""
+                text: control.detail
+                font.pixelSize: Theme.fontSmall
+                color: Theme.textDim
+                wrapMode: Text.Wrap
+                maximumLineCount: 2
+                elide: Text.ElideRight
+            }
         }
     }
 }
