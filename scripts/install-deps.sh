@@ -22,6 +22,8 @@ packages=(
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
   qml6-module-qtquick-window qml6-module-qtquick-templates
   qml6-module-qtqml-workerscript qml6-module-qtqml-models
+  qt6-virtualkeyboard-dev qt6-virtualkeyboard-plugin qml6-module-qtquick-virtualkeyboard
+  qml6-module-qt-labs-folderlistmodel qml6-module-qttest
   fonts-noto-cjk
   chromium chromium-driver
   curl python3

@@ -11,8 +11,10 @@
 #include <QtQml/qqmlextensionplugin.h>
 #include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
 #include <QGuiApplication>
 #include <QImage>
+#include <QLibraryInfo>
 #include <QLocale>
 #include <QQmlApplicationEngine>
 #include <QQmlComponent>
@@ -30,7 +32,10 @@
 #include "fb/common/guarded_main.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/mqtt/options.hpp"
+#include "fb/ui/consent_store.hpp"
+#include "fb/ui/drive_lockout.hpp"
 #include "fb/ui/feedback_controller.hpp"
+#include "fb/ui/quick_composer.hpp"
 #include "registrations.hpp"
 #include "ui_translator.hpp"
 
@@ -82,12 +87,14 @@ void add_demo_reports(fb::agent::Agent& agent) {
 }
 
 // Every QML file of the module must compile, not only those Main.qml happens to create.
-QStringList compile_every_qml_file(QQmlEngine& engine) {
+// `keyboard`: Qt Virtual Keyboard is installed (else KeyboardPanel.qml, which imports it, is left out).
+QStringList compile_every_qml_file(QQmlEngine& engine, bool keyboard) {
   QStringList errors;
   QDirIterator files(QStringLiteral(":/FeedbackUi"), {QStringLiteral("*.qml")}, QDir::Files,
                      QDirIterator::Subdirectories);
   while (files.hasNext()) {
     const QString path = files.next();
+    if (!keyboard && path.endsWith(QLatin1String("/KeyboardPanel.qml"))) continue;
     QFile source(path);
     // Singletons cannot be made by QQmlComponent; the files that use them load them.
     if (source.open(QIODevice::ReadOnly) && source.readAll().contains("pragma Singleton")) continue;
@@ -99,8 +106,21 @@ QStringList compile_every_qml_file(QQmlEngine& engine) {
 
 }  // namespace
 
+// Qt Virtual Keyboard is installed (its input-method plugin and QML module): the app asks for it
+// as its input method. Without it the app still starts, with the platform's input and no
+// on-screen keyboard.
+bool virtual_keyboard_installed() {
+  return QFileInfo::exists(QLibraryInfo::path(QLibraryInfo::PluginsPath) +
+                           QStringLiteral("/platforminputcontexts/libqtvirtualkeyboardplugin.so")) &&
+         QFileInfo::exists(QLibraryInfo::path(QLibraryInfo::QmlImportsPath) +
+                           QStringLiteral("/QtQuick/VirtualKeyboard/qmldir"));
+}
+
 static int run_main(int argc, char** argv) {
   if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE")) qputenv("QT_QUICK_CONTROLS_STYLE", "Basic");
+  // Before QGuiApplication: the input method is chosen when it starts.
+  const bool keyboard = virtual_keyboard_installed();
+  if (keyboard && qEnvironmentVariableIsEmpty("QT_IM_MODULE")) qputenv("QT_IM_MODULE", "qtvirtualkeyboard");
   QGuiApplication app(argc, argv);  // takes Qt's own arguments (-platform ...) out of argv
   QGuiApplication::setApplicationName(QStringLiteral("fb-headunit"));
 
@@ -117,8 +137,8 @@ static int run_main(int argc, char** argv) {
   cli.add_option("--lang", o.language, "UI and report language (default: from the system locale)")
       ->check(CLI::IsMember({"zh", "en"}));
   cli.add_flag("--moving", o.moving,
-               "The vehicle is moving: quick taps only, no typing; \"Call me\" only when the vehicle's signals say "
-               "parked");
+               "Demo override: the vehicle counts as moving whatever its signals say (quick taps only, no typing); "
+               "\"Call me\" only when the vehicle's signals say parked");
   cli.add_option("--signals", o.signals_file,
                  "Snapshot settings (allow-list and windows, deploy/car/snapshot.json); default: every simulated "
                  "signal, -60 s / +30 s");
@@ -151,6 +171,7 @@ static int run_main(int argc, char** argv) {
   // while the simulated car drives; with --moving only the signals can say so.
   std::atomic<bool> parked{!o.moving};
   fb::agent::ParkedTracker tracker;  // fed and asked on the agent's strand
+  fb::ui::DriveLockout lockout;      // fed on the agent's strand; each change is posted to the Qt thread
   config.parked = [&parked, &tracker] { return tracker.parked() || parked.load(); };
   auto settings = o.signals_file.empty() ? fb::agent::default_snapshot_settings()
                                          : fb::agent::load_snapshot_settings(o.signals_file);
@@ -189,7 +210,24 @@ static int run_main(int argc, char** argv) {
   fb::ui::FeedbackController controller(agent);  // listens from before the agent starts
   controller.setLanguage(QString::fromStdString(o.language.empty() ? system_language() : o.language));
   controller.setVehicleMoving(o.moving);
+  controller.setMovingFromSignals(lockout.locked());  // locked until the first speed sample
   controller.setParked(!o.moving);
+  // The driver's consent choices per kind, beside the queue file (consent_store.hpp says why not in it).
+  fb::ui::ConsentStore consent(QString::fromStdString(
+      (config.database.parent_path() / (config.database.stem().string() + "-consent.ini")).string()));
+  fb::ui::QuickComposer composer(controller, agent, consent);
+  {
+    QStringList allowed;
+    for (const auto& path : recorder_config.ring.allowed) allowed << QString::fromStdString(path);
+    composer.setSnapshotSignals(allowed);
+  }
+  // The simulated drive has no GNSS: a fixed simulated position (Shanghai Jiading) stands in for it.
+  composer.setLocationSource([] {
+    fb::wire::Location here;
+    here.set_latitude(31.3747);
+    here.set_longitude(121.2510);
+    return std::optional(here);
+  });
   QObject::connect(&controller, &fb::ui::FeedbackController::parkedChanged, &controller,
                    [&] { parked.store(controller.parked()); });
   fb::Result<void> started;
@@ -198,6 +236,11 @@ static int run_main(int argc, char** argv) {
     if (!started) return;
     drive.start([&](const fb::agent::SignalSample& sample) {
       tracker.on_sample(sample);
+      if (lockout.on_sample(sample)) {
+        QMetaObject::invokeMethod(
+            &controller, [&controller, locked = lockout.locked()] { controller.setMovingFromSignals(locked); },
+            Qt::QueuedConnection);
+      }
       (*recorder)->add(sample);
     });
     if (o.demo_data) add_demo_reports(agent);
@@ -223,8 +266,21 @@ static int run_main(int argc, char** argv) {
 
   // QML's FeedbackController singleton (registrations.hpp): this one, owned here.
   fb::ui::qml::FeedbackControllerForeign::instance = &controller;
+  fb::ui::qml::QuickComposerForeign::instance = &composer;
 
   QQmlApplicationEngine engine;  // declared after the controller: destroyed before it
+  // Main.qml loads the on-screen keyboard (controls/KeyboardPanel.qml) only when it is installed.
+  // Installed is not enough (a QML dependency of its own may be missing): it must also load.
+  bool keyboard_loads = false;
+  if (keyboard) {
+    QQmlComponent panel(&engine, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/KeyboardPanel.qml")));
+    keyboard_loads = panel.isReady();
+    if (!keyboard_loads) {
+      std::fprintf(stderr, "fb-headunit: Qt Virtual Keyboard does not load; no on-screen keyboard: %s\n",
+                   qPrintable(panel.errorString()));
+    }
+  }
+  engine.setInitialProperties({{QStringLiteral("virtualKeyboard"), keyboard_loads}});
   // Qt 6.4 puts the module at qrc:/FeedbackUi (no /qt/qml prefix yet): files in its
   // subdirectories find `import FeedbackUi` only through this import path.
   engine.addImportPath(QStringLiteral("qrc:/"));
@@ -242,7 +298,7 @@ static int run_main(int argc, char** argv) {
   QObject::connect(&engine, &QQmlEngine::warnings, &app, [&](const QList<QQmlError>& warnings) {
     for (const auto& w : warnings) qml_problems << w.toString();
   });
-  if (o.self_test) qml_problems << compile_every_qml_file(engine);
+  if (o.self_test) qml_problems << compile_every_qml_file(engine, keyboard_loads);
 
   engine.load(QUrl(QString::fromLatin1(kMainQml)));
   auto* window = engine.rootObjects().isEmpty() ? nullptr : qobject_cast<QQuickWindow*>(engine.rootObjects().first());

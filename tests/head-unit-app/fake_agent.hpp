@@ -2,7 +2,9 @@
 // the view-model's tests need no agent, store or executor behind it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@ class FakeAgent final : public agent::AgentApi {
  public:
   void add_listener(agent::AgentListener* l) override { listeners.push_back(l); }
   const agent::VehicleIdentity& vehicle() const override { return identity; }
+  std::optional<std::int64_t> snapshot_clock_ms() const override { return snapshot_clock; }
   void submit(agent::Draft d, std::function<void(Result<std::string>)> done) override {
     submitted.push_back({std::move(d), std::move(done)});
   }
@@ -47,6 +50,8 @@ class FakeAgent final : public agent::AgentApi {
     inbox_requests.push_back(std::move(done));
   }
 
+  /// What snapshot_clock_ms() says (nullopt: an agent without a snapshot recorder).
+  std::optional<std::int64_t> snapshot_clock;
   agent::VehicleIdentity identity{"LSVAX60E5K2000001", "Aurora EV", 2026, "HU-3.2.1"};
   std::vector<agent::AgentListener*> listeners;
   struct Submitted {

@@ -9,6 +9,9 @@ ApplicationWindow {
     width: 1280
     height: 720
     visible: true
+    /// Qt Virtual Keyboard is installed (set by main): the on-screen keyboard is loaded.
+    property bool virtualKeyboard: false
+
     title: qsTr("Feedback")
     color: Theme.background
     font.family: Theme.fontFamily
@@ -19,6 +22,14 @@ ApplicationWindow {
 
     DashboardView {
         anchors.fill: parent
+    }
+
+    // The on-screen keyboard, only while parked (typing is locked while driving).
+    Loader {
+        anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+        z: 20
+        active: window.virtualKeyboard && !FeedbackController.vehicleMoving
+        source: "controls/KeyboardPanel.qml"
     }
 
     NotificationBanner {

@@ -16,6 +16,7 @@
 
 #include "fb/ui/banner_queue.hpp"
 #include "fb/ui/feedback_controller.hpp"
+#include "fb/ui/quick_composer.hpp"
 #include "fb/ui/reports_model.hpp"
 #include "fb/ui/timeline_model.hpp"
 
@@ -60,6 +61,38 @@ struct BannerQueueForeign {
   QML_FOREIGN(fb::ui::BannerQueue)
   QML_NAMED_ELEMENT(BannerQueue)
   QML_UNCREATABLE("The banners come from FeedbackController.banners")
+};
+
+/// The quick-feedback flow (tiles, review and consent, drafts): a singleton owned by the
+/// composition root like FeedbackController, set before any engine loads.
+struct QuickComposerForeign {
+  Q_GADGET
+  QML_FOREIGN(fb::ui::QuickComposer)
+  QML_NAMED_ELEMENT(QuickComposer)
+  QML_SINGLETON
+
+ public:
+  inline static QuickComposer* instance = nullptr;
+
+  static QuickComposer* create(QQmlEngine*, QJSEngine*) {
+    Q_ASSERT(instance);
+    QJSEngine::setObjectOwnership(instance, QJSEngine::CppOwnership);
+    return instance;
+  }
+};
+
+struct QuickFeedbackModelForeign {
+  Q_GADGET
+  QML_FOREIGN(fb::ui::QuickFeedbackModel)
+  QML_NAMED_ELEMENT(QuickFeedbackModel)
+  QML_UNCREATABLE("The tiles come from QuickComposer.kinds")
+};
+
+struct QuickDraftsModelForeign {
+  Q_GADGET
+  QML_FOREIGN(fb::ui::QuickDraftsModel)
+  QML_NAMED_ELEMENT(QuickDraftsModel)
+  QML_UNCREATABLE("Drafts come from QuickComposer.drafts")
 };
 
 }  // namespace fb::ui::qml

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "fb/agent/message_expiry.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/topics.hpp"
@@ -108,6 +110,25 @@ void Agent::network_up() {
   });
 }
 
+namespace {
+
+// Moves a snapshot's window and sample times by `offset_ms` (both wire forms of a series).
+void shift_times(wire::DiagnosticSnapshot& snapshot, std::int64_t offset_ms) {
+  snapshot.set_window_start_ms(snapshot.window_start_ms() + offset_ms);
+  snapshot.set_window_end_ms(snapshot.window_end_ms() + offset_ms);
+  for (auto& series : *snapshot.mutable_signals()) {
+    if (series.count() > 0) series.set_t0_ms(series.t0_ms() + offset_ms);
+    for (auto& t : *series.mutable_t_ms()) t += offset_ms;
+  }
+}
+
+}  // namespace
+
+std::optional<std::int64_t> Agent::snapshot_clock_ms() const {
+  if (config_.recorder == nullptr) return std::nullopt;
+  return steady_ms(clock_);
+}
+
 void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
   asio::post(executor_, [this, draft = std::move(draft), done = std::move(done)] {
     const auto now = clock_.epoch_ms();  // one time for the report, its row and its place in line
@@ -154,10 +175,23 @@ void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
                       r->expires_ms,
                       hold.value_or(0)};
     if (capture) {
-      taps_[id] = config_.recorder->tap(steady_ms(clock_), [this, entry](const Snapshot& snapshot) {
-        taps_.erase(entry.id);
-        release_held(entry, &snapshot);
-      });
+      const auto& rc = config_.recorder->config();
+      const auto steady_now = steady_ms(clock_);
+      const auto at = std::min(draft.snapshot_at_ms.value_or(steady_now), steady_now);
+      if (steady_now - at > (rc.post + rc.settle + SnapshotRecorder::kRingSlack).count()) {
+        // The ring no longer holds that moment's pre-tap window: a snapshot of another moment would mislead.
+        spdlog::info("agent: report {}: its snapshot moment is {} ms old, no longer recorded", id, steady_now - at);
+        release_held(entry, nullptr);
+      } else {
+        // The snapshot's times are relative to its tap, the wire's to the report's car_time_ms.
+        taps_[id] = config_.recorder->tap(at, [this, entry, offset = at - steady_now](const Snapshot& snapshot) {
+          taps_.erase(entry.id);
+          if (offset == 0) return release_held(entry, &snapshot);
+          auto shifted = snapshot;
+          shift_times(shifted.signals, offset);
+          release_held(entry, &shifted);
+        });
+      }
     } else {
       scheduler_.add(entry, clock_.steady_now());
     }

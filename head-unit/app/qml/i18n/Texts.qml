@@ -174,4 +174,51 @@ QtObject {
             return qsTr("Settings file problem")
         return qsTr("Something went wrong (%1)").arg(code)
     }
+
+    // Quick feedback (QuickComposer): a tile's kind (fb/ui/quick_feedback.hpp).
+    function quickKind(key) {
+        void language
+        switch (key) {
+        case "noise": return qsTr("A noise")
+        case "driving_feel": return qsTr("Shifting / driving feel")
+        case "brakes": return qsTr("Brakes")
+        case "warning_lamp": return qsTr("Warning light")
+        case "screen_voice": return qsTr("Screen and voice")
+        case "climate": return qsTr("Climate")
+        case "service": return qsTr("Service experience")
+        case "idea": return qsTr("An idea")
+        }
+        return key
+    }
+
+    // A VSS path of a snapshot's signals (QuickComposer.snapshotSignals), named for the driver.
+    function signalName(path) {
+        void language
+        switch (path) {
+        case "Vehicle.Speed": return qsTr("Vehicle speed")
+        case "Vehicle.Powertrain.CombustionEngine.Speed": return qsTr("Engine speed")
+        case "Vehicle.Powertrain.Transmission.CurrentGear": return qsTr("Current gear")
+        case "Vehicle.Powertrain.Transmission.SelectedGear": return qsTr("Gear selector")
+        case "Vehicle.Chassis.Accelerator.PedalPosition": return qsTr("Accelerator pedal")
+        case "Vehicle.Chassis.Brake.PedalPosition": return qsTr("Brake pedal")
+        case "Vehicle.OBD.CoolantTemperature": return qsTr("Coolant temperature")
+        case "Vehicle.LowVoltageBattery.CurrentVoltage": return qsTr("12 V battery")
+        case "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": return qsTr("Battery charge")
+        case "Vehicle.Powertrain.TractionBattery.Charging.IsCharging": return qsTr("Charging")
+        case "Vehicle.Acceleration.Longitudinal": return qsTr("Acceleration")
+        case "Vehicle.OBD.Status.IsMILOn": return qsTr("Engine warning light")
+        case "Vehicle.Private.Acoustic.EngineNoiseLevel": return qsTr("Engine noise level")
+        case "Vehicle.Private.Acoustic.BrakeNoiseLevel": return qsTr("Brake noise level")
+        }
+        return path
+    }
+
+    /// The signals' names, joined for one line of the review.
+    function signalNames(paths) {
+        void language
+        let names = []
+        for (let i = 0; i < paths.length; ++i)
+            names.push(signalName(paths[i]))
+        return names.join(qsTr(", ", "list separator"))
+    }
 }

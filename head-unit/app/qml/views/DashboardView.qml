@@ -1,4 +1,4 @@
-// The one screen: compose on the left, My reports on the right.
+// The one screen: quick feedback (and the free composer behind it) on the left, My reports on the right.
 import QtQuick
 import QtQuick.Layouts
 import FeedbackUi
@@ -8,7 +8,7 @@ Item {
         anchors { fill: parent; margins: Theme.margin }
         spacing: Theme.margin
 
-        ComposePanel {
+        QuickPanel {
             Layout.fillHeight: true
             Layout.preferredWidth: 580
         }

@@ -92,10 +92,17 @@ void FeedbackController::load() {
 }
 
 void FeedbackController::setVehicleMoving(bool moving) {
-  if (moving == vehicle_moving_) return;
+  const bool before = vehicleMoving();
   vehicle_moving_ = moving;
-  banners_.setMoving(moving);
-  Q_EMIT vehicleMovingChanged();
+  banners_.setMoving(vehicleMoving());
+  if (vehicleMoving() != before) Q_EMIT vehicleMovingChanged();
+}
+
+void FeedbackController::setMovingFromSignals(bool moving) {
+  const bool before = vehicleMoving();
+  signals_moving_ = moving;
+  banners_.setMoving(vehicleMoving());
+  if (vehicleMoving() != before) Q_EMIT vehicleMovingChanged();
 }
 
 QStringList FeedbackController::categories() const {
@@ -107,7 +114,7 @@ QStringList FeedbackController::categories() const {
 QStringList FeedbackController::availableCategories() const {
   QStringList keys;
   for (const auto& c : category_choices()) {
-    if (c.quick_tap || !vehicle_moving_) keys << QString::fromUtf8(c.key);
+    if (c.quick_tap || !vehicleMoving()) keys << QString::fromUtf8(c.key);
   }
   return keys;
 }
@@ -131,18 +138,20 @@ bool FeedbackController::submit(const QString& categoryKey, const QString& text)
     return false;
   }
   const QString trimmed = text.trimmed();
-  if (vehicle_moving_ && !trimmed.isEmpty()) {
-    setLastError(QString::fromLatin1(error_key::kTypingWhileMoving));
-    return false;
-  }
-
   agent::Draft draft;
   draft.source = wire::SOURCE_DRIVER;
   draft.category = choice->category;
   draft.text = trimmed.toStdString();
   draft.language = language_ == QLatin1String("zh") ? "zh-CN" : "en";
   draft.capture_snapshot = true;  // recorded only with consent.diagnostics (none asked yet: issue 10)
+  return submitDraft(std::move(draft));
+}
 
+bool FeedbackController::submitDraft(agent::Draft draft) {
+  if (vehicleMoving() && !draft.text.empty()) {
+    setLastError(QString::fromLatin1(error_key::kTypingWhileMoving));
+    return false;
+  }
   ++pending_saves_;
   if (pending_saves_ == 1) Q_EMIT savingChanged();
   agent_.submit(std::move(draft), [this](Result<std::string> saved) {

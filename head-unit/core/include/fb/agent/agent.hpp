@@ -92,6 +92,8 @@ class Agent final : public AgentApi {
 
   void add_listener(AgentListener* listener) override;
   const VehicleIdentity& vehicle() const override { return config_.vehicle; }
+  /// steady_ms() of the agent's clock while it has a recorder, else nullopt.
+  std::optional<std::int64_t> snapshot_clock_ms() const override;
   void submit(Draft draft, std::function<void(Result<std::string>)> done) override;
   void mark_read(std::string message_id) override;
   void answer_survey(std::string notification_id, int score, std::string comment,

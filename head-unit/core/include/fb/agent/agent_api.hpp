@@ -7,7 +7,9 @@
 // StorageErrc, AgentErrc for the rules of visits and callbacks: fb/agent/errors.hpp).
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,9 @@ class AgentApi {
   /// Add before the agent starts; the listener must outlive the agent's last event.
   virtual void add_listener(AgentListener* listener) = 0;
   virtual const VehicleIdentity& vehicle() const = 0;
+  /// Now on the clock the agent's snapshots are recorded on (steady ms, as SignalSample::t_ms),
+  /// for Draft::snapshot_at_ms; nullopt: this agent records no snapshots. Any thread.
+  virtual std::optional<std::int64_t> snapshot_clock_ms() const { return std::nullopt; }
 
   /// Builds and commits a report; `done` gets the report id once the commit is durable, or
   /// why it was not saved (WireErrc for a bad draft, StorageErrc::full for a full disk,

@@ -40,6 +40,12 @@ struct Draft {
   /// one): the report is saved at once and held until the post-tap window has passed. Ignored
   /// without consent.diagnostics.
   bool capture_snapshot = false;
+  /// The moment to record around (steady ms on the agent's clock, AgentApi::snapshot_clock_ms(),
+  /// e.g. the driver's tap on "it is happening now"); unset: the moment of submission. A moment
+  /// still in the recorder's ring (at most post + settle + SnapshotRecorder::kRingSlack ago) is
+  /// recorded around; an older one is no longer held, and the report goes out flagged
+  /// snapshot_lost.
+  std::optional<std::int64_t> snapshot_at_ms;
 
   // Telematics (docs/telematics.md): Report.related_report_ids, the rule of an auto-report and
   // its suggested severity (a Priority key, or empty).

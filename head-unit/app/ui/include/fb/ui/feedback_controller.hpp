@@ -20,6 +20,7 @@
 #include <QStringList>
 #include <memory>
 
+#include "fb/agent/report_builder.hpp"
 #include "fb/ui/banner_queue.hpp"
 #include "fb/ui/reports_model.hpp"
 #include "fb/ui/timeline_model.hpp"
@@ -37,7 +38,9 @@ class FeedbackController final : public QObject {
   /// Why the link could not start at all, as an error key (fb/ui/error_keys.hpp, e.g.
   /// "mqtt.tls_setup"; the detail is logged); "" if it did. Reports are still saved and stay queued.
   Q_PROPERTY(QString linkError READ linkError NOTIFY linkErrorChanged)
-  /// Driver-distraction rule: while moving, only quick taps (no text) are accepted.
+  /// Driver-distraction rule: while moving, only quick taps (no text) are accepted. Moving when
+  /// the vehicle's signals say so (setMovingFromSignals, DriveLockout) or the demo override
+  /// (setVehicleMoving, --moving) is on.
   Q_PROPERTY(bool vehicleMoving READ vehicleMoving WRITE setVehicleMoving NOTIFY vehicleMovingChanged)
   /// Every category key in display order ("noise", "driving_feel", ..., "other").
   Q_PROPERTY(QStringList categories READ categories CONSTANT)
@@ -78,8 +81,11 @@ class FeedbackController final : public QObject {
 
   bool connected() const { return connected_; }
   QString linkError() const { return link_error_; }
-  bool vehicleMoving() const { return vehicle_moving_; }
+  bool vehicleMoving() const { return vehicle_moving_ || signals_moving_; }
+  /// The demo override: true keeps the car "moving" whatever its signals say.
   void setVehicleMoving(bool moving);
+  /// What the vehicle's signals say (DriveLockout::locked()), from the composition root.
+  void setMovingFromSignals(bool moving);
   QStringList categories() const;
   QStringList availableCategories() const;
   bool saving() const { return pending_saves_ > 0; }
@@ -101,6 +107,9 @@ class FeedbackController final : public QObject {
   /// "other"). Returns false when refused at once (unknown category, text while moving; lastError
   /// says why); otherwise reportSaved or reportNotSaved follows once the agent has committed it.
   Q_INVOKABLE bool submit(const QString& categoryKey, const QString& text);
+  /// Saves a report built by another view-model (QuickComposer), with the same rules and
+  /// signals as submit(): false and lastError when it has text while moving.
+  bool submitDraft(agent::Draft draft);
   /// The category needs a text with it ("other"); false for quick taps and unknown keys.
   Q_INVOKABLE bool needsText(const QString& categoryKey) const;
   /// The driver has seen a notification: queues a read receipt.
@@ -190,6 +199,7 @@ class FeedbackController final : public QObject {
   bool connected_ = false;
   QString link_error_;
   bool vehicle_moving_ = false;
+  bool signals_moving_ = false;
   int pending_saves_ = 0;
   QString last_error_;
   QString storage_problem_;

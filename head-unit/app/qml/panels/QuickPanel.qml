@@ -1,0 +1,139 @@
+// Quick feedback: large tiles for the common cases; a tile opens the review (ReviewPanel), whose
+// Send queues the report: two taps. "It is happening now" (on by default) marks the tile tap as
+// the moment of the diagnostic snapshot. Reports kept for later are listed under the tiles;
+// "Something else" opens the free composer (ComposePanel).
+pragma ComponentBehavior: Bound
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import FeedbackUi
+
+Item {
+    id: panel
+
+    /// "grid", "review" (QuickComposer.reviewing) or "describe" (ComposePanel).
+    property bool describing: false
+    readonly property string page: QuickComposer.reviewing ? "review" : describing ? "describe" : "grid"
+
+    Rectangle {
+        objectName: "quickGrid"
+        anchors.fill: parent
+        visible: panel.page === "grid"
+        color: Theme.surface
+        radius: Theme.radius
+
+        ColumnLayout {
+            anchors { fill: parent; margins: Theme.margin }
+            spacing: Theme.spacing
+
+            Label {
+                Layout.fillWidth: true
+                text: qsTr("What is it about?")
+                font.pixelSize: Theme.fontTitle
+                font.bold: true
+                color: Theme.text
+                elide: Text.ElideRight
+            }
+
+            GridLayout {
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                columns: 4
+                rowSpacing: Theme.spacing
+                columnSpacing: Theme.spacing
+
+                Repeater {
+                    model: QuickComposer.kinds
+
+                    TapButton {
+                        required property string key
+                        required property string priority
+
+                        objectName: "quickTile_" + key
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        Layout.preferredWidth: 1  // equal columns and rows
+                        Layout.preferredHeight: 1
+                        Layout.minimumHeight: Theme.touchTarget
+                        font.pixelSize: Theme.fontBody
+                        text: Texts.quickKind(key)
+                        accent: priority === "safety"
+                        onClicked: {
+                            panel.describing = false
+                            QuickComposer.choose(key)
+                        }
+                    }
+                }
+            }
+
+            Label {
+                Layout.fillWidth: true
+                visible: QuickComposer.drafts.count > 0
+                text: qsTr("To complete when parked")
+                font.pixelSize: Theme.fontSmall
+                color: Theme.textDim
+            }
+            ListView {
+                objectName: "quickDrafts"
+                Layout.fillWidth: true
+                Layout.preferredHeight: Math.min(count, 1) * Theme.touchTarget
+                visible: count > 0
+                clip: true
+                spacing: Theme.spacing / 2
+                model: QuickComposer.drafts
+
+                delegate: TapButton {
+                    required property int index
+                    required property string kind
+
+                    width: ListView.view.width
+                    font.pixelSize: Theme.fontBody
+                    text: qsTr("%1: add details").arg(Texts.quickKind(kind))
+                    onClicked: QuickComposer.resumeDraft(index)
+                }
+            }
+
+            RowLayout {
+                Layout.fillWidth: true
+                spacing: Theme.spacing
+
+                ConsentSwitch {
+                    objectName: "happeningNow"
+                    Layout.fillWidth: true
+                    text: qsTr("It is happening now")
+                    checked: QuickComposer.happeningNow
+                    onToggled: QuickComposer.happeningNow = checked
+                }
+                TapButton {
+                    objectName: "describeOther"
+                    Layout.preferredWidth: 220
+                    font.pixelSize: Theme.fontBody
+                    text: qsTr("Something else…")
+                    onClicked: panel.describing = true
+                }
+            }
+        }
+    }
+
+    ReviewPanel {
+        anchors.fill: parent
+        visible: panel.page === "review"
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        visible: panel.page === "describe"
+        spacing: Theme.spacing
+
+        TapButton {
+            objectName: "describeBack"
+            font.pixelSize: Theme.fontBody
+            text: qsTr("Back to quick feedback")
+            onClicked: panel.describing = false
+        }
+        ComposePanel {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+        }
+    }
+}

@@ -1,0 +1,48 @@
+// The driver's consent choices, remembered per kind of report (the quick-feedback tile or
+// category key): attach the diagnostic snapshot, attach the (coarse) location, may the service
+// team call back; and the callback number. The review step before sending shows the remembered
+// choice and the driver may change it; the store is never applied without that review.
+//
+// Kept in an INI file through QSettings, not in the agent's CarStore: it is a preference of
+// the driver on this head unit, read synchronously on the Qt thread when the review opens; the
+// car store is the outbox on the agent's strand (asynchronous, schema-migrated), and what goes
+// on the wire is each report's own Consent, fixed when it is queued.
+//
+// Threads: the Qt thread only. Errors: a file that cannot be written is logged (QSettings
+// status) and the choice is kept for this run only.
+#pragma once
+
+#include <QSettings>
+#include <QString>
+
+namespace fb::ui {
+
+struct ConsentChoice {
+  bool diagnostics = false;
+  bool location = false;
+  bool contact = false;
+  /// The choice was remembered from an earlier report of this kind (false: the defaults).
+  bool remembered = false;
+
+  bool operator==(const ConsentChoice&) const = default;
+};
+
+class ConsentStore {
+ public:
+  /// `file`: the INI file (created on the first remember()).
+  explicit ConsentStore(const QString& file);
+
+  /// The remembered choice for `kind`, else the defaults: the snapshot on where the kind offers
+  /// one, no location, no callback.
+  ConsentChoice choice(const QString& kind, bool offers_snapshot) const;
+  /// Remembers `choice` for `kind` (its `remembered` is ignored) and writes the file.
+  void remember(const QString& kind, const ConsentChoice& choice);
+  /// The callback number the driver gave last ("": the one on record with the service team).
+  QString phone() const;
+  void setPhone(const QString& phone);
+
+ private:
+  mutable QSettings settings_;
+};
+
+}  // namespace fb::ui
