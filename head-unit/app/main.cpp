@@ -30,6 +30,7 @@
 #include "fb/common/guarded_main.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/mqtt/options.hpp"
+#include "fb/ui/display_mode.hpp"
 #include "fb/ui/feedback_controller.hpp"
 #include "registrations.hpp"
 #include "ui_translator.hpp"
@@ -58,6 +59,7 @@ struct Options {
   std::string fault = "none";
   bool self_test = false;
   bool demo_data = false;
+  std::string theme = "auto";
 };
 
 std::string system_language() { return QLocale::system().language() == QLocale::Chinese ? "zh" : "en"; }
@@ -131,6 +133,9 @@ static int run_main(int argc, char** argv) {
   cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
   cli.add_option("--mqtt-version", o.mqtt_version, "MQTT protocol: 3.1.1 or 5")
       ->check(CLI::IsMember({"3.1.1", "5"}))
+      ->capture_default_str();
+  cli.add_option("--theme", o.theme, "Palette: day, night, or auto (night from 19:00 to 07:00)")
+      ->check(CLI::IsMember({"day", "night", "auto"}))
       ->capture_default_str();
   try {
     cli.parse(argc, argv);
@@ -223,6 +228,11 @@ static int run_main(int argc, char** argv) {
 
   // QML's FeedbackController singleton (registrations.hpp): this one, owned here.
   fb::ui::qml::FeedbackControllerForeign::instance = &controller;
+
+  // QML's DisplayMode singleton (day or night palette): this one, owned here.
+  fb::ui::DisplayMode display_mode;
+  display_mode.setMode(QString::fromStdString(o.theme));  // checked by CLI11
+  fb::ui::qml::DisplayModeForeign::instance = &display_mode;
 
   QQmlApplicationEngine engine;  // declared after the controller: destroyed before it
   // Qt 6.4 puts the module at qrc:/FeedbackUi (no /qt/qml prefix yet): files in its
