@@ -33,6 +33,7 @@
 #include "fb/ui/display_mode.hpp"
 #include "fb/ui/feedback_controller.hpp"
 #include "registrations.hpp"
+#include "startup_report.hpp"
 #include "ui_translator.hpp"
 
 Q_IMPORT_QML_PLUGIN(FeedbackUiPlugin)
@@ -41,6 +42,7 @@ namespace {
 
 constexpr auto kMainQml = "qrc:/FeedbackUi/Main.qml";
 constexpr int kFrameTimeoutMs = 60000;
+constexpr int kSettleMs = 500;  // --report-first-frame: RSS this long after the first frame
 
 struct Options {
   std::string vin = "LSVAX60E5K2000001";
@@ -60,6 +62,7 @@ struct Options {
   bool self_test = false;
   bool demo_data = false;
   std::string theme = "auto";
+  bool report_first_frame = false;
 };
 
 std::string system_language() { return QLocale::system().language() == QLocale::Chinese ? "zh" : "en"; }
@@ -137,6 +140,9 @@ static int run_main(int argc, char** argv) {
   cli.add_option("--theme", o.theme, "Palette: day, night, or auto (night from 19:00 to 07:00)")
       ->check(CLI::IsMember({"day", "night", "auto"}))
       ->capture_default_str();
+  cli.add_flag("--report-first-frame", o.report_first_frame,
+               "Print FIRST_FRAME_MS (since the process started) at the first frame, RSS_MB 0.5 s later, and exit "
+               "(bench/README.md)");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -262,6 +268,7 @@ static int run_main(int argc, char** argv) {
     return 2;
   }
 
+  if (o.report_first_frame) fb::startup::report_first_frame(*window, kSettleMs);
   if (o.self_test || !o.screenshot.empty()) {
     QObject::connect(
         window, &QQuickWindow::frameSwapped, &app,
