@@ -26,6 +26,9 @@
 // B. The agent (agent_bench.hpp): durable enqueue and its bytes on disk beside a raw sqlite3
 //    loop, the outbox drain beside raw Paho publish -> PUBACK, and an fb-car process's memory and
 //    idle CPU beside mosquitto_sub. Its own broker and backend; --agent-only runs it alone.
+// C. The app (app_bench.hpp): fb-headunit's first frame and memory beside a minimal Qt Quick
+//    window's, as processes on the offscreen platform. Only in builds with the Qt app;
+//    fb-app-bench (bench/run.sh --app-only) runs it alone.
 //
 // Not a test: it prints numbers and fails only when something does not work at all.
 #include <spdlog/fmt/fmt.h>
@@ -46,6 +49,7 @@
 
 #include "agent_bench.hpp"
 #include "api_bench.hpp"
+#include "app_bench.hpp"
 #include "bench_support.hpp"
 #include "broker.hpp"
 #include "broker_back_bench.hpp"
@@ -91,6 +95,7 @@ struct Options {
   bool agent_only = false;          // the agent's phase alone (its own broker and backend)
   std::string car_command;          // another fb-car for phase B's process measures (e.g. under qemu)
   std::string car_label = "alt";    // suffix of their JSON names with --car-command
+  int app_runs = 5;                 // runs of each program in the app's phase
 };
 
 // ---- The rig: PKI and broker in a temporary directory -----------------------------------------
@@ -792,6 +797,38 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
   return 0;
 }
 
+#if defined(FB_BENCH_APP_BIN) && defined(FB_BENCH_MIN_WINDOW_BIN)
+constexpr bool kHasApp = true;
+constexpr const char* kAppBin = FB_BENCH_APP_BIN;
+constexpr const char* kMinWindowBin = FB_BENCH_MIN_WINDOW_BIN;
+#else
+constexpr bool kHasApp = false;
+constexpr const char* kAppBin = "";
+constexpr const char* kMinWindowBin = "";
+#endif
+
+/// The app's phase (C): fb-headunit's first frame and RSS beside a minimal Qt Quick window's.
+int run_app_phase(const Options& o, JsonReport& report, std::optional<AppBenchResults>& results) {
+  fmt::print("\nC. The app: first frame and memory of fb-headunit beside a minimal Qt Quick window\n");
+  if (!kHasApp) {
+    fmt::print("  skipped: this build has no Qt app (FB_BUILD_QT_APP=OFF); e.g. bench/run.sh --build-dir build/dev\n");
+    return 0;
+  }
+  std::cout.flush();
+  test::TempDir dir("fbbench-app");
+  AppBenchOptions a;
+  a.app = kAppBin;
+  a.min_window = kMinWindowBin;
+  a.work_dir = dir.path();
+  a.runs = o.app_runs;
+  auto m = run_app_bench(a);
+  if (!m) return fail_with("app", m.error());
+  print_app_bench(a, *m);
+  add_app_bench(report, *m);
+  results = *m;
+  return 0;
+}
+
 int run(const Options& o) {
   fmt::print("fb-bench: round trip and ingest rate, each beside a baseline measured in the same run\n");
   std::cout.flush();
@@ -985,6 +1022,11 @@ int run(const Options& o) {
   if (!back) return fail_with("first send after broker back", back.error());
   print_broker_back(*back, back_rounds, broker_back_outage(o.quick));
 
+  // Phase C: processes of their own, after the broker phases (nothing else of ours runs).
+  JsonReport app_report;
+  std::optional<AppBenchResults> app_results;
+  if (auto r = run_app_phase(o, app_report, app_results); r != 0) return r;
+
   // Summary
   const auto row = [](const std::string& measure, const std::string& loop, const std::string& baseline,
                       const std::string& ratio) {
@@ -1046,6 +1088,15 @@ int run(const Options& o) {
     row("agent_idle_cpu_s (CPU s)", fmt::format("{:.3f}", a->idle_cpu_s),
         fmt::format("{:.3f} mosquitto_sub", a->baseline_idle_cpu_s), "");
   }
+  if (app_results) {
+    const auto& m = *app_results;
+    row("app_first_frame (ms)", fmt::format("{:.0f}", m.first_frame_ms),
+        fmt::format("{:.0f} minimal Qt Quick window", m.baseline_first_frame_ms),
+        fmt::format("{:.2f}", m.first_frame_ms / m.baseline_first_frame_ms));
+    row("app_rss_mb (MiB)", fmt::format("{:.1f}", m.rss_mb),
+        fmt::format("{:.1f} minimal Qt Quick window", m.baseline_rss_mb),
+        fmt::format("{:.2f}", m.rss_mb / m.baseline_rss_mb));
+  }
 
   if (o.json.empty()) return 0;
   // The same measures as the summary (plus the rate including connect), named for scripts;
@@ -1067,6 +1118,9 @@ int run(const Options& o) {
   report.add("first_send_after_broker_back_without_signal_s", back->backoff_only.max_ms() / 1000,
              back->with_signal.max_ms() / 1000, "s");
   report.add("classifier_per_core", cls->rate, cls->baseline_rate, "reports/s");
+  if (app_results) {
+    add_app_bench(report, *app_results);
+  }
   if (auto written = report.write(o.json); !written) return fail_with("--json", written.error());
   fmt::print("\nJSON written to {}\n", o.json);
   return 0;
@@ -1093,6 +1147,8 @@ static int run_main(int argc, char** argv) {
   app.add_flag("--api-only", o.api_only, "Only the API phase (case list under load; no broker)");
   app.add_flag("--agent-only", o.agent_only,
                "Only the agent's phase (enqueue, disk bytes, drain, fb-car RSS and idle CPU; its own broker)");
+  app.add_option("--app-runs", o.app_runs, "Runs of each program in the app's phase (median)")
+      ->check(CLI::Range(1, 100));
   app.add_flag("--skip-visit-stage", o.skip_visit_stage,
                "API phase without the dealers' stage entries (api_visit_stage; it books visits first)");
   app.add_flag("--broker-back-only", o.broker_back_only,

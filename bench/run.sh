@@ -10,6 +10,7 @@
 #   bench/run.sh --build-dir build/bench --reports 1000 --backlog 50000
 #   bench/run.sh --json bench.json    # also writes the summary's measures as JSON (bench/README.md)
 #   bench/run.sh --classifier-only --json cls.json   # only classifier_per_core, no broker
+#   bench/run.sh --build-dir build/dev --app-only --json app.json   # only the app (needs the Qt app)
 #
 # The build directory (default build/bench, the "bench" preset) is configured RelWithDebInfo
 # without the Qt app when it does not exist yet; an existing one is built as it is configured.
@@ -41,6 +42,17 @@ if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
       -DFB_BUILD_QT_APP=OFF -DFB_BUILD_BENCH=ON
   fi
 fi
-quietly cmake --build "$build_dir" --target fb-bench
+# Phase C (the app) needs fb-headunit and the minimal window: only in a build with the Qt app.
+# --app-only runs fb-app-bench (phase C alone: no backend to build).
+program=fb-bench
+[[ " $* " == *" --app-only "* ]] && program=fb-app-bench
+targets=("$program")
+if grep -q '^FB_BUILD_QT_APP:BOOL=ON' "$build_dir/CMakeCache.txt"; then
+  targets+=(fb-headunit fb-bench-min-window)
+elif [[ "$program" == fb-app-bench ]]; then
+  echo "bench/run.sh: --app-only needs a build with the Qt app, e.g. --build-dir build/dev" >&2
+  exit 2
+fi
+quietly cmake --build "$build_dir" --target "${targets[@]}"
 
-exec "$build_dir/bench/fb-bench" "$@"
+exec "$build_dir/bench/$program" "$@"

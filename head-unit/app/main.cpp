@@ -33,10 +33,12 @@
 #include "fb/common/logging.hpp"
 #include "fb/mqtt/options.hpp"
 #include "fb/ui/consent_store.hpp"
+#include "fb/ui/display_mode.hpp"
 #include "fb/ui/drive_lockout.hpp"
 #include "fb/ui/feedback_controller.hpp"
 #include "fb/ui/quick_composer.hpp"
 #include "registrations.hpp"
+#include "startup_report.hpp"
 #include "ui_translator.hpp"
 
 Q_IMPORT_QML_PLUGIN(FeedbackUiPlugin)
@@ -45,6 +47,7 @@ namespace {
 
 constexpr auto kMainQml = "qrc:/FeedbackUi/Main.qml";
 constexpr int kFrameTimeoutMs = 60000;
+constexpr int kSettleMs = 500;  // --report-first-frame: RSS this long after the first frame
 
 struct Options {
   std::string vin = "LSVAX60E5K2000001";
@@ -63,6 +66,8 @@ struct Options {
   std::string fault = "none";
   bool self_test = false;
   bool demo_data = false;
+  std::string theme = "auto";
+  bool report_first_frame = false;
 };
 
 std::string system_language() { return QLocale::system().language() == QLocale::Chinese ? "zh" : "en"; }
@@ -152,6 +157,12 @@ static int run_main(int argc, char** argv) {
   cli.add_option("--mqtt-version", o.mqtt_version, "MQTT protocol: 3.1.1 or 5")
       ->check(CLI::IsMember({"3.1.1", "5"}))
       ->capture_default_str();
+  cli.add_option("--theme", o.theme, "Palette: day, night, or auto (night from 19:00 to 07:00)")
+      ->check(CLI::IsMember({"day", "night", "auto"}))
+      ->capture_default_str();
+  cli.add_flag("--report-first-frame", o.report_first_frame,
+               "Print FIRST_FRAME_MS (since the process started) at the first frame, RSS_MB 0.5 s later, and exit "
+               "(bench/README.md)");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -268,6 +279,11 @@ static int run_main(int argc, char** argv) {
   fb::ui::qml::FeedbackControllerForeign::instance = &controller;
   fb::ui::qml::QuickComposerForeign::instance = &composer;
 
+  // QML's DisplayMode singleton (day or night palette): this one, owned here.
+  fb::ui::DisplayMode display_mode;
+  display_mode.setMode(QString::fromStdString(o.theme));  // checked by CLI11
+  fb::ui::qml::DisplayModeForeign::instance = &display_mode;
+
   QQmlApplicationEngine engine;  // declared after the controller: destroyed before it
   // Main.qml loads the on-screen keyboard (controls/KeyboardPanel.qml) only when it is installed.
   // Installed is not enough (a QML dependency of its own may be missing): it must also load.
@@ -308,6 +324,7 @@ static int run_main(int argc, char** argv) {
     return 2;
   }
 
+  if (o.report_first_frame) fb::startup::report_first_frame(*window, kSettleMs);
   if (o.self_test || !o.screenshot.empty()) {
     QObject::connect(
         window, &QQuickWindow::frameSwapped, &app,

@@ -15,6 +15,7 @@
 #include <QJSEngine>
 
 #include "fb/ui/banner_queue.hpp"
+#include "fb/ui/display_mode.hpp"
 #include "fb/ui/feedback_controller.hpp"
 #include "fb/ui/quick_composer.hpp"
 #include "fb/ui/reports_model.hpp"
@@ -93,6 +94,29 @@ struct QuickDraftsModelForeign {
   QML_FOREIGN(fb::ui::QuickDraftsModel)
   QML_NAMED_ELEMENT(QuickDraftsModel)
   QML_UNCREATABLE("Drafts come from QuickComposer.drafts")
+};
+
+}  // namespace fb::ui::qml
+
+namespace fb::ui::qml {
+
+/// DisplayMode (day or night palette): a singleton. The composition root owns the one instance
+/// and sets `DisplayModeForeign::instance` before the engine loads; an engine without one
+/// (a test that loads a single file) gets its own, in "auto" mode, owned by the engine.
+struct DisplayModeForeign {
+  Q_GADGET
+  QML_FOREIGN(fb::ui::DisplayMode)
+  QML_NAMED_ELEMENT(DisplayMode)
+  QML_SINGLETON
+
+ public:
+  inline static DisplayMode* instance = nullptr;
+
+  static DisplayMode* create(QQmlEngine*, QJSEngine*) {
+    if (!instance) return new DisplayMode;  // JavaScript ownership: the engine deletes it
+    QJSEngine::setObjectOwnership(instance, QJSEngine::CppOwnership);
+    return instance;
+  }
 };
 
 }  // namespace fb::ui::qml

@@ -29,6 +29,7 @@ bool UiTranslator::setLanguage(const QString& language) {
   translator_ = std::move(loaded);
   QCoreApplication::installTranslator(translator_.get());
   language_ = normalized;
+  engine_.setUiLanguage(normalized);  // Qt.uiLanguage, which Texts.qml reads
   engine_.retranslate();
   Q_EMIT languageChanged();
   return true;

@@ -1,6 +1,7 @@
 // UiTranslator: the dashboard's UI language, switched at run time. Loads the module's compiled
 // translations (feedbackui_<locale>.qm, embedded at :/i18n by the build), installs the one for
-// the chosen language on the application and makes the engine re-evaluate every qsTr binding.
+// the chosen language on the application, sets the engine's uiLanguage (Qt.uiLanguage, which
+// Texts.qml reads) and makes the engine re-evaluate every qsTr binding.
 // QML sees it as the singleton UiTranslator (module FeedbackUi).
 //
 // Threads: the Qt (GUI) thread only. Lifetime: made after the engine it retranslates and

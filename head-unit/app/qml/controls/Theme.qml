@@ -1,27 +1,43 @@
-// Colours, sizes and fonts of the dashboard: dark, high contrast, large touch targets.
+// Colours, sizes and fonts of the dashboard: a day and a night palette (DisplayMode.night picks
+// one at run time), large touch targets, text readable at arm's length (no text under
+// fontSmall, 20 px at the 1280x720 design size). Every text colour has a contrast of at least
+// 4.5:1 on the surfaces it is drawn on (tests/head-unit-app/screenshots_test.cpp checks it); the
+// night palette has no pure white, to spare the driver's eyes in the dark.
 pragma Singleton
 import QtQuick
+import FeedbackUi
 
 QtObject {
-    readonly property color background: "#0d1014"
-    readonly property color surface: "#161b22"
-    readonly property color surfaceRaised: "#212833"
-    readonly property color surfaceDisabled: "#171b21"
-    readonly property color pressed: "#2c3644"
-    readonly property color border: "#2f3946"
-    readonly property color text: "#f1f4f8"
-    readonly property color textDim: "#9aa5b4"
-    readonly property color textDisabled: "#56606d"
-    readonly property color accent: "#2d8cff"
-    readonly property color accentBright: "#7cb8ff"
-    readonly property color textOnAccent: "#ffffff"
-    readonly property color ok: "#35c48a"
-    readonly property color warning: "#f2a93b"
-    readonly property color error: "#ff6161"
-    readonly property color banner: "#1e4f8c"
+    readonly property bool night: DisplayMode.night
+
+    // Surfaces, darkest (night) or lightest (day) first.
+    readonly property color background: night ? "#0d1014" : "#eef1f5"
+    readonly property color surface: night ? "#161b22" : "#ffffff"
+    readonly property color surfaceRaised: night ? "#212833" : "#e4e9f0"
+    readonly property color surfaceDisabled: night ? "#171b21" : "#eceff3"
+    readonly property color pressed: night ? "#2c3644" : "#cdd6e2"
+    readonly property color border: night ? "#3a4554" : "#aab5c3"
+    // Text on the surfaces above.
+    readonly property color text: night ? "#dfe5ec" : "#111820"
+    readonly property color textDim: night ? "#a3adba" : "#4a5461"
+    readonly property color textDisabled: night ? "#56606d" : "#9aa3ae"
+    // The main action and the chosen item: accent with textOnAccent on it.
+    readonly property color accent: night ? "#1f64c4" : "#0b57b8"
+    readonly property color accentBright: night ? "#8ec2ff" : "#073f87"
+    readonly property color textOnAccent: night ? "#eef3f8" : "#ffffff"
+    // States, as text or borders on the surfaces.
+    readonly property color ok: night ? "#3fc98f" : "#136b44"
+    readonly property color warning: night ? "#f2ab45" : "#8f5300"
+    readonly property color error: night ? "#ff7a7a" : "#b3261e"
+    readonly property color info: night ? "#8ec2ff" : "#0b57b8"
+    readonly property color inactive: night ? "#8c96a3" : "#5b6573"
+    // The notification banner and its two kinds of text.
+    readonly property color banner: night ? "#17457d" : "#0b4a9c"
+    readonly property color bannerText: night ? "#eef3f8" : "#ffffff"
+    readonly property color bannerTextDim: night ? "#b9d7ff" : "#d6e6ff"
 
     readonly property string fontFamily: "Noto Sans CJK SC"
-    readonly property int fontSmall: 18
+    readonly property int fontSmall: 20
     readonly property int fontBody: 22
     readonly property int fontLarge: 26
     readonly property int fontTitle: 30
@@ -32,17 +48,17 @@ QtObject {
     readonly property int radius: 14
 
     readonly property var statusColors: ({
-        "queued": "#9aa5b4",
-        "sent": "#7cb8ff",
-        "acknowledged": "#2d8cff",
-        "received": "#35c48a",
-        "in_progress": "#f2a93b",
-        "waiting_for_driver": "#f2a93b",
-        "appointment": "#f2a93b",
-        "resolved": "#35c48a",
-        "closed": "#6f7a88",
-        "rejected": "#ff6161",
-        "dropped": "#ff6161"
+        "queued": textDim,
+        "sent": info,
+        "acknowledged": info,
+        "received": ok,
+        "in_progress": warning,
+        "waiting_for_driver": warning,
+        "appointment": warning,
+        "resolved": ok,
+        "closed": inactive,
+        "rejected": error,
+        "dropped": error
     })
 
     function statusColor(status) {

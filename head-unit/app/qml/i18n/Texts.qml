@@ -3,13 +3,16 @@
 // (ReportsModel), and error codes (fb/ui/error_keys.hpp: "storage.full", "agent.not_parked").
 // Each is a qsTr literal here so that lupdate finds it (context "Texts"); an unknown key gives
 // the key itself. A binding that calls one of these is re-evaluated when the language changes.
+//
+// No `import FeedbackUi` here: Theme (the other singleton) imports the module, and two singletons
+// importing their own module make a load cycle. Qt.uiLanguage is UiTranslator's language (it
+// sets the engine's uiLanguage when it switches).
 pragma Singleton
 import QtQml
-import FeedbackUi
 
 QtObject {
     // Read by every function: the calling binding then depends on the language too.
-    readonly property string language: UiTranslator.language
+    readonly property string language: Qt.uiLanguage
 
     function category(key) {
         void language

@@ -18,7 +18,7 @@ Rectangle {
     implicitHeight: 104
     radius: Theme.radius
     color: Theme.banner
-    border.color: banner.queue.urgent ? Theme.error : Theme.accentBright
+    border.color: banner.queue.urgent ? Theme.error : Theme.bannerTextDim
     border.width: 2
     opacity: shown ? 1 : 0
     visible: opacity > 0
@@ -37,7 +37,7 @@ Rectangle {
             Label {
                 Layout.fillWidth: true
                 text: banner.title
-                color: Theme.textOnAccent
+                color: Theme.bannerText
                 font.pixelSize: Theme.fontLarge
                 font.bold: true
                 elide: Text.ElideRight
@@ -56,13 +56,13 @@ Rectangle {
                 Layout.fillWidth: true
                 text: banner.caseNumber
                 visible: banner.caseNumber !== "" && banner.title.indexOf(banner.caseNumber) < 0
-                color: Theme.accentBright
+                color: Theme.bannerTextDim
                 font.pixelSize: Theme.fontBody
             }
         }
         Label {
             text: qsTr("Tap to close")
-            color: Theme.accentBright
+            color: Theme.bannerTextDim
             font.pixelSize: Theme.fontSmall
         }
     }

@@ -1,0 +1,128 @@
+#include "text_fit.hpp"
+
+#include <QFont>
+#include <QQmlContext>
+#include <QQmlEngine>
+#include <QQuickItem>
+#include <QRectF>
+#include <QRegularExpression>
+#include <QStringList>
+
+namespace fb::test {
+namespace {
+
+constexpr double kTolerance = 1.0;  // px: font metrics are rounded
+
+// Qt::Alignment values of Text.horizontalAlignment / verticalAlignment.
+constexpr int kAlignRight = 0x2;
+constexpr int kAlignHCenter = 0x4;
+constexpr int kAlignBottom = 0x40;
+constexpr int kAlignVCenter = 0x80;
+
+double number(const QObject& o, const char* name) { return o.property(name).toDouble(); }
+
+/// The id of `o` in its QML file, else its objectName, else its type (without QML's suffixes).
+QString name_of(const QObject& o) {
+  if (const auto* context = qmlContext(&o)) {
+    if (const auto id = context->nameForObject(&o); !id.isEmpty()) return id;
+  }
+  if (!o.objectName().isEmpty()) return o.objectName();
+  static const QRegularExpression suffix(QStringLiteral("(_QMLTYPE_\\d+|_QML_\\d+)$"));
+  QString type = QString::fromLatin1(o.metaObject()->className()).remove(suffix);
+  if (type.startsWith(QLatin1String("QQuick"))) type = type.mid(6);
+  return type;
+}
+
+QString path_of(const QQuickItem& item) {
+  QStringList parts;
+  for (const QQuickItem* i = &item; i; i = i->parentItem()) parts.prepend(name_of(*i));
+  return parts.join(QLatin1Char('/'));
+}
+
+bool shown(const QQuickItem& item) {
+  if (!item.isVisible()) return false;  // the effective visibility: every ancestor too
+  for (const QQuickItem* i = &item; i; i = i->parentItem()) {
+    if (i->opacity() <= 0) return false;
+  }
+  return true;
+}
+
+/// The box a text must stay inside: its nearest ancestor that draws one.
+const QQuickItem* control_of(const QQuickItem& text) {
+  const QQuickItem* last = &text;
+  for (const QQuickItem* i = text.parentItem(); i; i = i->parentItem()) {
+    if (i->inherits("QQuickControl") || i->inherits("QQuickRectangle") || i->inherits("QQuickTextInput") ||
+        i->inherits("QQuickTextEdit")) {
+      return i;
+    }
+    last = i;
+  }
+  return last;  // the root
+}
+
+/// Where the text's glyphs are, in its own coordinates (its content placed by its alignment).
+QRectF painted_rect(const QQuickItem& text) {
+  const double left = number(text, "leftPadding");
+  const double right = number(text, "rightPadding");
+  const double top = number(text, "topPadding");
+  const double bottom = number(text, "bottomPadding");
+  const double w = number(text, "contentWidth");
+  const double h = number(text, "contentHeight");
+  const double free_x = text.width() - left - right - w;
+  const double free_y = text.height() - top - bottom - h;
+  const int h_align = text.property("horizontalAlignment").toInt();
+  const int v_align = text.property("verticalAlignment").toInt();
+  const double x = left + (h_align & kAlignRight ? free_x : h_align & kAlignHCenter ? free_x / 2 : 0);
+  const double y = top + (v_align & kAlignBottom ? free_y : v_align & kAlignVCenter ? free_y / 2 : 0);
+  return {x, y, w, h};
+}
+
+void check_text(const QQuickItem& text, std::vector<std::string>& problems) {
+  const QString content = text.property("text").toString();
+  if (content.trimmed().isEmpty() || !shown(text)) return;
+  auto report = [&](const QString& what) {
+    problems.push_back(QStringLiteral("%1: %2: \"%3\"").arg(path_of(text), what, content.left(120)).toStdString());
+  };
+  if (text.property("truncated").toBool()) report(QStringLiteral("elided (truncated)"));
+  const QRectF painted = painted_rect(text);
+  const double box_w = text.width() - number(text, "leftPadding") - number(text, "rightPadding");
+  const double box_h = text.height() - number(text, "topPadding") - number(text, "bottomPadding");
+  if (painted.width() > box_w + kTolerance) {
+    report(QStringLiteral("wider than its box (%1 px in %2 px)").arg(painted.width()).arg(box_w));
+  }
+  if (painted.height() > box_h + kTolerance) {
+    report(QStringLiteral("taller than its box (%1 px in %2 px)").arg(painted.height()).arg(box_h));
+  }
+  if (const auto* control = control_of(text)) {
+    const QRectF in_control = text.mapRectToItem(control, painted);
+    const QRectF bounds(0, 0, control->width(), control->height());
+    if (!bounds.adjusted(-kTolerance, -kTolerance, kTolerance, kTolerance).contains(in_control)) {
+      report(QStringLiteral("outside its control %1 (text at %2,%3 %4x%5 in %6x%7)")
+                 .arg(path_of(*control))
+                 .arg(in_control.x())
+                 .arg(in_control.y())
+                 .arg(in_control.width())
+                 .arg(in_control.height())
+                 .arg(control->width())
+                 .arg(control->height()));
+    }
+  }
+  if (const int px = text.property("font").value<QFont>().pixelSize(); px > 0 && px < kMinPixelSize) {
+    report(QStringLiteral("%1 px, below the readable %2 px").arg(px).arg(kMinPixelSize));
+  }
+}
+
+void walk(const QQuickItem& item, std::vector<std::string>& problems) {
+  if (item.inherits("QQuickText")) check_text(item, problems);
+  for (const auto* child : item.childItems()) walk(*child, problems);
+}
+
+}  // namespace
+
+std::vector<std::string> text_problems(QQuickItem& root) {
+  std::vector<std::string> problems;
+  walk(root, problems);
+  return problems;
+}
+
+}  // namespace fb::test

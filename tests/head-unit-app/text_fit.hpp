@@ -1,0 +1,28 @@
+// The screenshot test's text check: walks a rendered item tree and reports every visible text
+// (QQuickText: Text, Label, a control's label, a placeholder) that
+//  - is elided or cut to its maximum line count (`truncated`),
+//  - is wider or taller than its own box (its layout gave it less than it needs, or a wrapped
+//    word is longer than the line),
+//  - is painted outside its control: the nearest enclosing Control, Rectangle, text field or,
+//    at the top, the window's content item,
+//  - or is smaller than kMinPixelSize (readable at arm's length).
+// Each problem is one line: the object's path (ids, object names, or type names), what is
+// wrong, and the text. Uses public Qt API only (properties by name).
+//
+// Threads: the Qt (GUI) thread, after the window has rendered (layouts polished).
+#pragma once
+
+#include <string>
+#include <vector>
+
+class QQuickItem;
+
+namespace fb::test {
+
+/// The least pixel size of any text on the dashboard (Theme.fontSmall).
+inline constexpr int kMinPixelSize = 20;
+
+/// The problems found under `root` (included), in tree order; empty when every text fits.
+std::vector<std::string> text_problems(QQuickItem& root);
+
+}  // namespace fb::test
