@@ -7,6 +7,18 @@
 #                                   build compiles; clang-format: every tracked .cpp/.hpp/.h)
 #   scripts/lint.sh --changed [REF] both, only over the files changed since REF (default: the
 #                                   merge base with main); headers changed -> formatted only
+#   scripts/lint.sh --since-clean   clang-format over every file; clang-tidy only over the .cpp
+#                                   files that changed since the commit in .ci/tidy-clean, or
+#                                   that include (directly or not, from the dev build's ninja
+#                                   deps) a header or .proto that changed since then; everything
+#                                   when .clang-tidy or this script changed, or the commit is
+#                                   unknown (a shallow clone). What CI runs (.ci/run).
+#   scripts/lint.sh --since REF     the same from REF, without the settings check (a full run at
+#                                   REF found the tree clean, and a change of .clang-tidy since
+#                                   only removed checks, say)
+#   scripts/lint.sh --record-clean  clang-tidy and clang-format over every file; when both are
+#                                   clean on a committed tree, writes HEAD to .ci/tidy-clean
+#                                   (commit it: the next --since-clean starts from there)
 #   scripts/lint.sh --tidy | --format   one of the two
 #   FB_LINT_JOBS=N                  clang-tidy processes in parallel (default 2)
 #
@@ -23,7 +35,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 
-do_tidy=1 do_format=1 changed=0 base=""
+do_tidy=1 do_format=1 changed=0 base="" since_clean=0 record=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --tidy) do_format=0 ;;
@@ -31,7 +43,10 @@ while [[ $# -gt 0 ]]; do
     --changed)
       changed=1
       if [[ $# -ge 2 && "$2" != --* ]]; then base=$2; shift; fi ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --since-clean) since_clean=1 ;;
+    --since) since_clean=2; base=$2; shift ;;
+    --record-clean) record=1 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "scripts/lint.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -48,6 +63,26 @@ format=$(pick "${FB_CLANG_FORMAT:-clang-format-14}" clang-format-14 clang-format
   echo "scripts/lint.sh: clang-format not found (scripts/install-deps.sh installs it)" >&2; exit 2; }
 
 # The files to look at: tracked C++ sources, all or changed.
+if [[ $record -eq 1 && -n "$(git status --porcelain --untracked-files=no)" ]]; then
+  echo "scripts/lint.sh --record-clean: commit your changes first (the stamp names a commit)" >&2; exit 2
+fi
+# --since-clean: the commit whose whole tree clang-tidy found clean, if this clone has it and
+# nothing that changes what clang-tidy does has changed since.
+clean_base=""
+if [[ $since_clean -eq 2 ]]; then
+  clean_base=$(git rev-parse --verify "$base^{commit}")
+elif [[ $since_clean -eq 1 ]]; then
+  stamp=$(tr -d '[:space:]' <.ci/tidy-clean 2>/dev/null || true)
+  if [[ -n "$stamp" ]] && git cat-file -e "$stamp^{commit}" 2>/dev/null; then
+    if git diff --quiet "$stamp" -- .clang-tidy scripts/lint.sh; then
+      clean_base=$stamp
+    else
+      echo "== clang-tidy: its settings or the build changed since $stamp (.ci/tidy-clean): every file"
+    fi
+  else
+    echo "== clang-tidy: no usable .ci/tidy-clean commit in this clone: every file"
+  fi
+fi
 if [[ $changed -eq 1 ]]; then
   if [[ -z "$base" ]]; then base=$(git merge-base HEAD main 2>/dev/null || git rev-parse HEAD~1); fi
   mapfile -t files < <(git diff --name-only --diff-filter=ACMR "$base" -- '*.cpp' '*.hpp' '*.h')
@@ -93,21 +128,54 @@ if [[ $do_tidy -eq 1 ]]; then
   cmake --preset dev >/dev/null
   cmake --build --preset dev -j "$jobs" >"$out/build.log" 2>&1 || { cat "$out/build.log" >&2; exit 1; }
   db=build/dev/compile_commands.json
-  # Our .cpp files that the dev build compiles (the Qt app's only when it is configured).
-  mapfile -t sources < <(python3 - "$db" "$root" "${files[@]}" <<'EOF'
+  # Our .cpp files that the dev build compiles (the Qt app's only when it is configured); with
+  # --since-clean, those whose translation unit reads a file changed since the clean commit.
+  touched=()
+  if [[ -n "$clean_base" ]]; then
+    mapfile -t touched < <(git diff --name-only "$clean_base" -- '*.cpp' '*.hpp' '*.h' '*.proto')
+    ninja -C build/dev -t deps >"$out/deps.txt"
+  fi
+  mapfile -t sources < <(python3 - "$db" "$root" "$clean_base" "$out/deps.txt" "${files[@]}" -- "${touched[@]}" <<'EOF'
 import json, os, sys
-db, root, wanted = sys.argv[1], sys.argv[2], set(sys.argv[3:])
+db, root, clean_base, deps_file = sys.argv[1:5]
+rest = sys.argv[5:]
+split = rest.index("--")
+wanted, touched = set(rest[:split]), set(rest[split + 1:])
 build = os.path.join(root, "build") + os.sep
-seen = set()
+ours = set()
 for entry in json.load(open(db)):
     path = os.path.normpath(os.path.join(entry["directory"], entry["file"]))
     rel = os.path.relpath(path, root)
-    if path.startswith(build) or not path.endswith(".cpp") or rel in seen or rel not in wanted:
-        continue
-    seen.add(rel)
+    if not path.startswith(build) and path.endswith(".cpp") and rel in wanted:
+        ours.add(rel)
+if clean_base:
+    # A changed .proto changes the header generated from it (build/dev/proto/<name>.pb.h).
+    generated = {"build/dev/proto/" + os.path.basename(t)[: -len(".proto")] + ".pb.h"
+                 for t in touched if t.endswith(".proto")}
+    selected, source, hit = set(), None, False
+    with open(deps_file) as deps:
+        for line in list(deps) + ["end:\n"]:
+            if line[:1] and not line[0].isspace():  # "<object>: #deps N, ..." starts a unit
+                if source in ours and hit:
+                    selected.add(source)
+                source, hit = None, False
+            elif line.strip():
+                rel = os.path.relpath(os.path.normpath(os.path.join(root, "build/dev", line.strip())), root)
+                if source is None:
+                    source = rel  # the first dependency is the translation unit's own source
+                hit = hit or rel in touched or rel in generated
+    # A .cpp that the deps do not know yet (new since the last build) is checked too.
+    selected |= {t for t in touched if t in ours}
+    chosen = sorted(selected)
+else:
+    chosen = sorted(ours)
+for rel in chosen:
     print(rel)
 EOF
   )
+  if [[ -n "$clean_base" ]]; then
+    echo "== clang-tidy: ${#sources[@]} file(s) read something changed since ${clean_base:0:12} (.ci/tidy-clean)"
+  fi
   if [[ ${#sources[@]} -gt 0 ]]; then
     export tidy root out
     # Our headers only, anchored at this tree so that build/'s generated headers are left out.
@@ -150,4 +218,8 @@ EOF
   fi
 fi
 
+if [[ $record -eq 1 && $status -eq 0 && $do_tidy -eq 1 && $do_format -eq 1 ]]; then
+  git rev-parse HEAD >.ci/tidy-clean
+  echo "== .ci/tidy-clean: $(cat .ci/tidy-clean) (commit it)"
+fi
 exit $status
