@@ -28,8 +28,11 @@
 #include "fake_agent.hpp"
 #include "fb/agent/car_store.hpp"
 #include "fb/common/error.hpp"
+#include "fb/ui/consent_store.hpp"
 #include "fb/ui/display_mode.hpp"
 #include "fb/ui/feedback_controller.hpp"
+#include "fb/ui/quick_composer.hpp"
+#include "process.hpp"
 #include "registrations.hpp"
 #include "text_fit.hpp"
 #include "ui_translator.hpp"
@@ -46,8 +49,11 @@ constexpr std::int64_t kNowMs = 1796300000000;  // 2026-12-03, a fixed time for 
 /// What one screenshot needs: the app's objects as fb-headunit makes them, with the fake agent.
 /// Declared in the order fb-headunit destroys them (the engine before the controller).
 struct Scene {
+  test::TempDir dir{"fbshots"};
   test::FakeAgent agent;
   FeedbackController controller{agent};
+  ConsentStore consent{QString::fromStdString(dir / "consent.ini")};
+  QuickComposer composer{controller, agent, consent};
   DisplayMode display;
   QQmlEngine engine;
   qml::UiTranslator translator{engine};
@@ -167,6 +173,43 @@ void link_and_storage_problems(Scene& s) {
   QCoreApplication::sendPostedEvents();
 }
 
+void quick_review_parked(Scene& s) {
+  s.listen([](agent::AgentListener& l) { l.connection_changed(true); });
+  s.composer.setSnapshotSignals({"Vehicle.Speed", "Vehicle.Powertrain.Transmission.CurrentGear",
+                                 "Vehicle.Chassis.Brake.PedalPosition", "Vehicle.OBD.CoolantTemperature"});
+  s.composer.choose(QStringLiteral("noise"));
+  QCoreApplication::sendPostedEvents();
+}
+
+void quick_review_moving(Scene& s) {
+  s.controller.setMovingFromSignals(true);
+  quick_review_parked(s);
+}
+
+void report_details(Scene& s) {
+  parked_with_reports(s);
+  s.controller.selectReport(QStringLiteral("r3"));
+  if (s.agent.timeline_requests.empty()) return;
+  using K = agent::TimelineKind;
+  constexpr std::int64_t t0 = kNowMs - 9 * kDay;
+  s.agent.timeline_requests.back().done(
+      std::vector<agent::TimelineEvent>{{K::queued, t0, "", "", "", ""},
+                                        {K::delivered, t0 + 2'000, "", "", "", ""},
+                                        {K::received, t0 + 60'000, "已受理", "", "", "n1"},
+                                        {K::workaround, t0 + kDay, "已知问题", "请重启空调滤芯自清洁程序。", "", "n2"},
+                                        {K::resolved, t0 + 2 * kDay, "已解决", "", "", "n3"},
+                                        {K::closed, t0 + 3 * kDay, "已关闭", "", "", "n4"}});
+  QCoreApplication::sendPostedEvents();
+}
+
+void urgent_banner_while_moving(Scene& s) {
+  moving_with_reports(s);
+  s.controller.banners()->push(Banner{QStringLiteral("n9"), QStringLiteral("r1"), QStringLiteral("FB-2026-000123"),
+                                      QStringLiteral("请安全靠边停车"),
+                                      QStringLiteral("制动系统故障：请减速并在安全处停车。"), true});
+  QCoreApplication::sendPostedEvents();
+}
+
 // ---- The screens -----------------------------------------------------------------------------------
 
 struct Screen {
@@ -182,6 +225,10 @@ const Screen kScreens[] = {
     {"dashboard_moving",   "Main.qml",                moving_with_reports},
     {"dashboard_problems", "Main.qml",                link_and_storage_problems},
     {"reports_panel",      "panels/ReportsPanel.qml", parked_with_reports},
+    {"quick_review",       "Main.qml",                quick_review_parked},
+    {"quick_review_moving","Main.qml",                quick_review_moving},
+    {"report_details",     "panels/ReportsPanel.qml", report_details},
+    {"urgent_banner",      "Main.qml",                urgent_banner_while_moving},
 };
 // clang-format on
 
@@ -238,6 +285,7 @@ TEST_P(ScreenshotTest, RendersWithoutElidedOrOverflowingText) {
   const auto& [screen, language, theme] = GetParam();
   Scene scene;
   qml::FeedbackControllerForeign::instance = &scene.controller;
+  qml::QuickComposerForeign::instance = &scene.composer;
   qml::UiTranslator::instance = &scene.translator;
   qml::DisplayModeForeign::instance = &scene.display;
   scene.engine.addImportPath(QStringLiteral("qrc:/"));  // as fb-headunit does
@@ -284,6 +332,7 @@ class TextFitTest : public ::testing::Test {
   /// Problems the check finds on `qml` (an Item, with FeedbackUi imported), rendered.
   std::vector<std::string> problemsOf(const char* qml) {
     qml::FeedbackControllerForeign::instance = &scene_.controller;
+    qml::QuickComposerForeign::instance = &scene_.composer;
     qml::UiTranslator::instance = &scene_.translator;
     qml::DisplayModeForeign::instance = &scene_.display;
     scene_.engine.addImportPath(QStringLiteral("qrc:/"));

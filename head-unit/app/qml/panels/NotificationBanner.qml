@@ -15,7 +15,8 @@ Rectangle {
     readonly property string caseNumber: queue.caseNumber
     readonly property bool shown: queue.showing
 
-    implicitHeight: 104
+    // Grows for an urgent banner's text (title, two lines, case number) rather than cutting it.
+    implicitHeight: Math.max(104, lines.implicitHeight + 2 * Theme.spacing)
     radius: Theme.radius
     color: Theme.banner
     border.color: banner.queue.urgent ? Theme.error : Theme.bannerTextDim
@@ -32,6 +33,7 @@ Rectangle {
         spacing: Theme.margin
 
         ColumnLayout {
+            id: lines
             Layout.fillWidth: true
             spacing: 2
             Label {

@@ -38,7 +38,7 @@ Item {
             GridLayout {
                 Layout.fillWidth: true
                 Layout.fillHeight: true
-                columns: 4
+                columns: 2  // wide tiles: every label fits on at most two lines in either language
                 rowSpacing: Theme.spacing
                 columnSpacing: Theme.spacing
 
