@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   r->mutable_snapshot()->set_window_start_ms(-2000);
   r->mutable_snapshot()->set_window_end_ms(1000);
   std::vector<fb::series::Point> points;
+  points.reserve(30);
   for (int i = 0; i < 30; ++i) points.push_back({-2000 + i * 100, 40.0 + i * 0.5});
   auto speed = fb::series::encode("Vehicle.Speed", points, fb::series::resolution_for("Vehicle.Speed"));
   if (speed) *r->mutable_snapshot()->add_signals() = *speed;
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
   legacy->set_path("Vehicle.Powertrain.Transmission.CurrentGear");
   for (int i = 0; i < 5; ++i) {
     legacy->add_t_ms(-2000 + i * 500);
-    legacy->add_values(2 + i / 3);
+    legacy->add_values(i < 3 ? 2.0 : 3.0);  // second gear, then third
   }
   seeds.emplace_back("report-snapshot", snapshot);
 

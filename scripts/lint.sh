@@ -181,7 +181,7 @@ EOF
     # Our headers only, anchored at this tree so that build/'s generated headers are left out.
     printf '%s\0' "${sources[@]}" | xargs -0 -P "$jobs" -n 1 bash -c '
       t0=$(date +%s)
-      "$tidy" -p build/dev --quiet --header-filter="^$root/(common|head-unit|backend|tests|bench)/" \
+      "$tidy" -p build/dev --quiet --header-filter="^$root/(common|head-unit|backend|tests|bench|fuzz)/" \
         --extra-arg=-std=c++2b --extra-arg=-Wno-builtin-macro-redefined \
         --extra-arg=-U__cpp_concepts --extra-arg=-D__cpp_concepts=202002L \
         "$1" >"$out/tidy.$(echo "$1" | tr / _).log" 2>&1

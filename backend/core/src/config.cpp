@@ -73,7 +73,8 @@ Result<void> load_dead_letters(const nlohmann::json& j, const std::string& origi
   auto bytes = config::get_or<std::size_t>(j, "max_payload_bytes", p.max_payload_bytes, origin);
   if (!bytes) return fail(bytes.error());
   p.max_payload_bytes = *bytes;
-  auto days = config::get_or<double>(j, "retention_days", c.service.dead_letter_retention.count() / 24.0, origin);
+  auto days = config::get_or<double>(j, "retention_days",
+                                     static_cast<double>(c.service.dead_letter_retention.count()) / 24.0, origin);
   if (!days) return fail(days.error());
   if (*days <= 0) return fail(ConfigErrc::invalid_value, origin + ": retention_days must be > 0");
   c.service.dead_letter_retention = std::chrono::hours(static_cast<std::int64_t>(*days * 24));
