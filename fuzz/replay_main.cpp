@@ -33,7 +33,10 @@ std::string mutate(std::string input, const std::vector<std::string>& corpus, st
   const auto pick = [&](std::size_t n) { return n == 0 ? std::size_t{0} : std::size_t(rng() % n); };
   switch (rng() % 6) {
     case 0:  // flip one bit
-      if (!input.empty()) input[pick(input.size())] ^= static_cast<char>(1u << (rng() % 8));
+      if (!input.empty()) {
+        auto& byte = input[pick(input.size())];
+        byte = static_cast<char>(static_cast<unsigned char>(byte) ^ (1u << (rng() % 8)));
+      }
       break;
     case 1:  // set a byte to an interesting value
       if (!input.empty()) {
