@@ -447,7 +447,7 @@ class DriverActionTest : public LifecycleTest {
  protected:
   /// A case moved through `states`; its report id in report_id_.
   std::string case_in(std::initializer_list<S> states) {
-    const auto number = new_case();
+    auto number = new_case();
     report_id_ = envs_.back()->report().report_id();
     for (auto s : states) EXPECT_TRUE(move(number, s));
     return number;

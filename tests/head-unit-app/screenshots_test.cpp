@@ -43,7 +43,7 @@ namespace {
 constexpr int kDesignWidth = 1280;
 constexpr int kDesignHeight = 720;
 constexpr int kFrameTimeoutMs = 20000;
-constexpr std::int64_t kDay = 24 * 3600 * 1000LL;
+constexpr std::int64_t kDay = std::int64_t{24} * 3600 * 1000;
 constexpr std::int64_t kNowMs = 1796300000000;  // 2026-12-03, a fixed time for the sample data
 
 /// What one screenshot needs: the app's objects as fb-headunit makes them, with the fake agent.
@@ -91,7 +91,7 @@ wire::VisitSlot slot(const char* id, const char* dealer, std::int64_t start_ms, 
   s.set_dealer_code("SH-001");
   s.set_dealer_name(dealer);
   s.set_start_ms(start_ms);
-  s.set_end_ms(start_ms + 2 * 3600 * 1000);
+  s.set_end_ms(start_ms + std::int64_t{2} * 3600 * 1000);
   s.set_work(work);
   return s;
 }
@@ -141,7 +141,7 @@ std::vector<agent::ReportView> sample_reports() {
   closed.survey_request_id = "n7";
   rows.push_back(closed);
 
-  rows.push_back(report("r4", wire::CATEGORY_WARNING_LAMP, "", ReportStatus::queued, 3600 * 1000));
+  rows.push_back(report("r4", wire::CATEGORY_WARNING_LAMP, "", ReportStatus::queued, std::int64_t{3600} * 1000));
   auto rejected = report("r5", wire::CATEGORY_UI, "Screen freezes.", ReportStatus::rejected, 20 * kDay);
   rejected.reject_reason = "vin_mismatch";
   rows.push_back(rejected);

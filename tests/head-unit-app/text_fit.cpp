@@ -24,7 +24,7 @@ double number(const QObject& o, const char* name) { return o.property(name).toDo
 /// The id of `o` in its QML file, else its objectName, else its type (without QML's suffixes).
 QString name_of(const QObject& o) {
   if (const auto* context = qmlContext(&o)) {
-    if (const auto id = context->nameForObject(&o); !id.isEmpty()) return id;
+    if (auto id = context->nameForObject(&o); !id.isEmpty()) return id;
   }
   if (!o.objectName().isEmpty()) return o.objectName();
   static const QRegularExpression suffix(QStringLiteral("(_QMLTYPE_\\d+|_QML_\\d+)$"));

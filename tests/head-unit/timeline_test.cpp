@@ -111,6 +111,7 @@ class TimelineTest : public ::testing::Test {
   }
   static std::vector<TimelineKind> kinds(const std::vector<TimelineEvent>& events) {
     std::vector<TimelineKind> out;
+    out.reserve(events.size());
     for (const auto& e : events) out.push_back(e.kind);
     return out;
   }
