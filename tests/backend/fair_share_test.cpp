@@ -3,17 +3,11 @@
 // flood costs the others nothing, and what is refused never reaches decode or the store.
 #include <gtest/gtest.h>
 
-#include "fake_clock.hpp"
-#include "fake_mqtt.hpp"
 #include "fb/backend/admission.hpp"
 #include "fb/backend/inbox.hpp"
 #include "fb/backend/ingest.hpp"
 #include "fb/backend/service.hpp"
-#include "fb/common/codec.hpp"
-#include "fb/common/topics.hpp"
-#include "paths.hpp"
-#include "process.hpp"
-#include "store_fixture.hpp"
+#include "service_fixture.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -109,31 +103,8 @@ TEST(InboxTest, CloseReleasesAWaitingPushAndATimedOutWaitSaysSo) {
   EXPECT_EQ(inbox.take(10).size(), 1u) << "what was queued stays for the service";
 }
 
-class FairShareTest : public ::testing::Test {
+class FairShareTest : public test::ServiceFixture {
  protected:
-  void start(ServiceOptions options = {}) {
-    mqtt_ = std::make_shared<FakeMqtt::State>();
-    auto rules = load_rules(test::kRulesDir);
-    ASSERT_TRUE(rules) << rules.error().what();
-    auto store = open_sqlite_case_store(dir_ / "cases.db");
-    ASSERT_TRUE(store) << store.error().what();
-    service_ = std::make_unique<Service>(strand_, clock_, options, std::move(*store), std::move(*rules),
-                                         std::make_unique<FakeMqtt>(strand_, mqtt_));
-    ASSERT_TRUE(service_->start());
-    test::set_connected(*mqtt_, true);
-    run();
-  }
-  void TearDown() override {
-    if (service_) service_->stop();
-    run();
-  }
-  void run() { test::run_ready(io_); }
-  wire::Envelope send_report(const std::string& vin, const std::string& text, mqtt::QoS qos = mqtt::QoS::at_least_once,
-                             bool retained = false) {
-    auto env = test::valid_report_envelope(vin, text);
-    test::deliver(*mqtt_, mqtt::Message{topics::reports(vin), codec::encode(env), qos, retained});
-    return env;
-  }
   // Completes every waiting publish; returns the acks, by VIN.
   std::map<std::string, std::vector<wire::Ack>> acks() {
     std::map<std::string, std::vector<wire::Ack>> out;
@@ -145,13 +116,6 @@ class FairShareTest : public ::testing::Test {
     run();
     return out;
   }
-
-  test::TempDir dir_;
-  boost::asio::io_context io_;
-  boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
-  test::FakeClock clock_;
-  std::shared_ptr<FakeMqtt::State> mqtt_;
-  std::unique_ptr<Service> service_;
 };
 
 TEST_F(FairShareTest, AFloodingVinIsCutAtItsBurstBeforeIngestAndAnHonestCarIsAcknowledged) {

@@ -7,13 +7,7 @@
 
 #include <thread>
 
-#include "fake_clock.hpp"
-#include "fake_mqtt.hpp"
-#include "fb/common/codec.hpp"
-#include "fb/common/topics.hpp"
-#include "paths.hpp"
-#include "process.hpp"
-#include "store_fixture.hpp"
+#include "service_fixture.hpp"
 
 namespace fb::backend {
 namespace {
@@ -23,30 +17,8 @@ using test::FakeMqtt;
 using test::kVinA;
 using test::kVinB;
 
-class ServiceTest : public ::testing::Test {
+class ServiceTest : public test::ServiceFixture {
  protected:
-  void start(ServiceOptions options = {}) {
-    options_ = options;
-    mqtt_ = std::make_shared<FakeMqtt::State>();
-    auto rules = load_rules(test::kRulesDir);
-    ASSERT_TRUE(rules) << rules.error().what();
-    auto store = open_sqlite_case_store(dir_ / "cases.db");
-    ASSERT_TRUE(store) << store.error().what();
-    service_ = std::make_unique<Service>(strand_, clock_, options, std::move(*store), std::move(*rules),
-                                         std::make_unique<FakeMqtt>(strand_, mqtt_));
-    ASSERT_TRUE(service_->start());
-    test::set_connected(*mqtt_, true);
-    run();
-  }
-  void TearDown() override {
-    if (service_) service_->stop();
-    run();
-  }
-  void run() { test::run_ready(io_); }
-
-  void send_report(const std::string& vin, const std::string& text) {
-    test::deliver(*mqtt_, mqtt::Message{topics::reports(vin), codec::encode(test::valid_report_envelope(vin, text))});
-  }
   // Completes every waiting publish (PUBACK); returns them.
   std::vector<FakeMqtt::Published> complete_all(const Error& e = {}) {
     std::vector<FakeMqtt::Published> out;
@@ -63,14 +35,6 @@ class ServiceTest : public ::testing::Test {
     }
     return out;
   }
-
-  test::TempDir dir_;
-  boost::asio::io_context io_;
-  boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
-  test::FakeClock clock_;
-  ServiceOptions options_;
-  std::shared_ptr<FakeMqtt::State> mqtt_;
-  std::unique_ptr<Service> service_;
 };
 
 TEST_F(ServiceTest, ItSubscribesToEveryCarsReportsAndReceiptsWithQos1) {
