@@ -287,6 +287,8 @@ const STRINGS = {
     "category.service": "Service",
     "category.idea": "Idea",
     "category.other": "Other",
+    "category.brakes": "Brakes",
+    "category.climate": "Climate",
 
     "nav.callbacks": "Live callbacks",
     "nav.visits": "Visits",
@@ -709,6 +711,8 @@ const STRINGS = {
     "category.service": "服务",
     "category.idea": "建议",
     "category.other": "其他",
+    "category.brakes": "刹车",
+    "category.climate": "空调",
 
     "nav.callbacks": "实时回呼",
     "nav.visits": "进店服务",

@@ -5,6 +5,7 @@
 #include <google/protobuf/unknown_field_set.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <mutex>
@@ -165,6 +166,16 @@ Result<void> validate_report(const wire::Report& r) {
       return fail(WireErrc::invalid_field,
                   "report.dtcs: '" + std::string(utf8_prefix(dtc, 16)) + "' is not a DTC like P0700");
     }
+  }
+  if (!r.callback_phone().empty()) {
+    if (!r.consent().contact()) {
+      return fail(WireErrc::invalid_field, "report.callback_phone: present without contact consent");
+    }
+    const bool phone_ok = r.callback_phone().size() <= 32 && std::ranges::all_of(r.callback_phone(), [](char c) {
+                            return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' ';
+                          });
+    if (!phone_ok)
+      return fail(WireErrc::invalid_field, "report.callback_phone: digits, '+', '-' or spaces, at most 32");
   }
   if (r.has_location() && !r.consent().location()) {
     return fail(WireErrc::invalid_field, "report.location: present without location consent");

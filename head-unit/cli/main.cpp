@@ -288,7 +288,8 @@ static int run_main(int argc, char** argv) {
   for (const auto& e : fb::vocabulary<fb::wire::Category>()) category_keys.emplace_back(e.key);
   // The keys of the category vocabulary; the dashed spelling of older versions ("driving-feel")
   // is still accepted.
-  send->add_option("--category", category, "Category: noise, driving_feel, warning_lamp, ui, service, idea, other")
+  send->add_option("--category", category,
+                   "Category: noise, driving_feel, warning_lamp, ui, service, idea, brakes, climate, other")
       ->transform([](std::string s) {
         std::ranges::replace(s, '-', '_');
         return s;

@@ -710,3 +710,53 @@ TEST_F(IngestTest, RelatedIdsThatAreNotUuidsAreRejectedWithTheField) {
 
 }  // namespace
 }  // namespace fb::backend
+
+namespace fb::backend {
+namespace {
+
+// ---- The driver's callback number (issue 10) ---------------------------------------------------
+
+TEST_F(IngestTest, TheDriversCallbackNumberIsTheReportsContactAndCalledWhenTheRequestHasNone) {
+  auto env = test::valid_report_envelope();
+  env.mutable_report()->mutable_consent()->set_contact(true);
+  env.mutable_report()->set_callback_phone("+86 138 0000 0000");
+  auto out = process({report_message(env)});
+  ASSERT_FALSE(out.empty());
+  ASSERT_TRUE(ack_of(out[0]).has_accepted());
+  auto found = real_->find_case_by_report(env.report().report_id());
+  ASSERT_TRUE(found && *found);
+  auto detail = real_->case_detail((*found)->case_number);
+  ASSERT_TRUE(detail && *detail);
+  ASSERT_TRUE((*detail)->contact);
+  EXPECT_EQ((*detail)->contact->phone, "+86 138 0000 0000");
+
+  auto answer = codec::new_envelope(clock_.epoch_ms());
+  answer.mutable_callback_request()->set_report_id(env.report().report_id());  // no number of its own
+  process({RawMessage{topics::receipts(kVinA), codec::encode(answer)}});
+  CallbackQuery all;
+  auto callbacks = real_->callbacks(all);
+  ASSERT_TRUE(callbacks);
+  ASSERT_EQ(callbacks->size(), 1u);
+  EXPECT_EQ(callbacks->front().phone, "+86 138 0000 0000");
+}
+
+TEST_F(IngestTest, ACallbackNumberWithoutContactConsentIsRefusedAndNoneIsKept) {
+  auto env = test::valid_report_envelope();
+  env.mutable_report()->set_callback_phone("13800000000");  // a car that did not drop it
+  auto out = process({report_message(env)});
+  ASSERT_FALSE(out.empty());
+  const auto ack = ack_of(out[0]);
+  ASSERT_TRUE(ack.has_rejected());
+  EXPECT_NE(ack.rejected().detail().find("callback_phone"), std::string::npos) << ack.rejected().detail();
+  EXPECT_EQ(real_->counts()->cases, 0);
+
+  auto plain = test::valid_report_envelope();  // consent without a number: nothing to keep
+  plain.mutable_report()->mutable_consent()->set_contact(true);
+  out = process({report_message(plain)});
+  ASSERT_TRUE(ack_of(out[0]).has_accepted());
+  auto found = real_->find_case_by_report(plain.report().report_id());
+  EXPECT_FALSE(real_->case_detail((*found)->case_number)->value().contact);
+}
+
+}  // namespace
+}  // namespace fb::backend

@@ -366,3 +366,24 @@ TEST(TriageRules, BadRuleFilesGiveAClearError) {
 
 }  // namespace
 }  // namespace fb::backend
+
+namespace fb::backend {
+namespace {
+
+// The dashboard's brakes and climate tiles (issue 10) send their own categories: a quick tap
+// without a word is still classified on the right system and routed by it.
+TEST_F(Triage, TheBrakesAndClimateCategoriesNameTheirSystemsEvenWithoutText) {
+  auto brakes = classify(wire::CATEGORY_BRAKES, "");
+  EXPECT_EQ(brakes.type, CaseType::product_fault);
+  EXPECT_EQ(brakes.system, VehicleSystem::brakes);
+  EXPECT_EQ(brakes.priority, Priority::high);
+  EXPECT_EQ(rules_->router.route(brakes).team, "rnd_tech_support");
+
+  auto climate = classify(wire::CATEGORY_CLIMATE, "");
+  EXPECT_EQ(climate.type, CaseType::product_fault);
+  EXPECT_EQ(climate.system, VehicleSystem::hvac);
+  EXPECT_EQ(rules_->router.route(climate).team, "rnd_tech_support");
+}
+
+}  // namespace
+}  // namespace fb::backend

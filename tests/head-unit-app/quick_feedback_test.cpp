@@ -47,7 +47,8 @@ TEST(QuickFeedbackModel, OffersTheCommonCasesAsTwoTapReports) {
 
 TEST(QuickFeedbackModel, BrakesAndWarningLightsAreSafetyIdeasLow) {
   EXPECT_EQ(quick_kind("brakes")->report_class, agent::ReportClass::safety);
-  EXPECT_EQ(quick_kind("brakes")->category, wire::CATEGORY_DRIVING_FEEL);
+  EXPECT_EQ(quick_kind("brakes")->category, wire::CATEGORY_BRAKES);
+  EXPECT_EQ(quick_kind("climate")->category, wire::CATEGORY_CLIMATE);
   EXPECT_EQ(quick_kind("warning_lamp")->report_class, agent::ReportClass::safety);
   EXPECT_EQ(quick_kind("idea")->report_class, agent::ReportClass::low);
   EXPECT_TRUE(quick_kind("noise")->offers_snapshot);
@@ -58,7 +59,7 @@ TEST(QuickFeedbackModel, BrakesAndWarningLightsAreSafetyIdeasLow) {
   for (int row = 0; row < model.rowCount(); ++row) {
     if (model.value(row, "key") == "brakes") {
       EXPECT_EQ(model.value(row, "priority").toString(), "safety");
-      EXPECT_EQ(model.value(row, "category").toString(), "driving_feel");
+      EXPECT_EQ(model.value(row, "category").toString(), "brakes");
     }
   }
 }
@@ -154,7 +155,7 @@ TEST_F(QuickComposerFakeTest, TwoTapsQueueOneReportWithTheMomentOfTheTileTap) {
   ASSERT_TRUE(composer_.send());
   ASSERT_EQ(agent_.submitted.size(), 1u);
   const auto& d = agent_.submitted[0].draft;
-  EXPECT_EQ(d.category, wire::CATEGORY_DRIVING_FEEL);
+  EXPECT_EQ(d.category, wire::CATEGORY_BRAKES);
   EXPECT_EQ(d.report_class, agent::ReportClass::safety);
   EXPECT_TRUE(d.capture_snapshot);
   EXPECT_EQ(d.snapshot_at_ms, 1000);

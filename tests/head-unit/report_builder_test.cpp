@@ -209,3 +209,53 @@ TEST(ReportBuilder, AnOversizeSnapshotIsNotAttachedAndTheReportIsUnchanged) {
 
 }  // namespace
 }  // namespace fb::agent
+
+namespace fb::agent {
+namespace {
+
+// The callback number (issue 10): on the wire only with consent to be contacted.
+TEST(ReportBuilder, TheCallbackNumberGoesOnlyWithContactConsent) {
+  Draft d;
+  d.category = wire::CATEGORY_BRAKES;
+  d.callback_phone = "+86 138 0000 0000";
+  auto without = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(without) << without.error().what();
+  EXPECT_EQ(without->report().callback_phone(), "");
+
+  d.consent.set_contact(true);
+  auto with = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(with) << with.error().what();
+  EXPECT_EQ(with->report().callback_phone(), "+86 138 0000 0000");
+  auto decoded = codec::decode(codec::encode(*with));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->report().callback_phone(), "+86 138 0000 0000");
+
+  d.callback_phone = "call me";
+  EXPECT_EQ(build_report(kCar, d, 1'780'000'000'000).error().code, make_error_code(WireErrc::invalid_field));
+}
+
+TEST(ReportBuilder, TheWireRefusesACallbackNumberWithoutContactConsent) {
+  Draft d;
+  d.category = wire::CATEGORY_CLIMATE;
+  d.consent.set_contact(true);
+  d.callback_phone = "13800000000";
+  auto env = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(env);
+  EXPECT_TRUE(codec::validate_report(env->report()));
+  env->mutable_report()->mutable_consent()->set_contact(false);  // a car that did not drop it
+  EXPECT_EQ(codec::validate_report(env->report()).error().code, make_error_code(WireErrc::invalid_field));
+}
+
+TEST(ReportClassOf, TheBrakesCategoryIsSafetyClimateNormal) {
+  Draft d;
+  d.category = wire::CATEGORY_BRAKES;
+  EXPECT_EQ(report_class_of(d), ReportClass::safety);
+  d.category = wire::CATEGORY_CLIMATE;
+  EXPECT_EQ(report_class_of(d), ReportClass::normal);
+  wire::Report r;
+  r.set_category(wire::CATEGORY_BRAKES);
+  EXPECT_EQ(report_class_of(r), ReportClass::safety) << "a report recovered from an old store keeps its class";
+}
+
+}  // namespace
+}  // namespace fb::agent

@@ -224,6 +224,12 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     intake.received_ms = now;
     triage(intake);
     intake.notification_in_ack = e.report().ack_carries_notification();
+    // The number the driver typed for a callback (validate_report refused one without
+    // consent.contact) is the report's contact: what a callback request without a number of
+    // its own calls, personal data masked and erased like a caller's from another channel.
+    if (!e.report().callback_phone().empty() && e.report().consent().contact()) {
+      intake.contact = Contact{"", e.report().callback_phone()};
+    }
     items.emplace_back(std::move(intake));
     origin.push_back(i);
   }

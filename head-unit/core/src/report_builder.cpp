@@ -30,7 +30,8 @@ bool safety_dtc(std::string_view dtc) {
 
 ReportClass report_class_of(const Draft& d) {
   if (d.report_class) return *d.report_class;
-  if (d.category == wire::CATEGORY_WARNING_LAMP) return ReportClass::safety;
+  // The driver chose "brakes" (the tile is safety too): kept so when recovered from the report.
+  if (d.category == wire::CATEGORY_WARNING_LAMP || d.category == wire::CATEGORY_BRAKES) return ReportClass::safety;
   if (std::ranges::any_of(d.dtcs, safety_dtc)) return ReportClass::safety;
   std::string text = d.text;
   std::ranges::transform(text, text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -97,6 +98,7 @@ Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft&
   for (const auto& id : d.related_report_ids) r->add_related_report_ids(id);
   r->set_rule_id(d.rule_id);
   r->set_suggested_severity(d.suggested_severity);
+  if (d.consent.contact()) r->set_callback_phone(d.callback_phone);
   if (auto v = check(env); !v) return fail(v.error());
   return env;
 }

@@ -51,7 +51,7 @@ Item {
             verify(findChild(panel, "lockedHint").visible)
             tap("quickSend")  // a quick report still goes while moving
             compare(probe.submittedCount(), 1)
-            compare(probe.lastCategory(), "CATEGORY_DRIVING_FEEL")
+            compare(probe.lastCategory(), "CATEGORY_BRAKES")
         }
 
         function test_addDetailsLaterWhileMoving() {

@@ -95,7 +95,7 @@ template <>
 struct Vocabulary<wire::Category> {
   static constexpr std::string_view name = "report category";
   static constexpr std::string_view fallback = "other";
-  static constexpr std::array<VocabularyEntry<wire::Category>, 7> entries{{
+  static constexpr std::array<VocabularyEntry<wire::Category>, 9> entries{{
       {wire::CATEGORY_NOISE, "noise"},
       {wire::CATEGORY_DRIVING_FEEL, "driving_feel"},
       {wire::CATEGORY_WARNING_LAMP, "warning_lamp"},
@@ -103,6 +103,8 @@ struct Vocabulary<wire::Category> {
       {wire::CATEGORY_SERVICE, "service"},
       {wire::CATEGORY_IDEA, "idea"},
       {wire::CATEGORY_OTHER, "other"},
+      {wire::CATEGORY_BRAKES, "brakes"},
+      {wire::CATEGORY_CLIMATE, "climate"},
   }};
 };
 

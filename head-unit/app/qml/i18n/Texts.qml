@@ -23,6 +23,8 @@ QtObject {
         case "ui": return qsTr("Screen / UI")
         case "service": return qsTr("Service")
         case "idea": return qsTr("Idea")
+        case "brakes": return qsTr("Brakes")
+        case "climate": return qsTr("Climate")
         case "other": return qsTr("Other")
         }
         return key

@@ -14,6 +14,7 @@ constexpr std::array kChoices = {
     choice(wire::CATEGORY_NOISE, true),        choice(wire::CATEGORY_DRIVING_FEEL, true),
     choice(wire::CATEGORY_WARNING_LAMP, true), choice(wire::CATEGORY_UI, true),
     choice(wire::CATEGORY_SERVICE, true),      choice(wire::CATEGORY_IDEA, true),
+    choice(wire::CATEGORY_BRAKES, true),       choice(wire::CATEGORY_CLIMATE, true),
     choice(wire::CATEGORY_OTHER, false),
 };
 static_assert(kChoices.size() == vocabulary<wire::Category>().size(), "the dashboard offers every category");

@@ -13,10 +13,10 @@ using agent::ReportClass;
 constexpr std::array kKinds = {
     QuickKind{"noise", wire::CATEGORY_NOISE, ReportClass::normal, true},
     QuickKind{"driving_feel", wire::CATEGORY_DRIVING_FEEL, ReportClass::normal, true},
-    QuickKind{"brakes", wire::CATEGORY_DRIVING_FEEL, ReportClass::safety, true},
+    QuickKind{"brakes", wire::CATEGORY_BRAKES, ReportClass::safety, true},
     QuickKind{"warning_lamp", wire::CATEGORY_WARNING_LAMP, ReportClass::safety, true},
     QuickKind{"screen_voice", wire::CATEGORY_UI, ReportClass::normal, false},
-    QuickKind{"climate", wire::CATEGORY_UI, ReportClass::normal, true},
+    QuickKind{"climate", wire::CATEGORY_CLIMATE, ReportClass::normal, true},
     QuickKind{"service", wire::CATEGORY_SERVICE, ReportClass::normal, false},
     QuickKind{"idea", wire::CATEGORY_IDEA, ReportClass::low, false},
 };

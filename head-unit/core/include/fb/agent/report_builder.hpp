@@ -55,6 +55,11 @@ struct Draft {
   /// Empty (the normal case): a fresh random id. Set only by a producer that must make the same
   /// report again after a restart (fb-car stream); it must be a UUID.
   std::string report_id;
+  /// The number the service team may call back on (Report.callback_phone): digits, '+', '-' or
+  /// spaces, at most 32; "" for the one on record. Dropped without consent.contact.
+  std::string callback_phone;
+  /// The saved draft (drafts.hpp) this report completes: deleted once the report is committed.
+  std::string draft_id;
 };
 
 /// The grid a location is rounded to on the car: 0.01 degrees, about 1.1 km north-south (less
@@ -65,7 +70,7 @@ inline constexpr double kLocationGridDeg = 0.01;
 wire::Location coarsen(const wire::Location& location);
 
 /// The draft's class in the outbox: its explicit `report_class` if set; else safety for a
-/// warning lamp, a safety DTC (chassis C0xxx: brakes, ABS, steering; body B00xx: airbags and
+/// warning lamp or brakes category, a safety DTC (chassis C0xxx: brakes, ABS, steering; body B00xx: airbags and
 /// restraints) or a safety word in the text (brake, steering, airbag, fire, smoke and their
 /// Chinese: 刹车, 制动, 转向, 方向盘, 气囊, 起火, 冒烟); else low for an idea; else normal.
 /// Pure; thread-safe.

@@ -2,9 +2,9 @@
 // a warning light, screen and voice, climate, service, an idea), each mapped to a wire category
 // and an outbox class. A tile plus "Send" is a whole report: no text is needed for any of them.
 //
-// The wire's categories are coarser than the tiles: "brakes" goes as driving_feel in the safety
-// class, "climate" as ui (the climate controls are on the screen) until the wire has a comfort
-// category. The tile's key is the label/icon key QML translates (Texts.quickKind()).
+// Each tile has its own wire category ("brakes" and "climate" since the wire has them; before,
+// they went as driving_feel and ui); "brakes" is in the safety class. The tile's key is the
+// label/icon key QML translates (Texts.quickKind()).
 //
 // quick_kinds()/quick_kind(): pure, thread-safe. QuickFeedbackModel: the Qt thread only.
 #pragma once
