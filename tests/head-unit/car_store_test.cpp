@@ -310,7 +310,7 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   {
     auto store = open();  // migrates v1 -> v2 -> v3 -> v4 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 7);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 8);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
   // v4: the report still queued (a noise) is normal, and expires 14 days after it was made.
@@ -400,7 +400,7 @@ TEST_F(CarStoreTest, AVersion3FileMigratesWithNothingHeldAndNoSnapshots) {
   }
   auto store = open();
   EXPECT_FALSE(store.set_aside());
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 7);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 8);
   auto outbox = store.outbox();
   ASSERT_TRUE(outbox);
   ASSERT_FALSE(outbox->empty()) << "the fixture has a report that never left the car";
@@ -1455,7 +1455,7 @@ TEST_F(CarStoreTest, ANewFileHasSmallPagesAndNoDigestIndex) {
   ASSERT_TRUE(db);
   EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_digest'"), 0);
-  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 7);
+  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 8);
 }
 
 // A kill at each step of the recovery (issue 8 review): the next open resumes it from the marker

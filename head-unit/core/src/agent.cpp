@@ -165,6 +165,13 @@ void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
       return;
     }
     const auto& id = env->report().report_id();
+    // The draft it completes goes once the report is committed (a kill in between leaves the
+    // draft to be discarded by hand, never a lost report).
+    if (!draft.draft_id.empty()) {
+      if (auto gone = store_.delete_draft(draft.draft_id); !gone) {
+        spdlog::warn("agent: draft {} not deleted: {}", draft.draft_id, gone.error().what());
+      }
+    }
     if (now < config_.storage.clock_valid_from_ms) expiry_fix_due_ = true;  // its time to live waits
     dropped(r->evicted);
     OutboxEntry entry{id,
@@ -395,6 +402,23 @@ void Agent::reports(std::function<void(Result<std::vector<ReportView>>)> done) {
 
 void Agent::inbox(std::function<void(Result<std::vector<InboxEntry>>)> done) {
   asio::post(executor_, [this, done = std::move(done)] { done(store_.inbox()); });
+}
+
+void Agent::save_draft(SavedDraft draft, std::function<void(Result<void>)> done) {
+  asio::post(executor_, [this, draft = std::move(draft), done = std::move(done)]() mutable {
+    draft.saved_ms = clock_.epoch_ms();
+    auto saved = store_.save_draft(draft);
+    if (!saved) refused(saved.error());
+    done(std::move(saved));
+  });
+}
+
+void Agent::discard_draft(std::string draft_id, std::function<void(Result<void>)> done) {
+  asio::post(executor_, [this, id = std::move(draft_id), done = std::move(done)] { done(store_.delete_draft(id)); });
+}
+
+void Agent::drafts(std::function<void(Result<std::vector<SavedDraft>>)> done) {
+  asio::post(executor_, [this, done = std::move(done)] { done(store_.drafts()); });
 }
 
 void Agent::stats(std::function<void(AgentStats)> done) {

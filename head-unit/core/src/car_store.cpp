@@ -153,8 +153,21 @@ CREATE TABLE timeline (
 );
 )sql";
 
+// v8: the driver's unsent drafts (drafts.hpp), so a restart while typing loses nothing.
+// `consent` is a wire::Consent.
+constexpr std::string_view kSchemaV8 = R"sql(
+CREATE TABLE drafts (
+  draft_id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  text TEXT NOT NULL DEFAULT '',
+  consent BLOB NOT NULL DEFAULT X'',
+  phone TEXT NOT NULL DEFAULT '',
+  saved_ms INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
 constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                            kSchemaV5, kSchemaV6, kSchemaV7};
+                                            kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
 
 // Pages of a new file: a WAL frame is a whole page, so a commit of a ~1 KiB report writes 1 KiB
 // frames rather than 4 KiB ones (bench/README.md, phase B). An existing file keeps its size.
@@ -166,7 +179,9 @@ constexpr std::int64_t kMaxPagesUnit = 4096;
 constexpr std::int64_t kWalBytes = std::int64_t{4} << 20;
 
 // What a corrupt file's recovery copies, parents first (a report before its inbox rows).
-constexpr std::string_view kRecoveredTables[] = {"reports", "outbox", "inbox", "visits", "visit_replies", "callbacks"};
+// A table the damaged file does not have yet (an older schema) is left empty, not counted lost.
+constexpr std::string_view kRecoveredTables[] = {"reports",       "outbox",    "inbox",    "visits",
+                                                 "visit_replies", "callbacks", "timeline", "drafts"};
 
 constexpr int kSafety = static_cast<int>(ReportClass::safety);
 

@@ -100,7 +100,8 @@ class TableCopier {
     auto columns = common_columns();
     if (!columns) return fail(columns.error());
     if (columns->empty()) {
-      out_.schema_unreadable = true;
+      if (not_in_schema()) out_.absent = true;
+      else out_.schema_unreadable = true;
       return {};
     }
     std::string names;
@@ -211,6 +212,15 @@ class TableCopier {
     }
     st->reset();
     return out;
+  }
+
+  // The old file's schema is readable and names no such table (an older schema version).
+  bool not_in_schema() {
+    auto st = src_.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    if (!st) return false;
+    st->bind(1, out_.table);
+    auto row = st->step();
+    return row && *row && st->int64(0) == 0;
   }
 
   Result<std::vector<std::string>> common_columns() {

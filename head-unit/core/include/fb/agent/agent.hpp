@@ -108,6 +108,9 @@ class Agent final : public AgentApi {
   void timeline(std::string report_id, std::function<void(Result<std::vector<TimelineEvent>>)> done) override;
   void reports(std::function<void(Result<std::vector<ReportView>>)> done) override;
   void inbox(std::function<void(Result<std::vector<InboxEntry>>)> done) override;
+  void save_draft(SavedDraft draft, std::function<void(Result<void>)> done) override;
+  void discard_draft(std::string draft_id, std::function<void(Result<void>)> done) override;
+  void drafts(std::function<void(Result<std::vector<SavedDraft>>)> done) override;
 
   /// The network is up again (e.g. the OS reports connectivity): a reconnect waiting out its
   /// backoff starts now (mqtt::Client::network_up()). Any thread: posts to the executor.

@@ -94,6 +94,20 @@ class AgentApi {
   virtual void reports(std::function<void(Result<std::vector<ReportView>>)> done) = 0;
   /// Notifications received, newest first.
   virtual void inbox(std::function<void(Result<std::vector<InboxEntry>>)> done) = 0;
+
+  /// The driver's unsent drafts (drafts.hpp), kept durably: save_draft replaces one of the same
+  /// id (`done` once it is committed, or CarStore::save_draft's error), discard_draft deletes
+  /// one (sent or thrown away), drafts() lists them newest first. The defaults keep nothing (an
+  /// agent without a store): saving and discarding succeed, the list is empty.
+  virtual void save_draft(SavedDraft draft, std::function<void(Result<void>)> done) {
+    (void)draft;
+    done({});
+  }
+  virtual void discard_draft(std::string draft_id, std::function<void(Result<void>)> done) {
+    (void)draft_id;
+    done({});
+  }
+  virtual void drafts(std::function<void(Result<std::vector<SavedDraft>>)> done) { done(std::vector<SavedDraft>{}); }
 };
 
 }  // namespace fb::agent

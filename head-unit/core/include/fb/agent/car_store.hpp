@@ -39,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fb/agent/drafts.hpp"
 #include "fb/agent/errors.hpp"
 #include "fb/agent/report_class.hpp"
 #include "fb/agent/salvage.hpp"
@@ -393,6 +394,15 @@ class CarStore {
   Result<std::vector<ReportView>> reports(std::size_t limit = 200);
   Result<std::optional<ReportView>> report(const std::string& report_id);
   Result<std::vector<InboxEntry>> inbox(std::size_t limit = 200);
+
+  /// Saves a draft (drafts.hpp), replacing one of the same id, in one transaction: durable
+  /// when it returns. Errors: WireErrc::invalid_field (no id or kind, text over kMaxDraftChars
+  /// or not UTF-8, a phone that is not one), AgentErrc::queue_full (kMaxDrafts kept already).
+  Result<void> save_draft(const SavedDraft& draft);
+  /// Deletes a draft (sent or discarded); an unknown id is not an error.
+  Result<void> delete_draft(const std::string& draft_id);
+  /// Every draft kept, the newest save first.
+  Result<std::vector<SavedDraft>> drafts();
 
  private:
   CarStore(sql::Database db, Options options) : db_(std::move(db)), options_(std::move(options)) {}

@@ -42,6 +42,9 @@ struct TableRecovery {
   std::int64_t skipped_rowids = 0;
   bool tail_unreadable = false;    // the table's last rows were on an unreadable page: how many is unknown
   bool schema_unreadable = false;  // the table could not be found or read at all
+  /// The old file's readable schema has no such table (written before it existed): nothing to
+  /// copy and nothing lost. Not set for a table that is there but unreadable.
+  bool absent = false;
   /// Columns of the fresh store's table that the old file's table lacks (an older schema): the
   /// copied rows have their defaults there, and the caller brings them up to date.
   std::vector<std::string> missing_columns;
