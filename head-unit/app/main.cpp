@@ -261,6 +261,7 @@ static int run_main(int argc, char** argv) {
     return 1;
   }
   controller.load();
+  composer.loadDrafts();  // what the driver was typing before a restart comes back as a draft
   // The agent stops (and its last events are handled) before the controller goes away.
   struct StopAgentFirst {
     fb::IoThread& thread;

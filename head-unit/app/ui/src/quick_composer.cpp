@@ -1,6 +1,9 @@
 #include "fb/ui/quick_composer.hpp"
 
+#include <utility>
+
 #include "fb/agent/agent_api.hpp"
+#include "fb/common/ids.hpp"
 #include "fb/ui/feedback_controller.hpp"
 
 namespace fb::ui {
@@ -53,6 +56,72 @@ QuickComposer::QuickComposer(FeedbackController& controller, agent::AgentApi& ag
     refreshCanSend();
   });
   connect(&controller_, &FeedbackController::savingChanged, this, &QuickComposer::refreshCanSend);
+  save_timer_.setSingleShot(true);
+  save_timer_.setInterval(kSaveDelayMs);
+  connect(&save_timer_, &QTimer::timeout, this, &QuickComposer::saveDraftNow);
+  for (auto changed : {&QuickComposer::textChanged, &QuickComposer::consentChanged, &QuickComposer::phoneChanged}) {
+    connect(this, changed, this, &QuickComposer::reviewChanged);
+  }
+}
+
+namespace {
+
+wire::Consent to_wire(const ConsentChoice& c) {
+  wire::Consent w;
+  w.set_diagnostics(c.diagnostics);
+  w.set_location(c.location);
+  w.set_contact(c.contact);
+  return w;
+}
+
+}  // namespace
+
+void QuickComposer::reviewChanged() {
+  if (reviewing()) save_timer_.start();
+}
+
+agent::SavedDraft QuickComposer::savedDraft() const {
+  agent::SavedDraft d;
+  d.draft_id = draft_id_;
+  d.kind = kind_.toStdString();
+  d.text = text_.toStdString();
+  d.consent = to_wire(consent_);
+  d.phone = consent_.contact ? phone_.trimmed().toStdString() : std::string();
+  return d;
+}
+
+void QuickComposer::saveDraftNow() {
+  save_timer_.stop();
+  if (!reviewing() || draft_id_.empty()) return;
+  agent_.save_draft(savedDraft(), [](Result<void> saved) {
+    // A draft not kept is still in memory for this run; the agent told the listeners if the
+    // disk is the reason (storage_problem).
+    (void)saved;
+  });
+}
+
+void QuickComposer::discardCurrent() {
+  save_timer_.stop();
+  if (draft_id_.empty()) return;
+  agent_.discard_draft(std::exchange(draft_id_, std::string()), [](Result<void>) {});
+}
+
+void QuickComposer::loadDrafts() {
+  agent_.drafts([this](Result<std::vector<agent::SavedDraft>> kept) {
+    if (!kept) return;
+    QMetaObject::invokeMethod(
+        this,
+        [this, kept = std::move(*kept)] {
+          // Oldest first: add() puts each on top, so the newest ends first.
+          for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+            ConsentChoice consent{it->consent.diagnostics(), it->consent.location(), it->consent.contact(), false};
+            drafts_.add({it->draft_id, QString::fromStdString(it->kind), std::nullopt, consent,
+                         QString::fromStdString(it->text), QDateTime::fromMSecsSinceEpoch(it->saved_ms),
+                         QString::fromStdString(it->phone)});
+          }
+        },
+        Qt::QueuedConnection);
+  });
 }
 
 void QuickComposer::setHappeningNow(bool on) {
@@ -129,6 +198,8 @@ bool QuickComposer::choose(const QString& kind) {
   moment_ms_ = happening_now_ && k->offers_snapshot ? agent_.snapshot_clock_ms() : std::nullopt;
   consent_ = store_.choice(kind, k->offers_snapshot);
   text_.clear();
+  discardCurrent();  // a review left open without cancel (e.g. a second tile tapped)
+  draft_id_ = new_uuid();
   kind_ = kind;
   Q_EMIT textChanged();
   Q_EMIT consentChanged();
@@ -152,6 +223,10 @@ agent::Draft QuickComposer::draft() const {
   d.consent.set_contact(consent_.contact);
   d.capture_snapshot = snapshotOffered();
   d.snapshot_at_ms = moment_ms_;
+  // With consent to be called back, the number typed goes with the report (else none: the
+  // report builder drops it without consent.contact too).
+  if (consent_.contact) d.callback_phone = phone_.trimmed().toStdString();
+  d.draft_id = draft_id_;
   // Always handed over: the report builder drops it without consent.location, on the car.
   if (location_source_) d.location = location_source_();
   return d;
@@ -162,15 +237,23 @@ bool QuickComposer::send() {
   if (!controller_.submitDraft(draft())) return false;
   store_.remember(kind_, consent_);
   if (consent_.contact) store_.setPhone(phone_.trimmed());
+  // The agent deletes the kept draft once the report is committed (Draft::draft_id).
+  save_timer_.stop();
+  draft_id_.clear();
   close();
   return true;
 }
 
-void QuickComposer::cancel() { close(); }
+void QuickComposer::cancel() {
+  discardCurrent();
+  close();
+}
 
 bool QuickComposer::saveForLater() {
   if (!reviewing()) return false;
-  drafts_.add({kind_, moment_ms_, consent_, text_, QDateTime::currentDateTime()});
+  saveDraftNow();
+  drafts_.add({draft_id_, kind_, moment_ms_, consent_, text_, QDateTime::currentDateTime(), phone_});
+  draft_id_.clear();
   close();
   return true;
 }
@@ -178,10 +261,16 @@ bool QuickComposer::saveForLater() {
 bool QuickComposer::resumeDraft(int row) {
   auto entry = drafts_.take(row);
   if (!entry) return false;
+  discardCurrent();
+  draft_id_ = entry->draft_id.empty() ? new_uuid() : entry->draft_id;
   kind_ = entry->kind;
   moment_ms_ = entry->moment_ms;
   consent_ = entry->consent;
   text_ = entry->text;
+  if (!entry->phone.isEmpty() && entry->phone != phone_) {
+    phone_ = entry->phone;
+    Q_EMIT phoneChanged();
+  }
   Q_EMIT textChanged();
   Q_EMIT consentChanged();
   Q_EMIT kindChanged();
@@ -190,6 +279,7 @@ bool QuickComposer::resumeDraft(int row) {
 }
 
 void QuickComposer::close() {
+  save_timer_.stop();
   kind_.clear();
   moment_ms_.reset();
   text_.clear();

@@ -4,6 +4,12 @@
 // (FeedbackController::vehicleMoving); "add details later" keeps the report as a draft in
 // `drafts`, to be completed from that list once parked.
 //
+// Drafts survive a restart (a power cut, the app killed while the driver typed): each is kept
+// in the car store through the agent (AgentApi::save_draft, fb/agent/drafts.hpp). The open
+// review is saved too, kSaveDelay after its last change (at once by saveForLater), so what was
+// typed comes back as a draft at the next start (loadDrafts); a draft is deleted when its
+// report is committed (Draft::draft_id) or the review is cancelled.
+//
 // The review shows plainly what goes with the report and lets the driver remove each part:
 // the signals of the snapshot (snapshotSignals, VSS paths QML names), the coarse location,
 // and whether the service team may call back (and on which number). The choice is remembered
@@ -18,10 +24,12 @@
 #include <QDateTime>
 #include <QObject>
 #include <QStringList>
+#include <QTimer>
 #include <functional>
 #include <optional>
 #include <vector>
 
+#include "fb/agent/drafts.hpp"
 #include "fb/agent/report_builder.hpp"
 #include "fb/ui/consent_store.hpp"
 #include "fb/ui/quick_feedback.hpp"
@@ -42,11 +50,13 @@ class QuickDraftsModel : public QAbstractListModel {
   Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
  public:
   struct Entry {
+    std::string draft_id;  // its row in the car store (SavedDraft::draft_id)
     QString kind;
     std::optional<std::int64_t> moment_ms;
     ConsentChoice consent;
     QString text;
     QDateTime saved_at;
+    QString phone;  // the callback number typed on its review
   };
   enum Role { KindRole = Qt::UserRole + 1, SavedAtRole, TextRole };
 
@@ -142,6 +152,16 @@ class QuickComposer final : public QObject {
   /// Opens a draft again in the review (and takes it out of `drafts`). False for a bad row.
   Q_INVOKABLE bool resumeDraft(int row);
 
+  /// At start: the drafts kept in the car store (the newest first) fill `drafts`; they arrive
+  /// on the Qt thread after the agent answers. Call once.
+  void loadDrafts();
+  /// Saves the open review as a draft now (the save timer's job); nothing while none is open.
+  void saveDraftNow();
+  /// A change to the open review is saved this long after the last one.
+  static constexpr int kSaveDelayMs = 1000;
+  /// Whether a change of the open review waits for the save timer (tests).
+  bool draftSavePending() const { return save_timer_.isActive(); }
+
   /// The report send() would queue now.
   agent::Draft draft() const;
 
@@ -159,6 +179,10 @@ class QuickComposer final : public QObject {
  private:
   void close();
   void refreshCanSend();
+  /// The open review changed: (re)arms the save timer.
+  void reviewChanged();
+  agent::SavedDraft savedDraft() const;
+  void discardCurrent();
 
   FeedbackController& controller_;
   agent::AgentApi& agent_;
@@ -174,6 +198,9 @@ class QuickComposer final : public QObject {
   QStringList snapshot_signals_;
   std::function<std::optional<wire::Location>()> location_source_;
   bool can_send_ = false;
+  /// The car-store id of the open review's draft ("" while none is open).
+  std::string draft_id_;
+  QTimer save_timer_;
 };
 
 }  // namespace fb::ui
