@@ -308,6 +308,9 @@ TEST_P(ScreenshotTest, RendersWithoutElidedOrOverflowingText) {
   for (const auto& problem : test::text_problems(*rendered.window->contentItem())) {
     ADD_FAILURE() << screen.name << " " << language.file << " " << theme << ": " << problem;
   }
+  for (const auto& problem : test::overlap_problems(*rendered.window->contentItem())) {
+    ADD_FAILURE() << screen.name << " " << language.file << " " << theme << ": " << problem;
+  }
   qml::FeedbackControllerForeign::instance = nullptr;
   qml::UiTranslator::instance = nullptr;
   qml::DisplayModeForeign::instance = nullptr;
@@ -351,6 +354,7 @@ class TextFitTest : public ::testing::Test {
     rendered.host->show();
     EXPECT_TRUE(frame.wait(kFrameTimeoutMs));
     auto problems = test::text_problems(*rendered.host->contentItem());
+    for (auto& p : test::overlap_problems(*rendered.host->contentItem())) problems.push_back(std::move(p));
     qml::FeedbackControllerForeign::instance = nullptr;
     qml::UiTranslator::instance = nullptr;
     qml::DisplayModeForeign::instance = nullptr;
@@ -484,6 +488,39 @@ TEST_P(PaletteTest, TextHasContrastOnItsSurfaces) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Themes, PaletteTest, ::testing::Values("day", "night"));
+
+}  // namespace
+}  // namespace fb::ui
+
+namespace fb::ui {
+namespace {
+
+TEST_F(TextFitTest, FindsButtonsThatOverlapAndAcceptsButtonsSideBySide) {
+  auto problems = problemsOf(R"(
+      Rectangle {
+          width: 390; height: 200
+          Column {
+              TapButton { objectName: "first"; text: "Pick" }
+              TapButton { objectName: "second"; text: "Pick" }
+              spacing: -20  // the second one drawn over the first one's lower part
+          }
+      })");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems.front().find("first"), std::string::npos) << problems.front();
+  EXPECT_NE(problems.front().find("overlaps"), std::string::npos) << problems.front();
+  EXPECT_NE(problems.front().find("second"), std::string::npos) << problems.front();
+
+  // In rows of their own (the way VisitCard lays out its slots now), side by side, or touching.
+  EXPECT_EQ(problemsOf(R"(
+      Rectangle {
+          width: 390; height: 200
+          Column {
+              Row { TapButton { text: "Pick" }  TapButton { text: "Other" } }
+              Row { spacing: 8; TapButton { text: "Pick" }  TapButton { text: "Other" } }
+          }
+      })"),
+            std::vector<std::string>{});
+}
 
 }  // namespace
 }  // namespace fb::ui

@@ -118,7 +118,59 @@ void walk(const QQuickItem& item, std::vector<std::string>& problems) {
   for (const auto* child : item.childItems()) walk(*child, problems);
 }
 
+bool interactive(const QQuickItem& item) {
+  return item.inherits("QQuickAbstractButton") || item.inherits("QQuickTextField") || item.inherits("QQuickTextArea") ||
+         item.inherits("QQuickComboBox") || item.inherits("QQuickSlider");
+}
+
+/// Where `item` can be seen, in scene coordinates: its box cut by every ancestor that clips.
+QRectF visible_rect(const QQuickItem& item) {
+  QRectF r = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()));
+  for (const QQuickItem* i = item.parentItem(); i; i = i->parentItem()) {
+    if (i->clip()) r = r.intersected(i->mapRectToScene(QRectF(0, 0, i->width(), i->height())));
+  }
+  return r;
+}
+
+bool is_ancestor(const QQuickItem& a, const QQuickItem& b) {
+  for (const QQuickItem* i = b.parentItem(); i; i = i->parentItem()) {
+    if (i == &a) return true;
+  }
+  return false;
+}
+
+void collect_interactive(const QQuickItem& item, std::vector<const QQuickItem*>& out) {
+  if (!shown(item)) return;
+  if (interactive(item)) out.push_back(&item);
+  for (const auto* child : item.childItems()) collect_interactive(*child, out);
+}
+
+QString rect_text(const QRectF& r) {
+  return QStringLiteral("%1,%2 %3x%4").arg(r.x()).arg(r.y()).arg(r.width()).arg(r.height());
+}
+
 }  // namespace
+
+std::vector<std::string> overlap_problems(QQuickItem& root) {
+  std::vector<const QQuickItem*> controls;
+  collect_interactive(root, controls);
+  std::vector<std::string> problems;
+  for (std::size_t i = 0; i < controls.size(); ++i) {
+    const QRectF a = visible_rect(*controls[i]);
+    if (a.isEmpty()) continue;
+    for (std::size_t j = i + 1; j < controls.size(); ++j) {
+      if (is_ancestor(*controls[i], *controls[j]) || is_ancestor(*controls[j], *controls[i])) continue;
+      const QRectF b = visible_rect(*controls[j]);
+      const QRectF both = a.intersected(b);
+      if (both.width() > kTolerance && both.height() > kTolerance) {
+        problems.push_back(QStringLiteral("%1 (at %2) overlaps %3 (at %4)")
+                               .arg(path_of(*controls[i]), rect_text(a), path_of(*controls[j]), rect_text(b))
+                               .toStdString());
+      }
+    }
+  }
+  return problems;
+}
 
 std::vector<std::string> text_problems(QQuickItem& root) {
   std::vector<std::string> problems;

@@ -25,4 +25,11 @@ inline constexpr int kMinPixelSize = 20;
 /// The problems found under `root` (included), in tree order; empty when every text fits.
 std::vector<std::string> text_problems(QQuickItem& root);
 
+/// Interactive controls that overlap: every pair of shown buttons (AbstractButton: Button,
+/// Switch, CheckBox, ...), text fields and text areas under `root` whose visible rectangles
+/// (each clipped by its clipping ancestors, in scene coordinates) intersect by more than a
+/// pixel both ways, neither inside the other. A tap there could hit either one. Each problem
+/// names both objects' paths and the rectangles.
+std::vector<std::string> overlap_problems(QQuickItem& root);
+
 }  // namespace fb::test

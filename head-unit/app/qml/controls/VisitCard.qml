@@ -99,22 +99,31 @@ Rectangle {
             }
         }
 
-        // The slots offered.
+        // The slots offered, one row each. Not a RowLayout per slot: its wrapping label's height
+        // was taken before its width was known, so the rows came out shorter or taller than
+        // their content and a row's Pick button overlapped the next one's (seen in the
+        // screenshots; the screenshot test now fails on overlapping controls). Here the label's
+        // width is fixed by anchors first, and the row is as tall as the taller of the two.
         Repeater {
             model: card.stage === "proposed" ? card.slots : []
-            delegate: RowLayout {
+            delegate: Item {
                 id: slotRow
                 required property var modelData
                 Layout.fillWidth: true
-                spacing: Theme.spacing
+                implicitHeight: Math.max(slotLabel.implicitHeight, pick.implicitHeight)
                 Label {
-                    Layout.fillWidth: true
+                    id: slotLabel
+                    anchors { left: parent.left; right: pick.left; rightMargin: Theme.spacing
+                              verticalCenter: parent.verticalCenter }
                     text: card.slotText(slotRow.modelData)
                     color: Theme.text
                     font.pixelSize: Theme.fontSmall
                     wrapMode: Text.Wrap
                 }
                 TapButton {
+                    id: pick
+                    objectName: "visitPick"
+                    anchors { right: parent.right; verticalCenter: parent.verticalCenter }
                     text: qsTr("Pick")
                     accent: true
                     enabled: !card.answering
