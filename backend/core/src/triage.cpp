@@ -383,8 +383,22 @@ Classification Classifier::classify(const wire::Report& r) const {
     by_category = it->second;
     s[kTypeOffset + index_of(it->second)] += category_weight_;
   }
-  if (auto it = category_systems_.find(category); it != category_systems_.end())
-    s[kSystemOffset + index_of(it->second)] += category_weight_ / 2;
+  if (auto it = category_systems_.find(category); it != category_systems_.end()) {
+    // A category newer than the model (the dashboard's brakes and climate) has no weight in it,
+    // and the model's prior for an empty text outweighs the rule: the driver's choice then names
+    // the system outright, unless the text's words or a DTC name one.
+    const bool model_knows = !model_ || std::any_of(f.features.begin(), f.features.end(), [&](const auto& x) {
+      return x.second.kind == 'C' && model_->find(x.first) != nullptr;
+    });
+    const bool named = !f.dtc_systems.empty() ||
+                       std::any_of(system_hit.begin(), system_hit.end(), [](const auto& h) { return h.has_value(); });
+    auto& score = s[kSystemOffset + index_of(it->second)];
+    if (model_knows || named) {
+      score += category_weight_ / 2;
+    } else {
+      score = *std::max_element(s.begin() + kSystemOffset, s.begin() + kSystemOffset + kSystemClasses) + 1.0;
+    }
+  }
   for (const auto& [code, system] : f.dtc_systems) s[kSystemOffset + index_of(system)] += dtc_weight_;
 
   // Type.

@@ -1,5 +1,6 @@
 #include "fb/ui/quick_composer.hpp"
 
+#include <ranges>
 #include <utility>
 
 #include "fb/agent/agent_api.hpp"
@@ -113,11 +114,11 @@ void QuickComposer::loadDrafts() {
         this,
         [this, kept = std::move(*kept)] {
           // Oldest first: add() puts each on top, so the newest ends first.
-          for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
-            ConsentChoice consent{it->consent.diagnostics(), it->consent.location(), it->consent.contact(), false};
-            drafts_.add({it->draft_id, QString::fromStdString(it->kind), std::nullopt, consent,
-                         QString::fromStdString(it->text), QDateTime::fromMSecsSinceEpoch(it->saved_ms),
-                         QString::fromStdString(it->phone)});
+          for (const auto& d : std::views::reverse(kept)) {
+            ConsentChoice consent{d.consent.diagnostics(), d.consent.location(), d.consent.contact(), false};
+            drafts_.add({d.draft_id, QString::fromStdString(d.kind), std::nullopt, consent,
+                         QString::fromStdString(d.text), QDateTime::fromMSecsSinceEpoch(d.saved_ms),
+                         QString::fromStdString(d.phone)});
           }
         },
         Qt::QueuedConnection);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fb/agent/car_store.hpp"
@@ -99,15 +100,18 @@ class AgentApi {
   /// id (`done` once it is committed, or CarStore::save_draft's error), discard_draft deletes
   /// one (sent or thrown away), drafts() lists them newest first. The defaults keep nothing (an
   /// agent without a store): saving and discarding succeed, the list is empty.
-  virtual void save_draft(SavedDraft draft, std::function<void(Result<void>)> done) {
-    (void)draft;
-    done({});
+  virtual void save_draft(SavedDraft /*draft*/, std::function<void(Result<void>)> done) {
+    const auto call = std::move(done);
+    call({});
   }
-  virtual void discard_draft(std::string draft_id, std::function<void(Result<void>)> done) {
-    (void)draft_id;
-    done({});
+  virtual void discard_draft(std::string /*draft_id*/, std::function<void(Result<void>)> done) {
+    const auto call = std::move(done);
+    call({});
   }
-  virtual void drafts(std::function<void(Result<std::vector<SavedDraft>>)> done) { done(std::vector<SavedDraft>{}); }
+  virtual void drafts(std::function<void(Result<std::vector<SavedDraft>>)> done) {
+    const auto call = std::move(done);
+    call(std::vector<SavedDraft>{});
+  }
 };
 
 }  // namespace fb::agent
