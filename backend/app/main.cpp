@@ -99,8 +99,8 @@ static int run_main(int argc, char** argv) {
   app.add_option("--key-file", key_file, "Key file sealing personal data in the store (mode 0600; see `key init`)");
   auto* key = app.add_subcommand("key", "Manage the key file that seals personal data (docs/privacy.md)");
   auto* key_init = key->add_subcommand("init", "Create the key file (mode 0600) unless it exists");
-  auto* key_rotate =
-      key->add_subcommand("rotate", "Add a fresh current key (old ones kept) and seal the store's values with it");
+  auto* key_rotate = key->add_subcommand("rotate",
+                                         "Add a fresh current key (old ones kept) and seal the store's values with it");
   auto* key_reseal = key->add_subcommand("reseal", "Seal every personal value not yet sealed with the current key");
   key->require_subcommand(1);
   app.require_subcommand(0, 1);
@@ -130,7 +130,9 @@ static int run_main(int argc, char** argv) {
   if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fail_with(r.error());
 
   if (*key) {
-    if (cfg.key_file.empty()) return fail_with(fb::Error(fb::ConfigErrc::invalid_value, "key: give the key file (--key-file or privacy.key_file)"));
+    if (cfg.key_file.empty())
+      return fail_with(
+          fb::Error(fb::ConfigErrc::invalid_value, "key: give the key file (--key-file or privacy.key_file)"));
     if (*key_init) {
       if (auto r = fb::crypto::ensure_key_file(cfg.key_file); !r) return fail_with(r.error());
       return 0;

@@ -165,8 +165,8 @@ Result<void> register_sealing(Database& db, std::shared_ptr<const crypto::KeyRin
   for (const auto& f : fns) {
     // Each function owns a copy of the shared pointer, released by SQLite with the function.
     auto* owned = new std::shared_ptr<const crypto::KeyRing>(keys);
-    const int rc = sqlite3_create_function_v2(db.handle(), f.name, f.args, SQLITE_UTF8 | f.flags, owned, f.fn,
-                                              nullptr, nullptr, destroy_keys);
+    const int rc = sqlite3_create_function_v2(db.handle(), f.name, f.args, SQLITE_UTF8 | f.flags, owned, f.fn, nullptr,
+                                              nullptr, destroy_keys);
     if (rc != SQLITE_OK) return fail(db.error(rc, std::string("register ") + f.name));
   }
   return {};

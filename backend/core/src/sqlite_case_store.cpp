@@ -254,9 +254,12 @@ struct SealedColumn {
   std::string_view table, column, id, lookup;  // lookup: the digest column beside it, if any
 };
 constexpr SealedColumn kSealedColumns[] = {
-    {"reports", "text", "report_id", ""},          {"reports", "payload", "report_id", ""},
-    {"contacts", "name", "report_id", ""},         {"contacts", "phone", "report_id", "phone_mac"},
-    {"callbacks", "phone", "id", "phone_mac"},     {"surveys", "comment", "notification_id", ""},
+    {"reports", "text", "report_id", ""},
+    {"reports", "payload", "report_id", ""},
+    {"contacts", "name", "report_id", ""},
+    {"contacts", "phone", "report_id", "phone_mac"},
+    {"callbacks", "phone", "id", "phone_mac"},
+    {"surveys", "comment", "notification_id", ""},
     {"visits", "survey_comment", "id", ""},
     {"clusters", "exemplar", "key || ':' || model || ':' || software_version || ':' || created_ms", ""},
 };
@@ -450,7 +453,8 @@ class SqliteCaseStore final : public CaseStore {
               "next_attempt_ms, event, carried_by_ack, report_id) "
               "VALUES(?1, ?2, ?3, ?4, ?5, CASE ?8 WHEN 1 THEN 'sent' ELSE 'pending' END, ?8, ?5, ?6, ?8, ?7)"},
              {&merge_candidates_,
-              "SELECT c.id, c.uid, c.number, c.team, c.first_reply_due_ms, fb_open(r.text, 'reports.text:' || r.report_id), "
+              "SELECT c.id, c.uid, c.number, c.team, c.first_reply_due_ms, fb_open(r.text, 'reports.text:' || "
+              "r.report_id), "
               "r.dtcs FROM cases c "
               "JOIN reports r ON r.rowid = (SELECT min(rowid) FROM reports WHERE case_id = c.id) "
               "WHERE c.vin = ? AND c.system = ? AND c.major = 0 "
@@ -1231,7 +1235,8 @@ class SqliteCaseStore final : public CaseStore {
       d.notification_payloads.push_back(it == by_id.end() ? std::string() : std::move(it->second));
     }
     auto extra = cached(
-        "SELECT (SELECT fb_open(k.name, 'contacts.name:' || k.report_id) FROM contacts k JOIN reports r USING (report_id) WHERE r.case_id = c.id ORDER BY "
+        "SELECT (SELECT fb_open(k.name, 'contacts.name:' || k.report_id) FROM contacts k JOIN reports r USING "
+        "(report_id) WHERE r.case_id = c.id ORDER BY "
         "r.rowid LIMIT 1), (SELECT fb_open(k.phone, 'contacts.phone:' || k.report_id) FROM contacts k JOIN reports r "
         "USING (report_id) WHERE r.case_id = c.id "
         "ORDER BY r.rowid LIMIT 1), "

@@ -279,7 +279,8 @@ void append_in(std::string& where, std::vector<std::string>& args, std::string_v
 constexpr std::string_view kVisitColumns =
     "SELECT v.id, v.case_id, c.number, c.vin, v.state, v.proposal, v.slots, v.booked, v.dealer_code, v.estimate_minor, "
     "v.currency, v.approved_extra_minor, v.repair_cost_minor, v.ready_at_ms, v.reminder_due_ms, v.survey_score, "
-    "fb_open(v.survey_comment, 'visits.survey_comment:' || v.id), coalesce((SELECT number FROM cases f WHERE f.id = v.follow_up_case_id), ''), v.created_ms, "
+    "fb_open(v.survey_comment, 'visits.survey_comment:' || v.id), coalesce((SELECT number FROM cases f WHERE f.id = "
+    "v.follow_up_case_id), ''), v.created_ms, "
     "v.updated_ms FROM visits v JOIN cases c ON c.id = v.case_id ";
 }  // namespace
 
@@ -386,7 +387,9 @@ Result<Visit> VisitBook::read(const Row& r, std::string_view dealer) {
   if (!arows) return fail(arows.error());
 
   // The car's own evidence: what its reports on this case said (the driver's and the telematics').
-  auto reports = core_.cached("SELECT report_id, fb_open(payload, 'reports.payload:' || report_id) FROM reports WHERE case_id = ? ORDER BY rowid");
+  auto reports = core_.cached(
+      "SELECT report_id, fb_open(payload, 'reports.payload:' || report_id) FROM reports WHERE case_id = ? ORDER BY "
+      "rowid");
   if (!reports) return fail(reports.error());
   (*reports)->bind(1, r.case_row);
   std::set<std::string> car_dtcs;
@@ -1001,7 +1004,8 @@ Result<void> VisitBook::after_survey(std::string_view notification_id, int score
   if (!*found) return {};
   const auto id = (*st)->text(0);
   (*st)->reset();
-  auto upd = core_.cached("UPDATE visits SET survey_score = ?1, survey_comment = fb_seal(?2, 'visits.survey_comment:' || ?4), "
+  auto upd = core_.cached(
+      "UPDATE visits SET survey_score = ?1, survey_comment = fb_seal(?2, 'visits.survey_comment:' || ?4), "
       "updated_ms = ?3 WHERE id = ?4");
   if (!upd) return fail(upd.error());
   (*upd)->bind(1, std::int64_t{score}).bind(2, comment).bind(3, at_ms).bind(4, id);
@@ -1160,7 +1164,8 @@ Result<std::optional<Visit>> VisitBook::visit(std::string_view id, std::string_v
 
 namespace {
 constexpr std::string_view kCallbackColumns =
-    "SELECT cb.id, c.number, cb.vin, c.team, fb_open(cb.phone, 'callbacks.phone:' || cb.id), cb.language, cb.state, cb.requested_ms, cb.picked_ms, cb.agent, "
+    "SELECT cb.id, c.number, cb.vin, c.team, fb_open(cb.phone, 'callbacks.phone:' || cb.id), cb.language, cb.state, "
+    "cb.requested_ms, cb.picked_ms, cb.agent, "
     "cb.outcome, cb.note, cb.logged_ms FROM callbacks cb JOIN cases c ON c.id = cb.case_id ";
 
 Callback callback_of(const sql::Statement& s) {

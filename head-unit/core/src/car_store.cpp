@@ -203,7 +203,8 @@ bool offers_slot(const wire::VisitUpdate& v, const std::string& slot_id) {
 }
 
 constexpr std::string_view kReportColumns =
-    "report_id, created_ms, source, category, fb_open(text, 'reports.text:' || report_id), language, status, case_number, team, first_reply_due_ms, "
+    "report_id, created_ms, source, category, fb_open(text, 'reports.text:' || report_id), language, status, "
+    "case_number, team, first_reply_due_ms, "
     "last_title, last_text, reject_reason, updated_ms, last_notification_ms, drop_reason, snapshot";
 
 // reports.status holds ReportStatus keys (fb/common/vocabulary.hpp), bound from the vocabulary,
