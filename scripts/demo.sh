@@ -72,10 +72,14 @@ if [[ ! -s run/dealer-SH-001.token ]]; then
   chmod 600 run/dealer-SH-001.token
 fi
 
+echo "== the key that seals personal data in the case store (run/store.keys, mode 0600; made once)"
+"$bin/backend/app/fb-backend" --key-file run/store.keys key init
+
 echo "== starting the backend (case store run/cases.db, rules deploy/rules, console http://127.0.0.1:$http_port/)"
 : > run/backend.log
 "$bin/backend/app/fb-backend" --broker "ssl://127.0.0.1:$port" --pki run/pki --db run/cases.db \
-  --rules deploy/rules --http "127.0.0.1:$http_port" --tokens run/api-tokens serve >>run/backend.log 2>&1 &
+  --rules deploy/rules --http "127.0.0.1:$http_port" --tokens run/api-tokens --key-file run/store.keys \
+  serve >>run/backend.log 2>&1 &
 pids+=($!)
 wait_for run/backend.log "backend ready" fb-backend
 

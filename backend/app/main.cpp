@@ -95,6 +95,14 @@ static int run_main(int argc, char** argv) {
                         "The team of an agent or team lead (routing.conf team id), a dealer's dealer code");
   token_add->add_option("--name", token_name, "The person (the actor in the audit trail)")->required();
   token->require_subcommand(1);
+  std::string key_file;
+  app.add_option("--key-file", key_file, "Key file sealing personal data in the store (mode 0600; see `key init`)");
+  auto* key = app.add_subcommand("key", "Manage the key file that seals personal data (docs/privacy.md)");
+  auto* key_init = key->add_subcommand("init", "Create the key file (mode 0600) unless it exists");
+  auto* key_rotate = key->add_subcommand("rotate",
+                                         "Add a fresh current key (old ones kept) and seal the store's values with it");
+  auto* key_reseal = key->add_subcommand("reseal", "Seal every personal value not yet sealed with the current key");
+  key->require_subcommand(1);
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
 
@@ -111,6 +119,7 @@ static int run_main(int argc, char** argv) {
   if (!http_listen.empty()) cfg.http.listen = http_listen;
   if (!tokens_file.empty()) cfg.http.tokens_file = tokens_file;
   if (!console_dir.empty()) cfg.http.console_dir = console_dir;
+  if (!key_file.empty()) cfg.key_file = key_file;
   if (cfg.http.console_dir.empty() && std::filesystem::is_directory(FB_CONSOLE_DIR))
     cfg.http.console_dir = FB_CONSOLE_DIR;
   if (!mqtt_version.empty()) {
@@ -120,9 +129,35 @@ static int run_main(int argc, char** argv) {
   }
   if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fail_with(r.error());
 
-  if (case_commands.selected()) return case_commands.run(cfg);
+  if (*key) {
+    if (cfg.key_file.empty())
+      return fail_with(
+          fb::Error(fb::ConfigErrc::invalid_value, "key: give the key file (--key-file or privacy.key_file)"));
+    if (*key_init) {
+      if (auto r = fb::crypto::ensure_key_file(cfg.key_file); !r) return fail_with(r.error());
+      return 0;
+    }
+    if (*key_rotate) {
+      auto id = fb::crypto::rotate_key_file(cfg.key_file);
+      if (!id) return fail_with(id.error());
+      std::cerr << "fb-backend: key " << *id << " is current\n";
+    }
+    (void)key_reseal;  // rotate reseals too
+    auto keys = fb::backend::load_store_keys(cfg);
+    if (!keys) return fail_with(keys.error());
+    auto store = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping, cfg.dead_letters, *keys);
+    if (!store) return fail_with(store.error());
+    auto n = (*store)->reseal_personal_data();
+    if (!n) return fail_with(n.error());
+    std::cerr << "fb-backend: " << *n << " value(s) sealed with key " << (*keys)->current_id() << "\n";
+    return 0;
+  }
+  auto store_keys = fb::backend::load_store_keys(cfg);
+  if (!store_keys) return fail_with(store_keys.error());
+  const auto keys = *store_keys;
+  if (case_commands.selected()) return case_commands.run(cfg, keys);
   if (*token_add) return add_token(cfg, token_role, token_team, token_name);
-  if (analytics_commands.selected()) return analytics_commands.run(cfg);
+  if (analytics_commands.selected()) return analytics_commands.run(cfg, keys);
   if (*classify || *evaluate) {
     auto loaded = fb::backend::load_rules(cfg.rules_dir);
     if (!loaded) return fail_with(loaded.error());
@@ -168,7 +203,7 @@ static int run_main(int argc, char** argv) {
     return 0;
   }
   if (*cases || *dead) {
-    auto store = fb::backend::open_sqlite_case_store(cfg.database);
+    auto store = fb::backend::open_sqlite_case_store(cfg.database, 0, {}, {}, keys);
     if (!store) return fail_with(store.error());
     if (*cases) {
       auto list = (*store)->list_cases(limit);
@@ -199,8 +234,16 @@ static int run_main(int argc, char** argv) {
   auto& clock = fb::SystemClock::instance();
   auto loaded_rules = fb::backend::load_rules(cfg.rules_dir);
   if (!loaded_rules) return fail_with(loaded_rules.error());
-  auto store = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping, cfg.dead_letters);
+  auto store = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping, cfg.dead_letters, keys);
   if (!store) return fail_with(store.error());
+  if (keys) {
+    // Rows written before the keys (or under a rotated key) are sealed now, before any reader.
+    auto resealed = (*store)->reseal_personal_data();
+    if (!resealed) return fail_with(resealed.error());
+    if (*resealed > 0) spdlog::info("backend: {} personal value(s) sealed with key {}", *resealed, keys->current_id());
+  } else {
+    spdlog::warn("backend: no key file configured: personal data is stored unsealed (docs/privacy.md)");
+  }
   fb::backend::Service service(strand, clock, cfg.service, std::move(*store), std::move(*loaded_rules),
                                fb::mqtt::make_paho_client(client_strand, clock, cfg.mqtt));
   // The API: its reads on a strand of their own with a second connection on the store (WAL),
@@ -227,11 +270,11 @@ static int run_main(int argc, char** argv) {
     // One reader per thread of the context: the console's queries use both cores.
     std::vector<std::unique_ptr<fb::backend::CaseStore>> readers;
     for (int i = 0; i < 2; ++i) {
-      auto reads = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping);
+      auto reads = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping, {}, keys);
       if (!reads) return fail_with(reads.error());
       readers.push_back(std::move(*reads));
     }
-    auto analytics = fb::backend::open_sqlite_analytics(cfg.database);
+    auto analytics = fb::backend::open_sqlite_analytics(cfg.database, keys);
     if (!analytics) return fail_with(analytics.error());
     auto created = fb::api::Api::create(io.get_executor(), clock, service, std::move(readers), std::move(*analytics),
                                         std::move(tokens), fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -259,6 +260,30 @@ Result<std::string> KeyRing::open(std::string_view sealed, std::string_view asso
     return fail(CryptoErrc::auth_failed, "key " + std::to_string(id));
   }
   return plain;
+}
+
+Result<std::string> KeyRing::lookup_tag(std::string_view value) const {
+  constexpr std::string_view kLabel = "fb lookup v1";
+  const auto& base = keys_.begin()->second;  // make() guarantees a key
+  unsigned char lookup_key[EVP_MAX_MD_SIZE];
+  unsigned int key_len = 0;
+  if (HMAC(EVP_sha256(), base.data(), static_cast<int>(base.size()), bytes(kLabel), kLabel.size(), lookup_key,
+           &key_len) == nullptr) {
+    return openssl_failure("HMAC-SHA256 lookup key");
+  }
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  if (HMAC(EVP_sha256(), lookup_key, static_cast<int>(key_len), bytes(value), value.size(), mac, &mac_len) == nullptr) {
+    return openssl_failure("HMAC-SHA256 lookup tag");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * mac_len);
+  for (unsigned int i = 0; i < mac_len; ++i) {
+    out.push_back(kHex[mac[i] >> 4]);
+    out.push_back(kHex[mac[i] & 0xf]);
+  }
+  return out;
 }
 
 bool KeyRing::is_sealed(std::string_view value) { return value.starts_with(kMagic); }

@@ -27,7 +27,8 @@ struct Progress {
   std::optional<std::size_t> missing;  // an index absent below a present one: a lost report
 };
 
-Result<Progress> scan(const agent::AgentConfig& config, const StreamOptions& o) {
+Result<Progress> scan(agent::AgentConfig config, const StreamOptions& o) {
+  if (auto keys = agent::load_store_keys(config); !keys) return fail(keys.error());
   auto store = agent::CarStore::open(config.database, config.storage);
   if (!store) return fail(store.error());
   Progress p;

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "fb/backend/visits.hpp"
+#include "fb/common/sealed_sql.hpp"
 #include "fb/common/sqlite.hpp"
 
 namespace fb::backend {
@@ -475,7 +476,8 @@ class SqliteAnalytics final : public Analytics {
   /// Each case's DTCs and text key over its reports, for the cases created in [from, to).
   Result<std::unordered_map<std::int64_t, SymptomParts>> symptom_parts(std::int64_t from, std::int64_t to) {
     auto st = statement(reports_,
-                        "SELECT r.case_id, r.dtcs, r.text FROM cases c JOIN reports r ON r.case_id = c.id "
+                        "SELECT r.case_id, r.dtcs, fb_open(r.text, 'reports.text:' || r.report_id) FROM cases c "
+                        "JOIN reports r ON r.case_id = c.id "
                         "WHERE c.created_ms >= ?1 AND c.created_ms < ?2 AND c.major = 0 ORDER BY r.case_id, r.rowid");
     if (!st) return fail(st.error());
     (*st)->reset();  // a failed read leaves it mid-way
@@ -611,7 +613,8 @@ class SqliteAnalytics final : public Analytics {
 
 }  // namespace
 
-Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path) {
+Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path,
+                                                         std::shared_ptr<const crypto::KeyRing> keys) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return fail(StorageErrc::open_failed, "case store " + path.string() + " does not exist");
@@ -622,6 +625,7 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
   options.durable = false;
   auto db = sql::Database::open(path, options);
   if (!db) return fail(db.error());
+  if (auto x = sql::register_sealing(*db, std::move(keys)); !x) return fail(x.error());
   // A scan reads most of the cases table: mapping the file spares copying each page out of the
   // OS cache on every call (measured: docs/metrics.md).
   if (auto x = db->query_int("PRAGMA mmap_size=" + std::to_string(kMmapBytes)); !x) return fail(x.error());

@@ -18,6 +18,14 @@ SlaState sla_state(const CaseSummary& c, std::int64_t now_ms) {
   return SlaState::on_track;
 }
 
+Result<std::int64_t> CaseStore::reseal_personal_data() {
+  return fail(StorageErrc::internal, "resealing is not supported by this store");
+}
+
+Result<std::int64_t> CaseStore::erase_closed_cases(std::int64_t, std::int64_t) {
+  return fail(StorageErrc::internal, "retention is not supported by this store");
+}
+
 std::string privacy_subject(std::string_view kind, std::string_view value) {
   return std::string(kind) + ":" + codec::to_hex(codec::sha256(value)).substr(0, 16);
 }

@@ -81,7 +81,29 @@ Result<void> load_dead_letters(const nlohmann::json& j, const std::string& origi
   return {};
 }
 
+Result<void> load_privacy(const nlohmann::json& j, const std::string& origin, const std::filesystem::path& base,
+                          BackendConfig& c) {
+  auto key_file = config::get_or<std::string>(j, "key_file", "", origin);
+  if (!key_file) return fail(key_file.error());
+  if (!key_file->empty()) {
+    c.key_file = std::filesystem::path(*key_file).is_absolute() ? std::filesystem::path(*key_file) : base / *key_file;
+  }
+  auto days = config::get_or<double>(j, "retention_days",
+                                     static_cast<double>(c.service.personal_data_retention.count()) / 24.0, origin);
+  if (!days) return fail(days.error());
+  if (*days < 0) return fail(ConfigErrc::invalid_value, origin + ": retention_days must be >= 0 (0 = kept)");
+  c.service.personal_data_retention = std::chrono::hours(static_cast<std::int64_t>(*days * 24));
+  return {};
+}
+
 }  // namespace
+
+Result<std::shared_ptr<const crypto::KeyRing>> load_store_keys(const BackendConfig& cfg) {
+  if (cfg.key_file.empty()) return std::shared_ptr<const crypto::KeyRing>{};
+  auto ring = crypto::KeyFileSource(cfg.key_file).load();
+  if (!ring) return fail(ring.error());
+  return std::make_shared<const crypto::KeyRing>(std::move(*ring));
+}
 
 BackendConfig default_config() {
   BackendConfig c;
@@ -136,6 +158,9 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   }
   if (auto r = load_dead_letters(doc->value("dead_letters", nlohmann::json::object()), origin + ": dead_letters", c);
       !r) {
+    return fail(r.error());
+  }
+  if (auto r = load_privacy(doc->value("privacy", nlohmann::json::object()), origin + ": privacy", base, c); !r) {
     return fail(r.error());
   }
   if (auto g = load_grouping(doc->value("grouping", nlohmann::json::object()), origin + ": grouping", c.grouping); !g) {

@@ -302,7 +302,20 @@ void Service::purge_dead_letters() {
   } else if (*n > 0) {
     spdlog::info("backend: {} dead letter(s) older than {} h purged", *n, options_.dead_letter_retention.count());
   }
+  erase_expired_personal_data();
   purge_timer_.arm_after(options_.dead_letter_purge_every, [this] { purge_dead_letters(); });
+}
+
+void Service::erase_expired_personal_data() {
+  if (options_.personal_data_retention.count() <= 0) return;
+  const auto before = clock_.epoch_ms() -
+                      std::chrono::duration_cast<std::chrono::milliseconds>(options_.personal_data_retention).count();
+  if (auto n = store_->erase_closed_cases(before, clock_.epoch_ms()); !n) {
+    spdlog::error("backend: personal-data retention failed: {}", n.error().what());
+  } else if (*n > 0) {
+    spdlog::info("backend: personal data of {} closed case(s) idle for {} h erased", *n,
+                 options_.personal_data_retention.count());
+  }
 }
 
 void Service::check_sla() {

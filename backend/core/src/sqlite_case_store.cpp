@@ -16,6 +16,7 @@
 #include "fb/common/clock.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
+#include "fb/common/sealed_sql.hpp"
 #include "fb/common/sqlite.hpp"
 #include "fb/common/topics.hpp"
 #include "sqlite_visits.hpp"
@@ -235,6 +236,34 @@ CREATE INDEX dead_letters_vin ON dead_letters(vin);
 CREATE INDEX dead_letters_last_seen ON dead_letters(last_seen_ms);
 )sql";
 
+// v10 (issue 11, privacy at rest): personal values are sealed in their own columns (fb_seal,
+// fb/common/sealed_sql.hpp); a phone number is found through a keyed digest beside it. Rows from
+// before carry their plain number as the "digest" until reseal_personal_data() seals them (the
+// backend runs it at start when it has keys).
+constexpr std::string_view kSchemaPrivacy = R"sql(
+ALTER TABLE contacts ADD COLUMN phone_mac TEXT NOT NULL DEFAULT '';
+UPDATE contacts SET phone_mac = phone;
+CREATE INDEX contacts_phone_mac ON contacts(phone_mac);
+ALTER TABLE callbacks ADD COLUMN phone_mac TEXT NOT NULL DEFAULT '';
+UPDATE callbacks SET phone_mac = phone;
+CREATE INDEX callbacks_phone_mac ON callbacks(phone_mac);
+)sql";
+
+/// A personal column and the row id its associated data names ("table.column:" || id).
+struct SealedColumn {
+  std::string_view table, column, id, lookup;  // lookup: the digest column beside it, if any
+};
+constexpr SealedColumn kSealedColumns[] = {
+    {"reports", "text", "report_id", ""},
+    {"reports", "payload", "report_id", ""},
+    {"contacts", "name", "report_id", ""},
+    {"contacts", "phone", "report_id", "phone_mac"},
+    {"callbacks", "phone", "id", "phone_mac"},
+    {"surveys", "comment", "notification_id", ""},
+    {"visits", "survey_comment", "id", ""},
+    {"clusters", "exemplar", "key || ':' || model || ':' || software_version || ':' || created_ms", ""},
+};
+
 const std::string_view kMigrations[] = {kSchemaV1,
                                         kSchemaV2,
                                         kSchemaV3,
@@ -243,7 +272,8 @@ const std::string_view kMigrations[] = {kSchemaV1,
                                         kSchemaConsole,
                                         detail::kVisitSchema,
                                         kSchemaRelations,
-                                        kSchemaDeadLetterCaps};
+                                        kSchemaDeadLetterCaps,
+                                        kSchemaPrivacy};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -401,7 +431,8 @@ class SqliteCaseStore final : public CaseStore {
     };
     for (auto& [st, q] : std::initializer_list<std::pair<sql::Statement*, std::string_view>>{
              {&find_report_,
-              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms, n.id, n.payload, r.payload FROM reports r "
+              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms, n.id, n.payload, "
+              "fb_open(r.payload, 'reports.payload:' || r.report_id) FROM reports r "
               "JOIN cases c ON c.id = r.case_id LEFT JOIN notifications n ON n.report_id = r.report_id AND "
               "n.carried_by_ack = 1 WHERE r.report_id = ?"},
              {&next_number_,
@@ -414,14 +445,17 @@ class SqliteCaseStore final : public CaseStore {
               "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
              {&insert_report_,
               "INSERT INTO reports(report_id, vin, case_id, received_ms, car_time_ms, source, "
-              "category, language, text, dtcs, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?)"},
+              "category, language, text, dtcs, payload) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
+              "fb_seal(?9, 'reports.text:' || ?1),?10,fb_seal(?11, 'reports.payload:' || ?1))"},
              {&insert_event_, "INSERT INTO case_events(case_id, at_ms, kind, detail, actor) VALUES(?,?,?,?,?)"},
              {&insert_notification_,
               "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
               "next_attempt_ms, event, carried_by_ack, report_id) "
               "VALUES(?1, ?2, ?3, ?4, ?5, CASE ?8 WHEN 1 THEN 'sent' ELSE 'pending' END, ?8, ?5, ?6, ?8, ?7)"},
              {&merge_candidates_,
-              "SELECT c.id, c.uid, c.number, c.team, c.first_reply_due_ms, r.text, r.dtcs FROM cases c "
+              "SELECT c.id, c.uid, c.number, c.team, c.first_reply_due_ms, fb_open(r.text, 'reports.text:' || "
+              "r.report_id), "
+              "r.dtcs FROM cases c "
               "JOIN reports r ON r.rowid = (SELECT min(rowid) FROM reports WHERE case_id = c.id) "
               "WHERE c.vin = ? AND c.system = ? AND c.major = 0 "
               "AND c.status NOT IN ('resolved', 'closed') AND c.created_ms >= ? ORDER BY c.id DESC LIMIT 20"},
@@ -960,7 +994,8 @@ class SqliteCaseStore final : public CaseStore {
     }
     // The car may send the same answer again (QoS 1): the first one counts.
     auto ins = cached(
-        "INSERT INTO surveys(case_id, notification_id, score, comment, at_ms) VALUES(?,?,?,?,?) "
+        "INSERT INTO surveys(case_id, notification_id, score, comment, at_ms) VALUES(?1,?2,?3,"
+        "fb_seal(?4, 'surveys.comment:' || ?2),?5) "
         "ON CONFLICT(notification_id) DO NOTHING");
     if (!ins) return fail(ins.error());
     (*ins)
@@ -1110,7 +1145,8 @@ class SqliteCaseStore final : public CaseStore {
     }
     if (!query.text.empty()) {
       and_(
-          "(c.number = ? OR c.vin = ? OR EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id AND r.text LIKE ? "
+          "(c.number = ? OR c.vin = ? OR EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id AND "
+          "fb_open(r.text, 'reports.text:' || r.report_id) LIKE ? "
           "ESCAPE '\\'))");
       binds.emplace_back(query.text);
       binds.emplace_back(query.text);
@@ -1170,7 +1206,8 @@ class SqliteCaseStore final : public CaseStore {
     CaseDetail d;
     d.c = std::move(**found);
     auto reports = cached(
-        "SELECT r.report_id, r.received_ms, c.channel, r.payload FROM reports r JOIN cases c ON c.id = r.case_id "
+        "SELECT r.report_id, r.received_ms, c.channel, fb_open(r.payload, 'reports.payload:' || r.report_id) FROM "
+        "reports r JOIN cases c ON c.id = r.case_id "
         "WHERE c.number = ? ORDER BY r.rowid");
     if (!reports) return fail(reports.error());
     (*reports)->bind(1, case_number);
@@ -1198,11 +1235,14 @@ class SqliteCaseStore final : public CaseStore {
       d.notification_payloads.push_back(it == by_id.end() ? std::string() : std::move(it->second));
     }
     auto extra = cached(
-        "SELECT (SELECT k.name FROM contacts k JOIN reports r USING (report_id) WHERE r.case_id = c.id ORDER BY "
-        "r.rowid LIMIT 1), (SELECT k.phone FROM contacts k JOIN reports r USING (report_id) WHERE r.case_id = c.id "
+        "SELECT (SELECT fb_open(k.name, 'contacts.name:' || k.report_id) FROM contacts k JOIN reports r USING "
+        "(report_id) WHERE r.case_id = c.id ORDER BY "
+        "r.rowid LIMIT 1), (SELECT fb_open(k.phone, 'contacts.phone:' || k.report_id) FROM contacts k JOIN reports r "
+        "USING (report_id) WHERE r.case_id = c.id "
         "ORDER BY r.rowid LIMIT 1), "
         "(SELECT score FROM surveys WHERE case_id = c.id ORDER BY at_ms DESC LIMIT 1), "
-        "(SELECT comment FROM surveys WHERE case_id = c.id ORDER BY at_ms DESC LIMIT 1) FROM cases c WHERE c.number = "
+        "(SELECT fb_open(comment, 'surveys.comment:' || notification_id) FROM surveys WHERE case_id = c.id ORDER BY "
+        "at_ms DESC LIMIT 1) FROM cases c WHERE c.number = "
         "?");
     if (!extra) return fail(extra.error());
     (*extra)->bind(1, case_number);
@@ -1217,7 +1257,7 @@ class SqliteCaseStore final : public CaseStore {
   Result<std::vector<std::string>> cases_of_subject(std::string_view vin, std::string_view phone) override {
     auto st = cached(
         "SELECT c.number FROM cases c WHERE (c.vin = ?1 AND ?1 != '') OR c.id IN (SELECT r.case_id FROM reports r "
-        "JOIN contacts k USING (report_id) WHERE k.phone = ?2 AND ?2 != '') ORDER BY c.id");
+        "JOIN contacts k USING (report_id) WHERE k.phone_mac = fb_lookup(?2) AND ?2 != '') ORDER BY c.id");
     if (!st) return fail(st.error());
     (*st)->bind(1, vin).bind(2, phone);
     std::vector<std::string> out;
@@ -1468,20 +1508,20 @@ class SqliteCaseStore final : public CaseStore {
     };
     const std::pair<std::string_view, std::int64_t*> by_phone[] = {
         {"UPDATE reports SET text = '', payload = X'' WHERE report_id IN (SELECT report_id FROM contacts WHERE "
-         "phone = ?1)",
+         "phone_mac = fb_lookup(?1))",
          &out.reports},
         {"UPDATE case_events SET detail = '[erased]' WHERE kind IN ('comment', 'message') AND case_id IN "
-         "(SELECT r.case_id FROM reports r JOIN contacts k USING (report_id) WHERE k.phone = ?1)",
+         "(SELECT r.case_id FROM reports r JOIN contacts k USING (report_id) WHERE k.phone_mac = fb_lookup(?1))",
          &ignored},
         {"DELETE FROM dead_letters WHERE instr(CAST(payload AS BLOB), CAST(?1 AS BLOB)) > 0", &ignored},
-        {"DELETE FROM contacts WHERE phone = ?1", &out.contacts},
+        {"DELETE FROM contacts WHERE phone_mac = fb_lookup(?1)", &out.contacts},
     };
     std::vector<std::int64_t> touched;
     {
       auto st = cached(
           "SELECT id FROM cases WHERE (vin = ?1 AND ?1 != '') OR id IN (SELECT r.case_id FROM reports r JOIN contacts "
           "k "
-          "USING (report_id) WHERE k.phone = ?2 AND ?2 != '')");
+          "USING (report_id) WHERE k.phone_mac = fb_lookup(?2) AND ?2 != '')");
       if (!st) return fail(st.error());
       (*st)->bind(1, vin).bind(2, phone);
       auto rows = (*st)->each_row([&](const sql::Statement& s) { touched.push_back(s.int64(0)); });
@@ -1506,7 +1546,88 @@ class SqliteCaseStore final : public CaseStore {
                                    {"contacts", out.contacts}};
     if (auto x = insert_privacy_audit("erase", out.subject, actor, at_ms, detail.dump()); !x) return fail(x.error());
     if (auto x = tx->commit(); !x) return fail(x.error());
+    truncate_wal();
     return out;
+  }
+
+  // ---- Privacy at rest ----
+
+  Result<std::int64_t> reseal_personal_data() override {
+    return in_transaction<std::int64_t>([&]() -> Result<std::int64_t> {
+      std::int64_t rewritten = 0;
+      for (const auto& c : kSealedColumns) {
+        const auto place = "'" + std::string(c.table) + "." + std::string(c.column) + ":' || " + std::string(c.id);
+        const auto opened = "fb_open(" + std::string(c.column) + ", " + place + ")";
+        auto q = "UPDATE " + std::string(c.table) + " SET " + std::string(c.column) + " = fb_seal(" + opened + ", " +
+                 place + ")";
+        if (!c.lookup.empty()) q += ", " + std::string(c.lookup) + " = fb_lookup(" + opened + ")";
+        // Not sealed at all, or under another key than the current one; without keys nothing.
+        q += " WHERE length(" + std::string(c.column) + ") > 0 AND fb_key_id(" + std::string(c.column) +
+             ") IS NOT fb_current_key()";
+        if (auto x = db_.exec(q); !x) return fail(x.error());
+        rewritten += db_.changes();
+      }
+      return rewritten;
+    });
+  }
+
+  Result<std::int64_t> erase_closed_cases(std::int64_t idle_before_ms, std::int64_t at_ms) override {
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    std::vector<std::int64_t> rows;
+    {
+      // Closed, nothing on the case since the limit, and something personal left to erase.
+      auto st = cached(
+          "SELECT c.id FROM cases c WHERE c.status = 'closed' AND coalesce((SELECT max(e.at_ms) FROM case_events e "
+          "WHERE e.case_id = c.id), c.created_ms) < ?1 AND (EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id "
+          "AND (length(r.text) > 0 OR length(r.payload) > 0)) OR EXISTS (SELECT 1 FROM callbacks b WHERE b.case_id = "
+          "c.id AND length(b.phone) > 0) OR EXISTS (SELECT 1 FROM surveys v WHERE v.case_id = c.id AND "
+          "length(v.comment) > 0))");
+      if (!st) return fail(st.error());
+      (*st)->bind(1, idle_before_ms);
+      auto read = (*st)->each_row([&](const sql::Statement& s) { rows.push_back(s.int64(0)); });
+      if (!read) return fail(read.error());
+    }
+    if (rows.empty()) return std::int64_t{0};
+    for (auto row : rows) {
+      for (std::string_view q : {
+               "DELETE FROM contacts WHERE report_id IN (SELECT report_id FROM reports WHERE case_id = ?)",
+               "UPDATE reports SET text = '', payload = X'' WHERE case_id = ?",
+               "UPDATE surveys SET comment = '' WHERE case_id = ?",
+               "UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE case_id = ?",
+               "UPDATE visits SET survey_comment = '' WHERE case_id = ?",
+               "UPDATE case_events SET detail = '[erased]' WHERE kind != 'created' AND case_id = ?",
+           }) {
+        auto st = cached(q);
+        if (!st) return fail(st.error());
+        (*st)->bind(1, row);
+        if (auto x = (*st)->run(); !x) return fail(x.error());
+      }
+      if (auto x = event(row, at_ms, "privacy_retention", "personal data erased after the retention period", "system");
+          !x) {
+        return fail(x.error());
+      }
+    }
+    const auto n = static_cast<std::int64_t>(rows.size());
+    const nlohmann::json detail = {{"cases", n}, {"idle_before_ms", idle_before_ms}};
+    if (auto x = insert_privacy_audit("retention", "cases:" + std::to_string(n), "system", at_ms, detail.dump()); !x) {
+      return fail(x.error());
+    }
+    if (auto x = tx->commit(); !x) return fail(x.error());
+    truncate_wal();
+    return n;
+  }
+
+  /// After an erasure: the WAL still holds the pages as they were before it; a truncating
+  /// checkpoint moves the erased versions into the file (secure_delete zeroes what was freed)
+  /// and empties the WAL. A reader in the way leaves it for the next checkpoint (logged).
+  void truncate_wal() {
+    auto busy = db_.query_int("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!busy) {
+      spdlog::warn("case store: checkpoint after an erasure failed: {}", busy.error().what());
+    } else if (busy->value_or(0) != 0) {
+      spdlog::warn("case store: a reader kept the WAL from being emptied after an erasure; the next checkpoint will");
+    }
   }
 
   Result<void> audit_privacy(std::string_view action, std::string_view subject, std::string_view actor,
@@ -1700,7 +1821,9 @@ class SqliteCaseStore final : public CaseStore {
         .bind_blob(11, in.payload);
     if (auto x = insert_report_.run(); !x) return x;
     if (in.contact) {
-      auto st = cached("INSERT INTO contacts(report_id, name, phone) VALUES(?, ?, ?)");
+      auto st = cached(
+          "INSERT INTO contacts(report_id, name, phone, phone_mac) VALUES(?1, fb_seal(?2, 'contacts.name:' || ?1), "
+          "fb_seal(?3, 'contacts.phone:' || ?1), fb_lookup(?3))");
       if (!st) return fail(st.error());
       (*st)->bind(1, r.report_id()).bind(2, in.contact->name).bind(3, in.contact->phone);
       if (auto x = (*st)->run(); !x) return x;
@@ -1865,7 +1988,8 @@ class SqliteCaseStore final : public CaseStore {
     // kMaxClusterCandidates: the cost per report stays bounded however long the fleet runs.
     constexpr std::int64_t kMaxClusterCandidates = 100;
     auto st = cached(
-        "SELECT id, exemplar FROM clusters WHERE key = ? AND model = ? AND software_version = ? AND last_ms >= ? "
+        "SELECT id, fb_open(exemplar, 'clusters.exemplar:' || key || ':' || model || ':' || software_version || ':' || "
+        "created_ms) FROM clusters WHERE key = ? AND model = ? AND software_version = ? AND last_ms >= ? "
         "ORDER BY last_ms DESC LIMIT ?");
     if (!st) return fail(st.error());
     (*st)
@@ -1887,7 +2011,8 @@ class SqliteCaseStore final : public CaseStore {
     if (!rows) return fail(rows.error());
     if (cluster == 0) {
       auto add = cached(
-          "INSERT INTO clusters(key, model, software_version, exemplar, created_ms, last_ms) VALUES(?,?,?,?,?,?)");
+          "INSERT INTO clusters(key, model, software_version, exemplar, created_ms, last_ms) VALUES(?1,?2,?3,"
+          "fb_seal(?4, 'clusters.exemplar:' || ?1 || ':' || ?2 || ':' || ?3 || ':' || ?5),?5,?6)");
       if (!add) return fail(add.error());
       (*add)
           ->bind(1, key)
@@ -2305,11 +2430,15 @@ std::string format_case_number(int year, std::int64_t sequence) {
 }
 
 Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages,
-                                                          GroupingPolicy grouping, DeadLetterPolicy dead_letters) {
+                                                          GroupingPolicy grouping, DeadLetterPolicy dead_letters,
+                                                          std::shared_ptr<const crypto::KeyRing> keys) {
   sql::OpenOptions options;
   options.max_page_count = max_pages;
   auto opened = sql::open_store(path, sql::StoreSchema{"case store", kMigrations}, sql::OnCorrupt::refuse, options);
   if (!opened) return fail(opened.error());
+  // Freed space is overwritten with zeros: erased personal data does not linger in free pages.
+  if (auto x = opened->db.exec("PRAGMA secure_delete=ON"); !x) return fail(x.error());
+  if (auto x = sql::register_sealing(opened->db, std::move(keys)); !x) return fail(x.error());
   auto store = std::make_unique<SqliteCaseStore>(std::move(opened->db), grouping, dead_letters);
   if (auto r = store->prepare(); !r) return fail(r.error());
   return std::unique_ptr<CaseStore>(std::move(store));

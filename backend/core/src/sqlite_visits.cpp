@@ -279,7 +279,8 @@ void append_in(std::string& where, std::vector<std::string>& args, std::string_v
 constexpr std::string_view kVisitColumns =
     "SELECT v.id, v.case_id, c.number, c.vin, v.state, v.proposal, v.slots, v.booked, v.dealer_code, v.estimate_minor, "
     "v.currency, v.approved_extra_minor, v.repair_cost_minor, v.ready_at_ms, v.reminder_due_ms, v.survey_score, "
-    "v.survey_comment, coalesce((SELECT number FROM cases f WHERE f.id = v.follow_up_case_id), ''), v.created_ms, "
+    "fb_open(v.survey_comment, 'visits.survey_comment:' || v.id), coalesce((SELECT number FROM cases f WHERE f.id = "
+    "v.follow_up_case_id), ''), v.created_ms, "
     "v.updated_ms FROM visits v JOIN cases c ON c.id = v.case_id ";
 }  // namespace
 
@@ -386,7 +387,9 @@ Result<Visit> VisitBook::read(const Row& r, std::string_view dealer) {
   if (!arows) return fail(arows.error());
 
   // The car's own evidence: what its reports on this case said (the driver's and the telematics').
-  auto reports = core_.cached("SELECT report_id, payload FROM reports WHERE case_id = ? ORDER BY rowid");
+  auto reports = core_.cached(
+      "SELECT report_id, fb_open(payload, 'reports.payload:' || report_id) FROM reports WHERE case_id = ? ORDER BY "
+      "rowid");
   if (!reports) return fail(reports.error());
   (*reports)->bind(1, r.case_row);
   std::set<std::string> car_dtcs;
@@ -838,7 +841,8 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
   if (const auto* req = std::get_if<wire::CallbackRequest>(&in.body)) {
     auto st = core_.cached(
         "SELECT c.number, c.id, (SELECT cb.id FROM callbacks cb WHERE cb.case_id = c.id AND cb.state IN "
-        "('queued', 'picked_up')), (SELECT k.phone FROM contacts k JOIN reports r2 ON r2.report_id = k.report_id "
+        "('queued', 'picked_up')), (SELECT fb_open(k.phone, 'contacts.phone:' || k.report_id) FROM contacts k JOIN "
+        "reports r2 ON r2.report_id = k.report_id "
         "WHERE r2.case_id = c.id LIMIT 1) FROM reports r JOIN cases c ON c.id = r.case_id "
         "WHERE r.report_id = ? AND r.vin = ?");
     if (!st) return fail(st.error());
@@ -855,7 +859,8 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
     if (!open.empty())
       return dead_letter(in, "callback request for case " + number + ": callback " + open + " is still open", out);
     auto ins = core_.cached(
-        "INSERT INTO callbacks(id, case_id, vin, phone, language, state, requested_ms) VALUES(?,?,?,?,?,'queued',?)");
+        "INSERT INTO callbacks(id, case_id, vin, phone, language, state, requested_ms, phone_mac) VALUES(?1,?2,?3,"
+        "fb_seal(?4, 'callbacks.phone:' || ?1),?5,'queued',?6,fb_lookup(?4))");
     if (!ins) return fail(ins.error());
     (*ins)
         ->bind(1, in.message_id)
@@ -999,7 +1004,9 @@ Result<void> VisitBook::after_survey(std::string_view notification_id, int score
   if (!*found) return {};
   const auto id = (*st)->text(0);
   (*st)->reset();
-  auto upd = core_.cached("UPDATE visits SET survey_score = ?, survey_comment = ?, updated_ms = ? WHERE id = ?");
+  auto upd = core_.cached(
+      "UPDATE visits SET survey_score = ?1, survey_comment = fb_seal(?2, 'visits.survey_comment:' || ?4), "
+      "updated_ms = ?3 WHERE id = ?4");
   if (!upd) return fail(upd.error());
   (*upd)->bind(1, std::int64_t{score}).bind(2, comment).bind(3, at_ms).bind(4, id);
   if (auto x = (*upd)->run(); !x) return x;
@@ -1078,7 +1085,7 @@ Result<std::optional<std::int64_t>> VisitBook::next_reminder() {
 
 Result<void> VisitBook::erase_vin(std::string_view vin) {
   for (std::string_view q :
-       {"UPDATE callbacks SET phone = '', note = '', outcome = '' WHERE vin = ?",
+       {"UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE vin = ?",
         "UPDATE visits SET survey_comment = '', reminder_due_ms = NULL WHERE case_id IN (SELECT id FROM cases WHERE "
         "vin = ?)",
         "UPDATE visit_stages SET note = '' WHERE actor = 'car' AND visit_id IN (SELECT v.id FROM visits v JOIN cases c "
@@ -1093,7 +1100,7 @@ Result<void> VisitBook::erase_vin(std::string_view vin) {
 }
 
 Result<void> VisitBook::erase_phone(std::string_view phone) {
-  auto st = core_.cached("UPDATE callbacks SET phone = '', note = '' WHERE phone = ?");
+  auto st = core_.cached("UPDATE callbacks SET phone = '', phone_mac = '', note = '' WHERE phone_mac = fb_lookup(?)");
   if (!st) return fail(st.error());
   (*st)->bind(1, phone);
   return (*st)->run();
@@ -1157,7 +1164,8 @@ Result<std::optional<Visit>> VisitBook::visit(std::string_view id, std::string_v
 
 namespace {
 constexpr std::string_view kCallbackColumns =
-    "SELECT cb.id, c.number, cb.vin, c.team, cb.phone, cb.language, cb.state, cb.requested_ms, cb.picked_ms, cb.agent, "
+    "SELECT cb.id, c.number, cb.vin, c.team, fb_open(cb.phone, 'callbacks.phone:' || cb.id), cb.language, cb.state, "
+    "cb.requested_ms, cb.picked_ms, cb.agent, "
     "cb.outcome, cb.note, cb.logged_ms FROM callbacks cb JOIN cases c ON c.id = cb.case_id ";
 
 Callback callback_of(const sql::Statement& s) {

@@ -26,7 +26,17 @@ AgentConfig make_agent_config(VehicleIdentity vehicle, std::string broker_uri, c
                            .on_clean_stop = true};
   c.vehicle = std::move(vehicle);
   c.database = std::move(database);
+  c.key_file = c.database.string() + ".keys";
   return c;
+}
+
+Result<void> load_store_keys(AgentConfig& config) {
+  if (config.key_file.empty() || config.storage.keys) return {};
+  if (auto made = crypto::ensure_key_file(config.key_file); !made) return fail(made.error());
+  auto ring = crypto::KeyFileSource(config.key_file).load();
+  if (!ring) return fail(ring.error());
+  config.storage.keys = std::make_shared<const crypto::KeyRing>(std::move(*ring));
+  return {};
 }
 
 Result<std::unique_ptr<Agent>> Agent::open(asio::any_io_executor executor, const Clock& clock, AgentConfig config,
@@ -34,6 +44,7 @@ Result<std::unique_ptr<Agent>> Agent::open(asio::any_io_executor executor, const
   if (!client || client->get_executor() != executor) {
     return fail(MqttErrc::invalid_argument, "the agent and its MQTT client must share one executor");
   }
+  if (auto keys = load_store_keys(config); !keys) return fail(keys.error());
   auto store = CarStore::open(config.database, config.storage);
   if (!store) return fail(store.error());
   return std::unique_ptr<Agent>(

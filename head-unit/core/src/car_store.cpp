@@ -5,6 +5,7 @@
 
 #include "fb/agent/report_builder.hpp"
 #include "fb/common/codec.hpp"
+#include "fb/common/sealed_sql.hpp"
 #include "fb/common/topics.hpp"
 #include "fb/common/utf8.hpp"
 
@@ -217,7 +218,8 @@ bool offers_slot(const wire::VisitUpdate& v, const std::string& slot_id) {
 }
 
 constexpr std::string_view kReportColumns =
-    "report_id, created_ms, source, category, text, language, status, case_number, team, first_reply_due_ms, "
+    "report_id, created_ms, source, category, fb_open(text, 'reports.text:' || report_id), language, status, "
+    "case_number, team, first_reply_due_ms, "
     "last_title, last_text, reject_reason, updated_ms, last_notification_ms, drop_reason, snapshot";
 
 // reports.status holds ReportStatus keys (fb/common/vocabulary.hpp), bound from the vocabulary,
@@ -264,6 +266,9 @@ Result<sql::OpenedStore> open_car_db(const std::filesystem::path& path, const sq
   auto opened = sql::open_store(path, schema, sql::OnCorrupt::refuse, o);
   if (!opened) return fail(opened.error());
   auto& db = opened->db;
+  // Freed space is zeroed: a sent report's sealed payload does not linger in free pages either.
+  if (auto r = db.exec("PRAGMA secure_delete=ON"); !r) return fail(r.error());
+  if (auto r = sql::register_sealing(db, options.keys); !r) return fail(r.error());
   auto page = db.query_int("PRAGMA page_size");
   if (!page) return fail(page.error());
   const auto page_size = std::max<std::int64_t>(512, page->value_or(4096));
@@ -346,11 +351,12 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   // A queued copy is sent only if it is exactly what was committed: its digest still matches.
   // The others are counted unreadable; their reports are shown as dropped below.
   std::vector<std::string> bad;
-  auto check = db_.cached("SELECT id, payload, digest, kind FROM outbox");
+  // A sealed payload that no longer opens (damaged, another car's key) is unreadable too.
+  auto check = db_.cached("SELECT id, fb_try_open(payload, 'outbox.payload:' || id), digest, kind FROM outbox");
   if (!check) return fail(check.error());
   auto rows = check->each_row([&](const sql::Statement& st) {
     const auto payload = st.blob(1);
-    if (codec::sha256(payload) != st.blob(2) || (st.text(3) == "report" && !codec::decode(payload))) {
+    if (st.is_null(1) || codec::sha256(payload) != st.blob(2) || (st.text(3) == "report" && !codec::decode(payload))) {
       bad.push_back(st.text(0));
     }
   });
@@ -376,7 +382,8 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   if (auto r = lost->run(); !r) return fail(r.error());
   // A queued report whose My reports row is lost is rebuilt from the report it will send.
   auto orphans = db_.cached(
-      "SELECT payload, created_ms FROM outbox WHERE kind = 'report' AND id NOT IN (SELECT report_id FROM reports)");
+      "SELECT fb_open(payload, 'outbox.payload:' || id), created_ms FROM outbox WHERE kind = 'report' AND id NOT IN "
+      "(SELECT report_id FROM reports)");
   if (!orphans) return fail(orphans.error());
   std::vector<std::pair<wire::Envelope, std::int64_t>> rebuilt;
   rows = orphans->each_row([&](const sql::Statement& st) {
@@ -400,7 +407,8 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
 Result<void> CarStore::classify_recovered() {
   // Before v4 `priority` was only a hint (> 0: a telematics safety fault) and nothing expired:
   // as the v4 migration does, but with the class a new report would get, from the report itself.
-  auto rows = db_.prepare("SELECT id, payload, priority, created_ms FROM outbox WHERE kind = 'report'");
+  auto rows = db_.prepare(
+      "SELECT id, fb_open(payload, 'outbox.payload:' || id), priority, created_ms FROM outbox WHERE kind = 'report'");
   if (!rows) return fail(rows.error());
   struct Row {
     std::string id;
@@ -430,7 +438,7 @@ Result<void> CarStore::insert_outbox(const std::string& id, OutboxKind kind, con
                                      std::int64_t expires_ms) {
   auto st = db_.cached(
       "INSERT INTO outbox(id, kind, topic, payload, digest, priority, created_ms, expires_ms, size) "
-      "VALUES(?,?,?,?,?,?,?,?,?)");
+      "VALUES(?1,?2,?3,fb_seal(?4, 'outbox.payload:' || ?1),?5,?6,?7,?8,?9)");
   if (!st) return fail(st.error());
   st->bind(1, id)
       .bind(2, kind == OutboxKind::report ? "report" : "receipt")
@@ -563,7 +571,7 @@ Result<std::vector<ReportView>> CarStore::expire(std::int64_t now_ms) {
 Result<void> CarStore::insert_report_row(const wire::Report& r, std::int64_t now_ms, SnapshotState snapshot) {
   auto st = db_.cached(
       "INSERT INTO reports(report_id, created_ms, source, category, text, language, status, updated_ms, snapshot) "
-      "VALUES(?,?,?,?,?,?,?,?,?)");
+      "VALUES(?1,?2,?3,?4,fb_seal(?5, 'reports.text:' || ?1),?6,?7,?8,?9)");
   if (!st) return fail(st.error());
   st->bind(1, r.report_id())
       .bind(2, now_ms)
@@ -621,7 +629,8 @@ Result<void> CarStore::release_report(const std::string& report_id, const std::s
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   auto st = db_.cached(
-      "UPDATE outbox SET payload = ?1, digest = ?2, size = length(?1), hold_until_ms = NULL WHERE id = ?3 AND "
+      "UPDATE outbox SET payload = fb_seal(?1, 'outbox.payload:' || ?3), digest = ?2, size = length(?1), "
+      "hold_until_ms = NULL WHERE id = ?3 AND "
       "kind = 'report' AND hold_until_ms IS NOT NULL");
   if (!st) return fail(st.error());
   st->bind_blob(1, payload).bind_blob(2, codec::sha256(payload)).bind(3, report_id);
@@ -651,7 +660,7 @@ Result<std::vector<OutboxEntry>> CarStore::outbox() {
 }
 
 Result<std::string> CarStore::payload(const std::string& id) {
-  auto st = db_.cached("SELECT payload FROM outbox WHERE id = ?");
+  auto st = db_.cached("SELECT fb_open(payload, 'outbox.payload:' || id) FROM outbox WHERE id = ?");
   if (!st) return fail(st.error());
   st->bind(1, id);
   auto row = st->step();
@@ -1117,7 +1126,7 @@ Result<std::string> CarStore::enqueue_callback_request(const std::string& report
   }
   auto ins = db_.cached(
       "INSERT INTO callbacks(callback_id, report_id, phone, language, state, requested_ms, updated_ms) "
-      "VALUES(?,?,?,?,?,?,?)");
+      "VALUES(?1,?2,fb_seal(?3, 'callbacks.phone:' || ?1),?4,?5,?6,?7)");
   if (!ins) return fail(ins.error());
   ins->bind(1, env.message_id())
       .bind(2, report_id)

@@ -50,7 +50,8 @@ Result<void> CarStore::add_step_in_tx(const std::string& report_id, TimelineKind
   // The first copy of a step keeps its time; a later one (the "received" notification after
   // the ack) only adds the words the first lacked.
   auto st = db_.cached(
-      "INSERT INTO timeline(report_id, kind, at_ms, source_id, title, text, detail) VALUES(?1,?2,?3,?4,?5,?6,?7) "
+      "INSERT INTO timeline(report_id, kind, at_ms, source_id, title, text, detail) VALUES(?1,?2,?3,?4,?5,"
+      "fb_seal(?6, 'timeline.text:' || ?1 || ':' || ?2 || ':' || ?4),?7) "
       "ON CONFLICT(report_id, kind, source_id) DO UPDATE SET title = excluded.title, text = excluded.text "
       "WHERE timeline.title = '' AND excluded.title <> ''");
   if (!st) return fail(st.error());
@@ -102,7 +103,8 @@ Result<void> CarStore::record_delivery(const std::string& report_id, std::int64_
 
 Result<std::vector<TimelineEvent>> CarStore::timeline(const std::string& report_id) {
   auto st = db_.cached(
-      "SELECT kind, at_ms, title, text, detail, source_id FROM timeline WHERE report_id = ? ORDER BY at_ms, seq");
+      "SELECT kind, at_ms, title, fb_open(text, 'timeline.text:' || report_id || ':' || kind || ':' || source_id), "
+      "detail, source_id FROM timeline WHERE report_id = ? ORDER BY at_ms, seq");
   if (!st) return fail(st.error());
   st->bind(1, report_id);
   std::vector<TimelineEvent> out;

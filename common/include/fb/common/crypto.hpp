@@ -72,6 +72,12 @@ class KeyRing {
   /// The key id a sealed value names, if it is one.
   static std::optional<std::uint32_t> key_id_of(std::string_view sealed);
 
+  /// A keyed digest of `value` for looking up a sealed column by equality (e.g. a phone number):
+  /// HMAC-SHA256, as 64 hex digits, under a lookup key derived from the ring's lowest-id key, so
+  /// that it stays the same across rotations (a rotation adds keys and keeps the old ones).
+  /// Retiring that key changes every tag: recompute the lookup columns then. Errors: backend_failed.
+  Result<std::string> lookup_tag(std::string_view value) const;
+
   std::uint32_t current_id() const { return current_; }
   std::size_t size() const { return keys_.size(); }
 

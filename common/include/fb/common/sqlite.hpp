@@ -125,6 +125,9 @@ class Database {
   std::int64_t last_insert_rowid() const;
   int changes() const;
   const std::filesystem::path& path() const { return path_; }
+  /// The SQLite connection, for what this wrapper does not cover (application-defined functions,
+  /// fb/common/sealed_sql.hpp). Owned by this Database.
+  sqlite3* handle() const { return db_; }
 
   /// Maps a SQLite result code to our storage error, with sqlite3_errmsg and `what` in the detail.
   Error error(int rc, std::string_view what) const;

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "fb/backend/lifecycle.hpp"
+#include "fb/common/crypto.hpp"
 #include "fb/common/error.hpp"
 
 namespace fb::backend {
@@ -235,8 +236,10 @@ class Analytics {
 
 /// Opens the case store file read-only (it must exist, written by open_sqlite_case_store at
 /// schema version 5 or later; visits and callbacks need 7, an older store shows none). Errors: StorageErrc::open_failed
-/// (missing file, older schema), corrupt.
-Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path);
+/// (missing file, older schema), corrupt. `keys` open the reports' sealed text (fb/common/sealed_sql.hpp);
+/// without them a store with sealed text fails the cluster queries.
+Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path,
+                                                         std::shared_ptr<const crypto::KeyRing> keys = {});
 
 /// "2026-11" -> {2026, 11}. Errors: ConfigErrc::invalid_value naming what is wrong.
 Result<std::pair<int, int>> parse_month(std::string_view text);

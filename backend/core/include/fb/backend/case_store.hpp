@@ -20,6 +20,7 @@
 #include "fb/backend/lifecycle.hpp"
 #include "fb/backend/triage.hpp"
 #include "fb/backend/visits.hpp"
+#include "fb/common/crypto.hpp"
 #include "fb/common/error.hpp"
 #include "feedback.pb.h"
 
@@ -481,6 +482,19 @@ class CaseStore {
   virtual Result<Callback> log_callback(std::string_view id, std::string_view agent, bool override_owner,
                                         std::string_view outcome, std::string_view note, std::int64_t at_ms,
                                         const NoticeRenderer& render) = 0;
+
+  // ---- Privacy at rest (docs/privacy.md) ----
+  // Defaults fail with StorageErrc::internal "not supported": a store must say how it does them.
+
+  /// Seals every personal value that is not sealed with the current key (written before keys
+  /// were configured, or under a key since rotated) and recomputes the lookup digests; one
+  /// transaction. Returns how many values it rewrote (0 without keys).
+  virtual Result<std::int64_t> reseal_personal_data();
+  /// Retention: erases the personal data (reports' text and payloads, contacts, callbacks' numbers
+  /// and notes, survey comments, people's words in the audit trail) of closed cases with no event
+  /// since `idle_before_ms`; the cases stay for the statistics. One transaction, audited
+  /// ("retention" in the privacy audit, "privacy_retention" on each case). Returns the cases.
+  virtual Result<std::int64_t> erase_closed_cases(std::int64_t idle_before_ms, std::int64_t at_ms);
 };
 
 /// Bounds on the dead-letter table, so that a car sending distinct garbage cannot fill the disk.
@@ -496,10 +510,13 @@ struct DeadLetterPolicy {
 
 /// Opens (creating or migrating) the SQLite case store. A corrupt file is refused
 /// (StorageErrc::corrupt), a newer schema too (schema_too_new): an operator must look.
-/// `max_pages` (4 KiB each, 0 = unbounded) caps the file, as a full disk would.
+/// `max_pages` (4 KiB each, 0 = unbounded) caps the file, as a full disk would. `keys` seal the
+/// personal columns (fb/common/sealed_sql.hpp, docs/privacy.md); without them values are stored as
+/// given and a sealed value cannot be read. The connection runs with secure_delete on.
 Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages = 0,
                                                           GroupingPolicy grouping = {},
-                                                          DeadLetterPolicy dead_letters = {});
+                                                          DeadLetterPolicy dead_letters = {},
+                                                          std::shared_ptr<const crypto::KeyRing> keys = {});
 
 /// "vin:3f2a..." for an audit record: identifies the subject to whoever knows it, not to a reader.
 std::string privacy_subject(std::string_view kind, std::string_view value);

@@ -3,10 +3,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "fb/backend/admission.hpp"
 #include "fb/backend/case_store.hpp"
+#include "fb/common/crypto.hpp"
 #include "fb/common/error.hpp"
 #include "fb/mqtt/client.hpp"
 
@@ -34,6 +36,10 @@ struct ServiceOptions {
   /// file's "dead_letters": {"retention_days"}); their caps are BackendConfig::dead_letters.
   std::chrono::hours dead_letter_retention{24 * 30};
   std::chrono::milliseconds dead_letter_purge_every{3600 * 1000};
+  /// Closed cases with no event for this long lose their personal data (CaseStore::
+  /// erase_closed_cases), checked with the dead-letter purge; 0 = kept (the file's "privacy":
+  /// {"retention_days"}).
+  std::chrono::hours personal_data_retention{0};
 };
 
 /// The service teams' API and console (backend/api). Off unless `listen` is set.
@@ -57,10 +63,18 @@ struct BackendConfig {
   DeadLetterPolicy dead_letters;
   std::string log_level = "info";
   HttpConfig http;
+  /// Keys that seal personal data in the case store (fb/common/crypto.hpp; the file's "privacy":
+  /// {"key_file"}, relative to the file). Empty: stored unsealed. The file must exist
+  /// with mode 0600 (deploy/ makes it: fb-backend key init).
+  std::filesystem::path key_file;
 };
 
 /// Defaults for a local run: ssl://127.0.0.1:8883, PKI under ./run/pki/backend.
 BackendConfig default_config();
+
+/// The key ring of `cfg.key_file` (nullptr when none is configured). Errors: CryptoErrc
+/// (key_file_missing, key_file_insecure, key_file_invalid), naming the file.
+Result<std::shared_ptr<const crypto::KeyRing>> load_store_keys(const BackendConfig& cfg);
 
 /// Applies a JSON file over `base`. Errors name the file and key (ConfigErrc).
 Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConfig base);

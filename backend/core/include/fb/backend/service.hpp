@@ -121,7 +121,8 @@ class Service {
   void flush_sent_notifications();
   void arm_notification_timer();
   void check_sla();
-  void purge_dead_letters();  // now, then every dead_letter_purge_every
+  void purge_dead_letters();           // now, then every dead_letter_purge_every
+  void erase_expired_personal_data();  // with each purge: closed cases past personal_data_retention
   void arm_sla_timer();
   void update_stats(const std::function<void(ServiceStats&)>& change);
   template <typename F>

@@ -30,6 +30,10 @@ namespace fb::agent {
 struct AgentConfig {
   VehicleIdentity vehicle;
   std::filesystem::path database = "fb-car.db";
+  /// Key file sealing the personal data in `database` (docs/privacy.md; mode 0600, created with a
+  /// fresh key when absent: the key never leaves the car). Empty: nothing sealed, unless
+  /// storage.keys is set (e.g. from a hardware keystore's KeySource).
+  std::filesystem::path key_file;
   /// client_id is the VIN (the broker enforces it from the certificate). With a will, the agent
   /// publishes topics::status_online, retained, on the will's topic after each connect.
   mqtt::ClientOptions mqtt;
@@ -49,8 +53,14 @@ struct AgentConfig {
 /// client id = VIN, certificate files in <pki_dir>/vehicles/<VIN>/, and a retained will of
 /// topics::status_offline on topics::status(VIN), which a clean stop() also publishes itself
 /// (Will::on_clean_stop): the status is offline after a normal shutdown as after a crash.
+/// The store's key file is "<database>.keys".
 AgentConfig make_agent_config(VehicleIdentity vehicle, std::string broker_uri, const std::filesystem::path& pki_dir,
                               std::filesystem::path database);
+
+/// Sets config.storage.keys from config.key_file (made with a fresh key, mode 0600, when absent),
+/// unless either is already decided. Agent::open calls it; so must any other opener of the store.
+/// Errors: CryptoErrc (key_file_insecure, key_file_invalid), StorageErrc::io.
+Result<void> load_store_keys(AgentConfig& config);
 
 struct AgentStats {
   std::uint64_t published = 0;

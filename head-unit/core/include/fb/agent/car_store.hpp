@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -44,6 +45,7 @@
 #include "fb/agent/report_class.hpp"
 #include "fb/agent/salvage.hpp"
 #include "fb/agent/timeline.hpp"
+#include "fb/common/crypto.hpp"
 #include "fb/common/error.hpp"
 #include "fb/common/sqlite.hpp"
 #include "fb/common/vocabulary.hpp"
@@ -237,6 +239,11 @@ class CarStore {
     /// A `now_ms` before this is an unset clock (see the top of this file); 0: every time is
     /// valid (tests with small times).
     std::int64_t clock_valid_from_ms = kClockValidFromMs;
+    /// Keys that seal personal data in the file (docs/privacy.md): every outbox payload (a report
+    /// carries the driver's words, location and number), the reports' text, the timeline's text and
+    /// callback numbers, through fb/common/sealed_sql.hpp. Null: stored as given (and a sealed
+    /// value cannot be read: the store fails rather than send ciphertext).
+    std::shared_ptr<const crypto::KeyRing> keys;
     /// Tests only: called after each step of a corrupt file's recovery; an error stops it
     /// there, as a kill would (salvage.hpp).
     RecoveryFault recovery_fault;
