@@ -75,11 +75,15 @@ TEST_F(CarPrivacyTest, TheOutboxAndTheCarsRecordsHoldNoPlainPersonalData) {
   ASSERT_TRUE(callback) << callback.error().what();
   auto reply = store.enqueue_driver_message(env.report().report_id(), kReply, topic, 4000);
   ASSERT_TRUE(reply) << reply.error().what();
+  SavedDraft draft{new_uuid(), "noise", "PRIVDRAFT rattle near my home", {}, "+86 137-7777-0000", 5000};
+  ASSERT_TRUE(store.save_draft(draft));
 
   const auto bytes = raw();
   EXPECT_FALSE(contains(bytes, "PRIVTEXT"));
   EXPECT_FALSE(contains(bytes, "139-1234"));
   EXPECT_FALSE(contains(bytes, "PRIVREPLY"));
+  EXPECT_FALSE(contains(bytes, "PRIVDRAFT"));
+  EXPECT_FALSE(contains(bytes, "137-7777"));
   // ... and the car reads all of it back in the clear.
   auto view = store.report(env.report().report_id());
   ASSERT_TRUE(view && *view);
@@ -87,6 +91,10 @@ TEST_F(CarPrivacyTest, TheOutboxAndTheCarsRecordsHoldNoPlainPersonalData) {
   auto steps = store.timeline(env.report().report_id());
   ASSERT_TRUE(steps);
   EXPECT_TRUE(std::any_of(steps->begin(), steps->end(), [](const auto& e) { return e.text == kReply; }));
+  auto drafts = store.drafts();
+  ASSERT_TRUE(drafts && drafts->size() == 1u);
+  EXPECT_EQ(drafts->front().text, draft.text);
+  EXPECT_EQ(drafts->front().phone, draft.phone);
   auto sent = codec::decode(*store.payload(*callback));
   ASSERT_TRUE(sent);
   EXPECT_EQ(sent->callback_request().phone(), kPhone);

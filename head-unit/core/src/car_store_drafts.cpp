@@ -29,7 +29,8 @@ Result<void> CarStore::save_draft(const SavedDraft& d) {
     return fail(AgentErrc::queue_full, std::to_string(kMaxDrafts) + " drafts kept already");
   }
   auto st = db_.cached(
-      "INSERT INTO drafts(draft_id, kind, text, consent, phone, saved_ms) VALUES(?1,?2,?3,?4,?5,?6) "
+      "INSERT INTO drafts(draft_id, kind, text, consent, phone, saved_ms) "
+      "VALUES(?1,?2,fb_seal(?3, 'drafts.text:' || ?1),?4,fb_seal(?5, 'drafts.phone:' || ?1),?6) "
       "ON CONFLICT(draft_id) DO UPDATE SET kind = excluded.kind, text = excluded.text, consent = excluded.consent, "
       "phone = excluded.phone, saved_ms = excluded.saved_ms");
   if (!st) return fail(st.error());
@@ -52,7 +53,8 @@ Result<void> CarStore::delete_draft(const std::string& draft_id) {
 
 Result<std::vector<SavedDraft>> CarStore::drafts() {
   auto st = db_.cached(
-      "SELECT draft_id, kind, text, consent, phone, saved_ms FROM drafts ORDER BY saved_ms DESC, rowid DESC");
+      "SELECT draft_id, kind, fb_open(text, 'drafts.text:' || draft_id), consent, fb_open(phone, 'drafts.phone:' || "
+      "draft_id), saved_ms FROM drafts ORDER BY saved_ms DESC, rowid DESC");
   if (!st) return fail(st.error());
   std::vector<SavedDraft> out;
   auto rows = st->each_row([&](const sql::Statement& s) {
