@@ -55,7 +55,7 @@ class LifecycleTest : public ::testing::Test {
 
   void open(GroupingPolicy policy = {}) {
     store_.reset();
-    auto s = open_sqlite_case_store(dir_ / "cases.db", 0, policy);
+    auto s = test::open_case_store(dir_ / "cases.db", 0, policy);
     ASSERT_TRUE(s) << s.error().what();
     store_ = std::move(*s);
   }

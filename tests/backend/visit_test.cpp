@@ -21,7 +21,7 @@ constexpr auto kDealer = "SH-001";
 class VisitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = open_sqlite_case_store(dir_ / "cases.db");
+    auto s = test::open_case_store(dir_ / "cases.db");
     ASSERT_TRUE(s) << s.error().what();
     store_ = std::move(*s);
     auto env = test::valid_report_envelope(test::kVinA, "变速箱换挡顿挫 harsh shifting");
