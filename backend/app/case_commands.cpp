@@ -63,7 +63,7 @@ bool CaseCommands::selected() const {
 }
 
 int CaseCommands::run(const BackendConfig& cfg) const {
-  auto store = open_sqlite_case_store(cfg.database, 0, cfg.grouping);
+  auto store = open_case_store(cfg);
   if (!store) return print_error(store.error());
   auto& s = **store;
   if (show_->parsed()) {

@@ -119,6 +119,9 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
                                                                              {"rules_dir", &c.rules_dir}}) {
     if (auto r = path(key, *out); !r) return fail(r.error());
   }
+  auto postgres = config::get_or<std::string>(*doc, "postgres", c.postgres, origin);
+  if (!postgres) return fail(postgres.error());
+  c.postgres = *postgres;
   auto batch = config::get_or<std::size_t>(*doc, "max_batch", c.service.max_batch, origin);
   if (!batch) return fail(batch.error());
   if (*batch == 0) return fail(ConfigErrc::invalid_value, origin + ": max_batch must be > 0");
@@ -160,6 +163,11 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   if (!level) return fail(level.error());
   c.log_level = *level;
   return c;
+}
+
+Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config) {
+  if (!config.postgres.empty()) return open_postgres_case_store(config.postgres, config.grouping, config.dead_letters);
+  return open_sqlite_case_store(config.database, 0, config.grouping, config.dead_letters);
 }
 
 }  // namespace fb::backend
