@@ -115,7 +115,7 @@ class FairShareTest : public ::testing::Test {
     mqtt_ = std::make_shared<FakeMqtt::State>();
     auto rules = load_rules(test::kRulesDir);
     ASSERT_TRUE(rules) << rules.error().what();
-    auto store = open_sqlite_case_store(dir_ / "cases.db");
+    auto store = test::open_case_store(dir_ / "cases.db");
     ASSERT_TRUE(store) << store.error().what();
     service_ = std::make_unique<Service>(strand_, clock_, options, std::move(*store), std::move(*rules),
                                          std::make_unique<FakeMqtt>(strand_, mqtt_));
@@ -194,7 +194,7 @@ constexpr std::int64_t kT = 1'780'000'000'000;  // 2026
 class FairShareStoreTest : public ::testing::Test {
  protected:
   void open(DeadLetterPolicy policy = {}) {
-    auto s = open_sqlite_case_store(path_, 0, {}, policy);
+    auto s = test::open_case_store(path_, 0, {}, policy);
     ASSERT_TRUE(s) << s.error().what();
     store_ = std::move(*s);
   }
