@@ -8,7 +8,9 @@
 // do, so the stores' read-check-write sequences keep their meaning with several backend
 // instances. Unique constraints stay the last word (exactly-once holds even without the lock).
 //
-// Threads: as Database: one owner at a time. Errors: StorageErrc, by SQLSTATE class.
+// Threads: as Database: one owner at a time. Errors: StorageErrc, by SQLSTATE class, the
+// server's message and SQLSTATE in the detail (FB_PG_TRACE=1 also prints each failed statement
+// to stderr: the store suites often check only that a call failed).
 #pragma once
 
 #include <cstdint>
