@@ -3,10 +3,14 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 
 namespace fb::test {
@@ -14,7 +18,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kBinDir = "/usr/lib/postgresql/15/bin";
+/// The server's binaries: $FB_PG_BINDIR, else Debian's newest /usr/lib/postgresql/<major>/bin.
+std::string bin_dir() {
+  if (const char* dir = std::getenv("FB_PG_BINDIR"); dir != nullptr && *dir != '\0') return dir;
+  int best = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    const auto name = e.path().filename().string();
+    if (fs::exists(e.path() / "bin" / "postgres") && std::isdigit(static_cast<unsigned char>(name[0])) != 0) {
+      best = std::max(best, std::atoi(name.c_str()));
+    }
+  }
+  return "/usr/lib/postgresql/" + std::to_string(best) + "/bin";
+}
 
 /// The command prefix that runs a server binary as a user PostgreSQL accepts.
 std::vector<std::string> as_server_user() {
@@ -40,7 +56,9 @@ bool give_to_server_user(const fs::path& path, std::string& why) {
 /// A cluster made by initdb once for this user, copied by every server: initdb takes seconds.
 /// Made aside and renamed into place, so that test processes racing to make it agree.
 bool template_cluster(fs::path& out, std::string& why) {
-  out = fs::temp_directory_path() / ("fb-pg15-template-" + std::to_string(geteuid()));
+  // Per server binaries and user: a cluster is only readable by the major version that made it.
+  out = fs::temp_directory_path() /
+        ("fb-pg-template-" + std::to_string(std::hash<std::string>{}(bin_dir())) + "-" + std::to_string(geteuid()));
   if (fs::exists(out / "PG_VERSION")) return true;
   const fs::path work = out.string() + ".tmp" + std::to_string(getpid());
   std::error_code ec;
@@ -48,7 +66,7 @@ bool template_cluster(fs::path& out, std::string& why) {
   fs::permissions(work, fs::perms::owner_all, ec);
   if (!give_to_server_user(work, why)) return false;
   std::string output;
-  const auto cmd = shell_prefix() + kBinDir + "/initdb -D '" + work.string() +
+  const auto cmd = shell_prefix() + bin_dir() + "/initdb -D '" + work.string() +
                    "' -U postgres -A trust -E UTF8 --locale=C -N --no-instructions";
   if (run_command(cmd, &output) != 0) {
     why = "initdb failed: " + output;
@@ -77,9 +95,9 @@ bool PostgresServer::start() {
   port_ = free_port();
   auto argv = as_server_user();
   for (std::string a :
-       {std::string(kBinDir) + "/postgres", std::string("-D"), data.string(), std::string("-k"), dir_.path(),
-        std::string("-h"), std::string("127.0.0.1"), std::string("-p"), std::to_string(port_), std::string("-c"),
-        std::string("fsync=off"), std::string("-c"), std::string("synchronous_commit=off"), std::string("-c"),
+       {bin_dir() + "/postgres", std::string("-D"), data.string(), std::string("-k"), dir_.path(), std::string("-h"),
+        std::string("127.0.0.1"), std::string("-p"), std::to_string(port_), std::string("-c"), std::string("fsync=off"),
+        std::string("-c"), std::string("synchronous_commit=off"), std::string("-c"),
         std::string("full_page_writes=off"), std::string("-c"), std::string("max_connections=40"), std::string("-c"),
         std::string("shared_buffers=16MB")}) {
     argv.push_back(std::move(a));

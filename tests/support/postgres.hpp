@@ -1,6 +1,7 @@
 // A PostgreSQL server for tests, as Broker is for Mosquitto: its own data directory in a
 // temporary directory, listening on a unix socket there and on a free TCP port of 127.0.0.1,
-// fsync off. The cluster is made once per machine and user (initdb takes seconds) and copied
+// fsync off. The binaries are $FB_PG_BINDIR or the newest /usr/lib/postgresql/*/bin. The
+// cluster is made once per machine, binaries and user (initdb takes seconds) and copied
 // for each server.
 //
 // PostgreSQL refuses to run as root: as root (CI) the server runs as the `postgres` user the
