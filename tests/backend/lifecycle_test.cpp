@@ -650,5 +650,24 @@ TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {
   EXPECT_EQ((*store_->find_case(a))->reports, 1);
 }
 
+TEST_F(LifecycleTest, ACaseIsLinkedToAMajorCaseByHandAndUnlinked) {
+  GroupingPolicy policy;
+  policy.major_case_vehicles = 2;
+  open(policy);
+  submit(report("LSVAX60E5K2000021", "换挡顿挫", {"P0730"}), kT);
+  submit(report("LSVAX60E5K2000022", "换挡顿挫", {"P0730"}), kT + kHour);
+  auto clusters = store_->list_clusters(10);
+  ASSERT_TRUE(clusters && !clusters->empty());
+  const auto major = clusters->front().major_case_number;
+  ASSERT_FALSE(major.empty());
+  const auto loose = new_case(kT + 2 * kHour, {}, test::kVinB);
+  auto linked = store_->link_to_major(loose, major, "li.na", kT + 3 * kHour);
+  ASSERT_TRUE(linked) << linked.error().what();
+  EXPECT_EQ(linked->parent_case_number, major);
+  auto unlinked = store_->link_to_major(loose, "", "li.na", kT + 4 * kHour);
+  ASSERT_TRUE(unlinked) << unlinked.error().what();
+  EXPECT_TRUE(unlinked->parent_case_number.empty());
+}
+
 }  // namespace
 }  // namespace fb::backend
