@@ -14,6 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libsqlite3-dev sqlite3 libssl-dev openssl
+  libpq-dev postgresql
   libprotobuf-dev protobuf-compiler
   libpaho-mqttpp-dev libpaho-mqtt-dev mosquitto mosquitto-clients
   nlohmann-json3-dev libspdlog-dev libcli11-dev

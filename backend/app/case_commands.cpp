@@ -63,7 +63,7 @@ bool CaseCommands::selected() const {
 }
 
 int CaseCommands::run(const BackendConfig& cfg, std::shared_ptr<const crypto::KeyRing> keys) const {
-  auto store = open_sqlite_case_store(cfg.database, 0, cfg.grouping, {}, std::move(keys));
+  auto store = open_case_store(cfg, std::move(keys));
   if (!store) return print_error(store.error());
   auto& s = **store;
   if (show_->parsed()) {

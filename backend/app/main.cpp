@@ -57,6 +57,10 @@ static int run_main(int argc, char** argv) {
   app.add_option("-c,--config", config_file, "JSON configuration file (see deploy/backend.json)");
   app.add_option("--broker", broker, "Broker URI, e.g. ssl://127.0.0.1:8883");
   app.add_option("--db", db, "Case store SQLite file");
+  std::string postgres;
+  app.add_option("--postgres", postgres,
+                 "Case store in PostgreSQL instead of the SQLite file: a libpq connection string, e.g. "
+                 "postgresql://fb@db.example/feedback");
   app.add_option("--rules", rules, "Directory with classifier.json, routing.conf, templates.json");
   app.add_option("--pki", pki, "PKI directory from deploy/gen-certs.sh (uses <pki>/backend/*)");
   app.add_option("--mqtt-version", mqtt_version, "MQTT protocol: 3.1.1 (default) or 5");
@@ -113,6 +117,7 @@ static int run_main(int argc, char** argv) {
   }
   if (!broker.empty()) cfg.mqtt.server_uri = broker;
   if (!db.empty()) cfg.database = db;
+  if (!postgres.empty()) cfg.postgres = postgres;
   if (!rules.empty()) cfg.rules_dir = rules;
   if (!pki.empty()) cfg.mqtt.tls = fb::mqtt::tls_files_in(std::filesystem::path(pki) / "backend");
   if (!log_level.empty()) cfg.log_level = log_level;
@@ -203,7 +208,7 @@ static int run_main(int argc, char** argv) {
     return 0;
   }
   if (*cases || *dead) {
-    auto store = fb::backend::open_sqlite_case_store(cfg.database, 0, {}, {}, keys);
+    auto store = fb::backend::open_case_store(cfg, keys);
     if (!store) return fail_with(store.error());
     if (*cases) {
       auto list = (*store)->list_cases(limit);
@@ -234,7 +239,7 @@ static int run_main(int argc, char** argv) {
   auto& clock = fb::SystemClock::instance();
   auto loaded_rules = fb::backend::load_rules(cfg.rules_dir);
   if (!loaded_rules) return fail_with(loaded_rules.error());
-  auto store = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping, cfg.dead_letters, keys);
+  auto store = fb::backend::open_case_store(cfg, keys);
   if (!store) return fail_with(store.error());
   if (keys) {
     // Rows written before the keys (or under a rotated key) are sealed now, before any reader.
@@ -270,9 +275,14 @@ static int run_main(int argc, char** argv) {
     // One reader per thread of the context: the console's queries use both cores.
     std::vector<std::unique_ptr<fb::backend::CaseStore>> readers;
     for (int i = 0; i < 2; ++i) {
-      auto reads = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping, {}, keys);
+      auto reads = fb::backend::open_case_store(cfg, keys);
       if (!reads) return fail_with(reads.error());
       readers.push_back(std::move(*reads));
+    }
+    if (!cfg.postgres.empty()) {
+      // The dashboard and monthly report read the SQLite file directly (analytics.hpp): not yet on PostgreSQL.
+      return fail_with(fb::Error(fb::ConfigErrc::invalid_value,
+                                 "--http with --postgres: the API's analytics need the SQLite store (not yet ported)"));
     }
     auto analytics = fb::backend::open_sqlite_analytics(cfg.database, keys);
     if (!analytics) return fail_with(analytics.error());
@@ -288,7 +298,8 @@ static int run_main(int argc, char** argv) {
     spdlog::info("api listening on http://{}:{}", http_options.address, http->port());
   }
   if (auto r = service.start(); !r) return fail_with(r.error());
-  spdlog::info("backend started: store {}, rules {}, broker {}", cfg.database.string(), cfg.rules_dir.string(),
+  spdlog::info("backend started: store {}, rules {}, broker {}",
+               cfg.postgres.empty() ? cfg.database.string() : "postgresql", cfg.rules_dir.string(),
                cfg.mqtt.server_uri);
   boost::asio::signal_set signals(strand, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {

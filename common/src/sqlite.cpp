@@ -1,5 +1,7 @@
 #include "fb/common/sqlite.hpp"
 
+#include "fb/common/sql_driver.hpp"
+
 #include <sqlite3.h>
 
 #include <chrono>
@@ -29,22 +31,32 @@ StorageErrc classify(int rc) {
 
 // ---- Statement ----
 
+Statement::Statement(sqlite3_stmt* s, Database* db, std::shared_ptr<CacheEntry> entry)
+    : stmt_(s),
+      db_(db),
+      entry_(std::move(entry)) {}
+Statement::Statement() = default;
+Statement::Statement(std::unique_ptr<DriverStatement> ext) : ext_(std::move(ext)) {}
 Statement::Statement(Statement&& o) noexcept
     : stmt_(std::exchange(o.stmt_, nullptr)),
       db_(o.db_),
-      entry_(std::move(o.entry_)) {}
+      entry_(std::move(o.entry_)),
+      ext_(std::move(o.ext_)) {}
 Statement& Statement::operator=(Statement&& o) noexcept {
   if (this != &o) {
     release();
     stmt_ = std::exchange(o.stmt_, nullptr);
     db_ = o.db_;
     entry_ = std::move(o.entry_);
+    ext_ = std::move(o.ext_);
   }
   return *this;
 }
 Statement::~Statement() { release(); }
 
 void Statement::release() {
+  ext_.reset();
+  if (stmt_ == nullptr && !entry_) return;
   if (entry_ && !entry_->orphaned) {
     // A cached statement is the cache's: left ready for its next user, and no read kept open.
     sqlite3_reset(stmt_);
@@ -58,23 +70,40 @@ void Statement::release() {
 }
 
 Statement& Statement::bind(int i, std::int64_t v) {
+  if (ext_) {
+    ext_->bind_int(i, v);
+    return *this;
+  }
   sqlite3_bind_int64(stmt_, i, v);
   return *this;
 }
 Statement& Statement::bind(int i, std::string_view t) {
+  if (ext_) {
+    ext_->bind_text(i, t);
+    return *this;
+  }
   sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
   return *this;
 }
 Statement& Statement::bind_blob(int i, std::string_view b) {
+  if (ext_) {
+    ext_->bind_blob(i, b);
+    return *this;
+  }
   sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
   return *this;
 }
 Statement& Statement::bind_null(int i) {
+  if (ext_) {
+    ext_->bind_null(i);
+    return *this;
+  }
   sqlite3_bind_null(stmt_, i);
   return *this;
 }
 
 Result<bool> Statement::step() {
+  if (ext_) return ext_->step();
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -91,27 +120,31 @@ Result<void> Statement::run() {
 }
 
 void Statement::reset() {
+  if (ext_) return ext_->reset();
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
 
-std::int64_t Statement::int64(int c) const { return sqlite3_column_int64(stmt_, c); }
+std::int64_t Statement::int64(int c) const { return ext_ ? ext_->int64(c) : sqlite3_column_int64(stmt_, c); }
 std::string Statement::text(int c) const {
+  if (ext_) return ext_->text(c);
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))) : std::string();
 }
 std::string Statement::blob(int c) const {
+  if (ext_) return ext_->blob(c);
   const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))) : std::string();
 }
-bool Statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+bool Statement::is_null(int c) const { return ext_ ? ext_->is_null(c) : sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
 
 // ---- Database ----
 
 Database::Database(Database&& o) noexcept
     : db_(std::exchange(o.db_, nullptr)),
       path_(std::move(o.path_)),
-      cache_(std::move(o.cache_)) {
+      cache_(std::move(o.cache_)),
+      driver_(std::move(o.driver_)) {
   o.cache_.clear();
 }
 Database& Database::operator=(Database&& o) noexcept {
@@ -121,12 +154,15 @@ Database& Database::operator=(Database&& o) noexcept {
     path_ = std::move(o.path_);
     cache_ = std::move(o.cache_);
     o.cache_.clear();
+    driver_ = std::move(o.driver_);
   }
   return *this;
 }
+Database::Database() = default;
 Database::~Database() { close(); }
 
 void Database::close() {
+  driver_.reset();
   // A statement still lent out is finalized by its borrower (sqlite3_close_v2 waits for it).
   for (auto& [sql, entry] : cache_) {
     if (entry->lent) entry->orphaned = true;
@@ -181,7 +217,18 @@ Result<Database> Database::open(const std::filesystem::path& path, const OpenOpt
   return d;
 }
 
+Database Database::adopt(std::unique_ptr<Driver> driver) {
+  Database d;
+  d.driver_ = std::move(driver);
+  return d;
+}
+
+Dialect Database::dialect() const { return driver_ ? driver_->dialect() : Dialect::sqlite; }
+
+std::size_t Database::cached_statements() const { return driver_ ? driver_->cached_statements() : cache_.size(); }
+
 Result<void> Database::exec(std::string_view sql) {
+  if (driver_) return driver_->exec(sql);
   char* msg = nullptr;
   const std::string s(sql);
   const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &msg);
@@ -191,6 +238,11 @@ Result<void> Database::exec(std::string_view sql) {
 }
 
 Result<Statement> Database::prepare(std::string_view sql) {
+  if (driver_) {
+    auto st = driver_->prepare(sql);
+    if (!st) return fail(st.error());
+    return Statement(std::move(*st));
+  }
   sqlite3_stmt* s = nullptr;
   const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
                                     nullptr);
@@ -199,6 +251,7 @@ Result<Statement> Database::prepare(std::string_view sql) {
 }
 
 Result<Statement> Database::cached(std::string_view sql) {
+  if (driver_) return prepare(sql);  // a driver keeps its engine's prepared statements itself
   auto it = cache_.find(std::string(sql));
   if (it != cache_.end()) {
     if (it->second->lent) return prepare(sql);  // in use higher up the stack: one of its own
@@ -223,10 +276,15 @@ Result<std::optional<std::int64_t>> Database::query_int(std::string_view sql) {
   return std::optional<std::int64_t>{st->int64(0)};
 }
 
-bool Database::in_transaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
+bool Database::in_transaction() const {
+  if (driver_) return driver_->in_transaction();
+  return db_ != nullptr && sqlite3_get_autocommit(db_) == 0;
+}
 
-std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-int Database::changes() const { return sqlite3_changes(db_); }
+std::int64_t Database::last_insert_rowid() const {
+  return driver_ ? driver_->last_insert_rowid() : sqlite3_last_insert_rowid(db_);
+}
+int Database::changes() const { return driver_ ? driver_->changes() : sqlite3_changes(db_); }
 
 // ---- Transaction ----
 

@@ -19,7 +19,7 @@ constexpr std::int64_t kT = 1'780'000'000'000;  // 2026
 class CaseStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = open_sqlite_case_store(path_);
+    auto s = test::open_case_store(path_);
     ASSERT_TRUE(s) << s.error().what();
     store_ = std::move(*s);
   }
@@ -151,11 +151,13 @@ TEST_F(CaseStoreTest, CommittedCasesSurviveAReopen) {
   auto env = test::valid_report_envelope();
   commit({test::intake(env, kT)});
   store_.reset();
-  auto s = open_sqlite_case_store(path_);
+  auto s = test::open_case_store(path_);
   ASSERT_TRUE(s);
   EXPECT_TRUE(*(*s)->find_case_by_report(env.report().report_id()));
 }
 
+// The SQLite file itself: a full disk, corruption, migrations of old files.
+#if !FB_TEST_POSTGRES
 TEST(CaseStoreFiles, AFullDiskStoresNothingItDidNotAcknowledge) {
   test::TempDir dir;
   auto s = open_sqlite_case_store(dir / "cases.db", 60, GroupingPolicy{.merge_window_ms = 0});  // every report a case
@@ -304,6 +306,7 @@ TEST(CaseStoreFiles, MigratesToVersion4WithEveryOlderNotificationSentOnItsOwn) {
   EXPECT_EQ(*db->query_int("PRAGMA user_version"),
             10);  // on to the lifecycle, the console, visits, relations, dead-letter caps, privacy
 }
+#endif  // !FB_TEST_POSTGRES
 
 }  // namespace
 }  // namespace fb::backend

@@ -22,6 +22,22 @@ TEST(BackendConfig, FileOverridesDefaultsAndPathsAreRelativeToIt) {
   EXPECT_EQ(c->mqtt.client_id, "fb-backend");  // untouched default
 }
 
+TEST(BackendConfig, ThePostgresKeySelectsPostgreSQLAndIsNoPath) {
+  test::TempDir dir;
+  std::ofstream(dir / "backend.json") << R"({"version": 1, "postgres": "postgresql://fb@db.example/feedback"})";
+  auto c = load_config(dir / "backend.json", default_config());
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->postgres, "postgresql://fb@db.example/feedback");  // not made relative to the file
+  EXPECT_TRUE(default_config().postgres.empty());                 // SQLite stays the default
+  // A server that is not there: open_case_store() went to PostgreSQL, not to the SQLite file.
+  c->postgres = "host=" + (dir / "no-server") + " connect_timeout=1";
+  c->database = dir / "cases.db";
+  auto s = open_case_store(*c);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, make_error_code(StorageErrc::open_failed));
+  EXPECT_FALSE(std::filesystem::exists(dir / "cases.db"));
+}
+
 TEST(BackendConfig, BadValuesAreNamed) {
   test::TempDir dir;
   std::ofstream(dir / "backend.json") << R"({"version": 1, "max_batch": 0})";

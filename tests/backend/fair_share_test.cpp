@@ -158,7 +158,7 @@ constexpr std::int64_t kT = 1'780'000'000'000;  // 2026
 class FairShareStoreTest : public ::testing::Test {
  protected:
   void open(DeadLetterPolicy policy = {}) {
-    auto s = open_sqlite_case_store(path_, 0, {}, policy);
+    auto s = test::open_case_store(path_, 0, {}, policy);
     ASSERT_TRUE(s) << s.error().what();
     store_ = std::move(*s);
   }

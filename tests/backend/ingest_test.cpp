@@ -126,7 +126,7 @@ class FailingStore final : public CaseStore {
 class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = open_sqlite_case_store(dir_ / "cases.db");
+    auto s = test::open_case_store(dir_ / "cases.db");
     ASSERT_TRUE(s) << s.error().what();
     real_ = std::move(*s);
     store_ = std::make_unique<FailingStore>(*real_);
@@ -377,7 +377,7 @@ TEST_F(IngestTest, ADeadLetterKeepsAtMostTheStoresPayloadCapOfAHugePayload) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(ack_of(out[0]).payload_sha256(), codec::sha256(huge));  // matched on the whole payload
   test::TempDir copy;
-  auto db = sql::Database::open(dir_ / "cases.db");
+  auto db = test::open_store_database(dir_ / "cases.db");
   ASSERT_TRUE(db);
   EXPECT_EQ(*db->query_int("SELECT length(payload) FROM dead_letters"),
             static_cast<std::int64_t>(DeadLetterPolicy{}.max_payload_bytes));
@@ -577,7 +577,7 @@ TEST_F(IngestTest, AReadReceiptForTheCarriedNotificationIsRecorded) {
   receipt.mutable_receipt()->set_kind(wire::RECEIPT_READ);
   process({RawMessage{topics::receipts(kVinA), codec::encode(receipt)}});
   EXPECT_EQ(real_->counts()->dead_letters, 0);  // it named a notification sent to this car
-  auto db = sql::Database::open(dir_ / "cases.db");
+  auto db = test::open_store_database(dir_ / "cases.db");
   ASSERT_TRUE(db);
   EXPECT_EQ(*db->query_int("SELECT count(*) FROM notifications WHERE state = 'read' AND carried_by_ack = 1"), 1);
 }
@@ -652,7 +652,7 @@ TEST_F(IngestTest, ADriverReportNamingAnAutoReportLinksBothCasesWhicheverArrives
     // A store of its own for each order.
     ingest_.reset();
     store_.reset();
-    real_ = open_sqlite_case_store(dir_ / (auto_first ? "auto-first.db" : "driver-first.db")).value();
+    real_ = test::open_case_store(dir_ / (auto_first ? "auto-first.db" : "driver-first.db")).value();
     store_ = std::make_unique<FailingStore>(*real_);
     ingest_ = std::make_unique<Ingest>(*store_, test::shipped_rules(), clock_);
     auto a = auto_report("misfire", "P0300", "Engine misfire detected (DTC); the check-engine lamp is on.");
@@ -679,7 +679,7 @@ TEST_F(IngestTest, ADriverReportNamingAnAutoReportLinksBothCasesWhicheverArrives
     ingest_.reset();
     store_.reset();
     real_.reset();
-    auto reopened = open_sqlite_case_store(dir_ / (auto_first ? "auto-first.db" : "driver-first.db"));
+    auto reopened = test::open_case_store(dir_ / (auto_first ? "auto-first.db" : "driver-first.db"));
     ASSERT_TRUE(reopened) << reopened.error().what();
     real_ = std::move(*reopened);
   }

@@ -55,7 +55,7 @@ class LifecycleTest : public ::testing::Test {
 
   void open(GroupingPolicy policy = {}) {
     store_.reset();
-    auto s = open_sqlite_case_store(dir_ / "cases.db", 0, policy);
+    auto s = test::open_case_store(dir_ / "cases.db", 0, policy);
     ASSERT_TRUE(s) << s.error().what();
     store_ = std::move(*s);
   }
@@ -586,6 +586,87 @@ TEST_F(DriverActionTest, TheOutcomeOfAResolvedCaseMayBeRatedByItsResolvedNotific
   ASSERT_TRUE(out);
   EXPECT_TRUE(out->front().receipt_matched);
   EXPECT_EQ(store_->survey_score()->second, 1);
+}
+
+// The console's work on cases, straight on the store (the API tests go through HTTP on SQLite
+// only): here it runs on both stores (backend_pg_tests).
+TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {
+  const auto a = new_case(kT, {}, test::kVinA);
+  const auto b = new_case(kT + 1, {}, test::kVinB);
+  ASSERT_TRUE(store_->add_comment(a, "li.na", "called the driver", kT + 2));
+  auto assigned = store_->assign(a, "li.na", "lead", kT + 3, render_);
+  ASSERT_TRUE(assigned) << assigned.error().what();
+  EXPECT_EQ(assigned->assignee, "li.na");
+  auto sent = store_->send_message(a, "li.na", "We are on it", "message", kT + 4, render_);
+  ASSERT_TRUE(sent) << sent.error().what();
+  EXPECT_EQ(sent->vin, test::kVinA);
+
+  CaseQuery q;
+  q.text = a;
+  auto found = store_->search_cases(q);
+  ASSERT_TRUE(found) << found.error().what();
+  ASSERT_EQ(found->items.size(), 1u);
+  EXPECT_EQ(found->items[0].case_number, a);
+  CaseQuery page;
+  page.sort = CaseSort::oldest;
+  page.limit = 1;
+  auto first = store_->search_cases(page);
+  ASSERT_TRUE(first) << first.error().what();
+  ASSERT_EQ(first->items.size(), 1u);
+  EXPECT_EQ(first->items[0].case_number, a);
+  page.cursor = first->next_cursor;
+  auto second = store_->search_cases(page);
+  ASSERT_TRUE(second) << second.error().what();
+  ASSERT_EQ(second->items.size(), 1u);
+  EXPECT_EQ(second->items[0].case_number, b);
+
+  auto mine = store_->cases_of_subject(test::kVinA, "");
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(*mine, std::vector<std::string>{a});
+  auto by_state = store_->cases_by_state();
+  ASSERT_TRUE(by_state);
+  std::int64_t total = 0;
+  for (const auto& [state, n] : *by_state) total += n;
+  EXPECT_EQ(total, 2);
+  auto detail = store_->case_detail(a);
+  ASSERT_TRUE(detail && *detail);
+  EXPECT_EQ((*detail)->c.assignee, "li.na");
+  EXPECT_TRUE(store_->audit_privacy("export", privacy_subject("vin", test::kVinA), "dpo", kT + 5));
+
+  // Another problem of the same car: its own case, merged into the first by hand and split out again.
+  auto other = submit(report(test::kVinA, "空调不制冷 air conditioning not cooling"), kT + 6);
+  ASSERT_TRUE(other.accepted);
+  const auto c = other.accepted->case_number;
+  ASSERT_NE(c, a);
+  const auto moved_report = envs_.back()->report().report_id();
+  auto merged = store_->merge_cases(c, a, "li.na", kT + 7);
+  ASSERT_TRUE(merged) << merged.error().what();
+  EXPECT_EQ(merged->case_number, a);
+  EXPECT_EQ(merged->reports, 2);
+  auto split = store_->split_report(a, moved_report, "li.na", kT + 8);
+  ASSERT_TRUE(split) << split.error().what();
+  EXPECT_NE(split->case_number, a);
+  EXPECT_EQ(split->reports, 1);
+  EXPECT_EQ((*store_->find_case(a))->reports, 1);
+}
+
+TEST_F(LifecycleTest, ACaseIsLinkedToAMajorCaseByHandAndUnlinked) {
+  GroupingPolicy policy;
+  policy.major_case_vehicles = 2;
+  open(policy);
+  submit(report("LSVAX60E5K2000021", "换挡顿挫", {"P0730"}), kT);
+  submit(report("LSVAX60E5K2000022", "换挡顿挫", {"P0730"}), kT + kHour);
+  auto clusters = store_->list_clusters(10);
+  ASSERT_TRUE(clusters && !clusters->empty());
+  const auto major = clusters->front().major_case_number;
+  ASSERT_FALSE(major.empty());
+  const auto loose = new_case(kT + 2 * kHour, {}, test::kVinB);
+  auto linked = store_->link_to_major(loose, major, "li.na", kT + 3 * kHour);
+  ASSERT_TRUE(linked) << linked.error().what();
+  EXPECT_EQ(linked->parent_case_number, major);
+  auto unlinked = store_->link_to_major(loose, "", "li.na", kT + 4 * kHour);
+  ASSERT_TRUE(unlinked) << unlinked.error().what();
+  EXPECT_TRUE(unlinked->parent_case_number.empty());
 }
 
 }  // namespace

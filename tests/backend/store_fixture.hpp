@@ -1,12 +1,55 @@
 // Helpers shared by the backend store and ingest tests.
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "../common/report_fixture.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/rules.hpp"
+#include "fb/common/sqlite.hpp"
 #include "paths.hpp"
+#if FB_TEST_POSTGRES
+#include "fb/common/postgres.hpp"
+#include "postgres.hpp"
+#endif
 
 namespace fb::test {
+
+#if FB_TEST_POSTGRES
+/// The connection string of a store of this process's test server named after `path`: a schema
+/// of its own (made at its first use: the same path is the same store, as it would be the same
+/// file). A schema, not a database: CREATE DATABASE takes about two seconds, a schema nothing.
+inline Result<std::string> postgres_database(const std::string& path) {
+  auto* server = PostgresServer::shared();
+  if (server == nullptr) return fail(StorageErrc::open_failed, "no PostgreSQL test server");
+  static std::map<std::string, std::string> databases;
+  auto it = databases.find(path);
+  if (it == databases.end()) {
+    const auto name = "store" + std::to_string(databases.size() + 1);
+    auto admin = sql::open_postgres(server->conninfo());
+    if (!admin) return fail(admin.error());
+    if (auto r = admin->exec("CREATE SCHEMA " + name); !r) return fail(r.error());
+    it = databases.emplace(path, name).first;
+  }
+  return server->conninfo() + " options='-csearch_path=" + it->second + "'";
+}
+#endif
+
+/// The store the suite runs against: the SQLite file at `path`, or, in the PostgreSQL build of
+/// the suite (backend_pg_tests, FB_TEST_POSTGRES), postgres_database(path).
+inline Result<std::unique_ptr<backend::CaseStore>> open_case_store(const std::string& path, std::int64_t max_pages = 0,
+                                                                   backend::GroupingPolicy grouping = {},
+                                                                   backend::DeadLetterPolicy dead_letters = {}) {
+#if FB_TEST_POSTGRES
+  (void)max_pages;  // a full disk is SQLite's test (CaseStoreFiles)
+  auto conninfo = postgres_database(path);
+  if (!conninfo) return fail(conninfo.error());
+  return backend::open_postgres_case_store(*conninfo, grouping, dead_letters);
+#else
+  return backend::open_sqlite_case_store(path, max_pages, grouping, dead_letters);
+#endif
+}
 
 inline backend::Rules& shipped_rules() {
   static backend::Rules rules = [] {
@@ -15,6 +58,18 @@ inline backend::Rules& shipped_rules() {
     return std::move(*r);
   }();
   return rules;
+}
+
+/// A connection of its own to the store at `path` (as open_case_store() names it), for a test that
+/// looks at the rows themselves; SQL as the stores write it (the PostgreSQL driver translates).
+inline Result<sql::Database> open_store_database(const std::string& path) {
+#if FB_TEST_POSTGRES
+  auto conninfo = postgres_database(path);
+  if (!conninfo) return fail(conninfo.error());
+  return sql::open_postgres(*conninfo);
+#else
+  return sql::Database::open(path);
+#endif
 }
 
 inline backend::ReportIntake intake(const wire::Envelope& env, std::int64_t at_ms) {

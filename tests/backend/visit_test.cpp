@@ -21,7 +21,7 @@ constexpr auto kDealer = "SH-001";
 class VisitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = open_sqlite_case_store(dir_ / "cases.db");
+    auto s = test::open_case_store(dir_ / "cases.db");
     ASSERT_TRUE(s) << s.error().what();
     store_ = std::move(*s);
     auto env = test::valid_report_envelope(test::kVinA, "变速箱换挡顿挫 harsh shifting");
@@ -618,6 +618,29 @@ TEST_F(VisitTest, ErasureRemovesTheSurveyCommentAndTheDriversReasons) {
   auto after = store_->visit(v.id, "");
   for (const auto& s : (*after)->stages)
     EXPECT_EQ(s.note.find("13800138000"), std::string::npos) << "stage " << to_string(s.stage) << " note: " << s.note;
+}
+
+TEST_F(VisitTest, TheVisitListFiltersByDealerCaseAndState) {
+  auto v = propose();
+  VisitQuery mine;
+  mine.dealer_code = kDealer;
+  auto listed = store_->visits(mine);
+  ASSERT_TRUE(listed) << listed.error().what();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id, v.id);
+  VisitQuery other;
+  other.dealer_code = "OTHER-DEALER";
+  auto none = store_->visits(other);
+  ASSERT_TRUE(none) << none.error().what();
+  EXPECT_TRUE(none->empty());
+  VisitQuery by_case;
+  by_case.case_number = number_;
+  by_case.state = VisitState::proposed;
+  auto of_case = store_->visits(by_case);
+  ASSERT_TRUE(of_case) << of_case.error().what();
+  EXPECT_EQ(of_case->size(), 1u);
+  by_case.state = VisitState::booked;
+  EXPECT_TRUE(store_->visits(by_case)->empty());
 }
 
 }  // namespace

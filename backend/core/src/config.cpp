@@ -141,6 +141,9 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
                                                                              {"rules_dir", &c.rules_dir}}) {
     if (auto r = path(key, *out); !r) return fail(r.error());
   }
+  auto postgres = config::get_or<std::string>(*doc, "postgres", c.postgres, origin);
+  if (!postgres) return fail(postgres.error());
+  c.postgres = *postgres;
   auto batch = config::get_or<std::size_t>(*doc, "max_batch", c.service.max_batch, origin);
   if (!batch) return fail(batch.error());
   if (*batch == 0) return fail(ConfigErrc::invalid_value, origin + ": max_batch must be > 0");
@@ -185,6 +188,19 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   if (!level) return fail(level.error());
   c.log_level = *level;
   return c;
+}
+
+Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config,
+                                                   std::shared_ptr<const crypto::KeyRing> keys) {
+  if (!config.postgres.empty()) {
+    if (keys) {
+      return fail(ConfigErrc::invalid_value,
+                  "privacy.key_file with postgres: the PostgreSQL case store does not seal personal data yet "
+                  "(docs/privacy.md); leave the key file out, or use the SQLite store");
+    }
+    return open_postgres_case_store(config.postgres, config.grouping, config.dead_letters);
+  }
+  return open_sqlite_case_store(config.database, 0, config.grouping, config.dead_letters, std::move(keys));
 }
 
 }  // namespace fb::backend

@@ -437,7 +437,7 @@ class SqliteCaseStore final : public CaseStore {
               "n.carried_by_ack = 1 WHERE r.report_id = ?"},
              {&next_number_,
               "INSERT INTO case_counters(year, last) VALUES(?, 1) "
-              "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last"},
+              "ON CONFLICT(year) DO UPDATE SET last = case_counters.last + 1 RETURNING last"},
              {&insert_case_,
               "INSERT INTO cases(uid, number, vin, type, priority, system, team, status, language, "
               "created_ms, first_reply_due_ms, triage, sla_start_ms, resolution_due_ms, progress_every_ms, "
@@ -462,7 +462,7 @@ class SqliteCaseStore final : public CaseStore {
              {&insert_dead_letter_,
               "INSERT INTO dead_letters(digest, topic, reason, detail, payload, first_seen_ms, "
               "last_seen_ms, count, vin) VALUES(?,?,?,?,?,?,?,1,?) ON CONFLICT(digest) DO UPDATE "
-              "SET count = count + 1, last_seen_ms = excluded.last_seen_ms RETURNING id, count"},
+              "SET count = dead_letters.count + 1, last_seen_ms = excluded.last_seen_ms RETURNING id, count"},
              {&seen_dead_letter_,
               "UPDATE dead_letters SET count = count + 1, last_seen_ms = max(last_seen_ms, ?2) WHERE digest = ?1 "
               "RETURNING id"},
@@ -1622,6 +1622,7 @@ class SqliteCaseStore final : public CaseStore {
   /// checkpoint moves the erased versions into the file (secure_delete zeroes what was freed)
   /// and empties the WAL. A reader in the way leaves it for the next checkpoint (logged).
   void truncate_wal() {
+    if (db_.dialect() != sql::Dialect::sqlite) return;  // PostgreSQL: no WAL file of ours to empty
     auto busy = db_.query_int("PRAGMA wal_checkpoint(TRUNCATE)");
     if (!busy) {
       spdlog::warn("case store: checkpoint after an erasure failed: {}", busy.error().what());
@@ -2445,3 +2446,14 @@ Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem:
 }
 
 }  // namespace fb::backend
+
+namespace fb::backend::detail {
+
+Result<std::unique_ptr<CaseStore>> case_store_over(sql::Database db, GroupingPolicy grouping,
+                                                   DeadLetterPolicy dead_letters) {
+  auto store = std::make_unique<SqliteCaseStore>(std::move(db), grouping, dead_letters);
+  if (auto r = store->prepare(); !r) return fail(r.error());
+  return std::unique_ptr<CaseStore>(std::move(store));
+}
+
+}  // namespace fb::backend::detail

@@ -22,10 +22,16 @@ struct sqlite3_stmt;
 namespace fb::sql {
 
 class Database;
+class Driver;
+class DriverStatement;
+
+/// The SQL a Database speaks. Stores write SQLite's; another driver translates it
+/// (fb/common/sql_driver.hpp) and a store branches on this only where a translation would be a hack.
+enum class Dialect { sqlite, postgres };
 
 class Statement {
  public:
-  Statement() = default;
+  Statement();
   Statement(Statement&&) noexcept;
   Statement& operator=(Statement&&) noexcept;
   Statement(const Statement&) = delete;
@@ -71,14 +77,13 @@ class Statement {
     bool lent = false;
     bool orphaned = false;  // its Database closed while it was lent: the borrower finalizes it
   };
-  Statement(sqlite3_stmt* s, Database* db, std::shared_ptr<CacheEntry> entry = nullptr)
-      : stmt_(s),
-        db_(db),
-        entry_(std::move(entry)) {}
+  Statement(sqlite3_stmt* s, Database* db, std::shared_ptr<CacheEntry> entry = nullptr);
+  explicit Statement(std::unique_ptr<DriverStatement> ext);
   void release();
   sqlite3_stmt* stmt_ = nullptr;
   Database* db_ = nullptr;
-  std::shared_ptr<CacheEntry> entry_;  // set: borrowed from Database::cached()
+  std::shared_ptr<CacheEntry> entry_;     // set: borrowed from Database::cached()
+  std::unique_ptr<DriverStatement> ext_;  // set: another engine's statement (Database::adopt)
 };
 
 struct OpenOptions {
@@ -96,7 +101,7 @@ struct OpenOptions {
 
 class Database {
  public:
-  Database() = default;
+  Database();
   Database(Database&&) noexcept;
   Database& operator=(Database&&) noexcept;
   Database(const Database&) = delete;
@@ -105,6 +110,10 @@ class Database {
 
   /// Opens (and creates) a file. Errors: open_failed, corrupt (not a database).
   static Result<Database> open(const std::filesystem::path& path, const OpenOptions& options = {});
+  /// A connection of another engine (fb/common/sql_driver.hpp, e.g. fb/common/postgres.hpp):
+  /// every call below goes to `driver`, which takes SQLite's SQL and translates it.
+  static Database adopt(std::unique_ptr<Driver> driver);
+  Dialect dialect() const;
 
   /// Runs one or more statements that return no rows.
   Result<void> exec(std::string_view sql);
@@ -115,7 +124,7 @@ class Database {
   /// uses are safe. Errors: as prepare().
   Result<Statement> cached(std::string_view sql);
   /// How many statements the cache holds (tests).
-  std::size_t cached_statements() const { return cache_.size(); }
+  std::size_t cached_statements() const;
   /// Runs a one-row, one-column query and returns its integer (or nullopt for no row / NULL).
   Result<std::optional<std::int64_t>> query_int(std::string_view sql);
 
@@ -139,6 +148,7 @@ class Database {
   std::filesystem::path path_;
   /// Keyed by SQL text; an entry is shared with the Statement it is lent to.
   std::unordered_map<std::string, std::shared_ptr<Statement::CacheEntry>> cache_;
+  std::unique_ptr<Driver> driver_;  // set: not SQLite (adopt())
 };
 
 /// BEGIN IMMEDIATE ... COMMIT; rolls back on destruction unless committed.

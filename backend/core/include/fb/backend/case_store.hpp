@@ -518,6 +518,15 @@ Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem:
                                                           DeadLetterPolicy dead_letters = {},
                                                           std::shared_ptr<const crypto::KeyRing> keys = {});
 
+/// Opens (creating or migrating) the case store in a PostgreSQL database (libpq `conninfo`, e.g.
+/// "postgresql://fb@db.example/feedback"); its own schema and migrations (table fb_schema).
+/// Several backend instances may share one database: each write transaction takes the store's
+/// advisory lock (writers run one at a time, as on SQLite), and a report id is unique in the
+/// database, so a report delivered to two instances opens one case. Errors: open_failed (no
+/// connection), schema_too_new, other StorageErrc.
+Result<std::unique_ptr<CaseStore>> open_postgres_case_store(const std::string& conninfo, GroupingPolicy grouping = {},
+                                                            DeadLetterPolicy dead_letters = {});
+
 /// "vin:3f2a..." for an audit record: identifies the subject to whoever knows it, not to a reader.
 std::string privacy_subject(std::string_view kind, std::string_view value);
 

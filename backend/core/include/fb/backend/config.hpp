@@ -54,6 +54,9 @@ struct BackendConfig {
   /// and not yet stored (beyond it messages are dropped and the cars resend them).
   mqtt::ClientOptions mqtt;
   std::filesystem::path database = "fb-backend.db";
+  /// The case store in PostgreSQL instead (a libpq connection string; the file's "postgres"):
+  /// empty for the SQLite file `database`, the embedded default.
+  std::string postgres;
   std::filesystem::path rules_dir = "deploy/rules";  // classifier.json, routing.conf, templates.json
   ServiceOptions service;
   /// Merging, clustering and the SLA clock's start; the file's "grouping" object.
@@ -78,5 +81,12 @@ Result<std::shared_ptr<const crypto::KeyRing>> load_store_keys(const BackendConf
 
 /// Applies a JSON file over `base`. Errors name the file and key (ConfigErrc).
 Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConfig base);
+
+/// The case store the configuration names: PostgreSQL when `postgres` is set, else the SQLite
+/// file `database`; with its grouping and dead-letter policies, and `keys` (load_store_keys) to
+/// seal personal data. Errors: as the store's open; ConfigErrc::invalid_value for keys with
+/// PostgreSQL, whose store does not seal yet (docs/privacy.md).
+Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config,
+                                                   std::shared_ptr<const crypto::KeyRing> keys = {});
 
 }  // namespace fb::backend

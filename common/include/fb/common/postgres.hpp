@@ -1,0 +1,51 @@
+// A PostgreSQL driver under fb::sql::Database (fb/common/sql_driver.hpp), on libpq.
+// Stores keep writing SQLite's SQL; this driver translates it (translate_to_postgres) and runs
+// it as server-side prepared statements, one per text and parameter types, kept per connection.
+//
+// Transactions: "BEGIN IMMEDIATE" (sql::Transaction) becomes a READ COMMITTED transaction that
+// first takes a transaction-scoped advisory lock of the store (PgOptions::writer_lock): every
+// writer of the same store on the same database waits for the one before, as SQLite's writers
+// do, so the stores' read-check-write sequences keep their meaning with several backend
+// instances. Unique constraints stay the last word (exactly-once holds even without the lock).
+//
+// Threads: as Database: one owner at a time. Errors: StorageErrc, by SQLSTATE class, the
+// server's message and SQLSTATE in the detail (FB_PG_TRACE=1 also prints each failed statement
+// to stderr: the store suites often check only that a call failed).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fb/common/error.hpp"
+#include "fb/common/sqlite.hpp"
+
+namespace fb::sql {
+
+struct PgOptions {
+  /// Tables whose rows have an `id` the store reads back with last_insert_rowid(): an INSERT into
+  /// one of them gets "RETURNING id" (SQLite's rowid alias has no PostgreSQL equivalent).
+  std::vector<std::string> id_tables;
+  /// The advisory lock "BEGIN IMMEDIATE" takes (one per store, the same in every instance).
+  std::int64_t writer_lock = 0;
+};
+
+/// SQLite's SQL as PostgreSQL's: `?` and `?N` become `$N`; instr() strpos(); two-argument max()
+/// and min() greatest() and least(); X'..' blob literals bytea's; INSERT OR IGNORE "ON CONFLICT DO NOTHING"; an INSERT
+/// into one of `id_tables` without RETURNING gets "RETURNING id" (`*returns_id` set). String literals are left alone.
+/// Not a general translator: what the stores write.
+std::string translate_to_postgres(std::string_view sql, const std::vector<std::string>& id_tables,
+                                  bool* returns_id = nullptr);
+
+/// Connects (libpq `conninfo`, e.g. "postgresql://user@host:5432/db" or "host=/tmp/x port=5432
+/// dbname=db"). Errors: open_failed.
+Result<Database> open_postgres(const std::string& conninfo, PgOptions options = {});
+
+/// Connects and brings the schema `schema.name` up to date: `schema.migrations[i]` (PostgreSQL
+/// DDL) upgrades version i to i+1, recorded in table fb_schema, in one transaction under the
+/// store's writer lock (instances starting together migrate once). A newer version than this
+/// build knows is refused (schema_too_new).
+Result<Database> open_postgres_store(const std::string& conninfo, const StoreSchema& schema, PgOptions options = {});
+
+}  // namespace fb::sql

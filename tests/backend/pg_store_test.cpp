@@ -1,0 +1,124 @@
+// What only PostgreSQL has: several backend instances on one database (issue 12).
+#include <gtest/gtest.h>
+
+#include <latch>
+#include <set>
+#include <thread>
+
+#include "fb/backend/case_store.hpp"
+#include "fb/common/postgres.hpp"
+#include "process.hpp"
+#include "store_fixture.hpp"
+
+namespace fb::backend {
+namespace {
+
+constexpr std::int64_t kT = 1'780'000'000'000;  // 2026
+
+TEST(PostgresStore, TheSameReportDeliveredToTwoInstancesAtOnceOpensOneCase) {
+  test::TempDir dir;
+  const std::string path = dir / "shared";
+  auto a = test::open_case_store(path);
+  auto b = test::open_case_store(path);
+  ASSERT_TRUE(a && b);
+  auto env = test::valid_report_envelope();
+  // Several rounds: each a fresh report, both instances released at once.
+  for (int round = 0; round < 5; ++round) {
+    env.mutable_report()->set_report_id("R-concurrent-" + std::to_string(round));
+    const auto item = test::intake(env, kT + round);
+    std::latch go(2);
+    std::vector<ItemOutcome> out_a, out_b;
+    const auto commit = [&](CaseStore& store, std::vector<ItemOutcome>& out) {
+      std::vector<BatchItem> items{item};
+      go.arrive_and_wait();
+      auto r = store.commit_batch(items, test::simple_notifications());
+      ASSERT_TRUE(r) << r.error().what();
+      out = *r;
+    };
+    std::thread ta([&] { commit(**a, out_a); });
+    std::thread tb([&] { commit(**b, out_b); });
+    ta.join();
+    tb.join();
+    ASSERT_EQ(out_a.size(), 1u);
+    ASSERT_EQ(out_b.size(), 1u);
+    ASSERT_TRUE(out_a[0].accepted && out_b[0].accepted);
+    EXPECT_EQ(out_a[0].accepted->case_number, out_b[0].accepted->case_number);
+    EXPECT_NE(out_a[0].accepted->duplicate, out_b[0].accepted->duplicate);  // exactly one made it
+  }
+  auto counts = (*a)->counts();
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->reports, 5);
+  // Merged into the same car's open case after the first, or new ones: never a case per instance.
+  EXPECT_LE(counts->cases, 5);
+  EXPECT_EQ((*b)->counts()->cases, counts->cases);
+}
+
+TEST(PostgresStore, TwoInstancesNumberTheirCasesWithoutCollision) {
+  test::TempDir dir;
+  const std::string path = dir / "numbers";
+  auto a = test::open_case_store(path, 0, GroupingPolicy{.merge_window_ms = 0});  // every report a case
+  auto b = test::open_case_store(path, 0, GroupingPolicy{.merge_window_ms = 0});
+  ASSERT_TRUE(a && b);
+  constexpr int kPerInstance = 10;
+  std::latch go(2);
+  std::vector<std::string> numbers_a, numbers_b;
+  const auto run = [&](CaseStore& store, const std::string& prefix, std::vector<std::string>& numbers) {
+    go.arrive_and_wait();
+    for (int i = 0; i < kPerInstance; ++i) {
+      auto env = test::valid_report_envelope();
+      env.mutable_report()->set_report_id(prefix + std::to_string(i));
+      std::vector<BatchItem> items{test::intake(env, kT + i)};
+      auto r = store.commit_batch(items, test::simple_notifications());
+      ASSERT_TRUE(r) << r.error().what();
+      ASSERT_TRUE((*r)[0].accepted);
+      numbers.push_back((*r)[0].accepted->case_number);
+    }
+  };
+  std::thread ta([&] { run(**a, "A-", numbers_a); });
+  std::thread tb([&] { run(**b, "B-", numbers_b); });
+  ta.join();
+  tb.join();
+  std::set<std::string> all(numbers_a.begin(), numbers_a.end());
+  all.insert(numbers_b.begin(), numbers_b.end());
+  EXPECT_EQ(all.size(), 2u * kPerInstance);
+  EXPECT_EQ((*a)->counts()->cases, 2 * kPerInstance);
+}
+
+TEST(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
+  test::TempDir dir;
+  const std::string path = dir / "newer";
+  ASSERT_TRUE(test::open_case_store(path));
+  ASSERT_TRUE(test::open_case_store(path));  // the second open finds it current: no migration runs again
+  auto conninfo = test::postgres_database(path);
+  ASSERT_TRUE(conninfo);
+  auto admin = sql::open_postgres(*conninfo);
+  ASSERT_TRUE(admin);
+  EXPECT_EQ(admin->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 1);
+  ASSERT_TRUE(admin->exec("UPDATE fb_schema SET version = 99"));
+  auto s = test::open_case_store(path);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, make_error_code(StorageErrc::schema_too_new));
+}
+
+TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {
+  const std::vector<std::string> ids{"cases"};
+  bool returns = false;
+  EXPECT_EQ(sql::translate_to_postgres("SELECT a FROM t WHERE b = ? AND c = ? AND d = '?'", ids, &returns),
+            "SELECT a FROM t WHERE b = $1 AND c = $2 AND d = '?'");
+  EXPECT_FALSE(returns);
+  EXPECT_EQ(sql::translate_to_postgres("UPDATE t SET x = max(x, ?2), y = ?1 WHERE MIN(a) > instr(b, ?1)", ids),
+            "UPDATE t SET x = greatest(x, $2), y = $1 WHERE MIN(a) > strpos(b, $1)");
+  EXPECT_EQ(sql::translate_to_postgres("INSERT OR IGNORE INTO v(a, b) VALUES(?, ?)", ids),
+            "INSERT INTO v(a, b) VALUES($1, $2) ON CONFLICT DO NOTHING");
+  EXPECT_EQ(sql::translate_to_postgres("INSERT INTO cases(a) VALUES(?)", ids, &returns),
+            "INSERT INTO cases(a) VALUES($1) RETURNING id");
+  EXPECT_TRUE(returns);
+  EXPECT_EQ(sql::translate_to_postgres("INSERT INTO cases(a) VALUES(?) RETURNING uid", ids, &returns),
+            "INSERT INTO cases(a) VALUES($1) RETURNING uid");
+  EXPECT_FALSE(returns);
+  EXPECT_EQ(sql::translate_to_postgres("UPDATE r SET payload = X'', b = x'0aFF' WHERE a = 'X''y'", ids),
+            "UPDATE r SET payload = '\\x'::bytea, b = '\\x0aFF'::bytea WHERE a = 'X''y'");
+}
+
+}  // namespace
+}  // namespace fb::backend
