@@ -1231,7 +1231,9 @@ class CarStoreRecoveryTest : public CarStoreTest {
       if (recovery) {
         const auto* t = recovery->table(table);
         EXPECT_NE(t, nullptr);
-        if (t != nullptr) EXPECT_EQ(t->recovered, expected.size()) << table;
+        if (t != nullptr) {
+          EXPECT_EQ(t->recovered, expected.size()) << table;
+        }
       }
     }
     if (recovery) {
