@@ -111,6 +111,7 @@ Translated translate(std::string_view sql, const std::vector<std::string>& id_ta
       else if ((w == "max" || w == "min") && call && has_top_level_comma(sql, next)) {
         out += w == "max" ? "greatest" : "least";
       } else if (w == "blob") out += "bytea";
+      else if (w == "like") out += "ILIKE";  // SQLite's LIKE ignores (ASCII) case; PostgreSQL's does not
       else if (w == "insert" && lower(sql.substr(next, 9)) == "or ignore") {
         out += word;
         or_ignore = true;
@@ -248,6 +249,11 @@ class PgDriver final : public Driver {
     auto done = check(r, text);
     if (done) note_changes(r);
     PQclear(r);
+    if (!done && sql == "BEGIN IMMEDIATE" && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+      // The BEGIN went through and the lock did not (a timeout, a cancel): no Transaction owns
+      // what is open, and an aborted transaction would fail every later statement.
+      PQclear(PQexec(conn_, "ROLLBACK"));
+    }
     return done;
   }
 
@@ -377,7 +383,10 @@ Result<bool> PgStatement::step() {
       return true;
     }
     auto r = driver_.run(sql_, params_);
-    if (!r) return fail(r.error());
+    if (!r) {
+      ran_ = false;  // as SQLite's statement after an error: the next step() runs it again
+      return fail(r.error());
+    }
     res_ = *r;
     row_ = -1;
     if (sql_.returns_id) return false;  // the id went to last_insert_rowid(), as SQLite's INSERT returns no row

@@ -66,15 +66,29 @@ std::optional<std::string> sealed_bytes(sqlite3_value* v) {
   return raw;
 }
 
+/// Without keys, a text that begins like a sealed one ("enc:", typed by a driver, say) is stored
+/// behind this prefix, so that reading it never mistakes it for a sealed value it cannot open.
+constexpr std::string_view kEscapedTextPrefix = "enc:raw:";
+
 void fn_seal(sqlite3_context* ctx, int, sqlite3_value** argv) {
   const auto* ring = ring_of(ctx);
   const int type = sqlite3_value_type(argv[0]);
   const bool blob = type == SQLITE_BLOB;
   const auto plain = blob ? arg_bytes(argv[0]) : arg_text(argv[0]);
-  if (ring == nullptr || type == SQLITE_NULL || plain.empty() || sealed_bytes(argv[0])) {
-    sqlite3_result_value(ctx, argv[0]);  // no keys, nothing to hide, or sealed already
+  if (type == SQLITE_NULL || plain.empty()) {
+    sqlite3_result_value(ctx, argv[0]);  // nothing to hide
     return;
   }
+  if (ring == nullptr) {
+    if (!blob && plain.starts_with("enc:")) {
+      const auto text = std::string(kEscapedTextPrefix) + std::string(plain);
+      sqlite3_result_text64(ctx, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    } else {
+      sqlite3_result_value(ctx, argv[0]);  // no keys: stored as given (a blob of ours is an Envelope, never "fbE1")
+    }
+    return;
+  }
+  // With keys every value is sealed, even one that looks sealed: a driver's words can look like anything.
   auto sealed = ring->seal(plain, arg_text(argv[1]));
   if (!sealed) return result_error(ctx, sealed.error());
   if (blob) {
@@ -86,6 +100,13 @@ void fn_seal(sqlite3_context* ctx, int, sqlite3_value** argv) {
 }
 
 void open_value(sqlite3_context* ctx, sqlite3_value** argv, bool null_on_failure) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_TEXT) {
+    if (const auto t = arg_text(argv[0]); t.starts_with(kEscapedTextPrefix)) {
+      const auto plain = t.substr(kEscapedTextPrefix.size());
+      sqlite3_result_text64(ctx, plain.data(), plain.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      return;
+    }
+  }
   auto raw = sealed_bytes(argv[0]);
   if (!raw) {
     sqlite3_result_value(ctx, argv[0]);

@@ -93,7 +93,8 @@ TEST(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
   ASSERT_TRUE(conninfo);
   auto admin = sql::open_postgres(*conninfo);
   ASSERT_TRUE(admin);
-  EXPECT_EQ(admin->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 1);
+  EXPECT_EQ(admin->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0),
+            2);  // migrations: v9 shape, privacy columns
   ASSERT_TRUE(admin->exec("UPDATE fb_schema SET version = 99"));
   auto s = test::open_case_store(path);
   ASSERT_FALSE(s);
@@ -118,6 +119,9 @@ TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {
   EXPECT_FALSE(returns);
   EXPECT_EQ(sql::translate_to_postgres("UPDATE r SET payload = X'', b = x'0aFF' WHERE a = 'X''y'", ids),
             "UPDATE r SET payload = '\\x'::bytea, b = '\\x0aFF'::bytea WHERE a = 'X''y'");
+  // SQLite's LIKE ignores case: a search for "brake" finds "Brake noise" on both stores.
+  EXPECT_EQ(sql::translate_to_postgres("SELECT 1 FROM r WHERE text LIKE ? ESCAPE '\\' AND k = 'like'", ids),
+            "SELECT 1 FROM r WHERE text ILIKE $1 ESCAPE '\\' AND k = 'like'");
 }
 
 }  // namespace

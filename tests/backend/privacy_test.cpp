@@ -77,8 +77,8 @@ class PrivacyTest : public ::testing::Test {
   }
 
   /// Reads stored values as they are on disk, through a connection of its own (no keys).
-  std::vector<std::string> raw_values(const std::string& query) {
-    auto raw = sql::Database::open(db());
+  std::vector<std::string> raw_values(const std::string& query, const std::string& file = {}) {
+    auto raw = sql::Database::open(file.empty() ? db() : file);
     EXPECT_TRUE(raw);
     std::vector<std::string> out;
     if (!raw) return out;
@@ -287,6 +287,29 @@ TEST_F(PrivacyTest, PlainRowsFromBeforeTheKeysAreSealedByReseal) {
   store_.reset();  // the last connection checkpoints the WAL into the file
   EXPECT_FALSE(contains(raw_store(db()), "PRIVTEXT"));
   EXPECT_FALSE(contains(raw_store(db()), kPhone));
+}
+
+// A driver's words may look like a sealed value ("enc:v1:" + base64 of the magic "fbE1"): they
+// are sealed like any other with keys, escaped without, and never make a read fail.
+TEST_F(PrivacyTest, ADriversTextThatLooksSealedIsStoredAndReadLikeAnyOther) {
+  const std::string looks_sealed = std::string(sql::kSealedTextPrefix) + "ZmJFMQ==";
+  const auto with_keys = submit(test::kVinA, looks_sealed, kT);
+  ASSERT_FALSE(with_keys.empty());
+  // The next report of the car reads the first one's text (the merge candidates): no failure.
+  EXPECT_FALSE(submit(test::kVinA, looks_sealed + " again", kT + kHour).empty());
+  auto d = store_->case_detail(with_keys);
+  ASSERT_TRUE(d && *d) << (d ? "no case" : d.error().what());
+  EXPECT_EQ(codec::decode((*d)->reports.front().payload)->report().text(), looks_sealed);
+  EXPECT_TRUE(store_->reseal_personal_data()) << "reseal must not trip over it";
+
+  store_.reset();
+  auto keyless = open_sqlite_case_store(dir_ / "keyless.db");
+  ASSERT_TRUE(keyless);
+  store_ = std::move(*keyless);
+  ASSERT_FALSE(submit(test::kVinB, looks_sealed, kT).empty());
+  EXPECT_FALSE(submit(test::kVinB, looks_sealed + " again", kT + kHour).empty());
+  EXPECT_EQ(raw_values("SELECT text FROM reports ORDER BY rowid LIMIT 1", dir_ / "keyless.db"),
+            std::vector<std::string>{"enc:raw:" + looks_sealed});  // escaped on disk without keys
 }
 
 TEST_F(PrivacyTest, ASealedStoreWithoutKeysRefusesToReadRatherThanShowCiphertext) {

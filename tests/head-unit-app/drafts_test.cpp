@@ -145,6 +145,15 @@ TEST_F(DraftsTest, TheCallbackNumberGoesWithTheReportOnlyWithConsentToBeCalled) 
   EXPECT_EQ(report.callback_phone(), "+86 138 0000 0000");
   EXPECT_EQ(report.category(), wire::CATEGORY_BRAKES);
 
+  // A number pasted with brackets or a hash keeps only what the wire accepts, and still goes.
+  ASSERT_TRUE(composer_->choose("brakes"));
+  composer_->setAllowContact(true);
+  composer_->setPhone("(030) 1234#567.");
+  EXPECT_EQ(composer_->phone(), "030 1234567");
+  ASSERT_TRUE(composer_->send());
+  settle();
+  EXPECT_EQ(published().callback_phone(), "030 1234567");
+
   ASSERT_TRUE(composer_->choose("brakes"));
   composer_->setAllowContact(false);
   ASSERT_TRUE(composer_->send());

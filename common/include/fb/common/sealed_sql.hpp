@@ -15,9 +15,12 @@
 //   fb_key_id(value)        the key id a sealed value names, NULL for anything else.
 //   fb_current_key()        the id of the key that seals now.
 //
-// Without a key ring (`keys` null) fb_seal and fb_lookup return their value unchanged, fb_open
-// refuses a sealed value ("sealed value but no key ring configured"), fb_key_id and
-// fb_current_key return NULL: a store without keys behaves as before.
+// With a key ring fb_seal seals every non-empty value, even one that looks sealed (a driver's
+// words can look like anything). Without one (`keys` null) fb_seal and fb_lookup return their
+// value unchanged, except a text beginning "enc:", kept as "enc:raw:" + text so that it is never
+// read as a sealed value; fb_open gives such a text back as it was, refuses a sealed value
+// ("sealed value but no key ring configured"); fb_key_id and fb_current_key return NULL: a store
+// without keys behaves as before.
 //
 // Threads: the functions run on the thread of the statement; the KeyRing is immutable and shared.
 // Errors: a failure inside a function fails the statement with the CryptoErrc text (unknown key,

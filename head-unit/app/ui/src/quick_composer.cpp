@@ -166,8 +166,21 @@ void QuickComposer::setAllowContact(bool on) {
 }
 
 void QuickComposer::setPhone(const QString& phone) {
-  if (phone == phone_) return;
-  phone_ = phone;
+  // Only what the wire and the car store accept (digits, '+', '-', spaces; 32 at most): a pasted
+  // "(030) 1234567" would otherwise fail the draft's save and the report's send.
+  QString kept;
+  for (const QChar c : phone) {
+    if ((c >= QLatin1Char('0') && c <= QLatin1Char('9')) || c == QLatin1Char('+') || c == QLatin1Char('-') ||
+        c == QLatin1Char(' ')) {
+      kept += c;
+    }
+  }
+  kept.truncate(32);
+  if (kept == phone_) {
+    if (kept != phone) Q_EMIT phoneChanged();  // the field shows what was kept
+    return;
+  }
+  phone_ = kept;
   Q_EMIT phoneChanged();
 }
 
