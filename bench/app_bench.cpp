@@ -66,6 +66,7 @@ Result<AppBenchResults> run_app_bench(const AppBenchOptions& o) {
   }
   auto medians = [](const std::vector<AppRun>& runs, double AppRun::*field) {
     std::vector<double> v;
+    v.reserve(runs.size());
     for (const auto& run : runs) v.push_back(run.*field);
     return median(v);
   };

@@ -9,10 +9,11 @@
 #include <iostream>
 
 #include "app_bench.hpp"
+#include "fb/common/guarded_main.hpp"
 #include "json_report.hpp"
 #include "process.hpp"
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   CLI::App cli{"fb-app-bench: fb-headunit's first frame and RSS beside a minimal Qt Quick window's."};
   fb::bench::AppBenchOptions o;
   o.app = FB_BENCH_APP_BIN;
@@ -51,3 +52,5 @@ int main(int argc, char** argv) {
   fmt::print("JSON written to {}\n", json);
   return 0;
 }
+
+int main(int argc, char** argv) { return fb::guarded_main("fb-app-bench", argc, argv, run_main); }

@@ -278,7 +278,7 @@ Result<std::string> KeyRing::lookup_tag(std::string_view value) const {
   }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(2 * mac_len);
+  out.reserve(std::size_t{2} * mac_len);
   for (unsigned int i = 0; i < mac_len; ++i) {
     out.push_back(kHex[mac[i] >> 4]);
     out.push_back(kHex[mac[i] & 0xf]);

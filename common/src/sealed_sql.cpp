@@ -167,7 +167,7 @@ bool is_sealed_value(std::string_view stored) {
   return raw && KeyRing::is_sealed(*raw);
 }
 
-Result<void> register_sealing(Database& db, std::shared_ptr<const crypto::KeyRing> keys) {
+Result<void> register_sealing(Database& db, const std::shared_ptr<const crypto::KeyRing>& keys) {
   struct Fn {
     const char* name;
     int args;

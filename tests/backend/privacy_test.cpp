@@ -22,7 +22,7 @@ namespace fb::backend {
 namespace {
 
 constexpr std::int64_t kT = 1'780'000'000'000;
-constexpr std::int64_t kHour = 3600 * 1000;
+constexpr std::int64_t kHour = std::int64_t{3600} * 1000;
 constexpr std::int64_t kDay = 24 * kHour;
 constexpr const char* kText = "PRIVTEXT 刹车异响 brake squeal near my home";
 constexpr const char* kName = "Zhang PRIVNAME";

@@ -625,7 +625,7 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
   options.durable = false;
   auto db = sql::Database::open(path, options);
   if (!db) return fail(db.error());
-  if (auto x = sql::register_sealing(*db, std::move(keys)); !x) return fail(x.error());
+  if (auto x = sql::register_sealing(*db, keys); !x) return fail(x.error());
   // A scan reads most of the cases table: mapping the file spares copying each page out of the
   // OS cache on every call (measured: docs/metrics.md).
   if (auto x = db->query_int("PRAGMA mmap_size=" + std::to_string(kMmapBytes)); !x) return fail(x.error());

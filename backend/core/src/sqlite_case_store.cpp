@@ -2439,7 +2439,7 @@ Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem:
   if (!opened) return fail(opened.error());
   // Freed space is overwritten with zeros: erased personal data does not linger in free pages.
   if (auto x = opened->db.exec("PRAGMA secure_delete=ON"); !x) return fail(x.error());
-  if (auto x = sql::register_sealing(opened->db, std::move(keys)); !x) return fail(x.error());
+  if (auto x = sql::register_sealing(opened->db, keys); !x) return fail(x.error());
   auto store = std::make_unique<SqliteCaseStore>(std::move(opened->db), grouping, dead_letters);
   if (auto r = store->prepare(); !r) return fail(r.error());
   return std::unique_ptr<CaseStore>(std::move(store));

@@ -41,7 +41,7 @@ inline constexpr std::string_view kSealedTextPrefix = "enc:v1:";
 
 /// Registers the functions above on `db`. Call before preparing statements that use them.
 /// Errors: StorageErrc (SQLite refused the registration).
-Result<void> register_sealing(Database& db, std::shared_ptr<const crypto::KeyRing> keys);
+Result<void> register_sealing(Database& db, const std::shared_ptr<const crypto::KeyRing>& keys);
 
 /// Whether a stored value is sealed (either encoding).
 bool is_sealed_value(std::string_view stored);

@@ -100,11 +100,14 @@ class AgentApi {
   /// id (`done` once it is committed, or CarStore::save_draft's error), discard_draft deletes
   /// one (sent or thrown away), drafts() lists them newest first. The defaults keep nothing (an
   /// agent without a store): saving and discarding succeed, the list is empty.
-  virtual void save_draft(SavedDraft /*draft*/, std::function<void(Result<void>)> done) {
+  // By value: an implementation keeps them (the defaults only drop them).
+  virtual void save_draft(SavedDraft /*draft*/,  // NOLINT(performance-unnecessary-value-param)
+                          std::function<void(Result<void>)> done) {
     const auto call = std::move(done);
     call({});
   }
-  virtual void discard_draft(std::string /*draft_id*/, std::function<void(Result<void>)> done) {
+  virtual void discard_draft(std::string /*draft_id*/,  // NOLINT(performance-unnecessary-value-param)
+                             std::function<void(Result<void>)> done) {
     const auto call = std::move(done);
     call({});
   }
