@@ -35,10 +35,10 @@ AnalyticsCommands::AnalyticsCommands(CLI::App& app)
 
 bool AnalyticsCommands::selected() const { return monthly_->parsed(); }
 
-int AnalyticsCommands::run(const BackendConfig& cfg, std::shared_ptr<const crypto::KeyRing> keys) const {
+int AnalyticsCommands::run(const BackendConfig& cfg, const std::shared_ptr<const crypto::KeyRing>& keys) const {
   auto month = parse_month(month_);
   if (!month) return print_error(month.error());
-  auto analytics = open_sqlite_analytics(cfg.database, std::move(keys));
+  auto analytics = open_sqlite_analytics(cfg.database, keys);
   if (!analytics) return print_error(analytics.error());
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())

@@ -62,8 +62,8 @@ bool CaseCommands::selected() const {
   return show_->parsed() || move_->parsed() || clusters_->parsed() || csat_->parsed() || submit_->parsed();
 }
 
-int CaseCommands::run(const BackendConfig& cfg, std::shared_ptr<const crypto::KeyRing> keys) const {
-  auto store = open_case_store(cfg, std::move(keys));
+int CaseCommands::run(const BackendConfig& cfg, const std::shared_ptr<const crypto::KeyRing>& keys) const {
+  auto store = open_case_store(cfg, keys);
   if (!store) return print_error(store.error());
   auto& s = **store;
   if (show_->parsed()) {

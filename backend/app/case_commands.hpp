@@ -16,7 +16,7 @@ class CaseCommands {
   /// True when one of these commands was given on the command line.
   bool selected() const;
   /// Runs it; the exit code. Errors are printed to stderr.
-  int run(const BackendConfig& cfg, std::shared_ptr<const crypto::KeyRing> keys) const;
+  int run(const BackendConfig& cfg, const std::shared_ptr<const crypto::KeyRing>& keys) const;
 
  private:
   CLI::App* show_;

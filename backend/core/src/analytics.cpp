@@ -614,7 +614,7 @@ class SqliteAnalytics final : public Analytics {
 }  // namespace
 
 Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path,
-                                                         std::shared_ptr<const crypto::KeyRing> keys) {
+                                                         const std::shared_ptr<const crypto::KeyRing>& keys) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return fail(StorageErrc::open_failed, "case store " + path.string() + " does not exist");

@@ -191,7 +191,7 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
 }
 
 Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config,
-                                                   std::shared_ptr<const crypto::KeyRing> keys) {
+                                                   const std::shared_ptr<const crypto::KeyRing>& keys) {
   if (!config.postgres.empty()) {
     if (keys) {
       return fail(ConfigErrc::invalid_value,
@@ -200,7 +200,7 @@ Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config,
     }
     return open_postgres_case_store(config.postgres, config.grouping, config.dead_letters);
   }
-  return open_sqlite_case_store(config.database, 0, config.grouping, config.dead_letters, std::move(keys));
+  return open_sqlite_case_store(config.database, 0, config.grouping, config.dead_letters, keys);
 }
 
 }  // namespace fb::backend

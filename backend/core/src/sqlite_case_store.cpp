@@ -2432,7 +2432,7 @@ std::string format_case_number(int year, std::int64_t sequence) {
 
 Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages,
                                                           GroupingPolicy grouping, DeadLetterPolicy dead_letters,
-                                                          std::shared_ptr<const crypto::KeyRing> keys) {
+                                                          const std::shared_ptr<const crypto::KeyRing>& keys) {
   sql::OpenOptions options;
   options.max_page_count = max_pages;
   auto opened = sql::open_store(path, sql::StoreSchema{"case store", kMigrations}, sql::OnCorrupt::refuse, options);

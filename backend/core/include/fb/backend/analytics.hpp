@@ -239,7 +239,7 @@ class Analytics {
 /// (missing file, older schema), corrupt. `keys` open the reports' sealed text (fb/common/sealed_sql.hpp);
 /// without them a store with sealed text fails the cluster queries.
 Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path,
-                                                         std::shared_ptr<const crypto::KeyRing> keys = {});
+                                                         const std::shared_ptr<const crypto::KeyRing>& keys = {});
 
 /// "2026-11" -> {2026, 11}. Errors: ConfigErrc::invalid_value naming what is wrong.
 Result<std::pair<int, int>> parse_month(std::string_view text);

@@ -516,7 +516,7 @@ struct DeadLetterPolicy {
 Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem::path& path, std::int64_t max_pages = 0,
                                                           GroupingPolicy grouping = {},
                                                           DeadLetterPolicy dead_letters = {},
-                                                          std::shared_ptr<const crypto::KeyRing> keys = {});
+                                                          const std::shared_ptr<const crypto::KeyRing>& keys = {});
 
 /// Opens (creating or migrating) the case store in a PostgreSQL database (libpq `conninfo`, e.g.
 /// "postgresql://fb@db.example/feedback"); its own schema and migrations (table fb_schema).

@@ -87,6 +87,6 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
 /// seal personal data. Errors: as the store's open; ConfigErrc::invalid_value for keys with
 /// PostgreSQL, whose store does not seal yet (docs/privacy.md).
 Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config,
-                                                   std::shared_ptr<const crypto::KeyRing> keys = {});
+                                                   const std::shared_ptr<const crypto::KeyRing>& keys = {});
 
 }  // namespace fb::backend
