@@ -589,7 +589,7 @@ TEST_F(DriverActionTest, TheOutcomeOfAResolvedCaseMayBeRatedByItsResolvedNotific
 }
 
 // The console's work on cases, straight on the store (the API tests go through HTTP on SQLite
-// only): here it runs on both stores (backend_pg_tests).
+// only): here it runs on both stores (postgres_store_suite).
 TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {
   const auto a = new_case(kT, {}, test::kVinA);
   const auto b = new_case(kT + 1, {}, test::kVinB);

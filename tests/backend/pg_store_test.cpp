@@ -15,7 +15,16 @@ namespace {
 
 constexpr std::int64_t kT = 1'780'000'000'000;  // 2026
 
-TEST(PostgresStore, TheSameReportDeliveredToTwoInstancesAtOnceOpensOneCase) {
+/// Runs only in ctest's postgres_store_suite (FB_TEST_STORE=postgres): on SQLite there is no second
+/// instance to race with.
+class PostgresStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!test::store_is_postgres()) GTEST_SKIP() << "PostgreSQL only: FB_TEST_STORE=postgres";
+  }
+};
+
+TEST_F(PostgresStore, TheSameReportDeliveredToTwoInstancesAtOnceOpensOneCase) {
   test::TempDir dir;
   const std::string path = dir / "shared";
   auto a = test::open_case_store(path);
@@ -53,7 +62,7 @@ TEST(PostgresStore, TheSameReportDeliveredToTwoInstancesAtOnceOpensOneCase) {
   EXPECT_EQ((*b)->counts()->cases, counts->cases);
 }
 
-TEST(PostgresStore, TwoInstancesNumberTheirCasesWithoutCollision) {
+TEST_F(PostgresStore, TwoInstancesNumberTheirCasesWithoutCollision) {
   test::TempDir dir;
   const std::string path = dir / "numbers";
   auto a = test::open_case_store(path, 0, GroupingPolicy{.merge_window_ms = 0});  // every report a case
@@ -84,7 +93,7 @@ TEST(PostgresStore, TwoInstancesNumberTheirCasesWithoutCollision) {
   EXPECT_EQ((*a)->counts()->cases, 2 * kPerInstance);
 }
 
-TEST(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
+TEST_F(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
   test::TempDir dir;
   const std::string path = dir / "newer";
   ASSERT_TRUE(test::open_case_store(path));

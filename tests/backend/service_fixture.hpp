@@ -1,5 +1,5 @@
 // The Service on the test thread: the fake MQTT client, the fake clock and a real case store
-// (SQLite in a temporary directory, or PostgreSQL in backend_pg_tests), with the shipped rules. Nothing waits for time:
+// (SQLite in a temporary directory, or PostgreSQL under FB_TEST_STORE=postgres), with the shipped rules. Nothing waits for time:
 // run() runs what is ready on the io_context, and the tests advance clock_ themselves.
 #pragma once
 
@@ -26,7 +26,7 @@ class ServiceFixture : public ::testing::Test {
     mqtt_ = std::make_shared<FakeMqtt::State>();
     auto rules = backend::load_rules(kRulesDir);
     ASSERT_TRUE(rules) << rules.error().what();
-    auto store = open_case_store(dir_ / "cases.db");  // SQLite, or PostgreSQL in backend_pg_tests
+    auto store = open_case_store(dir_ / "cases.db");  // SQLite, or PostgreSQL in postgres_store_suite
     ASSERT_TRUE(store) << store.error().what();
     service_ = std::make_unique<backend::Service>(strand_, clock_, options, std::move(*store), std::move(*rules),
                                                   std::make_unique<FakeMqtt>(strand_, mqtt_));

@@ -1,22 +1,32 @@
 // Helpers shared by the backend store and ingest tests.
 #pragma once
 
+#include <cstdlib>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "../common/report_fixture.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/rules.hpp"
 #include "fb/common/sqlite.hpp"
-#include "paths.hpp"
-#if FB_TEST_POSTGRES
 #include "fb/common/postgres.hpp"
+#include "paths.hpp"
 #include "postgres.hpp"
-#endif
 
 namespace fb::test {
 
-#if FB_TEST_POSTGRES
+/// Whether the store suite runs against PostgreSQL: FB_TEST_STORE=postgres in the environment
+/// (ctest's postgres_store_suite sets it and picks the store suites with --gtest_filter); SQLite
+/// otherwise. A choice at run time, so the same test binary serves both stores.
+inline bool store_is_postgres() {
+  static const bool postgres = [] {
+    const char* store = std::getenv("FB_TEST_STORE");
+    return store != nullptr && std::string_view(store) == "postgres";
+  }();
+  return postgres;
+}
+
 /// The connection string of a store of this process's test server named after `path`: a schema
 /// of its own (made at its first use: the same path is the same store, as it would be the same
 /// file). A schema, not a database: CREATE DATABASE takes about two seconds, a schema nothing.
@@ -34,21 +44,17 @@ inline Result<std::string> postgres_database(const std::string& path) {
   }
   return server->conninfo() + " options='-csearch_path=" + it->second + "'";
 }
-#endif
 
-/// The store the suite runs against: the SQLite file at `path`, or, in the PostgreSQL build of
-/// the suite (backend_pg_tests, FB_TEST_POSTGRES), postgres_database(path).
+/// The store the suite runs against: the SQLite file at `path`, or, when store_is_postgres(),
+/// postgres_database(path).
 inline Result<std::unique_ptr<backend::CaseStore>> open_case_store(const std::string& path, std::int64_t max_pages = 0,
                                                                    backend::GroupingPolicy grouping = {},
                                                                    backend::DeadLetterPolicy dead_letters = {}) {
-#if FB_TEST_POSTGRES
-  (void)max_pages;  // a full disk is SQLite's test (CaseStoreFiles)
+  if (!store_is_postgres()) return backend::open_sqlite_case_store(path, max_pages, grouping, dead_letters);
+  // max_pages (a full disk) is SQLite's test (CaseStoreFiles).
   auto conninfo = postgres_database(path);
   if (!conninfo) return fail(conninfo.error());
   return backend::open_postgres_case_store(*conninfo, grouping, dead_letters);
-#else
-  return backend::open_sqlite_case_store(path, max_pages, grouping, dead_letters);
-#endif
 }
 
 inline backend::Rules& shipped_rules() {
@@ -63,13 +69,10 @@ inline backend::Rules& shipped_rules() {
 /// A connection of its own to the store at `path` (as open_case_store() names it), for a test that
 /// looks at the rows themselves; SQL as the stores write it (the PostgreSQL driver translates).
 inline Result<sql::Database> open_store_database(const std::string& path) {
-#if FB_TEST_POSTGRES
+  if (!store_is_postgres()) return sql::Database::open(path);
   auto conninfo = postgres_database(path);
   if (!conninfo) return fail(conninfo.error());
   return sql::open_postgres(*conninfo);
-#else
-  return sql::Database::open(path);
-#endif
 }
 
 inline backend::ReportIntake intake(const wire::Envelope& env, std::int64_t at_ms) {
