@@ -59,7 +59,7 @@ namespace {
 constexpr std::int64_t kDayMs = std::int64_t{24} * 3600 * 1000;
 constexpr int kSchemaVersion = 5;        // the lifecycle columns and the surveys table
 constexpr int kVisitsSchemaVersion = 7;  // visits, visit_stages and callbacks
-constexpr double kHourMs = 3600.0 * 1000.0;
+constexpr double kMsPerHour = 3600.0 * 1000.0;
 constexpr std::array<std::string_view, 5> kRepairStages{"checked_in", "inspection", "diagnosis", "repair",
                                                         "quality_check"};
 constexpr std::int64_t kMmapBytes = std::int64_t{1} << 30;
@@ -542,7 +542,7 @@ class SqliteAnalytics final : public Analytics {
     for (const auto& [id, clock] : clocks) {
       for (const auto stage : kRepairStages) {
         const auto it = clock.spent().find(std::string(stage));
-        if (it != clock.spent().end()) hours[std::string(stage)].push_back(static_cast<double>(it->second) / kHourMs);
+        if (it != clock.spent().end()) hours[std::string(stage)].push_back(static_cast<double>(it->second) / kMsPerHour);
       }
     }
     for (auto& h : f.stage_hours) {

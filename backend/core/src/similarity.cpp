@@ -4,8 +4,12 @@
 #include <array>
 #include <string>
 
+#include "text_classes.hpp"
+
 namespace fb::backend {
 namespace {
+
+using detail::is_cjk_ideograph;
 
 constexpr std::array<std::string_view, 96> kEnglishStopWords{
     "a",       "about", "after", "again",  "all",    "also", "am",    "an",    "and",   "any",   "are",  "as",
@@ -23,10 +27,6 @@ constexpr std::array<char32_t, 30> kChineseStopChars{U'的', U'了', U'是', U'�
                                                      U'有', U'就', U'也', U'都', U'很', U'吗', U'呢', U'啊',
                                                      U'吧', U'和', U'与', U'还', U'又', U'这', U'那', U'个',
                                                      U'着', U'过', U'被', U'把', U'给', U'一'};
-
-bool is_cjk(char32_t c) {
-  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0xF900 && c <= 0xFAFF);
-}
 
 std::uint64_t fnv1a(std::string_view bytes) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -72,7 +72,7 @@ class Tokenizer {
       } else if (c >= 'A' && c <= 'Z') {
         end_run();
         word_ += static_cast<char>(c - 'A' + 'a');
-      } else if (is_cjk(c) &&
+      } else if (is_cjk_ideograph(c) &&
                  std::find(kChineseStopChars.begin(), kChineseStopChars.end(), c) == kChineseStopChars.end()) {
         end_word();
         run_.emplace_back(text.substr(start, i - start));

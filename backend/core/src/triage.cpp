@@ -9,9 +9,13 @@
 
 #include "fb/common/config.hpp"
 #include "fb/common/series_codec.hpp"
+#include "text_classes.hpp"
 
 namespace fb::backend {
 namespace {
+
+using detail::is_service_system;
+using detail::vocabulary_index;
 
 /// A vocabulary key from a rule file; the error names the file, the key path and the text.
 template <HasVocabulary E>
@@ -79,19 +83,6 @@ std::string ascii_lower(std::string_view s) {
 namespace {
 
 constexpr std::size_t kMaxPhraseTokens = 8;
-
-template <HasVocabulary E>
-constexpr std::size_t index_of(E value) {
-  const auto v = vocabulary<E>();
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (v[i].value == value) return i;
-  return 0;
-}
-
-bool is_service_system(VehicleSystem s) {
-  return s == VehicleSystem::sales || s == VehicleSystem::service || s == VehicleSystem::parts ||
-         s == VehicleSystem::charges;
-}
 
 /// Softmax probability of `best` among the classes [first, first + count) that `allowed` admits.
 template <typename Allowed>
@@ -179,7 +170,7 @@ Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& 
       if (!v)
         return fail(ConfigErrc::invalid_value,
                     where + "." + name + ": unknown " + std::string(Vocabulary<E>::name) + " '" + name + "'");
-      if (auto r = phrases(value, where + "." + name, group, static_cast<int>(index_of(*v))); !r) return r;
+      if (auto r = phrases(value, where + "." + name, group, static_cast<int>(vocabulary_index(*v))); !r) return r;
     }
     if (every) {
       for (const auto& e : vocabulary<E>())
@@ -381,7 +372,7 @@ Classification Classifier::classify(const wire::Report& r) const {
   std::optional<CaseType> by_category;
   if (auto it = category_types_.find(category); it != category_types_.end()) {
     by_category = it->second;
-    s[kTypeOffset + index_of(it->second)] += category_weight_;
+    s[kTypeOffset + vocabulary_index(it->second)] += category_weight_;
   }
   if (auto it = category_systems_.find(category); it != category_systems_.end()) {
     // A category newer than the model (the dashboard's brakes and climate) has no weight in it,
@@ -392,14 +383,14 @@ Classification Classifier::classify(const wire::Report& r) const {
     });
     const bool named = !f.dtc_systems.empty() ||
                        std::any_of(system_hit.begin(), system_hit.end(), [](const auto& h) { return h.has_value(); });
-    auto& score = s[kSystemOffset + index_of(it->second)];
+    auto& score = s[kSystemOffset + vocabulary_index(it->second)];
     if (model_knows || named) {
       score += category_weight_ / 2;
     } else {
       score = *std::max_element(s.begin() + kSystemOffset, s.begin() + kSystemOffset + kSystemClasses) + 1.0;
     }
   }
-  for (const auto& [code, system] : f.dtc_systems) s[kSystemOffset + index_of(system)] += dtc_weight_;
+  for (const auto& [code, system] : f.dtc_systems) s[kSystemOffset + vocabulary_index(system)] += dtc_weight_;
 
   // Type.
   std::size_t type = 0;
@@ -409,16 +400,16 @@ Classification Classifier::classify(const wire::Report& r) const {
                                                      [](double v) { return v != 0; });
   double type_p = 1.0;
   if (r.source() == wire::SOURCE_TELEMATICS && !r.dtcs().empty()) {
-    type = index_of(CaseType::product_fault);
+    type = vocabulary_index(CaseType::product_fault);
     out.evidence.emplace_back("type:telematics_dtc");
   } else if (!any_type_signal) {
-    type = index_of(CaseType::usage_experience);
+    type = vocabulary_index(CaseType::usage_experience);
     out.evidence.emplace_back("type:default");
     type_p = 0;
   } else {
     type_p = probability(s, kTypeOffset, kTypeClasses, type, confidence_scale_, [](std::size_t) { return true; });
     if (type_hit[type]) out.evidence.push_back("type:lexicon:" + std::string(*type_hit[type]));
-    if (by_category && index_of(*by_category) == type)
+    if (by_category && vocabulary_index(*by_category) == type)
       out.evidence.push_back("type:category:" + std::string(to_string(category)));
   }
   out.type = vocabulary<CaseType>()[type].value;
@@ -428,7 +419,7 @@ Classification Classifier::classify(const wire::Report& r) const {
   const auto allowed = [&](std::size_t i) {
     return is_service_system(vocabulary<VehicleSystem>()[i].value) == service;
   };
-  std::size_t system = index_of(service ? VehicleSystem::service : VehicleSystem::other);
+  std::size_t system = vocabulary_index(service ? VehicleSystem::service : VehicleSystem::other);
   for (std::size_t i = 0; i < kSystemClasses; ++i) {
     if (allowed(i) && s[kSystemOffset + i] > s[kSystemOffset + system]) system = i;
   }
@@ -470,7 +461,7 @@ Classification Classifier::classify(const wire::Report& r) const {
 
   // Priority: safety and usability first, then the model, then the type's default.
   const bool lamp = category == wire::CATEGORY_WARNING_LAMP || lamp_hit || !r.dtcs().empty();
-  const double model_high = model_ ? probability(s, kPriorityOffset, kPriorityClasses, index_of(Priority::high),
+  const double model_high = model_ ? probability(s, kPriorityOffset, kPriorityClasses, vocabulary_index(Priority::high),
                                                  confidence_scale_, [](std::size_t) { return true; })
                                    : 0.0;
   const bool fault = out.type == CaseType::product_fault;

@@ -10,9 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "fb/common/config.hpp"
+#include "text_classes.hpp"
 
 namespace fb::backend {
 namespace {
+
+using detail::is_cjk_ideograph;
 
 constexpr std::uint64_t kFnvOffset = 1469598103934665603ull;
 constexpr std::uint64_t kFnvPrime = 1099511628211ull;
@@ -29,10 +32,6 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64 finaliser
 
 bool is_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 char lower(unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); }
-
-bool is_cjk(std::uint32_t cp) {
-  return (cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF);
-}
 
 /// Length of the English word once a plural/past/-ing ending is stripped, so that "brakes",
 /// "braked" and "brake" are one token; the lexicon goes through the same function.
@@ -107,7 +106,7 @@ void tokenize(std::string_view text, std::vector<Token>& out) {
     }
     std::uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
     for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    if (is_cjk(cp)) {
+    if (is_cjk_ideograph(static_cast<char32_t>(cp))) {
       out.push_back(Token{hash_bytes(text.substr(i, len)), static_cast<std::uint32_t>(i),
                           static_cast<std::uint32_t>(i + len), true, joined});
       joined = true;

@@ -6,22 +6,16 @@
 #include <unordered_map>
 
 #include "fb/backend/triage.hpp"
+#include "text_classes.hpp"
 
 namespace fb::backend {
 namespace {
 
-template <HasVocabulary E>
-std::size_t index_of(E value) {
-  const auto v = vocabulary<E>();
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (v[i].value == value) return i;
-  return 0;
-}
+using detail::is_service_system;
+using detail::vocabulary_index;
 
-bool is_service_system(std::size_t system_index) {
-  const auto s = vocabulary<VehicleSystem>()[system_index].value;
-  return s == VehicleSystem::sales || s == VehicleSystem::service || s == VehicleSystem::parts ||
-         s == VehicleSystem::charges;
+bool is_service_system_index(std::size_t system_index) {
+  return is_service_system(vocabulary<VehicleSystem>()[system_index].value);
 }
 
 std::uint64_t next_random(std::uint64_t& state) {  // splitmix64: the same sequence everywhere
@@ -71,9 +65,9 @@ LinearModel train_model(const Classifier& rules, const std::vector<LabelledRepor
     rules.features(to_report(item), f);
     Example e;
     for (const auto& [id, origin] : f.features) e.features.push_back(id);
-    e.type = index_of(item.type);
-    e.system = index_of(item.system);
-    if (item.priority) e.priority = index_of(*item.priority);
+    e.type = vocabulary_index(item.type);
+    e.system = vocabulary_index(item.system);
+    if (item.priority) e.priority = vocabulary_index(*item.priority);
     examples.push_back(std::move(e));
   }
 
@@ -108,9 +102,9 @@ LinearModel train_model(const Classifier& rules, const std::vector<LabelledRepor
     for (auto i : order) {
       const auto& e = examples[i];
       update(e, kTypeOffset, kTypeClasses, e.type, [](std::size_t) { return true; });
-      const bool service = is_service_system(e.system);
+      const bool service = is_service_system_index(e.system);
       update(e, kSystemOffset, kSystemClasses, e.system,
-             [service](std::size_t k) { return is_service_system(k) == service; });
+             [service](std::size_t k) { return is_service_system_index(k) == service; });
       if (e.priority) update(e, kPriorityOffset, kPriorityClasses, *e.priority, [](std::size_t) { return true; });
       step += 1;
     }
@@ -144,7 +138,7 @@ std::map<std::string, EvalScores> evaluate(const Classifier& classifier, const s
       const bool system_ok = c.system == item.system, type_ok = c.type == item.type;
       t.system_ok += system_ok;
       t.type_ok += type_ok;
-      const auto gold = index_of(item.type), got = index_of(c.type);
+      const auto gold = vocabulary_index(item.type), got = vocabulary_index(c.type);
       if (type_ok) {
         ++t.tp[gold];
       } else {
