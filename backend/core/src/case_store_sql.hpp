@@ -3,11 +3,25 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "fb/backend/case_store.hpp"
 #include "fb/common/sqlite.hpp"
 
 namespace fb::backend::detail {
+
+/// Schema v10 on SQLite, migration 2 on PostgreSQL (issue 11, privacy at rest): a phone number is
+/// found through a keyed digest in a column beside its sealed value. Rows from before carry their
+/// plain number as the "digest" until reseal_personal_data() seals them (the backend runs it at
+/// start when it has keys; a store without keys keeps the value itself as its digest).
+inline constexpr std::string_view kSchemaPhoneDigests = R"sql(
+ALTER TABLE contacts ADD COLUMN phone_mac TEXT NOT NULL DEFAULT '';
+UPDATE contacts SET phone_mac = phone;
+CREATE INDEX contacts_phone_mac ON contacts(phone_mac);
+ALTER TABLE callbacks ADD COLUMN phone_mac TEXT NOT NULL DEFAULT '';
+UPDATE callbacks SET phone_mac = phone;
+CREATE INDEX callbacks_phone_mac ON callbacks(phone_mac);
+)sql";
 
 /// `db` holds the current schema (migrated by the caller). Errors: a statement that does not prepare.
 Result<std::unique_ptr<CaseStore>> case_store_over(sql::Database db, GroupingPolicy grouping,

@@ -2,6 +2,8 @@
 // fb::sql PostgreSQL driver), with a schema of its own. Its migration 1 is the SQLite schema at
 // version 9 written in PostgreSQL's types; later changes add migrations to both lists.
 #include <memory>
+#include <span>
+#include <string>
 
 #include "case_store_sql.hpp"
 #include "fb/backend/case_store.hpp"
@@ -239,17 +241,11 @@ CREATE FUNCTION strpos(haystack BYTEA, needle BYTEA) RETURNS INTEGER
   LANGUAGE sql IMMUTABLE STRICT AS 'SELECT position(needle IN haystack)';
 )sql";
 
-// SQLite's v10 (privacy at rest): the keyed-digest columns for lookups by phone, and the sealing
-// functions the store's SQL calls. The PostgreSQL store does not seal yet (open_case_store refuses
-// keys with it): here they pass values through, and a digest is the value itself, as on a SQLite
-// store without keys.
-constexpr std::string_view kPgSchemaPrivacy = R"sql(
-ALTER TABLE contacts ADD COLUMN phone_mac TEXT NOT NULL DEFAULT '';
-UPDATE contacts SET phone_mac = phone;
-CREATE INDEX contacts_phone_mac ON contacts(phone_mac);
-ALTER TABLE callbacks ADD COLUMN phone_mac TEXT NOT NULL DEFAULT '';
-UPDATE callbacks SET phone_mac = phone;
-CREATE INDEX callbacks_phone_mac ON callbacks(phone_mac);
+// Migration 2 is SQLite's v10 (privacy at rest): the keyed-digest columns for lookups by phone
+// (detail::kSchemaPhoneDigests), then the sealing functions the store's SQL calls. The PostgreSQL
+// store does not seal yet (open_case_store refuses keys with it): here they pass values through,
+// and a digest is the value itself, as on a SQLite store without keys.
+constexpr std::string_view kPgSealingPassThrough = R"sql(
 CREATE FUNCTION fb_seal(value TEXT, place TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS 'SELECT value';
 CREATE FUNCTION fb_seal(value BYTEA, place TEXT) RETURNS BYTEA LANGUAGE sql IMMUTABLE AS 'SELECT value';
 CREATE FUNCTION fb_open(value TEXT, place TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS 'SELECT value';
@@ -262,7 +258,12 @@ CREATE FUNCTION fb_key_id(value BYTEA) RETURNS BIGINT LANGUAGE sql IMMUTABLE AS 
 CREATE FUNCTION fb_current_key() RETURNS BIGINT LANGUAGE sql IMMUTABLE AS 'SELECT NULL::BIGINT';
 )sql";
 
-const std::string_view kPgMigrations[] = {kPgSchemaV1, kPgSchemaPrivacy};
+/// Migration i upgrades version i to i + 1 (sql::StoreSchema); built at first use.
+std::span<const std::string_view> pg_migrations() {
+  static const std::string privacy = std::string(detail::kSchemaPhoneDigests) + std::string(kPgSealingPassThrough);
+  static const std::string_view migrations[] = {kPgSchemaV1, privacy};
+  return migrations;
+}
 
 /// The store's writer lock (sql::PgOptions::writer_lock): any constant all instances share.
 constexpr std::int64_t kCaseStoreLock = 0x66622d6361736573;  // "fb-cases"
@@ -274,7 +275,7 @@ Result<std::unique_ptr<CaseStore>> open_postgres_case_store(const std::string& c
   sql::PgOptions options;
   options.id_tables = {"cases", "case_events", "dead_letters", "clusters", "surveys", "privacy_audit", "visit_stages"};
   options.writer_lock = kCaseStoreLock;
-  auto db = sql::open_postgres_store(conninfo, sql::StoreSchema{"case store", kPgMigrations}, std::move(options));
+  auto db = sql::open_postgres_store(conninfo, sql::StoreSchema{"case store", pg_migrations()}, std::move(options));
   if (!db) return fail(db.error());
   return detail::case_store_over(std::move(*db), grouping, dead_letters);
 }

@@ -11,6 +11,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "case_store_sql.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/similarity.hpp"
 #include "fb/common/clock.hpp"
@@ -236,19 +237,6 @@ CREATE INDEX dead_letters_vin ON dead_letters(vin);
 CREATE INDEX dead_letters_last_seen ON dead_letters(last_seen_ms);
 )sql";
 
-// v10 (issue 11, privacy at rest): personal values are sealed in their own columns (fb_seal,
-// fb/common/sealed_sql.hpp); a phone number is found through a keyed digest beside it. Rows from
-// before carry their plain number as the "digest" until reseal_personal_data() seals them (the
-// backend runs it at start when it has keys).
-constexpr std::string_view kSchemaPrivacy = R"sql(
-ALTER TABLE contacts ADD COLUMN phone_mac TEXT NOT NULL DEFAULT '';
-UPDATE contacts SET phone_mac = phone;
-CREATE INDEX contacts_phone_mac ON contacts(phone_mac);
-ALTER TABLE callbacks ADD COLUMN phone_mac TEXT NOT NULL DEFAULT '';
-UPDATE callbacks SET phone_mac = phone;
-CREATE INDEX callbacks_phone_mac ON callbacks(phone_mac);
-)sql";
-
 /// A personal column and the row id its associated data names ("table.column:" || id).
 struct SealedColumn {
   std::string_view table, column, id, lookup;  // lookup: the digest column beside it, if any
@@ -273,7 +261,7 @@ const std::string_view kMigrations[] = {kSchemaV1,
                                         detail::kVisitSchema,
                                         kSchemaRelations,
                                         kSchemaDeadLetterCaps,
-                                        kSchemaPrivacy};
+                                        detail::kSchemaPhoneDigests};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
