@@ -4,15 +4,11 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli_error.hpp"
 #include "fb/backend/analytics.hpp"
 
 namespace fb::backend {
 namespace {
-
-int print_error(const Error& e) {
-  std::cerr << "fb-backend: " << e.what() << "\n";
-  return 1;
-}
 
 Result<void> write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli_error.hpp"
 #include "fb/backend/ingest.hpp"
 #include "fb/backend/notifier.hpp"
 #include "fb/backend/rules.hpp"
@@ -9,11 +10,6 @@
 
 namespace fb::backend {
 namespace {
-
-int print_error(const Error& e) {
-  std::cerr << "fb-backend: " << e.what() << "\n";
-  return 1;
-}
 
 void print_case(const CaseSummary& c) {
   std::cout << c.case_number << (c.major ? " (major)" : "") << "  " << (c.vin.empty() ? "-" : c.vin) << "  "

@@ -10,6 +10,7 @@
 
 #include "analytics_commands.hpp"
 #include "case_commands.hpp"
+#include "cli_error.hpp"
 #include "fb/asio.hpp"
 #include "fb/common/guarded_main.hpp"
 
@@ -23,26 +24,24 @@
 
 namespace {
 
-int fail_with(const fb::Error& e) {
-  std::cerr << "fb-backend: " << e.what() << "\n";
-  return 1;
-}
-
 /// Appends the hash of a fresh token to the token file and prints the token (shown once).
 int add_token(const fb::backend::BackendConfig& cfg, const std::string& role, const std::string& team,
               const std::string& name) {
   if (cfg.http.tokens_file.empty()) {
-    return fail_with(fb::Error(fb::ConfigErrc::invalid_value, "no token file: give --tokens FILE or http.tokens_file"));
+    return fb::backend::print_error(
+        fb::Error(fb::ConfigErrc::invalid_value, "no token file: give --tokens FILE or http.tokens_file"));
   }
   const auto token = fb::api::TokenStore::new_token();
   auto r = fb::parse<fb::api::Role>(role);
-  if (!r) return fail_with(fb::Error(fb::ConfigErrc::invalid_value, "unknown role '" + role + "'"));
+  if (!r) return fb::backend::print_error(fb::Error(fb::ConfigErrc::invalid_value, "unknown role '" + role + "'"));
   const auto line = fb::api::TokenStore::line_for(token, fb::api::Principal{name, *r, team == "-" ? "" : team});
-  if (auto checked = fb::api::TokenStore::parse(line, "token"); !checked) return fail_with(checked.error());
+  if (auto checked = fb::api::TokenStore::parse(line, "token"); !checked)
+    return fb::backend::print_error(checked.error());
   std::ofstream out(cfg.http.tokens_file, std::ios::app);
   out << line << "\n";
   if (!out.flush()) {
-    return fail_with(fb::Error(fb::ConfigErrc::file_not_found, "cannot write " + cfg.http.tokens_file.string()));
+    return fb::backend::print_error(
+        fb::Error(fb::ConfigErrc::file_not_found, "cannot write " + cfg.http.tokens_file.string()));
   }
   std::cout << token << "\n";
   return 0;
@@ -112,7 +111,7 @@ static int run_main(int argc, char** argv) {
 
   if (!config_file.empty()) {
     auto loaded = fb::backend::load_config(config_file, cfg);
-    if (!loaded) return fail_with(loaded.error());
+    if (!loaded) return fb::backend::print_error(loaded.error());
     cfg = *loaded;
   }
   if (!broker.empty()) cfg.mqtt.server_uri = broker;
@@ -129,50 +128,50 @@ static int run_main(int argc, char** argv) {
     cfg.http.console_dir = FB_CONSOLE_DIR;
   if (!mqtt_version.empty()) {
     auto v = fb::mqtt::parse_protocol_version(mqtt_version);
-    if (!v) return fail_with(v.error());
+    if (!v) return fb::backend::print_error(v.error());
     cfg.mqtt.version = *v;
   }
-  if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fail_with(r.error());
+  if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fb::backend::print_error(r.error());
 
   if (*key) {
     if (cfg.key_file.empty())
-      return fail_with(
+      return fb::backend::print_error(
           fb::Error(fb::ConfigErrc::invalid_value, "key: give the key file (--key-file or privacy.key_file)"));
     if (*key_init) {
-      if (auto r = fb::crypto::ensure_key_file(cfg.key_file); !r) return fail_with(r.error());
+      if (auto r = fb::crypto::ensure_key_file(cfg.key_file); !r) return fb::backend::print_error(r.error());
       return 0;
     }
     if (*key_rotate) {
       auto id = fb::crypto::rotate_key_file(cfg.key_file);
-      if (!id) return fail_with(id.error());
+      if (!id) return fb::backend::print_error(id.error());
       std::cerr << "fb-backend: key " << *id << " is current\n";
     }
     (void)key_reseal;  // rotate reseals too
     auto keys = fb::backend::load_store_keys(cfg);
-    if (!keys) return fail_with(keys.error());
+    if (!keys) return fb::backend::print_error(keys.error());
     auto store = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping, cfg.dead_letters, *keys);
-    if (!store) return fail_with(store.error());
+    if (!store) return fb::backend::print_error(store.error());
     auto n = (*store)->reseal_personal_data();
-    if (!n) return fail_with(n.error());
+    if (!n) return fb::backend::print_error(n.error());
     std::cerr << "fb-backend: " << *n << " value(s) sealed with key " << (*keys)->current_id() << "\n";
     return 0;
   }
   auto store_keys = fb::backend::load_store_keys(cfg);
-  if (!store_keys) return fail_with(store_keys.error());
+  if (!store_keys) return fb::backend::print_error(store_keys.error());
   const auto keys = *store_keys;
   if (case_commands.selected()) return case_commands.run(cfg, keys);
   if (*token_add) return add_token(cfg, token_role, token_team, token_name);
   if (analytics_commands.selected()) return analytics_commands.run(cfg, keys);
   if (*classify || *evaluate) {
     auto loaded = fb::backend::load_rules(cfg.rules_dir);
-    if (!loaded) return fail_with(loaded.error());
+    if (!loaded) return fb::backend::print_error(loaded.error());
     if (*classify) {
       std::ios::sync_with_stdio(false);
       fb::backend::classify_stream(std::cin, std::cout, loaded->classifier, loaded->router, explain);
       return 0;
     }
     auto corpus = fb::backend::read_labelled_corpus(eval_data);
-    if (!corpus) return fail_with(corpus.error());
+    if (!corpus) return fb::backend::print_error(corpus.error());
     const auto scores = fb::backend::evaluate(loaded->classifier, *corpus);
     if (eval_json) {
       nlohmann::json out;
@@ -192,34 +191,35 @@ static int run_main(int argc, char** argv) {
   if (*train) {
     const auto rules_file = cfg.rules_dir / "classifier.json";
     auto doc = fb::config::load_json(rules_file);
-    if (!doc) return fail_with(doc.error());
+    if (!doc) return fb::backend::print_error(doc.error());
     doc->erase("model");  // the features come from the rules alone; the old model plays no part
     auto rules_only = fb::backend::Classifier::load(*doc, rules_file.string());
-    if (!rules_only) return fail_with(rules_only.error());
+    if (!rules_only) return fb::backend::print_error(rules_only.error());
     auto corpus = fb::backend::read_labelled_corpus((std::filesystem::path(train_data) / "train.jsonl").string());
-    if (!corpus) return fail_with(corpus.error());
+    if (!corpus) return fb::backend::print_error(corpus.error());
     const auto model = fb::backend::train_model(*rules_only, *corpus);
     const auto out_path = train_out.empty() ? cfg.rules_dir / "classifier-model.txt" : std::filesystem::path(train_out);
     std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
     out << model.serialize(fb::backend::kModelComment);
-    if (!out.flush()) return fail_with(fb::Error(fb::ConfigErrc::file_not_found, "cannot write " + out_path.string()));
+    if (!out.flush())
+      return fb::backend::print_error(fb::Error(fb::ConfigErrc::file_not_found, "cannot write " + out_path.string()));
     std::cerr << "fb-backend: trained on " << corpus->size() << " items, " << model.size() << " features -> "
               << out_path.string() << "\n";
     return 0;
   }
   if (*cases || *dead) {
     auto store = fb::backend::open_case_store(cfg, keys);
-    if (!store) return fail_with(store.error());
+    if (!store) return fb::backend::print_error(store.error());
     if (*cases) {
       auto list = (*store)->list_cases(limit);
-      if (!list) return fail_with(list.error());
+      if (!list) return fb::backend::print_error(list.error());
       for (const auto& c : *list) {
         std::cout << c.case_number << "  " << c.vin << "  " << fb::to_string(c.type) << "/" << fb::to_string(c.priority)
                   << "/" << fb::to_string(c.system) << "  -> " << c.team << "  [" << fb::to_string(c.state) << "]\n";
       }
     } else {
       auto list = (*store)->list_dead_letters(limit);
-      if (!list) return fail_with(list.error());
+      if (!list) return fb::backend::print_error(list.error());
       for (const auto& d : *list) {
         std::cout << "#" << d.id << "  " << fb::to_string(d.reason) << " x" << d.count << "  " << d.topic << "  "
                   << d.detail << "\n";
@@ -238,13 +238,13 @@ static int run_main(int argc, char** argv) {
   auto client_strand = boost::asio::make_strand(io.get_executor());
   auto& clock = fb::SystemClock::instance();
   auto loaded_rules = fb::backend::load_rules(cfg.rules_dir);
-  if (!loaded_rules) return fail_with(loaded_rules.error());
+  if (!loaded_rules) return fb::backend::print_error(loaded_rules.error());
   auto store = fb::backend::open_case_store(cfg, keys);
-  if (!store) return fail_with(store.error());
+  if (!store) return fb::backend::print_error(store.error());
   if (keys) {
     // Rows written before the keys (or under a rotated key) are sealed now, before any reader.
     auto resealed = (*store)->reseal_personal_data();
-    if (!resealed) return fail_with(resealed.error());
+    if (!resealed) return fb::backend::print_error(resealed.error());
     if (*resealed > 0) spdlog::info("backend: {} personal value(s) sealed with key {}", *resealed, keys->current_id());
   } else {
     spdlog::warn("backend: no key file configured: personal data is stored unsealed (docs/privacy.md)");
@@ -258,7 +258,8 @@ static int run_main(int argc, char** argv) {
   if (!cfg.http.listen.empty()) {
     const auto colon = cfg.http.listen.rfind(':');
     if (colon == std::string::npos) {
-      return fail_with(fb::Error(fb::ConfigErrc::invalid_value, "http listen '" + cfg.http.listen + "': ADDRESS:PORT"));
+      return fb::backend::print_error(
+          fb::Error(fb::ConfigErrc::invalid_value, "http listen '" + cfg.http.listen + "': ADDRESS:PORT"));
     }
     fb::api::HttpServerOptions http_options;
     http_options.address = cfg.http.listen.substr(0, colon);
@@ -266,7 +267,7 @@ static int run_main(int argc, char** argv) {
     fb::api::TokenStore tokens;
     if (!cfg.http.tokens_file.empty() && std::filesystem::exists(cfg.http.tokens_file)) {
       auto loaded = fb::api::TokenStore::load_file(cfg.http.tokens_file);
-      if (!loaded) return fail_with(loaded.error());
+      if (!loaded) return fb::backend::print_error(loaded.error());
       tokens = std::move(*loaded);
     } else {
       spdlog::warn("api: no token file ({}): every API call is refused; create tokens with `fb-backend token add`",
@@ -276,28 +277,29 @@ static int run_main(int argc, char** argv) {
     std::vector<std::unique_ptr<fb::backend::CaseStore>> readers;
     for (int i = 0; i < 2; ++i) {
       auto reads = fb::backend::open_case_store(cfg, keys);
-      if (!reads) return fail_with(reads.error());
+      if (!reads) return fb::backend::print_error(reads.error());
       readers.push_back(std::move(*reads));
     }
     if (!cfg.postgres.empty()) {
       // The dashboard and monthly report read the SQLite file directly (analytics.hpp): not yet on PostgreSQL.
-      return fail_with(fb::Error(fb::ConfigErrc::invalid_value,
-                                 "--http with --postgres: the API's analytics need the SQLite store (not yet ported)"));
+      return fb::backend::print_error(
+          fb::Error(fb::ConfigErrc::invalid_value,
+                    "--http with --postgres: the API's analytics need the SQLite store (not yet ported)"));
     }
     auto analytics = fb::backend::open_sqlite_analytics(cfg.database, keys);
-    if (!analytics) return fail_with(analytics.error());
+    if (!analytics) return fb::backend::print_error(analytics.error());
     auto created = fb::api::Api::create(io.get_executor(), clock, service, std::move(readers), std::move(*analytics),
                                         std::move(tokens), fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});
-    if (!created) return fail_with(created.error());
+    if (!created) return fb::backend::print_error(created.error());
     api = std::move(*created);
     http = std::make_unique<fb::api::HttpServer>(io, http_options,
                                                  [&api](const fb::api::HttpRequest& r, fb::api::Responder done) {
                                                    api->handle(r, std::move(done));
                                                  });
-    if (auto r = http->start(); !r) return fail_with(r.error());
+    if (auto r = http->start(); !r) return fb::backend::print_error(r.error());
     spdlog::info("api listening on http://{}:{}", http_options.address, http->port());
   }
-  if (auto r = service.start(); !r) return fail_with(r.error());
+  if (auto r = service.start(); !r) return fb::backend::print_error(r.error());
   spdlog::info("backend started: store {}, rules {}, broker {}",
                cfg.postgres.empty() ? cfg.database.string() : "postgresql", cfg.rules_dir.string(),
                cfg.mqtt.server_uri);
