@@ -2,57 +2,23 @@
 // a real agent and car store, closed and opened again as a power cut or a killed app would.
 #include <gtest/gtest.h>
 
-#include <QCoreApplication>
-
-#include "fake_clock.hpp"
-#include "fake_mqtt.hpp"
-#include "fb/agent/agent.hpp"
-#include "fb/common/codec.hpp"
-#include "fb/ui/consent_store.hpp"
-#include "fb/ui/feedback_controller.hpp"
-#include "fb/ui/quick_composer.hpp"
-#include "process.hpp"
+#include "composer_fixture.hpp"
 
 namespace fb::ui {
 namespace {
 
-class DraftsTest : public ::testing::Test {
+class DraftsTest : public test_support::ComposerOnAgent {
  protected:
-  void SetUp() override { start(); }
-  void TearDown() override { stop(); }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(start()); }
 
   // As fb-headunit starts: the agent on the car store, the composer, the kept drafts loaded.
   void start() {
-    mqtt_ = std::make_shared<test::FakeMqtt::State>();
-    agent::AgentConfig c;
-    c.vehicle = {"LSVAX60E5K2000001", "Aurora EV", 2026, "HU-3.2.1"};
-    c.database = dir_ / "car.db";
-    auto a = agent::Agent::open(strand_, clock_, c, std::make_unique<test::FakeMqtt>(strand_, mqtt_));
-    ASSERT_TRUE(a) << a.error().what();
-    agent_ = std::move(*a);
-    controller_ = std::make_unique<FeedbackController>(*agent_);
-    consent_ = std::make_unique<ConsentStore>(QString::fromStdString(dir_ / "consent.ini"));
-    composer_ = std::make_unique<QuickComposer>(*controller_, *agent_, *consent_);
-    ASSERT_TRUE(agent_->start());
-    test::set_connected(*mqtt_, true);
+    ASSERT_NO_FATAL_FAILURE(open());
     composer_->loadDrafts();
     settle();
   }
-  // Everything goes, the review still open: nothing is cancelled or sent on the way out.
-  void stop() {
-    if (agent_) agent_->stop();
-    settle();
-    composer_.reset();
-    controller_.reset();
-    consent_.reset();
-    agent_.reset();
-  }
-  void settle() {
-    for (int idle_rounds = 0; idle_rounds < 2;) {
-      QCoreApplication::sendPostedEvents();
-      idle_rounds = test::run_ready(io_) == 0 ? idle_rounds + 1 : 0;
-    }
-  }
+  // Everything goes, the review still open.
+  void stop() { close(); }
   std::vector<agent::SavedDraft> kept() {
     std::vector<agent::SavedDraft> out;
     agent_->drafts([&](auto d) { out = d.value_or(std::vector<agent::SavedDraft>{}); });
@@ -62,24 +28,6 @@ class DraftsTest : public ::testing::Test {
   QString draftText(int row) {
     return composer_->drafts()->data(composer_->drafts()->index(row), QuickDraftsModel::TextRole).toString();
   }
-  wire::Report published() {
-    EXPECT_EQ(test::pending_publishes(*mqtt_), 1u);
-    if (test::pending_publishes(*mqtt_) == 0) return {};
-    auto env = codec::decode(test::complete_next(*mqtt_).payload);
-    EXPECT_TRUE(env && env->has_report());
-    settle();
-    return env ? env->report() : wire::Report{};
-  }
-
-  test::TempDir dir_;
-  boost::asio::io_context io_;
-  boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
-  test::FakeClock clock_;
-  std::shared_ptr<test::FakeMqtt::State> mqtt_;
-  std::unique_ptr<agent::Agent> agent_;
-  std::unique_ptr<FeedbackController> controller_;
-  std::unique_ptr<ConsentStore> consent_;
-  std::unique_ptr<QuickComposer> composer_;
 };
 
 TEST_F(DraftsTest, WhatWasTypedComesBackAfterARestartAndGoesOnceSent) {
@@ -91,7 +39,7 @@ TEST_F(DraftsTest, WhatWasTypedComesBackAfterARestartAndGoesOnceSent) {
   ASSERT_EQ(kept().size(), 1u);
 
   stop();  // the power goes while the review is open
-  start();
+  ASSERT_NO_FATAL_FAILURE(start());
   ASSERT_EQ(composer_->drafts()->rowCount(), 1);
   EXPECT_EQ(draftText(0), QString::fromUtf8("仪表台异响 rattle"));
   EXPECT_FALSE(composer_->reviewing());
@@ -106,7 +54,7 @@ TEST_F(DraftsTest, WhatWasTypedComesBackAfterARestartAndGoesOnceSent) {
   EXPECT_TRUE(kept().empty());
 
   stop();
-  start();
+  ASSERT_NO_FATAL_FAILURE(start());
   EXPECT_EQ(composer_->drafts()->rowCount(), 0) << "a sent draft does not come back";
 }
 
@@ -123,7 +71,7 @@ TEST_F(DraftsTest, AddDetailsLaterIsKeptAtOnceAndCancelThrowsItAway) {
   EXPECT_EQ(drafts[0].phone, "13800000000");
 
   stop();
-  start();
+  ASSERT_NO_FATAL_FAILURE(start());
   ASSERT_EQ(composer_->drafts()->rowCount(), 1);
   ASSERT_TRUE(composer_->resumeDraft(0));
   EXPECT_TRUE(composer_->allowContact());

@@ -6,6 +6,7 @@
 #include <QSignalSpy>
 #include <set>
 
+#include "composer_fixture.hpp"
 #include "fake_agent.hpp"
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
@@ -232,10 +233,9 @@ TEST_F(QuickComposerFakeTest, TheDemoOverrideKeepsTheCarMovingWhateverTheSignals
 
 // --- consent removal, down to the queued report ------------------------------------------------
 
-class QuickConsentAgentTest : public ::testing::Test {
+class QuickConsentAgentTest : public test_support::ComposerOnAgent {
  protected:
   void SetUp() override {
-    mqtt_ = std::make_shared<test::FakeMqtt::State>();
     agent::SnapshotRecorder::Config rc;
     rc.ring.allowed = {agent::vss::kSpeed};
     rc.pre = 2s;
@@ -243,38 +243,14 @@ class QuickConsentAgentTest : public ::testing::Test {
     auto recorder = agent::SnapshotRecorder::create(strand_, clock_, rc);
     ASSERT_TRUE(recorder);
     recorder_ = std::move(*recorder);
-    agent::AgentConfig c;
-    c.vehicle = {"LSVAX60E5K2000001", "Aurora EV", 2026, "HU-3.2.1"};
-    c.database = dir_ / "car.db";
-    c.recorder = recorder_.get();
-    auto a = agent::Agent::open(strand_, clock_, c, std::make_unique<test::FakeMqtt>(strand_, mqtt_));
-    ASSERT_TRUE(a) << a.error().what();
-    agent_ = std::move(*a);
-    controller_ = std::make_unique<FeedbackController>(*agent_);
-    store_ = std::make_unique<ConsentStore>(QString::fromStdString(dir_ / "consent.ini"));
-    composer_ = std::make_unique<QuickComposer>(*controller_, *agent_, *store_);
+    ASSERT_NO_FATAL_FAILURE(open(recorder_.get()));
     composer_->setLocationSource([] {
       wire::Location here;
       here.set_latitude(31.37471);
       here.set_longitude(121.25104);
       return std::optional(here);
     });
-    ASSERT_TRUE(agent_->start());
-    test::set_connected(*mqtt_, true);
     settle();
-  }
-  void TearDown() override {
-    agent_->stop();
-    settle();
-    composer_.reset();
-    controller_.reset();
-    agent_.reset();
-  }
-  void settle() {
-    for (int idle_rounds = 0; idle_rounds < 2;) {
-      QCoreApplication::sendPostedEvents();
-      idle_rounds = test::run_ready(io_) == 0 ? idle_rounds + 1 : 0;
-    }
   }
   // Drives for a while: a speed sample every 100 ms into the recorder.
   void drive(std::chrono::milliseconds how_long) {
@@ -284,25 +260,8 @@ class QuickConsentAgentTest : public ::testing::Test {
       settle();
     }
   }
-  wire::Report published() {
-    EXPECT_EQ(test::pending_publishes(*mqtt_), 1u);
-    if (test::pending_publishes(*mqtt_) == 0) return {};
-    auto env = codec::decode(test::complete_next(*mqtt_).payload);
-    EXPECT_TRUE(env && env->has_report());
-    settle();
-    return env ? env->report() : wire::Report{};
-  }
 
-  test::TempDir dir_;
-  boost::asio::io_context io_;
-  boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
-  test::FakeClock clock_;
-  std::shared_ptr<test::FakeMqtt::State> mqtt_;
   std::unique_ptr<agent::SnapshotRecorder> recorder_;
-  std::unique_ptr<agent::Agent> agent_;
-  std::unique_ptr<FeedbackController> controller_;
-  std::unique_ptr<ConsentStore> store_;
-  std::unique_ptr<QuickComposer> composer_;
 };
 
 TEST_F(QuickConsentAgentTest, RemovedSignalsAndLocationAreNotInTheQueuedReport) {

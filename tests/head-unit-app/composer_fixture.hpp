@@ -1,0 +1,84 @@
+// The quick composer on a real agent and car store (a temporary SQLite file), over the fake MQTT
+// client and the fake clock: what fb-headunit builds at start, for the tests of the composer's
+// effects on the queue (consent, drafts). Single-threaded: the agent's strand runs on io_ in the
+// test's thread (settle()), Qt's posted events too.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <QCoreApplication>
+#include <QString>
+#include <memory>
+
+#include "fake_clock.hpp"
+#include "fake_mqtt.hpp"
+#include "fb/asio.hpp"
+#include "fb/agent/agent.hpp"
+#include "fb/common/codec.hpp"
+#include "fb/ui/consent_store.hpp"
+#include "fb/ui/feedback_controller.hpp"
+#include "fb/ui/quick_composer.hpp"
+#include "process.hpp"
+
+namespace fb::ui::test_support {
+
+class ComposerOnAgent : public ::testing::Test {
+ protected:
+  /// Opens the agent on dir_/car.db (with `recorder`, if any), then the controller, the consent
+  /// store and the composer, and goes online.
+  void open(agent::SnapshotRecorder* recorder = nullptr) {
+    mqtt_ = std::make_shared<test::FakeMqtt::State>();
+    agent::AgentConfig c;
+    c.vehicle = {"LSVAX60E5K2000001", "Aurora EV", 2026, "HU-3.2.1"};
+    c.database = dir_ / "car.db";
+    c.recorder = recorder;
+    auto a = agent::Agent::open(strand_, clock_, c, std::make_unique<test::FakeMqtt>(strand_, mqtt_));
+    ASSERT_TRUE(a) << a.error().what();
+    agent_ = std::move(*a);
+    controller_ = std::make_unique<FeedbackController>(*agent_);
+    consent_ = std::make_unique<ConsentStore>(QString::fromStdString(dir_ / "consent.ini"));
+    composer_ = std::make_unique<QuickComposer>(*controller_, *agent_, *consent_);
+    ASSERT_TRUE(agent_->start());
+    test::set_connected(*mqtt_, true);
+  }
+  /// Everything goes, as at a power cut: nothing is cancelled or sent on the way out.
+  void close() {
+    if (agent_) agent_->stop();
+    settle();
+    composer_.reset();
+    controller_.reset();
+    consent_.reset();
+    agent_.reset();
+  }
+  void TearDown() override { close(); }
+
+  /// Runs the agent's ready handlers and Qt's posted events until neither has work twice in a row.
+  void settle() {
+    for (int idle_rounds = 0; idle_rounds < 2;) {
+      QCoreApplication::sendPostedEvents();
+      idle_rounds = test::run_ready(io_) == 0 ? idle_rounds + 1 : 0;
+    }
+  }
+  /// The one report the agent published (acknowledged by the fake broker); an empty report and a
+  /// failure when there is not exactly one.
+  wire::Report published() {
+    EXPECT_EQ(test::pending_publishes(*mqtt_), 1u);
+    if (test::pending_publishes(*mqtt_) == 0) return {};
+    auto env = codec::decode(test::complete_next(*mqtt_).payload);
+    EXPECT_TRUE(env && env->has_report());
+    settle();
+    return env ? env->report() : wire::Report{};
+  }
+
+  test::TempDir dir_;
+  boost::asio::io_context io_;
+  boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);
+  test::FakeClock clock_;
+  std::shared_ptr<test::FakeMqtt::State> mqtt_;
+  std::unique_ptr<agent::Agent> agent_;
+  std::unique_ptr<FeedbackController> controller_;
+  std::unique_ptr<ConsentStore> consent_;
+  std::unique_ptr<QuickComposer> composer_;
+};
+
+}  // namespace fb::ui::test_support
