@@ -39,8 +39,6 @@ constexpr auto kWait = 60s;
 
 Error prefixed(const std::string& what, const Error& e) { return Error(e.code, what + ": " + e.detail); }
 
-agent::VehicleIdentity vehicle(const std::string& vin = kCarVin) { return {vin, "Aurora EV", 2026, "HU-3.2.1"}; }
-
 /// A driver's report whose encoded envelope is about kReportBytes (text padded to fit).
 Result<wire::Envelope> report_of_1kib(std::size_t i, const std::string& vin = kCarVin) {
   agent::Draft d;
@@ -221,7 +219,7 @@ agent::AgentConfig car_config(const test::Broker& broker, const test::Pki& pki, 
                               agent::SendScheduler::Policy sending) {
   agent::AgentConfig c;
   c.sending = sending;
-  c.vehicle = vehicle();
+  c.vehicle = vehicle(kCarVin);
   c.database = db;
   c.mqtt = test::client_options(broker, kCarVin, pki.vehicle(kCarVin));
   return c;
@@ -253,7 +251,7 @@ Result<std::tuple<TimePoint, TimePoint, TimePoint>> run_agent_until_acked(
   return std::tuple{started, times->first, times->second};
 }
 
-backend::BackendConfig backend_config(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o) {
+backend::BackendConfig agent_backend_config(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o) {
   auto c = backend::default_config();
   c.grouping.merge_window_ms = 0;  // a case per report, as the drain's reports are all alike
   c.mqtt.server_uri = broker.uri();
@@ -411,7 +409,7 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
   test::Broker broker((o.work_dir / "broker").string(), pki);
   if (in_process) {
     {
-      test::InProcessBackend backend(backend_config(broker, pki, o));
+      test::InProcessBackend backend(agent_backend_config(broker, pki, o));
       if (auto s = backend.start(); !s) return fail(s.error());
       if (auto e = measure_drain(broker, pki, o, r); !e) return fail(prefixed("drain", e.error()));
     }
@@ -421,7 +419,7 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
     r.raw_puback_rate = *raw;
   }
 
-  test::InProcessBackend backend(backend_config(broker, pki, o));
+  test::InProcessBackend backend(agent_backend_config(broker, pki, o));
   if (auto s = backend.start(); !s) return fail(s.error());
   // It takes the baseline's reports from its session first: not during the process measures.
   const auto drained = Clock::now() + kWait;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "fb/agent/report_builder.hpp"
 #include "fb/async/io_thread.hpp"
 #include "fb/common/error.hpp"
 #include "fb/mqtt/client.hpp"
@@ -25,6 +26,9 @@ class async_client;
 }
 
 namespace fb::bench {
+
+/// The car every benchmark's agent claims to be, under `vin`.
+inline agent::VehicleIdentity vehicle(const std::string& vin) { return {vin, "Aurora EV", 2026, "HU-3.2.1"}; }
 
 using Duration = std::chrono::steady_clock::duration;
 using TimePoint = std::chrono::steady_clock::time_point;

@@ -162,8 +162,6 @@ Result<std::unique_ptr<test::InProcessBackend>> start_backend(const backend::Bac
   }
 }
 
-agent::VehicleIdentity vehicle(const std::string& vin) { return {vin, "Aurora EV", 2026, "HU-3.2.1"}; }
-
 /// Alternates an English noise report and a Chinese driving-feel one, like a mixed fleet.
 agent::Draft draft(int i) {
   agent::Draft d;

@@ -24,12 +24,11 @@
 
 namespace fb::backend {
 namespace {
+using test::kDay;
+using test::kHour;
+using test::kMinute;
 
 using namespace std::chrono;
-
-constexpr std::int64_t kMinute = 60'000;
-constexpr std::int64_t kHour = 60 * kMinute;
-constexpr std::int64_t kDay = 24 * kHour;
 
 std::int64_t utc_ms(int y, unsigned m, unsigned d) {
   return duration_cast<milliseconds>(sys_days{year{y} / month{m} / day{d}}.time_since_epoch()).count();

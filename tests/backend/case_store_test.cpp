@@ -12,9 +12,9 @@
 
 namespace fb::backend {
 namespace {
+using test::kT;
 
 namespace fs = std::filesystem;
-constexpr std::int64_t kT = 1'780'000'000'000;  // 2026
 
 class CaseStoreTest : public ::testing::Test {
  protected:

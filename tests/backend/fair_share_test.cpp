@@ -15,6 +15,7 @@
 
 namespace fb::backend {
 namespace {
+using test::kT;
 
 using namespace std::chrono_literals;
 using test::FakeMqtt;
@@ -152,8 +153,6 @@ TEST_F(FairShareTest, QosZeroAndRetainedReportsAreCountedAndNeverStored) {
 }
 
 // ---- The store: conflicting duplicates, dead-letter caps and retention ----
-
-constexpr std::int64_t kT = 1'780'000'000'000;  // 2026
 
 class FairShareStoreTest : public ::testing::Test {
  protected:

@@ -14,7 +14,7 @@
 namespace fb::backend {
 namespace {
 
-nlohmann::json deployed() {
+nlohmann::json deployed_knowledge() {
   auto doc = config::load_json(std::string(test::kRulesDir) + "/knowledge.json");
   EXPECT_TRUE(doc) << doc.error().what();
   return *doc;
@@ -149,47 +149,48 @@ TEST(KnowledgeSpecificity, TheMostSpecificArticleWins) {
 }
 
 /// The load error after `edit` on the deployed file, or "loaded".
-std::string load_error(const std::function<void(nlohmann::json&)>& edit) {
-  auto doc = deployed();
+std::string knowledge_load_error(const std::function<void(nlohmann::json&)>& edit) {
+  auto doc = deployed_knowledge();
   edit(doc);
   auto kb = KnowledgeBase::load(doc, "knowledge.json");
   return kb ? std::string("loaded") : kb.error().detail;
 }
 
 TEST(KnowledgeLoad, ErrorsNameTheFileAndTheArticle) {
-  EXPECT_EQ(load_error([](auto&) {}), "loaded");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][1]["id"] = "infotainment-freeze-2.4"; }),
+  EXPECT_EQ(knowledge_load_error([](auto&) {}), "loaded");
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][1]["id"] = "infotainment-freeze-2.4"; }),
             "knowledge.json: article 'infotainment-freeze-2.4': duplicate id");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][2].erase("id"); }), "knowledge.json: article #3: missing 'id'");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][0]["id"] = "Freeze 2.4"; }),
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][2].erase("id"); }),
+            "knowledge.json: article #3: missing 'id'");
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][0]["id"] = "Freeze 2.4"; }),
             "knowledge.json: article #1: id 'Freeze 2.4' is not lowercase [a-z0-9_.-]");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][2]["modles"] = d["articles"][2]["models"]; }),
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][2]["modles"] = d["articles"][2]["models"]; }),
             "knowledge.json: article 'telematics-12v-drain': unknown key 'modles' (id, comment, symptoms, unless, "
             "models, software, answer, workaround)");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][0]["answer"].erase("en"); }),
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][0]["answer"].erase("en"); }),
             "knowledge.json: article 'infotainment-freeze-2.4': answer.en: missing text");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][0]["workaround"]["zh"] = ""; }),
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][0]["workaround"]["zh"] = ""; }),
             "knowledge.json: article 'infotainment-freeze-2.4': workaround.zh: missing text");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][0]["software"]["max"] = "2.4.x"; }),
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][0]["software"]["max"] = "2.4.x"; }),
             "knowledge.json: article 'infotainment-freeze-2.4': software.max: '2.4.x' is not a dotted version");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][0]["software"]["min"] = "2.10"; }),
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][0]["software"]["min"] = "2.10"; }),
             "knowledge.json: article 'infotainment-freeze-2.4': software: min 2.10 is above max 2.4.0");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][0]["symptoms"]["systems"] = {"screen"}; }),
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][0]["symptoms"]["systems"] = {"screen"}; }),
             "knowledge.json: article 'infotainment-freeze-2.4': symptoms.systems: unknown vehicle system 'screen'");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][2]["symptoms"]["dtcs"] = {"u0198"}; }),
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][2]["symptoms"]["dtcs"] = {"u0198"}; }),
             "knowledge.json: article 'telematics-12v-drain': symptoms.dtcs: 'u0198' is not a DTC (e.g. U0184) or a "
             "prefix (e.g. P07*)");
-  EXPECT_EQ(load_error([](auto& d) {
+  EXPECT_EQ(knowledge_load_error([](auto& d) {
               auto& s = d["articles"][0]["symptoms"];
               s.erase("zh");
               s.erase("en");
             }),
             "knowledge.json: article 'infotainment-freeze-2.4': symptoms: needs keywords (zh, en) or dtcs; a system "
             "alone matches too much");
-  EXPECT_EQ(load_error([](auto& d) { d["articles"][0]["symptoms"].erase("zh"); }),
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["articles"][0]["symptoms"].erase("zh"); }),
             "knowledge.json: article 'infotainment-freeze-2.4': symptoms: keywords in one language only; drivers "
             "write both");
-  EXPECT_EQ(load_error([](auto& d) { d["version"] = 2; }).find("knowledge.json"), 0u);
+  EXPECT_EQ(knowledge_load_error([](auto& d) { d["version"] = 2; }).find("knowledge.json"), 0u);
 }
 
 TEST(KnowledgeLoad, AFileThatIsNotJsonNamesItsLine) {

@@ -15,10 +15,9 @@
 
 namespace fb::backend {
 namespace {
-
-constexpr std::int64_t kT = 1'780'000'000'000;
-constexpr std::int64_t kHour = std::int64_t{3600} * 1000;
-constexpr std::int64_t kDay = 24 * kHour;
+using test::kDay;
+using test::kHour;
+using test::kT;
 
 using S = CaseState;
 

@@ -12,8 +12,7 @@
 
 namespace fb::backend {
 namespace {
-
-constexpr std::int64_t kT = 1'780'000'000'000;  // 2026
+using test::kT;
 
 /// Runs only in ctest's postgres_store_suite (FB_TEST_STORE=postgres): on SQLite there is no second
 /// instance to race with.

@@ -20,10 +20,10 @@
 
 namespace fb::backend {
 namespace {
+using test::kDay;
+using test::kHour;
+using test::kT;
 
-constexpr std::int64_t kT = 1'780'000'000'000;
-constexpr std::int64_t kHour = std::int64_t{3600} * 1000;
-constexpr std::int64_t kDay = 24 * kHour;
 constexpr const char* kText = "PRIVTEXT 刹车异响 brake squeal near my home";
 constexpr const char* kName = "Zhang PRIVNAME";
 constexpr const char* kPhone = "13912345678";

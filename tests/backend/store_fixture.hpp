@@ -1,6 +1,7 @@
 // Helpers shared by the backend store and ingest tests.
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -9,12 +10,18 @@
 #include "../common/report_fixture.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/rules.hpp"
-#include "fb/common/sqlite.hpp"
 #include "fb/common/postgres.hpp"
+#include "fb/common/sqlite.hpp"
 #include "paths.hpp"
 #include "postgres.hpp"
 
 namespace fb::test {
+
+/// Times of the store tests, in milliseconds since the epoch.
+inline constexpr std::int64_t kT = 1'780'000'000'000;  // 2026
+inline constexpr std::int64_t kMinute = 60'000;
+inline constexpr std::int64_t kHour = 60 * kMinute;
+inline constexpr std::int64_t kDay = 24 * kHour;
 
 /// Whether the store suite runs against PostgreSQL: FB_TEST_STORE=postgres in the environment
 /// (ctest's postgres_store_suite sets it and picks the store suites with --gtest_filter); SQLite

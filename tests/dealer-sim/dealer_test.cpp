@@ -7,6 +7,7 @@
 
 #include "fake_clock.hpp"
 #include "fb/dealer_sim/dealer.hpp"
+#include "money_fixture.hpp"
 
 namespace fb::dealer {
 namespace {
@@ -14,9 +15,9 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-json money(std::int64_t minor) { return {{"minor", minor}, {"currency", "CNY"}}; }
+using test_support::money;
 
-json visit(const std::string& id, const std::string& state) {
+json listed_visit(const std::string& id, const std::string& state) {
   return {{"id", id},
           {"case_number", "FB-2026-000001"},
           {"state", state},
@@ -115,7 +116,7 @@ class FakeWorkshop final : public Api {
 };
 
 /// What the visit's repair entries charged in all.
-std::int64_t repair_total(const json& visit) {
+std::int64_t charged_for_repairs(const json& visit) {
   std::int64_t total = 0;
   for (const auto& s : visit["stages"]) {
     if (s["stage"] == "repair") total += s["detail"]["total"]["minor"].get<std::int64_t>();
@@ -142,20 +143,20 @@ class DealerLoop : public ::testing::Test {
 };
 
 TEST_F(DealerLoop, ABookedVisitGoesThroughEveryStageInOrderAndOneStillProposedIsLeftAlone) {
-  api_.visits = {visit("v-1", "booked"), visit("v-2", "proposed")};
+  api_.visits = {listed_visit("v-1", "booked"), listed_visit("v-2", "proposed")};
   auto handed = run({});
   ASSERT_TRUE(handed) << handed.error().what();
   EXPECT_EQ(*handed, 1);
   EXPECT_EQ(api_.entered, (std::vector<std::string>{"v-1 checked_in", "v-1 inspection", "v-1 diagnosis", "v-1 repair",
                                                     "v-1 quality_check+", "v-1 handed_over"}));
   EXPECT_EQ(api_.find("v-2")->at("state"), "proposed");
-  EXPECT_EQ(repair_total(*api_.find("v-1")), 80000);
+  EXPECT_EQ(charged_for_repairs(*api_.find("v-1")), 80000);
   EXPECT_NE(out_.str().find("FB-2026-000001 visit v-1: handed_over"), std::string::npos) << out_.str();
   EXPECT_GE(sleeps_, 6) << "a pause after each step";
 }
 
 TEST_F(DealerLoop, ExtraCostIsAskedOnceThenTheDealerWaitsForTheDriverAndRepairsWithinTheApproval) {
-  api_.visits = {visit("v-1", "booked")};
+  api_.visits = {listed_visit("v-1", "booked")};
   api_.driver_answer = "approved";
   api_.answer_after = 12;  // several polls after the request
   DealerOptions o;
@@ -164,34 +165,34 @@ TEST_F(DealerLoop, ExtraCostIsAskedOnceThenTheDealerWaitsForTheDriverAndRepairsW
   ASSERT_TRUE(handed) << handed.error().what();
   ASSERT_EQ(api_.approvals_asked.size(), 1u);
   EXPECT_EQ(api_.approvals_asked[0]["amount"], money(25000));
-  EXPECT_EQ(repair_total(*api_.find("v-1")), 105000);
+  EXPECT_EQ(charged_for_repairs(*api_.find("v-1")), 105000);
   EXPECT_EQ(api_.find("v-1")->at("state"), "handed_over");
   EXPECT_NE(out_.str().find("waiting for the driver"), std::string::npos) << out_.str();
 }
 
 TEST_F(DealerLoop, ARefusedExtraCostLeavesTheRepairAtTheEstimate) {
-  api_.visits = {visit("v-1", "booked")};
+  api_.visits = {listed_visit("v-1", "booked")};
   api_.driver_answer = "refused";
   DealerOptions o;
   o.plan.extra_cost_minor = 25000;
   ASSERT_TRUE(run(o));
   EXPECT_EQ(api_.approvals_asked.size(), 1u);
-  EXPECT_EQ(repair_total(*api_.find("v-1")), 80000);
+  EXPECT_EQ(charged_for_repairs(*api_.find("v-1")), 80000);
 }
 
 TEST_F(DealerLoop, AFailedQualityCheckSendsTheCarBackToRepairOnce) {
-  api_.visits = {visit("v-1", "booked")};
+  api_.visits = {listed_visit("v-1", "booked")};
   DealerOptions o;
   o.plan.fail_quality_once = true;
   ASSERT_TRUE(run(o));
   EXPECT_EQ(api_.entered,
             (std::vector<std::string>{"v-1 checked_in", "v-1 inspection", "v-1 diagnosis", "v-1 repair",
                                       "v-1 quality_check-", "v-1 repair", "v-1 quality_check+", "v-1 handed_over"}));
-  EXPECT_EQ(repair_total(*api_.find("v-1")), 80000) << "the rework is not billed again";
+  EXPECT_EQ(charged_for_repairs(*api_.find("v-1")), 80000) << "the rework is not billed again";
 }
 
 TEST_F(DealerLoop, OneVisitByIdIsWaitedForUntilTheDriverBooksItAndNoOtherIsTouched) {
-  api_.visits = {visit("v-1", "proposed"), visit("v-2", "booked")};
+  api_.visits = {listed_visit("v-1", "proposed"), listed_visit("v-2", "booked")};
   api_.book_after_polls = "v-1";
   api_.answer_after = 4;
   DealerOptions o;
@@ -204,7 +205,7 @@ TEST_F(DealerLoop, OneVisitByIdIsWaitedForUntilTheDriverBooksItAndNoOtherIsTouch
 }
 
 TEST_F(DealerLoop, WaitingForHandoversEndsInATimeoutOnTheClock) {
-  api_.visits = {visit("v-1", "proposed")};
+  api_.visits = {listed_visit("v-1", "proposed")};
   DealerOptions o;
   o.until_handed_over = 1;
   o.timeout = 10s;
@@ -218,7 +219,7 @@ TEST_F(DealerLoop, WaitingForHandoversEndsInATimeoutOnTheClock) {
 }
 
 TEST_F(DealerLoop, ARefusedStageStopsTheRunWithTheApisDetail) {
-  api_.visits = {visit("v-1", "booked")};
+  api_.visits = {listed_visit("v-1", "booked")};
   api_.refuse_everything = true;
   auto r = run({});
   ASSERT_FALSE(r);

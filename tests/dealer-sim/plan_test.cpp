@@ -3,6 +3,7 @@
 
 #include "fb/dealer_sim/http_client.hpp"
 #include "fb/dealer_sim/plan.hpp"
+#include "money_fixture.hpp"
 
 namespace fb::dealer {
 namespace {
@@ -11,7 +12,7 @@ using nlohmann::json;
 
 constexpr std::int64_t kNow = 1'800'000'000'000;
 
-json money(std::int64_t minor) { return {{"minor", minor}, {"currency", "CNY"}}; }
+using test_support::money;
 
 json visit(const std::string& state, json stages = json::array(), json approvals = json::array(),
            std::int64_t approved_extra = 0) {

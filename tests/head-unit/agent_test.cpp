@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "../common/report_fixture.hpp"
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
 #include "fb/agent/message_expiry.hpp"
@@ -24,7 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::FakeMqtt;
 
-constexpr const char* kVin = "LSVAX60E5K2000001";
+using test::kVinA;
 
 // Records listener events (they run on the test thread, as the executor does).
 class Events final : public AgentListener {
@@ -55,7 +56,7 @@ class AgentTest : public ::testing::Test {
   std::unique_ptr<Agent> make_agent(SendScheduler::Policy policy = {}) {
     mqtt_ = std::make_shared<FakeMqtt::State>();
     AgentConfig c;
-    c.vehicle = {kVin, "Aurora EV", 2026, "HU-3.2.1"};
+    c.vehicle = {kVinA, "Aurora EV", 2026, "HU-3.2.1"};
     c.database = dir_ / "car.db";
     c.sending = policy;
     c.storage = storage_;
@@ -108,7 +109,7 @@ class AgentTest : public ::testing::Test {
     return d;
   }
   void deliver(const wire::Envelope& env) {
-    test::deliver_to_inbox(*mqtt_, kVin, env);
+    test::deliver_to_inbox(*mqtt_, kVinA, env);
     run();
   }
   FakeMqtt::Published complete_next(Error e = {}) {
@@ -145,13 +146,13 @@ TEST_F(AgentTest, AcksThatArriveTogetherAreAppliedTogetherAndBeforeWhatFollows) 
   // All read by the client before the strand runs: one group. The notification after them is
   // applied after them (its newer status stays).
   for (std::size_t i = 0; i < 3; ++i)
-    test::deliver_to_inbox(*mqtt_, kVin, ack_for(sent[i], "FB-2026-00020" + std::to_string(i)));
+    test::deliver_to_inbox(*mqtt_, kVinA, ack_for(sent[i], "FB-2026-00020" + std::to_string(i)));
   auto note = codec::new_envelope(clock_.epoch_ms() + 1);
   note.mutable_notification()->set_report_id(ids[1]);
   note.mutable_notification()->set_case_number("FB-2026-000201");
   note.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
   note.mutable_notification()->set_title("in progress");
-  test::deliver_to_inbox(*mqtt_, kVin, note);
+  test::deliver_to_inbox(*mqtt_, kVinA, note);
   events_ = Events{};
   run();
   EXPECT_EQ(stats(*agent).acks, 3u);
@@ -174,13 +175,13 @@ TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
   ASSERT_TRUE(id) << id.error().what();
   EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
   ASSERT_EQ(mqtt_->subscriptions.size(), 1u);
-  EXPECT_EQ(mqtt_->subscriptions[0].first, topics::inbox(kVin));
+  EXPECT_EQ(mqtt_->subscriptions[0].first, topics::inbox(kVinA));
   EXPECT_EQ(mqtt_->subscriptions[0].second, mqtt::QoS::at_least_once);
 
   connect();
   ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
   auto sent = complete_next();
-  EXPECT_EQ(sent.topic, topics::reports(kVin));
+  EXPECT_EQ(sent.topic, topics::reports(kVinA));
   EXPECT_EQ(sent.qos, mqtt::QoS::at_least_once);
   auto env = codec::decode(sent.payload);
   ASSERT_TRUE(env);
@@ -282,17 +283,17 @@ TEST_F(AgentTest, NetworkUpReachesTheClientOnTheAgentsExecutorWhileRunning) {
 }
 
 TEST_F(AgentTest, WithAWillEveryConnectPublishesOnlineRetainedOnTheWillsTopic) {
-  will_ = mqtt::Will{topics::status(kVin), "offline", mqtt::QoS::at_least_once, true};
+  will_ = mqtt::Will{topics::status(kVinA), "offline", mqtt::QoS::at_least_once, true};
   auto agent = started_agent();
   ASSERT_TRUE(submit(*agent));
   for (int round = 0; round < 2; ++round) {
     connect();
     ASSERT_EQ(test::pending_publishes(*mqtt_), 2u);
     const auto& status = mqtt_->published.front();
-    EXPECT_EQ(status.topic, topics::status(kVin));
+    EXPECT_EQ(status.topic, topics::status(kVinA));
     EXPECT_EQ(status.payload, "online");
     EXPECT_TRUE(status.props.retain);
-    EXPECT_EQ(mqtt_->published.back().topic, topics::reports(kVin));
+    EXPECT_EQ(mqtt_->published.back().topic, topics::reports(kVinA));
     EXPECT_FALSE(mqtt_->published.back().props.retain);
     EXPECT_EQ(mqtt_->published.back().props.message_expiry,
               std::chrono::duration_cast<std::chrono::seconds>(storage_.ttl_normal))
@@ -304,9 +305,9 @@ TEST_F(AgentTest, WithAWillEveryConnectPublishesOnlineRetainedOnTheWillsTopic) {
 }
 
 TEST(AgentConfig, ACarsWillIsItsRetainedOfflineStatus) {
-  const auto c = make_agent_config({kVin, "Aurora EV", 2026, "HU-3.2.1"}, "ssl://127.0.0.1:8883", "/pki", "car.db");
+  const auto c = make_agent_config({kVinA, "Aurora EV", 2026, "HU-3.2.1"}, "ssl://127.0.0.1:8883", "/pki", "car.db");
   ASSERT_TRUE(c.mqtt.will);
-  EXPECT_EQ(c.mqtt.will->topic, "vehicles/" + std::string(kVin) + "/status");
+  EXPECT_EQ(c.mqtt.will->topic, "vehicles/" + std::string(kVinA) + "/status");
   EXPECT_EQ(c.mqtt.will->payload, "offline");
   EXPECT_TRUE(c.mqtt.will->retain);
   EXPECT_EQ(c.mqtt.will->qos, mqtt::QoS::at_least_once);
@@ -341,7 +342,7 @@ TEST_F(AgentTest, ANotificationIsShownOnceAndReceiptedEveryTime) {
   ASSERT_EQ(test::pending_publishes(*mqtt_), 2u);
   auto r1 = complete_next();
   auto r2 = complete_next();
-  EXPECT_EQ(r1.topic, topics::receipts(kVin));
+  EXPECT_EQ(r1.topic, topics::receipts(kVinA));
   EXPECT_EQ(codec::decode(r2.payload)->receipt().notification_id(), note.message_id());
   auto s = stats(*agent);
   EXPECT_EQ(s.notifications, 1u);
@@ -437,7 +438,7 @@ TEST_F(AgentTest, AnInvalidDraftIsNotSaved) {
 
 TEST_F(AgentTest, GarbageOnTheInboxIsCountedAndIgnored) {
   auto agent = started_agent();
-  test::deliver(*mqtt_, mqtt::Message{topics::inbox(kVin), "\x01\x02garbage"});
+  test::deliver(*mqtt_, mqtt::Message{topics::inbox(kVinA), "\x01\x02garbage"});
   run();
   connect();
   ASSERT_TRUE(submit(*agent));
@@ -458,7 +459,7 @@ TEST_F(AgentTest, AClientOnAnotherExecutorIsRefused) {
   boost::asio::io_context other;
   mqtt_ = std::make_shared<FakeMqtt::State>();
   AgentConfig c;
-  c.vehicle = {kVin, "Aurora EV", 2026, "HU-3.2.1"};
+  c.vehicle = {kVinA, "Aurora EV", 2026, "HU-3.2.1"};
   c.database = dir_ / "car.db";
   auto a = Agent::open(strand_, clock_, c, std::make_unique<FakeMqtt>(other.get_executor(), mqtt_));
   ASSERT_FALSE(a);
@@ -525,7 +526,7 @@ TEST_F(AgentVisitTest, AVisitAnswerIsSentOnTheReceiptsTopicAndShownPendingUntilT
   ASSERT_TRUE(events_.views.back().visit->pending);
   EXPECT_EQ(events_.views.back().visit->pending->message_id, *id);
   auto sent = complete_next();
-  EXPECT_EQ(sent.topic, topics::receipts(kVin));
+  EXPECT_EQ(sent.topic, topics::receipts(kVinA));
   EXPECT_EQ(codec::decode(sent.payload)->visit_reply().slot_id(), "s1");
   EXPECT_EQ(stats(*agent_).outbox, 0u);  // the broker's PUBACK confirms it
 
@@ -550,7 +551,7 @@ TEST_F(AgentVisitTest, CallMeIsRefusedWhileNotParkedAndSentFirstWhenParked) {
   ASSERT_TRUE(events_.views.back().callback);
   EXPECT_EQ(events_.views.back().callback->state, wire::CALLBACK_STATE_UNSPECIFIED);
   auto sent = complete_next();
-  EXPECT_EQ(sent.topic, topics::receipts(kVin));
+  EXPECT_EQ(sent.topic, topics::receipts(kVinA));
   auto env = codec::decode(sent.payload);
   ASSERT_TRUE(env && env->has_callback_request());
   EXPECT_EQ(env->message_id(), *id);

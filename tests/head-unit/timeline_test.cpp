@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "../common/report_fixture.hpp"
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
 #include "fb/agent/agent.hpp"
@@ -18,7 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::FakeMqtt;
 
-constexpr const char* kVin = "LSVAX60E5K2000001";
+using test::kVinA;
 constexpr const char* kCase = "FB-2026-000123";
 
 class Views final : public AgentListener {
@@ -34,7 +35,7 @@ class TimelineTest : public ::testing::Test {
   void start() {
     mqtt_ = std::make_shared<FakeMqtt::State>();
     AgentConfig c;
-    c.vehicle = {kVin, "Aurora EV", 2026, "HU-3.2.1"};
+    c.vehicle = {kVinA, "Aurora EV", 2026, "HU-3.2.1"};
     c.database = dir_ / "car.db";
     c.sending = SendScheduler::Policy{.retry_after_failure = 1s};
     c.parked = [] { return true; };
@@ -60,7 +61,7 @@ class TimelineTest : public ::testing::Test {
     return p;
   }
   void deliver(const wire::Envelope& env) {
-    test::deliver_to_inbox(*mqtt_, kVin, env);
+    test::deliver_to_inbox(*mqtt_, kVinA, env);
     run();
   }
   /// A report the backend accepted; nothing left to publish.
@@ -214,7 +215,7 @@ TEST_F(TimelineTest, AReopenIsQueuedDurablySentAgainUntilTheBrokerHasItAndRefuse
   restart();
   ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
   auto again = complete_next();
-  EXPECT_EQ(again.topic, topics::receipts(kVin));
+  EXPECT_EQ(again.topic, topics::receipts(kVinA));
   EXPECT_EQ(again.payload, first.payload);
   auto env = codec::decode(again.payload);
   ASSERT_TRUE(env && env->has_reopen_request());

@@ -1,6 +1,7 @@
 // The client logic composed over a fake transport, driven on this thread by a fake clock.
 #include <gtest/gtest.h>
 
+#include "errc_fixture.hpp"
 #include "fake_clock.hpp"
 #include "fake_transport.hpp"
 #include "fb/mqtt/transport.hpp"
@@ -10,10 +11,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const auto not_connected = make_error_code(MqttErrc::not_connected);
-const auto shutting_down = make_error_code(MqttErrc::shutting_down);
-const auto publish_failed = make_error_code(MqttErrc::publish_failed);
-const auto subscribe_failed = make_error_code(MqttErrc::subscribe_failed);
+using test_support::not_connected;
+using test_support::publish_failed;
+using test_support::shutting_down;
+using test_support::subscribe_failed;
 const auto connect_failed = make_error_code(MqttErrc::connect_failed);
 
 ClientOptions fake_options() {

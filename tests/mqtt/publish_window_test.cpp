@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "errc_fixture.hpp"
 #include "fake_clock.hpp"
 
 namespace fb::mqtt {
@@ -45,9 +46,9 @@ class PublishWindowTest : public ::testing::Test {
 };
 
 const std::error_code ok{};
-const auto not_connected = make_error_code(MqttErrc::not_connected);
-const auto publish_failed = make_error_code(MqttErrc::publish_failed);
-const auto shutting_down = make_error_code(MqttErrc::shutting_down);
+using test_support::not_connected;
+using test_support::publish_failed;
+using test_support::shutting_down;
 
 TEST_F(PublishWindowTest, OfflinePublishesFailWithNotConnectedButNeverInsideTheCall) {
   publish("a");
