@@ -11,8 +11,6 @@ namespace fb::ui {
 
 namespace {
 
-QString q(const std::string& s) { return QString::fromStdString(s); }
-
 // The key QML shows; the detail (file names, field names, SQLite's words) goes to the log.
 QString key_of(const Error& e, const char* what) {
   spdlog::info("ui: {}: {}", what, e.what());
@@ -29,19 +27,23 @@ class FeedbackController::AgentEvents final : public agent::AgentListener {
   void report_changed(const agent::ReportView& report) override {
     post([report](FeedbackController& s) {
       s.reports_.applyReport(report);
-      s.refreshTimeline(q(report.report_id));
+      s.refreshTimeline(QString::fromStdString(report.report_id));
     });
   }
   void report_sent(const std::string& report_id) override {
-    post([id = q(report_id)](FeedbackController& s) {
+    post([id = QString::fromStdString(report_id)](FeedbackController& s) {
       s.reports_.markSent(id);
       s.refreshTimeline(id);
     });
   }
   void notification_received(const agent::InboxEntry& n) override {
     post([n](FeedbackController& s) {
-      Q_EMIT s.notificationArrived(q(n.message_id), q(n.report_id), q(n.case_number), q(n.title), q(n.text));
-      s.banners_.push(Banner{q(n.message_id), q(n.report_id), q(n.case_number), q(n.title), q(n.text), n.urgent});
+      Q_EMIT s.notificationArrived(QString::fromStdString(n.message_id), QString::fromStdString(n.report_id),
+                                   QString::fromStdString(n.case_number), QString::fromStdString(n.title),
+                                   QString::fromStdString(n.text));
+      s.banners_.push(Banner{QString::fromStdString(n.message_id), QString::fromStdString(n.report_id),
+                             QString::fromStdString(n.case_number), QString::fromStdString(n.title),
+                             QString::fromStdString(n.text), n.urgent});
     });
   }
   void connection_changed(bool connected) override {
@@ -69,7 +71,7 @@ FeedbackController::FeedbackController(agent::AgentApi& agent, QObject* parent)
     : QObject(parent),
       agent_(agent),
       events_(std::make_unique<AgentEvents>(*this)),
-      vin_(q(agent.vehicle().vin)) {
+      vin_(QString::fromStdString(agent.vehicle().vin)) {
   agent_.add_listener(events_.get());
 }
 
@@ -157,7 +159,8 @@ bool FeedbackController::submitDraft(agent::Draft draft) {
   agent_.submit(std::move(draft), [this](Result<std::string> saved) {
     QMetaObject::invokeMethod(
         this,
-        [this, ok = saved.has_value(), message = saved ? q(*saved) : key_of(saved.error(), "report not saved")] {
+        [this, ok = saved.has_value(),
+         message = saved ? QString::fromStdString(*saved) : key_of(saved.error(), "report not saved")] {
           finishSubmit(ok, message);
         },
         Qt::QueuedConnection);

@@ -6,18 +6,20 @@ namespace fb::ui {
 
 namespace {
 
-QString q(const std::string& s) { return QString::fromStdString(s); }
-
 QVariantMap slot_map(const wire::VisitSlot& s) {
   return {
-      {QStringLiteral("slotId"), q(s.slot_id())},         {QStringLiteral("dealerCode"), q(s.dealer_code())},
-      {QStringLiteral("dealerName"), q(s.dealer_name())}, {QStringLiteral("startMs"), qint64{s.start_ms()}},
-      {QStringLiteral("endMs"), qint64{s.end_ms()}},      {QStringLiteral("work"), q(s.work())},
+      {QStringLiteral("slotId"), QString::fromStdString(s.slot_id())},
+      {QStringLiteral("dealerCode"), QString::fromStdString(s.dealer_code())},
+      {QStringLiteral("dealerName"), QString::fromStdString(s.dealer_name())},
+      {QStringLiteral("startMs"), qint64{s.start_ms()}},
+      {QStringLiteral("endMs"), qint64{s.end_ms()}},
+      {QStringLiteral("work"), QString::fromStdString(s.work())},
   };
 }
 
 QVariantMap money_map(const wire::Money& m) {
-  return {{QStringLiteral("minor"), qint64{m.minor()}}, {QStringLiteral("currency"), q(m.currency())}};
+  return {{QStringLiteral("minor"), qint64{m.minor()}},
+          {QStringLiteral("currency"), QString::fromStdString(m.currency())}};
 }
 
 // "VISIT_QUALITY_CHECK" -> "quality_check"
@@ -133,23 +135,23 @@ QHash<int, QByteArray> ReportsModel::roleNames() const {
 
 ReportsModel::Row ReportsModel::toRow(const agent::ReportView& v) {
   Row row{
-      .report_id = q(v.report_id),
+      .report_id = QString::fromStdString(v.report_id),
       .category = QString::fromUtf8(category_key(v.category)),
-      .text = q(v.text),
-      .language = q(v.language),
+      .text = QString::fromStdString(v.text),
+      .language = QString::fromStdString(v.language),
       .status = v.status,
-      .case_number = q(v.case_number),
-      .team = q(v.team),
-      .last_title = q(v.last_title),
-      .last_text = q(v.last_text),
-      .reject_reason = q(v.reject_reason),
+      .case_number = QString::fromStdString(v.case_number),
+      .team = QString::fromStdString(v.team),
+      .last_title = QString::fromStdString(v.last_title),
+      .last_text = QString::fromStdString(v.last_text),
+      .reject_reason = QString::fromStdString(v.reject_reason),
       .created_ms = v.created_ms,
       .updated_ms = v.updated_ms,
       .first_reply_due_ms = v.first_reply_due_ms,
   };
   if (v.visit) {
     const auto& u = v.visit->latest;
-    row.visit_id = q(u.visit_id());
+    row.visit_id = QString::fromStdString(u.visit_id());
     row.visit_stage = visitStageKey(u.stage());
     for (const auto& s : u.slots()) row.visit_slots.push_back(slot_map(s));
     if (u.has_booked() && !u.booked().slot_id().empty()) row.visit_booked = slot_map(u.booked());
@@ -157,24 +159,24 @@ ReportsModel::Row ReportsModel::toRow(const agent::ReportView& v) {
     if (u.has_estimate()) row.visit_estimate = money_map(u.estimate());
     if (u.has_extra_cost() && !u.extra_cost().approval_id().empty()) {
       row.visit_extra_cost = money_map(u.extra_cost().amount());
-      row.visit_extra_cost.insert(QStringLiteral("approvalId"), q(u.extra_cost().approval_id()));
-      row.visit_extra_cost.insert(QStringLiteral("reason"), q(u.extra_cost().reason()));
+      row.visit_extra_cost.insert(QStringLiteral("approvalId"), QString::fromStdString(u.extra_cost().approval_id()));
+      row.visit_extra_cost.insert(QStringLiteral("reason"), QString::fromStdString(u.extra_cost().reason()));
     }
     row.visit_approval_open = v.visit->approval_open;
     row.visit_reminder = u.reminder();
     row.visit_quality_failed = u.quality_failed();
     if (v.visit->pending) {
       row.visit_pending = pendingKey(v.visit->pending->answer.action);
-      row.visit_pending_slot = q(v.visit->pending->answer.slot_id);
+      row.visit_pending_slot = QString::fromStdString(v.visit->pending->answer.slot_id);
     }
   }
   if (v.callback) {
     row.callback_state = callbackStateKey(v.callback->state);
-    row.callback_agent = q(v.callback->agent);
-    row.callback_outcome = q(v.callback->outcome);
+    row.callback_agent = QString::fromStdString(v.callback->agent);
+    row.callback_outcome = QString::fromStdString(v.callback->outcome);
     row.callback_open = v.callback->open();
   }
-  row.survey_request_id = q(v.survey_request_id);
+  row.survey_request_id = QString::fromStdString(v.survey_request_id);
   row.survey_answered = v.survey_answered;
   row.actions = agent::actions_of(v);
   row.reopen_pending = v.reopen_pending;
