@@ -251,7 +251,8 @@ Result<std::tuple<TimePoint, TimePoint, TimePoint>> run_agent_until_acked(
   return std::tuple{started, times->first, times->second};
 }
 
-backend::BackendConfig agent_backend_config(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o) {
+backend::BackendConfig agent_backend_config(const test::Broker& broker, const test::Pki& pki,
+                                            const AgentBenchOptions& o) {
   auto c = backend::default_config();
   c.grouping.merge_window_ms = 0;  // a case per report, as the drain's reports are all alike
   c.mqtt.server_uri = broker.uri();

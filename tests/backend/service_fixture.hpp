@@ -1,6 +1,6 @@
 // The Service on the test thread: the fake MQTT client, the fake clock and a real case store
-// (SQLite in a temporary directory, or PostgreSQL under FB_TEST_STORE=postgres), with the shipped rules. Nothing waits for time:
-// run() runs what is ready on the io_context, and the tests advance clock_ themselves.
+// (SQLite in a temporary directory, or PostgreSQL under FB_TEST_STORE=postgres), with the shipped rules. Nothing waits
+// for time: run() runs what is ready on the io_context, and the tests advance clock_ themselves.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -12,8 +12,8 @@
 
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
-#include "fb/asio.hpp"
 #include "fb/agent/agent.hpp"
+#include "fb/asio.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/ui/consent_store.hpp"
 #include "fb/ui/feedback_controller.hpp"

@@ -542,7 +542,8 @@ class SqliteAnalytics final : public Analytics {
     for (const auto& [id, clock] : clocks) {
       for (const auto stage : kRepairStages) {
         const auto it = clock.spent().find(std::string(stage));
-        if (it != clock.spent().end()) hours[std::string(stage)].push_back(static_cast<double>(it->second) / kMsPerHour);
+        if (it != clock.spent().end())
+          hours[std::string(stage)].push_back(static_cast<double>(it->second) / kMsPerHour);
       }
     }
     for (auto& h : f.stage_hours) {
