@@ -22,6 +22,15 @@
 
 namespace fb::ui::test_support {
 
+/// Runs the ready handlers of `io` (the agent's strand) and Qt's posted events in turn until
+/// neither has work twice in a row.
+inline void settle_agent_and_qt(boost::asio::io_context& io) {
+  for (int idle_rounds = 0; idle_rounds < 2;) {
+    QCoreApplication::sendPostedEvents();
+    idle_rounds = test::run_ready(io) == 0 ? idle_rounds + 1 : 0;
+  }
+}
+
 class ComposerOnAgent : public ::testing::Test {
  protected:
   /// Opens the agent on dir_/car.db (with `recorder`, if any), then the controller, the consent
@@ -52,13 +61,7 @@ class ComposerOnAgent : public ::testing::Test {
   }
   void TearDown() override { close(); }
 
-  /// Runs the agent's ready handlers and Qt's posted events until neither has work twice in a row.
-  void settle() {
-    for (int idle_rounds = 0; idle_rounds < 2;) {
-      QCoreApplication::sendPostedEvents();
-      idle_rounds = test::run_ready(io_) == 0 ? idle_rounds + 1 : 0;
-    }
-  }
+  void settle() { settle_agent_and_qt(io_); }
   /// The one report the agent published (acknowledged by the fake broker); an empty report and a
   /// failure when there is not exactly one.
   wire::Report published() {

@@ -9,6 +9,7 @@
 #include <QSignalSpy>
 #include <thread>
 
+#include "composer_fixture.hpp"
 #include "fake_agent.hpp"
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
@@ -59,12 +60,7 @@ class FeedbackControllerTest : public ::testing::Test {
   void TearDown() override { close(); }
 
   // Runs the agent's executor and Qt's posted events until neither has anything left.
-  void settle() {
-    for (int idle_rounds = 0; idle_rounds < 2;) {
-      QCoreApplication::sendPostedEvents();
-      idle_rounds = test::run_ready(io_) == 0 ? idle_rounds + 1 : 0;
-    }
-  }
+  void settle() { test_support::settle_agent_and_qt(io_); }
   void connect(bool up = true) {
     test::set_connected(*mqtt_, up);
     settle();
