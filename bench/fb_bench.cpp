@@ -64,6 +64,7 @@
 #include "in_process_backend.hpp"
 #include "json_report.hpp"
 #include "paths.hpp"
+#include "postgres.hpp"
 #include "process.hpp"
 #include "raw_ingest.hpp"
 
@@ -91,6 +92,7 @@ struct Options {
   bool api_only = false;            // the API's phase alone: no broker
   std::size_t api_cases = 100000;   // the largest store of the API phase
   bool skip_visit_stage = false;    // the API phase without the dealers' stage entries
+  bool skip_postgres = false;       // phase 2 without the ingest into PostgreSQL
   bool broker_back_only = false;    // phase 3 alone (its own broker)
   bool agent_only = false;          // the agent's phase alone (its own broker and backend)
   std::string car_command;          // another fb-car for phase B's process measures (e.g. under qemu)
@@ -529,8 +531,12 @@ struct Ingest {
   }
 };
 
-Result<Ingest> measure_backend_ingest(const Rig& rig, const Options& o, std::size_t expected) {
-  const auto config = backend_config(rig, o, rig.dir / "ingest-cases.db");
+/// The backend draining the backlog queued in its session into a new case store: the SQLite file,
+/// or the PostgreSQL database `postgres` (a connection string) when it is set.
+Result<Ingest> measure_backend_ingest(const Rig& rig, const Options& o, std::size_t expected,
+                                      const std::string& postgres = {}) {
+  auto config = backend_config(rig, o, rig.dir / "ingest-cases.db");
+  config.postgres = postgres;
   // Loading the rules and opening the store are not part of the ingest time.
   std::unique_ptr<test::InProcessBackend> created;
   try {
@@ -954,6 +960,20 @@ int run(const Options& o) {
                                             kPhaseTimeout);
   if (!raw_ingest) return fail_with("raw Paho ingest baseline", raw_ingest.error());
   const auto [raw_cpu_self, raw_cpu_broker] = raw_cpu.done();
+  // The same backlog into a PostgreSQL server on this machine (issue 12's postgres_vs_sqlite):
+  // started by the bench in a temporary directory, durable as in production (fsync on).
+  std::optional<Ingest> pg_ingest;
+  if (!o.skip_postgres) {
+    test::PostgresServer server(/*durable=*/true);
+    if (!server.start()) {
+      fmt::print("  (PostgreSQL ingest left out: {})\n", server.why());
+    } else {
+      if (auto r = load_backlog(rig, *backlog); !r) return fail_with("loading the backlog", r.error());
+      auto pg = measure_backend_ingest(rig, o, expected, server.conninfo());
+      if (!pg) return fail_with("backend ingest into PostgreSQL", pg.error());
+      pg_ingest = *pg;
+    }
+  }
 
   const auto& st = ingest->stats;
   const auto inflight = backend_config(rig, o, "unused").mqtt.max_inflight;
@@ -1010,6 +1030,13 @@ int run(const Options& o) {
       "answering)\n",
       ingest->net_rate() / sub->net_rate(), ingest->gross_rate() / sub->gross_rate(),
       ingest->connected_rate() / sub->net_rate());
+  if (pg_ingest) {
+    fmt::print(
+        "  the same backlog into PostgreSQL (a server of the bench's on this machine, fsync on): {:.0f} reports/s "
+        "after the first message ({:.2f} s CPU in fb-bench, {:.2f} s in mosquitto)\n",
+        pg_ingest->net_rate(), pg_ingest->cpu_self, pg_ingest->cpu_broker);
+    fmt::print("  ratio backend ingest PostgreSQL / SQLite: {:.3f}\n", pg_ingest->net_rate() / ingest->net_rate());
+  }
 
   // Phase 3
   fmt::print("\n3. First send after the broker is back: a report queued during a broker outage\n");
@@ -1107,6 +1134,7 @@ int run(const Options& o) {
   }
   report.add("ingest", ingest->net_rate(), raw_ingest->net_rate(), "reports/s");
   report.add("ingest_vs_mosquitto_sub", ingest->net_rate(), sub->net_rate(), "reports/s");
+  if (pg_ingest) report.add("postgres_vs_sqlite", pg_ingest->net_rate(), ingest->net_rate(), "reports/s");
   report.add("ingest_including_connect", ingest->gross_rate(), sub->gross_rate(), "reports/s");
   report.add("ingest_once_answering", ingest->connected_rate(), sub->net_rate(), "reports/s");
   report.add("largest_batch", static_cast<double>(st.largest_batch),
@@ -1147,6 +1175,8 @@ static int run_main(int argc, char** argv) {
                "Only the agent's phase (enqueue, disk bytes, drain, fb-car RSS and idle CPU; its own broker)");
   app.add_option("--app-runs", o.app_runs, "Runs of each program in the app's phase (median)")
       ->check(CLI::Range(1, 100));
+  app.add_flag("--skip-postgres", o.skip_postgres,
+               "Phase 2 without the ingest into PostgreSQL (postgres_vs_sqlite; needs the postgresql package)");
   app.add_flag("--skip-visit-stage", o.skip_visit_stage,
                "API phase without the dealers' stage entries (api_visit_stage; it books visits first)");
   app.add_flag("--broker-back-only", o.broker_back_only,

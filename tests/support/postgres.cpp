@@ -80,7 +80,7 @@ bool template_cluster(fs::path& out, std::string& why) {
 
 }  // namespace
 
-PostgresServer::PostgresServer() = default;
+PostgresServer::PostgresServer(bool durable) : durable_(durable) {}
 PostgresServer::~PostgresServer() { stop(); }
 
 bool PostgresServer::start() {
@@ -94,12 +94,13 @@ bool PostgresServer::start() {
   if (!give_to_server_user(fs::path(dir_.path()), why_)) return false;
   port_ = free_port();
   auto argv = as_server_user();
+  const std::string on_disk = durable_ ? "on" : "off";
   for (std::string a :
        {bin_dir() + "/postgres", std::string("-D"), data.string(), std::string("-k"), dir_.path(), std::string("-h"),
-        std::string("127.0.0.1"), std::string("-p"), std::to_string(port_), std::string("-c"), std::string("fsync=off"),
-        std::string("-c"), std::string("synchronous_commit=off"), std::string("-c"),
-        std::string("full_page_writes=off"), std::string("-c"), std::string("max_connections=40"), std::string("-c"),
-        std::string("shared_buffers=16MB")}) {
+        std::string("127.0.0.1"), std::string("-p"), std::to_string(port_), std::string("-c"), "fsync=" + on_disk,
+        std::string("-c"), "synchronous_commit=" + on_disk, std::string("-c"), "full_page_writes=" + on_disk,
+        std::string("-c"), std::string("max_connections=40"), std::string("-c"),
+        std::string(durable_ ? "shared_buffers=128MB" : "shared_buffers=16MB")}) {
     argv.push_back(std::move(a));
   }
   process_ = std::make_unique<Process>("postgres", argv, std::getenv("FB_ECHO_POSTGRES") != nullptr);

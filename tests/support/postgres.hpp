@@ -20,7 +20,9 @@ namespace fb::test {
 
 class PostgresServer {
  public:
-  PostgresServer();
+  /// `durable`: commits reach the disk (fsync, synchronous_commit, full-page writes on, as a
+  /// production server runs), for benchmarks; the tests' default turns all three off.
+  explicit PostgresServer(bool durable = false);
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -42,6 +44,7 @@ class PostgresServer {
  private:
   TempDir dir_{"fbpg"};
   int port_ = 0;
+  bool durable_ = false;
   std::unique_ptr<Process> process_;
   std::string why_;
 };
