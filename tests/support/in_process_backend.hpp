@@ -13,7 +13,8 @@
 
 namespace fb::test {
 
-/// An in-process backend Service on real Paho and SQLite, as fb-backend runs it: two threads,
+/// An in-process backend Service on real Paho and the configured store (SQLite, or PostgreSQL when
+/// `postgres` is set), as fb-backend runs it: two threads,
 /// the service on one strand and its MQTT client on another.
 class InProcessBackend {
  public:
@@ -22,7 +23,7 @@ class InProcessBackend {
   explicit InProcessBackend(const backend::BackendConfig& config) {
     auto& clock = SystemClock::instance();
     auto rules = backend::load_rules(config.rules_dir);
-    auto store = backend::open_sqlite_case_store(config.database, 0, config.grouping, config.dead_letters);
+    auto store = backend::open_case_store(config);
     if (!rules || !store) throw std::runtime_error("backend parts: " + (!rules ? rules.error() : store.error()).what());
     service_ = std::make_unique<backend::Service>(io_.strand(), clock, config.service, std::move(*store),
                                                   std::move(*rules),
