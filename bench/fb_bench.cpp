@@ -971,7 +971,7 @@ int run(const Options& o) {
       if (auto r = load_backlog(rig, *backlog); !r) return fail_with("loading the backlog", r.error());
       auto pg = measure_backend_ingest(rig, o, expected, server.conninfo());
       if (!pg) return fail_with("backend ingest into PostgreSQL", pg.error());
-      pg_ingest = std::move(*pg);
+      pg_ingest = *pg;
     }
   }
 
