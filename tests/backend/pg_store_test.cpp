@@ -1,12 +1,15 @@
 // What only PostgreSQL has: several backend instances on one database (issue 12).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <latch>
 #include <set>
 #include <thread>
 
 #include "fb/backend/case_store.hpp"
+#include "fb/backend/config.hpp"
 #include "fb/common/postgres.hpp"
+#include "in_process_backend.hpp"
 #include "process.hpp"
 #include "store_fixture.hpp"
 
@@ -107,6 +110,23 @@ TEST_F(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
   auto s = test::open_case_store(path);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, make_error_code(StorageErrc::schema_too_new));
+}
+
+// The bench's and the integration tests' in-process backend opens the store its configuration
+// names: given "postgres", the case store's schema is there and no SQLite file is made.
+TEST_F(PostgresStore, AnInProcessBackendConfiguredForPostgresOpensItsStoreThere) {
+  test::TempDir dir;
+  auto config = default_config();
+  config.rules_dir = test::kRulesDir;
+  config.database = dir / "unused.db";
+  auto conninfo = test::postgres_database(dir / "in-process");
+  ASSERT_TRUE(conninfo) << conninfo.error().what();
+  config.postgres = *conninfo;
+  { test::InProcessBackend backend(config); }  // opened (migrated), never started
+  EXPECT_FALSE(std::filesystem::exists(dir / "unused.db"));
+  auto db = sql::open_postgres(*conninfo);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 2);
 }
 
 TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {
