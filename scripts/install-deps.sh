@@ -22,7 +22,7 @@ packages=(
   qt6-base-dev qt6-declarative-dev qt6-declarative-dev-tools qt6-tools-dev qt6-l10n-tools
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
   qml6-module-qtquick-window qml6-module-qtquick-templates
-  qml6-module-qtqml-workerscript qml6-module-qtqml-models
+  qml6-module-qtqml qml6-module-qtqml-workerscript qml6-module-qtqml-models
   qt6-virtualkeyboard-dev qt6-virtualkeyboard-plugin qml6-module-qtquick-virtualkeyboard
   qml6-module-qt-labs-folderlistmodel qml6-module-qttest
   fonts-noto-cjk
@@ -52,7 +52,7 @@ if [[ $aarch64 -eq 1 ]]; then
     qt6-base-dev:arm64 qt6-declarative-dev:arm64 qt6-tools-dev:arm64
     qml6-module-qtquick:arm64 qml6-module-qtquick-controls:arm64 qml6-module-qtquick-layouts:arm64
     qml6-module-qtquick-window:arm64 qml6-module-qtquick-templates:arm64
-    qml6-module-qtqml-workerscript:arm64 qml6-module-qtqml-models:arm64
+    qml6-module-qtqml:arm64 qml6-module-qtqml-workerscript:arm64 qml6-module-qtqml-models:arm64
     libpaho-mqttpp-dev:arm64 libpaho-mqtt-dev:arm64 libsqlite3-dev:arm64 libssl-dev:arm64
     libprotobuf-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
     libspdlog-dev:arm64 libfmt-dev:arm64
