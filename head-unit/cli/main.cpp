@@ -18,6 +18,7 @@
 #include <set>
 
 #include "fb/agent/agent.hpp"
+#include "fb/agent/personal_data_json.hpp"
 #include "fb/agent/scripted_driver.hpp"
 #include "fb/agent/signals.hpp"
 #include "fb/agent/snapshot_config.hpp"
@@ -29,6 +30,7 @@
 #include "fb/common/logging.hpp"
 #include "fb/common/vocabulary.hpp"
 #include "fb/mqtt/options.hpp"
+#include "privacy_export.hpp"
 #include "stream.hpp"
 
 namespace {
@@ -321,6 +323,17 @@ static int run_main(int argc, char** argv) {
                  "signal, -60 s / +30 s");
   auto* list = app.add_subcommand("list", "List my reports and their status (offline)");
   auto* inbox = app.add_subcommand("inbox", "List notifications (offline)");
+  auto* privacy = app.add_subcommand("privacy", "The driver's data on this car (offline, with the agent stopped)");
+  privacy->require_subcommand(1);
+  auto* export_cmd = privacy->add_subcommand(
+      "export", "Write everything the car keeps about its driver as JSON (docs/privacy.md), opened");
+  std::string export_file;
+  export_cmd->add_option("--output,-o", export_file, "File to write, mode 0600 (default: standard output)");
+  auto* erase_cmd = privacy->add_subcommand(
+      "erase", "Erase the driver's reports, answers, notifications, drafts, unsent messages and the app's remembered "
+               "consent and number; keeps queued telematics reports");
+  bool erase_confirmed = false;
+  erase_cmd->add_flag("--yes", erase_confirmed, "Confirm: this cannot be undone")->required();
   auto* listen = app.add_subcommand("listen", "Connect, send what is queued, print notifications for --wait seconds");
   auto* run =
       app.add_subcommand("run", "The agent as a service: like listen, but until SIGINT or SIGTERM (--wait is ignored)");
@@ -438,6 +451,37 @@ static int run_main(int argc, char** argv) {
   if (!opened) return fail_with(opened.error());
   auto& agent = **opened;
   std::optional<fb::Error> failure;
+
+  if (*privacy) {
+    if (*export_cmd) {
+      agent.personal_data([&](fb::Result<fb::agent::PersonalData> data) {
+        if (!data) {
+          failure = data.error();
+          return;
+        }
+        auto written = fb::car::write_export(
+            fb::agent::personal_data_json(*data, o.vin, clock.epoch_ms()), export_file);
+        if (!written) failure = written.error();
+      });
+    } else {
+      agent.erase_personal_data([&](fb::Result<fb::agent::Erased> erased) {
+        if (!erased) {
+          failure = erased.error();
+          return;
+        }
+        // The app remembers the last consent and callback number beside the queue (head-unit/app).
+        std::error_code ec;
+        const auto consent = config.database.parent_path() / (config.database.stem().string() + "-consent.ini");
+        std::filesystem::remove(consent, ec);
+        std::cout << "erased: " << erased->reports << " report(s), " << erased->inbox << " notification(s), "
+                  << erased->drafts << " draft(s), " << erased->unsent.size() << " unsent message(s)"
+                  << (erased->wal_kept ? "; the WAL is emptied at the next checkpoint (a reader held it)" : "")
+                  << "\n";
+      });
+    }
+    io.run();
+    return failure ? fail_with(*failure) : 0;
+  }
 
   if (*list || *inbox) {
     if (*list) {

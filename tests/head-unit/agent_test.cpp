@@ -455,6 +455,38 @@ TEST_F(AgentTest, ACorruptQueueFileIsReportedAndReplaced) {
   EXPECT_NE(events_.problems[0].detail.find(".corrupt-"), std::string::npos);
 }
 
+TEST_F(AgentTest, AnErasureStopsSendingTheDriversQueuedReportsAndDeletesTheSetAsideStore) {
+  std::ofstream(dir_ / "car.db", std::ios::binary) << std::string(5000, '\x7f');  // set aside at open
+  auto agent = started_agent();
+  auto id = submit(*agent);
+  ASSERT_TRUE(id) << id.error().what();
+  const auto set_aside = [&] {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+      n += e.path().filename().string().starts_with("car.db.corrupt-");
+    }
+    return n;
+  };
+  ASSERT_EQ(set_aside(), 1u);
+
+  std::optional<Result<Erased>> erased;
+  agent->erase_personal_data([&](Result<Erased> r) { erased = std::move(r); });
+  EXPECT_FALSE(erased) << "a completion ran inline";
+  run();
+  ASSERT_TRUE(erased && *erased) << (erased ? erased->error().what() : "no completion");
+  EXPECT_EQ((*erased)->unsent, std::vector<std::string>{*id});
+  EXPECT_EQ(set_aside(), 0u);
+  EXPECT_TRUE(reports(*agent).empty());
+  EXPECT_EQ(stats(*agent).outbox, 0u);
+
+  connect();
+  test::run_for(io_, clock_, 1h);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "an erased report was sent";
+  // The car keeps working: the next report goes out.
+  ASSERT_TRUE(submit(*agent));
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 1u);
+}
+
 TEST_F(AgentTest, AClientOnAnotherExecutorIsRefused) {
   boost::asio::io_context other;
   mqtt_ = std::make_shared<FakeMqtt::State>();

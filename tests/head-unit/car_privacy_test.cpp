@@ -3,12 +3,19 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <set>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "../common/report_fixture.hpp"
 #include "fb/agent/agent.hpp"
 #include "fb/agent/car_store.hpp"
+#include "fb/agent/personal_data_json.hpp"
+#include "fb/agent/salvage.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/sealed_sql.hpp"
 #include "process.hpp"
@@ -32,13 +39,17 @@ class CarPrivacyTest : public ::testing::Test {
   std::string db() const { return dir_ / "car.db"; }
   std::string raw() const { return file_bytes(db()) + file_bytes(db() + "-wal"); }
 
-  CarStore open() {
+  /// `sealed`: with the car's key file (as the agent opens it); else without keys, so that the
+  /// raw file shows the plain text (an erasure test can then see it before and not after).
+  CarStore open(bool sealed = true) {
     AgentConfig config;
     config.database = db();
     config.key_file = dir_ / "car.keys";
     config.storage.clock_valid_from_ms = 0;
-    auto keys = load_store_keys(config);
-    EXPECT_TRUE(keys) << keys.error().what();
+    if (sealed) {
+      auto keys = load_store_keys(config);
+      EXPECT_TRUE(keys) << keys.error().what();
+    }
     auto s = CarStore::open(config.database, config.storage);
     if (!s) throw std::runtime_error(s.error().what());
     return std::move(*s);
@@ -98,6 +109,206 @@ TEST_F(CarPrivacyTest, TheOutboxAndTheCarsRecordsHoldNoPlainPersonalData) {
   auto sent = codec::decode(*store.payload(*callback));
   ASSERT_TRUE(sent);
   EXPECT_EQ(sent->callback_request().phone(), kPhone);
+}
+
+// What the car holds after some use: a report with a case, a callback with a number, a reply,
+// a notification, a draft, a driver's report not sent yet and a telematics report not sent yet.
+struct Used {
+  std::string delivered, unsent, telematics, callback, reply, notification;
+  std::string telematics_payload;
+};
+
+constexpr const char* kUnsent = "PRIVUNSENT my kid's seat rattles";
+constexpr const char* kDraft = "PRIVDRAFT rattle near my home";
+constexpr const char* kDraftPhone = "+86 137-7777-0000";
+
+Used use(CarStore& store) {
+  Used u;
+  auto env = test::valid_report_envelope(test::kVinA, kText);
+  const auto payload = codec::encode(env);
+  u.delivered = env.report().report_id();
+  EXPECT_TRUE(store.enqueue_report(env, payload, ReportClass::normal, 1000));
+  wire::Ack ack;
+  ack.set_report_id(u.delivered);
+  ack.set_payload_sha256(codec::sha256(payload));
+  ack.mutable_accepted()->set_case_id(new_uuid());
+  ack.mutable_accepted()->set_case_number("FB-2026-000042");
+  EXPECT_TRUE(store.apply_ack(ack, 2000));
+  const std::string topic = "vehicles/" + std::string(test::kVinA) + "/receipts";
+  u.callback = store.enqueue_callback_request(u.delivered, kPhone, "", topic, 3000).value_or("");
+  u.reply = store.enqueue_driver_message(u.delivered, kReply, topic, 4000).value_or("");
+  auto note = codec::new_envelope(5000);
+  note.mutable_notification()->set_report_id(u.delivered);
+  note.mutable_notification()->set_case_number("FB-2026-000042");
+  note.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+  note.mutable_notification()->set_title("PRIVNOTE in progress");
+  note.mutable_notification()->set_text("we will call you");
+  u.notification = note.message_id();
+  EXPECT_TRUE(store.apply_notification(note, topic, 5000));  // queues a delivered receipt
+  EXPECT_TRUE(store.save_draft({new_uuid(), "noise", kDraft, {}, kDraftPhone, 6000}));
+
+  auto unsent = test::valid_report_envelope(test::kVinA, kUnsent);
+  u.unsent = unsent.report().report_id();
+  EXPECT_TRUE(store.enqueue_report(unsent, codec::encode(unsent), ReportClass::normal, 7000));
+  auto auto_report = test::valid_report_envelope(test::kVinA, "coolant above 110 C for 10 s");
+  auto_report.mutable_report()->set_source(wire::SOURCE_TELEMATICS);
+  u.telematics = auto_report.report().report_id();
+  u.telematics_payload = codec::encode(auto_report);
+  EXPECT_TRUE(store.enqueue_report(auto_report, u.telematics_payload, ReportClass::safety, 8000));
+  EXPECT_FALSE(u.callback.empty());
+  EXPECT_FALSE(u.reply.empty());
+  return u;
+}
+
+/// Every value of `column` in `table`, as the file holds it (sealed or not), read with SQLite
+/// itself and no sealing functions.
+std::vector<std::string> raw_column(const std::string& path, const std::string& table, const std::string& column) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> out;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    const auto sql = "SELECT " + column + " FROM " + table + " WHERE length(" + column + ") > 0";
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        const auto* bytes = static_cast<const char*>(sqlite3_column_blob(st, 0));
+        out.emplace_back(bytes, static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+TEST_F(CarPrivacyTest, AnErasureLeavesNoneOfTheDriversWordsOrNumbersInTheFileOrItsWal) {
+  auto store = open(/*sealed=*/false);
+  const auto used = use(store);
+  const char* personal[] = {"PRIVTEXT", "139-1234", "PRIVREPLY", "PRIVNOTE", "PRIVDRAFT", "137-7777", "PRIVUNSENT"};
+  for (const auto* p : personal) ASSERT_TRUE(contains(raw(), p)) << p << ": the test does not see the bytes it checks";
+
+  auto erased = store.erase_personal_data();
+  ASSERT_TRUE(erased) << erased.error().what();
+  EXPECT_EQ(erased->reports, 2u);  // the delivered one and the unsent driver's report
+  EXPECT_EQ(erased->inbox, 1u);
+  EXPECT_EQ(erased->drafts, 1u);
+  EXPECT_FALSE(erased->wal_kept);
+  // The driver's unsent report and answers; not the telematics report, not the receipt.
+  auto unsent = erased->unsent;
+  std::ranges::sort(unsent);
+  std::vector<std::string> expected{used.unsent, used.callback, used.reply};
+  std::ranges::sort(expected);
+  EXPECT_EQ(unsent, expected);
+  EXPECT_EQ(std::filesystem::file_size(db() + "-wal"), 0u);
+  const auto bytes = raw();
+  for (const auto* p : personal) EXPECT_FALSE(contains(bytes, p)) << p << " is still in the file";
+}
+
+TEST_F(CarPrivacyTest, AnErasureLeavesNoSealedCopyEither) {
+  auto store = open();
+  use(store);
+  // The sealed values themselves (a stolen key would open them): a 24-byte run from each.
+  auto sealed_runs = [&] {
+    std::set<std::string> out;
+    for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
+             {"outbox", "payload"}, {"reports", "text"}, {"timeline", "text"}, {"callbacks", "phone"},
+             {"drafts", "text"}, {"drafts", "phone"}}) {
+      for (const auto& v : raw_column(db(), table, column)) {
+        EXPECT_GE(v.size(), 40u) << table << "." << column << " is not sealed";
+        out.insert(v.substr(v.size() / 2, 24));
+      }
+    }
+    return out;
+  };
+  const auto before = sealed_runs();
+  ASSERT_GE(before.size(), 12u);
+  ASSERT_TRUE(store.erase_personal_data());
+  const auto after = sealed_runs();
+  EXPECT_EQ(after.size(), 3u);  // the telematics report's payload and text, the receipt's payload
+  const auto bytes = raw();
+  for (const auto& run : before) {
+    if (!after.contains(run)) {
+      EXPECT_FALSE(contains(bytes, run)) << "a sealed value outlived its erasure";
+    }
+  }
+}
+
+TEST_F(CarPrivacyTest, AQueuedTelematicsReportOutlivesTheErasureAndItsAckStillApplies) {
+  auto store = open();
+  const auto used = use(store);
+  ASSERT_TRUE(store.erase_personal_data());
+  auto outbox = store.outbox();
+  ASSERT_TRUE(outbox);
+  ASSERT_EQ(outbox->size(), 2u);
+  EXPECT_EQ(outbox->front().id, used.telematics);  // safety first
+  EXPECT_EQ(outbox->back().kind, OutboxKind::receipt);
+  auto list = store.reports();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->front().report_id, used.telematics);
+  EXPECT_TRUE(store.inbox()->empty());
+  EXPECT_TRUE(store.drafts()->empty());
+  EXPECT_TRUE(store.timeline(used.delivered)->empty());
+  EXPECT_EQ(*store.payload(used.telematics), used.telematics_payload);
+
+  wire::Ack ack;
+  ack.set_report_id(used.telematics);
+  ack.set_payload_sha256(codec::sha256(used.telematics_payload));
+  ack.mutable_accepted()->set_case_number("FB-2026-000043");
+  auto applied = store.apply_ack(ack, 9000);
+  ASSERT_TRUE(applied) << applied.error().what();
+  EXPECT_TRUE(applied->matched);
+  EXPECT_EQ((*store.report(used.telematics))->case_number, "FB-2026-000043");
+}
+
+TEST_F(CarPrivacyTest, TheExportHoldsEverythingTheCarKeepsAboutItsDriverInTheClear) {
+  auto store = open();
+  const auto used = use(store);
+  auto data = store.personal_data();
+  ASSERT_TRUE(data) << data.error().what();
+  const auto doc = nlohmann::json::parse(personal_data_json(*data, test::kVinA, 10'000));
+  EXPECT_EQ(doc["vin"], test::kVinA);
+  ASSERT_EQ(doc["reports"].size(), 3u);
+  std::map<std::string, nlohmann::json> reports;
+  for (const auto& r : doc["reports"]) reports[r["report_id"]] = r;
+  EXPECT_EQ(reports[used.delivered]["text"], kText);
+  EXPECT_EQ(reports[used.delivered]["case_number"], "FB-2026-000042");
+  EXPECT_EQ(reports[used.telematics]["source"], "telematics");
+  bool reply_shown = false;
+  for (const auto& step : reports[used.delivered]["timeline"]) reply_shown |= step["text"] == kReply;
+  EXPECT_TRUE(reply_shown);
+  ASSERT_EQ(doc["callbacks"].size(), 1u);
+  EXPECT_EQ(doc["callbacks"][0]["phone"], kPhone);
+  ASSERT_EQ(doc["drafts"].size(), 1u);
+  EXPECT_EQ(doc["drafts"][0]["text"], kDraft);
+  EXPECT_EQ(doc["drafts"][0]["phone"], kDraftPhone);
+  ASSERT_EQ(doc["notifications"].size(), 1u);
+  EXPECT_EQ(doc["notifications"][0]["message_id"], used.notification);
+  std::multiset<std::string> kinds;
+  for (const auto& q : doc["unsent"]) kinds.insert(q["kind"]);
+  EXPECT_EQ(kinds, (std::multiset<std::string>{"callback_request", "driver_message", "receipt", "report", "report"}));
+}
+
+TEST(SetAsideStores, AreRemovedByNameAndNothingElseIs) {
+  test::TempDir dir;
+  const auto store = dir / "car.db";
+  for (const auto* name : {"car.db.corrupt-1780000000000", "car.db.corrupt-1780000000000-wal",
+                           "car.db.corrupt-1790000000000", "car.db", "other.db.corrupt-1", "car.db.keys"}) {
+    std::ofstream(dir / name) << "x";
+  }
+  auto removed = remove_set_aside_stores(store);
+  ASSERT_TRUE(removed) << removed.error().what();
+  EXPECT_EQ(*removed, 3u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "car.db.corrupt-1790000000000"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "car.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "other.db.corrupt-1"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "car.db.keys"));
+  // A recovery under way needs its set-aside file: refused.
+  std::ofstream(dir / "car.db.corrupt-1800000000000") << "x";
+  std::ofstream(recovery_marker(store)) << "car.db.corrupt-1800000000000\n";
+  auto refused = remove_set_aside_stores(store);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(StorageErrc::busy));
+  EXPECT_TRUE(std::filesystem::exists(dir / "car.db.corrupt-1800000000000"));
 }
 
 TEST_F(CarPrivacyTest, AStoreSealedWithAnotherKeyIsNotReadAsPlainText) {

@@ -432,6 +432,29 @@ void Agent::drafts(std::function<void(Result<std::vector<SavedDraft>>)> done) {
   asio::post(executor_, [this, done = std::move(done)] { done(store_.drafts()); });
 }
 
+void Agent::personal_data(std::function<void(Result<PersonalData>)> done) {
+  asio::post(executor_, [this, done = std::move(done)] { done(store_.personal_data()); });
+}
+
+void Agent::erase_personal_data(std::function<void(Result<Erased>)> done) {
+  asio::post(executor_, [this, done = std::move(done)] {
+    auto erased = store_.erase_personal_data();
+    if (!erased) return done(fail(erased.error()));
+    for (const auto& id : erased->unsent) {
+      scheduler_.remove(id);
+      unreleased_.erase(id);
+      if (auto tap = taps_.find(id); tap != taps_.end()) {
+        config_.recorder->cancel(tap->second);
+        taps_.erase(tap);
+      }
+    }
+    if (auto removed = remove_set_aside_stores(config_.database); !removed) return done(fail(removed.error()));
+    spdlog::info("agent: personal data erased: {} report(s), {} notification(s), {} draft(s), {} unsent",
+                 erased->reports, erased->inbox, erased->drafts, erased->unsent.size());
+    done(std::move(erased));
+  });
+}
+
 void Agent::stats(std::function<void(AgentStats)> done) {
   asio::post(executor_, [this, done = std::move(done)] {
     auto s = stats_;

@@ -447,4 +447,25 @@ Result<Recovery> salvage(const fs::path& damaged, sql::Database& into, std::span
   return out;
 }
 
+Result<std::size_t> remove_set_aside_stores(const fs::path& store) {
+  auto marked = read_recovery_marker(store);
+  if (!marked) return fail(marked.error());
+  if (*marked) return fail(StorageErrc::busy, "a recovery of " + store.string() + " is under way");
+  const std::string prefix = store.filename().string() + ".corrupt-";
+  std::error_code ec;
+  std::vector<fs::path> doomed;
+  for (fs::directory_iterator it(directory_of(store), ec), end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.starts_with(prefix)) doomed.push_back(it->path());
+  }
+  if (ec) return fail(StorageErrc::io, "cannot list " + directory_of(store).string() + ": " + ec.message());
+  for (const auto& path : doomed) {
+    if (!fs::remove(path, ec) && ec) return fail(StorageErrc::io, "cannot remove " + path.string() + ": " + ec.message());
+  }
+  if (!doomed.empty()) {
+    if (auto r = fsync_path(directory_of(store), true); !r) return fail(r.error());
+  }
+  return doomed.size();
+}
+
 }  // namespace fb::agent

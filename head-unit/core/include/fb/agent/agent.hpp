@@ -122,6 +122,13 @@ class Agent final : public AgentApi {
   void discard_draft(std::string draft_id, std::function<void(Result<void>)> done) override;
   void drafts(std::function<void(Result<std::vector<SavedDraft>>)> done) override;
 
+  /// The driver's copy of everything the car keeps about them (CarStore::personal_data()).
+  void personal_data(std::function<void(Result<PersonalData>)> done);
+  /// Erases it (CarStore::erase_personal_data()): what it dropped from the outbox is no longer
+  /// sent, a snapshot recording for it stops, and the damaged stores a recovery set aside
+  /// (`<database>.corrupt-*`, which hold older copies) are deleted. `done` runs on the executor.
+  void erase_personal_data(std::function<void(Result<Erased>)> done);
+
   /// The network is up again (e.g. the OS reports connectivity): a reconnect waiting out its
   /// backoff starts now (mqtt::Client::network_up()). Any thread: posts to the executor.
   void network_up();

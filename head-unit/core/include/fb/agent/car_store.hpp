@@ -221,6 +221,45 @@ struct Enqueued {
   std::vector<ReportView> evicted;
 };
 
+/// A callback the driver asked for, as the car keeps it (export).
+struct CallbackRecord {
+  std::string callback_id;
+  std::string report_id;
+  std::string phone;
+  std::int64_t requested_ms = 0;
+};
+
+/// A message still in the outbox, not yet confirmed (export): what the car will still send.
+struct QueuedMessage {
+  std::string id;
+  std::string kind;  // the Envelope's body: report, receipt, driver_message, callback_request, ...
+  std::int64_t created_ms = 0;
+};
+
+/// Everything the car keeps about its driver, opened (CarStore::personal_data(); "Erasure and
+/// export on the car" in docs/privacy.md).
+struct PersonalData {
+  std::vector<ReportView> reports;                // newest first, with their timelines below
+  std::vector<std::vector<TimelineEvent>> steps;  // steps[i]: reports[i]'s timeline, oldest first
+  std::vector<InboxEntry> inbox;
+  std::vector<CallbackRecord> callbacks;
+  std::vector<SavedDraft> drafts;
+  std::vector<QueuedMessage> queued;
+};
+
+/// What CarStore::erase_personal_data() removed.
+struct Erased {
+  std::size_t reports = 0;    // My reports rows, with their timelines, visits and callbacks
+  std::size_t inbox = 0;      // notifications
+  std::size_t drafts = 0;
+  /// Outbox entries dropped unsent: the driver's reports and answers (text, a number, a
+  /// comment). Their ids, so that a running agent stops sending them.
+  std::vector<std::string> unsent;
+  /// The WAL could not be emptied (a reader holds it): erased pages may stay there until the next
+  /// checkpoint. False after a clean erasure.
+  bool wal_kept = false;
+};
+
 class CarStore {
  public:
   struct Options {
@@ -401,6 +440,18 @@ class CarStore {
   Result<std::vector<ReportView>> reports(std::size_t limit = 200);
   Result<std::optional<ReportView>> report(const std::string& report_id);
   Result<std::vector<InboxEntry>> inbox(std::size_t limit = 200);
+
+  /// Everything the car keeps about its driver, in the clear (the driver's copy: `fb-car privacy
+  /// export`). Reads only.
+  Result<PersonalData> personal_data(std::size_t limit = 10'000);
+  /// Erases what the car keeps about its driver (a change of owner, or the driver's request):
+  /// every report row with its timeline, visits, callbacks and answers, the inbox, the drafts,
+  /// and the outbox's driver reports and answers (dropped unsent). Kept: telematics reports
+  /// still queued (vehicle data, no words or number; their rows stay so their acks apply) and
+  /// receipts. One transaction; then, with secure_delete on, a truncating WAL checkpoint leaves
+  /// neither the sealed nor the plain bytes in the file or its WAL (Erased::wal_kept when a
+  /// reader prevented it). The backend's copy is erased there (API `POST /privacy/erase`).
+  Result<Erased> erase_personal_data();
 
   /// Saves a draft (drafts.hpp), replacing one of the same id, in one transaction: durable
   /// when it returns. Errors: WireErrc::invalid_field (no id or kind, text over kMaxDraftChars

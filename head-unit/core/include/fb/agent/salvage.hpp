@@ -123,4 +123,10 @@ Result<void> prepare_rebuild(const std::filesystem::path& store, const std::file
 /// Errors: StorageErrc::io.
 Result<void> finish_recovery(const std::filesystem::path& store, const RecoveryFault& fault = {});
 
+/// Deletes the damaged stores recoveries of `store` set aside (`<store>.corrupt-<ms>` with their
+/// -wal and -shm): an erasure of personal data must not leave older copies behind. Not while a
+/// recovery is under way (its marker names one): StorageErrc::busy. Returns how many files went.
+/// Errors: StorageErrc::io.
+Result<std::size_t> remove_set_aside_stores(const std::filesystem::path& store);
+
 }  // namespace fb::agent

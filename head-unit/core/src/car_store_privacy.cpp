@@ -1,0 +1,124 @@
+// CarStore: the driver's copy of what the car keeps, and its erasure (docs/privacy.md,
+// "Erasure and export on the car").
+#include <spdlog/spdlog.h>
+
+#include "fb/agent/car_store.hpp"
+#include "fb/common/codec.hpp"
+
+namespace fb::agent {
+namespace {
+
+std::string_view body_name(const wire::Envelope& env) {
+  switch (env.body_case()) {
+    case wire::Envelope::kReport: return "report";
+    case wire::Envelope::kReceipt: return "receipt";
+    case wire::Envelope::kSurvey: return "survey";
+    case wire::Envelope::kVisitReply: return "visit_reply";
+    case wire::Envelope::kCallbackRequest: return "callback_request";
+    case wire::Envelope::kDriverMessage: return "driver_message";
+    case wire::Envelope::kReopenRequest: return "reopen_request";
+    default: return "other";
+  }
+}
+
+/// What an erasure keeps queued: vehicle data and receipts, which carry nothing of the driver.
+/// A payload that does not decode is not kept (it cannot be shown to hold nothing personal).
+bool carries_nothing_personal(const Result<wire::Envelope>& env) {
+  if (!env) return false;
+  if (env->has_receipt()) return true;
+  return env->has_report() && env->report().source() == wire::SOURCE_TELEMATICS;
+}
+
+}  // namespace
+
+Result<PersonalData> CarStore::personal_data(std::size_t limit) {
+  PersonalData out;
+  auto reports = this->reports(limit);
+  if (!reports) return fail(reports.error());
+  out.reports = std::move(*reports);
+  for (const auto& r : out.reports) {
+    auto steps = timeline(r.report_id);
+    if (!steps) return fail(steps.error());
+    out.steps.push_back(std::move(*steps));
+  }
+  auto inbox = this->inbox(limit);
+  if (!inbox) return fail(inbox.error());
+  out.inbox = std::move(*inbox);
+  auto drafts = this->drafts();
+  if (!drafts) return fail(drafts.error());
+  out.drafts = std::move(*drafts);
+
+  auto callbacks = db_.cached(
+      "SELECT callback_id, report_id, fb_open(phone, 'callbacks.phone:' || callback_id), requested_ms FROM callbacks "
+      "ORDER BY requested_ms, rowid LIMIT ?");
+  if (!callbacks) return fail(callbacks.error());
+  callbacks->bind(1, static_cast<std::int64_t>(limit));
+  if (auto r = callbacks->each_row([&](const sql::Statement& s) {
+        out.callbacks.push_back({s.text(0), s.text(1), s.text(2), s.int64(3)});
+      });
+      !r) {
+    return fail(r.error());
+  }
+
+  auto queued = db_.cached(
+      "SELECT id, fb_open(payload, 'outbox.payload:' || id), created_ms FROM outbox ORDER BY created_ms, id LIMIT ?");
+  if (!queued) return fail(queued.error());
+  queued->bind(1, static_cast<std::int64_t>(limit));
+  if (auto r = queued->each_row([&](const sql::Statement& s) {
+        auto env = codec::decode(s.blob(1));
+        out.queued.push_back({s.text(0), env ? std::string(body_name(*env)) : "unreadable", s.int64(2)});
+      });
+      !r) {
+    return fail(r.error());
+  }
+  return out;
+}
+
+Result<Erased> CarStore::erase_personal_data() {
+  Erased erased;
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  {
+    std::vector<std::string> ids;
+    auto outbox = db_.prepare("SELECT id FROM outbox");
+    if (!outbox) return fail(outbox.error());
+    if (auto r = outbox->each_row([&](const sql::Statement& s) { ids.push_back(s.text(0)); }); !r) return fail(r.error());
+    for (auto& id : ids) {
+      auto bytes = payload(id);
+      // A payload that does not open (sealed under a key the car no longer has) is erased too.
+      if (!bytes && bytes.error().code.category() != crypto_category()) return fail(bytes.error());
+      if (bytes && carries_nothing_personal(codec::decode(*bytes))) continue;
+      if (auto r = delete_row(id); !r) return fail(r.error());
+      erased.unsent.push_back(std::move(id));
+    }
+  }
+  // Report rows stay only for the reports still queued (telematics ones): their acks apply to them.
+  constexpr std::string_view kNotQueued = " WHERE report_id NOT IN (SELECT id FROM outbox WHERE kind = 'report')";
+  auto count = [&](std::string_view sql) -> Result<std::size_t> {
+    auto n = db_.query_int(sql);
+    if (!n) return fail(n.error());
+    return static_cast<std::size_t>(n->value_or(0));
+  };
+  auto reports = count("SELECT count(*) FROM reports" + std::string(kNotQueued));
+  auto inbox = count("SELECT count(*) FROM inbox");
+  auto drafts = count("SELECT count(*) FROM drafts");
+  if (!reports || !inbox || !drafts) return fail((!reports ? reports : !inbox ? inbox : drafts).error());
+  erased.reports = *reports;
+  erased.inbox = *inbox;
+  erased.drafts = *drafts;
+  for (const auto sql : {"DELETE FROM reports" + std::string(kNotQueued), "DELETE FROM timeline" + std::string(kNotQueued),
+                         std::string("DELETE FROM inbox"), std::string("DELETE FROM visits"),
+                         std::string("DELETE FROM visit_replies"), std::string("DELETE FROM callbacks"),
+                         std::string("DELETE FROM drafts")}) {
+    if (auto r = db_.exec(sql); !r) return fail(r.error());
+  }
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  totals_.reset();
+  auto busy = db_.query_int("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (!busy) return fail(busy.error());
+  erased.wal_kept = busy->value_or(0) != 0;
+  if (erased.wal_kept) spdlog::warn("car store: a reader kept the WAL from being emptied after an erasure");
+  return erased;
+}
+
+}  // namespace fb::agent
