@@ -106,7 +106,7 @@ Result<Erased> CarStore::erase_personal_data() {
   erased.reports = *reports;
   erased.inbox = *inbox;
   erased.drafts = *drafts;
-  for (const auto sql : {"DELETE FROM reports" + std::string(kNotQueued), "DELETE FROM timeline" + std::string(kNotQueued),
+  for (const auto& sql : {"DELETE FROM reports" + std::string(kNotQueued), "DELETE FROM timeline" + std::string(kNotQueued),
                          std::string("DELETE FROM inbox"), std::string("DELETE FROM visits"),
                          std::string("DELETE FROM visit_replies"), std::string("DELETE FROM callbacks"),
                          std::string("DELETE FROM drafts")}) {
