@@ -464,17 +464,19 @@ static int run_main(int argc, char** argv) {
         if (!written) failure = written.error();
       });
     } else {
+      // The app remembers the last consent and callback number beside the queue (head-unit/app).
+      const auto consent = config.database.parent_path() / (config.database.stem().string() + "-consent.ini");
+      if (std::error_code ec; !std::filesystem::remove(consent, ec) && ec) {
+        failure = fb::Error(fb::StorageErrc::io, "cannot remove " + consent.string() + ": " + ec.message());
+      }
       agent.erase_personal_data([&](fb::Result<fb::agent::Erased> erased) {
         if (!erased) {
           failure = erased.error();
           return;
         }
-        // The app remembers the last consent and callback number beside the queue (head-unit/app).
-        std::error_code ec;
-        const auto consent = config.database.parent_path() / (config.database.stem().string() + "-consent.ini");
-        std::filesystem::remove(consent, ec);
         std::cout << "erased: " << erased->reports << " report(s), " << erased->inbox << " notification(s), "
-                  << erased->drafts << " draft(s), " << erased->unsent.size() << " unsent message(s)"
+                  << erased->drafts << " draft(s), " << erased->unsent.size() << " unsent message(s), "
+                  << erased->set_aside_removed << " set-aside file(s)"
                   << (erased->wal_kept ? "; the WAL is emptied at the next checkpoint (a reader held it)" : "")
                   << "\n";
       });

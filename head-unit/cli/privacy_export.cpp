@@ -18,7 +18,8 @@ Result<void> write_export(const std::string& json, const std::string& path) {
     return {};
   }
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ::unlink(tmp.c_str());  // a leftover (with its own mode, or a link elsewhere) is not reused
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return fail(StorageErrc::io, "cannot create " + tmp + ": " + std::strerror(errno));
   const std::string body = json + '\n';
   std::size_t done = 0;
@@ -33,9 +34,12 @@ Result<void> write_export(const std::string& json, const std::string& path) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  const bool synced = ::fsync(fd) == 0;
+  const int sync_err = errno;
+  if (::close(fd) != 0 || !synced) {
+    const int err = synced ? errno : sync_err;
     ::unlink(tmp.c_str());
-    return fail(StorageErrc::io, "cannot write " + tmp + ": " + std::strerror(errno));
+    return fail(StorageErrc::io, "cannot write " + tmp + ": " + std::strerror(err));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;

@@ -221,7 +221,10 @@ TEST_F(CarPrivacyTest, AnErasureLeavesNoSealedCopyEither) {
   };
   const auto before = sealed_runs();
   ASSERT_GE(before.size(), 12u);
-  ASSERT_TRUE(store.erase_personal_data());
+  auto erased = store.erase_personal_data();
+  ASSERT_TRUE(erased) << erased.error().what();
+  EXPECT_FALSE(erased->wal_kept);
+  EXPECT_EQ(std::filesystem::file_size(db() + "-wal"), 0u);
   const auto after = sealed_runs();
   EXPECT_EQ(after.size(), 3u);  // the telematics report's payload and text, the receipt's payload
   const auto bytes = raw();
@@ -235,10 +238,18 @@ TEST_F(CarPrivacyTest, AnErasureLeavesNoSealedCopyEither) {
 TEST_F(CarPrivacyTest, AQueuedTelematicsReportOutlivesTheErasureAndItsAckStillApplies) {
   auto store = open();
   const auto used = use(store);
+  // Its case's notification came before its ack, and the driver replied to it.
+  auto note = codec::new_envelope(8500);
+  note.mutable_notification()->set_report_id(used.telematics);
+  note.mutable_notification()->set_case_number("FB-2026-000043");
+  note.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+  note.mutable_notification()->set_title("PRIVTELE we saw your engine");
+  ASSERT_TRUE(store.apply_notification(note, "vehicles/x/receipts", 8500));
+  ASSERT_TRUE(store.enqueue_driver_message(used.telematics, "PRIVTELEREPLY at my office", "vehicles/x/receipts", 8600));
   ASSERT_TRUE(store.erase_personal_data());
   auto outbox = store.outbox();
   ASSERT_TRUE(outbox);
-  ASSERT_EQ(outbox->size(), 2u);
+  ASSERT_EQ(outbox->size(), 3u);  // the receipt of the telematics report's notification too
   EXPECT_EQ(outbox->front().id, used.telematics);  // safety first
   EXPECT_EQ(outbox->back().kind, OutboxKind::receipt);
   auto list = store.reports();
@@ -249,6 +260,12 @@ TEST_F(CarPrivacyTest, AQueuedTelematicsReportOutlivesTheErasureAndItsAckStillAp
   EXPECT_TRUE(store.drafts()->empty());
   EXPECT_TRUE(store.timeline(used.delivered)->empty());
   EXPECT_EQ(*store.payload(used.telematics), used.telematics_payload);
+  EXPECT_EQ(list->front().last_title, "");
+  for (const auto& step : *store.timeline(used.telematics)) {
+    EXPECT_TRUE(step.source_id.empty()) << to_string(step.kind) << " kept";
+  }
+  ASSERT_TRUE(store.record_delivery(used.delivered, 9000, 9001));  // a publish of an erased report ends
+  EXPECT_TRUE(store.timeline(used.delivered)->empty());
 
   wire::Ack ack;
   ack.set_report_id(used.telematics);
@@ -278,6 +295,9 @@ TEST_F(CarPrivacyTest, TheExportHoldsEverythingTheCarKeepsAboutItsDriverInTheCle
   EXPECT_TRUE(reply_shown);
   ASSERT_EQ(doc["callbacks"].size(), 1u);
   EXPECT_EQ(doc["callbacks"][0]["phone"], kPhone);
+  EXPECT_EQ(doc["callbacks"][0]["state"], "CALLBACK_STATE_UNSPECIFIED");
+  EXPECT_TRUE(doc["visit_answers"].is_array());
+  EXPECT_EQ(reports[used.delivered]["last_title"], "PRIVNOTE in progress");
   ASSERT_EQ(doc["drafts"].size(), 1u);
   EXPECT_EQ(doc["drafts"][0]["text"], kDraft);
   EXPECT_EQ(doc["drafts"][0]["phone"], kDraftPhone);
@@ -288,13 +308,31 @@ TEST_F(CarPrivacyTest, TheExportHoldsEverythingTheCarKeepsAboutItsDriverInTheCle
   EXPECT_EQ(kinds, (std::multiset<std::string>{"callback_request", "driver_message", "receipt", "report", "report"}));
 }
 
+TEST_F(CarPrivacyTest, AnErasureAlsoDropsWhatNoLongerOpensAfterTheKeyWasLost) {
+  std::string id;
+  {
+    auto store = open();
+    auto env = test::valid_report_envelope(test::kVinA, kText);
+    id = env.report().report_id();
+    ASSERT_TRUE(store.enqueue_report(env, codec::encode(env), ReportClass::normal, 1000));
+  }
+  std::filesystem::remove(dir_ / "car.keys");  // a new key is made: the old payload does not open
+  auto store = open();
+  auto erased = store.erase_personal_data();
+  ASSERT_TRUE(erased) << erased.error().what();
+  EXPECT_EQ(erased->unsent, std::vector<std::string>{id});
+  EXPECT_TRUE(store.outbox()->empty());
+}
+
 TEST(SetAsideStores, AreRemovedByNameAndNothingElseIs) {
   test::TempDir dir;
   const auto store = dir / "car.db";
   for (const auto* name : {"car.db.corrupt-1780000000000", "car.db.corrupt-1780000000000-wal",
-                           "car.db.corrupt-1790000000000", "car.db", "other.db.corrupt-1", "car.db.keys"}) {
+                           "car.db.corrupt-1790000000000", "car.db", "other.db.corrupt-1", "car.db.keys",
+                           "car.db.corrupt-notes.txt", "car.db.corrupt-1780000000000.bak"}) {
     std::ofstream(dir / name) << "x";
   }
+  std::filesystem::create_directory(dir / "car.db.corrupt-1770000000000");
   auto removed = remove_set_aside_stores(store);
   ASSERT_TRUE(removed) << removed.error().what();
   EXPECT_EQ(*removed, 3u);
@@ -302,6 +340,9 @@ TEST(SetAsideStores, AreRemovedByNameAndNothingElseIs) {
   EXPECT_TRUE(std::filesystem::exists(dir / "car.db"));
   EXPECT_TRUE(std::filesystem::exists(dir / "other.db.corrupt-1"));
   EXPECT_TRUE(std::filesystem::exists(dir / "car.db.keys"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "car.db.corrupt-notes.txt"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "car.db.corrupt-1780000000000.bak"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "car.db.corrupt-1770000000000"));
   // A recovery under way needs its set-aside file: refused.
   std::ofstream(dir / "car.db.corrupt-1800000000000") << "x";
   std::ofstream(recovery_marker(store)) << "car.db.corrupt-1800000000000\n";

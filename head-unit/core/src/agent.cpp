@@ -448,7 +448,13 @@ void Agent::erase_personal_data(std::function<void(Result<Erased>)> done) {
         taps_.erase(tap);
       }
     }
-    if (auto removed = remove_set_aside_stores(config_.database); !removed) return done(fail(removed.error()));
+    auto removed = remove_set_aside_stores(config_.database);
+    if (!removed) {
+      // The store is erased (committed); what is left is named so that it can be removed by hand.
+      return done(fail(Error(removed.error().code,
+                             "the store is erased, but not the damaged copies set aside: " + removed.error().detail)));
+    }
+    erased->set_aside_removed = *removed;
     spdlog::info("agent: personal data erased: {} report(s), {} notification(s), {} draft(s), {} unsent",
                  erased->reports, erased->inbox, erased->drafts, erased->unsent.size());
     done(std::move(erased));

@@ -600,7 +600,6 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
   auto evicted = drop_in_tx(room->evict, DropReason::evicted_for_space, now_ms);
   if (!evicted) return fail(evicted.error());
   out.evicted = std::move(*evicted);
-  if (auto x = add_step_in_tx(r.report_id(), TimelineKind::queued, now_ms); !x) return fail(x.error());
   if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload,
                              static_cast<int>(report_class), now_ms, expires_ms);
       !x) {
@@ -616,6 +615,7 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
                         : r.has_snapshot() ? SnapshotState::attached
                                            : SnapshotState::none;
   if (auto x = insert_report_row(r, now_ms, snapshot); !x) return fail(x.error());
+  if (auto x = add_step_in_tx(r.report_id(), TimelineKind::queued, now_ms); !x) return fail(x.error());
   if (auto x = tx->commit(); !x) return fail(x.error());
   if (totals_) {
     totals_->reports += 1 - static_cast<std::int64_t>(room->evict.size());
@@ -1104,13 +1104,9 @@ Result<std::string> CarStore::enqueue_callback_request(const std::string& report
   }
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  auto report = read_report(report_id);
+  auto report = report_with_case(report_id);
   if (!report) return fail(report.error());
-  if (!*report) return fail(StorageErrc::not_found, "no report " + report_id);
-  const auto& view = **report;
-  if (view.case_number.empty() || view.status == ReportStatus::rejected) {
-    return fail(AgentErrc::no_case, "report " + report_id + " has no case to call about yet");
-  }
+  const auto& view = *report;
   if (view.callback && view.callback->open()) {
     return fail(AgentErrc::callback_open,
                 "callback " + view.callback->callback_id + " for report " + report_id + " is still open");
@@ -1138,6 +1134,16 @@ Result<std::string> CarStore::enqueue_callback_request(const std::string& report
   if (auto r = ins->run(); !r) return fail(r.error());
   if (auto r = tx->commit(); !r) return fail(r.error());
   return env.message_id();
+}
+
+Result<ReportView> CarStore::report_with_case(const std::string& report_id) {
+  auto report = read_report(report_id);
+  if (!report) return fail(report.error());
+  if (!*report) return fail(StorageErrc::not_found, "no report " + report_id);
+  if ((*report)->case_number.empty() || (*report)->status == ReportStatus::rejected) {
+    return fail(AgentErrc::no_case, "report " + report_id + " has no case yet");
+  }
+  return std::move(**report);
 }
 
 Result<void> CarStore::read_report_extras(ReportView& view) {

@@ -2,6 +2,8 @@
 // "Erasure and export on the car").
 #include <spdlog/spdlog.h>
 
+#include <limits>
+
 #include "fb/agent/car_store.hpp"
 #include "fb/common/codec.hpp"
 
@@ -31,9 +33,12 @@ bool carries_nothing_personal(const Result<wire::Envelope>& env) {
 
 }  // namespace
 
-Result<PersonalData> CarStore::personal_data(std::size_t limit) {
+Result<PersonalData> CarStore::personal_data() {
+  constexpr std::size_t kAll = std::numeric_limits<std::int32_t>::max();
+  auto tx = sql::Transaction::begin(db_);  // one consistent view; rolled back at the end
+  if (!tx) return fail(tx.error());
   PersonalData out;
-  auto reports = this->reports(limit);
+  auto reports = this->reports(kAll);
   if (!reports) return fail(reports.error());
   out.reports = std::move(*reports);
   for (const auto& r : out.reports) {
@@ -41,29 +46,37 @@ Result<PersonalData> CarStore::personal_data(std::size_t limit) {
     if (!steps) return fail(steps.error());
     out.steps.push_back(std::move(*steps));
   }
-  auto inbox = this->inbox(limit);
+  auto inbox = this->inbox(kAll);
   if (!inbox) return fail(inbox.error());
   out.inbox = std::move(*inbox);
   auto drafts = this->drafts();
   if (!drafts) return fail(drafts.error());
   out.drafts = std::move(*drafts);
 
-  auto callbacks = db_.cached(
-      "SELECT callback_id, report_id, fb_open(phone, 'callbacks.phone:' || callback_id), requested_ms FROM callbacks "
-      "ORDER BY requested_ms, rowid LIMIT ?");
+  auto callbacks = db_.prepare(
+      "SELECT callback_id, report_id, fb_open(phone, 'callbacks.phone:' || callback_id), state, agent, outcome, "
+      "requested_ms FROM callbacks ORDER BY requested_ms, rowid");
   if (!callbacks) return fail(callbacks.error());
-  callbacks->bind(1, static_cast<std::int64_t>(limit));
   if (auto r = callbacks->each_row([&](const sql::Statement& s) {
-        out.callbacks.push_back({s.text(0), s.text(1), s.text(2), s.int64(3)});
+        out.callbacks.push_back({s.text(0), s.text(1), s.text(2), static_cast<wire::CallbackState>(s.int64(3)),
+                                 s.text(4), s.text(5), s.int64(6)});
       });
       !r) {
     return fail(r.error());
   }
-
-  auto queued = db_.cached(
-      "SELECT id, fb_open(payload, 'outbox.payload:' || id), created_ms FROM outbox ORDER BY created_ms, id LIMIT ?");
+  auto answers = db_.prepare(
+      "SELECT message_id, visit_id, action, slot_id, reason, queued_ms FROM visit_replies ORDER BY queued_ms, rowid");
+  if (!answers) return fail(answers.error());
+  if (auto r = answers->each_row([&](const sql::Statement& s) {
+        out.visit_answers.push_back({s.text(0), s.text(1), static_cast<wire::VisitReply::Action>(s.int64(2)),
+                                     s.text(3), s.text(4), s.int64(5)});
+      });
+      !r) {
+    return fail(r.error());
+  }
+  auto queued = db_.prepare("SELECT id, fb_open(payload, 'outbox.payload:' || id), created_ms FROM outbox "
+                            "ORDER BY created_ms, id");
   if (!queued) return fail(queued.error());
-  queued->bind(1, static_cast<std::int64_t>(limit));
   if (auto r = queued->each_row([&](const sql::Statement& s) {
         auto env = codec::decode(s.blob(1));
         out.queued.push_back({s.text(0), env ? std::string(body_name(*env)) : "unreadable", s.int64(2)});
@@ -79,18 +92,22 @@ Result<Erased> CarStore::erase_personal_data() {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   {
-    std::vector<std::string> ids;
-    auto outbox = db_.prepare("SELECT id FROM outbox");
+    // fb_try_open: a payload that does not open (sealed under a key the car no longer has) is NULL,
+    // and erased like the rest.
+    std::vector<std::string> drop;
+    auto outbox = db_.prepare("SELECT id, fb_try_open(payload, 'outbox.payload:' || id) FROM outbox");
     if (!outbox) return fail(outbox.error());
-    if (auto r = outbox->each_row([&](const sql::Statement& s) { ids.push_back(s.text(0)); }); !r) return fail(r.error());
-    for (auto& id : ids) {
-      auto bytes = payload(id);
-      // A payload that does not open (sealed under a key the car no longer has) is erased too.
-      if (!bytes && bytes.error().code.category() != crypto_category()) return fail(bytes.error());
-      if (bytes && carries_nothing_personal(codec::decode(*bytes))) continue;
-      if (auto r = delete_row(id); !r) return fail(r.error());
-      erased.unsent.push_back(std::move(id));
+    if (auto r = outbox->each_row([&](const sql::Statement& s) {
+          const bool keep = !s.is_null(1) && carries_nothing_personal(codec::decode(s.blob(1)));
+          if (!keep) drop.push_back(s.text(0));
+        });
+        !r) {
+      return fail(r.error());
     }
+    for (const auto& id : drop) {
+      if (auto r = delete_row(id); !r) return fail(r.error());
+    }
+    erased.unsent = std::move(drop);
   }
   // Report rows stay only for the reports still queued (telematics ones): their acks apply to them.
   constexpr std::string_view kNotQueued = " WHERE report_id NOT IN (SELECT id FROM outbox WHERE kind = 'report')";
@@ -106,7 +123,11 @@ Result<Erased> CarStore::erase_personal_data() {
   erased.reports = *reports;
   erased.inbox = *inbox;
   erased.drafts = *drafts;
+  // A kept report may have a case already (its notification came before its ack): its steps from
+  // the backend and the driver's answers go, and so do the words shown on its row.
   for (const auto& sql : {"DELETE FROM reports" + std::string(kNotQueued), "DELETE FROM timeline" + std::string(kNotQueued),
+                         std::string("DELETE FROM timeline WHERE source_id <> ''"),
+                         std::string("UPDATE reports SET last_title = '', last_text = '', reject_reason = ''"),
                          std::string("DELETE FROM inbox"), std::string("DELETE FROM visits"),
                          std::string("DELETE FROM visit_replies"), std::string("DELETE FROM callbacks"),
                          std::string("DELETE FROM drafts")}) {

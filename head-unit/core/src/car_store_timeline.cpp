@@ -49,9 +49,12 @@ Result<void> CarStore::add_step_in_tx(const std::string& report_id, TimelineKind
                                       const std::string& detail) {
   // The first copy of a step keeps its time; a later one (the "received" notification after
   // the ack) only adds the words the first lacked.
+  // Only for a report the car has: not for one erased (erase_personal_data) while its publish or
+  // ack was on its way, nor for one it never had.
   auto st = db_.cached(
-      "INSERT INTO timeline(report_id, kind, at_ms, source_id, title, text, detail) VALUES(?1,?2,?3,?4,?5,"
-      "fb_seal(?6, 'timeline.text:' || ?1 || ':' || ?2 || ':' || ?4),?7) "
+      "INSERT INTO timeline(report_id, kind, at_ms, source_id, title, text, detail) SELECT ?1,?2,?3,?4,?5,"
+      "fb_seal(?6, 'timeline.text:' || ?1 || ':' || ?2 || ':' || ?4),?7 "
+      "WHERE EXISTS (SELECT 1 FROM reports WHERE report_id = ?1) "
       "ON CONFLICT(report_id, kind, source_id) DO UPDATE SET title = excluded.title, text = excluded.text "
       "WHERE timeline.title = '' AND excluded.title <> ''");
   if (!st) return fail(st.error());
@@ -122,14 +125,9 @@ Result<std::string> CarStore::enqueue_case_action(const std::string& report_id, 
                                                   const std::function<Result<void>(const ReportView&)>& check) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  auto report = read_report(report_id);
+  auto report = report_with_case(report_id);
   if (!report) return fail(report.error());
-  if (!*report) return fail(StorageErrc::not_found, "no report " + report_id);
-  const auto& view = **report;
-  if (view.case_number.empty() || view.status == ReportStatus::rejected) {
-    return fail(AgentErrc::no_case, "report " + report_id + " has no case yet");
-  }
-  if (auto r = check(view); !r) return fail(r.error());
+  if (auto r = check(*report); !r) return fail(r.error());
   // Above receipts, like a callback request: the driver is waiting for the answer.
   if (auto r = insert_outbox(env.message_id(), OutboxKind::receipt, topic, codec::encode(env), 1, now_ms); !r) {
     return fail(r.error());

@@ -29,6 +29,12 @@ std::string personal_data_json(const PersonalData& data, const std::string& vin,
                        {"language", r.language},
                        {"status", to_string(r.status)},
                        {"case_number", r.case_number},
+                       {"team", r.team},
+                       {"last_title", r.last_title},
+                       {"last_text", r.last_text},
+                       {"reject_reason", r.reject_reason},
+                       {"drop_reason", r.drop_reason ? std::string(to_string(*r.drop_reason)) : std::string()},
+                       {"updated_ms", r.updated_ms},
                        {"timeline", std::move(steps)}});
   }
   json inbox = json::array();
@@ -38,12 +44,28 @@ std::string personal_data_json(const PersonalData& data, const std::string& vin,
                      {"case_number", n.case_number},
                      {"title", n.title},
                      {"text", n.text},
+                     {"status", wire::CaseStatus_Name(n.status)},
+                     {"read", n.read},
                      {"received_ms", n.received_ms}});
   }
   json callbacks = json::array();
   for (const auto& c : data.callbacks) {
-    callbacks.push_back(
-        {{"callback_id", c.callback_id}, {"report_id", c.report_id}, {"phone", c.phone}, {"requested_ms", c.requested_ms}});
+    callbacks.push_back({{"callback_id", c.callback_id},
+                         {"report_id", c.report_id},
+                         {"phone", c.phone},
+                         {"state", wire::CallbackState_Name(c.state)},
+                         {"agent", c.agent},
+                         {"outcome", c.outcome},
+                         {"requested_ms", c.requested_ms}});
+  }
+  json answers = json::array();
+  for (const auto& a : data.visit_answers) {
+    answers.push_back({{"message_id", a.message_id},
+                       {"visit_id", a.visit_id},
+                       {"action", wire::VisitReply::Action_Name(a.action)},
+                       {"slot_id", a.slot_id},
+                       {"reason", a.reason},
+                       {"queued_ms", a.queued_ms}});
   }
   json drafts = json::array();
   for (const auto& d : data.drafts) {
@@ -63,6 +85,7 @@ std::string personal_data_json(const PersonalData& data, const std::string& vin,
                     {"reports", std::move(reports)},
                     {"notifications", std::move(inbox)},
                     {"callbacks", std::move(callbacks)},
+                    {"visit_answers", std::move(answers)},
                     {"drafts", std::move(drafts)},
                     {"unsent", std::move(queued)}};
   // Text the car could not check (an older build's rows) is replaced, never a throw mid-export.

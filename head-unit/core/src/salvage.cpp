@@ -454,9 +454,21 @@ Result<std::size_t> remove_set_aside_stores(const fs::path& store) {
   const std::string prefix = store.filename().string() + ".corrupt-";
   std::error_code ec;
   std::vector<fs::path> doomed;
+  // `<store>.corrupt-<ms>` and its -wal, -shm or -journal: regular files of exactly that name only.
+  const auto set_aside_name = [&](std::string_view name) {
+    if (!name.starts_with(prefix)) return false;
+    name.remove_prefix(prefix.size());
+    for (std::string_view side : {"-wal", "-shm", "-journal"}) {
+      if (name.ends_with(side)) {
+        name.remove_suffix(side.size());
+        break;
+      }
+    }
+    return !name.empty() && std::ranges::all_of(name, [](char c) { return c >= '0' && c <= '9'; });
+  };
   for (fs::directory_iterator it(directory_of(store), ec), end; !ec && it != end; it.increment(ec)) {
-    const auto name = it->path().filename().string();
-    if (name.starts_with(prefix)) doomed.push_back(it->path());
+    std::error_code type_ec;
+    if (set_aside_name(it->path().filename().string()) && it->is_regular_file(type_ec)) doomed.push_back(it->path());
   }
   if (ec) return fail(StorageErrc::io, "cannot list " + directory_of(store).string() + ": " + ec.message());
   for (const auto& path : doomed) {

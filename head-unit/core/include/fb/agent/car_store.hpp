@@ -226,7 +226,20 @@ struct CallbackRecord {
   std::string callback_id;
   std::string report_id;
   std::string phone;
+  wire::CallbackState state = wire::CALLBACK_STATE_UNSPECIFIED;
+  std::string agent;
+  std::string outcome;
   std::int64_t requested_ms = 0;
+};
+
+/// An answer the driver gave to a service visit (export).
+struct VisitAnswerRecord {
+  std::string message_id;
+  std::string visit_id;
+  wire::VisitReply::Action action = wire::VisitReply::ACTION_UNSPECIFIED;
+  std::string slot_id;
+  std::string reason;
+  std::int64_t queued_ms = 0;
 };
 
 /// A message still in the outbox, not yet confirmed (export): what the car will still send.
@@ -243,11 +256,12 @@ struct PersonalData {
   std::vector<std::vector<TimelineEvent>> steps;  // steps[i]: reports[i]'s timeline, oldest first
   std::vector<InboxEntry> inbox;
   std::vector<CallbackRecord> callbacks;
+  std::vector<VisitAnswerRecord> visit_answers;
   std::vector<SavedDraft> drafts;
   std::vector<QueuedMessage> queued;
 };
 
-/// What CarStore::erase_personal_data() removed.
+/// What CarStore::erase_personal_data() removed (Agent::erase_personal_data() adds the rest).
 struct Erased {
   std::size_t reports = 0;    // My reports rows, with their timelines, visits and callbacks
   std::size_t inbox = 0;      // notifications
@@ -258,6 +272,8 @@ struct Erased {
   /// The WAL could not be emptied (a reader holds it): erased pages may stay there until the next
   /// checkpoint. False after a clean erasure.
   bool wal_kept = false;
+  /// Agent only: the damaged stores set aside by recoveries that were deleted (files).
+  std::size_t set_aside_removed = 0;
 };
 
 class CarStore {
@@ -442,15 +458,18 @@ class CarStore {
   Result<std::vector<InboxEntry>> inbox(std::size_t limit = 200);
 
   /// Everything the car keeps about its driver, in the clear (the driver's copy: `fb-car privacy
-  /// export`). Reads only.
-  Result<PersonalData> personal_data(std::size_t limit = 10'000);
+  /// export`), read in one transaction. Reads only. Errors: StorageErrc; CryptoErrc-caused
+  /// StorageErrc::internal when a sealed value does not open (the key file was lost).
+  Result<PersonalData> personal_data();
   /// Erases what the car keeps about its driver (a change of owner, or the driver's request):
   /// every report row with its timeline, visits, callbacks and answers, the inbox, the drafts,
-  /// and the outbox's driver reports and answers (dropped unsent). Kept: telematics reports
-  /// still queued (vehicle data, no words or number; their rows stay so their acks apply) and
-  /// receipts. One transaction; then, with secure_delete on, a truncating WAL checkpoint leaves
-  /// neither the sealed nor the plain bytes in the file or its WAL (Erased::wal_kept when a
-  /// reader prevented it). The backend's copy is erased there (API `POST /privacy/erase`).
+  /// and the outbox's driver reports and answers (dropped unsent; also any payload that no longer
+  /// opens). Kept: telematics reports still queued (vehicle data; their rows stay so that their
+  /// acks apply), stripped of the notifications' and the driver's steps and words; and receipts.
+  /// A publish or ack of an erased report still on its way adds nothing back (add_step_in_tx).
+  /// One transaction; then, with secure_delete on, a truncating WAL checkpoint leaves neither the
+  /// sealed nor the plain bytes in the file or its WAL (Erased::wal_kept when a reader prevented
+  /// it). The backend's copy is erased there (API `POST /privacy/erase`).
   Result<Erased> erase_personal_data();
 
   /// Saves a draft (drafts.hpp), replacing one of the same id, in one transaction: durable
@@ -491,6 +510,9 @@ class CarStore {
   Result<std::vector<ReportView>> drop_in_tx(const std::vector<std::string>& ids, DropReason reason,
                                              std::int64_t now_ms);
   Result<std::optional<ReportView>> read_report(const std::string& report_id);
+  /// The report a driver's action is about, which must have a case. Errors: StorageErrc::not_found,
+  /// AgentErrc::no_case (not accepted yet, or rejected).
+  Result<ReportView> report_with_case(const std::string& report_id);
   /// Adds the visit, callback and survey state to a report row.
   Result<void> read_report_extras(ReportView& view);
   Result<void> apply_visit_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
