@@ -1,6 +1,8 @@
 #include "fb/common/codec.hpp"
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/unknown_field_set.h>
 #include <openssl/evp.h>
@@ -72,8 +74,16 @@ wire::Envelope new_envelope(std::int64_t sent_at_ms) {
 }
 
 std::string encode(const wire::Envelope& envelope) {
+  // Deterministic: map entries (Report.ecu_software) sorted by key. Protobuf's default order of a
+  // map is unspecified and differs between map objects, so the same message could give other
+  // bytes each time (found by the envelope fuzz target).
   std::string out;
-  envelope.SerializeToString(&out);
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    envelope.SerializeToCodedStream(&coded);
+  }  // the coded stream trims `out` to what was written when it goes
   return out;
 }
 

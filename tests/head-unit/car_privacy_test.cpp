@@ -261,7 +261,9 @@ TEST_F(CarPrivacyTest, AQueuedTelematicsReportOutlivesTheErasureAndItsAckStillAp
   EXPECT_TRUE(store.timeline(used.delivered)->empty());
   EXPECT_EQ(*store.payload(used.telematics), used.telematics_payload);
   EXPECT_EQ(list->front().last_title, "");
-  for (const auto& step : *store.timeline(used.telematics)) {
+  const auto kept_steps = store.timeline(used.telematics);
+  ASSERT_TRUE(kept_steps);
+  for (const auto& step : *kept_steps) {
     EXPECT_TRUE(step.source_id.empty()) << to_string(step.kind) << " kept";
   }
   ASSERT_TRUE(store.record_delivery(used.delivered, 9000, 9001));  // a publish of an erased report ends
