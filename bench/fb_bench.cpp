@@ -93,6 +93,7 @@ struct Options {
   std::size_t api_cases = 100000;   // the largest store of the API phase
   bool skip_visit_stage = false;    // the API phase without the dealers' stage entries
   bool skip_postgres = false;       // phase 2 without the ingest into PostgreSQL
+  int drain_backlog = 100000;       // phase 2's backlog_100k_drain (0: left out)
   bool broker_back_only = false;    // phase 3 alone (its own broker)
   bool agent_only = false;          // the agent's phase alone (its own broker and backend)
   std::string car_command;          // another fb-car for phase B's process measures (e.g. under qemu)
@@ -534,8 +535,9 @@ struct Ingest {
 /// The backend draining the backlog queued in its session into a new case store: the SQLite file,
 /// or the PostgreSQL database `postgres` (a connection string) when it is set.
 Result<Ingest> measure_backend_ingest(const Rig& rig, const Options& o, std::size_t expected,
-                                      const std::string& postgres = {}) {
-  auto config = backend_config(rig, o, rig.dir / "ingest-cases.db");
+                                      const std::string& postgres = {},
+                                      const std::string& database = "ingest-cases.db") {
+  auto config = backend_config(rig, o, rig.dir / database);
   config.postgres = postgres;
   // Loading the rules and opening the store are not part of the ingest time.
   std::unique_ptr<test::InProcessBackend> created;
@@ -975,6 +977,20 @@ int run(const Options& o) {
     }
   }
 
+  // issue 12's backlog_100k_drain: a backlog as large as the broker queues for one session
+  // (deploy: max_queued_messages 100000), drained by a backend that connects to it, into a new
+  // store; against the time the steady rate above predicts for it.
+  std::optional<Ingest> drain;
+  if (o.drain_backlog > 0) {
+    backlog.value().messages.clear();  // its memory, before the larger one
+    auto big = make_backlog(rig.fleet_vins, o.drain_backlog);
+    if (!big) return fail_with("building the drain backlog", big.error());
+    if (auto r = load_backlog(rig, *big); !r) return fail_with("loading the drain backlog", r.error());
+    auto d = measure_backend_ingest(rig, o, big->messages.size(), {}, "drain-cases.db");
+    if (!d) return fail_with("backend drain", d.error());
+    drain = *d;
+  }
+
   const auto& st = ingest->stats;
   const auto inflight = backend_config(rig, o, "unused").mqtt.max_inflight;
   fmt::print(
@@ -1036,6 +1052,15 @@ int run(const Options& o) {
         "after the first message ({:.2f} s CPU in fb-bench, {:.2f} s in mosquitto)\n",
         pg_ingest->net_rate(), pg_ingest->cpu_self, pg_ingest->cpu_broker);
     fmt::print("  ratio backend ingest PostgreSQL / SQLite: {:.3f}\n", pg_ingest->net_rate() / ingest->net_rate());
+  }
+  if (drain) {
+    const auto predicted = static_cast<double>(o.drain_backlog) / ingest->net_rate();
+    fmt::print(
+        "  a backlog of {} reports drained after the backend connects: {:.2f} s to the last answer ({:.2f} s to the "
+        "first message, {:.0f} reports/s after it; {:.2f} s CPU in fb-bench); at the steady rate above {:.2f} s: "
+        "ratio {:.3f}\n",
+        o.drain_backlog, to_s(drain->to_answered), to_s(drain->to_first_message), drain->net_rate(), drain->cpu_self,
+        predicted, to_s(drain->to_answered) / predicted);
   }
 
   // Phase 3
@@ -1135,6 +1160,11 @@ int run(const Options& o) {
   report.add("ingest", ingest->net_rate(), raw_ingest->net_rate(), "reports/s");
   report.add("ingest_vs_mosquitto_sub", ingest->net_rate(), sub->net_rate(), "reports/s");
   if (pg_ingest) report.add("postgres_vs_sqlite", pg_ingest->net_rate(), ingest->net_rate(), "reports/s");
+  if (drain) {
+    const auto name = o.drain_backlog == 100000 ? std::string("backlog_100k_drain")
+                                                : fmt::format("backlog_{}_drain", o.drain_backlog);
+    report.add(name, to_s(drain->to_answered), static_cast<double>(o.drain_backlog) / ingest->net_rate(), "s");
+  }
   report.add("ingest_including_connect", ingest->gross_rate(), sub->gross_rate(), "reports/s");
   report.add("ingest_once_answering", ingest->connected_rate(), sub->net_rate(), "reports/s");
   report.add("largest_batch", static_cast<double>(st.largest_batch),
@@ -1177,6 +1207,10 @@ static int run_main(int argc, char** argv) {
       ->check(CLI::Range(1, 100));
   app.add_flag("--skip-postgres", o.skip_postgres,
                "Phase 2 without the ingest into PostgreSQL (postgres_vs_sqlite; needs the postgresql package)");
+  app.add_option("--drain-backlog", o.drain_backlog,
+                 "Phase 2: reports queued for the drain measure (backlog_100k_drain; the broker queues at most "
+                 "100000 for a session; 0 leaves it out)")
+      ->check(CLI::Range(0, 100000));
   app.add_flag("--skip-visit-stage", o.skip_visit_stage,
                "API phase without the dealers' stage entries (api_visit_stage; it books visits first)");
   app.add_flag("--broker-back-only", o.broker_back_only,
@@ -1199,6 +1233,7 @@ static int run_main(int argc, char** argv) {
     if (app.count("--backlog") == 0) o.backlog = 2000;
     if (app.count("--vins") == 0) o.vins = 4;
     if (app.count("--nagle-rounds") == 0) o.no_nodelay_rounds = 10;
+    if (app.count("--drain-backlog") == 0) o.drain_backlog = 10000;
   }
   // Checked now rather than after a run of minutes; the file itself is written at the end.
   if (const auto dir = std::filesystem::path(o.json).parent_path();
