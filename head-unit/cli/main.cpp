@@ -330,8 +330,9 @@ static int run_main(int argc, char** argv) {
   std::string export_file;
   export_cmd->add_option("--output,-o", export_file, "File to write, mode 0600 (default: standard output)");
   auto* erase_cmd = privacy->add_subcommand(
-      "erase", "Erase the driver's reports, answers, notifications, drafts, unsent messages and the app's remembered "
-               "consent and number; keeps queued telematics reports");
+      "erase",
+      "Erase the driver's reports, answers, notifications, drafts, unsent messages and the app's remembered "
+      "consent and number; keeps queued telematics reports");
   bool erase_confirmed = false;
   erase_cmd->add_flag("--yes", erase_confirmed, "Confirm: this cannot be undone")->required();
   auto* listen = app.add_subcommand("listen", "Connect, send what is queued, print notifications for --wait seconds");
@@ -459,8 +460,8 @@ static int run_main(int argc, char** argv) {
           failure = data.error();
           return;
         }
-        auto written = fb::car::write_export(
-            fb::agent::personal_data_json(*data, o.vin, clock.epoch_ms()), export_file);
+        auto written = fb::car::write_export(fb::agent::personal_data_json(*data, o.vin, clock.epoch_ms()),
+                                             export_file);
         if (!written) failure = written.error();
       });
     } else {
@@ -477,8 +478,7 @@ static int run_main(int argc, char** argv) {
         std::cout << "erased: " << erased->reports << " report(s), " << erased->inbox << " notification(s), "
                   << erased->drafts << " draft(s), " << erased->unsent.size() << " unsent message(s), "
                   << erased->set_aside_removed << " set-aside file(s)"
-                  << (erased->wal_kept ? "; the WAL is emptied at the next checkpoint (a reader held it)" : "")
-                  << "\n";
+                  << (erased->wal_kept ? "; the WAL is emptied at the next checkpoint (a reader held it)" : "") << "\n";
       });
     }
     io.run();

@@ -29,6 +29,7 @@ TEST(Codec, RoundTripKeepsEveryField) {
 // The bytes must not depend on it: a car's re-encoding, a digest, a duplicate check compare them.
 TEST(Codec, EncodingIsTheSameWhateverOrderTheEcuVersionsWereAddedIn) {
   std::vector<std::string> ecus;
+  ecus.reserve(24);
   for (int i = 0; i < 24; ++i) ecus.push_back("ECU" + std::to_string(i * 7919 % 1000));
   std::string first;
   for (int round = 0; round < 16; ++round) {

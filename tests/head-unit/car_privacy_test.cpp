@@ -3,13 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
 #include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
+#include <set>
 
 #include "../common/report_fixture.hpp"
 #include "fb/agent/agent.hpp"
@@ -209,9 +209,12 @@ TEST_F(CarPrivacyTest, AnErasureLeavesNoSealedCopyEither) {
   // The sealed values themselves (a stolen key would open them): a 24-byte run from each.
   auto sealed_runs = [&] {
     std::set<std::string> out;
-    for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
-             {"outbox", "payload"}, {"reports", "text"}, {"timeline", "text"}, {"callbacks", "phone"},
-             {"drafts", "text"}, {"drafts", "phone"}}) {
+    for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{{"outbox", "payload"},
+                                                                                        {"reports", "text"},
+                                                                                        {"timeline", "text"},
+                                                                                        {"callbacks", "phone"},
+                                                                                        {"drafts", "text"},
+                                                                                        {"drafts", "phone"}}) {
       for (const auto& v : raw_column(db(), table, column)) {
         EXPECT_GE(v.size(), 40u) << table << "." << column << " is not sealed";
         out.insert(v.substr(v.size() / 2, 24));
@@ -249,7 +252,7 @@ TEST_F(CarPrivacyTest, AQueuedTelematicsReportOutlivesTheErasureAndItsAckStillAp
   ASSERT_TRUE(store.erase_personal_data());
   auto outbox = store.outbox();
   ASSERT_TRUE(outbox);
-  ASSERT_EQ(outbox->size(), 3u);  // the receipt of the telematics report's notification too
+  ASSERT_EQ(outbox->size(), 3u);                   // the receipt of the telematics report's notification too
   EXPECT_EQ(outbox->front().id, used.telematics);  // safety first
   EXPECT_EQ(outbox->back().kind, OutboxKind::receipt);
   auto list = store.reports();
@@ -329,9 +332,9 @@ TEST_F(CarPrivacyTest, AnErasureAlsoDropsWhatNoLongerOpensAfterTheKeyWasLost) {
 TEST(SetAsideStores, AreRemovedByNameAndNothingElseIs) {
   test::TempDir dir;
   const auto store = dir / "car.db";
-  for (const auto* name : {"car.db.corrupt-1780000000000", "car.db.corrupt-1780000000000-wal",
-                           "car.db.corrupt-1790000000000", "car.db", "other.db.corrupt-1", "car.db.keys",
-                           "car.db.corrupt-notes.txt", "car.db.corrupt-1780000000000.bak"}) {
+  for (const auto* name :
+       {"car.db.corrupt-1780000000000", "car.db.corrupt-1780000000000-wal", "car.db.corrupt-1790000000000", "car.db",
+        "other.db.corrupt-1", "car.db.keys", "car.db.corrupt-notes.txt", "car.db.corrupt-1780000000000.bak"}) {
     std::ofstream(dir / name) << "x";
   }
   std::filesystem::create_directory(dir / "car.db.corrupt-1770000000000");

@@ -68,14 +68,15 @@ Result<PersonalData> CarStore::personal_data() {
       "SELECT message_id, visit_id, action, slot_id, reason, queued_ms FROM visit_replies ORDER BY queued_ms, rowid");
   if (!answers) return fail(answers.error());
   if (auto r = answers->each_row([&](const sql::Statement& s) {
-        out.visit_answers.push_back({s.text(0), s.text(1), static_cast<wire::VisitReply::Action>(s.int64(2)),
-                                     s.text(3), s.text(4), s.int64(5)});
+        out.visit_answers.push_back({s.text(0), s.text(1), static_cast<wire::VisitReply::Action>(s.int64(2)), s.text(3),
+                                     s.text(4), s.int64(5)});
       });
       !r) {
     return fail(r.error());
   }
-  auto queued = db_.prepare("SELECT id, fb_open(payload, 'outbox.payload:' || id), created_ms FROM outbox "
-                            "ORDER BY created_ms, id");
+  auto queued = db_.prepare(
+      "SELECT id, fb_open(payload, 'outbox.payload:' || id), created_ms FROM outbox "
+      "ORDER BY created_ms, id");
   if (!queued) return fail(queued.error());
   if (auto r = queued->each_row([&](const sql::Statement& s) {
         auto env = codec::decode(s.blob(1));
@@ -125,12 +126,12 @@ Result<Erased> CarStore::erase_personal_data() {
   erased.drafts = *drafts;
   // A kept report may have a case already (its notification came before its ack): its steps from
   // the backend and the driver's answers go, and so do the words shown on its row.
-  for (const auto& sql : {"DELETE FROM reports" + std::string(kNotQueued), "DELETE FROM timeline" + std::string(kNotQueued),
-                         std::string("DELETE FROM timeline WHERE source_id <> ''"),
-                         std::string("UPDATE reports SET last_title = '', last_text = '', reject_reason = ''"),
-                         std::string("DELETE FROM inbox"), std::string("DELETE FROM visits"),
-                         std::string("DELETE FROM visit_replies"), std::string("DELETE FROM callbacks"),
-                         std::string("DELETE FROM drafts")}) {
+  for (const auto& sql :
+       {"DELETE FROM reports" + std::string(kNotQueued), "DELETE FROM timeline" + std::string(kNotQueued),
+        std::string("DELETE FROM timeline WHERE source_id <> ''"),
+        std::string("UPDATE reports SET last_title = '', last_text = '', reject_reason = ''"),
+        std::string("DELETE FROM inbox"), std::string("DELETE FROM visits"), std::string("DELETE FROM visit_replies"),
+        std::string("DELETE FROM callbacks"), std::string("DELETE FROM drafts")}) {
     if (auto r = db_.exec(sql); !r) return fail(r.error());
   }
   if (auto r = tx->commit(); !r) return fail(r.error());

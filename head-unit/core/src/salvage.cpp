@@ -472,7 +472,8 @@ Result<std::size_t> remove_set_aside_stores(const fs::path& store) {
   }
   if (ec) return fail(StorageErrc::io, "cannot list " + directory_of(store).string() + ": " + ec.message());
   for (const auto& path : doomed) {
-    if (!fs::remove(path, ec) && ec) return fail(StorageErrc::io, "cannot remove " + path.string() + ": " + ec.message());
+    if (!fs::remove(path, ec) && ec)
+      return fail(StorageErrc::io, "cannot remove " + path.string() + ": " + ec.message());
   }
   if (!doomed.empty()) {
     if (auto r = fsync_path(directory_of(store), true); !r) return fail(r.error());

@@ -263,8 +263,8 @@ struct PersonalData {
 
 /// What CarStore::erase_personal_data() removed (Agent::erase_personal_data() adds the rest).
 struct Erased {
-  std::size_t reports = 0;    // My reports rows, with their timelines, visits and callbacks
-  std::size_t inbox = 0;      // notifications
+  std::size_t reports = 0;  // My reports rows, with their timelines, visits and callbacks
+  std::size_t inbox = 0;    // notifications
   std::size_t drafts = 0;
   /// Outbox entries dropped unsent: the driver's reports and answers (text, a number, a
   /// comment). Their ids, so that a running agent stops sending them.
