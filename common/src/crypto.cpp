@@ -1,12 +1,10 @@
 #include "fb/common/crypto.hpp"
 
-#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -14,6 +12,8 @@
 #include <iterator>
 #include <memory>
 #include <sstream>
+
+#include "fb/common/private_file.hpp"
 
 namespace fb {
 
@@ -98,28 +98,6 @@ int hex_digit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-/// Writes `text` to `path` with mode 0600 through a temporary file and a rename.
-Result<void> write_private_file(const std::filesystem::path& path, const std::string& text) {
-  const auto tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(StorageErrc::io, "cannot create " + tmp);
-  ::fchmod(fd, 0600);  // an existing temporary file keeps its old mode otherwise
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      return fail(StorageErrc::io, "cannot write " + tmp);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || std::rename(tmp.c_str(), path.c_str()) != 0)
-    return fail(StorageErrc::io, "cannot replace " + path.string());
-  return {};
 }
 
 std::string key_file_text(const std::map<std::uint32_t, KeyBytes>& keys, std::uint32_t current) {

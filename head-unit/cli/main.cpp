@@ -28,9 +28,9 @@
 #include "fb/common/config.hpp"
 #include "fb/common/guarded_main.hpp"
 #include "fb/common/logging.hpp"
+#include "fb/common/private_file.hpp"
 #include "fb/common/vocabulary.hpp"
 #include "fb/mqtt/options.hpp"
-#include "privacy_export.hpp"
 #include "stream.hpp"
 
 namespace {
@@ -460,9 +460,13 @@ static int run_main(int argc, char** argv) {
           failure = data.error();
           return;
         }
-        auto written = fb::car::write_export(fb::agent::personal_data_json(*data, o.vin, clock.epoch_ms()),
-                                             export_file);
-        if (!written) failure = written.error();
+        const auto json = fb::agent::personal_data_json(*data, o.vin, clock.epoch_ms()) + "\n";
+        if (export_file.empty()) {
+          std::cout << json << std::flush;
+          if (!std::cout) failure = fb::Error(fb::StorageErrc::io, "cannot write the export to standard output");
+        } else if (auto written = fb::write_private_file(export_file, json); !written) {
+          failure = written.error();
+        }
       });
     } else {
       // The app remembers the last consent and callback number beside the queue (head-unit/app).
