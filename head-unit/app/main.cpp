@@ -224,8 +224,7 @@ static int run_main(int argc, char** argv) {
   controller.setMovingFromSignals(lockout.locked());  // locked until the first speed sample
   controller.setParked(!o.moving);
   // The driver's consent choices per kind, beside the queue file (consent_store.hpp says why not in it).
-  fb::ui::ConsentStore consent(QString::fromStdString(
-      (config.database.parent_path() / (config.database.stem().string() + "-consent.ini")).string()));
+  fb::ui::ConsentStore consent(QString::fromStdString(fb::agent::consent_file(config.database).string()));
   fb::ui::QuickComposer composer(controller, agent, consent);
   {
     QStringList allowed;

@@ -470,7 +470,7 @@ static int run_main(int argc, char** argv) {
       });
     } else {
       // The app remembers the last consent and callback number beside the queue (head-unit/app).
-      const auto consent = config.database.parent_path() / (config.database.stem().string() + "-consent.ini");
+      const auto consent = fb::agent::consent_file(config.database);
       if (std::error_code ec; !std::filesystem::remove(consent, ec) && ec) {
         failure = fb::Error(fb::StorageErrc::io, "cannot remove " + consent.string() + ": " + ec.message());
       }

@@ -440,14 +440,7 @@ void Agent::erase_personal_data(std::function<void(Result<Erased>)> done) {
   asio::post(executor_, [this, done = std::move(done)] {
     auto erased = store_.erase_personal_data();
     if (!erased) return done(fail(erased.error()));
-    for (const auto& id : erased->unsent) {
-      scheduler_.remove(id);
-      unreleased_.erase(id);
-      if (auto tap = taps_.find(id); tap != taps_.end()) {
-        config_.recorder->cancel(tap->second);
-        taps_.erase(tap);
-      }
-    }
+    for (const auto& id : erased->unsent) forget_unsent(id);
     auto removed = remove_set_aside_stores(config_.database);
     if (!removed) {
       // The store is erased (committed); what is left is named so that it can be removed by hand.
@@ -625,17 +618,21 @@ void Agent::refresh_expiries() {
 
 void Agent::dropped(const std::vector<ReportView>& reports) {
   for (const auto& report : reports) {
-    scheduler_.remove(report.report_id);
-    unreleased_.erase(report.report_id);
-    if (auto tap = taps_.find(report.report_id); tap != taps_.end()) {
-      config_.recorder->cancel(tap->second);
-      taps_.erase(tap);
-    }
+    forget_unsent(report.report_id);
     if (report.drop_reason == DropReason::evicted_for_space) ++stats_.evicted;
     spdlog::warn("agent: report {} dropped unsent: {}", report.report_id,
                  to_string(report.drop_reason.value_or(DropReason::expired)));
     for (auto* l : listeners_) l->report_dropped(report);
     for (auto* l : listeners_) l->report_changed(report);
+  }
+}
+
+void Agent::forget_unsent(const std::string& id) {
+  scheduler_.remove(id);
+  unreleased_.erase(id);
+  if (auto tap = taps_.find(id); tap != taps_.end()) {
+    config_.recorder->cancel(tap->second);
+    taps_.erase(tap);
   }
 }
 

@@ -13,6 +13,7 @@
 // handlers and timers already run on it. Completion rule: see agent_api.hpp.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <vector>
@@ -61,6 +62,12 @@ AgentConfig make_agent_config(VehicleIdentity vehicle, std::string broker_uri, c
 /// unless either is already decided. Agent::open calls it; so must any other opener of the store.
 /// Errors: CryptoErrc (key_file_insecure, key_file_invalid), StorageErrc::io.
 Result<void> load_store_keys(AgentConfig& config);
+
+/// Where the app keeps the driver's consent choices and callback number, beside the queue file
+/// `database` (`<stem>-consent.ini`): the app's ConsentStore writes it, an erasure removes it.
+inline std::filesystem::path consent_file(const std::filesystem::path& database) {
+  return database.parent_path() / (database.stem().string() + "-consent.ini");
+}
 
 struct AgentStats {
   std::uint64_t published = 0;
@@ -165,6 +172,8 @@ class Agent final : public AgentApi {
   /// The scheduler's copy of each entry's expiry, after the store changed them.
   void refresh_expiries();
   void dropped(const std::vector<ReportView>& reports);
+  /// Forgets an outbox entry that left the store unsent: no send, no pending release, no recording.
+  void forget_unsent(const std::string& id);
   /// Rebuilds a held report with its snapshot (or, null, flagged snapshot_lost), releases it in
   /// the store and puts it in line for sending. A release the store refuses (e.g. a full disk:
   /// the snapshot makes the report larger) is kept in unreleased_ and tried again at each pump();
