@@ -160,6 +160,104 @@ TEST_F(PrivacyTest, PersonalValuesAreSealedOnDiskAndReadBackInTheClear) {
   EXPECT_TRUE(again->front().accepted->duplicate);
 }
 
+// The copies of people's words outside the report: the audit trail (a comment), what was said to
+// the driver (a message), and a refused message kept as evidence (a dead letter with a number).
+TEST_F(PrivacyTest, AuditTrailNotificationsAndDeadLettersAreSealedAndStillErasable) {
+  const auto number = submit(test::kVinA, kText, kT);
+  ASSERT_FALSE(number.empty());
+  ASSERT_TRUE(store_->add_comment(number, "li.na", "PRIVCOMMENT she asked us to call 13912345678", kT + 1));
+  auto sent = store_->send_message(number, "li.na", "PRIVMESSAGE we will call you at home", "message", kT + 2, render_);
+  ASSERT_TRUE(sent) << sent.error().what();
+  const auto topic_a = topics::reports(test::kVinA);
+  const auto topic_b = topics::reports(test::kVinB);
+  const std::string dead_a = "PRIVDEAD a refused report of " + std::string(test::kVinA);
+  const std::string dead_b = std::string("PRIVDEAD callback to ") + kPhone;  // on another car's topic
+  auto dead = store_->commit_batch(
+      std::vector<BatchItem>{DeadLetterRecord{codec::sha256(dead_a), topic_a, DeadLetterReason::invalid_field,
+                                              "bad field", dead_a, kT + 3},
+                             DeadLetterRecord{codec::sha256(dead_b), topic_b, DeadLetterReason::invalid_field,
+                                              "bad field", dead_b, kT + 4},
+                             DeadLetterRecord{codec::sha256("kept"), topic_b, DeadLetterReason::invalid_field,
+                                              "bad field", "PRIVKEPT", kT + 5}},
+      test::simple_notifications());
+  ASSERT_TRUE(dead) << dead.error().what();
+
+  for (int pass = 0; pass < 2; ++pass) {
+    const auto bytes = raw_store(db());
+    for (const auto* word : {"PRIVCOMMENT", "PRIVMESSAGE", "PRIVDEAD", "PRIVKEPT"}) {
+      EXPECT_FALSE(contains(bytes, word)) << word << ", pass " << pass;
+    }
+    store_.reset();
+    open();
+  }
+  for (const auto* q : {"SELECT detail FROM case_events WHERE kind = 'comment'", "SELECT payload FROM notifications",
+                        "SELECT payload FROM dead_letters"}) {
+    const auto values = raw_values(q);
+    EXPECT_FALSE(values.empty()) << q;
+    for (const auto& v : values) EXPECT_TRUE(sql::is_sealed_value(v)) << q;
+  }
+  // The triage evidence stays readable for the statistics.
+  for (const auto& v : raw_values("SELECT detail FROM case_events WHERE kind = 'created'")) {
+    EXPECT_FALSE(sql::is_sealed_value(v));
+  }
+
+  // Read back in the clear: the timeline and what the car was sent.
+  auto d = store_->case_detail(number);
+  ASSERT_TRUE(d && *d) << (d ? "no case" : d.error().what());
+  bool comment_read = false;
+  for (const auto& e : (*d)->events) comment_read |= contains(e.detail, "PRIVCOMMENT");
+  EXPECT_TRUE(comment_read);
+  bool message_read = false;
+  // (The fixture's "received" notification is a plain text, the message a real Envelope.)
+  for (const auto& p : (*d)->notification_payloads) {
+    EXPECT_TRUE(p.starts_with("payload for ") || codec::decode(p)) << "every notification payload opens";
+    if (auto env = codec::decode(p)) message_read |= contains(env->notification().text(), "PRIVMESSAGE");
+  }
+  EXPECT_TRUE(message_read);
+  auto due = store_->due_notifications(kT + kDay, 10);
+  ASSERT_TRUE(due) << due.error().what();
+  ASSERT_FALSE(due->empty());
+  for (const auto& n : *due) {
+    EXPECT_TRUE(n.payload.starts_with("payload for ") || codec::decode(n.payload)) << "the resend path gets it opened";
+  }
+
+  // Erasure still finds the dead letters inside their sealed payloads: by VIN, then by number.
+  ASSERT_TRUE(store_->erase_subject(test::kVinA, "", "dpo", kT + kHour));
+  EXPECT_EQ(raw_values("SELECT count(*) FROM dead_letters"), std::vector<std::string>{"2"});
+  ASSERT_TRUE(store_->erase_subject("", kPhone, "dpo", kT + kHour));
+  EXPECT_EQ(raw_values("SELECT count(*) FROM dead_letters"), std::vector<std::string>{"1"});
+}
+
+// A cluster's exemplar is a copy of its first report's words: erasing that report's car must not
+// leave them there.
+TEST_F(PrivacyTest, ErasingTheCarOfAClustersExemplarReplacesItWithWordsStillKept) {
+  ASSERT_FALSE(submit(test::kVinA, "PRIVA the brakes squeal loudly when stopping at low speed", kT).empty());
+  ASSERT_FALSE(submit(test::kVinB, "PRIVB the brakes squeal loudly when stopping at low speed", kT + 1).empty());
+  auto exemplars = [&] {
+    auto db_with_keys = sql::Database::open(db());
+    EXPECT_TRUE(db_with_keys && sql::register_sealing(*db_with_keys, keys_));
+    std::vector<std::string> out;
+    auto st = db_with_keys->prepare(
+        "SELECT fb_open(exemplar, 'clusters.exemplar:' || key || ':' || model || ':' || software_version || ':' || "
+        "created_ms) FROM clusters ORDER BY id");
+    EXPECT_TRUE(st) << st.error().what();
+    if (st) {
+      EXPECT_TRUE(st->each_row([&](const sql::Statement& s) { out.push_back(s.text(0)); }));
+    }
+    return out;
+  };
+  auto before = exemplars();
+  ASSERT_EQ(before.size(), 1u) << "both reports in one cluster";
+  EXPECT_TRUE(contains(before[0], "PRIVA"));
+
+  ASSERT_TRUE(store_->erase_subject(test::kVinA, "", "dpo", kT + kHour));
+  auto after = exemplars();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_TRUE(contains(after[0], "PRIVB")) << after[0];
+  ASSERT_TRUE(store_->erase_subject(test::kVinB, "", "dpo", kT + kHour));
+  EXPECT_EQ(exemplars(), std::vector<std::string>{""});
+}
+
 TEST_F(PrivacyTest, ASealedValueMovedToAnotherRowDoesNotOpen) {
   const auto a = submit(test::kVinA, "first PRIVTEXT", kT);
   const auto b = submit(test::kVinB, "second text", kT + 1, Contact{"Li", "13800000000"});
@@ -253,7 +351,9 @@ TEST_F(PrivacyTest, RotationKeepsOldRowsReadableAndResealMovesThemToTheNewKey) {
 
   auto n = store_->reseal_personal_data();
   ASSERT_TRUE(n) << n.error().what();
-  EXPECT_EQ(*n, 5);  // the old report's text and payload, its contact's name and phone, its cluster's exemplar
+  // The old report's text and payload, its contact's name and phone, its cluster's exemplar, its
+  // "received" notification and one audit event of its case ("created" stays readable).
+  EXPECT_EQ(*n, 7);
   for (const auto* q : {"SELECT fb_key_id(text) FROM reports", "SELECT fb_key_id(payload) FROM reports",
                         "SELECT fb_key_id(name) FROM contacts", "SELECT fb_key_id(phone) FROM contacts"}) {
     for (const auto& id : raw_values(q)) EXPECT_EQ(id, std::to_string(*rotated)) << q;
@@ -280,7 +380,7 @@ TEST_F(PrivacyTest, PlainRowsFromBeforeTheKeysAreSealedByReseal) {
   EXPECT_EQ((*d)->contact->phone, kPhone);
   auto n = store_->reseal_personal_data();
   ASSERT_TRUE(n) << n.error().what();
-  EXPECT_EQ(*n, 5);  // text, payload, name, phone and the cluster's exemplar
+  EXPECT_EQ(*n, 7);  // text, payload, name, phone, the cluster's exemplar, a notification, an event
   auto by_phone = store_->cases_of_subject("", kPhone);
   ASSERT_TRUE(by_phone);
   EXPECT_EQ(*by_phone, std::vector<std::string>{number});

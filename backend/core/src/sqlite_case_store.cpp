@@ -240,6 +240,7 @@ CREATE INDEX dead_letters_last_seen ON dead_letters(last_seen_ms);
 /// A personal column and the row id its associated data names ("table.column:" || id).
 struct SealedColumn {
   std::string_view table, column, id, lookup;  // lookup: the digest column beside it, if any
+  std::string_view only = {};                  // a condition on the rows that are sealed, if not all
 };
 constexpr SealedColumn kSealedColumns[] = {
     {"reports", "text", "report_id", ""},
@@ -250,6 +251,13 @@ constexpr SealedColumn kSealedColumns[] = {
     {"surveys", "comment", "notification_id", ""},
     {"visits", "survey_comment", "id", ""},
     {"clusters", "exemplar", "key || ':' || model || ':' || software_version || ':' || created_ms", ""},
+    // People's words in the audit trail; "created" holds the classifier's evidence, kept readable
+    // for the statistics.
+    {"case_events", "detail", "case_id || ':' || at_ms || ':' || kind", "", "kind != 'created'"},
+    // What was said to the driver (agents' messages, appointment places).
+    {"notifications", "payload", "id", ""},
+    // Refused messages, kept as evidence: a report's text, a callback request's number.
+    {"dead_letters", "payload", "topic || ':' || first_seen_ms", ""},
 };
 
 const std::string_view kMigrations[] = {kSchemaV1,
@@ -419,7 +427,8 @@ class SqliteCaseStore final : public CaseStore {
     };
     for (auto& [st, q] : std::initializer_list<std::pair<sql::Statement*, std::string_view>>{
              {&find_report_,
-              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms, n.id, n.payload, "
+              "SELECT r.vin, c.uid, c.number, c.team, c.first_reply_due_ms, n.id, "
+              "fb_open(n.payload, 'notifications.payload:' || n.id), "
               "fb_open(r.payload, 'reports.payload:' || r.report_id) FROM reports r "
               "JOIN cases c ON c.id = r.case_id LEFT JOIN notifications n ON n.report_id = r.report_id AND "
               "n.carried_by_ack = 1 WHERE r.report_id = ?"},
@@ -435,11 +444,14 @@ class SqliteCaseStore final : public CaseStore {
               "INSERT INTO reports(report_id, vin, case_id, received_ms, car_time_ms, source, "
               "category, language, text, dtcs, payload) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
               "fb_seal(?9, 'reports.text:' || ?1),?10,fb_seal(?11, 'reports.payload:' || ?1))"},
-             {&insert_event_, "INSERT INTO case_events(case_id, at_ms, kind, detail, actor) VALUES(?,?,?,?,?)"},
+             {&insert_event_,
+              "INSERT INTO case_events(case_id, at_ms, kind, detail, actor) VALUES(?1,?2,?3,CASE WHEN ?3 = 'created' "
+              "THEN ?4 ELSE fb_seal(?4, 'case_events.detail:' || ?1 || ':' || ?2 || ':' || ?3) END,?5)"},
              {&insert_notification_,
               "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
               "next_attempt_ms, event, carried_by_ack, report_id) "
-              "VALUES(?1, ?2, ?3, ?4, ?5, CASE ?8 WHEN 1 THEN 'sent' ELSE 'pending' END, ?8, ?5, ?6, ?8, ?7)"},
+              "VALUES(?1, ?2, ?3, fb_seal(?4, 'notifications.payload:' || ?1), ?5, CASE ?8 WHEN 1 THEN 'sent' ELSE "
+              "'pending' END, ?8, ?5, ?6, ?8, ?7)"},
              {&merge_candidates_,
               "SELECT c.id, c.uid, c.number, c.team, c.first_reply_due_ms, fb_open(r.text, 'reports.text:' || "
               "r.report_id), "
@@ -449,7 +461,8 @@ class SqliteCaseStore final : public CaseStore {
               "AND c.status NOT IN ('resolved', 'closed') AND c.created_ms >= ? ORDER BY c.id DESC LIMIT 20"},
              {&insert_dead_letter_,
               "INSERT INTO dead_letters(digest, topic, reason, detail, payload, first_seen_ms, "
-              "last_seen_ms, count, vin) VALUES(?,?,?,?,?,?,?,1,?) ON CONFLICT(digest) DO UPDATE "
+              "last_seen_ms, count, vin) VALUES(?1,?2,?3,?4,fb_seal(?5, 'dead_letters.payload:' || ?2 || ':' || ?6),"
+              "?6,?7,1,?8) ON CONFLICT(digest) DO UPDATE "
               "SET count = dead_letters.count + 1, last_seen_ms = excluded.last_seen_ms RETURNING id, count"},
              {&seen_dead_letter_,
               "UPDATE dead_letters SET count = count + 1, last_seen_ms = max(last_seen_ms, ?2) WHERE digest = ?1 "
@@ -499,7 +512,8 @@ class SqliteCaseStore final : public CaseStore {
 
   Result<std::vector<StoredNotification>> due_notifications(std::int64_t now_ms, std::size_t limit) override {
     auto st = cached(
-        "SELECT id, vin, payload, created_ms, attempts FROM notifications WHERE state IN ('pending', 'sent') AND "
+        "SELECT id, vin, fb_open(payload, 'notifications.payload:' || id), created_ms, attempts FROM notifications "
+        "WHERE state IN ('pending', 'sent') AND "
         "next_attempt_ms <= ? AND carried_by_ack = 0 ORDER BY next_attempt_ms LIMIT ?");
     if (!st) return fail(st.error());
     (*st)->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
@@ -537,7 +551,8 @@ class SqliteCaseStore final : public CaseStore {
 
   Result<std::vector<CaseEvent>> case_events(std::string_view case_number) override {
     auto st = cached(
-        "SELECT e.at_ms, e.kind, e.actor, e.detail FROM case_events e JOIN cases c ON c.id = e.case_id "
+        "SELECT e.at_ms, e.kind, e.actor, fb_open(e.detail, 'case_events.detail:' || e.case_id || ':' || e.at_ms || "
+        "':' || e.kind) FROM case_events e JOIN cases c ON c.id = e.case_id "
         "WHERE c.number = ? ORDER BY e.id");
     if (!st) return fail(st.error());
     (*st)->bind(1, case_number);
@@ -847,6 +862,17 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   /// Recomputes when the case next needs the SLA pass.
+  /// After an erasure: the exemplar of the case's cluster becomes the first words still kept in the
+  /// cluster ('' if none), so that no erased text lives on as a cluster's exemplar.
+  Result<void> refresh_exemplar(std::int64_t case_row) {
+    return exec_bound(
+        "UPDATE clusters SET exemplar = fb_seal(coalesce((SELECT fb_open(r.text, 'reports.text:' || r.report_id) "
+        "FROM cases k JOIN reports r ON r.case_id = k.id WHERE k.cluster_id = clusters.id AND length(r.text) > 0 "
+        "ORDER BY k.id, r.rowid LIMIT 1), ''), 'clusters.exemplar:' || key || ':' || model || ':' || software_version "
+        "|| ':' || created_ms) WHERE id = (SELECT cluster_id FROM cases WHERE id = ?1)",
+        {case_row});
+  }
+
   Result<void> refresh_sla(std::int64_t case_row) {
     auto clock = load_sla(case_row);
     if (!clock) return fail(clock.error());
@@ -947,7 +973,8 @@ class SqliteCaseStore final : public CaseStore {
     if (auto x = move_case(*c, CaseState::reopened, req, &render, moved); !x) return x;
     // The notice move_case queued goes out now, as the answer.
     for (const auto& id : moved.notifications) {
-      auto stored = cached("SELECT vin, payload FROM notifications WHERE id = ?");
+      auto stored = cached(
+          "SELECT vin, fb_open(payload, 'notifications.payload:' || id) FROM notifications WHERE id = ?");
       if (!stored) return fail(stored.error());
       (*stored)->bind(1, id);
       if (auto r = (*stored)->step(); !r) return fail(r.error());
@@ -1212,7 +1239,8 @@ class SqliteCaseStore final : public CaseStore {
     // One read for every payload, matched by id (a notification added or erased between the two
     // reads leaves an empty payload, never a misaligned one).
     auto payloads = cached(
-        "SELECT n.id, n.payload FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.number = ?");
+        "SELECT n.id, fb_open(n.payload, 'notifications.payload:' || n.id) FROM notifications n JOIN cases c ON c.id = "
+        "n.case_id WHERE c.number = ?");
     if (!payloads) return fail(payloads.error());
     (*payloads)->bind(1, case_number);
     std::unordered_map<std::string, std::string> by_id;
@@ -1489,7 +1517,9 @@ class SqliteCaseStore final : public CaseStore {
         {"DELETE FROM cluster_vehicles WHERE vin = ?1", &ignored},
         // Whatever topic it came on (a car's, or a channel's through the API), a refused message
         // naming the VIN goes.
-        {"DELETE FROM dead_letters WHERE instr(topic, ?1) > 0 OR instr(CAST(payload AS BLOB), CAST(?1 AS BLOB)) > 0",
+        {"DELETE FROM dead_letters WHERE instr(topic, ?1) > 0 OR instr(CAST(fb_open(payload, 'dead_letters.payload:' "
+         "|| "
+         "topic || ':' || first_seen_ms) AS BLOB), CAST(?1 AS BLOB)) > 0",
          &ignored},
         // The cases stay for the statistics, with no car: nothing is sent to an erased VIN.
         {"UPDATE cases SET vin = '', progress_every_ms = 0 WHERE vin = ?1", &out.cases},
@@ -1501,7 +1531,9 @@ class SqliteCaseStore final : public CaseStore {
         {"UPDATE case_events SET detail = '[erased]' WHERE kind IN ('comment', 'message') AND case_id IN "
          "(SELECT r.case_id FROM reports r JOIN contacts k USING (report_id) WHERE k.phone_mac = fb_lookup(?1))",
          &ignored},
-        {"DELETE FROM dead_letters WHERE instr(CAST(payload AS BLOB), CAST(?1 AS BLOB)) > 0", &ignored},
+        {"DELETE FROM dead_letters WHERE instr(CAST(fb_open(payload, 'dead_letters.payload:' || topic || ':' || "
+         "first_seen_ms) AS BLOB), CAST(?1 AS BLOB)) > 0",
+         &ignored},
         {"DELETE FROM contacts WHERE phone_mac = fb_lookup(?1)", &out.contacts},
     };
     std::vector<std::int64_t> touched;
@@ -1524,6 +1556,7 @@ class SqliteCaseStore final : public CaseStore {
     if (vin.empty()) out.cases = static_cast<std::int64_t>(touched.size());
     for (auto row : touched) {
       if (auto x = refresh_sla(row); !x) return fail(x.error());
+      if (auto x = refresh_exemplar(row); !x) return fail(x.error());
       if (auto x = event(row, at_ms, "privacy_erasure", "personal data erased on request", actor); !x) {
         return fail(x.error());
       }
@@ -1552,6 +1585,7 @@ class SqliteCaseStore final : public CaseStore {
         // Not sealed at all, or under another key than the current one; without keys nothing.
         q += " WHERE length(" + std::string(c.column) + ") > 0 AND fb_key_id(" + std::string(c.column) +
              ") IS NOT fb_current_key()";
+        if (!c.only.empty()) q += " AND " + std::string(c.only);
         if (auto x = db_.exec(q); !x) return fail(x.error());
         rewritten += db_.changes();
       }
@@ -1585,6 +1619,8 @@ class SqliteCaseStore final : public CaseStore {
                "UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE case_id = ?",
                "UPDATE visits SET survey_comment = '' WHERE case_id = ?",
                "UPDATE case_events SET detail = '[erased]' WHERE kind != 'created' AND case_id = ?",
+               // Delivered: the car has its copy; one still on its way keeps its payload to be sent.
+               "UPDATE notifications SET payload = X'' WHERE state IN ('delivered', 'read') AND case_id = ?",
            }) {
         auto st = cached(q);
         if (!st) return fail(st.error());
@@ -1595,6 +1631,7 @@ class SqliteCaseStore final : public CaseStore {
           !x) {
         return fail(x.error());
       }
+      if (auto x = refresh_exemplar(row); !x) return fail(x.error());
     }
     const auto n = static_cast<std::int64_t>(rows.size());
     const nlohmann::json detail = {{"cases", n}, {"idle_before_ms", idle_before_ms}};
