@@ -210,6 +210,11 @@ static int run_main(int argc, char** argv) {
     return 1;
   }
   config.recorder = recorder->get();
+  // Loaded here rather than by Agent::open: the consent store below seals the number with them.
+  if (auto keys = fb::agent::load_store_keys(config); !keys) {
+    std::fprintf(stderr, "fb-headunit: %s\n", keys.error().what().c_str());
+    return 1;
+  }
   auto opened = fb::agent::Agent::open(agent_thread.strand(), clock, config,
                                        fb::mqtt::make_paho_client(agent_thread.strand(), clock, config.mqtt));
   if (!opened) {
@@ -224,7 +229,8 @@ static int run_main(int argc, char** argv) {
   controller.setMovingFromSignals(lockout.locked());  // locked until the first speed sample
   controller.setParked(!o.moving);
   // The driver's consent choices per kind, beside the queue file (consent_store.hpp says why not in it).
-  fb::ui::ConsentStore consent(QString::fromStdString(fb::agent::consent_file(config.database).string()));
+  fb::ui::ConsentStore consent(QString::fromStdString(fb::agent::consent_file(config.database).string()),
+                               config.storage.keys);
   fb::ui::QuickComposer composer(controller, agent, consent);
   {
     QStringList allowed;

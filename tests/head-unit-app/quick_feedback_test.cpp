@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <QCoreApplication>
+#include <QFile>
 #include <QSignalSpy>
 #include <set>
 
@@ -130,6 +131,29 @@ TEST(ConsentStore, RemembersEachKindApartAndAcrossRestarts) {
   EXPECT_EQ(again.choice("noise", true), (ConsentChoice{false, true, true, true}));
   EXPECT_EQ(again.choice("brakes", true), (ConsentChoice{true, false, false, false}));  // another kind
   EXPECT_EQ(again.phone(), "+86 138 0000 0000");
+}
+
+TEST(ConsentStore, TheCallbackNumberIsSealedWithTheCarsKeysAndForgottenWithoutThem) {
+  test::TempDir dir;
+  const QString file = QString::fromStdString(dir / "consent.ini");
+  ASSERT_TRUE(crypto::ensure_key_file(dir / "car.keys"));
+  auto ring = crypto::load_key_file(dir / "car.keys");
+  ASSERT_TRUE(ring) << ring.error().what();
+  auto keys = std::make_shared<const crypto::KeyRing>(std::move(*ring));
+  ConsentStore(file, keys).setPhone("+86 139 2222 3333");
+
+  QFile raw(file);
+  ASSERT_TRUE(raw.open(QIODevice::ReadOnly));
+  const auto bytes = raw.readAll();
+  EXPECT_FALSE(bytes.contains("2222")) << bytes.toStdString();
+  EXPECT_TRUE(bytes.contains("sealed:"));
+  EXPECT_EQ(ConsentStore(file, keys).phone(), "+86 139 2222 3333");
+  // Another car's key, or none: the number does not open and is forgotten, never shown sealed.
+  ASSERT_TRUE(crypto::ensure_key_file(dir / "other.keys"));
+  auto other = crypto::load_key_file(dir / "other.keys");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(ConsentStore(file, std::make_shared<const crypto::KeyRing>(std::move(*other))).phone(), "");
+  EXPECT_EQ(ConsentStore(file).phone(), "");
 }
 
 // --- the composer on a fake agent --------------------------------------------------------------

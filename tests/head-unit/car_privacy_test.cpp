@@ -88,6 +88,15 @@ TEST_F(CarPrivacyTest, TheOutboxAndTheCarsRecordsHoldNoPlainPersonalData) {
   ASSERT_TRUE(reply) << reply.error().what();
   SavedDraft draft{new_uuid(), "noise", "PRIVDRAFT rattle near my home", {}, "+86 137-7777-0000", 5000};
   ASSERT_TRUE(store.save_draft(draft));
+  auto note = codec::new_envelope(6000);
+  note.mutable_notification()->set_report_id(env.report().report_id());
+  note.mutable_notification()->set_case_number("FB-2026-000042");
+  note.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+  note.mutable_notification()->set_text("PRIVINBOX Li Na will call you on Monday");
+  note.mutable_notification()->mutable_callback()->set_callback_id(*callback);
+  note.mutable_notification()->mutable_callback()->set_state(wire::CALLBACK_LOGGED);
+  note.mutable_notification()->mutable_callback()->set_outcome("PRIVOUTCOME we agreed on Monday at 9");
+  ASSERT_TRUE(store.apply_notification(note, "vehicles/x/receipts", 6000));
 
   const auto bytes = raw();
   EXPECT_FALSE(contains(bytes, "PRIVTEXT"));
@@ -95,6 +104,8 @@ TEST_F(CarPrivacyTest, TheOutboxAndTheCarsRecordsHoldNoPlainPersonalData) {
   EXPECT_FALSE(contains(bytes, "PRIVREPLY"));
   EXPECT_FALSE(contains(bytes, "PRIVDRAFT"));
   EXPECT_FALSE(contains(bytes, "137-7777"));
+  EXPECT_FALSE(contains(bytes, "PRIVINBOX"));
+  EXPECT_FALSE(contains(bytes, "PRIVOUTCOME"));
   // ... and the car reads all of it back in the clear.
   auto view = store.report(env.report().report_id());
   ASSERT_TRUE(view && *view);
@@ -109,6 +120,17 @@ TEST_F(CarPrivacyTest, TheOutboxAndTheCarsRecordsHoldNoPlainPersonalData) {
   auto sent = codec::decode(*store.payload(*callback));
   ASSERT_TRUE(sent);
   EXPECT_EQ(sent->callback_request().phone(), kPhone);
+  auto inbox = store.inbox();
+  ASSERT_TRUE(inbox && inbox->size() == 1u);
+  EXPECT_EQ(inbox->front().text, note.notification().text());
+  ASSERT_TRUE(inbox->front().callback);
+  EXPECT_EQ(inbox->front().callback->outcome(), note.notification().callback().outcome());
+  // The report's row shows the last notification's words; its callback the outcome.
+  view = store.report(env.report().report_id());
+  ASSERT_TRUE(view && *view);
+  EXPECT_EQ((*view)->last_text, note.notification().text());
+  ASSERT_TRUE((*view)->callback);
+  EXPECT_EQ((*view)->callback->outcome, note.notification().callback().outcome());
 }
 
 // What the car holds after some use: a report with a case, a callback with a number, a reply,
@@ -214,7 +236,8 @@ TEST_F(CarPrivacyTest, AnErasureLeavesNoSealedCopyEither) {
                                                                                         {"timeline", "text"},
                                                                                         {"callbacks", "phone"},
                                                                                         {"drafts", "text"},
-                                                                                        {"drafts", "phone"}}) {
+                                                                                        {"drafts", "phone"},
+                                                                                        {"inbox", "text"}}) {
       for (const auto& v : raw_column(db(), table, column)) {
         EXPECT_GE(v.size(), 40u) << table << "." << column << " is not sealed";
         out.insert(v.substr(v.size() / 2, 24));

@@ -186,9 +186,12 @@ constexpr std::string_view kRecoveredTables[] = {"reports",       "outbox",    "
 
 constexpr int kSafety = static_cast<int>(ReportClass::safety);
 
+// The text (a person's words to the driver) and the visit and callback updates (an appointment,
+// a number) are sealed: 'inbox.<column>:' || message_id.
 constexpr std::string_view kInboxColumns =
-    "message_id, report_id, case_number, status, title, text, language, received_ms, read_ms IS NOT NULL, visit, "
-    "callback";
+    "message_id, report_id, case_number, status, title, fb_open(text, 'inbox.text:' || message_id), language, "
+    "received_ms, read_ms IS NOT NULL, fb_open(visit, 'inbox.visit:' || message_id), fb_open(callback, "
+    "'inbox.callback:' || message_id)";
 
 template <typename Message>
 std::optional<Message> parse_column(const sql::Statement& st, int column) {
@@ -220,7 +223,8 @@ bool offers_slot(const wire::VisitUpdate& v, const std::string& slot_id) {
 constexpr std::string_view kReportColumns =
     "report_id, created_ms, source, category, fb_open(text, 'reports.text:' || report_id), language, status, "
     "case_number, team, first_reply_due_ms, "
-    "last_title, last_text, reject_reason, updated_ms, last_notification_ms, drop_reason, snapshot";
+    "last_title, fb_open(last_text, 'reports.last_text:' || report_id), reject_reason, updated_ms, "
+    "last_notification_ms, drop_reason, snapshot";
 
 // reports.status holds ReportStatus keys (fb/common/vocabulary.hpp), bound from the vocabulary,
 // never spelt in SQL. The spelling is that of schema v1: no migration.
@@ -820,7 +824,8 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
   out.entry.urgent = n.urgent();
   auto ins = db_.cached(
       "INSERT OR IGNORE INTO inbox(message_id, report_id, case_number, status, title, text, language, received_ms, "
-      "visit, callback) VALUES(?,?,?,?,?,?,?,?,?,?)");
+      "visit, callback) VALUES(?1,?2,?3,?4,?5,fb_seal(?6, 'inbox.text:' || ?1),?7,?8,fb_seal(?9, 'inbox.visit:' || "
+      "?1),fb_seal(?10, 'inbox.callback:' || ?1))");
   if (!ins) return fail(ins.error());
   ins->bind(1, env.message_id())
       .bind(2, n.report_id())
@@ -852,7 +857,8 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
   auto st = db_.cached(
       "UPDATE reports SET status = ?1, case_number = ?2, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
       "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
-      "last_text = ?6, updated_ms = ?7, last_notification_ms = ?8 WHERE report_id = ?9 AND status <> ?10 AND "
+      "last_text = fb_seal(?6, 'reports.last_text:' || ?9), updated_ms = ?7, last_notification_ms = ?8 WHERE "
+      "report_id = ?9 AND status <> ?10 AND "
       "last_notification_ms <= ?8");
   if (!st) return fail(st.error());
   st->bind(1, to_string(report_status(n.status())))
@@ -949,7 +955,7 @@ Result<void> CarStore::apply_visit_in_tx(const wire::Envelope& env, std::int64_t
   // of an answer queued against an older one.
   auto st = db_.cached(
       "INSERT INTO visits(visit_id, report_id, latest, notification_id, sent_ms, received_ms) "
-      "VALUES(?1,?2,?3,?4,?5,?6) "
+      "VALUES(?1,?2,fb_seal(?3, 'visits.latest:' || ?1),?4,?5,?6) "
       "ON CONFLICT(visit_id) DO UPDATE SET report_id = CASE WHEN excluded.report_id = '' THEN report_id "
       "ELSE excluded.report_id END, latest = excluded.latest, notification_id = excluded.notification_id, "
       "sent_ms = excluded.sent_ms, received_ms = excluded.received_ms, pending_reply = NULL "
@@ -970,7 +976,7 @@ Result<void> CarStore::apply_callback_in_tx(const wire::Envelope& env, std::int6
   // A callback this car does not know (its store was replaced) is still shown.
   auto st = db_.cached(
       "INSERT INTO callbacks(callback_id, report_id, state, agent, outcome, requested_ms, updated_ms, sent_ms) "
-      "VALUES(?1,?2,?3,?4,?5,?6,?6,?7) "
+      "VALUES(?1,?2,?3,?4,fb_seal(?5, 'callbacks.outcome:' || ?1),?6,?6,?7) "
       "ON CONFLICT(callback_id) DO UPDATE SET state = excluded.state, agent = CASE WHEN excluded.agent = '' THEN "
       "agent ELSE excluded.agent END, outcome = CASE WHEN excluded.outcome = '' THEN outcome ELSE excluded.outcome "
       "END, updated_ms = excluded.updated_ms, sent_ms = excluded.sent_ms WHERE excluded.sent_ms >= callbacks.sent_ms");
@@ -996,7 +1002,8 @@ Result<std::string> CarStore::enqueue_visit_reply(const std::string& visit_id, c
   }
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  auto st = db_.cached("SELECT latest, pending_reply IS NOT NULL FROM visits WHERE visit_id = ?");
+  auto st = db_.cached(
+      "SELECT fb_open(latest, 'visits.latest:' || visit_id), pending_reply IS NOT NULL FROM visits WHERE visit_id = ?");
   if (!st) return fail(st.error());
   st->bind(1, visit_id);
   auto row = st->step();
@@ -1150,7 +1157,8 @@ Result<void> CarStore::read_report_extras(ReportView& view) {
   view.visit.reset();
   view.callback.reset();
   auto visit = db_.cached(
-      "SELECT v.visit_id, v.latest, v.notification_id, v.sent_ms, r.message_id, r.action, r.slot_id, r.approval_id, "
+      "SELECT v.visit_id, fb_open(v.latest, 'visits.latest:' || v.visit_id), v.notification_id, v.sent_ms, "
+      "r.message_id, r.action, r.slot_id, r.approval_id, "
       "r.reason, r.queued_ms FROM visits v LEFT JOIN visit_replies r ON r.message_id = v.pending_reply "
       "WHERE v.report_id = ? ORDER BY v.sent_ms DESC, v.rowid DESC LIMIT 1");
   if (!visit) return fail(visit.error());
@@ -1187,7 +1195,8 @@ Result<void> CarStore::read_report_extras(ReportView& view) {
   }
 
   auto callback = db_.cached(
-      "SELECT callback_id, state, agent, outcome, requested_ms, updated_ms FROM callbacks WHERE report_id = ? "
+      "SELECT callback_id, state, agent, fb_open(outcome, 'callbacks.outcome:' || callback_id), requested_ms, "
+      "updated_ms FROM callbacks WHERE report_id = ? "
       "ORDER BY requested_ms DESC, rowid DESC LIMIT 1");
   if (!callback) return fail(callback.error());
   callback->bind(1, view.report_id);

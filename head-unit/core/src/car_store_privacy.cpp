@@ -54,7 +54,8 @@ Result<PersonalData> CarStore::personal_data() {
   out.drafts = std::move(*drafts);
 
   auto callbacks = db_.prepare(
-      "SELECT callback_id, report_id, fb_open(phone, 'callbacks.phone:' || callback_id), state, agent, outcome, "
+      "SELECT callback_id, report_id, fb_open(phone, 'callbacks.phone:' || callback_id), state, agent, "
+      "fb_open(outcome, 'callbacks.outcome:' || callback_id), "
       "requested_ms FROM callbacks ORDER BY requested_ms, rowid");
   if (!callbacks) return fail(callbacks.error());
   if (auto r = callbacks->each_row([&](const sql::Statement& s) {

@@ -8,12 +8,19 @@
 // car store is the outbox on the agent's strand (asynchronous, schema-migrated), and what goes
 // on the wire is each report's own Consent, fixed when it is queued.
 //
+// The callback number is personal: with the car store's keys it is kept sealed (AES-256-GCM,
+// fb/common/crypto.hpp; "sealed:" + base64), as in the store itself (docs/privacy.md).
+//
 // Threads: the Qt thread only. Errors: a file that cannot be written is logged (QSettings
-// status) and the choice is kept for this run only.
+// status) and the choice is kept for this run only; a number that no longer opens (the key was
+// lost) is logged and forgotten: the driver types it again.
 #pragma once
 
 #include <QSettings>
 #include <QString>
+#include <memory>
+
+#include "fb/common/crypto.hpp"
 
 namespace fb::ui {
 
@@ -29,8 +36,9 @@ struct ConsentChoice {
 
 class ConsentStore {
  public:
-  /// `file`: the INI file (created on the first remember()).
-  explicit ConsentStore(const QString& file);
+  /// `file`: the INI file (created on the first remember()). `keys`: the car store's key ring, to
+  /// seal the callback number (null: kept in the clear, as by a car without keys).
+  explicit ConsentStore(const QString& file, std::shared_ptr<const crypto::KeyRing> keys = nullptr);
 
   /// The remembered choice for `kind`, else the defaults: the snapshot on where the kind offers
   /// one, no location, no callback.
@@ -43,6 +51,7 @@ class ConsentStore {
 
  private:
   mutable QSettings settings_;
+  std::shared_ptr<const crypto::KeyRing> keys_;
 };
 
 }  // namespace fb::ui
