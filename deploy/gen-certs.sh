@@ -14,6 +14,9 @@
 #   <pki>/broker/crl.pem                     the CRL the broker reads (crlfile)
 #   <pki>/broker/{ca.crt,broker.crt,broker.key}
 #   <pki>/backend/{ca.crt,client.crt,client.key}      CN = fb-backend
+#   <pki>/backends/<name>/{ca.crt,client.crt,client.key}  CN = <name>, for each further backend
+#                                            instance named in FB_BACKENDS (e.g. "fb-backend-2"):
+#                                            each instance has its own identity (docs/deploy.md)
 #   <pki>/vehicles/<VIN>/{ca.crt,client.crt,client.key} CN = <VIN>
 set -euo pipefail
 
@@ -100,6 +103,15 @@ keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth"
 
 sign "$pki/backend" client.crt client.key fb-backend "$client_ext"
+
+for name in ${FB_BACKENDS:-}; do
+  if [[ ! "$name" =~ ^fb-backend-[a-z0-9-]{1,40}$ ]]; then
+    echo "gen-certs: backend instance '$name' must be named fb-backend-<a-z, 0-9, ->" >&2
+    exit 2
+  fi
+  mkdir -p "$pki/backends/$name"
+  sign "$pki/backends/$name" client.crt client.key "$name" "$client_ext"
+done
 
 for vin in "$@"; do
   if [[ ! "$vin" =~ ^[A-HJ-NPR-Z0-9]{17}$ ]]; then

@@ -61,7 +61,14 @@ static int run_main(int argc, char** argv) {
                  "Case store in PostgreSQL instead of the SQLite file: a libpq connection string, e.g. "
                  "postgresql://fb@db.example/feedback");
   app.add_option("--rules", rules, "Directory with classifier.json, routing.conf, templates.json");
-  app.add_option("--pki", pki, "PKI directory from deploy/gen-certs.sh (uses <pki>/backend/*)");
+  app.add_option("--pki", pki,
+                 "PKI directory from deploy/gen-certs.sh (uses <pki>/backend/*, or <pki>/backends/NAME/* "
+                 "with --instance NAME)");
+  std::string instance, shared_group;
+  app.add_option("--instance", instance,
+                 "This instance's name among several on one store: its MQTT identity (fb-backend-<n>) "
+                 "and its name on the timers' lease (docs/deploy.md)");
+  app.add_option("--shared-group", shared_group, "Receive through the MQTT shared subscription $share/GROUP/...");
   app.add_option("--mqtt-version", mqtt_version, "MQTT protocol: 3.1.1 (default) or 5");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   std::string http_listen, tokens_file, console_dir;
@@ -118,7 +125,20 @@ static int run_main(int argc, char** argv) {
   if (!db.empty()) cfg.database = db;
   if (!postgres.empty()) cfg.postgres = postgres;
   if (!rules.empty()) cfg.rules_dir = rules;
-  if (!pki.empty()) cfg.mqtt.tls = fb::mqtt::tls_files_in(std::filesystem::path(pki) / "backend");
+  if (!instance.empty()) {
+    cfg.service.instance = instance;
+    cfg.mqtt.client_id = instance;
+  }
+  if (!shared_group.empty()) cfg.service.shared_group = shared_group;
+  // Mosquitto 2.0 keeps giving a shared group's messages to a member whose persistent session is
+  // offline: a dead instance would take half the stream with it (docs/deploy.md).
+  if (!cfg.service.shared_group.empty()) cfg.mqtt.clean_session = true;
+  if (!pki.empty()) {
+    const auto own = std::filesystem::path(pki) / "backends" / cfg.service.instance;
+    cfg.mqtt.tls = fb::mqtt::tls_files_in(!cfg.service.instance.empty() && std::filesystem::is_directory(own)
+                                              ? own
+                                              : std::filesystem::path(pki) / "backend");
+  }
   if (!log_level.empty()) cfg.log_level = log_level;
   if (!http_listen.empty()) cfg.http.listen = http_listen;
   if (!tokens_file.empty()) cfg.http.tokens_file = tokens_file;

@@ -70,6 +70,28 @@ TEST(BackendConfig, GroupingComesFromItsOwnSectionAndBadValuesAreNamed) {
   EXPECT_FALSE(load_config(dir / "bad2.json", default_config()));
 }
 
+TEST(BackendConfig, AnInstanceHasItsNameAsClientIdItsGroupAndItsLease) {
+  test::TempDir dir;
+  std::ofstream(dir / "i.json") << R"({"version": 1, "instance": {"name": "fb-backend-2",
+                                       "shared_group": "backends", "lease_seconds": 30}})";
+  auto c = load_config(dir / "i.json", default_config());
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->service.instance, "fb-backend-2");
+  EXPECT_EQ(c->mqtt.client_id, "fb-backend-2");
+  EXPECT_EQ(c->service.shared_group, "backends");
+  EXPECT_EQ(c->service.lease_ttl, std::chrono::seconds(30));
+  EXPECT_EQ(default_config().service.instance, "") << "one instance by default: timers without a lease";
+
+  std::ofstream(dir / "bad.json") << R"({"version": 1, "instance": {"shared_group": "a/b"}})";
+  c = load_config(dir / "bad.json", default_config());
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().detail.find("instance.shared_group"), std::string::npos) << c.error().detail;
+  std::ofstream(dir / "bad2.json") << R"({"version": 1, "instance": {"lease_seconds": 1}})";
+  c = load_config(dir / "bad2.json", default_config());
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().detail.find("instance.lease_seconds: must be in 3..3600"), std::string::npos) << c.error().detail;
+}
+
 TEST(BackendConfig, TheMqttVersionIsChosenByConfiguration) {
   test::TempDir dir;
   std::ofstream(dir / "v5.json") << R"({"version": 1, "mqtt_version": "5"})";

@@ -39,6 +39,10 @@ class FailingStore final : public CaseStore {
   }
   Result<StoreCounts> counts() override { return inner_.counts(); }
   Result<std::int64_t> purge_dead_letters(std::int64_t b) override { return inner_.purge_dead_letters(b); }
+  Result<bool> hold_lease(std::string_view n, std::string_view h, std::int64_t now, std::int64_t ttl) override {
+    return inner_.hold_lease(n, h, now, ttl);
+  }
+  Result<void> release_lease(std::string_view n, std::string_view h) override { return inner_.release_lease(n, h); }
   Result<std::optional<CaseSummary>> find_case(std::string_view n) override { return inner_.find_case(n); }
   Result<std::vector<CaseEvent>> case_events(std::string_view n) override { return inner_.case_events(n); }
   Result<std::vector<NotificationSummary>> case_notifications(std::string_view n) override {

@@ -26,6 +26,33 @@ class PostgresStore : public ::testing::Test {
   }
 };
 
+// The timers' lease (Service, several instances): on both stores, two connections to one store.
+TEST(StoreLease, IsHeldByOneHolderUntilItLapsesOrIsReleased) {
+  test::TempDir dir;
+  const std::string path = dir / "leases";
+  auto a = test::open_case_store(path);
+  auto b = test::open_case_store(path);
+  ASSERT_TRUE(a && b);
+  const auto hold = [](CaseStore& s, const char* who, std::int64_t at) {
+    auto r = s.hold_lease("timers", who, at, 15'000);
+    EXPECT_TRUE(r) << r.error().what();
+    return r && *r;
+  };
+  EXPECT_TRUE(hold(**a, "a", kT));
+  EXPECT_FALSE(hold(**b, "b", kT + 1'000)) << "held by a";
+  EXPECT_TRUE(hold(**a, "a", kT + 5'000)) << "renewed by its holder, until kT + 20 s";
+  EXPECT_FALSE(hold(**b, "b", kT + 19'999));
+  EXPECT_TRUE(hold(**b, "b", kT + 20'000)) << "lapsed: taken over";
+  EXPECT_FALSE(hold(**a, "a", kT + 20'001)) << "the old holder does not get it back";
+  ASSERT_TRUE((*a)->release_lease("timers", "a"));  // not its lease: no effect
+  EXPECT_FALSE(hold(**a, "a", kT + 20'002));
+  ASSERT_TRUE((*b)->release_lease("timers", "b"));
+  EXPECT_TRUE(hold(**a, "a", kT + 20'003)) << "released: taken at once";
+  auto other = (*b)->hold_lease("another", "b", kT + 20'004, 15'000);
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(*other) << "another name is another lease";
+}
+
 TEST_F(PostgresStore, TheSameReportDeliveredToTwoInstancesAtOnceOpensOneCase) {
   test::TempDir dir;
   const std::string path = dir / "shared";
@@ -105,7 +132,7 @@ TEST_F(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
   auto admin = sql::open_postgres(*conninfo);
   ASSERT_TRUE(admin);
   EXPECT_EQ(admin->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0),
-            2);  // migrations: v9 shape, privacy columns
+            3);  // migrations: v9 shape, privacy columns, leases
   ASSERT_TRUE(admin->exec("UPDATE fb_schema SET version = 99"));
   auto s = test::open_case_store(path);
   ASSERT_FALSE(s);
@@ -126,7 +153,7 @@ TEST_F(PostgresStore, AnInProcessBackendConfiguredForPostgresOpensItsStoreThere)
   EXPECT_FALSE(std::filesystem::exists(dir / "unused.db"));
   auto db = sql::open_postgres(*conninfo);
   ASSERT_TRUE(db);
-  EXPECT_EQ(db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 2);
+  EXPECT_EQ(db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 3);
 }
 
 TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {

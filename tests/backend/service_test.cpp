@@ -247,5 +247,69 @@ TEST_F(ServiceTest, ATransitionNotifiesTheCarAtOnce) {
   EXPECT_EQ(result->error().code, make_error_code(CaseErrc::invalid_transition));
 }
 
+// Several instances on one store (issue 12): the timers (here, notification resends) run on the
+// instance holding the store's lease, and another takes them over once that lease lapses.
+TEST_F(ServiceTest, OnlyTheLeaseHolderResendsAndAnotherInstanceTakesOverWhenItDies) {
+  const ServiceOptions a_options{.notification_check = 1s,
+                                 .notification_resend_base = 60s,
+                                 .notification_resend_max = 600s,
+                                 .instance = "fb-backend-a",
+                                 .shared_group = "backends",
+                                 .lease_ttl = 15s};
+  start(a_options);
+  EXPECT_EQ(mqtt_->subscriptions.front().first, "$share/backends/" + std::string(topics::all_reports));
+
+  boost::asio::io_context io_b;
+  auto strand_b = boost::asio::make_strand(io_b);
+  auto mqtt_b = std::make_shared<FakeMqtt::State>();
+  auto rules = load_rules(test::kRulesDir);
+  auto store = test::open_case_store(dir_ / "cases.db");
+  ASSERT_TRUE(rules && store);
+  auto b_options = a_options;
+  b_options.instance = "fb-backend-b";
+  Service b(strand_b, clock_, b_options, std::move(*store), std::move(*rules),
+            std::make_unique<FakeMqtt>(strand_b, mqtt_b));
+  ASSERT_TRUE(b.start());
+  test::set_connected(*mqtt_b, true);
+  test::run_ready(io_b);
+
+  send_report(kVinA, "换挡顿挫");
+  run();
+  const auto first = of_kind(complete_all(), true);
+  ASSERT_EQ(first.size(), 1u);
+  bool a_alive = true;
+  std::size_t resent_by_a = 0, resent_by_b = 0;
+  const auto run_both_for = [&](std::chrono::seconds d) {
+    for (auto t = 0ms; t < d; t += 500ms) {
+      clock_.advance(500ms);
+      if (a_alive) {
+        run();
+        resent_by_a += of_kind(complete_all(), true).size();
+      }
+      test::run_ready(io_b);
+      while (test::pending_publishes(*mqtt_b) > 0) {
+        auto p = test::complete_next(*mqtt_b);
+        auto env = codec::decode(p.payload);
+        ASSERT_TRUE(env);
+        EXPECT_EQ(env->message_id(), first[0].message_id());
+        ++resent_by_b;
+      }
+      test::run_ready(io_b);
+    }
+  };
+  run_both_for(62s);  // due at 60 s
+  EXPECT_EQ(resent_by_a, 1u) << "the holder (the first to start) resends";
+  EXPECT_EQ(resent_by_b, 0u) << "the other instance only receives";
+
+  a_alive = false;  // killed: its timers never run again, it releases nothing
+  run_both_for(100s);
+  EXPECT_EQ(resent_by_b, 0u) << "next due at 180 s, whoever holds the timers";
+  run_both_for(30s);
+  EXPECT_EQ(resent_by_b, 1u) << "the second instance took the lease over and resends";
+  EXPECT_EQ(resent_by_a, 1u);
+  b.stop();
+  test::run_ready(io_b);
+}
+
 }  // namespace
 }  // namespace fb::backend

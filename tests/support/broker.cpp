@@ -9,7 +9,8 @@
 namespace fb::test {
 
 Pki::Pki(const std::string& dir, const std::vector<std::string>& vins) : dir_(dir) {
-  std::string cmd = std::string(kDeployDir) + "/gen-certs.sh " + dir;
+  // A second backend identity too, for the tests of two instances (docs/deploy.md).
+  std::string cmd = "FB_BACKENDS=fb-backend-2 " + std::string(kDeployDir) + "/gen-certs.sh " + dir;
   for (const auto& v : vins) cmd += " " + v;
   std::string out;
   if (run_command(cmd, &out) != 0) throw std::runtime_error("gen-certs.sh failed: " + out);

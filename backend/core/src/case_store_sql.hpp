@@ -23,6 +23,17 @@ UPDATE callbacks SET phone_mac = phone;
 CREATE INDEX callbacks_phone_mac ON callbacks(phone_mac);
 )sql";
 
+/// Schema v11 on SQLite, migration 3 on PostgreSQL (issue 12, several instances): named leases,
+/// held by one instance at a time until they expire (CaseStore::hold_lease). BIGINT is an
+/// INTEGER to SQLite.
+inline constexpr std::string_view kSchemaLeases = R"sql(
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_ms BIGINT NOT NULL
+);
+)sql";
+
 /// `db` holds the current schema (migrated by the caller). Errors: a statement that does not prepare.
 Result<std::unique_ptr<CaseStore>> case_store_over(sql::Database db, GroupingPolicy grouping,
                                                    DeadLetterPolicy dead_letters);

@@ -61,6 +61,29 @@ Result<void> load_rate_limit(const nlohmann::json& j, const std::string& origin,
   return {};
 }
 
+// "instance": {"name", "shared_group", "lease_seconds"} (ServiceOptions). A name is also the MQTT
+// client id, which the broker takes from the certificate's CN: the instance's own certificate.
+Result<void> load_instance(const nlohmann::json& j, const std::string& origin, BackendConfig& c) {
+  if (!j.is_object()) return fail(ConfigErrc::invalid_value, origin + ": must be an object");
+  auto name = config::get_or<std::string>(j, "name", c.service.instance, origin);
+  if (!name) return fail(name.error());
+  auto group = config::get_or<std::string>(j, "shared_group", c.service.shared_group, origin);
+  if (!group) return fail(group.error());
+  if (group->find_first_of("/+#") != std::string::npos) {
+    return fail(ConfigErrc::invalid_value, origin + ".shared_group: no '/', '+' or '#' in a group name");
+  }
+  auto seconds = config::get_or<double>(j, "lease_seconds", c.service.lease_ttl.count() / 1000.0, origin);
+  if (!seconds) return fail(seconds.error());
+  if (!(*seconds >= 3 && *seconds <= 3600)) {
+    return fail(ConfigErrc::invalid_value, origin + ".lease_seconds: must be in 3..3600");
+  }
+  c.service.instance = *name;
+  c.service.shared_group = *group;
+  c.service.lease_ttl = std::chrono::milliseconds(static_cast<std::int64_t>(*seconds * 1000));
+  if (!c.service.instance.empty()) c.mqtt.client_id = c.service.instance;
+  return {};
+}
+
 Result<void> load_dead_letters(const nlohmann::json& j, const std::string& origin, BackendConfig& c) {
   auto& p = c.dead_letters;
   for (auto& [key, out] :
@@ -168,6 +191,9 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   }
   if (auto g = load_grouping(doc->value("grouping", nlohmann::json::object()), origin + ": grouping", c.grouping); !g) {
     return fail(g.error());
+  }
+  if (auto r = load_instance(doc->value("instance", nlohmann::json::object()), origin + ": instance", c); !r) {
+    return fail(r.error());
   }
   if (doc->contains("http")) {
     const auto& h = (*doc)["http"];

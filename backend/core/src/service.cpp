@@ -24,6 +24,7 @@ Service::Service(asio::any_io_executor executor, const Clock& clock, ServiceOpti
       notification_timer_(executor_, clock_),
       sla_timer_(executor_, clock_),
       purge_timer_(executor_, clock_),
+      lease_timer_(executor_, clock_),
       inbox_(options_.max_pending) {}
 
 Service::~Service() { stop(); }
@@ -70,10 +71,12 @@ Result<void> Service::start() {
     });
   });
   for (auto filter : {topics::all_reports, topics::all_receipts}) {
-    client_->subscribe(std::string(filter), mqtt::QoS::at_least_once);
+    const auto shared = options_.shared_group.empty() ? std::string() : "$share/" + options_.shared_group + "/";
+    client_->subscribe(shared + std::string(filter), mqtt::QoS::at_least_once);
   }
   if (auto r = client_->start(); !r) return r;
   running_ = true;
+  if (!options_.instance.empty()) renew_lease();
   arm_notification_timer();
   arm_sla_timer();
   purge_dead_letters();
@@ -91,10 +94,18 @@ void Service::stop() {
   notification_timer_.cancel();
   sla_timer_.cancel();
   purge_timer_.cancel();
+  lease_timer_.cancel();
   // Store everything received (its acks cannot go out any more; the cars send again and get
   // the same answer).
   while (inbox_.size() > 0) drain();
   flush_sent_notifications();
+  if (lease_until_ms_ != 0) {
+    // Another instance takes the timers at its next renewal rather than after the lease lapses.
+    if (auto r = store_->release_lease("timers", options_.instance); !r) {
+      spdlog::warn("backend {}: timers' lease not released ({}): it lapses", options_.instance, r.error().what());
+    }
+    lease_until_ms_ = 0;
+  }
   const auto s = stats();
   spdlog::info("backend stopped: {} received, {} new cases, {} duplicates, {} rejected, {} batches", s.received,
                s.ingest.accepted, s.ingest.duplicates, s.ingest.rejected, s.ingest.batches);
@@ -214,7 +225,7 @@ void Service::arm_notification_timer() {
 // A new one is due at once, so one whose publish failed, or that a crashed backend committed
 // but never published, goes out on the next check.
 void Service::check_notifications() {
-  if (!running_ || !connected_) return;
+  if (!running_ || !connected_ || !runs_timers()) return;
   constexpr std::size_t kChunk = 500;
   auto due = store_->due_notifications(clock_.epoch_ms(), kChunk);
   if (!due) {
@@ -295,6 +306,10 @@ void Service::arm_sla_timer() {
 
 void Service::purge_dead_letters() {
   if (!running_) return;
+  if (!runs_timers()) {
+    purge_timer_.arm_after(options_.dead_letter_purge_every, [this] { purge_dead_letters(); });
+    return;
+  }
   const auto before = clock_.epoch_ms() -
                       std::chrono::duration_cast<std::chrono::milliseconds>(options_.dead_letter_retention).count();
   if (auto n = store_->purge_dead_letters(before); !n) {
@@ -318,7 +333,30 @@ void Service::erase_expired_personal_data() {
   }
 }
 
+void Service::renew_lease() {
+  if (!running_) return;
+  const bool held = runs_timers();
+  const auto now = clock_.epoch_ms();
+  if (auto r = store_->hold_lease("timers", options_.instance, now, options_.lease_ttl.count()); !r) {
+    // Unknown whether another took it: the timers stop when what was taken lapses.
+    spdlog::error("backend {}: timers' lease not renewed: {}", options_.instance, r.error().what());
+  } else {
+    lease_until_ms_ = *r ? now + options_.lease_ttl.count() : 0;
+  }
+  const bool holds = runs_timers();
+  if (holds && !held) {
+    spdlog::info("backend {}: holds the timers' lease (resends, SLA, purges)", options_.instance);
+    check_notifications();
+    check_sla();
+    purge_dead_letters();
+  } else if (!holds && held) {
+    spdlog::warn("backend {}: lost the timers' lease", options_.instance);
+  }
+  lease_timer_.arm_after(options_.lease_ttl / 3, [this] { renew_lease(); });
+}
+
 void Service::check_sla() {
+  if (!runs_timers()) return;
   auto events = store_->process_sla(clock_.epoch_ms(), [this](const CaseNotice& n) { return notifier_.render(n); });
   if (!events) {
     spdlog::error("backend: SLA pass failed: {}", events.error().what());

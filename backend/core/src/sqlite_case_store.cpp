@@ -269,7 +269,8 @@ const std::string_view kMigrations[] = {kSchemaV1,
                                         detail::kVisitSchema,
                                         kSchemaRelations,
                                         kSchemaDeadLetterCaps,
-                                        detail::kSchemaPhoneDigests};
+                                        detail::kSchemaPhoneDigests,
+                                        detail::kSchemaLeases};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -2348,6 +2349,36 @@ class SqliteCaseStore final : public CaseStore {
     (*st)->bind(1, before_ms);
     if (auto r = (*st)->run(); !r) return fail(r.error());
     return static_cast<std::int64_t>(db_.changes());
+  }
+
+  // ---- Leases ----
+
+  Result<bool> hold_lease(std::string_view name, std::string_view holder, std::int64_t now_ms,
+                          std::int64_t ttl_ms) override {
+    return in_transaction<bool>([&]() -> Result<bool> {
+      auto take = cached(
+          "INSERT INTO leases(name, holder, expires_ms) VALUES(?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
+          "holder = excluded.holder, expires_ms = excluded.expires_ms WHERE leases.holder = excluded.holder OR "
+          "leases.expires_ms <= ?4");
+      if (!take) return fail(take.error());
+      (*take)->bind(1, name).bind(2, holder).bind(3, now_ms + ttl_ms).bind(4, now_ms);
+      if (auto r = (*take)->run(); !r) return fail(r.error());
+      auto who = cached("SELECT holder FROM leases WHERE name = ?1");
+      if (!who) return fail(who.error());
+      (*who)->bind(1, name);
+      auto row = (*who)->step();
+      if (!row) return fail(row.error());
+      const bool held = *row && (*who)->text(0) == holder;
+      (*who)->reset();
+      return held;
+    });
+  }
+
+  Result<void> release_lease(std::string_view name, std::string_view holder) override {
+    auto st = cached("UPDATE leases SET expires_ms = 0 WHERE name = ?1 AND holder = ?2");
+    if (!st) return fail(st.error());
+    (*st)->bind(1, name).bind(2, holder);
+    return (*st)->run();
   }
 
   /// A statement for `q`, prepared on first use and kept for the store's life (the ingest path

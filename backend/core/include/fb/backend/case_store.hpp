@@ -385,6 +385,15 @@ class CaseStore {
   /// Deletes the dead letters last seen before `before_ms` (retention); returns how many.
   virtual Result<std::int64_t> purge_dead_letters(std::int64_t before_ms) = 0;
 
+  // ---- Several instances on one store ----
+
+  /// Takes or renews the lease `name` for `holder` until now_ms + ttl_ms, unless another holder
+  /// has it and it has not expired; one transaction. Returns whether `holder` holds it now.
+  virtual Result<bool> hold_lease(std::string_view name, std::string_view holder, std::int64_t now_ms,
+                                  std::int64_t ttl_ms) = 0;
+  /// Gives the lease up if `holder` has it (a clean stop: another takes it at once).
+  virtual Result<void> release_lease(std::string_view name, std::string_view holder) = 0;
+
   // ---- Lifecycle (see lifecycle.hpp) ----
 
   virtual Result<std::optional<CaseSummary>> find_case(std::string_view case_number) = 0;

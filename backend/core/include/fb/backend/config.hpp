@@ -40,6 +40,18 @@ struct ServiceOptions {
   /// erase_closed_cases), checked with the dead-letter purge; 0 = kept (the file's "privacy":
   /// {"retention_days"}).
   std::chrono::hours personal_data_retention{0};
+  /// Several instances on one store (docs/deploy.md, "Several backend instances"): this one's
+  /// name, unique among them (its MQTT client id and its name on the timers' lease). Empty: the
+  /// only instance, which runs the timers without a lease (the file's "instance": {"name"}).
+  std::string instance;
+  /// The MQTT shared subscription group of the instances ($share/<group>/vehicles/+/reports): the
+  /// broker gives each message to one of them. Empty: plain subscriptions ("instance":
+  /// {"shared_group"}).
+  std::string shared_group;
+  /// The timers (notification resends, SLA passes, dead-letter purge and retention) run on the
+  /// instance holding the store's lease "timers"; it renews it every lease_ttl / 3, and another
+  /// takes it over when it lapses ("instance": {"lease_seconds"}).
+  std::chrono::milliseconds lease_ttl{15000};
 };
 
 /// The service teams' API and console (backend/api). Off unless `listen` is set.

@@ -124,6 +124,10 @@ class Service {
   void purge_dead_letters();           // now, then every dead_letter_purge_every
   void erase_expired_personal_data();  // with each purge: closed cases past personal_data_retention
   void arm_sla_timer();
+  void renew_lease();  // now, then every lease_ttl / 3 (with an instance name)
+  /// Without an instance name, always; else while the lease this instance last took has not
+  /// expired by its own clock (a paused instance that resumes stops at once, not at its next renewal).
+  bool runs_timers() const { return options_.instance.empty() || clock_.epoch_ms() < lease_until_ms_; }
   void update_stats(const std::function<void(ServiceStats&)>& change);
   template <typename F>
   void run_on(const boost::asio::any_io_executor& target, F f);
@@ -148,6 +152,8 @@ class Service {
   Timer notification_timer_;
   Timer sla_timer_;
   Timer purge_timer_;                      // dead-letter retention
+  Timer lease_timer_;                      // renews the timers' lease
+  std::int64_t lease_until_ms_ = 0;        // expiry of the lease as last taken; 0: not held
   Inbox inbox_;                            // filled on the receive thread, taken on the executor
   std::atomic<bool> drain_posted_{false};  // set by whoever posts the drain (either side)
   bool running_ = false;
