@@ -15,12 +15,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
 
 #include "fb/common/series_codec.hpp"
 #include "harness.hpp"
+#include "postgres.hpp"
 #include "tcp_proxy.hpp"
 
 namespace fb::test {
@@ -320,12 +324,16 @@ class FleetFaults : public BrokerTest<ThreeCars> {
   /// Every report of every car is one case of its own, every car applied every ack (each ack
   /// carries the case's first notification), and the backend holds nothing else.
   void expect_each_report_once(const std::string& db, const std::vector<StreamingCar>& cars, std::size_t reports) {
+    auto store = open_cases(db);
+    ASSERT_TRUE(store);
+    expect_each_report_once(*store, cars, reports);
+  }
+  void expect_each_report_once(backend::CaseStore& store_, const std::vector<StreamingCar>& cars, std::size_t reports) {
     for (const auto& car : cars) {
       EXPECT_TRUE(car.tally.errors.empty()) << car.vin << ": " << car.tally.errors.front();
       EXPECT_EQ(car.tally.acked.size(), reports) << car.vin << ": acks (and their notifications) missing";
     }
-    auto store = open_cases(db);
-    ASSERT_TRUE(store);
+    auto* store = &store_;
     std::set<std::string> numbers;
     std::size_t missing = 0;
     for (const auto& car : cars) {
@@ -460,6 +468,103 @@ TEST_F(FleetFaults, ANetworkPartitionBetweenCarsAndBrokerLosesNothing) {
   }
   EXPECT_EQ(partitions, 2u);
   expect_each_report_once(backend.db(), cars, reports);
+}
+
+// ---- Two backend instances on one PostgreSQL database (issue 12) ----
+
+// Two instances share the report stream through an MQTT shared subscription, each with its own
+// certificate (fb-backend, fb-backend-2) and one PostgreSQL database. The first, which holds the
+// timers' lease, is SIGKILLed mid-stream and stays dead: every report of three cars is still one
+// case, every car got every Ack, and the SLA pass, taken over by the second instance, escalates
+// each case exactly once at 50 % of its one-minute first-response target.
+TEST_F(FleetFaults, TwoInstancesOnPostgresOneKilledMidStreamLoseNothingAndEscalateOnce) {
+  const std::size_t reports = env_size("FB_TWO_INSTANCE_REPORTS", 150);
+  const auto seed = static_cast<std::uint32_t>(env_size("FB_FAULT_SEED", 20261203)) + 200;
+  PostgresServer pg;
+  ASSERT_TRUE(pg.start()) << pg.why();
+  // The deployed rules with a one-minute first-response target, so that the test sees the SLA.
+  const std::filesystem::path rules = dir_ / "rules";
+  std::filesystem::copy(kRulesDir, rules);
+  {
+    std::ifstream in(rules / "routing.conf");
+    std::stringstream kept;
+    for (std::string line; std::getline(in, line);) {
+      if (!line.starts_with("sla ")) kept << line << "\n";
+    }
+    for (const char* p : {"high", "medium", "low"}) {
+      kept << "sla " << p << " first_response=1m resolution=1d progress_every=1d\n";
+    }
+    std::ofstream(rules / "routing.conf") << kept.str();
+  }
+  const auto instance = [&](const char* name) {
+    return std::vector<std::string>{"--postgres", pg.conninfo(), "--instance", name, "--shared-group", "backends"};
+  };
+  BackendProcess first(*broker_, *pki_, dir_ / "first.db", instance("fb-backend"), false, rules.string());
+  ASSERT_TRUE(first.process().wait_for_line("holds the timers' lease", kWait)) << first.process().output();
+  BackendProcess second(*broker_, *pki_, dir_ / "second.db", instance("fb-backend-2"), false, rules.string());
+
+  auto cars = start_cars(reports, 50, seed, broker_->uri());
+  bool killed = false;
+  for (;;) {
+    bool any_running = false;
+    std::size_t acked = 0;
+    for (auto& car : cars) {
+      any_running = car.poll(kPoll) || any_running;
+      ASSERT_TRUE(car.tally.errors.empty()) << car.vin << ": " << car.tally.errors.front();
+      acked += car.tally.acked.size();
+    }
+    if (!any_running) break;
+    if (!killed && acked >= cars.size() * reports / 2) {
+      first.kill();
+      killed = true;
+    }
+  }
+  ASSERT_TRUE(killed);
+  for (auto& car : cars)
+    EXPECT_EQ(car.process->wait_exit(kWait), 0) << car.vin << ":\n" << last_lines(car.process->output());
+  const auto done = std::chrono::steady_clock::now();
+  auto store = backend::open_postgres_case_store(pg.conninfo());
+  ASSERT_TRUE(store) << store.error().what();
+  expect_each_report_once(**store, cars, reports);
+
+  // The SLA: the second instance takes the lease once the dead one's lapses (15 s), and every case
+  // reaches 50 % of its first-response target 30 s after it opened.
+  ASSERT_TRUE(second.process().wait_for_line("holds the timers' lease", std::chrono::seconds(60)))
+      << second.process().output();
+  std::vector<std::string> numbers;
+  for (const auto& car : cars) {
+    for (std::size_t i = 0; i < reports; ++i) {
+      auto c = (*store)->find_case_by_report(report_id(car.seed, i));
+      ASSERT_TRUE(c && *c);
+      numbers.push_back((*c)->case_number);
+    }
+  }
+  const auto escalations_at_50 = [&](const std::string& number) {
+    auto events = (*store)->case_events(number);
+    EXPECT_TRUE(events) << events.error().what();
+    std::size_t n = 0;
+    for (const auto& e : events ? *events : std::vector<backend::CaseEvent>{}) {
+      if (e.kind != "escalation") continue;
+      const auto detail = nlohmann::json::parse(e.detail, nullptr, false);
+      n += detail.value("sla", "") == "first_response" && detail.value("level", 0) == 50 ? 1 : 0;
+    }
+    return n;
+  };
+  // Until the last case has its escalation (or two minutes have passed), then each has one.
+  while (escalations_at_50(numbers.back()) == 0 && std::chrono::steady_clock::now() - done < std::chrono::minutes(2)) {
+    second.process().wait_for_line("SLA first_response 50% for case " + numbers.back(), std::chrono::seconds(5));
+  }
+  std::size_t once = 0;
+  for (const auto& number : numbers) {
+    const auto n = escalations_at_50(number);
+    EXPECT_LE(n, 1u) << number << " escalated " << n << " times";
+    once += n == 1 ? 1 : 0;
+  }
+  EXPECT_EQ(once, numbers.size()) << "cases without their 50 % escalation";
+  second.terminate();
+  EXPECT_EQ(second.process().count_lines("backend stopped: [1-9][0-9]* received"), 1u)
+      << "the second instance took its share of the stream:\n"
+      << last_lines(second.process().output());
 }
 
 }  // namespace
