@@ -304,7 +304,7 @@ TEST(CaseStoreFiles, MigratesToVersion4WithEveryOlderNotificationSentOnItsOwn) {
   s->reset();
   auto db = sql::Database::open(path);
   EXPECT_EQ(*db->query_int("PRAGMA user_version"),
-            10);  // on to the lifecycle, the console, visits, relations, dead-letter caps, privacy
+            11);  // on to the lifecycle, the console, visits, relations, dead-letter caps, privacy, leases
 }
 
 }  // namespace
