@@ -133,11 +133,25 @@ static int run_main(int argc, char** argv) {
   // Mosquitto 2.0 keeps giving a shared group's messages to a member whose persistent session is
   // offline: a dead instance would take half the stream with it (docs/deploy.md).
   if (!cfg.service.shared_group.empty()) cfg.mqtt.clean_session = true;
+  if (!cfg.service.shared_group.empty() && cfg.service.instance.empty()) {
+    return fb::backend::print_error(
+        fb::Error(fb::ConfigErrc::invalid_value,
+                  "--shared-group needs --instance NAME: without names every instance would "
+                  "run the timers and share one client id (docs/deploy.md)"));
+  }
   if (!pki.empty()) {
-    const auto own = std::filesystem::path(pki) / "backends" / cfg.service.instance;
-    cfg.mqtt.tls = fb::mqtt::tls_files_in(!cfg.service.instance.empty() && std::filesystem::is_directory(own)
-                                              ? own
-                                              : std::filesystem::path(pki) / "backend");
+    // Each further instance has a certificate of its own (gen-certs.sh FB_BACKENDS): the broker
+    // takes the client id from its CN, so falling back to fb-backend's would log the two out in turn.
+    auto dir = std::filesystem::path(pki) / "backend";
+    if (!cfg.service.instance.empty() && cfg.service.instance != "fb-backend") {
+      dir = std::filesystem::path(pki) / "backends" / cfg.service.instance;
+      if (!std::filesystem::is_directory(dir)) {
+        return fb::backend::print_error(
+            fb::Error(fb::ConfigErrc::invalid_value, "no certificate for instance " + cfg.service.instance + " in " +
+                                                         dir.string() + " (deploy/gen-certs.sh with FB_BACKENDS)"));
+      }
+    }
+    cfg.mqtt.tls = fb::mqtt::tls_files_in(dir);
   }
   if (!log_level.empty()) cfg.log_level = log_level;
   if (!http_listen.empty()) cfg.http.listen = http_listen;

@@ -86,6 +86,10 @@ TEST(BackendConfig, AnInstanceHasItsNameAsClientIdItsGroupAndItsLease) {
   c = load_config(dir / "bad.json", default_config());
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().detail.find("instance.shared_group"), std::string::npos) << c.error().detail;
+  std::ofstream(dir / "unnamed.json") << R"({"version": 1, "instance": {"shared_group": "backends"}})";
+  c = load_config(dir / "unnamed.json", default_config());
+  ASSERT_FALSE(c) << "a group of unnamed instances would all run the timers";
+  EXPECT_NE(c.error().detail.find("needs a name"), std::string::npos) << c.error().detail;
   std::ofstream(dir / "bad2.json") << R"({"version": 1, "instance": {"lease_seconds": 1}})";
   c = load_config(dir / "bad2.json", default_config());
   ASSERT_FALSE(c);

@@ -3,11 +3,13 @@
 
 #include <filesystem>
 #include <latch>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/config.hpp"
+#include "fb/backend/notifier.hpp"
 #include "fb/common/postgres.hpp"
 #include "in_process_backend.hpp"
 #include "process.hpp"
@@ -120,6 +122,46 @@ TEST_F(PostgresStore, TwoInstancesNumberTheirCasesWithoutCollision) {
   all.insert(numbers_b.begin(), numbers_b.end());
   EXPECT_EQ(all.size(), 2u * kPerInstance);
   EXPECT_EQ((*a)->counts()->cases, 2 * kPerInstance);
+}
+
+// The SLA pass on two instances at the same moment (a lease handed over while the old holder
+// still runs its pass): the store escalates each case once, whichever pass gets there first.
+TEST_F(PostgresStore, TwoSlaPassesAtOnceEscalateEachCaseOnce) {
+  test::TempDir dir;
+  const std::string path = dir / "sla";
+  auto a = test::open_case_store(path, 0, GroupingPolicy{.merge_window_ms = 0});
+  auto b = test::open_case_store(path, 0, GroupingPolicy{.merge_window_ms = 0});
+  ASSERT_TRUE(a && b);
+  constexpr int kCases = 20;
+  for (int i = 0; i < kCases; ++i) {
+    auto env = test::valid_report_envelope();
+    env.mutable_report()->set_report_id("R-sla-" + std::to_string(i));
+    std::vector<BatchItem> items{test::intake(env, kT)};
+    ASSERT_TRUE((*a)->commit_batch(items, test::simple_notifications()));
+  }
+  Notifier notifier{test::shipped_rules().templates, test::shipped_rules().router};
+  const NoticeRenderer render = [&](const CaseNotice& n) { return notifier.render(n); };
+  const auto later = kT + 60LL * 24 * 3600 * 1000;  // past every first-response and resolution target
+  std::latch go(2);
+  std::vector<SlaEvent> events_a, events_b;
+  const auto pass = [&](CaseStore& store, std::vector<SlaEvent>& out) {
+    go.arrive_and_wait();
+    auto r = store.process_sla(later, render);
+    ASSERT_TRUE(r) << r.error().what();
+    out = *r;
+  };
+  std::thread ta([&] { pass(**a, events_a); });
+  std::thread tb([&] { pass(**b, events_b); });
+  ta.join();
+  tb.join();
+  std::map<std::pair<std::string, std::string>, int> escalations;  // (case, which) -> passes that escalated it
+  for (const auto* events : {&events_a, &events_b}) {
+    for (const auto& e : *events) {
+      if (e.kind != "progress" && e.kind != "visit_reminder") ++escalations[{e.case_number, e.kind}];
+    }
+  }
+  EXPECT_EQ(escalations.size(), 2u * kCases) << "first response and resolution, each case";
+  for (const auto& [key, passes] : escalations) EXPECT_EQ(passes, 1) << key.first << " " << key.second;
 }
 
 TEST_F(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {

@@ -311,5 +311,51 @@ TEST_F(ServiceTest, OnlyTheLeaseHolderResendsAndAnotherInstanceTakesOverWhenItDi
   test::run_ready(io_b);
 }
 
+// The lease holder loses the broker (its database still works): it gives the timers up, so that a
+// connected instance resends, and takes them back only once the other's lease has lapsed.
+TEST_F(ServiceTest, ALeaseHolderCutOffFromTheBrokerGivesTheTimersUp) {
+  const ServiceOptions options{.notification_check = 1s,
+                               .notification_resend_base = 60s,
+                               .notification_resend_max = 600s,
+                               .instance = "fb-backend-a",
+                               .shared_group = "backends",
+                               .lease_ttl = 15s};
+  start(options);
+  boost::asio::io_context io_b;
+  auto strand_b = boost::asio::make_strand(io_b);
+  auto mqtt_b = std::make_shared<FakeMqtt::State>();
+  auto rules = load_rules(test::kRulesDir);
+  auto store = test::open_case_store(dir_ / "cases.db");
+  ASSERT_TRUE(rules && store);
+  auto b_options = options;
+  b_options.instance = "fb-backend-b";
+  Service b(strand_b, clock_, b_options, std::move(*store), std::move(*rules),
+            std::make_unique<FakeMqtt>(strand_b, mqtt_b));
+  ASSERT_TRUE(b.start());
+  test::set_connected(*mqtt_b, true);
+  test::run_ready(io_b);
+
+  send_report(kVinA, "换挡顿挫");
+  run();
+  ASSERT_EQ(of_kind(complete_all(), true).size(), 1u);
+  test::set_connected(*mqtt_, false);  // a's broker connection drops; its store does not
+  run();
+  std::size_t resent_by_b = 0;
+  for (auto t = 0ms; t < 65s; t += 500ms) {
+    clock_.advance(500ms);
+    run();
+    EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "a has no broker";
+    test::run_ready(io_b);
+    while (test::pending_publishes(*mqtt_b) > 0) {
+      test::complete_next(*mqtt_b);
+      ++resent_by_b;
+    }
+    test::run_ready(io_b);
+  }
+  EXPECT_EQ(resent_by_b, 1u) << "b took the timers over from the disconnected holder and resent at 60 s";
+  b.stop();
+  test::run_ready(io_b);
+}
+
 }  // namespace
 }  // namespace fb::backend

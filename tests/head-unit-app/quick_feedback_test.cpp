@@ -154,6 +154,15 @@ TEST(ConsentStore, TheCallbackNumberIsSealedWithTheCarsKeysAndForgottenWithoutTh
   ASSERT_TRUE(other);
   EXPECT_EQ(ConsentStore(file, std::make_shared<const crypto::KeyRing>(std::move(*other))).phone(), "");
   EXPECT_EQ(ConsentStore(file).phone(), "");
+
+  // A number remembered before the car had keys is sealed at its first read with them.
+  const QString old_file = QString::fromStdString(dir / "old.ini");
+  ConsentStore(old_file).setPhone("+86 137 4444 5555");
+  EXPECT_EQ(ConsentStore(old_file, keys).phone(), "+86 137 4444 5555");
+  QFile old_raw(old_file);
+  ASSERT_TRUE(old_raw.open(QIODevice::ReadOnly));
+  EXPECT_FALSE(old_raw.readAll().contains("4444"));
+  EXPECT_EQ(ConsentStore(old_file, keys).phone(), "+86 137 4444 5555");
 }
 
 // --- the composer on a fake agent --------------------------------------------------------------

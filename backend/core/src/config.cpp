@@ -77,6 +77,10 @@ Result<void> load_instance(const nlohmann::json& j, const std::string& origin, B
   if (!(*seconds >= 3 && *seconds <= 3600)) {
     return fail(ConfigErrc::invalid_value, origin + ".lease_seconds: must be in 3..3600");
   }
+  if (!group->empty() && name->empty()) {
+    // Without names every instance would run the timers (no lease) and share one client id.
+    return fail(ConfigErrc::invalid_value, origin + ".shared_group: needs a name for each instance (instance.name)");
+  }
   c.service.instance = *name;
   c.service.shared_group = *group;
   c.service.lease_ttl = std::chrono::milliseconds(static_cast<std::int64_t>(*seconds * 1000));

@@ -64,9 +64,11 @@ Result<void> Service::start() {
       connected_flag_ = up;
       if (up) {
         spdlog::info("backend ready: connected and subscribed");
+        if (!options_.instance.empty()) renew_lease();  // the timers need the broker: taken once connected
         check_notifications();
       } else {
         spdlog::warn("backend: broker connection lost: {}", why.what());
+        if (!options_.instance.empty()) renew_lease();  // gives the timers up to a connected instance
       }
     });
   });
@@ -76,7 +78,6 @@ Result<void> Service::start() {
   }
   if (auto r = client_->start(); !r) return r;
   running_ = true;
-  if (!options_.instance.empty()) renew_lease();
   arm_notification_timer();
   arm_sla_timer();
   purge_dead_letters();
@@ -99,13 +100,7 @@ void Service::stop() {
   // the same answer).
   while (inbox_.size() > 0) drain();
   flush_sent_notifications();
-  if (lease_until_ms_ != 0) {
-    // Another instance takes the timers at its next renewal rather than after the lease lapses.
-    if (auto r = store_->release_lease("timers", options_.instance); !r) {
-      spdlog::warn("backend {}: timers' lease not released ({}): it lapses", options_.instance, r.error().what());
-    }
-    lease_until_ms_ = 0;
-  }
+  give_up_lease();
   const auto s = stats();
   spdlog::info("backend stopped: {} received, {} new cases, {} duplicates, {} rejected, {} batches", s.received,
                s.ingest.accepted, s.ingest.duplicates, s.ingest.rejected, s.ingest.batches);
@@ -293,6 +288,11 @@ void Service::submit_from_channel(wire::Report report, std::string channel, std:
 void Service::arm_sla_timer() {
   if (!running_) return;
   auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(options_.sla_check);
+  if (!runs_timers()) {
+    // Another instance runs the pass: a deadline it has not met yet must not wake this one at once.
+    sla_timer_.arm_after(delay, [this] { arm_sla_timer(); });
+    return;
+  }
   if (auto next = store_->next_sla_deadline(); !next) {
     spdlog::error("backend: cannot read SLA deadlines: {}", next.error().what());
   } else if (*next) {
@@ -333,11 +333,22 @@ void Service::erase_expired_personal_data() {
   }
 }
 
+// Another instance takes the timers at its next renewal rather than after the lease lapses.
+void Service::give_up_lease() {
+  if (lease_until_ms_ == 0) return;
+  if (auto r = store_->release_lease("timers", options_.instance); !r) {
+    spdlog::warn("backend {}: timers' lease not released ({}): it lapses", options_.instance, r.error().what());
+  }
+  lease_until_ms_ = 0;
+}
+
 void Service::renew_lease() {
   if (!running_) return;
   const bool held = runs_timers();
   const auto now = clock_.epoch_ms();
-  if (auto r = store_->hold_lease("timers", options_.instance, now, options_.lease_ttl.count()); !r) {
+  if (!connected_) {
+    give_up_lease();  // resends need the broker: a connected instance takes over
+  } else if (auto r = store_->hold_lease("timers", options_.instance, now, options_.lease_ttl.count()); !r) {
     // Unknown whether another took it: the timers stop when what was taken lapses.
     spdlog::error("backend {}: timers' lease not renewed: {}", options_.instance, r.error().what());
   } else {
@@ -348,6 +359,7 @@ void Service::renew_lease() {
     spdlog::info("backend {}: holds the timers' lease (resends, SLA, purges)", options_.instance);
     check_notifications();
     check_sla();
+    arm_sla_timer();
     purge_dead_letters();
   } else if (!holds && held) {
     spdlog::warn("backend {}: lost the timers' lease", options_.instance);

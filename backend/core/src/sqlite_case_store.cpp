@@ -241,6 +241,9 @@ CREATE INDEX dead_letters_last_seen ON dead_letters(last_seen_ms);
 struct SealedColumn {
   std::string_view table, column, id, lookup;  // lookup: the digest column beside it, if any
   std::string_view only = {};                  // a condition on the rows that are sealed, if not all
+  /// Values from outside, stored as they came before keys were configured (a refused message may
+  /// look sealed): one that does not open is sealed as it is rather than failing the reseal.
+  bool foreign = false;
 };
 constexpr SealedColumn kSealedColumns[] = {
     {"reports", "text", "report_id", ""},
@@ -257,7 +260,7 @@ constexpr SealedColumn kSealedColumns[] = {
     // What was said to the driver (agents' messages, appointment places).
     {"notifications", "payload", "id", ""},
     // Refused messages, kept as evidence: a report's text, a callback request's number.
-    {"dead_letters", "payload", "topic || ':' || first_seen_ms", ""},
+    {"dead_letters", "payload", "topic || ':' || first_seen_ms", "", {}, true},
 };
 
 const std::string_view kMigrations[] = {kSchemaV1,
@@ -1518,9 +1521,9 @@ class SqliteCaseStore final : public CaseStore {
         {"DELETE FROM cluster_vehicles WHERE vin = ?1", &ignored},
         // Whatever topic it came on (a car's, or a channel's through the API), a refused message
         // naming the VIN goes.
-        {"DELETE FROM dead_letters WHERE instr(topic, ?1) > 0 OR instr(CAST(fb_open(payload, 'dead_letters.payload:' "
-         "|| "
-         "topic || ':' || first_seen_ms) AS BLOB), CAST(?1 AS BLOB)) > 0",
+        // A refused payload is any bytes: one that looks sealed and does not open is searched as it is.
+        {"DELETE FROM dead_letters WHERE instr(topic, ?1) > 0 OR instr(CAST(coalesce(fb_try_open(payload, "
+         "'dead_letters.payload:' || topic || ':' || first_seen_ms), payload) AS BLOB), CAST(?1 AS BLOB)) > 0",
          &ignored},
         // The cases stay for the statistics, with no car: nothing is sent to an erased VIN.
         {"UPDATE cases SET vin = '', progress_every_ms = 0 WHERE vin = ?1", &out.cases},
@@ -1532,8 +1535,8 @@ class SqliteCaseStore final : public CaseStore {
         {"UPDATE case_events SET detail = '[erased]' WHERE kind IN ('comment', 'message') AND case_id IN "
          "(SELECT r.case_id FROM reports r JOIN contacts k USING (report_id) WHERE k.phone_mac = fb_lookup(?1))",
          &ignored},
-        {"DELETE FROM dead_letters WHERE instr(CAST(fb_open(payload, 'dead_letters.payload:' || topic || ':' || "
-         "first_seen_ms) AS BLOB), CAST(?1 AS BLOB)) > 0",
+        {"DELETE FROM dead_letters WHERE instr(CAST(coalesce(fb_try_open(payload, 'dead_letters.payload:' || topic || "
+         "':' || first_seen_ms), payload) AS BLOB), CAST(?1 AS BLOB)) > 0",
          &ignored},
         {"DELETE FROM contacts WHERE phone_mac = fb_lookup(?1)", &out.contacts},
     };
@@ -1579,7 +1582,9 @@ class SqliteCaseStore final : public CaseStore {
       std::int64_t rewritten = 0;
       for (const auto& c : kSealedColumns) {
         const auto place = "'" + std::string(c.table) + "." + std::string(c.column) + ":' || " + std::string(c.id);
-        const auto opened = "fb_open(" + std::string(c.column) + ", " + place + ")";
+        const auto opened = c.foreign ? "coalesce(fb_try_open(" + std::string(c.column) + ", " + place + "), " +
+                                            std::string(c.column) + ")"
+                                      : "fb_open(" + std::string(c.column) + ", " + place + ")";
         auto q = "UPDATE " + std::string(c.table) + " SET " + std::string(c.column) + " = fb_seal(" + opened + ", " +
                  place + ")";
         if (!c.lookup.empty()) q += ", " + std::string(c.lookup) + " = fb_lookup(" + opened + ")";
@@ -1605,7 +1610,8 @@ class SqliteCaseStore final : public CaseStore {
           "WHERE e.case_id = c.id), c.created_ms) < ?1 AND (EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id "
           "AND (length(r.text) > 0 OR length(r.payload) > 0)) OR EXISTS (SELECT 1 FROM callbacks b WHERE b.case_id = "
           "c.id AND length(b.phone) > 0) OR EXISTS (SELECT 1 FROM surveys v WHERE v.case_id = c.id AND "
-          "length(v.comment) > 0))");
+          "length(v.comment) > 0) OR EXISTS (SELECT 1 FROM notifications n WHERE n.case_id = c.id AND n.state IN "
+          "('delivered', 'read') AND length(n.payload) > 0))");
       if (!st) return fail(st.error());
       (*st)->bind(1, idle_before_ms);
       auto read = (*st)->each_row([&](const sql::Statement& s) { rows.push_back(s.int64(0)); });

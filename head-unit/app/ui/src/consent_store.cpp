@@ -40,7 +40,11 @@ void ConsentStore::remember(const QString& kind, const ConsentChoice& choice) {
 
 QString ConsentStore::phone() const {
   const auto stored = settings_.value(kPhoneKey).toString();
-  if (!stored.startsWith(kSealedPrefix)) return stored;  // none, or written without keys
+  if (!stored.startsWith(kSealedPrefix)) {
+    // None, or written without keys: sealed now that there are keys.
+    if (keys_ && !stored.isEmpty()) write_phone(stored);
+    return stored;
+  }
   if (!keys_) {
     spdlog::warn("ui: the remembered callback number is sealed and no key is configured: forgotten");
     return {};
@@ -54,7 +58,9 @@ QString ConsentStore::phone() const {
   return QString::fromStdString(*opened);
 }
 
-void ConsentStore::setPhone(const QString& phone) {
+void ConsentStore::setPhone(const QString& phone) { write_phone(phone); }
+
+void ConsentStore::write_phone(const QString& phone) const {
   QString stored = phone;
   if (keys_ && !phone.isEmpty()) {
     auto sealed = keys_->seal(phone.toStdString(), kPhonePlace);

@@ -124,7 +124,8 @@ class Service {
   void purge_dead_letters();           // now, then every dead_letter_purge_every
   void erase_expired_personal_data();  // with each purge: closed cases past personal_data_retention
   void arm_sla_timer();
-  void renew_lease();  // now, then every lease_ttl / 3 (with an instance name)
+  void renew_lease();    // when connected, then every lease_ttl / 3 (with an instance name); given up offline
+  void give_up_lease();  // releases it in the store if this instance holds it
   /// Without an instance name, always; else while the lease this instance last took has not
   /// expired by its own clock (a paused instance that resumes stops at once, not at its next renewal).
   bool runs_timers() const { return options_.instance.empty() || clock_.epoch_ms() < lease_until_ms_; }

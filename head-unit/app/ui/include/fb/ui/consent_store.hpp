@@ -50,6 +50,8 @@ class ConsentStore {
   void setPhone(const QString& phone);
 
  private:
+  void write_phone(const QString& phone) const;  // sealed when there are keys
+
   mutable QSettings settings_;
   std::shared_ptr<const crypto::KeyRing> keys_;
 };
