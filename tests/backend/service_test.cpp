@@ -19,6 +19,43 @@ using test::kVinB;
 
 class ServiceTest : public test::ServiceFixture {
  protected:
+  /// Another instance on the same store, with a fake broker and an executor of its own (run it
+  /// with test::run_ready(other.io)); stopped when destroyed.
+  struct OtherInstance {
+    boost::asio::io_context io;
+    boost::asio::any_io_executor strand = boost::asio::make_strand(io);
+    std::shared_ptr<FakeMqtt::State> mqtt = std::make_shared<FakeMqtt::State>();
+    std::unique_ptr<Service> service;
+    ~OtherInstance() {
+      if (service) service->stop();
+      test::run_ready(io);
+    }
+  };
+  /// The first of two instances ("fb-backend-a"): resends after 60 s, a 15 s lease.
+  static ServiceOptions two_instances() {
+    return ServiceOptions{.notification_check = 1s,
+                          .notification_resend_base = 60s,
+                          .notification_resend_max = 600s,
+                          .instance = "fb-backend-a",
+                          .shared_group = "backends",
+                          .lease_ttl = 15s};
+  }
+  /// Starts it, named `name`, connected to its broker.
+  std::unique_ptr<OtherInstance> start_other(ServiceOptions options, const std::string& name) {
+    auto other = std::make_unique<OtherInstance>();
+    auto rules = load_rules(test::kRulesDir);
+    auto store = test::open_case_store(dir_ / "cases.db");
+    EXPECT_TRUE(rules && store);
+    if (!rules || !store) return nullptr;
+    options.instance = name;
+    other->service = std::make_unique<Service>(other->strand, clock_, options, std::move(*store), std::move(*rules),
+                                               std::make_unique<FakeMqtt>(other->strand, other->mqtt));
+    EXPECT_TRUE(other->service->start());
+    test::set_connected(*other->mqtt, true);
+    test::run_ready(other->io);
+    return other;
+  }
+
   // Completes every waiting publish (PUBACK); returns them.
   std::vector<FakeMqtt::Published> complete_all(const Error& e = {}) {
     std::vector<FakeMqtt::Published> out;
@@ -250,28 +287,14 @@ TEST_F(ServiceTest, ATransitionNotifiesTheCarAtOnce) {
 // Several instances on one store (issue 12): the timers (here, notification resends) run on the
 // instance holding the store's lease, and another takes them over once that lease lapses.
 TEST_F(ServiceTest, OnlyTheLeaseHolderResendsAndAnotherInstanceTakesOverWhenItDies) {
-  const ServiceOptions a_options{.notification_check = 1s,
-                                 .notification_resend_base = 60s,
-                                 .notification_resend_max = 600s,
-                                 .instance = "fb-backend-a",
-                                 .shared_group = "backends",
-                                 .lease_ttl = 15s};
+  const auto a_options = two_instances();
   start(a_options);
   EXPECT_EQ(mqtt_->subscriptions.front().first, "$share/backends/" + std::string(topics::all_reports));
 
-  boost::asio::io_context io_b;
-  auto strand_b = boost::asio::make_strand(io_b);
-  auto mqtt_b = std::make_shared<FakeMqtt::State>();
-  auto rules = load_rules(test::kRulesDir);
-  auto store = test::open_case_store(dir_ / "cases.db");
-  ASSERT_TRUE(rules && store);
-  auto b_options = a_options;
-  b_options.instance = "fb-backend-b";
-  Service b(strand_b, clock_, b_options, std::move(*store), std::move(*rules),
-            std::make_unique<FakeMqtt>(strand_b, mqtt_b));
-  ASSERT_TRUE(b.start());
-  test::set_connected(*mqtt_b, true);
-  test::run_ready(io_b);
+  auto b = start_other(a_options, "fb-backend-b");
+  ASSERT_TRUE(b);
+  auto& io_b = b->io;
+  auto& mqtt_b = b->mqtt;
 
   send_report(kVinA, "换挡顿挫");
   run();
@@ -307,33 +330,17 @@ TEST_F(ServiceTest, OnlyTheLeaseHolderResendsAndAnotherInstanceTakesOverWhenItDi
   run_both_for(30s);
   EXPECT_EQ(resent_by_b, 1u) << "the second instance took the lease over and resends";
   EXPECT_EQ(resent_by_a, 1u);
-  b.stop();
-  test::run_ready(io_b);
 }
 
 // The lease holder loses the broker (its database still works): it gives the timers up, so that a
 // connected instance resends, and takes them back only once the other's lease has lapsed.
 TEST_F(ServiceTest, ALeaseHolderCutOffFromTheBrokerGivesTheTimersUp) {
-  const ServiceOptions options{.notification_check = 1s,
-                               .notification_resend_base = 60s,
-                               .notification_resend_max = 600s,
-                               .instance = "fb-backend-a",
-                               .shared_group = "backends",
-                               .lease_ttl = 15s};
+  const auto options = two_instances();
   start(options);
-  boost::asio::io_context io_b;
-  auto strand_b = boost::asio::make_strand(io_b);
-  auto mqtt_b = std::make_shared<FakeMqtt::State>();
-  auto rules = load_rules(test::kRulesDir);
-  auto store = test::open_case_store(dir_ / "cases.db");
-  ASSERT_TRUE(rules && store);
-  auto b_options = options;
-  b_options.instance = "fb-backend-b";
-  Service b(strand_b, clock_, b_options, std::move(*store), std::move(*rules),
-            std::make_unique<FakeMqtt>(strand_b, mqtt_b));
-  ASSERT_TRUE(b.start());
-  test::set_connected(*mqtt_b, true);
-  test::run_ready(io_b);
+  auto b = start_other(options, "fb-backend-b");
+  ASSERT_TRUE(b);
+  auto& io_b = b->io;
+  auto& mqtt_b = b->mqtt;
 
   send_report(kVinA, "换挡顿挫");
   run();
@@ -353,8 +360,6 @@ TEST_F(ServiceTest, ALeaseHolderCutOffFromTheBrokerGivesTheTimersUp) {
     test::run_ready(io_b);
   }
   EXPECT_EQ(resent_by_b, 1u) << "b took the timers over from the disconnected holder and resent at 60 s";
-  b.stop();
-  test::run_ready(io_b);
 }
 
 }  // namespace

@@ -358,6 +358,22 @@ class FleetFaults : public BrokerTest<ThreeCars> {
     EXPECT_EQ(counts->dead_letters, 0);
   }
 
+  /// Reads every car's new lines; `acked`: Acks seen by all of them. False once none runs any
+  /// more, or when a car reported an error (a test failure, recorded here).
+  static bool poll_all(std::vector<StreamingCar>& cars, std::size_t& acked) {
+    bool any_running = false;
+    acked = 0;
+    for (auto& car : cars) {
+      any_running = car.poll(kPoll) || any_running;
+      if (!car.tally.errors.empty()) {
+        ADD_FAILURE() << car.vin << ": " << car.tally.errors.front();
+        return false;
+      }
+      acked += car.tally.acked.size();
+    }
+    return any_running;
+  }
+
   static constexpr auto kPoll = std::chrono::milliseconds(50);
 };
 
@@ -386,14 +402,8 @@ TEST_F(FleetFaults, ABackendKilledAtRandomPointsLosesAndDuplicatesNothingFromSev
   auto last_progress = t0;
   std::size_t last_acked = 0;
   for (;;) {
-    bool any_running = false;
     std::size_t acked = 0;
-    for (auto& car : cars) {
-      any_running = car.poll(kPoll) || any_running;
-      ASSERT_TRUE(car.tally.errors.empty()) << car.vin << ": " << car.tally.errors.front();
-      acked += car.tally.acked.size();
-    }
-    if (!any_running) break;
+    if (!poll_all(cars, acked)) break;
     if (acked != last_acked) last_acked = acked, last_progress = std::chrono::steady_clock::now();
     ASSERT_LT(std::chrono::steady_clock::now() - last_progress, std::chrono::seconds(120))
         << "no Ack for 120 s; " << acked << " so far";
@@ -506,14 +516,8 @@ TEST_F(FleetFaults, TwoInstancesOnPostgresOneKilledMidStreamLoseNothingAndEscala
   auto cars = start_cars(reports, 50, seed, broker_->uri());
   bool killed = false;
   for (;;) {
-    bool any_running = false;
     std::size_t acked = 0;
-    for (auto& car : cars) {
-      any_running = car.poll(kPoll) || any_running;
-      ASSERT_TRUE(car.tally.errors.empty()) << car.vin << ": " << car.tally.errors.front();
-      acked += car.tally.acked.size();
-    }
-    if (!any_running) break;
+    if (!poll_all(cars, acked)) break;
     if (!killed && acked >= cars.size() * reports / 2) {
       first.kill();
       killed = true;
