@@ -68,6 +68,15 @@ TEST(BackendConfig, GroupingComesFromItsOwnSectionAndBadValuesAreNamed) {
       << c.error().detail;
   std::ofstream(dir / "bad2.json") << R"({"version": 1, "grouping": {"warning_window_hours": 0}})";
   EXPECT_FALSE(load_config(dir / "bad2.json", default_config()));
+  // Found by fuzz_backend_rules: a number past any int64 of milliseconds (undefined behaviour).
+  for (const auto* text : {R"({"version": 1, "grouping": {"merge_window_hours": 3.3e29}})",
+                           R"({"version": 1, "dead_letters": {"retention_days": 1e300}})",
+                           R"({"version": 1, "privacy": {"retention_days": 1e20}})"}) {
+    std::ofstream(dir / "huge.json") << text;
+    auto huge = load_config(dir / "huge.json", default_config());
+    ASSERT_FALSE(huge) << text;
+    EXPECT_NE(huge.error().detail.find("at most 100 years"), std::string::npos) << huge.error().detail;
+  }
 }
 
 TEST(BackendConfig, AnInstanceHasItsNameAsClientIdItsGroupAndItsLease) {

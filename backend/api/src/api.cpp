@@ -113,6 +113,8 @@ class Body {
       doc = json::parse(r.body);
     } catch (const json::parse_error& e) {
       return fail(ApiErrc::bad_request, "malformed JSON at byte " + std::to_string(e.byte));
+    } catch (const json::exception& e) {  // out_of_range: a number like 1e999 (found by fuzz_http)
+      return fail(ApiErrc::bad_request, std::string("malformed JSON: ") + e.what());
     }
     if (!doc.is_object()) return fail(ApiErrc::bad_request, "the body must be a JSON object");
     for (const auto& [key, value] : doc.items()) {
@@ -845,6 +847,8 @@ struct Api::Impl {
       article = json::parse(req.body);
     } catch (const json::parse_error& e) {
       return respond(problem(Error(ApiErrc::bad_request, "malformed JSON at byte " + std::to_string(e.byte))));
+    } catch (const json::exception& e) {  // out_of_range: a number like 1e999
+      return respond(problem(Error(ApiErrc::bad_request, std::string("malformed JSON: ") + e.what())));
     }
     if (!article.is_object())
       return respond(problem(Error(ApiErrc::bad_request, "the body must be an article object")));

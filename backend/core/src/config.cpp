@@ -9,12 +9,18 @@ namespace {
 
 constexpr std::int64_t kHourMs = std::int64_t{3600} * 1000;
 
+// Durations in the file are bounded before they become integers: a number like 1e30 would
+// overflow the conversion (undefined behaviour; found by fuzz_backend_rules) and every sum of
+// times after it. A century is beyond any window, retention or target anyone sets.
+constexpr double kMaxHours = 100.0 * 365 * 24;
+
 Result<void> load_grouping(const nlohmann::json& j, const std::string& origin, GroupingPolicy& g) {
   if (!j.is_object()) return fail(ConfigErrc::invalid_value, origin + ": must be an object");
   const auto hours = [&](const char* key, std::int64_t& out, bool zero_ok) -> Result<void> {
     auto v = config::get_or<double>(j, key, static_cast<double>(out) / kHourMs, origin);
     if (!v) return fail(v.error());
     if (*v < 0 || (*v == 0 && !zero_ok)) return fail(ConfigErrc::invalid_value, origin + "." + key + ": must be > 0");
+    if (*v > kMaxHours) return fail(ConfigErrc::invalid_value, origin + "." + key + ": at most 100 years");
     out = static_cast<std::int64_t>(*v * kHourMs);
     return {};
   };
@@ -104,6 +110,7 @@ Result<void> load_dead_letters(const nlohmann::json& j, const std::string& origi
                                      static_cast<double>(c.service.dead_letter_retention.count()) / 24.0, origin);
   if (!days) return fail(days.error());
   if (*days <= 0) return fail(ConfigErrc::invalid_value, origin + ": retention_days must be > 0");
+  if (*days * 24 > kMaxHours) return fail(ConfigErrc::invalid_value, origin + ": retention_days: at most 100 years");
   c.service.dead_letter_retention = std::chrono::hours(static_cast<std::int64_t>(*days * 24));
   return {};
 }
@@ -119,6 +126,7 @@ Result<void> load_privacy(const nlohmann::json& j, const std::string& origin, co
                                      static_cast<double>(c.service.personal_data_retention.count()) / 24.0, origin);
   if (!days) return fail(days.error());
   if (*days < 0) return fail(ConfigErrc::invalid_value, origin + ": retention_days must be >= 0 (0 = kept)");
+  if (*days * 24 > kMaxHours) return fail(ConfigErrc::invalid_value, origin + ": retention_days: at most 100 years");
   c.service.personal_data_retention = std::chrono::hours(static_cast<std::int64_t>(*days * 24));
   return {};
 }
