@@ -21,7 +21,7 @@ namespace fb::test {
 class ServiceFixture : public ::testing::Test {
  protected:
   /// Opens the store in dir_, starts the Service connected to the fake broker and runs its start.
-  void start(backend::ServiceOptions options = {}) {
+  void start(const backend::ServiceOptions& options = {}) {
     options_ = options;
     mqtt_ = std::make_shared<FakeMqtt::State>();
     auto rules = backend::load_rules(kRulesDir);

@@ -78,7 +78,8 @@ Result<void> load_instance(const nlohmann::json& j, const std::string& origin, B
   if (group->find_first_of("/+#") != std::string::npos) {
     return fail(ConfigErrc::invalid_value, origin + ".shared_group: no '/', '+' or '#' in a group name");
   }
-  auto seconds = config::get_or<double>(j, "lease_seconds", c.service.lease_ttl.count() / 1000.0, origin);
+  auto seconds = config::get_or<double>(j, "lease_seconds", static_cast<double>(c.service.lease_ttl.count()) / 1000.0,
+                                        origin);
   if (!seconds) return fail(seconds.error());
   if (!(*seconds >= 3 && *seconds <= 3600)) {
     return fail(ConfigErrc::invalid_value, origin + ".lease_seconds: must be in 3..3600");

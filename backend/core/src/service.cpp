@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "fb/common/topics.hpp"
 
 namespace fb::backend {
@@ -12,7 +14,7 @@ Service::Service(asio::any_io_executor executor, const Clock& clock, ServiceOpti
                  std::unique_ptr<CaseStore> store, Rules rules, std::unique_ptr<mqtt::Client> client)
     : executor_(std::move(executor)),
       clock_(clock),
-      options_(options),
+      options_(std::move(options)),
       store_(std::move(store)),
       rules_(std::move(rules)),
       client_(std::move(client)),

@@ -39,7 +39,7 @@ void ConsentStore::remember(const QString& kind, const ConsentChoice& choice) {
 }
 
 QString ConsentStore::phone() const {
-  const auto stored = settings_.value(kPhoneKey).toString();
+  auto stored = settings_.value(kPhoneKey).toString();
   if (!stored.startsWith(kSealedPrefix)) {
     // None, or written without keys: sealed now that there are keys.
     if (keys_ && !stored.isEmpty()) write_phone(stored);
