@@ -336,7 +336,7 @@ TEST_F(ServiceTest, OnlyTheLeaseHolderResendsAndAnotherInstanceTakesOverWhenItDi
 }
 
 // The lease holder loses the broker (its database still works): it gives the timers up, so that a
-// connected instance resends, and takes them back only once the other's lease has lapsed.
+// connected instance resends in its place.
 TEST_F(ServiceTest, ALeaseHolderCutOffFromTheBrokerGivesTheTimersUp) {
   const auto options = two_instances();
   start(options);
