@@ -125,20 +125,9 @@ static int run_main(int argc, char** argv) {
   if (!db.empty()) cfg.database = db;
   if (!postgres.empty()) cfg.postgres = postgres;
   if (!rules.empty()) cfg.rules_dir = rules;
-  if (!instance.empty()) {
-    cfg.service.instance = instance;
-    cfg.mqtt.client_id = instance;
-  }
+  if (!instance.empty()) cfg.service.instance = instance;
   if (!shared_group.empty()) cfg.service.shared_group = shared_group;
-  // Mosquitto 2.0 keeps giving a shared group's messages to a member whose persistent session is
-  // offline: a dead instance would take half the stream with it (docs/deploy.md).
-  if (!cfg.service.shared_group.empty()) cfg.mqtt.clean_session = true;
-  if (!cfg.service.shared_group.empty() && cfg.service.instance.empty()) {
-    return fb::backend::print_error(
-        fb::Error(fb::ConfigErrc::invalid_value,
-                  "--shared-group needs --instance NAME: without names every instance would "
-                  "run the timers and share one client id (docs/deploy.md)"));
-  }
+  if (auto r = fb::backend::settle_instance(cfg); !r) return fb::backend::print_error(r.error());
   if (!pki.empty()) {
     // Each further instance has a certificate of its own (gen-certs.sh FB_BACKENDS): the broker
     // takes the client id from its CN, so falling back to fb-backend's would log the two out in turn.

@@ -89,6 +89,8 @@ TEST(BackendConfig, AnInstanceHasItsNameAsClientIdItsGroupAndItsLease) {
   EXPECT_EQ(c->mqtt.client_id, "fb-backend-2");
   EXPECT_EQ(c->service.shared_group, "backends");
   EXPECT_EQ(c->service.lease_ttl, std::chrono::seconds(30));
+  EXPECT_TRUE(c->mqtt.clean_session) << "a group member with a persistent session keeps its share when it dies";
+  EXPECT_FALSE(default_config().mqtt.clean_session) << "one instance keeps its session across restarts";
   EXPECT_EQ(default_config().service.instance, "") << "one instance by default: timers without a lease";
 
   std::ofstream(dir / "bad.json") << R"({"version": 1, "instance": {"shared_group": "a/b"}})";

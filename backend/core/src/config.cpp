@@ -84,14 +84,10 @@ Result<void> load_instance(const nlohmann::json& j, const std::string& origin, B
   if (!(*seconds >= 3 && *seconds <= 3600)) {
     return fail(ConfigErrc::invalid_value, origin + ".lease_seconds: must be in 3..3600");
   }
-  if (!group->empty() && name->empty()) {
-    // Without names every instance would run the timers (no lease) and share one client id.
-    return fail(ConfigErrc::invalid_value, origin + ".shared_group: needs a name for each instance (instance.name)");
-  }
   c.service.instance = *name;
   c.service.shared_group = *group;
   c.service.lease_ttl = std::chrono::milliseconds(static_cast<std::int64_t>(*seconds * 1000));
-  if (!c.service.instance.empty()) c.mqtt.client_id = c.service.instance;
+  if (auto r = settle_instance(c); !r) return fail(ConfigErrc::invalid_value, origin + "." + r.error().detail);
   return {};
 }
 
@@ -227,6 +223,18 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   if (!level) return fail(level.error());
   c.log_level = *level;
   return c;
+}
+
+Result<void> settle_instance(BackendConfig& c) {
+  if (!c.service.shared_group.empty() && c.service.instance.empty()) {
+    // Without names every instance would run the timers (no lease) and share one client id.
+    return fail(ConfigErrc::invalid_value, "shared_group: needs a name for each instance (instance.name, --instance)");
+  }
+  if (!c.service.instance.empty()) c.mqtt.client_id = c.service.instance;
+  // Mosquitto 2.0 keeps giving a shared group's messages to a member whose persistent session is
+  // offline: a dead instance would take half the stream with it (docs/deploy.md).
+  if (!c.service.shared_group.empty()) c.mqtt.clean_session = true;
+  return {};
 }
 
 Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config,

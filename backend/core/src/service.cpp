@@ -10,6 +10,10 @@ namespace fb::backend {
 
 namespace asio = boost::asio;
 
+namespace {
+constexpr std::string_view kTimersLease = "timers";  // the store's lease of the instance that runs the timers
+}  // namespace
+
 Service::Service(asio::any_io_executor executor, const Clock& clock, ServiceOptions options,
                  std::unique_ptr<CaseStore> store, Rules rules, std::unique_ptr<mqtt::Client> client)
     : executor_(std::move(executor)),
@@ -74,8 +78,8 @@ Result<void> Service::start() {
       }
     });
   });
+  const auto shared = options_.shared_group.empty() ? std::string() : "$share/" + options_.shared_group + "/";
   for (auto filter : {topics::all_reports, topics::all_receipts}) {
-    const auto shared = options_.shared_group.empty() ? std::string() : "$share/" + options_.shared_group + "/";
     client_->subscribe(shared + std::string(filter), mqtt::QoS::at_least_once);
   }
   if (auto r = client_->start(); !r) return r;
@@ -338,7 +342,7 @@ void Service::erase_expired_personal_data() {
 // Another instance takes the timers at its next renewal rather than after the lease lapses.
 void Service::give_up_lease() {
   if (lease_until_ms_ == 0) return;
-  if (auto r = store_->release_lease("timers", options_.instance); !r) {
+  if (auto r = store_->release_lease(kTimersLease, options_.instance); !r) {
     spdlog::warn("backend {}: timers' lease not released ({}): it lapses", options_.instance, r.error().what());
   }
   lease_until_ms_ = 0;
@@ -350,7 +354,7 @@ void Service::renew_lease() {
   const auto now = clock_.epoch_ms();
   if (!connected_) {
     give_up_lease();  // resends need the broker: a connected instance takes over
-  } else if (auto r = store_->hold_lease("timers", options_.instance, now, options_.lease_ttl.count()); !r) {
+  } else if (auto r = store_->hold_lease(kTimersLease, options_.instance, now, options_.lease_ttl.count()); !r) {
     // Unknown whether another took it: the timers stop when what was taken lapses.
     spdlog::error("backend {}: timers' lease not renewed: {}", options_.instance, r.error().what());
   } else {

@@ -865,7 +865,6 @@ class SqliteCaseStore final : public CaseStore {
     return std::pair{id, c};
   }
 
-  /// Recomputes when the case next needs the SLA pass.
   /// After an erasure: the exemplar of the case's cluster becomes the first words still kept in the
   /// cluster ('' if none), so that no erased text lives on as a cluster's exemplar.
   Result<void> refresh_exemplar(std::int64_t case_row) {
@@ -877,6 +876,7 @@ class SqliteCaseStore final : public CaseStore {
         {case_row});
   }
 
+  /// Recomputes when the case next needs the SLA pass.
   Result<void> refresh_sla(std::int64_t case_row) {
     auto clock = load_sla(case_row);
     if (!clock) return fail(clock.error());

@@ -91,6 +91,11 @@ BackendConfig default_config();
 /// (key_file_missing, key_file_insecure, key_file_invalid), naming the file.
 Result<std::shared_ptr<const crypto::KeyRing>> load_store_keys(const BackendConfig& cfg);
 
+/// What an instance's name and group imply (ServiceOptions::instance, shared_group): its MQTT
+/// client id is its name, and a group means clean sessions. Call after every change to either
+/// (load_config does). Errors: ConfigErrc::invalid_value for a group without a name.
+Result<void> settle_instance(BackendConfig& config);
+
 /// Applies a JSON file over `base`. Errors name the file and key (ConfigErrc).
 Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConfig base);
 
