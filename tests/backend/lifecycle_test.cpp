@@ -618,6 +618,18 @@ TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {
   ASSERT_TRUE(second) << second.error().what();
   ASSERT_EQ(second->items.size(), 1u);
   EXPECT_EQ(second->items[0].case_number, b);
+  // The agents' queue: several states at once (SQLite's query keeps the state index out with a
+  // unary +, which PostgreSQL refuses on text).
+  CaseQuery queue;
+  queue.states = {CaseState::new_, CaseState::acknowledged, CaseState::in_progress};
+  auto open = store_->search_cases(queue);
+  ASSERT_TRUE(open) << open.error().what();
+  ASSERT_EQ(open->items.size(), 1u);  // a is assigned
+  EXPECT_EQ(open->items[0].case_number, b);
+  queue.states.push_back(CaseState::assigned);
+  auto all_open = store_->search_cases(queue);
+  ASSERT_TRUE(all_open) << all_open.error().what();
+  EXPECT_EQ(all_open->items.size(), 2u);
 
   auto mine = store_->cases_of_subject(test::kVinA, "");
   ASSERT_TRUE(mine);

@@ -1129,7 +1129,9 @@ class SqliteCaseStore final : public CaseStore {
       // Several states (the queue's open ones) match most rows: reading in the page's order and
       // stopping at the limit beats collecting them all through the state index and sorting,
       // which SQLite would pick without statistics; the unary + keeps it off that index.
-      and_((query.states.size() > 1 ? "+c.status IN (" : "c.status IN (") + in + ")");
+      // PostgreSQL has statistics, and no unary + on text.
+      const bool off_index = query.states.size() > 1 && db_.dialect() == sql::Dialect::sqlite;
+      and_((off_index ? "+c.status IN (" : "c.status IN (") + in + ")");
     }
     if (query.priority) {
       and_("c.priority = ?");
