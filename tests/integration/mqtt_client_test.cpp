@@ -107,6 +107,46 @@ TEST_P(MqttBroker, UnreadableCertificateFilesAreAClearError) {
   EXPECT_NE(r.error().detail.find("missing.key"), std::string::npos);
 }
 
+// The benchmark's plain-TCP listener (tls_vs_plain): a password login there, and none without the
+// right password; the certificate stays the identity on the TLS listener of the same broker.
+TEST_P(MqttBroker, ThePlainListenerTakesItsPasswordOnlyAndLeavesTlsAsItWas) {
+  Broker plain(dir_ / "plain-broker", *pki_, /*plain_listener=*/true);
+  ASSERT_FALSE(plain.plain_uri().empty());
+  auto login = client_options(plain, "fb-backend", {});
+  login.server_uri = plain.plain_uri();
+  login.version = GetParam();
+  login.username = "fb-backend";
+  login.password = plain.plain_password();
+  Events e;
+  TestClient backend(io_, login, e);
+  backend.on_io([](mqtt::Client& c) {
+    c.subscribe(std::string(topics::all_reports), QoS::at_least_once);
+    return 0;
+  });
+  ASSERT_TRUE(backend.start());
+  ASSERT_TRUE(e.wait([&] { return e.connects == 1; }));
+
+  auto wrong = login;
+  wrong.client_id = "fb-backend-wrong";
+  wrong.password = "not-" + login.password;
+  Events w;
+  TestClient intruder(io_, wrong, w);
+  ASSERT_TRUE(intruder.start());
+  ASSERT_TRUE(w.wait([&] { return !w.failures.empty(); }));
+  EXPECT_EQ(w.connects, 0);
+  intruder.stop();
+
+  Events c;
+  TestClient car(io_, client_options(plain, kVin, pki_->vehicle(kVin)), c);
+  ASSERT_TRUE(car.start());
+  ASSERT_TRUE(c.wait([&] { return c.connects == 1; }));
+  ASSERT_FALSE(car.publish(topics::reports(kVin), "over TLS").code);
+  ASSERT_TRUE(e.wait([&] { return !e.messages.empty(); }));  // the ACL let the password login read it
+  EXPECT_EQ(e.messages.front().payload, "over TLS");
+  car.stop();
+  backend.stop();
+}
+
 TEST_P(MqttBroker, ReconnectsAndResubscribesAfterABrokerRestart) {
   Events e;
   TestClient car(io_, options(kVin, pki_->vehicle(kVin)), e);

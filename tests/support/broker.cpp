@@ -1,7 +1,9 @@
 #include "broker.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "paths.hpp"
@@ -20,11 +22,24 @@ mqtt::TlsFiles Pki::backend() const { return mqtt::tls_files_in(dir_ + "/backend
 
 mqtt::TlsFiles Pki::vehicle(const std::string& vin) const { return mqtt::tls_files_in(dir_ + "/vehicles/" + vin); }
 
-Broker::Broker(const std::string& run_dir, const Pki& pki) : run_dir_(run_dir) {
+Broker::Broker(const std::string& run_dir, const Pki& pki, bool plain_listener) : run_dir_(run_dir) {
+  std::string env;
+  if (plain_listener) {
+    std::filesystem::create_directories(run_dir_);
+    plain_password_ = "bench-" + std::to_string(::getpid()) + "-" + std::to_string(free_port());
+    const auto file = run_dir_ + "/plain-passwords";
+    std::string out;
+    if (run_command("mosquitto_passwd -c -b " + file + " fb-backend " + plain_password_, &out) != 0) {
+      throw std::runtime_error("mosquitto_passwd failed: " + out);
+    }
+    env = "FB_BROKER_PASSWORD_FILE=" + file + " ";
+  }
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = free_port();
+    if (plain_listener) plain_port_ = free_port();
     std::string out;
-    const auto cmd = std::string(kDeployDir) + "/broker-config.sh " + run_dir_ + " " + pki.dir() + " " +
+    const auto plain = plain_listener ? "FB_BROKER_PLAIN_PORT=" + std::to_string(plain_port_) + " " : std::string();
+    const auto cmd = env + plain + std::string(kDeployDir) + "/broker-config.sh " + run_dir_ + " " + pki.dir() + " " +
                      std::to_string(port_);
     if (run_command(cmd, &out) != 0) throw std::runtime_error("broker-config.sh failed: " + out);
     start();

@@ -28,11 +28,16 @@ class Broker {
  public:
   /// Writes the config with deploy/broker-config.sh into `run_dir` and starts mosquitto,
   /// waiting for its "running" line. Throws on failure.
-  Broker(const std::string& run_dir, const Pki& pki);
+  /// `plain_listener`: also a plain-TCP loopback listener where the backend logs in as
+  /// "fb-backend" with plain_password() (the benchmark's tls_vs_plain; deploy/broker-config.sh).
+  Broker(const std::string& run_dir, const Pki& pki, bool plain_listener = false);
   ~Broker();
 
   int port() const { return port_; }
   std::string uri() const { return "ssl://127.0.0.1:" + std::to_string(port_); }
+  /// The plain listener's "tcp://127.0.0.1:<port>"; empty without one.
+  std::string plain_uri() const { return plain_port_ ? "tcp://127.0.0.1:" + std::to_string(plain_port_) : ""; }
+  const std::string& plain_password() const { return plain_password_; }
   /// Stops with SIGTERM (mosquitto saves its persistence file; sent again until it exits, up to
   /// 10 s, then SIGKILL) or SIGKILL.
   void stop(bool graceful = true);
@@ -43,6 +48,8 @@ class Broker {
  private:
   std::string run_dir_;
   int port_ = 0;
+  int plain_port_ = 0;
+  std::string plain_password_;
   std::unique_ptr<Process> process_;
 };
 

@@ -365,6 +365,7 @@ class PahoTransport final : public Transport {
         .connect_timeout(p.connect_timeout)
         .automatic_reconnect(false)
         .max_inflight(static_cast<int>(options_.max_inflight + 16));
+    if (!options_.username.empty()) b.user_name(options_.username).password(options_.password);
     if (sink_->endpoint.tls) {
       // No ssl error_handler: Paho C++ 1.2 hands Paho C a pointer to the ssl_options inside the
       // connect_options copy that connect() takes by value, which is gone by the handshake.

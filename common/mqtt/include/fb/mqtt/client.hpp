@@ -59,6 +59,10 @@ struct ClientOptions {
   std::string server_uri;  // "ssl://127.0.0.1:8883"; tcp:// only for local tools
   std::string client_id;
   TlsFiles tls;
+  /// MQTT user name and password, for a broker that authenticates by password (the benchmark's
+  /// plain-TCP listener). Empty: none sent; with TLS the certificate is the identity.
+  std::string username;
+  std::string password;
   ProtocolVersion version = ProtocolVersion::v3_1_1;
   /// false: the broker keeps our subscriptions and queues QoS 1 messages while we are away
   /// (v5: clean start off, with session_expiry below).
