@@ -5,6 +5,7 @@
 #include "fb/backend/service.hpp"
 #include "harness.hpp"
 #include "http_client.hpp"
+#include "postgres.hpp"
 
 namespace fb::test {
 namespace {
@@ -202,6 +203,40 @@ TEST_F(EndToEnd, ASnapshotGoesFromTheCarThroughTheBrokerToTheCaseAndTheApiDecode
   out.clear();
   ASSERT_EQ(run_command(car + " list", &out), 0) << out;
   EXPECT_NE(out.find("snapshot: attached"), std::string::npos) << out;
+}
+
+// Issue 12: a backend on PostgreSQL serves the service teams' API: the agents' queue, a case, a
+// transition; the analytics, still SQLite's, answer 503.
+TEST_F(EndToEnd, TheServiceTeamsApiServesCasesFromPostgres) {
+  PostgresServer pg;
+  ASSERT_TRUE(pg.start()) << pg.why();
+  const std::string tokens = dir_ / "tokens.txt";
+  const auto admin = add_api_token(tokens, "admin", "-", "li.na");
+  const auto port = free_port();
+  BackendProcess backend(*broker_, *pki_, dir_ / "unused.db",
+                         {"--postgres", pg.conninfo(), "--http", "127.0.0.1:" + std::to_string(port), "--tokens",
+                          tokens});
+  const std::string car = std::string(kCarBin) + " --vin " + kVinA + " --broker " + broker_->uri() + " --pki " +
+                          pki_->dir() + " --db " + (dir_ / "cli-car.db") + " --wait 30";
+  std::string out;
+  ASSERT_EQ(run_command(car + " send --category noise --lang en --text 'rattle from the dashboard'", &out), 0) << out;
+  const auto at = out.find("FB-");
+  ASSERT_NE(at, std::string::npos) << "no case number printed:\n" << out;
+  const auto number = out.substr(at, out.find_first_of(" \n", at) - at);
+
+  boost::asio::io_context io;
+  HttpClient http(io, static_cast<std::uint16_t>(port));
+  auto queue = http.get("/api/v1/cases?state=new,acknowledged,assigned,in_progress&limit=50", admin);
+  ASSERT_EQ(queue.status, 200) << queue.body;
+  ASSERT_EQ(queue.json()["items"].size(), 1u) << queue.body;
+  EXPECT_EQ(queue.json()["items"][0]["case_number"], number);
+  auto moved = http.post("/api/v1/cases/" + number + "/transitions", admin,
+                         R"({"to": "acknowledged", "reason": "on PostgreSQL"})");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  auto detail = http.get("/api/v1/cases/" + number, admin);
+  ASSERT_EQ(detail.status, 200) << detail.body;
+  EXPECT_EQ(detail.json()["case"]["state"], "acknowledged") << detail.body;
+  EXPECT_EQ(http.get("/api/v1/dashboard", admin).status, 503);
 }
 
 TEST_F(EndToEnd, ABackendRestartBetweenSendingAndAcknowledgingLosesNothing) {
