@@ -63,16 +63,6 @@ std::uint64_t write_bytes() {
   return 0;
 }
 
-/// Peak resident set of a process in MiB (VmHWM of /proc/<pid>/status); 0 when unreadable.
-double peak_rss_mb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
-
 // ---- enqueue and disk bytes -------------------------------------------------------------------
 
 /// The baseline: sqlite3 directly, one table, one INSERT per transaction (autocommit), on pages

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <spdlog/fmt/fmt.h>
+
 #include "fb/api/api.hpp"
 #include "fb/backend/analytics.hpp"
 #include "fb/backend/notifier.hpp"
@@ -14,6 +16,7 @@
 #include "fb/backend/visits.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
+#include "fb/common/postgres.hpp"
 #include "fb/common/sqlite.hpp"
 #include "fb/mqtt/client.hpp"
 
@@ -92,15 +95,63 @@ Result<void> seed(backend::CaseStore& store, const backend::Rules& rules, std::s
   return {};
 }
 
+/// The store's own tables, for the SQL below: the SQLite file or the PostgreSQL schema.
+/// Its cache is large: grow_by_copying's inserts land all over indexes of up to 10^6 rows (random
+/// uids and report ids), and SQLite's default 2 MiB cache would read most pages from disk again.
+Result<sql::Database> open_tables(const ApiBenchOptions& o, const std::filesystem::path& db_path) {
+  auto db = o.postgres.empty() ? sql::Database::open(db_path) : sql::open_postgres(o.postgres);
+  if (!db) return db;
+  const auto big_cache = o.postgres.empty() ? "PRAGMA cache_size = -1048576" : "SET temp_buffers = '1GB'";
+  if (auto r = db->exec(big_cache); !r) return fail(r.error());
+  return db;
+}
+
 /// A queue where a third of the cases moved on: answered and in progress, or closed.
-Result<void> spread_states(const std::filesystem::path& db_path) {
-  auto db = sql::Database::open(db_path);
-  if (!db) return fail(db.error());
-  return db->exec(
+Result<void> spread_states(sql::Database& db) {
+  return db.exec(
       "UPDATE cases SET status = 'in_progress', first_response_ms = created_ms + 3600000 WHERE id % 3 = 1 AND "
       "status = 'new' AND major = 0;"
       "UPDATE cases SET status = 'closed', first_response_ms = created_ms + 3600000, resolved_ms = created_ms + "
       "86400000 WHERE id % 3 = 2 AND status = 'new' AND major = 0;");
+}
+
+/// Grows the store to `to` cases by copying its first ones (ids 1..n, as seed() numbered them)
+/// with their reports: new ids after the last, and "~<last id>" after each uid, number and report id.
+/// The same SQL on both stores: PostgreSQL's reports have a rowid column, set past the last; on
+/// SQLite the update sets the temporary table's implicit rowid, which the insert leaves out (the
+/// copies get new ones). PostgreSQL's sequences are moved past the copies for the inserts after.
+Result<void> grow_by_copying(sql::Database& db, bool postgres, std::size_t to) {
+  for (;;) {
+    auto have = db.query_int("SELECT count(*) FROM cases");
+    auto last_case = db.query_int("SELECT coalesce(max(id), 0) FROM cases");
+    auto last_report = db.query_int("SELECT coalesce(max(rowid), 0) FROM reports");
+    if (!have || !last_case || !last_report) {
+      return fail(!have ? have.error() : !last_case ? last_case.error() : last_report.error());
+    }
+    const auto count = static_cast<std::size_t>(have->value_or(0));
+    if (count >= to || count == 0) return {};
+    const auto n = std::min(count, to - count);
+    std::string copy = fmt::format(
+        "BEGIN;"
+        "CREATE TEMP TABLE copy_cases AS SELECT * FROM cases WHERE id <= {n};"
+        "UPDATE copy_cases SET id = id + {off}, uid = uid || '~{k}', number = number || '~{k}', "
+        "parent_id = parent_id + {off}, follow_up_of = follow_up_of + {off};"
+        "INSERT INTO cases SELECT * FROM copy_cases;"
+        "DROP TABLE copy_cases;"
+        "CREATE TEMP TABLE copy_reports AS SELECT * FROM reports WHERE case_id <= {n};"
+        "UPDATE copy_reports SET rowid = rowid + {roff}, report_id = report_id || '~{k}', case_id = case_id + {off};"
+        "INSERT INTO reports SELECT * FROM copy_reports;"
+        "DROP TABLE copy_reports;",
+        fmt::arg("n", n), fmt::arg("off", last_case->value_or(0)), fmt::arg("k", last_case->value_or(0)),
+        fmt::arg("roff", last_report->value_or(0)));
+    if (postgres) {
+      copy +=
+          "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases));"
+          "SELECT setval(pg_get_serial_sequence('reports', 'rowid'), (SELECT max(rowid) FROM reports));";
+    }
+    copy += "COMMIT;";
+    if (auto r = db.exec(copy); !r) return fail(r.error());
+  }
 }
 
 /// Books `count` visits at the dealer: new cases (as seed() makes them) put in progress with one
@@ -328,8 +379,14 @@ Result<ApiResults> measure_api(const ApiBenchOptions& o) {
   std::filesystem::remove(db);
   backend::GroupingPolicy separate;
   separate.merge_window_ms = 0;
-  auto writer = backend::open_sqlite_case_store(db, 0, separate);
+  const auto open_store = [&](backend::GroupingPolicy grouping) {
+    return o.postgres.empty() ? backend::open_sqlite_case_store(db, 0, grouping)
+                              : backend::open_postgres_case_store(o.postgres, grouping, {});
+  };
+  auto writer = open_store(separate);
   if (!writer) return fail(writer.error());
+  auto tables = open_tables(o, db);
+  if (!tables) return fail(tables.error());
 
   // The server as fb-backend runs it: two threads on one context, the API's reads on a strand.
   // The Service is there because the API needs one for changes; it is never started (no broker).
@@ -339,7 +396,7 @@ Result<ApiResults> measure_api(const ApiBenchOptions& o) {
   mqtt::ClientOptions never;
   never.server_uri = "tcp://127.0.0.1:1";
   never.client_id = "api-bench";
-  auto service_store = backend::open_sqlite_case_store(db);
+  auto service_store = open_store({});
   if (!service_store) return fail(service_store.error());
   auto service_rules = backend::load_rules(o.rules_dir);
   if (!service_rules) return fail(service_rules.error());
@@ -347,7 +404,7 @@ Result<ApiResults> measure_api(const ApiBenchOptions& o) {
                            mqtt::make_paho_client(asio::make_strand(io.get_executor()), clock, never));
   std::vector<std::unique_ptr<backend::CaseStore>> readers;
   for (int i = 0; i < 2; ++i) {
-    auto reads = backend::open_sqlite_case_store(db);
+    auto reads = open_store({});
     if (!reads) return fail(reads.error());
     readers.push_back(std::move(*reads));
   }
@@ -373,12 +430,21 @@ Result<ApiResults> measure_api(const ApiBenchOptions& o) {
   std::size_t have = 0;
   Result<void> failed;
   for (auto size : o.sizes) {
-    if (auto s = seed(**writer, *rules, have, size); !s) {
-      failed = fail(s.error());
-      break;
+    if (const auto real = std::max(have, std::min(size, o.copy_beyond)); real > have) {
+      if (auto s = seed(**writer, *rules, have, real); !s) {
+        failed = fail(s.error());
+        break;
+      }
+      have = real;
     }
-    have = size;
-    if (auto s = spread_states(db); !s) {
+    if (size > have) {
+      if (auto s = grow_by_copying(*tables, !o.postgres.empty(), size); !s) {
+        failed = fail(s.error());
+        break;
+      }
+      have = size;
+    }
+    if (auto s = spread_states(*tables); !s) {
       failed = fail(s.error());
       break;
     }
@@ -388,9 +454,19 @@ Result<ApiResults> measure_api(const ApiBenchOptions& o) {
     m.health = load(server.port(), "/healthz", o.connections, o.seconds);
     m.list = load(server.port(), kQueue, o.connections, o.seconds);
     m.list_due = load(server.port(), std::string(kQueue) + "&sort=due", o.connections, o.seconds);
+    if (o.ingest_probe > 0) {
+      const auto started = SteadyClock::now();
+      if (auto s = seed(**writer, *rules, have, have + o.ingest_probe); !s) {
+        failed = fail(s.error());
+        break;
+      }
+      m.commit_rate = static_cast<double>(o.ingest_probe) /
+                      std::chrono::duration<double>(SteadyClock::now() - started).count();
+      have += o.ingest_probe;
+    }
     out.lists.push_back(m);
   }
-  if (failed && o.visit_stage && !out.lists.empty()) {
+  if (failed && o.visit_stage && o.postgres.empty() && !out.lists.empty()) {
     const auto connections = static_cast<std::size_t>(o.connections);
     const auto booking = SteadyClock::now();
     auto ids = book_visits(**writer, *rules, db, have, connections * o.visits_per_connection, clock.epoch_ms());

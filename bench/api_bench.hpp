@@ -7,6 +7,7 @@
 // car's notification), each connection walking its own booked visits to the handover.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -27,6 +28,9 @@ struct ApiMeasure {
   ApiLoad list;      // the agent's queue: own team, open states, newest first, 50 a page
   ApiLoad list_due;  // the same, most urgent first (sort=due)
   ApiLoad health;    // /healthz
+  /// With ApiBenchOptions::ingest_probe: reports/s committed through commit_batch (1,000 a
+  /// transaction, classified and routed as the service does) once the store has `cases`.
+  double commit_rate = 0;
 };
 
 /// Dealer stage entries on the largest store, beside that store's /healthz (as api_list).
@@ -54,6 +58,16 @@ struct ApiBenchOptions {
   std::size_t visits_per_connection = 40;  // booked visits each connection may walk (6 entries each)
   std::filesystem::path rules_dir;
   std::filesystem::path work_dir;
+  /// The store on PostgreSQL (a connection string to an empty schema) instead of a SQLite file in
+  /// work_dir; the dealers' stage entries are SQLite's only.
+  std::string postgres;
+  /// Beyond this many cases the store grows by copying its first cases and their reports under
+  /// new ids, numbers and report ids (SQL on the store's tables), not through commit_batch: the
+  /// same rows at a fraction of the time (on PostgreSQL commit_batch takes about a millisecond a
+  /// report, 10^6 of them a quarter of an hour).
+  std::size_t copy_beyond = SIZE_MAX;
+  /// Reports committed after the lists at each size, timed: ApiMeasure::commit_rate (0: none).
+  std::size_t ingest_probe = 0;
 };
 
 /// Seeds the store up to each size in turn and measures the lists at each; then books visits

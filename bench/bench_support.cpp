@@ -286,6 +286,20 @@ double process_cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+namespace {
+double status_mib(pid_t pid, std::string_view field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(field)) return std::stod(line.substr(field.size())) / 1024.0;
+  }
+  return 0;
+}
+}  // namespace
+
+double peak_rss_mb(pid_t pid) { return status_mib(pid, "VmHWM:"); }
+double rss_mb(pid_t pid) { return status_mib(pid, "VmRSS:"); }
+
 // ---- Environment ----------------------------------------------------------------------------
 
 namespace {

@@ -150,6 +150,10 @@ std::string find_program(const std::string& name);
 double own_cpu_seconds();
 double process_cpu_seconds(pid_t pid);
 
+/// Peak (VmHWM) and current (VmRSS) resident set of a process in MiB; 0 when unreadable.
+double peak_rss_mb(pid_t pid);
+double rss_mb(pid_t pid);
+
 /// What the numbers were measured on.
 struct Environment {
   std::string cpu_model;

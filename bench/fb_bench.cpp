@@ -23,6 +23,11 @@
 // 3. First send after the broker is back (broker_back_bench.cpp): a report queued while the
 //    broker is down, timed from the broker's restart to its PUBACK, with Agent::network_up() and
 //    with the backoff alone. Baseline: the 1 s target.
+// S. Past one machine (issue 12; after phase 2, or alone with --scale-only): tls_vs_plain (the
+//    backlog over TLS against the broker's plain-TCP listener), two_instances (one and two
+//    instances of a shared-subscription group on one PostgreSQL, a live stream), the store curve
+//    (api_bench.hpp on SQLite and PostgreSQL, 10^3..10^6 cases) and the fleet curve
+//    (fleet_bench.hpp, 1..1,000 connected cars); --plots DIR writes their CSV for bench/plot.sh.
 // B. The agent (agent_bench.hpp): durable enqueue and its bytes on disk beside a raw sqlite3
 //    loop, the outbox drain beside raw Paho publish -> PUBACK, and an fb-car process's memory and
 //    idle CPU beside mosquitto_sub. Its own broker and backend; --agent-only runs it alone.
@@ -37,14 +42,17 @@
 
 #include <cstdio>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <map>
 #include <sstream>
 #include <thread>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "agent_bench.hpp"
@@ -56,11 +64,14 @@
 #include "classifier_bench.hpp"
 #include "fb/agent/agent.hpp"
 #include "fb/async/io_thread.hpp"
+#include "fb/backend/config.hpp"
 #include "fb/backend/service.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/guarded_main.hpp"
 #include "fb/common/logging.hpp"
+#include "fb/common/postgres.hpp"
 #include "fb/common/topics.hpp"
+#include "fleet_bench.hpp"
 #include "in_process_backend.hpp"
 #include "json_report.hpp"
 #include "paths.hpp"
@@ -99,6 +110,11 @@ struct Options {
   std::string car_command;          // another fb-car for phase B's process measures (e.g. under qemu)
   std::string car_label = "alt";    // suffix of their JSON names with --car-command
   int app_runs = 5;                 // runs of each program in the app's phase
+  bool scale_only = false;          // phase S alone (its own broker)
+  std::vector<std::size_t> fleet_cars{1, 10, 100, 1000};  // phase S's fleet curve (empty: left out)
+  std::size_t fleet_reports = 2000;                       // per point of the curve
+  std::string plots;                                      // --plots DIR: the curves' CSV files (bench/plot.sh)
+  std::size_t store_cases = 1000000;                      // phase S's store curve: its largest store (0: skip)
 };
 
 // ---- The rig: PKI and broker in a temporary directory -----------------------------------------
@@ -113,7 +129,8 @@ struct Rig {
     auto all = fleet_vins;
     all.push_back(car_vin);
     pki = std::make_unique<test::Pki>(dir / "pki", all);
-    broker = std::make_unique<test::Broker>(dir / "broker", *pki);
+    // The plain-TCP listener serves tls_vs_plain only (phase S).
+    broker = std::make_unique<test::Broker>(dir / "broker", *pki, /*plain_listener=*/true);
   }
   mqtt::ClientOptions options(const std::string& id, const mqtt::TlsFiles& tls) const {
     return test::client_options(*broker, id, tls);
@@ -532,13 +549,8 @@ struct Ingest {
   }
 };
 
-/// The backend draining the backlog queued in its session into a new case store: the SQLite file,
-/// or the PostgreSQL database `postgres` (a connection string) when it is set.
-Result<Ingest> measure_backend_ingest(const Rig& rig, const Options& o, std::size_t expected,
-                                      const std::string& postgres = {},
-                                      const std::string& database = "ingest-cases.db") {
-  auto config = backend_config(rig, o, rig.dir / database);
-  config.postgres = postgres;
+/// The backend of `config` draining the backlog queued in its session into a new case store.
+Result<Ingest> measure_backend_ingest(const Rig& rig, const backend::BackendConfig& config, std::size_t expected) {
   // Loading the rules and opening the store are not part of the ingest time.
   std::unique_ptr<test::InProcessBackend> created;
   try {
@@ -835,6 +847,330 @@ int run_app_phase(const Options& o, JsonReport& report, std::optional<AppBenchRe
   return 0;
 }
 
+// ---- Phase S: past one machine (issue 12) ---------------------------------------------------------
+
+/// The backend of backend_config() on the broker's plain-TCP listener, logging in by password.
+backend::BackendConfig plain_backend_config(const Rig& rig, const Options& o, const std::string& db) {
+  auto c = backend_config(rig, o, db);
+  c.mqtt.server_uri = rig.broker->plain_uri();
+  c.mqtt.tls = {};
+  c.mqtt.username = "fb-backend";
+  c.mqtt.password = rig.broker->plain_password();
+  return c;
+}
+
+struct TlsVsPlain {
+  std::vector<double> tls, plain;  // reports/s after the first message, one per round
+  static double mean(const std::vector<double>& v) {
+    double sum = 0;
+    for (auto x : v) sum += x;
+    return v.empty() ? 0 : sum / static_cast<double>(v.size());
+  }
+};
+
+/// The same backlog drained by the backend over TLS and over plain TCP, alternately, `rounds`
+/// times each, each into a new store. Needs the backend's session (ensure_backend_session).
+Result<TlsVsPlain> measure_tls_vs_plain(const Rig& rig, const Options& o, const Backlog& backlog, int rounds) {
+  TlsVsPlain out;
+  for (int round = 0; round < rounds; ++round) {
+    for (const bool tls : {true, false}) {
+      if (auto r = load_backlog(rig, backlog); !r) return fail(r.error());
+      const auto db = (rig.dir / fmt::format("{}-{}.db", tls ? "tls" : "plain", round));
+      auto m = measure_backend_ingest(rig, tls ? backend_config(rig, o, db) : plain_backend_config(rig, o, db),
+                                      backlog.messages.size());
+      if (!m) return fail(m.error());
+      (tls ? out.tls : out.plain).push_back(m->net_rate());
+    }
+  }
+  return out;
+}
+
+/// Instance `name` of the shared-subscription group "bench" on the PostgreSQL store `conninfo`.
+Result<backend::BackendConfig> instance_config(const Rig& rig, const Options& o, const std::string& name,
+                                               const std::string& conninfo) {
+  auto c = backend_config(rig, o, rig.dir / "unused.db");
+  c.postgres = conninfo;
+  c.service.instance = name;
+  c.service.shared_group = "bench";
+  if (name != "fb-backend") c.mqtt.tls = mqtt::tls_files_in(std::filesystem::path(rig.pki->dir()) / "backends" / name);
+  if (auto r = backend::settle_instance(c); !r) return fail(r.error());
+  return c;
+}
+
+backend::ServiceStats total_stats(const std::vector<std::unique_ptr<test::InProcessBackend>>& backends) {
+  backend::ServiceStats t;
+  for (const auto& b : backends) {
+    const auto s = b->stats();
+    t.received += s.received;
+    t.published += s.published;
+    t.publish_failures += s.publish_failures;
+    t.notifications_resent += s.notifications_resent;
+    t.ingest.accepted += s.ingest.accepted;
+    t.ingest.duplicates += s.ingest.duplicates;
+    t.ingest.rejected += s.ingest.rejected;
+    t.ingest.notifications_in_ack += s.ingest.notifications_in_ack;
+  }
+  return t;
+}
+
+struct GroupIngest {
+  std::size_t reports = 0;
+  double seconds = 0;                  // first publish -> every report stored and answered
+  double publish_seconds = 0;          // first publish -> last PUBACK: the publishers' own pace
+  std::vector<std::uint64_t> handled;  // reports stored by each instance
+  double rate() const { return seconds > 0 ? static_cast<double>(reports) / seconds : 0; }
+};
+
+/// The instances `names` of one shared-subscription group on one PostgreSQL store take a live
+/// stream: the backlog's cars publish it while they are connected (clean sessions: the broker
+/// queues nothing for an absent group member). Timed from the first publish until every report
+/// is stored and answered.
+Result<GroupIngest> measure_group_ingest(const Rig& rig, const Options& o, const Backlog& backlog,
+                                         const std::string& conninfo, const std::vector<std::string>& names) {
+  std::vector<std::unique_ptr<test::InProcessBackend>> backends;
+  for (const auto& name : names) {
+    auto config = instance_config(rig, o, name, conninfo);
+    if (!config) return fail(config.error());
+    auto b = start_backend(*config);
+    if (!b) return fail(b.error());
+    backends.push_back(std::move(*b));
+  }
+  // Until every member has had a message, the broker may not know them all: probe reports from a
+  // clean-session car, a fresh id each. The car stays until every probe is stored and answered,
+  // so that none is left in its client, and the window holds the backlog alone.
+  const auto stored = [](const backend::ServiceStats& s) {
+    return s.ingest.accepted + s.ingest.duplicates + s.ingest.rejected;
+  };
+  const auto answered = [&](const backend::ServiceStats& s) {
+    const auto separate = s.ingest.accepted - std::min(s.ingest.accepted, s.ingest.notifications_in_ack);
+    return s.published + s.publish_failures >= stored(s) + separate + s.notifications_resent;
+  };
+  {
+    const auto& vin = rig.fleet_vins.front();
+    auto options = rig.options(vin, rig.pki->vehicle(vin));
+    options.clean_session = true;
+    auto car = WrapperClient::connect(options, {}, nullptr, kStepTimeout);
+    if (!car) return fail(car.error());
+    const auto all_reached = [&] {
+      for (const auto& b : backends) {
+        if (b->stats().received == 0) return false;
+      }
+      return true;
+    };
+    int probes = 0;
+    for (; !all_reached(); ++probes) {
+      if (probes == 300) return fail(MqttErrc::not_connected, "a group member had no message in 30 s of probes");
+      auto payload = encoded_report(vin, -1000 - probes);
+      if (!payload) return fail(payload.error());
+      (*car)->publish(topics::reports(vin), *payload, nullptr);
+      std::this_thread::sleep_for(100ms);
+    }
+    const auto settled = [&] {
+      const auto s = total_stats(backends);
+      return stored(s) >= static_cast<std::uint64_t>(probes) && answered(s);
+    };
+    for (auto t = Clock::now(); !settled(); std::this_thread::sleep_for(kStatsPoll)) {
+      if (Clock::now() - t > kPhaseTimeout) return fail(MqttErrc::not_connected, "the probes were not answered");
+    }
+  }
+  std::vector<std::uint64_t> before;
+  for (const auto& b : backends) before.push_back(b->stats().ingest.accepted);
+  const auto base = stored(total_stats(backends));
+
+  GroupIngest out;
+  out.reports = backlog.messages.size();
+  const auto t0 = Clock::now();
+  auto loading = std::async(std::launch::async, [&] { return load_backlog(rig, backlog); });
+  std::optional<Load> loaded;
+  for (;;) {
+    const auto s = total_stats(backends);
+    if (stored(s) >= base + out.reports && answered(s)) break;
+    if (!loaded && loading.wait_for(0s) == std::future_status::ready) {
+      auto done = loading.get();
+      if (!done) return fail(done.error());
+      loaded = *done;
+    }
+    if (Clock::now() - t0 > kPhaseTimeout) {
+      return fail(MqttErrc::not_connected,
+                  fmt::format("{} instances: {} of {} stored", names.size(), stored(s) - base, out.reports));
+    }
+    std::this_thread::sleep_for(kStatsPoll);
+  }
+  out.seconds = to_s(Clock::now() - t0);
+  if (!loaded) {
+    auto done = loading.get();
+    if (!done) return fail(done.error());
+    loaded = *done;
+  }
+  // From the first publish: the publishers' TLS connects come first in load_backlog.
+  out.seconds -= to_s(loaded->connect);
+  out.publish_seconds = to_s(loaded->publish);
+  for (std::size_t i = 0; i < backends.size(); ++i)
+    out.handled.push_back(backends[i]->stats().ingest.accepted - before[i]);
+  for (auto& b : backends) b->stop();
+  return out;
+}
+
+/// A schema of its own on `server` for one store, as the store tests do: a connection string.
+Result<std::string> postgres_schema(const test::PostgresServer& server, const std::string& name) {
+  auto admin = sql::open_postgres(server.conninfo());
+  if (!admin) return fail(admin.error());
+  if (auto r = admin->exec("CREATE SCHEMA " + name); !r) return fail(r.error());
+  return server.conninfo() + " options='-csearch_path=" + name + "'";
+}
+
+/// The store curve: the agents' queue over HTTP (as api_list) and the store's commit rate at
+/// 10^3, 10^4, ... `o.store_cases` cases, on SQLite and on PostgreSQL (fsync on). Up to 10^4 the
+/// cases come through commit_batch, beyond by copying them (ApiBenchOptions::copy_beyond).
+int run_store_curve(const Options& o, JsonReport& report) {
+  struct Curve {
+    std::string store;
+    ApiResults results;
+  };
+  std::vector<Curve> curves;
+  for (const std::string store : {"sqlite", "postgres"}) {
+    ApiBenchOptions a;
+    a.sizes.clear();
+    for (std::size_t size = 1000; size <= o.store_cases; size *= 10) a.sizes.push_back(size);
+    a.seconds = o.quick ? 1.0 : 2.0;
+    a.visit_stage = false;
+    a.rules_dir = test::kRulesDir;
+    a.copy_beyond = 10000;
+    a.ingest_probe = o.quick ? 1000 : 2000;
+    test::TempDir dir("fbbench-store");
+    a.work_dir = dir.path();
+    std::unique_ptr<test::PostgresServer> server;
+    if (store == "postgres") {
+      if (o.skip_postgres) continue;
+      server = std::make_unique<test::PostgresServer>(/*durable=*/true);
+      if (!server->start()) {
+        fmt::print("  (the store curve on PostgreSQL left out: {})\n", server->why());
+        continue;
+      }
+      auto schema = postgres_schema(*server, "store_curve");
+      if (!schema) return fail_with("postgres schema", schema.error());
+      a.postgres = *schema;
+    }
+    const auto started = Clock::now();
+    auto m = measure_api(a);
+    if (!m) return fail_with("store curve (" + store + ")", m.error());
+    fmt::print("  store curve on {}: {:.0f} s\n", store, to_s(Clock::now() - started));
+    std::cout.flush();
+    curves.push_back({store, std::move(*m)});
+  }
+  if (curves.empty()) return 0;
+  fmt::print("  {:>9} {:>9}  {:>12} {:>9} {:>9}  {:>12}  {:>12}  {:>14}\n", "store", "cases", "list req/s", "p50 ms",
+             "p99 ms", "by due p99", "/healthz", "commit rep/s");
+  std::ostringstream csv;
+  csv << "store,cases,list_per_s,list_p50_ms,list_p99_ms,due_p99_ms,health_per_s,commit_per_s\n";
+  for (const auto& c : curves) {
+    const auto& first = c.results.lists.front();
+    for (const auto& m : c.results.lists) {
+      fmt::print("  {:>9} {:>9}  {:>12.0f} {:>9.2f} {:>9.2f}  {:>12.2f}  {:>12.0f}  {:>14.0f}{}\n", c.store, m.cases,
+                 m.list.rate, m.list.p50_ms, m.list.p99_ms, m.list_due.p99_ms, m.health.rate, m.commit_rate,
+                 m.list.errors + m.list_due.errors + m.health.errors ? "  (errors!)" : "");
+      csv << fmt::format("{},{},{:.1f},{:.3f},{:.3f},{:.3f},{:.1f},{:.1f}\n", c.store, m.cases, m.list.rate,
+                         m.list.p50_ms, m.list.p99_ms, m.list_due.p99_ms, m.health.rate, m.commit_rate);
+      const auto suffix = fmt::format("_{}_{}", c.store, m.cases);
+      report.add("store_list" + suffix, m.list.rate, m.health.rate, "requests/s");
+      report.add("store_list_p99" + suffix, m.list.p99_ms, first.list.p99_ms, "ms");
+      report.add("store_commit" + suffix, m.commit_rate, first.commit_rate, "reports/s");
+    }
+  }
+  if (!o.plots.empty()) {
+    std::filesystem::create_directories(o.plots);
+    std::ofstream out(std::filesystem::path(o.plots) / "store.csv");
+    out << csv.str();
+    if (!out.flush()) return fail_with("--plots", Error(StorageErrc::io, o.plots + "/store.csv: cannot write"));
+  }
+  return 0;
+}
+
+/// Phase S: tls_vs_plain, two_instances, the fleet curve. Ends the backend's persistent session:
+/// the group's members take fb-backend's client id with clean sessions.
+int run_scale_phase(const Rig& rig, const Options& o, JsonReport& report) {
+  fmt::print("\nS. Past one machine: TLS against plain TCP, two instances on PostgreSQL, 1 to {} cars\n",
+             o.fleet_cars.empty() ? 0 : o.fleet_cars.back());
+  std::cout.flush();
+  auto backlog = make_backlog(rig.fleet_vins, o.backlog);
+  if (!backlog) return fail_with("building the backlog", backlog.error());
+
+  const int rounds = o.quick ? 1 : 2;
+  auto tvp = measure_tls_vs_plain(rig, o, *backlog, rounds);
+  if (!tvp) return fail_with("tls_vs_plain", tvp.error());
+  const auto tls = TlsVsPlain::mean(tvp->tls), plain = TlsVsPlain::mean(tvp->plain);
+  fmt::print(
+      "  tls_vs_plain: the backend drains {} reports over TLS at {:.0f} reports/s, over plain TCP on the same "
+      "broker at {:.0f}/s (mean of {} alternating rounds each): ratio {:.3f}\n",
+      backlog->messages.size(), tls, plain, rounds, tls / plain);
+  report.add("tls_vs_plain", tls, plain, "reports/s");
+  std::cout.flush();
+
+  if (!o.skip_postgres) {
+    test::PostgresServer server(/*durable=*/true);
+    if (!server.start()) {
+      fmt::print("  (two_instances left out: {})\n", server.why());
+    } else {
+      const auto n = std::min<std::size_t>(backlog->messages.size(), o.quick ? 2000 : 10000);
+      backlog->messages.resize(n);
+      auto one_db = postgres_schema(server, "one_instance");
+      auto two_db = postgres_schema(server, "two_instances");
+      if (!one_db || !two_db) return fail_with("postgres schema", (!one_db ? one_db : two_db).error());
+      auto one = measure_group_ingest(rig, o, *backlog, *one_db, {"fb-backend"});
+      if (!one) return fail_with("one instance", one.error());
+      auto two = measure_group_ingest(rig, o, *backlog, *two_db, {"fb-backend", "fb-backend-2"});
+      if (!two) return fail_with("two instances", two.error());
+      fmt::print(
+          "  two_instances: a live stream of {} reports into one PostgreSQL (fsync on), shared subscription: one "
+          "instance {:.0f} reports/s, two {:.0f}/s ({} and {} reports each): ratio {:.3f}\n",
+          n, one->rate(), two->rate(), two->handled[0], two->handled[1], two->rate() / one->rate());
+      fmt::print("    (the publishers alone took {:.2f} s and {:.2f} s of those {:.2f} s and {:.2f} s)\n",
+                 one->publish_seconds, two->publish_seconds, one->seconds, two->seconds);
+      report.add("two_instances", two->rate(), one->rate(), "reports/s");
+    }
+  }
+  std::cout.flush();
+
+  if (o.store_cases >= 1000) {
+    if (auto r = run_store_curve(o, report); r != 0) return r;
+  }
+  if (o.fleet_cars.empty()) return 0;
+  const auto most = o.fleet_cars.back();  // sorted, without 0 (run_main)
+  std::vector<std::string> vins;
+  for (std::size_t i = 0; i < most; ++i) vins.push_back(vin_for(2, static_cast<int>(i + 1)));
+  const auto certs_start = Clock::now();
+  test::Pki fleet_pki(rig.pki->dir(), vins);  // adds their certificates beside the rig's, same CA
+  fmt::print("  fleet curve: {} car certificates issued in {:.1f} s; {} reports per point\n", most,
+             to_s(Clock::now() - certs_start), o.fleet_reports);
+  std::cout.flush();
+  FleetCurveOptions f;
+  f.cars = o.fleet_cars;
+  f.reports = o.fleet_reports;
+  f.broker_uri = rig.broker->uri();
+  f.pki_dir = rig.pki->dir();
+  f.work_dir = rig.dir / "fleet";
+  f.backend_bin = test::kBackendBin;
+  f.rules_dir = test::kRulesDir;
+  f.vin = [&vins](std::size_t i) { return vins.at(i); };
+  f.report = [](const std::string& vin, int i) { return encoded_report(vin, i); };
+  auto curve = measure_fleet_curve(f);
+  if (!curve) return fail_with("fleet curve", curve.error());
+  fmt::print("  {:>6}  {:>10}  {:>12}  {:>14}  {:>14}  {:>8}\n", "cars", "connect s", "reports/s", "backend RSS MiB",
+             "backend peak", "refused");
+  const auto& first = curve->front();
+  for (const auto& p : *curve) {
+    fmt::print("  {:>6}  {:>10.2f}  {:>12.0f}  {:>14.1f}  {:>14.1f}  {:>8}\n", p.cars, p.connect_s, p.rate(),
+               p.backend_rss_mb, p.backend_peak_mb, p.failed);
+    // Baseline: the smallest fleet (one car unless --fleet-cars says otherwise).
+    report.add(fmt::format("fleet_ingest_{}_cars", p.cars), p.rate(), first.rate(), "reports/s");
+    report.add(fmt::format("fleet_backend_rss_{}_cars", p.cars), p.backend_rss_mb, first.backend_rss_mb, "MiB");
+  }
+  if (!o.plots.empty()) {
+    if (auto r = write_fleet_csv(o.plots, *curve); !r) return fail_with("--plots", r.error());
+  }
+  return 0;
+}
+
 int run(const Options& o) {
   fmt::print("fb-bench: round trip and ingest rate, each beside a baseline measured in the same run\n");
   std::cout.flush();
@@ -875,6 +1211,14 @@ int run(const Options& o) {
     early.add("first_send_after_broker_back_s", back->with_signal.max_ms() / 1000, kBrokerBackTargetS, "s");
     early.add("first_send_after_broker_back_without_signal_s", back->backoff_only.max_ms() / 1000,
               back->with_signal.max_ms() / 1000, "s");
+    if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
+    return 0;
+  }
+  if (o.scale_only) {
+    Rig rig(o);
+    if (auto r = ensure_backend_session(rig, o); !r) return fail_with("backend session", r.error());
+    if (auto r = run_scale_phase(rig, o, early); r != 0) return r;
+    if (o.json.empty()) return 0;
     if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
     return 0;
   }
@@ -951,7 +1295,7 @@ int run(const Options& o) {
   auto load = load_backlog(rig, *backlog);
   if (!load) return fail_with("loading the backlog", load.error());
   const auto expected = backlog->messages.size();
-  auto ingest = measure_backend_ingest(rig, o, expected);
+  auto ingest = measure_backend_ingest(rig, backend_config(rig, o, rig.dir / "ingest-cases.db"), expected);
   if (!ingest) return fail_with("backend ingest", ingest.error());
   auto sub = measure_mosquitto_sub(rig, *backlog);
   if (!sub) return fail_with("mosquitto_sub baseline", sub.error());
@@ -971,7 +1315,9 @@ int run(const Options& o) {
       fmt::print("  (PostgreSQL ingest left out: {})\n", server.why());
     } else {
       if (auto r = load_backlog(rig, *backlog); !r) return fail_with("loading the backlog", r.error());
-      auto pg = measure_backend_ingest(rig, o, expected, server.conninfo());
+      auto config = backend_config(rig, o, rig.dir / "unused.db");
+      config.postgres = server.conninfo();
+      auto pg = measure_backend_ingest(rig, config, expected);
       if (!pg) return fail_with("backend ingest into PostgreSQL", pg.error());
       pg_ingest = *pg;
     }
@@ -986,7 +1332,7 @@ int run(const Options& o) {
     auto big = make_backlog(rig.fleet_vins, o.drain_backlog);
     if (!big) return fail_with("building the drain backlog", big.error());
     if (auto r = load_backlog(rig, *big); !r) return fail_with("loading the drain backlog", r.error());
-    auto d = measure_backend_ingest(rig, o, big->messages.size(), {}, "drain-cases.db");
+    auto d = measure_backend_ingest(rig, backend_config(rig, o, rig.dir / "drain-cases.db"), big->messages.size());
     if (!d) return fail_with("backend drain", d.error());
     drain = *d;
   }
@@ -1062,6 +1408,8 @@ int run(const Options& o) {
         o.drain_backlog, to_s(drain->to_answered), to_s(drain->to_first_message), drain->net_rate(), drain->cpu_self,
         predicted, to_s(drain->to_answered) / predicted);
   }
+
+  if (auto r = run_scale_phase(rig, o, early); r != 0) return r;
 
   // Phase 3
   fmt::print("\n3. First send after the broker is back: a report queued during a broker outage\n");
@@ -1223,6 +1571,17 @@ static int run_main(int argc, char** argv) {
   app.add_option("--car-label", o.car_label, "Suffix of the JSON names of --car-command's measures (e.g. qemu)");
   app.add_option("--api-cases", o.api_cases, "Largest store of the API phase (also 1/100 and 1/10 of it)")
       ->check(CLI::Range(100, 10000000));
+  app.add_flag("--scale-only", o.scale_only,
+               "Only phases 0 and S (tls_vs_plain, two_instances, the fleet curve; a broker of its own)");
+  app.add_option("--fleet-cars", o.fleet_cars,
+                 "Phase S: connected cars at each point of the fleet curve; the first is the baseline (0: no curve)")
+      ->check(CLI::Range(0, 5000));
+  app.add_option("--fleet-reports", o.fleet_reports, "Phase S: reports at each point of the fleet curve")
+      ->check(CLI::Range(10, 1000000));
+  app.add_option("--store-cases", o.store_cases,
+                 "Phase S: the store curve's largest store (10^3 .. this, powers of ten; below 1000: skip)")
+      ->check(CLI::Range(0, 10000000));
+  app.add_option("--plots", o.plots, "Write the curves' data as CSV files into DIR (bench/run.sh draws them)");
   app.add_flag("--quick", o.quick, "Small numbers for a smoke run (about a minute); explicit options still win");
   app.add_option("--log-level", o.log_level, "Log level of the components (stderr)");
   app.add_option("--json", o.json, "Also write the summary's measures and baselines to FILE as JSON");
@@ -1234,12 +1593,23 @@ static int run_main(int argc, char** argv) {
     if (app.count("--vins") == 0) o.vins = 4;
     if (app.count("--nagle-rounds") == 0) o.no_nodelay_rounds = 10;
     if (app.count("--drain-backlog") == 0) o.drain_backlog = 10000;
+    if (app.count("--fleet-cars") == 0) o.fleet_cars = {1, 10, 100};
+    if (app.count("--fleet-reports") == 0) o.fleet_reports = 500;
+    if (app.count("--store-cases") == 0) o.store_cases = 10000;
   }
+  std::erase(o.fleet_cars, 0);
+  std::sort(o.fleet_cars.begin(), o.fleet_cars.end());
+  o.fleet_cars.erase(std::unique(o.fleet_cars.begin(), o.fleet_cars.end()), o.fleet_cars.end());
   // Checked now rather than after a run of minutes; the file itself is written at the end.
   if (const auto dir = std::filesystem::path(o.json).parent_path();
       !o.json.empty() && !dir.empty() && !std::filesystem::is_directory(dir)) {
     std::cerr << "fb-bench: --json " << o.json << ": no such directory\n";
     return 2;
+  }
+  // A thousand cars are a thousand sockets here and in the broker (a child: it inherits the limit).
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
   }
   if (auto r = fb::init_logging("bench", o.log_level); !r) {
     std::cerr << "fb-bench: " << r.error().what() << "\n";

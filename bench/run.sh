@@ -11,6 +11,8 @@
 #   bench/run.sh --json bench.json    # also writes the summary's measures as JSON (bench/README.md)
 #   bench/run.sh --classifier-only --json cls.json   # only classifier_per_core, no broker
 #   bench/run.sh --build-dir build/dev --app-only --json app.json   # only the app (needs the Qt app)
+#   bench/run.sh --scale-only --plots docs/bench --json scale.json  # phase S: TLS vs plain, two
+#                                     # instances, the fleet and store curves, drawn as PNG files
 #
 # The build directory (default build/bench, the "bench" preset) is configured RelWithDebInfo
 # without the Qt app when it does not exist yet; an existing one is built as it is configured.
@@ -55,4 +57,14 @@ elif [[ "$program" == fb-app-bench ]]; then
 fi
 quietly cmake --build "$build_dir" --target "${targets[@]}"
 
-exec "$build_dir/bench/$program" "$@"
+# --plots DIR: fb-bench writes the curves' CSV files there; bench/plot.sh draws them.
+plots=""
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --plots) if ((i + 1 < ${#args[@]})); then plots=${args[i + 1]}; fi ;;
+    --plots=*) plots=${args[i]#--plots=} ;;
+  esac
+done
+"$build_dir/bench/$program" "$@"
+if [[ -n "$plots" && ( -f "$plots/fleet.csv" || -f "$plots/store.csv" ) ]]; then "$here/plot.sh" "$plots"; fi
