@@ -974,6 +974,7 @@ Result<GroupIngest> measure_group_ingest(const Rig& rig, const Options& o, const
     }
   }
   std::vector<std::uint64_t> before;
+  before.reserve(backends.size());
   for (const auto& b : backends) before.push_back(b->stats().ingest.accepted);
   const auto base = stored(total_stats(backends));
 
