@@ -411,14 +411,19 @@ std::string translate_to_postgres(std::string_view sql, const std::vector<std::s
 Result<Database> open_postgres(const std::string& conninfo, PgOptions options) {
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (conn == nullptr) return fail(StorageErrc::open_failed, "postgres: out of memory");
-  if (PQstatus(conn) != CONNECTION_OK) {
+  const auto refuse = [conn](std::string what) -> Result<Database> {
     std::string message = PQerrorMessage(conn);
     PQfinish(conn);
     while (!message.empty() && message.back() == '\n') message.pop_back();
-    return fail(StorageErrc::open_failed, "postgres: " + message);
-  }
+    return fail(StorageErrc::open_failed, "postgres: " + what + message);
+  };
+  if (PQstatus(conn) != CONNECTION_OK) return refuse("");
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);  // "already exists, skipping" and such
+  PGresult* jit = PQexec(conn, "SET jit = off");
+  const bool jit_off = PQresultStatus(jit) == PGRES_COMMAND_OK;
+  PQclear(jit);
+  if (!jit_off) return refuse("SET jit = off: ");
   return Database::adopt(std::make_unique<PgDriver>(conn, std::move(options)));
 }
 

@@ -181,6 +181,21 @@ TEST_F(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
   EXPECT_EQ(s.error().code, make_error_code(StorageErrc::schema_too_new));
 }
 
+// The server's default is JIT on; the store's short queries run without it on every connection
+// (open_postgres: compiling cost 15 ms a query once a big table lifted the plan's cost estimate).
+TEST_F(PostgresStore, EveryConnectionTurnsJitOffThoughTheServerHasItOn) {
+  test::TempDir dir;
+  auto conninfo = test::postgres_database(dir / "jit");
+  ASSERT_TRUE(conninfo) << conninfo.error().what();
+  auto db = sql::open_postgres(*conninfo);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->query_int("SELECT CASE WHEN reset_val = 'on' THEN 1 ELSE 0 END FROM pg_settings WHERE name = 'jit'")
+                ->value_or(-1),
+            1)
+      << "the server's default";
+  EXPECT_EQ(db->query_int("SELECT CASE WHEN current_setting('jit') = 'off' THEN 1 ELSE 0 END")->value_or(-1), 1);
+}
+
 // The bench's and the integration tests' in-process backend opens the store its configuration
 // names: given "postgres", the case store's schema is there and no SQLite file is made.
 TEST_F(PostgresStore, AnInProcessBackendConfiguredForPostgresOpensItsStoreThere) {
