@@ -31,6 +31,7 @@ struct ApiMeasure {
   /// With ApiBenchOptions::ingest_probe: reports/s committed through commit_batch (1,000 a
   /// transaction, classified and routed as the service does) once the store has `cases`.
   double commit_rate = 0;
+  double fill_seconds = 0;  // seeding or copying from the previous size up to this one
 };
 
 /// Dealer stage entries on the largest store, beside that store's /healthz (as api_list).

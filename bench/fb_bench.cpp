@@ -111,6 +111,7 @@ struct Options {
   std::string car_label = "alt";    // suffix of their JSON names with --car-command
   int app_runs = 5;                 // runs of each program in the app's phase
   bool scale_only = false;          // phase S alone (its own broker)
+  bool store_curve_only = false;    // phase S's store curve alone (no broker)
   std::vector<std::size_t> fleet_cars{1, 10, 100, 1000};  // phase S's fleet curve (empty: left out)
   std::size_t fleet_reports = 2000;                       // per point of the curve
   std::string plots;                                      // --plots DIR: the curves' CSV files (bench/plot.sh)
@@ -549,6 +550,19 @@ struct Ingest {
   }
 };
 
+/// Reports the backend has decided on: stored as new cases, merged as duplicates, or rejected.
+std::uint64_t reports_decided(const backend::ServiceStats& s) {
+  return s.ingest.accepted + s.ingest.duplicates + s.ingest.rejected;
+}
+
+/// Whether every answer owed for the reports decided on has left the backend (PUBACKed or
+/// failed): one ack per report, plus a separate notification for each new case whose car does
+/// not read it in the ack; a notification re-sent by the resend timer counts once more.
+bool all_answered(const backend::ServiceStats& s) {
+  const auto separate = s.ingest.accepted - std::min(s.ingest.accepted, s.ingest.notifications_in_ack);
+  return s.published + s.publish_failures >= reports_decided(s) + separate + s.notifications_resent;
+}
+
 /// The backend of `config` draining the backlog queued in its session into a new case store.
 Result<Ingest> measure_backend_ingest(const Rig& rig, const backend::BackendConfig& config, std::size_t expected) {
   // Loading the rules and opening the store are not part of the ingest time.
@@ -573,13 +587,8 @@ Result<Ingest> measure_backend_ingest(const Rig& rig, const backend::BackendConf
       result.to_first_answer = now, answering = true;
       result.stored_before_first_answer = s.ingest.accepted;
     }
-    if (!committed && s.ingest.accepted + s.ingest.duplicates + s.ingest.rejected >= expected) {
-      result.to_committed = now, committed = true;
-    }
-    // One ack per report, plus a separate notification for each report whose car does not read
-    // it in the ack; a notification re-sent by the resend timer counts once more.
-    const auto separate = s.ingest.accepted - std::min(s.ingest.accepted, s.ingest.notifications_in_ack);
-    if (committed && s.published + s.publish_failures >= expected + separate + s.notifications_resent) {
+    if (!committed && reports_decided(s) >= expected) result.to_committed = now, committed = true;
+    if (committed && all_answered(s)) {
       result.to_answered = now;
       result.stats = s;
       break;
@@ -938,13 +947,6 @@ Result<GroupIngest> measure_group_ingest(const Rig& rig, const Options& o, const
   // Until every member has had a message, the broker may not know them all: probe reports from a
   // clean-session car, a fresh id each. The car stays until every probe is stored and answered,
   // so that none is left in its client, and the window holds the backlog alone.
-  const auto stored = [](const backend::ServiceStats& s) {
-    return s.ingest.accepted + s.ingest.duplicates + s.ingest.rejected;
-  };
-  const auto answered = [&](const backend::ServiceStats& s) {
-    const auto separate = s.ingest.accepted - std::min(s.ingest.accepted, s.ingest.notifications_in_ack);
-    return s.published + s.publish_failures >= stored(s) + separate + s.notifications_resent;
-  };
   {
     const auto& vin = rig.fleet_vins.front();
     auto options = rig.options(vin, rig.pki->vehicle(vin));
@@ -967,7 +969,7 @@ Result<GroupIngest> measure_group_ingest(const Rig& rig, const Options& o, const
     }
     const auto settled = [&] {
       const auto s = total_stats(backends);
-      return stored(s) >= static_cast<std::uint64_t>(probes) && answered(s);
+      return reports_decided(s) >= static_cast<std::uint64_t>(probes) && all_answered(s);
     };
     for (auto t = Clock::now(); !settled(); std::this_thread::sleep_for(kStatsPoll)) {
       if (Clock::now() - t > kPhaseTimeout) return fail(MqttErrc::not_connected, "the probes were not answered");
@@ -976,7 +978,7 @@ Result<GroupIngest> measure_group_ingest(const Rig& rig, const Options& o, const
   std::vector<std::uint64_t> before;
   before.reserve(backends.size());
   for (const auto& b : backends) before.push_back(b->stats().ingest.accepted);
-  const auto base = stored(total_stats(backends));
+  const auto base = reports_decided(total_stats(backends));
 
   GroupIngest out;
   out.reports = backlog.messages.size();
@@ -985,7 +987,7 @@ Result<GroupIngest> measure_group_ingest(const Rig& rig, const Options& o, const
   std::optional<Load> loaded;
   for (;;) {
     const auto s = total_stats(backends);
-    if (stored(s) >= base + out.reports && answered(s)) break;
+    if (reports_decided(s) >= base + out.reports && all_answered(s)) break;
     if (!loaded && loading.wait_for(0s) == std::future_status::ready) {
       auto done = loading.get();
       if (!done) return fail(done.error());
@@ -993,7 +995,7 @@ Result<GroupIngest> measure_group_ingest(const Rig& rig, const Options& o, const
     }
     if (Clock::now() - t0 > kPhaseTimeout) {
       return fail(MqttErrc::not_connected,
-                  fmt::format("{} instances: {} of {} stored", names.size(), stored(s) - base, out.reports));
+                  fmt::format("{} instances: {} of {} stored", names.size(), reports_decided(s) - base, out.reports));
     }
     std::this_thread::sleep_for(kStatsPoll);
   }
@@ -1060,16 +1062,16 @@ int run_store_curve(const Options& o, JsonReport& report) {
     curves.push_back({store, std::move(*m)});
   }
   if (curves.empty()) return 0;
-  fmt::print("  {:>9} {:>9}  {:>12} {:>9} {:>9}  {:>12}  {:>12}  {:>14}\n", "store", "cases", "list req/s", "p50 ms",
-             "p99 ms", "by due p99", "/healthz", "commit rep/s");
+  fmt::print("  {:>9} {:>9}  {:>12} {:>9} {:>9}  {:>12}  {:>12}  {:>14}  {:>8}\n", "store", "cases", "list req/s",
+             "p50 ms", "p99 ms", "by due p99", "/healthz", "commit rep/s", "fill s");
   std::ostringstream csv;
   csv << "store,cases,list_per_s,list_p50_ms,list_p99_ms,due_p99_ms,health_per_s,commit_per_s\n";
   for (const auto& c : curves) {
     const auto& first = c.results.lists.front();
     for (const auto& m : c.results.lists) {
-      fmt::print("  {:>9} {:>9}  {:>12.0f} {:>9.2f} {:>9.2f}  {:>12.2f}  {:>12.0f}  {:>14.0f}{}\n", c.store, m.cases,
-                 m.list.rate, m.list.p50_ms, m.list.p99_ms, m.list_due.p99_ms, m.health.rate, m.commit_rate,
-                 m.list.errors + m.list_due.errors + m.health.errors ? "  (errors!)" : "");
+      fmt::print("  {:>9} {:>9}  {:>12.0f} {:>9.2f} {:>9.2f}  {:>12.2f}  {:>12.0f}  {:>14.0f}  {:>8.1f}{}\n", c.store,
+                 m.cases, m.list.rate, m.list.p50_ms, m.list.p99_ms, m.list_due.p99_ms, m.health.rate, m.commit_rate,
+                 m.fill_seconds, m.list.errors + m.list_due.errors + m.health.errors ? "  (errors!)" : "");
       csv << fmt::format("{},{},{:.1f},{:.3f},{:.3f},{:.3f},{:.1f},{:.1f}\n", c.store, m.cases, m.list.rate,
                          m.list.p50_ms, m.list.p99_ms, m.list_due.p99_ms, m.health.rate, m.commit_rate);
       const auto suffix = fmt::format("_{}_{}", c.store, m.cases);
@@ -1152,16 +1154,21 @@ int run_scale_phase(const Rig& rig, const Options& o, JsonReport& report) {
   f.work_dir = rig.dir / "fleet";
   f.backend_bin = test::kBackendBin;
   f.rules_dir = test::kRulesDir;
+  f.broker_cpu = [&rig] { return rig.broker_cpu(); };
   f.vin = [&vins](std::size_t i) { return vins.at(i); };
   f.report = [](const std::string& vin, int i) { return encoded_report(vin, i); };
   auto curve = measure_fleet_curve(f);
   if (!curve) return fail_with("fleet curve", curve.error());
-  fmt::print("  {:>6}  {:>10}  {:>12}  {:>14}  {:>14}  {:>8}\n", "cars", "connect s", "reports/s", "backend RSS MiB",
-             "backend peak", "refused");
+  // CPU as cores busy over the timed window: backend, broker, cars (this process); 2.0 is all of
+  // this machine's.
+  fmt::print("  {:>6}  {:>10}  {:>12}  {:>14}  {:>14}  {:>8}  {:>24}\n", "cars", "connect s", "reports/s",
+             "backend RSS MiB", "backend peak", "refused", "cores: backend/broker/cars");
   const auto& first = curve->front();
   for (const auto& p : *curve) {
-    fmt::print("  {:>6}  {:>10.2f}  {:>12.0f}  {:>14.1f}  {:>14.1f}  {:>8}\n", p.cars, p.connect_s, p.rate(),
-               p.backend_rss_mb, p.backend_peak_mb, p.failed);
+    const auto busy = [&p](double cpu) { return p.seconds > 0 ? cpu / p.seconds : 0; };
+    fmt::print("  {:>6}  {:>10.2f}  {:>12.0f}  {:>14.1f}  {:>14.1f}  {:>8}  {:>10.2f} /{:>5.2f} /{:>5.2f}\n", p.cars,
+               p.connect_s, p.rate(), p.backend_rss_mb, p.backend_peak_mb, p.failed, busy(p.backend_cpu_s),
+               busy(p.broker_cpu_s), busy(p.cars_cpu_s));
     // Baseline: the smallest fleet (one car unless --fleet-cars says otherwise).
     report.add(fmt::format("fleet_ingest_{}_cars", p.cars), p.rate(), first.rate(), "reports/s");
     report.add(fmt::format("fleet_backend_rss_{}_cars", p.cars), p.backend_rss_mb, first.backend_rss_mb, "MiB");
@@ -1212,6 +1219,13 @@ int run(const Options& o) {
     early.add("first_send_after_broker_back_s", back->with_signal.max_ms() / 1000, kBrokerBackTargetS, "s");
     early.add("first_send_after_broker_back_without_signal_s", back->backoff_only.max_ms() / 1000,
               back->with_signal.max_ms() / 1000, "s");
+    if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
+    return 0;
+  }
+  if (o.store_curve_only) {
+    fmt::print("\nS. The store curve alone: 10^3 to {} cases\n", o.store_cases);
+    if (auto r = run_store_curve(o, early); r != 0) return r;
+    if (o.json.empty()) return 0;
     if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
     return 0;
   }
@@ -1574,6 +1588,8 @@ static int run_main(int argc, char** argv) {
       ->check(CLI::Range(100, 10000000));
   app.add_flag("--scale-only", o.scale_only,
                "Only phases 0 and S (tls_vs_plain, two_instances, the fleet curve; a broker of its own)");
+  app.add_flag("--store-curve-only", o.store_curve_only,
+               "Only phase S's store curve (SQLite and PostgreSQL, 10^3 .. --store-cases cases; no broker)");
   app.add_option("--fleet-cars", o.fleet_cars,
                  "Phase S: connected cars at each point of the fleet curve; the first is the baseline (0: no curve)")
       ->check(CLI::Range(0, 5000));

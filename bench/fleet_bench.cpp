@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spdlog/fmt/fmt.h>
 
+#include <array>
 #include <condition_variable>
 #include <fstream>
 #include <memory>
@@ -112,6 +113,10 @@ Result<FleetPoint> measure_point(const FleetCurveOptions& o, std::size_t cars) {
   }
   point.connect_s = std::chrono::duration<double>(Clock::now() - connect_start).count();
 
+  const auto cpu_at = [&] {
+    return std::array{process_cpu_seconds(backend.pid()), o.broker_cpu ? o.broker_cpu() : 0.0, own_cpu_seconds()};
+  };
+  const auto cpu_before = cpu_at();
   const auto t0 = Clock::now();
   for (std::size_t car = 0; car < cars; ++car) {
     const auto topic = topics::reports(o.vin(car));
@@ -123,6 +128,10 @@ Result<FleetPoint> measure_point(const FleetCurveOptions& o, std::size_t cars) {
   }
   const bool all = acks.wait_all(kAckTimeout);
   point.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const auto cpu_after = cpu_at();
+  point.backend_cpu_s = cpu_after[0] - cpu_before[0];
+  point.broker_cpu_s = cpu_after[1] - cpu_before[1];
+  point.cars_cpu_s = cpu_after[2] - cpu_before[2];
   point.backend_rss_mb = rss_mb(backend.pid());
   point.backend_peak_mb = peak_rss_mb(backend.pid());
   clients.clear();  // before `acks` goes: their handlers run on the clients' threads
@@ -151,10 +160,12 @@ Result<void> write_fleet_csv(const std::filesystem::path& dir, const std::vector
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   std::ofstream out(dir / "fleet.csv");
-  out << "cars,reports,connect_s,reports_per_s,backend_rss_mb,backend_peak_mb\n";
+  out << "cars,reports,connect_s,reports_per_s,backend_rss_mb,backend_peak_mb,backend_cpu_s,broker_cpu_s,cars_cpu_s,"
+         "seconds\n";
   for (const auto& p : points) {
-    out << fmt::format("{},{},{:.3f},{:.1f},{:.1f},{:.1f}\n", p.cars, p.reports, p.connect_s, p.rate(),
-                       p.backend_rss_mb, p.backend_peak_mb);
+    out << fmt::format("{},{},{:.3f},{:.1f},{:.1f},{:.1f},{:.3f},{:.3f},{:.3f},{:.3f}\n", p.cars, p.reports,
+                       p.connect_s, p.rate(), p.backend_rss_mb, p.backend_peak_mb, p.backend_cpu_s, p.broker_cpu_s,
+                       p.cars_cpu_s, p.seconds);
   }
   out.flush();
   if (!out) return fail(StorageErrc::io, (dir / "fleet.csv").string() + ": cannot write");

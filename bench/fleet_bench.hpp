@@ -27,6 +27,9 @@ struct FleetPoint {
   double backend_rss_mb = 0;   // VmRSS of fb-backend once every ack is in
   double backend_peak_mb = 0;  // VmHWM of fb-backend then
   std::size_t failed = 0;      // publishes the client refused or the broker did not PUBACK
+  /// CPU seconds (user + system) spent in the timed window by fb-backend, the broker and the
+  /// cars (this process: their Paho clients), to say which of them a slower point waits for.
+  double backend_cpu_s = 0, broker_cpu_s = 0, cars_cpu_s = 0;
   double rate() const { return seconds > 0 ? static_cast<double>(reports) / seconds : 0; }
 };
 
@@ -38,6 +41,7 @@ struct FleetCurveOptions {
   std::filesystem::path work_dir;
   std::string backend_bin;
   std::string rules_dir;
+  std::function<double()> broker_cpu;  // the broker's CPU seconds so far (user + system)
   /// The VIN of car `i` (certificates must exist under pki_dir/vehicles) and an encoded report of
   /// it with a fresh report id.
   std::function<std::string(std::size_t)> vin;

@@ -30,7 +30,8 @@ if [[ -f "$dir/fleet.csv" ]]; then
   gnuplot <<GP
 $common
 set output "$dir/fleet.png"
-set multiplot layout 1,2 title "Fleet curve: one fb-backend (SQLite), N cars each on its own TLS connection"
+set terminal pngcairo size 1650,480 font "sans,10"
+set multiplot layout 1,3 title "Fleet curve: one fb-backend (SQLite), N cars each on its own TLS connection"
 set xlabel "connected cars"
 set ylabel "reports/s (first publish to last ack at the car)"
 set yrange [0:*]
@@ -38,6 +39,10 @@ plot "$dir/fleet.csv" using 1:4 skip 1 with linespoints lw 2 pt 7 title "ingest 
 set ylabel "fb-backend resident memory (MiB)"
 plot "$dir/fleet.csv" using 1:5 skip 1 with linespoints lw 2 pt 7 title "RSS at the end", \
      "$dir/fleet.csv" using 1:6 skip 1 with linespoints lw 2 pt 5 dt 2 title "peak RSS"
+set ylabel "cores busy in the timed window (this machine has 2)"
+plot "$dir/fleet.csv" using 1:(\$7/\$10) skip 1 with linespoints lw 2 pt 7 title "fb-backend", \
+     "$dir/fleet.csv" using 1:(\$8/\$10) skip 1 with linespoints lw 2 pt 5 title "mosquitto", \
+     "$dir/fleet.csv" using 1:(\$9/\$10) skip 1 with linespoints lw 2 pt 9 title "the cars (Paho clients in fb-bench)"
 unset multiplot
 GP
   echo "wrote $dir/fleet.png"
