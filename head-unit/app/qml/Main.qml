@@ -9,8 +9,14 @@ ApplicationWindow {
     width: 1280
     height: 720
     visible: true
-    /// Qt Virtual Keyboard is installed (set by main): the on-screen keyboard is loaded.
+    /// Qt Virtual Keyboard is installed (set by main): the on-screen keyboard may be loaded.
     property bool virtualKeyboard: false
+    /// A text field has had the focus while parked: from then on the keyboard stays loaded. Not
+    /// before: the keyboard's module and layouts are a good part of the app's start and memory,
+    /// and a driver who only taps tiles never needs them.
+    property bool keyboardWanted: false
+    readonly property bool typing: activeFocusItem !== null && "cursorPosition" in activeFocusItem
+    onTypingChanged: if (typing) keyboardWanted = true
 
     title: qsTr("Feedback")
     color: Theme.background
@@ -26,10 +32,17 @@ ApplicationWindow {
 
     // The on-screen keyboard, only while parked (typing is locked while driving).
     Loader {
+        objectName: "keyboardLoader"
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
         z: 20
-        active: window.virtualKeyboard && !FeedbackController.vehicleMoving
+        active: window.virtualKeyboard && window.keyboardWanted && !FeedbackController.vehicleMoving
         source: "controls/KeyboardPanel.qml"
+        onStatusChanged: {
+            if (status === Loader.Error) {
+                console.warn("Qt Virtual Keyboard does not load; no on-screen keyboard")
+                window.virtualKeyboard = false
+            }
+        }
     }
 
     NotificationBanner {

@@ -69,6 +69,7 @@ Rectangle {
 
             TextField {
                 id: textField
+                objectName: "composeText"
                 Layout.fillWidth: true
                 Layout.preferredHeight: Theme.touchTarget
                 visible: !FeedbackController.vehicleMoving
