@@ -126,6 +126,11 @@ static int run_main(int argc, char** argv) {
   // Before QGuiApplication: the input method is chosen when it starts.
   const bool keyboard = virtual_keyboard_installed();
   if (keyboard && qEnvironmentVariableIsEmpty("QT_IM_MODULE")) qputenv("QT_IM_MODULE", "qtvirtualkeyboard");
+  // The keyboard is Main.qml's panel, loaded when the driver first types. Without this, a field
+  // that has the focus before the panel exists makes Qt Virtual Keyboard open a window of its own.
+  if (keyboard && qEnvironmentVariableIsEmpty("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE")) {
+    qputenv("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1");
+  }
   QGuiApplication app(argc, argv);  // takes Qt's own arguments (-platform ...) out of argv
   QGuiApplication::setApplicationName(QStringLiteral("fb-headunit"));
 

@@ -189,10 +189,10 @@ TEST_F(PostgresStore, EveryConnectionTurnsJitOffThoughTheServerHasItOn) {
   ASSERT_TRUE(conninfo) << conninfo.error().what();
   auto db = sql::open_postgres(*conninfo);
   ASSERT_TRUE(db);
-  EXPECT_EQ(db->query_int("SELECT CASE WHEN reset_val = 'on' THEN 1 ELSE 0 END FROM pg_settings WHERE name = 'jit'")
-                ->value_or(-1),
-            1)
-      << "the server's default";
+  if (db->query_int("SELECT CASE WHEN reset_val = 'on' THEN 1 ELSE 0 END FROM pg_settings WHERE name = 'jit'")
+          ->value_or(-1) != 1) {
+    GTEST_SKIP() << "this server's default is JIT off: nothing to show";
+  }
   EXPECT_EQ(db->query_int("SELECT CASE WHEN current_setting('jit') = 'off' THEN 1 ELSE 0 END")->value_or(-1), 1);
 }
 

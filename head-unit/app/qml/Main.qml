@@ -11,9 +11,9 @@ ApplicationWindow {
     visible: true
     /// Qt Virtual Keyboard is installed (set by main): the on-screen keyboard may be loaded.
     property bool virtualKeyboard: false
-    /// A text field has had the focus while parked: from then on the keyboard stays loaded. Not
-    /// before: the keyboard's module and layouts are a good part of the app's start and memory,
-    /// and a driver who only taps tiles never needs them.
+    /// A text field has had the focus: from then on the keyboard is loaded whenever the car is
+    /// parked. Not before: the keyboard's module and layouts are a part of the app's start and
+    /// memory, and a driver who only taps tiles never needs them. (Text fields hide while moving.)
     property bool keyboardWanted: false
     readonly property bool typing: activeFocusItem !== null && "cursorPosition" in activeFocusItem
     onTypingChanged: if (typing) keyboardWanted = true
