@@ -1067,6 +1067,7 @@ int run_store_curve(const Options& o, JsonReport& report) {
   std::ostringstream csv;
   csv << "store,cases,list_per_s,list_p50_ms,list_p99_ms,due_p99_ms,health_per_s,commit_per_s\n";
   for (const auto& c : curves) {
+    if (c.results.lists.empty()) continue;
     const auto& first = c.results.lists.front();
     for (const auto& m : c.results.lists) {
       fmt::print("  {:>9} {:>9}  {:>12.0f} {:>9.2f} {:>9.2f}  {:>12.2f}  {:>12.0f}  {:>14.0f}  {:>8.1f}{}\n", c.store,
@@ -1223,6 +1224,10 @@ int run(const Options& o) {
     return 0;
   }
   if (o.store_curve_only) {
+    if (o.store_cases < 1000) {
+      std::cerr << "fb-bench: --store-curve-only needs --store-cases 1000 or more\n";
+      return 2;
+    }
     fmt::print("\nS. The store curve alone: 10^3 to {} cases\n", o.store_cases);
     if (auto r = run_store_curve(o, early); r != 0) return r;
     if (o.json.empty()) return 0;
