@@ -68,7 +68,7 @@ bool in_range(std::size_t n, std::size_t lo, std::size_t hi) { return n >= lo &&
 wire::Envelope new_envelope(std::int64_t sent_at_ms) {
   wire::Envelope e;
   e.set_schema_version(kSchemaVersion);
-  e.set_message_id(new_uuid());
+  e.set_message_id(new_time_ordered_uuid());
   e.set_sent_at_ms(sent_at_ms);
   return e;
 }

@@ -3,20 +3,28 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <random>
 #include <stdexcept>
 
 namespace fb {
 
-std::string new_uuid() {
+namespace {
+
+std::array<std::uint8_t, 16> random_bytes() {
   std::array<std::uint8_t, 16> b{};
   if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
     // The OpenSSL DRBG only fails when the OS has no entropy; random_device is our last resort.
     std::random_device rd;
     for (auto& x : b) x = static_cast<std::uint8_t>(rd());
   }
-  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
+  return b;
+}
+
+/// Sets the version nibble and the RFC 9562 variant, and formats 8-4-4-4-12.
+std::string uuid_text(std::array<std::uint8_t, 16> b, std::uint8_t version) {
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | (version << 4));
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
   static constexpr char hex[] = "0123456789abcdef";
   std::string s;
@@ -27,6 +35,19 @@ std::string new_uuid() {
     s.push_back(hex[b[i] & 0x0f]);
   }
   return s;
+}
+
+}  // namespace
+
+std::string new_uuid() { return uuid_text(random_bytes(), 4); }
+
+std::string new_time_ordered_uuid() {
+  auto b = random_bytes();
+  const auto ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  for (int i = 0; i < 6; ++i) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+  return uuid_text(b, 7);
 }
 
 bool is_uuid(std::string_view s) {

@@ -2112,7 +2112,7 @@ class SqliteCaseStore final : public CaseStore {
                                    {"model", in.report->model()},
                                    {"software_version", in.report->software_version()}};
     auto inserted = insert_case_row(
-        CaseRow{new_uuid(), *number, "", in, "en", triage.dump(), sla, "", "cluster", true});
+        CaseRow{new_time_ordered_uuid(), *number, "", in, "en", triage.dump(), sla, "", "cluster", true});
     if (!inserted) return fail(inserted.error());
     const auto row = *inserted;
     if (auto x = exec_bound("UPDATE clusters SET major_case_id = ?1 WHERE id = ?2", {row, cluster}); !x) {
@@ -2425,8 +2425,8 @@ class SqliteCaseStore final : public CaseStore {
     sla.progress_every_ms = 0;
     sla.last_contact_ms = at_ms;
     const nlohmann::json triage = {{"follow_up_of", origin.case_number}, {"why", why}};
-    auto row = insert_case_row(
-        CaseRow{new_uuid(), *number, origin.vin, in, origin.language, triage.dump(), sla, "", in.channel, false});
+    auto row = insert_case_row(CaseRow{new_time_ordered_uuid(), *number, origin.vin, in, origin.language, triage.dump(),
+                                       sla, "", in.channel, false});
     if (!row) return fail(row.error());
     auto origin_row = case_row(origin.case_number);
     if (!origin_row) return fail(origin_row.error());

@@ -79,7 +79,7 @@ wire::Location coarsen(const wire::Location& location) {
 Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft& d, std::int64_t now_ms) {
   auto env = codec::new_envelope(now_ms);
   auto* r = env.mutable_report();
-  r->set_report_id(d.report_id.empty() ? new_uuid() : d.report_id);
+  r->set_report_id(d.report_id.empty() ? new_time_ordered_uuid() : d.report_id);
   r->set_vin(vehicle.vin);
   r->set_model(vehicle.model);
   r->set_model_year(vehicle.model_year);

@@ -29,7 +29,8 @@ inline constexpr std::size_t kMaxTextChars = 2000;
 inline constexpr std::size_t kMaxRelatedReports = 8;
 inline constexpr std::size_t kMaxRuleIdBytes = 64;
 
-/// A new envelope with schema version, a fresh message id and sent_at_ms set.
+/// A new envelope with schema version, a fresh message id (time-ordered, new_time_ordered_uuid)
+/// and sent_at_ms set.
 wire::Envelope new_envelope(std::int64_t sent_at_ms);
 
 /// Serializes; never fails for a well-formed message.

@@ -10,6 +10,13 @@ namespace fb {
 /// A random (version 4) UUID in lowercase 8-4-4-4-12 form, from OpenSSL's CSPRNG.
 std::string new_uuid();
 
+/// A time-ordered (version 7, RFC 9562) UUID in the same form: the Unix time in milliseconds in
+/// its first 48 bits, then 74 random bits. Ids made in a later millisecond sort after. For rows
+/// keyed by id (reports, notifications, cases): an index takes each new id at its right edge
+/// instead of on a random page, so a batch dirties a few pages instead of one per row. Not for
+/// ids that must not reveal when they were made.
+std::string new_time_ordered_uuid();
+
 /// True for a lowercase or uppercase 8-4-4-4-12 hexadecimal UUID.
 bool is_uuid(std::string_view s);
 

@@ -52,8 +52,8 @@ struct Draft {
   std::vector<std::string> related_report_ids;
   std::string rule_id;
   std::string suggested_severity;
-  /// Empty (the normal case): a fresh random id. Set only by a producer that must make the same
-  /// report again after a restart (fb-car stream); it must be a UUID.
+  /// Empty (the normal case): a fresh time-ordered id (new_time_ordered_uuid). Set only by a producer that must make
+  /// the same report again after a restart (fb-car stream); it must be a UUID.
   std::string report_id;
   /// The number the service team may call back on (Report.callback_phone): digits, '+', '-' or
   /// spaces, at most 32; "" for the one on record. Dropped without consent.contact.
