@@ -411,7 +411,7 @@ std::string translate_to_postgres(std::string_view sql, const std::vector<std::s
 Result<Database> open_postgres(const std::string& conninfo, PgOptions options) {
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (conn == nullptr) return fail(StorageErrc::open_failed, "postgres: out of memory");
-  const auto refuse = [conn](std::string what) -> Result<Database> {
+  const auto refuse = [conn](const std::string& what) -> Result<Database> {
     std::string message = PQerrorMessage(conn);
     PQfinish(conn);
     while (!message.empty() && message.back() == '\n') message.pop_back();
