@@ -50,6 +50,13 @@ std::string new_time_ordered_uuid() {
   return uuid_text(b, 7);
 }
 
+std::string_view short_id(std::string_view uuid) { return uuid.size() <= 8 ? uuid : uuid.substr(uuid.size() - 8); }
+
+bool names_id(std::string_view id, std::string_view text) {
+  if (text.size() < 4) return !text.empty() && text == id;
+  return id.starts_with(text) || (text.size() == 8 && short_id(id) == text);
+}
+
 bool is_uuid(std::string_view s) {
   if (s.size() != 36) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {

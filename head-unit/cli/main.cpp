@@ -27,6 +27,7 @@
 #include "fb/async/timer.hpp"
 #include "fb/common/config.hpp"
 #include "fb/common/guarded_main.hpp"
+#include "fb/common/ids.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/common/private_file.hpp"
 #include "fb/common/vocabulary.hpp"
@@ -72,7 +73,7 @@ std::string slot_line(const fb::wire::VisitSlot& s) {
 
 // A visit update in a few lines: stage, slots, booking, ready time, money.
 void print_visit(const fb::wire::VisitUpdate& v, const std::string& indent) {
-  std::cout << indent << "visit " << v.visit_id().substr(0, 8) << ": " << stage_name(v.stage())
+  std::cout << indent << "visit " << fb::short_id(v.visit_id()) << ": " << stage_name(v.stage())
             << (v.reminder() ? " (reminder)" : "")
             << (v.quality_failed() ? " (quality check failed, back to repair)" : "") << "\n";
   for (const auto& s : v.slots()) std::cout << indent << "  slot " << slot_line(s) << "\n";
@@ -97,7 +98,7 @@ std::string callback_state(fb::wire::CallbackState state) {
 }
 
 void print_callback(const fb::wire::CallbackUpdate& c, const std::string& indent) {
-  std::cout << indent << "callback " << c.callback_id().substr(0, 8) << ": " << callback_state(c.state())
+  std::cout << indent << "callback " << fb::short_id(c.callback_id()) << ": " << callback_state(c.state())
             << (c.agent().empty() ? "" : " (" + c.agent() + ")") << (c.outcome().empty() ? "" : ": " + c.outcome())
             << "\n";
 }
@@ -128,7 +129,7 @@ std::string drop_line(fb::DropReason reason) {
 class Printer final : public fb::agent::AgentListener {
  public:
   void report_changed(const ReportView& r) override {
-    std::cout << "  report " << r.report_id.substr(0, 8) << "  " << fb::to_string(r.status);
+    std::cout << "  report " << fb::short_id(r.report_id) << "  " << fb::to_string(r.status);
     if (r.snapshot == fb::agent::SnapshotState::waiting) std::cout << "  (waiting for its snapshot)";
     if (r.snapshot == fb::agent::SnapshotState::lost) std::cout << "  (snapshot lost)";
     if (!r.case_number.empty()) std::cout << "  " << r.case_number;
@@ -137,7 +138,7 @@ class Printer final : public fb::agent::AgentListener {
     if (r.status == ReportStatus::rejected || r.status == ReportStatus::dropped) answered(r.report_id);
   }
   void report_sent(const std::string& id) override {
-    std::cout << "  report " << id.substr(0, 8) << "  taken by the broker" << std::endl;
+    std::cout << "  report " << fb::short_id(id) << "  taken by the broker" << std::endl;
   }
   void notification_received(const fb::agent::InboxEntry& n) override {
     std::cout << "  >> " << n.title << "\n     " << n.text << "\n";
@@ -154,7 +155,7 @@ class Printer final : public fb::agent::AgentListener {
   void link_problem(const fb::Error& e) override { std::cout << "  link not started: " << e.what() << std::endl; }
   void storage_problem(const fb::Error& e) override { std::cout << "  storage problem: " << e.what() << std::endl; }
   void report_dropped(const ReportView& r) override {
-    std::cout << "  report " << r.report_id.substr(0, 8) << "  dropped: " << drop_line(*r.drop_reason) << std::endl;
+    std::cout << "  report " << fb::short_id(r.report_id) << "  dropped: " << drop_line(*r.drop_reason) << std::endl;
   }
 
   /// `done` runs once every id has a notification or a rejection (ids answered before the
@@ -207,7 +208,7 @@ int fail_with(const fb::Error& e) {
 void print_reports(const std::vector<ReportView>& reports) {
   if (reports.empty()) std::cout << "no reports\n";
   for (const auto& r : reports) {
-    std::cout << local_time(r.created_ms) << "  " << r.report_id.substr(0, 8) << "  " << fb::to_string(r.category)
+    std::cout << local_time(r.created_ms) << "  " << fb::short_id(r.report_id) << "  " << fb::to_string(r.category)
               << "  " << fb::to_string(r.status) << (r.case_number.empty() ? "" : "  " + r.case_number)
               << (r.team.empty() ? "" : "  -> " + r.team) << "\n    \"" << r.text << "\"\n";
     if (!r.last_text.empty()) std::cout << "    latest: " << r.last_text << "\n";
@@ -358,8 +359,8 @@ static int run_main(int argc, char** argv) {
   follow->add_option("--survey-comment", script.survey_comment, "The survey's comment")->needs(score);
   auto* callback =
       follow->add_option("--request-callback", script.callback_report,
-                         "Ask for a live callback (\"Call me\") about this report (its id or first characters, or "
-                         "'any': the first report with a case) once it has a case");
+                         "Ask for a live callback (\"Call me\") about this report (its id, its first characters or "
+                         "the 8 characters fb-car shows, or 'any': the first report with a case) once it has a case");
   follow->add_option("--phone", script.callback_phone, "The number to call back (default: the one on record)")
       ->needs(callback);
   follow->add_flag("--until-survey", until_survey, "Stop once the survey answer has left the car")->needs(score);
@@ -534,7 +535,7 @@ static int run_main(int argc, char** argv) {
     monitor.emplace(strand, clock, *source, agent, std::move(*rules));
     monitor->persist_to(config.database.string() + ".telematics.json");  // links survive a restart
     monitor->on_submitted([auto_reports](const std::string& id, const fb::agent::TelematicsRule& rule) {
-      std::cout << "auto-report " << id.substr(0, 8) << ": rule " << rule.id << " (" << fb::to_string(rule.severity)
+      std::cout << "auto-report " << fb::short_id(id) << ": rule " << rule.id << " (" << fb::to_string(rule.severity)
                 << "): \"" << rule.text << "\"" << std::endl;
       auto_reports->insert(id);
     });
@@ -652,7 +653,7 @@ static int run_main(int argc, char** argv) {
           finish();
           return;
         }
-        std::cout << "saved report " << id->substr(0, 8) << ": \"" << shown << "\"\n";
+        std::cout << "saved report " << fb::short_id(*id) << ": \"" << shown << "\"\n";
         remaining->insert(*id);
         if (++*saved == drafts.size()) all_saved();
       });
@@ -684,7 +685,7 @@ static int run_main(int argc, char** argv) {
             std::cout << "driver report not saved: " << id.error().what() << std::endl;
             return;
           }
-          std::cout << "driver report " << id->substr(0, 8) << " saved" << std::endl;
+          std::cout << "driver report " << fb::short_id(*id) << " saved" << std::endl;
           auto_reports->insert(*id);
         });
       });

@@ -41,13 +41,32 @@ TEST(Ids, TimeOrderedUuidsAreVersion7CarryTheirMillisecondAndSortByIt) {
   EXPECT_LE(ms, after);
   // An id of a later millisecond sorts after, as text too (the indexes compare text).
   std::string later;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   do {
     later = new_time_ordered_uuid();
-  } while (later.compare(0, 13, first, 0, 13) == 0);
+  } while (later.compare(0, 13, first, 0, 13) == 0 && std::chrono::steady_clock::now() < give_up);
+  ASSERT_NE(later.substr(0, 13), first.substr(0, 13)) << "the clock did not move for 5 s";
   EXPECT_LT(first, later);
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) seen.insert(new_time_ordered_uuid());
   EXPECT_EQ(seen.size(), 1000u) << "the same millisecond: the random bits keep them apart";
+}
+
+// What fb-car shows of an id, and what a person may type back: the first 8 characters of
+// time-ordered ids made in the same minute are the same, so the last 8 are shown.
+TEST(Ids, ShortIdsAreTheRandomTailAndNameTheirIdOnly) {
+  const std::string a = "0193a8f2-7c10-7abc-8def-0123456789ab";
+  const std::string b = "0193a8f2-7c10-7abc-8def-ba9876543210";
+  EXPECT_EQ(short_id(a), "456789ab");
+  EXPECT_NE(short_id(a), short_id(b));
+  EXPECT_TRUE(names_id(a, a));
+  EXPECT_TRUE(names_id(a, "456789ab"));
+  EXPECT_FALSE(names_id(b, "456789ab"));
+  EXPECT_TRUE(names_id(a, "0193a8f2-7c"));  // the first characters still name it
+  EXPECT_FALSE(names_id(a, "019"));         // too short to name anything
+  EXPECT_FALSE(names_id(a, ""));
+  EXPECT_FALSE(names_id(a, "56789ab"));  // a tail that is not the 8 shown
+  EXPECT_EQ(short_id("abc"), "abc");
 }
 
 TEST(Ids, VinRulesFollowIso3779) {

@@ -13,6 +13,7 @@
 #include "fb/agent/message_expiry.hpp"
 #include "fb/agent/scripted_driver.hpp"
 #include "fb/common/codec.hpp"
+#include "fb/common/ids.hpp"
 #include "fb/common/series_codec.hpp"
 #include "fb/common/topics.hpp"
 #include "fb/mqtt/options.hpp"
@@ -711,7 +712,8 @@ TEST_F(AgentTest, TheScriptedDriverPlaysAWholeVisitAndAnswersEachStepOnce) {
 TEST_F(AgentTest, TheScriptedDriverAsksForACallbackOnceTheReportHasACase) {
   auto agent = make_agent();
   auto id = *submit(*agent);  // saved before the agent starts, sent once connected
-  ScriptedDriver scripted(*agent, DriverScript{.callback_report = id.substr(0, 8)});
+  // Named as fb-car shows it (a time-ordered id's first characters are its minute's).
+  ScriptedDriver scripted(*agent, DriverScript{.callback_report = std::string(short_id(id))});
   auto* driver = &scripted;
   std::vector<Error> errors;
   driver->on_error = [&](const Error& e) { errors.push_back(e); };

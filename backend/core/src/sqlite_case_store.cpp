@@ -1431,7 +1431,7 @@ class SqliteCaseStore final : public CaseStore {
         "sla_start_ms, resolution_due_ms, progress_every_ms, ?3, collaborators, channel, model, software_version, 0, "
         "first_response_ms FROM cases WHERE id = ?4");
     if (!copy) return fail(copy.error());
-    (*copy)->bind(1, new_uuid()).bind(2, *number).bind(3, at_ms).bind(4, *row);
+    (*copy)->bind(1, new_time_ordered_uuid()).bind(2, *number).bind(3, at_ms).bind(4, *row);
     if (auto x = (*copy)->run(); !x) return fail(x.error());
     const auto new_row = db_.last_insert_rowid();
     auto move = cached("UPDATE reports SET case_id = ? WHERE report_id = ?");
@@ -1948,7 +1948,7 @@ class SqliteCaseStore final : public CaseStore {
     const auto& r = *in.report;
     auto number = next_case_number(in.received_ms);
     if (!number) return fail(number.error());
-    ref.case_id = new_uuid();
+    ref.case_id = new_time_ordered_uuid();
     ref.case_number = std::move(*number);
     ref.team = in.route.team;
     SlaClock sla;
@@ -2503,9 +2503,9 @@ Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem:
   if (!opened) return fail(opened.error());
   // Freed space is overwritten with zeros: erased personal data does not linger in free pages.
   if (auto x = opened->db.exec("PRAGMA secure_delete=ON"); !x) return fail(x.error());
-  // A 64 MiB page cache (SQLite's default is 2 MiB): each report inserts into a dozen indexes
-  // keyed by random ids, and once they outgrow the cache every insert reads pages back from the
-  // OS. backlog_100k_drain drained at 6,749-7,125 reports/s with the default (3 runs) and at
+  // A 64 MiB page cache (SQLite's default is 2 MiB): each report inserts into a dozen indexes,
+  // some keyed by random values, and once they outgrow the cache every insert reads pages back
+  // from the OS. backlog_100k_drain drained at 6,749-7,125 reports/s with the default (3 runs) and at
   // 7,267-7,579 with this (4 runs). Pages are taken only as they are used; it is per connection,
   // and fb-backend opens three (the writer, two API readers): up to 192 MiB on a large store.
   if (auto x = opened->db.exec("PRAGMA cache_size=-65536"); !x) return fail(x.error());

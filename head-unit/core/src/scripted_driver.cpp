@@ -1,4 +1,5 @@
 #include "fb/agent/scripted_driver.hpp"
+#include "fb/common/ids.hpp"
 
 namespace fb::agent {
 
@@ -30,7 +31,7 @@ void ScriptedDriver::act(const ReportView& r) {
   if (r.visit) {
     const auto& v = *r.visit;
     const auto& visit_id = v.latest.visit_id();
-    const auto short_id = visit_id.substr(0, 8);
+    const auto short_id = std::string(fb::short_id(visit_id));
     if (script_.pick_first_slot && v.latest.stage() == wire::VISIT_PROPOSED && !v.pending &&
         v.latest.slots_size() > 0 && started_.insert("pick:" + v.notification_id).second) {
       const auto slot = v.latest.slots(0);
@@ -63,7 +64,7 @@ void ScriptedDriver::act(const ReportView& r) {
     });
   }
   const bool callback_about = script_.callback_report == DriverScript::kAnyReport ||
-                              (!script_.callback_report.empty() && r.report_id.starts_with(script_.callback_report));
+                              names_id(r.report_id, script_.callback_report);
   if (callback_about) {
     if (!callback_asked_ && !r.case_number.empty()) {
       callback_asked_ = true;

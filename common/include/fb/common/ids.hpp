@@ -17,6 +17,15 @@ std::string new_uuid();
 /// ids that must not reveal when they were made.
 std::string new_time_ordered_uuid();
 
+/// The 8 characters that tell ids apart when shown to a person: the last 8, random in both
+/// versions (the first 8 of a time-ordered id are the same for a minute). A shorter string is
+/// returned whole.
+std::string_view short_id(std::string_view uuid);
+
+/// True when `text` names `id` as a person would type it: the whole id, its first characters
+/// (4 or more), or its short_id().
+bool names_id(std::string_view id, std::string_view text);
+
 /// True for a lowercase or uppercase 8-4-4-4-12 hexadecimal UUID.
 bool is_uuid(std::string_view s);
 

@@ -23,8 +23,8 @@ struct DriverScript {
   std::optional<bool> approve_extra;  // an extra cost asked: approve (true) or refuse (false)
   std::optional<int> survey_score;    // a survey request (handover, closed case): answer 1..5
   std::string survey_comment;
-  /// Ask for one callback about this report (its id or a prefix), or about the first report
-  /// with a case (kAnyReport).
+  /// Ask for one callback about this report (its id, its first characters, or the 8 characters
+  /// fb-car shows: names_id), or about the first report with a case (kAnyReport).
   std::string callback_report;
   static constexpr const char* kAnyReport = "any";
   std::string callback_phone;
