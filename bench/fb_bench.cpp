@@ -1067,7 +1067,6 @@ int run_store_curve(const Options& o, JsonReport& report) {
   std::ostringstream csv;
   csv << "store,cases,list_per_s,list_p50_ms,list_p99_ms,due_p99_ms,health_per_s,commit_per_s\n";
   for (const auto& c : curves) {
-    if (c.results.lists.empty()) continue;
     const auto& first = c.results.lists.front();
     for (const auto& m : c.results.lists) {
       fmt::print("  {:>9} {:>9}  {:>12.0f} {:>9.2f} {:>9.2f}  {:>12.2f}  {:>12.0f}  {:>14.0f}  {:>8.1f}{}\n", c.store,
@@ -1180,6 +1179,13 @@ int run_scale_phase(const Rig& rig, const Options& o, JsonReport& report) {
   return 0;
 }
 
+/// Writes `report` to --json FILE when one was given; the exit code of the run.
+int write_json(const Options& o, const JsonReport& report) {
+  if (o.json.empty()) return 0;
+  if (auto written = report.write(o.json); !written) return fail_with("--json", written.error());
+  return 0;
+}
+
 int run(const Options& o) {
   fmt::print("fb-bench: round trip and ingest rate, each beside a baseline measured in the same run\n");
   std::cout.flush();
@@ -1188,9 +1194,7 @@ int run(const Options& o) {
     JsonReport report;
     std::optional<AgentResults> agent;
     if (auto r = run_agent_phase(o, report, agent); r != 0) return r;
-    if (o.json.empty()) return 0;
-    if (auto written = report.write(o.json); !written) return fail_with("--json", written.error());
-    return 0;
+    return write_json(o, report);
   }
   // Phase 0 needs no broker: measured first, while nothing else of ours runs.
   const auto test_set = std::filesystem::path(test::kTriageDataDir) / "test.jsonl";
@@ -1204,9 +1208,7 @@ int run(const Options& o) {
   JsonReport early;
   early.add("classifier_per_core", cls->rate, cls->baseline_rate, "reports/s");
   if (o.classifier_only) {
-    if (o.json.empty()) return 0;
-    if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
-    return 0;
+    return write_json(o, early);
   }
   if (o.broker_back_only) {
     Rig rig(o);
@@ -1216,38 +1218,26 @@ int run(const Options& o) {
                                                      broker_back_outage(o.quick));
     if (!back) return fail_with("first send after broker back", back.error());
     print_broker_back(*back, rounds, broker_back_outage(o.quick));
-    if (o.json.empty()) return 0;
     early.add("first_send_after_broker_back_s", back->with_signal.max_ms() / 1000, kBrokerBackTargetS, "s");
     early.add("first_send_after_broker_back_without_signal_s", back->backoff_only.max_ms() / 1000,
               back->with_signal.max_ms() / 1000, "s");
-    if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
-    return 0;
+    return write_json(o, early);
   }
   if (o.store_curve_only) {
-    if (o.store_cases < 1000) {
-      std::cerr << "fb-bench: --store-curve-only needs --store-cases 1000 or more\n";
-      return 2;
-    }
     fmt::print("\nS. The store curve alone: 10^3 to {} cases\n", o.store_cases);
     if (auto r = run_store_curve(o, early); r != 0) return r;
-    if (o.json.empty()) return 0;
-    if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
-    return 0;
+    return write_json(o, early);
   }
   if (o.scale_only) {
     Rig rig(o);
     if (auto r = ensure_backend_session(rig, o); !r) return fail_with("backend session", r.error());
     if (auto r = run_scale_phase(rig, o, early); r != 0) return r;
-    if (o.json.empty()) return 0;
-    if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
-    return 0;
+    return write_json(o, early);
   }
   std::optional<ApiResults> api_results;
   if (auto api = run_api_phase(o, early, api_results); api != 0) return api;
   if (o.api_only) {
-    if (o.json.empty()) return 0;
-    if (auto written = early.write(o.json); !written) return fail_with("--json", written.error());
-    return 0;
+    return write_json(o, early);
   }
   // Before the round trip's broker: the enqueue measure counts this process's disk writes.
   std::optional<AgentResults> agent;
@@ -1622,6 +1612,10 @@ static int run_main(int argc, char** argv) {
   std::erase(o.fleet_cars, 0);
   std::sort(o.fleet_cars.begin(), o.fleet_cars.end());
   o.fleet_cars.erase(std::unique(o.fleet_cars.begin(), o.fleet_cars.end()), o.fleet_cars.end());
+  if (o.store_curve_only && o.store_cases < 1000) {
+    std::cerr << "fb-bench: --store-curve-only needs --store-cases 1000 or more\n";
+    return 2;
+  }
   // Checked now rather than after a run of minutes; the file itself is written at the end.
   if (const auto dir = std::filesystem::path(o.json).parent_path();
       !o.json.empty() && !dir.empty() && !std::filesystem::is_directory(dir)) {
