@@ -121,15 +121,20 @@ bool virtual_keyboard_installed() {
                            QStringLiteral("/QtQuick/VirtualKeyboard/qmldir"));
 }
 
+// Our default for a Qt setting read from the environment; what the user set stays.
+static void default_env(const char* name, const char* value) {
+  if (qEnvironmentVariableIsEmpty(name)) qputenv(name, value);
+}
+
 static int run_main(int argc, char** argv) {
-  if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE")) qputenv("QT_QUICK_CONTROLS_STYLE", "Basic");
+  default_env("QT_QUICK_CONTROLS_STYLE", "Basic");
   // Before QGuiApplication: the input method is chosen when it starts.
   const bool keyboard = virtual_keyboard_installed();
-  if (keyboard && qEnvironmentVariableIsEmpty("QT_IM_MODULE")) qputenv("QT_IM_MODULE", "qtvirtualkeyboard");
-  // The keyboard is Main.qml's panel, loaded when the driver first types. Without this, a field
-  // that has the focus before the panel exists makes Qt Virtual Keyboard open a window of its own.
-  if (keyboard && qEnvironmentVariableIsEmpty("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE")) {
-    qputenv("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1");
+  if (keyboard) {
+    default_env("QT_IM_MODULE", "qtvirtualkeyboard");
+    // The keyboard is Main.qml's panel, loaded when the driver first types. Without this, a field
+    // that has the focus before the panel exists makes Qt Virtual Keyboard open a window of its own.
+    default_env("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1");
   }
   QGuiApplication app(argc, argv);  // takes Qt's own arguments (-platform ...) out of argv
   QGuiApplication::setApplicationName(QStringLiteral("fb-headunit"));
