@@ -1172,6 +1172,8 @@ int run_scale_phase(const Rig& rig, const Options& o, JsonReport& report) {
     // Baseline: the smallest fleet (one car unless --fleet-cars says otherwise).
     report.add(fmt::format("fleet_ingest_{}_cars", p.cars), p.rate(), first.rate(), "reports/s");
     report.add(fmt::format("fleet_backend_rss_{}_cars", p.cars), p.backend_rss_mb, first.backend_rss_mb, "MiB");
+    // Who the point waits for: the backend's cores busy against the cars' (the load generator).
+    report.add(fmt::format("fleet_backend_cores_{}_cars", p.cars), busy(p.backend_cpu_s), busy(p.cars_cpu_s), "cores");
   }
   if (!o.plots.empty()) {
     if (auto r = write_fleet_csv(o.plots, *curve); !r) return fail_with("--plots", r.error());
