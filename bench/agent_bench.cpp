@@ -39,8 +39,8 @@ constexpr auto kWait = 60s;
 
 Error prefixed(const std::string& what, const Error& e) { return Error(e.code, what + ": " + e.detail); }
 
-/// A driver's report whose encoded envelope is about kReportBytes (text padded to fit).
-Result<wire::Envelope> report_of_1kib(std::size_t i, const std::string& vin = kCarVin) {
+/// A driver's draft whose report's encoded envelope is about kReportBytes (text padded to fit).
+Result<agent::Draft> draft_of_1kib(std::size_t i, const std::string& vin = kCarVin) {
   agent::Draft d;
   d.category = wire::CATEGORY_NOISE;
   d.text = fmt::format("agent bench #{}: rattle from the dashboard at low speed", i);
@@ -49,7 +49,14 @@ Result<wire::Envelope> report_of_1kib(std::size_t i, const std::string& vin = kC
   const auto size = probe->ByteSizeLong();
   // The text's length prefix grows by a byte past 127 characters.
   if (size + 1 < kReportBytes) d.text += std::string(kReportBytes - size - 1, '.');
-  return agent::build_report(vehicle(vin), d, SystemClock::instance().epoch_ms());
+  return d;
+}
+
+/// That draft's report.
+Result<wire::Envelope> report_of_1kib(std::size_t i, const std::string& vin = kCarVin) {
+  auto d = draft_of_1kib(i, vin);
+  if (!d) return fail(d.error());
+  return agent::build_report(vehicle(vin), *d, SystemClock::instance().epoch_ms());
 }
 
 /// Bytes this process has caused to be written to storage (/proc/self/io).
@@ -104,65 +111,141 @@ class RawOutbox {
   sqlite3_stmt* insert_ = nullptr;
 };
 
-/// Rounds of 50 reports: the agent's store, then the raw table, the same bytes, so both see the
-/// disk in the same state; until each side has run `seconds`.
+/// The agent's side of `enqueue`: an Agent (not started: no link, the store only) on its own
+/// strand, fed by this thread as a UI or a telematics rule would, through submit().
+class EnqueueingAgent {
+ public:
+  static Result<std::unique_ptr<EnqueueingAgent>> open(const std::filesystem::path& db) {
+    auto e = std::unique_ptr<EnqueueingAgent>(new EnqueueingAgent);
+    agent::AgentConfig c;
+    c.vehicle = vehicle(kCarVin);
+    c.database = db;
+    auto& clock = SystemClock::instance();
+    auto opened = agent::Agent::open(e->io_.strand(), clock, c, mqtt::make_paho_client(e->io_.strand(), clock, c.mqtt));
+    if (!opened) return fail(opened.error());
+    e->agent_ = std::move(*opened);
+    return e;
+  }
+  ~EnqueueingAgent() { close(); }
+
+  /// Submits every draft at once and waits until each one's commit is durable; the time from
+  /// each submit to its completion goes into `latencies`.
+  Result<void> submit_all(std::vector<agent::Draft> drafts, Samples& latencies) {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t done = 0;
+    std::optional<Error> error;
+    const auto n = drafts.size();
+    for (auto& d : drafts) {
+      const auto t0 = Clock::now();
+      agent_->submit(std::move(d), [&, t0](Result<std::string> r) {
+        std::lock_guard lock(mu);
+        if (!r && !error) error = r.error();
+        latencies.add(Clock::now() - t0);
+        if (++done == n) cv.notify_all();
+      });
+    }
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, kWait, [&] { return done == n; })) return fail(StorageErrc::io, "submits not answered");
+    if (error) return fail(*error);
+    return {};
+  }
+  std::uint64_t commits() {
+    std::promise<std::uint64_t> p;
+    agent_->stats([&](agent::AgentStats s) { p.set_value(s.report_commits); });  // answered on the strand
+    return p.get_future().get();
+  }
+  /// Closes the store (its last checkpoint) and joins the strand's thread.
+  void close() {
+    if (agent_) io_.call([&] { agent_.reset(); });
+    io_.join();
+  }
+
+ private:
+  EnqueueingAgent() = default;
+  IoThread io_;  // the agent's strand; joined after the agent is gone
+  std::unique_ptr<agent::Agent> agent_;
+};
+
+/// Rounds of 50 reports, the same bytes on each side, so all see the disk in the same state,
+/// until each side has run `seconds`: the agent's submit() of the 50 at once (one burst), the
+/// store's enqueue_report() one report at a time, then the raw table one row at a time.
 Result<void> measure_enqueue(const AgentBenchOptions& o, AgentResults& r) {
+  auto car = EnqueueingAgent::open(o.work_dir / "enqueue-agent.db");
+  if (!car) return fail(car.error());
   auto store = agent::CarStore::open(o.work_dir / "enqueue-car.db", {});
   if (!store) return fail(store.error());
   auto raw = RawOutbox::open(o.work_dir / "enqueue-raw.db");
   if (!raw) return fail(raw.error());
   constexpr std::size_t kRound = 50;
-  Samples car_samples, raw_samples;
-  Duration car_time{}, raw_time{};
-  std::uint64_t car_bytes = 0, raw_bytes = 0;
+  Samples car_samples, lone_samples, raw_samples;
+  Duration car_time{}, lone_time{}, raw_time{};
+  std::uint64_t car_bytes = 0, lone_bytes = 0, raw_bytes = 0;
   const auto limit = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.enqueue_seconds));
   std::size_t next = 0, bytes = 0;
-  while (car_time < limit || raw_time < limit) {
+  while (car_time < limit || lone_time < limit || raw_time < limit) {
+    std::vector<agent::Draft> drafts;
     std::vector<std::pair<wire::Envelope, std::string>> round;
     for (std::size_t i = 0; i < kRound; ++i) {
-      auto env = report_of_1kib(next++);
+      auto d = draft_of_1kib(next++);
+      if (!d) return fail(d.error());
+      auto env = agent::build_report(vehicle(kCarVin), *d, SystemClock::instance().epoch_ms());
       if (!env) return fail(env.error());
       auto payload = codec::encode(*env);
       bytes += payload.size();
+      drafts.push_back(std::move(*d));
       round.emplace_back(std::move(*env), std::move(payload));
     }
-    auto w0 = write_bytes();
+    const auto w0 = write_bytes();
+    const auto t0 = Clock::now();
+    if (auto e = (*car)->submit_all(std::move(drafts), car_samples); !e) return fail(e.error());
+    car_time += Clock::now() - t0;
+    const auto w1 = write_bytes();
     for (const auto& [env, payload] : round) {
-      const auto t0 = Clock::now();
+      const auto t = Clock::now();
       if (auto e = store->enqueue_report(env, payload, agent::ReportClass::normal, SystemClock::instance().epoch_ms());
           !e)
         return fail(e.error());
-      car_samples.add(Clock::now() - t0);
-      car_time += Clock::now() - t0;
-    }
-    auto w1 = write_bytes();
-    for (const auto& [env, payload] : round) {
-      const auto t0 = Clock::now();
-      if (auto e = (*raw)->insert(env.report().report_id(), payload); !e) return fail(e.error());
-      raw_samples.add(Clock::now() - t0);
-      raw_time += Clock::now() - t0;
+      lone_samples.add(Clock::now() - t);
+      lone_time += Clock::now() - t;
     }
     const auto w2 = write_bytes();
+    for (const auto& [env, payload] : round) {
+      const auto t = Clock::now();
+      if (auto e = (*raw)->insert(env.report().report_id(), payload); !e) return fail(e.error());
+      raw_samples.add(Clock::now() - t);
+      raw_time += Clock::now() - t;
+    }
+    const auto w3 = write_bytes();
     car_bytes += w1 - w0;
-    raw_bytes += w2 - w1;
+    lone_bytes += w2 - w1;
+    raw_bytes += w3 - w2;
   }
+  r.enqueue_commits = (*car)->commits();
   // Each side's last checkpoint: the rows are in the database file only then.
   auto w0 = write_bytes();
-  { auto closing = std::move(*store); }
+  (*car)->close();
   auto w1 = write_bytes();
+  { auto closing = std::move(*store); }
+  auto w2 = write_bytes();
   (*raw)->close();
-  const auto w2 = write_bytes();
+  const auto w3 = write_bytes();
   car_bytes += w1 - w0;
-  raw_bytes += w2 - w1;
+  lone_bytes += w2 - w1;
+  raw_bytes += w3 - w2;
 
   r.report_bytes = bytes / next;
   r.enqueued = car_samples.size();
+  r.lone_enqueued = lone_samples.size();
   r.raw_inserted = raw_samples.size();
   r.enqueue_rate = static_cast<double>(r.enqueued) / to_s(car_time);
+  r.lone_enqueue_rate = static_cast<double>(r.lone_enqueued) / to_s(lone_time);
   r.raw_insert_rate = static_cast<double>(r.raw_inserted) / to_s(raw_time);
   r.enqueue_p99_ms = car_samples.percentile_ms(0.99);
+  r.lone_enqueue_p99_ms = lone_samples.percentile_ms(0.99);
   r.raw_insert_p99_ms = raw_samples.percentile_ms(0.99);
   r.disk_bytes_per_report = static_cast<double>(car_bytes) / static_cast<double>(r.enqueued);
+  r.lone_disk_bytes_per_report = static_cast<double>(lone_bytes) / static_cast<double>(r.lone_enqueued);
   r.raw_disk_bytes_per_row = static_cast<double>(raw_bytes) / static_cast<double>(r.raw_inserted);
   return {};
 }
@@ -181,15 +264,23 @@ class DrainListener final : public agent::AgentListener {
       cv_.notify_all();
     }
   }
+  void report_sent(const std::string& report_id) override {
+    std::lock_guard lock(mu_);
+    if (sent_.insert(report_id).second && sent_.size() == expected_) last_sent_ = Clock::now();
+  }
   void connection_changed(bool up) override {
     std::lock_guard lock(mu_);
     if (up && !connected_) connected_ = Clock::now();
   }
-  /// The time the link came up and the time of the last ack; nullopt on timeout.
-  std::optional<std::pair<TimePoint, TimePoint>> wait(std::chrono::seconds timeout) {
+  struct Times {
+    TimePoint up, last_sent, last_acked;
+  };
+  /// When the link came up, the last report was taken by the broker (PUBACK; the ack's time if
+  /// acks came first) and the last ack was applied; nullopt on timeout.
+  std::optional<Times> wait(std::chrono::seconds timeout) {
     std::unique_lock lock(mu_);
     if (!cv_.wait_for(lock, timeout, [&] { return acked_.size() >= expected_ && connected_; })) return std::nullopt;
-    return std::pair{*connected_, last_};
+    return Times{*connected_, last_sent_.value_or(last_), last_};
   }
   std::size_t acked() {
     std::lock_guard lock(mu_);
@@ -201,6 +292,8 @@ class DrainListener final : public agent::AgentListener {
   std::mutex mu_;
   std::condition_variable cv_;
   std::set<std::string> acked_;
+  std::set<std::string> sent_;
+  std::optional<TimePoint> last_sent_;
   std::optional<TimePoint> connected_;
   TimePoint last_{};
 };
@@ -216,8 +309,8 @@ agent::AgentConfig car_config(const test::Broker& broker, const test::Pki& pki, 
 }
 
 /// Starts an agent on `db`, waits until `expected` reports are acknowledged, stops it. Returns
-/// (link up, last ack) and the moment start() was called.
-Result<std::tuple<TimePoint, TimePoint, TimePoint>> run_agent_until_acked(
+/// the moment start() was called and the listener's times.
+Result<std::pair<TimePoint, DrainListener::Times>> run_agent_until_acked(
     const test::Broker& broker, const test::Pki& pki, const std::filesystem::path& db, std::size_t expected,
     const std::optional<agent::Draft>& submit, agent::SendScheduler::Policy sending = {}) {
   DrainListener listener(expected);
@@ -238,7 +331,7 @@ Result<std::tuple<TimePoint, TimePoint, TimePoint>> run_agent_until_acked(
     return fail(MqttErrc::not_connected,
                 fmt::format("drain: {} of {} reports acknowledged in time", listener.acked(), expected));
   }
-  return std::tuple{started, times->first, times->second};
+  return std::pair{started, *times};
 }
 
 backend::BackendConfig agent_backend_config(const test::Broker& broker, const test::Pki& pki,
@@ -279,9 +372,10 @@ Result<void> measure_drain(const test::Broker& broker, const test::Pki& pki, con
   }
   auto times = run_agent_until_acked(broker, pki, db, static_cast<std::size_t>(o.drain_reports), std::nullopt);
   if (!times) return fail(times.error());
-  const auto [started, up, last] = *times;
-  r.drain_connect_s = to_s(up - started);
-  r.drain_rate = o.drain_reports / to_s(last - up);
+  const auto& [started, t] = *times;
+  r.drain_connect_s = to_s(t.up - started);
+  r.drain_rate = o.drain_reports / to_s(t.last_acked - t.up);
+  r.drain_published_rate = o.drain_reports / to_s(t.last_sent - t.up);
   r.drain_window = agent::SendScheduler::Policy{}.max_inflight;
   return {};
 }

@@ -1,8 +1,10 @@
 // The head-unit agent's phase of fb-bench (bench/README.md, "B. The agent"), each measure beside
 // a baseline from the same run:
-//  - enqueue: CarStore::enqueue_report of a ~1 KiB report vs a raw sqlite3 single-row INSERT of
-//    the same bytes (WAL, synchronous=FULL) on the same disk, interleaved in rounds;
-//  - disk_bytes_per_report: /proc/self/io write_bytes per report of those two loops, WAL,
+//  - enqueue: bursts of ~1 KiB reports submitted to an Agent (each answered once its commit is
+//    durable; a burst shares commits: group commit) vs a raw sqlite3 single-row INSERT of the
+//    same bytes (WAL, synchronous=FULL) on the same disk, interleaved in rounds; beside them,
+//    CarStore::enqueue_report one report at a time (a lone report: one commit each);
+//  - disk_bytes_per_report: /proc/self/io write_bytes per report of those loops, WAL,
 //    checkpoints and the final checkpoint at close included;
 //  - drain: a pre-filled outbox sent to a real broker and backend until every ack is applied,
 //    vs raw Paho C++ publish -> PUBACK of the same payloads with the agent's in-flight window;
@@ -12,6 +14,7 @@
 // Runs its own PKI, Mosquitto and in-process backend in `work_dir`. No GoogleTest.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -40,9 +43,14 @@ struct AgentResults {
   std::size_t report_bytes = 0;                  // the encoded report enqueued
   double enqueue_rate = 0, raw_insert_rate = 0;  // per second
   std::size_t enqueued = 0, raw_inserted = 0;
-  double enqueue_p99_ms = 0, raw_insert_p99_ms = 0;
+  double enqueue_p99_ms = 0, raw_insert_p99_ms = 0;  // submit -> durable, per report
   double disk_bytes_per_report = 0, raw_disk_bytes_per_row = 0;
+  std::uint64_t enqueue_commits = 0;  // the agent's commits for its `enqueued` reports
+  /// CarStore::enqueue_report, one report per call and commit.
+  double lone_enqueue_rate = 0, lone_enqueue_p99_ms = 0, lone_disk_bytes_per_report = 0;
+  std::size_t lone_enqueued = 0;
   double drain_rate = 0, raw_puback_rate = 0;  // reports/s after the link is up
+  double drain_published_rate = 0;  // the same drain until the broker's last PUBACK
   std::size_t drain_window = 0;
   double drain_connect_s = 0;
   double rss_mb = 0, baseline_rss_mb = 0;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 #include "../common/report_fixture.hpp"
 #include "fake_clock.hpp"
@@ -903,6 +904,53 @@ TEST_F(AgentTest, AnEvictedReportIsToldToListenersAndNeverSentAndAFullQueueRefus
   connect();
   ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
   EXPECT_EQ(report_id_of(complete_next()), *kept);
+}
+
+TEST_F(AgentTest, ReportsSubmittedTogetherShareOneCommitAndAreSavedBeforeWhatIsAskedAfterThem) {
+  auto agent = started_agent();
+  std::vector<Result<std::string>> done;
+  for (int i = 0; i < 5; ++i) {
+    agent->submit(draft("burst " + std::to_string(i)), [&](Result<std::string> r) { done.push_back(std::move(r)); });
+  }
+  std::optional<std::size_t> listed;
+  agent->reports([&](Result<std::vector<ReportView>> r) { listed = r ? r->size() : 0; });
+  EXPECT_TRUE(done.empty()) << "a completion ran inline";
+  run();
+  ASSERT_EQ(done.size(), 5u);
+  std::set<std::string> ids;
+  for (const auto& r : done) {
+    ASSERT_TRUE(r) << r.error().what();
+    ids.insert(*r);
+  }
+  EXPECT_EQ(ids.size(), 5u);
+  EXPECT_EQ(listed, 5u);  // asked after the submits: the burst is committed by then
+  EXPECT_EQ(stats(*agent).report_commits, 1u);
+
+  ASSERT_TRUE(submit(*agent));  // alone: a commit of its own
+  EXPECT_EQ(stats(*agent).report_commits, 2u);
+  EXPECT_EQ(stats(*agent).outbox, 6u);
+}
+
+TEST_F(AgentTest, ABurstThatFillsTheDiskSavesWhatFitsAndTellsEachOfTheOthers) {
+  storage_.max_pages = 32;
+  auto agent = started_agent();
+  std::vector<Result<std::string>> done;
+  for (int i = 0; i < 60; ++i) {
+    agent->submit(draft(std::string(1500, 'x') + std::to_string(i)),
+                  [&](Result<std::string> r) { done.push_back(std::move(r)); });
+  }
+  run();
+  ASSERT_EQ(done.size(), 60u);
+  // The burst as one commit does not fit: each report is then tried alone, in order.
+  const auto saved = std::ranges::find_if(done, [](const auto& r) { return !r.has_value(); }) - done.begin();
+  ASSERT_GT(saved, 0) << "nothing of the burst was saved";
+  ASSERT_LT(saved, 60) << "the page limit was never reached";
+  for (auto i = static_cast<std::size_t>(saved); i < done.size(); ++i) {
+    ASSERT_FALSE(done[i]);
+    EXPECT_EQ(done[i].error().code, make_error_code(StorageErrc::full)) << done[i].error().what();
+  }
+  EXPECT_EQ(stats(*agent).outbox, static_cast<std::size_t>(saved));
+  EXPECT_FALSE(events_.problems.empty());
 }
 
 TEST_F(AgentTest, ADiskFullTellsTheDriverKeepsTheQueueAndTakesReportsAgainOnceAcksFreeSpace) {

@@ -1014,6 +1014,69 @@ TEST_F(CarStoreQueueTest, WhenOnlySafetyReportsFillItANewSafetyReportIsStillTake
   EXPECT_EQ(store.outbox()->size(), 3u);
 }
 
+TEST_F(CarStoreQueueTest, ABatchQueuesEachReportAsAloneAndTheCapRefusesOnlyTheOneOverIt) {
+  auto o = options();
+  o.max_reports = 2;
+  auto store = open(o);
+  const auto kept = add(store, ReportClass::normal, 1000);
+  const std::vector<Queued> burst{make_report("a"), make_report("b"), make_report("c"), make_report("d")};
+  const std::vector<NewReport> batch{{&burst[0].env, &burst[0].payload, ReportClass::normal, 2000, {}},
+                                     {&burst[1].env, &burst[1].payload, ReportClass::low, 2100, {}},
+                                     {&burst[2].env, &burst[2].payload, ReportClass::normal, 2200, {}},
+                                     {&burst[3].env, &burst[3].payload, ReportClass::safety, 2300, {}}};
+  auto r = store.enqueue_reports(batch);
+  ASSERT_TRUE(r) << r.error().what();
+  ASSERT_EQ(r->size(), 4u);
+  const auto id = [&](int i) { return burst[i].env.report().report_id(); };
+  // The first fills the cap; the low one then finds it full of reports more urgent than itself.
+  ASSERT_TRUE((*r)[0]);
+  EXPECT_TRUE((*r)[0]->evicted.empty());
+  ASSERT_FALSE((*r)[1]);
+  EXPECT_EQ((*r)[1].error().code, make_error_code(AgentErrc::queue_full));
+  // Each later one sees the batch's earlier reports: the oldest normal goes, then the batch's own.
+  ASSERT_TRUE((*r)[2]);
+  EXPECT_EQ(ids((*r)[2]->evicted), std::vector<std::string>{kept});
+  ASSERT_TRUE((*r)[3]);
+  EXPECT_EQ(ids((*r)[3]->evicted), std::vector<std::string>{id(0)});
+  EXPECT_EQ(queued(store), (std::vector<std::string>{id(3), id(2)}));
+  EXPECT_FALSE(store.report(id(1))->has_value());
+  EXPECT_EQ(row(store, id(0)).status, ReportStatus::dropped);
+  EXPECT_EQ(row(store, kept).status, ReportStatus::dropped);
+
+  // The counts the cap goes by are the store's after the batch: one more normal report evicts
+  // the batch's normal one, nothing else.
+  const auto after = add(store, ReportClass::normal, 3000);
+  EXPECT_EQ(ids(evicted_), std::vector<std::string>{id(2)});
+  EXPECT_EQ(queued(store), (std::vector<std::string>{id(3), after}));
+}
+
+TEST_F(CarStoreTest, ABatchThatFillsTheDiskIsRefusedWholeAndTheRowsBeforeItStay) {
+  auto o = options();
+  o.max_pages = 24;
+  o.max_reports = 3;
+  auto store = open(o);
+  const auto first = make_report("first");
+  ASSERT_TRUE(store.enqueue_report(first.env, first.payload, ReportClass::normal, 1000));
+  std::vector<Queued> burst;
+  for (int i = 0; i < 60; ++i) burst.push_back(make_report(std::string(1500, 'x') + std::to_string(i)));
+  std::vector<NewReport> batch;
+  for (const auto& q : burst) batch.push_back({&q.env, &q.payload, ReportClass::safety, 2000, {}});
+  auto r = store.enqueue_reports(batch);
+  ASSERT_FALSE(r) << "the page limit was never reached";
+  EXPECT_EQ(r.error().code, make_error_code(StorageErrc::full)) << r.error().what();
+  EXPECT_EQ(store.outbox()->size(), 1u);  // nothing of the batch, the earlier row intact
+  EXPECT_EQ(store.reports()->size(), 1u);
+  // The cap's counts were not left holding the rolled-back rows: two more fit beside the first
+  // without evicting it.
+  for (int i = 0; i < 2; ++i) {
+    const auto q = make_report("after " + std::to_string(i));
+    auto more = store.enqueue_report(q.env, q.payload, ReportClass::normal, 3000 + i);
+    ASSERT_TRUE(more) << more.error().what();
+    EXPECT_TRUE(more->evicted.empty());
+  }
+  EXPECT_EQ(store.outbox()->size(), 3u);
+}
+
 TEST_F(CarStoreQueueTest, TheByteCapCountsPayloadsAndEvictsAsManyAsNeeded) {
   const auto probe = make_report(std::string(1000, 'a'));
   auto o = options();

@@ -141,83 +141,131 @@ std::optional<std::int64_t> Agent::snapshot_clock_ms() const {
 }
 
 void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
-  asio::post(executor_, [this, draft = std::move(draft), done = std::move(done)] {
-    const auto now = clock_.epoch_ms();  // one time for the report, its row and its place in line
-    auto env = build_report(config_.vehicle, draft, now);
+  bool post = false;
+  {
+    std::lock_guard lock(submitted_mu_);
+    submitted_.push_back(Submission{std::move(draft), std::move(done)});
+    post = !std::exchange(submit_posted_, true);
+  }
+  // One flush for every submission until it runs: they are committed together, and before any
+  // call made after this one returned (its post comes later).
+  if (post) asio::post(executor_, [this] { flush_submits(); });
+}
+
+void Agent::flush_submits() {
+  std::vector<Submission> batch;
+  {
+    std::lock_guard lock(submitted_mu_);
+    batch = std::exchange(submitted_, {});
+    submit_posted_ = false;
+  }
+  struct Built {
+    Submission* submission;
+    wire::Envelope envelope;
+    std::string payload;
+    ReportClass report_class;
+    std::int64_t now;  // one time for the report, its row and its place in line
+    std::optional<std::int64_t> hold;
+    bool capture;
+  };
+  std::vector<Built> built;
+  built.reserve(batch.size());
+  for (auto& s : batch) {
+    const auto now = clock_.epoch_ms();
+    auto env = build_report(config_.vehicle, s.draft, now);
     if (!env) {
       spdlog::warn("agent: report not saved: {}", env.error().what());
-      if (done) done(fail(env.error()));
-      return;
+      if (s.done) s.done(fail(env.error()));
+      continue;
     }
-    const auto payload = codec::encode(*env);
-    const bool capture = draft.capture_snapshot && draft.consent.diagnostics() && !draft.snapshot &&
+    auto payload = codec::encode(*env);
+    const bool capture = s.draft.capture_snapshot && s.draft.consent.diagnostics() && !s.draft.snapshot &&
                          config_.recorder != nullptr && running_;
     std::optional<std::int64_t> hold;
     if (capture) {
       const auto& rc = config_.recorder->config();
       hold = now + (rc.post + rc.settle).count();
     }
-    const auto report_class = report_class_of(draft);
-    auto r = store_.enqueue_report(*env, payload, report_class, now, hold);
-    if (!r) {
-      spdlog::error("agent: report not saved: {}", r.error().what());
-      if (r.error().code == make_error_code(StorageErrc::full)) {
-        // What the driver reads: nothing is lost, and it clears itself as acks free space.
-        auto full = Error(StorageErrc::full,
-                          "storage full: this report was not saved; the reports saved before it are kept and still "
-                          "sent (" +
-                              r.error().detail + ")");
-        storage_problem(full);
-        if (done) done(fail(std::move(full)));
-        return;
-      }
-      if (r.error().code.category() == storage_category()) storage_problem(r.error());
-      if (done) done(fail(r.error()));
+    built.push_back(Built{&s, std::move(*env), std::move(payload), report_class_of(s.draft), now, hold, capture});
+  }
+  if (built.empty()) return;
+  std::vector<NewReport> rows;
+  rows.reserve(built.size());
+  for (const auto& b : built) rows.push_back(NewReport{&b.envelope, &b.payload, b.report_class, b.now, b.hold});
+  auto results = store_.enqueue_reports(rows);
+  if (results) ++stats_.report_commits;
+  if (!results && rows.size() > 1) {
+    // The whole batch failed (e.g. the disk is full): each report alone, so that each gets its own answer.
+    results.emplace();
+    for (const auto& row : rows) {
+      results->push_back(
+          store_.enqueue_report(*row.envelope, *row.payload, row.report_class, row.now_ms, row.hold_until_ms));
+      if (results->back()) ++stats_.report_commits;
+    }
+  }
+  for (std::size_t i = 0; i < built.size(); ++i) {
+    auto& b = built[i];
+    queued(b.submission->draft, b.envelope, b.report_class, b.now, b.hold, b.capture,
+           results ? std::move((*results)[i]) : Result<Enqueued>(fail(results.error())), b.submission->done);
+  }
+  arm_expiry();
+  pump();
+}
+
+void Agent::queued(const Draft& draft, const wire::Envelope& env, ReportClass report_class, std::int64_t now,
+                   std::optional<std::int64_t> hold, bool capture, Result<Enqueued> r,
+                   const std::function<void(Result<std::string>)>& done) {
+  if (!r) {
+    spdlog::error("agent: report not saved: {}", r.error().what());
+    if (r.error().code == make_error_code(StorageErrc::full)) {
+      // What the driver reads: nothing is lost, and it clears itself as acks free space.
+      auto full = Error(StorageErrc::full,
+                        "storage full: this report was not saved; the reports saved before it are kept and still "
+                        "sent (" +
+                            r.error().detail + ")");
+      storage_problem(full);
+      if (done) done(fail(std::move(full)));
       return;
     }
-    const auto& id = env->report().report_id();
-    // The draft it completes goes once the report is committed (a kill in between leaves the
-    // draft to be discarded by hand, never a lost report).
-    if (!draft.draft_id.empty()) {
-      if (auto gone = store_.delete_draft(draft.draft_id); !gone) {
-        spdlog::warn("agent: draft {} not deleted: {}", draft.draft_id, gone.error().what());
-      }
+    if (r.error().code.category() == storage_category()) storage_problem(r.error());
+    if (done) done(fail(r.error()));
+    return;
+  }
+  const auto& id = env.report().report_id();
+  // The draft it completes goes once the report is committed (a kill in between leaves the
+  // draft to be discarded by hand, never a lost report).
+  if (!draft.draft_id.empty()) {
+    if (auto gone = store_.delete_draft(draft.draft_id); !gone) {
+      spdlog::warn("agent: draft {} not deleted: {}", draft.draft_id, gone.error().what());
     }
-    if (now < config_.storage.clock_valid_from_ms) expiry_fix_due_ = true;  // its time to live waits
-    dropped(r->evicted);
-    OutboxEntry entry{id,
-                      OutboxKind::report,
-                      topics::reports(config_.vehicle.vin),
-                      static_cast<int>(report_class),
-                      now,
-                      r->expires_ms,
-                      hold.value_or(0)};
-    if (capture) {
-      const auto& rc = config_.recorder->config();
-      const auto steady_now = steady_ms(clock_);
-      const auto at = std::min(draft.snapshot_at_ms.value_or(steady_now), steady_now);
-      if (steady_now - at > (rc.post + rc.settle + SnapshotRecorder::kRingSlack).count()) {
-        // The ring no longer holds that moment's pre-tap window: a snapshot of another moment would mislead.
-        spdlog::info("agent: report {}: its snapshot moment is {} ms old, no longer recorded", id, steady_now - at);
-        release_held(entry, nullptr);
-      } else {
-        // The snapshot's times are relative to its tap, the wire's to the report's car_time_ms.
-        taps_[id] = config_.recorder->tap(at, [this, entry, offset = at - steady_now](const Snapshot& snapshot) {
-          taps_.erase(entry.id);
-          if (offset == 0) return release_held(entry, &snapshot);
-          auto shifted = snapshot;
-          shift_times(shifted.signals, offset);
-          release_held(entry, &shifted);
-        });
-      }
+  }
+  if (now < config_.storage.clock_valid_from_ms) expiry_fix_due_ = true;  // its time to live waits
+  dropped(r->evicted);
+  OutboxEntry entry{id, OutboxKind::report, topics::reports(config_.vehicle.vin), static_cast<int>(report_class),
+                    now, r->expires_ms, hold.value_or(0)};
+  if (capture) {
+    const auto& rc = config_.recorder->config();
+    const auto steady_now = steady_ms(clock_);
+    const auto at = std::min(draft.snapshot_at_ms.value_or(steady_now), steady_now);
+    if (steady_now - at > (rc.post + rc.settle + SnapshotRecorder::kRingSlack).count()) {
+      // The ring no longer holds that moment's pre-tap window: a snapshot of another moment would mislead.
+      spdlog::info("agent: report {}: its snapshot moment is {} ms old, no longer recorded", id, steady_now - at);
+      release_held(entry, nullptr);
     } else {
-      scheduler_.add(entry, clock_.steady_now());
+      // The snapshot's times are relative to its tap, the wire's to the report's car_time_ms.
+      taps_[id] = config_.recorder->tap(at, [this, entry, offset = at - steady_now](const Snapshot& snapshot) {
+        taps_.erase(entry.id);
+        if (offset == 0) return release_held(entry, &snapshot);
+        auto shifted = snapshot;
+        shift_times(shifted.signals, offset);
+        release_held(entry, &shifted);
+      });
     }
-    if (done) done(id);
-    notify_report(id);
-    arm_expiry();
-    pump();
-  });
+  } else {
+    scheduler_.add(entry, clock_.steady_now());
+  }
+  if (done) done(id);
+  notify_report(id);
 }
 
 void Agent::release_held(const OutboxEntry& entry, const Snapshot* snapshot, bool retry) {

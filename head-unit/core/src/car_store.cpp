@@ -592,35 +592,61 @@ Result<void> CarStore::insert_report_row(const wire::Report& r, std::int64_t now
 Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::string& payload,
                                           ReportClass report_class, std::int64_t now_ms,
                                           std::optional<std::int64_t> hold_until_ms) {
-  const auto& r = env.report();
-  Enqueued out;
-  const auto expires_ms = expires_for(report_class, now_ms);
-  out.expires_ms = std::max<std::int64_t>(expires_ms, 0);
+  const NewReport one{&env, &payload, report_class, now_ms, hold_until_ms};
+  auto r = enqueue_reports({&one, 1});
+  if (!r) return fail(r.error());
+  return std::move(r->front());
+}
+
+Result<std::vector<Result<Enqueued>>> CarStore::enqueue_reports(std::span<const NewReport> batch) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  auto room = make_room(report_class, static_cast<std::int64_t>(payload.size()));
+  std::vector<Result<Enqueued>> out;
+  out.reserve(batch.size());
+  for (const auto& report : batch) {
+    auto r = enqueue_in_tx(report);
+    if (!r && r.error().code != make_error_code(AgentErrc::queue_full)) {
+      totals_.reset();  // counted the batch's earlier reports, which the rollback takes back
+      return fail(r.error());
+    }
+    out.push_back(std::move(r));
+  }
+  if (auto x = tx->commit(); !x) {
+    totals_.reset();
+    return fail(x.error());
+  }
+  return out;
+}
+
+Result<Enqueued> CarStore::enqueue_in_tx(const NewReport& report) {
+  const auto& r = report.envelope->report();
+  const auto& payload = *report.payload;
+  const auto now_ms = report.now_ms;
+  Enqueued out;
+  const auto expires_ms = expires_for(report.report_class, now_ms);
+  out.expires_ms = std::max<std::int64_t>(expires_ms, 0);
+  auto room = make_room(report.report_class, static_cast<std::int64_t>(payload.size()));
   if (!room) return fail(room.error());
   // Evicted first, so their pages are free for the new report within this transaction.
   auto evicted = drop_in_tx(room->evict, DropReason::evicted_for_space, now_ms);
   if (!evicted) return fail(evicted.error());
   out.evicted = std::move(*evicted);
   if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload,
-                             static_cast<int>(report_class), now_ms, expires_ms);
+                             static_cast<int>(report.report_class), now_ms, expires_ms);
       !x) {
     return fail(x.error());
   }
-  if (hold_until_ms) {
+  if (report.hold_until_ms) {
     auto hold = db_.cached("UPDATE outbox SET hold_until_ms = ? WHERE id = ?");
     if (!hold) return fail(hold.error());
-    hold->bind(1, *hold_until_ms).bind(2, r.report_id());
+    hold->bind(1, *report.hold_until_ms).bind(2, r.report_id());
     if (auto x = hold->run(); !x) return fail(x.error());
   }
-  const auto snapshot = hold_until_ms      ? SnapshotState::waiting
-                        : r.has_snapshot() ? SnapshotState::attached
-                                           : SnapshotState::none;
+  const auto snapshot = report.hold_until_ms ? SnapshotState::waiting
+                        : r.has_snapshot()   ? SnapshotState::attached
+                                             : SnapshotState::none;
   if (auto x = insert_report_row(r, now_ms, snapshot); !x) return fail(x.error());
   if (auto x = add_step_in_tx(r.report_id(), TimelineKind::queued, now_ms); !x) return fail(x.error());
-  if (auto x = tx->commit(); !x) return fail(x.error());
   if (totals_) {
     totals_->reports += 1 - static_cast<std::int64_t>(room->evict.size());
     totals_->bytes += static_cast<std::int64_t>(payload.size()) - room->evicted_bytes;

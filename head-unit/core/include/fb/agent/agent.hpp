@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "fb/agent/agent_api.hpp"
@@ -79,6 +80,9 @@ struct AgentStats {
   std::uint64_t bad_messages = 0;  // unreadable messages on our inbox topic
   std::uint64_t expired = 0;       // reports dropped unsent at the end of their time to live
   std::uint64_t evicted = 0;       // reports dropped unsent by the outbox's size cap
+  /// Store commits that queued submitted reports: a burst submitted together is one (group
+  /// commit), a lone report one of its own. Flash wear goes by these, not by the reports.
+  std::uint64_t report_commits = 0;
   std::size_t outbox = 0;
   /// Of the outbox: receipts and answers the broker has not taken yet (`fb-car` waits for them).
   std::size_t receipts = 0;
@@ -148,6 +152,14 @@ class Agent final : public AgentApi {
   Agent(boost::asio::any_io_executor executor, const Clock& clock, AgentConfig config,
         std::unique_ptr<mqtt::Client> client, CarStore store);
 
+  /// Queues every report submitted since the last call in one store transaction (group commit),
+  /// then answers each submitter, tells the listeners and pumps.
+  void flush_submits();
+  /// A submitted report's outcome in the store: tells its submitter and the listeners, and puts
+  /// it in line for sending (or for its snapshot).
+  void queued(const Draft& draft, const wire::Envelope& env, ReportClass report_class, std::int64_t now,
+              std::optional<std::int64_t> hold, bool capture, Result<Enqueued> r,
+              const std::function<void(Result<std::string>)>& done);
   void on_connection(bool up);
   void on_message(const mqtt::Message& m);
   /// Applies the acks received since the last call in one store transaction (group commit), then
@@ -202,6 +214,14 @@ class Agent final : public AgentApi {
   };
   std::map<std::string, Unreleased> unreleased_;  // held report id -> a release the store refused
   std::vector<wire::Ack> pending_acks_;           // received, not yet applied (apply_acks)
+  struct Submission {
+    Draft draft;
+    std::function<void(Result<std::string>)> done;
+  };
+  // Owner: submitted_mu_, as submit() runs on any thread; flush_submits() empties it on the executor.
+  std::mutex submitted_mu_;
+  std::vector<Submission> submitted_;  // submitted, not yet queued in the store
+  bool submit_posted_ = false;         // flush_submits() is posted
   bool acks_posted_ = false;                      // apply_acks() is posted
   AgentStats stats_;
   /// The last wall time expire_due() saw (a smaller one later: the clock stepped back), and

@@ -56,7 +56,9 @@ class AgentApi {
   virtual std::optional<std::int64_t> snapshot_clock_ms() const { return std::nullopt; }
 
   /// Builds and commits a report; `done` gets the report id once the commit is durable, or
-  /// why it was not saved (WireErrc for a bad draft, StorageErrc::full for a full disk,
+  /// why it was not saved. Reports submitted close together (a burst of auto-reports, a stream)
+  /// share one commit (group commit); each is committed before any call made after its
+  /// submit() returned is served (WireErrc for a bad draft, StorageErrc::full for a full disk,
   /// AgentErrc::queue_full when the outbox's cap is reached with reports as urgent or more).
   virtual void submit(Draft draft, std::function<void(Result<std::string>)> done) = 0;
   /// Marks a notification read (queues a read receipt).

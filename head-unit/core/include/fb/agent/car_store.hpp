@@ -213,6 +213,15 @@ struct NotificationResult {
   InboxEntry entry;
 };
 
+/// A report to queue (CarStore::enqueue_reports); the pointers must outlive the call.
+struct NewReport {
+  const wire::Envelope* envelope = nullptr;  // holds a Report
+  const std::string* payload = nullptr;      // its encoding, published as it is
+  ReportClass report_class = ReportClass::normal;
+  std::int64_t now_ms = 0;
+  std::optional<std::int64_t> hold_until_ms;  // held for its snapshot (enqueue_report)
+};
+
 /// What enqueue_report() did besides queueing.
 struct Enqueued {
   std::int64_t expires_ms = 0;  // when the new report is dropped unsent (0: never)
@@ -335,6 +344,14 @@ class CarStore {
   /// every earlier row intact), other StorageErrc.
   Result<Enqueued> enqueue_report(const wire::Envelope& envelope, const std::string& payload, ReportClass report_class,
                                   std::int64_t now_ms, std::optional<std::int64_t> hold_until_ms = std::nullopt);
+
+  /// Group commit: the reports queued in order, each as enqueue_report() queues it, all in one
+  /// transaction and one synchronous commit, so a burst costs one fsync (and its WAL pages are
+  /// written once), not one per report. A report the size cap refuses (AgentErrc::queue_full)
+  /// is refused alone: the others are queued, and each one after it sees the cap as it stands.
+  /// Any other error (a full disk, io) is the whole batch's: nothing of it written, every earlier
+  /// row intact. Returns one result per report, in order.
+  Result<std::vector<Result<Enqueued>>> enqueue_reports(std::span<const NewReport> batch);
 
   /// Drops the outbox reports whose time to live has ended (expires_ms <= now_ms): each leaves
   /// the outbox and its My reports row shows dropped, DropReason::expired. Returns those rows.
@@ -492,6 +509,8 @@ class CarStore {
   };
   /// The cap's evictions for a new report of `size` bytes; inside the caller's transaction.
   Result<Room> make_room(ReportClass report_class, std::int64_t size);
+  /// One report of enqueue_reports(), inside its transaction; keeps totals_ true.
+  Result<Enqueued> enqueue_in_tx(const NewReport& report);
   /// Deletes one outbox row; inside the caller's transaction (the caller keeps totals_ true).
   Result<void> delete_row(const std::string& id);
   Result<void> insert_report_row(const wire::Report& report, std::int64_t now_ms, SnapshotState snapshot);
