@@ -497,6 +497,11 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
       test::InProcessBackend backend(agent_backend_config(broker, pki, o));
       if (auto s = backend.start(); !s) return fail(s.error());
       if (auto e = measure_drain(broker, pki, o, r); !e) return fail(prefixed("drain", e.error()));
+      // The baseline under the drain's load: the backend takes these reports and answers them as
+      // it answered the car's, on the same cores.
+      auto loaded = measure_raw_puback(broker, pki, o, r.drain_window);
+      if (!loaded) return fail(prefixed("raw Paho drain beside the backend", loaded.error()));
+      r.raw_puback_rate_with_backend = *loaded;
     }
     // The baseline without a backend: publish -> PUBACK only (the broker keeps them for its session).
     auto raw = measure_raw_puback(broker, pki, o, r.drain_window);

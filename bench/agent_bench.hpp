@@ -7,7 +7,8 @@
 //  - disk_bytes_per_report: /proc/self/io write_bytes per report of those loops, WAL,
 //    checkpoints and the final checkpoint at close included;
 //  - drain: a pre-filled outbox sent to a real broker and backend until every ack is applied,
-//    vs raw Paho C++ publish -> PUBACK of the same payloads with the agent's in-flight window;
+//    vs raw Paho C++ publish -> PUBACK of the same payloads with the agent's in-flight window,
+//    with no backend running and with the backend taking them (the drain's load);
 //  - agent_rss_mb: peak RSS of an `fb-car stream --rate 10` process vs a connected mosquitto_sub;
 //  - agent_idle_cpu: CPU seconds of a connected, idle `fb-car listen` vs an idle mosquitto_sub
 //    with the same keepalive, over the same window.
@@ -50,7 +51,10 @@ struct AgentResults {
   double lone_enqueue_rate = 0, lone_enqueue_p99_ms = 0, lone_disk_bytes_per_report = 0;
   std::size_t lone_enqueued = 0;
   double drain_rate = 0, raw_puback_rate = 0;  // reports/s after the link is up
-  double drain_published_rate = 0;  // the same drain until the broker's last PUBACK
+  double drain_published_rate = 0;             // the same drain until the broker's last PUBACK
+  /// raw_puback_rate with the backend running, taking and answering those reports as it does
+  /// the drain's (the broker and the backend share the cores with the client, as in the drain).
+  double raw_puback_rate_with_backend = 0;
   std::size_t drain_window = 0;
   double drain_connect_s = 0;
   double rss_mb = 0, baseline_rss_mb = 0;

@@ -795,14 +795,19 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
         "    written to disk (/proc/self/io write_bytes, WAL + checkpoints + the checkpoint at close): {:.0f} B per "
         "report in bursts, {:.0f} B one at a time; raw {:.0f} B per row; ratio {:.2f} ({:.2f})\n",
         m->disk_bytes_per_report, m->lone_disk_bytes_per_report, m->raw_disk_bytes_per_row,
-        m->disk_bytes_per_report / m->raw_disk_bytes_per_row, m->lone_disk_bytes_per_report / m->raw_disk_bytes_per_row);
+        m->disk_bytes_per_report / m->raw_disk_bytes_per_row,
+        m->lone_disk_bytes_per_report / m->raw_disk_bytes_per_row);
     fmt::print(
         "  drain: {} reports queued offline, agent started with the backend up; link up after {:.2f} s; until the "
         "last backend ack {:.0f} reports/s (window {}); until the broker's last PUBACK {:.0f} reports/s\n"
         "    raw Paho C++ publish -> PUBACK of as many reports, window {}, TCP_NODELAY: {:.0f} reports/s; ratio "
-        "{:.3f} (to the last PUBACK: {:.3f})\n",
+        "{:.3f} (to the last PUBACK: {:.3f})\n"
+        "    the same beside the backend, which takes and answers them: {:.0f} reports/s; ratio {:.3f} (to the last "
+        "PUBACK: {:.3f})\n",
         a.drain_reports, m->drain_connect_s, m->drain_rate, m->drain_window, m->drain_published_rate, m->drain_window,
-        m->raw_puback_rate, m->drain_rate / m->raw_puback_rate, m->drain_published_rate / m->raw_puback_rate);
+        m->raw_puback_rate, m->drain_rate / m->raw_puback_rate, m->drain_published_rate / m->raw_puback_rate,
+        m->raw_puback_rate_with_backend, m->drain_rate / m->raw_puback_rate_with_backend,
+        m->drain_published_rate / m->raw_puback_rate_with_backend);
   } else {
     fmt::print("  fb-car: {} (the in-process measures are left out)\n", o.car_command);
   }
@@ -822,6 +827,7 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
     report.add("enqueue_lone", m->lone_enqueue_rate, m->raw_insert_rate, "reports/s");
     report.add("disk_bytes_per_lone_report", m->lone_disk_bytes_per_report, m->raw_disk_bytes_per_row, "bytes");
     report.add("drain", m->drain_rate, m->raw_puback_rate, "reports/s");
+    report.add("drain_beside_backend", m->drain_rate, m->raw_puback_rate_with_backend, "reports/s");
   }
   const std::string suffix = in_process ? "" : "_" + o.car_label;
   report.add("agent_rss_mb" + suffix, m->rss_mb, m->baseline_rss_mb, "MiB");

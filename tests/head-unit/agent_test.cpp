@@ -192,6 +192,34 @@ TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
   EXPECT_EQ(events_.sent, std::vector<std::string>({*id}));
 }
 
+TEST_F(AgentTest, PubacksThatComeTogetherAreRecordedTogetherBeforeTheAcksThatFollow) {
+  auto agent = started_agent();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(*submit(*agent, draft("report " + std::to_string(i))));
+  connect();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 3u);
+  std::vector<FakeMqtt::Published> published;
+  for (int i = 0; i < 3; ++i) published.push_back(test::complete_next(*mqtt_));  // three PUBACKs, then the strand runs
+  for (int i = 0; i < 3; ++i)
+    test::deliver_to_inbox(*mqtt_, kVinA, ack_for(published[i], "FB-2026-00000" + std::to_string(i)));
+  run();
+  auto sent = events_.sent;
+  std::ranges::sort(sent);
+  std::ranges::sort(ids);
+  EXPECT_EQ(sent, ids);
+  for (const auto& id : ids) {
+    std::vector<TimelineKind> kinds;
+    agent->timeline(id, [&](Result<std::vector<TimelineEvent>> t) {
+      ASSERT_TRUE(t) << t.error().what();
+      for (const auto& e : *t) kinds.push_back(e.kind);
+    });
+    run();
+    EXPECT_EQ(kinds, (std::vector<TimelineKind>{TimelineKind::queued, TimelineKind::sent, TimelineKind::delivered,
+                                                TimelineKind::received}))
+        << id;
+  }
+}
+
 TEST_F(AgentTest, TheBackendsAckEmptiesTheOutboxAndUpdatesMyReports) {
   auto agent = started_agent();
   connect();

@@ -241,8 +241,13 @@ void Agent::queued(const Draft& draft, const wire::Envelope& env, ReportClass re
   }
   if (now < config_.storage.clock_valid_from_ms) expiry_fix_due_ = true;  // its time to live waits
   dropped(r->evicted);
-  OutboxEntry entry{id, OutboxKind::report, topics::reports(config_.vehicle.vin), static_cast<int>(report_class),
-                    now, r->expires_ms, hold.value_or(0)};
+  OutboxEntry entry{id,
+                    OutboxKind::report,
+                    topics::reports(config_.vehicle.vin),
+                    static_cast<int>(report_class),
+                    now,
+                    r->expires_ms,
+                    hold.value_or(0)};
   if (capture) {
     const auto& rc = config_.recorder->config();
     const auto steady_now = steady_ms(clock_);
@@ -574,8 +579,23 @@ void Agent::on_message(const mqtt::Message& m) {
   pump();
 }
 
+void Agent::record_deliveries() {
+  deliveries_posted_ = false;
+  if (pending_deliveries_.empty()) return;
+  const auto deliveries = std::exchange(pending_deliveries_, {});
+  // Only the timeline's steps: a failure here loses no report.
+  if (auto r = store_.record_deliveries(deliveries); !r) {
+    spdlog::warn("agent: deliveries not recorded on their timelines: {}", r.error().what());
+  }
+  // After the steps: a listener that reads the timeline then sees them.
+  for (const auto& d : deliveries) {
+    for (auto* l : listeners_) l->report_sent(d.report_id);
+  }
+}
+
 void Agent::apply_acks() {
   acks_posted_ = false;
+  record_deliveries();  // a report's delivered step before its acknowledgement
   if (pending_acks_.empty()) return;
   const auto acks = std::exchange(pending_acks_, {});
   auto results = store_.apply_acks(acks, clock_.epoch_ms());
@@ -739,11 +759,12 @@ void Agent::on_publish_done(const OutboxEntry& e, const Error& error, std::int64
       scheduler_.remove(e.id);
     } else {
       scheduler_.on_published(e.id, now);
-      // Only the timeline's steps: a failure here loses no report.
-      if (auto r = store_.record_delivery(e.id, started_ms, clock_.epoch_ms()); !r) {
-        spdlog::warn("agent: delivery of {} not recorded on its timeline: {}", e.id, r.error().what());
+      // Recorded with the PUBACKs already waiting on the strand, in one commit.
+      pending_deliveries_.push_back({e.id, started_ms, clock_.epoch_ms()});
+      if (!deliveries_posted_) {
+        deliveries_posted_ = true;
+        asio::post(executor_, [this] { record_deliveries(); });
       }
-      for (auto* l : listeners_) l->report_sent(e.id);
     }
   }
   pump();

@@ -91,6 +91,12 @@ Result<void> CarStore::add_rated_step_in_tx(const std::string& notification_id, 
 }
 
 Result<void> CarStore::record_delivery(const std::string& report_id, std::int64_t sent_ms, std::int64_t delivered_ms) {
+  const Delivery one{report_id, sent_ms, delivered_ms};
+  return record_deliveries({&one, 1});
+}
+
+Result<void> CarStore::record_deliveries(std::span<const Delivery> deliveries) {
+  if (deliveries.empty()) return {};
   // Not fsync'd by itself (see car_store.hpp); set outside a transaction.
   if (auto r = db_.exec("PRAGMA synchronous=NORMAL"); !r) return fail(r.error());
   struct RestoreFull {
@@ -99,8 +105,10 @@ Result<void> CarStore::record_delivery(const std::string& report_id, std::int64_
   } restore{db_};
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  if (auto r = add_step_in_tx(report_id, TimelineKind::sent, sent_ms); !r) return fail(r.error());
-  if (auto r = add_step_in_tx(report_id, TimelineKind::delivered, delivered_ms); !r) return fail(r.error());
+  for (const auto& d : deliveries) {
+    if (auto r = add_step_in_tx(d.report_id, TimelineKind::sent, d.sent_ms); !r) return fail(r.error());
+    if (auto r = add_step_in_tx(d.report_id, TimelineKind::delivered, d.delivered_ms); !r) return fail(r.error());
+  }
   return tx->commit();
 }
 

@@ -166,6 +166,10 @@ class Agent final : public AgentApi {
   /// tells the listeners and pumps. Runs from a post after the first of them, and before any
   /// other message, so the store applies what the backend sent in its order.
   void apply_acks();
+  /// Records the sent and delivered steps of the reports the broker took since the last call, in
+  /// one commit, then tells the listeners (report_sent); runs from a post after the first of
+  /// them, and before any ack is applied.
+  void record_deliveries();
   /// `started_ms`: the car's wall time the publish began (the report's sent step).
   void on_publish_done(const OutboxEntry& entry, const Error& error, std::int64_t started_ms);
   /// Queues a driver's action on a report's case with `enqueue` (a CarStore call) and tells
@@ -220,9 +224,11 @@ class Agent final : public AgentApi {
   };
   // Owner: submitted_mu_, as submit() runs on any thread; flush_submits() empties it on the executor.
   std::mutex submitted_mu_;
-  std::vector<Submission> submitted_;  // submitted, not yet queued in the store
-  bool submit_posted_ = false;         // flush_submits() is posted
-  bool acks_posted_ = false;                      // apply_acks() is posted
+  std::vector<Submission> submitted_;                   // submitted, not yet queued in the store
+  bool submit_posted_ = false;                          // flush_submits() is posted
+  bool acks_posted_ = false;                            // apply_acks() is posted
+  std::vector<CarStore::Delivery> pending_deliveries_;  // PUBACKed reports, steps not yet recorded
+  bool deliveries_posted_ = false;                      // record_deliveries() is posted
   AgentStats stats_;
   /// The last wall time expire_due() saw (a smaller one later: the clock stepped back), and
   /// whether the store's expiries need fixing once the clock is set (car_store.hpp).

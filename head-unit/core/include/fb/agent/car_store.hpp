@@ -463,6 +463,13 @@ class CarStore {
   /// started) and delivered steps once. Not fsync'd by itself (as apply_ack): a power cut may
   /// lose the two steps, never the report.
   Result<void> record_delivery(const std::string& report_id, std::int64_t sent_ms, std::int64_t delivered_ms);
+  struct Delivery {
+    std::string report_id;
+    std::int64_t sent_ms = 0;
+    std::int64_t delivered_ms = 0;
+  };
+  /// record_delivery() of each, in one transaction and one commit (PUBACKs that came together).
+  Result<void> record_deliveries(std::span<const Delivery> deliveries);
   /// The report's timeline, oldest first (timeline.hpp); empty for an unknown report.
   Result<std::vector<TimelineEvent>> timeline(const std::string& report_id);
 
