@@ -63,6 +63,13 @@
         </message>
     </context>
     <context>
+        <name>DescribePage</name>
+        <message>
+            <source>Back to quick feedback</source>
+            <translation>返回快捷反馈</translation>
+        </message>
+    </context>
+    <context>
         <name>Main</name>
         <message>
             <source>Feedback</source>
@@ -747,10 +754,6 @@
         <message>
             <source>Something else…</source>
             <translation>其他问题…</translation>
-        </message>
-        <message>
-            <source>Back to quick feedback</source>
-            <translation>返回快捷反馈</translation>
         </message>
     </context>
     <context>

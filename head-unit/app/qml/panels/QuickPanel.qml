@@ -14,6 +14,18 @@ Item {
     /// "grid", "review" (QuickComposer.reviewing) or "describe" (ComposePanel).
     property bool describing: false
     readonly property string page: QuickComposer.reviewing ? "review" : describing ? "describe" : "grid"
+    // The review and the composer are built the first time each is shown, then kept (what the
+    // driver typed stays): a driver who only looks at the tiles does not pay for them at start.
+    property bool reviewBuilt: false
+    property bool describeBuilt: false
+    function buildShownPage() {
+        if (page === "review")
+            reviewBuilt = true
+        else if (page === "describe")
+            describeBuilt = true
+    }
+    onPageChanged: buildShownPage()
+    Component.onCompleted: buildShownPage()
 
     Rectangle {
         objectName: "quickGrid"
@@ -115,25 +127,21 @@ Item {
         }
     }
 
-    ReviewPanel {
+    // From their own files: a bound inline component cannot be made by a Loader in Qt 6.4.
+    Loader {
+        objectName: "reviewLoader"
         anchors.fill: parent
         visible: panel.page === "review"
+        active: panel.reviewBuilt
+        source: "ReviewPanel.qml"
     }
 
-    ColumnLayout {
+    Loader {
+        objectName: "describeLoader"
         anchors.fill: parent
         visible: panel.page === "describe"
-        spacing: Theme.spacing
-
-        TapButton {
-            objectName: "describeBack"
-            font.pixelSize: Theme.fontBody
-            text: qsTr("Back to quick feedback")
-            onClicked: panel.describing = false
-        }
-        ComposePanel {
-            Layout.fillWidth: true
-            Layout.fillHeight: true
-        }
+        active: panel.describeBuilt
+        source: "DescribePage.qml"
+        onLoaded: (item as DescribePage).back.connect(() => panel.describing = false)
     }
 }
