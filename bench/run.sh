@@ -10,12 +10,13 @@
 #   bench/run.sh --build-dir build/bench --reports 1000 --backlog 50000
 #   bench/run.sh --json bench.json    # also writes the summary's measures as JSON (bench/README.md)
 #   bench/run.sh --classifier-only --json cls.json   # only classifier_per_core, no broker
-#   bench/run.sh --build-dir build/dev --app-only --json app.json   # only the app (needs the Qt app)
+#   bench/run.sh --app-only --json app.json   # only the app (the optimized build's fb-headunit)
 #   bench/run.sh --scale-only --plots docs/bench --json scale.json  # phase S: TLS vs plain, two
 #                                     # instances, the fleet and store curves, drawn as PNG files
 #
 # The build directory (default build/bench, the "bench" preset) is configured RelWithDebInfo
-# without the Qt app when it does not exist yet; an existing one is built as it is configured.
+# with the Qt app when it does not exist yet; an existing one is built as it is configured (a
+# build without the app skips phase C).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,10 +39,10 @@ quietly() {
 
 if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
   if [[ "$build_dir" == "$root/build/bench" ]]; then
-    quietly cmake --preset bench -S "$root"   # CMakePresets.json: RelWithDebInfo, no Qt app
+    quietly cmake --preset bench -S "$root"   # CMakePresets.json: RelWithDebInfo, the Qt app too
   else
     quietly cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DFB_BUILD_QT_APP=OFF -DFB_BUILD_BENCH=ON
+      -DFB_BUILD_QT_APP=ON -DFB_BUILD_BENCH=ON
   fi
 fi
 # Phase C (the app) needs fb-headunit and the minimal window: only in a build with the Qt app.

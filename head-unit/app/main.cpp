@@ -39,6 +39,7 @@
 #include "fb/ui/quick_composer.hpp"
 #include "registrations.hpp"
 #include "startup_report.hpp"
+#include "ui_fonts.hpp"
 #include "ui_translator.hpp"
 
 Q_IMPORT_QML_PLUGIN(FeedbackUiPlugin)
@@ -300,6 +301,9 @@ static int run_main(int argc, char** argv) {
   display_mode.setMode(QString::fromStdString(o.theme));  // checked by CLI11
   fb::ui::qml::DisplayModeForeign::instance = &display_mode;
 
+  if (!fb::ui::qml::load_ui_fonts()) {
+    std::fprintf(stderr, "fb-headunit: the app's font did not load; texts are drawn from the system's fonts\n");
+  }
   QQmlApplicationEngine engine;  // declared after the controller: destroyed before it
   // Main.qml loads the on-screen keyboard (controls/KeyboardPanel.qml) only where it is installed,
   // and only when the driver first types: loading it is not part of the start. If it is installed

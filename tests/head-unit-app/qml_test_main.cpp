@@ -14,6 +14,7 @@
 #include "fb/ui/quick_composer.hpp"
 #include "process.hpp"
 #include "registrations.hpp"
+#include "ui_fonts.hpp"
 #include "ui_translator.hpp"
 
 Q_IMPORT_QML_PLUGIN(FeedbackUiPlugin)
@@ -67,6 +68,7 @@ class Setup final : public QObject {
   void qmlEngineAvailable(QQmlEngine* engine) {
     // The static module sits at qrc:/FeedbackUi (Qt 6.4), as in fb-headunit.
     engine->addImportPath(QStringLiteral("qrc:/"));
+    fb::ui::qml::load_ui_fonts();                     // as fb-headunit: its texts in its own font
     if (!probe_) probe_ = std::make_unique<Probe>();  // once the application exists
     engine->rootContext()->setContextProperty(QStringLiteral("probe"), probe_.get());
     translator_ = std::make_unique<fb::ui::qml::UiTranslator>(*engine);

@@ -36,7 +36,8 @@ QtObject {
     readonly property color bannerText: night ? "#eef3f8" : "#ffffff"
     readonly property color bannerTextDim: night ? "#b9d7ff" : "#d6e6ff"
 
-    readonly property string fontFamily: "Noto Sans CJK SC"
+    // The app's own cut of Noto Sans CJK SC (ui_fonts.hpp); other characters fall back to the system's.
+    readonly property string fontFamily: "FB UI Sans"
     readonly property int fontSmall: 20
     readonly property int fontBody: 22
     readonly property int fontLarge: 26
