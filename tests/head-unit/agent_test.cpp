@@ -195,10 +195,12 @@ TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
 TEST_F(AgentTest, PubacksThatComeTogetherAreRecordedTogetherBeforeTheAcksThatFollow) {
   auto agent = started_agent();
   std::vector<std::string> ids;
+  ids.reserve(3);
   for (int i = 0; i < 3; ++i) ids.push_back(*submit(*agent, draft("report " + std::to_string(i))));
   connect();
   ASSERT_EQ(test::pending_publishes(*mqtt_), 3u);
   std::vector<FakeMqtt::Published> published;
+  published.reserve(3);
   for (int i = 0; i < 3; ++i) published.push_back(test::complete_next(*mqtt_));  // three PUBACKs, then the strand runs
   for (int i = 0; i < 3; ++i)
     test::deliver_to_inbox(*mqtt_, kVinA, ack_for(published[i], "FB-2026-00000" + std::to_string(i)));

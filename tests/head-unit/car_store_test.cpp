@@ -1058,8 +1058,10 @@ TEST_F(CarStoreTest, ABatchThatFillsTheDiskIsRefusedWholeAndTheRowsBeforeItStay)
   const auto first = make_report("first");
   ASSERT_TRUE(store.enqueue_report(first.env, first.payload, ReportClass::normal, 1000));
   std::vector<Queued> burst;
+  burst.reserve(60);
   for (int i = 0; i < 60; ++i) burst.push_back(make_report(std::string(1500, 'x') + std::to_string(i)));
   std::vector<NewReport> batch;
+  batch.reserve(burst.size());
   for (const auto& q : burst) batch.push_back({&q.env, &q.payload, ReportClass::safety, 2000, {}});
   auto r = store.enqueue_reports(batch);
   ASSERT_FALSE(r) << "the page limit was never reached";
