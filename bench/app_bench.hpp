@@ -29,6 +29,7 @@ struct AppBenchOptions {
 
 struct AppRun {
   double first_frame_ms = 0;
+  double ready_ms = 0;  // READY_MS: the app's dashboard shown (the minimal window: its first frame)
   double rss_mb = 0;
 };
 
@@ -37,6 +38,8 @@ struct AppBenchResults {
   std::vector<AppRun> baseline;
   double first_frame_ms = 0;  // medians
   double baseline_first_frame_ms = 0;
+  double ready_ms = 0;
+  double baseline_ready_ms = 0;
   double rss_mb = 0;
   double baseline_rss_mb = 0;
 };

@@ -342,7 +342,8 @@ static int run_main(int argc, char** argv) {
     QObject::connect(
         window, &QQuickWindow::frameSwapped, &app,
         [&, done = false]() mutable {
-          if (done) return;
+          // The first frame is the window and the app's name; the dashboard comes in a later one.
+          if (done || !window->property("ready").toBool()) return;
           done = true;
           int exit_code = 0;
           if (!o.screenshot.empty()) {

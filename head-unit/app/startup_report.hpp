@@ -1,7 +1,9 @@
 // --report-first-frame, shared by fb-headunit and the benchmark's minimal Qt Quick window
 // (bench/min_window.cpp), so that both measure alike: when the window's first frame is swapped,
-// print "FIRST_FRAME_MS <ms since the process started>"; after a settle time print
-// "RSS_MB <VmRSS in MiB>" and quit the event loop with 0.
+// print "FIRST_FRAME_MS <ms since the process started>"; at the first frame after the window's
+// `ready` property is true (fb-headunit's Main.qml builds its dashboard after its first frame; a
+// window without the property is ready at its first frame) print "READY_MS <ms>"; after a
+// settle time print "RSS_MB <VmRSS in MiB>" and quit the event loop with 0.
 //
 // The process start is /proc/self/stat's starttime (clock ticks since boot, 10 ms steps)
 // against CLOCK_BOOTTIME, so the time before main() (loading libraries) is counted too.
@@ -12,12 +14,14 @@
 #include <QCoreApplication>
 #include <QQuickWindow>
 #include <QTimer>
+#include <QVariant>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include <unistd.h>
 
@@ -50,7 +54,7 @@ inline double rss_mb() {
   return -1;
 }
 
-/// Prints the two lines as described above, then quits with 0 (`settle_ms` after the first frame).
+/// Prints the lines as described above, then quits with 0 (`settle_ms` after the first frame).
 inline void report_first_frame(QQuickWindow& window, int settle_ms) {
   QObject::connect(
       &window, &QQuickWindow::frameSwapped, &window,
@@ -66,6 +70,25 @@ inline void report_first_frame(QQuickWindow& window, int settle_ms) {
         });
       },
       Qt::DirectConnection);
+  // Queued: the window's properties are read on its own thread (the swap may be the render thread's).
+  QObject::connect(
+      &window, &QQuickWindow::frameSwapped, &window,
+      [&window, done = false, armed = false]() mutable {
+        if (done) return;
+        const QVariant ready = window.property("ready");
+        if (ready.isValid()) {
+          if (!ready.toBool()) return;
+          // Ready now, but the frame just swapped may predate it: the next one shows it.
+          if (!std::exchange(armed, true)) {
+            window.update();
+            return;
+          }
+        }
+        done = true;
+        std::printf("READY_MS %.1f\n", ms_since_process_start());
+        std::fflush(stdout);
+      },
+      Qt::QueuedConnection);
 }
 
 }  // namespace fb::startup

@@ -1,9 +1,11 @@
 // The head unit's feedback app window: 1280x720 landscape dashboard.
+// Its first frame is the window and the app's name in plain Qt Quick, which is all it needs to
+// load; the dashboard (AppShell.qml, with Qt Quick Controls) is built right after that frame has
+// been presented, so the screen lights up before the UI is ready. `ready` says when it is.
 import QtQuick
-import QtQuick.Controls
 import FeedbackUi
 
-ApplicationWindow {
+Window {
     id: window
 
     width: 1280
@@ -17,17 +19,40 @@ ApplicationWindow {
     property bool keyboardWanted: false
     readonly property bool typing: activeFocusItem !== null && "cursorPosition" in activeFocusItem
     onTypingChanged: if (typing) keyboardWanted = true
+    /// The dashboard is built and shown in the next frame.
+    readonly property bool ready: shell.status === Loader.Ready
 
     title: qsTr("Feedback")
     color: Theme.background
-    font.family: Theme.fontFamily
-    font.pixelSize: Theme.fontBody
 
-    header: TopBar {}
-    footer: MessageBar {}
+    FirstFrame {
+        id: firstFrame
+        window: window
+    }
 
-    DashboardView {
+    // What the first frame shows: the top bar's place and the app's name.
+    Rectangle {
+        visible: !window.ready
+        width: parent.width
+        height: 76
+        color: Theme.surface
+
+        Text {
+            anchors { left: parent.left; leftMargin: Theme.margin; verticalCenter: parent.verticalCenter }
+            text: window.title
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.fontTitle
+            font.bold: true
+            color: Theme.text
+        }
+    }
+
+    Loader {
+        id: shell
+        objectName: "shellLoader"
         anchors.fill: parent
+        active: firstFrame.shown
+        source: "AppShell.qml"
     }
 
     // The on-screen keyboard, only while parked (typing is locked while driving).
@@ -43,11 +68,5 @@ ApplicationWindow {
                 window.virtualKeyboard = false
             }
         }
-    }
-
-    NotificationBanner {
-        anchors.horizontalCenter: parent.horizontalCenter
-        width: Math.min(parent.width - 2 * Theme.margin, 760)
-        z: 10
     }
 }

@@ -34,6 +34,7 @@ TestCase {
             skip("Qt Virtual Keyboard is not installed")
         const window = createTemporaryObject(app, null)
         verify(window)
+        tryVerify(() => window.ready, 5000, "the dashboard is built after the first frame")
         const loader = findChild(window.contentItem, "keyboardLoader")
         verify(loader)
         waitForRendering(window.contentItem)
