@@ -271,7 +271,8 @@ void render(Scene& scene, const QUrl& url, Rendered& out) {
   // Main.qml builds its dashboard after its first frame: the screen is the frame after that.
   const auto ready = [&] { return out.root->property("ready"); };
   if (ready().isValid() && !ready().toBool()) {
-    while (!ready().toBool()) ASSERT_TRUE(frame.wait(kFrameTimeoutMs)) << "no dashboard in " << url.toString().toStdString();
+    while (!ready().toBool())
+      ASSERT_TRUE(frame.wait(kFrameTimeoutMs)) << "no dashboard in " << url.toString().toStdString();
     out.window->update();
     ASSERT_TRUE(frame.wait(kFrameTimeoutMs)) << "no frame of the dashboard in " << url.toString().toStdString();
   }

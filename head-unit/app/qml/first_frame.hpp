@@ -6,10 +6,10 @@
 // thread; it reaches this object queued, on the thread it lives on.
 #pragma once
 
+#include <QtQml/qqmlregistration.h>
 #include <QObject>
 #include <QPointer>
 #include <QQuickWindow>
-#include <QtQml/qqmlregistration.h>
 
 namespace fb::ui::qml {
 
