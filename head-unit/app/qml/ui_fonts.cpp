@@ -1,6 +1,8 @@
 #include "ui_fonts.hpp"
 
+#include <QByteArray>
 #include <QFontDatabase>
+#include <QResource>
 #include <QString>
 
 namespace fb::ui::qml {
@@ -9,7 +11,14 @@ bool load_ui_fonts() {
   static const bool loaded = [] {
     bool all = true;
     for (const auto* file : {":/fonts/FBUISans-Regular.otf", ":/fonts/FBUISans-Bold.otf"}) {
-      all = QFontDatabase::addApplicationFont(QString::fromLatin1(file)) >= 0 && all;
+      const QResource resource(QString::fromLatin1(file));
+      // Stored uncompressed (qml/CMakeLists.txt): the font is read where the binary holds it,
+      // not copied to the heap first.
+      const auto data = resource.compressionAlgorithm() == QResource::NoCompression
+                            ? QByteArray::fromRawData(reinterpret_cast<const char*>(resource.data()),
+                                                      static_cast<qsizetype>(resource.size()))
+                            : resource.uncompressedData();
+      all = !data.isEmpty() && QFontDatabase::addApplicationFontFromData(data) >= 0 && all;
     }
     return all;
   }();
