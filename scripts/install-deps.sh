@@ -25,7 +25,7 @@ packages=(
   qml6-module-qtqml qml6-module-qtqml-workerscript qml6-module-qtqml-models
   qt6-virtualkeyboard-dev qt6-virtualkeyboard-plugin qml6-module-qtquick-virtualkeyboard
   qml6-module-qt-labs-folderlistmodel qml6-module-qttest
-  fonts-noto-cjk fonttools
+  fonts-noto-cjk python3-fonttools python3-munkres
   chromium chromium-driver
   curl python3
   clang-format clang-tidy-16 libclang-rt-16-dev
