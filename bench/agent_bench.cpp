@@ -131,23 +131,31 @@ class EnqueueingAgent {
   /// Submits every draft at once and waits until each one's commit is durable; the time from
   /// each submit to its completion goes into `latencies`.
   Result<void> submit_all(std::vector<agent::Draft> drafts, Samples& latencies) {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::size_t done = 0;
-    std::optional<Error> error;
+    // Shared with the completions: on a timeout they may still run after this returns.
+    struct Pending {
+      std::mutex mu;
+      std::condition_variable cv;
+      std::size_t done = 0;
+      std::optional<Error> error;
+      std::vector<Duration> latencies;
+    };
+    auto pending = std::make_shared<Pending>();
     const auto n = drafts.size();
     for (auto& d : drafts) {
       const auto t0 = Clock::now();
-      agent_->submit(std::move(d), [&, t0](Result<std::string> r) {
-        std::lock_guard lock(mu);
-        if (!r && !error) error = r.error();
-        latencies.add(Clock::now() - t0);
-        if (++done == n) cv.notify_all();
+      agent_->submit(std::move(d), [pending, n, t0](Result<std::string> r) {
+        std::lock_guard lock(pending->mu);
+        if (!r && !pending->error) pending->error = r.error();
+        pending->latencies.push_back(Clock::now() - t0);
+        if (++pending->done == n) pending->cv.notify_all();
       });
     }
-    std::unique_lock lock(mu);
-    if (!cv.wait_for(lock, kWait, [&] { return done == n; })) return fail(StorageErrc::io, "submits not answered");
-    if (error) return fail(*error);
+    std::unique_lock lock(pending->mu);
+    if (!pending->cv.wait_for(lock, kWait, [&] { return pending->done == n; })) {
+      return fail(StorageErrc::io, "submits not answered");
+    }
+    for (const auto& l : pending->latencies) latencies.add(l);
+    if (pending->error) return fail(*pending->error);
     return {};
   }
   std::uint64_t commits() {
@@ -499,9 +507,17 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
       if (auto e = measure_drain(broker, pki, o, r); !e) return fail(prefixed("drain", e.error()));
       // The baseline under the drain's load: the backend takes these reports and answers them as
       // it answered the car's, on the same cores.
+      const auto before = backend.stats().ingest;
       auto loaded = measure_raw_puback(broker, pki, o, r.drain_window);
       if (!loaded) return fail(prefixed("raw Paho drain beside the backend", loaded.error()));
       r.raw_puback_rate_with_backend = *loaded;
+      // Taken before this backend goes: none of them is left for the next one's measures.
+      const auto taken = Clock::now() + kWait;
+      const auto target = before.accepted + before.duplicates + static_cast<std::uint64_t>(o.drain_reports);
+      while (backend.stats().ingest.accepted + backend.stats().ingest.duplicates < target) {
+        if (Clock::now() > taken) return fail(MqttErrc::not_connected, "the backend did not take the raw reports");
+        std::this_thread::sleep_for(10ms);
+      }
     }
     // The baseline without a backend: publish -> PUBACK only (the broker keeps them for its session).
     auto raw = measure_raw_puback(broker, pki, o, r.drain_window);

@@ -48,7 +48,7 @@ namespace {
 
 constexpr auto kMainQml = "qrc:/FeedbackUi/Main.qml";
 constexpr int kFrameTimeoutMs = 60000;
-constexpr int kSettleMs = 500;  // --report-first-frame: RSS this long after the first frame
+constexpr int kSettleMs = 500;  // --report-first-frame: RSS this long after the dashboard is shown
 
 struct Options {
   std::string vin = "LSVAX60E5K2000001";

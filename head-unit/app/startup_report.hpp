@@ -2,8 +2,8 @@
 // (bench/min_window.cpp), so that both measure alike: when the window's first frame is swapped,
 // print "FIRST_FRAME_MS <ms since the process started>"; at the first frame after the window's
 // `ready` property is true (fb-headunit's Main.qml builds its dashboard after its first frame; a
-// window without the property is ready at its first frame) print "READY_MS <ms>"; after a
-// settle time print "RSS_MB <VmRSS in MiB>" and quit the event loop with 0.
+// window without the property is ready at its first frame) print "READY_MS <ms>"; a settle
+// time after that print "RSS_MB <VmRSS in MiB>" and quit the event loop with 0.
 //
 // The process start is /proc/self/stat's starttime (clock ticks since boot, 10 ms steps)
 // against CLOCK_BOOTTIME, so the time before main() (loading libraries) is counted too.
@@ -54,26 +54,21 @@ inline double rss_mb() {
   return -1;
 }
 
-/// Prints the lines as described above, then quits with 0 (`settle_ms` after the first frame).
+/// Prints the lines as described above, then quits with 0 (`settle_ms` after READY_MS).
 inline void report_first_frame(QQuickWindow& window, int settle_ms) {
   QObject::connect(
       &window, &QQuickWindow::frameSwapped, &window,
-      [&window, settle_ms, done = false]() mutable {
+      [done = false]() mutable {
         if (done) return;
         done = true;
         std::printf("FIRST_FRAME_MS %.1f\n", ms_since_process_start());
         std::fflush(stdout);
-        QTimer::singleShot(settle_ms, &window, [] {
-          std::printf("RSS_MB %.1f\n", rss_mb());
-          std::fflush(stdout);
-          QCoreApplication::exit(0);
-        });
       },
       Qt::DirectConnection);
   // Queued: the window's properties are read on its own thread (the swap may be the render thread's).
   QObject::connect(
       &window, &QQuickWindow::frameSwapped, &window,
-      [&window, done = false, armed = false]() mutable {
+      [&window, settle_ms, done = false, armed = false]() mutable {
         if (done) return;
         const QVariant ready = window.property("ready");
         if (ready.isValid()) {
@@ -87,6 +82,12 @@ inline void report_first_frame(QQuickWindow& window, int settle_ms) {
         done = true;
         std::printf("READY_MS %.1f\n", ms_since_process_start());
         std::fflush(stdout);
+        // Memory once the window shows all it will show at the start.
+        QTimer::singleShot(settle_ms, &window, [] {
+          std::printf("RSS_MB %.1f\n", rss_mb());
+          std::fflush(stdout);
+          QCoreApplication::exit(0);
+        });
       },
       Qt::QueuedConnection);
 }

@@ -961,6 +961,26 @@ TEST_F(AgentTest, ReportsSubmittedTogetherShareOneCommitAndAreSavedBeforeWhatIsA
   EXPECT_EQ(stats(*agent).outbox, 6u);
 }
 
+TEST_F(AgentTest, AReportSubmittedAfterAnotherCallIsCommittedAfterItNotWithTheBatchBefore) {
+  auto agent = started_agent();
+  // A report whose flush is posted, then the driver's draft saved, then that draft sent: the
+  // second report must not join the first one's batch, which runs before the save.
+  agent->submit(draft("an auto-report"), nullptr);
+  SavedDraft saved{"draft-1", "noise", "rattle behind the dashboard", {}, {}, 1000};
+  agent->save_draft(saved, [](Result<void> r) { EXPECT_TRUE(r) << r.error().what(); });
+  auto completing = draft("rattle behind the dashboard");
+  completing.draft_id = "draft-1";
+  std::optional<Result<std::string>> sent;
+  agent->submit(completing, [&](Result<std::string> r) { sent = std::move(r); });
+  run();
+  ASSERT_TRUE(sent && *sent);
+  std::optional<std::size_t> left;
+  agent->drafts([&](Result<std::vector<SavedDraft>> d) { left = d ? d->size() : 99; });
+  run();
+  EXPECT_EQ(left, 0u) << "the draft came back: its report was committed before it was saved";
+  EXPECT_EQ(stats(*agent).report_commits, 2u);
+}
+
 TEST_F(AgentTest, ABurstThatFillsTheDiskSavesWhatFitsAndTellsEachOfTheOthers) {
   storage_.max_pages = 32;
   auto agent = started_agent();

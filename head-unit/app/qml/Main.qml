@@ -53,12 +53,21 @@ Window {
         anchors.fill: parent
         active: firstFrame.shown
         source: "AppShell.qml"
+        // As a Main.qml that does not load: the app stops with the QML errors logged above.
+        onStatusChanged: {
+            if (status === Loader.Error) {
+                console.error("the dashboard (AppShell.qml) does not load")
+                Qt.exit(2)
+            }
+        }
     }
 
     // The on-screen keyboard, only while parked (typing is locked while driving).
     Loader {
         objectName: "keyboardLoader"
+        // Above the problems line, as in the dashboard's content area.
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+        anchors.bottomMargin: shell.item ? (shell.item as AppShell).footer.height : 0
         z: 20
         active: window.virtualKeyboard && window.keyboardWanted && !FeedbackController.vehicleMoving
         source: "controls/KeyboardPanel.qml"

@@ -1,6 +1,7 @@
 #include "ui_fonts.hpp"
 
 #include <QByteArray>
+#include <QFont>
 #include <QFontDatabase>
 #include <QResource>
 #include <QString>
@@ -20,6 +21,9 @@ bool load_ui_fonts() {
                             : resource.uncompressedData();
       all = !data.isEmpty() && QFontDatabase::addApplicationFontFromData(data) >= 0 && all;
     }
+    // A character the cut lacks comes from the font it was cut from, not whichever CJK font the
+    // locale's fallback list names first (a Japanese or Korean form, in the middle of a line).
+    QFont::insertSubstitution(QString::fromLatin1(kUiFontFamily), QStringLiteral("Noto Sans CJK SC"));
     return all;
   }();
   return loaded;

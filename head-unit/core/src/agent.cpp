@@ -116,7 +116,7 @@ void Agent::stop() {
 }
 
 void Agent::network_up() {
-  asio::post(executor_, [this] {
+  post_call([this] {
     if (running_) client_->network_up();
   });
 }
@@ -141,23 +141,30 @@ std::optional<std::int64_t> Agent::snapshot_clock_ms() const {
 }
 
 void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
-  bool post = false;
-  {
-    std::lock_guard lock(submitted_mu_);
-    submitted_.push_back(Submission{std::move(draft), std::move(done)});
-    post = !std::exchange(submit_posted_, true);
+  std::lock_guard lock(submitted_mu_);
+  // Joins the batch whose flush is posted, unless another call was posted after that flush: the
+  // report then goes in a new batch, behind that call (e.g. save_draft, then its draft's report).
+  if (!open_batch_) {
+    open_batch_ = std::make_shared<std::vector<Submission>>();
+    // Under the lock: a submit that joins this batch from another thread returns only once
+    // the flush is in line. post() never runs the handler inline.
+    asio::post(executor_, [this, batch = open_batch_] { flush_submits(batch); });
   }
-  // One flush for every submission until it runs: they are committed together, and before any
-  // call made after this one returned (its post comes later).
-  if (post) asio::post(executor_, [this] { flush_submits(); });
+  open_batch_->push_back(Submission{std::move(draft), std::move(done)});
 }
 
-void Agent::flush_submits() {
+void Agent::post_call(std::function<void()> call) {
+  std::lock_guard lock(submitted_mu_);
+  open_batch_.reset();  // what is submitted from now on is committed after this call
+  asio::post(executor_, std::move(call));
+}
+
+void Agent::flush_submits(const std::shared_ptr<std::vector<Submission>>& submitted) {
   std::vector<Submission> batch;
   {
     std::lock_guard lock(submitted_mu_);
-    batch = std::exchange(submitted_, {});
-    submit_posted_ = false;
+    batch = std::exchange(*submitted, {});
+    if (open_batch_ == submitted) open_batch_.reset();
   }
   struct Built {
     Submission* submission;
@@ -193,7 +200,7 @@ void Agent::flush_submits() {
   rows.reserve(built.size());
   for (const auto& b : built) rows.push_back(NewReport{&b.envelope, &b.payload, b.report_class, b.now, b.hold});
   auto results = store_.enqueue_reports(rows);
-  if (results) ++stats_.report_commits;
+  if (results && std::ranges::any_of(*results, [](const auto& r) { return r.has_value(); })) ++stats_.report_commits;
   if (!results && rows.size() > 1) {
     // The whole batch failed (e.g. the disk is full): each report alone, so that each gets its own answer.
     results.emplace();
@@ -328,7 +335,7 @@ void Agent::release_held(const OutboxEntry& entry, const Snapshot* snapshot, boo
 }
 
 void Agent::mark_read(std::string message_id) {
-  asio::post(executor_, [this, id = std::move(message_id)] {
+  post_call([this, id = std::move(message_id)] {
     const auto now = clock_.epoch_ms();
     auto r = store_.mark_read(id, topics::receipts(config_.vehicle.vin), now);
     if (!r) {
@@ -345,24 +352,23 @@ void Agent::mark_read(std::string message_id) {
 
 void Agent::answer_survey(std::string notification_id, int score, std::string comment,
                           std::function<void(Result<void>)> done) {
-  asio::post(executor_,
-             [this, id = std::move(notification_id), score, comment = std::move(comment), done = std::move(done)] {
-               const auto now = clock_.epoch_ms();
-               const auto topic = topics::receipts(config_.vehicle.vin);
-               auto queued = store_.enqueue_survey_answer(id, score, comment, topic, now);
-               if (!queued) {
-                 refused(queued.error());
-                 done(fail(queued.error()));
-                 return;
-               }
-               schedule_answer(*queued, 0, now);
-               done({});
-               if (auto report = store_.report_of_notification(id); report && !report->empty()) notify_report(*report);
-             });
+  post_call([this, id = std::move(notification_id), score, comment = std::move(comment), done = std::move(done)] {
+    const auto now = clock_.epoch_ms();
+    const auto topic = topics::receipts(config_.vehicle.vin);
+    auto queued = store_.enqueue_survey_answer(id, score, comment, topic, now);
+    if (!queued) {
+      refused(queued.error());
+      done(fail(queued.error()));
+      return;
+    }
+    schedule_answer(*queued, 0, now);
+    done({});
+    if (auto report = store_.report_of_notification(id); report && !report->empty()) notify_report(*report);
+  });
 }
 
 void Agent::answer_visit(std::string visit_id, VisitAnswer answer, std::function<void(Result<std::string>)> done) {
-  asio::post(executor_, [this, id = std::move(visit_id), answer = std::move(answer), done = std::move(done)] {
+  post_call([this, id = std::move(visit_id), answer = std::move(answer), done = std::move(done)] {
     const auto now = clock_.epoch_ms();
     auto queued = store_.enqueue_visit_reply(id, answer, topics::receipts(config_.vehicle.vin), now);
     if (!queued) {
@@ -392,7 +398,7 @@ void Agent::case_action(const std::string& report_id,
 }
 
 void Agent::reply(std::string report_id, std::string text, std::function<void(Result<std::string>)> done) {
-  asio::post(executor_, [this, id = std::move(report_id), text = std::move(text), done = std::move(done)] {
+  post_call([this, id = std::move(report_id), text = std::move(text), done = std::move(done)] {
     case_action(
         id,
         [&](const std::string& topic, std::int64_t now) { return store_.enqueue_driver_message(id, text, topic, now); },
@@ -401,7 +407,7 @@ void Agent::reply(std::string report_id, std::string text, std::function<void(Re
 }
 
 void Agent::reopen(std::string report_id, std::string reason, std::function<void(Result<std::string>)> done) {
-  asio::post(executor_, [this, id = std::move(report_id), reason = std::move(reason), done = std::move(done)] {
+  post_call([this, id = std::move(report_id), reason = std::move(reason), done = std::move(done)] {
     case_action(
         id,
         [&](const std::string& topic, std::int64_t now) {
@@ -412,7 +418,7 @@ void Agent::reopen(std::string report_id, std::string reason, std::function<void
 }
 
 void Agent::rate(std::string report_id, int score, std::string comment, std::function<void(Result<std::string>)> done) {
-  asio::post(executor_, [this, id = std::move(report_id), score, comment = std::move(comment), done = std::move(done)] {
+  post_call([this, id = std::move(report_id), score, comment = std::move(comment), done = std::move(done)] {
     case_action(
         id,
         [&](const std::string& topic, std::int64_t now) {
@@ -423,11 +429,11 @@ void Agent::rate(std::string report_id, int score, std::string comment, std::fun
 }
 
 void Agent::timeline(std::string report_id, std::function<void(Result<std::vector<TimelineEvent>>)> done) {
-  asio::post(executor_, [this, id = std::move(report_id), done = std::move(done)] { done(store_.timeline(id)); });
+  post_call([this, id = std::move(report_id), done = std::move(done)] { done(store_.timeline(id)); });
 }
 
 void Agent::request_callback(std::string report_id, std::string phone, std::function<void(Result<std::string>)> done) {
-  asio::post(executor_, [this, id = std::move(report_id), phone = std::move(phone), done = std::move(done)] {
+  post_call([this, id = std::move(report_id), phone = std::move(phone), done = std::move(done)] {
     if (!config_.parked || !config_.parked()) {
       done(fail(AgentErrc::not_parked, "stop and select P, or set the parking brake"));
       return;
@@ -461,15 +467,15 @@ void Agent::schedule_answer(const std::string& message_id, int priority, std::in
 }
 
 void Agent::reports(std::function<void(Result<std::vector<ReportView>>)> done) {
-  asio::post(executor_, [this, done = std::move(done)] { done(store_.reports()); });
+  post_call([this, done = std::move(done)] { done(store_.reports()); });
 }
 
 void Agent::inbox(std::function<void(Result<std::vector<InboxEntry>>)> done) {
-  asio::post(executor_, [this, done = std::move(done)] { done(store_.inbox()); });
+  post_call([this, done = std::move(done)] { done(store_.inbox()); });
 }
 
 void Agent::save_draft(SavedDraft draft, std::function<void(Result<void>)> done) {
-  asio::post(executor_, [this, draft = std::move(draft), done = std::move(done)]() mutable {
+  post_call([this, draft = std::move(draft), done = std::move(done)]() mutable {
     draft.saved_ms = clock_.epoch_ms();
     auto saved = store_.save_draft(draft);
     if (!saved) refused(saved.error());
@@ -478,19 +484,19 @@ void Agent::save_draft(SavedDraft draft, std::function<void(Result<void>)> done)
 }
 
 void Agent::discard_draft(std::string draft_id, std::function<void(Result<void>)> done) {
-  asio::post(executor_, [this, id = std::move(draft_id), done = std::move(done)] { done(store_.delete_draft(id)); });
+  post_call([this, id = std::move(draft_id), done = std::move(done)] { done(store_.delete_draft(id)); });
 }
 
 void Agent::drafts(std::function<void(Result<std::vector<SavedDraft>>)> done) {
-  asio::post(executor_, [this, done = std::move(done)] { done(store_.drafts()); });
+  post_call([this, done = std::move(done)] { done(store_.drafts()); });
 }
 
 void Agent::personal_data(std::function<void(Result<PersonalData>)> done) {
-  asio::post(executor_, [this, done = std::move(done)] { done(store_.personal_data()); });
+  post_call([this, done = std::move(done)] { done(store_.personal_data()); });
 }
 
 void Agent::erase_personal_data(std::function<void(Result<Erased>)> done) {
-  asio::post(executor_, [this, done = std::move(done)] {
+  post_call([this, done = std::move(done)] {
     auto erased = store_.erase_personal_data();
     if (!erased) return done(fail(erased.error()));
     for (const auto& id : erased->unsent) forget_unsent(id);
@@ -508,7 +514,7 @@ void Agent::erase_personal_data(std::function<void(Result<Erased>)> done) {
 }
 
 void Agent::stats(std::function<void(AgentStats)> done) {
-  asio::post(executor_, [this, done = std::move(done)] {
+  post_call([this, done = std::move(done)] {
     auto s = stats_;
     s.outbox = scheduler_.size();
     s.receipts = scheduler_.receipts();

@@ -152,9 +152,14 @@ class Agent final : public AgentApi {
   Agent(boost::asio::any_io_executor executor, const Clock& clock, AgentConfig config,
         std::unique_ptr<mqtt::Client> client, CarStore store);
 
-  /// Queues every report submitted since the last call in one store transaction (group commit),
-  /// then answers each submitter, tells the listeners and pumps.
-  void flush_submits();
+  /// Queues the reports of one batch (submitted together, with no other call posted in between)
+  /// in one store transaction (group commit), then answers each submitter, tells the listeners
+  /// and pumps.
+  struct Submission;
+  void flush_submits(const std::shared_ptr<std::vector<Submission>>& batch);
+  /// Posts an AgentApi call to the executor, behind every report submitted before it and ahead
+  /// of every one submitted after it.
+  void post_call(std::function<void()> call);
   /// A submitted report's outcome in the store: tells its submitter and the listeners, and puts
   /// it in line for sending (or for its snapshot).
   void queued(const Draft& draft, const wire::Envelope& env, ReportClass report_class, std::int64_t now,
@@ -222,10 +227,10 @@ class Agent final : public AgentApi {
     Draft draft;
     std::function<void(Result<std::string>)> done;
   };
-  // Owner: submitted_mu_, as submit() runs on any thread; flush_submits() empties it on the executor.
+  // Owner: submitted_mu_, as submit() and the other calls run on any thread. The batch a new
+  // submit joins (its flush is posted); null once that flush or another call was posted.
   std::mutex submitted_mu_;
-  std::vector<Submission> submitted_;                   // submitted, not yet queued in the store
-  bool submit_posted_ = false;                          // flush_submits() is posted
+  std::shared_ptr<std::vector<Submission>> open_batch_;
   bool acks_posted_ = false;                            // apply_acks() is posted
   std::vector<CarStore::Delivery> pending_deliveries_;  // PUBACKed reports, steps not yet recorded
   bool deliveries_posted_ = false;                      // record_deliveries() is posted
