@@ -95,7 +95,7 @@ void print_app_bench(const AppBenchOptions& o, const AppBenchResults& m) {
       "ratio {:.2f}\n"
       "  dashboard shown (ms since process start; the minimal window: its first frame): fb-headunit median {:.0f} "
       "({}); minimal window median {:.0f}; ratio {:.2f}\n"
-      "  RSS 0.5 s after the first frame (MiB): fb-headunit median {:.1f} ({}); minimal window median {:.1f} ({}); "
+      "  RSS 0.5 s after it (MiB): fb-headunit median {:.1f} ({}); minimal window median {:.1f} ({}); "
       "ratio {:.2f}\n",
       o.language, o.runs, m.first_frame_ms, list(m.app, &AppRun::first_frame_ms), m.baseline_first_frame_ms,
       list(m.baseline, &AppRun::first_frame_ms), m.first_frame_ms / m.baseline_first_frame_ms, m.ready_ms,
