@@ -408,6 +408,16 @@ Result<double> measure_raw_puback(const test::Broker& broker, const test::Pki& p
   return o.drain_reports / to_s(Clock::now() - t0);
 }
 
+/// Waits until `backend` has taken `reports` in all (accepted or duplicates), polling its counters.
+Result<void> wait_taken(test::InProcessBackend& backend, std::uint64_t reports) {
+  const auto deadline = Clock::now() + kWait;
+  while (backend.stats().ingest.accepted + backend.stats().ingest.duplicates < reports) {
+    if (Clock::now() > deadline) return fail(MqttErrc::not_connected, "the backend did not take the raw reports");
+    std::this_thread::sleep_for(10ms);
+  }
+  return {};
+}
+
 // ---- fb-car processes: RSS and idle CPU -------------------------------------------------------
 
 std::vector<std::string> car_argv(const test::Broker& broker, const test::Pki& pki, const std::filesystem::path& db,
@@ -512,11 +522,10 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
       if (!loaded) return fail(prefixed("raw Paho drain beside the backend", loaded.error()));
       r.raw_puback_rate_with_backend = *loaded;
       // Taken before this backend goes: none of them is left for the next one's measures.
-      const auto taken = Clock::now() + kWait;
-      const auto target = before.accepted + before.duplicates + static_cast<std::uint64_t>(o.drain_reports);
-      while (backend.stats().ingest.accepted + backend.stats().ingest.duplicates < target) {
-        if (Clock::now() > taken) return fail(MqttErrc::not_connected, "the backend did not take the raw reports");
-        std::this_thread::sleep_for(10ms);
+      if (auto t = wait_taken(backend,
+                              before.accepted + before.duplicates + static_cast<std::uint64_t>(o.drain_reports));
+          !t) {
+        return fail(t.error());
       }
     }
     // The baseline without a backend: publish -> PUBACK only (the broker keeps them for its session).
@@ -528,11 +537,8 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
   test::InProcessBackend backend(agent_backend_config(broker, pki, o));
   if (auto s = backend.start(); !s) return fail(s.error());
   // It takes the baseline's reports from its session first: not during the process measures.
-  const auto drained = Clock::now() + kWait;
-  const auto raw_reports = in_process ? static_cast<std::uint64_t>(o.drain_reports) : 0;
-  while (backend.stats().ingest.accepted + backend.stats().ingest.duplicates < raw_reports) {
-    if (Clock::now() > drained) return fail(MqttErrc::not_connected, "the backend did not take the raw reports");
-    std::this_thread::sleep_for(10ms);
+  if (auto t = wait_taken(backend, in_process ? static_cast<std::uint64_t>(o.drain_reports) : 0); !t) {
+    return fail(t.error());
   }
   if (auto e = measure_rss(broker, pki, o, r); !e) return fail(prefixed("agent_rss_mb", e.error()));
   if (auto e = measure_idle_cpu(broker, pki, o, r); !e) {

@@ -339,35 +339,29 @@ static int run_main(int argc, char** argv) {
 
   if (o.report_first_frame) fb::startup::report_first_frame(*window, kSettleMs);
   if (o.self_test || !o.screenshot.empty()) {
-    QObject::connect(
-        window, &QQuickWindow::frameSwapped, &app,
-        [&, done = false]() mutable {
-          // The first frame is the window and the app's name; the dashboard comes in a later one.
-          if (done || !window->property("ready").toBool()) return;
-          done = true;
-          int exit_code = 0;
-          if (!o.screenshot.empty()) {
-            if (window->grabWindow().save(QString::fromStdString(o.screenshot))) {
-              std::printf("screenshot saved to %s\n", o.screenshot.c_str());
-            } else {
-              std::fprintf(stderr, "fb-headunit: cannot save the screenshot to %s\n", o.screenshot.c_str());
-              exit_code = 3;
-            }
-          }
-          if (o.self_test) {
-            if (qml_problems.isEmpty()) {
-              std::printf("SELF_TEST_OK\n");
-            } else {
-              std::fprintf(stderr, "SELF_TEST_FAILED: %lld QML problem(s)\n",
-                           static_cast<long long>(qml_problems.size()));
-              for (const auto& p : qml_problems) std::fprintf(stderr, "  %s\n", qPrintable(p));
-              exit_code = 1;
-            }
-          }
-          std::fflush(stdout);
-          QCoreApplication::exit(exit_code);
-        },
-        Qt::QueuedConnection);
+    // The first frame is the window and the app's name; the dashboard comes in a later one.
+    fb::startup::on_ready_frame(*window, [&] {
+      int exit_code = 0;
+      if (!o.screenshot.empty()) {
+        if (window->grabWindow().save(QString::fromStdString(o.screenshot))) {
+          std::printf("screenshot saved to %s\n", o.screenshot.c_str());
+        } else {
+          std::fprintf(stderr, "fb-headunit: cannot save the screenshot to %s\n", o.screenshot.c_str());
+          exit_code = 3;
+        }
+      }
+      if (o.self_test) {
+        if (qml_problems.isEmpty()) {
+          std::printf("SELF_TEST_OK\n");
+        } else {
+          std::fprintf(stderr, "SELF_TEST_FAILED: %lld QML problem(s)\n", static_cast<long long>(qml_problems.size()));
+          for (const auto& p : qml_problems) std::fprintf(stderr, "  %s\n", qPrintable(p));
+          exit_code = 1;
+        }
+      }
+      std::fflush(stdout);
+      QCoreApplication::exit(exit_code);
+    });
     QTimer::singleShot(kFrameTimeoutMs, &app, [] {
       std::fprintf(stderr, "fb-headunit: no frame rendered within %d ms\n", kFrameTimeoutMs);
       QCoreApplication::exit(4);

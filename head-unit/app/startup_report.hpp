@@ -54,21 +54,15 @@ inline double rss_mb() {
   return -1;
 }
 
-/// Prints the lines as described above, then quits with 0 (`settle_ms` after READY_MS).
-inline void report_first_frame(QQuickWindow& window, int settle_ms) {
-  QObject::connect(
-      &window, &QQuickWindow::frameSwapped, &window,
-      [done = false]() mutable {
-        if (done) return;
-        done = true;
-        std::printf("FIRST_FRAME_MS %.1f\n", ms_since_process_start());
-        std::fflush(stdout);
-      },
-      Qt::DirectConnection);
+/// Calls `f` once, on the window's thread, after the first frame presented while the window's
+/// `ready` property is true (fb-headunit's Main.qml: its dashboard is in); a window without the
+/// property is ready at its first frame.
+template <class F>
+void on_ready_frame(QQuickWindow& window, F f) {
   // Queued: the window's properties are read on its own thread (the swap may be the render thread's).
   QObject::connect(
       &window, &QQuickWindow::frameSwapped, &window,
-      [&window, settle_ms, done = false, armed = false]() mutable {
+      [&window, f = std::move(f), done = false, armed = false]() mutable {
         if (done) return;
         const QVariant ready = window.property("ready");
         if (ready.isValid()) {
@@ -80,16 +74,32 @@ inline void report_first_frame(QQuickWindow& window, int settle_ms) {
           }
         }
         done = true;
-        std::printf("READY_MS %.1f\n", ms_since_process_start());
-        std::fflush(stdout);
-        // Memory once the window shows all it will show at the start.
-        QTimer::singleShot(settle_ms, &window, [] {
-          std::printf("RSS_MB %.1f\n", rss_mb());
-          std::fflush(stdout);
-          QCoreApplication::exit(0);
-        });
+        f();
       },
       Qt::QueuedConnection);
+}
+
+/// Prints the lines as described above, then quits with 0 (`settle_ms` after READY_MS).
+inline void report_first_frame(QQuickWindow& window, int settle_ms) {
+  QObject::connect(
+      &window, &QQuickWindow::frameSwapped, &window,
+      [done = false]() mutable {
+        if (done) return;
+        done = true;
+        std::printf("FIRST_FRAME_MS %.1f\n", ms_since_process_start());
+        std::fflush(stdout);
+      },
+      Qt::DirectConnection);
+  on_ready_frame(window, [&window, settle_ms] {
+    std::printf("READY_MS %.1f\n", ms_since_process_start());
+    std::fflush(stdout);
+    // Memory once the window shows all it will show at the start.
+    QTimer::singleShot(settle_ms, &window, [] {
+      std::printf("RSS_MB %.1f\n", rss_mb());
+      std::fflush(stdout);
+      QCoreApplication::exit(0);
+    });
+  });
 }
 
 }  // namespace fb::startup

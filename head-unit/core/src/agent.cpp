@@ -166,16 +166,7 @@ void Agent::flush_submits(const std::shared_ptr<std::vector<Submission>>& submit
     batch = std::exchange(*submitted, {});
     if (open_batch_ == submitted) open_batch_.reset();
   }
-  struct Built {
-    Submission* submission;
-    wire::Envelope envelope;
-    std::string payload;
-    ReportClass report_class;
-    std::int64_t now;  // one time for the report, its row and its place in line
-    std::optional<std::int64_t> hold;
-    bool capture;
-  };
-  std::vector<Built> built;
+  std::vector<BuiltReport> built;
   built.reserve(batch.size());
   for (auto& s : batch) {
     const auto now = clock_.epoch_ms();
@@ -193,7 +184,8 @@ void Agent::flush_submits(const std::shared_ptr<std::vector<Submission>>& submit
       const auto& rc = config_.recorder->config();
       hold = now + (rc.post + rc.settle).count();
     }
-    built.push_back(Built{&s, std::move(*env), std::move(payload), report_class_of(s.draft), now, hold, capture});
+    const auto report_class = report_class_of(s.draft);
+    built.push_back(BuiltReport{std::move(s), std::move(*env), std::move(payload), report_class, now, hold, capture});
   }
   if (built.empty()) return;
   std::vector<NewReport> rows;
@@ -211,17 +203,15 @@ void Agent::flush_submits(const std::shared_ptr<std::vector<Submission>>& submit
     }
   }
   for (std::size_t i = 0; i < built.size(); ++i) {
-    auto& b = built[i];
-    queued(b.submission->draft, b.envelope, b.report_class, b.now, b.hold, b.capture,
-           results ? std::move((*results)[i]) : Result<Enqueued>(fail(results.error())), b.submission->done);
+    queued(built[i], results ? std::move((*results)[i]) : Result<Enqueued>(fail(results.error())));
   }
   arm_expiry();
   pump();
 }
 
-void Agent::queued(const Draft& draft, const wire::Envelope& env, ReportClass report_class, std::int64_t now,
-                   std::optional<std::int64_t> hold, bool capture, Result<Enqueued> r,
-                   const std::function<void(Result<std::string>)>& done) {
+void Agent::queued(const BuiltReport& report, Result<Enqueued> r) {
+  const auto& done = report.submission.done;
+  const auto& draft = report.submission.draft;
   if (!r) {
     spdlog::error("agent: report not saved: {}", r.error().what());
     if (r.error().code == make_error_code(StorageErrc::full)) {
@@ -238,7 +228,7 @@ void Agent::queued(const Draft& draft, const wire::Envelope& env, ReportClass re
     if (done) done(fail(r.error()));
     return;
   }
-  const auto& id = env.report().report_id();
+  const auto& id = report.envelope.report().report_id();
   // The draft it completes goes once the report is committed (a kill in between leaves the
   // draft to be discarded by hand, never a lost report).
   if (!draft.draft_id.empty()) {
@@ -246,16 +236,16 @@ void Agent::queued(const Draft& draft, const wire::Envelope& env, ReportClass re
       spdlog::warn("agent: draft {} not deleted: {}", draft.draft_id, gone.error().what());
     }
   }
-  if (now < config_.storage.clock_valid_from_ms) expiry_fix_due_ = true;  // its time to live waits
+  if (report.now < config_.storage.clock_valid_from_ms) expiry_fix_due_ = true;  // its time to live waits
   dropped(r->evicted);
   OutboxEntry entry{id,
                     OutboxKind::report,
                     topics::reports(config_.vehicle.vin),
-                    static_cast<int>(report_class),
-                    now,
+                    static_cast<int>(report.report_class),
+                    report.now,
                     r->expires_ms,
-                    hold.value_or(0)};
-  if (capture) {
+                    report.hold.value_or(0)};
+  if (report.capture) {
     const auto& rc = config_.recorder->config();
     const auto steady_now = steady_ms(clock_);
     const auto at = std::min(draft.snapshot_at_ms.value_or(steady_now), steady_now);

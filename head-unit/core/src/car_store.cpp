@@ -718,6 +718,19 @@ Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms)
   return std::move(r->front());
 }
 
+Result<void> CarStore::in_unsynced_transaction(const std::function<Result<void>()>& body) {
+  // synchronous is set outside a transaction, and back to FULL once it has ended either way.
+  if (auto r = db_.exec("PRAGMA synchronous=NORMAL"); !r) return fail(r.error());
+  struct RestoreFull {
+    sql::Database& db;
+    ~RestoreFull() { (void)db.exec("PRAGMA synchronous=FULL"); }
+  } restore{db_};
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  if (auto r = body(); !r) return r;
+  return tx->commit();
+}
+
 Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> acks, std::int64_t now_ms) {
   std::vector<AckResult> results(acks.size());
   // An answer this build cannot read (a result type added later) confirms nothing.
@@ -726,26 +739,22 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
     if (!readable(acks[i])) results[i].report_id = acks[i].report_id();
   }
   if (std::ranges::none_of(acks, readable)) return results;
-  // Not fsync'd by itself (see car_store.hpp): losing it on a power cut only means the reports
-  // are sent again and the backend answers with the same acks. Must be set outside a transaction.
-  if (auto r = db_.exec("PRAGMA synchronous=NORMAL"); !r) return fail(r.error());
-  struct RestoreFull {
-    sql::Database& db;
-    ~RestoreFull() { (void)db.exec("PRAGMA synchronous=FULL"); }
-  } restore{db_};
-  auto tx = sql::Transaction::begin(db_);
-  if (!tx) return fail(tx.error());
+  // Losing it on a power cut only means the reports are sent again and the backend answers with
+  // the same acks.
   std::int64_t removed = 0, removed_bytes = 0;
-  for (std::size_t i = 0; i < acks.size(); ++i) {
-    if (!readable(acks[i])) continue;
-    auto size = apply_ack_in_tx(acks[i], now_ms, results[i]);
-    if (!size) return fail(size.error());
-    if (results[i].matched) {
-      ++removed;
-      removed_bytes += *size;
+  auto applied = in_unsynced_transaction([&]() -> Result<void> {
+    for (std::size_t i = 0; i < acks.size(); ++i) {
+      if (!readable(acks[i])) continue;
+      auto size = apply_ack_in_tx(acks[i], now_ms, results[i]);
+      if (!size) return fail(size.error());
+      if (results[i].matched) {
+        ++removed;
+        removed_bytes += *size;
+      }
     }
-  }
-  if (auto r = tx->commit(); !r) return fail(r.error());
+    return {};
+  });
+  if (!applied) return fail(applied.error());
   if (totals_) {
     totals_->reports -= removed;
     totals_->bytes -= removed_bytes;

@@ -97,19 +97,13 @@ Result<void> CarStore::record_delivery(const std::string& report_id, std::int64_
 
 Result<void> CarStore::record_deliveries(std::span<const Delivery> deliveries) {
   if (deliveries.empty()) return {};
-  // Not fsync'd by itself (see car_store.hpp); set outside a transaction.
-  if (auto r = db_.exec("PRAGMA synchronous=NORMAL"); !r) return fail(r.error());
-  struct RestoreFull {
-    sql::Database& db;
-    ~RestoreFull() { (void)db.exec("PRAGMA synchronous=FULL"); }
-  } restore{db_};
-  auto tx = sql::Transaction::begin(db_);
-  if (!tx) return fail(tx.error());
-  for (const auto& d : deliveries) {
-    if (auto r = add_step_in_tx(d.report_id, TimelineKind::sent, d.sent_ms); !r) return fail(r.error());
-    if (auto r = add_step_in_tx(d.report_id, TimelineKind::delivered, d.delivered_ms); !r) return fail(r.error());
-  }
-  return tx->commit();
+  return in_unsynced_transaction([&]() -> Result<void> {
+    for (const auto& d : deliveries) {
+      if (auto r = add_step_in_tx(d.report_id, TimelineKind::sent, d.sent_ms); !r) return fail(r.error());
+      if (auto r = add_step_in_tx(d.report_id, TimelineKind::delivered, d.delivered_ms); !r) return fail(r.error());
+    }
+    return {};
+  });
 }
 
 Result<std::vector<TimelineEvent>> CarStore::timeline(const std::string& report_id) {

@@ -160,11 +160,11 @@ class Agent final : public AgentApi {
   /// Posts an AgentApi call to the executor, behind every report submitted before it and ahead
   /// of every one submitted after it.
   void post_call(std::function<void()> call);
+  /// A submitted report, built and ready for the store.
+  struct BuiltReport;
   /// A submitted report's outcome in the store: tells its submitter and the listeners, and puts
   /// it in line for sending (or for its snapshot).
-  void queued(const Draft& draft, const wire::Envelope& env, ReportClass report_class, std::int64_t now,
-              std::optional<std::int64_t> hold, bool capture, Result<Enqueued> r,
-              const std::function<void(Result<std::string>)>& done);
+  void queued(const BuiltReport& report, Result<Enqueued> r);
   void on_connection(bool up);
   void on_message(const mqtt::Message& m);
   /// Applies the acks received since the last call in one store transaction (group commit), then
@@ -226,6 +226,15 @@ class Agent final : public AgentApi {
   struct Submission {
     Draft draft;
     std::function<void(Result<std::string>)> done;
+  };
+  struct BuiltReport {
+    Submission submission;
+    wire::Envelope envelope;
+    std::string payload;  // the envelope's encoding, published as it is
+    ReportClass report_class = ReportClass::normal;
+    std::int64_t now = 0;              // one time for the report, its row and its place in line
+    std::optional<std::int64_t> hold;  // held for its snapshot until then
+    bool capture = false;              // a snapshot is recorded for it
   };
   // Owner: submitted_mu_, as submit() and the other calls run on any thread. The batch a new
   // submit joins (its flush is posted); null once that flush or another call was posted.

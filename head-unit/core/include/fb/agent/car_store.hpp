@@ -516,6 +516,10 @@ class CarStore {
   };
   /// The cap's evictions for a new report of `size` bytes; inside the caller's transaction.
   Result<Room> make_room(ReportClass report_class, std::int64_t size);
+  /// Runs `body` in one transaction whose commit is not fsync'd by itself (synchronous=NORMAL for
+  /// it: acks and delivery steps, see apply_ack). Call outside a transaction; nothing of `body`
+  /// is kept when it fails.
+  Result<void> in_unsynced_transaction(const std::function<Result<void>()>& body);
   /// One report of enqueue_reports(), inside its transaction; keeps totals_ true.
   Result<Enqueued> enqueue_in_tx(const NewReport& report);
   /// Deletes one outbox row; inside the caller's transaction (the caller keeps totals_ true).
