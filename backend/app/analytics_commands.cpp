@@ -34,7 +34,7 @@ bool AnalyticsCommands::selected() const { return monthly_->parsed(); }
 int AnalyticsCommands::run(const BackendConfig& cfg, const std::shared_ptr<const crypto::KeyRing>& keys) const {
   auto month = parse_month(month_);
   if (!month) return print_error(month.error());
-  auto analytics = open_sqlite_analytics(cfg.database, keys);
+  auto analytics = open_analytics(cfg, keys);
   if (!analytics) return print_error(analytics.error());
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())

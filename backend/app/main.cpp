@@ -303,17 +303,9 @@ static int run_main(int argc, char** argv) {
       if (!reads) return fb::backend::print_error(reads.error());
       readers.push_back(std::move(*reads));
     }
-    // The dashboard and monthly report read the SQLite file directly (analytics.hpp): on PostgreSQL
-    // they answer 503 until they are ported; cases, visits, callbacks and the console work.
-    std::unique_ptr<fb::backend::Analytics> analytics;
-    if (cfg.postgres.empty()) {
-      auto opened = fb::backend::open_sqlite_analytics(cfg.database, keys);
-      if (!opened) return fb::backend::print_error(opened.error());
-      analytics = std::move(*opened);
-    } else {
-      spdlog::warn("api: the dashboard and the monthly report are not available on PostgreSQL yet (503)");
-    }
-    auto created = fb::api::Api::create(io.get_executor(), clock, service, std::move(readers), std::move(analytics),
+    auto analytics = fb::backend::open_analytics(cfg, keys);
+    if (!analytics) return fb::backend::print_error(analytics.error());
+    auto created = fb::api::Api::create(io.get_executor(), clock, service, std::move(readers), std::move(*analytics),
                                         std::move(tokens), fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});
     if (!created) return fb::backend::print_error(created.error());
     api = std::move(*created);

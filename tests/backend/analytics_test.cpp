@@ -214,14 +214,14 @@ class AnalyticsTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    auto a = open_sqlite_analytics(*dir_ / "cases.db");
+    auto a = test::open_analytics(*dir_ / "cases.db");
     ASSERT_TRUE(a) << a.error().what();
     analytics_ = std::move(*a);
   }
 
   /// Stores the plan through the real case store: each report, then the moves and answers of each case.
   static void seed(const std::string& path, std::vector<PlannedCase>& plan) {
-    auto store = open_sqlite_case_store(path);
+    auto store = test::open_case_store(path);
     ASSERT_TRUE(store) << store.error().what();
     Notifier notifier{test::shipped_rules().templates, test::shipped_rules().router};
     const NoticeRenderer render = [&](const CaseNotice& n) { return notifier.render(n); };
@@ -655,13 +655,13 @@ class AnalyticsVisitsTest : public ::testing::Test {
   const std::int64_t kNowDec20 = utc_ms(2026, 12, 20) + 12 * kHour;
 
   void SetUp() override {
-    auto s = open_sqlite_case_store(dir_ / "cases.db");
+    auto s = test::open_case_store(dir_ / "cases.db");
     ASSERT_TRUE(s) << s.error().what();
     store_ = std::move(*s);
   }
 
   std::unique_ptr<Analytics> analytics() {
-    auto a = open_sqlite_analytics(dir_ / "cases.db");
+    auto a = test::open_analytics(dir_ / "cases.db");
     EXPECT_TRUE(a) << a.error().what();
     return a ? std::move(*a) : nullptr;
   }
@@ -1060,7 +1060,7 @@ TEST(AnalyticsSymptoms, ATextKeyIsItsFirstIdeographsElseItsFirstWords) {
 
 TEST(AnalyticsFiles, EachCallSeesWhatTheStoreCommittedBeforeIt) {
   test::TempDir dir("fbanalytics");
-  auto store = open_sqlite_case_store(dir / "cases.db");
+  auto store = test::open_case_store(dir / "cases.db");
   ASSERT_TRUE(store);
   std::vector<std::unique_ptr<wire::Envelope>> envs;
   const auto add = [&](const char* vin) {
@@ -1070,7 +1070,7 @@ TEST(AnalyticsFiles, EachCallSeesWhatTheStoreCommittedBeforeIt) {
     ASSERT_TRUE(out && out->front().accepted);
   };
   add(test::kVinA);
-  auto analytics = open_sqlite_analytics(dir / "cases.db");
+  auto analytics = test::open_analytics(dir / "cases.db");
   ASSERT_TRUE(analytics) << analytics.error().what();
   const auto cases = [&]() -> std::int64_t {
     auto d = (*analytics)->dashboard({kStart, kStart + kDay, {}, kStart + kHour, Bucket::day});
@@ -1084,7 +1084,7 @@ TEST(AnalyticsFiles, EachCallSeesWhatTheStoreCommittedBeforeIt) {
 
 TEST(AnalyticsFiles, ACaseMergedIntoAnotherCountsOnceAndIsNotAResolution) {
   test::TempDir dir("fbanalytics");
-  auto store = open_sqlite_case_store(dir / "cases.db");
+  auto store = test::open_case_store(dir / "cases.db");
   ASSERT_TRUE(store);
   std::vector<std::unique_ptr<wire::Envelope>> envs;
   const auto add = [&](VehicleSystem system, const char* dtc) {
@@ -1100,7 +1100,7 @@ TEST(AnalyticsFiles, ACaseMergedIntoAnotherCountsOnceAndIsNotAResolution) {
   const auto duplicate = add(VehicleSystem::steering, "C0035");
   ASSERT_TRUE((*store)->merge_cases(duplicate, kept, "li.na", kStart + 2 * kHour));
 
-  auto analytics = open_sqlite_analytics(dir / "cases.db");
+  auto analytics = test::open_analytics(dir / "cases.db");
   ASSERT_TRUE(analytics);
   auto d = (*analytics)->dashboard({kStart, kStart + kDay, {}, kStart + 3 * kHour, Bucket::day});
   ASSERT_TRUE(d) << d.error().what();
@@ -1115,11 +1115,17 @@ TEST(AnalyticsFiles, ACaseMergedIntoAnotherCountsOnceAndIsNotAResolution) {
   EXPECT_EQ(month->top_symptoms.front().count, 1);
 }
 
-TEST(AnalyticsFiles, AMissingOrOldStoreIsRefused) {
+TEST(AnalyticsFiles, AStoreNotCreatedYetIsRefused) {
   test::TempDir dir("fbanalytics");
-  auto missing = open_sqlite_analytics(dir / "none.db");
+  auto missing = test::open_analytics(dir / "none.db");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, make_error_code(StorageErrc::open_failed));
+  ASSERT_TRUE(test::open_case_store(dir / "cases.db"));
+  EXPECT_TRUE(test::open_analytics(dir / "cases.db"));
+}
+
+TEST(AnalyticsSqliteFiles, AnOldStoreIsRefused) {
+  test::TempDir dir("fbanalytics");
   {
     auto db = sql::Database::open(dir / "old.db");
     ASSERT_TRUE(db);

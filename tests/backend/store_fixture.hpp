@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "../common/report_fixture.hpp"
+#include "fb/backend/analytics.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/rules.hpp"
 #include "fb/common/postgres.hpp"
@@ -62,6 +63,14 @@ inline Result<std::unique_ptr<backend::CaseStore>> open_case_store(const std::st
   auto conninfo = postgres_database(path);
   if (!conninfo) return fail(conninfo.error());
   return backend::open_postgres_case_store(*conninfo, grouping, dead_letters);
+}
+
+/// The dashboard's reader of the store open_case_store(path) created.
+inline Result<std::unique_ptr<backend::Analytics>> open_analytics(const std::string& path) {
+  if (!store_is_postgres()) return backend::open_sqlite_analytics(path);
+  auto conninfo = postgres_database(path);
+  if (!conninfo) return fail(conninfo.error());
+  return backend::open_postgres_analytics(*conninfo);
 }
 
 inline backend::Rules& shipped_rules() {

@@ -2,6 +2,9 @@
 // real Paho and SQLite.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <ctime>
+
 #include "fb/backend/service.hpp"
 #include "harness.hpp"
 #include "http_client.hpp"
@@ -206,7 +209,7 @@ TEST_F(EndToEnd, ASnapshotGoesFromTheCarThroughTheBrokerToTheCaseAndTheApiDecode
 }
 
 // Issue 12: a backend on PostgreSQL serves the service teams' API: the agents' queue, a case, a
-// transition; the analytics, still SQLite's, answer 503.
+// transition, and the dashboard and the monthly report read from the same database.
 TEST_F(EndToEnd, TheServiceTeamsApiServesCasesFromPostgres) {
   PostgresServer pg;
   ASSERT_TRUE(pg.start()) << pg.why();
@@ -236,7 +239,18 @@ TEST_F(EndToEnd, TheServiceTeamsApiServesCasesFromPostgres) {
   auto detail = http.get("/api/v1/cases/" + number, admin);
   ASSERT_EQ(detail.status, 200) << detail.body;
   EXPECT_EQ(detail.json()["case"]["state"], "acknowledged") << detail.body;
-  EXPECT_EQ(http.get("/api/v1/dashboard", admin).status, 503);
+  auto dashboard = http.get("/api/v1/dashboard", admin);
+  ASSERT_EQ(dashboard.status, 200) << dashboard.body;
+  EXPECT_EQ(dashboard.json()["cases_created"], 1) << dashboard.body;
+  EXPECT_EQ(dashboard.json()["open_by_state"]["acknowledged"], 1) << dashboard.body;
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char month[16];
+  std::strftime(month, sizeof month, "%Y-%m", &utc);
+  auto monthly = http.get(std::string("/api/v1/reports/monthly?month=") + month, admin);
+  ASSERT_EQ(monthly.status, 200) << monthly.body;
+  EXPECT_EQ(monthly.json()["cases"], 1) << monthly.body;
 }
 
 TEST_F(EndToEnd, ABackendRestartBetweenSendingAndAcknowledgingLosesNothing) {

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "fb/backend/visits.hpp"
+#include "fb/common/postgres.hpp"
 #include "fb/common/sealed_sql.hpp"
 #include "fb/common/sqlite.hpp"
 
@@ -239,9 +240,10 @@ std::string symptom_key(const std::string& system, const std::string& dtc, const
   return system;
 }
 
-class SqliteAnalytics final : public Analytics {
+/// Over either store: the SQL is SQLite's, which the PostgreSQL driver translates.
+class SqlAnalytics final : public Analytics {
  public:
-  SqliteAnalytics(sql::Database db, bool has_visits) : db_(std::move(db)), has_visits_(has_visits) {}
+  SqlAnalytics(sql::Database db, bool has_visits) : db_(std::move(db)), has_visits_(has_visits) {}
 
   Result<Dashboard> dashboard(const DashboardQuery& q) override {
     if (q.to_ms <= q.from_ms) {
@@ -391,7 +393,10 @@ class SqliteAnalytics final : public Analytics {
       if (open_) (void)db_.exec("COMMIT");
     }
     Result<void> begin() {
-      if (auto x = db_.exec("BEGIN"); !x) return x;
+      // PostgreSQL's default (READ COMMITTED) would give each statement a snapshot of its own.
+      const char* begin = db_.dialect() == sql::Dialect::postgres ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                                                                  : "BEGIN";
+      if (auto x = db_.exec(begin); !x) return x;
       open_ = true;
       return {};
     }
@@ -638,7 +643,26 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
                                               std::to_string(kSchemaVersion) + " (open it with fb-backend once)");
   }
   return std::unique_ptr<Analytics>(
-      std::make_unique<SqliteAnalytics>(std::move(*db), version->value_or(0) >= kVisitsSchemaVersion));
+      std::make_unique<SqlAnalytics>(std::move(*db), version->value_or(0) >= kVisitsSchemaVersion));
+}
+
+Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& conninfo) {
+  auto db = sql::open_postgres(conninfo);
+  if (!db) return fail(db.error());
+  // The case store's own schema record (sql::open_postgres_store): its first version already
+  // has the visits and callbacks.
+  auto has_schema = db->query_int("SELECT CASE WHEN to_regclass('fb_schema') IS NULL THEN 0 ELSE 1 END");
+  if (!has_schema) return fail(has_schema.error());
+  Result<std::optional<std::int64_t>> version = std::optional<std::int64_t>{};
+  if (has_schema->value_or(0) == 1) {
+    version = db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'");
+    if (!version) return fail(version.error());
+  }
+  if (version->value_or(0) < 1) {
+    return fail(StorageErrc::open_failed,
+                "no case store in this PostgreSQL database yet (fb-backend creates it at its first start)");
+  }
+  return std::unique_ptr<Analytics>(std::make_unique<SqlAnalytics>(std::move(*db), true));
 }
 
 Result<std::pair<int, int>> parse_month(std::string_view text) {

@@ -1,7 +1,8 @@
 // Analytics for the service teams (issue 9): the organisation's figures against its targets
 // (24 h response rate >= 95 %, closed-loop rate >= 90 %, satisfaction >= 4.5 of 5) and the
 // monthly high-frequency problems report (高频问题). Read-only: it opens its own connection on
-// the case store's file and never writes. Every figure is defined in docs/metrics.md.
+// the case store (the SQLite file or the PostgreSQL database) and never writes. Every figure is defined in
+// docs/metrics.md.
 //
 // Cohort rule: every figure is about the cases created (cases.created_ms, the time the first
 // report was received) in the period [from_ms, to_ms), major cases (重大问题, a cluster's
@@ -240,6 +241,12 @@ class Analytics {
 /// without them a store with sealed text fails the cluster queries.
 Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path,
                                                          const std::shared_ptr<const crypto::KeyRing>& keys = {});
+
+/// The same figures from the PostgreSQL case store at `conninfo` (BackendConfig::postgres), on a
+/// connection of its own: each call reads one snapshot (a REPEATABLE READ, READ ONLY
+/// transaction) while the service writes. Errors: StorageErrc::open_failed (no server, or no case
+/// store in that database yet: fb-backend creates it at its first start).
+Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& conninfo);
 
 /// "2026-11" -> {2026, 11}. Errors: ConfigErrc::invalid_value naming what is wrong.
 Result<std::pair<int, int>> parse_month(std::string_view text);

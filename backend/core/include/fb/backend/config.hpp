@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fb/backend/admission.hpp"
+#include "fb/backend/analytics.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/common/crypto.hpp"
 #include "fb/common/error.hpp"
@@ -105,5 +106,11 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
 /// PostgreSQL, whose store does not seal yet (docs/privacy.md).
 Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config,
                                                    const std::shared_ptr<const crypto::KeyRing>& keys = {});
+
+/// The dashboard's and the monthly report's reader (analytics.hpp) on the same store as
+/// open_case_store(config, keys), which must have created it. Errors: as the analytics' open;
+/// ConfigErrc::invalid_value for keys with PostgreSQL, as open_case_store.
+Result<std::unique_ptr<Analytics>> open_analytics(const BackendConfig& config,
+                                                  const std::shared_ptr<const crypto::KeyRing>& keys = {});
 
 }  // namespace fb::backend
