@@ -238,21 +238,18 @@ class PgDriver final : public Driver {
   Dialect dialect() const override { return Dialect::postgres; }
 
   Result<void> exec(std::string_view sql) override {
-    std::string text;
-    if (sql == "BEGIN IMMEDIATE") {
-      text = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
-             std::to_string(options_.writer_lock) + ")";
-    } else {
-      text = translate(sql, options_.id_tables).sql;
-    }
-    PGresult* r = PQexec(conn_, text.c_str());
-    auto done = check(r, text);
-    if (done) note_changes(r);
-    PQclear(r);
-    if (!done && sql == "BEGIN IMMEDIATE" && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
-      // The BEGIN went through and the lock did not (a timeout, a cancel): no Transaction owns
-      // what is open, and an aborted transaction would fail every later statement.
-      PQclear(PQexec(conn_, "ROLLBACK"));
+    if (lost_in_transaction_) return end_lost_transaction(sql);
+    if (auto ok = reconnect_if_lost(); !ok) return ok;
+    const bool was_in_transaction = in_transaction();
+    auto done = exec_once(sql);
+    if (done) return done;
+    note_lost(was_in_transaction);
+    // A BEGIN on a connection found dead (the server restarted since the last statement) has
+    // done nothing yet: once connected again it runs as if the loss had been seen before it.
+    if (!was_in_transaction && PQstatus(conn_) == CONNECTION_BAD && lower(sql).starts_with("begin")) {
+      if (auto ok = reconnect_if_lost(); !ok) return ok;
+      done = exec_once(sql);
+      if (!done) note_lost(false);
     }
     return done;
   }
@@ -264,6 +261,7 @@ class PgDriver final : public Driver {
   }
 
   bool in_transaction() const override {
+    if (lost_in_transaction_) return true;  // until its owner ends it: see end_lost_transaction()
     const auto s = PQtransactionStatus(conn_);
     return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
   }
@@ -274,6 +272,16 @@ class PgDriver final : public Driver {
   /// Runs `sql` with `params` as a prepared statement of this connection (prepared at its first
   /// use with these parameter types). The result is the caller's to PQclear.
   Result<PGresult*> run(const Translated& sql, const std::vector<PgStatement::Param>& params) {
+    if (lost_in_transaction_) return fail(lost_transaction_error());
+    if (auto ok = reconnect_if_lost(); !ok) return fail(ok.error());
+    const bool was_in_transaction = in_transaction();
+    auto r = run_connected(sql, params);
+    if (!r) note_lost(was_in_transaction);
+    return r;
+  }
+
+ private:
+  Result<PGresult*> run_connected(const Translated& sql, const std::vector<PgStatement::Param>& params) {
     std::string key;
     key.reserve(params.size() + 1 + sql.sql.size());
     for (const auto& p : params) key += static_cast<char>('0' + p.kind);
@@ -304,7 +312,72 @@ class PgDriver final : public Driver {
     return r;
   }
 
- private:
+  Result<void> exec_once(std::string_view sql) {
+    std::string text;
+    if (sql == "BEGIN IMMEDIATE") {
+      text = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
+             std::to_string(options_.writer_lock) + ")";
+    } else {
+      text = translate(sql, options_.id_tables).sql;
+    }
+    PGresult* r = PQexec(conn_, text.c_str());
+    auto done = check(r, text);
+    if (done) note_changes(r);
+    PQclear(r);
+    if (!done && sql == "BEGIN IMMEDIATE" && PQstatus(conn_) == CONNECTION_OK &&
+        PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+      // The BEGIN went through and the lock did not (a timeout, a cancel): no Transaction owns
+      // what is open, and an aborted transaction would fail every later statement.
+      PQclear(PQexec(conn_, "ROLLBACK"));
+    }
+    return done;
+  }
+
+  // ---- a lost connection (a server restart, a failover, a dropped link) ----
+  //
+  // Outside a transaction the next statement connects again (PQreset: the same parameters) and
+  // runs; the server-side prepared statements went with the old session. Inside one, what it
+  // wrote is gone with the session: every statement fails until its owner ends it, a ROLLBACK
+  // succeeds and a COMMIT fails, so that nothing after the loss runs outside the transaction it
+  // belonged to and no commit is reported that did not happen.
+
+  /// After a failed statement: whether it failed because the connection is gone.
+  void note_lost(bool was_in_transaction) {
+    if (PQstatus(conn_) != CONNECTION_BAD) return;
+    lost_in_transaction_ = was_in_transaction;
+  }
+
+  Result<void> reconnect_if_lost() {
+    if (PQstatus(conn_) != CONNECTION_BAD) return {};
+    prepared_.clear();
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string message = PQerrorMessage(conn_);
+      while (!message.empty() && message.back() == '\n') message.pop_back();
+      return fail(StorageErrc::io, "postgres: connection lost, and connecting again failed: " + message);
+    }
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
+    return exec_raw("SET jit = off");
+  }
+
+  Error lost_transaction_error() const {
+    return Error(StorageErrc::io, "postgres: the connection was lost inside a transaction; it was rolled back");
+  }
+
+  Result<void> end_lost_transaction(std::string_view sql) {
+    const auto statement = lower(sql);
+    if (statement == "rollback") {
+      lost_in_transaction_ = false;
+      return {};
+    }
+    if (statement == "commit" || statement == "end") {
+      lost_in_transaction_ = false;
+      return fail(lost_transaction_error());
+    }
+    return fail(lost_transaction_error());
+  }
+
   Result<std::string> prepare_on_server(const std::string& sql, const std::vector<PgStatement::Param>& params) {
     auto name = "fb" + std::to_string(prepared_.size() + 1);
     // Integers and bytes say their type; text and NULL let the server infer it from the context
@@ -372,6 +445,7 @@ class PgDriver final : public Driver {
   std::unordered_map<std::string, std::string> prepared_;  // parameter kinds + "\n" + SQL -> name
   std::int64_t last_id_ = 0;
   int changes_ = 0;
+  bool lost_in_transaction_ = false;  // the connection went while a transaction was open
 };
 
 Result<bool> PgStatement::step() {

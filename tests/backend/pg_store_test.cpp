@@ -236,5 +236,72 @@ TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {
             "SELECT 1 FROM r WHERE text ILIKE $1 ESCAPE '\\' AND k = 'like'");
 }
 
+// A server restart (a failover, a dropped link) under a connection: the transaction it cut
+// through commits nothing and runs nothing outside itself; the next one connects again.
+TEST_F(PostgresStore, AConnectionLostInsideATransactionCommitsNothingAndTheNextOneConnectsAgain) {
+  test::PostgresServer server;
+  ASSERT_TRUE(server.start()) << server.why();
+  auto db = sql::open_postgres(server.conninfo());
+  ASSERT_TRUE(db) << db.error().what();
+  ASSERT_TRUE(db->exec("CREATE TABLE t (v BIGINT PRIMARY KEY)"));
+  const auto insert = [&](std::int64_t v) -> Result<void> {
+    auto st = db->prepare("INSERT INTO t(v) VALUES(?)");
+    if (!st) return fail(st.error());
+    st->bind(1, v);
+    return st->run();
+  };
+  ASSERT_TRUE(insert(1));
+  {
+    auto tx = sql::Transaction::begin(*db);
+    ASSERT_TRUE(tx) << tx.error().what();
+    ASSERT_TRUE(insert(2));
+    server.stop();
+    ASSERT_TRUE(server.start()) << server.why();
+    auto lost = insert(3);
+    ASSERT_FALSE(lost);
+    EXPECT_EQ(lost.error().code, make_error_code(StorageErrc::io)) << lost.error().what();
+    EXPECT_FALSE(insert(4)) << "run on a new connection, it would be written outside its transaction";
+    EXPECT_TRUE(db->in_transaction());
+    EXPECT_FALSE(tx->commit()) << "the transaction went with the connection";
+  }
+  EXPECT_FALSE(db->in_transaction());
+  {
+    auto tx = sql::Transaction::begin(*db);
+    ASSERT_TRUE(tx) << tx.error().what();
+    ASSERT_TRUE(insert(5));
+    ASSERT_TRUE(tx->commit());
+  }
+  auto count = db->query_int("SELECT count(*) FROM t");
+  auto sum = db->query_int("SELECT sum(v) FROM t");
+  ASSERT_TRUE(count && sum);
+  EXPECT_EQ(count->value_or(-1), 2) << "1 before the loss and 5 after it";
+  EXPECT_EQ(sum->value_or(-1), 6);
+}
+
+// The backend's store across a server restart between two batches: the first batch's case is
+// still there and the second batch goes through at its first try (its BEGIN connects again).
+TEST_F(PostgresStore, AServerRestartBetweenBatchesLosesNoCaseAndTheNextBatchGoesThrough) {
+  test::PostgresServer server;
+  ASSERT_TRUE(server.start()) << server.why();
+  auto store = open_postgres_case_store(server.conninfo());
+  ASSERT_TRUE(store) << store.error().what();
+  auto before = test::valid_report_envelope(test::kVinA, "rattle before the restart");
+  auto after = test::valid_report_envelope(test::kVinB, "squeal after the restart");
+  const auto commit = [&](const wire::Envelope& env, std::int64_t at) {
+    auto r = (*store)->commit_batch(std::vector<BatchItem>{test::intake(env, at)}, test::simple_notifications());
+    EXPECT_TRUE(r) << r.error().what();
+    return r && r->front().accepted.has_value();
+  };
+  ASSERT_TRUE(commit(before, kT));
+  server.stop();
+  ASSERT_TRUE(server.start()) << server.why();
+  EXPECT_TRUE(commit(after, kT + 1'000));
+  for (const auto* env : {&before, &after}) {
+    auto found = (*store)->find_case_by_report(env->report().report_id());
+    ASSERT_TRUE(found) << found.error().what();
+    EXPECT_TRUE(found->has_value()) << env->report().report_id();
+  }
+}
+
 }  // namespace
 }  // namespace fb::backend

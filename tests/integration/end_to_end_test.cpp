@@ -26,18 +26,22 @@ std::vector<std::string> submit_many(Car& car, int n, const std::string& tag) {
   return ids;
 }
 
-void expect_one_case_each(const std::string& db, const std::vector<std::string>& ids, Car& car) {
-  auto store = open_cases(db);
-  ASSERT_TRUE(store);
+void expect_one_case_each(backend::CaseStore& store, const std::vector<std::string>& ids, Car& car) {
   std::set<std::string> numbers;
   for (const auto& id : ids) {
-    auto c = store->find_case_by_report(id);
+    auto c = store.find_case_by_report(id);
     ASSERT_TRUE(c && *c) << "no case for report " << id;
     EXPECT_EQ((*c)->case_number, car.case_number(id)) << "the car was told another case number";
     numbers.insert((*c)->case_number);
   }
   EXPECT_EQ(numbers.size(), ids.size());
-  EXPECT_EQ(store->counts()->cases, static_cast<std::int64_t>(ids.size()));
+  EXPECT_EQ(store.counts()->cases, static_cast<std::int64_t>(ids.size()));
+}
+
+void expect_one_case_each(const std::string& db, const std::vector<std::string>& ids, Car& car) {
+  auto store = open_cases(db);
+  ASSERT_TRUE(store);
+  expect_one_case_each(*store, ids, car);
 }
 
 TEST_F(EndToEnd, EachReportGetsOneCaseAnAckAndANotificationBack) {
@@ -251,6 +255,30 @@ TEST_F(EndToEnd, TheServiceTeamsApiServesCasesFromPostgres) {
   auto monthly = http.get(std::string("/api/v1/reports/monthly?month=") + month, admin);
   ASSERT_EQ(monthly.status, 200) << monthly.body;
   EXPECT_EQ(monthly.json()["cases"], 1) << monthly.body;
+}
+
+// The PostgreSQL server restarts (a failover) under a running backend: the batches that meet it
+// down are not acknowledged, the car sends them again, and the backend, connected again without
+// a restart of its own, opens one case for each.
+TEST_F(EndToEnd, APostgresRestartUnderTheBackendLosesNothingAndDuplicatesNothing) {
+  PostgresServer pg;
+  ASSERT_TRUE(pg.start()) << pg.why();
+  BackendProcess backend(*broker_, *pki_, dir_ / "unused.db", {"--postgres", pg.conninfo()});
+  Car car(*broker_, *pki_, kVinA, dir_ / "car.db", agent::SendScheduler::Policy{.ack_timeout = 1500ms});
+  auto ids = submit_many(car, 10, "before");
+  ASSERT_TRUE(car.wait_acknowledged(ids, ids.size()));
+  pg.stop();
+  const auto during = submit_many(car, 10, "during");
+  ASSERT_TRUE(backend.process().wait_for_line("not stored", kWait)) << backend.process().output();
+  ASSERT_TRUE(pg.start()) << pg.why();
+  const auto after = submit_many(car, 10, "after");
+  ids.insert(ids.end(), during.begin(), during.end());
+  ids.insert(ids.end(), after.begin(), after.end());
+  ASSERT_TRUE(car.wait_acknowledged(ids, ids.size()));
+  ASSERT_TRUE(car.wait_notified(ids));
+  auto store = backend::open_postgres_case_store(pg.conninfo());
+  ASSERT_TRUE(store) << store.error().what();
+  expect_one_case_each(**store, ids, car);
 }
 
 TEST_F(EndToEnd, ABackendRestartBetweenSendingAndAcknowledgingLosesNothing) {

@@ -87,12 +87,14 @@ bool PostgresServer::start() {
   fs::path tmpl;
   if (!template_cluster(tmpl, why_)) return false;
   const auto data = fs::path(dir_.path()) / "data";
-  if (run_command("cp -a '" + tmpl.string() + "' '" + data.string() + "'") != 0) {
-    why_ = "copying the template cluster failed";
-    return false;
+  if (!fs::exists(data)) {  // else a restart: the same cluster on the same port
+    if (run_command("cp -a '" + tmpl.string() + "' '" + data.string() + "'") != 0) {
+      why_ = "copying the template cluster failed";
+      return false;
+    }
+    if (!give_to_server_user(fs::path(dir_.path()), why_)) return false;
+    port_ = free_port();
   }
-  if (!give_to_server_user(fs::path(dir_.path()), why_)) return false;
-  port_ = free_port();
   auto argv = as_server_user();
   const std::string on_disk = durable_ ? "on" : "off";
   for (std::string a :

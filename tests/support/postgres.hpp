@@ -28,6 +28,7 @@ class PostgresServer {
   PostgresServer& operator=(const PostgresServer&) = delete;
 
   /// Makes (or copies) the cluster and starts the server; waits until it accepts connections.
+  /// After stop(), starts the same cluster again on the same port (a server restart).
   bool start();
   void stop();
   bool running() const { return process_ != nullptr; }

@@ -8,6 +8,12 @@
 // do, so the stores' read-check-write sequences keep their meaning with several backend
 // instances. Unique constraints stay the last word (exactly-once holds even without the lock).
 //
+// A lost connection (a server restart, a failover) is made again with the same parameters at
+// the next statement outside a transaction; a BEGIN that finds it lost runs on the new one.
+// Inside a transaction every statement after the loss fails (io) until its owner ends it: a
+// ROLLBACK succeeds, a COMMIT fails, and nothing runs on the new connection outside the
+// transaction it belonged to.
+//
 // Threads: as Database: one owner at a time. Errors: StorageErrc, by SQLSTATE class, the
 // server's message and SQLSTATE in the detail (FB_PG_TRACE=1 also prints each failed statement
 // to stderr: the store suites often check only that a call failed).
