@@ -38,6 +38,7 @@ class StorageCategory final : public std::error_category {
       case StorageErrc::not_found: return "not found";
       case StorageErrc::too_large: return "row too large";
       case StorageErrc::internal: return "database error";
+      case StorageErrc::unavailable: return "database server unavailable";
     }
     return "unknown storage error";
   }

@@ -140,13 +140,14 @@ Translated translate(std::string_view sql, const std::vector<std::string>& id_ta
 }
 
 StorageErrc classify(const char* sqlstate) {
-  if (sqlstate == nullptr) return StorageErrc::io;  // no result: the connection is gone
+  if (sqlstate == nullptr) return StorageErrc::unavailable;  // no result: the connection is gone
   const std::string_view s(sqlstate);
   if (s.starts_with("23")) return StorageErrc::constraint;
   if (s == "40001" || s == "40P01" || s == "55P03") return StorageErrc::busy;
   if (s == "53100") return StorageErrc::full;
   if (s == "54000") return StorageErrc::too_large;
-  if (s.starts_with("08") || s.starts_with("57") || s.starts_with("58")) return StorageErrc::io;
+  if (s.starts_with("08") || s.starts_with("57P")) return StorageErrc::unavailable;  // connection, shutdown
+  if (s.starts_with("57") || s.starts_with("58")) return StorageErrc::io;
   if (s == "XX001" || s == "XX002") return StorageErrc::corrupt;
   return StorageErrc::internal;
 }
@@ -239,10 +240,19 @@ class PgDriver final : public Driver {
 
   Result<void> exec(std::string_view sql) override {
     if (lost_in_transaction_) return end_lost_transaction(sql);
+    const auto ending = transaction_end(sql);
+    // The session is gone and its transaction with it: nothing to undo, and no reason to wait
+    // for a new connection to say so.
+    if (ending == End::rollback && PQstatus(conn_) == CONNECTION_BAD) return {};
     if (auto ok = reconnect_if_lost(); !ok) return ok;
     const bool was_in_transaction = in_transaction();
     auto done = exec_once(sql);
     if (done) return done;
+    if (ending != End::none && PQstatus(conn_) == CONNECTION_BAD) {
+      // The loss met the end of the transaction: it is over either way. A COMMIT's outcome is
+      // unknown (the server may have committed before the link went): it fails.
+      return ending == End::rollback ? Result<void>{} : done;
+    }
     note_lost(was_in_transaction);
     // A BEGIN on a connection found dead (the server restarted since the last statement) has
     // done nothing yet: once connected again it runs as if the loss had been seen before it.
@@ -276,7 +286,15 @@ class PgDriver final : public Driver {
     if (auto ok = reconnect_if_lost(); !ok) return fail(ok.error());
     const bool was_in_transaction = in_transaction();
     auto r = run_connected(sql, params);
-    if (!r) note_lost(was_in_transaction);
+    if (r) return r;
+    note_lost(was_in_transaction);
+    // A read outside a transaction that found the connection dead changed nothing: it runs
+    // again on a new one. A write might have been committed before the link went: it fails.
+    if (!was_in_transaction && PQstatus(conn_) == CONNECTION_BAD && is_read(sql.sql)) {
+      if (auto ok = reconnect_if_lost(); !ok) return fail(ok.error());
+      r = run_connected(sql, params);
+      if (!r) note_lost(false);
+    }
     return r;
   }
 
@@ -323,6 +341,11 @@ class PgDriver final : public Driver {
     PGresult* r = PQexec(conn_, text.c_str());
     auto done = check(r, text);
     if (done) note_changes(r);
+    // A COMMIT of a transaction a failed statement aborted rolls it back and says so only in
+    // its tag; SQLite would have kept the rest of it. Not a success either way.
+    if (done && transaction_end(sql) == End::commit && std::string_view(PQcmdStatus(r)) == "ROLLBACK") {
+      done = fail(StorageErrc::internal, "COMMIT: the transaction had failed and was rolled back");
+    }
     PQclear(r);
     if (!done && sql == "BEGIN IMMEDIATE" && PQstatus(conn_) == CONNECTION_OK &&
         PQtransactionStatus(conn_) != PQTRANS_IDLE) {
@@ -336,10 +359,12 @@ class PgDriver final : public Driver {
   // ---- a lost connection (a server restart, a failover, a dropped link) ----
   //
   // Outside a transaction the next statement connects again (PQreset: the same parameters) and
-  // runs; the server-side prepared statements went with the old session. Inside one, what it
+  // runs; the server-side prepared statements went with the old session. A BEGIN or a SELECT
+  // that is the first to meet the loss runs again on the new connection (it changed nothing); a
+  // write fails (it may have been committed before the link went). Inside a transaction, what it
   // wrote is gone with the session: every statement fails until its owner ends it, a ROLLBACK
   // succeeds and a COMMIT fails, so that nothing after the loss runs outside the transaction it
-  // belonged to and no commit is reported that did not happen.
+  // belonged to and no commit is reported that did not happen. Errors: unavailable.
 
   /// After a failed statement: whether it failed because the connection is gone.
   void note_lost(bool was_in_transaction) {
@@ -347,14 +372,29 @@ class PgDriver final : public Driver {
     lost_in_transaction_ = was_in_transaction;
   }
 
+  enum class End { none, commit, rollback };
+  static End transaction_end(std::string_view sql) {
+    const auto s = lower(sql);
+    if (s == "commit" || s == "end") return End::commit;
+    if (s == "rollback") return End::rollback;
+    return End::none;
+  }
+
+  static bool is_read(const std::string& sql) {
+    const auto start = skip_space(sql, 0);
+    return lower(std::string_view(sql).substr(start, 7)) == "select ";
+  }
+
   Result<void> reconnect_if_lost() {
     if (PQstatus(conn_) != CONNECTION_BAD) return {};
     prepared_.clear();
+    changes_ = 0;
+    last_id_ = 0;
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string message = PQerrorMessage(conn_);
       while (!message.empty() && message.back() == '\n') message.pop_back();
-      return fail(StorageErrc::io, "postgres: connection lost, and connecting again failed: " + message);
+      return fail(StorageErrc::unavailable, "postgres: connection lost, and connecting again failed: " + message);
     }
     PQsetNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
@@ -362,19 +402,14 @@ class PgDriver final : public Driver {
   }
 
   Error lost_transaction_error() const {
-    return Error(StorageErrc::io, "postgres: the connection was lost inside a transaction; it was rolled back");
+    return Error(StorageErrc::unavailable,
+                 "postgres: the connection was lost inside a transaction; it was rolled back");
   }
 
   Result<void> end_lost_transaction(std::string_view sql) {
-    const auto statement = lower(sql);
-    if (statement == "rollback") {
-      lost_in_transaction_ = false;
-      return {};
-    }
-    if (statement == "commit" || statement == "end") {
-      lost_in_transaction_ = false;
-      return fail(lost_transaction_error());
-    }
+    const auto ending = transaction_end(sql);
+    if (ending != End::none) lost_in_transaction_ = false;
+    if (ending == End::rollback) return {};
     return fail(lost_transaction_error());
   }
 

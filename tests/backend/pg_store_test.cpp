@@ -259,7 +259,7 @@ TEST_F(PostgresStore, AConnectionLostInsideATransactionCommitsNothingAndTheNextO
     ASSERT_TRUE(server.start()) << server.why();
     auto lost = insert(3);
     ASSERT_FALSE(lost);
-    EXPECT_EQ(lost.error().code, make_error_code(StorageErrc::io)) << lost.error().what();
+    EXPECT_EQ(lost.error().code, make_error_code(StorageErrc::unavailable)) << lost.error().what();
     EXPECT_FALSE(insert(4)) << "run on a new connection, it would be written outside its transaction";
     EXPECT_TRUE(db->in_transaction());
     EXPECT_FALSE(tx->commit()) << "the transaction went with the connection";
@@ -276,6 +276,95 @@ TEST_F(PostgresStore, AConnectionLostInsideATransactionCommitsNothingAndTheNextO
   ASSERT_TRUE(count && sum);
   EXPECT_EQ(count->value_or(-1), 2) << "1 before the loss and 5 after it";
   EXPECT_EQ(sum->value_or(-1), 6);
+}
+
+// A loss that the end of a transaction meets first: a ROLLBACK is over at once and a COMMIT
+// fails; either way the next transaction runs on a new connection. A read outside any
+// transaction that meets a loss runs again; a COMMIT of a transaction a failed statement aborted
+// fails, as PostgreSQL rolled it back.
+TEST_F(PostgresStore, TheEndOfATransactionOrAReadMeetingALostConnectionLeavesTheNextOneFree) {
+  test::PostgresServer server;
+  ASSERT_TRUE(server.start()) << server.why();
+  auto db = sql::open_postgres(server.conninfo());
+  ASSERT_TRUE(db) << db.error().what();
+  ASSERT_TRUE(db->exec("CREATE TABLE t (v BIGINT PRIMARY KEY)"));
+  const auto insert = [&](std::int64_t v) -> Result<void> {
+    auto st = db->prepare("INSERT INTO t(v) VALUES(?)");
+    if (!st) return fail(st.error());
+    st->bind(1, v);
+    return st->run();
+  };
+  const auto count = [&]() -> Result<std::int64_t> {
+    auto st = db->prepare("SELECT count(*) FROM t");
+    if (!st) return fail(st.error());
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    return st->int64(0);
+  };
+  const auto restart = [&] {
+    server.stop();
+    return server.start();
+  };
+  {
+    auto tx = sql::Transaction::begin(*db);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(count());
+    ASSERT_TRUE(restart()) << server.why();
+  }  // its ROLLBACK meets the loss
+  EXPECT_FALSE(db->in_transaction());
+  {
+    auto tx = sql::Transaction::begin(*db);
+    ASSERT_TRUE(tx) << tx.error().what();
+    ASSERT_TRUE(insert(1));
+    ASSERT_TRUE(restart()) << server.why();
+    auto committed = tx->commit();
+    ASSERT_FALSE(committed) << "its COMMIT meets the loss";
+    EXPECT_EQ(committed.error().code, make_error_code(StorageErrc::unavailable));
+  }
+  EXPECT_FALSE(db->in_transaction());
+  {
+    auto tx = sql::Transaction::begin(*db);
+    ASSERT_TRUE(tx) << tx.error().what();
+    ASSERT_TRUE(insert(2));
+    ASSERT_TRUE(tx->commit());
+  }
+  ASSERT_TRUE(restart()) << server.why();
+  auto n = count();
+  ASSERT_TRUE(n) << "a read runs again on a new connection: " << n.error().what();
+  EXPECT_EQ(*n, 1) << "only the transaction committed after the losses";
+  {
+    auto tx = sql::Transaction::begin(*db);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(insert(3));
+    EXPECT_FALSE(insert(2)) << "a duplicate key: PostgreSQL aborts the whole transaction";
+    auto committed = tx->commit();
+    ASSERT_FALSE(committed) << "PostgreSQL answered the COMMIT with a ROLLBACK";
+    EXPECT_EQ(committed.error().code, make_error_code(StorageErrc::internal));
+  }
+  n = count();
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1);
+}
+
+// The dashboard across a server restart: its next call connects again and answers.
+TEST_F(PostgresStore, TheAnalyticsAnswerAgainAfterAServerRestart) {
+  test::PostgresServer server;
+  ASSERT_TRUE(server.start()) << server.why();
+  auto store = open_postgres_case_store(server.conninfo());
+  ASSERT_TRUE(store) << store.error().what();
+  auto env = test::valid_report_envelope();
+  ASSERT_TRUE((*store)->commit_batch(std::vector<BatchItem>{test::intake(env, kT)}, test::simple_notifications()));
+  auto analytics = open_postgres_analytics(server.conninfo());
+  ASSERT_TRUE(analytics) << analytics.error().what();
+  const auto created = [&]() -> std::int64_t {
+    auto d = (*analytics)->dashboard({kT - test::kDay, kT + test::kDay, {}, kT + test::kHour, Bucket::day});
+    EXPECT_TRUE(d) << d.error().what();
+    return d ? d->cases_created : -1;
+  };
+  EXPECT_EQ(created(), 1);
+  server.stop();
+  ASSERT_TRUE(server.start()) << server.why();
+  EXPECT_EQ(created(), 1);
 }
 
 // The backend's store across a server restart between two batches: the first batch's case is

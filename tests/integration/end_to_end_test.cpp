@@ -247,9 +247,10 @@ TEST_F(EndToEnd, TheServiceTeamsApiServesCasesFromPostgres) {
   ASSERT_EQ(dashboard.status, 200) << dashboard.body;
   EXPECT_EQ(dashboard.json()["cases_created"], 1) << dashboard.body;
   EXPECT_EQ(dashboard.json()["open_by_state"]["acknowledged"], 1) << dashboard.body;
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  // The month the case was created in (UTC), not the test's: the two differ across midnight at a month's end.
+  const std::time_t created = detail.json()["case"]["created_ms"].get<std::int64_t>() / 1000;
   std::tm utc{};
-  gmtime_r(&now, &utc);
+  gmtime_r(&created, &utc);
   char month[16];
   std::strftime(month, sizeof month, "%Y-%m", &utc);
   auto monthly = http.get(std::string("/api/v1/reports/monthly?month=") + month, admin);

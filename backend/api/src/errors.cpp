@@ -81,7 +81,10 @@ int http_status(const Error& e) {
   // unreadable is the server's.
   if (cat == config_category()) return v == static_cast<int>(ConfigErrc::invalid_value) ? 400 : 500;
   if (cat == storage_category()) {
-    return v == static_cast<int>(StorageErrc::busy) || v == static_cast<int>(StorageErrc::full) ? 503 : 500;
+    return v == static_cast<int>(StorageErrc::busy) || v == static_cast<int>(StorageErrc::full) ||
+                   v == static_cast<int>(StorageErrc::unavailable)
+               ? 503
+               : 500;
   }
   return 500;
 }

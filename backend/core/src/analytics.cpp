@@ -60,6 +60,7 @@ namespace {
 constexpr std::int64_t kDayMs = std::int64_t{24} * 3600 * 1000;
 constexpr int kSchemaVersion = 5;        // the lifecycle columns and the surveys table
 constexpr int kVisitsSchemaVersion = 7;  // visits, visit_stages and callbacks
+constexpr int kPgSchemaVersion = 2;      // PostgreSQL's migrations: 1 the tables, 2 fb_open()
 constexpr double kMsPerHour = 3600.0 * 1000.0;
 constexpr std::array<std::string_view, 5> kRepairStages{"checked_in", "inspection", "diagnosis", "repair",
                                                         "quality_check"};
@@ -649,8 +650,8 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
 Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& conninfo) {
   auto db = sql::open_postgres(conninfo);
   if (!db) return fail(db.error());
-  // The case store's own schema record (sql::open_postgres_store): its first version already
-  // has the visits and callbacks.
+  // The case store's own schema record (sql::open_postgres_store): migration 1 made the visits
+  // and callbacks, migration 2 the fb_open() the reports' text is read through.
   auto has_schema = db->query_int("SELECT CASE WHEN to_regclass('fb_schema') IS NULL THEN 0 ELSE 1 END");
   if (!has_schema) return fail(has_schema.error());
   Result<std::optional<std::int64_t>> version = std::optional<std::int64_t>{};
@@ -658,9 +659,11 @@ Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& co
     version = db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'");
     if (!version) return fail(version.error());
   }
-  if (version->value_or(0) < 1) {
-    return fail(StorageErrc::open_failed,
-                "no case store in this PostgreSQL database yet (fb-backend creates it at its first start)");
+  if (version->value_or(0) < kPgSchemaVersion) {
+    return fail(StorageErrc::open_failed, "the case store in this PostgreSQL database is at version " +
+                                              std::to_string(version->value_or(0)) + ", analytics needs " +
+                                              std::to_string(kPgSchemaVersion) +
+                                              " (fb-backend creates or upgrades it when it starts)");
   }
   return std::unique_ptr<Analytics>(std::make_unique<SqlAnalytics>(std::move(*db), true));
 }

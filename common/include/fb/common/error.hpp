@@ -37,6 +37,7 @@ enum class StorageErrc {
   not_found = 8,       // the row asked for does not exist
   too_large = 9,       // a row above the configured size limit
   internal = 10,       // any other SQLite error (detail has sqlite3_errmsg)
+  unavailable = 11,    // the database server cannot be reached now (PostgreSQL); try again later
 };
 
 /// MQTT link (Paho wrapper).

@@ -9,10 +9,12 @@
 // instances. Unique constraints stay the last word (exactly-once holds even without the lock).
 //
 // A lost connection (a server restart, a failover) is made again with the same parameters at
-// the next statement outside a transaction; a BEGIN that finds it lost runs on the new one.
-// Inside a transaction every statement after the loss fails (io) until its owner ends it: a
-// ROLLBACK succeeds, a COMMIT fails, and nothing runs on the new connection outside the
-// transaction it belonged to.
+// the next statement outside a transaction; a BEGIN or a SELECT that finds it lost runs again on
+// the new one, a write fails (it may have been committed). Inside a transaction every statement
+// after the loss fails (unavailable) until its owner ends it: a ROLLBACK succeeds, a COMMIT
+// fails, and nothing runs on the new connection outside the transaction it belonged to. A
+// COMMIT of a transaction that a failed statement aborted fails too (internal): PostgreSQL
+// rolls it back, where SQLite would have kept the rest.
 //
 // Threads: as Database: one owner at a time. Errors: StorageErrc, by SQLSTATE class, the
 // server's message and SQLSTATE in the detail (FB_PG_TRACE=1 also prints each failed statement

@@ -30,7 +30,8 @@ std::string_view storage_name(StorageErrc e) {
     case StorageErrc::corrupt: return "corrupt";
     case StorageErrc::schema_too_new: return "schema_too_new";
     case StorageErrc::full: return "full";
-    case StorageErrc::io: return "io";
+    case StorageErrc::io:
+    case StorageErrc::unavailable: return "io";
     case StorageErrc::busy: return "busy";
     case StorageErrc::constraint: return "constraint";
     case StorageErrc::not_found: return "not_found";
