@@ -33,6 +33,7 @@ constexpr const char* kToken = "bench-agent-after-sales";
 constexpr const char* kDealerToken = "bench-dealer-sh-001";
 constexpr const char* kDealer = "SH-001";
 constexpr const char* kQueue = "/api/v1/cases?state=new,acknowledged,assigned,in_progress&limit=50";
+constexpr std::int64_t kSeedStartMs = 1'780'000'000'000;  // the first seeded report; each next one 1 s later
 
 /// 17 characters, one per case.
 std::string bench_vin(std::size_t i) {
@@ -51,7 +52,7 @@ Result<void> seed(backend::CaseStore& store, const backend::Rules& rules, std::s
                                 std::string_view) -> Result<backend::StoredNotification> {
     return backend::StoredNotification{new_uuid(), in.report->vin(), "n " + ref.case_number, "text"};
   };
-  const std::int64_t t0 = 1'780'000'000'000;
+  const std::int64_t t0 = kSeedStartMs;
   for (std::size_t start = from; start < to; start += 1000) {
     const auto end = std::min(to, start + 1000);
     std::vector<wire::Envelope> envs;
@@ -375,6 +376,22 @@ ApiLoad stage_load(std::uint16_t port, const std::vector<std::vector<std::string
   return summarize(latencies, errors, elapsed);
 }
 
+/// Median milliseconds of five dashboards over every case seeded so far (`cases`), all teams.
+Result<double> time_dashboard(backend::Analytics& analytics, std::size_t cases) {
+  constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
+  const auto to = kSeedStartMs + static_cast<std::int64_t>(cases) * 1000 + kDayMs;
+  std::vector<double> ms;
+  for (int i = 0; i < 5; ++i) {
+    const auto started = SteadyClock::now();
+    auto d = analytics.dashboard({kSeedStartMs, to, {}, to, backend::Bucket::day});
+    if (!d) return fail(d.error());
+    if (d->cases_created == 0) return fail(StorageErrc::not_found, "the dashboard found none of the seeded cases");
+    ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
 }  // namespace
 
 Result<ApiResults> measure_api(const ApiBenchOptions& o) {
@@ -432,6 +449,7 @@ Result<ApiResults> measure_api(const ApiBenchOptions& o) {
   std::thread t2([&] { io.run(); });
 
   ApiResults out;
+  std::unique_ptr<backend::Analytics> analytics;  // opened once the store has its first cases
   std::size_t have = 0;
   Result<void> failed;
   for (auto size : o.sizes) {
@@ -469,6 +487,21 @@ Result<ApiResults> measure_api(const ApiBenchOptions& o) {
     m.health = load(server.port(), "/healthz", o.connections, o.seconds);
     m.list = load(server.port(), kQueue, o.connections, o.seconds);
     m.list_due = load(server.port(), std::string(kQueue) + "&sort=due", o.connections, o.seconds);
+    if (!analytics) {
+      auto opened = o.postgres.empty() ? backend::open_sqlite_analytics(db)
+                                       : backend::open_postgres_analytics(o.postgres);
+      if (!opened) {
+        failed = fail(opened.error());
+        break;
+      }
+      analytics = std::move(*opened);
+    }
+    if (auto d = time_dashboard(*analytics, have); !d) {
+      failed = fail(d.error());
+      break;
+    } else {
+      m.dashboard_ms = *d;
+    }
     if (o.ingest_probe > 0) {
       const auto started = SteadyClock::now();
       if (auto s = seed(**writer, *rules, have, have + o.ingest_probe); !s) {

@@ -32,6 +32,8 @@ struct ApiMeasure {
   /// transaction, classified and routed as the service does) once the store has `cases`.
   double commit_rate = 0;
   double fill_seconds = 0;  // seeding or copying from the previous size up to this one
+  /// Analytics::dashboard over every case in the store, all teams: median of 5 calls.
+  double dashboard_ms = 0;
 };
 
 /// Dealer stage entries on the largest store, beside that store's /healthz (as api_list).
