@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <latch>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -236,45 +237,69 @@ TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {
             "SELECT 1 FROM r WHERE text ILIKE $1 ESCAPE '\\' AND k = 'like'");
 }
 
-// A server restart (a failover, a dropped link) under a connection: the transaction it cut
-// through commits nothing and runs nothing outside itself; the next one connects again.
-TEST_F(PostgresStore, AConnectionLostInsideATransactionCommitsNothingAndTheNextOneConnectsAgain) {
-  test::PostgresServer server;
-  ASSERT_TRUE(server.start()) << server.why();
-  auto db = sql::open_postgres(server.conninfo());
-  ASSERT_TRUE(db) << db.error().what();
-  ASSERT_TRUE(db->exec("CREATE TABLE t (v BIGINT PRIMARY KEY)"));
-  const auto insert = [&](std::int64_t v) -> Result<void> {
-    auto st = db->prepare("INSERT INTO t(v) VALUES(?)");
+/// A table `t` on a PostgreSQL server of the test's own, which restart() stops and starts again
+/// under the connection, as a failover or a server restart would.
+class PostgresRestart : public PostgresStore {
+ protected:
+  void SetUp() override {
+    PostgresStore::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_TRUE(server_.start()) << server_.why();
+    auto db = sql::open_postgres(server_.conninfo());
+    ASSERT_TRUE(db) << db.error().what();
+    db_.emplace(std::move(*db));
+    ASSERT_TRUE(db_->exec("CREATE TABLE t (v BIGINT PRIMARY KEY)"));
+  }
+
+  Result<void> insert(std::int64_t v) {
+    auto st = db_->prepare("INSERT INTO t(v) VALUES(?)");
     if (!st) return fail(st.error());
     st->bind(1, v);
     return st->run();
-  };
+  }
+  Result<std::int64_t> count() {
+    auto st = db_->prepare("SELECT count(*) FROM t");
+    if (!st) return fail(st.error());
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    return st->int64(0);
+  }
+  bool restart() {
+    server_.stop();
+    return server_.start();
+  }
+
+  test::PostgresServer server_;
+  std::optional<sql::Database> db_;
+};
+
+// A server restart under a connection: the transaction it cut through commits nothing and runs
+// nothing outside itself; the next one connects again.
+TEST_F(PostgresRestart, AConnectionLostInsideATransactionCommitsNothingAndTheNextOneConnectsAgain) {
   ASSERT_TRUE(insert(1));
   {
-    auto tx = sql::Transaction::begin(*db);
+    auto tx = sql::Transaction::begin(*db_);
     ASSERT_TRUE(tx) << tx.error().what();
     ASSERT_TRUE(insert(2));
-    server.stop();
-    ASSERT_TRUE(server.start()) << server.why();
+    ASSERT_TRUE(restart()) << server_.why();
     auto lost = insert(3);
     ASSERT_FALSE(lost);
     EXPECT_EQ(lost.error().code, make_error_code(StorageErrc::unavailable)) << lost.error().what();
     EXPECT_FALSE(insert(4)) << "run on a new connection, it would be written outside its transaction";
-    EXPECT_TRUE(db->in_transaction());
+    EXPECT_TRUE(db_->in_transaction());
     EXPECT_FALSE(tx->commit()) << "the transaction went with the connection";
   }
-  EXPECT_FALSE(db->in_transaction());
+  EXPECT_FALSE(db_->in_transaction());
   {
-    auto tx = sql::Transaction::begin(*db);
+    auto tx = sql::Transaction::begin(*db_);
     ASSERT_TRUE(tx) << tx.error().what();
     ASSERT_TRUE(insert(5));
     ASSERT_TRUE(tx->commit());
   }
-  auto count = db->query_int("SELECT count(*) FROM t");
-  auto sum = db->query_int("SELECT sum(v) FROM t");
-  ASSERT_TRUE(count && sum);
-  EXPECT_EQ(count->value_or(-1), 2) << "1 before the loss and 5 after it";
+  auto n = count();
+  auto sum = db_->query_int("SELECT sum(v) FROM t");
+  ASSERT_TRUE(n && sum);
+  EXPECT_EQ(*n, 2) << "1 before the loss and 5 after it";
   EXPECT_EQ(sum->value_or(-1), 6);
 }
 
@@ -282,58 +307,36 @@ TEST_F(PostgresStore, AConnectionLostInsideATransactionCommitsNothingAndTheNextO
 // fails; either way the next transaction runs on a new connection. A read outside any
 // transaction that meets a loss runs again; a COMMIT of a transaction a failed statement aborted
 // fails, as PostgreSQL rolled it back.
-TEST_F(PostgresStore, TheEndOfATransactionOrAReadMeetingALostConnectionLeavesTheNextOneFree) {
-  test::PostgresServer server;
-  ASSERT_TRUE(server.start()) << server.why();
-  auto db = sql::open_postgres(server.conninfo());
-  ASSERT_TRUE(db) << db.error().what();
-  ASSERT_TRUE(db->exec("CREATE TABLE t (v BIGINT PRIMARY KEY)"));
-  const auto insert = [&](std::int64_t v) -> Result<void> {
-    auto st = db->prepare("INSERT INTO t(v) VALUES(?)");
-    if (!st) return fail(st.error());
-    st->bind(1, v);
-    return st->run();
-  };
-  const auto count = [&]() -> Result<std::int64_t> {
-    auto st = db->prepare("SELECT count(*) FROM t");
-    if (!st) return fail(st.error());
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    return st->int64(0);
-  };
-  const auto restart = [&] {
-    server.stop();
-    return server.start();
-  };
+TEST_F(PostgresRestart, TheEndOfATransactionOrAReadMeetingALostConnectionLeavesTheNextOneFree) {
   {
-    auto tx = sql::Transaction::begin(*db);
+    auto tx = sql::Transaction::begin(*db_);
     ASSERT_TRUE(tx);
     ASSERT_TRUE(count());
-    ASSERT_TRUE(restart()) << server.why();
+    ASSERT_TRUE(restart()) << server_.why();
   }  // its ROLLBACK meets the loss
-  EXPECT_FALSE(db->in_transaction());
+  EXPECT_FALSE(db_->in_transaction());
   {
-    auto tx = sql::Transaction::begin(*db);
+    auto tx = sql::Transaction::begin(*db_);
     ASSERT_TRUE(tx) << tx.error().what();
     ASSERT_TRUE(insert(1));
-    ASSERT_TRUE(restart()) << server.why();
+    ASSERT_TRUE(restart()) << server_.why();
     auto committed = tx->commit();
     ASSERT_FALSE(committed) << "its COMMIT meets the loss";
     EXPECT_EQ(committed.error().code, make_error_code(StorageErrc::unavailable));
   }
-  EXPECT_FALSE(db->in_transaction());
+  EXPECT_FALSE(db_->in_transaction());
   {
-    auto tx = sql::Transaction::begin(*db);
+    auto tx = sql::Transaction::begin(*db_);
     ASSERT_TRUE(tx) << tx.error().what();
     ASSERT_TRUE(insert(2));
     ASSERT_TRUE(tx->commit());
   }
-  ASSERT_TRUE(restart()) << server.why();
+  ASSERT_TRUE(restart()) << server_.why();
   auto n = count();
   ASSERT_TRUE(n) << "a read runs again on a new connection: " << n.error().what();
   EXPECT_EQ(*n, 1) << "only the transaction committed after the losses";
   {
-    auto tx = sql::Transaction::begin(*db);
+    auto tx = sql::Transaction::begin(*db_);
     ASSERT_TRUE(tx);
     ASSERT_TRUE(insert(3));
     EXPECT_FALSE(insert(2)) << "a duplicate key: PostgreSQL aborts the whole transaction";
