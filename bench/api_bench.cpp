@@ -378,7 +378,7 @@ ApiLoad stage_load(std::uint16_t port, const std::vector<std::vector<std::string
 
 /// Median milliseconds of five dashboards over every case seeded so far (`cases`), all teams.
 Result<double> time_dashboard(backend::Analytics& analytics, std::size_t cases) {
-  constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
+  constexpr std::int64_t kDayMs = std::int64_t{24} * 3600 * 1000;
   const auto to = kSeedStartMs + static_cast<std::int64_t>(cases) * 1000 + kDayMs;
   std::vector<double> ms;
   for (int i = 0; i < 5; ++i) {
