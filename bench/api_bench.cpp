@@ -9,6 +9,7 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include "bench_support.hpp"
 #include "fb/api/api.hpp"
 #include "fb/backend/analytics.hpp"
 #include "fb/backend/notifier.hpp"
@@ -380,16 +381,15 @@ ApiLoad stage_load(std::uint16_t port, const std::vector<std::vector<std::string
 Result<double> time_dashboard(backend::Analytics& analytics, std::size_t cases) {
   constexpr std::int64_t kDayMs = std::int64_t{24} * 3600 * 1000;
   const auto to = kSeedStartMs + static_cast<std::int64_t>(cases) * 1000 + kDayMs;
-  std::vector<double> ms;
+  Samples calls;
   for (int i = 0; i < 5; ++i) {
     const auto started = SteadyClock::now();
     auto d = analytics.dashboard({kSeedStartMs, to, {}, to, backend::Bucket::day});
     if (!d) return fail(d.error());
     if (d->cases_created == 0) return fail(StorageErrc::not_found, "the dashboard found none of the seeded cases");
-    ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count());
+    calls.add(SteadyClock::now() - started);
   }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return calls.percentile_ms(0.5);  // the third of five
 }
 
 }  // namespace
