@@ -19,6 +19,7 @@
 #include <QQuickWindow>
 #include <QSGRendererInterface>
 #include <QSignalSpy>
+#include <QTest>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -34,6 +35,7 @@
 #include "fb/ui/quick_composer.hpp"
 #include "process.hpp"
 #include "registrations.hpp"
+#include "startup_report.hpp"
 #include "text_fit.hpp"
 #include "ui_translator.hpp"
 
@@ -265,17 +267,13 @@ void render(Scene& scene, const QUrl& url, Rendered& out) {
     out.window = out.host.get();
   }
   out.window->resize(kDesignWidth, kDesignHeight);
-  QSignalSpy frame(out.window, &QQuickWindow::frameSwapped);
+  // As fb-headunit's --screenshot: Main.qml builds its dashboard after its first frame, and the
+  // screen is the frame that shows it; any other screen is its first frame.
+  bool shown = false;
+  fb::startup::on_ready_frame(*out.window, [&shown] { shown = true; });
   out.window->show();
-  ASSERT_TRUE(frame.wait(kFrameTimeoutMs)) << "no frame of " << url.toString().toStdString();
-  // Main.qml builds its dashboard after its first frame: the screen is the frame after that.
-  const auto ready = [&] { return out.root->property("ready"); };
-  if (ready().isValid() && !ready().toBool()) {
-    while (!ready().toBool())
-      ASSERT_TRUE(frame.wait(kFrameTimeoutMs)) << "no dashboard in " << url.toString().toStdString();
-    out.window->update();
-    ASSERT_TRUE(frame.wait(kFrameTimeoutMs)) << "no frame of the dashboard in " << url.toString().toStdString();
-  }
+  ASSERT_TRUE(QTest::qWaitFor([&] { return shown; }, kFrameTimeoutMs))
+      << "no frame of " << url.toString().toStdString();
 }
 
 QString screenshot_dir() { return QStringLiteral(FB_SCREENSHOT_DIR); }
