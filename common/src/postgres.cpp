@@ -246,7 +246,7 @@ class PgDriver final : public Driver {
     if (ending == End::rollback && PQstatus(conn_) == CONNECTION_BAD) return {};
     if (auto ok = reconnect_if_lost(); !ok) return ok;
     const bool was_in_transaction = in_transaction();
-    auto done = exec_once(sql);
+    auto done = exec_once(sql, ending);
     if (done) return done;
     if (ending != End::none && PQstatus(conn_) == CONNECTION_BAD) {
       // The loss met the end of the transaction: it is over either way. A COMMIT's outcome is
@@ -258,7 +258,7 @@ class PgDriver final : public Driver {
     // done nothing yet: once connected again it runs as if the loss had been seen before it.
     if (!was_in_transaction && PQstatus(conn_) == CONNECTION_BAD && lower(sql).starts_with("begin")) {
       if (auto ok = reconnect_if_lost(); !ok) return ok;
-      done = exec_once(sql);
+      done = exec_once(sql, ending);
       if (!done) note_lost(false);
     }
     return done;
@@ -330,7 +330,16 @@ class PgDriver final : public Driver {
     return r;
   }
 
-  Result<void> exec_once(std::string_view sql) {
+  enum class End { none, commit, rollback };
+  static End transaction_end(std::string_view sql) {
+    const auto s = lower(sql);
+    if (s == "commit" || s == "end") return End::commit;
+    if (s == "rollback") return End::rollback;
+    return End::none;
+  }
+
+  /// `ending`: transaction_end(sql), which exec() has already worked out.
+  Result<void> exec_once(std::string_view sql, End ending) {
     std::string text;
     if (sql == "BEGIN IMMEDIATE") {
       text = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
@@ -343,7 +352,7 @@ class PgDriver final : public Driver {
     if (done) note_changes(r);
     // A COMMIT of a transaction a failed statement aborted rolls it back and says so only in
     // its tag; SQLite would have kept the rest of it. Not a success either way.
-    if (done && transaction_end(sql) == End::commit && std::string_view(PQcmdStatus(r)) == "ROLLBACK") {
+    if (done && ending == End::commit && std::string_view(PQcmdStatus(r)) == "ROLLBACK") {
       done = fail(StorageErrc::internal, "COMMIT: the transaction had failed and was rolled back");
     }
     PQclear(r);
@@ -370,14 +379,6 @@ class PgDriver final : public Driver {
   void note_lost(bool was_in_transaction) {
     if (PQstatus(conn_) != CONNECTION_BAD) return;
     lost_in_transaction_ = was_in_transaction;
-  }
-
-  enum class End { none, commit, rollback };
-  static End transaction_end(std::string_view sql) {
-    const auto s = lower(sql);
-    if (s == "commit" || s == "end") return End::commit;
-    if (s == "rollback") return End::rollback;
-    return End::none;
   }
 
   static bool is_read(const std::string& sql) {
