@@ -240,18 +240,33 @@ Result<std::string> KeyRing::open(std::string_view sealed, std::string_view asso
   return plain;
 }
 
-Result<std::string> KeyRing::lookup_tag(std::string_view value) const {
-  constexpr std::string_view kLabel = "fb lookup v1";
-  const auto& base = keys_.begin()->second;  // make() guarantees a key
-  unsigned char lookup_key[EVP_MAX_MD_SIZE];
-  unsigned int key_len = 0;
-  if (HMAC(EVP_sha256(), base.data(), static_cast<int>(base.size()), bytes(kLabel), kLabel.size(), lookup_key,
-           &key_len) == nullptr) {
-    return openssl_failure("HMAC-SHA256 lookup key");
+Result<KeyBytes> KeyRing::derived_key(std::uint32_t id, std::string_view label) const {
+  const auto key = keys_.find(id);
+  if (key == keys_.end()) return fail(CryptoErrc::unknown_key, "key " + std::to_string(id));
+  KeyBytes out{};
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), key->second.data(), static_cast<int>(key->second.size()), bytes(label), label.size(),
+           out.data(), &len) == nullptr ||
+      len != out.size()) {
+    return openssl_failure("HMAC-SHA256 derived key");
   }
+  return out;
+}
+
+std::vector<std::uint32_t> KeyRing::ids() const {
+  std::vector<std::uint32_t> out;
+  out.reserve(keys_.size());
+  for (const auto& [id, key] : keys_) out.push_back(id);
+  return out;
+}
+
+Result<std::string> KeyRing::lookup_tag(std::string_view value) const {
+  auto lookup = lookup_key();  // from the lowest id: make() guarantees a key
+  if (!lookup) return fail(lookup.error());
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
-  if (HMAC(EVP_sha256(), lookup_key, static_cast<int>(key_len), bytes(value), value.size(), mac, &mac_len) == nullptr) {
+  if (HMAC(EVP_sha256(), lookup->data(), static_cast<int>(lookup->size()), bytes(value), value.size(), mac, &mac_len) ==
+      nullptr) {
     return openssl_failure("HMAC-SHA256 lookup tag");
   }
   static constexpr char kHex[] = "0123456789abcdef";

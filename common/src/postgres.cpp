@@ -82,6 +82,17 @@ Translated translate(std::string_view sql, const std::vector<std::string>& id_ta
       const auto end = literal_end(sql, i);
       out.append(sql.substr(i, end + 1 - i));
       i = end + 1;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      // A comment, to the end of its line: an apostrophe in it opens no literal.
+      const auto end = std::min(sql.find('\n', i), sql.size());
+      out.append(sql.substr(i, end - i));
+      i = end;
+    } else if (c == '$' && i + 1 < sql.size() && sql[i + 1] == '$') {
+      // A dollar-quoted body (a migration's PL/pgSQL): PostgreSQL's own text, left as it is.
+      const auto close = sql.find("$$", i + 2);
+      const auto end = close == std::string_view::npos ? sql.size() : close + 2;
+      out.append(sql.substr(i, end - i));
+      i = end;
     } else if (c == '?') {
       std::size_t j = i + 1;
       int number = 0;
@@ -518,8 +529,76 @@ std::string translate_to_postgres(std::string_view sql, const std::vector<std::s
   return std::move(t.sql);
 }
 
+namespace {
+
+/// Whether every host of the conninfo is a Unix socket (an empty host is libpq's default socket).
+bool only_sockets(const std::string& hosts) {
+  std::size_t at = 0;
+  while (at <= hosts.size()) {
+    const auto end = std::min(hosts.find(',', at), hosts.size());
+    const auto host = std::string_view(hosts).substr(at, end - at);
+    if (!host.empty() && host.front() != '/' && host.front() != '@') return false;
+    at = end + 1;
+  }
+  return true;
+}
+
+/// The conninfo's own `options` followed by " -c name=value" for each session setting. The
+/// settings may be secrets (the store's sealing keys): refused unless the link is private, a
+/// Unix socket or TLS that cannot fall back to plain text (sslmode require or stricter).
+Result<std::string> startup_options(const std::string& conninfo, const PgOptions& options) {
+  std::string out;
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &error);
+  if (parsed == nullptr) {
+    std::string why = error != nullptr ? error : "out of memory";
+    PQfreemem(error);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return fail(StorageErrc::open_failed, "postgres: " + why);
+  }
+  const auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v == nullptr ? "" : v);
+  };
+  std::string host = env("PGHOST"), hostaddr = env("PGHOSTADDR"), sslmode = env("PGSSLMODE");
+  for (auto* o = parsed; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string_view k = o->keyword;
+    if (k == "options") out = o->val;
+    else if (k == "host") host = o->val;
+    else if (k == "hostaddr") hostaddr = o->val;
+    else if (k == "sslmode") sslmode = o->val;
+  }
+  PQconninfoFree(parsed);
+  const bool tls = sslmode == "require" || sslmode == "verify-ca" || sslmode == "verify-full";
+  if (!tls && (!hostaddr.empty() || !only_sockets(host))) {
+    return fail(StorageErrc::open_failed,
+                "postgres: the session settings carry keys, and this connection could go over the network in "
+                "the clear: add sslmode=verify-full (or require) to the conninfo, or connect through a Unix socket");
+  }
+  for (const auto& [name, value] : options.session_settings) {
+    if (value.find_first_of(" \t\\") != std::string::npos) {
+      return fail(StorageErrc::open_failed, "postgres: session setting " + name + " has a space or a backslash");
+    }
+    out += (out.empty() ? "-c " : " -c ") + name + "=" + value;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Database> open_postgres(const std::string& conninfo, PgOptions options) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
+  PGconn* conn = nullptr;
+  if (options.session_settings.empty()) {
+    conn = PQconnectdb(conninfo.c_str());
+  } else {
+    auto startup = startup_options(conninfo, options);
+    if (!startup) return fail(startup.error());
+    // expand_dbname: "dbname" is the whole conninfo; the later "options" overrides the one in it.
+    const char* keywords[] = {"dbname", "options", nullptr};
+    const char* values[] = {conninfo.c_str(), startup->c_str(), nullptr};
+    conn = PQconnectdbParams(keywords, values, 1);
+  }
   if (conn == nullptr) return fail(StorageErrc::open_failed, "postgres: out of memory");
   const auto refuse = [conn](const std::string& what) -> Result<Database> {
     std::string message = PQerrorMessage(conn);

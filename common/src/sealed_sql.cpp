@@ -161,10 +161,12 @@ void destroy_keys(void* p) { delete static_cast<std::shared_ptr<const KeyRing>*>
 }  // namespace
 
 bool is_sealed_value(std::string_view stored) {
-  if (KeyRing::is_sealed(stored)) return true;
-  if (!stored.starts_with(kSealedTextPrefix)) return false;
-  auto raw = unbase64(stored.substr(kSealedTextPrefix.size()));
-  return raw && KeyRing::is_sealed(*raw);
+  constexpr std::string_view kServerMagic = "fbP1", kServerTextPrefix = "enc:p1:";
+  if (KeyRing::is_sealed(stored) || stored.starts_with(kServerMagic)) return true;
+  const bool here = stored.starts_with(kSealedTextPrefix);
+  if (!here && !stored.starts_with(kServerTextPrefix)) return false;
+  auto raw = unbase64(stored.substr(here ? kSealedTextPrefix.size() : kServerTextPrefix.size()));
+  return raw && (here ? KeyRing::is_sealed(*raw) : raw->starts_with(kServerMagic));
 }
 
 Result<void> register_sealing(Database& db, const std::shared_ptr<const crypto::KeyRing>& keys) {

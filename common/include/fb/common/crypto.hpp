@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "fb/common/error.hpp"
 
@@ -78,11 +79,20 @@ class KeyRing {
   /// Retiring that key changes every tag: recompute the lookup columns then. Errors: backend_failed.
   Result<std::string> lookup_tag(std::string_view value) const;
 
+  /// A key derived from key `id` for another purpose (HMAC-SHA256 of `label` under it), so that a
+  /// database server sealing on its own side (the PostgreSQL store) never holds the ring's keys.
+  /// Errors: unknown_key, backend_failed.
+  Result<KeyBytes> derived_key(std::uint32_t id, std::string_view label) const;
+  /// The key lookup_tag() digests under.
+  Result<KeyBytes> lookup_key() const { return derived_key(keys_.begin()->first, kLookupLabel); }
+  /// The ids of the ring's keys, ascending.
+  std::vector<std::uint32_t> ids() const;
   std::uint32_t current_id() const { return current_; }
   std::size_t size() const { return keys_.size(); }
 
  private:
   KeyRing(std::map<std::uint32_t, KeyBytes> keys, std::uint32_t current) : keys_(std::move(keys)), current_(current) {}
+  static constexpr std::string_view kLookupLabel = "fb lookup v1";
   std::map<std::uint32_t, KeyBytes> keys_;
   std::uint32_t current_ = 0;
 };

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fb/common/error.hpp"
@@ -37,11 +38,19 @@ struct PgOptions {
   std::vector<std::string> id_tables;
   /// The advisory lock "BEGIN IMMEDIATE" takes (one per store, the same in every instance).
   std::int64_t writer_lock = 0;
+  /// Settings of the session (name, value), sent in the connection's startup packet after any
+  /// `options` of the conninfo, and so made again on every reconnect. Never in a statement: the
+  /// server's statement log does not see them (the sealing keys travel this way). Values are
+  /// plain tokens: no spaces or backslashes. With settings, open_postgres refuses (open_failed)
+  /// a conninfo whose link could be plain TCP: TLS (sslmode require or stricter) or a Unix
+  /// socket only.
+  std::vector<std::pair<std::string, std::string>> session_settings;
 };
 
 /// SQLite's SQL as PostgreSQL's: `?` and `?N` become `$N`; instr() strpos(); two-argument max()
 /// and min() greatest() and least(); X'..' blob literals bytea's; INSERT OR IGNORE "ON CONFLICT DO NOTHING"; an INSERT
-/// into one of `id_tables` without RETURNING gets "RETURNING id" (`*returns_id` set). String literals are left alone.
+/// into one of `id_tables` without RETURNING gets "RETURNING id" (`*returns_id` set). String literals, `--`
+/// comments and $$-quoted bodies are left alone.
 /// Not a general translator: what the stores write.
 std::string translate_to_postgres(std::string_view sql, const std::vector<std::string>& id_tables,
                                   bool* returns_id = nullptr);

@@ -43,7 +43,8 @@ inline constexpr std::string_view kSealedTextPrefix = "enc:v1:";
 /// Errors: StorageErrc (SQLite refused the registration).
 Result<void> register_sealing(Database& db, const std::shared_ptr<const crypto::KeyRing>& keys);
 
-/// Whether a stored value is sealed (either encoding).
+/// Whether a stored value is sealed (either encoding), here or by the PostgreSQL case store's
+/// functions on its server (magic "fbP1", text "enc:p1:" + base64; backend postgres_case_store.cpp).
 bool is_sealed_value(std::string_view stored);
 
 }  // namespace fb::sql
