@@ -46,7 +46,7 @@ std::string bench_vin(std::size_t i) {
 /// each through commit_batch as the service stores them, 1,000 per transaction. Their numbers
 /// go to `numbers` when given.
 Result<void> seed(backend::CaseStore& store, const backend::Rules& rules, std::size_t from, std::size_t to,
-                  std::vector<std::string>* numbers = nullptr) {
+                  std::vector<std::string>* numbers = nullptr, bool contacts = false) {
   static const char* kTexts[] = {"4S店服务顾问态度很差，维修等了三天", "刹车异响，低速时吱吱响",
                                  "发动机异响，加速时咔咔响", "建议增加座椅通风功能", "车机屏幕卡死，导航无法使用"};
   const auto notifications = [](const backend::ReportIntake& in, const backend::CaseRef& ref,
@@ -84,6 +84,7 @@ Result<void> seed(backend::CaseStore& store, const backend::Rules& rules, std::s
       in.received_ms = env.report().car_time_ms();
       in.classification = rules.classifier.classify(env.report());
       in.route = rules.router.route(in.classification, env.report().model());
+      if (contacts) in.contact = backend::Contact{"Zhang Wei", "139" + env.report().vin().substr(9)};
       items.emplace_back(std::move(in));
     }
     auto done = store.commit_batch(items, notifications);
@@ -393,6 +394,15 @@ Result<double> time_dashboard(backend::Analytics& analytics, std::size_t cases) 
 }
 
 }  // namespace
+
+Result<double> measure_commit_with_contacts(backend::CaseStore& store, const std::filesystem::path& rules_dir,
+                                            std::size_t reports) {
+  auto rules = backend::load_rules(rules_dir);
+  if (!rules) return fail(rules.error());
+  const auto started = SteadyClock::now();
+  if (auto s = seed(store, *rules, 0, reports, nullptr, true); !s) return fail(s.error());
+  return static_cast<double>(reports) / std::chrono::duration<double>(SteadyClock::now() - started).count();
+}
 
 Result<ApiResults> measure_api(const ApiBenchOptions& o) {
   auto rules = backend::load_rules(o.rules_dir);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fb/backend/case_store.hpp"
 #include "fb/common/error.hpp"
 
 namespace fb::bench {
@@ -72,6 +73,12 @@ struct ApiBenchOptions {
   /// Reports committed after the lists at each size, timed: ApiMeasure::commit_rate (0: none).
   std::size_t ingest_probe = 0;
 };
+
+/// Reports/s that commit_batch stores into `store` (empty, as opened), `reports` of them in
+/// batches of 1,000, each with a caller's name and number (hotline reports): what sealing costs
+/// when `store` was opened with keys. Errors: the store's, the rules'.
+Result<double> measure_commit_with_contacts(backend::CaseStore& store, const std::filesystem::path& rules_dir,
+                                            std::size_t reports);
 
 /// Seeds the store up to each size in turn and measures the lists at each; then books visits
 /// through the store (proposal, the car's pick) and measures the dealers' stage entries.

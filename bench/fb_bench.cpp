@@ -67,6 +67,7 @@
 #include "fb/backend/config.hpp"
 #include "fb/backend/service.hpp"
 #include "fb/common/codec.hpp"
+#include "fb/common/crypto.hpp"
 #include "fb/common/guarded_main.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/common/postgres.hpp"
@@ -1034,6 +1035,49 @@ Result<std::string> postgres_schema(const test::PostgresServer& server, const st
   return server.conninfo() + " options='-csearch_path=" + name + "'";
 }
 
+/// What sealing personal data costs the store (docs/privacy.md): hotline reports, each with a
+/// caller's name and number, committed into a fresh store opened without keys (the baseline) and
+/// with them, on SQLite (AES-GCM in the process) and on PostgreSQL (pgcrypto on the server).
+int run_sealing_cost(const Options& o, JsonReport& report) {
+  test::TempDir dir("fbbench-seal");
+  if (auto k = crypto::ensure_key_file(dir / "store.keys"); !k) return fail_with("key file", k.error());
+  auto ring = crypto::load_key_file(dir / "store.keys");
+  if (!ring) return fail_with("key file", ring.error());
+  const auto keys = std::make_shared<const crypto::KeyRing>(std::move(*ring));
+  const std::size_t reports = o.quick ? 1000 : 3000;
+  std::unique_ptr<test::PostgresServer> server;
+  for (const std::string store : {"sqlite", "postgres"}) {
+    if (store == "postgres") {
+      if (o.skip_postgres) continue;
+      server = std::make_unique<test::PostgresServer>(/*durable=*/true);
+      if (!server->start()) {
+        fmt::print("  (sealing on PostgreSQL left out: {})\n", server->why());
+        continue;
+      }
+    }
+    double rate[2] = {0, 0};
+    for (int sealed = 0; sealed < 2; ++sealed) {
+      const auto name = fmt::format("seal{}", sealed);
+      Result<std::unique_ptr<backend::CaseStore>> opened = fail(StorageErrc::open_failed, "not opened");
+      if (store == "sqlite") {
+        opened = backend::open_sqlite_case_store(dir / (name + ".db"), 0, {}, {}, sealed ? keys : nullptr);
+      } else {
+        auto schema = postgres_schema(*server, name);
+        if (!schema) return fail_with("postgres schema", schema.error());
+        opened = backend::open_postgres_case_store(*schema, {}, {}, sealed ? keys : nullptr);
+      }
+      if (!opened) return fail_with("sealing cost (" + store + ")", opened.error());
+      auto r = measure_commit_with_contacts(**opened, test::kRulesDir, reports);
+      if (!r) return fail_with("sealing cost (" + store + ")", r.error());
+      rate[sealed] = *r;
+    }
+    fmt::print("  sealing on {}: {:.0f} reports/s with contacts sealed, {:.0f} plain ({:.2f}x), {} reports\n", store,
+               rate[1], rate[0], rate[1] / rate[0], reports);
+    report.add("store_sealed_commit_" + store, rate[1], rate[0], "reports/s");
+  }
+  return 0;
+}
+
 /// The store curve: the agents' queue over HTTP (as api_list) and the store's commit rate at
 /// 10^3, 10^4, ... `o.store_cases` cases, on SQLite and on PostgreSQL (fsync on). Up to 10^4 the
 /// cases come through commit_batch, beyond by copying them (ApiBenchOptions::copy_beyond).
@@ -1105,6 +1149,7 @@ int run_store_curve(const Options& o, JsonReport& report) {
       report.add("store_dashboard_ms" + suffix, m.dashboard_ms, dashboard_baseline, "ms");
     }
   }
+  if (auto r = run_sealing_cost(o, report); r != 0) return r;
   if (!o.plots.empty()) {
     std::filesystem::create_directories(o.plots);
     std::ofstream out(std::filesystem::path(o.plots) / "store.csv");

@@ -172,7 +172,7 @@ static int run_main(int argc, char** argv) {
     (void)key_reseal;  // rotate reseals too
     auto keys = fb::backend::load_store_keys(cfg);
     if (!keys) return fb::backend::print_error(keys.error());
-    auto store = fb::backend::open_sqlite_case_store(cfg.database, 0, cfg.grouping, cfg.dead_letters, *keys);
+    auto store = fb::backend::open_case_store(cfg, *keys);  // SQLite or PostgreSQL, as configured
     if (!store) return fb::backend::print_error(store.error());
     auto n = (*store)->reseal_personal_data();
     if (!n) return fb::backend::print_error(n.error());

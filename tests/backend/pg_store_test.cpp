@@ -11,7 +11,10 @@
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/config.hpp"
 #include "fb/backend/notifier.hpp"
+#include "fb/common/codec.hpp"
+#include "fb/common/crypto.hpp"
 #include "fb/common/postgres.hpp"
+#include "fb/common/sealed_sql.hpp"
 #include "in_process_backend.hpp"
 #include "process.hpp"
 #include "store_fixture.hpp"
@@ -175,7 +178,7 @@ TEST_F(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
   auto admin = sql::open_postgres(*conninfo);
   ASSERT_TRUE(admin);
   EXPECT_EQ(admin->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0),
-            3);  // migrations: v9 shape, privacy columns, leases
+            4);  // migrations: v9 shape, privacy columns, leases, sealing on the server
   ASSERT_TRUE(admin->exec("UPDATE fb_schema SET version = 99"));
   auto s = test::open_case_store(path);
   ASSERT_FALSE(s);
@@ -211,7 +214,7 @@ TEST_F(PostgresStore, AnInProcessBackendConfiguredForPostgresOpensItsStoreThere)
   EXPECT_FALSE(std::filesystem::exists(dir / "unused.db"));
   auto db = sql::open_postgres(*conninfo);
   ASSERT_TRUE(db);
-  EXPECT_EQ(db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 3);
+  EXPECT_EQ(db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 4);
 }
 
 TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {
@@ -235,6 +238,36 @@ TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {
   // SQLite's LIKE ignores case: a search for "brake" finds "Brake noise" on both stores.
   EXPECT_EQ(sql::translate_to_postgres("SELECT 1 FROM r WHERE text LIKE ? ESCAPE '\\' AND k = 'like'", ids),
             "SELECT 1 FROM r WHERE text ILIKE $1 ESCAPE '\\' AND k = 'like'");
+  // A migration's comments and PL/pgSQL bodies are PostgreSQL's own: an apostrophe in a comment
+  // opens no literal, and a regular expression's "?" in a body stays.
+  EXPECT_EQ(sql::translate_to_postgres("-- the car's text\nSELECT ?; SELECT $$ x ~ 'a?$' $$, ?", ids),
+            "-- the car's text\nSELECT $1; SELECT $$ x ~ 'a?$' $$, $2");
+}
+
+// The sealing keys go in the connection's startup packet: never over a link that may be plain
+// TCP. Refused before connecting (nothing listens on port 1, so another error means it tried).
+TEST(PostgresKeys, TheKeysAreSentOnlyOverTlsOrAUnixSocket) {
+  test::TempDir dir;
+  ASSERT_TRUE(crypto::ensure_key_file(dir / "k"));
+  auto ring = crypto::load_key_file(dir / "k");
+  ASSERT_TRUE(ring);
+  auto keys = std::make_shared<const crypto::KeyRing>(std::move(*ring));
+  const auto refused_for_the_link = [&](const std::string& conninfo) {
+    auto s = open_postgres_case_store(conninfo, {}, {}, keys);
+    EXPECT_FALSE(s) << conninfo;
+    return !s && s.error().what().find("sslmode=verify-full") != std::string::npos;
+  };
+  EXPECT_TRUE(refused_for_the_link("host=127.0.0.1 port=1 dbname=x"));
+  EXPECT_TRUE(refused_for_the_link("host=db.example port=1 sslmode=prefer"));
+  EXPECT_TRUE(refused_for_the_link("postgresql://127.0.0.1:1/x"));
+  EXPECT_TRUE(refused_for_the_link("host=/tmp,10.0.0.1 port=1"));
+  EXPECT_TRUE(refused_for_the_link("hostaddr=127.0.0.1 port=1"));
+  EXPECT_FALSE(refused_for_the_link("host=127.0.0.1 port=1 sslmode=require"));
+  EXPECT_FALSE(refused_for_the_link("postgresql://127.0.0.1:1/x?sslmode=verify-full"));
+  EXPECT_FALSE(refused_for_the_link("host=" + dir.path() + " port=1"));
+  EXPECT_TRUE(open_postgres_case_store("host=127.0.0.1 port=1 connect_timeout=1").error().what().find("sslmode") ==
+              std::string::npos)
+      << "without keys nothing secret is sent";
 }
 
 /// A table `t` on a PostgreSQL server of the test's own, which restart() stops and starts again
@@ -393,6 +426,84 @@ TEST_F(PostgresStore, AServerRestartBetweenBatchesLosesNoCaseAndTheNextBatchGoes
     ASSERT_TRUE(found) << found.error().what();
     EXPECT_TRUE(found->has_value()) << env->report().report_id();
   }
+}
+
+std::shared_ptr<const crypto::KeyRing> fresh_keys(const std::filesystem::path& file) {
+  EXPECT_TRUE(crypto::ensure_key_file(file));
+  auto ring = crypto::load_key_file(file);
+  EXPECT_TRUE(ring) << ring.error().what();
+  return ring ? std::make_shared<const crypto::KeyRing>(std::move(*ring)) : nullptr;
+}
+
+// The keys travel in the session's startup settings: the session a restart makes again has them
+// too, so what is written after the restart is sealed (a session without them would store the
+// driver's words in the clear) and what was sealed before still opens.
+TEST_F(PostgresStore, ASealedStoreKeepsSealingAcrossAServerRestart) {
+  test::TempDir dir;
+  auto keys = fresh_keys(dir / "store.keys");
+  ASSERT_TRUE(keys);
+  test::PostgresServer server;
+  ASSERT_TRUE(server.start()) << server.why();
+  auto store = open_postgres_case_store(server.conninfo(), {}, {}, keys);
+  ASSERT_TRUE(store) << store.error().what();
+  auto before = test::valid_report_envelope(test::kVinA, "PRIVBEFORE rattle");
+  auto after = test::valid_report_envelope(test::kVinB, "PRIVAFTER squeal");
+  std::vector<std::string> numbers;
+  for (const auto* env : {&before, &after}) {
+    auto r = (*store)->commit_batch(std::vector<BatchItem>{test::intake(*env, kT)}, test::simple_notifications());
+    ASSERT_TRUE(r && r->front().accepted) << (r ? "refused" : r.error().what());
+    numbers.push_back(r->front().accepted->case_number);
+    if (env == &before) {
+      server.stop();
+      ASSERT_TRUE(server.start()) << server.why();
+    }
+  }
+  auto raw = sql::open_postgres(server.conninfo());  // no keys
+  ASSERT_TRUE(raw);
+  auto texts = raw->prepare("SELECT text FROM reports");
+  ASSERT_TRUE(texts);
+  std::size_t rows = 0;
+  ASSERT_TRUE(texts->each_row([&](const sql::Statement& t) {
+    ++rows;
+    EXPECT_TRUE(sql::is_sealed_value(t.text(0))) << t.text(0);
+  }));
+  EXPECT_EQ(rows, 2u);
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    auto d = (*store)->case_detail(numbers[i]);
+    ASSERT_TRUE(d && *d) << (d ? "no case" : d.error().what());
+    auto env = codec::decode((*d)->reports.front().payload);
+    ASSERT_TRUE(env);
+    EXPECT_EQ(env->report().text(), i == 0 ? "PRIVBEFORE rattle" : "PRIVAFTER squeal");
+  }
+}
+
+// Sealing needs pgcrypto. A user who may not create it gets an error that says what to do, a
+// store without keys opens as before, and once the database's owner has created the extension
+// the same store opens with keys.
+TEST_F(PostgresStore, WithoutPgcryptoASealedStoreIsRefusedWithWhatToDo) {
+  test::TempDir dir;
+  auto keys = fresh_keys(dir / "store.keys");
+  ASSERT_TRUE(keys);
+  test::PostgresServer server;
+  ASSERT_TRUE(server.start()) << server.why();
+  auto admin = sql::open_postgres(server.conninfo());
+  ASSERT_TRUE(admin);
+  ASSERT_TRUE(admin->exec("CREATE ROLE clerk LOGIN; CREATE SCHEMA clerk AUTHORIZATION clerk"));
+  const auto clerk = server.conninfo() + " user=clerk";
+  auto refused = open_postgres_case_store(clerk, {}, {}, keys);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(StorageErrc::open_failed));
+  EXPECT_NE(refused.error().what().find("CREATE EXTENSION pgcrypto"), std::string::npos) << refused.error().what();
+  EXPECT_TRUE(open_postgres_case_store(clerk)) << "without keys nothing needs pgcrypto";
+  ASSERT_TRUE(admin->exec("CREATE EXTENSION pgcrypto"));
+  auto sealed = open_postgres_case_store(clerk, {}, {}, keys);
+  ASSERT_TRUE(sealed) << sealed.error().what();
+  auto env = test::valid_report_envelope(test::kVinA, "PRIVCLERK words");
+  ASSERT_TRUE((*sealed)->commit_batch(std::vector<BatchItem>{test::intake(env, kT)}, test::simple_notifications()));
+  auto text = admin->prepare("SELECT text FROM clerk.reports");
+  ASSERT_TRUE(text);
+  ASSERT_TRUE(text->step().value_or(false));
+  EXPECT_TRUE(sql::is_sealed_value(text->text(0))) << text->text(0);
 }
 
 }  // namespace

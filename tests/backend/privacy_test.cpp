@@ -1,5 +1,7 @@
-// Privacy at rest in the case store (docs/privacy.md): personal values sealed before they reach
-// SQLite, found by keyed digest, erased for good (raw file bytes checked), rotated, retained.
+// Privacy at rest in the case store (docs/privacy.md): personal values sealed before they are
+// stored, found by keyed digest, erased for good, rotated, retained. On SQLite (AES-GCM in the
+// process; the file's raw bytes checked) and, in ctest's postgres_store_suite, on PostgreSQL
+// (pgcrypto on the server; every column of every table checked as a reader of the database sees it).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -15,6 +17,7 @@
 #include "fb/common/codec.hpp"
 #include "fb/common/sealed_sql.hpp"
 #include "fb/common/topics.hpp"
+#include "case_store_sql.hpp"
 #include "process.hpp"
 #include "store_fixture.hpp"
 
@@ -33,10 +36,57 @@ std::string file_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-/// The main file and its WAL, as a reader of the disk would see them.
-std::string raw_store(const std::string& db) { return file_bytes(db) + file_bytes(db + "-wal"); }
-
 bool contains(const std::string& hay, std::string_view needle) { return hay.find(needle) != std::string::npos; }
+
+/// `bytes` as PostgreSQL's encode(..., 'escape') writes them: a zero byte or one with the high bit
+/// set as a backslash and three octal digits, a backslash doubled, any other byte as it is.
+std::string pg_escape(std::string_view bytes) {
+  std::string out;
+  for (const unsigned char c : bytes) {
+    if (c == '\\') out += "\\\\";
+    else if (c != 0 && c < 0x80) out += static_cast<char>(c);
+    else {
+      out += '\\';
+      out += static_cast<char>('0' + (c >> 6));
+      out += static_cast<char>('0' + ((c >> 3) & 7));
+      out += static_cast<char>('0' + (c & 7));
+    }
+  }
+  return out;
+}
+
+/// What a reader of the store sees of it. SQLite: the main file and its WAL, as on the disk.
+/// PostgreSQL: every column of every table of the store's schema, bytea in escape form.
+std::string raw_store(const std::string& db) {
+  if (!test::store_is_postgres()) return file_bytes(db) + file_bytes(db + "-wal");
+  auto conn = test::open_store_database(db);
+  EXPECT_TRUE(conn);
+  if (!conn) return {};
+  std::vector<std::string> selects;
+  auto columns = conn->prepare(
+      "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = "
+      "current_schema() ORDER BY table_name, ordinal_position");
+  EXPECT_TRUE(columns) << columns.error().what();
+  if (!columns) return {};
+  EXPECT_TRUE(columns->each_row([&](const sql::Statement& c) {
+    const auto column = "\"" + c.text(1) + "\"";
+    const auto value = c.text(2) == "bytea" ? "encode(" + column + ", 'escape')" : column + "::text";
+    selects.push_back("SELECT coalesce(string_agg(" + value + ", '|'), '') FROM \"" + c.text(0) + "\"");
+  }));
+  std::string out;
+  for (const auto& q : selects) {
+    auto st = conn->prepare(q);
+    EXPECT_TRUE(st) << q << ": " << st.error().what();
+    if (!st) continue;
+    EXPECT_TRUE(st->each_row([&](const sql::Statement& r) { out += r.text(0) + "\n"; }));
+  }
+  return out;
+}
+
+/// Whether `stored` (raw_store) holds `value`: as written, or in PostgreSQL's escape form.
+bool holds(const std::string& stored, std::string_view value) {
+  return contains(stored, value) || (test::store_is_postgres() && contains(stored, pg_escape(value)));
+}
 
 class PrivacyTest : public ::testing::Test {
  protected:
@@ -59,7 +109,7 @@ class PrivacyTest : public ::testing::Test {
   void open() {
     store_.reset();
     keys_ = load_keys();
-    auto s = open_sqlite_case_store(db(), 0, {}, {}, keys_);
+    auto s = test::open_case_store(db(), 0, {}, {}, keys_);
     ASSERT_TRUE(s) << s.error().what();
     store_ = std::move(*s);
   }
@@ -76,19 +126,34 @@ class PrivacyTest : public ::testing::Test {
     return out->front().accepted->case_number;
   }
 
-  /// Reads stored values as they are on disk, through a connection of its own (no keys).
+  /// Reads stored values as they are stored, through a connection of its own (no keys).
   std::vector<std::string> raw_values(const std::string& query, const std::string& file = {}) {
-    auto raw = sql::Database::open(file.empty() ? db() : file);
+    auto raw = test::open_store_database(file.empty() ? db() : file);
     EXPECT_TRUE(raw);
     std::vector<std::string> out;
     if (!raw) return out;
-    EXPECT_TRUE(sql::register_sealing(*raw, nullptr));
+    if (!test::store_is_postgres()) EXPECT_TRUE(sql::register_sealing(*raw, nullptr));
     auto st = raw->prepare(query);
     EXPECT_TRUE(st) << st.error().what();
     if (!st) return out;
     auto rows = st->each_row([&](const sql::Statement& s) { out.push_back(s.is_null(0) ? "NULL" : s.blob(0)); });
     EXPECT_TRUE(rows) << rows.error().what();
     return out;
+  }
+
+  /// A connection of its own that opens sealed values with the store's keys.
+  Result<sql::Database> keyed_database() {
+    if (!test::store_is_postgres()) {
+      auto db_with_keys = sql::Database::open(db());
+      if (!db_with_keys) return db_with_keys;
+      if (auto r = sql::register_sealing(*db_with_keys, keys_); !r) return fail(r.error());
+      return db_with_keys;
+    }
+    auto conninfo = test::postgres_database(db());
+    if (!conninfo) return fail(conninfo.error());
+    auto setting = detail::pg_key_setting(*keys_);
+    if (!setting) return fail(setting.error());
+    return sql::open_postgres(*conninfo, detail::pg_store_options(*setting));
   }
 
   Result<TransitionOutcome> move(const std::string& number, CaseState to, std::int64_t at_ms) {
@@ -234,8 +299,8 @@ TEST_F(PrivacyTest, ErasingTheCarOfAClustersExemplarReplacesItWithWordsStillKept
   ASSERT_FALSE(submit(test::kVinA, "PRIVA the brakes squeal loudly when stopping at low speed", kT).empty());
   ASSERT_FALSE(submit(test::kVinB, "PRIVB the brakes squeal loudly when stopping at low speed", kT + 1).empty());
   auto exemplars = [&] {
-    auto db_with_keys = sql::Database::open(db());
-    EXPECT_TRUE(db_with_keys && sql::register_sealing(*db_with_keys, keys_));
+    auto db_with_keys = keyed_database();
+    EXPECT_TRUE(db_with_keys);
     std::vector<std::string> out;
     auto st = db_with_keys->prepare(
         "SELECT fb_open(exemplar, 'clusters.exemplar:' || key || ':' || model || ':' || software_version || ':' || "
@@ -261,7 +326,7 @@ TEST_F(PrivacyTest, ErasingTheCarOfAClustersExemplarReplacesItWithWordsStillKept
 TEST_F(PrivacyTest, ASealedValueMovedToAnotherRowDoesNotOpen) {
   const auto a = submit(test::kVinA, "first PRIVTEXT", kT);
   const auto b = submit(test::kVinB, "second text", kT + 1, Contact{"Li", "13800000000"});
-  auto raw = sql::Database::open(db());
+  auto raw = test::open_store_database(db());
   ASSERT_TRUE(raw);
   // Every contact gets the same sealed name: one of the two rows holds the other's now.
   ASSERT_TRUE(raw->exec("UPDATE contacts SET name = (SELECT min(name) FROM contacts)"));
@@ -294,7 +359,7 @@ TEST_F(PrivacyTest, EraseByVinLeavesNeitherPlainNorSealedBytes) {
     const auto before = raw_store(db());
     for (const auto& s : sealed) {
       // Text columns are found as written; the payload's raw bytes too (a few, to avoid a page split).
-      EXPECT_TRUE(contains(before, s.substr(0, 48)) || contains(file_bytes(db() + "-wal"), s.substr(0, 48)));
+      EXPECT_TRUE(holds(before, s.substr(0, 48)) || contains(file_bytes(db() + "-wal"), s.substr(0, 48)));
     }
   }
 
@@ -303,7 +368,7 @@ TEST_F(PrivacyTest, EraseByVinLeavesNeitherPlainNorSealedBytes) {
   EXPECT_EQ(erased->contacts, 1);
 
   const auto after = raw_store(db());
-  for (const auto& s : sealed) EXPECT_FALSE(contains(after, s.substr(8, 40)));
+  for (const auto& s : sealed) EXPECT_FALSE(holds(after, s.substr(8, 40)));
   EXPECT_FALSE(contains(after, "PRIVTEXT"));
   EXPECT_FALSE(contains(after, kPhone));
   EXPECT_FALSE(contains(after, test::kVinA));
@@ -368,7 +433,7 @@ TEST_F(PrivacyTest, RotationKeepsOldRowsReadableAndResealMovesThemToTheNewKey) {
 
 TEST_F(PrivacyTest, PlainRowsFromBeforeTheKeysAreSealedByReseal) {
   store_.reset();
-  auto plain = open_sqlite_case_store(db());
+  auto plain = test::open_case_store(db());
   ASSERT_TRUE(plain);
   store_ = std::move(*plain);
   const auto number = submit(test::kVinA, kText, kT);
@@ -392,7 +457,9 @@ TEST_F(PrivacyTest, PlainRowsFromBeforeTheKeysAreSealedByReseal) {
 // A driver's words may look like a sealed value ("enc:v1:" + base64 of the magic "fbE1"): they
 // are sealed like any other with keys, escaped without, and never make a read fail.
 TEST_F(PrivacyTest, ADriversTextThatLooksSealedIsStoredAndReadLikeAnyOther) {
-  const std::string looks_sealed = std::string(sql::kSealedTextPrefix) + "ZmJFMQ==";
+  // (PostgreSQL's sealed text: "enc:p1:" and the base64 of "fbP1".)
+  const std::string looks_sealed =
+      test::store_is_postgres() ? "enc:p1:ZmJQMQ==" : std::string(sql::kSealedTextPrefix) + "ZmJFMQ==";
   const auto with_keys = submit(test::kVinA, looks_sealed, kT);
   ASSERT_FALSE(with_keys.empty());
   // The next report of the car reads the first one's text (the merge candidates): no failure.
@@ -403,7 +470,7 @@ TEST_F(PrivacyTest, ADriversTextThatLooksSealedIsStoredAndReadLikeAnyOther) {
   EXPECT_TRUE(store_->reseal_personal_data()) << "reseal must not trip over it";
 
   store_.reset();
-  auto keyless = open_sqlite_case_store(dir_ / "keyless.db");
+  auto keyless = test::open_case_store(dir_ / "keyless.db");
   ASSERT_TRUE(keyless);
   store_ = std::move(*keyless);
   ASSERT_FALSE(submit(test::kVinB, looks_sealed, kT).empty());
@@ -415,7 +482,7 @@ TEST_F(PrivacyTest, ADriversTextThatLooksSealedIsStoredAndReadLikeAnyOther) {
 TEST_F(PrivacyTest, ASealedStoreWithoutKeysRefusesToReadRatherThanShowCiphertext) {
   const auto number = submit(test::kVinA, kText, kT);
   store_.reset();
-  auto keyless = open_sqlite_case_store(db());
+  auto keyless = test::open_case_store(db());
   ASSERT_TRUE(keyless);
   auto d = (*keyless)->case_detail(number);
   ASSERT_FALSE(d);
@@ -521,7 +588,7 @@ TEST(PrivacyService, ClosedCasesLoseTheirPersonalDataWhenTheRetentionHasPassed) 
   auto mqtt = std::make_shared<test::FakeMqtt::State>();
   auto rules = load_rules(test::kRulesDir);
   ASSERT_TRUE(rules);
-  auto store = open_sqlite_case_store(dir / "cases.db", 0, {}, {}, *keys);
+  auto store = test::open_case_store(dir / "cases.db", 0, {}, {}, *keys);
   ASSERT_TRUE(store);
   Service service(strand, clock, options, std::move(*store), std::move(*rules),
                   std::make_unique<test::FakeMqtt>(strand, mqtt));
@@ -531,7 +598,7 @@ TEST(PrivacyService, ClosedCasesLoseTheirPersonalDataWhenTheRetentionHasPassed) 
   test::deliver(*mqtt, mqtt::Message{topics::reports(test::kVinA),
                                      codec::encode(test::valid_report_envelope(test::kVinA, kText))});
   test::run_ready(io);
-  auto reader = open_sqlite_case_store(dir / "cases.db", 0, {}, {}, *keys);
+  auto reader = test::open_case_store(dir / "cases.db", 0, {}, {}, *keys);
   ASSERT_TRUE(reader);
   auto cases = (*reader)->list_cases(10);
   ASSERT_TRUE(cases);

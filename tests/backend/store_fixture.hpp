@@ -55,22 +55,23 @@ inline Result<std::string> postgres_database(const std::string& path) {
 
 /// The store the suite runs against: the SQLite file at `path`, or, when store_is_postgres(),
 /// postgres_database(path).
-inline Result<std::unique_ptr<backend::CaseStore>> open_case_store(const std::string& path, std::int64_t max_pages = 0,
-                                                                   backend::GroupingPolicy grouping = {},
-                                                                   backend::DeadLetterPolicy dead_letters = {}) {
-  if (!store_is_postgres()) return backend::open_sqlite_case_store(path, max_pages, grouping, dead_letters);
+inline Result<std::unique_ptr<backend::CaseStore>> open_case_store(
+    const std::string& path, std::int64_t max_pages = 0, backend::GroupingPolicy grouping = {},
+    backend::DeadLetterPolicy dead_letters = {}, const std::shared_ptr<const crypto::KeyRing>& keys = {}) {
+  if (!store_is_postgres()) return backend::open_sqlite_case_store(path, max_pages, grouping, dead_letters, keys);
   // max_pages (a full disk) is SQLite's test (CaseStoreFiles).
   auto conninfo = postgres_database(path);
   if (!conninfo) return fail(conninfo.error());
-  return backend::open_postgres_case_store(*conninfo, grouping, dead_letters);
+  return backend::open_postgres_case_store(*conninfo, grouping, dead_letters, keys);
 }
 
 /// The dashboard's reader of the store open_case_store(path) created.
-inline Result<std::unique_ptr<backend::Analytics>> open_analytics(const std::string& path) {
-  if (!store_is_postgres()) return backend::open_sqlite_analytics(path);
+inline Result<std::unique_ptr<backend::Analytics>> open_analytics(
+    const std::string& path, const std::shared_ptr<const crypto::KeyRing>& keys = {}) {
+  if (!store_is_postgres()) return backend::open_sqlite_analytics(path, keys);
   auto conninfo = postgres_database(path);
   if (!conninfo) return fail(conninfo.error());
-  return backend::open_postgres_analytics(*conninfo);
+  return backend::open_postgres_analytics(*conninfo, keys);
 }
 
 inline backend::Rules& shipped_rules() {

@@ -6,6 +6,9 @@
 #include <ctime>
 
 #include "fb/backend/service.hpp"
+#include "fb/common/crypto.hpp"
+#include "fb/common/postgres.hpp"
+#include "fb/common/sealed_sql.hpp"
 #include "harness.hpp"
 #include "http_client.hpp"
 #include "postgres.hpp"
@@ -220,9 +223,11 @@ TEST_F(EndToEnd, TheServiceTeamsApiServesCasesFromPostgres) {
   const std::string tokens = dir_ / "tokens.txt";
   const auto admin = add_api_token(tokens, "admin", "-", "li.na");
   const auto port = free_port();
+  const std::string keys = dir_ / "store.keys";  // personal data sealed on the server (pgcrypto)
+  ASSERT_TRUE(crypto::ensure_key_file(keys));
   BackendProcess backend(*broker_, *pki_, dir_ / "unused.db",
                          {"--postgres", pg.conninfo(), "--http", "127.0.0.1:" + std::to_string(port), "--tokens",
-                          tokens});
+                          tokens, "--key-file", keys});
   const std::string car = std::string(kCarBin) + " --vin " + kVinA + " --broker " + broker_->uri() + " --pki " +
                           pki_->dir() + " --db " + (dir_ / "cli-car.db") + " --wait 30";
   std::string out;
@@ -243,6 +248,16 @@ TEST_F(EndToEnd, TheServiceTeamsApiServesCasesFromPostgres) {
   auto detail = http.get("/api/v1/cases/" + number, admin);
   ASSERT_EQ(detail.status, 200) << detail.body;
   EXPECT_EQ(detail.json()["case"]["state"], "acknowledged") << detail.body;
+  ASSERT_EQ(detail.json()["reports"].size(), 1u) << detail.body;
+  EXPECT_EQ(detail.json()["reports"][0]["text"], "rattle from the dashboard") << detail.body;
+  {
+    auto raw = sql::open_postgres(pg.conninfo());  // a reader of the database, without the keys
+    ASSERT_TRUE(raw);
+    auto text = raw->prepare("SELECT text FROM reports");
+    ASSERT_TRUE(text);
+    ASSERT_TRUE(text->step().value_or(false));
+    EXPECT_TRUE(sql::is_sealed_value(text->text(0))) << text->text(0);
+  }
   auto dashboard = http.get("/api/v1/dashboard", admin);
   ASSERT_EQ(dashboard.status, 200) << dashboard.body;
   EXPECT_EQ(dashboard.json()["cases_created"], 1) << dashboard.body;

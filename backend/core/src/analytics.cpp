@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "case_store_sql.hpp"
 #include "fb/backend/visits.hpp"
 #include "fb/common/postgres.hpp"
 #include "fb/common/sealed_sql.hpp"
@@ -647,8 +648,15 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
       std::make_unique<SqlAnalytics>(std::move(*db), version->value_or(0) >= kVisitsSchemaVersion));
 }
 
-Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& conninfo) {
-  auto db = sql::open_postgres(conninfo);
+Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& conninfo,
+                                                          const std::shared_ptr<const crypto::KeyRing>& keys) {
+  std::string key_setting;
+  if (keys) {
+    auto setting = detail::pg_key_setting(*keys);
+    if (!setting) return fail(setting.error());
+    key_setting = std::move(*setting);
+  }
+  auto db = sql::open_postgres(conninfo, detail::pg_store_options(key_setting));
   if (!db) return fail(db.error());
   // The case store's own schema record (sql::open_postgres_store): migration 1 made the visits
   // and callbacks, migration 2 the fb_open() the reports' text is read through.
@@ -664,6 +672,9 @@ Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& co
                                               std::to_string(version->value_or(0)) + ", analytics needs " +
                                               std::to_string(kPgSchemaVersion) +
                                               " (fb-backend creates or upgrades it when it starts)");
+  }
+  if (keys) {
+    if (auto r = detail::enable_pg_sealing(*db); !r) return fail(r.error());
   }
   return std::unique_ptr<Analytics>(std::make_unique<SqlAnalytics>(std::move(*db), true));
 }

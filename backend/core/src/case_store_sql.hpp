@@ -2,10 +2,14 @@
 // SQLite file (open_sqlite_case_store) or a PostgreSQL connection (open_postgres_case_store).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "fb/backend/case_store.hpp"
+#include "fb/common/crypto.hpp"
+#include "fb/common/postgres.hpp"
 #include "fb/common/sqlite.hpp"
 
 namespace fb::backend::detail {
@@ -33,6 +37,20 @@ CREATE TABLE leases (
   expires_ms BIGINT NOT NULL
 );
 )sql";
+
+/// PostgreSQL's case store migration that makes fb_seal and its kin seal (postgres_case_store.cpp).
+inline constexpr std::int64_t kPgSealingVersion = 4;
+
+/// The session setting fb.keys that the PostgreSQL store's sealing functions read: keys derived
+/// from `keys`, never the ring's own. Errors: CryptoErrc::backend_failed.
+Result<std::string> pg_key_setting(const crypto::KeyRing& keys);
+/// Connection options of a reader or writer of the case store: its writer lock, and
+/// `key_setting` (from pg_key_setting; none when empty) in every session.
+sql::PgOptions pg_store_options(const std::string& key_setting);
+/// On a connection opened with pg_store_options and a key setting, over a case store at kPgSealingVersion or
+/// later: binds the sealing functions to pgcrypto (creating the extension if this user may) and
+/// checks that a value sealed in this session opens. Errors: open_failed, saying what is missing.
+Result<void> enable_pg_sealing(sql::Database& db);
 
 /// `db` holds the current schema (migrated by the caller). Errors: a statement that does not prepare.
 Result<std::unique_ptr<CaseStore>> case_store_over(sql::Database db, GroupingPolicy grouping,

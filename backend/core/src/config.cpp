@@ -237,21 +237,10 @@ Result<void> settle_instance(BackendConfig& c) {
   return {};
 }
 
-namespace {
-
-Error keys_with_postgres() {
-  return Error(ConfigErrc::invalid_value,
-               "privacy.key_file with postgres: the PostgreSQL case store does not seal personal data yet "
-               "(docs/privacy.md); leave the key file out, or use the SQLite store");
-}
-
-}  // namespace
-
 Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config,
                                                    const std::shared_ptr<const crypto::KeyRing>& keys) {
   if (!config.postgres.empty()) {
-    if (keys) return fail(keys_with_postgres());
-    return open_postgres_case_store(config.postgres, config.grouping, config.dead_letters);
+    return open_postgres_case_store(config.postgres, config.grouping, config.dead_letters, keys);
   }
   return open_sqlite_case_store(config.database, 0, config.grouping, config.dead_letters, keys);
 }
@@ -259,8 +248,7 @@ Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config,
 Result<std::unique_ptr<Analytics>> open_analytics(const BackendConfig& config,
                                                   const std::shared_ptr<const crypto::KeyRing>& keys) {
   if (!config.postgres.empty()) {
-    if (keys) return fail(keys_with_postgres());
-    return open_postgres_analytics(config.postgres);
+    return open_postgres_analytics(config.postgres, keys);
   }
   return open_sqlite_analytics(config.database, keys);
 }

@@ -1592,7 +1592,7 @@ class SqliteCaseStore final : public CaseStore {
         if (!c.lookup.empty()) q += ", " + std::string(c.lookup) + " = fb_lookup(" + opened + ")";
         // Not sealed at all, or under another key than the current one; without keys nothing.
         q += " WHERE length(" + std::string(c.column) + ") > 0 AND fb_key_id(" + std::string(c.column) +
-             ") IS NOT fb_current_key()";
+             ") IS DISTINCT FROM fb_current_key()";
         if (!c.only.empty()) q += " AND " + std::string(c.only);
         if (auto x = db_.exec(q); !x) return fail(x.error());
         rewritten += db_.changes();

@@ -533,8 +533,12 @@ Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem:
 /// advisory lock (writers run one at a time, as on SQLite), and a report id is unique in the
 /// database, so a report delivered to two instances opens one case. Errors: open_failed (no
 /// connection), schema_too_new, other StorageErrc.
+/// With `keys` personal data is sealed on the server (pgcrypto, keys derived from the ring and
+/// sent in the session's startup settings; docs/privacy.md); opening fails (open_failed) when
+/// pgcrypto is missing and this user may not create it.
 Result<std::unique_ptr<CaseStore>> open_postgres_case_store(const std::string& conninfo, GroupingPolicy grouping = {},
-                                                            DeadLetterPolicy dead_letters = {});
+                                                            DeadLetterPolicy dead_letters = {},
+                                                            const std::shared_ptr<const crypto::KeyRing>& keys = {});
 
 /// "vin:3f2a..." for an audit record: identifies the subject to whoever knows it, not to a reader.
 std::string privacy_subject(std::string_view kind, std::string_view value);
