@@ -543,9 +543,9 @@ bool only_sockets(const std::string& hosts) {
   return true;
 }
 
-/// The conninfo's own `options` followed by " -c name=value" for each session setting. The
-/// settings may be secrets (the store's sealing keys): refused unless the link is private, a
-/// Unix socket or TLS that cannot fall back to plain text (sslmode require or stricter).
+/// The conninfo's own `options` (else PGOPTIONS) followed by " -c name=value" for each session
+/// setting. The settings may be secrets (the store's sealing keys): refused unless the link is
+/// private, a Unix socket or TLS that checks the server (sslmode verify-ca or verify-full).
 Result<std::string> startup_options(const std::string& conninfo, const PgOptions& options) {
   std::string out;
   char* error = nullptr;
@@ -560,7 +560,11 @@ Result<std::string> startup_options(const std::string& conninfo, const PgOptions
     const char* v = std::getenv(name);
     return std::string(v == nullptr ? "" : v);
   };
+  // libpq's environment defaults, where the conninfo leaves a keyword out (PQconninfoParse does
+  // not apply them; PQconnectdbParams would).
   std::string host = env("PGHOST"), hostaddr = env("PGHOSTADDR"), sslmode = env("PGSSLMODE");
+  std::string service = env("PGSERVICE");
+  out = env("PGOPTIONS");
   for (auto* o = parsed; o->keyword != nullptr; ++o) {
     if (o->val == nullptr) continue;
     const std::string_view k = o->keyword;
@@ -568,13 +572,22 @@ Result<std::string> startup_options(const std::string& conninfo, const PgOptions
     else if (k == "host") host = o->val;
     else if (k == "hostaddr") hostaddr = o->val;
     else if (k == "sslmode") sslmode = o->val;
+    else if (k == "service") service = o->val;
   }
   PQconninfoFree(parsed);
-  const bool tls = sslmode == "require" || sslmode == "verify-ca" || sslmode == "verify-full";
+  if (!service.empty()) {
+    // A service file may name a host and an sslmode this check would not see.
+    return fail(StorageErrc::open_failed,
+                "postgres: the session settings carry keys, and a service (" + service +
+                    ") hides where the connection goes: give host, port, dbname and sslmode in the conninfo");
+  }
+  // "require" encrypts but does not check who answers: a man in the middle would get the keys.
+  const bool tls = sslmode == "verify-ca" || sslmode == "verify-full";
   if (!tls && (!hostaddr.empty() || !only_sockets(host))) {
     return fail(StorageErrc::open_failed,
-                "postgres: the session settings carry keys, and this connection could go over the network in "
-                "the clear: add sslmode=verify-full (or require) to the conninfo, or connect through a Unix socket");
+                "postgres: the session settings carry keys, and this connection could reach someone other than "
+                "the server or go over the network in the clear: add sslmode=verify-full (with sslrootcert) to "
+                "the conninfo, or connect through a Unix socket");
   }
   for (const auto& [name, value] : options.session_settings) {
     if (value.find_first_of(" \t\\") != std::string::npos) {

@@ -161,12 +161,17 @@ void destroy_keys(void* p) { delete static_cast<std::shared_ptr<const KeyRing>*>
 }  // namespace
 
 bool is_sealed_value(std::string_view stored) {
+  // The server's: magic, key id, IV, at least one cipher block, the 32-byte tag.
   constexpr std::string_view kServerMagic = "fbP1", kServerTextPrefix = "enc:p1:";
-  if (KeyRing::is_sealed(stored) || stored.starts_with(kServerMagic)) return true;
+  constexpr std::size_t kServerMinBytes = 4 + 4 + 16 + 16 + 32;
+  const auto server_sealed = [&](std::string_view v) {
+    return v.starts_with(kServerMagic) && v.size() >= kServerMinBytes && (v.size() - 8 - 32) % 16 == 0;
+  };
+  if (KeyRing::is_sealed(stored) || server_sealed(stored)) return true;
   const bool here = stored.starts_with(kSealedTextPrefix);
   if (!here && !stored.starts_with(kServerTextPrefix)) return false;
   auto raw = unbase64(stored.substr(here ? kSealedTextPrefix.size() : kServerTextPrefix.size()));
-  return raw && (here ? KeyRing::is_sealed(*raw) : raw->starts_with(kServerMagic));
+  return raw && (here ? KeyRing::is_sealed(*raw) : server_sealed(*raw));
 }
 
 Result<void> register_sealing(Database& db, const std::shared_ptr<const crypto::KeyRing>& keys) {

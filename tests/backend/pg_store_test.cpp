@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "case_store_sql.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/config.hpp"
 #include "fb/backend/notifier.hpp"
@@ -259,10 +260,14 @@ TEST(PostgresKeys, TheKeysAreSentOnlyOverTlsOrAUnixSocket) {
   };
   EXPECT_TRUE(refused_for_the_link("host=127.0.0.1 port=1 dbname=x"));
   EXPECT_TRUE(refused_for_the_link("host=db.example port=1 sslmode=prefer"));
+  EXPECT_TRUE(refused_for_the_link("host=127.0.0.1 port=1 sslmode=require")) << "encrypted, but to anyone";
   EXPECT_TRUE(refused_for_the_link("postgresql://127.0.0.1:1/x"));
   EXPECT_TRUE(refused_for_the_link("host=/tmp,10.0.0.1 port=1"));
   EXPECT_TRUE(refused_for_the_link("hostaddr=127.0.0.1 port=1"));
-  EXPECT_FALSE(refused_for_the_link("host=127.0.0.1 port=1 sslmode=require"));
+  const auto service = open_postgres_case_store("service=fb host=" + dir.path() + " port=1", {}, {}, keys);
+  ASSERT_FALSE(service);
+  EXPECT_NE(service.error().what().find("service"), std::string::npos) << service.error().what();
+  EXPECT_FALSE(refused_for_the_link("host=127.0.0.1 port=1 sslmode=verify-ca"));
   EXPECT_FALSE(refused_for_the_link("postgresql://127.0.0.1:1/x?sslmode=verify-full"));
   EXPECT_FALSE(refused_for_the_link("host=" + dir.path() + " port=1"));
   EXPECT_TRUE(open_postgres_case_store("host=127.0.0.1 port=1 connect_timeout=1").error().what().find("sslmode") ==
@@ -475,6 +480,26 @@ TEST_F(PostgresStore, ASealedStoreKeepsSealingAcrossAServerRestart) {
     ASSERT_TRUE(env);
     EXPECT_EQ(env->report().text(), i == 0 ? "PRIVBEFORE rattle" : "PRIVAFTER squeal");
   }
+}
+
+// A pooler or proxy that drops the startup options would leave the session without its keys,
+// and fb_seal would then store the words in the clear: opening checks that the keys arrived.
+TEST_F(PostgresStore, ASessionThatLostItsKeysOnTheWayIsRefused) {
+  test::TempDir dir;
+  auto keys = fresh_keys(dir / "store.keys");
+  ASSERT_TRUE(keys);
+  const std::string path = dir / "lost-keys";
+  ASSERT_TRUE(test::open_case_store(path, 0, {}, {}, keys));  // a store that seals, bound to pgcrypto
+  auto conninfo = test::postgres_database(path);
+  ASSERT_TRUE(conninfo);
+  auto keyless = sql::open_postgres(*conninfo, detail::pg_store_options(""));  // as if the proxy dropped them
+  ASSERT_TRUE(keyless);
+  auto refused = detail::enable_pg_sealing(*keyless, keys->current_id(), detail::PgSealingRole::writer);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().what().find("did not get its keys"), std::string::npos) << refused.error().what();
+  auto keyed = sql::open_postgres(*conninfo, detail::pg_store_options(*detail::pg_key_setting(*keys)));
+  ASSERT_TRUE(keyed);
+  EXPECT_TRUE(detail::enable_pg_sealing(*keyed, keys->current_id(), detail::PgSealingRole::reader));
 }
 
 // Sealing needs pgcrypto. A user who may not create it gets an error that says what to do, a

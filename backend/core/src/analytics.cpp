@@ -674,7 +674,9 @@ Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& co
                                               " (fb-backend creates or upgrades it when it starts)");
   }
   if (keys) {
-    if (auto r = detail::enable_pg_sealing(*db); !r) return fail(r.error());
+    if (auto r = detail::enable_pg_sealing(*db, keys->current_id(), detail::PgSealingRole::reader); !r) {
+      return fail(r.error());
+    }
   }
   return std::unique_ptr<Analytics>(std::make_unique<SqlAnalytics>(std::move(*db), true));
 }

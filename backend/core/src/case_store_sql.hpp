@@ -47,10 +47,15 @@ Result<std::string> pg_key_setting(const crypto::KeyRing& keys);
 /// Connection options of a reader or writer of the case store: its writer lock, and
 /// `key_setting` (from pg_key_setting; none when empty) in every session.
 sql::PgOptions pg_store_options(const std::string& key_setting);
-/// On a connection opened with pg_store_options and a key setting, over a case store at kPgSealingVersion or
-/// later: binds the sealing functions to pgcrypto (creating the extension if this user may) and
-/// checks that a value sealed in this session opens. Errors: open_failed, saying what is missing.
-Result<void> enable_pg_sealing(sql::Database& db);
+enum class PgSealingRole {
+  writer,  // the store: binds the sealing functions to pgcrypto (DDL, under the writer lock)
+  reader,  // the analytics: a read-only role, or a standby, may not; the store has bound them
+};
+/// On a connection opened with pg_store_options and a key setting, over a case store at
+/// kPgSealingVersion or later: as `role` says, binds the sealing functions to pgcrypto (creating
+/// the extension if this user may); then checks that the session has the keys (current key
+/// `current_key`), seals and opens. Errors: open_failed, saying what is missing.
+Result<void> enable_pg_sealing(sql::Database& db, std::uint32_t current_key, PgSealingRole role);
 
 /// `db` holds the current schema (migrated by the caller). Errors: a statement that does not prepare.
 Result<std::unique_ptr<CaseStore>> case_store_over(sql::Database db, GroupingPolicy grouping,

@@ -321,7 +321,8 @@ DECLARE
   body BYTEA;
 BEGIN
   body := 'fbP1'::BYTEA || substring(int8send(id) FROM 5 FOR 4) || iv || fb_aes_encrypt(plain, fb_key(id, 1), iv);
-  RETURN body || fb_hmac(body || convert_to(place, 'UTF8') || int4send(octet_length(place)), fb_key(id, 2));
+  RETURN body || fb_hmac(body || convert_to(coalesce(place, ''), 'UTF8') || int4send(octet_length(coalesce(place, ''))),
+                         fb_key(id, 2));
 END $$;
 
 CREATE FUNCTION fb_is_sealed_bytes(value BYTEA) RETURNS BOOLEAN LANGUAGE sql IMMUTABLE AS
@@ -357,8 +358,8 @@ BEGIN
   id := (get_byte(sealed, 4)::BIGINT << 24) | (get_byte(sealed, 5)::BIGINT << 16) |
         (get_byte(sealed, 6)::BIGINT << 8) | get_byte(sealed, 7)::BIGINT;
   body := substring(sealed FROM 1 FOR n - 32);
-  IF fb_hmac(body || convert_to(place, 'UTF8') || int4send(octet_length(place)), fb_key(id, 2)) <>
-     substring(sealed FROM n - 31) THEN
+  IF fb_hmac(body || convert_to(coalesce(place, ''), 'UTF8') || int4send(octet_length(coalesce(place, ''))),
+             fb_key(id, 2)) IS DISTINCT FROM substring(sealed FROM n - 31) THEN
     RAISE EXCEPTION 'authentication failed: key %', id;
   END IF;
   RETURN fb_aes_decrypt(substring(body FROM 25), fb_key(id, 1), substring(body FROM 9 FOR 16));
@@ -487,7 +488,7 @@ sql::PgOptions pg_store_options(const std::string& key_setting) {
   return options;
 }
 
-Result<void> enable_pg_sealing(sql::Database& db) {
+Result<void> enable_pg_sealing(sql::Database& db, std::uint32_t current_key, PgSealingRole role) {
   auto version = db.query_int("SELECT version FROM fb_schema WHERE name = 'case store'");
   if (!version) return fail(version.error());
   if (version->value_or(0) < kPgSealingVersion) {
@@ -496,25 +497,41 @@ Result<void> enable_pg_sealing(sql::Database& db) {
                                               std::to_string(kPgSealingVersion) +
                                               " (fb-backend creates or upgrades it when it starts)");
   }
-  {
+  if (role == PgSealingRole::writer) {
     // Under the store's writer lock: instances starting together replace the functions in turn.
     auto tx = sql::Transaction::begin(db);
     if (!tx) return fail(tx.error());
     if (auto bound = db.exec("SELECT fb_bind_crypto()"); !bound) {
       return fail(StorageErrc::open_failed,
-                  "sealing on PostgreSQL needs the pgcrypto extension (as a superuser or the database's owner: "
-                  "CREATE EXTENSION pgcrypto): " +
+                  "binding the sealing functions to pgcrypto failed (is the extension there? as a superuser or the "
+                  "database's owner: CREATE EXTENSION pgcrypto): " +
                       bound.error().what());
     }
     if (auto c = tx->commit(); !c) return fail(c.error());
   }
-  // The keys this session got open what they seal.
-  auto probe = db.prepare("SELECT CASE WHEN fb_open(fb_seal(?1, 'fb.probe'), 'fb.probe') = ?1 THEN 1 ELSE 0 END");
+  // This session has the keys (a proxy may drop startup options: then fb_seal would store the
+  // words in the clear), and what it seals opens.
+  auto probe = db.prepare(
+      "SELECT coalesce(fb_current_key(), -1), CASE WHEN left(fb_seal(?1, 'fb.probe'), 7) = 'enc:p1:' THEN 1 ELSE 0 END, "
+      "CASE WHEN fb_open(fb_seal(?1, 'fb.probe'), 'fb.probe') = ?1 THEN 1 ELSE 0 END");
   if (!probe) return fail(probe.error());
   probe->bind(1, std::string("probe"));
   auto row = probe->step();
-  if (!row) return fail(StorageErrc::open_failed, "sealing on PostgreSQL does not work: " + row.error().what());
-  if (!*row || probe->int64(0) != 1) return fail(StorageErrc::open_failed, "sealing on PostgreSQL: probe not opened");
+  if (!row) {
+    return fail(StorageErrc::open_failed,
+                std::string("sealing on PostgreSQL does not work") +
+                    (role == PgSealingRole::reader ? " (fb-backend binds it to pgcrypto when it starts with the keys)"
+                                                   : "") +
+                    ": " + row.error().what());
+  }
+  if (!*row || probe->int64(0) != static_cast<std::int64_t>(current_key)) {
+    return fail(StorageErrc::open_failed,
+                "sealing on PostgreSQL: the session did not get its keys (setting fb.keys); a connection pooler or "
+                "proxy that drops startup options cannot carry them: connect to the server itself");
+  }
+  if (probe->int64(1) != 1 || probe->int64(2) != 1) {
+    return fail(StorageErrc::open_failed, "sealing on PostgreSQL: a value sealed in this session did not open");
+  }
   return {};
 }
 
@@ -534,7 +551,9 @@ Result<std::unique_ptr<CaseStore>> open_postgres_case_store(const std::string& c
   auto db = sql::open_postgres_store(conninfo, sql::StoreSchema{"case store", pg_migrations()}, std::move(options));
   if (!db) return fail(db.error());
   if (keys) {
-    if (auto r = detail::enable_pg_sealing(*db); !r) return fail(r.error());
+    if (auto r = detail::enable_pg_sealing(*db, keys->current_id(), detail::PgSealingRole::writer); !r) {
+      return fail(r.error());
+    }
   }
   return detail::case_store_over(std::move(*db), grouping, dead_letters);
 }

@@ -42,8 +42,9 @@ struct PgOptions {
   /// `options` of the conninfo, and so made again on every reconnect. Never in a statement: the
   /// server's statement log does not see them (the sealing keys travel this way). Values are
   /// plain tokens: no spaces or backslashes. With settings, open_postgres refuses (open_failed)
-  /// a conninfo whose link could be plain TCP: TLS (sslmode require or stricter) or a Unix
-  /// socket only.
+  /// a conninfo whose link could be plain TCP or an unchecked server: TLS with sslmode
+  /// verify-ca or verify-full, or a Unix socket; and a `service` (PGSERVICE), which could say
+  /// otherwise out of sight.
   std::vector<std::pair<std::string, std::string>> session_settings;
 };
 
