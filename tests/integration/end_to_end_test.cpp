@@ -271,6 +271,17 @@ TEST_F(EndToEnd, TheServiceTeamsApiServesCasesFromPostgres) {
   auto monthly = http.get(std::string("/api/v1/reports/monthly?month=") + month, admin);
   ASSERT_EQ(monthly.status, 200) << monthly.body;
   EXPECT_EQ(monthly.json()["cases"], 1) << monthly.body;
+
+  // A key rotation reseals the PostgreSQL store (not a SQLite file beside it).
+  ASSERT_EQ(run_command(std::string(kBackendBin) + " --postgres '" + pg.conninfo() + "' --key-file " + keys +
+                            " key rotate 2>&1",
+                        &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("key 2 is current"), std::string::npos) << out;
+  auto raw = sql::open_postgres(pg.conninfo());
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->query_int("SELECT fb_key_id(text) FROM reports").value_or(std::nullopt).value_or(-1), 2) << out;
 }
 
 // The PostgreSQL server restarts (a failover) under a running backend: the batches that meet it
