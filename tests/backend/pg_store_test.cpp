@@ -492,12 +492,12 @@ TEST_F(PostgresStore, ASessionThatLostItsKeysOnTheWayIsRefused) {
   ASSERT_TRUE(test::open_case_store(path, 0, {}, {}, keys));  // a store that seals, bound to pgcrypto
   auto conninfo = test::postgres_database(path);
   ASSERT_TRUE(conninfo);
-  auto keyless = sql::open_postgres(*conninfo, detail::pg_store_options(""));  // as if the proxy dropped them
+  auto keyless = sql::open_postgres(*conninfo, *detail::pg_store_options(nullptr));  // as if a proxy dropped them
   ASSERT_TRUE(keyless);
   auto refused = detail::enable_pg_sealing(*keyless, keys->current_id(), detail::PgSealingRole::writer);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().what().find("did not get its keys"), std::string::npos) << refused.error().what();
-  auto keyed = sql::open_postgres(*conninfo, detail::pg_store_options(*detail::pg_key_setting(*keys)));
+  auto keyed = sql::open_postgres(*conninfo, *detail::pg_store_options(keys.get()));
   ASSERT_TRUE(keyed);
   EXPECT_TRUE(detail::enable_pg_sealing(*keyed, keys->current_id(), detail::PgSealingRole::reader));
 }

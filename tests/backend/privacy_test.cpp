@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "case_store_sql.hpp"
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
 #include "fb/backend/config.hpp"
@@ -17,7 +18,6 @@
 #include "fb/common/codec.hpp"
 #include "fb/common/sealed_sql.hpp"
 #include "fb/common/topics.hpp"
-#include "case_store_sql.hpp"
 #include "process.hpp"
 #include "store_fixture.hpp"
 
@@ -151,9 +151,9 @@ class PrivacyTest : public ::testing::Test {
     }
     auto conninfo = test::postgres_database(db());
     if (!conninfo) return fail(conninfo.error());
-    auto setting = detail::pg_key_setting(*keys_);
-    if (!setting) return fail(setting.error());
-    return sql::open_postgres(*conninfo, detail::pg_store_options(*setting));
+    auto options = detail::pg_store_options(keys_.get());
+    if (!options) return fail(options.error());
+    return sql::open_postgres(*conninfo, std::move(*options));
   }
 
   Result<TransitionOutcome> move(const std::string& number, CaseState to, std::int64_t at_ms) {
@@ -458,8 +458,8 @@ TEST_F(PrivacyTest, PlainRowsFromBeforeTheKeysAreSealedByReseal) {
 // are sealed like any other with keys, escaped without, and never make a read fail.
 TEST_F(PrivacyTest, ADriversTextThatLooksSealedIsStoredAndReadLikeAnyOther) {
   // (PostgreSQL's sealed text: "enc:p1:" and the base64 of "fbP1".)
-  const std::string looks_sealed =
-      test::store_is_postgres() ? "enc:p1:ZmJQMQ==" : std::string(sql::kSealedTextPrefix) + "ZmJFMQ==";
+  const std::string looks_sealed = test::store_is_postgres() ? "enc:p1:ZmJQMQ=="
+                                                             : std::string(sql::kSealedTextPrefix) + "ZmJFMQ==";
   const auto with_keys = submit(test::kVinA, looks_sealed, kT);
   ASSERT_FALSE(with_keys.empty());
   // The next report of the car reads the first one's text (the merge candidates): no failure.

@@ -649,14 +649,10 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
 }
 
 Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& conninfo,
-                                                          const std::shared_ptr<const crypto::KeyRing>& keys) {
-  std::string key_setting;
-  if (keys) {
-    auto setting = detail::pg_key_setting(*keys);
-    if (!setting) return fail(setting.error());
-    key_setting = std::move(*setting);
-  }
-  auto db = sql::open_postgres(conninfo, detail::pg_store_options(key_setting));
+                                                           const std::shared_ptr<const crypto::KeyRing>& keys) {
+  auto options = detail::pg_store_options(keys.get());
+  if (!options) return fail(options.error());
+  auto db = sql::open_postgres(conninfo, std::move(*options));
   if (!db) return fail(db.error());
   // The case store's own schema record (sql::open_postgres_store): migration 1 made the visits
   // and callbacks, migration 2 the fb_open() the reports' text is read through.

@@ -41,17 +41,16 @@ CREATE TABLE leases (
 /// PostgreSQL's case store migration that makes fb_seal and its kin seal (postgres_case_store.cpp).
 inline constexpr std::int64_t kPgSealingVersion = 4;
 
-/// The session setting fb.keys that the PostgreSQL store's sealing functions read: keys derived
-/// from `keys`, never the ring's own. Errors: CryptoErrc::backend_failed.
-Result<std::string> pg_key_setting(const crypto::KeyRing& keys);
-/// Connection options of a reader or writer of the case store: its writer lock, and
-/// `key_setting` (from pg_key_setting; none when empty) in every session.
-sql::PgOptions pg_store_options(const std::string& key_setting);
+/// Connection options of a reader or writer of the PostgreSQL case store: its writer lock and,
+/// with `keys`, the session setting fb.keys that the sealing functions read (keys derived from
+/// the ring's, never its own). Errors: CryptoErrc::backend_failed.
+Result<sql::PgOptions> pg_store_options(const crypto::KeyRing* keys);
+
 enum class PgSealingRole {
   writer,  // the store: binds the sealing functions to pgcrypto (DDL, under the writer lock)
   reader,  // the analytics: a read-only role, or a standby, may not; the store has bound them
 };
-/// On a connection opened with pg_store_options and a key setting, over a case store at
+/// On a connection opened with pg_store_options and keys, over a case store at
 /// kPgSealingVersion or later: as `role` says, binds the sealing functions to pgcrypto (creating
 /// the extension if this user may); then checks that the session has the keys (current key
 /// `current_key`), seals and opens. Errors: open_failed, saying what is missing.

@@ -261,7 +261,7 @@ CREATE FUNCTION fb_current_key() RETURNS BIGINT LANGUAGE sql IMMUTABLE AS 'SELEC
 // Migration 4 (docs/privacy.md): the sealing functions seal, on the server, with pgcrypto. The
 // keys reach the session as the setting fb.keys (sql::PgOptions::session_settings, in the
 // startup packet: never in a statement or the server's log), and only keys derived from the
-// ring's (pg_key_setting): "<current id>;<lookup key>;<id>:<enc key><mac key>,...", in hex.
+// ring's (key_setting): "<current id>;<lookup key>;<id>:<enc key><mac key>,...", in hex.
 // Without the setting the functions behave as SQLite's without a key ring.
 //
 // A sealed value: "fbP1", the key id (4 bytes, big endian), a random 16-byte IV, AES-256-CBC
@@ -463,11 +463,9 @@ std::string hex(const crypto::KeyBytes& key) {
   return out;
 }
 
-}  // namespace
-
-namespace detail {
-
-Result<std::string> pg_key_setting(const crypto::KeyRing& keys) {
+/// The session setting fb.keys the sealing functions read (kPgSealing): keys derived from the
+/// ring's, never its own.
+Result<std::string> key_setting(const crypto::KeyRing& keys) {
   auto lookup = keys.lookup_key();
   if (!lookup) return fail(lookup.error());
   std::string out = std::to_string(keys.current_id()) + ";" + hex(*lookup) + ";";
@@ -481,10 +479,18 @@ Result<std::string> pg_key_setting(const crypto::KeyRing& keys) {
   return out;
 }
 
-sql::PgOptions pg_store_options(const std::string& key_setting) {
+}  // namespace
+
+namespace detail {
+
+Result<sql::PgOptions> pg_store_options(const crypto::KeyRing* keys) {
   sql::PgOptions options;
   options.writer_lock = kCaseStoreLock;
-  if (!key_setting.empty()) options.session_settings = {{"fb.keys", key_setting}};
+  if (keys != nullptr) {
+    auto setting = key_setting(*keys);
+    if (!setting) return fail(setting.error());
+    options.session_settings = {{"fb.keys", std::move(*setting)}};
+  }
   return options;
 }
 
@@ -512,7 +518,8 @@ Result<void> enable_pg_sealing(sql::Database& db, std::uint32_t current_key, PgS
   // This session has the keys (a proxy may drop startup options: then fb_seal would store the
   // words in the clear), and what it seals opens.
   auto probe = db.prepare(
-      "SELECT coalesce(fb_current_key(), -1), CASE WHEN left(fb_seal(?1, 'fb.probe'), 7) = 'enc:p1:' THEN 1 ELSE 0 END, "
+      "SELECT coalesce(fb_current_key(), -1), CASE WHEN left(fb_seal(?1, 'fb.probe'), 7) = 'enc:p1:' THEN 1 ELSE 0 "
+      "END, "
       "CASE WHEN fb_open(fb_seal(?1, 'fb.probe'), 'fb.probe') = ?1 THEN 1 ELSE 0 END");
   if (!probe) return fail(probe.error());
   probe->bind(1, std::string("probe"));
@@ -540,15 +547,10 @@ Result<void> enable_pg_sealing(sql::Database& db, std::uint32_t current_key, PgS
 Result<std::unique_ptr<CaseStore>> open_postgres_case_store(const std::string& conninfo, GroupingPolicy grouping,
                                                             DeadLetterPolicy dead_letters,
                                                             const std::shared_ptr<const crypto::KeyRing>& keys) {
-  std::string key_setting;
-  if (keys) {
-    auto setting = detail::pg_key_setting(*keys);
-    if (!setting) return fail(setting.error());
-    key_setting = std::move(*setting);
-  }
-  auto options = detail::pg_store_options(key_setting);
-  options.id_tables = {"cases", "case_events", "dead_letters", "clusters", "surveys", "privacy_audit", "visit_stages"};
-  auto db = sql::open_postgres_store(conninfo, sql::StoreSchema{"case store", pg_migrations()}, std::move(options));
+  auto options = detail::pg_store_options(keys.get());
+  if (!options) return fail(options.error());
+  options->id_tables = {"cases", "case_events", "dead_letters", "clusters", "surveys", "privacy_audit", "visit_stages"};
+  auto db = sql::open_postgres_store(conninfo, sql::StoreSchema{"case store", pg_migrations()}, std::move(*options));
   if (!db) return fail(db.error());
   if (keys) {
     if (auto r = detail::enable_pg_sealing(*db, keys->current_id(), detail::PgSealingRole::writer); !r) {

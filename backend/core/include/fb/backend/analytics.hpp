@@ -248,7 +248,7 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
 /// store in that database yet: fb-backend creates it at its first start). With `keys` the
 /// reports' text is opened on the server as the store sealed it (open_postgres_case_store).
 Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& conninfo,
-                                                          const std::shared_ptr<const crypto::KeyRing>& keys = {});
+                                                           const std::shared_ptr<const crypto::KeyRing>& keys = {});
 
 /// "2026-11" -> {2026, 11}. Errors: ConfigErrc::invalid_value naming what is wrong.
 Result<std::pair<int, int>> parse_month(std::string_view text);
