@@ -1035,25 +1035,33 @@ Result<std::string> postgres_schema(const test::PostgresServer& server, const st
   return server.conninfo() + " options='-csearch_path=" + name + "'";
 }
 
+/// A PostgreSQL server for a part of the store phase (fsync on), started; null, with a line
+/// saying `what` is left out and why, under --skip-postgres or when it cannot start.
+std::unique_ptr<test::PostgresServer> bench_postgres(const Options& o, std::string_view what) {
+  if (o.skip_postgres) return nullptr;
+  auto server = std::make_unique<test::PostgresServer>(/*durable=*/true);
+  if (server->start()) return server;
+  fmt::print("  ({} left out: {})\n", what, server->why());
+  return nullptr;
+}
+
 /// What sealing personal data costs the store (docs/privacy.md): hotline reports, each with a
 /// caller's name and number, committed into a fresh store opened without keys (the baseline) and
 /// with them, on SQLite (AES-GCM in the process) and on PostgreSQL (pgcrypto on the server).
 int run_sealing_cost(const Options& o, JsonReport& report) {
   test::TempDir dir("fbbench-seal");
   if (auto k = crypto::ensure_key_file(dir / "store.keys"); !k) return fail_with("key file", k.error());
-  auto ring = crypto::load_key_file(dir / "store.keys");
-  if (!ring) return fail_with("key file", ring.error());
-  const auto keys = std::make_shared<const crypto::KeyRing>(std::move(*ring));
+  backend::BackendConfig config;
+  config.key_file = dir / "store.keys";
+  auto loaded = backend::load_store_keys(config);
+  if (!loaded) return fail_with("key file", loaded.error());
+  const auto keys = *loaded;
   const std::size_t reports = o.quick ? 1000 : 3000;
   std::unique_ptr<test::PostgresServer> server;
   for (const std::string store : {"sqlite", "postgres"}) {
     if (store == "postgres") {
-      if (o.skip_postgres) continue;
-      server = std::make_unique<test::PostgresServer>(/*durable=*/true);
-      if (!server->start()) {
-        fmt::print("  (sealing on PostgreSQL left out: {})\n", server->why());
-        continue;
-      }
+      server = bench_postgres(o, "sealing on PostgreSQL");
+      if (!server) continue;
     }
     double rate[2] = {0, 0};
     for (int sealed = 0; sealed < 2; ++sealed) {
@@ -1100,12 +1108,8 @@ int run_store_curve(const Options& o, JsonReport& report) {
     a.work_dir = dir.path();
     std::unique_ptr<test::PostgresServer> server;
     if (store == "postgres") {
-      if (o.skip_postgres) continue;
-      server = std::make_unique<test::PostgresServer>(/*durable=*/true);
-      if (!server->start()) {
-        fmt::print("  (the store curve on PostgreSQL left out: {})\n", server->why());
-        continue;
-      }
+      server = bench_postgres(o, "the store curve on PostgreSQL");
+      if (!server) continue;
       auto schema = postgres_schema(*server, "store_curve");
       if (!schema) return fail_with("postgres schema", schema.error());
       a.postgres = *schema;

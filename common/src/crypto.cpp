@@ -13,6 +13,7 @@
 #include <memory>
 #include <sstream>
 
+#include "fb/common/codec.hpp"
 #include "fb/common/private_file.hpp"
 
 namespace fb {
@@ -269,14 +270,7 @@ Result<std::string> KeyRing::lookup_tag(std::string_view value) const {
       nullptr) {
     return openssl_failure("HMAC-SHA256 lookup tag");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(std::size_t{2} * mac_len);
-  for (unsigned int i = 0; i < mac_len; ++i) {
-    out.push_back(kHex[mac[i] >> 4]);
-    out.push_back(kHex[mac[i] & 0xf]);
-  }
-  return out;
+  return codec::to_hex(std::string_view(reinterpret_cast<const char*>(mac), mac_len));
 }
 
 bool KeyRing::is_sealed(std::string_view value) { return value.starts_with(kMagic); }

@@ -29,6 +29,20 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+/// A libpq message without the newlines it ends with.
+std::string without_newlines(std::string message) {
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  return message;
+}
+
+/// What every session of the driver runs first (open_postgres, and again after a reconnect):
+/// notices ("already exists, skipping" and such) silenced, then kSessionSetup.
+constexpr const char* kSessionSetup = "SET jit = off";
+void silence_notices(PGconn* conn) {
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+}
+
 /// The end of the string literal that starts at `i` (the index of its closing quote).
 std::size_t literal_end(std::string_view sql, std::size_t i) {
   std::size_t j = i + 1;
@@ -404,13 +418,11 @@ class PgDriver final : public Driver {
     last_id_ = 0;
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK) {
-      std::string message = PQerrorMessage(conn_);
-      while (!message.empty() && message.back() == '\n') message.pop_back();
-      return fail(StorageErrc::unavailable, "postgres: connection lost, and connecting again failed: " + message);
+      return fail(StorageErrc::unavailable,
+                  "postgres: connection lost, and connecting again failed: " + without_newlines(PQerrorMessage(conn_)));
     }
-    PQsetNoticeProcessor(
-        conn_, [](void*, const char*) {}, nullptr);
-    return exec_raw("SET jit = off");
+    silence_notices(conn_);
+    return exec_raw(kSessionSetup);
   }
 
   Error lost_transaction_error() const {
@@ -473,8 +485,7 @@ class PgDriver final : public Driver {
     const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     std::string detail(sql.substr(0, 120));
     detail += ": ";
-    detail += r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
-    while (!detail.empty() && detail.back() == '\n') detail.pop_back();
+    detail = without_newlines(detail + (r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_)));
     if (state != nullptr) detail += std::string(" [") + state + "]";
     if (std::getenv("FB_PG_TRACE") != nullptr) std::fprintf(stderr, "postgres: %s\n", detail.c_str());
     return fail(classify(state), std::move(detail));
@@ -551,9 +562,8 @@ Result<std::string> startup_options(const std::string& conninfo, const PgOptions
   char* error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &error);
   if (parsed == nullptr) {
-    std::string why = error != nullptr ? error : "out of memory";
+    std::string why = without_newlines(error != nullptr ? error : "out of memory");
     PQfreemem(error);
-    while (!why.empty() && why.back() == '\n') why.pop_back();
     return fail(StorageErrc::open_failed, "postgres: " + why);
   }
   const auto env = [](const char* name) {
@@ -614,18 +624,16 @@ Result<Database> open_postgres(const std::string& conninfo, PgOptions options) {
   }
   if (conn == nullptr) return fail(StorageErrc::open_failed, "postgres: out of memory");
   const auto refuse = [conn](const std::string& what) -> Result<Database> {
-    std::string message = PQerrorMessage(conn);
+    std::string message = without_newlines(PQerrorMessage(conn));
     PQfinish(conn);
-    while (!message.empty() && message.back() == '\n') message.pop_back();
     return fail(StorageErrc::open_failed, "postgres: " + what + message);
   };
   if (PQstatus(conn) != CONNECTION_OK) return refuse("");
-  PQsetNoticeProcessor(
-      conn, [](void*, const char*) {}, nullptr);  // "already exists, skipping" and such
-  PGresult* jit = PQexec(conn, "SET jit = off");
-  const bool jit_off = PQresultStatus(jit) == PGRES_COMMAND_OK;
-  PQclear(jit);
-  if (!jit_off) return refuse("SET jit = off: ");
+  silence_notices(conn);
+  PGresult* setup = PQexec(conn, kSessionSetup);
+  const bool set_up = PQresultStatus(setup) == PGRES_COMMAND_OK;
+  PQclear(setup);
+  if (!set_up) return refuse(std::string(kSessionSetup) + ": ");
   return Database::adopt(std::make_unique<PgDriver>(conn, std::move(options)));
 }
 

@@ -245,14 +245,22 @@ TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {
             "-- the car's text\nSELECT $1; SELECT $$ x ~ 'a?$' $$, $2");
 }
 
+/// A new key file at `file`, loaded as the backend loads it.
+std::shared_ptr<const crypto::KeyRing> fresh_keys(const std::filesystem::path& file) {
+  EXPECT_TRUE(crypto::ensure_key_file(file));
+  BackendConfig config;
+  config.key_file = file;
+  auto keys = load_store_keys(config);
+  EXPECT_TRUE(keys) << keys.error().what();
+  return keys ? *keys : nullptr;
+}
+
 // The sealing keys go in the connection's startup packet: never over a link that may be plain
 // TCP. Refused before connecting (nothing listens on port 1, so another error means it tried).
 TEST(PostgresKeys, TheKeysAreSentOnlyOverTlsOrAUnixSocket) {
   test::TempDir dir;
-  ASSERT_TRUE(crypto::ensure_key_file(dir / "k"));
-  auto ring = crypto::load_key_file(dir / "k");
-  ASSERT_TRUE(ring);
-  auto keys = std::make_shared<const crypto::KeyRing>(std::move(*ring));
+  auto keys = fresh_keys(dir / "k");
+  ASSERT_TRUE(keys);
   const auto refused_for_the_link = [&](const std::string& conninfo) {
     auto s = open_postgres_case_store(conninfo, {}, {}, keys);
     EXPECT_FALSE(s) << conninfo;
@@ -431,13 +439,6 @@ TEST_F(PostgresStore, AServerRestartBetweenBatchesLosesNoCaseAndTheNextBatchGoes
     ASSERT_TRUE(found) << found.error().what();
     EXPECT_TRUE(found->has_value()) << env->report().report_id();
   }
-}
-
-std::shared_ptr<const crypto::KeyRing> fresh_keys(const std::filesystem::path& file) {
-  EXPECT_TRUE(crypto::ensure_key_file(file));
-  auto ring = crypto::load_key_file(file);
-  EXPECT_TRUE(ring) << ring.error().what();
-  return ring ? std::make_shared<const crypto::KeyRing>(std::move(*ring)) : nullptr;
 }
 
 // The keys travel in the session's startup settings: the session a restart makes again has them

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <iterator>
 
-#include "case_store_sql.hpp"
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
 #include "fb/backend/config.hpp"
@@ -132,28 +131,12 @@ class PrivacyTest : public ::testing::Test {
     EXPECT_TRUE(raw);
     std::vector<std::string> out;
     if (!raw) return out;
-    if (!test::store_is_postgres()) EXPECT_TRUE(sql::register_sealing(*raw, nullptr));
     auto st = raw->prepare(query);
     EXPECT_TRUE(st) << st.error().what();
     if (!st) return out;
     auto rows = st->each_row([&](const sql::Statement& s) { out.push_back(s.is_null(0) ? "NULL" : s.blob(0)); });
     EXPECT_TRUE(rows) << rows.error().what();
     return out;
-  }
-
-  /// A connection of its own that opens sealed values with the store's keys.
-  Result<sql::Database> keyed_database() {
-    if (!test::store_is_postgres()) {
-      auto db_with_keys = sql::Database::open(db());
-      if (!db_with_keys) return db_with_keys;
-      if (auto r = sql::register_sealing(*db_with_keys, keys_); !r) return fail(r.error());
-      return db_with_keys;
-    }
-    auto conninfo = test::postgres_database(db());
-    if (!conninfo) return fail(conninfo.error());
-    auto options = detail::pg_store_options(keys_.get());
-    if (!options) return fail(options.error());
-    return sql::open_postgres(*conninfo, std::move(*options));
   }
 
   Result<TransitionOutcome> move(const std::string& number, CaseState to, std::int64_t at_ms) {
@@ -299,7 +282,7 @@ TEST_F(PrivacyTest, ErasingTheCarOfAClustersExemplarReplacesItWithWordsStillKept
   ASSERT_FALSE(submit(test::kVinA, "PRIVA the brakes squeal loudly when stopping at low speed", kT).empty());
   ASSERT_FALSE(submit(test::kVinB, "PRIVB the brakes squeal loudly when stopping at low speed", kT + 1).empty());
   auto exemplars = [&] {
-    auto db_with_keys = keyed_database();
+    auto db_with_keys = test::open_store_database(db(), keys_);
     EXPECT_TRUE(db_with_keys);
     std::vector<std::string> out;
     auto st = db_with_keys->prepare(

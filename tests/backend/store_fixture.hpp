@@ -8,10 +8,12 @@
 #include <string_view>
 
 #include "../common/report_fixture.hpp"
+#include "case_store_sql.hpp"
 #include "fb/backend/analytics.hpp"
 #include "fb/backend/case_store.hpp"
 #include "fb/backend/rules.hpp"
 #include "fb/common/postgres.hpp"
+#include "fb/common/sealed_sql.hpp"
 #include "fb/common/sqlite.hpp"
 #include "paths.hpp"
 #include "postgres.hpp"
@@ -85,11 +87,21 @@ inline backend::Rules& shipped_rules() {
 
 /// A connection of its own to the store at `path` (as open_case_store() names it), for a test that
 /// looks at the rows themselves; SQL as the stores write it (the PostgreSQL driver translates).
-inline Result<sql::Database> open_store_database(const std::string& path) {
-  if (!store_is_postgres()) return sql::Database::open(path);
+/// The sealing functions open values with `keys`, as the store's own connection does; without,
+/// they give sealed values as they are stored.
+inline Result<sql::Database> open_store_database(const std::string& path,
+                                                 const std::shared_ptr<const crypto::KeyRing>& keys = {}) {
+  if (!store_is_postgres()) {
+    auto db = sql::Database::open(path);
+    if (!db) return db;
+    if (auto r = sql::register_sealing(*db, keys); !r) return fail(r.error());
+    return db;
+  }
   auto conninfo = postgres_database(path);
   if (!conninfo) return fail(conninfo.error());
-  return sql::open_postgres(*conninfo);
+  auto options = backend::detail::pg_store_options(keys.get());
+  if (!options) return fail(options.error());
+  return sql::open_postgres(*conninfo, std::move(*options));
 }
 
 inline backend::ReportIntake intake(const wire::Envelope& env, std::int64_t at_ms) {

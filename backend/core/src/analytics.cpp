@@ -663,10 +663,12 @@ Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& co
     version = db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'");
     if (!version) return fail(version.error());
   }
-  if (version->value_or(0) < kPgSchemaVersion) {
+  // With keys, the functions that open on the server (detail::kPgSealingVersion).
+  const std::int64_t needed = keys ? detail::kPgSealingVersion : kPgSchemaVersion;
+  if (version->value_or(0) < needed) {
     return fail(StorageErrc::open_failed, "the case store in this PostgreSQL database is at version " +
                                               std::to_string(version->value_or(0)) + ", analytics needs " +
-                                              std::to_string(kPgSchemaVersion) +
+                                              std::to_string(needed) +
                                               " (fb-backend creates or upgrades it when it starts)");
   }
   if (keys) {

@@ -51,9 +51,9 @@ enum class PgSealingRole {
   reader,  // the analytics: a read-only role, or a standby, may not; the store has bound them
 };
 /// On a connection opened with pg_store_options and keys, over a case store at
-/// kPgSealingVersion or later: as `role` says, binds the sealing functions to pgcrypto (creating
-/// the extension if this user may); then checks that the session has the keys (current key
-/// `current_key`), seals and opens. Errors: open_failed, saying what is missing.
+/// kPgSealingVersion or later (the caller knows: it migrated or checked it): as `role` says, binds the sealing
+/// functions to pgcrypto (creating the extension if this user may); then checks that the session has the keys (current
+/// key `current_key`), seals and opens. Errors: open_failed, saying what is missing.
 Result<void> enable_pg_sealing(sql::Database& db, std::uint32_t current_key, PgSealingRole role);
 
 /// `db` holds the current schema (migrated by the caller). Errors: a statement that does not prepare.

@@ -7,6 +7,7 @@
 
 #include "case_store_sql.hpp"
 #include "fb/backend/case_store.hpp"
+#include "fb/common/codec.hpp"
 #include "fb/common/postgres.hpp"
 
 namespace fb::backend {
@@ -355,8 +356,7 @@ BEGIN
   IF n < 4 + 4 + 16 + 16 + 32 THEN
     RAISE EXCEPTION 'authentication failed: shorter than a sealed value';
   END IF;
-  id := (get_byte(sealed, 4)::BIGINT << 24) | (get_byte(sealed, 5)::BIGINT << 16) |
-        (get_byte(sealed, 6)::BIGINT << 8) | get_byte(sealed, 7)::BIGINT;
+  id := fb_key_id(sealed);
   body := substring(sealed FROM 1 FOR n - 32);
   IF fb_hmac(body || convert_to(coalesce(place, ''), 'UTF8') || int4send(octet_length(coalesce(place, ''))),
              fb_key(id, 2)) IS DISTINCT FROM substring(sealed FROM n - 31) THEN
@@ -453,14 +453,7 @@ std::span<const std::string_view> pg_migrations() {
 constexpr std::int64_t kCaseStoreLock = 0x66622d6361736573;  // "fb-cases"
 
 std::string hex(const crypto::KeyBytes& key) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * key.size());
-  for (const auto b : key) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xf]);
-  }
-  return out;
+  return codec::to_hex(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
 }
 
 /// The session setting fb.keys the sealing functions read (kPgSealing): keys derived from the
@@ -495,14 +488,6 @@ Result<sql::PgOptions> pg_store_options(const crypto::KeyRing* keys) {
 }
 
 Result<void> enable_pg_sealing(sql::Database& db, std::uint32_t current_key, PgSealingRole role) {
-  auto version = db.query_int("SELECT version FROM fb_schema WHERE name = 'case store'");
-  if (!version) return fail(version.error());
-  if (version->value_or(0) < kPgSealingVersion) {
-    return fail(StorageErrc::open_failed, "the case store in this PostgreSQL database is at version " +
-                                              std::to_string(version->value_or(0)) + ", sealing needs " +
-                                              std::to_string(kPgSealingVersion) +
-                                              " (fb-backend creates or upgrades it when it starts)");
-  }
   if (role == PgSealingRole::writer) {
     // Under the store's writer lock: instances starting together replace the functions in turn.
     auto tx = sql::Transaction::begin(db);
