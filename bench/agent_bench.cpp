@@ -72,6 +72,17 @@ std::uint64_t write_bytes() {
 
 // ---- enqueue and disk bytes -------------------------------------------------------------------
 
+/// Store options without the size cap. The default cap (2,000 reports) is reached after a few
+/// rounds, and from then on every report queued also evicts the oldest one (its outbox row
+/// deleted and zeroed, its My reports row and timeline marked dropped): the measure would be of
+/// a queue that stayed full, which a car only sees after days offline, not of enqueueing.
+agent::CarStore::Options with_room() {
+  agent::CarStore::Options o;
+  o.max_reports = 0;
+  o.max_report_bytes = 0;
+  return o;
+}
+
 /// The baseline: sqlite3 directly, one table, one INSERT per transaction (autocommit), on pages
 /// of the car store's size (1 KiB): the same frame size per page written, so that the bytes and
 /// the rate compare the work done, not the page size.
@@ -120,6 +131,7 @@ class EnqueueingAgent {
     agent::AgentConfig c;
     c.vehicle = vehicle(kCarVin);
     c.database = db;
+    c.storage = with_room();
     auto& clock = SystemClock::instance();
     auto opened = agent::Agent::open(e->io_.strand(), clock, c, mqtt::make_paho_client(e->io_.strand(), clock, c.mqtt));
     if (!opened) return fail(opened.error());
@@ -181,7 +193,7 @@ class EnqueueingAgent {
 Result<void> measure_enqueue(const AgentBenchOptions& o, AgentResults& r) {
   auto car = EnqueueingAgent::open(o.work_dir / "enqueue-agent.db");
   if (!car) return fail(car.error());
-  auto store = agent::CarStore::open(o.work_dir / "enqueue-car.db", {});
+  auto store = agent::CarStore::open(o.work_dir / "enqueue-car.db", with_room());
   if (!store) return fail(store.error());
   auto raw = RawOutbox::open(o.work_dir / "enqueue-raw.db");
   if (!raw) return fail(raw.error());
