@@ -1557,6 +1557,71 @@ TEST_F(CarStoreRecoveryTest, AKillAtAnyStepIsFinishedByTheNextOpenWithEveryReada
   }
 }
 
+// A copy of the damaged file that cannot be made (no room for it, a read error) tells nothing
+// about the file: the recovery stops with an error and the marker, and the next start recovers
+// every readable row, instead of putting an empty store in place of the queued reports (review).
+TEST_F(CarStoreRecoveryTest, ACopyThatFailsStopsTheRecoveryAndTheNextStartRecoversEveryRow) {
+  const std::string name = "car-store-damaged-page";
+  fs::copy_file(fixture(name + ".db"), path_);
+  fs::path obstacle;
+  auto o = options();
+  o.recovery_fault = [&](RecoveryStep step) -> Result<void> {
+    if (step != RecoveryStep::set_aside) return {};
+    // A directory where the copy goes (with a file in it, so that it stays): copy_file fails.
+    obstacle = (*read_recovery_marker(path_))->string() + ".salvage";
+    fs::create_directories(obstacle / "in-the-way");
+    return {};
+  };
+  auto stopped = CarStore::open(path_, o);
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code, make_error_code(StorageErrc::io));
+  EXPECT_NE(stopped.error().detail.find("resumed at the next start"), std::string::npos) << stopped.error().what();
+  EXPECT_TRUE(fs::exists(recovery_marker(path_)));
+  EXPECT_FALSE(fs::exists(path_)) << "no store was put in place";
+
+  fs::remove_all(obstacle);
+  auto store = open();
+  check_recovered(store, name, 4);
+}
+
+// The same for the -wal beside a damaged file: without it the newest commits would be missing
+// from the recovered store with nothing saying so.
+TEST_F(CarStoreRecoveryTest, AWalThatCannotBeCopiedStopsTheRecoveryAndItsReportsComeBackNextTime) {
+  std::string in_wal;
+  {
+    auto store = open();
+    const auto q = make_report("only in the wal");
+    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 2'000'000'000'000));
+    in_wal = q.env.report().report_id();
+    // A copy of the files as they are now, the report in the -wal only (not checkpointed).
+    ASSERT_GT(fs::file_size(path_ + "-wal"), 0u);
+    fs::copy_file(path_, dir_ / "damaged.db");
+    fs::copy_file(path_ + "-wal", dir_ / "damaged.db-wal");
+  }
+  for (const char* f : {"", "-wal", "-shm"}) fs::remove(path_ + f);
+  fs::rename(dir_ / "damaged.db", path_);
+  fs::rename(dir_ / "damaged.db-wal", path_ + "-wal");
+  // A recovery under way (as a start that found the file corrupt leaves it), its copy of the
+  // -wal made impossible by a directory in the way.
+  auto aside = begin_recovery(path_, 1'780'000'000'000);
+  ASSERT_TRUE(aside) << aside.error().what();
+  ASSERT_TRUE(fs::exists(aside->string() + "-wal"));
+  const fs::path obstacle = aside->string() + ".salvage-wal";
+  fs::create_directories(obstacle / "in-the-way");
+  auto stopped = CarStore::open(path_, options());
+  ASSERT_FALSE(stopped);
+  EXPECT_NE(stopped.error().detail.find("-wal"), std::string::npos) << stopped.error().what();
+  EXPECT_TRUE(fs::exists(recovery_marker(path_)));
+
+  fs::remove_all(obstacle);
+  auto store = open();
+  ASSERT_TRUE(store.recovery());
+  auto outbox = store.outbox();
+  ASSERT_TRUE(outbox);
+  ASSERT_EQ(outbox->size(), 1u);
+  EXPECT_EQ(outbox->front().id, in_wal);
+}
+
 TEST_F(CarStoreRecoveryTest, ARecoveryKilledTwiceIsStillFinishedOnce) {
   const std::string name = "car-store-truncated";
   fs::copy_file(fixture(name + ".db"), path_);

@@ -273,6 +273,12 @@ Result<void> step_done(const RecoveryFault& fault, RecoveryStep step) { return f
 
 constexpr const char* kSideFiles[] = {"-wal", "-shm"};
 
+Error copy_failed(const fs::path& file, const std::error_code& ec) {
+  const auto code = ec == std::errc::no_space_on_device ? StorageErrc::full : StorageErrc::io;
+  return Error(code, "cannot copy " + file.string() + " to recover its rows (" + ec.message() +
+                         "); the recovery is resumed at the next start");
+}
+
 }  // namespace
 
 bool TableRecovery::lacks(std::string_view column) const {
@@ -416,13 +422,18 @@ Result<Recovery> salvage(const fs::path& damaged, sql::Database& into, std::span
       for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(copy.string() + suffix, e);
     }
   } cleanup{copy};
-  fs::copy_file(damaged, copy, fs::copy_options::overwrite_existing, ec);
-  if (ec) {
-    for (auto& t : out.tables) t.schema_unreadable = true;
-    return out;
+  // A copy that fails (no room for it, a read error) says nothing about the damaged file: the
+  // recovery stops here, to be resumed at the next start, rather than commit an empty store.
+  if (fs::copy_file(damaged, copy, fs::copy_options::overwrite_existing, ec); ec) {
+    return fail(copy_failed(damaged, ec));
   }
   const bool wal = fs::exists(damaged.string() + "-wal", ec);
-  if (wal) fs::copy_file(damaged.string() + "-wal", copy_wal, fs::copy_options::overwrite_existing, ec);
+  if (ec) return fail(copy_failed(damaged.string() + "-wal", ec));
+  if (wal) {
+    if (fs::copy_file(damaged.string() + "-wal", copy_wal, fs::copy_options::overwrite_existing, ec); ec) {
+      return fail(copy_failed(damaged.string() + "-wal", ec));
+    }
+  }
   if (!has_sqlite_header(copy)) out.header_rebuilt = rebuild_header(copy, wal);
 
   sql::OpenOptions o;
@@ -430,6 +441,7 @@ Result<Recovery> salvage(const fs::path& damaged, sql::Database& into, std::span
   o.durable = false;  // the copy keeps its own journal mode; nothing is written to it
   auto src = sql::Database::open(copy, o);
   if (!src) {
+    if (src.error().code != make_error_code(StorageErrc::corrupt)) return fail(src.error());
     for (auto& t : out.tables) t.schema_unreadable = true;
     return out;
   }

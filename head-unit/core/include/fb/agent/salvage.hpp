@@ -70,7 +70,9 @@ struct Recovery {
 
 /// Copies the readable rows of `tables` (in that order) from `damaged` into `into`, whose
 /// tables of the same names must exist. Works on `<damaged>.salvage` (a copy, removed after).
-/// Errors: StorageErrc from `into` (nothing half-copied: one transaction).
+/// Errors: StorageErrc from `into` (nothing half-copied: one transaction); StorageErrc::full or
+/// io when the damaged file or its -wal cannot be copied, or the copy cannot be opened for a
+/// reason other than its damage (nothing is copied then: the caller tries again later).
 Result<Recovery> salvage(const std::filesystem::path& damaged, sql::Database& into,
                          std::span<const std::string_view> tables);
 
