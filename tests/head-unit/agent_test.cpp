@@ -864,6 +864,32 @@ TEST_F(AgentTest, AReportWhoseTimeRanOutBeforeTheTimerFiredIsNotSentOnReconnect)
   EXPECT_EQ(events_.dropped[0].report_id, *stale);
 }
 
+// A report whose case notification came before its ack (the ack was lost) has left `queued`:
+// at its expiry the store removes its queued copy without a report to show as dropped. The agent
+// forgets it too, instead of finding its expiry due again at once, forever (review).
+TEST_F(AgentTest, AReportWhoseCaseMovedOnBeforeItsAckLeavesTheLineAtItsExpiryWithoutSpinning) {
+  storage_.ttl_normal = 1h;
+  auto agent = started_agent();
+  auto id = submit(*agent);
+  ASSERT_TRUE(id);
+  auto note = codec::new_envelope(1);
+  note.mutable_notification()->set_report_id(*id);
+  note.mutable_notification()->set_case_number("FB-2026-000321");
+  note.mutable_notification()->set_status(wire::CASE_STATUS_RECEIVED);
+  note.mutable_notification()->set_title("Feedback received");
+  deliver(note);
+  ASSERT_EQ(reports(*agent).front().status, ReportStatus::received);
+
+  clock_.advance(2h);
+  ASSERT_TRUE(test::run_ready_at_most(io_, 10'000)) << "the expiry timer fires again and again";
+  EXPECT_TRUE(events_.dropped.empty()) << "its case is open: nothing to tell the driver";
+  EXPECT_EQ(reports(*agent).front().status, ReportStatus::received);
+  connect();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u);
+  EXPECT_EQ(complete_next().topic, topics::receipts(kVinA)) << "only the notification's receipt goes out";
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+}
+
 // ---- Time to live and the car's clock (car_store.hpp): the wall clock stepped alone -------------
 
 TEST_F(AgentTest, AReportQueuedWhileTheClockIsUnsetStartsItsTimeToLiveWhenTheClockIsSet) {

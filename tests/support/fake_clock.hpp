@@ -109,6 +109,19 @@ std::size_t run_ready(Context& io) {
   return n;
 }
 
+/// run_ready() for at most `limit` handlers: false when some were still ready then (a handler
+/// that re-arms itself at once, forever, would make run_ready() never return).
+template <typename Context>
+bool run_ready_at_most(Context& io, std::size_t limit) {
+  for (std::size_t n = 0; n < limit;) {
+    io.restart();
+    const auto ran = io.poll_one();
+    if (ran == 0) return true;
+    n += ran;
+  }
+  return false;
+}
+
 /// Advances `clock` by `d` step by step, to each alarm's deadline in turn, running what became
 /// ready on `io` after each step: timers armed by earlier handlers fire in the same call when
 /// they fall within `d`, exactly as they would in real time.

@@ -123,6 +123,9 @@ void Agent::network_up() {
 
 namespace {
 
+// How long expiry work waits after the store failed it, or left an expiry due (see expire_due).
+constexpr std::chrono::seconds kExpiryRetry{30};
+
 // Moves a snapshot's window and sample times by `offset_ms` (both wire forms of a series).
 void shift_times(wire::DiagnosticSnapshot& snapshot, std::int64_t offset_ms) {
   snapshot.set_window_start_ms(snapshot.window_start_ms() + offset_ms);
@@ -626,6 +629,7 @@ void Agent::apply_acks() {
 
 void Agent::expire_due() {
   if (!running_) return;
+  if (clock_.steady_now() < expiry_retry_at_) return arm_expiry();
   const auto now = clock_.epoch_ms();
   if (now < last_wall_ms_) {
     spdlog::warn("agent: the car's clock stepped back {} s; no queued report lives more than its time to live",
@@ -633,9 +637,11 @@ void Agent::expire_due() {
     expiry_fix_due_ = true;
   }
   last_wall_ms_ = now;
+  bool failed = false;
   if (expiry_fix_due_ && now >= config_.storage.clock_valid_from_ms) {
     if (auto fixed = store_.fix_expiries(now); !fixed) {
-      storage_problem(fixed.error());  // tried again at the next expiry check
+      storage_problem(fixed.error());
+      failed = true;
     } else {
       expiry_fix_due_ = false;
       if (*fixed > 0) {
@@ -644,16 +650,36 @@ void Agent::expire_due() {
       }
     }
   }
-  if (auto next = scheduler_.next_expiry(); next && *next <= clock_.epoch_ms()) {
-    auto r = store_.expire(clock_.epoch_ms());
+  if (auto next = scheduler_.next_expiry(); !failed && next && *next <= now) {
+    auto r = store_.expire(now);
     if (!r) {
-      storage_problem(r.error());  // tried again at the next pump or expiry
+      storage_problem(r.error());
+      failed = true;
     } else {
       stats_.expired += r->size();
       dropped(*r);
+      if (next = scheduler_.next_expiry(); next && *next <= now) reconcile_expired(now);
     }
   }
+  if (auto next = scheduler_.next_expiry(); failed || (next && *next <= now)) {
+    expiry_retry_at_ = clock_.steady_now() + kExpiryRetry;  // tried again then, not at once
+  }
   arm_expiry();
+}
+
+void Agent::reconcile_expired(std::int64_t now_ms) {
+  auto outbox = store_.outbox();
+  if (!outbox) return storage_problem(outbox.error());
+  std::map<std::string, std::int64_t> stored;
+  for (const auto& e : *outbox) stored.emplace(e.id, e.expires_ms);
+  for (const auto& id : scheduler_.expiring_by(now_ms)) {
+    if (auto it = stored.find(id); it == stored.end()) {
+      spdlog::info("agent: outbox entry {} left the store at its expiry (its report had moved on); not sent", id);
+      forget_unsent(id);
+    } else {
+      scheduler_.set_expiry(id, it->second);
+    }
+  }
 }
 
 void Agent::arm_expiry() {
@@ -668,7 +694,7 @@ void Agent::arm_expiry() {
   constexpr std::chrono::milliseconds kClockPoll = std::chrono::minutes(1);
   auto wait = next ? std::chrono::milliseconds(std::max<std::int64_t>(0, *next - clock_.epoch_ms())) : kClockPoll;
   if (expiry_fix_due_) wait = std::min(wait, kClockPoll);
-  expiry_timer_.arm_at(clock_.steady_now() + wait, [this] { expire_due(); });
+  expiry_timer_.arm_at(std::max(clock_.steady_now() + wait, expiry_retry_at_), [this] { expire_due(); });
 }
 
 void Agent::refresh_expiries() {

@@ -128,6 +128,15 @@ std::optional<std::int64_t> SendScheduler::next_expiry() const {
   return *expiries_.begin();
 }
 
+std::vector<std::string> SendScheduler::expiring_by(std::int64_t now_ms) const {
+  std::vector<std::string> out;
+  if (expiries_.empty() || *expiries_.begin() > now_ms) return out;
+  for (const auto& [key, item] : items_) {
+    if (item.entry.expires_ms > 0 && item.entry.expires_ms <= now_ms) out.push_back(item.entry.id);
+  }
+  return out;
+}
+
 int SendScheduler::attempts(const std::string& id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? 0 : items_.at(it->second).attempts;

@@ -192,6 +192,11 @@ class Agent final : public AgentApi {
   void arm_expiry();
   /// The scheduler's copy of each entry's expiry, after the store changed them.
   void refresh_expiries();
+  /// After CarStore::expire(now_ms): forgets the entries due to expire by then that the store no
+  /// longer has (expire() removes such a row without a report to show when its report had left
+  /// `queued`, e.g. its case notification came before the ack) and takes the store's expiry for
+  /// the others. Without it their expiry stays due and the timer fires at once, again and again.
+  void reconcile_expired(std::int64_t now_ms);
   void dropped(const std::vector<ReportView>& reports);
   /// Forgets an outbox entry that left the store unsent: no send, no pending release, no recording.
   void forget_unsent(const std::string& id);
@@ -248,6 +253,9 @@ class Agent final : public AgentApi {
   /// whether the store's expiries need fixing once the clock is set (car_store.hpp).
   std::int64_t last_wall_ms_ = 0;
   bool expiry_fix_due_ = true;
+  /// No expiry work before this (steady time) after the store failed it, e.g. a read-only disk:
+  /// a due expiry would otherwise fire the timer at once, again and again.
+  Clock::SteadyTime expiry_retry_at_{};
   bool connected_ = false;
   bool running_ = false;
 };

@@ -63,6 +63,9 @@ class SendScheduler {
   std::optional<Clock::time_point> next_due() const;
   /// The earliest OutboxEntry::expires_ms of an entry (nullopt: none expires).
   std::optional<std::int64_t> next_expiry() const;
+  /// The ids of the entries whose expires_ms (> 0) is at most `now_ms`. A scan: for the rare
+  /// entry the store dropped without saying so (Agent::reconcile_expired).
+  std::vector<std::string> expiring_by(std::int64_t now_ms) const;
 
   std::size_t size() const { return by_id_.size(); }
   /// Entries of OutboxKind::receipt (receipts and answers): done once the broker has taken them.
