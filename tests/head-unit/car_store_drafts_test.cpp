@@ -93,6 +93,33 @@ TEST_F(CarStoreDraftsTest, ADraftIsCheckedBeforeItIsKeptAndTheirNumberIsBounded)
   EXPECT_EQ(store.drafts()->size(), kMaxDrafts);
 }
 
+// The draft a report sends goes in the report's own commit: a power cut between the two cannot
+// leave the draft to be sent again as a second report, and a report that is not saved keeps it.
+TEST_F(CarStoreDraftsTest, ADraftGoesInTheCommitOfItsReportAndStaysWhenThatCommitFails) {
+  auto store = open();
+  ASSERT_TRUE(store.save_draft(draft("a", "rattle", 1000)));
+  ASSERT_TRUE(store.save_draft(draft("b", "刹车有异响", 1100)));
+  const auto first = test::valid_report_envelope();
+  const auto first_payload = codec::encode(first);
+  ASSERT_TRUE(store.enqueue_report(first, first_payload, ReportClass::normal, 1200));
+
+  // The same report id again fails its insert after the draft's delete: both roll back.
+  const NewReport clash{&first, &first_payload, ReportClass::normal, 1300, std::nullopt, "a"};
+  EXPECT_FALSE(store.enqueue_reports({&clash, 1}));
+  ASSERT_EQ(store.drafts()->size(), 2u) << "a report not saved keeps its draft";
+
+  const auto second = test::valid_report_envelope();
+  const auto second_payload = codec::encode(second);
+  const NewReport sent{&second, &second_payload, ReportClass::normal, 1400, std::nullopt, "a"};
+  auto saved = store.enqueue_reports({&sent, 1});
+  ASSERT_TRUE(saved) << saved.error().what();
+  ASSERT_TRUE(saved->front());
+  const auto drafts = store.drafts();
+  ASSERT_EQ(drafts->size(), 1u);
+  EXPECT_EQ((*drafts)[0].draft_id, "b");
+  EXPECT_EQ(store.outbox()->size(), 2u);
+}
+
 TEST_F(CarStoreDraftsTest, ARecoveredStoreKeepsEachReportsTimelineAndTheDrafts) {
   std::string id;
   std::vector<TimelineEvent> before;

@@ -193,15 +193,17 @@ void Agent::flush_submits(const std::shared_ptr<std::vector<Submission>>& submit
   if (built.empty()) return;
   std::vector<NewReport> rows;
   rows.reserve(built.size());
-  for (const auto& b : built) rows.push_back(NewReport{&b.envelope, &b.payload, b.report_class, b.now, b.hold});
+  for (const auto& b : built) {
+    rows.push_back(NewReport{&b.envelope, &b.payload, b.report_class, b.now, b.hold, b.submission.draft.draft_id});
+  }
   auto results = store_.enqueue_reports(rows);
   if (results && std::ranges::any_of(*results, [](const auto& r) { return r.has_value(); })) ++stats_.report_commits;
   if (!results && rows.size() > 1) {
     // The whole batch failed (e.g. the disk is full): each report alone, so that each gets its own answer.
     results.emplace();
     for (const auto& row : rows) {
-      results->push_back(
-          store_.enqueue_report(*row.envelope, *row.payload, row.report_class, row.now_ms, row.hold_until_ms));
+      auto one = store_.enqueue_reports({&row, 1});
+      results->push_back(one ? std::move(one->front()) : Result<Enqueued>(fail(one.error())));
       if (results->back()) ++stats_.report_commits;
     }
   }
@@ -232,13 +234,6 @@ void Agent::queued(const BuiltReport& report, Result<Enqueued> r) {
     return;
   }
   const auto& id = report.envelope.report().report_id();
-  // The draft it completes goes once the report is committed (a kill in between leaves the
-  // draft to be discarded by hand, never a lost report).
-  if (!draft.draft_id.empty()) {
-    if (auto gone = store_.delete_draft(draft.draft_id); !gone) {
-      spdlog::warn("agent: draft {} not deleted: {}", draft.draft_id, gone.error().what());
-    }
-  }
   if (report.now < config_.storage.clock_valid_from_ms) expiry_fix_due_ = true;  // its time to live waits
   dropped(r->evicted);
   OutboxEntry entry{id,

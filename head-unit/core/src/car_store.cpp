@@ -631,6 +631,9 @@ Result<Enqueued> CarStore::enqueue_in_tx(const NewReport& report) {
   auto evicted = drop_in_tx(room->evict, DropReason::evicted_for_space, now_ms);
   if (!evicted) return fail(evicted.error());
   out.evicted = std::move(*evicted);
+  if (!report.draft_id.empty()) {
+    if (auto x = delete_draft(report.draft_id); !x) return fail(x.error());
+  }
   if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload,
                              static_cast<int>(report.report_class), now_ms, expires_ms);
       !x) {

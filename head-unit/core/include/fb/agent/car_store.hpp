@@ -220,6 +220,9 @@ struct NewReport {
   ReportClass report_class = ReportClass::normal;
   std::int64_t now_ms = 0;
   std::optional<std::int64_t> hold_until_ms;  // held for its snapshot (enqueue_report)
+  /// The saved draft (drafts.hpp) this report sends: deleted in the report's own commit, so that
+  /// a power cut cannot leave it behind to be sent again as a second report. Empty: none.
+  std::string draft_id;
 };
 
 /// What enqueue_report() did besides queueing.
