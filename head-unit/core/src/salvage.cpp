@@ -158,7 +158,9 @@ class TableCopier {
   }
 
  private:
-  // nullopt inside: no row at or after `from`; an error: the seek met an unreadable page.
+  // nullopt inside: no row at or after `from`; an error: the seek met an unreadable page, or
+  // came back with a row before `from` (a damaged child pointer that leads back to an earlier
+  // leaf: read on, the copy would go round that loop forever).
   std::optional<std::optional<std::int64_t>> seek(std::int64_t from) {
     probe_->bind(1, from);
     auto row = probe_->step();
@@ -166,6 +168,7 @@ class TableCopier {
     std::optional<std::int64_t> out;
     if (*row) out = probe_->int64(0);
     probe_->reset();
+    if (out && *out < from) return std::nullopt;
     return out;
   }
 
