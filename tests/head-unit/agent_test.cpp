@@ -239,7 +239,7 @@ TEST_F(AgentTest, TheBackendsAckEmptiesTheOutboxAndUpdatesMyReports) {
 }
 
 TEST_F(AgentTest, WithoutAnAckTheReportIsSentAgainExactlyAfterTheAckTimeout) {
-  auto agent = started_agent(SendScheduler::Policy{.ack_timeout = 30s});
+  auto agent = started_agent(SendScheduler::Policy{.ack_timeout = 30s, .jitter = 0});
   connect();
   ASSERT_TRUE(submit(*agent));
   auto first = complete_next();
@@ -252,7 +252,7 @@ TEST_F(AgentTest, WithoutAnAckTheReportIsSentAgainExactlyAfterTheAckTimeout) {
 }
 
 TEST_F(AgentTest, AFailedPublishIsRetriedAfterItsBackoffWhichDoubles) {
-  auto agent = started_agent(SendScheduler::Policy{.retry_after_failure = 1s});
+  auto agent = started_agent(SendScheduler::Policy{.retry_after_failure = 1s, .jitter = 0});
   connect();
   ASSERT_TRUE(submit(*agent));
   complete_next(Error(MqttErrc::publish_failed, "test"));

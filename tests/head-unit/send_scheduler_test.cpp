@@ -21,10 +21,46 @@ std::vector<std::string> ids(const std::vector<OutboxEntry>& v) {
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  SendScheduler s{
-      SendScheduler::Policy{.ack_timeout = 30s, .retry_after_failure = 1s, .max_backoff = 120s, .max_inflight = 2}};
+  SendScheduler s{SendScheduler::Policy{
+      .ack_timeout = 30s, .retry_after_failure = 1s, .max_backoff = 120s, .max_inflight = 2, .jitter = 0}};
   Time t0{};
 };
+
+// Cars that an outage failed together must not all try again at the same moment: each wait is
+// drawn from the upper half of its backoff (review: the retries had a cap but no jitter).
+TEST(SchedulerJitter, EachWaitIsDrawnFromTheUpperHalfOfItsBackoffAndCarsDiffer) {
+  const auto waits = [](std::uint32_t seed) {
+    SendScheduler s{SendScheduler::Policy{
+        .ack_timeout = 30s, .retry_after_failure = 30s, .max_backoff = 30s, .max_inflight = 1, .seed = seed}};
+    Time now{};
+    s.add(entry("a"), now);
+    std::vector<std::chrono::milliseconds> out;
+    for (int i = 0; i < 200; ++i) {
+      EXPECT_EQ(ids(s.take_due(now)), std::vector<std::string>{"a"});
+      if (i % 2 == 0) s.on_published("a", now);  // then no ack: sent again after the ack timeout
+      else s.on_publish_failed("a", now);
+      const auto due = s.next_due();
+      EXPECT_TRUE(due);
+      if (!due) break;
+      out.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(*due - now));
+      now = *due;
+    }
+    return out;
+  };
+  const auto car1 = waits(1);
+  const auto car2 = waits(2);
+  ASSERT_EQ(car1.size(), 200u);
+  std::size_t lower = 0;
+  for (auto w : car1) {
+    EXPECT_GE(w, 15s);
+    EXPECT_LE(w, 30s);
+    lower += w < 22500ms ? 1 : 0;
+  }
+  EXPECT_GT(lower, 50u) << "the draws cover the whole range";
+  EXPECT_LT(lower, 150u);
+  EXPECT_NE(car1, car2) << "two cars do not retry in step";
+  EXPECT_EQ(car1, waits(1)) << "a seed gives the same draws";
+}
 
 TEST_F(SchedulerTest, SendsByPriorityThenAgeWithinTheInflightBound) {
   s.add(entry("old", 0, 1), t0);
@@ -156,7 +192,8 @@ TEST_F(SchedulerTest, EntriesThatCameDueAtDifferentTimesGoInSendOrder) {
 }
 
 TEST_F(SchedulerTest, ManyEntriesAwaitingAcksDoNotHideTheOneThatIsDue) {
-  SendScheduler big{SendScheduler::Policy{.ack_timeout = 30s, .retry_after_failure = 1s, .max_inflight = 16}};
+  SendScheduler big{
+      SendScheduler::Policy{.ack_timeout = 30s, .retry_after_failure = 1s, .max_inflight = 16, .jitter = 0}};
   for (int i = 0; i < 2000; ++i) {
     auto e = entry("r" + std::to_string(i), 0, i);
     e.expires_ms = 100'000 + i;

@@ -4,10 +4,19 @@
 
 namespace fb::agent {
 
-std::chrono::milliseconds SendScheduler::backoff(std::chrono::milliseconds base, int attempts) const {
+SendScheduler::SendScheduler(Policy policy)
+    : policy_(policy),
+      jitter_rng_(policy.seed != 0 ? policy.seed : std::random_device{}()) {}
+
+std::chrono::milliseconds SendScheduler::backoff(std::chrono::milliseconds base, int attempts) {
   auto d = base;
   for (int i = 1; i < attempts && d < policy_.max_backoff; ++i) d *= 2;
-  return std::min(d, policy_.max_backoff);
+  d = std::min(d, policy_.max_backoff);
+  const double jitter = std::clamp(policy_.jitter, 0.0, 1.0);
+  if (jitter <= 0.0 || d.count() <= 0) return d;
+  const auto spread = static_cast<std::int64_t>(static_cast<double>(d.count()) * jitter);
+  std::uniform_int_distribution<std::int64_t> draw(0, spread);
+  return d - std::chrono::milliseconds(draw(jitter_rng_));
 }
 
 void SendScheduler::unindex(const Key& key, Item& item) {

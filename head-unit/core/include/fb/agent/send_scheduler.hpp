@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <tuple>
@@ -39,9 +40,16 @@ class SendScheduler {
     /// After a reconnect, a report the broker took but the backend has not acknowledged is sent
     /// again after this (or its own timeout, if sooner), not after the whole ack timeout.
     std::chrono::milliseconds resend_after_reconnect{2000};
+    /// Each wait before a send is tried again (the ack timeout, the backoff after a failure) is
+    /// drawn from [(1 - jitter) x d, d]: the cars an outage of the broker or the backend failed
+    /// together do not all try again at the same moment, and none sooner than half its wait.
+    /// 0: exactly d.
+    double jitter = 0.5;
+    /// Seed of that draw; 0: from std::random_device.
+    std::uint32_t seed = 0;
   };
 
-  explicit SendScheduler(Policy policy) : policy_(policy) {}
+  explicit SendScheduler(Policy policy);
 
   /// A new entry, due at once.
   void add(const OutboxEntry& entry, Clock::time_point now);
@@ -85,13 +93,15 @@ class SendScheduler {
   // Send order: higher priority first, then older, then id.
   using Key = std::tuple<int, std::int64_t, std::string>;
   static Key key_of(const OutboxEntry& e) { return {-e.priority, e.created_ms, e.id}; }
-  std::chrono::milliseconds backoff(std::chrono::milliseconds base, int attempts) const;
+  /// base doubled per attempt after the first, capped at max_backoff, then jittered.
+  std::chrono::milliseconds backoff(std::chrono::milliseconds base, int attempts);
   /// Puts a not-publishing item in line at `due_at` (waiting_); takes it out of any index first.
   void wait_until(const Key& key, Item& item, Clock::time_point due_at);
   /// Takes an item out of waiting_ / ready_ (whichever holds it).
   void unindex(const Key& key, Item& item);
 
   Policy policy_;
+  std::minstd_rand jitter_rng_;
   std::map<Key, Item> items_;
   std::map<std::string, Key> by_id_;
   // The indexes over items_: every item not publishing is in exactly one of waiting_ (by due
