@@ -164,6 +164,11 @@ Result<void> validate_report(const wire::Report& r) {
     if (auto at = first_invalid_utf8(*s)) {
       return fail(WireErrc::invalid_utf8, "report text fields (byte " + std::to_string(*at) + ")");
     }
+    // Valid UTF-8, but no one's words: PostgreSQL's text cannot hold it, and a case store that cut
+    // the text there would search and cluster a different report from the one it keeps.
+    if (auto at = s->find('\0'); at != std::string::npos) {
+      return fail(WireErrc::invalid_field, "report text fields: U+0000 at byte " + std::to_string(at));
+    }
   }
   if (utf8_length(r.text()) > kMaxTextChars) {
     return fail(WireErrc::invalid_field, "report.text: over " + std::to_string(kMaxTextChars) + " characters");

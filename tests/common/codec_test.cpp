@@ -193,6 +193,8 @@ INSTANTIATE_TEST_SUITE_P(
                     s->add_t_ms(0);
                   },
                   WireErrc::invalid_field, "report.snapshot.signals[0].values: 0 entries for 1 t_ms"},
+        FieldCase{"text_with_nul", [](wire::Report& r) { r.set_text(std::string("brake\0squeal", 12)); }, WireErrc::invalid_field, "U+0000 at byte 5"},
+        FieldCase{"model_with_nul", [](wire::Report& r) { r.set_model(std::string("Aurora\0", 7)); }, WireErrc::invalid_field, "U+0000 at byte 6"},
         FieldCase{"text_invalid_utf8_in_memory", [](wire::Report& r) { r.set_text(std::string("\xff", 1)); }, WireErrc::invalid_utf8, "byte 0"},
         FieldCase{"related_not_uuid", [](wire::Report& r) { r.add_related_report_ids("FB-2026-000123"); }, WireErrc::invalid_field, "report.related_report_ids: 'FB-2026-000123' is not a UUID"},
         FieldCase{"related_itself", [](wire::Report& r) { r.add_related_report_ids(r.report_id()); }, WireErrc::invalid_field, "names the report itself"},
