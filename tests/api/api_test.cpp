@@ -464,13 +464,23 @@ TEST_F(ApiTest, AReportFromAnotherChannelIsACaseAndItsResendIsTheSameCase) {
                      {"category", "noise"}};
   auto first = post("/api/v1/reports", kAgentSales, body);
   ASSERT_EQ(first.status, 201) << first.body;
+  // The client retries later (its answer was lost): the server stamps another time, still the same report.
+  clock_.advance(std::chrono::minutes(3));
+  run();
   auto again = post("/api/v1/reports", kAgentSales, body);
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(again.json()["case_number"], first.json()["case_number"]);
   EXPECT_EQ(again.json()["duplicate"], true);
+  // The same report id with other words is not a retry: refused, and the case keeps the first.
+  auto edited = body;
+  edited["text"] = "换挡时有顿挫感";
+  auto conflict = post("/api/v1/reports", kAgentSales, edited);
+  EXPECT_EQ(conflict.status, 409) << conflict.body;
   auto detail = client_->get("/api/v1/cases/" + first.json()["case_number"].get<std::string>(), kAdmin).json();
   EXPECT_EQ(detail["case"]["channel"], "dealer");
+  ASSERT_EQ(detail["reports"].size(), 1u) << detail.dump();
   EXPECT_EQ(detail["reports"][0]["source"], "other_channel");
+  EXPECT_EQ(detail["reports"][0]["text"], kBrakeNoise);
 }
 
 TEST_F(ApiTest, LeadsMergeSplitAndLinkAndTheAuditNamesThem) {

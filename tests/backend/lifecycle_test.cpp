@@ -434,6 +434,38 @@ TEST_F(ChannelIntakeTest, AHotlineReportBecomesACaseAndTheCarIsTold) {
   EXPECT_EQ(ingest_->accept_from_channel(r, "Hot Line!").error().code, make_error_code(WireErrc::invalid_field));
 }
 
+TEST_F(ChannelIntakeTest, AChannelsRetryStampedLaterIsTheSameCaseButOtherWordsOrACarsOtherTimeConflict) {
+  auto r = test::valid_report_envelope(test::kVinA, "客户来电：刹车时有异响").report();
+  r.set_car_time_ms(clock_.epoch_ms());  // stamped on arrival, as the API and fb-backend do
+  auto first = ingest_->accept_from_channel(r, "hotline");
+  ASSERT_TRUE(first) << first.error().what();
+  clock_.advance(std::chrono::minutes(5));
+  r.set_car_time_ms(clock_.epoch_ms());
+  auto again = ingest_->accept_from_channel(r, "hotline");
+  ASSERT_TRUE(again) << again.error().what();
+  EXPECT_TRUE(again->ref.duplicate);
+  EXPECT_EQ(again->ref.case_number, first->ref.case_number);
+  EXPECT_TRUE(again->out.empty()) << "the car was told once";
+
+  auto other = r;
+  other.set_text("客户来电：空调不制冷");
+  auto refused = ingest_->accept_from_channel(other, "hotline");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(WireErrc::conflicting_duplicate));
+
+  // A car's own clock is part of what it said: the same report id with another car time conflicts.
+  auto car = test::valid_report_envelope(test::kVinB, "刹车异响");
+  auto out = ingest_->process(std::vector<RawMessage>{{topics::reports(test::kVinB), codec::encode(car)}});
+  ASSERT_TRUE(out && !out->empty());
+  car.mutable_report()->set_car_time_ms(car.report().car_time_ms() + 60'000);
+  out = ingest_->process(std::vector<RawMessage>{{topics::reports(test::kVinB), codec::encode(car)}});
+  ASSERT_TRUE(out && out->size() == 1u);
+  auto ack = codec::decode(out->front().payload);
+  ASSERT_TRUE(ack && ack->has_ack());
+  EXPECT_EQ(ack->ack().rejected().reason(), wire::REJECT_CONFLICTING_DUPLICATE);
+  EXPECT_EQ(store_->counts()->reports, 2);
+}
+
 }  // namespace
 }  // namespace fb::backend
 

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -2264,11 +2265,21 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   /// Whether `in` says what the stored report said: the same bytes, or (a client that re-encodes
-  /// its envelope, with a new message id or send time) the same Report.
+  /// its envelope, with a new message id or send time) the same Report. A report from another
+  /// channel carries car_time_ms stamped by the server when it arrived (the API, fb-backend case
+  /// create), not by its sender, so a resend of it is compared without that time.
   static bool same_report(const std::string& stored_payload, const ReportIntake& in) {
     if (codec::sha256(stored_payload) == in.digest) return true;
     wire::Envelope stored;
     if (!stored.ParseFromString(stored_payload) || !stored.has_report()) return false;
+    const bool stamped = in.channel != "car" && stored.report().source() == wire::SOURCE_OTHER_CHANNEL &&
+                         in.report->source() == wire::SOURCE_OTHER_CHANNEL;
+    std::optional<wire::Report> unstamped;
+    if (stamped) {
+      unstamped = *in.report;
+      unstamped->set_car_time_ms(0);
+      stored.mutable_report()->set_car_time_ms(0);
+    }
     std::string a, b;
     {
       google::protobuf::io::StringOutputStream sa(&a), sb(&b);
@@ -2276,7 +2287,7 @@ class SqliteCaseStore final : public CaseStore {
       ca.SetSerializationDeterministic(true);
       cb.SetSerializationDeterministic(true);
       stored.report().SerializeToCodedStream(&ca);
-      in.report->SerializeToCodedStream(&cb);
+      (unstamped ? *unstamped : *in.report).SerializeToCodedStream(&cb);
     }
     return a == b;
   }
