@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
 #include "fake_clock.hpp"
 #include "fb/common/sqlite.hpp"
 #include "fb/common/topics.hpp"
@@ -18,10 +21,12 @@ using test::kVinB;
 class FailingStore final : public CaseStore {
  public:
   explicit FailingStore(CaseStore& inner) : inner_(inner) {}
-  bool fail_next = false;
+  bool fail_next = false;  // the next commit_batch or apply_car_replies, whichever comes first
+  int fail_batches = 0;    // the next n commit_batch calls
+  int fail_answers = 0;    // the next n apply_car_replies calls
   Result<std::vector<ItemOutcome>> commit_batch(std::span<const BatchItem> items,
                                                 const NotificationFactory& f) override {
-    if (std::exchange(fail_next, false)) return fail(StorageErrc::full, "test: disk full");
+    if (std::exchange(fail_next, false) || take(fail_batches)) return fail(StorageErrc::full, "test: disk full");
     return inner_.commit_batch(items, f);
   }
   Result<std::vector<StoredNotification>> due_notifications(std::int64_t n, std::size_t l) override {
@@ -95,7 +100,7 @@ class FailingStore final : public CaseStore {
   Result<std::vector<std::pair<CaseState, std::int64_t>>> cases_by_state() override { return inner_.cases_by_state(); }
   Result<std::vector<ItemOutcome>> apply_car_replies(std::span<const CarReplyIntake> items,
                                                      const NoticeRenderer& r) override {
-    if (std::exchange(fail_next, false)) return fail(StorageErrc::full, "injected");
+    if (std::exchange(fail_next, false) || take(fail_answers)) return fail(StorageErrc::full, "injected");
     return inner_.apply_car_replies(items, r);
   }
   Result<Visit> propose_visit(const VisitProposal& p, const NoticeRenderer& r) override {
@@ -124,6 +129,7 @@ class FailingStore final : public CaseStore {
   }
 
  private:
+  static bool take(int& n) { return n > 0 && n-- > 0; }
   CaseStore& inner_;
 };
 
@@ -499,6 +505,91 @@ TEST_F(IngestTest, AnAnswerTheStoreCannotTakeIsCountedForRetryAndTheBatchsReport
   CallbackQuery all;
   EXPECT_TRUE(real_->callbacks(all)->empty());
   EXPECT_FALSE(store_->fail_next);
+}
+
+// A car sends an answer once: it deletes it from its outbox at the broker's PUBACK. A batch whose
+// reports fail to store must not take its answers down with it.
+TEST_F(IngestTest, TheAnswersOfABatchWhoseReportsFailToStoreAreStoredAllTheSame) {
+  auto env = test::valid_report_envelope();
+  ASSERT_FALSE(process({report_message(env)}).empty());
+  const auto number = real_->find_case_by_report(env.report().report_id())->value().case_number;
+  const auto due_before = real_->due_notifications(clock_.epoch_ms(), 100)->size();
+
+  auto callback = codec::new_envelope(clock_.epoch_ms());
+  callback.mutable_callback_request()->set_report_id(env.report().report_id());
+  auto reopen = codec::new_envelope(clock_.epoch_ms());  // a new case is not reopenable: refused, with a notice
+  reopen.mutable_reopen_request()->set_report_id(env.report().report_id());
+  auto fresh = test::valid_report_envelope(kVinA, "空调不制冷");
+  store_->fail_batches = 1;
+  auto failed = ingest_->process(std::vector<RawMessage>{report_message(fresh),
+                                                         {topics::receipts(kVinA), codec::encode(callback)},
+                                                         {topics::receipts(kVinA), codec::encode(reopen)}});
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, make_error_code(StorageErrc::full));
+  EXPECT_EQ(real_->counts()->cases, 1) << "the new report waits for its car's resend";
+  ASSERT_EQ(real_->callbacks(CallbackQuery{})->size(), 1u);
+  const auto events = real_->case_events(number).value();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const CaseEvent& e) { return e.kind == "reopen_refused"; }));
+  // Its answer to the car is stored due at once: the service's next check sends it.
+  EXPECT_EQ(real_->due_notifications(clock_.epoch_ms(), 100)->size(), due_before + 1);
+  EXPECT_EQ(ingest_->stats().answers_waiting, 0u);
+
+  auto out = process({report_message(fresh)});  // the car's resend
+  ASSERT_FALSE(out.empty());
+  EXPECT_FALSE(ack_of(out[0]).accepted().duplicate());
+  EXPECT_EQ(real_->counts()->cases, 2);
+  EXPECT_EQ(real_->callbacks(CallbackQuery{})->size(), 1u);
+}
+
+TEST_F(IngestTest, AnAnswerTheStoreCannotTakeAtAllIsKeptAndStoredWithTheNextBatch) {
+  auto env = test::valid_report_envelope();
+  ASSERT_FALSE(process({report_message(env)}).empty());
+  auto callback = codec::new_envelope(clock_.epoch_ms());
+  callback.mutable_callback_request()->set_report_id(env.report().report_id());
+  auto fresh = test::valid_report_envelope(kVinA, "空调不制冷");
+  store_->fail_batches = 1;  // the whole store fails: the batch and the answers' own transaction
+  store_->fail_answers = 1;
+  ASSERT_FALSE(ingest_->process(
+      std::vector<RawMessage>{report_message(fresh), {topics::receipts(kVinA), codec::encode(callback)}}));
+  EXPECT_TRUE(real_->callbacks(CallbackQuery{})->empty());
+  EXPECT_EQ(ingest_->stats().answers_waiting, 1u);
+
+  clock_.advance(std::chrono::seconds(30));
+  ASSERT_FALSE(process({report_message(fresh)}).empty());  // storage works again; the car resends its report
+  auto callbacks = real_->callbacks(CallbackQuery{});
+  ASSERT_EQ(callbacks->size(), 1u) << "the answer the car will not send again";
+  EXPECT_EQ(callbacks->front().id, callback.message_id());
+  EXPECT_EQ(ingest_->stats().answers_waiting, 0u);
+  EXPECT_EQ(ingest_->stats().answers_dropped, 0u);
+  EXPECT_EQ(ingest_->stats().car_replies, 1u);
+  EXPECT_EQ(real_->counts()->cases, 2);
+}
+
+TEST_F(IngestTest, BeyondTheCapTheOldestUnstoredAnswerIsDroppedAndCountedAndTheRestKeepTheirOrder) {
+  ingest_ = std::make_unique<Ingest>(*store_, test::shipped_rules(), clock_, IngestOptions{.max_unstored_answers = 2});
+  auto env = test::valid_report_envelope();
+  ASSERT_FALSE(process({report_message(env)}).empty());
+  const auto number = real_->find_case_by_report(env.report().report_id())->value().case_number;
+  const auto message = [&](const std::string& text) {
+    auto m = codec::new_envelope(clock_.epoch_ms());
+    m.mutable_driver_message()->set_report_id(env.report().report_id());
+    m.mutable_driver_message()->set_text(text);
+    return RawMessage{topics::receipts(kVinA), codec::encode(m)};
+  };
+  for (const char* text : {"one", "two", "three"}) {
+    ++store_->fail_answers;
+    process({message(text)});  // nothing else in the batch: it has no failure of its own
+  }
+  EXPECT_EQ(ingest_->stats().answers_waiting, 2u);
+  EXPECT_EQ(ingest_->stats().answers_dropped, 1u);
+  process({message("four")});
+  std::vector<std::string> said;
+  const auto events = real_->case_events(number).value();
+  for (const auto& e : events) {
+    if (e.kind == "driver_message") said.push_back(nlohmann::json::parse(e.detail)["text"]);
+  }
+  EXPECT_EQ(said, (std::vector<std::string>{"two", "three", "four"}));
+  EXPECT_EQ(ingest_->stats().answers_waiting, 0u);
 }
 
 // ---- The ack that carries the first notification (issue 7) -------------------------------------

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <optional>
 #include <variant>
 
@@ -94,6 +95,12 @@ DeadLetterReason reason_of(const Error& e) {
   return DeadLetterReason::internal;
 }
 
+/// A store failure that may pass (a full disk freed, a lock released, a server back), as
+/// opposed to one that trying the same item again would meet again.
+bool may_pass(const std::error_code& e) {
+  return e == StorageErrc::full || e == StorageErrc::io || e == StorageErrc::busy || e == StorageErrc::unavailable;
+}
+
 }  // namespace
 
 Ingest::Ingest(CaseStore& store, const Rules& rules, const Clock& clock, IngestOptions options)
@@ -101,6 +108,13 @@ Ingest::Ingest(CaseStore& store, const Rules& rules, const Clock& clock, IngestO
       rules_(rules),
       clock_(clock),
       options_(options) {}
+
+Ingest::~Ingest() {
+  if (!unstored_answers_.empty()) {
+    spdlog::error("{} drivers' answers lost: the store could not take them before ingest stopped",
+                  unstored_answers_.size());
+  }
+}
 
 void Ingest::triage(ReportIntake& intake) const {
   const auto& r = *intake.report;
@@ -241,7 +255,12 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
                                     return make_notification(in, ref, event);
                                   });
   if (!outcomes) {
-    stats_.retry_later += batch.size();
+    stats_.retry_later += items.size();
+    // A car sends an answer once (it is gone from its outbox at the broker's PUBACK), so the
+    // answers go on in their own transaction; what they queue goes out at the service's next
+    // notification check.
+    std::vector<Outgoing> unsent;
+    apply_replies(std::move(replies), unsent);
     return fail(outcomes.error());
   }
 
@@ -289,34 +308,60 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       }
     }
   }
-  if (!replies.empty()) apply_replies(replies, out);
+  apply_replies(std::move(replies), out);
   return out;
 }
 
-void Ingest::apply_replies(std::span<const CarReplyIntake> replies, std::vector<Outgoing>& out) {
+void Ingest::apply_replies(std::vector<CarReplyIntake> replies, std::vector<Outgoing>& out) {
+  if (!unstored_answers_.empty()) {
+    replies.insert(replies.begin(), std::make_move_iterator(unstored_answers_.begin()),
+                   std::make_move_iterator(unstored_answers_.end()));
+    unstored_answers_.clear();
+  }
+  if (replies.empty()) return;
   const Notifier notifier(rules_.templates, rules_.router);
   auto outcomes = store_.apply_car_replies(replies, [&](const CaseNotice& n) { return notifier.render(n); });
   if (!outcomes) {
-    // The reports and receipts of the batch are stored; the answers come again only if the car
-    // did not get the broker's PUBACK, so say so loudly.
     stats_.retry_later += replies.size();
-    spdlog::error("{} drivers' answers not stored: {}", replies.size(), outcomes.error().what());
+    spdlog::error("{} drivers' answers not stored: {}; kept to try again with the next batch", replies.size(),
+                  outcomes.error().what());
+    for (auto& r : replies) keep_unstored(std::move(r));
+    stats_.answers_waiting = unstored_answers_.size();
     return;
   }
   for (std::size_t k = 0; k < replies.size(); ++k) {
     auto& o = (*outcomes)[k];
-    const auto& r = replies[k];
+    auto& r = replies[k];
     const bool survey = std::holds_alternative<wire::SurveyAnswer>(r.body);
+    if (o.error && may_pass(o.error->code)) {
+      ++stats_.retry_later;
+      spdlog::error("answer {} from {} not stored: {}; kept to try again with the next batch", r.message_id, r.vin,
+                    o.error->what());
+      keep_unstored(std::move(r));
+      continue;
+    }
     ++(survey ? stats_.surveys : stats_.car_replies);
     if (o.error) {
-      ++stats_.retry_later;
-      spdlog::error("answer {} from {} not stored: {}", r.message_id, r.vin, o.error->what());
+      ++stats_.answers_dropped;
+      spdlog::error("answer {} from {} dropped unstored: {}", r.message_id, r.vin, o.error->what());
     } else if (!o.receipt_matched) {
       spdlog::warn("dead letter #{}: answer {} from {} refused", o.dead_letter_id, r.message_id, r.vin);
     } else {
       spdlog::info("{} {} from {} applied", survey ? "survey answer" : "answer", r.message_id, r.vin);
     }
     for (auto& n : o.notices) out.push_back(Outgoing{topics::inbox(n.vin), std::move(n.payload), n.id});
+  }
+  stats_.answers_waiting = unstored_answers_.size();
+}
+
+void Ingest::keep_unstored(CarReplyIntake reply) {
+  unstored_answers_.push_back(std::move(reply));
+  while (unstored_answers_.size() > options_.max_unstored_answers) {
+    const auto& oldest = unstored_answers_.front();
+    ++stats_.answers_dropped;
+    spdlog::error("answer {} from {} dropped unstored: more than {} drivers' answers wait for the store",
+                  oldest.message_id, oldest.vin, options_.max_unstored_answers);
+    unstored_answers_.pop_front();
   }
 }
 
