@@ -183,10 +183,21 @@ Error Database::error(int rc, std::string_view what) const {
 Result<Database> Database::open(const std::filesystem::path& path, const OpenOptions& o) {
   Database d;
   d.path_ = path;
-  int flags = o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-  if (o.create && !o.read_only) flags |= SQLITE_OPEN_CREATE;
+  const bool read_only = o.read_only || o.immutable;
+  int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (o.create && !read_only) flags |= SQLITE_OPEN_CREATE;
   flags |= SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &d.db_, flags, nullptr);
+  std::string name = path.string();
+  if (o.immutable) {
+    std::string uri = "file:";
+    for (const char c : name) {
+      if (c == '%' || c == '?' || c == '#') uri += c == '%' ? "%25" : c == '?' ? "%3f" : "%23";
+      else uri += c;
+    }
+    name = uri + "?immutable=1";
+    flags |= SQLITE_OPEN_URI;
+  }
+  const int rc = sqlite3_open_v2(name.c_str(), &d.db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     auto err = d.error(rc, "open");
     return fail(Error(StorageErrc::open_failed, err.detail));
@@ -194,7 +205,7 @@ Result<Database> Database::open(const std::filesystem::path& path, const OpenOpt
   sqlite3_extended_result_codes(d.db_, 1);
   sqlite3_busy_timeout(d.db_, o.busy_timeout_ms);
   // Before anything writes the header (journal_mode=WAL does): a no-op on an existing file.
-  if (o.page_size > 0 && !o.read_only) {
+  if (o.page_size > 0 && !read_only) {
     if (auto r = d.exec("PRAGMA page_size=" + std::to_string(o.page_size)); !r) return fail(r.error());
   }
   // The first statement that reads the header tells us whether the file is a database at all.
@@ -203,7 +214,7 @@ Result<Database> Database::open(const std::filesystem::path& path, const OpenOpt
   // batches wrote about seven such pages per report (strace of the drain benchmark). They hold
   // no durable state; a crash needs only the WAL.
   if (auto r = d.exec("PRAGMA temp_store=MEMORY"); !r) return fail(r.error());
-  if (!o.read_only) {
+  if (!read_only) {
     if (o.durable) {
       if (auto r = d.query_int("PRAGMA journal_mode=WAL"); !r) return fail(r.error());
       if (auto r = d.exec("PRAGMA synchronous=FULL"); !r) return fail(r.error());

@@ -1557,11 +1557,13 @@ TEST_F(CarStoreRecoveryTest, AKillAtAnyStepIsFinishedByTheNextOpenWithEveryReada
   }
 }
 
-// A copy of the damaged file that cannot be made (no room for it, a read error) tells nothing
-// about the file: the recovery stops with an error and the marker, and the next start recovers
-// every readable row, instead of putting an empty store in place of the queued reports (review).
-TEST_F(CarStoreRecoveryTest, ACopyThatFailsStopsTheRecoveryAndTheNextStartRecoversEveryRow) {
+// A copy of the damaged file that cannot be made (no room for it beside the file, a read error):
+// the file is read where it is, immutable, and every readable row comes back all the same; the
+// car keeps working and the evidence is still never written (review: before, such a recovery
+// put an empty store in place of the queued reports).
+TEST_F(CarStoreRecoveryTest, AFileThatCannotBeCopiedIsReadInPlaceUnwrittenAndEveryRowComesBack) {
   const std::string name = "car-store-damaged-page";
+  const auto original = bytes(fixture(name + ".db"));
   fs::copy_file(fixture(name + ".db"), path_);
   fs::path obstacle;
   auto o = options();
@@ -1572,21 +1574,20 @@ TEST_F(CarStoreRecoveryTest, ACopyThatFailsStopsTheRecoveryAndTheNextStartRecove
     fs::create_directories(obstacle / "in-the-way");
     return {};
   };
-  auto stopped = CarStore::open(path_, o);
-  ASSERT_FALSE(stopped);
-  EXPECT_EQ(stopped.error().code, make_error_code(StorageErrc::io));
-  EXPECT_NE(stopped.error().detail.find("resumed at the next start"), std::string::npos) << stopped.error().what();
-  EXPECT_TRUE(fs::exists(recovery_marker(path_)));
-  EXPECT_FALSE(fs::exists(path_)) << "no store was put in place";
-
+  auto store = CarStore::open(path_, o);
+  ASSERT_TRUE(store) << store.error().what();
   fs::remove_all(obstacle);
-  auto store = open();
-  check_recovered(store, name, 4);
+  check_recovered(*store, name, 4);
+  ASSERT_TRUE(store->recovery());
+  EXPECT_NE(store->recovery()->not_copied.find("cannot copy"), std::string::npos);
+  EXPECT_FALSE(store->recovery()->wal_unread);
+  EXPECT_EQ(bytes(store->set_aside()->string()), original) << "the evidence is never written";
+  EXPECT_FALSE(fs::exists(recovery_marker(path_)));
 }
 
-// The same for the -wal beside a damaged file: without it the newest commits would be missing
-// from the recovered store with nothing saying so.
-TEST_F(CarStoreRecoveryTest, AWalThatCannotBeCopiedStopsTheRecoveryAndItsReportsComeBackNextTime) {
+// A -wal beside the damaged file that cannot be copied: the recovery goes on without it and says
+// so (incomplete, wal_unread), rather than "nothing lost"; the -wal is kept with the set-aside file.
+TEST_F(CarStoreRecoveryTest, AWalThatCannotBeCopiedIsNamedNotReadAndKept) {
   std::string in_wal;
   {
     auto store = open();
@@ -1608,72 +1609,18 @@ TEST_F(CarStoreRecoveryTest, AWalThatCannotBeCopiedStopsTheRecoveryAndItsReports
   ASSERT_TRUE(fs::exists(aside->string() + "-wal"));
   const fs::path obstacle = aside->string() + ".salvage-wal";
   fs::create_directories(obstacle / "in-the-way");
-  auto stopped = CarStore::open(path_, options());
-  ASSERT_FALSE(stopped);
-  EXPECT_NE(stopped.error().detail.find("-wal"), std::string::npos) << stopped.error().what();
-  EXPECT_TRUE(fs::exists(recovery_marker(path_)));
-
-  fs::remove_all(obstacle);
-  auto store = open();
-  ASSERT_TRUE(store.recovery());
-  auto outbox = store.outbox();
-  ASSERT_TRUE(outbox);
-  ASSERT_EQ(outbox->size(), 1u);
-  EXPECT_EQ(outbox->front().id, in_wal);
-}
-
-// A damaged child pointer of an interior page that leads back to an earlier leaf: a seek past
-// that leaf's last row (deleted, as acked outbox rows are) comes back with the leaf's first row.
-// The copy steps over the rows under the damaged pointer instead of going round forever (review).
-TEST(Salvage, AChildPointerThatLeadsBackIsSteppedOverNotFollowedForever) {
-  test::TempDir dir;
-  const std::string damaged = dir / "looped.db";
-  std::int64_t root = 0;
-  {
-    auto db = sql::Database::open(damaged, sql::OpenOptions{.page_size = 1024});
-    ASSERT_TRUE(db) << db.error().what();
-    ASSERT_TRUE(db->exec("CREATE TABLE t(x)"));
-    for (int i = 1; i <= 60; ++i) {
-      ASSERT_TRUE(db->exec("INSERT INTO t VALUES('" + std::string(100, 'v') + std::to_string(i) + "')"));
-    }
-    ASSERT_TRUE(db->exec("DELETE FROM t WHERE rowid = 9"));
-    root = **db->query_int("SELECT rootpage FROM sqlite_schema WHERE name = 't'");
-  }
-  // The root is an interior page of table t (0x05) whose first two cells point to the first two
-  // leaves (rows 1-9 and 10-18 with 1 KiB pages): the second is pointed at the first.
-  std::string bytes;
-  {
-    std::ifstream in(damaged, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  const std::size_t page = static_cast<std::size_t>(root - 1) * 1024;
-  ASSERT_EQ(static_cast<unsigned char>(bytes[page]), 0x05);
-  const auto cell = [&](int k) {
-    const auto at = page + 12 + 2 * static_cast<std::size_t>(k);
-    return page + (static_cast<unsigned char>(bytes[at]) << 8 | static_cast<unsigned char>(bytes[at + 1]));
-  };
-  std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(cell(0)), 4,
-              bytes.begin() + static_cast<std::ptrdiff_t>(cell(1)));
-  {
-    std::ofstream out(damaged, std::ios::binary | std::ios::trunc);
-    out << bytes;
-  }
-  auto into = sql::Database::open(dir / "into.db");
-  ASSERT_TRUE(into);
-  ASSERT_TRUE(into->exec("CREATE TABLE t(x)"));
-  const std::string_view tables[] = {"t"};
-  auto recovery = salvage(damaged, *into, tables);
-  ASSERT_TRUE(recovery) << recovery.error().what();
-  std::vector<std::int64_t> rowids;
-  auto st = into->prepare("SELECT rowid FROM t ORDER BY rowid");
-  ASSERT_TRUE(st->each_row([&](const sql::Statement& s) { rowids.push_back(s.int64(0)); }));
-  std::vector<std::int64_t> expected;
-  for (std::int64_t i = 1; i <= 60; ++i) {
-    if (i < 9 || i > 18) expected.push_back(i);  // 9 deleted, 10-18 under the damaged pointer
-  }
-  EXPECT_EQ(rowids, expected);
-  EXPECT_EQ(recovery->table("t")->recovered, expected.size());
-  EXPECT_EQ(recovery->table("t")->skipped_rowids, 10u);
+  auto store = CarStore::open(path_, options());
+  ASSERT_TRUE(store) << store.error().what();
+  ASSERT_TRUE(store->recovery());
+  const auto& recovery = *store->recovery();
+  EXPECT_TRUE(recovery.wal_unread);
+  EXPECT_TRUE(recovery.incomplete());
+  EXPECT_NE(recovery.summary().find("-wal was not read"), std::string::npos) << recovery.summary();
+  EXPECT_NE(recovery.not_copied.find("-wal"), std::string::npos) << recovery.not_copied;
+  EXPECT_TRUE(fs::exists(aside->string() + "-wal")) << "kept for a later look";
+  EXPECT_FALSE(fs::exists(recovery_marker(path_)));
+  // What it held is missing: that report is not in the new outbox.
+  for (const auto& e : *store->outbox()) EXPECT_NE(e.id, in_wal);
 }
 
 TEST_F(CarStoreRecoveryTest, ARecoveryKilledTwiceIsStillFinishedOnce) {

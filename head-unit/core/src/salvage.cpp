@@ -10,6 +10,8 @@
 #include <limits>
 #include <optional>
 
+#include <spdlog/spdlog.h>
+
 namespace fb::agent {
 namespace {
 
@@ -276,12 +278,6 @@ Result<void> step_done(const RecoveryFault& fault, RecoveryStep step) { return f
 
 constexpr const char* kSideFiles[] = {"-wal", "-shm"};
 
-Error copy_failed(const fs::path& file, const std::error_code& ec) {
-  const auto code = ec == std::errc::no_space_on_device ? StorageErrc::full : StorageErrc::io;
-  return Error(code, "cannot copy " + file.string() + " to recover its rows (" + ec.message() +
-                         "); the recovery is resumed at the next start");
-}
-
 }  // namespace
 
 bool TableRecovery::lacks(std::string_view column) const {
@@ -377,6 +373,7 @@ std::size_t Recovery::lost_at_most() const {
 }
 
 bool Recovery::incomplete() const {
+  if (wal_unread) return true;
   for (const auto& t : tables) {
     if (t.unreadable > 0 || t.skipped_rowids != 0 || t.tail_unreadable || t.schema_unreadable) return true;
   }
@@ -394,6 +391,7 @@ std::string Recovery::summary() const {
   if (!incomplete()) return s + "; nothing lost";
   if (lost_at_most() > 0) s += "; at most " + std::to_string(lost_at_most()) + " lost";
   if (!cut.empty()) s += "; unreadable from some point on: " + cut;
+  if (wal_unread) s += "; its -wal was not read (" + not_copied + "): the newest commits may be missing";
   return s;
 }
 
@@ -425,26 +423,34 @@ Result<Recovery> salvage(const fs::path& damaged, sql::Database& into, std::span
       for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(copy.string() + suffix, e);
     }
   } cleanup{copy};
-  // A copy that fails (no room for it, a read error) says nothing about the damaged file: the
-  // recovery stops here, to be resumed at the next start, rather than commit an empty store.
+  // The copy can fail (no room for it beside the damaged file, a read error). Then the damaged
+  // file is read where it is, immutable (never written), without its -wal, which only a copy
+  // could be read with: the rows of the main file still come back and the car keeps working,
+  // and the recovery says what it could not read.
+  const fs::path damaged_wal = damaged.string() + "-wal";
+  const bool wal = fs::exists(damaged_wal, ec);
+  bool in_place = false;
   if (fs::copy_file(damaged, copy, fs::copy_options::overwrite_existing, ec); ec) {
-    return fail(copy_failed(damaged, ec));
-  }
-  const bool wal = fs::exists(damaged.string() + "-wal", ec);
-  if (ec) return fail(copy_failed(damaged.string() + "-wal", ec));
-  if (wal) {
-    if (fs::copy_file(damaged.string() + "-wal", copy_wal, fs::copy_options::overwrite_existing, ec); ec) {
-      return fail(copy_failed(damaged.string() + "-wal", ec));
+    in_place = true;
+    out.not_copied = "cannot copy " + damaged.string() + ": " + ec.message();
+  } else if (wal) {
+    if (fs::copy_file(damaged_wal, copy_wal, fs::copy_options::overwrite_existing, ec); ec) {
+      out.not_copied = "cannot copy " + damaged_wal.string() + ": " + ec.message();
+      fs::remove(copy_wal, ec);  // a part of it would be read as the whole
     }
   }
-  if (!has_sqlite_header(copy)) out.header_rebuilt = rebuild_header(copy, wal);
+  out.wal_unread = wal && !out.not_copied.empty();
+  const fs::path& read_from = in_place ? damaged : copy;
+  if (!in_place && !has_sqlite_header(copy)) out.header_rebuilt = rebuild_header(copy, wal && !out.wal_unread);
+  if (!out.not_copied.empty())
+    spdlog::warn("recovery: {}; reading {} without its -wal", out.not_copied, read_from.string());
 
   sql::OpenOptions o;
   o.create = false;
   o.durable = false;  // the copy keeps its own journal mode; nothing is written to it
-  auto src = sql::Database::open(copy, o);
+  o.immutable = in_place;
+  auto src = sql::Database::open(read_from, o);
   if (!src) {
-    if (src.error().code != make_error_code(StorageErrc::corrupt)) return fail(src.error());
     for (auto& t : out.tables) t.schema_unreadable = true;
     return out;
   }

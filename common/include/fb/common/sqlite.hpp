@@ -97,6 +97,9 @@ struct OpenOptions {
   /// Page size of a file this open creates (0 = SQLite's default, 4096); an existing file keeps
   /// its own. A smaller page means fewer bytes per WAL frame: a commit writes whole pages.
   int page_size = 0;
+  /// Reads the file as it is, read-only: no locks, no -wal or -shm, never written (SQLite's
+  /// `immutable` URI parameter). For a damaged store that cannot be copied aside.
+  bool immutable = false;
 };
 
 class Database {

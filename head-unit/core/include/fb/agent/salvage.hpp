@@ -54,12 +54,17 @@ struct TableRecovery {
 struct Recovery {
   std::filesystem::path from;   // the file set aside
   bool header_rebuilt = false;  // its first page's header was not SQLite's
+  /// Why it was read without a copy of it or of its -wal (no room, a read error); empty: copied.
+  std::string not_copied;
+  /// It had a -wal that could not be read without a copy: the newest commits may be missing.
+  bool wal_unread = false;
   std::vector<TableRecovery> tables;
 
   std::size_t recovered() const;
   /// Rows known lost: unreadable rows plus rowids stepped over (an upper bound for those).
   std::size_t lost_at_most() const;
-  /// True when something may be missing: unreadable rows, skipped pages, or an unreadable table.
+  /// True when something may be missing: unreadable rows, skipped pages, an unreadable table, or
+  /// a -wal not read.
   bool incomplete() const;
   /// One line for the driver's log and the listeners, e.g.
   /// "recovered 41 rows (outbox 10, reports 12, ...); at most 7 lost".
@@ -69,10 +74,10 @@ struct Recovery {
 };
 
 /// Copies the readable rows of `tables` (in that order) from `damaged` into `into`, whose
-/// tables of the same names must exist. Works on `<damaged>.salvage` (a copy, removed after).
-/// Errors: StorageErrc from `into` (nothing half-copied: one transaction); StorageErrc::full or
-/// io when the damaged file or its -wal cannot be copied, or the copy cannot be opened for a
-/// reason other than its damage (nothing is copied then: the caller tries again later).
+/// tables of the same names must exist. Works on `<damaged>.salvage` (a copy, removed after);
+/// when no copy can be made (no room, a read error), reads `damaged` in place, immutable (never
+/// written), without its -wal (Recovery::not_copied, wal_unread).
+/// Errors: StorageErrc from `into` (nothing half-copied: one transaction).
 Result<Recovery> salvage(const std::filesystem::path& damaged, sql::Database& into,
                          std::span<const std::string_view> tables);
 
