@@ -284,7 +284,7 @@ TEST_F(AgentTest, AReconnectSendsAgainWhatWasInFlightOnTheOldLink) {
 }
 
 TEST_F(AgentTest, AReportWhosePublishesFailedGoesOutTheMomentTheLinkIsBackNotAfterItsBackoff) {
-  auto agent = started_agent(SendScheduler::Policy{.retry_after_failure = 10s});
+  auto agent = started_agent(SendScheduler::Policy{.retry_after_failure = 10s, .jitter = 0});
   connect();
   auto id = submit(*agent);
   complete_next(Error(MqttErrc::publish_failed, "broker going down"));

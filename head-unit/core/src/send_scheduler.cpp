@@ -16,7 +16,7 @@ std::chrono::milliseconds SendScheduler::backoff(std::chrono::milliseconds base,
   if (jitter <= 0.0 || d.count() <= 0) return d;
   const auto spread = static_cast<std::int64_t>(static_cast<double>(d.count()) * jitter);
   std::uniform_int_distribution<std::int64_t> draw(0, spread);
-  return d - std::chrono::milliseconds(draw(jitter_rng_));
+  return d + std::chrono::milliseconds(draw(jitter_rng_));
 }
 
 void SendScheduler::unindex(const Key& key, Item& item) {

@@ -4,7 +4,8 @@
 // An entry is: due -> publishing (handed to MQTT) -> awaiting_ack (broker PUBACK received) ->
 // removed by the backend's ack. A report not acknowledged within ack_timeout is due again, with
 // the timeout doubling per attempt up to max_backoff. A failed publish is due again after
-// retry_after_failure, doubling likewise. Re-sending is always safe: the backend de-duplicates by
+// retry_after_failure, doubling likewise. Each of these waits is stretched by a random part of
+// itself (Policy::jitter). Re-sending is always safe: the backend de-duplicates by
 // report id.
 //
 // Cost: every call is O(log n) in the entries it holds (plus what it returns), whatever their
@@ -41,9 +42,9 @@ class SendScheduler {
     /// again after this (or its own timeout, if sooner), not after the whole ack timeout.
     std::chrono::milliseconds resend_after_reconnect{2000};
     /// Each wait before a send is tried again (the ack timeout, the backoff after a failure) is
-    /// drawn from [(1 - jitter) x d, d]: the cars an outage of the broker or the backend failed
-    /// together do not all try again at the same moment, and none sooner than half its wait.
-    /// 0: exactly d.
+    /// drawn from [d, (1 + jitter) x d]: the cars an outage of the broker or the backend failed
+    /// together do not all try again at the same moment, and none sooner than its configured
+    /// wait (a backend given ack_timeout to answer is not asked again before). 0: exactly d.
     double jitter = 0.5;
     /// Seed of that draw; 0: from std::random_device.
     std::uint32_t seed = 0;
@@ -93,7 +94,7 @@ class SendScheduler {
   // Send order: higher priority first, then older, then id.
   using Key = std::tuple<int, std::int64_t, std::string>;
   static Key key_of(const OutboxEntry& e) { return {-e.priority, e.created_ms, e.id}; }
-  /// base doubled per attempt after the first, capped at max_backoff, then jittered.
+  /// base doubled per attempt after the first, capped at max_backoff, then stretched by jitter.
   std::chrono::milliseconds backoff(std::chrono::milliseconds base, int attempts);
   /// Puts a not-publishing item in line at `due_at` (waiting_); takes it out of any index first.
   void wait_until(const Key& key, Item& item, Clock::time_point due_at);
