@@ -119,6 +119,15 @@ class AgentTest : public ::testing::Test {
     run();
     return p;
   }
+  // The backend's first notification of a report's case: received.
+  static wire::Envelope received_notification(const std::string& report_id, const std::string& case_number) {
+    auto note = codec::new_envelope(1);
+    note.mutable_notification()->set_report_id(report_id);
+    note.mutable_notification()->set_case_number(case_number);
+    note.mutable_notification()->set_status(wire::CASE_STATUS_RECEIVED);
+    note.mutable_notification()->set_title("Feedback received");
+    return note;
+  }
   static wire::Envelope ack_for(const FakeMqtt::Published& p, const std::string& number) {
     return test::accepted_ack_for(p.payload, number);
   }
@@ -364,11 +373,7 @@ TEST_F(AgentTest, ANotificationIsShownOnceAndReceiptedEveryTime) {
   auto sent = complete_next();
   deliver(ack_for(sent, "FB-2026-000123"));
 
-  auto note = codec::new_envelope(1);
-  note.mutable_notification()->set_report_id(*id);
-  note.mutable_notification()->set_case_number("FB-2026-000123");
-  note.mutable_notification()->set_status(wire::CASE_STATUS_RECEIVED);
-  note.mutable_notification()->set_title("Feedback received");
+  auto note = received_notification(*id, "FB-2026-000123");
   deliver(note);
   deliver(note);  // the backend re-sent it (our first receipt was lost)
   ASSERT_EQ(test::pending_publishes(*mqtt_), 2u);
@@ -392,11 +397,7 @@ TEST_F(AgentTest, AnAckCarryingTheNotificationShowsItOnceAndSendsNoReceipt) {
   EXPECT_TRUE(codec::decode(sent.payload)->report().ack_carries_notification());  // the car says it reads it
 
   auto ack = ack_for(sent, "FB-2026-000123");
-  auto note = codec::new_envelope(1);
-  note.mutable_notification()->set_report_id(*id);
-  note.mutable_notification()->set_case_number("FB-2026-000123");
-  note.mutable_notification()->set_status(wire::CASE_STATUS_RECEIVED);
-  note.mutable_notification()->set_title("Feedback received");
+  auto note = received_notification(*id, "FB-2026-000123");
   *ack.mutable_ack()->mutable_accepted()->mutable_notification() = codec::carry(note);
   deliver(ack);
   auto duplicate = ack;
@@ -872,11 +873,7 @@ TEST_F(AgentTest, AReportWhoseCaseMovedOnBeforeItsAckLeavesTheLineAtItsExpiryWit
   auto agent = started_agent();
   auto id = submit(*agent);
   ASSERT_TRUE(id);
-  auto note = codec::new_envelope(1);
-  note.mutable_notification()->set_report_id(*id);
-  note.mutable_notification()->set_case_number("FB-2026-000321");
-  note.mutable_notification()->set_status(wire::CASE_STATUS_RECEIVED);
-  note.mutable_notification()->set_title("Feedback received");
+  auto note = received_notification(*id, "FB-2026-000321");
   deliver(note);
   ASSERT_EQ(reports(*agent).front().status, ReportStatus::received);
 
