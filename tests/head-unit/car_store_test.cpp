@@ -1620,7 +1620,9 @@ TEST_F(CarStoreRecoveryTest, AWalThatCannotBeCopiedIsNamedNotReadAndKept) {
   EXPECT_TRUE(fs::exists(aside->string() + "-wal")) << "kept for a later look";
   EXPECT_FALSE(fs::exists(recovery_marker(path_)));
   // What it held is missing: that report is not in the new outbox.
-  for (const auto& e : *store->outbox()) EXPECT_NE(e.id, in_wal);
+  const auto outbox = store->outbox();
+  ASSERT_TRUE(outbox);
+  for (const auto& e : *outbox) EXPECT_NE(e.id, in_wal);
 }
 
 TEST_F(CarStoreRecoveryTest, ARecoveryKilledTwiceIsStillFinishedOnce) {
