@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -119,7 +120,10 @@ inline void deliver(FakeMqtt::State& s, mqtt::Message m) {
 
 /// Completes the oldest publish (PUBACK, or failure when `error` is given); returns it. Its
 /// handler is posted: run the executor to see its effect.
+/// Completes the oldest pending publish. Throws (a failed test, not undefined behaviour) when
+/// nothing was published.
 inline FakeMqtt::Published complete_next(FakeMqtt::State& s, Error error = {}) {
+  if (s.published.empty()) throw std::logic_error("complete_next: nothing is waiting to be published");
   FakeMqtt::Published p = std::move(s.published.front());
   s.published.pop_front();
   if (p.done) {
