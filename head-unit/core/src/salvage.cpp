@@ -442,8 +442,10 @@ Result<Recovery> salvage(const fs::path& damaged, sql::Database& into, std::span
   out.wal_unread = wal && !out.not_copied.empty();
   const fs::path& read_from = in_place ? damaged : copy;
   if (!in_place && !has_sqlite_header(copy)) out.header_rebuilt = rebuild_header(copy, wal && !out.wal_unread);
-  if (!out.not_copied.empty())
-    spdlog::warn("recovery: {}; reading {} without its -wal", out.not_copied, read_from.string());
+  if (!out.not_copied.empty()) {
+    spdlog::warn("recovery: {}; reading {}{}", out.not_copied, read_from.string(),
+                 out.wal_unread ? " without its -wal" : " in place, unwritten");
+  }
 
   sql::OpenOptions o;
   o.create = false;

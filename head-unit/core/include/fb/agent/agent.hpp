@@ -253,8 +253,9 @@ class Agent final : public AgentApi {
   /// whether the store's expiries need fixing once the clock is set (car_store.hpp).
   std::int64_t last_wall_ms_ = 0;
   bool expiry_fix_due_ = true;
-  /// No expiry work before this (steady time) after the store failed it, e.g. a read-only disk:
-  /// a due expiry would otherwise fire the timer at once, again and again.
+  /// No expiry work before this (steady time) after the store failed it (e.g. a read-only disk)
+  /// or it left an expiry due: such an expiry would otherwise fire the timer at once, again and
+  /// again.
   Clock::SteadyTime expiry_retry_at_{};
   bool connected_ = false;
   bool running_ = false;
