@@ -24,6 +24,9 @@ class FailingStore final : public CaseStore {
   bool fail_next = false;  // the next commit_batch or apply_car_replies, whichever comes first
   int fail_batches = 0;    // the next n commit_batch calls
   int fail_answers = 0;    // the next n apply_car_replies calls
+  /// The next apply_car_replies fails each item as a notice that does not render would: an error
+  /// that trying again meets again.
+  bool fail_answer_item = false;
   Result<std::vector<ItemOutcome>> commit_batch(std::span<const BatchItem> items,
                                                 const NotificationFactory& f) override {
     if (std::exchange(fail_next, false) || take(fail_batches)) return fail(StorageErrc::full, "test: disk full");
@@ -101,6 +104,11 @@ class FailingStore final : public CaseStore {
   Result<std::vector<ItemOutcome>> apply_car_replies(std::span<const CarReplyIntake> items,
                                                      const NoticeRenderer& r) override {
     if (std::exchange(fail_next, false) || take(fail_answers)) return fail(StorageErrc::full, "injected");
+    if (std::exchange(fail_answer_item, false)) {
+      std::vector<ItemOutcome> out(items.size());
+      for (auto& o : out) o.error = Error(StorageErrc::internal, "test: the notice does not render");
+      return out;
+    }
     return inner_.apply_car_replies(items, r);
   }
   Result<Visit> propose_visit(const VisitProposal& p, const NoticeRenderer& r) override {
@@ -151,6 +159,12 @@ class IngestTest : public ::testing::Test {
   }
   static RawMessage report_message(const wire::Envelope& env, const std::string& vin = kVinA) {
     return RawMessage{topics::reports(vin), codec::encode(env)};
+  }
+  static wire::AnswerStored stored_of(const Outgoing& o) {
+    wire::Envelope e;
+    EXPECT_TRUE(e.ParseFromString(o.payload));
+    EXPECT_TRUE(e.has_answer_stored()) << e.ShortDebugString();
+    return e.answer_stored();
   }
   static wire::Ack ack_of(const Outgoing& o) {
     auto env = codec::decode(o.payload);
@@ -411,7 +425,9 @@ TEST_F(IngestTest, ASurveyAnswerArrivesOnTheReceiptsTopicAndBadOnesAreDeadLetter
     env.mutable_survey()->set_comment(comment);
     return RawMessage{topics::receipts(kVinA), codec::encode(env)};
   };
-  EXPECT_TRUE(process({answer(new_uuid(), 5, "good")}).empty());  // never answered
+  const auto out = process({answer(new_uuid(), 5, "good")});
+  ASSERT_EQ(out.size(), 1u) << "answered with AnswerStored only";
+  EXPECT_TRUE(stored_of(out[0]).refused()) << "a survey nobody asked: the car stops sending it";
   EXPECT_EQ(ingest_->stats().surveys, 1u);
   auto dead = real_->list_dead_letters(10);
   ASSERT_EQ(dead->size(), 1u);
@@ -427,9 +443,11 @@ TEST_F(IngestTest, ASurveyAnswerArrivesOnTheReceiptsTopicAndBadOnesAreDeadLetter
 }
 
 TEST_F(IngestTest, MalformedVisitRepliesAndCallbackRequestsAreDeadLetteredWithTheField) {
+  std::string sent_id;
   const auto send = [&](const std::function<void(wire::Envelope&)>& fill) {
     auto env = codec::new_envelope(clock_.epoch_ms());
     fill(env);
+    sent_id = env.message_id();
     return process({RawMessage{topics::receipts(kVinA), codec::encode(env)}});
   };
   const std::pair<std::function<void(wire::Envelope&)>, std::string> cases[] = {
@@ -470,126 +488,122 @@ TEST_F(IngestTest, MalformedVisitRepliesAndCallbackRequestsAreDeadLetteredWithTh
        "reopen_request.reason"},
   };
   for (const auto& [fill, expected] : cases) {
-    EXPECT_TRUE(send(fill).empty());  // a receipts topic is never answered
+    const auto out = send(fill);
     auto dead = real_->list_dead_letters(1);
     ASSERT_TRUE(dead && !dead->empty());
     EXPECT_EQ(dead->front().reason, DeadLetterReason::bad_receipt);
     EXPECT_NE(dead->front().detail.find(expected), std::string::npos) << dead->front().detail;
+    if (expected == "not a Receipt") {
+      EXPECT_TRUE(out.empty()) << "an Ack is no answer of the car's: nothing to confirm";
+      continue;
+    }
+    // The car is told, so it stops sending an answer no resend can mend.
+    ASSERT_EQ(out.size(), 1u) << expected;
+    const auto stored = stored_of(out[0]);
+    EXPECT_EQ(out[0].topic, topics::inbox(kVinA));
+    EXPECT_EQ(stored.answer_id(), sent_id);
+    EXPECT_TRUE(stored.refused());
+    EXPECT_NE(stored.detail().find(expected), std::string::npos) << stored.detail();
   }
   // A well-formed reply for a visit nobody proposed is the store's to refuse: a dead letter too.
-  send([](auto& e) {
+  auto out = send([](auto& e) {
     e.mutable_visit_reply()->set_visit_id(new_uuid());
     e.mutable_visit_reply()->set_action(wire::VisitReply::DECLINE);
   });
   auto dead = real_->list_dead_letters(1);
   EXPECT_NE(dead->front().detail.find("unknown for this car"), std::string::npos) << dead->front().detail;
   EXPECT_EQ(ingest_->stats().car_replies, 1u);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(stored_of(out[0]).answer_id(), sent_id);
+  EXPECT_TRUE(stored_of(out[0]).refused());
+  EXPECT_NE(stored_of(out[0]).detail().find("dead letter #" + std::to_string(dead->front().id)), std::string::npos)
+      << stored_of(out[0]).detail();
   // So is a reopen request for a report this car never sent.
-  send([](auto& e) { e.mutable_reopen_request()->set_report_id(new_uuid()); });
+  out = send([](auto& e) { e.mutable_reopen_request()->set_report_id(new_uuid()); });
   dead = real_->list_dead_letters(1);
   EXPECT_NE(dead->front().detail.find("reopen request for report"), std::string::npos) << dead->front().detail;
   EXPECT_EQ(ingest_->stats().car_replies, 2u);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(stored_of(out[0]).refused());
 }
 
-TEST_F(IngestTest, AnAnswerTheStoreCannotTakeIsCountedForRetryAndTheBatchsReportsStayStored) {
+// A car keeps a driver's answer queued until AnswerStored (it sends it again after its ack
+// timeout), so the backend confirms an answer only once the store has it, and applies a resend once.
+TEST_F(IngestTest, AnAnswerTheStoreCannotTakeIsNotConfirmedAndItsResendIsAppliedOnceAndConfirmedEachTime) {
   auto env = test::valid_report_envelope();
+  ASSERT_FALSE(process({report_message(env)}).empty());
   auto answer = codec::new_envelope(clock_.epoch_ms());
   answer.mutable_callback_request()->set_report_id(env.report().report_id());
-  store_->fail_next = false;
-  auto out = process({report_message(env)});
-  ASSERT_FALSE(out.empty());
+  const RawMessage message{topics::receipts(kVinA), codec::encode(answer)};
   store_->fail_next = true;  // the answers' transaction fails (a full disk)
-  EXPECT_TRUE(process({RawMessage{topics::receipts(kVinA), codec::encode(answer)}}).empty());
+  EXPECT_TRUE(process({message}).empty()) << "no AnswerStored: the car sends it again";
   EXPECT_EQ(ingest_->stats().retry_later, 1u);
+  EXPECT_TRUE(real_->callbacks(CallbackQuery{})->empty());
+
+  for (int resend = 0; resend < 2; ++resend) {
+    auto out = process({message});
+    ASSERT_EQ(out.size(), 1u) << resend;
+    const auto stored = stored_of(out[0]);
+    EXPECT_EQ(out[0].topic, topics::inbox(kVinA));
+    EXPECT_EQ(stored.answer_id(), answer.message_id());
+    EXPECT_FALSE(stored.refused());
+    ASSERT_EQ(real_->callbacks(CallbackQuery{})->size(), 1u) << "applied once";
+  }
   EXPECT_EQ(real_->counts()->cases, 1);
-  CallbackQuery all;
-  EXPECT_TRUE(real_->callbacks(all)->empty());
-  EXPECT_FALSE(store_->fail_next);
 }
 
-// A car sends an answer once: it deletes it from its outbox at the broker's PUBACK. A batch whose
-// reports fail to store must not take its answers down with it.
-TEST_F(IngestTest, TheAnswersOfABatchWhoseReportsFailToStoreAreStoredAllTheSame) {
+// A batch whose store transaction fails is answered with nothing, its drivers' answers included:
+// every car sends again what it sent, reports and answers alike.
+TEST_F(IngestTest, ABatchThatFailsToStoreAppliesNoAnswerAndTheResentBatchAppliesAndConfirmsEach) {
   auto env = test::valid_report_envelope();
   ASSERT_FALSE(process({report_message(env)}).empty());
   const auto number = real_->find_case_by_report(env.report().report_id())->value().case_number;
-  const auto due_before = real_->due_notifications(clock_.epoch_ms(), 100)->size();
 
   auto callback = codec::new_envelope(clock_.epoch_ms());
   callback.mutable_callback_request()->set_report_id(env.report().report_id());
   auto reopen = codec::new_envelope(clock_.epoch_ms());  // a new case is not reopenable: refused, with a notice
   reopen.mutable_reopen_request()->set_report_id(env.report().report_id());
   auto fresh = test::valid_report_envelope(kVinA, "空调不制冷");
+  const std::vector<RawMessage> batch{report_message(fresh),
+                                      {topics::receipts(kVinA), codec::encode(callback)},
+                                      {topics::receipts(kVinA), codec::encode(reopen)}};
   store_->fail_batches = 1;
-  auto failed = ingest_->process(std::vector<RawMessage>{report_message(fresh),
-                                                         {topics::receipts(kVinA), codec::encode(callback)},
-                                                         {topics::receipts(kVinA), codec::encode(reopen)}});
+  auto failed = ingest_->process(batch);
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, make_error_code(StorageErrc::full));
   EXPECT_EQ(real_->counts()->cases, 1) << "the new report waits for its car's resend";
-  ASSERT_EQ(real_->callbacks(CallbackQuery{})->size(), 1u);
-  const auto events = real_->case_events(number).value();
-  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const CaseEvent& e) { return e.kind == "reopen_refused"; }));
-  // Its answer to the car is stored due at once: the service's next check sends it.
-  EXPECT_EQ(real_->due_notifications(clock_.epoch_ms(), 100)->size(), due_before + 1);
-  EXPECT_EQ(ingest_->stats().answers_waiting, 0u);
+  EXPECT_TRUE(real_->callbacks(CallbackQuery{})->empty());
+  EXPECT_EQ(ingest_->stats().retry_later, 3u);
 
-  auto out = process({report_message(fresh)});  // the car's resend
-  ASSERT_FALSE(out.empty());
-  EXPECT_FALSE(ack_of(out[0]).accepted().duplicate());
+  auto out = process(batch);  // the cars' resends
   EXPECT_EQ(real_->counts()->cases, 2);
   EXPECT_EQ(real_->callbacks(CallbackQuery{})->size(), 1u);
-}
-
-TEST_F(IngestTest, AnAnswerTheStoreCannotTakeAtAllIsKeptAndStoredWithTheNextBatch) {
-  auto env = test::valid_report_envelope();
-  ASSERT_FALSE(process({report_message(env)}).empty());
-  auto callback = codec::new_envelope(clock_.epoch_ms());
-  callback.mutable_callback_request()->set_report_id(env.report().report_id());
-  auto fresh = test::valid_report_envelope(kVinA, "空调不制冷");
-  store_->fail_batches = 1;  // the whole store fails: the batch and the answers' own transaction
-  store_->fail_answers = 1;
-  ASSERT_FALSE(ingest_->process(
-      std::vector<RawMessage>{report_message(fresh), {topics::receipts(kVinA), codec::encode(callback)}}));
-  EXPECT_TRUE(real_->callbacks(CallbackQuery{})->empty());
-  EXPECT_EQ(ingest_->stats().answers_waiting, 1u);
-
-  clock_.advance(std::chrono::seconds(30));
-  ASSERT_FALSE(process({report_message(fresh)}).empty());  // storage works again; the car resends its report
-  auto callbacks = real_->callbacks(CallbackQuery{});
-  ASSERT_EQ(callbacks->size(), 1u) << "the answer the car will not send again";
-  EXPECT_EQ(callbacks->front().id, callback.message_id());
-  EXPECT_EQ(ingest_->stats().answers_waiting, 0u);
-  EXPECT_EQ(ingest_->stats().answers_dropped, 0u);
-  EXPECT_EQ(ingest_->stats().car_replies, 1u);
-  EXPECT_EQ(real_->counts()->cases, 2);
-}
-
-TEST_F(IngestTest, BeyondTheCapTheOldestUnstoredAnswerIsDroppedAndCountedAndTheRestKeepTheirOrder) {
-  ingest_ = std::make_unique<Ingest>(*store_, test::shipped_rules(), clock_, IngestOptions{.max_unstored_answers = 2});
-  auto env = test::valid_report_envelope();
-  ASSERT_FALSE(process({report_message(env)}).empty());
-  const auto number = real_->find_case_by_report(env.report().report_id())->value().case_number;
-  const auto message = [&](const std::string& text) {
-    auto m = codec::new_envelope(clock_.epoch_ms());
-    m.mutable_driver_message()->set_report_id(env.report().report_id());
-    m.mutable_driver_message()->set_text(text);
-    return RawMessage{topics::receipts(kVinA), codec::encode(m)};
-  };
-  for (const char* text : {"one", "two", "three"}) {
-    ++store_->fail_answers;
-    process({message(text)});  // nothing else in the batch: it has no failure of its own
-  }
-  EXPECT_EQ(ingest_->stats().answers_waiting, 2u);
-  EXPECT_EQ(ingest_->stats().answers_dropped, 1u);
-  process({message("four")});
-  std::vector<std::string> said;
   const auto events = real_->case_events(number).value();
-  for (const auto& e : events) {
-    if (e.kind == "driver_message") said.push_back(nlohmann::json::parse(e.detail)["text"]);
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const CaseEvent& e) { return e.kind == "reopen_refused"; }));
+  std::vector<std::string> confirmed;
+  for (const auto& o : out) {
+    wire::Envelope e;
+    ASSERT_TRUE(e.ParseFromString(o.payload));
+    if (!e.has_answer_stored()) continue;
+    EXPECT_FALSE(e.answer_stored().refused()) << "a refused reopen is applied: the car hears why in a notice";
+    confirmed.push_back(e.answer_stored().answer_id());
   }
-  EXPECT_EQ(said, (std::vector<std::string>{"two", "three", "four"}));
-  EXPECT_EQ(ingest_->stats().answers_waiting, 0u);
+  EXPECT_EQ(confirmed, (std::vector<std::string>{callback.message_id(), reopen.message_id()}));
+}
+
+TEST_F(IngestTest, AnAnswerThatFailsForGoodIsConfirmedAsRefusedSoItsCarStopsSendingIt) {
+  auto env = test::valid_report_envelope();
+  ASSERT_FALSE(process({report_message(env)}).empty());
+  auto message = codec::new_envelope(clock_.epoch_ms());
+  message.mutable_driver_message()->set_report_id(env.report().report_id());
+  message.mutable_driver_message()->set_text("still noisy");
+  store_->fail_answer_item = true;  // the item fails with an error a resend would meet again
+  auto out = process({RawMessage{topics::receipts(kVinA), codec::encode(message)}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(stored_of(out[0]).answer_id(), message.message_id());
+  EXPECT_TRUE(stored_of(out[0]).refused());
+  EXPECT_EQ(ingest_->stats().answers_dropped, 1u);
+  EXPECT_EQ(ingest_->stats().retry_later, 0u);
 }
 
 // ---- The ack that carries the first notification (issue 7) -------------------------------------

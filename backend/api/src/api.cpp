@@ -1358,9 +1358,7 @@ void Api::Impl::metrics(const Responder& respond) {
             stats.progress_updates);
     counter("fb_notifications_published_total", "Messages the broker took (acks and notifications).", stats.published);
     gauge("fb_ingest_queue_depth", "Messages received and waiting to be stored.", pending);
-    gauge("fb_answers_waiting", "Drivers' answers the store could not take, kept to try again.",
-          stats.ingest.answers_waiting);
-    counter("fb_answers_dropped_total", "Drivers' answers given up unstored (over the cap, or failing for good).",
+    counter("fb_answers_dropped_total", "Drivers' answers given up unstored (failing for good; the car is told).",
             stats.ingest.answers_dropped);
     o << "# HELP fb_http_responses_total HTTP responses by status class.\n# TYPE fb_http_responses_total counter\n";
     for (std::size_t i = 1; i < by_class.size(); ++i) {

@@ -29,8 +29,19 @@ bool is_language_tag(std::string_view s) {
          });
 }
 
+bool is_answer(wire::Envelope::BodyCase body) {
+  switch (body) {
+    case wire::Envelope::kSurvey:
+    case wire::Envelope::kVisitReply:
+    case wire::Envelope::kCallbackRequest:
+    case wire::Envelope::kDriverMessage:
+    case wire::Envelope::kReopenRequest: return true;
+    default: return false;
+  }
+}
+
 /// What a receipts topic may carry besides a Receipt: a driver's answer, checked field by field.
-/// Returns the intake, or why it is refused (a dead letter: receipts get no answer).
+/// Returns the intake, or why it is refused (a dead letter; an answer's car is told, AnswerStored).
 std::variant<CarReplyIntake, std::string> car_reply(const wire::Envelope& e) {
   CarReplyIntake in;
   in.message_id = e.message_id();
@@ -109,13 +120,6 @@ Ingest::Ingest(CaseStore& store, const Rules& rules, const Clock& clock, IngestO
       clock_(clock),
       options_(options) {}
 
-Ingest::~Ingest() {
-  if (!unstored_answers_.empty()) {
-    spdlog::error("{} drivers' answers lost: the store could not take them before ingest stopped",
-                  unstored_answers_.size());
-  }
-}
-
 void Ingest::triage(ReportIntake& intake) const {
   const auto& r = *intake.report;
   intake.classification = rules_.classifier.classify(r);
@@ -141,7 +145,9 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
   std::vector<std::string> digests(batch.size());  // SHA-256 of each payload: dead letters and acks name it
   std::vector<std::optional<Rejection>> rejections(batch.size());
   std::vector<CarReplyIntake> replies;  // drivers' answers: applied after the batch, with rendering
-  std::vector<std::string> reply_vins;
+  // batch[i] is a driver's answer refused before the store (its message id): the car is told once
+  // its dead letter is stored, so it stops sending it.
+  std::vector<std::string> refused_answers(batch.size());
   items.reserve(batch.size());
   const auto reject = [&](std::size_t i, Rejection r) {
     ++stats_.rejected;
@@ -170,7 +176,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     vins[i] = topic->vin;
     auto env = codec::decode(m.payload, options_.max_payload_bytes);
     if (!env && topic->kind == topics::Kind::receipts) {
-      // Receipts get no answer: a car does not retry them beyond QoS 1.
+      // No answer possible without a message id; a car sends its own answers well-formed.
       ++stats_.unroutable;
       spdlog::warn("dead letter: unreadable receipt from {}: {}", topic->vin, env.error().what());
       items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::bad_receipt, env.error().what(), now));
@@ -201,11 +207,11 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       }
       auto reply = car_reply(e);
       if (auto* why = std::get_if<std::string>(&reply)) {
-        // Receipts get no answer: a car does not retry them beyond QoS 1.
         ++stats_.unroutable;
-        spdlog::warn("dead letter: bad answer from {}: {}", topic->vin, *why);
+        spdlog::warn("dead letter: bad answer {} from {}: {}", e.message_id(), topic->vin, *why);
         items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::bad_receipt, *why, now));
         origin.push_back(i);
+        if (is_answer(e.body_case())) refused_answers[i] = e.message_id();
         continue;
       }
       auto& intake = std::get<CarReplyIntake>(reply);
@@ -214,7 +220,6 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       intake.topic = m.topic;
       intake.payload = m.payload;
       replies.push_back(std::move(intake));
-      reply_vins.push_back(topic->vin);
       continue;
     }
 
@@ -255,12 +260,9 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
                                     return make_notification(in, ref, event);
                                   });
   if (!outcomes) {
-    stats_.retry_later += items.size();
-    // A car sends an answer once (it is gone from its outbox at the broker's PUBACK), so the
-    // answers go on in their own transaction; what they queue goes out at the service's next
-    // notification check.
-    std::vector<Outgoing> unsent;
-    apply_replies(std::move(replies), unsent);
+    // Nothing of the batch is answered: its reports and drivers' answers come again from their
+    // cars (an answer stays queued on its car until AnswerStored).
+    stats_.retry_later += items.size() + replies.size();
     return fail(outcomes.error());
   }
 
@@ -269,6 +271,15 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
   for (std::size_t k = 0; k < items.size(); ++k) {
     const auto i = origin[k];
     const auto& o = (*outcomes)[k];
+    if (!refused_answers[i].empty()) {
+      if (o.error) {
+        ++stats_.retry_later;
+      } else {
+        const auto& dead = std::get<DeadLetterRecord>(items[k]);
+        out.push_back(Outgoing{topics::inbox(vins[i]), answer_stored_payload(refused_answers[i], &dead.detail), {}});
+      }
+      continue;
+    }
     if (rejections[i]) {
       if (o.error) {  // the dead letter itself failed to store: let the car retry
         ++stats_.retry_later;
@@ -312,56 +323,44 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
   return out;
 }
 
-void Ingest::apply_replies(std::vector<CarReplyIntake> replies, std::vector<Outgoing>& out) {
-  if (!unstored_answers_.empty()) {
-    replies.insert(replies.begin(), std::make_move_iterator(unstored_answers_.begin()),
-                   std::make_move_iterator(unstored_answers_.end()));
-    unstored_answers_.clear();
-  }
+void Ingest::apply_replies(const std::vector<CarReplyIntake>& replies, std::vector<Outgoing>& out) {
   if (replies.empty()) return;
   const Notifier notifier(rules_.templates, rules_.router);
   auto outcomes = store_.apply_car_replies(replies, [&](const CaseNotice& n) { return notifier.render(n); });
   if (!outcomes) {
     stats_.retry_later += replies.size();
-    spdlog::error("{} drivers' answers not stored: {}; kept to try again with the next batch", replies.size(),
+    spdlog::error("{} drivers' answers not stored: {}; their cars send them again", replies.size(),
                   outcomes.error().what());
-    for (auto& r : replies) keep_unstored(std::move(r));
-    stats_.answers_waiting = unstored_answers_.size();
     return;
   }
   for (std::size_t k = 0; k < replies.size(); ++k) {
     auto& o = (*outcomes)[k];
-    auto& r = replies[k];
+    const auto& r = replies[k];
     const bool survey = std::holds_alternative<wire::SurveyAnswer>(r.body);
     if (o.error && may_pass(o.error->code)) {
       ++stats_.retry_later;
-      spdlog::error("answer {} from {} not stored: {}; kept to try again with the next batch", r.message_id, r.vin,
-                    o.error->what());
-      keep_unstored(std::move(r));
+      spdlog::error("answer {} from {} not stored: {}; the car sends it again", r.message_id, r.vin, o.error->what());
       continue;
     }
     ++(survey ? stats_.surveys : stats_.car_replies);
+    const std::string* refused = nullptr;
+    std::string why;
     if (o.error) {
+      // Trying again would meet the same failure: the car is told, so it stops sending it.
       ++stats_.answers_dropped;
       spdlog::error("answer {} from {} dropped unstored: {}", r.message_id, r.vin, o.error->what());
+      why = o.error->what();
+      refused = &why;
     } else if (!o.receipt_matched) {
       spdlog::warn("dead letter #{}: answer {} from {} refused", o.dead_letter_id, r.message_id, r.vin);
+      why = "nothing to answer: dead letter #" + std::to_string(o.dead_letter_id);
+      refused = &why;
     } else {
       spdlog::info("{} {} from {} applied", survey ? "survey answer" : "answer", r.message_id, r.vin);
     }
+    // The answer's own notices first: a car reading AnswerStored already has what it caused.
     for (auto& n : o.notices) out.push_back(Outgoing{topics::inbox(n.vin), std::move(n.payload), n.id});
-  }
-  stats_.answers_waiting = unstored_answers_.size();
-}
-
-void Ingest::keep_unstored(CarReplyIntake reply) {
-  unstored_answers_.push_back(std::move(reply));
-  while (unstored_answers_.size() > options_.max_unstored_answers) {
-    const auto& oldest = unstored_answers_.front();
-    ++stats_.answers_dropped;
-    spdlog::error("answer {} from {} dropped unstored: more than {} drivers' answers wait for the store",
-                  oldest.message_id, oldest.vin, options_.max_unstored_answers);
-    unstored_answers_.pop_front();
+    out.push_back(Outgoing{topics::inbox(r.vin), answer_stored_payload(r.message_id, refused), {}});
   }
 }
 
@@ -462,6 +461,17 @@ std::string Ingest::ack_payload(const std::string& report_id, const std::string&
     // Cut on a character boundary: a detail the car cannot decode would keep it resending.
     const auto& detail = rejected->detail.empty() ? rejected->code.message() : rejected->detail;
     ack->mutable_rejected()->set_detail(std::string(utf8_prefix(detail, 300)));
+  }
+  return codec::encode(env);
+}
+
+std::string Ingest::answer_stored_payload(const std::string& answer_id, const std::string* refused) const {
+  auto env = codec::new_envelope(clock_.epoch_ms());
+  auto* stored = env.mutable_answer_stored();
+  stored->set_answer_id(answer_id);
+  if (refused) {
+    stored->set_refused(true);
+    stored->set_detail(std::string(utf8_prefix(*refused, 300)));
   }
   return codec::encode(env);
 }

@@ -150,7 +150,6 @@ void Service::drain() {
   if (running_ && inbox_.size() > 0 && !drain_posted_.exchange(true)) asio::post(executor_, [this] { drain(); });
   if (batch.empty()) return;
 
-  const auto answers_before = ingest_.stats().surveys + ingest_.stats().car_replies;
   auto out = ingest_.process(batch);
   update_stats([&](ServiceStats& s) {
     s.received += batch.size();
@@ -158,13 +157,9 @@ void Service::drain() {
     s.ingest = ingest_.stats();
   });
   if (!out) {
-    const auto& stats = ingest_.stats();
     spdlog::error(
-        "backend: reports of a batch of {} not stored: {}; no acks sent, their cars send them again; drivers' "
-        "answers go on in a transaction of their own ({} waiting for the store)",
-        batch.size(), out.error().what(), stats.answers_waiting);
-    // What the stored answers queued for their cars is due now, not at the next timer.
-    if (stats.surveys + stats.car_replies != answers_before) check_notifications();
+        "backend: a batch of {} not stored: {}; nothing answered, the cars send their reports and answers again",
+        batch.size(), out.error().what());
     return;
   }
   for (auto& o : *out) publish(std::move(o));

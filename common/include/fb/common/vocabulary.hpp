@@ -202,7 +202,7 @@ enum class DeadLetterReason {
   report_id_conflict = wire::REJECT_REPORT_ID_CONFLICT,
   conflicting_duplicate = wire::REJECT_CONFLICTING_DUPLICATE,
   unroutable_topic = 100,  // not vehicles/{vin}/reports or receipts: nobody to answer
-  bad_receipt = 101,       // receipts get no answer
+  bad_receipt = 101,       // a bad receipt or answer on a receipts topic (an answer hears AnswerStored.refused)
   internal = 102,          // an error that is not the sender's (no wire reason)
 };
 

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,12 +43,11 @@ struct IngestStats {
   std::uint64_t receipts = 0;
   std::uint64_t surveys = 0;
   std::uint64_t car_replies = 0;  // visit replies, callback requests, driver messages, reopen requests
-  /// Storage failures: a report or receipt unanswered (the car sends a report again), or a driver's
-  /// answer kept to try again with the next batch.
+  /// Storage failures: a report, receipt or driver's answer unanswered (the car sends a report or
+  /// an answer again).
   std::uint64_t retry_later = 0;
-  std::uint64_t answers_waiting = 0;  // drivers' answers the store could not take, kept for the next batch
-  /// Drivers' answers given up unstored (logged): the oldest kept beyond max_unstored_answers, or
-  /// one whose failure trying again would meet again (a notice that does not render).
+  /// Drivers' answers given up unstored (logged, and the car told with AnswerStored.refused): a
+  /// failure that trying again would meet again (a notice that does not render).
   std::uint64_t answers_dropped = 0;
   std::uint64_t notifications_in_ack = 0;  // acks (first and duplicate) carrying the first notification
 };
@@ -62,27 +60,22 @@ inline constexpr std::size_t kMaxDeadLetterPayload = std::size_t{64} * 1024;
 
 struct IngestOptions {
   std::size_t max_payload_bytes = codec::kMaxPayloadBytes;
-  /// Drivers' answers kept in memory while the store cannot take them (a car sends an answer
-  /// once: it deletes it at the broker's PUBACK). Beyond this the oldest is dropped and logged.
-  std::size_t max_unstored_answers = 5000;
 };
 
 class Ingest {
  public:
   /// `rules` (classifier, router, templates, knowledge base) must outlive the Ingest.
   Ingest(CaseStore& store, const Rules& rules, const Clock& clock, IngestOptions options = {});
-  /// Logs the drivers' answers still kept unstored: they are lost with this object.
-  ~Ingest();
   Ingest(const Ingest&) = delete;
   Ingest& operator=(const Ingest&) = delete;
 
   /// Validates, stores and answers a batch in one transaction. Returns what to publish.
-  /// Drivers' answers (and those kept from earlier batches) are applied after it in a
-  /// transaction of their own, also when it failed; those the store cannot take are kept to try
-  /// again with the next batch (IngestOptions::max_unstored_answers).
+  /// Drivers' answers are applied after it in a transaction of their own, each answered with
+  /// AnswerStored once the store has it (applied, or refused as a dead letter); one the store
+  /// cannot take gets no answer, and its car sends it again.
   /// Error: the store failed for the batch's reports, receipts and dead letters (e.g.
-  /// StorageErrc::full); none is answered and every report in it will come again from its car.
-  /// The notifications its answers queued are stored, due at once, but not returned.
+  /// StorageErrc::full); nothing is answered and no answer applied: the cars send their reports
+  /// and answers again.
   Result<std::vector<Outgoing>> process(std::span<const RawMessage> batch);
 
   /// A report from another channel (hotline, dealer, web; `channel` names it) through the same
@@ -119,15 +112,14 @@ class Ingest {
   const Rules& rules_;
   const Clock& clock_;
   IngestOptions options_;
-  /// Drivers' answers (survey, visit reply, callback request, driver message, reopen request),
-  /// after those kept from earlier batches, in a transaction of their own with rendering; the
-  /// notifications they queued go to `out`. What storage could not take is kept (keep_unstored).
-  void apply_replies(std::vector<CarReplyIntake> replies, std::vector<Outgoing>& out);
-  /// Keeps an answer for the next batch; beyond the cap drops the oldest, logged and counted.
-  void keep_unstored(CarReplyIntake reply);
+  /// Drivers' answers (survey, visit reply, callback request, driver message, reopen request) in a
+  /// transaction of their own with rendering; the notifications they queued, then each one's
+  /// AnswerStored, go to `out`. One storage could not take gets no AnswerStored.
+  void apply_replies(const std::vector<CarReplyIntake>& replies, std::vector<Outgoing>& out);
+  /// AnswerStored for the car's answer `answer_id`; `refused`: why it was not applied.
+  std::string answer_stored_payload(const std::string& answer_id, const std::string* refused = nullptr) const;
 
   IngestStats stats_;
-  std::deque<CarReplyIntake> unstored_answers_;  // oldest first
 };
 
 }  // namespace fb::backend
