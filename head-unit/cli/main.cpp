@@ -281,7 +281,8 @@ static int run_main(int argc, char** argv) {
   double receipt_wait_s = 5;
   app.add_option("--receipt-wait", receipt_wait_s,
                  "Seconds to wait at the end for the receipts of received notifications to reach the broker "
-                 "(else the backend sends those notifications again)")
+                 "(else the backend sends those notifications again) and for the backend to confirm the "
+                 "scripted driver's answers (else they go again on the next run)")
       ->check(CLI::NonNegativeNumber);
 
   auto* send = app.add_subcommand("send", "Queue one report, send it and wait for its notification");
@@ -586,15 +587,16 @@ static int run_main(int argc, char** argv) {
     }
   };
   // Before the agent stops: every notification received has its receipt taken by the broker,
-  // or the backend sends it again (issue 11). The backend sends a known problem's workaround
-  // right behind the report's ack, so the link also stays up until no notification arrived for
-  // one look (kSettle); at most --receipt-wait in all. Offline, the receipts wait for the next run.
+  // or the backend sends it again (issue 11), and every answer of the scripted driver is
+  // confirmed by the backend (AnswerStored), or it goes again on the next run. The backend sends a known problem's
+  // workaround right behind the report's ack, so the link also stays up until no notification arrived for one look
+  // (kSettle); at most --receipt-wait in all. Offline, the receipts wait for the next run.
   constexpr auto kSettle = std::chrono::milliseconds(250);
   fb::Clock::SteadyTime settle_deadline{};
   std::function<void(std::uint64_t)> settle = [&](std::uint64_t seen) {
     agent.stats([&, seen](fb::agent::AgentStats s) {
       const bool quiet = printer.notifications() == seen;
-      if (s.receipts == 0 && quiet) return stop_agent();
+      if (s.receipts == 0 && s.answers == 0 && quiet) return stop_agent();
       if (!printer.connected() || clock.steady_now() >= settle_deadline) {
         if (s.receipts > 0) {
           std::cout << s.receipts << " receipt(s) not taken by the broker "
@@ -602,6 +604,11 @@ static int run_main(int argc, char** argv) {
                     << ": they stay queued and go out on the next run; until then the backend sends those "
                        "notifications again"
                     << std::endl;
+        }
+        if (s.answers > 0) {
+          std::cout << s.answers << " answer(s) not confirmed by the backend "
+                    << (printer.connected() ? "within --receipt-wait" : "(offline)")
+                    << ": they stay queued and go out again on the next run" << std::endl;
         }
         return stop_agent();
       }

@@ -593,7 +593,9 @@ TEST_F(AgentVisitTest, AVisitAnswerIsSentOnTheReceiptsTopicAndShownPendingUntilT
   auto sent = complete_next();
   EXPECT_EQ(sent.topic, topics::receipts(kVinA));
   EXPECT_EQ(codec::decode(sent.payload)->visit_reply().slot_id(), "s1");
-  EXPECT_EQ(stats(*agent_).outbox, 0u);  // the broker's PUBACK confirms it
+  EXPECT_EQ(stats(*agent_).answers, 1u) << "the broker's PUBACK is not the backend's";
+  deliver(test::answer_stored_for(sent.payload));
+  EXPECT_EQ(stats(*agent_).outbox, 0u);
 
   EXPECT_EQ(answer({wire::VisitReply::PICK_SLOT, "s1", "", ""}).error().code,
             make_error_code(AgentErrc::answer_pending));
@@ -644,6 +646,52 @@ TEST_F(AgentVisitTest, ACallbackRequestSurvivesARestartAndIsSentThen) {
   EXPECT_EQ(codec::decode(sent.payload)->message_id(), *id);
 }
 
+// A backend that stops between the broker's PUBACK and its commit must not lose what the driver
+// said: the answer stays queued until AnswerStored, through restarts, and goes again after each
+// ack timeout, byte-identical (the backend applies a message id once).
+TEST_F(AgentVisitTest, ADriversAnswerStaysQueuedPastThePubackAndIsSentAgainUntilTheBackendStoresIt) {
+  auto id = call_me();
+  ASSERT_TRUE(id) << id.error().what();
+  const auto first = complete_next();
+  EXPECT_EQ(stats(*agent_).answers, 1u);
+
+  agent_->stop();
+  run();
+  agent_.reset();
+  agent_ = started_agent(SendScheduler::Policy{.ack_timeout = 30s, .jitter = 0});
+  connect();
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u) << "not sent again after the restart";
+  EXPECT_EQ(complete_next().payload, first.payload);
+  test::run_for(io_, clock_, 30s - 1ms);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "sent again before the ack timeout";
+  test::run_for(io_, clock_, 1ms);
+  ASSERT_EQ(test::pending_publishes(*mqtt_), 1u) << "not sent again after the ack timeout";
+  const auto third = complete_next();
+  EXPECT_EQ(third.payload, first.payload);
+
+  deliver(test::answer_stored_for(third.payload));
+  auto s = stats(*agent_);
+  EXPECT_EQ(s.outbox, 0u);
+  EXPECT_EQ(s.answers, 0u);
+  EXPECT_EQ(s.answers_stored, 1u);
+  test::run_for(io_, clock_, 10min);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "sent again after AnswerStored";
+  deliver(test::answer_stored_for(first.payload));  // the backend confirmed a resend too
+  EXPECT_EQ(stats(*agent_).answers_stored, 1u);
+  EXPECT_EQ(stats(*agent_).bad_messages, 0u);
+}
+
+TEST_F(AgentVisitTest, AnAnswerTheBackendRefusedLeavesTheOutboxAndIsCounted) {
+  deliver(visit(2000, wire::VISIT_PROPOSED));
+  complete_next();  // delivered receipt
+  ASSERT_TRUE(answer({wire::VisitReply::PICK_SLOT, "s1", "", ""}));
+  const auto sent = complete_next();
+  deliver(test::answer_stored_for(sent.payload, /*refused=*/true));
+  const auto s = stats(*agent_);
+  EXPECT_EQ(s.outbox, 0u);
+  EXPECT_EQ(s.answers_refused, 1u);
+}
+
 class AgentWithoutVehicleStateTest : public AgentVisitTest {
  protected:
   void SetUp() override {
@@ -692,8 +740,12 @@ TEST_F(AgentTest, TheScriptedDriverPlaysAWholeVisitAndAnswersEachStepOnce) {
   std::vector<wire::Envelope> replies;
   auto drain = [&] {
     while (test::pending_publishes(*mqtt_) > 0) {
-      auto env = codec::decode(complete_next().payload);
-      if (env && !env->has_receipt()) replies.push_back(*env);
+      const auto sent = complete_next();
+      auto env = codec::decode(sent.payload);
+      if (env && !env->has_receipt()) {
+        replies.push_back(*env);
+        deliver(test::answer_stored_for(sent.payload));  // the backend has it
+      }
     }
   };
   std::int64_t sent_at = 1000;

@@ -249,7 +249,7 @@ TEST_F(CarStoreTest, ASurveyAnswerIsQueuedOnlyForAClosedCasesRequest) {
   EXPECT_EQ(sent->survey().score(), 4u);
   const auto outbox = *store.outbox();
   EXPECT_TRUE(std::any_of(outbox.begin(), outbox.end(), [&](auto& e) {
-    return e.id == *id && e.kind == OutboxKind::receipt && e.topic == receipts_;
+    return e.id == *id && e.kind == OutboxKind::answer && e.topic == receipts_;
   }));
 
   EXPECT_EQ(store.enqueue_survey_answer(progress.message_id(), 4, "", receipts_, 5000).error().code,
@@ -310,7 +310,7 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   {
     auto store = open();  // migrates v1 -> v2 -> v3 -> v4 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 8);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 9);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
   // v4: the report still queued (a noise) is normal, and expires 14 days after it was made.
@@ -400,7 +400,7 @@ TEST_F(CarStoreTest, AVersion3FileMigratesWithNothingHeldAndNoSnapshots) {
   }
   auto store = open();
   EXPECT_FALSE(store.set_aside());
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 8);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 9);
   auto outbox = store.outbox();
   ASSERT_TRUE(outbox);
   ASSERT_FALSE(outbox->empty()) << "the fixture has a report that never left the car";
@@ -660,7 +660,7 @@ TEST_F(CarStoreVisitTest, PickingASlotIsQueuedDurablyAndShownAsPendingUntilTheBo
   auto outbox = *store_->outbox();
   auto queued = std::find_if(outbox.begin(), outbox.end(), [&](auto& e) { return e.id == *id; });
   ASSERT_NE(queued, outbox.end());
-  EXPECT_EQ(queued->kind, OutboxKind::receipt);
+  EXPECT_EQ(queued->kind, OutboxKind::answer);
   EXPECT_EQ(queued->topic, receipts_);
   auto sent = codec::decode(*store_->payload(*id));
   ASSERT_TRUE(sent && sent->has_visit_reply());
@@ -1522,7 +1522,7 @@ TEST_F(CarStoreTest, ANewFileHasSmallPagesAndNoDigestIndex) {
   ASSERT_TRUE(db);
   EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_digest'"), 0);
-  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 8);
+  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 9);
 }
 
 // A kill at each step of the recovery (issue 8 review): the next open resumes it from the marker

@@ -146,6 +146,11 @@ class Car final : public agent::AgentListener {
     ++notifications_[n.report_id];
     cv_.notify_all();
   }
+  void answer_stored(const std::string& id, bool refused) override {
+    std::lock_guard lock(mu_);
+    answers_stored_[id] = refused;
+    cv_.notify_all();
+  }
   void connection_changed(bool up) override {
     std::lock_guard lock(mu_);
     (up ? connects_ : disconnects_)++;
@@ -164,6 +169,13 @@ class Car final : public agent::AgentListener {
   }
   bool wait_disconnected() {
     return wait([&] { return !connected_ && disconnects_ > 0; });
+  }
+  /// The backend has confirmed `count` of the driver's answers (AnswerStored); their ids and
+  /// whether each was refused.
+  std::map<std::string, bool> wait_answers_stored(std::size_t count) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, kWait, [&] { return answers_stored_.size() >= count; });
+    return answers_stored_;
   }
   /// All of `ids` have their "received" notification.
   bool wait_notified(const std::vector<std::string>& ids) {
@@ -241,6 +253,7 @@ class Car final : public agent::AgentListener {
   std::map<std::string, std::string> case_number_;
   std::map<std::string, int> notifications_;
   std::set<std::string> sent_;
+  std::map<std::string, bool> answers_stored_;  // answer id -> refused
   bool connected_ = false;
   int connects_ = 0;
   int disconnects_ = 0;

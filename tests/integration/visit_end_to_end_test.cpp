@@ -166,6 +166,13 @@ TEST_F(VisitEndToEnd, AVisitFromProposalToFollowUpReachesTheCarAtEveryStep) {
   EXPECT_EQ(stages, (std::vector<int>{wire::VISIT_PROPOSED, wire::VISIT_BOOKED, wire::VISIT_CHECKED_IN,
                                       wire::VISIT_INSPECTION, wire::VISIT_DIAGNOSIS, wire::VISIT_REPAIR,
                                       wire::VISIT_QUALITY_CHECK, wire::VISIT_HANDED_OVER}));
+
+  // Each of the driver's three answers (the slot, the extra cost, the survey) left the car's
+  // outbox only at the backend's AnswerStored, none refused.
+  const auto stored = car.wait_answers_stored(3);
+  ASSERT_EQ(stored.size(), 3u);
+  EXPECT_TRUE(stored.contains(reply));
+  for (const auto& [id, refused] : stored) EXPECT_FALSE(refused) << id;
 }
 
 }  // namespace

@@ -19,6 +19,16 @@ inline wire::Envelope accepted_ack_for(const std::string& published_payload, con
   return env;
 }
 
+/// The backend's AnswerStored for a driver's answer the car published (its message id).
+inline wire::Envelope answer_stored_for(const std::string& published_payload, bool refused = false) {
+  const auto sent = codec::decode(published_payload);
+  auto env = codec::new_envelope(1);
+  env.mutable_answer_stored()->set_answer_id(sent ? sent->message_id() : std::string());
+  env.mutable_answer_stored()->set_refused(refused);
+  if (refused) env.mutable_answer_stored()->set_detail("test: refused");
+  return env;
+}
+
 /// Hands a message to the client's handler (posted) as if the broker delivered it on the car's inbox.
 inline void deliver_to_inbox(FakeMqtt::State& mqtt, const std::string& vin, const wire::Envelope& env) {
   deliver(mqtt, mqtt::Message{topics::inbox(vin), codec::encode(env)});

@@ -449,7 +449,7 @@ void Agent::refused(const Error& e) {
 }
 
 void Agent::schedule_answer(const std::string& message_id, int priority, std::int64_t now_ms) {
-  scheduler_.add(OutboxEntry{message_id, OutboxKind::receipt, topics::receipts(config_.vehicle.vin), priority, now_ms},
+  scheduler_.add(OutboxEntry{message_id, OutboxKind::answer, topics::receipts(config_.vehicle.vin), priority, now_ms},
                  clock_.steady_now());
   pump();
 }
@@ -506,6 +506,7 @@ void Agent::stats(std::function<void(AgentStats)> done) {
     auto s = stats_;
     s.outbox = scheduler_.size();
     s.receipts = scheduler_.receipts();
+    s.answers = scheduler_.answers();
     done(s);
   });
 }
@@ -565,12 +566,35 @@ void Agent::on_message(const mqtt::Message& m) {
       }
       for (auto* l : listeners_) l->notification_received(r->entry);
     }
+  } else if (env->has_answer_stored()) {
+    answer_stored(env->answer_stored());
   } else {
     ++stats_.bad_messages;
     spdlog::warn("agent: unexpected message type on {}", m.topic);
     return;
   }
   pump();
+}
+
+void Agent::answer_stored(const wire::AnswerStored& stored) {
+  const auto& id = stored.answer_id();
+  if (!scheduler_.contains(id)) {
+    // Confirmed before (a resend's second AnswerStored), or not ours: nothing queued to drop.
+    spdlog::debug("agent: AnswerStored for {}, not in the outbox", id);
+    return;
+  }
+  if (auto r = store_.remove(id); !r) {
+    // Still queued: it goes out again and the backend, which applied it once, confirms again.
+    storage_problem(r.error());
+    return;
+  }
+  scheduler_.remove(id);
+  ++stats_.answers_stored;
+  if (stored.refused()) {
+    ++stats_.answers_refused;
+    spdlog::warn("agent: the backend refused the driver's answer {}: {}", id, stored.detail());
+  }
+  for (auto* l : listeners_) l->answer_stored(id, stored.refused());
 }
 
 void Agent::record_deliveries() {
@@ -775,12 +799,14 @@ void Agent::on_publish_done(const OutboxEntry& e, const Error& error, std::int64
       if (auto r = store_.remove(e.id); !r) storage_problem(r.error());
       scheduler_.remove(e.id);
     } else {
-      scheduler_.on_published(e.id, now);
-      // Recorded with the PUBACKs already waiting on the strand, in one commit.
-      pending_deliveries_.push_back({e.id, started_ms, clock_.epoch_ms()});
-      if (!deliveries_posted_) {
-        deliveries_posted_ = true;
-        asio::post(executor_, [this] { record_deliveries(); });
+      scheduler_.on_published(e.id, now);  // until the backend's Ack or AnswerStored
+      if (e.kind == OutboxKind::report) {
+        // Recorded with the PUBACKs already waiting on the strand, in one commit.
+        pending_deliveries_.push_back({e.id, started_ms, clock_.epoch_ms()});
+        if (!deliveries_posted_) {
+          deliveries_posted_ = true;
+          asio::post(executor_, [this] { record_deliveries(); });
+        }
       }
     }
   }

@@ -167,8 +167,14 @@ CREATE TABLE drafts (
 );
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                            kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
+// v9: a driver's answer (outbox kind 'receipt', answer = 1) stays queued until the backend's
+// AnswerStored, not only until the broker's PUBACK. One queued before keeps the old rule.
+constexpr std::string_view kSchemaV9 = R"sql(
+ALTER TABLE outbox ADD COLUMN answer INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
+                                            kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
 
 // Pages of a new file: a WAL frame is a whole page, so a commit of a ~1 KiB report writes 1 KiB
 // frames rather than 4 KiB ones (bench/README.md, phase B). An existing file keeps its size.
@@ -441,8 +447,8 @@ Result<void> CarStore::insert_outbox(const std::string& id, OutboxKind kind, con
                                      const std::string& payload, int priority, std::int64_t now_ms,
                                      std::int64_t expires_ms) {
   auto st = db_.cached(
-      "INSERT INTO outbox(id, kind, topic, payload, digest, priority, created_ms, expires_ms, size) "
-      "VALUES(?1,?2,?3,fb_seal(?4, 'outbox.payload:' || ?1),?5,?6,?7,?8,?9)");
+      "INSERT INTO outbox(id, kind, topic, payload, digest, priority, created_ms, expires_ms, size, answer) "
+      "VALUES(?1,?2,?3,fb_seal(?4, 'outbox.payload:' || ?1),?5,?6,?7,?8,?9,?10)");
   if (!st) return fail(st.error());
   st->bind(1, id)
       .bind(2, kind == OutboxKind::report ? "report" : "receipt")
@@ -452,7 +458,8 @@ Result<void> CarStore::insert_outbox(const std::string& id, OutboxKind kind, con
       .bind(6, std::int64_t{priority})
       .bind(7, now_ms)
       .bind(8, expires_ms)
-      .bind(9, static_cast<std::int64_t>(payload.size()));
+      .bind(9, static_cast<std::int64_t>(payload.size()))
+      .bind(10, std::int64_t{kind == OutboxKind::answer});
   return st->run();
 }
 
@@ -680,13 +687,16 @@ Result<void> CarStore::release_report(const std::string& report_id, const std::s
 
 Result<std::vector<OutboxEntry>> CarStore::outbox() {
   auto st = db_.cached(
-      "SELECT id, kind, topic, priority, created_ms, max(expires_ms, 0), coalesce(hold_until_ms, 0) FROM outbox "
-      "ORDER BY priority DESC, created_ms, id");
+      "SELECT id, kind, topic, priority, created_ms, max(expires_ms, 0), coalesce(hold_until_ms, 0), answer "
+      "FROM outbox ORDER BY priority DESC, created_ms, id");
   if (!st) return fail(st.error());
   std::vector<OutboxEntry> out;
   auto rows = st->each_row([&](const sql::Statement& s) {
-    out.push_back(OutboxEntry{s.text(0), s.text(1) == "report" ? OutboxKind::report : OutboxKind::receipt, s.text(2),
-                              static_cast<int>(s.int64(3)), s.int64(4), s.int64(5), s.int64(6)});
+    const auto kind = s.text(1) == "report" ? OutboxKind::report
+                      : s.int64(7) != 0     ? OutboxKind::answer
+                                            : OutboxKind::receipt;
+    out.push_back(
+        OutboxEntry{s.text(0), kind, s.text(2), static_cast<int>(s.int64(3)), s.int64(4), s.int64(5), s.int64(6)});
   });
   if (!rows) return fail(rows.error());
   return out;
@@ -711,7 +721,7 @@ Result<void> CarStore::delete_row(const std::string& id) {
 
 Result<void> CarStore::remove(const std::string& id) {
   auto r = delete_row(id);
-  if (r) totals_.reset();  // it may have been a report (tests; the agent removes receipts only)
+  if (r) totals_.reset();  // it may have been a report (tests; the agent removes receipts and answers only)
   return r;
 }
 
@@ -975,7 +985,7 @@ Result<std::string> CarStore::enqueue_survey_answer(const std::string& notificat
   env.mutable_survey()->set_notification_id(notification_id);
   env.mutable_survey()->set_score(static_cast<std::uint32_t>(score));
   env.mutable_survey()->set_comment(comment);
-  if (auto r = insert_outbox(env.message_id(), OutboxKind::receipt, topic, codec::encode(env), 0, now_ms); !r) {
+  if (auto r = insert_outbox(env.message_id(), OutboxKind::answer, topic, codec::encode(env), 0, now_ms); !r) {
     return fail(r.error());
   }
   auto mark = db_.cached("UPDATE inbox SET answered_ms = ? WHERE message_id = ?");
@@ -1107,7 +1117,7 @@ Result<std::string> CarStore::enqueue_visit_reply(const std::string& visit_id, c
   reply->set_slot_id(answer.slot_id);
   reply->set_approval_id(answer.approval_id);
   reply->set_reason(answer.reason);
-  if (auto r = insert_outbox(env.message_id(), OutboxKind::receipt, topic, codec::encode(env), 0, now_ms); !r) {
+  if (auto r = insert_outbox(env.message_id(), OutboxKind::answer, topic, codec::encode(env), 0, now_ms); !r) {
     return fail(r.error());
   }
   auto ins = db_.cached(
@@ -1162,7 +1172,7 @@ Result<std::string> CarStore::enqueue_callback_request(const std::string& report
   request->set_phone(phone);
   request->set_language(language.empty() ? view.language : language);
   // Above receipts: the driver is waiting for the call.
-  if (auto r = insert_outbox(env.message_id(), OutboxKind::receipt, topic, codec::encode(env), 1, now_ms); !r) {
+  if (auto r = insert_outbox(env.message_id(), OutboxKind::answer, topic, codec::encode(env), 1, now_ms); !r) {
     return fail(r.error());
   }
   auto ins = db_.cached(

@@ -131,7 +131,7 @@ Result<std::string> CarStore::enqueue_case_action(const std::string& report_id, 
   if (!report) return fail(report.error());
   if (auto r = check(*report); !r) return fail(r.error());
   // Above receipts, like a callback request: the driver is waiting for the answer.
-  if (auto r = insert_outbox(env.message_id(), OutboxKind::receipt, topic, codec::encode(env), 1, now_ms); !r) {
+  if (auto r = insert_outbox(env.message_id(), OutboxKind::answer, topic, codec::encode(env), 1, now_ms); !r) {
     return fail(r.error());
   }
   if (auto r = add_step_in_tx(report_id, step, now_ms, env.message_id(), {}, text); !r) return fail(r.error());

@@ -43,6 +43,7 @@ void SendScheduler::add(const OutboxEntry& entry, Clock::time_point now) {
   waiting_.emplace(now, key);
   if (entry.expires_ms > 0) expiries_.insert(entry.expires_ms);
   if (entry.kind == OutboxKind::receipt) ++receipts_;
+  if (entry.kind == OutboxKind::answer) ++answers_;
   by_id_.emplace(entry.id, key);
 }
 
@@ -63,6 +64,7 @@ void SendScheduler::remove(const std::string& id) {
   unindex(item->first, item->second);
   if (item->second.entry.expires_ms > 0) expiries_.erase(expiries_.find(item->second.entry.expires_ms));
   if (item->second.entry.kind == OutboxKind::receipt) --receipts_;
+  if (item->second.entry.kind == OutboxKind::answer) --answers_;
   items_.erase(item);
   by_id_.erase(it);
 }

@@ -77,15 +77,19 @@ struct AgentStats {
   std::uint64_t rejections = 0;
   std::uint64_t notifications = 0;
   std::uint64_t duplicate_notifications = 0;
-  std::uint64_t bad_messages = 0;  // unreadable messages on our inbox topic
-  std::uint64_t expired = 0;       // reports dropped unsent at the end of their time to live
-  std::uint64_t evicted = 0;       // reports dropped unsent by the outbox's size cap
+  std::uint64_t bad_messages = 0;     // unreadable messages on our inbox topic
+  std::uint64_t answers_stored = 0;   // the driver's answers the backend confirmed (AnswerStored)
+  std::uint64_t answers_refused = 0;  // of those, refused by the backend (AnswerStored.refused; logged)
+  std::uint64_t expired = 0;          // reports dropped unsent at the end of their time to live
+  std::uint64_t evicted = 0;          // reports dropped unsent by the outbox's size cap
   /// Store commits that queued submitted reports: a burst submitted together is one (group
   /// commit), a lone report one of its own. Flash wear goes by these, not by the reports.
   std::uint64_t report_commits = 0;
   std::size_t outbox = 0;
-  /// Of the outbox: receipts and answers the broker has not taken yet (`fb-car` waits for them).
+  /// Of the outbox: receipts the broker has not taken yet (`fb-car` waits for them).
   std::size_t receipts = 0;
+  /// Of the outbox: the driver's answers the backend has not confirmed yet (AnswerStored).
+  std::size_t answers = 0;
 };
 
 class Agent final : public AgentApi {
@@ -171,6 +175,8 @@ class Agent final : public AgentApi {
   /// tells the listeners and pumps. Runs from a post after the first of them, and before any
   /// other message, so the store applies what the backend sent in its order.
   void apply_acks();
+  /// The backend has the driver's answer (applied or refused): it leaves the outbox.
+  void answer_stored(const wire::AnswerStored& stored);
   /// Records the sent and delivered steps of the reports the broker took since the last call, in
   /// one commit, then tells the listeners (report_sent); runs from a post after the first of
   /// them, and before any ack is applied.

@@ -30,6 +30,10 @@ class AgentListener {
   /// The broker has the report (PUBACK); the backend's acknowledgement is still to come.
   virtual void report_sent(const std::string& /*report_id*/) {}
   virtual void notification_received(const InboxEntry&) {}
+  /// The backend has one of the driver's answers (AnswerStored; `answer_id` is the id the
+  /// answering call returned, or the survey answer's message id): it left the outbox. `refused`:
+  /// the backend kept it as a dead letter, not applied (logged with the backend's reason).
+  virtual void answer_stored(const std::string& /*answer_id*/, bool /*refused*/) {}
   virtual void connection_changed(bool /*connected*/) {}
   /// The MQTT link could not be started at all (e.g. a certificate file is unreadable): the
   /// agent runs offline, reports are saved and stay queued.

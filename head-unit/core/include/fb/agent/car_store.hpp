@@ -1,6 +1,7 @@
 // The head unit's durable store, one SQLite file (WAL, synchronous=FULL):
-//  - outbox: messages to send (reports, receipts), each kept until it is confirmed: a report
-//    until the backend's acknowledgement, a receipt until the broker's PUBACK; a report may also
+//  - outbox: messages to send (reports, receipts, the driver's answers), each kept until it is
+//    confirmed: a report until the backend's acknowledgement, an answer until the backend's
+//    AnswerStored, a receipt until the broker's PUBACK (OutboxKind); a report may also
 //    leave it unsent, dropped when its time to live ends or evicted by the size cap (below); a
 //    report waiting for its diagnostic snapshot is held (hold_until_ms) until released;
 //  - reports: the driver's "My reports" with each one's latest status (kept after delivery);
@@ -53,7 +54,13 @@
 
 namespace fb::agent {
 
-enum class OutboxKind { report, receipt };
+/// What an outbox entry is, and so when it is done:
+///  - report: at the backend's Ack (sent again until then);
+///  - receipt: a delivered or read receipt, at the broker's PUBACK (the backend sends the
+///    notification again until its receipt arrives, so a lost one costs a resend);
+///  - answer: a driver's answer (survey, visit reply, callback request, driver message, reopen
+///    request), at the backend's AnswerStored (sent again until then).
+enum class OutboxKind { report, receipt, answer };
 
 /// 2026-01-01T00:00:00Z: before any build of this code, so a wall clock showing an earlier time
 /// is not set (the head unit's RTC boots at 2000-01-01 without one).
@@ -61,7 +68,7 @@ inline constexpr std::int64_t kClockValidFromMs = 1'767'225'600'000;
 
 /// What the agent needs to schedule an outbox entry (payloads are loaded when sent).
 struct OutboxEntry {
-  std::string id;  // report id, or receipt message id
+  std::string id;  // report id, or the receipt's or answer's message id
   OutboxKind kind = OutboxKind::report;
   std::string topic;
   int priority = 0;  // higher is sent first (a report's ReportClass)
@@ -377,7 +384,8 @@ class CarStore {
   Result<std::vector<OutboxEntry>> outbox();
   /// The exact bytes to publish for an outbox entry (re-sends are byte-identical).
   Result<std::string> payload(const std::string& id);
-  /// Drops a receipt after the broker's PUBACK.
+  /// Drops an outbox entry that is done: a receipt at the broker's PUBACK, an answer at the
+  /// backend's AnswerStored. An id not in the outbox is not an error.
   Result<void> remove(const std::string& id);
 
   /// Applies an acknowledgement: matches the outbox report by payload digest, else report id;
@@ -413,15 +421,16 @@ class CarStore {
                                                std::int64_t now_ms);
 
   /// Queues the driver's answer to a survey request (a notification of a closed case, a visit's
-  /// handover included) for `topic`, sent and confirmed like a receipt; returns its message id.
+  /// handover included) for `topic`, kept until the backend's AnswerStored (OutboxKind::answer);
+  /// returns its message id.
   /// Errors: WireErrc::invalid_field (score outside 1..5, comment over 1000 characters or not
   /// UTF-8), StorageErrc::not_found (no closed-case notification with that id in the inbox),
   /// AgentErrc::already_answered.
   Result<std::string> enqueue_survey_answer(const std::string& notification_id, int score, const std::string& comment,
                                             const std::string& topic, std::int64_t now_ms);
 
-  /// Queues the driver's answer to a visit (VisitReply) for `topic`, sent and confirmed like a
-  /// receipt, and shows it as the visit's pending answer, in one transaction; returns its
+  /// Queues the driver's answer to a visit (VisitReply) for `topic`, an OutboxKind::answer, and
+  /// shows it as the visit's pending answer, in one transaction; returns its
   /// message id. Checked against the visit's latest update:
   ///  - PICK_SLOT: the visit is proposed and `slot_id` is one of its slots;
   ///  - DECLINE: proposed or reschedule requested; RESCHEDULE: proposed or booked; CANCEL:
@@ -444,8 +453,8 @@ class CarStore {
                                                const std::string& language, const std::string& topic,
                                                std::int64_t now_ms);
 
-  /// The driver's reply to the case of a report (DriverMessage), queued for `topic` and sent
-  /// and confirmed like a receipt; a driver_reply step on the timeline, in one transaction.
+  /// The driver's reply to the case of a report (DriverMessage), queued for `topic` (an
+  /// OutboxKind::answer); a driver_reply step on the timeline, in one transaction.
   /// Returns its message id. Errors: WireErrc::invalid_field (empty, over kMaxReplyChars or not
   /// UTF-8), StorageErrc::not_found, AgentErrc::no_case, AgentErrc::case_closed.
   Result<std::string> enqueue_driver_message(const std::string& report_id, const std::string& text,
@@ -457,7 +466,7 @@ class CarStore {
   Result<std::string> enqueue_reopen_request(const std::string& report_id, const std::string& reason,
                                              const std::string& topic, std::int64_t now_ms);
   /// Rates the outcome of a resolved or closed case 1..5 with an optional comment: a
-  /// SurveyAnswer naming the report's rating_request_id, queued like a receipt. Errors:
+  /// SurveyAnswer naming the report's rating_request_id, queued like a survey answer. Errors:
   /// WireErrc::invalid_field (as enqueue_survey_answer), StorageErrc::not_found,
   /// AgentErrc::not_resolved, AgentErrc::already_answered.
   Result<std::string> enqueue_rating(const std::string& report_id, int score, const std::string& comment,

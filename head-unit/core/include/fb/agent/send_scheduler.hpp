@@ -2,7 +2,8 @@
 //
 // Send order: priority (a report's ReportClass) first, then age, then id.
 // An entry is: due -> publishing (handed to MQTT) -> awaiting_ack (broker PUBACK received) ->
-// removed by the backend's ack. A report not acknowledged within ack_timeout is due again, with
+// removed by the backend's Ack (a report) or AnswerStored (an answer); a receipt is removed at
+// its PUBACK instead. A report or answer not confirmed within ack_timeout is due again, with
 // the timeout doubling per attempt up to max_backoff. A failed publish is due again after
 // retry_after_failure, doubling likewise. Each of these waits is stretched by a random part of
 // itself (Policy::jitter). Re-sending is always safe: the backend de-duplicates by
@@ -61,7 +62,8 @@ class SendScheduler {
 
   /// Due entries in send order, at most the free in-flight slots; they become "publishing".
   std::vector<OutboxEntry> take_due(Clock::time_point now);
-  /// The broker took it (PUBACK). Receipts are done then; reports wait for the backend's ack.
+  /// The broker took it (PUBACK): it waits for the backend's confirmation (a receipt is removed
+  /// by the caller instead).
   void on_published(const std::string& id, Clock::time_point now);
   void on_publish_failed(const std::string& id, Clock::time_point now);
   /// After a reconnect: what was publishing on the old connection is due now; what awaits the
@@ -77,8 +79,10 @@ class SendScheduler {
   std::vector<std::string> expiring_by(std::int64_t now_ms) const;
 
   std::size_t size() const { return by_id_.size(); }
-  /// Entries of OutboxKind::receipt (receipts and answers): done once the broker has taken them.
+  /// Entries of OutboxKind::receipt: done once the broker has taken them.
   std::size_t receipts() const { return receipts_; }
+  /// Entries of OutboxKind::answer: done at the backend's AnswerStored.
+  std::size_t answers() const { return answers_; }
   std::size_t publishing() const { return publishing_; }
   int attempts(const std::string& id) const;
 
@@ -113,6 +117,7 @@ class SendScheduler {
   std::multiset<std::int64_t> expiries_;  // expires_ms > 0 of every item
   std::size_t publishing_ = 0;
   std::size_t receipts_ = 0;
+  std::size_t answers_ = 0;
 };
 
 }  // namespace fb::agent
