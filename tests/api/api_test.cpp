@@ -426,6 +426,8 @@ TEST_F(ApiTest, EveryClassOfBadRequestGetsItsStatusAndNamesTheField) {
            {R"({"to":5,"reason":"x"})", "application/json", 400, "to", "expected a string"},
            {R"({"reason":"x"})", "application/json", 400, "to", "required"},
            {R"({"to":"flying","reason":"x"})", "application/json", 400, "to", "unknown state"},
+           // JSON may escape U+0000; PostgreSQL's text cannot hold it.
+           {R"({"to":"acknowledged","reason":"a\u0000b"})", "application/json", 400, "reason", "U+0000 is not text"},
            {R"({"to":"acknowledged","reason":"x"})", "text/plain", 415, "", "application/json"},
            {R"({"to":"closed","reason":"x"})", "application/json", 409, "", "from new: acknowledged, assigned"},
            {"{\"to\":\"acknowledged\",\"reason\":\"" + std::string(9000, 'x') + "\"}", "application/json", 413, "",

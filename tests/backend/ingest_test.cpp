@@ -435,10 +435,13 @@ TEST_F(IngestTest, ASurveyAnswerArrivesOnTheReceiptsTopicAndBadOnesAreDeadLetter
 
   process({answer(new_uuid(), 5, std::string(1001, 'x'))});
   process({answer("not-a-uuid", 5, "")});
+  process({answer(new_uuid(), 5, std::string("a\0b", 3))});
   dead = real_->list_dead_letters(10);
-  ASSERT_EQ(dead->size(), 3u);
+  ASSERT_EQ(dead->size(), 4u);
   EXPECT_EQ(dead->at(0).reason, DeadLetterReason::bad_receipt);
+  EXPECT_NE(dead->at(0).detail.find("survey.comment: UTF-8 without U+0000"), std::string::npos) << dead->at(0).detail;
   EXPECT_EQ(dead->at(1).reason, DeadLetterReason::bad_receipt);
+  EXPECT_EQ(dead->at(2).reason, DeadLetterReason::bad_receipt);
   EXPECT_EQ(real_->survey_score()->second, 0);
 }
 
@@ -481,6 +484,17 @@ TEST_F(IngestTest, MalformedVisitRepliesAndCallbackRequestsAreDeadLetteredWithTh
        },
        "driver_message.report_id"},
       {[](auto& e) { e.mutable_driver_message()->set_report_id(new_uuid()); }, "driver_message.text"},
+      {[](auto& e) {
+         e.mutable_driver_message()->set_report_id(new_uuid());
+         e.mutable_driver_message()->set_text(std::string("a\0b", 3));
+       },
+       "driver_message.text: UTF-8 without U+0000"},
+      {[](auto& e) {
+         e.mutable_visit_reply()->set_visit_id("v1");
+         e.mutable_visit_reply()->set_action(wire::VisitReply::DECLINE);
+         e.mutable_visit_reply()->set_reason(std::string("a\0b", 3));
+       },
+       "visit_reply.reason"},
       {[](auto& e) {
          e.mutable_reopen_request()->set_report_id(new_uuid());
          e.mutable_reopen_request()->set_reason(std::string(501, 'x'));

@@ -87,6 +87,8 @@ TEST_F(CarStoreDraftsTest, ADraftIsCheckedBeforeItIsKeptAndTheirNumberIsBounded)
             make_error_code(WireErrc::invalid_field));
   EXPECT_TRUE(store.save_draft(draft("t", std::string(kMaxDraftChars, 'x'), 1)));
   EXPECT_EQ(store.save_draft(draft("", "x", 1)).error().code, make_error_code(WireErrc::invalid_field));
+  EXPECT_EQ(store.save_draft(draft("t", std::string("a\0b", 3), 1)).error().code,
+            make_error_code(WireErrc::invalid_field));
   for (std::size_t i = 1; i < kMaxDrafts; ++i) ASSERT_TRUE(store.save_draft(draft("d" + std::to_string(i), "x", 2)));
   EXPECT_EQ(store.save_draft(draft("one-too-many", "x", 3)).error().code, make_error_code(AgentErrc::queue_full));
   EXPECT_TRUE(store.save_draft(draft("d1", "typed on", 4))) << "saving a kept one again is no new draft";

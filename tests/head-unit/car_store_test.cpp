@@ -258,6 +258,9 @@ TEST_F(CarStoreTest, ASurveyAnswerIsQueuedOnlyForAClosedCasesRequest) {
             make_error_code(WireErrc::invalid_field));
   EXPECT_EQ(store.enqueue_survey_answer(closed.message_id(), 5, std::string(1001, 'x'), receipts_, 5000).error().code,
             make_error_code(WireErrc::invalid_field));
+  // Valid UTF-8, but no one's words: the backend's PostgreSQL text cannot hold U+0000.
+  EXPECT_EQ(store.enqueue_survey_answer(closed.message_id(), 5, std::string("a\0b", 3), receipts_, 5000).error().code,
+            make_error_code(WireErrc::invalid_field));
 }
 
 TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
@@ -736,6 +739,8 @@ TEST_F(CarStoreVisitTest, AReasonIsAtMost500CharactersOfUtf8) {
   for (int i = 0; i < 500; ++i) longest += "时";  // 500 characters, 1500 bytes
   EXPECT_EQ(code(reply(wire::VisitReply::DECLINE, "", "", longest + "x")), make_error_code(WireErrc::invalid_field));
   EXPECT_EQ(code(reply(wire::VisitReply::DECLINE, "", "", "\xff\xfe")), make_error_code(WireErrc::invalid_field));
+  EXPECT_EQ(code(reply(wire::VisitReply::DECLINE, "", "", std::string("a\0b", 3))),
+            make_error_code(WireErrc::invalid_field));
   EXPECT_EQ(store_->outbox()->size(), queued);  // nothing half-queued
   EXPECT_FALSE(view().visit->pending);
   EXPECT_TRUE(reply(wire::VisitReply::DECLINE, "", "", longest));

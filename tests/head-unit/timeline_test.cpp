@@ -199,6 +199,7 @@ TEST_F(TimelineTest, AReopenIsQueuedDurablySentAgainUntilTheBrokerHasItAndRefuse
   auto refused = reopen(id);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, make_error_code(AgentErrc::not_reopenable));
+  EXPECT_EQ(reopen(id, std::string("a\0b", 3)).error().code, make_error_code(WireErrc::invalid_field));  // U+0000
   EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
 
   deliver_and_receipt(notification(id, wire::CASE_STATUS_RESOLVED, 20s, wire::MILESTONE_RESOLVED));
@@ -258,6 +259,7 @@ TEST_F(TimelineTest, AReopenTheBackendRefusesShowsWhyAndMayBeAskedAgain) {
 TEST_F(TimelineTest, AReplyIsQueuedShownAtOnceAndRefusedWithoutACaseOrOnceClosed) {
   const auto id = accepted_report();
   EXPECT_EQ(reply(id, "").error().code, make_error_code(WireErrc::invalid_field));
+  EXPECT_EQ(reply(id, std::string("a\0b", 3)).error().code, make_error_code(WireErrc::invalid_field));  // U+0000
   EXPECT_EQ(reply("no-such-report", "hi").error().code, make_error_code(StorageErrc::not_found));
   deliver_and_receipt(notification(id, wire::CASE_STATUS_WAITING_FOR_DRIVER, 10s));
   EXPECT_TRUE(actions_of(report(id)).reply);

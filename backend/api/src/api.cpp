@@ -139,6 +139,7 @@ class Body {
     if (required && s.empty())
       return fail(ApiErrc::bad_request, "field '" + std::string(name) + "': must not be empty");
     if (!is_valid_utf8(s)) return fail(ApiErrc::bad_request, "field '" + std::string(name) + "': not valid UTF-8");
+    if (!is_valid_text(s)) return fail(ApiErrc::bad_request, "field '" + std::string(name) + "': U+0000 is not text");
     if (utf8_length(s) > max_chars) {
       return fail(ApiErrc::bad_request,
                   "field '" + std::string(name) + "': longer than " + std::to_string(max_chars) + " characters");
@@ -789,7 +790,7 @@ struct Api::Impl {
       }
       contact = backend::Contact{c->value("name", ""), (*c)["phone"].get<std::string>()};
       if (contact->phone.empty() || contact->phone.size() > 32 || utf8_length(contact->name) > 100 ||
-          !is_valid_utf8(contact->name)) {
+          !is_valid_text(contact->name)) {
         return respond(problem(Error(ApiErrc::bad_request, "field 'contact': phone 1-32 characters, name up to 100")));
       }
     }

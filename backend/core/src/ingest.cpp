@@ -49,8 +49,8 @@ std::variant<CarReplyIntake, std::string> car_reply(const wire::Envelope& e) {
   switch (e.body_case()) {
     case wire::Envelope::kSurvey:
       if (!is_uuid(e.survey().notification_id())) return std::string("survey.notification_id: a UUID");
-      if (!is_valid_utf8(e.survey().comment()) || utf8_length(e.survey().comment()) > kMaxSurveyComment)
-        return "survey.comment: UTF-8, at most " + std::to_string(kMaxSurveyComment) + " characters";
+      if (!is_valid_text(e.survey().comment()) || utf8_length(e.survey().comment()) > kMaxSurveyComment)
+        return "survey.comment: UTF-8 without U+0000, at most " + std::to_string(kMaxSurveyComment) + " characters";
       in.body = e.survey();
       return in;
     case wire::Envelope::kVisitReply: {
@@ -64,8 +64,8 @@ std::variant<CarReplyIntake, std::string> car_reply(const wire::Envelope& e) {
       if ((r.action() == wire::VisitReply::APPROVE_EXTRA || r.action() == wire::VisitReply::REFUSE_EXTRA) &&
           !is_uuid(r.approval_id()))
         return std::string("visit_reply.approval_id: the UUID of the approval asked");
-      if (!is_valid_utf8(r.reason()) || utf8_length(r.reason()) > 500)
-        return std::string("visit_reply.reason: UTF-8, at most 500 characters");
+      if (!is_valid_text(r.reason()) || utf8_length(r.reason()) > 500)
+        return std::string("visit_reply.reason: UTF-8 without U+0000, at most 500 characters");
       in.body = r;
       return in;
     }
@@ -81,16 +81,16 @@ std::variant<CarReplyIntake, std::string> car_reply(const wire::Envelope& e) {
     case wire::Envelope::kDriverMessage: {
       const auto& r = e.driver_message();
       if (!is_uuid(r.report_id())) return std::string("driver_message.report_id: the UUID of one of the car's reports");
-      if (r.text().empty() || !is_valid_utf8(r.text()) || utf8_length(r.text()) > 1000)
-        return std::string("driver_message.text: UTF-8, 1-1000 characters");
+      if (r.text().empty() || !is_valid_text(r.text()) || utf8_length(r.text()) > 1000)
+        return std::string("driver_message.text: UTF-8 without U+0000, 1-1000 characters");
       in.body = r;
       return in;
     }
     case wire::Envelope::kReopenRequest: {
       const auto& r = e.reopen_request();
       if (!is_uuid(r.report_id())) return std::string("reopen_request.report_id: the UUID of one of the car's reports");
-      if (!is_valid_utf8(r.reason()) || utf8_length(r.reason()) > 500)
-        return std::string("reopen_request.reason: UTF-8, at most 500 characters");
+      if (!is_valid_text(r.reason()) || utf8_length(r.reason()) > 500)
+        return std::string("reopen_request.reason: UTF-8 without U+0000, at most 500 characters");
       in.body = r;
       return in;
     }

@@ -964,8 +964,8 @@ Result<std::string> CarStore::enqueue_survey_answer(const std::string& notificat
                                                     std::int64_t now_ms) {
   if (score < 1 || score > 5)
     return fail(WireErrc::invalid_field, "survey score " + std::to_string(score) + ", need 1..5");
-  if (!is_valid_utf8(comment) || utf8_length(comment) > 1000) {
-    return fail(WireErrc::invalid_field, "survey comment: at most 1000 characters of UTF-8");
+  if (!is_valid_text(comment) || utf8_length(comment) > 1000) {
+    return fail(WireErrc::invalid_field, "survey comment: at most 1000 characters of UTF-8, no U+0000");
   }
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
@@ -1045,8 +1045,8 @@ Result<std::string> CarStore::enqueue_visit_reply(const std::string& visit_id, c
   if (answer.action == Reply::ACTION_UNSPECIFIED || !Reply::Action_IsValid(answer.action)) {
     return fail(WireErrc::invalid_field, "visit reply: no action");
   }
-  if (!is_valid_utf8(answer.reason) || utf8_length(answer.reason) > 500) {
-    return fail(WireErrc::invalid_field, "visit reply reason: at most 500 characters of UTF-8");
+  if (!is_valid_text(answer.reason) || utf8_length(answer.reason) > 500) {
+    return fail(WireErrc::invalid_field, "visit reply reason: at most 500 characters of UTF-8, no U+0000");
   }
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());

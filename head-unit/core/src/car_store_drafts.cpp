@@ -10,9 +10,9 @@ Result<void> CarStore::save_draft(const SavedDraft& d) {
   if (d.draft_id.empty() || d.draft_id.size() > 64 || d.kind.empty() || d.kind.size() > 64) {
     return fail(WireErrc::invalid_field, "draft: an id and a kind of 1..64 bytes");
   }
-  if (!is_valid_utf8(d.text) || utf8_length(d.text) > kMaxDraftChars) {
+  if (!is_valid_text(d.text) || utf8_length(d.text) > kMaxDraftChars) {
     return fail(WireErrc::invalid_field,
-                "draft text: at most " + std::to_string(kMaxDraftChars) + " characters of UTF-8");
+                "draft text: at most " + std::to_string(kMaxDraftChars) + " characters of UTF-8, no U+0000");
   }
   const bool phone_ok = d.phone.size() <= 32 && std::ranges::all_of(d.phone, [](char c) {
                           return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' ';

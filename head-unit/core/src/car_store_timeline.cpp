@@ -141,8 +141,9 @@ Result<std::string> CarStore::enqueue_case_action(const std::string& report_id, 
 
 Result<std::string> CarStore::enqueue_driver_message(const std::string& report_id, const std::string& text,
                                                      const std::string& topic, std::int64_t now_ms) {
-  if (text.empty() || !is_valid_utf8(text) || utf8_length(text) > kMaxReplyChars) {
-    return fail(WireErrc::invalid_field, "reply: 1.." + std::to_string(kMaxReplyChars) + " characters of UTF-8");
+  if (text.empty() || !is_valid_text(text) || utf8_length(text) > kMaxReplyChars) {
+    return fail(WireErrc::invalid_field,
+                "reply: 1.." + std::to_string(kMaxReplyChars) + " characters of UTF-8, no U+0000");
   }
   auto env = codec::new_envelope(now_ms);
   env.mutable_driver_message()->set_report_id(report_id);
@@ -158,9 +159,9 @@ Result<std::string> CarStore::enqueue_driver_message(const std::string& report_i
 
 Result<std::string> CarStore::enqueue_reopen_request(const std::string& report_id, const std::string& reason,
                                                      const std::string& topic, std::int64_t now_ms) {
-  if (!is_valid_utf8(reason) || utf8_length(reason) > kMaxReopenReasonChars) {
+  if (!is_valid_text(reason) || utf8_length(reason) > kMaxReopenReasonChars) {
     return fail(WireErrc::invalid_field,
-                "reopen reason: at most " + std::to_string(kMaxReopenReasonChars) + " characters of UTF-8");
+                "reopen reason: at most " + std::to_string(kMaxReopenReasonChars) + " characters of UTF-8, no U+0000");
   }
   auto env = codec::new_envelope(now_ms);
   env.mutable_reopen_request()->set_report_id(report_id);
