@@ -605,19 +605,56 @@ TEST_F(IngestTest, ABatchThatFailsToStoreAppliesNoAnswerAndTheResentBatchApplies
   EXPECT_EQ(confirmed, (std::vector<std::string>{callback.message_id(), reopen.message_id()}));
 }
 
-TEST_F(IngestTest, AnAnswerThatFailsForGoodIsConfirmedAsRefusedSoItsCarStopsSendingIt) {
+// Whatever the failure (here one a plain retry meets again, as a notice that does not render
+// until the rules are reloaded), an answer not stored is not confirmed: the car's copy is kept.
+TEST_F(IngestTest, AnAnswerWhoseItemFailsIsNotConfirmedWhateverTheErrorAndItsResendIsApplied) {
   auto env = test::valid_report_envelope();
   ASSERT_FALSE(process({report_message(env)}).empty());
+  const auto number = real_->find_case_by_report(env.report().report_id())->value().case_number;
   auto message = codec::new_envelope(clock_.epoch_ms());
   message.mutable_driver_message()->set_report_id(env.report().report_id());
   message.mutable_driver_message()->set_text("still noisy");
-  store_->fail_answer_item = true;  // the item fails with an error a resend would meet again
-  auto out = process({RawMessage{topics::receipts(kVinA), codec::encode(message)}});
+  const RawMessage raw{topics::receipts(kVinA), codec::encode(message)};
+  store_->fail_answer_item = true;
+  EXPECT_TRUE(process({raw}).empty()) << "confirmed, so the car would drop what nobody kept";
+  EXPECT_EQ(ingest_->stats().retry_later, 1u);
+  auto out = process({raw});
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(stored_of(out.back()).answer_id(), message.message_id());
+  EXPECT_FALSE(stored_of(out.back()).refused());
+  const auto events = real_->case_events(number).value();
+  EXPECT_EQ(std::count_if(events.begin(), events.end(), [](const CaseEvent& e) { return e.kind == "driver_message"; }),
+            1);
+}
+
+// A refused answer is not remembered as applied: if the first AnswerStored was lost, the resend
+// is refused again, not confirmed as applied.
+TEST_F(IngestTest, ARefusedAnswersResendIsRefusedAgain) {
+  auto reopen = codec::new_envelope(clock_.epoch_ms());
+  reopen.mutable_reopen_request()->set_report_id(new_uuid());  // no such report for this car
+  const RawMessage raw{topics::receipts(kVinA), codec::encode(reopen)};
+  for (int copy = 0; copy < 2; ++copy) {
+    auto out = process({raw});
+    ASSERT_EQ(out.size(), 1u) << copy;
+    EXPECT_EQ(stored_of(out[0]).answer_id(), reopen.message_id());
+    EXPECT_TRUE(stored_of(out[0]).refused()) << copy;
+  }
+}
+
+// An answer this backend cannot read at all (a newer schema version) is refused by the message id
+// it carries, once its dead letter is stored: its car does not send it forever.
+TEST_F(IngestTest, AnAnswerThatDoesNotDecodeIsRefusedByTheMessageIdOnTheWire) {
+  auto future = codec::new_envelope(clock_.epoch_ms());
+  future.set_schema_version(2);
+  future.mutable_driver_message()->set_report_id(new_uuid());
+  future.mutable_driver_message()->set_text("from a newer car");
+  auto out = process({RawMessage{topics::receipts(kVinA), future.SerializeAsString()}});
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(stored_of(out[0]).answer_id(), message.message_id());
+  EXPECT_EQ(stored_of(out[0]).answer_id(), future.message_id());
   EXPECT_TRUE(stored_of(out[0]).refused());
-  EXPECT_EQ(ingest_->stats().answers_dropped, 1u);
-  EXPECT_EQ(ingest_->stats().retry_later, 0u);
+  EXPECT_NE(stored_of(out[0]).detail().find("schema_version 2"), std::string::npos) << stored_of(out[0]).detail();
+  EXPECT_EQ(real_->list_dead_letters(1)->front().reason, DeadLetterReason::bad_receipt);
+  EXPECT_TRUE(process({RawMessage{topics::receipts(kVinA), "\xff\xfe not protobuf"}}).empty()) << "no id: no answer";
 }
 
 // ---- The ack that carries the first notification (issue 7) -------------------------------------

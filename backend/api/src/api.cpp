@@ -1359,8 +1359,6 @@ void Api::Impl::metrics(const Responder& respond) {
             stats.progress_updates);
     counter("fb_notifications_published_total", "Messages the broker took (acks and notifications).", stats.published);
     gauge("fb_ingest_queue_depth", "Messages received and waiting to be stored.", pending);
-    counter("fb_answers_dropped_total", "Drivers' answers given up unstored (failing for good; the car is told).",
-            stats.ingest.answers_dropped);
     o << "# HELP fb_http_responses_total HTTP responses by status class.\n# TYPE fb_http_responses_total counter\n";
     for (std::size_t i = 1; i < by_class.size(); ++i) {
       o << "fb_http_responses_total{class=\"" << i << "xx\"} " << by_class[i] << "\n";

@@ -1,5 +1,6 @@
 #include "fb/backend/ingest.hpp"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -106,10 +107,19 @@ DeadLetterReason reason_of(const Error& e) {
   return DeadLetterReason::internal;
 }
 
-/// A store failure that may pass (a full disk freed, a lock released, a server back), as
-/// opposed to one that trying the same item again would meet again.
-bool may_pass(const std::error_code& e) {
-  return e == StorageErrc::full || e == StorageErrc::io || e == StorageErrc::busy || e == StorageErrc::unavailable;
+/// The message id (a UUID) of a payload that does not decode, read from the Envelope's field 2
+/// as it is on the wire; "" when there is none.
+std::string undecoded_message_id(const std::string& payload) {
+  google::protobuf::UnknownFieldSet raw;
+  if (!raw.ParseFromString(payload)) return {};
+  for (int i = 0; i < raw.field_count(); ++i) {
+    const auto& f = raw.field(i);
+    if (f.number() == wire::Envelope::kMessageIdFieldNumber &&
+        f.type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED && is_uuid(f.length_delimited())) {
+      return f.length_delimited();
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -176,11 +186,13 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     vins[i] = topic->vin;
     auto env = codec::decode(m.payload, options_.max_payload_bytes);
     if (!env && topic->kind == topics::Kind::receipts) {
-      // No answer possible without a message id; a car sends its own answers well-formed.
+      // Perhaps a driver's answer this backend cannot read (a newer schema version, oversize):
+      // told by its message id, if it has one, so its car does not send it again and again.
       ++stats_.unroutable;
-      spdlog::warn("dead letter: unreadable receipt from {}: {}", topic->vin, env.error().what());
+      spdlog::warn("dead letter: unreadable receipt or answer from {}: {}", topic->vin, env.error().what());
       items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::bad_receipt, env.error().what(), now));
       origin.push_back(i);
+      refused_answers[i] = undecoded_message_id(m.payload);
       continue;
     }
     if (!env) {
@@ -337,7 +349,10 @@ void Ingest::apply_replies(const std::vector<CarReplyIntake>& replies, std::vect
     auto& o = (*outcomes)[k];
     const auto& r = replies[k];
     const bool survey = std::holds_alternative<wire::SurveyAnswer>(r.body);
-    if (o.error && may_pass(o.error->code)) {
+    if (o.error) {
+      // Not stored, whatever the failure: a full disk passes, a notice that does not render is
+      // mended by a rules reload, and until then the car's resend (at most max_backoff apart)
+      // is the copy kept. Refusing would lose the driver's words on both sides.
       ++stats_.retry_later;
       spdlog::error("answer {} from {} not stored: {}; the car sends it again", r.message_id, r.vin, o.error->what());
       continue;
@@ -345,13 +360,7 @@ void Ingest::apply_replies(const std::vector<CarReplyIntake>& replies, std::vect
     ++(survey ? stats_.surveys : stats_.car_replies);
     const std::string* refused = nullptr;
     std::string why;
-    if (o.error) {
-      // Trying again would meet the same failure: the car is told, so it stops sending it.
-      ++stats_.answers_dropped;
-      spdlog::error("answer {} from {} dropped unstored: {}", r.message_id, r.vin, o.error->what());
-      why = o.error->what();
-      refused = &why;
-    } else if (!o.receipt_matched) {
+    if (!o.receipt_matched) {
       spdlog::warn("dead letter #{}: answer {} from {} refused", o.dead_letter_id, r.message_id, r.vin);
       why = "nothing to answer: dead letter #" + std::to_string(o.dead_letter_id);
       refused = &why;

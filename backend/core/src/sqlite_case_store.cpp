@@ -695,16 +695,26 @@ class SqliteCaseStore final : public CaseStore {
   Result<std::vector<ItemOutcome>> apply_car_replies(std::span<const CarReplyIntake> items,
                                                      const NoticeRenderer& render) override {
     return each_in_savepoint(items, [&](const CarReplyIntake& item, ItemOutcome& out) -> Result<void> {
-      if (std::holds_alternative<wire::DriverMessage>(item.body) ||
-          std::holds_alternative<wire::ReopenRequest>(item.body)) {
-        return apply_case_action(item, render, out);
-      }
-      const auto* survey = std::get_if<wire::SurveyAnswer>(&item.body);
-      if (!survey) return visits_.apply(item, render, out);
-      if (auto stored = store_survey(item, *survey, out); !stored || !out.receipt_matched) return stored;
-      return visits_.after_survey(survey->notification_id(), static_cast<int>(survey->score()), survey->comment(),
-                                  item.at_ms, render, out);
+      auto applied = apply_car_reply(item, render, out);
+      if (!applied || out.receipt_matched) return applied;
+      // Refused (a dead letter): not remembered as applied, so a resend is judged, and refused, again.
+      auto forget = cached("DELETE FROM car_replies WHERE message_id = ?");
+      if (!forget) return fail(forget.error());
+      (*forget)->bind(1, item.message_id);
+      return (*forget)->run();
     });
+  }
+
+  Result<void> apply_car_reply(const CarReplyIntake& item, const NoticeRenderer& render, ItemOutcome& out) {
+    if (std::holds_alternative<wire::DriverMessage>(item.body) ||
+        std::holds_alternative<wire::ReopenRequest>(item.body)) {
+      return apply_case_action(item, render, out);
+    }
+    const auto* survey = std::get_if<wire::SurveyAnswer>(&item.body);
+    if (!survey) return visits_.apply(item, render, out);
+    if (auto stored = store_survey(item, *survey, out); !stored || !out.receipt_matched) return stored;
+    return visits_.after_survey(survey->notification_id(), static_cast<int>(survey->score()), survey->comment(),
+                                item.at_ms, render, out);
   }
 
   template <typename T, typename F>

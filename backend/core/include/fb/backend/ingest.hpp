@@ -43,12 +43,9 @@ struct IngestStats {
   std::uint64_t receipts = 0;
   std::uint64_t surveys = 0;
   std::uint64_t car_replies = 0;  // visit replies, callback requests, driver messages, reopen requests
-  /// Storage failures: a report, receipt or driver's answer unanswered (the car sends a report or
+  /// Failures to store: a report, receipt or driver's answer unanswered (the car sends a report or
   /// an answer again).
   std::uint64_t retry_later = 0;
-  /// Drivers' answers given up unstored (logged, and the car told with AnswerStored.refused): a
-  /// failure that trying again would meet again (a notice that does not render).
-  std::uint64_t answers_dropped = 0;
   std::uint64_t notifications_in_ack = 0;  // acks (first and duplicate) carrying the first notification
 };
 
