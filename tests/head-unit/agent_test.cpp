@@ -16,6 +16,7 @@
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
 #include "fb/common/series_codec.hpp"
+#include "fb/common/sqlite.hpp"
 #include "fb/common/topics.hpp"
 #include "fb/mqtt/options.hpp"
 #include "process.hpp"
@@ -594,13 +595,17 @@ TEST_F(AgentVisitTest, AVisitAnswerIsSentOnTheReceiptsTopicAndShownPendingUntilT
   EXPECT_EQ(sent.topic, topics::receipts(kVinA));
   EXPECT_EQ(codec::decode(sent.payload)->visit_reply().slot_id(), "s1");
   EXPECT_EQ(stats(*agent_).answers, 1u) << "the broker's PUBACK is not the backend's";
-  deliver(test::answer_stored_for(sent.payload));
-  EXPECT_EQ(stats(*agent_).outbox, 0u);
 
   EXPECT_EQ(answer({wire::VisitReply::PICK_SLOT, "s1", "", ""}).error().code,
             make_error_code(AgentErrc::answer_pending));
   EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+  // The backend's order: what the answer caused (the booking), then AnswerStored.
   deliver(visit(3000, wire::VISIT_BOOKED));
+  EXPECT_FALSE(reports(*agent_).front().visit->pending);
+  complete_next();  // the booking's delivered receipt
+  EXPECT_EQ(stats(*agent_).answers, 1u);
+  deliver(test::answer_stored_for(sent.payload));
+  EXPECT_EQ(stats(*agent_).outbox, 0u);
   EXPECT_FALSE(reports(*agent_).front().visit->pending);
 }
 
@@ -681,15 +686,52 @@ TEST_F(AgentVisitTest, ADriversAnswerStaysQueuedPastThePubackAndIsSentAgainUntil
   EXPECT_EQ(stats(*agent_).bad_messages, 0u);
 }
 
-TEST_F(AgentVisitTest, AnAnswerTheBackendRefusedLeavesTheOutboxAndIsCounted) {
+// A refusal (a slot gone while the car was offline, a visit the backend no longer has) must not
+// leave the driver stuck: the visit takes an answer again, the callback shows as cancelled so a new
+// one may be asked, and the timeline says the request was refused.
+TEST_F(AgentVisitTest, ARefusedAnswerLeavesTheOutboxAndEndsWhatItLeftWaiting) {
   deliver(visit(2000, wire::VISIT_PROPOSED));
   complete_next();  // delivered receipt
   ASSERT_TRUE(answer({wire::VisitReply::PICK_SLOT, "s1", "", ""}));
-  const auto sent = complete_next();
-  deliver(test::answer_stored_for(sent.payload, /*refused=*/true));
-  const auto s = stats(*agent_);
+  const auto picked = complete_next();
+  auto callback = call_me();
+  ASSERT_TRUE(callback) << callback.error().what();
+  const auto asked = complete_next();
+  ASSERT_TRUE(reports(*agent_).front().visit->pending);
+
+  events_.views.clear();
+  deliver(test::answer_stored_for(picked.payload, /*refused=*/true));
+  deliver(test::answer_stored_for(asked.payload, /*refused=*/true));
+  auto s = stats(*agent_);
   EXPECT_EQ(s.outbox, 0u);
-  EXPECT_EQ(s.answers_refused, 1u);
+  EXPECT_EQ(s.answers_refused, 2u);
+  ASSERT_FALSE(events_.views.empty()) << "the report's view is not told";
+  const auto view = reports(*agent_).front();
+  EXPECT_FALSE(view.visit->pending);
+  ASSERT_TRUE(view.callback);
+  EXPECT_EQ(view.callback->state, wire::CALLBACK_CANCELLED);
+  std::vector<TimelineEvent> timeline;
+  agent_->timeline(report_id_, [&](Result<std::vector<TimelineEvent>> t) {
+    if (t) timeline = std::move(*t);
+  });
+  run();
+  EXPECT_EQ(std::count_if(timeline.begin(), timeline.end(),
+                          [](const TimelineEvent& e) {
+                            return e.kind == TimelineKind::action_refused && e.detail == "answer_refused";
+                          }),
+            2);
+  EXPECT_TRUE(answer({wire::VisitReply::DECLINE, "", "", ""})) << "the visit still waits for the refused answer";
+  EXPECT_TRUE(call_me()) << "the refused callback request still counts as open";
+}
+
+TEST_F(AgentVisitTest, AnAnswerStoredNamingAReportDoesNotDropIt) {
+  ASSERT_TRUE(submit(*agent_));
+  const auto sent = complete_next();
+  auto wrong = codec::new_envelope(1);
+  wrong.mutable_answer_stored()->set_answer_id(codec::decode(sent.payload)->report().report_id());
+  deliver(wrong);
+  EXPECT_EQ(stats(*agent_).outbox, 1u) << "a report leaves at its Ack only";
+  EXPECT_EQ(stats(*agent_).answers_stored, 0u);
 }
 
 class AgentWithoutVehicleStateTest : public AgentVisitTest {
@@ -915,6 +957,28 @@ TEST_F(AgentTest, AReportWhoseTimeRanOutBeforeTheTimerFiredIsNotSentOnReconnect)
   EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
   ASSERT_EQ(events_.dropped.size(), 1u);
   EXPECT_EQ(events_.dropped[0].report_id, *stale);
+}
+
+// The store cannot write the expiry (another connection holds the file's write lock): the agent
+// tells its listeners and tries again 30 s later, not at once and again and again.
+TEST_F(AgentTest, AnExpiryTheStoreCannotWriteIsTriedAgainThirtySecondsLaterWithoutSpinning) {
+  storage_.ttl_normal = 1h;
+  storage_.busy_timeout = 0ms;
+  auto agent = started_agent();
+  ASSERT_TRUE(submit(*agent));
+  auto other = sql::Database::open(dir_ / "car.db");
+  ASSERT_TRUE(other) << other.error().what();
+  ASSERT_TRUE(other->exec("BEGIN IMMEDIATE"));
+  clock_.advance(2h);
+  ASSERT_TRUE(test::run_ready_at_most(io_, 10'000)) << "the expiry timer fires again and again";
+  EXPECT_TRUE(events_.dropped.empty());
+  ASSERT_FALSE(events_.problems.empty());
+  EXPECT_EQ(events_.problems.back().code, make_error_code(StorageErrc::busy));
+  ASSERT_TRUE(other->exec("ROLLBACK"));
+  test::run_for(io_, clock_, 30s - 1ms);
+  EXPECT_TRUE(events_.dropped.empty()) << "tried again before 30 s";
+  test::run_for(io_, clock_, 1ms);
+  EXPECT_EQ(events_.dropped.size(), 1u) << "not tried again after 30 s";
 }
 
 // A report whose case notification came before its ack (the ack was lost) has left `queued`:

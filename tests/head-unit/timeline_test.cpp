@@ -192,7 +192,8 @@ TEST_F(TimelineTest, TheTimelineSurvivesARestartAndADuplicateNotificationAddsNoS
   EXPECT_EQ(kinds(timeline(id)), before);
 }
 
-TEST_F(TimelineTest, AReopenIsQueuedDurablySentAgainUntilTheBrokerHasItAndRefusedWhileNotResolved) {
+TEST_F(TimelineTest,
+       AReopenIsQueuedDurablySentAgainAfterAFailureAndARestartUntilTheBackendHasItAndRefusedWhileNotResolved) {
   const auto id = accepted_report();
   deliver_and_receipt(notification(id, wire::CASE_STATUS_IN_PROGRESS, 10s));
   EXPECT_FALSE(actions_of(report(id)).reopen);
@@ -224,15 +225,16 @@ TEST_F(TimelineTest, AReopenIsQueuedDurablySentAgainUntilTheBrokerHasItAndRefuse
   EXPECT_EQ(env->reopen_request().report_id(), id);
   EXPECT_EQ(env->reopen_request().reason(), "still squeals");
   EXPECT_EQ(outbox(), 1u) << "the broker's PUBACK is not the backend's";
-  deliver(test::answer_stored_for(again.payload));
-  EXPECT_EQ(outbox(), 0u);
 
-  // The backend reopens the case: the wait ends, the step shows.
+  // The backend reopens the case: the wait ends, the step shows; then its AnswerStored.
   auto reopened = notification(id, wire::CASE_STATUS_IN_PROGRESS, 10min, wire::MILESTONE_REOPENED);
   reopened.mutable_notification()->mutable_action_result()->set_action_id(*asked);
   reopened.mutable_notification()->mutable_action_result()->set_accepted(true);
   deliver_and_receipt(reopened);
   EXPECT_FALSE(report(id).reopen_pending);
+  EXPECT_EQ(outbox(), 1u);
+  deliver(test::answer_stored_for(again.payload));
+  EXPECT_EQ(outbox(), 0u);
   const auto steps = kinds(timeline(id));
   EXPECT_EQ(std::vector<TimelineKind>(steps.end() - 2, steps.end()),
             (std::vector<TimelineKind>{TimelineKind::reopen_asked, TimelineKind::reopened}));

@@ -93,7 +93,7 @@ TEST_F(VisitEndToEnd, AVisitFromProposalToFollowUpReachesTheCarAtEveryStep) {
   agent::VisitAnswer pick;
   pick.action = wire::VisitReply::PICK_SLOT;
   pick.slot_id = offer->visit->slots(0).slot_id();
-  answer(car, visit, pick);
+  const auto picked = answer(car, visit, pick);
   auto booked = wait_stage(car, report, wire::VISIT_BOOKED);
   ASSERT_TRUE(booked) << "the booking was never confirmed to the car";
   EXPECT_EQ(booked->visit->booked().slot_id(), pick.slot_id);
@@ -171,6 +171,7 @@ TEST_F(VisitEndToEnd, AVisitFromProposalToFollowUpReachesTheCarAtEveryStep) {
   // outbox only at the backend's AnswerStored, none refused.
   const auto stored = car.wait_answers_stored(3);
   ASSERT_EQ(stored.size(), 3u);
+  EXPECT_TRUE(stored.contains(picked));
   EXPECT_TRUE(stored.contains(reply));
   for (const auto& [id, refused] : stored) EXPECT_FALSE(refused) << id;
 }

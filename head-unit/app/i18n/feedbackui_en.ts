@@ -551,6 +551,10 @@
             <translation>The case is closed: reopen it to reply</translation>
         </message>
         <message>
+            <source>The service team could not take this answer</source>
+            <translation>The service team could not take this answer</translation>
+        </message>
+        <message>
             <source>You can rate once the case is resolved</source>
             <translation>You can rate once the case is resolved</translation>
         </message>

@@ -551,6 +551,10 @@
             <translation>工单已关闭：请先重新打开再回复</translation>
         </message>
         <message>
+            <source>The service team could not take this answer</source>
+            <translation>服务团队未能受理此答复</translation>
+        </message>
+        <message>
             <source>You can rate once the case is resolved</source>
             <translation>工单解决后才能评分</translation>
         </message>

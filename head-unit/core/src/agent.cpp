@@ -578,23 +578,27 @@ void Agent::on_message(const mqtt::Message& m) {
 
 void Agent::answer_stored(const wire::AnswerStored& stored) {
   const auto& id = stored.answer_id();
-  if (!scheduler_.contains(id)) {
-    // Confirmed before (a resend's second AnswerStored), or not ours: nothing queued to drop.
-    spdlog::debug("agent: AnswerStored for {}, not in the outbox", id);
+  if (scheduler_.kind_of(id) != OutboxKind::answer) {
+    // Confirmed before (a resend's second AnswerStored), or no answer of ours (a report's id
+    // here would drop the report unacknowledged): nothing to do.
+    spdlog::debug("agent: AnswerStored for {}, no answer in the outbox", id);
     return;
   }
-  if (auto r = store_.remove(id); !r) {
+  std::optional<std::string> report_id;
+  if (stored.refused()) {
+    spdlog::warn("agent: the backend refused the driver's answer {}: {}", id, stored.detail());
+    auto r = store_.refuse_answer(id, clock_.epoch_ms());
+    if (!r) return storage_problem(r.error());  // still queued: sent again, refused again
+    report_id = std::move(*r);
+    ++stats_.answers_refused;
+  } else if (auto r = store_.remove(id); !r) {
     // Still queued: it goes out again and the backend, which applied it once, confirms again.
-    storage_problem(r.error());
-    return;
+    return storage_problem(r.error());
   }
   scheduler_.remove(id);
   ++stats_.answers_stored;
-  if (stored.refused()) {
-    ++stats_.answers_refused;
-    spdlog::warn("agent: the backend refused the driver's answer {}: {}", id, stored.detail());
-  }
   for (auto* l : listeners_) l->answer_stored(id, stored.refused());
+  if (report_id) notify_report(*report_id);
 }
 
 void Agent::record_deliveries() {

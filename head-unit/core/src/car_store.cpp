@@ -273,6 +273,7 @@ Result<sql::OpenedStore> open_car_db(const std::filesystem::path& path, const sq
                                      const CarStore::Options& options) {
   sql::OpenOptions o;
   o.page_size = kPageSize;
+  o.busy_timeout_ms = static_cast<int>(options.busy_timeout.count());
   auto opened = sql::open_store(path, schema, sql::OnCorrupt::refuse, o);
   if (!opened) return fail(opened.error());
   auto& db = opened->db;
@@ -723,6 +724,64 @@ Result<void> CarStore::remove(const std::string& id) {
   auto r = delete_row(id);
   if (r) totals_.reset();  // it may have been a report (tests; the agent removes receipts and answers only)
   return r;
+}
+
+Result<std::optional<std::string>> CarStore::refuse_answer(const std::string& answer_id, std::int64_t now_ms) {
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  auto payload = this->payload(answer_id);
+  if (!payload) {
+    if (payload.error().code == make_error_code(StorageErrc::not_found)) return std::optional<std::string>{};
+    return fail(payload.error());
+  }
+  // The report the answer was about, from the answer itself (the visit's or the survey's).
+  std::optional<std::string> report_id;
+  const auto lookup = [&](const char* sql, const std::string& key) -> Result<void> {
+    auto st = db_.cached(sql);
+    if (!st) return fail(st.error());
+    st->bind(1, key);
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (*row) report_id = st->text(0);
+    st->reset();
+    return {};
+  };
+  if (auto env = codec::decode(*payload)) {
+    Result<void> found;
+    switch (env->body_case()) {
+      case wire::Envelope::kDriverMessage: report_id = env->driver_message().report_id(); break;
+      case wire::Envelope::kReopenRequest: report_id = env->reopen_request().report_id(); break;
+      case wire::Envelope::kCallbackRequest: report_id = env->callback_request().report_id(); break;
+      case wire::Envelope::kVisitReply:
+        found = lookup("SELECT report_id FROM visits WHERE visit_id = ?", env->visit_reply().visit_id());
+        break;
+      case wire::Envelope::kSurvey:
+        found = lookup("SELECT report_id FROM inbox WHERE message_id = ?", env->survey().notification_id());
+        break;
+      default: break;
+    }
+    if (!found) return fail(found.error());
+  }
+  auto unpend = db_.cached("UPDATE visits SET pending_reply = NULL WHERE pending_reply = ?");
+  if (!unpend) return fail(unpend.error());
+  unpend->bind(1, answer_id);
+  if (auto r = unpend->run(); !r) return fail(r.error());
+  auto cancel = db_.cached("UPDATE callbacks SET state = ?, updated_ms = ? WHERE callback_id = ? AND state = ?");
+  if (!cancel) return fail(cancel.error());
+  cancel->bind(1, std::int64_t{wire::CALLBACK_CANCELLED})
+      .bind(2, now_ms)
+      .bind(3, answer_id)
+      .bind(4, std::int64_t{wire::CALLBACK_STATE_UNSPECIFIED});
+  if (auto r = cancel->run(); !r) return fail(r.error());
+  if (report_id) {
+    if (auto r = add_step_in_tx(*report_id, TimelineKind::action_refused, now_ms, answer_id, {}, {}, "answer_refused");
+        !r) {
+      return fail(r.error());
+    }
+  }
+  if (auto r = delete_row(answer_id); !r) return fail(r.error());
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  return report_id;
 }
 
 Result<AckResult> CarStore::apply_ack(const wire::Ack& ack, std::int64_t now_ms) {

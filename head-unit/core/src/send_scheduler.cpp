@@ -56,6 +56,12 @@ void SendScheduler::set_expiry(const std::string& id, std::int64_t expires_ms) {
   if (expires_ms > 0) expiries_.insert(expires_ms);
 }
 
+std::optional<OutboxKind> SendScheduler::kind_of(const std::string& id) const {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  return items_.at(it->second).entry.kind;
+}
+
 void SendScheduler::remove(const std::string& id) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;

@@ -115,6 +115,7 @@ QtObject {
         switch (key) {
         case "not_reopenable": return qsTr("Only a resolved or closed case can be reopened")
         case "case_closed": return qsTr("The case is closed: reopen it to reply")
+        case "answer_refused": return qsTr("The service team could not take this answer")
         case "": return ""
         }
         return key

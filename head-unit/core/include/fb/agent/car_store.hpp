@@ -307,12 +307,15 @@ class CarStore {
     std::chrono::milliseconds ttl_normal = std::chrono::days(14);
     std::chrono::milliseconds ttl_low = std::chrono::days(7);
     /// Size cap on the reports in the outbox: how many, and their payload bytes; 0 = no cap.
-    /// Receipts and answers are not counted (small, and gone at the next PUBACK).
+    /// Receipts and answers are not counted (small; gone at the PUBACK, or at AnswerStored).
     std::size_t max_reports = 2000;
     std::int64_t max_report_bytes = std::int64_t{32} << 20;
     /// A `now_ms` before this is an unset clock (see the top of this file); 0: every time is
     /// valid (tests with small times).
     std::int64_t clock_valid_from_ms = kClockValidFromMs;
+    /// How long a write waits for another connection's lock on the file (a diagnostic tool
+    /// reading it) before it fails with StorageErrc::busy.
+    std::chrono::milliseconds busy_timeout{5000};
     /// Keys that seal personal data in the file (docs/privacy.md): every outbox payload (a report
     /// carries the driver's words, location and number), the reports' text, the timeline's text and
     /// callback numbers, through fb/common/sealed_sql.hpp. Null: stored as given (and a sealed
@@ -387,6 +390,12 @@ class CarStore {
   /// Drops an outbox entry that is done: a receipt at the broker's PUBACK, an answer at the
   /// backend's AnswerStored. An id not in the outbox is not an error.
   Result<void> remove(const std::string& id);
+  /// The backend refused the driver's answer `answer_id` (AnswerStored.refused): drops it and
+  /// ends what it left waiting, in one transaction: a visit's pending answer clears, a callback
+  /// request not yet queued by the backend shows as cancelled, and its report's timeline gets an
+  /// action_refused step (detail "answer_refused"), which also ends a reopen on its way. Returns
+  /// that report's id (nullopt: none found, or the answer was no longer queued).
+  Result<std::optional<std::string>> refuse_answer(const std::string& answer_id, std::int64_t now_ms);
 
   /// Applies an acknowledgement: matches the outbox report by payload digest, else report id;
   /// removes it and sets its status (acknowledged, or rejected with the reason). An ack with

@@ -59,6 +59,8 @@ class SendScheduler {
   /// The entry's OutboxEntry::expires_ms changed in the store (its time to live started late).
   void set_expiry(const std::string& id, std::int64_t expires_ms);
   bool contains(const std::string& id) const { return by_id_.contains(id); }
+  /// The kind of the entry `id`; nullopt when it holds none.
+  std::optional<OutboxKind> kind_of(const std::string& id) const;
 
   /// Due entries in send order, at most the free in-flight slots; they become "publishing".
   std::vector<OutboxEntry> take_due(Clock::time_point now);
