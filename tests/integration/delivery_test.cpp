@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "fb/common/sqlite.hpp"
@@ -85,6 +86,42 @@ TEST_F(Delivery, TheCarsResendDeliversAReportTheBackendAcknowledgedToTheBrokerBu
   EXPECT_EQ(store->counts()->cases, 1);
   // It arrived through the car's resend: the broker had nothing left for the new backend.
   EXPECT_GE(broker_->process().count_lines("Received PUBLISH from " + std::string(kVinA) + " .*reports"), 2u);
+}
+
+// The same for a driver's answer: the car keeps it until the backend's AnswerStored, so the
+// driver's words survive a backend killed after its PUBACK and before its commit.
+TEST_F(Delivery, TheCarsResendDeliversADriversAnswerTheBackendAcknowledgedToTheBrokerButDiedBeforeStoring) {
+  const auto db = dir_ / "cases.db";
+  BackendProcess backend(*broker_, *pki_, db);
+  Car car(*broker_, *pki_, kVinA, dir_ / "car.db", agent::SendScheduler::Policy{.ack_timeout = 1500ms});
+  ASSERT_TRUE(car.wait_connected());
+  const auto id = car.submit("Rattle from the glovebox", "en");
+  ASSERT_TRUE(car.wait_notified({id}));
+  const auto number = car.case_number(id);
+  const auto pubacks_before = broker_->process().count_lines(kBackendPubacked);
+  std::string reply_id;
+  {
+    WriteLock lock(db);
+    std::promise<Result<std::string>> queued;
+    car.agent().reply(id, "It rattles only below 10 degrees",
+                      [&](Result<std::string> r) { queued.set_value(std::move(r)); });
+    auto r = queued.get_future().get();
+    ASSERT_TRUE(r) << r.error().what();
+    reply_id = *r;
+    ASSERT_TRUE(eventually([&] { return broker_->process().count_lines(kBackendPubacked) > pubacks_before; }));
+    backend.kill();
+  }
+  backend.start();
+  const auto stored = car.wait_answers_stored(1);
+  ASSERT_TRUE(stored.contains(reply_id)) << "the answer never reached the new backend";
+  EXPECT_FALSE(stored.at(reply_id));
+  const auto events = open_cases(db)->case_events(number).value();
+  EXPECT_EQ(std::count_if(events.begin(), events.end(),
+                          [](const backend::CaseEvent& e) {
+                            return e.kind == "driver_message" && e.detail.find("below 10 degrees") != std::string::npos;
+                          }),
+            1);
+  EXPECT_GE(broker_->process().count_lines("Received PUBLISH from " + std::string(kVinA) + " .*receipts"), 2u);
 }
 
 TEST_F(Delivery, QoS1AloneLosesAReportAcrossABackendKillAndResendingUntilTheAckDeliversIt) {
