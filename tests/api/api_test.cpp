@@ -485,6 +485,20 @@ TEST_F(ApiTest, AReportFromAnotherChannelIsACaseAndItsResendIsTheSameCase) {
   EXPECT_EQ(detail["reports"][0]["text"], kBrakeNoise);
 }
 
+// Without a model year the API takes the one the VIN names (its 10th character, 'K': 2019), not
+// the current year: a client retrying after New Year would otherwise send "another" report (409).
+TEST_F(ApiTest, AReportWithoutAModelYearTakesTheVinsSoARetryAYearLaterIsStillTheSameReport) {
+  const json body = {{"channel", "hotline"}, {"report_id", "0f9e8d7c-6b5a-4c3d-8e1f-2a3b4c5d6e7f"},
+                     {"vin", vin(41)},       {"model", "Aurora EV"},
+                     {"text", kBrakeNoise},  {"language", "zh-CN"}};
+  auto first = post("/api/v1/reports", kAgentSales, body);
+  ASSERT_EQ(first.status, 201) << first.body;
+  clock_.advance(std::chrono::days(366));
+  auto again = post("/api/v1/reports", kAgentSales, body);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json()["case_number"], first.json()["case_number"]);
+}
+
 TEST_F(ApiTest, LeadsMergeSplitAndLinkAndTheAuditNamesThem) {
   const auto a = report(vin(50), kServiceComplaint);
   const auto b = report(vin(50), "服务态度差，接待敷衍");

@@ -29,6 +29,20 @@ namespace {
 
 constexpr std::size_t kMaxTextChars = 4000;
 
+/// The model year a VIN's 10th character names (ISO 3779 / GB 16735: A = 1980 or 2010, ...,
+/// Y = 2000 or 2030, 1..9 = 2001..2009 or 2031..2039), the latest one not after next year
+/// (model years run ahead); nullopt when that character is no year code. Deterministic, unlike
+/// "this year": a client's retry a year later is still the same report.
+std::optional<std::uint32_t> model_year_of_vin(std::string_view vin, int this_year) {
+  constexpr std::string_view kCodes = "ABCDEFGHJKLMNPRSTVWXY123456789";
+  if (vin.size() != 17) return std::nullopt;
+  const auto at = kCodes.find(vin[9]);
+  if (at == std::string_view::npos) return std::nullopt;
+  auto year = 1980 + static_cast<int>(at);
+  while (year + 30 <= this_year + 1) year += 30;
+  return static_cast<std::uint32_t>(year);
+}
+
 HttpResponse json_response(int status, const json& body) {
   return HttpResponse{status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
 }
@@ -776,7 +790,8 @@ struct Api::Impl {
       }
       r.set_model_year(year->get<std::uint32_t>());
     } else {
-      r.set_model_year(static_cast<std::uint32_t>(utc_year(now())));
+      const auto this_year = utc_year(now());
+      r.set_model_year(model_year_of_vin(*vin, this_year).value_or(static_cast<std::uint32_t>(this_year)));
     }
     r.set_car_time_ms(now());
     r.mutable_consent()->set_contact(true);
