@@ -599,13 +599,46 @@ TEST_F(AgentVisitTest, AVisitAnswerIsSentOnTheReceiptsTopicAndShownPendingUntilT
   EXPECT_EQ(answer({wire::VisitReply::PICK_SLOT, "s1", "", ""}).error().code,
             make_error_code(AgentErrc::answer_pending));
   EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
-  // The backend's order: what the answer caused (the booking), then AnswerStored.
+  // The backend's order: what the answer caused (the booking), then AnswerStored, which ends the
+  // wait (an update alone may have been written before the backend had the answer).
+  clock_.advance(1s);
   deliver(visit(3000, wire::VISIT_BOOKED));
-  EXPECT_FALSE(reports(*agent_).front().visit->pending);
+  EXPECT_TRUE(reports(*agent_).front().visit->pending);
   complete_next();  // the booking's delivered receipt
   EXPECT_EQ(stats(*agent_).answers, 1u);
+  events_.views.clear();
   deliver(test::answer_stored_for(sent.payload));
   EXPECT_EQ(stats(*agent_).outbox, 0u);
+  EXPECT_FALSE(reports(*agent_).front().visit->pending);
+  ASSERT_FALSE(events_.views.empty()) << "the report's view is not told the wait ended";
+  EXPECT_FALSE(events_.views.back().visit->pending);
+}
+
+// An update the backend wrote before it had the answer (a reminder of the proposal) must not let
+// the driver answer again while the first answer is on its way; once the backend has it and no
+// update has come since, the next update ends the wait.
+TEST_F(AgentVisitTest, AnUpdateArrivingWhileTheAnswerIsStillQueuedKeepsTheWait) {
+  deliver(visit(2000, wire::VISIT_PROPOSED));
+  complete_next();  // delivered receipt
+  ASSERT_TRUE(answer({wire::VisitReply::PICK_SLOT, "s1", "", ""}));
+  const auto sent = complete_next();
+  clock_.advance(1s);
+  deliver(visit(2500, wire::VISIT_PROPOSED));  // a reminder, written before the backend had it
+  complete_next();
+  EXPECT_TRUE(reports(*agent_).front().visit->pending);
+  EXPECT_EQ(answer({wire::VisitReply::PICK_SLOT, "s1", "", ""}).error().code,
+            make_error_code(AgentErrc::answer_pending));
+  deliver(test::answer_stored_for(sent.payload));
+  EXPECT_FALSE(reports(*agent_).front().visit->pending) << "an update came after the answer: the wait is over";
+}
+
+TEST_F(AgentVisitTest, AnAnswerConfirmedBeforeAnyUpdateWaitsForTheNextOne) {
+  deliver(visit(2000, wire::VISIT_PROPOSED));
+  complete_next();  // delivered receipt
+  ASSERT_TRUE(answer({wire::VisitReply::PICK_SLOT, "s1", "", ""}));
+  deliver(test::answer_stored_for(complete_next().payload));
+  EXPECT_TRUE(reports(*agent_).front().visit->pending) << "the booking is still on its way";
+  deliver(visit(3000, wire::VISIT_BOOKED));
   EXPECT_FALSE(reports(*agent_).front().visit->pending);
 }
 

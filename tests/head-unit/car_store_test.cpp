@@ -674,13 +674,17 @@ TEST_F(CarStoreVisitTest, PickingASlotIsQueuedDurablyAndShownAsPendingUntilTheBo
   EXPECT_EQ(sent->visit_reply().reason(), "周六上午方便");
   EXPECT_TRUE(view().visit->pending);  // survives the reopen too
 
-  // A second answer while the first waits is refused; the booking ends the wait.
+  // A second answer while the first waits is refused. The booking, then the backend's
+  // AnswerStored, end the wait (an update alone may predate the backend's having the answer).
   EXPECT_EQ(code(reply(wire::VisitReply::DECLINE)), make_error_code(AgentErrc::answer_pending));
-  apply(visit_update(q_, 6000, wire::VISIT_BOOKED));
+  apply(visit_update(q_, 6000, wire::VISIT_BOOKED), 11000);
   v = view();
   EXPECT_EQ(v.visit->latest.stage(), wire::VISIT_BOOKED);
-  EXPECT_FALSE(v.visit->pending);
-  ASSERT_TRUE(store_->remove(*id));  // PUBACK
+  EXPECT_TRUE(v.visit->pending);
+  auto ended = store_->confirm_answer(*id);
+  ASSERT_TRUE(ended) << ended.error().what();
+  EXPECT_EQ(*ended, std::optional<std::string>(q_.env.report().report_id()));
+  EXPECT_FALSE(view().visit->pending);
   EXPECT_FALSE(store_->payload(*id));
 }
 
@@ -696,7 +700,9 @@ TEST_F(CarStoreVisitTest, ASlotMustBeFromTheLatestProposalWhileTheVisitIsPropose
   EXPECT_EQ(code(store_->enqueue_visit_reply("visit-9", VisitAnswer{wire::VisitReply::PICK_SLOT, "s3", "", ""},
                                              receipts_, 10000)),
             make_error_code(StorageErrc::not_found));
-  EXPECT_TRUE(reply(wire::VisitReply::PICK_SLOT, "s3"));
+  const auto picked = reply(wire::VisitReply::PICK_SLOT, "s3");
+  ASSERT_TRUE(picked);
+  ASSERT_TRUE(store_->confirm_answer(*picked));  // the backend has it: the next update ends the wait
 
   apply(visit_update(q_, 5000, wire::VISIT_BOOKED));
   EXPECT_EQ(code(reply(wire::VisitReply::PICK_SLOT, "s1")), make_error_code(AgentErrc::visit_stage));
@@ -723,6 +729,7 @@ TEST_F(CarStoreVisitTest, DeclineRescheduleAndCancelOnlyAtTheStagesTheBackendTak
       const auto name = Reply::Action_Name(action) + " at " + wire::VisitStage_Name(stage);
       if (stages.contains(stage)) {
         EXPECT_TRUE(r) << name << ": " << r.error().what();
+        if (r) ASSERT_TRUE(store_->confirm_answer(*r));  // AnswerStored: the next update ends the wait
       } else {
         EXPECT_EQ(code(r), make_error_code(AgentErrc::visit_stage)) << name;
       }

@@ -591,9 +591,11 @@ void Agent::answer_stored(const wire::AnswerStored& stored) {
     if (!r) return storage_problem(r.error());  // still queued: sent again, refused again
     report_id = std::move(*r);
     ++stats_.answers_refused;
-  } else if (auto r = store_.remove(id); !r) {
+  } else {
+    auto r = store_.confirm_answer(id);
     // Still queued: it goes out again and the backend, which applied it once, confirms again.
-    return storage_problem(r.error());
+    if (!r) return storage_problem(r.error());
+    report_id = std::move(*r);
   }
   scheduler_.remove(id);
   ++stats_.answers_stored;

@@ -720,6 +720,26 @@ Result<void> CarStore::delete_row(const std::string& id) {
   return st->run();
 }
 
+Result<std::optional<std::string>> CarStore::confirm_answer(const std::string& answer_id) {
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  // A visit update received since the answer was queued came before AnswerStored (the backend
+  // sends what an answer caused first): the wait is over. None yet: the next one ends it.
+  auto st = db_.cached(
+      "UPDATE visits SET pending_reply = NULL WHERE pending_reply = ?1 AND received_ms > "
+      "(SELECT queued_ms FROM visit_replies WHERE message_id = ?1) RETURNING report_id");
+  if (!st) return fail(st.error());
+  st->bind(1, answer_id);
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  std::optional<std::string> report_id;
+  if (*row) report_id = st->text(0);
+  st->reset();
+  if (auto r = delete_row(answer_id); !r) return fail(r.error());
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  return report_id;
+}
+
 Result<void> CarStore::remove(const std::string& id) {
   auto r = delete_row(id);
   if (r) totals_.reset();  // it may have been a report (tests; the agent removes receipts and answers only)
@@ -1059,13 +1079,16 @@ Result<std::string> CarStore::enqueue_survey_answer(const std::string& notificat
 Result<void> CarStore::apply_visit_in_tx(const wire::Envelope& env, std::int64_t now_ms) {
   const auto& n = env.notification();
   // The newest update the backend wrote wins, as for the report's status; it also ends the wait
-  // of an answer queued against an older one.
+  // of an answer queued against an older one, unless that answer is still queued: the update may
+  // have been written before the backend had the answer (a reminder), and the answer's own
+  // AnswerStored ends the wait then (confirm_answer).
   auto st = db_.cached(
       "INSERT INTO visits(visit_id, report_id, latest, notification_id, sent_ms, received_ms) "
       "VALUES(?1,?2,fb_seal(?3, 'visits.latest:' || ?1),?4,?5,?6) "
       "ON CONFLICT(visit_id) DO UPDATE SET report_id = CASE WHEN excluded.report_id = '' THEN report_id "
       "ELSE excluded.report_id END, latest = excluded.latest, notification_id = excluded.notification_id, "
-      "sent_ms = excluded.sent_ms, received_ms = excluded.received_ms, pending_reply = NULL "
+      "sent_ms = excluded.sent_ms, received_ms = excluded.received_ms, pending_reply = CASE WHEN EXISTS "
+      "(SELECT 1 FROM outbox WHERE id = visits.pending_reply AND answer = 1) THEN pending_reply END "
       "WHERE excluded.sent_ms >= visits.sent_ms");
   if (!st) return fail(st.error());
   st->bind(1, n.visit().visit_id())

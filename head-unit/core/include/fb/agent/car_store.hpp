@@ -117,8 +117,10 @@ struct VisitAnswer {
   std::string reason;       // optional, UTF-8, at most 500 characters
 };
 
-/// An answer queued since the visit's latest update, waiting for the backend's next one
-/// (e.g. "slot picked, waiting for confirmation").
+/// The driver's answer to a visit, waiting for the backend (e.g. "slot picked, waiting for
+/// confirmation"): until the backend has it (AnswerStored) and an update of the visit has come
+/// after it was queued, in whichever order they arrive. An update alone does not end the wait:
+/// it may have been written before the backend had the answer (a reminder).
 struct PendingVisitReply {
   std::string message_id;  // Envelope.message_id of the VisitReply
   VisitAnswer answer;
@@ -390,6 +392,11 @@ class CarStore {
   /// Drops an outbox entry that is done: a receipt at the broker's PUBACK, an answer at the
   /// backend's AnswerStored. An id not in the outbox is not an error.
   Result<void> remove(const std::string& id);
+  /// The backend has the driver's answer `answer_id` (AnswerStored): drops it, and ends a visit's
+  /// wait for it when an update of that visit arrived since it was queued (the backend sends what
+  /// an answer caused before its AnswerStored; without one, the next update ends the wait).
+  /// Returns that visit's report id, whose view changed (nullopt: no wait ended).
+  Result<std::optional<std::string>> confirm_answer(const std::string& answer_id);
   /// The backend refused the driver's answer `answer_id` (AnswerStored.refused): drops it and
   /// ends what it left waiting, in one transaction: a visit's pending answer clears, a callback
   /// request not yet queued by the backend shows as cancelled, and its report's timeline gets an
@@ -420,7 +427,8 @@ class CarStore {
   /// unless a newer notification (by Envelope.sent_at_ms) was applied already, and queues a
   /// delivered receipt to `receipt_topic`, all in one transaction. Its VisitUpdate and
   /// CallbackUpdate update their visit and callback by the same rule, each on its own (a newer
-  /// visit update also ends the wait of a pending answer to that visit).
+  /// visit update also ends the wait of a pending answer the backend has confirmed, see
+  /// PendingVisitReply).
   Result<NotificationResult> apply_notification(const wire::Envelope& envelope, const std::string& receipt_topic,
                                                 std::int64_t now_ms);
 
