@@ -576,6 +576,14 @@ TEST_F(ApiTest, AContactFollowsItsReportAndErasingAPhoneTakesOnlyThatCallersWord
   };
   const auto first = call("服务顾问态度差，电话不回", "13900000001");
   const auto second = call("保养等了五个小时没人管", "13900000002");
+  // A number PostgreSQL would cut at U+0000, or that is not UTF-8, is refused, not stored.
+  for (const std::string bad : {"139\\u000000000003", "139\xff"}) {
+    auto r = client_->post("/api/v1/reports", kAgentSales,
+                           R"({"channel":"hotline","vin":")" + vin(95) +
+                               R"(","model":"Aurora EV","text":"x","contact":{"name":"王五","phone":")" + bad +
+                               R"("}})");
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+  }
   ASSERT_EQ(post("/api/v1/cases/" + first + "/merge", kLeadSales, {{"into", second}}).status, 200);
   auto exported = client_->get("/api/v1/privacy/export?phone=13900000001", kAdmin).json();
   ASSERT_EQ(exported["cases"].size(), 1u);  // found through its report, now in the other case

@@ -804,8 +804,8 @@ struct Api::Impl {
             problem(Error(ApiErrc::bad_request, "field 'contact': an object {\"name\": string, \"phone\": string}")));
       }
       contact = backend::Contact{c->value("name", ""), (*c)["phone"].get<std::string>()};
-      if (contact->phone.empty() || contact->phone.size() > 32 || utf8_length(contact->name) > 100 ||
-          !is_valid_text(contact->name)) {
+      if (contact->phone.empty() || contact->phone.size() > 32 || !is_valid_text(contact->phone) ||
+          utf8_length(contact->name) > 100 || !is_valid_text(contact->name)) {
         return respond(problem(Error(ApiErrc::bad_request, "field 'contact': phone 1-32 characters, name up to 100")));
       }
     }

@@ -186,13 +186,16 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
     vins[i] = topic->vin;
     auto env = codec::decode(m.payload, options_.max_payload_bytes);
     if (!env && topic->kind == topics::Kind::receipts) {
-      // Perhaps a driver's answer this backend cannot read (a newer schema version, oversize):
-      // told by its message id, if it has one, so its car does not send it again and again.
+      // Perhaps a driver's answer this backend cannot read: refused by its message id, if it has
+      // one, so its car stops sending what no resend mends (malformed, oversize). Not one of a
+      // newer schema version: updating the backend mends that, and the car's copy is the one kept.
       ++stats_.unroutable;
       spdlog::warn("dead letter: unreadable receipt or answer from {}: {}", topic->vin, env.error().what());
       items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::bad_receipt, env.error().what(), now));
       origin.push_back(i);
-      refused_answers[i] = undecoded_message_id(m.payload);
+      if (env.error().code != make_error_code(WireErrc::unsupported_version)) {
+        refused_answers[i] = undecoded_message_id(m.payload);
+      }
       continue;
     }
     if (!env) {
