@@ -422,8 +422,9 @@ TEST_F(FeedbackControllerTest, TheVisitCardOffersTheSlotsAndShowsThePickWaitingF
   EXPECT_TRUE(done.last().at(2).toBool());
   EXPECT_EQ(value(0, "visitPending"), "pick_slot");
   EXPECT_EQ(value(0, "visitPendingSlot"), "s2");
-  auto reply = codec::decode(test::complete_next(*mqtt_).payload);  // after the delivered receipt
-  reply = codec::decode(test::complete_next(*mqtt_).payload);
+  test::complete_next(*mqtt_);  // the delivered receipt
+  const auto published = test::complete_next(*mqtt_).payload;
+  auto reply = codec::decode(published);
   ASSERT_TRUE(reply && reply->has_visit_reply());
   EXPECT_EQ(reply->visit_reply().slot_id(), "s2");
 
@@ -432,6 +433,8 @@ TEST_F(FeedbackControllerTest, TheVisitCardOffersTheSlotsAndShowsThePickWaitingF
   booked.mutable_notification()->mutable_visit()->set_reminder(true);
   deliver(booked);
   EXPECT_EQ(value(0, "visitStage"), "booked");
+  EXPECT_EQ(value(0, "visitPending"), "pick_slot") << "until the backend's AnswerStored, which follows the booking";
+  deliver(test::answer_stored_for(published));
   EXPECT_EQ(value(0, "visitPending"), "");
   EXPECT_EQ(model().value(0, "visitBooked").toMap().value("slotId").toString(), "s2");
   EXPECT_TRUE(model().value(0, "visitReminder").toBool());

@@ -632,6 +632,19 @@ TEST_F(AgentVisitTest, AnUpdateArrivingWhileTheAnswerIsStillQueuedKeepsTheWait) 
   EXPECT_FALSE(reports(*agent_).front().visit->pending) << "an update came after the answer: the wait is over";
 }
 
+// The backend sends no visit update for an answer to an extra cost: its AnswerStored ends the wait.
+TEST_F(AgentVisitTest, AnAnswerToAnExtraCostWaitsOnlyForAnswerStored) {
+  auto repair = visit(4000, wire::VISIT_REPAIR);
+  const auto approval = codec::new_envelope(1).message_id();
+  repair.mutable_notification()->mutable_visit()->mutable_extra_cost()->set_approval_id(approval);
+  deliver(repair);
+  complete_next();  // delivered receipt
+  ASSERT_TRUE(answer({wire::VisitReply::APPROVE_EXTRA, "", approval, ""}));
+  EXPECT_TRUE(reports(*agent_).front().visit->pending);
+  deliver(test::answer_stored_for(complete_next().payload));
+  EXPECT_FALSE(reports(*agent_).front().visit->pending);
+}
+
 TEST_F(AgentVisitTest, AnAnswerConfirmedBeforeAnyUpdateWaitsForTheNextOne) {
   deliver(visit(2000, wire::VISIT_PROPOSED));
   complete_next();  // delivered receipt

@@ -688,6 +688,22 @@ TEST_F(CarStoreVisitTest, PickingASlotIsQueuedDurablyAndShownAsPendingUntilTheBo
   EXPECT_FALSE(store_->payload(*id));
 }
 
+// An answer of a build before v9 left the outbox at its PUBACK; the backend's refusal of it still
+// ends the visit's wait (nothing else would: a refused answer brings no update).
+TEST_F(CarStoreVisitTest, ARefusalOfAnAnswerNoLongerQueuedStillEndsTheWaitItLeft) {
+  apply(visit_update(q_, 3000, wire::VISIT_PROPOSED));
+  auto id = reply(wire::VisitReply::PICK_SLOT, "s2");
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(store_->remove(*id));  // gone at the PUBACK, as before v9
+  auto ended = store_->refuse_answer(*id, 12000);
+  ASSERT_TRUE(ended) << ended.error().what();
+  EXPECT_EQ(*ended, std::optional<std::string>(q_.env.report().report_id()));
+  EXPECT_FALSE(view().visit->pending);
+  auto unknown = store_->refuse_answer(codec::new_envelope(1).message_id(), 12000);
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(*unknown) << "nothing of the car's was about it";
+}
+
 TEST_F(CarStoreVisitTest, ASlotMustBeFromTheLatestProposalWhileTheVisitIsProposed) {
   EXPECT_EQ(code(reply(wire::VisitReply::PICK_SLOT, "s1")), make_error_code(StorageErrc::not_found));  // no visit
   apply(visit_update(q_, 3000, wire::VISIT_PROPOSED));

@@ -258,6 +258,20 @@ TEST_F(TimelineTest, AReopenTheBackendRefusesShowsWhyAndMayBeAskedAgain) {
   EXPECT_TRUE(reopen(id));
 }
 
+TEST_F(TimelineTest, TheBackendsRefusalOfAnotherAnswerDoesNotEndAReopenOnItsWay) {
+  const auto id = accepted_report();
+  deliver_and_receipt(notification(id, wire::CASE_STATUS_RESOLVED, 20s, wire::MILESTONE_RESOLVED));
+  later();
+  ASSERT_TRUE(reopen(id));
+  const auto reopen_sent = complete_next();
+  ASSERT_TRUE(reply(id, "and it squeaks too"));
+  const auto reply_sent = complete_next();
+  deliver(test::answer_stored_for(reply_sent.payload, /*refused=*/true));
+  EXPECT_TRUE(report(id).reopen_pending) << "the reply's refusal is no news of the reopen";
+  deliver(test::answer_stored_for(reopen_sent.payload, /*refused=*/true));
+  EXPECT_FALSE(report(id).reopen_pending) << "its own refusal ends it";
+}
+
 TEST_F(TimelineTest, AReplyIsQueuedShownAtOnceAndRefusedWithoutACaseOrOnceClosed) {
   const auto id = accepted_report();
   EXPECT_EQ(reply(id, "").error().code, make_error_code(WireErrc::invalid_field));

@@ -578,17 +578,21 @@ void Agent::on_message(const mqtt::Message& m) {
 
 void Agent::answer_stored(const wire::AnswerStored& stored) {
   const auto& id = stored.answer_id();
-  if (scheduler_.kind_of(id) != OutboxKind::answer) {
-    // Confirmed before (a resend's second AnswerStored), or no answer of ours (a report's id
-    // here would drop the report unacknowledged): nothing to do.
+  const auto kind = scheduler_.kind_of(id);
+  const bool queued = kind == OutboxKind::answer;
+  // Not queued: confirmed before (a resend's second AnswerStored), an answer of a build before
+  // v9 (gone at its PUBACK), or no answer at all (a report's id here must not drop the report).
+  // Only a refusal of an answer no longer queued still matters: it ends the wait it left.
+  if (!queued && (kind || !stored.refused())) {
     spdlog::debug("agent: AnswerStored for {}, no answer in the outbox", id);
     return;
   }
   std::optional<std::string> report_id;
   if (stored.refused()) {
-    spdlog::warn("agent: the backend refused the driver's answer {}: {}", id, stored.detail());
     auto r = store_.refuse_answer(id, clock_.epoch_ms());
     if (!r) return storage_problem(r.error());  // still queued: sent again, refused again
+    if (!queued && !*r) return;                 // nothing of ours waited for it
+    spdlog::warn("agent: the backend refused the driver's answer {}: {}", id, stored.detail());
     report_id = std::move(*r);
     ++stats_.answers_refused;
   } else {

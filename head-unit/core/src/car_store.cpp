@@ -169,8 +169,11 @@ CREATE TABLE drafts (
 
 // v9: a driver's answer (outbox kind 'receipt', answer = 1) stays queued until the backend's
 // AnswerStored, not only until the broker's PUBACK. One queued before keeps the old rule.
+// visits.updated_since_reply: an update of the visit arrived while its pending answer was still
+// queued (PendingVisitReply).
 constexpr std::string_view kSchemaV9 = R"sql(
 ALTER TABLE outbox ADD COLUMN answer INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visits ADD COLUMN updated_since_reply INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
@@ -723,13 +726,17 @@ Result<void> CarStore::delete_row(const std::string& id) {
 Result<std::optional<std::string>> CarStore::confirm_answer(const std::string& answer_id) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  // A visit update received since the answer was queued came before AnswerStored (the backend
-  // sends what an answer caused first): the wait is over. None yet: the next one ends it.
+  // A visit update that arrived while the answer was queued came before AnswerStored (the backend
+  // sends what an answer caused first): the wait is over. None yet: the next one ends it. An
+  // answer to an extra cost gets no visit update of its own: the backend having it is the end.
   auto st = db_.cached(
-      "UPDATE visits SET pending_reply = NULL WHERE pending_reply = ?1 AND received_ms > "
-      "(SELECT queued_ms FROM visit_replies WHERE message_id = ?1) RETURNING report_id");
+      "UPDATE visits SET pending_reply = NULL, updated_since_reply = 0 WHERE pending_reply = ?1 AND "
+      "(updated_since_reply = 1 OR (SELECT action FROM visit_replies WHERE message_id = ?1) IN (?2, ?3)) "
+      "RETURNING report_id");
   if (!st) return fail(st.error());
-  st->bind(1, answer_id);
+  st->bind(1, answer_id)
+      .bind(2, std::int64_t{wire::VisitReply::APPROVE_EXTRA})
+      .bind(3, std::int64_t{wire::VisitReply::REFUSE_EXTRA});
   auto row = st->step();
   if (!row) return fail(row.error());
   std::optional<std::string> report_id;
@@ -750,11 +757,10 @@ Result<std::optional<std::string>> CarStore::refuse_answer(const std::string& an
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   auto payload = this->payload(answer_id);
-  if (!payload) {
-    if (payload.error().code == make_error_code(StorageErrc::not_found)) return std::optional<std::string>{};
-    return fail(payload.error());
-  }
-  // The report the answer was about, from the answer itself (the visit's or the survey's).
+  if (!payload && payload.error().code != make_error_code(StorageErrc::not_found)) return fail(payload.error());
+  // The report the answer was about, from the answer itself (the visit's or the survey's), or
+  // from what it left waiting (an answer no longer queued: one of a build before v9, gone at its
+  // PUBACK, whose wait only this refusal can end).
   std::optional<std::string> report_id;
   const auto lookup = [&](const char* sql, const std::string& key) -> Result<void> {
     auto st = db_.cached(sql);
@@ -766,7 +772,8 @@ Result<std::optional<std::string>> CarStore::refuse_answer(const std::string& an
     st->reset();
     return {};
   };
-  if (auto env = codec::decode(*payload)) {
+  auto env = payload ? codec::decode(*payload) : Result<wire::Envelope>(fail(payload.error()));
+  if (env) {
     Result<void> found;
     switch (env->body_case()) {
       case wire::Envelope::kDriverMessage: report_id = env->driver_message().report_id(); break;
@@ -782,17 +789,26 @@ Result<std::optional<std::string>> CarStore::refuse_answer(const std::string& an
     }
     if (!found) return fail(found.error());
   }
-  auto unpend = db_.cached("UPDATE visits SET pending_reply = NULL WHERE pending_reply = ?");
+  auto unpend = db_.cached(
+      "UPDATE visits SET pending_reply = NULL, updated_since_reply = 0 WHERE pending_reply = ? RETURNING report_id");
   if (!unpend) return fail(unpend.error());
   unpend->bind(1, answer_id);
-  if (auto r = unpend->run(); !r) return fail(r.error());
-  auto cancel = db_.cached("UPDATE callbacks SET state = ?, updated_ms = ? WHERE callback_id = ? AND state = ?");
+  auto row = unpend->step();
+  if (!row) return fail(row.error());
+  if (*row && !report_id) report_id = unpend->text(0);
+  unpend->reset();
+  auto cancel = db_.cached(
+      "UPDATE callbacks SET state = ?, updated_ms = ? WHERE callback_id = ? AND state = ? RETURNING report_id");
   if (!cancel) return fail(cancel.error());
   cancel->bind(1, std::int64_t{wire::CALLBACK_CANCELLED})
       .bind(2, now_ms)
       .bind(3, answer_id)
       .bind(4, std::int64_t{wire::CALLBACK_STATE_UNSPECIFIED});
-  if (auto r = cancel->run(); !r) return fail(r.error());
+  row = cancel->step();
+  if (!row) return fail(row.error());
+  if (*row && !report_id) report_id = cancel->text(0);
+  cancel->reset();
+  if (!payload && !report_id) return std::optional<std::string>{};  // nothing of ours
   if (report_id) {
     if (auto r = add_step_in_tx(*report_id, TimelineKind::action_refused, now_ms, answer_id, {}, {}, "answer_refused");
         !r) {
@@ -1087,8 +1103,10 @@ Result<void> CarStore::apply_visit_in_tx(const wire::Envelope& env, std::int64_t
       "VALUES(?1,?2,fb_seal(?3, 'visits.latest:' || ?1),?4,?5,?6) "
       "ON CONFLICT(visit_id) DO UPDATE SET report_id = CASE WHEN excluded.report_id = '' THEN report_id "
       "ELSE excluded.report_id END, latest = excluded.latest, notification_id = excluded.notification_id, "
-      "sent_ms = excluded.sent_ms, received_ms = excluded.received_ms, pending_reply = CASE WHEN EXISTS "
-      "(SELECT 1 FROM outbox WHERE id = visits.pending_reply AND answer = 1) THEN pending_reply END "
+      "sent_ms = excluded.sent_ms, received_ms = excluded.received_ms, "
+      "updated_since_reply = EXISTS (SELECT 1 FROM outbox WHERE id = visits.pending_reply AND answer = 1), "
+      "pending_reply = CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE id = visits.pending_reply AND answer = 1) "
+      "THEN pending_reply END "
       "WHERE excluded.sent_ms >= visits.sent_ms");
   if (!st) return fail(st.error());
   st->bind(1, n.visit().visit_id())
@@ -1214,7 +1232,7 @@ Result<std::string> CarStore::enqueue_visit_reply(const std::string& visit_id, c
       .bind(6, answer.reason)
       .bind(7, now_ms);
   if (auto r = ins->run(); !r) return fail(r.error());
-  auto mark = db_.cached("UPDATE visits SET pending_reply = ? WHERE visit_id = ?");
+  auto mark = db_.cached("UPDATE visits SET pending_reply = ?, updated_since_reply = 0 WHERE visit_id = ?");
   if (!mark) return fail(mark.error());
   mark->bind(1, env.message_id()).bind(2, visit_id);
   if (auto r = mark->run(); !r) return fail(r.error());
@@ -1368,11 +1386,14 @@ Result<void> CarStore::read_report_extras(ReportView& view) {
   view.rated = *row && rating->int64(1) != 0;
   rating->reset();
 
-  // A reopen is on its way until a notification (or its refusal) comes after it.
+  // A reopen is on its way until a notification (or its refusal) comes after it. The backend's
+  // refusal of another of the driver's answers (AnswerStored) is no news of the reopen.
   auto reopen = db_.cached(
       "SELECT coalesce(max(CASE WHEN kind = 'reopen_asked' THEN seq END), 0) > "
       "coalesce(max(CASE WHEN source_id <> '' AND kind NOT IN ('driver_reply', 'reopen_asked', 'rated', "
-      "'visit_answer') THEN seq END), 0) FROM timeline WHERE report_id = ?");
+      "'visit_answer') AND NOT (kind = 'action_refused' AND detail = 'answer_refused' AND source_id NOT IN "
+      "(SELECT source_id FROM timeline WHERE report_id = ?1 AND kind = 'reopen_asked')) THEN seq END), 0) "
+      "FROM timeline WHERE report_id = ?1");
   if (!reopen) return fail(reopen.error());
   reopen->bind(1, view.report_id);
   if (auto r = reopen->step(); !r) return fail(r.error());

@@ -400,8 +400,9 @@ class CarStore {
   /// The backend refused the driver's answer `answer_id` (AnswerStored.refused): drops it and
   /// ends what it left waiting, in one transaction: a visit's pending answer clears, a callback
   /// request not yet queued by the backend shows as cancelled, and its report's timeline gets an
-  /// action_refused step (detail "answer_refused"), which also ends a reopen on its way. Returns
-  /// that report's id (nullopt: none found, or the answer was no longer queued).
+  /// action_refused step (detail "answer_refused"; a refused reopen request ends its wait too).
+  /// An answer no longer queued (one of a build before v9, gone at its PUBACK) still ends what
+  /// waits for it. Returns that report's id (nullopt: nothing of the car's was about it).
   Result<std::optional<std::string>> refuse_answer(const std::string& answer_id, std::int64_t now_ms);
 
   /// Applies an acknowledgement: matches the outbox report by payload digest, else report id;
