@@ -334,7 +334,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       }
     }
   }
-  apply_replies(std::move(replies), out);
+  apply_replies(replies, out);
   return out;
 }
 
