@@ -762,32 +762,18 @@ Result<std::optional<std::string>> CarStore::refuse_answer(const std::string& an
   // from what it left waiting (an answer no longer queued: one of a build before v9, gone at its
   // PUBACK, whose wait only this refusal can end).
   std::optional<std::string> report_id;
-  const auto lookup = [&](const char* sql, const std::string& key) -> Result<void> {
-    auto st = db_.cached(sql);
-    if (!st) return fail(st.error());
-    st->bind(1, key);
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (*row) report_id = st->text(0);
-    st->reset();
-    return {};
-  };
-  auto env = payload ? codec::decode(*payload) : Result<wire::Envelope>(fail(payload.error()));
-  if (env) {
-    Result<void> found;
+  if (auto env = payload ? codec::decode(*payload) : Result<wire::Envelope>(fail(payload.error()))) {
+    Result<std::string> about = std::string();
     switch (env->body_case()) {
-      case wire::Envelope::kDriverMessage: report_id = env->driver_message().report_id(); break;
-      case wire::Envelope::kReopenRequest: report_id = env->reopen_request().report_id(); break;
-      case wire::Envelope::kCallbackRequest: report_id = env->callback_request().report_id(); break;
-      case wire::Envelope::kVisitReply:
-        found = lookup("SELECT report_id FROM visits WHERE visit_id = ?", env->visit_reply().visit_id());
-        break;
-      case wire::Envelope::kSurvey:
-        found = lookup("SELECT report_id FROM inbox WHERE message_id = ?", env->survey().notification_id());
-        break;
+      case wire::Envelope::kDriverMessage: about = env->driver_message().report_id(); break;
+      case wire::Envelope::kReopenRequest: about = env->reopen_request().report_id(); break;
+      case wire::Envelope::kCallbackRequest: about = env->callback_request().report_id(); break;
+      case wire::Envelope::kVisitReply: about = report_of_visit(env->visit_reply().visit_id()); break;
+      case wire::Envelope::kSurvey: about = report_of_notification(env->survey().notification_id()); break;
       default: break;
     }
-    if (!found) return fail(found.error());
+    if (!about) return fail(about.error());
+    if (!about->empty()) report_id = std::move(*about);
   }
   auto unpend = db_.cached(
       "UPDATE visits SET pending_reply = NULL, updated_since_reply = 0 WHERE pending_reply = ? RETURNING report_id");
