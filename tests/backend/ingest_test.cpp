@@ -863,6 +863,15 @@ TEST_F(IngestTest, AReportOfAnotherCarIsNeverLinked) {
   const auto number = ack_of(process({report_message(d)})[0]).accepted().case_number();
   EXPECT_TRUE(related_events(*real_, number).empty());
   EXPECT_TRUE(related_events(*real_, other_number).empty());
+  // The other way round: a report of car B names an id before car A's report of that id arrives.
+  auto later = auto_report("misfire", "P0300", "Engine misfire detected.");
+  auto naming = test::valid_report_envelope(kVinB, "Brake squeal at low speed.");
+  naming.mutable_report()->set_category(wire::CATEGORY_NOISE);
+  naming.mutable_report()->add_related_report_ids(later.report().report_id());
+  const auto naming_number = ack_of(process({report_message(naming, kVinB)})[0]).accepted().case_number();
+  const auto later_number = ack_of(process({report_message(later)})[0]).accepted().case_number();
+  EXPECT_TRUE(related_events(*real_, naming_number).empty());
+  EXPECT_TRUE(related_events(*real_, later_number).empty());
 }
 
 TEST_F(IngestTest, RelatedIdsThatAreNotUuidsAreRejectedWithTheField) {
