@@ -72,15 +72,22 @@ std::uint64_t write_bytes() {
 
 // ---- enqueue and disk bytes -------------------------------------------------------------------
 
-/// Store options without the size cap. The default cap (2,000 reports) is reached after a few
-/// rounds, and from then on every report queued also evicts the oldest one (its outbox row
-/// deleted and zeroed, its My reports row and timeline marked dropped): the measure would be of
-/// a queue that stayed full, which a car only sees after days offline, not of enqueueing.
-agent::CarStore::Options with_room() {
-  agent::CarStore::Options o;
-  o.max_reports = 0;
-  o.max_report_bytes = 0;
-  return o;
+/// The options of a car's store at `db`: sealed with the key file beside it, as a car's store is
+/// (docs/privacy.md: every outbox payload and the reports' text), so that the bytes and the rates
+/// measured are a car's. `with_room`: without the outbox's size cap. The default cap (2,000
+/// reports) is reached after a few rounds of the enqueue measure, and from then on every report
+/// queued also evicts the oldest one (its outbox row deleted and zeroed, its My reports row and
+/// timeline marked dropped): the measure would be of a queue that stayed full, which a car only
+/// sees after days offline, not of enqueueing.
+Result<agent::CarStore::Options> car_store_options(const std::filesystem::path& db, bool with_room) {
+  agent::AgentConfig c;
+  c.key_file = db.string() + ".keys";
+  if (with_room) {
+    c.storage.max_reports = 0;
+    c.storage.max_report_bytes = 0;
+  }
+  if (auto keys = agent::load_store_keys(c); !keys) return fail(keys.error());
+  return c.storage;
 }
 
 /// The baseline: sqlite3 directly, one table, one INSERT per transaction (autocommit), on pages
@@ -131,7 +138,9 @@ class EnqueueingAgent {
     agent::AgentConfig c;
     c.vehicle = vehicle(kCarVin);
     c.database = db;
-    c.storage = with_room();
+    auto storage = car_store_options(db, true);
+    if (!storage) return fail(storage.error());
+    c.storage = std::move(*storage);
     auto& clock = SystemClock::instance();
     auto opened = agent::Agent::open(e->io_.strand(), clock, c, mqtt::make_paho_client(e->io_.strand(), clock, c.mqtt));
     if (!opened) return fail(opened.error());
@@ -193,7 +202,9 @@ class EnqueueingAgent {
 Result<void> measure_enqueue(const AgentBenchOptions& o, AgentResults& r) {
   auto car = EnqueueingAgent::open(o.work_dir / "enqueue-agent.db");
   if (!car) return fail(car.error());
-  auto store = agent::CarStore::open(o.work_dir / "enqueue-car.db", with_room());
+  auto store_options = car_store_options(o.work_dir / "enqueue-car.db", true);
+  if (!store_options) return fail(store_options.error());
+  auto store = agent::CarStore::open(o.work_dir / "enqueue-car.db", *store_options);
   if (!store) return fail(store.error());
   auto raw = RawOutbox::open(o.work_dir / "enqueue-raw.db");
   if (!raw) return fail(raw.error());
@@ -324,6 +335,7 @@ agent::AgentConfig car_config(const test::Broker& broker, const test::Pki& pki, 
   c.sending = sending;
   c.vehicle = vehicle(kCarVin);
   c.database = db;
+  c.key_file = db.string() + ".keys";  // sealed, as a car's store is
   c.mqtt = test::client_options(broker, kCarVin, pki.vehicle(kCarVin));
   return c;
 }
@@ -378,7 +390,9 @@ Result<void> measure_drain(const test::Broker& broker, const test::Pki& pki, con
     return fail(p.error());
   }
   {
-    auto store = agent::CarStore::open(db, {});
+    auto store_options = car_store_options(db, false);
+    if (!store_options) return fail(store_options.error());
+    auto store = agent::CarStore::open(db, *store_options);
     if (!store) return fail(store.error());
     for (int i = 0; i < o.drain_reports; ++i) {
       auto env = report_of_1kib(static_cast<std::size_t>(i));
