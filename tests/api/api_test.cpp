@@ -187,6 +187,7 @@ TEST_F(ApiTest, HealthAndReadinessNeedNoTokenAndReadinessFollowsTheBroker) {
   auto ready = client_->get("/readyz");
   EXPECT_EQ(ready.status, 200) << ready.body;
   EXPECT_EQ(ready.json()["broker"], true);
+  EXPECT_EQ(ready.json()["store"], true);
   test::set_connected(*mqtt_, false);
   run();
   ready = client_->get("/readyz");
@@ -673,7 +674,8 @@ TEST_F(ApiTest, MetricsCountCasesByStateAndRecordLatencies) {
   for (const char* line : {"fb_cases{state=\"new\"} 2", "fb_cases{state=\"closed\"} 0", "fb_reports_accepted_total 2",
                            "fb_ingest_latency_seconds_count 2", "fb_http_responses_total{class=\"4xx\"} 1",
                            "fb_notify_latency_seconds_bucket{le=\"+Inf\"}", "fb_callbacks_waiting 0",
-                           "fb_callback_pickup_seconds_bucket{le=\"60\"} 0", "fb_callback_pickup_seconds_count 0"}) {
+                           "fb_callback_pickup_seconds_bucket{le=\"60\"} 0", "fb_callback_pickup_seconds_count 0",
+                           "fb_dead_letters 0\n", "fb_notifications_undelivered "}) {
     EXPECT_NE(m.body.find(line), std::string::npos) << line << "\n" << m.body;
   }
 }

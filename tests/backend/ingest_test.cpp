@@ -46,6 +46,8 @@ class FailingStore final : public CaseStore {
     return inner_.list_dead_letters(l);
   }
   Result<StoreCounts> counts() override { return inner_.counts(); }
+  Result<StoreCounts> outstanding_counts() override { return inner_.outstanding_counts(); }
+  Result<void> check_readable() override { return inner_.check_readable(); }
   Result<std::int64_t> purge_dead_letters(std::int64_t b) override { return inner_.purge_dead_letters(b); }
   Result<bool> hold_lease(std::string_view n, std::string_view h, std::int64_t now, std::int64_t ttl) override {
     return inner_.hold_lease(n, h, now, ttl);
@@ -415,6 +417,13 @@ TEST_F(IngestTest, AReceiptFromTheWrongCarIsDeadLettered) {
   process({RawMessage{topics::receipts(kVinB), codec::encode(receipt)}});
   EXPECT_EQ(real_->counts()->notifications_undelivered, 1);
   EXPECT_EQ(real_->counts()->dead_letters, 1);
+  // What /metrics reads: the same two, without counting every report and case.
+  auto outstanding = real_->outstanding_counts();
+  ASSERT_TRUE(outstanding) << outstanding.error().what();
+  EXPECT_EQ(outstanding->notifications_undelivered, 1);
+  EXPECT_EQ(outstanding->dead_letters, 1);
+  EXPECT_EQ(outstanding->cases, 0) << "not counted";
+  EXPECT_TRUE(real_->check_readable());
 }
 
 TEST_F(IngestTest, ASurveyAnswerArrivesOnTheReceiptsTopicAndBadOnesAreDeadLettered) {

@@ -448,6 +448,12 @@ TEST_F(VisitTest, ACallbackIsQueuedPickedUpByOneAgentAndLoggedOnTheCase) {
   ASSERT_EQ(queue->size(), 1u);
   EXPECT_EQ(queue->front().id, id);
   EXPECT_EQ(queue->front().case_number, number_);
+  // A team sees the callbacks of its own cases only.
+  const auto team = store_->find_case(number_).value()->team;
+  queued.teams = {"product_planning", team};
+  EXPECT_EQ(store_->callbacks(queued).value().size(), 1u);
+  queued.teams = {"no_such_team"};
+  EXPECT_TRUE(store_->callbacks(queued).value().empty());
 
   auto picked = store_->pick_up_callback(id, "zhang.wei", kT + 2 * kHour + 40'000, render_);
   ASSERT_TRUE(picked) << picked.error().what();

@@ -511,7 +511,7 @@ struct Api::Impl {
   void ready(const Responder& respond) {
     const bool broker = service.connected();
     on_reader([respond, broker](backend::CaseStore& reads) {
-      const bool store = static_cast<bool>(reads.counts());
+      const bool store = static_cast<bool>(reads.check_readable());
       const bool ok = broker && store;
       respond(json_response(ok ? 200 : 503,
                             {{"status", ok ? "ready" : "not_ready"}, {"broker", broker}, {"store", store}}));
@@ -1391,7 +1391,7 @@ void Api::Impl::metrics(const Responder& respond) {
             backend::CaseQuery{.sla = backend::SlaState::overdue, .limit = 500, .now_ms = now()})) {
       gauge("fb_cases_overdue", "Open cases past their next SLA target (at most 500 counted).", overdue->items.size());
     }
-    if (auto counts = reads.counts()) {
+    if (auto counts = reads.outstanding_counts()) {
       gauge("fb_notifications_undelivered", "Notifications waiting for the car's delivery receipt.",
             counts->notifications_undelivered);
       gauge("fb_dead_letters", "Distinct dead-lettered messages kept.", counts->dead_letters);

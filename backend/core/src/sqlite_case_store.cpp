@@ -634,7 +634,9 @@ class SqliteCaseStore final : public CaseStore {
   Result<std::vector<SlaEvent>> process_sla(std::int64_t now_ms, const NoticeRenderer& render) override {
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
-    auto due = query_cases("WHERE c.next_sla_ms <= ?", now_ms, 500);
+    // The most overdue first, along cases_sla. Newest first (by id), PostgreSQL's cached generic
+    // plan walked the primary key over every case to find the few due ones.
+    auto due = query_cases("WHERE c.next_sla_ms <= ?", now_ms, 500, "c.next_sla_ms, c.id");
     if (!due) return fail(due.error());
     std::vector<SlaEvent> events;
     for (const auto& c : *due) {
@@ -1098,19 +1100,36 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<StoreCounts> counts() override {
-    StoreCounts c;
+    auto c = outstanding_counts();
+    if (!c) return fail(c.error());
     for (auto& [field, q] : std::initializer_list<std::pair<std::int64_t*, std::string_view>>{
-             {&c.reports, "SELECT count(*) FROM reports"},
-             {&c.cases, "SELECT count(*) FROM cases"},
-             {&c.dead_letters, "SELECT count(*) FROM dead_letters"},
-             {&c.notifications_undelivered,
-              "SELECT count(*) FROM notifications WHERE state IN ('pending', 'sent') AND carried_by_ack = 0"},
-             {&c.notifications_carried, "SELECT count(*) FROM notifications WHERE carried_by_ack = 1"}}) {
+             {&c->reports, "SELECT count(*) FROM reports"},
+             {&c->cases, "SELECT count(*) FROM cases"},
+             {&c->notifications_carried, "SELECT count(*) FROM notifications WHERE carried_by_ack = 1"}}) {
       auto v = db_.query_int(q);
       if (!v) return fail(v.error());
       *field = v->value_or(0);
     }
     return c;
+  }
+
+  Result<StoreCounts> outstanding_counts() override {
+    StoreCounts c;
+    for (auto& [field, q] : std::initializer_list<std::pair<std::int64_t*, std::string_view>>{
+             {&c.dead_letters, "SELECT count(*) FROM dead_letters"},
+             {&c.notifications_undelivered,
+              "SELECT count(*) FROM notifications WHERE state IN ('pending', 'sent') AND carried_by_ack = 0"}}) {
+      auto v = db_.query_int(q);
+      if (!v) return fail(v.error());
+      *field = v->value_or(0);
+    }
+    return c;
+  }
+
+  Result<void> check_readable() override {
+    auto v = db_.query_int("SELECT id FROM cases LIMIT 1");
+    if (!v) return fail(v.error());
+    return {};
   }
 
   // ---- Service teams' work ----
@@ -1732,10 +1751,13 @@ class SqliteCaseStore final : public CaseStore {
 
   using QueryArg = std::variant<std::monostate, std::string_view, std::int64_t>;
 
-  Result<std::vector<CaseSummary>> query_cases(std::string_view where, QueryArg arg, std::size_t limit) {
+  Result<std::vector<CaseSummary>> query_cases(std::string_view where, QueryArg arg, std::size_t limit,
+                                               std::string_view order = "c.id DESC") {
     std::string q = "SELECT " + std::string(kCaseColumns) + " FROM cases c ";
     q += where;
-    q += " ORDER BY c.id DESC LIMIT " + std::to_string(limit);
+    q += " ORDER BY ";
+    q += order;
+    q += " LIMIT " + std::to_string(limit);
     std::vector<Bind> binds;
     if (const auto* text = std::get_if<std::string_view>(&arg)) binds.emplace_back(std::string(*text));
     if (const auto* number = std::get_if<std::int64_t>(&arg)) binds.emplace_back(*number);

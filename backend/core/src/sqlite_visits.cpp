@@ -1196,7 +1196,10 @@ Result<std::vector<Callback>> VisitBook::callbacks(const CallbackQuery& q) {
   states.reserve(q.states.size());
   for (auto st : q.states) states.emplace_back(to_string(st));
   append_in(where, args, "cb.state", states);
-  append_in(where, args, "c.team", q.teams);
+  // The team by the callback's own case, not by the joined row: PostgreSQL's generic plan of
+  // `c.team IN (...)`, cached on a small store, read every case of the team for each callback
+  // (about 0.4 s at 100,000 cases; 1 ms this way).
+  append_in(where, args, "(SELECT t.team FROM cases t WHERE t.id = cb.case_id)", q.teams);
   auto st = core_.cached(std::string(kCallbackColumns) + where +
                          " ORDER BY cb.state != 'queued', CASE cb.state WHEN 'queued' THEN cb.requested_ms ELSE "
                          "-cb.requested_ms END LIMIT " +

@@ -381,7 +381,15 @@ class CaseStore {
   virtual Result<std::optional<CaseSummary>> find_case_by_report(std::string_view report_id) = 0;
   virtual Result<std::vector<CaseSummary>> list_cases(std::size_t limit) = 0;
   virtual Result<std::vector<DeadLetterSummary>> list_dead_letters(std::size_t limit) = 0;
+  /// Every count: each reads a whole table, so a call grows with the store. For diagnostics and
+  /// tests, not for probes.
   virtual Result<StoreCounts> counts() = 0;
+  /// Only dead_letters and notifications_undelivered (the other fields 0): a capped table and an
+  /// index range, cheap at any store size. For /metrics.
+  virtual Result<StoreCounts> outstanding_counts() = 0;
+  /// Reads one case row (none in an empty store): the store answers, in the same time at any
+  /// size. For /readyz. Errors: the store's (StorageErrc, or the server's on PostgreSQL).
+  virtual Result<void> check_readable() = 0;
   /// Deletes the dead letters last seen before `before_ms` (retention); returns how many.
   virtual Result<std::int64_t> purge_dead_letters(std::int64_t before_ms) = 0;
 
