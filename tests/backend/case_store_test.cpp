@@ -160,7 +160,19 @@ TEST_F(CaseStoreTest, CommittedCasesSurviveAReopen) {
 // the suite runs against; postgres_store_suite leaves them out).
 TEST(CaseStoreFiles, AFullDiskStoresNothingItDidNotAcknowledge) {
   test::TempDir dir;
-  auto s = open_sqlite_case_store(dir / "cases.db", 64, GroupingPolicy{.merge_window_ms = 0});  // every report a case
+  // The cap: a new store's own pages (each migration adds some) and room for a few batches, so
+  // that some are acknowledged before the disk is full.
+  std::int64_t new_store_pages = 0;
+  {
+    ASSERT_TRUE(open_sqlite_case_store(dir / "new.db"));
+    auto db = sql::Database::open(dir / "new.db");
+    ASSERT_TRUE(db);
+    new_store_pages = db->query_int("PRAGMA page_count")->value_or(0) *
+                      db->query_int("PRAGMA page_size")->value_or(0) / 4096;
+  }
+  ASSERT_GT(new_store_pages, 0);
+  auto s = open_sqlite_case_store(dir / "cases.db", new_store_pages + 40,
+                                  GroupingPolicy{.merge_window_ms = 0});  // every report a case
   ASSERT_TRUE(s) << s.error().what();
   auto& store = **s;
   std::int64_t accepted = 0;
@@ -183,6 +195,7 @@ TEST(CaseStoreFiles, AFullDiskStoresNothingItDidNotAcknowledge) {
     }
   }
   ASSERT_TRUE(full) << "the page limit was never reached";
+  ASSERT_GT(accepted, 0) << "the cap left no room for a first batch: the test shows nothing";
   EXPECT_EQ(full->code, make_error_code(StorageErrc::full)) << full->what();
   EXPECT_EQ(store.counts()->cases, accepted);  // exactly what was acknowledged, nothing half-written
   EXPECT_EQ(store.counts()->reports, accepted);
