@@ -181,6 +181,35 @@ TEST_F(AgentTest, AcksThatArriveTogetherAreAppliedTogetherAndBeforeWhatFollows) 
   EXPECT_EQ(test::pending_publishes(*mqtt_), 1u) << "only the receipt; no acknowledged report sent again";
 }
 
+TEST_F(AgentTest, OpeningTheAgentForgetsFinishedReportsPastTheHistory) {
+  storage_.history = 24h;
+  std::string closed_id;
+  std::string open_id;
+  {
+    auto agent = started_agent();
+    connect();
+    closed_id = *submit(*agent, draft("closed long ago"));
+    open_id = *submit(*agent, draft("still being worked on"));
+    const auto first = complete_next();
+    const auto second = complete_next();
+    deliver(ack_for(first, "FB-2026-000301"));
+    deliver(ack_for(second, "FB-2026-000302"));
+    auto note = codec::new_envelope(clock_.epoch_ms() + 1);
+    note.mutable_notification()->set_report_id(closed_id);
+    note.mutable_notification()->set_case_number("FB-2026-000301");
+    note.mutable_notification()->set_status(wire::CASE_STATUS_CLOSED);
+    deliver(note);
+    ASSERT_EQ(reports(*agent).size(), 2u);
+    agent->stop();
+    run();
+  }
+  clock_.advance(25h);
+  auto reopened = make_agent();
+  const auto list = reports(*reopened);
+  ASSERT_EQ(list.size(), 1u) << "the closed report is past its day of history";
+  EXPECT_EQ(list[0].report_id, open_id);
+}
+
 TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
   auto agent = started_agent();
   auto id = submit(*agent);

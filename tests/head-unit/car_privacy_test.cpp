@@ -404,5 +404,97 @@ TEST_F(CarPrivacyTest, AnOpenKeyFileIsRefused) {
   EXPECT_EQ(keys.error().code, make_error_code(CryptoErrc::key_file_insecure));
 }
 
+// ---- History (CarStore::Options::history) ----
+
+/// A report queued at `at` and acknowledged a moment later; its id.
+std::string acknowledged(CarStore& store, const std::string& text, std::int64_t at, bool refused = false) {
+  auto env = test::valid_report_envelope(test::kVinA, text);
+  const auto payload = codec::encode(env);
+  EXPECT_TRUE(store.enqueue_report(env, payload, ReportClass::normal, at));
+  wire::Ack ack;
+  ack.set_report_id(env.report().report_id());
+  ack.set_payload_sha256(codec::sha256(payload));
+  if (refused) {
+    ack.mutable_rejected()->set_reason(wire::REJECT_INVALID_FIELD);
+  } else {
+    ack.mutable_accepted()->set_case_id(new_uuid());
+    ack.mutable_accepted()->set_case_number("FB-2026-000077");
+  }
+  EXPECT_TRUE(store.apply_ack(ack, at + 1));
+  return env.report().report_id();
+}
+
+void case_now(CarStore& store, const std::string& report_id, wire::CaseStatus status, std::int64_t at) {
+  auto note = codec::new_envelope(at);
+  note.mutable_notification()->set_report_id(report_id);
+  note.mutable_notification()->set_case_number("FB-2026-000077");
+  note.mutable_notification()->set_status(status);
+  note.mutable_notification()->set_text("case update");
+  EXPECT_TRUE(store.apply_notification(note, "vehicles/x/receipts", at));
+}
+
+TEST_F(CarPrivacyTest, FinishedReportsPastTheHistoryAreForgottenWithWhatHangsOnThem) {
+  CarStore::Options options;
+  options.clock_valid_from_ms = 0;
+  options.history = std::chrono::milliseconds(100'000);
+  auto opened = CarStore::open(db(), options);
+  ASSERT_TRUE(opened) << opened.error().what();
+  auto& store = *opened;
+  const std::string topic = "vehicles/" + std::string(test::kVinA) + "/receipts";
+  // Finished long ago: a closed case (with a callback and its notifications) and a refused report.
+  const auto closed = acknowledged(store, "old rattle", 1000);
+  ASSERT_TRUE(store.enqueue_callback_request(closed, kPhone, "", topic, 1500));
+  case_now(store, closed, wire::CASE_STATUS_CLOSED, 2000);
+  const auto refused = acknowledged(store, "old refused", 1000, true);
+  // Kept: closed lately, an old case still open, an old report still queued.
+  const auto recent = acknowledged(store, "recent rattle", 1000);
+  case_now(store, recent, wire::CASE_STATUS_CLOSED, 150'000);
+  const auto open_case = acknowledged(store, "old but open", 1000);
+  case_now(store, open_case, wire::CASE_STATUS_IN_PROGRESS, 2000);
+  auto queued = test::valid_report_envelope(test::kVinA, "old, never sent");
+  ASSERT_TRUE(store.enqueue_report(queued, codec::encode(queued), ReportClass::normal, 1000));
+  // Closed by a notification that came before its ack: still in the outbox, so that the ack applies.
+  auto unacked = test::valid_report_envelope(test::kVinA, "old, closed, ack still to come");
+  ASSERT_TRUE(store.enqueue_report(unacked, codec::encode(unacked), ReportClass::normal, 1000));
+  case_now(store, unacked.report().report_id(), wire::CASE_STATUS_CLOSED, 2000);
+  ASSERT_EQ(store.report(unacked.report().report_id()).value()->status, ReportStatus::closed);
+
+  auto forgotten = store.forget_finished(200'000);
+  ASSERT_TRUE(forgotten) << forgotten.error().what();
+  EXPECT_EQ(std::set<std::string>(forgotten->begin(), forgotten->end()), (std::set<std::string>{closed, refused}));
+  for (const auto& id : {closed, refused}) {
+    EXPECT_FALSE(store.report(id).value()) << id;
+    EXPECT_TRUE(store.timeline(id).value().empty()) << id;
+  }
+  for (const auto& id : {recent, open_case, queued.report().report_id(), unacked.report().report_id()}) {
+    EXPECT_TRUE(store.report(id).value()) << id;
+    EXPECT_FALSE(store.timeline(id).value().empty()) << id;
+  }
+  auto data = store.personal_data();
+  ASSERT_TRUE(data) << data.error().what();
+  std::set<std::string> inbox_reports;
+  for (const auto& n : data->inbox) inbox_reports.insert(n.report_id);
+  EXPECT_EQ(inbox_reports, (std::set<std::string>{recent, open_case, unacked.report().report_id()}));
+  EXPECT_TRUE(data->callbacks.empty()) << "the closed case's callback went with it";
+  EXPECT_TRUE(store.forget_finished(200'000).value().empty()) << "nothing left to forget";
+}
+
+TEST_F(CarPrivacyTest, NothingIsForgottenOnAnUnsetClockOrWithoutAHistoryBound) {
+  for (const bool unset_clock : {true, false}) {
+    SCOPED_TRACE(unset_clock ? "clock unset" : "history 0");
+    std::filesystem::remove(db());
+    CarStore::Options options;
+    options.clock_valid_from_ms = unset_clock ? 1'000'000 : 0;
+    options.history = unset_clock ? std::chrono::milliseconds(100'000) : std::chrono::milliseconds(0);
+    auto opened = CarStore::open(db(), options);
+    ASSERT_TRUE(opened) << opened.error().what();
+    const auto closed = acknowledged(*opened, "old rattle", 1000);
+    case_now(*opened, closed, wire::CASE_STATUS_CLOSED, 2000);
+    // 200 s on: past the history, but the car's clock says 1970 (or nothing is ever old).
+    EXPECT_TRUE(opened->forget_finished(200'000).value().empty());
+    EXPECT_TRUE(opened->report(closed).value());
+  }
+}
+
 }  // namespace
 }  // namespace fb::agent

@@ -745,7 +745,9 @@ TEST_F(CarStoreVisitTest, DeclineRescheduleAndCancelOnlyAtTheStagesTheBackendTak
       const auto name = Reply::Action_Name(action) + " at " + wire::VisitStage_Name(stage);
       if (stages.contains(stage)) {
         EXPECT_TRUE(r) << name << ": " << r.error().what();
-        if (r) ASSERT_TRUE(store_->confirm_answer(*r));  // AnswerStored: the next update ends the wait
+        if (r) {
+          ASSERT_TRUE(store_->confirm_answer(*r));  // AnswerStored: the next update ends the wait
+        }
       } else {
         EXPECT_EQ(code(r), make_error_code(AgentErrc::visit_stage)) << name;
       }

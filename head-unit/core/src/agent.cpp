@@ -47,6 +47,12 @@ Result<std::unique_ptr<Agent>> Agent::open(asio::any_io_executor executor, const
   if (auto keys = load_store_keys(config); !keys) return fail(keys.error());
   auto store = CarStore::open(config.database, config.storage);
   if (!store) return fail(store.error());
+  // Before anyone reads My reports. Not fatal: the history stays and is tried at the next start.
+  if (auto forgotten = store->forget_finished(clock.epoch_ms()); !forgotten) {
+    spdlog::warn("agent: finished reports past their history not forgotten: {}", forgotten.error().what());
+  } else if (!forgotten->empty()) {
+    spdlog::info("agent: {} finished report(s) older than the history forgotten", forgotten->size());
+  }
   return std::unique_ptr<Agent>(
       new Agent(std::move(executor), clock, std::move(config), std::move(client), std::move(*store)));
 }

@@ -144,4 +144,35 @@ Result<Erased> CarStore::erase_personal_data() {
   return erased;
 }
 
+Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) {
+  std::vector<std::string> ids;
+  if (options_.history.count() <= 0 || !clock_valid(now_ms)) return ids;
+  auto tx = sql::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  auto old = db_.prepare(
+      "SELECT report_id FROM reports WHERE status IN (?, ?, ?) AND updated_ms < ? AND "
+      "report_id NOT IN (SELECT id FROM outbox WHERE kind = 'report')");
+  if (!old) return fail(old.error());
+  old->bind(1, to_string(ReportStatus::closed))
+      .bind(2, to_string(ReportStatus::rejected))
+      .bind(3, to_string(ReportStatus::dropped))
+      .bind(4, now_ms - options_.history.count());
+  if (auto r = old->each_row([&](const sql::Statement& s) { ids.push_back(s.text(0)); }); !r) return fail(r.error());
+  if (ids.empty()) return ids;
+  for (const auto* sql :
+       {"DELETE FROM visit_replies WHERE visit_id IN (SELECT visit_id FROM visits WHERE report_id = ?)",
+        "DELETE FROM visits WHERE report_id = ?", "DELETE FROM callbacks WHERE report_id = ?",
+        "DELETE FROM inbox WHERE report_id = ?", "DELETE FROM timeline WHERE report_id = ?",
+        "DELETE FROM reports WHERE report_id = ?"}) {
+    auto st = db_.prepare(sql);
+    if (!st) return fail(st.error());
+    for (const auto& id : ids) {
+      st->bind(1, id);
+      if (auto r = st->run(); !r) return fail(r.error());
+    }
+  }
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  return ids;
+}
+
 }  // namespace fb::agent

@@ -315,6 +315,12 @@ class CarStore {
     /// A `now_ms` before this is an unset clock (see the top of this file); 0: every time is
     /// valid (tests with small times).
     std::int64_t clock_valid_from_ms = kClockValidFromMs;
+    /// How long My reports keeps a finished report (its case closed, refused by the backend, or
+    /// dropped unsent) after its last change, with its timeline, notifications, visits and
+    /// callbacks (forget_finished()); 0 = for ever. Without a bound the history grows for the
+    /// car's whole life (a flapping fault adds an auto-report a day) until the flash is full and
+    /// a new report cannot be queued.
+    std::chrono::milliseconds history = std::chrono::days(365);
     /// How long a write waits for another connection's lock on the file (a diagnostic tool
     /// reading it) before it fails with StorageErrc::busy.
     std::chrono::milliseconds busy_timeout{5000};
@@ -525,6 +531,13 @@ class CarStore {
   /// sealed nor the plain bytes in the file or its WAL (Erased::wal_kept when a reader prevented
   /// it). The backend's copy is erased there (API `POST /privacy/erase`).
   Result<Erased> erase_personal_data();
+  /// Deletes the finished reports (ReportStatus closed, rejected or dropped) last changed before
+  /// now_ms - Options::history and no longer in the outbox, with their timelines, inbox rows,
+  /// visits (and the answers recorded for them) and callbacks, in one transaction. Nothing when
+  /// history is 0 or the clock is unset (now_ms before clock_valid_from_ms: every report would
+  /// look old). Agent::open() calls it. Returns the ids of the reports forgotten.
+  /// Errors: StorageErrc (nothing deleted).
+  Result<std::vector<std::string>> forget_finished(std::int64_t now_ms);
 
   /// Saves a draft (drafts.hpp), replacing one of the same id, in one transaction: durable
   /// when it returns. Errors: WireErrc::invalid_field (no id or kind, text over kMaxDraftChars
