@@ -210,6 +210,31 @@ TEST_F(AgentTest, OpeningTheAgentForgetsFinishedReportsPastTheHistory) {
   EXPECT_EQ(list[0].report_id, open_id);
 }
 
+TEST_F(AgentTest, AHeadUnitWhoseClockIsSetAfterStartForgetsItsHistoryThen) {
+  storage_.history = 24h;
+  const auto valid_ms = clock_.epoch_ms();
+  {
+    auto agent = started_agent();
+    connect();
+    const auto id = *submit(*agent, draft("closed long ago"));
+    deliver(ack_for(complete_next(), "FB-2026-000311"));
+    auto note = codec::new_envelope(clock_.epoch_ms() + 1);
+    note.mutable_notification()->set_report_id(id);
+    note.mutable_notification()->set_case_number("FB-2026-000311");
+    note.mutable_notification()->set_status(wire::CASE_STATUS_CLOSED);
+    deliver(note);
+    agent->stop();
+    run();
+  }
+  // The next start: the real-time clock is back in 2000 until GNSS sets it.
+  clock_.set_wall_ms(946'684'800'000);
+  auto agent = started_agent();
+  ASSERT_EQ(reports(*agent).size(), 1u) << "nothing is old on an unset clock";
+  clock_.set_wall_ms(valid_ms + std::chrono::duration_cast<std::chrono::milliseconds>(25h).count());
+  test::run_for(io_, clock_, 2min);  // the agent looks at the clock each minute while it is unset
+  EXPECT_TRUE(reports(*agent).empty()) << "forgotten once the clock was set";
+}
+
 TEST_F(AgentTest, AReportSavedOfflineIsSentOnceConnected) {
   auto agent = started_agent();
   auto id = submit(*agent);

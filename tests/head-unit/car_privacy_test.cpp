@@ -443,7 +443,8 @@ TEST_F(CarPrivacyTest, FinishedReportsPastTheHistoryAreForgottenWithWhatHangsOnT
   const std::string topic = "vehicles/" + std::string(test::kVinA) + "/receipts";
   // Finished long ago: a closed case (with a callback and its notifications) and a refused report.
   const auto closed = acknowledged(store, "old rattle", 1000);
-  ASSERT_TRUE(store.enqueue_callback_request(closed, kPhone, "", topic, 1500));
+  const auto callback = store.enqueue_callback_request(closed, kPhone, "", topic, 1500);
+  ASSERT_TRUE(callback);
   case_now(store, closed, wire::CASE_STATUS_CLOSED, 2000);
   const auto refused = acknowledged(store, "old refused", 1000, true);
   // Kept: closed lately, an old case still open, an old report still queued.
@@ -459,6 +460,10 @@ TEST_F(CarPrivacyTest, FinishedReportsPastTheHistoryAreForgottenWithWhatHangsOnT
   case_now(store, unacked.report().report_id(), wire::CASE_STATUS_CLOSED, 2000);
   ASSERT_EQ(store.report(unacked.report().report_id()).value()->status, ReportStatus::closed);
 
+  // While the driver's callback request waits for the backend's AnswerStored, nothing goes: an
+  // answer may be about any report (here, the closed one).
+  EXPECT_TRUE(store.forget_finished(200'000).value().empty());
+  ASSERT_TRUE(store.confirm_answer(*callback));
   auto forgotten = store.forget_finished(200'000);
   ASSERT_TRUE(forgotten) << forgotten.error().what();
   EXPECT_EQ(std::set<std::string>(forgotten->begin(), forgotten->end()), (std::set<std::string>{closed, refused}));
@@ -477,6 +482,31 @@ TEST_F(CarPrivacyTest, FinishedReportsPastTheHistoryAreForgottenWithWhatHangsOnT
   EXPECT_EQ(inbox_reports, (std::set<std::string>{recent, open_case, unacked.report().report_id()}));
   EXPECT_TRUE(data->callbacks.empty()) << "the closed case's callback went with it";
   EXPECT_TRUE(store.forget_finished(200'000).value().empty()) << "nothing left to forget";
+  // A late notification about a forgotten report is kept as it came, and goes a history later.
+  const auto about_closed = [&] {
+    const auto inbox = store.inbox().value();
+    return std::count_if(inbox.begin(), inbox.end(), [&](const InboxEntry& n) { return n.report_id == closed; });
+  };
+  case_now(store, closed, wire::CASE_STATUS_CLOSED, 210'000);
+  EXPECT_EQ(about_closed(), 1);
+  ASSERT_TRUE(store.forget_finished(300'000));  // (`recent` is past its history by then)
+  EXPECT_EQ(about_closed(), 1) << "within its history";
+  ASSERT_TRUE(store.forget_finished(320'000));
+  EXPECT_EQ(about_closed(), 0) << "the orphan went";
+}
+
+TEST_F(CarPrivacyTest, AReportClosedWhileTheClockWasUnsetStartsItsHistoryWhenTheClockIsSet) {
+  CarStore::Options options;
+  options.clock_valid_from_ms = 1'000'000;  // earlier: the clock is not set yet
+  options.history = std::chrono::milliseconds(100'000);
+  auto opened = CarStore::open(db(), options);
+  ASSERT_TRUE(opened) << opened.error().what();
+  const auto closed = acknowledged(*opened, "closed in 1970", 1000);
+  case_now(*opened, closed, wire::CASE_STATUS_CLOSED, 2000);
+  // The clock is set, 1,500 s since 1970: the report is not 1,498 s old, its history starts now.
+  EXPECT_TRUE(opened->forget_finished(1'500'000).value().empty());
+  EXPECT_TRUE(opened->forget_finished(1'550'000).value().empty());
+  EXPECT_EQ(opened->forget_finished(1'600'001).value(), std::vector<std::string>{closed});
 }
 
 TEST_F(CarPrivacyTest, NothingIsForgottenOnAnUnsetClockOrWithoutAHistoryBound) {

@@ -39,6 +39,15 @@ Result<void> load_store_keys(AgentConfig& config) {
   return {};
 }
 
+void Agent::forget_finished(CarStore& store, std::int64_t now_ms) {
+  // Not fatal: the history stays and is tried again at the next start.
+  if (auto forgotten = store.forget_finished(now_ms); !forgotten) {
+    spdlog::warn("agent: finished reports past their history not forgotten: {}", forgotten.error().what());
+  } else if (!forgotten->empty()) {
+    spdlog::info("agent: {} finished report(s) older than the history forgotten", forgotten->size());
+  }
+}
+
 Result<std::unique_ptr<Agent>> Agent::open(asio::any_io_executor executor, const Clock& clock, AgentConfig config,
                                            std::unique_ptr<mqtt::Client> client) {
   if (!client || client->get_executor() != executor) {
@@ -47,12 +56,8 @@ Result<std::unique_ptr<Agent>> Agent::open(asio::any_io_executor executor, const
   if (auto keys = load_store_keys(config); !keys) return fail(keys.error());
   auto store = CarStore::open(config.database, config.storage);
   if (!store) return fail(store.error());
-  // Before anyone reads My reports. Not fatal: the history stays and is tried at the next start.
-  if (auto forgotten = store->forget_finished(clock.epoch_ms()); !forgotten) {
-    spdlog::warn("agent: finished reports past their history not forgotten: {}", forgotten.error().what());
-  } else if (!forgotten->empty()) {
-    spdlog::info("agent: {} finished report(s) older than the history forgotten", forgotten->size());
-  }
+  // Before anyone reads My reports; on a clock still unset, once it is set (expire_due()).
+  forget_finished(*store, clock.epoch_ms());
   return std::unique_ptr<Agent>(
       new Agent(std::move(executor), clock, std::move(config), std::move(client), std::move(*store)));
 }
@@ -683,6 +688,9 @@ void Agent::expire_due() {
         spdlog::info("agent: the time to live of {} queued report(s) set by the car's clock", *fixed);
         refresh_expiries();
       }
+      // A head unit whose clock is set only after start (NTP, GNSS) forgets its history now. The
+      // app shows the reports forgotten here until its next start.
+      forget_finished(store_, now);
     }
   }
   if (auto next = scheduler_.next_expiry(); !failed && next && *next <= now) {

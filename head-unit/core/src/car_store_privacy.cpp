@@ -149,6 +149,17 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
   if (options_.history.count() <= 0 || !clock_valid(now_ms)) return ids;
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
+  // A driver's answer still queued (a reopen, a rating, a visit reply, a callback) may be about a
+  // closed report: nothing is forgotten until the backend has confirmed them all.
+  auto answers = db_.query_int("SELECT count(*) FROM outbox WHERE answer = 1");
+  if (!answers) return fail(answers.error());
+  if (answers->value_or(0) > 0) return ids;
+  // A change stamped while the clock was unset (year 2000) is not old: its year starts now.
+  auto restamp = db_.prepare("UPDATE reports SET updated_ms = ? WHERE updated_ms < ?");
+  if (!restamp) return fail(restamp.error());
+  restamp->bind(1, now_ms).bind(2, options_.clock_valid_from_ms);
+  if (auto r = restamp->run(); !r) return fail(r.error());
+  const auto before = now_ms - options_.history.count();
   auto old = db_.prepare(
       "SELECT report_id FROM reports WHERE status IN (?, ?, ?) AND updated_ms < ? AND "
       "report_id NOT IN (SELECT id FROM outbox WHERE kind = 'report')");
@@ -156,9 +167,8 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
   old->bind(1, to_string(ReportStatus::closed))
       .bind(2, to_string(ReportStatus::rejected))
       .bind(3, to_string(ReportStatus::dropped))
-      .bind(4, now_ms - options_.history.count());
+      .bind(4, before);
   if (auto r = old->each_row([&](const sql::Statement& s) { ids.push_back(s.text(0)); }); !r) return fail(r.error());
-  if (ids.empty()) return ids;
   for (const auto* sql :
        {"DELETE FROM visit_replies WHERE visit_id IN (SELECT visit_id FROM visits WHERE report_id = ?)",
         "DELETE FROM visits WHERE report_id = ?", "DELETE FROM callbacks WHERE report_id = ?",
@@ -170,6 +180,18 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
       st->bind(1, id);
       if (auto r = st->run(); !r) return fail(r.error());
     }
+  }
+  // What a late notification left about a report forgotten before (or never on this car).
+  for (const auto* sql :
+       {"DELETE FROM visit_replies WHERE visit_id IN (SELECT visit_id FROM visits WHERE received_ms < ?1 AND "
+        "report_id NOT IN (SELECT report_id FROM reports))",
+        "DELETE FROM visits WHERE received_ms < ?1 AND report_id NOT IN (SELECT report_id FROM reports)",
+        "DELETE FROM callbacks WHERE updated_ms < ?1 AND report_id NOT IN (SELECT report_id FROM reports)",
+        "DELETE FROM inbox WHERE received_ms < ?1 AND report_id NOT IN (SELECT report_id FROM reports)"}) {
+    auto st = db_.prepare(sql);
+    if (!st) return fail(st.error());
+    st->bind(1, before);
+    if (auto r = st->run(); !r) return fail(r.error());
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
   return ids;

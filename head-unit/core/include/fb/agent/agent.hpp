@@ -195,6 +195,8 @@ class Agent final : public AgentApi {
   /// set clock, starts the time to live of reports queued while it was unset and, after a
   /// backward step, pulls expiries back to at most a full TTL (CarStore::fix_expiries).
   void expire_due();
+  /// CarStore::forget_finished, logged; a failure leaves the history for the next try.
+  static void forget_finished(CarStore& store, std::int64_t now_ms);
   void arm_expiry();
   /// The scheduler's copy of each entry's expiry, after the store changed them.
   void refresh_expiries();

@@ -533,10 +533,12 @@ class CarStore {
   Result<Erased> erase_personal_data();
   /// Deletes the finished reports (ReportStatus closed, rejected or dropped) last changed before
   /// now_ms - Options::history and no longer in the outbox, with their timelines, inbox rows,
-  /// visits (and the answers recorded for them) and callbacks, in one transaction. Nothing when
-  /// history is 0 or the clock is unset (now_ms before clock_valid_from_ms: every report would
-  /// look old). Agent::open() calls it. Returns the ids of the reports forgotten.
-  /// Errors: StorageErrc (nothing deleted).
+  /// visits (and the answers recorded for them) and callbacks, and the inbox, visit and callback
+  /// rows older than that whose report is gone, in one transaction. Nothing while a driver's
+  /// answer is queued (it may be about any report), when history is 0, or on an unset clock
+  /// (now_ms before clock_valid_from_ms); a report stamped on an unset clock is restamped now_ms
+  /// first. Agent::open() calls it, and the agent again once its clock is set. Returns the ids
+  /// of the reports forgotten. Errors: StorageErrc (nothing deleted).
   Result<std::vector<std::string>> forget_finished(std::int64_t now_ms);
 
   /// Saves a draft (drafts.hpp), replacing one of the same id, in one transaction: durable
