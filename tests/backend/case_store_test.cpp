@@ -167,8 +167,8 @@ TEST(CaseStoreFiles, AFullDiskStoresNothingItDidNotAcknowledge) {
     ASSERT_TRUE(open_sqlite_case_store(dir / "new.db"));
     auto db = sql::Database::open(dir / "new.db");
     ASSERT_TRUE(db);
-    new_store_pages = db->query_int("PRAGMA page_count")->value_or(0) *
-                      db->query_int("PRAGMA page_size")->value_or(0) / 4096;
+    new_store_pages = db->query_int("PRAGMA page_count")->value_or(0) * db->query_int("PRAGMA page_size")->value_or(0) /
+                      4096;
   }
   ASSERT_GT(new_store_pages, 0);
   auto s = open_sqlite_case_store(dir / "cases.db", new_store_pages + 40,
