@@ -71,7 +71,8 @@ Agent::Agent(asio::any_io_executor executor, const Clock& clock, AgentConfig con
       store_(std::move(store)),
       scheduler_(config_.sending),
       timer_(executor_, clock_),
-      expiry_timer_(executor_, clock_) {}
+      expiry_timer_(executor_, clock_),
+      forget_due_(clock_.epoch_ms() < config_.storage.clock_valid_from_ms) {}
 
 Agent::~Agent() { stop(); }
 
@@ -690,7 +691,7 @@ void Agent::expire_due() {
       }
       // A head unit whose clock is set only after start (NTP, GNSS) forgets its history now. The
       // app shows the reports forgotten here until its next start.
-      forget_finished(store_, now);
+      if (std::exchange(forget_due_, false)) forget_finished(store_, now);
     }
   }
   if (auto next = scheduler_.next_expiry(); !failed && next && *next <= now) {

@@ -261,6 +261,9 @@ class Agent final : public AgentApi {
   /// whether the store's expiries need fixing once the clock is set (car_store.hpp).
   std::int64_t last_wall_ms_ = 0;
   bool expiry_fix_due_ = true;
+  /// The clock was unset when open() would have forgotten the finished reports: done once it is
+  /// set (expire_due()), not again at every later fix of the expiries.
+  bool forget_due_ = false;
   /// No expiry work before this (steady time) after the store failed it (e.g. a read-only disk)
   /// or it left an expiry due: such an expiry would otherwise fire the timer at once, again and
   /// again.
