@@ -317,6 +317,14 @@ Result<void> Transaction::commit() {
   return {};
 }
 
+ReadSnapshot::ReadSnapshot(Database& db) {
+  if (db.handle() != nullptr && !db.in_transaction() && db.exec("BEGIN DEFERRED")) db_ = &db;
+}
+
+ReadSnapshot::~ReadSnapshot() {
+  if (db_ != nullptr && db_->in_transaction()) (void)db_->exec("END");
+}
+
 // ---- open_store ----
 
 namespace {

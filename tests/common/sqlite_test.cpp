@@ -145,6 +145,42 @@ TEST(Sqlite, ACachedStatementIsPreparedOnceAndComesBackReset) {
   EXPECT_EQ(column0(*again), (std::vector<std::int64_t>{1, 2, 3}));
 }
 
+// Several reads under one ReadSnapshot are of one moment: another connection's commit in between
+// is not seen until the snapshot ends (without the BEGIN, the second read would see it).
+TEST(Sqlite, AReadSnapshotSeesOneMomentOfTheStore) {
+  test::TempDir dir;
+  auto reader = Database::open(dir / "r.db");
+  ASSERT_TRUE(reader);
+  ASSERT_TRUE(reader->exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1);"));
+  auto writer = Database::open(dir / "r.db");
+  ASSERT_TRUE(writer);
+  {
+    ReadSnapshot snapshot(*reader);
+    EXPECT_TRUE(reader->in_transaction());
+    EXPECT_EQ(*reader->query_int("SELECT count(*) FROM t"), 1);
+    ASSERT_TRUE(writer->exec("INSERT INTO t VALUES (2)"));  // WAL: a writer beside the reader
+    EXPECT_EQ(*reader->query_int("SELECT count(*) FROM t"), 1);
+  }
+  EXPECT_FALSE(reader->in_transaction());
+  EXPECT_EQ(*reader->query_int("SELECT count(*) FROM t"), 2);
+}
+
+// Inside a write transaction it is a no-op: ending it must not end (commit) the caller's.
+TEST(Sqlite, AReadSnapshotInsideATransactionLeavesItOpen) {
+  test::TempDir dir;
+  auto db = Database::open(dir / "n.db");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER)"));
+  {
+    auto tx = Transaction::begin(*db);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(db->exec("INSERT INTO t VALUES (1)"));
+    { ReadSnapshot snapshot(*db); }
+    EXPECT_TRUE(db->in_transaction());
+  }  // not committed: rolled back
+  EXPECT_EQ(*db->query_int("SELECT count(*) FROM t"), 0);
+}
+
 TEST(Sqlite, ANestedUseOfTheSameTextGetsAStatementOfItsOwn) {
   test::TempDir dir;
   auto db = Database::open(dir / "c.db");

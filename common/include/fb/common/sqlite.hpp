@@ -170,6 +170,22 @@ class Transaction {
   Database* db_ = nullptr;
 };
 
+/// A read transaction (BEGIN DEFERRED ... END) around several reads, so that they see one
+/// snapshot and take SQLite's file locks once instead of once per statement; a no-op inside a
+/// transaction already open. Ends on destruction; a failed BEGIN leaves each read to run alone
+/// (on its own snapshot, as without it), so it never fails a read that would succeed.
+/// Threads: the Database's.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Database& db);
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  ~ReadSnapshot();
+
+ private:
+  Database* db_ = nullptr;  // set when this object began the transaction
+};
+
 /// What to do when a store file is not a readable database.
 enum class OnCorrupt {
   refuse,     // return StorageErrc::corrupt; an operator must look (backend case store)
