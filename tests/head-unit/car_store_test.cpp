@@ -1485,6 +1485,36 @@ TEST_F(GroupCommitTest, AcksThatArriveTogetherAreAppliedInOneCommit) {
   expect_all_or_none(true);
 }
 
+// The agent tells its listeners from these views instead of reading each report again after
+// the commit: each must be the report as committed, the first's carried notification included.
+TEST_F(GroupCommitTest, EachResultCarriesItsReportAsCommittedWhenAsked) {
+  auto store = open();
+  acks_[0] = ack_carrying(queued_[0], notification_for(queued_[0]));
+  acks_.push_back(accepted_ack(make_report("never queued"), "FB-2026-000999"));
+  auto r = store.apply_acks(acks_, 5000, /*with_views=*/true);
+  ASSERT_TRUE(r) << r.error().what();
+  ASSERT_EQ(r->size(), 4u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& view = (*r)[i].report;
+    ASSERT_TRUE(view) << i;
+    auto stored = *store.report(id(i));
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(view->report_id, id(i));
+    EXPECT_EQ(view->status, stored->status) << i;
+    EXPECT_EQ(view->case_number, stored->case_number) << i;
+    EXPECT_EQ(view->last_title, stored->last_title) << i;
+    EXPECT_EQ(view->updated_ms, 5000) << i;
+  }
+  EXPECT_EQ((*r)[0].report->case_number, "FB-2026-000042");
+  EXPECT_EQ((*r)[0].report->last_title, "反馈已受理 FB-2026-000042");
+  EXPECT_EQ((*r)[1].report->status, ReportStatus::acknowledged);
+  EXPECT_FALSE((*r)[3].report);  // the car never had it
+
+  auto again = store.apply_acks(acks_, 6000);  // duplicates, and no views asked for
+  ASSERT_TRUE(again);
+  for (const auto& result : *again) EXPECT_FALSE(result.report);
+}
+
 TEST_F(GroupCommitTest, AnErrorInTheMiddleOfAGroupLeavesNoneApplied) {
   plant_trigger("SELECT RAISE(ABORT, 'planted')");
   {

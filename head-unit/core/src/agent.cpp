@@ -638,7 +638,7 @@ void Agent::apply_acks() {
   record_deliveries();  // a report's delivered step before its acknowledgement
   if (pending_acks_.empty()) return;
   const auto acks = std::exchange(pending_acks_, {});
-  auto results = store_.apply_acks(acks, clock_.epoch_ms());
+  auto results = store_.apply_acks(acks, clock_.epoch_ms(), /*with_views=*/!listeners_.empty());
   if (!results) {
     // Not applied: the reports stay queued and are sent again; the backend answers again.
     storage_problem(results.error());
@@ -655,7 +655,11 @@ void Agent::apply_acks() {
                      wire::RejectReason_Name(ack.rejected().reason()), ack.rejected().detail());
       }
     }
-    if (!r.report_id.empty()) notify_report(r.report_id);
+    if (r.report) {
+      for (auto* l : listeners_) l->report_changed(*r.report);
+    } else if (!r.report_id.empty()) {
+      notify_report(r.report_id);
+    }
     if (r.notification) {
       if (r.notification_duplicate) {
         ++stats_.duplicate_notifications;

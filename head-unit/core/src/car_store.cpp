@@ -825,7 +825,8 @@ Result<void> CarStore::in_unsynced_transaction(const std::function<Result<void>(
   return tx->commit();
 }
 
-Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> acks, std::int64_t now_ms) {
+Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> acks, std::int64_t now_ms,
+                                                    bool with_views) {
   std::vector<AckResult> results(acks.size());
   // An answer this build cannot read (a result type added later) confirms nothing.
   const auto readable = [](const wire::Ack& a) { return a.has_accepted() || a.has_rejected(); };
@@ -845,6 +846,14 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
         ++removed;
         removed_bytes += *size;
       }
+    }
+    if (!with_views) return {};
+    // After every ack of the batch: a report acknowledged twice in it shows its final state.
+    for (auto& result : results) {
+      if (result.report_id.empty()) continue;
+      auto view = read_report(result.report_id);
+      if (!view) return fail(view.error());
+      result.report = std::move(*view);
     }
     return {};
   });
@@ -1419,9 +1428,13 @@ Result<std::string> CarStore::report_of_notification(const std::string& message_
   return *row ? st->text(0) : std::string();
 }
 
-Result<std::optional<ReportView>> CarStore::report(const std::string& report_id) { return read_report(report_id); }
+Result<std::optional<ReportView>> CarStore::report(const std::string& report_id) {
+  sql::ReadSnapshot snapshot(db_);
+  return read_report(report_id);
+}
 
 Result<std::vector<ReportView>> CarStore::reports(std::size_t limit) {
+  sql::ReadSnapshot snapshot(db_);
   auto st = db_.cached("SELECT " + std::string(kReportColumns) +
                        " FROM reports ORDER BY created_ms DESC, rowid DESC LIMIT ?");
   if (!st) return fail(st.error());

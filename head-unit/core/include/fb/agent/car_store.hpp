@@ -213,6 +213,9 @@ struct AckResult {
   /// in the same transaction as the ack; unset when the ack carried none.
   std::optional<InboxEntry> notification;
   bool notification_duplicate = false;  // its message id was in the inbox already (a duplicate ack)
+  /// The report as this commit left it, read inside its transaction (apply_acks(..., true));
+  /// unset when not asked for or when the car holds no such report.
+  std::optional<ReportView> report;
 };
 
 struct NotificationResult {
@@ -427,8 +430,10 @@ class CarStore {
   /// Group commit of acknowledgements that arrived together: each applied as apply_ack() does,
   /// in order, all in one transaction and one commit (not fsync'd by itself, as above). Either
   /// every one is stored or none is (then their reports are still queued and sent again).
-  /// Returns one AckResult per ack, in order.
-  Result<std::vector<AckResult>> apply_acks(std::span<const wire::Ack> acks, std::int64_t now_ms);
+  /// Returns one AckResult per ack, in order; with `with_views`, each also carries its report
+  /// as committed (AckResult::report), read in the same transaction instead of one read each after.
+  Result<std::vector<AckResult>> apply_acks(std::span<const wire::Ack> acks, std::int64_t now_ms,
+                                            bool with_views = false);
 
   /// Stores a notification (ignored if its message id was seen), updates the report it names
   /// unless a newer notification (by Envelope.sent_at_ms) was applied already, and queues a
@@ -513,6 +518,8 @@ class CarStore {
   Result<std::string> report_of_visit(const std::string& visit_id);
   Result<std::string> report_of_notification(const std::string& message_id);
 
+  /// Each read sees one snapshot of the store (sql::ReadSnapshot): a report's row and its visit,
+  /// callback and survey state are of the same moment.
   Result<std::vector<ReportView>> reports(std::size_t limit = 200);
   Result<std::optional<ReportView>> report(const std::string& report_id);
   Result<std::vector<InboxEntry>> inbox(std::size_t limit = 200);
