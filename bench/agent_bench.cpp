@@ -11,6 +11,7 @@
 #include <future>
 #include <map>
 #include <set>
+#include <span>
 #include <thread>
 #include <tuple>
 
@@ -117,8 +118,32 @@ class RawOutbox {
     if (rc != SQLITE_DONE) return fail(StorageErrc::io, sqlite3_errmsg(db_));
     return {};
   }
+  /// The rows `ids` deleted in one transaction committed with synchronous=NORMAL, as the car
+  /// store commits an ack batch (its loss on a power cut only re-sends the reports).
+  Result<void> remove_batch(std::span<const std::string> ids) {
+    if (!remove_ && sqlite3_prepare_v2(db_, "DELETE FROM outbox WHERE id = ?", -1, &remove_, nullptr) != SQLITE_OK) {
+      return fail(StorageErrc::io, sqlite3_errmsg(db_));
+    }
+    if (sqlite3_exec(db_, "PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return fail(StorageErrc::io, sqlite3_errmsg(db_));
+    }
+    for (const auto& id : ids) {
+      sqlite3_bind_text(remove_, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+      const int rc = sqlite3_step(remove_);
+      sqlite3_reset(remove_);
+      if (rc != SQLITE_DONE) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return fail(StorageErrc::io, sqlite3_errmsg(db_));
+      }
+    }
+    if (sqlite3_exec(db_, "COMMIT; PRAGMA synchronous=FULL", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return fail(StorageErrc::io, sqlite3_errmsg(db_));
+    }
+    return {};
+  }
   /// Closing checkpoints the WAL into the file (counted with the rows).
   void close() {
+    if (remove_) sqlite3_finalize(std::exchange(remove_, nullptr));
     if (insert_) sqlite3_finalize(std::exchange(insert_, nullptr));
     if (db_) sqlite3_close(std::exchange(db_, nullptr));
   }
@@ -127,6 +152,7 @@ class RawOutbox {
   RawOutbox() = default;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* remove_ = nullptr;
 };
 
 /// The agent's side of `enqueue`: an Agent (not started: no link, the store only) on its own
@@ -278,6 +304,79 @@ Result<void> measure_enqueue(const AgentBenchOptions& o, AgentResults& r) {
   r.disk_bytes_per_report = static_cast<double>(car_bytes) / static_cast<double>(r.enqueued);
   r.lone_disk_bytes_per_report = static_cast<double>(lone_bytes) / static_cast<double>(r.lone_enqueued);
   r.raw_disk_bytes_per_row = static_cast<double>(raw_bytes) / static_cast<double>(r.raw_inserted);
+  return {};
+}
+
+// ---- ack_apply -------------------------------------------------------------------------------
+
+/// The backend's answer to `env` as the car gets it: Accepted with a case number, carrying the
+/// case's first notification ("received"), which the car stores with the ack in one commit.
+wire::Ack accepted_ack_of(const wire::Envelope& env, const std::string& payload, std::size_t i) {
+  wire::Ack ack;
+  const auto& report_id = env.report().report_id();
+  const auto case_number = fmt::format("FB-2026-{:06d}", i);
+  ack.set_report_id(report_id);
+  ack.set_payload_sha256(codec::sha256(payload));
+  ack.mutable_accepted()->set_case_id(fmt::format("case-{}", i));
+  ack.mutable_accepted()->set_case_number(case_number);
+  auto note = codec::new_envelope(SystemClock::instance().epoch_ms());
+  auto* n = note.mutable_notification();
+  n->set_report_id(report_id);
+  n->set_case_number(case_number);
+  n->set_status(wire::CASE_STATUS_RECEIVED);
+  n->set_milestone(wire::MILESTONE_RECEIVED);
+  n->set_title("Feedback received " + case_number);
+  n->set_text("Passed to R&D / tech support");
+  n->set_language("en");
+  n->set_team("R&D / tech support");
+  *ack.mutable_accepted()->mutable_notification() = codec::carry(note);
+  return ack;
+}
+
+/// The car's work per backend acknowledgement, without the link: o.drain_reports reports queued
+/// in a sealed store, then their acks applied kAckBatch at a time, as Agent applies the acks
+/// that arrive together (CarStore::apply_acks with the reports' views for the listeners). The
+/// baseline deletes the same number of rows from the raw outbox table, kAckBatch a transaction
+/// committed the same way (synchronous=NORMAL): the least an ack could cost in SQLite.
+Result<void> measure_ack_apply(const AgentBenchOptions& o, AgentResults& r) {
+  constexpr std::size_t kAckBatch = 16;  // the publish window: acks of one window come together
+  const auto db = o.work_dir / "ack-car.db";
+  auto store_options = car_store_options(db, true);
+  if (!store_options) return fail(store_options.error());
+  auto store = agent::CarStore::open(db, *store_options);
+  if (!store) return fail(store.error());
+  auto raw = RawOutbox::open(o.work_dir / "ack-raw.db");
+  if (!raw) return fail(raw.error());
+  std::vector<wire::Ack> acks;
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(o.drain_reports); ++i) {
+    auto env = report_of_1kib(i);
+    if (!env) return fail(env.error());
+    auto payload = codec::encode(*env);
+    const auto now = SystemClock::instance().epoch_ms();
+    if (auto e = store->enqueue_report(*env, payload, agent::ReportClass::normal, now); !e) return fail(e.error());
+    if (auto e = (*raw)->insert(env->report().report_id(), payload); !e) return fail(e.error());
+    acks.push_back(accepted_ack_of(*env, payload, i));
+    ids.push_back(env->report().report_id());
+  }
+  const auto now = SystemClock::instance().epoch_ms();
+  auto t0 = Clock::now();
+  for (std::size_t i = 0; i < acks.size(); i += kAckBatch) {
+    const auto n = std::min(kAckBatch, acks.size() - i);
+    auto applied = store->apply_acks(std::span<const wire::Ack>(acks.data() + i, n), now, /*with_views=*/true);
+    if (!applied) return fail(applied.error());
+    if (!std::ranges::all_of(*applied, [](const agent::AckResult& a) { return a.matched && a.report; })) {
+      return fail(StorageErrc::not_found, "ack_apply: an ack matched no queued report");
+    }
+  }
+  r.ack_apply_rate = static_cast<double>(acks.size()) / to_s(Clock::now() - t0);
+  t0 = Clock::now();
+  for (std::size_t i = 0; i < ids.size(); i += kAckBatch) {
+    const auto n = std::min(kAckBatch, ids.size() - i);
+    if (auto e = (*raw)->remove_batch(std::span<const std::string>(ids.data() + i, n)); !e) return fail(e.error());
+  }
+  r.raw_ack_delete_rate = static_cast<double>(ids.size()) / to_s(Clock::now() - t0);
+  r.ack_batch = kAckBatch;
   return {};
 }
 
@@ -530,6 +629,7 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
   const bool in_process = o.car_command.empty();
   if (in_process) {
     if (auto e = measure_enqueue(o, r); !e) return fail(prefixed("enqueue", e.error()));
+    if (auto e = measure_ack_apply(o, r); !e) return fail(prefixed("ack_apply", e.error()));
   }
 
   // The broker drops privileges to "mosquitto" when run as root: it must reach its run dir.

@@ -6,6 +6,8 @@
 //    CarStore::enqueue_report one report at a time (a lone report: one commit each);
 //  - disk_bytes_per_report: /proc/self/io write_bytes per report of those loops, WAL,
 //    checkpoints and the final checkpoint at close included;
+//  - ack_apply: the car's store work per backend acknowledgement (CarStore::apply_acks, 16 a
+//    commit) vs a raw sqlite3 DELETE of as many rows, as many a commit (synchronous=NORMAL);
 //  - drain: a pre-filled outbox sent to a real broker and backend until every ack is applied,
 //    vs raw Paho C++ publish -> PUBACK of the same payloads with the agent's in-flight window,
 //    with no backend running and with the backend taking them (the drain's load);
@@ -50,6 +52,11 @@ struct AgentResults {
   /// CarStore::enqueue_report, one report per call and commit.
   double lone_enqueue_rate = 0, lone_enqueue_p99_ms = 0, lone_disk_bytes_per_report = 0;
   std::size_t lone_enqueued = 0;
+  /// CarStore::apply_acks of `ack_batch` acks a commit (each carrying its first notification,
+  /// the reports' views read), acks/s; baseline: raw sqlite3 DELETE of as many rows, as many a
+  /// commit.
+  double ack_apply_rate = 0, raw_ack_delete_rate = 0;
+  std::size_t ack_batch = 0;
   double drain_rate = 0, raw_puback_rate = 0;  // reports/s after the link is up
   double drain_published_rate = 0;             // the same drain until the broker's last PUBACK
   /// raw_puback_rate with the backend running, taking and answering those reports as it does

@@ -799,6 +799,11 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
         m->disk_bytes_per_report / m->raw_disk_bytes_per_row,
         m->lone_disk_bytes_per_report / m->raw_disk_bytes_per_row);
     fmt::print(
+        "  ack_apply: {} acks, {} a commit, each carrying the case's first notification: CarStore::apply_acks "
+        "{:.0f} acks/s ({:.1f} us each); raw sqlite3 DELETE of as many rows {:.0f}/s; ratio {:.3f}\n",
+        a.drain_reports, m->ack_batch, m->ack_apply_rate, 1e6 / m->ack_apply_rate, m->raw_ack_delete_rate,
+        m->ack_apply_rate / m->raw_ack_delete_rate);
+    fmt::print(
         "  drain: {} reports queued offline, agent started with the backend up; link up after {:.2f} s; until the "
         "last backend ack {:.0f} reports/s (window {}); until the broker's last PUBACK {:.0f} reports/s\n"
         "    raw Paho C++ publish -> PUBACK of as many reports, window {}, TCP_NODELAY: {:.0f} reports/s; ratio "
@@ -827,6 +832,7 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
     report.add("disk_bytes_per_report", m->disk_bytes_per_report, m->raw_disk_bytes_per_row, "bytes");
     report.add("enqueue_lone", m->lone_enqueue_rate, m->raw_insert_rate, "reports/s");
     report.add("disk_bytes_per_lone_report", m->lone_disk_bytes_per_report, m->raw_disk_bytes_per_row, "bytes");
+    report.add("ack_apply", m->ack_apply_rate, m->raw_ack_delete_rate, "acks/s");
     report.add("drain", m->drain_rate, m->raw_puback_rate, "reports/s");
     report.add("drain_beside_backend", m->drain_rate, m->raw_puback_rate_with_backend, "reports/s");
   }
@@ -1564,6 +1570,9 @@ int run(const Options& o) {
     row("disk_bytes_per_report (B)", fmt::format("{:.0f}", a->disk_bytes_per_report),
         fmt::format("{:.0f} raw sqlite3 per row", a->raw_disk_bytes_per_row),
         fmt::format("{:.2f}", a->disk_bytes_per_report / a->raw_disk_bytes_per_row));
+    row("ack_apply (acks/s)", fmt::format("{:.0f}", a->ack_apply_rate),
+        fmt::format("{:.0f} raw sqlite3 DELETE", a->raw_ack_delete_rate),
+        fmt::format("{:.3f}", a->ack_apply_rate / a->raw_ack_delete_rate));
     row("drain (reports/s)", fmt::format("{:.0f}", a->drain_rate),
         fmt::format("{:.0f} raw Paho PUBACK", a->raw_puback_rate),
         fmt::format("{:.3f}", a->drain_rate / a->raw_puback_rate));
