@@ -322,7 +322,8 @@ ReadSnapshot::ReadSnapshot(Database& db) {
 }
 
 ReadSnapshot::~ReadSnapshot() {
-  if (db_ != nullptr && db_->in_transaction()) (void)db_->exec("END");
+  // A read transaction left open would refuse every later BEGIN on this connection.
+  if (db_ != nullptr && db_->in_transaction() && !db_->exec("END")) (void)db_->exec("ROLLBACK");
 }
 
 // ---- open_store ----
