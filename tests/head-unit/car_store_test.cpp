@@ -15,6 +15,7 @@
 
 #include "../common/report_fixture.hpp"
 #include "fb/common/codec.hpp"
+#include "fb/common/crypto.hpp"
 #include "paths.hpp"
 #include "process.hpp"
 
@@ -1486,14 +1487,16 @@ TEST_F(GroupCommitTest, AcksThatArriveTogetherAreAppliedInOneCommit) {
 }
 
 // The agent tells its listeners from these views instead of reading each report again after
-// the commit: each must be the report as committed, the first's carried notification included.
+// the commit: each must be the report as the whole batch left it. The first report is
+// acknowledged twice in the batch, the second time with its notification: its first result
+// shows the title that came last (a view read per ack would not have it yet).
 TEST_F(GroupCommitTest, EachResultCarriesItsReportAsCommittedWhenAsked) {
   auto store = open();
-  acks_[0] = ack_carrying(queued_[0], notification_for(queued_[0]));
+  acks_.push_back(ack_carrying(queued_[0], notification_for(queued_[0])));
   acks_.push_back(accepted_ack(make_report("never queued"), "FB-2026-000999"));
   auto r = store.apply_acks(acks_, 5000, /*with_views=*/true);
   ASSERT_TRUE(r) << r.error().what();
-  ASSERT_EQ(r->size(), 4u);
+  ASSERT_EQ(r->size(), 5u);
   for (std::size_t i = 0; i < 3; ++i) {
     const auto& view = (*r)[i].report;
     ASSERT_TRUE(view) << i;
@@ -1505,14 +1508,43 @@ TEST_F(GroupCommitTest, EachResultCarriesItsReportAsCommittedWhenAsked) {
     EXPECT_EQ(view->last_title, stored->last_title) << i;
     EXPECT_EQ(view->updated_ms, 5000) << i;
   }
-  EXPECT_EQ((*r)[0].report->case_number, "FB-2026-000042");
   EXPECT_EQ((*r)[0].report->last_title, "反馈已受理 FB-2026-000042");
+  EXPECT_EQ((*r)[3].report->last_title, "反馈已受理 FB-2026-000042");
   EXPECT_EQ((*r)[1].report->status, ReportStatus::acknowledged);
-  EXPECT_FALSE((*r)[3].report);  // the car never had it
+  EXPECT_EQ((*r)[1].report->case_number, "FB-2026-000101");
+  EXPECT_FALSE((*r)[4].report);  // the car never had it
 
   auto again = store.apply_acks(acks_, 6000);  // duplicates, and no views asked for
   ASSERT_TRUE(again);
   for (const auto& result : *again) EXPECT_FALSE(result.report);
+}
+
+// A report whose view cannot be read (its text sealed under a key this store does not have)
+// must not undo the batch's acks: they would come back and fail again for as long as it lasts.
+TEST_F(GroupCommitTest, AReportThatCannotBeReadDoesNotUndoTheAcks) {
+  {
+    crypto::KeyBytes key{};
+    key.fill(7);
+    auto ring = crypto::KeyRing::make({{7, key}}, 7);
+    ASSERT_TRUE(ring);
+    auto sealed = ring->seal("lost words", "reports.text:" + id(1));
+    ASSERT_TRUE(sealed);
+    auto db = sql::Database::open(path_);
+    ASSERT_TRUE(db);
+    auto st = db->cached("UPDATE reports SET text = ? WHERE report_id = ?");
+    ASSERT_TRUE(st);
+    st->bind_blob(1, *sealed).bind(2, id(1));
+    ASSERT_TRUE(st->run());
+  }
+  auto store = open();
+  ASSERT_FALSE(store.report(id(1)));  // unreadable: no key ring here
+  auto r = store.apply_acks(acks_, 5000, /*with_views=*/true);
+  ASSERT_TRUE(r) << r.error().what();
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE((*r)[i].matched) << i;
+  EXPECT_TRUE((*r)[0].report);
+  EXPECT_FALSE((*r)[1].report);
+  EXPECT_TRUE((*r)[2].report);
+  EXPECT_TRUE(store.outbox()->empty());
 }
 
 TEST_F(GroupCommitTest, AnErrorInTheMiddleOfAGroupLeavesNoneApplied) {

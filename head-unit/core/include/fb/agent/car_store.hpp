@@ -214,7 +214,8 @@ struct AckResult {
   std::optional<InboxEntry> notification;
   bool notification_duplicate = false;  // its message id was in the inbox already (a duplicate ack)
   /// The report as this commit left it, read inside its transaction (apply_acks(..., true));
-  /// unset when not asked for or when the car holds no such report.
+  /// unset when not asked for, when the car holds no such report, or when it cannot be read
+  /// (a value sealed under a lost key: the acks are applied all the same).
   std::optional<ReportView> report;
 };
 
