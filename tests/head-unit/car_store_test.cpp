@@ -149,6 +149,12 @@ TEST_F(CarStoreTest, AnAckWithoutAResultThisBuildKnowsConfirmsNothing) {
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->matched);
   EXPECT_EQ(store.outbox()->size(), 1u);  // still queued, still sent again
+  // Asked for views (the agent's listeners), it still shows the report, as it stands: queued.
+  auto viewed = store.apply_acks(std::span<const wire::Ack>(&ack, 1), 3000, /*with_views=*/true);
+  ASSERT_TRUE(viewed);
+  ASSERT_TRUE(viewed->front().report);
+  EXPECT_EQ(viewed->front().report->status, ReportStatus::queued);
+  EXPECT_EQ(store.outbox()->size(), 1u);
 }
 
 TEST_F(CarStoreTest, TheNewestNotificationWinsWhateverTheOrderOfArrival) {

@@ -657,8 +657,6 @@ void Agent::apply_acks() {
     }
     if (r.report) {
       for (auto* l : listeners_) l->report_changed(*r.report);
-    } else if (!r.report_id.empty()) {
-      notify_report(r.report_id);
     }
     if (r.notification) {
       if (r.notification_duplicate) {

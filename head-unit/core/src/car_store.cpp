@@ -833,7 +833,21 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
   for (std::size_t i = 0; i < acks.size(); ++i) {
     if (!readable(acks[i])) results[i].report_id = acks[i].report_id();
   }
-  if (std::ranges::none_of(acks, readable)) return results;
+  // A view that cannot be read (a value sealed under a key the car no longer has) is left out:
+  // it must not undo the acks, which would then come back and fail again for ever.
+  const auto read_views = [&] {
+    for (auto& result : results) {
+      if (result.report_id.empty()) continue;
+      if (auto view = read_report(result.report_id); view) result.report = std::move(*view);
+    }
+  };
+  if (std::ranges::none_of(acks, readable)) {
+    if (with_views) {
+      sql::ReadSnapshot snapshot(db_);
+      read_views();
+    }
+    return results;
+  }
   // Losing it on a power cut only means the reports are sent again and the backend answers with
   // the same acks.
   std::int64_t removed = 0, removed_bytes = 0;
@@ -847,14 +861,8 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
         removed_bytes += *size;
       }
     }
-    if (!with_views) return {};
     // After every ack of the batch: a report acknowledged twice in it shows its final state.
-    // A view that cannot be read (a value sealed under a key the car no longer has) is left
-    // out: it must not undo the acks, which would then come back and fail again for ever.
-    for (auto& result : results) {
-      if (result.report_id.empty()) continue;
-      if (auto view = read_report(result.report_id); view) result.report = std::move(*view);
-    }
+    if (with_views) read_views();
     return {};
   });
   if (!applied) return fail(applied.error());

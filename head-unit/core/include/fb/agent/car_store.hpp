@@ -214,8 +214,9 @@ struct AckResult {
   std::optional<InboxEntry> notification;
   bool notification_duplicate = false;  // its message id was in the inbox already (a duplicate ack)
   /// The report as this commit left it, read inside its transaction (apply_acks(..., true));
-  /// unset when not asked for, when the car holds no such report, or when it cannot be read
-  /// (a value sealed under a lost key: the acks are applied all the same).
+  /// also for an ack this build cannot read, which changes nothing. Unset when not asked for,
+  /// when the car holds no such report, or when it cannot be read (a value sealed under a lost
+  /// key: the acks are applied all the same).
   std::optional<ReportView> report;
 };
 
