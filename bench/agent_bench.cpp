@@ -141,6 +141,14 @@ class RawOutbox {
     }
     return {};
   }
+  /// Copies the WAL into the file and empties it, so that the writes counted next are only the
+  /// next operations' (and their own checkpoint).
+  Result<void> checkpoint() {
+    if (sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return fail(StorageErrc::io, sqlite3_errmsg(db_));
+    }
+    return {};
+  }
   /// Closing checkpoints the WAL into the file (counted with the rows).
   void close() {
     if (remove_) sqlite3_finalize(std::exchange(remove_, nullptr));
@@ -333,6 +341,60 @@ wire::Ack accepted_ack_of(const wire::Envelope& env, const std::string& payload,
   return ack;
 }
 
+/// The car's work per later notification of a case (a status change: "in progress"), on the
+/// reports `measure_ack_apply` acknowledged: CarStore::apply_notification, one a commit as the
+/// agent applies them (the inbox row, the report's row, its timeline step and the delivered
+/// receipt queued), against a raw sqlite3 INSERT of the same notification's bytes, one a commit
+/// (synchronous=FULL): the least a durable notification could cost.
+Result<void> measure_notifications(const AgentBenchOptions& o, const std::filesystem::path& db,
+                                   const agent::CarStore::Options& options, const std::vector<wire::Ack>& acks,
+                                   AgentResults& r) {
+  std::vector<wire::Envelope> notes;
+  std::vector<std::string> encoded;
+  for (const auto& ack : acks) {
+    auto note = codec::new_envelope(SystemClock::instance().epoch_ms());
+    auto* n = note.mutable_notification();
+    n->set_report_id(ack.report_id());
+    n->set_case_number(ack.accepted().case_number());
+    n->set_status(wire::CASE_STATUS_IN_PROGRESS);
+    n->set_milestone(wire::MILESTONE_IN_PROGRESS);
+    n->set_title("Work started on " + ack.accepted().case_number());
+    n->set_text("An engineer is looking into the rattle; we will tell you what we find");
+    n->set_language("en");
+    n->set_team("R&D / tech support");
+    encoded.push_back(codec::encode(note));
+    notes.push_back(std::move(note));
+  }
+  auto raw = RawOutbox::open(o.work_dir / "notify-raw.db");
+  if (!raw) return fail(raw.error());
+  const auto receipts = topics::receipts(kCarVin);
+  const auto w0 = write_bytes();
+  {
+    auto store = agent::CarStore::open(db, options);
+    if (!store) return fail(store.error());
+    const auto t0 = Clock::now();
+    for (const auto& note : notes) {
+      auto applied = store->apply_notification(note, receipts, SystemClock::instance().epoch_ms());
+      if (!applied) return fail(applied.error());
+      if (!applied->report || applied->report->status != ReportStatus::in_progress) {
+        return fail(StorageErrc::not_found, "notifications: a case's report was not updated");
+      }
+    }
+    r.notification_rate = static_cast<double>(notes.size()) / to_s(Clock::now() - t0);
+  }
+  const auto w1 = write_bytes();
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < notes.size(); ++i) {
+    if (auto e = (*raw)->insert(notes[i].message_id(), encoded[i]); !e) return fail(e.error());
+  }
+  r.raw_notification_rate = static_cast<double>(notes.size()) / to_s(Clock::now() - t0);
+  (*raw)->close();
+  const auto w2 = write_bytes();
+  r.notification_disk_bytes = static_cast<double>(w1 - w0) / static_cast<double>(notes.size());
+  r.raw_notification_disk_bytes = static_cast<double>(w2 - w1) / static_cast<double>(notes.size());
+  return {};
+}
+
 /// The car's work per backend acknowledgement, without the link: o.drain_reports reports queued
 /// in a sealed store, then their acks applied kAckBatch at a time, as Agent applies the acks
 /// that arrive together (CarStore::apply_acks with the reports' views for the listeners). The
@@ -359,7 +421,14 @@ Result<void> measure_ack_apply(const AgentBenchOptions& o, AgentResults& r) {
     acks.push_back(accepted_ack_of(*env, payload, i));
     ids.push_back(env->report().report_id());
   }
+  // The queued reports checkpointed first (closing the store does), so that the bytes counted
+  // are the acks' own: their WAL frames and, at the close after them, their checkpoint.
+  { auto closing = std::move(*store); }
+  if (auto e = (*raw)->checkpoint(); !e) return fail(e.error());
+  store = agent::CarStore::open(db, *store_options);
+  if (!store) return fail(store.error());
   const auto now = SystemClock::instance().epoch_ms();
+  const auto w0 = write_bytes();
   auto t0 = Clock::now();
   for (std::size_t i = 0; i < acks.size(); i += kAckBatch) {
     const auto n = std::min(kAckBatch, acks.size() - i);
@@ -370,14 +439,20 @@ Result<void> measure_ack_apply(const AgentBenchOptions& o, AgentResults& r) {
     }
   }
   r.ack_apply_rate = static_cast<double>(acks.size()) / to_s(Clock::now() - t0);
+  { auto closing = std::move(*store); }
+  const auto w1 = write_bytes();
   t0 = Clock::now();
   for (std::size_t i = 0; i < ids.size(); i += kAckBatch) {
     const auto n = std::min(kAckBatch, ids.size() - i);
     if (auto e = (*raw)->remove_batch(std::span<const std::string>(ids.data() + i, n)); !e) return fail(e.error());
   }
   r.raw_ack_delete_rate = static_cast<double>(ids.size()) / to_s(Clock::now() - t0);
+  (*raw)->close();
+  const auto w2 = write_bytes();
+  r.ack_disk_bytes = static_cast<double>(w1 - w0) / static_cast<double>(acks.size());
+  r.raw_ack_disk_bytes = static_cast<double>(w2 - w1) / static_cast<double>(ids.size());
   r.ack_batch = kAckBatch;
-  return {};
+  return measure_notifications(o, db, *store_options, acks, r);
 }
 
 // ---- drain ------------------------------------------------------------------------------------

@@ -8,6 +8,9 @@
 //    checkpoints and the final checkpoint at close included;
 //  - ack_apply: the car's store work per backend acknowledgement (CarStore::apply_acks, 16 a
 //    commit) vs a raw sqlite3 DELETE of as many rows, as many a commit (synchronous=NORMAL);
+//  - ack_disk_bytes: write_bytes per ack of that loop and its checkpoint, vs the raw DELETEs';
+//  - notification: a later status notification applied to each of those cases, one a commit
+//    (rate and write_bytes) vs a raw sqlite3 INSERT of its bytes, one a commit;
 //  - drain: a pre-filled outbox sent to a real broker and backend until every ack is applied,
 //    vs raw Paho C++ publish -> PUBACK of the same payloads with the agent's in-flight window,
 //    with no backend running and with the backend taking them (the drain's load);
@@ -56,6 +59,14 @@ struct AgentResults {
   /// the reports' views read), acks/s; baseline: raw sqlite3 DELETE of as many rows, as many a
   /// commit.
   double ack_apply_rate = 0, raw_ack_delete_rate = 0;
+  /// /proc/self/io write_bytes per ack of that loop, its checkpoint at the store's close
+  /// included, and the raw DELETEs' per row.
+  double ack_disk_bytes = 0, raw_ack_disk_bytes = 0;
+  /// CarStore::apply_notification of a later status change to each of those cases, one a commit,
+  /// per second and write_bytes per notification (its checkpoint at close included); baseline: a
+  /// raw sqlite3 INSERT of the notification's bytes, one a commit (synchronous=FULL).
+  double notification_rate = 0, raw_notification_rate = 0;
+  double notification_disk_bytes = 0, raw_notification_disk_bytes = 0;
   std::size_t ack_batch = 0;
   double drain_rate = 0, raw_puback_rate = 0;  // reports/s after the link is up
   double drain_published_rate = 0;             // the same drain until the broker's last PUBACK

@@ -800,9 +800,16 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
         m->lone_disk_bytes_per_report / m->raw_disk_bytes_per_row);
     fmt::print(
         "  ack_apply: {} acks, {} a commit, each carrying the case's first notification: CarStore::apply_acks "
-        "{:.0f} acks/s ({:.1f} us each); raw sqlite3 DELETE of as many rows {:.0f}/s; ratio {:.3f}\n",
+        "{:.0f} acks/s ({:.1f} us each); raw sqlite3 DELETE of as many rows {:.0f}/s; ratio {:.3f}\n"
+        "    written to disk per ack (WAL + its checkpoint): {:.0f} B; raw DELETE {:.0f} B per row; ratio {:.2f}\n"
+        "  notification: a later status change of each of those cases, one a commit: CarStore::apply_notification "
+        "{:.0f}/s, {:.0f} B written each; raw sqlite3 INSERT of its bytes {:.0f}/s, {:.0f} B; ratios {:.3f}, "
+        "{:.2f}\n",
         a.drain_reports, m->ack_batch, m->ack_apply_rate, 1e6 / m->ack_apply_rate, m->raw_ack_delete_rate,
-        m->ack_apply_rate / m->raw_ack_delete_rate);
+        m->ack_apply_rate / m->raw_ack_delete_rate, m->ack_disk_bytes, m->raw_ack_disk_bytes,
+        m->ack_disk_bytes / m->raw_ack_disk_bytes, m->notification_rate, m->notification_disk_bytes,
+        m->raw_notification_rate, m->raw_notification_disk_bytes, m->notification_rate / m->raw_notification_rate,
+        m->notification_disk_bytes / m->raw_notification_disk_bytes);
     fmt::print(
         "  drain: {} reports queued offline, agent started with the backend up; link up after {:.2f} s; until the "
         "last backend ack {:.0f} reports/s (window {}); until the broker's last PUBACK {:.0f} reports/s\n"
@@ -833,6 +840,9 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
     report.add("enqueue_lone", m->lone_enqueue_rate, m->raw_insert_rate, "reports/s");
     report.add("disk_bytes_per_lone_report", m->lone_disk_bytes_per_report, m->raw_disk_bytes_per_row, "bytes");
     report.add("ack_apply", m->ack_apply_rate, m->raw_ack_delete_rate, "acks/s");
+    report.add("ack_disk_bytes", m->ack_disk_bytes, m->raw_ack_disk_bytes, "bytes");
+    report.add("notification_apply", m->notification_rate, m->raw_notification_rate, "notifications/s");
+    report.add("notification_disk_bytes", m->notification_disk_bytes, m->raw_notification_disk_bytes, "bytes");
     report.add("drain", m->drain_rate, m->raw_puback_rate, "reports/s");
     report.add("drain_beside_backend", m->drain_rate, m->raw_puback_rate_with_backend, "reports/s");
   }
@@ -1573,6 +1583,12 @@ int run(const Options& o) {
     row("ack_apply (acks/s)", fmt::format("{:.0f}", a->ack_apply_rate),
         fmt::format("{:.0f} raw sqlite3 DELETE", a->raw_ack_delete_rate),
         fmt::format("{:.3f}", a->ack_apply_rate / a->raw_ack_delete_rate));
+    row("ack_disk_bytes (B per ack)", fmt::format("{:.0f}", a->ack_disk_bytes),
+        fmt::format("{:.0f} raw sqlite3 DELETE", a->raw_ack_disk_bytes),
+        fmt::format("{:.2f}", a->ack_disk_bytes / a->raw_ack_disk_bytes));
+    row("notification_disk_bytes (B each)", fmt::format("{:.0f}", a->notification_disk_bytes),
+        fmt::format("{:.0f} raw sqlite3 INSERT", a->raw_notification_disk_bytes),
+        fmt::format("{:.2f}", a->notification_disk_bytes / a->raw_notification_disk_bytes));
     row("drain (reports/s)", fmt::format("{:.0f}", a->drain_rate),
         fmt::format("{:.0f} raw Paho PUBACK", a->raw_puback_rate),
         fmt::format("{:.3f}", a->drain_rate / a->raw_puback_rate));
