@@ -1400,10 +1400,13 @@ TEST_F(AgentSnapshotTest, AHeldReportWhoseRecordingWasLostIsSentFlaggedAfterARes
 TEST_F(AgentSnapshotTest, AHeldReportWhoseReleaseFailedIsReleasedOnceSpaceIsFree) {
   storage_.max_pages = 32;
   auto agent = started_agent();
-  // A long window of changing speeds: the snapshot is large.
+  // A long window of speeds changing every 25 ms: the snapshot is a few KiB, so its release
+  // needs more pages than the fill below leaves free, whatever the store's page layout.
   const auto end = steady_ms(clock_) + 50'000;
   for (int i = 0; steady_ms(clock_) < end; ++i) {
-    recorder_->add({vss::kSpeed, steady_ms(clock_), 10.0 + (i * 7919 % 1000) / 10.0});
+    for (int k = 0; k < 4; ++k) {
+      recorder_->add({vss::kSpeed, steady_ms(clock_) + 25 * k, 10.0 + ((i * 4 + k) * 7919 % 1000) / 10.0});
+    }
     test::run_for(io_, clock_, 100ms);
   }
   auto held = submit(*agent, capturing());

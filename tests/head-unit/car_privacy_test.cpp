@@ -225,6 +225,40 @@ TEST_F(CarPrivacyTest, AnErasureLeavesNoneOfTheDriversWordsOrNumbersInTheFileOrI
   for (const auto* p : personal) EXPECT_FALSE(contains(bytes, p)) << p << " is still in the file";
 }
 
+// The driver's words are sealed as a BLOB (no base64: a third fewer bytes written) when the
+// store has keys; without keys they stay TEXT, so that words that begin like a sealed BLOB's
+// magic are not taken for one and refused.
+TEST_F(CarPrivacyTest, TheDriversWordsAreSealedAsBytesAndWithoutKeysStayTextEvenIfTheyLookSealed) {
+  const auto stored_as = [&](const std::string& report_id) {
+    auto db = sql::Database::open(this->db());
+    EXPECT_TRUE(db);
+    auto st = db->prepare("SELECT typeof(text) FROM report_texts WHERE report_id = ?");
+    EXPECT_TRUE(st);
+    st->bind(1, report_id);
+    std::string type;
+    EXPECT_TRUE(st->each_row([&](const sql::Statement& row) { type = row.text(0); }));
+    return type;
+  };
+  const std::string looks_sealed = "fbE1 these are a driver's words, not a sealed value";
+  {
+    auto store = open();
+    auto env = test::valid_report_envelope(test::kVinA, kText);
+    ASSERT_TRUE(store.enqueue_report(env, codec::encode(env), ReportClass::normal, 1000));
+    EXPECT_EQ(stored_as(env.report().report_id()), "blob");
+    EXPECT_EQ(store.report(env.report().report_id()).value()->text, kText);
+  }
+  std::filesystem::remove_all(dir_ / "car.keys");
+  for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db() + suffix);
+  auto store = open(/*sealed=*/false);
+  auto env = test::valid_report_envelope(test::kVinA, looks_sealed);
+  ASSERT_TRUE(store.enqueue_report(env, codec::encode(env), ReportClass::normal, 1000));
+  EXPECT_EQ(stored_as(env.report().report_id()), "text");
+  auto view = store.report(env.report().report_id());
+  ASSERT_TRUE(view) << view.error().what();
+  ASSERT_TRUE(*view);
+  EXPECT_EQ((*view)->text, looks_sealed);
+}
+
 TEST_F(CarPrivacyTest, AnErasureLeavesNoSealedCopyEither) {
   auto store = open();
   use(store);
@@ -232,7 +266,7 @@ TEST_F(CarPrivacyTest, AnErasureLeavesNoSealedCopyEither) {
   auto sealed_runs = [&] {
     std::set<std::string> out;
     for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{{"outbox", "payload"},
-                                                                                        {"reports", "text"},
+                                                                                        {"report_texts", "text"},
                                                                                         {"timeline", "text"},
                                                                                         {"callbacks", "phone"},
                                                                                         {"drafts", "text"},
@@ -474,6 +508,17 @@ TEST_F(CarPrivacyTest, FinishedReportsPastTheHistoryAreForgottenWithWhatHangsOnT
   for (const auto& id : {recent, open_case, queued.report().report_id(), unacked.report().report_id()}) {
     EXPECT_TRUE(store.report(id).value()) << id;
     EXPECT_FALSE(store.timeline(id).value().empty()) << id;
+  }
+  {
+    // The driver's words (a table of their own since v10) went with their reports, and only those.
+    auto raw = sql::Database::open(db());
+    ASSERT_TRUE(raw);
+    auto words = raw->prepare("SELECT report_id FROM report_texts");
+    ASSERT_TRUE(words);
+    std::set<std::string> left;
+    ASSERT_TRUE(words->each_row([&](const sql::Statement& s) { left.insert(s.text(0)); }));
+    EXPECT_EQ(left,
+              (std::set<std::string>{recent, open_case, queued.report().report_id(), unacked.report().report_id()}));
   }
   auto data = store.personal_data();
   ASSERT_TRUE(data) << data.error().what();

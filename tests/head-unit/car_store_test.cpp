@@ -320,7 +320,7 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   {
     auto store = open();  // migrates v1 -> v2 -> v3 -> v4 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 9);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 10);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
   // v4: the report still queued (a noise) is normal, and expires 14 days after it was made.
@@ -332,6 +332,24 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   auto reports = store.reports();
   ASSERT_TRUE(reports);
   ASSERT_FALSE(reports->empty());
+  // v10: each report's words moved out of its row, and read back the same.
+  {
+    auto v1 = sql::Database::open(std::string(test::kFixturesDir) + "/car-store-v1.db");
+    ASSERT_TRUE(v1);
+    std::map<std::string, std::string> before;
+    auto st = v1->prepare("SELECT report_id, text FROM reports");
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(st->each_row([&](const sql::Statement& row) { before[row.text(0)] = row.text(1); }));
+    ASSERT_EQ(before.size(), reports->size());
+    for (const auto& r : *reports) {
+      ASSERT_TRUE(before.contains(r.report_id)) << r.report_id;
+      EXPECT_FALSE(r.text.empty());
+      EXPECT_EQ(r.text, before[r.report_id]);
+    }
+    auto db = sql::Database::open(path_);
+    ASSERT_TRUE(db);
+    EXPECT_EQ(**db->query_int("SELECT count(*) FROM reports WHERE text <> ''"), 0);
+  }
   EXPECT_TRUE(
       std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == ReportStatus::received; }));
   EXPECT_TRUE(std::any_of(reports->begin(), reports->end(), [](auto& r) { return r.status == ReportStatus::queued; }));
@@ -410,7 +428,7 @@ TEST_F(CarStoreTest, AVersion3FileMigratesWithNothingHeldAndNoSnapshots) {
   }
   auto store = open();
   EXPECT_FALSE(store.set_aside());
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 9);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 10);
   auto outbox = store.outbox();
   ASSERT_TRUE(outbox);
   ASSERT_FALSE(outbox->empty()) << "the fixture has a report that never left the car";
@@ -1315,14 +1333,22 @@ class CarStoreRecoveryTest : public CarStoreTest {
     EXPECT_EQ(lost_rows, expect_lost) << "the manifest changed: regenerate the fixtures and this test together";
     const auto& recovery = store.recovery();
     EXPECT_TRUE(recovery);
-    const std::pair<const char*, const char*> tables[] = {{"outbox", "id, payload"},
-                                                          {"reports", "report_id, text"},
-                                                          {"inbox", "message_id, title"}};
-    for (const auto& [table, columns] : tables) {
+    // The fixtures are of v4, whose report rows held their words; a recovered store keeps them in
+    // report_texts (v10).
+    struct Compared {
+      const char* table;
+      const char* source_columns;
+      const char* recovered_columns;
+    };
+    const Compared tables[] = {{"outbox", "id, payload", "id, payload"},
+                               {"reports", "report_id, text",
+                                "report_id, (SELECT t.text FROM report_texts t WHERE t.report_id = reports.report_id)"},
+                               {"inbox", "message_id, title", "message_id, title"}};
+    for (const auto& [table, columns, recovered_columns] : tables) {
       auto expected = rows(source, table, columns);
       const auto gone_here = gone.contains(table) ? gone.at(table) : std::set<std::int64_t>{};
       for (auto rowid : gone_here) EXPECT_EQ(expected.erase(rowid), 1u) << table << " " << rowid;
-      auto got = rows(path_, table, columns);
+      auto got = rows(path_, table, recovered_columns);
       if (std::string(table) == "reports") {
         // Rows rebuilt from a recovered outbox report whose My reports row was lost.
         for (auto it = got.begin(); it != got.end();) {
@@ -1337,6 +1363,15 @@ class CarStoreRecoveryTest : public CarStoreTest {
           EXPECT_EQ(t->recovered, expected.size()) << table;
         }
       }
+    }
+    {
+      auto db = sql::Database::open(path_);
+      EXPECT_TRUE(db);
+      EXPECT_EQ(**db->query_int("SELECT count(*) FROM reports WHERE text <> ''"), 0) << "words left in a row";
+      EXPECT_EQ(**db->query_int("SELECT count(*) FROM report_texts WHERE report_id NOT IN (SELECT report_id FROM "
+                                "reports)"),
+                0)
+          << "words of a report no longer there";
     }
     if (recovery) {
       // An upper bound, except when a table's end was unreadable (how many were there is unknown).
@@ -1537,7 +1572,7 @@ TEST_F(GroupCommitTest, AReportThatCannotBeReadDoesNotUndoTheAcks) {
     ASSERT_TRUE(sealed);
     auto db = sql::Database::open(path_);
     ASSERT_TRUE(db);
-    auto st = db->cached("UPDATE reports SET text = ? WHERE report_id = ?");
+    auto st = db->cached("UPDATE report_texts SET text = ? WHERE report_id = ?");
     ASSERT_TRUE(st);
     st->bind_blob(1, *sealed).bind(2, id(1));
     ASSERT_TRUE(st->run());
@@ -1620,7 +1655,7 @@ TEST_F(CarStoreTest, ANewFileHasSmallPagesAndNoDigestIndex) {
   ASSERT_TRUE(db);
   EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_digest'"), 0);
-  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 9);
+  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 10);
 }
 
 // A kill at each step of the recovery (issue 8 review): the next open resumes it from the marker

@@ -176,8 +176,27 @@ ALTER TABLE outbox ADD COLUMN answer INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE visits ADD COLUMN updated_since_reply INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// v10: the driver's words in a table of their own, written once. In the My reports row they made
+// it overflow the 1 KiB page, and SQLite writes a row whole: every status change, case number or
+// notification rewrote the text's overflow pages (and zeroed the old ones: secure_delete), about
+// 4 KB of the flash per update counting the checkpoint (bench/README.md, `ack_disk_bytes`).
+// `reports.text` stays, empty. The sealed value moves as it is (its place names the report, not
+// the table); a new one is a sealed BLOB. A report's words go with its row, whichever statement
+// deletes it.
+constexpr std::string_view kSchemaV10 = R"sql(
+CREATE TABLE report_texts (
+  report_id TEXT PRIMARY KEY,
+  text NOT NULL
+);
+INSERT INTO report_texts(report_id, text) SELECT report_id, text FROM reports;
+UPDATE reports SET text = '' WHERE text <> '';
+CREATE TRIGGER report_texts_follow AFTER DELETE ON reports BEGIN
+  DELETE FROM report_texts WHERE report_id = OLD.report_id;
+END;
+)sql";
+
 constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
-                                            kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
+                                            kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10};
 
 // Pages of a new file: a WAL frame is a whole page, so a commit of a ~1 KiB report writes 1 KiB
 // frames rather than 4 KiB ones (bench/README.md, phase B). An existing file keeps its size.
@@ -190,8 +209,8 @@ constexpr std::int64_t kWalBytes = std::int64_t{4} << 20;
 
 // What a corrupt file's recovery copies, parents first (a report before its inbox rows).
 // A table the damaged file does not have yet (an older schema) is left empty, not counted lost.
-constexpr std::string_view kRecoveredTables[] = {"reports",       "outbox",    "inbox",    "visits",
-                                                 "visit_replies", "callbacks", "timeline", "drafts"};
+constexpr std::string_view kRecoveredTables[] = {"reports",       "report_texts", "outbox",   "inbox", "visits",
+                                                 "visit_replies", "callbacks",    "timeline", "drafts"};
 
 constexpr int kSafety = static_cast<int>(ReportClass::safety);
 
@@ -230,7 +249,9 @@ bool offers_slot(const wire::VisitUpdate& v, const std::string& slot_id) {
 }
 
 constexpr std::string_view kReportColumns =
-    "report_id, created_ms, source, category, fb_open(text, 'reports.text:' || report_id), language, status, "
+    "report_id, created_ms, source, category, "
+    "fb_open((SELECT t.text FROM report_texts t WHERE t.report_id = reports.report_id), 'reports.text:' || report_id), "
+    "language, status, "
     "case_number, team, first_reply_due_ms, "
     "last_title, fb_open(last_text, 'reports.last_text:' || report_id), reject_reason, updated_ms, "
     "last_notification_ms, drop_reason, snapshot";
@@ -394,6 +415,12 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
       .bind(2, to_string(DropReason::store_damaged))
       .bind(3, to_string(ReportStatus::queued));
   if (auto r = lost->run(); !r) return fail(r.error());
+  // A file older than v10 kept the words in the row; words whose row is lost go (below).
+  for (const auto* move : {"INSERT OR IGNORE INTO report_texts(report_id, text) SELECT report_id, text FROM reports "
+                           "WHERE text <> ''",
+                           "UPDATE reports SET text = '' WHERE text <> ''"}) {
+    if (auto r = db_.exec(move); !r) return fail(r.error());
+  }
   // A queued report whose My reports row is lost is rebuilt from the report it will send.
   auto orphans = db_.cached(
       "SELECT fb_open(payload, 'outbox.payload:' || id), created_ms FROM outbox WHERE kind = 'report' AND id NOT IN "
@@ -409,6 +436,9 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
                                    env.report().has_snapshot() ? SnapshotState::attached : SnapshotState::none);
         !r)
       return fail(r.error());
+  }
+  if (auto r = db_.exec("DELETE FROM report_texts WHERE report_id NOT IN (SELECT report_id FROM reports)"); !r) {
+    return fail(r.error());
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
   totals_.reset();
@@ -586,18 +616,26 @@ Result<std::vector<ReportView>> CarStore::expire(std::int64_t now_ms) {
 Result<void> CarStore::insert_report_row(const wire::Report& r, std::int64_t now_ms, SnapshotState snapshot) {
   auto st = db_.cached(
       "INSERT INTO reports(report_id, created_ms, source, category, text, language, status, updated_ms, snapshot) "
-      "VALUES(?1,?2,?3,?4,fb_seal(?5, 'reports.text:' || ?1),?6,?7,?8,?9)");
+      "VALUES(?1,?2,?3,?4,'',?5,?6,?7,?8)");
   if (!st) return fail(st.error());
   st->bind(1, r.report_id())
       .bind(2, now_ms)
       .bind(3, static_cast<std::int64_t>(r.source()))
       .bind(4, static_cast<std::int64_t>(r.category()))
-      .bind(5, r.text())
-      .bind(6, r.language())
-      .bind(7, to_string(ReportStatus::queued))
-      .bind(8, now_ms)
-      .bind(9, to_string(snapshot));
-  return st->run();
+      .bind(5, r.language())
+      .bind(6, to_string(ReportStatus::queued))
+      .bind(7, now_ms)
+      .bind(8, to_string(snapshot));
+  if (auto done = st->run(); !done) return done;
+  // REPLACE: a recovery may have kept the words of a report whose row it lost. Sealed as a BLOB
+  // (a TEXT would be sealed into base64, a third larger); without a key ring they stay TEXT, so
+  // that words which happen to begin like a sealed BLOB are never read as one.
+  auto text = db_.cached(
+      "INSERT OR REPLACE INTO report_texts(report_id, text) VALUES(?1, fb_seal(CASE WHEN fb_current_key() IS NULL "
+      "THEN ?2 ELSE CAST(?2 AS BLOB) END, 'reports.text:' || ?1))");
+  if (!text) return fail(text.error());
+  text->bind(1, r.report_id()).bind(2, r.text());
+  return text->run();
 }
 
 Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::string& payload,
