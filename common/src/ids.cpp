@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 
@@ -42,11 +43,44 @@ std::string uuid_text(std::array<std::uint8_t, 16> b, std::uint8_t version) {
 std::string new_uuid() { return uuid_text(random_bytes(), 4); }
 
 std::string new_time_ordered_uuid() {
+  // RFC 9562 section 6.2, method 1: a 26-bit counter after the millisecond (rand_a and the top
+  // of rand_b), started at a random value below 2^25 in each new millisecond, so that the ids a
+  // process makes sort in the order it made them: an index then takes a burst of them on the
+  // same leaf, and an ack of the next report finds its neighbour's page.
+  constexpr std::uint32_t kCounterBits = 26;
+  struct Sequence {
+    std::mutex mu;  // guards the two fields below; held only to step them
+    std::uint64_t ms = 0;
+    std::uint32_t counter = 0;
+  };
+  static Sequence sequence;
   auto b = random_bytes();
-  const auto ms = static_cast<std::uint64_t>(
+  const auto seed = ((std::uint32_t{b[6]} << 24) | (std::uint32_t{b[7]} << 16) | (std::uint32_t{b[8]} << 8) | b[9]) &
+                    ((1u << (kCounterBits - 1)) - 1);
+  const auto now = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
+  std::uint64_t ms = 0;
+  std::uint32_t counter = 0;
+  {
+    std::lock_guard lock(sequence.mu);
+    if (now > sequence.ms) {
+      sequence.ms = now;
+      sequence.counter = seed;
+    } else if (++sequence.counter >= (1u << kCounterBits)) {
+      // The same millisecond (or a clock stepped back: the ids keep its last one and count on);
+      // a full counter moves on to the next millisecond.
+      ++sequence.ms;
+      sequence.counter = seed;
+    }
+    ms = sequence.ms;
+    counter = sequence.counter;
+  }
   for (int i = 0; i < 6; ++i) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+  b[6] = static_cast<std::uint8_t>(counter >> 22);  // its low nibble; uuid_text sets the version
+  b[7] = static_cast<std::uint8_t>(counter >> 14);
+  b[8] = static_cast<std::uint8_t>((counter >> 8) & 0x3f);  // below the variant bits
+  b[9] = static_cast<std::uint8_t>(counter);
   return uuid_text(b, 7);
 }
 

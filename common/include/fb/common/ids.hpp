@@ -1,5 +1,6 @@
 // Identifiers: message/report UUIDs and vehicle identification numbers.
-// All functions are pure and thread-safe.
+// All functions are thread-safe; all but new_time_ordered_uuid (which keeps its sequence under a
+// mutex) are pure.
 #pragma once
 
 #include <string>
@@ -11,10 +12,12 @@ namespace fb {
 std::string new_uuid();
 
 /// A time-ordered (version 7, RFC 9562) UUID in the same form: the Unix time in milliseconds in
-/// its first 48 bits, then 74 random bits. Ids made in a later millisecond sort after. For rows
-/// keyed by id (reports, notifications, cases): an index takes each new id at its right edge
-/// instead of on a random page, so a batch dirties a few pages instead of one per row. Not for
-/// ids that must not reveal when they were made.
+/// its first 48 bits, a 26-bit counter (RFC 9562 method 1: random at each new millisecond, then
+/// counting), then 48 random bits. Ids made later by this process sort after, as text too, even
+/// within a millisecond; if the clock steps back, they keep the last millisecond and count on.
+/// For rows keyed by id (reports, notifications, cases): an index takes each new id at its right
+/// edge instead of on a random page, so a batch dirties a few pages instead of one per row, and
+/// rows made together are found together. Not for ids that must not reveal when they were made.
 std::string new_time_ordered_uuid();
 
 /// The 8 characters that tell ids apart when shown to a person: the last 8, random in both
