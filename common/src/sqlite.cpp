@@ -214,6 +214,11 @@ Result<Database> Database::open(const std::filesystem::path& path, const OpenOpt
   // batches wrote about seven such pages per report (strace of the drain benchmark). They hold
   // no durable state; a crash needs only the WAL.
   if (auto r = d.exec("PRAGMA temp_store=MEMORY"); !r) return fail(r.error());
+  if (o.secure_delete) {
+    if (auto r = d.query_int(*o.secure_delete ? "PRAGMA secure_delete=ON" : "PRAGMA secure_delete=OFF"); !r) {
+      return fail(r.error());
+    }
+  }
   if (!read_only) {
     if (o.durable) {
       if (auto r = d.query_int("PRAGMA journal_mode=WAL"); !r) return fail(r.error());

@@ -34,6 +34,23 @@ TEST(Sqlite, MigratesAnOlderSchemaAndKeepsRows) {
   EXPECT_EQ(*s->db.query_int("SELECT w FROM t WHERE v = 'kept'"), 7);
 }
 
+// A migration that frees personal data (the car store's v10 moves the driver's words) must run
+// with the store's secure_delete, not the library's default: Debian's build zeroes freed space,
+// SQLite's own does not. Each migration here records the setting it ran with.
+TEST(Sqlite, MigrationsRunWithTheSecureDeleteAskedFor) {
+  constexpr std::string_view kRecord[] = {
+      "CREATE TABLE seen AS SELECT secure_delete AS on_ FROM pragma_secure_delete;"};
+  for (const bool on : {false, true}) {
+    test::TempDir dir;
+    OpenOptions o;
+    o.secure_delete = on;
+    auto s = open_store(dir / "s.db", {"test", kRecord}, OnCorrupt::refuse, o);
+    ASSERT_TRUE(s) << s.error().what();
+    EXPECT_EQ(*s->db.query_int("SELECT on_ FROM seen"), on ? 1 : 0);
+    EXPECT_EQ(*s->db.query_int("PRAGMA secure_delete"), on ? 1 : 0);
+  }
+}
+
 TEST(Sqlite, RefusesASchemaFromANewerBuildWithoutTouchingIt) {
   test::TempDir dir;
   const auto path = dir / "s.db";

@@ -100,6 +100,10 @@ struct OpenOptions {
   /// Reads the file as it is, read-only: no locks, no -wal or -shm, never written (SQLite's
   /// `immutable` URI parameter). For a damaged store that cannot be copied aside.
   bool immutable = false;
+  /// Set: PRAGMA secure_delete=ON (freed pages and cells zeroed: an erased value leaves no copy in
+  /// free space) or OFF, from the first statement on, the migrations of open_store included.
+  /// Unset: the library's own default (ON in Debian's build, OFF in SQLite's).
+  std::optional<bool> secure_delete;
 };
 
 class Database {
