@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -1344,8 +1345,12 @@ class CarStoreRecoveryTest : public CarStoreTest {
                                {"reports", "report_id, text",
                                 "report_id, (SELECT t.text FROM report_texts t WHERE t.report_id = reports.report_id)"},
                                {"inbox", "message_id, title", "message_id, title"}};
+    const bool source_has_texts = std::ranges::any_of(rows(source, "sqlite_schema", "name, ''"),
+                                                      [](const auto& row) { return row.second == "report_texts|"; });
     for (const auto& [table, columns, recovered_columns] : tables) {
-      auto expected = rows(source, table, columns);
+      // A fixture made by a build of v10 or later keeps the words in report_texts too.
+      auto expected = rows(source, table,
+                           source_has_texts && std::string(table) == "reports" ? recovered_columns : columns);
       const auto gone_here = gone.contains(table) ? gone.at(table) : std::set<std::int64_t>{};
       for (auto rowid : gone_here) EXPECT_EQ(expected.erase(rowid), 1u) << table << " " << rowid;
       auto got = rows(path_, table, recovered_columns);
@@ -1677,6 +1682,68 @@ TEST_F(CarStoreTest, ANewFileHasSmallPagesAndNoDigestIndex) {
   EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_digest'"), 0);
   EXPECT_EQ(**db->query_int("PRAGMA user_version"), 11);
+}
+
+// A store of this build's schema (the fixtures are of v4), damaged on a page of My reports among
+// the acknowledged reports and on a page of their words among the queued ones: every word that was
+// readable comes back, a queued report's lost words come back from the report it will send, and
+// the words of a report whose row was lost go with it.
+TEST_F(CarStoreRecoveryTest, ACurrentStoreGetsBackEveryReadableWordAndAQueuedReportsLostOnesFromItsPayload) {
+  std::vector<Queued> queued;
+  constexpr int kAcked = 30, kReports = 60;
+  {
+    auto store = open();
+    for (int i = 0; i < kReports; ++i) {
+      queued.push_back(
+          make_report("report " + std::to_string(i) + ": " + std::string(300, static_cast<char>('a' + i % 26))));
+      ASSERT_TRUE(store.enqueue_report(queued.back().env, queued.back().payload, ReportClass::normal, 1000 + i));
+    }
+    for (int i = 0; i < kAcked; ++i)
+      ASSERT_TRUE(store.apply_ack(accepted_ack(queued[i], "FB-2026-0001" + std::to_string(i)), 5000));
+  }
+  // Leaf pages of each table in key order (dbstat's path), so the first ones hold the first reports.
+  const auto leaves = [&](const std::string& table) {
+    auto db = sql::Database::open(path_);
+    EXPECT_TRUE(db);
+    EXPECT_TRUE(db->query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
+    auto st = db->prepare("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY path");
+    EXPECT_TRUE(st);
+    st->bind(1, table);
+    std::vector<std::int64_t> pages;
+    EXPECT_TRUE(st->each_row([&](const sql::Statement& row) { pages.push_back(row.int64(0)); }));
+    return pages;
+  };
+  const auto report_leaves = leaves("reports");
+  const auto text_leaves = leaves("report_texts");
+  ASSERT_GE(report_leaves.size(), 4u);
+  ASSERT_GE(text_leaves.size(), 4u);
+  {
+    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+    for (auto page : {report_leaves[1], text_leaves[text_leaves.size() * 3 / 4]}) {
+      file.seekp((page - 1) * 1024);
+      file << std::string(1024, '\x5a');
+    }
+  }
+  auto store = open();
+  ASSERT_TRUE(store.recovery());
+  std::size_t acked_lost = 0;
+  for (int i = 0; i < kReports; ++i) {
+    const auto view = store.report(queued[i].env.report().report_id());
+    ASSERT_TRUE(view) << view.error().what();
+    if (!*view) {
+      EXPECT_LT(i, kAcked) << "a queued report is rebuilt from its outbox row";
+      ++acked_lost;
+      continue;
+    }
+    EXPECT_EQ((*view)->text, queued[i].env.report().text()) << i;
+  }
+  EXPECT_GT(acked_lost, 0u) << "the damaged page of My reports held no report: the test shows nothing";
+  auto db = sql::Database::open(path_);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(**db->query_int("SELECT count(*) FROM report_texts WHERE report_id NOT IN (SELECT report_id FROM reports)"),
+            0)
+      << "the words of a report whose row was lost stayed";
+  EXPECT_EQ(**db->query_int("SELECT count(*) FROM report_texts"), kReports - static_cast<int>(acked_lost));
 }
 
 // A kill at each step of the recovery (issue 8 review): the next open resumes it from the marker

@@ -306,11 +306,12 @@ Result<sql::OpenedStore> open_car_db(const std::filesystem::path& path, const sq
   sql::OpenOptions o;
   o.page_size = kPageSize;
   o.busy_timeout_ms = static_cast<int>(options.busy_timeout.count());
+  // Freed space is zeroed: a sent report's sealed payload does not linger in free pages, nor do
+  // the words a migration moves (v10) in the pages it frees.
+  o.secure_delete = true;
   auto opened = sql::open_store(path, schema, sql::OnCorrupt::refuse, o);
   if (!opened) return fail(opened.error());
   auto& db = opened->db;
-  // Freed space is zeroed: a sent report's sealed payload does not linger in free pages either.
-  if (auto r = db.exec("PRAGMA secure_delete=ON"); !r) return fail(r.error());
   if (auto r = sql::register_sealing(db, options.keys); !r) return fail(r.error());
   auto page = db.query_int("PRAGMA page_size");
   if (!page) return fail(page.error());
@@ -429,21 +430,31 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
                            "UPDATE reports SET text = '' WHERE text <> ''"}) {
     if (auto r = db_.exec(move); !r) return fail(r.error());
   }
-  // A queued report whose My reports row is lost is rebuilt from the report it will send.
+  // A queued report whose My reports row is lost is rebuilt from the report it will send, and one
+  // whose words alone are lost (a page of report_texts) gets them back from it.
   auto orphans = db_.cached(
-      "SELECT fb_open(payload, 'outbox.payload:' || id), created_ms FROM outbox WHERE kind = 'report' AND id NOT IN "
-      "(SELECT report_id FROM reports)");
+      "SELECT fb_open(payload, 'outbox.payload:' || id), created_ms, id IN (SELECT report_id FROM reports) FROM outbox "
+      "WHERE kind = 'report' AND (id NOT IN (SELECT report_id FROM reports) OR id NOT IN (SELECT report_id FROM "
+      "report_texts))");
   if (!orphans) return fail(orphans.error());
-  std::vector<std::pair<wire::Envelope, std::int64_t>> rebuilt;
+  struct Rebuilt {
+    wire::Envelope env;
+    std::int64_t created_ms;
+    bool has_row;
+  };
+  std::vector<Rebuilt> rebuilt;
   rows = orphans->each_row([&](const sql::Statement& st) {
-    if (auto env = codec::decode(st.blob(0)); env && env->has_report()) rebuilt.emplace_back(*env, st.int64(1));
+    if (auto env = codec::decode(st.blob(0)); env && env->has_report()) {
+      rebuilt.push_back(Rebuilt{*env, st.int64(1), st.int64(2) != 0});
+    }
   });
   if (!rows) return fail(rows.error());
-  for (const auto& [env, created] : rebuilt) {
-    if (auto r = insert_report_row(env.report(), created,
-                                   env.report().has_snapshot() ? SnapshotState::attached : SnapshotState::none);
-        !r)
-      return fail(r.error());
+  for (const auto& [env, created, has_row] : rebuilt) {
+    const auto& report = env.report();
+    auto r = has_row ? insert_report_text(report.report_id(), report.text())
+                     : insert_report_row(report, created,
+                                         report.has_snapshot() ? SnapshotState::attached : SnapshotState::none);
+    if (!r) return fail(r.error());
   }
   if (auto r = db_.exec("DELETE FROM report_texts WHERE report_id NOT IN (SELECT report_id FROM reports)"); !r) {
     return fail(r.error());
@@ -635,15 +646,19 @@ Result<void> CarStore::insert_report_row(const wire::Report& r, std::int64_t now
       .bind(7, now_ms)
       .bind(8, to_string(snapshot));
   if (auto done = st->run(); !done) return done;
+  return insert_report_text(r.report_id(), r.text());
+}
+
+Result<void> CarStore::insert_report_text(const std::string& report_id, const std::string& text) {
   // REPLACE: a recovery may have kept the words of a report whose row it lost. Sealed as a BLOB
   // (a TEXT would be sealed into base64, a third larger); without a key ring they stay TEXT, so
   // that words which happen to begin like a sealed BLOB are never read as one.
-  auto text = db_.cached(
+  auto st = db_.cached(
       "INSERT OR REPLACE INTO report_texts(report_id, text) VALUES(?1, fb_seal(CASE WHEN fb_current_key() IS NULL "
       "THEN ?2 ELSE CAST(?2 AS BLOB) END, 'reports.text:' || ?1))");
-  if (!text) return fail(text.error());
-  text->bind(1, r.report_id()).bind(2, r.text());
-  return text->run();
+  if (!st) return fail(st.error());
+  st->bind(1, report_id).bind(2, text);
+  return st->run();
 }
 
 Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::string& payload,

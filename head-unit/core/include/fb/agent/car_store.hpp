@@ -579,6 +579,8 @@ class CarStore {
   /// Deletes one outbox row; inside the caller's transaction (the caller keeps totals_ true).
   Result<void> delete_row(const std::string& id);
   Result<void> insert_report_row(const wire::Report& report, std::int64_t now_ms, SnapshotState snapshot);
+  /// The report's words (report_texts), sealed; replaces any there.
+  Result<void> insert_report_text(const std::string& report_id, const std::string& text);
   /// One ack inside the caller's transaction; fills `result`, returns the removed row's size.
   Result<std::int64_t> apply_ack_in_tx(const wire::Ack& ack, std::int64_t now_ms, AckResult& result);
   /// Copies what is readable of the file set aside into this (new) store, then checks it
