@@ -1698,8 +1698,31 @@ TEST_F(CarStoreRecoveryTest, ACurrentStoreGetsBackEveryReadableWordAndAQueuedRep
           make_report("report " + std::to_string(i) + ": " + std::string(300, static_cast<char>('a' + i % 26))));
       ASSERT_TRUE(store.enqueue_report(queued.back().env, queued.back().payload, ReportClass::normal, 1000 + i));
     }
-    for (int i = 0; i < kAcked; ++i)
+    for (int i = 0; i < kAcked; ++i) {
       ASSERT_TRUE(store.apply_ack(accepted_ack(queued[i], "FB-2026-0001" + std::to_string(i)), 5000));
+    }
+  }
+  {
+    // Damage quick_check does not see: a key read as NULL in each table (a changed record
+    // header), and a queued report's words that no longer open (sealed under another key).
+    auto db = sql::Database::open(path_);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(
+        db->exec("INSERT INTO reports(report_id, created_ms, source, category, text, language, status, "
+                 "updated_ms) VALUES(NULL, 1, 0, 0, '', 'en', 'queued', 1)"));
+    ASSERT_TRUE(db->exec("INSERT INTO report_texts(report_id, text) VALUES(NULL, 'no one''s words')"));
+    crypto::KeyBytes key{};
+    key.fill(9);
+    auto ring = crypto::KeyRing::make({{9, key}}, 9);
+    ASSERT_TRUE(ring);
+    const auto& unreadable = queued[kReports - 2].env.report().report_id();
+    auto sealed = ring->seal("other words", "reports.text:" + unreadable);
+    ASSERT_TRUE(sealed);
+    auto st = db->cached("UPDATE report_texts SET text = ? WHERE report_id = ?");
+    ASSERT_TRUE(st);
+    st->bind_blob(1, *sealed).bind(2, unreadable);
+    ASSERT_TRUE(st->run());
+    ASSERT_EQ(db->changes(), 1);
   }
   // Leaf pages of each table in key order (dbstat's path), so the first ones hold the first reports.
   const auto leaves = [&](const std::string& table) {
@@ -1744,6 +1767,8 @@ TEST_F(CarStoreRecoveryTest, ACurrentStoreGetsBackEveryReadableWordAndAQueuedRep
             0)
       << "the words of a report whose row was lost stayed";
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM report_texts"), kReports - static_cast<int>(acked_lost));
+  EXPECT_EQ(**db->query_int("SELECT count(*) FROM reports WHERE report_id IS NULL"), 0);
+  EXPECT_GE(store.recovery()->table("report_texts")->unreadable, 2u) << "the NULL key's and the unopenable words";
 }
 
 // A kill at each step of the recovery (issue 8 review): the next open resumes it from the marker

@@ -392,6 +392,13 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   }
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
+  // A key read as NULL (a damaged record header, which quick_check does not see) names no report:
+  // such a row cannot be sent, shown or erased by its id.
+  for (const auto& [table, key] :
+       {std::pair{"reports", "report_id"}, {"report_texts", "report_id"}, {"outbox", "id"}}) {
+    auto gone = drop_recovered(*recovery, table, std::string(key) + " IS NULL");
+    if (!gone) return fail(gone.error());
+  }
   // A queued copy is sent only if it is exactly what was committed: its digest still matches.
   // The others are counted unreadable; their reports are shown as dropped below.
   std::vector<std::string> bad;
@@ -417,8 +424,8 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   }
   // A report whose queued copy is lost will never be sent: My reports says so.
   auto lost = db_.cached(
-      "UPDATE reports SET status = ?1, drop_reason = ?2 WHERE status = ?3 AND report_id NOT IN "
-      "(SELECT id FROM outbox WHERE kind = 'report')");
+      "UPDATE reports SET status = ?1, drop_reason = ?2 WHERE status = ?3 AND NOT EXISTS "
+      "(SELECT 1 FROM outbox o WHERE o.id = reports.report_id AND o.kind = 'report')");
   if (!lost) return fail(lost.error());
   lost->bind(1, to_string(ReportStatus::dropped))
       .bind(2, to_string(DropReason::store_damaged))
@@ -430,12 +437,18 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
                            "UPDATE reports SET text = '' WHERE text <> ''"}) {
     if (auto r = db_.exec(move); !r) return fail(r.error());
   }
+  // Words that no longer open (damaged inside a readable page, or sealed under a key this ring
+  // lacks) would fail every read of My reports: they go, and a queued report's come back below.
+  if (auto gone = drop_recovered(*recovery, "report_texts", "fb_try_open(text, 'reports.text:' || report_id) IS NULL");
+      !gone) {
+    return fail(gone.error());
+  }
   // A queued report whose My reports row is lost is rebuilt from the report it will send, and one
   // whose words alone are lost (a page of report_texts) gets them back from it.
   auto orphans = db_.cached(
-      "SELECT fb_open(payload, 'outbox.payload:' || id), created_ms, id IN (SELECT report_id FROM reports) FROM outbox "
-      "WHERE kind = 'report' AND (id NOT IN (SELECT report_id FROM reports) OR id NOT IN (SELECT report_id FROM "
-      "report_texts))");
+      "SELECT fb_open(payload, 'outbox.payload:' || id), created_ms, EXISTS (SELECT 1 FROM reports r WHERE "
+      "r.report_id = outbox.id) FROM outbox WHERE kind = 'report' AND (NOT EXISTS (SELECT 1 FROM reports r WHERE "
+      "r.report_id = outbox.id) OR NOT EXISTS (SELECT 1 FROM report_texts t WHERE t.report_id = outbox.id))");
   if (!orphans) return fail(orphans.error());
   struct Rebuilt {
     wire::Envelope env;
@@ -456,7 +469,9 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
                                          report.has_snapshot() ? SnapshotState::attached : SnapshotState::none);
     if (!r) return fail(r.error());
   }
-  if (auto r = db_.exec("DELETE FROM report_texts WHERE report_id NOT IN (SELECT report_id FROM reports)"); !r) {
+  if (auto r = db_.exec("DELETE FROM report_texts WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.report_id = "
+                        "report_texts.report_id)");
+      !r) {
     return fail(r.error());
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
@@ -465,6 +480,20 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
     return fail(r.error());
   }
   return std::move(*recovery);
+}
+
+Result<void> CarStore::drop_recovered(Recovery& recovery, std::string_view table, std::string_view condition) {
+  const std::string where = " FROM " + std::string(table) + " WHERE " + std::string(condition);
+  auto n = db_.query_int("SELECT count(*)" + where);
+  if (!n) return fail(n.error());
+  const auto count = static_cast<std::size_t>(n->value_or(0));
+  if (count == 0) return {};
+  if (auto r = db_.exec("DELETE" + where); !r) return fail(r.error());
+  if (auto* t = recovery.table(table)) {
+    t->recovered -= std::min(t->recovered, count);
+    t->unreadable += count;
+  }
+  return {};
 }
 
 Result<void> CarStore::classify_recovered() {

@@ -581,6 +581,8 @@ class CarStore {
   Result<void> insert_report_row(const wire::Report& report, std::int64_t now_ms, SnapshotState snapshot);
   /// The report's words (report_texts), sealed; replaces any there.
   Result<void> insert_report_text(const std::string& report_id, const std::string& text);
+  /// In a recovery: deletes the rows of `table` that meet `condition` (SQL), counted unreadable.
+  Result<void> drop_recovered(Recovery& recovery, std::string_view table, std::string_view condition);
   /// One ack inside the caller's transaction; fills `result`, returns the removed row's size.
   Result<std::int64_t> apply_ack_in_tx(const wire::Ack& ack, std::int64_t now_ms, AckResult& result);
   /// Copies what is readable of the file set aside into this (new) store, then checks it
