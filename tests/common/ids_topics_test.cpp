@@ -60,8 +60,8 @@ TEST(Ids, TimeOrderedUuidsAreVersion7CarryTheirMillisecondAndSortByIt) {
 // millisecond), so that the reports queued in one burst, and acknowledged in that order, sit
 // side by side in the car's indexes. Version and variant stay those of RFC 9562.
 TEST(Ids, TimeOrderedUuidsMadeInOneMillisecondSortInTheOrderTheyWereMade) {
-  std::vector<std::string> ids;
-  for (int i = 0; i < 20000; ++i) ids.push_back(new_time_ordered_uuid());
+  std::vector<std::string> ids(20000);
+  for (auto& id : ids) id = new_time_ordered_uuid();
   std::size_t same_millisecond = 0;
   for (std::size_t i = 1; i < ids.size(); ++i) {
     ASSERT_LT(ids[i - 1], ids[i]) << i;
@@ -71,11 +71,12 @@ TEST(Ids, TimeOrderedUuidsMadeInOneMillisecondSortInTheOrderTheyWereMade) {
   }
   EXPECT_GT(same_millisecond, 100u) << "the loop never made two ids in one millisecond: nothing was tested";
   // Made on other threads at the same time: still all different, each thread's own in order.
-  std::vector<std::vector<std::string>> made(4);
+  std::vector<std::vector<std::string>> made(4, std::vector<std::string>(5000));
   std::vector<std::thread> threads;
+  threads.reserve(made.size());
   for (auto& m : made) {
     threads.emplace_back([&m] {
-      for (int i = 0; i < 5000; ++i) m.push_back(new_time_ordered_uuid());
+      for (auto& id : m) id = new_time_ordered_uuid();
     });
   }
   for (auto& t : threads) t.join();

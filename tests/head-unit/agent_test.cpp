@@ -1405,7 +1405,8 @@ TEST_F(AgentSnapshotTest, AHeldReportWhoseReleaseFailedIsReleasedOnceSpaceIsFree
   const auto end = steady_ms(clock_) + 50'000;
   for (int i = 0; steady_ms(clock_) < end; ++i) {
     for (int k = 0; k < 4; ++k) {
-      recorder_->add({vss::kSpeed, steady_ms(clock_) + 25 * k, 10.0 + ((i * 4 + k) * 7919 % 1000) / 10.0});
+      recorder_->add(
+          {vss::kSpeed, steady_ms(clock_) + std::int64_t{25} * k, 10.0 + ((i * 4 + k) * 7919 % 1000) / 10.0});
     }
     test::run_for(io_, clock_, 100ms);
   }
