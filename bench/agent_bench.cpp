@@ -317,6 +317,22 @@ Result<void> measure_enqueue(const AgentBenchOptions& o, AgentResults& r) {
 
 // ---- ack_apply -------------------------------------------------------------------------------
 
+/// A notification of a case's step as the backend sends it to the car.
+wire::Envelope case_notification(const std::string& report_id, const std::string& case_number, wire::CaseStatus status,
+                                 wire::Milestone milestone, const std::string& title, const std::string& text) {
+  auto note = codec::new_envelope(SystemClock::instance().epoch_ms());
+  auto* n = note.mutable_notification();
+  n->set_report_id(report_id);
+  n->set_case_number(case_number);
+  n->set_status(status);
+  n->set_milestone(milestone);
+  n->set_title(title);
+  n->set_text(text);
+  n->set_language("en");
+  n->set_team("R&D / tech support");
+  return note;
+}
+
 /// The backend's answer to `env` as the car gets it: Accepted with a case number, carrying the
 /// case's first notification ("received"), which the car stores with the ack in one commit.
 wire::Ack accepted_ack_of(const wire::Envelope& env, const std::string& payload, std::size_t i) {
@@ -327,17 +343,9 @@ wire::Ack accepted_ack_of(const wire::Envelope& env, const std::string& payload,
   ack.set_payload_sha256(codec::sha256(payload));
   ack.mutable_accepted()->set_case_id(fmt::format("case-{}", i));
   ack.mutable_accepted()->set_case_number(case_number);
-  auto note = codec::new_envelope(SystemClock::instance().epoch_ms());
-  auto* n = note.mutable_notification();
-  n->set_report_id(report_id);
-  n->set_case_number(case_number);
-  n->set_status(wire::CASE_STATUS_RECEIVED);
-  n->set_milestone(wire::MILESTONE_RECEIVED);
-  n->set_title("Feedback received " + case_number);
-  n->set_text("Passed to R&D / tech support");
-  n->set_language("en");
-  n->set_team("R&D / tech support");
-  *ack.mutable_accepted()->mutable_notification() = codec::carry(note);
+  *ack.mutable_accepted()->mutable_notification() = codec::carry(
+      case_notification(report_id, case_number, wire::CASE_STATUS_RECEIVED, wire::MILESTONE_RECEIVED,
+                        "Feedback received " + case_number, "Passed to R&D / tech support"));
   return ack;
 }
 
@@ -352,16 +360,10 @@ Result<void> measure_notifications(const AgentBenchOptions& o, const std::filesy
   std::vector<wire::Envelope> notes;
   std::vector<std::string> encoded;
   for (const auto& ack : acks) {
-    auto note = codec::new_envelope(SystemClock::instance().epoch_ms());
-    auto* n = note.mutable_notification();
-    n->set_report_id(ack.report_id());
-    n->set_case_number(ack.accepted().case_number());
-    n->set_status(wire::CASE_STATUS_IN_PROGRESS);
-    n->set_milestone(wire::MILESTONE_IN_PROGRESS);
-    n->set_title("Work started on " + ack.accepted().case_number());
-    n->set_text("An engineer is looking into the rattle; we will tell you what we find");
-    n->set_language("en");
-    n->set_team("R&D / tech support");
+    const auto& case_number = ack.accepted().case_number();
+    auto note = case_notification(ack.report_id(), case_number, wire::CASE_STATUS_IN_PROGRESS,
+                                  wire::MILESTONE_IN_PROGRESS, "Work started on " + case_number,
+                                  "An engineer is looking into the rattle; we will tell you what we find");
     encoded.push_back(codec::encode(note));
     notes.push_back(std::move(note));
   }

@@ -446,9 +446,9 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   // A queued report whose My reports row is lost is rebuilt from the report it will send, and one
   // whose words alone are lost (a page of report_texts) gets them back from it.
   auto orphans = db_.cached(
-      "SELECT fb_open(payload, 'outbox.payload:' || id), created_ms, EXISTS (SELECT 1 FROM reports r WHERE "
-      "r.report_id = outbox.id) FROM outbox WHERE kind = 'report' AND (NOT EXISTS (SELECT 1 FROM reports r WHERE "
-      "r.report_id = outbox.id) OR NOT EXISTS (SELECT 1 FROM report_texts t WHERE t.report_id = outbox.id))");
+      "SELECT fb_open(o.payload, 'outbox.payload:' || o.id), o.created_ms, r.report_id IS NOT NULL FROM outbox o "
+      "LEFT JOIN reports r ON r.report_id = o.id LEFT JOIN report_texts t ON t.report_id = o.id "
+      "WHERE o.kind = 'report' AND (r.report_id IS NULL OR t.report_id IS NULL)");
   if (!orphans) return fail(orphans.error());
   struct Rebuilt {
     wire::Envelope env;
@@ -483,12 +483,11 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
 }
 
 Result<void> CarStore::drop_recovered(Recovery& recovery, std::string_view table, std::string_view condition) {
-  const std::string where = " FROM " + std::string(table) + " WHERE " + std::string(condition);
-  auto n = db_.query_int("SELECT count(*)" + where);
-  if (!n) return fail(n.error());
-  const auto count = static_cast<std::size_t>(n->value_or(0));
+  if (auto r = db_.exec("DELETE FROM " + std::string(table) + " WHERE " + std::string(condition)); !r) {
+    return fail(r.error());
+  }
+  const auto count = static_cast<std::size_t>(db_.changes());
   if (count == 0) return {};
-  if (auto r = db_.exec("DELETE" + where); !r) return fail(r.error());
   if (auto* t = recovery.table(table)) {
     t->recovered -= std::min(t->recovered, count);
     t->unreadable += count;
