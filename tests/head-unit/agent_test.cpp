@@ -210,6 +210,31 @@ TEST_F(AgentTest, OpeningTheAgentForgetsFinishedReportsPastTheHistory) {
   EXPECT_EQ(list[0].report_id, open_id);
 }
 
+TEST_F(AgentTest, AStartOnAnRtcSteppedYearsAheadKeepsTheHistoryTheBackendHasNotPassed) {
+  storage_.history = 24h;
+  storage_.clock_lead = 1h;
+  std::string closed_id;
+  {
+    auto agent = started_agent();
+    connect();
+    closed_id = *submit(*agent, draft("closed yesterday"));
+    deliver(ack_for(complete_next(), "FB-2026-000321"));
+    auto note = codec::new_envelope(clock_.epoch_ms() + 1);
+    note.mutable_notification()->set_report_id(closed_id);
+    note.mutable_notification()->set_case_number("FB-2026-000321");
+    note.mutable_notification()->set_status(wire::CASE_STATUS_CLOSED);
+    deliver(note);
+    agent->stop();
+    run();
+  }
+  // Two years on by the RTC, a few minutes by the backend's last word: still in My reports.
+  clock_.set_wall_ms(clock_.epoch_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(2 * 365 * 24h).count());
+  auto reopened = make_agent();
+  const auto list = reports(*reopened);
+  ASSERT_EQ(list.size(), 1u) << "a stepped clock must not erase the driver's history";
+  EXPECT_EQ(list[0].report_id, closed_id);
+}
+
 TEST_F(AgentTest, AHeadUnitWhoseClockIsSetAfterStartForgetsItsHistoryThen) {
   storage_.history = 24h;
   const auto valid_ms = clock_.epoch_ms();

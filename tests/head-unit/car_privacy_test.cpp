@@ -554,6 +554,43 @@ TEST_F(CarPrivacyTest, AReportClosedWhileTheClockWasUnsetStartsItsHistoryWhenThe
   EXPECT_EQ(opened->forget_finished(1'600'001).value(), std::vector<std::string>{closed});
 }
 
+TEST_F(CarPrivacyTest, AClockSteppedYearsAheadForgetsOnlyWhatTheBackendsTimeHasPassed) {
+  CarStore::Options options;
+  options.clock_valid_from_ms = 0;
+  options.history = std::chrono::milliseconds(100'000);
+  options.clock_lead = std::chrono::milliseconds(10'000);
+  auto opened = CarStore::open(db(), options);
+  ASSERT_TRUE(opened) << opened.error().what();
+  auto& store = *opened;
+  const auto closed_early = acknowledged(store, "closed early", 1000);
+  case_now(store, closed_early, wire::CASE_STATUS_CLOSED, 2000);
+  const auto closed_mid = acknowledged(store, "closed in the middle", 50'000);
+  case_now(store, closed_mid, wire::CASE_STATUS_CLOSED, 55'000);
+  const auto closed_late = acknowledged(store, "closed late", 60'000);
+  case_now(store, closed_late, wire::CASE_STATUS_CLOSED, 65'000);
+  const auto kept = [&](const std::string& id) { return store.report(id).value().has_value(); };
+
+  // The RTC steps years ahead: by its time all three are past their history, but the backend
+  // last wrote at 65 s, and the car's clock counts only 10 s past that.
+  constexpr std::int64_t kStepped = 100'000'000'000;
+  EXPECT_TRUE(store.forget_finished(kStepped).value().empty());
+  EXPECT_TRUE(kept(closed_early) && kept(closed_mid) && kept(closed_late));
+
+  // The backend's time moves on (a notification about another case, written at 150 s): the
+  // history now ends at 150 s + 10 s - 100 s = 60 s.
+  const auto open_case = acknowledged(store, "still open", 140'000);
+  case_now(store, open_case, wire::CASE_STATUS_IN_PROGRESS, 150'000);
+  auto forgotten = store.forget_finished(kStepped);
+  ASSERT_TRUE(forgotten) << forgotten.error().what();
+  EXPECT_EQ(std::set<std::string>(forgotten->begin(), forgotten->end()),
+            (std::set<std::string>{closed_early, closed_mid}));
+  EXPECT_TRUE(kept(closed_late) && kept(open_case));
+  // A car clock behind the backend's (now at 200 s) counts as it is.
+  case_now(store, open_case, wire::CASE_STATUS_IN_PROGRESS, 200'000);
+  EXPECT_TRUE(store.forget_finished(150'000).value().empty());
+  EXPECT_EQ(store.forget_finished(170'000).value(), std::vector<std::string>{closed_late});
+}
+
 TEST_F(CarPrivacyTest, NothingIsForgottenOnAnUnsetClockOrWithoutAHistoryBound) {
   for (const bool unset_clock : {true, false}) {
     SCOPED_TRACE(unset_clock ? "clock unset" : "history 0");

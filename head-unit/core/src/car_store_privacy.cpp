@@ -159,7 +159,11 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
   if (!restamp) return fail(restamp.error());
   restamp->bind(1, now_ms).bind(2, options_.clock_valid_from_ms);
   if (auto r = restamp->run(); !r) return fail(r.error());
-  const auto before = now_ms - options_.history.count();
+  // No further than the backend's clock allows (see the header): an RTC stepped ahead erases nothing.
+  auto backend_ms = db_.query_int("SELECT max(last_notification_ms) FROM reports");
+  if (!backend_ms) return fail(backend_ms.error());
+  const auto horizon = std::min(now_ms, backend_ms->value_or(0) + options_.clock_lead.count());
+  const auto before = horizon - options_.history.count();
   auto old = db_.prepare(
       "SELECT report_id FROM reports WHERE status IN (?, ?, ?) AND updated_ms < ? AND "
       "report_id NOT IN (SELECT id FROM outbox WHERE kind = 'report')");

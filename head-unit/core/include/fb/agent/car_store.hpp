@@ -25,6 +25,9 @@
 //    moved: a step of more than the TTL drops every report it makes due, each one told to the
 //    driver as dropped, `expired` (the agent's report_dropped), never silently. Only the step
 //    from an unset clock to a set one is special: it starts the pending TTLs, it expires none.
+//    The history (forget_finished()) is the exception: there a forward step would erase the
+//    driver's past for good, and nothing is lost by waiting, so the car's clock counts only as
+//    far as Options::clock_lead past the newest time the backend stamped on a notification.
 //
 // Threads: one owner, the agent strand (agent.hpp). Errors: StorageErrc (full, io, ...); on an
 // error nothing of that call was written.
@@ -326,6 +329,12 @@ class CarStore {
     /// car's whole life (a flapping fault adds an auto-report a day) until the flash is full and
     /// a new report cannot be queued.
     std::chrono::milliseconds history = std::chrono::days(365);
+    /// How far ahead of the backend's clock the car's may run for the history: forget_finished()
+    /// counts from the earlier of now_ms and this past the newest Envelope::sent_at_ms of a
+    /// notification applied to a report kept. An RTC stepped years ahead then forgets nothing
+    /// the backend's time has not reached; a car parked offline longer than this forgets the
+    /// rest once it hears the backend again. Keep it well below `history`.
+    std::chrono::milliseconds clock_lead = std::chrono::days(30);
     /// How long a write waits for another connection's lock on the file (a diagnostic tool
     /// reading it) before it fails with StorageErrc::busy.
     std::chrono::milliseconds busy_timeout{5000};
@@ -541,7 +550,8 @@ class CarStore {
   /// it). The backend's copy is erased there (API `POST /privacy/erase`).
   Result<Erased> erase_personal_data();
   /// Deletes the finished reports (ReportStatus closed, rejected or dropped) last changed before
-  /// now_ms - Options::history and no longer in the outbox, with their timelines, inbox rows,
+  /// now_ms - Options::history (now_ms no later than Options::clock_lead past the backend's
+  /// newest notification time, see the top of this file) and no longer in the outbox, with their timelines, inbox rows,
   /// visits (and the answers recorded for them) and callbacks, and the inbox, visit and callback
   /// rows older than that whose report is gone, in one transaction. Nothing while a driver's
   /// answer is queued (it may be about any report), when history is 0, or on an unset clock
