@@ -118,6 +118,22 @@ class RawOutbox {
     if (rc != SQLITE_DONE) return fail(StorageErrc::io, sqlite3_errmsg(db_));
     return {};
   }
+  /// The rows inserted in one transaction (synchronous=FULL), as a group commit would.
+  Result<void> insert_batch(std::span<const std::string> ids, std::span<const std::string> payloads) {
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return fail(StorageErrc::io, sqlite3_errmsg(db_));
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (auto e = insert(ids[i], payloads[i]); !e) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return e;
+      }
+    }
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return fail(StorageErrc::io, sqlite3_errmsg(db_));
+    }
+    return {};
+  }
   /// The rows `ids` deleted in one transaction committed with synchronous=NORMAL, as the car
   /// store commits an ack batch (its loss on a power cut only re-sends the reports).
   Result<void> remove_batch(std::span<const std::string> ids) {
@@ -349,9 +365,73 @@ wire::Ack accepted_ack_of(const wire::Envelope& env, const std::string& payload,
   return ack;
 }
 
+/// The next status change of each case ("waiting for you"), kNotificationBatch at a time in one
+/// commit, as the agent applies the notifications that arrive together (after a reconnect);
+/// baseline: raw sqlite3 INSERTs of their bytes, as many a commit.
+Result<void> measure_grouped_notifications(const AgentBenchOptions& o, const std::filesystem::path& db,
+                                           const agent::CarStore::Options& options,
+                                           const std::vector<wire::Ack>& acks, AgentResults& r) {
+  constexpr std::size_t kNotificationBatch = 16;
+  std::vector<wire::Envelope> notes;
+  std::vector<std::string> ids, encoded;
+  for (const auto& ack : acks) {
+    const auto& case_number = ack.accepted().case_number();
+    auto note = case_notification(ack.report_id(), case_number, wire::CASE_STATUS_WAITING_FOR_DRIVER,
+                                  wire::MILESTONE_WAITING_FOR_DRIVER, "A question about " + case_number,
+                                  "Does the rattle come back after the car has stood overnight?");
+    ids.push_back(note.message_id());
+    encoded.push_back(codec::encode(note));
+    notes.push_back(std::move(note));
+  }
+  auto raw = RawOutbox::open(o.work_dir / "notify-grouped-raw.db");
+  if (!raw) return fail(raw.error());
+  const auto receipts = topics::receipts(kCarVin);
+  const auto batches = [&](auto&& apply) -> Result<void> {
+    for (std::size_t at = 0; at < notes.size(); at += kNotificationBatch) {
+      if (auto e = apply(at, std::min(kNotificationBatch, notes.size() - at)); !e) return e;
+    }
+    return {};
+  };
+  const auto w0 = write_bytes();
+  {
+    auto store = agent::CarStore::open(db, options);
+    if (!store) return fail(store.error());
+    const auto t0 = Clock::now();
+    auto applied = batches([&](std::size_t at, std::size_t n) -> Result<void> {
+      // With the views, as the agent asks for them for the app.
+      auto results = store->apply_notifications(std::span(notes).subspan(at, n), receipts,
+                                                 SystemClock::instance().epoch_ms(), /*with_views=*/true);
+      if (!results) return fail(results.error());
+      for (const auto& one : *results) {
+        if (!one.report || one.report->status != ReportStatus::waiting_for_driver) {
+          return fail(StorageErrc::not_found, "grouped notifications: a case's report was not updated");
+        }
+      }
+      return {};
+    });
+    if (!applied) return fail(applied.error());
+    r.grouped_notification_rate = static_cast<double>(notes.size()) / to_s(Clock::now() - t0);
+  }
+  const auto w1 = write_bytes();
+  const auto t0 = Clock::now();
+  if (auto e = batches([&](std::size_t at, std::size_t n) {
+        return (*raw)->insert_batch(std::span(ids).subspan(at, n), std::span(encoded).subspan(at, n));
+      });
+      !e) {
+    return fail(e.error());
+  }
+  r.raw_grouped_notification_rate = static_cast<double>(notes.size()) / to_s(Clock::now() - t0);
+  (*raw)->close();
+  const auto w2 = write_bytes();
+  r.grouped_notification_disk_bytes = static_cast<double>(w1 - w0) / static_cast<double>(notes.size());
+  r.raw_grouped_notification_disk_bytes = static_cast<double>(w2 - w1) / static_cast<double>(notes.size());
+  r.notification_batch = kNotificationBatch;
+  return {};
+}
+
 /// The car's work per later notification of a case (a status change: "in progress"), on the
 /// reports `measure_ack_apply` acknowledged: CarStore::apply_notification, one a commit as the
-/// agent applies them (the inbox row, the report's row, its timeline step and the delivered
+/// agent applies a lone one (the inbox row, the report's row, its timeline step and the delivered
 /// receipt queued), against a raw sqlite3 INSERT of the same notification's bytes, one a commit
 /// (synchronous=FULL): the least a durable notification could cost.
 Result<void> measure_notifications(const AgentBenchOptions& o, const std::filesystem::path& db,
@@ -394,7 +474,7 @@ Result<void> measure_notifications(const AgentBenchOptions& o, const std::filesy
   const auto w2 = write_bytes();
   r.notification_disk_bytes = static_cast<double>(w1 - w0) / static_cast<double>(notes.size());
   r.raw_notification_disk_bytes = static_cast<double>(w2 - w1) / static_cast<double>(notes.size());
-  return {};
+  return measure_grouped_notifications(o, db, options, acks, r);
 }
 
 /// The car's work per backend acknowledgement, without the link: o.drain_reports reports queued

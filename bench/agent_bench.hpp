@@ -67,6 +67,10 @@ struct AgentResults {
   /// raw sqlite3 INSERT of the notification's bytes, one a commit (synchronous=FULL).
   double notification_rate = 0, raw_notification_rate = 0;
   double notification_disk_bytes = 0, raw_notification_disk_bytes = 0;
+  // The same, kNotificationBatch a commit (CarStore::apply_notifications), against raw INSERTs as many a commit.
+  double grouped_notification_rate = 0, raw_grouped_notification_rate = 0;
+  double grouped_notification_disk_bytes = 0, raw_grouped_notification_disk_bytes = 0;
+  std::size_t notification_batch = 0;
   std::size_t ack_batch = 0;
   double drain_rate = 0, raw_puback_rate = 0;  // reports/s after the link is up
   double drain_published_rate = 0;             // the same drain until the broker's last PUBACK

@@ -181,6 +181,57 @@ TEST_F(AgentTest, AcksThatArriveTogetherAreAppliedTogetherAndBeforeWhatFollows) 
   EXPECT_EQ(test::pending_publishes(*mqtt_), 1u) << "only the receipt; no acknowledged report sent again";
 }
 
+/// Commit records in the WAL file at `wal` that belong to its current generation (their salts
+/// match the header's): one per transaction since the last checkpoint reset it.
+std::size_t wal_commits(const std::filesystem::path& wal) {
+  std::ifstream in(wal, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto u32 = [&](std::size_t at) {
+    return (std::uint32_t{static_cast<unsigned char>(bytes[at])} << 24) |
+           (std::uint32_t{static_cast<unsigned char>(bytes[at + 1])} << 16) |
+           (std::uint32_t{static_cast<unsigned char>(bytes[at + 2])} << 8) |
+           std::uint32_t{static_cast<unsigned char>(bytes[at + 3])};
+  };
+  if (bytes.size() < 32) return 0;
+  const std::size_t page = u32(8);
+  std::size_t commits = 0;
+  for (std::size_t at = 32; at + 24 + page <= bytes.size(); at += 24 + page) {
+    if (bytes.compare(at + 8, 8, bytes, 16, 8) != 0) break;  // an older generation's frames
+    if (u32(at + 4) != 0) ++commits;
+  }
+  return commits;
+}
+
+TEST_F(AgentTest, NotificationsThatArriveTogetherAreOneCommitInTheOrderTheBackendSentThem) {
+  auto agent = started_agent();
+  connect();
+  const auto id = *submit(*agent, draft("rattle"));
+  deliver(ack_for(complete_next(), "FB-2026-000401"));
+  const auto wal = dir_ / "car.db-wal";
+  const auto before = wal_commits(wal);
+  ASSERT_GT(before, 0u) << "the WAL holds this run's commits";
+  // Eight case updates waiting in the car's session, read before the strand runs (a reconnect).
+  std::vector<std::string> message_ids;
+  for (int i = 1; i <= 8; ++i) {
+    auto note = codec::new_envelope(clock_.epoch_ms() + i);
+    note.mutable_notification()->set_report_id(id);
+    note.mutable_notification()->set_case_number("FB-2026-000401");
+    note.mutable_notification()->set_status(i == 8 ? wire::CASE_STATUS_RESOLVED : wire::CASE_STATUS_IN_PROGRESS);
+    note.mutable_notification()->set_title("update " + std::to_string(i));
+    message_ids.push_back(note.message_id());
+    test::deliver_to_inbox(*mqtt_, kVinA, note);
+  }
+  events_ = Events{};
+  run();
+  EXPECT_EQ(wal_commits(wal) - before, 1u) << "one transaction, one fsync";
+  EXPECT_EQ(stats(*agent).notifications, 8u);
+  ASSERT_EQ(events_.notifications.size(), 8u);
+  for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(events_.notifications[i].message_id, message_ids[i]) << i;
+  EXPECT_EQ(reports(*agent).at(0).status, ReportStatus::resolved);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 8u) << "a delivered receipt each, sent after the commit";
+  EXPECT_TRUE(events_.problems.empty());
+}
+
 TEST_F(AgentTest, OpeningTheAgentForgetsFinishedReportsPastTheHistory) {
   storage_.history = 24h;
   std::string closed_id;

@@ -546,39 +546,19 @@ void Agent::on_message(const mqtt::Message& m) {
     spdlog::warn("agent: unreadable message on {}: {}", m.topic, env.error().what());
     return;
   }
-  if (env->has_ack()) {
-    // Group commit: the acks already waiting on the strand are applied with this one, in one
-    // transaction, once they have all been read.
-    pending_acks_.push_back(std::move(*env->mutable_ack()));
-    if (!acks_posted_) {
-      acks_posted_ = true;
-      asio::post(executor_, [this] { apply_acks(); });
+  if (env->has_ack() || env->has_notification()) {
+    // Group commit: the acks and notifications already waiting on the strand are applied with
+    // this one once they have all been read.
+    inbound_.push_back(std::move(*env));
+    if (!inbound_posted_) {
+      inbound_posted_ = true;
+      asio::post(executor_, [this] { apply_inbound(); });
     }
     return;
   }
   // Whatever came before it is applied first: the store sees the backend's order.
-  apply_acks();
-  const auto now = clock_.epoch_ms();
-  if (env->has_notification()) {
-    auto r = store_.apply_notification(*env, topics::receipts(config_.vehicle.vin), now);
-    if (!r) {
-      // Not stored and no receipt: the backend sends it again.
-      storage_problem(r.error());
-      return;
-    }
-    scheduler_.add(OutboxEntry{r->receipt_id, OutboxKind::receipt, topics::receipts(config_.vehicle.vin), 0, now},
-                   clock_.steady_now());
-    if (r->duplicate) {
-      ++stats_.duplicate_notifications;
-    } else {
-      ++stats_.notifications;
-      // The report's new state first: a listener woken by the notification sees it already.
-      if (r->report) {
-        for (auto* l : listeners_) l->report_changed(*r->report);
-      }
-      for (auto* l : listeners_) l->notification_received(r->entry);
-    }
-  } else if (env->has_answer_stored()) {
+  apply_inbound();
+  if (env->has_answer_stored()) {
     answer_stored(env->answer_stored());
   } else {
     ++stats_.bad_messages;
@@ -633,11 +613,57 @@ void Agent::record_deliveries() {
   }
 }
 
-void Agent::apply_acks() {
-  acks_posted_ = false;
+void Agent::apply_inbound() {
+  inbound_posted_ = false;
   record_deliveries();  // a report's delivered step before its acknowledgement
-  if (pending_acks_.empty()) return;
-  const auto acks = std::exchange(pending_acks_, {});
+  if (inbound_.empty()) return;
+  auto inbound = std::exchange(inbound_, {});
+  for (auto run = inbound.begin(); run != inbound.end();) {
+    const bool acks = run->has_ack();
+    const auto end = std::find_if(run, inbound.end(), [&](const wire::Envelope& e) { return e.has_ack() != acks; });
+    if (acks) {
+      std::vector<wire::Ack> batch;
+      batch.reserve(static_cast<std::size_t>(end - run));
+      for (auto it = run; it != end; ++it) batch.push_back(std::move(*it->mutable_ack()));
+      apply_acks(batch);
+    } else {
+      apply_notifications(std::span<const wire::Envelope>(run, end));
+    }
+    run = end;
+  }
+  pump();
+}
+
+void Agent::apply_notifications(std::span<const wire::Envelope> notes) {
+  const auto now = clock_.epoch_ms();
+  const auto topic = topics::receipts(config_.vehicle.vin);
+  auto results = store_.apply_notifications(notes, topic, now, /*with_views=*/!listeners_.empty());
+  if (!results && notes.size() > 1) {
+    // One that cannot be stored must not hold back the others at every resend: each alone.
+    for (std::size_t i = 0; i < notes.size(); ++i) apply_notifications(notes.subspan(i, 1));
+    return;
+  }
+  if (!results) {
+    // Not stored and no receipt: the backend sends it again.
+    storage_problem(results.error());
+    return;
+  }
+  for (auto& r : *results) {
+    scheduler_.add(OutboxEntry{r.receipt_id, OutboxKind::receipt, topic, 0, now}, clock_.steady_now());
+    if (r.duplicate) {
+      ++stats_.duplicate_notifications;
+      continue;
+    }
+    ++stats_.notifications;
+    // The report's new state first: a listener woken by the notification sees it already.
+    if (r.report) {
+      for (auto* l : listeners_) l->report_changed(*r.report);
+    }
+    for (auto* l : listeners_) l->notification_received(r.entry);
+  }
+}
+
+void Agent::apply_acks(const std::vector<wire::Ack>& acks) {
   auto results = store_.apply_acks(acks, clock_.epoch_ms(), /*with_views=*/!listeners_.empty());
   if (!results) {
     // Not applied: the reports stay queued and are sent again; the backend answers again.
@@ -667,7 +693,6 @@ void Agent::apply_acks() {
       }
     }
   }
-  pump();
 }
 
 void Agent::expire_due() {

@@ -1112,22 +1112,32 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
 
 Result<NotificationResult> CarStore::apply_notification(const wire::Envelope& env, const std::string& receipt_topic,
                                                         std::int64_t now_ms) {
-  const auto& n = env.notification();
+  auto r = apply_notifications(std::span<const wire::Envelope>(&env, 1), receipt_topic, now_ms, /*with_views=*/true);
+  if (!r) return fail(r.error());
+  return std::move(r->front());
+}
+
+Result<std::vector<NotificationResult>> CarStore::apply_notifications(std::span<const wire::Envelope> envelopes,
+                                                                     const std::string& receipt_topic,
+                                                                     std::int64_t now_ms, bool with_views) {
+  std::vector<NotificationResult> out(envelopes.size());
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  auto applied = store_notification_in_tx(env, now_ms);
-  if (!applied) return fail(applied.error());
-  NotificationResult out;
-  out.duplicate = applied->duplicate;
-  out.entry = std::move(applied->entry);
-  auto receipt = enqueue_receipt_in_tx(env.message_id(), wire::RECEIPT_DELIVERED, receipt_topic, now_ms);
-  if (!receipt) return fail(receipt.error());
-  out.receipt_id = *receipt;
-  if (auto r = tx->commit(); !r) return fail(r.error());
-  if (!n.report_id().empty()) {
-    auto view = read_report(n.report_id());
-    if (view && *view) out.report = **view;
+  for (std::size_t i = 0; i < envelopes.size(); ++i) {
+    const auto& env = envelopes[i];
+    auto applied = store_notification_in_tx(env, now_ms);
+    if (!applied) return fail(applied.error());
+    out[i].duplicate = applied->duplicate;
+    out[i].entry = std::move(applied->entry);
+    auto receipt = enqueue_receipt_in_tx(env.message_id(), wire::RECEIPT_DELIVERED, receipt_topic, now_ms);
+    if (!receipt) return fail(receipt.error());
+    out[i].receipt_id = *receipt;
+    // As this notification left it, before the next: the app sees each step, in order.
+    if (const auto& report_id = env.notification().report_id(); with_views && !report_id.empty()) {
+      if (auto view = read_report(report_id); view && *view) out[i].report = std::move(**view);
+    }
   }
+  if (auto r = tx->commit(); !r) return fail(r.error());
   return out;
 }
 

@@ -171,10 +171,14 @@ class Agent final : public AgentApi {
   void queued(const BuiltReport& report, Result<Enqueued> r);
   void on_connection(bool up);
   void on_message(const mqtt::Message& m);
-  /// Applies the acks received since the last call in one store transaction (group commit), then
-  /// tells the listeners and pumps. Runs from a post after the first of them, and before any
-  /// other message, so the store applies what the backend sent in its order.
-  void apply_acks();
+  /// Applies the acks and notifications received since the last call, in their order: each run
+  /// of acks in one unsynced store transaction, each run of notifications in one durable one
+  /// (group commit), telling the listeners after each; then pumps. Runs from a post after the
+  /// first of them, and before any other message, so the store applies what the backend sent in
+  /// its order.
+  void apply_inbound();
+  void apply_acks(const std::vector<wire::Ack>& acks);
+  void apply_notifications(std::span<const wire::Envelope> notes);
   /// The backend has the driver's answer (applied or refused): it leaves the outbox.
   void answer_stored(const wire::AnswerStored& stored);
   /// Records the sent and delivered steps of the reports the broker took since the last call, in
@@ -235,7 +239,7 @@ class Agent final : public AgentApi {
     std::optional<Snapshot> snapshot;
   };
   std::map<std::string, Unreleased> unreleased_;  // held report id -> a release the store refused
-  std::vector<wire::Ack> pending_acks_;           // received, not yet applied (apply_acks)
+  std::vector<wire::Envelope> inbound_;           // acks and notifications not yet applied (apply_inbound)
   struct Submission {
     Draft draft;
     std::function<void(Result<std::string>)> done;
@@ -253,7 +257,7 @@ class Agent final : public AgentApi {
   // submit joins (its flush is posted); null once that flush or another call was posted.
   std::mutex submitted_mu_;
   std::shared_ptr<std::vector<Submission>> open_batch_;
-  bool acks_posted_ = false;                            // apply_acks() is posted
+  bool inbound_posted_ = false;                         // apply_inbound() is posted
   std::vector<CarStore::Delivery> pending_deliveries_;  // PUBACKed reports, steps not yet recorded
   bool deliveries_posted_ = false;                      // record_deliveries() is posted
   AgentStats stats_;

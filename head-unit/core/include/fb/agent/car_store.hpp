@@ -226,7 +226,7 @@ struct AckResult {
 struct NotificationResult {
   bool duplicate = false;            // seen before; nothing changed but a receipt is sent again
   std::string receipt_id;            // the delivered-receipt queued in the outbox
-  std::optional<ReportView> report;  // the report it updated, if known
+  std::optional<ReportView> report;  // the report it names as it left it, if known (and asked for)
   InboxEntry entry;
 };
 
@@ -454,6 +454,13 @@ class CarStore {
   /// PendingVisitReply).
   Result<NotificationResult> apply_notification(const wire::Envelope& envelope, const std::string& receipt_topic,
                                                 std::int64_t now_ms);
+  /// apply_notification() for each envelope, in order, in one transaction and one fsync (the
+  /// notifications that wait on the agent's strand together, e.g. after a reconnect). One result
+  /// per envelope; with `with_views`, NotificationResult::report as that notification left it
+  /// (read in the transaction, before the next one is applied). Errors: StorageErrc (none applied).
+  Result<std::vector<NotificationResult>> apply_notifications(std::span<const wire::Envelope> envelopes,
+                                                              const std::string& receipt_topic, std::int64_t now_ms,
+                                                              bool with_views = false);
 
   /// Marks a notification read and queues a read receipt; returns the receipt's id, or nullopt
   /// when the notification is unknown or was read before.
