@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <limits>
 #include <set>
 
 #include "../common/report_fixture.hpp"
@@ -589,6 +590,71 @@ TEST_F(CarPrivacyTest, AClockSteppedYearsAheadForgetsOnlyWhatTheBackendsTimeHasP
   case_now(store, open_case, wire::CASE_STATUS_IN_PROGRESS, 200'000);
   EXPECT_TRUE(store.forget_finished(150'000).value().empty());
   EXPECT_EQ(store.forget_finished(170'000).value(), std::vector<std::string>{closed_late});
+}
+
+TEST_F(CarPrivacyTest, WithTheDefaultsAYearOfTheBackendsTimeForgetsAndAQuietBackendKeeps) {
+  auto opened = CarStore::open(db(), {});  // history 365 days, clock lead 30 days
+  ASSERT_TRUE(opened) << opened.error().what();
+  auto& store = *opened;
+  constexpr std::int64_t kDay = 86'400'000;
+  constexpr std::int64_t kStart = 1'780'000'000'000;  // June 2026
+  const auto closed = acknowledged(store, "rattle", kStart);
+  case_now(store, closed, wire::CASE_STATUS_CLOSED, kStart + kDay);
+  // A year and two days on by the car's clock, and not a word from the backend since: kept.
+  EXPECT_TRUE(store.forget_finished(kStart + 367 * kDay).value().empty());
+  // The backend answers a new report that day (its ack's envelope stamped then): now it goes.
+  auto env = test::valid_report_envelope(test::kVinA, "a new squeak");
+  const auto payload = codec::encode(env);
+  ASSERT_TRUE(store.enqueue_report(env, payload, ReportClass::normal, kStart + 367 * kDay));
+  wire::Ack ack;
+  ack.set_report_id(env.report().report_id());
+  ack.mutable_accepted()->set_case_number("FB-2027-000001");
+  ASSERT_TRUE(store.apply_acks(std::span(&ack, 1), kStart + 367 * kDay, false, kStart + 367 * kDay));
+  EXPECT_EQ(store.forget_finished(kStart + 367 * kDay).value(), std::vector<std::string>{closed});
+}
+
+TEST_F(CarPrivacyTest, TheBackendsClockMovesOnlyForwardAndNoFurtherThanTheLeadPastTheCars) {
+  CarStore::Options options;
+  options.clock_valid_from_ms = 0;
+  options.history = std::chrono::milliseconds(100'000);
+  options.clock_lead = std::chrono::milliseconds(10'000);
+  auto opened = CarStore::open(db(), options);
+  ASSERT_TRUE(opened) << opened.error().what();
+  auto& store = *opened;
+  // Dropped unsent (never reached the backend, which has said nothing yet): the car's clock.
+  auto unsent = test::valid_report_envelope(test::kVinA, "never sent");
+  ASSERT_TRUE(store.enqueue_report(unsent, codec::encode(unsent), ReportClass::normal, 1000));
+  ASSERT_EQ(store.expire(1000 + 30LL * 86'400'000).value().size(), 1u);
+  const auto closed = acknowledged(store, "closed early", 1000);
+  case_now(store, closed, wire::CASE_STATUS_CLOSED, 2000);
+  const auto forgotten = store.forget_finished(100'000'000'000).value();
+  EXPECT_EQ(forgotten, std::vector<std::string>{unsent.report().report_id()});
+
+  // A refusal carries no notification, but its ack's stamp moves the backend's clock.
+  auto refused = test::valid_report_envelope(test::kVinA, "refused");
+  ASSERT_TRUE(store.enqueue_report(refused, codec::encode(refused), ReportClass::normal, 140'000));
+  wire::Ack no;
+  no.set_report_id(refused.report().report_id());
+  no.mutable_rejected()->set_reason(wire::REJECT_INVALID_FIELD);
+  ASSERT_TRUE(store.apply_acks(std::span(&no, 1), 150'000, false, 150'000));
+  EXPECT_EQ(store.forget_finished(100'000'000'000).value(), std::vector<std::string>{closed});
+  EXPECT_TRUE(store.report(refused.report().report_id()).value());
+
+  // A stamp years ahead of the car's clock counts as the car's time plus the lead (205 s + 10 s),
+  // and an older stamp after it does not move it back.
+  const auto mid = acknowledged(store, "closed in the middle", 100'000);
+  case_now(store, mid, wire::CASE_STATUS_CLOSED, 110'000);
+  const auto late = acknowledged(store, "closed late", 190'000);
+  case_now(store, late, wire::CASE_STATUS_CLOSED, 200'000);
+  auto future = codec::new_envelope(std::numeric_limits<std::int64_t>::max());
+  future.mutable_notification()->set_report_id(late);
+  future.mutable_notification()->set_status(wire::CASE_STATUS_CLOSED);
+  ASSERT_TRUE(store.apply_notification(future, "vehicles/x/receipts", 205'000));
+  case_now(store, late, wire::CASE_STATUS_CLOSED, 3000);
+  // The car's clock stepped as far: 215 s + 10 s - 100 s = 125 s, so only `mid` goes.
+  EXPECT_EQ(store.forget_finished(std::numeric_limits<std::int64_t>::max() / 2).value(), std::vector<std::string>{mid});
+  EXPECT_TRUE(store.report(late).value());
+  EXPECT_TRUE(store.report(refused.report().report_id()).value());
 }
 
 TEST_F(CarPrivacyTest, NothingIsForgottenOnAnUnsetClockOrWithoutAHistoryBound) {

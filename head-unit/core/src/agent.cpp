@@ -624,8 +624,12 @@ void Agent::apply_inbound() {
     if (acks) {
       std::vector<wire::Ack> batch;
       batch.reserve(static_cast<std::size_t>(end - run));
-      for (auto it = run; it != end; ++it) batch.push_back(std::move(*it->mutable_ack()));
-      apply_acks(batch);
+      std::int64_t sent_ms = 0;
+      for (auto it = run; it != end; ++it) {
+        sent_ms = std::max(sent_ms, it->sent_at_ms());
+        batch.push_back(std::move(*it->mutable_ack()));
+      }
+      apply_acks(batch, sent_ms);
     } else {
       apply_notifications(std::span<const wire::Envelope>(run, end));
     }
@@ -663,8 +667,8 @@ void Agent::apply_notifications(std::span<const wire::Envelope> notes) {
   }
 }
 
-void Agent::apply_acks(const std::vector<wire::Ack>& acks) {
-  auto results = store_.apply_acks(acks, clock_.epoch_ms(), /*with_views=*/!listeners_.empty());
+void Agent::apply_acks(const std::vector<wire::Ack>& acks, std::int64_t sent_ms) {
+  auto results = store_.apply_acks(acks, clock_.epoch_ms(), /*with_views=*/!listeners_.empty(), sent_ms);
   if (!results) {
     // Not applied: the reports stay queued and are sent again; the backend answers again.
     storage_problem(results.error());

@@ -1,6 +1,7 @@
 #include "fb/agent/car_store.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <cctype>
 
 #include "fb/agent/report_builder.hpp"
@@ -203,8 +204,20 @@ DROP INDEX IF EXISTS outbox_cap;
 CREATE INDEX outbox_cap ON outbox(priority, created_ms, size) WHERE kind = 'report';
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,  kSchemaV5, kSchemaV6,
-                                            kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11};
+// v12: the newest time the backend stamped on anything the car applied (Envelope.sent_at_ms of
+// acks and notifications), which only moves forward: forget_finished() counts the history of
+// what the backend answered by it, not by an RTC that may have been stepped years ahead.
+constexpr std::string_view kSchemaV12 = R"sql(
+CREATE TABLE backend_clock (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  newest_ms INTEGER NOT NULL
+);
+INSERT INTO backend_clock(id, newest_ms) SELECT 1, coalesce(max(last_notification_ms), 0) FROM reports;
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,  kSchemaV4,  kSchemaV5,
+                                            kSchemaV6, kSchemaV7, kSchemaV8,  kSchemaV9,  kSchemaV10,
+                                            kSchemaV11, kSchemaV12};
 
 // Pages of a new file: a WAL frame is a whole page, so a commit of a ~1 KiB report writes 1 KiB
 // frames rather than 4 KiB ones (bench/README.md, phase B). An existing file keeps its size.
@@ -914,8 +927,21 @@ Result<void> CarStore::in_unsynced_transaction(const std::function<Result<void>(
   return tx->commit();
 }
 
+Result<void> CarStore::note_backend_time_in_tx(std::int64_t sent_at_ms, std::int64_t now_ms) {
+  if (sent_at_ms <= 0 || !clock_valid(now_ms)) return {};
+  // A stamp further ahead of the car's clock than the lead is not believed beyond it.
+  const auto lead = options_.clock_lead.count();
+  const auto newest = std::min(sent_at_ms, now_ms > std::numeric_limits<std::int64_t>::max() - lead
+                                               ? std::numeric_limits<std::int64_t>::max()
+                                               : now_ms + lead);
+  auto st = db_.cached("UPDATE backend_clock SET newest_ms = ?1 WHERE id = 1 AND newest_ms < ?1");
+  if (!st) return fail(st.error());
+  st->bind(1, newest);
+  return st->run();
+}
+
 Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> acks, std::int64_t now_ms,
-                                                    bool with_views) {
+                                                    bool with_views, std::int64_t backend_sent_ms) {
   std::vector<AckResult> results(acks.size());
   // An answer this build cannot read (a result type added later) confirms nothing.
   const auto readable = [](const wire::Ack& a) { return a.has_accepted() || a.has_rejected(); };
@@ -941,6 +967,7 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
   // the same acks.
   std::int64_t removed = 0, removed_bytes = 0;
   auto applied = in_unsynced_transaction([&]() -> Result<void> {
+    if (auto r = note_backend_time_in_tx(backend_sent_ms, now_ms); !r) return r;
     for (std::size_t i = 0; i < acks.size(); ++i) {
       if (!readable(acks[i])) continue;
       auto size = apply_ack_in_tx(acks[i], now_ms, results[i]);
@@ -1125,6 +1152,7 @@ Result<std::vector<NotificationResult>> CarStore::apply_notifications(std::span<
   if (!tx) return fail(tx.error());
   for (std::size_t i = 0; i < envelopes.size(); ++i) {
     const auto& env = envelopes[i];
+    if (auto r = note_backend_time_in_tx(env.sent_at_ms(), now_ms); !r) return fail(r.error());
     auto applied = store_notification_in_tx(env, now_ms);
     if (!applied) return fail(applied.error());
     out[i].duplicate = applied->duplicate;

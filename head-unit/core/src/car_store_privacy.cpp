@@ -159,19 +159,24 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
   if (!restamp) return fail(restamp.error());
   restamp->bind(1, now_ms).bind(2, options_.clock_valid_from_ms);
   if (auto r = restamp->run(); !r) return fail(r.error());
-  // No further than the backend's clock allows (see the header): an RTC stepped ahead erases nothing.
-  auto backend_ms = db_.query_int("SELECT max(last_notification_ms) FROM reports");
+  // What the backend answered counts by the backend's clock (see the header): an RTC stepped
+  // ahead erases none of it. A report dropped unsent never reached it: the car's clock alone.
+  auto backend_ms = db_.query_int("SELECT newest_ms FROM backend_clock WHERE id = 1");
   if (!backend_ms) return fail(backend_ms.error());
-  const auto horizon = std::min(now_ms, backend_ms->value_or(0) + options_.clock_lead.count());
+  const auto lead = options_.clock_lead.count();
+  const auto newest = backend_ms->value_or(0);
+  const auto horizon = newest > now_ms - lead ? now_ms : newest + lead;  // min(now, newest + lead), no overflow
   const auto before = horizon - options_.history.count();
+  const auto dropped_before = now_ms - options_.history.count();
   auto old = db_.prepare(
-      "SELECT report_id FROM reports WHERE status IN (?, ?, ?) AND updated_ms < ? AND "
-      "report_id NOT IN (SELECT id FROM outbox WHERE kind = 'report')");
+      "SELECT report_id FROM reports WHERE ((status IN (?1, ?2) AND updated_ms < ?4) OR (status = ?3 AND "
+      "updated_ms < ?5)) AND report_id NOT IN (SELECT id FROM outbox WHERE kind = 'report')");
   if (!old) return fail(old.error());
   old->bind(1, to_string(ReportStatus::closed))
       .bind(2, to_string(ReportStatus::rejected))
       .bind(3, to_string(ReportStatus::dropped))
-      .bind(4, before);
+      .bind(4, before)
+      .bind(5, dropped_before);
   if (auto r = old->each_row([&](const sql::Statement& s) { ids.push_back(s.text(0)); }); !r) return fail(r.error());
   for (const auto* sql :
        {"DELETE FROM visit_replies WHERE visit_id IN (SELECT visit_id FROM visits WHERE report_id = ?)",

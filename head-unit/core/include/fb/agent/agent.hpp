@@ -177,7 +177,7 @@ class Agent final : public AgentApi {
   /// first of them, and before any other message, so the store applies what the backend sent in
   /// its order.
   void apply_inbound();
-  void apply_acks(const std::vector<wire::Ack>& acks);
+  void apply_acks(const std::vector<wire::Ack>& acks, std::int64_t sent_ms);  // sent_ms: the newest Envelope.sent_at_ms
   void apply_notifications(std::span<const wire::Envelope> notes);
   /// The backend has the driver's answer (applied or refused): it leaves the outbox.
   void answer_stored(const wire::AnswerStored& stored);

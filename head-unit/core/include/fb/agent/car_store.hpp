@@ -26,8 +26,9 @@
 //    driver as dropped, `expired` (the agent's report_dropped), never silently. Only the step
 //    from an unset clock to a set one is special: it starts the pending TTLs, it expires none.
 //    The history (forget_finished()) is the exception: there a forward step would erase the
-//    driver's past for good, and nothing is lost by waiting, so the car's clock counts only as
-//    far as Options::clock_lead past the newest time the backend stamped on a notification.
+//    driver's past for good, and nothing is lost by waiting, so for what the backend answered
+//    the car's clock counts only as far as Options::clock_lead past the newest time the backend
+//    stamped on an ack or notification the car applied.
 //
 // Threads: one owner, the agent strand (agent.hpp). Errors: StorageErrc (full, io, ...); on an
 // error nothing of that call was written.
@@ -330,10 +331,12 @@ class CarStore {
     /// a new report cannot be queued.
     std::chrono::milliseconds history = std::chrono::days(365);
     /// How far ahead of the backend's clock the car's may run for the history: forget_finished()
-    /// counts from the earlier of now_ms and this past the newest Envelope::sent_at_ms of a
-    /// notification applied to a report kept. An RTC stepped years ahead then forgets nothing
-    /// the backend's time has not reached; a car parked offline longer than this forgets the
-    /// rest once it hears the backend again. Keep it well below `history`.
+    /// counts the reports the backend answered (closed, rejected) from the earlier of now_ms and
+    /// this past the newest Envelope.sent_at_ms of an ack or notification the car applied (a
+    /// stamp further ahead of the car's clock than this is taken as now_ms + this). An RTC
+    /// stepped years ahead then forgets none of them; a car that heard nothing from the backend
+    /// for longer than this keeps them until it does (it adds none meanwhile). Reports dropped
+    /// unsent count by the car's clock alone. Keep it well below `history`.
     std::chrono::milliseconds clock_lead = std::chrono::days(30);
     /// How long a write waits for another connection's lock on the file (a diagnostic tool
     /// reading it) before it fails with StorageErrc::busy.
@@ -443,8 +446,10 @@ class CarStore {
   /// every one is stored or none is (then their reports are still queued and sent again).
   /// Returns one AckResult per ack, in order; with `with_views`, each also carries its report
   /// as committed (AckResult::report), read in the same transaction instead of one read each after.
+  /// `backend_sent_ms`: the newest Envelope.sent_at_ms of the acks' envelopes (0: unknown), kept
+  /// as the backend's clock for the history (forget_finished()).
   Result<std::vector<AckResult>> apply_acks(std::span<const wire::Ack> acks, std::int64_t now_ms,
-                                            bool with_views = false);
+                                            bool with_views = false, std::int64_t backend_sent_ms = 0);
 
   /// Stores a notification (ignored if its message id was seen), updates the report it names
   /// unless a newer notification (by Envelope.sent_at_ms) was applied already, and queues a
@@ -557,8 +562,9 @@ class CarStore {
   /// it). The backend's copy is erased there (API `POST /privacy/erase`).
   Result<Erased> erase_personal_data();
   /// Deletes the finished reports (ReportStatus closed, rejected or dropped) last changed before
-  /// now_ms - Options::history (now_ms no later than Options::clock_lead past the backend's
-  /// newest notification time, see the top of this file) and no longer in the outbox, with their timelines, inbox rows,
+  /// now_ms - Options::history (for closed and rejected ones, now_ms no later than
+  /// Options::clock_lead past the backend's newest time, see the top of this file) and no
+  /// longer in the outbox, with their timelines, inbox rows,
   /// visits (and the answers recorded for them) and callbacks, and the inbox, visit and callback
   /// rows older than that whose report is gone, in one transaction. Nothing while a driver's
   /// answer is queued (it may be about any report), when history is 0, or on an unset clock
@@ -611,6 +617,9 @@ class CarStore {
   /// (negated) waiting for a valid clock.
   std::int64_t expires_for(ReportClass report_class, std::int64_t created_ms) const;
   bool clock_valid(std::int64_t now_ms) const { return now_ms >= options_.clock_valid_from_ms; }
+  /// Moves the backend's clock (backend_clock, v12) forward to `sent_at_ms`, no further than
+  /// Options::clock_lead past `now_ms`; nothing on an unset clock or without a stamp.
+  Result<void> note_backend_time_in_tx(std::int64_t sent_at_ms, std::int64_t now_ms);
   /// Removes outbox reports and marks their rows dropped; inside the caller's transaction.
   Result<std::vector<ReportView>> drop_in_tx(const std::vector<std::string>& ids, DropReason reason,
                                              std::int64_t now_ms);
