@@ -651,6 +651,30 @@ TEST_F(AgentTest, AnErasureStopsSendingTheDriversQueuedReportsAndDeletesTheSetAs
   EXPECT_EQ(test::pending_publishes(*mqtt_), 1u);
 }
 
+TEST_F(AgentTest, ANotificationReceivedBeforeAnErasureIsErasedWithTheRest) {
+  auto agent = started_agent();
+  connect();
+  const auto id = *submit(*agent, draft("rattle"));
+  deliver(ack_for(complete_next(), "FB-2026-000501"));
+  auto note = codec::new_envelope(clock_.epoch_ms() + 1);
+  note.mutable_notification()->set_report_id(id);
+  note.mutable_notification()->set_case_number("FB-2026-000501");
+  note.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+  note.mutable_notification()->set_text("We will call you on the number you gave");
+  // Read by the client before the driver asks for the erasure; the strand runs both after.
+  test::deliver_to_inbox(*mqtt_, kVinA, note);
+  std::optional<Result<Erased>> erased;
+  agent->erase_personal_data([&](Result<Erased> r) { erased = std::move(r); });
+  run();
+  ASSERT_TRUE(erased && *erased) << (erased ? erased->error().what() : "no completion");
+  EXPECT_EQ((*erased)->inbox, 1u) << "the notification received before the erasure";
+  std::optional<Result<std::vector<InboxEntry>>> inbox;
+  agent->inbox([&](Result<std::vector<InboxEntry>> r) { inbox = std::move(r); });
+  run();
+  ASSERT_TRUE(inbox && *inbox);
+  EXPECT_TRUE((*inbox)->empty()) << "a notification outlived the erasure";
+}
+
 TEST_F(AgentTest, AClientOnAnotherExecutorIsRefused) {
   boost::asio::io_context other;
   mqtt_ = std::make_shared<FakeMqtt::State>();

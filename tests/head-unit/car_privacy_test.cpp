@@ -555,12 +555,17 @@ TEST_F(CarPrivacyTest, AReportClosedWhileTheClockWasUnsetStartsItsHistoryWhenThe
   EXPECT_EQ(opened->forget_finished(1'600'001).value(), std::vector<std::string>{closed});
 }
 
-TEST_F(CarPrivacyTest, AClockSteppedYearsAheadForgetsOnlyWhatTheBackendsTimeHasPassed) {
+/// A history of 100 s on a clock valid from 0, the car's clock counted up to 10 s past the backend's.
+CarStore::Options small_history_with_lead() {
   CarStore::Options options;
   options.clock_valid_from_ms = 0;
   options.history = std::chrono::milliseconds(100'000);
   options.clock_lead = std::chrono::milliseconds(10'000);
-  auto opened = CarStore::open(db(), options);
+  return options;
+}
+
+TEST_F(CarPrivacyTest, AClockSteppedYearsAheadForgetsOnlyWhatTheBackendsTimeHasPassed) {
+  auto opened = CarStore::open(db(), small_history_with_lead());
   ASSERT_TRUE(opened) << opened.error().what();
   auto& store = *opened;
   const auto closed_early = acknowledged(store, "closed early", 1000);
@@ -614,11 +619,7 @@ TEST_F(CarPrivacyTest, WithTheDefaultsAYearOfTheBackendsTimeForgetsAndAQuietBack
 }
 
 TEST_F(CarPrivacyTest, TheBackendsClockMovesOnlyForwardAndNoFurtherThanTheLeadPastTheCars) {
-  CarStore::Options options;
-  options.clock_valid_from_ms = 0;
-  options.history = std::chrono::milliseconds(100'000);
-  options.clock_lead = std::chrono::milliseconds(10'000);
-  auto opened = CarStore::open(db(), options);
+  auto opened = CarStore::open(db(), small_history_with_lead());
   ASSERT_TRUE(opened) << opened.error().what();
   auto& store = *opened;
   // Dropped unsent (never reached the backend, which has said nothing yet): the car's clock.

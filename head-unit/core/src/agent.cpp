@@ -171,7 +171,12 @@ void Agent::submit(Draft draft, std::function<void(Result<std::string>)> done) {
 void Agent::post_call(std::function<void()> call) {
   std::lock_guard lock(submitted_mu_);
   open_batch_.reset();  // what is submitted from now on is committed after this call
-  asio::post(executor_, std::move(call));
+  // What the backend sent before the call is applied before it: an erasure or a read of My
+  // reports never misses a notification that was already on the strand.
+  asio::post(executor_, [this, call = std::move(call)] {
+    apply_inbound();
+    call();
+  });
 }
 
 void Agent::flush_submits(const std::shared_ptr<std::vector<Submission>>& submitted) {

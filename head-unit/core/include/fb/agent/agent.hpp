@@ -162,7 +162,7 @@ class Agent final : public AgentApi {
   struct Submission;
   void flush_submits(const std::shared_ptr<std::vector<Submission>>& batch);
   /// Posts an AgentApi call to the executor, behind every report submitted before it and ahead
-  /// of every one submitted after it.
+  /// of every one submitted after it; the acks and notifications received before it run first.
   void post_call(std::function<void()> call);
   /// A submitted report, built and ready for the store.
   struct BuiltReport;
@@ -174,8 +174,8 @@ class Agent final : public AgentApi {
   /// Applies the acks and notifications received since the last call, in their order: each run
   /// of acks in one unsynced store transaction, each run of notifications in one durable one
   /// (group commit), telling the listeners after each; then pumps. Runs from a post after the
-  /// first of them, and before any other message, so the store applies what the backend sent in
-  /// its order.
+  /// first of them, and before any other message or AgentApi call, so the store applies what
+  /// the backend sent in its order.
   void apply_inbound();
   void apply_acks(const std::vector<wire::Ack>& acks, std::int64_t sent_ms);  // sent_ms: the newest Envelope.sent_at_ms
   void apply_notifications(std::span<const wire::Envelope> notes);
