@@ -369,8 +369,8 @@ wire::Ack accepted_ack_of(const wire::Envelope& env, const std::string& payload,
 /// commit, as the agent applies the notifications that arrive together (after a reconnect);
 /// baseline: raw sqlite3 INSERTs of their bytes, as many a commit.
 Result<void> measure_grouped_notifications(const AgentBenchOptions& o, const std::filesystem::path& db,
-                                           const agent::CarStore::Options& options,
-                                           const std::vector<wire::Ack>& acks, AgentResults& r) {
+                                           const agent::CarStore::Options& options, const std::vector<wire::Ack>& acks,
+                                           AgentResults& r) {
   constexpr std::size_t kNotificationBatch = 16;
   std::vector<wire::Envelope> notes;
   std::vector<std::string> ids, encoded;
@@ -400,7 +400,7 @@ Result<void> measure_grouped_notifications(const AgentBenchOptions& o, const std
     auto applied = batches([&](std::size_t at, std::size_t n) -> Result<void> {
       // With the views, as the agent asks for them for the app.
       auto results = store->apply_notifications(std::span(notes).subspan(at, n), receipts,
-                                                 SystemClock::instance().epoch_ms(), /*with_views=*/true);
+                                                SystemClock::instance().epoch_ms(), /*with_views=*/true);
       if (!results) return fail(results.error());
       for (const auto& one : *results) {
         if (!one.report || one.report->status != ReportStatus::waiting_for_driver) {

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <limits>
 #include <set>
 
 #include "../common/report_fixture.hpp"

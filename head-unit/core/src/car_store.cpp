@@ -1,8 +1,8 @@
 #include "fb/agent/car_store.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <cctype>
+#include <limits>
 
 #include "fb/agent/report_builder.hpp"
 #include "fb/common/codec.hpp"
@@ -215,9 +215,8 @@ CREATE TABLE backend_clock (
 INSERT INTO backend_clock(id, newest_ms) SELECT 1, coalesce(max(last_notification_ms), 0) FROM reports;
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,  kSchemaV4,  kSchemaV5,
-                                            kSchemaV6, kSchemaV7, kSchemaV8,  kSchemaV9,  kSchemaV10,
-                                            kSchemaV11, kSchemaV12};
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,  kSchemaV5,  kSchemaV6,
+                                            kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11, kSchemaV12};
 
 // Pages of a new file: a WAL frame is a whole page, so a commit of a ~1 KiB report writes 1 KiB
 // frames rather than 4 KiB ones (bench/README.md, phase B). An existing file keeps its size.
@@ -1145,8 +1144,8 @@ Result<NotificationResult> CarStore::apply_notification(const wire::Envelope& en
 }
 
 Result<std::vector<NotificationResult>> CarStore::apply_notifications(std::span<const wire::Envelope> envelopes,
-                                                                     const std::string& receipt_topic,
-                                                                     std::int64_t now_ms, bool with_views) {
+                                                                      const std::string& receipt_topic,
+                                                                      std::int64_t now_ms, bool with_views) {
   std::vector<NotificationResult> out(envelopes.size());
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
