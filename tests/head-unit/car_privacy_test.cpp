@@ -561,6 +561,7 @@ CarStore::Options small_history_with_lead() {
   options.clock_valid_from_ms = 0;
   options.history = std::chrono::milliseconds(100'000);
   options.clock_lead = std::chrono::milliseconds(10'000);
+  options.backend_clock_step = std::chrono::milliseconds(1);  // every newer stamp kept
   return options;
 }
 
@@ -616,6 +617,14 @@ TEST_F(CarPrivacyTest, WithTheDefaultsAYearOfTheBackendsTimeForgetsAndAQuietBack
   ack.mutable_accepted()->set_case_number("FB-2027-000001");
   ASSERT_TRUE(store.apply_acks(std::span(&ack, 1), kStart + 367 * kDay, false, kStart + 367 * kDay));
   EXPECT_EQ(store.forget_finished(kStart + 367 * kDay).value(), std::vector<std::string>{closed});
+  // The kept stamp is rewritten once the backend's clock is an hour on, not at every message.
+  const auto kept_ms = [&] { return *sql::Database::open(db())->query_int("SELECT newest_ms FROM backend_clock"); };
+  EXPECT_EQ(kept_ms(), kStart + 367 * kDay);
+  constexpr std::int64_t kMinute = 60'000;
+  case_now(store, ack.report_id(), wire::CASE_STATUS_IN_PROGRESS, kStart + 367 * kDay + 59 * kMinute);
+  EXPECT_EQ(kept_ms(), kStart + 367 * kDay);
+  case_now(store, ack.report_id(), wire::CASE_STATUS_IN_PROGRESS, kStart + 367 * kDay + 61 * kMinute);
+  EXPECT_EQ(kept_ms(), kStart + 367 * kDay + 61 * kMinute);
 }
 
 TEST_F(CarPrivacyTest, TheBackendsClockMovesOnlyForwardAndNoFurtherThanTheLeadPastTheCars) {

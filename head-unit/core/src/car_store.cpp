@@ -933,9 +933,9 @@ Result<void> CarStore::note_backend_time_in_tx(std::int64_t sent_at_ms, std::int
   const auto newest = std::min(sent_at_ms, now_ms > std::numeric_limits<std::int64_t>::max() - lead
                                                ? std::numeric_limits<std::int64_t>::max()
                                                : now_ms + lead);
-  auto st = db_.cached("UPDATE backend_clock SET newest_ms = ?1 WHERE id = 1 AND newest_ms < ?1");
+  auto st = db_.cached("UPDATE backend_clock SET newest_ms = ?1 WHERE id = 1 AND newest_ms <= ?1 - ?2");
   if (!st) return fail(st.error());
-  st->bind(1, newest);
+  st->bind(1, newest).bind(2, std::max<std::int64_t>(1, options_.backend_clock_step.count()));
   return st->run();
 }
 

@@ -338,6 +338,10 @@ class CarStore {
     /// for longer than this keeps them until it does (it adds none meanwhile). Reports dropped
     /// unsent count by the car's clock alone. Keep it well below `history`.
     std::chrono::milliseconds clock_lead = std::chrono::days(30);
+    /// How far a newer backend stamp must be past the kept one before it is written: the row
+    /// is then rewritten about once an hour, not at every commit, and the history's horizon
+    /// lags the backend's time by less than this.
+    std::chrono::milliseconds backend_clock_step = std::chrono::hours(1);
     /// How long a write waits for another connection's lock on the file (a diagnostic tool
     /// reading it) before it fails with StorageErrc::busy.
     std::chrono::milliseconds busy_timeout{5000};
