@@ -365,33 +365,45 @@ wire::Ack accepted_ack_of(const wire::Envelope& env, const std::string& payload,
   return ack;
 }
 
-/// The next status change of each case ("waiting for you"), kNotificationBatch at a time in one
-/// commit, as the agent applies the notifications that arrive together (after a reconnect);
-/// baseline: raw sqlite3 INSERTs of their bytes, as many a commit.
-Result<void> measure_grouped_notifications(const AgentBenchOptions& o, const std::filesystem::path& db,
-                                           const agent::CarStore::Options& options, const std::vector<wire::Ack>& acks,
-                                           AgentResults& r) {
-  constexpr std::size_t kNotificationBatch = 16;
+/// One status change applied to each acknowledged case, `batch` a commit, and the same loop's
+/// figures beside raw sqlite3 INSERTs of the notifications' bytes, `batch` a commit
+/// (synchronous=FULL): the least a durable notification could cost.
+struct NotificationLoop {
+  std::size_t batch = 1;
+  wire::CaseStatus status{};
+  wire::Milestone milestone{};
+  ReportStatus shown{};  // what the report must read after its notification
+  std::string title_prefix, text, raw_file;
+};
+struct NotificationFigures {
+  double rate = 0, raw_rate = 0, disk_bytes = 0, raw_disk_bytes = 0;
+};
+
+Result<NotificationFigures> measure_notification_loop(const AgentBenchOptions& o, const std::filesystem::path& db,
+                                                      const agent::CarStore::Options& options,
+                                                      const std::vector<wire::Ack>& acks,
+                                                      const NotificationLoop& loop) {
   std::vector<wire::Envelope> notes;
   std::vector<std::string> ids, encoded;
   for (const auto& ack : acks) {
     const auto& case_number = ack.accepted().case_number();
-    auto note = case_notification(ack.report_id(), case_number, wire::CASE_STATUS_WAITING_FOR_DRIVER,
-                                  wire::MILESTONE_WAITING_FOR_DRIVER, "A question about " + case_number,
-                                  "Does the rattle come back after the car has stood overnight?");
+    auto note = case_notification(ack.report_id(), case_number, loop.status, loop.milestone,
+                                  loop.title_prefix + case_number, loop.text);
     ids.push_back(note.message_id());
     encoded.push_back(codec::encode(note));
     notes.push_back(std::move(note));
   }
-  auto raw = RawOutbox::open(o.work_dir / "notify-grouped-raw.db");
+  auto raw = RawOutbox::open(o.work_dir / loop.raw_file);
   if (!raw) return fail(raw.error());
   const auto receipts = topics::receipts(kCarVin);
   const auto batches = [&](auto&& apply) -> Result<void> {
-    for (std::size_t at = 0; at < notes.size(); at += kNotificationBatch) {
-      if (auto e = apply(at, std::min(kNotificationBatch, notes.size() - at)); !e) return e;
+    for (std::size_t at = 0; at < notes.size(); at += loop.batch) {
+      if (auto e = apply(at, std::min(loop.batch, notes.size() - at)); !e) return e;
     }
     return {};
   };
+  const auto per_note = [&](auto total) { return static_cast<double>(total) / static_cast<double>(notes.size()); };
+  NotificationFigures f;
   const auto w0 = write_bytes();
   {
     auto store = agent::CarStore::open(db, options);
@@ -403,14 +415,14 @@ Result<void> measure_grouped_notifications(const AgentBenchOptions& o, const std
                                                 SystemClock::instance().epoch_ms(), /*with_views=*/true);
       if (!results) return fail(results.error());
       for (const auto& one : *results) {
-        if (!one.report || one.report->status != ReportStatus::waiting_for_driver) {
-          return fail(StorageErrc::not_found, "grouped notifications: a case's report was not updated");
+        if (!one.report || one.report->status != loop.shown) {
+          return fail(StorageErrc::not_found, "notifications: a case's report was not updated");
         }
       }
       return {};
     });
     if (!applied) return fail(applied.error());
-    r.grouped_notification_rate = static_cast<double>(notes.size()) / to_s(Clock::now() - t0);
+    f.rate = static_cast<double>(notes.size()) / to_s(Clock::now() - t0);
   }
   const auto w1 = write_bytes();
   const auto t0 = Clock::now();
@@ -420,61 +432,52 @@ Result<void> measure_grouped_notifications(const AgentBenchOptions& o, const std
       !e) {
     return fail(e.error());
   }
-  r.raw_grouped_notification_rate = static_cast<double>(notes.size()) / to_s(Clock::now() - t0);
+  f.raw_rate = static_cast<double>(notes.size()) / to_s(Clock::now() - t0);
   (*raw)->close();
   const auto w2 = write_bytes();
-  r.grouped_notification_disk_bytes = static_cast<double>(w1 - w0) / static_cast<double>(notes.size());
-  r.raw_grouped_notification_disk_bytes = static_cast<double>(w2 - w1) / static_cast<double>(notes.size());
-  r.notification_batch = kNotificationBatch;
-  return {};
+  f.disk_bytes = per_note(w1 - w0);
+  f.raw_disk_bytes = per_note(w2 - w1);
+  return f;
 }
 
-/// The car's work per later notification of a case (a status change: "in progress"), on the
-/// reports `measure_ack_apply` acknowledged: CarStore::apply_notification, one a commit as the
-/// agent applies a lone one (the inbox row, the report's row, its timeline step and the delivered
-/// receipt queued), against a raw sqlite3 INSERT of the same notification's bytes, one a commit
-/// (synchronous=FULL): the least a durable notification could cost.
+/// The car's work per later notification of a case, on the reports `measure_ack_apply`
+/// acknowledged (the inbox row, the report's row, its timeline step and the delivered receipt
+/// queued): a status change ("in progress") one a commit, as the agent applies a lone one; then
+/// the next ("waiting for you") kNotificationBatch a commit, as it applies the notifications that
+/// arrive together (after a reconnect).
 Result<void> measure_notifications(const AgentBenchOptions& o, const std::filesystem::path& db,
                                    const agent::CarStore::Options& options, const std::vector<wire::Ack>& acks,
                                    AgentResults& r) {
-  std::vector<wire::Envelope> notes;
-  std::vector<std::string> encoded;
-  for (const auto& ack : acks) {
-    const auto& case_number = ack.accepted().case_number();
-    auto note = case_notification(ack.report_id(), case_number, wire::CASE_STATUS_IN_PROGRESS,
-                                  wire::MILESTONE_IN_PROGRESS, "Work started on " + case_number,
-                                  "An engineer is looking into the rattle; we will tell you what we find");
-    encoded.push_back(codec::encode(note));
-    notes.push_back(std::move(note));
-  }
-  auto raw = RawOutbox::open(o.work_dir / "notify-raw.db");
-  if (!raw) return fail(raw.error());
-  const auto receipts = topics::receipts(kCarVin);
-  const auto w0 = write_bytes();
-  {
-    auto store = agent::CarStore::open(db, options);
-    if (!store) return fail(store.error());
-    const auto t0 = Clock::now();
-    for (const auto& note : notes) {
-      auto applied = store->apply_notification(note, receipts, SystemClock::instance().epoch_ms());
-      if (!applied) return fail(applied.error());
-      if (!applied->report || applied->report->status != ReportStatus::in_progress) {
-        return fail(StorageErrc::not_found, "notifications: a case's report was not updated");
-      }
-    }
-    r.notification_rate = static_cast<double>(notes.size()) / to_s(Clock::now() - t0);
-  }
-  const auto w1 = write_bytes();
-  const auto t0 = Clock::now();
-  for (std::size_t i = 0; i < notes.size(); ++i) {
-    if (auto e = (*raw)->insert(notes[i].message_id(), encoded[i]); !e) return fail(e.error());
-  }
-  r.raw_notification_rate = static_cast<double>(notes.size()) / to_s(Clock::now() - t0);
-  (*raw)->close();
-  const auto w2 = write_bytes();
-  r.notification_disk_bytes = static_cast<double>(w1 - w0) / static_cast<double>(notes.size());
-  r.raw_notification_disk_bytes = static_cast<double>(w2 - w1) / static_cast<double>(notes.size());
-  return measure_grouped_notifications(o, db, options, acks, r);
+  constexpr std::size_t kNotificationBatch = 16;
+  auto lone =
+      measure_notification_loop(o, db, options, acks,
+                                {.batch = 1,
+                                 .status = wire::CASE_STATUS_IN_PROGRESS,
+                                 .milestone = wire::MILESTONE_IN_PROGRESS,
+                                 .shown = ReportStatus::in_progress,
+                                 .title_prefix = "Work started on ",
+                                 .text = "An engineer is looking into the rattle; we will tell you what we find",
+                                 .raw_file = "notify-raw.db"});
+  if (!lone) return fail(lone.error());
+  r.notification_rate = lone->rate;
+  r.raw_notification_rate = lone->raw_rate;
+  r.notification_disk_bytes = lone->disk_bytes;
+  r.raw_notification_disk_bytes = lone->raw_disk_bytes;
+  auto grouped = measure_notification_loop(o, db, options, acks,
+                                           {.batch = kNotificationBatch,
+                                            .status = wire::CASE_STATUS_WAITING_FOR_DRIVER,
+                                            .milestone = wire::MILESTONE_WAITING_FOR_DRIVER,
+                                            .shown = ReportStatus::waiting_for_driver,
+                                            .title_prefix = "A question about ",
+                                            .text = "Does the rattle come back after the car has stood overnight?",
+                                            .raw_file = "notify-grouped-raw.db"});
+  if (!grouped) return fail(grouped.error());
+  r.grouped_notification_rate = grouped->rate;
+  r.raw_grouped_notification_rate = grouped->raw_rate;
+  r.grouped_notification_disk_bytes = grouped->disk_bytes;
+  r.raw_grouped_notification_disk_bytes = grouped->raw_disk_bytes;
+  r.notification_batch = kNotificationBatch;
+  return {};
 }
 
 /// The car's work per backend acknowledgement, without the link: o.drain_reports reports queued

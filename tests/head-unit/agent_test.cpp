@@ -129,6 +129,15 @@ class AgentTest : public ::testing::Test {
     note.mutable_notification()->set_title("Feedback received");
     return note;
   }
+  // A later notification of a report's case, stamped by the backend `after_ms` past the car's now.
+  wire::Envelope case_update(const std::string& report_id, const std::string& case_number, wire::CaseStatus status,
+                             std::int64_t after_ms = 1) const {
+    auto note = codec::new_envelope(clock_.epoch_ms() + after_ms);
+    note.mutable_notification()->set_report_id(report_id);
+    note.mutable_notification()->set_case_number(case_number);
+    note.mutable_notification()->set_status(status);
+    return note;
+  }
   static wire::Envelope ack_for(const FakeMqtt::Published& p, const std::string& number) {
     return test::accepted_ack_for(p.payload, number);
   }
@@ -159,10 +168,7 @@ TEST_F(AgentTest, AcksThatArriveTogetherAreAppliedTogetherAndBeforeWhatFollows) 
   // applied after them (its newer status stays).
   for (std::size_t i = 0; i < 3; ++i)
     test::deliver_to_inbox(*mqtt_, kVinA, ack_for(sent[i], "FB-2026-00020" + std::to_string(i)));
-  auto note = codec::new_envelope(clock_.epoch_ms() + 1);
-  note.mutable_notification()->set_report_id(ids[1]);
-  note.mutable_notification()->set_case_number("FB-2026-000201");
-  note.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+  auto note = case_update(ids[1], "FB-2026-000201", wire::CASE_STATUS_IN_PROGRESS);
   note.mutable_notification()->set_title("in progress");
   test::deliver_to_inbox(*mqtt_, kVinA, note);
   events_ = Events{};
@@ -213,10 +219,8 @@ TEST_F(AgentTest, NotificationsThatArriveTogetherAreOneCommitInTheOrderTheBacken
   // Eight case updates waiting in the car's session, read before the strand runs (a reconnect).
   std::vector<std::string> message_ids;
   for (int i = 1; i <= 8; ++i) {
-    auto note = codec::new_envelope(clock_.epoch_ms() + i);
-    note.mutable_notification()->set_report_id(id);
-    note.mutable_notification()->set_case_number("FB-2026-000401");
-    note.mutable_notification()->set_status(i == 8 ? wire::CASE_STATUS_RESOLVED : wire::CASE_STATUS_IN_PROGRESS);
+    auto note = case_update(id, "FB-2026-000401", i == 8 ? wire::CASE_STATUS_RESOLVED : wire::CASE_STATUS_IN_PROGRESS,
+                            i);
     note.mutable_notification()->set_title("update " + std::to_string(i));
     message_ids.push_back(note.message_id());
     test::deliver_to_inbox(*mqtt_, kVinA, note);
@@ -245,10 +249,7 @@ TEST_F(AgentTest, OpeningTheAgentForgetsFinishedReportsPastTheHistory) {
     const auto second = complete_next();
     deliver(ack_for(first, "FB-2026-000301"));
     deliver(ack_for(second, "FB-2026-000302"));
-    auto note = codec::new_envelope(clock_.epoch_ms() + 1);
-    note.mutable_notification()->set_report_id(closed_id);
-    note.mutable_notification()->set_case_number("FB-2026-000301");
-    note.mutable_notification()->set_status(wire::CASE_STATUS_CLOSED);
+    auto note = case_update(closed_id, "FB-2026-000301", wire::CASE_STATUS_CLOSED);
     deliver(note);
     ASSERT_EQ(reports(*agent).size(), 2u);
     agent->stop();
@@ -270,10 +271,7 @@ TEST_F(AgentTest, AStartOnAnRtcSteppedYearsAheadKeepsTheHistoryTheBackendHasNotP
     connect();
     closed_id = *submit(*agent, draft("closed yesterday"));
     deliver(ack_for(complete_next(), "FB-2026-000321"));
-    auto note = codec::new_envelope(clock_.epoch_ms() + 1);
-    note.mutable_notification()->set_report_id(closed_id);
-    note.mutable_notification()->set_case_number("FB-2026-000321");
-    note.mutable_notification()->set_status(wire::CASE_STATUS_CLOSED);
+    auto note = case_update(closed_id, "FB-2026-000321", wire::CASE_STATUS_CLOSED);
     deliver(note);
     agent->stop();
     run();
@@ -294,10 +292,7 @@ TEST_F(AgentTest, AHeadUnitWhoseClockIsSetAfterStartForgetsItsHistoryThen) {
     connect();
     const auto id = *submit(*agent, draft("closed long ago"));
     deliver(ack_for(complete_next(), "FB-2026-000311"));
-    auto note = codec::new_envelope(clock_.epoch_ms() + 1);
-    note.mutable_notification()->set_report_id(id);
-    note.mutable_notification()->set_case_number("FB-2026-000311");
-    note.mutable_notification()->set_status(wire::CASE_STATUS_CLOSED);
+    auto note = case_update(id, "FB-2026-000311", wire::CASE_STATUS_CLOSED);
     deliver(note);
     agent->stop();
     run();
@@ -656,10 +651,7 @@ TEST_F(AgentTest, ANotificationReceivedBeforeAnErasureIsErasedWithTheRest) {
   connect();
   const auto id = *submit(*agent, draft("rattle"));
   deliver(ack_for(complete_next(), "FB-2026-000501"));
-  auto note = codec::new_envelope(clock_.epoch_ms() + 1);
-  note.mutable_notification()->set_report_id(id);
-  note.mutable_notification()->set_case_number("FB-2026-000501");
-  note.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+  auto note = case_update(id, "FB-2026-000501", wire::CASE_STATUS_IN_PROGRESS);
   note.mutable_notification()->set_text("We will call you on the number you gave");
   // Read by the client before the driver asks for the erasure; the strand runs both after.
   test::deliver_to_inbox(*mqtt_, kVinA, note);

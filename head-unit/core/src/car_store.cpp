@@ -926,13 +926,15 @@ Result<void> CarStore::in_unsynced_transaction(const std::function<Result<void>(
   return tx->commit();
 }
 
+std::int64_t CarStore::within_lead(std::int64_t ms, std::int64_t base_ms) const {
+  const auto lead = options_.clock_lead.count();
+  return base_ms > std::numeric_limits<std::int64_t>::max() - lead ? ms : std::min(ms, base_ms + lead);
+}
+
 Result<void> CarStore::note_backend_time_in_tx(std::int64_t sent_at_ms, std::int64_t now_ms) {
   if (sent_at_ms <= 0 || !clock_valid(now_ms)) return {};
   // A stamp further ahead of the car's clock than the lead is not believed beyond it.
-  const auto lead = options_.clock_lead.count();
-  const auto newest = std::min(sent_at_ms, now_ms > std::numeric_limits<std::int64_t>::max() - lead
-                                               ? std::numeric_limits<std::int64_t>::max()
-                                               : now_ms + lead);
+  const auto newest = within_lead(sent_at_ms, now_ms);
   auto st = db_.cached("UPDATE backend_clock SET newest_ms = ?1 WHERE id = 1 AND newest_ms <= ?1 - ?2");
   if (!st) return fail(st.error());
   st->bind(1, newest).bind(2, std::max<std::int64_t>(1, options_.backend_clock_step.count()));
@@ -1147,11 +1149,13 @@ Result<std::vector<NotificationResult>> CarStore::apply_notifications(std::span<
                                                                       const std::string& receipt_topic,
                                                                       std::int64_t now_ms, bool with_views) {
   std::vector<NotificationResult> out(envelopes.size());
+  if (envelopes.empty()) return out;
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
+  const auto newest = std::ranges::max(envelopes, {}, &wire::Envelope::sent_at_ms).sent_at_ms();
+  if (auto r = note_backend_time_in_tx(newest, now_ms); !r) return fail(r.error());
   for (std::size_t i = 0; i < envelopes.size(); ++i) {
     const auto& env = envelopes[i];
-    if (auto r = note_backend_time_in_tx(env.sent_at_ms(), now_ms); !r) return fail(r.error());
     auto applied = store_notification_in_tx(env, now_ms);
     if (!applied) return fail(applied.error());
     out[i].duplicate = applied->duplicate;

@@ -163,10 +163,7 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
   // ahead erases none of it. A report dropped unsent never reached it: the car's clock alone.
   auto backend_ms = db_.query_int("SELECT newest_ms FROM backend_clock WHERE id = 1");
   if (!backend_ms) return fail(backend_ms.error());
-  const auto lead = options_.clock_lead.count();
-  const auto newest = backend_ms->value_or(0);
-  const auto horizon = newest > now_ms - lead ? now_ms : newest + lead;  // min(now, newest + lead), no overflow
-  const auto before = horizon - options_.history.count();
+  const auto before = within_lead(now_ms, backend_ms->value_or(0)) - options_.history.count();
   const auto dropped_before = now_ms - options_.history.count();
   auto old = db_.prepare(
       "SELECT report_id FROM reports WHERE ((status IN (?1, ?2) AND updated_ms < ?4) OR (status = ?3 AND "

@@ -621,6 +621,9 @@ class CarStore {
   /// (negated) waiting for a valid clock.
   std::int64_t expires_for(ReportClass report_class, std::int64_t created_ms) const;
   bool clock_valid(std::int64_t now_ms) const { return now_ms >= options_.clock_valid_from_ms; }
+  /// min(ms, base_ms + Options::clock_lead), without overflow: how far one clock is believed
+  /// past the other.
+  std::int64_t within_lead(std::int64_t ms, std::int64_t base_ms) const;
   /// Moves the backend's clock (backend_clock, v12) forward to `sent_at_ms`, no further than
   /// Options::clock_lead past `now_ms`; nothing on an unset clock or without a stamp.
   Result<void> note_backend_time_in_tx(std::int64_t sent_at_ms, std::int64_t now_ms);
