@@ -22,6 +22,8 @@
 #include <set>
 #include <sstream>
 
+#include <spdlog/fmt/fmt.h>
+
 #include "fb/common/series_codec.hpp"
 #include "harness.hpp"
 #include "postgres.hpp"
@@ -89,6 +91,16 @@ struct Tally {
 
 std::string last_lines(const std::string& output) {
   return output.size() > 2000 ? output.substr(output.size() - 2000) : output;
+}
+
+/// The last lines of a car's output that are not its stream's progress ("saved", "acked").
+std::string last_events(const std::string& output) {
+  std::istringstream in(output);
+  std::string kept;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("saved ") && !line.starts_with("acked ")) kept += line + "\n";
+  }
+  return last_lines(kept);
 }
 
 struct OneCar {
@@ -375,6 +387,8 @@ class FleetFaults : public BrokerTest<ThreeCars> {
   }
 
   static constexpr auto kPoll = std::chrono::milliseconds(50);
+  /// Longer than a car's longest reconnect wait (30 s), shorter than ctest's timeout (120 s).
+  static constexpr auto kStall = std::chrono::seconds(60);
 };
 
 // The backend SIGKILLed at random points of a stream from three cars (between its broker PUBACK
@@ -416,8 +430,13 @@ TEST_F(FleetFaults, ABackendKilledAtRandomPointsLosesAndDuplicatesNothingFromSev
     std::size_t acked = 0;
     if (!poll_all(cars, acked)) break;
     if (acked != last_acked) last_acked = acked, last_progress = std::chrono::steady_clock::now();
-    ASSERT_LT(std::chrono::steady_clock::now() - last_progress, std::chrono::seconds(120))
-        << "no Ack for 120 s; " << acked << " so far";
+    if (std::chrono::steady_clock::now() - last_progress > kStall) {
+      std::string outputs;
+      for (auto& car : cars) outputs += car.vin + ":\n" + last_events(car.process->output()) + "\n";
+      FAIL() << "no Ack for " << kStall.count() << " s; " << acked << " so far\n"
+             << outputs << "backend:\n"
+             << last_lines(backend.process().output());
+    }
     if (killed < kill_at.size() && progress(acked) >= kill_at[killed]) {
       EXPECT_LT(acked, cars.size() * reports) << "kill " << killed + 1 << " came after the last Ack";
       backend.kill();
@@ -450,17 +469,34 @@ TEST_F(FleetFaults, ANetworkPartitionBetweenCarsAndBrokerLosesNothing) {
   bool cut = false;
   std::vector<std::size_t> saved_at_cut(cars.size()), offline_at_cut(cars.size());
   const auto lines = [](StreamingCar& car, const char* pattern) { return car.process->count_lines(pattern); };
+  // A stall fails here, with each car's state, well before ctest's timeout kills the test mute.
+  std::string last_state;
+  auto last_change = std::chrono::steady_clock::now();
   for (;;) {
     bool any_running = false;
     bool all_connected = true;
     std::size_t slowest = reports;
+    std::string state = fmt::format("partitions {}, cut {}, proxy connections {}\n", partitions, cut,
+                                    proxy.connections());
     for (auto& car : cars) {
       any_running = car.poll(kPoll) || any_running;
       ASSERT_TRUE(car.tally.errors.empty()) << car.vin << ": " << car.tally.errors.front();
       slowest = std::min(slowest, car.tally.saved);
       all_connected = all_connected && lines(car, "^connected$") >= partitions + 1;
+      state += fmt::format("{}: saved {}, acked {}, connected {}, offline {}, exited {}\n", car.vin, car.tally.saved,
+                           car.tally.acked.size(), lines(car, "^connected$"), lines(car, "^offline$"), car.exited);
     }
     if (!any_running) break;
+    if (state != last_state) {
+      last_state = state;
+      last_change = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - last_change > kStall) {
+      std::string outputs;
+      for (auto& car : cars) outputs += car.vin + ":\n" + last_events(car.process->output()) + "\n";
+      FAIL() << "nothing moved for " << kStall.count() << " s:\n"
+             << state << outputs << "backend:\n"
+             << last_lines(backend.process().output());
+    }
     if (!cut && partitions < 2 && all_connected && slowest >= reports * (partitions + 1) / 4) {
       proxy.cut();
       cut = true;

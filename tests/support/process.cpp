@@ -94,11 +94,20 @@ std::optional<std::string> Process::line(std::size_t index, std::chrono::millise
 }
 
 std::size_t Process::count_lines(const std::string& pattern) {
-  const std::regex re(pattern);
-  std::lock_guard lock(mu_);
-  std::size_t n = 0;
-  for (const auto& l : lines_) n += std::regex_search(l, re) ? 1 : 0;
-  return n;
+  std::lock_guard counting(count_mu_);
+  auto [it, added] = counts_.try_emplace(pattern);
+  auto& count = it->second;
+  if (added) count.re = std::regex(pattern);
+  // Only the lines new since the last count, matched outside mu_: a test that counts in a loop
+  // must not starve the reader thread (the child would block on a full pipe).
+  std::vector<std::string> fresh;
+  {
+    std::lock_guard lock(mu_);
+    fresh.assign(lines_.begin() + static_cast<std::ptrdiff_t>(count.scanned), lines_.end());
+  }
+  count.scanned += fresh.size();
+  for (const auto& l : fresh) count.matched += std::regex_search(l, count.re) ? 1 : 0;
+  return count.matched;
 }
 
 std::string Process::output() {

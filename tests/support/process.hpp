@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <regex>
@@ -29,7 +30,8 @@ class Process {
   /// Line `index` (0: the first), once the child has written it; nullopt when it exits (or
   /// closes its output) first, or on timeout. Reading lines in turn follows the child event by event.
   std::optional<std::string> line(std::size_t index, std::chrono::milliseconds timeout);
-  /// Counts lines matching `pattern` so far.
+  /// Counts lines matching `pattern` so far. Each call matches only the lines written since the
+  /// last call with the same pattern, so polling it in a loop stays cheap.
   std::size_t count_lines(const std::string& pattern);
   std::string output();
 
@@ -57,8 +59,16 @@ class Process {
   std::thread reader_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::string> lines_;
+  std::vector<std::string> lines_;  // only ever appended to
   bool eof_ = false;
+
+  struct Count {
+    std::regex re;
+    std::size_t scanned = 0;  // lines_[0, scanned) matched already
+    std::size_t matched = 0;
+  };
+  std::mutex count_mu_;  // guards counts_; taken before mu_, never inside it
+  std::map<std::string, Count> counts_;
 };
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
