@@ -236,6 +236,41 @@ TEST_F(AgentTest, NotificationsThatArriveTogetherAreOneCommitInTheOrderTheBacken
   EXPECT_TRUE(events_.problems.empty());
 }
 
+// One update of a group that the store refuses (a trigger planted on the file stands for a fault
+// of that row alone) holds back only itself: the group is applied one by one, the others are
+// stored and receipted, and the refused one, with no receipt, is stored when the backend resends it.
+TEST_F(AgentTest, AnUpdateTheStoreRefusesHoldsBackOnlyItselfFromTheUpdatesReadWithIt) {
+  auto agent = started_agent();
+  connect();
+  const auto id = *submit(*agent, draft("rattle"));
+  deliver(ack_for(complete_next(), "FB-2026-000402"));
+  std::vector<wire::Envelope> notes;
+  for (int i = 1; i <= 3; ++i) {
+    notes.push_back(case_update(id, "FB-2026-000402", wire::CASE_STATUS_IN_PROGRESS, i));
+    notes.back().mutable_notification()->set_title("update " + std::to_string(i));
+  }
+  auto other = sql::Database::open(dir_ / "car.db");
+  ASSERT_TRUE(other) << other.error().what();
+  ASSERT_TRUE(other->exec("CREATE TRIGGER refuse BEFORE INSERT ON inbox WHEN NEW.message_id = '" +
+                          notes[1].message_id() + "' BEGIN SELECT RAISE(ABORT, 'planted'); END"));
+  for (const auto& note : notes) test::deliver_to_inbox(*mqtt_, kVinA, note);
+  events_ = Events{};
+  run();
+  ASSERT_EQ(events_.notifications.size(), 2u);
+  EXPECT_EQ(events_.notifications[0].message_id, notes[0].message_id());
+  EXPECT_EQ(events_.notifications[1].message_id, notes[2].message_id());
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 2u) << "a receipt for each stored update, none for the refused one";
+  ASSERT_EQ(events_.problems.size(), 1u) << "the refused update is reported once";
+  EXPECT_NE(events_.problems[0].what().find("planted"), std::string::npos) << events_.problems[0].what();
+
+  ASSERT_TRUE(other->exec("DROP TRIGGER refuse"));
+  events_ = Events{};
+  deliver(notes[1]);  // the backend's resend: no receipt came
+  ASSERT_EQ(events_.notifications.size(), 1u);
+  EXPECT_EQ(events_.notifications[0].message_id, notes[1].message_id());
+  EXPECT_EQ(stats(*agent).notifications, 3u);
+}
+
 TEST_F(AgentTest, OpeningTheAgentForgetsFinishedReportsPastTheHistory) {
   storage_.history = 24h;
   std::string closed_id;
