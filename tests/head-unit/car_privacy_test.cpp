@@ -627,6 +627,47 @@ TEST_F(CarPrivacyTest, WithTheDefaultsAYearOfTheBackendsTimeForgetsAndAQuietBack
   EXPECT_EQ(kept_ms(), kStart + 367 * kDay + 61 * kMinute);
 }
 
+// A damaged store is recovered into a fresh file, whose backend clock starts at 0: it takes the
+// newest stamp the recovered reports hold, so the history a year of the backend's time ends still
+// ends, and is not kept until the backend next writes.
+TEST_F(CarPrivacyTest, ARecoveredStoreTakesTheBackendsTimeFromTheReportsItGetsBack) {
+  constexpr std::int64_t kDay = 86'400'000;
+  constexpr std::int64_t kStart = 1'780'000'000'000;
+  std::string closed;
+  {
+    auto opened = CarStore::open(db(), {});
+    ASSERT_TRUE(opened) << opened.error().what();
+    closed = acknowledged(*opened, "rattle", kStart);
+    case_now(*opened, closed, wire::CASE_STATUS_CLOSED, kStart + kDay);
+    const auto open_case = acknowledged(*opened, "squeak", kStart + 300 * kDay);
+    case_now(*opened, open_case, wire::CASE_STATUS_IN_PROGRESS, kStart + 366 * kDay);
+  }
+  {
+    // The inbox's pages overwritten: the reports survive, the file fails its check.
+    auto file = sql::Database::open(db());
+    ASSERT_TRUE(file);
+    ASSERT_TRUE(file->query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
+    auto pages = file->prepare("SELECT pageno FROM dbstat WHERE name = 'inbox'");
+    ASSERT_TRUE(pages);
+    std::vector<std::int64_t> inbox;
+    ASSERT_TRUE(pages->each_row([&](const sql::Statement& row) { inbox.push_back(row.int64(0)); }));
+    const auto page_size = **file->query_int("PRAGMA page_size");
+    ASSERT_FALSE(inbox.empty());
+    std::fstream out(db(), std::ios::in | std::ios::out | std::ios::binary);
+    for (auto page : inbox) {
+      out.seekp((page - 1) * page_size);
+      out << std::string(static_cast<std::size_t>(page_size), '\x5a');
+    }
+  }
+  auto opened = CarStore::open(db(), {});
+  ASSERT_TRUE(opened) << opened.error().what();
+  ASSERT_TRUE(opened->recovery()) << "the damage is found";
+  ASSERT_TRUE(opened->report(closed).value().has_value()) << "the reports came back";
+  EXPECT_EQ(*sql::Database::open(db())->query_int("SELECT newest_ms FROM backend_clock"), kStart + 366 * kDay);
+  // By the car's clock a year and two days after the close, the backend's 366th day within the lead.
+  EXPECT_EQ(opened->forget_finished(kStart + 367 * kDay).value(), std::vector<std::string>{closed});
+}
+
 TEST_F(CarPrivacyTest, TheBackendsClockMovesOnlyForwardAndNoFurtherThanTheLeadPastTheCars) {
   auto opened = CarStore::open(db(), small_history_with_lead());
   ASSERT_TRUE(opened) << opened.error().what();

@@ -486,6 +486,13 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
       !r) {
     return fail(r.error());
   }
+  // The backend's time is a row of its own, not copied: the newest stamp the recovered reports
+  // hold is a floor for it (as the v12 migration took), so the history is not kept for ever.
+  if (auto r = db_.exec("UPDATE backend_clock SET newest_ms = max(newest_ms, (SELECT coalesce(max("
+                        "last_notification_ms), 0) FROM reports)) WHERE id = 1");
+      !r) {
+    return fail(r.error());
+  }
   if (auto r = tx->commit(); !r) return fail(r.error());
   totals_.reset();
   if (auto r = options_.recovery_fault ? options_.recovery_fault(RecoveryStep::checked) : Result<void>{}; !r) {
