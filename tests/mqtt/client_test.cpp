@@ -239,6 +239,28 @@ TEST_F(ClientTest, NoConnackInTimeDropsTheAttemptAndRetries) {
   EXPECT_FALSE(client->connected());
 }
 
+// The transport never says it let go of an abandoned link: the client does not wait for ever
+// (the car would stay offline for good); past the bound, the next attempt starts on a fresh link
+// and the late word changes nothing.
+TEST_F(ClientTest, AnAbandonedLinkTheTransportNeverReleasesStillLeadsToTheNextAttempt) {
+  start();
+  advance(11s);  // no CONNACK: abandoned
+  ASSERT_EQ(fake->disconnects.size(), 1u);
+  EXPECT_EQ(fake->network_ups, 0);
+  advance(11s - 1ms);  // the disconnect's 1 s and a connect timeout
+  EXPECT_EQ(fake->connects.size(), 1u) << "went ahead before the transport could answer";
+  advance(1ms);
+  EXPECT_EQ(fake->network_ups, 1) << "the next attempt on a fresh link";
+  advance(250ms);
+  ASSERT_EQ(fake->connects.size(), 2u);
+  fake->finish_disconnect();  // too late
+  advance(1s);
+  EXPECT_EQ(fake->connects.size(), 2u);
+  fake->connack();
+  run();
+  EXPECT_TRUE(client->connected());
+}
+
 TEST_F(ClientTest, APublishWithoutPubackTimesOutOnceAndItsSlotGoesToTheQueuedOne) {
   start_connected();
   publish("a");

@@ -47,6 +47,7 @@ class FakeTransport final : public mqtt::Transport {
   void disconnect(std::chrono::milliseconds, std::function<void()> done) override {
     disconnects.push_back(std::move(done));
   }
+  void network_up() override { ++network_ups; }
   void close(std::chrono::milliseconds) override {
     ++closes;
     closed = true;
@@ -105,6 +106,7 @@ class FakeTransport final : public mqtt::Transport {
   std::function<void(Publish&)> on_publish;
   std::vector<std::function<void()>> disconnects;
   int closes = 0;
+  int network_ups = 0;
   bool closed = false;
 
  private:

@@ -16,6 +16,9 @@ namespace {
 
 class TransportClient;
 
+// How long the transport may take to end a link we cannot use (Transport::disconnect's timeout).
+constexpr std::chrono::milliseconds kAbandonWait{1000};
+
 // What the transport's threads reach. Work they post runs only while `self` is set; it is read
 // and cleared on the executor only (stop()), so nothing runs after stop() or destruction.
 struct Shared {
@@ -251,15 +254,25 @@ class TransportClient final : public Client {
     link_ = Link::abandoning;
     ++stats_.connect_failures;
     spdlog::warn("mqtt {}: {}; dropping the link", opts_.client_id, why.what());
-    transport_->disconnect(std::chrono::seconds(1), [s = shared_, ex = executor_, id = attempt_] {
+    transport_->disconnect(kAbandonWait, [s = shared_, ex = executor_, id = attempt_] {
       hand_over(s, ex, [id](TransportClient& c) { c.on_abandoned(id); });
+    });
+    // The transport's word is all that ends the wait: should it never come (a library that drops
+    // the request), the car would stay offline for good. After a bound, the next attempt goes
+    // ahead on a fresh link (network_up(): the Paho transport makes a new client).
+    watchdog_.arm_after(kAbandonWait + opts_.connect_timeout, [this, id = attempt_] {
+      spdlog::warn("mqtt {}: the link was not let go of within {} s; the next attempt starts afresh", opts_.client_id,
+                   std::chrono::duration_cast<std::chrono::seconds>(kAbandonWait + opts_.connect_timeout).count());
+      transport_->network_up();
+      on_abandoned(id);
     });
     report(false, why);
   }
 
-  // The next attempt only once the transport has let go of the last one.
+  // The next attempt only once the transport has let go of the last one (or the wait for it ended).
   void on_abandoned(std::uint64_t id) {
     if (id != attempt_ || link_ != Link::abandoning) return;
+    watchdog_.cancel();
     link_ = Link::down;
     loop_.failed();
     spdlog::info("mqtt {}: retry in {} ms", opts_.client_id, loop_.last_wait().count());
@@ -305,7 +318,7 @@ class TransportClient final : public Client {
   ReconnectLoop loop_;
   PublishWindow window_;
   SubscriptionRegistry registry_;
-  Timer watchdog_;  // CONNACK, then every SUBACK, within connect_timeout
+  Timer watchdog_;  // CONNACK, then every SUBACK, within connect_timeout; an abandoned link's release
   MessageHandler message_handler_;
   ConnectionHandler connection_handler_;
   Admission admit_;  // copied into the transport's message event at start()

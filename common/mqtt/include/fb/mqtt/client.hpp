@@ -70,6 +70,9 @@ struct ClientOptions {
   /// v5 only: how long the broker keeps our session after we disconnect.
   std::chrono::seconds session_expiry{7 * 24 * 3600};
   std::chrono::seconds keep_alive{30};
+  /// An attempt without CONNACK within this (+1 s), or without every SUBACK within it after the
+  /// CONNACK, is abandoned and retried; the transport then has 1 s + this to let go of the link
+  /// before the next attempt goes ahead without it, on a fresh link.
   std::chrono::seconds connect_timeout{10};
   /// Reconnect backoff with full jitter: after the n-th failed attempt in a row, a wait drawn
   /// uniformly from [0, min(reconnect_max, reconnect_min * 2^(n-1))]; reset on success and by
