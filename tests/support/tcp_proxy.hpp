@@ -83,7 +83,9 @@ class TcpProxy {
 
   void accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-      if (ec) return;  // closed by cut()
+      // Closed by cut(); or accepted just before it, with this completion already queued: that
+      // connection must not get through a partition either (the socket closes here).
+      if (ec || !acceptor_.is_open()) return;
       auto pair = std::make_shared<Pair>(io_);
       pair->downstream = std::move(socket);
       pairs_.insert(pair);
