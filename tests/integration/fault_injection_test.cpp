@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -464,27 +465,34 @@ TEST_F(FleetFaults, ANetworkPartitionBetweenCarsAndBrokerLosesNothing) {
   auto cars = start_cars(reports, rate, seed, "ssl://127.0.0.1:" + std::to_string(proxy.port()));
   // Two partitions: when every car has saved a quarter, then a half of its reports (and is
   // connected again after the first); each lasts until every car has said it is offline and has
-  // saved another tenth of its reports with the link down.
+  // saved another tenth of its reports with the link down. A car that has finished its stream
+  // (every report saved and acknowledged) is not waited for: one that reconnects late after the
+  // first partition lets the others finish before the second (CI saw the loop wait for ever
+  // for an exited car's "offline").
   std::size_t partitions = 0;
   bool cut = false;
-  std::vector<std::size_t> saved_at_cut(cars.size()), offline_at_cut(cars.size());
+  std::vector<std::size_t> saved_at_cut(cars.size()), offline_at_cut(cars.size()), cuts_seen(cars.size());
   const auto lines = [](StreamingCar& car, const char* pattern) { return car.process->count_lines(pattern); };
   // A stall fails here, with each car's state, well before ctest's timeout kills the test mute.
+  // Not in the state: the "offline" count, which a car retrying against a closed port raises.
   std::string last_state;
   auto last_change = std::chrono::steady_clock::now();
   for (;;) {
     bool any_running = false;
-    bool all_connected = true;
+    bool all_connected = true;  // every car still running is connected since the last partition it saw
     std::size_t slowest = reports;
     std::string state = fmt::format("partitions {}, cut {}, proxy connections {}\n", partitions, cut,
                                     proxy.connections());
-    for (auto& car : cars) {
-      any_running = car.poll(kPoll) || any_running;
+    for (std::size_t i = 0; i < cars.size(); ++i) {
+      auto& car = cars[i];
+      const bool running = car.poll(kPoll);
+      any_running = any_running || running;
       ASSERT_TRUE(car.tally.errors.empty()) << car.vin << ": " << car.tally.errors.front();
       slowest = std::min(slowest, car.tally.saved);
-      all_connected = all_connected && lines(car, "^connected$") >= partitions + 1;
-      state += fmt::format("{}: saved {}, acked {}, connected {}, offline {}, exited {}\n", car.vin, car.tally.saved,
-                           car.tally.acked.size(), lines(car, "^connected$"), lines(car, "^offline$"), car.exited);
+      const auto connected = lines(car, "^connected$");
+      if (running) all_connected = all_connected && connected >= cuts_seen[i] + 1;
+      state += fmt::format("{}: saved {}, acked {}, connected {}, partitions seen {}, exited {}\n", car.vin,
+                           car.tally.saved, car.tally.acked.size(), connected, cuts_seen[i], car.exited);
     }
     if (!any_running) break;
     if (state != last_state) {
@@ -507,23 +515,30 @@ TEST_F(FleetFaults, ANetworkPartitionBetweenCarsAndBrokerLosesNothing) {
     } else if (cut) {
       bool all_offline_and_queueing = true;
       for (std::size_t i = 0; i < cars.size(); ++i) {
+        if (cars[i].exited) continue;  // finished as the link went: nothing left to queue or send
         const bool offline = lines(cars[i], "^offline$") > offline_at_cut[i];
         const bool queued = cars[i].tally.saved >= std::min(reports, saved_at_cut[i] + reports / 10);
         all_offline_and_queueing = all_offline_and_queueing && offline && queued;
       }
       if (all_offline_and_queueing) {
         EXPECT_EQ(proxy.connections(), 0u);
+        for (std::size_t i = 0; i < cars.size(); ++i) {
+          if (lines(cars[i], "^offline$") > offline_at_cut[i]) ++cuts_seen[i];
+        }
         proxy.restore();
         cut = false;
         ++partitions;
       }
     }
   }
-  for (auto& car : cars) {
+  for (std::size_t i = 0; i < cars.size(); ++i) {
+    auto& car = cars[i];
     EXPECT_EQ(car.process->wait_exit(kWait), 0) << car.vin << ":\n" << last_lines(car.process->output());
-    EXPECT_GE(car.process->count_lines("^connected$"), 3u) << car.vin << ": reconnected after each partition:\n"
-                                                           << last_lines(car.process->output());
+    EXPECT_GE(car.process->count_lines("^connected$"), cuts_seen[i] + 1)
+        << car.vin << ": reconnected after each partition it saw:\n"
+        << last_lines(car.process->output());
   }
+  EXPECT_GE(*std::max_element(cuts_seen.begin(), cuts_seen.end()), 2u) << "no car went through both partitions";
   EXPECT_EQ(partitions, 2u);
   expect_each_report_once(backend.db(), cars, reports);
 }
