@@ -633,7 +633,7 @@ TEST_F(CarPrivacyTest, WithTheDefaultsAYearOfTheBackendsTimeForgetsAndAQuietBack
 TEST_F(CarPrivacyTest, ARecoveredStoreTakesTheBackendsTimeFromTheReportsItGetsBack) {
   constexpr std::int64_t kDay = 86'400'000;
   constexpr std::int64_t kStart = 1'780'000'000'000;
-  std::string closed;
+  std::string closed, garbled;
   {
     auto opened = CarStore::open(db(), {});
     ASSERT_TRUE(opened) << opened.error().what();
@@ -641,11 +641,15 @@ TEST_F(CarPrivacyTest, ARecoveredStoreTakesTheBackendsTimeFromTheReportsItGetsBa
     case_now(*opened, closed, wire::CASE_STATUS_CLOSED, kStart + kDay);
     const auto open_case = acknowledged(*opened, "squeak", kStart + 300 * kDay);
     case_now(*opened, open_case, wire::CASE_STATUS_IN_PROGRESS, kStart + 366 * kDay);
+    garbled = acknowledged(*opened, "hum", kStart + 10 * kDay);
+    case_now(*opened, garbled, wire::CASE_STATUS_IN_PROGRESS, kStart + 11 * kDay);
   }
   {
-    // The inbox's pages overwritten: the reports survive, the file fails its check.
+    // The inbox's pages overwritten: the reports survive, the file fails its check. One report's
+    // stamp is garbled into text, which a copy keeps as it is and which sorts above any number.
     auto file = sql::Database::open(db());
     ASSERT_TRUE(file);
+    ASSERT_TRUE(file->exec("UPDATE reports SET last_notification_ms = 'garbled' WHERE report_id = '" + garbled + "'"));
     ASSERT_TRUE(file->query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
     auto pages = file->prepare("SELECT pageno FROM dbstat WHERE name = 'inbox'");
     ASSERT_TRUE(pages);

@@ -487,9 +487,11 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
     return fail(r.error());
   }
   // The backend's time is a row of its own, not copied: the newest stamp the recovered reports
-  // hold is a floor for it (as the v12 migration took), so the history is not kept for ever.
+  // hold is a floor for it (as the v12 migration took), so the history is not kept for ever. A
+  // damaged value copied as it was (text, a blob) does not count.
   if (auto r = db_.exec("UPDATE backend_clock SET newest_ms = max(newest_ms, (SELECT coalesce(max("
-                        "last_notification_ms), 0) FROM reports)) WHERE id = 1");
+                        "last_notification_ms), 0) FROM reports WHERE typeof(last_notification_ms) = 'integer')) "
+                        "WHERE id = 1");
       !r) {
     return fail(r.error());
   }
