@@ -9,6 +9,7 @@
 // issue's full count (10,000 reports, 20 kills):
 //   FB_FAULT_REPORTS (default 1000)  FB_FAULT_KILLS (5)  FB_FAULT_SEED (20261202)
 //   FB_FAULT_RATE (0: reports queued as fast as the car commits them)
+//   FB_FAULT_STALL_S (60: the FleetFaults loops fail after this long without progress)
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -388,8 +389,9 @@ class FleetFaults : public BrokerTest<ThreeCars> {
   }
 
   static constexpr auto kPoll = std::chrono::milliseconds(50);
-  /// Longer than a car's longest reconnect wait (30 s), shorter than ctest's timeout (120 s).
-  static constexpr auto kStall = std::chrono::seconds(60);
+  /// Longer than a car's longest quiet spell (an abandoned link's 11 s, a 30 s reconnect wait,
+  /// an 11 s CONNACK wait), shorter than ctest's timeout (120 s). FB_FAULT_STALL_S overrides it.
+  const std::chrono::seconds stall_{env_size("FB_FAULT_STALL_S", 60)};
 };
 
 // The backend SIGKILLed at random points of a stream from three cars (between its broker PUBACK
@@ -431,10 +433,10 @@ TEST_F(FleetFaults, ABackendKilledAtRandomPointsLosesAndDuplicatesNothingFromSev
     std::size_t acked = 0;
     if (!poll_all(cars, acked)) break;
     if (acked != last_acked) last_acked = acked, last_progress = std::chrono::steady_clock::now();
-    if (std::chrono::steady_clock::now() - last_progress > kStall) {
+    if (std::chrono::steady_clock::now() - last_progress > stall_) {
       std::string outputs;
       for (auto& car : cars) outputs += car.vin + ":\n" + last_events(car.process->output()) + "\n";
-      FAIL() << "no Ack for " << kStall.count() << " s; " << acked << " so far\n"
+      FAIL() << "no Ack for " << stall_.count() << " s; " << acked << " so far\n"
              << outputs << "backend:\n"
              << last_lines(backend.process().output());
     }
@@ -498,10 +500,10 @@ TEST_F(FleetFaults, ANetworkPartitionBetweenCarsAndBrokerLosesNothing) {
     if (state != last_state) {
       last_state = state;
       last_change = std::chrono::steady_clock::now();
-    } else if (std::chrono::steady_clock::now() - last_change > kStall) {
+    } else if (std::chrono::steady_clock::now() - last_change > stall_) {
       std::string outputs;
       for (auto& car : cars) outputs += car.vin + ":\n" + last_events(car.process->output()) + "\n";
-      FAIL() << "nothing moved for " << kStall.count() << " s:\n"
+      FAIL() << "nothing moved for " << stall_.count() << " s:\n"
              << state << outputs << "backend:\n"
              << last_lines(backend.process().output());
     }

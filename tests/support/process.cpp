@@ -95,9 +95,9 @@ std::optional<std::string> Process::line(std::size_t index, std::chrono::millise
 
 std::size_t Process::count_lines(const std::string& pattern) {
   std::lock_guard counting(count_mu_);
-  auto [it, added] = counts_.try_emplace(pattern);
+  auto it = counts_.find(pattern);
+  if (it == counts_.end()) it = counts_.emplace(pattern, Count{std::regex(pattern)}).first;  // a bad pattern throws
   auto& count = it->second;
-  if (added) count.re = std::regex(pattern);
   // Only the lines new since the last count, matched outside mu_: a test that counts in a loop
   // must not starve the reader thread (the child would block on a full pipe).
   std::vector<std::string> fresh;
