@@ -44,7 +44,9 @@ class Transport {
   virtual void publish(const std::string& topic, const std::string& payload, QoS qos, const PublishProps& props,
                        Done done) = 0;
   /// A hint that the network has just come up: the next connect() should be as quick as the
-  /// library allows (the Paho transport makes it on a fresh client). Default: nothing.
+  /// library allows (the Paho transport makes it on a fresh client). The client also calls it
+  /// when a link it dropped was never let go of (disconnect()'s `done` did not come): the next
+  /// connect() must not reuse that link. Default: nothing.
   virtual void network_up() {}
   /// Ends the link (or an attempt in progress); `done` once, whatever happened.
   virtual void disconnect(std::chrono::milliseconds timeout, std::function<void()> done) = 0;
