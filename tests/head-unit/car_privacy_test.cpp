@@ -628,18 +628,19 @@ TEST_F(CarPrivacyTest, WithTheDefaultsAYearOfTheBackendsTimeForgetsAndAQuietBack
 }
 
 // A damaged store is recovered into a fresh file, whose backend clock starts at 0: it takes the
-// newest stamp the recovered reports hold, so the history a year of the backend's time ends still
-// ends, and is not kept until the backend next writes.
+// newest stamp the recovered reports hold (an integer, no further than the lead past its
+// report's update), so the history a year of the backend's time ends still ends, and is not
+// kept until the backend next writes.
 TEST_F(CarPrivacyTest, ARecoveredStoreTakesTheBackendsTimeFromTheReportsItGetsBack) {
   constexpr std::int64_t kDay = 86'400'000;
   constexpr std::int64_t kStart = 1'780'000'000'000;
-  std::string closed, garbled;
+  std::string closed, garbled, open_case;
   {
     auto opened = CarStore::open(db(), {});
     ASSERT_TRUE(opened) << opened.error().what();
     closed = acknowledged(*opened, "rattle", kStart);
     case_now(*opened, closed, wire::CASE_STATUS_CLOSED, kStart + kDay);
-    const auto open_case = acknowledged(*opened, "squeak", kStart + 300 * kDay);
+    open_case = acknowledged(*opened, "squeak", kStart + 300 * kDay);
     case_now(*opened, open_case, wire::CASE_STATUS_IN_PROGRESS, kStart + 366 * kDay);
     garbled = acknowledged(*opened, "hum", kStart + 10 * kDay);
     case_now(*opened, garbled, wire::CASE_STATUS_IN_PROGRESS, kStart + 11 * kDay);
@@ -650,6 +651,10 @@ TEST_F(CarPrivacyTest, ARecoveredStoreTakesTheBackendsTimeFromTheReportsItGetsBa
     auto file = sql::Database::open(db());
     ASSERT_TRUE(file);
     ASSERT_TRUE(file->exec("UPDATE reports SET last_notification_ms = 'garbled' WHERE report_id = '" + garbled + "'"));
+    // And one integer stamp is years ahead (a flipped bit): it counts only as far as the lead
+    // past the car's clock when it was applied (the year 3000 would stop the clock for good).
+    ASSERT_TRUE(
+        file->exec("UPDATE reports SET last_notification_ms = 32503680000000 WHERE report_id = '" + open_case + "'"));
     ASSERT_TRUE(file->query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
     auto pages = file->prepare("SELECT pageno FROM dbstat WHERE name = 'inbox'");
     ASSERT_TRUE(pages);
@@ -667,9 +672,39 @@ TEST_F(CarPrivacyTest, ARecoveredStoreTakesTheBackendsTimeFromTheReportsItGetsBa
   ASSERT_TRUE(opened) << opened.error().what();
   ASSERT_TRUE(opened->recovery()) << "the damage is found";
   ASSERT_TRUE(opened->report(closed).value().has_value()) << "the reports came back";
-  EXPECT_EQ(*sql::Database::open(db())->query_int("SELECT newest_ms FROM backend_clock"), kStart + 366 * kDay);
+  EXPECT_EQ(*sql::Database::open(db())->query_int("SELECT newest_ms FROM backend_clock"), kStart + 396 * kDay)
+      << "the year-3000 stamp, bounded by its report's update (day 366) plus the lead (30 days)";
   // By the car's clock a year and two days after the close, the backend's 366th day within the lead.
   EXPECT_EQ(opened->forget_finished(kStart + 367 * kDay).value(), std::vector<std::string>{closed});
+}
+
+// A v11 store (before the backend clock) migrates to a clock taken from its reports' stamps,
+// each believed only as far as the default lead past the car's clock when it was applied.
+TEST_F(CarPrivacyTest, AVersion11StoreStartsTheBackendsClockFromItsReportsBoundedByTheLead) {
+  constexpr std::int64_t kDay = 86'400'000;
+  constexpr std::int64_t kStart = 1'780'000'000'000;
+  std::string recent, wild;
+  {
+    auto opened = CarStore::open(db(), {});
+    ASSERT_TRUE(opened) << opened.error().what();
+    recent = acknowledged(*opened, "rattle", kStart);
+    case_now(*opened, recent, wire::CASE_STATUS_IN_PROGRESS, kStart + 5 * kDay);
+    wild = acknowledged(*opened, "hum", kStart);
+    case_now(*opened, wild, wire::CASE_STATUS_IN_PROGRESS, kStart + 2 * kDay);
+  }
+  {
+    // Back to v11: no backend_clock; one stamp far ahead of when it was applied (day 2).
+    auto file = sql::Database::open(db());
+    ASSERT_TRUE(file);
+    ASSERT_TRUE(file->exec("DROP TABLE backend_clock"));
+    ASSERT_TRUE(
+        file->exec("UPDATE reports SET last_notification_ms = 32503680000000 WHERE report_id = '" + wild + "'"));
+    ASSERT_TRUE(file->exec("PRAGMA user_version=11"));
+  }
+  auto opened = CarStore::open(db(), {});
+  ASSERT_TRUE(opened) << opened.error().what();
+  EXPECT_EQ(*sql::Database::open(db())->query_int("SELECT newest_ms FROM backend_clock"), kStart + 32 * kDay)
+      << "day 2 plus the 30-day lead, above the other report's day 5";
 }
 
 TEST_F(CarPrivacyTest, TheBackendsClockMovesOnlyForwardAndNoFurtherThanTheLeadPastTheCars) {

@@ -206,13 +206,16 @@ CREATE INDEX outbox_cap ON outbox(priority, created_ms, size) WHERE kind = 'repo
 
 // v12: the newest time the backend stamped on anything the car applied (Envelope.sent_at_ms of
 // acks and notifications), which only moves forward: forget_finished() counts the history of
-// what the backend answered by it, not by an RTC that may have been stepped years ahead.
+// what the backend answered by it, not by an RTC that may have been stepped years ahead. It starts
+// from the reports' stamps, each believed no further than the lead (Options::clock_lead's
+// default, 30 days) past the car's clock when it was applied (updated_ms), as a new stamp is.
 constexpr std::string_view kSchemaV12 = R"sql(
 CREATE TABLE backend_clock (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   newest_ms INTEGER NOT NULL
 );
-INSERT INTO backend_clock(id, newest_ms) SELECT 1, coalesce(max(last_notification_ms), 0) FROM reports;
+INSERT INTO backend_clock(id, newest_ms) SELECT 1, coalesce(max(min(last_notification_ms, updated_ms + 2592000000)), 0)
+  FROM reports WHERE typeof(last_notification_ms) = 'integer' AND typeof(updated_ms) = 'integer';
 )sql";
 
 constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,  kSchemaV5,  kSchemaV6,
@@ -487,14 +490,16 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
     return fail(r.error());
   }
   // The backend's time is a row of its own, not copied: the newest stamp the recovered reports
-  // hold is a floor for it (as the v12 migration took), so the history is not kept for ever. A
-  // damaged value copied as it was (text, a blob) does not count.
-  if (auto r = db_.exec("UPDATE backend_clock SET newest_ms = max(newest_ms, (SELECT coalesce(max("
-                        "last_notification_ms), 0) FROM reports WHERE typeof(last_notification_ms) = 'integer')) "
-                        "WHERE id = 1");
-      !r) {
-    return fail(r.error());
-  }
+  // hold is a floor for it (as the v12 migration takes it), so the history is not kept for ever.
+  // A damaged value copied as it was (text, a blob) does not count, and a stamp counts no
+  // further than the lead past the car's clock when it was applied, as a new stamp is bounded.
+  auto floor = db_.cached(
+      "UPDATE backend_clock SET newest_ms = max(newest_ms, (SELECT coalesce(max(min(last_notification_ms, updated_ms "
+      "+ ?1)), 0) FROM reports WHERE typeof(last_notification_ms) = 'integer' AND typeof(updated_ms) = 'integer')) "
+      "WHERE id = 1");
+  if (!floor) return fail(floor.error());
+  floor->bind(1, static_cast<std::int64_t>(options_.clock_lead.count()));
+  if (auto r = floor->run(); !r) return fail(r.error());
   if (auto r = tx->commit(); !r) return fail(r.error());
   totals_.reset();
   if (auto r = options_.recovery_fault ? options_.recovery_fault(RecoveryStep::checked) : Result<void>{}; !r) {
