@@ -208,7 +208,8 @@ CREATE INDEX outbox_cap ON outbox(priority, created_ms, size) WHERE kind = 'repo
 // acks and notifications), which only moves forward: forget_finished() counts the history of
 // what the backend answered by it, not by an RTC that may have been stepped years ahead. It starts
 // from the reports' stamps, each believed no further than the lead (Options::clock_lead's
-// default, 30 days) past the car's clock when it was applied (updated_ms), as a new stamp is.
+// default, 30 days: kDefaultLeadMs below) past the report's last change (updated_ms, at or after
+// the stamp was applied), as a new stamp is bounded by the car's clock then.
 constexpr std::string_view kSchemaV12 = R"sql(
 CREATE TABLE backend_clock (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -217,6 +218,10 @@ CREATE TABLE backend_clock (
 INSERT INTO backend_clock(id, newest_ms) SELECT 1, coalesce(max(min(last_notification_ms, updated_ms + 2592000000)), 0)
   FROM reports WHERE typeof(last_notification_ms) = 'integer' AND typeof(updated_ms) = 'integer';
 )sql";
+
+// The literal in kSchemaV12 (a migration's text cannot read Options).
+constexpr std::int64_t kDefaultLeadMs = 2'592'000'000;
+static_assert(std::chrono::milliseconds(std::chrono::days(30)).count() == kDefaultLeadMs);
 
 constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,  kSchemaV5,  kSchemaV6,
                                             kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11, kSchemaV12};
@@ -492,7 +497,7 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   // The backend's time is a row of its own, not copied: the newest stamp the recovered reports
   // hold is a floor for it (as the v12 migration takes it), so the history is not kept for ever.
   // A damaged value copied as it was (text, a blob) does not count, and a stamp counts no
-  // further than the lead past the car's clock when it was applied, as a new stamp is bounded.
+  // further than the lead past its report's last change (updated_ms), as v12 bounds it.
   auto floor = db_.cached(
       "UPDATE backend_clock SET newest_ms = max(newest_ms, (SELECT coalesce(max(min(last_notification_ms, updated_ms "
       "+ ?1)), 0) FROM reports WHERE typeof(last_notification_ms) = 'integer' AND typeof(updated_ms) = 'integer')) "
