@@ -659,17 +659,21 @@ void Agent::apply_notifications(std::span<const wire::Envelope> notes) {
   }
   for (auto& r : *results) {
     scheduler_.add(OutboxEntry{r.receipt_id, OutboxKind::receipt, topic, 0, now}, clock_.steady_now());
-    if (r.duplicate) {
-      ++stats_.duplicate_notifications;
-      continue;
-    }
-    ++stats_.notifications;
     // The report's new state first: a listener woken by the notification sees it already.
-    if (r.report) {
+    if (r.report && !r.duplicate) {
       for (auto* l : listeners_) l->report_changed(*r.report);
     }
-    for (auto* l : listeners_) l->notification_received(r.entry);
+    notification_applied(r.entry, r.duplicate);
   }
+}
+
+void Agent::notification_applied(const InboxEntry& entry, bool duplicate) {
+  if (duplicate) {
+    ++stats_.duplicate_notifications;
+    return;
+  }
+  ++stats_.notifications;
+  for (auto* l : listeners_) l->notification_received(entry);
 }
 
 void Agent::apply_acks(const std::vector<wire::Ack>& acks, std::int64_t sent_ms) {
@@ -693,14 +697,7 @@ void Agent::apply_acks(const std::vector<wire::Ack>& acks, std::int64_t sent_ms)
     if (r.report) {
       for (auto* l : listeners_) l->report_changed(*r.report);
     }
-    if (r.notification) {
-      if (r.notification_duplicate) {
-        ++stats_.duplicate_notifications;
-      } else {
-        ++stats_.notifications;
-        for (auto* l : listeners_) l->notification_received(*r.notification);
-      }
-    }
+    if (r.notification) notification_applied(*r.notification, r.notification_duplicate);
   }
 }
 

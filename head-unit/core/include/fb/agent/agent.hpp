@@ -179,6 +179,8 @@ class Agent final : public AgentApi {
   void apply_inbound();
   void apply_acks(const std::vector<wire::Ack>& acks, std::int64_t sent_ms);  // sent_ms: the newest Envelope.sent_at_ms
   void apply_notifications(std::span<const wire::Envelope> notes);
+  /// Counts a stored notification (or its duplicate) and tells the listeners of a new one.
+  void notification_applied(const InboxEntry& entry, bool duplicate);
   /// The backend has the driver's answer (applied or refused): it leaves the outbox.
   void answer_stored(const wire::AnswerStored& stored);
   /// Records the sent and delivered steps of the reports the broker took since the last call, in
