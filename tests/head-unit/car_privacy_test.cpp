@@ -39,6 +39,10 @@ class CarPrivacyTest : public ::testing::Test {
  protected:
   std::string db() const { return dir_ / "car.db"; }
   std::string raw() const { return file_bytes(db()) + file_bytes(db() + "-wal"); }
+  /// The backend's time the store keeps (backend_clock, v12), read through a connection of its own.
+  std::int64_t backend_clock_ms() const {
+    return sql::Database::open(db())->query_int("SELECT newest_ms FROM backend_clock").value().value();
+  }
 
   /// `sealed`: with the car's key file (as the agent opens it); else without keys, so that the
   /// raw file shows the plain text (an erasure test can then see it before and not after).
@@ -555,6 +559,9 @@ TEST_F(CarPrivacyTest, AReportClosedWhileTheClockWasUnsetStartsItsHistoryWhenThe
   EXPECT_EQ(opened->forget_finished(1'600'001).value(), std::vector<std::string>{closed});
 }
 
+constexpr std::int64_t kDay = 86'400'000;
+constexpr std::int64_t kStart = 1'780'000'000'000;  // June 2026
+
 /// A history of 100 s on a clock valid from 0, the car's clock counted up to 10 s past the backend's.
 CarStore::Options small_history_with_lead() {
   CarStore::Options options;
@@ -602,8 +609,6 @@ TEST_F(CarPrivacyTest, WithTheDefaultsAYearOfTheBackendsTimeForgetsAndAQuietBack
   auto opened = CarStore::open(db(), {});  // history 365 days, clock lead 30 days
   ASSERT_TRUE(opened) << opened.error().what();
   auto& store = *opened;
-  constexpr std::int64_t kDay = 86'400'000;
-  constexpr std::int64_t kStart = 1'780'000'000'000;  // June 2026
   const auto closed = acknowledged(store, "rattle", kStart);
   case_now(store, closed, wire::CASE_STATUS_CLOSED, kStart + kDay);
   // A year and two days on by the car's clock, and not a word from the backend since: kept.
@@ -618,13 +623,12 @@ TEST_F(CarPrivacyTest, WithTheDefaultsAYearOfTheBackendsTimeForgetsAndAQuietBack
   ASSERT_TRUE(store.apply_acks(std::span(&ack, 1), kStart + 367 * kDay, false, kStart + 367 * kDay));
   EXPECT_EQ(store.forget_finished(kStart + 367 * kDay).value(), std::vector<std::string>{closed});
   // The kept stamp is rewritten once the backend's clock is an hour on, not at every message.
-  const auto kept_ms = [&] { return *sql::Database::open(db())->query_int("SELECT newest_ms FROM backend_clock"); };
-  EXPECT_EQ(kept_ms(), kStart + 367 * kDay);
+  EXPECT_EQ(backend_clock_ms(), kStart + 367 * kDay);
   constexpr std::int64_t kMinute = 60'000;
   case_now(store, ack.report_id(), wire::CASE_STATUS_IN_PROGRESS, kStart + 367 * kDay + 59 * kMinute);
-  EXPECT_EQ(kept_ms(), kStart + 367 * kDay);
+  EXPECT_EQ(backend_clock_ms(), kStart + 367 * kDay);
   case_now(store, ack.report_id(), wire::CASE_STATUS_IN_PROGRESS, kStart + 367 * kDay + 61 * kMinute);
-  EXPECT_EQ(kept_ms(), kStart + 367 * kDay + 61 * kMinute);
+  EXPECT_EQ(backend_clock_ms(), kStart + 367 * kDay + 61 * kMinute);
 }
 
 // A damaged store is recovered into a fresh file, whose backend clock starts at 0: it takes the
@@ -632,8 +636,6 @@ TEST_F(CarPrivacyTest, WithTheDefaultsAYearOfTheBackendsTimeForgetsAndAQuietBack
 // report's update), so the history a year of the backend's time ends still ends, and is not
 // kept until the backend next writes.
 TEST_F(CarPrivacyTest, ARecoveredStoreTakesTheBackendsTimeFromTheReportsItGetsBack) {
-  constexpr std::int64_t kDay = 86'400'000;
-  constexpr std::int64_t kStart = 1'780'000'000'000;
   std::string closed, garbled, open_case;
   {
     auto opened = CarStore::open(db(), {});
@@ -652,7 +654,7 @@ TEST_F(CarPrivacyTest, ARecoveredStoreTakesTheBackendsTimeFromTheReportsItGetsBa
     ASSERT_TRUE(file);
     ASSERT_TRUE(file->exec("UPDATE reports SET last_notification_ms = 'garbled' WHERE report_id = '" + garbled + "'"));
     // And one integer stamp is years ahead (a flipped bit): it counts only as far as the lead
-    // past the car's clock when it was applied (the year 3000 would stop the clock for good).
+    // past its report's last change (the year 3000 would stop the clock for good).
     ASSERT_TRUE(
         file->exec("UPDATE reports SET last_notification_ms = 32503680000000 WHERE report_id = '" + open_case + "'"));
     ASSERT_TRUE(file->query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
@@ -672,17 +674,15 @@ TEST_F(CarPrivacyTest, ARecoveredStoreTakesTheBackendsTimeFromTheReportsItGetsBa
   ASSERT_TRUE(opened) << opened.error().what();
   ASSERT_TRUE(opened->recovery()) << "the damage is found";
   ASSERT_TRUE(opened->report(closed).value().has_value()) << "the reports came back";
-  EXPECT_EQ(*sql::Database::open(db())->query_int("SELECT newest_ms FROM backend_clock"), kStart + 396 * kDay)
+  EXPECT_EQ(backend_clock_ms(), kStart + 396 * kDay)
       << "the year-3000 stamp, bounded by its report's update (day 366) plus the lead (30 days)";
   // By the car's clock a year and two days after the close, the backend's 366th day within the lead.
   EXPECT_EQ(opened->forget_finished(kStart + 367 * kDay).value(), std::vector<std::string>{closed});
 }
 
 // A v11 store (before the backend clock) migrates to a clock taken from its reports' stamps,
-// each believed only as far as the default lead past the car's clock when it was applied.
+// each believed only as far as the default lead past its report's last change.
 TEST_F(CarPrivacyTest, AVersion11StoreStartsTheBackendsClockFromItsReportsBoundedByTheLead) {
-  constexpr std::int64_t kDay = 86'400'000;
-  constexpr std::int64_t kStart = 1'780'000'000'000;
   std::string recent, wild;
   {
     auto opened = CarStore::open(db(), {});
@@ -703,8 +703,7 @@ TEST_F(CarPrivacyTest, AVersion11StoreStartsTheBackendsClockFromItsReportsBounde
   }
   auto opened = CarStore::open(db(), {});
   ASSERT_TRUE(opened) << opened.error().what();
-  EXPECT_EQ(*sql::Database::open(db())->query_int("SELECT newest_ms FROM backend_clock"), kStart + 32 * kDay)
-      << "day 2 plus the 30-day lead, above the other report's day 5";
+  EXPECT_EQ(backend_clock_ms(), kStart + 32 * kDay) << "day 2 plus the 30-day lead, above the other report's day 5";
 }
 
 TEST_F(CarPrivacyTest, TheBackendsClockMovesOnlyForwardAndNoFurtherThanTheLeadPastTheCars) {
