@@ -1,6 +1,7 @@
 #include "fb/common/sqlite.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -32,6 +33,17 @@ TEST(Sqlite, MigratesAnOlderSchemaAndKeepsRows) {
   ASSERT_TRUE(s) << s.error().what();
   EXPECT_EQ(*s->db.query_int("PRAGMA user_version"), 2);
   EXPECT_EQ(*s->db.query_int("SELECT w FROM t WHERE v = 'kept'"), 7);
+}
+
+// Every sqlite3_malloc and sqlite3_free took a process-wide mutex to count the bytes, contended by
+// the backend's threads. The first open turns the counting off: SQLite then counts nothing.
+TEST(Sqlite, TheFirstOpenTurnsOffSQLitesProcessWideAllocationCounting) {
+  test::TempDir dir;
+  auto s = open_store(dir / "s.db", {"test", kOne}, OnCorrupt::refuse);
+  ASSERT_TRUE(s) << s.error().what();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(s->db.exec("INSERT INTO t(v) VALUES(hex(randomblob(500)))"));
+  EXPECT_EQ(*s->db.query_int("SELECT count(*) FROM t"), 100);
+  EXPECT_EQ(sqlite3_memory_used(), 0);
 }
 
 // A migration that frees personal data (the car store's v10 moves the driver's words) must run
