@@ -463,13 +463,15 @@ std::string acknowledged(CarStore& store, const std::string& text, std::int64_t 
   return env.report().report_id();
 }
 
-void case_now(CarStore& store, const std::string& report_id, wire::CaseStatus status, std::int64_t at) {
+/// A notification moving the report's case to `status` at `at`, applied; its message id.
+std::string case_now(CarStore& store, const std::string& report_id, wire::CaseStatus status, std::int64_t at) {
   auto note = codec::new_envelope(at);
   note.mutable_notification()->set_report_id(report_id);
   note.mutable_notification()->set_case_number("FB-2026-000077");
   note.mutable_notification()->set_status(status);
   note.mutable_notification()->set_text("case update");
   EXPECT_TRUE(store.apply_notification(note, "vehicles/x/receipts", at));
+  return note.message_id();
 }
 
 TEST_F(CarPrivacyTest, FinishedReportsPastTheHistoryAreForgottenWithWhatHangsOnThem) {
@@ -499,13 +501,14 @@ TEST_F(CarPrivacyTest, FinishedReportsPastTheHistoryAreForgottenWithWhatHangsOnT
   case_now(store, unacked.report().report_id(), wire::CASE_STATUS_CLOSED, 2000);
   ASSERT_EQ(store.report(unacked.report().report_id()).value()->status, ReportStatus::closed);
 
-  // While the driver's callback request waits for the backend's AnswerStored, nothing goes: an
-  // answer may be about any report (here, the closed one).
-  EXPECT_TRUE(store.forget_finished(200'000).value().empty());
+  // While the driver's callback request waits for the backend's AnswerStored, the closed case it
+  // is about stays; the refused report goes.
+  EXPECT_EQ(store.forget_finished(200'000).value(), std::vector<std::string>{refused});
+  EXPECT_TRUE(store.report(closed).value());
   ASSERT_TRUE(store.confirm_answer(*callback));
   auto forgotten = store.forget_finished(200'000);
   ASSERT_TRUE(forgotten) << forgotten.error().what();
-  EXPECT_EQ(std::set<std::string>(forgotten->begin(), forgotten->end()), (std::set<std::string>{closed, refused}));
+  EXPECT_EQ(*forgotten, std::vector<std::string>{closed});
   for (const auto& id : {closed, refused}) {
     EXPECT_FALSE(store.report(id).value()) << id;
     EXPECT_TRUE(store.timeline(id).value().empty()) << id;
@@ -543,6 +546,65 @@ TEST_F(CarPrivacyTest, FinishedReportsPastTheHistoryAreForgottenWithWhatHangsOnT
   EXPECT_EQ(about_closed(), 1) << "within its history";
   ASSERT_TRUE(store.forget_finished(320'000));
   EXPECT_EQ(about_closed(), 0) << "the orphan went";
+}
+
+// Before, one answer the backend never confirmed (its backend gone, the car offline for good)
+// kept every report past its history for as long as it stayed queued.
+TEST_F(CarPrivacyTest, AQueuedAnswerHoldsBackOnlyTheReportItIsAboutUnlessItCannotBeRead) {
+  CarStore::Options options;
+  options.clock_valid_from_ms = 0;
+  options.history = std::chrono::milliseconds(100'000);
+  auto opened = CarStore::open(db(), options);
+  ASSERT_TRUE(opened) << opened.error().what();
+  auto& store = *opened;
+  const std::string topic = "vehicles/" + std::string(test::kVinA) + "/receipts";
+  std::map<std::string, std::string> closed;   // name -> report id, each closed at 2000
+  std::map<std::string, std::string> closing;  // name -> the closing notification's id
+  for (const auto* name : {"rated", "reopened", "plain", "late"}) {
+    closed[name] = acknowledged(store, name, 1000);
+    closing[name] = case_now(store, closed[name], wire::CASE_STATUS_CLOSED, 2000);
+  }
+  // A survey answer names the notification (the report through the inbox), a reopen the report.
+  auto rating = store.enqueue_survey_answer(closing["rated"], 4, "", topic, 3000);
+  ASSERT_TRUE(rating) << rating.error().what();
+  auto reopen = store.enqueue_reopen_request(closed["reopened"], "still rattles", topic, 3000);
+  ASSERT_TRUE(reopen) << reopen.error().what();
+  // "late": closed again by a notification that came after its report was forgotten (an orphan
+  // inbox row), and the driver rated that one.
+  auto forgotten = store.forget_finished(200'000);
+  ASSERT_TRUE(forgotten) << forgotten.error().what();
+  EXPECT_EQ(std::set<std::string>(forgotten->begin(), forgotten->end()),
+            (std::set<std::string>{closed["plain"], closed["late"]}));
+  EXPECT_TRUE(store.report(closed["rated"]).value());
+  EXPECT_TRUE(store.report(closed["reopened"]).value());
+  const auto orphan = case_now(store, closed["late"], wire::CASE_STATUS_CLOSED, 210'000);
+  auto late_rating = store.enqueue_survey_answer(orphan, 2, "", topic, 210'000);
+  ASSERT_TRUE(late_rating) << late_rating.error().what();
+  const auto inbox_has = [&](const std::string& id) {
+    const auto inbox = store.inbox().value();
+    return std::any_of(inbox.begin(), inbox.end(), [&](const InboxEntry& n) { return n.message_id == id; });
+  };
+  ASSERT_TRUE(store.confirm_answer(*rating));
+  forgotten = store.forget_finished(320'000);
+  ASSERT_TRUE(forgotten) << forgotten.error().what();
+  EXPECT_EQ(*forgotten, std::vector<std::string>{closed["rated"]});
+  EXPECT_TRUE(store.report(closed["reopened"]).value()) << "its reopen is still queued";
+  EXPECT_TRUE(inbox_has(orphan)) << "the orphan the queued rating names stays";
+
+  // An answer that cannot be read may be about any report: then nothing goes.
+  const auto newer = acknowledged(store, "newer", 1000);
+  case_now(store, newer, wire::CASE_STATUS_CLOSED, 2000);
+  {
+    auto raw = sql::Database::open(db());
+    ASSERT_TRUE(raw);
+    auto garble = raw->prepare("UPDATE outbox SET payload = x'ffffffff' WHERE id = ?");
+    ASSERT_TRUE(garble);
+    garble->bind(1, *late_rating);
+    ASSERT_TRUE(garble->run());
+  }
+  EXPECT_TRUE(store.forget_finished(330'000).value().empty());
+  EXPECT_TRUE(store.report(newer).value());
+  EXPECT_TRUE(inbox_has(orphan));
 }
 
 TEST_F(CarPrivacyTest, AReportClosedWhileTheClockWasUnsetStartsItsHistoryWhenTheClockIsSet) {

@@ -883,17 +883,9 @@ Result<std::optional<std::string>> CarStore::refuse_answer(const std::string& an
   // PUBACK, whose wait only this refusal can end).
   std::optional<std::string> report_id;
   if (auto env = payload ? codec::decode(*payload) : Result<wire::Envelope>(fail(payload.error()))) {
-    Result<std::string> about = std::string();
-    switch (env->body_case()) {
-      case wire::Envelope::kDriverMessage: about = env->driver_message().report_id(); break;
-      case wire::Envelope::kReopenRequest: about = env->reopen_request().report_id(); break;
-      case wire::Envelope::kCallbackRequest: about = env->callback_request().report_id(); break;
-      case wire::Envelope::kVisitReply: about = report_of_visit(env->visit_reply().visit_id()); break;
-      case wire::Envelope::kSurvey: about = report_of_notification(env->survey().notification_id()); break;
-      default: break;
-    }
+    auto about = report_of_answer(*env);
     if (!about) return fail(about.error());
-    if (!about->empty()) report_id = std::move(*about);
+    if (*about && !(*about)->empty()) report_id = std::move(**about);
   }
   auto unpend = db_.cached(
       "UPDATE visits SET pending_reply = NULL, updated_since_reply = 0 WHERE pending_reply = ? RETURNING report_id");
@@ -1574,6 +1566,17 @@ Result<std::string> CarStore::report_of_visit(const std::string& visit_id) {
   auto row = st->step();
   if (!row) return fail(row.error());
   return *row ? st->text(0) : std::string();
+}
+
+Result<std::optional<std::string>> CarStore::report_of_answer(const wire::Envelope& answer) {
+  switch (answer.body_case()) {
+    case wire::Envelope::kDriverMessage: return answer.driver_message().report_id();
+    case wire::Envelope::kReopenRequest: return answer.reopen_request().report_id();
+    case wire::Envelope::kCallbackRequest: return answer.callback_request().report_id();
+    case wire::Envelope::kVisitReply: return report_of_visit(answer.visit_reply().visit_id());
+    case wire::Envelope::kSurvey: return report_of_notification(answer.survey().notification_id());
+    default: return std::nullopt;
+  }
 }
 
 Result<std::string> CarStore::report_of_notification(const std::string& message_id) {

@@ -1,8 +1,10 @@
 // CarStore: the driver's copy of what the car keeps, and its erasure (docs/privacy.md,
 // "Erasure and export on the car").
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <limits>
+#include <set>
 
 #include "fb/agent/car_store.hpp"
 #include "fb/common/codec.hpp"
@@ -144,16 +146,42 @@ Result<Erased> CarStore::erase_personal_data() {
   return erased;
 }
 
+Result<std::optional<std::set<std::string>>> CarStore::reports_of_queued_answers() {
+  std::vector<std::string> answers;
+  auto st = db_.prepare("SELECT id FROM outbox WHERE answer = 1");
+  if (!st) return fail(st.error());
+  if (auto r = st->each_row([&](const sql::Statement& s) { answers.push_back(s.text(0)); }); !r) return fail(r.error());
+  std::set<std::string> reports;
+  for (const auto& id : answers) {
+    auto payload = this->payload(id);
+    // A sealed payload that no longer opens (StorageErrc::internal) is unreadable; a failing
+    // store is an error.
+    if (!payload && payload.error().code != make_error_code(StorageErrc::internal)) return fail(payload.error());
+    auto env = payload ? codec::decode(*payload) : Result<wire::Envelope>(fail(payload.error()));
+    if (!env) return std::optional<std::set<std::string>>();
+    auto about = report_of_answer(*env);
+    if (!about) return fail(about.error());
+    if (!*about) return std::optional<std::set<std::string>>();
+    // "" too: a notification or visit without a report keeps the rows without one.
+    reports.insert(std::move(**about));
+  }
+  return std::optional(std::move(reports));
+}
+
 Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) {
   std::vector<std::string> ids;
   if (options_.history.count() <= 0 || !clock_valid(now_ms)) return ids;
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   // A driver's answer still queued (a reopen, a rating, a visit reply, a callback) may be about a
-  // closed report: nothing is forgotten until the backend has confirmed them all.
-  auto answers = db_.query_int("SELECT count(*) FROM outbox WHERE answer = 1");
-  if (!answers) return fail(answers.error());
-  if (answers->value_or(0) > 0) return ids;
+  // closed report: that report stays until the backend has confirmed the answer, and one answer
+  // the backend never confirms holds back only its own report. One that cannot be read may be
+  // about any report: then nothing goes.
+  auto answered = reports_of_queued_answers();
+  if (!answered) return fail(answered.error());
+  if (!*answered) return ids;
+  const auto& kept = **answered;
+  const auto kept_json = nlohmann::json(std::vector<std::string>(kept.begin(), kept.end())).dump();
   // A change stamped while the clock was unset (year 2000) is not old: its year starts now.
   auto restamp = db_.prepare("UPDATE reports SET updated_ms = ? WHERE updated_ms < ?");
   if (!restamp) return fail(restamp.error());
@@ -174,7 +202,12 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
       .bind(3, to_string(ReportStatus::dropped))
       .bind(4, before)
       .bind(5, dropped_before);
-  if (auto r = old->each_row([&](const sql::Statement& s) { ids.push_back(s.text(0)); }); !r) return fail(r.error());
+  if (auto r = old->each_row([&](const sql::Statement& s) {
+        if (!kept.contains(s.text(0))) ids.push_back(s.text(0));
+      });
+      !r) {
+    return fail(r.error());
+  }
   for (const auto* sql :
        {"DELETE FROM visit_replies WHERE visit_id IN (SELECT visit_id FROM visits WHERE report_id = ?)",
         "DELETE FROM visits WHERE report_id = ?", "DELETE FROM callbacks WHERE report_id = ?",
@@ -188,15 +221,19 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
     }
   }
   // What a late notification left about a report forgotten before (or never on this car).
+  // An answer's own report is kept here too (a rating of a notification left by a late one).
   for (const auto* sql :
        {"DELETE FROM visit_replies WHERE visit_id IN (SELECT visit_id FROM visits WHERE received_ms < ?1 AND "
-        "report_id NOT IN (SELECT report_id FROM reports))",
-        "DELETE FROM visits WHERE received_ms < ?1 AND report_id NOT IN (SELECT report_id FROM reports)",
-        "DELETE FROM callbacks WHERE updated_ms < ?1 AND report_id NOT IN (SELECT report_id FROM reports)",
-        "DELETE FROM inbox WHERE received_ms < ?1 AND report_id NOT IN (SELECT report_id FROM reports)"}) {
+        "report_id NOT IN (SELECT report_id FROM reports) AND report_id NOT IN (SELECT value FROM json_each(?2)))",
+        "DELETE FROM visits WHERE received_ms < ?1 AND report_id NOT IN (SELECT report_id FROM reports) AND "
+        "report_id NOT IN (SELECT value FROM json_each(?2))",
+        "DELETE FROM callbacks WHERE updated_ms < ?1 AND report_id NOT IN (SELECT report_id FROM reports) AND "
+        "report_id NOT IN (SELECT value FROM json_each(?2))",
+        "DELETE FROM inbox WHERE received_ms < ?1 AND report_id NOT IN (SELECT report_id FROM reports) AND "
+        "report_id NOT IN (SELECT value FROM json_each(?2))"}) {
     auto st = db_.prepare(sql);
     if (!st) return fail(st.error());
-    st->bind(1, before);
+    st->bind(1, before).bind(2, kept_json);
     if (auto r = st->run(); !r) return fail(r.error());
   }
   if (auto r = tx->commit(); !r) return fail(r.error());

@@ -40,6 +40,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -544,6 +545,11 @@ class CarStore {
   /// The report a visit or a notification is about ("" when unknown or none).
   Result<std::string> report_of_visit(const std::string& visit_id);
   Result<std::string> report_of_notification(const std::string& message_id);
+  /// The report a driver's answer is about: the one a message, reopen or callback request names;
+  /// for a visit reply or a survey answer (a rating too), that of the visit or notification it
+  /// names ("" when the store holds none, or it has no report); nullopt for a kind that is no
+  /// answer.
+  Result<std::optional<std::string>> report_of_answer(const wire::Envelope& answer);
 
   /// Each read sees one snapshot of the store (sql::ReadSnapshot): a report's row and its visit,
   /// callback and survey state are of the same moment.
@@ -570,8 +576,10 @@ class CarStore {
   /// Options::clock_lead past the backend's newest time, see the top of this file) and no
   /// longer in the outbox, with their timelines, inbox rows,
   /// visits (and the answers recorded for them) and callbacks, and the inbox, visit and callback
-  /// rows older than that whose report is gone, in one transaction. Nothing while a driver's
-  /// answer is queued (it may be about any report), when history is 0, or on an unset clock
+  /// rows older than that whose report is gone, in one transaction. A report a driver's answer
+  /// still queued is about stays, with what hangs on it, until the backend has confirmed the
+  /// answer; everything stays while a queued answer cannot be read (it may be about any report).
+  /// Nothing either when history is 0, or on an unset clock
   /// (now_ms before clock_valid_from_ms); a report stamped on an unset clock is restamped now_ms
   /// first. Agent::open() calls it, and the agent again once its clock is set. Returns the ids
   /// of the reports forgotten. Errors: StorageErrc (nothing deleted).
@@ -595,6 +603,10 @@ class CarStore {
     std::vector<std::string> evict;  // oldest first
     std::int64_t evicted_bytes = 0;
   };
+  /// The reports the driver's answers still queued are about (report_of_answer()); nullopt when
+  /// one of them cannot be read (or no longer opens) or is no answer. Inside the caller's
+  /// transaction. Errors: StorageErrc.
+  Result<std::optional<std::set<std::string>>> reports_of_queued_answers();
   /// The cap's evictions for a new report of `size` bytes; inside the caller's transaction.
   Result<Room> make_room(ReportClass report_class, std::int64_t size);
   /// Runs `body` in one transaction whose commit is not fsync'd by itself (synchronous=NORMAL for
