@@ -637,8 +637,11 @@ backend::BackendConfig agent_backend_config(const test::Broker& broker, const te
   return c;
 }
 
-Result<void> measure_drain(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o,
-                           AgentResults& r) {
+/// CPU seconds used so far by this process and the broker (pid `broker`).
+double cpu_seconds_with(pid_t broker) { return own_cpu_seconds() + process_cpu_seconds(broker); }
+
+Result<void> measure_drain(const test::Broker& broker, pid_t broker_pid, const test::Pki& pki,
+                           const AgentBenchOptions& o, AgentResults& r) {
   const auto db = o.work_dir / "drain-car.db";
   // A probe report first: the backend's session and the car's exist before the clock starts.
   agent::Draft probe;
@@ -663,8 +666,11 @@ Result<void> measure_drain(const test::Broker& broker, const test::Pki& pki, con
       }
     }
   }
+  const double cpu0 = cpu_seconds_with(broker_pid), broker0 = process_cpu_seconds(broker_pid);
   auto times = run_agent_until_acked(broker, pki, db, static_cast<std::size_t>(o.drain_reports), std::nullopt);
   if (!times) return fail(times.error());
+  r.drain_cpu_s_per_report = (cpu_seconds_with(broker_pid) - cpu0) / o.drain_reports;
+  r.drain_broker_cpu_s_per_report = (process_cpu_seconds(broker_pid) - broker0) / o.drain_reports;
   const auto& [started, t] = *times;
   r.drain_connect_s = to_s(t.up - started);
   r.drain_rate = o.drain_reports / to_s(t.last_acked - t.up);
@@ -675,8 +681,10 @@ Result<void> measure_drain(const test::Broker& broker, const test::Pki& pki, con
 
 /// Raw Paho C++ with a car's certificate: the same number of fresh 1 KiB reports, publish ->
 /// PUBACK with the agent's in-flight window, TCP_NODELAY set as our wrapper sets it.
+/// `cpu_s_per_report`, if given: this process's and the broker's (pid `broker_pid`) CPU seconds
+/// per report from the first publish to the last PUBACK.
 Result<double> measure_raw_puback(const test::Broker& broker, const test::Pki& pki, const AgentBenchOptions& o,
-                                  std::size_t window) {
+                                  std::size_t window, pid_t broker_pid = -1, double* cpu_s_per_report = nullptr) {
   std::vector<std::string> payloads;
   for (int i = 0; i < o.drain_reports; ++i) {
     auto env = report_of_1kib(static_cast<std::size_t>(i), kOtherVin);
@@ -688,9 +696,12 @@ Result<double> measure_raw_puback(const test::Broker& broker, const test::Pki& p
                                        static_cast<int>(window));
   if (!client) return fail(client.error());
   enable_tcp_nodelay_to(broker.port());
+  const double cpu0 = cpu_s_per_report ? cpu_seconds_with(broker_pid) : 0;
   const auto t0 = Clock::now();
   if (auto p = (*client)->publish_all(topics::reports(kOtherVin), payloads, window); !p) return fail(p.error());
-  return o.drain_reports / to_s(Clock::now() - t0);
+  const auto elapsed = Clock::now() - t0;
+  if (cpu_s_per_report) *cpu_s_per_report = (cpu_seconds_with(broker_pid) - cpu0) / o.drain_reports;
+  return o.drain_reports / to_s(elapsed);
 }
 
 /// Waits until `backend` has taken `reports` in all (accepted or duplicates), polling its counters.
@@ -800,7 +811,9 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
     {
       test::InProcessBackend backend(agent_backend_config(broker, pki, o));
       if (auto s = backend.start(); !s) return fail(s.error());
-      if (auto e = measure_drain(broker, pki, o, r); !e) return fail(prefixed("drain", e.error()));
+      if (auto e = measure_drain(broker, broker.process().pid(), pki, o, r); !e) {
+        return fail(prefixed("drain", e.error()));
+      }
       // The baseline under the drain's load: the backend takes these reports and answers them as
       // it answered the car's, on the same cores.
       const auto before = backend.stats().ingest;
@@ -815,8 +828,10 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
       }
     }
     // The baseline without a backend: publish -> PUBACK only (the broker keeps them for its session).
-    auto raw = measure_raw_puback(broker, pki, o, r.drain_window);
+    auto raw = measure_raw_puback(broker, pki, o, r.drain_window, broker.process().pid(),
+                                  &r.raw_puback_cpu_s_per_report);
     if (!raw) return fail(prefixed("raw Paho drain", raw.error()));
+    r.cores = std::thread::hardware_concurrency();
     r.raw_puback_rate = *raw;
   }
 

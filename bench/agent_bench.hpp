@@ -79,6 +79,13 @@ struct AgentResults {
   double raw_puback_rate_with_backend = 0;
   std::size_t drain_window = 0;
   double drain_connect_s = 0;
+  /// CPU seconds (user + system) per report of everything taking part, this process and the
+  /// broker: the drain from the agent's start to its last ack applied (car, backend, their Paho
+  /// threads, the broker); the raw run's publishes to their last PUBACK (client and broker).
+  double drain_cpu_s_per_report = 0, raw_puback_cpu_s_per_report = 0;
+  double drain_broker_cpu_s_per_report = 0;  // the broker's part of drain_cpu_s_per_report
+  /// The cores the two share (std::thread::hardware_concurrency).
+  unsigned cores = 0;
   double rss_mb = 0, baseline_rss_mb = 0;
   std::size_t rss_reports = 0;  // acknowledged during the RSS window
   double idle_cpu_s = 0, baseline_idle_cpu_s = 0;
