@@ -63,6 +63,16 @@ class CarPrivacyTest : public ::testing::Test {
   test::TempDir dir_;
 };
 
+std::string receipts_topic() { return "vehicles/" + std::string(test::kVinA) + "/receipts"; }
+
+/// A history of 100 s on a clock valid from 0 (tests with small times).
+CarStore::Options small_history() {
+  CarStore::Options options;
+  options.clock_valid_from_ms = 0;
+  options.history = std::chrono::milliseconds(100'000);
+  return options;
+}
+
 TEST_F(CarPrivacyTest, TheOutboxAndTheCarsRecordsHoldNoPlainPersonalData) {
   auto store = open();
   struct stat st {};
@@ -161,7 +171,7 @@ Used use(CarStore& store) {
   ack.mutable_accepted()->set_case_id(new_uuid());
   ack.mutable_accepted()->set_case_number("FB-2026-000042");
   EXPECT_TRUE(store.apply_ack(ack, 2000));
-  const std::string topic = "vehicles/" + std::string(test::kVinA) + "/receipts";
+  const auto topic = receipts_topic();
   u.callback = store.enqueue_callback_request(u.delivered, kPhone, "", topic, 3000).value_or("");
   u.reply = store.enqueue_driver_message(u.delivered, kReply, topic, 4000).value_or("");
   auto note = codec::new_envelope(5000);
@@ -475,13 +485,10 @@ std::string case_now(CarStore& store, const std::string& report_id, wire::CaseSt
 }
 
 TEST_F(CarPrivacyTest, FinishedReportsPastTheHistoryAreForgottenWithWhatHangsOnThem) {
-  CarStore::Options options;
-  options.clock_valid_from_ms = 0;
-  options.history = std::chrono::milliseconds(100'000);
-  auto opened = CarStore::open(db(), options);
+  auto opened = CarStore::open(db(), small_history());
   ASSERT_TRUE(opened) << opened.error().what();
   auto& store = *opened;
-  const std::string topic = "vehicles/" + std::string(test::kVinA) + "/receipts";
+  const auto topic = receipts_topic();
   // Finished long ago: a closed case (with a callback and its notifications) and a refused report.
   const auto closed = acknowledged(store, "old rattle", 1000);
   const auto callback = store.enqueue_callback_request(closed, kPhone, "", topic, 1500);
@@ -551,13 +558,10 @@ TEST_F(CarPrivacyTest, FinishedReportsPastTheHistoryAreForgottenWithWhatHangsOnT
 // Before, one answer the backend never confirmed (its backend gone, the car offline for good)
 // kept every report past its history for as long as it stayed queued.
 TEST_F(CarPrivacyTest, AQueuedAnswerHoldsBackOnlyTheReportItIsAboutUnlessItCannotBeRead) {
-  CarStore::Options options;
-  options.clock_valid_from_ms = 0;
-  options.history = std::chrono::milliseconds(100'000);
-  auto opened = CarStore::open(db(), options);
+  auto opened = CarStore::open(db(), small_history());
   ASSERT_TRUE(opened) << opened.error().what();
   auto& store = *opened;
-  const std::string topic = "vehicles/" + std::string(test::kVinA) + "/receipts";
+  const auto topic = receipts_topic();
   std::map<std::string, std::string> closed;   // name -> report id, each closed at 2000
   std::map<std::string, std::string> closing;  // name -> the closing notification's id
   for (const auto* name : {"rated", "reopened", "plain", "late"}) {
@@ -624,11 +628,9 @@ TEST_F(CarPrivacyTest, AReportClosedWhileTheClockWasUnsetStartsItsHistoryWhenThe
 constexpr std::int64_t kDay = 86'400'000;
 constexpr std::int64_t kStart = 1'780'000'000'000;  // June 2026
 
-/// A history of 100 s on a clock valid from 0, the car's clock counted up to 10 s past the backend's.
+/// small_history(), the car's clock counted up to 10 s past the backend's.
 CarStore::Options small_history_with_lead() {
-  CarStore::Options options;
-  options.clock_valid_from_ms = 0;
-  options.history = std::chrono::milliseconds(100'000);
+  auto options = small_history();
   options.clock_lead = std::chrono::milliseconds(10'000);
   options.backend_clock_step = std::chrono::milliseconds(1);  // every newer stamp kept
   return options;
