@@ -901,11 +901,14 @@ TEST_F(AgentVisitTest, ADriversAnswerStaysQueuedPastThePubackAndIsSentAgainUntil
   const auto third = complete_next();
   EXPECT_EQ(third.payload, first.payload);
 
-  deliver(test::answer_stored_for(third.payload));
+  // Stamped two hours on: the backend's clock for the history moves with it, as with an ack.
+  const auto stamped = clock_.epoch_ms() + 2 * 3'600'000;
+  deliver(test::answer_stored_for(third.payload, false, stamped));
   auto s = stats(*agent_);
   EXPECT_EQ(s.outbox, 0u);
   EXPECT_EQ(s.answers, 0u);
   EXPECT_EQ(s.answers_stored, 1u);
+  EXPECT_EQ(sql::Database::open(dir_ / "car.db")->query_int("SELECT newest_ms FROM backend_clock").value(), stamped);
   test::run_for(io_, clock_, 10min);
   EXPECT_EQ(test::pending_publishes(*mqtt_), 0u) << "sent again after AnswerStored";
   deliver(test::answer_stored_for(first.payload));  // the backend confirmed a resend too

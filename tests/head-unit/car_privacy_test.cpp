@@ -770,6 +770,25 @@ TEST_F(CarPrivacyTest, AVersion11StoreStartsTheBackendsClockFromItsReportsBounde
   EXPECT_EQ(backend_clock_ms(), kStart + 32 * kDay) << "day 2 plus the 30-day lead, above the other report's day 5";
 }
 
+// AnswerStored is the backend's word like an ack: confirmed or refused, its stamp moves the clock,
+// no further than the lead past the car's.
+TEST_F(CarPrivacyTest, AnAnswerStoredMovesTheBackendsClockAsAnAckDoes) {
+  auto opened = CarStore::open(db(), small_history_with_lead());
+  ASSERT_TRUE(opened) << opened.error().what();
+  auto& store = *opened;
+  const auto report = acknowledged(store, "rattle", 1000);
+  case_now(store, report, wire::CASE_STATUS_IN_PROGRESS, 2000);
+  ASSERT_EQ(backend_clock_ms(), 2000);
+  auto confirmed = store.enqueue_driver_message(report, "still there", receipts_topic(), 3000);
+  ASSERT_TRUE(confirmed) << confirmed.error().what();
+  ASSERT_TRUE(store.confirm_answer(*confirmed, 5000, 4000));
+  EXPECT_EQ(backend_clock_ms(), 4000);
+  auto refused = store.enqueue_driver_message(report, "and louder", receipts_topic(), 6000);
+  ASSERT_TRUE(refused) << refused.error().what();
+  ASSERT_TRUE(store.refuse_answer(*refused, 6000, 99'000'000));
+  EXPECT_EQ(backend_clock_ms(), 16'000) << "the car's 6 s plus the 10 s lead";
+}
+
 TEST_F(CarPrivacyTest, TheBackendsClockMovesOnlyForwardAndNoFurtherThanTheLeadPastTheCars) {
   auto opened = CarStore::open(db(), small_history_with_lead());
   ASSERT_TRUE(opened) << opened.error().what();

@@ -20,9 +20,10 @@ inline wire::Envelope accepted_ack_for(const std::string& published_payload, con
 }
 
 /// The backend's AnswerStored for a driver's answer the car published (its message id).
-inline wire::Envelope answer_stored_for(const std::string& published_payload, bool refused = false) {
+inline wire::Envelope answer_stored_for(const std::string& published_payload, bool refused = false,
+                                        std::int64_t sent_at_ms = 1) {
   const auto sent = codec::decode(published_payload);
-  auto env = codec::new_envelope(1);
+  auto env = codec::new_envelope(sent_at_ms);
   env.mutable_answer_stored()->set_answer_id(sent ? sent->message_id() : std::string());
   env.mutable_answer_stored()->set_refused(refused);
   if (refused) env.mutable_answer_stored()->set_detail("test: refused");

@@ -564,7 +564,7 @@ void Agent::on_message(const mqtt::Message& m) {
   // Whatever came before it is applied first: the store sees the backend's order.
   apply_inbound();
   if (env->has_answer_stored()) {
-    answer_stored(env->answer_stored());
+    answer_stored(env->answer_stored(), env->sent_at_ms());
   } else {
     ++stats_.bad_messages;
     spdlog::warn("agent: unexpected message type on {}", m.topic);
@@ -573,7 +573,7 @@ void Agent::on_message(const mqtt::Message& m) {
   pump();
 }
 
-void Agent::answer_stored(const wire::AnswerStored& stored) {
+void Agent::answer_stored(const wire::AnswerStored& stored, std::int64_t sent_ms) {
   const auto& id = stored.answer_id();
   const auto kind = scheduler_.kind_of(id);
   const bool queued = kind == OutboxKind::answer;
@@ -586,14 +586,14 @@ void Agent::answer_stored(const wire::AnswerStored& stored) {
   }
   std::optional<std::string> report_id;
   if (stored.refused()) {
-    auto r = store_.refuse_answer(id, clock_.epoch_ms());
+    auto r = store_.refuse_answer(id, clock_.epoch_ms(), sent_ms);
     if (!r) return storage_problem(r.error());  // still queued: sent again, refused again
     if (!queued && !*r) return;                 // nothing of ours waited for it
     spdlog::warn("agent: the backend refused the driver's answer {}: {}", id, stored.detail());
     report_id = std::move(*r);
     ++stats_.answers_refused;
   } else {
-    auto r = store_.confirm_answer(id);
+    auto r = store_.confirm_answer(id, clock_.epoch_ms(), sent_ms);
     // Still queued: it goes out again and the backend, which applied it once, confirms again.
     if (!r) return storage_problem(r.error());
     report_id = std::move(*r);

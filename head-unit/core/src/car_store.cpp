@@ -843,9 +843,11 @@ Result<void> CarStore::delete_row(const std::string& id) {
   return st->run();
 }
 
-Result<std::optional<std::string>> CarStore::confirm_answer(const std::string& answer_id) {
+Result<std::optional<std::string>> CarStore::confirm_answer(const std::string& answer_id, std::int64_t now_ms,
+                                                            std::int64_t backend_sent_ms) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
+  if (auto r = note_backend_time_in_tx(backend_sent_ms, now_ms); !r) return fail(r.error());
   // A visit update that arrived while the answer was queued came before AnswerStored (the backend
   // sends what an answer caused first): the wait is over. None yet: the next one ends it. An
   // answer to an extra cost gets no visit update of its own: the backend having it is the end.
@@ -873,9 +875,11 @@ Result<void> CarStore::remove(const std::string& id) {
   return r;
 }
 
-Result<std::optional<std::string>> CarStore::refuse_answer(const std::string& answer_id, std::int64_t now_ms) {
+Result<std::optional<std::string>> CarStore::refuse_answer(const std::string& answer_id, std::int64_t now_ms,
+                                                           std::int64_t backend_sent_ms) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
+  if (auto r = note_backend_time_in_tx(backend_sent_ms, now_ms); !r) return fail(r.error());
   auto payload = this->payload(answer_id);
   if (!payload && payload.error().code != make_error_code(StorageErrc::not_found)) return fail(payload.error());
   // The report the answer was about, from the answer itself (the visit's or the survey's), or

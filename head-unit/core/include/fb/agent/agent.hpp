@@ -182,7 +182,7 @@ class Agent final : public AgentApi {
   /// Counts a stored notification (or its duplicate) and tells the listeners of a new one.
   void notification_applied(const InboxEntry& entry, bool duplicate);
   /// The backend has the driver's answer (applied or refused): it leaves the outbox.
-  void answer_stored(const wire::AnswerStored& stored);
+  void answer_stored(const wire::AnswerStored& stored, std::int64_t sent_ms);  // sent_ms: its envelope's
   /// Records the sent and delivered steps of the reports the broker took since the last call, in
   /// one commit, then tells the listeners (report_sent); runs from a post after the first of
   /// them, and before any ack is applied.

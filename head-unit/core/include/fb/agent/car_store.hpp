@@ -28,7 +28,7 @@
 //    The history (forget_finished()) is the exception: there a forward step would erase the
 //    driver's past for good, and nothing is lost by waiting, so for what the backend answered
 //    the car's clock counts only as far as Options::clock_lead past the newest time the backend
-//    stamped on an ack or notification the car applied.
+//    stamped on an ack, notification or AnswerStored the car applied.
 //
 // Threads: one owner, the agent strand (agent.hpp). Errors: StorageErrc (full, io, ...); on an
 // error nothing of that call was written.
@@ -333,7 +333,7 @@ class CarStore {
     std::chrono::milliseconds history = std::chrono::days(365);
     /// How far ahead of the backend's clock the car's may run for the history: forget_finished()
     /// counts the reports the backend answered (closed, rejected) from the earlier of now_ms and
-    /// this past the newest Envelope.sent_at_ms of an ack or notification the car applied (a
+    /// this past the newest Envelope.sent_at_ms of an ack, notification or AnswerStored the car applied (a
     /// stamp further ahead of the car's clock than this is taken as now_ms + this). An RTC
     /// stepped years ahead then forgets none of them; a car that heard nothing from the backend
     /// for longer than this keeps them until it does (it adds none meanwhile). Reports dropped
@@ -424,14 +424,19 @@ class CarStore {
   /// wait for it when an update of that visit arrived since it was queued (the backend sends what
   /// an answer caused before its AnswerStored; without one, the next update ends the wait).
   /// Returns that visit's report id, whose view changed (nullopt: no wait ended).
-  Result<std::optional<std::string>> confirm_answer(const std::string& answer_id);
+  /// `backend_sent_ms`, the AnswerStored envelope's sent_at_ms (0: none), moves the backend's
+  /// clock for the history as an ack's stamp does (forget_finished(); `now_ms` bounds it).
+  Result<std::optional<std::string>> confirm_answer(const std::string& answer_id, std::int64_t now_ms = 0,
+                                                    std::int64_t backend_sent_ms = 0);
   /// The backend refused the driver's answer `answer_id` (AnswerStored.refused): drops it and
   /// ends what it left waiting, in one transaction: a visit's pending answer clears, a callback
   /// request not yet queued by the backend shows as cancelled, and its report's timeline gets an
   /// action_refused step (detail "answer_refused"; a refused reopen request ends its wait too).
   /// An answer no longer queued (one of a build before v9, gone at its PUBACK) still ends what
   /// waits for it. Returns that report's id (nullopt: nothing of the car's was about it).
-  Result<std::optional<std::string>> refuse_answer(const std::string& answer_id, std::int64_t now_ms);
+  /// `backend_sent_ms`: as for confirm_answer().
+  Result<std::optional<std::string>> refuse_answer(const std::string& answer_id, std::int64_t now_ms,
+                                                   std::int64_t backend_sent_ms = 0);
 
   /// Applies an acknowledgement: matches the outbox report by payload digest, else report id;
   /// removes it and sets its status (acknowledged, or rejected with the reason). An ack with
