@@ -17,6 +17,15 @@
 namespace fb::test {
 
 Process::Process(std::string name, std::vector<std::string> argv, bool echo) : name_(std::move(name)), echo_(echo) {
+  // Everything the child needs is made before the fork: between fork and exec the child of a
+  // threaded process may only make async-signal-safe calls. An allocation there can wait for
+  // ever on an allocator lock another thread held at the fork; under ASan, whose allocator this
+  // is, chromedriver then "did not start" (ConsoleBrowser, under load).
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  static constexpr char kExecFailed[] = "execv failed\n";
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   pid_ = fork();
@@ -30,12 +39,8 @@ Process::Process(std::string name, std::vector<std::string> argv, bool echo) : n
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     // Keep the test's own sockets (its MQTT clients) out of the child.
     close_range(3, ~0U, 0);
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
     execv(args[0], args.data());
-    std::perror("execv");
+    (void)!write(STDERR_FILENO, kExecFailed, sizeof kExecFailed - 1);
     _exit(127);
   }
   close(fds[1]);
