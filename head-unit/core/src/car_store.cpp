@@ -205,7 +205,7 @@ CREATE INDEX outbox_cap ON outbox(priority, created_ms, size) WHERE kind = 'repo
 )sql";
 
 // v12: the newest time the backend stamped on anything the car applied (Envelope.sent_at_ms of
-// acks and notifications), which only moves forward: forget_finished() counts the history of
+// acks, notifications and AnswerStored), which only moves forward: forget_finished() counts the history of
 // what the backend answered by it, not by an RTC that may have been stepped years ahead. It starts
 // from the reports' stamps, each believed no further than the lead (Options::clock_lead's
 // default, 30 days: kDefaultLeadMs below) past the report's last change (updated_ms, at or after
