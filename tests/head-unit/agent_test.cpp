@@ -902,7 +902,7 @@ TEST_F(AgentVisitTest, ADriversAnswerStaysQueuedPastThePubackAndIsSentAgainUntil
   EXPECT_EQ(third.payload, first.payload);
 
   // Stamped two hours on: the backend's clock for the history moves with it, as with an ack.
-  const auto stamped = clock_.epoch_ms() + 2 * 3'600'000;
+  const auto stamped = clock_.epoch_ms() + std::chrono::milliseconds(2h).count();
   deliver(test::answer_stored_for(third.payload, false, stamped));
   auto s = stats(*agent_);
   EXPECT_EQ(s.outbox, 0u);
