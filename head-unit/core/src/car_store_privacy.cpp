@@ -180,8 +180,8 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
   auto answered = reports_of_queued_answers();
   if (!answered) return fail(answered.error());
   if (!*answered) return ids;
-  const auto& kept = **answered;
-  const auto kept_json = nlohmann::json(std::vector<std::string>(kept.begin(), kept.end())).dump();
+  // The reports the answers are about, as a JSON array for json_each(): every query below keeps them.
+  const auto kept_json = nlohmann::json(**answered).dump();
   // A change stamped while the clock was unset (year 2000) is not old: its year starts now.
   auto restamp = db_.prepare("UPDATE reports SET updated_ms = ? WHERE updated_ms < ?");
   if (!restamp) return fail(restamp.error());
@@ -195,19 +195,16 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
   const auto dropped_before = now_ms - options_.history.count();
   auto old = db_.prepare(
       "SELECT report_id FROM reports WHERE ((status IN (?1, ?2) AND updated_ms < ?4) OR (status = ?3 AND "
-      "updated_ms < ?5)) AND report_id NOT IN (SELECT id FROM outbox WHERE kind = 'report')");
+      "updated_ms < ?5)) AND report_id NOT IN (SELECT id FROM outbox WHERE kind = 'report') AND report_id NOT IN "
+      "(SELECT value FROM json_each(?6))");
   if (!old) return fail(old.error());
   old->bind(1, to_string(ReportStatus::closed))
       .bind(2, to_string(ReportStatus::rejected))
       .bind(3, to_string(ReportStatus::dropped))
       .bind(4, before)
-      .bind(5, dropped_before);
-  if (auto r = old->each_row([&](const sql::Statement& s) {
-        if (!kept.contains(s.text(0))) ids.push_back(s.text(0));
-      });
-      !r) {
-    return fail(r.error());
-  }
+      .bind(5, dropped_before)
+      .bind(6, kept_json);
+  if (auto r = old->each_row([&](const sql::Statement& s) { ids.push_back(s.text(0)); }); !r) return fail(r.error());
   for (const auto* sql :
        {"DELETE FROM visit_replies WHERE visit_id IN (SELECT visit_id FROM visits WHERE report_id = ?)",
         "DELETE FROM visits WHERE report_id = ?", "DELETE FROM callbacks WHERE report_id = ?",
