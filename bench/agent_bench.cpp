@@ -666,11 +666,12 @@ Result<void> measure_drain(const test::Broker& broker, pid_t broker_pid, const t
       }
     }
   }
-  const double cpu0 = cpu_seconds_with(broker_pid), broker0 = process_cpu_seconds(broker_pid);
+  const double own0 = own_cpu_seconds(), broker0 = process_cpu_seconds(broker_pid);
   auto times = run_agent_until_acked(broker, pki, db, static_cast<std::size_t>(o.drain_reports), std::nullopt);
   if (!times) return fail(times.error());
-  r.drain_cpu_s_per_report = (cpu_seconds_with(broker_pid) - cpu0) / o.drain_reports;
-  r.drain_broker_cpu_s_per_report = (process_cpu_seconds(broker_pid) - broker0) / o.drain_reports;
+  const double broker_s = process_cpu_seconds(broker_pid) - broker0;
+  r.drain_cpu_s_per_report = (own_cpu_seconds() - own0 + broker_s) / o.drain_reports;
+  r.drain_broker_cpu_s_per_report = broker_s / o.drain_reports;
   const auto& [started, t] = *times;
   r.drain_connect_s = to_s(t.up - started);
   r.drain_rate = o.drain_reports / to_s(t.last_acked - t.up);

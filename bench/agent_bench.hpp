@@ -86,6 +86,8 @@ struct AgentResults {
   double drain_broker_cpu_s_per_report = 0;  // the broker's part of drain_cpu_s_per_report
   /// The cores the two share (std::thread::hardware_concurrency).
   unsigned cores = 0;
+  /// The drain's rate if every core did nothing else and nothing waited: cores / its CPU per report.
+  double drain_cpu_ceiling() const { return cores / drain_cpu_s_per_report; }
   double rss_mb = 0, baseline_rss_mb = 0;
   std::size_t rss_reports = 0;  // acknowledged during the RSS window
   double idle_cpu_s = 0, baseline_idle_cpu_s = 0;

@@ -829,7 +829,7 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
         m->raw_puback_rate_with_backend, m->drain_rate / m->raw_puback_rate_with_backend,
         m->drain_published_rate / m->raw_puback_rate_with_backend);
     // What the drain costs, not how long it waits: on these cores, at that cost, no drain can go faster.
-    const double ceiling = m->cores / m->drain_cpu_s_per_report;
+    const double ceiling = m->drain_cpu_ceiling();
     fmt::print(
         "    CPU per report (user + system, this process and the broker): the drain {:.0f} us (car, backend, "
         "their MQTT clients, and the broker's {:.0f} us), raw publish -> PUBACK {:.0f} us; ratio {:.1f}\n"
@@ -866,7 +866,7 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
     report.add("drain_beside_backend", m->drain_rate, m->raw_puback_rate_with_backend, "reports/s");
     report.add("drain_cpu_per_report", m->drain_cpu_s_per_report * 1e6, m->raw_puback_cpu_s_per_report * 1e6,
                "CPU us/report");
-    report.add("drain_cpu_ceiling", m->cores / m->drain_cpu_s_per_report, m->raw_puback_rate, "reports/s");
+    report.add("drain_cpu_ceiling", m->drain_cpu_ceiling(), m->raw_puback_rate, "reports/s");
   }
   const std::string suffix = in_process ? "" : "_" + o.car_label;
   report.add("agent_rss_mb" + suffix, m->rss_mb, m->baseline_rss_mb, "MiB");
