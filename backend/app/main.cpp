@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -329,6 +331,7 @@ static int run_main(int argc, char** argv) {
   });
   // Thread "io-2"; both return once the service has stopped and its last completions have run.
   std::thread second([&io] { io.run(); });
+  pthread_setname_np(second.native_handle(), "io-2");
   io.run();
   second.join();
   return 0;

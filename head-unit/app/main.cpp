@@ -207,7 +207,7 @@ static int run_main(int argc, char** argv) {
   }
   // Thread "agent": runs the io_context of the strand that the agent, its MQTT client and its
   // timers live on, from here until the agent is stopped below.
-  fb::IoThread agent_thread;
+  fb::IoThread agent_thread(1, "agent");
   auto& clock = fb::SystemClock::instance();
   fb::agent::DriveSimulator::Config drive_config;
   drive_config.faults = *fb::agent::fault_named(o.fault);  // checked by CLI11

@@ -44,7 +44,7 @@ class InProcessBackend {
   backend::ServiceStats stats() const { return service_->stats(); }
 
  private:
-  IoThread io_{2};
+  IoThread io_{2, "backend-io"};
   std::unique_ptr<backend::Service> service_;
   bool stopped_ = false;
 };

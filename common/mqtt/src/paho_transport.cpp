@@ -385,7 +385,7 @@ class PahoTransport final : public Transport {
   std::shared_ptr<Sink> sink_;  // declared before client_: outlives it
   // The one thread that calls Paho after construction and destroys its clients (see above).
   // Transport calls are posted to it in order; the Paho client and the members below are its own.
-  IoThread paho_;
+  IoThread paho_{1, "paho-calls"};
   std::unique_ptr<::mqtt::async_client> client_;
   bool used_ = false;     // client_ has been asked to connect
   bool closing_ = false;  // close() has begun: no more Paho calls but its own

@@ -4,8 +4,11 @@
 // there and waits for its result.
 #pragma once
 
+#include <pthread.h>
+
 #include <future>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -15,9 +18,13 @@ namespace fb {
 
 class IoThread {
  public:
-  /// Starts `threads` threads, which run the context's handlers until join().
-  explicit IoThread(std::size_t threads = 1) : work_(io_.get_executor()) {
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  /// Starts `threads` threads, which run the context's handlers until join(). `name`, if given,
+  /// names them for `top -H`, gdb and perf (the kernel keeps 15 bytes of it).
+  explicit IoThread(std::size_t threads = 1, const std::string& name = {}) : work_(io_.get_executor()) {
+    for (std::size_t i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { io_.run(); });
+      if (!name.empty()) pthread_setname_np(threads_.back().native_handle(), name.substr(0, 15).c_str());
+    }
   }
   ~IoThread() { join(); }
   IoThread(const IoThread&) = delete;
