@@ -600,12 +600,14 @@ agent::AgentConfig car_config(const test::Broker& broker, const test::Pki& pki, 
 }
 
 /// Starts an agent on `db`, waits until `expected` reports are acknowledged, stops it. Returns
-/// the moment start() was called and the listener's times.
+/// the moment start() was called and the listener's times. `threads_at_end`, if given: this
+/// process's CPU by thread name once the last ack is in, while the car's threads still run.
 Result<std::pair<TimePoint, DrainListener::Times>> run_agent_until_acked(
     const test::Broker& broker, const test::Pki& pki, const std::filesystem::path& db, std::size_t expected,
-    const std::optional<agent::Draft>& submit, agent::SendScheduler::Policy sending = {}) {
+    const std::optional<agent::Draft>& submit, agent::SendScheduler::Policy sending = {},
+    std::map<std::string, double>* threads_at_end = nullptr) {
   DrainListener listener(expected);
-  IoThread io;  // the car's strand; joined after the agent is stopped
+  IoThread io{1, "car"};  // the car's strand; joined after the agent is stopped
   auto config = car_config(broker, pki, db, sending);
   auto& clock = SystemClock::instance();
   auto opened = agent::Agent::open(io.strand(), clock, config, mqtt::make_paho_client(io.strand(), clock, config.mqtt));
@@ -616,6 +618,7 @@ Result<std::pair<TimePoint, DrainListener::Times>> run_agent_until_acked(
   if (auto r = io.call([&] { return car.start(); }); !r) return fail(r.error());
   if (submit) car.submit(*submit, nullptr);
   auto times = listener.wait(std::chrono::duration_cast<std::chrono::seconds>(kWait * 5));
+  if (threads_at_end) *threads_at_end = thread_cpu_seconds();
   io.call([&] { car.stop(); });
   io.join();
   if (!times) {
@@ -666,10 +669,22 @@ Result<void> measure_drain(const test::Broker& broker, pid_t broker_pid, const t
       }
     }
   }
+  const auto threads0 = thread_cpu_seconds();
   const double own0 = own_cpu_seconds(), broker0 = process_cpu_seconds(broker_pid);
-  auto times = run_agent_until_acked(broker, pki, db, static_cast<std::size_t>(o.drain_reports), std::nullopt);
+  std::map<std::string, double> threads1;
+  auto times = run_agent_until_acked(broker, pki, db, static_cast<std::size_t>(o.drain_reports), std::nullopt, {},
+                                     &threads1);
   if (!times) return fail(times.error());
   const double broker_s = process_cpu_seconds(broker_pid) - broker0;
+  r.drain_cpu_by_thread.clear();
+  for (const auto& [name, s] : threads1) {
+    const auto before = threads0.find(name);
+    const double used = s - (before == threads0.end() ? 0.0 : before->second);
+    if (used > 0) r.drain_cpu_by_thread.emplace_back(name, used / o.drain_reports);
+  }
+  r.drain_cpu_by_thread.emplace_back("mosquitto", broker_s / o.drain_reports);
+  std::sort(r.drain_cpu_by_thread.begin(), r.drain_cpu_by_thread.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
   r.drain_cpu_s_per_report = (own_cpu_seconds() - own0 + broker_s) / o.drain_reports;
   r.drain_broker_cpu_s_per_report = broker_s / o.drain_reports;
   const auto& [started, t] = *times;
@@ -799,7 +814,7 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
   // First, while no broker or backend of ours writes: /proc/self/io counts this process only,
   // and nothing else of ours is on the disk.
   const bool in_process = o.car_command.empty();
-  if (in_process) {
+  if (in_process && !o.drain_only) {
     if (auto e = measure_enqueue(o, r); !e) return fail(prefixed("enqueue", e.error()));
     if (auto e = measure_ack_apply(o, r); !e) return fail(prefixed("ack_apply", e.error()));
   }
@@ -835,6 +850,7 @@ Result<AgentResults> measure_agent(const AgentBenchOptions& o) {
     r.cores = std::thread::hardware_concurrency();
     r.raw_puback_rate = *raw;
   }
+  if (o.drain_only) return r;
 
   test::InProcessBackend backend(agent_backend_config(broker, pki, o));
   if (auto s = backend.start(); !s) return fail(s.error());

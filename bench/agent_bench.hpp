@@ -43,6 +43,8 @@ struct AgentBenchOptions {
   /// in-process measures (enqueue, disk bytes, drain) are then skipped: they would measure this
   /// host's build, not that binary.
   std::vector<std::string> car_command;
+  /// Only the drain and its raw Paho baselines (the rest of AgentResults stays 0).
+  bool drain_only = false;
 };
 
 struct AgentResults {
@@ -84,6 +86,10 @@ struct AgentResults {
   /// threads, the broker); the raw run's publishes to their last PUBACK (client and broker).
   double drain_cpu_s_per_report = 0, raw_puback_cpu_s_per_report = 0;
   double drain_broker_cpu_s_per_report = 0;  // the broker's part of drain_cpu_s_per_report
+  /// drain_cpu_s_per_report by thread name, most first: this process's threads ("car" and its
+  /// "paho-calls", "backend-io", Paho C's shared MQTTAsync_send and MQTTAsync_rcv; measured to the
+  /// nanosecond) and "mosquitto" (the broker process, to the clock tick).
+  std::vector<std::pair<std::string, double>> drain_cpu_by_thread;
   /// The cores the two share (std::thread::hardware_concurrency).
   unsigned cores = 0;
   /// The drain's rate if every core did nothing else and nothing waited: cores / its CPU per report.

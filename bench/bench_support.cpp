@@ -286,6 +286,20 @@ double process_cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+std::map<std::string, double> thread_cpu_seconds() {
+  std::map<std::string, double> by_name;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream comm(task.path() / "comm"), schedstat(task.path() / "schedstat");
+    std::string name;
+    unsigned long long on_cpu_ns = 0;
+    // A thread that ends while it is read leaves empty files: it is left out.
+    if (!std::getline(comm, name) || !(schedstat >> on_cpu_ns)) continue;
+    by_name[name] += static_cast<double>(on_cpu_ns) / 1e9;
+  }
+  return by_name;
+}
+
 namespace {
 double status_mib(pid_t pid, std::string_view field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

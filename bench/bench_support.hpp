@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -149,6 +150,10 @@ std::string find_program(const std::string& name);
 /// User + system CPU seconds of this process, and of another process (0 when unreadable).
 double own_cpu_seconds();
 double process_cpu_seconds(pid_t pid);
+/// The CPU seconds each of this process's live threads has run so far (/proc/self/task/*/schedstat,
+/// nanoseconds), summed by thread name (threads of the same name share an entry). A thread that
+/// has ended is no longer counted: read while the threads of interest still run.
+std::map<std::string, double> thread_cpu_seconds();
 
 /// Peak (VmHWM) and current (VmRSS) resident set of a process in MiB; 0 when unreadable.
 double peak_rss_mb(pid_t pid);

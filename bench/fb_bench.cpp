@@ -108,6 +108,7 @@ struct Options {
   int drain_backlog = 100000;       // phase 2's backlog_100k_drain (0: left out)
   bool broker_back_only = false;    // phase 3 alone (its own broker)
   bool agent_only = false;          // the agent's phase alone (its own broker and backend)
+  bool drain_only = false;          // of the agent's phase, the drain and its baselines alone
   std::string car_command;          // another fb-car for phase B's process measures (e.g. under qemu)
   std::string car_label = "alt";    // suffix of their JSON names with --car-command
   int app_runs = 5;                 // runs of each program in the app's phase
@@ -763,6 +764,15 @@ int run_api_phase(const Options& o, JsonReport& report, std::optional<ApiResults
 
 /// The agent's phase (B): the durable enqueue and its bytes on disk, the outbox drain, and an
 /// fb-car process's memory and idle CPU, each beside its baseline.
+/// The drain's measures, each beside its baseline, into `report`.
+void add_drain_measures(JsonReport& report, const AgentResults& m) {
+  report.add("drain", m.drain_rate, m.raw_puback_rate, "reports/s");
+  report.add("drain_beside_backend", m.drain_rate, m.raw_puback_rate_with_backend, "reports/s");
+  report.add("drain_cpu_per_report", m.drain_cpu_s_per_report * 1e6, m.raw_puback_cpu_s_per_report * 1e6,
+             "CPU us/report");
+  report.add("drain_cpu_ceiling", m.drain_cpu_ceiling(), m.raw_puback_rate, "reports/s");
+}
+
 int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentResults>& results) {
   AgentBenchOptions a;
   test::TempDir dir("fbbench-agent");
@@ -774,6 +784,7 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
   a.rss_drive_before_s = o.quick ? 5.0 : 60.0;
   a.rss_post_s = o.quick ? 3.0 : 30.0;
   a.idle_seconds = o.quick ? 3.0 : 10.0;
+  a.drain_only = o.drain_only;
   std::istringstream words(o.car_command);
   for (std::string w; words >> w;) a.car_command.push_back(w);
   fmt::print("\nB. The agent: durable enqueue, outbox drain, fb-car memory and idle CPU\n");
@@ -782,7 +793,7 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
   auto m = measure_agent(a);
   if (!m) return fail_with("agent", m.error());
   const bool in_process = a.car_command.empty();
-  if (in_process) {
+  if (in_process && !a.drain_only) {
     fmt::print(
         "  enqueue ({} B report, WAL + synchronous=FULL, {:.0f} s a side in rounds of 50):\n"
         "    Agent::submit, 50 at once {:8.0f} reports/s (p99 {:.2f} ms, n={}, {:.1f} reports a commit); raw "
@@ -817,6 +828,8 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
         m->raw_grouped_notification_rate, m->raw_grouped_notification_disk_bytes,
         m->grouped_notification_rate / m->raw_grouped_notification_rate,
         m->grouped_notification_disk_bytes / m->raw_grouped_notification_disk_bytes);
+  }
+  if (in_process) {
     fmt::print(
         "  drain: {} reports queued offline, agent started with the backend up; link up after {:.2f} s; until the "
         "last backend ack {:.0f} reports/s (window {}); until the broker's last PUBACK {:.0f} reports/s\n"
@@ -836,8 +849,19 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
         "    at that cost {} cores drain at most {:.0f} reports/s with no wait at all: {:.3f} of the raw rate\n",
         m->drain_cpu_s_per_report * 1e6, m->drain_broker_cpu_s_per_report * 1e6, m->raw_puback_cpu_s_per_report * 1e6,
         m->drain_cpu_s_per_report / m->raw_puback_cpu_s_per_report, m->cores, ceiling, ceiling / m->raw_puback_rate);
+    std::string by_thread;
+    for (const auto& [name, s] : m->drain_cpu_by_thread) {
+      by_thread += fmt::format("{}{} {:.0f}", by_thread.empty() ? "" : ", ", name, s * 1e6);
+    }
+    fmt::print("    the drain's CPU per report by thread (us): {}\n", by_thread);
   } else {
     fmt::print("  fb-car: {} (the in-process measures are left out)\n", o.car_command);
+  }
+  if (a.drain_only) {
+    fmt::print("  phase B (the drain alone) took {:.1f} s\n", to_s(Clock::now() - t0));
+    add_drain_measures(report, *m);
+    results = *m;
+    return 0;
   }
   fmt::print(
       "  fb-car stream --rate 10 --snapshot for {:.0f} s after {:.0f} s of driving, snapshots -60 s/+{:.0f} s of "
@@ -862,11 +886,7 @@ int run_agent_phase(const Options& o, JsonReport& report, std::optional<AgentRes
                "notifications/s");
     report.add("notification_disk_bytes_grouped", m->grouped_notification_disk_bytes,
                m->raw_grouped_notification_disk_bytes, "bytes");
-    report.add("drain", m->drain_rate, m->raw_puback_rate, "reports/s");
-    report.add("drain_beside_backend", m->drain_rate, m->raw_puback_rate_with_backend, "reports/s");
-    report.add("drain_cpu_per_report", m->drain_cpu_s_per_report * 1e6, m->raw_puback_cpu_s_per_report * 1e6,
-               "CPU us/report");
-    report.add("drain_cpu_ceiling", m->drain_cpu_ceiling(), m->raw_puback_rate, "reports/s");
+    add_drain_measures(report, *m);
   }
   const std::string suffix = in_process ? "" : "_" + o.car_label;
   report.add("agent_rss_mb" + suffix, m->rss_mb, m->baseline_rss_mb, "MiB");
@@ -1690,6 +1710,9 @@ static int run_main(int argc, char** argv) {
   app.add_flag("--api-only", o.api_only, "Only the API phase (case list under load; no broker)");
   app.add_flag("--agent-only", o.agent_only,
                "Only the agent's phase (enqueue, disk bytes, drain, fb-car RSS and idle CPU; its own broker)");
+  app.add_flag("--drain-only", o.drain_only,
+               "Of the agent's phase, only the drain and its raw Paho baselines (for profiling the drain)")
+      ->needs(app.get_option("--agent-only"));
   app.add_option("--app-runs", o.app_runs, "Runs of each program in the app's phase (median)")
       ->check(CLI::Range(1, 100));
   app.add_flag("--skip-postgres", o.skip_postgres,
