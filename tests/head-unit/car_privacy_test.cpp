@@ -611,6 +611,32 @@ TEST_F(CarPrivacyTest, AQueuedAnswerHoldsBackOnlyTheReportItIsAboutUnlessItCanno
   EXPECT_TRUE(inbox_has(orphan));
 }
 
+TEST_F(CarPrivacyTest, AQueuedAnswerAboutADamagedReportIdKeepsEverythingAndThrowsNothing) {
+  auto opened = CarStore::open(db(), small_history());
+  ASSERT_TRUE(opened) << opened.error().what();
+  auto& store = *opened;
+  const auto rated = acknowledged(store, "rated", 1000);
+  const auto closing = case_now(store, rated, wire::CASE_STATUS_CLOSED, 2000);
+  const auto plain = acknowledged(store, "plain", 1000);
+  case_now(store, plain, wire::CASE_STATUS_CLOSED, 2000);
+  auto rating = store.enqueue_survey_answer(closing, 4, "", receipts_topic(), 3000);
+  ASSERT_TRUE(rating) << rating.error().what();
+  {
+    // A flipped bit in the rated notification's report id: bytes that are not UTF-8.
+    auto raw = sql::Database::open(db());
+    ASSERT_TRUE(raw);
+    auto damage = raw->prepare("UPDATE inbox SET report_id = CAST(x'c328' AS TEXT) WHERE message_id = ?");
+    ASSERT_TRUE(damage);
+    damage->bind(1, closing);
+    ASSERT_TRUE(damage->run());
+  }
+  auto forgotten = store.forget_finished(200'000);
+  ASSERT_TRUE(forgotten) << forgotten.error().what();
+  EXPECT_TRUE(forgotten->empty()) << "which report the answer is about is unknown: nothing goes";
+  EXPECT_TRUE(store.report(plain).value());
+  EXPECT_TRUE(store.report(rated).value());
+}
+
 TEST_F(CarPrivacyTest, AReportClosedWhileTheClockWasUnsetStartsItsHistoryWhenTheClockIsSet) {
   CarStore::Options options;
   options.clock_valid_from_ms = 1'000'000;  // earlier: the clock is not set yet

@@ -181,7 +181,14 @@ Result<std::vector<std::string>> CarStore::forget_finished(std::int64_t now_ms) 
   if (!answered) return fail(answered.error());
   if (!*answered) return ids;
   // The reports the answers are about, as a JSON array for json_each(): every query below keeps them.
-  const auto kept_json = nlohmann::json(**answered).dump();
+  // An id read back as bytes that are not UTF-8 (a damaged page, a salvaged row) has no JSON
+  // form: which report it names is unknown, so nothing goes, as for an answer that cannot be read.
+  std::string kept_json;
+  try {
+    kept_json = nlohmann::json(**answered).dump();
+  } catch (const nlohmann::json::exception&) {
+    return ids;
+  }
   // A change stamped while the clock was unset (year 2000) is not old: its year starts now.
   auto restamp = db_.prepare("UPDATE reports SET updated_ms = ? WHERE updated_ms < ?");
   if (!restamp) return fail(restamp.error());
