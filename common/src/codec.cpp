@@ -176,6 +176,10 @@ Result<void> validate_report(const wire::Report& r) {
   if (r.text().empty() && r.category() == wire::CATEGORY_OTHER && r.dtcs().empty()) {
     return fail(WireErrc::missing_field, "report.text (required for category OTHER)");
   }
+  if (static_cast<std::size_t>(r.dtcs_size()) > kMaxDtcs) {
+    return fail(WireErrc::invalid_field, "report.dtcs: " + std::to_string(r.dtcs_size()) + " codes, at most " +
+                                             std::to_string(kMaxDtcs));
+  }
   for (const auto& dtc : r.dtcs()) {
     if (!std::regex_match(dtc, kDtc)) {
       return fail(WireErrc::invalid_field,

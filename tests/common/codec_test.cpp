@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "report_fixture.hpp"
 
@@ -177,6 +178,15 @@ INSTANTIATE_TEST_SUITE_P(
                   WireErrc::invalid_field, "report.text"},
         FieldCase{"other_without_text", [](wire::Report& r) { r.set_category(wire::CATEGORY_OTHER); r.clear_text(); }, WireErrc::missing_field, "report.text"},
         FieldCase{"bad_dtc", [](wire::Report& r) { r.add_dtcs("X1234"); }, WireErrc::invalid_field, "report.dtcs"},
+        FieldCase{"too_many_dtcs",
+                  [](wire::Report& r) {
+                    for (std::size_t i = r.dtcs_size(); i <= codec::kMaxDtcs; ++i) {
+                      char code[24];
+                      std::snprintf(code, sizeof code, "P%04zX", i);
+                      r.add_dtcs(code);
+                    }
+                  },
+                  WireErrc::invalid_field, "report.dtcs: 257 codes, at most 256"},
         FieldCase{"location_without_consent", [](wire::Report& r) { r.mutable_location()->set_latitude(31.2); }, WireErrc::invalid_field, "report.location"},
         FieldCase{"snapshot_without_consent", [](wire::Report& r) { r.mutable_snapshot()->add_signals()->set_path("Vehicle.Speed"); }, WireErrc::invalid_field, "report.snapshot"},
         FieldCase{"snapshot_not_vss",

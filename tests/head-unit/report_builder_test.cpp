@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
 
@@ -186,6 +188,43 @@ TEST(ReportBuilder, AttachingASnapshotMergesItsDtcsAndEcuVersionsOnlyWithConsent
   EXPECT_FALSE(without->report().has_snapshot());
   EXPECT_EQ(without->report().dtcs_size(), 1);
   EXPECT_TRUE(without->report().ecu_software().empty());
+}
+
+/// `n` distinct powertrain codes, P0000 upwards.
+std::vector<std::string> powertrain_codes(std::size_t n) {
+  std::vector<std::string> codes;
+  for (std::size_t i = 0; i < n; ++i) {
+    char code[24];
+    std::snprintf(code, sizeof code, "P%04zX", i);
+    codes.emplace_back(code);
+  }
+  return codes;
+}
+
+TEST(ReportBuilder, ACarWithMoreCodesThanTheWireTakesSendsTheSafetyOnesFirstAndIsNotRefused) {
+  auto d = feel();
+  d.dtcs = powertrain_codes(codec::kMaxDtcs + 40);
+  d.dtcs.emplace_back("C0035");  // a wheel speed sensor: safety, last in the car's list
+  d.dtcs.emplace_back("P0000");  // a repeat
+  auto env = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(env) << env.error().detail;
+  const auto& r = env->report();
+  ASSERT_EQ(static_cast<std::size_t>(r.dtcs_size()), codec::kMaxDtcs);
+  EXPECT_EQ(r.dtcs(0), "C0035");
+  EXPECT_EQ(r.dtcs(1), "P0000");
+  EXPECT_EQ(r.dtcs(r.dtcs_size() - 1), d.dtcs[codec::kMaxDtcs - 2]);
+  EXPECT_TRUE(codec::decode(codec::encode(*env)));
+
+  d.consent.set_diagnostics(true);
+  d.dtcs = {"B0001"};
+  auto with_snapshot = build_report(kCar, d, 1'780'000'000'000);
+  ASSERT_TRUE(with_snapshot);
+  Snapshot s;
+  s.signals = one_signal();
+  s.dtcs = powertrain_codes(codec::kMaxDtcs * 2);
+  ASSERT_TRUE(attach_snapshot(*with_snapshot, s));
+  ASSERT_EQ(static_cast<std::size_t>(with_snapshot->report().dtcs_size()), codec::kMaxDtcs);
+  EXPECT_EQ(with_snapshot->report().dtcs(0), "B0001");
 }
 
 TEST(ReportBuilder, AnOversizeSnapshotIsNotAttachedAndTheReportIsUnchanged) {

@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "case_store_sql.hpp"
 #include "fb/backend/case_store.hpp"
@@ -295,8 +297,12 @@ std::string join_list(const std::vector<std::string>& items) {
   return s;
 }
 
+/// Whether the two lists of codes share one; linear in both (a report carries up to
+/// codec::kMaxDtcs, and each is checked against up to 20 candidates on the service's strand).
 bool share_any(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  return std::any_of(a.begin(), a.end(), [&](const auto& x) { return std::find(b.begin(), b.end(), x) != b.end(); });
+  if (a.empty() || b.empty()) return false;
+  const std::unordered_set<std::string_view> mine(a.begin(), a.end());
+  return std::any_of(b.begin(), b.end(), [&](const auto& x) { return mine.contains(x); });
 }
 
 /// A cluster's early-warning counts as stored (see check_early_warning()).

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <set>
+#include <vector>
 #include <string_view>
 
 #include "fb/common/codec.hpp"
@@ -24,6 +25,21 @@ bool safety_dtc(std::string_view dtc) {
   if (dtc.size() < 3) return false;
   const char system = static_cast<char>(std::toupper(static_cast<unsigned char>(dtc[0])));
   return (system == 'C' && dtc[1] == '0') || (system == 'B' && dtc[1] == '0' && dtc[2] == '0');
+}
+
+/// `codes` into the report: each once, the safety codes first, then the others in their order,
+/// at most codec::kMaxDtcs. A car after a crash can show more than the backend takes; the ones
+/// left out are the least telling, and the report is not refused for them.
+void set_dtcs(wire::Report& r, const std::vector<std::string>& codes) {
+  std::vector<std::string> kept;
+  std::set<std::string_view> seen;
+  for (const auto& code : codes) {
+    if (seen.insert(code).second) kept.push_back(code);
+  }
+  std::ranges::stable_partition(kept, safety_dtc);
+  if (kept.size() > codec::kMaxDtcs) kept.resize(codec::kMaxDtcs);
+  r.clear_dtcs();
+  for (auto& code : kept) r.add_dtcs(std::move(code));
 }
 
 }  // namespace
@@ -92,7 +108,7 @@ Result<wire::Envelope> build_report(const VehicleIdentity& vehicle, const Draft&
   r->set_language(d.language);
   *r->mutable_consent() = d.consent;
   r->set_odometer_km(d.odometer_km);
-  for (const auto& dtc : d.dtcs) r->add_dtcs(dtc);
+  set_dtcs(*r, d.dtcs);
   if (d.location && d.consent.location()) *r->mutable_location() = coarsen(*d.location);
   if (d.snapshot && d.consent.diagnostics()) *r->mutable_snapshot() = *d.snapshot;
   for (const auto& id : d.related_report_ids) r->add_related_report_ids(id);
@@ -110,8 +126,7 @@ Result<void> attach_snapshot(wire::Envelope& env, const Snapshot& snapshot) {
   *r->mutable_snapshot() = snapshot.signals;
   std::set<std::string> dtcs(r->dtcs().begin(), r->dtcs().end());
   dtcs.insert(snapshot.dtcs.begin(), snapshot.dtcs.end());
-  r->clear_dtcs();
-  for (const auto& dtc : dtcs) r->add_dtcs(dtc);
+  set_dtcs(*r, {dtcs.begin(), dtcs.end()});
   for (const auto& [ecu, version] : snapshot.ecu_software) (*r->mutable_ecu_software())[ecu] = version;
   if (auto v = check(updated); !v) return fail(v.error());
   env = std::move(updated);

@@ -25,6 +25,12 @@ inline constexpr std::size_t kMaxPayloadBytes = std::size_t{512} * 1024;
 /// Longest free text in a report, in Unicode code points.
 inline constexpr std::size_t kMaxTextChars = 2000;
 
+/// Most diagnostic trouble codes one report may carry (Report.dtcs). A car after a crash shows
+/// a hundred or more (every ECU's lost-communication codes); more than this is no car's, and
+/// would let one report cost the backend's merge check minutes (it compares codes pairwise).
+/// The car keeps the safety codes first when it has more (agent::build_report).
+inline constexpr std::size_t kMaxDtcs = 256;
+
 /// Most related report ids one report may name (Report.related_report_ids), and the longest rule id.
 inline constexpr std::size_t kMaxRelatedReports = 8;
 inline constexpr std::size_t kMaxRuleIdBytes = 64;
