@@ -343,6 +343,24 @@ TEST_F(CarPrivacyTest, AQueuedTelematicsReportOutlivesTheErasureAndItsAckStillAp
   }
   ASSERT_TRUE(store.record_delivery(used.delivered, 9000, 9001));  // a publish of an erased report ends
   EXPECT_TRUE(store.timeline(used.delivered)->empty());
+  // A second ack of the erased report (a re-sent copy the backend answered again), carrying its
+  // case's first notification: neither the report nor the backend's words come back.
+  wire::Ack again;
+  again.set_report_id(used.delivered);
+  again.mutable_accepted()->set_case_number("FB-2026-000042");
+  auto* carried = again.mutable_accepted()->mutable_notification();
+  carried->set_message_id(new_uuid());
+  carried->set_sent_at_ms(9000);
+  carried->mutable_notification()->set_report_id(used.delivered);
+  carried->mutable_notification()->set_case_number("FB-2026-000042");
+  carried->mutable_notification()->set_status(wire::CASE_STATUS_RECEIVED);
+  carried->mutable_notification()->set_title("PRIVBACK we got your report");
+  auto after = store.apply_ack(again, 9002);
+  ASSERT_TRUE(after) << after.error().what();
+  EXPECT_FALSE(after->notification);
+  EXPECT_TRUE(store.inbox()->empty());
+  EXPECT_FALSE(store.report(used.delivered).value());
+  EXPECT_TRUE(store.timeline(used.delivered)->empty());
 
   wire::Ack ack;
   ack.set_report_id(used.telematics);

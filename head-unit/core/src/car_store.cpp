@@ -1056,8 +1056,11 @@ Result<std::int64_t> CarStore::apply_ack_in_tx(const wire::Ack& ack, std::int64_
         .bind(5, to_string(ReportStatus::acknowledged))
         .bind(6, to_string(ReportStatus::dropped));
     if (auto r = st->run(); !r) return fail(r.error());
+    // No row: the driver erased the report while its ack was on the way. The backend's words
+    // about it are not brought back either.
+    const bool known = db_.changes() > 0;
     if (auto r = add_step_in_tx(result.report_id, TimelineKind::received, now_ms); !r) return fail(r.error());
-    if (ack.accepted().has_notification() && !ack.accepted().notification().message_id().empty()) {
+    if (known && ack.accepted().has_notification() && !ack.accepted().notification().message_id().empty()) {
       auto applied = store_notification_in_tx(codec::uncarry(ack.accepted().notification()), now_ms);
       if (!applied) return fail(applied.error());
       result.notification = std::move(applied->entry);
