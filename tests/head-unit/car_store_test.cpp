@@ -103,6 +103,23 @@ TEST_F(CarStoreTest, QueuedReportsSurviveAReopenInSendOrder) {
   for (const auto& r : *reports) EXPECT_EQ(r.status, ReportStatus::queued);
 }
 
+// An AnswerStored{refused} naming a report (a backend bug, a forged message) must not end it:
+// the agent only guards the reports its scheduler holds, not one waiting for its snapshot.
+TEST_F(CarStoreTest, ARefusalNamingAReportLeavesTheReportQueued) {
+  const auto r = make_report("waiting for its snapshot");
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(r.env, r.payload, ReportClass::normal, 1000));
+  const auto id = r.env.report().report_id();
+  auto refused = store.refuse_answer(id, 2000);
+  ASSERT_TRUE(refused) << refused.error().what();
+  EXPECT_FALSE(*refused) << "nothing of the car's was an answer by that id";
+  auto payload = store.payload(id);
+  ASSERT_TRUE(payload) << "the report left the outbox: " << payload.error().what();
+  EXPECT_EQ(*payload, r.payload);
+  EXPECT_EQ((*store.report(id))->status, ReportStatus::queued);
+  EXPECT_EQ(store.outbox()->size(), 1u);
+}
+
 TEST_F(CarStoreTest, AckRemovesTheReportFromTheOutboxAndKeepsItsHistory) {
   const auto q = make_report();
   {

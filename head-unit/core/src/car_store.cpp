@@ -880,6 +880,15 @@ Result<std::optional<std::string>> CarStore::refuse_answer(const std::string& an
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   if (auto r = note_backend_time_in_tx(backend_sent_ms, now_ms); !r) return fail(r.error());
+  // A refusal naming a report (a wrong or forged AnswerStored) ends nothing: the report stays
+  // queued, even one the agent's scheduler does not hold yet (waiting for its snapshot).
+  auto is_report = db_.cached("SELECT 1 FROM outbox WHERE id = ? AND kind = 'report'");
+  if (!is_report) return fail(is_report.error());
+  is_report->bind(1, answer_id);
+  auto report_row = is_report->step();
+  if (!report_row) return fail(report_row.error());
+  is_report->reset();
+  if (*report_row) return std::optional<std::string>{};
   auto payload = this->payload(answer_id);
   if (!payload && payload.error().code != make_error_code(StorageErrc::not_found)) return fail(payload.error());
   // The report the answer was about, from the answer itself (the visit's or the survey's), or
