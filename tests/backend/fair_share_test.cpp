@@ -93,6 +93,23 @@ TEST(InboxTest, APushIntoAFullInboxWaitsForATakeInsteadOfDropping) {
   EXPECT_EQ(rest[1].payload, "2");
 }
 
+TEST(InboxTest, BytesBoundTheInboxAsWellAsCountsAndALargeMessageStillEntersAnEmptyOne) {
+  Inbox inbox(100, 10);
+  ASSERT_EQ(inbox.push(RawMessage{"t", "12345", 0}, 1h), Inbox::Push::taken);  // 6 bytes
+  EXPECT_EQ(inbox.bytes(), 6u);
+  EXPECT_EQ(inbox.push(RawMessage{"t", "12345", 0}, 0ms), Inbox::Push::timed_out) << "12 bytes would be over 10";
+  ASSERT_EQ(inbox.push(RawMessage{"t", "123", 0}, 0ms), Inbox::Push::taken);  // 10 bytes: just fits
+  EXPECT_EQ(inbox.take(10).size(), 2u);
+  EXPECT_EQ(inbox.bytes(), 0u);
+  const std::string large(64, 'x');
+  ASSERT_EQ(inbox.push(RawMessage{"t", large, 0}, 0ms), Inbox::Push::taken) << "alone, it must not wait forever";
+  std::thread receive([&] { EXPECT_EQ(inbox.push(RawMessage{"t", "1", 0}, 1h), Inbox::Push::taken); });
+  while (inbox.waits() < 2) std::this_thread::yield();  // the second push waits for room
+  EXPECT_EQ(inbox.take(1).front().payload, large);
+  receive.join();
+  EXPECT_EQ(inbox.bytes(), 2u);
+}
+
 TEST(InboxTest, CloseReleasesAWaitingPushAndATimedOutWaitSaysSo) {
   Inbox inbox(1);
   ASSERT_EQ(inbox.push(RawMessage{"t", "0", 0}, 1h), Inbox::Push::taken);

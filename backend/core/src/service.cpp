@@ -31,7 +31,7 @@ Service::Service(asio::any_io_executor executor, const Clock& clock, ServiceOpti
       sla_timer_(executor_, clock_),
       purge_timer_(executor_, clock_),
       lease_timer_(executor_, clock_),
-      inbox_(options_.max_pending) {}
+      inbox_(options_.max_pending, options_.max_pending_bytes) {}
 
 Service::~Service() { stop(); }
 

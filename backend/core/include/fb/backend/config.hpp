@@ -9,6 +9,7 @@
 #include "fb/backend/admission.hpp"
 #include "fb/backend/analytics.hpp"
 #include "fb/backend/case_store.hpp"
+#include "fb/backend/inbox.hpp"
 #include "fb/common/crypto.hpp"
 #include "fb/common/error.hpp"
 #include "fb/mqtt/client.hpp"
@@ -21,6 +22,9 @@ struct ServiceOptions {
   /// Messages received and not yet stored (the Inbox); when it is full, the MQTT receive thread
   /// waits for room and the broker holds what follows (back-pressure), nothing is dropped.
   std::size_t max_pending = 20000;
+  /// The same bound in bytes (topics and payloads): the broker passes messages of up to 2 MiB,
+  /// so 20,000 of them could take 40 GiB. 64 MiB holds thousands of snapshot-sized reports.
+  std::size_t max_pending_bytes = Inbox::kDefaultMaxBytes;
   /// Longest such wait: beyond it the message is dropped and counted (dropped_overload) and its
   /// car's resend covers it. A safety net against a stuck store; a batch takes far less.
   std::chrono::milliseconds max_intake_wait{20000};
