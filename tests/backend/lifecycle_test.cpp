@@ -537,6 +537,23 @@ TEST_F(DriverActionTest, AReplyGoesToTheCaseHistoryAndMovesACaseWaitingForTheDri
   EXPECT_EQ(count(d, "driver_message"), 1);
 }
 
+// Message ids are the cars' own UUIDs: a second car's answer with one already seen (a bad
+// generator, a forged id) is not "a re-send applied the first time" (its car would delete its
+// copy unapplied): it is a dead letter, refused, and the first car's answer stays applied once.
+TEST_F(DriverActionTest, AnotherCarsAnswerWithAnIdAlreadySeenIsDeadLetteredAndTheFirstStaysAppliedOnce) {
+  const auto number = case_in({S::acknowledged, S::assigned, S::in_progress, S::waiting_for_customer});
+  const auto id = new_uuid();
+  ASSERT_TRUE(apply(id, reply("只在冷车时 only when cold")).receipt_matched);
+  auto foreign = apply(id, reply("not my car"), test::kVinB);
+  EXPECT_FALSE(foreign.receipt_matched);
+  EXPECT_GT(foreign.dead_letter_id, 0);
+  ASSERT_TRUE(move(number, S::waiting_for_customer, kT + 2 * kDay));
+  EXPECT_TRUE(apply(id, reply("只在冷车时 only when cold")).receipt_matched) << "the first car's re-send";
+  const auto d = detail(number);
+  EXPECT_EQ(count(d, "driver_message"), 1) << "applied once, the refusal did not forget it";
+  EXPECT_EQ(d.c.state, S::waiting_for_customer);
+}
+
 TEST_F(DriverActionTest, AReplyToAClosedCaseIsRefusedToTheCarAndOneForAnUnknownReportIsDeadLettered) {
   const auto number = case_in({S::acknowledged, S::assigned, S::in_progress, S::resolved, S::closed});
   const auto id = new_uuid();

@@ -440,6 +440,16 @@ TEST_F(VisitTest, ACallbackIsQueuedPickedUpByOneAgentAndLoggedOnTheCase) {
                                                                           kT + 2 * kHour, "t", "cb3"}},
                                              render_);
   EXPECT_FALSE(other_car->front().receipt_matched);
+  // Another car reusing the first request's id: refused as a dead letter, not taken for a re-send.
+  auto same_id = store_->apply_car_replies(
+      std::vector<CarReplyIntake>{{id, test::kVinB, foreign, kT + 2 * kHour, "t", "cb4"}}, render_);
+  ASSERT_TRUE(same_id);
+  EXPECT_FALSE(same_id->front().receipt_matched);
+  EXPECT_GT(same_id->front().dead_letter_id, 0);
+  auto resent = store_->apply_car_replies(
+      std::vector<CarReplyIntake>{{id, test::kVinA, req, kT + 2 * kHour, "t", "cb"}}, render_);
+  ASSERT_TRUE(resent);
+  EXPECT_TRUE(resent->front().receipt_matched) << "the first car's re-send, applied the first time";
 
   CallbackQuery queued;
   queued.states = {CallbackState::queued};

@@ -707,9 +707,10 @@ class SqliteCaseStore final : public CaseStore {
       auto applied = apply_car_reply(item, render, out);
       if (!applied || out.receipt_matched) return applied;
       // Refused (a dead letter): not remembered as applied, so a resend is judged, and refused, again.
-      auto forget = cached("DELETE FROM car_replies WHERE message_id = ?");
+      // The car's own row only: another car's answer of the same id stays applied once.
+      auto forget = cached("DELETE FROM car_replies WHERE message_id = ? AND vin = ?");
       if (!forget) return fail(forget.error());
-      (*forget)->bind(1, item.message_id);
+      (*forget)->bind(1, item.message_id).bind(2, item.vin);
       return (*forget)->run();
     });
   }
@@ -914,14 +915,21 @@ class SqliteCaseStore final : public CaseStore {
   /// refusal is answered to the car (Notification.action_result), an unknown report is a dead
   /// letter (there is no case to answer from).
   Result<void> apply_case_action(const CarReplyIntake& in, const NoticeRenderer& render, ItemOutcome& out) {
-    auto seen = cached("INSERT INTO car_replies(message_id, vin, at_ms) VALUES(?,?,?) ON CONFLICT DO NOTHING");
+    auto seen = detail::note_car_reply(core_, in);
     if (!seen) return fail(seen.error());
-    (*seen)->bind(1, in.message_id).bind(2, in.vin).bind(3, in.at_ms);
-    if (auto x = (*seen)->run(); !x) return x;
-    out.receipt_matched = true;
-    if (db_.changes() == 0) return {};  // a re-send: applied the first time
     const auto* message = std::get_if<wire::DriverMessage>(&in.body);
     const auto* reopen = std::get_if<wire::ReopenRequest>(&in.body);
+    if (*seen == detail::ReplySeen::other_vehicle) {
+      auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, DeadLetterReason::invalid_field,
+                                                   (message ? "driver message " : "reopen request ") + in.message_id +
+                                                       ": its message id is another vehicle's",
+                                                   in.payload, in.at_ms});
+      if (!id) return fail(id.error());
+      out.dead_letter_id = *id;
+      return {};
+    }
+    out.receipt_matched = true;
+    if (*seen == detail::ReplySeen::resent) return {};  // applied the first time
     const auto& report_id = message ? message->report_id() : reopen->report_id();
     auto st = cached(
         "SELECT c.number FROM reports r JOIN cases c ON c.id = r.case_id WHERE r.report_id = ? AND r.vin = ?");

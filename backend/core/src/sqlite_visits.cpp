@@ -822,19 +822,36 @@ Result<void> VisitBook::dead_letter(const CarReplyIntake& in, std::string detail
   return {};
 }
 
-Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& render, ItemOutcome& out) {
-  auto seen = core_.cached("INSERT INTO car_replies(message_id, vin, at_ms) VALUES(?,?,?) ON CONFLICT DO NOTHING");
+Result<ReplySeen> note_car_reply(CaseStoreCore& core, const CarReplyIntake& in) {
+  auto seen = core.cached("INSERT INTO car_replies(message_id, vin, at_ms) VALUES(?,?,?) ON CONFLICT DO NOTHING");
   if (!seen) return fail(seen.error());
   (*seen)->bind(1, in.message_id).bind(2, in.vin).bind(3, in.at_ms);
-  if (auto x = (*seen)->run(); !x) return x;
-  auto changed = core_.cached("SELECT changes()");
+  if (auto x = (*seen)->run(); !x) return fail(x.error());
+  auto changed = core.cached("SELECT changes()");
   if (!changed) return fail(changed.error());
   auto step = (*changed)->step();
   if (!step) return fail(step.error());
   const bool fresh = (*changed)->int64(0) > 0;
   (*changed)->reset();
-  if (!fresh) {
-    out.receipt_matched = true;  // a re-send: applied the first time
+  if (fresh) return ReplySeen::fresh;
+  auto owner = core.cached("SELECT vin FROM car_replies WHERE message_id = ?");
+  if (!owner) return fail(owner.error());
+  (*owner)->bind(1, in.message_id);
+  auto row = (*owner)->step();
+  if (!row) return fail(row.error());
+  const bool same_car = *row && (*owner)->text(0) == in.vin;
+  (*owner)->reset();
+  return same_car ? ReplySeen::resent : ReplySeen::other_vehicle;
+}
+
+Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& render, ItemOutcome& out) {
+  auto seen = note_car_reply(core_, in);
+  if (!seen) return fail(seen.error());
+  if (*seen == ReplySeen::other_vehicle) {
+    return dead_letter(in, "answer " + in.message_id + ": its message id is another vehicle's", out);
+  }
+  if (*seen == ReplySeen::resent) {
+    out.receipt_matched = true;  // applied the first time
     return {};
   }
 

@@ -43,6 +43,15 @@ class CaseStoreCore {
 /// Case store v7: visits, their stages and approvals, callbacks, the car replies seen.
 extern const std::string_view kVisitSchema;
 
+/// What car_replies says of a car's answer (a reply, a reopen, a visit reply, a callback request).
+enum class ReplySeen {
+  fresh,          // its message id is new: recorded now, apply it
+  resent,         // this car sent it before: applied the first time
+  other_vehicle,  // another car's answer had this id: nothing of it applies (a dead letter)
+};
+/// Records `in`'s message id as seen, inside the caller's transaction.
+Result<ReplySeen> note_car_reply(CaseStoreCore& core, const CarReplyIntake& in);
+
 class VisitBook {
  public:
   explicit VisitBook(CaseStoreCore& core) : core_(core) {}
