@@ -242,6 +242,7 @@ TEST_F(ApiTest, PersonalDataIsMaskedForTheRolesThatDoNotNeedIt) {
   });
   auto created = post("/api/v1/reports", kAgentSales,
                       {{"channel", "hotline"},
+                       {"report_id", new_uuid()},
                        {"vin", vin(5)},
                        {"model", "Aurora EV"},
                        {"text", kServiceComplaint},
@@ -451,7 +452,11 @@ TEST_F(ApiTest, EveryClassOfBadRequestGetsItsStatusAndNamesTheField) {
   EXPECT_EQ(post("/api/v1/cases/" + number + "/comments", kAuditor, {{"text", "x"}}).status, 403);
   EXPECT_EQ(post("/api/v1/cases/" + number + "/merge", kAgentSales, {{"into", number}}).status, 403);
   const auto bad_report = post("/api/v1/reports", kAgentSales,
-                               {{"channel", "hotline"}, {"vin", "SHORT"}, {"model", "Aurora EV"}, {"text", "x"}});
+                               {{"channel", "hotline"},
+                                {"report_id", new_uuid()},
+                                {"vin", "SHORT"},
+                                {"model", "Aurora EV"},
+                                {"text", "x"}});
   EXPECT_EQ(bad_report.status, 400);
   EXPECT_EQ(bad_report.json()["field"], "vin") << bad_report.body;
   const auto raw = client_->raw("GARBAGE\r\n\r\n");
@@ -498,6 +503,29 @@ TEST_F(ApiTest, AReportWithoutAModelYearTakesTheVinsSoARetryAYearLaterIsStillThe
   auto again = post("/api/v1/reports", kAgentSales, body);
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(again.json()["case_number"], first.json()["case_number"]);
+}
+
+// The report id is the client's idempotency key: without it an HTTP retry after a lost response
+// would be a second case, so it is required; so is a model year the VIN does not name.
+TEST_F(ApiTest, AReportFromAnotherChannelNeedsItsIdAndAModelYearTheServerCannotGuessDifferentlyOnARetry) {
+  json body = {{"channel", "hotline"}, {"vin", vin(42)}, {"model", "Aurora EV"}, {"text", kBrakeNoise}};
+  auto without_id = post("/api/v1/reports", kAgentSales, body);
+  EXPECT_EQ(without_id.status, 400) << without_id.body;
+  EXPECT_EQ(without_id.json()["field"], "report_id") << without_id.body;
+  body["report_id"] = new_uuid();
+  auto vin_without_year = vin(42);
+  vin_without_year[9] = '0';  // '0' is no model-year code
+  body["vin"] = vin_without_year;
+  auto without_year = post("/api/v1/reports", kAgentSales, body);
+  EXPECT_EQ(without_year.status, 400) << without_year.body;
+  EXPECT_EQ(without_year.json()["field"], "model_year") << without_year.body;
+  body["model_year"] = 2024;
+  auto created = post("/api/v1/reports", kAgentSales, body);
+  ASSERT_EQ(created.status, 201) << created.body;
+  clock_.advance(std::chrono::days(366));
+  auto again = post("/api/v1/reports", kAgentSales, body);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json()["case_number"], created.json()["case_number"]);
 }
 
 TEST_F(ApiTest, LeadsMergeSplitAndLinkAndTheAuditNamesThem) {
@@ -568,6 +596,7 @@ TEST_F(ApiTest, AContactFollowsItsReportAndErasingAPhoneTakesOnlyThatCallersWord
   const auto call = [&](const std::string& text, const std::string& phone) {
     auto r = post("/api/v1/reports", kAgentSales,
                   {{"channel", "hotline"},
+                   {"report_id", new_uuid()},
                    {"vin", vin(95)},
                    {"model", "Aurora EV"},
                    {"text", text},
@@ -580,7 +609,7 @@ TEST_F(ApiTest, AContactFollowsItsReportAndErasingAPhoneTakesOnlyThatCallersWord
   // A number PostgreSQL would cut at U+0000, or that is not UTF-8, is refused, not stored.
   for (const std::string bad : {"139\\u000000000003", "139\xff"}) {
     auto r = client_->post("/api/v1/reports", kAgentSales,
-                           R"({"channel":"hotline","vin":")" + vin(95) +
+                           R"({"channel":"hotline","report_id":")" + new_uuid() + R"(","vin":")" + vin(95) +
                                R"(","model":"Aurora EV","text":"x","contact":{"name":"王五","phone":")" + bad +
                                R"("}})");
     EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
@@ -706,6 +735,9 @@ TEST_F(ApiTest, TheDashboardCountsWhatTheCallerMaySeeAndTheMonthlyReportComesInT
   EXPECT_EQ(client_->get("/api/v1/dashboard", kAgentPlanning).json()["first_response_24h"]["rate"], nullptr);
   EXPECT_EQ(client_->get("/api/v1/dashboard?team=rnd_tech_support", kAgentSales).status, 403);
   EXPECT_EQ(client_->get("/api/v1/dashboard?from_ms=yesterday", kAdmin).json()["field"], "from_ms");
+  // to_ms less 30 days would overflow an int64 here: refused, not computed.
+  EXPECT_EQ(client_->get("/api/v1/dashboard?to_ms=-9223372036854775807", kAdmin).json()["field"], "to_ms");
+  EXPECT_EQ(client_->get("/api/v1/dashboard?from_ms=9007199254740992", kAdmin).json()["field"], "from_ms");
   EXPECT_EQ(client_->get("/api/v1/dashboard?colour=red", kAdmin).status, 400);
 
   const auto month = [&](const std::string& query) {

@@ -761,7 +761,9 @@ struct Api::Impl {
                                   "software_version", "contact"});
     if (!body) return respond(problem(body.error()));
     auto channel = body->text("channel", true, 40);
-    auto report_id = body->text("report_id", false, 36);
+    // Required: the client's idempotency key. A server-made id would turn an HTTP retry after a
+    // lost response into a second case.
+    auto report_id = body->text("report_id", true, 36);
     auto vin = body->text("vin", true, 17);
     auto text = body->text("text", true);
     auto language = body->text("language", false, 20);
@@ -774,7 +776,7 @@ struct Api::Impl {
       return respond(problem(Error(ApiErrc::bad_request, "field 'channel': cars report over MQTT, not here")));
     }
     wire::Report r;
-    r.set_report_id(report_id->empty() ? new_uuid() : *report_id);
+    r.set_report_id(*report_id);
     r.set_vin(*vin);
     r.set_text(*text);
     r.set_language(language->empty() ? "zh-CN" : *language);
@@ -789,9 +791,12 @@ struct Api::Impl {
         return respond(problem(Error(ApiErrc::bad_request, "field 'model_year': a year such as 2024")));
       }
       r.set_model_year(year->get<std::uint32_t>());
-    } else {
-      const auto this_year = utc_year(now());
-      r.set_model_year(model_year_of_vin(*vin, this_year).value_or(static_cast<std::uint32_t>(this_year)));
+    } else if (auto from_vin = model_year_of_vin(*vin, utc_year(now()))) {
+      r.set_model_year(*from_vin);
+    } else if (vin->size() == 17) {  // (a VIN of another length is refused below, by its field)
+      // Not "this year": a retry after New Year would be another report (409).
+      return respond(problem(Error(ApiErrc::bad_request, "field 'model_year': required, the VIN's 10th character "
+                                                         "names no model year")));
     }
     r.set_car_time_ms(now());
     r.mutable_consent()->set_contact(true);
@@ -1284,6 +1289,14 @@ void Api::Impl::dashboard(const HttpRequest& req, const Principal& who, const Re
   auto to = int_param(req, "to_ms");
   if (!from) return respond(problem(from.error()));
   if (!to) return respond(problem(to.error()));
+  // Times since 1970 as JavaScript holds them: the default window below subtracts from to_ms.
+  constexpr std::int64_t kLatestMs = (std::int64_t{1} << 53) - 1;
+  for (const auto& [name, v] : {std::pair{"from_ms", *from}, std::pair{"to_ms", *to}}) {
+    if (v && (*v < 0 || *v > kLatestMs)) {
+      return respond(problem(Error(ApiErrc::bad_request, std::string("query '") + name + "': 0 .. " +
+                                                             std::to_string(kLatestMs) + " ms since 1970")));
+    }
+  }
   q.to_ms = to->value_or(q.now_ms + 1);
   q.from_ms = from->value_or(q.to_ms - std::int64_t{30} * 24 * 3600 * 1000);  // the last 30 days
   q.teams = visible_teams(who);
