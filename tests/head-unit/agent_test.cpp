@@ -155,6 +155,28 @@ class AgentTest : public ::testing::Test {
   std::unique_ptr<SnapshotRecorder> recorder_;  // set by tests that capture snapshots
 };
 
+// A queued payload that no longer opens (here: bytes that look sealed, in a store without keys)
+// is neither sent nor deleted, and the driver hears of it at the first attempt.
+TEST_F(AgentTest, AQueuedPayloadThatCannotBeReadIsKeptAndReportedAsAStorageProblem) {
+  auto agent = started_agent();
+  auto id = submit(*agent);
+  ASSERT_TRUE(id) << id.error().what();
+  {
+    auto raw = sql::Database::open(dir_ / "car.db");
+    ASSERT_TRUE(raw);
+    auto garble = raw->prepare("UPDATE outbox SET payload = CAST(? AS BLOB) WHERE id = ?");
+    ASSERT_TRUE(garble);
+    garble->bind(1, "fbE1" + std::string(64, 'x')).bind(2, *id);
+    ASSERT_TRUE(garble->run());
+  }
+  connect();
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 0u);
+  ASSERT_EQ(events_.problems.size(), 1u);
+  EXPECT_EQ(events_.problems.front().code.category(), storage_category()) << events_.problems.front().what();
+  ASSERT_EQ(reports(*agent).size(), 1u);
+  EXPECT_EQ(reports(*agent).front().status, ReportStatus::queued);
+}
+
 TEST_F(AgentTest, AcksThatArriveTogetherAreAppliedTogetherAndBeforeWhatFollows) {
   auto agent = started_agent();
   connect();

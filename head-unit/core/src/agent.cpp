@@ -833,7 +833,10 @@ void Agent::pump() {
       if (payload.error().code == make_error_code(StorageErrc::not_found)) {
         scheduler_.remove(e.id);
       } else {
-        scheduler_.on_publish_failed(e.id, clock_.steady_now());  // try again later
+        // Kept and tried again later (a busy or failing disk may pass); the driver is told now,
+        // not after the retries, that what is queued cannot be read.
+        scheduler_.on_publish_failed(e.id, clock_.steady_now());
+        storage_problem(payload.error());
       }
       continue;
     }
