@@ -60,6 +60,25 @@ class CarPrivacyTest : public ::testing::Test {
     return std::move(*s);
   }
 
+  /// Overwrites every page of the store's inbox table with garbage: the file fails its check at
+  /// the next open, and the other tables' rows are recovered.
+  void overwrite_the_inbox() const {
+    auto file = sql::Database::open(db());
+    ASSERT_TRUE(file);
+    ASSERT_TRUE(file->query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
+    auto pages = file->prepare("SELECT pageno FROM dbstat WHERE name = 'inbox'");
+    ASSERT_TRUE(pages);
+    std::vector<std::int64_t> inbox;
+    ASSERT_TRUE(pages->each_row([&](const sql::Statement& row) { inbox.push_back(row.int64(0)); }));
+    const auto page_size = **file->query_int("PRAGMA page_size");
+    ASSERT_FALSE(inbox.empty());
+    std::fstream out(db(), std::ios::in | std::ios::out | std::ios::binary);
+    for (auto page : inbox) {
+      out.seekp((page - 1) * page_size);
+      out << std::string(static_cast<std::size_t>(page_size), '\x5a');
+    }
+  }
+
   test::TempDir dir_;
 };
 
@@ -419,6 +438,24 @@ TEST_F(CarPrivacyTest, AnErasureAlsoDropsWhatNoLongerOpensAfterTheKeyWasLost) {
   EXPECT_TRUE(store.outbox()->empty());
 }
 
+// The size cap counts plain payloads (enqueue_report); a recovered row's size must too, or the
+// cap fills early by the seal's overhead on every recovered report.
+TEST_F(CarPrivacyTest, ARecoveredSealedPayloadCountsItsPlainSizeAgainstTheCap) {
+  auto env = test::valid_report_envelope(test::kVinA, kText);
+  const auto payload = codec::encode(env);
+  {
+    auto store = open();
+    ASSERT_TRUE(store.enqueue_report(env, payload, ReportClass::normal, 1000));
+  }
+  overwrite_the_inbox();
+  auto store = open();
+  ASSERT_TRUE(store.recovery()) << "the damage is found";
+  EXPECT_EQ(*store.payload(env.report().report_id()), payload);
+  auto size = sql::Database::open(db())->query_int("SELECT size FROM outbox WHERE kind = 'report'");
+  ASSERT_TRUE(size && *size);
+  EXPECT_EQ(**size, static_cast<std::int64_t>(payload.size()));
+}
+
 TEST(SetAsideStores, AreRemovedByNameAndNothingElseIs) {
   test::TempDir dir;
   const auto store = dir / "car.db";
@@ -765,19 +802,8 @@ TEST_F(CarPrivacyTest, ARecoveredStoreTakesTheBackendsTimeFromTheReportsItGetsBa
     // past its report's last change (the year 3000 would stop the clock for good).
     ASSERT_TRUE(
         file->exec("UPDATE reports SET last_notification_ms = 32503680000000 WHERE report_id = '" + open_case + "'"));
-    ASSERT_TRUE(file->query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
-    auto pages = file->prepare("SELECT pageno FROM dbstat WHERE name = 'inbox'");
-    ASSERT_TRUE(pages);
-    std::vector<std::int64_t> inbox;
-    ASSERT_TRUE(pages->each_row([&](const sql::Statement& row) { inbox.push_back(row.int64(0)); }));
-    const auto page_size = **file->query_int("PRAGMA page_size");
-    ASSERT_FALSE(inbox.empty());
-    std::fstream out(db(), std::ios::in | std::ios::out | std::ios::binary);
-    for (auto page : inbox) {
-      out.seekp((page - 1) * page_size);
-      out << std::string(static_cast<std::size_t>(page_size), '\x5a');
-    }
   }
+  overwrite_the_inbox();
   auto opened = CarStore::open(db(), {});
   ASSERT_TRUE(opened) << opened.error().what();
   ASSERT_TRUE(opened->recovery()) << "the damage is found";

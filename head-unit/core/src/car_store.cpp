@@ -438,7 +438,10 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
     --outbox->recovered;
     ++outbox->unreadable;
   }
-  if (auto r = db_.exec("UPDATE outbox SET size = length(payload)"); !r) return fail(r.error());
+  // The plain size, as enqueue_report counts it against the cap (the unreadable rows are gone).
+  if (auto r = db_.exec("UPDATE outbox SET size = length(fb_open(payload, 'outbox.payload:' || id))"); !r) {
+    return fail(r.error());
+  }
   if (outbox->lacks("expires_ms")) {
     if (auto r = classify_recovered(); !r) return fail(r.error());
   }
