@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 
 #include "fake_clock.hpp"
@@ -28,6 +29,7 @@ class ServiceFixture : public ::testing::Test {
     ASSERT_TRUE(rules) << rules.error().what();
     auto store = open_case_store(dir_ / "cases.db");  // SQLite, or PostgreSQL in postgres_store_suite
     ASSERT_TRUE(store) << store.error().what();
+    if (wrap_store) *store = wrap_store(std::move(*store));
     service_ = std::make_unique<backend::Service>(strand_, clock_, options, std::move(*store), std::move(*rules),
                                                   std::make_unique<FakeMqtt>(strand_, mqtt_));
     ASSERT_TRUE(service_->start());
@@ -48,6 +50,8 @@ class ServiceFixture : public ::testing::Test {
     return env;
   }
 
+  /// If set, start() hands the service this wrapper of its store (e.g. one that fails on demand).
+  std::function<std::unique_ptr<backend::CaseStore>(std::unique_ptr<backend::CaseStore>)> wrap_store;
   TempDir dir_;
   boost::asio::io_context io_;
   boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);

@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include "failing_store.hpp"
 #include "service_fixture.hpp"
 
 namespace fb::backend {
@@ -261,6 +262,63 @@ TEST_F(ServiceTest, TheSlaTimerEscalatesAndSendsProgressUpdatesOnTheClock) {
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].notification().status(), wire::CASE_STATUS_RECEIVED);
   EXPECT_NE(updates[0].notification().title().find("进展"), std::string::npos) << updates[0].notification().title();
+}
+
+// A pass that fails rolls back: its deadline stays past. Re-armed from the store's deadline it ran
+// again at once, a busy loop on the service's strand (a core, and a log line each time, while
+// the disk is full). It waits the check interval instead, and escalates once the store is back.
+TEST_F(ServiceTest, AFailingSlaPassIsTriedAgainAtTheCheckIntervalNotAtOnce) {
+  test_support::FailingStore* failing = nullptr;
+  wrap_store = [&](std::unique_ptr<CaseStore> real) -> std::unique_ptr<CaseStore> {
+    auto s = std::make_unique<test_support::FailingStore>(std::move(real));
+    failing = s.get();
+    return s;
+  };
+  ServiceOptions options;
+  options.sla_check = 1min;
+  options.notification_check = 1h;
+  start(options);
+  send_report(kVinA, "中控屏幕死机 screen freezes");  // medium: 50 % of the first response at 12 h
+  run();
+  complete_all();
+  test::run_for(io_, clock_, 12h - 1s);
+  ASSERT_EQ(service_->stats().escalations, 0u);
+  failing->fail_sla = 1000;  // more than a busy loop needs to show itself, so the test ends either way
+  const auto passes = failing->sla_passes;
+  test::run_for(io_, clock_, 1s);  // due: the pass fails
+  EXPECT_EQ(failing->sla_passes - passes, 1) << "a failed pass ran again at once";
+  test::run_for(io_, clock_, 1min - 1ms);
+  EXPECT_EQ(failing->sla_passes - passes, 1);
+  test::run_for(io_, clock_, 1ms);
+  EXPECT_EQ(failing->sla_passes - passes, 2) << "tried again at the check interval";
+  failing->fail_sla = 0;
+  test::run_for(io_, clock_, 1min);
+  EXPECT_EQ(service_->stats().escalations, 1u) << "the store back, the escalation goes out";
+}
+
+// The broker took a notification but the store could not record it (a full disk): it is still
+// due there, and each check (every 2 s in production) published it again to a car that already
+// has it. It stays in flight instead, and is recorded by the next flush once the store is back.
+TEST_F(ServiceTest, ASentNotificationTheStoreCannotRecordIsNotSentAgainUntilItIsRecorded) {
+  test_support::FailingStore* failing = nullptr;
+  wrap_store = [&](std::unique_ptr<CaseStore> real) -> std::unique_ptr<CaseStore> {
+    auto s = std::make_unique<test_support::FailingStore>(std::move(real));
+    failing = s.get();
+    return s;
+  };
+  start(ServiceOptions{.notification_check = 1s, .notification_resend_base = 60s, .notification_resend_max = 600s});
+  failing->fail_reschedule = 1000;
+  send_report(kVinA, "换挡顿挫");
+  run();
+  ASSERT_EQ(of_kind(complete_all(), true).size(), 1u);
+  test::run_for(io_, clock_, 30s);
+  EXPECT_TRUE(of_kind(complete_all(), true).empty()) << "sent again while its send was not recorded";
+  failing->fail_reschedule = 0;
+  test::run_for(io_, clock_, 1s);  // the timer's flush records it, from now
+  test::run_for(io_, clock_, 59s);
+  EXPECT_TRUE(of_kind(complete_all(), true).empty()) << "resent before the backoff from the recorded send";
+  test::run_for(io_, clock_, 2s);
+  EXPECT_EQ(of_kind(complete_all(), true).size(), 1u) << "resent after it, as any unreceipted notification";
 }
 
 TEST_F(ServiceTest, ATransitionNotifiesTheCarAtOnce) {

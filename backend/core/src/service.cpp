@@ -207,8 +207,15 @@ void Service::flush_sent_notifications() {
   if (auto r = store_->reschedule(sent_notifications_, clock_.epoch_ms(), options_.notification_resend_base.count(),
                                   options_.notification_resend_max.count());
       !r) {
-    spdlog::error("backend: cannot record {} sent notifications: {}", sent_notifications_.size(), r.error().what());
+    // Not recorded, so still due in the store: they stay in flight (not sent again every check)
+    // until the notification timer's next flush records them.
+    if (!std::exchange(reschedule_failing_, true)) {
+      spdlog::error("backend: cannot record {} sent notifications (kept, not resent; tried again every {} ms): {}",
+                    sent_notifications_.size(), options_.notification_check.count(), r.error().what());
+    }
+    return;
   }
+  if (std::exchange(reschedule_failing_, false)) spdlog::info("backend: sent notifications recorded again");
   for (const auto& id : sent_notifications_) notifications_in_flight_.erase(id);
   sent_notifications_.clear();
   // A backlog (after a restart or an outage) goes out chunk by chunk as the broker takes each.
@@ -218,6 +225,7 @@ void Service::flush_sent_notifications() {
 void Service::arm_notification_timer() {
   if (!running_) return;
   notification_timer_.arm_after(options_.notification_check, [this] {
+    if (reschedule_failing_ && !flush_posted_) flush_sent_notifications();
     check_notifications();
     arm_notification_timer();
   });
@@ -300,7 +308,10 @@ void Service::arm_sla_timer() {
     sla_timer_.arm_after(delay, [this] { arm_sla_timer(); });
     return;
   }
-  if (auto next = store_->next_sla_deadline(); !next) {
+  if (sla_failing_) {
+    // The last pass failed and rolled back: its deadline is still past, and the store's deadline
+    // would run it again at once, a busy loop. Tried again at the check interval instead.
+  } else if (auto next = store_->next_sla_deadline(); !next) {
     spdlog::error("backend: cannot read SLA deadlines: {}", next.error().what());
   } else if (*next) {
     delay = std::clamp(std::chrono::milliseconds(**next - clock_.epoch_ms()), std::chrono::milliseconds(0), delay);
@@ -377,8 +388,10 @@ void Service::renew_lease() {
 void Service::check_sla() {
   if (!runs_timers()) return;
   auto events = store_->process_sla(clock_.epoch_ms(), [this](const CaseNotice& n) { return notifier_.render(n); });
+  sla_failing_ = !events;
   if (!events) {
-    spdlog::error("backend: SLA pass failed: {}", events.error().what());
+    spdlog::error("backend: SLA pass failed (tried again in {} ms): {}", options_.sla_check.count(),
+                  events.error().what());
     return;
   }
   std::uint64_t escalations = 0, updates = 0;

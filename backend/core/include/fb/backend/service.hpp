@@ -168,6 +168,8 @@ class Service {
   LatencyHistogram notify_latency_;
   std::vector<std::string> sent_notifications_;  // PUBACKed, not yet recorded
   bool flush_posted_ = false;
+  bool reschedule_failing_ = false;  // the last flush could not record them: the timer retries
+  bool sla_failing_ = false;         // the last SLA pass failed: the next waits the check interval
 
   mutable std::mutex stats_mu_;  // guards stats_: written on the executor, read by stats() anywhere
   ServiceStats stats_;
