@@ -708,6 +708,22 @@ TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {
   EXPECT_NE(split->case_number, a);
   EXPECT_EQ(split->reports, 1);
   EXPECT_EQ((*store_->find_case(a))->reports, 1);
+
+  // The case merged away is closed with no report: reopening it would make an empty open case.
+  TransitionRequest reopen{c, S::reopened, "li.na", "merged by mistake", kT + 9};
+  auto reopened = store_->transition(reopen, render_);
+  ASSERT_FALSE(reopened);
+  EXPECT_EQ(reopened.error().code, make_error_code(CaseErrc::invalid_transition));
+  EXPECT_NE(reopened.error().detail.find("holds no report"), std::string::npos) << reopened.error().detail;
+  EXPECT_EQ((*store_->find_case(c))->state, S::closed);
+
+  // Out of a finished case, a split would be a new open case already past its due dates.
+  ASSERT_TRUE(store_->merge_cases(split->case_number, a, "li.na", kT + 10));
+  for (auto s : {S::in_progress, S::resolved, S::closed}) ASSERT_TRUE(move(a, s, kT + 11));
+  auto late_split = store_->split_report(a, moved_report, "li.na", kT + 12);
+  ASSERT_FALSE(late_split);
+  EXPECT_EQ(late_split.error().code, make_error_code(CaseErrc::invalid_request));
+  EXPECT_EQ((*store_->find_case(a))->reports, 2);
 }
 
 TEST_F(LifecycleTest, ACaseIsLinkedToAMajorCaseByHandAndUnlinked) {

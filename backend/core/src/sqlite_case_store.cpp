@@ -607,6 +607,13 @@ class SqliteCaseStore final : public CaseStore {
     auto found = existing_case(req.case_number);
     if (!found) return fail(found.error());
     const auto before = *found;
+    if (req.to == CaseState::reopened && before.reports == 0) {
+      // Merged into another case (or its reports erased): reopened, it would be an empty open
+      // case with SLA clocks, escalations and progress notices about no report.
+      return fail(CaseErrc::invalid_transition, "case " + req.case_number +
+                                                    " holds no report (merged into another case, or erased): reopen "
+                                                    "the case that holds them");
+    }
     if (!can_transition(before.state, req.to)) {
       return fail(CaseErrc::invalid_transition,
                   "case " + req.case_number + ": " + std::string(to_string(before.state)) + " -> " +
@@ -1452,6 +1459,12 @@ class SqliteCaseStore final : public CaseStore {
     if (!found) return fail(found.error());
     if (found->reports < 2) {
       return fail(CaseErrc::invalid_request, "case " + std::string(case_number) + " has one report: nothing to split");
+    }
+    // A report split out becomes a new open case with the original's due dates: out of a finished
+    // case it would be overdue at once and escalate a problem already handled.
+    if (!is_open(found->state)) {
+      return fail(CaseErrc::invalid_request, "case " + std::string(case_number) + " is " +
+                                                 std::string(to_string(found->state)) + ": reopen it to split it");
     }
     auto row = case_row(case_number);
     if (!row) return fail(row.error());
