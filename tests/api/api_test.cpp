@@ -461,6 +461,17 @@ TEST_F(ApiTest, EveryClassOfBadRequestGetsItsStatusAndNamesTheField) {
   EXPECT_EQ(bad_report.json()["field"], "vin") << bad_report.body;
   const auto raw = client_->raw("GARBAGE\r\n\r\n");
   EXPECT_NE(raw.find("400 Bad Request"), std::string::npos) << raw;
+  // A HEAD's answer has no body: on a kept-alive connection the next response starts right after
+  // its headers.
+  const auto head_then_get = client_->raw(
+      "HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  const auto first_end = head_then_get.find("\r\n\r\n");
+  ASSERT_NE(first_end, std::string::npos) << head_then_get;
+  EXPECT_EQ(head_then_get.substr(first_end + 4, 9), "HTTP/1.1 ") << head_then_get;
+  // A client's "Connection: close" holds on a request refused before the handler.
+  const auto bad_path = client_->raw("GET /api/v1/cases/%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(bad_path.find("400 Bad Request"), std::string::npos) << bad_path;
+  EXPECT_NE(bad_path.find("Connection: close"), std::string::npos) << bad_path;
   // The server goes on serving after all of it.
   EXPECT_EQ(client_->get("/healthz").status, 200);
 }

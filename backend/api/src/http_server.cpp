@@ -174,8 +174,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
+    head_ = req.method() == http::verb::head;
     auto r = to_http_request(std::move(req));
-    if (!r) return reply_error(400, "Bad Request", r.error().detail, true);
+    if (!r) return reply_error(400, "Bad Request", r.error().detail, keep_alive_);
     busy_ = true;
     stream_.expires_never();  // the handler may take a while (a big export); the write has its own limit
     state_->handler(*r, [self = shared_from_this()](HttpResponse response) {
@@ -198,6 +199,9 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive_);
     res->body() = std::move(r.body);
     res->prepare_payload();
+    // A response to HEAD has the GET's headers and no body (RFC 9110 9.3.2): a body here would be
+    // read by a keep-alive client as the start of the next response.
+    if (std::exchange(head_, false)) res->body().clear();
     stream_.expires_after(state_->options.idle_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
       if (ec || !self->keep_alive_ || self->state_->stopped) return self->shutdown();
@@ -215,6 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
+  bool head_ = false;  // the request being answered is a HEAD
   bool busy_ = false;  // a request is with the handler (this strand only)
   std::shared_ptr<HttpServer::State> state_;
 };
