@@ -130,6 +130,7 @@ TEST_F(ClientTest, AFailedConnectIsReportedAndRetriedAfterExactlyTheBackoff) {
   run();
   EXPECT_TRUE(client->connected());  // no filters
   EXPECT_EQ(client->stats().connect_failures, 2u);
+  advance(mqtt::ReconnectLoop::kStableLink);  // the link holds
   fake->lose();
   run();
   EXPECT_EQ(fake->connects.size(), 4u);  // a lost link is retried at once
@@ -429,6 +430,7 @@ TEST_F(ClientTest, NetworkUpCutsTheBackoffShortAndResetsIt) {
   EXPECT_TRUE(client->connected());
   client->network_up();  // connected: nothing to do
   EXPECT_EQ(fake->connects.size(), 5u);
+  advance(mqtt::ReconnectLoop::kStableLink);  // the link holds
   fake->lose();
   run();
   ASSERT_EQ(fake->connects.size(), 6u);

@@ -84,7 +84,8 @@ TEST_F(ReconnectLoopTest, TheCeilingDoublesUpToItsCapAndReturnsToTheBaseOnSucces
   }
   loop.connected();
   EXPECT_EQ(loop.state(), State::connected);
-  EXPECT_EQ(loop.ceiling(), 250ms);
+  EXPECT_EQ(loop.ceiling(), 2000ms) << "not before the link has held";
+  advance(ReconnectLoop::kStableLink);
   loop.failed();
   EXPECT_EQ(jitter.ceilings.back(), 250ms);
 }
@@ -124,7 +125,10 @@ TEST(ReconnectLoopJitter, UniformDrawsStayWithinTheCeilingAndSpreadOverIt) {
     waits[ceiling].push_back(loop.last_wait());
     test::run_for(io, clock, loop.last_wait());
     ASSERT_EQ(attempts, i + 2) << "the attempt comes exactly after the drawn wait";
-    if (i % 8 == 7) loop.connected();  // ceilings 100, 200, 400, 800, 800, ... then back
+    if (i % 8 == 7) {  // ceilings 100, 200, 400, 800, 800, ... then back, after a link that held
+      loop.connected();
+      test::run_for(io, clock, ReconnectLoop::kStableLink);
+    }
   }
   ASSERT_EQ(waits.size(), 4u);
   for (const auto& [ceiling, drawn] : waits) {
@@ -145,6 +149,7 @@ TEST(ReconnectLoopJitter, UniformDrawsStayWithinTheCeilingAndSpreadOverIt) {
 TEST_F(ReconnectLoopTest, ALostLinkIsRetriedAtOnceAndAFailureAfterThatBacksOff) {
   loop.start();
   loop.connected();
+  advance(ReconnectLoop::kStableLink);
   loop.lost();
   EXPECT_EQ(attempts, 2);
   loop.failed();
@@ -152,6 +157,27 @@ TEST_F(ReconnectLoopTest, ALostLinkIsRetriedAtOnceAndAFailureAfterThatBacksOff) 
   EXPECT_EQ(attempts, 2);
   advance(1ms);
   EXPECT_EQ(attempts, 3);
+}
+
+// Two clients with one client id take the session from each other; a broker disconnects a client
+// at once. Each link comes up and drops: reconnecting at once every time was a loop with no wait.
+TEST_F(ReconnectLoopTest, ALinkThatDropsRightAfterItCameUpBacksOffLikeAFailedAttempt) {
+  loop.start();
+  for (auto expected : {250ms, 500ms, 1000ms, 2000ms}) {
+    loop.connected();
+    advance(ReconnectLoop::kStableLink - 1ms);
+    const int before = attempts;
+    loop.lost();
+    EXPECT_EQ(attempts, before) << "reconnected at once after a link that did not hold";
+    EXPECT_EQ(loop.state(), State::waiting);
+    EXPECT_EQ(jitter.ceilings.back(), expected);
+    EXPECT_EQ(measured_wait(), expected);
+  }
+  loop.connected();
+  advance(ReconnectLoop::kStableLink);
+  loop.lost();  // one that held: at once, the backoff from the start
+  EXPECT_EQ(loop.state(), State::connecting);
+  EXPECT_EQ(loop.ceiling(), 250ms);
 }
 
 TEST_F(ReconnectLoopTest, NetworkUpWhileWaitingAttemptsNowAndResetsTheBackoff) {

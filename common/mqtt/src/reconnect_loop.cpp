@@ -16,10 +16,13 @@ ReconnectLoop::Jitter ReconnectLoop::uniform_jitter() {
 }
 
 ReconnectLoop::ReconnectLoop(boost::asio::any_io_executor executor, const Clock& clock, std::chrono::milliseconds base,
-                             std::chrono::milliseconds cap, std::function<void()> attempt, Jitter jitter)
-    : timer_(std::move(executor), clock),
+                             std::chrono::milliseconds cap, std::function<void()> attempt, Jitter jitter,
+                             std::chrono::milliseconds stable)
+    : clock_(clock),
+      timer_(std::move(executor), clock),
       base_(base),
       cap_(std::max(base, cap)),
+      stable_(stable),
       attempt_(std::move(attempt)),
       jitter_(std::move(jitter)),
       ceiling_(base) {}
@@ -32,11 +35,17 @@ void ReconnectLoop::start() {
 void ReconnectLoop::connected() {
   if (state_ != State::connecting) return;
   state_ = State::connected;
-  reset();
+  connected_at_ = clock_.steady_now();
+  retry_at_once_ = false;
+}
+
+bool ReconnectLoop::link_was_stable() const {
+  return state_ == State::connected && clock_.steady_now() - connected_at_ >= stable_;
 }
 
 void ReconnectLoop::failed() {
   if (state_ != State::connecting && state_ != State::connected) return;
+  if (link_was_stable()) reset();
   state_ = State::waiting;
   if (std::exchange(retry_at_once_, false)) {
     last_wait_ = std::chrono::milliseconds(0);
@@ -50,6 +59,8 @@ void ReconnectLoop::failed() {
 
 void ReconnectLoop::lost() {
   if (state_ != State::connected) return;
+  if (!link_was_stable()) return failed();
+  reset();
   attempt_now();
 }
 

@@ -2,7 +2,9 @@
 // attempt, only once a backoff has passed. The backoff has full jitter (as AWS's "Exponential
 // Backoff and Jitter"): after the n-th failure in a row it waits a time drawn uniformly from
 // [0, min(cap, base * 2^(n-1))], so that many cars losing one broker do not all come back in the
-// same instant; a success starts the count again. network_up() cuts a wait short: the operating
+// same instant; a link that stays up `stable` starts the count again. One that drops sooner (two
+// clients taking one client id from each other, a broker that disconnects at once) counts as a
+// failed attempt: it backs off instead of reconnecting in a loop. network_up() cuts a wait short: the operating
 // system says the network is back, so the next attempt is now. Paho's own automatic reconnect
 // does not retry a first connect that fails, hence this loop.
 //
@@ -34,18 +36,23 @@ class ReconnectLoop {
   /// A uniform draw from a std::mt19937_64 seeded from std::random_device (one per loop).
   static Jitter uniform_jitter();
 
+  /// How long a link must stay up before its loss counts as the loss of an established link.
+  static constexpr std::chrono::milliseconds kStableLink{5000};
+
   /// `base` is the first ceiling, `cap` the largest (a cap below base is taken as base).
   ReconnectLoop(boost::asio::any_io_executor executor, const Clock& clock, std::chrono::milliseconds base,
-                std::chrono::milliseconds cap, std::function<void()> attempt, Jitter jitter = uniform_jitter());
+                std::chrono::milliseconds cap, std::function<void()> attempt, Jitter jitter = uniform_jitter(),
+                std::chrono::milliseconds stable = kStableLink);
 
   /// idle -> connecting: the first attempt, now.
   void start();
-  /// connecting -> connected; the ceiling returns to base.
+  /// connecting -> connected. The ceiling returns to base once the link has been up `stable`.
   void connected();
   /// connecting or connected -> waiting: the next attempt after a wait drawn below ceiling(),
   /// which then doubles up to the cap. Right after network_up() in connecting: no wait.
   void failed();
-  /// connected -> connecting: an established link went down; try again now.
+  /// connected -> connecting: an established link (up `stable` or longer) went down; try again
+  /// now, the ceiling back to base. A link that went down sooner: as failed().
   void lost();
   /// The network is up again (e.g. the OS reports connectivity). waiting -> connecting now, the
   /// ceiling back to base. connecting: the attempt under way goes on (it may have been started on
@@ -57,23 +64,28 @@ class ReconnectLoop {
   void stop();
 
   State state() const { return state_; }
-  /// The upper bound of the next failure's wait: min(cap, base * 2^failures in a row).
-  std::chrono::milliseconds ceiling() const { return ceiling_; }
+  /// The upper bound of the next failure's wait: min(cap, base * 2^failures in a row); base
+  /// while a link that has held is up.
+  std::chrono::milliseconds ceiling() const { return link_was_stable() ? base_ : ceiling_; }
   /// The wait the last failed() drew (zero before any).
   std::chrono::milliseconds last_wait() const { return last_wait_; }
 
  private:
   void attempt_now();
   void reset();
+  bool link_was_stable() const;
 
+  const Clock& clock_;
   Timer timer_;
   const std::chrono::milliseconds base_;
   const std::chrono::milliseconds cap_;
+  const std::chrono::milliseconds stable_;
   std::function<void()> attempt_;
   Jitter jitter_;
   std::chrono::milliseconds ceiling_;
   std::chrono::milliseconds last_wait_{0};
-  bool retry_at_once_ = false;  // network_up() while connecting
+  bool retry_at_once_ = false;        // network_up() while connecting
+  Clock::SteadyTime connected_at_{};  // when connected() was last reported
   State state_ = State::idle;
 };
 
