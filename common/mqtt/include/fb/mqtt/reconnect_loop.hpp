@@ -4,9 +4,9 @@
 // [0, min(cap, base * 2^(n-1))], so that many cars losing one broker do not all come back in the
 // same instant; a link that stays up `stable` starts the count again. One that drops sooner (two
 // clients taking one client id from each other, a broker that disconnects at once) counts as a
-// failed attempt: it backs off instead of reconnecting in a loop. network_up() cuts a wait short: the operating
-// system says the network is back, so the next attempt is now. Paho's own automatic reconnect
-// does not retry a first connect that fails, hence this loop.
+// failed attempt: it backs off instead of reconnecting in a loop. network_up() cuts a wait
+// short: the operating system says the network is back, so the next attempt is now. Paho's own
+// automatic reconnect does not retry a first connect that fails, hence this loop.
 //
 // Threads: belongs to its executor: call every member there. `attempt` runs there too: inline in
 // start(), lost() and network_up(), from the timer otherwise. Its timer is an fb::Timer on
