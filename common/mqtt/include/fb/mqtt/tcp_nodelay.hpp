@@ -4,15 +4,27 @@
 // harmless.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace fb::mqtt {
 
-/// Calls `on_socket(fd)` for every TCP socket of this process connected to host:port.
+/// The addresses host:port resolves to (empty when it does not). A DNS lookup: it may block for
+/// seconds on a network just come up, so never from a Paho callback (Paho holds its global lock).
+std::vector<sockaddr_storage> resolve_peer(const std::string& host, int port);
+
+/// Calls `on_socket(fd)` for every TCP socket of this process connected to one of `peers` (no
+/// lookup: a scan of /proc/self/fd).
+void for_each_socket_to(const std::vector<sockaddr_storage>& peers, const std::function<void(int fd)>& on_socket);
+/// The same for host:port, resolved first.
 void for_each_socket_to(const std::string& host, int port, const std::function<void(int fd)>& on_socket);
 
-/// Sets TCP_NODELAY on every TCP socket of this process connected to host:port; returns how many.
+/// Sets TCP_NODELAY on every TCP socket of this process connected to one of `peers`; returns how many.
+int set_tcp_nodelay_to(const std::vector<sockaddr_storage>& peers);
+/// The same for host:port, resolved first.
 int set_tcp_nodelay_to_peer(const std::string& host, int port);
 
 }  // namespace fb::mqtt
