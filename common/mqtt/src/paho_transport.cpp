@@ -259,7 +259,14 @@ class PahoTransport final : public Transport {
       try {
         client().disconnect(static_cast<int>(timeout.count()), ctx, *sink_);
       } catch (const ::mqtt::exception& e) {
-        // Not connected (nor connecting): nothing to end.
+        // Paho has no CONNACK (MQTTASYNC_DISCONNECTED): nothing to end, unless a connect is still
+        // under way (a connect the caller gave up on). Paho would go on with it, and the next
+        // connect on this client would join it and fail with its timeout: the next gets a fresh
+        // client, whose making ends this one's attempt.
+        if (used_) {
+          std::lock_guard lock(sink_->mu);
+          sink_->renew_next = true;
+        }
         sink_->fail(ctx, Error{});
       }
     });
