@@ -243,6 +243,9 @@ static int run_main(int argc, char** argv) {
   fb::ui::ConsentStore consent(QString::fromStdString(fb::agent::consent_file(config.database).string()),
                                config.storage.keys);
   fb::ui::QuickComposer composer(controller, agent, consent);
+  // A clean quit within a second of typing: the pending save goes to the agent, which runs it
+  // before it stops (StopAgentFirst below lets its thread run dry).
+  QObject::connect(&app, &QCoreApplication::aboutToQuit, &composer, &fb::ui::QuickComposer::saveDraftNow);
   {
     QStringList allowed;
     for (const auto& path : recorder_config.ring.allowed) allowed << QString::fromStdString(path);

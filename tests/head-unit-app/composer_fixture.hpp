@@ -9,6 +9,7 @@
 #include <QCoreApplication>
 #include <QString>
 #include <memory>
+#include <optional>
 
 #include "fake_clock.hpp"
 #include "fake_mqtt.hpp"
@@ -41,6 +42,7 @@ class ComposerOnAgent : public ::testing::Test {
     c.vehicle = {"LSVAX60E5K2000001", "Aurora EV", 2026, "HU-3.2.1"};
     c.database = dir_ / "car.db";
     c.recorder = recorder;
+    if (max_reports_) c.storage.max_reports = *max_reports_;
     auto a = agent::Agent::open(strand_, clock_, c, std::make_unique<test::FakeMqtt>(strand_, mqtt_));
     ASSERT_TRUE(a) << a.error().what();
     agent_ = std::move(*a);
@@ -73,6 +75,7 @@ class ComposerOnAgent : public ::testing::Test {
     return env ? env->report() : wire::Report{};
   }
 
+  std::optional<std::size_t> max_reports_;  // the outbox's cap, if not the default
   test::TempDir dir_;
   boost::asio::io_context io_;
   boost::asio::any_io_executor strand_ = boost::asio::make_strand(io_);

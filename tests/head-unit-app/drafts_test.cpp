@@ -58,6 +58,32 @@ TEST_F(DraftsTest, WhatWasTypedComesBackAfterARestartAndGoesOnceSent) {
   EXPECT_EQ(composer_->drafts()->rowCount(), 0) << "a sent draft does not come back";
 }
 
+// The driver types and taps Send within the second before the draft's save: the queue refuses
+// the report (full of safety reports, which nothing evicts). The words are kept as a draft, on
+// disk and in the list, not lost with the closed review.
+TEST_F(DraftsTest, WhatWasTypedJustBeforeASendTheQueueRefusesIsKeptAsADraft) {
+  stop();
+  max_reports_ = 1;
+  ASSERT_NO_FATAL_FAILURE(start());
+  agent::Draft safety;
+  safety.category = wire::CATEGORY_BRAKES;
+  safety.report_class = agent::ReportClass::safety;
+  ASSERT_TRUE(controller_->submitDraft(safety));
+  settle();
+  ASSERT_TRUE(controller_->lastError().isEmpty()) << controller_->lastError().toStdString();
+
+  ASSERT_TRUE(composer_->choose("noise"));
+  composer_->setText(QString::fromUtf8("仪表台异响 rattle"));
+  ASSERT_TRUE(composer_->draftSavePending());
+  ASSERT_TRUE(composer_->send());
+  settle();
+  EXPECT_FALSE(controller_->lastError().isEmpty()) << "the queue is full: the report was refused";
+  ASSERT_EQ(kept().size(), 1u) << "the words typed are kept on disk";
+  EXPECT_EQ(kept().front().text, "仪表台异响 rattle");
+  ASSERT_EQ(composer_->drafts()->rowCount(), 1) << "and in the list, to send again";
+  EXPECT_EQ(draftText(0), QString::fromUtf8("仪表台异响 rattle"));
+}
+
 TEST_F(DraftsTest, AddDetailsLaterIsKeptAtOnceAndCancelThrowsItAway) {
   ASSERT_TRUE(composer_->choose("climate"));
   composer_->setAllowContact(true);

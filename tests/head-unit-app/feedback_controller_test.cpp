@@ -369,6 +369,40 @@ TEST(FeedbackControllerOnAFakeAgent, ALinkProblemIsShownAndAStorageErrorOnLoadTo
   EXPECT_EQ(controller.linkError(), "mqtt.tls_setup");
 }
 
+// A full disk clears itself as acks free space (the agent's own message says so): the bar says
+// so until a report is saved again, not until a restart. A damaged store stays said.
+TEST(FeedbackControllerOnAFakeAgent, AStorageProblemClearsOnceAReportIsSavedAgainButADamagedStoreStays) {
+  test::FakeAgent agent;
+  FeedbackController controller(agent);
+  controller.setLanguage("en");
+  agent.listeners[0]->storage_problem(Error(StorageErrc::full, "test: disk full"));
+  QCoreApplication::sendPostedEvents();
+  ASSERT_EQ(controller.storageProblem(), "storage.full");
+  ASSERT_TRUE(controller.submit("noise", {}));
+  agent.submitted.back().done(std::string("report-1"));
+  QCoreApplication::sendPostedEvents();
+  EXPECT_EQ(controller.storageProblem(), "") << "a commit went through: the disk has room again";
+
+  agent.listeners[0]->storage_problem(Error(StorageErrc::corrupt, "test: set aside"));
+  QCoreApplication::sendPostedEvents();
+  ASSERT_TRUE(controller.submit("noise", {}));
+  agent.submitted.back().done(std::string("report-2"));
+  QCoreApplication::sendPostedEvents();
+  EXPECT_EQ(controller.storageProblem(), "storage.corrupt");
+}
+
+// Typing while moving is refused by the speed signals too, not only the demo flag, for every
+// answer that carries words (a reopen reason, a rating's or a survey's comment).
+TEST(FeedbackControllerOnAFakeAgent, WordsWhileTheSignalsSayMovingAreRefusedInEveryAnswer) {
+  test::FakeAgent agent;
+  FeedbackController controller(agent);
+  controller.setMovingFromSignals(true);
+  EXPECT_FALSE(controller.reopen("report-1", "still squeals"));
+  EXPECT_FALSE(controller.rate("report-1", 4, "ok"));
+  EXPECT_FALSE(controller.answerSurvey("note-1", 4, "ok"));
+  EXPECT_TRUE(controller.answerSurvey("note-1", 4, "")) << "a score alone is a tap";
+}
+
 // ---- Service visit and live callback (issue 13) --------------------------------------------------
 
 wire::Envelope visitUpdate(const QString& reportId, std::int64_t sentAt, wire::VisitStage stage) {

@@ -149,19 +149,21 @@ bool FeedbackController::submit(const QString& categoryKey, const QString& text)
   return submitDraft(std::move(draft));
 }
 
-bool FeedbackController::submitDraft(agent::Draft draft) {
+bool FeedbackController::submitDraft(agent::Draft draft, std::function<void(bool saved)> after) {
   if (vehicleMoving() && !draft.text.empty()) {
     setLastError(QString::fromLatin1(error_key::kTypingWhileMoving));
     return false;
   }
   ++pending_saves_;
   if (pending_saves_ == 1) Q_EMIT savingChanged();
-  agent_.submit(std::move(draft), [this](Result<std::string> saved) {
+  agent_.submit(std::move(draft), [this, after = std::move(after)](Result<std::string> saved) mutable {
     QMetaObject::invokeMethod(
         this,
         [this, ok = saved.has_value(),
-         message = saved ? QString::fromStdString(*saved) : key_of(saved.error(), "report not saved")] {
+         message = saved ? QString::fromStdString(*saved) : key_of(saved.error(), "report not saved"),
+         after = std::move(after)] {
           finishSubmit(ok, message);
+          if (after) after(ok);
         },
         Qt::QueuedConnection);
   });
@@ -173,6 +175,11 @@ void FeedbackController::finishSubmit(bool saved, const QString& reportIdOrError
   if (pending_saves_ == 0) Q_EMIT savingChanged();
   if (saved) {
     setLastError({});
+    // A commit went through: a full or busy disk is past. A damaged store stays said (its
+    // recovery is the driver's to read).
+    if (!storage_problem_.isEmpty() && storage_problem_ != errorKey(make_error_code(StorageErrc::corrupt))) {
+      setStorageProblem({});
+    }
     Q_EMIT reportSaved(reportIdOrError);
   } else {
     setLastError(reportIdOrError);
@@ -249,6 +256,7 @@ bool FeedbackController::answerSurvey(const QString& notificationId, int score, 
     setLastError(QString::fromLatin1(error_key::kSurveyScore));
     return false;
   }
+  if (!textAllowed(comment)) return false;
   agent_.answer_survey(notificationId.toStdString(), score, comment.trimmed().toStdString(),
                        completion<void>(QStringLiteral("survey"), notificationId));
   return true;
@@ -294,7 +302,7 @@ void FeedbackController::refreshTimeline(const QString& reportId) {
 }
 
 bool FeedbackController::textAllowed(const QString& text) {
-  if (vehicle_moving_ && !text.trimmed().isEmpty()) {
+  if (vehicleMoving() && !text.trimmed().isEmpty()) {
     setLastError(QString::fromLatin1(error_key::kTypingWhileMoving));
     return false;
   }

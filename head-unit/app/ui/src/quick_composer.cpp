@@ -1,5 +1,7 @@
 #include "fb/ui/quick_composer.hpp"
 
+#include <QPointer>
+
 #include <ranges>
 #include <utility>
 
@@ -248,11 +250,17 @@ agent::Draft QuickComposer::draft() const {
 
 bool QuickComposer::send() {
   if (!reviewing()) return false;
-  if (!controller_.submitDraft(draft())) return false;
+  // What was typed in the last second is kept first (on the agent's strand, before the submit):
+  // if the report is not saved, the draft is still there, on disk and in the list.
+  saveDraftNow();
+  QuickDraftsModel::Entry kept{draft_id_, kind_, moment_ms_, consent_, text_, QDateTime::currentDateTime(), phone_};
+  const auto after = [self = QPointer<QuickComposer>(this), kept = std::move(kept)](bool saved) mutable {
+    if (self && !saved && !kept.draft_id.empty()) self->drafts_.add(std::move(kept));
+  };
+  if (!controller_.submitDraft(draft(), after)) return false;
   store_.remember(kind_, consent_);
   if (consent_.contact) store_.setPhone(phone_.trimmed());
   // The agent deletes the kept draft once the report is committed (Draft::draft_id).
-  save_timer_.stop();
   draft_id_.clear();
   close();
   return true;

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <QObject>
+#include <functional>
 #include <QString>
 #include <QStringList>
 #include <memory>
@@ -108,8 +109,9 @@ class FeedbackController final : public QObject {
   /// says why); otherwise reportSaved or reportNotSaved follows once the agent has committed it.
   Q_INVOKABLE bool submit(const QString& categoryKey, const QString& text);
   /// Saves a report built by another view-model (QuickComposer), with the same rules and
-  /// signals as submit(): false and lastError when it has text while moving.
-  bool submitDraft(agent::Draft draft);
+  /// signals as submit(): false and lastError when it has text while moving. `after`, if given,
+  /// runs on this thread with the outcome, after reportSaved or reportNotSaved.
+  bool submitDraft(agent::Draft draft, std::function<void(bool saved)> after = {});
   /// The category needs a text with it ("other"); false for quick taps and unknown keys.
   Q_INVOKABLE bool needsText(const QString& categoryKey) const;
   /// The driver has seen a notification: queues a read receipt.
