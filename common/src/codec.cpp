@@ -126,11 +126,15 @@ Result<wire::Envelope> decode(std::string_view payload, std::size_t max_bytes) {
   return env;
 }
 
+bool is_language_tag(std::string_view tag) {
+  static const std::regex kLanguage("^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$");
+  return tag.size() <= 35 && std::regex_match(tag.begin(), tag.end(), kLanguage);
+}
+
 Result<void> validate_report(const wire::Report& r) {
   // 2000-01-01T00:00:00Z: anything earlier is an unset RTC, not a real report time.
   constexpr std::int64_t kEarliestCarTimeMs = 946684800000;
   static const std::regex kDtc("^[PCBU][0-3][0-9A-F]{3}(-[0-9A-F]{2})?$");
-  static const std::regex kLanguage("^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$");
 
   if (r.report_id().empty()) return fail(WireErrc::missing_field, "report.report_id");
   if (!is_uuid(r.report_id())) return fail(WireErrc::invalid_field, "report.report_id: not a UUID");
@@ -156,7 +160,7 @@ Result<void> validate_report(const wire::Report& r) {
   if (r.category() == wire::CATEGORY_UNSPECIFIED) return fail(WireErrc::missing_field, "report.category");
   if (!wire::Category_IsValid(r.category())) return fail(WireErrc::invalid_field, "report.category: unknown value");
   if (r.language().empty()) return fail(WireErrc::missing_field, "report.language");
-  if (r.language().size() > 35 || !std::regex_match(r.language(), kLanguage)) {
+  if (!is_language_tag(r.language())) {
     return fail(WireErrc::invalid_field, "report.language: not a BCP 47 tag");
   }
   // Strings were UTF-8-checked by the parser; a caller building a report in memory may not have.
@@ -177,8 +181,8 @@ Result<void> validate_report(const wire::Report& r) {
     return fail(WireErrc::missing_field, "report.text (required for category OTHER)");
   }
   if (static_cast<std::size_t>(r.dtcs_size()) > kMaxDtcs) {
-    return fail(WireErrc::invalid_field, "report.dtcs: " + std::to_string(r.dtcs_size()) + " codes, at most " +
-                                             std::to_string(kMaxDtcs));
+    return fail(WireErrc::invalid_field,
+                "report.dtcs: " + std::to_string(r.dtcs_size()) + " codes, at most " + std::to_string(kMaxDtcs));
   }
   for (const auto& dtc : r.dtcs()) {
     if (!std::regex_match(dtc, kDtc)) {

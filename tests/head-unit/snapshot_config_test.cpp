@@ -31,6 +31,26 @@ TEST(SnapshotConfig, ReadsTheSignalsAndWindows) {
   EXPECT_TRUE(SnapshotRecorder::create(boost::asio::system_executor(), SystemClock::instance(), c));
 }
 
+// A window longer than the ring's 60 s grows the ring and its per-signal bound together: the
+// bound meant 100 Hz over 60 s, and a 10-minute window must still keep 100 Hz, or its start is
+// lost from the faster signals.
+TEST(SnapshotConfig, ALongWindowKeepsEverySignalsRateOverTheWholeWindow) {
+  auto s = parse_snapshot_settings(R"({"version": 1, "signals": ["Vehicle.Speed"], "pre_ms": 600000})",
+                                   "snapshot.json");
+  ASSERT_TRUE(s) << s.error().what();
+  const auto configured = s->recorder_config();
+  const SnapshotRecorder::Config defaults;  // the ring's bound for its 60 s: the rate to keep
+  const double rate_hz = static_cast<double>(defaults.ring.max_samples_per_signal) /
+                         std::chrono::duration<double>(defaults.ring.history).count();
+  auto recorder = SnapshotRecorder::create(boost::asio::system_executor(), SystemClock::instance(), configured);
+  ASSERT_TRUE(recorder) << recorder.error().what();
+  const auto& ring = (*recorder)->config().ring;
+  EXPECT_GE(ring.history, 600s + configured.post + configured.settle);
+  EXPECT_GE(static_cast<double>(ring.max_samples_per_signal) / std::chrono::duration<double>(ring.history).count(),
+            rate_hz)
+      << "the per-signal bound did not grow with the history";
+}
+
 TEST(SnapshotConfig, TheDefaultIsEverySimulatorSignalAndTheShippedFileSaysTheSame) {
   const auto d = default_snapshot_settings();
   EXPECT_EQ(d.signals.size(), DriveSimulator::default_periods().size());
@@ -58,6 +78,9 @@ TEST(SnapshotConfig, ABadEntryIsNamedWithItsFileLineAndKey) {
 
   e = error_of("{\"version\": 1,\n \"signals\": [1]}");
   EXPECT_EQ(e.detail, "snapshot.json:2: signals[0]: need a string");
+
+  e = error_of("{\"version\": 1,\n \"signals\": [\"Vehicle.Speed\"],\n \"pre_s\": 120}");
+  EXPECT_EQ(e.detail, "snapshot.json:3: pre_s: unknown key (known: version, signals, pre_ms, post_ms, comment)");
 
   e = error_of("{\"version\": 2, \"signals\": []}");
   EXPECT_EQ(e.code, make_error_code(ConfigErrc::unsupported_version));

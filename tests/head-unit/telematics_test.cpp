@@ -190,6 +190,13 @@ TEST(TelematicsRules, ErrorsNameTheFileTheLineAndTheKey) {
       {"      \"signal\": \"Vehicle.OBD.CoolantTemperature\", \"above\": 110,\n"
        "      \"category\": \"warning_lamp\", \"system\": \"engine\", \"severity\": \"urgent\", \"text\": \"hot\"",
        "rules.json:7: rules[0].severity: 'urgent' is not one of high, medium, low"},
+      // A rule that could never fire, and words every report of it would be refused for.
+      {"      \"dtc\": [\"P0300\"], \"without_dtcs\": true,\n" + good_rest,
+       "rules.json:6: rules[0].without_dtcs: a DTC rule needs an active code"},
+      {"      \"signal\": \"Vehicle.OBD.CoolantTemperature\", \"above\": 110,\n"
+       "      \"category\": \"warning_lamp\", \"system\": \"engine\", \"severity\": \"high\", \"text\": \"" +
+           std::string(2001, 'x') + "\"",
+       "rules.json:7: rules[0].text: need UTF-8 text without U+0000, at most 2000 characters"},
   };
   for (const auto& c : cases) {
     auto r = parse_telematics_config(head + c.body + tail, "rules.json");
@@ -211,6 +218,10 @@ TEST(TelematicsRules, ErrorsNameTheFileTheLineAndTheKey) {
   ASSERT_FALSE(twice);
   EXPECT_NE(twice.error().detail.find("r.json:3: rules[1].id: 'a' is used twice"), std::string::npos)
       << twice.error().detail;
+  auto language = parse_telematics_config("{\n\"version\": 1,\n\"language\": \"zh_CN\", \"rules\": []}", "r.json");
+  ASSERT_FALSE(language);
+  EXPECT_NE(language.error().detail.find("r.json:3: language: need a language tag such as zh-CN"), std::string::npos)
+      << language.error().detail;
   auto v2 = parse_telematics_config("{\n\"version\": 2, \"rules\": []}", "r.json");
   ASSERT_FALSE(v2);
   EXPECT_EQ(v2.error().code, make_error_code(ConfigErrc::unsupported_version));
@@ -542,6 +553,12 @@ TEST(RelatedSystems, TheMappingIsTheDocumentedOne) {
   EXPECT_FALSE(related(wire::CATEGORY_WARNING_LAMP, VehicleSystem::engine, false));
   EXPECT_TRUE(related(wire::CATEGORY_WARNING_LAMP, VehicleSystem::electrical, true));
   EXPECT_FALSE(related(wire::CATEGORY_SERVICE, VehicleSystem::engine, true));
+  // The brakes and climate tiles came after the mapping: a driver tapping them right after an
+  // auto-report on that system is about the same fault.
+  EXPECT_TRUE(related(wire::CATEGORY_BRAKES, VehicleSystem::brakes, false));
+  EXPECT_FALSE(related(wire::CATEGORY_BRAKES, VehicleSystem::engine, false));
+  EXPECT_TRUE(related(wire::CATEGORY_CLIMATE, VehicleSystem::hvac, false));
+  EXPECT_FALSE(related(wire::CATEGORY_CLIMATE, VehicleSystem::electrical, false));
 }
 
 }  // namespace

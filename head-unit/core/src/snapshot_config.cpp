@@ -30,7 +30,8 @@ Error invalid(const std::string& origin, std::string_view text, std::string_view
 SnapshotRecorder::Config SnapshotSettings::recorder_config() const {
   SnapshotRecorder::Config c;
   c.ring.allowed = signals;
-  c.ring.history = std::max({c.ring.history, pre, post + c.settle});
+  // The ring's history stays the configured 60 s: SnapshotRecorder::create() grows it to what
+  // longer windows need together with the per-signal bound, keeping each signal's rate.
   c.pre = pre;
   c.post = post;
   return c;
@@ -47,6 +48,13 @@ Result<SnapshotSettings> parse_snapshot_settings(std::string_view text, const st
   if (!doc) return fail(doc.error());
   if (!doc->is_object()) return fail(invalid(origin, text, "", "need a JSON object"));
   if (auto v = config::expect_version(*doc, 1, origin); !v) return fail(v.error());
+  // A misspelt key ("pre_s") would leave its default in force without a word.
+  for (const auto& [key, value] : doc->items()) {
+    if (key != "version" && key != "signals" && key != "pre_ms" && key != "post_ms" && key != "comment") {
+      return fail(invalid(origin, text, "\"" + key + "\"",
+                          key + ": unknown key (known: version, signals, pre_ms, post_ms, comment)"));
+    }
+  }
   SnapshotSettings out;
   const auto signals = doc->find("signals");
   if (signals == doc->end() || !signals->is_array()) {

@@ -21,6 +21,8 @@ bool related(wire::Category category, VehicleSystem system, bool lamp) {
       return system == VehicleSystem::engine || system == VehicleSystem::transmission ||
              system == VehicleSystem::brakes;
     case wire::CATEGORY_WARNING_LAMP: return lamp;
+    case wire::CATEGORY_BRAKES: return system == VehicleSystem::brakes;
+    case wire::CATEGORY_CLIMATE: return system == VehicleSystem::hvac;
     default: return false;
   }
 }

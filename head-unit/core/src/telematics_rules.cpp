@@ -6,7 +6,9 @@
 #include <regex>
 #include <sstream>
 
+#include "fb/common/codec.hpp"
 #include "fb/common/config.hpp"
+#include "fb/common/utf8.hpp"
 
 namespace fb::agent {
 
@@ -229,6 +231,9 @@ Result<TelematicsRule> read_rule(const json& r, const std::string& path, const E
     return fail(errors.at(path, "above and below go with signal"));
   }
   if (auto ok = read_bool(r, path, "without_dtcs", w.without_dtcs, errors); !ok) return fail(ok.error());
+  if (w.without_dtcs && w.kind == RuleCondition::Kind::dtc) {
+    return fail(errors.at(join(path, "without_dtcs"), "a DTC rule needs an active code: it could never fire"));
+  }
 
   std::int64_t hold = 0, cycles = 1;
   if (auto ok = read_int(r, path, "hold_ms", hold, 0, kDayMs, errors); !ok) return fail(ok.error());
@@ -239,6 +244,11 @@ Result<TelematicsRule> read_rule(const json& r, const std::string& path, const E
   if (auto ok = read_key(r, path, "system", rule.system, errors, true); !ok) return fail(ok.error());
   if (auto ok = read_key(r, path, "severity", rule.severity, errors, true); !ok) return fail(ok.error());
   if (auto ok = read_string(r, path, "text", rule.text, errors, true); !ok) return fail(ok.error());
+  // As the wire takes a report's text: one the backend would refuse would refuse every report.
+  if (utf8_length(rule.text) > codec::kMaxTextChars || !is_valid_text(rule.text)) {
+    return fail(errors.at(join(path, "text"), "need UTF-8 text without U+0000, at most " +
+                                                  std::to_string(codec::kMaxTextChars) + " characters"));
+  }
   return rule;
 }
 
@@ -283,6 +293,9 @@ Result<TelematicsConfig> parse_telematics_config(std::string_view text, const st
   if (auto ok = read_int(*doc, "", "link_window_s", n, 0, 86400, errors); !ok) return fail(ok.error());
   c.link_window = std::chrono::seconds(n);
   if (auto ok = read_string(*doc, "", "language", c.language, errors); !ok) return fail(ok.error());
+  if (!codec::is_language_tag(c.language)) {
+    return fail(errors.at("language", "need a language tag such as zh-CN (every auto-report would be refused)"));
+  }
 
   const json* o = nullptr;
   if (auto ok = read_object(*doc, "drive_cycle", o, errors); !ok) return fail(ok.error());

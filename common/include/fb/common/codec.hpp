@@ -31,6 +31,9 @@ inline constexpr std::size_t kMaxTextChars = 2000;
 /// The car keeps the safety codes first when it has more (agent::build_report).
 inline constexpr std::size_t kMaxDtcs = 256;
 
+/// Whether `tag` is a language tag the wire takes (BCP 47's shape, e.g. "zh-CN", at most 35 bytes).
+bool is_language_tag(std::string_view tag);
+
 /// Most related report ids one report may name (Report.related_report_ids), and the longest rule id.
 inline constexpr std::size_t kMaxRelatedReports = 8;
 inline constexpr std::size_t kMaxRuleIdBytes = 64;
