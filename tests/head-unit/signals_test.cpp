@@ -353,6 +353,11 @@ TEST_F(LogReplayTest, AMalformedLineIsAnErrorNamingFileAndLine) {
       {"backwards.csv", "t_ms,path,value\n100,Vehicle.Speed,1\n99,Vehicle.Speed,1\n",
        "backwards.csv:3: t_ms 99 goes back"},
       {"empty.csv", "", "empty.csv:1: empty log"},
+      // Epoch microseconds after a first sample at 0: the wait would overflow the steady clock.
+      {"micros.csv", "t_ms,path,value\n0,Vehicle.Speed,1\n1717171717171717,Vehicle.Speed,1\n",
+       "micros.csv:3: t_ms 1717171717171717 is more than 30 days after"},
+      {"wrap.csv", "t_ms,path,value\n-9000000000000000000,Vehicle.Speed,1\n9000000000000000000,Vehicle.Speed,1\n",
+       "wrap.csv:3: t_ms 9000000000000000000 is more than 30 days after"},
   };
   for (const auto& c : cases) {
     const auto e = open_error(write(c.name, c.text));

@@ -370,6 +370,16 @@ Result<std::vector<SignalSample>> LogReplay::parse(std::string_view text, bool j
       return fail(ConfigErrc::parse_error, at(origin, number) + "t_ms " + std::to_string(sample->t_ms) +
                                                " goes back in time (previous " + std::to_string(out.back().t_ms) + ")");
     }
+    // The replay waits each sample's offset from the first on a steady clock (nanoseconds): an
+    // offset past 30 days is no drive's (microseconds or epoch times by mistake), and past ~292
+    // years it would overflow that clock and the replay would spin.
+    constexpr std::int64_t kLongestLogMs = std::int64_t{30} * 24 * 3600 * 1000;
+    std::int64_t offset = 0;
+    if (!out.empty() && (__builtin_sub_overflow(sample->t_ms, out.front().t_ms, &offset) || offset > kLongestLogMs)) {
+      return fail(ConfigErrc::parse_error, at(origin, number) + "t_ms " + std::to_string(sample->t_ms) +
+                                               " is more than 30 days after the first sample's " +
+                                               std::to_string(out.front().t_ms) + " (milliseconds?)");
+    }
     out.push_back(std::move(*sample));
   }
   if (!header_seen) return fail(ConfigErrc::parse_error, at(origin, 1) + "empty log, need the header t_ms,path,value");
