@@ -269,6 +269,19 @@ TEST_F(TranslationsTest, EveryTimelineStepAndRefusalHasItsText) {
   for (const char* reason : {"not_reopenable", "case_closed"}) expectTranslated("actionRefusal", reason);
 }
 
+// The car keeps a refusal as "<reason>: <detail>", the detail in English for support: the card
+// shows the reason in the driver's language and not the detail.
+TEST_F(TranslationsTest, EveryRefusalOfAReportShowsItsReasonInTheDriversLanguageWithoutTheDetail) {
+  for (const auto& e : vocabulary<DeadLetterReason>()) {
+    const auto stored = QString::fromUtf8(e.key) + QStringLiteral(": report.vin: 'X' is not 17 ISO 3779 characters");
+    expectTranslated("rejectReason", stored);
+    EXPECT_FALSE(text("zh", "rejectReason", stored).contains(QStringLiteral("ISO 3779"))) << e.key;
+  }
+  EXPECT_EQ(text("zh", "rejectReason", "vin_mismatch: report.vin differs from the topic's"),
+            QString::fromUtf8("反馈指向了另一辆车"));
+  EXPECT_EQ(text("en", "rejectReason", ""), "");
+}
+
 // A selected report's card opens its details: the timeline with the team's words and the
 // driver's own steps, and the actions C++ allows; it binds without warnings in both languages.
 TEST_F(TranslationsTest, ASelectedReportShowsItsTimelineAndItsActions) {

@@ -555,6 +555,50 @@
             <translation>The service team could not take this answer</translation>
         </message>
         <message>
+            <source>the report could not be read</source>
+            <translation>the report could not be read</translation>
+        </message>
+        <message>
+            <source>this car&apos;s software is too old for the service</source>
+            <translation>this car&apos;s software is too old for the service</translation>
+        </message>
+        <message>
+            <source>something the report needs is missing</source>
+            <translation>something the report needs is missing</translation>
+        </message>
+        <message>
+            <source>something in the report is not valid</source>
+            <translation>something in the report is not valid</translation>
+        </message>
+        <message>
+            <source>it names another vehicle</source>
+            <translation>it names another vehicle</translation>
+        </message>
+        <message>
+            <source>it is too large</source>
+            <translation>it is too large</translation>
+        </message>
+        <message>
+            <source>its text could not be read</source>
+            <translation>its text could not be read</translation>
+        </message>
+        <message>
+            <source>the service did not expect it</source>
+            <translation>the service did not expect it</translation>
+        </message>
+        <message>
+            <source>its number is already used by another report</source>
+            <translation>its number is already used by another report</translation>
+        </message>
+        <message>
+            <source>it was sent before with other content</source>
+            <translation>it was sent before with other content</translation>
+        </message>
+        <message>
+            <source>the service could not take it</source>
+            <translation>the service could not take it</translation>
+        </message>
+        <message>
             <source>You can rate once the case is resolved</source>
             <translation>You can rate once the case is resolved</translation>
         </message>

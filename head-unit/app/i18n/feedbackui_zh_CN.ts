@@ -555,6 +555,50 @@
             <translation>服务团队未能受理此答复</translation>
         </message>
         <message>
+            <source>the report could not be read</source>
+            <translation>无法读取该反馈</translation>
+        </message>
+        <message>
+            <source>this car&apos;s software is too old for the service</source>
+            <translation>本车软件版本过旧，服务端无法处理</translation>
+        </message>
+        <message>
+            <source>something the report needs is missing</source>
+            <translation>反馈缺少必要的信息</translation>
+        </message>
+        <message>
+            <source>something in the report is not valid</source>
+            <translation>反馈中有无效的内容</translation>
+        </message>
+        <message>
+            <source>it names another vehicle</source>
+            <translation>反馈指向了另一辆车</translation>
+        </message>
+        <message>
+            <source>it is too large</source>
+            <translation>反馈内容过大</translation>
+        </message>
+        <message>
+            <source>its text could not be read</source>
+            <translation>反馈文字无法读取</translation>
+        </message>
+        <message>
+            <source>the service did not expect it</source>
+            <translation>服务端未预期此消息</translation>
+        </message>
+        <message>
+            <source>its number is already used by another report</source>
+            <translation>其编号已被另一条反馈使用</translation>
+        </message>
+        <message>
+            <source>it was sent before with other content</source>
+            <translation>此前已以不同内容发送过</translation>
+        </message>
+        <message>
+            <source>the service could not take it</source>
+            <translation>服务端无法受理</translation>
+        </message>
+        <message>
             <source>You can rate once the case is resolved</source>
             <translation>工单解决后才能评分</translation>
         </message>

@@ -97,7 +97,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: card.rejectReason !== ""
-            text: qsTr("Not accepted: %1").arg(card.rejectReason)
+            text: qsTr("Not accepted: %1").arg(Texts.rejectReason(card.rejectReason))
             color: Theme.error
             font.pixelSize: Theme.fontSmall
             wrapMode: Text.Wrap

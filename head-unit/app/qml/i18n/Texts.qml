@@ -121,6 +121,28 @@ QtObject {
         return key
     }
 
+    // Why the backend refused a report, as the car keeps it ("<reason>: <detail>", the detail in
+    // English for support and the log): the reason alone, in the driver's language.
+    function rejectReason(stored) {
+        void language
+        const colon = stored.indexOf(":")
+        const key = colon < 0 ? stored : stored.substring(0, colon)
+        switch (key) {
+        case "": return ""
+        case "malformed": return qsTr("the report could not be read")
+        case "unsupported_version": return qsTr("this car's software is too old for the service")
+        case "missing_field": return qsTr("something the report needs is missing")
+        case "invalid_field": return qsTr("something in the report is not valid")
+        case "vin_mismatch": return qsTr("it names another vehicle")
+        case "oversize": return qsTr("it is too large")
+        case "invalid_utf8": return qsTr("its text could not be read")
+        case "wrong_message_type": return qsTr("the service did not expect it")
+        case "report_id_conflict": return qsTr("its number is already used by another report")
+        case "conflicting_duplicate": return qsTr("it was sent before with other content")
+        }
+        return qsTr("the service could not take it")
+    }
+
     function callbackState(key) {
         void language
         switch (key) {
