@@ -60,6 +60,16 @@ class ServiceTest : public test::ServiceFixture {
     return other;
   }
 
+  /// The next start() wraps the store in one that fails on demand: failing_, once started.
+  void wrap_with_failing_store() {
+    wrap_store = [this](std::unique_ptr<CaseStore> real) -> std::unique_ptr<CaseStore> {
+      auto s = std::make_unique<test_support::FailingStore>(std::move(real));
+      failing_ = s.get();
+      return s;
+    };
+  }
+  test_support::FailingStore* failing_ = nullptr;  // owned by the service
+
   // Completes every waiting publish (PUBACK); returns them.
   std::vector<FakeMqtt::Published> complete_all(const Error& e = {}) {
     std::vector<FakeMqtt::Published> out;
@@ -268,12 +278,7 @@ TEST_F(ServiceTest, TheSlaTimerEscalatesAndSendsProgressUpdatesOnTheClock) {
 // again at once, a busy loop on the service's strand (a core, and a log line each time, while
 // the disk is full). It waits the check interval instead, and escalates once the store is back.
 TEST_F(ServiceTest, AFailingSlaPassIsTriedAgainAtTheCheckIntervalNotAtOnce) {
-  test_support::FailingStore* failing = nullptr;
-  wrap_store = [&](std::unique_ptr<CaseStore> real) -> std::unique_ptr<CaseStore> {
-    auto s = std::make_unique<test_support::FailingStore>(std::move(real));
-    failing = s.get();
-    return s;
-  };
+  wrap_with_failing_store();
   ServiceOptions options;
   options.sla_check = 1min;
   options.notification_check = 1h;
@@ -283,15 +288,15 @@ TEST_F(ServiceTest, AFailingSlaPassIsTriedAgainAtTheCheckIntervalNotAtOnce) {
   complete_all();
   test::run_for(io_, clock_, 12h - 1s);
   ASSERT_EQ(service_->stats().escalations, 0u);
-  failing->fail_sla = 1000;  // more than a busy loop needs to show itself, so the test ends either way
-  const auto passes = failing->sla_passes;
+  failing_->fail_sla = 1000;  // more than a busy loop needs to show itself, so the test ends either way
+  const auto passes = failing_->sla_passes;
   test::run_for(io_, clock_, 1s);  // due: the pass fails
-  EXPECT_EQ(failing->sla_passes - passes, 1) << "a failed pass ran again at once";
+  EXPECT_EQ(failing_->sla_passes - passes, 1) << "a failed pass ran again at once";
   test::run_for(io_, clock_, 1min - 1ms);
-  EXPECT_EQ(failing->sla_passes - passes, 1);
+  EXPECT_EQ(failing_->sla_passes - passes, 1);
   test::run_for(io_, clock_, 1ms);
-  EXPECT_EQ(failing->sla_passes - passes, 2) << "tried again at the check interval";
-  failing->fail_sla = 0;
+  EXPECT_EQ(failing_->sla_passes - passes, 2) << "tried again at the check interval";
+  failing_->fail_sla = 0;
   test::run_for(io_, clock_, 1min);
   EXPECT_EQ(service_->stats().escalations, 1u) << "the store back, the escalation goes out";
 }
@@ -300,20 +305,15 @@ TEST_F(ServiceTest, AFailingSlaPassIsTriedAgainAtTheCheckIntervalNotAtOnce) {
 // due there, and each check (every 2 s in production) published it again to a car that already
 // has it. It stays in flight instead, and is recorded by the next flush once the store is back.
 TEST_F(ServiceTest, ASentNotificationTheStoreCannotRecordIsNotSentAgainUntilItIsRecorded) {
-  test_support::FailingStore* failing = nullptr;
-  wrap_store = [&](std::unique_ptr<CaseStore> real) -> std::unique_ptr<CaseStore> {
-    auto s = std::make_unique<test_support::FailingStore>(std::move(real));
-    failing = s.get();
-    return s;
-  };
+  wrap_with_failing_store();
   start(ServiceOptions{.notification_check = 1s, .notification_resend_base = 60s, .notification_resend_max = 600s});
-  failing->fail_reschedule = 1000;
+  failing_->fail_reschedule = 1000;
   send_report(kVinA, "换挡顿挫");
   run();
   ASSERT_EQ(of_kind(complete_all(), true).size(), 1u);
   test::run_for(io_, clock_, 30s);
   EXPECT_TRUE(of_kind(complete_all(), true).empty()) << "sent again while its send was not recorded";
-  failing->fail_reschedule = 0;
+  failing_->fail_reschedule = 0;
   test::run_for(io_, clock_, 1s);  // the timer's flush records it, from now
   test::run_for(io_, clock_, 59s);
   EXPECT_TRUE(of_kind(complete_all(), true).empty()) << "resent before the backoff from the recorded send";
