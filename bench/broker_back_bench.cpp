@@ -10,6 +10,7 @@
 
 #include "fb/agent/agent.hpp"
 #include "fb/async/io_thread.hpp"
+#include "fb/mqtt/reconnect_loop.hpp"
 
 namespace fb::bench {
 namespace {
@@ -65,6 +66,10 @@ Result<void> measure(test::Broker& broker, const test::Pki& pki, const std::file
       result = fail(MqttErrc::connect_failed, "the car did not connect");
       break;
     }
+    // Each round is one outage of a broker that had been up: the link holds first. Killed at
+    // once, round after round, it is a broker that drops every link right after it comes up,
+    // and the car backs off further each time (mqtt::ReconnectLoop).
+    std::this_thread::sleep_for(mqtt::ReconnectLoop::kStableLink);
     broker.stop(false);  // a crash
     if (!recorder.wait_connected(false)) {
       result = fail(MqttErrc::connect_failed, "the car did not notice the broker's crash");

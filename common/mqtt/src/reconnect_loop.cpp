@@ -36,7 +36,7 @@ void ReconnectLoop::connected() {
   if (state_ != State::connecting) return;
   state_ = State::connected;
   connected_at_ = clock_.steady_now();
-  retry_at_once_ = false;
+  reset();
 }
 
 bool ReconnectLoop::link_was_stable() const {
@@ -45,7 +45,7 @@ bool ReconnectLoop::link_was_stable() const {
 
 void ReconnectLoop::failed() {
   if (state_ != State::connecting && state_ != State::connected) return;
-  if (link_was_stable()) reset();
+  if (link_was_stable()) quick_losses_ = 0;
   state_ = State::waiting;
   if (std::exchange(retry_at_once_, false)) {
     last_wait_ = std::chrono::milliseconds(0);
@@ -59,9 +59,17 @@ void ReconnectLoop::failed() {
 
 void ReconnectLoop::lost() {
   if (state_ != State::connected) return;
-  if (!link_was_stable()) return failed();
-  reset();
-  attempt_now();
+  if (link_was_stable()) quick_losses_ = 0;
+  // The first link lost soon after it came up is retried at once, as any lost link; the next ones
+  // in a row wait longer each time, as failed attempts do.
+  if (quick_losses_ == 0) {
+    if (!link_was_stable()) quick_losses_ = 1;
+    return attempt_now();
+  }
+  ceiling_ = base_;
+  for (int i = 1; i < quick_losses_ && ceiling_ < cap_; ++i) ceiling_ = ceiling_ >= cap_ / 2 ? cap_ : ceiling_ * 2;
+  ++quick_losses_;
+  failed();
 }
 
 void ReconnectLoop::network_up() {

@@ -2,11 +2,12 @@
 // attempt, only once a backoff has passed. The backoff has full jitter (as AWS's "Exponential
 // Backoff and Jitter"): after the n-th failure in a row it waits a time drawn uniformly from
 // [0, min(cap, base * 2^(n-1))], so that many cars losing one broker do not all come back in the
-// same instant; a link that stays up `stable` starts the count again. One that drops sooner (two
-// clients taking one client id from each other, a broker that disconnects at once) counts as a
-// failed attempt: it backs off instead of reconnecting in a loop. network_up() cuts a wait
-// short: the operating system says the network is back, so the next attempt is now. Paho's own
-// automatic reconnect does not retry a first connect that fails, hence this loop.
+// same instant; a success starts the count again. A link that drops within `stable` of coming up
+// (two clients taking one client id from each other, a broker that disconnects at once) is
+// retried at once the first time; the n-th such link after it waits as the n-th failure would,
+// instead of reconnecting in a loop. network_up() cuts a wait short: the operating system says the network
+// is back, so the next attempt is now. Paho's own automatic reconnect does not retry a first
+// connect that fails, hence this loop.
 //
 // Threads: belongs to its executor: call every member there. `attempt` runs there too: inline in
 // start(), lost() and network_up(), from the timer otherwise. Its timer is an fb::Timer on
@@ -46,13 +47,14 @@ class ReconnectLoop {
 
   /// idle -> connecting: the first attempt, now.
   void start();
-  /// connecting -> connected. The ceiling returns to base once the link has been up `stable`.
+  /// connecting -> connected; the ceiling returns to base.
   void connected();
   /// connecting or connected -> waiting: the next attempt after a wait drawn below ceiling(),
   /// which then doubles up to the cap. Right after network_up() in connecting: no wait.
   void failed();
-  /// connected -> connecting: an established link (up `stable` or longer) went down; try again
-  /// now, the ceiling back to base. A link that went down sooner: as failed().
+  /// connected -> connecting: a link went down; try again now. The n-th link in a row after one
+  /// that went down within `stable` of coming up, if it too went down that soon -> waiting, as
+  /// failed() with the ceiling of the n-th failure.
   void lost();
   /// The network is up again (e.g. the OS reports connectivity). waiting -> connecting now, the
   /// ceiling back to base. connecting: the attempt under way goes on (it may have been started on
@@ -64,9 +66,8 @@ class ReconnectLoop {
   void stop();
 
   State state() const { return state_; }
-  /// The upper bound of the next failure's wait: min(cap, base * 2^failures in a row); base
-  /// while a link that has held is up.
-  std::chrono::milliseconds ceiling() const { return link_was_stable() ? base_ : ceiling_; }
+  /// The upper bound of the next failure's wait: min(cap, base * 2^failures in a row).
+  std::chrono::milliseconds ceiling() const { return ceiling_; }
   /// The wait the last failed() drew (zero before any).
   std::chrono::milliseconds last_wait() const { return last_wait_; }
 
@@ -86,6 +87,7 @@ class ReconnectLoop {
   std::chrono::milliseconds last_wait_{0};
   bool retry_at_once_ = false;        // network_up() while connecting
   Clock::SteadyTime connected_at_{};  // when connected() was last reported
+  int quick_losses_ = 0;              // links in a row lost within stable_ of coming up (0: the last held)
   State state_ = State::idle;
 };
 
