@@ -451,12 +451,9 @@ TEST_F(ApiTest, EveryClassOfBadRequestGetsItsStatusAndNamesTheField) {
   EXPECT_EQ(client_->send("DELETE", "/api/v1/cases/" + number, kAdmin, "").status, 405);
   EXPECT_EQ(post("/api/v1/cases/" + number + "/comments", kAuditor, {{"text", "x"}}).status, 403);
   EXPECT_EQ(post("/api/v1/cases/" + number + "/merge", kAgentSales, {{"into", number}}).status, 403);
-  const auto bad_report = post("/api/v1/reports", kAgentSales,
-                               {{"channel", "hotline"},
-                                {"report_id", new_uuid()},
-                                {"vin", "SHORT"},
-                                {"model", "Aurora EV"},
-                                {"text", "x"}});
+  const auto bad_report = post(
+      "/api/v1/reports", kAgentSales,
+      {{"channel", "hotline"}, {"report_id", new_uuid()}, {"vin", "SHORT"}, {"model", "Aurora EV"}, {"text", "x"}});
   EXPECT_EQ(bad_report.status, 400);
   EXPECT_EQ(bad_report.json()["field"], "vin") << bad_report.body;
   const auto raw = client_->raw("GARBAGE\r\n\r\n");
@@ -524,6 +521,12 @@ TEST_F(ApiTest, AReportFromAnotherChannelNeedsItsIdAndAModelYearTheServerCannotG
   EXPECT_EQ(without_id.status, 400) << without_id.body;
   EXPECT_EQ(without_id.json()["field"], "report_id") << without_id.body;
   body["report_id"] = new_uuid();
+  auto not_a_vin = vin(42);
+  not_a_vin[9] = 'O';  // no VIN has O, I or Q: the VIN is what is wrong, not a missing year
+  body["vin"] = not_a_vin;
+  auto bad_vin = post("/api/v1/reports", kAgentSales, body);
+  EXPECT_EQ(bad_vin.status, 400) << bad_vin.body;
+  EXPECT_EQ(bad_vin.json()["field"], "vin") << bad_vin.body;
   auto vin_without_year = vin(42);
   vin_without_year[9] = '0';  // '0' is no model-year code
   body["vin"] = vin_without_year;

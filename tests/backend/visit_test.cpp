@@ -348,6 +348,14 @@ TEST_F(VisitTest, ALowSurveyScoreOpensAFollowUpForAfterSales) {
   }
   EXPECT_TRUE(found);
 
+  // A follow-up holds no report of its own, yet it is a case like any: resolved, it may be
+  // reopened (a case without reports is refused that only when it was merged away).
+  for (auto to : {CaseState::assigned, CaseState::in_progress, CaseState::resolved, CaseState::reopened}) {
+    TransitionRequest move{(*follow)->case_number, to, "zhou", "follow-up", t + 4 * kHour, "zhou", {}, {}};
+    auto r = store_->transition(move, render_);
+    ASSERT_TRUE(r) << to_string(to) << ": " << r.error().what();
+  }
+
   // The same answer again opens nothing more.
   auto again = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, a, t + 2 * kHour, "t",
                                                                       "survey"}},
@@ -441,13 +449,15 @@ TEST_F(VisitTest, ACallbackIsQueuedPickedUpByOneAgentAndLoggedOnTheCase) {
                                              render_);
   EXPECT_FALSE(other_car->front().receipt_matched);
   // Another car reusing the first request's id: refused as a dead letter, not taken for a re-send.
-  auto same_id = store_->apply_car_replies(
-      std::vector<CarReplyIntake>{{id, test::kVinB, foreign, kT + 2 * kHour, "t", "cb4"}}, render_);
+  auto same_id = store_->apply_car_replies(std::vector<CarReplyIntake>{{id, test::kVinB, foreign, kT + 2 * kHour, "t",
+                                                                        "cb4"}},
+                                           render_);
   ASSERT_TRUE(same_id);
   EXPECT_FALSE(same_id->front().receipt_matched);
   EXPECT_GT(same_id->front().dead_letter_id, 0);
-  auto resent = store_->apply_car_replies(
-      std::vector<CarReplyIntake>{{id, test::kVinA, req, kT + 2 * kHour, "t", "cb"}}, render_);
+  auto resent = store_->apply_car_replies(std::vector<CarReplyIntake>{{id, test::kVinA, req, kT + 2 * kHour, "t",
+                                                                       "cb"}},
+                                          render_);
   ASSERT_TRUE(resent);
   EXPECT_TRUE(resent->front().receipt_matched) << "the first car's re-send, applied the first time";
 

@@ -370,8 +370,8 @@ TEST(FeedbackControllerOnAFakeAgent, ALinkProblemIsShownAndAStorageErrorOnLoadTo
 }
 
 // A full disk clears itself as acks free space (the agent's own message says so): the bar says
-// so until a report is saved again, not until a restart. A damaged store stays said.
-TEST(FeedbackControllerOnAFakeAgent, AStorageProblemClearsOnceAReportIsSavedAgainButADamagedStoreStays) {
+// so until a report is saved again, not until a restart. Other problems stay said.
+TEST(FeedbackControllerOnAFakeAgent, AFullDiskClearsOnceAReportIsSavedAgainButOtherStorageProblemsStay) {
   test::FakeAgent agent;
   FeedbackController controller(agent);
   controller.setLanguage("en");
@@ -383,12 +383,17 @@ TEST(FeedbackControllerOnAFakeAgent, AStorageProblemClearsOnceAReportIsSavedAgai
   QCoreApplication::sendPostedEvents();
   EXPECT_EQ(controller.storageProblem(), "") << "a commit went through: the disk has room again";
 
-  agent.listeners[0]->storage_problem(Error(StorageErrc::corrupt, "test: set aside"));
-  QCoreApplication::sendPostedEvents();
-  ASSERT_TRUE(controller.submit("noise", {}));
-  agent.submitted.back().done(std::string("report-2"));
-  QCoreApplication::sendPostedEvents();
-  EXPECT_EQ(controller.storageProblem(), "storage.corrupt");
+  // A damaged store, a queued report that cannot be read: still there after another commit.
+  for (auto still : {StorageErrc::corrupt, StorageErrc::io}) {
+    agent.listeners[0]->storage_problem(Error(still, "test"));
+    QCoreApplication::sendPostedEvents();
+    const auto shown = controller.storageProblem();
+    ASSERT_TRUE(controller.submit("noise", {}));
+    agent.submitted.back().done(std::string("report-2"));
+    QCoreApplication::sendPostedEvents();
+    EXPECT_EQ(controller.storageProblem(), shown);
+    EXPECT_FALSE(shown.isEmpty());
+  }
 }
 
 // Typing while moving is refused by the speed signals too, not only the demo flag, for every

@@ -793,10 +793,11 @@ struct Api::Impl {
       r.set_model_year(year->get<std::uint32_t>());
     } else if (auto from_vin = model_year_of_vin(*vin, utc_year(now()))) {
       r.set_model_year(*from_vin);
-    } else if (vin->size() == 17) {  // (a VIN of another length is refused below, by its field)
+    } else if (is_valid_vin(*vin)) {  // (a VIN that is not one is refused below, by its field)
       // Not "this year": a retry after New Year would be another report (409).
-      return respond(problem(Error(ApiErrc::bad_request, "field 'model_year': required, the VIN's 10th character "
-                                                         "names no model year")));
+      return respond(problem(Error(ApiErrc::bad_request,
+                                   "field 'model_year': required, the VIN's 10th character "
+                                   "names no model year")));
     }
     r.set_car_time_ms(now());
     r.mutable_consent()->set_contact(true);

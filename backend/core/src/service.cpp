@@ -310,7 +310,9 @@ void Service::arm_sla_timer() {
   }
   if (sla_failing_) {
     // The last pass failed and rolled back: its deadline is still past, and the store's deadline
-    // would run it again at once, a busy loop. Tried again at the check interval instead.
+    // would run it again at once, a busy loop. Tried again at the check interval instead, and a
+    // retry already set stays: changes from the console (each re-arms) must not put it off.
+    if (sla_timer_.deadline()) return;
   } else if (auto next = store_->next_sla_deadline(); !next) {
     spdlog::error("backend: cannot read SLA deadlines: {}", next.error().what());
   } else if (*next) {

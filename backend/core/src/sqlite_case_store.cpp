@@ -607,7 +607,8 @@ class SqliteCaseStore final : public CaseStore {
     auto found = existing_case(req.case_number);
     if (!found) return fail(found.error());
     const auto before = *found;
-    if (req.to == CaseState::reopened && before.reports == 0) {
+    // A follow-up case (回访) holds no report of its own and may be reopened.
+    if (req.to == CaseState::reopened && before.reports == 0 && before.channel != "follow_up") {
       // Merged into another case (or its reports erased): reopened, it would be an empty open
       // case with SLA clocks, escalations and progress notices about no report.
       return fail(CaseErrc::invalid_transition, "case " + req.case_number +

@@ -39,8 +39,6 @@ struct Sink final : ::mqtt::iaction_listener {
   std::uint64_t next_id = 0;
   std::unordered_map<std::uint64_t, Op> ops;
   Endpoint endpoint;
-  // The broker's addresses, resolved on paho_ before each connect (never in a Paho callback).
-  std::vector<sockaddr_storage> peers;
   // Which Paho client is current (PahoTransport::renew() counts them); events of an earlier
   // one are stale. Under mu.
   std::uint64_t generation = 0;
@@ -91,14 +89,16 @@ struct Sink final : ::mqtt::iaction_listener {
 
   void on_success(const ::mqtt::token& tok) override {
     if (tok.get_type() == ::mqtt::token::Type::CONNECT) {
-      // Paho C 1.3 leaves Nagle on: every QoS 1 exchange would wait for a delayed ACK. Paho calls
-      // this twice for a connect; the second finds the operation gone.
-      std::vector<sockaddr_storage> to_broker;
+      // Paho C 1.3 leaves Nagle on: every QoS 1 exchange would wait for a delayed ACK. Found by
+      // the broker's port, not its name: a DNS lookup here would hold Paho's global lock for as
+      // long as the resolver takes. Paho calls this twice for a connect; the second finds the
+      // operation gone.
+      bool pending = false;
       {
         std::lock_guard lock(mu);
-        if (!closed && ops.contains(reinterpret_cast<std::uintptr_t>(tok.get_user_context()))) to_broker = peers;
+        pending = !closed && ops.contains(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
       }
-      set_tcp_nodelay_to(to_broker);
+      if (pending) set_tcp_nodelay_to_port(endpoint.port);
     }
     std::lock_guard lock(mu);
     auto op = take(tok.get_user_context());
@@ -194,11 +194,6 @@ class PahoTransport final : public Transport {
     on_paho([this, p, done = std::move(done)]() mutable {
       if (!client_ || (used_ && take_renew_next())) renew();
       used_ = true;
-      auto peers = resolve_peer(sink_->endpoint.host, sink_->endpoint.port);
-      {
-        std::lock_guard lock(sink_->mu);
-        sink_->peers = std::move(peers);
-      }
       auto* ctx = sink_->add({Sink::Kind::connect, options_.server_uri, std::move(done), {}, {}});
       try {
         auto opts = connect_options(p);

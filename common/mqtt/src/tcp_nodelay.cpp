@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -28,6 +29,47 @@ bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
   return false;
 }
 
+int port_of(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
+  if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
+  return -1;
+}
+
+/// Calls `on_socket(fd)` for every socket of this process whose peer `matches`.
+void for_each_peer_socket(const std::function<bool(const sockaddr_storage&)>& matches,
+                          const std::function<void(int fd)>& on_socket) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = -1;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (...) {
+      continue;
+    }
+    // Through the link's text rather than fstat(): no call on a descriptor that is not a socket,
+    // which another thread may be closing (a pipe, a file).
+    std::error_code link_ec;
+    if (!std::filesystem::read_symlink(entry.path(), link_ec).string().starts_with("socket:")) continue;
+    sockaddr_storage peer{};
+    socklen_t len = sizeof(peer);
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    if (matches(peer)) on_socket(fd);
+  }
+}
+
+int set_nodelay_where(const std::function<bool(const sockaddr_storage&)>& matches) {
+  int count = 0;
+  for_each_peer_socket(matches, [&](int fd) {
+    const int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0) ++count;
+  });
+  return count;
+}
+
+bool any_same(const std::vector<sockaddr_storage>& peers, const sockaddr_storage& peer) {
+  return std::any_of(peers.begin(), peers.end(), [&](const auto& p) { return same_address(peer, p); });
+}
+
 }  // namespace
 
 std::vector<sockaddr_storage> resolve_peer(const std::string& host, int port) {
@@ -46,45 +88,24 @@ std::vector<sockaddr_storage> resolve_peer(const std::string& host, int port) {
   return out;
 }
 
+void for_each_socket_to(const std::vector<sockaddr_storage>& peers, const std::function<void(int fd)>& on_socket) {
+  if (peers.empty()) return;
+  for_each_peer_socket([&](const sockaddr_storage& peer) { return any_same(peers, peer); }, on_socket);
+}
+
 void for_each_socket_to(const std::string& host, int port, const std::function<void(int fd)>& on_socket) {
   for_each_socket_to(resolve_peer(host, port), on_socket);
 }
 
-void for_each_socket_to(const std::vector<sockaddr_storage>& peers, const std::function<void(int fd)>& on_socket) {
-  if (peers.empty()) return;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    int fd = -1;
-    try {
-      fd = std::stoi(entry.path().filename().string());
-    } catch (...) {
-      continue;
-    }
-    // Through the link's text rather than fstat(): no call on a descriptor that is not a socket,
-    // which another thread may be closing (a pipe, a file).
-    std::error_code link_ec;
-    if (!std::filesystem::read_symlink(entry.path(), link_ec).string().starts_with("socket:")) continue;
-    sockaddr_storage peer{};
-    socklen_t len = sizeof(peer);
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
-    for (const auto& p : peers) {
-      if (same_address(peer, p)) {
-        on_socket(fd);
-        break;
-      }
-    }
-  }
-}
-
 int set_tcp_nodelay_to(const std::vector<sockaddr_storage>& peers) {
-  int count = 0;
-  for_each_socket_to(peers, [&](int fd) {
-    const int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0) ++count;
-  });
-  return count;
+  if (peers.empty()) return 0;
+  return set_nodelay_where([&](const sockaddr_storage& peer) { return any_same(peers, peer); });
 }
 
 int set_tcp_nodelay_to_peer(const std::string& host, int port) { return set_tcp_nodelay_to(resolve_peer(host, port)); }
+
+int set_tcp_nodelay_to_port(int port) {
+  return set_nodelay_where([port](const sockaddr_storage& peer) { return port_of(peer) == port; });
+}
 
 }  // namespace fb::mqtt

@@ -175,9 +175,10 @@ void FeedbackController::finishSubmit(bool saved, const QString& reportIdOrError
   if (pending_saves_ == 0) Q_EMIT savingChanged();
   if (saved) {
     setLastError({});
-    // A commit went through: a full or busy disk is past. A damaged store stays said (its
-    // recovery is the driver's to read).
-    if (!storage_problem_.isEmpty() && storage_problem_ != errorKey(make_error_code(StorageErrc::corrupt))) {
+    // A commit went through: a full or busy disk is past. Any other problem (a damaged store, a
+    // queued report that cannot be read) is still there.
+    if (storage_problem_ == errorKey(make_error_code(StorageErrc::full)) ||
+        storage_problem_ == errorKey(make_error_code(StorageErrc::busy))) {
       setStorageProblem({});
     }
     Q_EMIT reportSaved(reportIdOrError);

@@ -24,6 +24,10 @@ void for_each_socket_to(const std::string& host, int port, const std::function<v
 
 /// Sets TCP_NODELAY on every TCP socket of this process connected to one of `peers`; returns how many.
 int set_tcp_nodelay_to(const std::vector<sockaddr_storage>& peers);
+/// Sets TCP_NODELAY on every TCP socket of this process connected to `port` on any host; returns
+/// how many. No lookup (safe in a Paho callback); a socket to another host on that port only
+/// loses Nagle's delay.
+int set_tcp_nodelay_to_port(int port);
 /// The same for host:port, resolved first.
 int set_tcp_nodelay_to_peer(const std::string& host, int port);
 
