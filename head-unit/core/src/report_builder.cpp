@@ -4,8 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <set>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"

@@ -25,7 +25,8 @@ class Inbox {
   /// messages of up to 2 MiB through: a count alone would let 20,000 of them take 40 GiB). A
   /// message larger than `max_bytes` still goes into an empty inbox.
   explicit Inbox(std::size_t capacity, std::size_t max_bytes = kDefaultMaxBytes)
-      : capacity_(capacity == 0 ? 1 : capacity), max_bytes_(max_bytes) {}
+      : capacity_(capacity == 0 ? 1 : capacity),
+        max_bytes_(max_bytes) {}
   static constexpr std::size_t kDefaultMaxBytes = std::size_t{64} * 1024 * 1024;
 
   enum class Push { taken, closed, timed_out };
@@ -34,9 +35,7 @@ class Inbox {
   Push push(RawMessage m, std::chrono::milliseconds max_wait) {
     const auto size = bytes_of(m);
     std::unique_lock lock(mu_);
-    const auto has_room = [&] {
-      return q_.size() < capacity_ && (q_.empty() || bytes_ + size <= max_bytes_);
-    };
+    const auto has_room = [&] { return q_.size() < capacity_ && (q_.empty() || bytes_ + size <= max_bytes_); };
     if (!closed_ && !has_room()) {
       ++waits_;
       if (!room_.wait_for(lock, max_wait, [&] { return closed_ || has_room(); })) return Push::timed_out;

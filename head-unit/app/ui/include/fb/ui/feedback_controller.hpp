@@ -16,9 +16,9 @@
 #pragma once
 
 #include <QObject>
-#include <functional>
 #include <QString>
 #include <QStringList>
+#include <functional>
 #include <memory>
 
 #include "fb/agent/report_builder.hpp"
