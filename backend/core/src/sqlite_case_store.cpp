@@ -297,12 +297,10 @@ std::string join_list(const std::vector<std::string>& items) {
   return s;
 }
 
-/// Whether the two lists of codes share one; linear in both (a report carries up to
-/// codec::kMaxDtcs, and each is checked against up to 20 candidates on the service's strand).
-bool share_any(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  if (a.empty() || b.empty()) return false;
-  const std::unordered_set<std::string_view> mine(a.begin(), a.end());
-  return std::any_of(b.begin(), b.end(), [&](const auto& x) { return mine.contains(x); });
+/// Whether `theirs` holds one of the codes in `mine`; linear (a report carries up to
+/// codec::kMaxDtcs, checked against up to 20 candidates on the service's strand).
+bool share_any(const std::unordered_set<std::string_view>& mine, const std::vector<std::string>& theirs) {
+  return std::any_of(theirs.begin(), theirs.end(), [&](const auto& x) { return mine.contains(x); });
 }
 
 /// A cluster's early-warning counts as stored (see check_early_warning()).
@@ -928,13 +926,10 @@ class SqliteCaseStore final : public CaseStore {
     const auto* message = std::get_if<wire::DriverMessage>(&in.body);
     const auto* reopen = std::get_if<wire::ReopenRequest>(&in.body);
     if (*seen == detail::ReplySeen::other_vehicle) {
-      auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, DeadLetterReason::invalid_field,
-                                                   (message ? "driver message " : "reopen request ") + in.message_id +
-                                                       ": its message id is another vehicle's",
-                                                   in.payload, in.at_ms});
-      if (!id) return fail(id.error());
-      out.dead_letter_id = *id;
-      return {};
+      return detail::dead_letter_reply(core_, in,
+                                       (message ? "driver message " : "reopen request ") + in.message_id +
+                                           ": its message id is another vehicle's",
+                                       out);
     }
     out.receipt_matched = true;
     if (*seen == detail::ReplySeen::resent) return {};  // applied the first time
@@ -949,14 +944,10 @@ class SqliteCaseStore final : public CaseStore {
     (*st)->reset();
     if (number.empty()) {
       out.receipt_matched = false;
-      auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, DeadLetterReason::invalid_field,
-                                                   (message ? "driver message" : "reopen request") +
-                                                       std::string(" for report ") + report_id +
-                                                       ", unknown for this car",
-                                                   in.payload, in.at_ms});
-      if (!id) return fail(id.error());
-      out.dead_letter_id = *id;
-      return {};
+      return detail::dead_letter_reply(core_, in,
+                                       (message ? "driver message" : "reopen request") + std::string(" for report ") +
+                                           report_id + ", unknown for this car",
+                                       out);
     }
     auto c = existing_case(number);
     if (!c) return fail(c.error());
@@ -1038,14 +1029,10 @@ class SqliteCaseStore final : public CaseStore {
     (*st)->reset();
     const auto score = static_cast<int>(answer.score());
     if (case_row == 0 || score < 1 || score > 5) {
-      auto id = store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic, DeadLetterReason::invalid_field,
-                                                   case_row == 0
-                                                       ? "survey answer for unknown survey " + answer.notification_id()
-                                                       : "survey score " + std::to_string(score) + " outside 1..5",
-                                                   in.payload, in.at_ms});
-      if (!id) return fail(id.error());
-      out.dead_letter_id = *id;
-      return {};
+      return detail::dead_letter_reply(core_, in,
+                                       case_row == 0 ? "survey answer for unknown survey " + answer.notification_id()
+                                                     : "survey score " + std::to_string(score) + " outside 1..5",
+                                       out);
     }
     // The car may send the same answer again (QoS 1): the first one counts.
     auto ins = cached(
@@ -1967,6 +1954,7 @@ class SqliteCaseStore final : public CaseStore {
     const auto& r = *in.report;
     if (grouping_.merge_window_ms <= 0) return std::optional<std::pair<std::int64_t, CaseRef>>{};
     const auto dtcs = split_list(dtc_list(r));
+    const std::unordered_set<std::string_view> codes(dtcs.begin(), dtcs.end());  // hashed once, not per candidate
     const auto signature = text_signature(r.text());
     merge_candidates_.bind(1, r.vin())
         .bind(2, to_string(in.classification.system))
@@ -1976,7 +1964,7 @@ class SqliteCaseStore final : public CaseStore {
       if (found) return;
       const auto text = s.text(5);
       const auto their_dtcs = split_list(s.text(6));
-      const bool same = share_any(dtcs, their_dtcs) ||
+      const bool same = share_any(codes, their_dtcs) ||
                         (r.text().empty() && text.empty() && dtcs.empty() && their_dtcs.empty()) ||
                         (!r.text().empty() &&
                          similarity(signature, text_signature(text)) >= grouping_.merge_min_similarity);

@@ -813,10 +813,10 @@ Result<Visit> VisitBook::cancel(std::string_view visit_id, std::string_view deal
   return read(v, dealer_code);
 }
 
-Result<void> VisitBook::dead_letter(const CarReplyIntake& in, std::string detail, ItemOutcome& out) {
-  auto id = core_.store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic,
-                                                     DeadLetterReason::invalid_field, std::move(detail), in.payload,
-                                                     in.at_ms});
+Result<void> dead_letter_reply(CaseStoreCore& core, const CarReplyIntake& in, std::string detail, ItemOutcome& out) {
+  auto id = core.store_dead_letter(DeadLetterRecord{codec::sha256(in.payload), in.topic,
+                                                    DeadLetterReason::invalid_field, std::move(detail), in.payload,
+                                                    in.at_ms});
   if (!id) return fail(id.error());
   out.dead_letter_id = *id;
   return {};
@@ -848,7 +848,7 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
   auto seen = note_car_reply(core_, in);
   if (!seen) return fail(seen.error());
   if (*seen == ReplySeen::other_vehicle) {
-    return dead_letter(in, "answer " + in.message_id + ": its message id is another vehicle's", out);
+    return dead_letter_reply(core_, in, "answer " + in.message_id + ": its message id is another vehicle's", out);
   }
   if (*seen == ReplySeen::resent) {
     out.receipt_matched = true;  // applied the first time
@@ -867,14 +867,16 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
     auto row = (*st)->step();
     if (!row) return fail(row.error());
     if (!*row)
-      return dead_letter(in, "callback request for report " + req->report_id() + ", unknown for this car", out);
+      return dead_letter_reply(core_, in, "callback request for report " + req->report_id() + ", unknown for this car",
+                               out);
     const auto number = (*st)->text(0);
     const auto case_row = (*st)->int64(1);
     const auto open = (*st)->is_null(2) ? std::string() : (*st)->text(2);
     const auto phone_on_record = (*st)->is_null(3) ? std::string() : (*st)->text(3);
     (*st)->reset();
     if (!open.empty())
-      return dead_letter(in, "callback request for case " + number + ": callback " + open + " is still open", out);
+      return dead_letter_reply(core_, in,
+                               "callback request for case " + number + ": callback " + open + " is still open", out);
     auto ins = core_.cached(
         "INSERT INTO callbacks(id, case_id, vin, phone, language, state, requested_ms, phone_mac) VALUES(?1,?2,?3,"
         "fb_seal(?4, 'callbacks.phone:' || ?1),?5,'queued',?6,fb_lookup(?4))");
@@ -895,10 +897,11 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
   auto row = load(reply.visit_id());
   if (!row) return fail(row.error());
   if (!*row || (*row)->vin != in.vin)
-    return dead_letter(in, "visit reply for visit " + reply.visit_id() + ", unknown for this car", out);
+    return dead_letter_reply(core_, in, "visit reply for visit " + reply.visit_id() + ", unknown for this car", out);
   Row v = std::move(**row);
   const auto refuse = [&](std::string why) {
-    return dead_letter(in, "visit " + v.id + " is " + std::string(to_string(v.state)) + ": " + std::move(why), out);
+    return dead_letter_reply(core_, in,
+                             "visit " + v.id + " is " + std::string(to_string(v.state)) + ": " + std::move(why), out);
   };
   const auto action = reply.action();
   const std::string actor = "car";

@@ -51,6 +51,8 @@ enum class ReplySeen {
 };
 /// Records `in`'s message id as seen, inside the caller's transaction.
 Result<ReplySeen> note_car_reply(CaseStoreCore& core, const CarReplyIntake& in);
+/// Refuses a car's answer: a dead letter (invalid_field, `detail`) whose id goes into `out`.
+Result<void> dead_letter_reply(CaseStoreCore& core, const CarReplyIntake& in, std::string detail, ItemOutcome& out);
 
 class VisitBook {
  public:
@@ -108,7 +110,6 @@ class VisitBook {
   Result<void> add_stage(std::string_view visit_id, VisitState stage, std::int64_t at_ms, std::string_view actor,
                          std::string_view note, const std::string& detail);
   Result<void> set_state(std::string_view visit_id, VisitState s, std::int64_t at_ms);
-  Result<void> dead_letter(const CarReplyIntake& in, std::string detail, ItemOutcome& out);
 
   CaseStoreCore& core_;
 };
