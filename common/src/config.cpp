@@ -1,5 +1,6 @@
 #include "fb/common/config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -42,6 +43,13 @@ Result<void> expect_version(const nlohmann::json& doc, int expected, const std::
                 origin + ": version " + std::to_string(*v) + ", this build reads " + std::to_string(expected));
   }
   return {};
+}
+
+std::optional<std::string> unknown_key(const nlohmann::json& obj, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : obj.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) return key;
+  }
+  return std::nullopt;
 }
 
 }  // namespace fb::config

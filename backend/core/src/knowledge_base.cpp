@@ -60,12 +60,10 @@ class ArticleReader {
 
   Result<void> only_keys(const nlohmann::json& obj, std::initializer_list<std::string_view> allowed,
                          const std::string& path) const {
-    for (const auto& [key, value] : obj.items()) {
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        return error("unknown key '" + path + key + "' (" + list + ")");
-      }
+    if (auto key = config::unknown_key(obj, allowed)) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return error("unknown key '" + path + *key + "' (" + list + ")");
     }
     return {};
   }

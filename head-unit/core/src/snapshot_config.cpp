@@ -49,11 +49,9 @@ Result<SnapshotSettings> parse_snapshot_settings(std::string_view text, const st
   if (!doc->is_object()) return fail(invalid(origin, text, "", "need a JSON object"));
   if (auto v = config::expect_version(*doc, 1, origin); !v) return fail(v.error());
   // A misspelt key ("pre_s") would leave its default in force without a word.
-  for (const auto& [key, value] : doc->items()) {
-    if (key != "version" && key != "signals" && key != "pre_ms" && key != "post_ms" && key != "comment") {
-      return fail(invalid(origin, text, "\"" + key + "\"",
-                          key + ": unknown key (known: version, signals, pre_ms, post_ms, comment)"));
-    }
+  if (auto key = config::unknown_key(*doc, {"version", "signals", "pre_ms", "post_ms", "comment"})) {
+    return fail(invalid(origin, text, "\"" + *key + "\"",
+                        *key + ": unknown key (known: version, signals, pre_ms, post_ms, comment)"));
   }
   SnapshotSettings out;
   const auto signals = doc->find("signals");

@@ -102,11 +102,7 @@ std::string join(const std::string& path, const std::string& key) { return path.
 // Checks that `obj` has only `known` keys (a misspelt key would otherwise be silently ignored).
 Result<void> only_keys(const json& obj, const std::string& path, std::initializer_list<std::string_view> known,
                        const Errors& errors) {
-  for (const auto& [key, _] : obj.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return fail(errors.at(join(path, key), "unknown key"));
-    }
-  }
+  if (auto key = config::unknown_key(obj, known)) return fail(errors.at(join(path, *key), "unknown key"));
   return {};
 }
 

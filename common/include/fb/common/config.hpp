@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <limits>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +25,10 @@ Result<nlohmann::json> parse_json(std::string_view text, const std::string& orig
 
 /// Checks the file's top-level "version" equals `expected` (unsupported_version otherwise).
 Result<void> expect_version(const nlohmann::json& doc, int expected, const std::string& origin);
+
+/// The first key of the object `obj` that is not one of `known` (nullopt: none). A misspelt key
+/// would otherwise leave its default in force without a word; the caller says where it is.
+std::optional<std::string> unknown_key(const nlohmann::json& obj, std::initializer_list<std::string_view> known);
 
 /// Typed member access with a clear error: "<origin>: <key>: expected string".
 /// Numbers are checked against T: a fraction or a value outside T's range for an integer T, a
