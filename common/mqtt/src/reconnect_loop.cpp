@@ -51,7 +51,7 @@ void ReconnectLoop::failed() {
     last_wait_ = std::chrono::milliseconds(0);
   } else {
     last_wait_ = std::clamp(jitter_(ceiling_), std::chrono::milliseconds(0), ceiling_);
-    ceiling_ = ceiling_ >= cap_ / 2 ? cap_ : ceiling_ * 2;  // no overflow near the cap
+    grow_ceiling();
   }
   // Even a zero wait goes through the timer: the attempt never runs inside failed().
   timer_.arm_after(last_wait_, [this] { attempt_now(); });
@@ -59,16 +59,15 @@ void ReconnectLoop::failed() {
 
 void ReconnectLoop::lost() {
   if (state_ != State::connected) return;
-  if (link_was_stable()) quick_losses_ = 0;
-  // The first link lost soon after it came up is retried at once, as any lost link; the next ones
-  // in a row wait longer each time, as failed attempts do.
-  if (quick_losses_ == 0) {
-    if (!link_was_stable()) quick_losses_ = 1;
+  if (link_was_stable()) {
+    quick_losses_ = 0;
     return attempt_now();
   }
+  // Lost within stable_ of coming up: the first such link in a row is retried at once, as any
+  // lost link; the n-th after it waits as the n-th failure would.
+  if (quick_losses_++ == 0) return attempt_now();
   ceiling_ = base_;
-  for (int i = 1; i < quick_losses_ && ceiling_ < cap_; ++i) ceiling_ = ceiling_ >= cap_ / 2 ? cap_ : ceiling_ * 2;
-  ++quick_losses_;
+  for (int i = 2; i < quick_losses_ && ceiling_ < cap_; ++i) grow_ceiling();
   failed();
 }
 
@@ -89,6 +88,10 @@ void ReconnectLoop::network_up() {
 void ReconnectLoop::stop() {
   state_ = State::stopped;
   timer_.cancel();
+}
+
+void ReconnectLoop::grow_ceiling() {
+  ceiling_ = ceiling_ >= cap_ / 2 ? cap_ : ceiling_ * 2;  // no overflow near the cap
 }
 
 void ReconnectLoop::reset() {

@@ -57,22 +57,17 @@ void for_each_peer_socket(const std::function<bool(const sockaddr_storage&)>& ma
   }
 }
 
-int set_nodelay_where(const std::function<bool(const sockaddr_storage&)>& matches) {
-  int count = 0;
-  for_each_peer_socket(matches, [&](int fd) {
-    const int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0) ++count;
-  });
-  return count;
+bool set_nodelay(int fd) {
+  const int one = 1;
+  return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0;
 }
 
 bool any_same(const std::vector<sockaddr_storage>& peers, const sockaddr_storage& peer) {
   return std::any_of(peers.begin(), peers.end(), [&](const auto& p) { return same_address(peer, p); });
 }
 
-}  // namespace
-
-std::vector<sockaddr_storage> resolve_peer(const std::string& host, int port) {
+/// The addresses host:port resolves to (empty when it does not): a DNS lookup.
+std::vector<sockaddr_storage> resolve(const std::string& host, int port) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* resolved = nullptr;
@@ -88,24 +83,25 @@ std::vector<sockaddr_storage> resolve_peer(const std::string& host, int port) {
   return out;
 }
 
-void for_each_socket_to(const std::vector<sockaddr_storage>& peers, const std::function<void(int fd)>& on_socket) {
+}  // namespace
+
+void for_each_socket_to(const std::string& host, int port, const std::function<void(int fd)>& on_socket) {
+  const auto peers = resolve(host, port);
   if (peers.empty()) return;
   for_each_peer_socket([&](const sockaddr_storage& peer) { return any_same(peers, peer); }, on_socket);
 }
 
-void for_each_socket_to(const std::string& host, int port, const std::function<void(int fd)>& on_socket) {
-  for_each_socket_to(resolve_peer(host, port), on_socket);
+int set_tcp_nodelay_to_peer(const std::string& host, int port) {
+  int count = 0;
+  for_each_socket_to(host, port, [&](int fd) { count += set_nodelay(fd) ? 1 : 0; });
+  return count;
 }
-
-int set_tcp_nodelay_to(const std::vector<sockaddr_storage>& peers) {
-  if (peers.empty()) return 0;
-  return set_nodelay_where([&](const sockaddr_storage& peer) { return any_same(peers, peer); });
-}
-
-int set_tcp_nodelay_to_peer(const std::string& host, int port) { return set_tcp_nodelay_to(resolve_peer(host, port)); }
 
 int set_tcp_nodelay_to_port(int port) {
-  return set_nodelay_where([port](const sockaddr_storage& peer) { return port_of(peer) == port; });
+  int count = 0;
+  for_each_peer_socket([port](const sockaddr_storage& peer) { return port_of(peer) == port; },
+                       [&](int fd) { count += set_nodelay(fd) ? 1 : 0; });
+  return count;
 }
 
 }  // namespace fb::mqtt

@@ -5,9 +5,9 @@
 // same instant; a success starts the count again. A link that drops within `stable` of coming up
 // (two clients taking one client id from each other, a broker that disconnects at once) is
 // retried at once the first time; the n-th such link after it waits as the n-th failure would,
-// instead of reconnecting in a loop. network_up() cuts a wait short: the operating system says the network
-// is back, so the next attempt is now. Paho's own automatic reconnect does not retry a first
-// connect that fails, hence this loop.
+// instead of reconnecting in a loop. network_up() cuts a wait short: the operating system says
+// the network is back, so the next attempt is now. Paho's own automatic reconnect does not retry
+// a first connect that fails, hence this loop.
 //
 // Threads: belongs to its executor: call every member there. `attempt` runs there too: inline in
 // start(), lost() and network_up(), from the timer otherwise. Its timer is an fb::Timer on
@@ -74,6 +74,7 @@ class ReconnectLoop {
  private:
   void attempt_now();
   void reset();
+  void grow_ceiling();  // doubles the ceiling, up to the cap
   bool link_was_stable() const;
 
   const Clock& clock_;
