@@ -21,7 +21,6 @@
 #include <QQuickWindow>
 #include <QTimer>
 
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -63,6 +62,7 @@ struct Options {
   std::string mqtt_version = "3.1.1";
   std::string screenshot;
   bool moving = false;
+  bool parked = false;
   std::string signals_file;
   std::string fault = "none";
   bool self_test = false;
@@ -152,9 +152,13 @@ static int run_main(int argc, char** argv) {
   cli.add_option("--db", o.db, "Queue file (default run/headunit-<VIN>.db)");
   cli.add_option("--lang", o.language, "UI and report language (default: from the system locale)")
       ->check(CLI::IsMember({"zh", "en"}));
-  cli.add_flag("--moving", o.moving,
-               "Demo override: the vehicle counts as moving whatever its signals say (quick taps only, no typing); "
-               "\"Call me\" only when the vehicle's signals say parked");
+  auto* moving = cli.add_flag("--moving", o.moving,
+                              "Demo override: the vehicle counts as moving whatever its signals say (quick taps "
+                              "only, no typing, no \"Call me\")");
+  cli.add_flag("--parked", o.parked,
+               "Demo override: \"Call me\" is offered whatever the vehicle's signals say (the simulated drive "
+               "never stands in P); typing still follows the signals")
+      ->excludes(moving);
   cli.add_option("--signals", o.signals_file,
                  "Snapshot settings (allow-list and windows, deploy/car/snapshot.json); default: every simulated "
                  "signal, -60 s / +30 s");
@@ -188,13 +192,14 @@ static int run_main(int argc, char** argv) {
                                              o.db.empty() ? "run/headunit-" + o.vin + ".db" : o.db);
   config.mqtt.version = *fb::mqtt::parse_protocol_version(o.mqtt_version);  // checked by CLI11
   // Vehicle signals come from a simulated drive (the head unit's bus adapter would take its
-  // place): they feed the snapshot recorder and the ParkedTracker the agent asks. The demo flag
-  // (not --moving, or the controller's parked toggle on the Qt thread) may still say "parked"
-  // while the simulated car drives; with --moving only the signals can say so.
-  std::atomic<bool> parked{!o.moving};
-  fb::agent::ParkedTracker tracker;  // fed and asked on the agent's strand
+  // place): they feed the snapshot recorder, the DriveLockout (typing) and the ParkedTracker
+  // ("Call me"), which the agent asks and the controller follows. Only the demo override
+  // --parked says "parked" without them; --moving says "not parked" whatever they say.
+  fb::agent::ParkedTracker tracker;  // fed and asked on the agent's strand; each change is posted to the Qt thread
   fb::ui::DriveLockout lockout;      // fed on the agent's strand; each change is posted to the Qt thread
-  config.parked = [&parked, &tracker] { return tracker.parked() || parked.load(); };
+  config.parked = [&tracker, demo_parked = o.parked, demo_moving = o.moving] {
+    return demo_parked || (!demo_moving && tracker.parked());
+  };
   auto settings = o.signals_file.empty() ? fb::agent::default_snapshot_settings()
                                          : fb::agent::load_snapshot_settings(o.signals_file);
   if (!settings) {
@@ -238,7 +243,7 @@ static int run_main(int argc, char** argv) {
   controller.setLanguage(QString::fromStdString(o.language.empty() ? system_language() : o.language));
   controller.setVehicleMoving(o.moving);
   controller.setMovingFromSignals(lockout.locked());  // locked until the first speed sample
-  controller.setParked(!o.moving);
+  controller.setParked(o.parked);  // the signals' answer follows (not parked until they say so)
   // The driver's consent choices per kind, beside the queue file (consent_store.hpp says why not in it).
   fb::ui::ConsentStore consent(QString::fromStdString(fb::agent::consent_file(config.database).string()),
                                config.storage.keys);
@@ -258,14 +263,16 @@ static int run_main(int argc, char** argv) {
     here.set_longitude(121.2510);
     return std::optional(here);
   });
-  QObject::connect(&controller, &fb::ui::FeedbackController::parkedChanged, &controller,
-                   [&] { parked.store(controller.parked()); });
   fb::Result<void> started;
   agent_thread.call([&] {
     started = agent.start();
     if (!started) return;
     drive.start([&](const fb::agent::SignalSample& sample) {
-      tracker.on_sample(sample);
+      if (tracker.on_sample(sample) && !o.parked && !o.moving) {
+        QMetaObject::invokeMethod(
+            &controller, [&controller, parked = tracker.parked()] { controller.setParked(parked); },
+            Qt::QueuedConnection);
+      }
       if (lockout.on_sample(sample)) {
         QMetaObject::invokeMethod(
             &controller, [&controller, locked = lockout.locked()] { controller.setMovingFromSignals(locked); },

@@ -375,18 +375,19 @@ TEST_F(LogReplayTest, AMalformedLineIsAnErrorNamingFileAndLine) {
 TEST(ParkedTrackerTest, ParkedIsStandingStillInPOrWithTheParkingBrake) {
   ParkedTracker t;
   EXPECT_FALSE(t.parked());  // nothing known yet
-  t.on_sample({vss::kSelectedGear, 0, ParkedTracker::kSelectorPark});
+  EXPECT_FALSE(t.on_sample({vss::kSelectedGear, 0, ParkedTracker::kSelectorPark}));
   EXPECT_FALSE(t.parked());  // no speed seen yet
-  t.on_sample({vss::kSpeed, 1, 0.0});
+  EXPECT_TRUE(t.on_sample({vss::kSpeed, 1, 0.0}));  // each change is reported, once
   EXPECT_TRUE(t.parked());
-  t.on_sample({vss::kSpeed, 2, 3.0});
+  EXPECT_FALSE(t.on_sample({vss::kSpeed, 1, 0.1}));
+  EXPECT_TRUE(t.on_sample({vss::kSpeed, 2, 3.0}));
   EXPECT_FALSE(t.parked());  // rolling in P (towed, on a slope): not parked
-  t.on_sample({vss::kSpeed, 3, 0.2});
-  t.on_sample({vss::kSelectedGear, 4, 127});  // D, foot on the brake at a light
+  EXPECT_TRUE(t.on_sample({vss::kSpeed, 3, 0.2}));
+  EXPECT_TRUE(t.on_sample({vss::kSelectedGear, 4, 127}));  // D, foot on the brake at a light
   EXPECT_FALSE(t.parked());
-  t.on_sample({vss::kParkingBrakeEngaged, 5, 1});
+  EXPECT_TRUE(t.on_sample({vss::kParkingBrakeEngaged, 5, 1}));
   EXPECT_TRUE(t.parked());
-  t.on_sample({vss::kParkingBrakeEngaged, 6, 0});
+  EXPECT_TRUE(t.on_sample({vss::kParkingBrakeEngaged, 6, 0}));
   EXPECT_FALSE(t.parked());
   auto check = t.check();
   t.on_sample({vss::kSelectedGear, 7, ParkedTracker::kSelectorPark});

@@ -5,7 +5,8 @@
 
 namespace fb::agent {
 
-void ParkedTracker::on_sample(const SignalSample& s) {
+bool ParkedTracker::on_sample(const SignalSample& s) {
+  const bool before = parked();
   const std::string_view path = s.path;
   if (path == vss::kSpeed) {
     speed_kmh_ = s.value;
@@ -14,6 +15,7 @@ void ParkedTracker::on_sample(const SignalSample& s) {
   } else if (path == vss::kParkingBrakeEngaged) {
     parking_brake_ = s.value != 0;
   }
+  return parked() != before;
 }
 
 bool ParkedTracker::parked() const {

@@ -25,8 +25,9 @@ class ParkedTracker {
  public:
   static constexpr double kSelectorPark = 126;  // VSS SelectedGear: 126 = P, 127 = D
 
-  /// Takes one sample (other signals are ignored).
-  void on_sample(const SignalSample& sample);
+  /// Takes one sample (other signals are ignored). Returns true when parked() changed with it,
+  /// so that a follower (the app's "Call me") needs no polling.
+  bool on_sample(const SignalSample& sample);
   bool parked() const;
   /// A ParkedCheck reading this tracker (which must outlive it).
   ParkedCheck check() const {
