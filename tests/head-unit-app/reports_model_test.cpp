@@ -77,11 +77,22 @@ TEST(ReportsModelTest, SentOnlyFollowsQueued) {
   EXPECT_EQ(status(model, 0), "sent");
 }
 
+TEST(ReportsModelTest, ADroppedReportCarriesWhyItWasDropped) {
+  ReportsModel model;
+  model.resetReports({report("a")});
+  EXPECT_EQ(model.value(0, "dropReason").toString(), "");
+  auto dropped = report("a", ReportStatus::dropped);
+  dropped.drop_reason = DropReason::evicted_for_space;
+  model.applyReport(dropped);
+  EXPECT_EQ(status(model, 0), "dropped");
+  EXPECT_EQ(model.value(0, "dropReason").toString(), "evicted_for_space");
+}
+
 TEST(ReportsModelTest, RolesHaveTheNamesTheViewsUse) {
   ReportsModel model;
   const auto names = model.roleNames().values();
   for (const char* role : {"reportId", "category", "text", "status", "caseNumber", "team", "lastTitle", "lastText",
-                           "rejectReason", "createdMs"}) {
+                           "rejectReason", "dropReason", "createdMs"}) {
     EXPECT_TRUE(names.contains(role)) << role;
   }
 }

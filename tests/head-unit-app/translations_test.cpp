@@ -78,6 +78,62 @@ class TranslationsTest : public ::testing::Test {
     EXPECT_NE(zh, en) << kind << " " << key.toStdString() << ": " << en.toStdString();
   }
 
+  /// A ReportCard's required properties (the ReportsModel roles): report r2, resolved, with no
+  /// visit, callback or survey; then `overrides`.
+  static QVariantMap cardProperties(const QVariantMap& overrides) {
+    QVariantMap p{{"category", "ui"},
+                  {"text", "screen froze"},
+                  {"status", "resolved"},
+                  {"caseNumber", "FB-2026-000124"},
+                  {"team", ""},
+                  {"lastTitle", ""},
+                  {"lastText", ""},
+                  {"rejectReason", ""},
+                  {"dropReason", ""},
+                  {"createdMs", 1'780'000'000'000.0},
+                  {"reportId", "r2"},
+                  {"visitId", ""},
+                  {"visitStage", ""},
+                  {"visitSlots", QVariantList{}},
+                  {"visitBooked", QVariantMap{}},
+                  {"visitReadyAtMs", 0.0},
+                  {"visitEstimate", QVariantMap{}},
+                  {"visitExtraCost", QVariantMap{}},
+                  {"visitApprovalOpen", false},
+                  {"visitReminder", false},
+                  {"visitQualityFailed", false},
+                  {"visitPending", ""},
+                  {"callbackState", ""},
+                  {"callbackAgent", ""},
+                  {"callbackOutcome", ""},
+                  {"callbackOpen", false},
+                  {"surveyRequestId", ""},
+                  {"surveyAnswered", false},
+                  {"canReply", true},
+                  {"canReopen", true},
+                  {"canRate", false},
+                  {"reopenPending", false}};
+    for (auto it = overrides.begin(); it != overrides.end(); ++it) p.insert(it.key(), it.value());
+    return p;
+  }
+
+  /// The visible texts of `root`'s item tree (a Repeater's delegates are child items, not
+  /// QObject children), joined with " | ". `drawnOnly`: only the texts drawn (Text and Label
+  /// items), not the `text` properties of controls and delegates.
+  static std::string shownTexts(QObject* root, bool drawnOnly = false) {
+    QStringList texts;
+    std::function<void(QObject*)> walk = [&](QObject* o) {
+      const auto t = o->property("text");
+      if (t.isValid() && o->property("visible").toBool() && (!drawnOnly || o->inherits("QQuickText"))) {
+        texts << t.toString();
+      }
+      QQmlListReference items(o, "children");
+      for (qsizetype i = 0; items.isValid() && i < items.count(); ++i) walk(items.at(i));
+    };
+    walk(root);
+    return texts.join(" | ").toStdString();
+  }
+
   static QString label(QObject* root, const char* objectName) {
     auto* item = root->findChild<QObject*>(QString::fromLatin1(objectName));
     return item ? item->property("text").toString() : QStringLiteral("<no %1>").arg(QLatin1String(objectName));
@@ -202,37 +258,24 @@ TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWar
                    {"endMs", 1'780'207'200'000.0},
                    {"work", "gearbox check"}};
   QVariantMap extra{{"approvalId", "a1"}, {"minor", 35000}, {"currency", "CNY"}, {"reason", "clutch plates worn"}};
-  const QVariantMap properties{{"category", "noise"},
-                               {"text", "squeal"},
-                               {"status", "appointment"},
-                               {"caseNumber", "FB-2026-000123"},
-                               {"team", ""},
-                               {"lastTitle", ""},
-                               {"lastText", ""},
-                               {"rejectReason", ""},
-                               {"createdMs", 1'780'000'000'000.0},
-                               {"reportId", "r1"},
-                               {"visitId", "visit-1"},
-                               {"visitStage", "repair"},
-                               {"visitSlots", QVariantList{slot}},
-                               {"visitBooked", slot},
-                               {"visitReadyAtMs", 1'780'300'000'000.0},
-                               {"visitEstimate", QVariantMap{{"minor", 80000}, {"currency", "CNY"}}},
-                               {"visitExtraCost", extra},
-                               {"visitApprovalOpen", true},
-                               {"visitReminder", false},
-                               {"visitQualityFailed", false},
-                               {"visitPending", ""},
-                               {"callbackState", "picked_up"},
-                               {"callbackAgent", "Wang Fang"},
-                               {"callbackOutcome", ""},
-                               {"callbackOpen", true},
-                               {"surveyRequestId", "n1"},
-                               {"surveyAnswered", false},
-                               {"canReply", true},
-                               {"canReopen", false},
-                               {"canRate", false},
-                               {"reopenPending", false}};
+  const auto properties = cardProperties({{"category", "noise"},
+                                          {"text", "squeal"},
+                                          {"status", "appointment"},
+                                          {"caseNumber", "FB-2026-000123"},
+                                          {"reportId", "r1"},
+                                          {"visitId", "visit-1"},
+                                          {"visitStage", "repair"},
+                                          {"visitSlots", QVariantList{slot}},
+                                          {"visitBooked", slot},
+                                          {"visitReadyAtMs", 1'780'300'000'000.0},
+                                          {"visitEstimate", QVariantMap{{"minor", 80000}, {"currency", "CNY"}}},
+                                          {"visitExtraCost", extra},
+                                          {"visitApprovalOpen", true},
+                                          {"callbackState", "picked_up"},
+                                          {"callbackAgent", "Wang Fang"},
+                                          {"callbackOpen", true},
+                                          {"surveyRequestId", "n1"},
+                                          {"canReopen", false}});
   QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
   std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
   ASSERT_TRUE(card) << component.errorString().toStdString();
@@ -301,54 +344,12 @@ TEST_F(TranslationsTest, ASelectedReportShowsItsTimelineAndItsActions) {
                                         {K::rated, 1'780'000'240'000, "", "", "4", "m1"}});
   QCoreApplication::processEvents();
   ASSERT_EQ(controller_->timeline()->rowCount(), 5);
-  QVariantMap properties{{"category", "ui"},
-                         {"text", "screen froze"},
-                         {"status", "resolved"},
-                         {"caseNumber", "FB-2026-000124"},
-                         {"team", ""},
-                         {"lastTitle", ""},
-                         {"lastText", ""},
-                         {"rejectReason", ""},
-                         {"createdMs", 1'780'000'000'000.0},
-                         {"reportId", "r2"},
-                         {"visitId", ""},
-                         {"visitStage", ""},
-                         {"visitSlots", QVariantList{}},
-                         {"visitBooked", QVariantMap{}},
-                         {"visitReadyAtMs", 0.0},
-                         {"visitEstimate", QVariantMap{}},
-                         {"visitExtraCost", QVariantMap{}},
-                         {"visitApprovalOpen", false},
-                         {"visitReminder", false},
-                         {"visitQualityFailed", false},
-                         {"visitPending", ""},
-                         {"callbackState", ""},
-                         {"callbackAgent", ""},
-                         {"callbackOutcome", ""},
-                         {"callbackOpen", false},
-                         {"surveyRequestId", ""},
-                         {"surveyAnswered", false},
-                         {"canReply", true},
-                         {"canReopen", true},
-                         {"canRate", false},
-                         {"reopenPending", false}};
+  const auto properties = cardProperties({});
   QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
   std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
   ASSERT_TRUE(card) << component.errorString().toStdString();
   QCoreApplication::processEvents();
-  // A Repeater's delegates are child items, not QObject children: walk the item tree.
-  auto shown = [&] {
-    QStringList texts;
-    std::function<void(QObject*)> walk = [&](QObject* o) {
-      const auto t = o->property("text");
-      if (t.isValid() && o->property("visible").toBool()) texts << t.toString();
-      QQmlListReference items(o, "children");
-      for (qsizetype i = 0; items.isValid() && i < items.count(); ++i) walk(items.at(i));
-    };
-    walk(card.get());
-    return texts.join(" | ").toStdString();
-  };
-  auto texts = shown();
+  auto texts = shownTexts(card.get());
   for (const char* expected :
        {"Timeline", "Received by the service team", "Workaround offered", "Known issue · Restart the screen",
         "Your rating: 4 of 5", "Reply", "Not fixed: reopen", "Hide details"}) {
@@ -356,8 +357,51 @@ TEST_F(TranslationsTest, ASelectedReportShowsItsTimelineAndItsActions) {
   }
   EXPECT_EQ(texts.find("Rate 1 to 5"), std::string::npos);  // canRate is false
   ASSERT_TRUE(translator_->setLanguage("zh"));
-  texts = shown();
+  texts = shownTexts(card.get());
   for (const char* expected : {"已提供临时解决办法", "您的评分：4 分（满分 5 分）", "未解决：重新打开"}) {
+    EXPECT_NE(texts.find(expected), std::string::npos) << expected << " not in " << texts;
+  }
+  card.reset();
+  controller_->selectReport("");
+  QObject::disconnect(connection);
+  EXPECT_TRUE(warnings.isEmpty()) << warnings.join("\n").toStdString();
+}
+
+// A report that left the car unsent says why (issue 8: the driver is told what was dropped and
+// why), on its card and in its timeline; a refused one's timeline gives the reason in the
+// driver's language, not the backend's English detail.
+TEST_F(TranslationsTest, ADroppedOrRefusedReportSaysWhyOnItsCardAndInItsTimeline) {
+  for (const auto& e : vocabulary<DropReason>()) expectTranslated("dropReason", QString::fromUtf8(e.key));
+  EXPECT_EQ(text("en", "dropReason", ""), "");
+
+  QStringList warnings;
+  auto connection = QObject::connect(engine_, &QQmlEngine::warnings, [&](const QList<QQmlError>& list) {
+    for (const auto& w : list) warnings << w.toString();
+  });
+  controller_->selectReport("r2");
+  ASSERT_FALSE(agent_->timeline_requests.empty());
+  using K = agent::TimelineKind;
+  agent_->timeline_requests.back().done(std::vector<agent::TimelineEvent>{
+      {K::queued, 1'780'000'000'000, "", "", "", ""},
+      {K::rejected, 1'780'000'060'000, "", "report.vin: 'X' is not 17 ISO 3779 characters", "vin_mismatch", ""},
+      {K::dropped, 1'780'000'120'000, "", "", "evicted_for_space", ""}});
+  QCoreApplication::processEvents();
+  const auto properties = cardProperties({{"status", "dropped"}, {"caseNumber", ""}, {"dropReason", "expired"}});
+  QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
+  std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
+  ASSERT_TRUE(card) << component.errorString().toStdString();
+  QCoreApplication::processEvents();
+  auto texts = shownTexts(card.get());
+  for (const char* expected : {"Not sent: it could not be sent before its time to live ended", "it names another vehicle",
+                               "the car's queue was full, and more urgent or newer reports went first"}) {
+    EXPECT_NE(texts.find(expected), std::string::npos) << expected << " not in " << texts;
+  }
+  const auto drawn = shownTexts(card.get(), true);
+  EXPECT_NE(drawn.find("it names another vehicle"), std::string::npos) << drawn;
+  EXPECT_EQ(drawn.find("ISO 3779"), std::string::npos) << drawn;
+  ASSERT_TRUE(translator_->setLanguage("zh"));
+  texts = shownTexts(card.get());
+  for (const char* expected : {"未发出：有效期内未能发出", "反馈指向了另一辆车", "车内队列已满，更紧急或更新的反馈优先发出"}) {
     EXPECT_NE(texts.find(expected), std::string::npos) << expected << " not in " << texts;
   }
   card.reset();

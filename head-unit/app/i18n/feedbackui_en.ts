@@ -105,6 +105,10 @@
             <translation>Not accepted: %1</translation>
         </message>
         <message>
+            <source>Not sent: %1</source>
+            <translation>Not sent: %1</translation>
+        </message>
+        <message>
             <source>Team: %1</source>
             <translation>Team: %1</translation>
         </message>
@@ -597,6 +601,22 @@
         <message>
             <source>the service could not take it</source>
             <translation>the service could not take it</translation>
+        </message>
+        <message>
+            <source>it could not be sent before its time to live ended</source>
+            <translation>it could not be sent before its time to live ended</translation>
+        </message>
+        <message>
+            <source>the car&apos;s queue was full, and more urgent or newer reports went first</source>
+            <translation>the car&apos;s queue was full, and more urgent or newer reports went first</translation>
+        </message>
+        <message>
+            <source>the car&apos;s saved copy of it was damaged</source>
+            <translation>the car&apos;s saved copy of it was damaged</translation>
+        </message>
+        <message>
+            <source>it could not be sent</source>
+            <translation>it could not be sent</translation>
         </message>
         <message>
             <source>You can rate once the case is resolved</source>

@@ -105,6 +105,10 @@
             <translation>未受理：%1</translation>
         </message>
         <message>
+            <source>Not sent: %1</source>
+            <translation>未发出：%1</translation>
+        </message>
+        <message>
             <source>Team: %1</source>
             <translation>处理团队：%1</translation>
         </message>
@@ -597,6 +601,22 @@
         <message>
             <source>the service could not take it</source>
             <translation>服务端无法受理</translation>
+        </message>
+        <message>
+            <source>it could not be sent before its time to live ended</source>
+            <translation>有效期内未能发出</translation>
+        </message>
+        <message>
+            <source>the car&apos;s queue was full, and more urgent or newer reports went first</source>
+            <translation>车内队列已满，更紧急或更新的反馈优先发出</translation>
+        </message>
+        <message>
+            <source>the car&apos;s saved copy of it was damaged</source>
+            <translation>车内保存的副本已损坏</translation>
+        </message>
+        <message>
+            <source>it could not be sent</source>
+            <translation>未能发出</translation>
         </message>
         <message>
             <source>You can rate once the case is resolved</source>

@@ -17,6 +17,7 @@ Rectangle {
     required property string lastTitle
     required property string lastText
     required property string rejectReason
+    required property string dropReason
     required property double createdMs
     required property string reportId
     required property string visitId
@@ -98,6 +99,14 @@ Rectangle {
             Layout.fillWidth: true
             visible: card.rejectReason !== ""
             text: qsTr("Not accepted: %1").arg(Texts.rejectReason(card.rejectReason))
+            color: Theme.error
+            font.pixelSize: Theme.fontSmall
+            wrapMode: Text.Wrap
+        }
+        Label {
+            Layout.fillWidth: true
+            visible: card.dropReason !== ""
+            text: qsTr("Not sent: %1").arg(Texts.dropReason(card.dropReason))
             color: Theme.error
             font.pixelSize: Theme.fontSmall
             wrapMode: Text.Wrap

@@ -54,6 +54,8 @@ RowLayout {
             visible: text !== ""
             text: entry.kind === "action_refused" ? Texts.actionRefusal(entry.detail)
                   : entry.kind === "visit_answer" ? Texts.visitPending(entry.detail)
+                  : entry.kind === "rejected" ? Texts.rejectReason(entry.detail)
+                  : entry.kind === "dropped" ? Texts.dropReason(entry.detail)
                   : entry.title !== "" && entry.text !== "" ? entry.title + " · " + entry.text
                   : entry.title + entry.text
             color: entry.mine ? Theme.accentBright : Theme.textDim

@@ -143,6 +143,18 @@ QtObject {
         return qsTr("the service could not take it")
     }
 
+    // Why a report left the car unsent (DropReason keys).
+    function dropReason(key) {
+        void language
+        switch (key) {
+        case "": return ""
+        case "expired": return qsTr("it could not be sent before its time to live ended")
+        case "evicted_for_space": return qsTr("the car's queue was full, and more urgent or newer reports went first")
+        case "store_damaged": return qsTr("the car's saved copy of it was damaged")
+        }
+        return qsTr("it could not be sent")
+    }
+
     function callbackState(key) {
         void language
         switch (key) {

@@ -62,6 +62,7 @@ QVariant ReportsModel::data(const QModelIndex& index, int role) const {
     case LastTitleRole: return r.last_title;
     case LastTextRole: return r.last_text;
     case RejectReasonRole: return r.reject_reason;
+    case DropReasonRole: return r.drop_reason;
     case CreatedMsRole: return r.created_ms;
     case UpdatedMsRole: return r.updated_ms;
     case FirstReplyDueMsRole: return r.first_reply_due_ms;
@@ -104,6 +105,7 @@ QHash<int, QByteArray> ReportsModel::roleNames() const {
       {LastTitleRole, "lastTitle"},
       {LastTextRole, "lastText"},
       {RejectReasonRole, "rejectReason"},
+      {DropReasonRole, "dropReason"},
       {CreatedMsRole, "createdMs"},
       {UpdatedMsRole, "updatedMs"},
       {FirstReplyDueMsRole, "firstReplyDueMs"},
@@ -145,6 +147,7 @@ ReportsModel::Row ReportsModel::toRow(const agent::ReportView& v) {
       .last_title = QString::fromStdString(v.last_title),
       .last_text = QString::fromStdString(v.last_text),
       .reject_reason = QString::fromStdString(v.reject_reason),
+      .drop_reason = v.drop_reason ? QString::fromLatin1(to_string(*v.drop_reason)) : QString(),
       .created_ms = v.created_ms,
       .updated_ms = v.updated_ms,
       .first_reply_due_ms = v.first_reply_due_ms,

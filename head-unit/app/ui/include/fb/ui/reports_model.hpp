@@ -32,6 +32,7 @@ class ReportsModel : public QAbstractListModel {
     LastTitleRole,  // of the latest notification
     LastTextRole,
     RejectReasonRole,
+    DropReasonRole,  // why it left the car unsent (a DropReason key: "expired", ...); "" while not dropped
     CreatedMsRole,  // Unix epoch ms on the car's clock
     UpdatedMsRole,
     FirstReplyDueMsRole,
@@ -103,6 +104,7 @@ class ReportsModel : public QAbstractListModel {
     QString last_title;
     QString last_text;
     QString reject_reason;
+    QString drop_reason;
     qint64 created_ms = 0;
     qint64 updated_ms = 0;
     qint64 first_reply_due_ms = 0;
