@@ -676,6 +676,34 @@ TEST_F(IngestTest, AKnownProblemSendsItsAnswerAtOnceAndIsRecordedOnTheCase) {
   EXPECT_EQ(process({report_message(fixed, kVinB)}).size(), 1u);
 }
 
+// A report the classifier finds safety-relevant gets no automatic "known issue" answer, even
+// when an article matches and its `unless` words miss the danger: a person answers it.
+TEST_F(IngestTest, ASafetyReportGetsNoKnownProblemAnswerEvenWhenAnArticleMatches) {
+  for (const auto& [text, language] : std::vector<std::pair<std::string, std::string>>{
+           {"My brakes squeal in the morning for the first few stops, and today the car would not stop", "en"},
+           {"早上刹车吱吱响，今天刹车完全没反应", "zh"}}) {
+    auto env = new_car_report(text);
+    env.mutable_report()->set_language(language);
+    env.mutable_report()->set_vin(kVinB);
+    env.mutable_report()->set_category(wire::CATEGORY_NOISE);
+    auto out = process({report_message(env, kVinB)});
+    ASSERT_EQ(out.size(), 1u) << text;  // the ack alone
+    const auto number = ack_of(out[0]).accepted().case_number();
+    const auto c = real_->find_case(number).value();
+    ASSERT_TRUE(c) << text;
+    EXPECT_EQ(c->priority, Priority::high) << text;
+    const auto events = real_->case_events(number).value();
+    EXPECT_TRUE(std::none_of(events.begin(), events.end(),
+                             [](const CaseEvent& e) { return e.kind == "knowledge_match"; }))
+        << text;
+  }
+  // The same squeal without the danger still gets its answer.
+  auto harmless = new_car_report("My brakes squeal in the morning for the first few stops");
+  harmless.mutable_report()->set_language("en");
+  harmless.mutable_report()->set_category(wire::CATEGORY_NOISE);
+  EXPECT_EQ(process({report_message(harmless)}).size(), 2u);
+}
+
 // ---- Related reports (docs/telematics.md) ----
 
 wire::Envelope auto_report(const std::string& rule, const std::string& dtc, const std::string& text) {

@@ -139,6 +139,9 @@ void Ingest::triage(ReportIntake& intake) const {
   };
   const auto& sla = intake.route.sla;
   intake.sla = SlaTargets{ms(sla.first_response), ms(sla.resolution), ms(sla.progress_every)};
+  // A safety report is for a person to answer: a "known, harmless" article whose `unless` words
+  // missed the danger must not tell the driver it is normal.
+  if (intake.classification.safety) return;
   const std::vector<std::string> dtcs(r.dtcs().begin(), r.dtcs().end());
   intake.knowledge = rules_.knowledge.match(
       KnowledgeQuery{r.text(), r.language(), intake.classification.system, dtcs, r.model(), r.software_version()});

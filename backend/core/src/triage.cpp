@@ -467,9 +467,11 @@ Classification Classifier::classify(const wire::Report& r) const {
   const bool fault = out.type == CaseType::product_fault;
   if (safety_hit) {
     out.priority = Priority::high;
+    out.safety = true;
     out.evidence.push_back("priority:safety:" + std::string(*safety_hit));
   } else if (f.safety_dtc) {
     out.priority = Priority::high;
+    out.safety = true;
     out.evidence.push_back("priority:dtc:" + std::string(*f.safety_dtc));
   } else if (fault && lamp && f.moving) {
     out.priority = Priority::high;

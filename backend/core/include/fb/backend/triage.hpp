@@ -34,6 +34,7 @@ struct Classification {
   VehicleSystem system = VehicleSystem::other;
   double confidence = 1.0;            // in [0, 1]: the lower of the type's and the system's
   bool needs_human_triage = false;    // confidence below the rule file's threshold
+  bool safety = false;                // high because of a safety term or a safety DTC: never answered automatically
   std::vector<std::string> evidence;  // what decided it, e.g. "system:lexicon:变速箱", "priority:dtc:C0035"
 };
 
