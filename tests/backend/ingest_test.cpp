@@ -653,6 +653,50 @@ TEST_F(IngestTest, AMergedReportsAckCarriesTheMergeNoticeAndItsDuplicateTheSameO
   EXPECT_EQ(again.accepted().notification().SerializeAsString(), merged.SerializeAsString());
 }
 
+// A more urgent report joining an open case raises the case to its priority, SLA and teams:
+// a stall on top of an engine noise must not wait on the noise's 24 h clock.
+TEST_F(IngestTest, AMoreUrgentReportThatJoinsAnOpenCaseRaisesItsPrioritySlaAndTeams) {
+  auto noise = new_car_report("发动机异响");
+  auto a1 = ack_of(process({report_message(noise)})[0]);
+  const auto number = a1.accepted().case_number();
+  const auto before = real_->find_case(number).value().value();
+  ASSERT_NE(before.priority, Priority::high);
+
+  // The same words on another car: a case of their own, to compare with.
+  auto stall_text = std::string("发动机异响，然后突然熄火");
+  auto alone = new_car_report(stall_text);
+  alone.mutable_report()->set_vin(kVinB);
+  const auto alone_number = ack_of(process({report_message(alone, kVinB)})[0]).accepted().case_number();
+  const auto fresh = real_->find_case(alone_number).value().value();
+  ASSERT_EQ(fresh.priority, Priority::high);
+
+  clock_.advance(std::chrono::hours(2));
+  auto stall = new_car_report(stall_text);
+  auto a2 = ack_of(process({report_message(stall)})[0]);
+  ASSERT_EQ(a2.accepted().case_number(), number);  // joined the open case
+  const auto after = real_->find_case(number).value().value();
+  EXPECT_EQ(after.priority, Priority::high);
+  EXPECT_EQ(after.team, before.team);
+  for (const auto& team : fresh.collaborators) {
+    if (team == after.team) continue;
+    EXPECT_NE(std::find(after.collaborators.begin(), after.collaborators.end(), team), after.collaborators.end())
+        << team;
+  }
+  const auto merged_at = clock_.epoch_ms();
+  EXPECT_LE(after.first_reply_due_ms, merged_at + (fresh.first_reply_due_ms - fresh.created_ms));
+  EXPECT_LT(after.first_reply_due_ms, before.first_reply_due_ms);
+  EXPECT_LE(after.resolution_due_ms, before.resolution_due_ms);
+  const auto events = real_->case_events(number).value();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const CaseEvent& e) { return e.kind == "priority_raised"; }));
+
+  // A less urgent one joining it lowers nothing.
+  clock_.advance(std::chrono::hours(1));
+  process({report_message(new_car_report("发动机异响，有点吵"))});
+  const auto later = real_->find_case(number).value().value();
+  EXPECT_EQ(later.priority, Priority::high);
+  EXPECT_EQ(later.first_reply_due_ms, after.first_reply_due_ms);
+}
+
 TEST_F(IngestTest, AKnownProblemSendsItsAnswerAtOnceAndIsRecordedOnTheCase) {
   auto env = new_car_report("中控屏幕死机，导航和音乐都没了");
   env.mutable_report()->set_software_version("2.3.5");  // the known freeze, fixed in 2.4.1

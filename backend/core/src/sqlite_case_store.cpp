@@ -1916,6 +1916,7 @@ class SqliteCaseStore final : public CaseStore {
       if (auto x = event(case_row, in.received_ms, "merged", "report " + r.report_id() + " joined the open case"); !x) {
         return x;
       }
+      if (auto x = raise_for_joining_report(case_row, in, ref); !x) return x;
     } else if (auto x = join_cluster(in, case_row); !x) {
       return x;
     }
@@ -1946,6 +1947,69 @@ class SqliteCaseStore final : public CaseStore {
     out.notification = std::move(*n);
     out.notification_in_ack = in.notification_in_ack;
     return {};
+  }
+
+  /// A report more urgent than the open case it joins raises the case to its priority: the
+  /// tighter SLA targets from the case's own start (a due time only ever moves earlier), and the
+  /// report's route's teams as collaborators; the team that owns the case stays. Recorded as a
+  /// "priority_raised" event; `ref` gets the new first-reply due time.
+  Result<void> raise_for_joining_report(std::int64_t case_row, const ReportIntake& in, CaseRef& ref) {
+    auto st = cached("SELECT priority, collaborators, team FROM cases WHERE id = ?");
+    if (!st) return fail(st.error());
+    (*st)->bind(1, case_row);
+    auto row = (*st)->step();
+    if (!row) return fail(row.error());
+    if (!*row) {
+      (*st)->reset();
+      return fail(CaseErrc::not_found, "case row " + std::to_string(case_row));
+    }
+    auto current = key_column<Priority>(**st, 0, "cases.priority");
+    auto collaborators = split_list((*st)->text(1));
+    const auto team = (*st)->text(2);
+    (*st)->reset();
+    if (!current) return fail(current.error());
+    const auto raised = in.classification.priority;
+    if (static_cast<int>(raised) >= static_cast<int>(*current)) return {};  // high < medium < low
+    auto clock = load_sla(case_row);
+    if (!clock) return fail(clock.error());
+    const auto& sla = clock->second;
+    const auto first_due = std::min(sla.first_response_due_ms, sla.start_ms + in.sla.first_response_ms);
+    const auto resolution_due = std::min(sla.resolution_due_ms, sla.start_ms + in.sla.resolution_ms);
+    const auto progress_every = sla.progress_every_ms > 0 && in.sla.progress_every_ms > 0
+                                    ? std::min(sla.progress_every_ms, in.sla.progress_every_ms)
+                                    : std::max(sla.progress_every_ms, in.sla.progress_every_ms);
+    for (const auto& t : in.route.collaborators) {
+      if (t != team && std::find(collaborators.begin(), collaborators.end(), t) == collaborators.end()) {
+        collaborators.push_back(t);
+      }
+    }
+    if (in.route.team != team &&
+        std::find(collaborators.begin(), collaborators.end(), in.route.team) == collaborators.end()) {
+      collaborators.push_back(in.route.team);
+    }
+    auto update = cached(
+        "UPDATE cases SET priority = ?1, first_reply_due_ms = ?2, resolution_due_ms = ?3, progress_every_ms = ?4, "
+        "collaborators = ?5 WHERE id = ?6");
+    if (!update) return fail(update.error());
+    (*update)
+        ->bind(1, to_string(raised))
+        .bind(2, first_due)
+        .bind(3, resolution_due)
+        .bind(4, progress_every)
+        .bind(5, join_list(collaborators))
+        .bind(6, case_row);
+    if (auto x = (*update)->run(); !x) return x;
+    if (auto x = event(case_row, in.received_ms, "priority_raised",
+                       nlohmann::json{{"from", to_string(*current)},
+                                      {"to", to_string(raised)},
+                                      {"report", in.report->report_id()},
+                                      {"evidence", in.classification.evidence}}
+                           .dump());
+        !x) {
+      return x;
+    }
+    ref.first_reply_due_ms = first_due;
+    return refresh_sla(case_row);
   }
 
   /// The open case of the same car with the same problem within the merge window, if any:
