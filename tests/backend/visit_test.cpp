@@ -646,6 +646,56 @@ TEST_F(VisitTest, ErasureRemovesTheSurveyCommentAndTheDriversReasons) {
     EXPECT_EQ(s.note.find("13800138000"), std::string::npos) << "stage " << to_string(s.stage) << " note: " << s.note;
 }
 
+// Erasing a car leaves nothing of it in the callback queue: no VIN beside the case number (which
+// would tie the kept case back to the car), no phone, and no call still waiting for an agent.
+TEST_F(VisitTest, ErasingACarCancelsItsWaitingCallbackAndLeavesNoVinInTheQueue) {
+  wire::CallbackRequest req;
+  req.set_report_id(report_id_);
+  req.set_phone("13800138000");
+  req.set_language("zh-CN");
+  auto in = store_->apply_car_replies(
+      std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, req, kT + 2 * kHour, "t", "cb"}}, render_);
+  ASSERT_TRUE(in && in->front().receipt_matched);
+  ASSERT_TRUE(store_->erase_subject(test::kVinA, "", "dpo", kT + 3 * kHour));
+  auto all = store_->callbacks(CallbackQuery{});
+  ASSERT_TRUE(all) << all.error().what();
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().vin, "");
+  EXPECT_EQ(all->front().phone, "");
+  EXPECT_EQ(all->front().state, CallbackState::cancelled);
+  CallbackQuery queued;
+  queued.states = {CallbackState::queued};
+  EXPECT_TRUE(store_->callbacks(queued).value().empty());
+  auto db = test::open_store_database(dir_ / "cases.db");
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->query_int(std::string("SELECT count(*) FROM callbacks WHERE vin = '") + test::kVinA + "'"), 0);
+}
+
+// Erasing a phone number takes the agent's words about the call with it: its note and outcome
+// in the callback and its entry in the case history.
+TEST_F(VisitTest, ErasingAPhoneNumberErasesTheCallsNoteAndOutcome) {
+  wire::CallbackRequest req;
+  req.set_report_id(report_id_);
+  req.set_phone("13900139000");
+  req.set_language("zh-CN");
+  const auto id = new_uuid();
+  auto in = store_->apply_car_replies(std::vector<CarReplyIntake>{{id, test::kVinA, req, kT + 2 * kHour, "t", "cb"}},
+                                      render_);
+  ASSERT_TRUE(in && in->front().receipt_matched);
+  ASSERT_TRUE(store_->pick_up_callback(id, "zhang.wei", kT + 2 * kHour + 40'000, render_));
+  ASSERT_TRUE(store_->log_callback(id, "zhang.wei", false, "SECRET-NOTE her husband drives", "SECRET-OUTCOME calm",
+                                   kT + 3 * kHour, render_));
+  ASSERT_TRUE(store_->erase_subject("", "13900139000", "dpo", kT + 4 * kHour));
+  auto all = store_->callbacks(CallbackQuery{});
+  ASSERT_TRUE(all) << all.error().what();
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().phone, "");
+  EXPECT_EQ(all->front().note, "");
+  EXPECT_EQ(all->front().outcome, "");
+  const auto events = store_->case_events(number_).value();
+  for (const auto& e : events) EXPECT_EQ(e.detail.find("SECRET-"), std::string::npos) << e.kind << ": " << e.detail;
+}
+
 TEST_F(VisitTest, TheVisitListFiltersByDealerCaseAndState) {
   auto v = propose();
   VisitQuery mine;

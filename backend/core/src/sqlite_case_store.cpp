@@ -1580,7 +1580,7 @@ class SqliteCaseStore final : public CaseStore {
         {"UPDATE reports SET text = '', payload = X'' WHERE report_id IN (SELECT report_id FROM contacts WHERE "
          "phone_mac = fb_lookup(?1))",
          &out.reports},
-        {"UPDATE case_events SET detail = '[erased]' WHERE kind IN ('comment', 'message') AND case_id IN "
+        {"UPDATE case_events SET detail = '[erased]' WHERE kind IN ('comment', 'message', 'callback') AND case_id IN "
          "(SELECT r.case_id FROM reports r JOIN contacts k USING (report_id) WHERE k.phone_mac = fb_lookup(?1))",
          &ignored},
         {"DELETE FROM dead_letters WHERE instr(CAST(coalesce(fb_try_open(payload, 'dead_letters.payload:' || topic || "

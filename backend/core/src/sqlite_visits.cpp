@@ -1105,7 +1105,10 @@ Result<std::optional<std::int64_t>> VisitBook::next_reminder() {
 
 Result<void> VisitBook::erase_vin(std::string_view vin) {
   for (std::string_view q :
-       {"UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE vin = ?",
+       // No VIN kept beside the case number (it would tie the kept case back to the car), and no
+       // call left waiting for an agent.
+       {"UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '', vin = '', state = CASE WHEN state "
+        "IN ('queued', 'picked_up') THEN 'cancelled' ELSE state END WHERE vin = ?",
         "UPDATE visits SET survey_comment = '', reminder_due_ms = NULL WHERE case_id IN (SELECT id FROM cases WHERE "
         "vin = ?)",
         "UPDATE visit_stages SET note = '' WHERE actor = 'car' AND visit_id IN (SELECT v.id FROM visits v JOIN cases c "
@@ -1120,7 +1123,18 @@ Result<void> VisitBook::erase_vin(std::string_view vin) {
 }
 
 Result<void> VisitBook::erase_phone(std::string_view phone) {
-  auto st = core_.cached("UPDATE callbacks SET phone = '', phone_mac = '', note = '' WHERE phone_mac = fb_lookup(?)");
+  // The agent's words of a call to that number in the case history: the call's own entries and
+  // the notices that told the driver about it ("<id> callback_logged: ..."), found through the
+  // number before it is blanked.
+  auto words = core_.cached(
+      "UPDATE case_events SET detail = '[erased]' WHERE (kind = 'callback' OR (kind IN ('notified', "
+      "'notified_in_ack') AND instr(detail, ' callback_') > 0)) AND case_id IN (SELECT case_id FROM callbacks WHERE "
+      "phone_mac = fb_lookup(?))");
+  if (!words) return fail(words.error());
+  (*words)->bind(1, phone);
+  if (auto x = (*words)->run(); !x) return x;
+  auto st = core_.cached(
+      "UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE phone_mac = fb_lookup(?)");
   if (!st) return fail(st.error());
   (*st)->bind(1, phone);
   return (*st)->run();
