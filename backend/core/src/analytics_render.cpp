@@ -501,10 +501,23 @@ std::string number(double v) {
   return ec == std::errc{} ? std::string(buf, end) : std::string();
 }
 
+/// Whether a spreadsheet would read `s` as a formula: it starts with = + - @ (or a tab or CR
+/// before one) and is not simply a number.
+bool reads_as_formula(std::string_view s) {
+  if (s.empty() || std::string_view("=+-@\t\r").find(s.front()) == std::string_view::npos) return false;
+  double ignored = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), ignored);
+  return ec != std::errc{} || end != s.data() + s.size();
+}
+
+/// One CSV cell (RFC 4180 quoting). A value from a car or a dealer (a model, a software version,
+/// a dealer's name) that a spreadsheet would run as a formula gets a leading apostrophe, which
+/// Excel and WPS show as text (OWASP "CSV injection").
 std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string cell = reads_as_formula(s) ? "'" + std::string(s) : std::string(s);
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
   std::string out = "\"";
-  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  for (char ch : cell) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
   return out + "\"";
 }
 
