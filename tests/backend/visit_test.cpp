@@ -4,6 +4,7 @@
 // the callback queue.
 #include <gtest/gtest.h>
 
+#include "fb/backend/analytics.hpp"
 #include "fb/backend/notifier.hpp"
 #include "fb/backend/visits.hpp"
 #include "fb/common/ids.hpp"
@@ -362,6 +363,18 @@ TEST_F(VisitTest, ALowSurveyScoreOpensAFollowUpForAfterSales) {
                                          render_);
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->front().notices.empty());
+
+  // Closed, it still counts in the figures: only a case merged away drops out of them.
+  auto analytics = test::open_analytics(dir_ / "cases.db");
+  ASSERT_TRUE(analytics) << analytics.error().what();
+  const DashboardQuery month{kT - kDay, t + 30 * kDay, {}, t + 10 * kHour, Bucket::day};
+  const auto open_count = (*analytics)->dashboard(month).value().cases_created;
+  for (auto to : {CaseState::in_progress, CaseState::resolved, CaseState::closed}) {
+    TransitionRequest move{(*follow)->case_number, to, "zhou", "follow-up done", t + 5 * kHour, "zhou", {}, {}};
+    auto r = store_->transition(move, render_);
+    ASSERT_TRUE(r) << to_string(to) << ": " << r.error().what();
+  }
+  EXPECT_EQ((*analytics)->dashboard(month).value().cases_created, open_count);
 }
 
 TEST_F(VisitTest, StaleOrForeignRepliesAreDeadLetteredWithTheReason) {

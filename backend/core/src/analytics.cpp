@@ -418,14 +418,16 @@ class SqlAnalytics final : public Analytics {
   }
 
   /// The cases created in [from, to) of the teams asked for; not major cases, nor a case a person
-  /// merged into another (closed, its reports moved: the other case counts them).
+  /// merged into another (closed, its reports moved: the other case counts them). A closed case
+  /// without reports of its own still counts when it was not merged away: a survey's follow-up.
   Result<std::vector<CaseRow>> cases(std::int64_t from, std::int64_t to, const std::vector<std::string>& teams) {
     auto st = statement(
         cases_,
         "SELECT id, type, system, model, software_version, team, collaborators, status, created_ms, sla_start_ms, "
         "first_reply_due_ms, first_response_ms, resolution_due_ms, resolved_ms FROM cases c "
         "WHERE created_ms >= ?1 AND created_ms < ?2 AND major = 0 "
-        "AND (status != 'closed' OR EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id))");
+        "AND (status != 'closed' OR EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id) OR NOT EXISTS (SELECT 1 "
+        "FROM case_events e WHERE e.case_id = c.id AND e.kind = 'merged_into'))");
     if (!st) return fail(st.error());
     (*st)->reset();  // a failed read leaves it mid-way
     (*st)->bind(1, from).bind(2, to);
