@@ -79,7 +79,11 @@ async function renderLogin(page) {
     sessionStorage.setItem(TOKEN_KEY, input.value.trim());
     me = null;
     me = await api("GET", "/api/v1/me");
-    location.hash = "#/queue";
+    // Where the user was going (a bookmark, a deep link to a case), else the queue. Setting the
+    // hash it already has fires no hashchange: route() then runs here.
+    const wanted = location.hash.replace(/^#\/?/, "").split("/")[0];
+    const target = PAGES[wanted] && wanted !== "login" ? location.hash : "#/queue";
+    if (location.hash === target) route(); else location.hash = target;
   });
   page.replaceChildren(form);
 }
@@ -313,6 +317,13 @@ function eventDetail(e) {
   if (e.kind === "transition" && d?.to) {
     return h("div", { class: "muted" }, `${term("state", d.from)} → ${term("state", d.to)}`,
              d.assignee ? ` (${d.assignee})` : "", d.reason ? ` · ${t("case.reason")}: ${d.reason}` : "");
+  }
+  if (e.kind === "assignment" && d && "to" in d) {
+    return h("div", { class: "muted" }, `${d.from || "—"} → ${d.to || "—"}`);
+  }
+  if (e.kind === "priority_raised" && d?.to) {
+    return h("div", { class: "muted" }, `${term("priority", d.from)} → ${term("priority", d.to)}`,
+             d.report ? ` · ${d.report}` : "");
   }
   if (d && (d.visit || d.callback) && (d.state || d.stage || d.approval)) {
     // Visit and callback events (docs/visits.md): the state reached and the words that came with it.

@@ -275,6 +275,25 @@ TEST_F(ConsoleBrowser, ATeamLeadWorksACarsReportFromTheQueueToResolvedAndTheDriv
   screenshot("case-zh");
 }
 
+// Signing in from a bookmarked page opens that page: the queue (whose hash the login page already
+// had, so no hashchange fires) and a deep link to a case.
+TEST_F(ConsoleBrowser, SigningInFromABookmarkOpensThePageItNames) {
+  SKIP_WITHOUT_BROWSER();
+  start();
+  for (const auto& [hash, page] : std::vector<std::pair<std::string, std::string>>{
+           {"#/queue", "[data-testid=page-queue]"}, {"#/case/" + number_, "[data-testid=page-case]"}}) {
+    must(browser_->navigate(url(hash)));
+    // Signed out (the one before signed in): the app starts again on the login page.
+    if (browser_->find("[data-testid=login-form]")) must(browser_->execute("sessionStorage.clear(); return 1;"));
+    else must(browser_->execute("sessionStorage.clear(); location.reload(); return 1;"));
+    must(browser_->wait_for("[data-testid=login-form]"));
+    must(browser_->type("[data-testid=token-input]", lead_tokens_[team_]));
+    must(browser_->click("[data-testid=login-submit]"));
+    must(browser_->wait_for(page));
+    if (hash != "#/queue") must(browser_->wait_for_text("[data-testid=page-case]", number_));
+  }
+}
+
 TEST_F(ConsoleBrowser, TheDashboardShowsTheTargetsAndTheNewCaseInItsVolumes) {
   SKIP_WITHOUT_BROWSER();
   start();
