@@ -469,6 +469,11 @@ TEST_F(ApiTest, EveryClassOfBadRequestGetsItsStatusAndNamesTheField) {
   const auto bad_path = client_->raw("GET /api/v1/cases/%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
   EXPECT_NE(bad_path.find("400 Bad Request"), std::string::npos) << bad_path;
   EXPECT_NE(bad_path.find("Connection: close"), std::string::npos) << bad_path;
+  // Every answer, refusals too, says its type is what it claims and may not be framed.
+  for (const auto* header : {"X-Content-Type-Options: nosniff", "X-Frame-Options: DENY", "Referrer-Policy: no-referrer"}) {
+    EXPECT_NE(bad_path.find(header), std::string::npos) << header << " not in " << bad_path;
+    EXPECT_NE(head_then_get.find(header), std::string::npos) << header << " not in " << head_then_get;
+  }
   // The server goes on serving after all of it.
   EXPECT_EQ(client_->get("/healthz").status, 200);
 }

@@ -280,6 +280,13 @@ TEST_F(ConsoleBrowser, ATeamLeadWorksACarsReportFromTheQueueToResolvedAndTheDriv
 TEST_F(ConsoleBrowser, SigningInFromABookmarkOpensThePageItNames) {
   SKIP_WITHOUT_BROWSER();
   start();
+  // The console is served under its content security policy (every test here runs under it).
+  must(browser_->navigate(url()));
+  const auto csp = must(browser_->execute(
+      "return fetch('/console/app.js').then(r => r.headers.get('content-security-policy') || 'none');"))
+                       .get<std::string>();
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
   for (const auto& [hash, page] : std::vector<std::pair<std::string, std::string>>{
            {"#/queue", "[data-testid=page-queue]"}, {"#/case/" + number_, "[data-testid=page-case]"}}) {
     must(browser_->navigate(url(hash)));

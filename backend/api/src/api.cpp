@@ -527,7 +527,16 @@ struct Api::Impl {
     }
     auto it = files.find(name);
     if (it == files.end()) return respond(problem(Error(ApiErrc::not_found, "no such file: " + req.path)));
-    respond(HttpResponse{200, it->second.first, it->second.second, {{"Cache-Control", "no-cache"}}});
+    // The console runs only its own files: no inline or foreign script, nothing it can be framed
+    // in. Inline style attributes stay allowed (the charts' legend swatches set their colour).
+    respond(HttpResponse{200,
+                         it->second.first,
+                         it->second.second,
+                         {{"Cache-Control", "no-cache"},
+                          {"Content-Security-Policy",
+                           "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' "
+                           "data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                           "frame-ancestors 'none'"}}});
   }
 
   // ---- cases ----

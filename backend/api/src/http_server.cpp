@@ -195,6 +195,11 @@ class Session : public std::enable_shared_from_this<Session> {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
     res->set(http::field::server, "fb-backend");
     res->set(http::field::content_type, r.content_type);
+    // Every answer: its type is what it says (no sniffing a JSON body into HTML), no page of ours
+    // inside another site's frame, and no URL of ours (case numbers) in a Referer.
+    res->set("X-Content-Type-Options", "nosniff");
+    res->set("X-Frame-Options", "DENY");
+    res->set("Referrer-Policy", "no-referrer");
     for (const auto& [k, v] : r.headers) res->set(k, v);
     res->keep_alive(keep_alive_);
     res->body() = std::move(r.body);
