@@ -203,8 +203,9 @@ Result<void> validate_report(const wire::Report& r) {
   if (r.has_location() && !r.consent().location()) {
     return fail(WireErrc::invalid_field, "report.location: present without location consent");
   }
-  if (r.has_location() && (std::abs(r.location().latitude()) > 90 || std::abs(r.location().longitude()) > 180)) {
-    return fail(WireErrc::invalid_field, "report.location: out of range");
+  // Written so that NaN, for which every comparison is false, is out of range too.
+  if (r.has_location() && !(std::abs(r.location().latitude()) <= 90 && std::abs(r.location().longitude()) <= 180)) {
+    return fail(WireErrc::invalid_field, "report.location: out of range or not a number");
   }
   if (r.has_snapshot()) {
     if (!r.consent().diagnostics()) {

@@ -46,6 +46,11 @@ Result<void> walk(const wire::SignalSeries& s, Each&& each) {
     if (static_cast<std::uint64_t>(s.t_ms_size()) > kMaxSamples) {
       return fail(bad("t_ms: " + std::to_string(s.t_ms_size()) + " samples, limit " + std::to_string(kMaxSamples)));
     }
+    for (int i = 0; i < s.t_ms_size(); ++i) {
+      // The compact form cannot carry a non-finite value, and encode() refuses one: the legacy form
+      // may not bring one in either.
+      if (!std::isfinite(s.values(i))) return fail(bad("values[" + std::to_string(i) + "]: not a finite number"));
+    }
     for (int i = 0; i < s.t_ms_size(); ++i) each(s.t_ms(i), s.values(i));
     return {};
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "report_fixture.hpp"
@@ -188,6 +189,13 @@ INSTANTIATE_TEST_SUITE_P(
                   },
                   WireErrc::invalid_field, "report.dtcs: 257 codes, at most 256"},
         FieldCase{"location_without_consent", [](wire::Report& r) { r.mutable_location()->set_latitude(31.2); }, WireErrc::invalid_field, "report.location"},
+        FieldCase{"location_not_a_number",
+                  [](wire::Report& r) {
+                    r.mutable_consent()->set_location(true);
+                    r.mutable_location()->set_latitude(std::nan(""));
+                    r.mutable_location()->set_longitude(121.5);
+                  },
+                  WireErrc::invalid_field, "report.location: out of range or not a number"},
         FieldCase{"snapshot_without_consent", [](wire::Report& r) { r.mutable_snapshot()->add_signals()->set_path("Vehicle.Speed"); }, WireErrc::invalid_field, "report.snapshot"},
         FieldCase{"snapshot_not_vss",
                   [](wire::Report& r) {

@@ -136,6 +136,22 @@ TEST(SeriesCodec, LegacySeriesDecodesAsIs) {
   EXPECT_EQ(*back, (std::vector<Point>{{-100, 12.345}, {0, 13.0}}));
 }
 
+TEST(SeriesCodec, LegacySeriesWithANonFiniteValueIsRefusedAsTheCompactFormIs) {
+  for (double bad : {std::nan(""), std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}) {
+    wire::SignalSeries legacy;
+    legacy.set_path("Vehicle.Speed");
+    legacy.add_t_ms(0);
+    legacy.add_values(1.0);
+    legacy.add_t_ms(10);
+    legacy.add_values(bad);
+    auto back = series::decode(legacy);
+    ASSERT_FALSE(back) << bad;
+    EXPECT_EQ(back.error().code, make_error_code(WireErrc::invalid_field));
+    EXPECT_NE(back.error().detail.find("values[1]"), std::string::npos) << back.error().detail;
+    EXPECT_FALSE(series::check(legacy));
+  }
+}
+
 wire::SignalSeries compact_three() {
   const std::vector<Point> points = {{0, 1}, {10, 2}, {25, 3}};
   return *series::encode("Vehicle.Speed", points, 0.1);
