@@ -3,9 +3,14 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "process.hpp"
 
@@ -26,7 +31,36 @@ TEST(PrivateFile, IsWrittenWholeWithModeSixHundredAndNoTemporaryLeft) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"export.json"});  // no temporary left
+}
+
+// Two writers of one key file (two services starting, two rotations): each call succeeds and the
+// file is always one whole text, never a mix or a truncated one.
+TEST(PrivateFile, ConcurrentWritersEachLeaveAWholeFile) {
+  test::TempDir dir;
+  const auto path = dir / "store.key";
+  const std::string a(4096, 'a'), b(8192, 'b');
+  std::atomic<int> failures{0};
+  auto writer = [&](const std::string& text) {
+    for (int i = 0; i < 200; ++i) {
+      if (!write_private_file(path, text)) ++failures;
+    }
+  };
+  std::thread one(writer, a), two(writer, b);
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    if (std::filesystem::exists(path)) seen.insert(read(path));
+  }
+  one.join();
+  two.join();
+  EXPECT_EQ(failures.load(), 0);
+  seen.insert(read(path));
+  for (const auto& text : seen) EXPECT_TRUE(text == a || text == b) << text.size() << " bytes";
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
+  EXPECT_EQ(files, 1u);
 }
 
 TEST(PrivateFile, ALeftoverTemporaryLinkIsNotFollowed) {

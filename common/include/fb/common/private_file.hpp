@@ -8,9 +8,11 @@
 
 namespace fb {
 
-/// Writes `text` to `path` with mode 0600 through `<path>.tmp` (created afresh: a leftover, with
-/// its own mode or a link elsewhere, is removed first), fsync and a rename, so a reader sees the
-/// old file or the whole new one. Any thread. Errors: StorageErrc::io naming the file and why.
+/// Writes `text` to `path` with mode 0600 through a temporary of its own beside it
+/// (`<path>.tmp.XXXXXX`, created exclusively: never a leftover or a link), fsync, a rename and an
+/// fsync of the directory, so a reader sees the old file or the whole new one, and after a power
+/// cut the new one stays. Any thread; concurrent writers of one path each leave a whole file (the
+/// last rename wins). Errors: StorageErrc::io naming the file and why.
 Result<void> write_private_file(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace fb
