@@ -109,6 +109,13 @@ void open_value(sqlite3_context* ctx, sqlite3_value** argv, bool null_on_failure
   }
   auto raw = sealed_bytes(argv[0]);
   if (!raw) {
+    // Text behind the sealed prefix that does not decode was sealed and damaged since: a plain
+    // text is never stored so (without keys, fb_seal escapes "enc:" as "enc:raw:").
+    if (sqlite3_value_type(argv[0]) == SQLITE_TEXT && arg_text(argv[0]).starts_with(kSealedTextPrefix)) {
+      if (null_on_failure) return sqlite3_result_null(ctx);
+      sqlite3_result_error(ctx, "damaged sealed value: not base64 of a sealed value", -1);
+      return;
+    }
     sqlite3_result_value(ctx, argv[0]);
     return;
   }

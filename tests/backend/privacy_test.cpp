@@ -462,6 +462,24 @@ TEST_F(PrivacyTest, ADriversTextThatLooksSealedIsStoredAndReadLikeAnyOther) {
             std::vector<std::string>{"enc:raw:" + looks_sealed});  // escaped on disk without keys
 }
 
+// A sealed text damaged on disk (its base64 broken, its header gone) reads as an error, and as
+// NULL for the lookups that skip what they cannot open; never as if it were the driver's words.
+TEST_F(PrivacyTest, ADamagedSealedTextIsAnErrorNotPlainText) {
+  if (test::store_is_postgres()) GTEST_SKIP() << "SQLite's sealed-text form";
+  ASSERT_FALSE(submit(test::kVinA, kText, kT).empty());
+  auto raw = test::open_store_database(db());
+  ASSERT_TRUE(raw);
+  for (const std::string damaged :
+       {std::string(sql::kSealedTextPrefix) + "!!!!", std::string(sql::kSealedTextPrefix) + "AAAA"}) {
+    ASSERT_TRUE(raw->exec("UPDATE reports SET text = '" + damaged + "'"));
+    auto opened = raw->query_int("SELECT length(fb_open(text, 'reports.text:' || report_id)) FROM reports");
+    ASSERT_FALSE(opened) << damaged << " read as " << opened->value_or(-1) << " bytes of text";
+    EXPECT_TRUE(contains(opened.error().what(), "damaged sealed value")) << opened.error().what();
+    EXPECT_EQ(*raw->query_int("SELECT count(*) FROM reports WHERE fb_try_open(text, 'reports.text:' || report_id) IS NULL"),
+              1);
+  }
+}
+
 TEST_F(PrivacyTest, ASealedStoreWithoutKeysRefusesToReadRatherThanShowCiphertext) {
   const auto number = submit(test::kVinA, kText, kT);
   store_.reset();
