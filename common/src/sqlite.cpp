@@ -92,7 +92,8 @@ Statement& Statement::bind(int i, std::string_view t) {
     ext_->bind_text(i, t);
     return *this;
   }
-  sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+  // A default string_view has no data pointer, which SQLite would bind as NULL, not ''.
+  sqlite3_bind_text(stmt_, i, t.data() ? t.data() : "", static_cast<int>(t.size()), SQLITE_TRANSIENT);
   return *this;
 }
 Statement& Statement::bind_blob(int i, std::string_view b) {
@@ -100,7 +101,7 @@ Statement& Statement::bind_blob(int i, std::string_view b) {
     ext_->bind_blob(i, b);
     return *this;
   }
-  sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(stmt_, i, b.data() ? b.data() : "", static_cast<int>(b.size()), SQLITE_TRANSIENT);
   return *this;
 }
 Statement& Statement::bind_null(int i) {

@@ -39,6 +39,13 @@ TEST(HttpRequestParse, BadBytesAreABadRequestNamingTheProblem) {
   auto query = parse_request("GET /a?x=%4 HTTP/1.1\r\n\r\n");
   ASSERT_FALSE(query);
   EXPECT_NE(query.error().detail.find("query"), std::string::npos) << query.error().detail;
+  // A NUL byte, which PostgreSQL would cut a parameter at (an export of "<VIN>%00x" finding the VIN).
+  auto nul_path = parse_request("GET /api/v1/cases/FB-2026-000001%00x HTTP/1.1\r\n\r\n");
+  ASSERT_FALSE(nul_path);
+  EXPECT_NE(nul_path.error().detail.find("%00"), std::string::npos) << nul_path.error().detail;
+  auto nul_query = parse_request("GET /api/v1/privacy/export?vin=LSVAX60E5K2000001%00x HTTP/1.1\r\n\r\n");
+  ASSERT_FALSE(nul_query);
+  EXPECT_NE(nul_query.error().detail.find("query"), std::string::npos) << nul_query.error().detail;
   auto garbage = parse_request("\x01\x02 not http\r\n\r\n");
   ASSERT_FALSE(garbage);
   EXPECT_NE(garbage.error().detail.find("malformed HTTP request"), std::string::npos) << garbage.error().detail;

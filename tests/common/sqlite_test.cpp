@@ -35,6 +35,22 @@ TEST(Sqlite, MigratesAnOlderSchemaAndKeepsRows) {
   EXPECT_EQ(*s->db.query_int("SELECT w FROM t WHERE v = 'kept'"), 7);
 }
 
+// A default std::string_view has no data pointer; SQLite would take it for NULL. It binds as the
+// empty text (or blob) it is, so that a NOT NULL column takes it and '' = ?1 holds.
+TEST(Sqlite, AnEmptyStringViewBindsAnEmptyValueNotNull) {
+  test::TempDir dir;
+  auto s = open_store(dir / "s.db", {"test", kOne}, OnCorrupt::refuse);
+  ASSERT_TRUE(s) << s.error().what();
+  auto st = s->db.prepare("SELECT typeof(?1), typeof(?2), ?1 = ''");
+  ASSERT_TRUE(st) << st.error().what();
+  st->bind(1, std::string_view{}).bind_blob(2, std::string_view{});
+  auto row = st->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(st->text(0), "text");
+  EXPECT_EQ(st->text(1), "blob");
+  EXPECT_EQ(st->int64(2), 1);
+}
+
 // Every sqlite3_malloc and sqlite3_free took a process-wide mutex to count the bytes, contended by
 // the backend's threads. The first open turns the counting off: SQLite then counts nothing.
 TEST(Sqlite, TheFirstOpenTurnsOffSQLitesProcessWideAllocationCounting) {

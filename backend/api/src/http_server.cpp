@@ -48,7 +48,8 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
     if (s[i] == '%') {
       if (i + 2 >= s.size()) return std::nullopt;
       const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
+      // %00: no name, number or text of ours holds a NUL, and PostgreSQL would cut the value there.
+      if (hi < 0 || lo < 0 || hi * 16 + lo == 0) return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;
     } else if (s[i] == '+' && plus_is_space) {
@@ -69,7 +70,7 @@ Result<HttpRequest> to_http_request(http::request<http::string_body>&& req) {
   r.target = std::string(req.target());
   const auto q = r.target.find('?');
   auto path = percent_decode(std::string_view(r.target).substr(0, q), false);
-  if (!path) return fail(ApiErrc::bad_request, "bad percent-encoding in the path");
+  if (!path) return fail(ApiErrc::bad_request, "bad percent-encoding in the path (or a %00)");
   r.path = std::move(*path);
   if (q != std::string::npos) {
     std::string_view rest = std::string_view(r.target).substr(q + 1);
@@ -79,7 +80,7 @@ Result<HttpRequest> to_http_request(http::request<http::string_body>&& req) {
       const auto eq = pair.find('=');
       auto key = percent_decode(pair.substr(0, eq), true);
       auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-      if (!key || !value) return fail(ApiErrc::bad_request, "bad percent-encoding in the query");
+      if (!key || !value) return fail(ApiErrc::bad_request, "bad percent-encoding in the query (or a %00)");
       if (!key->empty()) r.query[*key] = *value;
       rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
     }

@@ -80,7 +80,8 @@ class HttpServer {
 /// ("bad percent-encoding in the query"); over a limit too (header_limit, body_limit).
 Result<HttpRequest> parse_request(std::string_view raw, const HttpServerOptions& limits = {});
 
-/// "%E4%BD%A0" -> bytes; '+' stays '+' in paths and becomes ' ' in queries. Nullopt on a bad escape.
+/// "%E4%BD%A0" -> bytes; '+' stays '+' in paths and becomes ' ' in queries. Nullopt on a bad escape
+/// and on %00 (a NUL byte: PostgreSQL cuts a text parameter at it).
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
 
 }  // namespace fb::api
