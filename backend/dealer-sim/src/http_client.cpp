@@ -1,5 +1,8 @@
 #include "fb/dealer_sim/http_client.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
@@ -30,6 +33,20 @@ Result<ApiEndpoint> parse_api_url(const std::string& url) {
   if (e.host.empty()) return fail(DealerErrc::bad_url, "'" + url + "': no host");
   return e;
 }
+
+namespace {
+
+/// Whether the peer has closed the connection (readable with nothing to read, or hung up), without
+/// waiting or consuming anything.
+bool closed_by_peer(int fd) {
+  pollfd p{fd, static_cast<short>(POLLIN | POLLRDHUP), 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return true;
+  char byte = 0;
+  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+}  // namespace
 
 struct ApiClient::Connection {
   asio::io_context io;
@@ -62,7 +79,13 @@ Result<ApiAnswer> ApiClient::post(const std::string& target, const nlohmann::jso
 Result<ApiAnswer> ApiClient::send(const std::string& method, const std::string& target, const std::string& body) {
   auto& c = *connection_;
   const auto where = method + " " + target;
-  // A kept-alive connection the server closed shows as a failed write or read: one fresh retry.
+  // A kept-alive connection the server closed (its idle timeout) is readable at EOF: checked
+  // before reuse, so that the request is not written into a dead connection.
+  if (c.stream && c.stream->socket().is_open() && closed_by_peer(c.stream->socket().native_handle())) {
+    c.stream.reset();
+    c.buffer.clear();
+  }
+  const bool idempotent = method == "GET" || method == "HEAD";
   for (int attempt = 0;; ++attempt) {
     const bool fresh = !c.stream || !c.stream->socket().is_open();
     if (fresh) {
@@ -109,7 +132,13 @@ Result<ApiAnswer> ApiClient::send(const std::string& method, const std::string& 
                                    : *read;
     if (failed) {
       c.stream.reset();
-      if (!fresh && attempt == 0) continue;
+      // Resent only when the server cannot have applied it: a read-only request, or a write that
+      // failed on the reused connection. Never after a timeout.
+      const bool unsent = written && *written;
+      if (!fresh && attempt == 0 && failed != beast::error_code(asio::error::timed_out) &&
+          failed != beast::error::timeout && (idempotent || unsent)) {
+        continue;
+      }
       return fail(DealerErrc::transport, where + ": " + failed.message());
     }
     auto& res = parser.get();

@@ -47,6 +47,9 @@ class ApiClient final : public Api {
   ApiClient& operator=(const ApiClient&) = delete;
 
   /// One request on the caller's thread; no answer within the timeout is DealerErrc::transport.
+  /// A kept-alive connection the server has closed is noticed before it is reused. A GET whose
+  /// reused connection fails anyway is sent once more on a fresh one; a POST, once written, never
+  /// is: the server may have applied it (a repair entry billed twice), so its failure is returned.
   Result<ApiAnswer> get(const std::string& target) override;
   Result<ApiAnswer> post(const std::string& target, const nlohmann::json& body) override;
 
