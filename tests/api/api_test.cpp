@@ -849,6 +849,22 @@ TEST_F(ApiTest, ADealerSeesOnlyItsVisitsEntersStagesInOrderAndNeedsApprovalForEx
   EXPECT_EQ(visit["state"], "booked");
   EXPECT_EQ(visit["booked"]["id"], slot);
   EXPECT_NE(visit["vin"].get<std::string>(), car);  // a dealer reads the VIN at check-in, not here
+  // The estimate is the service team's word to the driver (the ceiling the repair needs no
+  // approval under): a dealer re-offering times cannot move it.
+  const auto now = clock_.epoch_ms();
+  auto raised = post("/api/v1/visits/" + id + "/slots", kDealerShanghai,
+                     {{"slots",
+                       {{{"dealer_code", "SH-001"},
+                         {"dealer_name", "Pudong 4S"},
+                         {"start_ms", now + 3 * std::int64_t{86'400'000}},
+                         {"end_ms", now + 3 * std::int64_t{86'400'000} + 7'200'000},
+                         {"work", "gearbox check"}}}},
+                      {"estimate", {{"minor", 1'000'000'000}, {"currency", "USD"}}}});
+  EXPECT_EQ(raised.status, 403) << raised.body;
+  visit = client_->get("/api/v1/visits/" + id, kDealerShanghai).json();
+  EXPECT_EQ(visit["state"], "booked");
+  EXPECT_EQ(visit["estimate"]["currency"], "CNY") << visit.dump();
+  EXPECT_EQ(visit["estimate"]["minor"], 80000) << visit.dump();
 
   const auto stage = [&](const char* token, const json& body) {
     return post("/api/v1/visits/" + id + "/stages", token, body);

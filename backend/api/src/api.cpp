@@ -1184,6 +1184,11 @@ void Api::Impl::visit_action(const std::string& id, const std::string& action, c
     p.visit_id = id;
     p.slots = std::move(*slots);
     if (body->object("estimate")) {
+      // The estimate is the team's word to the driver and the ceiling a repair needs no approval
+      // under: a dealer re-offering times does not set it.
+      if (who.role == Role::dealer) {
+        return respond(problem(Error(ApiErrc::forbidden, "the estimate is set by the service team, not the dealer")));
+      }
       auto estimate = money_of(body->doc(), "estimate");
       if (!estimate) return respond(problem(estimate.error()));
       p.estimate = *estimate;
