@@ -709,6 +709,26 @@ TEST_F(VisitTest, ErasingAPhoneNumberErasesTheCallsNoteAndOutcome) {
   for (const auto& e : events) EXPECT_EQ(e.detail.find("SECRET-"), std::string::npos) << e.kind << ": " << e.detail;
 }
 
+// A case with a visit under way is not merged away: the visit would hang on a closed case with
+// no reports, and the other case could propose a second one to the same car.
+TEST_F(VisitTest, ACaseWithAVisitUnderWayIsNotMergedAway) {
+  auto v = propose();
+  pick(v, 0);
+  auto other = test::valid_report_envelope(test::kVinA, "空调不制冷");
+  auto in = test::intake(other, kT + kHour);
+  auto out = store_->commit_batch(std::vector<BatchItem>{std::move(in)}, test::simple_notifications());
+  ASSERT_TRUE(out && out->front().accepted);
+  const auto second = out->front().accepted->case_number;
+  ASSERT_NE(second, number_);
+  auto merged = store_->merge_cases(number_, second, "li.na", kT + 2 * kHour);
+  ASSERT_FALSE(merged);
+  EXPECT_EQ(merged.error().code, make_error_code(CaseErrc::invalid_request));
+  EXPECT_NE(merged.error().detail.find("service visit under way"), std::string::npos) << merged.error().detail;
+  EXPECT_EQ(store_->find_case(number_).value()->state, CaseState::appointment);
+  // The other way round is fine: the visit's case takes the other one's reports.
+  EXPECT_TRUE(store_->merge_cases(second, number_, "li.na", kT + 2 * kHour));
+}
+
 TEST_F(VisitTest, TheVisitListFiltersByDealerCaseAndState) {
   auto v = propose();
   VisitQuery mine;

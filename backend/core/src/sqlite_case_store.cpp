@@ -1423,6 +1423,19 @@ class SqliteCaseStore final : public CaseStore {
     auto into_row = case_row(into);
     if (!from_row) return fail(from_row.error());
     if (!into_row) return fail(into_row.error());
+    // A visit or a call under way belongs to its case: merged away, it would hang on a closed case
+    // with no reports (its notices naming none), and the other case could propose a second visit.
+    auto busy = cached(
+        "SELECT (SELECT count(*) FROM visits WHERE case_id = ?1 AND state NOT IN ('handed_over', 'declined', "
+        "'cancelled')), (SELECT count(*) FROM callbacks WHERE case_id = ?1 AND state IN ('queued', 'picked_up'))");
+    if (!busy) return fail(busy.error());
+    (*busy)->bind(1, *from_row);
+    auto counted = (*busy)->step();
+    if (!counted) return fail(counted.error());
+    const auto open_visits = (*busy)->int64(0), open_calls = (*busy)->int64(1);
+    (*busy)->reset();
+    if (open_visits > 0) return bad("case " + std::string(from) + " has a service visit under way: finish or cancel it first");
+    if (open_calls > 0) return bad("case " + std::string(from) + " has a callback waiting: log it first");
     if (auto x = exec_bound("UPDATE reports SET case_id = ?1 WHERE case_id = ?2", {*into_row, *from_row}); !x) {
       return fail(x.error());
     }
