@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "paths.hpp"
 #include "process.hpp"
 
 namespace fb::backend {
@@ -77,6 +78,30 @@ TEST(BackendConfig, GroupingComesFromItsOwnSectionAndBadValuesAreNamed) {
     ASSERT_FALSE(huge) << text;
     EXPECT_NE(huge.error().detail.find("at most 100 years"), std::string::npos) << huge.error().detail;
   }
+}
+
+// A misspelt key is an error naming the file, the section and the key, not a default taken in
+// silence: "keyfile" would leave the store unsealed, "shared-group" run every instance's timers.
+TEST(BackendConfig, AMisspeltOrMisplacedKeyIsAnErrorNamingIt) {
+  test::TempDir dir;
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"version": 1, "privacy": {"keyfile": "store.keys"}})", "privacy: unknown key 'keyfile'"},
+           {R"({"version": 1, "privacy": "store.keys"})", "privacy: must be an object"},
+           {R"({"version": 1, "instance": {"shared-group": "b"}})", "instance: unknown key 'shared-group'"},
+           {R"({"version": 1, "grouping": {"merge_window": 24}})", "grouping: unknown key 'merge_window'"},
+           {R"({"version": 1, "rate_limit": {"per_second": 1, "bursts": 2}})", "rate_limit: unknown key 'bursts'"},
+           {R"({"version": 1, "dead_letters": [1]})", "dead_letters: must be an object"},
+           {R"({"version": 1, "http": {"port": 8080}})", "http: unknown key 'port'"},
+           {R"({"version": 1, "databse": "cases.db"})", "unknown key 'databse'"}}) {
+    std::ofstream(dir / "c.json", std::ios::trunc) << text;
+    auto c = load_config(dir / "c.json", default_config());
+    ASSERT_FALSE(c) << text;
+    EXPECT_EQ(c.error().code, make_error_code(ConfigErrc::invalid_value)) << text;
+    EXPECT_NE(c.error().detail.find(expected), std::string::npos) << c.error().detail;
+    EXPECT_NE(c.error().detail.find("c.json"), std::string::npos) << c.error().detail;
+  }
+  // The shipped file loads.
+  EXPECT_TRUE(load_config(std::string(test::kRulesDir) + "/../backend.json", default_config()));
 }
 
 TEST(BackendConfig, AnInstanceHasItsNameAsClientIdItsGroupAndItsLease) {

@@ -373,6 +373,23 @@ TEST(TriageRules, BadRuleFilesGiveAClearError) {
   EXPECT_NE(shaped.error().detail.find("lexicon.systems: expected an object"), std::string::npos)
       << shaped.error().detail;
 
+  // A misspelt key drops no rule in silence; a safety DTC that no report can carry is refused.
+  auto misspelt = *config::load_json(std::string(test::kRulesDir) + "/classifier.json");
+  misspelt["high_priority_system"] = misspelt["high_priority_systems"];
+  misspelt.erase("high_priority_systems");
+  auto typo = Classifier::load(misspelt, "classifier.json");
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().detail.find("classifier.json: unknown key 'high_priority_system'"), std::string::npos)
+      << typo.error().detail;
+  for (const auto& [code, index] : {std::pair{"", "[1]"}, std::pair{"c0035", "[1]"}}) {
+    auto bad_dtc = *config::load_json(std::string(test::kRulesDir) + "/classifier.json");
+    bad_dtc["safety_dtcs"] = {"C0035", code};
+    auto refused = Classifier::load(bad_dtc, "classifier.json");
+    ASSERT_FALSE(refused) << code;
+    EXPECT_NE(refused.error().detail.find(std::string("safety_dtcs") + index), std::string::npos)
+        << refused.error().detail;
+  }
+
   auto doc = *config::parse_json(R"({"version": 1})", "classifier.json");  // the first-cut keyword format
   auto c = Classifier::load(doc, "classifier.json");
   ASSERT_FALSE(c);

@@ -149,11 +149,50 @@ BackendConfig default_config() {
   return c;
 }
 
+namespace {
+
+/// The object under `key` (an empty one when absent), checked for keys this build does not read:
+/// a misspelt "keyfile" would otherwise leave the store unsealed without a word.
+Result<nlohmann::json> section(const nlohmann::json& doc, const char* key, const std::string& origin,
+                               std::initializer_list<std::string_view> known) {
+  if (!doc.contains(key)) return nlohmann::json::object();
+  const auto& s = doc[key];
+  const auto where = origin + ": " + key;
+  if (!s.is_object()) return fail(ConfigErrc::invalid_value, where + ": must be an object");
+  if (auto k = config::unknown_key(s, known)) return fail(ConfigErrc::invalid_value, where + ": unknown key '" + *k + "'");
+  return s;
+}
+
+}  // namespace
+
 Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConfig c) {
   auto doc = config::load_json(file);
   if (!doc) return fail(doc.error());
   const std::string origin = file.string();
   if (auto r = config::expect_version(*doc, 1, origin); !r) return fail(r.error());
+  if (!doc->is_object()) return fail(ConfigErrc::invalid_value, origin + ": must be an object");
+  if (auto k = config::unknown_key(*doc, {"version", "comment", "broker", "mqtt_version", "ca_file", "cert_file",
+                                          "key_file", "database", "rules_dir", "postgres", "max_batch", "log_level",
+                                          "rate_limit", "dead_letters", "privacy", "grouping", "instance", "http"})) {
+    return fail(ConfigErrc::invalid_value, origin + ": unknown key '" + *k + "'");
+  }
+  auto rate_limit = section(*doc, "rate_limit", origin, {"comment", "per_second", "burst"});
+  if (!rate_limit) return fail(rate_limit.error());
+  auto dead_letters = section(*doc, "dead_letters", origin,
+                              {"comment", "max_per_vin", "max_total", "max_payload_bytes", "retention_days"});
+  if (!dead_letters) return fail(dead_letters.error());
+  auto privacy = section(*doc, "privacy", origin, {"comment", "key_file", "retention_days"});
+  if (!privacy) return fail(privacy.error());
+  auto grouping = section(*doc, "grouping", origin,
+                          {"comment", "merge_window_hours", "warning_window_hours", "cluster_window_hours",
+                           "max_clock_skew_hours", "merge_min_similarity", "cluster_min_similarity",
+                           "warning_rate_factor", "major_case_vehicles", "warning_min_cases"});
+  if (!grouping) return fail(grouping.error());
+  auto instance = section(*doc, "instance", origin, {"comment", "name", "shared_group", "lease_seconds"});
+  if (!instance) return fail(instance.error());
+  if (auto http = section(*doc, "http", origin, {"comment", "listen", "tokens_file", "console_dir"}); !http) {
+    return fail(http.error());
+  }
   // Relative paths in the file are relative to the file.
   const auto base = file.parent_path();
   const auto path = [&](const std::string& key, std::filesystem::path& out) -> Result<void> {
@@ -186,22 +225,22 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   auto parsed = mqtt::parse_protocol_version(*version);
   if (!parsed) return fail(ConfigErrc::invalid_value, origin + ": mqtt_version: " + parsed.error().detail);
   c.mqtt.version = *parsed;
-  if (auto r = load_rate_limit(doc->value("rate_limit", nlohmann::json::object()), origin + ": rate_limit",
+  if (auto r = load_rate_limit(*rate_limit, origin + ": rate_limit",
                                c.service.admission);
       !r) {
     return fail(r.error());
   }
-  if (auto r = load_dead_letters(doc->value("dead_letters", nlohmann::json::object()), origin + ": dead_letters", c);
+  if (auto r = load_dead_letters(*dead_letters, origin + ": dead_letters", c);
       !r) {
     return fail(r.error());
   }
-  if (auto r = load_privacy(doc->value("privacy", nlohmann::json::object()), origin + ": privacy", base, c); !r) {
+  if (auto r = load_privacy(*privacy, origin + ": privacy", base, c); !r) {
     return fail(r.error());
   }
-  if (auto g = load_grouping(doc->value("grouping", nlohmann::json::object()), origin + ": grouping", c.grouping); !g) {
+  if (auto g = load_grouping(*grouping, origin + ": grouping", c.grouping); !g) {
     return fail(g.error());
   }
-  if (auto r = load_instance(doc->value("instance", nlohmann::json::object()), origin + ": instance", c); !r) {
+  if (auto r = load_instance(*instance, origin + ": instance", c); !r) {
     return fail(r.error());
   }
   if (doc->contains("http")) {
