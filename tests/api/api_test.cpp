@@ -818,6 +818,58 @@ TEST_F(ApiTest, TheOpenApiDescriptionNamesEveryRouteTheServerAnswers) {
   }
 }
 
+// Offered at two dealers, booked at one, then the driver asks for other times: the other dealer,
+// which sees the visit again for its own slot, learns nothing of the first one (docs/visits.md).
+TEST_F(ApiTest, ADealerNeverLearnsWhichOtherDealerWasOfferedOrBookedAVisit) {
+  const auto car = vin(61);
+  const auto number = report(car, kServiceComplaint);
+  for (const auto& [to, extra] : std::initializer_list<std::pair<const char*, json>>{
+           {"acknowledged", json::object()}, {"assigned", {{"assignee", "alice"}}}, {"in_progress", json::object()}}) {
+    json body = extra;
+    body["to"] = to;
+    body["reason"] = "step";
+    ASSERT_EQ(post("/api/v1/cases/" + number + "/transitions", kAgentSales, body).status, 200);
+  }
+  complete_publishes();
+  const auto day = std::int64_t{24} * 3600 * 1000;
+  const auto t = clock_.epoch_ms();
+  const auto slot = [&](const char* code, const char* name, std::int64_t start) {
+    return json{{"dealer_code", code}, {"dealer_name", name}, {"start_ms", start}, {"end_ms", start + 7'200'000},
+                {"work", "gearbox check"}};
+  };
+  auto proposed = post("/api/v1/cases/" + number + "/visits", kAgentSales,
+                       {{"slots", {slot("SH-001", "Pudong 4S", t + 2 * day), slot("BJ-002", "Chaoyang 4S", t + 3 * day)}},
+                        {"estimate", {{"minor", 80000}, {"currency", "CNY"}}}});
+  ASSERT_EQ(proposed.status, 201) << proposed.body;
+  const std::string id = proposed.json()["id"];
+  auto offered = published_notifications();
+  ASSERT_EQ(offered.size(), 1u);
+  std::string shanghai_slot;
+  for (const auto& sl : offered[0].visit().slots())
+    if (sl.dealer_code() == "SH-001") shanghai_slot = sl.slot_id();
+  from_car(car, [&](wire::Envelope& e) {
+    e.mutable_visit_reply()->set_visit_id(id);
+    e.mutable_visit_reply()->set_action(wire::VisitReply::PICK_SLOT);
+    e.mutable_visit_reply()->set_slot_id(shanghai_slot);
+  });
+  published_notifications();
+  EXPECT_EQ(client_->get("/api/v1/visits/" + id, kDealerBeijing).status, 404);  // booked elsewhere: not its visit
+  from_car(car, [&](wire::Envelope& e) {
+    e.mutable_visit_reply()->set_visit_id(id);
+    e.mutable_visit_reply()->set_action(wire::VisitReply::RESCHEDULE);
+    e.mutable_visit_reply()->set_reason("another day please");
+  });
+  published_notifications();
+  auto seen = client_->get("/api/v1/visits/" + id, kDealerBeijing);
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  EXPECT_EQ(seen.body.find("SH-001"), std::string::npos) << seen.body;
+  EXPECT_EQ(seen.body.find("Pudong"), std::string::npos) << seen.body;
+  EXPECT_NE(seen.body.find("BJ-002"), std::string::npos) << seen.body;
+  // The team and the dealer it was booked with still see everything.
+  EXPECT_NE(client_->get("/api/v1/visits/" + id, kAgentSales).body.find("SH-001"), std::string::npos);
+  EXPECT_NE(client_->get("/api/v1/visits/" + id, kDealerShanghai).body.find("Pudong"), std::string::npos);
+}
+
 TEST_F(ApiTest, ADealerSeesOnlyItsVisitsEntersStagesInOrderAndNeedsApprovalForExtraCost) {
   const auto car = vin(60);
   const auto number = report(car, kServiceComplaint);

@@ -362,12 +362,27 @@ Result<Visit> VisitBook::read(const Row& r, std::string_view dealer) {
   if (!srows) return fail(srows.error());
 
   if (!dealer.empty()) {
-    // A dealer sees its own slots, not which other dealers were offered the visit.
+    // A dealer sees its own slots, not which other dealers were offered or booked the visit: not
+    // another's booking (kept through a reschedule), nor its stages' details and actors.
     const auto own = [&](const VisitSlot& slot) { return slot.dealer_code == dealer; };
     std::erase_if(v.slots, [&](const VisitSlot& slot) { return !own(slot); });
+    if (v.dealer_code != dealer) {
+      v.booked.reset();
+      v.dealer_code.clear();
+    }
+    const auto own_actor = "dealer:" + std::string(dealer) + ":";
     for (auto& st : v.stages) {
+      if (st.actor.starts_with("dealer:") && !st.actor.starts_with(own_actor)) {
+        st.actor = "dealer";
+        st.note.clear();
+      }
       auto d = json::parse(st.detail, nullptr, false);
-      if (!d.is_object() || !d.contains("slots") || !d["slots"].is_array()) continue;
+      if (!d.is_object()) continue;
+      if (d.contains("dealer_code") && d["dealer_code"] != dealer) {
+        st.detail = "{}";  // another dealer's slot, booked
+        continue;
+      }
+      if (!d.contains("slots") || !d["slots"].is_array()) continue;
       json mine = json::array();
       for (const auto& j : d["slots"])
         if (j.value("dealer_code", "") == dealer) mine.push_back(j);
