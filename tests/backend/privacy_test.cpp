@@ -464,7 +464,10 @@ TEST_F(PrivacyTest, ADriversTextThatLooksSealedIsStoredAndReadLikeAnyOther) {
 
 // A sealed text damaged on disk (its base64 broken, its header gone) reads as an error, and as
 // NULL for the lookups that skip what they cannot open; never as if it were the driver's words.
-TEST_F(PrivacyTest, ADamagedSealedTextIsAnErrorNotPlainText) {
+/// SQLite's own sealed-text form (PostgreSQL seals on the server): not in the PostgreSQL run.
+class PrivacySqliteTest : public PrivacyTest {};
+
+TEST_F(PrivacySqliteTest, ADamagedSealedTextIsAnErrorNotPlainText) {
   if (test::store_is_postgres()) GTEST_SKIP() << "SQLite's sealed-text form";
   ASSERT_FALSE(submit(test::kVinA, kText, kT).empty());
   auto raw = test::open_store_database(db());
