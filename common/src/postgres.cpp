@@ -36,8 +36,12 @@ std::string without_newlines(std::string message) {
 }
 
 /// What every session of the driver runs first (open_postgres, and again after a reconnect):
-/// notices ("already exists, skipping" and such) silenced, then kSessionSetup.
-constexpr const char* kSessionSetup = "SET jit = off";
+/// notices ("already exists, skipping" and such) silenced, then kSessionSetup. Every write holds
+/// the one writer lock (an advisory lock) for its transaction: a session left idle inside one (an
+/// instance paused or cut off) is ended by the server after 60 s instead of stopping every
+/// instance's writes until TCP keepalive notices, about two hours (docs/deploy.md). None of ours
+/// waits inside a transaction.
+constexpr const char* kSessionSetup = "SET jit = off; SET idle_in_transaction_session_timeout = '60s'";
 void silence_notices(PGconn* conn) {
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);

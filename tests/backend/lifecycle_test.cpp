@@ -377,6 +377,17 @@ TEST_F(LifecycleTest, AClusterOfVehiclesBecomesAMajorCaseThatResolvesItsChildren
   EXPECT_EQ(queued().size(), before + 4);
 }
 
+// Cars list their DTCs in no set order: the same two codes either way round are one cluster.
+TEST_F(LifecycleTest, TheSameCodesInAnotherOrderJoinTheSameCluster) {
+  submit(report("LSVAX60E5K2000031", "发动机抖动", {"P0300", "P0171"}), kT);
+  submit(report("LSVAX60E5K2000032", "发动机抖动", {"P0171", "P0300"}), kT + kHour);
+  auto clusters = store_->list_clusters(10);
+  ASSERT_TRUE(clusters);
+  ASSERT_EQ(clusters->size(), 1u);
+  EXPECT_EQ(clusters->front().key, "dtc:P0171");
+  EXPECT_EQ(clusters->front().vehicles, 2);
+}
+
 TEST_F(LifecycleTest, SimilarTextOnTheSameSystemClustersAcrossVehicles) {
   submit(report("LSVAX60E5K2000021", "中控屏幕经常死机黑屏，需要重启"), kT);
   submit(report("LSVAX60E5K2000022", "中控屏幕死机黑屏，重启才好"), kT + kHour);

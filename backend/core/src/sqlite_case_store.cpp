@@ -1393,13 +1393,23 @@ class SqliteCaseStore final : public CaseStore {
     }
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
+    // Read again under the writer's lock: another instance (or the CLI) may have closed or moved
+    // the case since the read above.
+    auto current = existing_case(case_number);
+    if (!current) return fail(current.error());
+    if (!is_open(current->state) || current->state == CaseState::new_ ||
+        current->state == CaseState::acknowledged || current->state == CaseState::reopened) {
+      return fail(CaseErrc::invalid_transition, "case " + current->case_number + " is " +
+                                                    std::string(to_string(current->state)) +
+                                                    " now (it changed meanwhile): read it again before assigning");
+    }
     auto row = case_row(case_number);
     if (!row) return fail(row.error());
     auto st = cached("UPDATE cases SET assignee = ? WHERE id = ?");
     if (!st) return fail(st.error());
     (*st)->bind(1, assignee).bind(2, *row);
     if (auto x = (*st)->run(); !x) return fail(x.error());
-    const nlohmann::json detail = {{"from", c.assignee}, {"to", std::string(assignee)}};
+    const nlohmann::json detail = {{"from", current->assignee}, {"to", std::string(assignee)}};
     if (auto x = event(*row, at_ms, "assignment", detail.dump(), actor); !x) return fail(x.error());
     if (auto x = tx->commit(); !x) return fail(x.error());
     return existing_case(case_number);
@@ -2144,8 +2154,10 @@ class SqliteCaseStore final : public CaseStore {
     const auto type = in.classification.type;
     if (type != CaseType::product_fault && type != CaseType::usage_experience) return {};
     const auto dtcs = split_list(dtc_list(r));
+    // The smallest code, not the first: cars list their DTCs in no set order, and [P0300, P0171]
+    // and [P0171, P0300] are one symptom.
     const std::string key = dtcs.empty() ? "system:" + std::string(to_string(in.classification.system))
-                                         : "dtc:" + dtcs.front();
+                                         : "dtc:" + *std::min_element(dtcs.begin(), dtcs.end());
     // The clusters of that symptom active within the window, the most recent first and at most
     // kMaxClusterCandidates: the cost per report stays bounded however long the fleet runs.
     constexpr std::int64_t kMaxClusterCandidates = 100;
