@@ -844,6 +844,11 @@ TEST_F(ApiTest, ADealerNeverLearnsWhichOtherDealerWasOfferedOrBookedAVisit) {
   const std::string id = proposed.json()["id"];
   auto offered = published_notifications();
   ASSERT_EQ(offered.size(), 1u);
+  // The team filtering by a dealer sees the visits whole, every dealer's slots.
+  auto filtered = client_->get("/api/v1/visits?dealer=BJ-002", kAgentSales);
+  ASSERT_EQ(filtered.status, 200) << filtered.body;
+  ASSERT_EQ(filtered.json()["items"].size(), 1u) << filtered.body;
+  EXPECT_EQ(filtered.json()["items"][0]["slots"].size(), 2u) << filtered.body;
   std::string shanghai_slot;
   for (const auto& sl : offered[0].visit().slots())
     if (sl.dealer_code() == "SH-001") shanghai_slot = sl.slot_id();

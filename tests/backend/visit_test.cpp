@@ -258,6 +258,38 @@ TEST_F(VisitTest, StagesGoInOrderAndOnlyTheBookedDealerEntersThem) {
                                              "quality_check", "quality_check", "handed_over"}));
 }
 
+// The car shows the approval prompt from the visit's latest update: every update while the
+// approval waits carries it, so a repair entered within the estimate meanwhile does not take the
+// driver's "approve" away.
+TEST_F(VisitTest, EveryUpdateWhileAnApprovalWaitsCarriesTheExtraCost) {
+  auto v = propose();
+  pick(v, 0);
+  std::int64_t t = kT + 3 * kDay;
+  ASSERT_TRUE(diagnose(v.id, t));
+  auto approval = store_->request_approval(ApprovalRequest{v.id, Money{15000, "CNY"}, "clutch housing seal",
+                                                           "dealer:SH-001:wang", kDealer, t += kHour},
+                                           render_);
+  ASSERT_TRUE(approval) << approval.error().what();
+  auto within = repair(v.id, 20000, t += kHour);  // 500 + 200 <= 800: no approval needed for it
+  ASSERT_TRUE(within) << within.error().what();
+  const auto* latest = last_with_visit();
+  ASSERT_NE(latest, nullptr);
+  EXPECT_EQ(latest->visit().stage(), wire::VISIT_REPAIR);
+  ASSERT_TRUE(latest->visit().has_extra_cost());
+  EXPECT_EQ(latest->visit().extra_cost().approval_id(), approval->id);
+  EXPECT_EQ(latest->visit().extra_cost().amount().minor(), 15000);
+  // Answered, the prompt goes from the next update.
+  wire::VisitReply yes;
+  yes.set_visit_id(v.id);
+  yes.set_action(wire::VisitReply::APPROVE_EXTRA);
+  yes.set_approval_id(approval->id);
+  EXPECT_TRUE(reply(yes, t += kHour).receipt_matched);
+  ASSERT_TRUE(stage(v.id, VisitState::quality_check, t += kHour));
+  latest = last_with_visit();
+  ASSERT_NE(latest, nullptr);
+  EXPECT_FALSE(latest->visit().has_extra_cost());
+}
+
 TEST_F(VisitTest, ExtraCostWaitsForTheDriversApproval) {
   auto v = propose();
   pick(v, 0);

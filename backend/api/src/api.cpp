@@ -1104,7 +1104,10 @@ void Api::Impl::list_visits(const HttpRequest& req, const Principal& who, const 
   q.dealer_code = dealer_of(who);
   q.teams = visible_teams(who);
   if (who.role == Role::dealer) q.teams.clear();
-  if (auto it = req.query.find("dealer"); it != req.query.end() && who.role != Role::dealer) q.dealer_code = it->second;
+  if (auto it = req.query.find("dealer"); it != req.query.end() && who.role != Role::dealer) {
+    q.dealer_code = it->second;  // the team's filter: the visits shown whole, every dealer's slots
+    q.as_dealer = false;
+  }
   if (auto it = req.query.find("case"); it != req.query.end()) q.case_number = it->second;
   if (auto it = req.query.find("state"); it != req.query.end()) {
     q.state = parse<backend::VisitState>(it->second);

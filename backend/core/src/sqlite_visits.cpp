@@ -447,6 +447,23 @@ Result<std::optional<StoredNotification>> VisitBook::notify(const Row& v, std::s
   u.set_ready_at_ms(v.ready_at_ms);
   u.mutable_estimate()->set_minor(v.estimate.minor);
   u.mutable_estimate()->set_currency(v.estimate.currency);
+  // The car shows what the latest update says: an approval still waiting goes with every update,
+  // or a later stage would take the driver's "approve" away.
+  auto waiting = core_.cached(
+      "SELECT id, amount_minor, currency, reason FROM visit_approvals WHERE visit_id = ? AND state = 'requested' "
+      "ORDER BY requested_ms DESC, id LIMIT 1");
+  if (!waiting) return fail(waiting.error());
+  (*waiting)->bind(1, v.id);
+  auto row = (*waiting)->step();
+  if (!row) return fail(row.error());
+  if (*row) {
+    auto* x = u.mutable_extra_cost();
+    x->set_approval_id((*waiting)->text(0));
+    x->mutable_amount()->set_minor((*waiting)->int64(1));
+    x->mutable_amount()->set_currency((*waiting)->text(2));
+    x->set_reason((*waiting)->text(3));
+  }
+  (*waiting)->reset();
   if (adjust) adjust(u);
   CaseNotice notice{std::string(event), *c, v.vin, c->report_id, std::move(vars), at_ms, std::move(u), std::nullopt};
   auto n = render(notice);
@@ -1195,7 +1212,7 @@ Result<std::vector<Visit>> VisitBook::visits(const VisitQuery& q) {
     if (!row) return fail(row.error());
     if (!*row || !(*row)->visible_to(q.dealer_code)) continue;
     if (out.size() == limit) break;
-    auto v = read(**row, q.dealer_code);
+    auto v = read(**row, q.as_dealer ? q.dealer_code : std::string());
     if (!v) return fail(v.error());
     out.push_back(std::move(*v));
   }

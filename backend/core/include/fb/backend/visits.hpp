@@ -155,6 +155,7 @@ struct Visit {
 
 struct VisitQuery {
   std::string dealer_code;         // only this dealer's visits (booked with it, or offered a slot of it)
+  bool as_dealer = true;           // seen as that dealer sees them (its slots only); false: a team's filter, whole
   std::vector<std::string> teams;  // only visits of cases of these teams; empty = all
   std::optional<VisitState> state;
   std::string case_number;
