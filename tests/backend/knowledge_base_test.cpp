@@ -99,6 +99,11 @@ TEST_F(Knowledge, ModelScopeAndDtcs) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->article_id, "telematics-12v-drain");
   EXPECT_EQ(m->why, "dtc:U0198; model:Aurora");
+  // The same code with its failure-type suffix (docs/protocol.md) is the same code.
+  auto suffixed = match({.text = "", .dtcs = {"U0198-87"}, .model = "Aurora"});
+  ASSERT_TRUE(suffixed);
+  EXPECT_EQ(suffixed->article_id, "telematics-12v-drain");
+  EXPECT_EQ(id({.text = "", .dtcs = {"U0199-87"}, .model = "Aurora"}), "none");
 
   EXPECT_EQ(id({.text = "It stops charging at 80% every night", .model = "Aurora EV"}), "charge-limit-80");
   EXPECT_EQ(id({.text = "充电到80%就自动停止了，是不是电池有问题", .language = "zh", .model = "Aurora EV"}),

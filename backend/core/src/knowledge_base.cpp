@@ -292,8 +292,11 @@ std::optional<KnowledgeMatch> KnowledgeBase::match(const KnowledgeQuery& q) cons
     for (const auto& pattern : a.dtcs) {
       const bool prefix = pattern.ends_with('*');
       const auto body = std::string_view(pattern).substr(0, pattern.size() - (prefix ? 1 : 0));
-      auto hit = std::find_if(q.dtcs.begin(), q.dtcs.end(),
-                              [&](const std::string& d) { return prefix ? d.starts_with(body) : d == body; });
+      // A code with its failure-type suffix ("U0198-87", docs/protocol.md) is that code: an exact
+      // article code names it whatever the suffix.
+      auto hit = std::find_if(q.dtcs.begin(), q.dtcs.end(), [&](const std::string& d) {
+        return prefix ? d.starts_with(body) : std::string_view(d).substr(0, d.find('-')) == body;
+      });
       if (hit != q.dtcs.end()) {
         evidence += prefix ? kDtcPrefixWeight : kExactDtcWeight;
         seen += "; dtc:" + *hit;
