@@ -15,18 +15,20 @@ Result<nlohmann::json> parse_json(std::string_view text, const std::string& orig
     // left the old line) must be an error like an unknown one. The keys of each open object, by depth.
     std::vector<std::set<std::string>> keys;
     std::optional<std::string> duplicate;
-    auto doc = nlohmann::json::parse(
-        text.begin(), text.end(), [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-          using E = nlohmann::json::parse_event_t;
-          if (event == E::object_start) {
-            keys.resize(static_cast<std::size_t>(depth) + 1);
-            keys[static_cast<std::size_t>(depth)].clear();
-          } else if (event == E::key && depth >= 1 && static_cast<std::size_t>(depth) <= keys.size()) {
-            auto& seen = keys[static_cast<std::size_t>(depth) - 1];
-            if (!seen.insert(parsed.get<std::string>()).second && !duplicate) duplicate = parsed.get<std::string>();
-          }
-          return true;
-        });
+    auto doc = nlohmann::json::parse(text.begin(), text.end(),
+                                     [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+                                       using E = nlohmann::json::parse_event_t;
+                                       if (event == E::object_start) {
+                                         keys.resize(static_cast<std::size_t>(depth) + 1);
+                                         keys[static_cast<std::size_t>(depth)].clear();
+                                       } else if (event == E::key && depth >= 1 &&
+                                                  static_cast<std::size_t>(depth) <= keys.size()) {
+                                         auto& seen = keys[static_cast<std::size_t>(depth) - 1];
+                                         if (!seen.insert(parsed.get<std::string>()).second && !duplicate)
+                                           duplicate = parsed.get<std::string>();
+                                       }
+                                       return true;
+                                     });
     if (duplicate) return fail(ConfigErrc::parse_error, origin + ": key '" + *duplicate + "' is given twice");
     return doc;
   } catch (const nlohmann::json::parse_error& e) {

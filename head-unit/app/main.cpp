@@ -243,7 +243,7 @@ static int run_main(int argc, char** argv) {
   controller.setLanguage(QString::fromStdString(o.language.empty() ? system_language() : o.language));
   controller.setVehicleMoving(o.moving);
   controller.setMovingFromSignals(lockout.locked());  // locked until the first speed sample
-  controller.setParked(o.parked);  // the signals' answer follows (not parked until they say so)
+  controller.setParked(o.parked);                     // the signals' answer follows (not parked until they say so)
   // The driver's consent choices per kind, beside the queue file (consent_store.hpp says why not in it).
   fb::ui::ConsentStore consent(QString::fromStdString(fb::agent::consent_file(config.database).string()),
                                config.storage.keys);

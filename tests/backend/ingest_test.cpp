@@ -687,7 +687,8 @@ TEST_F(IngestTest, AMoreUrgentReportThatJoinsAnOpenCaseRaisesItsPrioritySlaAndTe
   EXPECT_LT(after.first_reply_due_ms, before.first_reply_due_ms);
   EXPECT_LE(after.resolution_due_ms, before.resolution_due_ms);
   const auto events = real_->case_events(number).value();
-  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const CaseEvent& e) { return e.kind == "priority_raised"; }));
+  EXPECT_TRUE(
+      std::any_of(events.begin(), events.end(), [](const CaseEvent& e) { return e.kind == "priority_raised"; }));
 
   // A less urgent one joining it lowers nothing.
   clock_.advance(std::chrono::hours(1));
@@ -737,9 +738,9 @@ TEST_F(IngestTest, ASafetyReportGetsNoKnownProblemAnswerEvenWhenAnArticleMatches
     ASSERT_TRUE(c) << text;
     EXPECT_EQ(c->priority, Priority::high) << text;
     const auto events = real_->case_events(number).value();
-    EXPECT_TRUE(std::none_of(events.begin(), events.end(),
-                             [](const CaseEvent& e) { return e.kind == "knowledge_match"; }))
-        << text;
+    EXPECT_TRUE(std::none_of(events.begin(), events.end(), [](const CaseEvent& e) {
+      return e.kind == "knowledge_match";
+    })) << text;
   }
   // The same squeal without the danger still gets its answer.
   auto harmless = new_car_report("My brakes squeal in the morning for the first few stops");

@@ -478,7 +478,8 @@ TEST_F(PrivacySqliteTest, ADamagedSealedTextIsAnErrorNotPlainText) {
     auto opened = raw->query_int("SELECT length(fb_open(text, 'reports.text:' || report_id)) FROM reports");
     ASSERT_FALSE(opened) << damaged << " read as " << opened->value_or(-1) << " bytes of text";
     EXPECT_TRUE(contains(opened.error().what(), "damaged sealed value")) << opened.error().what();
-    EXPECT_EQ(*raw->query_int("SELECT count(*) FROM reports WHERE fb_try_open(text, 'reports.text:' || report_id) IS NULL"),
+    EXPECT_EQ(*raw->query_int(
+                  "SELECT count(*) FROM reports WHERE fb_try_open(text, 'reports.text:' || report_id) IS NULL"),
               1);
   }
 }

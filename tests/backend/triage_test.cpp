@@ -76,8 +76,9 @@ TEST_F(Triage, SafetyWordsMakeItHighPriorityInBothLanguagesWhateverTheButton) {
 // A car broken down is high (DOMAIN.md); a collision term is a collision, not a feature's name
 // ("碰撞预警" holds 撞): asking for a collision warning stays a low suggestion.
 TEST_F(Triage, ABreakdownIsHighAndAFeatureNamedAfterCollisionsIsNotASafetyReport) {
-  for (const auto& [text, lang] : {std::pair{"车子在高速上抛锚了", "zh"}, std::pair{"The car broke down on the highway", "en"},
-                                   std::pair{"被后车撞了，保险杠坏了", "zh"}}) {
+  for (const auto& [text, lang] :
+       {std::pair{"车子在高速上抛锚了", "zh"}, std::pair{"The car broke down on the highway", "en"},
+        std::pair{"被后车撞了，保险杠坏了", "zh"}}) {
     auto c = classify(wire::CATEGORY_OTHER, text, lang);
     EXPECT_EQ(c.priority, Priority::high) << text;
     EXPECT_TRUE(c.safety) << text;

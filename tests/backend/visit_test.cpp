@@ -698,8 +698,9 @@ TEST_F(VisitTest, ErasingACarCancelsItsWaitingCallbackAndLeavesNoVinInTheQueue) 
   req.set_report_id(report_id_);
   req.set_phone("13800138000");
   req.set_language("zh-CN");
-  auto in = store_->apply_car_replies(
-      std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, req, kT + 2 * kHour, "t", "cb"}}, render_);
+  auto in = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, req, kT + 2 * kHour, "t",
+                                                                   "cb"}},
+                                      render_);
   ASSERT_TRUE(in && in->front().receipt_matched);
   ASSERT_TRUE(store_->erase_subject(test::kVinA, "", "dpo", kT + 3 * kHour));
   auto all = store_->callbacks(CallbackQuery{});

@@ -26,16 +26,17 @@ TEST(Config, NumbersOutOfRangeAreAParseErrorNotACrash) {
 // A key given twice (an edit that left the old line) is an error naming it, at any depth; the
 // same key in two different objects is not.
 TEST(Config, AKeyGivenTwiceInOneObjectIsAnError) {
-  for (const auto* text : {R"({"version": 1, "port": 1883, "port": 8883})",
-                           R"({"version": 1, "http": {"listen": "a", "listen": "b"}})",
-                           R"({"version": 1, "rules": [{"id": "x"}, {"id": "y", "port": 1, "port": 2}]})"}) {
+  for (const auto* text :
+       {R"({"version": 1, "port": 1883, "port": 8883})", R"({"version": 1, "http": {"listen": "a", "listen": "b"}})",
+        R"({"version": 1, "rules": [{"id": "x"}, {"id": "y", "port": 1, "port": 2}]})"}) {
     auto r = parse_json(text, "backend.json");
     ASSERT_FALSE(r) << text;
     EXPECT_EQ(r.error().code, make_error_code(ConfigErrc::parse_error));
     EXPECT_NE(r.error().detail.find("backend.json: key '"), std::string::npos) << r.error().detail;
     EXPECT_NE(r.error().detail.find("' is given twice"), std::string::npos) << r.error().detail;
   }
-  auto fine = parse_json(R"({"version": 1, "a": {"id": 1, "n": {"id": 2}}, "b": [{"id": 3}, {"id": 4}], "id": 5})", "f");
+  auto fine = parse_json(R"({"version": 1, "a": {"id": 1, "n": {"id": 2}}, "b": [{"id": 3}, {"id": 4}], "id": 5})",
+                         "f");
   ASSERT_TRUE(fine) << fine.error().what();
   EXPECT_EQ((*fine)["a"]["n"]["id"], 2);
   EXPECT_EQ((*fine)["b"][1]["id"], 4);

@@ -381,10 +381,11 @@ TEST_F(TranslationsTest, ADroppedOrRefusedReportSaysWhyOnItsCardAndInItsTimeline
   controller_->selectReport("r2");
   ASSERT_FALSE(agent_->timeline_requests.empty());
   using K = agent::TimelineKind;
-  agent_->timeline_requests.back().done(std::vector<agent::TimelineEvent>{
-      {K::queued, 1'780'000'000'000, "", "", "", ""},
-      {K::rejected, 1'780'000'060'000, "", "report.vin: 'X' is not 17 ISO 3779 characters", "vin_mismatch", ""},
-      {K::dropped, 1'780'000'120'000, "", "", "evicted_for_space", ""}});
+  agent_->timeline_requests.back().done(
+      std::vector<agent::TimelineEvent>{{K::queued, 1'780'000'000'000, "", "", "", ""},
+                                        {K::rejected, 1'780'000'060'000, "",
+                                         "report.vin: 'X' is not 17 ISO 3779 characters", "vin_mismatch", ""},
+                                        {K::dropped, 1'780'000'120'000, "", "", "evicted_for_space", ""}});
   QCoreApplication::processEvents();
   const auto properties = cardProperties({{"status", "dropped"}, {"caseNumber", ""}, {"dropReason", "expired"}});
   QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
@@ -392,8 +393,9 @@ TEST_F(TranslationsTest, ADroppedOrRefusedReportSaysWhyOnItsCardAndInItsTimeline
   ASSERT_TRUE(card) << component.errorString().toStdString();
   QCoreApplication::processEvents();
   auto texts = shownTexts(card.get());
-  for (const char* expected : {"Not sent: it could not be sent before its time to live ended", "it names another vehicle",
-                               "the car's queue was full, and more urgent or newer reports went first"}) {
+  for (const char* expected :
+       {"Not sent: it could not be sent before its time to live ended", "it names another vehicle",
+        "the car's queue was full, and more urgent or newer reports went first"}) {
     EXPECT_NE(texts.find(expected), std::string::npos) << expected << " not in " << texts;
   }
   const auto drawn = shownTexts(card.get(), true);
@@ -401,7 +403,8 @@ TEST_F(TranslationsTest, ADroppedOrRefusedReportSaysWhyOnItsCardAndInItsTimeline
   EXPECT_EQ(drawn.find("ISO 3779"), std::string::npos) << drawn;
   ASSERT_TRUE(translator_->setLanguage("zh"));
   texts = shownTexts(card.get());
-  for (const char* expected : {"未发出：有效期内未能发出", "反馈指向了另一辆车", "车内队列已满，更紧急或更新的反馈优先发出"}) {
+  for (const char* expected :
+       {"未发出：有效期内未能发出", "反馈指向了另一辆车", "车内队列已满，更紧急或更新的反馈优先发出"}) {
     EXPECT_NE(texts.find(expected), std::string::npos) << expected << " not in " << texts;
   }
   card.reset();

@@ -376,7 +376,7 @@ TEST(ParkedTrackerTest, ParkedIsStandingStillInPOrWithTheParkingBrake) {
   ParkedTracker t;
   EXPECT_FALSE(t.parked());  // nothing known yet
   EXPECT_FALSE(t.on_sample({vss::kSelectedGear, 0, ParkedTracker::kSelectorPark}));
-  EXPECT_FALSE(t.parked());  // no speed seen yet
+  EXPECT_FALSE(t.parked());                         // no speed seen yet
   EXPECT_TRUE(t.on_sample({vss::kSpeed, 1, 0.0}));  // each change is reported, once
   EXPECT_TRUE(t.parked());
   EXPECT_FALSE(t.on_sample({vss::kSpeed, 1, 0.1}));

@@ -282,13 +282,15 @@ TEST_F(ConsoleBrowser, SigningInFromABookmarkOpensThePageItNames) {
   start();
   // The console is served under its content security policy (every test here runs under it).
   must(browser_->navigate(url()));
-  const auto csp = must(browser_->execute(
-      "return fetch('/console/app.js').then(r => r.headers.get('content-security-policy') || 'none');"))
-                       .get<std::string>();
+  const auto csp =
+      must(browser_->execute(
+               "return fetch('/console/app.js').then(r => r.headers.get('content-security-policy') || 'none');"))
+          .get<std::string>();
   EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
   EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
-  for (const auto& [hash, page] : std::vector<std::pair<std::string, std::string>>{
-           {"#/queue", "[data-testid=page-queue]"}, {"#/case/" + number_, "[data-testid=page-case]"}}) {
+  for (const auto& [hash, page] :
+       std::vector<std::pair<std::string, std::string>>{{"#/queue", "[data-testid=page-queue]"},
+                                                        {"#/case/" + number_, "[data-testid=page-case]"}}) {
     must(browser_->navigate(url(hash)));
     // Signed out (the one before signed in): the app starts again on the login page.
     if (browser_->find("[data-testid=login-form]")) must(browser_->execute("sessionStorage.clear(); return 1;"));

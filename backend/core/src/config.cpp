@@ -159,7 +159,8 @@ Result<nlohmann::json> section(const nlohmann::json& doc, const char* key, const
   const auto& s = doc[key];
   const auto where = origin + ": " + key;
   if (!s.is_object()) return fail(ConfigErrc::invalid_value, where + ": must be an object");
-  if (auto k = config::unknown_key(s, known)) return fail(ConfigErrc::invalid_value, where + ": unknown key '" + *k + "'");
+  if (auto k = config::unknown_key(s, known))
+    return fail(ConfigErrc::invalid_value, where + ": unknown key '" + *k + "'");
   return s;
 }
 
@@ -225,13 +226,10 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   auto parsed = mqtt::parse_protocol_version(*version);
   if (!parsed) return fail(ConfigErrc::invalid_value, origin + ": mqtt_version: " + parsed.error().detail);
   c.mqtt.version = *parsed;
-  if (auto r = load_rate_limit(*rate_limit, origin + ": rate_limit",
-                               c.service.admission);
-      !r) {
+  if (auto r = load_rate_limit(*rate_limit, origin + ": rate_limit", c.service.admission); !r) {
     return fail(r.error());
   }
-  if (auto r = load_dead_letters(*dead_letters, origin + ": dead_letters", c);
-      !r) {
+  if (auto r = load_dead_letters(*dead_letters, origin + ": dead_letters", c); !r) {
     return fail(r.error());
   }
   if (auto r = load_privacy(*privacy, origin + ": privacy", base, c); !r) {

@@ -1397,8 +1397,8 @@ class SqliteCaseStore final : public CaseStore {
     // the case since the read above.
     auto current = existing_case(case_number);
     if (!current) return fail(current.error());
-    if (!is_open(current->state) || current->state == CaseState::new_ ||
-        current->state == CaseState::acknowledged || current->state == CaseState::reopened) {
+    if (!is_open(current->state) || current->state == CaseState::new_ || current->state == CaseState::acknowledged ||
+        current->state == CaseState::reopened) {
       return fail(CaseErrc::invalid_transition, "case " + current->case_number + " is " +
                                                     std::string(to_string(current->state)) +
                                                     " now (it changed meanwhile): read it again before assigning");
@@ -1444,7 +1444,8 @@ class SqliteCaseStore final : public CaseStore {
     if (!counted) return fail(counted.error());
     const auto open_visits = (*busy)->int64(0), open_calls = (*busy)->int64(1);
     (*busy)->reset();
-    if (open_visits > 0) return bad("case " + std::string(from) + " has a service visit under way: finish or cancel it first");
+    if (open_visits > 0)
+      return bad("case " + std::string(from) + " has a service visit under way: finish or cancel it first");
     if (open_calls > 0) return bad("case " + std::string(from) + " has a callback waiting: log it first");
     if (auto x = exec_bound("UPDATE reports SET case_id = ?1 WHERE case_id = ?2", {*into_row, *from_row}); !x) {
       return fail(x.error());

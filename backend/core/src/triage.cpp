@@ -123,10 +123,10 @@ void Classifier::add_phrase(int group, int label, const std::string& phrase) {
 Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& origin) {
   if (auto r = config::expect_version(j, 2, origin); !r) return fail(r.error());
   // A misspelt key would drop its rules in silence ("high_priority_system": brakes no longer high).
-  if (auto k = config::unknown_key(
-          j, {"version", "comment", "model", "confidence_threshold", "confidence_scale", "rule_weight",
-              "category_weight", "dtc_weight", "model_high_priority", "lexicon", "dtc_systems", "safety_dtcs",
-              "category_types", "category_systems", "type_priority", "high_priority_systems"})) {
+  if (auto k = config::unknown_key(j, {"version", "comment", "model", "confidence_threshold", "confidence_scale",
+                                       "rule_weight", "category_weight", "dtc_weight", "model_high_priority", "lexicon",
+                                       "dtc_systems", "safety_dtcs", "category_types", "category_systems",
+                                       "type_priority", "high_priority_systems"})) {
     return fail(ConfigErrc::invalid_value, origin + ": unknown key '" + *k + "'");
   }
   Classifier c;
@@ -223,8 +223,9 @@ Result<Classifier> Classifier::load(const nlohmann::json& j, const std::string& 
     // DTCs arrive upper case (codec.cpp): "" would make every coded report high, "c0035" none.
     const auto& d = (*sd)[i];
     const bool ok = !d.empty() && std::string_view("PCBU").find(d.front()) != std::string_view::npos &&
-                    std::all_of(d.begin(), d.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) ||
-                                                                        (ch >= 'A' && ch <= 'Z') || ch == '-'; });
+                    std::all_of(d.begin(), d.end(), [](char ch) {
+                      return std::isdigit(static_cast<unsigned char>(ch)) || (ch >= 'A' && ch <= 'Z') || ch == '-';
+                    });
     if (!ok) {
       return fail(ConfigErrc::invalid_value, origin + ": safety_dtcs[" + std::to_string(i) + "]: '" + d +
                                                  "' is not a DTC or prefix in capitals (P, C, B or U first)");

@@ -33,7 +33,7 @@ class ReportsModel : public QAbstractListModel {
     LastTextRole,
     RejectReasonRole,
     DropReasonRole,  // why it left the car unsent (a DropReason key: "expired", ...); "" while not dropped
-    CreatedMsRole,  // Unix epoch ms on the car's clock
+    CreatedMsRole,   // Unix epoch ms on the car's clock
     UpdatedMsRole,
     FirstReplyDueMsRole,
     // The report's visit ("" / empty when it has none). Keys: visitStageKey(), pendingKey().
