@@ -120,7 +120,7 @@ TEST(Templates, LoadErrorsNameTheEvent) {
             "appointment_proposed, progress, resolved, survey_request, message, visit_proposed, visit_booked, "
             "visit_reminder, visit_reschedule_requested, visit_declined, visit_cancelled, visit_checked_in, "
             "visit_inspection, visit_diagnosis, visit_repair, visit_quality_check, visit_quality_failed, "
-            "visit_handover, visit_approval, follow_up, callback_picked, callback_logged)");
+            "visit_handover, visit_approval, follow_up, callback_picked, callback_logged, callback_cancelled)");
   EXPECT_EQ(load_error([](auto& d) { d["merged"]["en"]["text"] = "Joined {case_number"; }),
             "templates.json: event 'merged': en.text: a '{' without '}'");
   EXPECT_EQ(load_error([](auto& d) { d["merged"]["en"]["text"] = "Joined {Case Number}"; }),

@@ -762,6 +762,47 @@ TEST_F(VisitTest, ACaseWithAVisitUnderWayIsNotMergedAway) {
   EXPECT_TRUE(store_->merge_cases(second, number_, "li.na", kT + 2 * kHour));
 }
 
+// A callback nobody picks up, or picked up and never logged, does not stay open for ever: the SLA
+// pass cancels it, records why and tells the car, and the driver may ask again.
+TEST_F(VisitTest, AnUnansweredOrUnloggedCallbackIsCancelledAndTheDriverMayAskAgain) {
+  wire::CallbackRequest req;
+  req.set_report_id(report_id_);
+  req.set_phone("13800138000");
+  req.set_language("zh-CN");
+  const auto first = new_uuid();
+  std::int64_t t = kT + 2 * kHour;
+  ASSERT_TRUE(store_->apply_car_replies(std::vector<CarReplyIntake>{{first, test::kVinA, req, t, "t", "cb"}}, render_)
+                  ->front()
+                  .receipt_matched);
+  ASSERT_TRUE(store_->process_sla(t + kCallbackUnansweredMs - 1, render_));
+  EXPECT_EQ(store_->callbacks(CallbackQuery{first}).value().front().state, CallbackState::queued);
+  auto pass = store_->process_sla(t + kCallbackUnansweredMs, render_);
+  ASSERT_TRUE(pass) << pass.error().what();
+  EXPECT_EQ(std::count_if(pass->begin(), pass->end(), [](const auto& e) { return e.kind == "callback_cancelled"; }), 1);
+  EXPECT_EQ(store_->callbacks(CallbackQuery{first}).value().front().state, CallbackState::cancelled);
+  bool told = false;
+  for (const auto& n : to_car())
+    if (n.has_callback() && n.callback().callback_id() == first && n.callback().state() == wire::CALLBACK_CANCELLED)
+      told = true;
+  EXPECT_TRUE(told);
+
+  // Asked again: a new callback; picked up and never logged, it ends a day later.
+  t += 3 * kHour;
+  const auto second = new_uuid();
+  ASSERT_TRUE(store_->apply_car_replies(std::vector<CarReplyIntake>{{second, test::kVinA, req, t, "t", "cb2"}}, render_)
+                  ->front()
+                  .receipt_matched);
+  ASSERT_TRUE(store_->pick_up_callback(second, "zhang.wei", t + 30'000, render_));
+  ASSERT_TRUE(store_->process_sla(t + kCallbackUnansweredMs + kHour, render_));
+  EXPECT_EQ(store_->callbacks(CallbackQuery{second}).value().front().state, CallbackState::picked_up);
+  ASSERT_TRUE(store_->process_sla(t + 30'000 + kCallbackUnloggedMs, render_));
+  EXPECT_EQ(store_->callbacks(CallbackQuery{second}).value().front().state, CallbackState::cancelled);
+  const auto events = store_->case_events(number_).value();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const CaseEvent& e) {
+    return e.kind == "callback" && e.detail.find("never logged") != std::string::npos;
+  }));
+}
+
 TEST_F(VisitTest, TheVisitListFiltersByDealerCaseAndState) {
   auto v = propose();
   VisitQuery mine;

@@ -397,7 +397,10 @@ void Service::check_sla() {
     return;
   }
   std::uint64_t escalations = 0, updates = 0;
-  for (const auto& e : *events) ++(e.kind == "progress" || e.kind == "visit_reminder" ? updates : escalations);
+  for (const auto& e : *events) {
+    const bool told_car = e.kind == "progress" || e.kind == "visit_reminder" || e.kind == "callback_cancelled";
+    ++(told_car ? updates : escalations);
+  }
   update_stats([&](ServiceStats& s) {
     s.escalations += escalations;
     s.progress_updates += updates;

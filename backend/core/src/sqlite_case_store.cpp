@@ -692,6 +692,9 @@ class SqliteCaseStore final : public CaseStore {
     auto reminders = visits_.send_reminders(now_ms, render);
     if (!reminders) return fail(reminders.error());
     events.insert(events.end(), reminders->begin(), reminders->end());
+    auto expired = visits_.expire_callbacks(now_ms, render);
+    if (!expired) return fail(expired.error());
+    events.insert(events.end(), expired->begin(), expired->end());
     if (auto r = tx->commit(); !r) return fail(r.error());
     return events;
   }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
@@ -1123,6 +1124,48 @@ Result<std::vector<SlaEvent>> VisitBook::send_reminders(std::int64_t now_ms, con
   return events;
 }
 
+Result<std::vector<SlaEvent>> VisitBook::expire_callbacks(std::int64_t now_ms, const NoticeRenderer& render) {
+  auto st = core_.cached(
+      "SELECT id FROM callbacks WHERE (state = 'queued' AND requested_ms <= ?1) OR (state = 'picked_up' AND "
+      "picked_ms <= ?2) ORDER BY requested_ms, id LIMIT 200");
+  if (!st) return fail(st.error());
+  (*st)->bind(1, now_ms - kCallbackUnansweredMs).bind(2, now_ms - kCallbackUnloggedMs);
+  std::vector<std::string> ids;
+  auto rows = (*st)->each_row([&](const sql::Statement& s) { ids.push_back(s.text(0)); });
+  if (!rows) return fail(rows.error());
+  std::vector<SlaEvent> events;
+  for (const auto& id : ids) {
+    auto cb = load_callback(id);
+    if (!cb) return fail(cb.error());
+    if (!*cb) continue;
+    auto c = std::move(**cb);
+    const bool unlogged = c.state == CallbackState::picked_up;
+    auto done = core_.cached("UPDATE callbacks SET state = 'cancelled' WHERE id = ?");
+    if (!done) return fail(done.error());
+    (*done)->bind(1, c.id);
+    if (auto x = (*done)->run(); !x) return fail(x.error());
+    c.state = CallbackState::cancelled;
+    auto kase = core_.existing_case(c.case_number);
+    if (!kase) return fail(kase.error());
+    auto row = core_.case_row(c.case_number);
+    if (!row) return fail(row.error());
+    if (auto x = core_.event(*row, now_ms, "callback",
+                             json{{"callback", c.id},
+                                  {"state", "cancelled"},
+                                  {"reason", unlogged ? "picked up by " + c.agent + " and never logged"
+                                                      : std::string("nobody picked it up")}}
+                                 .dump(),
+                             "system");
+        !x)
+      return fail(x.error());
+    if (auto x = tell_car(*row, *kase, c, wire::CALLBACK_CANCELLED, now_ms, render); !x) return fail(x.error());
+    spdlog::warn("callback {} of case {} cancelled: {}", c.id, c.case_number,
+                 unlogged ? "picked up and never logged" : "nobody picked it up");
+    events.push_back(SlaEvent{c.case_number, "callback_cancelled", 0, kase->team});
+  }
+  return events;
+}
+
 Result<std::optional<std::int64_t>> VisitBook::next_reminder() {
   auto st = core_.cached(
       "SELECT min(reminder_due_ms) FROM visits WHERE reminder_due_ms IS NOT NULL AND state = 'booked'");
@@ -1297,15 +1340,12 @@ Result<void> VisitBook::tell_car(std::int64_t case_row, const CaseSummary& kase,
   u.set_agent(c.agent);
   u.set_outcome(c.outcome);
   const bool picked = state == wire::CALLBACK_PICKED_UP;
-  const std::string event = picked ? "callback_picked" : "callback_logged";
-  CaseNotice notice{event,
-                    kase,
-                    kase.vin,
-                    kase.report_id,
-                    {picked ? std::pair{std::string("agent"), c.agent} : std::pair{std::string("outcome"), c.outcome}},
-                    at_ms,
-                    std::nullopt,
-                    std::move(u)};
+  const bool cancelled = state == wire::CALLBACK_CANCELLED;
+  const std::string event = picked ? "callback_picked" : cancelled ? "callback_cancelled" : "callback_logged";
+  std::map<std::string, std::string> vars;
+  if (picked) vars["agent"] = c.agent;
+  else if (!cancelled) vars["outcome"] = c.outcome;
+  CaseNotice notice{event, kase, kase.vin, kase.report_id, std::move(vars), at_ms, std::nullopt, std::move(u)};
   auto n = render(notice);
   if (!n) return fail(n.error());
   return core_.queue_notification(case_row, *n, event, at_ms, kase.report_id);

@@ -74,6 +74,9 @@ class VisitBook {
   /// visit, and a low score opens the follow-up case.
   Result<void> after_survey(std::string_view notification_id, int score, std::string_view comment, std::int64_t at_ms,
                             const NoticeRenderer& render, ItemOutcome& out);
+  /// Callbacks left unanswered (kCallbackUnansweredMs) or unlogged (kCallbackUnloggedMs) are
+  /// cancelled, recorded on the case and the car told; part of the SLA pass.
+  Result<std::vector<SlaEvent>> expire_callbacks(std::int64_t now_ms, const NoticeRenderer& render);
   /// Reminders of booked visits that are due; part of the SLA pass.
   Result<std::vector<SlaEvent>> send_reminders(std::int64_t now_ms, const NoticeRenderer& render);
   Result<std::optional<std::int64_t>> next_reminder();

@@ -10,7 +10,7 @@
 namespace fb::backend {
 namespace {
 
-constexpr std::array<std::string_view, 26> kEvents{"received",
+constexpr std::array<std::string_view, 27> kEvents{"received",
                                                    "merged",
                                                    "routed",
                                                    "workaround",
@@ -35,7 +35,8 @@ constexpr std::array<std::string_view, 26> kEvents{"received",
                                                    "visit_approval",
                                                    "follow_up",
                                                    "callback_picked",
-                                                   "callback_logged"};
+                                                   "callback_logged",
+                                                   "callback_cancelled"};
 constexpr std::array<std::string_view, 3> kCommon{"case_number", "team", "hours"};
 constexpr std::array<std::string_view, 2> kRequiredLanguages{"zh", "en"};
 

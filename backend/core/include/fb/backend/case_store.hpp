@@ -320,7 +320,8 @@ struct TransitionOutcome {
 /// What one SLA pass found and did.
 struct SlaEvent {
   std::string case_number;
-  std::string kind;  // "first_response" or "resolution" escalation, or "progress" update
+  std::string kind;  // "first_response" or "resolution" escalation; "progress", "visit_reminder" or
+                     // "callback_cancelled": a notice queued for the car
   int level = 0;     // 50 or 100 (% of the target) for escalations
   std::string team;
 };

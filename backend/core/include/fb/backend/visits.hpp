@@ -182,6 +182,11 @@ struct Callback {
 
 /// The live queue's pick-up target (the hotline's response time).
 inline constexpr std::int64_t kCallbackTargetMs = 60'000;
+/// A callback nobody picked up within this long is cancelled and the car told (the driver can ask
+/// again); one picked up and never logged, after kCallbackUnloggedMs. Either would otherwise keep
+/// the case's one open callback forever and refuse the driver's next "Call me".
+inline constexpr std::int64_t kCallbackUnansweredMs = std::int64_t{2} * 3600 * 1000;
+inline constexpr std::int64_t kCallbackUnloggedMs = std::int64_t{24} * 3600 * 1000;
 
 struct CallbackQuery {
   std::string id;                     // just this one
