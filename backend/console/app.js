@@ -223,6 +223,18 @@ function caseActions(c, reload) {
   const input = (name, attrs = {}) => h("input", { name, testid: name, ...attrs });
 
   const reason = h("textarea", { name: "reason", rows: 2, placeholder: t("case.reason.placeholder"), testid: "reason" });
+  // The page is drawn again after each action: what was typed in the other forms (a half-written
+  // message while assigning) is put back; the fields the action sent are not.
+  const typedFields = () => [reason, document.querySelector("[data-testid=comment-text]"),
+                             document.querySelector("[data-testid=message-text]")].filter(Boolean);
+  const reloadKeeping = async (sent = []) => {
+    const typed = typedFields().filter((el) => !sent.includes(el) && el.value).map((el) => [el.dataset.testid, el.value]);
+    await reload();
+    for (const [id, value] of typed) {
+      const el = document.querySelector(`[data-testid=${id}]`);
+      if (el && !el.value) el.value = value;
+    }
+  };
   const moveAssignee = allowed.includes("assigned") ? input("move-assignee", { value: c.assignee || me?.name || "" }) : null;
   const when = allowed.includes("appointment") ? input("appointment-when", { type: "datetime-local" }) : null;
   const place = allowed.includes("appointment") ? input("appointment-place") : null;
@@ -240,7 +252,7 @@ function caseActions(c, reload) {
       body.appointment_place = place.value.trim();
     }
     await api("POST", `${url}/transitions`, body);
-    await reload();
+    await reloadKeeping([reason]);
   });
 
   // Enter in a field would submit with the first move's button: a move needs a deliberate click.
@@ -251,7 +263,7 @@ function caseActions(c, reload) {
     field(t("case.assignee"), assignee),
     h("button", { type: "submit", testid: "assign-submit" }, t("case.assign"))), errors, async () => {
     await api("POST", `${url}/assignment`, { assignee: assignee.value.trim() });
-    await reload();
+    await reloadKeeping();
   });
 
   const comment = h("textarea", { name: "comment", rows: 2, required: true, testid: "comment-text",
@@ -259,7 +271,7 @@ function caseActions(c, reload) {
   const commentForm = onSubmit(h("form", { testid: "comment-form" }, h("h3", {}, t("case.comment")), comment,
     h("button", { type: "submit", testid: "comment-submit" }, t("case.comment.add"))), errors, async () => {
     await api("POST", `${url}/comments`, { text: comment.value.trim() });
-    await reload();
+    await reloadKeeping([comment]);
   });
 
   const message = h("textarea", { name: "message", rows: 3, required: true, testid: "message-text",
@@ -270,7 +282,7 @@ function caseActions(c, reload) {
     h("p", { class: "muted" }, t("case.message.hint")), field(t("case.template"), script), message,
     h("button", { type: "submit", testid: "message-submit" }, t("common.send"))), errors, async () => {
     await api("POST", `${url}/messages`, { text: message.value.trim(), template: script.value });
-    await reload();
+    await reloadKeeping([message]);
     document.querySelector("[data-testid=action-notice]")?.replaceChildren(t("case.message.sent"));
   });
 

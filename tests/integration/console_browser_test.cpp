@@ -303,6 +303,23 @@ TEST_F(ConsoleBrowser, SigningInFromABookmarkOpensThePageItNames) {
   }
 }
 
+// An action draws the case page again: a message half written meanwhile is still there.
+TEST_F(ConsoleBrowser, AnAssignmentKeepsTheMessageBeingWritten) {
+  SKIP_WITHOUT_BROWSER();
+  start();
+  login(lead_tokens_[team_]);
+  must(browser_->wait_for("[data-testid=page-queue]"));
+  must(browser_->navigate(url("#/case/" + number_)));
+  must(browser_->wait_for("[data-testid=assign-form]"));
+  must(browser_->type("[data-testid=message-text]", "Half-written: we have ordered the part"));
+  must(browser_->execute("document.querySelector('[data-testid=assignee]').value = ''; return 1;"));
+  must(browser_->type("[data-testid=assignee]", "wang.fang"));
+  must(browser_->click("[data-testid=assign-submit]"));
+  must(browser_->wait_for_text("[data-testid=case-summary]", "wang.fang"));
+  const auto kept = must(browser_->execute("return document.querySelector('[data-testid=message-text]').value;"));
+  EXPECT_EQ(kept.get<std::string>(), "Half-written: we have ordered the part");
+}
+
 TEST_F(ConsoleBrowser, TheDashboardShowsTheTargetsAndTheNewCaseInItsVolumes) {
   SKIP_WITHOUT_BROWSER();
   start();
