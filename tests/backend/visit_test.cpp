@@ -740,6 +740,37 @@ TEST_F(VisitTest, ErasingAPhoneNumberErasesTheCallsNoteAndOutcome) {
   EXPECT_EQ(all->front().outcome, "");
   const auto events = store_->case_events(number_).value();
   for (const auto& e : events) EXPECT_EQ(e.detail.find("SECRET-"), std::string::npos) << e.kind << ": " << e.detail;
+  auto db = test::open_store_database(dir_ / "cases.db");
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->query_int("SELECT count(*) FROM notifications WHERE event = 'callback_logged'"), 0);
+}
+
+// Only the calls to the erased number lose their record: another call on the same case keeps its.
+TEST_F(VisitTest, ErasingAPhoneNumberLeavesTheCaseOtherCallsAlone) {
+  const auto call = [&](const std::string& phone, const std::string& note, std::int64_t at) {
+    wire::CallbackRequest req;
+    req.set_report_id(report_id_);
+    req.set_phone(phone);
+    req.set_language("zh-CN");
+    const auto id = new_uuid();
+    EXPECT_TRUE(store_->apply_car_replies(std::vector<CarReplyIntake>{{id, test::kVinA, req, at, "t", "cb" + note}},
+                                          render_)
+                    ->front()
+                    .receipt_matched);
+    EXPECT_TRUE(store_->pick_up_callback(id, "zhang.wei", at + 30'000, render_));
+    EXPECT_TRUE(store_->log_callback(id, "zhang.wei", false, note, "outcome " + note, at + kHour, render_));
+  };
+  call("13900139000", "ERASE-ME", kT + 2 * kHour);
+  call("13700137000", "KEEP-ME", kT + 4 * kHour);
+  ASSERT_TRUE(store_->erase_subject("", "13900139000", "dpo", kT + 6 * kHour));
+  std::string history;
+  const auto events = store_->case_events(number_).value();
+  for (const auto& e : events) history += e.kind + ": " + e.detail + "\n";
+  EXPECT_EQ(history.find("ERASE-ME"), std::string::npos) << history;
+  EXPECT_NE(history.find("KEEP-ME"), std::string::npos) << history;
+  auto db = test::open_store_database(dir_ / "cases.db");
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->query_int("SELECT count(*) FROM notifications WHERE event = 'callback_logged'"), 1);
 }
 
 // A case with a visit under way is not merged away: the visit would hang on a closed case with

@@ -63,6 +63,21 @@ TEST(PrivateFile, ConcurrentWritersEachLeaveAWholeFile) {
   EXPECT_EQ(files, 1u);
 }
 
+// A crash between the temporary's creation and its rename leaves a file that may hold a key: the
+// next write removes one older than a minute, and leaves a concurrent writer's fresh one.
+TEST(PrivateFile, AStaleTemporaryIsRemovedAndAFreshOneKept) {
+  test::TempDir dir;
+  const auto path = dir / "store.key";
+  const auto stale = path + ".tmp.AbC123", fresh = path + ".tmp.XyZ789";
+  std::ofstream(stale) << "old key";
+  std::ofstream(fresh) << "being written";
+  std::filesystem::last_write_time(stale, std::filesystem::file_time_type::clock::now() - std::chrono::minutes(5));
+  ASSERT_TRUE(write_private_file(path, "new key"));
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(fresh));
+  EXPECT_EQ(read(path), "new key");
+}
+
 TEST(PrivateFile, ALeftoverTemporaryLinkIsNotFollowed) {
   test::TempDir dir;
   const auto path = dir / "car.keys";

@@ -89,7 +89,7 @@ TEST(DealerHttpClient, AConnectionTheServerClosedWhileIdleIsNotReusedForAPost) {
   {
     ApiClient client(server.endpoint(), "token", std::chrono::milliseconds(5000));
     ASSERT_TRUE(client.get("/api/v1/visits"));
-    idle_closed.get_future().wait();
+    ASSERT_EQ(idle_closed.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
     auto posted = client.post("/api/v1/visits/v-1/stages", {{"stage", "repair"}});
     ASSERT_TRUE(posted) << posted.error().what();
     EXPECT_EQ(posted->body["ok"], true);

@@ -1198,21 +1198,27 @@ Result<void> VisitBook::erase_vin(std::string_view vin) {
 }
 
 Result<void> VisitBook::erase_phone(std::string_view phone) {
-  // The agent's words of a call to that number in the case history: the call's own entries and
-  // the notices that told the driver about it ("<id> callback_logged: ..."), found through the
-  // number before it is blanked.
-  auto words = core_.cached(
-      "UPDATE case_events SET detail = '[erased]' WHERE (kind = 'callback' OR (kind IN ('notified', "
-      "'notified_in_ack') AND instr(detail, ' callback_') > 0)) AND case_id IN (SELECT case_id FROM callbacks WHERE "
-      "phone_mac = fb_lookup(?))");
-  if (!words) return fail(words.error());
-  (*words)->bind(1, phone);
-  if (auto x = (*words)->run(); !x) return x;
-  auto st = core_.cached(
-      "UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE phone_mac = fb_lookup(?)");
-  if (!st) return fail(st.error());
-  (*st)->bind(1, phone);
-  return (*st)->run();
+  // The agent's words about the calls to that number, found through the number before it is
+  // blanked, and only those calls' (another call on the same case keeps its record): their own
+  // entries in the case history (they name the callback id), and the "call logged" notice that
+  // carried the outcome to the driver, as queued (its payload) and as audited (same case and time).
+  for (std::string_view q : {
+           "UPDATE case_events SET detail = '[erased]' WHERE kind = 'callback' AND EXISTS (SELECT 1 FROM callbacks cb "
+           "WHERE cb.phone_mac = fb_lookup(?1) AND cb.case_id = case_events.case_id AND instr(case_events.detail, "
+           "cb.id) > 0)",
+           "UPDATE case_events SET detail = '[erased]' WHERE kind IN ('notified', 'notified_in_ack') AND "
+           "instr(detail, ' callback_logged') > 0 AND EXISTS (SELECT 1 FROM callbacks cb WHERE cb.phone_mac = "
+           "fb_lookup(?1) AND cb.case_id = case_events.case_id AND cb.logged_ms = case_events.at_ms)",
+           "DELETE FROM notifications WHERE event = 'callback_logged' AND EXISTS (SELECT 1 FROM callbacks cb WHERE "
+           "cb.phone_mac = fb_lookup(?1) AND cb.case_id = notifications.case_id AND cb.logged_ms = "
+           "notifications.created_ms)",
+           "UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE phone_mac = fb_lookup(?1)"}) {
+    auto st = core_.cached(q);
+    if (!st) return fail(st.error());
+    (*st)->bind(1, phone);
+    if (auto x = (*st)->run(); !x) return x;
+  }
+  return {};
 }
 
 Result<std::vector<Visit>> VisitBook::visits(const VisitQuery& q) {
