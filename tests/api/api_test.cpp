@@ -99,6 +99,20 @@ class ApiTest : public ::testing::Test {
   }
   void run() { test::run_ready(io_); }
 
+  /// The case acknowledged, assigned and in progress, as the team moves it (a visit needs it).
+  void to_in_progress(const std::string& number) {
+    for (const auto& [to, extra] :
+         std::initializer_list<std::pair<const char*, json>>{{"acknowledged", json::object()},
+                                                             {"assigned", {{"assignee", "alice"}}},
+                                                             {"in_progress", json::object()}}) {
+      json body = extra;
+      body["to"] = to;
+      body["reason"] = "step";
+      EXPECT_EQ(post("/api/v1/cases/" + number + "/transitions", kAgentSales, body).status, 200);
+    }
+    complete_publishes();
+  }
+
   /// A car's report through the fake broker, stored and acknowledged; returns its case number.
   std::string report(const std::string& vin, const std::string& text,
                      const std::function<void(wire::Report&)>& edit = {}) {
@@ -147,16 +161,7 @@ class ApiTest : public ::testing::Test {
   }
   /// An after-sales case worked to in_progress, with a visit proposed at Shanghai; its id.
   std::string visit_on(const std::string& number) {
-    for (const auto& [to, extra] :
-         std::initializer_list<std::pair<const char*, json>>{{"acknowledged", json::object()},
-                                                             {"assigned", {{"assignee", "alice"}}},
-                                                             {"in_progress", json::object()}}) {
-      json body = extra;
-      body["to"] = to;
-      body["reason"] = "step";
-      EXPECT_EQ(post("/api/v1/cases/" + number + "/transitions", kAgentSales, body).status, 200);
-    }
-    complete_publishes();
+    to_in_progress(number);
     const auto day = std::int64_t{24} * 3600 * 1000;
     const auto t = clock_.epoch_ms();
     auto proposed = post("/api/v1/cases/" + number + "/visits", kAgentSales,
@@ -824,14 +829,7 @@ TEST_F(ApiTest, TheOpenApiDescriptionNamesEveryRouteTheServerAnswers) {
 TEST_F(ApiTest, ADealerNeverLearnsWhichOtherDealerWasOfferedOrBookedAVisit) {
   const auto car = vin(61);
   const auto number = report(car, kServiceComplaint);
-  for (const auto& [to, extra] : std::initializer_list<std::pair<const char*, json>>{
-           {"acknowledged", json::object()}, {"assigned", {{"assignee", "alice"}}}, {"in_progress", json::object()}}) {
-    json body = extra;
-    body["to"] = to;
-    body["reason"] = "step";
-    ASSERT_EQ(post("/api/v1/cases/" + number + "/transitions", kAgentSales, body).status, 200);
-  }
-  complete_publishes();
+  to_in_progress(number);
   const auto day = std::int64_t{24} * 3600 * 1000;
   const auto t = clock_.epoch_ms();
   const auto slot = [&](const char* code, const char* name, std::int64_t start) {

@@ -76,6 +76,17 @@ class VisitTest : public ::testing::Test {
     return reply(r, at_ms);
   }
 
+  /// The car's "Call me" (message id `id`) about the case's report, from `phone`; whether it was taken.
+  bool ask_callback(const std::string& id, const std::string& phone, std::int64_t at_ms) {
+    wire::CallbackRequest req;
+    req.set_report_id(report_id_);
+    req.set_phone(phone);
+    req.set_language("zh-CN");
+    auto in = store_->apply_car_replies(std::vector<CarReplyIntake>{{id, test::kVinA, req, at_ms, "t", "cb-" + id}},
+                                        render_);
+    return in && in->front().receipt_matched;
+  }
+
   Result<Visit> stage(const std::string& id, VisitState s, std::int64_t at_ms, std::string dealer = kDealer) {
     StageEntry e;
     e.visit_id = id;
@@ -694,14 +705,7 @@ TEST_F(VisitTest, ErasureRemovesTheSurveyCommentAndTheDriversReasons) {
 // Erasing a car leaves nothing of it in the callback queue: no VIN beside the case number (which
 // would tie the kept case back to the car), no phone, and no call still waiting for an agent.
 TEST_F(VisitTest, ErasingACarCancelsItsWaitingCallbackAndLeavesNoVinInTheQueue) {
-  wire::CallbackRequest req;
-  req.set_report_id(report_id_);
-  req.set_phone("13800138000");
-  req.set_language("zh-CN");
-  auto in = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, req, kT + 2 * kHour, "t",
-                                                                   "cb"}},
-                                      render_);
-  ASSERT_TRUE(in && in->front().receipt_matched);
+  ASSERT_TRUE(ask_callback(new_uuid(), "13800138000", kT + 2 * kHour));
   ASSERT_TRUE(store_->erase_subject(test::kVinA, "", "dpo", kT + 3 * kHour));
   auto all = store_->callbacks(CallbackQuery{});
   ASSERT_TRUE(all) << all.error().what();
@@ -720,14 +724,8 @@ TEST_F(VisitTest, ErasingACarCancelsItsWaitingCallbackAndLeavesNoVinInTheQueue) 
 // Erasing a phone number takes the agent's words about the call with it: its note and outcome
 // in the callback and its entry in the case history.
 TEST_F(VisitTest, ErasingAPhoneNumberErasesTheCallsNoteAndOutcome) {
-  wire::CallbackRequest req;
-  req.set_report_id(report_id_);
-  req.set_phone("13900139000");
-  req.set_language("zh-CN");
   const auto id = new_uuid();
-  auto in = store_->apply_car_replies(std::vector<CarReplyIntake>{{id, test::kVinA, req, kT + 2 * kHour, "t", "cb"}},
-                                      render_);
-  ASSERT_TRUE(in && in->front().receipt_matched);
+  ASSERT_TRUE(ask_callback(id, "13900139000", kT + 2 * kHour));
   ASSERT_TRUE(store_->pick_up_callback(id, "zhang.wei", kT + 2 * kHour + 40'000, render_));
   ASSERT_TRUE(store_->log_callback(id, "zhang.wei", false, "SECRET-NOTE her husband drives", "SECRET-OUTCOME calm",
                                    kT + 3 * kHour, render_));
@@ -748,15 +746,8 @@ TEST_F(VisitTest, ErasingAPhoneNumberErasesTheCallsNoteAndOutcome) {
 // Only the calls to the erased number lose their record: another call on the same case keeps its.
 TEST_F(VisitTest, ErasingAPhoneNumberLeavesTheCaseOtherCallsAlone) {
   const auto call = [&](const std::string& phone, const std::string& note, std::int64_t at) {
-    wire::CallbackRequest req;
-    req.set_report_id(report_id_);
-    req.set_phone(phone);
-    req.set_language("zh-CN");
     const auto id = new_uuid();
-    EXPECT_TRUE(store_->apply_car_replies(std::vector<CarReplyIntake>{{id, test::kVinA, req, at, "t", "cb" + note}},
-                                          render_)
-                    ->front()
-                    .receipt_matched);
+    EXPECT_TRUE(ask_callback(id, phone, at));
     EXPECT_TRUE(store_->pick_up_callback(id, "zhang.wei", at + 30'000, render_));
     EXPECT_TRUE(store_->log_callback(id, "zhang.wei", false, note, "outcome " + note, at + kHour, render_));
   };
@@ -796,15 +787,9 @@ TEST_F(VisitTest, ACaseWithAVisitUnderWayIsNotMergedAway) {
 // A callback nobody picks up, or picked up and never logged, does not stay open for ever: the SLA
 // pass cancels it, records why and tells the car, and the driver may ask again.
 TEST_F(VisitTest, AnUnansweredOrUnloggedCallbackIsCancelledAndTheDriverMayAskAgain) {
-  wire::CallbackRequest req;
-  req.set_report_id(report_id_);
-  req.set_phone("13800138000");
-  req.set_language("zh-CN");
   const auto first = new_uuid();
   std::int64_t t = kT + 2 * kHour;
-  ASSERT_TRUE(store_->apply_car_replies(std::vector<CarReplyIntake>{{first, test::kVinA, req, t, "t", "cb"}}, render_)
-                  ->front()
-                  .receipt_matched);
+  ASSERT_TRUE(ask_callback(first, "13800138000", t));
   ASSERT_TRUE(store_->process_sla(t + kCallbackUnansweredMs - 1, render_));
   EXPECT_EQ(store_->callbacks(CallbackQuery{first}).value().front().state, CallbackState::queued);
   auto pass = store_->process_sla(t + kCallbackUnansweredMs, render_);
@@ -820,9 +805,7 @@ TEST_F(VisitTest, AnUnansweredOrUnloggedCallbackIsCancelledAndTheDriverMayAskAga
   // Asked again: a new callback; picked up and never logged, it ends a day later.
   t += 3 * kHour;
   const auto second = new_uuid();
-  ASSERT_TRUE(store_->apply_car_replies(std::vector<CarReplyIntake>{{second, test::kVinA, req, t, "t", "cb2"}}, render_)
-                  ->front()
-                  .receipt_matched);
+  ASSERT_TRUE(ask_callback(second, "13800138000", t));
   ASSERT_TRUE(store_->pick_up_callback(second, "zhang.wei", t + 30'000, render_));
   ASSERT_TRUE(store_->process_sla(t + kCallbackUnansweredMs + kHour, render_));
   EXPECT_EQ(store_->callbacks(CallbackQuery{second}).value().front().state, CallbackState::picked_up);

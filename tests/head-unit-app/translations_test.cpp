@@ -78,6 +78,20 @@ class TranslationsTest : public ::testing::Test {
     EXPECT_NE(zh, en) << kind << " " << key.toStdString() << ": " << en.toStdString();
   }
 
+  /// The engine's QML warnings from now on go into `into` (disconnect the result when done).
+  static QMetaObject::Connection collectWarnings(QStringList& into) {
+    return QObject::connect(engine_, &QQmlEngine::warnings, [&into](const QList<QQmlError>& list) {
+      for (const auto& w : list) into << w.toString();
+    });
+  }
+  /// Selects report `id` and answers its timeline request with `events`.
+  static void showTimeline(const QString& id, std::vector<agent::TimelineEvent> events) {
+    controller_->selectReport(id);
+    ASSERT_FALSE(agent_->timeline_requests.empty());
+    agent_->timeline_requests.back().done(std::move(events));
+    QCoreApplication::processEvents();
+  }
+
   /// A ReportCard's required properties (the ReportsModel roles): report r2, resolved, with no
   /// visit, callback or survey; then `overrides`.
   static QVariantMap cardProperties(const QVariantMap& overrides) {
@@ -247,9 +261,7 @@ TEST_F(TranslationsTest, EveryErrorTheDriverCanMeetHasItsOwnText) {
 // warning (a misspelt role or property only shows at run time), and show the texts a driver acts on.
 TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWarnings) {
   QStringList warnings;
-  auto connection = QObject::connect(engine_, &QQmlEngine::warnings, [&](const QList<QQmlError>& list) {
-    for (const auto& w : list) warnings << w.toString();
-  });
+  auto connection = collectWarnings(warnings);
   controller_->setParked(false);
   QVariantMap slot{{"slotId", "s1"},
                    {"dealerCode", "SH-001"},
@@ -329,20 +341,14 @@ TEST_F(TranslationsTest, EveryRefusalOfAReportShowsItsReasonInTheDriversLanguage
 // driver's own steps, and the actions C++ allows; it binds without warnings in both languages.
 TEST_F(TranslationsTest, ASelectedReportShowsItsTimelineAndItsActions) {
   QStringList warnings;
-  auto connection = QObject::connect(engine_, &QQmlEngine::warnings, [&](const QList<QQmlError>& list) {
-    for (const auto& w : list) warnings << w.toString();
-  });
-  controller_->selectReport("r2");
-  ASSERT_FALSE(agent_->timeline_requests.empty());
+  auto connection = collectWarnings(warnings);
   using K = agent::TimelineKind;
-  agent_->timeline_requests.back().done(
-      std::vector<agent::TimelineEvent>{{K::queued, 1'780'000'000'000, "", "", "", ""},
-                                        {K::received, 1'780'000'060'000, "", "", "", ""},
-                                        {K::workaround, 1'780'000'120'000, "Known issue", "Restart the screen", "",
-                                         "n1"},
-                                        {K::resolved, 1'780'000'180'000, "Resolved", "", "", "n2"},
-                                        {K::rated, 1'780'000'240'000, "", "", "4", "m1"}});
-  QCoreApplication::processEvents();
+  showTimeline("r2", std::vector<agent::TimelineEvent>{{K::queued, 1'780'000'000'000, "", "", "", ""},
+                                                       {K::received, 1'780'000'060'000, "", "", "", ""},
+                                                       {K::workaround, 1'780'000'120'000, "Known issue",
+                                                        "Restart the screen", "", "n1"},
+                                                       {K::resolved, 1'780'000'180'000, "Resolved", "", "", "n2"},
+                                                       {K::rated, 1'780'000'240'000, "", "", "4", "m1"}});
   ASSERT_EQ(controller_->timeline()->rowCount(), 5);
   const auto properties = cardProperties({});
   QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
@@ -375,18 +381,13 @@ TEST_F(TranslationsTest, ADroppedOrRefusedReportSaysWhyOnItsCardAndInItsTimeline
   EXPECT_EQ(text("en", "dropReason", ""), "");
 
   QStringList warnings;
-  auto connection = QObject::connect(engine_, &QQmlEngine::warnings, [&](const QList<QQmlError>& list) {
-    for (const auto& w : list) warnings << w.toString();
-  });
-  controller_->selectReport("r2");
-  ASSERT_FALSE(agent_->timeline_requests.empty());
+  auto connection = collectWarnings(warnings);
   using K = agent::TimelineKind;
-  agent_->timeline_requests.back().done(
-      std::vector<agent::TimelineEvent>{{K::queued, 1'780'000'000'000, "", "", "", ""},
-                                        {K::rejected, 1'780'000'060'000, "",
-                                         "report.vin: 'X' is not 17 ISO 3779 characters", "vin_mismatch", ""},
-                                        {K::dropped, 1'780'000'120'000, "", "", "evicted_for_space", ""}});
-  QCoreApplication::processEvents();
+  showTimeline("r2",
+               std::vector<agent::TimelineEvent>{{K::queued, 1'780'000'000'000, "", "", "", ""},
+                                                 {K::rejected, 1'780'000'060'000, "",
+                                                  "report.vin: 'X' is not 17 ISO 3779 characters", "vin_mismatch", ""},
+                                                 {K::dropped, 1'780'000'120'000, "", "", "evicted_for_space", ""}});
   const auto properties = cardProperties({{"status", "dropped"}, {"caseNumber", ""}, {"dropReason", "expired"}});
   QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
   std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
