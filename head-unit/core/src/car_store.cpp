@@ -1,6 +1,7 @@
 #include "fb/agent/car_store.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <limits>
 
@@ -465,6 +466,31 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   if (auto gone = drop_recovered(*recovery, "report_texts", "fb_try_open(text, 'reports.text:' || report_id) IS NULL");
       !gone) {
     return fail(gone.error());
+  }
+  // Any other sealed value kept but no longer opening would fail every read of My reports, the
+  // inbox or a timeline, not only its own row: it is blanked, the row kept; a visit without its
+  // latest update is of no use and goes (counted unreadable).
+  if (auto gone = drop_recovered(*recovery, "visits", "fb_try_open(latest, 'visits.latest:' || visit_id) IS NULL");
+      !gone) {
+    return fail(gone.error());
+  }
+  for (const auto& [table, column, place, blank] : std::initializer_list<std::array<std::string_view, 4>>{
+           {"reports", "last_text", "'reports.last_text:' || report_id", "''"},
+           {"inbox", "text", "'inbox.text:' || message_id", "''"},
+           {"inbox", "visit", "'inbox.visit:' || message_id", "NULL"},
+           {"inbox", "callback", "'inbox.callback:' || message_id", "NULL"},
+           {"timeline", "text", "'timeline.text:' || report_id || ':' || kind || ':' || source_id", "''"},
+           {"callbacks", "phone", "'callbacks.phone:' || callback_id", "''"},
+           {"callbacks", "outcome", "'callbacks.outcome:' || callback_id", "''"},
+           {"drafts", "text", "'drafts.text:' || draft_id", "''"},
+           {"drafts", "phone", "'drafts.phone:' || draft_id", "''"}}) {
+    const auto col = std::string(column);
+    if (auto r = db_.exec("UPDATE " + std::string(table) + " SET " + col + " = " + std::string(blank) + " WHERE " +
+                          col + " IS NOT NULL AND length(" + col + ") > 0 AND fb_try_open(" + col + ", " +
+                          std::string(place) + ") IS NULL");
+        !r) {
+      return fail(r.error());
+    }
   }
   // A queued report whose My reports row is lost is rebuilt from the report it will send, and one
   // whose words alone are lost (a page of report_texts) gets them back from it.
