@@ -5,8 +5,8 @@
 #include <regex>
 #include <set>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
@@ -1202,17 +1202,17 @@ Result<void> VisitBook::erase_phone(std::string_view phone) {
   // blanked, and only those calls' (another call on the same case keeps its record): their own
   // entries in the case history (they name the callback id), and the "call logged" notice that
   // carried the outcome to the driver, as queued (its payload) and as audited (same case and time).
-  for (std::string_view q : {
-           "UPDATE case_events SET detail = '[erased]' WHERE kind = 'callback' AND EXISTS (SELECT 1 FROM callbacks cb "
-           "WHERE cb.phone_mac = fb_lookup(?1) AND cb.case_id = case_events.case_id AND instr(case_events.detail, "
-           "cb.id) > 0)",
-           "UPDATE case_events SET detail = '[erased]' WHERE kind IN ('notified', 'notified_in_ack') AND "
-           "instr(detail, ' callback_logged') > 0 AND EXISTS (SELECT 1 FROM callbacks cb WHERE cb.phone_mac = "
-           "fb_lookup(?1) AND cb.case_id = case_events.case_id AND cb.logged_ms = case_events.at_ms)",
-           "DELETE FROM notifications WHERE event = 'callback_logged' AND EXISTS (SELECT 1 FROM callbacks cb WHERE "
-           "cb.phone_mac = fb_lookup(?1) AND cb.case_id = notifications.case_id AND cb.logged_ms = "
-           "notifications.created_ms)",
-           "UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE phone_mac = fb_lookup(?1)"}) {
+  for (std::string_view q :
+       {"UPDATE case_events SET detail = '[erased]' WHERE kind = 'callback' AND EXISTS (SELECT 1 FROM callbacks cb "
+        "WHERE cb.phone_mac = fb_lookup(?1) AND cb.case_id = case_events.case_id AND instr(case_events.detail, "
+        "cb.id) > 0)",
+        "UPDATE case_events SET detail = '[erased]' WHERE kind IN ('notified', 'notified_in_ack') AND "
+        "instr(detail, ' callback_logged') > 0 AND EXISTS (SELECT 1 FROM callbacks cb WHERE cb.phone_mac = "
+        "fb_lookup(?1) AND cb.case_id = case_events.case_id AND cb.logged_ms = case_events.at_ms)",
+        "DELETE FROM notifications WHERE event = 'callback_logged' AND EXISTS (SELECT 1 FROM callbacks cb WHERE "
+        "cb.phone_mac = fb_lookup(?1) AND cb.case_id = notifications.case_id AND cb.logged_ms = "
+        "notifications.created_ms)",
+        "UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE phone_mac = fb_lookup(?1)"}) {
     auto st = core_.cached(q);
     if (!st) return fail(st.error());
     (*st)->bind(1, phone);
