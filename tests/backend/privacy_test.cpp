@@ -472,7 +472,7 @@ TEST_F(PrivacySqliteTest, ADamagedSealedTextIsAnErrorNotPlainText) {
   ASSERT_FALSE(submit(test::kVinA, kText, kT).empty());
   auto raw = test::open_store_database(db());
   ASSERT_TRUE(raw);
-  for (const std::string damaged :
+  for (const std::string& damaged :
        {std::string(sql::kSealedTextPrefix) + "!!!!", std::string(sql::kSealedTextPrefix) + "AAAA"}) {
     ASSERT_TRUE(raw->exec("UPDATE reports SET text = '" + damaged + "'"));
     auto opened = raw->query_int("SELECT length(fb_open(text, 'reports.text:' || report_id)) FROM reports");
