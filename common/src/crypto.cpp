@@ -1,10 +1,15 @@
 #include "fb/common/crypto.hpp"
 
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <charconv>
@@ -158,17 +163,41 @@ Result<std::pair<std::map<std::uint32_t, KeyBytes>, std::uint32_t>> parse_keys(s
 }
 
 Result<std::string> read_key_file(const std::filesystem::path& path) {
+  // The checks are made on the file opened, not on the name again (a swap between the two would go
+  // unseen): a regular file, readable by its owner only, and that owner this process or root.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return fail(CryptoErrc::key_file_missing,
+                path.string() + (errno == ENOENT ? "" : ": " + std::string(std::strerror(errno))));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return fail(CryptoErrc::key_file_missing, path.string());
+  if (::fstat(fd, &st) != 0) return fail(CryptoErrc::key_file_missing, path.string() + ": cannot stat");
+  if (!S_ISREG(st.st_mode)) return fail(CryptoErrc::key_file_insecure, path.string() + ": not a regular file");
   if ((st.st_mode & 077) != 0) {
     return fail(CryptoErrc::key_file_insecure, path.string() + ": mode " + std::to_string((st.st_mode >> 6) & 7) +
                                                    std::to_string((st.st_mode >> 3) & 7) +
                                                    std::to_string(st.st_mode & 7) + ", need 600 (chmod 600 " +
                                                    path.string() + ")");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(CryptoErrc::key_file_missing, path.string() + ": cannot read");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+    return fail(CryptoErrc::key_file_insecure, path.string() + ": owned by uid " + std::to_string(st.st_uid) +
+                                                   ", not by this process (uid " + std::to_string(::geteuid()) +
+                                                   ") or root");
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const auto n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(CryptoErrc::key_file_missing, path.string() + ": cannot read");
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
 }
 
 }  // namespace

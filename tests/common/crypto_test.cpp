@@ -132,6 +132,27 @@ TEST_F(KeyFileTest, AFileOthersCanReadIsRefused) {
   EXPECT_EQ(missing.error().code, CryptoErrc::key_file_missing);
 }
 
+// A 0600 file is private to its owner only: one owned by another user (who can rewrite it), or
+// something that is not a regular file, is refused too.
+TEST_F(KeyFileTest, AKeyFileOfAnotherUserOrNotAFileIsRefused) {
+  const auto dir_path = dir_ / "a-directory";
+  std::filesystem::create_directory(dir_path);
+  ::chmod(dir_path.c_str(), 0700);
+  auto not_file = load_key_file(dir_path);
+  ASSERT_FALSE(not_file);
+  EXPECT_EQ(not_file.error().code, CryptoErrc::key_file_insecure);
+  EXPECT_NE(not_file.error().detail.find("not a regular file"), std::string::npos) << not_file.error().detail;
+
+  const auto path = dir_ / "keys";
+  ASSERT_TRUE(ensure_key_file(path));
+  if (::geteuid() != 0) GTEST_SKIP() << "changing a file's owner needs root";
+  ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);  // nobody
+  auto foreign = load_key_file(path);
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, CryptoErrc::key_file_insecure);
+  EXPECT_NE(foreign.error().detail.find("owned by uid 65534"), std::string::npos) << foreign.error().detail;
+}
+
 TEST_F(KeyFileTest, RotationSealsWithTheNewKeyAndStillOpensWhatTheOldOneSealed) {
   const auto path = dir_ / "keys";
   ASSERT_TRUE(ensure_key_file(path));
