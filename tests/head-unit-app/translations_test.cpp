@@ -131,6 +131,16 @@ class TranslationsTest : public ::testing::Test {
     return p;
   }
 
+  /// A ReportCard with cardProperties(overrides), events processed once it is built; nullptr (the
+  /// test failed with QML's error) when it does not build.
+  static std::unique_ptr<QObject> createCard(const QVariantMap& overrides) {
+    QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
+    std::unique_ptr<QObject> card(component.createWithInitialProperties(cardProperties(overrides)));
+    if (!card) ADD_FAILURE() << component.errorString().toStdString();
+    QCoreApplication::processEvents();
+    return card;
+  }
+
   /// The visible texts of `root`'s item tree (a Repeater's delegates are child items, not
   /// QObject children), joined with " | ". `drawnOnly`: only the texts drawn (Text and Label
   /// items), not the `text` properties of controls and delegates.
@@ -270,28 +280,25 @@ TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWar
                    {"endMs", 1'780'207'200'000.0},
                    {"work", "gearbox check"}};
   QVariantMap extra{{"approvalId", "a1"}, {"minor", 35000}, {"currency", "CNY"}, {"reason", "clutch plates worn"}};
-  const auto properties = cardProperties({{"category", "noise"},
-                                          {"text", "squeal"},
-                                          {"status", "appointment"},
-                                          {"caseNumber", "FB-2026-000123"},
-                                          {"reportId", "r1"},
-                                          {"visitId", "visit-1"},
-                                          {"visitStage", "repair"},
-                                          {"visitSlots", QVariantList{slot}},
-                                          {"visitBooked", slot},
-                                          {"visitReadyAtMs", 1'780'300'000'000.0},
-                                          {"visitEstimate", QVariantMap{{"minor", 80000}, {"currency", "CNY"}}},
-                                          {"visitExtraCost", extra},
-                                          {"visitApprovalOpen", true},
-                                          {"callbackState", "picked_up"},
-                                          {"callbackAgent", "Wang Fang"},
-                                          {"callbackOpen", true},
-                                          {"surveyRequestId", "n1"},
-                                          {"canReopen", false}});
-  QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
-  std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
-  ASSERT_TRUE(card) << component.errorString().toStdString();
-  QCoreApplication::processEvents();
+  auto card = createCard({{"category", "noise"},
+                          {"text", "squeal"},
+                          {"status", "appointment"},
+                          {"caseNumber", "FB-2026-000123"},
+                          {"reportId", "r1"},
+                          {"visitId", "visit-1"},
+                          {"visitStage", "repair"},
+                          {"visitSlots", QVariantList{slot}},
+                          {"visitBooked", slot},
+                          {"visitReadyAtMs", 1'780'300'000'000.0},
+                          {"visitEstimate", QVariantMap{{"minor", 80000}, {"currency", "CNY"}}},
+                          {"visitExtraCost", extra},
+                          {"visitApprovalOpen", true},
+                          {"callbackState", "picked_up"},
+                          {"callbackAgent", "Wang Fang"},
+                          {"callbackOpen", true},
+                          {"surveyRequestId", "n1"},
+                          {"canReopen", false}});
+  ASSERT_TRUE(card);
   auto shown = [&] {
     QStringList texts;
     for (auto* child : card->findChildren<QObject*>()) {
@@ -350,11 +357,8 @@ TEST_F(TranslationsTest, ASelectedReportShowsItsTimelineAndItsActions) {
                                                        {K::resolved, 1'780'000'180'000, "Resolved", "", "", "n2"},
                                                        {K::rated, 1'780'000'240'000, "", "", "4", "m1"}});
   ASSERT_EQ(controller_->timeline()->rowCount(), 5);
-  const auto properties = cardProperties({});
-  QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
-  std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
-  ASSERT_TRUE(card) << component.errorString().toStdString();
-  QCoreApplication::processEvents();
+  auto card = createCard({});
+  ASSERT_TRUE(card);
   auto texts = shownTexts(card.get());
   for (const char* expected :
        {"Timeline", "Received by the service team", "Workaround offered", "Known issue · Restart the screen",
@@ -388,11 +392,8 @@ TEST_F(TranslationsTest, ADroppedOrRefusedReportSaysWhyOnItsCardAndInItsTimeline
                                                  {K::rejected, 1'780'000'060'000, "",
                                                   "report.vin: 'X' is not 17 ISO 3779 characters", "vin_mismatch", ""},
                                                  {K::dropped, 1'780'000'120'000, "", "", "evicted_for_space", ""}});
-  const auto properties = cardProperties({{"status", "dropped"}, {"caseNumber", ""}, {"dropReason", "expired"}});
-  QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportCard.qml")));
-  std::unique_ptr<QObject> card(component.createWithInitialProperties(properties));
-  ASSERT_TRUE(card) << component.errorString().toStdString();
-  QCoreApplication::processEvents();
+  auto card = createCard({{"status", "dropped"}, {"caseNumber", ""}, {"dropReason", "expired"}});
+  ASSERT_TRUE(card);
   auto texts = shownTexts(card.get());
   for (const char* expected :
        {"Not sent: it could not be sent before its time to live ended", "it names another vehicle",

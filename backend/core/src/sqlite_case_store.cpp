@@ -2005,15 +2005,13 @@ class SqliteCaseStore final : public CaseStore {
     const auto progress_every = sla.progress_every_ms > 0 && in.sla.progress_every_ms > 0
                                     ? std::min(sla.progress_every_ms, in.sla.progress_every_ms)
                                     : std::max(sla.progress_every_ms, in.sla.progress_every_ms);
-    for (const auto& t : in.route.collaborators) {
+    const auto collaborate = [&](const std::string& t) {
       if (t != team && std::find(collaborators.begin(), collaborators.end(), t) == collaborators.end()) {
         collaborators.push_back(t);
       }
-    }
-    if (in.route.team != team &&
-        std::find(collaborators.begin(), collaborators.end(), in.route.team) == collaborators.end()) {
-      collaborators.push_back(in.route.team);
-    }
+    };
+    for (const auto& t : in.route.collaborators) collaborate(t);
+    collaborate(in.route.team);
     auto update = cached(
         "UPDATE cases SET priority = ?1, first_reply_due_ms = ?2, resolution_due_ms = ?3, progress_every_ms = ?4, "
         "collaborators = ?5 WHERE id = ?6");

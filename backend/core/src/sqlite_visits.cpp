@@ -1145,20 +1145,13 @@ Result<std::vector<SlaEvent>> VisitBook::expire_callbacks(std::int64_t now_ms, c
     (*done)->bind(1, c.id);
     if (auto x = (*done)->run(); !x) return fail(x.error());
     c.state = CallbackState::cancelled;
-    auto kase = core_.existing_case(c.case_number);
+    auto kase = callback_step(c,
+                              json{{"callback", c.id},
+                                   {"state", "cancelled"},
+                                   {"reason", unlogged ? "picked up by " + c.agent + " and never logged"
+                                                       : std::string("nobody picked it up")}},
+                              "system", wire::CALLBACK_CANCELLED, now_ms, render);
     if (!kase) return fail(kase.error());
-    auto row = core_.case_row(c.case_number);
-    if (!row) return fail(row.error());
-    if (auto x = core_.event(*row, now_ms, "callback",
-                             json{{"callback", c.id},
-                                  {"state", "cancelled"},
-                                  {"reason", unlogged ? "picked up by " + c.agent + " and never logged"
-                                                      : std::string("nobody picked it up")}}
-                                 .dump(),
-                             "system");
-        !x)
-      return fail(x.error());
-    if (auto x = tell_car(*row, *kase, c, wire::CALLBACK_CANCELLED, now_ms, render); !x) return fail(x.error());
     spdlog::warn("callback {} of case {} cancelled: {}", c.id, c.case_number,
                  unlogged ? "picked up and never logged" : "nobody picked it up");
     events.push_back(SlaEvent{c.case_number, "callback_cancelled", 0, kase->team});
@@ -1179,22 +1172,17 @@ Result<std::optional<std::int64_t>> VisitBook::next_reminder() {
 }
 
 Result<void> VisitBook::erase_vin(std::string_view vin) {
-  for (std::string_view q :
-       // No VIN kept beside the case number (it would tie the kept case back to the car), and no
-       // call left waiting for an agent.
-       {"UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '', vin = '', state = CASE WHEN state "
-        "IN ('queued', 'picked_up') THEN 'cancelled' ELSE state END WHERE vin = ?",
-        "UPDATE visits SET survey_comment = '', reminder_due_ms = NULL WHERE case_id IN (SELECT id FROM cases WHERE "
-        "vin = ?)",
-        "UPDATE visit_stages SET note = '' WHERE actor = 'car' AND visit_id IN (SELECT v.id FROM visits v JOIN cases c "
-        "ON c.id = v.case_id WHERE c.vin = ?)",
-        "DELETE FROM car_replies WHERE vin = ?"}) {
-    auto st = core_.cached(q);
-    if (!st) return fail(st.error());
-    (*st)->bind(1, vin);
-    if (auto x = (*st)->run(); !x) return x;
-  }
-  return {};
+  return run_each(
+      // No VIN kept beside the case number (it would tie the kept case back to the car), and no
+      // call left waiting for an agent.
+      {"UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '', vin = '', state = CASE WHEN state "
+       "IN ('queued', 'picked_up') THEN 'cancelled' ELSE state END WHERE vin = ?",
+       "UPDATE visits SET survey_comment = '', reminder_due_ms = NULL WHERE case_id IN (SELECT id FROM cases WHERE "
+       "vin = ?)",
+       "UPDATE visit_stages SET note = '' WHERE actor = 'car' AND visit_id IN (SELECT v.id FROM visits v JOIN cases c "
+       "ON c.id = v.case_id WHERE c.vin = ?)",
+       "DELETE FROM car_replies WHERE vin = ?"},
+      vin);
 }
 
 Result<void> VisitBook::erase_phone(std::string_view phone) {
@@ -1202,23 +1190,18 @@ Result<void> VisitBook::erase_phone(std::string_view phone) {
   // blanked, and only those calls' (another call on the same case keeps its record): their own
   // entries in the case history (they name the callback id), and the "call logged" notice that
   // carried the outcome to the driver, as queued (its payload) and as audited (same case and time).
-  for (std::string_view q :
-       {"UPDATE case_events SET detail = '[erased]' WHERE kind = 'callback' AND EXISTS (SELECT 1 FROM callbacks cb "
-        "WHERE cb.phone_mac = fb_lookup(?1) AND cb.case_id = case_events.case_id AND instr(case_events.detail, "
-        "cb.id) > 0)",
-        "UPDATE case_events SET detail = '[erased]' WHERE kind IN ('notified', 'notified_in_ack') AND "
-        "instr(detail, ' callback_logged') > 0 AND EXISTS (SELECT 1 FROM callbacks cb WHERE cb.phone_mac = "
-        "fb_lookup(?1) AND cb.case_id = case_events.case_id AND cb.logged_ms = case_events.at_ms)",
-        "DELETE FROM notifications WHERE event = 'callback_logged' AND EXISTS (SELECT 1 FROM callbacks cb WHERE "
-        "cb.phone_mac = fb_lookup(?1) AND cb.case_id = notifications.case_id AND cb.logged_ms = "
-        "notifications.created_ms)",
-        "UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE phone_mac = fb_lookup(?1)"}) {
-    auto st = core_.cached(q);
-    if (!st) return fail(st.error());
-    (*st)->bind(1, phone);
-    if (auto x = (*st)->run(); !x) return x;
-  }
-  return {};
+  return run_each(
+      {"UPDATE case_events SET detail = '[erased]' WHERE kind = 'callback' AND EXISTS (SELECT 1 FROM callbacks cb "
+       "WHERE cb.phone_mac = fb_lookup(?1) AND cb.case_id = case_events.case_id AND instr(case_events.detail, "
+       "cb.id) > 0)",
+       "UPDATE case_events SET detail = '[erased]' WHERE kind IN ('notified', 'notified_in_ack') AND "
+       "instr(detail, ' callback_logged') > 0 AND EXISTS (SELECT 1 FROM callbacks cb WHERE cb.phone_mac = "
+       "fb_lookup(?1) AND cb.case_id = case_events.case_id AND cb.logged_ms = case_events.at_ms)",
+       "DELETE FROM notifications WHERE event = 'callback_logged' AND EXISTS (SELECT 1 FROM callbacks cb WHERE "
+       "cb.phone_mac = fb_lookup(?1) AND cb.case_id = notifications.case_id AND cb.logged_ms = "
+       "notifications.created_ms)",
+       "UPDATE callbacks SET phone = '', phone_mac = '', note = '', outcome = '' WHERE phone_mac = fb_lookup(?1)"},
+      phone);
 }
 
 Result<std::vector<Visit>> VisitBook::visits(const VisitQuery& q) {
@@ -1376,16 +1359,9 @@ Result<Callback> VisitBook::pick_up(std::string_view id, std::string_view agent,
   c.state = CallbackState::picked_up;
   c.picked_ms = at_ms;
   c.agent = std::string(agent);
-  auto kase = core_.existing_case(c.case_number);
-  if (!kase) return fail(kase.error());
-  auto row = core_.case_row(c.case_number);
-  if (!row) return fail(row.error());
-  if (auto x = core_.event(*row, at_ms, "callback",
-                           json{{"callback", c.id}, {"state", "picked_up"}, {"wait_ms", at_ms - c.requested_ms}}.dump(),
-                           agent);
-      !x)
-    return fail(x.error());
-  if (auto x = tell_car(*row, *kase, c, wire::CALLBACK_PICKED_UP, at_ms, render); !x) return fail(x.error());
+  auto step = callback_step(c, json{{"callback", c.id}, {"state", "picked_up"}, {"wait_ms", at_ms - c.requested_ms}},
+                            agent, wire::CALLBACK_PICKED_UP, at_ms, render);
+  if (!step) return fail(step.error());
   return c;
 }
 
@@ -1412,18 +1388,35 @@ Result<Callback> VisitBook::log_call(std::string_view id, std::string_view agent
   c.outcome = std::string(outcome);
   c.note = std::string(note);
   c.logged_ms = at_ms;
+  auto step = callback_step(c, json{{"callback", c.id}, {"state", "logged"}, {"outcome", outcome}, {"note", note}},
+                            agent, wire::CALLBACK_LOGGED, at_ms, render);
+  if (!step) return fail(step.error());
+  return c;
+}
+
+Result<CaseSummary> VisitBook::callback_step(const Callback& c, const json& detail, std::string_view actor,
+                                             wire::CallbackState state, std::int64_t at_ms,
+                                             const NoticeRenderer& render) {
   auto row = core_.case_row(c.case_number);
   if (!row) return fail(row.error());
-  if (auto x = core_.event(*row, at_ms, "callback",
-                           json{{"callback", c.id}, {"state", "logged"}, {"outcome", outcome}, {"note", note}}.dump(),
-                           agent);
-      !x)
-    return fail(x.error());
-  if (auto x = core_.record_response(*row, at_ms); !x) return fail(x.error());
+  if (auto x = core_.event(*row, at_ms, "callback", detail.dump(), actor); !x) return fail(x.error());
+  if (state == wire::CALLBACK_LOGGED) {
+    if (auto x = core_.record_response(*row, at_ms); !x) return fail(x.error());  // a person answered the driver
+  }
   auto kase = core_.existing_case(c.case_number);
   if (!kase) return fail(kase.error());
-  if (auto x = tell_car(*row, *kase, c, wire::CALLBACK_LOGGED, at_ms, render); !x) return fail(x.error());
-  return c;
+  if (auto x = tell_car(*row, *kase, c, state, at_ms, render); !x) return fail(x.error());
+  return std::move(*kase);
+}
+
+Result<void> VisitBook::run_each(std::initializer_list<std::string_view> statements, std::string_view arg) {
+  for (const auto q : statements) {
+    auto st = core_.cached(q);
+    if (!st) return fail(st.error());
+    (*st)->bind(1, arg);
+    if (auto x = (*st)->run(); !x) return x;
+  }
+  return {};
 }
 
 }  // namespace detail

@@ -98,9 +98,16 @@ class VisitBook {
   Result<Visit> read(const Row& row, std::string_view dealer = {});
   Result<Visit> existing(std::string_view id, std::string_view dealer_code);
   Result<std::optional<Callback>> load_callback(std::string_view id);
-  /// The car's notification of a callback's pick-up or log (nothing for an erased car).
+  /// The car's notification of a callback's pick-up, log or cancellation (nothing for an erased car).
   Result<void> tell_car(std::int64_t case_row, const CaseSummary& kase, const Callback& c, wire::CallbackState state,
                         std::int64_t at_ms, const NoticeRenderer& render);
+  /// One step of callback `c` (already stored): recorded on its case (kind "callback", `detail`,
+  /// by `actor`), a logged call counted as the case's first response, and the car told. Returns
+  /// the case.
+  Result<CaseSummary> callback_step(const Callback& c, const nlohmann::json& detail, std::string_view actor,
+                                    wire::CallbackState state, std::int64_t at_ms, const NoticeRenderer& render);
+  /// Runs each statement with `arg` bound to its ?1 (the erasures).
+  Result<void> run_each(std::initializer_list<std::string_view> statements, std::string_view arg);
   /// Renders and queues a visit notification: the visit's stage, booked slot, ready time and
   /// estimate, then whatever `adjust` adds (the offered slots, an extra cost, the reminder flag);
   /// `state_shown` is the case status the car reads if not the stored one. nullopt for an erased
