@@ -225,10 +225,10 @@ function caseActions(c, reload) {
   const reason = h("textarea", { name: "reason", rows: 2, placeholder: t("case.reason.placeholder"), testid: "reason" });
   // The page is drawn again after each action: what was typed in the other forms (a half-written
   // message while assigning) is put back; the fields the action sent are not.
-  const typedFields = () => [reason, document.querySelector("[data-testid=comment-text]"),
-                             document.querySelector("[data-testid=message-text]")].filter(Boolean);
+  // (comment and message are declared below; this runs only after a submit, when they exist.)
   const reloadKeeping = async (sent = []) => {
-    const typed = typedFields().filter((el) => !sent.includes(el) && el.value).map((el) => [el.dataset.testid, el.value]);
+    const typed = [reason, comment, message].filter((el) => !sent.includes(el) && el.value)
+      .map((el) => [el.dataset.testid, el.value]);
     await reload();
     for (const [id, value] of typed) {
       const el = document.querySelector(`[data-testid=${id}]`);

@@ -197,9 +197,12 @@ static int run_main(int argc, char** argv) {
   // --parked says "parked" without them; --moving says "not parked" whatever they say.
   fb::agent::ParkedTracker tracker;  // fed and asked on the agent's strand; each change is posted to the Qt thread
   fb::ui::DriveLockout lockout;      // fed on the agent's strand; each change is posted to the Qt thread
-  config.parked = [&tracker, demo_parked = o.parked, demo_moving = o.moving] {
+  // The one answer to "parked?", asked by the agent and followed by the controller (strand-only
+  // once the drive runs: the Qt thread reads it before, and is posted each change after).
+  const auto parked_now = [&tracker, demo_parked = o.parked, demo_moving = o.moving] {
     return demo_parked || (!demo_moving && tracker.parked());
   };
+  config.parked = parked_now;
   auto settings = o.signals_file.empty() ? fb::agent::default_snapshot_settings()
                                          : fb::agent::load_snapshot_settings(o.signals_file);
   if (!settings) {
@@ -243,7 +246,7 @@ static int run_main(int argc, char** argv) {
   controller.setLanguage(QString::fromStdString(o.language.empty() ? system_language() : o.language));
   controller.setVehicleMoving(o.moving);
   controller.setMovingFromSignals(lockout.locked());  // locked until the first speed sample
-  controller.setParked(o.parked);                     // the signals' answer follows (not parked until they say so)
+  controller.setParked(parked_now());                 // the signals' answer follows (not parked until they say so)
   // The driver's consent choices per kind, beside the queue file (consent_store.hpp says why not in it).
   fb::ui::ConsentStore consent(QString::fromStdString(fb::agent::consent_file(config.database).string()),
                                config.storage.keys);
@@ -268,10 +271,9 @@ static int run_main(int argc, char** argv) {
     started = agent.start();
     if (!started) return;
     drive.start([&](const fb::agent::SignalSample& sample) {
-      if (tracker.on_sample(sample) && !o.parked && !o.moving) {
+      if (tracker.on_sample(sample)) {
         QMetaObject::invokeMethod(
-            &controller, [&controller, parked = tracker.parked()] { controller.setParked(parked); },
-            Qt::QueuedConnection);
+            &controller, [&controller, parked = parked_now()] { controller.setParked(parked); }, Qt::QueuedConnection);
       }
       if (lockout.on_sample(sample)) {
         QMetaObject::invokeMethod(

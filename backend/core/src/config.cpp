@@ -191,9 +191,8 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   if (!grouping) return fail(grouping.error());
   auto instance = section(*doc, "instance", origin, {"comment", "name", "shared_group", "lease_seconds"});
   if (!instance) return fail(instance.error());
-  if (auto http = section(*doc, "http", origin, {"comment", "listen", "tokens_file", "console_dir"}); !http) {
-    return fail(http.error());
-  }
+  auto http = section(*doc, "http", origin, {"comment", "listen", "tokens_file", "console_dir"});
+  if (!http) return fail(http.error());
   // Relative paths in the file are relative to the file.
   const auto base = file.parent_path();
   const auto path = [&](const std::string& key, std::filesystem::path& out) -> Result<void> {
@@ -241,10 +240,9 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   if (auto r = load_instance(*instance, origin + ": instance", c); !r) {
     return fail(r.error());
   }
-  if (doc->contains("http")) {
-    const auto& h = (*doc)["http"];
+  {
+    const auto& h = *http;  // absent: an empty object, every value its default
     const auto where = origin + ": http";
-    if (!h.is_object()) return fail(ConfigErrc::invalid_value, where + ": must be an object");
     auto listen = config::get_or<std::string>(h, "listen", c.http.listen, where);
     if (!listen) return fail(listen.error());
     c.http.listen = *listen;
