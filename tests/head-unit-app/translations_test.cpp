@@ -415,5 +415,64 @@ TEST_F(TranslationsTest, ADroppedOrRefusedReportSaysWhyOnItsCardAndInItsTimeline
   EXPECT_TRUE(warnings.isEmpty()) << warnings.join("\n").toStdString();
 }
 
+// An answer or case action refused away from the composer (by the agent, or at once) says why
+// on the dashboard's problems line in the driver's language, until the driver dismisses it or
+// the next one goes through; a quick report refused after its review closed too. The free
+// composer's own refusals stay in the composer.
+TEST_F(TranslationsTest, ARefusedAnswerOrQuickReportSaysWhyOnTheProblemsLine) {
+  QStringList warnings;
+  auto connection = collectWarnings(warnings);
+  QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/panels/MessageBar.qml")));
+  std::unique_ptr<QObject> bar(component.create());
+  ASSERT_TRUE(bar) << component.errorString().toStdString();
+  const auto shown = [&] { return bar->property("visible").toBool() ? shownTexts(bar.get(), true) : std::string(); };
+  EXPECT_EQ(shown(), "");
+
+  ASSERT_TRUE(controller_->reply("r2", "still rattles"));
+  ASSERT_FALSE(agent_->case_actions.empty());
+  agent_->case_actions.back().done(fail(agent::AgentErrc::case_closed, "r2's case is closed"));
+  QCoreApplication::processEvents();
+  EXPECT_EQ(controller_->actionError(), "agent.case_closed");
+  EXPECT_NE(shown().find("Not done: The case is closed: reopen it to reply"), std::string::npos) << shown();
+  ASSERT_TRUE(translator_->setLanguage("zh"));
+  EXPECT_NE(shown().find(text("zh", "error", "agent.case_closed").toStdString()), std::string::npos) << shown();
+  ASSERT_TRUE(translator_->setLanguage("en"));
+
+  auto* dismiss = bar->findChild<QObject*>(QStringLiteral("dismissActionError"));
+  ASSERT_NE(dismiss, nullptr);
+  EXPECT_TRUE(dismiss->property("visible").toBool());
+  QMetaObject::invokeMethod(dismiss, "clicked");
+  EXPECT_EQ(controller_->actionError(), "");
+  EXPECT_EQ(shown(), "");
+
+  controller_->setParked(false);
+  EXPECT_FALSE(controller_->requestCallback("r2", ""));
+  EXPECT_NE(shown().find("Only while the car is parked"), std::string::npos) << shown();
+  controller_->setParked(true);
+  ASSERT_TRUE(controller_->rate("r2", 4, ""));
+  agent_->case_actions.back().done(std::string("m-rating"));
+  QCoreApplication::processEvents();
+  EXPECT_EQ(shown(), "") << "an action that goes through clears the last refusal";
+
+  agent::Draft quick;
+  quick.category = wire::CATEGORY_NOISE;
+  ASSERT_TRUE(controller_->submitDraft(quick));
+  agent_->submitted.back().done(fail(agent::AgentErrc::queue_full, "the queue is full"));
+  QCoreApplication::processEvents();
+  EXPECT_NE(shown().find("Not done: The queue is full of more urgent reports"), std::string::npos) << shown();
+  controller_->clearActionError();
+
+  ASSERT_TRUE(controller_->submit("noise", ""));
+  agent_->submitted.back().done(fail(agent::AgentErrc::queue_full, "the queue is full"));
+  QCoreApplication::processEvents();
+  EXPECT_EQ(controller_->lastError(), "agent.queue_full");
+  EXPECT_EQ(shown(), "") << "the composer shows its own refusals";
+  controller_->clearError();
+
+  bar.reset();
+  QObject::disconnect(connection);
+  EXPECT_TRUE(warnings.isEmpty()) << warnings.join("\n").toStdString();
+}
+
 }  // namespace
 }  // namespace fb::ui

@@ -86,6 +86,14 @@
             <source>Storage problem: %1</source>
             <translation>Storage problem: %1</translation>
         </message>
+        <message>
+            <source>Not done: %1</source>
+            <translation>Not done: %1</translation>
+        </message>
+        <message>
+            <source>OK</source>
+            <translation>OK</translation>
+        </message>
     </context>
     <context>
         <name>NotificationBanner</name>

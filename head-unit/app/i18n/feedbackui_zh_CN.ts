@@ -86,6 +86,14 @@
             <source>Storage problem: %1</source>
             <translation>存储问题：%1</translation>
         </message>
+        <message>
+            <source>Not done: %1</source>
+            <translation>未完成：%1</translation>
+        </message>
+        <message>
+            <source>OK</source>
+            <translation>知道了</translation>
+        </message>
     </context>
     <context>
         <name>NotificationBanner</name>

@@ -1,4 +1,5 @@
-// Bottom line for problems the driver should know about: the link could not start, storage.
+// Bottom line for problems the driver should know about: the link could not start, storage, and
+// why the last action away from the composer was refused (dismissed with its button).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -6,8 +7,10 @@ import FeedbackUi
 
 Rectangle {
     readonly property bool hasMessage: FeedbackController.linkError !== "" || FeedbackController.storageProblem !== ""
+                                       || FeedbackController.actionError !== ""
 
-    implicitHeight: hasMessage ? 44 : 0
+    // A refusal's button is a touch target: the line grows to hold it.
+    implicitHeight: !hasMessage ? 0 : FeedbackController.actionError !== "" ? Theme.touchTarget : 44
     visible: hasMessage
     color: Theme.surface
 
@@ -30,6 +33,23 @@ Rectangle {
             color: Theme.error
             font.pixelSize: Theme.fontSmall
             elide: Text.ElideRight
+        }
+        Label {
+            objectName: "actionError"
+            Layout.fillWidth: true
+            visible: FeedbackController.actionError !== ""
+            text: qsTr("Not done: %1").arg(Texts.error(FeedbackController.actionError))
+            color: Theme.error
+            font.pixelSize: Theme.fontSmall
+            elide: Text.ElideRight
+        }
+        TapButton {
+            objectName: "dismissActionError"
+            visible: FeedbackController.actionError !== ""
+            Layout.preferredHeight: Theme.touchTarget - 8
+            font.pixelSize: Theme.fontBody
+            text: qsTr("OK")
+            onClicked: FeedbackController.clearActionError()
         }
     }
 }

@@ -146,23 +146,31 @@ bool FeedbackController::submit(const QString& categoryKey, const QString& text)
   draft.text = trimmed.toStdString();
   draft.language = language_ == QLatin1String("zh") ? "zh-CN" : "en";
   draft.capture_snapshot = true;  // recorded only with consent.diagnostics (none asked yet: issue 10)
-  return submitDraft(std::move(draft));
+  return submitReport(std::move(draft), {}, /*fromComposer=*/true);
 }
 
 bool FeedbackController::submitDraft(agent::Draft draft, std::function<void(bool saved)> after) {
+  return submitReport(std::move(draft), std::move(after), /*fromComposer=*/false);
+}
+
+bool FeedbackController::submitReport(agent::Draft draft, std::function<void(bool saved)> after, bool fromComposer) {
   if (vehicleMoving() && !draft.text.empty()) {
-    setLastError(QString::fromLatin1(error_key::kTypingWhileMoving));
+    const auto refused = QString::fromLatin1(error_key::kTypingWhileMoving);
+    if (!fromComposer) return refuseAction(refused);
+    setLastError(refused);
     return false;
   }
   ++pending_saves_;
   if (pending_saves_ == 1) Q_EMIT savingChanged();
-  agent_.submit(std::move(draft), [this, after = std::move(after)](Result<std::string> saved) mutable {
+  agent_.submit(std::move(draft), [this, after = std::move(after), fromComposer](Result<std::string> saved) mutable {
     QMetaObject::invokeMethod(
         this,
         [this, ok = saved.has_value(),
          message = saved ? QString::fromStdString(*saved) : key_of(saved.error(), "report not saved"),
-         after = std::move(after)] {
+         after = std::move(after), fromComposer] {
           finishSubmit(ok, message);
+          // The review that sent it has closed: the problems line says why it was not saved.
+          if (!fromComposer) setActionError(ok ? QString() : message);
           if (after) after(ok);
         },
         Qt::QueuedConnection);
@@ -192,6 +200,8 @@ void FeedbackController::markRead(const QString& messageId) { agent_.mark_read(m
 
 void FeedbackController::clearError() { setLastError({}); }
 
+void FeedbackController::clearActionError() { setActionError({}); }
+
 void FeedbackController::setParked(bool parked) {
   if (parked == parked_) return;
   parked_ = parked;
@@ -214,6 +224,7 @@ auto FeedbackController::completion(QString kind, QString id) {
         this,
         [this, kind, id, ok = done.has_value(), error = done ? QString() : key_of(done.error(), "answer refused")] {
           if (!ok) setLastError(error);
+          setActionError(error);
           Q_EMIT answerDone(kind, id, ok, error);
         },
         Qt::QueuedConnection);
@@ -253,21 +264,15 @@ void FeedbackController::refuseExtra(const QString& visitId, const QString& appr
 }
 
 bool FeedbackController::answerSurvey(const QString& notificationId, int score, const QString& comment) {
-  if (score < 1 || score > 5) {
-    setLastError(QString::fromLatin1(error_key::kSurveyScore));
-    return false;
-  }
-  if (!textAllowed(comment)) return false;
+  if (score < 1 || score > 5) return refuseAction(QString::fromLatin1(error_key::kSurveyScore));
+  if (!textAllowed(comment)) return refuseAction(last_error_);
   agent_.answer_survey(notificationId.toStdString(), score, comment.trimmed().toStdString(),
                        completion<void>(QStringLiteral("survey"), notificationId));
   return true;
 }
 
 bool FeedbackController::requestCallback(const QString& reportId, const QString& phone) {
-  if (!parked_) {
-    setLastError(QString::fromLatin1(error_key::kNotParked));
-    return false;
-  }
+  if (!parked_) return refuseAction(QString::fromLatin1(error_key::kNotParked));
   agent_.request_callback(reportId.toStdString(), phone.trimmed().toStdString(),
                           completion<std::string>(QStringLiteral("callback"), reportId));
   return true;
@@ -311,29 +316,23 @@ bool FeedbackController::textAllowed(const QString& text) {
 }
 
 bool FeedbackController::reply(const QString& reportId, const QString& text) {
-  if (!textAllowed(text)) return false;
-  if (text.trimmed().isEmpty()) {
-    setLastError(QString::fromLatin1(error_key::kEmptyText));
-    return false;
-  }
+  if (!textAllowed(text)) return refuseAction(last_error_);
+  if (text.trimmed().isEmpty()) return refuseAction(QString::fromLatin1(error_key::kEmptyText));
   agent_.reply(reportId.toStdString(), text.trimmed().toStdString(),
                completion<std::string>(QStringLiteral("reply"), reportId));
   return true;
 }
 
 bool FeedbackController::reopen(const QString& reportId, const QString& reason) {
-  if (!textAllowed(reason)) return false;
+  if (!textAllowed(reason)) return refuseAction(last_error_);
   agent_.reopen(reportId.toStdString(), reason.trimmed().toStdString(),
                 completion<std::string>(QStringLiteral("reopen"), reportId));
   return true;
 }
 
 bool FeedbackController::rate(const QString& reportId, int score, const QString& comment) {
-  if (score < 1 || score > 5) {
-    setLastError(QString::fromLatin1(error_key::kSurveyScore));
-    return false;
-  }
-  if (!textAllowed(comment)) return false;
+  if (score < 1 || score > 5) return refuseAction(QString::fromLatin1(error_key::kSurveyScore));
+  if (!textAllowed(comment)) return refuseAction(last_error_);
   agent_.rate(reportId.toStdString(), score, comment.trimmed().toStdString(),
               completion<std::string>(QStringLiteral("rating"), reportId));
   return true;
@@ -343,6 +342,18 @@ void FeedbackController::setLastError(const QString& error) {
   if (error == last_error_) return;
   last_error_ = error;
   Q_EMIT lastErrorChanged();
+}
+
+void FeedbackController::setActionError(const QString& error) {
+  if (error == action_error_) return;
+  action_error_ = error;
+  Q_EMIT actionErrorChanged();
+}
+
+bool FeedbackController::refuseAction(const QString& error) {
+  setLastError(error);
+  setActionError(error);
+  return false;
 }
 
 void FeedbackController::setStorageProblem(const QString& problem) {

@@ -52,6 +52,12 @@ class FeedbackController final : public QObject {
   /// Why the last submit or answer was refused, as an error key ("storage.full",
   /// "ui.typing_while_moving", "agent.not_parked": fb/ui/error_keys.hpp); "" after a saved one.
   Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
+  /// Why the driver's last action away from the free composer (a quick report sent from its
+  /// review, a visit answer, survey, "Call me", reply, reopen, rating) was refused, at once or by
+  /// the agent, as an error key; "" once one goes through or clearActionError() is called. The
+  /// composer shows lastError; these actions live on cards and a review that has closed, so the
+  /// dashboard's problems line shows this one.
+  Q_PROPERTY(QString actionError READ actionError NOTIFY actionErrorChanged)
   /// The latest storage trouble the agent reported, as an error key ("storage.corrupt",
   /// "storage.full"); "" if none.
   Q_PROPERTY(QString storageProblem READ storageProblem NOTIFY storageProblemChanged)
@@ -91,6 +97,7 @@ class FeedbackController final : public QObject {
   QStringList availableCategories() const;
   bool saving() const { return pending_saves_ > 0; }
   QString lastError() const { return last_error_; }
+  QString actionError() const { return action_error_; }
   QString storageProblem() const { return storage_problem_; }
   QString language() const { return language_; }
   /// Anything starting with "zh" selects Chinese, everything else English.
@@ -110,13 +117,16 @@ class FeedbackController final : public QObject {
   Q_INVOKABLE bool submit(const QString& categoryKey, const QString& text);
   /// Saves a report built by another view-model (QuickComposer), with the same rules and
   /// signals as submit(): false and lastError when it has text while moving. `after`, if given,
-  /// runs on this thread with the outcome, after reportSaved or reportNotSaved.
+  /// runs on this thread with the outcome, after reportSaved or reportNotSaved. A refusal also
+  /// sets actionError (the review has closed by then).
   bool submitDraft(agent::Draft draft, std::function<void(bool saved)> after = {});
   /// The category needs a text with it ("other"); false for quick taps and unknown keys.
   Q_INVOKABLE bool needsText(const QString& categoryKey) const;
   /// The driver has seen a notification: queues a read receipt.
   Q_INVOKABLE void markRead(const QString& messageId);
   Q_INVOKABLE void clearError();
+  /// The driver dismissed the refusal on the problems line.
+  Q_INVOKABLE void clearActionError();
 
   // The driver's answers to a visit update (docs/visits.md). Each goes to the agent, which checks
   // it against the visit's latest update and queues it; answerDone follows (on a refusal,
@@ -156,6 +166,7 @@ class FeedbackController final : public QObject {
   void vehicleMovingChanged();
   void savingChanged();
   void lastErrorChanged();
+  void actionErrorChanged();
   void storageProblemChanged();
   void languageChanged();
   void parkedChanged();
@@ -176,8 +187,14 @@ class FeedbackController final : public QObject {
  private:
   class AgentEvents;
 
+  /// submit() and submitDraft(): `fromComposer` refusals show in the composer (lastError) only;
+  /// the others also in actionError, as the review that sent them has closed.
+  bool submitReport(agent::Draft draft, std::function<void(bool saved)> after, bool fromComposer);
   void finishSubmit(bool saved, const QString& reportIdOrError);
   void setLastError(const QString& error);
+  void setActionError(const QString& error);
+  /// An answer or case action refused at once: lastError and actionError say why. Returns false.
+  bool refuseAction(const QString& error);
   void setStorageProblem(const QString& problem);
   void setConnected(bool connected);
 
@@ -204,6 +221,7 @@ class FeedbackController final : public QObject {
   bool signals_moving_ = false;
   int pending_saves_ = 0;
   QString last_error_;
+  QString action_error_;
   QString storage_problem_;
   QString language_ = QStringLiteral("en");
   QString vin_;
