@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <fstream>
+#include <optional>
 
 #include "fake_clock.hpp"
+#include "fb/agent/errors.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
 #include "paths.hpp"
@@ -58,11 +61,17 @@ class RecordingAgent final : public AgentApi {
   RecordingAgent(boost::asio::any_io_executor ex, const Clock& clock) : ex_(std::move(ex)), clock_(clock) {}
   void add_listener(AgentListener*) override {}
   const VehicleIdentity& vehicle() const override { return identity_; }
+  std::optional<std::int64_t> snapshot_clock_ms() const override { return steady_ms(clock_); }
   void submit(Draft draft, std::function<void(Result<std::string>)> done) override {
     auto env = build_report(identity_, draft, clock_.epoch_ms());
     Result<std::string> result = env ? Result<std::string>(env->report().report_id()) : fail(env.error());
-    if (env) saved.push_back(env->report());
+    if (env && !refusals.empty()) {
+      result = fail(refusals.front());
+      refusals.pop_front();
+    }
+    if (result) saved.push_back(env->report());
     drafts.push_back(std::move(draft));
+    submitted_at.push_back(steady_ms(clock_));
     boost::asio::post(ex_, [done = std::move(done), result] { done(result); });
   }
   void mark_read(std::string) override {}
@@ -76,8 +85,10 @@ class RecordingAgent final : public AgentApi {
   void reports(std::function<void(Result<std::vector<ReportView>>)>) override {}
   void inbox(std::function<void(Result<std::vector<InboxEntry>>)>) override {}
 
-  std::vector<wire::Report> saved;  // every report built, in order
+  std::deque<Error> refusals;       // the next submissions refused with these, in order
+  std::vector<wire::Report> saved;  // every report saved, in order
   std::vector<Draft> drafts;
+  std::vector<std::int64_t> submitted_at;  // steady ms of each submit, as drafts
   std::vector<wire::Report> auto_reports() const {
     std::vector<wire::Report> out;
     for (const auto& r : saved) {
@@ -310,6 +321,54 @@ TEST_F(TelematicsTest, AFlappingDtcSendsOneReportNotHundreds) {
   EXPECT_EQ(s.rules.confirmed, 1440u) << "each episode is debounced on its own";
   EXPECT_EQ(s.rules.throttled, 1439u);
   EXPECT_EQ(s.submitted, 1u);
+}
+
+// A full disk refuses the misfire's auto-report: it is submitted again every kRefusedRetry until
+// saved (issue 8: no fault of the disk loses a report), once, with the snapshot moment of the
+// confirmation; the throttle still allows no second report of the episode. A refusal that room
+// cannot cure is final.
+TEST_F(TelematicsTest, AnAutoReportRefusedForWantOfRoomIsSavedOnceRoomReturns) {
+  start();
+  source_.emit(vss::kSpeed, 60);
+  agent_.refusals = {Error(StorageErrc::full, "disk full"), Error(AgentErrc::queue_full, "outbox full")};
+  source_.dtc("P0300", true);
+  wait(3s);
+  ASSERT_EQ(agent_.drafts.size(), 1u);
+  const auto moment = agent_.drafts[0].snapshot_at_ms;
+  ASSERT_TRUE(moment);
+  EXPECT_TRUE(agent_.auto_reports().empty());
+  const auto retry_due = std::chrono::milliseconds(agent_.submitted_at[0] - steady_ms(clock_)) +
+                         std::chrono::duration_cast<std::chrono::milliseconds>(TelematicsMonitor::kRefusedRetry);
+  wait(retry_due - 1ms);
+  EXPECT_EQ(agent_.drafts.size(), 1u) << "not before its retry time";
+  wait(1ms);
+  EXPECT_EQ(agent_.drafts.size(), 2u);
+  EXPECT_EQ(agent_.submitted_at[1] - agent_.submitted_at[0], 30'000);
+  EXPECT_TRUE(agent_.auto_reports().empty()) << "refused again: the outbox is full";
+  wait(TelematicsMonitor::kRefusedRetry);
+  ASSERT_EQ(agent_.auto_reports().size(), 1u);
+  EXPECT_EQ(agent_.auto_reports()[0].rule_id(), "misfire");
+  EXPECT_EQ(agent_.drafts.back().snapshot_at_ms, moment);
+  source_.dtc("P0300", false);
+  wait(2s);
+  source_.dtc("P0300", true);  // the same drive cycle: throttled
+  wait(TelematicsMonitor::kRefusedRetry * 3);
+  EXPECT_EQ(agent_.auto_reports().size(), 1u);
+  auto s = monitor_->stats();
+  EXPECT_EQ(s.submitted, 1u);
+  EXPECT_EQ(s.failed, 2u);
+  EXPECT_EQ(s.retried, 2u);
+
+  // A refusal no room cures (a broken report) is not tried again.
+  agent_.refusals = {Error(WireErrc::missing_field, "report.text")};
+  source_.emit(vss::kCoolantTemperature, 130);
+  wait(5s);
+  const auto tried = agent_.drafts.size();
+  wait(TelematicsMonitor::kRefusedRetry * 3);
+  EXPECT_EQ(agent_.drafts.size(), tried);
+  s = monitor_->stats();
+  EXPECT_EQ(s.failed, 3u);
+  EXPECT_EQ(s.retried, 2u);
 }
 
 TEST_F(TelematicsTest, BlipsShorterThanTheConfirmationCyclesReportNothing) {

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "fb/agent/errors.hpp"
 #include "fb/common/codec.hpp"
 
 namespace fb::agent {
@@ -129,7 +131,8 @@ TelematicsMonitor::TelematicsMonitor(asio::any_io_executor executor, const Clock
       driver_api_(*this),
       engine_(std::move(config)),
       recent_(engine_.config().link_window),
-      timer_(executor_, clock_) {}
+      timer_(executor_, clock_),
+      retry_timer_(executor_, clock_) {}
 
 TelematicsMonitor::~TelematicsMonitor() {
   stop();
@@ -173,6 +176,7 @@ void TelematicsMonitor::start() {
   source_.start([this](const SignalSample& s) { on_sample(s); },
                 [this](const std::string& code, bool active) { on_dtc(code, active); });
   arm_if_pending();
+  if (!refused_.empty() && !retry_timer_.deadline()) retry_timer_.arm_after(kRefusedRetry, [this] { retry_refused(); });
 }
 
 void TelematicsMonitor::stop() {
@@ -180,6 +184,7 @@ void TelematicsMonitor::stop() {
   running_ = false;
   source_.stop();
   timer_.cancel();
+  retry_timer_.cancel();
 }
 
 void TelematicsMonitor::on_sample(const SignalSample& s) {
@@ -226,20 +231,57 @@ void TelematicsMonitor::submit_confirmed() {
                      : rule.severity == Priority::medium ? ReportClass::normal
                                                          : ReportClass::low;
     d.related_report_ids = recent_.drivers_for_auto(rule.system, lamp, r.t_ms);
+    // The moment it confirmed, for its snapshot, also when a refusal makes it wait.
+    d.snapshot_at_ms = agent_.snapshot_clock_ms();
     spdlog::info("telematics: rule {} confirmed ({}), drive cycle {}", rule.id,
                  r.dtcs.empty() ? std::string("no DTC") : r.dtcs.front(), engine_.drive_cycle());
-    agent_.submit(std::move(d), [this, alive = alive_, rule = &rule, lamp, t = r.t_ms](Result<std::string> id) {
-      if (!*alive) return;
-      if (!id) {
-        ++stats_.failed;
-        spdlog::warn("telematics: auto-report of rule {} not saved: {}", rule->id, id.error().what());
+    submit_auto(AutoDraft{std::move(d), &rule, lamp, r.t_ms});
+  }
+}
+
+namespace {
+
+/// A refusal that room may cure later: a full disk, a busy or failing store, a full outbox.
+bool wants_room(const Error& e) {
+  return e.code == make_error_code(StorageErrc::full) || e.code == make_error_code(StorageErrc::busy) ||
+         e.code == make_error_code(StorageErrc::io) || e.code == make_error_code(AgentErrc::queue_full);
+}
+
+}  // namespace
+
+void TelematicsMonitor::submit_auto(AutoDraft a) {
+  auto draft = a.draft;
+  agent_.submit(std::move(draft), [this, alive = alive_, a = std::move(a)](Result<std::string> id) mutable {
+    if (!*alive) return;
+    if (!id) {
+      ++stats_.failed;
+      if (!wants_room(id.error())) {
+        spdlog::warn("telematics: auto-report of rule {} refused: {}", a.rule->id, id.error().what());
         return;
       }
-      ++stats_.submitted;
-      recent_.add_auto(*id, rule->system, lamp, t);
-      save_recent();
-      if (on_submitted_) on_submitted_(*id, *rule);
-    });
+      spdlog::warn("telematics: auto-report of rule {} not saved, tried again in {} s: {}", a.rule->id,
+                   kRefusedRetry.count(), id.error().what());
+      if (refused_.size() == kMaxRefused) {
+        spdlog::error("telematics: auto-report of rule {} given up: {} others wait for room", refused_.front().rule->id,
+                      kMaxRefused);
+        refused_.pop_front();
+      }
+      refused_.push_back(std::move(a));
+      if (running_ && !retry_timer_.deadline()) retry_timer_.arm_after(kRefusedRetry, [this] { retry_refused(); });
+      return;
+    }
+    ++stats_.submitted;
+    recent_.add_auto(*id, a.rule->system, a.lamp, a.t_ms);
+    save_recent();
+    if (on_submitted_) on_submitted_(*id, *a.rule);
+  });
+}
+
+void TelematicsMonitor::retry_refused() {
+  // Those refused again come back into refused_ (and re-arm the timer) from their completions.
+  for (auto& a : std::exchange(refused_, {})) {
+    ++stats_.retried;
+    submit_auto(std::move(a));
   }
 }
 

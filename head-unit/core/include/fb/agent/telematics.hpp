@@ -72,9 +72,20 @@ class TelematicsMonitor {
  public:
   struct Stats {
     std::uint64_t submitted = 0;  // auto-reports the agent saved
-    std::uint64_t failed = 0;     // auto-reports the agent refused (logged)
+    std::uint64_t failed = 0;     // refusals by the agent (logged), each retry's included
+    std::uint64_t retried = 0;    // submissions of a refused auto-report again
     RuleEngine::Stats rules;
   };
+
+  /// An auto-report the agent refused for want of room (a full disk, a busy or failing store, an
+  /// outbox full of more urgent reports) is submitted again this long after, until it is saved:
+  /// its throttle slot is spent, so it is the fault's only report. Its snapshot moment stays the
+  /// confirmation's (the agent sends it without a snapshot once the ring no longer holds it).
+  /// Other refusals (the report breaks a wire rule) are final. Kept in memory: after a restart
+  /// the ECU's stored codes start new episodes.
+  static constexpr std::chrono::seconds kRefusedRetry{30};
+  /// At most this many refused auto-reports wait; beyond it the oldest is given up (logged).
+  static constexpr std::size_t kMaxRefused = 32;
 
   /// `source` and `agent` must outlive the monitor. `executor` is the agent's strand.
   TelematicsMonitor(boost::asio::any_io_executor executor, const Clock& clock, SignalSource& source, AgentApi& agent,
@@ -152,6 +163,14 @@ class TelematicsMonitor {
   void tick();
   void arm_if_pending();
   void submit_confirmed();
+  struct AutoDraft {
+    Draft draft;
+    const TelematicsRule* rule = nullptr;  // into engine_'s config
+    bool lamp = false;
+    std::int64_t t_ms = 0;  // when it confirmed
+  };
+  void submit_auto(AutoDraft a);
+  void retry_refused();
   void save_recent();
 
   boost::asio::any_io_executor executor_;
@@ -164,6 +183,8 @@ class TelematicsMonitor {
   RecentReports recent_;
   std::filesystem::path recent_file_;  // empty: memory only
   Timer timer_;
+  std::deque<AutoDraft> refused_;  // waiting for room, oldest first
+  Timer retry_timer_;              // armed while refused_ is not empty
   std::function<void(const std::string&, const TelematicsRule&)> on_submitted_;
   Stats stats_;
   bool running_ = false;
