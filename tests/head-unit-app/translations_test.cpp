@@ -249,7 +249,15 @@ TEST_F(TranslationsTest, EveryErrorTheDriverCanMeetHasItsOwnText) {
   EXPECT_EQ(generic, "Something went wrong (no.such_code)");
   std::vector<QString> keys = {error_key::kUnknownCategory, error_key::kTypingWhileMoving, error_key::kSurveyScore,
                                error_key::kNotParked};
-  for (int v = 1; v <= 8; ++v) keys.push_back(errorKey(make_error_code(static_cast<agent::AgentErrc>(v))));
+  // Every AgentErrc: the values run from 1 until the category no longer knows one.
+  int agent_errors = 0;
+  for (int v = 1;; ++v) {
+    const auto key = errorKey(make_error_code(static_cast<agent::AgentErrc>(v)));
+    if (key.endsWith(".unknown")) break;
+    keys.push_back(key);
+    ++agent_errors;
+  }
+  EXPECT_GE(agent_errors, static_cast<int>(agent::AgentErrc::case_closed));
   for (auto e :
        {StorageErrc::full, StorageErrc::corrupt, StorageErrc::open_failed, StorageErrc::io, StorageErrc::not_found}) {
     keys.push_back(errorKey(make_error_code(e)));
@@ -435,7 +443,9 @@ TEST_F(TranslationsTest, ARefusedAnswerOrQuickReportSaysWhyOnTheProblemsLine) {
   EXPECT_EQ(controller_->actionError(), "agent.case_closed");
   EXPECT_NE(shown().find("Not done: The case is closed: reopen it to reply"), std::string::npos) << shown();
   ASSERT_TRUE(translator_->setLanguage("zh"));
+  EXPECT_NE(shown().find("未完成："), std::string::npos) << shown();
   EXPECT_NE(shown().find(text("zh", "error", "agent.case_closed").toStdString()), std::string::npos) << shown();
+  EXPECT_NE(text("zh", "error", "agent.case_closed"), text("en", "error", "agent.case_closed"));
   ASSERT_TRUE(translator_->setLanguage("en"));
 
   auto* dismiss = bar->findChild<QObject*>(QStringLiteral("dismissActionError"));
