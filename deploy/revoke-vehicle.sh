@@ -49,10 +49,11 @@ if [[ ! -s "$cert" ]]; then
   echo "revoke-vehicle: no certificate for $vin in $pki/vehicles" >&2
   exit 1
 fi
-if [[ ! -s "$pki/ca/openssl.cnf" ]]; then
-  # A PKI from before the CA database: gen-certs.sh adds one (and keeps every certificate).
-  "$here/gen-certs.sh" "$pki" >/dev/null
-fi
+# The CA's openssl.cnf names its directory by absolute path: a PKI copied elsewhere (cp -a run/pki
+# /etc/fb/pki) would record the revocation in the old copy's database and publish a CRL without it.
+# gen-certs.sh writes it for this directory (and adds the CA database to a PKI from before it),
+# keeping every certificate.
+"$here/gen-certs.sh" "$pki" >/dev/null
 
 serial=$(openssl x509 -in "$cert" -noout -serial | cut -d= -f2)
 umask 077
@@ -64,6 +65,10 @@ mv "$pki/vehicles/$vin" "$pki/revoked/$vin.$serial"
 
 # Writes the CRL (ca/crl.pem and the broker's copy, broker/crl.pem) with the revocation in it.
 "$here/gen-certs.sh" "$pki" >/dev/null
+if ! openssl crl -in "$pki/broker/crl.pem" -noout -text | grep -qi "Serial Number: *$serial\b"; then
+  echo "revoke-vehicle: the CRL $pki/broker/crl.pem does not list serial $serial: the revocation did not take" >&2
+  exit 1
+fi
 echo "revoked $vin (serial $serial, $reason); CRL: $pki/broker/crl.pem"
 
 if [[ -n "$pid" ]]; then
