@@ -4,7 +4,10 @@
 // `drive` runs the drive simulator with a fault under the telematics rules (auto-reports).
 // `stream` queues a numbered stream of reports for fault-injection tests (stream.hpp).
 // Used by the demo, the tests and the benchmarks.
+#include <pwd.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -12,6 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -203,6 +207,25 @@ struct Options {
 int fail_with(const fb::Error& e) {
   std::cerr << "fb-car: " << e.what() << "\n";
   return 1;
+}
+
+/// Root on a queue that another user owns (the packaged service's user, fb-car): the files root
+/// would create beside it (its key file, the WAL) would lock that user's service out of its own
+/// queue. Refused, with the way to do it.
+std::optional<fb::Error> foreign_queue_as_root(const std::string& db) {
+  if (::geteuid() != 0) return std::nullopt;
+  const std::filesystem::path path(db);
+  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 && ::stat(dir.c_str(), &st) != 0) return std::nullopt;
+  if (st.st_uid == 0) return std::nullopt;
+  const auto* pw = ::getpwuid(st.st_uid);
+  const std::string user = pw ? pw->pw_name : std::to_string(st.st_uid);
+  return fb::Error(fb::StorageErrc::open_failed,
+                   db + " belongs to user " + user +
+                       ": files root creates there would lock it out of its queue; run fb-car as that user, e.g. "
+                       "`runuser -u " +
+                       user + " -- fb-car ...` (stop its service first for list, inbox and privacy)");
 }
 
 void print_reports(const std::vector<ReportView>& reports) {
@@ -407,6 +430,7 @@ static int run_main(int argc, char** argv) {
   if (auto r = fb::init_logging("car", o.log_level); !r) return fail_with(r.error());
   auto config = fb::agent::make_agent_config({o.vin, o.model, o.model_year, o.software}, o.broker, o.pki,
                                              o.db.empty() ? "run/car-" + o.vin + ".db" : o.db);
+  if (auto refused = foreign_queue_as_root(config.database.string())) return fail_with(*refused);
   config.mqtt.version = *fb::mqtt::parse_protocol_version(o.mqtt_version);  // checked by CLI11
   config.sending.ack_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(ack_timeout_s * 1000));
   // fb-car has no vehicle signals: a parked car unless told it is driving.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `fb-car --config <packaged fb-car.conf> run`, as the systemd unit starts it: the packaged
 # config parses (the command line overrides its db and broker), `run` outlives --wait and exits
-# 0 on SIGTERM with its queue in place, and a misspelt key in a config file is refused.
+# 0 on SIGTERM with its queue in place, a misspelt key in a config file is refused, and root is
+# refused on a queue another user owns.
 #   fb_car_service_test.sh <work dir> <fb-car.conf> <fb-car> [emulator args...]
 set -euo pipefail
 work=$1 conf=$2
@@ -20,8 +21,14 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 grep -q "^car " "$work/out" || fail "fb-car run printed no start line within 30 s"
-# listen would have stopped at --wait 0; run must still be there.
-sleep 2
+# listen would have stopped at --wait 0, right after its start line; run must still be there
+# after three more connection attempts (its backoff: about 1 s).
+for _ in $(seq 300); do
+  [[ $(grep -c "connect failed" "$work/out") -ge 3 ]] && break
+  kill -0 "$pid" 2>/dev/null || fail "fb-car run stopped without a signal"
+  sleep 0.1
+done
+[[ $(grep -c "connect failed" "$work/out") -ge 3 ]] || fail "fb-car run made no three connection attempts in 30 s"
 kill -0 "$pid" 2>/dev/null || fail "fb-car run stopped without a signal"
 kill -TERM "$pid"
 rc=0
@@ -34,4 +41,15 @@ rc=0
 "${fb_car[@]}" --config "$work/typo.conf" --db "$work/queue.db" list >"$work/out" 2>&1 || rc=$?
 [[ $rc -ne 0 ]] || fail "a config file with an unknown key was accepted"
 grep -q colour "$work/out" || fail "the error does not name the unknown key"
+# Root on the service user's queue (the packaged layout: /var/lib/fb-car owned by fb-car) is
+# refused before anything is created there, with the command to use instead.
+if [[ $(id -u) -eq 0 ]] && getent passwd nobody >/dev/null; then
+  mkdir -p "$work/service"
+  chown nobody "$work/service"
+  rc=0
+  "${fb_car[@]}" --config "$conf" --db "$work/service/queue.db" --pki "$work" list >"$work/out" 2>&1 || rc=$?
+  [[ $rc -ne 0 ]] || fail "root was let open the queue of user nobody"
+  grep -q "runuser -u nobody" "$work/out" || fail "the refusal does not say how to run it"
+  [[ -z $(ls -A "$work/service") ]] || fail "root created files in the service user's directory"
+fi
 echo "FB_CAR_SERVICE_OK"
