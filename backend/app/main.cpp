@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -158,6 +159,16 @@ static int run_main(int argc, char** argv) {
   }
   if (auto r = fb::init_logging("backend", cfg.log_level); !r) return fb::backend::print_error(r.error());
 
+  // Every command but serve, token and key init works on a case store that serve made: a store
+  // path that names nothing is a typo (or a missing --config), not a new empty store to report on.
+  const bool reads_store = case_commands.selected() || analytics_commands.selected() || *cases || *dead ||
+                           (*key && !*key_init);
+  if (reads_store && cfg.postgres.empty() && !std::filesystem::exists(cfg.database)) {
+    return fb::backend::print_error(fb::Error(
+        fb::StorageErrc::open_failed, "no case store at " + cfg.database.string() +
+                                          ": give --config or --db (and --key-file for a sealed store); "
+                                          "`fb-backend serve` creates it"));
+  }
   if (*key) {
     if (cfg.key_file.empty())
       return fb::backend::print_error(

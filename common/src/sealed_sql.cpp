@@ -122,7 +122,7 @@ void open_value(sqlite3_context* ctx, sqlite3_value** argv, bool null_on_failure
   const auto* ring = ring_of(ctx);
   if (ring == nullptr) {
     if (null_on_failure) return sqlite3_result_null(ctx);
-    sqlite3_result_error(ctx, "sealed value but no key ring configured", -1);
+    sqlite3_result_error(ctx, "sealed value but no key ring configured (give the store's key file)", -1);
     return;
   }
   auto plain = ring->open(*raw, arg_text(argv[1]));

@@ -94,6 +94,12 @@ TEST_F(EndToEnd, ARepeatedProblemJoinsItsCaseAndTheTeamsMovesReachTheCar) {
   ASSERT_TRUE(car.wait_status(first, ReportStatus::appointment));
   std::string out;
   EXPECT_NE(run_command(cli + "--to closed", &out), 0);  // not from appointment
+  // A store path that names nothing (a typo) is refused, and no empty store is left behind.
+  const auto typo = dir_ / "casse.db";
+  out.clear();
+  EXPECT_NE(run_command(std::string(kBackendBin) + " --db " + typo + " cases", &out), 0);
+  EXPECT_NE(out.find("no case store at " + typo), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(typo));
   auto inbox = car.inbox();
   EXPECT_TRUE(std::any_of(inbox.begin(), inbox.end(),
                           [](const auto& n) { return n.text.find("Pudong 4S store") != std::string::npos; }));
