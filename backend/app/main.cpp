@@ -164,10 +164,10 @@ static int run_main(int argc, char** argv) {
   const bool reads_store = case_commands.selected() || analytics_commands.selected() || *cases || *dead ||
                            (*key && !*key_init);
   if (reads_store && cfg.postgres.empty() && !std::filesystem::exists(cfg.database)) {
-    return fb::backend::print_error(fb::Error(
-        fb::StorageErrc::open_failed, "no case store at " + cfg.database.string() +
-                                          ": give --config or --db (and --key-file for a sealed store); "
-                                          "`fb-backend serve` creates it"));
+    return fb::backend::print_error(
+        fb::Error(fb::StorageErrc::open_failed, "no case store at " + cfg.database.string() +
+                                                    ": give --config or --db (and --key-file for a sealed store); "
+                                                    "`fb-backend serve` creates it"));
   }
   if (*key) {
     if (cfg.key_file.empty())
@@ -292,14 +292,11 @@ static int run_main(int argc, char** argv) {
   std::unique_ptr<fb::api::Api> api;
   std::unique_ptr<fb::api::HttpServer> http;
   if (!cfg.http.listen.empty()) {
-    const auto colon = cfg.http.listen.rfind(':');
-    if (colon == std::string::npos) {
-      return fb::backend::print_error(
-          fb::Error(fb::ConfigErrc::invalid_value, "http listen '" + cfg.http.listen + "': ADDRESS:PORT"));
-    }
+    auto listen = fb::backend::parse_listen(cfg.http.listen, "http.listen (--http)");
+    if (!listen) return fb::backend::print_error(listen.error());
     fb::api::HttpServerOptions http_options;
-    http_options.address = cfg.http.listen.substr(0, colon);
-    http_options.port = static_cast<std::uint16_t>(std::stoi(cfg.http.listen.substr(colon + 1)));
+    http_options.address = listen->address;
+    http_options.port = listen->port;
     fb::api::TokenStore tokens;
     if (!cfg.http.tokens_file.empty() && std::filesystem::exists(cfg.http.tokens_file)) {
       auto loaded = fb::api::TokenStore::load_file(cfg.http.tokens_file);

@@ -47,7 +47,8 @@ set(CPACK_COMPONENT_APP_DESCRIPTION
 # QML modules are loaded at run time, so dpkg-shlibdeps cannot see them.
 set(CPACK_DEBIAN_APP_PACKAGE_DEPENDS
   "qml6-module-qtquick, qml6-module-qtquick-controls, qml6-module-qtquick-layouts, qml6-module-qtquick-window, qml6-module-qtquick-templates, qml6-module-qtqml-workerscript, qml6-module-qtqml-models")
-# The UI shows Chinese text.
-set(CPACK_DEBIAN_APP_PACKAGE_RECOMMENDS "fonts-noto-cjk")
+# The UI shows Chinese text. The on-screen keyboard: without it a touch-only head unit cannot
+# type a description or a callback number (the app falls back to the platform's input).
+set(CPACK_DEBIAN_APP_PACKAGE_RECOMMENDS "fonts-noto-cjk, qml6-module-qtquick-virtualkeyboard, qt6-virtualkeyboard-plugin")
 
 include(CPack)

@@ -51,6 +51,30 @@ TEST(BackendConfig, BadValuesAreNamed) {
   EXPECT_EQ(c.error().code, make_error_code(ConfigErrc::invalid_value));
 }
 
+TEST(BackendConfig, TheHttpListenAddressNeedsAWholePortFrom1To65535) {
+  auto ok = parse_listen("127.0.0.1:8080", "http.listen");
+  ASSERT_TRUE(ok) << ok.error().what();
+  EXPECT_EQ(ok->address, "127.0.0.1");
+  EXPECT_EQ(ok->port, 8080);
+  auto v6 = parse_listen("::1:65535", "http.listen");
+  ASSERT_TRUE(v6) << v6.error().what();
+  EXPECT_EQ(v6->address, "::1");
+  EXPECT_EQ(v6->port, 65535);
+  for (const char* bad : {"127.0.0.1:", "127.0.0.1:70000", "127.0.0.1:8080x", "127.0.0.1:0", "8080", ":8080",
+                          "127.0.0.1:-1", "127.0.0.1: 80"}) {
+    auto r = parse_listen(bad, "http.listen");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, make_error_code(ConfigErrc::invalid_value)) << bad;
+    EXPECT_NE(r.error().detail.find(std::string("http.listen '") + bad + "'"), std::string::npos) << r.error().detail;
+  }
+  test::TempDir dir;
+  std::ofstream(dir / "backend.json") << R"({"version": 1, "http": {"listen": "127.0.0.1:70000"}})";
+  auto c = load_config(dir / "backend.json", default_config());
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().detail.find("http.listen '127.0.0.1:70000'"), std::string::npos) << c.error().detail;
+  EXPECT_NE(c.error().detail.find("backend.json"), std::string::npos) << c.error().detail;
+}
+
 TEST(BackendConfig, GroupingComesFromItsOwnSectionAndBadValuesAreNamed) {
   test::TempDir dir;
   std::ofstream(dir / "g.json") << R"({"version": 1, "grouping": {"merge_window_hours": 48, "major_case_vehicles": 3,

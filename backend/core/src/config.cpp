@@ -1,5 +1,7 @@
 #include "fb/backend/config.hpp"
 
+#include <charconv>
+
 #include "fb/common/config.hpp"
 #include "fb/mqtt/options.hpp"
 
@@ -166,6 +168,21 @@ Result<nlohmann::json> section(const nlohmann::json& doc, const char* key, const
 
 }  // namespace
 
+Result<ListenAddress> parse_listen(std::string_view listen, const std::string& where) {
+  const auto bad = [&](const char* why) {
+    return fail(ConfigErrc::invalid_value, where + " '" + std::string(listen) + "': " + why);
+  };
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return bad("ADDRESS:PORT, e.g. 127.0.0.1:8080");
+  const auto digits = listen.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535) {
+    return bad("the port must be a number from 1 to 65535");
+  }
+  return ListenAddress{std::string(listen.substr(0, colon)), static_cast<std::uint16_t>(port)};
+}
+
 Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConfig c) {
   auto doc = config::load_json(file);
   if (!doc) return fail(doc.error());
@@ -245,6 +262,9 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
     const auto where = origin + ": http";
     auto listen = config::get_or<std::string>(h, "listen", c.http.listen, where);
     if (!listen) return fail(listen.error());
+    if (!listen->empty()) {
+      if (auto parsed = parse_listen(*listen, where + ".listen"); !parsed) return fail(parsed.error());
+    }
     c.http.listen = *listen;
     for (auto& [key, out] :
          std::initializer_list<std::pair<const char*, std::filesystem::path*>>{{"tokens_file", &c.http.tokens_file},

@@ -41,7 +41,12 @@ int run_main(int argc, char** argv) {
                  "Keep polling until this many visits are handed over (0: stop when nothing is left to do)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--timeout-s", timeout_s, "Give up after this many seconds")->check(CLI::PositiveNumber);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int printed = app.exit(e);  // the message, or the help (0)
+    return printed == 0 ? 0 : 2;      // README: 2 on a bad argument, whatever CLI11's own code
+  }
   o.step = std::chrono::milliseconds(step_ms);
   o.timeout = std::chrono::seconds(timeout_s);
 

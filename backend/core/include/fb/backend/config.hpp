@@ -2,9 +2,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "fb/backend/admission.hpp"
 #include "fb/backend/analytics.hpp"
@@ -65,6 +67,14 @@ struct HttpConfig {
   std::filesystem::path tokens_file;  // hashed bearer tokens (fb-backend token add)
   std::filesystem::path console_dir;  // the console's static files; empty = the built-in location
 };
+
+/// The address and port of an http.listen value "ADDRESS:PORT" (port 1..65535, digits only; the
+/// address as given, e.g. "127.0.0.1" or "::1"). Errors: ConfigErrc::invalid_value, naming `where`.
+struct ListenAddress {
+  std::string address;
+  std::uint16_t port = 0;
+};
+Result<ListenAddress> parse_listen(std::string_view listen, const std::string& where);
 
 struct BackendConfig {
   /// server_uri, tls, client_id "fb-backend"; mqtt.max_undelivered bounds what was received
