@@ -5,7 +5,8 @@
 # Chinese and English, and shows the notifications coming back and the cases created.
 #
 #   scripts/demo.sh                 everything, then stops the broker and backend
-#   scripts/demo.sh --keep-running  leaves broker and backend up (e.g. for the Qt app)
+#   scripts/demo.sh --keep-running  leaves broker and backend up (e.g. for the Qt app) when it succeeds
+#   scripts/demo.sh --stop          stops the broker and backend a --keep-running run left up
 #   FB_SKIP_INSTALL=1 scripts/demo.sh   skip apt-get
 # Everything it writes is under ./run/ (logs: run/broker.log, run/backend.log).
 set -euo pipefail
@@ -13,6 +14,28 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 keep=0
 [[ "${1:-}" == "--keep-running" ]] && keep=1
+
+# The broker and backend a --keep-running run left up (their pids in run/*.pid): stopped by
+# --stop, and before a new run, whose ports they hold.
+stop_kept() {
+  local f p
+  for f in run/broker.pid run/backend.pid; do
+    [[ -s "$f" ]] || continue
+    p=$(cat "$f")
+    # Only ours: after a reboot the pid may be another program's.
+    if kill -0 "$p" 2>/dev/null && grep -qa -e mosquitto -e fb-backend "/proc/$p/cmdline" 2>/dev/null; then
+      kill "$p" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      echo "stopped $(basename "$f" .pid) (pid $p)"
+    fi
+    rm -f "$f"
+  done
+}
+if [[ "${1:-}" == "--stop" ]]; then
+  stop_kept
+  exit 0
+fi
+stop_kept
 port=${FB_BROKER_PORT:-8883}
 http_port=${FB_HTTP_PORT:-8080}
 vins=(LSVAX60E5K2000001 LSVAX60E5K2000002 LSVAX60E5K2000003)
@@ -34,9 +57,13 @@ deploy/broker-config.sh run/broker run/pki "$port"
 
 pids=()
 cleanup() {
-  if [[ $keep -eq 0 ]]; then
+  local rc=$?
+  # A failed run stops everything it started, --keep-running or not: a half-started demo
+  # would hold the ports of the next one.
+  if [[ $keep -eq 0 || $rc -ne 0 ]]; then
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    rm -f run/broker.pid run/backend.pid
   fi
 }
 trap cleanup EXIT
@@ -54,6 +81,7 @@ echo "== starting mosquitto on 127.0.0.1:$port (TLS, client certificates require
 : > run/broker.log
 mosquitto -c run/broker/mosquitto.conf >>run/broker.log 2>&1 &
 pids+=($!)
+echo $! >run/broker.pid
 wait_for run/broker.log "mosquitto version .* running" mosquitto
 
 if [[ ! -s run/api-tokens ]]; then
@@ -81,6 +109,7 @@ echo "== starting the backend (case store run/cases.db, rules deploy/rules, cons
   --rules deploy/rules --http "127.0.0.1:$http_port" --tokens run/api-tokens --key-file run/store.keys \
   serve >>run/backend.log 2>&1 &
 pids+=($!)
+echo $! >run/backend.pid
 wait_for run/backend.log "backend ready" fb-backend
 
 echo "== a simulated car sends sample reports and waits for the answers"
@@ -131,6 +160,7 @@ echo "   the dealer (fb-dealer, token role dealer) checks the car in and works t
 "$bin/head-unit/fb-car" "${car[@]}" --wait 120 follow --pick-first-slot --approve-extra \
   --survey-score 2 --survey-comment "The repair was fine but pick-up took an hour" --until-survey >run/car-visit.log 2>&1 &
 car_pid=$!
+pids+=($car_pid)
 "$bin/backend/dealer-sim/fb-dealer" --api "http://127.0.0.1:$http_port" --token-file run/dealer-SH-001.token \
   --step-ms 300 --extra-cost 20000 --extra-reason "valve body replaced instead of a reset" \
   --until-handed-over 1 --timeout-s 120 | sed 's/^/   dealer | /'
@@ -148,6 +178,7 @@ echo "== a live callback: the parked car asks to be called, an agent picks it up
 "$bin/head-unit/fb-car" "${car[@]}" --wait 60 follow --request-callback any --until-callback-logged \
   >run/car-callback.log 2>&1 &
 car_pid=$!
+pids+=($car_pid)
 callback=""
 for _ in $(seq 1 100); do
   callback=$(call GET "/callbacks" | python3 -c 'import json,sys; i=json.load(sys.stdin)["items"]; print(i[0]["id"] if i else "")')
@@ -163,6 +194,6 @@ sed 's/^/   car | /' run/car-callback.log
 
 if [[ $keep -eq 1 ]]; then
   echo
-  echo "Broker and backend keep running (pids ${pids[*]}). Try the dashboard app:"
+  echo "Broker and backend keep running (pids $(cat run/broker.pid) $(cat run/backend.pid); scripts/demo.sh --stop stops them). Try the dashboard app:"
   echo "  $bin/head-unit/app/fb-headunit --broker ssl://127.0.0.1:$port --pki run/pki --vin ${vins[1]}"
 fi
