@@ -5,8 +5,14 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 
+#include <boost/asio/post.hpp>
+#include <future>
+#include <latch>
+#include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 namespace fb {
 namespace {
@@ -25,9 +31,27 @@ TEST(IoThreadTest, CallRunsOnAThreadOfTheGivenName) {
 
 TEST(IoThreadTest, ALongNameIsCutToTheKernelsFifteenBytesOnEveryThread) {
   IoThread io(2, "backend-io-threads");
-  std::set<std::string> names;
-  for (int i = 0; i < 20; ++i) names.insert(io.call([] { return this_thread_name(); }));
-  EXPECT_EQ(names, std::set<std::string>{"backend-io-thre"});
+  // Two handlers on two strands that wait for each other: each holds a thread of its own.
+  std::latch both(2);
+  std::mutex mu;
+  std::map<std::thread::id, std::string> seen;
+  std::promise<void> done_one, done_two;
+  const auto meet = [&](std::promise<void>& done) {
+    return [&] {
+      both.arrive_and_wait();
+      {
+        std::lock_guard lock(mu);
+        seen[std::this_thread::get_id()] = this_thread_name();
+      }
+      done.set_value();
+    };
+  };
+  boost::asio::post(io.make_strand(), meet(done_one));
+  boost::asio::post(io.make_strand(), meet(done_two));
+  done_one.get_future().wait();
+  done_two.get_future().wait();
+  ASSERT_EQ(seen.size(), 2u) << "both threads ran a handler";
+  for (const auto& [id, name] : seen) EXPECT_EQ(name, "backend-io-thre");
 }
 
 TEST(IoThreadTest, WithoutANameItsThreadKeepsTheProcesssName) {

@@ -48,13 +48,24 @@ TEST(PrivateFile, ConcurrentWritersEachLeaveAWholeFile) {
       if (!write_private_file(path, text)) ++failures;
     }
   };
-  std::thread one(writer, a), two(writer, b);
+  std::atomic<int> writing{2};
+  auto counted = [&](const std::string& text) {
+    writer(text);
+    --writing;
+  };
+  std::thread one(counted, a), two(counted, b);
+  // Read for as long as either writes: a write that truncates in place would be seen half done.
   std::set<std::string> seen;
-  for (int i = 0; i < 200; ++i) {
-    if (std::filesystem::exists(path)) seen.insert(read(path));
+  int reads = 0;
+  while (writing.load() > 0) {
+    if (std::filesystem::exists(path)) {
+      seen.insert(read(path));
+      ++reads;
+    }
   }
   one.join();
   two.join();
+  EXPECT_GT(reads, 10) << "the reader ran while the writers wrote";
   EXPECT_EQ(failures.load(), 0);
   seen.insert(read(path));
   for (const auto& text : seen) EXPECT_TRUE(text == a || text == b) << text.size() << " bytes";
