@@ -1,6 +1,11 @@
 // The client logic composed over a fake transport, driven on this thread by a fake clock.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+
 #include "errc_fixture.hpp"
 #include "fake_clock.hpp"
 #include "fake_transport.hpp"
@@ -379,12 +384,24 @@ TEST_F(ClientTest, ACleanStopWhileConnectedPublishesTheWillItselfAndWaitsForItsP
   run();
   ASSERT_TRUE(client->connected());
   int closes_at_publish = -1;
+  // The PUBACK comes from the library's thread, a little later, while stop() waits for it: a
+  // stop that did not wait would close the transport before it.
+  std::atomic<bool> acked = false;
+  std::optional<bool> acked_at_close;
+  std::thread library;
   fake->on_publish = [&](test::FakeTransport::Publish& p) {
     closes_at_publish = fake->closes;
-    auto done = std::move(p.done);
-    done(Error{});  // the PUBACK, from the library's thread while stop() waits
+    library = std::thread([&acked, done = std::move(p.done)] {
+      std::this_thread::sleep_for(50ms);  // the round trip to the broker
+      acked = true;
+      done(Error{});
+    });
   };
+  fake->on_close = [&] { acked_at_close = acked.load(); };
   stop();
+  library.join();
+  ASSERT_TRUE(acked_at_close);
+  EXPECT_TRUE(*acked_at_close) << "the transport was closed before the will's PUBACK";
   ASSERT_EQ(fake->publishes.size(), 1u);
   EXPECT_EQ(fake->publishes[0].topic, "vehicles/car-1/status");
   EXPECT_EQ(fake->publishes[0].payload, "offline");
@@ -392,6 +409,26 @@ TEST_F(ClientTest, ACleanStopWhileConnectedPublishesTheWillItselfAndWaitsForItsP
   EXPECT_TRUE(fake->publishes[0].props.retain);
   EXPECT_EQ(closes_at_publish, 0) << "published after the transport was closed";
   EXPECT_EQ(fake->closes, 1);
+}
+
+// A broker that never answers the will's publish: stop() gives up after connect_timeout and
+// closes the transport all the same.
+TEST_F(ClientTest, ACleanStopWhoseWillIsNeverAcknowledgedStillClosesAfterTheConnectTimeout) {
+  auto o = fake_options();
+  o.connect_timeout = 1s;  // the wait blocks on the library's thread: real time
+  o.will = Will{"vehicles/car-1/status", "offline", QoS::at_least_once, true, true};
+  make(o);
+  ASSERT_TRUE(client->start());
+  fake->connack();
+  run();
+  ASSERT_TRUE(client->connected());
+  const auto t0 = std::chrono::steady_clock::now();
+  stop();
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(fake->publishes.size(), 1u);
+  EXPECT_EQ(fake->closes, 1);
+  EXPECT_GE(waited, 1s) << "it waited for the PUBACK";
+  EXPECT_LT(waited, 6s);
 }
 
 TEST_F(ClientTest, ACleanStopPublishesNothingWithoutOnCleanStopOrWhileNotConnected) {

@@ -49,6 +49,7 @@ class FakeTransport final : public mqtt::Transport {
   }
   void network_up() override { ++network_ups; }
   void close(std::chrono::milliseconds) override {
+    if (on_close) on_close();
     ++closes;
     closed = true;
   }
@@ -104,6 +105,8 @@ class FakeTransport final : public mqtt::Transport {
   /// Called with each publish as it arrives (e.g. to answer at once, as Paho's thread would while
   /// the caller blocks).
   std::function<void(Publish&)> on_publish;
+  /// Called in close(), before it takes effect.
+  std::function<void()> on_close;
   std::vector<std::function<void()>> disconnects;
   int closes = 0;
   int network_ups = 0;
