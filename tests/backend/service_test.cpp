@@ -128,8 +128,15 @@ TEST_F(ServiceTest, BeyondMaxPendingTheReceiveThreadWaitsForRoomAndNothingIsDrop
   std::thread receive([&] {
     for (int i = 0; i < 5; ++i) send_report(kVinA, "burst " + std::to_string(i));
   });
-  while (service_->stats().ingest.accepted < 5) {
-    io_.run_one();  // a drain, when the receive thread has posted one
+  // Nothing drains yet, so the third push must wait: seen before the service runs at all.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (service_->stats().backpressure_waits == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_GT(service_->stats().backpressure_waits, 0u) << "the receive thread never waited for room";
+  EXPECT_EQ(service_->stats().ingest.accepted, 0u);
+  while (service_->stats().ingest.accepted < 5 && std::chrono::steady_clock::now() < deadline + 10s) {
+    io_.run_one_for(100ms);  // a drain, when the receive thread has posted one
     io_.restart();
   }
   receive.join();

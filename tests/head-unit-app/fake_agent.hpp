@@ -21,7 +21,10 @@ class FakeAgent final : public agent::AgentApi {
     submitted.push_back({std::move(d), std::move(done)});
   }
   void mark_read(std::string id) override { read.push_back(std::move(id)); }
-  void answer_survey(std::string, int, std::string, std::function<void(Result<void>)> done) override { done({}); }
+  void answer_survey(std::string notification_id, int score, std::string comment,
+                     std::function<void(Result<void>)> done) override {
+    surveys.push_back({std::move(notification_id), score, std::move(comment), std::move(done)});
+  }
   void answer_visit(std::string visit_id, agent::VisitAnswer answer,
                     std::function<void(Result<std::string>)> done) override {
     visit_answers.push_back({std::move(visit_id), std::move(answer), std::move(done)});
@@ -60,6 +63,13 @@ class FakeAgent final : public agent::AgentApi {
   };
   std::vector<Submitted> submitted;
   std::vector<std::string> read;
+  struct SurveyAnswer {
+    std::string notification_id;
+    int score = 0;
+    std::string comment;
+    std::function<void(Result<void>)> done;  // the test answers, as the agent would later
+  };
+  std::vector<SurveyAnswer> surveys;
   struct VisitAnswered {
     std::string visit_id;
     agent::VisitAnswer answer;

@@ -405,7 +405,14 @@ TEST(FeedbackControllerOnAFakeAgent, WordsWhileTheSignalsSayMovingAreRefusedInEv
   EXPECT_FALSE(controller.reopen("report-1", "still squeals"));
   EXPECT_FALSE(controller.rate("report-1", 4, "ok"));
   EXPECT_FALSE(controller.answerSurvey("note-1", 4, "ok"));
+  EXPECT_TRUE(agent.case_actions.empty()) << "a refused action reached the agent";
+  EXPECT_TRUE(agent.surveys.empty()) << "a refused survey answer reached the agent";
+  EXPECT_EQ(controller.actionError(), "ui.typing_while_moving");
   EXPECT_TRUE(controller.answerSurvey("note-1", 4, "")) << "a score alone is a tap";
+  ASSERT_EQ(agent.surveys.size(), 1u);
+  EXPECT_EQ(agent.surveys[0].notification_id, "note-1");
+  EXPECT_EQ(agent.surveys[0].score, 4);
+  EXPECT_EQ(agent.surveys[0].comment, "");
 }
 
 // ---- Service visit and live callback (issue 13) --------------------------------------------------

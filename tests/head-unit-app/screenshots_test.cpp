@@ -63,7 +63,10 @@ struct Scene {
   /// My reports as the agent would answer them (controller.load()).
   void loadReports(std::vector<agent::ReportView> rows) {
     controller.load();
-    if (agent.report_requests.empty()) return;
+    if (agent.report_requests.empty()) {
+      ADD_FAILURE() << "load() did not ask the agent for My reports: the screen would be empty";
+      return;
+    }
     agent.report_requests.back()(std::move(rows));
     QCoreApplication::sendPostedEvents();
   }
@@ -171,7 +174,11 @@ void link_and_storage_problems(Scene& s) {
     l.storage_problem(Error(StorageErrc::full, "disk full"));
   });
   s.controller.submit(QStringLiteral("noise"), {});
-  if (!s.agent.submitted.empty()) s.agent.submitted.back().done(fail(StorageErrc::full, "disk full"));
+  if (s.agent.submitted.empty()) {
+    ADD_FAILURE() << "submit() did not reach the agent";
+    return;
+  }
+  s.agent.submitted.back().done(fail(StorageErrc::full, "disk full"));
   QCoreApplication::sendPostedEvents();
 }
 
@@ -179,7 +186,7 @@ void quick_review_parked(Scene& s) {
   s.listen([](agent::AgentListener& l) { l.connection_changed(true); });
   s.composer.setSnapshotSignals({"Vehicle.Speed", "Vehicle.Powertrain.Transmission.CurrentGear",
                                  "Vehicle.Chassis.Brake.PedalPosition", "Vehicle.OBD.CoolantTemperature"});
-  s.composer.choose(QStringLiteral("noise"));
+  if (!s.composer.choose(QStringLiteral("noise"))) ADD_FAILURE() << "the review did not open";
   QCoreApplication::sendPostedEvents();
 }
 
@@ -191,7 +198,10 @@ void quick_review_moving(Scene& s) {
 void report_details(Scene& s) {
   parked_with_reports(s);
   s.controller.selectReport(QStringLiteral("r3"));
-  if (s.agent.timeline_requests.empty()) return;
+  if (s.agent.timeline_requests.empty()) {
+    ADD_FAILURE() << "selectReport() did not ask for the timeline";
+    return;
+  }
   using K = agent::TimelineKind;
   constexpr std::int64_t t0 = kNowMs - 9 * kDay;
   s.agent.timeline_requests.back().done(
