@@ -161,6 +161,8 @@ class QuickComposer final : public QObject {
   static constexpr int kSaveDelayMs = 1000;
   /// Whether a change of the open review waits for the save timer (tests).
   bool draftSavePending() const { return save_timer_.isActive(); }
+  /// Another delay than kSaveDelayMs (tests run the timer itself with 0).
+  void setDraftSaveDelay(int ms) { save_timer_.setInterval(ms); }
 
   /// The report send() would queue now.
   agent::Draft draft() const;
