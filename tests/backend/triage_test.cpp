@@ -1,4 +1,5 @@
 #include "fb/backend/triage.hpp"
+#include "fb/backend/similarity.hpp"
 #include "fb/common/series_codec.hpp"
 
 #include <gtest/gtest.h>
@@ -364,6 +365,33 @@ TEST(TriageTokens, WordsAndCjkCharactersAndWhatJoinsThem) {
   t.clear();
   tokenize("\xff\xfe ok", t);  // invalid UTF-8 is a separator
   ASSERT_EQ(t.size(), 1u);
+}
+
+// Chinese input methods type letters and digits full-width: "ｂｒａｋｅｓ", "ＯＴＡ", "Ｐ０３００".
+// They are the same words to triage, the similarity features and the knowledge base.
+TEST(TriageTokens, FullWidthLettersDigitsAndTheIdeographicSpaceAreReadAsAscii) {
+  EXPECT_EQ(fold_width("Ｐ０３００\xE3\x80\x80ＡＢＳ！ｏｋ～"), "P0300 ABS!ok~");
+  EXPECT_EQ(fold_width("刹车，4S店。"), "刹车,4S店。")
+      << "the full-width comma is an ASCII form; 。 and ideographs stay";
+  EXPECT_EQ(fold_width("\xEF\xBC"), "\xEF\xBC") << "a cut sequence is copied as it is";
+  EXPECT_EQ(fold_width("\xEF\xBD\x9F"), "\xEF\xBD\x9F") << "U+FF5F is not an ASCII form";
+  std::vector<Token> wide, narrow;
+  tokenize(fold_width("ＯＴＡ升级后ｂｒａｋｅｓ"), wide);
+  tokenize("OTA升级后brakes", narrow);
+  ASSERT_EQ(wide.size(), narrow.size());
+  for (std::size_t i = 0; i < wide.size(); ++i) EXPECT_EQ(wide[i].hash, narrow[i].hash) << i;
+  EXPECT_DOUBLE_EQ(similarity(text_signature("ＯＴＡ升级后屏幕黑屏"), text_signature("OTA升级后屏幕黑屏")), 1.0);
+}
+
+TEST_F(Triage, AReportTypedFullWidthIsClassifiedAsTheSameWordsInAscii) {
+  const auto wide = classify(wire::CATEGORY_OTHER, "ｔｈｅ　ｂｒａｋｅｓ　ｆａｉｌｅｄ　ｏｎ　ｔｈｅ　ｈｉｇｈｗａｙ");
+  const auto narrow = classify(wire::CATEGORY_OTHER, "the brakes failed on the highway");
+  EXPECT_EQ(wide.priority, Priority::high);
+  EXPECT_TRUE(wide.safety);
+  EXPECT_EQ(wide.system, narrow.system);
+  EXPECT_EQ(wide.type, narrow.type);
+  const auto explained = classify(wire::CATEGORY_OTHER, "ＣａｒＰｌａｙ断开连接，ＣａｒＰｌａｙ", "zh-CN");
+  EXPECT_EQ(explained.system, classify(wire::CATEGORY_OTHER, "CarPlay断开连接，CarPlay", "zh-CN").system);
 }
 
 TEST(TriageRules, BadRuleFilesGiveAClearError) {

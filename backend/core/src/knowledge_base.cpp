@@ -4,6 +4,7 @@
 #include <set>
 
 #include "fb/backend/triage.hpp"
+#include "fb/backend/triage_model.hpp"
 #include "fb/common/config.hpp"
 
 namespace fb::backend {
@@ -237,7 +238,7 @@ Result<KnowledgeBase> KnowledgeBase::load_file(const std::filesystem::path& path
 }
 
 std::optional<KnowledgeMatch> KnowledgeBase::match(const KnowledgeQuery& q) const {
-  const std::string lower = ascii_lower(q.text);
+  const std::string lower = ascii_lower(fold_width(q.text));
   const std::string model = ascii_lower(q.model);
   const auto version = parse_version(q.software_version);
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 
+#include "fb/backend/triage_model.hpp"
 #include "text_classes.hpp"
 
 namespace fb::backend {
@@ -119,7 +120,7 @@ class Tokenizer {
 
 TextSignature text_signature(std::string_view text) {
   TextSignature sig;
-  Tokenizer(sig.tokens).feed(text);
+  Tokenizer(sig.tokens).feed(fold_width(text));
   std::sort(sig.tokens.begin(), sig.tokens.end());
   sig.tokens.erase(std::unique(sig.tokens.begin(), sig.tokens.end()), sig.tokens.end());
   return sig;

@@ -275,7 +275,8 @@ void Classifier::features(const wire::Report& r, ReportFeatures& out) const {
   out.lexicon_hits.clear();
   out.dtc_systems.clear();
   out.safety_dtc.reset();
-  const std::string_view text = r.text();
+  out.text = fold_width(r.text());
+  const std::string_view text = out.text;
   tokenize(text, tokens);
 
   std::size_t cjk = 0;
@@ -468,7 +469,8 @@ Classification Classifier::classify(const wire::Report& r) const {
       for (const auto& [w, origin] : best) {
         if (!origin) continue;
         const std::string name = origin->name.empty()
-                                     ? ascii_lower(r.text().substr(origin->begin, origin->end - origin->begin))
+                                     ? ascii_lower(
+                                           std::string_view(f.text).substr(origin->begin, origin->end - origin->begin))
                                      : std::string(1, origin->kind) + ":" + std::string(origin->name);
         char buf[32];
         std::snprintf(buf, sizeof buf, "%+.2f", static_cast<double>(w));

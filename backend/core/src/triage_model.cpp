@@ -74,6 +74,31 @@ std::uint32_t feature_id(char kind, std::uint64_t hash) {
   return id == 0 ? 1 : id;
 }
 
+std::string fold_width(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (i + 2 < text.size()) {
+      const auto c1 = static_cast<unsigned char>(text[i + 1]), c2 = static_cast<unsigned char>(text[i + 2]);
+      // U+FF01..U+FF3F is EF BC 81..BF, U+FF40..U+FF5E is EF BD 80..9E; U+3000 is E3 80 80.
+      if (c == 0xEF && ((c1 == 0xBC && c2 >= 0x81 && c2 <= 0xBF) || (c1 == 0xBD && c2 >= 0x80 && c2 <= 0x9E))) {
+        const std::uint32_t cp = 0xF000u | ((c1 & 0x3Fu) << 6) | (c2 & 0x3Fu);
+        out.push_back(static_cast<char>(cp - 0xFEE0u));
+        i += 2;
+        continue;
+      }
+      if (c == 0xE3 && c1 == 0x80 && c2 == 0x80) {
+        out.push_back(' ');
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(static_cast<char>(c));
+  }
+  return out;
+}
+
 void tokenize(std::string_view text, std::vector<Token>& out) {
   bool joined = false;  // no punctuation since the last token
   std::size_t i = 0;

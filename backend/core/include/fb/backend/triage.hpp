@@ -47,6 +47,7 @@ struct ReportFeatures {
     std::uint32_t begin = 0, end = 0;  // bytes of the text for n-grams
     std::string_view name;             // for the others (points into the Classifier or the report)
   };
+  std::string text;  // the report's text as the features read it (fold_width): what begin/end index
   std::vector<std::pair<std::uint32_t, Origin>> features;
   struct Hit {
     int group;  // Classifier::LexiconGroup

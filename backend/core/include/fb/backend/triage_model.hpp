@@ -36,6 +36,11 @@ struct Token {
   bool joined = false;
 };
 
+/// `text` with the full-width forms of ASCII (U+FF01..U+FF5E: what Chinese input methods type
+/// for letters, digits and signs, "Ｐ０３００", "ＡＢＳ", "ＯＴＡ") as ASCII and the ideographic
+/// space as a space, so that triage, the knowledge base and the similarity features read them as
+/// the words they are. Everything else, invalid bytes included, is copied as it is.
+std::string fold_width(std::string_view text);
 /// Appends the tokens of `text` (UTF-8; invalid bytes are separators) to `out`.
 void tokenize(std::string_view text, std::vector<Token>& out);
 /// The hash of a token sequence, as lexicon phrases and n-gram features use it.
