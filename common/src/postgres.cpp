@@ -336,6 +336,14 @@ class PgDriver final : public Driver {
     key += sql.sql;
     auto it = prepared_.find(key);
     if (it == prepared_.end()) {
+      // The same bound as SQLite's cache (Database::kMaxCachedStatements): results are fetched
+      // whole, so no statement is in use between two calls and all may go.
+      if (prepared_.size() >= Database::kMaxCachedStatements) {
+        PGresult* dropped = PQexec(conn_, "DEALLOCATE ALL");
+        const bool ok = PQresultStatus(dropped) == PGRES_COMMAND_OK;
+        PQclear(dropped);
+        if (ok) prepared_.clear();
+      }
       auto name = prepare_on_server(sql.sql, params);
       if (!name) return fail(name.error());
       it = prepared_.emplace(std::move(key), std::move(*name)).first;

@@ -290,6 +290,13 @@ Result<Statement> Database::cached(std::string_view sql) {
   const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
                                     nullptr);
   if (rc != SQLITE_OK) return fail(error(rc, sql.substr(0, 80)));
+  if (cache_.size() >= kMaxCachedStatements) {
+    for (auto& [text, old] : cache_) {
+      if (old->lent) old->orphaned = true;
+      else sqlite3_finalize(old->stmt);
+    }
+    cache_.clear();
+  }
   auto entry = std::make_shared<Statement::CacheEntry>(Statement::CacheEntry{s, true, false});
   cache_.emplace(std::string(sql), entry);
   return Statement(s, this, std::move(entry));

@@ -201,6 +201,24 @@ TEST_F(PostgresStore, EveryConnectionTurnsJitOffThoughTheServerHasItOn) {
   EXPECT_EQ(db->query_int("SELECT CASE WHEN current_setting('jit') = 'off' THEN 1 ELSE 0 END")->value_or(-1), 1);
 }
 
+// Queries of many shapes do not pile up prepared statements on the server for the connection's
+// life: past the cache's bound they are deallocated and prepared again as they come.
+TEST_F(PostgresStore, PreparedStatementsOnTheServerAreBounded) {
+  test::TempDir dir;
+  auto conninfo = test::postgres_database(dir / "prepared");
+  ASSERT_TRUE(conninfo) << conninfo.error().what();
+  auto db = sql::open_postgres(*conninfo);
+  ASSERT_TRUE(db);
+  for (std::size_t i = 0; i < 3 * sql::Database::kMaxCachedStatements; ++i) {
+    auto v = db->query_int("SELECT 1 + " + std::to_string(i));
+    ASSERT_TRUE(v) << v.error().what();
+    EXPECT_EQ(v->value_or(-1), 1 + static_cast<std::int64_t>(i));
+  }
+  EXPECT_LE(db->cached_statements(), sql::Database::kMaxCachedStatements);
+  EXPECT_LE(db->query_int("SELECT count(*) FROM pg_prepared_statements")->value_or(-1),
+            static_cast<std::int64_t>(sql::Database::kMaxCachedStatements) + 1);
+}
+
 // The bench's and the integration tests' in-process backend opens the store its configuration
 // names: given "postgres", the case store's schema is there and no SQLite file is made.
 TEST_F(PostgresStore, AnInProcessBackendConfiguredForPostgresOpensItsStoreThere) {

@@ -190,6 +190,32 @@ TEST(Sqlite, ACachedStatementIsPreparedOnceAndComesBackReset) {
   EXPECT_EQ(column0(*again), (std::vector<std::int64_t>{1, 2, 3}));
 }
 
+// Statements of many shapes (the API's filters) do not pile up for the connection's life: past
+// kMaxCachedStatements the cache starts again, and a statement lent out across that still works.
+TEST(Sqlite, TheStatementCacheIsBoundedAndALentStatementSurvivesItsEmptying) {
+  test::TempDir dir;
+  auto db = Database::open(dir / "c.db");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
+  auto lent = db->cached("SELECT x FROM t ORDER BY x");
+  ASSERT_TRUE(lent);
+  ASSERT_TRUE(*lent->step());
+  EXPECT_EQ(lent->int64(0), 1);
+  for (std::size_t i = 0; i < 3 * Database::kMaxCachedStatements; ++i) {
+    auto st = db->cached("SELECT x + " + std::to_string(i) + " FROM t WHERE x = 1");
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(*st->step());
+    EXPECT_EQ(st->int64(0), 1 + static_cast<std::int64_t>(i));
+    EXPECT_LE(db->cached_statements(), Database::kMaxCachedStatements);
+  }
+  ASSERT_TRUE(*lent->step());
+  EXPECT_EQ(lent->int64(0), 2) << "the lent statement kept its cursor";
+  lent = fail(StorageErrc::internal, "released");  // its borrower finalizes it
+  auto again = db->cached("SELECT x FROM t ORDER BY x");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(column0(*again), (std::vector<std::int64_t>{1, 2, 3}));
+}
+
 // Several reads under one ReadSnapshot are of one moment: another connection's commit in between
 // is not seen until the snapshot ends (without the BEGIN, the second read would see it).
 TEST(Sqlite, AReadSnapshotSeesOneMomentOfTheStore) {

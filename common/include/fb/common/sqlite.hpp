@@ -130,6 +130,10 @@ class Database {
   /// one for the same text is out, another use gets a fresh statement of its own, so nested
   /// uses are safe. Errors: as prepare().
   Result<Statement> cached(std::string_view sql);
+  /// The cache holds at most this many statements: one more empties it (the statements lent out
+  /// stay valid; their borrowers finalize them). Queries built from filters (the API's) have many
+  /// shapes, and each would otherwise keep its compiled statement for the connection's life.
+  static constexpr std::size_t kMaxCachedStatements = 256;
   /// How many statements the cache holds (tests).
   std::size_t cached_statements() const;
   /// Runs a one-row, one-column query and returns its integer (or nullopt for no row / NULL).
