@@ -65,7 +65,9 @@ mv "$pki/vehicles/$vin" "$pki/revoked/$vin.$serial"
 
 # Writes the CRL (ca/crl.pem and the broker's copy, broker/crl.pem) with the revocation in it.
 "$here/gen-certs.sh" "$pki" >/dev/null
-if ! openssl crl -in "$pki/broker/crl.pem" -noout -text | grep -qi "Serial Number: *$serial\b"; then
+# The text first: grep -q stops at its match, and under pipefail openssl's SIGPIPE would fail.
+crl_text=$(openssl crl -in "$pki/broker/crl.pem" -noout -text)
+if ! grep -qi "Serial Number: *$serial\b" <<<"$crl_text"; then
   echo "revoke-vehicle: the CRL $pki/broker/crl.pem does not list serial $serial: the revocation did not take" >&2
   exit 1
 fi

@@ -17,10 +17,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 presets=("$@")
 if [[ ${#presets[@]} -eq 0 ]]; then presets=(dev asan tsan); fi
 
-# Installs the dependencies first when any is missing (a fresh machine): this command works alone.
-deps=()
-if [[ " ${presets[*]} " == *" aarch64 "* ]]; then deps=(--aarch64); fi
-if ! scripts/install-deps.sh --check "${deps[@]}"; then scripts/install-deps.sh "${deps[@]}"; fi
 read -r -a ctest_args <<<"${FB_CTEST_ARGS:-}"
 for arg in "${ctest_args[@]}"; do
   if [[ "$arg" == -LE* || "$arg" == --label-exclude* ]]; then
@@ -31,12 +27,21 @@ done
 quick=""
 if [[ "${FB_TEST_QUICK:-0}" == 1 ]]; then quick="-quick"; fi
 
+# Installs the dependencies first when any is missing (a fresh machine): this command works alone.
+deps=()
+if [[ " ${presets[*]} " == *" aarch64 "* ]]; then deps=(--aarch64); fi
+if ! scripts/install-deps.sh --check "${deps[@]}"; then scripts/install-deps.sh "${deps[@]}"; fi
+
 for preset in "${presets[@]}"; do
   echo "== preset $preset: configure and build"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" --parallel "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"  # not Ninja's nproc+2
   echo "== preset $preset: ctest"
-  ctest --preset "$preset$quick" "${ctest_args[@]}"
+  if [[ -n "$quick" && "$preset" =~ ^(dev|asan|tsan|aarch64)$ ]]; then
+    ctest --preset "$preset-quick" "${ctest_args[@]}"
+  else
+    ctest --preset "$preset" "${ctest_args[@]}"  # fuzz and the others have no slow tests to leave out
+  fi
   if [[ "$preset" == aarch64 ]]; then
     echo "== preset $preset: Debian packages"
     cmake --build --preset "$preset" --target package

@@ -338,12 +338,7 @@ class PgDriver final : public Driver {
     if (it == prepared_.end()) {
       // The same bound as SQLite's cache (Database::kMaxCachedStatements): results are fetched
       // whole, so no statement is in use between two calls and all may go.
-      if (prepared_.size() >= Database::kMaxCachedStatements) {
-        PGresult* dropped = PQexec(conn_, "DEALLOCATE ALL");
-        const bool ok = PQresultStatus(dropped) == PGRES_COMMAND_OK;
-        PQclear(dropped);
-        if (ok) prepared_.clear();
-      }
+      if (prepared_.size() >= Database::kMaxCachedStatements) deallocate_all();
       auto name = prepare_on_server(sql.sql, params);
       if (!name) return fail(name.error());
       it = prepared_.emplace(std::move(key), std::move(*name)).first;
@@ -449,6 +444,22 @@ class PgDriver final : public Driver {
     return fail(lost_transaction_error());
   }
 
+  /// Drops every prepared statement on the server (not transactional). Inside a transaction a
+  /// savepoint keeps a failure (a cancel, a timeout) from aborting the caller's work; after one
+  /// the cache stays as it is and the next new statement tries again.
+  void deallocate_all() {
+    const bool in_tx = in_transaction();
+    if (in_tx && !exec_raw("SAVEPOINT fb_deallocate")) return;
+    const bool ok = static_cast<bool>(exec_raw("DEALLOCATE ALL"));
+    if (in_tx) (void)exec_raw(ok ? "RELEASE fb_deallocate" : "ROLLBACK TO fb_deallocate; RELEASE fb_deallocate");
+    if (ok) {
+      prepared_.clear();
+    } else if (!deallocate_failed_logged_) {
+      deallocate_failed_logged_ = true;
+      std::fprintf(stderr, "postgres: DEALLOCATE ALL failed; prepared statements stay over the bound\n");
+    }
+  }
+
   Result<std::string> prepare_on_server(const std::string& sql, const std::vector<PgStatement::Param>& params) {
     auto name = "fb" + std::to_string(prepared_.size() + 1);
     // Integers and bytes say their type; text and NULL let the server infer it from the context
@@ -513,6 +524,7 @@ class PgDriver final : public Driver {
   PGconn* conn_;
   PgOptions options_;
   std::unordered_map<std::string, std::string> prepared_;  // parameter kinds + "\n" + SQL -> name
+  bool deallocate_failed_logged_ = false;
   std::int64_t last_id_ = 0;
   int changes_ = 0;
   bool lost_in_transaction_ = false;  // the connection went while a transaction was open

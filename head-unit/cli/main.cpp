@@ -216,16 +216,22 @@ std::optional<fb::Error> foreign_queue_as_root(const std::string& db) {
   if (::geteuid() != 0) return std::nullopt;
   const std::filesystem::path path(db);
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  // The directory first: a queue file an earlier root run left there is root's, the place is not.
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 && ::stat(dir.c_str(), &st) != 0) return std::nullopt;
-  if (st.st_uid == 0) return std::nullopt;
-  const auto* pw = ::getpwuid(st.st_uid);
-  const std::string user = pw ? pw->pw_name : std::to_string(st.st_uid);
-  return fb::Error(fb::StorageErrc::open_failed,
-                   db + " belongs to user " + user +
-                       ": files root creates there would lock it out of its queue; run fb-car as that user, e.g. "
-                       "`runuser -u " +
-                       user + " -- fb-car ...` (stop its service first for list, inbox and privacy)");
+  for (const auto& p : {dir, path}) {
+    if (::stat(p.c_str(), &st) != 0 || st.st_uid == 0) continue;
+    const auto* pw = ::getpwuid(st.st_uid);
+    const std::string user = pw ? pw->pw_name : std::to_string(st.st_uid);
+    return fb::Error(fb::StorageErrc::open_failed,
+                     p.string() + " belongs to user " + user +
+                         ": files root creates there would lock it out of its queue; run fb-car as that user, "
+                         "e.g. `runuser -u " +
+                         user +
+                         " -- fb-car ...` (stop its service first for list, inbox and privacy; files an "
+                         "earlier run as root left there go back with `chown " +
+                         user + "`)");
+  }
+  return std::nullopt;
 }
 
 void print_reports(const std::vector<ReportView>& reports) {

@@ -6,8 +6,9 @@
 #include <pthread.h>
 
 #include <boost/asio/post.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <future>
-#include <latch>
 #include <map>
 #include <mutex>
 #include <set>
@@ -16,6 +17,8 @@
 
 namespace fb {
 namespace {
+
+using namespace std::chrono_literals;
 
 std::string this_thread_name() {
   char name[16] = {};
@@ -31,25 +34,28 @@ TEST(IoThreadTest, CallRunsOnAThreadOfTheGivenName) {
 
 TEST(IoThreadTest, ALongNameIsCutToTheKernelsFifteenBytesOnEveryThread) {
   IoThread io(2, "backend-io-threads");
-  // Two handlers on two strands that wait for each other: each holds a thread of its own.
-  std::latch both(2);
+  // Two handlers on two strands that wait (boundedly) for each other: each holds a thread of its
+  // own, so both threads run one. On one thread the first would wait alone and time out.
   std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
   std::map<std::thread::id, std::string> seen;
-  std::promise<void> done_one, done_two;
-  const auto meet = [&](std::promise<void>& done) {
+  std::promise<bool> met_one, met_two;
+  const auto meet = [&](std::promise<bool>& met) {
     return [&] {
-      both.arrive_and_wait();
-      {
-        std::lock_guard lock(mu);
-        seen[std::this_thread::get_id()] = this_thread_name();
-      }
-      done.set_value();
+      std::unique_lock lock(mu);
+      ++arrived;
+      cv.notify_all();
+      const bool both = cv.wait_for(lock, 5s, [&] { return arrived == 2; });
+      seen[std::this_thread::get_id()] = this_thread_name();
+      met.set_value(both);
     };
   };
-  boost::asio::post(io.make_strand(), meet(done_one));
-  boost::asio::post(io.make_strand(), meet(done_two));
-  done_one.get_future().wait();
-  done_two.get_future().wait();
+  boost::asio::post(io.make_strand(), meet(met_one));
+  boost::asio::post(io.make_strand(), meet(met_two));
+  EXPECT_TRUE(met_one.get_future().get()) << "the two handlers never ran at once";
+  EXPECT_TRUE(met_two.get_future().get());
+  std::lock_guard lock(mu);
   ASSERT_EQ(seen.size(), 2u) << "both threads ran a handler";
   for (const auto& [id, name] : seen) EXPECT_EQ(name, "backend-io-thre");
 }

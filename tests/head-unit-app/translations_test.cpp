@@ -462,7 +462,13 @@ TEST_F(TranslationsTest, ARefusedAnswerOrQuickReportSaysWhyOnTheProblemsLine) {
   ASSERT_TRUE(controller_->rate("r2", 4, ""));
   agent_->case_actions.back().done(std::string("m-rating"));
   QCoreApplication::processEvents();
-  EXPECT_EQ(shown(), "") << "an action that goes through clears the last refusal";
+  EXPECT_NE(shown().find("Only while the car is parked"), std::string::npos)
+      << "another action going through leaves the refusal: " << shown();
+  ASSERT_TRUE(controller_->requestCallback("r2", ""));
+  ASSERT_FALSE(agent_->callback_requests.empty());
+  agent_->callback_requests.back().done(std::string("m-callback"));
+  QCoreApplication::processEvents();
+  EXPECT_EQ(shown(), "") << "the refused action going through clears its refusal";
 
   agent::Draft quick;
   quick.category = wire::CATEGORY_NOISE;

@@ -51,5 +51,11 @@ if [[ $(id -u) -eq 0 ]] && getent passwd nobody >/dev/null; then
   [[ $rc -ne 0 ]] || fail "root was let open the queue of user nobody"
   grep -q "runuser -u nobody" "$work/out" || fail "the refusal does not say how to run it"
   [[ -z $(ls -A "$work/service") ]] || fail "root created files in the service user's directory"
+  # A queue file an earlier root run left there does not make the place root's.
+  touch "$work/service/queue.db"
+  rc=0
+  "${fb_car[@]}" --config "$conf" --db "$work/service/queue.db" --pki "$work" list >"$work/out" 2>&1 || rc=$?
+  [[ $rc -ne 0 ]] || fail "root was let open a root-owned queue in user nobody's directory"
+  grep -q "chown nobody" "$work/out" || fail "the refusal does not say how to give the files back"
 fi
 echo "FB_CAR_SERVICE_OK"

@@ -345,10 +345,15 @@ TEST_F(TelematicsTest, AnAutoReportRefusedForWantOfRoomIsSavedOnceRoomReturns) {
   EXPECT_EQ(agent_.drafts.size(), 2u);
   EXPECT_EQ(agent_.submitted_at[1] - agent_.submitted_at[0], 30'000);
   EXPECT_TRUE(agent_.auto_reports().empty()) << "refused again: the outbox is full";
+  // The driver reports the engine noise while the auto-report waits: the auto-report, saved
+  // second, names it.
+  const auto driver = driver_report(wire::CATEGORY_NOISE);
+  ASSERT_TRUE(driver);
   wait(TelematicsMonitor::kRefusedRetry);
   ASSERT_EQ(agent_.auto_reports().size(), 1u);
   EXPECT_EQ(agent_.auto_reports()[0].rule_id(), "misfire");
   EXPECT_EQ(agent_.drafts.back().snapshot_at_ms, moment);
+  EXPECT_EQ(related_of(agent_.auto_reports()[0].report_id()), std::vector<std::string>{*driver});
   source_.dtc("P0300", false);
   wait(2s);
   source_.dtc("P0300", true);  // the same drive cycle: throttled
@@ -588,6 +593,17 @@ TEST_F(TelematicsTest, TheRecentReportsLogSurvivesARestartInItsFile) {
 
 // The file is ours, but a damaged one must be "logged and replaced" (persist_to), never an
 // exception out of the agent's composition root nor an overflow on a clobbered time.
+// An auto-report saved late (after waiting for room) comes in with the time it confirmed, behind
+// newer entries: the scans, which stop at the first entry out of the window, still see the newer.
+TEST(RecentReports, AnEntryAddedLateIsKeptInTimeOrder) {
+  RecentReports recent(std::chrono::minutes(10));
+  constexpr std::int64_t t0 = 1'000'000;
+  recent.add_auto("newer", VehicleSystem::engine, false, t0 + 50'000);
+  recent.add_auto("late", VehicleSystem::engine, false, t0);
+  EXPECT_EQ(recent.autos_for_driver(wire::CATEGORY_NOISE, t0 + 620'000), std::vector<std::string>{"newer"});
+  EXPECT_EQ(recent.autos_for_driver(wire::CATEGORY_NOISE, t0 + 100'000), (std::vector<std::string>{"newer", "late"}));
+}
+
 TEST(RecentReports, AWronglyTypedOrClobberedFileIsAnErrorNotAnException) {
   const std::string id = "1b4e28ba-2fa1-41d2-883f-0016d3cca427";
   for (const std::string& text : std::vector<std::string>{

@@ -391,6 +391,7 @@ TEST_F(ClientTest, ACleanStopWhileConnectedPublishesTheWillItselfAndWaitsForItsP
   std::thread library;
   fake->on_publish = [&](test::FakeTransport::Publish& p) {
     closes_at_publish = fake->closes;
+    ASSERT_FALSE(library.joinable()) << "the will was published twice";
     library = std::thread([&acked, done = std::move(p.done)] {
       std::this_thread::sleep_for(50ms);  // the round trip to the broker
       acked = true;
@@ -399,6 +400,7 @@ TEST_F(ClientTest, ACleanStopWhileConnectedPublishesTheWillItselfAndWaitsForItsP
   };
   fake->on_close = [&] { acked_at_close = acked.load(); };
   stop();
+  ASSERT_TRUE(library.joinable()) << "the will was not published";
   library.join();
   ASSERT_TRUE(acked_at_close);
   EXPECT_TRUE(*acked_at_close) << "the transport was closed before the will's PUBACK";

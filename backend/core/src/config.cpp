@@ -173,14 +173,21 @@ Result<ListenAddress> parse_listen(std::string_view listen, const std::string& w
     return fail(ConfigErrc::invalid_value, where + " '" + std::string(listen) + "': " + why);
   };
   const auto colon = listen.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return bad("ADDRESS:PORT, e.g. 127.0.0.1:8080");
+  if (colon == std::string_view::npos || colon == 0) return bad("ADDRESS:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
+  auto address = listen.substr(0, colon);
+  if (address.front() == '[') {
+    if (address.size() < 3 || address.back() != ']') return bad("an IPv6 address goes in brackets: [::1]:8080");
+    address = address.substr(1, address.size() - 2);
+  } else if (address.find(':') != std::string_view::npos) {
+    return bad("an IPv6 address goes in brackets: [::1]:8080");
+  }
   const auto digits = listen.substr(colon + 1);
   unsigned port = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535) {
-    return bad("the port must be a number from 1 to 65535");
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || port > 65535) {
+    return bad("the port must be a number from 0 (any free one) to 65535");
   }
-  return ListenAddress{std::string(listen.substr(0, colon)), static_cast<std::uint16_t>(port)};
+  return ListenAddress{std::string(address), static_cast<std::uint16_t>(port)};
 }
 
 Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConfig c) {

@@ -36,13 +36,20 @@ void RecentReports::forget_before(std::int64_t t_ms) {
 }
 
 void RecentReports::add_auto(std::string id, VehicleSystem system, bool lamp, std::int64_t t_ms) {
-  forget_before(t_ms - window_);
-  entries_.push_back(Entry{std::move(id), true, system, lamp, wire::CATEGORY_OTHER, t_ms});
+  insert(Entry{std::move(id), true, system, lamp, wire::CATEGORY_OTHER, t_ms});
 }
 
 void RecentReports::add_driver(std::string id, wire::Category category, std::int64_t t_ms) {
-  forget_before(t_ms - window_);
-  entries_.push_back(Entry{std::move(id), false, VehicleSystem::other, false, category, t_ms});
+  insert(Entry{std::move(id), false, VehicleSystem::other, false, category, t_ms});
+}
+
+void RecentReports::insert(Entry e) {
+  // In time order, which the scans rely on: an auto-report saved after a retry comes in with
+  // the time it confirmed, behind newer entries.
+  forget_before(e.t_ms - window_);
+  const auto at = std::upper_bound(entries_.begin(), entries_.end(), e.t_ms,
+                                   [](std::int64_t t, const Entry& x) { return t < x.t_ms; });
+  entries_.insert(at, std::move(e));
 }
 
 std::vector<std::string> RecentReports::autos_for_driver(wire::Category category, std::int64_t t_ms) const {
@@ -281,6 +288,12 @@ void TelematicsMonitor::retry_refused() {
   // Those refused again come back into refused_ (and re-arm the timer) from their completions.
   for (auto& a : std::exchange(refused_, {})) {
     ++stats_.retried;
+    // A driver report saved while it waited links to it too (add_auto will not tell that one).
+    auto& related = a.draft.related_report_ids;
+    for (auto& id : recent_.drivers_for_auto(a.rule->system, a.lamp, steady_ms(clock_))) {
+      if (related.size() < codec::kMaxRelatedReports && std::find(related.begin(), related.end(), id) == related.end())
+        related.push_back(std::move(id));
+    }
     submit_auto(std::move(a));
   }
 }

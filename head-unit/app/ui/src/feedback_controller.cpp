@@ -156,7 +156,7 @@ bool FeedbackController::submitDraft(agent::Draft draft, std::function<void(bool
 bool FeedbackController::submitReport(agent::Draft draft, std::function<void(bool saved)> after, bool fromComposer) {
   if (vehicleMoving() && !draft.text.empty()) {
     const auto refused = QString::fromLatin1(error_key::kTypingWhileMoving);
-    if (!fromComposer) return refuseAction(refused);
+    if (!fromComposer) return refuseAction(QStringLiteral("report"), {}, refused);
     setLastError(refused);
     return false;
   }
@@ -170,7 +170,7 @@ bool FeedbackController::submitReport(agent::Draft draft, std::function<void(boo
          after = std::move(after), fromComposer] {
           finishSubmit(ok, message);
           // The review that sent it has closed: the problems line says why it was not saved.
-          if (!fromComposer) setActionError(ok ? QString() : message);
+          if (!fromComposer) actionDone(QStringLiteral("report"), {}, ok ? QString() : message);
           if (after) after(ok);
         },
         Qt::QueuedConnection);
@@ -200,7 +200,10 @@ void FeedbackController::markRead(const QString& messageId) { agent_.mark_read(m
 
 void FeedbackController::clearError() { setLastError({}); }
 
-void FeedbackController::clearActionError() { setActionError({}); }
+void FeedbackController::clearActionError() {
+  action_source_.clear();
+  setActionError({});
+}
 
 void FeedbackController::setParked(bool parked) {
   if (parked == parked_) return;
@@ -224,7 +227,7 @@ auto FeedbackController::completion(QString kind, QString id) {
         this,
         [this, kind, id, ok = done.has_value(), error = done ? QString() : key_of(done.error(), "answer refused")] {
           if (!ok) setLastError(error);
-          setActionError(error);
+          actionDone(kind, id, error);
           Q_EMIT answerDone(kind, id, ok, error);
         },
         Qt::QueuedConnection);
@@ -264,15 +267,16 @@ void FeedbackController::refuseExtra(const QString& visitId, const QString& appr
 }
 
 bool FeedbackController::answerSurvey(const QString& notificationId, int score, const QString& comment) {
-  if (score < 1 || score > 5) return refuseAction(QString::fromLatin1(error_key::kSurveyScore));
-  if (!textAllowed(comment)) return refuseAction(last_error_);
+  const QString kind = QStringLiteral("survey");
+  if (score < 1 || score > 5) return refuseAction(kind, notificationId, QString::fromLatin1(error_key::kSurveyScore));
+  if (!textAllowed(comment)) return refuseAction(kind, notificationId, last_error_);
   agent_.answer_survey(notificationId.toStdString(), score, comment.trimmed().toStdString(),
                        completion<void>(QStringLiteral("survey"), notificationId));
   return true;
 }
 
 bool FeedbackController::requestCallback(const QString& reportId, const QString& phone) {
-  if (!parked_) return refuseAction(QString::fromLatin1(error_key::kNotParked));
+  if (!parked_) return refuseAction(QStringLiteral("callback"), reportId, QString::fromLatin1(error_key::kNotParked));
   agent_.request_callback(reportId.toStdString(), phone.trimmed().toStdString(),
                           completion<std::string>(QStringLiteral("callback"), reportId));
   return true;
@@ -316,23 +320,25 @@ bool FeedbackController::textAllowed(const QString& text) {
 }
 
 bool FeedbackController::reply(const QString& reportId, const QString& text) {
-  if (!textAllowed(text)) return refuseAction(last_error_);
-  if (text.trimmed().isEmpty()) return refuseAction(QString::fromLatin1(error_key::kEmptyText));
+  if (!textAllowed(text)) return refuseAction(QStringLiteral("reply"), reportId, last_error_);
+  if (text.trimmed().isEmpty())
+    return refuseAction(QStringLiteral("reply"), reportId, QString::fromLatin1(error_key::kEmptyText));
   agent_.reply(reportId.toStdString(), text.trimmed().toStdString(),
                completion<std::string>(QStringLiteral("reply"), reportId));
   return true;
 }
 
 bool FeedbackController::reopen(const QString& reportId, const QString& reason) {
-  if (!textAllowed(reason)) return refuseAction(last_error_);
+  if (!textAllowed(reason)) return refuseAction(QStringLiteral("reopen"), reportId, last_error_);
   agent_.reopen(reportId.toStdString(), reason.trimmed().toStdString(),
                 completion<std::string>(QStringLiteral("reopen"), reportId));
   return true;
 }
 
 bool FeedbackController::rate(const QString& reportId, int score, const QString& comment) {
-  if (score < 1 || score > 5) return refuseAction(QString::fromLatin1(error_key::kSurveyScore));
-  if (!textAllowed(comment)) return refuseAction(last_error_);
+  if (score < 1 || score > 5)
+    return refuseAction(QStringLiteral("rating"), reportId, QString::fromLatin1(error_key::kSurveyScore));
+  if (!textAllowed(comment)) return refuseAction(QStringLiteral("rating"), reportId, last_error_);
   agent_.rate(reportId.toStdString(), score, comment.trimmed().toStdString(),
               completion<std::string>(QStringLiteral("rating"), reportId));
   return true;
@@ -350,10 +356,21 @@ void FeedbackController::setActionError(const QString& error) {
   Q_EMIT actionErrorChanged();
 }
 
-bool FeedbackController::refuseAction(const QString& error) {
+bool FeedbackController::refuseAction(const QString& kind, const QString& id, const QString& error) {
   setLastError(error);
-  setActionError(error);
+  actionDone(kind, id, error);
   return false;
+}
+
+void FeedbackController::actionDone(const QString& kind, const QString& id, const QString& error) {
+  const QString source = kind + QLatin1Char('/') + id;
+  if (!error.isEmpty()) {
+    action_source_ = source;
+    setActionError(error);
+  } else if (source == action_source_) {  // that action went through after all
+    action_source_.clear();
+    setActionError({});
+  }
 }
 
 void FeedbackController::setStorageProblem(const QString& problem) {

@@ -68,8 +68,9 @@ struct HttpConfig {
   std::filesystem::path console_dir;  // the console's static files; empty = the built-in location
 };
 
-/// The address and port of an http.listen value "ADDRESS:PORT" (port 1..65535, digits only; the
-/// address as given, e.g. "127.0.0.1" or "::1"). Errors: ConfigErrc::invalid_value, naming `where`.
+/// The address and port of an http.listen value "ADDRESS:PORT" (port 0..65535, digits only, 0:
+/// any free one; an IPv6 address in brackets, "[::1]:8080", given back without them).
+/// Errors: ConfigErrc::invalid_value, naming `where`.
 struct ListenAddress {
   std::string address;
   std::uint16_t port = 0;

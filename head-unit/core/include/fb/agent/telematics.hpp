@@ -62,7 +62,8 @@ class RecentReports {
     std::int64_t t_ms = 0;
   };
   void forget_before(std::int64_t t_ms);
-  std::deque<Entry> entries_;  // oldest first
+  void insert(Entry e);
+  std::deque<Entry> entries_;  // oldest first (by t_ms)
   std::int64_t window_;
 };
 

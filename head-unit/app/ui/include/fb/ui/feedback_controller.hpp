@@ -54,7 +54,7 @@ class FeedbackController final : public QObject {
   Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
   /// Why the driver's last action away from the free composer (a quick report sent from its
   /// review, a visit answer, survey, "Call me", reply, reopen, rating) was refused, at once or by
-  /// the agent, as an error key; "" once one goes through or clearActionError() is called. The
+  /// the agent, as an error key; "" once that action goes through or clearActionError() is called. The
   /// composer shows lastError; these actions live on cards and a review that has closed, so the
   /// dashboard's problems line shows this one.
   Q_PROPERTY(QString actionError READ actionError NOTIFY actionErrorChanged)
@@ -118,7 +118,8 @@ class FeedbackController final : public QObject {
   /// Saves a report built by another view-model (QuickComposer), with the same rules and
   /// signals as submit(): false and lastError when it has text while moving. `after`, if given,
   /// runs on this thread with the outcome, after reportSaved or reportNotSaved. A refusal also
-  /// sets actionError (the review has closed by then).
+  /// sets actionError: the review (QuickComposer) shows none itself, and has closed by the time
+  /// the agent answers.
   bool submitDraft(agent::Draft draft, std::function<void(bool saved)> after = {});
   /// The category needs a text with it ("other"); false for quick taps and unknown keys.
   Q_INVOKABLE bool needsText(const QString& categoryKey) const;
@@ -193,8 +194,12 @@ class FeedbackController final : public QObject {
   void finishSubmit(bool saved, const QString& reportIdOrError);
   void setLastError(const QString& error);
   void setActionError(const QString& error);
-  /// An answer or case action refused at once: lastError and actionError say why. Returns false.
-  bool refuseAction(const QString& error);
+  /// An action away from the composer (kind as answerDone's: "report", "survey", "visit", ...;
+  /// id what it answers) refused at once: lastError and actionError say why. Returns false.
+  bool refuseAction(const QString& kind, const QString& id, const QString& error);
+  /// Such an action's outcome: a refusal (error) shows until dismissed, replaced by another, or
+  /// that same action goes through; another action's success leaves it.
+  void actionDone(const QString& kind, const QString& id, const QString& error);
   void setStorageProblem(const QString& problem);
   void setConnected(bool connected);
 
@@ -222,6 +227,7 @@ class FeedbackController final : public QObject {
   int pending_saves_ = 0;
   QString last_error_;
   QString action_error_;
+  QString action_source_;  // "<kind>/<id>" of the refusal actionError shows
   QString storage_problem_;
   QString language_ = QStringLiteral("en");
   QString vin_;
