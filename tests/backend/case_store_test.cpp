@@ -51,6 +51,26 @@ TEST_F(CaseStoreTest, ANewReportOpensACaseWithANumberAndAFirstNotification) {
   EXPECT_EQ(store_->counts()->notifications_undelivered, 1);
 }
 
+// The API's list queries take a shape from their filters and limit: a client paging with every
+// limit from 1 to 1,500 must not leave a prepared statement behind for each.
+TEST_F(CaseStoreTest, ListQueriesOfManyShapesKeepABoundedNumberOfPreparedStatements) {
+  auto env = test::valid_report_envelope();
+  ASSERT_EQ(commit({test::intake(env, kT)}).size(), 1u);
+  const auto before = store_->prepared_statements();
+  EXPECT_GT(before, 0u);
+  for (std::size_t limit = 1; limit <= 1500; ++limit) {
+    auto list = store_->list_cases(limit);
+    ASSERT_TRUE(list) << list.error().what();
+    ASSERT_EQ(list->size(), 1u) << limit;
+  }
+  EXPECT_LE(store_->prepared_statements(), 520u);
+  // The store's own statements still work after the list shapes passed the bound.
+  auto again = commit({test::intake(test::valid_report_envelope(test::kVinB, "another"), kT + 1)});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(again[0].accepted);
+  EXPECT_EQ(store_->list_cases(10)->size(), 2u);
+}
+
 TEST_F(CaseStoreTest, TheSameReportIdNeverOpensASecondCase) {
   auto env = test::valid_report_envelope();
   auto out = commit({test::intake(env, kT), test::intake(env, kT)});  // twice in one batch

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <ctime>
+#include <deque>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -2548,18 +2549,35 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   /// A statement for `q`, prepared on first use and kept for the store's life (the ingest path
-  /// runs a dozen per report); reset for this use. Not re-entrant per query text.
+  /// runs a dozen per report); reset for this use. Not re-entrant per query text. Past
+  /// kMaxStatements texts (the API's list queries take a shape from their filters and limit) a
+  /// new one is kept among the last kSpilledStatements only: a statement still being read (an
+  /// outer query while an inner one runs) is never the one dropped, as no call reads through
+  /// that many new shapes at once.
   Result<sql::Statement*> cached(std::string_view q) {
-    auto it = statements_.find(std::string(q));
-    if (it == statements_.end()) {
-      auto st = db_.prepare(q);
-      if (!st) return fail(st.error());
-      it = statements_.emplace(std::string(q), std::move(*st)).first;
+    const std::string text(q);
+    if (auto it = statements_.find(text); it != statements_.end()) {
+      it->second.reset();
+      return &it->second;
     }
-    it->second.reset();
-    return &it->second;
+    for (auto& [spilled_text, st] : spilled_) {
+      if (spilled_text == text) {
+        st.reset();
+        return &st;
+      }
+    }
+    auto st = db_.prepare(q);
+    if (!st) return fail(st.error());
+    if (statements_.size() < kMaxStatements) return &statements_.emplace(text, std::move(*st)).first->second;
+    if (spilled_.size() == kSpilledStatements) spilled_.pop_front();  // a deque: the others stay put
+    spilled_.emplace_back(text, std::move(*st));
+    return &spilled_.back().second;
   }
 
+ public:
+  std::size_t prepared_statements() const override { return statements_.size() + spilled_.size(); }
+
+ private:
   /// A follow-up case (回访) of `origin`'s car for after-sales, audited on both cases.
   Result<CaseSummary> open_follow_up(const CaseSummary& origin, std::string_view why, std::int64_t at_ms) {
     wire::Report report;
@@ -2634,7 +2652,10 @@ class SqliteCaseStore final : public CaseStore {
   };
 
   sql::Database db_;
+  static constexpr std::size_t kMaxStatements = 512;  // the store's own texts are about 150
+  static constexpr std::size_t kSpilledStatements = 8;
   std::unordered_map<std::string, sql::Statement> statements_;  // destroyed before db_
+  std::deque<std::pair<std::string, sql::Statement>> spilled_;  // past kMaxStatements, newest last
   const GroupingPolicy grouping_;
   sql::Statement find_report_, next_number_, insert_case_, insert_report_, insert_event_, insert_notification_,
       insert_dead_letter_, merge_candidates_, seen_dead_letter_;

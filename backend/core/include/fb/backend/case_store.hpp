@@ -513,6 +513,10 @@ class CaseStore {
   /// since `idle_before_ms`; the cases stay for the statistics. One transaction, audited
   /// ("retention" in the privacy audit, "privacy_retention" on each case). Returns the cases.
   virtual Result<std::int64_t> erase_closed_cases(std::int64_t idle_before_ms, std::int64_t at_ms);
+
+  /// How many statements this store keeps prepared on its connection (bounded: the API's list
+  /// queries take a shape from their filters and limit). 0 where the store does not say.
+  virtual std::size_t prepared_statements() const { return 0; }
 };
 
 /// Bounds on the dead-letter table, so that a car sending distinct garbage cannot fill the disk.
