@@ -371,6 +371,9 @@ TEST(TriageTokens, WordsAndCjkCharactersAndWhatJoinsThem) {
 // They are the same words to triage, the similarity features and the knowledge base.
 TEST(TriageTokens, FullWidthLettersDigitsAndTheIdeographicSpaceAreReadAsAscii) {
   EXPECT_EQ(fold_width("Ｐ０３００\xE3\x80\x80ＡＢＳ！ｏｋ～"), "P0300 ABS!ok~");
+  EXPECT_FALSE(has_width_forms("brakes squeal, 4S店 刹车")) << "nothing to fold: read as it is";
+  EXPECT_TRUE(has_width_forms("刹车，"));
+  EXPECT_TRUE(has_width_forms("\xE3\x80\x80"));
   EXPECT_EQ(fold_width("刹车，4S店。"), "刹车,4S店。")
       << "the full-width comma is an ASCII form; 。 and ideographs stay";
   EXPECT_EQ(fold_width("\xEF\xBC"), "\xEF\xBC") << "a cut sequence is copied as it is";

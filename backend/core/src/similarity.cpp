@@ -120,7 +120,11 @@ class Tokenizer {
 
 TextSignature text_signature(std::string_view text) {
   TextSignature sig;
-  Tokenizer(sig.tokens).feed(fold_width(text));
+  if (has_width_forms(text)) {
+    Tokenizer(sig.tokens).feed(fold_width(text));
+  } else {
+    Tokenizer(sig.tokens).feed(text);
+  }
   std::sort(sig.tokens.begin(), sig.tokens.end());
   sig.tokens.erase(std::unique(sig.tokens.begin(), sig.tokens.end()), sig.tokens.end());
   return sig;

@@ -74,6 +74,11 @@ std::uint32_t feature_id(char kind, std::uint64_t hash) {
   return id == 0 ? 1 : id;
 }
 
+bool has_width_forms(std::string_view text) {
+  // Every full-width ASCII form starts with 0xEF and the ideographic space with 0xE3.
+  return text.find('\xEF') != std::string_view::npos || text.find('\xE3') != std::string_view::npos;
+}
+
 std::string fold_width(std::string_view text) {
   std::string out;
   out.reserve(text.size());
