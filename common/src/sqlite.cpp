@@ -174,13 +174,17 @@ Database::~Database() { close(); }
 
 void Database::close() {
   driver_.reset();
-  // A statement still lent out is finalized by its borrower (sqlite3_close_v2 waits for it).
+  drop_cached();
+  sqlite3_close_v2(std::exchange(db_, nullptr));  // waits for the statements still lent out
+}
+
+void Database::drop_cached() {
+  // A statement still lent out is finalized by its borrower.
   for (auto& [sql, entry] : cache_) {
     if (entry->lent) entry->orphaned = true;
     else sqlite3_finalize(entry->stmt);
   }
   cache_.clear();
-  sqlite3_close_v2(std::exchange(db_, nullptr));
 }
 
 Error Database::error(int rc, std::string_view what) const {
@@ -290,13 +294,7 @@ Result<Statement> Database::cached(std::string_view sql) {
   const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
                                     nullptr);
   if (rc != SQLITE_OK) return fail(error(rc, sql.substr(0, 80)));
-  if (cache_.size() >= kMaxCachedStatements) {
-    for (auto& [text, old] : cache_) {
-      if (old->lent) old->orphaned = true;
-      else sqlite3_finalize(old->stmt);
-    }
-    cache_.clear();
-  }
+  if (cache_.size() >= kMaxCachedStatements) drop_cached();
   auto entry = std::make_shared<Statement::CacheEntry>(Statement::CacheEntry{s, true, false});
   cache_.emplace(std::string(sql), entry);
   return Statement(s, this, std::move(entry));

@@ -238,7 +238,8 @@ Result<KnowledgeBase> KnowledgeBase::load_file(const std::filesystem::path& path
 }
 
 std::optional<KnowledgeMatch> KnowledgeBase::match(const KnowledgeQuery& q) const {
-  const std::string lower = has_width_forms(q.text) ? ascii_lower(fold_width(q.text)) : ascii_lower(q.text);
+  std::string folded;
+  const std::string lower = ascii_lower(width_folded(q.text, folded));
   const std::string model = ascii_lower(q.model);
   const auto version = parse_version(q.software_version);
 

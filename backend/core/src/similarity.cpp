@@ -120,11 +120,8 @@ class Tokenizer {
 
 TextSignature text_signature(std::string_view text) {
   TextSignature sig;
-  if (has_width_forms(text)) {
-    Tokenizer(sig.tokens).feed(fold_width(text));
-  } else {
-    Tokenizer(sig.tokens).feed(text);
-  }
+  std::string folded;
+  Tokenizer(sig.tokens).feed(width_folded(text, folded));
   std::sort(sig.tokens.begin(), sig.tokens.end());
   sig.tokens.erase(std::unique(sig.tokens.begin(), sig.tokens.end()), sig.tokens.end());
   return sig;

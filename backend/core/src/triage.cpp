@@ -275,11 +275,8 @@ void Classifier::features(const wire::Report& r, ReportFeatures& out) const {
   out.lexicon_hits.clear();
   out.dtc_systems.clear();
   out.safety_dtc.reset();
-  if (has_width_forms(r.text())) {
-    out.text = fold_width(r.text());
-  } else {
-    out.text.assign(r.text());  // the buffer of the last report is reused
-  }
+  std::string folded;
+  out.text.assign(width_folded(r.text(), folded));  // the buffer of the last report is reused
   const std::string_view text = out.text;
   tokenize(text, tokens);
 

@@ -79,6 +79,12 @@ bool has_width_forms(std::string_view text) {
   return text.find('\xEF') != std::string_view::npos || text.find('\xE3') != std::string_view::npos;
 }
 
+std::string_view width_folded(std::string_view text, std::string& storage) {
+  if (!has_width_forms(text)) return text;
+  storage = fold_width(text);
+  return storage;
+}
+
 std::string fold_width(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -154,6 +154,8 @@ class Database {
 
  private:
   void close();
+  /// Empties the statement cache: each statement is finalized now, or by its borrower if lent.
+  void drop_cached();
 
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;

@@ -41,10 +41,12 @@ struct Token {
 /// space as a space, so that triage, the knowledge base and the similarity features read them as
 /// the words they are. Everything else, invalid bytes included, is copied as it is.
 std::string fold_width(std::string_view text);
-/// Whether `text` may hold what fold_width() changes (a byte that starts one): when not, the
-/// text can be read as it is, without the copy. Callers on hot paths (the similarity of every
-/// merge candidate) check this first.
+/// Whether `text` may hold what fold_width() changes (a byte that starts one).
 bool has_width_forms(std::string_view text);
+/// `text` as triage, the knowledge base and the similarity features read it: `text` itself when
+/// it has no width form (no copy: the similarity runs for every merge candidate), else
+/// fold_width(text), kept in `storage`.
+std::string_view width_folded(std::string_view text, std::string& storage);
 /// Appends the tokens of `text` (UTF-8; invalid bytes are separators) to `out`.
 void tokenize(std::string_view text, std::vector<Token>& out);
 /// The hash of a token sequence, as lexicon phrases and n-gram features use it.
