@@ -63,6 +63,17 @@ class ClientTest : public ::testing::Test {
       messages.push_back(std::move(m));
     });
   }
+
+  /// A client with a will it says itself on a clean stop (on_clean_stop), connected.
+  void connect_with_clean_stop_will(ClientOptions o) {
+    o.will = Will{"vehicles/car-1/status", "offline", QoS::at_least_once, true, true};
+    make(o);
+    ASSERT_TRUE(client->start());
+    fake->connack();
+    run();
+    ASSERT_TRUE(client->connected());
+  }
+
   void start(const std::vector<std::string>& filters = {}) {
     make();
     for (auto& f : filters) client->subscribe(f, QoS::at_least_once);
@@ -376,13 +387,7 @@ TEST_F(ClientTest, TheWillGoesWithEveryConnect) {
 // The broker drops the will on a DISCONNECT: with on_clean_stop the client says it itself, and
 // waits for the broker to have it before it disconnects.
 TEST_F(ClientTest, ACleanStopWhileConnectedPublishesTheWillItselfAndWaitsForItsPubackBeforeClosing) {
-  auto o = fake_options();
-  o.will = Will{"vehicles/car-1/status", "offline", QoS::at_least_once, true, true};
-  make(o);
-  ASSERT_TRUE(client->start());
-  fake->connack();
-  run();
-  ASSERT_TRUE(client->connected());
+  ASSERT_NO_FATAL_FAILURE(connect_with_clean_stop_will(fake_options()));
   int closes_at_publish = -1;
   // The PUBACK comes from the library's thread, a little later, while stop() waits for it: a
   // stop that did not wait would close the transport before it.
@@ -418,12 +423,7 @@ TEST_F(ClientTest, ACleanStopWhileConnectedPublishesTheWillItselfAndWaitsForItsP
 TEST_F(ClientTest, ACleanStopWhoseWillIsNeverAcknowledgedStillClosesAfterTheConnectTimeout) {
   auto o = fake_options();
   o.connect_timeout = 1s;  // the wait blocks on the library's thread: real time
-  o.will = Will{"vehicles/car-1/status", "offline", QoS::at_least_once, true, true};
-  make(o);
-  ASSERT_TRUE(client->start());
-  fake->connack();
-  run();
-  ASSERT_TRUE(client->connected());
+  ASSERT_NO_FATAL_FAILURE(connect_with_clean_stop_will(o));
   const auto t0 = std::chrono::steady_clock::now();
   stop();
   const auto waited = std::chrono::steady_clock::now() - t0;
