@@ -50,10 +50,11 @@ function quantile(sorted, q) {
 
 let badgeTimer = null;
 
-function setCallbackBadge(n) {
+/// `more`: the API said more are waiting than it listed (its page is at most 500).
+function setCallbackBadge(n, more = false) {
   const badge = document.querySelector("[data-testid=callbacks-badge]");
   if (!badge) return;
-  badge.textContent = n ? String(n) : "";
+  badge.textContent = n ? `${n}${more ? "+" : ""}` : "";
   badge.hidden = !n;
   badge.dataset.count = String(n || 0);
 }
@@ -62,7 +63,7 @@ async function refreshCallbackBadge() {
   if (!me || !seesCallbacks()) return;
   try {
     const data = await api("GET", "/api/v1/callbacks?state=queued");
-    setCallbackBadge((data?.items || []).length);
+    setCallbackBadge((data?.items || []).length, data?.more === true);
   } catch {
     // The badge is a hint; the page itself shows the API's errors.
   }
@@ -79,6 +80,7 @@ function startCallbackBadge() {
 async function renderCallbacks(page) {
   if (!seesCallbacks()) throw new ApiError(403, { detail: t("cb.not_for_role") });
   const waiting = h("tbody", { testid: "callback-queue" });
+  const moreWaiting = h("p", { class: "muted", testid: "callback-more", hidden: true });
   const working = h("div", { testid: "callback-working" });
   const recent = h("tbody", { testid: "callback-recent" });
   const stats = h("p", { testid: "callback-stats" });
@@ -112,7 +114,9 @@ async function renderCallbacks(page) {
     });
     waiting.querySelector("[data-testid=callback-empty]")?.remove();
     if (!items.length) waiting.append(h("tr", { testid: "callback-empty" }, h("td", { colspan: 6, class: "muted" }, t("cb.none_waiting"))));
-    setCallbackBadge(items.length);
+    setCallbackBadge(items.length, queued?.more === true);
+    moreWaiting.hidden = queued?.more !== true;
+    moreWaiting.textContent = moreWaiting.hidden ? "" : t("cb.more_waiting", items.length);
 
     const mine = (picked?.items || []).filter((c) => me.role !== "agent" || c.agent === me.name);
     const open = new Set(mine.map((c) => c.id));
@@ -142,7 +146,7 @@ async function renderCallbacks(page) {
     h("section", { class: "card", "aria-labelledby": "cb-waiting-h" }, h("h2", { id: "cb-waiting-h" }, t("cb.waiting")),
       h("table", { class: "grid", testid: "callback-table" },
         h("thead", {}, h("tr", {}, ["case", "vin", "phone", "requested", "countdown", ""].map((c) =>
-          h("th", { scope: "col" }, c ? t(`cb.col.${c}`) : "")))), waiting)),
+          h("th", { scope: "col" }, c ? t(`cb.col.${c}`) : "")))), waiting), moreWaiting),
     h("section", { class: "card", "aria-labelledby": "cb-working-h" }, h("h2", { id: "cb-working-h" }, t("cb.working")), working),
     h("section", { class: "card", "aria-labelledby": "cb-recent-h" }, h("h2", { id: "cb-recent-h" }, t("cb.recent")), stats,
       h("table", { class: "grid", testid: "callback-recent-table" },

@@ -1026,5 +1026,30 @@ TEST_F(ApiTest, ACallbackIsPickedUpByOneAgentAndTheCarHearsOfItTwice) {
   EXPECT_EQ(client_->get("/api/v1/callbacks?state=logged", kAgentSales).json()["items"].size(), 1u);
 }
 
+TEST_F(ApiTest, TheCallbackQueueSaysWhenMoreAreWaitingThanItLists) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const auto car = vin(70 + i);
+    const auto number = report(car, kServiceComplaint);
+    const std::string report_id =
+        client_->get("/api/v1/cases/" + number, kAgentSales).json()["reports"][0]["report_id"];
+    from_car(car, [&](wire::Envelope& e) {
+      ids.push_back(e.message_id());
+      e.mutable_callback_request()->set_report_id(report_id);
+    });
+    clock_.advance(std::chrono::seconds(1));
+  }
+  auto page = client_->get("/api/v1/callbacks?limit=2", kAgentSales);
+  ASSERT_EQ(page.status, 200) << page.body;
+  ASSERT_EQ(page.json()["items"].size(), 2u);
+  EXPECT_EQ(page.json()["items"][0]["id"], ids[0]);  // the longest waiting first
+  EXPECT_EQ(page.json()["items"][1]["id"], ids[1]);
+  EXPECT_TRUE(page.json()["more"].get<bool>());
+  auto whole = client_->get("/api/v1/callbacks?limit=3", kAgentSales);
+  ASSERT_EQ(whole.json()["items"].size(), 3u);
+  EXPECT_FALSE(whole.json()["more"].get<bool>());
+  EXPECT_FALSE(client_->get("/api/v1/callbacks", kAgentSales).json()["more"].get<bool>());
+}
+
 }  // namespace
 }  // namespace fb::api

@@ -1238,14 +1238,19 @@ void Api::Impl::list_callbacks(const HttpRequest& req, const Principal& who, con
   if (!limit) return respond(problem(limit.error()));
   if (*limit && (**limit < 1 || **limit > 500))
     return respond(problem(Error(ApiErrc::bad_request, "query 'limit': 1..500")));
-  q.limit = static_cast<std::size_t>(limit->value_or(100));
-  on_reader([this, q = std::move(q), who, respond](backend::CaseStore& reads) {
+  const auto shown = static_cast<std::size_t>(limit->value_or(100));
+  // One more than is shown, so that `more` can say the queue goes on (the console's badge).
+  q.limit = shown + 1;
+  on_reader([this, q = std::move(q), shown, who, respond](backend::CaseStore& reads) {
     auto items = reads.callbacks(q);
     if (!items) return respond(problem(items.error()));
+    const bool more = items->size() > shown;
+    if (more) items->resize(shown);
     const auto t = now();
     nlohmann::json out = nlohmann::json::array();
     for (const auto& c : *items) out.push_back(callback_json(c, who, t));
-    respond(json_response(200, {{"items", out}, {"server_time_ms", t}, {"target_ms", backend::kCallbackTargetMs}}));
+    respond(json_response(
+        200, {{"items", out}, {"more", more}, {"server_time_ms", t}, {"target_ms", backend::kCallbackTargetMs}}));
   });
 }
 

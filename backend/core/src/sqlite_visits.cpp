@@ -1301,7 +1301,7 @@ Result<std::vector<Callback>> VisitBook::callbacks(const CallbackQuery& q) {
   auto st = core_.cached(std::string(kCallbackColumns) + where +
                          " ORDER BY cb.state != 'queued', CASE cb.state WHEN 'queued' THEN cb.requested_ms ELSE "
                          "-cb.requested_ms END LIMIT " +
-                         std::to_string(std::min<std::size_t>(q.limit, 500)));
+                         std::to_string(std::min(q.limit, kMaxCallbackQueryLimit)));
   if (!st) return fail(st.error());
   for (std::size_t i = 0; i < args.size(); ++i) (*st)->bind(static_cast<int>(i + 1), args[i]);
   std::vector<Callback> out;

@@ -188,11 +188,15 @@ inline constexpr std::int64_t kCallbackTargetMs = 60'000;
 inline constexpr std::int64_t kCallbackUnansweredMs = std::int64_t{2} * 3600 * 1000;
 inline constexpr std::int64_t kCallbackUnloggedMs = std::int64_t{24} * 3600 * 1000;
 
+/// The most callbacks one query returns: the API's largest page (500) and one more, by which it
+/// tells that there are more.
+inline constexpr std::size_t kMaxCallbackQueryLimit = 501;
+
 struct CallbackQuery {
   std::string id;                     // just this one
   std::vector<CallbackState> states;  // empty = all
   std::vector<std::string> teams;     // empty = all
-  std::size_t limit = 100;
+  std::size_t limit = 100;            // at most kMaxCallbackQueryLimit
 };
 
 /// A driver's answer coming back on the receipts topic: a survey answer, a visit reply or a
