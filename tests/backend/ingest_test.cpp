@@ -149,9 +149,6 @@ INSTANTIATE_TEST_SUITE_P(
                    return RawMessage{topics::reports(kVinA), R"({"text":"hi"})"};
                  },
                  wire::REJECT_MALFORMED, ""},
-        BadInput{"unknown_schema_version",
-                 [] { return with_envelope([](wire::Envelope& e) { e.set_schema_version(7); }); },
-                 wire::REJECT_UNSUPPORTED_VERSION, "schema_version 7"},
         BadInput{"missing_vin",
                  [] { return with_envelope([](wire::Envelope& e) { e.mutable_report()->clear_vin(); }); },
                  wire::REJECT_MISSING_FIELD, "report.vin"},
@@ -234,6 +231,28 @@ INSTANTIATE_TEST_SUITE_P(
                  wire::REJECT_WRONG_MESSAGE_TYPE, "Report"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// Refused, the car would delete its only copy; unanswered, it resends it until the backend is
+// updated and reads it.
+TEST_F(IngestTest, AReportOfANewerSchemaIsDeadLetteredButNotRefusedSoTheCarKeepsIt) {
+  auto newer = with_envelope([](wire::Envelope& e) { e.set_schema_version(7); });
+  auto good = test::valid_report_envelope();
+  auto out = process({newer, report_message(good)});
+  for (const auto& m : out) {
+    auto env = codec::decode(m.payload);
+    ASSERT_TRUE(env);
+    EXPECT_FALSE(env->has_ack() && env->ack().has_rejected()) << env->ShortDebugString();
+    EXPECT_FALSE(env->has_ack() && env->ack().payload_sha256() == codec::sha256(newer.payload));
+  }
+  ASSERT_FALSE(out.empty());
+  EXPECT_TRUE(ack_of(out[0]).has_accepted());
+  EXPECT_EQ(ack_of(out[0]).report_id(), good.report().report_id());
+  auto dead = real_->list_dead_letters(10);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ(dead->front().reason, DeadLetterReason::unsupported_version);
+  EXPECT_NE(dead->front().detail.find("schema_version 7"), std::string::npos) << dead->front().detail;
+  EXPECT_EQ(real_->counts()->cases, 1);
+}
+
 TEST_F(IngestTest, AMessageOnAnUnexpectedTopicIsKeptButCannotBeAnswered) {
   auto out = process({RawMessage{"vehicles/not-a-vin/reports", "x"}});
   EXPECT_TRUE(out.empty());
@@ -271,6 +290,43 @@ TEST_F(IngestTest, AnUnreadableReceiptIsDeadLetteredWithoutAnAnswer) {
   auto dead = real_->list_dead_letters(10);
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_EQ(dead->front().reason, DeadLetterReason::bad_receipt);
+}
+
+// A receipt that decodes but names no notification or an unknown kind: kept, unanswered, and it
+// stops no resend.
+TEST_F(IngestTest, AReceiptWithoutAUuidOrWithAnUnknownKindIsDeadLetteredAndStopsNothing) {
+  auto out = process({report_message(test::valid_report_envelope())});
+  const auto notification_id = out[1].notification_id;
+  const auto receipt = [&](const std::string& id, wire::ReceiptKind kind) {
+    auto e = codec::new_envelope(clock_.epoch_ms());
+    e.mutable_receipt()->set_notification_id(id);
+    e.mutable_receipt()->set_kind(kind);
+    return RawMessage{topics::receipts(kVinA), codec::encode(e)};
+  };
+  EXPECT_TRUE(process({receipt("x", wire::RECEIPT_DELIVERED)}).empty());
+  EXPECT_TRUE(process({receipt(notification_id, static_cast<wire::ReceiptKind>(42))}).empty());
+  EXPECT_TRUE(process({receipt(notification_id, wire::RECEIPT_KIND_UNSPECIFIED)}).empty());
+  EXPECT_EQ(real_->counts()->notifications_undelivered, 1);
+  auto dead = real_->list_dead_letters(10);
+  ASSERT_EQ(dead->size(), 3u);
+  for (const auto& d : *dead) EXPECT_EQ(d.reason, DeadLetterReason::bad_receipt) << d.detail;
+  EXPECT_EQ(ingest_->stats().receipts, 0u);
+}
+
+// Another car's report id: refused to that car (which then stops resending), without its case.
+TEST_F(IngestTest, AReportIdOfAnotherCarIsRefusedToTheSenderWithoutTheCase) {
+  auto mine = test::valid_report_envelope(kVinA);
+  ASSERT_TRUE(ack_of(process({report_message(mine)})[0]).has_accepted());
+  auto theirs = mine;
+  theirs.mutable_report()->set_vin(kVinB);
+  auto out = process({report_message(theirs, kVinB)});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].topic, topics::inbox(kVinB));
+  auto ack = ack_of(out[0]);
+  ASSERT_TRUE(ack.has_rejected()) << ack.ShortDebugString();
+  EXPECT_EQ(ack.rejected().reason(), wire::REJECT_REPORT_ID_CONFLICT);
+  EXPECT_EQ(ack.ShortDebugString().find("FB-"), std::string::npos) << "B learns nothing of A's case";
+  EXPECT_EQ(real_->counts()->cases, 1);
 }
 
 TEST_F(IngestTest, ADeadLetterKeepsAtMostTheStoresPayloadCapOfAHugePayload) {

@@ -201,6 +201,19 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       }
       continue;
     }
+    if (!env && env.error().code == make_error_code(WireErrc::unsupported_version)) {
+      // A report of a newer schema, from a car updated before this backend: kept, not refused.
+      // A refusal would make the car delete its only copy; unanswered, it resends the report
+      // until an updated backend reads it (the same payload again only counts up here).
+      ++stats_.unroutable;
+      spdlog::warn(
+          "dead letter: report of a newer schema from {} ({} bytes): {}; kept by the car until the "
+          "backend is updated",
+          topic->vin, m.payload.size(), env.error().what());
+      items.emplace_back(dead_letter(m, digests[i], DeadLetterReason::unsupported_version, env.error().detail, now));
+      origin.push_back(i);
+      continue;
+    }
     if (!env) {
       reject(i, Rejection{env.error(), {}});
       continue;
