@@ -307,6 +307,15 @@ TEST_F(LifecycleTest, TheSlaClockStartsAtTheCarsTimeUnlessItsClockIsOff) {
   in2.sla = in.sla;
   out = store_->commit_batch(std::vector<BatchItem>{in2}, test::simple_notifications());
   EXPECT_EQ(out->front().accepted->first_reply_due_ms, kT + 4 * kHour);
+
+  // A car clock a month ahead: the SLA starts when the report arrived, not in the future.
+  auto ahead = report("LSVAX60E5K2000003", "仪表盘异响 rattle");
+  ahead.mutable_report()->set_car_time_ms(kT + 30 * kDay);
+  envs_.push_back(std::make_unique<wire::Envelope>(ahead));
+  auto in3 = test::intake(*envs_.back(), kT);
+  in3.sla = in.sla;
+  out = store_->commit_batch(std::vector<BatchItem>{in3}, test::simple_notifications());
+  EXPECT_EQ(out->front().accepted->first_reply_due_ms, kT + 4 * kHour);
 }
 
 TEST_F(LifecycleTest, TheSameCarsSameProblemJoinsItsOpenCase) {
