@@ -46,6 +46,14 @@ TEST(HttpRequestParse, BadBytesAreABadRequestNamingTheProblem) {
   auto nul_query = parse_request("GET /api/v1/privacy/export?vin=LSVAX60E5K2000001%00x HTTP/1.1\r\n\r\n");
   ASSERT_FALSE(nul_query);
   EXPECT_NE(nul_query.error().detail.find("query"), std::string::npos) << nul_query.error().detail;
+  // Bytes that are not UTF-8 (PostgreSQL would refuse them as a text parameter: a 500).
+  auto latin1_query = parse_request("GET /api/v1/cases?q=%FF HTTP/1.1\r\n\r\n");
+  ASSERT_FALSE(latin1_query);
+  EXPECT_NE(latin1_query.error().detail.find("query is not UTF-8"), std::string::npos) << latin1_query.error().detail;
+  auto cut_path = parse_request("GET /api/v1/cases/%C3%28 HTTP/1.1\r\n\r\n");
+  ASSERT_FALSE(cut_path);
+  EXPECT_NE(cut_path.error().detail.find("path is not UTF-8"), std::string::npos) << cut_path.error().detail;
+  EXPECT_TRUE(parse_request("GET /api/v1/cases?q=%E5%BC%82%E5%93%8D HTTP/1.1\r\n\r\n"));  // 异响
   auto garbage = parse_request("\x01\x02 not http\r\n\r\n");
   ASSERT_FALSE(garbage);
   EXPECT_NE(garbage.error().detail.find("malformed HTTP request"), std::string::npos) << garbage.error().detail;

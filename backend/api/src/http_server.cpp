@@ -10,6 +10,7 @@
 #include <set>
 
 #include "fb/api/errors.hpp"
+#include "fb/common/utf8.hpp"
 
 namespace fb::api {
 
@@ -71,6 +72,8 @@ Result<HttpRequest> to_http_request(http::request<http::string_body>&& req) {
   const auto q = r.target.find('?');
   auto path = percent_decode(std::string_view(r.target).substr(0, q), false);
   if (!path) return fail(ApiErrc::bad_request, "bad percent-encoding in the path (or a %00)");
+  // Every store reads parameters as text: PostgreSQL refuses bytes that are not UTF-8 (a 500).
+  if (!is_valid_utf8(*path)) return fail(ApiErrc::bad_request, "the path is not UTF-8 once decoded");
   r.path = std::move(*path);
   if (q != std::string::npos) {
     std::string_view rest = std::string_view(r.target).substr(q + 1);
@@ -81,6 +84,8 @@ Result<HttpRequest> to_http_request(http::request<http::string_body>&& req) {
       auto key = percent_decode(pair.substr(0, eq), true);
       auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
       if (!key || !value) return fail(ApiErrc::bad_request, "bad percent-encoding in the query (or a %00)");
+      if (!is_valid_utf8(*key) || !is_valid_utf8(*value))
+        return fail(ApiErrc::bad_request, "the query is not UTF-8 once decoded");
       if (!key->empty()) r.query[*key] = *value;
       rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
     }
