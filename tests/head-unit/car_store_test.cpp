@@ -195,6 +195,25 @@ TEST_F(CarStoreTest, TheNewestNotificationWinsWhateverTheOrderOfArrival) {
   EXPECT_EQ(store.inbox()->size(), 3u);  // every notification is still kept in the inbox
 }
 
+// A backend clock a year ahead stamped one update: it is believed no further than the lead
+// (30 days) past the car's set clock, so the updates after that lead are shown again.
+TEST_F(CarStoreTest, AStampFromABackendClockFarAheadHidesLaterUpdatesNoLongerThanTheLead) {
+  const std::int64_t t = 1'780'000'000'000;
+  constexpr std::int64_t kDay = 86'400'000;
+  const auto q = make_report();
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, t));
+  auto at = [&](std::int64_t sent_at, std::int64_t now, wire::CaseStatus status) {
+    auto env = notification_for(q, status);
+    env.set_sent_at_ms(sent_at);
+    EXPECT_TRUE(store.apply_notification(env, receipts_, now));
+    return (*store.report(q.env.report().report_id()))->status;
+  };
+  EXPECT_EQ(at(t + 400 * kDay, t, wire::CASE_STATUS_IN_PROGRESS), ReportStatus::in_progress);
+  EXPECT_EQ(at(t + 1000, t + 1000, wire::CASE_STATUS_WAITING_FOR_DRIVER), ReportStatus::in_progress);
+  EXPECT_EQ(at(t + 31 * kDay, t + 31 * kDay, wire::CASE_STATUS_RESOLVED), ReportStatus::resolved);
+}
+
 TEST_F(CarStoreTest, AnAckForSomethingElseChangesNothing) {
   const auto q = make_report();
   const auto other = make_report("other");
@@ -500,7 +519,8 @@ TEST_F(CarStoreTest, AnAckCarryingTheNotificationAppliesBothAndQueuesNoReceipt) 
   EXPECT_EQ((*view)->status, ReportStatus::received);
   EXPECT_EQ((*view)->team, "研发/技术支持");
   EXPECT_EQ((*view)->first_reply_due_ms, 1'780'086'400'000);
-  EXPECT_EQ((*view)->last_notification_ms, note.sent_at_ms());
+  // The stamp, believed no further than the lead (30 days) past the car's clock (2000 here).
+  EXPECT_EQ((*view)->last_notification_ms, std::min<std::int64_t>(note.sent_at_ms(), 2000 + 2'592'000'000));
 }
 
 // apply_ack is the only way to apply either half and it is one transaction: a failure at the

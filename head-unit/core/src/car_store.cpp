@@ -984,6 +984,10 @@ std::int64_t CarStore::within_lead(std::int64_t ms, std::int64_t base_ms) const 
   return base_ms > std::numeric_limits<std::int64_t>::max() - lead ? ms : std::min(ms, base_ms + lead);
 }
 
+std::int64_t CarStore::ordering_stamp(const wire::Envelope& env, std::int64_t now_ms) const {
+  return clock_valid(now_ms) ? within_lead(env.sent_at_ms(), now_ms) : env.sent_at_ms();
+}
+
 Result<void> CarStore::note_backend_time_in_tx(std::int64_t sent_at_ms, std::int64_t now_ms) {
   if (sent_at_ms <= 0 || !clock_valid(now_ms)) return {};
   // A stamp further ahead of the car's clock than the lead is not believed beyond it.
@@ -1187,7 +1191,7 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
       .bind(5, n.title())
       .bind(6, n.text())
       .bind(7, now_ms)
-      .bind(8, env.sent_at_ms())
+      .bind(8, ordering_stamp(env, now_ms))
       .bind(9, n.report_id())
       .bind(10, to_string(ReportStatus::rejected));
   if (auto r = st->run(); !r) return fail(r.error());
@@ -1302,7 +1306,7 @@ Result<void> CarStore::apply_visit_in_tx(const wire::Envelope& env, std::int64_t
       .bind(2, n.report_id())
       .bind_blob(3, n.visit().SerializeAsString())
       .bind(4, env.message_id())
-      .bind(5, env.sent_at_ms())
+      .bind(5, ordering_stamp(env, now_ms))
       .bind(6, now_ms);
   return st->run();
 }
@@ -1324,7 +1328,7 @@ Result<void> CarStore::apply_callback_in_tx(const wire::Envelope& env, std::int6
       .bind(4, c.agent())
       .bind(5, c.outcome())
       .bind(6, now_ms)
-      .bind(7, env.sent_at_ms());
+      .bind(7, ordering_stamp(env, now_ms));
   return st->run();
 }
 

@@ -641,6 +641,10 @@ class CarStore {
   /// min(ms, base_ms + Options::clock_lead), without overflow: how far one clock is believed
   /// past the other.
   std::int64_t within_lead(std::int64_t ms, std::int64_t base_ms) const;
+  /// The backend's stamp on `env` as notifications, visits and callbacks are ordered by it: no
+  /// further than Options::clock_lead past a set clock's `now_ms`, so that one stamp from a
+  /// backend clock years ahead does not hide every later update for years.
+  std::int64_t ordering_stamp(const wire::Envelope& env, std::int64_t now_ms) const;
   /// Moves the backend's clock (backend_clock, v12) forward to `sent_at_ms`, no further than
   /// Options::clock_lead past `now_ms`; nothing on an unset clock or without a stamp.
   Result<void> note_backend_time_in_tx(std::int64_t sent_at_ms, std::int64_t now_ms);
