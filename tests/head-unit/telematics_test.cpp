@@ -3,11 +3,13 @@
 // auto-reports and the driver's reports.
 #include "fb/agent/telematics.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <fstream>
 #include <optional>
+#include <set>
 
 #include "fake_clock.hpp"
 #include "fb/agent/errors.hpp"
@@ -374,6 +376,54 @@ TEST_F(TelematicsTest, AnAutoReportRefusedForWantOfRoomIsSavedOnceRoomReturns) {
   s = monitor_->stats();
   EXPECT_EQ(s.failed, 3u);
   EXPECT_EQ(s.retried, 2u);
+}
+
+// Beyond kMaxRefused waiting, the oldest of the lowest class is given up, never a safety fault:
+// a brake fault refused on a full disk outlives a run of minor faults confirmed after it.
+TEST_F(TelematicsTest, BeyondTheRefusedCapTheOldestLeastUrgentIsGivenUpNeverASafetyFault) {
+  auto c = sample_config();
+  c.rules.resize(1);  // misfire: high, a safety report
+  c.rules[0].id = "brake";
+  c.rules[0].when.dtc_patterns = {"C1*"};
+  c.rules[0].confirm_cycles = 1;
+  auto minor = c.rules[0];
+  minor.id = "body";
+  minor.when.dtc_patterns = {"B1*"};
+  minor.severity = Priority::low;
+  c.rules.push_back(minor);
+  start(c);
+  source_.emit(vss::kSpeed, 60);
+  for (int i = 0; i < 100; ++i) agent_.refusals.emplace_back(StorageErrc::full, "disk full");
+  const auto code = [](char system, std::size_t i) { return fmt::format("{}1{:03}", system, i); };
+  source_.dtc(code('C', 0), true);
+  wait(1s);
+  const auto minors = TelematicsMonitor::kMaxRefused + 1;
+  for (std::size_t i = 0; i < minors; ++i) {
+    source_.dtc(code('B', i), true);
+    wait(1s);
+  }
+  auto s = monitor_->stats();
+  EXPECT_EQ(s.waiting, TelematicsMonitor::kMaxRefused);
+  EXPECT_EQ(s.given_up, 2u);
+  agent_.refusals.clear();
+  wait(TelematicsMonitor::kRefusedRetry);
+  std::set<std::string> reported;
+  for (const auto& r : agent_.auto_reports()) reported.insert(r.dtcs(0));
+  EXPECT_TRUE(reported.contains(code('C', 0))) << "the safety fault, the oldest, was given up";
+  EXPECT_FALSE(reported.contains(code('B', 0)));
+  EXPECT_FALSE(reported.contains(code('B', 1)));
+  EXPECT_EQ(reported.size(), TelematicsMonitor::kMaxRefused);
+  EXPECT_EQ(monitor_->stats().waiting, 0u);
+
+  // Safety faults alone may exceed the cap: none is given up.
+  for (int i = 0; i < 100; ++i) agent_.refusals.emplace_back(StorageErrc::full, "disk full");
+  for (std::size_t i = 1; i <= TelematicsMonitor::kMaxRefused + 2; ++i) {
+    source_.dtc(code('C', i), true);
+    wait(1s);
+  }
+  s = monitor_->stats();
+  EXPECT_EQ(s.waiting, TelematicsMonitor::kMaxRefused + 2);
+  EXPECT_EQ(s.given_up, 2u);
 }
 
 TEST_F(TelematicsTest, BlipsShorterThanTheConfirmationCyclesReportNothing) {

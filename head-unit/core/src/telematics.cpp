@@ -268,12 +268,8 @@ void TelematicsMonitor::submit_auto(AutoDraft a) {
       }
       spdlog::warn("telematics: auto-report of rule {} not saved, tried again in {} s: {}", a.rule->id,
                    kRefusedRetry.count(), id.error().what());
-      if (refused_.size() == kMaxRefused) {
-        spdlog::error("telematics: auto-report of rule {} given up: {} others wait for room", refused_.front().rule->id,
-                      kMaxRefused);
-        refused_.pop_front();
-      }
       refused_.push_back(std::move(a));
+      if (refused_.size() > kMaxRefused) give_up_least_urgent_refused();
       if (running_ && !retry_timer_.deadline()) retry_timer_.arm_after(kRefusedRetry, [this] { retry_refused(); });
       return;
     }
@@ -282,6 +278,24 @@ void TelematicsMonitor::submit_auto(AutoDraft a) {
     save_recent();
     if (on_submitted_) on_submitted_(*id, *a.rule);
   });
+}
+
+void TelematicsMonitor::give_up_least_urgent_refused() {
+  // The oldest of the lowest class; a safety fault is never given up (as the outbox never evicts one).
+  auto least = refused_.end();
+  ReportClass least_class = ReportClass::safety;
+  for (auto it = refused_.begin(); it != refused_.end(); ++it) {
+    const auto c = report_class_of(it->draft);
+    if (c < least_class) {
+      least = it;
+      least_class = c;
+    }
+  }
+  if (least == refused_.end()) return;
+  spdlog::error("telematics: auto-report of rule {} given up: {} more urgent or older ones wait for room",
+                least->rule->id, refused_.size() - 1);
+  ++stats_.given_up;
+  refused_.erase(least);
 }
 
 void TelematicsMonitor::retry_refused() {

@@ -75,6 +75,8 @@ class TelematicsMonitor {
     std::uint64_t submitted = 0;  // auto-reports the agent saved
     std::uint64_t failed = 0;     // refusals by the agent (logged), each retry's included
     std::uint64_t retried = 0;    // submissions of a refused auto-report again
+    std::uint64_t given_up = 0;   // refused auto-reports dropped beyond kMaxRefused (logged)
+    std::size_t waiting = 0;      // refused auto-reports waiting for room now
     RuleEngine::Stats rules;
   };
 
@@ -85,7 +87,8 @@ class TelematicsMonitor {
   /// Other refusals (the report breaks a wire rule) are final. Kept in memory: after a restart
   /// the ECU's stored codes start new episodes.
   static constexpr std::chrono::seconds kRefusedRetry{30};
-  /// At most this many refused auto-reports wait; beyond it the oldest is given up (logged).
+  /// At most this many refused auto-reports wait; beyond it the oldest of the lowest class is
+  /// given up (logged, Stats::given_up). Safety faults are never given up: they may exceed it.
   static constexpr std::size_t kMaxRefused = 32;
 
   /// `source` and `agent` must outlive the monitor. `executor` is the agent's strand.
@@ -117,6 +120,7 @@ class TelematicsMonitor {
   Stats stats() const {
     auto s = stats_;
     s.rules = engine_.stats();
+    s.waiting = refused_.size();
     return s;
   }
 
@@ -172,6 +176,7 @@ class TelematicsMonitor {
   };
   void submit_auto(AutoDraft a);
   void retry_refused();
+  void give_up_least_urgent_refused();
   void save_recent();
 
   boost::asio::any_io_executor executor_;
