@@ -1524,6 +1524,24 @@ TEST_F(AgentSnapshotTest, AHeldReportWaitsForItsWindowWhileOtherReportsKeepSendi
   EXPECT_EQ(snapshot_of(reports(*agent), *held), SnapshotState::attached);
 }
 
+// While held it is not in the scheduler, so its expiry was not armed; once released offline with
+// nothing else queued, it must still leave at its time to live, not at the next reconnect.
+TEST_F(AgentSnapshotTest, AReportReleasedFromItsHoldWhileOfflineExpiresOnTime) {
+  storage_.ttl_normal = 1h;
+  auto agent = started_agent();
+  drive_for(5s);
+  auto held = submit(*agent, capturing());
+  ASSERT_TRUE(held) << held.error().what();
+  drive_for(3s);
+  EXPECT_EQ(snapshot_of(reports(*agent), *held), SnapshotState::attached);
+  test::run_for(io_, clock_, 58min);
+  EXPECT_TRUE(events_.dropped.empty());
+  test::run_for(io_, clock_, 2min);
+  ASSERT_EQ(events_.dropped.size(), 1u) << "its time to live ran out without it leaving";
+  EXPECT_EQ(events_.dropped[0].report_id, *held);
+  EXPECT_EQ(events_.dropped[0].drop_reason, DropReason::expired);
+}
+
 TEST_F(AgentSnapshotTest, AHeldReportWhoseRecordingWasLostIsSentFlaggedAfterARestart) {
   std::string id;
   {

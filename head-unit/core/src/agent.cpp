@@ -335,6 +335,7 @@ void Agent::release_held(const OutboxEntry& entry, const Snapshot* snapshot, boo
     }
   }
   scheduler_.add(released, clock_.steady_now());
+  arm_expiry();  // it was not in the scheduler while held: the timer may be for a later one, or off
   notify_report(entry.id);
   if (!retry) pump();
 }
