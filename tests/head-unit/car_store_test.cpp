@@ -1868,6 +1868,58 @@ TEST_F(CarStoreRecoveryTest, ARecoveredValueThatNoLongerOpensIsBlankedAndTheList
   EXPECT_EQ((*view)->last_text, "");
 }
 
+// A callback request whose queued copy the damage took never reaches the backend, so nothing
+// would end it: recovery cancels it (the timeline says why) and "Call me" can be asked again.
+TEST_F(CarStoreRecoveryTest, ACallbackRequestWhoseQueuedCopyIsLostIsCancelledAndCanBeAskedAgain) {
+  const auto q = make_report("rattle: " + std::string(300, 'x'));
+  const std::string topic = "vehicles/LSVAX60E5K2000001/receipts";
+  std::string callback_id;
+  {
+    auto store = open();
+    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
+    ASSERT_TRUE(store.apply_ack(accepted_ack(q, "FB-2026-000007"), 2000));
+    for (int i = 0; i < 30; ++i) {  // more outbox pages, one to damage
+      auto other = make_report("report " + std::to_string(i) + ": " + std::string(300, 'y'));
+      ASSERT_TRUE(store.enqueue_report(other.env, other.payload, ReportClass::normal, 2100 + i));
+    }
+    auto asked = store.enqueue_callback_request(q.env.report().report_id(), "", "", topic, 3000);
+    ASSERT_TRUE(asked) << asked.error().what();
+    callback_id = *asked;
+    EXPECT_EQ(store.enqueue_callback_request(q.env.report().report_id(), "", "", topic, 3100).error().code,
+              make_error_code(AgentErrc::callback_open));
+  }
+  {
+    auto db = sql::Database::open(path_);
+    ASSERT_TRUE(db);
+    auto st = db->cached("UPDATE outbox SET digest = x'00' WHERE id = ?1");  // its copy no longer matches
+    ASSERT_TRUE(st);
+    st->bind(1, callback_id);
+    ASSERT_TRUE(st->run());
+    ASSERT_EQ(db->changes(), 1);
+    ASSERT_TRUE(db->query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
+    auto pages = db->prepare("SELECT pageno FROM dbstat WHERE name = 'outbox' AND pagetype = 'leaf' ORDER BY path");
+    ASSERT_TRUE(pages);
+    std::vector<std::int64_t> leaves;
+    ASSERT_TRUE(pages->each_row([&](const sql::Statement& row) { leaves.push_back(row.int64(0)); }));
+    ASSERT_GE(leaves.size(), 3u);
+    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp((leaves.front() - 1) * 1024);
+    file << std::string(1024, '\x5a');
+  }
+  auto store = open();
+  ASSERT_TRUE(store.recovery());
+  auto view = store.report(q.env.report().report_id());
+  ASSERT_TRUE(view && *view);
+  ASSERT_TRUE((*view)->callback);
+  EXPECT_EQ((*view)->callback->state, wire::CALLBACK_CANCELLED);
+  auto steps = store.timeline(q.env.report().report_id());
+  ASSERT_TRUE(steps);
+  EXPECT_TRUE(std::ranges::any_of(*steps, [&](const TimelineEvent& e) {
+    return e.kind == TimelineKind::action_refused && e.detail == "store_damaged" && e.source_id == callback_id;
+  }));
+  EXPECT_TRUE(store.enqueue_callback_request(q.env.report().report_id(), "", "", topic, 4000));
+}
+
 // A kill at each step of the recovery (issue 8 review): the next open resumes it from the marker
 // and ends with the same store an uninterrupted recovery gives: every readable row exactly once,
 // one set-aside file (untouched), no half store and no marker left.

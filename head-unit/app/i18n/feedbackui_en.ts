@@ -567,6 +567,10 @@
             <translation>The service team could not take this answer</translation>
         </message>
         <message>
+            <source>The car&apos;s saved copy of this request was damaged: please ask again</source>
+            <translation>The car&apos;s saved copy of this request was damaged: please ask again</translation>
+        </message>
+        <message>
             <source>the report could not be read</source>
             <translation>the report could not be read</translation>
         </message>

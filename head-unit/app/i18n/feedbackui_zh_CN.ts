@@ -567,6 +567,10 @@
             <translation>服务团队未能受理此答复</translation>
         </message>
         <message>
+            <source>The car&apos;s saved copy of this request was damaged: please ask again</source>
+            <translation>车上保存的此请求已损坏：请重新提出</translation>
+        </message>
+        <message>
             <source>the report could not be read</source>
             <translation>无法读取该反馈</translation>
         </message>

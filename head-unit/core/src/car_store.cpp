@@ -243,6 +243,12 @@ constexpr std::string_view kRecoveredTables[] = {"reports",       "report_texts"
 
 constexpr int kSafety = static_cast<int>(ReportClass::safety);
 
+/// The car's wall clock where no caller passes one (opening and recovering a store).
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // The text (a person's words to the driver) and the visit and callback updates (an appointment,
 // a number) are sealed: 'inbox.<column>:' || message_id.
 constexpr std::string_view kInboxColumns =
@@ -363,10 +369,7 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
     auto opened = open_car_db(path, schema, options);
     if (opened) return CarStore(std::move(opened->db), std::move(options));
     if (opened.error().code != make_error_code(StorageErrc::corrupt)) return fail(opened.error());
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    auto begun = begin_recovery(path, now_ms, options.recovery_fault);
+    auto begun = begin_recovery(path, system_now_ms(), options.recovery_fault);
     if (!begun) return fail(begun.error());
     aside = std::move(*begun);
   }
@@ -534,6 +537,28 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   if (!floor) return fail(floor.error());
   floor->bind(1, static_cast<std::int64_t>(options_.clock_lead.count()));
   if (auto r = floor->run(); !r) return fail(r.error());
+  // A callback request whose queued copy is lost never reaches the backend, so nothing would end
+  // it, and "Call me" stays refused for its report: it is cancelled, the timeline saying why.
+  const auto now_ms = system_now_ms();
+  auto lost_callbacks = db_.cached(
+      "UPDATE callbacks SET state = ?1, updated_ms = ?2 WHERE state = ?3 AND NOT EXISTS "
+      "(SELECT 1 FROM outbox o WHERE o.id = callbacks.callback_id) RETURNING callback_id, report_id");
+  if (!lost_callbacks) return fail(orphans.error());
+  lost_callbacks->bind(1, std::int64_t{wire::CALLBACK_CANCELLED})
+      .bind(2, now_ms)
+      .bind(3, std::int64_t{wire::CALLBACK_STATE_UNSPECIFIED});
+  std::vector<std::pair<std::string, std::string>> cancelled;
+  if (auto r = lost_callbacks->each_row(
+          [&](const sql::Statement& st) { cancelled.emplace_back(st.text(0), st.text(1)); });
+      !r) {
+    return fail(r.error());
+  }
+  for (const auto& [callback_id, report_id] : cancelled) {
+    if (auto r = add_step_in_tx(report_id, TimelineKind::action_refused, now_ms, callback_id, {}, {}, "store_damaged");
+        !r) {
+      return fail(r.error());
+    }
+  }
   if (auto r = tx->commit(); !r) return fail(r.error());
   totals_.reset();
   if (auto r = options_.recovery_fault ? options_.recovery_fault(RecoveryStep::checked) : Result<void>{}; !r) {

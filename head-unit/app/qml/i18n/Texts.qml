@@ -116,6 +116,7 @@ QtObject {
         case "not_reopenable": return qsTr("Only a resolved or closed case can be reopened")
         case "case_closed": return qsTr("The case is closed: reopen it to reply")
         case "answer_refused": return qsTr("The service team could not take this answer")
+        case "store_damaged": return qsTr("The car's saved copy of this request was damaged: please ask again")
         case "": return ""
         }
         return key
