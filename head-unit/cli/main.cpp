@@ -122,7 +122,8 @@ std::string pending_line(const fb::agent::PendingVisitReply& p) {
 std::string drop_line(fb::DropReason reason) {
   switch (reason) {
     case fb::DropReason::expired: return "expired: not sent within its time to live";
-    case fb::DropReason::evicted_for_space: return "evicted for space: the queue was full of more urgent reports";
+    case fb::DropReason::evicted_for_space:
+      return "evicted for space: the queue was full, and more urgent or newer reports went first";
     case fb::DropReason::store_damaged: return "store damaged: its saved copy could not be recovered";
   }
   return std::string(fb::to_string(reason));
@@ -732,6 +733,11 @@ static int run_main(int argc, char** argv) {
       const auto s = monitor->stats();
       std::cout << "drive over: " << s.submitted << " auto-report(s), " << s.rules.confirmed << " confirmed, "
                 << s.rules.throttled << " throttled" << std::endl;
+      // The monitor stopped: those the agent refused for want of room are not tried again.
+      if (s.waiting + s.given_up > 0) {
+        std::cout << "not saved: " << s.waiting << " auto-report(s) refused for want of room"
+                  << (s.given_up ? ", " + std::to_string(s.given_up) + " given up before" : std::string()) << std::endl;
+      }
       printer.wait_for(*auto_reports, finish);
       deadline.arm_after(std::chrono::seconds(wait_seconds), [&] {
         timed_out = true;
