@@ -459,7 +459,8 @@ TEST_F(FeedbackControllerTest, TheVisitCardOffersTheSlotsAndShowsThePickWaitingF
   settle();
   ASSERT_EQ(done.count(), 1);
   EXPECT_FALSE(done.first().at(2).toBool());
-  EXPECT_EQ(store_->lastError(), "agent.not_offered");
+  EXPECT_EQ(store_->actionError(), "agent.not_offered");
+  EXPECT_TRUE(store_->lastError().isEmpty()) << "the composer's line shows its own reports only";
 
   store_->pickSlot("visit-1", "s2");
   settle();
@@ -515,7 +516,7 @@ TEST_F(FeedbackControllerTest, TheExtraCostPromptIsAnsweredOnce) {
   ASSERT_EQ(done.count(), 2);
   EXPECT_TRUE(done.first().at(2).toBool());
   EXPECT_FALSE(done.last().at(2).toBool());
-  EXPECT_EQ(store_->lastError(), "agent.already_answered");
+  EXPECT_EQ(store_->actionError(), "agent.already_answered");
 }
 
 TEST_F(FeedbackControllerTest, TheHandoverAsksForTheSurveyAndItIsAnsweredOnce) {
@@ -528,7 +529,7 @@ TEST_F(FeedbackControllerTest, TheHandoverAsksForTheSurveyAndItIsAnsweredOnce) {
   EXPECT_FALSE(model().value(0, "surveyAnswered").toBool());
   const QString request = QString::fromStdString(handover.message_id());
   EXPECT_FALSE(store_->answerSurvey(request, 0, ""));  // 1..5
-  EXPECT_EQ(store_->lastError(), "ui.survey_score");
+  EXPECT_EQ(store_->actionError(), "ui.survey_score");
   QSignalSpy done(store_.get(), &FeedbackController::answerDone);
   EXPECT_TRUE(store_->answerSurvey(request, 2, QString::fromUtf8("等太久了")));
   settle();
@@ -543,7 +544,7 @@ TEST_F(FeedbackControllerTest, CallMeOnlyWhenParkedThenWaitingPickedUpAndLogged)
   const QString id = submitAndAcknowledge("FB-2026-000123");
   store_->setParked(false);
   EXPECT_FALSE(store_->requestCallback(id, ""));
-  EXPECT_EQ(store_->lastError(), "agent.not_parked");
+  EXPECT_EQ(store_->actionError(), "agent.not_parked");
   settle();
   EXPECT_EQ(value(0, "callbackState"), "");
 
@@ -554,7 +555,7 @@ TEST_F(FeedbackControllerTest, CallMeOnlyWhenParkedThenWaitingPickedUpAndLogged)
   settle();
   ASSERT_EQ(done.count(), 1);
   EXPECT_FALSE(done.first().at(2).toBool());
-  EXPECT_EQ(store_->lastError(), "agent.not_parked");
+  EXPECT_EQ(store_->actionError(), "agent.not_parked");
 
   agent_parked_ = true;
   EXPECT_TRUE(store_->requestCallback(id, "+86 138 0000 0000"));
@@ -586,6 +587,26 @@ TEST_F(FeedbackControllerTest, CallMeOnlyWhenParkedThenWaitingPickedUpAndLogged)
   EXPECT_FALSE(model().value(0, "callbackOpen").toBool());
 }
 
+// Details of another report show none of the last one's steps while (or if) its own are read.
+TEST(FeedbackControllerOnAFakeAgent, SelectingAnotherReportEmptiesTheTimelineUntilItsOwnStepsCome) {
+  test::FakeAgent agent;
+  FeedbackController controller(agent);
+  controller.selectReport("r1");
+  ASSERT_EQ(agent.timeline_requests.size(), 1u);
+  agent::TimelineEvent step;
+  step.kind = agent::TimelineKind::queued;
+  step.at_ms = 1000;
+  agent.timeline_requests.back().done(std::vector<agent::TimelineEvent>{step});
+  QCoreApplication::processEvents();
+  ASSERT_EQ(controller.timeline()->rowCount(), 1);
+  controller.selectReport("r2");
+  EXPECT_EQ(controller.timeline()->rowCount(), 0) << "r1's steps under r2";
+  ASSERT_EQ(agent.timeline_requests.size(), 2u);
+  agent.timeline_requests.back().done(fail(StorageErrc::io, "read failed"));
+  QCoreApplication::processEvents();
+  EXPECT_EQ(controller.timeline()->rowCount(), 0);
+}
+
 TEST(FeedbackControllerOnAFakeAgent, VisitAnswersCarryTheirActionAndAnswerOnTheQtThread) {
   test::FakeAgent agent;
   FeedbackController controller(agent);
@@ -612,7 +633,7 @@ TEST(FeedbackControllerOnAFakeAgent, VisitAnswersCarryTheirActionAndAnswerOnTheQ
   QCoreApplication::sendPostedEvents();
   ASSERT_EQ(done.count(), 1);
   EXPECT_EQ(done.first().at(1).toString(), "v");
-  EXPECT_EQ(controller.lastError(), "agent.visit_stage");
+  EXPECT_EQ(controller.actionError(), "agent.visit_stage");
   EXPECT_EQ(done.first().at(3).toString(), "agent.visit_stage");
 
   EXPECT_TRUE(controller.parked());
@@ -670,10 +691,10 @@ TEST_F(ReportDetailsTest, TheSelectedReportsTimelineFollowsItsStepsAndTheActions
 
   store_->setVehicleMoving(true);
   EXPECT_FALSE(store_->reply(id, "still squeals"));  // no typing while driving
-  EXPECT_EQ(store_->lastError(), "ui.typing_while_moving");
+  EXPECT_EQ(store_->actionError(), "ui.typing_while_moving");
   store_->setVehicleMoving(false);
   EXPECT_FALSE(store_->rate(id, 0, ""));
-  EXPECT_EQ(store_->lastError(), "ui.survey_score");
+  EXPECT_EQ(store_->actionError(), "ui.survey_score");
 
   clock_.advance(std::chrono::minutes(1));  // the driver acts after reading them
   settle();

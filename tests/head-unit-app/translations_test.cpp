@@ -192,6 +192,68 @@ TEST_F(TranslationsTest, SwitchingTheLanguageAtRunTimeChangesTheTextsOnScreen) {
   EXPECT_EQ(label(compose.get(), "composeTitle"), "What would you like to tell us?");
 }
 
+// What the driver typed in the composer goes only with the composer's own report: a quick report
+// saved meanwhile, or a Send while moving (the field hidden, its text not sent), leaves it.
+TEST_F(TranslationsTest, TheComposerClearsWhatWasTypedOnlyOnceItsOwnReportWithThatTextIsSaved) {
+  QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/panels/ComposePanel.qml")));
+  std::unique_ptr<QObject> compose(component.create());
+  ASSERT_TRUE(compose) << component.errorString().toStdString();
+  auto* field = compose->findChild<QObject*>("composeText");
+  auto* send = compose->findChild<QObject*>("composeSend");
+  ASSERT_TRUE(field && send);
+  const auto typed = QString::fromUtf8("仪表台异响 rattle");
+  field->setProperty("text", typed);
+  const auto saved = [&](const char* id) {
+    ASSERT_FALSE(agent_->submitted.empty());
+    agent_->submitted.back().done(std::string(id));
+    QCoreApplication::processEvents();
+  };
+
+  agent::Draft quick;
+  quick.category = wire::CATEGORY_BRAKES;
+  ASSERT_TRUE(controller_->submitDraft(quick));
+  saved("quick");
+  EXPECT_EQ(field->property("text").toString(), typed) << "a quick report is not the composer's";
+
+  controller_->setVehicleMoving(true);
+  compose->setProperty("selectedCategory", "noise");
+  ASSERT_TRUE(QMetaObject::invokeMethod(send, "clicked"));
+  ASSERT_EQ(agent_->submitted.size(), 2u);
+  EXPECT_EQ(agent_->submitted.back().draft.text, "");
+  saved("moving");
+  EXPECT_EQ(field->property("text").toString(), typed) << "hidden while moving, so not sent";
+
+  controller_->setVehicleMoving(false);
+  compose->setProperty("selectedCategory", "noise");
+  ASSERT_TRUE(QMetaObject::invokeMethod(send, "clicked"));
+  ASSERT_EQ(agent_->submitted.size(), 3u);
+  EXPECT_EQ(agent_->submitted.back().draft.text, typed.toStdString());
+  saved("sent");
+  EXPECT_EQ(field->property("text").toString(), "");
+}
+
+// A reply stays in its field until the agent has queued it: a refused one can be sent again.
+TEST_F(TranslationsTest, AReplyIsClearedOnlyOnceTheAgentHasQueuedIt) {
+  QQmlComponent component(engine_, QUrl(QStringLiteral("qrc:/FeedbackUi/controls/ReportDetails.qml")));
+  std::unique_ptr<QObject> details(component.createWithInitialProperties({{"reportId", "r1"}, {"canReply", true}}));
+  ASSERT_TRUE(details) << component.errorString().toStdString();
+  auto* field = details->findChild<QObject*>("replyText");
+  auto* send = details->findChild<QObject*>("replySend");
+  ASSERT_TRUE(field && send);
+  const auto typed = QString::fromUtf8("刹车还是有异响 still squeals");
+  field->setProperty("text", typed);
+  ASSERT_TRUE(QMetaObject::invokeMethod(send, "clicked"));
+  ASSERT_EQ(agent_->case_actions.size(), 1u);
+  agent_->case_actions.back().done(fail(StorageErrc::full, "disk full"));
+  QCoreApplication::processEvents();
+  EXPECT_EQ(field->property("text").toString(), typed) << "refused: the words are still there";
+  ASSERT_TRUE(QMetaObject::invokeMethod(send, "clicked"));
+  ASSERT_EQ(agent_->case_actions.size(), 2u);
+  agent_->case_actions.back().done(std::string("m1"));
+  QCoreApplication::processEvents();
+  EXPECT_EQ(field->property("text").toString(), "");
+}
+
 TEST_F(TranslationsTest, AKeyFromCppIsTranslatedAgainWhenTheLanguageChanges) {
   QQmlComponent component(engine_);
   component.setData(R"(

@@ -11,6 +11,9 @@ Rectangle {
     property string selectedCategory: ""
     /// "", "saved" or "notSaved": the outcome of the last send, for the line under the button.
     property string outcome: ""
+    /// The text of the report being saved: the field is cleared once it is, unless the driver
+    /// typed on (or it was hidden while moving, and so not sent).
+    property string sentText: ""
     // A JS array: QStringList has no indexOf for qmllint.
     readonly property var available: FeedbackController.availableCategories
     readonly property string draftText: textField.visible ? textField.text : ""
@@ -98,11 +101,15 @@ Rectangle {
                 wrapMode: Text.Wrap
             }
             TapButton {
+                objectName: "composeSend"
                 Layout.preferredWidth: 180
                 accent: panel.canSend
                 enabled: panel.canSend
                 text: FeedbackController.saving ? qsTr("Saving…") : qsTr("Send")
-                onClicked: FeedbackController.submit(panel.selectedCategory, panel.draftText)
+                onClicked: {
+                    panel.sentText = panel.draftText
+                    FeedbackController.submit(panel.selectedCategory, panel.draftText)
+                }
             }
         }
 
@@ -133,7 +140,7 @@ Rectangle {
         target: FeedbackController
 
         function onReportSaved(reportId) {
-            textField.clear()
+            if (textField.text === panel.sentText) textField.clear()
             panel.selectedCategory = ""
             panel.outcome = "saved"
             outcomeTimer.restart()

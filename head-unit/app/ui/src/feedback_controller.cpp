@@ -168,7 +168,7 @@ bool FeedbackController::submitReport(agent::Draft draft, std::function<void(boo
         [this, ok = saved.has_value(),
          message = saved ? QString::fromStdString(*saved) : key_of(saved.error(), "report not saved"),
          after = std::move(after), fromComposer] {
-          finishSubmit(ok, message);
+          finishSubmit(ok, message, fromComposer);
           // The review that sent it has closed: the problems line says why it was not saved.
           if (!fromComposer) actionDone(QStringLiteral("report"), {}, ok ? QString() : message);
           if (after) after(ok);
@@ -178,19 +178,19 @@ bool FeedbackController::submitReport(agent::Draft draft, std::function<void(boo
   return true;
 }
 
-void FeedbackController::finishSubmit(bool saved, const QString& reportIdOrError) {
+void FeedbackController::finishSubmit(bool saved, const QString& reportIdOrError, bool fromComposer) {
   --pending_saves_;
   if (pending_saves_ == 0) Q_EMIT savingChanged();
   if (saved) {
-    setLastError({});
+    if (fromComposer) setLastError({});
     // A commit went through: a full or busy disk is past. Any other problem (a damaged store, a
     // queued report that cannot be read) is still there.
     if (storage_problem_ == errorKey(make_error_code(StorageErrc::full)) ||
         storage_problem_ == errorKey(make_error_code(StorageErrc::busy))) {
       setStorageProblem({});
     }
-    Q_EMIT reportSaved(reportIdOrError);
-  } else {
+    if (fromComposer) Q_EMIT reportSaved(reportIdOrError);
+  } else if (fromComposer) {
     setLastError(reportIdOrError);
     Q_EMIT reportNotSaved(reportIdOrError);
   }
@@ -226,7 +226,6 @@ auto FeedbackController::completion(QString kind, QString id) {
     QMetaObject::invokeMethod(
         this,
         [this, kind, id, ok = done.has_value(), error = done ? QString() : key_of(done.error(), "answer refused")] {
-          if (!ok) setLastError(error);
           actionDone(kind, id, error);
           Q_EMIT answerDone(kind, id, ok, error);
         },
@@ -269,7 +268,8 @@ void FeedbackController::refuseExtra(const QString& visitId, const QString& appr
 bool FeedbackController::answerSurvey(const QString& notificationId, int score, const QString& comment) {
   const QString kind = QStringLiteral("survey");
   if (score < 1 || score > 5) return refuseAction(kind, notificationId, QString::fromLatin1(error_key::kSurveyScore));
-  if (!textAllowed(comment)) return refuseAction(kind, notificationId, last_error_);
+  if (!textAllowed(comment))
+    return refuseAction(kind, notificationId, QString::fromLatin1(error_key::kTypingWhileMoving));
   agent_.answer_survey(notificationId.toStdString(), score, comment.trimmed().toStdString(),
                        completion<void>(QStringLiteral("survey"), notificationId));
   return true;
@@ -285,12 +285,11 @@ bool FeedbackController::requestCallback(const QString& reportId, const QString&
 void FeedbackController::selectReport(const QString& reportId) {
   if (reportId != selected_report_) {
     selected_report_ = reportId;
+    // Not the last report's steps under this one while its own are read (or if they cannot be).
+    timeline_.reset(reportId, {});
     Q_EMIT selectedReportChanged();
   }
-  if (reportId.isEmpty()) {
-    timeline_.reset({}, {});
-    return;
-  }
+  if (reportId.isEmpty()) return;
   refreshTimeline(reportId);
 }
 
@@ -311,16 +310,11 @@ void FeedbackController::refreshTimeline(const QString& reportId) {
   });
 }
 
-bool FeedbackController::textAllowed(const QString& text) {
-  if (vehicleMoving() && !text.trimmed().isEmpty()) {
-    setLastError(QString::fromLatin1(error_key::kTypingWhileMoving));
-    return false;
-  }
-  return true;
-}
+bool FeedbackController::textAllowed(const QString& text) { return !vehicleMoving() || text.trimmed().isEmpty(); }
 
 bool FeedbackController::reply(const QString& reportId, const QString& text) {
-  if (!textAllowed(text)) return refuseAction(QStringLiteral("reply"), reportId, last_error_);
+  if (!textAllowed(text))
+    return refuseAction(QStringLiteral("reply"), reportId, QString::fromLatin1(error_key::kTypingWhileMoving));
   if (text.trimmed().isEmpty())
     return refuseAction(QStringLiteral("reply"), reportId, QString::fromLatin1(error_key::kEmptyText));
   agent_.reply(reportId.toStdString(), text.trimmed().toStdString(),
@@ -329,7 +323,8 @@ bool FeedbackController::reply(const QString& reportId, const QString& text) {
 }
 
 bool FeedbackController::reopen(const QString& reportId, const QString& reason) {
-  if (!textAllowed(reason)) return refuseAction(QStringLiteral("reopen"), reportId, last_error_);
+  if (!textAllowed(reason))
+    return refuseAction(QStringLiteral("reopen"), reportId, QString::fromLatin1(error_key::kTypingWhileMoving));
   agent_.reopen(reportId.toStdString(), reason.trimmed().toStdString(),
                 completion<std::string>(QStringLiteral("reopen"), reportId));
   return true;
@@ -338,7 +333,8 @@ bool FeedbackController::reopen(const QString& reportId, const QString& reason) 
 bool FeedbackController::rate(const QString& reportId, int score, const QString& comment) {
   if (score < 1 || score > 5)
     return refuseAction(QStringLiteral("rating"), reportId, QString::fromLatin1(error_key::kSurveyScore));
-  if (!textAllowed(comment)) return refuseAction(QStringLiteral("rating"), reportId, last_error_);
+  if (!textAllowed(comment))
+    return refuseAction(QStringLiteral("rating"), reportId, QString::fromLatin1(error_key::kTypingWhileMoving));
   agent_.rate(reportId.toStdString(), score, comment.trimmed().toStdString(),
               completion<std::string>(QStringLiteral("rating"), reportId));
   return true;
@@ -357,7 +353,6 @@ void FeedbackController::setActionError(const QString& error) {
 }
 
 bool FeedbackController::refuseAction(const QString& kind, const QString& id, const QString& error) {
-  setLastError(error);
   actionDone(kind, id, error);
   return false;
 }

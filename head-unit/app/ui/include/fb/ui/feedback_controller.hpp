@@ -49,8 +49,9 @@ class FeedbackController final : public QObject {
   Q_PROPERTY(QStringList availableCategories READ availableCategories NOTIFY vehicleMovingChanged)
   /// A submitted report is being committed.
   Q_PROPERTY(bool saving READ saving NOTIFY savingChanged)
-  /// Why the last submit or answer was refused, as an error key ("storage.full",
-  /// "ui.typing_while_moving", "agent.not_parked": fb/ui/error_keys.hpp); "" after a saved one.
+  /// Why the free composer's last submit() was refused, as an error key ("storage.full",
+  /// "ui.typing_while_moving": fb/ui/error_keys.hpp); "" after its next saved one. Only the
+  /// composer's own: the other actions' refusals are actionError's.
   Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
   /// Why the driver's last action away from the free composer (a quick report sent from its
   /// review, a visit answer, survey, "Call me", reply, reopen, rating) was refused, at once or by
@@ -115,11 +116,11 @@ class FeedbackController final : public QObject {
   /// "other"). Returns false when refused at once (unknown category, text while moving; lastError
   /// says why); otherwise reportSaved or reportNotSaved follows once the agent has committed it.
   Q_INVOKABLE bool submit(const QString& categoryKey, const QString& text);
-  /// Saves a report built by another view-model (QuickComposer), with the same rules and
-  /// signals as submit(): false and lastError when it has text while moving. `after`, if given,
-  /// runs on this thread with the outcome, after reportSaved or reportNotSaved. A refusal also
-  /// sets actionError: the review (QuickComposer) shows none itself, and has closed by the time
-  /// the agent answers.
+  /// Saves a report built by another view-model (QuickComposer), with the same rules as
+  /// submit() (false when it has text while moving). `after`, if given, runs on this thread with
+  /// the outcome. A refusal sets actionError, not lastError, and neither reportSaved nor
+  /// reportNotSaved is emitted: those are the composer's, which must not take another view's
+  /// report for its own (and clear what the driver typed there).
   bool submitDraft(agent::Draft draft, std::function<void(bool saved)> after = {});
   /// The category needs a text with it ("other"); false for quick taps and unknown keys.
   Q_INVOKABLE bool needsText(const QString& categoryKey) const;
@@ -188,14 +189,15 @@ class FeedbackController final : public QObject {
  private:
   class AgentEvents;
 
-  /// submit() and submitDraft(): `fromComposer` refusals show in the composer (lastError) only;
-  /// the others also in actionError, as the review that sent them has closed.
+  /// submit() and submitDraft(): `fromComposer` outcomes show in the composer (lastError,
+  /// reportSaved, reportNotSaved) only; the others' refusals in actionError, as the review that
+  /// sent them has closed.
   bool submitReport(agent::Draft draft, std::function<void(bool saved)> after, bool fromComposer);
-  void finishSubmit(bool saved, const QString& reportIdOrError);
+  void finishSubmit(bool saved, const QString& reportIdOrError, bool fromComposer);
   void setLastError(const QString& error);
   void setActionError(const QString& error);
   /// An action away from the composer (kind as answerDone's: "report", "survey", "visit", ...;
-  /// id what it answers) refused at once: lastError and actionError say why. Returns false.
+  /// id what it answers) refused at once: actionError says why. Returns false.
   bool refuseAction(const QString& kind, const QString& id, const QString& error);
   /// Such an action's outcome: a refusal (error) shows until dismissed, replaced by another, or
   /// that same action goes through; another action's success leaves it.
@@ -206,7 +208,7 @@ class FeedbackController final : public QObject {
   void setLinkError(const QString& error);
   /// Reloads the timeline if `reportId` is the selected report.
   void refreshTimeline(const QString& reportId);
-  /// Refuses text typed while moving (lastError); true when it may go on.
+  /// False for text typed while moving (error_key::kTypingWhileMoving); true when it may go on.
   bool textAllowed(const QString& text);
   void answerVisit(const QString& visitId, int action, const QString& slotId, const QString& approvalId,
                    const QString& reason);
