@@ -16,6 +16,9 @@ ColumnLayout {
     property bool canRate: false
     property bool reopenPending: false
     property int score: 0
+    /// The reply handed to the agent: the field is cleared once the agent has queued it (a
+    /// refused reply stays to be sent again), unless the driver typed on meanwhile.
+    property string sentReply: ""
 
     spacing: Theme.spacing / 2
 
@@ -37,21 +40,23 @@ ColumnLayout {
         Layout.fillWidth: true
         visible: details.canReply
         spacing: Theme.spacing
-        TextField {
+        DashTextField {
             id: replyText
+            objectName: "replyText"
             Layout.fillWidth: true
             enabled: !FeedbackController.vehicleMoving
+            maximumLength: 1000  // kMaxReplyChars: a longer reply would be refused
             placeholderText: FeedbackController.vehicleMoving ? qsTr("Replies can be typed when parked")
                                                               : qsTr("Reply to the service team")
-            font.pixelSize: Theme.fontBody
         }
         TapButton {
+            objectName: "replySend"
             text: qsTr("Reply")
             accent: true
             enabled: replyText.text.trim() !== "" && !FeedbackController.vehicleMoving
             onClicked: {
-                if (FeedbackController.reply(details.reportId, replyText.text))
-                    replyText.clear()
+                details.sentReply = replyText.text
+                FeedbackController.reply(details.reportId, replyText.text)
             }
         }
     }
@@ -75,7 +80,6 @@ ColumnLayout {
                 delegate: TapButton {
                     required property int index
                     text: String(index + 1)
-                    checkable: true
                     checked: details.score === index + 1
                     onClicked: details.score = index + 1
                 }
@@ -84,12 +88,12 @@ ColumnLayout {
         RowLayout {
             Layout.fillWidth: true
             spacing: Theme.spacing
-            TextField {
+            DashTextField {
                 id: rateComment
                 Layout.fillWidth: true
                 enabled: !FeedbackController.vehicleMoving
+                maximumLength: 1000
                 placeholderText: qsTr("Comment (optional)")
-                font.pixelSize: Theme.fontBody
             }
             TapButton {
                 text: qsTr("Rate")
@@ -105,13 +109,13 @@ ColumnLayout {
         Layout.fillWidth: true
         visible: details.canReopen || details.reopenPending
         spacing: Theme.spacing
-        TextField {
+        DashTextField {
             id: reopenReason
             Layout.fillWidth: true
             visible: details.canReopen
             enabled: !FeedbackController.vehicleMoving
+            maximumLength: 500  // kMaxReopenReasonChars
             placeholderText: qsTr("What is still wrong? (optional)")
-            font.pixelSize: Theme.fontBody
         }
         TapButton {
             visible: details.canReopen
@@ -125,6 +129,15 @@ ColumnLayout {
             color: Theme.warning
             font.pixelSize: Theme.fontBody
             wrapMode: Text.Wrap
+        }
+    }
+
+    Connections {
+        target: FeedbackController
+
+        function onAnswerDone(kind, id, ok, error) {
+            if (kind === "reply" && id === details.reportId && ok && replyText.text === details.sentReply)
+                replyText.clear()
         }
     }
 }

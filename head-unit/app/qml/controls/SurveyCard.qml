@@ -39,19 +39,18 @@ Rectangle {
                 delegate: TapButton {
                     required property int index
                     text: String(index + 1)
-                    checkable: true
                     checked: card.score === index + 1
                     onClicked: card.score = index + 1
                 }
             }
         }
-        TextField {
+        DashTextField {
             id: comment
             Layout.fillWidth: true
             visible: !card.answered
             enabled: !FeedbackController.vehicleMoving
+            maximumLength: 1000
             placeholderText: qsTr("Comment (optional)")
-            font.pixelSize: Theme.fontBody
         }
         TapButton {
             visible: !card.answered
