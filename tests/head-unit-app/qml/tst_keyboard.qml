@@ -49,6 +49,13 @@ TestCase {
         verify(field.activeFocus)
         tryVerify(() => loader.status === Loader.Ready, 5000, "the keyboard loads for the field")
         tryVerify(() => loader.item.active, 5000, "and shows for it")
+        // The keys cover the field: the line above them shows what is typed.
+        const echo = findChild(loader.item, "typingEchoText")
+        verify(echo)
+        field.text = "rattle under the dash"
+        compare(echo.text, "rattle under the dash")
+        verify(echo.y + echo.height <= loader.item.height)
+        field.text = ""
 
         probe.setMoving(true)
         tryVerify(() => !loader.active, 2000, "unloaded while moving")
