@@ -214,6 +214,30 @@ void report_details(Scene& s) {
   QCoreApplication::sendPostedEvents();
 }
 
+// A quick report kept to complete once parked, and a refused action on the problems line: the
+// most the quick panel has to fit, parked (the draft listed) and moving (not listed).
+void keep_a_draft_and_refuse_an_action(Scene& s) {
+  if (!s.composer.choose(QStringLiteral("climate")) || !s.composer.saveForLater()) {
+    ADD_FAILURE() << "the draft was not kept";
+    return;
+  }
+  QCoreApplication::sendPostedEvents();
+  s.controller.setParked(false);
+  if (!s.controller.requestCallback(QStringLiteral("r1"), {}))  // not parked: refused at once
+    QCoreApplication::sendPostedEvents();
+  if (s.controller.actionError().isEmpty()) ADD_FAILURE() << "no refusal on the problems line";
+}
+
+void draft_and_problem_parked(Scene& s) {
+  parked_with_reports(s);
+  keep_a_draft_and_refuse_an_action(s);
+}
+
+void draft_and_problem_while_moving(Scene& s) {
+  moving_with_reports(s);
+  keep_a_draft_and_refuse_an_action(s);
+}
+
 void urgent_banner_while_moving(Scene& s) {
   moving_with_reports(s);
   s.controller.banners()->push(Banner{QStringLiteral("n9"), QStringLiteral("r1"), QStringLiteral("FB-2026-000123"),
@@ -241,6 +265,8 @@ const Screen kScreens[] = {
     {"quick_review_moving","Main.qml",                quick_review_moving},
     {"report_details",     "panels/ReportsPanel.qml", report_details},
     {"urgent_banner",      "Main.qml",                urgent_banner_while_moving},
+    {"dashboard_draft",    "Main.qml",                draft_and_problem_parked},
+    {"dashboard_draft_moving", "Main.qml",            draft_and_problem_while_moving},
 };
 // clang-format on
 
@@ -325,6 +351,9 @@ TEST_P(ScreenshotTest, RendersWithoutElidedOrOverflowingText) {
     ADD_FAILURE() << screen.name << " " << language.file << " " << theme << ": " << problem;
   }
   for (const auto& problem : test::overlap_problems(*rendered.window->contentItem())) {
+    ADD_FAILURE() << screen.name << " " << language.file << " " << theme << ": " << problem;
+  }
+  for (const auto& problem : test::touch_problems(*rendered.window->contentItem())) {
     ADD_FAILURE() << screen.name << " " << language.file << " " << theme << ": " << problem;
   }
   qml::FeedbackControllerForeign::instance = nullptr;

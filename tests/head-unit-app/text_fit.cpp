@@ -172,6 +172,37 @@ std::vector<std::string> overlap_problems(QQuickItem& root) {
   return problems;
 }
 
+std::vector<std::string> touch_problems(QQuickItem& root, double min_px) {
+  std::vector<const QQuickItem*> controls;
+  collect_interactive(root, controls);
+  std::vector<std::string> problems;
+  for (const auto* c : controls) {
+    if (c->width() <= 0 || c->height() <= 0) continue;  // laid out to nothing: not shown
+    if (c->height() + kTolerance < min_px || c->width() + kTolerance < min_px) {
+      problems.push_back(QStringLiteral("%1 is %2x%3, under the %4 px touch target")
+                             .arg(path_of(*c))
+                             .arg(c->width())
+                             .arg(c->height())
+                             .arg(min_px)
+                             .toStdString());
+    }
+    // A layout given less room than its minimum lays its last controls out past its panel's
+    // edge (under the next panel or off the screen), without squeezing them.
+    if (const auto* box = control_of(*c)) {
+      const QRectF in_box = c->mapRectToItem(box, QRectF(0, 0, c->width(), c->height()));
+      const QRectF bounds(0, 0, box->width(), box->height());
+      if (!bounds.adjusted(-kTolerance, -kTolerance, kTolerance, kTolerance).contains(in_box)) {
+        problems.push_back(QStringLiteral("%1 (at %2) lies outside %3 (%4x%5)")
+                               .arg(path_of(*c), rect_text(in_box), path_of(*box))
+                               .arg(box->width())
+                               .arg(box->height())
+                               .toStdString());
+      }
+    }
+  }
+  return problems;
+}
+
 std::vector<std::string> text_problems(QQuickItem& root) {
   std::vector<std::string> problems;
   walk(root, problems);

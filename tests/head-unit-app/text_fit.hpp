@@ -32,4 +32,15 @@ std::vector<std::string> text_problems(QQuickItem& root);
 /// names both objects' paths and the rectangles.
 std::vector<std::string> overlap_problems(QQuickItem& root);
 
+/// The least size of a touch target anywhere on the dashboard: about 10 mm on a 10.25-inch
+/// 1280x720 screen (143 ppi). The app's tiles and buttons aim for Theme.touchTarget (80 px); the
+/// quick tiles go down to this only while parked, to make room for a draft's line.
+inline constexpr double kMinTouchPx = 56;
+
+/// Shown interactive controls (as overlap_problems counts them) narrower or lower than `min_px`
+/// (a layout squeezed them below what a finger can hit while the car moves), or laid out past the
+/// edge of the box they are in (their nearest enclosing Control or Rectangle: a layout that ran
+/// out of room). One line each.
+std::vector<std::string> touch_problems(QQuickItem& root, double min_px = kMinTouchPx);
+
 }  // namespace fb::test

@@ -824,10 +824,6 @@
             <translation>It is happening now</translation>
         </message>
         <message>
-            <source>To complete when parked</source>
-            <translation>To complete when parked</translation>
-        </message>
-        <message>
             <source>%1: add details</source>
             <translation>%1: add details</translation>
         </message>

@@ -824,10 +824,6 @@
             <translation>现在正在发生</translation>
         </message>
         <message>
-            <source>To complete when parked</source>
-            <translation>停车后补充</translation>
-        </message>
-        <message>
             <source>%1: add details</source>
             <translation>%1：补充详情</translation>
         </message>

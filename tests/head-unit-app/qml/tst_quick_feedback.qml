@@ -60,7 +60,12 @@ Item {
             tap("quickLater")
             compare(probe.submittedCount(), 0)
             const drafts = findChild(panel, "quickDrafts")
-            tryVerify(() => drafts.visible && drafts.count === 1)
+            tryVerify(() => drafts.count === 1)
+            verify(!drafts.visible, "listed while moving: it cannot be completed before parking")
+            probe.setMoving(false)
+            tryVerify(() => drafts.visible, 2000, "listed once parked")
+            const tile = findChild(panel, "quickTile_noise")
+            verify(tile.height >= 56, "tiles lower but still a touch target: " + tile.height)
         }
     }
 }

@@ -1,7 +1,7 @@
 // Quick feedback: large tiles for the common cases; a tile opens the review (ReviewPanel), whose
 // Send queues the report: two taps. "It is happening now" (on by default) marks the tile tap as
-// the moment of the diagnostic snapshot. Reports kept for later are listed under the tiles;
-// "Something else" opens the free composer (ComposePanel).
+// the moment of the diagnostic snapshot. Reports kept for later are listed under the tiles while
+// parked; "Something else" opens the free composer (ComposePanel).
 pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
@@ -24,6 +24,9 @@ Item {
         else if (page === "describe")
             describeBuilt = true
     }
+    /// Reports kept to complete: listed while parked only, when they can be completed (their
+    /// line would not fit beside the tiles at their driving size).
+    readonly property bool showDrafts: QuickComposer.drafts.count > 0 && !FeedbackController.vehicleMoving
     onPageChanged: buildShownPage()
     Component.onCompleted: buildShownPage()
 
@@ -66,7 +69,9 @@ Item {
                         Layout.fillHeight: true
                         Layout.preferredWidth: 1  // equal columns and rows
                         Layout.preferredHeight: 1
-                        Layout.minimumHeight: Theme.touchTarget
+                        // A draft's line takes room only while parked: the tiles may be lower
+                        // then (still above the 48 px minimum); while moving they keep their 80.
+                        Layout.minimumHeight: panel.showDrafts ? Theme.touchTarget * 0.7 : Theme.touchTarget
                         font.pixelSize: Theme.fontBody
                         text: Texts.quickKind(key)
                         accent: priority === "safety"
@@ -78,18 +83,12 @@ Item {
                 }
             }
 
-            Label {
-                Layout.fillWidth: true
-                visible: QuickComposer.drafts.count > 0
-                text: qsTr("To complete when parked")
-                font.pixelSize: Theme.fontSmall
-                color: Theme.textDim
-            }
             ListView {
                 objectName: "quickDrafts"
                 Layout.fillWidth: true
                 Layout.preferredHeight: Math.min(count, 1) * Theme.touchTarget
-                visible: count > 0
+                Layout.minimumHeight: Layout.preferredHeight
+                visible: panel.showDrafts
                 clip: true
                 spacing: Theme.spacing / 2
                 model: QuickComposer.drafts
