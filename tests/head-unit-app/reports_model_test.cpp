@@ -77,6 +77,19 @@ TEST(ReportsModelTest, SentOnlyFollowsQueued) {
   EXPECT_EQ(status(model, 0), "sent");
 }
 
+// After a restart the agent's live PUBACKs are gone; the stored delivery still says "sent".
+TEST(ReportsModelTest, AQueuedReportTheBrokerHadShowsAsSentAfterARestart) {
+  auto delivered = report("a");
+  delivered.delivered = true;
+  auto acknowledged = report("b", ReportStatus::acknowledged);
+  acknowledged.delivered = true;
+  ReportsModel model;
+  model.resetReports({delivered, acknowledged, report("c")});
+  EXPECT_EQ(status(model, 0), "sent");
+  EXPECT_EQ(status(model, 1), "acknowledged");
+  EXPECT_EQ(status(model, 2), "queued");
+}
+
 TEST(ReportsModelTest, ADroppedReportCarriesWhyItWasDropped) {
   ReportsModel model;
   model.resetReports({report("a")});

@@ -214,6 +214,16 @@ TEST_F(CarStoreTest, AStampFromABackendClockFarAheadHidesLaterUpdatesNoLongerTha
   EXPECT_EQ(at(t + 31 * kDay, t + 31 * kDay, wire::CASE_STATUS_RESOLVED), ReportStatus::resolved);
 }
 
+TEST_F(CarStoreTest, AReportTheBrokerHadSaysSoWhenReadAgain) {
+  const auto q = make_report();
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
+  EXPECT_FALSE((*store.report(q.env.report().report_id()))->delivered);
+  ASSERT_TRUE(store.record_delivery(q.env.report().report_id(), 1100, 1200));
+  EXPECT_TRUE((*store.report(q.env.report().report_id()))->delivered);
+  EXPECT_TRUE(store.reports(10)->front().delivered);
+}
+
 TEST_F(CarStoreTest, AnAckForSomethingElseChangesNothing) {
   const auto q = make_report();
   const auto other = make_report("other");

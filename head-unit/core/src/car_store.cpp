@@ -289,7 +289,8 @@ constexpr std::string_view kReportColumns =
     "language, status, "
     "case_number, team, first_reply_due_ms, "
     "last_title, fb_open(last_text, 'reports.last_text:' || report_id), reject_reason, updated_ms, "
-    "last_notification_ms, drop_reason, snapshot";
+    "last_notification_ms, drop_reason, snapshot, "
+    "EXISTS (SELECT 1 FROM timeline tl WHERE tl.report_id = reports.report_id AND tl.kind = 'delivered')";
 
 // reports.status holds ReportStatus keys (fb/common/vocabulary.hpp), bound from the vocabulary,
 // never spelt in SQL. The spelling is that of schema v1: no migration.
@@ -319,6 +320,7 @@ ReportView read_report_row(const sql::Statement& st) {
   if (v.status == ReportStatus::dropped) v.drop_reason = parse<DropReason>(st.text(15)).value_or(DropReason::expired);
   // A state this build does not know (a newer one's) shows as none.
   v.snapshot = parse<SnapshotState>(st.text(16)).value_or(SnapshotState::none);
+  v.delivered = st.int64(17) != 0;
   return v;
 }
 

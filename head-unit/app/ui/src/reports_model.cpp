@@ -141,7 +141,7 @@ ReportsModel::Row ReportsModel::toRow(const agent::ReportView& v) {
       .category = QString::fromUtf8(category_key(v.category)),
       .text = QString::fromStdString(v.text),
       .language = QString::fromStdString(v.language),
-      .status = v.status,
+      .status = v.status == ReportStatus::queued && v.delivered ? ReportStatus::sent : v.status,
       .case_number = QString::fromStdString(v.case_number),
       .team = QString::fromStdString(v.team),
       .last_title = QString::fromStdString(v.last_title),

@@ -182,6 +182,9 @@ struct ReportView {
   std::optional<CallbackView> callback;
   /// Whether a snapshot was asked for and where it stands.
   SnapshotState snapshot = SnapshotState::none;
+  /// The broker has had it (a `delivered` step on its timeline): a queued report shows as sent
+  /// after a restart too, until the backend's acknowledgement.
+  bool delivered = false;
   /// The latest survey request (a CLOSED notification, e.g. a visit's handover) and whether the
   /// driver has answered it; "" when none.
   std::string survey_request_id;

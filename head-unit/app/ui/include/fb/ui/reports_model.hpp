@@ -75,8 +75,8 @@ class ReportsModel : public QAbstractListModel {
   void resetReports(const std::vector<agent::ReportView>& reports);
   /// A new report goes on top (rowsInserted); a known one is updated in place (dataChanged).
   void applyReport(const agent::ReportView& report);
-  /// The broker has the report: "queued" becomes "sent". Not stored by the agent, so a restart
-  /// shows "queued" again until the backend's acknowledgement; later statuses are kept.
+  /// The broker has the report: "queued" becomes "sent" (after a restart too: a queued report
+  /// whose timeline has the broker's PUBACK, ReportView::delivered); later statuses are kept.
   void markSent(const QString& reportId);
 
   /// The keys QML uses for a visit's stage, a pending answer and a callback's state.
