@@ -386,6 +386,31 @@ TEST_F(LifecycleTest, AClusterOfVehiclesBecomesAMajorCaseThatResolvesItsChildren
   EXPECT_EQ(queued().size(), before + 4);
 }
 
+// A major case closed after its fix can be reopened by the team; and the fault back after that
+// fix starts a new cluster, not children of a finished case that nothing would move.
+TEST_F(LifecycleTest, AClosedMajorCaseCanBeReopenedAndTheFaultBackAfterItStartsANewCluster) {
+  GroupingPolicy policy;
+  policy.major_case_vehicles = 2;
+  open(policy);
+  submit(report("LSVAX60E5K2000041", "换挡顿挫", {"P0730"}), kT);
+  submit(report("LSVAX60E5K2000042", "换挡顿挫", {"P0730"}), kT + kHour);
+  const auto major = store_->list_clusters(10)->front().major_case_number;
+  ASSERT_FALSE(major.empty());
+  for (auto s : {S::acknowledged, S::assigned, S::in_progress, S::resolved, S::closed}) {
+    ASSERT_TRUE(move(major, s, kT + 2 * kHour)) << to_string(s);
+  }
+  auto back = submit(report("LSVAX60E5K2000043", "换挡顿挫", {"P0730"}), kT + 3 * kHour);
+  ASSERT_TRUE(back.accepted);
+  EXPECT_TRUE(store_->find_case(back.accepted->case_number)->value().parent_case_number.empty());
+  auto clusters = store_->list_clusters(10);
+  ASSERT_TRUE(clusters);
+  EXPECT_EQ(clusters->size(), 2u);
+
+  auto reopened = move(major, S::reopened, kT + 4 * kHour);
+  ASSERT_TRUE(reopened) << reopened.error().what();
+  EXPECT_EQ(reopened->c.state, S::reopened);
+}
+
 // Cars list their DTCs in no set order: the same two codes either way round are one cluster.
 TEST_F(LifecycleTest, TheSameCodesInAnotherOrderJoinTheSameCluster) {
   submit(report("LSVAX60E5K2000031", "发动机抖动", {"P0300", "P0171"}), kT);
@@ -622,6 +647,26 @@ TEST_F(DriverActionTest, AReopenRequestReopensAResolvedCaseOnceAndIsRefusedWithI
   EXPECT_EQ(detail(number).c.state, S::reopened);
 }
 
+// The same car reported the problem twice: the second report joined the case. A reopen asked from
+// that second report is answered on it, where the driver is waiting for the answer.
+TEST_F(DriverActionTest, AReopenAskedFromTheSecondReportOfACaseIsAnsweredOnThatReport) {
+  const auto number = case_in({S::acknowledged, S::assigned, S::in_progress});
+  const auto first = report_id_;
+  auto again = submit(report(test::kVinA, "刹车异响 brake squeal"), kT + 2 * kHour);
+  ASSERT_TRUE(again.accepted && again.accepted->merged);
+  ASSERT_EQ(again.accepted->case_number, number);
+  report_id_ = envs_.back()->report().report_id();
+  ASSERT_TRUE(move(number, S::resolved));
+  const auto id = new_uuid();
+  auto out = apply(id, reopen());
+  ASSERT_EQ(out.notices.size(), 1u);
+  const auto n = decode(out.notices.front());
+  EXPECT_EQ(n.report_id(), report_id_);
+  EXPECT_NE(n.report_id(), first);
+  EXPECT_TRUE(n.action_result().accepted());
+  EXPECT_EQ(detail(number).c.state, S::reopened);
+}
+
 TEST_F(DriverActionTest, NotificationsNameTheirTimelineStepAndOnlyHighPriorityFaultsAreUrgent) {
   const auto number = case_in({S::acknowledged, S::assigned, S::in_progress, S::resolved});
   std::vector<wire::Milestone> milestones;
@@ -744,6 +789,40 @@ TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {
   ASSERT_FALSE(late_split);
   EXPECT_EQ(late_split.error().code, make_error_code(CaseErrc::invalid_request));
   EXPECT_EQ((*store_->find_case(a))->reports, 2);
+
+  // The driver cannot answer on a closed case: nor is a message sent to it.
+  auto to_closed = store_->send_message(a, "li.na", "please send a photo", "message", kT + 13, render_);
+  ASSERT_FALSE(to_closed);
+  EXPECT_EQ(to_closed.error().code, make_error_code(CaseErrc::invalid_transition));
+  EXPECT_NE(to_closed.error().detail.find("reopen"), std::string::npos) << to_closed.error().detail;
+}
+
+// Merged by hand into an older, calmer case of the same car, a brake complaint keeps its urgency:
+// the case kept takes its priority and its earlier due times.
+TEST_F(LifecycleTest, AManualMergeKeepsTheMoreUrgentCasesPriorityAndDueTimes) {
+  auto calm = submit(report(test::kVinA, "空调出风有异味 the air con smells"), kT, SlaTargets{24 * kHour, 7 * kDay, 0});
+  ASSERT_TRUE(calm.accepted);
+  auto urgent = submit(report(test::kVinA, "刹车失灵，踩不下去 brakes failed"), kT + kHour,
+                       SlaTargets{4 * kHour, 3 * kDay, 0});
+  ASSERT_TRUE(urgent.accepted);
+  ASSERT_NE(urgent.accepted->case_number, calm.accepted->case_number);
+  const auto before = store_->find_case(urgent.accepted->case_number)->value();
+  ASSERT_EQ(before.priority, Priority::high);
+  ASSERT_NE(store_->find_case(calm.accepted->case_number)->value().priority, Priority::high);
+
+  auto merged = store_->merge_cases(urgent.accepted->case_number, calm.accepted->case_number, "li.na", kT + 2 * kHour);
+  ASSERT_TRUE(merged) << merged.error().what();
+  EXPECT_EQ(merged->priority, Priority::high);
+  EXPECT_EQ(merged->first_reply_due_ms, kT + kHour + 4 * kHour);
+  const auto events = store_->case_events(calm.accepted->case_number).value();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [&](const CaseEvent& e) {
+    return e.kind == "priority_raised" && e.detail.find(urgent.accepted->case_number) != std::string::npos;
+  }));
+  // It escalates at the brake complaint's 4 hours, not the air con's 24.
+  auto sla = store_->process_sla(kT + 5 * kHour + 1, render_);
+  ASSERT_TRUE(sla) << sla.error().what();
+  EXPECT_TRUE(std::any_of(sla->begin(), sla->end(),
+                          [&](const SlaEvent& e) { return e.case_number == calm.accepted->case_number; }));
 }
 
 TEST_F(LifecycleTest, ACaseIsLinkedToAMajorCaseByHandAndUnlinked) {

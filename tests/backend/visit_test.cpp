@@ -485,6 +485,26 @@ TEST_F(VisitTest, OneReminderBeforeTheBookedSlot) {
   EXPECT_EQ(std::count_if(later->begin(), later->end(), [](const auto& e) { return e.kind == "visit_reminder"; }), 0);
 }
 
+// Resolved or closed by hand around a booked visit, the case would still remind the driver to
+// drive to the dealer: refused until the visit is handed over or cancelled.
+TEST_F(VisitTest, ACaseWithAVisitUnderWayIsNotResolvedOrClosedByHand) {
+  auto v = propose();
+  pick(v, 0);
+  TransitionRequest resolve{number_, CaseState::resolved, "li.na", "fixed over the air", kT + 4 * kHour, {}, {}, {}};
+  auto refused = store_->transition(resolve, render_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(CaseErrc::invalid_transition));
+  EXPECT_NE(refused.error().detail.find("service visit under way"), std::string::npos) << refused.error().detail;
+  EXPECT_EQ(store_->find_case(number_)->value().state, CaseState::appointment);
+
+  ASSERT_TRUE(store_->cancel_visit(v.id, "", "li.na", "fixed over the air", kT + 4 * kHour, render_));
+  auto resolved = store_->transition(resolve, render_);
+  ASSERT_TRUE(resolved) << resolved.error().what();
+  auto reminders = store_->process_sla(v.slots[0].start_ms - kDay, render_);
+  ASSERT_TRUE(reminders);
+  for (const auto& e : *reminders) EXPECT_NE(e.kind, "visit_reminder");
+}
+
 TEST_F(VisitTest, ACallbackIsQueuedPickedUpByOneAgentAndLoggedOnTheCase) {
   wire::CallbackRequest req;
   req.set_report_id(report_id_);

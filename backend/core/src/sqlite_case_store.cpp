@@ -607,7 +607,8 @@ class SqliteCaseStore final : public CaseStore {
     if (!found) return fail(found.error());
     const auto before = *found;
     // A follow-up case (回访) holds no report of its own and may be reopened.
-    if (req.to == CaseState::reopened && before.reports == 0 && before.channel != "follow_up") {
+    // A major case holds none either: its cases are its children.
+    if (req.to == CaseState::reopened && before.reports == 0 && before.channel != "follow_up" && !before.major) {
       // Merged into another case (or its reports erased): reopened, it would be an empty open
       // case with SLA clocks, escalations and progress notices about no report.
       return fail(CaseErrc::invalid_transition, "case " + req.case_number +
@@ -619,6 +620,26 @@ class SqliteCaseStore final : public CaseStore {
                   "case " + req.case_number + ": " + std::string(to_string(before.state)) + " -> " +
                       std::string(to_string(req.to)) + " is not allowed; from " + std::string(to_string(before.state)) +
                       ": " + allowed_transitions(before.state));
+    }
+    // A visit under way belongs to an open case: resolved or closed around it, its reminders
+    // would still send the driver to the dealer. Its handover resolves and closes the case.
+    if ((req.to == CaseState::resolved || req.to == CaseState::closed) && !before.major) {
+      auto open_visits = cached(
+          "SELECT count(*) FROM visits WHERE case_id = (SELECT id FROM cases WHERE number = ?) AND state NOT IN "
+          "('handed_over', 'declined', 'cancelled')");
+      if (!open_visits) return fail(open_visits.error());
+      (*open_visits)->bind(1, req.case_number);
+      auto counted = (*open_visits)->step();
+      if (!counted) return fail(counted.error());
+      const auto visits = (*open_visits)->int64(0);
+      (*open_visits)->reset();
+      if (visits > 0) {
+        return fail(CaseErrc::invalid_transition,
+                    "case " + req.case_number +
+                        " has a service visit under way: its handover resolves and closes the case; cancel the "
+                        "visit first to " +
+                        std::string(to_string(req.to)) + " it without one");
+      }
     }
     TransitionOutcome outcome;
     auto moved = move_case(before, req.to, req, &render, outcome);
@@ -835,7 +856,8 @@ class SqliteCaseStore final : public CaseStore {
       CaseSummary after = c;
       after.state = to;
       if (!req.assignee.empty()) after.assignee = req.assignee;
-      CaseNotice notice{notice_event(to), after, c.vin, c.report_id, {}, at};
+      const auto& named = req.report_id.empty() ? c.report_id : req.report_id;
+      CaseNotice notice{notice_event(to), after, c.vin, named, {}, at};
       notice.vars = {{"status", std::string(to_string(to))}, {"note", req.reason}};
       if (to == CaseState::appointment) {
         notice.vars["when"] = req.appointment_when;
@@ -849,7 +871,7 @@ class SqliteCaseStore final : public CaseStore {
       }
       auto n = (*render)(notice);
       if (!n) return fail(n.error());
-      if (auto x = queue_notification(row, *n, notice.event, at); !x) return x;
+      if (auto x = queue_notification(row, *n, notice.event, at, named); !x) return x;
       outcome.notifications.push_back(n->id);
     }
     return refresh_sla(row);
@@ -992,6 +1014,7 @@ class SqliteCaseStore final : public CaseStore {
       }
       if (c->state != CaseState::waiting_for_customer) return {};
       TransitionRequest req{number, CaseState::in_progress, "car", "the driver replied", in.at_ms};
+      req.report_id = report_id;
       TransitionOutcome moved;
       return move_case(*c, CaseState::in_progress, req, &render, moved);
     }
@@ -1004,6 +1027,7 @@ class SqliteCaseStore final : public CaseStore {
                                                    : "the driver says it is not fixed: " + reopen->reason(),
                           in.at_ms};
     req.action_id = in.message_id;
+    req.report_id = report_id;
     TransitionOutcome moved;
     if (auto x = move_case(*c, CaseState::reopened, req, &render, moved); !x) return x;
     // The notice move_case queued goes out now, as the answer.
@@ -1358,6 +1382,11 @@ class SqliteCaseStore final : public CaseStore {
       return fail(CaseErrc::missing_detail,
                   "case " + c.case_number + " has no car to write to (a major case, or erased): message its cases");
     }
+    // The driver cannot answer on a closed case (the car refuses a reply as case_closed).
+    if (c.state == CaseState::closed) {
+      return fail(CaseErrc::invalid_transition,
+                  "case " + c.case_number + " is closed: reopen it to write to the driver");
+    }
     auto row = case_row(case_number);
     if (!row) return fail(row.error());
     CaseNotice notice{std::string(script), c, c.vin, c.report_id, {}, at_ms};
@@ -1453,6 +1482,23 @@ class SqliteCaseStore final : public CaseStore {
     if (open_calls > 0) return bad("case " + std::string(from) + " has a callback waiting: log it first");
     if (auto x = exec_bound("UPDATE reports SET case_id = ?1 WHERE case_id = ?2", {*into_row, *from_row}); !x) {
       return fail(x.error());
+    }
+    // The case kept takes on the other's urgency: a brake complaint merged into an older comfort
+    // case keeps its 4-hour first reply and its escalations.
+    {
+      auto from_clock = load_sla(*from_row);
+      if (!from_clock) return fail(from_clock.error());
+      const auto& sla = from_clock->second;
+      Raise r;
+      r.to = a->priority;
+      r.first_due_ms = sla.first_response_due_ms;
+      r.resolution_due_ms = sla.resolution_due_ms;
+      r.progress_every_ms = sla.progress_every_ms;
+      r.teams = a->collaborators;
+      r.teams.push_back(a->team);
+      r.why = {{"case", std::string(from)}};
+      r.at_ms = at_ms;
+      if (auto raised = raise_case(*into_row, r); !raised) return fail(raised.error());
     }
     // Closed by a merge is not a person's answer: the first response stays as it was.
     if (auto x = exec_bound("UPDATE cases SET status = 'closed', resolved_ms = ?1, next_sla_ms = NULL WHERE id = ?2",
@@ -1977,11 +2023,22 @@ class SqliteCaseStore final : public CaseStore {
     return {};
   }
 
-  /// A report more urgent than the open case it joins raises the case to its priority: the
-  /// tighter SLA targets from the case's own start (a due time only ever moves earlier), and the
-  /// report's route's teams as collaborators; the team that owns the case stays. Recorded as a
-  /// "priority_raised" event; `ref` gets the new first-reply due time.
-  Result<void> raise_for_joining_report(std::int64_t case_row, const ReportIntake& in, CaseRef& ref) {
+  /// What makes a case more urgent: a report joining it, or a case merged into it.
+  struct Raise {
+    Priority to = Priority::low;
+    std::int64_t first_due_ms = 0;       // the case's first-reply due time becomes at most this
+    std::int64_t resolution_due_ms = 0;  // and its resolution due time at most this
+    std::int64_t progress_every_ms = 0;  // 0: none
+    std::vector<std::string> teams;      // become collaborators (the owning team stays)
+    nlohmann::json why;                  // the priority_raised event's detail besides from and to
+    std::int64_t at_ms = 0;
+  };
+
+  /// Raises the case to `r.to` if that is more urgent than its own priority: the tighter due
+  /// times (a due time only ever moves earlier), the shorter progress interval, `r.teams` as
+  /// collaborators; recorded as a "priority_raised" event. Returns the new first-reply due time,
+  /// or nullopt when the case was as urgent already.
+  Result<std::optional<std::int64_t>> raise_case(std::int64_t case_row, const Raise& r) {
     auto st = cached("SELECT priority, collaborators, team FROM cases WHERE id = ?");
     if (!st) return fail(st.error());
     (*st)->bind(1, case_row);
@@ -1996,46 +2053,60 @@ class SqliteCaseStore final : public CaseStore {
     const auto team = (*st)->text(2);
     (*st)->reset();
     if (!current) return fail(current.error());
-    const auto raised = in.classification.priority;
-    if (static_cast<int>(raised) >= static_cast<int>(*current)) return {};  // high < medium < low
+    if (static_cast<int>(r.to) >= static_cast<int>(*current)) return std::optional<std::int64_t>{};  // high < low
     auto clock = load_sla(case_row);
     if (!clock) return fail(clock.error());
     const auto& sla = clock->second;
-    const auto first_due = std::min(sla.first_response_due_ms, sla.start_ms + in.sla.first_response_ms);
-    const auto resolution_due = std::min(sla.resolution_due_ms, sla.start_ms + in.sla.resolution_ms);
-    const auto progress_every = sla.progress_every_ms > 0 && in.sla.progress_every_ms > 0
-                                    ? std::min(sla.progress_every_ms, in.sla.progress_every_ms)
-                                    : std::max(sla.progress_every_ms, in.sla.progress_every_ms);
-    const auto collaborate = [&](const std::string& t) {
+    const auto first_due = std::min(sla.first_response_due_ms, r.first_due_ms);
+    const auto resolution_due = std::min(sla.resolution_due_ms, r.resolution_due_ms);
+    const auto progress_every = sla.progress_every_ms > 0 && r.progress_every_ms > 0
+                                    ? std::min(sla.progress_every_ms, r.progress_every_ms)
+                                    : std::max(sla.progress_every_ms, r.progress_every_ms);
+    for (const auto& t : r.teams) {
       if (t != team && std::find(collaborators.begin(), collaborators.end(), t) == collaborators.end()) {
         collaborators.push_back(t);
       }
-    };
-    for (const auto& t : in.route.collaborators) collaborate(t);
-    collaborate(in.route.team);
+    }
     auto update = cached(
         "UPDATE cases SET priority = ?1, first_reply_due_ms = ?2, resolution_due_ms = ?3, progress_every_ms = ?4, "
         "collaborators = ?5 WHERE id = ?6");
     if (!update) return fail(update.error());
     (*update)
-        ->bind(1, to_string(raised))
+        ->bind(1, to_string(r.to))
         .bind(2, first_due)
         .bind(3, resolution_due)
         .bind(4, progress_every)
         .bind(5, join_list(collaborators))
         .bind(6, case_row);
-    if (auto x = (*update)->run(); !x) return x;
-    if (auto x = event(case_row, in.received_ms, "priority_raised",
-                       nlohmann::json{{"from", to_string(*current)},
-                                      {"to", to_string(raised)},
-                                      {"report", in.report->report_id()},
-                                      {"evidence", in.classification.evidence}}
-                           .dump());
-        !x) {
-      return x;
-    }
-    ref.first_reply_due_ms = first_due;
-    return refresh_sla(case_row);
+    if (auto x = (*update)->run(); !x) return fail(x.error());
+    auto detail = r.why;
+    detail["from"] = to_string(*current);
+    detail["to"] = to_string(r.to);
+    if (auto x = event(case_row, r.at_ms, "priority_raised", detail.dump()); !x) return fail(x.error());
+    if (auto x = refresh_sla(case_row); !x) return fail(x.error());
+    return std::optional<std::int64_t>{first_due};
+  }
+
+  /// A report more urgent than the open case it joins raises the case to its priority: the
+  /// tighter SLA targets from the case's own start, and the report's route's teams as
+  /// collaborators. `ref` gets the new first-reply due time.
+  Result<void> raise_for_joining_report(std::int64_t case_row, const ReportIntake& in, CaseRef& ref) {
+    auto clock = load_sla(case_row);
+    if (!clock) return fail(clock.error());
+    const auto start = clock->second.start_ms;
+    Raise r;
+    r.to = in.classification.priority;
+    r.first_due_ms = start + in.sla.first_response_ms;
+    r.resolution_due_ms = start + in.sla.resolution_ms;
+    r.progress_every_ms = in.sla.progress_every_ms;
+    r.teams = in.route.collaborators;
+    r.teams.push_back(in.route.team);
+    r.why = {{"report", in.report->report_id()}, {"evidence", in.classification.evidence}};
+    r.at_ms = in.received_ms;
+    auto raised = raise_case(case_row, r);
+    if (!raised) return fail(raised.error());
+    if (*raised) ref.first_reply_due_ms = **raised;
+    return {};
   }
 
   /// The open case of the same car with the same problem within the merge window, if any:
@@ -2162,12 +2233,15 @@ class SqliteCaseStore final : public CaseStore {
     const std::string key = dtcs.empty() ? "system:" + std::string(to_string(in.classification.system))
                                          : "dtc:" + *std::min_element(dtcs.begin(), dtcs.end());
     // The clusters of that symptom active within the window, the most recent first and at most
-    // kMaxClusterCandidates: the cost per report stays bounded however long the fleet runs.
+    // kMaxClusterCandidates: the cost per report stays bounded however long the fleet runs. One
+    // whose major case is resolved or closed is over: the fault back after its fix starts a new
+    // cluster (and major case), rather than children of a finished case that nothing would move.
     constexpr std::int64_t kMaxClusterCandidates = 100;
     auto st = cached(
         "SELECT id, fb_open(exemplar, 'clusters.exemplar:' || key || ':' || model || ':' || software_version || ':' || "
         "created_ms) FROM clusters WHERE key = ? AND model = ? AND software_version = ? AND last_ms >= ? "
-        "ORDER BY last_ms DESC LIMIT ?");
+        "AND NOT EXISTS (SELECT 1 FROM cases m WHERE m.id = clusters.major_case_id AND m.status IN ('resolved', "
+        "'closed')) ORDER BY last_ms DESC LIMIT ?");
     if (!st) return fail(st.error());
     (*st)
         ->bind(1, key)

@@ -293,6 +293,8 @@ struct TransitionRequest {
   /// The driver's action that asked for the move (a ReopenRequest's message id): the notice
   /// answers it (Notification.action_result). Empty: none.
   std::string action_id;
+  /// The report the notice names (the one the driver acted from); empty: the case's first.
+  std::string report_id;
 };
 
 /// A notification the lifecycle asks to send to a case's car, rendered inside the transaction.
@@ -300,7 +302,7 @@ struct CaseNotice {
   std::string event;  // template kind: progress, routed, appointment_proposed, resolved, survey_request, ...
   CaseSummary c;      // the case after the change
   std::string vin;
-  std::string report_id;  // the case's first report
+  std::string report_id;  // the report it names: the case's first, or the one the driver acted from
   std::map<std::string, std::string> vars;
   std::int64_t at_ms = 0;
   std::optional<wire::VisitUpdate> visit;  // what the car shows and may answer besides the text
