@@ -224,6 +224,33 @@ TEST_F(CarStoreTest, AReportTheBrokerHadSaysSoWhenReadAgain) {
   EXPECT_TRUE(store.reports(10)->front().delivered);
 }
 
+// The driver reported the same problem twice and the backend joined both to one case; its
+// notices name one report, yet both cards move with the case.
+TEST_F(CarStoreTest, EveryReportOfACaseMovesWithItsNotices) {
+  const auto first = make_report("first");
+  const auto again = make_report("again");
+  const auto other = make_report("other problem");
+  auto store = open();
+  for (const auto* q : {&first, &again, &other}) {
+    ASSERT_TRUE(store.enqueue_report(q->env, q->payload, ReportClass::normal, 1000));
+  }
+  ASSERT_TRUE(store.apply_ack(accepted_ack(first, "FB-2026-000007"), 2000));
+  ASSERT_TRUE(store.apply_ack(accepted_ack(again, "FB-2026-000007"), 2100));
+  ASSERT_TRUE(store.apply_ack(accepted_ack(other, "FB-2026-000008"), 2200));
+  auto resolved = notification_for(first, wire::CASE_STATUS_RESOLVED);
+  resolved.mutable_notification()->set_case_number("FB-2026-000007");
+  resolved.set_sent_at_ms(3000);
+  ASSERT_TRUE(store.apply_notification(resolved, receipts_, 3000));
+  const auto status = [&](const Queued& q) { return (*store.report(q.env.report().report_id()))->status; };
+  EXPECT_EQ(status(first), ReportStatus::resolved);
+  EXPECT_EQ(status(again), ReportStatus::resolved);
+  EXPECT_NE(status(other), ReportStatus::resolved);
+  const auto steps = store.timeline(again.env.report().report_id());
+  ASSERT_TRUE(steps);
+  EXPECT_TRUE(std::any_of(steps->begin(), steps->end(),
+                          [](const TimelineEvent& e) { return e.kind == TimelineKind::resolved; }));
+}
+
 TEST_F(CarStoreTest, AnAckForSomethingElseChangesNothing) {
   const auto q = make_report();
   const auto other = make_report("other");
@@ -367,7 +394,7 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   {
     auto store = open();  // migrates v1 -> v2 -> v3 -> v4 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 12);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 13);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
   // v4: the report still queued (a noise) is normal, and expires 14 days after it was made.
@@ -475,7 +502,7 @@ TEST_F(CarStoreTest, AVersion3FileMigratesWithNothingHeldAndNoSnapshots) {
   }
   auto store = open();
   EXPECT_FALSE(store.set_aside());
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 12);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 13);
   auto outbox = store.outbox();
   ASSERT_TRUE(outbox);
   ASSERT_FALSE(outbox->empty()) << "the fixture has a report that never left the car";
@@ -1728,7 +1755,7 @@ TEST_F(CarStoreTest, ANewFileHasSmallPagesAndNoDigestIndex) {
   ASSERT_TRUE(db);
   EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_digest'"), 0);
-  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 12);
+  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 13);
 }
 
 // A store of this build's schema (the fixtures are of v4), damaged on a page of My reports among

@@ -224,8 +224,16 @@ INSERT INTO backend_clock(id, newest_ms) SELECT 1, coalesce(max(min(last_notific
 constexpr std::int64_t kDefaultLeadMs = 2'592'000'000;
 static_assert(std::chrono::milliseconds(std::chrono::days(30)).count() == kDefaultLeadMs);
 
-constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,  kSchemaV5,  kSchemaV6,
-                                            kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11, kSchemaV12};
+// v13: a case's reports by its number, for the notices that move all of them (the same problem
+// reported again joins the case). Only reports with a case: an entry is written when the ack
+// gives the number, none at enqueue.
+constexpr std::string_view kSchemaV13 = R"sql(
+CREATE INDEX IF NOT EXISTS reports_case ON reports(case_number) WHERE case_number <> '';
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1,  kSchemaV2,  kSchemaV3, kSchemaV4, kSchemaV5,
+                                            kSchemaV6,  kSchemaV7,  kSchemaV8, kSchemaV9, kSchemaV10,
+                                            kSchemaV11, kSchemaV12, kSchemaV13};
 
 // Pages of a new file: a WAL frame is a whole page, so a commit of a ~1 KiB report writes 1 KiB
 // frames rather than 4 KiB ones (bench/README.md, phase B). An existing file keeps its size.
@@ -1204,24 +1212,36 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
   // The newest notification the backend wrote decides, whatever order they arrive in (a
   // resend of "received" after "resolved" changes nothing); a case may also move back, e.g.
   // from "waiting for driver" to "in progress". One conditional update: no read first.
+  // The case's other reports from this car (the same problem reported again joined it) move
+  // with its later steps too: the backend names one report per notice. Not with its "received"
+  // (each report's own first notice, a merged one's too, which would take the others back).
+  const bool whole_case = !n.case_number().empty() && n.status() != wire::CASE_STATUS_RECEIVED;
   auto st = db_.cached(
       "UPDATE reports SET status = ?1, case_number = ?2, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
       "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
-      "last_text = fb_seal(?6, 'reports.last_text:' || ?9), updated_ms = ?7, last_notification_ms = ?8 WHERE "
-      "report_id = ?9 AND status <> ?10 AND "
-      "last_notification_ms <= ?8");
+      "last_text = fb_seal(?6, 'reports.last_text:' || report_id), updated_ms = ?7, last_notification_ms = ?8 WHERE "
+      "report_id = ?9 AND status <> ?10 AND last_notification_ms <= ?8");
   if (!st) return fail(st.error());
-  st->bind(1, to_string(report_status(n.status())))
-      .bind(2, n.case_number())
-      .bind(3, n.team())
-      .bind(4, n.first_reply_due_ms())
-      .bind(5, n.title())
-      .bind(6, n.text())
-      .bind(7, now_ms)
-      .bind(8, ordering_stamp(env, now_ms))
-      .bind(9, n.report_id())
-      .bind(10, to_string(ReportStatus::rejected));
-  if (auto r = st->run(); !r) return fail(r.error());
+  auto siblings = db_.cached(
+      "UPDATE reports SET status = ?1, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
+      "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
+      "last_text = fb_seal(?6, 'reports.last_text:' || report_id), updated_ms = ?7, last_notification_ms = ?8 WHERE "
+      "case_number = ?2 AND case_number <> '' AND report_id <> ?9 AND status <> ?10 AND last_notification_ms <= ?8");
+  if (!siblings) return fail(siblings.error());
+  for (auto* update : {&*st, &*siblings}) {
+    if (update == &*siblings && !whole_case) break;
+    update->bind(1, to_string(report_status(n.status())))
+        .bind(2, n.case_number())
+        .bind(3, n.team())
+        .bind(4, n.first_reply_due_ms())
+        .bind(5, n.title())
+        .bind(6, n.text())
+        .bind(7, now_ms)
+        .bind(8, ordering_stamp(env, now_ms))
+        .bind(9, n.report_id())
+        .bind(10, to_string(ReportStatus::rejected));
+    if (auto r = update->run(); !r) return fail(r.error());
+  }
   return out;
 }
 

@@ -78,7 +78,20 @@ Result<void> CarStore::add_notification_step_in_tx(const wire::Envelope& env, st
   const auto kind = timeline_kind(n);
   // "Received" happens once (the ack's step and its notification are the same step).
   const auto source = kind == TimelineKind::received ? std::string() : env.message_id();
-  return add_step_in_tx(n.report_id(), kind, at, source, n.title(), n.text());
+  if (auto r = add_step_in_tx(n.report_id(), kind, at, source, n.title(), n.text()); !r) return r;
+  // The case's other reports from this car show its later steps too (apply_notifications moves
+  // their status with it); not its "received", each report's own.
+  if (n.case_number().empty() || n.status() == wire::CASE_STATUS_RECEIVED) return {};
+  auto others = db_.cached(
+      "SELECT report_id FROM reports WHERE case_number = ? AND case_number <> '' AND report_id <> ? AND status <> ?");
+  if (!others) return fail(others.error());
+  others->bind(1, n.case_number()).bind(2, n.report_id()).bind(3, to_string(ReportStatus::rejected));
+  std::vector<std::string> ids;
+  if (auto r = others->each_row([&](const sql::Statement& st) { ids.push_back(st.text(0)); }); !r) return r;
+  for (const auto& id : ids) {
+    if (auto r = add_step_in_tx(id, kind, at, source, n.title(), n.text()); !r) return r;
+  }
+  return {};
 }
 
 Result<void> CarStore::add_rated_step_in_tx(const std::string& notification_id, const wire::Envelope& env,
