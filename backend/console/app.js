@@ -30,7 +30,16 @@ async function route() {
   document.title = t("app.title");
   if (!sessionStorage.getItem(TOKEN_KEY)) name = "login";
   if (name !== "login" && !me) {
-    try { me = await api("GET", "/api/v1/me"); } catch { return; }  // a 401 re-routes to login
+    try {
+      me = await api("GET", "/api/v1/me");
+    } catch (err) {
+      // A 401 re-routes to login; anything else (the backend restarting, no network) says so.
+      if (err.status !== 401) {
+        document.getElementById("view").replaceChildren(h("div", { class: "page", testid: "page-error" }, problemBox(err),
+          h("button", { type: "button", testid: "retry", onclick: () => route() }, t("common.retry"))));
+      }
+      return;
+    }
   }
   if (name !== "login" && me?.role === "dealer" && !DEALER_PAGES.includes(name)) name = "visits";
   renderChrome(name);
@@ -125,15 +134,24 @@ async function renderQueue(page) {
   const status = h("p", { class: "muted", testid: "queue-status", "aria-live": "polite" });
   const more = h("button", { type: "button", testid: "queue-more", hidden: true }, t("queue.more"));
   let cursor = null, pages = 0, shown = [];
+  let seq = 0;  // the latest load: an answer to an older one (another filter, a second "More") is dropped
 
   const load = async (reset) => {
+    const mine = ++seq;
     const params = new URLSearchParams({ limit: "50" });
     const state = f.state === "open" ? OPEN_STATES.join(",") : f.state;
     const assignee = f.mine ? me?.name : "";
     for (const [k, v] of Object.entries({ state, priority: f.priority, system: f.system, sla: f.sla, q: f.q.trim(), sort: f.sort, assignee }))
       if (v) params.set(k, v);
     if (!reset && cursor) params.set("cursor", cursor);
-    const data = await api("GET", `/api/v1/cases?${params}`);
+    more.disabled = true;
+    let data;
+    try {
+      data = await api("GET", `/api/v1/cases?${params}`);
+    } finally {
+      if (mine === seq) more.disabled = false;
+    }
+    if (mine !== seq) return;
     const items = data?.items || [];
     if (reset) { body.replaceChildren(); shown = []; pages = 0; }
     pages += 1;
@@ -229,7 +247,10 @@ function caseActions(c, reload) {
   const reloadKeeping = async (sent = []) => {
     const typed = [reason, comment, message].filter((el) => !sent.includes(el) && el.value)
       .map((el) => [el.dataset.testid, el.value]);
+    const here = location.hash;
     await reload();
+    // Only on the same case: the user may have opened another while the action ran.
+    if (location.hash !== here) return;
     for (const [id, value] of typed) {
       const el = document.querySelector(`[data-testid=${id}]`);
       if (el && !el.value) el.value = value;

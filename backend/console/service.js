@@ -453,11 +453,14 @@ function stageForm(v, stage, reload) {
                field(`${t("visit.labour")} (${currency})`, labour),
                h("p", { class: "muted small" }, t("visit.limit", fmtMoney(v.estimate), fmtMoney(v.approved_extra))));
     collect = () => {
-      const list = [...parts.querySelectorAll("[data-testid=part]")].map((p) => ({
-        name: p.querySelector("[name=part-name]").value.trim(),
-        quantity: Number(p.querySelector("[name=part-quantity]").value || 1),
-        unit_price: { minor: parseMinor(p.querySelector("[name=part-price]").value) ?? 0, currency } }))
-        .filter((p) => p.name);
+      const list = [...parts.querySelectorAll("[data-testid=part]")].map((p) => {
+        const name = p.querySelector("[name=part-name]").value.trim();
+        const price = p.querySelector("[name=part-price]").value.trim();
+        const minor = price ? parseMinor(price) : 0;
+        // "1200元" or "-5" is not a price: saved as 0, the repair total would pass the approval check.
+        if (name && minor == null) throw new ApiError(0, { title: t("visit.bad_amount"), field: "part-price" });
+        return { name, quantity: Number(p.querySelector("[name=part-quantity]").value || 1), unit_price: { minor, currency } };
+      }).filter((p) => p.name);
       const body = { parts: list };
       if (labour.value.trim()) {
         const minor = parseMinor(labour.value);

@@ -3,9 +3,10 @@
 
 Checks that English and Chinese have the same keys with the same {n} placeholders, and that every
 case-event kind the backend records (the third argument of each `event(...)` call with a literal
-kind in backend/core/src) has an `event.<kind>` text in both, so the case history never shows a
-raw key. Usage: check_console_terms.py <source dir>. Exit 1 with the missing keys listed.
+kind in backend/core/src) and every notice template of deploy/rules/templates.json has an
+`event.<kind>` text in both, so neither the case history nor the conversation shows a raw key. Usage: check_console_terms.py <source dir>. Exit 1 with the missing keys listed.
 """
+import json
 import pathlib
 import re
 import sys
@@ -85,9 +86,20 @@ def main() -> int:
         for lang, table in (("en", en), ("zh", zh)):
             if f"event.{kind}" not in table:
                 problems.append(f"event.{kind} (written at {where}): no {lang} text")
+    # The notices to the car, named by their template (deploy/rules/templates.json): the
+    # conversation shows each by its event.
+    templates = json.loads((source / "deploy" / "rules" / "templates.json").read_text(encoding="utf-8"))
+    notices = sorted(k for k, v in templates.items() if isinstance(v, dict))
+    if len(notices) < 10:
+        problems.append(f"only {len(notices)} notice templates found: the scan is broken")
+    for kind in notices:
+        for lang, table in (("en", en), ("zh", zh)):
+            if f"event.{kind}" not in table:
+                problems.append(f"event.{kind} (a notice template): no {lang} text")
     for p in problems:
         print(p)
-    print(f"{len(en)} keys per language, {len(kinds)} event kinds: {'ok' if not problems else 'FAILED'}")
+    print(f"{len(en)} keys per language, {len(kinds)} event kinds, {len(notices)} notice templates: "
+          f"{'ok' if not problems else 'FAILED'}")
     return 1 if problems else 0
 
 
