@@ -1015,15 +1015,36 @@ TEST_F(ApiTest, ACallbackIsPickedUpByOneAgentAndTheCarHearsOfItTwice) {
   EXPECT_EQ(taken.status, 409);
   EXPECT_NE(taken.json()["detail"].get<std::string>().find("alice"), std::string::npos) << taken.body;
   auto logged = post("/api/v1/callbacks/" + callback_id + "/outcome", kAgentSales,
-                     {{"outcome", "explained the adaptation reset; visit offered"}});
+                     {{"outcome", "explained the adaptation reset; visit offered"},
+                      {"note", "CALLNOTE at home after 18:00"}});
   ASSERT_EQ(logged.status, 200) << logged.body;
   EXPECT_EQ(logged.json()["state"], "logged");
+  // The call's note is personal data: in the case's history for the team, not for the auditor.
+  EXPECT_NE(client_->get("/api/v1/cases/" + number, kAgentSales).body.find("CALLNOTE"), std::string::npos);
+  auto audited = client_->get("/api/v1/cases/" + number, kAuditor);
+  ASSERT_EQ(audited.status, 200) << audited.body;
+  EXPECT_EQ(audited.body.find("CALLNOTE"), std::string::npos) << audited.body;
   std::vector<wire::CallbackState> told;
   for (const auto& n : published_notifications())
     if (n.has_callback()) told.push_back(n.callback().state());
   EXPECT_EQ(told, (std::vector<wire::CallbackState>{wire::CALLBACK_PICKED_UP, wire::CALLBACK_LOGGED}));
   EXPECT_EQ(client_->get("/api/v1/callbacks", kAgentSales).json()["items"].size(), 0u);
   EXPECT_EQ(client_->get("/api/v1/callbacks?state=logged", kAgentSales).json()["items"].size(), 1u);
+}
+
+// A brake case is rnd's, and after-sales works on it too: its visit shows to both teams, as the
+// case does (the console's case page lists the case's visits through this query).
+TEST_F(ApiTest, ACollaboratingTeamSeesTheVisitOfACaseItWorksOn) {
+  const auto number = report(vin(80), kBrakeNoise);
+  const auto id = visit_on(number);
+  ASSERT_FALSE(id.empty());
+  for (const auto* token : {kAgentSales, kAgentRnd}) {
+    auto listed = client_->get("/api/v1/visits?case=" + number, token);
+    ASSERT_EQ(listed.status, 200) << listed.body;
+    ASSERT_EQ(listed.json()["items"].size(), 1u) << token << ": " << listed.body;
+    EXPECT_EQ(listed.json()["items"][0]["id"], id);
+  }
+  EXPECT_EQ(client_->get("/api/v1/visits?case=" + number, kAgentPlanning).json()["items"].size(), 0u);
 }
 
 TEST_F(ApiTest, TheCallbackQueueSaysWhenMoreAreWaitingThanItLists) {

@@ -286,7 +286,18 @@ json detail_json(const backend::CaseDetail& d, const Principal& who, std::int64_
   for (const auto& r : d.reports) reports.push_back(report_json(r, who));
   json events = json::array();
   for (const auto& e : d.events) {
-    events.push_back({{"at_ms", e.at_ms}, {"kind", e.kind}, {"actor", e.actor}, {"detail", e.detail}});
+    std::string detail = e.detail;
+    // A logged call's note is the driver's personal data (erased with their number, privacy.md):
+    // masked for the roles that see contacts masked, as GET /callbacks does.
+    if (e.kind == "callback" && !sees_contact(who)) {
+      auto parsed = json::parse(detail, nullptr, false);
+      if (parsed.is_object() && parsed.contains("note")) {
+        parsed.erase("note");
+        parsed["masked"] = true;
+        detail = parsed.dump();
+      }
+    }
+    events.push_back({{"at_ms", e.at_ms}, {"kind", e.kind}, {"actor", e.actor}, {"detail", std::move(detail)}});
   }
   json notifications = json::array();
   for (std::size_t i = 0; i < d.notifications.size(); ++i) {

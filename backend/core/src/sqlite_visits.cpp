@@ -1227,7 +1227,17 @@ Result<std::vector<Visit>> VisitBook::visits(const VisitQuery& q) {
     where += " AND c.number = ?";
     args.push_back(q.case_number);
   }
-  append_in(where, args, "c.team", q.teams);
+  // The teams that may see the case, as may_see() decides: its own and its collaborators (a
+  // brake case of rnd that after_sales works on shows its visit to after_sales).
+  if (!q.teams.empty()) {
+    std::string any;
+    for (const auto& t : q.teams) {
+      any += std::string(any.empty() ? "" : " OR ") + "c.team = ? OR instr(',' || c.collaborators || ',', ?) > 0";
+      args.push_back(t);
+      args.push_back("," + t + ",");
+    }
+    where += " AND (" + any + ")";
+  }
   const auto limit = std::min<std::size_t>(q.limit, 500);
   // A dealer's LIKE only narrows (visible_to() decides): the limit applies after it.
   auto st = core_.cached("SELECT v.id FROM visits v JOIN cases c ON c.id = v.case_id " + where +
