@@ -92,7 +92,9 @@ HttpResponse problem(const Error& e) {
   json body = {{"type", "about:blank"},
                {"title", reason_phrase(status)},
                {"status", status},
-               {"detail", status >= 500 ? std::string("the server could not do it (see its log); nothing was changed")
+               // Not "nothing was changed": a commit whose answer was lost may have been saved.
+               {"detail", status >= 500 ? std::string("the server could not finish it (see its log): read it again "
+                                                      "before trying again, it may have been saved")
                           : e.detail.empty() ? e.code.message()
                                              : e.detail},
                {"code", e.code.category().name() + std::string(":") + e.code.message()}};
