@@ -16,6 +16,27 @@ Switch {
     focusPolicy: Qt.NoFocus
     spacing: Theme.spacing
 
+    // The theme's colours, not the style's white handle (the night theme has no pure white).
+    indicator: Rectangle {
+        implicitWidth: 64
+        implicitHeight: 32
+        x: control.leftPadding
+        y: control.topPadding + (control.availableHeight - height) / 2
+        radius: height / 2
+        color: control.checked ? Theme.accent : Theme.surfaceRaised
+        border.color: control.checked ? Theme.accent : Theme.border
+        opacity: control.enabled ? 1 : 0.5
+
+        Rectangle {
+            x: control.checked ? parent.width - width - 4 : 4
+            anchors.verticalCenter: parent.verticalCenter
+            width: 24
+            height: 24
+            radius: 12
+            color: control.checked ? Theme.textOnAccent : Theme.textDim
+        }
+    }
+
     contentItem: Item {
         implicitHeight: children[0].implicitHeight  // the lines (no id: contentItem is a deferred property)
 
