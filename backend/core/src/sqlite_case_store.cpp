@@ -2037,6 +2037,9 @@ class SqliteCaseStore final : public CaseStore {
     Priority to = Priority::low;
     std::int64_t first_due_ms = 0;       // the case's first-reply due time becomes at most this
     std::int64_t resolution_due_ms = 0;  // and its resolution due time at most this
+    /// Instead of the two above: these targets from the case's own start (read only when the
+    /// case is raised: a report joining a case as urgent as it costs no read of its clock).
+    std::optional<SlaTargets> from_start;
     std::int64_t progress_every_ms = 0;  // 0: none
     std::vector<std::string> teams;      // become collaborators (the owning team stays)
     nlohmann::json why;                  // the priority_raised event's detail besides from and to
@@ -2066,8 +2069,11 @@ class SqliteCaseStore final : public CaseStore {
     auto clock = load_sla(case_row);
     if (!clock) return fail(clock.error());
     const auto& sla = clock->second;
-    const auto first_due = std::min(sla.first_response_due_ms, r.first_due_ms);
-    const auto resolution_due = std::min(sla.resolution_due_ms, r.resolution_due_ms);
+    const auto first_due = std::min(sla.first_response_due_ms,
+                                    r.from_start ? sla.start_ms + r.from_start->first_response_ms : r.first_due_ms);
+    const auto resolution_due = std::min(sla.resolution_due_ms, r.from_start
+                                                                    ? sla.start_ms + r.from_start->resolution_ms
+                                                                    : r.resolution_due_ms);
     const auto progress_every = sla.progress_every_ms > 0 && r.progress_every_ms > 0
                                     ? std::min(sla.progress_every_ms, r.progress_every_ms)
                                     : std::max(sla.progress_every_ms, r.progress_every_ms);
@@ -2100,13 +2106,9 @@ class SqliteCaseStore final : public CaseStore {
   /// tighter SLA targets from the case's own start, and the report's route's teams as
   /// collaborators. `ref` gets the new first-reply due time.
   Result<void> raise_for_joining_report(std::int64_t case_row, const ReportIntake& in, CaseRef& ref) {
-    auto clock = load_sla(case_row);
-    if (!clock) return fail(clock.error());
-    const auto start = clock->second.start_ms;
     Raise r;
     r.to = in.classification.priority;
-    r.first_due_ms = start + in.sla.first_response_ms;
-    r.resolution_due_ms = start + in.sla.resolution_ms;
+    r.from_start = in.sla;
     r.progress_every_ms = in.sla.progress_every_ms;
     r.teams = in.route.collaborators;
     r.teams.push_back(in.route.team);
