@@ -701,36 +701,6 @@ TEST_F(DriverActionTest, TheOutcomeOfAResolvedCaseMayBeRatedByItsResolvedNotific
   EXPECT_EQ(store_->survey_score()->second, 1);
 }
 
-// The rating of the resolved notice and the closed case's survey ask the same question about one
-// closing: the later answer stands, and satisfaction counts one.
-TEST_F(DriverActionTest, ARatingAndTheSurveyOfTheSameClosingCountOnce) {
-  const auto number = case_in({S::acknowledged, S::assigned, S::in_progress, S::resolved});
-  const auto answer = [&](wire::CaseStatus status, int score, std::int64_t at) {
-    std::string id;
-    for (const auto& q : queued())
-      if (decode(q).status() == status) id = q.id;
-    EXPECT_FALSE(id.empty());
-    wire::SurveyAnswer a;
-    a.set_notification_id(id);
-    a.set_score(static_cast<std::uint32_t>(score));
-    auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, a, at, "t", "p"}},
-                                         render_);
-    ASSERT_TRUE(out) << out.error().what();
-  };
-  answer(wire::CASE_STATUS_RESOLVED, 2, kT + kDay);
-  ASSERT_TRUE(move(number, S::closed, kT + 2 * kDay));
-  answer(wire::CASE_STATUS_CLOSED, 4, kT + 3 * kDay);
-  EXPECT_EQ(store_->survey_score()->second, 1);
-  EXPECT_EQ(store_->survey_score()->first, 4.0);
-
-  // Reopened and resolved again, it is another closing: rated again, both count.
-  ASSERT_TRUE(move(number, S::reopened, kT + 4 * kDay));
-  ASSERT_TRUE(move(number, S::in_progress, kT + 4 * kDay));
-  ASSERT_TRUE(move(number, S::resolved, kT + 5 * kDay));
-  answer(wire::CASE_STATUS_RESOLVED, 5, kT + 6 * kDay);
-  EXPECT_EQ(store_->survey_score()->second, 2);
-}
-
 // The console's work on cases, straight on the store (the API tests go through HTTP on SQLite
 // only): here it runs on both stores (postgres_store_suite).
 TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {

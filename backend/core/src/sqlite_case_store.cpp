@@ -1079,15 +1079,6 @@ class SqliteCaseStore final : public CaseStore {
       out.receipt_matched = true;
       return {};
     }
-    // One answer per closing: rating the resolved notice and answering the closed case's survey
-    // is the same question asked twice. The later answer stands, so satisfaction counts it once;
-    // after a reopen and a new resolution (resolved_ms moves) it is another closing.
-    auto earlier = cached(
-        "DELETE FROM surveys WHERE case_id = ?1 AND notification_id <> ?2 AND at_ms >= "
-        "(SELECT resolved_ms FROM cases WHERE id = ?1)");
-    if (!earlier) return fail(earlier.error());
-    (*earlier)->bind(1, case_row).bind(2, answer.notification_id());
-    if (auto x = (*earlier)->run(); !x) return x;
     out.receipt_matched = true;
     return event(case_row, in.at_ms, "survey", nlohmann::json{{"score", score}, {"comment", answer.comment()}}.dump(),
                  "car");
