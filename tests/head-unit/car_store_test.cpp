@@ -240,7 +240,11 @@ TEST_F(CarStoreTest, EveryReportOfACaseMovesWithItsNotices) {
   auto resolved = notification_for(first, wire::CASE_STATUS_RESOLVED);
   resolved.mutable_notification()->set_case_number("FB-2026-000007");
   resolved.set_sent_at_ms(3000);
-  ASSERT_TRUE(store.apply_notification(resolved, receipts_, 3000));
+  auto applied = store.apply_notification(resolved, receipts_, 3000);
+  ASSERT_TRUE(applied) << applied.error().what();
+  ASSERT_EQ(applied->others.size(), 1u) << "the app is told of the other report too";
+  EXPECT_EQ(applied->others[0].report_id, again.env.report().report_id());
+  EXPECT_EQ(applied->others[0].status, ReportStatus::resolved);
   const auto status = [&](const Queued& q) { return (*store.report(q.env.report().report_id()))->status; };
   EXPECT_EQ(status(first), ReportStatus::resolved);
   EXPECT_EQ(status(again), ReportStatus::resolved);
@@ -1909,6 +1913,7 @@ TEST_F(CarStoreRecoveryTest, ARecoveredValueThatNoLongerOpensIsBlankedAndTheList
 // would end it: recovery cancels it (the timeline says why) and "Call me" can be asked again.
 TEST_F(CarStoreRecoveryTest, ACallbackRequestWhoseQueuedCopyIsLostIsCancelledAndCanBeAskedAgain) {
   const auto q = make_report("rattle: " + std::string(300, 'x'));
+  const auto confirmed = make_report("hum: " + std::string(300, 'z'));
   const std::string topic = "vehicles/LSVAX60E5K2000001/receipts";
   std::string callback_id;
   {
@@ -1924,6 +1929,14 @@ TEST_F(CarStoreRecoveryTest, ACallbackRequestWhoseQueuedCopyIsLostIsCancelledAnd
     callback_id = *asked;
     EXPECT_EQ(store.enqueue_callback_request(q.env.report().report_id(), "", "", topic, 3100).error().code,
               make_error_code(AgentErrc::callback_open));
+    // Another report's request the backend confirmed (AnswerStored): in its live queue, no
+    // longer in the outbox, and not to be cancelled by the recovery.
+    ASSERT_TRUE(store.enqueue_report(confirmed.env, confirmed.payload, ReportClass::normal, 1000));
+    ASSERT_TRUE(store.apply_ack(accepted_ack(confirmed, "FB-2026-000009"), 2000));
+    auto other = store.enqueue_callback_request(confirmed.env.report().report_id(), "", "", topic, 3000);
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(store.confirm_answer(*other, 3200));
+    EXPECT_EQ((*store.report(confirmed.env.report().report_id()))->callback->state, wire::CALLBACK_QUEUED);
   }
   {
     auto db = sql::Database::open(path_);
@@ -1955,6 +1968,7 @@ TEST_F(CarStoreRecoveryTest, ACallbackRequestWhoseQueuedCopyIsLostIsCancelledAnd
     return e.kind == TimelineKind::action_refused && e.detail == "store_damaged" && e.source_id == callback_id;
   }));
   EXPECT_TRUE(store.enqueue_callback_request(q.env.report().report_id(), "", "", topic, 4000));
+  EXPECT_EQ((*store.report(confirmed.env.report().report_id()))->callback->state, wire::CALLBACK_QUEUED);
 }
 
 // A kill at each step of the recovery (issue 8 review): the next open resumes it from the marker

@@ -664,6 +664,9 @@ void Agent::apply_notifications(std::span<const wire::Envelope> notes) {
     if (r.report && !r.duplicate) {
       for (auto* l : listeners_) l->report_changed(*r.report);
     }
+    for (const auto& other : r.others) {
+      for (auto* l : listeners_) l->report_changed(other);
+    }
     notification_applied(r.entry, r.duplicate);
   }
 }

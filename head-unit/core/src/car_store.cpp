@@ -553,7 +553,7 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   auto lost_callbacks = db_.cached(
       "UPDATE callbacks SET state = ?1, updated_ms = ?2 WHERE state = ?3 AND NOT EXISTS "
       "(SELECT 1 FROM outbox o WHERE o.id = callbacks.callback_id) RETURNING callback_id, report_id");
-  if (!lost_callbacks) return fail(orphans.error());
+  if (!lost_callbacks) return fail(lost_callbacks.error());
   lost_callbacks->bind(1, std::int64_t{wire::CALLBACK_CANCELLED})
       .bind(2, now_ms)
       .bind(3, std::int64_t{wire::CALLBACK_STATE_UNSPECIFIED});
@@ -928,6 +928,19 @@ Result<std::optional<std::string>> CarStore::confirm_answer(const std::string& a
   std::optional<std::string> report_id;
   if (*row) report_id = st->text(0);
   st->reset();
+  // A callback request the backend has is in its live queue: no longer only asked. (A recovered
+  // store cancels the ones still asked without a queued copy: never sent.)
+  auto queued = db_.cached(
+      "UPDATE callbacks SET state = ?1, updated_ms = ?2 WHERE callback_id = ?3 AND state = ?4 RETURNING report_id");
+  if (!queued) return fail(queued.error());
+  queued->bind(1, std::int64_t{wire::CALLBACK_QUEUED})
+      .bind(2, now_ms)
+      .bind(3, answer_id)
+      .bind(4, std::int64_t{wire::CALLBACK_STATE_UNSPECIFIED});
+  auto called = queued->step();
+  if (!called) return fail(called.error());
+  if (*called && !report_id) report_id = queued->text(0);
+  queued->reset();
   if (auto r = delete_row(answer_id); !r) return fail(r.error());
   if (auto r = tx->commit(); !r) return fail(r.error());
   return report_id;
@@ -1226,7 +1239,8 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
       "UPDATE reports SET status = ?1, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
       "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
       "last_text = fb_seal(?6, 'reports.last_text:' || report_id), updated_ms = ?7, last_notification_ms = ?8 WHERE "
-      "case_number = ?2 AND case_number <> '' AND report_id <> ?9 AND status <> ?10 AND last_notification_ms <= ?8");
+      "case_number = ?2 AND case_number <> '' AND report_id <> ?9 AND status <> ?10 AND last_notification_ms <= ?8 "
+      "RETURNING report_id");
   if (!siblings) return fail(siblings.error());
   for (auto* update : {&*st, &*siblings}) {
     if (update == &*siblings && !whole_case) break;
@@ -1240,7 +1254,12 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
         .bind(8, ordering_stamp(env, now_ms))
         .bind(9, n.report_id())
         .bind(10, to_string(ReportStatus::rejected));
-    if (auto r = update->run(); !r) return fail(r.error());
+    if (update == &*siblings) {
+      auto moved = update->each_row([&](const sql::Statement& row) { out.others_moved.push_back(row.text(0)); });
+      if (!moved) return fail(moved.error());
+    } else if (auto r = update->run(); !r) {
+      return fail(r.error());
+    }
   }
   return out;
 }
@@ -1267,6 +1286,11 @@ Result<std::vector<NotificationResult>> CarStore::apply_notifications(std::span<
     if (!applied) return fail(applied.error());
     out[i].duplicate = applied->duplicate;
     out[i].entry = std::move(applied->entry);
+    if (with_views) {
+      for (const auto& id : applied->others_moved) {
+        if (auto view = read_report(id); view && *view) out[i].others.push_back(std::move(**view));
+      }
+    }
     auto receipt = enqueue_receipt_in_tx(env.message_id(), wire::RECEIPT_DELIVERED, receipt_topic, now_ms);
     if (!receipt) return fail(receipt.error());
     out[i].receipt_id = *receipt;

@@ -232,6 +232,9 @@ struct NotificationResult {
   bool duplicate = false;            // seen before; nothing changed but a receipt is sent again
   std::string receipt_id;            // the delivered-receipt queued in the outbox
   std::optional<ReportView> report;  // the report it names as it left it, if known (and asked for)
+  /// The case's other reports it moved with it (the same problem reported again joined the
+  /// case), as it left them (asked for views only).
+  std::vector<ReportView> others;
   InboxEntry entry;
 };
 
@@ -665,6 +668,7 @@ class CarStore {
   struct Applied {
     bool duplicate = false;
     InboxEntry entry;
+    std::vector<std::string> others_moved;  // the case's other reports it moved too
   };
   /// Inbox entry + report update of one notification; inside the caller's transaction.
   Result<Applied> store_notification_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
