@@ -148,6 +148,9 @@ async function renderQueue(page) {
     let data;
     try {
       data = await api("GET", `/api/v1/cases?${params}`);
+    } catch (err) {
+      if (mine !== seq) return;  // an older load's failure is not this list's
+      throw err;
     } finally {
       if (mine === seq) more.disabled = false;
     }
@@ -178,7 +181,8 @@ async function renderQueue(page) {
   await guarded(true);
   // Countdowns move every second; the list refreshes unless the user paged further down.
   timers.push(setInterval(() => body.querySelectorAll("td.sla").forEach((cell) => renderSlaCell(cell, cell._case)), 1000));
-  timers.push(setInterval(() => { if (pages <= 1) guarded(true); }, QUEUE_REFRESH_MS));
+  // Not while a load runs: a "More" still loading would be dropped for the refresh.
+  timers.push(setInterval(() => { if (pages <= 1 && !more.disabled) guarded(true); }, QUEUE_REFRESH_MS));
 }
 
 function queueRow(c) {

@@ -386,6 +386,20 @@ TEST_F(LifecycleTest, AClusterOfVehiclesBecomesAMajorCaseThatResolvesItsChildren
   EXPECT_EQ(queued().size(), before + 4);
 }
 
+// Answered already, the merged case's first-reply due time is met: it does not make the kept
+// case overdue (its own first reply still counts).
+TEST_F(LifecycleTest, AMergedCaseAlreadyAnsweredBringsNoFirstReplyDueTime) {
+  auto calm = submit(report(test::kVinA, "空调出风有异味 the air con smells"), kT, SlaTargets{24 * kHour, 7 * kDay, 0});
+  auto urgent = submit(report(test::kVinA, "刹车失灵，踩不下去 brakes failed"), kT + kHour,
+                       SlaTargets{4 * kHour, 3 * kDay, 0});
+  ASSERT_TRUE(calm.accepted && urgent.accepted);
+  ASSERT_TRUE(move(urgent.accepted->case_number, S::acknowledged, kT + 2 * kHour));  // a person answered
+  auto merged = store_->merge_cases(urgent.accepted->case_number, calm.accepted->case_number, "li.na", kT + 3 * kHour);
+  ASSERT_TRUE(merged) << merged.error().what();
+  EXPECT_EQ(merged->priority, Priority::high);
+  EXPECT_EQ(merged->first_reply_due_ms, kT + 24 * kHour);
+}
+
 // A major case closed after its fix can be reopened by the team; and the fault back after that
 // fix starts a new cluster, not children of a finished case that nothing would move.
 TEST_F(LifecycleTest, AClosedMajorCaseCanBeReopenedAndTheFaultBackAfterItStartsANewCluster) {

@@ -623,17 +623,11 @@ class SqliteCaseStore final : public CaseStore {
     }
     // A visit under way belongs to an open case: resolved or closed around it, its reminders
     // would still send the driver to the dealer. Its handover resolves and closes the case.
-    if ((req.to == CaseState::resolved || req.to == CaseState::closed) && !before.major) {
-      auto open_visits = cached(
-          "SELECT count(*) FROM visits WHERE case_id = (SELECT id FROM cases WHERE number = ?) AND state NOT IN "
-          "('handed_over', 'declined', 'cancelled')");
-      if (!open_visits) return fail(open_visits.error());
-      (*open_visits)->bind(1, req.case_number);
-      auto counted = (*open_visits)->step();
-      if (!counted) return fail(counted.error());
-      const auto visits = (*open_visits)->int64(0);
-      (*open_visits)->reset();
-      if (visits > 0) {
+    const bool ending = req.to == CaseState::resolved || req.to == CaseState::closed;
+    if (ending && !before.major) {
+      auto visits = open_visits(req.case_number);
+      if (!visits) return fail(visits.error());
+      if (*visits > 0) {
         return fail(CaseErrc::invalid_transition,
                     "case " + req.case_number +
                         " has a service visit under way: its handover resolves and closes the case; cancel the "
@@ -652,6 +646,10 @@ class SqliteCaseStore final : public CaseStore {
       for (const auto& child : *children) {
         const bool move = req.to == CaseState::resolved ? is_open(child.state) : child.state == CaseState::resolved;
         if (!move) continue;
+        // A child with a visit under way stays: its handover resolves and closes it.
+        auto visits = open_visits(child.case_number);
+        if (!visits) return fail(visits.error());
+        if (*visits > 0) continue;
         TransitionRequest cascade = req;
         cascade.case_number = child.case_number;
         cascade.reason = "with major case " + req.case_number + ": " + req.reason;
@@ -664,6 +662,20 @@ class SqliteCaseStore final : public CaseStore {
     if (!after) return fail(after.error());
     outcome.c = std::move(*after);
     return outcome;
+  }
+
+  /// The case's service visits not yet handed over, declined or cancelled.
+  Result<std::int64_t> open_visits(const std::string& case_number) {
+    auto st = cached(
+        "SELECT count(*) FROM visits WHERE case_id = (SELECT id FROM cases WHERE number = ?) AND state NOT IN "
+        "('handed_over', 'declined', 'cancelled')");
+    if (!st) return fail(st.error());
+    (*st)->bind(1, case_number);
+    auto counted = (*st)->step();
+    if (!counted) return fail(counted.error());
+    const auto n = (*st)->int64(0);
+    (*st)->reset();
+    return n;
   }
 
   Result<std::vector<SlaEvent>> process_sla(std::int64_t now_ms, const NoticeRenderer& render) override {
@@ -1491,7 +1503,8 @@ class SqliteCaseStore final : public CaseStore {
       const auto& sla = from_clock->second;
       Raise r;
       r.to = a->priority;
-      r.first_due_ms = sla.first_response_due_ms;
+      // Already answered, its first-reply due time is met: it must not make the kept case overdue.
+      r.first_due_ms = sla.responded ? std::numeric_limits<std::int64_t>::max() : sla.first_response_due_ms;
       r.resolution_due_ms = sla.resolution_due_ms;
       r.progress_every_ms = sla.progress_every_ms;
       r.teams = a->collaborators;

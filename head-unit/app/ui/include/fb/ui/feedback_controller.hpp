@@ -132,7 +132,7 @@ class FeedbackController final : public QObject {
 
   // The driver's answers to a visit update (docs/visits.md). Each goes to the agent, which checks
   // it against the visit's latest update and queues it; answerDone follows (on a refusal,
-  // lastError says why). The report's row then shows it pending (visitPending).
+  // actionError says why). The report's row then shows it pending (visitPending).
   Q_INVOKABLE void pickSlot(const QString& visitId, const QString& slotId);
   Q_INVOKABLE void declineVisit(const QString& visitId, const QString& reason);
   /// "Other times": asks for new slots.
@@ -143,7 +143,7 @@ class FeedbackController final : public QObject {
   /// Answers a survey request (1..5 and a comment). False when refused at once (score outside
   /// 1..5); otherwise answerDone follows.
   Q_INVOKABLE bool answerSurvey(const QString& notificationId, int score, const QString& comment);
-  /// "Call me" about a report. False when refused at once (not parked: lastError says so);
+  /// "Call me" about a report. False when refused at once (not parked: actionError says so);
   /// otherwise answerDone follows and the row's callbackState moves on.
   Q_INVOKABLE bool requestCallback(const QString& reportId, const QString& phone);
 
@@ -154,7 +154,7 @@ class FeedbackController final : public QObject {
   /// Opens a report's details: `timeline` loads its steps. "" closes them.
   Q_INVOKABLE void selectReport(const QString& reportId);
   /// A reply to the case (1..1000 characters). False when refused at once: empty, or typing
-  /// while moving (lastError says why).
+  /// while moving (actionError says why).
   Q_INVOKABLE bool reply(const QString& reportId, const QString& text);
   /// "Not fixed": reopen a resolved or closed case; the reason is optional (none while moving).
   Q_INVOKABLE bool reopen(const QString& reportId, const QString& reason);
@@ -174,7 +174,7 @@ class FeedbackController final : public QObject {
   void parkedChanged();
   void selectedReportChanged();
   /// An answer (kind "visit", "survey" or "callback"; id: the visit, notification or report
-  /// answered) was queued (ok) or refused (error: its error key, as lastError).
+  /// answered) was queued (ok) or refused (error: its error key, as actionError).
   void answerDone(const QString& kind, const QString& id, bool ok, const QString& error);
   /// The report is durable on the car (it shows in `reports` as "queued").
   void reportSaved(const QString& reportId);

@@ -142,8 +142,8 @@ class QuickComposer final : public QObject {
   /// and marks the moment for the snapshot. False for an unknown kind.
   Q_INVOKABLE bool choose(const QString& kind);
   /// The second tap: remembers the consent for this kind and queues the report through the
-  /// controller (reportSaved/reportNotSaved follow there). False when refused at once
-  /// (lastError of the controller says why); the review stays open then.
+  /// controller (FeedbackController::submitDraft: a refusal, at once or by the agent, is its
+  /// actionError). False when refused at once; the review stays open then.
   Q_INVOKABLE bool send();
   /// Closes the review without sending.
   Q_INVOKABLE void cancel();
