@@ -1229,8 +1229,20 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
   // with its later steps too: the backend names one report per notice. Not with its "received"
   // (each report's own first notice, a merged one's too, which would take the others back).
   const bool whole_case = !n.case_number().empty() && n.status() != wire::CASE_STATUS_RECEIVED;
+  // The case number in a statement of its own, run only when it changes (a merge or split by the
+  // team): setting it in every update would rewrite its index entry (reports_case) for each
+  // notice, the ack's too.
+  auto renumber = db_.cached(
+      "UPDATE reports SET case_number = ?1 WHERE report_id = ?2 AND case_number <> ?1 AND status <> ?3 AND "
+      "last_notification_ms <= ?4");
+  if (!renumber) return fail(renumber.error());
+  renumber->bind(1, n.case_number())
+      .bind(2, n.report_id())
+      .bind(3, to_string(ReportStatus::rejected))
+      .bind(4, ordering_stamp(env, now_ms));
+  if (auto r = renumber->run(); !r) return fail(r.error());
   auto st = db_.cached(
-      "UPDATE reports SET status = ?1, case_number = ?2, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
+      "UPDATE reports SET status = ?1, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
       "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
       "last_text = fb_seal(?6, 'reports.last_text:' || report_id), updated_ms = ?7, last_notification_ms = ?8 WHERE "
       "report_id = ?9 AND status <> ?10 AND last_notification_ms <= ?8");
