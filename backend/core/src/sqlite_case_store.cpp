@@ -1509,9 +1509,8 @@ class SqliteCaseStore final : public CaseStore {
       r.progress_every_ms = sla.progress_every_ms;
       r.teams = a->collaborators;
       r.teams.push_back(a->team);
-      r.why = {{"case", std::string(from)}};
       r.at_ms = at_ms;
-      if (auto raised = raise_case(*into_row, r); !raised) return fail(raised.error());
+      if (auto raised = raise_case(*into_row, r, {{"case", std::string(from)}}); !raised) return fail(raised.error());
     }
     // Closed by a merge is not a person's answer: the first response stays as it was.
     if (auto x = exec_bound("UPDATE cases SET status = 'closed', resolved_ms = ?1, next_sla_ms = NULL WHERE id = ?2",
@@ -2046,7 +2045,6 @@ class SqliteCaseStore final : public CaseStore {
     std::optional<SlaTargets> from_start;
     std::int64_t progress_every_ms = 0;  // 0: none
     std::vector<std::string> teams;      // become collaborators (the owning team stays)
-    nlohmann::json why;                  // the priority_raised event's detail besides from and to
     std::int64_t at_ms = 0;
   };
 
@@ -2054,7 +2052,8 @@ class SqliteCaseStore final : public CaseStore {
   /// times (a due time only ever moves earlier), the shorter progress interval, `r.teams` as
   /// collaborators; recorded as a "priority_raised" event. Returns the new first-reply due time,
   /// or nullopt when the case was as urgent already.
-  Result<std::optional<std::int64_t>> raise_case(std::int64_t case_row, const Raise& r) {
+  /// `why`: the priority_raised event's detail besides from and to.
+  Result<std::optional<std::int64_t>> raise_case(std::int64_t case_row, const Raise& r, nlohmann::json why) {
     auto st = cached("SELECT priority, collaborators, team FROM cases WHERE id = ?");
     if (!st) return fail(st.error());
     (*st)->bind(1, case_row);
@@ -2098,7 +2097,7 @@ class SqliteCaseStore final : public CaseStore {
         .bind(5, join_list(collaborators))
         .bind(6, case_row);
     if (auto x = (*update)->run(); !x) return fail(x.error());
-    auto detail = r.why;
+    auto detail = std::move(why);
     detail["from"] = to_string(*current);
     detail["to"] = to_string(r.to);
     if (auto x = event(case_row, r.at_ms, "priority_raised", detail.dump()); !x) return fail(x.error());
@@ -2116,9 +2115,9 @@ class SqliteCaseStore final : public CaseStore {
     r.progress_every_ms = in.sla.progress_every_ms;
     r.teams = in.route.collaborators;
     r.teams.push_back(in.route.team);
-    r.why = {{"report", in.report->report_id()}, {"evidence", in.classification.evidence}};
     r.at_ms = in.received_ms;
-    auto raised = raise_case(case_row, r);
+    auto raised = raise_case(case_row, r,
+                             {{"report", in.report->report_id()}, {"evidence", in.classification.evidence}});
     if (!raised) return fail(raised.error());
     if (*raised) ref.first_reply_due_ms = **raised;
     return {};
