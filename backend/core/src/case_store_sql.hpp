@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fb/backend/case_store.hpp"
 #include "fb/common/crypto.hpp"
@@ -62,6 +64,20 @@ enum class PgSealingRole {
 /// functions to pgcrypto (creating the extension if this user may); then checks that the session has the keys (current
 /// key `current_key`), seals and opens. Errors: open_failed, saying what is missing.
 Result<void> enable_pg_sealing(sql::Database& db, std::uint32_t current_key, PgSealingRole role);
+
+/// The SQL condition on a case row `c` that one of `teams` may see it, as may_see() decides: its
+/// own team or a collaborator. Each team is compared exactly (a team id is not a LIKE pattern);
+/// `bind` gets the values of its placeholders in order. Empty `teams`: "" (no condition).
+inline std::string visible_to_teams(const std::vector<std::string>& teams,
+                                    const std::function<void(std::string)>& bind) {
+  std::string any;
+  for (const auto& t : teams) {
+    any += std::string(any.empty() ? "" : " OR ") + "c.team = ? OR instr(',' || c.collaborators || ',', ?) > 0";
+    bind(t);
+    bind("," + t + ",");
+  }
+  return any.empty() ? any : "(" + any + ")";
+}
 
 /// `db` holds the current schema (migrated by the caller). Errors: a statement that does not prepare.
 Result<std::unique_ptr<CaseStore>> case_store_over(sql::Database db, GroupingPolicy grouping,

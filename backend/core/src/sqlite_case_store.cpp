@@ -1190,15 +1190,9 @@ class SqliteCaseStore final : public CaseStore {
     std::string where;
     std::vector<Bind> binds;
     const auto and_ = [&](const std::string& clause) { where += (where.empty() ? "WHERE " : " AND ") + clause; };
-    if (!query.teams.empty()) {
-      std::string any;
-      for (const auto& t : query.teams) {
-        // Exact, as may_see() decides: a team id is not a LIKE pattern ('_' would match any character).
-        any += std::string(any.empty() ? "" : " OR ") + "c.team = ? OR instr(',' || c.collaborators || ',', ?) > 0";
-        binds.emplace_back(t);
-        binds.emplace_back("," + t + ",");
-      }
-      and_("(" + any + ")");
+    if (auto teams = detail::visible_to_teams(query.teams, [&](std::string v) { binds.emplace_back(std::move(v)); });
+        !teams.empty()) {
+      and_(teams);
     }
     if (!query.states.empty()) {
       std::string in;

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "case_store_sql.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
 #include "fb/common/utf8.hpp"
@@ -1227,16 +1228,11 @@ Result<std::vector<Visit>> VisitBook::visits(const VisitQuery& q) {
     where += " AND c.number = ?";
     args.push_back(q.case_number);
   }
-  // The teams that may see the case, as may_see() decides: its own and its collaborators (a
-  // brake case of rnd that after_sales works on shows its visit to after_sales).
-  if (!q.teams.empty()) {
-    std::string any;
-    for (const auto& t : q.teams) {
-      any += std::string(any.empty() ? "" : " OR ") + "c.team = ? OR instr(',' || c.collaborators || ',', ?) > 0";
-      args.push_back(t);
-      args.push_back("," + t + ",");
-    }
-    where += " AND (" + any + ")";
+  // The teams that may see the case: its own and its collaborators (a brake case of rnd that
+  // after_sales works on shows its visit to after_sales).
+  if (auto teams = detail::visible_to_teams(q.teams, [&](std::string v) { args.push_back(std::move(v)); });
+      !teams.empty()) {
+    where += " AND " + teams;
   }
   const auto limit = std::min<std::size_t>(q.limit, 500);
   // A dealer's LIKE only narrows (visible_to() decides): the limit applies after it.
