@@ -66,6 +66,10 @@ Item {
             tryVerify(() => drafts.visible, 2000, "listed once parked")
             const tile = findChild(panel, "quickTile_noise")
             verify(tile.height >= 56, "tiles lower but still a touch target: " + tile.height)
+            // The other cases start without a draft (their tiles at full height).
+            verify(QuickComposer.resumeDraft(0))
+            QuickComposer.cancel()
+            tryVerify(() => drafts.count === 0)
         }
     }
 }
