@@ -118,7 +118,8 @@ async function renderCallbacks(page) {
     moreWaiting.hidden = queued?.more !== true;
     moreWaiting.textContent = moreWaiting.hidden ? "" : t("cb.more_waiting", items.length);
 
-    const mine = (picked?.items || []).filter((c) => me.role !== "agent" || c.agent === me.name);
+    // An agent logs its own calls; a lead or an admin any; the auditor none (it reads only).
+    const mine = (picked?.items || []).filter((c) => me.role !== "auditor" && (me.role !== "agent" || c.agent === me.name));
     const open = new Set(mine.map((c) => c.id));
     for (const [id, form] of forms) if (!open.has(id)) { form.remove(); forms.delete(id); }
     for (const c of mine) if (!forms.has(c.id)) { const f = outcomeForm(c, guarded); forms.set(c.id, f); working.append(f); }
