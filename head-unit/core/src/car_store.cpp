@@ -1220,58 +1220,59 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
     if (auto r = apply_callback_in_tx(env, now_ms); !r) return fail(r.error());
   }
   if (n.report_id().empty()) return out;
-  if (auto r = add_notification_step_in_tx(env, now_ms); !r) return fail(r.error());
+  // The case's other reports from this car (the same problem reported again joined it) show its
+  // later steps and move with them: the backend names one report per notice. Not with its
+  // "received" (each report's own first notice, a merged one's too, which would take the others
+  // back).
+  std::vector<std::string> others;
+  if (!n.case_number().empty() && n.status() != wire::CASE_STATUS_RECEIVED) {
+    auto of_case = db_.cached(
+        "SELECT report_id FROM reports WHERE case_number = ? AND case_number <> '' AND report_id <> ? AND status <> ?");
+    if (!of_case) return fail(of_case.error());
+    of_case->bind(1, n.case_number()).bind(2, n.report_id()).bind(3, to_string(ReportStatus::rejected));
+    if (auto r = of_case->each_row([&](const sql::Statement& row) { others.push_back(row.text(0)); }); !r) {
+      return fail(r.error());
+    }
+  }
+  if (auto r = add_notification_step_in_tx(env, now_ms, others); !r) return fail(r.error());
 
-  // The newest notification the backend wrote decides, whatever order they arrive in (a
-  // resend of "received" after "resolved" changes nothing); a case may also move back, e.g.
-  // from "waiting for driver" to "in progress". One conditional update: no read first.
-  // The case's other reports from this car (the same problem reported again joined it) move
-  // with its later steps too: the backend names one report per notice. Not with its "received"
-  // (each report's own first notice, a merged one's too, which would take the others back).
-  const bool whole_case = !n.case_number().empty() && n.status() != wire::CASE_STATUS_RECEIVED;
   // The case number in a statement of its own, run only when it changes (a merge or split by the
   // team): setting it in every update would rewrite its index entry (reports_case) for each
   // notice, the ack's too.
+  const auto stamp = ordering_stamp(env, now_ms);
   auto renumber = db_.cached(
       "UPDATE reports SET case_number = ?1 WHERE report_id = ?2 AND case_number <> ?1 AND status <> ?3 AND "
       "last_notification_ms <= ?4");
   if (!renumber) return fail(renumber.error());
-  renumber->bind(1, n.case_number())
-      .bind(2, n.report_id())
-      .bind(3, to_string(ReportStatus::rejected))
-      .bind(4, ordering_stamp(env, now_ms));
+  renumber->bind(1, n.case_number()).bind(2, n.report_id()).bind(3, to_string(ReportStatus::rejected)).bind(4, stamp);
   if (auto r = renumber->run(); !r) return fail(r.error());
+  // The newest notification the backend wrote decides, whatever order they arrive in (a
+  // resend of "received" after "resolved" changes nothing); a case may also move back, e.g.
+  // from "waiting for driver" to "in progress". One conditional update per report: no read first.
   auto st = db_.cached(
-      "UPDATE reports SET status = ?1, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
-      "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
-      "last_text = fb_seal(?6, 'reports.last_text:' || report_id), updated_ms = ?7, last_notification_ms = ?8 WHERE "
-      "report_id = ?9 AND status <> ?10 AND last_notification_ms <= ?8");
+      "UPDATE reports SET status = ?1, team = CASE WHEN ?2 = '' THEN team ELSE ?2 END, "
+      "first_reply_due_ms = CASE WHEN ?3 = 0 THEN first_reply_due_ms ELSE ?3 END, last_title = ?4, "
+      "last_text = fb_seal(?5, 'reports.last_text:' || report_id), updated_ms = ?6, last_notification_ms = ?7 WHERE "
+      "report_id = ?8 AND status <> ?9 AND last_notification_ms <= ?7");
   if (!st) return fail(st.error());
-  auto siblings = db_.cached(
-      "UPDATE reports SET status = ?1, team = CASE WHEN ?3 = '' THEN team ELSE ?3 END, "
-      "first_reply_due_ms = CASE WHEN ?4 = 0 THEN first_reply_due_ms ELSE ?4 END, last_title = ?5, "
-      "last_text = fb_seal(?6, 'reports.last_text:' || report_id), updated_ms = ?7, last_notification_ms = ?8 WHERE "
-      "case_number = ?2 AND case_number <> '' AND report_id <> ?9 AND status <> ?10 AND last_notification_ms <= ?8 "
-      "RETURNING report_id");
-  if (!siblings) return fail(siblings.error());
-  for (auto* update : {&*st, &*siblings}) {
-    if (update == &*siblings && !whole_case) break;
-    update->bind(1, to_string(report_status(n.status())))
-        .bind(2, n.case_number())
-        .bind(3, n.team())
-        .bind(4, n.first_reply_due_ms())
-        .bind(5, n.title())
-        .bind(6, n.text())
-        .bind(7, now_ms)
-        .bind(8, ordering_stamp(env, now_ms))
-        .bind(9, n.report_id())
-        .bind(10, to_string(ReportStatus::rejected));
-    if (update == &*siblings) {
-      auto moved = update->each_row([&](const sql::Statement& row) { out.others_moved.push_back(row.text(0)); });
-      if (!moved) return fail(moved.error());
-    } else if (auto r = update->run(); !r) {
-      return fail(r.error());
-    }
+  const auto move = [&](const std::string& report_id) -> Result<bool> {
+    st->bind(1, to_string(report_status(n.status())))
+        .bind(2, n.team())
+        .bind(3, n.first_reply_due_ms())
+        .bind(4, n.title())
+        .bind(5, n.text())
+        .bind(6, now_ms)
+        .bind(7, stamp)
+        .bind(8, report_id)
+        .bind(9, to_string(ReportStatus::rejected));
+    if (auto r = st->run(); !r) return fail(r.error());
+    return db_.changes() > 0;
+  };
+  if (auto r = move(n.report_id()); !r) return fail(r.error());
+  for (const auto& id : others) {
+    auto moved = move(id);
+    if (!moved) return fail(moved.error());
+    if (*moved) out.others_moved.push_back(id);
   }
   return out;
 }

@@ -68,7 +68,8 @@ Result<void> CarStore::add_step_in_tx(const std::string& report_id, TimelineKind
   return st->run();
 }
 
-Result<void> CarStore::add_notification_step_in_tx(const wire::Envelope& env, std::int64_t now_ms) {
+Result<void> CarStore::add_notification_step_in_tx(const wire::Envelope& env, std::int64_t now_ms,
+                                                   const std::vector<std::string>& others) {
   const auto& n = env.notification();
   const auto at = env.sent_at_ms() > 0 ? env.sent_at_ms() : now_ms;
   if (n.has_action_result() && !n.action_result().accepted()) {
@@ -79,16 +80,7 @@ Result<void> CarStore::add_notification_step_in_tx(const wire::Envelope& env, st
   // "Received" happens once (the ack's step and its notification are the same step).
   const auto source = kind == TimelineKind::received ? std::string() : env.message_id();
   if (auto r = add_step_in_tx(n.report_id(), kind, at, source, n.title(), n.text()); !r) return r;
-  // The case's other reports from this car show its later steps too (apply_notifications moves
-  // their status with it); not its "received", each report's own.
-  if (n.case_number().empty() || n.status() == wire::CASE_STATUS_RECEIVED) return {};
-  auto others = db_.cached(
-      "SELECT report_id FROM reports WHERE case_number = ? AND case_number <> '' AND report_id <> ? AND status <> ?");
-  if (!others) return fail(others.error());
-  others->bind(1, n.case_number()).bind(2, n.report_id()).bind(3, to_string(ReportStatus::rejected));
-  std::vector<std::string> ids;
-  if (auto r = others->each_row([&](const sql::Statement& st) { ids.push_back(st.text(0)); }); !r) return r;
-  for (const auto& id : ids) {
+  for (const auto& id : others) {
     if (auto r = add_step_in_tx(id, kind, at, source, n.title(), n.text()); !r) return r;
   }
   return {};

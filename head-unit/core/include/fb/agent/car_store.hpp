@@ -677,9 +677,11 @@ class CarStore {
   Result<void> add_step_in_tx(const std::string& report_id, TimelineKind kind, std::int64_t at_ms,
                               const std::string& source_id = {}, const std::string& title = {},
                               const std::string& text = {}, const std::string& detail = {});
-  /// The step a notification marks (timeline_kind), or the refusal of a driver's action it
-  /// carries; inside the caller's transaction.
-  Result<void> add_notification_step_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
+  /// The step a notification marks (timeline_kind), on its report and on `others` (the case's
+  /// other reports it moves), or the refusal of a driver's action it carries, on its report only;
+  /// inside the caller's transaction.
+  Result<void> add_notification_step_in_tx(const wire::Envelope& envelope, std::int64_t now_ms,
+                                           const std::vector<std::string>& others);
   /// The rated step of a survey answer `env` to notification `notification_id`; inside the tx.
   Result<void> add_rated_step_in_tx(const std::string& notification_id, const wire::Envelope& env, std::int64_t now_ms);
   /// Queues a driver's action about a report's case (`env`: a DriverMessage or ReopenRequest)
