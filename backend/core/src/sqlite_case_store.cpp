@@ -666,9 +666,8 @@ class SqliteCaseStore final : public CaseStore {
 
   /// The case's service visits not yet handed over, declined or cancelled.
   Result<std::int64_t> open_visits(const std::string& case_number) {
-    auto st = cached(
-        "SELECT count(*) FROM visits WHERE case_id = (SELECT id FROM cases WHERE number = ?) AND state NOT IN "
-        "('handed_over', 'declined', 'cancelled')");
+    auto st = cached("SELECT count(*) FROM visits WHERE case_id = (SELECT id FROM cases WHERE number = ?) AND " +
+                     std::string(detail::kVisitUnderWay));
     if (!st) return fail(st.error());
     (*st)->bind(1, case_number);
     auto counted = (*st)->step();
@@ -1474,9 +1473,9 @@ class SqliteCaseStore final : public CaseStore {
     if (!into_row) return fail(into_row.error());
     // A visit or a call under way belongs to its case: merged away, it would hang on a closed case
     // with no reports (its notices naming none), and the other case could propose a second visit.
-    auto busy = cached(
-        "SELECT (SELECT count(*) FROM visits WHERE case_id = ?1 AND state NOT IN ('handed_over', 'declined', "
-        "'cancelled')), (SELECT count(*) FROM callbacks WHERE case_id = ?1 AND state IN ('queued', 'picked_up'))");
+    auto busy = cached("SELECT (SELECT count(*) FROM visits WHERE case_id = ?1 AND " +
+                       std::string(detail::kVisitUnderWay) +
+                       "), (SELECT count(*) FROM callbacks WHERE case_id = ?1 AND state IN ('queued', 'picked_up'))");
     if (!busy) return fail(busy.error());
     (*busy)->bind(1, *from_row);
     auto counted = (*busy)->step();

@@ -526,8 +526,8 @@ Result<Visit> VisitBook::propose(const VisitProposal& p, const NoticeRenderer& r
                                                     allowed_transitions(c->state));
     }
     auto active = core_.cached(
-        "SELECT id, state FROM visits WHERE case_id = (SELECT id FROM cases WHERE number = ?) AND state NOT IN "
-        "('handed_over', 'declined', 'cancelled') LIMIT 1");
+        "SELECT id, state FROM visits WHERE case_id = (SELECT id FROM cases WHERE number = ?) AND " +
+        std::string(kVisitUnderWay) + " LIMIT 1");
     if (!active) return fail(active.error());
     (*active)->bind(1, p.case_number);
     auto found = (*active)->step();

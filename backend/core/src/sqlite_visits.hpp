@@ -13,6 +13,9 @@
 
 namespace fb::backend::detail {
 
+/// SQL: a visit row under way, not yet handed over, declined or cancelled (is_final() is false).
+inline constexpr std::string_view kVisitUnderWay = "state NOT IN ('handed_over', 'declined', 'cancelled')";
+
 /// What the visit book needs of the case store it lives in: same connection, same transaction.
 class CaseStoreCore {
  public:
