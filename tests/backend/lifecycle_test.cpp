@@ -84,6 +84,31 @@ class LifecycleTest : public ::testing::Test {
     return o.accepted ? o.accepted->case_number : std::string();
   }
 
+  /// Two open cases of car A: an air-con smell at kT (24 h to the first reply, 7 days to the
+  /// resolution) and a brake failure an hour later (4 h, 3 days); their numbers, the calm one first.
+  std::pair<std::string, std::string> calm_and_urgent_cases() {
+    auto calm = submit(report(test::kVinA, "空调出风有异味 the air con smells"), kT,
+                       SlaTargets{24 * kHour, 7 * kDay, 0});
+    auto urgent = submit(report(test::kVinA, "刹车失灵，踩不下去 brakes failed"), kT + kHour,
+                         SlaTargets{4 * kHour, 3 * kDay, 0});
+    EXPECT_TRUE(calm.accepted && urgent.accepted);
+    if (!calm.accepted || !urgent.accepted) return {};
+    return {calm.accepted->case_number, urgent.accepted->case_number};
+  }
+
+  /// Opens the store with a major case from two vehicles; two report P0730 at kT and an hour
+  /// later. The major case's number.
+  std::string major_case_of_two(const std::string& first_vin, const std::string& second_vin) {
+    GroupingPolicy policy;
+    policy.major_case_vehicles = 2;
+    open(policy);
+    submit(report(first_vin, "换挡顿挫", {"P0730"}), kT);
+    submit(report(second_vin, "换挡顿挫", {"P0730"}), kT + kHour);
+    auto clusters = store_->list_clusters(10);
+    EXPECT_TRUE(clusters && !clusters->empty());
+    return clusters && !clusters->empty() ? clusters->front().major_case_number : std::string();
+  }
+
   Result<TransitionOutcome> move(const std::string& number, S to, std::int64_t at_ms = kT + kHour) {
     TransitionRequest r{number, to, "li.na@after_sales", "test step", at_ms, {}, {}, {}};
     if (to == S::assigned) r.assignee = "li.na";
@@ -389,12 +414,10 @@ TEST_F(LifecycleTest, AClusterOfVehiclesBecomesAMajorCaseThatResolvesItsChildren
 // Answered already, the merged case's first-reply due time is met: it does not make the kept
 // case overdue (its own first reply still counts).
 TEST_F(LifecycleTest, AMergedCaseAlreadyAnsweredBringsNoFirstReplyDueTime) {
-  auto calm = submit(report(test::kVinA, "空调出风有异味 the air con smells"), kT, SlaTargets{24 * kHour, 7 * kDay, 0});
-  auto urgent = submit(report(test::kVinA, "刹车失灵，踩不下去 brakes failed"), kT + kHour,
-                       SlaTargets{4 * kHour, 3 * kDay, 0});
-  ASSERT_TRUE(calm.accepted && urgent.accepted);
-  ASSERT_TRUE(move(urgent.accepted->case_number, S::acknowledged, kT + 2 * kHour));  // a person answered
-  auto merged = store_->merge_cases(urgent.accepted->case_number, calm.accepted->case_number, "li.na", kT + 3 * kHour);
+  const auto [calm, urgent] = calm_and_urgent_cases();
+  ASSERT_FALSE(calm.empty());
+  ASSERT_TRUE(move(urgent, S::acknowledged, kT + 2 * kHour));  // a person answered
+  auto merged = store_->merge_cases(urgent, calm, "li.na", kT + 3 * kHour);
   ASSERT_TRUE(merged) << merged.error().what();
   EXPECT_EQ(merged->priority, Priority::high);
   EXPECT_EQ(merged->first_reply_due_ms, kT + 24 * kHour);
@@ -403,12 +426,7 @@ TEST_F(LifecycleTest, AMergedCaseAlreadyAnsweredBringsNoFirstReplyDueTime) {
 // A major case closed after its fix can be reopened by the team; and the fault back after that
 // fix starts a new cluster, not children of a finished case that nothing would move.
 TEST_F(LifecycleTest, AClosedMajorCaseCanBeReopenedAndTheFaultBackAfterItStartsANewCluster) {
-  GroupingPolicy policy;
-  policy.major_case_vehicles = 2;
-  open(policy);
-  submit(report("LSVAX60E5K2000041", "换挡顿挫", {"P0730"}), kT);
-  submit(report("LSVAX60E5K2000042", "换挡顿挫", {"P0730"}), kT + kHour);
-  const auto major = store_->list_clusters(10)->front().major_case_number;
+  const auto major = major_case_of_two("LSVAX60E5K2000041", "LSVAX60E5K2000042");
   ASSERT_FALSE(major.empty());
   for (auto s : {S::acknowledged, S::assigned, S::in_progress, S::resolved, S::closed}) {
     ASSERT_TRUE(move(major, s, kT + 2 * kHour)) << to_string(s);
@@ -814,40 +832,29 @@ TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {
 // Merged by hand into an older, calmer case of the same car, a brake complaint keeps its urgency:
 // the case kept takes its priority and its earlier due times.
 TEST_F(LifecycleTest, AManualMergeKeepsTheMoreUrgentCasesPriorityAndDueTimes) {
-  auto calm = submit(report(test::kVinA, "空调出风有异味 the air con smells"), kT, SlaTargets{24 * kHour, 7 * kDay, 0});
-  ASSERT_TRUE(calm.accepted);
-  auto urgent = submit(report(test::kVinA, "刹车失灵，踩不下去 brakes failed"), kT + kHour,
-                       SlaTargets{4 * kHour, 3 * kDay, 0});
-  ASSERT_TRUE(urgent.accepted);
-  ASSERT_NE(urgent.accepted->case_number, calm.accepted->case_number);
-  const auto before = store_->find_case(urgent.accepted->case_number)->value();
+  const auto [calm, urgent] = calm_and_urgent_cases();
+  ASSERT_FALSE(calm.empty());
+  ASSERT_NE(urgent, calm);
+  const auto before = store_->find_case(urgent)->value();
   ASSERT_EQ(before.priority, Priority::high);
-  ASSERT_NE(store_->find_case(calm.accepted->case_number)->value().priority, Priority::high);
+  ASSERT_NE(store_->find_case(calm)->value().priority, Priority::high);
 
-  auto merged = store_->merge_cases(urgent.accepted->case_number, calm.accepted->case_number, "li.na", kT + 2 * kHour);
+  auto merged = store_->merge_cases(urgent, calm, "li.na", kT + 2 * kHour);
   ASSERT_TRUE(merged) << merged.error().what();
   EXPECT_EQ(merged->priority, Priority::high);
   EXPECT_EQ(merged->first_reply_due_ms, kT + kHour + 4 * kHour);
-  const auto events = store_->case_events(calm.accepted->case_number).value();
+  const auto events = store_->case_events(calm).value();
   EXPECT_TRUE(std::any_of(events.begin(), events.end(), [&](const CaseEvent& e) {
-    return e.kind == "priority_raised" && e.detail.find(urgent.accepted->case_number) != std::string::npos;
+    return e.kind == "priority_raised" && e.detail.find(urgent) != std::string::npos;
   }));
   // It escalates at the brake complaint's 4 hours, not the air con's 24.
   auto sla = store_->process_sla(kT + 5 * kHour + 1, render_);
   ASSERT_TRUE(sla) << sla.error().what();
-  EXPECT_TRUE(std::any_of(sla->begin(), sla->end(),
-                          [&](const SlaEvent& e) { return e.case_number == calm.accepted->case_number; }));
+  EXPECT_TRUE(std::any_of(sla->begin(), sla->end(), [&](const SlaEvent& e) { return e.case_number == calm; }));
 }
 
 TEST_F(LifecycleTest, ACaseIsLinkedToAMajorCaseByHandAndUnlinked) {
-  GroupingPolicy policy;
-  policy.major_case_vehicles = 2;
-  open(policy);
-  submit(report("LSVAX60E5K2000021", "换挡顿挫", {"P0730"}), kT);
-  submit(report("LSVAX60E5K2000022", "换挡顿挫", {"P0730"}), kT + kHour);
-  auto clusters = store_->list_clusters(10);
-  ASSERT_TRUE(clusters && !clusters->empty());
-  const auto major = clusters->front().major_case_number;
+  const auto major = major_case_of_two("LSVAX60E5K2000021", "LSVAX60E5K2000022");
   ASSERT_FALSE(major.empty());
   const auto loose = new_case(kT + 2 * kHour, {}, test::kVinB);
   auto linked = store_->link_to_major(loose, major, "li.na", kT + 3 * kHour);
