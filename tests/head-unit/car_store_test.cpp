@@ -1391,6 +1391,21 @@ class CarStoreRecoveryTest : public CarStoreTest {
     return out;
   }
 
+  /// Checkpoints `db` (the store's file, opened on its own) and writes garbage over a leaf of the
+  /// outbox, which has at least 3, so that the next open recovers the file. `last`: the last
+  /// leaf, else the first.
+  void garble_outbox_leaf(sql::Database& db, bool last) {
+    ASSERT_TRUE(db.query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
+    auto st = db.prepare("SELECT pageno FROM dbstat WHERE name = 'outbox' AND pagetype = 'leaf' ORDER BY path");
+    ASSERT_TRUE(st);
+    std::vector<std::int64_t> leaves;
+    ASSERT_TRUE(st->each_row([&](const sql::Statement& row) { leaves.push_back(row.int64(0)); }));
+    ASSERT_GE(leaves.size(), 3u);
+    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(((last ? leaves.back() : leaves.front()) - 1) * 1024);
+    file << std::string(1024, '\x5a');
+  }
+
   // Opens the damaged fixture as the car would and checks that exactly the rows its manifest
   // does not name come back, byte for byte; returns the store for more checks.
   CarStore open_damaged(const std::string& name, std::size_t expect_lost) {
@@ -1882,16 +1897,7 @@ TEST_F(CarStoreRecoveryTest, ARecoveredValueThatNoLongerOpensIsBlankedAndTheList
     damage("UPDATE reports SET last_text = ?1 WHERE report_id = ?2", "reports.last_text:" + hit);
     damage("UPDATE inbox SET text = ?1 WHERE report_id = ?2", "inbox.text");
     damage("UPDATE timeline SET text = ?1 WHERE report_id = ?2 AND text <> ''", "timeline.text");
-    ASSERT_TRUE(db->query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
-    // A garbage leaf of the outbox, so that the next open recovers the file.
-    auto st = db->prepare("SELECT pageno FROM dbstat WHERE name = 'outbox' AND pagetype = 'leaf' ORDER BY path");
-    ASSERT_TRUE(st);
-    std::vector<std::int64_t> pages;
-    ASSERT_TRUE(st->each_row([&](const sql::Statement& row) { pages.push_back(row.int64(0)); }));
-    ASSERT_GE(pages.size(), 3u);
-    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekp((pages.back() - 1) * 1024);
-    file << std::string(1024, '\x5a');
+    ASSERT_NO_FATAL_FAILURE(garble_outbox_leaf(*db, /*last=*/true));
   }
   auto store = open();
   ASSERT_TRUE(store.recovery());
@@ -1946,15 +1952,7 @@ TEST_F(CarStoreRecoveryTest, ACallbackRequestWhoseQueuedCopyIsLostIsCancelledAnd
     st->bind(1, callback_id);
     ASSERT_TRUE(st->run());
     ASSERT_EQ(db->changes(), 1);
-    ASSERT_TRUE(db->query_int("PRAGMA wal_checkpoint(TRUNCATE)"));
-    auto pages = db->prepare("SELECT pageno FROM dbstat WHERE name = 'outbox' AND pagetype = 'leaf' ORDER BY path");
-    ASSERT_TRUE(pages);
-    std::vector<std::int64_t> leaves;
-    ASSERT_TRUE(pages->each_row([&](const sql::Statement& row) { leaves.push_back(row.int64(0)); }));
-    ASSERT_GE(leaves.size(), 3u);
-    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekp((leaves.front() - 1) * 1024);
-    file << std::string(1024, '\x5a');
+    ASSERT_NO_FATAL_FAILURE(garble_outbox_leaf(*db, /*last=*/false));
   }
   auto store = open();
   ASSERT_TRUE(store.recovery());
