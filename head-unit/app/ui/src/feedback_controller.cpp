@@ -268,8 +268,7 @@ void FeedbackController::refuseExtra(const QString& visitId, const QString& appr
 bool FeedbackController::answerSurvey(const QString& notificationId, int score, const QString& comment) {
   const QString kind = QStringLiteral("survey");
   if (score < 1 || score > 5) return refuseAction(kind, notificationId, QString::fromLatin1(error_key::kSurveyScore));
-  if (!textAllowed(comment))
-    return refuseAction(kind, notificationId, QString::fromLatin1(error_key::kTypingWhileMoving));
+  if (refusedTypingWhileMoving(comment, kind, notificationId)) return false;
   agent_.answer_survey(notificationId.toStdString(), score, comment.trimmed().toStdString(),
                        completion<void>(QStringLiteral("survey"), notificationId));
   return true;
@@ -310,11 +309,14 @@ void FeedbackController::refreshTimeline(const QString& reportId) {
   });
 }
 
-bool FeedbackController::textAllowed(const QString& text) { return !vehicleMoving() || text.trimmed().isEmpty(); }
+bool FeedbackController::refusedTypingWhileMoving(const QString& text, const QString& kind, const QString& id) {
+  if (!vehicleMoving() || text.trimmed().isEmpty()) return false;
+  refuseAction(kind, id, QString::fromLatin1(error_key::kTypingWhileMoving));
+  return true;
+}
 
 bool FeedbackController::reply(const QString& reportId, const QString& text) {
-  if (!textAllowed(text))
-    return refuseAction(QStringLiteral("reply"), reportId, QString::fromLatin1(error_key::kTypingWhileMoving));
+  if (refusedTypingWhileMoving(text, QStringLiteral("reply"), reportId)) return false;
   if (text.trimmed().isEmpty())
     return refuseAction(QStringLiteral("reply"), reportId, QString::fromLatin1(error_key::kEmptyText));
   agent_.reply(reportId.toStdString(), text.trimmed().toStdString(),
@@ -323,8 +325,7 @@ bool FeedbackController::reply(const QString& reportId, const QString& text) {
 }
 
 bool FeedbackController::reopen(const QString& reportId, const QString& reason) {
-  if (!textAllowed(reason))
-    return refuseAction(QStringLiteral("reopen"), reportId, QString::fromLatin1(error_key::kTypingWhileMoving));
+  if (refusedTypingWhileMoving(reason, QStringLiteral("reopen"), reportId)) return false;
   agent_.reopen(reportId.toStdString(), reason.trimmed().toStdString(),
                 completion<std::string>(QStringLiteral("reopen"), reportId));
   return true;
@@ -333,8 +334,7 @@ bool FeedbackController::reopen(const QString& reportId, const QString& reason) 
 bool FeedbackController::rate(const QString& reportId, int score, const QString& comment) {
   if (score < 1 || score > 5)
     return refuseAction(QStringLiteral("rating"), reportId, QString::fromLatin1(error_key::kSurveyScore));
-  if (!textAllowed(comment))
-    return refuseAction(QStringLiteral("rating"), reportId, QString::fromLatin1(error_key::kTypingWhileMoving));
+  if (refusedTypingWhileMoving(comment, QStringLiteral("rating"), reportId)) return false;
   agent_.rate(reportId.toStdString(), score, comment.trimmed().toStdString(),
               completion<std::string>(QStringLiteral("rating"), reportId));
   return true;

@@ -208,8 +208,9 @@ class FeedbackController final : public QObject {
   void setLinkError(const QString& error);
   /// Reloads the timeline if `reportId` is the selected report.
   void refreshTimeline(const QString& reportId);
-  /// False for text typed while moving (error_key::kTypingWhileMoving); true when it may go on.
-  bool textAllowed(const QString& text);
+  /// Text typed while moving: refuses the action (refuseAction, error_key::kTypingWhileMoving)
+  /// and returns true; false when it may go on.
+  bool refusedTypingWhileMoving(const QString& text, const QString& kind, const QString& id);
   void answerVisit(const QString& visitId, int action, const QString& slotId, const QString& approvalId,
                    const QString& reason);
   /// Completion of an agent call, marshalled to the Qt thread.
