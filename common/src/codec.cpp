@@ -73,7 +73,9 @@ wire::Envelope new_envelope(std::int64_t sent_at_ms) {
   return e;
 }
 
-std::string encode(const wire::Envelope& envelope) {
+namespace {
+
+std::string serialize(const wire::Envelope& envelope) {
   // Deterministic: map entries (Report.ecu_software) sorted by key. Protobuf's default order of a
   // map is unspecified and differs between map objects, so the same message could give other
   // bytes each time (found by the envelope fuzz target).
@@ -85,6 +87,21 @@ std::string encode(const wire::Envelope& envelope) {
     envelope.SerializeToCodedStream(&coded);
   }  // the coded stream trims `out` to what was written when it goes
   return out;
+}
+
+}  // namespace
+
+std::string encode(const wire::Envelope& envelope) {
+  if (!envelope.has_report() || envelope.report().text().empty()) return serialize(envelope);
+  auto head = envelope;
+  head.mutable_report()->clear_text();
+  return serialize(head) + report_text_chunk(envelope.report().text());
+}
+
+std::string report_text_chunk(std::string_view text) {
+  wire::Envelope chunk;
+  chunk.mutable_report()->set_text(std::string(text));
+  return serialize(chunk);
 }
 
 Result<wire::Envelope> decode(std::string_view payload, std::size_t max_bytes) {

@@ -26,6 +26,29 @@ TEST(Codec, RoundTripKeepsEveryField) {
   EXPECT_TRUE(codec::validate_report(decoded->report()));
 }
 
+// The car keeps a queued report's words apart from the rest of its payload and puts the two
+// together to send (agent::CarStore): that works only if the words end the bytes, as a chunk of
+// their own that any protobuf parser merges into the report.
+TEST(Codec, AReportsTextEndsItsBytesInAChunkOfItsOwn) {
+  auto env = valid_report_envelope();
+  env.mutable_report()->add_dtcs("P0700");
+  const auto bytes = codec::encode(env);
+  const auto chunk = codec::report_text_chunk(env.report().text());
+  ASSERT_TRUE(bytes.ends_with(chunk));
+  auto head = codec::decode(std::string_view(bytes).substr(0, bytes.size() - chunk.size()));
+  ASSERT_TRUE(head) << "the rest alone is a whole envelope";
+  EXPECT_EQ(head->report().text(), "");
+  EXPECT_EQ(head->report().dtcs(0), "P0700");
+  wire::Envelope standard;  // a parser merges the chunk, whoever wrote the bytes
+  ASSERT_TRUE(standard.ParseFromString(bytes));
+  EXPECT_EQ(standard.report().text(), env.report().text());
+  EXPECT_EQ(standard.SerializeAsString(), env.SerializeAsString());
+  EXPECT_EQ(codec::encode(*codec::decode(bytes)), bytes) << "not the same bytes again";
+
+  env.mutable_report()->clear_text();
+  EXPECT_EQ(codec::encode(env), env.SerializeAsString()) << "no text, no chunk";
+}
+
 // The ECU versions are a protobuf map, whose iteration order is not defined (protobuf varies it
 // between map objects): found by the envelope fuzz target, whose round-trip property failed.
 // The bytes must not depend on it: a car's re-encoding, a digest, a duplicate check compare them.

@@ -42,8 +42,14 @@ inline constexpr std::size_t kMaxRuleIdBytes = 64;
 /// and sent_at_ms set.
 wire::Envelope new_envelope(std::int64_t sent_at_ms);
 
-/// Serializes; never fails for a well-formed message.
+/// Serializes; never fails for a well-formed message. Deterministic: the same message gives the
+/// same bytes. A report's text comes last, in a Report chunk of its own (report_text_chunk(); a
+/// parser merges the two chunks), so that the car can keep a queued report's words once, apart
+/// from the rest of its payload (agent::CarStore), and put the same bytes together to send.
 std::string encode(const wire::Envelope& envelope);
+
+/// The bytes encode() ends an Envelope with when it holds a report with this (non-empty) text.
+std::string report_text_chunk(std::string_view text);
 
 /// Parses one payload. Errors (WireErrc): oversize, malformed, unsupported_version,
 /// missing_field / invalid_field (envelope header), invalid_utf8 (names the field).
