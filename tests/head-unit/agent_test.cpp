@@ -1396,6 +1396,7 @@ TEST_F(AgentTest, ABurstThatFillsTheDiskSavesWhatFitsAndTellsEachOfTheOthers) {
 
 TEST_F(AgentTest, ADiskFullTellsTheDriverKeepsTheQueueAndTakesReportsAgainOnceAcksFreeSpace) {
   storage_.max_pages = 32;  // a full disk, as SQLite sees one (SQLITE_FULL)
+  storage_.ack_reserve_bytes = 8 << 10;
   auto agent = started_agent();
   std::vector<std::string> saved;
   Result<std::string> r;
@@ -1569,6 +1570,7 @@ TEST_F(AgentSnapshotTest, AHeldReportWhoseRecordingWasLostIsSentFlaggedAfterARes
 // free space, and the report goes out.
 TEST_F(AgentSnapshotTest, AHeldReportWhoseReleaseFailedIsReleasedOnceSpaceIsFree) {
   storage_.max_pages = 32;
+  storage_.ack_reserve_bytes = 8 << 10;
   auto agent = started_agent();
   // A long window of speeds changing every 25 ms: the snapshot is a few KiB, so its release
   // needs more pages than the fill below leaves free, whatever the store's page layout.

@@ -839,6 +839,8 @@ TEST_F(CarPrivacyTest, AVersion11StoreStartsTheBackendsClockFromItsReportsBounde
     ASSERT_TRUE(file);
     ASSERT_TRUE(file->exec("DROP TABLE backend_clock"));
     ASSERT_TRUE(file->exec("DROP INDEX reports_case"));  // v13's
+    ASSERT_TRUE(file->exec("DROP TABLE reserve"));       // v14's
+    ASSERT_TRUE(file->exec("ALTER TABLE outbox DROP COLUMN text_apart"));
     ASSERT_TRUE(
         file->exec("UPDATE reports SET last_notification_ms = 32503680000000 WHERE report_id = '" + wild + "'"));
     ASSERT_TRUE(file->exec("PRAGMA user_version=11"));

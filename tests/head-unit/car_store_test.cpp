@@ -13,6 +13,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "../common/report_fixture.hpp"
 #include "fb/common/codec.hpp"
@@ -101,6 +102,48 @@ TEST_F(CarStoreTest, QueuedReportsSurviveAReopenInSendOrder) {
   auto reports = store.reports();
   ASSERT_EQ(reports->size(), 3u);
   for (const auto& r : *reports) EXPECT_EQ(r.status, ReportStatus::queued);
+}
+
+// The driver's words are written once (v14): in My reports, not again in the queued copy, which
+// keeps the payload without their chunk (codec::encode() puts it last) and is sent byte for byte.
+TEST_F(CarStoreTest, AQueuedReportsWordsAreWrittenOnceAndItsBytesSentAsEncoded) {
+  const auto words = "report 1: " + std::string(600, 'w');
+  const auto q = make_report(words);
+  auto standard = make_report(words);  // bytes of another encoder: the text in field order
+  standard.payload = standard.env.SerializeAsString();
+  ASSERT_FALSE(standard.payload.ends_with(codec::report_text_chunk(words)));
+  auto held = make_report(words);
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
+  ASSERT_TRUE(store.enqueue_report(standard.env, standard.payload, ReportClass::normal, 1001));
+  ASSERT_TRUE(store.enqueue_report(held.env, held.payload, ReportClass::normal, 1002, 5000));
+  held.env.mutable_report()->set_snapshot_lost(true);
+  held.payload = codec::encode(held.env);
+  ASSERT_TRUE(store.release_report(held.env.report().report_id(), held.payload, SnapshotState::lost, 5000));
+
+  const auto kept = [&](const Queued& r) {
+    auto db = sql::Database::open(path_);
+    EXPECT_TRUE(db);
+    auto st = db->prepare("SELECT payload, text_apart, size FROM outbox WHERE id = ?");
+    EXPECT_TRUE(st);
+    st->bind(1, r.env.report().report_id());
+    EXPECT_TRUE(st->step().value_or(false));
+    return std::tuple{st->blob(0), st->int64(1), st->int64(2)};
+  };
+  const auto chunk = codec::report_text_chunk(words);
+  for (const Queued* r : {&q, static_cast<const Queued*>(&held)}) {
+    const auto [payload, apart, size] = kept(*r);
+    EXPECT_EQ(apart, 1);
+    EXPECT_EQ(payload.size(), r->payload.size() - chunk.size());
+    EXPECT_EQ(payload.find(std::string(600, 'w')), std::string::npos) << "the words written twice";
+    EXPECT_EQ(size, static_cast<std::int64_t>(r->payload.size())) << "the cap counts the bytes sent";
+    EXPECT_EQ(store.payload(r->env.report().report_id()).value(), r->payload) << "not the bytes encoded";
+    EXPECT_EQ((*store.report(r->env.report().report_id()))->text, words);
+  }
+  const auto [payload, apart, size] = kept(standard);
+  EXPECT_EQ(apart, 0) << "bytes that do not end with the words are kept whole";
+  EXPECT_EQ(payload, standard.payload);
+  EXPECT_EQ(store.payload(standard.env.report().report_id()).value(), standard.payload);
 }
 
 // An AnswerStored{refused} naming a report (a backend bug, a forged message) must not end it:
@@ -351,6 +394,7 @@ TEST_F(CarStoreTest, ASurveyAnswerIsQueuedOnlyForAClosedCasesRequest) {
 TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   auto o = options();
   o.max_pages = 24;
+  o.ack_reserve_bytes = 8 << 10;
   auto store = open(o);
   std::vector<std::string> saved;
   Result<Enqueued> r;
@@ -367,20 +411,52 @@ TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   ASSERT_TRUE(outbox);
   EXPECT_EQ(outbox->size(), saved.size());  // nothing half-written
   EXPECT_EQ(store.reports()->size(), saved.size());
-  // Still full: the ack of a queued report is applied (it frees its row's pages in the same
-  // transaction), and the report after it is then taken.
-  for (int i = 0; i < 2; ++i) {
+  // Still full: each ack is applied (the first from the room kept for acks), though it writes the
+  // case number and a step before its row goes; with the queue emptied a report is taken again.
+  for (std::size_t i = 0; i < saved.size(); ++i) {
     wire::Ack ack;
     ack.set_report_id(saved[i]);
-    ack.mutable_accepted()->set_case_number("FB-2026-00000" + std::to_string(i));
+    ack.mutable_accepted()->set_case_number("FB-2026-" + std::to_string(100000 + i));
     auto applied = store.apply_ack(ack, 6000);
-    ASSERT_TRUE(applied) << applied.error().what();
+    ASSERT_TRUE(applied) << i << ": " << applied.error().what();
     EXPECT_TRUE(applied->matched);
     EXPECT_EQ((*store.report(saved[i]))->status, ReportStatus::acknowledged);
   }
   auto q = make_report("after cleanup");
-  EXPECT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 5000));
-  EXPECT_EQ(store.outbox()->size(), saved.size() - 1);
+  auto again = store.enqueue_report(q.env, q.payload, ReportClass::normal, 5000);
+  EXPECT_TRUE(again) << again.error().what();
+  EXPECT_EQ(store.outbox()->size(), 1u);
+}
+
+// Quick taps (no words) free less at their ack than the ack writes. Without the room kept for
+// acks, a disk they filled could never take the acks that empty the queue.
+TEST_F(CarStoreTest, AcksOfSmallReportsApplyOnTheDiskTheyFilled) {
+  auto o = options();
+  o.max_pages = 24;
+  auto store = open(o);
+  std::vector<Queued> saved;
+  for (int i = 0; i < 2000; ++i) {
+    auto q = make_report("");
+    if (!store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000 + i)) break;
+    saved.push_back(std::move(q));
+  }
+  ASSERT_GT(saved.size(), 16u);
+  ASSERT_LT(saved.size(), 2000u) << "the page limit was never reached";
+  std::vector<wire::Ack> acks;
+  for (std::size_t i = 0; i < saved.size(); ++i) {
+    acks.push_back(accepted_ack(saved[i], "FB-2026-" + std::to_string(100000 + i)));
+  }
+  // In batches as the send window returns them (16 in flight).
+  for (std::size_t i = 0; i < acks.size(); i += 16) {
+    const auto n = std::min<std::size_t>(16, acks.size() - i);
+    auto applied = store.apply_acks(std::span(acks).subspan(i, n), 6000);
+    ASSERT_TRUE(applied) << "acks from " << i << ": " << applied.error().what();
+    for (const auto& a : *applied) EXPECT_TRUE(a.matched);
+  }
+  EXPECT_TRUE(store.outbox()->empty());
+  for (const auto& q : saved) {
+    EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::acknowledged);
+  }
 }
 
 TEST_F(CarStoreTest, ACorruptFileIsSetAsideAndANewQueueStarts) {
@@ -398,7 +474,7 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   {
     auto store = open();  // migrates v1 -> v2 -> v3 -> v4 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 13);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 14);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
   // v4: the report still queued (a noise) is normal, and expires 14 days after it was made.
@@ -506,7 +582,7 @@ TEST_F(CarStoreTest, AVersion3FileMigratesWithNothingHeldAndNoSnapshots) {
   }
   auto store = open();
   EXPECT_FALSE(store.set_aside());
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 13);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 14);
   auto outbox = store.outbox();
   ASSERT_TRUE(outbox);
   ASSERT_FALSE(outbox->empty()) << "the fixture has a report that never left the car";
@@ -1774,14 +1850,15 @@ TEST_F(CarStoreTest, ANewFileHasSmallPagesAndNoDigestIndex) {
   ASSERT_TRUE(db);
   EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_digest'"), 0);
-  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 13);
+  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 14);
 }
 
 // A store of this build's schema (the fixtures are of v4), damaged on a page of My reports among
 // the acknowledged reports and on a page of their words among the queued ones: every word that was
-// readable comes back, a queued report's lost words come back from the report it will send, and
-// the words of a report whose row was lost go with it.
-TEST_F(CarStoreRecoveryTest, ACurrentStoreGetsBackEveryReadableWordAndAQueuedReportsLostOnesFromItsPayload) {
+// readable comes back, and the words of a report whose row was lost go with it. A queued report's
+// words are kept once (v14), not in its queued copy: one whose words are lost is not sent without
+// them but shown as dropped, the store damaged, for the driver to report again.
+TEST_F(CarStoreRecoveryTest, ACurrentStoreGetsBackEveryReadableWordAndDropsAQueuedReportWhoseWordsAreLost) {
   std::vector<Queued> queued;
   constexpr int kAcked = 30, kReports = 60;
   {
@@ -1843,23 +1920,39 @@ TEST_F(CarStoreRecoveryTest, ACurrentStoreGetsBackEveryReadableWordAndAQueuedRep
   auto store = open();
   ASSERT_TRUE(store.recovery());
   std::size_t acked_lost = 0;
+  std::set<std::string> words_lost;
   for (int i = 0; i < kReports; ++i) {
-    const auto view = store.report(queued[i].env.report().report_id());
+    const auto& id = queued[i].env.report().report_id();
+    const auto view = store.report(id);
     ASSERT_TRUE(view) << view.error().what();
     if (!*view) {
       EXPECT_LT(i, kAcked) << "a queued report is rebuilt from its outbox row";
       ++acked_lost;
       continue;
     }
+    if (i >= kAcked && (*view)->status == ReportStatus::dropped) {
+      EXPECT_EQ((*view)->drop_reason, DropReason::store_damaged) << i;
+      EXPECT_EQ((*view)->text, "") << i;
+      EXPECT_EQ(store.payload(id).error().code, make_error_code(StorageErrc::not_found)) << "sent without its words";
+      words_lost.insert(id);
+      continue;
+    }
     EXPECT_EQ((*view)->text, queued[i].env.report().text()) << i;
+    if (i >= kAcked) {
+      EXPECT_EQ((*view)->status, ReportStatus::queued) << i;
+      EXPECT_EQ(store.payload(id).value(), queued[i].payload) << i << ": not the bytes queued";
+    }
   }
   EXPECT_GT(acked_lost, 0u) << "the damaged page of My reports held no report: the test shows nothing";
+  EXPECT_TRUE(words_lost.contains(queued[kReports - 2].env.report().report_id())) << "the words that do not open";
+  EXPECT_GE(words_lost.size(), 2u) << "the damaged page of words held no queued report: the test shows nothing";
   auto db = sql::Database::open(path_);
   ASSERT_TRUE(db);
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM report_texts WHERE report_id NOT IN (SELECT report_id FROM reports)"),
             0)
       << "the words of a report whose row was lost stayed";
-  EXPECT_EQ(**db->query_int("SELECT count(*) FROM report_texts"), kReports - static_cast<int>(acked_lost));
+  EXPECT_EQ(**db->query_int("SELECT count(*) FROM report_texts"),
+            kReports - static_cast<int>(acked_lost) - static_cast<int>(words_lost.size()));
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM reports WHERE report_id IS NULL"), 0);
   EXPECT_GE(store.recovery()->table("report_texts")->unreadable, 2u) << "the NULL key's and the unopenable words";
 }

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <limits>
 
+#include <spdlog/spdlog.h>
+
 #include "fb/agent/report_builder.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/sealed_sql.hpp"
@@ -231,9 +233,31 @@ constexpr std::string_view kSchemaV13 = R"sql(
 CREATE INDEX IF NOT EXISTS reports_case ON reports(case_number) WHERE case_number <> '';
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1,  kSchemaV2,  kSchemaV3, kSchemaV4, kSchemaV5,
-                                            kSchemaV6,  kSchemaV7,  kSchemaV8, kSchemaV9, kSchemaV10,
-                                            kSchemaV11, kSchemaV12, kSchemaV13};
+// v14: a queued report's words once. They were written twice, in its payload and in report_texts
+// (1 KiB of words: about 2.4 KB more of the flash per report counting the checkpoint, and as
+// much again zeroed at the ack). codec::encode() puts them last in a chunk of their own; the
+// outbox keeps the payload without that chunk (text_apart = 1) and payload() adds it back from
+// report_texts, byte for byte. Rows queued before keep their whole payload.
+// The room kept for acks (Options::ack_reserve_bytes) is a table of its own: one row of zeros.
+constexpr std::string_view kSchemaV14 = R"sql(
+ALTER TABLE outbox ADD COLUMN text_apart INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE reserve (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  filler BLOB NOT NULL
+);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1,  kSchemaV2,  kSchemaV3,  kSchemaV4, kSchemaV5,
+                                            kSchemaV6,  kSchemaV7,  kSchemaV8,  kSchemaV9, kSchemaV10,
+                                            kSchemaV11, kSchemaV12, kSchemaV13, kSchemaV14};
+
+/// How much of a report's payload the outbox keeps: all of it, or (when it ends with the chunk
+/// of its text, as codec::encode() writes it) all but that chunk, the words being in report_texts.
+std::size_t kept_length(std::string_view payload, std::string_view text) {
+  if (text.empty()) return payload.size();
+  const auto chunk = codec::report_text_chunk(text);
+  return payload.ends_with(chunk) ? payload.size() - chunk.size() : payload.size();
+}
 
 // Pages of a new file: a WAL frame is a whole page, so a commit of a ~1 KiB report writes 1 KiB
 // frames rather than 4 KiB ones (bench/README.md, phase B). An existing file keeps its size.
@@ -435,14 +459,24 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   }
   // A queued copy is sent only if it is exactly what was committed: its digest still matches.
   // The others are counted unreadable; their reports are shown as dropped below.
+  // A sealed payload that no longer opens (damaged, another car's key) is unreadable too, and so
+  // is one kept without its words (text_apart) whose words are lost or no longer open.
   std::vector<std::string> bad;
-  // A sealed payload that no longer opens (damaged, another car's key) is unreadable too.
-  auto check = db_.cached("SELECT id, fb_try_open(payload, 'outbox.payload:' || id), digest, kind FROM outbox");
+  std::vector<std::pair<std::string, std::int64_t>> sizes;
+  auto check = db_.cached(
+      "SELECT o.id, fb_try_open(o.payload, 'outbox.payload:' || o.id), o.digest, o.kind, o.text_apart, "
+      "CASE WHEN o.text_apart THEN fb_try_open(t.text, 'reports.text:' || o.id) END FROM outbox o "
+      "LEFT JOIN report_texts t ON t.report_id = o.id");
   if (!check) return fail(check.error());
   auto rows = check->each_row([&](const sql::Statement& st) {
-    const auto payload = st.blob(1);
-    if (st.is_null(1) || codec::sha256(payload) != st.blob(2) || (st.text(3) == "report" && !codec::decode(payload))) {
+    const bool apart = st.int64(4) != 0;
+    auto payload = st.blob(1);
+    if (apart && !st.is_null(5)) payload += codec::report_text_chunk(st.blob(5));
+    if (st.is_null(1) || (apart && st.is_null(5)) || codec::sha256(payload) != st.blob(2) ||
+        (st.text(3) == "report" && !codec::decode(payload))) {
       bad.push_back(st.text(0));
+    } else {
+      sizes.emplace_back(st.text(0), static_cast<std::int64_t>(payload.size()));
     }
   });
   if (!rows) return fail(rows.error());
@@ -452,9 +486,12 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
     --outbox->recovered;
     ++outbox->unreadable;
   }
-  // The plain size, as enqueue_report counts it against the cap (the unreadable rows are gone).
-  if (auto r = db_.exec("UPDATE outbox SET size = length(fb_open(payload, 'outbox.payload:' || id))"); !r) {
-    return fail(r.error());
+  // The size sent, as enqueue_report counts it against the cap.
+  auto size = db_.prepare("UPDATE outbox SET size = ?1 WHERE id = ?2");
+  if (!size) return fail(size.error());
+  for (const auto& [id, bytes] : sizes) {
+    size->bind(1, bytes).bind(2, id);
+    if (auto r = size->run(); !r) return fail(r.error());
   }
   if (outbox->lacks("expires_ms")) {
     if (auto r = classify_recovered(); !r) return fail(r.error());
@@ -507,8 +544,10 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   }
   // A queued report whose My reports row is lost is rebuilt from the report it will send, and one
   // whose words alone are lost (a page of report_texts) gets them back from it.
+  // (A payload kept without its words has them in report_texts: the check above kept it only so.)
   auto orphans = db_.cached(
-      "SELECT fb_open(o.payload, 'outbox.payload:' || o.id), o.created_ms, r.report_id IS NOT NULL FROM outbox o "
+      "SELECT fb_open(o.payload, 'outbox.payload:' || o.id), o.created_ms, r.report_id IS NOT NULL, "
+      "CASE WHEN o.text_apart THEN fb_open(t.text, 'reports.text:' || o.id) END FROM outbox o "
       "LEFT JOIN reports r ON r.report_id = o.id LEFT JOIN report_texts t ON t.report_id = o.id "
       "WHERE o.kind = 'report' AND (r.report_id IS NULL OR t.report_id IS NULL)");
   if (!orphans) return fail(orphans.error());
@@ -519,7 +558,9 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   };
   std::vector<Rebuilt> rebuilt;
   rows = orphans->each_row([&](const sql::Statement& st) {
-    if (auto env = codec::decode(st.blob(0)); env && env->has_report()) {
+    auto payload = st.blob(0);
+    if (!st.is_null(3)) payload += codec::report_text_chunk(st.blob(3));
+    if (auto env = codec::decode(payload); env && env->has_report()) {
       rebuilt.push_back(Rebuilt{*env, st.int64(1), st.int64(2) != 0});
     }
   });
@@ -621,21 +662,23 @@ Result<void> CarStore::classify_recovered() {
 
 Result<void> CarStore::insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
                                      const std::string& payload, int priority, std::int64_t now_ms,
-                                     std::int64_t expires_ms) {
+                                     std::int64_t expires_ms, std::string_view report_text) {
   auto st = db_.cached(
-      "INSERT INTO outbox(id, kind, topic, payload, digest, priority, created_ms, expires_ms, size, answer) "
-      "VALUES(?1,?2,?3,fb_seal(?4, 'outbox.payload:' || ?1),?5,?6,?7,?8,?9,?10)");
+      "INSERT INTO outbox(id, kind, topic, payload, digest, priority, created_ms, expires_ms, size, answer, "
+      "text_apart) VALUES(?1,?2,?3,fb_seal(?4, 'outbox.payload:' || ?1),?5,?6,?7,?8,?9,?10,?11)");
   if (!st) return fail(st.error());
+  const auto kept = kept_length(payload, report_text);
   st->bind(1, id)
       .bind(2, kind == OutboxKind::report ? "report" : "receipt")
       .bind(3, topic)
-      .bind_blob(4, payload)
+      .bind_blob(4, std::string_view(payload).substr(0, kept))
       .bind_blob(5, codec::sha256(payload))
       .bind(6, std::int64_t{priority})
       .bind(7, now_ms)
       .bind(8, expires_ms)
       .bind(9, static_cast<std::int64_t>(payload.size()))
-      .bind(10, std::int64_t{kind == OutboxKind::answer});
+      .bind(10, std::int64_t{kind == OutboxKind::answer})
+      .bind(11, std::int64_t{kept < payload.size()});
   return st->run();
 }
 
@@ -796,6 +839,13 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
 Result<std::vector<Result<Enqueued>>> CarStore::enqueue_reports(std::span<const NewReport> batch) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
+  if (options_.ack_reserve_bytes > 0) {
+    // A no-op (no page written) while it is held.
+    auto reserve = db_.cached("INSERT OR IGNORE INTO reserve(id, filler) VALUES(1, zeroblob(?1))");
+    if (!reserve) return fail(reserve.error());
+    reserve->bind(1, options_.ack_reserve_bytes);
+    if (auto r = reserve->run(); !r) return fail(r.error());
+  }
   std::vector<Result<Enqueued>> out;
   out.reserve(batch.size());
   for (const auto& report : batch) {
@@ -830,7 +880,7 @@ Result<Enqueued> CarStore::enqueue_in_tx(const NewReport& report) {
     if (auto x = delete_draft(report.draft_id); !x) return fail(x.error());
   }
   if (auto x = insert_outbox(r.report_id(), OutboxKind::report, topics::reports(r.vin()), payload,
-                             static_cast<int>(report.report_class), now_ms, expires_ms);
+                             static_cast<int>(report.report_class), now_ms, expires_ms, r.text());
       !x) {
     return fail(x.error());
   }
@@ -856,12 +906,26 @@ Result<void> CarStore::release_report(const std::string& report_id, const std::s
                                       std::int64_t now_ms) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
+  // The words are those of report_texts only if the new payload's text is theirs: else it is kept whole.
+  auto text = db_.cached("SELECT fb_open(text, 'reports.text:' || report_id) FROM report_texts WHERE report_id = ?");
+  if (!text) return fail(text.error());
+  text->bind(1, report_id);
+  auto found = text->step();
+  if (!found) return fail(found.error());
+  const auto words = *found ? text->blob(0) : std::string();
+  text->reset();
+  auto decoded = codec::decode(payload);
+  const auto kept = decoded && decoded->report().text() == words ? kept_length(payload, words) : payload.size();
   auto st = db_.cached(
-      "UPDATE outbox SET payload = fb_seal(?1, 'outbox.payload:' || ?3), digest = ?2, size = length(?1), "
+      "UPDATE outbox SET payload = fb_seal(?1, 'outbox.payload:' || ?3), digest = ?2, size = ?4, text_apart = ?5, "
       "hold_until_ms = NULL WHERE id = ?3 AND "
       "kind = 'report' AND hold_until_ms IS NOT NULL");
   if (!st) return fail(st.error());
-  st->bind_blob(1, payload).bind_blob(2, codec::sha256(payload)).bind(3, report_id);
+  st->bind_blob(1, std::string_view(payload).substr(0, kept))
+      .bind_blob(2, codec::sha256(payload))
+      .bind(3, report_id)
+      .bind(4, static_cast<std::int64_t>(payload.size()))
+      .bind(5, std::int64_t{kept < payload.size()});
   if (auto r = st->run(); !r) return r;
   if (db_.changes() == 0) return fail(StorageErrc::not_found, "held report " + report_id);
   auto rep = db_.cached("UPDATE reports SET snapshot = ?, updated_ms = ? WHERE report_id = ?");
@@ -891,13 +955,18 @@ Result<std::vector<OutboxEntry>> CarStore::outbox() {
 }
 
 Result<std::string> CarStore::payload(const std::string& id) {
-  auto st = db_.cached("SELECT fb_open(payload, 'outbox.payload:' || id) FROM outbox WHERE id = ?");
+  auto st = db_.cached(
+      "SELECT fb_open(o.payload, 'outbox.payload:' || o.id), o.text_apart, t.report_id IS NOT NULL, "
+      "CASE WHEN o.text_apart THEN fb_open(t.text, 'reports.text:' || t.report_id) END FROM outbox o "
+      "LEFT JOIN report_texts t ON t.report_id = o.id WHERE o.id = ?");
   if (!st) return fail(st.error());
   st->bind(1, id);
   auto row = st->step();
   if (!row) return fail(row.error());
   if (!*row) return fail(StorageErrc::not_found, "outbox entry " + id);
-  return st->blob(0);
+  if (st->int64(1) == 0) return st->blob(0);
+  if (st->int64(2) == 0) return fail(StorageErrc::corrupt, "the words of queued report " + id + " are lost");
+  return st->blob(0) + codec::report_text_chunk(st->blob(3));
 }
 
 Result<void> CarStore::delete_row(const std::string& id) {
@@ -1072,7 +1141,8 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
   // Losing it on a power cut only means the reports are sent again and the backend answers with
   // the same acks.
   std::int64_t removed = 0, removed_bytes = 0;
-  auto applied = in_unsynced_transaction([&]() -> Result<void> {
+  const auto apply = [&]() -> Result<void> {
+    removed = removed_bytes = 0;
     if (auto r = note_backend_time_in_tx(backend_sent_ms, now_ms); !r) return r;
     for (std::size_t i = 0; i < acks.size(); ++i) {
       if (!readable(acks[i])) continue;
@@ -1086,13 +1156,26 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
     // After every ack of the batch: a report acknowledged twice in it shows its final state.
     if (with_views) read_views();
     return {};
-  });
+  };
+  auto applied = in_unsynced_transaction(apply);
+  if (!applied && applied.error().code == make_error_code(StorageErrc::full)) {
+    auto released = release_reserve();
+    if (!released) return fail(released.error());
+    if (*released) applied = in_unsynced_transaction(apply);
+  }
   if (!applied) return fail(applied.error());
   if (totals_) {
     totals_->reports -= removed;
     totals_->bytes -= removed_bytes;
   }
   return results;
+}
+
+Result<bool> CarStore::release_reserve() {
+  if (auto r = db_.exec("DELETE FROM reserve"); !r) return fail(r.error());
+  if (db_.changes() == 0) return false;
+  spdlog::warn("car store: the disk is full; the room kept for acks is given up to apply them");
+  return true;
 }
 
 Result<std::int64_t> CarStore::apply_ack_in_tx(const wire::Ack& ack, std::int64_t now_ms, AckResult& result) {

@@ -328,6 +328,13 @@ class CarStore {
     /// Receipts and answers are not counted (small; gone at the PUBACK, or at AnswerStored).
     std::size_t max_reports = 2000;
     std::int64_t max_report_bytes = std::int64_t{32} << 20;
+    /// Room kept in the file for the backend's acks. An ack writes before it frees (the case
+    /// number, a step, the notification it carries), and a queued report frees little (its words
+    /// stay in My reports): a disk filled with reports could otherwise never take the acks that
+    /// empty the queue. Held as a row of zeros (table `reserve`); apply_acks() gives it up when
+    /// the disk is full and tries again; enqueue_reports() takes it back first, and refuses the
+    /// reports (StorageErrc::full) while it cannot. 0: none.
+    std::int64_t ack_reserve_bytes = std::int64_t{32} << 10;
     /// A `now_ms` before this is an unset clock (see the top of this file); 0: every time is
     /// valid (tests with small times).
     std::int64_t clock_valid_from_ms = kClockValidFromMs;
@@ -607,9 +614,11 @@ class CarStore {
 
  private:
   CarStore(sql::Database db, Options options) : db_(std::move(db)), options_(std::move(options)) {}
+  /// A report's `payload` that ends with the chunk of `report_text` (codec::encode()) is kept
+  /// without it (outbox.text_apart): its words are in report_texts, and payload() adds them back.
   Result<void> insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
-                             const std::string& payload, int priority, std::int64_t now_ms,
-                             std::int64_t expires_ms = 0);
+                             const std::string& payload, int priority, std::int64_t now_ms, std::int64_t expires_ms = 0,
+                             std::string_view report_text = {});
   struct Room {
     std::vector<std::string> evict;  // oldest first
     std::int64_t evicted_bytes = 0;
@@ -633,6 +642,8 @@ class CarStore {
   Result<void> insert_report_text(const std::string& report_id, const std::string& text);
   /// In a recovery: deletes the rows of `table` that meet `condition` (SQL), counted unreadable.
   Result<void> drop_recovered(Recovery& recovery, std::string_view table, std::string_view condition);
+  /// Frees the room kept for acks (Options::ack_reserve_bytes); false if it was not held.
+  Result<bool> release_reserve();
   /// One ack inside the caller's transaction; fills `result`, returns the removed row's size.
   Result<std::int64_t> apply_ack_in_tx(const wire::Ack& ack, std::int64_t now_ms, AckResult& result);
   /// Copies what is readable of the file set aside into this (new) store, then checks it
