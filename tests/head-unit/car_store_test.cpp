@@ -62,6 +62,12 @@ wire::Envelope notification_for(const Queued& q, wire::CaseStatus status = wire:
   return env;
 }
 
+wire::Ack ack_carrying(const Queued& q, const wire::Envelope& notification) {
+  auto ack = accepted_ack(q, "FB-2026-000042");
+  *ack.mutable_accepted()->mutable_notification() = codec::carry(notification);
+  return ack;
+}
+
 class CarStoreTest : public ::testing::Test {
  protected:
   // Most tests use small times (1000, 2000, ...): every time counts as a set clock.
@@ -428,8 +434,9 @@ TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   EXPECT_EQ(store.outbox()->size(), 1u);
 }
 
-// Quick taps (no words) free less at their ack than the ack writes. Without the room kept for
-// acks, a disk they filled could never take the acks that empty the queue.
+// An ack writes more than it frees (the case number, a step, the first notification it carries),
+// a quick tap's (no words) most of all. Without the room kept for acks, a disk the queue filled
+// could never take the acks that empty it.
 TEST_F(CarStoreTest, AcksOfSmallReportsApplyOnTheDiskTheyFilled) {
   auto o = options();
   o.max_pages = 24;
@@ -444,7 +451,10 @@ TEST_F(CarStoreTest, AcksOfSmallReportsApplyOnTheDiskTheyFilled) {
   ASSERT_LT(saved.size(), 2000u) << "the page limit was never reached";
   std::vector<wire::Ack> acks;
   for (std::size_t i = 0; i < saved.size(); ++i) {
-    acks.push_back(accepted_ack(saved[i], "FB-2026-" + std::to_string(100000 + i)));
+    auto note = notification_for(saved[i]);
+    note.mutable_notification()->set_case_number("FB-2026-" + std::to_string(100000 + i));
+    acks.push_back(ack_carrying(saved[i], note));
+    acks.back().mutable_accepted()->set_case_number(note.notification().case_number());
   }
   // In batches as the send window returns them (16 in flight).
   for (std::size_t i = 0; i < acks.size(); i += 16) {
@@ -455,8 +465,45 @@ TEST_F(CarStoreTest, AcksOfSmallReportsApplyOnTheDiskTheyFilled) {
   }
   EXPECT_TRUE(store.outbox()->empty());
   for (const auto& q : saved) {
-    EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::acknowledged);
+    EXPECT_EQ((*store.report(q.env.report().report_id()))->status, ReportStatus::received);
   }
+  EXPECT_EQ(store.inbox()->size(), saved.size()) << "every first notification kept";
+}
+
+// A batch the full disk refused is applied again once the room kept for acks is given up; the
+// retry starts from nothing the refused attempt did, which the rollback took back.
+TEST_F(CarStoreTest, AnAckBatchTriedAgainOnAFullDiskAppliesEachAckOnce) {
+  auto o = options();
+  o.max_pages = 24;
+  auto store = open(o);
+  std::vector<Queued> saved;
+  for (int i = 0; i < 2000; ++i) {
+    auto q = make_report("");
+    if (!store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000 + i)) break;
+    saved.push_back(std::move(q));
+  }
+  ASSERT_GT(saved.size(), 16u);
+  // First a rejection naming the bytes only (the backend could not read the report), then acks
+  // whose notifications do not fit without the room kept.
+  std::vector<wire::Ack> acks(1);
+  acks[0].set_payload_sha256(codec::sha256(saved[0].payload));
+  acks[0].mutable_rejected()->set_reason(wire::REJECT_MALFORMED);
+  for (std::size_t i = 1; i < 16; ++i) {
+    auto note = notification_for(saved[i]);
+    note.mutable_notification()->set_text(std::string(100, 'n'));
+    acks.push_back(ack_carrying(saved[i], note));
+  }
+  auto applied = store.apply_acks(acks, 6000);
+  ASSERT_TRUE(applied) << applied.error().what();
+  ASSERT_EQ(**sql::Database::open(path_)->query_int("SELECT count(*) FROM reserve"), 0)
+      << "the batch fitted at once: the test shows nothing";
+  EXPECT_TRUE((*applied)[0].matched);
+  EXPECT_EQ((*applied)[0].report_id, saved[0].env.report().report_id());
+  auto rejected = store.payload(saved[0].env.report().report_id());
+  ASSERT_FALSE(rejected) << "the rejected report is still queued";
+  EXPECT_EQ(rejected.error().code, make_error_code(StorageErrc::not_found));
+  EXPECT_EQ((*store.report(saved[0].env.report().report_id()))->status, ReportStatus::rejected);
+  EXPECT_EQ(store.outbox()->size(), saved.size() - 16);
 }
 
 TEST_F(CarStoreTest, ACorruptFileIsSetAsideAndANewQueueStarts) {
@@ -605,12 +652,6 @@ TEST_F(CarStoreTest, RefusesAFileFromANewerBuild) {
 }
 
 // ---- The ack that carries the first notification (issue 7) -------------------------------------
-
-wire::Ack ack_carrying(const Queued& q, const wire::Envelope& notification) {
-  auto ack = accepted_ack(q, "FB-2026-000042");
-  *ack.mutable_accepted()->mutable_notification() = codec::carry(notification);
-  return ack;
-}
 
 TEST_F(CarStoreTest, AnAckCarryingTheNotificationAppliesBothAndQueuesNoReceipt) {
   const auto q = make_report();
@@ -1933,7 +1974,9 @@ TEST_F(CarStoreRecoveryTest, ACurrentStoreGetsBackEveryReadableWordAndDropsAQueu
     if (i >= kAcked && (*view)->status == ReportStatus::dropped) {
       EXPECT_EQ((*view)->drop_reason, DropReason::store_damaged) << i;
       EXPECT_EQ((*view)->text, "") << i;
-      EXPECT_EQ(store.payload(id).error().code, make_error_code(StorageErrc::not_found)) << "sent without its words";
+      auto payload = store.payload(id);
+      ASSERT_FALSE(payload) << i << ": sent without its words";
+      EXPECT_EQ(payload.error().code, make_error_code(StorageErrc::not_found));
       words_lost.insert(id);
       continue;
     }
@@ -1955,6 +1998,39 @@ TEST_F(CarStoreRecoveryTest, ACurrentStoreGetsBackEveryReadableWordAndDropsAQueu
             kReports - static_cast<int>(acked_lost) - static_cast<int>(words_lost.size()));
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM reports WHERE report_id IS NULL"), 0);
   EXPECT_GE(store.recovery()->table("report_texts")->unreadable, 2u) << "the NULL key's and the unopenable words";
+}
+
+// A queued report whose My reports row and words are both lost (its queued copy, kept without the
+// words, survives): it is not sent without them, and My reports still shows it, dropped as damaged.
+TEST_F(CarStoreRecoveryTest, AQueuedReportThatLostItsRowAndItsWordsShowsAsDroppedNotGone) {
+  std::vector<Queued> queued;
+  {
+    auto store = open();
+    for (int i = 0; i < 60; ++i) {
+      queued.push_back(make_report("report " + std::to_string(i) + ": " + std::string(300, 'w')));
+      ASSERT_TRUE(store.enqueue_report(queued.back().env, queued.back().payload, ReportClass::normal, 1000 + i));
+    }
+  }
+  const auto& lost = queued[0].env.report().report_id();
+  {
+    auto db = sql::Database::open(path_);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("DELETE FROM reports WHERE report_id = '" + lost + "'"));  // the words follow
+    ASSERT_EQ(**db->query_int("SELECT count(*) FROM report_texts WHERE report_id = '" + lost + "'"), 0);
+    ASSERT_NO_FATAL_FAILURE(garble_outbox_leaf(*db, /*last=*/true));
+  }
+  auto store = open();
+  ASSERT_TRUE(store.recovery());
+  auto view = store.report(lost);
+  ASSERT_TRUE(view) << view.error().what();
+  ASSERT_TRUE(*view) << "gone from My reports without a word";
+  EXPECT_EQ((*view)->status, ReportStatus::dropped);
+  EXPECT_EQ((*view)->drop_reason, DropReason::store_damaged);
+  EXPECT_EQ((*view)->category, queued[0].env.report().category());
+  auto payload = store.payload(lost);
+  ASSERT_FALSE(payload) << "sent without its words";
+  EXPECT_EQ(payload.error().code, make_error_code(StorageErrc::not_found));
+  EXPECT_EQ(store.payload(queued[1].env.report().report_id()).value(), queued[1].payload);
 }
 
 // Sealed values a recovery keeps but that no longer open (damaged inside a readable page, or

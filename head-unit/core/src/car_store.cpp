@@ -463,9 +463,13 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
   // is one kept without its words (text_apart) whose words are lost or no longer open.
   std::vector<std::string> bad;
   std::vector<std::pair<std::string, std::int64_t>> sizes;
+  // A report whose words and My reports row are both lost: its row is rebuilt without the words,
+  // so that My reports says it was dropped (below) rather than nothing at all.
+  std::vector<std::pair<wire::Report, std::int64_t>> wordless;
   auto check = db_.cached(
       "SELECT o.id, fb_try_open(o.payload, 'outbox.payload:' || o.id), o.digest, o.kind, o.text_apart, "
-      "CASE WHEN o.text_apart THEN fb_try_open(t.text, 'reports.text:' || o.id) END FROM outbox o "
+      "CASE WHEN o.text_apart THEN fb_try_open(t.text, 'reports.text:' || o.id) END, o.created_ms, "
+      "EXISTS (SELECT 1 FROM reports r WHERE r.report_id = o.id) FROM outbox o "
       "LEFT JOIN report_texts t ON t.report_id = o.id");
   if (!check) return fail(check.error());
   auto rows = check->each_row([&](const sql::Statement& st) {
@@ -475,6 +479,12 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
     if (st.is_null(1) || (apart && st.is_null(5)) || codec::sha256(payload) != st.blob(2) ||
         (st.text(3) == "report" && !codec::decode(payload))) {
       bad.push_back(st.text(0));
+      if (apart && st.is_null(5) && !st.is_null(1) && st.int64(7) == 0) {
+        if (auto head = codec::decode(payload);
+            head && head->has_report() && head->report().report_id() == st.text(0)) {
+          wordless.emplace_back(head->report(), st.int64(6));
+        }
+      }
     } else {
       sizes.emplace_back(st.text(0), static_cast<std::int64_t>(payload.size()));
     }
@@ -485,6 +495,10 @@ Result<Recovery> CarStore::recover(const std::filesystem::path& damaged) {
     if (auto r = delete_row(id); !r) return fail(r.error());
     --outbox->recovered;
     ++outbox->unreadable;
+  }
+  for (const auto& [report, created_ms] : wordless) {
+    const auto snapshot = report.has_snapshot() ? SnapshotState::attached : SnapshotState::none;
+    if (auto r = insert_report_row(report, created_ms, snapshot); !r) return fail(r.error());
   }
   // The size sent, as enqueue_report counts it against the cap.
   auto size = db_.prepare("UPDATE outbox SET size = ?1 WHERE id = ?2");
@@ -839,11 +853,11 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
 Result<std::vector<Result<Enqueued>>> CarStore::enqueue_reports(std::span<const NewReport> batch) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  if (options_.ack_reserve_bytes > 0) {
+  if (const auto bytes = reserve_bytes(); bytes > 0) {
     // A no-op (no page written) while it is held.
     auto reserve = db_.cached("INSERT OR IGNORE INTO reserve(id, filler) VALUES(1, zeroblob(?1))");
     if (!reserve) return fail(reserve.error());
-    reserve->bind(1, options_.ack_reserve_bytes);
+    reserve->bind(1, bytes);
     if (auto r = reserve->run(); !r) return fail(r.error());
   }
   std::vector<Result<Enqueued>> out;
@@ -1143,6 +1157,9 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
   std::int64_t removed = 0, removed_bytes = 0;
   const auto apply = [&]() -> Result<void> {
     removed = removed_bytes = 0;
+    for (std::size_t i = 0; i < acks.size(); ++i) {
+      if (readable(acks[i])) results[i] = AckResult{};  // a retry starts from what was rolled back
+    }
     if (auto r = note_backend_time_in_tx(backend_sent_ms, now_ms); !r) return r;
     for (std::size_t i = 0; i < acks.size(); ++i) {
       if (!readable(acks[i])) continue;
@@ -1169,6 +1186,11 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
     totals_->bytes -= removed_bytes;
   }
   return results;
+}
+
+std::int64_t CarStore::reserve_bytes() const {
+  const auto bytes = std::max<std::int64_t>(options_.ack_reserve_bytes, 0);
+  return options_.max_pages > 0 ? std::min(bytes, options_.max_pages * kMaxPagesUnit / 4) : bytes;
 }
 
 Result<bool> CarStore::release_reserve() {

@@ -328,13 +328,15 @@ class CarStore {
     /// Receipts and answers are not counted (small; gone at the PUBACK, or at AnswerStored).
     std::size_t max_reports = 2000;
     std::int64_t max_report_bytes = std::int64_t{32} << 20;
-    /// Room kept in the file for the backend's acks. An ack writes before it frees (the case
-    /// number, a step, the notification it carries), and a queued report frees little (its words
-    /// stay in My reports): a disk filled with reports could otherwise never take the acks that
-    /// empty the queue. Held as a row of zeros (table `reserve`); apply_acks() gives it up when
-    /// the disk is full and tries again; enqueue_reports() takes it back first, and refuses the
-    /// reports (StorageErrc::full) while it cannot. 0: none.
-    std::int64_t ack_reserve_bytes = std::int64_t{32} << 10;
+    /// Room kept in the file for the backend's acks. An ack writes more than it frees (the case
+    /// number, a step, the first notification it carries: 230 B more per ack, measured; the
+    /// words stay in My reports): a disk filled with queued reports could otherwise never take
+    /// the acks that empty the queue. Held as a row of zeros (table `reserve`); apply_acks()
+    /// gives it up when the disk is full and tries again; enqueue_reports() takes it back first,
+    /// and refuses the reports (StorageErrc::full) while it cannot. The default covers the acks
+    /// of a queue at the default cap (max_reports). With max_pages set, at most a quarter of
+    /// that bound. 0: none.
+    std::int64_t ack_reserve_bytes = std::int64_t{512} << 10;
     /// A `now_ms` before this is an unset clock (see the top of this file); 0: every time is
     /// valid (tests with small times).
     std::int64_t clock_valid_from_ms = kClockValidFromMs;
@@ -644,6 +646,8 @@ class CarStore {
   Result<void> drop_recovered(Recovery& recovery, std::string_view table, std::string_view condition);
   /// Frees the room kept for acks (Options::ack_reserve_bytes); false if it was not held.
   Result<bool> release_reserve();
+  /// The room kept for acks: Options::ack_reserve_bytes, at most a quarter of max_pages' bound.
+  std::int64_t reserve_bytes() const;
   /// One ack inside the caller's transaction; fills `result`, returns the removed row's size.
   Result<std::int64_t> apply_ack_in_tx(const wire::Ack& ack, std::int64_t now_ms, AckResult& result);
   /// Copies what is readable of the file set aside into this (new) store, then checks it
