@@ -434,6 +434,17 @@ TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   EXPECT_EQ(store.outbox()->size(), 1u);
 }
 
+/// Quick taps (no words) queued until the store is full; those saved.
+std::vector<Queued> fill_with_quick_taps(CarStore& store) {
+  std::vector<Queued> saved;
+  for (int i = 0; i < 2000; ++i) {
+    auto q = make_report("");
+    if (!store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000 + i)) break;
+    saved.push_back(std::move(q));
+  }
+  return saved;
+}
+
 // An ack writes more than it frees (the case number, a step, the first notification it carries),
 // a quick tap's (no words) most of all. Without the room kept for acks, a disk the queue filled
 // could never take the acks that empty it.
@@ -441,12 +452,7 @@ TEST_F(CarStoreTest, AcksOfSmallReportsApplyOnTheDiskTheyFilled) {
   auto o = options();
   o.max_pages = 24;
   auto store = open(o);
-  std::vector<Queued> saved;
-  for (int i = 0; i < 2000; ++i) {
-    auto q = make_report("");
-    if (!store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000 + i)) break;
-    saved.push_back(std::move(q));
-  }
+  const auto saved = fill_with_quick_taps(store);
   ASSERT_GT(saved.size(), 16u);
   ASSERT_LT(saved.size(), 2000u) << "the page limit was never reached";
   std::vector<wire::Ack> acks;
@@ -476,12 +482,7 @@ TEST_F(CarStoreTest, AnAckBatchTriedAgainOnAFullDiskAppliesEachAckOnce) {
   auto o = options();
   o.max_pages = 24;
   auto store = open(o);
-  std::vector<Queued> saved;
-  for (int i = 0; i < 2000; ++i) {
-    auto q = make_report("");
-    if (!store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000 + i)) break;
-    saved.push_back(std::move(q));
-  }
+  const auto saved = fill_with_quick_taps(store);
   ASSERT_GT(saved.size(), 16u);
   // First a rejection naming the bytes only (the backend could not read the report), then acks
   // whose notifications do not fit without the room kept.
