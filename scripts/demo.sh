@@ -141,6 +141,9 @@ call() {  # call <method> <path> [json body]: the API as the admin; prints the a
     curl -sf -X "$1" -H "Authorization: Bearer $admin_token" "$api$2"
   fi
 }
+# A fresh queue for this car on every run: a case it kept from an earlier run may close meanwhile,
+# and answering that case's survey would end `follow --until-survey` before this run's visit.
+rm -f "run/car-${vins[1]}.db" "run/car-${vins[1]}.db-wal" "run/car-${vins[1]}.db-shm"
 echo
 echo "== a service visit, seen from the car (${vins[1]})"
 echo "-- the driver reports harsh shifting"
