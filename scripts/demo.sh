@@ -143,7 +143,8 @@ call() {  # call <method> <path> [json body]: the API as the admin; prints the a
 }
 # A fresh queue for this car on every run: a case it kept from an earlier run may close meanwhile,
 # and answering that case's survey would end `follow --until-survey` before this run's visit.
-rm -f "run/car-${vins[1]}.db" "run/car-${vins[1]}.db-wal" "run/car-${vins[1]}.db-shm"
+rm -f "run/car-${vins[1]}.db" "run/car-${vins[1]}.db-wal" "run/car-${vins[1]}.db-shm" \
+  "run/car-${vins[1]}.db.recovery" "run/car-${vins[1]}.db.recovering"
 echo
 echo "== a service visit, seen from the car (${vins[1]})"
 echo "-- the driver reports harsh shifting"

@@ -1194,7 +1194,7 @@ std::int64_t CarStore::reserve_bytes() const {
 }
 
 Result<bool> CarStore::release_reserve() {
-  // Its pages hold zeros already: zeroing them again (secure_delete) would write 32 KiB to a full disk.
+  // Its pages hold zeros already: zeroing them again (secure_delete) would write them all to a full disk.
   if (auto r = db_.query_int("PRAGMA secure_delete=OFF"); !r) return fail(r.error());
   auto deleted = db_.exec("DELETE FROM reserve");
   const auto changes = db_.changes();
