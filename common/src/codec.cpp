@@ -63,6 +63,20 @@ std::string find_invalid_utf8_field(const pb::Descriptor* type, const pb::Unknow
 
 bool in_range(std::size_t n, std::size_t lo, std::size_t hi) { return n >= lo && n <= hi; }
 
+std::string serialize(const wire::Envelope& envelope) {
+  // Deterministic: map entries (Report.ecu_software) sorted by key. Protobuf's default order of a
+  // map is unspecified and differs between map objects, so the same message could give other
+  // bytes each time (found by the envelope fuzz target).
+  std::string out;
+  {
+    pb::io::StringOutputStream stream(&out);
+    pb::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    envelope.SerializeToCodedStream(&coded);
+  }  // the coded stream trims `out` to what was written when it goes
+  return out;
+}
+
 }  // namespace
 
 wire::Envelope new_envelope(std::int64_t sent_at_ms) {
@@ -73,29 +87,17 @@ wire::Envelope new_envelope(std::int64_t sent_at_ms) {
   return e;
 }
 
-namespace {
-
-std::string serialize(const wire::Envelope& envelope) {
-  // Deterministic: map entries (Report.ecu_software) sorted by key. Protobuf's default order of a
-  // map is unspecified and differs between map objects, so the same message could give other
-  // bytes each time (found by the envelope fuzz target).
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    envelope.SerializeToCodedStream(&coded);
-  }  // the coded stream trims `out` to what was written when it goes
-  return out;
-}
-
-}  // namespace
-
 std::string encode(const wire::Envelope& envelope) {
   if (!envelope.has_report() || envelope.report().text().empty()) return serialize(envelope);
   auto head = envelope;
   head.mutable_report()->clear_text();
   return serialize(head) + report_text_chunk(envelope.report().text());
+}
+
+std::size_t encoded_size_bound(const wire::Envelope& envelope) {
+  // The text's chunk adds its Report tag (1 byte) and that Report's length (at most 5).
+  const bool chunked = envelope.has_report() && !envelope.report().text().empty();
+  return envelope.ByteSizeLong() + (chunked ? 1 + 5 : 0);
 }
 
 std::string report_text_chunk(std::string_view text) {

@@ -44,6 +44,7 @@ TEST(Codec, AReportsTextEndsItsBytesInAChunkOfItsOwn) {
   EXPECT_EQ(standard.report().text(), env.report().text());
   EXPECT_EQ(standard.SerializeAsString(), env.SerializeAsString());
   EXPECT_EQ(codec::encode(*codec::decode(bytes)), bytes) << "not the same bytes again";
+  EXPECT_GE(codec::encoded_size_bound(env), bytes.size()) << "a sender's size check would let it pass";
 
   env.mutable_report()->clear_text();
   EXPECT_EQ(codec::encode(env), env.SerializeAsString()) << "no text, no chunk";

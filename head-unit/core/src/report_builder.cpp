@@ -74,8 +74,7 @@ namespace {
 
 Result<void> check(const wire::Envelope& env) {
   if (auto v = codec::validate_report(env.report()); !v) return fail(v.error());
-  // The bytes sent (codec::encode(): the text's chunk adds its own tag and length), not ByteSizeLong().
-  const auto size = env.ByteSizeLong() + (env.report().text().empty() ? 0 : 1 + 5);
+  const auto size = codec::encoded_size_bound(env);  // the bytes sent, not ByteSizeLong()
   if (size > codec::kMaxPayloadBytes) {
     return fail(WireErrc::oversize, std::to_string(size) + " bytes, limit " + std::to_string(codec::kMaxPayloadBytes));
   }

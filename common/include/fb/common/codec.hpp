@@ -51,6 +51,9 @@ std::string encode(const wire::Envelope& envelope);
 /// The bytes encode() ends an Envelope with when it holds a report with this (non-empty) text.
 std::string report_text_chunk(std::string_view text);
 
+/// At least encode(envelope).size(), without encoding: what a sender checks against kMaxPayloadBytes.
+std::size_t encoded_size_bound(const wire::Envelope& envelope);
+
 /// Parses one payload. Errors (WireErrc): oversize, malformed, unsupported_version,
 /// missing_field / invalid_field (envelope header), invalid_utf8 (names the field).
 /// Does not check the body's content: see validate_report().
