@@ -920,7 +920,7 @@ Result<void> CarStore::release_report(const std::string& report_id, const std::s
                                       std::int64_t now_ms) {
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  // The words are those of report_texts only if the new payload's text is theirs: else it is kept whole.
+  // Kept apart only if the new payload ends with the chunk of the words report_texts holds.
   auto text = db_.cached("SELECT fb_open(text, 'reports.text:' || report_id) FROM report_texts WHERE report_id = ?");
   if (!text) return fail(text.error());
   text->bind(1, report_id);
@@ -928,8 +928,7 @@ Result<void> CarStore::release_report(const std::string& report_id, const std::s
   if (!found) return fail(found.error());
   const auto words = *found ? text->blob(0) : std::string();
   text->reset();
-  auto decoded = codec::decode(payload);
-  const auto kept = decoded && decoded->report().text() == words ? kept_length(payload, words) : payload.size();
+  const auto kept = kept_length(payload, words);
   auto st = db_.cached(
       "UPDATE outbox SET payload = fb_seal(?1, 'outbox.payload:' || ?3), digest = ?2, size = ?4, text_apart = ?5, "
       "hold_until_ms = NULL WHERE id = ?3 AND "
@@ -1013,19 +1012,28 @@ Result<std::optional<std::string>> CarStore::confirm_answer(const std::string& a
   st->reset();
   // A callback request the backend has is in its live queue: no longer only asked. (A recovered
   // store cancels the ones still asked without a queued copy: never sent.)
-  auto queued = db_.cached(
-      "UPDATE callbacks SET state = ?1, updated_ms = ?2 WHERE callback_id = ?3 AND state = ?4 RETURNING report_id");
+  auto queued = move_asked_callback(answer_id, wire::CALLBACK_QUEUED, now_ms);
   if (!queued) return fail(queued.error());
-  queued->bind(1, std::int64_t{wire::CALLBACK_QUEUED})
-      .bind(2, now_ms)
-      .bind(3, answer_id)
-      .bind(4, std::int64_t{wire::CALLBACK_STATE_UNSPECIFIED});
-  auto called = queued->step();
-  if (!called) return fail(called.error());
-  if (*called && !report_id) report_id = queued->text(0);
-  queued->reset();
+  if (!report_id) report_id = std::move(*queued);
   if (auto r = delete_row(answer_id); !r) return fail(r.error());
   if (auto r = tx->commit(); !r) return fail(r.error());
+  return report_id;
+}
+
+Result<std::optional<std::string>> CarStore::move_asked_callback(const std::string& callback_id, wire::CallbackState to,
+                                                                 std::int64_t now_ms) {
+  auto st = db_.cached(
+      "UPDATE callbacks SET state = ?1, updated_ms = ?2 WHERE callback_id = ?3 AND state = ?4 RETURNING report_id");
+  if (!st) return fail(st.error());
+  st->bind(1, std::int64_t{to})
+      .bind(2, now_ms)
+      .bind(3, callback_id)
+      .bind(4, std::int64_t{wire::CALLBACK_STATE_UNSPECIFIED});
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  std::optional<std::string> report_id;
+  if (*row) report_id = st->text(0);
+  st->reset();
   return report_id;
 }
 
@@ -1068,17 +1076,9 @@ Result<std::optional<std::string>> CarStore::refuse_answer(const std::string& an
   if (!row) return fail(row.error());
   if (*row && !report_id) report_id = unpend->text(0);
   unpend->reset();
-  auto cancel = db_.cached(
-      "UPDATE callbacks SET state = ?, updated_ms = ? WHERE callback_id = ? AND state = ? RETURNING report_id");
-  if (!cancel) return fail(cancel.error());
-  cancel->bind(1, std::int64_t{wire::CALLBACK_CANCELLED})
-      .bind(2, now_ms)
-      .bind(3, answer_id)
-      .bind(4, std::int64_t{wire::CALLBACK_STATE_UNSPECIFIED});
-  row = cancel->step();
-  if (!row) return fail(row.error());
-  if (*row && !report_id) report_id = cancel->text(0);
-  cancel->reset();
+  auto cancelled = move_asked_callback(answer_id, wire::CALLBACK_CANCELLED, now_ms);
+  if (!cancelled) return fail(cancelled.error());
+  if (!report_id) report_id = std::move(*cancelled);
   if (!payload && !report_id) return std::optional<std::string>{};  // nothing of ours
   if (report_id) {
     if (auto r = add_step_in_tx(*report_id, TimelineKind::action_refused, now_ms, answer_id, {}, {}, "answer_refused");

@@ -644,6 +644,10 @@ class CarStore {
   Result<void> insert_report_text(const std::string& report_id, const std::string& text);
   /// In a recovery: deletes the rows of `table` that meet `condition` (SQL), counted unreadable.
   Result<void> drop_recovered(Recovery& recovery, std::string_view table, std::string_view condition);
+  /// A callback request still only asked (the backend has not confirmed it) moves to `to`; returns
+  /// its report, nullopt when none moved. Inside the caller's transaction.
+  Result<std::optional<std::string>> move_asked_callback(const std::string& callback_id, wire::CallbackState to,
+                                                         std::int64_t now_ms);
   /// Frees the room kept for acks (Options::ack_reserve_bytes); false if it was not held.
   Result<bool> release_reserve();
   /// The room kept for acks: Options::ack_reserve_bytes, at most a quarter of max_pages' bound.
