@@ -434,6 +434,15 @@ TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   EXPECT_EQ(store.outbox()->size(), 1u);
 }
 
+/// Queues `n` reports with about 300 bytes of words (`fill`), one a millisecond from `first_ms`,
+/// appending them to `queued`: rows enough for several leaf pages of each table.
+void queue_wordy_reports(CarStore& store, int n, char fill, std::int64_t first_ms, std::vector<Queued>& queued) {
+  for (int i = 0; i < n; ++i) {
+    queued.push_back(make_report("report " + std::to_string(i) + ": " + std::string(300, fill)));
+    ASSERT_TRUE(store.enqueue_report(queued.back().env, queued.back().payload, ReportClass::normal, first_ms + i));
+  }
+}
+
 /// Quick taps (no words) queued until the store is full; those saved.
 std::vector<Queued> fill_with_quick_taps(CarStore& store) {
   std::vector<Queued> saved;
@@ -2007,10 +2016,7 @@ TEST_F(CarStoreRecoveryTest, AQueuedReportThatLostItsRowAndItsWordsShowsAsDroppe
   std::vector<Queued> queued;
   {
     auto store = open();
-    for (int i = 0; i < 60; ++i) {
-      queued.push_back(make_report("report " + std::to_string(i) + ": " + std::string(300, 'w')));
-      ASSERT_TRUE(store.enqueue_report(queued.back().env, queued.back().payload, ReportClass::normal, 1000 + i));
-    }
+    ASSERT_NO_FATAL_FAILURE(queue_wordy_reports(store, 60, 'w', 1000, queued));
   }
   const auto& lost = queued[0].env.report().report_id();
   {
@@ -2041,10 +2047,7 @@ TEST_F(CarStoreRecoveryTest, ARecoveredValueThatNoLongerOpensIsBlankedAndTheList
   std::vector<Queued> queued;
   {
     auto store = open();
-    for (int i = 0; i < 40; ++i) {
-      queued.push_back(make_report("report " + std::to_string(i) + ": " + std::string(300, 'x')));
-      ASSERT_TRUE(store.enqueue_report(queued.back().env, queued.back().payload, ReportClass::normal, 1000 + i));
-    }
+    ASSERT_NO_FATAL_FAILURE(queue_wordy_reports(store, 40, 'x', 1000, queued));
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(store.apply_notification(notification_for(queued[i]), receipts_, 9000 + i));
   }
   const auto& hit = queued[0].env.report().report_id();
@@ -2096,10 +2099,8 @@ TEST_F(CarStoreRecoveryTest, ACallbackRequestWhoseQueuedCopyIsLostIsCancelledAnd
     auto store = open();
     ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
     ASSERT_TRUE(store.apply_ack(accepted_ack(q, "FB-2026-000007"), 2000));
-    for (int i = 0; i < 30; ++i) {  // more outbox pages, one to damage
-      auto other = make_report("report " + std::to_string(i) + ": " + std::string(300, 'y'));
-      ASSERT_TRUE(store.enqueue_report(other.env, other.payload, ReportClass::normal, 2100 + i));
-    }
+    std::vector<Queued> others;  // more outbox pages, one to damage
+    ASSERT_NO_FATAL_FAILURE(queue_wordy_reports(store, 30, 'y', 2100, others));
     auto asked = store.enqueue_callback_request(q.env.report().report_id(), "", "", topic, 3000);
     ASSERT_TRUE(asked) << asked.error().what();
     callback_id = *asked;
