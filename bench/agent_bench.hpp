@@ -5,7 +5,8 @@
 //    same bytes (WAL, synchronous=FULL) on the same disk, interleaved in rounds; beside them,
 //    CarStore::enqueue_report one report at a time (a lone report: one commit each);
 //  - disk_bytes_per_report: /proc/self/io write_bytes per report of those loops, WAL,
-//    checkpoints and the final checkpoint at close included;
+//    checkpoints and the final checkpoint at close included; beside them, the raw table's rows
+//    50 a transaction, in WAL and in rollback-journal mode (the floor of an SQLite queue);
 //  - ack_apply: the car's store work per backend acknowledgement (CarStore::apply_acks, 16 a
 //    commit) vs a raw sqlite3 DELETE of as many rows, as many a commit (synchronous=NORMAL);
 //  - ack_disk_bytes: write_bytes per ack of that loop and its checkpoint, vs the raw DELETEs';
@@ -54,6 +55,9 @@ struct AgentResults {
   double enqueue_p99_ms = 0, raw_insert_p99_ms = 0;  // submit -> durable, per report
   double disk_bytes_per_report = 0, raw_disk_bytes_per_row = 0;
   std::uint64_t enqueue_commits = 0;  // the agent's commits for its `enqueued` reports
+  /// write_bytes per row of the raw table given the same reports 50 a transaction (the agent's
+  /// bursts), WAL and synchronous=FULL; the same in rollback-journal mode (TRUNCATE).
+  double raw_batch_disk_bytes_per_row = 0, raw_journal_batch_disk_bytes_per_row = 0;
   /// CarStore::enqueue_report, one report per call and commit.
   double lone_enqueue_rate = 0, lone_enqueue_p99_ms = 0, lone_disk_bytes_per_report = 0;
   std::size_t lone_enqueued = 0;
