@@ -87,7 +87,7 @@ int CaseCommands::run(const BackendConfig& cfg, const std::shared_ptr<const cryp
   if (csat_->parsed()) {
     auto score = s.survey_score();
     if (!score) return print_error(score.error());
-    std::cout << "CSAT " << score->first << " from " << score->second << " answer(s)\n";
+    std::cout << "CSAT " << score->first << " from " << score->second << " answer(s), one per closing\n";
     return 0;
   }
   auto rules = load_rules(cfg.rules_dir);

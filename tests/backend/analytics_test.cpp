@@ -267,6 +267,18 @@ class AnalyticsTest : public ::testing::Test {
         const auto survey = std::find_if(sent->begin(), sent->end(),
                                          [](const auto& n) { return n.event == "survey_request"; });
         ASSERT_NE(survey, sent->end());
+        // The driver rated the outcome on the resolved notice first: the same closing, whose
+        // later answer (the survey's) is the one counted.
+        const auto resolved = std::find_if(sent->begin(), sent->end(),
+                                           [](const auto& n) { return n.event == "resolved"; });
+        ASSERT_NE(resolved, sent->end());
+        wire::SurveyAnswer rating;
+        rating.set_notification_id(resolved->id);
+        rating.set_score(1);
+        auto rated = (*store)->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), c.vin, rating,
+                                                                              *c.resolved + kMinute, "t", c.number}},
+                                                 render);
+        ASSERT_TRUE(rated && rated->front().receipt_matched);
         wire::SurveyAnswer a;
         a.set_notification_id(survey->id);
         a.set_score(static_cast<std::uint32_t>(*c.score));

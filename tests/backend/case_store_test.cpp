@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 
 #include "fb/common/sqlite.hpp"
 #include "process.hpp"
@@ -337,8 +338,55 @@ TEST(CaseStoreFiles, MigratesToVersion4WithEveryOlderNotificationSentOnItsOwn) {
   s->reset();
   auto db = sql::Database::open(path);
   EXPECT_EQ(*db->query_int("PRAGMA user_version"),
-            12);  // on to the lifecycle, the console, visits, relations, dead-letter caps, privacy, leases,
-                  // the visit list's index
+            13);  // on to the lifecycle, the console, visits, relations, dead-letter caps, privacy, leases,
+                  // the visit list's index, survey closings
+}
+
+// Version 13 on SQLite, migration 6 on PostgreSQL, counts one survey answer per closing (the
+// resolved notice's rating and the closed case's survey). Answers stored before it get their
+// closing from the notifications they answer, and the latest of each closing is counted.
+TEST(CaseStoreMigration, AnswersStoredBeforeSurveyClosingsCountOncePerClosing) {
+  test::TempDir dir;
+  const std::string path = dir / "cases.db";
+  {
+    auto s = test::open_case_store(path);
+    ASSERT_TRUE(s) << s.error().what();
+    auto out = (*s)->commit_batch(std::vector<BatchItem>{test::intake(test::valid_report_envelope(), kT)},
+                                  test::simple_notifications());
+    ASSERT_TRUE(out && (*out)[0].accepted);
+  }
+  {
+    // The store as the version before left it: the answers of two closings, the first one's twice.
+    auto db = test::open_store_database(path);
+    ASSERT_TRUE(db) << db.error().what();
+    std::string sql =
+        "DROP INDEX surveys_closing; DROP INDEX notifications_closings; ALTER TABLE surveys DROP COLUMN counted; "
+        "ALTER TABLE surveys DROP COLUMN closing_id; ALTER TABLE surveys DROP COLUMN answered_ms; ";
+    sql += test::store_is_postgres() ? "UPDATE fb_schema SET version = 5 WHERE name = 'case store'; "
+                                     : "PRAGMA user_version = 12; ";
+    const auto hours = [](int h) { return std::to_string(kT + h * test::kHour); };
+    for (const auto& [id, event, sent] :
+         {std::tuple{"res-1", "resolved", 1}, std::tuple{"close-1", "survey_request", 2},
+          std::tuple{"res-2", "resolved", 5}}) {
+      sql += std::string(
+                 "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
+                 "next_attempt_ms, event) SELECT '") +
+             id + "', id, vin, (SELECT payload FROM notifications LIMIT 1), " + hours(sent) + ", 'read', 1, 0, '" +
+             event + "' FROM cases; ";
+    }
+    for (const auto& [id, score, answered] :
+         {std::tuple{"res-1", 2, 1}, std::tuple{"close-1", 4, 3}, std::tuple{"res-2", 5, 6}}) {
+      sql += std::string("INSERT INTO surveys(case_id, notification_id, score, comment, at_ms) SELECT id, '") + id +
+             "', " + std::to_string(score) + ", '', " + hours(answered) + " FROM cases; ";
+    }
+    auto r = db->exec(sql);
+    ASSERT_TRUE(r) << r.error().what();
+  }
+  auto s = test::open_case_store(path);
+  ASSERT_TRUE(s) << s.error().what();
+  auto csat = (*s)->survey_score();
+  ASSERT_TRUE(csat) << csat.error().what();
+  EXPECT_EQ(*csat, (std::pair<double, std::int64_t>{4.5, 2}));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "failing_store.hpp"
 #include "fake_clock.hpp"
+#include "fb/backend/notifier.hpp"
 #include "fb/common/sqlite.hpp"
 #include "fb/common/topics.hpp"
 #include "process.hpp"
@@ -384,6 +385,40 @@ TEST_F(IngestTest, ASurveyAnswerArrivesOnTheReceiptsTopicAndBadOnesAreDeadLetter
   EXPECT_EQ(dead->at(1).reason, DeadLetterReason::bad_receipt);
   EXPECT_EQ(dead->at(2).reason, DeadLetterReason::bad_receipt);
   EXPECT_EQ(real_->survey_score()->second, 0);
+}
+
+// The rating of the resolved notice and the closed case's survey are one closing's answers: the
+// one the driver gave last counts (Envelope.sent_at_ms), not the one that arrived last.
+TEST_F(IngestTest, OfAClosingsAnswersTheOneTheCarSentLastCountsWhateverTheirArrival) {
+  const auto ack = ack_of(process({report_message(test::valid_report_envelope())})[0]);
+  const auto number = ack.accepted().case_number();
+  Notifier notifier{test::shipped_rules().templates, test::shipped_rules().router};
+  const NoticeRenderer render = [&](const CaseNotice& n) { return notifier.render(n); };
+  for (auto to :
+       {CaseState::acknowledged, CaseState::assigned, CaseState::in_progress, CaseState::resolved, CaseState::closed}) {
+    TransitionRequest r{number, to, "li.na", "step", clock_.epoch_ms(), "li.na", {}, {}};
+    ASSERT_TRUE(real_->transition(r, render));
+  }
+  auto sent = real_->case_notifications(number);
+  ASSERT_TRUE(sent) << sent.error().what();
+  const auto id_of = [&](std::string_view event) {
+    const auto n = std::find_if(sent->begin(), sent->end(), [&](const auto& x) { return x.event == event; });
+    return n == sent->end() ? std::string{} : n->id;
+  };
+  const auto answer = [&](const std::string& id, int score, std::int64_t sent_at) {
+    EXPECT_FALSE(id.empty());
+    auto env = codec::new_envelope(sent_at);
+    env.mutable_survey()->set_notification_id(id);
+    env.mutable_survey()->set_score(static_cast<std::uint32_t>(score));
+    return RawMessage{topics::receipts(kVinA), codec::encode(env)};
+  };
+  const auto t = clock_.epoch_ms();
+  process({answer(id_of("survey_request"), 5, t + 2000)});
+  clock_.advance(std::chrono::hours(1));
+  process({answer(id_of("resolved"), 1, t + 1000)});  // rated first, delivered later
+  auto csat = real_->survey_score();
+  ASSERT_TRUE(csat) << csat.error().what();
+  EXPECT_EQ(*csat, (std::pair<double, std::int64_t>{5.0, 1}));
 }
 
 TEST_F(IngestTest, MalformedVisitRepliesAndCallbackRequestsAreDeadLetteredWithTheField) {

@@ -733,6 +733,63 @@ TEST_F(DriverActionTest, TheOutcomeOfAResolvedCaseMayBeRatedByItsResolvedNotific
   EXPECT_EQ(store_->survey_score()->second, 1);
 }
 
+// The rating of the resolved notice and the closed case's survey ask the same question about one
+// closing: both answers are kept, the one the driver gave last counts, whichever arrives last. A
+// resend changes nothing; a case reopened and resolved again is another closing, and a late
+// answer about the first closing does not touch the second's.
+TEST_F(DriverActionTest, ARatingAndTheSurveyOfTheSameClosingCountOnce) {
+  const auto number = case_in({S::acknowledged, S::assigned, S::in_progress, S::resolved});
+  const auto notification = [&](wire::CaseStatus status, std::size_t nth) {
+    std::vector<std::string> ids;
+    for (const auto& q : queued())
+      if (decode(q).status() == status) ids.push_back(q.id);
+    return nth < ids.size() ? ids[nth] : std::string{};
+  };
+  // Answered at `answered` by the car's clock, received at `received`.
+  const auto answer = [&](const std::string& id, int score, std::int64_t answered, std::int64_t received) {
+    ASSERT_FALSE(id.empty());
+    wire::SurveyAnswer a;
+    a.set_notification_id(id);
+    a.set_score(static_cast<std::uint32_t>(score));
+    CarReplyIntake in{new_uuid(), test::kVinA, a, received, "t", "p"};
+    in.answered_ms = answered;
+    auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{in}, render_);
+    ASSERT_TRUE(out) << out.error().what();
+    EXPECT_TRUE(out->front().receipt_matched);
+  };
+  const auto csat = [&] {
+    auto s = store_->survey_score();
+    EXPECT_TRUE(s) << s.error().what();
+    return s ? *s : std::pair<double, std::int64_t>{};
+  };
+  using Csat = std::pair<double, std::int64_t>;
+  const auto first_rating = notification(wire::CASE_STATUS_RESOLVED, 0);
+  answer(first_rating, 2, kT + kDay, kT + kDay);
+  ASSERT_TRUE(move(number, S::closed, kT + 2 * kDay));
+  EXPECT_EQ(csat(), (Csat{2.0, 1}));
+  answer(first_rating, 2, kT + kDay, kT + 3 * kDay);  // its resend, its AnswerStored lost
+  EXPECT_EQ(csat(), (Csat{2.0, 1}));
+
+  ASSERT_TRUE(move(number, S::reopened, kT + 4 * kDay));
+  ASSERT_TRUE(move(number, S::in_progress, kT + 4 * kDay));
+  ASSERT_TRUE(move(number, S::resolved, kT + 5 * kDay));
+  ASSERT_TRUE(move(number, S::closed, kT + 6 * kDay));
+  answer(notification(wire::CASE_STATUS_CLOSED, 1), 5, kT + 7 * kDay, kT + 7 * kDay);
+  EXPECT_EQ(csat(), (Csat{3.5, 2}));
+  // The second resolution's rating, given before that survey was answered, arriving after it.
+  answer(notification(wire::CASE_STATUS_RESOLVED, 1), 1, kT + 6 * kDay, kT + 8 * kDay);
+  EXPECT_EQ(csat(), (Csat{3.5, 2}));
+  // The first closing's survey, answered on day 3, arriving now: it is the first closing's answer.
+  answer(notification(wire::CASE_STATUS_CLOSED, 0), 4, kT + 3 * kDay, kT + 9 * kDay);
+  EXPECT_EQ(csat(), (Csat{4.5, 2}));
+
+  // The case's page shows the answer that counts, of its latest closing.
+  auto shown = store_->case_detail(number);
+  ASSERT_TRUE(shown && *shown);
+  ASSERT_TRUE((*shown)->survey);
+  EXPECT_EQ((*shown)->survey->first, 5);
+}
+
 // The console's work on cases, straight on the store (the API tests go through HTTP on SQLite
 // only): here it runs on both stores (postgres_store_suite).
 TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {

@@ -179,7 +179,8 @@ TEST_F(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
   auto admin = sql::open_postgres(*conninfo);
   ASSERT_TRUE(admin);
   EXPECT_EQ(admin->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0),
-            5);  // migrations: v9 shape, privacy columns, leases, sealing on the server, the visit list's index
+            6);  // migrations: v9 shape, privacy columns, leases, sealing on the server, the visit list's index,
+                 // survey closings
   ASSERT_TRUE(admin->exec("UPDATE fb_schema SET version = 99"));
   auto s = test::open_case_store(path);
   ASSERT_FALSE(s);
@@ -233,7 +234,7 @@ TEST_F(PostgresStore, AnInProcessBackendConfiguredForPostgresOpensItsStoreThere)
   EXPECT_FALSE(std::filesystem::exists(dir / "unused.db"));
   auto db = sql::open_postgres(*conninfo);
   ASSERT_TRUE(db);
-  EXPECT_EQ(db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 5);
+  EXPECT_EQ(db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 6);
 }
 
 TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {

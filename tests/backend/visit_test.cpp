@@ -343,6 +343,40 @@ TEST_F(VisitTest, ExtraCostWaitsForTheDriversApproval) {
   ASSERT_TRUE(repair(v.id, 40000, t += kHour));
 }
 
+// A visit's handover closes the case as a resolution does: the driver who rated an earlier
+// resolution and answered the handover's survey after a reopen has answered two closings.
+TEST_F(VisitTest, TheHandoverSurveyIsAClosingOfItsOwnAfterAnEarlierResolution) {
+  TransitionRequest resolve{number_, CaseState::resolved, "li.na", "fixed", kT + kHour, {}, {}, {}};
+  ASSERT_TRUE(store_->transition(resolve, render_));
+  auto sent = store_->case_notifications(number_);
+  ASSERT_TRUE(sent) << sent.error().what();
+  const auto resolved = std::find_if(sent->begin(), sent->end(), [](const auto& n) { return n.event == "resolved"; });
+  ASSERT_NE(resolved, sent->end());
+  const auto answer = [&](const std::string& id, int score, std::int64_t at) {
+    wire::SurveyAnswer a;
+    a.set_notification_id(id);
+    a.set_score(static_cast<std::uint32_t>(score));
+    auto out = store_->apply_car_replies(std::vector<CarReplyIntake>{{new_uuid(), test::kVinA, a, at, "t", "s"}},
+                                         render_);
+    ASSERT_TRUE(out) << out.error().what();
+    EXPECT_TRUE(out->front().receipt_matched);
+  };
+  answer(resolved->id, 2, kT + kHour);
+  for (auto to : {CaseState::reopened, CaseState::in_progress}) {
+    TransitionRequest r{number_, to, "li.na", "still shifts harshly", kT + kHour, {}, {}, {}};
+    ASSERT_TRUE(store_->transition(r, render_));
+  }
+  auto v = propose();
+  pick(v, 0);
+  std::int64_t t = kT + 3 * kDay;
+  const auto handover = hand_over(v.id, t);
+  ASSERT_FALSE(handover.empty());
+  answer(handover, 5, t + kHour);
+  auto csat = store_->survey_score();
+  ASSERT_TRUE(csat) << csat.error().what();
+  EXPECT_EQ(*csat, (std::pair<double, std::int64_t>{3.5, 2}));
+}
+
 TEST_F(VisitTest, ALowSurveyScoreOpensAFollowUpForAfterSales) {
   auto v = propose();
   pick(v, 0);

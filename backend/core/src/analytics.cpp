@@ -62,6 +62,9 @@ constexpr std::int64_t kDayMs = std::int64_t{24} * 3600 * 1000;
 constexpr int kSchemaVersion = 5;        // the lifecycle columns and the surveys table
 constexpr int kVisitsSchemaVersion = 7;  // visits, visit_stages and callbacks
 constexpr int kPgSchemaVersion = 2;      // PostgreSQL's migrations: 1 the tables, 2 fb_open()
+// One survey answer counted per closing (detail::kSurveyClosingColumns); before, every answer.
+constexpr int kSurveyClosingsSchemaVersion = 13;
+constexpr int kPgSurveyClosingsVersion = 6;
 constexpr double kMsPerHour = 3600.0 * 1000.0;
 constexpr std::array<std::string_view, 5> kRepairStages{"checked_in", "inspection", "diagnosis", "repair",
                                                         "quality_check"};
@@ -245,7 +248,10 @@ std::string symptom_key(const std::string& system, const std::string& dtc, const
 /// Over either store: the SQL is SQLite's, which the PostgreSQL driver translates.
 class SqlAnalytics final : public Analytics {
  public:
-  SqlAnalytics(sql::Database db, bool has_visits) : db_(std::move(db)), has_visits_(has_visits) {}
+  SqlAnalytics(sql::Database db, bool has_visits, bool counts_closings)
+      : db_(std::move(db)),
+        has_visits_(has_visits),
+        counts_closings_(counts_closings) {}
 
   Result<Dashboard> dashboard(const DashboardQuery& q) override {
     if (q.to_ms <= q.from_ms) {
@@ -464,9 +470,12 @@ class SqlAnalytics final : public Analytics {
     std::unordered_set<std::int64_t> ids;
     ids.reserve(rows.size());
     for (const auto& c : rows) ids.insert(c.id);
-    auto st = statement(surveys_,
-                        "SELECT s.case_id, s.score FROM surveys s JOIN cases c ON c.id = s.case_id "
-                        "WHERE c.created_ms >= ?1 AND c.created_ms < ?2 AND c.major = 0");
+    auto st = statement(surveys_, counts_closings_
+                                      ? "SELECT s.case_id, s.score FROM surveys s JOIN cases c ON c.id = s.case_id "
+                                        "WHERE c.created_ms >= ?1 AND c.created_ms < ?2 AND c.major = 0 AND "
+                                        "s.counted = 1"
+                                      : "SELECT s.case_id, s.score FROM surveys s JOIN cases c ON c.id = s.case_id "
+                                        "WHERE c.created_ms >= ?1 AND c.created_ms < ?2 AND c.major = 0");
     if (!st) return fail(st.error());
     (*st)->reset();  // a failed read leaves it mid-way
     (*st)->bind(1, from).bind(2, to);
@@ -618,6 +627,7 @@ class SqlAnalytics final : public Analytics {
 
   sql::Database db_;
   bool has_visits_ = false;
+  bool counts_closings_ = false;  // surveys.counted exists (kSurveyClosingsSchemaVersion)
   std::unique_ptr<sql::Statement> cases_, surveys_, reports_, handovers_, stages_, repeats_, callbacks_, pickups_;
 };
 
@@ -647,7 +657,8 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
                                               std::to_string(kSchemaVersion) + " (open it with fb-backend once)");
   }
   return std::unique_ptr<Analytics>(
-      std::make_unique<SqlAnalytics>(std::move(*db), version->value_or(0) >= kVisitsSchemaVersion));
+      std::make_unique<SqlAnalytics>(std::move(*db), version->value_or(0) >= kVisitsSchemaVersion,
+                                     version->value_or(0) >= kSurveyClosingsSchemaVersion));
 }
 
 Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& conninfo,
@@ -678,7 +689,8 @@ Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& co
       return fail(r.error());
     }
   }
-  return std::unique_ptr<Analytics>(std::make_unique<SqlAnalytics>(std::move(*db), true));
+  return std::unique_ptr<Analytics>(
+      std::make_unique<SqlAnalytics>(std::move(*db), true, version->value_or(0) >= kPgSurveyClosingsVersion));
 }
 
 Result<std::pair<int, int>> parse_month(std::string_view text) {

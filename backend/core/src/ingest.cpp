@@ -248,6 +248,7 @@ Result<std::vector<Outgoing>> Ingest::process(std::span<const RawMessage> batch)
       auto& intake = std::get<CarReplyIntake>(reply);
       intake.vin = topic->vin;
       intake.at_ms = now;
+      intake.answered_ms = e.sent_at_ms();
       intake.topic = m.topic;
       intake.payload = m.payload;
       replies.push_back(std::move(intake));

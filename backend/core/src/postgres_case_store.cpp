@@ -445,8 +445,12 @@ $$;
 /// Migration i upgrades version i to i + 1 (sql::StoreSchema); built at first use.
 std::span<const std::string_view> pg_migrations() {
   static const std::string privacy = std::string(detail::kSchemaPhoneDigests) + std::string(kPgSealingPassThrough);
-  static const std::string_view migrations[] = {kPgSchemaV1, privacy, detail::kSchemaLeases, kPgSealing,
-                                                detail::kSchemaVisitsByUpdate};
+  static const std::string_view migrations[] = {kPgSchemaV1,
+                                                privacy,
+                                                detail::kSchemaLeases,
+                                                kPgSealing,
+                                                detail::kSchemaVisitsByUpdate,
+                                                detail::survey_closings_migration()};
   return migrations;
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -267,18 +268,22 @@ constexpr SealedColumn kSealedColumns[] = {
     {"dead_letters", "payload", "topic || ':' || first_seen_ms", "", {}, true},
 };
 
-const std::string_view kMigrations[] = {kSchemaV1,
-                                        kSchemaV2,
-                                        kSchemaV3,
-                                        kSchemaV4,
-                                        kSchemaLifecycle,
-                                        kSchemaConsole,
-                                        detail::kVisitSchema,
-                                        kSchemaRelations,
-                                        kSchemaDeadLetterCaps,
-                                        detail::kSchemaPhoneDigests,
-                                        detail::kSchemaLeases,
-                                        detail::kSchemaVisitsByUpdate};
+std::span<const std::string_view> migrations() {
+  static const std::string_view all[] = {kSchemaV1,
+                                         kSchemaV2,
+                                         kSchemaV3,
+                                         kSchemaV4,
+                                         kSchemaLifecycle,
+                                         kSchemaConsole,
+                                         detail::kVisitSchema,
+                                         kSchemaRelations,
+                                         kSchemaDeadLetterCaps,
+                                         detail::kSchemaPhoneDigests,
+                                         detail::kSchemaLeases,
+                                         detail::kSchemaVisitsByUpdate,
+                                         detail::survey_closings_migration()};
+  return all;
+}
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -825,7 +830,7 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<std::pair<double, std::int64_t>> survey_score() override {
-    auto st = cached("SELECT coalesce(avg(score), 0) * 1000, count(*) FROM surveys");
+    auto st = cached("SELECT coalesce(avg(score), 0) * 1000, count(*) FROM surveys WHERE counted = 1");
     if (!st) return fail(st.error());
     auto row = (*st)->step();
     if (!row) return fail(row.error());
@@ -1073,23 +1078,35 @@ class SqliteCaseStore final : public CaseStore {
                                                      : "survey score " + std::to_string(score) + " outside 1..5",
                                        out);
     }
-    // The car may send the same answer again (QoS 1): the first one counts.
+    // The car may send the same answer again (QoS 1): the first one is kept.
     auto ins = cached(
-        "INSERT INTO surveys(case_id, notification_id, score, comment, at_ms) VALUES(?1,?2,?3,"
-        "fb_seal(?4, 'surveys.comment:' || ?2),?5) "
-        "ON CONFLICT(notification_id) DO NOTHING");
+        "INSERT INTO surveys(case_id, notification_id, score, comment, at_ms, answered_ms) VALUES(?1,?2,?3,"
+        "fb_seal(?4, 'surveys.comment:' || ?2),?5,?6) ON CONFLICT(notification_id) DO NOTHING");
     if (!ins) return fail(ins.error());
     (*ins)
         ->bind(1, case_row)
         .bind(2, answer.notification_id())
         .bind(3, std::int64_t{score})
         .bind(4, answer.comment())
-        .bind(5, in.at_ms);
+        .bind(5, in.at_ms)
+        .bind(6, in.answered_ms > 0 ? in.answered_ms : in.at_ms);
     if (auto x = (*ins)->run(); !x) return x;
     if (db_.changes() == 0) {
       out.receipt_matched = true;
       return {};
     }
+    // One answer counts per closing, its latest (detail::kSurveyClosingColumns): one answered
+    // earlier that arrives late is kept and not counted.
+    auto closing = cached(std::string(detail::kSetSurveyClosing) + " WHERE notification_id = ?1");
+    if (!closing) return fail(closing.error());
+    (*closing)->bind(1, answer.notification_id());
+    if (auto x = (*closing)->run(); !x) return x;
+    auto counted = cached(
+        std::string(detail::kSetSurveyCounted) +
+        " WHERE case_id = ?1 AND closing_id = (SELECT closing_id FROM surveys WHERE notification_id = ?2)");
+    if (!counted) return fail(counted.error());
+    (*counted)->bind(1, case_row).bind(2, answer.notification_id());
+    if (auto x = (*counted)->run(); !x) return x;
     out.receipt_matched = true;
     return event(case_row, in.at_ms, "survey", nlohmann::json{{"score", score}, {"comment", answer.comment()}}.dump(),
                  "car");
@@ -1335,10 +1352,9 @@ class SqliteCaseStore final : public CaseStore {
         "r.rowid LIMIT 1), (SELECT fb_open(k.phone, 'contacts.phone:' || k.report_id) FROM contacts k JOIN reports r "
         "USING (report_id) WHERE r.case_id = c.id "
         "ORDER BY r.rowid LIMIT 1), "
-        "(SELECT score FROM surveys WHERE case_id = c.id ORDER BY at_ms DESC LIMIT 1), "
-        "(SELECT fb_open(comment, 'surveys.comment:' || notification_id) FROM surveys WHERE case_id = c.id ORDER BY "
-        "at_ms DESC LIMIT 1) FROM cases c WHERE c.number = "
-        "?");
+        "(SELECT score FROM surveys WHERE case_id = c.id AND counted = 1 ORDER BY closing_id DESC, id DESC LIMIT 1), "
+        "(SELECT fb_open(comment, 'surveys.comment:' || notification_id) FROM surveys WHERE case_id = c.id AND "
+        "counted = 1 ORDER BY closing_id DESC, id DESC LIMIT 1) FROM cases c WHERE c.number = ?");
     if (!extra) return fail(extra.error());
     (*extra)->bind(1, case_number);
     auto row = (*extra)->step();
@@ -2762,7 +2778,7 @@ Result<std::unique_ptr<CaseStore>> open_sqlite_case_store(const std::filesystem:
   // Freed space is overwritten with zeros: erased personal data does not linger in free pages,
   // nor what a migration rewrites (contacts' phone numbers, dead letters' payloads).
   options.secure_delete = true;
-  auto opened = sql::open_store(path, sql::StoreSchema{"case store", kMigrations}, sql::OnCorrupt::refuse, options);
+  auto opened = sql::open_store(path, sql::StoreSchema{"case store", migrations()}, sql::OnCorrupt::refuse, options);
   if (!opened) return fail(opened.error());
   // A 64 MiB page cache (SQLite's default is 2 MiB): each report inserts into a dozen indexes,
   // some keyed by random values, and once they outgrow the cache every insert reads pages back

@@ -268,7 +268,8 @@ struct CaseDetail {
   std::vector<NotificationSummary> notifications;
   std::vector<std::string> notification_payloads;  // the Envelope of each notification, same order
   std::optional<Contact> contact;
-  std::optional<std::pair<int, std::string>> survey;  // score and comment
+  /// Score and comment of the answer counted for the latest closing answered (survey_score()).
+  std::optional<std::pair<int, std::string>> survey;
 };
 
 /// What a privacy erasure removed (and the audit record kept of it).
@@ -421,7 +422,8 @@ class CaseStore {
   /// The earliest moment process_sla() has something to do; nullopt when nothing is pending.
   virtual Result<std::optional<std::int64_t>> next_sla_deadline() = 0;
   virtual Result<std::vector<ClusterSummary>> list_clusters(std::size_t limit) = 0;
-  /// Average survey score and answer count (CSAT), over all cases.
+  /// Average survey score and answer count (CSAT), over all cases: one answer per closing, its
+  /// latest (the resolved notice's rating and the closed case's survey ask the same question).
   virtual Result<std::pair<double, std::int64_t>> survey_score() = 0;
 
   // ---- Service teams' work (API and console) ----

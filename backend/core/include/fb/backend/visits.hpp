@@ -206,9 +206,12 @@ struct CarReplyIntake {
   std::string vin;         // from the topic (authenticated by the broker)
   std::variant<wire::SurveyAnswer, wire::VisitReply, wire::CallbackRequest, wire::DriverMessage, wire::ReopenRequest>
       body;
-  std::int64_t at_ms = 0;
+  std::int64_t at_ms = 0;  // received (the backend's clock)
   std::string topic;
   std::string payload;
+  /// Envelope.sent_at_ms: when the car sent it, by its clock (a re-send repeats it); 0 unknown.
+  /// Orders a driver's answers to the same question (surveys).
+  std::int64_t answered_ms = 0;
 };
 
 /// A survey score at or below this on a visit opens a follow-up case (回访) for after-sales.
