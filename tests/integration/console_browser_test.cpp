@@ -591,8 +591,17 @@ TEST_F(ConsoleBrowser, ADealerSeesOnlyItsVisitsEntersTheNextStageAndIsToldWhenTh
   // A repair above the estimate is refused with the API's detail until the driver approves.
   must(browser_->wait_for("[data-testid=stage-form][data-stage=repair]"));
   must(browser_->type("[data-testid=part-name]", "Front brake pad set"));
-  must(browser_->type("[data-testid=part-price]", "700"));
   must(browser_->type("[data-testid=stage-labour]", "250"));
+  // A price that is not an amount is refused on the page, not sent as 0 (which the approval
+  // check would have passed).
+  must(browser_->type("[data-testid=part-price]", "700元"));
+  must(browser_->click("[data-testid=stage-submit]"));
+  must(browser_->wait_for_text("[data-testid=stage-error]", "Enter an amount"));
+  auto unsent = api(dealer_token_)->get("/api/v1/visits/" + visit);
+  ASSERT_TRUE(unsent) << unsent.error().what();
+  EXPECT_EQ(unsent->body.value("state", std::string()), "diagnosis") << unsent->body.dump();
+  must(browser_->execute("document.querySelector('[data-testid=part-price]').value = ''; return 1;"));
+  must(browser_->type("[data-testid=part-price]", "700"));
   must(browser_->click("[data-testid=stage-submit]"));
   must(browser_->wait_for_text("[data-testid=stage-error] [data-testid=error]", "409"));
   EXPECT_NE(must(browser_->text("[data-testid=stage-error]")).find("exceeds the estimate 800.00 CNY"),
