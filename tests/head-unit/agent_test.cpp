@@ -1570,7 +1570,7 @@ TEST_F(AgentSnapshotTest, AHeldReportWhoseRecordingWasLostIsSentFlaggedAfterARes
 // free space, and the report goes out.
 TEST_F(AgentSnapshotTest, AHeldReportWhoseReleaseFailedIsReleasedOnceSpaceIsFree) {
   storage_.max_pages = 32;
-  storage_.ack_reserve_bytes = 8 << 10;
+  storage_.ack_reserve_bytes = 16 << 10;  // the acks of every report the 32 pages hold
   auto agent = started_agent();
   // A long window of speeds changing every 25 ms: the snapshot is a few KiB, so its release
   // needs more pages than the fill below leaves free, whatever the store's page layout.

@@ -112,6 +112,37 @@ TEST_F(CarStoreTest, QueuedReportsSurviveAReopenInSendOrder) {
 
 // The driver's words are written once (v14): in My reports, not again in the queued copy, which
 // keeps the payload without their chunk (codec::encode() puts it last) and is sent byte for byte.
+// A report's "queued" step is its row's time, not a row of its own (8 % of what an enqueue
+// writes); a store that kept the row before shows it once.
+TEST_F(CarStoreTest, TheQueuedStepIsTheReportsOwnTimeAndShowsOnceWhereARowKeptIt) {
+  const auto now = make_report("a rattle");
+  const auto before = make_report("a squeal");
+  {
+    auto store = open();
+    ASSERT_TRUE(store.enqueue_report(now.env, now.payload, ReportClass::normal, 1000));
+    ASSERT_TRUE(store.enqueue_report(before.env, before.payload, ReportClass::normal, 2000));
+  }
+  {
+    auto db = sql::Database::open(path_);
+    ASSERT_TRUE(db);
+    EXPECT_EQ(*db->query_int("SELECT count(*) FROM timeline WHERE kind = 'queued'"), 0);
+    ASSERT_TRUE(db->exec("INSERT INTO timeline(report_id, kind, at_ms) VALUES('" + before.env.report().report_id() +
+                         "', 'queued', 2000)"));  // as a store written before kept it
+  }
+  auto store = open();
+  for (const auto& [r, at] : {std::pair{&now, 1000}, std::pair{&before, 2000}}) {
+    ASSERT_TRUE(store.record_delivery(r->env.report().report_id(), at + 10, at + 20));
+    auto steps = store.timeline(r->env.report().report_id());
+    ASSERT_TRUE(steps) << steps.error().what();
+    ASSERT_EQ(steps->size(), 3u);
+    EXPECT_EQ((*steps)[0].kind, TimelineKind::queued);
+    EXPECT_EQ((*steps)[0].at_ms, at);
+    EXPECT_EQ((*steps)[1].kind, TimelineKind::sent);
+    EXPECT_EQ((*steps)[2].kind, TimelineKind::delivered);
+  }
+  EXPECT_TRUE(store.timeline("no-such-report")->empty());
+}
+
 TEST_F(CarStoreTest, AQueuedReportsWordsAreWrittenOnceAndItsBytesSentAsEncoded) {
   const auto words = "report 1: " + std::string(600, 'w');
   const auto q = make_report(words);

@@ -112,9 +112,12 @@ Result<void> CarStore::record_deliveries(std::span<const Delivery> deliveries) {
 }
 
 Result<std::vector<TimelineEvent>> CarStore::timeline(const std::string& report_id) {
+  // The "queued" step is the report's created_ms; a store written before kept it as a row.
   auto st = db_.cached(
+      "SELECT 'queued' AS kind, created_ms AS at_ms, '', '', '', '', 0 AS seq FROM reports WHERE report_id = ?1 AND "
+      "NOT EXISTS (SELECT 1 FROM timeline WHERE report_id = ?1 AND kind = 'queued') UNION ALL "
       "SELECT kind, at_ms, title, fb_open(text, 'timeline.text:' || report_id || ':' || kind || ':' || source_id), "
-      "detail, source_id FROM timeline WHERE report_id = ? ORDER BY at_ms, seq");
+      "detail, source_id, seq FROM timeline WHERE report_id = ?1 ORDER BY at_ms, seq");
   if (!st) return fail(st.error());
   st->bind(1, report_id);
   std::vector<TimelineEvent> out;
