@@ -356,26 +356,29 @@ TEST(CaseStoreMigration, AnswersStoredBeforeSurveyClosingsCountOncePerClosing) {
     ASSERT_TRUE(out && (*out)[0].accepted);
   }
   {
-    // The store as the version before left it: the answers of two closings, the first one's twice.
+    // The store as the version before left it. The first closing answered twice (its survey's row
+    // written first, answered last), the second once, its resolved notice stamped before the
+    // first survey request (another instance's clock); two answers whose notifications are gone.
     auto db = test::open_store_database(path);
     ASSERT_TRUE(db) << db.error().what();
     std::string sql =
         "DROP INDEX surveys_closing; DROP INDEX notifications_closings; ALTER TABLE surveys DROP COLUMN counted; "
-        "ALTER TABLE surveys DROP COLUMN closing_id; ALTER TABLE surveys DROP COLUMN answered_ms; ";
+        "ALTER TABLE surveys DROP COLUMN closing; ALTER TABLE surveys DROP COLUMN answered_ms; ";
     sql += test::store_is_postgres() ? "UPDATE fb_schema SET version = 5 WHERE name = 'case store'; "
                                      : "PRAGMA user_version = 12; ";
     const auto hours = [](int h) { return std::to_string(kT + h * test::kHour); };
-    for (const auto& [id, event, sent] :
-         {std::tuple{"res-1", "resolved", 1}, std::tuple{"close-1", "survey_request", 2},
-          std::tuple{"res-2", "resolved", 5}}) {
+    for (const auto& [id, event, created] :
+         {std::tuple{"res-1", "resolved", 1}, std::tuple{"close-1", "survey_request", 3},
+          std::tuple{"res-2", "resolved", 2}}) {
       sql += std::string(
                  "INSERT INTO notifications(id, case_id, vin, payload, created_ms, state, attempts, "
                  "next_attempt_ms, event) SELECT '") +
-             id + "', id, vin, (SELECT payload FROM notifications LIMIT 1), " + hours(sent) + ", 'read', 1, 0, '" +
+             id + "', id, vin, (SELECT payload FROM notifications LIMIT 1), " + hours(created) + ", 'read', 1, 0, '" +
              event + "' FROM cases; ";
     }
     for (const auto& [id, score, answered] :
-         {std::tuple{"res-1", 2, 1}, std::tuple{"close-1", 4, 3}, std::tuple{"res-2", 5, 6}}) {
+         {std::tuple{"close-1", 4, 4}, std::tuple{"res-1", 2, 1}, std::tuple{"res-2", 5, 6}, std::tuple{"gone-1", 1, 7},
+          std::tuple{"gone-2", 3, 8}}) {
       sql += std::string("INSERT INTO surveys(case_id, notification_id, score, comment, at_ms) SELECT id, '") + id +
              "', " + std::to_string(score) + ", '', " + hours(answered) + " FROM cases; ";
     }
@@ -386,7 +389,7 @@ TEST(CaseStoreMigration, AnswersStoredBeforeSurveyClosingsCountOncePerClosing) {
   ASSERT_TRUE(s) << s.error().what();
   auto csat = (*s)->survey_score();
   ASSERT_TRUE(csat) << csat.error().what();
-  EXPECT_EQ(*csat, (std::pair<double, std::int64_t>{4.5, 2}));
+  EXPECT_EQ(*csat, (std::pair<double, std::int64_t>{4.0, 3}));  // close-1, res-2, gone-2
 }
 
 }  // namespace

@@ -388,22 +388,27 @@ TEST_F(IngestTest, ASurveyAnswerArrivesOnTheReceiptsTopicAndBadOnesAreDeadLetter
 }
 
 // The rating of the resolved notice and the closed case's survey are one closing's answers: the
-// one the driver gave last counts (Envelope.sent_at_ms), not the one that arrived last.
+// one the driver gave last counts (Envelope.sent_at_ms), not the one that arrived last; a car
+// clock that cannot be right (not yet set after a boot) gives way to the arrival.
 TEST_F(IngestTest, OfAClosingsAnswersTheOneTheCarSentLastCountsWhateverTheirArrival) {
   const auto ack = ack_of(process({report_message(test::valid_report_envelope())})[0]);
   const auto number = ack.accepted().case_number();
   Notifier notifier{test::shipped_rules().templates, test::shipped_rules().router};
   const NoticeRenderer render = [&](const CaseNotice& n) { return notifier.render(n); };
-  for (auto to :
-       {CaseState::acknowledged, CaseState::assigned, CaseState::in_progress, CaseState::resolved, CaseState::closed}) {
-    TransitionRequest r{number, to, "li.na", "step", clock_.epoch_ms(), "li.na", {}, {}};
-    ASSERT_TRUE(real_->transition(r, render));
-  }
-  auto sent = real_->case_notifications(number);
-  ASSERT_TRUE(sent) << sent.error().what();
-  const auto id_of = [&](std::string_view event) {
-    const auto n = std::find_if(sent->begin(), sent->end(), [&](const auto& x) { return x.event == event; });
-    return n == sent->end() ? std::string{} : n->id;
+  const auto move = [&](std::initializer_list<CaseState> states) {
+    for (auto to : states) {
+      TransitionRequest r{number, to, "li.na", "step", clock_.epoch_ms(), "li.na", {}, {}};
+      ASSERT_TRUE(real_->transition(r, render));
+    }
+  };
+  // The nth notification of `event` sent for the case (case_notifications: in the order sent).
+  const auto id_of = [&](std::string_view event, std::size_t nth) {
+    auto sent = real_->case_notifications(number);
+    EXPECT_TRUE(sent) << sent.error().what();
+    std::vector<std::string> ids;
+    for (const auto& n : *sent)
+      if (n.event == event) ids.push_back(n.id);
+    return nth < ids.size() ? ids[nth] : std::string{};
   };
   const auto answer = [&](const std::string& id, int score, std::int64_t sent_at) {
     EXPECT_FALSE(id.empty());
@@ -412,13 +417,28 @@ TEST_F(IngestTest, OfAClosingsAnswersTheOneTheCarSentLastCountsWhateverTheirArri
     env.mutable_survey()->set_score(static_cast<std::uint32_t>(score));
     return RawMessage{topics::receipts(kVinA), codec::encode(env)};
   };
+  const auto csat = [&] {
+    auto s = real_->survey_score();
+    EXPECT_TRUE(s) << s.error().what();
+    return s ? *s : std::pair<double, std::int64_t>{};
+  };
+  move({CaseState::acknowledged, CaseState::assigned, CaseState::in_progress, CaseState::resolved, CaseState::closed});
+  clock_.advance(std::chrono::minutes(10));
   const auto t = clock_.epoch_ms();
-  process({answer(id_of("survey_request"), 5, t + 2000)});
+  process({answer(id_of("survey_request", 0), 5, t - 1000)});
   clock_.advance(std::chrono::hours(1));
-  process({answer(id_of("resolved"), 1, t + 1000)});  // rated first, delivered later
-  auto csat = real_->survey_score();
-  ASSERT_TRUE(csat) << csat.error().what();
-  EXPECT_EQ(*csat, (std::pair<double, std::int64_t>{5.0, 1}));
+  process({answer(id_of("resolved", 0), 1, t - 2000)});  // rated first, delivered later
+  EXPECT_EQ(csat(), (std::pair<double, std::int64_t>{5.0, 1}));
+
+  // Reopened and closed again. The car's clock was not set when the survey was answered (2000,
+  // after a boot): that answer is taken as given when it arrived, after the rating.
+  move({CaseState::reopened, CaseState::in_progress, CaseState::resolved, CaseState::closed});
+  clock_.advance(std::chrono::minutes(10));
+  const auto t2 = clock_.epoch_ms();
+  process({answer(id_of("survey_request", 1), 4, 946'771'200'000)});  // 2000-01-02
+  clock_.advance(std::chrono::hours(1));
+  process({answer(id_of("resolved", 1), 1, t2 - 1000)});
+  EXPECT_EQ(csat(), (std::pair<double, std::int64_t>{4.5, 2}));
 }
 
 TEST_F(IngestTest, MalformedVisitRepliesAndCallbackRequestsAreDeadLetteredWithTheField) {

@@ -173,7 +173,13 @@ TEST_F(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
   test::TempDir dir;
   const std::string path = dir / "newer";
   ASSERT_TRUE(test::open_case_store(path));
-  ASSERT_TRUE(test::open_case_store(path));  // the second open finds it current: no migration runs again
+  {
+    auto s = test::open_case_store(path);  // the second open finds it current: no migration runs again
+    ASSERT_TRUE(s);
+    auto out = (*s)->commit_batch(std::vector<BatchItem>{test::intake(test::valid_report_envelope(), kT)},
+                                  test::simple_notifications());
+    ASSERT_TRUE(out && (*out)[0].accepted);
+  }
   auto conninfo = test::postgres_database(path);
   ASSERT_TRUE(conninfo);
   auto admin = sql::open_postgres(*conninfo);
@@ -181,6 +187,14 @@ TEST_F(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
   EXPECT_EQ(admin->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0),
             6);  // migrations: v9 shape, privacy columns, leases, sealing on the server, the visit list's index,
                  // survey closings
+  // An instance still on the build before would store an answer without its closing, counted
+  // beside this build's: on PostgreSQL (several instances) that insert fails, and the car sends
+  // the answer again.
+  auto old_build = admin->exec(
+      "INSERT INTO surveys(case_id, notification_id, score, comment, at_ms) SELECT id, 'old-build', 5, '', 0 "
+      "FROM cases");
+  ASSERT_FALSE(old_build);
+  EXPECT_NE(old_build.error().detail.find("answered_ms"), std::string::npos) << old_build.error().what();
   ASSERT_TRUE(admin->exec("UPDATE fb_schema SET version = 99"));
   auto s = test::open_case_store(path);
   ASSERT_FALSE(s);

@@ -50,33 +50,35 @@ CREATE INDEX visits_updated ON visits(updated_ms DESC, id);
 /// Schema v13 on SQLite, migration 6 on PostgreSQL: one survey answer counts per closing. The car
 /// may rate a resolved case's outcome (its "resolved" notice) and, once the case is closed,
 /// answer its survey: the same question about the same closing, asked twice. Both rows stay (a
-/// resend of either is still known as one). Each names its closing (`closing_id`, by
-/// kSetSurveyClosing) and the time the car answered (`answered_ms`, Envelope.sent_at_ms, which a
-/// resend repeats); the latest answer of a closing is counted, the others not
-/// (kSetSurveyCounted). A case reopened and resolved again is another closing.
+/// resend of either is still known as one). Each names its closing (`closing`, by
+/// kSetSurveyClosing) and when the driver answered (`answered_ms`: the car's Envelope.sent_at_ms
+/// where it is plausible, else the arrival; answers stored before are ordered by arrival); the
+/// latest answer of a closing is counted, the others not (kSetSurveyCounted). A case reopened and
+/// resolved again is another closing.
 inline constexpr std::string_view kSurveyClosingColumns = R"sql(
 ALTER TABLE surveys ADD COLUMN answered_ms BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE surveys ADD COLUMN closing_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE surveys ADD COLUMN closing TEXT NOT NULL DEFAULT '';
 ALTER TABLE surveys ADD COLUMN counted BIGINT NOT NULL DEFAULT 1;
 UPDATE surveys SET answered_ms = at_ms;
 CREATE INDEX IF NOT EXISTS notifications_closings ON notifications(case_id, event);
-CREATE INDEX surveys_closing ON surveys(case_id, closing_id);
+CREATE INDEX surveys_closing ON surveys(case_id, closing);
 )sql";
 
-/// A survey row's closing: the notification that opened it, the latest "resolved" notice or
-/// visit handover of the case sent no later than the notification answered (in the order the
-/// store wrote them, not by any instance's clock). An answer whose notification is gone (its
-/// vehicle's data erased before v13) is of closing 0: one per case.
+/// A survey row's closing: the id of the notification that opened it, the latest "resolved"
+/// notice or visit handover of the case written no later than the notification answered (in the
+/// order the store wrote them, not by any instance's clock; the id, not the rowid, is kept, as a
+/// VACUUM may renumber SQLite's). Without one, the notification answered; an answer whose
+/// notification is gone (its vehicle's data erased before v13) is of closing '': one per case.
 inline constexpr std::string_view kSetSurveyClosing =
-    "UPDATE surveys SET closing_id = coalesce((SELECT max(r.rowid) FROM notifications r JOIN notifications n ON "
+    "UPDATE surveys SET closing = coalesce((SELECT r.id FROM notifications r JOIN notifications n ON "
     "n.id = surveys.notification_id WHERE r.case_id = surveys.case_id AND r.event IN ('resolved', "
-    "'visit_handover') AND r.rowid <= n.rowid), (SELECT n.rowid FROM notifications n WHERE n.id = "
-    "surveys.notification_id), 0)";
+    "'visit_handover') AND r.rowid <= n.rowid ORDER BY r.rowid DESC LIMIT 1), (SELECT n.id FROM notifications n "
+    "WHERE n.id = surveys.notification_id), '')";
 
 /// Marks the latest answer of each row's closing counted and the others not.
 inline constexpr std::string_view kSetSurveyCounted =
     "UPDATE surveys SET counted = CASE WHEN id = (SELECT s.id FROM surveys s WHERE s.case_id = surveys.case_id "
-    "AND s.closing_id = surveys.closing_id ORDER BY s.answered_ms DESC, s.id DESC LIMIT 1) THEN 1 ELSE 0 END";
+    "AND s.closing = surveys.closing ORDER BY s.answered_ms DESC, s.id DESC LIMIT 1) THEN 1 ELSE 0 END";
 
 /// The migration: the columns, then every stored answer's closing and count.
 inline std::string_view survey_closings_migration() {

@@ -445,12 +445,14 @@ $$;
 /// Migration i upgrades version i to i + 1 (sql::StoreSchema); built at first use.
 std::span<const std::string_view> pg_migrations() {
   static const std::string privacy = std::string(detail::kSchemaPhoneDigests) + std::string(kPgSealingPassThrough);
-  static const std::string_view migrations[] = {kPgSchemaV1,
-                                                privacy,
-                                                detail::kSchemaLeases,
-                                                kPgSealing,
-                                                detail::kSchemaVisitsByUpdate,
-                                                detail::survey_closings_migration()};
+  // Several instances may share the store: one still on the build before would insert answers
+  // without a closing, counted beside this build's. Without defaults its insert fails instead,
+  // and the car sends the answer again until an upgraded instance takes it.
+  static const std::string survey_closings = std::string(detail::survey_closings_migration()) +
+                                             "ALTER TABLE surveys ALTER COLUMN answered_ms DROP DEFAULT;\n"
+                                             "ALTER TABLE surveys ALTER COLUMN closing DROP DEFAULT;\n";
+  static const std::string_view migrations[] = {
+      kPgSchemaV1, privacy, detail::kSchemaLeases, kPgSealing, detail::kSchemaVisitsByUpdate, survey_closings};
   return migrations;
 }
 

@@ -1063,14 +1063,21 @@ class SqliteCaseStore final : public CaseStore {
     // A case's survey request, or a visit's handover (which is the case's survey request).
     // A rating of a resolved case's outcome names its "resolved" notification.
     auto st = cached(
-        "SELECT case_id FROM notifications WHERE id = ? AND vin = ? AND event IN ('survey_request', 'visit_handover', "
-        "'resolved')");
+        "SELECT case_id, created_ms FROM notifications WHERE id = ? AND vin = ? AND event IN ('survey_request', "
+        "'visit_handover', 'resolved')");
     if (!st) return fail(st.error());
     (*st)->bind(1, answer.notification_id()).bind(2, in.vin);
     auto row = (*st)->step();
     if (!row) return fail(row.error());
     const std::int64_t case_row = *row ? (*st)->int64(0) : 0;
+    const std::int64_t asked_ms = *row ? (*st)->int64(1) : 0;
     (*st)->reset();
+    // The car's clock orders a driver's answers, where it can be right: not before the question
+    // (less the skew a car's clock may lag by), not after the answer arrived. A clock not yet set
+    // (2000 after a boot) or stepped ahead falls back to the arrival.
+    const auto sent = in.answered_ms;
+    const auto answered_ms = sent > 0 && sent <= in.at_ms && sent >= asked_ms - grouping_.max_clock_skew_ms ? sent
+                                                                                                            : in.at_ms;
     const auto score = static_cast<int>(answer.score());
     if (case_row == 0 || score < 1 || score > 5) {
       return detail::dead_letter_reply(core_, in,
@@ -1080,8 +1087,8 @@ class SqliteCaseStore final : public CaseStore {
     }
     // The car may send the same answer again (QoS 1): the first one is kept.
     auto ins = cached(
-        "INSERT INTO surveys(case_id, notification_id, score, comment, at_ms, answered_ms) VALUES(?1,?2,?3,"
-        "fb_seal(?4, 'surveys.comment:' || ?2),?5,?6) ON CONFLICT(notification_id) DO NOTHING");
+        "INSERT INTO surveys(case_id, notification_id, score, comment, at_ms, answered_ms, closing) VALUES(?1,?2,?3,"
+        "fb_seal(?4, 'surveys.comment:' || ?2),?5,?6,'') ON CONFLICT(notification_id) DO NOTHING");
     if (!ins) return fail(ins.error());
     (*ins)
         ->bind(1, case_row)
@@ -1089,7 +1096,7 @@ class SqliteCaseStore final : public CaseStore {
         .bind(3, std::int64_t{score})
         .bind(4, answer.comment())
         .bind(5, in.at_ms)
-        .bind(6, in.answered_ms > 0 ? in.answered_ms : in.at_ms);
+        .bind(6, answered_ms);
     if (auto x = (*ins)->run(); !x) return x;
     if (db_.changes() == 0) {
       out.receipt_matched = true;
@@ -1101,9 +1108,8 @@ class SqliteCaseStore final : public CaseStore {
     if (!closing) return fail(closing.error());
     (*closing)->bind(1, answer.notification_id());
     if (auto x = (*closing)->run(); !x) return x;
-    auto counted = cached(
-        std::string(detail::kSetSurveyCounted) +
-        " WHERE case_id = ?1 AND closing_id = (SELECT closing_id FROM surveys WHERE notification_id = ?2)");
+    auto counted = cached(std::string(detail::kSetSurveyCounted) +
+                          " WHERE case_id = ?1 AND closing = (SELECT closing FROM surveys WHERE notification_id = ?2)");
     if (!counted) return fail(counted.error());
     (*counted)->bind(1, case_row).bind(2, answer.notification_id());
     if (auto x = (*counted)->run(); !x) return x;
@@ -1352,9 +1358,9 @@ class SqliteCaseStore final : public CaseStore {
         "r.rowid LIMIT 1), (SELECT fb_open(k.phone, 'contacts.phone:' || k.report_id) FROM contacts k JOIN reports r "
         "USING (report_id) WHERE r.case_id = c.id "
         "ORDER BY r.rowid LIMIT 1), "
-        "(SELECT score FROM surveys WHERE case_id = c.id AND counted = 1 ORDER BY closing_id DESC, id DESC LIMIT 1), "
+        "(SELECT score FROM surveys WHERE case_id = c.id AND counted = 1 ORDER BY answered_ms DESC, id DESC LIMIT 1), "
         "(SELECT fb_open(comment, 'surveys.comment:' || notification_id) FROM surveys WHERE case_id = c.id AND "
-        "counted = 1 ORDER BY closing_id DESC, id DESC LIMIT 1) FROM cases c WHERE c.number = ?");
+        "counted = 1 ORDER BY answered_ms DESC, id DESC LIMIT 1) FROM cases c WHERE c.number = ?");
     if (!extra) return fail(extra.error());
     (*extra)->bind(1, case_number);
     auto row = (*extra)->step();
