@@ -110,8 +110,6 @@ TEST_F(CarStoreTest, QueuedReportsSurviveAReopenInSendOrder) {
   for (const auto& r : *reports) EXPECT_EQ(r.status, ReportStatus::queued);
 }
 
-// The driver's words are written once (v14): in My reports, not again in the queued copy, which
-// keeps the payload without their chunk (codec::encode() puts it last) and is sent byte for byte.
 // A report's "queued" step is its row's time, not a row of its own (8 % of what an enqueue
 // writes); a store that kept the row before shows it once.
 TEST_F(CarStoreTest, TheQueuedStepIsTheReportsOwnTimeAndShowsOnceWhereARowKeptIt) {
@@ -126,11 +124,12 @@ TEST_F(CarStoreTest, TheQueuedStepIsTheReportsOwnTimeAndShowsOnceWhereARowKeptIt
     auto db = sql::Database::open(path_);
     ASSERT_TRUE(db);
     EXPECT_EQ(*db->query_int("SELECT count(*) FROM timeline WHERE kind = 'queued'"), 0);
-    ASSERT_TRUE(db->exec("INSERT INTO timeline(report_id, kind, at_ms) VALUES('" + before.env.report().report_id() +
-                         "', 'queued', 2000)"));  // as a store written before kept it
+    ASSERT_TRUE(
+        db->exec("INSERT INTO timeline(report_id, kind, at_ms) VALUES('" + before.env.report().report_id() +
+                 "', 'queued', 1990)"));  // as a store written before kept it (a time of its own, to tell them apart)
   }
   auto store = open();
-  for (const auto& [r, at] : {std::pair{&now, 1000}, std::pair{&before, 2000}}) {
+  for (const auto& [r, at] : {std::pair{&now, 1000}, std::pair{&before, 1990}}) {
     ASSERT_TRUE(store.record_delivery(r->env.report().report_id(), at + 10, at + 20));
     auto steps = store.timeline(r->env.report().report_id());
     ASSERT_TRUE(steps) << steps.error().what();
@@ -143,6 +142,8 @@ TEST_F(CarStoreTest, TheQueuedStepIsTheReportsOwnTimeAndShowsOnceWhereARowKeptIt
   EXPECT_TRUE(store.timeline("no-such-report")->empty());
 }
 
+// The driver's words are written once (v14): in My reports, not again in the queued copy, which
+// keeps the payload without their chunk (codec::encode() puts it last) and is sent byte for byte.
 TEST_F(CarStoreTest, AQueuedReportsWordsAreWrittenOnceAndItsBytesSentAsEncoded) {
   const auto words = "report 1: " + std::string(600, 'w');
   const auto q = make_report(words);
