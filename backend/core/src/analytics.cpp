@@ -470,12 +470,10 @@ class SqlAnalytics final : public Analytics {
     std::unordered_set<std::int64_t> ids;
     ids.reserve(rows.size());
     for (const auto& c : rows) ids.insert(c.id);
-    auto st = statement(surveys_, counts_closings_
-                                      ? "SELECT s.case_id, s.score FROM surveys s JOIN cases c ON c.id = s.case_id "
-                                        "WHERE c.created_ms >= ?1 AND c.created_ms < ?2 AND c.major = 0 AND "
-                                        "s.counted = 1"
-                                      : "SELECT s.case_id, s.score FROM surveys s JOIN cases c ON c.id = s.case_id "
-                                        "WHERE c.created_ms >= ?1 AND c.created_ms < ?2 AND c.major = 0");
+    auto st = statement(surveys_, std::string("SELECT s.case_id, s.score FROM surveys s JOIN cases c ON c.id = "
+                                              "s.case_id WHERE c.created_ms >= ?1 AND c.created_ms < ?2 AND "
+                                              "c.major = 0") +
+                                      (counts_closings_ ? " AND s.counted = 1" : ""));
     if (!st) return fail(st.error());
     (*st)->reset();  // a failed read leaves it mid-way
     (*st)->bind(1, from).bind(2, to);

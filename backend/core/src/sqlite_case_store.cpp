@@ -285,6 +285,12 @@ std::span<const std::string_view> migrations() {
   return all;
 }
 
+/// A time by a car's clock, where it can be right: in [earliest, received], `received` being when
+/// it arrived; else `received`. A clock not yet set after a boot (2000) or stepped ahead gives way.
+std::int64_t plausible_car_time(std::int64_t car_ms, std::int64_t earliest_ms, std::int64_t received_ms) {
+  return car_ms > 0 && car_ms >= earliest_ms && car_ms <= received_ms ? car_ms : received_ms;
+}
+
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -1072,12 +1078,9 @@ class SqliteCaseStore final : public CaseStore {
     const std::int64_t case_row = *row ? (*st)->int64(0) : 0;
     const std::int64_t asked_ms = *row ? (*st)->int64(1) : 0;
     (*st)->reset();
-    // The car's clock orders a driver's answers, where it can be right: not before the question
-    // (less the skew a car's clock may lag by), not after the answer arrived. A clock not yet set
-    // (2000 after a boot) or stepped ahead falls back to the arrival.
-    const auto sent = in.answered_ms;
-    const auto answered_ms = sent > 0 && sent <= in.at_ms && sent >= asked_ms - grouping_.max_clock_skew_ms ? sent
-                                                                                                            : in.at_ms;
+    // The car's clock orders a driver's answers where it can be right: not before the question,
+    // less the skew a car's clock may lag by.
+    const auto answered_ms = plausible_car_time(in.answered_ms, asked_ms - grouping_.max_clock_skew_ms, in.at_ms);
     const auto score = static_cast<int>(answer.score());
     if (case_row == 0 || score < 1 || score > 5) {
       return detail::dead_letter_reply(core_, in,
@@ -2179,9 +2182,7 @@ class SqliteCaseStore final : public CaseStore {
   /// The SLA clock starts at the car's timestamp, unless the car's clock is off by more than the
   /// allowed skew (or ahead of ours): then at the receive time.
   std::int64_t sla_start(const ReportIntake& in) const {
-    const auto car = in.report->car_time_ms();
-    if (car <= 0 || car > in.received_ms || in.received_ms - car > grouping_.max_clock_skew_ms) return in.received_ms;
-    return car;
+    return plausible_car_time(in.report->car_time_ms(), in.received_ms - grouping_.max_clock_skew_ms, in.received_ms);
   }
 
   Result<std::int64_t> create_case(const ReportIntake& in, CaseRef& ref) {
