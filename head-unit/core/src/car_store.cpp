@@ -142,8 +142,9 @@ DROP INDEX IF EXISTS outbox_digest;
 )sql";
 
 // v7: each report's status timeline (timeline.hpp): one row per step, in the order of at_ms
-// then arrival (seq); all but "queued", which is reports.created_ms since 79e5a29 (timeline()). A step is kept once per
-// report, kind and source (a notification's or the driver's message id; '' for the car's own steps, which happen once).
+// then arrival (seq); all but "queued", which is reports.created_ms since 79e5a29 (timeline()).
+// A step is kept once per report, kind and source (a notification's or the driver's message id;
+// '' for the car's own steps, which happen once).
 constexpr std::string_view kSchemaV7 = R"sql(
 CREATE TABLE timeline (
   seq INTEGER PRIMARY KEY,

@@ -1,8 +1,8 @@
 // A report's status timeline ("My reports", docs/protocol.md "Timeline") and the driver's
 // actions it allows now. The CarStore records each step as it happens (the car's own steps:
-// queued, which is the report row's own time, sent, delivered; the backend's: from its notifications, by
-// Notification.milestone or, from an older backend, by status; the driver's own actions) and keeps them across
-// restarts.
+// queued, which is the report row's own time, sent, delivered; the backend's: from its
+// notifications, by Notification.milestone or, from an older backend, by status; the driver's
+// own actions) and keeps them across restarts.
 //
 // Order: by the time each step happened (the car's clock for the car's steps, the backend's
 // Envelope.sent_at_ms for its notifications), then by arrival; so notifications that arrive out
