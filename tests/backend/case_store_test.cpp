@@ -112,6 +112,24 @@ TEST_F(CaseStoreTest, CaseNumbersCountPerYear) {
   EXPECT_EQ(format_case_number(2026, 123), "FB-2026-000123");
 }
 
+// Numbered by the year of the service region's clock (GroupingPolicy::utc_offset_ms): 16:30 UTC on
+// 31 December is already 1 January in Beijing, and the case is the new year's first.
+TEST_F(CaseStoreTest, CaseNumbersTakeTheYearOfTheServiceRegionsClock) {
+  const std::int64_t new_year_in_beijing = 1'798'734'600'000;  // 2026-12-31T16:30:00Z
+  auto a = commit({test::intake(test::valid_report_envelope(), new_year_in_beijing)});
+  EXPECT_EQ(a[0].accepted->case_number, "FB-2027-000001");
+
+  GroupingPolicy utc;
+  utc.utc_offset_ms = 0;
+  auto s = test::open_case_store(dir_ / "utc.db", 0, utc);
+  ASSERT_TRUE(s) << s.error().what();
+  const auto envelope = test::valid_report_envelope(test::kVinB);  // the intake points into it
+  const std::vector<BatchItem> items{test::intake(envelope, new_year_in_beijing)};
+  auto b = (*s)->commit_batch(items, test::simple_notifications());
+  ASSERT_TRUE(b) << b.error().what();
+  EXPECT_EQ((*b)[0].accepted->case_number, "FB-2026-000001");
+}
+
 TEST_F(CaseStoreTest, OneFailingItemDoesNotSinkTheBatch) {
   auto good1 = test::valid_report_envelope();
   auto bad = test::valid_report_envelope();

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "paths.hpp"
 #include "process.hpp"
@@ -105,6 +108,34 @@ TEST(BackendConfig, GroupingComesFromItsOwnSectionAndBadValuesAreNamed) {
     ASSERT_FALSE(huge) << text;
     EXPECT_NE(huge.error().detail.find("at most 100 years"), std::string::npos) << huge.error().detail;
   }
+}
+
+// The service region's clock: China's by default, another by an explicit signed offset; anything
+// else is refused with the key and the form expected, never read as UTC or as hours.
+TEST(BackendConfig, TheServiceRegionsUtcOffsetIsSignedHoursAndMinutes) {
+  test::TempDir dir;
+  EXPECT_EQ(default_config().grouping.utc_offset_ms, 8LL * 3600 * 1000);
+  for (const auto& [text, ms] : std::vector<std::pair<std::string, std::int64_t>>{{"+05:30", 330LL * 60 * 1000},
+                                                                                  {"-03:00", -3LL * 3600 * 1000},
+                                                                                  {"+00:00", 0},
+                                                                                  {"+14:00", 14LL * 3600 * 1000},
+                                                                                  {"-12:00", -12LL * 3600 * 1000}}) {
+    std::ofstream(dir / "z.json") << R"({"version": 1, "utc_offset": ")" << text << R"("})";
+    auto c = load_config(dir / "z.json", default_config());
+    ASSERT_TRUE(c) << text << ": " << c.error().what();
+    EXPECT_EQ(c->grouping.utc_offset_ms, ms) << text;
+  }
+  for (const auto* text :
+       {"8", "+8:00", "+08", "08:00", "+08:07", "+08:60", "+00:75", "+14:15", "-12:30", "+0a:00", "UTC+8", ""}) {
+    std::ofstream(dir / "bad.json") << R"({"version": 1, "utc_offset": ")" << text << R"("})";
+    auto c = load_config(dir / "bad.json", default_config());
+    ASSERT_FALSE(c) << text;
+    EXPECT_NE(c.error().detail.find("utc_offset: '" + std::string(text) + "' is not an offset like \"+08:00\""),
+              std::string::npos)
+        << c.error().detail;
+  }
+  std::ofstream(dir / "number.json") << R"({"version": 1, "utc_offset": 8})";
+  EXPECT_FALSE(load_config(dir / "number.json", default_config()));
 }
 
 // A misspelt key is an error naming the file, the section and the key, not a default taken in

@@ -177,6 +177,31 @@ class VisitTest : public ::testing::Test {
   NoticeRenderer render_ = [this](const CaseNotice& n) { return notifier_.render(n); };
 };
 
+// The slots offered to the driver are written in the service region's clock (config utc_offset),
+// China's by default; the slot here starts at 2026-05-31 20:26 UTC.
+TEST_F(VisitTest, TheProposalsTimesAreTheServiceRegionsClock) {
+  propose();
+  const auto* offered = last_with_visit();
+  ASSERT_NE(offered, nullptr);
+  EXPECT_NE(offered->text().find("1) 2026-06-01 04:26"), std::string::npos) << offered->text();
+
+  auto cancelled = store_->cancel_visit(offered->visit().visit_id(), "", "li.na", "driver prefers another day",
+                                        kT + 2 * kHour + 1, render_);
+  ASSERT_TRUE(cancelled) << cancelled.error().what();
+  store_.reset();
+  GroupingPolicy policy;
+  policy.utc_offset_ms = -5 * kHour;
+  auto reopened = test::open_case_store(dir_ / "cases.db", 0, policy);
+  ASSERT_TRUE(reopened) << reopened.error().what();
+  store_ = std::move(*reopened);
+  auto again = proposal();
+  again.at_ms = kT + 3 * kHour;  // after the withdrawal, whose notice also carries the visit
+  ASSERT_TRUE(store_->propose_visit(again, render_));
+  offered = last_with_visit();
+  ASSERT_NE(offered, nullptr);
+  EXPECT_NE(offered->text().find("1) 2026-05-31 15:26"), std::string::npos) << offered->text();
+}
+
 TEST_F(VisitTest, AProposalOffersSlotsAndTheDriversPickBooksOne) {
   auto v = propose();
   EXPECT_EQ(v.state, VisitState::proposed);

@@ -55,6 +55,25 @@ Result<void> load_grouping(const nlohmann::json& j, const std::string& origin, G
   return {};
 }
 
+// "utc_offset": "+08:00": the service region's offset from UTC, whole quarter hours from -12:00 to
+// +14:00 (the offsets in use), sign required, so "8" or "+8" is refused rather than guessed at.
+Result<std::int64_t> parse_utc_offset(std::string_view text, const std::string& origin) {
+  const auto bad = [&] {
+    return fail(ConfigErrc::invalid_value, origin + ": utc_offset: '" + std::string(text) +
+                                               "' is not an offset like \"+08:00\" (from -12:00 to +14:00)");
+  };
+  const auto digit = [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+  if (text.size() != 6 || (text[0] != '+' && text[0] != '-') || text[3] != ':' ||
+      !(digit(1) && digit(2) && digit(4) && digit(5))) {
+    return bad();
+  }
+  const int hours = (text[1] - '0') * 10 + (text[2] - '0');
+  const int minutes = (text[4] - '0') * 10 + (text[5] - '0');
+  const int signed_minutes = (text[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
+  if (minutes >= 60 || minutes % 15 != 0 || signed_minutes < -12 * 60 || signed_minutes > 14 * 60) return bad();
+  return std::int64_t{signed_minutes} * 60 * 1000;
+}
+
 Result<void> load_rate_limit(const nlohmann::json& j, const std::string& origin, AdmissionOptions& a) {
   for (auto& [key, out] :
        {std::pair<const char*, double*>{"per_second", &a.per_vin_rate}, {"burst", &a.per_vin_burst}}) {
@@ -196,9 +215,10 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   const std::string origin = file.string();
   if (auto r = config::expect_version(*doc, 1, origin); !r) return fail(r.error());
   if (!doc->is_object()) return fail(ConfigErrc::invalid_value, origin + ": must be an object");
-  if (auto k = config::unknown_key(*doc, {"version", "comment", "broker", "mqtt_version", "ca_file", "cert_file",
-                                          "key_file", "database", "rules_dir", "postgres", "max_batch", "log_level",
-                                          "rate_limit", "dead_letters", "privacy", "grouping", "instance", "http"})) {
+  if (auto k = config::unknown_key(*doc,
+                                   {"version", "comment", "broker", "mqtt_version", "ca_file", "cert_file", "key_file",
+                                    "database", "rules_dir", "postgres", "max_batch", "log_level", "rate_limit",
+                                    "dead_letters", "privacy", "grouping", "instance", "http", "utc_offset"})) {
     return fail(ConfigErrc::invalid_value, origin + ": unknown key '" + *k + "'");
   }
   auto rate_limit = section(*doc, "rate_limit", origin, {"comment", "per_second", "burst"});
@@ -260,6 +280,13 @@ Result<BackendConfig> load_config(const std::filesystem::path& file, BackendConf
   }
   if (auto g = load_grouping(*grouping, origin + ": grouping", c.grouping); !g) {
     return fail(g.error());
+  }
+  if (doc->contains("utc_offset")) {
+    auto text = config::get_or<std::string>(*doc, "utc_offset", "", origin);
+    if (!text) return fail(text.error());
+    auto offset = parse_utc_offset(*text, origin);
+    if (!offset) return fail(offset.error());
+    c.grouping.utc_offset_ms = *offset;
   }
   if (auto r = load_instance(*instance, origin + ": instance", c); !r) {
     return fail(r.error());

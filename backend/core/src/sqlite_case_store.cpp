@@ -2171,12 +2171,13 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<std::string> next_case_number(std::int64_t at_ms) {
-    next_number_.bind(1, static_cast<std::int64_t>(utc_year(at_ms)));
+    const int year = utc_year(at_ms + grouping_.utc_offset_ms);
+    next_number_.bind(1, static_cast<std::int64_t>(year));
     auto num = next_number_.step();
     if (!num) return fail(num.error());
     const auto sequence = next_number_.int64(0);
     next_number_.reset();
-    return format_case_number(utc_year(at_ms), sequence);
+    return format_case_number(year, sequence);
   }
 
   /// The SLA clock starts at the car's timestamp, unless the car's clock is off by more than the
@@ -2723,6 +2724,7 @@ class SqliteCaseStore final : public CaseStore {
    public:
     explicit Core(SqliteCaseStore& store) : s_(store) {}
     Result<sql::Statement*> cached(std::string_view q) override { return s_.cached(q); }
+    std::int64_t utc_offset_ms() const override { return s_.grouping_.utc_offset_ms; }
     Result<CaseSummary> existing_case(std::string_view number) override { return s_.existing_case(number); }
     Result<std::int64_t> case_row(std::string_view number) override { return s_.case_row(number); }
     Result<void> event(std::int64_t row, std::int64_t at_ms, std::string_view kind, std::string_view detail,

@@ -157,13 +157,11 @@ using nlohmann::json;
 constexpr std::size_t kMaxSlots = 5;
 constexpr std::int64_t kHour = std::int64_t{3600} * 1000;
 
-/// Times in the texts are the service region's wall clock (UTC+8); the car shows the
-/// structured times (VisitUpdate) in its own.
-constexpr std::int64_t kDisplayUtcOffsetS = std::int64_t{8} * 3600;
-
-std::string format_time(std::int64_t ms) {
+/// Times in the texts are the service region's wall clock (`utc_offset_ms`, GroupingPolicy); the
+/// car shows the structured times (VisitUpdate) in its own.
+std::string format_time(std::int64_t ms, std::int64_t utc_offset_ms) {
   if (ms <= 0) return "-";
-  const std::time_t t = static_cast<std::time_t>(ms / 1000 + kDisplayUtcOffsetS);
+  const std::time_t t = static_cast<std::time_t>((ms + utc_offset_ms) / 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -607,8 +605,8 @@ Result<Visit> VisitBook::propose(const VisitProposal& p, const NoticeRenderer& r
   std::string lines;
   for (std::size_t i = 0; i < v.slots.size(); ++i) {
     const auto& s = v.slots[i];
-    lines += (i ? "\n" : "") + std::to_string(i + 1) + ") " + format_time(s.start_ms) + " · " + s.dealer_name + " · " +
-             s.work;
+    lines += (i ? "\n" : "") + std::to_string(i + 1) + ") " + format_time(s.start_ms, core_.utc_offset_ms()) + " · " +
+             s.dealer_name + " · " + s.work;
   }
   auto n = notify(v, "visit_proposed",
                   {{"slots", lines}, {"estimate", format_money(v.estimate.minor, v.estimate.currency)}}, p.at_ms,
@@ -719,7 +717,7 @@ Result<Visit> VisitBook::record_stage(const StageEntry& e, const NoticeRenderer&
     vars["cost"] = format_money(v.repair_cost_minor, v.estimate.currency);
   }
   if (e.ready_at_ms > 0) v.ready_at_ms = e.ready_at_ms;
-  vars["ready"] = v.ready_at_ms > 0 ? format_time(v.ready_at_ms) : "-";
+  vars["ready"] = v.ready_at_ms > 0 ? format_time(v.ready_at_ms, core_.utc_offset_ms()) : "-";
   v.state = to;
   auto st = core_.cached(
       "UPDATE visits SET state = ?, ready_at_ms = ?, repair_cost_minor = ?, updated_ms = ? WHERE id = ?");
@@ -972,7 +970,9 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
     if (auto x = (*st)->run(); !x) return x;
     if (auto x = add_stage(v.id, VisitState::booked, in.at_ms, actor, "", slot_json(*slot).dump()); !x) return x;
     event = "visit_booked";
-    vars = {{"dealer", slot->dealer_name}, {"when", format_time(slot->start_ms)}, {"work", slot->work}};
+    vars = {{"dealer", slot->dealer_name},
+            {"when", format_time(slot->start_ms, core_.utc_offset_ms())},
+            {"work", slot->work}};
   } else if (action == wire::VisitReply::DECLINE || action == wire::VisitReply::CANCEL) {
     const bool decline = action == wire::VisitReply::DECLINE;
     const bool allowed = decline ? (v.state == VisitState::proposed || v.state == VisitState::reschedule_requested)
@@ -1114,8 +1114,9 @@ Result<std::vector<SlaEvent>> VisitBook::send_reminders(std::int64_t now_ms, con
     (*done)->bind(1, v.id);
     if (auto x = (*done)->run(); !x) return fail(x.error());
     auto n = notify(v, "visit_reminder",
-                    {{"dealer", v.dealer_name()}, {"when", format_time(v.booked ? v.booked->start_ms : 0)}}, now_ms,
-                    render, std::nullopt, [](wire::VisitUpdate& u) { u.set_reminder(true); });
+                    {{"dealer", v.dealer_name()},
+                     {"when", format_time(v.booked ? v.booked->start_ms : 0, core_.utc_offset_ms())}},
+                    now_ms, render, std::nullopt, [](wire::VisitUpdate& u) { u.set_reminder(true); });
     if (!n) return fail(n.error());
     if (!*n) continue;  // erased: nothing is sent for it again
     auto c = core_.existing_case(v.case_number);

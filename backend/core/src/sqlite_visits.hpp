@@ -21,6 +21,8 @@ class CaseStoreCore {
  public:
   /// A prepared statement for `q`, cached and reset (not re-entrant per query text).
   virtual Result<sql::Statement*> cached(std::string_view q) = 0;
+  /// The service region's offset from UTC (GroupingPolicy::utc_offset_ms): visit texts' times.
+  virtual std::int64_t utc_offset_ms() const = 0;
   virtual Result<CaseSummary> existing_case(std::string_view case_number) = 0;
   virtual Result<std::int64_t> case_row(std::string_view case_number) = 0;
   virtual Result<void> event(std::int64_t case_row, std::int64_t at_ms, std::string_view kind, std::string_view detail,

@@ -53,6 +53,11 @@ struct GroupingPolicy {
   double warning_rate_factor = 2.0;
   /// The SLA clock starts at the car's timestamp unless it differs from the receive time by more.
   std::int64_t max_clock_skew_ms = std::int64_t{24} * 3600 * 1000;
+  /// The service region's offset from UTC (config `utc_offset`; China Standard Time by default,
+  /// which keeps no daylight saving): a case's number carries the year of this clock, so a case
+  /// opened early on 1 January there is numbered in the new year, and visit notices write their
+  /// times in it.
+  std::int64_t utc_offset_ms = std::int64_t{8} * 3600 * 1000;
 };
 
 /// How to reach the person behind a report from another channel (hotline, dealer, web): personal
