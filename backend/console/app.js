@@ -248,13 +248,18 @@ function caseActions(c, reload) {
   // The page is drawn again after each action: what was typed in the other forms (a half-written
   // message while assigning) is put back; the fields the action sent are not.
   // (comment and message are declared below; this runs only after a submit, when they exist.)
+  // Only on this case's page: the user may have opened another while the action ran (its boxes
+  // are not this case's, and drawing it again would lose what is being typed there).
+  const onThisCase = () => {
+    const [name, ...rest] = location.hash.replace(/^#\/?/, "").split("/");
+    return name === "case" && rest.map(decodeURIComponent).join("/") === c.case_number;
+  };
   const reloadKeeping = async (sent = []) => {
+    if (!onThisCase()) return;
     const typed = [reason, comment, message].filter((el) => !sent.includes(el) && el.value)
       .map((el) => [el.dataset.testid, el.value]);
-    const here = location.hash;
     await reload();
-    // Only on the same case: the user may have opened another while the action ran.
-    if (location.hash !== here) return;
+    if (!onThisCase()) return;
     for (const [id, value] of typed) {
       const el = document.querySelector(`[data-testid=${id}]`);
       if (el && !el.value) el.value = value;

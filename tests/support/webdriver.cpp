@@ -210,6 +210,10 @@ Result<json> WebDriver::execute(const std::string& script, const json& args) {
   return session_request("POST", "/execute/sync", {{"script", script}, {"args", args}});
 }
 
+Result<json> WebDriver::devtools(const std::string& command, const json& params) {
+  return session_request("POST", "/goog/cdp/execute", {{"cmd", command}, {"params", params}});
+}
+
 Result<void> WebDriver::wait_until(const std::function<Result<bool>()>& condition, const std::string& what) {
   const auto deadline = std::chrono::steady_clock::now() + options_.wait_deadline;
   std::string last;

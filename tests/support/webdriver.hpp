@@ -75,6 +75,9 @@ class WebDriver {
 
   /// Runs `script` as a function body in the page (`arguments` holds `args`); returns its value.
   Result<nlohmann::json> execute(const std::string& script, const nlohmann::json& args = nlohmann::json::array());
+  /// Sends a Chrome DevTools Protocol command to the page's target (chromedriver's goog/cdp/execute),
+  /// e.g. Network.setBlockedURLs to make a request fail as an unreachable server would.
+  Result<nlohmann::json> devtools(const std::string& command, const nlohmann::json& params = nlohmann::json::object());
 
   /// Polls `condition` until it returns true, an error other than no_such_element, or the deadline.
   Result<void> wait_until(const std::function<Result<bool>()>& condition, const std::string& what);
