@@ -57,7 +57,8 @@ function niceTicks(lo, hi, count) {
 }
 
 /// Stacked bars of counts per time bucket, one color per key, with a legend.
-/// `range` {from, to, bucket: "day"|"week"} lays the period out in full, empty buckets included.
+/// `range` {from, to, bucket: "day"|"week", offset} lays the period out in full, empty buckets
+/// included; `offset` (ms ahead of UTC) is the service region's clock the buckets and dates follow.
 function volumeChart(points, titleText, testid, range) {
   const buckets = range ? bucketStarts(range) : [];
   points.forEach((p) => { if (!buckets.includes(p.bucket)) buckets.push(p.bucket); });
@@ -84,7 +85,8 @@ function volumeChart(points, titleText, testid, range) {
   const every = Math.ceil(buckets.length / 7);
   const xLabels = buckets.map((b, i) => (i % every ? null :
     svg("text", { x: left + i * bw + bw / 2, y: H - 6, class: "chart-tick", "text-anchor": "middle" },
-        new Date(b).toLocaleDateString(lang === "zh" ? "zh-CN" : "en-GB", { month: "numeric", day: "numeric" }))));
+        new Date(b + (range?.offset || 0)).toLocaleDateString(lang === "zh" ? "zh-CN" : "en-GB",
+                                                               { month: "numeric", day: "numeric", timeZone: "UTC" }))));
   return h("figure", { class: "card chart-card", testid, "data-buckets": buckets.length },
     h("figcaption", {}, titleText),
     points.length ? svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": titleText },
@@ -104,12 +106,15 @@ function labelKey(k) {
 
 const DAY_MS = 24 * 3600 * 1000;
 
-/// UTC day starts, or ISO week starts (Monday 00:00 UTC), covering [from, to): analytics' buckets.
-function bucketStarts({ from, to, bucket }) {
+/// Day starts, or ISO week starts (Monday 00:00), of the clock `offset` ms ahead of UTC, covering
+/// [from, to): analytics' buckets.
+function bucketStarts({ from, to, bucket, offset = 0 }) {
   if (!(from < to)) return [];
   const step = bucket === "week" ? 7 * DAY_MS : DAY_MS;
   const monday = 4 * DAY_MS;  // 1970-01-01 was a Thursday; the first Monday was 1970-01-05
-  const first = bucket === "week" ? Math.floor((from - monday) / step) * step + monday : Math.floor(from / step) * step;
+  const local = from + offset;
+  const first = (bucket === "week" ? Math.floor((local - monday) / step) * step + monday
+                                   : Math.floor(local / step) * step) - offset;
   const out = [];
   for (let b = first; b < to && out.length < 400; b += step) out.push(b);
   return out;

@@ -1156,6 +1156,62 @@ TEST(AnalyticsFiles, ACaseMergedIntoAnotherCountsOnceAndIsNotAResolution) {
   EXPECT_EQ(month->top_symptoms.front().count, 1);
 }
 
+// The dashboard's days and weeks and the monthly report's months are the service region's
+// (China's by default): a case received at 01:00 on 1 December in Beijing, 17:00 UTC the day
+// before, is December's and that day's; one at 23:00 on 30 November there is November's.
+TEST(AnalyticsClock, DaysWeeksAndMonthsAreTheServiceRegionsClock) {
+  test::TempDir dir("fbanalytics");
+  auto store = test::open_case_store(dir / "cases.db");
+  ASSERT_TRUE(store);
+  const std::int64_t december_in_beijing = utc_ms(2026, 11, 30) + 17 * kHour;
+  const std::int64_t november_in_beijing = utc_ms(2026, 11, 30) + 15 * kHour;
+  std::vector<std::unique_ptr<wire::Envelope>> envs;
+  for (const auto& [vin, received] :
+       {std::pair{test::kVinA, december_in_beijing}, {test::kVinB, november_in_beijing}}) {
+    envs.push_back(std::make_unique<wire::Envelope>(test::valid_report_envelope(vin)));
+    auto out = (*store)->commit_batch(std::vector<BatchItem>{test::intake(*envs.back(), received)},
+                                      test::simple_notifications());
+    ASSERT_TRUE(out && out->front().accepted);
+  }
+  const auto now = utc_ms(2026, 12, 20);
+  const auto buckets = [&](Analytics& a, Bucket b) {
+    auto d = a.dashboard({utc_ms(2026, 11, 1), utc_ms(2026, 12, 10), {}, now, b});
+    EXPECT_TRUE(d) << d.error().what();
+    std::set<std::int64_t> starts;
+    if (d)
+      for (const auto& p : d->by_type) starts.insert(p.bucket_start_ms);
+    return starts;
+  };
+
+  auto beijing = test::open_analytics(dir / "cases.db", {}, kChinaStandardTimeOffsetMs);
+  ASSERT_TRUE(beijing) << beijing.error().what();
+  EXPECT_EQ(buckets(**beijing, Bucket::day),
+            (std::set{utc_ms(2026, 11, 29) + 16 * kHour, utc_ms(2026, 11, 30) + 16 * kHour}));
+  // Monday 30 November 00:00 in Beijing is Sunday 16:00 UTC: both in its week.
+  EXPECT_EQ(buckets(**beijing, Bucket::week), (std::set{utc_ms(2026, 11, 29) + 16 * kHour}));
+  auto december = (*beijing)->monthly_report(2026, 12, now);
+  ASSERT_TRUE(december);
+  EXPECT_EQ(december->from_ms, utc_ms(2026, 11, 30) + 16 * kHour);
+  EXPECT_EQ(december->cases, 1);
+  EXPECT_EQ(december->previous_cases, 1);
+  EXPECT_EQ((*beijing)->monthly_report(2026, 11, now)->cases, 1);
+  EXPECT_EQ(to_json(*december)["utc_offset_ms"], kChinaStandardTimeOffsetMs);
+  EXPECT_NE(render_monthly_html(*december, "en").find("(UTC+08:00)"), std::string::npos);
+  EXPECT_NE(render_monthly_html(*december, "zh").find("（UTC+08:00）"), std::string::npos);
+  EXPECT_NE(render_monthly_csv(*december).find("figure,clock,,,,,UTC+08:00"), std::string::npos);
+
+  auto utc = test::open_analytics(dir / "cases.db", {}, 0);
+  ASSERT_TRUE(utc);
+  EXPECT_EQ(buckets(**utc, Bucket::day), (std::set{utc_ms(2026, 11, 30)}));
+  EXPECT_EQ((*utc)->monthly_report(2026, 12, now)->cases, 0);
+  EXPECT_EQ((*utc)->monthly_report(2026, 11, now)->cases, 2);
+
+  auto west = test::open_analytics(dir / "cases.db", {}, -5 * kHour);
+  ASSERT_TRUE(west);
+  EXPECT_EQ(buckets(**west, Bucket::day), (std::set{utc_ms(2026, 11, 30) + 5 * kHour}));
+  EXPECT_NE(render_monthly_html(*(*west)->monthly_report(2026, 11, now), "en").find("(UTC-05:00)"), std::string::npos);
+}
+
 TEST(AnalyticsFiles, AStoreNotCreatedYetIsRefused) {
   test::TempDir dir("fbanalytics");
   auto missing = test::open_analytics(dir / "none.db");

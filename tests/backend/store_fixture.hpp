@@ -67,13 +67,15 @@ inline Result<std::unique_ptr<backend::CaseStore>> open_case_store(
   return backend::open_postgres_case_store(*conninfo, grouping, dead_letters, keys);
 }
 
-/// The dashboard's reader of the store open_case_store(path) created.
+/// The dashboard's reader of the store open_case_store(path) created. Its clock is UTC unless
+/// `utc_offset_ms` says otherwise: the seeded plans count UTC days and months (the service
+/// region's clock has tests of its own: AnalyticsClock).
 inline Result<std::unique_ptr<backend::Analytics>> open_analytics(
-    const std::string& path, const std::shared_ptr<const crypto::KeyRing>& keys = {}) {
-  if (!store_is_postgres()) return backend::open_sqlite_analytics(path, keys);
+    const std::string& path, const std::shared_ptr<const crypto::KeyRing>& keys = {}, std::int64_t utc_offset_ms = 0) {
+  if (!store_is_postgres()) return backend::open_sqlite_analytics(path, keys, utc_offset_ms);
   auto conninfo = postgres_database(path);
   if (!conninfo) return fail(conninfo.error());
-  return backend::open_postgres_analytics(*conninfo, keys);
+  return backend::open_postgres_analytics(*conninfo, keys, utc_offset_ms);
 }
 
 inline backend::Rules& shipped_rules() {

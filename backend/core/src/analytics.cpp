@@ -85,11 +85,12 @@ struct CaseRow {
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-std::int64_t bucket_start(std::int64_t ms, Bucket b) {
-  const auto day = floor_div(ms, kDayMs);
-  if (b == Bucket::day) return day * kDayMs;
+/// The start of the bucket holding `ms`, in days and weeks of the clock `utc_offset_ms` ahead of UTC.
+std::int64_t bucket_start(std::int64_t ms, Bucket b, std::int64_t utc_offset_ms) {
+  const auto day = floor_div(ms + utc_offset_ms, kDayMs);
+  if (b == Bucket::day) return day * kDayMs - utc_offset_ms;
   // 1970-01-01 was a Thursday: day + 3 counts from the Monday before it.
-  return (day - (day + 3 - floor_div(day + 3, 7) * 7)) * kDayMs;
+  return (day - (day + 3 - floor_div(day + 3, 7) * 7)) * kDayMs - utc_offset_ms;
 }
 
 bool in_teams(std::string_view team, std::string_view collaborators, const std::vector<std::string>& teams) {
@@ -248,10 +249,11 @@ std::string symptom_key(const std::string& system, const std::string& dtc, const
 /// Over either store: the SQL is SQLite's, which the PostgreSQL driver translates.
 class SqlAnalytics final : public Analytics {
  public:
-  SqlAnalytics(sql::Database db, bool has_visits, bool counts_closings)
+  SqlAnalytics(sql::Database db, bool has_visits, bool counts_closings, std::int64_t utc_offset_ms)
       : db_(std::move(db)),
         has_visits_(has_visits),
-        counts_closings_(counts_closings) {}
+        counts_closings_(counts_closings),
+        utc_offset_ms_(utc_offset_ms) {}
 
   Result<Dashboard> dashboard(const DashboardQuery& q) override {
     if (q.to_ms <= q.from_ms) {
@@ -264,6 +266,7 @@ class SqlAnalytics final : public Analytics {
     if (!rows) return fail(rows.error());
     Dashboard d;
     d.query = q;
+    d.utc_offset_ms = utc_offset_ms_;
     for (const auto& s : vocabulary<CaseState>())
       if (is_open(s.value)) d.open_by_state[s.value] = 0;
     std::map<std::pair<std::int64_t, std::string>, std::int64_t> by_type, by_system, by_model;
@@ -274,7 +277,7 @@ class SqlAnalytics final : public Analytics {
         ++d.open_by_state[c.state];
         ++d.open_cases;
       }
-      const auto bucket = bucket_start(c.created_ms, q.bucket);
+      const auto bucket = bucket_start(c.created_ms, q.bucket, utc_offset_ms_);
       ++by_type[{bucket, c.type}];
       ++by_system[{bucket, c.system}];
       ++by_model[{bucket, c.model}];
@@ -307,10 +310,11 @@ class SqlAnalytics final : public Analytics {
                                                  ": need a year 2000..9999 and a month 1..12");
     }
     const auto first = year_month{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)}};
-    const auto ms = [](year_month ym) {
-      return duration_cast<milliseconds>(sys_days{ym / 1}.time_since_epoch()).count();
+    const auto ms = [this](year_month ym) {
+      return duration_cast<milliseconds>(sys_days{ym / 1}.time_since_epoch()).count() - utc_offset_ms_;
     };
     MonthlyReport r;
+    r.utc_offset_ms = utc_offset_ms_;
     r.year = year;
     r.month = month;
     r.from_ms = ms(first);
@@ -625,14 +629,16 @@ class SqlAnalytics final : public Analytics {
 
   sql::Database db_;
   bool has_visits_ = false;
-  bool counts_closings_ = false;  // surveys.counted exists (kSurveyClosingsSchemaVersion)
+  bool counts_closings_ = false;    // surveys.counted exists (kSurveyClosingsSchemaVersion)
+  std::int64_t utc_offset_ms_ = 0;  // the service region's clock: buckets and months
   std::unique_ptr<sql::Statement> cases_, surveys_, reports_, handovers_, stages_, repeats_, callbacks_, pickups_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path,
-                                                         const std::shared_ptr<const crypto::KeyRing>& keys) {
+                                                         const std::shared_ptr<const crypto::KeyRing>& keys,
+                                                         std::int64_t utc_offset_ms) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return fail(StorageErrc::open_failed, "case store " + path.string() + " does not exist");
@@ -656,11 +662,12 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
   }
   return std::unique_ptr<Analytics>(
       std::make_unique<SqlAnalytics>(std::move(*db), version->value_or(0) >= kVisitsSchemaVersion,
-                                     version->value_or(0) >= kSurveyClosingsSchemaVersion));
+                                     version->value_or(0) >= kSurveyClosingsSchemaVersion, utc_offset_ms));
 }
 
 Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& conninfo,
-                                                           const std::shared_ptr<const crypto::KeyRing>& keys) {
+                                                           const std::shared_ptr<const crypto::KeyRing>& keys,
+                                                           std::int64_t utc_offset_ms) {
   auto options = detail::pg_store_options(keys.get());
   if (!options) return fail(options.error());
   auto db = sql::open_postgres(conninfo, std::move(*options));
@@ -687,8 +694,9 @@ Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& co
       return fail(r.error());
     }
   }
-  return std::unique_ptr<Analytics>(
-      std::make_unique<SqlAnalytics>(std::move(*db), true, version->value_or(0) >= kPgSurveyClosingsVersion));
+  return std::unique_ptr<Analytics>(std::make_unique<SqlAnalytics>(std::move(*db), true,
+                                                                   version->value_or(0) >= kPgSurveyClosingsVersion,
+                                                                   utc_offset_ms));
 }
 
 Result<std::pair<int, int>> parse_month(std::string_view text) {

@@ -103,6 +103,14 @@ nlohmann::json top_json(const std::vector<TopEntry>& entries, bool symptom) {
 
 }  // namespace
 
+std::string utc_offset_text(std::int64_t offset_ms) {
+  const auto minutes = (offset_ms < 0 ? -offset_ms : offset_ms) / 60000;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "UTC%c%02lld:%02lld", offset_ms < 0 ? '-' : '+', static_cast<long long>(minutes / 60),
+                static_cast<long long>(minutes % 60));
+  return buf;
+}
+
 nlohmann::json to_json(const Dashboard& d) {
   nlohmann::json open = nlohmann::json::object();
   for (const auto& [state, n] : d.open_by_state) open[std::string(to_string(state))] = n;
@@ -111,6 +119,7 @@ nlohmann::json to_json(const Dashboard& d) {
           {"now_ms", d.query.now_ms},
           {"teams", d.query.teams},
           {"bucket", d.query.bucket == Bucket::day ? "day" : "week"},
+          {"utc_offset_ms", d.utc_offset_ms},
           {"cases_created", d.cases_created},
           {"first_response_24h", figures_json(d.first_response)},
           {"closed_loop", figures_json(d.closed_loop)},
@@ -130,6 +139,7 @@ nlohmann::json to_json(const MonthlyReport& r) {
   char month[16];
   std::snprintf(month, sizeof month, "%04d-%02d", r.year, r.month);
   return {{"month", month},
+          {"utc_offset_ms", r.utc_offset_ms},
           {"from_ms", r.from_ms},
           {"to_ms", r.to_ms},
           {"previous_from_ms", r.previous_from_ms},
@@ -441,8 +451,15 @@ const char* stage_label(std::string_view stage, const Labels& l) {
 std::string hours_text(const std::optional<double>& h) { return h ? format("%.1f", *h) : std::string("-"); }
 std::string seconds_text(const std::optional<double>& s) { return s ? format("%.0f s", *s) : std::string("-"); }
 
-std::string visits_section(const ServiceVisitFigures& f, const Labels& l) {
-  std::string out = std::string("<h2>") + l.visits_title + "</h2><p>" + l.visits_cohort + "</p>";
+/// `text` with its "UTC" as the report's clock (`zone`, utc_offset_text()).
+std::string in_zone(std::string_view text, const std::string& zone) {
+  std::string out(text);
+  if (const auto at = out.find("UTC"); at != std::string::npos) out.replace(at, 3, zone);
+  return out;
+}
+
+std::string visits_section(const ServiceVisitFigures& f, const Labels& l, const std::string& zone) {
+  std::string out = std::string("<h2>") + l.visits_title + "</h2><p>" + in_zone(l.visits_cohort, zone) + "</p>";
   if (f.handed_over == 0) return out + "<p>" + l.no_visits + "</p>";
   out += std::string("<table><tr><th>") + l.figure + "</th><th>" + l.value + "</th></tr>";
   out += std::string("<tr><td>") + l.handed_over + "</td><td class=\"n\">" + std::to_string(f.handed_over) +
@@ -474,8 +491,8 @@ std::string visits_section(const ServiceVisitFigures& f, const Labels& l) {
   return out + "</table>";
 }
 
-std::string callbacks_section(const CallbackFigures& f, const Labels& l) {
-  std::string out = std::string("<h2>") + l.callbacks_title + "</h2><p>" + l.callbacks_cohort + "</p>";
+std::string callbacks_section(const CallbackFigures& f, const Labels& l, const std::string& zone) {
+  std::string out = std::string("<h2>") + l.callbacks_title + "</h2><p>" + in_zone(l.callbacks_cohort, zone) + "</p>";
   if (f.requested == 0) return out + "<p>" + l.no_callbacks + "</p>";
   out += std::string("<table><tr><th>") + l.figure + "</th><th>" + l.value + "</th></tr>";
   out += std::string("<tr><td>") + l.requested + "</td><td class=\"n\">" + std::to_string(f.requested) + "</td></tr>";
@@ -558,9 +575,10 @@ std::string render_monthly_html(const MonthlyReport& r, std::string_view lang) {
        "</td><td></td><td></td></tr></table>\n";
   h += top_section(r.top_systems, l, l.top_systems, l.system) + "\n";
   h += top_section(r.top_symptoms, l, l.top_symptoms, l.symptom) + "\n";
-  h += visits_section(r.service_visits, l) + "\n";
-  h += callbacks_section(r.callbacks, l) + "\n";
-  h += std::string("<footer>") + l.footer + "</footer>\n</body></html>\n";
+  const auto zone = utc_offset_text(r.utc_offset_ms);
+  h += visits_section(r.service_visits, l, zone) + "\n";
+  h += callbacks_section(r.callbacks, l, zone) + "\n";
+  h += std::string("<footer>") + in_zone(l.footer, zone) + "</footer>\n</body></html>\n";
   return h;
 }
 
@@ -577,6 +595,7 @@ std::string render_monthly_csv(const MonthlyReport& r) {
   };
   const auto opt = [](const auto& v) { return v ? number(static_cast<double>(*v)) : std::string(); };
   figure("month", month_text(r));
+  figure("clock", utc_offset_text(r.utc_offset_ms));
   figure("cases", std::to_string(r.cases));
   figure("previous_cases", std::to_string(r.previous_cases));
   figure("first_response_24h_rate", opt(r.first_response.rate()));

@@ -337,9 +337,9 @@ Result<std::unique_ptr<CaseStore>> open_case_store(const BackendConfig& config,
 Result<std::unique_ptr<Analytics>> open_analytics(const BackendConfig& config,
                                                   const std::shared_ptr<const crypto::KeyRing>& keys) {
   if (!config.postgres.empty()) {
-    return open_postgres_analytics(config.postgres, keys);
+    return open_postgres_analytics(config.postgres, keys, config.grouping.utc_offset_ms);
   }
-  return open_sqlite_analytics(config.database, keys);
+  return open_sqlite_analytics(config.database, keys, config.grouping.utc_offset_ms);
 }
 
 }  // namespace fb::backend

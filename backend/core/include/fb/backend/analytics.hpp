@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "fb/backend/lifecycle.hpp"
+#include "fb/common/clock.hpp"
 #include "fb/common/crypto.hpp"
 #include "fb/common/error.hpp"
 
@@ -39,7 +40,8 @@ inline constexpr double kClosedLoopTarget = 0.90;     // share of eligible cases
 inline constexpr double kCsatTarget = 4.5;            // mean survey score, 1..5
 inline constexpr std::int64_t kFirstResponseWindowMs = std::int64_t{24} * 3600 * 1000;
 
-/// Width of a volume bucket: UTC days, or ISO weeks starting Monday 00:00 UTC.
+/// Width of a volume bucket: days of the service region's clock (from its midnight), or ISO weeks
+/// starting Monday 00:00 there.
 enum class Bucket { day, week };
 
 struct DashboardQuery {
@@ -167,6 +169,7 @@ struct VolumePoint {
 
 struct Dashboard {
   DashboardQuery query;
+  std::int64_t utc_offset_ms = 0;  // the service region's clock the buckets follow
   std::int64_t cases_created = 0;
   FirstResponseFigures first_response;
   ClosedLoopFigures closed_loop;
@@ -204,7 +207,8 @@ struct TopEntry {
 struct MonthlyReport {
   int year = 0;
   int month = 0;                      // 1..12
-  std::int64_t from_ms = 0;           // first day 00:00 UTC
+  std::int64_t utc_offset_ms = 0;     // the service region's clock the month follows
+  std::int64_t from_ms = 0;           // first day 00:00 of that clock
   std::int64_t to_ms = 0;             // next month's first day, exclusive
   std::int64_t previous_from_ms = 0;  // the month before starts here (and ends at from_ms)
   std::int64_t now_ms = 0;
@@ -227,7 +231,7 @@ class Analytics {
   /// The figures of the cases created in [from_ms, to_ms) of the teams asked for.
   /// Errors: ConfigErrc::invalid_value (to_ms <= from_ms), StorageErrc (reading the store).
   virtual Result<Dashboard> dashboard(const DashboardQuery& query) = 0;
-  /// The report of a calendar month (UTC), its deadlines judged at `now_ms`.
+  /// The report of a calendar month of the service region's clock, its deadlines judged at `now_ms`.
   /// Errors: ConfigErrc::invalid_value (month outside 1..12, year outside 2000..9999), StorageErrc.
   virtual Result<MonthlyReport> monthly_report(int year, int month, std::int64_t now_ms) = 0;
   /// Pick-up times of every callback picked up so far and the queue's length now.
@@ -238,9 +242,11 @@ class Analytics {
 /// Opens the case store file read-only (it must exist, written by open_sqlite_case_store at
 /// schema version 5 or later; visits and callbacks need 7, an older store shows none). Errors: StorageErrc::open_failed
 /// (missing file, older schema), corrupt. `keys` open the reports' sealed text (fb/common/sealed_sql.hpp);
-/// without them a store with sealed text fails the cluster queries.
+/// without them a store with sealed text fails the cluster queries. `utc_offset_ms`: the service
+/// region's clock (GroupingPolicy::utc_offset_ms), whose days, weeks and months the figures count.
 Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::path& path,
-                                                         const std::shared_ptr<const crypto::KeyRing>& keys = {});
+                                                         const std::shared_ptr<const crypto::KeyRing>& keys = {},
+                                                         std::int64_t utc_offset_ms = kChinaStandardTimeOffsetMs);
 
 /// The same figures from the PostgreSQL case store at `conninfo` (BackendConfig::postgres), on a
 /// connection of its own: each call reads one snapshot (a REPEATABLE READ, READ ONLY
@@ -248,7 +254,8 @@ Result<std::unique_ptr<Analytics>> open_sqlite_analytics(const std::filesystem::
 /// store in that database yet: fb-backend creates it at its first start). With `keys` the
 /// reports' text is opened on the server as the store sealed it (open_postgres_case_store).
 Result<std::unique_ptr<Analytics>> open_postgres_analytics(const std::string& conninfo,
-                                                           const std::shared_ptr<const crypto::KeyRing>& keys = {});
+                                                           const std::shared_ptr<const crypto::KeyRing>& keys = {},
+                                                           std::int64_t utc_offset_ms = kChinaStandardTimeOffsetMs);
 
 /// "2026-11" -> {2026, 11}. Errors: ConfigErrc::invalid_value naming what is wrong.
 Result<std::pair<int, int>> parse_month(std::string_view text);
@@ -269,5 +276,8 @@ std::string render_monthly_html(const MonthlyReport& r, std::string_view lang);
 /// RFC 4180 CSV (CRLF line ends, fields quoted when needed), one table: section, key, dimension,
 /// count, previous_count, growth, value (see docs/metrics.md).
 std::string render_monthly_csv(const MonthlyReport& r);
+
+/// "UTC+08:00", "UTC-05:00": the clock `offset_ms` ahead of UTC names, as the reports write it.
+std::string utc_offset_text(std::int64_t offset_ms);
 
 }  // namespace fb::backend

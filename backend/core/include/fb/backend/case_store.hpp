@@ -20,6 +20,7 @@
 #include "fb/backend/lifecycle.hpp"
 #include "fb/backend/triage.hpp"
 #include "fb/backend/visits.hpp"
+#include "fb/common/clock.hpp"
 #include "fb/common/crypto.hpp"
 #include "fb/common/error.hpp"
 #include "feedback.pb.h"
@@ -56,8 +57,9 @@ struct GroupingPolicy {
   /// The service region's offset from UTC (config `utc_offset`; China Standard Time by default,
   /// which keeps no daylight saving): a case's number carries the year of this clock, so a case
   /// opened early on 1 January there is numbered in the new year, and visit notices write their
-  /// times in it.
-  std::int64_t utc_offset_ms = std::int64_t{8} * 3600 * 1000;
+  /// times in it. The dashboard's days and weeks and the monthly report's months are its too
+  /// (open_sqlite_analytics).
+  std::int64_t utc_offset_ms = kChinaStandardTimeOffsetMs;
 };
 
 /// How to reach the person behind a report from another channel (hotline, dealer, web): personal
