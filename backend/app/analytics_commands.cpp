@@ -23,7 +23,7 @@ AnalyticsCommands::AnalyticsCommands(CLI::App& app)
     : monthly_(
           app.add_subcommand("monthly-report",
                              "Write the month's high-frequency problems report: DIR/monthly-YYYY-MM.html and .csv")) {
-  monthly_->add_option("--month", month_, "The month, YYYY-MM (UTC)")->required();
+  monthly_->add_option("--month", month_, "The month, YYYY-MM, of the service region's clock (utc_offset)")->required();
   monthly_->add_option("--out", out_dir_, "Directory to write to (created if missing)");
   monthly_->add_option("--lang", lang_, "Language of the HTML page: zh (default) or en")
       ->check(CLI::IsMember({"zh", "en"}));

@@ -1209,7 +1209,18 @@ TEST(AnalyticsClock, DaysWeeksAndMonthsAreTheServiceRegionsClock) {
   auto west = test::open_analytics(dir / "cases.db", {}, -5 * kHour);
   ASSERT_TRUE(west);
   EXPECT_EQ(buckets(**west, Bucket::day), (std::set{utc_ms(2026, 11, 30) + 5 * kHour}));
+  // Monday 30 November 00:00 at UTC-05:00 is 05:00 UTC that day.
+  EXPECT_EQ(buckets(**west, Bucket::week), (std::set{utc_ms(2026, 11, 30) + 5 * kHour}));
   EXPECT_NE(render_monthly_html(*(*west)->monthly_report(2026, 11, now), "en").find("(UTC-05:00)"), std::string::npos);
+}
+
+TEST(AnalyticsClock, TheClockIsNamedWithItsSignHoursAndMinutes) {
+  EXPECT_EQ(utc_offset_text(kChinaStandardTimeOffsetMs), "UTC+08:00");
+  EXPECT_EQ(utc_offset_text(0), "UTC+00:00");
+  EXPECT_EQ(utc_offset_text((5 * 60 + 45) * kMinute), "UTC+05:45");
+  EXPECT_EQ(utc_offset_text(-(9 * 60 + 30) * kMinute), "UTC-09:30");
+  EXPECT_EQ(utc_offset_text(-30 * kMinute), "UTC-00:30");
+  EXPECT_EQ(utc_offset_text(-12 * kHour), "UTC-12:00");
 }
 
 TEST(AnalyticsFiles, AStoreNotCreatedYetIsRefused) {

@@ -268,8 +268,11 @@ TEST_F(EndToEnd, TheServiceTeamsApiServesCasesFromPostgres) {
   ASSERT_EQ(dashboard.status, 200) << dashboard.body;
   EXPECT_EQ(dashboard.json()["cases_created"], 1) << dashboard.body;
   EXPECT_EQ(dashboard.json()["open_by_state"]["acknowledged"], 1) << dashboard.body;
-  // The month the case was created in (UTC), not the test's: the two differ across midnight at a month's end.
-  const std::time_t created = detail.json()["case"]["created_ms"].get<std::int64_t>() / 1000;
+  // The month the case was created in by the service region's clock (the dashboard's utc_offset_ms), not the
+  // test's: the two differ across midnight there at a month's end.
+  const std::time_t created = (detail.json()["case"]["created_ms"].get<std::int64_t>() +
+                               dashboard.json()["utc_offset_ms"].get<std::int64_t>()) /
+                              1000;
   std::tm utc{};
   gmtime_r(&created, &utc);
   char month[16];

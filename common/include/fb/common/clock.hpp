@@ -61,8 +61,4 @@ class SystemClock final : public Clock {
 /// The UTC calendar year of Unix epoch milliseconds (case numbers, default model years).
 int utc_year(std::int64_t epoch_ms);
 
-/// China Standard Time's offset from UTC (it keeps no daylight saving): the service region's
-/// clock unless the backend's configuration says otherwise (`utc_offset`).
-inline constexpr std::int64_t kChinaStandardTimeOffsetMs = std::int64_t{8} * 3600 * 1000;
-
 }  // namespace fb

@@ -28,7 +28,6 @@
 #include <vector>
 
 #include "fb/backend/lifecycle.hpp"
-#include "fb/common/clock.hpp"
 #include "fb/common/crypto.hpp"
 #include "fb/common/error.hpp"
 

@@ -20,7 +20,6 @@
 #include "fb/backend/lifecycle.hpp"
 #include "fb/backend/triage.hpp"
 #include "fb/backend/visits.hpp"
-#include "fb/common/clock.hpp"
 #include "fb/common/crypto.hpp"
 #include "fb/common/error.hpp"
 #include "feedback.pb.h"

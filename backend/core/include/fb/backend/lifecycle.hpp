@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -15,6 +16,10 @@
 #include "feedback.pb.h"
 
 namespace fb::backend {
+
+/// China Standard Time's offset from UTC (it keeps no daylight saving): the service region's
+/// clock unless the backend's configuration says otherwise (`utc_offset`, GroupingPolicy).
+inline constexpr std::int64_t kChinaStandardTimeOffsetMs = std::int64_t{8} * 3600 * 1000;
 
 enum class CaseState {
   new_,                  // created and routed to a team by triage; nobody has answered yet
