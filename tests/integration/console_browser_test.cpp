@@ -178,6 +178,16 @@ class ConsoleBrowser : public IntegrationTest {
     must(browser_->wait_for_text("[data-testid=case-state]", shown));
   }
 
+  /// Waits until `script` (a function body run in the page) returns `want`.
+  void wait_for_value(const std::string& script, const nlohmann::json& want, const std::string& what) {
+    must(browser_->wait_until(
+        [&]() -> Result<bool> {
+          auto value = browser_->execute(script);
+          if (!value) return fail(value.error());
+          return *value == want;
+        },
+        what));
+  }
   /// The team the backend routed `report`'s case to.
   std::string team_of(const std::string& report) const {
     auto c = open_cases(backend_->db())->find_case_by_report(report);
@@ -382,25 +392,14 @@ TEST_F(ConsoleBrowser, MoreClickedTwiceAddsTheNextPageOnce) {
   ASSERT_TRUE(car_->wait_notified(reports));
   for (const auto& r : reports) ASSERT_EQ(team_of(r), team_) << "the team lead's queue holds its own team's cases";
   login(lead_tokens_[team_]);
-  must(browser_->wait_until(
-      [&]() -> Result<bool> {
-        auto rows = browser_->find_all("[data-testid=case-row]");
-        if (!rows) return fail(rows.error());
-        return rows->size() == 50;
-      },
-      "the queue's first page of 50"));
+  wait_for_value("return document.querySelectorAll('[data-testid=case-row]').length;", 50,
+                 "the queue's first page of 50");
   must(browser_->wait_for("[data-testid=queue-more]"));
   must(browser_->execute(kCountApiCalls, {false}));
   must(
       browser_->execute("const more = document.querySelector('[data-testid=queue-more]'); more.click(); more.click();"
                         "return 1;"));
-  must(browser_->wait_until(
-      [&]() -> Result<bool> {
-        auto running = browser_->execute("return window.fbCalls.running;");
-        if (!running) return fail(running.error());
-        return *running == 0;
-      },
-      "the queue's loads to end"));
+  wait_for_value("return window.fbCalls.running;", 0, "the queue's loads to end");
   const auto cases = must(
       browser_->execute("return [...document.querySelectorAll('[data-testid=case-row]')].map((r) => r.dataset.case);"));
   std::set<std::string> distinct;
@@ -438,24 +437,12 @@ TEST_F(ConsoleBrowser, AnActionEndingOnAnotherCasesPageLeavesItsBoxesEmpty) {
   must(browser_->execute("document.querySelector('[data-testid=assignee]').value = ''; return 1;"));
   must(browser_->type("[data-testid=assignee]", "wang.fang"));
   must(browser_->click("[data-testid=assign-submit]"));
-  must(browser_->wait_until(
-      [&]() -> Result<bool> {
-        auto held = browser_->execute("return window.fbCalls.held.length;");
-        if (!held) return fail(held.error());
-        return *held == 1;
-      },
-      "the assignment to be held"));
+  wait_for_value("return window.fbCalls.held.length;", 1, "the assignment to be held");
   must(browser_->execute("location.hash = arguments[0]; return 1;", {"#/case/" + other_number}));
   must(browser_->wait_for_text("[data-testid=page-case]", other_number));
   must(browser_->wait_for("[data-testid=message-text]"));
   must(browser_->execute("window.fbRelease(); return 1;"));
-  must(browser_->wait_until(
-      [&]() -> Result<bool> {
-        auto running = browser_->execute("return window.fbCalls.running;");
-        if (!running) return fail(running.error());
-        return *running == 0;
-      },
-      "the assignment and the page drawn after it"));
+  wait_for_value("return window.fbCalls.running;", 0, "the assignment and the page drawn after it");
   for (const std::string box : {"message-text", "comment-text"}) {
     const auto value = must(
         browser_->execute("return document.querySelector(`[data-testid=${arguments[0]}]`).value;", {box}));
