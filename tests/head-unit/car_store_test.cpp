@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <google/protobuf/unknown_field_set.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -464,6 +466,107 @@ TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   auto again = store.enqueue_report(q.env, q.payload, ReportClass::normal, 5000);
   EXPECT_TRUE(again) << again.error().what();
   EXPECT_EQ(store.outbox()->size(), 1u);
+}
+
+// ---- A real full filesystem (a small tmpfs), not SQLite's page limit ----
+
+/// A tmpfs of `bytes` mounted on a directory of its own, unmounted at the end. Mounting needs root
+/// with CAP_SYS_ADMIN (CI's fresh machine has it); mounted() says whether it worked.
+class SmallFilesystem {
+ public:
+  explicit SmallFilesystem(std::size_t bytes) : dir_("fbtmpfs") {
+    const auto size = "size=" + std::to_string(bytes);
+    mounted_ = ::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, size.c_str()) == 0;
+  }
+  ~SmallFilesystem() {
+    if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
+  }
+  SmallFilesystem(const SmallFilesystem&) = delete;
+  SmallFilesystem& operator=(const SmallFilesystem&) = delete;
+  bool mounted() const { return mounted_; }
+  std::string operator/(const std::string& name) const { return dir_ / name; }
+
+  /// Writes `path` until the filesystem has no room left (ENOSPC); the bytes written.
+  static std::size_t fill(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return 0;
+    const std::string chunk(4096, 'f');
+    std::size_t written = 0;
+    for (;;) {
+      const auto n = ::write(fd, chunk.data(), chunk.size());
+      if (n <= 0) break;
+      written += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return written;
+  }
+
+ private:
+  test::TempDir dir_;  // removed after the unmount (members go after the destructor's body)
+  bool mounted_ = false;
+};
+
+// Another writer (a log that ran away) takes the last of the flash while reports are queued: the
+// filesystem says ENOSPC, not SQLite's page limit that the other disk-full tests set. The report
+// that does not fit is refused as a full disk, what was committed stays whole, and once the space
+// is back the acks apply and reports are taken again.
+TEST(CarStoreOnAFullFilesystem, ARealFullDiskRefusesTheReportKeepsTheQueueAndTakesReportsWhenSpaceReturns) {
+  SmallFilesystem disk(std::size_t{4} << 20);
+  if (!disk.mounted()) GTEST_SKIP() << "mounting a small tmpfs needs root with CAP_SYS_ADMIN";
+  CarStore::Options o;
+  o.clock_valid_from_ms = 0;
+  o.ack_reserve_bytes = 64 << 10;
+  std::vector<Queued> saved;
+  Result<Enqueued> refused = fail(StorageErrc::io, "nothing refused");
+  {
+    auto opened = CarStore::open(disk / "car.db", o);
+    ASSERT_TRUE(opened) << opened.error().what();
+    auto& store = *opened;
+    for (int i = 0; i < 5; ++i) {
+      saved.push_back(make_report("report " + std::to_string(i) + ": " + std::string(1000, 'w')));
+      ASSERT_TRUE(store.enqueue_report(saved.back().env, saved.back().payload, ReportClass::normal, 1000 + i));
+    }
+    ASSERT_GT(SmallFilesystem::fill(disk / "filler"), 0u);
+    // What SQLite had already allocated (the WAL's frames, free pages) may take a few more.
+    for (int i = 0; i < 500; ++i) {
+      auto q = make_report("after the filler " + std::to_string(i) + ": " + std::string(1000, 'w'));
+      refused = store.enqueue_report(q.env, q.payload, ReportClass::normal, 2000 + i);
+      if (!refused) break;
+      saved.push_back(std::move(q));
+    }
+    ASSERT_FALSE(refused) << "the full filesystem never refused a report";
+    EXPECT_EQ(refused.error().code, make_error_code(StorageErrc::full)) << refused.error().what();
+    auto outbox = store.outbox();
+    ASSERT_TRUE(outbox) << outbox.error().what();
+    EXPECT_EQ(outbox->size(), saved.size());
+    for (const auto& q : saved) EXPECT_EQ(*store.payload(q.env.report().report_id()), q.payload);
+
+    std::vector<wire::Ack> acks;
+    for (std::size_t i = 0; i < saved.size(); ++i)
+      acks.push_back(accepted_ack(saved[i], "FB-2026-" + std::to_string(100000 + i)));
+    // Refused here as of this test (2026-12-07): the WAL cannot grow on a full filesystem, and the
+    // room kept for acks (Options::ack_reserve_bytes) is pages inside the database, which only
+    // helps against its page limit. Refused whole, nothing lost; applied once there is room.
+    auto applied = store.apply_acks(acks, 6000);
+    if (!applied) {
+      EXPECT_EQ(applied.error().code, make_error_code(StorageErrc::full)) << applied.error().what();
+      EXPECT_EQ(store.outbox()->size(), saved.size());
+    }
+    std::filesystem::remove(disk / "filler");
+    if (!applied) applied = store.apply_acks(acks, 7000);
+    ASSERT_TRUE(applied) << applied.error().what();
+    for (const auto& a : *applied) EXPECT_TRUE(a.matched);
+    EXPECT_TRUE(store.outbox()->empty());
+    auto q = make_report("space is back");
+    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 8000));
+    saved.push_back(std::move(q));
+  }
+  // Opened again, the file is whole: every report in My reports, the last one still queued.
+  auto reopened = CarStore::open(disk / "car.db", o);
+  ASSERT_TRUE(reopened) << reopened.error().what();
+  EXPECT_EQ(reopened->reports()->size(), saved.size());
+  ASSERT_EQ(reopened->outbox()->size(), 1u);
+  EXPECT_EQ(reopened->outbox()->front().id, saved.back().env.report().report_id());
 }
 
 /// Queues `n` reports with about 300 bytes of words (`fill`), one a millisecond from `first_ms`,
