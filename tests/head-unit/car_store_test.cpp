@@ -508,25 +508,27 @@ class SmallFilesystem {
 
 // Another writer (a log that ran away) takes the last of the flash while reports are queued: the
 // filesystem says ENOSPC, not SQLite's page limit that the other disk-full tests set. The report
-// that does not fit is refused as a full disk, what was committed stays whole, and once the space
-// is back the acks apply and reports are taken again.
-TEST(CarStoreOnAFullFilesystem, ARealFullDiskRefusesTheReportKeepsTheQueueAndTakesReportsWhenSpaceReturns) {
+// that does not fit is refused as a full disk and what was committed stays whole. The acks still
+// apply: the WAL grows into the room file kept for them (`car.db.room`), which the database's own
+// reserve cannot give on a full filesystem. New reports wait until that room can be taken back.
+TEST(CarStoreOnAFullFilesystem, ARealFullDiskRefusesTheReportKeepsTheQueueAndStillAppliesAcks) {
   SmallFilesystem disk(std::size_t{4} << 20);
   if (!disk.mounted()) GTEST_SKIP() << "mounting a small tmpfs needs root with CAP_SYS_ADMIN";
   CarStore::Options o;
   o.clock_valid_from_ms = 0;
   o.ack_reserve_bytes = 64 << 10;
   std::vector<Queued> saved;
-  Result<Enqueued> refused = fail(StorageErrc::io, "nothing refused");
   {
     auto opened = CarStore::open(disk / "car.db", o);
     ASSERT_TRUE(opened) << opened.error().what();
     auto& store = *opened;
+    ASSERT_EQ(std::filesystem::file_size(disk / "car.db.room"), 64u << 10);
     for (int i = 0; i < 5; ++i) {
       saved.push_back(make_report("report " + std::to_string(i) + ": " + std::string(1000, 'w')));
       ASSERT_TRUE(store.enqueue_report(saved.back().env, saved.back().payload, ReportClass::normal, 1000 + i));
     }
     ASSERT_GT(SmallFilesystem::fill(disk / "filler"), 0u);
+    Result<Enqueued> refused = fail(StorageErrc::io, "nothing refused");
     // What SQLite had already allocated (the WAL's frames, free pages) may take a few more.
     for (int i = 0; i < 500; ++i) {
       auto q = make_report("after the filler " + std::to_string(i) + ": " + std::string(1000, 'w'));
@@ -544,22 +546,22 @@ TEST(CarStoreOnAFullFilesystem, ARealFullDiskRefusesTheReportKeepsTheQueueAndTak
     std::vector<wire::Ack> acks;
     for (std::size_t i = 0; i < saved.size(); ++i)
       acks.push_back(accepted_ack(saved[i], "FB-2026-" + std::to_string(100000 + i)));
-    // Refused here as of this test (2026-12-07): the WAL cannot grow on a full filesystem, and the
-    // room kept for acks (Options::ack_reserve_bytes) is pages inside the database, which only
-    // helps against its page limit. Refused whole, nothing lost; applied once there is room.
     auto applied = store.apply_acks(acks, 6000);
-    if (!applied) {
-      EXPECT_EQ(applied.error().code, make_error_code(StorageErrc::full)) << applied.error().what();
-      EXPECT_EQ(store.outbox()->size(), saved.size());
-    }
-    std::filesystem::remove(disk / "filler");
-    if (!applied) applied = store.apply_acks(acks, 7000);
-    ASSERT_TRUE(applied) << applied.error().what();
+    ASSERT_TRUE(applied) << "on the full filesystem: " << applied.error().what();
     for (const auto& a : *applied) EXPECT_TRUE(a.matched);
     EXPECT_TRUE(store.outbox()->empty());
-    auto q = make_report("space is back");
-    ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 8000));
-    saved.push_back(std::move(q));
+    EXPECT_FALSE(std::filesystem::exists(disk / "car.db.room"));
+
+    // Still full: no report until the room for acks is back.
+    auto waiting = make_report("while the flash is still full");
+    auto again = store.enqueue_report(waiting.env, waiting.payload, ReportClass::normal, 7000);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, make_error_code(StorageErrc::full)) << again.error().what();
+    std::filesystem::remove(disk / "filler");
+    again = store.enqueue_report(waiting.env, waiting.payload, ReportClass::normal, 8000);
+    ASSERT_TRUE(again) << again.error().what();
+    saved.push_back(std::move(waiting));
+    EXPECT_EQ(std::filesystem::file_size(disk / "car.db.room"), 64u << 10);
   }
   // Opened again, the file is whole: every report in My reports, the last one still queued.
   auto reopened = CarStore::open(disk / "car.db", o);
@@ -2299,7 +2301,8 @@ TEST_F(CarStoreRecoveryTest, AKillAtAnyStepIsFinishedByTheNextOpenWithEveryReada
     check_recovered(store, name, 4);
     ASSERT_TRUE(store.set_aside());
     const auto aside = store.set_aside()->filename().string();
-    EXPECT_EQ(files(), (std::set<std::string>{"car.db", "car.db-wal", "car.db-shm", aside}));
+    // Nothing left of the recovery: the store, its WAL, the room kept for acks, the evidence.
+    EXPECT_EQ(files(), (std::set<std::string>{"car.db", "car.db-wal", "car.db-shm", "car.db.room", aside}));
     EXPECT_EQ(bytes(store.set_aside()->string()), original) << "the evidence is never written";
     // And it is a working store.
     const auto q = make_report("after the resumed recovery");

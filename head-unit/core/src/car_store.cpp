@@ -1,8 +1,13 @@
 #include "fb/agent/car_store.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <limits>
 
 #include <spdlog/spdlog.h>
@@ -402,7 +407,7 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
     if (auto r = prepare_rebuild(path, aside); !r) return fail(r.error());
   } else {
     auto opened = open_car_db(path, schema, options);
-    if (opened) return CarStore(std::move(opened->db), std::move(options));
+    if (opened) return with_room_file(CarStore(std::move(opened->db), std::move(options)), path);
     if (opened.error().code != make_error_code(StorageErrc::corrupt)) return fail(opened.error());
     auto begun = begin_recovery(path, system_now_ms(), options.recovery_fault);
     if (!begun) return fail(begun.error());
@@ -425,6 +430,14 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
   CarStore store(std::move(opened->db), std::move(options));
   store.set_aside_ = std::move(aside);
   store.recovery_ = std::move(recovery);
+  return with_room_file(std::move(store), path);
+}
+
+CarStore CarStore::with_room_file(CarStore store, const std::filesystem::path& path) {
+  if (store.reserve_bytes() <= 0) return store;
+  store.room_file_ = path.string() + ".room";
+  // A full filesystem now is not a reason to refuse the store: the next report waits for the room.
+  if (auto r = store.hold_room_file(); !r) spdlog::warn("car store: {}", r.error().what());
   return store;
 }
 
@@ -852,6 +865,7 @@ Result<Enqueued> CarStore::enqueue_report(const wire::Envelope& env, const std::
 }
 
 Result<std::vector<Result<Enqueued>>> CarStore::enqueue_reports(std::span<const NewReport> batch) {
+  if (auto r = hold_room_file(); !r) return fail(r.error());
   auto tx = sql::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
   if (const auto bytes = reserve_bytes(); bytes > 0) {
@@ -1178,9 +1192,11 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
   };
   auto applied = in_unsynced_transaction(apply);
   if (!applied && applied.error().code == make_error_code(StorageErrc::full)) {
+    // The file first: on a full filesystem, giving up the row needs room in the WAL too.
+    const bool freed = release_room_file();
     auto released = release_reserve();
     if (!released) return fail(released.error());
-    if (*released) applied = in_unsynced_transaction(apply);
+    if (freed || *released) applied = in_unsynced_transaction(apply);
   }
   if (!applied) return fail(applied.error());
   if (totals_) {
@@ -1204,6 +1220,37 @@ Result<bool> CarStore::release_reserve() {
   if (!deleted) return fail(deleted.error());
   if (changes == 0) return false;
   spdlog::warn("car store: the disk is full; the room kept for acks is given up to apply them");
+  return true;
+}
+
+Result<void> CarStore::hold_room_file() {
+  if (room_held_ || room_file_.empty()) return {};
+  const int fd = ::open(room_file_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  const int error = fd < 0 ? errno : ::posix_fallocate(fd, 0, reserve_bytes());
+  if (fd >= 0) ::close(fd);
+  if (error == ENOSPC || error == EDQUOT) {
+    return fail(StorageErrc::full, "the filesystem has no room for the acks' reserve (" + room_file_.string() + ")");
+  }
+  if (error != 0) {
+    spdlog::warn("car store: no room file for acks ({}: {}); a full filesystem may hold acks back", room_file_.string(),
+                 std::strerror(error));
+    room_file_.clear();
+    return {};
+  }
+  room_held_ = true;
+  return {};
+}
+
+bool CarStore::release_room_file() {
+  if (!room_held_) return false;
+  std::error_code ec;
+  std::filesystem::remove(room_file_, ec);
+  room_held_ = false;
+  if (ec) {
+    spdlog::warn("car store: the room file for acks could not be removed: {}", ec.message());
+    return false;
+  }
+  spdlog::warn("car store: the filesystem is full; the room file kept for acks is given up to apply them");
   return true;
 }
 

@@ -331,11 +331,13 @@ class CarStore {
     /// Room kept in the file for the backend's acks. An ack writes more than it frees (the case
     /// number, a step, the first notification it carries: 230 B more per ack, measured; the
     /// words stay in My reports): a disk filled with queued reports could otherwise never take
-    /// the acks that empty the queue. Held as a row of zeros (table `reserve`); apply_acks()
-    /// gives it up when the disk is full and tries again; enqueue_reports() takes it back first,
-    /// and refuses the reports (StorageErrc::full) while it cannot. The default covers the acks
-    /// of a queue at the default cap (max_reports). With max_pages set, at most a quarter of
-    /// that bound. 0: none.
+    /// the acks that empty the queue. Held twice: as a row of zeros (table `reserve`), room under
+    /// the database's own page limit (max_pages), and as a file of that size allocated beside the
+    /// store (`<store>.room`), room on the filesystem, without which the WAL cannot grow to take
+    /// an ack once another writer has filled the flash. apply_acks() gives both up when the disk
+    /// is full and tries again; enqueue_reports() takes them back first, and refuses the reports
+    /// (StorageErrc::full) while it cannot. The default covers the acks of a queue at the default
+    /// cap (max_reports). With max_pages set, at most a quarter of that bound. 0: none.
     std::int64_t ack_reserve_bytes = std::int64_t{512} << 10;
     /// A `now_ms` before this is an unset clock (see the top of this file); 0: every time is
     /// valid (tests with small times).
@@ -616,6 +618,8 @@ class CarStore {
 
  private:
   CarStore(sql::Database db, Options options) : db_(std::move(db)), options_(std::move(options)) {}
+  /// `store` with its room file beside `path` (hold_room_file()), when it keeps room for acks.
+  static CarStore with_room_file(CarStore store, const std::filesystem::path& path);
   /// A report's `payload` that ends with the chunk of `report_text` (codec::encode()) is kept
   /// without it (outbox.text_apart): its words are in report_texts, and payload() adds them back.
   Result<void> insert_outbox(const std::string& id, OutboxKind kind, const std::string& topic,
@@ -650,6 +654,12 @@ class CarStore {
                                                          std::int64_t now_ms);
   /// Frees the room kept for acks (Options::ack_reserve_bytes); false if it was not held.
   Result<bool> release_reserve();
+  /// Allocates the room file (`room_file_`, reserve_bytes() long) unless it is held. Errors:
+  /// StorageErrc::full when the filesystem has no room for it. Any other failure (a filesystem
+  /// without allocation) is logged and the store goes on without a room file.
+  Result<void> hold_room_file();
+  /// Deletes the room file, freeing its blocks; false if it was not held.
+  bool release_room_file();
   /// The room kept for acks: Options::ack_reserve_bytes, at most a quarter of max_pages' bound.
   std::int64_t reserve_bytes() const;
   /// One ack inside the caller's transaction; fills `result`, returns the removed row's size.
@@ -723,6 +733,10 @@ class CarStore {
   std::optional<Totals> totals_;
   std::optional<std::filesystem::path> set_aside_;
   std::optional<Recovery> recovery_;
+  /// The room on the filesystem kept for acks (Options::ack_reserve_bytes): `<store>.room`, set
+  /// by open(); empty for none. `room_held_`: allocated in full since the last release.
+  std::filesystem::path room_file_;
+  bool room_held_ = false;
 };
 
 }  // namespace fb::agent
