@@ -468,6 +468,29 @@ TEST_F(CarStoreTest, FullStorageRefusesTheNewReportAndKeepsTheOthers) {
   EXPECT_EQ(store.outbox()->size(), 1u);
 }
 
+// The room kept for acks on the filesystem follows the configuration each time the store opens:
+// allocated to the reserve's size, made smaller with it, gone without one.
+TEST_F(CarStoreTest, TheRoomFileForAcksIsTheReservesSizeAndGoneWithoutOne) {
+  const auto room = dir_ / "car.db.room";
+  { auto store = open(); }
+  ASSERT_TRUE(fs::exists(room));
+  EXPECT_EQ(fs::file_size(room), std::uintmax_t{512} << 10);
+  auto o = options();
+  o.ack_reserve_bytes = 64 << 10;
+  { auto store = open(o); }
+  EXPECT_EQ(fs::file_size(room), std::uintmax_t{64} << 10);
+  o.ack_reserve_bytes = 0;
+  { auto store = open(o); }
+  EXPECT_FALSE(fs::exists(room));
+  // Given up by another process on the store (the fb-car CLI): taken back before the next report.
+  o.ack_reserve_bytes = 64 << 10;
+  auto store = open(o);
+  ASSERT_TRUE(fs::remove(room));
+  auto q = make_report();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
+  EXPECT_EQ(fs::file_size(room), std::uintmax_t{64} << 10);
+}
+
 // ---- A real full filesystem (a small tmpfs), not SQLite's page limit ----
 
 /// A tmpfs of `bytes` mounted on a directory of its own, unmounted at the end. Mounting needs root

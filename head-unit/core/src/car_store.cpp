@@ -1,6 +1,7 @@
 #include "fb/agent/car_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -257,6 +258,9 @@ constexpr std::string_view kMigrations[] = {kSchemaV1,  kSchemaV2,  kSchemaV3,  
                                             kSchemaV6,  kSchemaV7,  kSchemaV8,  kSchemaV9, kSchemaV10,
                                             kSchemaV11, kSchemaV12, kSchemaV13, kSchemaV14};
 
+/// The room kept for acks on the filesystem beside the store at `path` (Options::ack_reserve_bytes).
+std::filesystem::path room_file_of(const std::filesystem::path& path) { return path.string() + ".room"; }
+
 /// How much of a report's payload the outbox keeps: all of it, or (when it ends with the chunk
 /// of its text, as codec::encode() writes it) all but that chunk, the words being in report_texts.
 std::size_t kept_length(std::string_view payload, std::string_view text) {
@@ -401,7 +405,14 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
   auto marked = read_recovery_marker(path);
   if (!marked) return fail(marked.error());
   std::filesystem::path aside;
+  // A recovery rebuilds the store beside it: the room kept for acks is what it may need on a
+  // nearly full disk (allocated again once the store is open).
+  const auto free_room = [&] {
+    std::error_code ignored;
+    std::filesystem::remove(room_file_of(path), ignored);
+  };
   if (*marked) {
+    free_room();
     // A recovery was under way when the process stopped: finish it before anything else.
     aside = **marked;
     if (auto r = prepare_rebuild(path, aside); !r) return fail(r.error());
@@ -409,6 +420,7 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
     auto opened = open_car_db(path, schema, options);
     if (opened) return with_room_file(CarStore(std::move(opened->db), std::move(options)), path);
     if (opened.error().code != make_error_code(StorageErrc::corrupt)) return fail(opened.error());
+    free_room();
     auto begun = begin_recovery(path, system_now_ms(), options.recovery_fault);
     if (!begun) return fail(begun.error());
     aside = std::move(*begun);
@@ -434,8 +446,12 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
 }
 
 CarStore CarStore::with_room_file(CarStore store, const std::filesystem::path& path) {
-  if (store.reserve_bytes() <= 0) return store;
-  store.room_file_ = path.string() + ".room";
+  if (store.reserve_bytes() <= 0) {
+    std::error_code ignored;  // one an earlier configuration made
+    std::filesystem::remove(room_file_of(path), ignored);
+    return store;
+  }
+  store.room_file_ = room_file_of(path);
   // A full filesystem now is not a reason to refuse the store: the next report waits for the room.
   if (auto r = store.hold_room_file(); !r) spdlog::warn("car store: {}", r.error().what());
   return store;
@@ -1224,17 +1240,34 @@ Result<bool> CarStore::release_reserve() {
 }
 
 Result<void> CarStore::hold_room_file() {
-  if (room_held_ || room_file_.empty()) return {};
-  const int fd = ::open(room_file_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  const int error = fd < 0 ? errno : ::posix_fallocate(fd, 0, reserve_bytes());
-  if (fd >= 0) ::close(fd);
+  if (room_file_.empty()) return {};
+  const auto bytes = reserve_bytes();
+  struct stat st {};
+  // Checked on disk, not only remembered: another process on this store (the fb-car CLI) may
+  // have given it up.
+  if (room_held_ && ::stat(room_file_.c_str(), &st) == 0 && st.st_size == bytes) return {};
+  room_held_ = false;
+  const int fd = ::open(room_file_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int error = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    do {
+      error = ::posix_fallocate(fd, 0, bytes);
+    } while (error == EINTR);
+    // A reserve made smaller since (max_pages, the option) gives back the rest.
+    if (error == 0 && ::ftruncate(fd, bytes) != 0) error = errno;
+    ::close(fd);
+  }
   if (error == ENOSPC || error == EDQUOT) {
     return fail(StorageErrc::full, "the filesystem has no room for the acks' reserve (" + room_file_.string() + ")");
   }
-  if (error != 0) {
+  if (error == EOPNOTSUPP || error == ENOSYS || error == EROFS) {
     spdlog::warn("car store: no room file for acks ({}: {}); a full filesystem may hold acks back", room_file_.string(),
                  std::strerror(error));
     room_file_.clear();
+    return {};
+  }
+  if (error != 0) {  // tried again before the next report; the report is not refused for it
+    spdlog::warn("car store: the room file for acks ({}) is not held: {}", room_file_.string(), std::strerror(error));
     return {};
   }
   room_held_ = true;
@@ -1242,16 +1275,14 @@ Result<void> CarStore::hold_room_file() {
 }
 
 bool CarStore::release_room_file() {
-  if (!room_held_) return false;
-  std::error_code ec;
-  std::filesystem::remove(room_file_, ec);
+  if (room_file_.empty()) return false;
   room_held_ = false;
-  if (ec) {
-    spdlog::warn("car store: the room file for acks could not be removed: {}", ec.message());
-    return false;
-  }
-  spdlog::warn("car store: the filesystem is full; the room file kept for acks is given up to apply them");
-  return true;
+  // Whether held or not: an allocation that ENOSPC cut short keeps the blocks it got.
+  std::error_code ec;
+  const bool removed = std::filesystem::remove(room_file_, ec);
+  if (ec) spdlog::warn("car store: the room file for acks could not be removed: {}", ec.message());
+  if (removed) spdlog::warn("car store: the disk is full; the room file kept for acks is given up to apply them");
+  return removed;
 }
 
 Result<std::int64_t> CarStore::apply_ack_in_tx(const wire::Ack& ack, std::int64_t now_ms, AckResult& result) {
