@@ -261,6 +261,13 @@ constexpr std::string_view kMigrations[] = {kSchemaV1,  kSchemaV2,  kSchemaV3,  
 /// The room kept for acks on the filesystem beside the store at `path` (Options::ack_reserve_bytes).
 std::filesystem::path room_file_of(const std::filesystem::path& path) { return path.string() + ".room"; }
 
+/// Deletes the room file of the store at `path`, if there is one (before a recovery, or when the
+/// configuration keeps no room).
+void remove_room_file(const std::filesystem::path& path) {
+  std::error_code ignored;
+  std::filesystem::remove(room_file_of(path), ignored);
+}
+
 /// How much of a report's payload the outbox keeps: all of it, or (when it ends with the chunk
 /// of its text, as codec::encode() writes it) all but that chunk, the words being in report_texts.
 std::size_t kept_length(std::string_view payload, std::string_view text) {
@@ -407,12 +414,8 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
   std::filesystem::path aside;
   // A recovery rebuilds the store beside it: the room kept for acks is what it may need on a
   // nearly full disk (allocated again once the store is open).
-  const auto free_room = [&] {
-    std::error_code ignored;
-    std::filesystem::remove(room_file_of(path), ignored);
-  };
   if (*marked) {
-    free_room();
+    remove_room_file(path);
     // A recovery was under way when the process stopped: finish it before anything else.
     aside = **marked;
     if (auto r = prepare_rebuild(path, aside); !r) return fail(r.error());
@@ -420,7 +423,7 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
     auto opened = open_car_db(path, schema, options);
     if (opened) return with_room_file(CarStore(std::move(opened->db), std::move(options)), path);
     if (opened.error().code != make_error_code(StorageErrc::corrupt)) return fail(opened.error());
-    free_room();
+    remove_room_file(path);
     auto begun = begin_recovery(path, system_now_ms(), options.recovery_fault);
     if (!begun) return fail(begun.error());
     aside = std::move(*begun);
@@ -447,8 +450,7 @@ Result<CarStore> CarStore::open(const std::filesystem::path& path, Options optio
 
 CarStore CarStore::with_room_file(CarStore store, const std::filesystem::path& path) {
   if (store.reserve_bytes() <= 0) {
-    std::error_code ignored;  // one an earlier configuration made
-    std::filesystem::remove(room_file_of(path), ignored);
+    remove_room_file(path);  // one an earlier configuration made
     return store;
   }
   store.room_file_ = room_file_of(path);
