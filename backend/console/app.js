@@ -436,7 +436,8 @@ async function renderDashboard(page) {
   // Field names: backend/core analytics to_json (docs/metrics.md); older spellings tolerated.
   const fr = d.first_response_24h || d.first_response || {}, cl = d.closed_loop || {}, cs = d.csat || {};
   const volumes = d.volumes || d;
-  const range = { from: d.from_ms ?? from, to: d.to_ms ?? to, bucket: d.bucket || bucket, offset: d.utc_offset_ms ?? 0 };
+  const offset = d.utc_offset_ms ?? 0;  // the service region's clock: its days, weeks and months
+  const range = { from: d.from_ms ?? from, to: d.to_ms ?? to, bucket: d.bucket || bucket, offset };
   const rate = (o, num) => o.rate ?? (eligibleOf(o) ? num / eligibleOf(o) : null);
   const tiles = [
     kpi("response", t("dash.response"), rate(fr, fr.within_24h), fr.target ?? 0.95, fmtPercent, fr),
@@ -446,8 +447,7 @@ async function renderDashboard(page) {
   ];
   const open = d.open_by_state && typeof d.open_by_state === "object" ? Object.entries(d.open_by_state) : [];
   // The monthly high-frequency problems report (高频问题) of a month, as the API renders it.
-  // Months are the service region's (d.utc_offset_ms): last month by its clock.
-  const regionNow = new Date(Date.now() + (d.utc_offset_ms ?? 0));
+  const regionNow = new Date(Date.now() + offset);
   const lastMonth = new Date(Date.UTC(regionNow.getUTCFullYear(), regionNow.getUTCMonth() - 1, 1));
   const month = h("input", { type: "month", testid: "monthly-month",
                              value: lastMonth.toISOString().slice(0, 7) });

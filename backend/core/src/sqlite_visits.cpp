@@ -717,7 +717,7 @@ Result<Visit> VisitBook::record_stage(const StageEntry& e, const NoticeRenderer&
     vars["cost"] = format_money(v.repair_cost_minor, v.estimate.currency);
   }
   if (e.ready_at_ms > 0) v.ready_at_ms = e.ready_at_ms;
-  vars["ready"] = v.ready_at_ms > 0 ? format_time(v.ready_at_ms, core_.utc_offset_ms()) : "-";
+  vars["ready"] = format_time(v.ready_at_ms, core_.utc_offset_ms());  // "-" when none
   v.state = to;
   auto st = core_.cached(
       "UPDATE visits SET state = ?, ready_at_ms = ?, repair_cost_minor = ?, updated_ms = ? WHERE id = ?");
