@@ -1,6 +1,8 @@
 #include "fb/agent/car_store.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <fcntl.h>
 #include <google/protobuf/unknown_field_set.h>
@@ -489,6 +491,52 @@ TEST_F(CarStoreTest, TheRoomFileForAcksIsTheReservesSizeAndGoneWithoutOne) {
   auto q = make_report();
   ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
   EXPECT_EQ(fs::file_size(room), std::uintmax_t{64} << 10);
+}
+
+/// What spdlog's default logger writes while it lives, kept in memory.
+class CapturedLog {
+ public:
+  CapturedLog() : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100)), previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink_));
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  CapturedLog(const CapturedLog&) = delete;
+  CapturedLog& operator=(const CapturedLog&) = delete;
+  /// How many lines hold `text`.
+  std::size_t count(std::string_view text) const {
+    const auto lines = sink_->last_formatted();
+    return static_cast<std::size_t>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.find(text) != std::string::npos;
+    }));
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+// A room file that cannot be made for a reason other than a full disk (here a directory in its
+// place) refuses no report, is tried again before each one, and is logged once, not per report.
+TEST_F(CarStoreTest, ARoomFileThatCannotBeMadeIsLoggedOnceAndTakenOnceItCanBe) {
+  const auto room = dir_ / "car.db.room";
+  auto o = options();
+  o.ack_reserve_bytes = 64 << 10;
+  auto store = open(o);
+  ASSERT_TRUE(fs::remove(room));
+  fs::create_directory(room);
+  CapturedLog log;
+  for (int i = 0; i < 3; ++i) {
+    auto q = make_report("report " + std::to_string(i));
+    auto queued = store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000 + i);
+    EXPECT_TRUE(queued) << queued.error().what();
+  }
+  EXPECT_EQ(store.outbox()->size(), 3u);
+  EXPECT_EQ(log.count("is not held"), 1u);
+  ASSERT_TRUE(fs::remove(room));
+  auto q = make_report("after");
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 2000));
+  EXPECT_EQ(fs::file_size(room), std::uintmax_t{64} << 10);
+  EXPECT_EQ(log.count("is held again"), 1u);
 }
 
 // ---- A real full filesystem (a small tmpfs), not SQLite's page limit ----

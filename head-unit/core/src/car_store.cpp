@@ -1269,9 +1269,17 @@ Result<void> CarStore::hold_room_file() {
     return {};
   }
   if (error != 0) {  // tried again before the next report; the report is not refused for it
-    spdlog::warn("car store: the room file for acks ({}) is not held: {}", room_file_.string(), std::strerror(error));
+    // Once per cause, not once per report: a car reporting every second would fill its log.
+    if (error != room_error_logged_) {
+      spdlog::warn("car store: the room file for acks ({}) is not held: {}; tried again before each report",
+                   room_file_.string(), std::strerror(error));
+      room_error_logged_ = error;
+    }
     return {};
   }
+  if (room_error_logged_ != 0)
+    spdlog::info("car store: the room file for acks ({}) is held again", room_file_.string());
+  room_error_logged_ = 0;
   room_held_ = true;
   return {};
 }

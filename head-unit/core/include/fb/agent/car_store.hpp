@@ -655,8 +655,9 @@ class CarStore {
   /// Frees the room kept for acks (Options::ack_reserve_bytes); false if it was not held.
   Result<bool> release_reserve();
   /// Allocates the room file (`room_file_`, reserve_bytes() long) unless it is held. Errors:
-  /// StorageErrc::full when the filesystem has no room for it. Any other failure (a filesystem
-  /// without allocation) is logged and the store goes on without a room file.
+  /// StorageErrc::full when the filesystem has no room for it. A filesystem without allocation is
+  /// logged and the store goes on without a room file; any other failure is logged once per cause
+  /// and tried again before the next report, which it does not refuse.
   Result<void> hold_room_file();
   /// Deletes the room file, freeing its blocks; false if it was not held.
   bool release_room_file();
@@ -735,8 +736,10 @@ class CarStore {
   std::optional<Recovery> recovery_;
   /// The room on the filesystem kept for acks (Options::ack_reserve_bytes): `<store>.room`, set
   /// by open(); empty for none. `room_held_`: allocated in full since the last release.
+  /// `room_error_logged_`: the errno last logged for a failed allocation, 0 since one worked.
   std::filesystem::path room_file_;
   bool room_held_ = false;
+  int room_error_logged_ = 0;
 };
 
 }  // namespace fb::agent
