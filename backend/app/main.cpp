@@ -316,7 +316,10 @@ static int run_main(int argc, char** argv) {
     auto analytics = fb::backend::open_analytics(cfg, keys);
     if (!analytics) return fb::backend::print_error(analytics.error());
     auto created = fb::api::Api::create(io.get_executor(), clock, service, std::move(readers), std::move(*analytics),
-                                        std::move(tokens), fb::api::ApiOptions{cfg.http.console_dir, cfg.rules_dir});
+                                        std::move(tokens),
+                                        fb::api::ApiOptions{.console_dir = cfg.http.console_dir,
+                                                            .rules_dir = cfg.rules_dir,
+                                                            .utc_offset_ms = cfg.grouping.utc_offset_ms});
     if (!created) return fb::backend::print_error(created.error());
     api = std::move(*created);
     http = std::make_unique<fb::api::HttpServer>(io, http_options,

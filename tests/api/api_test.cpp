@@ -524,6 +524,26 @@ TEST_F(ApiTest, AReportWithoutAModelYearTakesTheVinsSoARetryAYearLaterIsStillThe
   EXPECT_EQ(again.json()["case_number"], first.json()["case_number"]);
 }
 
+// The VIN's model year is read by the service region's calendar (UTC+08:00 here), not UTC's: a
+// report sent at 02:00 on New Year's Day in Beijing and retried at 14:00 is the same report. 'W'
+// names 1998 or 2028; 2028 is not after "next year" once 2027 has begun in Beijing, while UTC's
+// calendar still said 2026 at the first send and would have read 1998, then 2028 on the retry.
+TEST_F(ApiTest, AVinsModelYearFollowsTheServiceRegionsNewYearSoARetryOnNewYearsDayIsTheSameReport) {
+  auto w_vin = vin(43);
+  w_vin[9] = 'W';
+  const json body = {{"channel", "hotline"}, {"report_id", "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"},
+                     {"vin", w_vin},         {"model", "Aurora EV"},
+                     {"text", kBrakeNoise},  {"language", "zh-CN"}};
+  constexpr std::int64_t kNewYear2027Utc = 1'798'761'600'000;         // 2027-01-01T00:00:00Z
+  clock_.set_wall_ms(kNewYear2027Utc - std::int64_t{6} * 3'600'000);  // 02:00 in Beijing, 18:00 on 31 Dec in UTC
+  auto first = post("/api/v1/reports", kAgentSales, body);
+  ASSERT_EQ(first.status, 201) << first.body;
+  clock_.set_wall_ms(kNewYear2027Utc + std::int64_t{6} * 3'600'000);  // 14:00 in Beijing
+  auto again = post("/api/v1/reports", kAgentSales, body);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json()["case_number"], first.json()["case_number"]);
+}
+
 // The report id is the client's idempotency key: without it an HTTP retry after a lost response
 // would be a second case, so it is required; so is a model year the VIN does not name.
 TEST_F(ApiTest, AReportFromAnotherChannelNeedsItsIdAndAModelYearTheServerCannotGuessDifferentlyOnARetry) {

@@ -813,7 +813,7 @@ struct Api::Impl {
         return respond(problem(Error(ApiErrc::bad_request, "field 'model_year': a year such as 2024")));
       }
       r.set_model_year(year->get<std::uint32_t>());
-    } else if (auto from_vin = model_year_of_vin(*vin, utc_year(now()))) {
+    } else if (auto from_vin = model_year_of_vin(*vin, utc_year(now() + options.utc_offset_ms))) {
       r.set_model_year(*from_vin);
     } else if (is_valid_vin(*vin)) {  // (a VIN that is not one is refused below, by its field)
       // Not "this year": a retry after New Year would be another report (409).

@@ -19,6 +19,7 @@
 
 #include "fb/api/auth.hpp"
 #include "fb/api/http_server.hpp"
+#include "fb/backend/lifecycle.hpp"
 #include "fb/backend/service.hpp"
 #include "fb/common/clock.hpp"
 #include "fb/common/histogram.hpp"
@@ -33,6 +34,8 @@ struct ApiOptions {
   std::filesystem::path console_dir;  // index.html, app.js, ...; empty = no console
   std::filesystem::path rules_dir;    // knowledge.json and routing.conf, edited through the API
   std::size_t max_page = 200;         // largest `limit` of a case list
+  /// The service region's offset from UTC (config `utc_offset`): its year picks a VIN's model year.
+  std::int64_t utc_offset_ms = backend::kChinaStandardTimeOffsetMs;
 };
 
 class Api {
