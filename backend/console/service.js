@@ -40,7 +40,6 @@ function parseMinor(text) {
   const n = Number(String(text).replace(/[,\s]/g, ""));
   return text !== "" && Number.isFinite(n) && n >= 0 ? Math.round(n * 100) : null;
 }
-const localMs = (value) => (value ? new Date(value).getTime() : null);  // <input type=datetime-local>
 function quantile(sorted, q) {
   if (!sorted.length) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
@@ -350,8 +349,8 @@ function slotFields(like = {}) {
     field(t("visit.dealer_code"), input("dealer_code", { required: true, placeholder: "SH-001", value: code,
                                                          readonly: me?.role === "dealer" })),
     field(t("visit.dealer_name"), input("dealer_name", { required: true, value: like.dealer_name })),
-    field(t("visit.start"), input("start", { type: "datetime-local", required: true })),
-    field(t("visit.end"), input("end", { type: "datetime-local", required: true })),
+    field(t("visit.start") + zoneSuffix(), input("start", { type: "datetime-local", required: true })),
+    field(t("visit.end") + zoneSuffix(), input("end", { type: "datetime-local", required: true })),
     field(t("visit.work"), input("work", { required: true })));
 }
 
@@ -478,7 +477,7 @@ function stageForm(v, stage, reload) {
   }
   return onSubmit(h("form", { testid: "stage-form", "data-stage": stage },
     h("h3", {}, t("visit.enter_stage", term("visit", stage))), extra,
-    stage !== "handed_over" ? field(t("visit.ready_time"), ready) : null, field(t("visit.note"), note), errors,
+    stage !== "handed_over" ? field(t("visit.ready_time") + zoneSuffix(), ready) : null, field(t("visit.note"), note), errors,
     h("button", { type: "submit", testid: "stage-submit" }, t("visit.record", term("visit", stage)))), errors, async () => {
     const body = { stage, ...collect() };
     if (note.value.trim()) body.note = note.value.trim();

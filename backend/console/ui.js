@@ -21,10 +21,33 @@ function term(kind, value) {
   if (value == null || value === "") return t("common.none");
   return STRINGS[lang][`${kind}.${value}`] ? t(`${kind}.${value}`) : String(value);
 }
+/// The service region's offset from UTC in ms (GET /api/v1/me), or null before sign-in (the
+/// browser's own zone then). The console's times are the region's clock whatever the browser's
+/// zone: a dealer's slot typed on a PC set to UTC must reach the driver as the time it was typed.
+function regionOffset() { return Number.isFinite(me?.utc_offset_ms) ? me.utc_offset_ms : null; }
+/// " (UTC+08:00)" after a time field's label; "" without the region's clock.
+function zoneSuffix() {
+  const offset = regionOffset();
+  if (offset == null) return "";
+  const m = Math.abs(offset) / 60000;
+  const two = (n) => String(Math.floor(n)).padStart(2, "0");
+  return ` (UTC${offset < 0 ? "-" : "+"}${two(m / 60)}:${two(m % 60)})`;
+}
 function fmtTime(ms) {
   if (ms == null) return t("common.none");
-  return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
-                                     { dateStyle: "short", timeStyle: "short", hour12: false });
+  const offset = regionOffset();
+  const options = { dateStyle: "short", timeStyle: "short", hour12: false };
+  return offset == null ? new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", options)
+                        : new Date(ms + offset).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
+                                                               { ...options, timeZone: "UTC" });
+}
+/// The value of an <input type=datetime-local> ("2026-12-05T09:30"), a wall time on the region's
+/// clock, as epoch ms; null when empty or unreadable.
+function localMs(value) {
+  if (!value) return null;
+  const offset = regionOffset();
+  const ms = offset == null ? new Date(value).getTime() : Date.parse(`${value}Z`) - offset;
+  return Number.isFinite(ms) ? ms : null;
 }
 function fmtDuration(ms) {
   const m = Math.floor(ms / 60000), h = Math.floor(m / 60), d = Math.floor(h / 24);

@@ -210,7 +210,10 @@ TEST_F(ApiTest, WithoutAKnownTokenEveryApiCallIs401WithAChallenge) {
   }
   auto me = client_->get("/api/v1/me", kLeadSales);
   ASSERT_EQ(me.status, 200);
-  EXPECT_EQ(me.json(), json({{"name", "lena"}, {"role", "team_lead"}, {"team", "after_sales"}}));
+  EXPECT_EQ(me.json(), json({{"name", "lena"},
+                             {"role", "team_lead"},
+                             {"team", "after_sales"},
+                             {"utc_offset_ms", backend::kChinaStandardTimeOffsetMs}}));
 }
 
 TEST_F(ApiTest, ATeamSeesItsOwnAndItsCollaborationsAndAnotherTeamsCaseIs403) {

@@ -667,6 +667,53 @@ TEST_F(ConsoleBrowser, ACallbackRequestWaitsWithItsCountdownIsPickedUpAndLoggedA
   screenshot("dashboard-callbacks");
 }
 
+// The console's times are the service region's clock (UTC+08:00 here), not the browser's: a slot a
+// team lead types on a PC set to Los Angeles time is the wall time typed in Beijing, the one the
+// driver's notice prints, and the page shows it back as typed.
+TEST_F(ConsoleBrowser, ASlotTypedInABrowserInAnotherZoneIsTheServiceRegionsTime) {
+  SKIP_WITHOUT_BROWSER();
+  start();
+  auto lead = api(lead_tokens_[team_]);
+  for (const std::string to : {"acknowledged", "assigned", "in_progress"}) {
+    auto moved = lead->post("/api/v1/cases/" + number_ + "/transitions",
+                            {{"to", to}, {"reason", "zone test"}, {"assignee", "li.wei"}});
+    ASSERT_TRUE(moved) << moved.error().what();
+  }
+  must(browser_->devtools("Emulation.setTimezoneOverride", {{"timezoneId", "America/Los_Angeles"}}));
+  must(browser_->navigate(url()));
+  login(lead_tokens_[team_]);
+  must(browser_->wait_for_text("[data-testid=whoami]", "li.wei"));
+  ASSERT_EQ(must(browser_->execute("return new Date(Date.UTC(2027, 2, 5)).getTimezoneOffset();")), 480)
+      << "the browser is not on Los Angeles time";
+  must(browser_->navigate(url("#/case/" + number_)));
+  must(browser_->wait_for("[data-testid=visit-propose] [data-testid=slot-start]"));
+  EXPECT_NE(must(browser_->text("[data-testid=visit-propose] [data-testid=slot]")).find("(UTC+08:00)"),
+            std::string::npos);
+  must(browser_->type("[data-testid=visit-propose] [data-testid=slot-dealer_code]", kDealer));
+  must(browser_->type("[data-testid=visit-propose] [data-testid=slot-dealer_name]", "Pudong 4S"));
+  must(browser_->type("[data-testid=visit-propose] [data-testid=slot-work]", "Replace the front brake pads"));
+  must(browser_->type("[data-testid=visit-estimate]", "800"));
+  // A datetime-local field takes its value as the page's script would set it, not typed keys.
+  must(browser_->execute(R"(
+    const form = document.querySelector("[data-testid=visit-propose]");
+    form.querySelector("[data-testid=slot-start]").value = "2027-03-05T09:30";
+    form.querySelector("[data-testid=slot-end]").value = "2027-03-05T11:00";
+    return 1;)"));
+  must(browser_->click("[data-testid=visit-propose-submit]"));
+  must(browser_->wait_for("[data-testid=case-visits] [data-testid=visit-slots]"));
+
+  auto visits = lead->get("/api/v1/visits?case=" + number_);
+  ASSERT_TRUE(visits) << visits.error().what();
+  ASSERT_EQ(visits->body["items"].size(), 1u) << visits->body.dump();
+  const auto& slot = visits->body["items"][0]["slots"][0];
+  constexpr std::int64_t kMarch5At0130Utc = 1'804'210'200'000;  // 2027-03-05T01:30Z: 09:30 in Beijing
+  EXPECT_EQ(slot.value("start_ms", std::int64_t{0}), kMarch5At0130Utc) << slot.dump();
+  EXPECT_EQ(slot.value("end_ms", std::int64_t{0}), kMarch5At0130Utc + std::int64_t{90} * 60 * 1000) << slot.dump();
+  const auto shown = must(browser_->text("[data-testid=case-visits] [data-testid=visit-slots]"));
+  EXPECT_NE(shown.find("09:30"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("11:00"), std::string::npos) << shown;
+}
+
 TEST_F(ConsoleBrowser, ADealerSeesOnlyItsVisitsEntersTheNextStageAndIsToldWhenTheRepairNeedsTheDriversApproval) {
   SKIP_WITHOUT_BROWSER();
   start(/*dealer=*/true);

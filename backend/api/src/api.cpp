@@ -482,7 +482,10 @@ struct Api::Impl {
       return true;
     };
     if (is({"me"}, "GET")) {
-      return respond(json_response(200, {{"name", who->name}, {"role", to_string(who->role)}, {"team", who->team}}));
+      return respond(json_response(200, {{"name", who->name},
+                                         {"role", to_string(who->role)},
+                                         {"team", who->team},
+                                         {"utc_offset_ms", options.utc_offset_ms}}));
     }
     if (who->role == Role::dealer && !is({"me"}, "GET") && (route.empty() || route[0] != "visits")) {
       return respond(problem(Error(ApiErrc::forbidden, "a dealer sees its service visits only (/api/v1/visits)")));
