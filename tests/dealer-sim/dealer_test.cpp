@@ -42,6 +42,13 @@ class FakeWorkshop final : public Api {
   std::int64_t spent_ = 0;  // the repair cost so far (each test bills one visit)
 
   Result<ApiAnswer> get(const std::string& target) override {
+    if (target == "/api/v1/me") {
+      return ApiAnswer{200,
+                       {{"name", "pudong.4s"},
+                        {"role", "dealer"},
+                        {"team", "SH-001"},
+                        {"utc_offset_ms", std::int64_t{8} * 3600 * 1000}}};
+    }
     ++polls;
     if (polls >= answer_after) drive();
     if (target == "/api/v1/visits") return ApiAnswer{200, {{"items", visits}}};
@@ -153,6 +160,9 @@ TEST_F(DealerLoop, ABookedVisitGoesThroughEveryStageInOrderAndOneStillProposedIs
   EXPECT_EQ(charged_for_repairs(*api_.find("v-1")), 80000);
   EXPECT_NE(out_.str().find("FB-2026-000001 visit v-1: handed_over"), std::string::npos) << out_.str();
   EXPECT_GE(sleeps_, 6) << "a pause after each step";
+  // Ready two hours after 20:26 UTC on the fake clock: 06:26 the next morning in Beijing, the time
+  // the driver's notice prints, whatever this machine's zone.
+  EXPECT_NE(out_.str().find("checked_in, ready at 06:26 (UTC+08:00)"), std::string::npos) << out_.str();
 }
 
 TEST_F(DealerLoop, ExtraCostIsAskedOnceThenTheDealerWaitsForTheDriverAndRepairsWithinTheApproval) {

@@ -1,5 +1,6 @@
 #include "fb/dealer_sim/dealer.hpp"
 
+#include <cstdio>
 #include <ctime>
 #include <set>
 
@@ -14,12 +15,16 @@ const std::set<std::string>& final_states() {
   return s;
 }
 
-std::string clock_time(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+/// "10:00 (UTC+08:00)": `ms` on the clock `offset_ms` ahead of UTC, the service region's, in which
+/// the driver's notice prints the same time (not the host's zone: a container's is often UTC).
+std::string clock_time(std::int64_t ms, std::int64_t offset_ms) {
+  const auto t = static_cast<std::time_t>((ms + offset_ms) / 1000);
   std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M", &tm);
+  gmtime_r(&t, &tm);
+  const auto minutes = (offset_ms < 0 ? -offset_ms : offset_ms) / 60000;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%02d:%02d (UTC%c%02lld:%02lld)", tm.tm_hour, tm.tm_min, offset_ms < 0 ? '-' : '+',
+                static_cast<long long>(minutes / 60), static_cast<long long>(minutes % 60));
   return buf;
 }
 
@@ -88,7 +93,7 @@ Result<bool> Dealer::act(const json& visit, bool& waiting) {
   const auto stage = step.body.value("stage", std::string());
   out_ << visit_label(visit) << ": " << stage;
   if (step.body.contains("ready_at_ms"))
-    out_ << ", ready at " << clock_time(step.body["ready_at_ms"].get<std::int64_t>());
+    out_ << ", ready at " << clock_time(step.body["ready_at_ms"].get<std::int64_t>(), region_offset_ms_);
   if (stage == "repair") {
     std::int64_t parts = 0;
     for (const auto& p : step.body["parts"]) {
@@ -104,8 +109,17 @@ Result<bool> Dealer::act(const json& visit, bool& waiting) {
   return true;
 }
 
+Result<void> Dealer::read_region_clock() {
+  auto me = api_.get("/api/v1/me");
+  if (!me) return fail(me.error());
+  const auto offset = me->body.find("utc_offset_ms");
+  region_offset_ms_ = offset != me->body.end() && offset->is_number_integer() ? offset->get<std::int64_t>() : 0;
+  return {};
+}
+
 Result<int> Dealer::run() {
   const auto deadline = clock_.steady_now() + options_.timeout;
+  if (auto read = read_region_clock(); !read) return fail(read.error());
   for (;;) {
     auto list = visits();
     if (!list) return fail(list.error());

@@ -38,6 +38,8 @@ class Dealer {
 
  private:
   Result<nlohmann::json> visits();
+  /// The service region's offset from UTC (GET /api/v1/me; 0 from a server that gives none).
+  Result<void> read_region_clock();
   Result<bool> act(const nlohmann::json& visit, bool& waiting);
 
   Api& api_;
@@ -46,7 +48,8 @@ class Dealer {
   Sleep sleep_;
   std::ostream& out_;
   int handed_over_ = 0;
-  std::string last_wait_;  // the visit whose wait was printed last (print a wait once)
+  std::string last_wait_;              // the visit whose wait was printed last (print a wait once)
+  std::int64_t region_offset_ms_ = 0;  // the clock the printed times are on (read_region_clock)
 };
 
 }  // namespace fb::dealer
