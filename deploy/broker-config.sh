@@ -89,7 +89,7 @@ log_type error
 log_type warning
 log_type notice
 log_type information
-log_timestamp_format %Y-%m-%dT%H:%M:%S
+log_timestamp_format %Y-%m-%dT%H:%M:%S%z
 connection_messages true
 CONF
 

@@ -11,7 +11,8 @@ Result<void> init_logging(const std::string& name, const std::string& level) {
     return fail(ConfigErrc::invalid_value, "log level '" + level + "' (use trace, debug, info, warn, error)");
   }
   auto logger = spdlog::stderr_color_mt(name);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+  // The offset makes a line placeable beside another host's log or an API time in UTC.
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ [%n] %v");
   logger->set_level(lvl);
   spdlog::set_default_logger(logger);
   return {};
