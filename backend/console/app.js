@@ -271,7 +271,7 @@ function caseActions(c, reload) {
   const move = onSubmit(h("form", { testid: "move-form" },
     h("h3", {}, t("case.move")), field(t("case.reason"), reason),
     moveAssignee ? field(t("case.assignee"), moveAssignee) : null,
-    when ? field(t("case.appointment_when"), when) : null, place ? field(t("case.appointment_place"), place) : null,
+    when ? field(t("case.appointment_when") + zoneSuffix(), when) : null, place ? field(t("case.appointment_place"), place) : null,
     allowed.length
       ? h("div", { class: "buttons" }, allowed.map((s) => h("button", { type: "submit", value: s, testid: `move-${s}` }, term("state", s))))
       : h("p", { class: "muted" }, t("case.no_moves"))), errors, async (button) => {
