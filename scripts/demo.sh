@@ -123,11 +123,11 @@ echo "== cases in the backend (fb-backend cases)"
 admin_token=$(sed -n 's/^admin: //p' run/api-tokens.txt)
 echo
 echo "== the service teams' API: the after-sales queue, most urgent first (GET /api/v1/cases)"
-curl -sf -H "Authorization: Bearer $admin_token" \
+curl -sf --max-time 30 -H "Authorization: Bearer $admin_token" \
   "http://127.0.0.1:$http_port/api/v1/cases?team=after_sales&sort=due&limit=5" |
   python3 -c 'import json,sys; [print(c["case_number"], c["state"], c["priority"], c["system"], "sla:", c["sla"]["state"]) for c in json.load(sys.stdin)["items"]]'
 echo "== dashboard (GET /api/v1/dashboard): cases, 24 h response rate, closed-loop rate, CSAT"
-curl -sf -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$http_port/api/v1/dashboard" |
+curl -sf --max-time 30 -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$http_port/api/v1/dashboard" |
   python3 -c 'import json,sys; d=json.load(sys.stdin); f=lambda v: "n/a (nothing due yet)" if v is None else v; print("cases", d["cases_created"], "| 24h response", f(d["first_response_24h"]["rate"]), "| closed loop", f(d["closed_loop"]["rate"]), "| CSAT", f(d["csat"]["mean"]))'
 echo "Console: http://127.0.0.1:$http_port/  (tokens in run/api-tokens.txt)"
 
@@ -136,9 +136,9 @@ api=http://127.0.0.1:$http_port/api/v1
 car=(--vin "${vins[1]}" --broker "ssl://127.0.0.1:$port" --pki run/pki --db "run/car-${vins[1]}.db")
 call() {  # call <method> <path> [json body]: the API as the admin; prints the answer
   if [[ $# -ge 3 ]]; then
-    curl -sf -X "$1" -H "Authorization: Bearer $admin_token" -H "Content-Type: application/json" -d "$3" "$api$2"
+    curl -sf --max-time 30 -X "$1" -H "Authorization: Bearer $admin_token" -H "Content-Type: application/json" -d "$3" "$api$2"
   else
-    curl -sf -X "$1" -H "Authorization: Bearer $admin_token" "$api$2"
+    curl -sf --max-time 30 -X "$1" -H "Authorization: Bearer $admin_token" "$api$2"
   fi
 }
 # A fresh queue for this car on every run: a case it kept from an earlier run may close meanwhile,

@@ -28,7 +28,7 @@ packages=(
   fonts-noto-cjk python3-fonttools python3-munkres
   chromium chromium-driver
   curl python3
-  clang-format clang-tidy-16 libclang-rt-16-dev
+  clang-format clang-16 clang-tidy-16 libclang-rt-16-dev
 )
 
 check=0 aarch64=0
