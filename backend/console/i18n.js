@@ -13,6 +13,7 @@ const STRINGS = {
     "nav.language": "中文",
     "nav.language.label": "Switch to Chinese",
     "user": "{0} ({1}, {2})",
+    "zone.title": "Every time on these pages is the service region's clock",
 
     "login.title": "Sign in",
     "login.token": "Access token",
@@ -458,6 +459,7 @@ const STRINGS = {
     "nav.language": "English",
     "nav.language.label": "切换到英文",
     "user": "{0}（{1}，{2}）",
+    "zone.title": "页面上的时间均为服务区域的时间",
 
     "login.title": "登录",
     "login.token": "访问令牌",

@@ -39,15 +39,13 @@ class FakeWorkshop final : public Api {
   std::string book_after_polls;  // a proposed visit the driver books after `answer_after` polls
   bool refuse_everything = false;
   int polls = 0;
-  std::int64_t spent_ = 0;  // the repair cost so far (each test bills one visit)
+  std::int64_t utc_offset_ms = std::int64_t{8} * 3600 * 1000;  // GET /api/v1/me: the service region's clock
+  std::int64_t spent_ = 0;                                     // the repair cost so far (each test bills one visit)
 
   Result<ApiAnswer> get(const std::string& target) override {
     if (target == "/api/v1/me") {
-      return ApiAnswer{200,
-                       {{"name", "pudong.4s"},
-                        {"role", "dealer"},
-                        {"team", "SH-001"},
-                        {"utc_offset_ms", std::int64_t{8} * 3600 * 1000}}};
+      return ApiAnswer{
+          200, {{"name", "pudong.4s"}, {"role", "dealer"}, {"team", "SH-001"}, {"utc_offset_ms", utc_offset_ms}}};
     }
     ++polls;
     if (polls >= answer_after) drive();
@@ -163,6 +161,14 @@ TEST_F(DealerLoop, ABookedVisitGoesThroughEveryStageInOrderAndOneStillProposedIs
   // Ready two hours after 20:26 UTC on the fake clock: 06:26 the next morning in Beijing, the time
   // the driver's notice prints, whatever this machine's zone.
   EXPECT_NE(out_.str().find("checked_in, ready at 06:26 (UTC+08:00)"), std::string::npos) << out_.str();
+}
+
+// A region west of UTC with minutes in its offset: 22:26 UTC is 18:56 at UTC-03:30.
+TEST_F(DealerLoop, ReadyTimesArePrintedOnTheRegionsClockWhateverItsOffset) {
+  api_.utc_offset_ms = -std::int64_t{210} * 60 * 1000;
+  api_.visits = {listed_visit("v-1", "booked")};
+  ASSERT_TRUE(run({}));
+  EXPECT_NE(out_.str().find("checked_in, ready at 18:56 (UTC-03:30)"), std::string::npos) << out_.str();
 }
 
 TEST_F(DealerLoop, ExtraCostIsAskedOnceThenTheDealerWaitsForTheDriverAndRepairsWithinTheApproval) {

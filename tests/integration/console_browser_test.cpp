@@ -119,7 +119,8 @@ class ConsoleBrowser : public IntegrationTest {
   // Tokens for a team lead (li.wei) and an agent (wang.fang) of every team in routing.conf,
   // made before the backend starts; the car's case is then routed to one of the teams.
   /// `dealer`: also a token for the dealer kDealer (role dealer).
-  void start(bool dealer = false) {
+  /// `extra_config`: more keys of the backend's configuration file (BackendProcess).
+  void start(bool dealer = false, const std::string& extra_config = {}) {
     tokens_ = dir_ / "tokens.txt";
     for (const std::string team : {"rnd_tech_support", "after_sales", "product_planning"}) {
       lead_tokens_[team] = add_api_token(tokens_, "team_lead", team, "li.wei");
@@ -133,7 +134,7 @@ class ConsoleBrowser : public IntegrationTest {
                                         "--tokens",  tokens_,
                                         "--console", FB_CONSOLE_DIR};
     backend_ = std::make_unique<BackendProcess>(*broker_, *pki_, dir_ / "cases.db", http, /*merge=*/false,
-                                                dir_ / "rules");
+                                                dir_ / "rules", extra_config);
     car_ = std::make_unique<Car>(*broker_, *pki_, kVinA, dir_ / "car.db");
     report_ = submit_with_snapshot(*car_, "Grinding noise from the front brakes when stopping");
     ASSERT_TRUE(car_->wait_notified({report_}));
@@ -667,28 +668,39 @@ TEST_F(ConsoleBrowser, ACallbackRequestWaitsWithItsCountdownIsPickedUpAndLoggedA
   screenshot("dashboard-callbacks");
 }
 
-// The console's times are the service region's clock (UTC+08:00 here), not the browser's: a slot a
-// team lead types on a PC set to Los Angeles time is the wall time typed in Beijing, the one the
-// driver's notice prints, and the page shows it back as typed.
+// The console's times are the service region's clock, not the browser's: with the backend set to
+// UTC+05:45 (a zone with minutes, not the default), a slot a team lead types on a PC set to Los
+// Angeles time is the wall time typed in the region, the one the driver's notice prints, and the
+// page shows it back as typed.
 TEST_F(ConsoleBrowser, ASlotTypedInABrowserInAnotherZoneIsTheServiceRegionsTime) {
   SKIP_WITHOUT_BROWSER();
-  start();
+  constexpr std::int64_t kRegionOffsetMs = (5 * 60 + 45) * std::int64_t{60'000};
+  start(/*dealer=*/false, R"("utc_offset": "+05:45")");
   auto lead = api(lead_tokens_[team_]);
   for (const std::string to : {"acknowledged", "assigned", "in_progress"}) {
     auto moved = lead->post("/api/v1/cases/" + number_ + "/transitions",
                             {{"to", to}, {"reason", "zone test"}, {"assignee", "li.wei"}});
     ASSERT_TRUE(moved) << moved.error().what();
   }
+  // 09:30 to 11:00 in the region, thirty days from now (slots must lie ahead).
+  constexpr std::int64_t kDayMs = std::int64_t{24} * 3600 * 1000;
+  const auto region_day = (SystemClock::instance().epoch_ms() + kRegionOffsetMs) / kDayMs + 30;
+  const std::int64_t start_ms = region_day * kDayMs + std::int64_t{570} * 60'000 - kRegionOffsetMs;
+  const auto day = std::chrono::year_month_day(std::chrono::sys_days(std::chrono::days(region_day)));
+  char date[16];
+  std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
+                static_cast<unsigned>(day.day()));
+
   must(browser_->devtools("Emulation.setTimezoneOverride", {{"timezoneId", "America/Los_Angeles"}}));
   must(browser_->navigate(url()));
   login(lead_tokens_[team_]);
   must(browser_->wait_for_text("[data-testid=whoami]", "li.wei"));
-  ASSERT_EQ(must(browser_->execute("return new Date(Date.UTC(2027, 2, 5)).getTimezoneOffset();")), 480)
-      << "the browser is not on Los Angeles time";
+  ASSERT_EQ(must(browser_->execute("return Intl.DateTimeFormat().resolvedOptions().timeZone;")), "America/Los_Angeles");
   must(browser_->navigate(url("#/case/" + number_)));
   must(browser_->wait_for("[data-testid=visit-propose] [data-testid=slot-start]"));
-  EXPECT_NE(must(browser_->text("[data-testid=visit-propose] [data-testid=slot]")).find("(UTC+08:00)"),
+  EXPECT_NE(must(browser_->text("[data-testid=visit-propose] [data-testid=slot]")).find("(UTC+05:45)"),
             std::string::npos);
+  EXPECT_EQ(must(browser_->text("[data-testid=zone]")), "UTC+05:45");
   must(browser_->type("[data-testid=visit-propose] [data-testid=slot-dealer_code]", kDealer));
   must(browser_->type("[data-testid=visit-propose] [data-testid=slot-dealer_name]", "Pudong 4S"));
   must(browser_->type("[data-testid=visit-propose] [data-testid=slot-work]", "Replace the front brake pads"));
@@ -696,9 +708,10 @@ TEST_F(ConsoleBrowser, ASlotTypedInABrowserInAnotherZoneIsTheServiceRegionsTime)
   // A datetime-local field takes its value as the page's script would set it, not typed keys.
   must(browser_->execute(R"(
     const form = document.querySelector("[data-testid=visit-propose]");
-    form.querySelector("[data-testid=slot-start]").value = "2027-03-05T09:30";
-    form.querySelector("[data-testid=slot-end]").value = "2027-03-05T11:00";
-    return 1;)"));
+    form.querySelector("[data-testid=slot-start]").value = arguments[0] + "T09:30";
+    form.querySelector("[data-testid=slot-end]").value = arguments[0] + "T11:00";
+    return 1;)",
+                         {std::string(date)}));
   must(browser_->click("[data-testid=visit-propose-submit]"));
   must(browser_->wait_for("[data-testid=case-visits] [data-testid=visit-slots]"));
 
@@ -706,9 +719,8 @@ TEST_F(ConsoleBrowser, ASlotTypedInABrowserInAnotherZoneIsTheServiceRegionsTime)
   ASSERT_TRUE(visits) << visits.error().what();
   ASSERT_EQ(visits->body["items"].size(), 1u) << visits->body.dump();
   const auto& slot = visits->body["items"][0]["slots"][0];
-  constexpr std::int64_t kMarch5At0130Utc = 1'804'210'200'000;  // 2027-03-05T01:30Z: 09:30 in Beijing
-  EXPECT_EQ(slot.value("start_ms", std::int64_t{0}), kMarch5At0130Utc) << slot.dump();
-  EXPECT_EQ(slot.value("end_ms", std::int64_t{0}), kMarch5At0130Utc + std::int64_t{90} * 60 * 1000) << slot.dump();
+  EXPECT_EQ(slot.value("start_ms", std::int64_t{0}), start_ms) << date << " " << slot.dump();
+  EXPECT_EQ(slot.value("end_ms", std::int64_t{0}), start_ms + std::int64_t{90} * 60'000) << slot.dump();
   const auto shown = must(browser_->text("[data-testid=case-visits] [data-testid=visit-slots]"));
   EXPECT_NE(shown.find("09:30"), std::string::npos) << shown;
   EXPECT_NE(shown.find("11:00"), std::string::npos) << shown;

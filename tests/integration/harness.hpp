@@ -34,10 +34,11 @@ inline constexpr auto kWait = 30s;
 /// fb-backend as a process. Unless `merge` is set, it keeps every report in a case of its own
 /// (the tests send one car's reports by the dozen and count cases); see docs/lifecycle.md.
 /// `rules_dir`: a copy of deploy/rules for a test that edits the rules through the API.
+/// `extra_config`: more top-level keys of its configuration file, e.g. `"utc_offset": "+05:45"`.
 class BackendProcess {
  public:
   BackendProcess(const Broker& broker, const Pki& pki, std::string db, std::vector<std::string> extra_args = {},
-                 bool merge = false, std::string rules_dir = kRulesDir)
+                 bool merge = false, std::string rules_dir = kRulesDir, const std::string& extra_config = {})
       : broker_(broker),
         pki_(pki),
         db_(std::move(db)),
@@ -47,7 +48,7 @@ class BackendProcess {
     // No per-VIN rate limit: these tests drive one car as hard as it goes (fault injection,
     // bursts); the limit itself is flood_test's and fair_share_test's.
     std::ofstream(config_) << R"({"version": 1, "rate_limit": {"per_second": 0}, "grouping": {"merge_window_hours": )"
-                           << (merge ? 336 : 0) << "}}";
+                           << (merge ? 336 : 0) << "}" << (extra_config.empty() ? "" : ", " + extra_config) << "}";
     start();
   }
   void start() {
