@@ -31,8 +31,11 @@ constexpr std::size_t kMaxTextChars = 4000;
 
 /// The model year a VIN's 10th character names (ISO 3779 / GB 16735: A = 1980 or 2010, ...,
 /// Y = 2000 or 2030, 1..9 = 2001..2009 or 2031..2039), the latest one not after next year
-/// (model years run ahead); nullopt when that character is no year code. Deterministic, unlike
-/// "this year": a client's retry a year later is still the same report.
+/// (model years run ahead); nullopt when that character is no year code. Stable, unlike "this
+/// year": a client's retry a year later is still the same report. Not across the region's New
+/// Year for a code naming next year's model: sent at 23:50 on 31 December and retried at 00:10,
+/// 'W' reads 1998, then 2028, and the retry is refused as another report (409); such a client
+/// sends `model_year`.
 std::optional<std::uint32_t> model_year_of_vin(std::string_view vin, int this_year) {
   constexpr std::string_view kCodes = "ABCDEFGHJKLMNPRSTVWXY123456789";
   if (vin.size() != 17) return std::nullopt;

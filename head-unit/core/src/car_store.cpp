@@ -1260,6 +1260,7 @@ Result<void> CarStore::hold_room_file() {
     ::close(fd);
   }
   if (error == ENOSPC || error == EDQUOT) {
+    room_error_logged_ = 0;  // the refused report says it; another cause after it is logged again
     return fail(StorageErrc::full, "the filesystem has no room for the acks' reserve (" + room_file_.string() + ")");
   }
   if (error == EOPNOTSUPP || error == ENOSYS || error == EROFS) {
