@@ -112,16 +112,10 @@ Result<std::unique_ptr<WebDriver>> WebDriver::start(WebDriverOptions options) {
   std::unique_ptr<WebDriver> wd(new WebDriver(std::move(options), port, std::move(driver)));
 
   const auto& o = wd->options_;
-  const json args = {"--headless=new",
-                     "--no-sandbox",
-                     "--disable-gpu",
-                     "--disable-dev-shm-usage",
+  const json args = {"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      // Loopback only: no update, sync or field-trial fetches from the test machine.
-                     "--disable-background-networking",
-                     "--disable-component-update",
-                     "--disable-sync",
-                     "--no-first-run",
-                     "--no-default-browser-check",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--no-default-browser-check",
                      "--window-size=" + std::to_string(o.width) + "," + std::to_string(o.height),
                      "--lang=" + o.language};
   const auto deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(o.wait_deadline).count();
