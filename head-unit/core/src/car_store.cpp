@@ -1214,7 +1214,10 @@ Result<std::vector<AckResult>> CarStore::apply_acks(std::span<const wire::Ack> a
     const bool freed = release_room_file();
     auto released = release_reserve();
     if (!released) return fail(released.error());
-    if (freed || *released) applied = in_unsynced_transaction(apply);
+    if (freed || *released) {
+      spdlog::warn("car store: the disk is full; the room kept for acks is given up to apply them");
+      applied = in_unsynced_transaction(apply);
+    }
   }
   if (!applied) return fail(applied.error());
   if (totals_) {
@@ -1236,9 +1239,7 @@ Result<bool> CarStore::release_reserve() {
   const auto changes = db_.changes();
   if (auto r = db_.query_int("PRAGMA secure_delete=ON"); !r) return fail(r.error());
   if (!deleted) return fail(deleted.error());
-  if (changes == 0) return false;
-  spdlog::warn("car store: the disk is full; the room kept for acks is given up to apply them");
-  return true;
+  return changes > 0;
 }
 
 Result<void> CarStore::hold_room_file() {
@@ -1292,7 +1293,6 @@ bool CarStore::release_room_file() {
   std::error_code ec;
   const bool removed = std::filesystem::remove(room_file_, ec);
   if (ec) spdlog::warn("car store: the room file for acks could not be removed: {}", ec.message());
-  if (removed) spdlog::warn("car store: the disk is full; the room file kept for acks is given up to apply them");
   return removed;
 }
 
