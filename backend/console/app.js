@@ -65,7 +65,7 @@ function renderChrome(current) {
     loggedIn ? h("nav", { "aria-label": "main" }, navPages().map(link)) : null,
     h("span", { class: "spacer" }),
     loggedIn ? h("span", { class: "muted", testid: "whoami" }, t("user", me.name, term("role", me.role), me.team || t("common.none"))) : null,
-    loggedIn && zoneSuffix() ? h("span", { class: "muted", testid: "zone", title: t("zone.title") }, zoneSuffix().slice(2, -1)) : null,
+    loggedIn && zoneName() ? h("span", { class: "muted", testid: "zone", title: t("zone.title") }, zoneName()) : null,
     h("button", { type: "button", class: "link", testid: "lang-toggle", "aria-label": t("nav.language.label"),
                   onclick: () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem(LANG_KEY, lang); route(); } },
       t("nav.language")),

@@ -25,21 +25,23 @@ function term(kind, value) {
 /// browser's own zone then). The console's times are the region's clock whatever the browser's
 /// zone: a dealer's slot typed on a PC set to UTC must reach the driver as the time it was typed.
 function regionOffset() { return Number.isFinite(me?.utc_offset_ms) ? me.utc_offset_ms : null; }
-/// " (UTC+08:00)" after a time field's label; "" without the region's clock.
-function zoneSuffix() {
+/// "UTC+08:00", the region's clock; "" without one.
+function zoneName() {
   const offset = regionOffset();
   if (offset == null) return "";
   const m = Math.abs(offset) / 60000;
   const two = (n) => String(Math.floor(n)).padStart(2, "0");
-  return ` (UTC${offset < 0 ? "-" : "+"}${two(m / 60)}:${two(m % 60)})`;
+  return `UTC${offset < 0 ? "-" : "+"}${two(m / 60)}:${two(m % 60)}`;
 }
+/// " (UTC+08:00)" after a time field's label; "" without the region's clock.
+function zoneSuffix() { return zoneName() && ` (${zoneName()})`; }
 function fmtTime(ms) {
   if (ms == null) return t("common.none");
   const offset = regionOffset();
   const options = { dateStyle: "short", timeStyle: "short", hour12: false };
-  return offset == null ? new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", options)
-                        : new Date(ms + offset).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
-                                                               { ...options, timeZone: "UTC" });
+  const locale = lang === "zh" ? "zh-CN" : "en-GB";
+  return offset == null ? new Date(ms).toLocaleString(locale, options)
+                        : new Date(ms + offset).toLocaleString(locale, { ...options, timeZone: "UTC" });
 }
 /// The value of an <input type=datetime-local> ("2026-12-05T09:30"), a wall time on the region's
 /// clock, as epoch ms; null when empty or unreadable.
