@@ -1214,15 +1214,6 @@ TEST(AnalyticsClock, DaysWeeksAndMonthsAreTheServiceRegionsClock) {
   EXPECT_NE(render_monthly_html(*(*west)->monthly_report(2026, 11, now), "en").find("(UTC-05:00)"), std::string::npos);
 }
 
-TEST(AnalyticsClock, TheClockIsNamedWithItsSignHoursAndMinutes) {
-  EXPECT_EQ(utc_offset_text(kChinaStandardTimeOffsetMs), "UTC+08:00");
-  EXPECT_EQ(utc_offset_text(0), "UTC+00:00");
-  EXPECT_EQ(utc_offset_text((5 * 60 + 45) * kMinute), "UTC+05:45");
-  EXPECT_EQ(utc_offset_text(-(9 * 60 + 30) * kMinute), "UTC-09:30");
-  EXPECT_EQ(utc_offset_text(-30 * kMinute), "UTC-00:30");
-  EXPECT_EQ(utc_offset_text(-12 * kHour), "UTC-12:00");
-}
-
 TEST(AnalyticsFiles, AStoreNotCreatedYetIsRefused) {
   test::TempDir dir("fbanalytics");
   auto missing = test::open_analytics(dir / "none.db");

@@ -7,6 +7,7 @@
 
 #include "fb/backend/analytics.hpp"
 #include "fb/backend/visits.hpp"
+#include "fb/common/utc_offset.hpp"
 
 namespace fb::backend {
 namespace {
@@ -102,14 +103,6 @@ nlohmann::json top_json(const std::vector<TopEntry>& entries, bool symptom) {
 }
 
 }  // namespace
-
-std::string utc_offset_text(std::int64_t offset_ms) {
-  const auto minutes = (offset_ms < 0 ? -offset_ms : offset_ms) / 60000;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "UTC%c%02lld:%02lld", offset_ms < 0 ? '-' : '+', static_cast<long long>(minutes / 60),
-                static_cast<long long>(minutes % 60));
-  return buf;
-}
 
 nlohmann::json to_json(const Dashboard& d) {
   nlohmann::json open = nlohmann::json::object();

@@ -1,8 +1,9 @@
 #include "fb/dealer_sim/dealer.hpp"
 
-#include <cstdio>
 #include <ctime>
 #include <set>
+
+#include "fb/common/utc_offset.hpp"
 
 namespace fb::dealer {
 
@@ -21,11 +22,9 @@ std::string clock_time(std::int64_t ms, std::int64_t offset_ms) {
   const auto t = static_cast<std::time_t>((ms + offset_ms) / 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  const auto minutes = (offset_ms < 0 ? -offset_ms : offset_ms) / 60000;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%02d:%02d (UTC%c%02lld:%02lld)", tm.tm_hour, tm.tm_min, offset_ms < 0 ? '-' : '+',
-                static_cast<long long>(minutes / 60), static_cast<long long>(minutes % 60));
-  return buf;
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M", &tm);
+  return std::string(buf) + " (" + utc_offset_text(offset_ms) + ")";
 }
 
 std::string visit_label(const json& v) {

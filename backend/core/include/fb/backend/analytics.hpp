@@ -276,7 +276,4 @@ std::string render_monthly_html(const MonthlyReport& r, std::string_view lang);
 /// count, previous_count, growth, value (see docs/metrics.md).
 std::string render_monthly_csv(const MonthlyReport& r);
 
-/// "UTC+08:00", "UTC-05:00": the clock `offset_ms` ahead of UTC names, as the reports write it.
-std::string utc_offset_text(std::int64_t offset_ms);
-
 }  // namespace fb::backend
