@@ -34,6 +34,7 @@
 #include "fb/common/ids.hpp"
 #include "fb/common/logging.hpp"
 #include "fb/common/private_file.hpp"
+#include "fb/common/utc_offset.hpp"
 #include "fb/common/vocabulary.hpp"
 #include "fb/mqtt/options.hpp"
 #include "stream.hpp"
@@ -70,9 +71,16 @@ std::string stage_name(fb::wire::VisitStage stage) {
   return name;
 }
 
-std::string slot_line(const fb::wire::VisitSlot& s) {
-  return "[" + s.slot_id() + "] " + s.dealer_name() + " (" + s.dealer_code() + ") " + local_time(s.start_ms()) + " - " +
-         local_time(s.end_ms()).substr(11) + "  " + s.work();
+// A visit's time on the service region's clock that its notification text uses, when the
+// update names it; else this host's zone (a backend before utc_offset_minutes).
+std::string visit_time(std::int64_t ms, const fb::wire::VisitUpdate& v) {
+  if (ms <= 0 || !v.has_utc_offset_minutes()) return local_time(ms);
+  return fb::wall_clock_text(ms, std::int64_t{v.utc_offset_minutes()} * 60'000);
+}
+
+std::string slot_line(const fb::wire::VisitSlot& s, const fb::wire::VisitUpdate& v) {
+  return "[" + s.slot_id() + "] " + s.dealer_name() + " (" + s.dealer_code() + ") " + visit_time(s.start_ms(), v) +
+         " - " + visit_time(s.end_ms(), v).substr(11) + "  " + s.work();
 }
 
 // A visit update in a few lines: stage, slots, booking, ready time, money.
@@ -80,10 +88,10 @@ void print_visit(const fb::wire::VisitUpdate& v, const std::string& indent) {
   std::cout << indent << "visit " << fb::short_id(v.visit_id()) << ": " << stage_name(v.stage())
             << (v.reminder() ? " (reminder)" : "")
             << (v.quality_failed() ? " (quality check failed, back to repair)" : "") << "\n";
-  for (const auto& s : v.slots()) std::cout << indent << "  slot " << slot_line(s) << "\n";
+  for (const auto& s : v.slots()) std::cout << indent << "  slot " << slot_line(s, v) << "\n";
   if (v.has_booked() && !v.booked().slot_id().empty())
-    std::cout << indent << "  booked " << slot_line(v.booked()) << "\n";
-  if (v.ready_at_ms() > 0) std::cout << indent << "  ready at " << local_time(v.ready_at_ms()) << "\n";
+    std::cout << indent << "  booked " << slot_line(v.booked(), v) << "\n";
+  if (v.ready_at_ms() > 0) std::cout << indent << "  ready at " << visit_time(v.ready_at_ms(), v) << "\n";
   if (v.has_estimate() && v.estimate().minor() > 0) std::cout << indent << "  estimate " << money(v.estimate()) << "\n";
   if (v.has_extra_cost() && !v.extra_cost().approval_id().empty()) {
     std::cout << indent << "  extra cost to approve (" << v.extra_cost().approval_id()

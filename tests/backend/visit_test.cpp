@@ -178,12 +178,15 @@ class VisitTest : public ::testing::Test {
 };
 
 // The slots offered to the driver are written in the service region's clock (config utc_offset),
-// China's by default; the slot here starts at 2026-05-31 20:26 UTC.
+// China's by default; the slot here starts at 2026-05-31 20:26 UTC. The update names that clock,
+// so that the car's visit card shows the times the text says, whatever the car's own zone.
 TEST_F(VisitTest, TheProposalsTimesAreTheServiceRegionsClock) {
   propose();
   const auto* offered = last_with_visit();
   ASSERT_NE(offered, nullptr);
   EXPECT_NE(offered->text().find("1) 2026-06-01 04:26"), std::string::npos) << offered->text();
+  ASSERT_TRUE(offered->visit().has_utc_offset_minutes());
+  EXPECT_EQ(offered->visit().utc_offset_minutes(), 8 * 60);
 
   auto cancelled = store_->cancel_visit(offered->visit().visit_id(), "", "li.na", "driver prefers another day",
                                         kT + 2 * kHour + 1, render_);
@@ -200,6 +203,7 @@ TEST_F(VisitTest, TheProposalsTimesAreTheServiceRegionsClock) {
   offered = last_with_visit();
   ASSERT_NE(offered, nullptr);
   EXPECT_NE(offered->text().find("1) 2026-05-31 15:26"), std::string::npos) << offered->text();
+  EXPECT_EQ(offered->visit().utc_offset_minutes(), -5 * 60);
 }
 
 TEST_F(VisitTest, AProposalOffersSlotsAndTheDriversPickBooksOne) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QSignalSpy>
 #include <thread>
 
@@ -426,6 +427,7 @@ wire::Envelope visitUpdate(const QString& reportId, std::int64_t sentAt, wire::V
   n->set_title("预约到店 Service visit");
   auto* v = n->mutable_visit();
   v->set_visit_id("visit-1");
+  v->set_utc_offset_minutes(8 * 60);  // the backend's default region, UTC+08:00
   v->set_stage(stage);
   v->mutable_estimate()->set_minor(80000);
   v->mutable_estimate()->set_currency("CNY");
@@ -451,6 +453,8 @@ TEST_F(FeedbackControllerTest, TheVisitCardOffersTheSlotsAndShowsThePickWaitingF
   ASSERT_EQ(slots.size(), 2);
   EXPECT_EQ(slots[1].toMap().value("slotId").toString(), "s2");
   EXPECT_EQ(slots[1].toMap().value("dealerName").toString(), QString::fromUtf8("上海浦东4S店"));
+  // 04:00 UTC, on the clock of the notification's text (UTC+08:00), whatever the car's own zone.
+  EXPECT_EQ(slots[1].toMap().value("startText").toString(), "2026-05-31 12:00");
   EXPECT_EQ(model().value(0, "visitEstimate").toMap().value("minor").toLongLong(), 80000);
   EXPECT_EQ(value(0, "visitPending"), "");
 
@@ -487,6 +491,34 @@ TEST_F(FeedbackControllerTest, TheVisitCardOffersTheSlotsAndShowsThePickWaitingF
   EXPECT_TRUE(model().value(0, "visitReminder").toBool());
 }
 
+// The visit card's times are those of the notification's text: the region's clock that the update
+// names (here UTC-03:30, so that no car zone of this test's host could give the same text), and
+// the car's own zone only for an update from a backend that names none.
+TEST_F(FeedbackControllerTest, TheVisitCardsTimesAreOnTheClockTheUpdateNames) {
+  openAndStart();
+  const QString id = submitAndAcknowledge("FB-2026-000123");
+  auto booked = visitUpdate(id, 2000, wire::VISIT_BOOKED);
+  auto* v = booked.mutable_notification()->mutable_visit();
+  v->set_utc_offset_minutes(-(3 * 60 + 30));
+  *v->mutable_booked() = v->slots(0);
+  v->set_ready_at_ms(1'780'300'000'000);
+  deliver(booked);
+  EXPECT_EQ(model().value(0, "visitBooked").toMap().value("startText").toString(), "2026-05-31 00:30");
+  EXPECT_EQ(model().value(0, "visitSlots").toList().at(0).toMap().value("startText").toString(), "2026-05-31 00:30");
+  EXPECT_EQ(value(0, "visitReadyAtText"), "2026-06-01 04:16");
+
+  auto older_backend = visitUpdate(id, 3000, wire::VISIT_CHECKED_IN);
+  v = older_backend.mutable_notification()->mutable_visit();
+  v->clear_utc_offset_minutes();
+  *v->mutable_booked() = v->slots(0);
+  v->set_ready_at_ms(0);
+  deliver(older_backend);
+  ASSERT_EQ(value(0, "visitStage"), "checked_in");
+  const auto car_zone = QDateTime::fromMSecsSinceEpoch(1'780'200'000'000).toString("yyyy-MM-dd hh:mm");
+  EXPECT_EQ(model().value(0, "visitBooked").toMap().value("startText").toString(), car_zone);
+  EXPECT_EQ(value(0, "visitReadyAtText"), "") << "no ready time: nothing to show";
+}
+
 TEST_F(FeedbackControllerTest, TheExtraCostPromptIsAnsweredOnce) {
   openAndStart();
   const QString id = submitAndAcknowledge("FB-2026-000123");
@@ -500,6 +532,7 @@ TEST_F(FeedbackControllerTest, TheExtraCostPromptIsAnsweredOnce) {
   deliver(repair);
   EXPECT_EQ(value(0, "visitStage"), "repair");
   EXPECT_EQ(model().value(0, "visitReadyAtMs").toLongLong(), 1'780'300'000'000);
+  EXPECT_EQ(value(0, "visitReadyAtText"), "2026-06-01 15:46");
   const auto cost = model().value(0, "visitExtraCost").toMap();
   EXPECT_EQ(cost.value("approvalId").toString(), "a1");
   EXPECT_EQ(cost.value("minor").toLongLong(), 35000);

@@ -1,7 +1,6 @@
 #include "sqlite_visits.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <regex>
 #include <set>
 
@@ -11,6 +10,7 @@
 #include "case_store_sql.hpp"
 #include "fb/common/codec.hpp"
 #include "fb/common/ids.hpp"
+#include "fb/common/utc_offset.hpp"
 #include "fb/common/utf8.hpp"
 
 namespace fb::backend {
@@ -158,15 +158,10 @@ constexpr std::size_t kMaxSlots = 5;
 constexpr std::int64_t kHour = std::int64_t{3600} * 1000;
 
 /// Times in the texts are the service region's wall clock (`utc_offset_ms`, GroupingPolicy); the
-/// car shows the structured times (VisitUpdate) in its own.
+/// car shows the structured times (VisitUpdate) on the same clock (`utc_offset_minutes`).
 std::string format_time(std::int64_t ms, std::int64_t utc_offset_ms) {
   if (ms <= 0) return "-";
-  const std::time_t t = static_cast<std::time_t>((ms + utc_offset_ms) / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
+  return wall_clock_text(ms, utc_offset_ms);
 }
 
 std::string format_money(std::int64_t minor, const std::string& currency) {
@@ -445,6 +440,7 @@ Result<std::optional<StoredNotification>> VisitBook::notify(const Row& v, std::s
   u.set_stage(wire_stage(v.state));
   if (v.booked) to_wire(*v.booked, *u.mutable_booked());
   u.set_ready_at_ms(v.ready_at_ms);
+  u.set_utc_offset_minutes(static_cast<std::int32_t>(core_.utc_offset_ms() / 60'000));
   u.mutable_estimate()->set_minor(v.estimate.minor);
   u.mutable_estimate()->set_currency(v.estimate.currency);
   // The car shows what the latest update says: an approval still waiting goes with every update,

@@ -1,6 +1,5 @@
 #include "fb/dealer_sim/dealer.hpp"
 
-#include <ctime>
 #include <set>
 
 #include "fb/common/utc_offset.hpp"
@@ -19,12 +18,7 @@ const std::set<std::string>& final_states() {
 /// "10:00 (UTC+08:00)": `ms` on the clock `offset_ms` ahead of UTC, the service region's, in which
 /// the driver's notice prints the same time (not the host's zone: a container's is often UTC).
 std::string clock_time(std::int64_t ms, std::int64_t offset_ms) {
-  const auto t = static_cast<std::time_t>((ms + offset_ms) / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M", &tm);
-  return std::string(buf) + " (" + utc_offset_text(offset_ms) + ")";
+  return wall_clock_text(ms, offset_ms, "%H:%M") + " (" + utc_offset_text(offset_ms) + ")";
 }
 
 std::string visit_label(const json& v) {

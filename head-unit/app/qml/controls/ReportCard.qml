@@ -25,6 +25,7 @@ Rectangle {
     required property var visitSlots
     required property var visitBooked
     required property double visitReadyAtMs
+    required property string visitReadyAtText
     required property var visitEstimate
     required property var visitExtraCost
     required property bool visitApprovalOpen
@@ -119,6 +120,7 @@ Rectangle {
             slots: card.visitSlots
             booked: card.visitBooked
             readyAtMs: card.visitReadyAtMs
+            readyAtText: card.visitReadyAtText
             estimate: card.visitEstimate
             extraCost: card.visitExtraCost
             approvalOpen: card.visitApprovalOpen

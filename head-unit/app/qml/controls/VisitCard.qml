@@ -15,6 +15,8 @@ Rectangle {
     property var slots: []
     property var booked: ({})
     property double readyAtMs: 0
+    // On the service region's clock, as the visit's notification text says it (ReportsModel).
+    property string readyAtText
     property var estimate: ({})
     property var extraCost: ({})
     property bool approvalOpen: false
@@ -27,9 +29,8 @@ Rectangle {
     readonly property var stages: FeedbackController.visitStages
     readonly property int stageIndex: card.stages.indexOf(card.stage)
 
-    function when(ms) { return Qt.formatDateTime(new Date(ms), "yyyy-MM-dd hh:mm") }
     function money(m) { return m && m.minor !== undefined ? (m.minor / 100).toFixed(2) + " " + m.currency : "" }
-    function slotText(s) { return s.dealerName + " · " + when(s.startMs) + (s.work !== "" ? " · " + s.work : "") }
+    function slotText(s) { return s.dealerName + " · " + s.startText + (s.work !== "" ? " · " + s.work : "") }
 
     implicitHeight: content.implicitHeight + 2 * Theme.spacing
     radius: Theme.radius
@@ -156,7 +157,7 @@ Rectangle {
         Label {
             Layout.fillWidth: true
             visible: card.reminder && card.booked.slotId !== undefined
-            text: card.booked.slotId !== undefined ? qsTr("Reminder: your visit is on %1").arg(card.when(card.booked.startMs)) : ""
+            text: card.booked.slotId !== undefined ? qsTr("Reminder: your visit is on %1").arg(card.booked.startText) : ""
             color: Theme.warning
             font.pixelSize: Theme.fontSmall
             wrapMode: Text.Wrap
@@ -209,7 +210,7 @@ Rectangle {
         }
         Label {
             visible: card.readyAtMs > 0 && card.stage !== "handed_over"
-            text: qsTr("Expected ready: %1").arg(card.when(card.readyAtMs))
+            text: qsTr("Expected ready: %1").arg(card.readyAtText)
             color: Theme.ok
             font.pixelSize: Theme.fontSmall
         }

@@ -1,18 +1,33 @@
 #include "fb/ui/reports_model.hpp"
 
+#include <QDateTime>
+
+#include "fb/common/utc_offset.hpp"
 #include "fb/ui/categories.hpp"
 
 namespace fb::ui {
 
 namespace {
 
-QVariantMap slot_map(const wire::VisitSlot& s) {
+/// A visit's time as the driver reads it: on the service region's clock that the visit's
+/// notification text uses, when the update names it; else on the car's own zone (a backend
+/// before utc_offset_minutes). "" for 0 (unknown).
+QString visit_time_text(std::int64_t ms, const wire::VisitUpdate& u) {
+  if (ms <= 0) return {};
+  if (u.has_utc_offset_minutes()) {
+    return QString::fromStdString(wall_clock_text(ms, std::int64_t{u.utc_offset_minutes()} * 60'000));
+  }
+  return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("yyyy-MM-dd hh:mm"));
+}
+
+QVariantMap slot_map(const wire::VisitSlot& s, const wire::VisitUpdate& u) {
   return {
       {QStringLiteral("slotId"), QString::fromStdString(s.slot_id())},
       {QStringLiteral("dealerCode"), QString::fromStdString(s.dealer_code())},
       {QStringLiteral("dealerName"), QString::fromStdString(s.dealer_name())},
       {QStringLiteral("startMs"), qint64{s.start_ms()}},
       {QStringLiteral("endMs"), qint64{s.end_ms()}},
+      {QStringLiteral("startText"), visit_time_text(s.start_ms(), u)},
       {QStringLiteral("work"), QString::fromStdString(s.work())},
   };
 }
@@ -71,6 +86,7 @@ QVariant ReportsModel::data(const QModelIndex& index, int role) const {
     case VisitSlotsRole: return r.visit_slots;
     case VisitBookedRole: return r.visit_booked;
     case VisitReadyAtMsRole: return r.visit_ready_at_ms;
+    case VisitReadyAtTextRole: return r.visit_ready_at_text;
     case VisitEstimateRole: return r.visit_estimate;
     case VisitExtraCostRole: return r.visit_extra_cost;
     case VisitApprovalOpenRole: return r.visit_approval_open;
@@ -114,6 +130,7 @@ QHash<int, QByteArray> ReportsModel::roleNames() const {
       {VisitSlotsRole, "visitSlots"},
       {VisitBookedRole, "visitBooked"},
       {VisitReadyAtMsRole, "visitReadyAtMs"},
+      {VisitReadyAtTextRole, "visitReadyAtText"},
       {VisitEstimateRole, "visitEstimate"},
       {VisitExtraCostRole, "visitExtraCost"},
       {VisitApprovalOpenRole, "visitApprovalOpen"},
@@ -156,9 +173,10 @@ ReportsModel::Row ReportsModel::toRow(const agent::ReportView& v) {
     const auto& u = v.visit->latest;
     row.visit_id = QString::fromStdString(u.visit_id());
     row.visit_stage = visitStageKey(u.stage());
-    for (const auto& s : u.slots()) row.visit_slots.push_back(slot_map(s));
-    if (u.has_booked() && !u.booked().slot_id().empty()) row.visit_booked = slot_map(u.booked());
+    for (const auto& s : u.slots()) row.visit_slots.push_back(slot_map(s, u));
+    if (u.has_booked() && !u.booked().slot_id().empty()) row.visit_booked = slot_map(u.booked(), u);
     row.visit_ready_at_ms = u.ready_at_ms();
+    row.visit_ready_at_text = visit_time_text(u.ready_at_ms(), u);
     if (u.has_estimate()) row.visit_estimate = money_map(u.estimate());
     if (u.has_extra_cost() && !u.extra_cost().approval_id().empty()) {
       row.visit_extra_cost = money_map(u.extra_cost().amount());

@@ -38,10 +38,14 @@ class ReportsModel : public QAbstractListModel {
     FirstReplyDueMsRole,
     // The report's visit ("" / empty when it has none). Keys: visitStageKey(), pendingKey().
     VisitIdRole,
-    VisitStageRole,         // "proposed", "booked", "checked_in", ... "handed_over", "declined", ...
-    VisitSlotsRole,         // list of {slotId, dealerCode, dealerName, startMs, endMs, work}
+    VisitStageRole,  // "proposed", "booked", "checked_in", ... "handed_over", "declined", ...
+    // list of {slotId, dealerCode, dealerName, startMs, endMs, startText, work}; startText is
+    // "2026-12-05 09:30" on the service region's clock, as the visit's notification text says it
+    // (the car's own zone for an update from a backend that does not name the region's clock)
+    VisitSlotsRole,
     VisitBookedRole,        // {slotId, ...} or an empty map
     VisitReadyAtMsRole,     // 0 when unknown
+    VisitReadyAtTextRole,   // the same on the clock of startText; "" when unknown
     VisitEstimateRole,      // {minor, currency} or an empty map
     VisitExtraCostRole,     // {approvalId, minor, currency, reason} or an empty map
     VisitApprovalOpenRole,  // the extra cost waits for the driver's answer
@@ -113,6 +117,7 @@ class ReportsModel : public QAbstractListModel {
     QVariantList visit_slots;
     QVariantMap visit_booked;
     qint64 visit_ready_at_ms = 0;
+    QString visit_ready_at_text;
     QVariantMap visit_estimate;
     QVariantMap visit_extra_cost;
     bool visit_approval_open = false;
