@@ -111,6 +111,7 @@ class TranslationsTest : public ::testing::Test {
                   {"visitSlots", QVariantList{}},
                   {"visitBooked", QVariantMap{}},
                   {"visitReadyAtMs", 0.0},
+                  {"visitReadyAtText", ""},
                   {"visitEstimate", QVariantMap{}},
                   {"visitExtraCost", QVariantMap{}},
                   {"visitApprovalOpen", false},
@@ -348,6 +349,7 @@ TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWar
                    {"dealerName", "Pudong"},
                    {"startMs", 1'780'200'000'000.0},
                    {"endMs", 1'780'207'200'000.0},
+                   {"startText", "2026-05-31 12:00"},
                    {"work", "gearbox check"}};
   QVariantMap extra{{"approvalId", "a1"}, {"minor", 35000}, {"currency", "CNY"}, {"reason", "clutch plates worn"}};
   auto card = createCard({{"category", "noise"},
@@ -360,6 +362,7 @@ TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWar
                           {"visitSlots", QVariantList{slot}},
                           {"visitBooked", slot},
                           {"visitReadyAtMs", 1'780'300'000'000.0},
+                          {"visitReadyAtText", "2026-06-01 15:46"},
                           {"visitEstimate", QVariantMap{{"minor", 80000}, {"currency", "CNY"}}},
                           {"visitExtraCost", extra},
                           {"visitApprovalOpen", true},
@@ -384,6 +387,8 @@ TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWar
   EXPECT_TRUE(texts.contains("An agent will call you · Wang Fang")) << texts.join(" | ").toStdString();
   EXPECT_TRUE(texts.contains("How was it? Score 1 to 5")) << texts.join(" | ").toStdString();
   EXPECT_TRUE(texts.contains("Estimate: 800.00 CNY")) << texts.join(" | ").toStdString();
+  EXPECT_TRUE(texts.contains("Booked: Pudong · 2026-05-31 12:00 · gearbox check")) << texts.join(" | ").toStdString();
+  EXPECT_TRUE(texts.contains("Expected ready: 2026-06-01 15:46")) << texts.join(" | ").toStdString();
   EXPECT_TRUE(texts.contains("Details")) << texts.join(" | ").toStdString();
   ASSERT_TRUE(translator_->setLanguage("zh"));
   texts = shown();
@@ -394,6 +399,38 @@ TEST_F(TranslationsTest, AReportCardWithAVisitASurveyAndACallbackBindsWithoutWar
   controller_->setParked(true);
   QObject::disconnect(connection);
   EXPECT_TRUE(warnings.isEmpty()) << warnings.join("\n").toStdString();
+}
+
+// Words from outside the car that look like markup are shown as they are: a dealer's name with
+// <font> or <img src=...> must not be drawn as styled text (nor make the car fetch a URL).
+TEST_F(TranslationsTest, MarkupInADealersOrTheBackendsWordsIsShownAsItIs) {
+  const QString hostile = QStringLiteral("<img src=\"http://example.invalid/x.png\"><font color=red>CALL 400</font>");
+  QVariantMap slot{{"slotId", "s1"}, {"dealerCode", "SH-001"},          {"dealerName", hostile}, {"startMs", 1.0},
+                   {"endMs", 2.0},   {"startText", "2026-05-31 12:00"}, {"work", "<b>x</b>"}};
+  QVariantMap extra{{"approvalId", "a1"}, {"minor", 35000}, {"currency", "CNY"}, {"reason", hostile}};
+  auto card = createCard({{"status", "appointment"},
+                          {"lastTitle", hostile},
+                          {"lastText", hostile},
+                          {"visitId", "visit-1"},
+                          {"visitStage", "proposed"},
+                          {"visitSlots", QVariantList{slot}},
+                          {"visitExtraCost", extra},
+                          {"visitApprovalOpen", true}});
+  ASSERT_TRUE(card);
+  const auto texts = shownTexts(card.get(), /*drawnOnly=*/true);
+  EXPECT_NE(texts.find(hostile.toStdString() + " · 2026-05-31 12:00 · <b>x</b>"), std::string::npos) << texts;
+  int drawn = 0;
+  std::function<void(QObject*)> walk = [&](QObject* o) {
+    if (o->inherits("QQuickText") && o->property("visible").toBool()) {
+      ++drawn;
+      EXPECT_EQ(o->property("textFormat").toInt(), 0 /* Text.PlainText */)
+          << o->property("text").toString().toStdString();
+    }
+    QQmlListReference items(o, "children");
+    for (qsizetype i = 0; items.isValid() && i < items.count(); ++i) walk(items.at(i));
+  };
+  walk(card.get());
+  EXPECT_GT(drawn, 5);
 }
 
 TEST_F(TranslationsTest, EveryTimelineStepAndRefusalHasItsText) {

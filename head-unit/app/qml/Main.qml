@@ -38,6 +38,7 @@ Window {
         color: Theme.surface
 
         Text {
+            textFormat: Text.PlainText
             anchors { left: parent.left; leftMargin: Theme.margin; verticalCenter: parent.verticalCenter }
             text: window.title
             font.family: Theme.fontFamily

@@ -23,6 +23,7 @@ RowLayout {
         onClicked: FeedbackController.requestCallback(line.reportId, "")
     }
     Label {
+        textFormat: Text.PlainText
         Layout.fillWidth: true
         visible: !line.open && !FeedbackController.parked
         text: qsTr("\"Call me\" works when the car is parked")
@@ -31,6 +32,7 @@ RowLayout {
         wrapMode: Text.Wrap
     }
     Label {
+        textFormat: Text.PlainText
         Layout.fillWidth: true
         visible: line.callbackState !== ""
         text: line.callbackState === "" ? "" : Texts.callbackState(line.callbackState)

@@ -18,6 +18,7 @@ RowLayout {
         color: indicator.online ? Theme.ok : Theme.warning
     }
     Label {
+        textFormat: Text.PlainText
         text: indicator.online ? qsTr("Online") : qsTr("Offline: reports stay queued")
         color: indicator.online ? Theme.text : Theme.warning
         font.pixelSize: Theme.fontBody

@@ -46,6 +46,7 @@ Switch {
             spacing: 2
 
             Label {
+                textFormat: Text.PlainText
                 width: control.availableWidth - control.indicator.width - control.spacing
                 text: control.text
                 font: control.font
@@ -55,6 +56,7 @@ Switch {
                 elide: Text.ElideRight
             }
             Label {
+                textFormat: Text.PlainText
                 width: control.availableWidth - control.indicator.width - control.spacing
                 visible: control.detail !== ""
                 text: control.detail

@@ -27,6 +27,7 @@ Column {
         border.color: Theme.accent
 
         Text {
+            textFormat: Text.PlainText
             objectName: "typingEchoText"
             anchors { fill: parent; leftMargin: Theme.margin; rightMargin: Theme.margin }
             verticalAlignment: Text.AlignVCenter

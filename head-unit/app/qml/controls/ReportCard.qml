@@ -59,6 +59,7 @@ Rectangle {
             spacing: Theme.spacing
 
             Label {
+                textFormat: Text.PlainText
                 text: Texts.category(card.category)
                 font.pixelSize: Theme.fontLarge
                 font.bold: true
@@ -69,6 +70,7 @@ Rectangle {
             }
             Item { Layout.fillWidth: true }
             Label {
+                textFormat: Text.PlainText
                 visible: card.caseNumber !== ""
                 text: card.caseNumber
                 font.pixelSize: Theme.fontBody
@@ -77,6 +79,7 @@ Rectangle {
             }
         }
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             text: card.text !== "" ? card.text : qsTr("(quick tap, no text)")
             color: card.text !== "" ? Theme.text : Theme.textDim
@@ -86,6 +89,7 @@ Rectangle {
             elide: Text.ElideRight
         }
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             visible: card.lastTitle !== "" || card.lastText !== ""
             text: card.lastTitle !== "" && card.lastText !== "" ? card.lastTitle + " · " + card.lastText
@@ -97,6 +101,7 @@ Rectangle {
             elide: Text.ElideRight
         }
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             visible: card.rejectReason !== ""
             text: qsTr("Not accepted: %1").arg(Texts.rejectReason(card.rejectReason))
@@ -105,6 +110,7 @@ Rectangle {
             wrapMode: Text.Wrap
         }
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             visible: card.dropReason !== ""
             text: qsTr("Not sent: %1").arg(Texts.dropReason(card.dropReason))
@@ -159,12 +165,14 @@ Rectangle {
                 onClicked: FeedbackController.selectReport(card.selected ? "" : card.reportId)
             }
             Label {
+                textFormat: Text.PlainText
                 text: Qt.formatDateTime(new Date(card.createdMs), "yyyy-MM-dd hh:mm")
                 color: Theme.textDim
                 font.pixelSize: Theme.fontSmall
             }
             Item { Layout.fillWidth: true }
             Label {
+                textFormat: Text.PlainText
                 visible: card.team !== ""
                 text: qsTr("Team: %1").arg(card.team)
                 color: Theme.textDim

@@ -23,6 +23,7 @@ ColumnLayout {
     spacing: Theme.spacing / 2
 
     Label {
+        textFormat: Text.PlainText
         text: qsTr("Timeline")
         color: Theme.text
         font.pixelSize: Theme.fontLarge
@@ -67,6 +68,7 @@ ColumnLayout {
         visible: details.canRate
         spacing: Theme.spacing / 2
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             text: qsTr("How well was it solved? Rate 1 to 5")
             color: Theme.text
@@ -123,6 +125,7 @@ ColumnLayout {
             onClicked: FeedbackController.reopen(details.reportId, reopenReason.text)
         }
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             visible: details.reopenPending
             text: qsTr("Reopen asked, waiting for the service team")

@@ -16,6 +16,7 @@ Rectangle {
     border.color: Theme.statusColor(chip.status)
 
     Label {
+        textFormat: Text.PlainText
         id: label
         anchors.centerIn: parent
         text: Texts.status(chip.status)

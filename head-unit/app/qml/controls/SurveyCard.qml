@@ -24,6 +24,7 @@ Rectangle {
         spacing: Theme.spacing / 2
 
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             text: card.answered ? qsTr("Thank you for your score") : qsTr("How was it? Score 1 to 5")
             color: card.answered ? Theme.ok : Theme.text

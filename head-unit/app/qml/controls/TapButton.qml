@@ -16,6 +16,7 @@ Button {
     rightPadding: Theme.spacing
 
     contentItem: Label {
+        textFormat: Text.PlainText
         text: control.text
         font: control.font
         color: !control.enabled ? Theme.textDisabled

@@ -35,6 +35,7 @@ RowLayout {
             Layout.fillWidth: true
             spacing: Theme.spacing
             Label {
+                textFormat: Text.PlainText
                 Layout.fillWidth: true
                 text: entry.kind === "rated" ? qsTr("Your rating: %1 of 5").arg(entry.detail)
                                              : Texts.timelineStep(entry.kind)
@@ -44,12 +45,14 @@ RowLayout {
                 wrapMode: Text.Wrap
             }
             Label {
+                textFormat: Text.PlainText
                 text: Qt.formatDateTime(new Date(entry.atMs), "MM-dd hh:mm")
                 color: Theme.textDim
                 font.pixelSize: Theme.fontSmall
             }
         }
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             visible: text !== ""
             text: entry.kind === "action_refused" ? Texts.actionRefusal(entry.detail)

@@ -43,6 +43,7 @@ Rectangle {
         spacing: Theme.spacing / 2
 
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             text: qsTr("Service visit") + " · " + Texts.visitStage(card.stage)
             font.pixelSize: Theme.fontBody
@@ -51,6 +52,7 @@ Rectangle {
             wrapMode: Text.Wrap
         }
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             visible: card.answering
             text: Texts.visitPending(card.pending)
@@ -71,6 +73,7 @@ Rectangle {
                 id: extra
                 anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.spacing }
                 Label {
+                    textFormat: Text.PlainText
                     Layout.fillWidth: true
                     text: qsTr("Extra cost needs your approval: %1").arg(card.money(card.extraCost))
                     color: Theme.warning
@@ -79,6 +82,7 @@ Rectangle {
                     wrapMode: Text.Wrap
                 }
                 Label {
+                    textFormat: Text.PlainText
                     Layout.fillWidth: true
                     text: card.extraCost.reason !== undefined ? card.extraCost.reason : ""
                     color: Theme.text
@@ -113,6 +117,7 @@ Rectangle {
                 Layout.fillWidth: true
                 implicitHeight: Math.max(slotLabel.implicitHeight, pick.implicitHeight)
                 Label {
+                    textFormat: Text.PlainText
                     id: slotLabel
                     anchors { left: parent.left; right: pick.left; rightMargin: Theme.spacing
                               verticalCenter: parent.verticalCenter }
@@ -147,6 +152,7 @@ Rectangle {
 
         // The booked visit.
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             visible: card.booked.slotId !== undefined
             text: card.booked.slotId !== undefined ? qsTr("Booked: %1").arg(card.slotText(card.booked)) : ""
@@ -155,6 +161,7 @@ Rectangle {
             wrapMode: Text.Wrap
         }
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             visible: card.reminder && card.booked.slotId !== undefined
             text: card.booked.slotId !== undefined ? qsTr("Reminder: your visit is on %1").arg(card.booked.startText) : ""
@@ -193,6 +200,7 @@ Rectangle {
                     color: index <= card.stageIndex ? Theme.accent : "transparent"
                     border.color: index <= card.stageIndex ? Theme.accentBright : Theme.border
                     Label {
+                        textFormat: Text.PlainText
                         id: stageLabel
                         anchors.centerIn: parent
                         text: Texts.visitStage(stageChip.modelData)
@@ -203,18 +211,21 @@ Rectangle {
             }
         }
         Label {
+            textFormat: Text.PlainText
             visible: card.qualityFailed
             text: qsTr("Quality check failed: back to repair")
             color: Theme.warning
             font.pixelSize: Theme.fontSmall
         }
         Label {
+            textFormat: Text.PlainText
             visible: card.readyAtMs > 0 && card.stage !== "handed_over"
             text: qsTr("Expected ready: %1").arg(card.readyAtText)
             color: Theme.ok
             font.pixelSize: Theme.fontSmall
         }
         Label {
+            textFormat: Text.PlainText
             visible: card.estimate.minor !== undefined && card.estimate.minor > 0
             text: qsTr("Estimate: %1").arg(card.money(card.estimate))
             color: Theme.textDim

@@ -30,6 +30,7 @@ Rectangle {
         spacing: Theme.margin
 
         Label {
+            textFormat: Text.PlainText
             objectName: "composeTitle"
             text: qsTr("What would you like to tell us?")
             font.pixelSize: Theme.fontTitle
@@ -91,6 +92,7 @@ Rectangle {
                 }
             }
             Label {
+                textFormat: Text.PlainText
                 Layout.fillWidth: true
                 Layout.preferredHeight: Theme.touchTarget
                 visible: FeedbackController.vehicleMoving
@@ -114,6 +116,7 @@ Rectangle {
         }
 
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             Layout.minimumHeight: Theme.touchTarget / 2
             visible: FeedbackController.lastError !== "" || panel.outcome === "saved"

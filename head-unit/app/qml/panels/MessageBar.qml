@@ -19,6 +19,7 @@ Rectangle {
         spacing: Theme.margin
 
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             visible: FeedbackController.linkError !== ""
             text: qsTr("Connection not started: %1").arg(Texts.error(FeedbackController.linkError))
@@ -27,6 +28,7 @@ Rectangle {
             elide: Text.ElideRight
         }
         Label {
+            textFormat: Text.PlainText
             Layout.fillWidth: true
             visible: FeedbackController.storageProblem !== ""
             text: qsTr("Storage problem: %1").arg(Texts.error(FeedbackController.storageProblem))
@@ -35,6 +37,7 @@ Rectangle {
             elide: Text.ElideRight
         }
         Label {
+            textFormat: Text.PlainText
             objectName: "actionError"
             Layout.fillWidth: true
             visible: FeedbackController.actionError !== ""

@@ -37,6 +37,7 @@ Rectangle {
             Layout.fillWidth: true
             spacing: 2
             Label {
+                textFormat: Text.PlainText
                 Layout.fillWidth: true
                 text: banner.title
                 color: Theme.bannerText
@@ -45,6 +46,7 @@ Rectangle {
                 elide: Text.ElideRight
             }
             Label {
+                textFormat: Text.PlainText
                 Layout.fillWidth: true
                 text: banner.queue.text
                 visible: banner.queue.urgent && text !== ""
@@ -55,6 +57,7 @@ Rectangle {
                 elide: Text.ElideRight
             }
             Label {
+                textFormat: Text.PlainText
                 Layout.fillWidth: true
                 text: banner.caseNumber
                 visible: banner.caseNumber !== "" && banner.title.indexOf(banner.caseNumber) < 0
@@ -63,6 +66,7 @@ Rectangle {
             }
         }
         Label {
+            textFormat: Text.PlainText
             text: qsTr("Tap to close")
             color: Theme.bannerTextDim
             font.pixelSize: Theme.fontSmall

@@ -42,6 +42,7 @@ Item {
             spacing: Theme.spacing
 
             Label {
+                textFormat: Text.PlainText
                 Layout.fillWidth: true
                 text: qsTr("What is it about?")
                 font.pixelSize: Theme.fontTitle

@@ -13,6 +13,7 @@ Rectangle {
         spacing: Theme.margin
 
         Label {
+            textFormat: Text.PlainText
             text: qsTr("My reports")
             font.pixelSize: Theme.fontTitle
             font.bold: true
@@ -34,6 +35,7 @@ Rectangle {
             }
 
             Label {
+                textFormat: Text.PlainText
                 anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter }
                 visible: list.count === 0
                 text: qsTr("No reports yet. What you send and the service team's answers appear here.")

@@ -17,6 +17,7 @@ Rectangle {
         spacing: Theme.spacing / 2
 
         Label {
+            textFormat: Text.PlainText
             objectName: "reviewTitle"
             Layout.fillWidth: true
             text: qsTr("Report: %1").arg(Texts.quickKind(QuickComposer.kind))
@@ -40,6 +41,7 @@ Rectangle {
                 spacing: Theme.spacing / 2
 
                 Label {
+                    textFormat: Text.PlainText
                     Layout.fillWidth: true
                     text: QuickComposer.rememberedChoice ? qsTr("Sent with it, as you chose last time for this kind:")
                                                          : qsTr("Sent with it (you can remove each part):")
@@ -122,6 +124,7 @@ Rectangle {
         }
 
         Label {
+            textFormat: Text.PlainText
             objectName: "lockedHint"
             Layout.fillWidth: true
             visible: QuickComposer.textLocked

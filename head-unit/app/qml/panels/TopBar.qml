@@ -13,18 +13,21 @@ Rectangle {
         spacing: Theme.margin
 
         Label {
+            textFormat: Text.PlainText
             text: qsTr("Feedback")
             font.pixelSize: Theme.fontTitle
             font.bold: true
             color: Theme.text
         }
         Label {
+            textFormat: Text.PlainText
             text: qsTr("VIN %1").arg(FeedbackController.vin)
             font.pixelSize: Theme.fontSmall
             color: Theme.textDim
         }
         Item { Layout.fillWidth: true }
         Label {
+            textFormat: Text.PlainText
             text: FeedbackController.vehicleMoving ? qsTr("Driving") : qsTr("Parked")
             font.pixelSize: Theme.fontBody
             font.bold: FeedbackController.vehicleMoving
