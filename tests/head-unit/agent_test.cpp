@@ -98,6 +98,13 @@ class AgentTest : public ::testing::Test {
     run();
     return out;
   }
+  std::vector<TimelineEvent> timeline(Agent& a, const std::string& report_id) {
+    std::vector<TimelineEvent> out;
+    a.timeline(report_id,
+               [&](Result<std::vector<TimelineEvent>> t) { out = t.value_or(std::vector<TimelineEvent>{}); });
+    run();
+    return out;
+  }
   AgentStats stats(Agent& a) {
     AgentStats out;
     a.stats([&](AgentStats s) { out = s; });
@@ -288,9 +295,34 @@ TEST_F(AgentTest, AnUpdateTheStoreRefusesHoldsBackOnlyItselfFromTheUpdatesReadWi
   ASSERT_TRUE(other->exec("DROP TRIGGER refuse"));
   events_ = Events{};
   deliver(notes[1]);  // the backend's resend: no receipt came
-  ASSERT_EQ(events_.notifications.size(), 1u);
-  EXPECT_EQ(events_.notifications[0].message_id, notes[1].message_id());
+  EXPECT_TRUE(events_.notifications.empty()) << "stored, but update 3 is newer: no banner";
   EXPECT_EQ(stats(*agent).notifications, 3u);
+  EXPECT_EQ(stats(*agent).superseded_notifications, 1u);
+  EXPECT_EQ(test::pending_publishes(*mqtt_), 3u) << "its receipt too: the backend stops resending it";
+}
+
+// A notification the backend wrote before one the car already applied (a resend after a
+// reconnect) is kept in the inbox and timeline but raises no banner: a stale "in progress" after
+// "resolved" would interrupt the driver with news that is no longer true.
+TEST_F(AgentTest, ANotificationOlderThanOneAlreadyAppliedRaisesNoBanner) {
+  auto agent = started_agent();
+  connect();
+  const auto id = *submit(*agent, draft("rattle"));
+  deliver(ack_for(complete_next(), "FB-2026-000403"));
+  const auto older = case_update(id, "FB-2026-000403", wire::CASE_STATUS_IN_PROGRESS, 3);
+  const auto newer = case_update(id, "FB-2026-000403", wire::CASE_STATUS_RESOLVED, 4);
+  events_ = Events{};
+  deliver(newer);
+  ASSERT_EQ(events_.notifications.size(), 1u);
+  deliver(older);
+  EXPECT_EQ(events_.notifications.size(), 1u) << "the older one announced after the newer";
+  EXPECT_EQ(reports(*agent).at(0).status, ReportStatus::resolved);
+  EXPECT_EQ(stats(*agent).notifications, 2u);
+  EXPECT_EQ(stats(*agent).superseded_notifications, 1u);
+  const auto steps = timeline(*agent, id);
+  EXPECT_TRUE(std::any_of(steps.begin(), steps.end(), [](const TimelineEvent& e) {
+    return e.kind == TimelineKind::in_progress;
+  })) << "its step is still history";
 }
 
 TEST_F(AgentTest, OpeningTheAgentForgetsFinishedReportsPastTheHistory) {

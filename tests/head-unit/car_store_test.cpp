@@ -340,6 +340,67 @@ TEST_F(CarStoreTest, EveryReportOfACaseMovesWithItsNotices) {
                           [](const TimelineEvent& e) { return e.kind == TimelineKind::resolved; }));
 }
 
+// The case's assignment has status "received" (the driver's coarser view) and milestone
+// "assigned": the report that joined the case moves with it too, and shows the new team.
+TEST_F(CarStoreTest, TheAssignmentOfACaseReachesTheReportThatJoinedIt) {
+  const auto first = make_report("first");
+  const auto again = make_report("again");
+  auto store = open();
+  for (const auto* q : {&first, &again})
+    ASSERT_TRUE(store.enqueue_report(q->env, q->payload, ReportClass::normal, 1000));
+  ASSERT_TRUE(store.apply_ack(accepted_ack(first, "FB-2026-000007"), 2000));
+  ASSERT_TRUE(store.apply_ack(accepted_ack(again, "FB-2026-000007"), 2100));
+  auto assigned = notification_for(first, wire::CASE_STATUS_RECEIVED);
+  assigned.mutable_notification()->set_case_number("FB-2026-000007");
+  assigned.mutable_notification()->set_milestone(wire::MILESTONE_ASSIGNED);
+  assigned.mutable_notification()->set_team("售后服务");
+  assigned.set_sent_at_ms(3000);
+  auto applied = store.apply_notification(assigned, receipts_, 3000);
+  ASSERT_TRUE(applied) << applied.error().what();
+  ASSERT_EQ(applied->others.size(), 1u);
+  EXPECT_EQ((*store.report(again.env.report().report_id()))->team, "售后服务");
+  const auto steps = store.timeline(again.env.report().report_id());
+  ASSERT_TRUE(steps);
+  EXPECT_TRUE(std::any_of(steps->begin(), steps->end(),
+                          [](const TimelineEvent& e) { return e.kind == TimelineKind::assigned; }));
+
+  // A report's own "received" (a merged report's first notice) still moves no other report.
+  auto received = notification_for(again, wire::CASE_STATUS_RECEIVED);
+  received.mutable_notification()->set_case_number("FB-2026-000007");
+  received.mutable_notification()->set_milestone(wire::MILESTONE_RECEIVED);
+  received.set_sent_at_ms(4000);
+  applied = store.apply_notification(received, receipts_, 4000);
+  ASSERT_TRUE(applied) << applied.error().what();
+  EXPECT_TRUE(applied->others.empty());
+}
+
+// A later notice with a status this build does not know, or with no case number, keeps what the
+// report had: a closed report does not reopen to "received", and it keeps its case (reply,
+// reopen and callback name it).
+TEST_F(CarStoreTest, ANoticeWithAnUnknownStatusOrNoCaseNumberKeepsWhatTheReportHad) {
+  const auto q = make_report();
+  auto store = open();
+  ASSERT_TRUE(store.enqueue_report(q.env, q.payload, ReportClass::normal, 1000));
+  ASSERT_TRUE(store.apply_ack(accepted_ack(q, "FB-2026-000042"), 2000));
+  auto closed = notification_for(q, wire::CASE_STATUS_CLOSED);
+  closed.set_sent_at_ms(3000);
+  ASSERT_TRUE(store.apply_notification(closed, receipts_, 3000));
+  auto newer = notification_for(q, static_cast<wire::CaseStatus>(42));
+  newer.set_sent_at_ms(4000);
+  newer.mutable_notification()->set_title("newer");
+  ASSERT_TRUE(store.apply_notification(newer, receipts_, 4000));
+  auto view = *store.report(q.env.report().report_id());
+  EXPECT_EQ(view->status, ReportStatus::closed);
+  EXPECT_EQ(view->last_title, "newer") << "the rest of the notice still shows";
+  auto none = notification_for(q, wire::CASE_STATUS_UNSPECIFIED);
+  none.set_sent_at_ms(5000);
+  none.mutable_notification()->set_case_number("");
+  ASSERT_TRUE(store.apply_notification(none, receipts_, 5000));
+  view = *store.report(q.env.report().report_id());
+  EXPECT_EQ(view->status, ReportStatus::closed);
+  EXPECT_EQ(view->case_number, "FB-2026-000042");
+}
+
 TEST_F(CarStoreTest, AnAckForSomethingElseChangesNothing) {
   const auto q = make_report();
   const auto other = make_report("other");
@@ -1302,6 +1363,29 @@ TEST_F(CarStoreVisitTest, ACallbackIsAskedOncePerReportUntilItIsLogged) {
   auto second = store_->enqueue_callback_request(report_id_, "", "", receipts_, 13000);
   ASSERT_TRUE(second) << second.error().what();
   EXPECT_EQ(view().callback->callback_id, *second);  // the newest is shown
+}
+
+// A callback state the car does not know (a newer backend's), or 0 (the car's own "asked"), does
+// not take the callback back or hold it open: the notice is kept, the callback's state is not.
+TEST_F(CarStoreVisitTest, ACallbackStateThisBuildDoesNotKnowChangesNothing) {
+  auto id = store_->enqueue_callback_request(report_id_, "", "", receipts_, 10000);
+  ASSERT_TRUE(id) << id.error().what();
+  auto update = [&](std::int64_t sent_at, wire::CallbackState state) {
+    auto env = notification_for(q_, wire::CASE_STATUS_IN_PROGRESS);
+    env.set_sent_at_ms(sent_at);
+    env.mutable_notification()->mutable_callback()->set_callback_id(*id);
+    env.mutable_notification()->mutable_callback()->set_state(state);
+    apply(env);
+  };
+  update(5000, wire::CALLBACK_PICKED_UP);
+  update(6000, wire::CALLBACK_STATE_UNSPECIFIED);
+  EXPECT_EQ(view().callback->state, wire::CALLBACK_PICKED_UP);
+  update(7000, static_cast<wire::CallbackState>(42));
+  EXPECT_EQ(view().callback->state, wire::CALLBACK_PICKED_UP);
+  EXPECT_EQ(store_->inbox()->size(), 3u) << "every notice is kept";
+  update(8000, wire::CALLBACK_LOGGED);
+  EXPECT_FALSE(view().callback->open());
+  EXPECT_TRUE(store_->enqueue_callback_request(report_id_, "", "", receipts_, 13000));
 }
 
 TEST_F(CarStoreVisitTest, ACallbackNeedsAReportWithACase) {

@@ -1417,16 +1417,23 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
   if (n.has_visit() && !n.visit().visit_id().empty()) {
     if (auto r = apply_visit_in_tx(env, now_ms); !r) return fail(r.error());
   }
-  if (n.has_callback() && !n.callback().callback_id().empty()) {
+  // A state this build does not know (or 0, the car's own "asked") would leave the callback
+  // open for ever, refusing every later "call me": kept in the inbox, not applied.
+  if (const auto state = n.callback().state(); n.has_callback() && !n.callback().callback_id().empty() &&
+                                               state != wire::CALLBACK_STATE_UNSPECIFIED &&
+                                               wire::CallbackState_IsValid(state)) {
     if (auto r = apply_callback_in_tx(env, now_ms); !r) return fail(r.error());
   }
   if (n.report_id().empty()) return out;
   // The case's other reports from this car (the same problem reported again joined it) show its
   // later steps and move with them: the backend names one report per notice. Not with its
-  // "received" (each report's own first notice, a merged one's too, which would take the others
-  // back).
+  // "received" milestone (each report's own first notice, a merged one's too, which would take
+  // the others back). By the milestone, not the status: "assigned" also has status received.
+  const bool own_first_notice = n.milestone() == wire::MILESTONE_RECEIVED ||
+                                (n.milestone() == wire::MILESTONE_UNSPECIFIED &&
+                                 n.status() == wire::CASE_STATUS_RECEIVED);
   std::vector<std::string> others;
-  if (!n.case_number().empty() && n.status() != wire::CASE_STATUS_RECEIVED) {
+  if (!n.case_number().empty() && !own_first_notice) {
     auto of_case = db_.cached(
         "SELECT report_id FROM reports WHERE case_number = ? AND case_number <> '' AND report_id <> ? AND status <> ?");
     if (!of_case) return fail(of_case.error());
@@ -1442,8 +1449,8 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
   // notice, the ack's too.
   const auto stamp = ordering_stamp(env, now_ms);
   auto renumber = db_.cached(
-      "UPDATE reports SET case_number = ?1 WHERE report_id = ?2 AND case_number <> ?1 AND status <> ?3 AND "
-      "last_notification_ms <= ?4");
+      "UPDATE reports SET case_number = ?1 WHERE report_id = ?2 AND ?1 <> '' AND case_number <> ?1 AND status <> ?3 "
+      "AND last_notification_ms <= ?4");
   if (!renumber) return fail(renumber.error());
   renumber->bind(1, n.case_number()).bind(2, n.report_id()).bind(3, to_string(ReportStatus::rejected)).bind(4, stamp);
   if (auto r = renumber->run(); !r) return fail(r.error());
@@ -1451,14 +1458,18 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
   // resend of "received" after "resolved" changes nothing); a case may also move back, e.g.
   // from "waiting for driver" to "in progress". One conditional update per report: no read first.
   auto st = db_.cached(
-      "UPDATE reports SET status = ?1, team = CASE WHEN ?2 = '' THEN team ELSE ?2 END, "
+      "UPDATE reports SET status = COALESCE(?1, status), team = CASE WHEN ?2 = '' THEN team ELSE ?2 END, "
       "first_reply_due_ms = CASE WHEN ?3 = 0 THEN first_reply_due_ms ELSE ?3 END, last_title = ?4, "
       "last_text = fb_seal(?5, 'reports.last_text:' || report_id), updated_ms = ?6, last_notification_ms = ?7 WHERE "
       "report_id = ?8 AND status <> ?9 AND last_notification_ms <= ?7");
   if (!st) return fail(st.error());
+  // A status this build does not know (a newer backend's, or none) keeps the report's: "received",
+  // the reading of an unknown one elsewhere, would take a closed report back to open.
+  const bool known_status = n.status() != wire::CASE_STATUS_UNSPECIFIED && wire::CaseStatus_IsValid(n.status());
   const auto move = [&](const std::string& report_id) -> Result<bool> {
-    st->bind(1, to_string(report_status(n.status())))
-        .bind(2, n.team())
+    if (known_status) st->bind(1, to_string(report_status(n.status())));
+    else st->bind_null(1);
+    st->bind(2, n.team())
         .bind(3, n.first_reply_due_ms())
         .bind(4, n.title())
         .bind(5, n.text())
@@ -1469,7 +1480,18 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
     if (auto r = st->run(); !r) return fail(r.error());
     return db_.changes() > 0;
   };
-  if (auto r = move(n.report_id()); !r) return fail(r.error());
+  auto moved = move(n.report_id());
+  if (!moved) return fail(moved.error());
+  if (!*moved) {
+    // Unchanged because the backend wrote a later one first (not for a report this car forgot).
+    auto newer = db_.cached("SELECT 1 FROM reports WHERE report_id = ? AND last_notification_ms > ?");
+    if (!newer) return fail(newer.error());
+    newer->bind(1, n.report_id()).bind(2, stamp);
+    auto row = newer->step();
+    if (!row) return fail(row.error());
+    out.superseded = *row;
+    newer->reset();
+  }
   for (const auto& id : others) {
     auto moved = move(id);
     if (!moved) return fail(moved.error());
@@ -1499,6 +1521,7 @@ Result<std::vector<NotificationResult>> CarStore::apply_notifications(std::span<
     auto applied = store_notification_in_tx(env, now_ms);
     if (!applied) return fail(applied.error());
     out[i].duplicate = applied->duplicate;
+    out[i].superseded = applied->superseded;
     out[i].entry = std::move(applied->entry);
     if (with_views) {
       for (const auto& id : applied->others_moved) {

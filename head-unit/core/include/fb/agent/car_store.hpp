@@ -229,7 +229,10 @@ struct AckResult {
 };
 
 struct NotificationResult {
-  bool duplicate = false;            // seen before; nothing changed but a receipt is sent again
+  bool duplicate = false;  // seen before; nothing changed but a receipt is sent again
+  /// New, but the backend wrote a later notification of its report that came first (a resend
+  /// after a reconnect): stored in the inbox and the timeline, the report's state unchanged.
+  bool superseded = false;
   std::string receipt_id;            // the delivered-receipt queued in the outbox
   std::optional<ReportView> report;  // the report it names as it left it, if known (and asked for)
   /// The case's other reports it moved with it (the same problem reported again joined the
@@ -697,6 +700,7 @@ class CarStore {
   Result<void> apply_callback_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
   struct Applied {
     bool duplicate = false;
+    bool superseded = false;
     InboxEntry entry;
     std::vector<std::string> others_moved;  // the case's other reports it moved too
   };
