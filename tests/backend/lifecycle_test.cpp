@@ -641,6 +641,7 @@ TEST_F(DriverActionTest, AReplyToAClosedCaseIsRefusedToTheCarAndOneForAnUnknownR
   EXPECT_EQ(n.action_result().action_id(), id);
   EXPECT_FALSE(n.action_result().accepted());
   EXPECT_EQ(n.action_result().reason(), "case_closed");
+  EXPECT_NE(n.text().find("此问题已关闭"), std::string::npos) << n.text();
   EXPECT_EQ(count(detail(number), "driver_message"), 0);
 
   report_id_ = new_uuid();
@@ -677,6 +678,64 @@ TEST_F(DriverActionTest, AReopenRequestReopensAResolvedCaseOnceAndIsRefusedWithI
   EXPECT_TRUE(again.receipt_matched);
   EXPECT_TRUE(again.notices.empty());
   EXPECT_EQ(detail(number).c.state, S::reopened);
+}
+
+// The resolved notice says "if the problem comes back, reply to this message and we will reopen
+// the case": a reply to a resolved case reopens it, with the driver's words as the reason.
+TEST_F(DriverActionTest, AReplyToAResolvedCaseReopensItAsTheResolvedNoticeSays) {
+  const auto number = case_in({S::acknowledged, S::assigned, S::in_progress, S::resolved});
+  const auto id = new_uuid();
+  auto out = apply(id, reply("又响了 squeals again"));
+  EXPECT_TRUE(out.receipt_matched);
+  ASSERT_EQ(out.notices.size(), 1u);
+  const auto n = decode(out.notices.front());
+  EXPECT_EQ(n.milestone(), wire::MILESTONE_REOPENED);
+  EXPECT_EQ(n.report_id(), report_id_);
+  auto d = detail(number);
+  EXPECT_EQ(d.c.state, S::reopened);
+  EXPECT_EQ(count(d, "driver_message"), 1);
+  const auto moved = std::find_if(d.events.rbegin(), d.events.rend(),
+                                  [](const CaseEvent& e) { return e.kind == "transition"; });
+  ASSERT_NE(moved, d.events.rend());
+  EXPECT_NE(moved->detail.find("squeals again"), std::string::npos) << moved->detail;
+
+  EXPECT_TRUE(apply(id, reply("又响了 squeals again")).notices.empty());  // a re-send: applied once
+  EXPECT_EQ(count(detail(number), "driver_message"), 1);
+}
+
+// The driver reads a notice in their language only: the state in words ("处理中"), not the
+// store's code ("in_progress", "reopened"), and no English the store wrote for its audit.
+TEST_F(DriverActionTest, TheNoticesAnsweringTheDriverAreInTheDriversLanguageOnly) {
+  const auto number = case_in({S::acknowledged, S::assigned, S::in_progress, S::waiting_for_customer});
+  apply(new_uuid(), reply("只在冷车时 only when cold"));
+  ASSERT_EQ(detail(number).c.state, S::in_progress);
+  std::optional<wire::Envelope> env;  // the newest notice: the reply's
+  for (const auto& q : queued()) {
+    if (auto e = codec::decode(q.payload); e && (!env || e->sent_at_ms() >= env->sent_at_ms())) env = *e;
+  }
+  ASSERT_TRUE(env);
+  const auto& text = env->notification().text();
+  EXPECT_EQ(env->notification().language(), "zh");
+  EXPECT_NE(text.find("处理中"), std::string::npos) << text;
+  EXPECT_NE(text.find("已收到您的回复"), std::string::npos) << text;
+  EXPECT_EQ(text.find("in_progress"), std::string::npos) << text;
+  EXPECT_EQ(text.find("the driver"), std::string::npos) << text;
+
+  ASSERT_TRUE(move(number, S::resolved));
+  auto out = apply(new_uuid(), reopen());
+  ASSERT_EQ(out.notices.size(), 1u);
+  auto n = decode(out.notices.front());
+  EXPECT_NE(n.text().find("已重新打开"), std::string::npos) << n.text();
+  EXPECT_EQ(n.text().find("reopened"), std::string::npos) << n.text();
+  EXPECT_EQ(n.text().find("the driver says"), std::string::npos) << n.text();
+
+  auto refused = apply(new_uuid(), reopen());  // reopened already: not reopenable
+  ASSERT_EQ(refused.notices.size(), 1u);
+  n = decode(refused.notices.front());
+  EXPECT_FALSE(n.action_result().accepted());
+  EXPECT_NE(n.text().find("只有已解决或已关闭的问题可以重新打开"), std::string::npos) << n.text();
+  EXPECT_EQ(n.text().find("only a resolved"), std::string::npos) << n.text();
+  EXPECT_EQ(case_status_text(S::waiting_for_customer, "en"), "waiting for your reply");
 }
 
 // The same car reported the problem twice: the second report joined the case. A reopen asked from

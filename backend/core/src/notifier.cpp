@@ -9,6 +9,9 @@ Result<StoredNotification> Notifier::render(const CaseNotice& notice) const {
   const auto lang = templates_.pick_language(notice.event, c.language);
   const auto team_name = router_.team_name(c.team, lang);
   auto vars = notice.vars;
+  // The store names the state as its code does ("waiting_for_customer"); the driver reads it in
+  // words of their language.
+  if (auto status = vars.find("status"); status != vars.end()) status->second = case_status_text(c.state, lang);
   vars.emplace("case_number", c.case_number);
   vars.emplace("team", team_name);
   auto text = templates_.render(notice.event, c.language, vars);
@@ -20,6 +23,22 @@ Result<StoredNotification> Notifier::render(const CaseNotice& notice) const {
                                                   milestone_of(notice.event, c.state), urgent_case(c.priority, c.type),
                                                   notice.action_result ? &*notice.action_result : nullptr},
                                *text);
+}
+
+std::string case_status_text(CaseState state, const std::string& language) {
+  const bool zh = language.rfind("zh", 0) == 0;
+  switch (state) {
+    case CaseState::new_:
+    case CaseState::acknowledged: return zh ? "已受理" : "received";
+    case CaseState::assigned: return zh ? "已分配专人处理" : "assigned to a specialist";
+    case CaseState::in_progress: return zh ? "处理中" : "in progress";
+    case CaseState::waiting_for_customer: return zh ? "等待您的回复" : "waiting for your reply";
+    case CaseState::appointment: return zh ? "已安排到店服务" : "service visit arranged";
+    case CaseState::resolved: return zh ? "已解决" : "resolved";
+    case CaseState::closed: return zh ? "已关闭" : "closed";
+    case CaseState::reopened: return zh ? "已重新打开" : "reopened";
+  }
+  return zh ? "处理中" : "in progress";
 }
 
 wire::Milestone milestone_of(std::string_view event, CaseState state) {

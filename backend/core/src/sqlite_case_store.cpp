@@ -664,6 +664,7 @@ class SqliteCaseStore final : public CaseStore {
         TransitionRequest cascade = req;
         cascade.case_number = child.case_number;
         cascade.reason = "with major case " + req.case_number + ": " + req.reason;
+        cascade.driver_note = req.driver_note.value_or(req.reason);  // the team's words, not the audit's
         if (auto x = move_case(child, req.to, cascade, &render, outcome); !x) return fail(x.error());
         ++outcome.children_moved;
       }
@@ -880,7 +881,7 @@ class SqliteCaseStore final : public CaseStore {
       if (!req.assignee.empty()) after.assignee = req.assignee;
       const auto& named = req.report_id.empty() ? c.report_id : req.report_id;
       CaseNotice notice{notice_event(to), after, c.vin, named, {}, at};
-      notice.vars = {{"status", std::string(to_string(to))}, {"note", req.reason}};
+      notice.vars = {{"status", std::string(to_string(to))}, {"note", req.driver_note.value_or(req.reason)}};
       if (to == CaseState::appointment) {
         notice.vars["when"] = req.appointment_when;
         notice.vars["place"] = req.appointment_place;
@@ -1025,8 +1026,15 @@ class SqliteCaseStore final : public CaseStore {
       out.notices.push_back(std::move(*n));
       return {};
     };
+    const auto& lang = c->language;
+    // A resolved case's notice asks the driver to reply if the problem comes back: that reply
+    // reopens it, as a ReopenRequest would, and its words are the reason.
+    const bool reopening = !message || c->state == CaseState::resolved;
     if (message) {
-      if (c->state == CaseState::closed) return refuse("case_closed", "the case is closed: reopen it to reply");
+      if (c->state == CaseState::closed) {
+        return refuse("case_closed", detail::say(lang, "This case is closed. To write about it, reopen it first.",
+                                                 "此问题已关闭。如需继续沟通，请先重新打开。"));
+      }
       if (auto x = event(
               case_row, in.at_ms, "driver_message",
               nlohmann::json{{"message_id", in.message_id}, {"report_id", report_id}, {"text", message->text()}}.dump(),
@@ -1034,22 +1042,29 @@ class SqliteCaseStore final : public CaseStore {
           !x) {
         return x;
       }
-      if (c->state != CaseState::waiting_for_customer) return {};
-      TransitionRequest req{number, CaseState::in_progress, "car", "the driver replied", in.at_ms};
-      req.report_id = report_id;
-      TransitionOutcome moved;
-      return move_case(*c, CaseState::in_progress, req, &render, moved);
+      if (!reopening) {
+        if (c->state != CaseState::waiting_for_customer) return {};
+        TransitionRequest req{number, CaseState::in_progress, "car", "the driver replied", in.at_ms};
+        req.report_id = report_id;
+        req.driver_note = detail::say(lang, "We have your reply.", "已收到您的回复。");
+        TransitionOutcome moved;
+        return move_case(*c, CaseState::in_progress, req, &render, moved);
+      }
     }
     if (!can_transition(c->state, CaseState::reopened)) {
-      return refuse("not_reopenable",
-                    "only a resolved or closed case can be reopened; it is " + std::string(to_string(c->state)));
+      return refuse("not_reopenable", detail::say(lang, "Only a resolved or closed case can be reopened.",
+                                                  "只有已解决或已关闭的问题可以重新打开。"));
     }
+    const auto& words = message ? message->text() : reopen->reason();
     TransitionRequest req{number, CaseState::reopened, "car",
-                          reopen->reason().empty() ? std::string("the driver says it is not fixed")
-                                                   : "the driver says it is not fixed: " + reopen->reason(),
+                          std::string(message ? "the driver replied to the resolved case"
+                                              : "the driver says it is not fixed") +
+                              (words.empty() ? "" : ": " + words),
                           in.at_ms};
     req.action_id = in.message_id;
     req.report_id = report_id;
+    req.driver_note = detail::say(lang, "You told us the problem is not fixed; we are looking at it again.",
+                                  "您反馈问题仍未解决，我们将重新处理。");
     TransitionOutcome moved;
     if (auto x = move_case(*c, CaseState::reopened, req, &render, moved); !x) return x;
     // The notice move_case queued goes out now, as the answer.

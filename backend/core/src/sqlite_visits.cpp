@@ -173,11 +173,6 @@ std::string format_money(std::int64_t minor, const std::string& currency) {
   return buf;
 }
 
-bool zh(const std::string& language) { return language.rfind("zh", 0) == 0; }
-std::string say(const std::string& language, std::string_view en, std::string_view zh_text) {
-  return std::string(zh(language) ? zh_text : en);
-}
-
 json slot_json(const VisitSlot& s) {
   return {{"id", s.id},
           {"dealer_code", s.dealer_code},
@@ -986,7 +981,8 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
         return x;
     }
     event = decline ? "visit_declined" : "visit_cancelled";
-    if (!decline) vars["reason"] = reply.reason().empty() ? say(lang, "by the driver", "车主取消") : reply.reason();
+    if (!decline)
+      vars["reason"] = reply.reason().empty() ? detail::say(lang, "by the driver", "车主取消") : reply.reason();
   } else if (action == wire::VisitReply::RESCHEDULE) {
     if (v.state != VisitState::proposed && v.state != VisitState::booked)
       return refuse("RESCHEDULE needs a proposed or booked visit");

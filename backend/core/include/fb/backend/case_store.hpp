@@ -302,6 +302,9 @@ struct TransitionRequest {
   std::string action_id;
   /// The report the notice names (the one the driver acted from); empty: the case's first.
   std::string report_id;
+  /// What the driver's notice says of why ({note}), in the case's language; unset: `reason`
+  /// (a team's words to the driver). Set when the reason is the store's own, for the audit.
+  std::optional<std::string> driver_note;
 };
 
 /// A notification the lifecycle asks to send to a case's car, rendered inside the transaction.

@@ -29,6 +29,10 @@ struct NotificationHeader {
 };
 StoredNotification notification_envelope(const NotificationHeader& header, const RenderedText& text);
 
+/// A case's state as the driver reads it in a notice, in `language` (the templates' "zh" or
+/// "en"): "处理中", "waiting for your reply". Any thread; no errors.
+std::string case_status_text(CaseState state, const std::string& language);
+
 /// The timeline step a notice of template `event` marks for a case now in `state`
 /// (docs/protocol.md, "Timeline"): routed is assigned, workaround a known issue's answer,
 /// progress the state it tells (reopened, in progress, waiting for the driver), ...
