@@ -319,7 +319,8 @@ static int run_main(int argc, char** argv) {
                                         std::move(tokens),
                                         fb::api::ApiOptions{.console_dir = cfg.http.console_dir,
                                                             .rules_dir = cfg.rules_dir,
-                                                            .utc_offset_ms = cfg.grouping.utc_offset_ms});
+                                                            .utc_offset_ms = cfg.grouping.utc_offset_ms,
+                                                            .tokens_file = cfg.http.tokens_file});
     if (!created) return fb::backend::print_error(created.error());
     api = std::move(*created);
     http = std::make_unique<fb::api::HttpServer>(io, http_options,

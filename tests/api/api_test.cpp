@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "../common/report_fixture.hpp"
@@ -545,6 +546,41 @@ TEST_F(ApiTest, AVinsModelYearFollowsTheServiceRegionsNewYearSoARetryOnNewYearsD
   auto again = post("/api/v1/reports", kAgentSales, body);
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(again.json()["case_number"], first.json()["case_number"]);
+}
+
+// An admin removes a leaked token's line from the token file: the backend refuses the token at
+// the next request, without a restart; the others keep working. A file that no longer parses,
+// or is gone, refuses every token (fails closed) until it is fixed.
+TEST(LiveTokensTest, ALineRemovedFromTheTokenFileRevokesItsTokenAtTheNextRequest) {
+  test::TempDir dir;
+  const auto file = dir / "tokens";
+  const Principal leaked{"mallory", Role::admin, ""}, kept{"alice", Role::agent, "after_sales"};
+  const auto leaked_token = TokenStore::new_token(), kept_token = TokenStore::new_token();
+  const auto write = [&](const std::string& text) {  // as an editor saves: a new file renamed over
+    { std::ofstream(dir / "tokens.new") << text; }
+    std::filesystem::rename(dir / "tokens.new", file);
+  };
+  write(TokenStore::line_for(leaked_token, leaked) + "\n" + TokenStore::line_for(kept_token, kept) + "\n");
+  auto loaded = TokenStore::load_file(file);
+  ASSERT_TRUE(loaded) << loaded.error().what();
+  LiveTokens tokens(std::move(*loaded), file);
+  ASSERT_TRUE(tokens.authenticate(leaked_token));
+  EXPECT_EQ(tokens.authenticate(kept_token)->name, "alice");
+
+  write(TokenStore::line_for(kept_token, kept) + "\n");
+  EXPECT_FALSE(tokens.authenticate(leaked_token)) << "revoked without a restart";
+  EXPECT_EQ(tokens.authenticate(kept_token)->name, "alice");
+
+  write("not a token line\n");
+  EXPECT_FALSE(tokens.authenticate(kept_token)) << "a broken file fails closed";
+  std::filesystem::remove(file);
+  EXPECT_FALSE(tokens.authenticate(kept_token)) << "so does a deleted one";
+  std::ofstream(file, std::ios::app) << TokenStore::line_for(kept_token, kept) << "\n";  // `fb-backend token add`
+  EXPECT_EQ(tokens.authenticate(kept_token)->name, "alice");
+  EXPECT_FALSE(tokens.authenticate(leaked_token));
+
+  LiveTokens fixed(TokenStore::parse(TokenStore::line_for(kept_token, kept), "test").value());
+  EXPECT_TRUE(fixed.authenticate(kept_token)) << "without a file: the tokens given";
 }
 
 // The report id is the client's idempotency key: without it an HTTP retry after a lost response

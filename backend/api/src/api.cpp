@@ -407,7 +407,7 @@ struct Api::Impl {
         clock(c),
         service(s),
         analytics(std::move(a)),
-        tokens(std::move(t)),
+        tokens(std::move(t), o.tokens_file),
         options(std::move(o)) {
     for (auto& store : stores) readers.push_back(Reader{asio::make_strand(executor), std::move(store)});
   }
@@ -419,7 +419,7 @@ struct Api::Impl {
   const Clock& clock;
   backend::Service& service;
   std::unique_ptr<backend::Analytics> analytics;  // may be null: no dashboard
-  const TokenStore tokens;
+  LiveTokens tokens;
   const ApiOptions options;
   std::map<std::string, std::pair<std::string, std::string>> files;  // console: name -> (type, bytes)
   LatencyHistogram request_latency;
@@ -746,14 +746,14 @@ struct Api::Impl {
       if (!other) return respond(problem(other.error()));
       return with_case(number, who, respond, [=, this](const CaseSummary&, backend::CaseStore&) {
         change<CaseSummary>(
-            [=](backend::CaseStore& s, const backend::NoticeRenderer&) -> Result<CaseSummary> {
+            [=](backend::CaseStore& s, const backend::NoticeRenderer& render) -> Result<CaseSummary> {
               if (action == "merge") {
                 auto target = s.find_case(*other);
                 if (!target) return fail(target.error());
                 if (*target && !may_see(who, **target)) {
                   return fail(ApiErrc::forbidden, "case " + *other + " belongs to team " + (*target)->team);
                 }
-                return s.merge_cases(number, *other, who.name, at);
+                return s.merge_cases(number, *other, who.name, at, render);
               }
               if (action == "split") return s.split_report(number, *other, who.name, at);
               if (!other->empty()) {

@@ -1,6 +1,8 @@
 #include "fb/api/auth.hpp"
 
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
@@ -66,6 +68,40 @@ std::optional<Principal> TokenStore::authenticate(std::string_view token) const 
   auto it = by_hash_.find(token_hash(token));
   if (it == by_hash_.end()) return std::nullopt;
   return it->second;
+}
+
+LiveTokens::LiveTokens(TokenStore tokens, std::filesystem::path file)
+    : tokens_(std::move(tokens)),
+      file_(std::move(file)) {
+  if (!file_.empty()) loaded_ = identity();
+}
+
+std::optional<LiveTokens::FileIdentity> LiveTokens::identity() const {
+  struct stat st {};
+  if (::stat(file_.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                      static_cast<std::uint64_t>(st.st_size),
+                      std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+std::optional<Principal> LiveTokens::authenticate(std::string_view token) {
+  std::lock_guard lock(mu_);
+  if (!file_.empty()) {
+    if (auto now = identity(); now != loaded_) {
+      loaded_ = now;
+      auto reloaded = now ? TokenStore::load_file(file_)
+                          : Result<TokenStore>(fail(ConfigErrc::file_not_found, file_.string() + ": gone"));
+      if (reloaded) {
+        spdlog::info("api: token file {} changed: {} token(s)", file_.string(), reloaded->size());
+        tokens_ = std::move(*reloaded);
+      } else {
+        spdlog::error("api: token file changed and cannot be used ({}): every API call is refused until it is fixed",
+                      reloaded.error().what());
+        tokens_ = TokenStore{};
+      }
+    }
+  }
+  return tokens_.authenticate(token);
 }
 
 std::string TokenStore::new_token() {

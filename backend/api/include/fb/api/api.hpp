@@ -36,6 +36,9 @@ struct ApiOptions {
   std::size_t max_page = 200;         // largest `limit` of a case list
   /// The service region's offset from UTC (config `utc_offset`): its year picks a VIN's model year.
   std::int64_t utc_offset_ms = backend::kChinaStandardTimeOffsetMs;
+  /// The file the tokens came from: followed (LiveTokens), so that a token removed from it is
+  /// refused at the next request. Empty: the tokens given, for ever.
+  std::filesystem::path tokens_file;
 };
 
 class Api {

@@ -1,9 +1,11 @@
 // Who calls the API: bearer tokens, stored as SHA-256 hashes in a file, each with a role, a team
 // and a person's name. What each role may do is decided here (see docs/api.md, "Access").
-// Immutable after load; thread-safe.
+// TokenStore is immutable after load; LiveTokens follows the file. Both thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -46,6 +48,31 @@ class TokenStore {
 
  private:
   std::unordered_map<std::string, Principal> by_hash_;
+};
+
+/// The tokens of a file as the file is now. Before each authentication it looks at the file (one
+/// stat: inode, size, modification time) and loads it again when it changed, so a line removed
+/// from the file revokes its token at the next request, without a restart. A file that is gone
+/// or does not parse refuses every token until it is fixed (fails closed; logged once per
+/// change). Without a file: the tokens given, for ever. Thread-safe: a mutex guards the tokens
+/// and the file's last identity (any thread, e.g. the HTTP connections' strands).
+class LiveTokens {
+ public:
+  explicit LiveTokens(TokenStore tokens, std::filesystem::path file = {});
+  std::optional<Principal> authenticate(std::string_view token);
+
+ private:
+  struct FileIdentity {
+    std::uint64_t device = 0, inode = 0, size = 0;
+    std::int64_t modified_ns = 0;
+    bool operator==(const FileIdentity&) const = default;
+  };
+  std::optional<FileIdentity> identity() const;  // nullopt: no such file
+
+  std::mutex mu_;
+  TokenStore tokens_;
+  const std::filesystem::path file_;
+  std::optional<FileIdentity> loaded_;  // the file as last looked at
 };
 
 /// The teams a principal works for; empty = every team (admin, auditor).
