@@ -1139,7 +1139,7 @@ TEST(AnalyticsFiles, ACaseMergedIntoAnotherCountsOnceAndIsNotAResolution) {
   };
   const auto kept = add(VehicleSystem::brakes, "C0035");
   const auto duplicate = add(VehicleSystem::steering, "C0035");
-  ASSERT_TRUE((*store)->merge_cases(duplicate, kept, "li.na", kStart + 2 * kHour));
+  ASSERT_TRUE((*store)->merge_cases(duplicate, kept, "li.na", kStart + 2 * kHour, {}));
 
   auto analytics = test::open_analytics(dir / "cases.db");
   ASSERT_TRUE(analytics);

@@ -82,9 +82,9 @@ class FailingStore final : public CaseStore {
                              const NoticeRenderer& r) override {
     return inner_.assign(n, who, a, at, r);
   }
-  Result<CaseSummary> merge_cases(std::string_view f, std::string_view i, std::string_view a,
-                                  std::int64_t at) override {
-    return inner_.merge_cases(f, i, a, at);
+  Result<CaseSummary> merge_cases(std::string_view f, std::string_view i, std::string_view a, std::int64_t at,
+                                  const NoticeRenderer& r) override {
+    return inner_.merge_cases(f, i, a, at, r);
   }
   Result<CaseSummary> split_report(std::string_view n, std::string_view r, std::string_view a,
                                    std::int64_t at) override {

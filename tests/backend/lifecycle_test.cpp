@@ -197,6 +197,32 @@ TEST_F(LifecycleTest, EveryTransitionIsAuditedAndTellsTheDriver) {
   EXPECT_EQ(store_->case_notifications(number)->back().state, "delivered");
 }
 
+// A team lead merges a duplicate by hand: the car, which showed the report under the case merged
+// away, is told the case it now belongs to (as a report that joins an open case at intake), and
+// the closing is a transition in the audit like any other.
+TEST_F(LifecycleTest, AManualMergeTellsTheCarWhereItsReportWentAndAuditsTheClosing) {
+  const auto [calm, urgent] = calm_and_urgent_cases();
+  const auto moved_report = envs_.back()->report().report_id();  // the urgent case's report
+  const auto before = queued().size();
+  auto merged = store_->merge_cases(urgent, calm, "li.na", kT + 3 * kHour, render_);
+  ASSERT_TRUE(merged) << merged.error().what();
+  const auto sent = queued();
+  ASSERT_EQ(sent.size(), before + 1);
+  const auto n = decode(sent.back());
+  EXPECT_EQ(n.report_id(), moved_report);
+  EXPECT_EQ(n.case_number(), calm);
+  EXPECT_EQ(n.milestone(), wire::MILESTONE_RECEIVED);
+  EXPECT_NE(n.title().find(calm), std::string::npos) << n.title();
+  auto closed = store_->case_detail(urgent);
+  ASSERT_TRUE(closed && *closed);
+  EXPECT_EQ((*closed)->c.state, S::closed);
+  const auto transition = std::find_if((*closed)->events.begin(), (*closed)->events.end(),
+                                       [](const CaseEvent& e) { return e.kind == "transition"; });
+  ASSERT_NE(transition, (*closed)->events.end());
+  EXPECT_NE(transition->detail.find("merged into " + calm), std::string::npos) << transition->detail;
+  EXPECT_EQ(transition->actor, "li.na");
+}
+
 TEST_F(LifecycleTest, ACaseKeepsItsCollaboratingTeamsFromRouting) {
   auto env = report(test::kVinA, "刹车失灵，踩不下去 brakes failed");
   auto in = test::intake(env, kT);
@@ -417,7 +443,7 @@ TEST_F(LifecycleTest, AMergedCaseAlreadyAnsweredBringsNoFirstReplyDueTime) {
   const auto [calm, urgent] = calm_and_urgent_cases();
   ASSERT_FALSE(calm.empty());
   ASSERT_TRUE(move(urgent, S::acknowledged, kT + 2 * kHour));  // a person answered
-  auto merged = store_->merge_cases(urgent, calm, "li.na", kT + 3 * kHour);
+  auto merged = store_->merge_cases(urgent, calm, "li.na", kT + 3 * kHour, render_);
   ASSERT_TRUE(merged) << merged.error().what();
   EXPECT_EQ(merged->priority, Priority::high);
   EXPECT_EQ(merged->first_reply_due_ms, kT + 24 * kHour);
@@ -913,7 +939,7 @@ TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {
   const auto c = other.accepted->case_number;
   ASSERT_NE(c, a);
   const auto moved_report = envs_.back()->report().report_id();
-  auto merged = store_->merge_cases(c, a, "li.na", kT + 7);
+  auto merged = store_->merge_cases(c, a, "li.na", kT + 7, render_);
   ASSERT_TRUE(merged) << merged.error().what();
   EXPECT_EQ(merged->case_number, a);
   EXPECT_EQ(merged->reports, 2);
@@ -932,7 +958,7 @@ TEST_F(LifecycleTest, TheConsolesWorkOnCasesIsStoredAndFound) {
   EXPECT_EQ((*store_->find_case(c))->state, S::closed);
 
   // Out of a finished case, a split would be a new open case already past its due dates.
-  ASSERT_TRUE(store_->merge_cases(split->case_number, a, "li.na", kT + 10));
+  ASSERT_TRUE(store_->merge_cases(split->case_number, a, "li.na", kT + 10, render_));
   for (auto s : {S::in_progress, S::resolved, S::closed}) ASSERT_TRUE(move(a, s, kT + 11));
   auto late_split = store_->split_report(a, moved_report, "li.na", kT + 12);
   ASSERT_FALSE(late_split);
@@ -956,7 +982,7 @@ TEST_F(LifecycleTest, AManualMergeKeepsTheMoreUrgentCasesPriorityAndDueTimes) {
   ASSERT_EQ(before.priority, Priority::high);
   ASSERT_NE(store_->find_case(calm)->value().priority, Priority::high);
 
-  auto merged = store_->merge_cases(urgent, calm, "li.na", kT + 2 * kHour);
+  auto merged = store_->merge_cases(urgent, calm, "li.na", kT + 2 * kHour, render_);
   ASSERT_TRUE(merged) << merged.error().what();
   EXPECT_EQ(merged->priority, Priority::high);
   EXPECT_EQ(merged->first_reply_due_ms, kT + kHour + 4 * kHour);

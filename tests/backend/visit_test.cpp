@@ -858,13 +858,13 @@ TEST_F(VisitTest, ACaseWithAVisitUnderWayIsNotMergedAway) {
   ASSERT_TRUE(out && out->front().accepted);
   const auto second = out->front().accepted->case_number;
   ASSERT_NE(second, number_);
-  auto merged = store_->merge_cases(number_, second, "li.na", kT + 2 * kHour);
+  auto merged = store_->merge_cases(number_, second, "li.na", kT + 2 * kHour, render_);
   ASSERT_FALSE(merged);
   EXPECT_EQ(merged.error().code, make_error_code(CaseErrc::invalid_request));
   EXPECT_NE(merged.error().detail.find("service visit under way"), std::string::npos) << merged.error().detail;
   EXPECT_EQ(store_->find_case(number_).value()->state, CaseState::appointment);
   // The other way round is fine: the visit's case takes the other one's reports.
-  EXPECT_TRUE(store_->merge_cases(second, number_, "li.na", kT + 2 * kHour));
+  EXPECT_TRUE(store_->merge_cases(second, number_, "li.na", kT + 2 * kHour, render_));
 }
 
 // A callback nobody picks up, or picked up and never logged, does not stay open for ever: the SLA

@@ -1494,7 +1494,7 @@ class SqliteCaseStore final : public CaseStore {
   }
 
   Result<CaseSummary> merge_cases(std::string_view from, std::string_view into, std::string_view actor,
-                                  std::int64_t at_ms) override {
+                                  std::int64_t at_ms, const NoticeRenderer& render) override {
     if (actor.empty()) return fail(CaseErrc::missing_detail, "a merge needs who");
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
@@ -1525,6 +1525,14 @@ class SqliteCaseStore final : public CaseStore {
     if (open_visits > 0)
       return bad("case " + std::string(from) + " has a service visit under way: finish or cancel it first");
     if (open_calls > 0) return bad("case " + std::string(from) + " has a callback waiting: log it first");
+    std::vector<std::string> moved_reports;
+    {
+      auto of_case = cached("SELECT report_id FROM reports WHERE case_id = ? ORDER BY received_ms, report_id");
+      if (!of_case) return fail(of_case.error());
+      (*of_case)->bind(1, *from_row);
+      if (auto r = (*of_case)->each_row([&](const sql::Statement& row) { moved_reports.push_back(row.text(0)); }); !r)
+        return fail(r.error());
+    }
     if (auto x = exec_bound("UPDATE reports SET case_id = ?1 WHERE case_id = ?2", {*into_row, *from_row}); !x) {
       return fail(x.error());
     }
@@ -1551,8 +1559,23 @@ class SqliteCaseStore final : public CaseStore {
         !x) {
       return fail(x.error());
     }
+    const nlohmann::json closing = {{"from", to_string(a->state)},
+                                    {"to", to_string(CaseState::closed)},
+                                    {"reason", "merged into " + std::string(into)}};
+    if (auto x = event(*from_row, at_ms, "transition", closing.dump(), actor); !x) return fail(x.error());
     if (auto x = event(*from_row, at_ms, "merged_into", into, actor); !x) return fail(x.error());
     if (auto x = event(*into_row, at_ms, "merged_from", from, actor); !x) return fail(x.error());
+    // The car showed these reports under `from`: each is told it now belongs to `into`, as a
+    // report that joins an open case at intake is.
+    if (render && !a->vin.empty()) {
+      auto kept = existing_case(into);
+      if (!kept) return fail(kept.error());
+      for (const auto& report_id : moved_reports) {
+        auto n = render(CaseNotice{"merged", *kept, a->vin, report_id, {}, at_ms});
+        if (!n) return fail(n.error());
+        if (auto x = queue_notification(*into_row, *n, "merged", at_ms, report_id); !x) return fail(x.error());
+      }
+    }
     if (auto x = tx->commit(); !x) return fail(x.error());
     return existing_case(into);
   }

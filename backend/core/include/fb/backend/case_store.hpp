@@ -456,9 +456,10 @@ class CaseStore {
   /// driver); one further on keeps its state and changes hands (audited).
   virtual Result<CaseSummary> assign(std::string_view case_number, std::string_view assignee, std::string_view actor,
                                      std::int64_t at_ms, const NoticeRenderer& render) = 0;
-  /// Moves every report of `from` into `into` (same car, both open) and closes `from` as merged.
+  /// Moves every report of `from` into `into` (same car, both open) and closes `from` as merged
+  /// (audited as a transition); the car is told of each report moved ("merged", naming `into`).
   virtual Result<CaseSummary> merge_cases(std::string_view from, std::string_view into, std::string_view actor,
-                                          std::int64_t at_ms) = 0;
+                                          std::int64_t at_ms, const NoticeRenderer& render) = 0;
   /// Takes one report out of a case with several into a new case of its own (same triage).
   virtual Result<CaseSummary> split_report(std::string_view case_number, std::string_view report_id,
                                            std::string_view actor, std::int64_t at_ms) = 0;
