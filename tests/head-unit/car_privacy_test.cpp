@@ -392,6 +392,38 @@ TEST_F(CarPrivacyTest, AQueuedTelematicsReportOutlivesTheErasureAndItsAckStillAp
   EXPECT_EQ((*store.report(used.telematics))->case_number, "FB-2026-000043");
 }
 
+// After an erasure (an owner change) the backend may still write about the old owner's reports:
+// its case is open, or copies wait in the car's MQTT session. Such a notice is receipted, so the
+// backend stops sending it, but nothing of it is stored or shown to the new owner. A report the
+// car only forgot (history) still shows its case's later notices.
+TEST_F(CarPrivacyTest, NoticesAboutAnErasedReportAreReceiptedButNeitherStoredNorShown) {
+  auto store = open();
+  const auto used = use(store);
+  ASSERT_TRUE(store.erase_personal_data());
+  const auto outbox_before = store.outbox()->size();
+  auto note = codec::new_envelope(9500);
+  note.mutable_notification()->set_report_id(used.delivered);
+  note.mutable_notification()->set_case_number("FB-2026-000042");
+  note.mutable_notification()->set_status(wire::CASE_STATUS_WAITING_FOR_DRIVER);
+  note.mutable_notification()->set_title("PRIVLATER does the noise come back");
+  note.mutable_notification()->mutable_callback()->set_callback_id(new_uuid());
+  note.mutable_notification()->mutable_callback()->set_state(wire::CALLBACK_PICKED_UP);
+  auto applied = store.apply_notification(note, "vehicles/x/receipts", 9500);
+  ASSERT_TRUE(applied) << applied.error().what();
+  EXPECT_FALSE(applied->report);
+  EXPECT_EQ(store.outbox()->size(), outbox_before + 1) << "its receipt";
+  EXPECT_EQ(store.outbox()->back().kind, OutboxKind::receipt);
+  EXPECT_TRUE(store.inbox()->empty());
+  EXPECT_FALSE(store.report(used.delivered).value());
+  EXPECT_TRUE(store.timeline(used.delivered)->empty());
+  // The erasure is remembered across a reopening of the store.
+  { auto closing = std::move(store); }
+  auto reopened = open();
+  note.set_message_id(new_uuid());
+  ASSERT_TRUE(reopened.apply_notification(note, "vehicles/x/receipts", 9600));
+  EXPECT_TRUE(reopened.inbox()->empty());
+}
+
 TEST_F(CarPrivacyTest, TheExportHoldsEverythingTheCarKeepsAboutItsDriverInTheClear) {
   auto store = open();
   const auto used = use(store);
@@ -840,6 +872,7 @@ TEST_F(CarPrivacyTest, AVersion11StoreStartsTheBackendsClockFromItsReportsBounde
     ASSERT_TRUE(file->exec("DROP TABLE backend_clock"));
     ASSERT_TRUE(file->exec("DROP INDEX reports_case"));  // v13's
     ASSERT_TRUE(file->exec("DROP TABLE reserve"));       // v14's
+    ASSERT_TRUE(file->exec("DROP TABLE erased_reports"));  // v15's
     ASSERT_TRUE(file->exec("ALTER TABLE outbox DROP COLUMN text_apart"));
     ASSERT_TRUE(
         file->exec("UPDATE reports SET last_notification_ms = 32503680000000 WHERE report_id = '" + wild + "'"));

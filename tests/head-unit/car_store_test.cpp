@@ -800,7 +800,7 @@ TEST_F(CarStoreTest, ReadsAVersion1FileFromTheFixtures) {
   {
     auto store = open();  // migrates v1 -> v2 -> v3 -> v4 in place
   }
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 14);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 15);
   auto store = open();
   EXPECT_FALSE(store.set_aside());
   // v4: the report still queued (a noise) is normal, and expires 14 days after it was made.
@@ -908,7 +908,7 @@ TEST_F(CarStoreTest, AVersion3FileMigratesWithNothingHeldAndNoSnapshots) {
   }
   auto store = open();
   EXPECT_FALSE(store.set_aside());
-  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 14);
+  EXPECT_EQ(*sql::Database::open(path_)->query_int("PRAGMA user_version"), 15);
   auto outbox = store.outbox();
   ASSERT_TRUE(outbox);
   ASSERT_FALSE(outbox->empty()) << "the fixture has a report that never left the car";
@@ -2193,7 +2193,7 @@ TEST_F(CarStoreTest, ANewFileHasSmallPagesAndNoDigestIndex) {
   ASSERT_TRUE(db);
   EXPECT_EQ(**db->query_int("PRAGMA page_size"), 1024);
   EXPECT_EQ(**db->query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_digest'"), 0);
-  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 14);
+  EXPECT_EQ(**db->query_int("PRAGMA user_version"), 15);
 }
 
 // A store of this build's schema (the fixtures are of v4), damaged on a page of My reports among

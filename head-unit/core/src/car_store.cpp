@@ -254,9 +254,20 @@ CREATE TABLE reserve (
 );
 )sql";
 
-constexpr std::string_view kMigrations[] = {kSchemaV1,  kSchemaV2,  kSchemaV3,  kSchemaV4, kSchemaV5,
-                                            kSchemaV6,  kSchemaV7,  kSchemaV8,  kSchemaV9, kSchemaV10,
-                                            kSchemaV11, kSchemaV12, kSchemaV13, kSchemaV14};
+// v15: the ids of the reports a privacy erasure took (an owner change). The backend may still
+// write about them (the old owner's case is open, or copies wait in the car's MQTT session):
+// those notices are receipted and dropped, not stored and shown to the new owner. A report id is
+// a random UUID, nothing personal; the row keeps only that. A rowid table, as the recovery of a
+// damaged file copies rows by rowid.
+constexpr std::string_view kSchemaV15 = R"sql(
+CREATE TABLE erased_reports (
+  report_id TEXT PRIMARY KEY
+);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kSchemaV1,  kSchemaV2,  kSchemaV3,  kSchemaV4,  kSchemaV5,
+                                            kSchemaV6,  kSchemaV7,  kSchemaV8,  kSchemaV9,  kSchemaV10,
+                                            kSchemaV11, kSchemaV12, kSchemaV13, kSchemaV14, kSchemaV15};
 
 /// The room kept for acks on the filesystem beside the store at `path` (Options::ack_reserve_bytes).
 std::filesystem::path room_file_of(const std::filesystem::path& path) { return path.string() + ".room"; }
@@ -287,8 +298,9 @@ constexpr std::int64_t kWalBytes = std::int64_t{4} << 20;
 
 // What a corrupt file's recovery copies, parents first (a report before its inbox rows).
 // A table the damaged file does not have yet (an older schema) is left empty, not counted lost.
-constexpr std::string_view kRecoveredTables[] = {"reports",       "report_texts", "outbox",   "inbox", "visits",
-                                                 "visit_replies", "callbacks",    "timeline", "drafts"};
+constexpr std::string_view kRecoveredTables[] = {"reports", "report_texts",  "outbox",    "inbox",
+                                                 "visits",  "visit_replies", "callbacks", "timeline",
+                                                 "drafts",  "erased_reports"};
 
 constexpr int kSafety = static_cast<int>(ReportClass::safety);
 
@@ -1389,6 +1401,19 @@ Result<std::string> CarStore::enqueue_receipt_in_tx(const std::string& notificat
 Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelope& env, std::int64_t now_ms) {
   const auto& n = env.notification();
   Applied out;
+  if (!n.report_id().empty()) {
+    auto erased = db_.cached("SELECT 1 FROM erased_reports WHERE report_id = ?");
+    if (!erased) return fail(erased.error());
+    erased->bind(1, n.report_id());
+    auto row = erased->step();
+    if (!row) return fail(row.error());
+    erased->reset();
+    if (*row) {
+      out.duplicate = true;  // receipted (the backend stops sending it), nothing stored or shown
+      out.entry.message_id = env.message_id();
+      return out;
+    }
+  }
   out.entry = InboxEntry{env.message_id(), n.report_id(), n.case_number(), n.status(), n.title(),
                          n.text(),         n.language(),  now_ms,          false};
   if (n.has_visit()) out.entry.visit = n.visit();

@@ -129,6 +129,12 @@ Result<Erased> CarStore::erase_personal_data() {
   erased.drafts = *drafts;
   // A kept report may have a case already (its notification came before its ack): its steps from
   // the backend and the driver's answers go, and so do the words shown on its row.
+  // Remembered by id only, so that what the backend still writes about them is not shown again.
+  if (auto r = db_.exec("INSERT OR IGNORE INTO erased_reports(report_id) SELECT report_id FROM reports" +
+                        std::string(kNotQueued));
+      !r) {
+    return fail(r.error());
+  }
   for (const auto& sql :
        {"DELETE FROM reports" + std::string(kNotQueued), "DELETE FROM timeline" + std::string(kNotQueued),
         std::string("DELETE FROM timeline WHERE source_id <> ''"),
