@@ -49,6 +49,38 @@ TEST_F(Security, AVehicleCannotReadAnotherVehiclesInbox) {
   }
 }
 
+// Only the backend writes to a car's inbox: a car forging a notice, for another car or for
+// itself (to make its own head unit show a fake "resolved" or a dealer's slot), is refused by the
+// ACL and reaches nobody.
+TEST_F(Security, AVehicleCannotWriteIntoAnyInbox) {
+  BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
+  RawClient a(*broker_, kVinA, pki_->vehicle(kVinA), {topics::inbox(kVinA)});
+  RawClient b(*broker_, kVinB, pki_->vehicle(kVinB), {topics::inbox(kVinB)});
+  auto forged = codec::new_envelope(1);
+  forged.mutable_notification()->set_report_id(new_uuid());
+  forged.mutable_notification()->set_title("FORGED resolved, no need to visit");
+  ASSERT_TRUE(a.publish(topics::inbox(kVinB), codec::encode(forged)));
+  ASSERT_TRUE(a.publish(topics::inbox(kVinA), codec::encode(forged)));
+  // A's order through the broker: its report is answered after the forgeries were handled.
+  auto own_a = valid_report_envelope(kVinA);
+  ASSERT_TRUE(a.publish(topics::reports(kVinA), codec::encode(own_a)));
+  ASSERT_TRUE(a.next(
+      [&](const wire::Envelope& e) { return e.has_ack() && e.ack().report_id() == own_a.report().report_id(); }));
+  // B's inbox queue holds anything routed to it before the answer to B's own report.
+  auto own_b = valid_report_envelope(kVinB);
+  ASSERT_TRUE(b.publish(topics::reports(kVinB), codec::encode(own_b)));
+  ASSERT_TRUE(b.next(
+      [&](const wire::Envelope& e) { return e.has_ack() && e.ack().report_id() == own_b.report().report_id(); }));
+  for (auto* client : {&a, &b}) {
+    for (const auto& m : client->all()) {
+      auto env = codec::decode(m.payload);
+      ASSERT_TRUE(env) << "an unreadable message on " << m.topic;
+      EXPECT_FALSE(env->has_notification() && env->notification().title().starts_with("FORGED"))
+          << "a forged notice reached " << m.topic;
+    }
+  }
+}
+
 TEST_F(Security, AVehicleCannotTakeOverAnotherVehiclesSession) {
   BackendProcess backend(*broker_, *pki_, dir_ / "cases.db");
   Car b(*broker_, *pki_, kVinB, dir_ / "car-b.db");
