@@ -203,6 +203,24 @@ TEST_F(FeedbackControllerTest, ANotificationUpdatesTheRowAndRaisesTheBannerOnce)
   settle();
   ASSERT_EQ(inbox.size(), 1u);
   EXPECT_TRUE(inbox.front().read);
+
+  // A step the backend wrote before the last one, arriving late: in the inbox, but no banner.
+  auto* banners = store_->banners();
+  auto resolved = notification(id, "FB-2026-000123");
+  resolved.set_sent_at_ms(5000);
+  resolved.mutable_notification()->set_status(wire::CASE_STATUS_RESOLVED);
+  resolved.mutable_notification()->set_milestone(wire::MILESTONE_RESOLVED);
+  deliver(resolved);
+  ASSERT_EQ(banner.count(), 2);
+  const auto raised = banners->waiting() + (banners->showing() ? 1 : 0);
+  auto older = notification(id, "FB-2026-000123");
+  older.set_sent_at_ms(3000);
+  older.mutable_notification()->set_status(wire::CASE_STATUS_IN_PROGRESS);
+  older.mutable_notification()->set_milestone(wire::MILESTONE_IN_PROGRESS);
+  deliver(older);
+  EXPECT_EQ(banner.count(), 3) << "the inbox has it";
+  EXPECT_EQ(banners->waiting() + (banners->showing() ? 1 : 0), raised) << "but it is not news";
+  EXPECT_EQ(value(0, "status"), "resolved");
 }
 
 TEST_F(FeedbackControllerTest, AnInvalidReportIsNotSavedAndSaysWhy) {

@@ -295,29 +295,36 @@ TEST_F(AgentTest, AnUpdateTheStoreRefusesHoldsBackOnlyItselfFromTheUpdatesReadWi
   ASSERT_TRUE(other->exec("DROP TRIGGER refuse"));
   events_ = Events{};
   deliver(notes[1]);  // the backend's resend: no receipt came
-  EXPECT_TRUE(events_.notifications.empty()) << "stored, but update 3 is newer: no banner";
+  ASSERT_EQ(events_.notifications.size(), 1u);
+  EXPECT_EQ(events_.notifications[0].message_id, notes[1].message_id());
+  EXPECT_TRUE(events_.notifications[0].superseded) << "update 3 is newer: not news";
   EXPECT_EQ(stats(*agent).notifications, 3u);
   EXPECT_EQ(stats(*agent).superseded_notifications, 1u);
-  EXPECT_EQ(test::pending_publishes(*mqtt_), 3u) << "its receipt too: the backend stops resending it";
 }
 
 // A notification the backend wrote before one the car already applied (a resend after a
-// reconnect) is kept in the inbox and timeline but raises no banner: a stale "in progress" after
-// "resolved" would interrupt the driver with news that is no longer true.
-TEST_F(AgentTest, ANotificationOlderThanOneAlreadyAppliedRaisesNoBanner) {
+// reconnect) is stored, on the timeline too, and marked superseded: the app raises no banner for
+// it (a stale "in progress" after "resolved" is not news). A team's message is never superseded.
+TEST_F(AgentTest, ANotificationOlderThanOneAlreadyAppliedIsMarkedSupersededButATeamsMessageNever) {
   auto agent = started_agent();
   connect();
   const auto id = *submit(*agent, draft("rattle"));
   deliver(ack_for(complete_next(), "FB-2026-000403"));
-  const auto older = case_update(id, "FB-2026-000403", wire::CASE_STATUS_IN_PROGRESS, 3);
-  const auto newer = case_update(id, "FB-2026-000403", wire::CASE_STATUS_RESOLVED, 4);
+  auto older = case_update(id, "FB-2026-000403", wire::CASE_STATUS_IN_PROGRESS, 3);
+  older.mutable_notification()->set_milestone(wire::MILESTONE_IN_PROGRESS);
+  auto message = case_update(id, "FB-2026-000403", wire::CASE_STATUS_IN_PROGRESS, 2);
+  message.mutable_notification()->set_milestone(wire::MILESTONE_MESSAGE);
+  auto newer = case_update(id, "FB-2026-000403", wire::CASE_STATUS_RESOLVED, 4);
+  newer.mutable_notification()->set_milestone(wire::MILESTONE_RESOLVED);
   events_ = Events{};
   deliver(newer);
-  ASSERT_EQ(events_.notifications.size(), 1u);
   deliver(older);
-  EXPECT_EQ(events_.notifications.size(), 1u) << "the older one announced after the newer";
+  deliver(message);
+  ASSERT_EQ(events_.notifications.size(), 3u);
+  EXPECT_FALSE(events_.notifications[0].superseded);
+  EXPECT_TRUE(events_.notifications[1].superseded);
+  EXPECT_FALSE(events_.notifications[2].superseded) << "a team's message is news whenever it comes";
   EXPECT_EQ(reports(*agent).at(0).status, ReportStatus::resolved);
-  EXPECT_EQ(stats(*agent).notifications, 2u);
   EXPECT_EQ(stats(*agent).superseded_notifications, 1u);
   const auto steps = timeline(*agent, id);
   EXPECT_TRUE(std::any_of(steps.begin(), steps.end(), [](const TimelineEvent& e) {

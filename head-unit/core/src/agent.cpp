@@ -667,22 +667,17 @@ void Agent::apply_notifications(std::span<const wire::Envelope> notes) {
     for (const auto& other : r.others) {
       for (auto* l : listeners_) l->report_changed(other);
     }
-    notification_applied(r.entry, r.duplicate, r.superseded);
+    notification_applied(r.entry, r.duplicate);
   }
 }
 
-void Agent::notification_applied(const InboxEntry& entry, bool duplicate, bool superseded) {
+void Agent::notification_applied(const InboxEntry& entry, bool duplicate) {
   if (duplicate) {
     ++stats_.duplicate_notifications;
     return;
   }
   ++stats_.notifications;
-  // Kept in the inbox and timeline, but not announced: "pick a slot" after the visit is booked
-  // would send the driver to an answer the card no longer offers.
-  if (superseded) {
-    ++stats_.superseded_notifications;
-    return;
-  }
+  if (entry.superseded) ++stats_.superseded_notifications;
   for (auto* l : listeners_) l->notification_received(entry);
 }
 
@@ -707,7 +702,7 @@ void Agent::apply_acks(const std::vector<wire::Ack>& acks, std::int64_t sent_ms)
     if (r.report) {
       for (auto* l : listeners_) l->report_changed(*r.report);
     }
-    if (r.notification) notification_applied(*r.notification, r.notification_duplicate, /*superseded=*/false);
+    if (r.notification) notification_applied(*r.notification, r.notification_duplicate);
   }
 }
 

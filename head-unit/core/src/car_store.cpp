@@ -1507,14 +1507,15 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
   };
   auto moved = move(n.report_id());
   if (!moved) return fail(moved.error());
-  if (!*moved) {
+  if (!*moved && n.milestone() != wire::MILESTONE_MESSAGE) {
     // Unchanged because the backend wrote a later one first (not for a report this car forgot).
+    // A team's message is news whenever it comes.
     auto newer = db_.cached("SELECT 1 FROM reports WHERE report_id = ? AND last_notification_ms > ?");
     if (!newer) return fail(newer.error());
     newer->bind(1, n.report_id()).bind(2, stamp);
     auto row = newer->step();
     if (!row) return fail(row.error());
-    out.superseded = *row;
+    out.entry.superseded = *row;
     newer->reset();
   }
   for (const auto& id : others) {
@@ -1546,7 +1547,6 @@ Result<std::vector<NotificationResult>> CarStore::apply_notifications(std::span<
     auto applied = store_notification_in_tx(env, now_ms);
     if (!applied) return fail(applied.error());
     out[i].duplicate = applied->duplicate;
-    out[i].superseded = applied->superseded;
     out[i].entry = std::move(applied->entry);
     if (with_views) {
       for (const auto& id : applied->others_moved) {

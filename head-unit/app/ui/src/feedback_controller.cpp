@@ -41,6 +41,9 @@ class FeedbackController::AgentEvents final : public agent::AgentListener {
       Q_EMIT s.notificationArrived(QString::fromStdString(n.message_id), QString::fromStdString(n.report_id),
                                    QString::fromStdString(n.case_number), QString::fromStdString(n.title),
                                    QString::fromStdString(n.text));
+      // Kept in the inbox and timeline, but not news: "pick a slot" after the visit is booked
+      // would send the driver to an answer the card no longer offers.
+      if (n.superseded) return;
       s.banners_.push(Banner{QString::fromStdString(n.message_id), QString::fromStdString(n.report_id),
                              QString::fromStdString(n.case_number), QString::fromStdString(n.title),
                              QString::fromStdString(n.text), n.urgent});

@@ -77,7 +77,7 @@ struct AgentStats {
   std::uint64_t rejections = 0;
   std::uint64_t notifications = 0;
   std::uint64_t duplicate_notifications = 0;
-  std::uint64_t superseded_notifications = 0;  // new but older than one applied: no banner
+  std::uint64_t superseded_notifications = 0;  // of those, older than one applied (no banner)
   std::uint64_t bad_messages = 0;              // unreadable messages on our inbox topic
   std::uint64_t answers_stored = 0;            // the driver's answers the backend confirmed (AnswerStored)
   std::uint64_t answers_refused = 0;           // of those, refused by the backend (AnswerStored.refused; logged)
@@ -181,7 +181,7 @@ class Agent final : public AgentApi {
   void apply_acks(const std::vector<wire::Ack>& acks, std::int64_t sent_ms);  // sent_ms: the newest Envelope.sent_at_ms
   void apply_notifications(std::span<const wire::Envelope> notes);
   /// Counts a stored notification (or its duplicate) and tells the listeners of a new one.
-  void notification_applied(const InboxEntry& entry, bool duplicate, bool superseded);
+  void notification_applied(const InboxEntry& entry, bool duplicate);
   /// The backend has the driver's answer (applied or refused): it leaves the outbox.
   void answer_stored(const wire::AnswerStored& stored, std::int64_t sent_ms);  // sent_ms: its envelope's
   /// Records the sent and delivered steps of the reports the broker took since the last call, in

@@ -212,6 +212,10 @@ struct InboxEntry {
   /// Notification.urgent (safety guidance: shown at once, even while driving). Known as it
   /// arrives only; not kept in the inbox.
   bool urgent = false;
+  /// A step of the case older than one already applied to its report (a resend after a
+  /// reconnect, e.g. "pick a slot" once the visit is booked): kept, but not news, so no banner.
+  /// Never a team's message. Known as it arrives only.
+  bool superseded = false;
 };
 
 struct AckResult {
@@ -229,10 +233,7 @@ struct AckResult {
 };
 
 struct NotificationResult {
-  bool duplicate = false;  // seen before; nothing changed but a receipt is sent again
-  /// New, but the backend wrote a later notification of its report that came first (a resend
-  /// after a reconnect): stored in the inbox and the timeline, the report's state unchanged.
-  bool superseded = false;
+  bool duplicate = false;            // seen before; nothing changed but a receipt is sent again
   std::string receipt_id;            // the delivered-receipt queued in the outbox
   std::optional<ReportView> report;  // the report it names as it left it, if known (and asked for)
   /// The case's other reports it moved with it (the same problem reported again joined the
@@ -700,7 +701,6 @@ class CarStore {
   Result<void> apply_callback_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
   struct Applied {
     bool duplicate = false;
-    bool superseded = false;
     InboxEntry entry;
     std::vector<std::string> others_moved;  // the case's other reports it moved too
   };
