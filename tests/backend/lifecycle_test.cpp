@@ -996,30 +996,6 @@ TEST_F(LifecycleTest, AManualMergeKeepsTheMoreUrgentCasesPriorityAndDueTimes) {
   EXPECT_TRUE(std::any_of(sla->begin(), sla->end(), [&](const SlaEvent& e) { return e.case_number == calm; }));
 }
 
-// A brake case (3 days) merged into a later air-con case (7 days) keeps the brake case's due time;
-// reopened after its resolution, the case gets the brake case's 3 days again from the reopening,
-// not a length cut from the air-con case's later start (which was below zero: due at once).
-TEST_F(LifecycleTest, AReopenedCaseAfterAManualMergeGetsTheMergedCasesResolutionTarget) {
-  auto urgent = submit(report(test::kVinA, "刹车失灵，踩不下去 brakes failed"), kT, SlaTargets{4 * kHour, 3 * kDay, 0});
-  auto calm = submit(report(test::kVinA, "空调出风有异味 the air con smells"), kT + 4 * kDay,
-                     SlaTargets{24 * kHour, 7 * kDay, 0});
-  ASSERT_TRUE(urgent.accepted && calm.accepted);
-  const auto kept = calm.accepted->case_number;
-  ASSERT_NE(kept, urgent.accepted->case_number);
-  auto merged = store_->merge_cases(urgent.accepted->case_number, kept, "li.na", kT + 4 * kDay + kHour, render_);
-  ASSERT_TRUE(merged) << merged.error().what();
-  EXPECT_EQ(merged->resolution_due_ms, kT + 3 * kDay) << "the brake case's due time";
-  for (auto to : {S::acknowledged, S::assigned, S::in_progress, S::resolved}) {
-    ASSERT_TRUE(move(kept, to, kT + 4 * kDay + 2 * kHour));
-  }
-  ASSERT_TRUE(move(kept, S::reopened, kT + 10 * kDay));
-  const auto reopened = store_->find_case(kept)->value();
-  EXPECT_EQ(reopened.resolution_due_ms, kT + 13 * kDay) << "3 days from the reopening";
-  auto sla = store_->process_sla(kT + 10 * kDay + 1, render_);
-  ASSERT_TRUE(sla) << sla.error().what();
-  EXPECT_TRUE(std::none_of(sla->begin(), sla->end(), [&](const SlaEvent& e) { return e.case_number == kept; }));
-}
-
 TEST_F(LifecycleTest, ACaseIsLinkedToAMajorCaseByHandAndUnlinked) {
   const auto major = major_case_of_two("LSVAX60E5K2000021", "LSVAX60E5K2000022");
   ASSERT_FALSE(major.empty());

@@ -1547,7 +1547,6 @@ class SqliteCaseStore final : public CaseStore {
       // Already answered, its first-reply due time is met: it must not make the kept case overdue.
       r.first_due_ms = sla.responded ? std::numeric_limits<std::int64_t>::max() : sla.first_response_due_ms;
       r.resolution_due_ms = sla.resolution_due_ms;
-      r.start_ms = sla.start_ms;
       r.progress_every_ms = sla.progress_every_ms;
       r.teams = a->collaborators;
       r.teams.push_back(a->team);
@@ -2103,10 +2102,6 @@ class SqliteCaseStore final : public CaseStore {
     std::int64_t progress_every_ms = 0;  // 0: none
     std::vector<std::string> teams;      // become collaborators (the owning team stays)
     std::int64_t at_ms = 0;
-    /// With the due times above (a merge): the other case's SLA start. The case's clock then
-    /// starts at the earlier of the two, so that its resolution target (due minus start, what a
-    /// reopening restarts) is the merged case's, not a length cut short or below zero.
-    std::optional<std::int64_t> start_ms;
   };
 
   /// Raises the case to `r.to` if that is more urgent than its own priority: the tighter due
@@ -2146,10 +2141,9 @@ class SqliteCaseStore final : public CaseStore {
         collaborators.push_back(t);
       }
     }
-    const auto start = r.start_ms && !r.from_start ? std::min(sla.start_ms, *r.start_ms) : sla.start_ms;
     auto update = cached(
         "UPDATE cases SET priority = ?1, first_reply_due_ms = ?2, resolution_due_ms = ?3, progress_every_ms = ?4, "
-        "collaborators = ?5, sla_start_ms = ?7 WHERE id = ?6");
+        "collaborators = ?5 WHERE id = ?6");
     if (!update) return fail(update.error());
     (*update)
         ->bind(1, to_string(r.to))
@@ -2157,8 +2151,7 @@ class SqliteCaseStore final : public CaseStore {
         .bind(3, resolution_due)
         .bind(4, progress_every)
         .bind(5, join_list(collaborators))
-        .bind(6, case_row)
-        .bind(7, start);
+        .bind(6, case_row);
     if (auto x = (*update)->run(); !x) return fail(x.error());
     auto detail = std::move(why);
     detail["from"] = to_string(*current);
