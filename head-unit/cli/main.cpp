@@ -79,8 +79,9 @@ std::string visit_time(std::int64_t ms, const fb::wire::VisitUpdate& v) {
 }
 
 std::string slot_line(const fb::wire::VisitSlot& s, const fb::wire::VisitUpdate& v) {
+  const auto end = visit_time(s.end_ms(), v);  // its clock time only; "-" or "" as it is
   return "[" + s.slot_id() + "] " + s.dealer_name() + " (" + s.dealer_code() + ") " + visit_time(s.start_ms(), v) +
-         " - " + visit_time(s.end_ms(), v).substr(11) + "  " + s.work();
+         " - " + (end.size() > 11 ? end.substr(11) : end) + "  " + s.work();
 }
 
 // A visit update in a few lines: stage, slots, booking, ready time, money.

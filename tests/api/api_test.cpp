@@ -579,6 +579,14 @@ TEST(LiveTokensTest, ALineRemovedFromTheTokenFileRevokesItsTokenAtTheNextRequest
   EXPECT_EQ(tokens.authenticate(kept_token)->name, "alice");
   EXPECT_FALSE(tokens.authenticate(leaked_token));
 
+  // An in-place rewrite of the same size (one hash swapped for another) within the same mtime
+  // tick: inode, size and time may all be as before, and the swap must still count.
+  const Principal other{"alicia", Role::agent, "after_sales"};  // a name of the same length
+  const auto other_token = TokenStore::new_token();
+  std::ofstream(file, std::ios::trunc) << TokenStore::line_for(other_token, other) << "\n";
+  EXPECT_FALSE(tokens.authenticate(kept_token)) << "swapped out in place";
+  EXPECT_EQ(tokens.authenticate(other_token)->name, "alicia");
+
   LiveTokens fixed(TokenStore::parse(TokenStore::line_for(kept_token, kept), "test").value());
   EXPECT_TRUE(fixed.authenticate(kept_token)) << "without a file: the tokens given";
 }

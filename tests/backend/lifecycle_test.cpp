@@ -724,9 +724,21 @@ TEST_F(DriverActionTest, AReplyToAResolvedCaseReopensItAsTheResolvedNoticeSays) 
                                   [](const CaseEvent& e) { return e.kind == "transition"; });
   ASSERT_NE(moved, d.events.rend());
   EXPECT_NE(moved->detail.find("squeals again"), std::string::npos) << moved->detail;
+  const auto transitions = count(d, "transition");
 
   EXPECT_TRUE(apply(id, reply("又响了 squeals again")).notices.empty());  // a re-send: applied once
   EXPECT_EQ(count(detail(number), "driver_message"), 1);
+
+  // The driver then also taps "Not fixed": what it asks for is so already, and it is told so.
+  const auto tap = new_uuid();
+  auto again = apply(tap, reopen());
+  ASSERT_EQ(again.notices.size(), 1u);
+  const auto answered = decode(again.notices.front());
+  EXPECT_TRUE(answered.action_result().accepted());
+  EXPECT_EQ(answered.action_result().action_id(), tap);
+  d = detail(number);
+  EXPECT_EQ(d.c.state, S::reopened);
+  EXPECT_EQ(count(d, "transition") - transitions, 0) << "no second reopening";
 }
 
 // The driver reads a notice in their language only: the state in words ("处理中"), not the
@@ -755,7 +767,8 @@ TEST_F(DriverActionTest, TheNoticesAnsweringTheDriverAreInTheDriversLanguageOnly
   EXPECT_EQ(n.text().find("reopened"), std::string::npos) << n.text();
   EXPECT_EQ(n.text().find("the driver says"), std::string::npos) << n.text();
 
-  auto refused = apply(new_uuid(), reopen());  // reopened already: not reopenable
+  ASSERT_TRUE(move(number, S::in_progress, kT + 3 * kDay));
+  auto refused = apply(new_uuid(), reopen());  // in progress: not reopenable
   ASSERT_EQ(refused.notices.size(), 1u);
   n = decode(refused.notices.front());
   EXPECT_FALSE(n.action_result().accepted());

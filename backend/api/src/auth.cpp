@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -73,7 +74,10 @@ std::optional<Principal> TokenStore::authenticate(std::string_view token) const 
 LiveTokens::LiveTokens(TokenStore tokens, std::filesystem::path file)
     : tokens_(std::move(tokens)),
       file_(std::move(file)) {
+  // The caller read the file before this stat: an edit in between must not go unseen, so the
+  // first request reads it again (its identity cannot match this one).
   if (!file_.empty()) loaded_ = identity();
+  if (loaded_) loaded_->modified_ns = -1;
 }
 
 std::optional<LiveTokens::FileIdentity> LiveTokens::identity() const {
@@ -87,16 +91,26 @@ std::optional<LiveTokens::FileIdentity> LiveTokens::identity() const {
 std::optional<Principal> LiveTokens::authenticate(std::string_view token) {
   std::lock_guard lock(mu_);
   if (!file_.empty()) {
-    if (auto now = identity(); now != loaded_) {
+    const auto now = identity();
+    // A file modified within the last two seconds may be written again within the same mtime
+    // tick at the same size (one hash swapped for another): read it again until it has settled.
+    const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    const bool settling = now && wall_ns - now->modified_ns < 2'000'000'000;
+    if (now != loaded_ || settling) {
+      const bool changed = now != loaded_;
       loaded_ = now;
       auto reloaded = now ? TokenStore::load_file(file_)
                           : Result<TokenStore>(fail(ConfigErrc::file_not_found, file_.string() + ": gone"));
       if (reloaded) {
-        spdlog::info("api: token file {} changed: {} token(s)", file_.string(), reloaded->size());
+        if (changed) spdlog::info("api: token file {} changed: {} token(s)", file_.string(), reloaded->size());
         tokens_ = std::move(*reloaded);
       } else {
-        spdlog::error("api: token file changed and cannot be used ({}): every API call is refused until it is fixed",
-                      reloaded.error().what());
+        if (changed) {
+          spdlog::error("api: token file changed and cannot be used ({}): every API call is refused until it is fixed",
+                        reloaded.error().what());
+        }
         tokens_ = TokenStore{};
       }
     }

@@ -1003,8 +1003,11 @@ class SqliteCaseStore final : public CaseStore {
     auto clock = load_sla(number);
     if (!clock) return fail(clock.error());
     const auto case_row = clock->first;
-    const auto refuse = [&](std::string_view reason, std::string note) -> Result<void> {
-      if (auto x = event(case_row, in.at_ms, message ? "driver_message_refused" : "reopen_refused",
+    // The answer to the driver's action without a move: refused with its reason, or (a reopen of a
+    // case already reopened) accepted as it stands. Audited, and told on the report acted from.
+    const auto answer = [&](bool accepted, std::string_view reason, std::string note) -> Result<void> {
+      const auto kind = accepted ? "reopen_already" : message ? "driver_message_refused" : "reopen_refused";
+      if (auto x = event(case_row, in.at_ms, kind,
                          nlohmann::json{{"message_id", in.message_id}, {"reason", reason}}.dump(), "car");
           !x) {
         return x;
@@ -1018,13 +1021,16 @@ class SqliteCaseStore final : public CaseStore {
       notice.report_id = report_id;
       notice.action_result.emplace();
       notice.action_result->set_action_id(in.message_id);
-      notice.action_result->set_accepted(false);
-      notice.action_result->set_reason(std::string(reason));
+      notice.action_result->set_accepted(accepted);
+      if (!accepted) notice.action_result->set_reason(std::string(reason));
       auto n = render(notice);
       if (!n) return fail(n.error());
       if (auto x = queue_notification(case_row, *n, "progress", in.at_ms, report_id); !x) return x;
       out.notices.push_back(std::move(*n));
       return {};
+    };
+    const auto refuse = [&](std::string_view reason, std::string note) {
+      return answer(false, reason, std::move(note));
     };
     const auto& lang = c->language;
     // A resolved case's notice asks the driver to reply if the problem comes back: that reply
@@ -1051,6 +1057,13 @@ class SqliteCaseStore final : public CaseStore {
         return move_case(*c, CaseState::in_progress, req, &render, moved);
       }
     }
+    // Reopened already (the driver's reply did it, or another report of the case): what the
+    // driver asks for is so, and is answered as done, not refused.
+    if (!message && c->state == CaseState::reopened) {
+      return answer(true, "already_reopened",
+                    detail::say(lang, "This case is already open again; the team is on it.",
+                                "此问题已重新打开，团队正在处理。"));
+    }
     if (!can_transition(c->state, CaseState::reopened)) {
       return refuse("not_reopenable", detail::say(lang, "Only a resolved or closed case can be reopened.",
                                                   "只有已解决或已关闭的问题可以重新打开。"));
@@ -1063,8 +1076,10 @@ class SqliteCaseStore final : public CaseStore {
                           in.at_ms};
     req.action_id = in.message_id;
     req.report_id = report_id;
-    req.driver_note = detail::say(lang, "You told us the problem is not fixed; we are looking at it again.",
-                                  "您反馈问题仍未解决，我们将重新处理。");
+    req.driver_note = message ? detail::say(lang, "We have your message and are looking at the case again.",
+                                            "已收到您的留言，我们将重新处理此问题。")
+                              : detail::say(lang, "You told us the problem is not fixed; we are looking at it again.",
+                                            "您反馈问题仍未解决，我们将重新处理。");
     TransitionOutcome moved;
     if (auto x = move_case(*c, CaseState::reopened, req, &render, moved); !x) return x;
     // The notice move_case queued goes out now, as the answer.

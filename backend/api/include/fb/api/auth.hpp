@@ -51,8 +51,10 @@ class TokenStore {
 };
 
 /// The tokens of a file as the file is now. Before each authentication it looks at the file (one
-/// stat: inode, size, modification time) and loads it again when it changed, so a line removed
-/// from the file revokes its token at the next request, without a restart. A file that is gone
+/// stat: inode, size, modification time) and loads it again when it changed, or was modified in
+/// the last two seconds (a same-size rewrite within one mtime tick), so a line removed from the
+/// file revokes its token at the next request, without a restart. The first request reads it
+/// again (an edit between the caller's read and the constructor's stat). A file that is gone
 /// or does not parse refuses every token until it is fixed (fails closed; logged once per
 /// change). Without a file: the tokens given, for ever. Thread-safe: a mutex guards the tokens
 /// and the file's last identity (any thread, e.g. the HTTP connections' strands).
