@@ -870,8 +870,8 @@ TEST_F(CarPrivacyTest, AVersion11StoreStartsTheBackendsClockFromItsReportsBounde
     auto file = sql::Database::open(db());
     ASSERT_TRUE(file);
     ASSERT_TRUE(file->exec("DROP TABLE backend_clock"));
-    ASSERT_TRUE(file->exec("DROP INDEX reports_case"));  // v13's
-    ASSERT_TRUE(file->exec("DROP TABLE reserve"));       // v14's
+    ASSERT_TRUE(file->exec("DROP INDEX reports_case"));    // v13's
+    ASSERT_TRUE(file->exec("DROP TABLE reserve"));         // v14's
     ASSERT_TRUE(file->exec("DROP TABLE erased_reports"));  // v15's
     ASSERT_TRUE(file->exec("ALTER TABLE outbox DROP COLUMN text_apart"));
     ASSERT_TRUE(
