@@ -10,17 +10,12 @@
 #include <vector>
 
 #include "fb/backend/case_store.hpp"
+#include "fb/backend/notifier.hpp"
 #include "fb/common/crypto.hpp"
 #include "fb/common/postgres.hpp"
 #include "fb/common/sqlite.hpp"
 
 namespace fb::backend::detail {
-
-/// A short text for the driver in the case's language (BCP 47): Chinese for "zh*", else
-/// English, as the templates' two languages. For words the store adds to a notice itself.
-inline std::string say(const std::string& language, std::string_view en, std::string_view zh) {
-  return std::string(language.rfind("zh", 0) == 0 ? zh : en);
-}
 
 /// Schema v10 on SQLite, migration 2 on PostgreSQL (issue 11, privacy at rest): a phone number is
 /// found through a keyed digest in a column beside its sealed value. Rows from before carry their

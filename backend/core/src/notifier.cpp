@@ -25,20 +25,23 @@ Result<StoredNotification> Notifier::render(const CaseNotice& notice) const {
                                *text);
 }
 
+std::string say(const std::string& language, std::string_view en, std::string_view zh) {
+  return std::string(language.rfind("zh", 0) == 0 ? zh : en);
+}
+
 std::string case_status_text(CaseState state, const std::string& language) {
-  const bool zh = language.rfind("zh", 0) == 0;
   switch (state) {
     case CaseState::new_:
-    case CaseState::acknowledged: return zh ? "已受理" : "received";
-    case CaseState::assigned: return zh ? "已分配专人处理" : "assigned to a specialist";
-    case CaseState::in_progress: return zh ? "处理中" : "in progress";
-    case CaseState::waiting_for_customer: return zh ? "等待您的回复" : "waiting for your reply";
-    case CaseState::appointment: return zh ? "已安排到店服务" : "service visit arranged";
-    case CaseState::resolved: return zh ? "已解决" : "resolved";
-    case CaseState::closed: return zh ? "已关闭" : "closed";
-    case CaseState::reopened: return zh ? "已重新打开" : "reopened";
+    case CaseState::acknowledged: return say(language, "received", "已受理");
+    case CaseState::assigned: return say(language, "assigned to a specialist", "已分配专人处理");
+    case CaseState::in_progress: return say(language, "in progress", "处理中");
+    case CaseState::waiting_for_customer: return say(language, "waiting for your reply", "等待您的回复");
+    case CaseState::appointment: return say(language, "service visit arranged", "已安排到店服务");
+    case CaseState::resolved: return say(language, "resolved", "已解决");
+    case CaseState::closed: return say(language, "closed", "已关闭");
+    case CaseState::reopened: return say(language, "reopened", "已重新打开");
   }
-  return zh ? "处理中" : "in progress";
+  return say(language, "in progress", "处理中");
 }
 
 wire::Milestone milestone_of(std::string_view event, CaseState state) {

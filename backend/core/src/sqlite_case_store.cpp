@@ -1033,13 +1033,10 @@ class SqliteCaseStore final : public CaseStore {
       return answer(false, reason, std::move(note));
     };
     const auto& lang = c->language;
-    // A resolved case's notice asks the driver to reply if the problem comes back: that reply
-    // reopens it, as a ReopenRequest would, and its words are the reason.
-    const bool reopening = !message || c->state == CaseState::resolved;
     if (message) {
       if (c->state == CaseState::closed) {
-        return refuse("case_closed", detail::say(lang, "This case is closed. To write about it, reopen it first.",
-                                                 "此问题已关闭。如需继续沟通，请先重新打开。"));
+        return refuse("case_closed", say(lang, "This case is closed. To write about it, reopen it first.",
+                                         "此问题已关闭。如需继续沟通，请先重新打开。"));
       }
       if (auto x = event(
               case_row, in.at_ms, "driver_message",
@@ -1048,11 +1045,13 @@ class SqliteCaseStore final : public CaseStore {
           !x) {
         return x;
       }
-      if (!reopening) {
+      // A resolved case's notice asks the driver to reply if the problem comes back: that reply
+      // reopens it, as a ReopenRequest would (below), and its words are the reason.
+      if (c->state != CaseState::resolved) {
         if (c->state != CaseState::waiting_for_customer) return {};
         TransitionRequest req{number, CaseState::in_progress, "car", "the driver replied", in.at_ms};
         req.report_id = report_id;
-        req.driver_note = detail::say(lang, "We have your reply.", "已收到您的回复。");
+        req.driver_note = say(lang, "We have your reply.", "已收到您的回复。");
         TransitionOutcome moved;
         return move_case(*c, CaseState::in_progress, req, &render, moved);
       }
@@ -1061,12 +1060,12 @@ class SqliteCaseStore final : public CaseStore {
     // driver asks for is so, and is answered as done, not refused.
     if (!message && c->state == CaseState::reopened) {
       return answer(true, "already_reopened",
-                    detail::say(lang, "This case is already open again; the team is on it.",
-                                "此问题已重新打开，团队正在处理。"));
+                    say(lang, "This case is already open again; the team is on it.",
+                        "此问题已重新打开，团队正在处理。"));
     }
     if (!can_transition(c->state, CaseState::reopened)) {
-      return refuse("not_reopenable", detail::say(lang, "Only a resolved or closed case can be reopened.",
-                                                  "只有已解决或已关闭的问题可以重新打开。"));
+      return refuse("not_reopenable", say(lang, "Only a resolved or closed case can be reopened.",
+                                          "只有已解决或已关闭的问题可以重新打开。"));
     }
     const auto& words = message ? message->text() : reopen->reason();
     TransitionRequest req{number, CaseState::reopened, "car",
@@ -1076,10 +1075,10 @@ class SqliteCaseStore final : public CaseStore {
                           in.at_ms};
     req.action_id = in.message_id;
     req.report_id = report_id;
-    req.driver_note = message ? detail::say(lang, "We have your message and are looking at the case again.",
-                                            "已收到您的留言，我们将重新处理此问题。")
-                              : detail::say(lang, "You told us the problem is not fixed; we are looking at it again.",
-                                            "您反馈问题仍未解决，我们将重新处理。");
+    req.driver_note = message ? say(lang, "We have your message and are looking at the case again.",
+                                    "已收到您的留言，我们将重新处理此问题。")
+                              : say(lang, "You told us the problem is not fixed; we are looking at it again.",
+                                    "您反馈问题仍未解决，我们将重新处理。");
     TransitionOutcome moved;
     if (auto x = move_case(*c, CaseState::reopened, req, &render, moved); !x) return x;
     // The notice move_case queued goes out now, as the answer.

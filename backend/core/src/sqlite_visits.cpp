@@ -981,8 +981,7 @@ Result<void> VisitBook::apply(const CarReplyIntake& in, const NoticeRenderer& re
         return x;
     }
     event = decline ? "visit_declined" : "visit_cancelled";
-    if (!decline)
-      vars["reason"] = reply.reason().empty() ? detail::say(lang, "by the driver", "车主取消") : reply.reason();
+    if (!decline) vars["reason"] = reply.reason().empty() ? say(lang, "by the driver", "车主取消") : reply.reason();
   } else if (action == wire::VisitReply::RESCHEDULE) {
     if (v.state != VisitState::proposed && v.state != VisitState::booked)
       return refuse("RESCHEDULE needs a proposed or booked visit");

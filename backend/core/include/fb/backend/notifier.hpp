@@ -29,6 +29,10 @@ struct NotificationHeader {
 };
 StoredNotification notification_envelope(const NotificationHeader& header, const RenderedText& text);
 
+/// A short text for the driver in `language` (BCP 47): Chinese for "zh*", else English, the
+/// templates' two languages. For words added to a notice outside its template. Any thread.
+std::string say(const std::string& language, std::string_view en, std::string_view zh);
+
 /// A case's state as the driver reads it in a notice, in `language` (the templates' "zh" or
 /// "en"): "处理中", "waiting for your reply". Any thread; no errors.
 std::string case_status_text(CaseState state, const std::string& language);
