@@ -648,6 +648,60 @@ TEST_F(ApiTest, LeadsMergeSplitAndLinkAndTheAuditNamesThem) {
   EXPECT_TRUE(audited);
 }
 
+TEST_F(ApiTest, LeadsTriageTheCasesTheClassifierWasNotSureOfAndTheQueueEmpties) {
+  const auto vague = report(vin(60), "感觉不太对劲");  // the classifier's confidence: 0.10
+  const auto clear = report(vin(61), kServiceComplaint);
+  auto queue = client_->get("/api/v1/cases?needs_triage=true", kAdmin);
+  ASSERT_EQ(queue.status, 200) << queue.body;
+  ASSERT_EQ(queue.json()["items"].size(), 1u) << queue.body;
+  EXPECT_EQ(queue.json()["items"][0]["case_number"], vague);
+  EXPECT_TRUE(queue.json()["items"][0]["needs_triage"].get<bool>());
+  const auto others = client_->get("/api/v1/cases?needs_triage=false", kAdmin).json()["items"];
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(others[0]["case_number"], clear);
+  EXPECT_EQ(client_->get("/api/v1/cases?needs_triage=yes", kAdmin).status, 400);
+
+  const auto triage = "/api/v1/cases/" + vague + "/triage";
+  EXPECT_EQ(post(triage, kAgentPlanning, {{"type", "service_complaint"}, {"reason", "mine"}}).status, 403);
+  EXPECT_EQ(post(triage, kAuditor, {{"type", "service_complaint"}, {"reason", "mine"}}).status, 403);
+  auto no_reason = post(triage, kAdmin, {{"type", "service_complaint"}});
+  EXPECT_EQ(no_reason.status, 400);
+  EXPECT_EQ(no_reason.json()["field"], "reason");
+  auto bad_priority = post(triage, kAdmin, {{"priority", "urgent"}, {"reason", "r"}});
+  EXPECT_EQ(bad_priority.status, 400);
+  EXPECT_EQ(bad_priority.json()["field"], "priority");
+  auto bad_team = post(triage, kAdmin, {{"team", "marketing"}, {"reason", "r"}});
+  EXPECT_EQ(bad_team.status, 400) << bad_team.body;
+  EXPECT_EQ(bad_team.json()["field"], "team");
+  EXPECT_EQ(post(triage, kAdmin, {{"reason", "r"}, {"colour", "red"}}).status, 400);
+  EXPECT_TRUE(client_->get("/api/v1/cases/" + vague, kAdmin).json()["case"]["needs_triage"].get<bool>());
+
+  // The driver complains of the dealer: a service complaint, routed to after-sales by routing.conf.
+  auto done = post(triage, kAdmin, {{"type", "service_complaint"}, {"system", "service"}, {"reason", "the dealer"}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  const auto c = done.json()["case"];
+  EXPECT_EQ(c["type"], "service_complaint");
+  EXPECT_EQ(c["team"], "after_sales");
+  EXPECT_FALSE(c["needs_triage"].get<bool>());
+  EXPECT_TRUE(client_->get("/api/v1/cases?needs_triage=true", kAdmin).json()["items"].empty());
+  // Its new team sees it now, and the audit says who decided what.
+  const auto seen = client_->get("/api/v1/cases/" + vague, kLeadSales);
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  bool audited = false;
+  const auto events = seen.json()["events"];
+  for (const auto& e : events) {
+    if (e["kind"] == "triage") {
+      audited = e["actor"] == "root" && e["detail"].get<std::string>().find("the dealer") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(audited) << events.dump();
+  // The lead of after-sales corrects the priority of its case; another team's case is not its to triage.
+  EXPECT_EQ(post(triage, kLeadSales, {{"priority", "high"}, {"reason", "a safety threat"}}).json()["case"]["priority"],
+            "high");
+  const auto rnd = report(vin(62), kEngineNoise);
+  EXPECT_EQ(post("/api/v1/cases/" + rnd + "/triage", kLeadSales, {{"priority", "low"}, {"reason", "r"}}).status, 403);
+}
+
 TEST_F(ApiTest, PrivacyExportThenEraseLeavesNothingOfTheVinButTheStatistics) {
   const auto number = report(vin(60), kBrakeNoise);
   ASSERT_EQ(post("/api/v1/cases/" + number + "/messages", kAgentRnd, {{"text", "Please visit a dealer"}}).status, 202);
@@ -873,6 +927,7 @@ TEST_F(ApiTest, TheOpenApiDescriptionNamesEveryRouteTheServerAnswers) {
                            "/api/v1/cases/{number}",
                            "/api/v1/cases/{number}/transitions",
                            "/api/v1/cases/{number}/assignment",
+                           "/api/v1/cases/{number}/triage",
                            "/api/v1/cases/{number}/comments",
                            "/api/v1/cases/{number}/messages",
                            "/api/v1/cases/{number}/merge",

@@ -356,8 +356,8 @@ TEST(CaseStoreFiles, MigratesToVersion4WithEveryOlderNotificationSentOnItsOwn) {
   s->reset();
   auto db = sql::Database::open(path);
   EXPECT_EQ(*db->query_int("PRAGMA user_version"),
-            13);  // on to the lifecycle, the console, visits, relations, dead-letter caps, privacy, leases,
-                  // the visit list's index, survey closings
+            14);  // on to the lifecycle, the console, visits, relations, dead-letter caps, privacy, leases,
+                  // the visit list's index, survey closings, the triage queue
 }
 
 // Version 13 on SQLite, migration 6 on PostgreSQL, counts one survey answer per closing (the
@@ -381,7 +381,8 @@ TEST(CaseStoreMigration, AnswersStoredBeforeSurveyClosingsCountOncePerClosing) {
     ASSERT_TRUE(db) << db.error().what();
     std::string sql =
         "DROP INDEX surveys_closing; DROP INDEX notifications_closings; ALTER TABLE surveys DROP COLUMN counted; "
-        "ALTER TABLE surveys DROP COLUMN closing; ALTER TABLE surveys DROP COLUMN answered_ms; ";
+        "ALTER TABLE surveys DROP COLUMN closing; ALTER TABLE surveys DROP COLUMN answered_ms; "
+        "DROP INDEX cases_triage_queue; ALTER TABLE cases DROP COLUMN needs_triage; ";
     sql += test::store_is_postgres() ? "UPDATE fb_schema SET version = 5 WHERE name = 'case store'; "
                                      : "PRAGMA user_version = 12; ";
     const auto hours = [](int h) { return std::to_string(kT + h * test::kHour); };
@@ -408,6 +409,48 @@ TEST(CaseStoreMigration, AnswersStoredBeforeSurveyClosingsCountOncePerClosing) {
   auto csat = (*s)->survey_score();
   ASSERT_TRUE(csat) << csat.error().what();
   EXPECT_EQ(*csat, (std::pair<double, std::int64_t>{4.0, 3}));  // close-1, res-2, gone-2
+}
+
+// Version 14 on SQLite, migration 7 on PostgreSQL, keeps the human triage queue. The open cases
+// stored before whose evidence says the classifier was not sure join it; closed ones do not.
+TEST(CaseStoreMigration, OpenCasesTheClassifierWasNotSureOfJoinTheTriageQueue) {
+  test::TempDir dir;
+  const std::string path = dir / "cases.db";
+  std::vector<std::string> numbers;
+  {
+    auto s = test::open_case_store(path);
+    ASSERT_TRUE(s) << s.error().what();
+    for (const auto* vin : {test::kVinA, test::kVinB, "LSVAX60E5K2000003"}) {
+      const auto env = test::valid_report_envelope(vin, "有点奇怪 something odd");
+      auto in = test::intake(env, kT);
+      in.classification.needs_human_triage = std::string_view(vin) != test::kVinB;
+      std::erase_if(in.classification.evidence, [](const std::string& e) { return e.starts_with("confidence:"); });
+      in.classification.evidence.push_back(
+          in.classification.needs_human_triage ? "confidence:0.31<0.70:needs_human_triage" : "confidence:0.93");
+      auto out = (*s)->commit_batch(std::vector<BatchItem>{std::move(in)}, test::simple_notifications());
+      ASSERT_TRUE(out && (*out)[0].accepted);
+      numbers.push_back((*out)[0].accepted->case_number);
+    }
+  }
+  {
+    auto db = test::open_store_database(path);
+    ASSERT_TRUE(db) << db.error().what();
+    std::string sql = "DROP INDEX cases_triage_queue; ALTER TABLE cases DROP COLUMN needs_triage; ";
+    sql += test::store_is_postgres() ? "UPDATE fb_schema SET version = 6 WHERE name = 'case store'; "
+                                     : "PRAGMA user_version = 13; ";
+    sql += "UPDATE cases SET status = 'closed' WHERE number = '" + numbers[2] + "'; ";
+    auto r = db->exec(sql);
+    ASSERT_TRUE(r) << r.error().what();
+  }
+  auto s = test::open_case_store(path);
+  ASSERT_TRUE(s) << s.error().what();
+  CaseQuery queue;
+  queue.needs_triage = true;
+  auto waiting = (*s)->search_cases(queue);
+  ASSERT_TRUE(waiting) << waiting.error().what();
+  ASSERT_EQ(waiting->items.size(), 1u);
+  EXPECT_EQ(waiting->items[0].case_number, numbers[0]);
+  EXPECT_FALSE((*s)->find_case(numbers[1])->value().needs_triage);
 }
 
 }  // namespace

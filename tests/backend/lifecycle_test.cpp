@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "fake_clock.hpp"
 #include "fb/backend/ingest.hpp"
 #include "fb/backend/notifier.hpp"
+#include "fb/backend/service.hpp"
 #include "fb/common/ids.hpp"
 #include "fb/common/topics.hpp"
 #include "process.hpp"
@@ -504,6 +507,162 @@ TEST_F(LifecycleTest, ARisingRateRaisesAnEarlyWarning) {
   EXPECT_EQ(store_->list_clusters(1)->front().warned_ms, 0);  // two in the window: not yet
   submit(report(vin(3), "异响", {"C1234"}), kT + kDay + 3 * kHour);
   EXPECT_EQ(store_->list_clusters(1)->front().warned_ms, kT + kDay + 3 * kHour);
+}
+
+// The human triage queue: a case the classifier was not sure of waits there until a person
+// confirms or corrects it; the correction re-times the SLA from the case's own start.
+TEST_F(LifecycleTest, ATriageCorrectsTheCaseTakesItOutOfTheQueueAndRetimesItsSla) {
+  const auto sure = new_case(kT);
+  auto env = report(test::kVinB, "有点奇怪 something odd");
+  env.mutable_report()->set_car_time_ms(kT + kHour);
+  auto in = test::intake(env, kT + kHour);
+  in.classification.type = CaseType::usage_experience;
+  in.classification.priority = Priority::medium;
+  in.classification.system = VehicleSystem::other;
+  in.classification.needs_human_triage = true;
+  in.route.team = "product_planning";
+  in.route.collaborators = {};
+  in.sla = SlaTargets{24 * kHour, 14 * kDay, 48 * kHour};
+  auto out = store_->commit_batch(std::vector<BatchItem>{in}, test::simple_notifications());
+  ASSERT_TRUE(out && out->front().accepted);
+  const auto unsure = out->front().accepted->case_number;
+  ASSERT_TRUE(move(unsure, S::assigned, kT + 2 * kHour));  // li.na of the routed team has it
+
+  CaseQuery queue;
+  queue.needs_triage = true;
+  auto waiting = store_->search_cases(queue);
+  ASSERT_TRUE(waiting) << waiting.error().what();
+  ASSERT_EQ(waiting->items.size(), 1u);
+  EXPECT_EQ(waiting->items[0].case_number, unsure);
+  EXPECT_TRUE(waiting->items[0].needs_triage);
+  queue.needs_triage = false;
+  ASSERT_EQ(store_->search_cases(queue)->items.size(), 1u);
+  EXPECT_EQ(store_->search_cases(queue)->items[0].case_number, sure);
+
+  TriageDecision d;
+  d.case_number = unsure;
+  d.actor = "wang.lei@lead";
+  d.reason = "the driver means the brakes";
+  d.at_ms = kT + 3 * kHour;
+  d.type = CaseType::product_fault;
+  d.priority = Priority::high;
+  d.system = VehicleSystem::brakes;
+  d.team = "rnd_tech_support";
+  d.collaborators = {"rnd_tech_support", "after_sales"};
+  d.sla = SlaTargets{4 * kHour, 3 * kDay, 12 * kHour};
+  auto triaged = store_->triage_case(d);
+  ASSERT_TRUE(triaged) << triaged.error().what();
+  EXPECT_FALSE(triaged->needs_triage);
+  EXPECT_EQ(triaged->type, CaseType::product_fault);
+  EXPECT_EQ(triaged->priority, Priority::high);
+  EXPECT_EQ(triaged->system, VehicleSystem::brakes);
+  EXPECT_EQ(triaged->team, "rnd_tech_support");
+  EXPECT_EQ(triaged->collaborators, std::vector<std::string>{"after_sales"});  // not the owner twice
+  EXPECT_EQ(triaged->assignee, "");                                            // li.na is of the team it left
+  EXPECT_EQ(triaged->state, S::assigned);
+  // The assignment answered the driver: the first-reply due time stays; the resolution one is
+  // the high target from the case's start.
+  EXPECT_EQ(triaged->first_reply_due_ms, kT + kHour + 24 * kHour);
+  EXPECT_EQ(triaged->resolution_due_ms, kT + kHour + 3 * kDay);
+  queue.needs_triage = true;
+  EXPECT_TRUE(store_->search_cases(queue)->items.empty());
+
+  const auto events = store_->case_events(unsure).value();
+  ASSERT_FALSE(events.empty());
+  const auto& e = events.back();
+  EXPECT_EQ(e.kind, "triage");
+  EXPECT_EQ(e.actor, "wang.lei@lead");
+  const auto detail = nlohmann::json::parse(e.detail);
+  EXPECT_EQ(detail["priority"], (nlohmann::json{{"from", "medium"}, {"to", "high"}}));
+  EXPECT_EQ(detail["team"]["to"], "rnd_tech_support");
+  EXPECT_EQ(detail["assignee"]["from"], "li.na");
+  EXPECT_EQ(detail["reason"], "the driver means the brakes");
+  EXPECT_TRUE(detail["was_queued"].get<bool>());
+}
+
+TEST_F(LifecycleTest, AnUnansweredCaseTriagedLowerIsDueLaterAndEscalationsSentStaySent) {
+  const auto number = new_case(kT, SlaTargets{4 * kHour, 3 * kDay, 0});
+  ASSERT_EQ(store_->process_sla(kT + 2 * kHour, render_)->size(), 1u);  // 50 % of 4 h
+  const auto before = *store_->find_case(number).value();
+  TriageDecision d{number,
+                   "wang.lei@lead",
+                   "a squeal, not a failure",
+                   kT + 2 * kHour,
+                   before.type,
+                   Priority::medium,
+                   before.system,
+                   before.team,
+                   before.collaborators,
+                   SlaTargets{24 * kHour, 14 * kDay, 0}};
+  auto triaged = store_->triage_case(d);
+  ASSERT_TRUE(triaged) << triaged.error().what();
+  EXPECT_EQ(triaged->first_reply_due_ms, kT + 24 * kHour);
+  EXPECT_EQ(triaged->assignee, before.assignee);
+  // The 50 % escalation went out under the old target; the next is the new target's 100 %.
+  EXPECT_EQ(*store_->next_sla_deadline(), kT + 24 * kHour);
+  EXPECT_TRUE(store_->process_sla(kT + 20 * kHour, render_)->empty());
+  const auto detail = nlohmann::json::parse(store_->case_events(number).value().back().detail);
+  EXPECT_FALSE(detail.contains("team"));
+  EXPECT_FALSE(detail["was_queued"].get<bool>());
+}
+
+TEST_F(LifecycleTest, ATriageNeedsWhoWhyAndAnOpenCase) {
+  const auto number = new_case();
+  const auto c = *store_->find_case(number).value();
+  TriageDecision d{number, "wang.lei@lead", "", kT, c.type, c.priority, c.system, c.team, {}, {}};
+  auto r = store_->triage_case(d);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(CaseErrc::missing_detail));
+  d.reason = "checked";
+  d.case_number = "FB-2026-999999";
+  EXPECT_EQ(store_->triage_case(d).error().code, make_error_code(CaseErrc::not_found));
+  d.case_number = number;
+  ASSERT_TRUE(move(number, S::acknowledged));
+  ASSERT_TRUE(move(number, S::assigned));
+  ASSERT_TRUE(move(number, S::in_progress));
+  ASSERT_TRUE(move(number, S::resolved));
+  r = store_->triage_case(d);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(CaseErrc::invalid_transition));
+  EXPECT_NE(r.error().detail.find("reopen"), std::string::npos);
+}
+
+TEST(HumanTriage, ADecisionRoutesAChangedClassificationAndKeepsAConfirmedOnesTeam) {
+  const auto& router = test::shipped_rules().router;
+  CaseSummary c;
+  c.case_number = "FB-2026-000001";
+  c.type = CaseType::usage_experience;
+  c.priority = Priority::medium;
+  c.system = VehicleSystem::body;
+  c.team = "after_sales";  // a person's earlier choice, not what routing.conf gives
+  c.collaborators = {"product_planning"};
+
+  TriageRequest confirm{c.case_number, "wang.lei@lead", "looks right", {}, {}, {}, "", kT};
+  auto kept = decide_triage(c, confirm, router);
+  ASSERT_TRUE(kept) << kept.error().what();
+  EXPECT_EQ(kept->team, "after_sales");
+  EXPECT_EQ(kept->collaborators, c.collaborators);
+  EXPECT_EQ(kept->sla.first_response_ms, 24 * kHour);  // routing.conf: sla medium
+  EXPECT_EQ(kept->sla.resolution_ms, 14 * kDay);
+
+  TriageRequest fault = confirm;
+  fault.type = CaseType::product_fault;
+  fault.priority = Priority::high;
+  fault.system = VehicleSystem::brakes;
+  auto routed = decide_triage(c, fault, router);
+  ASSERT_TRUE(routed) << routed.error().what();
+  EXPECT_EQ(routed->team, "rnd_tech_support");
+  EXPECT_EQ(routed->collaborators, std::vector<std::string>{"after_sales"});
+  EXPECT_EQ(routed->sla.first_response_ms, 4 * kHour);
+  EXPECT_EQ(routed->sla.progress_every_ms, 12 * kHour);
+
+  fault.team = "product_planning";
+  EXPECT_EQ(decide_triage(c, fault, router)->team, "product_planning");
+  fault.team = "marketing";
+  auto unknown = decide_triage(c, fault, router);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, make_error_code(ConfigErrc::invalid_value));
+  EXPECT_NE(unknown.error().detail.find("marketing"), std::string::npos);
 }
 
 class ChannelIntakeTest : public LifecycleTest {

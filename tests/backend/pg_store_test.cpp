@@ -185,8 +185,8 @@ TEST_F(PostgresStore, ANewerSchemaIsRefusedAndAnOlderOneMigratesOnce) {
   auto admin = sql::open_postgres(*conninfo);
   ASSERT_TRUE(admin);
   EXPECT_EQ(admin->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0),
-            6);  // migrations: v9 shape, privacy columns, leases, sealing on the server, the visit list's index,
-                 // survey closings
+            7);  // migrations: v9 shape, privacy columns, leases, sealing on the server, the visit list's index,
+                 // survey closings, the triage queue
   // An instance still on the build before would store an answer without its closing, counted
   // beside this build's: on PostgreSQL (several instances) that insert fails, and the car sends
   // the answer again.
@@ -248,7 +248,7 @@ TEST_F(PostgresStore, AnInProcessBackendConfiguredForPostgresOpensItsStoreThere)
   EXPECT_FALSE(std::filesystem::exists(dir / "unused.db"));
   auto db = sql::open_postgres(*conninfo);
   ASSERT_TRUE(db);
-  EXPECT_EQ(db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 6);
+  EXPECT_EQ(db->query_int("SELECT version FROM fb_schema WHERE name = 'case store'")->value_or(0), 7);
 }
 
 TEST(PostgresTranslation, PlaceholdersFunctionsAndInsertOrIgnore) {

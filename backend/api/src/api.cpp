@@ -205,6 +205,7 @@ json case_json(const CaseSummary& c, std::int64_t now_ms) {
           {"parent_case_number", c.parent_case_number},
           {"major", c.major},
           {"reports", c.reports},
+          {"needs_triage", c.needs_triage},
           {"sla",
            {{"state", to_string(backend::sla_state(c, now_ms))},
             {"next_due_ms", open ? json(backend::next_due_ms(c)) : json(nullptr)}}},
@@ -590,6 +591,9 @@ struct Api::Impl {
       } else if (key == "sla") {
         q.sla = parse<backend::SlaState>(value);
         if (!q.sla) return bad("unknown SLA state '" + value + "' (on_track, due_soon, overdue, met, missed)");
+      } else if (key == "needs_triage") {
+        if (value != "true" && value != "false") return bad("true (the human triage queue) or false");
+        q.needs_triage = value == "true";
       } else if (key == "q") {
         if (utf8_length(value) > 200) return bad("longer than 200 characters");
         q.text = value;
@@ -607,7 +611,9 @@ struct Api::Impl {
       } else if (key == "cursor") {
         q.cursor = value;
       } else {
-        return bad("unknown parameter (team, state, priority, system, model, assignee, sla, q, sort, limit, cursor)");
+        return bad(
+            "unknown parameter (team, state, priority, system, model, assignee, sla, needs_triage, q, sort, limit, "
+            "cursor)");
       }
     }
     on_reader([q = std::move(q), respond](backend::CaseStore& reads) {
@@ -656,7 +662,7 @@ struct Api::Impl {
   void case_action(const std::string& number, const std::string& action, const HttpRequest& req, const Principal& who,
                    const Responder& respond) {
     if (!may_write(who)) return respond(problem(Error(ApiErrc::forbidden, "the auditor role reads only")));
-    const bool reorganize = action == "merge" || action == "split" || action == "parent";
+    const bool reorganize = action == "merge" || action == "split" || action == "parent" || action == "triage";
     if (reorganize && !may_reorganize(who)) {
       return respond(problem(Error(ApiErrc::forbidden, action + " is for team leads and admins")));
     }
@@ -681,6 +687,35 @@ struct Api::Impl {
                        [this, t = std::move(t), respond, case_answer](const CaseSummary&, backend::CaseStore&) {
                          service.transition(t, [respond, case_answer](Result<backend::TransitionOutcome> r) {
                            respond(r ? case_answer(r->c) : problem(r.error()));
+                         });
+                       });
+    }
+    if (action == "triage") {
+      auto body = Body::parse(req, {"type", "priority", "system", "team", "reason"});
+      if (!body) return respond(problem(body.error()));
+      auto type = body->text("type", false, 40);
+      auto priority = body->text("priority", false, 40);
+      auto system = body->text("system", false, 40);
+      auto team = body->text("team", false, 100);
+      auto reason = body->text("reason", true);
+      for (auto* r : {&type, &priority, &system, &team, &reason})
+        if (!*r) return respond(problem(r->error()));
+      backend::TriageRequest t{number, who.name, *reason, {}, {}, {}, *team, at};
+      if (!type->empty() && !(t.type = parse<CaseType>(*type))) {
+        return respond(problem(Error(ApiErrc::bad_request, "field 'type': unknown type '" + *type + "'")));
+      }
+      if (!priority->empty() && !(t.priority = parse<Priority>(*priority))) {
+        return respond(problem(
+            Error(ApiErrc::bad_request, "field 'priority': unknown priority '" + *priority + "' (high, medium, low)")));
+      }
+      if (!system->empty() && !(t.system = parse<VehicleSystem>(*system))) {
+        return respond(
+            problem(Error(ApiErrc::bad_request, "field 'system': unknown vehicle system '" + *system + "'")));
+      }
+      return with_case(number, who, respond,
+                       [this, t = std::move(t), respond, case_answer](const CaseSummary&, backend::CaseStore&) {
+                         service.triage(t, [respond, case_answer](Result<CaseSummary> r) {
+                           respond(r ? case_answer(*r) : problem(r.error()));
                          });
                        });
     }

@@ -88,6 +88,16 @@ inline std::string_view survey_closings_migration() {
   return migration;
 }
 
+/// Schema v14 on SQLite, migration 7 on PostgreSQL: the human triage queue. A case the classifier
+/// was not sure of waits there (`needs_triage`) until a person triages it. Open cases stored
+/// before are put in it from their evidence; closed ones are history.
+inline constexpr std::string_view kSchemaTriageQueue = R"sql(
+ALTER TABLE cases ADD COLUMN needs_triage BIGINT NOT NULL DEFAULT 0;
+UPDATE cases SET needs_triage = 1
+  WHERE triage LIKE '%:needs\_human\_triage%' ESCAPE '\' AND status NOT IN ('resolved', 'closed') AND major = 0;
+CREATE INDEX cases_triage_queue ON cases(id) WHERE needs_triage = 1;
+)sql";
+
 /// PostgreSQL's case store migration that makes fb_seal and its kin seal (postgres_case_store.cpp).
 inline constexpr std::int64_t kPgSealingVersion = 4;
 

@@ -451,8 +451,13 @@ std::span<const std::string_view> pg_migrations() {
   static const std::string survey_closings = std::string(detail::survey_closings_migration()) +
                                              "ALTER TABLE surveys ALTER COLUMN answered_ms DROP DEFAULT;\n"
                                              "ALTER TABLE surveys ALTER COLUMN closing DROP DEFAULT;\n";
-  static const std::string_view migrations[] = {
-      kPgSchemaV1, privacy, detail::kSchemaLeases, kPgSealing, detail::kSchemaVisitsByUpdate, survey_closings};
+  static const std::string_view migrations[] = {kPgSchemaV1,
+                                                privacy,
+                                                detail::kSchemaLeases,
+                                                kPgSealing,
+                                                detail::kSchemaVisitsByUpdate,
+                                                survey_closings,
+                                                detail::kSchemaTriageQueue};
   return migrations;
 }
 

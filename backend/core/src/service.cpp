@@ -268,6 +268,56 @@ void Service::transition(TransitionRequest request, std::function<void(Result<Tr
   });
 }
 
+void Service::triage(TriageRequest request, std::function<void(Result<CaseSummary>)> done) {
+  asio::post(executor_, [this, request = std::move(request), done = std::move(done)]() mutable {
+    if (request.at_ms == 0) request.at_ms = clock_.epoch_ms();
+    auto found = store_->find_case(request.case_number);
+    if (!found) return done(fail(found.error()));
+    if (!*found) return done(fail(CaseErrc::not_found, "case " + request.case_number));
+    auto decision = decide_triage(**found, request, rules_.router);
+    if (!decision) return done(fail(decision.error()));
+    auto triaged = store_->triage_case(*decision);
+    if (triaged) {
+      spdlog::info("case {}: triaged by {} ({}, {}, {}, team {})", request.case_number, request.actor,
+                   to_string(triaged->type), to_string(triaged->priority), to_string(triaged->system), triaged->team);
+      arm_sla_timer();  // the due times may be earlier now
+    }
+    done(std::move(triaged));
+  });
+}
+
+Result<TriageDecision> decide_triage(const CaseSummary& c, const TriageRequest& request, const Router& router) {
+  TriageDecision d;
+  d.case_number = c.case_number;
+  d.actor = request.actor;
+  d.reason = request.reason;
+  d.at_ms = request.at_ms;
+  d.type = request.type.value_or(c.type);
+  d.priority = request.priority.value_or(c.priority);
+  d.system = request.system.value_or(c.system);
+  const bool reclassified = d.type != c.type || d.priority != c.priority || d.system != c.system;
+  const auto route = router.route(RouteQuery{d.type, d.priority, d.system, c.model, {}});
+  if (!request.team.empty()) {
+    if (!router.has_team(request.team)) {
+      return fail(ConfigErrc::invalid_value, "field 'team': no team '" + request.team + "' in routing.conf");
+    }
+    d.team = request.team;
+    d.collaborators = request.team == c.team && !reclassified ? c.collaborators : route.collaborators;
+  } else if (reclassified) {
+    d.team = route.team;
+    d.collaborators = route.collaborators;
+  } else {
+    d.team = c.team;
+    d.collaborators = c.collaborators;
+  }
+  const auto ms = [](std::chrono::minutes m) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(m).count();
+  };
+  const auto& sla = router.sla(d.priority);
+  d.sla = SlaTargets{ms(sla.first_response), ms(sla.resolution), ms(sla.progress_every)};
+  return d;
+}
+
 void Service::after_update() {
   update_stats([](ServiceStats& s) { ++s.transitions; });
   check_notifications();  // what the change queued for a car goes now

@@ -281,7 +281,8 @@ std::span<const std::string_view> migrations() {
                                          detail::kSchemaPhoneDigests,
                                          detail::kSchemaLeases,
                                          detail::kSchemaVisitsByUpdate,
-                                         detail::survey_closings_migration()};
+                                         detail::survey_closings_migration(),
+                                         detail::kSchemaTriageQueue};
   return all;
 }
 
@@ -364,7 +365,7 @@ constexpr std::string_view kCaseColumns =
     "c.system, c.team, c.status, c.created_ms, c.first_reply_due_ms, c.resolution_due_ms, c.assignee, c.language, "
     "c.channel, (SELECT p.number FROM cases p WHERE p.id = c.parent_id), c.major, "
     "(SELECT count(*) FROM reports WHERE case_id = c.id), c.collaborators, c.model, c.software_version, "
-    "c.first_response_ms, c.resolved_ms";
+    "c.first_response_ms, c.resolved_ms, c.needs_triage";
 
 /// The target an open case works to next, and whether it is open, as SQL over `cases c`
 /// (the same rule as next_due_ms() and sla_state()).
@@ -460,8 +461,8 @@ class SqliteCaseStore final : public CaseStore {
              {&insert_case_,
               "INSERT INTO cases(uid, number, vin, type, priority, system, team, status, language, "
               "created_ms, first_reply_due_ms, triage, sla_start_ms, resolution_due_ms, progress_every_ms, "
-              "last_contact_ms, next_sla_ms, collaborators, channel, model, software_version, major) "
-              "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+              "last_contact_ms, next_sla_ms, collaborators, channel, model, software_version, major, needs_triage) "
+              "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
              {&insert_report_,
               "INSERT INTO reports(report_id, vin, case_id, received_ms, car_time_ms, source, "
               "category, language, text, dtcs, payload) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
@@ -1292,6 +1293,7 @@ class SqliteCaseStore final : public CaseStore {
         binds.emplace_back(query.now_ms + kDueSoonMs);
       }
     }
+    if (query.needs_triage) and_(*query.needs_triage ? "c.needs_triage = 1" : "c.needs_triage = 0");
     if (!query.text.empty()) {
       and_(
           "(c.number = ? OR c.vin = ? OR EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id AND "
@@ -1336,7 +1338,7 @@ class SqliteCaseStore final : public CaseStore {
     const std::string q = "SELECT " + std::string(kCaseColumns) + ", " + key + ", c.id FROM cases c " + where +
                           " ORDER BY " + order + " LIMIT " + std::to_string(limit + 1);
     std::vector<std::pair<std::int64_t, std::int64_t>> keys;
-    auto rows = select_cases(q, binds, [&](const sql::Statement& s) { keys.emplace_back(s.int64(23), s.int64(24)); });
+    auto rows = select_cases(q, binds, [&](const sql::Statement& s) { keys.emplace_back(s.int64(24), s.int64(25)); });
     if (!rows) return fail(rows.error());
     CasePage page;
     page.items = std::move(*rows);
@@ -1507,6 +1509,61 @@ class SqliteCaseStore final : public CaseStore {
     return existing_case(case_number);
   }
 
+  Result<CaseSummary> triage_case(const TriageDecision& d) override {
+    if (d.actor.empty() || d.reason.empty() || d.team.empty()) {
+      return fail(CaseErrc::missing_detail, "a triage needs who, why and the team");
+    }
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    auto before = existing_case(d.case_number);
+    if (!before) return fail(before.error());
+    if (!is_open(before->state)) {
+      return fail(CaseErrc::invalid_transition, "case " + before->case_number + " is " +
+                                                    std::string(to_string(before->state)) + ": reopen it to triage it");
+    }
+    auto clock = load_sla(d.case_number);
+    if (!clock) return fail(clock.error());
+    const auto& [row, sla] = *clock;
+    std::vector<std::string> collaborators;
+    for (const auto& t : d.collaborators) {
+      if (t != d.team && std::find(collaborators.begin(), collaborators.end(), t) == collaborators.end()) {
+        collaborators.push_back(t);
+      }
+    }
+    const bool new_team = d.team != before->team;
+    const auto first_due = sla.responded ? sla.first_response_due_ms : sla.start_ms + d.sla.first_response_ms;
+    const auto resolution_due = sla.start_ms + d.sla.resolution_ms;
+    auto update = cached(
+        "UPDATE cases SET type = ?1, priority = ?2, system = ?3, team = ?4, collaborators = ?5, "
+        "first_reply_due_ms = ?6, resolution_due_ms = ?7, progress_every_ms = ?8, needs_triage = 0, "
+        "assignee = CASE WHEN ?9 = 1 THEN '' ELSE assignee END WHERE id = ?10");
+    if (!update) return fail(update.error());
+    (*update)
+        ->bind(1, to_string(d.type))
+        .bind(2, to_string(d.priority))
+        .bind(3, to_string(d.system))
+        .bind(4, d.team)
+        .bind(5, join_list(collaborators))
+        .bind(6, first_due)
+        .bind(7, resolution_due)
+        .bind(8, d.sla.progress_every_ms)
+        .bind(9, std::int64_t{new_team ? 1 : 0})
+        .bind(10, row);
+    if (auto x = (*update)->run(); !x) return fail(x.error());
+    const auto changed = [](auto a, auto b) { return nlohmann::json{{"from", a}, {"to", b}}; };
+    nlohmann::json detail = {{"reason", d.reason}, {"was_queued", before->needs_triage}};
+    if (d.type != before->type) detail["type"] = changed(to_string(before->type), to_string(d.type));
+    if (d.priority != before->priority)
+      detail["priority"] = changed(to_string(before->priority), to_string(d.priority));
+    if (d.system != before->system) detail["system"] = changed(to_string(before->system), to_string(d.system));
+    if (new_team) detail["team"] = changed(before->team, d.team);
+    if (new_team && !before->assignee.empty()) detail["assignee"] = changed(before->assignee, "");
+    if (auto x = event(row, d.at_ms, "triage", detail.dump(), d.actor); !x) return fail(x.error());
+    if (auto x = refresh_sla(row); !x) return fail(x.error());
+    if (auto x = tx->commit(); !x) return fail(x.error());
+    return existing_case(d.case_number);
+  }
+
   Result<CaseSummary> merge_cases(std::string_view from, std::string_view into, std::string_view actor,
                                   std::int64_t at_ms, const NoticeRenderer& render) override {
     if (actor.empty()) return fail(CaseErrc::missing_detail, "a merge needs who");
@@ -1628,10 +1685,10 @@ class SqliteCaseStore final : public CaseStore {
     auto copy = cached(
         "INSERT INTO cases(uid, number, vin, type, priority, system, team, status, language, created_ms, "
         "first_reply_due_ms, triage, sla_start_ms, resolution_due_ms, progress_every_ms, last_contact_ms, "
-        "collaborators, channel, model, software_version, major, first_response_ms) "
+        "collaborators, channel, model, software_version, major, first_response_ms, needs_triage) "
         "SELECT ?1, ?2, vin, type, priority, system, team, 'new', language, ?3, first_reply_due_ms, triage, "
         "sla_start_ms, resolution_due_ms, progress_every_ms, ?3, collaborators, channel, model, software_version, 0, "
-        "first_response_ms FROM cases WHERE id = ?4");
+        "first_response_ms, needs_triage FROM cases WHERE id = ?4");
     if (!copy) return fail(copy.error());
     (*copy)->bind(1, new_time_ordered_uuid()).bind(2, *number).bind(3, at_ms).bind(4, *row);
     if (auto x = (*copy)->run(); !x) return fail(x.error());
@@ -1983,6 +2040,7 @@ class SqliteCaseStore final : public CaseStore {
       c.software_version = s.text(20);
       if (!s.is_null(21)) c.first_response_ms = s.int64(21);
       if (!s.is_null(22)) c.resolved_ms = s.int64(22);
+      c.needs_triage = s.int64(23) != 0;
       extra(s);
       out.push_back(std::move(c));
     });
@@ -2254,7 +2312,8 @@ class SqliteCaseStore final : public CaseStore {
     ref.first_reply_due_ms = sla.first_response_due_ms;
     const nlohmann::json triage = {{"evidence", in.classification.evidence}, {"route_rule", in.route.rule_index}};
     auto row = insert_case_row(CaseRow{ref.case_id, ref.case_number, r.vin(), in, r.language(), triage.dump(), sla,
-                                       join_list(in.route.collaborators), in.channel, false});
+                                       join_list(in.route.collaborators), in.channel, false,
+                                       in.classification.needs_human_triage});
     if (!row) return fail(row.error());
     if (auto x = event(*row, in.received_ms, "created", triage.dump()); !x) return fail(x.error());
     return *row;
@@ -2272,6 +2331,7 @@ class SqliteCaseStore final : public CaseStore {
     std::string collaborators;
     std::string channel;
     bool major = false;
+    bool needs_triage = false;  // a report's own case the classifier was not sure of
   };
 
   Result<std::int64_t> insert_case_row(const CaseRow& c) {
@@ -2296,7 +2356,8 @@ class SqliteCaseStore final : public CaseStore {
         .bind(19, c.channel)
         .bind(20, in.report->model())
         .bind(21, in.report->software_version())
-        .bind(22, std::int64_t{c.major ? 1 : 0});
+        .bind(22, std::int64_t{c.major ? 1 : 0})
+        .bind(23, std::int64_t{c.needs_triage ? 1 : 0});
     if (auto next = c.sla.next_deadline()) insert_case_.bind(17, *next);
     else insert_case_.bind_null(17);
     if (auto x = insert_case_.run(); !x) return fail(x.error());

@@ -18,7 +18,7 @@ namespace fb::api {
 
 enum class Role {
   agent,      // works the cases of one team (and those it collaborates on)
-  team_lead,  // an agent who also merges, splits, links and edits the knowledge base
+  team_lead,  // an agent who also triages, merges, splits, links and edits the knowledge base
   admin,      // every team, the routing rules, privacy requests
   auditor,    // reads everything, changes nothing, sees personal data masked
   dealer,     // a dealer (4S store): its own service visits and nothing else; `team` is its dealer code
@@ -82,7 +82,7 @@ std::vector<std::string> visible_teams(const Principal& p);
 /// A case is visible to its team, its collaborating teams, admins and auditors.
 bool may_see(const Principal& p, const backend::CaseSummary& c);
 bool may_write(const Principal& p);           // everyone but the auditor
-bool may_reorganize(const Principal& p);      // merge, split, link: team_lead, admin
+bool may_reorganize(const Principal& p);      // merge, split, link, triage: team_lead, admin
 bool may_edit_knowledge(const Principal& p);  // team_lead, admin
 bool may_edit_routing(const Principal& p);    // admin
 bool may_handle_privacy(const Principal& p);  // admin

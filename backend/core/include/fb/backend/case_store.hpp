@@ -171,6 +171,9 @@ struct CaseSummary {
   std::string software_version;
   std::optional<std::int64_t> first_response_ms;  // when a person first answered (stops the 24 h clock)
   std::optional<std::int64_t> resolved_ms;
+  /// The classifier was not sure (Classification::needs_human_triage): the case waits in the
+  /// human triage queue until a person confirms or corrects it (CaseStore::triage_case).
+  bool needs_triage = false;
 };
 
 /// One audit entry of a case: who did what, when and why.
@@ -246,7 +249,8 @@ struct CaseQuery {
   std::string model;
   std::string assignee;
   std::optional<SlaState> sla;
-  std::string text;  // a case number, a VIN, or words in a report's text
+  std::optional<bool> needs_triage;  // true: the human triage queue; false: the cases out of it
+  std::string text;                  // a case number, a VIN, or words in a report's text
   CaseSort sort = CaseSort::newest;
   std::string cursor;  // from the previous page's next_cursor; only valid with the same sort
   std::size_t limit = 50;
@@ -305,6 +309,21 @@ struct TransitionRequest {
   /// What the driver's notice says of why ({note}), in the case's language; unset: `reason`
   /// (a team's words to the driver). Set when the reason is the store's own, for the audit.
   std::optional<std::string> driver_note;
+};
+
+/// A person's triage (分诊) of a case: the classification confirmed or corrected, the team and
+/// SLA targets that follow from it (the caller routes it: Service::triage), and why.
+struct TriageDecision {
+  std::string case_number;
+  std::string actor;   // required: who
+  std::string reason;  // required: why (the audit's, never the driver's)
+  std::int64_t at_ms = 0;
+  CaseType type = CaseType::usage_experience;
+  Priority priority = Priority::medium;
+  VehicleSystem system = VehicleSystem::other;
+  std::string team;                        // required
+  std::vector<std::string> collaborators;  // further teams (the owning team is dropped from them)
+  SlaTargets sla;                          // the targets of `priority`, counted from the case's SLA start
 };
 
 /// A notification the lifecycle asks to send to a case's car, rendered inside the transaction.
@@ -456,6 +475,14 @@ class CaseStore {
   /// driver); one further on keeps its state and changes hands (audited).
   virtual Result<CaseSummary> assign(std::string_view case_number, std::string_view assignee, std::string_view actor,
                                      std::int64_t at_ms, const NoticeRenderer& render) = 0;
+  /// Applies a person's triage to an open case and takes it out of the triage queue, in one
+  /// transaction: type, priority, system, team and collaborators as decided; the due times are
+  /// the decision's targets from the case's SLA start (the first-reply one only while nobody has
+  /// answered) and escalations already sent stay sent. A new team takes the case unassigned.
+  /// Audited as a "triage" event with what changed. The driver is not notified: the car's next
+  /// notice names the new team. Errors: not_found, missing_detail (actor, reason, team), invalid_transition
+  /// (a resolved or closed case: reopen it first).
+  virtual Result<CaseSummary> triage_case(const TriageDecision& decision) = 0;
   /// Moves every report of `from` into `into` (same car, both open) and closes `from` as merged
   /// (audited as a transition); the car is told of each report moved ("merged", naming `into`).
   virtual Result<CaseSummary> merge_cases(std::string_view from, std::string_view into, std::string_view actor,

@@ -53,6 +53,25 @@ struct ServiceStats {
   std::uint64_t transitions = 0;
 };
 
+/// A person's triage (分诊) from the team API or console: what they set; what they leave unset
+/// stays as the case has it.
+struct TriageRequest {
+  std::string case_number;
+  std::string actor;   // required: who
+  std::string reason;  // required: why
+  std::optional<CaseType> type;
+  std::optional<Priority> priority;
+  std::optional<VehicleSystem> system;
+  std::string team;  // empty: the team routing.conf gives the triaged classification
+  std::int64_t at_ms = 0;
+};
+
+/// What a triage request decides for case `c` under `router`: a named team must be one of
+/// routing.conf's; without one, a changed type, priority or system is routed again (team and
+/// collaborators), an unchanged one keeps the case's; the SLA targets are those of the priority.
+/// Errors: ConfigErrc::invalid_value (an unknown team; the detail names field 'team').
+Result<TriageDecision> decide_triage(const CaseSummary& c, const TriageRequest& request, const Router& router);
+
 class Service {
  public:
   /// Receives its parts. `client` may live on `executor` or on another strand of the same
@@ -78,6 +97,10 @@ class Service {
   /// from any thread; runs on the service's executor, where `done` is called.
   /// Errors: CaseErrc, StorageErrc.
   void transition(TransitionRequest request, std::function<void(Result<TransitionOutcome>)> done);
+  /// Applies a person's triage (decide_triage under the current routing.conf, then
+  /// CaseStore::triage_case). Any thread; `done` runs on the service's executor.
+  /// Errors: CaseErrc, StorageErrc.
+  void triage(TriageRequest request, std::function<void(Result<CaseSummary>)> done);
   /// A report from another channel (hotline, dealer, web) through the same pipeline as the cars'
   /// (see Ingest::accept_from_channel). Any thread; `done` runs on the service's executor.
   void submit_from_channel(wire::Report report, std::string channel, std::optional<Contact> contact,
