@@ -8,7 +8,7 @@ const QUEUE_REFRESH_MS = 30 * 1000;
 const OPEN_STATES = STATES.filter((s) => s !== "resolved" && s !== "closed");
 
 let timers = [];  // intervals of the current page, cleared on navigation
-const queueFilters = { state: "open", priority: "", system: "", sla: "", q: "", sort: "newest", mine: "" };
+const queueFilters = { state: "open", priority: "", system: "", sla: "", q: "", sort: "newest", mine: "", needs_triage: "" };
 
 // ---- routing and chrome ----
 
@@ -128,6 +128,8 @@ async function renderQueue(page) {
     field(t("queue.sort"), select("sort", SORTS.map((s) => [s, t(`sort.${s}`)]), f.sort, "filter-sort")),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "mine", value: "1", checked: !!f.mine, testid: "filter-mine" }),
       t("queue.mine")),
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "needs_triage", value: "true", checked: !!f.needs_triage,
+                                                 testid: "filter-triage" }), t("queue.triage")),
     h("button", { type: "submit", testid: "filter-apply" }, t("queue.apply")));
   const errors = h("div");
   const columns = ["case", "created", "type", "priority", "system", "model", "state", "assignee", "sla"];
@@ -142,7 +144,8 @@ async function renderQueue(page) {
     const params = new URLSearchParams({ limit: "50" });
     const state = f.state === "open" ? OPEN_STATES.join(",") : f.state;
     const assignee = f.mine ? me?.name : "";
-    for (const [k, v] of Object.entries({ state, priority: f.priority, system: f.system, sla: f.sla, q: f.q.trim(), sort: f.sort, assignee }))
+    for (const [k, v] of Object.entries({ state, priority: f.priority, system: f.system, sla: f.sla, q: f.q.trim(), sort: f.sort, assignee,
+                                          needs_triage: f.needs_triage }))
       if (v) params.set(k, v);
     if (!reset && cursor) params.set("cursor", cursor);
     more.disabled = true;
@@ -192,7 +195,8 @@ function queueRow(c) {
   renderSlaCell(sla, c);
   return h("tr", { testid: "case-row", "data-case": c.case_number },
     h("td", {}, h("a", { href: `#/case/${encodeURIComponent(c.case_number)}`, testid: "case-link" }, c.case_number),
-      c.major ? h("span", { class: "badge major" }, t("case.major")) : null),
+      c.major ? h("span", { class: "badge major" }, t("case.major")) : null,
+      c.needs_triage ? h("span", { class: "badge triage", testid: "triage-badge" }, t("case.needs_triage")) : null),
     h("td", {}, fmtTime(c.created_ms)), h("td", {}, term("type", c.type)),
     h("td", {}, h("span", { class: `prio prio-${c.priority}` }, term("priority", c.priority))),
     h("td", {}, term("system", c.system)), h("td", {}, c.model || t("common.none")),
@@ -213,7 +217,7 @@ async function renderCase(page, number) {
     h("p", {}, h("a", { href: "#/queue" }, `← ${t("case.back")}`)),
     h("h1", {}, t("case.title", c.case_number), " ",
       h("span", { class: "badge", testid: "case-state", "data-state": c.state }, term("state", c.state)), " ",
-      slaBadge),
+      slaBadge, c.needs_triage ? [" ", h("span", { class: "badge triage", testid: "case-triage" }, t("case.needs_triage"))] : null),
     h("div", { class: "columns" },
       h("div", {}, caseSummary(c, data.contact, data.survey), caseActions(c, reload)),
       h("div", {}, conversation(data), timeline(data.events || []))),
@@ -317,9 +321,40 @@ function caseActions(c, reload) {
     document.querySelector("[data-testid=action-notice]")?.replaceChildren(t("case.message.sent"));
   });
 
+  // Triage (分诊): a lead confirms or corrects what the classifier decided; an open case only.
+  // Out of the queue it is a correction, folded away under the moves a case needs daily.
+  let triageForm = canTriage() && OPEN_STATES.includes(c.state) ? triageCase(c, errors, reloadKeeping) : null;
+  if (triageForm && !c.needs_triage) {
+    triageForm = h("details", { testid: "triage-details" }, h("summary", {}, t("case.triage")), triageForm);
+  }
   const readOnly = me?.role === "auditor";
   return h("section", { class: "card", testid: "case-actions" }, h("h2", {}, t("case.actions")), errors, notice,
-           readOnly ? null : [move, assign, commentForm, messageForm]);
+           readOnly ? null : [triageForm, move, assign, commentForm, messageForm]);
+}
+
+const canTriage = () => me?.role === "team_lead" || me?.role === "admin";
+
+function triageCase(c, errors, reloadKeeping) {
+  const type = select("type", TYPES.map((k) => [k, term("type", k)]), c.type, "triage-type");
+  const priority = select("priority", PRIORITIES.map((k) => [k, term("priority", k)]), c.priority, "triage-priority");
+  const system = select("system", SYSTEMS.map((k) => [k, term("system", k)]), c.system, "triage-system");
+  const team = h("input", { name: "team", testid: "triage-team", placeholder: t("case.triage.routed") });
+  const why = h("input", { name: "triage-reason", testid: "triage-reason", required: true });
+  return onSubmit(h("form", { testid: "triage-form" }, h("h3", {}, t("case.triage")),
+    h("p", { class: "muted" }, t(c.needs_triage ? "case.triage.hint" : "case.triage.again")),
+    field(t("col.type"), type), field(t("col.priority"), priority), field(t("col.system"), system),
+    field(t("case.team"), team), field(t("case.reason"), why),
+    h("button", { type: "submit", testid: "triage-submit" }, t("case.triage.save"))), errors, async () => {
+    const body = { reason: why.value.trim() };
+    for (const [k, el, was] of [["type", type, c.type], ["priority", priority, c.priority], ["system", system, c.system]])
+      if (el.value !== was) body[k] = el.value;
+    if (team.value.trim()) body.team = team.value.trim();
+    const triaged = (await api("POST", `${caseUrl(c.case_number)}/triage`, body))?.case;
+    // Given to a team this user is not in, the case is no longer theirs to see: back to the queue.
+    const stays = me?.role === "admin" || triaged?.team === me?.team || (triaged?.collaborators || []).includes(me?.team);
+    if (!stays) { location.hash = "#/queue"; return; }
+    await reloadKeeping();
+  });
 }
 
 function conversation(data) {
@@ -363,6 +398,12 @@ function eventDetail(e) {
   }
   if (e.kind === "assignment" && d && "to" in d) {
     return h("div", { class: "muted" }, `${d.from || "—"} → ${d.to || "—"}`);
+  }
+  if (e.kind === "triage" && d) {
+    const changes = ["type", "priority", "system"].filter((k) => d[k]).map((k) => `${term(k, d[k].from)} → ${term(k, d[k].to)}`);
+    if (d.team) changes.push(`${d.team.from} → ${d.team.to}`);
+    return h("div", { class: "muted" }, changes.length ? changes.join(" · ") : t("case.triage.confirmed"),
+             d.reason ? ` · ${t("case.reason")}: ${d.reason}` : "");
   }
   if (e.kind === "priority_raised" && d?.to) {
     return h("div", { class: "muted" }, `${term("priority", d.from)} → ${term("priority", d.to)}`,

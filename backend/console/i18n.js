@@ -53,6 +53,15 @@ const STRINGS = {
     "sort.due": "Due soonest",
     "sort.priority": "Priority",
     "queue.mine": "Only mine",
+    "queue.triage": "Needs triage only",
+    "case.needs_triage": "needs triage",
+    "case.triage": "Triage",
+    "case.triage.hint": "The classifier was not sure of this case: confirm or correct it. The case then leaves the triage queue.",
+    "case.triage.again": "Correct the classification: the due times follow the priority from the case's start.",
+    "case.triage.routed": "empty: as routing.conf routes it",
+    "case.triage.save": "Save triage",
+    "case.triage.confirmed": "confirmed as classified",
+    "event.triage": "triaged by a person",
 
     "col.case": "Case",
     "col.created": "Created",
@@ -500,6 +509,15 @@ const STRINGS = {
     "sort.due": "最先到期",
     "sort.priority": "按优先级",
     "queue.mine": "只看我的",
+    "queue.triage": "只看待人工分诊",
+    "case.needs_triage": "待人工分诊",
+    "case.triage": "人工分诊",
+    "case.triage.hint": "分类器对此工单把握不足：请确认或更正分类。保存后工单离开分诊队列。",
+    "case.triage.again": "更正分类：期限按新优先级从工单起算时间重新计算。",
+    "case.triage.routed": "留空：按路由规则分派",
+    "case.triage.save": "保存分诊",
+    "case.triage.confirmed": "确认分类无误",
+    "event.triage": "人工分诊",
 
     "col.case": "工单",
     "col.created": "创建时间",
@@ -901,6 +919,7 @@ const STRINGS = {
 const STATES = ["new", "acknowledged", "assigned", "in_progress", "waiting_for_customer", "appointment",
                 "resolved", "closed", "reopened"];
 const PRIORITIES = ["high", "medium", "low"];
+const TYPES = ["product_fault", "usage_experience", "service_complaint", "suggestion"];
 const SYSTEMS = ["engine", "transmission", "brakes", "steering", "suspension", "tyres", "electrical", "battery",
                  "electric_drive", "body", "restraints", "infotainment", "hvac", "adas", "sales", "service", "parts",
                  "charges", "other"];

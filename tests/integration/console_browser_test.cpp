@@ -294,6 +294,62 @@ TEST_F(ConsoleBrowser, ATeamLeadWorksACarsReportFromTheQueueToResolvedAndTheDriv
   screenshot("case-zh");
 }
 
+// The human triage queue: a report the classifier was not sure of waits there with a badge; its
+// team's lead corrects it on the case page, and the case goes to the team its new type is
+// routed to, out of the queue.
+TEST_F(ConsoleBrowser, ALeadTriagesACaseTheClassifierWasNotSureOfAndItGoesWhereItsNewTypeIsRouted) {
+  SKIP_WITHOUT_BROWSER();
+  start();
+  agent::Draft d;
+  d.category = wire::CATEGORY_OTHER;
+  d.text = "Something feels odd";
+  d.language = "en";
+  std::promise<Result<std::string>> saved;
+  car_->agent().submit(d, [&](Result<std::string> r) { saved.set_value(std::move(r)); });
+  const auto vague = must(saved.get_future().get());
+  ASSERT_TRUE(car_->wait_notified({vague}));
+  const auto number = car_->case_number(vague);
+  const auto before = open_cases(backend_->db())->find_case(number);
+  ASSERT_TRUE(before && *before);
+  ASSERT_TRUE((*before)->needs_triage) << "the classifier was sure of '" << d.text << "'";
+  ASSERT_NE((*before)->team, "after_sales");
+  login(lead_tokens_[(*before)->team]);
+  must(browser_->wait_for_text("[data-testid=whoami]", "li.wei"));
+
+  must(browser_->click("[data-testid=filter-triage]"));
+  must(browser_->click("[data-testid=filter-apply]"));
+  const std::string row = "[data-testid=case-row][data-case='" + number + "']";
+  must(browser_->wait_for(row + " [data-testid=triage-badge]"));
+  const std::string sure = "[data-testid=case-row][data-case='" + number_ + "']";
+  wait_for_value("return document.querySelectorAll(\"" + sure + "\").length;", 0,
+                 "the sure case out of the triage queue");
+  screenshot("triage-queue");
+
+  must(browser_->click(row + " [data-testid=case-link]"));
+  must(browser_->wait_for("[data-testid=case-triage]"));
+  must(
+      browser_->execute("document.querySelector('[data-testid=triage-type]').value = 'service_complaint';"
+                        "document.querySelector('[data-testid=triage-system]').value = 'service';"));
+  must(browser_->type("[data-testid=triage-reason]", "The driver means the dealer's work"));
+  screenshot("triage-form");
+  must(browser_->click("[data-testid=triage-submit]"));
+  // After-sales has it now: its lead is back on the queue, where it is no longer listed.
+  must(browser_->wait_for("[data-testid=page-queue]"));
+  wait_for_value("return document.querySelectorAll(\"" + row + "\").length;", 0, "the case gone from the queue");
+
+  const auto after = open_cases(backend_->db())->find_case(number);
+  ASSERT_TRUE(after && *after);
+  EXPECT_FALSE((*after)->needs_triage);
+  EXPECT_EQ((*after)->type, CaseType::service_complaint);
+  EXPECT_EQ((*after)->team, "after_sales");
+  must(browser_->click("[data-testid=logout]"));
+  login(lead_tokens_["after_sales"]);
+  must(browser_->wait_for_text("[data-testid=whoami]", "after_sales"));
+  must(browser_->navigate(url("#/case/" + number)));
+  must(browser_->wait_for_text("[data-testid=timeline]", "The driver means the dealer's work"));
+  EXPECT_TRUE(must(browser_->find_all("[data-testid=case-triage]")).empty());
+}
+
 // Signing in from a bookmarked page opens that page: the queue (whose hash the login page already
 // had, so no hashchange fires) and a deep link to a case.
 TEST_F(ConsoleBrowser, SigningInFromABookmarkOpensThePageItNames) {
