@@ -349,10 +349,12 @@ function triageCase(c, errors, reloadKeeping) {
     for (const [k, el, was] of [["type", type, c.type], ["priority", priority, c.priority], ["system", system, c.system]])
       if (el.value !== was) body[k] = el.value;
     if (team.value.trim()) body.team = team.value.trim();
+    const from = location.hash;
     const triaged = (await api("POST", `${caseUrl(c.case_number)}/triage`, body))?.case;
-    // Given to a team this user is not in, the case is no longer theirs to see: back to the queue.
+    // Given to a team this user is not in, the case is no longer theirs to see: back to the queue
+    // (unless they went elsewhere meanwhile).
     const stays = me?.role === "admin" || triaged?.team === me?.team || (triaged?.collaborators || []).includes(me?.team);
-    if (!stays) { location.hash = "#/queue"; return; }
+    if (!stays) { if (location.hash === from) location.hash = "#/queue"; return; }
     await reloadKeeping();
   });
 }
@@ -402,6 +404,7 @@ function eventDetail(e) {
   if (e.kind === "triage" && d) {
     const changes = ["type", "priority", "system"].filter((k) => d[k]).map((k) => `${term(k, d[k].from)} → ${term(k, d[k].to)}`);
     if (d.team) changes.push(`${d.team.from} → ${d.team.to}`);
+    if (d.assignee) changes.push(`${t("col.assignee")}: ${d.assignee.from} → ${t("common.none")}`);
     return h("div", { class: "muted" }, changes.length ? changes.join(" · ") : t("case.triage.confirmed"),
              d.reason ? ` · ${t("case.reason")}: ${d.reason}` : "");
   }

@@ -696,10 +696,17 @@ TEST_F(ApiTest, LeadsTriageTheCasesTheClassifierWasNotSureOfAndTheQueueEmpties) 
   }
   EXPECT_TRUE(audited) << events.dump();
   // The lead of after-sales corrects the priority of its case; another team's case is not its to triage.
-  EXPECT_EQ(post(triage, kLeadSales, {{"priority", "high"}, {"reason", "a safety threat"}}).json()["case"]["priority"],
-            "high");
+  const auto raised = post(triage, kLeadSales, {{"priority", "high"}, {"reason", "a safety threat"}}).json()["case"];
+  EXPECT_EQ(raised["priority"], "high");
+  EXPECT_EQ(raised["team"], "after_sales");  // routing.conf: every service complaint
   const auto rnd = report(vin(62), kEngineNoise);
   EXPECT_EQ(post("/api/v1/cases/" + rnd + "/triage", kLeadSales, {{"priority", "low"}, {"reason", "r"}}).status, 403);
+  // After-sales collaborates on a brake case R&D owns: it sees it, but does not triage it away.
+  const auto brakes = report(vin(63), kBrakeNoise);
+  ASSERT_EQ(client_->get("/api/v1/cases/" + brakes, kLeadSales).status, 200);
+  auto taken = post("/api/v1/cases/" + brakes + "/triage", kLeadSales, {{"team", "after_sales"}, {"reason", "ours"}});
+  EXPECT_EQ(taken.status, 403) << taken.body;
+  EXPECT_EQ(client_->get("/api/v1/cases/" + brakes, kAdmin).json()["case"]["team"], "rnd_tech_support");
 }
 
 TEST_F(ApiTest, PrivacyExportThenEraseLeavesNothingOfTheVinButTheStatistics) {

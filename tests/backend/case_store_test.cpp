@@ -382,7 +382,8 @@ TEST(CaseStoreMigration, AnswersStoredBeforeSurveyClosingsCountOncePerClosing) {
     std::string sql =
         "DROP INDEX surveys_closing; DROP INDEX notifications_closings; ALTER TABLE surveys DROP COLUMN counted; "
         "ALTER TABLE surveys DROP COLUMN closing; ALTER TABLE surveys DROP COLUMN answered_ms; "
-        "DROP INDEX cases_triage_queue; ALTER TABLE cases DROP COLUMN needs_triage; ";
+        "DROP INDEX cases_triage_queue; ALTER TABLE cases DROP COLUMN needs_triage; "
+        "ALTER TABLE cases DROP COLUMN resolution_target_ms; ";
     sql += test::store_is_postgres() ? "UPDATE fb_schema SET version = 5 WHERE name = 'case store'; "
                                      : "PRAGMA user_version = 12; ";
     const auto hours = [](int h) { return std::to_string(kT + h * test::kHour); };
@@ -435,7 +436,9 @@ TEST(CaseStoreMigration, OpenCasesTheClassifierWasNotSureOfJoinTheTriageQueue) {
   {
     auto db = test::open_store_database(path);
     ASSERT_TRUE(db) << db.error().what();
-    std::string sql = "DROP INDEX cases_triage_queue; ALTER TABLE cases DROP COLUMN needs_triage; ";
+    std::string sql =
+        "DROP INDEX cases_triage_queue; ALTER TABLE cases DROP COLUMN needs_triage; "
+        "ALTER TABLE cases DROP COLUMN resolution_target_ms; ";
     sql += test::store_is_postgres() ? "UPDATE fb_schema SET version = 6 WHERE name = 'case store'; "
                                      : "PRAGMA user_version = 13; ";
     sql += "UPDATE cases SET status = 'closed' WHERE number = '" + numbers[2] + "'; ";

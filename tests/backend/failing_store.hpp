@@ -90,7 +90,9 @@ class FailingStore final : public CaseStore {
                                    std::int64_t at) override {
     return inner_.split_report(n, r, a, at);
   }
-  Result<CaseSummary> triage_case(const TriageDecision& d) override { return inner_.triage_case(d); }
+  Result<CaseSummary> triage_case(std::string_view n, const TriageDecider& d) override {
+    return inner_.triage_case(n, d);
+  }
   Result<CaseSummary> link_to_major(std::string_view n, std::string_view m, std::string_view a,
                                     std::int64_t at) override {
     return inner_.link_to_major(n, m, a, at);

@@ -112,6 +112,11 @@ class LifecycleTest : public ::testing::Test {
     return clusters && !clusters->empty() ? clusters->front().major_case_number : std::string();
   }
 
+  /// Triages the case with `d`, whatever the store reads.
+  Result<CaseSummary> triage(const std::string& number, TriageDecision d) {
+    return store_->triage_case(number, [d](const CaseSummary&) -> Result<TriageDecision> { return d; });
+  }
+
   Result<TransitionOutcome> move(const std::string& number, S to, std::int64_t at_ms = kT + kHour) {
     TransitionRequest r{number, to, "li.na@after_sales", "test step", at_ms, {}, {}, {}};
     if (to == S::assigned) r.assignee = "li.na";
@@ -540,7 +545,6 @@ TEST_F(LifecycleTest, ATriageCorrectsTheCaseTakesItOutOfTheQueueAndRetimesItsSla
   EXPECT_EQ(store_->search_cases(queue)->items[0].case_number, sure);
 
   TriageDecision d;
-  d.case_number = unsure;
   d.actor = "wang.lei@lead";
   d.reason = "the driver means the brakes";
   d.at_ms = kT + 3 * kHour;
@@ -550,7 +554,7 @@ TEST_F(LifecycleTest, ATriageCorrectsTheCaseTakesItOutOfTheQueueAndRetimesItsSla
   d.team = "rnd_tech_support";
   d.collaborators = {"rnd_tech_support", "after_sales"};
   d.sla = SlaTargets{4 * kHour, 3 * kDay, 12 * kHour};
-  auto triaged = store_->triage_case(d);
+  auto triaged = triage(unsure, d);
   ASSERT_TRUE(triaged) << triaged.error().what();
   EXPECT_FALSE(triaged->needs_triage);
   EXPECT_EQ(triaged->type, CaseType::product_fault);
@@ -584,17 +588,10 @@ TEST_F(LifecycleTest, AnUnansweredCaseTriagedLowerIsDueLaterAndEscalationsSentSt
   const auto number = new_case(kT, SlaTargets{4 * kHour, 3 * kDay, 0});
   ASSERT_EQ(store_->process_sla(kT + 2 * kHour, render_)->size(), 1u);  // 50 % of 4 h
   const auto before = *store_->find_case(number).value();
-  TriageDecision d{number,
-                   "wang.lei@lead",
-                   "a squeal, not a failure",
-                   kT + 2 * kHour,
-                   before.type,
-                   Priority::medium,
-                   before.system,
-                   before.team,
-                   before.collaborators,
-                   SlaTargets{24 * kHour, 14 * kDay, 0}};
-  auto triaged = store_->triage_case(d);
+  TriageDecision d{"wang.lei@lead", "a squeal, not a failure", kT + 2 * kHour,
+                   before.type,     Priority::medium,          before.system,
+                   before.team,     before.collaborators,      SlaTargets{24 * kHour, 14 * kDay, 0}};
+  auto triaged = triage(number, d);
   ASSERT_TRUE(triaged) << triaged.error().what();
   EXPECT_EQ(triaged->first_reply_due_ms, kT + 24 * kHour);
   EXPECT_EQ(triaged->assignee, before.assignee);
@@ -604,27 +601,71 @@ TEST_F(LifecycleTest, AnUnansweredCaseTriagedLowerIsDueLaterAndEscalationsSentSt
   const auto detail = nlohmann::json::parse(store_->case_events(number).value().back().detail);
   EXPECT_FALSE(detail.contains("team"));
   EXPECT_FALSE(detail["was_queued"].get<bool>());
+  // Reopened, the case gets its new resolution target again from the reopening.
+  for (auto to : {S::acknowledged, S::assigned, S::in_progress, S::resolved}) {
+    ASSERT_TRUE(move(number, to, kT + 21 * kHour));
+  }
+  ASSERT_TRUE(move(number, S::reopened, kT + 2 * kDay));
+  EXPECT_EQ(store_->find_case(number)->value().resolution_due_ms, kT + 2 * kDay + 14 * kDay);
 }
 
-TEST_F(LifecycleTest, ATriageNeedsWhoWhyAndAnOpenCase) {
+TEST_F(LifecycleTest, ATriageNeedsWhoWhyAndAnOpenCaseAndTheDecidersRefusalChangesNothing) {
   const auto number = new_case();
   const auto c = *store_->find_case(number).value();
-  TriageDecision d{number, "wang.lei@lead", "", kT, c.type, c.priority, c.system, c.team, {}, {}};
-  auto r = store_->triage_case(d);
+  TriageDecision d{"wang.lei@lead", "", kT, c.type, c.priority, c.system, c.team, {}, {}};
+  auto r = triage(number, d);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, make_error_code(CaseErrc::missing_detail));
   d.reason = "checked";
-  d.case_number = "FB-2026-999999";
-  EXPECT_EQ(store_->triage_case(d).error().code, make_error_code(CaseErrc::not_found));
-  d.case_number = number;
+  EXPECT_EQ(triage("FB-2026-999999", d).error().code, make_error_code(CaseErrc::not_found));
+  const auto events = store_->case_events(number)->size();
+  auto refused = store_->triage_case(number, [&](const CaseSummary& now) -> Result<TriageDecision> {
+    EXPECT_EQ(now.case_number, number);
+    return fail(CaseErrc::invalid_request, "not yours");
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().detail, "not yours");
+  EXPECT_EQ(store_->case_events(number)->size(), events);
   ASSERT_TRUE(move(number, S::acknowledged));
   ASSERT_TRUE(move(number, S::assigned));
   ASSERT_TRUE(move(number, S::in_progress));
   ASSERT_TRUE(move(number, S::resolved));
-  r = store_->triage_case(d);
+  r = triage(number, d);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, make_error_code(CaseErrc::invalid_transition));
   EXPECT_NE(r.error().detail.find("reopen"), std::string::npos);
+}
+
+// A confirmation (the same priority) keeps the case's own due times and progress interval: a
+// follow-up's, or those a merge tightened, are not routing.conf's. A case resolved untriaged
+// leaves the queue: nobody can triage it any more.
+TEST_F(LifecycleTest, AConfirmationKeepsTheCasesOwnClockAndAResolvedCaseLeavesTheQueue) {
+  const auto queued = [&](const std::string& vin, std::int64_t at) {
+    auto env = report(vin, "有点奇怪 something odd");
+    env.mutable_report()->set_car_time_ms(at);
+    auto in = test::intake(env, at);
+    in.classification.needs_human_triage = true;
+    in.sla = SlaTargets{24 * kHour, 14 * kDay, 0};
+    auto out = store_->commit_batch(std::vector<BatchItem>{in}, test::simple_notifications());
+    EXPECT_TRUE(out && out->front().accepted);
+    return out && out->front().accepted ? out->front().accepted->case_number : std::string();
+  };
+  const auto confirmed = queued(test::kVinA, kT);
+  const auto resolved = queued(test::kVinB, kT);
+  const auto c = *store_->find_case(confirmed).value();
+  auto kept = triage(confirmed, TriageDecision{"wang.lei@lead", "right as it is", kT + kHour, c.type, c.priority,
+                                               c.system, c.team, c.collaborators, SlaTargets{kHour, kDay, kHour}});
+  ASSERT_TRUE(kept) << kept.error().what();
+  EXPECT_EQ(kept->first_reply_due_ms, kT + 24 * kHour);
+  EXPECT_EQ(kept->resolution_due_ms, kT + 14 * kDay);
+  EXPECT_TRUE(store_->process_sla(kT + 6 * kDay, render_)->size() == 2u)  // 50 % of each case's 24 h only
+      << "no progress update: the case had none";
+
+  for (auto to : {S::acknowledged, S::assigned, S::in_progress, S::resolved}) ASSERT_TRUE(move(resolved, to));
+  CaseQuery queue;
+  queue.needs_triage = true;
+  EXPECT_TRUE(store_->search_cases(queue)->items.empty());
+  EXPECT_FALSE(store_->find_case(resolved)->value().needs_triage);
 }
 
 TEST(HumanTriage, ADecisionRoutesAChangedClassificationAndKeepsAConfirmedOnesTeam) {
@@ -656,8 +697,12 @@ TEST(HumanTriage, ADecisionRoutesAChangedClassificationAndKeepsAConfirmedOnesTea
   EXPECT_EQ(routed->sla.first_response_ms, 4 * kHour);
   EXPECT_EQ(routed->sla.progress_every_ms, 12 * kHour);
 
+  // A named team owns it; the team routing.conf names for the new classification keeps access.
   fault.team = "product_planning";
-  EXPECT_EQ(decide_triage(c, fault, router)->team, "product_planning");
+  auto named = decide_triage(c, fault, router);
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->team, "product_planning");
+  EXPECT_EQ(named->collaborators, (std::vector<std::string>{"after_sales", "rnd_tech_support"}));
   fault.team = "marketing";
   auto unknown = decide_triage(c, fault, router);
   ASSERT_FALSE(unknown);
@@ -1166,6 +1211,31 @@ TEST_F(LifecycleTest, AManualMergeKeepsTheMoreUrgentCasesPriorityAndDueTimes) {
   auto sla = store_->process_sla(kT + 5 * kHour + 1, render_);
   ASSERT_TRUE(sla) << sla.error().what();
   EXPECT_TRUE(std::any_of(sla->begin(), sla->end(), [&](const SlaEvent& e) { return e.case_number == calm; }));
+}
+
+// A brake case (3 days) merged into a later air-con case (7 days) keeps the brake case's due time;
+// reopened after its resolution, the case gets the brake case's 3 days again from the reopening,
+// not a length cut from the air-con case's later start (which was below zero: due at once).
+TEST_F(LifecycleTest, AReopenedCaseAfterAManualMergeGetsTheMergedCasesResolutionTarget) {
+  auto urgent = submit(report(test::kVinA, "刹车失灵，踩不下去 brakes failed"), kT, SlaTargets{4 * kHour, 3 * kDay, 0});
+  auto calm = submit(report(test::kVinA, "空调出风有异味 the air con smells"), kT + 4 * kDay,
+                     SlaTargets{24 * kHour, 7 * kDay, 0});
+  ASSERT_TRUE(urgent.accepted && calm.accepted);
+  const auto kept = calm.accepted->case_number;
+  ASSERT_NE(kept, urgent.accepted->case_number);
+  auto merged = store_->merge_cases(urgent.accepted->case_number, kept, "li.na", kT + 4 * kDay + kHour, render_);
+  ASSERT_TRUE(merged) << merged.error().what();
+  EXPECT_EQ(merged->resolution_due_ms, kT + 3 * kDay) << "the brake case's due time";
+  EXPECT_EQ(merged->created_ms, kT + 4 * kDay);
+  for (auto to : {S::acknowledged, S::assigned, S::in_progress, S::resolved}) {
+    ASSERT_TRUE(move(kept, to, kT + 4 * kDay + 2 * kHour));
+  }
+  ASSERT_TRUE(move(kept, S::reopened, kT + 10 * kDay));
+  const auto reopened = store_->find_case(kept)->value();
+  EXPECT_EQ(reopened.resolution_due_ms, kT + 13 * kDay) << "3 days from the reopening";
+  auto sla = store_->process_sla(kT + 10 * kDay + 1, render_);
+  ASSERT_TRUE(sla) << sla.error().what();
+  EXPECT_TRUE(std::none_of(sla->begin(), sla->end(), [&](const SlaEvent& e) { return e.case_number == kept; }));
 }
 
 TEST_F(LifecycleTest, ACaseIsLinkedToAMajorCaseByHandAndUnlinked) {

@@ -712,9 +712,16 @@ struct Api::Impl {
         return respond(
             problem(Error(ApiErrc::bad_request, "field 'system': unknown vehicle system '" + *system + "'")));
       }
+      // Its own team's lead (or an admin), on the case as the triage reads it: a collaborating
+      // team's lead would take the case over and drop the owner's assignee.
+      auto permit = [who](const CaseSummary& c) -> Result<void> {
+        if (who.role == Role::admin || c.team == who.team) return {};
+        return fail(ApiErrc::forbidden,
+                    "case " + c.case_number + " belongs to team " + c.team + ": its own lead or an admin triages it");
+      };
       return with_case(number, who, respond,
-                       [this, t = std::move(t), respond, case_answer](const CaseSummary&, backend::CaseStore&) {
-                         service.triage(t, [respond, case_answer](Result<CaseSummary> r) {
+                       [this, t = std::move(t), permit, respond, case_answer](const CaseSummary&, backend::CaseStore&) {
+                         service.triage(t, permit, [respond, case_answer](Result<CaseSummary> r) {
                            respond(r ? case_answer(*r) : problem(r.error()));
                          });
                        });

@@ -91,8 +91,14 @@ inline std::string_view survey_closings_migration() {
 /// Schema v14 on SQLite, migration 7 on PostgreSQL: the human triage queue. A case the classifier
 /// was not sure of waits there (`needs_triage`) until a person triages it. Open cases stored
 /// before are put in it from their evidence; closed ones are history.
+/// And the length of a case's resolution target (`resolution_target_ms`), which a reopening
+/// restarts from the reopening: due minus start, used before, is cut short (or below zero) once
+/// a case has taken the earlier due time of a case merged into it. Rows stored before get due
+/// minus start where it is positive; 0 (unknown) keeps that rule for them.
 inline constexpr std::string_view kSchemaTriageQueue = R"sql(
 ALTER TABLE cases ADD COLUMN needs_triage BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN resolution_target_ms BIGINT NOT NULL DEFAULT 0;
+UPDATE cases SET resolution_target_ms = resolution_due_ms - sla_start_ms WHERE resolution_due_ms > sla_start_ms;
 UPDATE cases SET needs_triage = 1
   WHERE triage LIKE '%:needs\_human\_triage%' ESCAPE '\' AND status NOT IN ('resolved', 'closed') AND major = 0;
 CREATE INDEX cases_triage_queue ON cases(id) WHERE needs_triage = 1;

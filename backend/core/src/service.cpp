@@ -268,15 +268,17 @@ void Service::transition(TransitionRequest request, std::function<void(Result<Tr
   });
 }
 
-void Service::triage(TriageRequest request, std::function<void(Result<CaseSummary>)> done) {
-  asio::post(executor_, [this, request = std::move(request), done = std::move(done)]() mutable {
+void Service::triage(TriageRequest request, std::function<Result<void>(const CaseSummary&)> permit,
+                     std::function<void(Result<CaseSummary>)> done) {
+  asio::post(executor_, [this, request = std::move(request), permit = std::move(permit),
+                         done = std::move(done)]() mutable {
     if (request.at_ms == 0) request.at_ms = clock_.epoch_ms();
-    auto found = store_->find_case(request.case_number);
-    if (!found) return done(fail(found.error()));
-    if (!*found) return done(fail(CaseErrc::not_found, "case " + request.case_number));
-    auto decision = decide_triage(**found, request, rules_.router);
-    if (!decision) return done(fail(decision.error()));
-    auto triaged = store_->triage_case(*decision);
+    auto triaged = store_->triage_case(request.case_number, [&](const CaseSummary& current) -> Result<TriageDecision> {
+      if (permit) {
+        if (auto allowed = permit(current); !allowed) return fail(allowed.error());
+      }
+      return decide_triage(current, request, rules_.router);
+    });
     if (triaged) {
       spdlog::info("case {}: triaged by {} ({}, {}, {}, team {})", request.case_number, request.actor,
                    to_string(triaged->type), to_string(triaged->priority), to_string(triaged->system), triaged->team);
@@ -288,7 +290,6 @@ void Service::triage(TriageRequest request, std::function<void(Result<CaseSummar
 
 Result<TriageDecision> decide_triage(const CaseSummary& c, const TriageRequest& request, const Router& router) {
   TriageDecision d;
-  d.case_number = c.case_number;
   d.actor = request.actor;
   d.reason = request.reason;
   d.at_ms = request.at_ms;
@@ -303,6 +304,7 @@ Result<TriageDecision> decide_triage(const CaseSummary& c, const TriageRequest& 
     }
     d.team = request.team;
     d.collaborators = request.team == c.team && !reclassified ? c.collaborators : route.collaborators;
+    if (reclassified && route.team != d.team) d.collaborators.push_back(route.team);
   } else if (reclassified) {
     d.team = route.team;
     d.collaborators = route.collaborators;

@@ -336,6 +336,12 @@ struct SlaClock {
   std::int64_t progress_every_ms = 0;
   std::int64_t last_contact_ms = 0;
   bool has_car = true;
+  std::int64_t resolution_target_ms = 0;  // the length a reopening restarts; 0: unknown (stored before v14)
+
+  /// The length of the resolution target: what a reopening gives the case again from then.
+  std::int64_t resolution_target() const {
+    return resolution_target_ms > 0 ? resolution_target_ms : resolution_due_ms - start_ms;
+  }
 
   static std::int64_t at_percent(std::int64_t start, std::int64_t due, int percent) {
     return start + (due - start) * percent / 100;
@@ -356,7 +362,8 @@ struct SlaClock {
 
 constexpr std::string_view kSlaColumns =
     "SELECT id, status, sla_start_ms, first_reply_due_ms, resolution_due_ms, first_response_ms IS NOT NULL, "
-    "response_escalation, resolution_escalation, progress_every_ms, last_contact_ms, vin != '' FROM cases WHERE ";
+    "response_escalation, resolution_escalation, progress_every_ms, last_contact_ms, vin != '', resolution_target_ms "
+    "FROM cases WHERE ";
 
 constexpr std::string_view kCaseColumns =
     "c.uid, c.number, c.vin, coalesce((SELECT report_id FROM reports WHERE case_id = c.id ORDER BY rowid LIMIT 1), "
@@ -461,8 +468,8 @@ class SqliteCaseStore final : public CaseStore {
              {&insert_case_,
               "INSERT INTO cases(uid, number, vin, type, priority, system, team, status, language, "
               "created_ms, first_reply_due_ms, triage, sla_start_ms, resolution_due_ms, progress_every_ms, "
-              "last_contact_ms, next_sla_ms, collaborators, channel, model, software_version, major, needs_triage) "
-              "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+              "last_contact_ms, next_sla_ms, collaborators, channel, model, software_version, major, needs_triage, "
+              "resolution_target_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
              {&insert_report_,
               "INSERT INTO reports(report_id, vin, case_id, received_ms, car_time_ms, source, "
               "category, language, text, dtcs, payload) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
@@ -863,8 +870,9 @@ class SqliteCaseStore final : public CaseStore {
         "UPDATE cases SET status = ?1, assignee = CASE WHEN ?2 = '' THEN assignee ELSE ?2 END, "
         "first_response_ms = coalesce(first_response_ms, CASE WHEN ?3 IN ('system', 'car') THEN NULL ELSE ?4 END), "
         "resolved_ms = CASE ?1 WHEN 'resolved' THEN ?4 WHEN 'reopened' THEN NULL ELSE resolved_ms END, "
-        "resolution_due_ms = CASE ?1 WHEN 'reopened' THEN ?4 + (resolution_due_ms - sla_start_ms) "
-        "ELSE resolution_due_ms END, "
+        "needs_triage = CASE WHEN ?1 IN ('resolved', 'closed') THEN 0 ELSE needs_triage END, "
+        "resolution_due_ms = CASE ?1 WHEN 'reopened' THEN ?4 + (CASE WHEN resolution_target_ms > 0 THEN "
+        "resolution_target_ms ELSE resolution_due_ms - sla_start_ms END) ELSE resolution_due_ms END, "
         "resolution_escalation = CASE ?1 WHEN 'reopened' THEN 0 ELSE resolution_escalation END, "
         "sla_start_ms = CASE ?1 WHEN 'reopened' THEN ?4 ELSE sla_start_ms END WHERE id = ?5");
     if (!st) return fail(st.error());
@@ -937,6 +945,7 @@ class SqliteCaseStore final : public CaseStore {
     c.progress_every_ms = (*st)->int64(8);
     c.last_contact_ms = (*st)->int64(9);
     c.has_car = (*st)->int64(10) != 0;
+    c.resolution_target_ms = (*st)->int64(11);
     const auto id = (*st)->int64(0);
     (*st)->reset();
     return std::pair{id, c};
@@ -1509,19 +1518,23 @@ class SqliteCaseStore final : public CaseStore {
     return existing_case(case_number);
   }
 
-  Result<CaseSummary> triage_case(const TriageDecision& d) override {
-    if (d.actor.empty() || d.reason.empty() || d.team.empty()) {
-      return fail(CaseErrc::missing_detail, "a triage needs who, why and the team");
-    }
+  Result<CaseSummary> triage_case(std::string_view case_number, const TriageDecider& decide) override {
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return fail(tx.error());
-    auto before = existing_case(d.case_number);
+    auto before = existing_case(case_number);
     if (!before) return fail(before.error());
     if (!is_open(before->state)) {
       return fail(CaseErrc::invalid_transition, "case " + before->case_number + " is " +
                                                     std::string(to_string(before->state)) + ": reopen it to triage it");
     }
-    auto clock = load_sla(d.case_number);
+    if (before->major) return fail(CaseErrc::invalid_request, "a major case groups cases: triage its cases instead");
+    auto decided = decide(*before);
+    if (!decided) return fail(decided.error());
+    const auto& d = *decided;
+    if (d.actor.empty() || d.reason.empty() || d.team.empty()) {
+      return fail(CaseErrc::missing_detail, "a triage needs who, why and the team");
+    }
+    auto clock = load_sla(case_number);
     if (!clock) return fail(clock.error());
     const auto& [row, sla] = *clock;
     std::vector<std::string> collaborators;
@@ -1531,12 +1544,24 @@ class SqliteCaseStore final : public CaseStore {
       }
     }
     const bool new_team = d.team != before->team;
-    const auto first_due = sla.responded ? sla.first_response_due_ms : sla.start_ms + d.sla.first_response_ms;
-    const auto resolution_due = sla.start_ms + d.sla.resolution_ms;
+    // Only a new priority re-times the case: a confirmation keeps due times a merge or a joining
+    // report tightened, and a follow-up's own targets. Raised, no due time moves later.
+    auto first_due = sla.first_response_due_ms;
+    auto resolution_due = sla.resolution_due_ms;
+    auto target = sla.resolution_target();
+    auto progress_every = sla.progress_every_ms;
+    if (d.priority != before->priority) {
+      const bool raised = static_cast<int>(d.priority) < static_cast<int>(before->priority);  // high < low
+      const auto pick = [raised](std::int64_t now, std::int64_t next) { return raised ? std::min(now, next) : next; };
+      if (!sla.responded) first_due = pick(first_due, sla.start_ms + d.sla.first_response_ms);
+      resolution_due = pick(resolution_due, sla.start_ms + d.sla.resolution_ms);
+      target = pick(target, d.sla.resolution_ms);
+      if (progress_every > 0 && d.sla.progress_every_ms > 0) progress_every = d.sla.progress_every_ms;
+    }
     auto update = cached(
         "UPDATE cases SET type = ?1, priority = ?2, system = ?3, team = ?4, collaborators = ?5, "
         "first_reply_due_ms = ?6, resolution_due_ms = ?7, progress_every_ms = ?8, needs_triage = 0, "
-        "assignee = CASE WHEN ?9 = 1 THEN '' ELSE assignee END WHERE id = ?10");
+        "resolution_target_ms = ?11, assignee = CASE WHEN ?9 = 1 THEN '' ELSE assignee END WHERE id = ?10");
     if (!update) return fail(update.error());
     (*update)
         ->bind(1, to_string(d.type))
@@ -1546,9 +1571,10 @@ class SqliteCaseStore final : public CaseStore {
         .bind(5, join_list(collaborators))
         .bind(6, first_due)
         .bind(7, resolution_due)
-        .bind(8, d.sla.progress_every_ms)
+        .bind(8, progress_every)
         .bind(9, std::int64_t{new_team ? 1 : 0})
-        .bind(10, row);
+        .bind(10, row)
+        .bind(11, target);
     if (auto x = (*update)->run(); !x) return fail(x.error());
     const auto changed = [](auto a, auto b) { return nlohmann::json{{"from", a}, {"to", b}}; };
     nlohmann::json detail = {{"reason", d.reason}, {"was_queued", before->needs_triage}};
@@ -1561,7 +1587,7 @@ class SqliteCaseStore final : public CaseStore {
     if (auto x = event(row, d.at_ms, "triage", detail.dump(), d.actor); !x) return fail(x.error());
     if (auto x = refresh_sla(row); !x) return fail(x.error());
     if (auto x = tx->commit(); !x) return fail(x.error());
-    return existing_case(d.case_number);
+    return existing_case(case_number);
   }
 
   Result<CaseSummary> merge_cases(std::string_view from, std::string_view into, std::string_view actor,
@@ -1618,6 +1644,7 @@ class SqliteCaseStore final : public CaseStore {
       // Already answered, its first-reply due time is met: it must not make the kept case overdue.
       r.first_due_ms = sla.responded ? std::numeric_limits<std::int64_t>::max() : sla.first_response_due_ms;
       r.resolution_due_ms = sla.resolution_due_ms;
+      r.resolution_target_ms = sla.resolution_target();
       r.progress_every_ms = sla.progress_every_ms;
       r.teams = a->collaborators;
       r.teams.push_back(a->team);
@@ -1625,8 +1652,9 @@ class SqliteCaseStore final : public CaseStore {
       if (auto raised = raise_case(*into_row, r, {{"case", std::string(from)}}); !raised) return fail(raised.error());
     }
     // Closed by a merge is not a person's answer: the first response stays as it was.
-    if (auto x = exec_bound("UPDATE cases SET status = 'closed', resolved_ms = ?1, next_sla_ms = NULL WHERE id = ?2",
-                            {at_ms, *from_row});
+    if (auto x = exec_bound(
+            "UPDATE cases SET status = 'closed', resolved_ms = ?1, next_sla_ms = NULL, needs_triage = 0 WHERE id = ?2",
+            {at_ms, *from_row});
         !x) {
       return fail(x.error());
     }
@@ -1685,10 +1713,11 @@ class SqliteCaseStore final : public CaseStore {
     auto copy = cached(
         "INSERT INTO cases(uid, number, vin, type, priority, system, team, status, language, created_ms, "
         "first_reply_due_ms, triage, sla_start_ms, resolution_due_ms, progress_every_ms, last_contact_ms, "
-        "collaborators, channel, model, software_version, major, first_response_ms, needs_triage) "
+        "collaborators, channel, model, software_version, major, first_response_ms, needs_triage, "
+        "resolution_target_ms) "
         "SELECT ?1, ?2, vin, type, priority, system, team, 'new', language, ?3, first_reply_due_ms, triage, "
         "sla_start_ms, resolution_due_ms, progress_every_ms, ?3, collaborators, channel, model, software_version, 0, "
-        "first_response_ms, needs_triage FROM cases WHERE id = ?4");
+        "first_response_ms, needs_triage, resolution_target_ms FROM cases WHERE id = ?4");
     if (!copy) return fail(copy.error());
     (*copy)->bind(1, new_time_ordered_uuid()).bind(2, *number).bind(3, at_ms).bind(4, *row);
     if (auto x = (*copy)->run(); !x) return fail(x.error());
@@ -2171,6 +2200,9 @@ class SqliteCaseStore final : public CaseStore {
     /// Instead of the two above: these targets from the case's own start (read only when the
     /// case is raised: a report joining a case as urgent as it costs no read of its clock).
     std::optional<SlaTargets> from_start;
+    /// With the due times above (a merge): the other case's resolution target, which a
+    /// reopening restarts (the kept case's own start is later than the due time it took).
+    std::int64_t resolution_target_ms = 0;
     std::int64_t progress_every_ms = 0;  // 0: none
     std::vector<std::string> teams;      // become collaborators (the owning team stays)
     std::int64_t at_ms = 0;
@@ -2205,6 +2237,8 @@ class SqliteCaseStore final : public CaseStore {
     const auto resolution_due = std::min(sla.resolution_due_ms, r.from_start
                                                                     ? sla.start_ms + r.from_start->resolution_ms
                                                                     : r.resolution_due_ms);
+    const auto offered = r.from_start ? r.from_start->resolution_ms : r.resolution_target_ms;
+    const auto target = offered > 0 ? std::min(sla.resolution_target(), offered) : sla.resolution_target();
     const auto progress_every = sla.progress_every_ms > 0 && r.progress_every_ms > 0
                                     ? std::min(sla.progress_every_ms, r.progress_every_ms)
                                     : std::max(sla.progress_every_ms, r.progress_every_ms);
@@ -2215,7 +2249,7 @@ class SqliteCaseStore final : public CaseStore {
     }
     auto update = cached(
         "UPDATE cases SET priority = ?1, first_reply_due_ms = ?2, resolution_due_ms = ?3, progress_every_ms = ?4, "
-        "collaborators = ?5 WHERE id = ?6");
+        "collaborators = ?5, resolution_target_ms = ?7 WHERE id = ?6");
     if (!update) return fail(update.error());
     (*update)
         ->bind(1, to_string(r.to))
@@ -2223,7 +2257,8 @@ class SqliteCaseStore final : public CaseStore {
         .bind(3, resolution_due)
         .bind(4, progress_every)
         .bind(5, join_list(collaborators))
-        .bind(6, case_row);
+        .bind(6, case_row)
+        .bind(7, target);
     if (auto x = (*update)->run(); !x) return fail(x.error());
     auto detail = std::move(why);
     detail["from"] = to_string(*current);
@@ -2357,7 +2392,8 @@ class SqliteCaseStore final : public CaseStore {
         .bind(20, in.report->model())
         .bind(21, in.report->software_version())
         .bind(22, std::int64_t{c.major ? 1 : 0})
-        .bind(23, std::int64_t{c.needs_triage ? 1 : 0});
+        .bind(23, std::int64_t{c.needs_triage ? 1 : 0})
+        .bind(24, c.sla.resolution_due_ms - c.sla.start_ms);
     if (auto next = c.sla.next_deadline()) insert_case_.bind(17, *next);
     else insert_case_.bind_null(17);
     if (auto x = insert_case_.run(); !x) return fail(x.error());

@@ -314,7 +314,6 @@ struct TransitionRequest {
 /// A person's triage (分诊) of a case: the classification confirmed or corrected, the team and
 /// SLA targets that follow from it (the caller routes it: Service::triage), and why.
 struct TriageDecision {
-  std::string case_number;
   std::string actor;   // required: who
   std::string reason;  // required: why (the audit's, never the driver's)
   std::int64_t at_ms = 0;
@@ -325,6 +324,9 @@ struct TriageDecision {
   std::vector<std::string> collaborators;  // further teams (the owning team is dropped from them)
   SlaTargets sla;                          // the targets of `priority`, counted from the case's SLA start
 };
+/// Decides a triage on the case as the store reads it inside the triage's transaction (so that
+/// nothing committed meanwhile is decided over); an error refuses the triage and changes nothing.
+using TriageDecider = std::function<Result<TriageDecision>(const CaseSummary& current)>;
 
 /// A notification the lifecycle asks to send to a case's car, rendered inside the transaction.
 struct CaseNotice {
@@ -476,13 +478,16 @@ class CaseStore {
   virtual Result<CaseSummary> assign(std::string_view case_number, std::string_view assignee, std::string_view actor,
                                      std::int64_t at_ms, const NoticeRenderer& render) = 0;
   /// Applies a person's triage to an open case and takes it out of the triage queue, in one
-  /// transaction: type, priority, system, team and collaborators as decided; the due times are
-  /// the decision's targets from the case's SLA start (the first-reply one only while nobody has
-  /// answered) and escalations already sent stay sent. A new team takes the case unassigned.
-  /// Audited as a "triage" event with what changed. The driver is not notified: the car's next
-  /// notice names the new team. Errors: not_found, missing_detail (actor, reason, team), invalid_transition
-  /// (a resolved or closed case: reopen it first).
-  virtual Result<CaseSummary> triage_case(const TriageDecision& decision) = 0;
+  /// transaction in which `decide` sees the case as it is: type, priority, system, team and
+  /// collaborators as decided. A changed priority re-times the case: the decision's targets from
+  /// its SLA start (the first-reply one only while nobody has answered; a higher priority never
+  /// moves a due time later), escalations already sent stay sent, and a case without progress
+  /// updates (a follow-up) gets none; an unchanged priority keeps the case's own due times. A new
+  /// team takes the case unassigned. Audited as a "triage" event with what changed. The driver is
+  /// not notified: the car's next notice names the new team. Errors: not_found, missing_detail
+  /// (actor, reason, team), invalid_transition (a resolved or closed case: reopen it first),
+  /// invalid_request (a major case: triage its cases), and whatever `decide` returns.
+  virtual Result<CaseSummary> triage_case(std::string_view case_number, const TriageDecider& decide) = 0;
   /// Moves every report of `from` into `into` (same car, both open) and closes `from` as merged
   /// (audited as a transition); the car is told of each report moved ("merged", naming `into`).
   virtual Result<CaseSummary> merge_cases(std::string_view from, std::string_view into, std::string_view actor,

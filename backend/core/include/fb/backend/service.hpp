@@ -67,8 +67,9 @@ struct TriageRequest {
 };
 
 /// What a triage request decides for case `c` under `router`: a named team must be one of
-/// routing.conf's; without one, a changed type, priority or system is routed again (team and
-/// collaborators), an unchanged one keeps the case's; the SLA targets are those of the priority.
+/// routing.conf's (the team routing.conf would give collaborates); without one, a changed type,
+/// priority or system is routed again (team and collaborators), an unchanged one keeps the
+/// case's; the SLA targets are those of the priority.
 /// Errors: ConfigErrc::invalid_value (an unknown team; the detail names field 'team').
 Result<TriageDecision> decide_triage(const CaseSummary& c, const TriageRequest& request, const Router& router);
 
@@ -97,10 +98,12 @@ class Service {
   /// from any thread; runs on the service's executor, where `done` is called.
   /// Errors: CaseErrc, StorageErrc.
   void transition(TransitionRequest request, std::function<void(Result<TransitionOutcome>)> done);
-  /// Applies a person's triage (decide_triage under the current routing.conf, then
-  /// CaseStore::triage_case). Any thread; `done` runs on the service's executor.
-  /// Errors: CaseErrc, StorageErrc.
-  void triage(TriageRequest request, std::function<void(Result<CaseSummary>)> done);
+  /// Applies a person's triage: CaseStore::triage_case deciding by decide_triage under the current
+  /// routing.conf, once `permit` accepts the case as read in the triage's transaction (the API's
+  /// access check; its error is returned). Any thread; `done` runs on the service's executor.
+  /// Errors: CaseErrc, StorageErrc, ConfigErrc::invalid_value, and those of `permit`.
+  void triage(TriageRequest request, std::function<Result<void>(const CaseSummary&)> permit,
+              std::function<void(Result<CaseSummary>)> done);
   /// A report from another channel (hotline, dealer, web) through the same pipeline as the cars'
   /// (see Ingest::accept_from_channel). Any thread; `done` runs on the service's executor.
   void submit_from_channel(wire::Report report, std::string channel, std::optional<Contact> contact,
