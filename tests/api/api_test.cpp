@@ -661,6 +661,12 @@ TEST_F(ApiTest, LeadsTriageTheCasesTheClassifierWasNotSureOfAndTheQueueEmpties) 
   EXPECT_EQ(others[0]["case_number"], clear);
   EXPECT_EQ(client_->get("/api/v1/cases?needs_triage=yes", kAdmin).status, 400);
 
+  const auto metric = [&] {
+    const auto body = client_->get("/metrics").body;
+    const auto at = body.find("\nfb_cases_awaiting_triage ");
+    return at == std::string::npos ? std::string("none") : body.substr(at + 26, body.find('\n', at + 1) - at - 26);
+  };
+  EXPECT_EQ(metric(), "1");
   const auto triage = "/api/v1/cases/" + vague + "/triage";
   EXPECT_EQ(post(triage, kAgentPlanning, {{"type", "service_complaint"}, {"reason", "mine"}}).status, 403);
   EXPECT_EQ(post(triage, kAuditor, {{"type", "service_complaint"}, {"reason", "mine"}}).status, 403);
@@ -684,6 +690,7 @@ TEST_F(ApiTest, LeadsTriageTheCasesTheClassifierWasNotSureOfAndTheQueueEmpties) 
   EXPECT_EQ(c["team"], "after_sales");
   EXPECT_FALSE(c["needs_triage"].get<bool>());
   EXPECT_TRUE(client_->get("/api/v1/cases?needs_triage=true", kAdmin).json()["items"].empty());
+  EXPECT_EQ(metric(), "0");
   // Its new team sees it now, and the audit says who decided what.
   const auto seen = client_->get("/api/v1/cases/" + vague, kLeadSales);
   ASSERT_EQ(seen.status, 200) << seen.body;

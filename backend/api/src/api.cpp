@@ -1492,6 +1492,8 @@ void Api::Impl::metrics(const Responder& respond) {
       gauge("fb_notifications_undelivered", "Notifications waiting for the car's delivery receipt.",
             counts->notifications_undelivered);
       gauge("fb_dead_letters", "Distinct dead-lettered messages kept.", counts->dead_letters);
+      gauge("fb_cases_awaiting_triage", "Open cases the classifier was not sure of, waiting for a person's triage.",
+            counts->awaiting_triage);
     }
     histogram("fb_ingest_latency_seconds", "From a report's arrival at the service to its ack after the commit.",
               ingest);

@@ -1232,7 +1232,8 @@ class SqliteCaseStore final : public CaseStore {
     for (auto& [field, q] : std::initializer_list<std::pair<std::int64_t*, std::string_view>>{
              {&c.dead_letters, "SELECT count(*) FROM dead_letters"},
              {&c.notifications_undelivered,
-              "SELECT count(*) FROM notifications WHERE state IN ('pending', 'sent') AND carried_by_ack = 0"}}) {
+              "SELECT count(*) FROM notifications WHERE state IN ('pending', 'sent') AND carried_by_ack = 0"},
+             {&c.awaiting_triage, "SELECT count(*) FROM cases WHERE needs_triage = 1"}}) {
       auto v = db_.query_int(q);
       if (!v) return fail(v.error());
       *field = v->value_or(0);

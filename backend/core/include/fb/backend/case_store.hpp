@@ -385,6 +385,7 @@ struct StoreCounts {
   std::int64_t dead_letters = 0;
   std::int64_t notifications_undelivered = 0;  // awaiting a delivery receipt (carried ones excluded)
   std::int64_t notifications_carried = 0;      // carried by an ack
+  std::int64_t awaiting_triage = 0;            // open cases in the human triage queue
 };
 
 class CaseStore {
