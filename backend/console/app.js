@@ -345,7 +345,8 @@ function triageCase(c, errors, reloadKeeping) {
     field(t("col.type"), type), field(t("col.priority"), priority), field(t("col.system"), system),
     field(t("case.team"), team), field(t("case.reason"), why),
     h("button", { type: "submit", testid: "triage-submit" }, t("case.triage.save"))), errors, async () => {
-    const body = { reason: why.value.trim() };
+    // What this page showed: a case changed meanwhile (a report raised it) is refused, not decided over.
+    const body = { reason: why.value.trim(), seen: { type: c.type, priority: c.priority, system: c.system, team: c.team } };
     for (const [k, el, was] of [["type", type, c.type], ["priority", priority, c.priority], ["system", system, c.system]])
       if (el.value !== was) body[k] = el.value;
     if (team.value.trim()) body.team = team.value.trim();

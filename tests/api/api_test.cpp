@@ -680,6 +680,10 @@ TEST_F(ApiTest, LeadsTriageTheCasesTheClassifierWasNotSureOfAndTheQueueEmpties) 
   EXPECT_EQ(bad_team.status, 400) << bad_team.body;
   EXPECT_EQ(bad_team.json()["field"], "team");
   EXPECT_EQ(post(triage, kAdmin, {{"reason", "r"}, {"colour", "red"}}).status, 400);
+  EXPECT_EQ(post(triage, kAdmin, {{"reason", "r"}, {"seen", {{"priority", "urgent"}}}}).status, 400);
+  // Read as high priority, but it is not: the case changed since, read it again.
+  auto stale = post(triage, kAdmin, {{"priority", "low"}, {"reason", "r"}, {"seen", {{"priority", "high"}}}});
+  EXPECT_EQ(stale.status, 409) << stale.body;
   EXPECT_TRUE(client_->get("/api/v1/cases/" + vague, kAdmin).json()["case"]["needs_triage"].get<bool>());
 
   // The driver complains of the dealer: a service complaint, routed to after-sales by routing.conf.

@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "fb/backend/notifier.hpp"
 #include "fb/common/sqlite.hpp"
 #include "process.hpp"
 #include "store_fixture.hpp"
@@ -441,7 +442,9 @@ TEST(CaseStoreMigration, OpenCasesTheClassifierWasNotSureOfJoinTheTriageQueue) {
         "ALTER TABLE cases DROP COLUMN resolution_target_ms; ";
     sql += test::store_is_postgres() ? "UPDATE fb_schema SET version = 6 WHERE name = 'case store'; "
                                      : "PRAGMA user_version = 13; ";
-    sql += "UPDATE cases SET status = 'closed' WHERE number = '" + numbers[2] + "'; ";
+    // Closed, after taking the due time of an earlier case merged into it: before its own start.
+    sql += "UPDATE cases SET status = 'closed', resolution_due_ms = sla_start_ms - 3600000 WHERE number = '" +
+           numbers[2] + "'; ";
     auto r = db->exec(sql);
     ASSERT_TRUE(r) << r.error().what();
   }
@@ -454,6 +457,13 @@ TEST(CaseStoreMigration, OpenCasesTheClassifierWasNotSureOfJoinTheTriageQueue) {
   ASSERT_EQ(waiting->items.size(), 1u);
   EXPECT_EQ(waiting->items[0].case_number, numbers[0]);
   EXPECT_FALSE((*s)->find_case(numbers[1])->value().needs_triage);
+  // Reopened, it gets the default resolution target from the reopening: its own length is unknown
+  // (due minus start is below zero), and it must not be overdue at once.
+  TransitionRequest reopen{numbers[2], CaseState::reopened, "li.na", "it came back", kT + 30 * test::kDay, {}, {}, {}};
+  const Notifier notifier(test::shipped_rules().templates, test::shipped_rules().router);
+  auto reopened = (*s)->transition(reopen, [&](const CaseNotice& n) { return notifier.render(n); });
+  ASSERT_TRUE(reopened) << reopened.error().what();
+  EXPECT_EQ(reopened->c.resolution_due_ms, kT + 30 * test::kDay + SlaTargets{}.resolution_ms);
 }
 
 }  // namespace

@@ -584,7 +584,7 @@ TEST_F(LifecycleTest, ATriageCorrectsTheCaseTakesItOutOfTheQueueAndRetimesItsSla
   EXPECT_TRUE(detail["was_queued"].get<bool>());
 }
 
-TEST_F(LifecycleTest, AnUnansweredCaseTriagedLowerIsDueLaterAndEscalationsSentStaySent) {
+TEST_F(LifecycleTest, AnUnansweredCaseTriagedLowerIsDueLaterAndEscalatesOnItsNewTarget) {
   const auto number = new_case(kT, SlaTargets{4 * kHour, 3 * kDay, 0});
   ASSERT_EQ(store_->process_sla(kT + 2 * kHour, render_)->size(), 1u);  // 50 % of 4 h
   const auto before = *store_->find_case(number).value();
@@ -595,12 +595,16 @@ TEST_F(LifecycleTest, AnUnansweredCaseTriagedLowerIsDueLaterAndEscalationsSentSt
   ASSERT_TRUE(triaged) << triaged.error().what();
   EXPECT_EQ(triaged->first_reply_due_ms, kT + 24 * kHour);
   EXPECT_EQ(triaged->assignee, before.assignee);
-  // The 50 % escalation went out under the old target; the next is the new target's 100 %.
-  EXPECT_EQ(*store_->next_sla_deadline(), kT + 24 * kHour);
-  EXPECT_TRUE(store_->process_sla(kT + 20 * kHour, render_)->empty());
   const auto detail = nlohmann::json::parse(store_->case_events(number).value().back().detail);
   EXPECT_FALSE(detail.contains("team"));
   EXPECT_FALSE(detail["was_queued"].get<bool>());
+  // The 50 % escalation went out under the old target; the new target's half is still ahead.
+  EXPECT_EQ(*store_->next_sla_deadline(), kT + 12 * kHour);
+  EXPECT_TRUE(store_->process_sla(kT + 12 * kHour - 1, render_)->empty());
+  auto half = store_->process_sla(kT + 12 * kHour, render_);
+  ASSERT_EQ(half->size(), 1u);
+  EXPECT_EQ(half->front().level, 50);
+  EXPECT_TRUE(store_->process_sla(kT + 20 * kHour, render_)->empty());
   // Reopened, the case gets its new resolution target again from the reopening.
   for (auto to : {S::acknowledged, S::assigned, S::in_progress, S::resolved}) {
     ASSERT_TRUE(move(number, to, kT + 21 * kHour));
@@ -658,8 +662,8 @@ TEST_F(LifecycleTest, AConfirmationKeepsTheCasesOwnClockAndAResolvedCaseLeavesTh
   ASSERT_TRUE(kept) << kept.error().what();
   EXPECT_EQ(kept->first_reply_due_ms, kT + 24 * kHour);
   EXPECT_EQ(kept->resolution_due_ms, kT + 14 * kDay);
-  EXPECT_TRUE(store_->process_sla(kT + 6 * kDay, render_)->size() == 2u)  // 50 % of each case's 24 h only
-      << "no progress update: the case had none";
+  // Both cases' first replies are overdue; no progress update: the confirmed case had none.
+  EXPECT_EQ(store_->process_sla(kT + 6 * kDay, render_)->size(), 2u);
 
   for (auto to : {S::acknowledged, S::assigned, S::in_progress, S::resolved}) ASSERT_TRUE(move(resolved, to));
   CaseQuery queue;
@@ -678,7 +682,7 @@ TEST(HumanTriage, ADecisionRoutesAChangedClassificationAndKeepsAConfirmedOnesTea
   c.team = "after_sales";  // a person's earlier choice, not what routing.conf gives
   c.collaborators = {"product_planning"};
 
-  TriageRequest confirm{c.case_number, "wang.lei@lead", "looks right", {}, {}, {}, "", kT};
+  TriageRequest confirm{c.case_number, "wang.lei@lead", "looks right", {}, {}, {}, "", kT, {}};
   auto kept = decide_triage(c, confirm, router);
   ASSERT_TRUE(kept) << kept.error().what();
   EXPECT_EQ(kept->team, "after_sales");
@@ -693,7 +697,8 @@ TEST(HumanTriage, ADecisionRoutesAChangedClassificationAndKeepsAConfirmedOnesTea
   auto routed = decide_triage(c, fault, router);
   ASSERT_TRUE(routed) << routed.error().what();
   EXPECT_EQ(routed->team, "rnd_tech_support");
-  EXPECT_EQ(routed->collaborators, std::vector<std::string>{"after_sales"});
+  // The case's collaborators stay (a merge's or a joining report's teams), routing.conf's join.
+  EXPECT_EQ(routed->collaborators, (std::vector<std::string>{"product_planning", "after_sales"}));
   EXPECT_EQ(routed->sla.first_response_ms, 4 * kHour);
   EXPECT_EQ(routed->sla.progress_every_ms, 12 * kHour);
 
@@ -708,6 +713,37 @@ TEST(HumanTriage, ADecisionRoutesAChangedClassificationAndKeepsAConfirmedOnesTea
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, make_error_code(ConfigErrc::invalid_value));
   EXPECT_NE(unknown.error().detail.find("marketing"), std::string::npos);
+
+  // The lead read the case as low priority; a report raised it since: refused, not decided over.
+  fault.team.clear();
+  fault.seen.priority = Priority::low;
+  fault.seen.team = "after_sales";
+  auto stale = decide_triage(c, fault, router);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, make_error_code(CaseErrc::invalid_transition));
+  EXPECT_NE(stale.error().detail.find("priority is now medium"), std::string::npos) << stale.error().detail;
+  fault.seen.priority = Priority::medium;
+  EXPECT_TRUE(decide_triage(c, fault, router));
+}
+
+// Lowered after its 100 % escalation, a case escalates again at its new due time: the levels
+// not reached under the new target are open again.
+TEST_F(LifecycleTest, ACaseTriagedLowerAfterItsDueTimeEscalatesAgainAtTheNewOne) {
+  const auto number = new_case(kT, SlaTargets{4 * kHour, 3 * kDay, 0});
+  ASSERT_EQ(store_->process_sla(kT + 5 * kHour, render_)->size(), 1u);  // 100 % of 4 h
+  const auto c = *store_->find_case(number).value();
+  auto lowered = triage(number,
+                        TriageDecision{"wang.lei@lead", "a squeal", kT + 6 * kHour, c.type, Priority::low, c.system,
+                                       c.team, c.collaborators, SlaTargets{24 * kHour, 30 * kDay, 0}});
+  ASSERT_TRUE(lowered) << lowered.error().what();
+  EXPECT_EQ(*store_->next_sla_deadline(), kT + 12 * kHour);  // 50 % of the new 24 h
+  auto half = store_->process_sla(kT + 12 * kHour, render_);
+  ASSERT_EQ(half->size(), 1u);
+  EXPECT_EQ(half->front().level, 50);
+  auto full = store_->process_sla(kT + 24 * kHour, render_);
+  ASSERT_EQ(full->size(), 1u);
+  EXPECT_EQ(full->front().kind, "first_response");
+  EXPECT_EQ(full->front().level, 100);
 }
 
 class ChannelIntakeTest : public LifecycleTest {

@@ -761,6 +761,18 @@ TEST_F(AgentTest, ANotificationReceivedBeforeAnErasureIsErasedWithTheRest) {
   run();
   ASSERT_TRUE(inbox && *inbox);
   EXPECT_TRUE((*inbox)->empty()) << "a notification outlived the erasure";
+
+  // The backend writes about the erased report again: receipted, counted apart, not news.
+  const auto before = stats(*agent);
+  const auto told = events_.notifications.size();
+  auto later = case_update(id, "FB-2026-000501", wire::CASE_STATUS_RESOLVED);
+  test::deliver_to_inbox(*mqtt_, kVinA, later);
+  run();
+  EXPECT_EQ(events_.notifications.size(), told) << "the app was told of it";
+  const auto after = stats(*agent);
+  EXPECT_EQ(after.erased_report_notifications, before.erased_report_notifications + 1);
+  EXPECT_EQ(after.duplicate_notifications, before.duplicate_notifications);
+  EXPECT_EQ(after.notifications, before.notifications);
 }
 
 TEST_F(AgentTest, AClientOnAnotherExecutorIsRefused) {

@@ -411,6 +411,8 @@ TEST_F(CarPrivacyTest, NoticesAboutAnErasedReportAreReceiptedButNeitherStoredNor
   auto applied = store.apply_notification(note, "vehicles/x/receipts", 9500);
   ASSERT_TRUE(applied) << applied.error().what();
   EXPECT_FALSE(applied->report);
+  EXPECT_TRUE(applied->about_erased_report);
+  EXPECT_FALSE(applied->duplicate) << "not seen before: the agent counts it apart";
   EXPECT_EQ(store.outbox()->size(), outbox_before + 1) << "its receipt";
   EXPECT_EQ(store.outbox()->back().kind, OutboxKind::receipt);
   EXPECT_TRUE(store.inbox()->empty());

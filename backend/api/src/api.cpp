@@ -691,7 +691,7 @@ struct Api::Impl {
                        });
     }
     if (action == "triage") {
-      auto body = Body::parse(req, {"type", "priority", "system", "team", "reason"});
+      auto body = Body::parse(req, {"type", "priority", "system", "team", "reason", "seen"});
       if (!body) return respond(problem(body.error()));
       auto type = body->text("type", false, 40);
       auto priority = body->text("priority", false, 40);
@@ -700,7 +700,7 @@ struct Api::Impl {
       auto reason = body->text("reason", true);
       for (auto* r : {&type, &priority, &system, &team, &reason})
         if (!*r) return respond(problem(r->error()));
-      backend::TriageRequest t{number, who.name, *reason, {}, {}, {}, *team, at};
+      backend::TriageRequest t{number, who.name, *reason, {}, {}, {}, *team, at, {}};
       if (!type->empty() && !(t.type = parse<CaseType>(*type))) {
         return respond(problem(Error(ApiErrc::bad_request, "field 'type': unknown type '" + *type + "'")));
       }
@@ -711,6 +711,25 @@ struct Api::Impl {
       if (!system->empty() && !(t.system = parse<VehicleSystem>(*system))) {
         return respond(
             problem(Error(ApiErrc::bad_request, "field 'system': unknown vehicle system '" + *system + "'")));
+      }
+      // What the lead saw: a case changed meanwhile is refused (409) rather than decided over.
+      if (const auto* seen = body->object("seen")) {
+        const auto bad_seen = [&] {
+          respond(problem(Error(ApiErrc::bad_request,
+                                "field 'seen': an object of the case's type, priority, system and team as read")));
+        };
+        if (!seen->is_object()) return bad_seen();
+        for (const auto& [key, value] : seen->items()) {
+          if (!value.is_string()) return bad_seen();
+          const auto& v = value.get_ref<const std::string&>();
+          bool ok = true;
+          if (key == "type") ok = static_cast<bool>(t.seen.type = parse<CaseType>(v));
+          else if (key == "priority") ok = static_cast<bool>(t.seen.priority = parse<Priority>(v));
+          else if (key == "system") ok = static_cast<bool>(t.seen.system = parse<VehicleSystem>(v));
+          else if (key == "team") t.seen.team = v;
+          else ok = false;
+          if (!ok) return bad_seen();
+        }
       }
       // Its own team's lead (or an admin), on the case as the triage reads it: a collaborating
       // team's lead would take the case over and drop the owner's assignee.

@@ -289,6 +289,19 @@ void Service::triage(TriageRequest request, std::function<Result<void>(const Cas
 }
 
 Result<TriageDecision> decide_triage(const CaseSummary& c, const TriageRequest& request, const Router& router) {
+  const auto& seen = request.seen;
+  std::string changed;
+  const auto differs = [&](bool mismatch, std::string_view field, std::string_view now) {
+    if (mismatch) changed += (changed.empty() ? "" : ", ") + std::string(field) + " is now " + std::string(now);
+  };
+  differs(seen.type && *seen.type != c.type, "type", to_string(c.type));
+  differs(seen.priority && *seen.priority != c.priority, "priority", to_string(c.priority));
+  differs(seen.system && *seen.system != c.system, "system", to_string(c.system));
+  differs(seen.team && *seen.team != c.team, "team", c.team);
+  if (!changed.empty()) {
+    return fail(CaseErrc::invalid_transition,
+                "case " + c.case_number + " changed since it was read (" + changed + "): read it again");
+  }
   TriageDecision d;
   d.actor = request.actor;
   d.reason = request.reason;
@@ -298,20 +311,20 @@ Result<TriageDecision> decide_triage(const CaseSummary& c, const TriageRequest& 
   d.system = request.system.value_or(c.system);
   const bool reclassified = d.type != c.type || d.priority != c.priority || d.system != c.system;
   const auto route = router.route(RouteQuery{d.type, d.priority, d.system, c.model, {}});
-  if (!request.team.empty()) {
-    if (!router.has_team(request.team)) {
-      return fail(ConfigErrc::invalid_value, "field 'team': no team '" + request.team + "' in routing.conf");
-    }
-    d.team = request.team;
-    d.collaborators = request.team == c.team && !reclassified ? c.collaborators : route.collaborators;
-    if (reclassified && route.team != d.team) d.collaborators.push_back(route.team);
-  } else if (reclassified) {
-    d.team = route.team;
-    d.collaborators = route.collaborators;
-  } else {
-    d.team = c.team;
-    d.collaborators = c.collaborators;
+  if (!request.team.empty() && !router.has_team(request.team)) {
+    return fail(ConfigErrc::invalid_value, "field 'team': no team '" + request.team + "' in routing.conf");
   }
+  d.team = !request.team.empty() ? request.team : reclassified ? route.team : c.team;
+  const auto add = [&](const std::string& team) {
+    if (team != d.team && std::find(d.collaborators.begin(), d.collaborators.end(), team) == d.collaborators.end()) {
+      d.collaborators.push_back(team);
+    }
+  };
+  for (const auto& t : c.collaborators) add(t);
+  if (reclassified) {
+    for (const auto& t : route.collaborators) add(t);
+  }
+  if (!request.team.empty() && (reclassified || request.team != c.team)) add(route.team);
   const auto ms = [](std::chrono::minutes m) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(m).count();
   };

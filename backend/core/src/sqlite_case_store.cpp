@@ -338,9 +338,20 @@ struct SlaClock {
   bool has_car = true;
   std::int64_t resolution_target_ms = 0;  // the length a reopening restarts; 0: unknown (stored before v14)
 
-  /// The length of the resolution target: what a reopening gives the case again from then.
+  /// The length of the resolution target: what a reopening gives the case again from then. A case
+  /// stored before v14 whose due time came before its start (it took a merged case's) has none
+  /// known: the default target (the reopening's UPDATE in move_case is the same rule in SQL).
   std::int64_t resolution_target() const {
-    return resolution_target_ms > 0 ? resolution_target_ms : resolution_due_ms - start_ms;
+    if (resolution_target_ms > 0) return resolution_target_ms;
+    return resolution_due_ms > start_ms ? resolution_due_ms - start_ms : SlaTargets{}.resolution_ms;
+  }
+
+  /// The highest escalation level (0, 50, 100) of a target from `start` due at `due` reached at `at`.
+  static int level_reached(std::int64_t start, std::int64_t due, std::int64_t at) {
+    int level = 0;
+    for (int l : {50, 100})
+      if (at_percent(start, due, l) <= at) level = l;
+    return level;
   }
 
   static std::int64_t at_percent(std::int64_t start, std::int64_t due, int percent) {
@@ -872,11 +883,18 @@ class SqliteCaseStore final : public CaseStore {
         "resolved_ms = CASE ?1 WHEN 'resolved' THEN ?4 WHEN 'reopened' THEN NULL ELSE resolved_ms END, "
         "needs_triage = CASE WHEN ?1 IN ('resolved', 'closed') THEN 0 ELSE needs_triage END, "
         "resolution_due_ms = CASE ?1 WHEN 'reopened' THEN ?4 + (CASE WHEN resolution_target_ms > 0 THEN "
-        "resolution_target_ms ELSE resolution_due_ms - sla_start_ms END) ELSE resolution_due_ms END, "
+        "resolution_target_ms WHEN resolution_due_ms > sla_start_ms THEN resolution_due_ms - sla_start_ms ELSE ?6 "
+        "END) ELSE resolution_due_ms END, "
         "resolution_escalation = CASE ?1 WHEN 'reopened' THEN 0 ELSE resolution_escalation END, "
         "sla_start_ms = CASE ?1 WHEN 'reopened' THEN ?4 ELSE sla_start_ms END WHERE id = ?5");
     if (!st) return fail(st.error());
-    (*st)->bind(1, to_string(to)).bind(2, req.assignee).bind(3, req.actor).bind(4, at).bind(5, row);
+    (*st)
+        ->bind(1, to_string(to))
+        .bind(2, req.assignee)
+        .bind(3, req.actor)
+        .bind(4, at)
+        .bind(5, row)
+        .bind(6, SlaTargets{}.resolution_ms);
     if (auto x = (*st)->run(); !x) return x;
     nlohmann::json detail = {{"from", to_string(c.state)}, {"to", to_string(to)}, {"reason", req.reason}};
     if (!req.assignee.empty()) detail["assignee"] = req.assignee;
@@ -1233,7 +1251,8 @@ class SqliteCaseStore final : public CaseStore {
              {&c.dead_letters, "SELECT count(*) FROM dead_letters"},
              {&c.notifications_undelivered,
               "SELECT count(*) FROM notifications WHERE state IN ('pending', 'sent') AND carried_by_ack = 0"},
-             {&c.awaiting_triage, "SELECT count(*) FROM cases WHERE needs_triage = 1"}}) {
+             {&c.awaiting_triage,
+              "SELECT count(*) FROM cases WHERE needs_triage = 1 AND status NOT IN ('resolved', 'closed')"}}) {
       auto v = db_.query_int(q);
       if (!v) return fail(v.error());
       *field = v->value_or(0);
@@ -1303,7 +1322,11 @@ class SqliteCaseStore final : public CaseStore {
         binds.emplace_back(query.now_ms + kDueSoonMs);
       }
     }
-    if (query.needs_triage) and_(*query.needs_triage ? "c.needs_triage = 1" : "c.needs_triage = 0");
+    // Open as well: an instance of the build before v14 beside this one resolves without clearing it.
+    if (query.needs_triage) {
+      and_(*query.needs_triage ? "c.needs_triage = 1 AND " + std::string(kOpenSql)
+                               : "NOT (c.needs_triage = 1 AND " + std::string(kOpenSql) + ")");
+    }
     if (!query.text.empty()) {
       and_(
           "(c.number = ? OR c.vin = ? OR EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id AND "
@@ -1557,12 +1580,20 @@ class SqliteCaseStore final : public CaseStore {
       if (!sla.responded) first_due = pick(first_due, sla.start_ms + d.sla.first_response_ms);
       resolution_due = pick(resolution_due, sla.start_ms + d.sla.resolution_ms);
       target = pick(target, d.sla.resolution_ms);
-      if (progress_every > 0 && d.sla.progress_every_ms > 0) progress_every = d.sla.progress_every_ms;
+      if (progress_every > 0 && d.sla.progress_every_ms > 0)
+        progress_every = pick(progress_every, d.sla.progress_every_ms);
     }
+    // A due time moved later is a new target: the levels not yet reached under it escalate again
+    // (lowered after its 100 %, a case would otherwise never escalate at its new due time).
+    const auto response_level = std::min(sla.response_escalation,
+                                         SlaClock::level_reached(sla.start_ms, first_due, d.at_ms));
+    const auto resolution_level = std::min(sla.resolution_escalation,
+                                           SlaClock::level_reached(sla.start_ms, resolution_due, d.at_ms));
     auto update = cached(
         "UPDATE cases SET type = ?1, priority = ?2, system = ?3, team = ?4, collaborators = ?5, "
         "first_reply_due_ms = ?6, resolution_due_ms = ?7, progress_every_ms = ?8, needs_triage = 0, "
-        "resolution_target_ms = ?11, assignee = CASE WHEN ?9 = 1 THEN '' ELSE assignee END WHERE id = ?10");
+        "resolution_target_ms = ?11, response_escalation = ?12, resolution_escalation = ?13, "
+        "assignee = CASE WHEN ?9 = 1 THEN '' ELSE assignee END WHERE id = ?10");
     if (!update) return fail(update.error());
     (*update)
         ->bind(1, to_string(d.type))
@@ -1575,7 +1606,9 @@ class SqliteCaseStore final : public CaseStore {
         .bind(8, progress_every)
         .bind(9, std::int64_t{new_team ? 1 : 0})
         .bind(10, row)
-        .bind(11, target);
+        .bind(11, target)
+        .bind(12, std::int64_t{response_level})
+        .bind(13, std::int64_t{resolution_level});
     if (auto x = (*update)->run(); !x) return fail(x.error());
     const auto changed = [](auto a, auto b) { return nlohmann::json{{"from", a}, {"to", b}}; };
     nlohmann::json detail = {{"reason", d.reason}, {"was_queued", before->needs_triage}};

@@ -64,13 +64,23 @@ struct TriageRequest {
   std::optional<VehicleSystem> system;
   std::string team;  // empty: the team routing.conf gives the triaged classification
   std::int64_t at_ms = 0;
+  /// What the person saw when deciding (any of them): a case that differs now was changed
+  /// meanwhile (a joining report raised it, another lead triaged it), and the triage is refused.
+  struct Seen {
+    std::optional<CaseType> type;
+    std::optional<Priority> priority;
+    std::optional<VehicleSystem> system;
+    std::optional<std::string> team;
+  } seen;
 };
 
 /// What a triage request decides for case `c` under `router`: a named team must be one of
 /// routing.conf's (the team routing.conf would give collaborates); without one, a changed type,
-/// priority or system is routed again (team and collaborators), an unchanged one keeps the
-/// case's; the SLA targets are those of the priority.
-/// Errors: ConfigErrc::invalid_value (an unknown team; the detail names field 'team').
+/// priority or system is routed again, an unchanged one keeps the case's team. Collaborators are
+/// kept, and a re-routing's are added (a merge's or a joining report's teams still see it); the
+/// SLA targets are those of the priority.
+/// Errors: CaseErrc::invalid_transition (the case differs from what the person saw: read it
+/// again), ConfigErrc::invalid_value (an unknown team; the detail names field 'team').
 Result<TriageDecision> decide_triage(const CaseSummary& c, const TriageRequest& request, const Router& router);
 
 class Service {
