@@ -660,6 +660,10 @@ void Agent::apply_notifications(std::span<const wire::Envelope> notes) {
   }
   for (auto& r : *results) {
     scheduler_.add(OutboxEntry{r.receipt_id, OutboxKind::receipt, topic, 0, now}, clock_.steady_now());
+    if (r.about_erased_report) {
+      ++stats_.erased_report_notifications;
+      continue;
+    }
     // The report's new state first: a listener woken by the notification sees it already.
     if (r.report && !r.duplicate) {
       for (auto* l : listeners_) l->report_changed(*r.report);

@@ -1366,8 +1366,10 @@ Result<std::int64_t> CarStore::apply_ack_in_tx(const wire::Ack& ack, std::int64_
     if (known && ack.accepted().has_notification() && !ack.accepted().notification().message_id().empty()) {
       auto applied = store_notification_in_tx(codec::uncarry(ack.accepted().notification()), now_ms);
       if (!applied) return fail(applied.error());
-      result.notification = std::move(applied->entry);
-      result.notification_duplicate = applied->duplicate;
+      if (!applied->about_erased_report) {
+        result.notification = std::move(applied->entry);
+        result.notification_duplicate = applied->duplicate;
+      }
     }
   } else if (ack.has_rejected() && result.matched) {
     auto st = db_.cached("UPDATE reports SET status = ?4, reject_reason = ?1, updated_ms = ?2 WHERE report_id = ?3");
@@ -1409,7 +1411,7 @@ Result<CarStore::Applied> CarStore::store_notification_in_tx(const wire::Envelop
     if (!row) return fail(row.error());
     erased->reset();
     if (*row) {
-      out.duplicate = true;  // receipted (the backend stops sending it), nothing stored or shown
+      out.about_erased_report = true;
       out.entry.message_id = env.message_id();
       return out;
     }
@@ -1547,6 +1549,7 @@ Result<std::vector<NotificationResult>> CarStore::apply_notifications(std::span<
     auto applied = store_notification_in_tx(env, now_ms);
     if (!applied) return fail(applied.error());
     out[i].duplicate = applied->duplicate;
+    out[i].about_erased_report = applied->about_erased_report;
     out[i].entry = std::move(applied->entry);
     if (with_views) {
       for (const auto& id : applied->others_moved) {

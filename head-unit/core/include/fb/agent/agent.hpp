@@ -77,12 +77,13 @@ struct AgentStats {
   std::uint64_t rejections = 0;
   std::uint64_t notifications = 0;
   std::uint64_t duplicate_notifications = 0;
-  std::uint64_t superseded_notifications = 0;  // of those, older than one applied (no banner)
-  std::uint64_t bad_messages = 0;              // unreadable messages on our inbox topic
-  std::uint64_t answers_stored = 0;            // the driver's answers the backend confirmed (AnswerStored)
-  std::uint64_t answers_refused = 0;           // of those, refused by the backend (AnswerStored.refused; logged)
-  std::uint64_t expired = 0;                   // reports dropped unsent at the end of their time to live
-  std::uint64_t evicted = 0;                   // reports dropped unsent by the outbox's size cap
+  std::uint64_t superseded_notifications = 0;     // of those, older than one applied (no banner)
+  std::uint64_t erased_report_notifications = 0;  // about a report erased from the car: receipted, not kept or shown
+  std::uint64_t bad_messages = 0;                 // unreadable messages on our inbox topic
+  std::uint64_t answers_stored = 0;               // the driver's answers the backend confirmed (AnswerStored)
+  std::uint64_t answers_refused = 0;              // of those, refused by the backend (AnswerStored.refused; logged)
+  std::uint64_t expired = 0;                      // reports dropped unsent at the end of their time to live
+  std::uint64_t evicted = 0;                      // reports dropped unsent by the outbox's size cap
   /// Store commits that queued submitted reports: a burst submitted together is one (group
   /// commit), a lone report one of its own. Flash wear goes by these, not by the reports.
   std::uint64_t report_commits = 0;

@@ -234,6 +234,7 @@ struct AckResult {
 
 struct NotificationResult {
   bool duplicate = false;            // seen before; nothing changed but a receipt is sent again
+  bool about_erased_report = false;  // about a report erased from the car: receipted, neither kept nor shown
   std::string receipt_id;            // the delivered-receipt queued in the outbox
   std::optional<ReportView> report;  // the report it names as it left it, if known (and asked for)
   /// The case's other reports it moved with it (the same problem reported again joined the
@@ -701,6 +702,7 @@ class CarStore {
   Result<void> apply_callback_in_tx(const wire::Envelope& envelope, std::int64_t now_ms);
   struct Applied {
     bool duplicate = false;
+    bool about_erased_report = false;  // receipted, nothing stored or shown (not a duplicate)
     InboxEntry entry;
     std::vector<std::string> others_moved;  // the case's other reports it moved too
   };
