@@ -672,6 +672,88 @@ TEST_F(LifecycleTest, AConfirmationKeepsTheCasesOwnClockAndAResolvedCaseLeavesTh
   EXPECT_FALSE(store_->find_case(resolved)->value().needs_triage);
 }
 
+// A case triaged away from its cluster's symptom (a gearbox "shudder" that is the dealer's work)
+// leaves the cluster and its major case: it no longer counts toward them.
+TEST_F(LifecycleTest, ACaseTriagedAwayFromItsClustersSymptomLeavesTheClusterAndItsMajorCase) {
+  GroupingPolicy policy;
+  policy.major_case_vehicles = 3;
+  open(policy);
+  const auto a = submit(report(test::kVinA, "换挡顿挫 the gearbox shudders"), kT);
+  const auto b = submit(report(test::kVinB, "换挡顿挫 the gearbox shudders"), kT + kHour);
+  ASSERT_TRUE(a.accepted && b.accepted);
+  auto before = store_->list_clusters(10).value();
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_EQ(before[0].key, "system:transmission");
+  ASSERT_EQ(before[0].vehicles, 2);
+  const auto c = *store_->find_case(b.accepted->case_number).value();
+  auto triaged = triage(c.case_number, TriageDecision{"wang.lei@lead",
+                                                      "the dealer's work",
+                                                      kT + 2 * kHour,
+                                                      CaseType::service_complaint,
+                                                      c.priority,
+                                                      VehicleSystem::service,
+                                                      "after_sales",
+                                                      {},
+                                                      {}});
+  ASSERT_TRUE(triaged) << triaged.error().what();
+  auto after = store_->list_clusters(10).value();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].vehicles, 1);
+  EXPECT_EQ(after[0].cases, 1);
+  const auto detail = nlohmann::json::parse(store_->case_events(c.case_number).value().back().detail);
+  EXPECT_EQ(detail["cluster_left"], "system:transmission");
+  // A third car with the symptom: two vehicles, not three, so no major case yet.
+  submit(report("LSVAX60E5K2000003", "换挡顿挫 the gearbox shudders"), kT + 3 * kHour);
+  EXPECT_EQ(store_->list_clusters(10).value()[0].vehicles, 2);
+  EXPECT_EQ(store_->list_clusters(10).value()[0].major_case_number, "");
+  // A case whose new classification still fits stays.
+  const auto first = *store_->find_case(a.accepted->case_number).value();
+  ASSERT_TRUE(triage(first.case_number, TriageDecision{"wang.lei@lead",
+                                                       "yes, a fault",
+                                                       kT + 4 * kHour,
+                                                       CaseType::product_fault,
+                                                       first.priority,
+                                                       first.system,
+                                                       first.team,
+                                                       first.collaborators,
+                                                       {}}));
+  EXPECT_EQ(store_->list_clusters(10).value()[0].vehicles, 2);
+}
+
+TEST_F(LifecycleTest, AChildTriagedIntoACaseThatDoesNotClusterLeavesItsMajorCase) {
+  const auto major = major_case_of_two(test::kVinA, test::kVinB);
+  ASSERT_FALSE(major.empty());
+  CaseQuery of_b;
+  of_b.text = test::kVinB;
+  const auto child = store_->search_cases(of_b).value().items.at(0);
+  ASSERT_EQ(child.parent_case_number, major);
+  auto triaged = triage(child.case_number, TriageDecision{"wang.lei@lead",
+                                                          "the dealer's work",
+                                                          kT + 2 * kHour,
+                                                          CaseType::service_complaint,
+                                                          child.priority,
+                                                          VehicleSystem::service,
+                                                          "after_sales",
+                                                          {},
+                                                          {}});
+  ASSERT_TRUE(triaged) << triaged.error().what();
+  EXPECT_EQ(triaged->parent_case_number, "");
+  EXPECT_EQ(store_->list_clusters(10).value().at(0).vehicles, 1);
+  EXPECT_EQ(triage(major, TriageDecision{"wang.lei@lead",
+                                         "r",
+                                         kT,
+                                         CaseType::product_fault,
+                                         Priority::high,
+                                         VehicleSystem::transmission,
+                                         "rnd_tech_support",
+                                         {},
+                                         {}})
+                .error()
+                .code,
+            make_error_code(CaseErrc::invalid_request))
+      << "a major case is triaged through its cases";
+}
+
 TEST(HumanTriage, ADecisionRoutesAChangedClassificationAndKeepsAConfirmedOnesTeam) {
   const auto& router = test::shipped_rules().router;
   CaseSummary c;

@@ -1618,10 +1618,56 @@ class SqliteCaseStore final : public CaseStore {
     if (d.system != before->system) detail["system"] = changed(to_string(before->system), to_string(d.system));
     if (new_team) detail["team"] = changed(before->team, d.team);
     if (new_team && !before->assignee.empty()) detail["assignee"] = changed(before->assignee, "");
+    auto left = leave_cluster_unless_it_fits(row, before->vin, d.type, d.system);
+    if (!left) return fail(left.error());
+    if (!left->empty()) detail["cluster_left"] = *left;
     if (auto x = event(row, d.at_ms, "triage", detail.dump(), d.actor); !x) return fail(x.error());
     if (auto x = refresh_sla(row); !x) return fail(x.error());
     if (auto x = tx->commit(); !x) return fail(x.error());
     return existing_case(case_number);
+  }
+
+  /// A case triaged into a classification its cluster's symptom does not fit (another system for a
+  /// "system:" cluster, or a type that does not cluster) leaves the cluster, and the cluster's major
+  /// case if it was its child: it no longer counts toward the cluster's vehicles or a major case.
+  /// Returns the cluster's key if it left one, else "".
+  Result<std::string> leave_cluster_unless_it_fits(std::int64_t case_row, const std::string& vin, CaseType type,
+                                                   VehicleSystem system) {
+    auto st = cached(
+        "SELECT k.id, k.key, coalesce(k.major_case_id, 0) FROM cases c JOIN clusters k ON k.id = c.cluster_id "
+        "WHERE c.id = ?");
+    if (!st) return fail(st.error());
+    (*st)->bind(1, case_row);
+    auto found = (*st)->step();
+    if (!found) return fail(found.error());
+    if (!*found) return std::string();
+    const auto cluster = (*st)->int64(0);
+    const auto key = (*st)->text(1);
+    const auto major = (*st)->int64(2);
+    (*st)->reset();
+    const bool clusters = type == CaseType::product_fault || type == CaseType::usage_experience;
+    if (clusters && (key.starts_with("dtc:") || key == "system:" + std::string(to_string(system)))) {
+      return std::string();
+    }
+    if (auto x = exec_bound("UPDATE cases SET cluster_id = NULL, parent_id = CASE WHEN parent_id = ?1 THEN NULL "
+                            "ELSE parent_id END WHERE id = ?2",
+                            {major, case_row});
+        !x) {
+      return fail(x.error());
+    }
+    // The car stays one of the cluster's vehicles while another of its cases is in it.
+    auto gone = cached(
+        "DELETE FROM cluster_vehicles WHERE cluster_id = ?1 AND vin = ?2 AND NOT EXISTS "
+        "(SELECT 1 FROM cases WHERE cluster_id = ?1 AND vin = ?2)");
+    if (!gone) return fail(gone.error());
+    (*gone)->bind(1, cluster).bind(2, vin);
+    if (auto x = (*gone)->run(); !x) return fail(x.error());
+    if (auto x = exec_bound("UPDATE clusters SET cases = cases - 1, vehicles = vehicles - ?1 WHERE id = ?2",
+                            {db_.changes() > 0 ? 1 : 0, cluster});
+        !x) {
+      return fail(x.error());
+    }
+    return key;
   }
 
   Result<CaseSummary> merge_cases(std::string_view from, std::string_view into, std::string_view actor,

@@ -484,7 +484,8 @@ class CaseStore {
   /// its SLA start (the first-reply one only while nobody has answered; a higher priority never
   /// moves a due time later), escalations already sent stay sent, and a case without progress
   /// updates (a follow-up) gets none; an unchanged priority keeps the case's own due times. A new
-  /// team takes the case unassigned. Audited as a "triage" event with what changed. The driver is
+  /// team takes the case unassigned. A case whose classification no longer fits its cluster's
+  /// symptom leaves the cluster (and the cluster's major case). Audited as a "triage" event with what changed. The driver is
   /// not notified: the car's next notice names the new team. Errors: not_found, missing_detail
   /// (actor, reason, team), invalid_transition (a resolved or closed case: reopen it first),
   /// invalid_request (a major case: triage its cases), and whatever `decide` returns.
