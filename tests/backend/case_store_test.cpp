@@ -427,7 +427,7 @@ TEST(CaseStoreMigration, OpenCasesTheClassifierWasNotSureOfJoinTheTriageQueue) {
       auto in = test::intake(env, kT);
       in.classification.needs_human_triage = std::string_view(vin) != test::kVinB;
       std::erase_if(in.classification.evidence, [](const std::string& e) { return e.starts_with("confidence:"); });
-      in.classification.evidence.push_back(
+      in.classification.evidence.emplace_back(
           in.classification.needs_human_triage ? "confidence:0.31<0.70:needs_human_triage" : "confidence:0.93");
       auto out = (*s)->commit_batch(std::vector<BatchItem>{std::move(in)}, test::simple_notifications());
       ASSERT_TRUE(out && (*out)[0].accepted);

@@ -113,7 +113,7 @@ class LifecycleTest : public ::testing::Test {
   }
 
   /// Triages the case with `d`, whatever the store reads.
-  Result<CaseSummary> triage(const std::string& number, TriageDecision d) {
+  Result<CaseSummary> triage(const std::string& number, const TriageDecision& d) {
     return store_->triage_case(number, [d](const CaseSummary&) -> Result<TriageDecision> { return d; });
   }
 

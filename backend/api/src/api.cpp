@@ -701,14 +701,17 @@ struct Api::Impl {
       for (auto* r : {&type, &priority, &system, &team, &reason})
         if (!*r) return respond(problem(r->error()));
       backend::TriageRequest t{number, who.name, *reason, {}, {}, {}, *team, at, {}};
-      if (!type->empty() && !(t.type = parse<CaseType>(*type))) {
+      if (!type->empty()) t.type = parse<CaseType>(*type);
+      if (!type->empty() && !t.type) {
         return respond(problem(Error(ApiErrc::bad_request, "field 'type': unknown type '" + *type + "'")));
       }
-      if (!priority->empty() && !(t.priority = parse<Priority>(*priority))) {
+      if (!priority->empty()) t.priority = parse<Priority>(*priority);
+      if (!priority->empty() && !t.priority) {
         return respond(problem(
             Error(ApiErrc::bad_request, "field 'priority': unknown priority '" + *priority + "' (high, medium, low)")));
       }
-      if (!system->empty() && !(t.system = parse<VehicleSystem>(*system))) {
+      if (!system->empty()) t.system = parse<VehicleSystem>(*system);
+      if (!system->empty() && !t.system) {
         return respond(
             problem(Error(ApiErrc::bad_request, "field 'system': unknown vehicle system '" + *system + "'")));
       }

@@ -485,10 +485,11 @@ class CaseStore {
   /// moves a due time later), escalations already sent stay sent, and a case without progress
   /// updates (a follow-up) gets none; an unchanged priority keeps the case's own due times. A new
   /// team takes the case unassigned. A case whose classification no longer fits its cluster's
-  /// symptom leaves the cluster (and the cluster's major case). Audited as a "triage" event with what changed. The driver is
-  /// not notified: the car's next notice names the new team. Errors: not_found, missing_detail
-  /// (actor, reason, team), invalid_transition (a resolved or closed case: reopen it first),
-  /// invalid_request (a major case: triage its cases), and whatever `decide` returns.
+  /// symptom leaves the cluster (and the cluster's major case). Audited as a "triage" event with
+  /// what changed. The driver is not notified: the car's next notice names the new team.
+  /// Errors: not_found, missing_detail (actor, reason, team), invalid_transition (a resolved or
+  /// closed case: reopen it first), invalid_request (a major case: triage its cases), and
+  /// whatever `decide` returns.
   virtual Result<CaseSummary> triage_case(std::string_view case_number, const TriageDecider& decide) = 0;
   /// Moves every report of `from` into `into` (same car, both open) and closes `from` as merged
   /// (audited as a transition); the car is told of each report moved ("merged", naming `into`).
