@@ -457,6 +457,14 @@ TEST(CaseStoreMigration, OpenCasesTheClassifierWasNotSureOfJoinTheTriageQueue) {
   ASSERT_EQ(waiting->items.size(), 1u);
   EXPECT_EQ(waiting->items[0].case_number, numbers[0]);
   EXPECT_FALSE((*s)->find_case(numbers[1])->value().needs_triage);
+  EXPECT_EQ((*s)->outstanding_counts()->awaiting_triage, 1);
+  {  // An instance of the build before v14 closed a queued case without clearing the flag.
+    auto db = test::open_store_database(path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("UPDATE cases SET needs_triage = 1 WHERE number = '" + numbers[2] + "'"));
+  }
+  EXPECT_EQ((*s)->search_cases(queue)->items.size(), 1u) << "a closed case is not in the queue";
+  EXPECT_EQ((*s)->outstanding_counts()->awaiting_triage, 1);
   // Reopened, it gets the default resolution target from the reopening: its own length is unknown
   // (due minus start is below zero), and it must not be overdue at once.
   TransitionRequest reopen{numbers[2], CaseState::reopened, "li.na", "it came back", kT + 30 * test::kDay, {}, {}, {}};

@@ -662,6 +662,14 @@ TEST_F(LifecycleTest, AConfirmationKeepsTheCasesOwnClockAndAResolvedCaseLeavesTh
   ASSERT_TRUE(kept) << kept.error().what();
   EXPECT_EQ(kept->first_reply_due_ms, kT + 24 * kHour);
   EXPECT_EQ(kept->resolution_due_ms, kT + 14 * kDay);
+  // A confirmation asked before an SLA pass and applied after it does not escalate again.
+  ASSERT_EQ(store_->process_sla(kT + 12 * kHour, render_)->size(), 2u);  // 50 % of both
+  const auto again = *store_->find_case(confirmed).value();
+  ASSERT_TRUE(
+      triage(confirmed, TriageDecision{"wang.lei@lead", "still right", kT + 11 * kHour, again.type, again.priority,
+                                       again.system, again.team, again.collaborators, SlaTargets{kHour, kDay, kHour}}));
+  EXPECT_TRUE(store_->process_sla(kT + 13 * kHour, render_)->empty());
+
   // Both cases' first replies are overdue; no progress update: the confirmed case had none.
   EXPECT_EQ(store_->process_sla(kT + 6 * kDay, render_)->size(), 2u);
 
@@ -700,6 +708,11 @@ TEST_F(LifecycleTest, ACaseTriagedAwayFromItsClustersSymptomLeavesTheClusterAndI
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(after[0].vehicles, 1);
   EXPECT_EQ(after[0].cases, 1);
+  {  // and the early warning's window counts one case
+    auto db = test::open_store_database(dir_ / "cases.db");
+    ASSERT_TRUE(db) << db.error().what();
+    EXPECT_EQ(db->query_int("SELECT window_count FROM clusters")->value_or(-1), 1);
+  }
   const auto detail = nlohmann::json::parse(store_->case_events(c.case_number).value().back().detail);
   EXPECT_EQ(detail["cluster_left"], "system:transmission");
   // A third car with the symptom: two vehicles, not three, so no major case yet.
@@ -739,6 +752,11 @@ TEST_F(LifecycleTest, AChildTriagedIntoACaseThatDoesNotClusterLeavesItsMajorCase
   ASSERT_TRUE(triaged) << triaged.error().what();
   EXPECT_EQ(triaged->parent_case_number, "");
   EXPECT_EQ(store_->list_clusters(10).value().at(0).vehicles, 1);
+  // The major case's history says which case left it.
+  const auto events = store_->case_events(major).value();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [&](const CaseEvent& e) {
+    return e.kind == "child_left" && e.detail.find(child.case_number) != std::string::npos;
+  }));
   EXPECT_EQ(triage(major, TriageDecision{"wang.lei@lead",
                                          "r",
                                          kT,

@@ -306,6 +306,33 @@ TEST_F(PrivacyTest, ErasingTheCarOfAClustersExemplarReplacesItWithWordsStillKept
   EXPECT_EQ(exemplars(), std::vector<std::string>{""});
 }
 
+// A case triaged out of its cluster takes its words out of the exemplar: an erasure of its car
+// (which rewrites the exemplars of the car's clusters) would no longer find them there.
+TEST_F(PrivacyTest, ACaseTriagedOutOfItsClusterTakesItsWordsOutOfTheExemplar) {
+  const auto a = submit(test::kVinA, "PRIVA the brakes squeal loudly when stopping at low speed", kT);
+  ASSERT_FALSE(submit(test::kVinB, "PRIVB the brakes squeal loudly when stopping at low speed", kT + 1).empty());
+  auto exemplar = [&] {
+    auto with_keys = test::open_store_database(db(), keys_);
+    EXPECT_TRUE(with_keys);
+    auto st = with_keys->prepare(
+        "SELECT fb_open(exemplar, 'clusters.exemplar:' || key || ':' || model || ':' || software_version || ':' || "
+        "created_ms) FROM clusters ORDER BY id");
+    EXPECT_TRUE(st) << st.error().what();
+    std::string out;
+    if (st) EXPECT_TRUE(st->each_row([&](const sql::Statement& s) { out += s.text(0); }));
+    return out;
+  };
+  ASSERT_TRUE(contains(exemplar(), "PRIVA"));
+  auto triaged = store_->triage_case(a, [](const CaseSummary& c) -> Result<TriageDecision> {
+    return TriageDecision{"dpo",      "the dealer's work",    kT + kHour,    CaseType::service_complaint,
+                          c.priority, VehicleSystem::service, "after_sales", {},
+                          {}};
+  });
+  ASSERT_TRUE(triaged) << triaged.error().what();
+  EXPECT_TRUE(contains(exemplar(), "PRIVB")) << exemplar();
+  EXPECT_FALSE(contains(exemplar(), "PRIVA"));
+}
+
 TEST_F(PrivacyTest, ASealedValueMovedToAnotherRowDoesNotOpen) {
   const auto a = submit(test::kVinA, "first PRIVTEXT", kT);
   const auto b = submit(test::kVinB, "second text", kT + 1, Contact{"Li", "13800000000"});

@@ -205,7 +205,7 @@ json case_json(const CaseSummary& c, std::int64_t now_ms) {
           {"parent_case_number", c.parent_case_number},
           {"major", c.major},
           {"reports", c.reports},
-          {"needs_triage", c.needs_triage},
+          {"needs_triage", c.needs_triage && open},
           {"sla",
            {{"state", to_string(backend::sla_state(c, now_ms))},
             {"next_due_ms", open ? json(backend::next_due_ms(c)) : json(nullptr)}}},

@@ -94,7 +94,8 @@ inline std::string_view survey_closings_migration() {
 /// And the length of a case's resolution target (`resolution_target_ms`), which a reopening
 /// restarts from the reopening: due minus start, used before, is cut short (or below zero) once
 /// a case has taken the earlier due time of a case merged into it. Rows stored before get due
-/// minus start where it is positive; 0 (unknown) keeps that rule for them.
+/// minus start where it is positive; 0 (unknown) where it is not, and a reopening gives those the
+/// default target (SlaTargets).
 inline constexpr std::string_view kSchemaTriageQueue = R"sql(
 ALTER TABLE cases ADD COLUMN needs_triage BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE cases ADD COLUMN resolution_target_ms BIGINT NOT NULL DEFAULT 0;

@@ -972,12 +972,18 @@ class SqliteCaseStore final : public CaseStore {
   /// After an erasure: the exemplar of the case's cluster becomes the first words still kept in the
   /// cluster ('' if none), so that no erased text lives on as a cluster's exemplar.
   Result<void> refresh_exemplar(std::int64_t case_row) {
+    return refresh_exemplar_of("(SELECT cluster_id FROM cases WHERE id = ?1)", case_row);
+  }
+  /// The same for cluster `cluster` (a case that left it: its words are no longer the cluster's).
+  Result<void> refresh_cluster_exemplar(std::int64_t cluster) { return refresh_exemplar_of("?1", cluster); }
+  Result<void> refresh_exemplar_of(std::string_view cluster_sql, std::int64_t arg) {
     return exec_bound(
         "UPDATE clusters SET exemplar = fb_seal(coalesce((SELECT fb_open(r.text, 'reports.text:' || r.report_id) "
         "FROM cases k JOIN reports r ON r.case_id = k.id WHERE k.cluster_id = clusters.id AND length(r.text) > 0 "
         "ORDER BY k.id, r.rowid LIMIT 1), ''), 'clusters.exemplar:' || key || ':' || model || ':' || software_version "
-        "|| ':' || created_ms) WHERE id = (SELECT cluster_id FROM cases WHERE id = ?1)",
-        {case_row});
+        "|| ':' || created_ms) WHERE id = " +
+            std::string(cluster_sql),
+        {arg});
   }
 
   /// Recomputes when the case next needs the SLA pass.
@@ -1585,10 +1591,12 @@ class SqliteCaseStore final : public CaseStore {
     }
     // A due time moved later is a new target: the levels not yet reached under it escalate again
     // (lowered after its 100 %, a case would otherwise never escalate at its new due time).
-    const auto response_level = std::min(sla.response_escalation,
-                                         SlaClock::level_reached(sla.start_ms, first_due, d.at_ms));
-    const auto resolution_level = std::min(sla.resolution_escalation,
-                                           SlaClock::level_reached(sla.start_ms, resolution_due, d.at_ms));
+    // Only a due time that moved: an unchanged one keeps what was sent, whenever the request began.
+    const auto level = [&](int sent, std::int64_t was_due, std::int64_t due) {
+      return due > was_due ? std::min(sent, SlaClock::level_reached(sla.start_ms, due, d.at_ms)) : sent;
+    };
+    const auto response_level = level(sla.response_escalation, sla.first_response_due_ms, first_due);
+    const auto resolution_level = level(sla.resolution_escalation, sla.resolution_due_ms, resolution_due);
     auto update = cached(
         "UPDATE cases SET type = ?1, priority = ?2, system = ?3, team = ?4, collaborators = ?5, "
         "first_reply_due_ms = ?6, resolution_due_ms = ?7, progress_every_ms = ?8, needs_triage = 0, "
@@ -1618,7 +1626,7 @@ class SqliteCaseStore final : public CaseStore {
     if (d.system != before->system) detail["system"] = changed(to_string(before->system), to_string(d.system));
     if (new_team) detail["team"] = changed(before->team, d.team);
     if (new_team && !before->assignee.empty()) detail["assignee"] = changed(before->assignee, "");
-    auto left = leave_cluster_unless_it_fits(row, before->vin, d.type, d.system);
+    auto left = leave_cluster_unless_it_fits(row, *before, d.type, d.system, d.at_ms);
     if (!left) return fail(left.error());
     if (!left->empty()) detail["cluster_left"] = *left;
     if (auto x = event(row, d.at_ms, "triage", detail.dump(), d.actor); !x) return fail(x.error());
@@ -1631,11 +1639,11 @@ class SqliteCaseStore final : public CaseStore {
   /// "system:" cluster, or a type that does not cluster) leaves the cluster, and the cluster's major
   /// case if it was its child: it no longer counts toward the cluster's vehicles or a major case.
   /// Returns the cluster's key if it left one, else "".
-  Result<std::string> leave_cluster_unless_it_fits(std::int64_t case_row, const std::string& vin, CaseType type,
-                                                   VehicleSystem system) {
+  Result<std::string> leave_cluster_unless_it_fits(std::int64_t case_row, const CaseSummary& c, CaseType type,
+                                                   VehicleSystem system, std::int64_t at_ms) {
     auto st = cached(
-        "SELECT k.id, k.key, coalesce(k.major_case_id, 0) FROM cases c JOIN clusters k ON k.id = c.cluster_id "
-        "WHERE c.id = ?");
+        "SELECT k.id, k.key, coalesce(k.major_case_id, 0), coalesce(c.parent_id, 0) FROM cases c JOIN clusters k ON "
+        "k.id = c.cluster_id WHERE c.id = ?");
     if (!st) return fail(st.error());
     (*st)->bind(1, case_row);
     auto found = (*st)->step();
@@ -1644,6 +1652,7 @@ class SqliteCaseStore final : public CaseStore {
     const auto cluster = (*st)->int64(0);
     const auto key = (*st)->text(1);
     const auto major = (*st)->int64(2);
+    const bool child_of_major = major != 0 && (*st)->int64(3) == major;
     (*st)->reset();
     const bool clusters = type == CaseType::product_fault || type == CaseType::usage_experience;
     if (clusters && (key.starts_with("dtc:") || key == "system:" + std::string(to_string(system)))) {
@@ -1660,12 +1669,23 @@ class SqliteCaseStore final : public CaseStore {
         "DELETE FROM cluster_vehicles WHERE cluster_id = ?1 AND vin = ?2 AND NOT EXISTS "
         "(SELECT 1 FROM cases WHERE cluster_id = ?1 AND vin = ?2)");
     if (!gone) return fail(gone.error());
-    (*gone)->bind(1, cluster).bind(2, vin);
+    (*gone)->bind(1, cluster).bind(2, c.vin);
     if (auto x = (*gone)->run(); !x) return fail(x.error());
-    if (auto x = exec_bound("UPDATE clusters SET cases = cases - 1, vehicles = vehicles - ?1 WHERE id = ?2",
-                            {db_.changes() > 0 ? 1 : 0, cluster});
+    // Its count in the early warning's window (it joined when it was created) goes too.
+    if (auto x = exec_bound(
+            "UPDATE clusters SET cases = cases - 1, vehicles = vehicles - ?1, "
+            "window_count = CASE WHEN ?2 >= window_start_ms AND ?2 < window_start_ms + ?3 AND window_count > 0 "
+            "THEN window_count - 1 ELSE window_count END, "
+            "previous_count = CASE WHEN ?2 >= window_start_ms - ?3 AND ?2 < window_start_ms AND previous_count > 0 "
+            "THEN previous_count - 1 ELSE previous_count END WHERE id = ?4",
+            {db_.changes() > 0 ? 1 : 0, c.created_ms, grouping_.warning_window_ms, cluster});
         !x) {
       return fail(x.error());
+    }
+    if (auto x = refresh_cluster_exemplar(cluster); !x) return fail(x.error());
+    if (child_of_major) {
+      const auto detail = nlohmann::json{{"case", c.case_number}, {"cluster", key}}.dump();
+      if (auto x = event(major, at_ms, "child_left", detail); !x) return fail(x.error());
     }
     return key;
   }
@@ -1724,7 +1744,10 @@ class SqliteCaseStore final : public CaseStore {
       // Already answered, its first-reply due time is met: it must not make the kept case overdue.
       r.first_due_ms = sla.responded ? std::numeric_limits<std::int64_t>::max() : sla.first_response_due_ms;
       r.resolution_due_ms = sla.resolution_due_ms;
-      r.resolution_target_ms = sla.resolution_target();
+      // Its own length only: a legacy one (unknown) does not shorten the kept case's.
+      r.resolution_target_ms = sla.resolution_target_ms > 0           ? sla.resolution_target_ms
+                               : sla.resolution_due_ms > sla.start_ms ? sla.resolution_due_ms - sla.start_ms
+                                                                      : 0;
       r.progress_every_ms = sla.progress_every_ms;
       r.teams = a->collaborators;
       r.teams.push_back(a->team);
