@@ -1374,6 +1374,31 @@ TEST_F(LifecycleTest, AReopenedCaseAfterAManualMergeGetsTheMergedCasesResolution
   EXPECT_TRUE(std::none_of(sla->begin(), sla->end(), [&](const SlaEvent& e) { return e.case_number == kept; }));
 }
 
+// A case stored before v14 whose own resolution target is unknown (its due time came before its
+// start) offers none when merged: the case kept keeps its own, not the 7-day default.
+TEST_F(LifecycleTest, ALegacyCaseMergedAwayLeavesTheKeptCasesResolutionTargetAlone) {
+  auto urgent = submit(report(test::kVinA, "刹车失灵，踩不下去 brakes failed"), kT, SlaTargets{4 * kHour, 3 * kDay, 0});
+  auto calm = submit(report(test::kVinA, "空调出风有异味 the air con smells"), kT + kHour,
+                     SlaTargets{24 * kHour, 14 * kDay, 0});
+  ASSERT_TRUE(urgent.accepted && calm.accepted);
+  const auto kept = calm.accepted->case_number;
+  ASSERT_NE(kept, urgent.accepted->case_number);
+  {
+    auto db = test::open_store_database(dir_ / "cases.db");
+    ASSERT_TRUE(db) << db.error().what();
+    ASSERT_TRUE(
+        db->exec("UPDATE cases SET resolution_target_ms = 0, resolution_due_ms = sla_start_ms - 3600000 "
+                 "WHERE number = '" +
+                 urgent.accepted->case_number + "'"));
+  }
+  ASSERT_TRUE(store_->merge_cases(urgent.accepted->case_number, kept, "li.na", kT + 2 * kHour, render_));
+  for (auto to : {S::acknowledged, S::assigned, S::in_progress, S::resolved}) {
+    ASSERT_TRUE(move(kept, to, kT + 3 * kHour));
+  }
+  ASSERT_TRUE(move(kept, S::reopened, kT + 10 * kDay));
+  EXPECT_EQ(store_->find_case(kept)->value().resolution_due_ms, kT + 24 * kDay) << "its own 14 days";
+}
+
 TEST_F(LifecycleTest, ACaseIsLinkedToAMajorCaseByHandAndUnlinked) {
   const auto major = major_case_of_two("LSVAX60E5K2000021", "LSVAX60E5K2000022");
   ASSERT_FALSE(major.empty());
