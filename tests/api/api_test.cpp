@@ -718,6 +718,11 @@ TEST_F(ApiTest, LeadsTriageTheCasesTheClassifierWasNotSureOfAndTheQueueEmpties) 
   auto taken = post("/api/v1/cases/" + brakes + "/triage", kLeadSales, {{"team", "after_sales"}, {"reason", "ours"}});
   EXPECT_EQ(taken.status, 403) << taken.body;
   EXPECT_EQ(client_->get("/api/v1/cases/" + brakes, kAdmin).json()["case"]["team"], "rnd_tech_support");
+  // A case an instance of the build before v14 closed with its flag still set is not shown as
+  // waiting for triage: nobody can triage it.
+  ASSERT_TRUE(sql::Database::open(dir_ / "cases.db")
+                  ->exec("UPDATE cases SET needs_triage = 1, status = 'closed' WHERE number = '" + clear + "'"));
+  EXPECT_FALSE(client_->get("/api/v1/cases/" + clear, kAdmin).json()["case"]["needs_triage"].get<bool>());
 }
 
 TEST_F(ApiTest, PrivacyExportThenEraseLeavesNothingOfTheVinButTheStatistics) {
