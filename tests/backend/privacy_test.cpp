@@ -319,7 +319,9 @@ TEST_F(PrivacyTest, ACaseTriagedOutOfItsClusterTakesItsWordsOutOfTheExemplar) {
         "created_ms) FROM clusters ORDER BY id");
     EXPECT_TRUE(st) << st.error().what();
     std::string out;
-    if (st) EXPECT_TRUE(st->each_row([&](const sql::Statement& s) { out += s.text(0); }));
+    if (st) {
+      EXPECT_TRUE(st->each_row([&](const sql::Statement& s) { out += s.text(0); }));
+    }
     return out;
   };
   ASSERT_TRUE(contains(exemplar(), "PRIVA"));

@@ -134,11 +134,7 @@ void Ingest::triage(ReportIntake& intake) const {
   const auto& r = *intake.report;
   intake.classification = rules_.classifier.classify(r);
   intake.route = rules_.router.route(intake.classification, r.model());
-  const auto ms = [](std::chrono::minutes m) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(m).count();
-  };
-  const auto& sla = intake.route.sla;
-  intake.sla = SlaTargets{ms(sla.first_response), ms(sla.resolution), ms(sla.progress_every)};
+  intake.sla = SlaTargets::of(intake.route.sla);
   // A safety report is for a person to answer: a "known, harmless" article whose `unless` words
   // missed the danger must not tell the driver it is normal.
   if (intake.classification.safety) return;

@@ -315,21 +315,14 @@ Result<TriageDecision> decide_triage(const CaseSummary& c, const TriageRequest& 
     return fail(ConfigErrc::invalid_value, "field 'team': no team '" + request.team + "' in routing.conf");
   }
   d.team = !request.team.empty() ? request.team : reclassified ? route.team : c.team;
-  const auto add = [&](const std::string& team) {
-    if (team != d.team && std::find(d.collaborators.begin(), d.collaborators.end(), team) == d.collaborators.end()) {
-      d.collaborators.push_back(team);
-    }
-  };
-  for (const auto& t : c.collaborators) add(t);
+  for (const auto& t : c.collaborators) add_collaborator(d.collaborators, d.team, t);
   if (reclassified) {
-    for (const auto& t : route.collaborators) add(t);
+    for (const auto& t : route.collaborators) add_collaborator(d.collaborators, d.team, t);
   }
-  if (!request.team.empty() && (reclassified || request.team != c.team)) add(route.team);
-  const auto ms = [](std::chrono::minutes m) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(m).count();
-  };
-  const auto& sla = router.sla(d.priority);
-  d.sla = SlaTargets{ms(sla.first_response), ms(sla.resolution), ms(sla.progress_every)};
+  if (!request.team.empty() && (reclassified || request.team != c.team)) {
+    add_collaborator(d.collaborators, d.team, route.team);
+  }
+  d.sla = SlaTargets::of(router.sla(d.priority));
   return d;
 }
 

@@ -292,6 +292,15 @@ std::int64_t plausible_car_time(std::int64_t car_ms, std::int64_t earliest_ms, s
   return car_ms > 0 && car_ms >= earliest_ms && car_ms <= received_ms ? car_ms : received_ms;
 }
 
+/// Product faults and usage experiences cluster across the fleet by symptom; complaints about
+/// service and suggestions do not.
+bool clusters_by_symptom(CaseType type) {
+  return type == CaseType::product_fault || type == CaseType::usage_experience;
+}
+
+/// The key of a cluster of cases without DTCs: their vehicle system ("system:transmission").
+std::string system_cluster_key(VehicleSystem system) { return "system:" + std::string(to_string(system)); }
+
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -342,8 +351,13 @@ struct SlaClock {
   /// stored before v14 whose due time came before its start (it took a merged case's) has none
   /// known: the default target (the reopening's UPDATE in move_case is the same rule in SQL).
   std::int64_t resolution_target() const {
+    const auto known = known_resolution_target();
+    return known > 0 ? known : SlaTargets{}.resolution_ms;
+  }
+  /// The same when known, else 0.
+  std::int64_t known_resolution_target() const {
     if (resolution_target_ms > 0) return resolution_target_ms;
-    return resolution_due_ms > start_ms ? resolution_due_ms - start_ms : SlaTargets{}.resolution_ms;
+    return resolution_due_ms > start_ms ? resolution_due_ms - start_ms : 0;
   }
 
   /// The highest escalation level (0, 50, 100) of a target from `start` due at `due` reached at `at`.
@@ -1568,11 +1582,7 @@ class SqliteCaseStore final : public CaseStore {
     if (!clock) return fail(clock.error());
     const auto& [row, sla] = *clock;
     std::vector<std::string> collaborators;
-    for (const auto& t : d.collaborators) {
-      if (t != d.team && std::find(collaborators.begin(), collaborators.end(), t) == collaborators.end()) {
-        collaborators.push_back(t);
-      }
-    }
+    for (const auto& t : d.collaborators) add_collaborator(collaborators, d.team, t);
     const bool new_team = d.team != before->team;
     // Only a new priority re-times the case: a confirmation keeps due times a merge or a joining
     // report tightened, and a follow-up's own targets. Raised, no due time moves later.
@@ -1654,8 +1664,7 @@ class SqliteCaseStore final : public CaseStore {
     const auto major = (*st)->int64(2);
     const bool child_of_major = major != 0 && (*st)->int64(3) == major;
     (*st)->reset();
-    const bool clusters = type == CaseType::product_fault || type == CaseType::usage_experience;
-    if (clusters && (key.starts_with("dtc:") || key == "system:" + std::string(to_string(system)))) {
+    if (clusters_by_symptom(type) && (key.starts_with("dtc:") || key == system_cluster_key(system))) {
       return std::string();
     }
     if (auto x = exec_bound("UPDATE cases SET cluster_id = NULL, parent_id = CASE WHEN parent_id = ?1 THEN NULL "
@@ -1745,9 +1754,7 @@ class SqliteCaseStore final : public CaseStore {
       r.first_due_ms = sla.responded ? std::numeric_limits<std::int64_t>::max() : sla.first_response_due_ms;
       r.resolution_due_ms = sla.resolution_due_ms;
       // Its own length only: a legacy one (unknown) does not shorten the kept case's.
-      r.resolution_target_ms = sla.resolution_target_ms > 0           ? sla.resolution_target_ms
-                               : sla.resolution_due_ms > sla.start_ms ? sla.resolution_due_ms - sla.start_ms
-                                                                      : 0;
+      r.resolution_target_ms = sla.known_resolution_target();
       r.progress_every_ms = sla.progress_every_ms;
       r.teams = a->collaborators;
       r.teams.push_back(a->team);
@@ -2345,11 +2352,7 @@ class SqliteCaseStore final : public CaseStore {
     const auto progress_every = sla.progress_every_ms > 0 && r.progress_every_ms > 0
                                     ? std::min(sla.progress_every_ms, r.progress_every_ms)
                                     : std::max(sla.progress_every_ms, r.progress_every_ms);
-    for (const auto& t : r.teams) {
-      if (t != team && std::find(collaborators.begin(), collaborators.end(), t) == collaborators.end()) {
-        collaborators.push_back(t);
-      }
-    }
+    for (const auto& t : r.teams) add_collaborator(collaborators, team, t);
     auto update = cached(
         "UPDATE cases SET priority = ?1, first_reply_due_ms = ?2, resolution_due_ms = ?3, progress_every_ms = ?4, "
         "collaborators = ?5, resolution_target_ms = ?7 WHERE id = ?6");
@@ -2509,11 +2512,11 @@ class SqliteCaseStore final : public CaseStore {
   Result<void> join_cluster(const ReportIntake& in, std::int64_t case_row) {
     const auto& r = *in.report;
     const auto type = in.classification.type;
-    if (type != CaseType::product_fault && type != CaseType::usage_experience) return {};
+    if (!clusters_by_symptom(type)) return {};
     const auto dtcs = split_list(dtc_list(r));
     // The smallest code, not the first: cars list their DTCs in no set order, and [P0300, P0171]
     // and [P0171, P0300] are one symptom.
-    const std::string key = dtcs.empty() ? "system:" + std::string(to_string(in.classification.system))
+    const std::string key = dtcs.empty() ? system_cluster_key(in.classification.system)
                                          : "dtc:" + *std::min_element(dtcs.begin(), dtcs.end());
     // The clusters of that symptom active within the window, the most recent first and at most
     // kMaxClusterCandidates: the cost per report stays bounded however long the fleet runs. One

@@ -1366,10 +1366,8 @@ Result<std::int64_t> CarStore::apply_ack_in_tx(const wire::Ack& ack, std::int64_
     if (known && ack.accepted().has_notification() && !ack.accepted().notification().message_id().empty()) {
       auto applied = store_notification_in_tx(codec::uncarry(ack.accepted().notification()), now_ms);
       if (!applied) return fail(applied.error());
-      if (!applied->about_erased_report) {
-        result.notification = std::move(applied->entry);
-        result.notification_duplicate = applied->duplicate;
-      }
+      result.notification = std::move(applied->entry);
+      result.notification_duplicate = applied->duplicate;
     }
   } else if (ack.has_rejected() && result.matched) {
     auto st = db_.cached("UPDATE reports SET status = ?4, reject_reason = ?1, updated_ms = ?2 WHERE report_id = ?3");

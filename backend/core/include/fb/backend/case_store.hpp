@@ -5,6 +5,8 @@
 // Threads: one owner at a time. In the service that is the ingest strand (see service.hpp).
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -13,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -31,7 +34,22 @@ struct SlaTargets {
   std::int64_t first_response_ms = std::int64_t{24} * 3600 * 1000;  // a person answers the driver
   std::int64_t resolution_ms = std::int64_t{7} * 24 * 3600 * 1000;  // the case is resolved
   std::int64_t progress_every_ms = std::int64_t{48} * 3600 * 1000;  // silence before an automatic update; 0 = never
+
+  /// routing.conf's targets for a priority (Router::sla), in milliseconds.
+  static SlaTargets of(const Sla& sla) {
+    const auto ms = [](std::chrono::minutes m) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(m).count();
+    };
+    return SlaTargets{ms(sla.first_response), ms(sla.resolution), ms(sla.progress_every)};
+  }
 };
+
+/// Adds `team` to a case's `collaborators` unless it owns the case (`owner`) or is there already.
+inline void add_collaborator(std::vector<std::string>& collaborators, std::string_view owner, const std::string& team) {
+  if (team != owner && std::find(collaborators.begin(), collaborators.end(), team) == collaborators.end()) {
+    collaborators.push_back(team);
+  }
+}
 
 /// How reports join cases and cases form clusters (configuration; see docs/lifecycle.md).
 struct GroupingPolicy {
